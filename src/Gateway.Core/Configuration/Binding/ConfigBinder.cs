@@ -1,0 +1,361 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Reads a YAML (or JSON) node tree into the typed model, strictly: every unknown field, wrong type,
+/// bad duration or enum and unsupported field becomes a <see cref="ConfigError"/>; binding goes on so
+/// that all errors of a document are reported together. Binding into an existing object merges as
+/// protobuf's MergeFrom does (scalars replaced, messages merged, repeated fields appended), which is
+/// how <c>--config-yaml</c> is laid over <c>--config-path</c>.
+/// </summary>
+internal sealed partial class ConfigBinder
+{
+    private readonly string _source;
+    private readonly EnvoyTypeRegistry _types;
+    private readonly List<ConfigError> _errors;
+
+    public ConfigBinder(string source, EnvoyTypeRegistry types, List<ConfigError> errors)
+    {
+        _source = source;
+        _types = types;
+        _errors = errors;
+    }
+
+    public void BindRoot(YamlNode node, EnvoyMessage target)
+    {
+        if (IsNull(node))
+        {
+            return;
+        }
+        if (node is not YamlMappingNode mapping)
+        {
+            Error(node, string.Empty, $"expected a mapping for {MessageSchema.For(target.GetType()).FullName}, got {Describe(node)}");
+            return;
+        }
+        BindMessage(mapping, target, string.Empty, allowTypeUrl: false);
+    }
+
+    private void BindMessage(YamlMappingNode node, EnvoyMessage target, string path, bool allowTypeUrl)
+    {
+        var schema = MessageSchema.For(target.GetType());
+        if (target.Location.Source.Length == 0 && target.Location.Line == 0)
+        {
+            target.Location = At(node, path);
+        }
+
+        foreach (var (keyNode, valueNode) in node.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { } key })
+            {
+                Error(keyNode, path, "field names must be plain strings");
+                continue;
+            }
+            var fieldPath = path.Length == 0 ? key : path + "." + key;
+            if (key == "@type")
+            {
+                if (!allowTypeUrl)
+                {
+                    Error(keyNode, fieldPath, $"'@type' is only allowed in a typed_config (google.protobuf.Any), not in {schema.FullName}");
+                }
+                continue;
+            }
+            if (!schema.TryGetField(key, out var field))
+            {
+                var snake = key.Contains('_', StringComparison.Ordinal) ? key : EnvoyNames.ToSnakeCase(key);
+                if (schema.NotSupported.Contains(snake))
+                {
+                    Error(keyNode, fieldPath, $"field '{snake}' of {schema.FullName} is not supported by this gateway yet");
+                }
+                else
+                {
+                    var suggestion = EnvoyNames.Suggest(key, schema.Fields.Select(f => f.Name).Concat(schema.NotSupported));
+                    Error(keyNode, fieldPath, $"unknown field '{key}' in {schema.FullName}" + (suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)"));
+                }
+                continue;
+            }
+            if (IsNull(valueNode))
+            {
+                continue;
+            }
+            target.SetFieldLocation(field.Name, At(keyNode, fieldPath));
+            BindField(valueNode, target, field, fieldPath);
+        }
+    }
+
+    private void BindField(YamlNode node, EnvoyMessage target, SchemaField field, string path)
+    {
+        var property = field.Property;
+        var type = property.PropertyType;
+
+        if (field.IsAny)
+        {
+            var existing = (EnvoyMessage?)property.GetValue(target);
+            var value = BindAny(node, existing, path);
+            if (value is not null)
+            {
+                property.SetValue(target, value);
+            }
+            return;
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            if (node is not YamlSequenceNode sequence)
+            {
+                Error(node, path, $"expected a list, got {Describe(node)}");
+                return;
+            }
+            var list = (IList?)property.GetValue(target);
+            if (list is null)
+            {
+                list = (IList)Activator.CreateInstance(type)!;
+                property.SetValue(target, list);
+            }
+            var elementType = type.GetGenericArguments()[0];
+            var offset = list.Count;
+            for (var i = 0; i < sequence.Children.Count; i++)
+            {
+                var element = sequence.Children[i];
+                var elementPath = $"{path}[{offset + i}]";
+                if (IsNull(element))
+                {
+                    Error(element, elementPath, "list elements may not be null");
+                    continue;
+                }
+                var value = BindValue(element, elementType, existing: null, elementPath);
+                if (value is not null)
+                {
+                    list.Add(value);
+                }
+            }
+            return;
+        }
+
+        var bound = BindValue(node, type, property.GetValue(target), path);
+        if (bound is not null)
+        {
+            property.SetValue(target, bound);
+        }
+    }
+
+    private object? BindValue(YamlNode node, Type type, object? existing, string path)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (typeof(EnvoyMessage).IsAssignableFrom(underlying))
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                Error(node, path, $"expected a mapping for {MessageSchema.For(underlying).FullName}, got {Describe(node)}");
+                return null;
+            }
+            var message = existing as EnvoyMessage ?? (EnvoyMessage)Activator.CreateInstance(underlying)!;
+            BindMessage(mapping, message, path, allowTypeUrl: false);
+            return message;
+        }
+
+        if (underlying == typeof(TimeSpan))
+        {
+            return BindDuration(node, path);
+        }
+
+        if (node is not YamlScalarNode scalar || scalar.Value is null)
+        {
+            Error(node, path, $"expected {ScalarDescription(underlying)}, got {Describe(node)}");
+            return null;
+        }
+        var text = scalar.Value;
+
+        if (underlying == typeof(string))
+        {
+            return text;
+        }
+        if (underlying == typeof(bool))
+        {
+            if (bool.TryParse(text, out var flag))
+            {
+                return flag;
+            }
+            Error(node, path, $"expected a boolean (true or false), got '{text}'");
+            return null;
+        }
+        if (underlying.IsEnum)
+        {
+            return BindEnum(scalar, underlying, path);
+        }
+        if (underlying == typeof(uint))
+        {
+            if (uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            Error(node, path, $"expected an unsigned 32-bit integer, got '{text}'");
+            return null;
+        }
+        if (underlying == typeof(int))
+        {
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            Error(node, path, $"expected a 32-bit integer, got '{text}'");
+            return null;
+        }
+        if (underlying == typeof(long))
+        {
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            Error(node, path, $"expected a 64-bit integer, got '{text}'");
+            return null;
+        }
+        if (underlying == typeof(ulong))
+        {
+            if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            Error(node, path, $"expected an unsigned 64-bit integer, got '{text}'");
+            return null;
+        }
+        if (underlying == typeof(double))
+        {
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+            Error(node, path, $"expected a number, got '{text}'");
+            return null;
+        }
+        throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
+    }
+
+    private EnvoyMessage? BindAny(YamlNode node, EnvoyMessage? existing, string path)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            Error(node, path, $"expected a mapping with an '@type' (google.protobuf.Any), got {Describe(node)}");
+            return null;
+        }
+        var typeKey = new YamlScalarNode("@type");
+        if (!mapping.Children.TryGetValue(typeKey, out var typeNode) || typeNode is not YamlScalarNode { Value: { Length: > 0 } typeUrl })
+        {
+            Error(node, path, "typed_config needs an '@type' naming its message type");
+            return null;
+        }
+        if (!_types.TryResolve(typeUrl, out var type))
+        {
+            Error(typeNode, path + ".@type", $"@type '{typeUrl}' is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
+            return null;
+        }
+        var message = existing is not null && existing.GetType() == type ? existing : (EnvoyMessage)Activator.CreateInstance(type)!;
+        BindMessage(mapping, message, path, allowTypeUrl: true);
+        return message;
+    }
+
+    private object? BindEnum(YamlScalarNode scalar, Type enumType, string path)
+    {
+        var text = scalar.Value!;
+        foreach (var value in Enum.GetValues(enumType))
+        {
+            if (string.Equals(EnvoyNames.ToSnakeCase(value.ToString()!).ToUpperInvariant(), text, StringComparison.Ordinal))
+            {
+                return value;
+            }
+        }
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined(enumType, number))
+        {
+            return Enum.ToObject(enumType, number);
+        }
+        var valid = string.Join(", ", Enum.GetValues(enumType).Cast<object>().Select(v => EnvoyNames.ToSnakeCase(v.ToString()!).ToUpperInvariant()));
+        Error(scalar, path, $"unknown value '{text}' for enum {enumType.Name}; valid values are: {valid}");
+        return null;
+    }
+
+    private TimeSpan? BindDuration(YamlNode node, string path)
+    {
+        if (node is YamlMappingNode mapping)
+        {
+            // The protobuf message form { seconds: N, nanos: M } that YAML configs sometimes use.
+            long seconds = 0;
+            long nanos = 0;
+            var ok = true;
+            foreach (var (key, value) in mapping.Children)
+            {
+                var name = (key as YamlScalarNode)?.Value;
+                var text = (value as YamlScalarNode)?.Value;
+                if (name == "seconds" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s))
+                {
+                    seconds = s;
+                }
+                else if (name == "nanos" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && Math.Abs(n) < 1_000_000_000)
+                {
+                    nanos = n;
+                }
+                else
+                {
+                    Error(key, path + "." + name, "a duration object takes only integer 'seconds' and 'nanos' (|nanos| < 1e9)");
+                    ok = false;
+                }
+            }
+            return ok ? TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + nanos / 100) : null;
+        }
+        if (node is YamlScalarNode { Value: { } textValue } && TryParseDuration(textValue, out var duration))
+        {
+            return duration;
+        }
+        Error(node, path, $"invalid duration {DescribeValue(node)}: expected seconds with up to 9 fractional digits and an 's' suffix, e.g. '5s' or '0.25s'");
+        return null;
+    }
+
+    /// <summary>Parses protobuf JSON's duration form: <c>"5s"</c>, <c>"0.25s"</c>, <c>"-1.5s"</c>.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        var match = DurationPattern().Match(text);
+        if (!match.Success)
+        {
+            return false;
+        }
+        if (!long.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 315_576_000_000)
+        {
+            return false;
+        }
+        var fraction = match.Groups[3].Success ? match.Groups[3].Value.PadRight(7, '0')[..7] : "0";
+        var ticks = seconds * TimeSpan.TicksPerSecond + long.Parse(fraction, CultureInfo.InvariantCulture);
+        duration = TimeSpan.FromTicks(match.Groups[1].Success ? -ticks : ticks);
+        return true;
+    }
+
+    [GeneratedRegex(@"^(-)?(\d+)(?:\.(\d{1,9}))?s$", RegexOptions.CultureInvariant)]
+    private static partial Regex DurationPattern();
+
+    private static bool IsNull(YamlNode node)
+        => node is YamlScalarNode { Style: ScalarStyle.Plain } scalar
+           && (scalar.Value is null || scalar.Value.Length == 0 || scalar.Value is "~" or "null" or "Null" or "NULL");
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        YamlScalarNode scalar => $"'{scalar.Value}'",
+        _ => node.NodeType.ToString(),
+    };
+
+    private static string DescribeValue(YamlNode node) => node is YamlScalarNode scalar ? $"'{scalar.Value}'" : Describe(node);
+
+    private static string ScalarDescription(Type type) => type == typeof(string) ? "a string"
+        : type == typeof(bool) ? "a boolean"
+        : type.IsEnum ? $"an enum value of {type.Name}"
+        : "a number";
+
+    private SourceLocation At(YamlNode node, string path)
+        => new(_source, path, (int)node.Start.Line, (int)node.Start.Column);
+
+    private void Error(YamlNode node, string path, string message) => _errors.Add(new ConfigError(At(node, path), message));
+}

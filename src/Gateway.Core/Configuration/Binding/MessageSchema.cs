@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
+namespace Gateway.Configuration;
+
+/// <summary>The fields of one model class, as Envoy spells them, found once by reflection.</summary>
+internal sealed class MessageSchema
+{
+    private static readonly ConcurrentDictionary<Type, MessageSchema> Cache = new();
+
+    private readonly Dictionary<string, SchemaField> _fields = new(StringComparer.Ordinal);
+
+    private MessageSchema(Type type)
+    {
+        var attribute = type.GetCustomAttribute<EnvoyTypeAttribute>()
+            ?? throw new InvalidOperationException($"{type} has no [EnvoyType] attribute.");
+        FullName = attribute.FullName;
+        NotSupported = new HashSet<string>(attribute.NotSupported, StringComparer.Ordinal);
+
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.DeclaringType == typeof(EnvoyMessage) || property.SetMethod is null)
+            {
+                continue;
+            }
+            var name = property.GetCustomAttribute<EnvoyFieldAttribute>()?.Name ?? EnvoyNames.ToSnakeCase(property.Name);
+            var field = new SchemaField(name, property, property.GetCustomAttribute<AnyFieldAttribute>() is not null);
+            _fields[name] = field;
+            _fields.TryAdd(EnvoyNames.ToLowerCamelCase(name), field);
+        }
+        Fields = _fields.Values.Distinct().ToArray();
+    }
+
+    /// <summary>The protobuf full name.</summary>
+    public string FullName { get; }
+
+    /// <summary>Recognised Envoy fields that are rejected as not supported.</summary>
+    public IReadOnlySet<string> NotSupported { get; }
+
+    /// <summary>Supported fields.</summary>
+    public IReadOnlyList<SchemaField> Fields { get; }
+
+    public static MessageSchema For(Type type) => Cache.GetOrAdd(type, static t => new MessageSchema(t));
+
+    public bool TryGetField(string name, out SchemaField field) => _fields.TryGetValue(name, out field!);
+}
+
+/// <summary>One supported field: its snake_case name and the property behind it.</summary>
+internal sealed record SchemaField(string Name, PropertyInfo Property, bool IsAny);

@@ -1,0 +1,45 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.config.bootstrap.v3.Bootstrap</c>: the root of an Envoy configuration.</summary>
+[EnvoyType("envoy.config.bootstrap.v3.Bootstrap", NotSupported =
+[
+    "node", "node_context_params", "dynamic_resources", "cluster_manager", "hds_config", "flags_path",
+    "stats_sinks", "deferred_stat_options", "stats_config", "stats_flush_interval", "stats_flush_on_admin",
+    "watchdog", "watchdogs", "tracing", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
+    "header_prefix", "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
+    "typed_dns_resolver_config", "bootstrap_extensions", "fatal_actions", "config_sources",
+    "default_config_source", "default_socket_interface", "certificate_provider_instances", "inline_headers",
+    "perf_tracing_file_path", "default_regex_engine", "xds_delegate_extension", "xds_config_tracker_extension",
+    "listener_manager", "application_log_config", "grpc_async_client_manager_config", "memory_allocator_manager",
+    "stats_eviction_interval",
+])]
+public sealed class Bootstrap : EnvoyMessage
+{
+    /// <summary>The admin listener; absent means no admin API, as in Envoy.</summary>
+    public Admin? Admin { get; set; }
+
+    /// <summary>Listeners and clusters given in the file.</summary>
+    public StaticResources? StaticResources { get; set; }
+}
+
+/// <summary><c>envoy.config.bootstrap.v3.Admin</c>.</summary>
+[EnvoyType("envoy.config.bootstrap.v3.Admin", NotSupported =
+[
+    "access_log", "access_log_path", "profile_path", "socket_options", "ignore_global_conn_limit", "allow_paths",
+])]
+public sealed class Admin : EnvoyMessage
+{
+    /// <summary>Where the admin API listens.</summary>
+    public Address? Address { get; set; }
+}
+
+/// <summary><c>envoy.config.bootstrap.v3.Bootstrap.StaticResources</c>.</summary>
+[EnvoyType("envoy.config.bootstrap.v3.Bootstrap.StaticResources", NotSupported = ["secrets"])]
+public sealed class StaticResources : EnvoyMessage
+{
+    /// <summary>Static listeners.</summary>
+    public List<Listener> Listeners { get; set; } = [];
+
+    /// <summary>Static clusters.</summary>
+    public List<Cluster> Clusters { get; set; } = [];
+}

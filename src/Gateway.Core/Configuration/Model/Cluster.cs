@@ -1,0 +1,144 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.config.cluster.v3.Cluster</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
+[
+    "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
+    "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config", "least_request_lb_config",
+    "round_robin_lb_config", "common_lb_config", "transport_socket", "metadata", "protocol_selection",
+    "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
+    "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
+    "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
+    "health_checks", "max_requests_per_connection", "circuit_breakers", "upstream_http_protocol_options",
+    "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
+    "typed_extension_protocol_options", "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
+    "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
+    "outlier_detection", "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
+    "alt_stat_name", "load_balancing_weight_override", "shared_transport_socket",
+])]
+public sealed class Cluster : EnvoyMessage
+{
+    /// <summary>Unique name; used in routes and stats.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>How endpoints are discovered.</summary>
+    public DiscoveryType Type { get; set; }
+
+    /// <summary>TCP connect timeout; default 5s.</summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>Which address families DNS answers may use.</summary>
+    public DnsLookupFamily DnsLookupFamily { get; set; }
+
+    /// <summary>DNS refresh interval for DNS clusters; default 5s.</summary>
+    public TimeSpan? DnsRefreshRate { get; set; }
+
+    /// <summary>Load-balancing policy.</summary>
+    public LbPolicy LbPolicy { get; set; }
+
+    /// <summary>The endpoints.</summary>
+    public ClusterLoadAssignment? LoadAssignment { get; set; }
+}
+
+/// <summary><c>Cluster.DiscoveryType</c>.</summary>
+public enum DiscoveryType
+{
+    /// <summary>Fixed IP endpoints.</summary>
+    Static = 0,
+
+    /// <summary>Every resolved address of every endpoint is a host.</summary>
+    StrictDns = 1,
+
+    /// <summary>Only the first resolved address is used.</summary>
+    LogicalDns = 2,
+
+    /// <summary>Endpoint discovery service (not supported).</summary>
+    Eds = 3,
+
+    /// <summary>Original destination (not supported).</summary>
+    OriginalDst = 4,
+}
+
+/// <summary><c>Cluster.DnsLookupFamily</c>.</summary>
+public enum DnsLookupFamily
+{
+    /// <summary>IPv6 if available, else IPv4.</summary>
+    Auto = 0,
+
+    /// <summary>IPv4 only.</summary>
+    V4Only = 1,
+
+    /// <summary>IPv6 only.</summary>
+    V6Only = 2,
+
+    /// <summary>IPv4 if available, else IPv6.</summary>
+    V4Preferred = 3,
+
+    /// <summary>Both families.</summary>
+    All = 4,
+}
+
+/// <summary><c>Cluster.LbPolicy</c>.</summary>
+public enum LbPolicy
+{
+    /// <summary>Round robin.</summary>
+    RoundRobin = 0,
+
+    /// <summary>Power of two choices on active requests.</summary>
+    LeastRequest = 1,
+
+    /// <summary>Consistent hashing ring (not supported yet).</summary>
+    RingHash = 2,
+
+    /// <summary>Uniform random.</summary>
+    Random = 3,
+
+    /// <summary>Maglev (not supported yet).</summary>
+    Maglev = 5,
+
+    /// <summary>Cluster-provided (not supported).</summary>
+    ClusterProvided = 6,
+
+    /// <summary>Extension policy (not supported).</summary>
+    LoadBalancingPolicyConfig = 7,
+}
+
+/// <summary><c>envoy.config.endpoint.v3.ClusterLoadAssignment</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment", NotSupported = ["named_endpoints", "policy"])]
+public sealed class ClusterLoadAssignment : EnvoyMessage
+{
+    /// <summary>Name (informational for static clusters).</summary>
+    public string? ClusterName { get; set; }
+
+    /// <summary>Endpoint groups.</summary>
+    public List<LocalityLbEndpoints> Endpoints { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.endpoint.v3.LocalityLbEndpoints</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.LocalityLbEndpoints", NotSupported =
+    ["locality", "metadata", "leds_cluster_locality_config", "load_balancing_weight", "priority", "proximity"])]
+public sealed class LocalityLbEndpoints : EnvoyMessage
+{
+    /// <summary>The endpoints.</summary>
+    public List<LbEndpoint> LbEndpoints { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.endpoint.v3.LbEndpoint</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.LbEndpoint", NotSupported =
+    ["endpoint_name", "health_status", "metadata", "load_balancing_weight"])]
+public sealed class LbEndpoint : EnvoyMessage
+{
+    /// <summary>The endpoint.</summary>
+    public Endpoint? Endpoint { get; set; }
+}
+
+/// <summary><c>envoy.config.endpoint.v3.Endpoint</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.Endpoint", NotSupported = ["health_check_config", "additional_addresses"])]
+public sealed class Endpoint : EnvoyMessage
+{
+    /// <summary>Address of the endpoint.</summary>
+    public Address? Address { get; set; }
+
+    /// <summary>Host name used by <c>auto_host_rewrite</c>.</summary>
+    public string? Hostname { get; set; }
+}

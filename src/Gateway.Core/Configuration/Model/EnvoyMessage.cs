@@ -1,0 +1,50 @@
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Base of every Envoy v3 message in the typed model. Remembers where it and each of its fields
+/// were read, so that validation errors can name the exact path, line and column.
+/// </summary>
+public abstract class EnvoyMessage
+{
+    private Dictionary<string, SourceLocation>? _fieldLocations;
+
+    /// <summary>Where this message was read.</summary>
+    public SourceLocation Location { get; internal set; } = SourceLocation.None;
+
+    /// <summary>The location of one of this message's fields (by its snake_case name), or the message's own location with the field appended.</summary>
+    public SourceLocation LocationOf(string field)
+        => _fieldLocations is not null && _fieldLocations.TryGetValue(field, out var location) ? location : Location.Child(field);
+
+    /// <summary>True when the field was present in the configuration (as opposed to defaulted).</summary>
+    public bool HasField(string field) => _fieldLocations?.ContainsKey(field) == true;
+
+    internal void SetFieldLocation(string field, SourceLocation location)
+        => (_fieldLocations ??= new Dictionary<string, SourceLocation>(StringComparer.Ordinal))[field] = location;
+}
+
+/// <summary>Names the Envoy protobuf message a model class stands for, and the fields of it this gateway knows but does not implement yet.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class EnvoyTypeAttribute : Attribute
+{
+    /// <summary>Creates the attribute.</summary>
+    /// <param name="fullName">The protobuf full name, e.g. <c>envoy.config.cluster.v3.Cluster</c>.</param>
+    public EnvoyTypeAttribute(string fullName) => FullName = fullName;
+
+    /// <summary>The protobuf full name.</summary>
+    public string FullName { get; }
+
+    /// <summary>Envoy fields of this message that are recognised but rejected as not supported yet.</summary>
+    public string[] NotSupported { get; init; } = [];
+}
+
+/// <summary>Overrides the snake_case field name derived from a property name.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class EnvoyFieldAttribute(string name) : Attribute
+{
+    /// <summary>The field name as written in Envoy YAML.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>Marks a property of type <see cref="EnvoyMessage"/> as a <c>google.protobuf.Any</c>: its concrete type comes from <c>@type</c>.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class AnyFieldAttribute : Attribute;

@@ -1,0 +1,105 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
+[
+    "rds", "scoped_routes", "tracing", "common_http_protocol_options", "http_protocol_options",
+    "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation", "max_request_headers_kb",
+    "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
+    "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
+    "use_remote_address", "original_ip_detection_extensions", "early_header_mutation_extensions",
+    "internal_address_config", "skip_xff_append", "via", "xff_num_trusted_hops", "forward_client_cert_details",
+    "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
+    "upgrade_configs", "normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "request_id_extension",
+    "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
+    "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
+    "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
+    "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
+])]
+public sealed class HttpConnectionManager : EnvoyMessage
+{
+    /// <summary>Which HTTP versions the listener accepts.</summary>
+    public CodecType CodecType { get; set; }
+
+    /// <summary>Prefix of the <c>http.&lt;stat_prefix&gt;.*</c> stats; required.</summary>
+    public string? StatPrefix { get; set; }
+
+    /// <summary>The inline route table.</summary>
+    public RouteConfiguration? RouteConfig { get; set; }
+
+    /// <summary>HTTP filters, decoded in order; the router must be last.</summary>
+    public List<HttpFilter> HttpFilters { get; set; } = [];
+
+    /// <summary>Value of the <c>server</c> response header; default <c>envoy</c>.</summary>
+    public string? ServerName { get; set; }
+
+    /// <summary>How the <c>server</c> header of upstream responses is treated.</summary>
+    public ServerHeaderTransformation ServerHeaderTransformation { get; set; }
+
+    /// <summary>Whether to generate <c>x-request-id</c> when absent; default true.</summary>
+    public bool? GenerateRequestId { get; set; }
+
+    /// <summary>Keep an incoming <c>x-request-id</c> even on edge requests.</summary>
+    public bool PreserveExternalRequestId { get; set; }
+
+    /// <summary>Copy <c>x-request-id</c> into the response.</summary>
+    public bool AlwaysSetRequestIdInResponse { get; set; }
+}
+
+/// <summary><c>HttpConnectionManager.CodecType</c>.</summary>
+public enum CodecType
+{
+    /// <summary>HTTP/1.1 and HTTP/2.</summary>
+    Auto = 0,
+
+    /// <summary>HTTP/1.1 only.</summary>
+    Http1 = 1,
+
+    /// <summary>HTTP/2 only (prior knowledge on plain text).</summary>
+    Http2 = 2,
+
+    /// <summary>HTTP/3 (not supported).</summary>
+    Http3 = 3,
+}
+
+/// <summary><c>HttpConnectionManager.ServerHeaderTransformation</c>.</summary>
+public enum ServerHeaderTransformation
+{
+    /// <summary>Always set <c>server</c> to <c>server_name</c>.</summary>
+    Overwrite = 0,
+
+    /// <summary>Set it only when the upstream sent none.</summary>
+    AppendIfAbsent = 1,
+
+    /// <summary>Leave the upstream's header (or none) alone.</summary>
+    PassThrough = 2,
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter", NotSupported =
+    ["config_discovery", "disabled"])]
+public sealed class HttpFilter : EnvoyMessage
+{
+    /// <summary>Filter name, e.g. <c>envoy.filters.http.router</c>.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The filter's configuration, typed by its <c>@type</c>.</summary>
+    [AnyField]
+    public EnvoyMessage? TypedConfig { get; set; }
+
+    /// <summary>When true, a filter this gateway does not know is skipped instead of rejected.</summary>
+    public bool IsOptional { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.http.router.v3.Router</c>.</summary>
+[EnvoyType("envoy.extensions.filters.http.router.v3.Router", NotSupported =
+[
+    "dynamic_stats", "start_child_span", "upstream_log", "upstream_log_options", "strict_check_headers",
+    "respect_expected_rq_timeout", "suppress_grpc_request_failure_code_stats", "upstream_http_filters",
+    "reject_connect_request_early_data",
+])]
+public sealed class RouterFilterConfig : EnvoyMessage
+{
+    /// <summary>When true, the router adds no <c>x-envoy-*</c> headers.</summary>
+    public bool SuppressEnvoyHeaders { get; set; }
+}

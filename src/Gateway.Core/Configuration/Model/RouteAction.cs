@@ -1,0 +1,58 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.config.route.v3.RouteAction</c>.</summary>
+[EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
+[
+    "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
+    "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
+    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host", "idle_timeout",
+    "early_data_policy", "retry_policy", "retry_policy_typed_config", "request_mirror_policies", "priority",
+    "rate_limits", "include_vh_rate_limits", "hash_policy", "cors", "max_grpc_timeout", "grpc_timeout_offset",
+    "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
+    "hedge_policy", "max_stream_duration",
+])]
+public sealed class RouteAction : EnvoyMessage
+{
+    /// <summary>The upstream cluster.</summary>
+    public string? Cluster { get; set; }
+
+    /// <summary>Upstream timeout for the whole request; default 15s, 0 disables.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>Set Host to the chosen endpoint's host name (DNS clusters, or endpoint <c>hostname</c>).</summary>
+    public bool? AutoHostRewrite { get; set; }
+
+    /// <summary>Set Host to this value.</summary>
+    public string? HostRewriteLiteral { get; set; }
+
+    /// <summary>Replace the matched prefix (or path) with this.</summary>
+    public string? PrefixRewrite { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.DirectResponseAction</c>.</summary>
+[EnvoyType("envoy.config.route.v3.DirectResponseAction")]
+public sealed class DirectResponseAction : EnvoyMessage
+{
+    /// <summary>Status code, 200-599.</summary>
+    public uint Status { get; set; }
+
+    /// <summary>Response body.</summary>
+    public DataSource? Body { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.DataSource</c>.</summary>
+[EnvoyType("envoy.config.core.v3.DataSource", NotSupported = ["watched_directory"])]
+public sealed class DataSource : EnvoyMessage
+{
+    /// <summary>Read from this file when the config is loaded.</summary>
+    public string? Filename { get; set; }
+
+    /// <summary>Base64 bytes.</summary>
+    public string? InlineBytes { get; set; }
+
+    /// <summary>Literal text.</summary>
+    public string? InlineString { get; set; }
+
+    /// <summary>Read from this environment variable when the config is loaded.</summary>
+    public string? EnvironmentVariable { get; set; }
+}

@@ -1,0 +1,63 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.config.route.v3.RouteConfiguration</c>.</summary>
+[EnvoyType("envoy.config.route.v3.RouteConfiguration", NotSupported =
+[
+    "vhds", "internal_only_headers", "response_headers_to_add", "response_headers_to_remove",
+    "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
+    "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
+    "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
+    "typed_per_filter_config", "metadata",
+])]
+public sealed class RouteConfiguration : EnvoyMessage
+{
+    /// <summary>Name of the route table.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Virtual hosts, chosen by the request's authority.</summary>
+    public List<VirtualHost> VirtualHosts { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
+[EnvoyType("envoy.config.route.v3.VirtualHost", NotSupported =
+[
+    "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
+    "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
+    "typed_per_filter_config", "include_request_attempt_count", "include_attempt_count_in_response",
+    "retry_policy", "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
+    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
+])]
+public sealed class VirtualHost : EnvoyMessage
+{
+    /// <summary>Name, used in stats.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Host names: exact, <c>*.suffix</c>, <c>prefix*</c> or <c>*</c>.</summary>
+    public List<string> Domains { get; set; } = [];
+
+    /// <summary>Routes, tried in order; the first match wins.</summary>
+    public List<Route> Routes { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.route.v3.Route</c>.</summary>
+[EnvoyType("envoy.config.route.v3.Route", NotSupported =
+[
+    "redirect", "filter_action", "non_forwarding_action", "metadata", "decorator", "typed_per_filter_config",
+    "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+    "tracing", "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
+])]
+public sealed class Route : EnvoyMessage
+{
+    /// <summary>Name of the route.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>What requests this route takes.</summary>
+    public RouteMatch? Match { get; set; }
+
+    /// <summary>Forward to a cluster (the <c>route</c> field).</summary>
+    [EnvoyField("route")]
+    public RouteAction? Action { get; set; }
+
+    /// <summary>Answer directly, without an upstream.</summary>
+    public DirectResponseAction? DirectResponse { get; set; }
+}
