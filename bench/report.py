@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh.
+
+  report.py parse-wrk FILE
+      prints one line: "<rps> <p50_ms> <p99_ms> <non2xx> <socket_errors> <requests>"
+      from `wrk --latency` output (exit 1 if the output has no Requests/sec line).
+
+  report.py table --raw RAW.tsv --machine MACHINE.md --skipped SKIPPED.tsv --startup STARTUP.tsv
+                  --params "..." --out OUT.md
+      writes the markdown report (medians over rounds) to OUT.md and prints it.
+
+RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms
+  (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
+STARTUP.tsv columns: name round startup_ms status
+SKIPPED.tsv columns: target reason
+"""
+import argparse
+import re
+import statistics
+import sys
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def to_ms(text: str) -> float:
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise ValueError(f"unrecognised latency '{text}'")
+    return float(m.group(1)) * UNIT_MS[m.group(2)]
+
+
+def parse_wrk(path: str) -> int:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    rps = re.search(r"^Requests/sec:\s*([0-9.]+)", text, re.M)
+    if not rps:
+        print(f"report.py: no 'Requests/sec' in {path}", file=sys.stderr)
+        return 1
+    p50 = re.search(r"^\s*50%\s+(\S+)", text, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", text, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    reqs = re.search(r"^\s*(\d+) requests in", text, re.M)
+    sockerr = sum(int(x) for x in sock.groups()) if sock else 0
+    print(
+        f"{float(rps.group(1)):.2f} "
+        f"{to_ms(p50.group(1)) if p50 else float('nan'):.3f} "
+        f"{to_ms(p99.group(1)) if p99 else float('nan'):.3f} "
+        f"{int(non2xx.group(1)) if non2xx else 0} "
+        f"{sockerr} "
+        f"{int(reqs.group(1)) if reqs else 0}"
+    )
+    return 0
+
+
+def read_tsv(path: str) -> list[list[str]]:
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line and not line.startswith("#"):
+                    rows.append(line.split("\t"))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def med(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def fnum(v: float | None, fmt: str) -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def table(args: argparse.Namespace) -> int:
+    raw = read_tsv(args.raw)
+    order: list[str] = []
+    per: dict[str, dict[str, list]] = {}
+    for r in raw:
+        r = r + ["-"] * (11 - len(r))
+        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg = r[:11]
+        if target not in per:
+            order.append(target)
+            per[target] = {"rps": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "fail": []}
+        d = per[target]
+        if status != "ok":
+            d["fail"].append(status)
+            continue
+        d["rps"].append(float(rps))
+        d["p50"].append(float(p50))
+        d["p99"].append(float(p99))
+        d["err"].append(int(non2xx) + int(sockerr))
+        if rss != "-":
+            d["rss"].append(int(rss) / 1024.0)
+        if startup != "-":
+            d["startup"].append(float(startup))
+        if bg != "-":
+            d["bg"].append(float(bg))
+
+    summary = {}
+    for t in order:
+        d = per[t]
+        summary[t] = {
+            "rps": med(d["rps"]),
+            "p50": med(d["p50"]),
+            "p99": med(d["p99"]),
+            "err": med(d["err"]),
+            "rss": med(d["rss"]),
+            "startup": med(d["startup"]),
+            "bg": max(d["bg"]) if d["bg"] else None,
+            "ok": len(d["rps"]),
+            "fail": d["fail"],
+        }
+
+    base_yarp = summary.get("bare-yarp", {}).get("rps")
+    base_nginx = summary.get("nginx", {}).get("rps")
+
+    lines = []
+    lines.append(f"# Gateway load comparison ({args.stamp})\n")
+    lines.append(f"{args.params}\n")
+    lines.append("Medians over rounds. Latency in ms (wrk `--latency`, wrk's own percentiles).")
+    lines.append("errors = non-2xx/3xx responses + socket errors (connect/read/write/timeout), per run.")
+    lines.append("peak RSS = VmHWM of the proxy process(es) at the end of the round (nginx: master + workers summed).")
+    lines.append("start-up = launch to first 200 through the proxy (curl polled every 10 ms).")
+    lines.append("other CPU % = share of all CPU time used during the measured run by processes other than the upstream,")
+    lines.append("the proxy and wrk (highest over rounds); above a few % the machine was shared and the row is noisy.\n")
+    lines.append("| target | rounds ok | requests/s | p50 ms | p99 ms | errors | peak RSS MiB | start-up ms | rps / bare-yarp | rps / nginx | other CPU % |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for t in order:
+        s = summary[t]
+        rounds = f"{s['ok']}" + (f" ({len(s['fail'])} failed)" if s["fail"] else "")
+        lines.append(
+            f"| {t} | {rounds} | {fnum(s['rps'], '.0f')} | {fnum(s['p50'], '.3f')} | {fnum(s['p99'], '.3f')} | "
+            f"{fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['startup'], '.0f')} | "
+            f"{ratio(s['rps'], base_yarp)} | {ratio(s['rps'], base_nginx)} | {fnum(s['bg'], '.0f')} |"
+        )
+
+    gws = [t for t in order if t.startswith("gateway") and summary[t]["rps"] is not None]
+    if gws:
+        lines.append("\n## Gateway ratios (median / median)\n")
+        lines.append("| gateway target | vs | requests/s | p50 | p99 | peak RSS |")
+        lines.append("|---|---|---:|---:|---:|---:|")
+        for g in gws:
+            for ref in ("bare-yarp", "nginx"):
+                if ref in summary and summary[ref]["rps"] is not None:
+                    a, b = summary[g], summary[ref]
+                    lines.append(
+                        f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['p50'], b['p50'])} | "
+                        f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} |"
+                    )
+
+    fails = [(t, f) for t in order for f in summary[t]["fail"]]
+    if fails:
+        lines.append("\n## Failed runs\n")
+        for t, f in fails:
+            lines.append(f"- `{t}`: {f}")
+
+    startup = read_tsv(args.startup)
+    if startup:
+        by: dict[str, list[float]] = {}
+        bad: dict[str, list[str]] = {}
+        names: list[str] = []
+        for name, _round, ms, status in startup:
+            if name not in names:
+                names.append(name)
+            if status == "ok":
+                by.setdefault(name, []).append(float(ms))
+            else:
+                bad.setdefault(name, []).append(status)
+        lines.append("\n## Start-up (launch to first proxied 200)\n")
+        lines.append("| config | runs ok | median ms | min ms | max ms | notes |")
+        lines.append("|---|---:|---:|---:|---:|---|")
+        for n in names:
+            v = by.get(n, [])
+            note = "; ".join(sorted(set(bad.get(n, []))))
+            lines.append(
+                f"| {n} | {len(v)} | {fnum(med(v), '.0f')} | {fnum(min(v) if v else None, '.0f')} | "
+                f"{fnum(max(v) if v else None, '.0f')} | {note} |"
+            )
+
+    skipped = read_tsv(args.skipped)
+    if skipped:
+        lines.append("\n## Skipped targets\n")
+        for row in skipped:
+            t, reason = row[0], "\t".join(row[1:])
+            lines.append(f"- `{t}`: {reason}")
+
+    with open(args.machine, encoding="utf-8") as f:
+        lines.append("\n## Machine\n")
+        lines.append(f.read().rstrip("\n"))
+
+    text = "\n".join(lines) + "\n"
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pw = sub.add_parser("parse-wrk")
+    pw.add_argument("file")
+    pt = sub.add_parser("table")
+    pt.add_argument("--raw", required=True)
+    pt.add_argument("--machine", required=True)
+    pt.add_argument("--skipped", required=True)
+    pt.add_argument("--startup", required=True)
+    pt.add_argument("--params", required=True)
+    pt.add_argument("--stamp", required=True)
+    pt.add_argument("--out", required=True)
+    a = p.parse_args()
+    if a.cmd == "parse-wrk":
+        return parse_wrk(a.file)
+    return table(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

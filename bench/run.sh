@@ -1,0 +1,699 @@
+#!/usr/bin/env bash
+# bench/run.sh: side-by-side load comparison of the gateway against bare YARP, nginx and haproxy.
+#
+#   bench/run.sh [--rounds N] [--duration S] [--connections C] [--threads T] [--warmup S]
+#                [--targets a,b,c] [--startup-runs N] [--smoke] [--no-build] [--help]
+#
+# Everything listens on 127.0.0.1 (free ports picked at start), every load run is bounded in
+# time, and every process this script starts is stopped on exit, failure or Ctrl-C.
+# See bench/README.md for what each target is and how to read the table.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+WORK="$BENCH_DIR/.work/$STAMP"
+
+# ---- options -------------------------------------------------------------------------------
+ROUNDS=3
+DURATION=10
+CONNECTIONS=64
+THREADS=2
+WARMUP=3
+STARTUP_RUNS=3
+SMOKE=0
+NO_BUILD=0
+TARGETS_ARG=""
+UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
+READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
+
+usage() {
+    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<EOF
+
+options:
+  --rounds N        rounds; every target runs once per round, order rotated each round (default $ROUNDS)
+  --duration S      seconds of measured load per target per round (default $DURATION)
+  --connections C   wrk connections (default $CONNECTIONS)
+  --threads T       wrk threads (default $THREADS)
+  --warmup S        seconds of unmeasured load before each measurement (default $WARMUP)
+  --targets a,b,c   targets to run (default: every target in DEFAULT_TARGETS that is runnable)
+                    known: ${ALL_TARGETS[*]}
+  --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
+  --smoke           1 round, 2 s per target, no warm-up, 1 start-up run; report goes to bench/.work/
+  --no-build        do not build (use the existing Release outputs)
+environment: UPSTREAM_WORKERS (default 1), READY_TIMEOUT_S (default 60), GATEWAY_EXTRA_ARGS
+EOF
+}
+
+# ---- target hooks ----------------------------------------------------------------------------
+# To add a load target NAME (a '-' in NAME becomes '_' in the function names):
+#   1. add NAME to ALL_TARGETS (and to DEFAULT_TARGETS if it should run by default);
+#   2. optionally define  prepare_NAME : runs once before the rounds (generate config, validate).
+#      To skip the target, set SKIP_REASON="why" and return 1. Failing to prepare for another
+#      reason: set FAIL_REASON and return 1 (the run then exits non-zero).
+#   3. define  start_NAME : start the proxy with start_bg (so it is tracked and stopped) and set
+#        TARGET_URL        the URL wrk and the readiness probe hit
+#        TARGET_RSS_PIDS   pids whose VmHWM (plus their direct children's) is reported as peak RSS
+#        TARGET_HDRS       extra request headers, as curl/wrk arguments: (-H "name: value")
+# run_target_round does the rest: readiness (measured as start-up time), a body check, warm-up,
+# the measured wrk run, peak RSS, and stopping what start_NAME started.
+#
+# Start-up-only configs (no load, launched STARTUP_RUNS times each; launch -> first proxied 200):
+# add NAME to STARTUP_ONLY and define prepare_startup_NAME (optional) and start_startup_NAME
+# exactly like the load targets.
+ALL_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic)
+DEFAULT_TARGETS=("${ALL_TARGETS[@]}")
+STARTUP_ONLY=(gateway-10k-routes)
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --duration) DURATION="$2"; shift 2 ;;
+        --connections) CONNECTIONS="$2"; shift 2 ;;
+        --threads) THREADS="$2"; shift 2 ;;
+        --warmup) WARMUP="$2"; shift 2 ;;
+        --targets) TARGETS_ARG="$2"; shift 2 ;;
+        --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
+        --smoke) SMOKE=1; shift ;;
+        --no-build) NO_BUILD=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+if [[ $SMOKE == 1 ]]; then
+    ROUNDS=1; DURATION=2; WARMUP=0; STARTUP_RUNS=1
+fi
+for v in ROUNDS DURATION CONNECTIONS THREADS WARMUP STARTUP_RUNS; do
+    if ! [[ ${!v} =~ ^[0-9]+$ ]]; then echo "run.sh: ${v,,} must be a whole number, got '${!v}'" >&2; exit 2; fi
+done
+if (( ROUNDS < 1 || DURATION < 1 || CONNECTIONS < 1 || THREADS < 1 )); then
+    echo "run.sh: rounds, duration, connections and threads must be at least 1" >&2; exit 2
+fi
+if (( THREADS > CONNECTIONS )); then echo "run.sh: --threads must not exceed --connections" >&2; exit 2; fi
+
+if [[ -n $TARGETS_ARG ]]; then
+    IFS=',' read -r -a TARGETS <<<"$TARGETS_ARG"
+    for t in "${TARGETS[@]}"; do
+        known=0
+        for k in "${ALL_TARGETS[@]}"; do [[ $t == "$k" ]] && known=1; done
+        if [[ $known == 0 ]]; then echo "run.sh: unknown target '$t' (known: ${ALL_TARGETS[*]})" >&2; exit 2; fi
+    done
+else
+    TARGETS=("${DEFAULT_TARGETS[@]}")
+fi
+
+log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
+has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
+
+# ---- tools -----------------------------------------------------------------------------------
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1  -> $2"); }
+need python3 "apt-get install python3"
+need curl "apt-get install curl"
+need wrk "apt-get install wrk"
+need nginx "apt-get install nginx-light"      # always: it is the upstream
+has_target haproxy && need haproxy "apt-get install haproxy"
+need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
+    printf '  %s\n' "${missing[@]}" >&2
+    echo "  e.g. apt-get install -y wrk nginx-light haproxy curl python3" >&2
+    exit 3
+fi
+
+mkdir -p "$WORK"
+RAW="$WORK/raw.tsv"; STARTUP_TSV="$WORK/startup.tsv"; SKIPPED_TSV="$WORK/skipped.tsv"
+: >"$RAW"; : >"$STARTUP_TSV"; : >"$SKIPPED_TSV"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+unset ASPNETCORE_URLS ASPNETCORE_HTTP_PORTS ASPNETCORE_HTTPS_PORTS DOTNET_URLS 2>/dev/null || true
+RUN_FAILED=0
+
+# ---- process tracking and cleanup -------------------------------------------------------------
+STARTED_PIDS=()     # everything still running that this script started
+TARGET_STARTED=()   # what the current target's start function started
+LAUNCH_NS=""        # when the current target's first process was launched
+
+children_of() { cat "/proc/$1/task/"*/children 2>/dev/null || true; }
+
+# start_bg LOGFILE CMD...: start CMD in the background, tracked; sets LAST_PID.
+start_bg() {
+    local logfile="$1"; shift
+    [[ -z $LAUNCH_NS ]] && LAUNCH_NS="$(date +%s%N)"
+    "$@" >"$logfile" 2>&1 &
+    LAST_PID=$!
+    STARTED_PIDS+=("$LAST_PID")
+    TARGET_STARTED+=("$LAST_PID")
+}
+
+forget_pid() {
+    local p keep=()
+    for p in "${STARTED_PIDS[@]}"; do [[ $p != "$1" ]] && keep+=("$p"); done
+    STARTED_PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL the process and any children it left.
+stop_pid() {
+    local pid="$1" kids i
+    kids="$(children_of "$pid")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for i in $kids; do kill -KILL "$i" 2>/dev/null || true; done
+    forget_pid "$pid"
+}
+
+stop_target() {
+    local i
+    for ((i = ${#TARGET_STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${TARGET_STARTED[i]}"; done
+    TARGET_STARTED=()
+}
+
+cleanup() {
+    local rc=$? i
+    trap - EXIT INT TERM
+    for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED_PIDS[i]}"; done
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated"; exit 143' TERM
+
+# ---- helpers ---------------------------------------------------------------------------------
+USED_PORTS=" "
+free_port() {
+    local p
+    while :; do
+        p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+        if [[ $USED_PORTS != *" $p "* ]]; then USED_PORTS+="$p "; echo "$p"; return; fi
+    done
+}
+
+# wait_ready URL: poll every 10 ms until a 200 arrives; sets STARTUP_MS (launch -> first 200).
+wait_ready() {
+    local url="$1" deadline code now pid
+    deadline=$(( $(date +%s%N) + READY_TIMEOUT_S * 1000000000 ))
+    while :; do
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
+        now="$(date +%s%N)"
+        if [[ $code == 200 ]]; then
+            if [[ -n $LAUNCH_NS ]]; then STARTUP_MS=$(( (now - LAUNCH_NS) / 1000000 )); else STARTUP_MS="-"; fi
+            return 0
+        fi
+        for pid in "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}"; do
+            if ! kill -0 "$pid" 2>/dev/null; then READY_ERR="process $pid exited before answering (last HTTP code '$code')"; return 1; fi
+        done
+        if (( now > deadline )); then READY_ERR="no 200 from $url within ${READY_TIMEOUT_S}s (last HTTP code '$code')"; return 1; fi
+        sleep 0.01
+    done
+}
+
+# run_wrk SECONDS OUTFILE: one bounded wrk run against TARGET_URL.
+run_wrk() {
+    local secs="$1" out="$2" pid rc=0
+    timeout -k 5 $(( secs + 30 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency --timeout 5s \
+        "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" >"$out" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    wait "$pid" || rc=$?
+    forget_pid "$pid"
+    return "$rc"
+}
+
+# peak_rss_kb: VmHWM of TARGET_RSS_PIDS and their direct children, summed (kB), or "-".
+peak_rss_kb() {
+    local total=0 any=0 p kid v
+    for p in "${TARGET_RSS_PIDS[@]+"${TARGET_RSS_PIDS[@]}"}"; do
+        for kid in "$p" $(children_of "$p"); do
+            v="$(awk '/^VmHWM:/ {print $2}' "/proc/$kid/status" 2>/dev/null || true)"
+            if [[ -n $v ]]; then total=$(( total + v )); any=1; fi
+        done
+    done
+    if [[ $any == 1 ]]; then echo "$total"; else echo "-"; fi
+}
+
+# CPU accounting, to tell how much of the machine something else used during a measured run
+# (the machine may be shared): all in clock ticks, as /proc/stat and /proc/<pid>/stat count them.
+cpu_total_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }  # busy total
+pids_ticks() { # utime+stime of the given pids and their direct children
+    local p kid sum=0 v
+    for p in "$@"; do
+        for kid in "$p" $(children_of "$p"); do
+            v="$(sed 's/^.*) //' "/proc/$kid/stat" 2>/dev/null | awk '{print $12+$13}' || true)"
+            [[ -n $v ]] && sum=$(( sum + v ))
+        done
+    done
+    echo "$sum"
+}
+# ticks of this shell's reaped children (wrk, via timeout, once waited for)
+reaped_ticks() { sed 's/^.*) //' /proc/$$/stat | awk '{print $14+$15}'; }
+ours_ticks() { echo $(( $(pids_ticks "$UPSTREAM_PID" "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}") + $(reaped_ticks) )); }
+
+tail_log() { [[ -f $1 ]] && tail -n "${2:-5}" "$1" | tr '\n\t' '  ' | cut -c1-400; }
+
+# ---- build -----------------------------------------------------------------------------------
+GATEWAY_DLL="$REPO_DIR/src/Gateway.Host/bin/Release/net10.0/gateway.dll"
+BAREYARP_DLL="$BENCH_DIR/BareYarp/bin/Release/net10.0/bare-yarp.dll"
+GATEWAY_BUILD_ERR=""
+
+build_one() { # NAME PROJECT LOG
+    log "building $1 (Release)"
+    if ! timeout 900 dotnet build -c Release -nologo -v q --disable-build-servers "$2" >"$3" 2>&1; then
+        return 1
+    fi
+}
+
+if [[ $NO_BUILD == 0 ]]; then
+    if has_target bare-yarp; then
+        build_one bare-yarp "$BENCH_DIR/BareYarp" "$WORK/build-bare-yarp.log" || {
+            log "bare-yarp did not build; see $WORK/build-bare-yarp.log"; tail -n 20 "$WORK/build-bare-yarp.log" >&2; exit 1; }
+    fi
+    if has_gateway_target; then
+        if ! build_one gateway "$REPO_DIR/src/Gateway.Host" "$WORK/build-gateway.log"; then
+            local_errs="$(grep -E ' error [A-Z]+[0-9]+' "$WORK/build-gateway.log" | sed -e 's/^ *//' -e "s#$REPO_DIR/##g" -e 's/ \[[^]]*\]$//' | awk '!seen[$0]++' || true)"
+            GATEWAY_BUILD_ERR="gateway did not build ($(printf '%s\n' "$local_errs" | grep -c . || true) distinct errors; first: $(printf '%s\n' "$local_errs" | head -n 1 | cut -c1-300)) (log: $WORK/build-gateway.log)"
+        fi
+    fi
+fi
+if has_gateway_target && [[ -z $GATEWAY_BUILD_ERR && ! -f $GATEWAY_DLL ]]; then
+    GATEWAY_BUILD_ERR="$GATEWAY_DLL does not exist"
+fi
+if has_target bare-yarp && [[ ! -f $BAREYARP_DLL ]]; then
+    echo "run.sh: $BAREYARP_DLL does not exist (run without --no-build)" >&2; exit 1
+fi
+
+# ---- upstream: nginx on three ports, fixed 'hello' body, keepalive ----------------------------
+UP_PORTS=("$(free_port)" "$(free_port)" "$(free_port)")
+UPSTREAM_URL="http://127.0.0.1:${UP_PORTS[0]}/"
+mkdir -p "$WORK/upstream/tmp"
+{
+    echo "worker_processes $UPSTREAM_WORKERS;"
+    echo "pid $WORK/upstream/nginx.pid;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  access_log off;"
+    echo "  keepalive_requests 1000000;"
+    echo "  keepalive_timeout 75s;"
+    echo "  client_body_temp_path $WORK/upstream/tmp/body;"
+    echo "  proxy_temp_path $WORK/upstream/tmp/proxy;"
+    for p in "${UP_PORTS[@]}"; do
+        echo "  server { listen 127.0.0.1:$p backlog=4096; location / { default_type text/plain; return 200 'hello'; } }"
+    done
+    echo "}"
+} >"$WORK/upstream/nginx.conf"
+
+start_upstream() {
+    TARGET_STARTED=()
+    start_bg "$WORK/upstream/stdout.log" nginx -p "$WORK/upstream/" -c "$WORK/upstream/nginx.conf" -e "$WORK/upstream/error.log" -g 'daemon off;'
+    UPSTREAM_PID=$LAST_PID
+    TARGET_HDRS=()
+    local p
+    for p in "${UP_PORTS[@]}"; do
+        if ! wait_ready "http://127.0.0.1:$p/"; then
+            echo "run.sh: upstream nginx did not start: $READY_ERR; $(tail_log "$WORK/upstream/error.log")" >&2; exit 1
+        fi
+    done
+    TARGET_STARTED=()   # the upstream lives for the whole run (stopped by cleanup)
+    LAUNCH_NS=""
+}
+
+# ---- targets ---------------------------------------------------------------------------------
+# direct: wrk straight at the upstream nginx. The ceiling.
+start_direct() {
+    TARGET_URL="$UPSTREAM_URL"
+    TARGET_RSS_PIDS=()
+}
+
+# bare-yarp: bench/BareYarp, one catch-all route, one destination. The floor for the gateway.
+start_bare_yarp() {
+    local port; port="$(free_port)"
+    start_bg "$WORK/bare-yarp.r$ROUND.log" dotnet "$BAREYARP_DLL" --upstream "http://127.0.0.1:${UP_PORTS[0]}" --port "$port"
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
+# nginx: reverse proxy with an upstream keepalive pool, worker_processes auto.
+start_nginx() {
+    local port dir; port="$(free_port)"; dir="$WORK/nginx-proxy.r$ROUND"
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes auto;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  upstream bench_upstream {
+    server 127.0.0.1:${UP_PORTS[0]};
+    keepalive 128;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / {
+      proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+    start_bg "$dir/stdout.log" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
+# haproxy: http mode, keep-alive both sides, connection reuse, one thread per core.
+start_haproxy() {
+    local port cfg; port="$(free_port)"; cfg="$WORK/haproxy.r$ROUND.cfg"
+    cat >"$cfg" <<EOF
+global
+  nbthread $(nproc)
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 75s
+frontend bench_in
+  bind 127.0.0.1:$port
+  default_backend bench_upstream
+backend bench_upstream
+  server up0 127.0.0.1:${UP_PORTS[0]}
+EOF
+    start_bg "$WORK/haproxy.r$ROUND.log" haproxy -db -f "$cfg"
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
+# -- gateway targets: configs are generated once (prepare_*), ports fixed for the run.
+GATEWAY_LOG_ARGS=()
+gateway_validate() { # YAML -> 0 if the gateway accepts it; else VALIDATE_MSG holds its message
+    local out rc=0
+    out="$(timeout 120 dotnet "$GATEWAY_DLL" --mode validate -c "$1" "${GATEWAY_LOG_ARGS[@]+"${GATEWAY_LOG_ARGS[@]}"}" 2>&1)" || rc=$?
+    VALIDATE_MSG="$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | head -n 3 | tr '\n\t' '  ' | cut -c1-500 || true)"
+    [[ $rc == 0 ]] && return 0
+    VALIDATE_MSG="exit $rc: $VALIDATE_MSG"
+    return 1
+}
+
+# Once: decide whether the gateway takes Envoy's `-l warning` (bare-yarp logs at Warning too).
+gateway_common_prepare() {
+    if [[ -n $GATEWAY_BUILD_ERR ]]; then FAIL_REASON="$GATEWAY_BUILD_ERR"; return 1; fi
+    [[ -n ${GATEWAY_COMMON_DONE:-} ]] && return 0
+    GATEWAY_COMMON_DONE=1
+    if [[ -n ${GATEWAY_EXTRA_ARGS:-} ]]; then
+        read -r -a GATEWAY_LOG_ARGS <<<"$GATEWAY_EXTRA_ARGS"
+    else
+        GATEWAY_LOG_ARGS=(-l warning)
+    fi
+    return 0
+}
+
+# seed_yaml SRC_VARIANT OUT LISTEN_PORT ADMIN_PORT: the book's ch3 config (reference/envoy-behaviour.md
+# section 0), with the listener and admin on 127.0.0.1 free ports and the cluster STATIC at the upstream.
+seed_yaml() {
+    local variant="$1" out="$2" lport="$3" aport="$4" extra="" src
+    case "$variant" in
+        simple) src=simple.yaml ;;
+        retry) src=simple_retry.yaml
+               extra=$'\n                  retry_policy:\n                      retry_on: 5xx\n                      num_retries: 3' ;;
+    esac
+    cat >"$out" <<EOF
+# Generated by bench/run.sh from istioinaction ch3/$src:
+# addresses moved to 127.0.0.1 free ports, cluster type STATIC at the benchmark's upstream nginx.
+admin:
+  address:
+    socket_address: { address: 127.0.0.1, port_value: $aport }
+
+static_resources:
+  listeners:
+  - name: httpbin-demo
+    address:
+      socket_address: { address: 127.0.0.1, port_value: $lport }
+    filter_chains:
+    - filters:
+      - name:  envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          http_filters:
+          - name: envoy.filters.http.router
+          route_config:
+            name: httpbin_local_route
+            virtual_hosts:
+            - name: httpbin_local_service
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route:
+                  auto_host_rewrite: true
+                  cluster: httpbin_service$extra
+  clusters:
+    - name: httpbin_service
+      connect_timeout: 5s
+      type: STATIC
+      dns_lookup_family: V4_ONLY
+      lb_policy: ROUND_ROBIN
+      load_assignment:
+        cluster_name: httpbin
+        endpoints:
+        - lb_endpoints:
+          - endpoint:
+              address:
+                socket_address:
+                  address: 127.0.0.1
+                  port_value: ${UP_PORTS[0]}
+EOF
+}
+
+# prepare_gateway_config NAME YAML: validate; on success remember the listener port.
+declare -A GW_YAML GW_PORT
+prepare_gateway_config() {
+    local name="$1" yaml="$2" port="$3"
+    if ! gateway_validate "$yaml"; then
+        if [[ ${#GATEWAY_LOG_ARGS[@]} -gt 0 && -z ${GATEWAY_EXTRA_ARGS:-} ]]; then
+            # Maybe it is the log flag it does not take: try once without.
+            local saved=("${GATEWAY_LOG_ARGS[@]}")
+            GATEWAY_LOG_ARGS=()
+            if gateway_validate "$yaml"; then
+                log "the gateway rejected '${saved[*]}'; running it with its default log level"
+            else
+                GATEWAY_LOG_ARGS=("${saved[@]}")
+                SKIP_REASON="the gateway rejects $yaml: $VALIDATE_MSG"; return 1
+            fi
+        else
+            SKIP_REASON="the gateway rejects $yaml: $VALIDATE_MSG"; return 1
+        fi
+    fi
+    GW_YAML[$name]="$yaml"
+    GW_PORT[$name]="$port"
+}
+
+start_gateway_config() { # NAME
+    local name="$1"
+    start_bg "$WORK/$name.r$ROUND.log" dotnet "$GATEWAY_DLL" -c "${GW_YAML[$name]}" "${GATEWAY_LOG_ARGS[@]+"${GATEWAY_LOG_ARGS[@]}"}"
+    TARGET_URL="http://127.0.0.1:${GW_PORT[$name]}/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
+# gateway-simple: the seed config (ch3/simple.yaml).
+prepare_gateway_simple() {
+    gateway_common_prepare || return 1
+    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    seed_yaml simple "$WORK/gateway-simple.yaml" "$lp" "$ap"
+    prepare_gateway_config gateway-simple "$WORK/gateway-simple.yaml" "$lp"
+}
+start_gateway_simple() { start_gateway_config gateway-simple; }
+
+# gateway-retry: ch3/simple_retry.yaml (retry_policy 5xx x3; the upstream never fails, so this
+# measures the cost of having a retry policy on the path, e.g. request buffering).
+prepare_gateway_retry() {
+    gateway_common_prepare || return 1
+    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    seed_yaml retry "$WORK/gateway-retry.yaml" "$lp" "$ap"
+    prepare_gateway_config gateway-retry "$WORK/gateway-retry.yaml" "$lp"
+}
+start_gateway_retry() { start_gateway_config gateway-retry; }
+
+# gateway-realistic: bench/gen-realistic.py, 100 prefix routes with header matches (the request
+# matches only the last), 3 STATIC endpoints (the three upstream ports), LEAST_REQUEST.
+prepare_gateway_realistic() {
+    gateway_common_prepare || return 1
+    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    python3 "$BENCH_DIR/gen-realistic.py" --routes 100 --listen-port "$lp" --admin-port "$ap" \
+        --upstream-ports "$(IFS=,; echo "${UP_PORTS[*]}")" --out "$WORK/gateway-realistic.yaml" \
+        || { FAIL_REASON="bench/gen-realistic.py failed"; return 1; }
+    prepare_gateway_config gateway-realistic "$WORK/gateway-realistic.yaml" "$lp"
+}
+start_gateway_realistic() {
+    start_gateway_config gateway-realistic
+    TARGET_HDRS=(-H "x-tenant: bench")
+}
+
+# start-up only: gateway-10k-routes, the realistic generator with 10,000 routes.
+prepare_startup_gateway_10k_routes() {
+    gateway_common_prepare || return 1
+    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    python3 "$BENCH_DIR/gen-realistic.py" --routes 10000 --listen-port "$lp" --admin-port "$ap" \
+        --upstream-ports "$(IFS=,; echo "${UP_PORTS[*]}")" --out "$WORK/gateway-10k-routes.yaml" \
+        || { FAIL_REASON="bench/gen-realistic.py failed"; return 1; }
+    prepare_gateway_config gateway-10k-routes "$WORK/gateway-10k-routes.yaml" "$lp"
+}
+start_startup_gateway_10k_routes() {
+    start_gateway_config gateway-10k-routes
+    TARGET_HDRS=(-H "x-tenant: bench")
+}
+
+LOADAVG_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- prepare ---------------------------------------------------------------------------------
+start_upstream
+log "upstream nginx (pid $UPSTREAM_PID, $UPSTREAM_WORKERS worker(s)) on 127.0.0.1 ports ${UP_PORTS[*]}"
+
+# run_prepare FN NAME: returns 0 = run it, 1 = skipped/failed (recorded).
+run_prepare() {
+    local fn="$1" name="$2"
+    SKIP_REASON=""; FAIL_REASON=""
+    if ! declare -F "$fn" >/dev/null; then return 0; fi
+    if "$fn"; then return 0; fi
+    if [[ -n $SKIP_REASON ]]; then
+        log "SKIP $name: $SKIP_REASON"
+        printf '%s\t%s\n' "$name" "$SKIP_REASON" >>"$SKIPPED_TSV"
+    else
+        log "FAIL $name: ${FAIL_REASON:-prepare failed}"
+        printf '%s\t%s\n' "$name" "FAILED: ${FAIL_REASON:-prepare failed}" >>"$SKIPPED_TSV"
+        RUN_FAILED=1
+    fi
+    return 1
+}
+
+RUN_TARGETS=()
+for t in "${TARGETS[@]}"; do
+    if run_prepare "prepare_${t//-/_}" "$t"; then RUN_TARGETS+=("$t"); fi
+done
+RUN_STARTUP=()
+if has_gateway_target; then
+    for s in "${STARTUP_ONLY[@]}"; do
+        if run_prepare "prepare_startup_${s//-/_}" "$s"; then RUN_STARTUP+=("$s"); fi
+    done
+fi
+[[ ${#RUN_TARGETS[@]} -gt 0 ]] || { log "nothing to run"; }
+
+# ---- rounds ----------------------------------------------------------------------------------
+record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" >>"$RAW"
+}
+
+run_target_round() {
+    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs rss body bg
+    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); LAUNCH_NS=""; STARTUP_MS="-"
+    if ! "$fn"; then
+        record "$t" "fail:start function failed" - - - - - - -; RUN_FAILED=1; stop_target; return
+    fi
+    local logf="$WORK/$t.r$ROUND.log"
+    if ! wait_ready "$TARGET_URL"; then
+        log "FAIL $t round $ROUND: $READY_ERR"
+        [[ -f $logf ]] && tail -n 15 "$logf" >&2
+        record "$t" "fail:$READY_ERR $(tail_log "$logf" 3)" - - - - - - -
+        [[ ${#TARGET_STARTED[@]} -gt 0 ]] && printf '%s\t%s\t%s\t%s\n' "$t" "$ROUND" "-" "fail: $READY_ERR" >>"$STARTUP_TSV"
+        RUN_FAILED=1; stop_target; return
+    fi
+    [[ ${#TARGET_STARTED[@]} -gt 0 ]] && printf '%s\t%s\t%s\t%s\n' "$t" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
+    body="$(curl -s --max-time 2 "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" || true)"
+    if [[ $body != hello ]]; then
+        log "FAIL $t round $ROUND: body is '${body:0:80}', expected 'hello'"
+        record "$t" "fail:wrong body '${body:0:80}'" - - - - - - -; RUN_FAILED=1; stop_target; return
+    fi
+    if (( WARMUP > 0 )); then
+        run_wrk "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
+    fi
+    out="$WORK/$t.r$ROUND.wrk.txt"
+    log "round $ROUND/$ROUNDS: $t (${DURATION}s, -t$THREADS -c$CONNECTIONS, start-up ${STARTUP_MS} ms)"
+    local t0 t1 o0 o1
+    read -r -a t0 <<<"$(cpu_total_ticks)"; o0="$(ours_ticks)"
+    if ! run_wrk "$DURATION" "$out" || ! stats="$(python3 "$BENCH_DIR/report.py" parse-wrk "$out")"; then
+        log "FAIL $t round $ROUND: wrk failed: $(tail_log "$out" 3)"
+        record "$t" "fail:wrk failed $(tail_log "$out" 2)" - - - - - - -; RUN_FAILED=1; stop_target; return
+    fi
+    read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"
+    # other = busy ticks not spent by the upstream, the proxy or wrk, as % of all CPU ticks
+    bg="$(awk -v busy=$(( t1[0] - t0[0] )) -v total=$(( t1[1] - t0[1] )) -v ours=$(( o1 - o0 )) \
+        'BEGIN { o = busy - ours; if (o < 0) o = 0; printf "%.0f", (total > 0 ? 100 * o / total : 0) }')"
+    if (( bg > 10 )); then log "warning: other processes used ${bg}% of the CPU during $t's run; this row is noisy"; fi
+    read -r rps p50 p99 non2xx sockerr reqs <<<"$stats"
+    rss="$(peak_rss_kb)"
+    # The proxy must have survived the run.
+    local pid
+    for pid in "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "FAIL $t round $ROUND: process $pid died during the run"
+            record "$t" "fail:process died during the run $(tail_log "$logf" 3)" - - - - - - -; RUN_FAILED=1; stop_target; return
+        fi
+    done
+    stop_target
+    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg"
+    log "  $t: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, peak RSS ${rss} kB"
+}
+
+n=${#RUN_TARGETS[@]}
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+    for ((i = 0; i < n; i++)); do
+        run_target_round "${RUN_TARGETS[(i + ROUND - 1) % n]}"
+    done
+done
+
+# ---- start-up only ---------------------------------------------------------------------------
+for s in "${RUN_STARTUP[@]+"${RUN_STARTUP[@]}"}"; do
+    for ((ROUND = 1; ROUND <= STARTUP_RUNS; ROUND++)); do
+        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); LAUNCH_NS=""
+        "start_startup_${s//-/_}"
+        if wait_ready "$TARGET_URL"; then
+            printf '%s\t%s\t%s\t%s\n' "$s" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
+            log "start-up $s run $ROUND: ${STARTUP_MS} ms"
+        else
+            printf '%s\t%s\t%s\t%s\n' "$s" "$ROUND" "-" "fail: $READY_ERR" >>"$STARTUP_TSV"
+            log "FAIL start-up $s run $ROUND: $READY_ERR"; RUN_FAILED=1
+        fi
+        stop_target
+    done
+done
+
+# ---- report ----------------------------------------------------------------------------------
+version_of() { "$@" 2>&1 | head -n 1 || true; }
+{
+    echo "- nproc: $(nproc)"
+    echo "- load average at start: $LOADAVG_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "- memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "- kernel: $(uname -srm)"
+    echo "- OS: $(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-?}")"
+    echo "- dotnet: $(cd "$REPO_DIR" && dotnet --version 2>/dev/null)"
+    echo "- nginx: $(version_of nginx -v)"
+    if command -v haproxy >/dev/null; then echo "- haproxy: $(version_of haproxy -v)"; fi
+    echo "- wrk: $(version_of wrk -v)"
+    echo "- gateway commit: $(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO_DIR" && [[ -n $(git status --porcelain -- src 2>/dev/null) ]] && echo ' (src has uncommitted changes)')"
+    echo "- upstream: nginx, $UPSTREAM_WORKERS worker(s), 'return 200 hello', keepalive; wrk and every proxy share the same cores"
+    if [[ ${#GATEWAY_LOG_ARGS[@]} -gt 0 ]] && has_gateway_target; then echo "- gateway args: ${GATEWAY_LOG_ARGS[*]}"; fi
+} >"$WORK/machine.md"
+
+if [[ $SMOKE == 1 ]]; then
+    REPORT="$BENCH_DIR/.work/smoke-$STAMP.md"
+else
+    mkdir -p "$BENCH_DIR/results"
+    REPORT="$BENCH_DIR/results/$STAMP.md"
+fi
+PARAMS="rounds $ROUNDS, ${DURATION}s per target per round (+${WARMUP}s warm-up), wrk -t$THREADS -c$CONNECTIONS, targets: ${RUN_TARGETS[*]:-none}"
+if [[ $SMOKE == 1 ]]; then PARAMS+=" (SMOKE run: the numbers mean nothing, this only checks that the script works)"; fi
+python3 "$BENCH_DIR/report.py" table --raw "$RAW" --machine "$WORK/machine.md" --skipped "$SKIPPED_TSV" \
+    --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT"
+log "report: $REPORT (raw data and logs: $WORK)"
+if [[ $RUN_FAILED != 0 ]]; then log "some targets failed (see above)"; exit 1; fi

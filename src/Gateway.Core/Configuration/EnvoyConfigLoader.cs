@@ -1,0 +1,115 @@
+using Gateway.Validation;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gateway.Configuration;
+
+/// <summary>One configuration document: a file's text, or the <c>--config-yaml</c> string.</summary>
+/// <param name="Name">The file path, or <c>--config-yaml</c>.</param>
+/// <param name="Text">YAML or JSON text.</param>
+public sealed record ConfigSource(string Name, string Text)
+{
+    /// <summary>The name used for inline YAML.</summary>
+    public const string InlineName = "--config-yaml";
+
+    /// <summary>Reads a file; a file that cannot be read becomes a configuration error.</summary>
+    public static ConfigSource FromFile(string path)
+    {
+        var extension = System.IO.Path.GetExtension(path);
+        if (extension is ".pb" or ".pb_text")
+        {
+            throw new EnvoyConfigException([new ConfigError(new SourceLocation(path, string.Empty, 0, 0),
+                $"'{extension}' bootstrap files are not supported; use YAML (.yaml/.yml) or JSON (.json)")]);
+        }
+        try
+        {
+            return new ConfigSource(path, File.ReadAllText(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new EnvoyConfigException([new ConfigError(new SourceLocation(path, string.Empty, 0, 0), $"unable to read file: {path} ({ex.Message})")]);
+        }
+    }
+}
+
+/// <summary>
+/// Reads Envoy v3 bootstrap documents into a <see cref="Bootstrap"/> and validates it. Every error of
+/// every document is collected and reported at once in an <see cref="EnvoyConfigException"/>; nothing
+/// partial is ever returned.
+/// </summary>
+public static class EnvoyConfigLoader
+{
+    /// <summary>Loads the way Envoy's command line does: <c>--config-path</c> first, then <c>--config-yaml</c> merged over it.</summary>
+    public static Bootstrap Load(string? configPath, string? configYaml, EnvoyTypeRegistry? types = null)
+    {
+        var sources = new List<ConfigSource>(2);
+        if (!string.IsNullOrEmpty(configPath))
+        {
+            sources.Add(ConfigSource.FromFile(configPath));
+        }
+        if (!string.IsNullOrEmpty(configYaml))
+        {
+            sources.Add(new ConfigSource(ConfigSource.InlineName, configYaml));
+        }
+        if (sources.Count == 0)
+        {
+            throw new EnvoyConfigException([new ConfigError(SourceLocation.None,
+                "At least one of --config-path or --config-yaml or Options::configProto() should be non-empty")]);
+        }
+        return Load(sources, types);
+    }
+
+    /// <summary>Binds the documents in order (later ones merged over earlier ones) and validates the result.</summary>
+    public static Bootstrap Load(IReadOnlyList<ConfigSource> sources, EnvoyTypeRegistry? types = null)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        types ??= EnvoyTypeRegistry.CreateDefault();
+        var errors = new List<ConfigError>();
+        var bootstrap = new Bootstrap();
+        foreach (var source in sources)
+        {
+            Bind(source, bootstrap, types, errors);
+        }
+        if (errors.Count == 0)
+        {
+            errors.AddRange(BootstrapValidator.Validate(bootstrap));
+        }
+        if (errors.Count > 0)
+        {
+            throw new EnvoyConfigException(errors);
+        }
+        return bootstrap;
+    }
+
+    /// <summary>Loads one YAML or JSON string.</summary>
+    public static Bootstrap LoadYaml(string yaml, string sourceName = ConfigSource.InlineName, EnvoyTypeRegistry? types = null)
+        => Load([new ConfigSource(sourceName, yaml)], types);
+
+    private static void Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, List<ConfigError> errors)
+    {
+        YamlNode? root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(source.Text));
+            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+            if (stream.Documents.Count > 1)
+            {
+                var second = stream.Documents[1].RootNode;
+                errors.Add(new ConfigError(new SourceLocation(source.Name, string.Empty, (int)second.Start.Line, (int)second.Start.Column),
+                    "a bootstrap file must hold exactly one YAML document"));
+            }
+        }
+        catch (YamlException ex)
+        {
+            var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
+            errors.Add(new ConfigError(new SourceLocation(source.Name, string.Empty, (int)ex.Start.Line, (int)ex.Start.Column),
+                $"unable to parse YAML/JSON: {message}"));
+            return;
+        }
+        if (root is not null)
+        {
+            new ConfigBinder(source.Name, types, errors).BindRoot(root, target);
+        }
+    }
+}

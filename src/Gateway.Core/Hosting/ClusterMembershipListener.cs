@@ -1,0 +1,29 @@
+using Gateway.Clusters;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Hosting;
+
+/// <summary>Keeps <c>membership_total</c> and <c>membership_healthy</c> equal to YARP's view of each cluster's hosts (after DNS).</summary>
+internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClusterChangeListener
+{
+    public void OnClusterAdded(ClusterState cluster) => Update(cluster);
+
+    public void OnClusterChanged(ClusterState cluster) => Update(cluster);
+
+    public void OnClusterRemoved(ClusterState cluster)
+    {
+        if (clusters.TryGet(cluster.ClusterId, out var runtime))
+        {
+            runtime.Stats.MembershipTotal.Set(0);
+            runtime.Stats.MembershipHealthy.Set(0);
+        }
+    }
+
+    private void Update(ClusterState cluster)
+    {
+        var runtime = clusters.GetOrCreate(cluster.ClusterId);
+        var destinations = cluster.DestinationsState;
+        runtime.Stats.MembershipTotal.Set(destinations.AllDestinations.Count);
+        runtime.Stats.MembershipHealthy.Set(destinations.AvailableDestinations.Count);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using Gateway.Admin;
+using Gateway.Clusters;
+using Gateway.Configuration;
+using Gateway.Listeners;
+using Gateway.Proxy;
+using Gateway.Stats;
+using Gateway.Translation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.ServiceDiscovery;
+
+namespace Gateway.Hosting;
+
+/// <summary>Adds an Envoy-configured gateway to an ASP.NET Core application.</summary>
+public static class EnvoyGatewayExtensions
+{
+    /// <summary>
+    /// Registers the gateway for <paramref name="bootstrap"/> (already loaded and validated, e.g. by
+    /// <see cref="EnvoyConfigLoader"/>): YARP with the translated routes and clusters, and Kestrel
+    /// endpoints for every listener and for <c>admin.address</c>.
+    /// </summary>
+    public static IServiceCollection AddEnvoyGateway(this IServiceCollection services, Bootstrap bootstrap)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var plan = EnvoyTranslator.Translate(bootstrap);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StatsStore>();
+        services.TryAddSingleton<ClusterRegistry>();
+        services.TryAddSingleton<ServerState>();
+        services.TryAddSingleton<AdminHandler>();
+        services.TryAddSingleton<ConnectionManager>();
+        services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>()));
+        services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
+        services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
+        services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
+        services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+
+        services.AddReverseProxy()
+            .LoadFromMemory(plan.Routes, plan.Clusters)
+            .AddTransforms<EnvoyTransformProvider>();
+
+        services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime>((kestrel, runtime) => BindListeners(kestrel, runtime));
+        return services;
+    }
+
+    /// <summary>Puts the gateway first in the pipeline and maps YARP's endpoints for the clusters.</summary>
+    public static WebApplication UseEnvoyGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<GatewayMiddleware>();
+        // Routing after the gateway: requests on listeners never reach the matcher.
+        app.UseRouting();
+        app.MapReverseProxy(pipeline => pipeline.UseLoadBalancing())
+            .ConfigureEndpoints((endpoint, route) =>
+            {
+                if (route.Metadata?.ContainsKey(EnvoyTranslator.RouteKindMetadata) == true)
+                {
+                    // Only the gateway's router dispatches to these; ASP.NET routing must never match them.
+                    endpoint.WithMetadata(new SuppressMatchingMetadata());
+                }
+            });
+
+        var runtime = app.Services.GetRequiredService<GatewayRuntime>();
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>();
+        var tracking = runtime.TrackProxyEndpoints(endpoints);
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() => runtime.Server.SetState(ServerState.Live));
+        lifetime.ApplicationStopping.Register(() => runtime.Server.SetState(ServerState.Draining));
+        lifetime.ApplicationStopped.Register(tracking.Dispose);
+        return app;
+    }
+
+    private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime)
+    {
+        // Envoy sends its own server header (server_name); Kestrel's would be a second one.
+        kestrel.AddServerHeader = false;
+        if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
+        {
+            kestrel.Listen(adminEndPoint, options =>
+            {
+                runtime.RecordBinding(adminSlot, options);
+                options.Protocols = HttpProtocols.Http1;
+                options.Use(next => connection =>
+                {
+                    connection.Features.Set(adminSlot);
+                    return next(connection);
+                });
+            });
+        }
+        foreach (var listener in runtime.Plan.Listeners)
+        {
+            var slot = runtime.SlotFor(listener.Name);
+            kestrel.Listen(new IPEndPoint(IPAddress.Parse(listener.Address), listener.Port), options =>
+            {
+                runtime.RecordBinding(slot, options);
+                options.Protocols = listener.Protocols;
+                options.Use(next => async connection =>
+                {
+                    connection.Features.Set(slot);
+                    var current = slot.Current;
+                    current?.ListenerStats.DownstreamCxTotal.Increment();
+                    current?.ListenerStats.DownstreamCxActive.Increment();
+                    current?.Stats.DownstreamCxTotal.Increment();
+                    current?.Stats.DownstreamCxActive.Increment();
+                    try
+                    {
+                        await next(connection).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        current?.ListenerStats.DownstreamCxActive.Decrement();
+                        current?.ListenerStats.DownstreamCxDestroy.Increment();
+                        current?.Stats.DownstreamCxActive.Decrement();
+                    }
+                });
+            });
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Gateway.Admin;
+using Gateway.Listeners;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The first step of the pipeline: a request that arrived on an Envoy listener is handled here to the
+/// end (admin API, or connection manager + router + YARP); anything else (an embedding app's own
+/// endpoints) continues down the pipeline.
+/// </summary>
+internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager connectionManager, AdminHandler admin)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var slot = context.Features.Get<ListenerSlot>();
+        if (slot is null)
+        {
+            return next(context);
+        }
+        if (slot.IsAdmin)
+        {
+            return admin.HandleAsync(context);
+        }
+        var listener = slot.Current;
+        if (listener is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Task.CompletedTask;
+        }
+        return connectionManager.HandleAsync(context, listener);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using Gateway.Admin;
+using Gateway.Clusters;
+using Gateway.Listeners;
+using Gateway.Stats;
+using Gateway.Translation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The running gateway: the applied plan, one <see cref="ListenerSlot"/> per listener (bound to Kestrel
+/// at start-up) and the cluster runtimes. Applying builds everything new first and then swaps, so a
+/// request sees either the old configuration or the new one, never a mix.
+/// </summary>
+internal sealed class GatewayRuntime : IEnvoyGateway
+{
+    private readonly ClusterRegistry _clusters;
+    private readonly StatsStore _stats;
+    private readonly Dictionary<string, ListenerSlot> _slots = new(StringComparer.Ordinal);
+
+    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server)
+    {
+        _clusters = clusters;
+        _stats = stats;
+        Server = server;
+        Plan = plan;
+        AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
+        foreach (var listener in plan.Listeners)
+        {
+            _slots[listener.Name] = new ListenerSlot(listener.Name, isAdmin: false);
+        }
+        Apply(plan);
+    }
+
+    public GatewayPlan Plan { get; private set; }
+
+    public ServerState Server { get; }
+
+    public ListenerSlot? AdminSlot { get; }
+
+    public ClusterRegistry Clusters => _clusters;
+
+    public ListenerSlot SlotFor(string listenerName) => _slots[listenerName];
+
+    /// <summary>Makes <paramref name="plan"/> current for the listeners and clusters (YARP's part is pushed by the caller).</summary>
+    public void Apply(GatewayPlan plan)
+    {
+        foreach (var cluster in plan.ClusterPlans)
+        {
+            _clusters.GetOrCreate(cluster.Name).Plan = cluster;
+        }
+        var runtimes = new List<(ListenerSlot Slot, ListenerRuntime Runtime)>();
+        foreach (var listener in plan.Listeners)
+        {
+            if (_slots.TryGetValue(listener.Name, out var slot))
+            {
+                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats)));
+            }
+        }
+        foreach (var (slot, runtime) in runtimes)
+        {
+            slot.Current = runtime;
+        }
+        Plan = plan;
+    }
+
+    /// <summary>Points each cluster at YARP's endpoint for its route; runs whenever YARP's endpoints change.</summary>
+    public void ResolveProxyEndpoints(EndpointDataSource dataSource)
+    {
+        foreach (var endpoint in dataSource.Endpoints)
+        {
+            var route = endpoint.Metadata.GetMetadata<RouteModel>();
+            if (route?.Config.Metadata?.ContainsKey(EnvoyTranslator.RouteKindMetadata) == true
+                && route.Config.ClusterId is { } clusterId
+                && _clusters.TryGet(clusterId, out var cluster))
+            {
+                cluster.ProxyEndpoint = endpoint;
+            }
+        }
+    }
+
+    /// <summary>Keeps <see cref="ResolveProxyEndpoints"/> current.</summary>
+    public IDisposable TrackProxyEndpoints(EndpointDataSource dataSource)
+    {
+        ResolveProxyEndpoints(dataSource);
+        return ChangeToken.OnChange(dataSource.GetChangeToken, () => ResolveProxyEndpoints(dataSource));
+    }
+
+    /// <summary>Where the admin API is really bound once Kestrel has started (port 0 resolved); null without admin.</summary>
+    public IPEndPoint? AdminBoundEndPoint => _adminBinding?.IPEndPoint;
+
+    /// <summary>Where a listener is really bound once Kestrel has started (port 0 resolved).</summary>
+    public IPEndPoint? ListenerBoundEndPoint(string listenerName) => _bindings.TryGetValue(listenerName, out var options) ? options.IPEndPoint : null;
+
+    internal void RecordBinding(ListenerSlot slot, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options)
+    {
+        if (slot.IsAdmin)
+        {
+            _adminBinding = options;
+        }
+        else
+        {
+            _bindings[slot.Name] = options;
+        }
+    }
+
+    private readonly Dictionary<string, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> _bindings = new(StringComparer.Ordinal);
+    private Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? _adminBinding;
+
+    /// <summary>The endpoint Kestrel should bind for the admin listener.</summary>
+    public IPEndPoint? AdminEndPoint => Plan.Admin is { } admin ? new IPEndPoint(IPAddress.Parse(admin.Address), admin.Port) : null;
+}

@@ -1,0 +1,261 @@
+using System.Collections.Frozen;
+using System.Net.Sockets;
+using Gateway.Clusters;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Listeners;
+
+/// <summary>
+/// Envoy's HTTP connection manager and router for one request on a data listener: downstream stats,
+/// request header mutation (request id, x-forwarded-proto, internal headers), route selection, the
+/// route timeout, and local replies when the upstream fails. Forwarding itself is YARP's.
+/// </summary>
+internal sealed partial class ConnectionManager
+{
+    /// <summary>Headers Envoy removes from external requests (conn_manager_utility.cc cleanInternalHeaders).</summary>
+    private static readonly FrozenSet<string> InternalOnlyHeaders = new[]
+    {
+        "x-envoy-internal", "x-envoy-retriable-status-codes", "x-envoy-retriable-header-names", "x-envoy-retry-on",
+        "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-ms",
+        "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response", "x-envoy-expected-rq-timeout-ms",
+        "x-envoy-force-trace", "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConnectionManager> _logger;
+
+    public ConnectionManager(TimeProvider time, ILogger<ConnectionManager> logger)
+    {
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task HandleAsync(HttpContext context, ListenerRuntime listener)
+    {
+        var stats = listener.Stats;
+        var start = _time.GetTimestamp();
+        stats.DownstreamRqTotal.Increment();
+        (HttpProtocol.IsHttp2(context.Request.Protocol) ? stats.DownstreamRqHttp2Total : stats.DownstreamRqHttp1Total).Increment();
+        stats.DownstreamRqActive.Increment();
+        try
+        {
+            await RouteAsync(context, listener, start).ConfigureAwait(false);
+        }
+        finally
+        {
+            stats.DownstreamRqActive.Decrement();
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                stats.DownstreamRqRxReset.Increment();
+            }
+            else
+            {
+                stats.ChargeResponse(context.Response.StatusCode);
+            }
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
+    {
+        var request = context.Request;
+        var plan = listener.ConnectionManager;
+        MutateRequestHeaders(request, plan.GenerateRequestId);
+
+        var route = listener.Routes.Match(request.Headers.Host.ToString(), request.Method, request.Scheme, PathAndQuery(context), request.Headers);
+        if (route is null)
+        {
+            listener.Stats.NoRoute.Increment();
+            await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan).ConfigureAwait(false);
+            return;
+        }
+        listener.Stats.RqTotal.Increment();
+
+        if (route.DirectResponseBody is { } body)
+        {
+            listener.Stats.RqDirectResponse.Increment();
+            await LocalReply.SendAsync(context, route.Plan.DirectResponse!.Status, body, plan).ConfigureAwait(false);
+            return;
+        }
+
+        var cluster = route.Cluster!;
+        var endpoint = cluster.ProxyEndpoint;
+        if (endpoint?.RequestDelegate is null)
+        {
+            // YARP has not applied this cluster yet: there is no host to send to.
+            cluster.Stats.UpstreamCxNoneHealthy.Increment();
+            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
+            return;
+        }
+
+        var state = new ProxyRequestState(listener, route, start);
+        context.Features.Set(state);
+        context.SetEndpoint(endpoint);
+
+        var clientAborted = context.RequestAborted;
+        CancellationTokenSource? timeout = null;
+        CancellationTokenRegistration clientRegistration = default;
+        if (route.HasTimeout)
+        {
+            // The route timeout covers the whole upstream exchange; YARP observes it through RequestAborted.
+            timeout = new CancellationTokenSource(route.Plan.Timeout, _time);
+            clientRegistration = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+            context.RequestAborted = timeout.Token;
+        }
+
+        var timedOut = false;
+        try
+        {
+            await endpoint.RequestDelegate(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (state.UpstreamStarted)
+            {
+                cluster.Stats.UpstreamRqActive.Decrement();
+            }
+            if (timeout is not null)
+            {
+                context.RequestAborted = clientAborted;
+                clientRegistration.Dispose();
+                timedOut = timeout.IsCancellationRequested && !clientAborted.IsCancellationRequested;
+                timeout.Dispose();
+            }
+        }
+
+        await CompleteAsync(context, state, timedOut).ConfigureAwait(false);
+    }
+
+    private async Task CompleteAsync(HttpContext context, ProxyRequestState state, bool timedOut)
+    {
+        var cluster = state.Route.Cluster!;
+        var plan = state.Listener.ConnectionManager;
+        if (timedOut)
+        {
+            cluster.Stats.UpstreamRqTimeout.Increment();
+            if (!context.Response.HasStarted)
+            {
+                ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
+            }
+            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan).ConfigureAwait(false);
+            return;
+        }
+
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is null || error.Error == ForwarderError.None || state.UpstreamStatus != 0)
+        {
+            return;
+        }
+        switch (error.Error)
+        {
+            case ForwarderError.NoAvailableDestinations:
+                cluster.Stats.UpstreamCxNoneHealthy.Increment();
+                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+                await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
+                break;
+            case ForwarderError.Request:
+            case ForwarderError.RequestTimedOut:
+            case ForwarderError.ResponseHeaders:
+                {
+                    if (context.RequestAborted.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    var (status, reason) = DescribeReset(error.Exception);
+                    if (reason == "connection termination")
+                    {
+                        cluster.Stats.UpstreamRqRxReset.Increment();
+                    }
+                    Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);
+                    ChargeUpstream(cluster, status);
+                    await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason), plan).ConfigureAwait(false);
+                    break;
+                }
+            default:
+                // Failures after the response started (body copy, client gone): nothing more can be said to the client.
+                break;
+        }
+    }
+
+    /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
+    internal static (int Status, string Reason) DescribeReset(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SocketException socket when socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown:
+                    return (StatusCodes.Status503ServiceUnavailable, "connection termination");
+                case SocketException socket:
+                    return (StatusCodes.Status503ServiceUnavailable, $"remote connection failure, transport failure reason: delayed connect error: {socket.NativeErrorCode}");
+                case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } when e.InnerException is OperationCanceledException or TimeoutException:
+                    return (StatusCodes.Status503ServiceUnavailable, "connection timeout");
+                case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse }:
+                    return (StatusCodes.Status502BadGateway, "protocol error");
+            }
+        }
+        return (StatusCodes.Status503ServiceUnavailable, "connection termination");
+    }
+
+    private static void ChargeUpstream(ClusterRuntime cluster, int status)
+    {
+        cluster.Stats.Codes.Charge(status);
+        cluster.Stats.ExternalCodes.Charge(status);
+    }
+
+    /// <summary>What the router matches on: the raw request target (Envoy does not decode the path).</summary>
+    private static string PathAndQuery(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (!string.IsNullOrEmpty(raw) && raw[0] == '/')
+        {
+            return raw;
+        }
+        var request = context.Request;
+        return request.QueryString.HasValue ? request.Path.Value + request.QueryString.Value : request.Path.Value ?? "/";
+    }
+
+    /// <summary>
+    /// Envoy's mutateRequestHeaders for this gateway's supported settings (use_remote_address is false,
+    /// so every request is external): strip internal-only x-envoy-* headers, set x-forwarded-proto when
+    /// absent, and add x-request-id when absent.
+    /// </summary>
+    private static void MutateRequestHeaders(HttpRequest request, bool generateRequestId)
+    {
+        var headers = request.Headers;
+        List<string>? remove = null;
+        foreach (var header in headers)
+        {
+            if (header.Key.Length > 8 && header.Key.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase) && InternalOnlyHeaders.Contains(header.Key))
+            {
+                (remove ??= []).Add(header.Key);
+            }
+        }
+        if (remove is not null)
+        {
+            foreach (var name in remove)
+            {
+                headers.Remove(name);
+            }
+        }
+
+        if (StringValues.IsNullOrEmpty(headers[EnvoyHeaders.ForwardedProto]))
+        {
+            headers[EnvoyHeaders.ForwardedProto] = request.IsHttps ? "https" : "http";
+        }
+        if (generateRequestId && StringValues.IsNullOrEmpty(headers[EnvoyHeaders.RequestId]))
+        {
+            headers[EnvoyHeaders.RequestId] = Guid.NewGuid().ToString();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
+        public static partial void UpstreamFailed(ILogger logger, string cluster, string reason, Exception? exception);
+    }
+}

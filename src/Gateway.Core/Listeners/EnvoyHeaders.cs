@@ -1,0 +1,23 @@
+namespace Gateway.Listeners;
+
+/// <summary>Header names Envoy reads or writes (lowercase, as Envoy sends them).</summary>
+public static class EnvoyHeaders
+{
+    /// <summary><c>x-request-id</c>.</summary>
+    public const string RequestId = "x-request-id";
+
+    /// <summary><c>x-forwarded-proto</c>.</summary>
+    public const string ForwardedProto = "x-forwarded-proto";
+
+    /// <summary><c>x-envoy-expected-rq-timeout-ms</c>.</summary>
+    public const string ExpectedRequestTimeoutMs = "x-envoy-expected-rq-timeout-ms";
+
+    /// <summary><c>x-envoy-upstream-service-time</c>.</summary>
+    public const string UpstreamServiceTime = "x-envoy-upstream-service-time";
+
+    /// <summary><c>x-envoy-original-path</c>.</summary>
+    public const string OriginalPath = "x-envoy-original-path";
+
+    /// <summary><c>x-envoy-overloaded</c>.</summary>
+    public const string Overloaded = "x-envoy-overloaded";
+}

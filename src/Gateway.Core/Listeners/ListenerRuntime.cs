@@ -1,0 +1,71 @@
+using Gateway.Clusters;
+using Gateway.Routing;
+using Gateway.Stats;
+using Gateway.Translation;
+
+namespace Gateway.Listeners;
+
+/// <summary>One listener as it runs: its plan, compiled route table and stats.</summary>
+internal sealed class ListenerRuntime
+{
+    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, ListenerStats listenerStats)
+    {
+        Plan = plan;
+        Routes = routes;
+        Stats = stats;
+        ListenerStats = listenerStats;
+    }
+
+    public ListenerPlan Plan { get; }
+
+    public ConnectionManagerPlan ConnectionManager => Plan.ConnectionManager;
+
+    public RouteTable<RouteRuntime> Routes { get; }
+
+    public ConnectionManagerStats Stats { get; }
+
+    public ListenerStats ListenerStats { get; }
+
+    /// <summary>Compiles a listener plan against the cluster registry and stats store.</summary>
+    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store)
+    {
+        var plans = new Dictionary<Configuration.Route, RoutePlan>(ReferenceEqualityComparer.Instance);
+        foreach (var routePlan in plan.ConnectionManager.Routes)
+        {
+            plans[routePlan.Source!] = routePlan;
+        }
+        var table = RouteTable<RouteRuntime>.Build(plan.ConnectionManager.RouteConfig, (_, route) =>
+        {
+            var routePlan = plans[route];
+            var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
+            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix);
+        });
+        var listenerStats = new ListenerStats(store, plan.StatScope);
+        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, plan.ConnectionManager.StatPrefix, plan.StatScope), listenerStats);
+    }
+}
+
+/// <summary>
+/// The connection-level feature that ties a Kestrel endpoint to a listener. Stable for the life of the
+/// process; <see cref="Current"/> is swapped when a new configuration is applied.
+/// </summary>
+internal sealed class ListenerSlot
+{
+    private ListenerRuntime? _current;
+
+    public ListenerSlot(string name, bool isAdmin)
+    {
+        Name = name;
+        IsAdmin = isAdmin;
+    }
+
+    public string Name { get; }
+
+    public bool IsAdmin { get; }
+
+    public ListenerRuntime? Current
+    {
+        get => Volatile.Read(ref _current);
+        set => Volatile.Write(ref _current, value);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Translation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Listeners;
+
+/// <summary>Responses the gateway makes itself (Envoy's "local replies"): plain text, exact bodies.</summary>
+internal static class LocalReply
+{
+    public static readonly byte[] UpstreamTimeout = Encoding.ASCII.GetBytes("upstream request timeout");
+    public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
+
+    /// <summary>Envoy's body for a failure before response headers arrived.</summary>
+    public static byte[] ResetBeforeHeaders(string resetReason)
+        => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: " + resetReason);
+
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain")
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Too late for a reply: reset the stream, as Envoy does.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        response.Clear();
+        response.StatusCode = statusCode;
+        if (connectionManager.ServerHeaderTransformation != ServerHeaderTransformation.PassThrough)
+        {
+            response.Headers[HeaderNames.Server] = connectionManager.ServerName;
+        }
+        if (body is null || body.Length == 0)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text;
+using Gateway.Clusters;
+using Gateway.Translation;
+
+namespace Gateway.Listeners;
+
+/// <summary>A matched route, ready for the request path: plan, cluster and precomputed header values.</summary>
+internal sealed class RouteRuntime
+{
+    public RouteRuntime(RoutePlan plan, ClusterRuntime? cluster, string? matchedPrefix)
+    {
+        Plan = plan;
+        Cluster = cluster;
+        MatchedPrefix = matchedPrefix;
+        HasTimeout = plan.Timeout > TimeSpan.Zero;
+        ExpectedTimeoutHeader = HasTimeout
+            ? ((long)plan.Timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)
+            : null;
+        if (plan.DirectResponse is { } direct)
+        {
+            DirectResponseBody = Encoding.UTF8.GetBytes(direct.Body);
+        }
+    }
+
+    public RoutePlan Plan { get; }
+
+    /// <summary>The target cluster; null for direct responses.</summary>
+    public ClusterRuntime? Cluster { get; }
+
+    /// <summary>The <c>prefix</c> (or <c>path</c>) the route matched on, which <c>prefix_rewrite</c> replaces.</summary>
+    public string? MatchedPrefix { get; }
+
+    public bool HasTimeout { get; }
+
+    /// <summary><c>x-envoy-expected-rq-timeout-ms</c>, or null when the route has no timeout.</summary>
+    public string? ExpectedTimeoutHeader { get; }
+
+    public byte[]? DirectResponseBody { get; }
+}

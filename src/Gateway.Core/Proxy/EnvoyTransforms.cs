@@ -1,0 +1,135 @@
+using System.Globalization;
+using Gateway.Configuration;
+using Gateway.Listeners;
+using Gateway.Translation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Proxy;
+
+/// <summary>
+/// Gives the gateway's cluster routes Envoy's header behaviour instead of YARP's defaults: the client's
+/// Host is kept unless the route rewrites it, no X-Forwarded-* are added (use_remote_address is false),
+/// and the router's own headers are added towards the upstream and the client.
+/// </summary>
+internal sealed class EnvoyTransformProvider(TimeProvider time) : ITransformProvider
+{
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        if (context.Route.Metadata?.ContainsKey(EnvoyTranslator.RouteKindMetadata) != true)
+        {
+            return;
+        }
+        context.CopyRequestHeaders = true;
+        context.CopyResponseHeaders = true;
+        context.UseDefaultForwarders = false;
+        context.AddOriginalHost(true);
+        context.RequestTransforms.Add(new EnvoyRequestTransform());
+        context.ResponseTransforms.Add(new EnvoyResponseTransform(time));
+    }
+}
+
+/// <summary>Router request headers: expected timeout, host rewrite, prefix rewrite; counts the upstream attempt.</summary>
+internal sealed class EnvoyRequestTransform : RequestTransform
+{
+    public override ValueTask ApplyAsync(RequestTransformContext context)
+    {
+        var state = context.HttpContext.Features.Get<ProxyRequestState>();
+        if (state is null)
+        {
+            return default;
+        }
+        var route = state.Route;
+        var plan = route.Plan;
+        var headers = context.ProxyRequest.Headers;
+
+        if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && route.ExpectedTimeoutHeader is { } expected)
+        {
+            headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, expected);
+        }
+
+        switch (plan.HostRewrite)
+        {
+            case HostRewriteMode.Auto:
+                if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Host is { Length: > 0 } hostname)
+                {
+                    headers.Host = hostname;
+                }
+                break;
+            case HostRewriteMode.Literal:
+                headers.Host = plan.HostRewriteLiteral;
+                break;
+        }
+
+        if (plan.PrefixRewrite is { } rewrite && route.MatchedPrefix is { } matched)
+        {
+            var path = context.Path.Value ?? "/";
+            var comparison = plan.Source?.Match?.CaseSensitive == false ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (path.StartsWith(matched, comparison))
+            {
+                if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders)
+                {
+                    headers.TryAddWithoutValidation(EnvoyHeaders.OriginalPath, path + context.Query.QueryString.Value);
+                }
+                context.Path = new PathString(rewrite + path[matched.Length..]);
+            }
+        }
+
+        var stats = route.Cluster!.Stats;
+        stats.UpstreamRqTotal.Increment();
+        stats.UpstreamRqActive.Increment();
+        state.UpstreamStarted = true;
+        return default;
+    }
+}
+
+/// <summary>Router response headers: upstream service time and the server header; counts the response code.</summary>
+internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransform
+{
+    public override ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var state = context.HttpContext.Features.Get<ProxyRequestState>();
+        if (state is null || context.ProxyResponse is not { } upstream)
+        {
+            return default;
+        }
+        var status = (int)upstream.StatusCode;
+        state.UpstreamStatus = status;
+        var stats = state.Route.Cluster!.Stats;
+        stats.Codes.Charge(status);
+        stats.ExternalCodes.Charge(status);
+
+        var connectionManager = state.Listener.ConnectionManager;
+        var headers = context.HttpContext.Response.Headers;
+        if (!connectionManager.SuppressEnvoyHeaders)
+        {
+            var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
+            headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
+        }
+        switch (connectionManager.ServerHeaderTransformation)
+        {
+            case ServerHeaderTransformation.Overwrite:
+                headers[HeaderNames.Server] = connectionManager.ServerName;
+                break;
+            case ServerHeaderTransformation.AppendIfAbsent when !headers.ContainsKey(HeaderNames.Server):
+                headers[HeaderNames.Server] = connectionManager.ServerName;
+                break;
+        }
+        if (connectionManager.AlwaysSetRequestIdInResponse)
+        {
+            headers[EnvoyHeaders.RequestId] = context.HttpContext.Request.Headers[EnvoyHeaders.RequestId];
+        }
+        return default;
+    }
+}

@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// An Envoy <c>safe_regex</c> compiled for .NET. Envoy runs RE2 with <c>RE2::FullMatch</c>, so the whole input must
+/// match; the pattern is anchored with <c>\A(?:…)\z</c> here. RE2 is linear-time, so the non-backtracking engine is
+/// used whenever it accepts the pattern.
+/// </summary>
+internal sealed class EnvoyRegex
+{
+    // Only reached by patterns NonBacktracking refuses (backreferences, lookarounds, atomic groups, conditionals),
+    // which RE2 itself rejects; a bound keeps a hostile input from pinning a request thread.
+    private static readonly TimeSpan BacktrackingTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly Regex _regex;
+
+    private EnvoyRegex(string pattern, Regex regex, bool isLinear)
+    {
+        Pattern = pattern;
+        _regex = regex;
+        IsLinear = isLinear;
+    }
+
+    /// <summary>The pattern as written in the configuration (RE2 syntax).</summary>
+    public string Pattern { get; }
+
+    /// <summary>True when the pattern runs on the non-backtracking engine.</summary>
+    public bool IsLinear { get; }
+
+    /// <summary>Compiles an RE2 pattern.</summary>
+    /// <param name="pattern">The RE2 pattern.</param>
+    /// <param name="where">Where the pattern is in the configuration, for the error message.</param>
+    /// <exception cref="ArgumentException">The pattern does not compile.</exception>
+    public static EnvoyRegex Compile(string pattern, string where)
+    {
+        string anchored;
+        try
+        {
+            anchored = @"\A(?:" + Re2Syntax.ToDotNet(pattern) + @")\z";
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
+        }
+
+        try
+        {
+            return new EnvoyRegex(pattern, new Regex(anchored, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking), isLinear: true);
+        }
+        catch (NotSupportedException)
+        {
+            // Fall through to the backtracking engine (see BacktrackingTimeout).
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
+        }
+
+        try
+        {
+            return new EnvoyRegex(pattern, new Regex(anchored, RegexOptions.CultureInvariant, BacktrackingTimeout), isLinear: false);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>True when the whole of <paramref name="input"/> matches.</summary>
+    public bool IsFullMatch(ReadOnlySpan<char> input)
+    {
+        try
+        {
+            return _regex.IsMatch(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A runaway match is treated as no match rather than failing the request.
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// Rewrites the RE2 constructs whose .NET spelling or meaning differs: <c>(?P&lt;name&gt;</c>, <c>\pL</c>,
+/// <c>\p{^X}</c>, <c>\x{…}</c>, <c>\Q…\E</c>, POSIX classes such as <c>[[:alpha:]]</c>, and the ASCII-only
+/// <c>\d</c>, <c>\w</c>, <c>\s</c> (Unicode-aware in .NET).
+/// </summary>
+internal static class Re2Syntax
+{
+    private const string Digit = "0-9";
+    private const string Word = "0-9A-Za-z_";
+    private const string Space = @"\t\n\f\r ";
+
+    /// <summary>Translates an RE2 pattern to an equivalent .NET pattern.</summary>
+    /// <exception cref="ArgumentException">The pattern uses an RE2 construct that has no .NET equivalent here.</exception>
+    public static string ToDotNet(string pattern)
+    {
+        var sb = new StringBuilder(pattern.Length + 16);
+        var i = 0;
+        while (i < pattern.Length)
+        {
+            var c = pattern[i];
+            if (c == '\\')
+            {
+                i = TranslateEscape(pattern, i, sb, inClass: false);
+            }
+            else if (c == '[')
+            {
+                i = TranslateClass(pattern, i, sb);
+            }
+            else if (c == '(' && string.CompareOrdinal(pattern, i, "(?P<", 0, 4) == 0)
+            {
+                // RE2's Python-style named group.
+                sb.Append("(?<");
+                i += 4;
+            }
+            else
+            {
+                sb.Append(c);
+                i++;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static int TranslateClass(string pattern, int i, StringBuilder sb)
+    {
+        sb.Append('[');
+        i++;
+        if (i < pattern.Length && pattern[i] == '^')
+        {
+            sb.Append('^');
+            i++;
+        }
+        if (i < pattern.Length && pattern[i] == ']')
+        {
+            // A leading ']' is a literal in RE2.
+            sb.Append(@"\]");
+            i++;
+        }
+        while (i < pattern.Length)
+        {
+            var c = pattern[i];
+            if (c == ']')
+            {
+                sb.Append(']');
+                return i + 1;
+            }
+            if (c == '\\')
+            {
+                i = TranslateEscape(pattern, i, sb, inClass: true);
+                continue;
+            }
+            if (c == '[' && i + 1 < pattern.Length && pattern[i + 1] == ':')
+            {
+                var end = pattern.IndexOf(":]", i + 2, StringComparison.Ordinal);
+                if (end > 0)
+                {
+                    sb.Append(PosixClass(pattern[(i + 2)..end]));
+                    i = end + 2;
+                    continue;
+                }
+            }
+            if (c == '[')
+            {
+                // Literal in RE2; escaped so .NET never reads "-[" as class subtraction.
+                sb.Append(@"\[");
+                i++;
+                continue;
+            }
+            sb.Append(c);
+            i++;
+        }
+        // Unterminated class: leave it for the .NET parser to report.
+        return i;
+    }
+
+    private static int TranslateEscape(string pattern, int i, StringBuilder sb, bool inClass)
+    {
+        if (i + 1 >= pattern.Length)
+        {
+            sb.Append('\\');
+            return i + 1;
+        }
+        var next = pattern[i + 1];
+        switch (next)
+        {
+            case 'd':
+                sb.Append(inClass ? Digit : "[" + Digit + "]");
+                return i + 2;
+            case 'w':
+                sb.Append(inClass ? Word : "[" + Word + "]");
+                return i + 2;
+            case 's':
+                sb.Append(inClass ? Space : "[" + Space + "]");
+                return i + 2;
+            case 'D' when !inClass:
+                sb.Append("[^" + Digit + "]");
+                return i + 2;
+            case 'W' when !inClass:
+                sb.Append("[^" + Word + "]");
+                return i + 2;
+            case 'S' when !inClass:
+                sb.Append("[^" + Space + "]");
+                return i + 2;
+            case 'p':
+            case 'P':
+                return TranslateUnicodeClass(pattern, i, sb, negated: next == 'P');
+            case 'x' when i + 2 < pattern.Length && pattern[i + 2] == '{':
+                return TranslateHexEscape(pattern, i, sb);
+            case 'Q':
+                return TranslateQuoted(pattern, i, sb);
+            default:
+                sb.Append('\\').Append(next);
+                return i + 2;
+        }
+    }
+
+    private static int TranslateUnicodeClass(string pattern, int i, StringBuilder sb, bool negated)
+    {
+        string name;
+        int next;
+        if (i + 2 < pattern.Length && pattern[i + 2] == '{')
+        {
+            var close = pattern.IndexOf('}', i + 3);
+            if (close < 0)
+            {
+                throw new ArgumentException("missing '}' after \\p{");
+            }
+            name = pattern[(i + 3)..close];
+            next = close + 1;
+        }
+        else if (i + 2 < pattern.Length)
+        {
+            name = pattern[(i + 2)..(i + 3)];
+            next = i + 3;
+        }
+        else
+        {
+            throw new ArgumentException("missing class name after \\p");
+        }
+        if (name.StartsWith('^'))
+        {
+            negated = !negated;
+            name = name[1..];
+        }
+        sb.Append(negated ? @"\P{" : @"\p{").Append(name).Append('}');
+        return next;
+    }
+
+    private static int TranslateHexEscape(string pattern, int i, StringBuilder sb)
+    {
+        var close = pattern.IndexOf('}', i + 3);
+        if (close < 0 || !int.TryParse(pattern.AsSpan((i + 3)..close), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
+        {
+            throw new ArgumentException("bad \\x{...} escape");
+        }
+        if (code > 0xFFFF)
+        {
+            throw new ArgumentException("\\x{...} beyond U+FFFF is not supported");
+        }
+        sb.Append(@"\u").Append(code.ToString("X4", CultureInfo.InvariantCulture));
+        return close + 1;
+    }
+
+    private static int TranslateQuoted(string pattern, int i, StringBuilder sb)
+    {
+        var start = i + 2;
+        var end = pattern.IndexOf(@"\E", start, StringComparison.Ordinal);
+        var literal = end < 0 ? pattern.AsSpan(start) : pattern.AsSpan(start, end - start);
+        foreach (var ch in literal)
+        {
+            // Escaping every non-alphanumeric is valid both inside and outside a .NET class.
+            if (!char.IsAsciiLetterOrDigit(ch))
+            {
+                sb.Append('\\');
+            }
+            sb.Append(ch);
+        }
+        return end < 0 ? pattern.Length : end + 2;
+    }
+
+    private static string PosixClass(string name) => name switch
+    {
+        "alnum" => "0-9A-Za-z",
+        "alpha" => "A-Za-z",
+        "ascii" => @"\x00-\x7F",
+        "blank" => @"\t ",
+        "cntrl" => @"\x00-\x1F\x7F",
+        "digit" => "0-9",
+        "graph" => "!-~",
+        "lower" => "a-z",
+        "print" => " -~",
+        "punct" => @"!-/:-@\[-`{-~",
+        "space" => @"\t\n\v\f\r ",
+        "upper" => "A-Z",
+        "word" => Word,
+        "xdigit" => "0-9A-Fa-f",
+        _ when name.StartsWith('^') => throw new ArgumentException($"negated POSIX class [:{name}:] is not supported"),
+        _ => throw new ArgumentException($"unknown POSIX class [:{name}:]"),
+    };
+}

@@ -1,0 +1,153 @@
+using Gateway.Configuration;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// A compiled <c>envoy.config.route.v3.RouteMatch</c> (source/common/router/config_impl.cc, the
+/// <c>*RouteEntryImpl::matches</c> family). Every path specifier looks at the path with the query string and
+/// fragment removed (Envoy's <c>PathMatcher</c> strips them before comparing):
+/// <list type="bullet">
+/// <item><c>prefix</c>: plain string prefix, so <c>/api</c> takes <c>/apix</c>.</item>
+/// <item><c>path</c>: the whole path.</item>
+/// <item><c>safe_regex</c>: the regex must match the whole path; <c>case_sensitive</c> does not apply.</item>
+/// <item><c>path_separated_prefix</c>: a prefix followed by '/' or the end of the path.</item>
+/// </list>
+/// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
+/// matcher must match.
+/// </summary>
+internal sealed class RoutePredicate
+{
+    private static readonly HeaderPredicate[] NoHeaders = [];
+    private static readonly QueryParameterPredicate[] NoQueryParameters = [];
+
+    private readonly PathMatchKind _pathKind;
+    private readonly string _path;
+    private readonly bool _ignoreCase;
+    private readonly EnvoyRegex? _regex;
+    private readonly HeaderPredicate[] _headers;
+    private readonly QueryParameterPredicate[] _queryParameters;
+
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters)
+    {
+        _pathKind = pathKind;
+        _path = path;
+        _ignoreCase = ignoreCase;
+        _regex = regex;
+        _headers = headers;
+        _queryParameters = queryParameters;
+    }
+
+    /// <summary>Compiles a route match.</summary>
+    /// <param name="match">The match.</param>
+    /// <param name="where">Where it is in the configuration, for error messages.</param>
+    /// <exception cref="ArgumentException">No path specifier is set, or a regex does not compile.</exception>
+    public static RoutePredicate FromConfig(RouteMatch match, string where)
+    {
+        var ignoreCase = match.CaseSensitive == false;
+        PathMatchKind kind;
+        string path;
+        EnvoyRegex? regex = null;
+        if (match.Prefix is { } prefix)
+        {
+            kind = PathMatchKind.Prefix;
+            path = prefix;
+        }
+        else if (match.Path is { } exact)
+        {
+            kind = PathMatchKind.Exact;
+            path = exact;
+        }
+        else if (match.SafeRegex is { } safeRegex)
+        {
+            kind = PathMatchKind.Regex;
+            regex = StringPredicate.CompileRegex(safeRegex, where + ".safe_regex");
+            path = regex.Pattern;
+        }
+        else if (match.PathSeparatedPrefix is { } separated)
+        {
+            kind = PathMatchKind.SeparatedPrefix;
+            path = separated;
+        }
+        else
+        {
+            throw new ArgumentException($"{where}: a route match needs one of 'prefix', 'path', 'safe_regex' or 'path_separated_prefix'");
+        }
+
+        var headers = NoHeaders;
+        if (match.Headers.Count > 0)
+        {
+            headers = new HeaderPredicate[match.Headers.Count];
+            for (var i = 0; i < headers.Length; i++)
+            {
+                headers[i] = HeaderPredicate.FromConfig(match.Headers[i], $"{where}.headers[{i}]");
+            }
+        }
+
+        var queryParameters = NoQueryParameters;
+        if (match.QueryParameters.Count > 0)
+        {
+            queryParameters = new QueryParameterPredicate[match.QueryParameters.Count];
+            for (var i = 0; i < queryParameters.Length; i++)
+            {
+                queryParameters[i] = QueryParameterPredicate.FromConfig(match.QueryParameters[i], $"{where}.query_parameters[{i}]");
+            }
+        }
+
+        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters);
+    }
+
+    /// <summary>Tests the request.</summary>
+    public bool Matches(in RequestView request)
+    {
+        // The path is cheapest and most selective, so it goes first; all checks are pure, so order cannot change the result.
+        if (!MatchesPath(request.Path))
+        {
+            return false;
+        }
+        var headers = _headers;
+        for (var i = 0; i < headers.Length; i++)
+        {
+            if (!headers[i].Matches(in request))
+            {
+                return false;
+            }
+        }
+        var queryParameters = _queryParameters;
+        if (queryParameters.Length > 0)
+        {
+            var query = request.Query;
+            for (var i = 0; i < queryParameters.Length; i++)
+            {
+                if (!queryParameters[i].Matches(query))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private bool MatchesPath(ReadOnlySpan<char> path)
+    {
+        switch (_pathKind)
+        {
+            case PathMatchKind.Prefix:
+                return _ignoreCase ? AsciiText.StartsWithIgnoreCase(path, _path) : path.StartsWith(_path, StringComparison.Ordinal);
+            case PathMatchKind.Exact:
+                return _ignoreCase ? AsciiText.EqualsIgnoreCase(path, _path) : path.SequenceEqual(_path);
+            case PathMatchKind.SeparatedPrefix:
+                var prefixMatches = _ignoreCase ? AsciiText.StartsWithIgnoreCase(path, _path) : path.StartsWith(_path, StringComparison.Ordinal);
+                return prefixMatches && (path.Length == _path.Length || path[_path.Length] == '/');
+            default:
+                return _regex!.IsFullMatch(path);
+        }
+    }
+
+    private enum PathMatchKind : byte
+    {
+        Prefix,
+        Exact,
+        Regex,
+        SeparatedPrefix,
+    }
+}

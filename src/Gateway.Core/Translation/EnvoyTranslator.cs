@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Configuration;
+using Gateway.Stats;
+using Gateway.Validation;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Translation;
+
+/// <summary>Turns a validated Envoy bootstrap into a <see cref="GatewayPlan"/>. Pure: no sockets, no DNS, no clocks.</summary>
+public static class EnvoyTranslator
+{
+    /// <summary>Envoy's default route timeout.</summary>
+    public static readonly TimeSpan DefaultRouteTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>Envoy's default cluster connect timeout.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Envoy's default DNS refresh rate.</summary>
+    public static readonly TimeSpan DefaultDnsRefreshRate = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// YARP's idle (activity) timeout for upstream exchanges; Envoy has no such per-request idle limit
+    /// by default besides the HCM's 5 minute stream idle timeout, which this mirrors.
+    /// </summary>
+    public static readonly TimeSpan UpstreamActivityTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>YARP route metadata key marking the routes this gateway dispatches to itself.</summary>
+    public const string RouteKindMetadata = "gateway.envoy.cluster_route";
+
+    /// <summary>Cluster metadata: connect timeout in milliseconds.</summary>
+    public const string ConnectTimeoutMetadata = "envoy.connect_timeout_ms";
+
+    /// <summary>Destination metadata: the cluster's discovery type for DNS clusters.</summary>
+    public const string DiscoveryTypeMetadata = "envoy.discovery_type";
+
+    /// <summary>Destination metadata: dns_lookup_family.</summary>
+    public const string DnsLookupFamilyMetadata = "envoy.dns_lookup_family";
+
+    /// <summary>Destination metadata: dns_refresh_rate in milliseconds.</summary>
+    public const string DnsRefreshRateMetadata = "envoy.dns_refresh_rate_ms";
+
+    /// <summary>The YARP route id for a cluster.</summary>
+    public static string RouteIdFor(string cluster) => "envoy-cluster/" + cluster;
+
+    /// <summary>Translates; the bootstrap must have passed <see cref="BootstrapValidator"/>.</summary>
+    public static GatewayPlan Translate(Bootstrap bootstrap)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrap);
+        AdminPlan? admin = null;
+        if (bootstrap.Admin?.Address?.SocketAddress is { } adminSocket)
+        {
+            admin = new AdminPlan(adminSocket.Address!, (int)adminSocket.PortValue!.Value);
+        }
+
+        var listeners = new List<ListenerPlan>();
+        var clusterPlans = new List<ClusterPlan>();
+        var routes = new List<RouteConfig>();
+        var clusters = new List<ClusterConfig>();
+        var resources = bootstrap.StaticResources ?? new StaticResources();
+
+        foreach (var listener in resources.Listeners)
+        {
+            listeners.Add(TranslateListener(listener));
+        }
+
+        foreach (var cluster in resources.Clusters)
+        {
+            var plan = TranslateCluster(cluster);
+            clusterPlans.Add(plan);
+            clusters.Add(ToYarpCluster(plan));
+            routes.Add(new RouteConfig
+            {
+                RouteId = RouteIdFor(plan.Name),
+                ClusterId = plan.Name,
+                Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = "/{**envoy-catch-all}" },
+                Metadata = new Dictionary<string, string> { [RouteKindMetadata] = "true" },
+            });
+        }
+        return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans);
+    }
+
+    private static ListenerPlan TranslateListener(Configuration.Listener listener)
+    {
+        var socket = listener.Address!.SocketAddress!;
+        var address = socket.Address!;
+        var port = (int)socket.PortValue!.Value;
+        var hcm = (HttpConnectionManager)listener.FilterChains[0].Filters[0].TypedConfig!;
+        var router = hcm.HttpFilters.Select(f => f.TypedConfig).OfType<RouterFilterConfig>().FirstOrDefault();
+
+        var routePlans = new List<RoutePlan>();
+        var routeConfig = hcm.RouteConfig!;
+        foreach (var vhost in routeConfig.VirtualHosts)
+        {
+            for (var i = 0; i < vhost.Routes.Count; i++)
+            {
+                routePlans.Add(TranslateRoute(vhost, i, vhost.Routes[i]));
+            }
+        }
+
+        var plan = new ConnectionManagerPlan(
+            StatPrefix: hcm.StatPrefix!,
+            ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : hcm.ServerName,
+            ServerHeaderTransformation: hcm.ServerHeaderTransformation,
+            GenerateRequestId: hcm.GenerateRequestId ?? true,
+            PreserveExternalRequestId: hcm.PreserveExternalRequestId,
+            AlwaysSetRequestIdInResponse: hcm.AlwaysSetRequestIdInResponse,
+            SuppressEnvoyHeaders: router?.SuppressEnvoyHeaders ?? false,
+            RouteConfigName: routeConfig.Name ?? string.Empty,
+            Routes: routePlans)
+        {
+            RouteConfig = routeConfig,
+        };
+
+        return new ListenerPlan(
+            Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
+            Address: address,
+            Port: port,
+            // Listeners are plain text (no TLS yet), and Kestrel cannot detect HTTP/2 prior knowledge on a
+            // plain-text endpoint that also speaks HTTP/1.1: AUTO therefore serves HTTP/1.1 (docs/compatibility.md).
+            Protocols: hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1,
+            StatScope: StatNames.ListenerScope(listener.StatPrefix, address, port),
+            ConnectionManager: plan);
+    }
+
+    /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
+    public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
+
+    private static RoutePlan TranslateRoute(VirtualHost vhost, int index, Route route)
+    {
+        DirectResponsePlan? direct = null;
+        if (route.DirectResponse is { } response)
+        {
+            direct = new DirectResponsePlan((int)response.Status, ReadDataSource(response.Body));
+        }
+        var action = route.Action;
+        var hostRewrite = action?.AutoHostRewrite == true ? HostRewriteMode.Auto
+            : action?.HostRewriteLiteral is not null ? HostRewriteMode.Literal
+            : HostRewriteMode.None;
+        return new RoutePlan(
+            VirtualHost: vhost.Name!,
+            RouteIndex: index,
+            RouteName: route.Name,
+            Cluster: action?.Cluster,
+            Timeout: action?.Timeout ?? DefaultRouteTimeout,
+            HostRewrite: hostRewrite,
+            HostRewriteLiteral: action?.HostRewriteLiteral,
+            PrefixRewrite: action?.PrefixRewrite,
+            DirectResponse: direct)
+        {
+            Source = route,
+        };
+    }
+
+    private static string ReadDataSource(DataSource? source)
+    {
+        if (source is null)
+        {
+            return string.Empty;
+        }
+        if (source.InlineString is not null)
+        {
+            return source.InlineString;
+        }
+        if (source.InlineBytes is not null)
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(source.InlineBytes));
+        }
+        if (source.EnvironmentVariable is not null)
+        {
+            return Environment.GetEnvironmentVariable(source.EnvironmentVariable) ?? string.Empty;
+        }
+        // Read once, when the configuration is loaded, as Envoy does.
+        return File.ReadAllText(source.Filename!);
+    }
+
+    private static ClusterPlan TranslateCluster(Cluster cluster)
+    {
+        var endpoints = new List<EndpointPlan>();
+        foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
+        {
+            foreach (var lbEndpoint in locality.LbEndpoints)
+            {
+                var endpoint = lbEndpoint.Endpoint!;
+                var socket = endpoint.Address!.SocketAddress!;
+                var hostname = endpoint.Hostname;
+                if (string.IsNullOrEmpty(hostname) && cluster.Type is DiscoveryType.StrictDns or DiscoveryType.LogicalDns)
+                {
+                    // For DNS clusters the host name is the DNS name (what auto_host_rewrite uses).
+                    hostname = socket.Address;
+                }
+                endpoints.Add(new EndpointPlan(socket.Address!, (int)socket.PortValue!.Value, string.IsNullOrEmpty(hostname) ? null : hostname));
+            }
+        }
+        return new ClusterPlan(
+            Name: cluster.Name!,
+            Type: cluster.Type,
+            LbPolicy: cluster.LbPolicy,
+            ConnectTimeout: cluster.ConnectTimeout ?? DefaultConnectTimeout,
+            DnsLookupFamily: cluster.DnsLookupFamily,
+            DnsRefreshRate: cluster.DnsRefreshRate ?? DefaultDnsRefreshRate,
+            Endpoints: endpoints);
+    }
+
+    private static ClusterConfig ToYarpCluster(ClusterPlan plan)
+    {
+        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
+        var isDns = plan.Type is DiscoveryType.StrictDns or DiscoveryType.LogicalDns;
+        foreach (var endpoint in plan.Endpoints)
+        {
+            var id = FormatHostPort(endpoint.Address, endpoint.Port);
+            if (destinations.ContainsKey(id))
+            {
+                continue;
+            }
+            destinations[id] = new DestinationConfig
+            {
+                Address = "http://" + id,
+                Host = endpoint.Hostname,
+                Metadata = isDns
+                    ? new Dictionary<string, string>
+                    {
+                        [DiscoveryTypeMetadata] = plan.Type == DiscoveryType.LogicalDns ? "LOGICAL_DNS" : "STRICT_DNS",
+                        [DnsLookupFamilyMetadata] = EnvoyNames.ToSnakeCase(plan.DnsLookupFamily.ToString()).ToUpperInvariant(),
+                        [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                    }
+                    : null,
+            };
+        }
+
+        return new ClusterConfig
+        {
+            ClusterId = plan.Name,
+            LoadBalancingPolicy = plan.LbPolicy switch
+            {
+                LbPolicy.LeastRequest => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.PowerOfTwoChoices,
+                LbPolicy.Random => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.Random,
+                _ => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.RoundRobin,
+            },
+            Destinations = destinations,
+            HttpRequest = new ForwarderRequestConfig
+            {
+                // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise.
+                Version = HttpVersion.Version11,
+                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+                ActivityTimeout = UpstreamActivityTimeout,
+            },
+            Metadata = new Dictionary<string, string>
+            {
+                [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            },
+        };
+    }
+
+    /// <summary><c>host:port</c>, with IPv6 literals bracketed.</summary>
+    public static string FormatHostPort(string host, int port)
+        => IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6
+            ? $"[{host}]:{port}"
+            : $"{host}:{port}";
+}

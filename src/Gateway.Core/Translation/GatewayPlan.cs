@@ -1,0 +1,93 @@
+using System.Text.Json.Serialization;
+using Gateway.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Translation;
+
+/// <summary>
+/// What an Envoy bootstrap becomes: YARP routes and clusters for YARP to own (destinations, load
+/// balancing, forwarding), plus the listener, route and cluster settings YARP has no field for.
+/// Produced by <see cref="EnvoyTranslator"/>, a pure function.
+/// </summary>
+public sealed record GatewayPlan(
+    AdminPlan? Admin,
+    IReadOnlyList<ListenerPlan> Listeners,
+    IReadOnlyList<RouteConfig> Routes,
+    IReadOnlyList<ClusterConfig> Clusters,
+    IReadOnlyList<ClusterPlan> ClusterPlans);
+
+/// <summary>Where the admin API listens.</summary>
+public sealed record AdminPlan(string Address, int Port);
+
+/// <summary>One Envoy listener: a Kestrel endpoint with its own connection manager and route table.</summary>
+public sealed record ListenerPlan(
+    string Name,
+    string Address,
+    int Port,
+    HttpProtocols Protocols,
+    string StatScope,
+    ConnectionManagerPlan ConnectionManager);
+
+/// <summary>The HTTP connection manager settings of a listener.</summary>
+public sealed record ConnectionManagerPlan(
+    string StatPrefix,
+    string ServerName,
+    ServerHeaderTransformation ServerHeaderTransformation,
+    bool GenerateRequestId,
+    bool PreserveExternalRequestId,
+    bool AlwaysSetRequestIdInResponse,
+    bool SuppressEnvoyHeaders,
+    string RouteConfigName,
+    IReadOnlyList<RoutePlan> Routes)
+{
+    /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
+    [JsonIgnore]
+    public RouteConfiguration RouteConfig { get; init; } = new();
+}
+
+/// <summary>What one Envoy route does once it matched.</summary>
+public sealed record RoutePlan(
+    string VirtualHost,
+    int RouteIndex,
+    string? RouteName,
+    string? Cluster,
+    TimeSpan Timeout,
+    HostRewriteMode HostRewrite,
+    string? HostRewriteLiteral,
+    string? PrefixRewrite,
+    DirectResponsePlan? DirectResponse)
+{
+    /// <summary>The route as configured (the key the runtime attaches this plan to).</summary>
+    [JsonIgnore]
+    public Route? Source { get; init; }
+}
+
+/// <summary>How the Host header is rewritten towards the upstream.</summary>
+public enum HostRewriteMode
+{
+    /// <summary>Keep the client's Host (Envoy's default).</summary>
+    None,
+
+    /// <summary><c>auto_host_rewrite</c>: the chosen endpoint's host name.</summary>
+    Auto,
+
+    /// <summary><c>host_rewrite_literal</c>.</summary>
+    Literal,
+}
+
+/// <summary>A fixed response.</summary>
+public sealed record DirectResponsePlan(int Status, string Body);
+
+/// <summary>Cluster settings YARP has no field for.</summary>
+public sealed record ClusterPlan(
+    string Name,
+    DiscoveryType Type,
+    LbPolicy LbPolicy,
+    TimeSpan ConnectTimeout,
+    DnsLookupFamily DnsLookupFamily,
+    TimeSpan DnsRefreshRate,
+    IReadOnlyList<EndpointPlan> Endpoints);
+
+/// <summary>One configured endpoint (before DNS resolution).</summary>
+public sealed record EndpointPlan(string Address, int Port, string? Hostname);

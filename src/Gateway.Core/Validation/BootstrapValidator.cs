@@ -1,0 +1,491 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Gateway.Configuration;
+
+namespace Gateway.Validation;
+
+/// <summary>
+/// Checks what the binder cannot: required fields, one-ofs, ranges, references between resources,
+/// duplicates and port clashes. Every problem is collected; nothing stops at the first.
+/// </summary>
+public static class BootstrapValidator
+{
+    /// <summary>Network filter names of the HTTP connection manager (current and pre-1.14 spellings).</summary>
+    public static readonly IReadOnlySet<string> HttpConnectionManagerNames =
+        new HashSet<string>(StringComparer.Ordinal) { "envoy.filters.network.http_connection_manager", "envoy.http_connection_manager" };
+
+    /// <summary>HTTP filter names of the router (current and legacy spellings).</summary>
+    public static readonly IReadOnlySet<string> RouterNames =
+        new HashSet<string>(StringComparer.Ordinal) { "envoy.filters.http.router", "envoy.router" };
+
+    /// <summary>Returns every error in the bootstrap; empty when it is usable.</summary>
+    public static IReadOnlyList<ConfigError> Validate(Bootstrap bootstrap)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrap);
+        var context = new Context();
+        var ports = new Dictionary<uint, SourceLocation>();
+
+        if (bootstrap.Admin is { } admin)
+        {
+            if (ValidateBindAddress(context, admin, admin.Address, "address") is { } port)
+            {
+                ports[port] = admin.LocationOf("address");
+            }
+        }
+
+        var resources = bootstrap.StaticResources;
+        var clusterNames = new HashSet<string>(StringComparer.Ordinal);
+        if (resources is not null)
+        {
+            foreach (var cluster in resources.Clusters)
+            {
+                ValidateCluster(context, cluster);
+                if (!string.IsNullOrEmpty(cluster.Name) && !clusterNames.Add(cluster.Name))
+                {
+                    context.Error(cluster.LocationOf("name"), $"duplicate cluster name '{cluster.Name}': cluster names must be unique");
+                }
+            }
+
+            var listenerNames = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var listener in resources.Listeners)
+            {
+                if (!string.IsNullOrEmpty(listener.Name) && !listenerNames.Add(listener.Name))
+                {
+                    context.Error(listener.LocationOf("name"), $"duplicate listener name '{listener.Name}': listener names must be unique");
+                }
+                if (ValidateBindAddress(context, listener, listener.Address, "address") is { } port)
+                {
+                    if (ports.TryGetValue(port, out var other))
+                    {
+                        context.Error(listener.LocationOf("address"), $"port {port} is already used by {other.Path} ({other.Source}:{other.Line}); two listeners cannot share a port");
+                    }
+                    else
+                    {
+                        ports[port] = listener.LocationOf("address");
+                    }
+                }
+                ValidateListener(context, listener, clusterNames);
+            }
+        }
+        // Report in document order, whichever check found the problem.
+        return context.Errors
+            .OrderBy(e => e.Location.Source, StringComparer.Ordinal)
+            .ThenBy(e => e.Location.Line)
+            .ThenBy(e => e.Location.Column)
+            .ToArray();
+    }
+
+    private static uint? ValidateBindAddress(Context context, EnvoyMessage owner, Address? address, string field)
+    {
+        if (address?.SocketAddress is not { } socket)
+        {
+            context.Error(owner.LocationOf(field), address is null ? $"'{field}' is required" : "'socket_address' is required");
+            return null;
+        }
+        if (socket.Protocol != SocketProtocol.Tcp)
+        {
+            context.Error(socket.LocationOf("protocol"), "only TCP listeners are supported; UDP is not supported by this gateway yet");
+        }
+        if (string.IsNullOrEmpty(socket.Address) || !IPAddress.TryParse(socket.Address, out _))
+        {
+            context.Error(socket.LocationOf("address"), $"malformed IP address: '{socket.Address}' (a listener binds an IP address, not a host name)");
+        }
+        if (socket.PortValue is not { } port)
+        {
+            context.Error(socket.LocationOf("port_value"), "'port_value' is required");
+            return null;
+        }
+        if (port > 65535)
+        {
+            context.Error(socket.LocationOf("port_value"), $"port {port} is out of range (0-65535)");
+            return null;
+        }
+        return port == 0 ? null : port;
+    }
+
+    private static void ValidateListener(Context context, Listener listener, HashSet<string> clusters)
+    {
+        if (listener.FilterChains.Count != 1)
+        {
+            context.Error(listener.LocationOf("filter_chains"), listener.FilterChains.Count == 0
+                ? "a listener needs one filter chain"
+                : "only one filter chain per listener is supported (filter_chain_match is not supported yet)");
+        }
+        for (var c = 0; c < listener.FilterChains.Count; c++)
+        {
+            var chain = listener.FilterChains[c];
+            if (chain.Filters.Count != 1)
+            {
+                context.Error(chain.LocationOf("filters"), chain.Filters.Count == 0
+                    ? "a filter chain needs the envoy.filters.network.http_connection_manager filter"
+                    : "only a single network filter, envoy.filters.network.http_connection_manager, is supported");
+            }
+            foreach (var filter in chain.Filters)
+            {
+                switch (filter.TypedConfig)
+                {
+                    case HttpConnectionManager hcm:
+                        ValidateConnectionManager(context, hcm, clusters);
+                        break;
+                    case null when filter.Name is not null && HttpConnectionManagerNames.Contains(filter.Name):
+                        context.Error(filter.LocationOf("name"), $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
+                        break;
+                    case null:
+                        context.Error(filter.LocationOf("name"), $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager is");
+                        break;
+                    default:
+                        context.Error(filter.LocationOf("typed_config"), $"{MessageSchemaName(filter.TypedConfig)} is not a network filter");
+                        break;
+                }
+            }
+        }
+    }
+
+    private static void ValidateConnectionManager(Context context, HttpConnectionManager hcm, HashSet<string> clusters)
+    {
+        if (string.IsNullOrEmpty(hcm.StatPrefix))
+        {
+            context.Error(hcm.LocationOf("stat_prefix"), "'stat_prefix' is required");
+        }
+        if (hcm.CodecType == CodecType.Http3)
+        {
+            context.Error(hcm.LocationOf("codec_type"), "codec_type HTTP3 is not supported by this gateway yet");
+        }
+        if (hcm.RouteConfig is null)
+        {
+            context.Error(hcm.Location, "'route_config' is required ('rds' and 'scoped_routes' are not supported yet)");
+        }
+        else
+        {
+            ValidateRouteConfiguration(context, hcm.RouteConfig, clusters);
+        }
+
+        if (hcm.HttpFilters.Count == 0)
+        {
+            context.Error(hcm.LocationOf("http_filters"), "'http_filters' must end with the router filter (envoy.filters.http.router)");
+        }
+        for (var i = 0; i < hcm.HttpFilters.Count; i++)
+        {
+            var filter = hcm.HttpFilters[i];
+            var isRouter = IsRouter(filter);
+            if (string.IsNullOrEmpty(filter.Name))
+            {
+                context.Error(filter.Location, "an HTTP filter needs a 'name'");
+            }
+            else if (!isRouter && filter.TypedConfig is RouterFilterConfig)
+            {
+                // Envoy looks extensions up by type URL, whatever the name says.
+                isRouter = true;
+            }
+            else if (!isRouter && filter.TypedConfig is not null)
+            {
+                context.Error(filter.LocationOf("typed_config"), $"{MessageSchemaName(filter.TypedConfig)} is not an HTTP filter");
+                continue;
+            }
+            else if (!isRouter && !filter.IsOptional)
+            {
+                context.Error(filter.LocationOf("name"), $"HTTP filter '{filter.Name}' is not supported by this gateway yet (mark it is_optional: true to skip it)");
+                continue;
+            }
+
+            var isLast = i == hcm.HttpFilters.Count - 1;
+            if (isRouter && !isLast)
+            {
+                context.Error(filter.LocationOf("name"), $"terminal filter named {filter.Name} of type envoy.filters.http.router must be the last filter in a http filter chain");
+            }
+            if (!isRouter && isLast)
+            {
+                context.Error(filter.LocationOf("name"), $"non-terminal filter named {filter.Name} is the last filter in a http filter chain; the router (envoy.filters.http.router) must be last");
+            }
+        }
+    }
+
+    /// <summary>True when the filter is the router: by type when it has a typed_config, by name (Envoy 1.19 style) when it has none.</summary>
+    public static bool IsRouter(HttpFilter filter)
+        => filter.TypedConfig is RouterFilterConfig || (filter.TypedConfig is null && filter.Name is not null && RouterNames.Contains(filter.Name));
+
+    private static void ValidateRouteConfiguration(Context context, RouteConfiguration config, HashSet<string> clusters)
+    {
+        var domains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var vhostNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var vhost in config.VirtualHosts)
+        {
+            if (string.IsNullOrEmpty(vhost.Name))
+            {
+                context.Error(vhost.LocationOf("name"), "a virtual host needs a 'name'");
+            }
+            else if (!vhostNames.Add(vhost.Name))
+            {
+                context.Error(vhost.LocationOf("name"), $"duplicate virtual host name '{vhost.Name}' in route configuration '{config.Name}'");
+            }
+            if (vhost.Domains.Count == 0)
+            {
+                context.Error(vhost.LocationOf("domains"), "a virtual host needs at least one domain");
+            }
+            foreach (var domain in vhost.Domains)
+            {
+                if (domain.Length == 0)
+                {
+                    context.Error(vhost.LocationOf("domains"), "domains may not be empty strings");
+                }
+                else if (!domains.Add(domain))
+                {
+                    context.Error(vhost.LocationOf("domains"), $"Only unique values for domains are permitted. Duplicate entry of domain {domain} in route {config.Name}");
+                }
+            }
+            foreach (var route in vhost.Routes)
+            {
+                ValidateRoute(context, route, clusters);
+            }
+        }
+    }
+
+    private static void ValidateRoute(Context context, Route route, HashSet<string> clusters)
+    {
+        if (route.Match is not { } match)
+        {
+            context.Error(route.LocationOf("match"), "'match' is required");
+        }
+        else
+        {
+            ValidateRouteMatch(context, match);
+        }
+
+        var actions = (route.Action is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1);
+        if (actions != 1)
+        {
+            context.Error(route.Location, actions == 0
+                ? "a route needs one action: 'route' or 'direct_response' ('redirect' is not supported yet)"
+                : "'route' and 'direct_response' are alternatives; give only one");
+        }
+        if (route.Action is { } action)
+        {
+            if (string.IsNullOrEmpty(action.Cluster))
+            {
+                context.Error(action.LocationOf("cluster"), "'cluster' is required ('cluster_header' and 'weighted_clusters' are not supported yet)");
+            }
+            else if (!clusters.Contains(action.Cluster))
+            {
+                context.Error(action.LocationOf("cluster"), $"route: unknown cluster '{action.Cluster}'");
+            }
+            if (action.Timeout is { } timeout && timeout < TimeSpan.Zero)
+            {
+                context.Error(action.LocationOf("timeout"), "'timeout' may not be negative");
+            }
+            if (action.AutoHostRewrite == true && action.HostRewriteLiteral is not null)
+            {
+                context.Error(action.LocationOf("host_rewrite_literal"), "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");
+            }
+            if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
+            {
+                context.Error(action.LocationOf("prefix_rewrite"), "Cannot use prefix_rewrite with regex");
+            }
+        }
+        if (route.DirectResponse is { } direct)
+        {
+            if (direct.Status is < 200 or > 599)
+            {
+                context.Error(direct.LocationOf("status"), $"'status' must be in [200, 599], got {direct.Status}");
+            }
+            if (direct.Body is { } body)
+            {
+                ValidateDataSource(context, body);
+            }
+        }
+    }
+
+    private static void ValidateRouteMatch(Context context, RouteMatch match)
+    {
+        var specifiers = (match.Prefix is null ? 0 : 1) + (match.Path is null ? 0 : 1) + (match.SafeRegex is null ? 0 : 1) + (match.PathSeparatedPrefix is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(match.Location, specifiers == 0
+                ? "a route match needs one of 'prefix', 'path', 'safe_regex' or 'path_separated_prefix'"
+                : "'prefix', 'path', 'safe_regex' and 'path_separated_prefix' are alternatives; give only one");
+        }
+        if (match.SafeRegex is { } regex)
+        {
+            ValidateRegex(context, regex);
+        }
+        if (match.PathSeparatedPrefix is { } separated
+            && (!separated.StartsWith('/') || (separated.Length > 1 && separated.EndsWith('/')) || separated.AsSpan().IndexOfAny('?', '#') >= 0))
+        {
+            context.Error(match.LocationOf("path_separated_prefix"), "'path_separated_prefix' must start with '/', must not end with '/' and must not contain '?' or '#'");
+        }
+        foreach (var header in match.Headers)
+        {
+            ValidateHeaderMatcher(context, header);
+        }
+        foreach (var parameter in match.QueryParameters)
+        {
+            if (string.IsNullOrEmpty(parameter.Name))
+            {
+                context.Error(parameter.LocationOf("name"), "'name' is required");
+            }
+            if (parameter.StringMatch is not null && parameter.PresentMatch is not null)
+            {
+                context.Error(parameter.Location, "'string_match' and 'present_match' are alternatives; give only one");
+            }
+            if (parameter.StringMatch is { } stringMatch)
+            {
+                ValidateStringMatcher(context, stringMatch);
+            }
+        }
+    }
+
+    private static void ValidateHeaderMatcher(Context context, HeaderMatcher header)
+    {
+        if (string.IsNullOrEmpty(header.Name))
+        {
+            context.Error(header.LocationOf("name"), "'name' is required");
+        }
+        var specifiers = (header.ExactMatch is null ? 0 : 1) + (header.SafeRegexMatch is null ? 0 : 1) + (header.RangeMatch is null ? 0 : 1)
+            + (header.PresentMatch is null ? 0 : 1) + (header.PrefixMatch is null ? 0 : 1) + (header.SuffixMatch is null ? 0 : 1)
+            + (header.ContainsMatch is null ? 0 : 1) + (header.StringMatch is null ? 0 : 1);
+        if (specifiers > 1)
+        {
+            context.Error(header.Location, "a header matcher takes only one of exact_match, safe_regex_match, range_match, present_match, prefix_match, suffix_match, contains_match, string_match");
+        }
+        if (header.SafeRegexMatch is { } regex)
+        {
+            ValidateRegex(context, regex);
+        }
+        if (header.StringMatch is { } stringMatch)
+        {
+            ValidateStringMatcher(context, stringMatch);
+        }
+        if (header.RangeMatch is { } range && range.Start >= range.End)
+        {
+            context.Error(header.LocationOf("range_match"), "range_match needs start < end");
+        }
+    }
+
+    private static void ValidateStringMatcher(Context context, StringMatcher matcher)
+    {
+        var specifiers = (matcher.Exact is null ? 0 : 1) + (matcher.Prefix is null ? 0 : 1) + (matcher.Suffix is null ? 0 : 1)
+            + (matcher.SafeRegex is null ? 0 : 1) + (matcher.Contains is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(matcher.Location, "a string matcher needs exactly one of exact, prefix, suffix, safe_regex, contains");
+        }
+        if ((matcher.Prefix?.Length == 0) || (matcher.Suffix?.Length == 0) || (matcher.Contains?.Length == 0))
+        {
+            context.Error(matcher.Location, "prefix, suffix and contains may not be empty");
+        }
+        if (matcher.SafeRegex is { } regex)
+        {
+            ValidateRegex(context, regex);
+        }
+    }
+
+    private static void ValidateRegex(Context context, RegexMatcher regex)
+    {
+        if (regex.Regex is null)
+        {
+            context.Error(regex.LocationOf("regex"), "'regex' is required");
+            return;
+        }
+        try
+        {
+            _ = new Regex(regex.Regex, RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException ex)
+        {
+            context.Error(regex.LocationOf("regex"), $"invalid regex '{regex.Regex}': {ex.Message}");
+        }
+    }
+
+    private static void ValidateDataSource(Context context, DataSource source)
+    {
+        var specifiers = (source.Filename is null ? 0 : 1) + (source.InlineBytes is null ? 0 : 1) + (source.InlineString is null ? 0 : 1) + (source.EnvironmentVariable is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(source.Location, "a data source needs exactly one of filename, inline_bytes, inline_string, environment_variable");
+            return;
+        }
+        if (source.Filename is { } file && !File.Exists(file))
+        {
+            context.Error(source.LocationOf("filename"), $"Invalid path: {file}");
+        }
+        if (source.EnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is null)
+        {
+            context.Error(source.LocationOf("environment_variable"), $"Environment variable doesn't exist: {variable}");
+        }
+        if (source.InlineBytes is { } bytes && !Convert.TryFromBase64String(bytes, new byte[bytes.Length], out _))
+        {
+            context.Error(source.LocationOf("inline_bytes"), "'inline_bytes' must be base64");
+        }
+    }
+
+    private static void ValidateCluster(Context context, Cluster cluster)
+    {
+        if (string.IsNullOrEmpty(cluster.Name))
+        {
+            context.Error(cluster.LocationOf("name"), "a cluster needs a 'name'");
+        }
+        if (cluster.Type is DiscoveryType.Eds or DiscoveryType.OriginalDst)
+        {
+            context.Error(cluster.LocationOf("type"), $"cluster type {EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
+        }
+        if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random))
+        {
+            context.Error(cluster.LocationOf("lb_policy"), $"lb_policy {EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST or RANDOM");
+        }
+        if (cluster.ConnectTimeout is { } connectTimeout && connectTimeout <= TimeSpan.Zero)
+        {
+            context.Error(cluster.LocationOf("connect_timeout"), "'connect_timeout' must be greater than 0s");
+        }
+        if (cluster.DnsRefreshRate is { } refresh && refresh < TimeSpan.FromMilliseconds(1))
+        {
+            context.Error(cluster.LocationOf("dns_refresh_rate"), "'dns_refresh_rate' must be at least 1ms");
+        }
+
+        var hosts = 0;
+        if (cluster.LoadAssignment is { } assignment)
+        {
+            foreach (var locality in assignment.Endpoints)
+            {
+                foreach (var lbEndpoint in locality.LbEndpoints)
+                {
+                    hosts++;
+                    if (lbEndpoint.Endpoint?.Address?.SocketAddress is not { } socket)
+                    {
+                        context.Error(lbEndpoint.LocationOf("endpoint"), "an endpoint needs 'address.socket_address'");
+                        continue;
+                    }
+                    if (string.IsNullOrEmpty(socket.Address))
+                    {
+                        context.Error(socket.LocationOf("address"), "'address' is required");
+                    }
+                    else if (cluster.Type == DiscoveryType.Static && !IPAddress.TryParse(socket.Address, out _))
+                    {
+                        context.Error(socket.LocationOf("address"), $"malformed IP address: {socket.Address} (STATIC clusters take IP addresses; use STRICT_DNS or LOGICAL_DNS for host names)");
+                    }
+                    if (socket.Protocol != SocketProtocol.Tcp)
+                    {
+                        context.Error(socket.LocationOf("protocol"), "only TCP endpoints are supported");
+                    }
+                    if (socket.PortValue is not { } port || port is 0 or > 65535)
+                    {
+                        context.Error(socket.LocationOf("port_value"), "'port_value' must be in 1-65535");
+                    }
+                }
+            }
+        }
+        if (cluster.Type == DiscoveryType.LogicalDns && hosts != 1)
+        {
+            context.Error(cluster.LocationOf("load_assignment"), "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
+        }
+    }
+
+    private static string MessageSchemaName(EnvoyMessage message) => MessageSchema.For(message.GetType()).FullName;
+
+    private static string EnumName<T>(T value) where T : struct, Enum => EnvoyNames.ToSnakeCase(value.ToString()).ToUpperInvariant();
+
+    private sealed class Context
+    {
+        public List<ConfigError> Errors { get; } = [];
+
+        public void Error(SourceLocation location, string message) => Errors.Add(new ConfigError(location, message));
+    }
+}

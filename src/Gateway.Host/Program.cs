@@ -1,0 +1,44 @@
+using System.Reflection;
+using Gateway.Configuration;
+using Gateway.Host;
+using Gateway.Host.CommandLine;
+
+var parsed = CommandLineParser.Parse(args);
+if (parsed.Options is not { } options)
+{
+    Console.Error.WriteLine(parsed.Error);
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(CommandLineParser.Usage);
+    return 1;
+}
+if (options.ShowHelp)
+{
+    Console.Out.WriteLine(CommandLineParser.Usage);
+    return 0;
+}
+if (options.ShowVersion)
+{
+    Console.Out.WriteLine();
+    Console.Out.WriteLine($"gateway  version: {GatewayServer.Version}");
+    Console.Out.WriteLine();
+    return 0;
+}
+
+Bootstrap bootstrap;
+try
+{
+    bootstrap = EnvoyConfigLoader.Load(options.ConfigPath, options.ConfigYaml);
+}
+catch (EnvoyConfigException ex)
+{
+    GatewayServer.WriteCritical($"error initializing configuration '{options.ConfigPath}': {ex.Message}");
+    return 1;
+}
+
+if (options.Mode == ServerMode.Validate)
+{
+    Console.Out.WriteLine($"configuration '{options.ConfigPath}' OK");
+    return 0;
+}
+
+return await GatewayServer.RunAsync(bootstrap, options).ConfigureAwait(false);
