@@ -144,18 +144,20 @@ def table(args: argparse.Namespace) -> int:
         )
 
     gws = [t for t in order if t.startswith("gateway") and summary[t]["rps"] is not None]
-    if gws:
-        lines.append("\n## Gateway ratios (median / median)\n")
+    ratio_rows = []
+    for g in gws:
+        for ref in ("bare-yarp", "nginx"):
+            if ref in summary and summary[ref]["rps"] is not None:
+                a, b = summary[g], summary[ref]
+                ratio_rows.append(
+                    f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['p50'], b['p50'])} | "
+                    f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} |"
+                )
+    if ratio_rows:
+        lines.append("\n## Gateway ratios (median / median; requests/s: higher is better, the rest: lower is better)\n")
         lines.append("| gateway target | vs | requests/s | p50 | p99 | peak RSS |")
         lines.append("|---|---|---:|---:|---:|---:|")
-        for g in gws:
-            for ref in ("bare-yarp", "nginx"):
-                if ref in summary and summary[ref]["rps"] is not None:
-                    a, b = summary[g], summary[ref]
-                    lines.append(
-                        f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['p50'], b['p50'])} | "
-                        f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} |"
-                    )
+        lines.extend(ratio_rows)
 
     fails = [(t, f) for t in order for f in summary[t]["fail"]]
     if fails:

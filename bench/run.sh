@@ -2,7 +2,7 @@
 # bench/run.sh: side-by-side load comparison of the gateway against bare YARP, nginx and haproxy.
 #
 #   bench/run.sh [--rounds N] [--duration S] [--connections C] [--threads T] [--warmup S]
-#                [--targets a,b,c] [--startup-runs N] [--smoke] [--no-build] [--help]
+#                [--targets a,b,c] [--startup-runs N] [--wait-quiet S] [--smoke] [--no-build] [--help]
 #
 # Everything listens on 127.0.0.1 (free ports picked at start), every load run is bounded in
 # time, and every process this script starts is stopped on exit, failure or Ctrl-C.
@@ -21,6 +21,7 @@ CONNECTIONS=64
 THREADS=2
 WARMUP=3
 STARTUP_RUNS=3
+WAIT_QUIET=60
 SMOKE=0
 NO_BUILD=0
 TARGETS_ARG=""
@@ -40,6 +41,8 @@ options:
   --targets a,b,c   targets to run (default: every target in DEFAULT_TARGETS that is runnable)
                     known: ${ALL_TARGETS[*]}
   --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
+  --wait-quiet S    before each measurement wait up to S s until other processes use <= 10% CPU
+                    (the machine may be shared; 0 = do not wait; default $WAIT_QUIET)
   --smoke           1 round, 2 s per target, no warm-up, 1 start-up run; report goes to bench/.work/
   --no-build        do not build (use the existing Release outputs)
 environment: UPSTREAM_WORKERS (default 1), READY_TIMEOUT_S (default 60), GATEWAY_EXTRA_ARGS
@@ -75,6 +78,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP="$2"; shift 2 ;;
         --targets) TARGETS_ARG="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
+        --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
         --smoke) SMOKE=1; shift ;;
         --no-build) NO_BUILD=1; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -82,9 +86,9 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 if [[ $SMOKE == 1 ]]; then
-    ROUNDS=1; DURATION=2; WARMUP=0; STARTUP_RUNS=1
+    ROUNDS=1; DURATION=2; WARMUP=0; STARTUP_RUNS=1; WAIT_QUIET=0
 fi
-for v in ROUNDS DURATION CONNECTIONS THREADS WARMUP STARTUP_RUNS; do
+for v in ROUNDS DURATION CONNECTIONS THREADS WARMUP STARTUP_RUNS WAIT_QUIET; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]]; then echo "run.sh: ${v,,} must be a whole number, got '${!v}'" >&2; exit 2; fi
 done
 if (( ROUNDS < 1 || DURATION < 1 || CONNECTIONS < 1 || THREADS < 1 )); then
@@ -250,6 +254,29 @@ pids_ticks() { # utime+stime of the given pids and their direct children
 # ticks of this shell's reaped children (wrk, via timeout, once waited for)
 reaped_ticks() { sed 's/^.*) //' /proc/$$/stat | awk '{print $14+$15}'; }
 ours_ticks() { echo $(( $(pids_ticks "$UPSTREAM_PID" "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}") + $(reaped_ticks) )); }
+# other_pct BUSY0 TOTAL0 OURS0 BUSY1 TOTAL1 OURS1: busy ticks not ours, as % of all CPU ticks
+other_pct() {
+    awk -v busy=$(( $4 - $1 )) -v total=$(( $5 - $2 )) -v ours=$(( $6 - $3 )) \
+        'BEGIN { o = busy - ours; if (o < 0) o = 0; printf "%.0f", (total > 0 ? 100 * o / total : 0) }'
+}
+# wait_quiet: before a measurement, wait (at most WAIT_QUIET s) until other processes use <= 10% CPU.
+wait_quiet() {
+    (( WAIT_QUIET > 0 )) || return 0
+    local deadline=$(( SECONDS + WAIT_QUIET )) a b oa ob other waited=0
+    while :; do
+        read -r -a a <<<"$(cpu_total_ticks)"; oa="$(ours_ticks)"
+        sleep 1
+        read -r -a b <<<"$(cpu_total_ticks)"; ob="$(ours_ticks)"
+        other="$(other_pct "${a[0]}" "${a[1]}" "$oa" "${b[0]}" "${b[1]}" "$ob")"
+        if (( other <= 10 )); then
+            (( waited )) && log "machine quiet again (${other}% other CPU)"
+            return 0
+        fi
+        if (( SECONDS >= deadline )); then log "other processes still use ${other}% CPU after ${WAIT_QUIET}s; measuring anyway"; return 0; fi
+        (( waited )) || log "other processes use ${other}% CPU; waiting up to ${WAIT_QUIET}s for quiet"
+        waited=1
+    done
+}
 
 tail_log() { [[ -f $1 ]] && tail -n "${2:-5}" "$1" | tr '\n\t' '  ' | cut -c1-400; }
 
@@ -613,6 +640,7 @@ run_target_round() {
         log "FAIL $t round $ROUND: body is '${body:0:80}', expected 'hello'"
         record "$t" "fail:wrong body '${body:0:80}'" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
+    wait_quiet
     if (( WARMUP > 0 )); then
         run_wrk "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
     fi
@@ -626,8 +654,7 @@ run_target_round() {
     fi
     read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"
     # other = busy ticks not spent by the upstream, the proxy or wrk, as % of all CPU ticks
-    bg="$(awk -v busy=$(( t1[0] - t0[0] )) -v total=$(( t1[1] - t0[1] )) -v ours=$(( o1 - o0 )) \
-        'BEGIN { o = busy - ours; if (o < 0) o = 0; printf "%.0f", (total > 0 ? 100 * o / total : 0) }')"
+    bg="$(other_pct "${t0[0]}" "${t0[1]}" "$o0" "${t1[0]}" "${t1[1]}" "$o1")"
     if (( bg > 10 )); then log "warning: other processes used ${bg}% of the CPU during $t's run; this row is noisy"; fi
     read -r rps p50 p99 non2xx sockerr reqs <<<"$stats"
     rss="$(peak_rss_kb)"

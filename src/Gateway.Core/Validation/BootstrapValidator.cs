@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Gateway.Configuration;
 
 namespace Gateway.Validation;
@@ -375,6 +374,10 @@ public static class BootstrapValidator
         if (matcher.SafeRegex is { } regex)
         {
             ValidateRegex(context, regex);
+            if (matcher.IgnoreCase)
+            {
+                context.Error(matcher.LocationOf("ignore_case"), "ignore_case has no effect for safe_regex and is rejected, as Envoy does");
+            }
         }
     }
 
@@ -387,11 +390,14 @@ public static class BootstrapValidator
         }
         try
         {
-            _ = new Regex(regex.Regex, RegexOptions.CultureInvariant);
+            if (!Routing.EnvoyRegex.Compile(regex.Regex, "regex").IsLinear)
+            {
+                context.Error(regex.LocationOf("regex"), $"invalid regex '{regex.Regex}': it uses a construct RE2 does not support (backreferences, lookarounds, atomic groups or conditionals)");
+            }
         }
         catch (ArgumentException ex)
         {
-            context.Error(regex.LocationOf("regex"), $"invalid regex '{regex.Regex}': {ex.Message}");
+            context.Error(regex.LocationOf("regex"), ex.Message.Replace("regex: ", string.Empty, StringComparison.Ordinal));
         }
     }
 

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Tests.Routing;
 
@@ -30,13 +31,14 @@ internal static class RoutingTestConfig
     public static RouteTable<string> WithQueryParameter(QueryParameterMatcher parameter)
         => Routes(Route("r", new RouteMatch { Prefix = "/", QueryParameters = [parameter] }));
 
-    /// <summary>Headers from name/value pairs; a name given twice gets two values.</summary>
+    /// <summary>Headers from name/value pairs; a name given twice gets two values, and empty values are kept.</summary>
     public static HeaderDictionary Headers(params (string Name, string Value)[] pairs)
     {
         var headers = new HeaderDictionary();
         foreach (var (name, value) in pairs)
         {
-            headers.Append(name, value);
+            // Not Append: it drops empty values, and a header sent with an empty value is still present.
+            headers[name] = headers.TryGetValue(name, out var existing) ? StringValues.Concat(existing, value) : new StringValues(value);
         }
         return headers;
     }

@@ -1,0 +1,352 @@
+using Gateway.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+public class EnvoyConfigLoaderTests
+{
+    private static EnvoyConfigException LoadFails(string yaml, string source = "envoy.yaml")
+        => Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, source));
+
+    [Fact]
+    public void LoadYaml_SeedConfig_BuildsTypedModel()
+    {
+        var bootstrap = EnvoyConfigLoader.LoadYaml(TestConfigs.Seed());
+
+        Assert.Equal(15000u, bootstrap.Admin!.Address!.SocketAddress!.PortValue);
+        var listener = Assert.Single(bootstrap.StaticResources!.Listeners);
+        Assert.Equal("httpbin-demo", listener.Name);
+        var hcm = Assert.IsType<HttpConnectionManager>(listener.FilterChains[0].Filters[0].TypedConfig);
+        Assert.Equal("ingress_http", hcm.StatPrefix);
+        Assert.Equal("envoy.filters.http.router", Assert.Single(hcm.HttpFilters).Name);
+        var route = hcm.RouteConfig!.VirtualHosts[0].Routes[0];
+        Assert.Equal("/", route.Match!.Prefix);
+        Assert.True(route.Action!.AutoHostRewrite);
+        var cluster = Assert.Single(bootstrap.StaticResources.Clusters);
+        Assert.Equal(TimeSpan.FromSeconds(5), cluster.ConnectTimeout);
+        Assert.Equal(DiscoveryType.LogicalDns, cluster.Type);
+        Assert.Equal(DnsLookupFamily.V4Only, cluster.DnsLookupFamily);
+        Assert.Equal("httpbin", cluster.LoadAssignment!.Endpoints[0].LbEndpoints[0].Endpoint!.Address!.SocketAddress!.Address);
+    }
+
+    [Fact]
+    public void LoadYaml_UnknownField_NamesPathLineColumnAndSuggestion()
+    {
+        var yaml = TestConfigs.Seed().Replace("      lb_policy: ROUND_ROBIN", "      lb_polcy: ROUND_ROBIN", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.clusters[0].lb_polcy", error.Location.Path);
+        Assert.Equal(33, error.Location.Line);
+        Assert.Equal(7, error.Location.Column);
+        Assert.Equal("unknown field 'lb_polcy' in envoy.config.cluster.v3.Cluster (did you mean 'lb_policy'?)", error.Message);
+        Assert.Equal("envoy.yaml:33:7: static_resources.clusters[0].lb_polcy: unknown field 'lb_polcy' in envoy.config.cluster.v3.Cluster (did you mean 'lb_policy'?)", error.ToString());
+    }
+
+    [Fact]
+    public void LoadYaml_WrongType_NamesPathAndValue()
+    {
+        var yaml = TestConfigs.Seed().Replace("port_value: 8000", "port_value: eighty", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value", error.Location.Path);
+        Assert.Equal("expected an unsigned 32-bit integer, got 'eighty'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("5 s")]
+    [InlineData("5ms")]
+    [InlineData("1.1234567891s")]
+    public void LoadYaml_BadDuration_IsRejectedWithExample(string value)
+    {
+        var yaml = TestConfigs.Seed().Replace("connect_timeout: 5s", $"connect_timeout: \"{value}\"", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.clusters[0].connect_timeout", error.Location.Path);
+        Assert.Equal($"invalid duration '{value}': expected seconds with up to 9 fractional digits and an 's' suffix, e.g. '5s' or '0.25s'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("0.25s", 250)]
+    [InlineData("1s", 1000)]
+    [InlineData("0.123456789s", 123)]
+    [InlineData("{ seconds: 2, nanos: 500000000 }", 2500)]
+    public void LoadYaml_Durations_AreParsed(string value, int expectedMilliseconds)
+    {
+        var yaml = TestConfigs.Seed().Replace("connect_timeout: 5s", $"connect_timeout: {value}", StringComparison.Ordinal);
+
+        var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
+
+        Assert.Equal(expectedMilliseconds, (int)bootstrap.StaticResources!.Clusters[0].ConnectTimeout!.Value.TotalMilliseconds);
+    }
+
+    [Fact]
+    public void LoadYaml_UnknownEnumValue_ListsValidValues()
+    {
+        var yaml = TestConfigs.Seed().Replace("lb_policy: ROUND_ROBIN", "lb_policy: ROUND_ROBBIN", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.clusters[0].lb_policy", error.Location.Path);
+        Assert.Equal("unknown value 'ROUND_ROBBIN' for enum LbPolicy; valid values are: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV, CLUSTER_PROVIDED, LOAD_BALANCING_POLICY_CONFIG", error.Message);
+    }
+
+    [Fact]
+    public void LoadYaml_EnumByNumber_IsAccepted()
+    {
+        var yaml = TestConfigs.Seed().Replace("type: LOGICAL_DNS", "type: 2", StringComparison.Ordinal);
+
+        Assert.Equal(DiscoveryType.LogicalDns, EnvoyConfigLoader.LoadYaml(yaml).StaticResources!.Clusters[0].Type);
+    }
+
+    [Fact]
+    public void LoadYaml_UnknownTypeUrl_IsRejectedListingSupportedTypes()
+    {
+        var yaml = TestConfigs.Seed().Replace("v3.HttpConnectionManager", "v3.HttpConnectionManger", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type", error.Location.Path);
+        Assert.StartsWith("@type 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManger' is not supported by this gateway; supported types are: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadYaml_RouteToMissingCluster_NamesTheRoute()
+    {
+        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "cluster: httpbin_svc", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route.cluster", error.Location.Path);
+        Assert.Equal("route: unknown cluster 'httpbin_svc'", error.Message);
+        Assert.Equal(27, error.Location.Line);
+    }
+
+    [Fact]
+    public void LoadYaml_DuplicateClusterAndListenerNames_AreBothReported()
+    {
+        const string yaml = """
+            static_resources:
+              listeners:
+              - name: a
+                address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
+                filter_chains: [ { filters: [ { name: envoy.filters.network.http_connection_manager, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, stat_prefix: a, http_filters: [ { name: envoy.filters.http.router } ], route_config: { virtual_hosts: [ { name: v, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: c } } ] } ] } } } ] } ]
+              - name: a
+                address: { socket_address: { address: 127.0.0.1, port_value: 10001 } }
+                filter_chains: [ { filters: [ { name: envoy.filters.network.http_connection_manager, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, stat_prefix: b, http_filters: [ { name: envoy.filters.http.router } ], route_config: { virtual_hosts: [ { name: v, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: c } } ] } ] } } } ] } ]
+              clusters:
+              - { name: c, type: STATIC, load_assignment: { endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } } ] } ] } }
+              - { name: c, type: STATIC }
+            """;
+
+        var errors = LoadFails(yaml).Errors;
+
+        Assert.Equal(2, errors.Count);
+        Assert.Equal("static_resources.listeners[1].name", errors[0].Location.Path);
+        Assert.Equal("duplicate listener name 'a': listener names must be unique", errors[0].Message);
+        Assert.Equal("static_resources.clusters[1].name", errors[1].Location.Path);
+        Assert.Equal("duplicate cluster name 'c': cluster names must be unique", errors[1].Message);
+    }
+
+    [Fact]
+    public void LoadYaml_TwoListenersOnOnePort_IsRejected()
+    {
+        var yaml = TestConfigs.Seed(adminPort: 15001);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.listeners[0].address", error.Location.Path);
+        Assert.StartsWith("port 15001 is already used by admin.address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadYaml_KnownButUnsupportedField_SaysNotSupported()
+    {
+        var yaml = TestConfigs.Seed().Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      outlier_detection: {}", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("static_resources.clusters[0].outlier_detection", error.Location.Path);
+        Assert.Equal("field 'outlier_detection' of envoy.config.cluster.v3.Cluster is not supported by this gateway yet", error.Message);
+    }
+
+    [Fact]
+    public void LoadYaml_SeveralErrors_AreAllReportedInDocumentOrder()
+    {
+        var yaml = TestConfigs.Seed()
+            .Replace("stat_prefix: ingress_http", "stat_prefx: ingress_http", StringComparison.Ordinal)
+            .Replace("connect_timeout: 5s", "connect_timeout: soon", StringComparison.Ordinal)
+            .Replace("dns_lookup_family: V4_ONLY", "dns_lookup_family: V5_ONLY", StringComparison.Ordinal);
+
+        var errors = LoadFails(yaml).Errors;
+
+        Assert.Equal(
+            ["static_resources.listeners[0].filter_chains[0].filters[0].typed_config.stat_prefx", "static_resources.clusters[0].connect_timeout", "static_resources.clusters[0].dns_lookup_family"],
+            errors.Select(e => e.Location.Path));
+    }
+
+    [Fact]
+    public void LoadYaml_YamlSyntaxError_ReportsPosition()
+    {
+        var error = Assert.Single(LoadFails("static_resources:\n  listeners: [\n").Errors);
+
+        Assert.StartsWith("unable to parse YAML/JSON: ", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Location.Line > 0);
+    }
+
+    [Fact]
+    public void LoadYaml_Json_IsAccepted()
+    {
+        const string json = """
+            {"admin": {"address": {"socketAddress": {"address": "127.0.0.1", "portValue": 9901}}},
+             "static_resources": {"clusters": [{"name": "c", "type": "STATIC", "connect_timeout": "0.25s",
+               "load_assignment": {"endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": "8080"}}}}]}]}}]}}
+            """;
+
+        var bootstrap = EnvoyConfigLoader.LoadYaml(json, "envoy.json");
+
+        Assert.Equal(9901u, bootstrap.Admin!.Address!.SocketAddress!.PortValue);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), bootstrap.StaticResources!.Clusters[0].ConnectTimeout);
+        Assert.Equal(8080u, bootstrap.StaticResources.Clusters[0].LoadAssignment!.Endpoints[0].LbEndpoints[0].Endpoint!.Address!.SocketAddress!.PortValue);
+    }
+
+    [Fact]
+    public void Load_ConfigYamlOverConfigPath_MergesLikeProtobuf()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, TestConfigs.Seed());
+        try
+        {
+            const string overlay = """
+                admin: { address: { socket_address: { port_value: 9902 } } }
+                static_resources:
+                  clusters:
+                  - name: extra
+                    type: STATIC
+                    load_assignment: { endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9 } } } } ] } ] }
+                """;
+
+            var bootstrap = EnvoyConfigLoader.Load(path, overlay);
+
+            Assert.Equal(9902u, bootstrap.Admin!.Address!.SocketAddress!.PortValue);
+            Assert.Equal("0.0.0.0", bootstrap.Admin.Address.SocketAddress.Address);
+            Assert.Equal(["httpbin_service", "extra"], bootstrap.StaticResources!.Clusters.Select(c => c.Name));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Load_NoConfig_GivesEnvoysMessage()
+    {
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(configPath: null, configYaml: null));
+
+        Assert.Equal("At least one of --config-path or --config-yaml or Options::configProto() should be non-empty", ex.Message);
+    }
+
+    [Fact]
+    public void Load_MissingFile_SaysUnableToRead()
+    {
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load("/nonexistent/envoy.yaml", null));
+
+        Assert.StartsWith("/nonexistent/envoy.yaml: unable to read file: /nonexistent/envoy.yaml", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadYaml_RouterWithoutTypedConfig_IsAcceptedAsIn119()
+    {
+        var bootstrap = EnvoyConfigLoader.LoadYaml(TestConfigs.Seed());
+
+        var hcm = (HttpConnectionManager)bootstrap.StaticResources!.Listeners[0].FilterChains[0].Filters[0].TypedConfig!;
+        Assert.Null(hcm.HttpFilters[0].TypedConfig);
+    }
+
+    [Fact]
+    public void LoadYaml_UnknownHttpFilter_IsRejectedUnlessOptional()
+    {
+        var yaml = TestConfigs.Seed().Replace("          - name: envoy.filters.http.router", "          - name: envoy.filters.http.cors\n          - name: envoy.filters.http.router", StringComparison.Ordinal);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+        Assert.Equal("HTTP filter 'envoy.filters.http.cors' is not supported by this gateway yet (mark it is_optional: true to skip it)", error.Message);
+
+        var optional = yaml.Replace("- name: envoy.filters.http.cors", "- { name: envoy.filters.http.cors, is_optional: true }", StringComparison.Ordinal);
+        Assert.NotNull(EnvoyConfigLoader.LoadYaml(optional));
+    }
+
+    [Fact]
+    public void LoadYaml_RouterNotLast_IsRejected()
+    {
+        var yaml = TestConfigs.Seed().Replace("          - name: envoy.filters.http.router", "          - name: envoy.filters.http.router\n          - { name: x.optional, is_optional: true }", StringComparison.Ordinal);
+
+        var errors = LoadFails(yaml).Errors;
+
+        Assert.Contains(errors, e => e.Message == "terminal filter named envoy.filters.http.router of type envoy.filters.http.router must be the last filter in a http filter chain");
+    }
+
+    [Theory]
+    [InlineData("envoy-demo.yaml")]
+    [InlineData("front-proxy_envoy.yaml")]
+    [InlineData("envoyproxy_io_proxy.yaml")]
+    [InlineData("admin-interface.yaml")]
+    [InlineData("google_com_proxy.yaml")]
+    public void Load_RealEnvoyConfigs_LoadOrNameWhatIsUnsupported(string file)
+    {
+        var path = Path.Combine(TestConfigs.SharedEnvoyConfigs, file);
+        Assert.True(File.Exists(path), $"missing shared config {path}");
+
+        try
+        {
+            var bootstrap = EnvoyConfigLoader.Load(path, null);
+            Assert.NotNull(bootstrap.StaticResources);
+        }
+        catch (EnvoyConfigException ex)
+        {
+            Assert.NotEmpty(ex.Errors);
+            Assert.All(ex.Errors, e =>
+            {
+                Assert.Equal(path, e.Location.Source);
+                Assert.NotEmpty(e.Location.Path);
+                Assert.True(e.Location.Line > 0);
+            });
+        }
+    }
+
+    [Fact]
+    public void Load_FrontProxyConfig_Loads()
+    {
+        var bootstrap = EnvoyConfigLoader.Load(Path.Combine(TestConfigs.SharedEnvoyConfigs, "front-proxy_envoy.yaml"), null);
+
+        Assert.Equal(2, bootstrap.StaticResources!.Clusters.Count);
+    }
+
+    [Fact]
+    public void Load_EnvoyV1Config_NamesUnknownTopLevelFields()
+    {
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(Path.Combine(TestConfigs.SharedEnvoyConfigs, "google_com_proxy.yaml"), null));
+
+        Assert.Contains(ex.Errors, e => e.Location.Path == "listeners" && e.Message.StartsWith("unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Location.Path == "cluster_manager" && e.Message == "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet");
+    }
+}
+
+public class EnvoyConfigLoaderRegexTests
+{
+    [Theory]
+    [InlineData("[unclosed", "invalid regex '[unclosed'")]
+    [InlineData("(a)\\1", "invalid regex '(a)\\1': it uses a construct RE2 does not support")]
+    public void LoadYaml_BadSafeRegex_IsRejectedWithPath(string pattern, string expectedStart)
+    {
+        var yaml = TestConfigs.Seed().Replace("- match: { prefix: \"/\" }", $"- match: {{ safe_regex: {{ regex: '{pattern}' }} }}", StringComparison.Ordinal);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].match.safe_regex.regex", error.Location.Path);
+        Assert.StartsWith(expectedStart, error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Hosting;
+
+/// <summary>
+/// A real Kestrel upstream on 127.0.0.1 that echoes what it received as JSON
+/// (<c>{"method","path","headers":{...}}</c>), answers <c>/status/{code}</c>, sleeps on <c>/delay/{ms}</c>,
+/// and sends its own <c>server</c> header so tests can see the gateway overwrite it.
+/// </summary>
+internal sealed class EchoUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _requests;
+
+    private EchoUpstream(WebApplication app) => _app = app;
+
+    public int Port { get; private set; }
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static async Task<EchoUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var upstream = new EchoUpstream(app);
+        app.Run(async context =>
+        {
+            Interlocked.Increment(ref upstream._requests);
+            var path = context.Request.Path.Value ?? "/";
+            context.Response.Headers.Server = "upstream-server";
+            if (path.StartsWith("/status/", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = int.Parse(path["/status/".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                return;
+            }
+            if (path.StartsWith("/delay/", StringComparison.Ordinal))
+            {
+                await Task.Delay(int.Parse(path["/delay/".Length..], System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+            }
+            var headers = new SortedDictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var header in context.Request.Headers)
+            {
+                headers[header.Key.ToLowerInvariant()] = header.Value.ToString();
+            }
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new EchoedRequest(context.Request.Method, path + context.Request.QueryString.Value, headers)));
+        });
+        await app.StartAsync();
+        upstream.Port = new Uri(app.Urls.First()).Port;
+        return upstream;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+internal sealed record EchoedRequest(string Method, string Path, SortedDictionary<string, string> Headers);
+
+/// <summary>The gateway running in-process on ephemeral loopback ports, from Envoy YAML.</summary>
+internal sealed class InProcessGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private InProcessGateway(WebApplication app, IEnvoyGateway gateway)
+    {
+        _app = app;
+        Gateway = gateway;
+        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, UseProxy = false });
+    }
+
+    public IEnvoyGateway Gateway { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<InProcessGateway> StartAsync(string yaml)
+    {
+        var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddEnvoyGateway(bootstrap);
+        var app = builder.Build();
+        app.UseEnvoyGateway();
+        await app.StartAsync();
+        return new InProcessGateway(app, app.Services.GetRequiredService<IEnvoyGateway>());
+    }
+
+    public Uri ListenerUri(string path, string listener = "httpbin-demo")
+    {
+        var endPoint = Gateway.ListenerBoundEndPoint(listener)!;
+        return new Uri($"http://127.0.0.1:{endPoint.Port}{path}");
+    }
+
+    public Uri AdminUri(string path) => new($"http://127.0.0.1:{Gateway.AdminBoundEndPoint!.Port}{path}");
+
+    /// <summary>The value of one stat from the admin <c>/stats</c> text, or null when it is not listed.</summary>
+    public async Task<long?> StatAsync(string name)
+    {
+        var text = await Client.GetStringAsync(AdminUri("/stats"));
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + ": ", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(name.Length + 2)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,71 @@
+namespace Gateway.Tests;
+
+/// <summary>Configs shared by tests, and paths to the repository's examples and the shared Envoy configs.</summary>
+internal static class TestConfigs
+{
+    /// <summary>The seed lab's simple.yaml with the upstream given as parameters.</summary>
+    public static string Seed(string upstreamAddress = "httpbin", int upstreamPort = 8000, string type = "LOGICAL_DNS", int listenerPort = 15001, int adminPort = 15000, string routeExtra = "", string listenerAddress = "0.0.0.0")
+        => $$"""
+        admin:
+          address:
+            socket_address: { address: {{listenerAddress}}, port_value: {{adminPort}} }
+
+        static_resources:
+          listeners:
+          - name: httpbin-demo
+            address:
+              socket_address: { address: {{listenerAddress}}, port_value: {{listenerPort}} }
+            filter_chains:
+            - filters:
+              - name:  envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: ingress_http
+                  http_filters:
+                  - name: envoy.filters.http.router
+                  route_config:
+                    name: httpbin_local_route
+                    virtual_hosts:
+                    - name: httpbin_local_service
+                      domains: ["*"]
+                      routes:
+                      - match: { prefix: "/" }
+                        route:
+                          auto_host_rewrite: true
+                          cluster: httpbin_service{{routeExtra}}
+          clusters:
+            - name: httpbin_service
+              connect_timeout: 5s
+              type: {{type}}
+              dns_lookup_family: V4_ONLY
+              lb_policy: ROUND_ROBIN
+              load_assignment:
+                cluster_name: httpbin
+                endpoints:
+                - lb_endpoints:
+                  - endpoint:
+                      address:
+                        socket_address:
+                          address: {{upstreamAddress}}
+                          port_value: {{upstreamPort}}
+        """;
+
+    /// <summary>The repository root (the folder holding Gateway.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+            throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>The shared folder of real Envoy configs (next to the repository).</summary>
+    public static string SharedEnvoyConfigs => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
+}

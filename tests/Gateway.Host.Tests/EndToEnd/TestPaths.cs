@@ -1,0 +1,68 @@
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>Where the repository, the shared folder and the built gateway are, seen from the test assembly.</summary>
+internal static class TestPaths
+{
+    private static readonly Lazy<string> LazyRepositoryRoot = new(FindRepositoryRoot);
+
+    /// <summary>The folder holding <c>Gateway.sln</c>.</summary>
+    public static string RepositoryRoot => LazyRepositoryRoot.Value;
+
+    /// <summary>The seed configs of the repository (<c>examples/</c>).</summary>
+    public static string ExamplesDirectory => Path.Combine(RepositoryRoot, "examples");
+
+    /// <summary>Real Envoy configs, kept next to the repository in <c>../shared/envoy-configs</c>.</summary>
+    public static string SharedEnvoyConfigsDirectory =>
+        Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
+
+    /// <summary>The gateway executable's assembly, copied next to the test assembly by the ProjectReference.</summary>
+    public static string GatewayDll
+    {
+        get
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "gateway.dll");
+            var runtimeConfig = Path.Combine(AppContext.BaseDirectory, "gateway.runtimeconfig.json");
+            if (!File.Exists(dll) || !File.Exists(runtimeConfig))
+            {
+                throw new InvalidOperationException(
+                    $"gateway.dll or gateway.runtimeconfig.json is missing from '{AppContext.BaseDirectory}'; " +
+                    "the Gateway.Host ProjectReference should copy them next to the test assembly.");
+            }
+            return dll;
+        }
+    }
+
+    /// <summary>The dotnet muxer: the one running the tests when it is <c>dotnet</c>, else DOTNET_HOST_PATH, else <c>dotnet</c> on PATH.</summary>
+    public static string DotnetHost
+    {
+        get
+        {
+            var current = Environment.ProcessPath;
+            if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet")
+            {
+                return current;
+            }
+            var hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(hostPath) && File.Exists(hostPath))
+            {
+                return hostPath;
+            }
+            return "dotnet";
+        }
+    }
+
+    /// <summary>A seed config file from <c>examples/</c>, read as it is.</summary>
+    public static string ReadExample(string fileName) => File.ReadAllText(Path.Combine(ExamplesDirectory, fileName));
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"No folder containing Gateway.sln above '{AppContext.BaseDirectory}'.");
+    }
+}
