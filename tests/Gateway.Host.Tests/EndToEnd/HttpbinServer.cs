@@ -31,7 +31,7 @@ public sealed class HttpbinServer : IAsyncLifetime
         """;
 
     /// <summary>Debian's interpreter first: a python3 earlier on PATH (pyenv, venv) usually lacks the Debian package.</summary>
-    private static readonly string[] PythonCandidates = ["/nonexistent/python3", "python3"];
+    private static readonly string[] PythonCandidates = ["/usr/bin/python3", "python3"];
 
     private readonly ProcessOutput _output = new();
     private Process? _process;
