@@ -115,3 +115,16 @@ public sealed class CommandLineTests
         Assert.Contains("error: invalid log level specified 'nonsense'", result.Stderr, StringComparison.Ordinal);
     }
 }
+
+public sealed class InitOnlyModeTests
+{
+    [Fact]
+    public async Task InitOnlyMode_ValidConfig_InitialisesAndExitsZeroWithoutServing()
+    {
+        var result = await GatewayCli.RunAsync("--mode", "init_only", "-c", "examples/quickstart.yaml");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("initializing gateway version", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("starting main dispatch loop", result.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -65,7 +65,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway on <paramref name="yaml"/>, which must bind its admin to 127.0.0.1:<paramref name="adminPort"/>.</summary>
-    public static async Task<GatewayProcess> StartAsync(string yaml, int listenerPort, int adminPort, ITestOutputHelper? log = null, bool inlineYaml = false)
+    public static async Task<GatewayProcess> StartAsync(string yaml, int listenerPort, int adminPort, ITestOutputHelper? log = null, bool inlineYaml = false, IReadOnlyList<string>? extraArgs = null)
     {
         var psi = new ProcessStartInfo(TestPaths.DotnetHost)
         {
@@ -89,6 +89,10 @@ public sealed class GatewayProcess : IAsyncDisposable
             await File.WriteAllTextAsync(configFile, yaml);
             psi.ArgumentList.Add("-c");
             psi.ArgumentList.Add(configFile);
+        }
+        foreach (var arg in extraArgs ?? [])
+        {
+            psi.ArgumentList.Add(arg);
         }
 
         var output = new ProcessOutput();
@@ -195,6 +199,15 @@ public sealed class GatewayProcess : IAsyncDisposable
             }
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Sends SIGTERM and waits for the process to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        SendSigterm(_process.Id);
+        using var timeout = new CancellationTokenSource(StopTimeout);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGTERM, then a kill after 10 s; asserts nothing.</summary>
