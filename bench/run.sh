@@ -186,12 +186,13 @@ trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 
 # ---- helpers ---------------------------------------------------------------------------------
+# free_port VAR: a free 127.0.0.1 port (asked of the kernel), never one this run already handed out.
 USED_PORTS=" "
 free_port() {
     local p
     while :; do
         p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-        if [[ $USED_PORTS != *" $p "* ]]; then USED_PORTS+="$p "; echo "$p"; return; fi
+        if [[ $USED_PORTS != *" $p "* ]]; then USED_PORTS+="$p "; printf -v "$1" '%s' "$p"; return; fi
     done
 }
 
@@ -312,7 +313,8 @@ if has_target bare-yarp && [[ ! -f $BAREYARP_DLL ]]; then
 fi
 
 # ---- upstream: nginx on three ports, fixed 'hello' body, keepalive ----------------------------
-UP_PORTS=("$(free_port)" "$(free_port)" "$(free_port)")
+free_port up0; free_port up1; free_port up2
+UP_PORTS=("$up0" "$up1" "$up2")
 UPSTREAM_URL="http://127.0.0.1:${UP_PORTS[0]}/"
 mkdir -p "$WORK/upstream/tmp"
 {
@@ -355,7 +357,7 @@ start_direct() {
 
 # bare-yarp: bench/BareYarp, one catch-all route, one destination. The floor for the gateway.
 start_bare_yarp() {
-    local port; port="$(free_port)"
+    local port; free_port port
     start_bg "$WORK/bare-yarp.r$ROUND.log" dotnet "$BAREYARP_DLL" --upstream "http://127.0.0.1:${UP_PORTS[0]}" --port "$port"
     TARGET_URL="http://127.0.0.1:$port/"
     TARGET_RSS_PIDS=("$LAST_PID")
@@ -363,7 +365,7 @@ start_bare_yarp() {
 
 # nginx: reverse proxy with an upstream keepalive pool, worker_processes auto.
 start_nginx() {
-    local port dir; port="$(free_port)"; dir="$WORK/nginx-proxy.r$ROUND"
+    local port dir; free_port port; dir="$WORK/nginx-proxy.r$ROUND"
     mkdir -p "$dir/tmp"
     cat >"$dir/nginx.conf" <<EOF
 worker_processes auto;
@@ -397,7 +399,7 @@ EOF
 
 # haproxy: http mode, keep-alive both sides, connection reuse, one thread per core.
 start_haproxy() {
-    local port cfg; port="$(free_port)"; cfg="$WORK/haproxy.r$ROUND.cfg"
+    local port cfg; free_port port; cfg="$WORK/haproxy.r$ROUND.cfg"
     cat >"$cfg" <<EOF
 global
   nbthread $(nproc)
@@ -426,7 +428,8 @@ GATEWAY_LOG_ARGS=()
 gateway_validate() { # YAML -> 0 if the gateway accepts it; else VALIDATE_MSG holds its message
     local out rc=0
     out="$(timeout 120 dotnet "$GATEWAY_DLL" --mode validate -c "$1" "${GATEWAY_LOG_ARGS[@]+"${GATEWAY_LOG_ARGS[@]}"}" 2>&1)" || rc=$?
-    VALIDATE_MSG="$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | head -n 3 | tr '\n\t' '  ' | cut -c1-500 || true)"
+    # drop blank lines and Envoy's log prefix "[time][thread][level][logger] "
+    VALIDATE_MSG="$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | sed 's/^\(\[[^]]*\]\)\{4\} //' | head -n 3 | tr '\n\t' '  ' | cut -c1-500 || true)"
     [[ $rc == 0 ]] && return 0
     VALIDATE_MSG="exit $rc: $VALIDATE_MSG"
     return 1
@@ -535,7 +538,7 @@ start_gateway_config() { # NAME
 # gateway-simple: the seed config (ch3/simple.yaml).
 prepare_gateway_simple() {
     gateway_common_prepare || return 1
-    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    local lp ap; free_port lp; free_port ap
     seed_yaml simple "$WORK/gateway-simple.yaml" "$lp" "$ap"
     prepare_gateway_config gateway-simple "$WORK/gateway-simple.yaml" "$lp"
 }
@@ -545,7 +548,7 @@ start_gateway_simple() { start_gateway_config gateway-simple; }
 # measures the cost of having a retry policy on the path, e.g. request buffering).
 prepare_gateway_retry() {
     gateway_common_prepare || return 1
-    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    local lp ap; free_port lp; free_port ap
     seed_yaml retry "$WORK/gateway-retry.yaml" "$lp" "$ap"
     prepare_gateway_config gateway-retry "$WORK/gateway-retry.yaml" "$lp"
 }
@@ -555,7 +558,7 @@ start_gateway_retry() { start_gateway_config gateway-retry; }
 # matches only the last), 3 STATIC endpoints (the three upstream ports), LEAST_REQUEST.
 prepare_gateway_realistic() {
     gateway_common_prepare || return 1
-    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    local lp ap; free_port lp; free_port ap
     python3 "$BENCH_DIR/gen-realistic.py" --routes 100 --listen-port "$lp" --admin-port "$ap" \
         --upstream-ports "$(IFS=,; echo "${UP_PORTS[*]}")" --out "$WORK/gateway-realistic.yaml" \
         || { FAIL_REASON="bench/gen-realistic.py failed"; return 1; }
@@ -569,7 +572,7 @@ start_gateway_realistic() {
 # start-up only: gateway-10k-routes, the realistic generator with 10,000 routes.
 prepare_startup_gateway_10k_routes() {
     gateway_common_prepare || return 1
-    local lp ap; lp="$(free_port)"; ap="$(free_port)"
+    local lp ap; free_port lp; free_port ap
     python3 "$BENCH_DIR/gen-realistic.py" --routes 10000 --listen-port "$lp" --admin-port "$ap" \
         --upstream-ports "$(IFS=,; echo "${UP_PORTS[*]}")" --out "$WORK/gateway-10k-routes.yaml" \
         || { FAIL_REASON="bench/gen-realistic.py failed"; return 1; }

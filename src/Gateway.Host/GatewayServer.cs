@@ -75,16 +75,16 @@ internal static partial class GatewayServer
 
             if (options.AdminAddressPath is { } adminAddressPath && runtime.AdminBoundEndPoint is { } admin)
             {
-                await File.WriteAllTextAsync(adminAddressPath, $"{admin.Address}:{admin.Port}").ConfigureAwait(false);
+                await File.WriteAllTextAsync(adminAddressPath, Gateway.Translation.EnvoyTranslator.FormatHostPort(admin.Address.ToString(), admin.Port)).ConfigureAwait(false);
             }
             if (runtime.AdminBoundEndPoint is { } adminEndPoint)
             {
-                Log.AdminListening(logger, $"{adminEndPoint.Address}:{adminEndPoint.Port}");
+                Log.AdminListening(logger, Gateway.Translation.EnvoyTranslator.FormatHostPort(adminEndPoint.Address.ToString(), adminEndPoint.Port));
             }
             foreach (var listener in runtime.Plan.Listeners)
             {
                 var bound = runtime.ListenerBoundEndPoint(listener.Name);
-                Log.ListenerListening(logger, listener.Name, bound is null ? $"{listener.Address}:{listener.Port}" : $"{bound.Address}:{bound.Port}");
+                Log.ListenerListening(logger, listener.Name, bound is null ? Gateway.Translation.EnvoyTranslator.FormatHostPort(listener.Address, listener.Port) : Gateway.Translation.EnvoyTranslator.FormatHostPort(bound.Address.ToString(), bound.Port));
             }
             Log.Started(logger);
             var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();

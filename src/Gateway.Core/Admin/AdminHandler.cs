@@ -28,6 +28,7 @@ internal sealed class AdminHandler
     public Task HandleAsync(HttpContext context)
     {
         var response = context.Response;
+        response.Headers.Server = "envoy";
         response.Headers.CacheControl = "no-cache, max-age=0";
         response.Headers.XContentTypeOptions = "nosniff";
         if (!_endpoints.TryGetValue(context.Request.Path.Value ?? "/", out var endpoint))

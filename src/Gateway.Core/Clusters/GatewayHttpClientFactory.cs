@@ -39,6 +39,9 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterStats stats, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Envoy counts a connection when it is created, whether or not the connect then succeeds.
+        stats.UpstreamCxTotal.Increment();
+        stats.UpstreamCxActive.Increment();
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
@@ -46,6 +49,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         catch (Exception ex)
         {
             socket.Dispose();
+            stats.UpstreamCxActive.Decrement();
             stats.UpstreamCxConnectFail.Increment();
             if (ex is OperationCanceledException)
             {
@@ -54,8 +58,6 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             }
             throw;
         }
-        stats.UpstreamCxTotal.Increment();
-        stats.UpstreamCxActive.Increment();
         return new CountedNetworkStream(socket, stats.UpstreamCxActive);
     }
 

@@ -65,7 +65,8 @@ internal sealed partial class ConnectionManager
         var plan = listener.ConnectionManager;
         MutateRequestHeaders(request, plan.GenerateRequestId);
 
-        var route = listener.Routes.Match(request.Headers.Host.ToString(), request.Method, request.Scheme, PathAndQuery(context), request.Headers);
+        var host = request.Headers.Host;
+        var route = listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, request.Scheme, PathAndQuery(context), request.Headers);
         if (route is null)
         {
             listener.Stats.NoRoute.Increment();

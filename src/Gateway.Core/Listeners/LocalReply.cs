@@ -31,6 +31,10 @@ internal static class LocalReply
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;
         }
+        if (connectionManager.AlwaysSetRequestIdInResponse)
+        {
+            response.Headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
+        }
         if (body is null || body.Length == 0)
         {
             response.ContentLength = 0;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Gateway.Clusters;
 using Gateway.Translation;
 
@@ -19,7 +18,7 @@ internal sealed class RouteRuntime
             : null;
         if (plan.DirectResponse is { } direct)
         {
-            DirectResponseBody = Encoding.UTF8.GetBytes(direct.Body);
+            DirectResponseBody = direct.Body;
         }
     }
 

@@ -113,7 +113,7 @@ internal sealed class VirtualHostSelector
         }
         foreach (var group in _suffixes)
         {
-            // '>=' because the '*' must stand for at least one character.
+            // Strictly shorter: the '*' must stand for at least one character.
             if (group.Length < host.Length && group.Lookup.TryGetValue(host[^group.Length..], out index))
             {
                 return index;

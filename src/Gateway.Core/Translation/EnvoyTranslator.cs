@@ -155,26 +155,26 @@ public static class EnvoyTranslator
         };
     }
 
-    private static string ReadDataSource(DataSource? source)
+    private static byte[] ReadDataSource(DataSource? source)
     {
         if (source is null)
         {
-            return string.Empty;
+            return [];
         }
         if (source.InlineString is not null)
         {
-            return source.InlineString;
+            return System.Text.Encoding.UTF8.GetBytes(source.InlineString);
         }
         if (source.InlineBytes is not null)
         {
-            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(source.InlineBytes));
+            return Convert.FromBase64String(source.InlineBytes);
         }
         if (source.EnvironmentVariable is not null)
         {
-            return Environment.GetEnvironmentVariable(source.EnvironmentVariable) ?? string.Empty;
+            return System.Text.Encoding.UTF8.GetBytes(Environment.GetEnvironmentVariable(source.EnvironmentVariable) ?? string.Empty);
         }
         // Read once, when the configuration is loaded, as Envoy does.
-        return File.ReadAllText(source.Filename!);
+        return File.ReadAllBytes(source.Filename!);
     }
 
     private static ClusterPlan TranslateCluster(Cluster cluster)

@@ -76,8 +76,8 @@ public enum HostRewriteMode
     Literal,
 }
 
-/// <summary>A fixed response.</summary>
-public sealed record DirectResponsePlan(int Status, string Body);
+/// <summary>A fixed response; the body is the exact bytes of the data source.</summary>
+public sealed record DirectResponsePlan(int Status, byte[] Body);
 
 /// <summary>Cluster settings YARP has no field for.</summary>
 public sealed record ClusterPlan(

@@ -350,3 +350,34 @@ public class EnvoyConfigLoaderRegexTests
         Assert.StartsWith(expectedStart, error.Message, StringComparison.Ordinal);
     }
 }
+
+public class EnvoyConfigLoaderOptionalFilterTests
+{
+    [Fact]
+    public void LoadYaml_OptionalFilterWithUnknownType_IsSkipped()
+    {
+        var yaml = TestConfigs.Seed().Replace(
+            "          - name: envoy.filters.http.router",
+            "          - name: envoy.filters.http.cors\n            is_optional: true\n            typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors }\n          - name: envoy.filters.http.router",
+            StringComparison.Ordinal);
+
+        var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
+
+        var hcm = (HttpConnectionManager)bootstrap.StaticResources!.Listeners[0].FilterChains[0].Filters[0].TypedConfig!;
+        Assert.Null(hcm.HttpFilters[0].TypedConfig);
+        Assert.True(hcm.HttpFilters[0].IsOptional);
+    }
+
+    [Fact]
+    public void LoadYaml_RequiredFilterWithUnknownType_IsRejected()
+    {
+        var yaml = TestConfigs.Seed().Replace(
+            "          - name: envoy.filters.http.router",
+            "          - name: envoy.filters.http.cors\n            typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors }\n          - name: envoy.filters.http.router",
+            StringComparison.Ordinal);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        Assert.StartsWith("@type 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' is not supported by this gateway", Assert.Single(ex.Errors).Message, StringComparison.Ordinal);
+    }
+}

@@ -48,6 +48,10 @@ internal sealed partial class ConfigBinder
             target.Location = At(node, path);
         }
 
+        // An extension marked is_optional may name a type this gateway does not know: Envoy skips it.
+        var optional = node.Children.TryGetValue(new YamlScalarNode("is_optional"), out var optionalNode)
+            && optionalNode is YamlScalarNode { Value: "true" or "True" };
+
         foreach (var (keyNode, valueNode) in node.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
@@ -83,11 +87,11 @@ internal sealed partial class ConfigBinder
                 continue;
             }
             target.SetFieldLocation(field.Name, At(keyNode, fieldPath));
-            BindField(valueNode, target, field, fieldPath);
+            BindField(valueNode, target, field, fieldPath, optional);
         }
     }
 
-    private void BindField(YamlNode node, EnvoyMessage target, SchemaField field, string path)
+    private void BindField(YamlNode node, EnvoyMessage target, SchemaField field, string path, bool optional)
     {
         var property = field.Property;
         var type = property.PropertyType;
@@ -95,7 +99,7 @@ internal sealed partial class ConfigBinder
         if (field.IsAny)
         {
             var existing = (EnvoyMessage?)property.GetValue(target);
-            var value = BindAny(node, existing, path);
+            var value = BindAny(node, existing, path, optional);
             if (value is not null)
             {
                 property.SetValue(target, value);
@@ -235,7 +239,7 @@ internal sealed partial class ConfigBinder
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
     }
 
-    private EnvoyMessage? BindAny(YamlNode node, EnvoyMessage? existing, string path)
+    private EnvoyMessage? BindAny(YamlNode node, EnvoyMessage? existing, string path, bool optional)
     {
         if (node is not YamlMappingNode mapping)
         {
@@ -250,6 +254,10 @@ internal sealed partial class ConfigBinder
         }
         if (!_types.TryResolve(typeUrl, out var type))
         {
+            if (optional)
+            {
+                return null;
+            }
             Error(typeNode, path + ".@type", $"@type '{typeUrl}' is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
             return null;
         }
