@@ -193,7 +193,8 @@ internal sealed partial class ConnectionManager
                     return (StatusCodes.Status503ServiceUnavailable, "connection termination");
                 case SocketException socket:
                     return (StatusCodes.Status503ServiceUnavailable, $"remote connection failure, transport failure reason: delayed connect error: {socket.NativeErrorCode}");
-                case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } when e.InnerException is OperationCanceledException or TimeoutException:
+                case TimeoutException:
+                    // SocketsHttpHandler's ConnectTimeout (cluster connect_timeout) expired.
                     return (StatusCodes.Status503ServiceUnavailable, "connection timeout");
                 case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse }:
                     return (StatusCodes.Status502BadGateway, "protocol error");
