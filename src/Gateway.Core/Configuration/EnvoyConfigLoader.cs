@@ -1,6 +1,4 @@
 using Gateway.Validation;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Configuration;
 
@@ -87,26 +85,7 @@ public static class EnvoyConfigLoader
 
     private static void Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, List<ConfigError> errors)
     {
-        YamlNode? root;
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(source.Text));
-            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
-            if (stream.Documents.Count > 1)
-            {
-                var second = stream.Documents[1].RootNode;
-                errors.Add(new ConfigError(new SourceLocation(source.Name, string.Empty, (int)second.Start.Line, (int)second.Start.Column),
-                    "a bootstrap file must hold exactly one YAML document"));
-            }
-        }
-        catch (YamlException ex)
-        {
-            var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
-            errors.Add(new ConfigError(new SourceLocation(source.Name, string.Empty, (int)ex.Start.Line, (int)ex.Start.Column),
-                $"unable to parse YAML/JSON: {message}"));
-            return;
-        }
+        var root = ConfigTreeReader.Read(source.Text, source.Name, errors);
         if (root is not null)
         {
             new ConfigBinder(source.Name, types, errors).BindRoot(root, target);

@@ -1,8 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Configuration;
 
@@ -26,21 +24,21 @@ internal sealed partial class ConfigBinder
         _errors = errors;
     }
 
-    public void BindRoot(YamlNode node, EnvoyMessage target)
+    public void BindRoot(ConfigNode node, EnvoyMessage target)
     {
         if (IsNull(node))
         {
             return;
         }
-        if (node is not YamlMappingNode mapping)
+        if (node is not ConfigMapping mapping)
         {
-            Error(node, string.Empty, $"expected a mapping for {MessageSchema.For(target.GetType()).FullName}, got {Describe(node)}");
+            Error(node, null, $"expected a mapping for {MessageSchema.For(target.GetType()).FullName}, got {Describe(node)}");
             return;
         }
-        BindMessage(mapping, target, string.Empty, allowTypeUrl: false);
+        BindMessage(mapping, target, null, allowTypeUrl: false);
     }
 
-    private void BindMessage(YamlMappingNode node, EnvoyMessage target, string path, bool allowTypeUrl)
+    private void BindMessage(ConfigMapping node, EnvoyMessage target, ConfigPath? path, bool allowTypeUrl)
     {
         var schema = MessageSchema.For(target.GetType());
         if (target.Location.Source.Length == 0 && target.Location.Line == 0)
@@ -49,17 +47,23 @@ internal sealed partial class ConfigBinder
         }
 
         // An extension marked is_optional may name a type this gateway does not know: Envoy skips it.
-        var optional = node.Children.TryGetValue(new YamlScalarNode("is_optional"), out var optionalNode)
-            && optionalNode is YamlScalarNode { Value: "true" or "True" };
+        var optional = node.Get("is_optional") is ConfigScalar { Value: "true" or "True" };
 
-        foreach (var (keyNode, valueNode) in node.Children)
+        var entries = node.Entries;
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (keyNode is not YamlScalarNode { Value: { } key })
+            var (keyNode, valueNode) = entries[i];
+            if (keyNode is not ConfigScalar { Value: var key })
             {
                 Error(keyNode, path, "field names must be plain strings");
                 continue;
             }
-            var fieldPath = path.Length == 0 ? key : path + "." + key;
+            var fieldPath = new ConfigPath(path, key);
+            if (IsDuplicateKey(entries, i, key))
+            {
+                Error(keyNode, fieldPath, $"duplicate field '{key}'");
+                continue;
+            }
             if (key == "@type")
             {
                 if (!allowTypeUrl)
@@ -91,7 +95,7 @@ internal sealed partial class ConfigBinder
         }
     }
 
-    private void BindField(YamlNode node, EnvoyMessage target, SchemaField field, string path, bool optional)
+    private void BindField(ConfigNode node, EnvoyMessage target, SchemaField field, ConfigPath path, bool optional)
     {
         var property = field.Property;
         var type = property.PropertyType;
@@ -109,7 +113,7 @@ internal sealed partial class ConfigBinder
 
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
         {
-            if (node is not YamlSequenceNode sequence)
+            if (node is not ConfigSequence sequence)
             {
                 Error(node, path, $"expected a list, got {Describe(node)}");
                 return;
@@ -122,10 +126,10 @@ internal sealed partial class ConfigBinder
             }
             var elementType = type.GetGenericArguments()[0];
             var offset = list.Count;
-            for (var i = 0; i < sequence.Children.Count; i++)
+            for (var i = 0; i < sequence.Items.Count; i++)
             {
-                var element = sequence.Children[i];
-                var elementPath = $"{path}[{offset + i}]";
+                var element = sequence.Items[i];
+                var elementPath = new ConfigPath(path, null, offset + i);
                 if (IsNull(element))
                 {
                     Error(element, elementPath, "list elements may not be null");
@@ -147,12 +151,12 @@ internal sealed partial class ConfigBinder
         }
     }
 
-    private object? BindValue(YamlNode node, Type type, object? existing, string path)
+    private object? BindValue(ConfigNode node, Type type, object? existing, ConfigPath path)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (typeof(EnvoyMessage).IsAssignableFrom(underlying))
         {
-            if (node is not YamlMappingNode mapping)
+            if (node is not ConfigMapping mapping)
             {
                 Error(node, path, $"expected a mapping for {MessageSchema.For(underlying).FullName}, got {Describe(node)}");
                 return null;
@@ -167,7 +171,7 @@ internal sealed partial class ConfigBinder
             return BindDuration(node, path);
         }
 
-        if (node is not YamlScalarNode scalar || scalar.Value is null)
+        if (node is not ConfigScalar scalar)
         {
             Error(node, path, $"expected {ScalarDescription(underlying)}, got {Describe(node)}");
             return null;
@@ -239,15 +243,15 @@ internal sealed partial class ConfigBinder
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
     }
 
-    private EnvoyMessage? BindAny(YamlNode node, EnvoyMessage? existing, string path, bool optional)
+    private EnvoyMessage? BindAny(ConfigNode node, EnvoyMessage? existing, ConfigPath path, bool optional)
     {
-        if (node is not YamlMappingNode mapping)
+        if (node is not ConfigMapping mapping)
         {
             Error(node, path, $"expected a mapping with an '@type' (google.protobuf.Any), got {Describe(node)}");
             return null;
         }
-        var typeKey = new YamlScalarNode("@type");
-        if (!mapping.Children.TryGetValue(typeKey, out var typeNode) || typeNode is not YamlScalarNode { Value: { Length: > 0 } typeUrl })
+        var typeNode = mapping.Get("@type");
+        if (typeNode is not ConfigScalar { Value: { Length: > 0 } typeUrl })
         {
             Error(node, path, "typed_config needs an '@type' naming its message type");
             return null;
@@ -258,7 +262,7 @@ internal sealed partial class ConfigBinder
             {
                 return null;
             }
-            Error(typeNode, path + ".@type", $"@type '{typeUrl}' is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
+            Error(typeNode, new ConfigPath(path, "@type"), $"@type '{typeUrl}' is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
             return null;
         }
         var message = existing is not null && existing.GetType() == type ? existing : (EnvoyMessage)Activator.CreateInstance(type)!;
@@ -266,9 +270,9 @@ internal sealed partial class ConfigBinder
         return message;
     }
 
-    private object? BindEnum(YamlScalarNode scalar, Type enumType, string path)
+    private object? BindEnum(ConfigScalar scalar, Type enumType, ConfigPath path)
     {
-        var text = scalar.Value!;
+        var text = scalar.Value;
         foreach (var value in Enum.GetValues(enumType))
         {
             if (string.Equals(EnvoyNames.ToSnakeCase(value.ToString()!).ToUpperInvariant(), text, StringComparison.Ordinal))
@@ -285,18 +289,18 @@ internal sealed partial class ConfigBinder
         return null;
     }
 
-    private TimeSpan? BindDuration(YamlNode node, string path)
+    private TimeSpan? BindDuration(ConfigNode node, ConfigPath path)
     {
-        if (node is YamlMappingNode mapping)
+        if (node is ConfigMapping mapping)
         {
             // The protobuf message form { seconds: N, nanos: M } that YAML configs sometimes use.
             long seconds = 0;
             long nanos = 0;
             var ok = true;
-            foreach (var (key, value) in mapping.Children)
+            foreach (var (key, value) in mapping.Entries)
             {
-                var name = (key as YamlScalarNode)?.Value;
-                var text = (value as YamlScalarNode)?.Value;
+                var name = (key as ConfigScalar)?.Value;
+                var text = (value as ConfigScalar)?.Value;
                 if (name == "seconds" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s))
                 {
                     seconds = s;
@@ -307,13 +311,13 @@ internal sealed partial class ConfigBinder
                 }
                 else
                 {
-                    Error(key, path + "." + name, "a duration object takes only integer 'seconds' and 'nanos' (|nanos| < 1e9)");
+                    Error(key, new ConfigPath(path, name ?? "?"), "a duration object takes only integer 'seconds' and 'nanos' (|nanos| < 1e9)");
                     ok = false;
                 }
             }
             return ok ? TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + nanos / 100) : null;
         }
-        if (node is YamlScalarNode { Value: { } textValue } && TryParseDuration(textValue, out var duration))
+        if (node is ConfigScalar { Value: var textValue } && TryParseDuration(textValue, out var duration))
         {
             return duration;
         }
@@ -343,27 +347,37 @@ internal sealed partial class ConfigBinder
     [GeneratedRegex(@"^(-)?(\d+)(?:\.(\d{1,9}))?s$", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();
 
-    private static bool IsNull(YamlNode node)
-        => node is YamlScalarNode { Style: ScalarStyle.Plain } scalar
-           && (scalar.Value is null || scalar.Value.Length == 0 || scalar.Value is "~" or "null" or "Null" or "NULL");
+    private static bool IsNull(ConfigNode node) => node is ConfigScalar { IsNull: true };
 
-    private static string Describe(YamlNode node) => node switch
+    private static bool IsDuplicateKey(List<KeyValuePair<ConfigNode, ConfigNode>> entries, int index, string key)
     {
-        YamlMappingNode => "a mapping",
-        YamlSequenceNode => "a list",
-        YamlScalarNode scalar => $"'{scalar.Value}'",
-        _ => node.NodeType.ToString(),
+        for (var j = 0; j < index; j++)
+        {
+            if (entries[j].Key is ConfigScalar { Value: var earlier } && earlier == key)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static string Describe(ConfigNode node) => node switch
+    {
+        ConfigMapping => "a mapping",
+        ConfigSequence => "a list",
+        ConfigScalar scalar => $"'{scalar.Value}'",
+        _ => node.GetType().Name,
     };
 
-    private static string DescribeValue(YamlNode node) => node is YamlScalarNode scalar ? $"'{scalar.Value}'" : Describe(node);
+    private static string DescribeValue(ConfigNode node) => Describe(node);
 
     private static string ScalarDescription(Type type) => type == typeof(string) ? "a string"
         : type == typeof(bool) ? "a boolean"
         : type.IsEnum ? $"an enum value of {type.Name}"
         : "a number";
 
-    private SourceLocation At(YamlNode node, string path)
-        => new(_source, path, (int)node.Start.Line, (int)node.Start.Column);
+    private SourceLocation At(ConfigNode node, ConfigPath? path)
+        => new(_source, path, node.Line, node.Column);
 
-    private void Error(YamlNode node, string path, string message) => _errors.Add(new ConfigError(At(node, path), message));
+    private void Error(ConfigNode node, ConfigPath? path, string message) => _errors.Add(new ConfigError(At(node, path), message));
 }

@@ -6,20 +6,47 @@ namespace Gateway.Configuration;
 /// </summary>
 public abstract class EnvoyMessage
 {
-    private Dictionary<string, SourceLocation>? _fieldLocations;
+    // A short list, not a dictionary: messages have few fields set, and big configs have many messages.
+    private List<KeyValuePair<string, SourceLocation>>? _fieldLocations;
 
     /// <summary>Where this message was read.</summary>
     public SourceLocation Location { get; internal set; } = SourceLocation.None;
 
     /// <summary>The location of one of this message's fields (by its snake_case name), or the message's own location with the field appended.</summary>
     public SourceLocation LocationOf(string field)
-        => _fieldLocations is not null && _fieldLocations.TryGetValue(field, out var location) ? location : Location.Child(field);
+        => FindField(field) is { } index ? _fieldLocations![index].Value : Location.Child(field);
 
     /// <summary>True when the field was present in the configuration (as opposed to defaulted).</summary>
-    public bool HasField(string field) => _fieldLocations?.ContainsKey(field) == true;
+    public bool HasField(string field) => FindField(field) is not null;
 
     internal void SetFieldLocation(string field, SourceLocation location)
-        => (_fieldLocations ??= new Dictionary<string, SourceLocation>(StringComparer.Ordinal))[field] = location;
+    {
+        _fieldLocations ??= new List<KeyValuePair<string, SourceLocation>>(4);
+        if (FindField(field) is { } index)
+        {
+            _fieldLocations[index] = new(field, location);
+        }
+        else
+        {
+            _fieldLocations.Add(new(field, location));
+        }
+    }
+
+    private int? FindField(string field)
+    {
+        if (_fieldLocations is null)
+        {
+            return null;
+        }
+        for (var i = 0; i < _fieldLocations.Count; i++)
+        {
+            if (string.Equals(_fieldLocations[i].Key, field, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>Names the Envoy protobuf message a model class stands for, and the fields of it this gateway knows but does not implement yet.</summary>
