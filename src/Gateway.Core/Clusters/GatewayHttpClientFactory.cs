@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -42,6 +43,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         // Envoy counts a connection when it is created, whether or not the connect then succeeds.
         stats.UpstreamCxTotal.Increment();
         stats.UpstreamCxActive.Increment();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
@@ -51,6 +53,8 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             socket.Dispose();
             stats.UpstreamCxActive.Decrement();
             stats.UpstreamCxConnectFail.Increment();
+            stats.UpstreamCxDestroy.Increment();
+            stats.UpstreamCxDestroyLocal.Increment();
             if (ex is OperationCanceledException)
             {
                 // SocketsHttpHandler cancels the callback when connect_timeout expires.
@@ -58,19 +62,73 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             }
             throw;
         }
-        return new CountedNetworkStream(socket, stats.UpstreamCxActive);
+        stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        // Upstream connections speak HTTP/1.1 (the forwarder's request version).
+        stats.UpstreamCxHttp1Total.Increment();
+        return new CountedNetworkStream(socket, stats, Stopwatch.GetTimestamp());
     }
 
-    /// <summary>Decrements <c>upstream_cx_active</c> exactly once when the pool closes the connection.</summary>
-    private sealed class CountedNetworkStream(Socket socket, Gauge active) : NetworkStream(socket, ownsSocket: true)
+    /// <summary>
+    /// Counts bytes each way, and on close the connection's length and who closed it: a read that
+    /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
+    /// </summary>
+    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, long opened) : NetworkStream(socket, ownsSocket: true)
     {
         private int _disposed;
+        private volatile bool _remoteClosed;
+
+        public override int Read(byte[] buffer, int offset, int count) => Received(base.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Received(base.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => Received(await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => Received(await base.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            base.Write(buffer, offset, count);
+            stats.UpstreamCxTxBytesTotal.Add(count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            base.Write(buffer);
+            stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Received(int read)
+        {
+            if (read > 0)
+            {
+                stats.UpstreamCxRxBytesTotal.Add(read);
+            }
+            else
+            {
+                _remoteClosed = true;
+            }
+            return read;
+        }
 
         protected override void Dispose(bool disposing)
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                active.Decrement();
+                stats.UpstreamCxActive.Decrement();
+                stats.UpstreamCxDestroy.Increment();
+                (_remoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
+                stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(opened).TotalMilliseconds);
             }
             base.Dispose(disposing);
         }

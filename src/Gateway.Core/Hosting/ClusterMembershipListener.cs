@@ -23,6 +23,10 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
     {
         var runtime = clusters.GetOrCreate(cluster.ClusterId);
         var destinations = cluster.DestinationsState;
+        if (runtime.Stats.MembershipTotal.Used && runtime.Stats.MembershipTotal.Value != destinations.AllDestinations.Count)
+        {
+            runtime.Stats.MembershipChange.Increment();
+        }
         runtime.Stats.MembershipTotal.Set(destinations.AllDestinations.Count);
         runtime.Stats.MembershipHealthy.Set(destinations.AvailableDestinations.Count);
     }

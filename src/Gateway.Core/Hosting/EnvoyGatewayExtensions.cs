@@ -34,6 +34,8 @@ public static class EnvoyGatewayExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
+        services.TryAddSingleton(sp => new ServerStats(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), BuildRevision()));
+        services.AddHostedService<StatsFlushService>();
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
@@ -73,10 +75,33 @@ public static class EnvoyGatewayExtensions
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>();
         var tracking = runtime.TrackProxyEndpoints(endpoints);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() => runtime.Server.SetState(ServerState.Live));
+        var serverStats = app.Services.GetRequiredService<ServerStats>();
+        serverStats.OpenConnections = runtime.OpenDownstreamConnections;
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            runtime.Server.SetState(ServerState.Live);
+            serverStats.WorkersStarted.Set(1);
+            serverStats.ClusterManagerClusterAdded.Add(runtime.Plan.ClusterPlans.Count);
+            serverStats.ActiveClusters.Set(runtime.Plan.ClusterPlans.Count);
+            serverStats.ListenerAdded.Add(runtime.Plan.Listeners.Count);
+            serverStats.ListenerCreateSuccess.Add(runtime.Plan.Listeners.Count);
+            serverStats.TotalListenersActive.Set(runtime.Plan.Listeners.Count);
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            serverStats.InitializationTimeMs.Record((DateTime.Now - process.StartTime).TotalMilliseconds);
+        });
         lifetime.ApplicationStopping.Register(() => runtime.Server.SetState(ServerState.Draining));
         lifetime.ApplicationStopped.Register(tracking.Dispose);
         return app;
+    }
+
+    /// <summary>The build revision (hex) from the entry assembly's informational version (<c>1.0.0+&lt;sha&gt;</c>).</summary>
+    private static string? BuildRevision()
+    {
+        var informational = System.Reflection.Assembly.GetEntryAssembly()?
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        var plus = informational?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+        return plus >= 0 ? informational![(plus + 1)..] : null;
     }
 
     private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime)
@@ -103,23 +128,39 @@ public static class EnvoyGatewayExtensions
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;
+                var http2 = listener.Protocols == HttpProtocols.Http2;
                 options.Use(next => async connection =>
                 {
                     connection.Features.Set(slot);
                     var current = slot.Current;
-                    current?.ListenerStats.DownstreamCxTotal.Increment();
-                    current?.ListenerStats.DownstreamCxActive.Increment();
-                    current?.Stats.DownstreamCxTotal.Increment();
-                    current?.Stats.DownstreamCxActive.Increment();
+                    if (current is null)
+                    {
+                        await next(connection).ConfigureAwait(false);
+                        return;
+                    }
+                    var opened = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var listenerStats = current.ListenerStats;
+                    var stats = current.Stats;
+                    listenerStats.DownstreamCxTotal.Increment();
+                    listenerStats.DownstreamCxActive.Increment();
+                    stats.DownstreamCxTotal.Increment();
+                    stats.DownstreamCxActive.Increment();
+                    (http2 ? stats.DownstreamCxHttp2Total : stats.DownstreamCxHttp1Total).Increment();
+                    (http2 ? stats.DownstreamCxHttp2Active : stats.DownstreamCxHttp1Active).Increment();
                     try
                     {
                         await next(connection).ConfigureAwait(false);
                     }
                     finally
                     {
-                        current?.ListenerStats.DownstreamCxActive.Decrement();
-                        current?.ListenerStats.DownstreamCxDestroy.Increment();
-                        current?.Stats.DownstreamCxActive.Decrement();
+                        var length = System.Diagnostics.Stopwatch.GetElapsedTime(opened).TotalMilliseconds;
+                        listenerStats.DownstreamCxActive.Decrement();
+                        listenerStats.DownstreamCxDestroy.Increment();
+                        listenerStats.DownstreamCxLengthMs.Record(length);
+                        stats.DownstreamCxActive.Decrement();
+                        stats.DownstreamCxDestroy.Increment();
+                        stats.DownstreamCxLengthMs.Record(length);
+                        (http2 ? stats.DownstreamCxHttp2Active : stats.DownstreamCxHttp1Active).Decrement();
                     }
                 });
             });

@@ -68,6 +68,17 @@ internal sealed class GatewayRuntime : IEnvoyGateway
         Plan = plan;
     }
 
+    /// <summary>Downstream connections open on all data listeners now (<c>server.total_connections</c>).</summary>
+    public long OpenDownstreamConnections()
+    {
+        long total = 0;
+        foreach (var slot in _slots.Values)
+        {
+            total += slot.Current?.ListenerStats.DownstreamCxActive.Value ?? 0;
+        }
+        return total;
+    }
+
     /// <summary>Points each cluster at YARP's endpoint for its route; runs whenever YARP's endpoints change.</summary>
     public void ResolveProxyEndpoints(EndpointDataSource dataSource)
     {

@@ -48,6 +48,7 @@ internal sealed partial class ConnectionManager
         finally
         {
             stats.DownstreamRqActive.Decrement();
+            stats.DownstreamRqTime.Record(_time.GetElapsedTime(start).TotalMilliseconds);
             if (context.RequestAborted.IsCancellationRequested)
             {
                 stats.DownstreamRqRxReset.Increment();
@@ -129,6 +130,12 @@ internal sealed partial class ConnectionManager
         }
 
         await CompleteAsync(context, state, timedOut).ConfigureAwait(false);
+        if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
+        {
+            var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
+            cluster.Stats.Codes.RecordTime(elapsed);
+            cluster.Stats.ExternalCodes.RecordTime(elapsed);
+        }
     }
 
     private async Task CompleteAsync(HttpContext context, ProxyRequestState state, bool timedOut)
@@ -176,8 +183,15 @@ internal sealed partial class ConnectionManager
                     await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason), plan).ConfigureAwait(false);
                     break;
                 }
+            case ForwarderError.RequestCanceled:
+                cluster.Stats.UpstreamRqCancelled.Increment();
+                break;
             default:
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.
+                if (context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+                {
+                    state.Listener.Stats.RqResetAfterDownstreamResponseStarted.Increment();
+                }
                 break;
         }
     }

@@ -1,25 +1,77 @@
 namespace Gateway.Stats;
 
-/// <summary>The <c>cluster.&lt;name&gt;.*</c> stats this gateway keeps, resolved once per cluster.</summary>
+/// <summary>
+/// The <c>cluster.&lt;name&gt;.*</c> stats (docs: cluster_stats.rst). Every name Envoy creates for a
+/// cluster exists from the start, at 0 until its event happens, so dashboards and scripts find them;
+/// the handles the gateway feeds are properties, resolved once per cluster.
+/// </summary>
 public sealed class ClusterStats
 {
+    private static readonly string[] OtherCounters =
+    [
+        "upstream_cx_http2_total", "upstream_cx_http3_total", "upstream_cx_connect_with_0_rtt", "upstream_cx_idle_timeout",
+        "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded", "upstream_cx_overflow",
+        "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
+        "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
+        "upstream_rq_pending_total", "upstream_rq_pending_overflow", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
+        "upstream_rq_max_duration_reached", "upstream_rq_per_try_timeout", "upstream_rq_tx_reset",
+        "upstream_rq_retry", "upstream_rq_retry_backoff_exponential", "upstream_rq_retry_backoff_ratelimited",
+        "upstream_rq_retry_limit_exceeded", "upstream_rq_retry_success", "upstream_rq_retry_overflow",
+        "upstream_flow_control_paused_reading_total", "upstream_flow_control_resumed_reading_total",
+        "upstream_flow_control_backed_up_total", "upstream_flow_control_drained_total",
+        "upstream_internal_redirect_failed_total", "upstream_internal_redirect_succeeded_total",
+        "retry_or_shadow_abandoned", "config_reload", "update_attempt", "update_success", "update_failure", "update_empty",
+        "update_no_rebuild", "bind_errors", "assignment_timeout_received", "assignment_stale",
+        "lb_healthy_panic", "lb_local_cluster_not_ok", "lb_recalculate_zone_structures", "lb_zone_cluster_too_small",
+        "lb_zone_no_capacity_left", "lb_zone_routing_all_directly", "lb_zone_routing_cross_zone", "lb_zone_routing_sampled",
+        "original_dst_host_invalid",
+    ];
+
+    private static readonly string[] OtherGauges =
+    [
+        "upstream_cx_rx_bytes_buffered", "upstream_cx_tx_bytes_buffered", "upstream_rq_pending_active",
+        "membership_degraded", "membership_excluded", "version", "max_host_weight",
+        "circuit_breakers.default.cx_open", "circuit_breakers.default.cx_pool_open", "circuit_breakers.default.rq_pending_open",
+        "circuit_breakers.default.rq_open", "circuit_breakers.default.rq_retry_open",
+        "circuit_breakers.high.cx_open", "circuit_breakers.high.cx_pool_open", "circuit_breakers.high.rq_pending_open",
+        "circuit_breakers.high.rq_open", "circuit_breakers.high.rq_retry_open",
+    ];
+
     /// <summary>Resolves (or creates) the handles for one cluster.</summary>
     public ClusterStats(StatsStore store, string clusterName)
     {
         ArgumentNullException.ThrowIfNull(store);
         var prefix = "cluster." + clusterName + ".";
         Prefix = prefix;
+        foreach (var name in OtherCounters)
+        {
+            store.Counter(prefix + name);
+        }
+        foreach (var name in OtherGauges)
+        {
+            store.Gauge(prefix + name);
+        }
         UpstreamRqTotal = store.Counter(prefix + "upstream_rq_total");
         UpstreamRqActive = store.Gauge(prefix + "upstream_rq_active");
         UpstreamRqTimeout = store.Counter(prefix + "upstream_rq_timeout");
+        UpstreamRqCancelled = store.Counter(prefix + "upstream_rq_cancelled");
+        UpstreamRqRxReset = store.Counter(prefix + "upstream_rq_rx_reset");
         UpstreamCxTotal = store.Counter(prefix + "upstream_cx_total");
+        UpstreamCxHttp1Total = store.Counter(prefix + "upstream_cx_http1_total");
         UpstreamCxActive = store.Gauge(prefix + "upstream_cx_active");
         UpstreamCxConnectFail = store.Counter(prefix + "upstream_cx_connect_fail");
         UpstreamCxConnectTimeout = store.Counter(prefix + "upstream_cx_connect_timeout");
         UpstreamCxNoneHealthy = store.Counter(prefix + "upstream_cx_none_healthy");
-        UpstreamRqRxReset = store.Counter(prefix + "upstream_rq_rx_reset");
+        UpstreamCxDestroy = store.Counter(prefix + "upstream_cx_destroy");
+        UpstreamCxDestroyLocal = store.Counter(prefix + "upstream_cx_destroy_local");
+        UpstreamCxDestroyRemote = store.Counter(prefix + "upstream_cx_destroy_remote");
+        UpstreamCxRxBytesTotal = store.Counter(prefix + "upstream_cx_rx_bytes_total");
+        UpstreamCxTxBytesTotal = store.Counter(prefix + "upstream_cx_tx_bytes_total");
+        UpstreamCxConnectMs = store.Histogram(prefix + "upstream_cx_connect_ms");
+        UpstreamCxLengthMs = store.Histogram(prefix + "upstream_cx_length_ms");
         MembershipTotal = store.Gauge(prefix + "membership_total");
         MembershipHealthy = store.Gauge(prefix + "membership_healthy");
+        MembershipChange = store.Counter(prefix + "membership_change");
         Codes = new HttpCodeStats(store, prefix);
         ExternalCodes = new HttpCodeStats(store, prefix + "external.");
     }
@@ -36,8 +88,17 @@ public sealed class ClusterStats
     /// <summary>Requests that hit the route timeout.</summary>
     public Counter UpstreamRqTimeout { get; }
 
-    /// <summary>Connections opened.</summary>
+    /// <summary>Requests the client cancelled before the upstream answered.</summary>
+    public Counter UpstreamRqCancelled { get; }
+
+    /// <summary>Upstream resets (disconnect before a complete response).</summary>
+    public Counter UpstreamRqRxReset { get; }
+
+    /// <summary>Connections created (failed connects included, as in Envoy).</summary>
     public Counter UpstreamCxTotal { get; }
+
+    /// <summary>HTTP/1 connections established.</summary>
+    public Counter UpstreamCxHttp1Total { get; }
 
     /// <summary>Connections open now.</summary>
     public Gauge UpstreamCxActive { get; }
@@ -51,8 +112,26 @@ public sealed class ClusterStats
     /// <summary>Requests that found no host to send to.</summary>
     public Counter UpstreamCxNoneHealthy { get; }
 
-    /// <summary>Upstream resets (disconnect before a complete response).</summary>
-    public Counter UpstreamRqRxReset { get; }
+    /// <summary>Connections closed.</summary>
+    public Counter UpstreamCxDestroy { get; }
+
+    /// <summary>Connections closed by the gateway.</summary>
+    public Counter UpstreamCxDestroyLocal { get; }
+
+    /// <summary>Connections closed by the upstream.</summary>
+    public Counter UpstreamCxDestroyRemote { get; }
+
+    /// <summary>Bytes received from upstreams.</summary>
+    public Counter UpstreamCxRxBytesTotal { get; }
+
+    /// <summary>Bytes sent to upstreams.</summary>
+    public Counter UpstreamCxTxBytesTotal { get; }
+
+    /// <summary>Connect time.</summary>
+    public Histogram UpstreamCxConnectMs { get; }
+
+    /// <summary>Connection lifetime.</summary>
+    public Histogram UpstreamCxLengthMs { get; }
 
     /// <summary>Hosts in the cluster.</summary>
     public Gauge MembershipTotal { get; }
@@ -60,7 +139,10 @@ public sealed class ClusterStats
     /// <summary>Healthy hosts in the cluster.</summary>
     public Gauge MembershipHealthy { get; }
 
-    /// <summary><c>upstream_rq_&lt;code&gt;</c>, <c>_&lt;N&gt;xx</c>, <c>_completed</c> of final responses.</summary>
+    /// <summary>Times the host set changed.</summary>
+    public Counter MembershipChange { get; }
+
+    /// <summary><c>upstream_rq_&lt;code&gt;</c>, <c>_&lt;N&gt;xx</c>, <c>_completed</c>, <c>_time</c> of final responses.</summary>
     public HttpCodeStats Codes { get; }
 
     /// <summary>The same under <c>external.</c> (requests without <c>x-envoy-internal: true</c>).</summary>

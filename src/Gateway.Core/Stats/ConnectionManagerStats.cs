@@ -6,6 +6,27 @@ namespace Gateway.Stats;
 /// </summary>
 public sealed class ConnectionManagerStats
 {
+    private static readonly string[] OtherCounters =
+    [
+        "downstream_cx_ssl_total", "downstream_cx_upgrades_total", "downstream_cx_http3_total",
+        "downstream_cx_destroy_remote", "downstream_cx_destroy_local", "downstream_cx_destroy_active_rq",
+        "downstream_cx_destroy_local_active_rq", "downstream_cx_destroy_remote_active_rq", "downstream_cx_protocol_error",
+        "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
+        "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
+        "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
+        "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection", "downstream_rq_response_before_rq_complete",
+        "downstream_rq_tx_reset", "downstream_rq_non_relative_path", "downstream_rq_too_large",
+        "downstream_rq_failed_path_normalization", "downstream_rq_ws_on_non_ws_route", "downstream_rq_idle_timeout",
+        "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
+        "downstream_rq_redirected_with_normalized_path", "rs_too_large", "rq_redirect", "rq_overload_local_reply",
+    ];
+
+    private static readonly string[] OtherGauges =
+    [
+        "downstream_cx_ssl_active", "downstream_cx_upgrades_active", "downstream_cx_http3_active",
+        "downstream_cx_rx_bytes_buffered", "downstream_cx_tx_bytes_buffered",
+    ];
+
     private readonly Counter[] _downstreamRqClass = new Counter[6];
     private readonly Counter[] _listenerRqClass = new Counter[6];
 
@@ -14,6 +35,22 @@ public sealed class ConnectionManagerStats
     {
         ArgumentNullException.ThrowIfNull(store);
         var prefix = "http." + statPrefix + ".";
+        foreach (var name in OtherCounters)
+        {
+            store.Counter(prefix + name);
+        }
+        foreach (var name in OtherGauges)
+        {
+            store.Gauge(prefix + name);
+        }
+        DownstreamCxDestroy = store.Counter(prefix + "downstream_cx_destroy");
+        DownstreamCxHttp1Total = store.Counter(prefix + "downstream_cx_http1_total");
+        DownstreamCxHttp2Total = store.Counter(prefix + "downstream_cx_http2_total");
+        DownstreamCxHttp1Active = store.Gauge(prefix + "downstream_cx_http1_active");
+        DownstreamCxHttp2Active = store.Gauge(prefix + "downstream_cx_http2_active");
+        DownstreamCxLengthMs = store.Histogram(prefix + "downstream_cx_length_ms");
+        DownstreamRqTime = store.Histogram(prefix + "downstream_rq_time");
+        RqResetAfterDownstreamResponseStarted = store.Counter(prefix + "rq_reset_after_downstream_response_started");
         DownstreamCxTotal = store.Counter(prefix + "downstream_cx_total");
         DownstreamCxActive = store.Gauge(prefix + "downstream_cx_active");
         DownstreamRqTotal = store.Counter(prefix + "downstream_rq_total");
@@ -40,6 +77,30 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Connections open.</summary>
     public Gauge DownstreamCxActive { get; }
+
+    /// <summary>Connections closed.</summary>
+    public Counter DownstreamCxDestroy { get; }
+
+    /// <summary>HTTP/1 connections accepted.</summary>
+    public Counter DownstreamCxHttp1Total { get; }
+
+    /// <summary>HTTP/2 connections accepted.</summary>
+    public Counter DownstreamCxHttp2Total { get; }
+
+    /// <summary>HTTP/1 connections open.</summary>
+    public Gauge DownstreamCxHttp1Active { get; }
+
+    /// <summary>HTTP/2 connections open.</summary>
+    public Gauge DownstreamCxHttp2Active { get; }
+
+    /// <summary>Connection lifetime.</summary>
+    public Histogram DownstreamCxLengthMs { get; }
+
+    /// <summary>Request time, from arrival to the end of the response.</summary>
+    public Histogram DownstreamRqTime { get; }
+
+    /// <summary>Upstream failures after the response to the client had started.</summary>
+    public Counter RqResetAfterDownstreamResponseStarted { get; }
 
     /// <summary>Requests received.</summary>
     public Counter DownstreamRqTotal { get; }
@@ -99,7 +160,24 @@ public sealed class ListenerStats
         DownstreamCxTotal = store.Counter(scope + ".downstream_cx_total");
         DownstreamCxDestroy = store.Counter(scope + ".downstream_cx_destroy");
         DownstreamCxActive = store.Gauge(scope + ".downstream_cx_active");
+        DownstreamCxLengthMs = store.Histogram(scope + ".downstream_cx_length_ms");
+        foreach (var name in OtherCounters)
+        {
+            store.Counter(scope + "." + name);
+        }
+        store.Gauge(scope + ".downstream_pre_cx_active");
     }
+
+    private static readonly string[] OtherCounters =
+    [
+        "downstream_cx_transport_socket_connect_timeout", "downstream_cx_overflow", "downstream_cx_overload_reject",
+        "downstream_global_cx_overflow", "downstream_pre_cx_timeout", "extension_config_missing",
+        "network_extension_config_missing", "global_cx_overflow", "no_filter_chain_match",
+        "downstream_listener_filter_remote_close", "downstream_listener_filter_error",
+    ];
+
+    /// <summary>Connection lifetime.</summary>
+    public Histogram DownstreamCxLengthMs { get; }
 
     /// <summary>The scope, e.g. <c>listener.0.0.0.0_15001</c>.</summary>
     public string Scope { get; }

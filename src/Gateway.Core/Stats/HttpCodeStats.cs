@@ -2,7 +2,7 @@ namespace Gateway.Stats;
 
 /// <summary>
 /// Envoy's dynamic response-code counters under one prefix: <c>&lt;prefix&gt;upstream_rq_completed</c>,
-/// <c>upstream_rq_&lt;N&gt;xx</c> and <c>upstream_rq_&lt;code&gt;</c> (codes outside 100-599 count as
+/// <c>upstream_rq_&lt;N&gt;xx</c>, <c>upstream_rq_&lt;code&gt;</c> and the <c>upstream_rq_time</c> histogram (codes outside 100-599 count as
 /// <c>upstream_rq_unknown</c>). Like Envoy's, they exist only once charged: each is made on first use
 /// and then kept in an array, so later requests only increment.
 /// </summary>
@@ -14,6 +14,7 @@ public sealed class HttpCodeStats
     private readonly Counter?[] _codes = new Counter?[600];
     private Counter? _completed;
     private Counter? _unknown;
+    private Histogram? _time;
 
     /// <summary>Creates the set; <paramref name="prefix"/> ends with a dot, e.g. <c>cluster.c.</c> or <c>cluster.c.retry.</c>.</summary>
     public HttpCodeStats(StatsStore store, string prefix)
@@ -36,6 +37,18 @@ public sealed class HttpCodeStats
         {
             (Volatile.Read(ref _unknown) ?? Create(ref _unknown, "upstream_rq_unknown")).Increment();
         }
+    }
+
+    /// <summary>Records <c>upstream_rq_time</c> (ms), made on first use like the counters.</summary>
+    public void RecordTime(double milliseconds)
+    {
+        var histogram = Volatile.Read(ref _time);
+        if (histogram is null)
+        {
+            histogram = _store.Histogram(_prefix + "upstream_rq_time");
+            Volatile.Write(ref _time, histogram);
+        }
+        histogram.Record(milliseconds);
     }
 
     private Counter Create(ref Counter? slot, string name)

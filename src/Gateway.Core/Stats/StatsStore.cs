@@ -3,13 +3,15 @@ using System.Collections.Concurrent;
 namespace Gateway.Stats;
 
 /// <summary>
-/// All counters and gauges by their Envoy names. Handles are created when a configuration is applied
-/// and live as long as the process, so a reload keeps the values, as Envoy's stats do.
+/// All counters, gauges and histograms by their Envoy names. Handles are created when a configuration
+/// is applied and live as long as the process, so a reload keeps the values, as Envoy's stats do.
 /// </summary>
 public sealed class StatsStore
 {
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Gauge> _gauges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Histogram> _histograms = new(StringComparer.Ordinal);
+    private readonly List<Action> _beforeRead = [];
 
     /// <summary>The counter with this name, created on first use.</summary>
     public Counter Counter(string name) => _counters.GetOrAdd(name, static n => new Counter(n));
@@ -17,9 +19,56 @@ public sealed class StatsStore
     /// <summary>The gauge with this name, created on first use.</summary>
     public Gauge Gauge(string name) => _gauges.GetOrAdd(name, static n => new Gauge(n));
 
+    /// <summary>The histogram with this name, created on first use.</summary>
+    public Histogram Histogram(string name) => _histograms.GetOrAdd(name, static n => new Histogram(n));
+
     /// <summary>Every counter, unordered.</summary>
     public IEnumerable<Counter> Counters => _counters.Values;
 
     /// <summary>Every gauge, unordered.</summary>
     public IEnumerable<Gauge> Gauges => _gauges.Values;
+
+    /// <summary>Every histogram, unordered.</summary>
+    public IEnumerable<Histogram> Histograms => _histograms.Values;
+
+    /// <summary>Registers work that brings sampled gauges (uptime, memory) up to date before stats are read.</summary>
+    public void OnBeforeRead(Action refresh)
+    {
+        lock (_beforeRead)
+        {
+            _beforeRead.Add(refresh);
+        }
+    }
+
+    /// <summary>Runs the <see cref="OnBeforeRead"/> callbacks; admin handlers call it before rendering.</summary>
+    public void Refresh()
+    {
+        Action[] callbacks;
+        lock (_beforeRead)
+        {
+            callbacks = [.. _beforeRead];
+        }
+        foreach (var callback in callbacks)
+        {
+            callback();
+        }
+    }
+
+    /// <summary>Envoy's stats flush: closes the histograms' interval.</summary>
+    public void Flush()
+    {
+        foreach (var histogram in _histograms.Values)
+        {
+            histogram.Flush();
+        }
+    }
+
+    /// <summary>Admin <c>/reset_counters</c>: every counter back to zero (gauges and histograms are kept, as in Envoy).</summary>
+    public void ResetCounters()
+    {
+        foreach (var counter in _counters.Values)
+        {
+            counter.Reset();
+        }
+    }
 }
