@@ -21,6 +21,8 @@ public sealed class Histogram
     private LogLinearBins _interval = new();
     private LogLinearBins? _lastInterval;
     private readonly long[] _bucketCounts = new long[PrometheusBuckets.Length];
+    private long[] _intervalBucketCounts = new long[PrometheusBuckets.Length];
+    private long[] _lastIntervalBucketCounts = new long[PrometheusBuckets.Length];
     private long _count;
     private long _sumTimesThousand;
     private int _used;
@@ -53,6 +55,7 @@ public sealed class Histogram
             if (value <= PrometheusBuckets[i])
             {
                 Interlocked.Increment(ref _bucketCounts[i]);
+                Interlocked.Increment(ref Volatile.Read(ref _intervalBucketCounts)[i]);
                 break;
             }
         }
@@ -70,6 +73,7 @@ public sealed class Histogram
         lock (_flushLock)
         {
             _lastInterval = Interlocked.Exchange(ref _interval, new LogLinearBins());
+            _lastIntervalBucketCounts = Interlocked.Exchange(ref _intervalBucketCounts, new long[PrometheusBuckets.Length]);
         }
     }
 
@@ -107,6 +111,26 @@ public sealed class Histogram
             result[i] = Volatile.Read(ref _bucketCounts[i]);
         }
         return result;
+    }
+
+    /// <summary>The last interval's cumulative bucket counts.</summary>
+    public long[] IntervalCumulativeBucketCounts()
+    {
+        var disjoint = IntervalDisjointBucketCounts();
+        for (var i = 1; i < disjoint.Length; i++)
+        {
+            disjoint[i] += disjoint[i - 1];
+        }
+        return disjoint;
+    }
+
+    /// <summary>The last interval's per-bucket counts.</summary>
+    public long[] IntervalDisjointBucketCounts()
+    {
+        lock (_flushLock)
+        {
+            return (long[])_lastIntervalBucketCounts.Clone();
+        }
     }
 
     private static double[] NaNs()
