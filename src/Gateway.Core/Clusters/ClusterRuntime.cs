@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Clusters;
 
@@ -10,6 +13,8 @@ namespace Gateway.Clusters;
 /// </summary>
 internal sealed class ClusterRuntime
 {
+    private readonly ConcurrentDictionary<string, HostStats> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConditionalWeakTable<DestinationState, HostStats> _byDestination = new();
     private Endpoint? _proxyEndpoint;
 
     public ClusterRuntime(string name, ClusterStats stats)
@@ -27,6 +32,20 @@ internal sealed class ClusterRuntime
 
     /// <summary>The plan currently applied.</summary>
     public ClusterPlan? Plan { get; set; }
+
+    /// <summary>Per-host stats by <c>ip:port</c>, for admin <c>/clusters</c>.</summary>
+    public IReadOnlyDictionary<string, HostStats> Hosts => _hosts;
+
+    /// <summary>The stats of the host at <paramref name="hostPort"/> (<c>ip:port</c>).</summary>
+    public HostStats Host(string hostPort) => _hosts.GetOrAdd(hostPort, static key => new HostStats(key));
+
+    /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>
+    public HostStats Host(DestinationState destination)
+        => _byDestination.GetValue(destination, d => Host(HostPortOf(d.Model.Config.Address)));
+
+    /// <summary><c>http://10.0.0.1:8000/</c> → <c>10.0.0.1:8000</c>.</summary>
+    public static string HostPortOf(string address)
+        => Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri.Authority : address;
 
     /// <summary>YARP's endpoint for this cluster's route; null until YARP has applied the configuration.</summary>
     public Endpoint? ProxyEndpoint

@@ -33,16 +33,19 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         handler.ActivityHeadersPropagator = null;
         // Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).
         handler.PooledConnectionIdleTimeout = TimeSpan.FromHours(1);
-        var stats = clusters.GetOrCreate(context.ClusterId).Stats;
-        handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, stats, cancellationToken);
+        var cluster = clusters.GetOrCreate(context.ClusterId);
+        handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, cluster, cancellationToken);
     }
 
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterStats stats, CancellationToken cancellationToken)
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterRuntime cluster, CancellationToken cancellationToken)
     {
+        var stats = cluster.Stats;
+        var host = cluster.Host(EnvoyTranslator.FormatHostPort(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         // Envoy counts a connection when it is created, whether or not the connect then succeeds.
         stats.UpstreamCxTotal.Increment();
         stats.UpstreamCxActive.Increment();
+        host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -51,6 +54,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         catch (Exception ex)
         {
             socket.Dispose();
+            host.ConnectionFailed();
             stats.UpstreamCxActive.Decrement();
             stats.UpstreamCxConnectFail.Increment();
             stats.UpstreamCxDestroy.Increment();
@@ -65,14 +69,14 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // Upstream connections speak HTTP/1.1 (the forwarder's request version).
         stats.UpstreamCxHttp1Total.Increment();
-        return new CountedNetworkStream(socket, stats, Stopwatch.GetTimestamp());
+        return new CountedNetworkStream(socket, stats, host, Stopwatch.GetTimestamp());
     }
 
     /// <summary>
     /// Counts bytes each way, and on close the connection's length and who closed it: a read that
     /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
     /// </summary>
-    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, long opened) : NetworkStream(socket, ownsSocket: true)
+    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, HostStats host, long opened) : NetworkStream(socket, ownsSocket: true)
     {
         private int _disposed;
         private volatile bool _remoteClosed;
@@ -126,6 +130,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 stats.UpstreamCxActive.Decrement();
+                host.ConnectionClosed();
                 stats.UpstreamCxDestroy.Increment();
                 (_remoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
                 stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(opened).TotalMilliseconds);

@@ -130,6 +130,7 @@ internal sealed partial class ConnectionManager
         }
 
         await CompleteAsync(context, state, timedOut).ConfigureAwait(false);
+        state.Host?.RequestEnded(state.UpstreamStatus, timedOut);
         if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
         {
             var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;

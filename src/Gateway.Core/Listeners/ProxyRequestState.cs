@@ -20,6 +20,9 @@ internal sealed class ProxyRequestState
     /// <summary>Set when an upstream attempt was started (upstream_rq_total charged).</summary>
     public bool UpstreamStarted { get; set; }
 
+    /// <summary>The host the request went to, once YARP picked it.</summary>
+    public Clusters.HostStats? Host { get; set; }
+
     /// <summary>Status of the upstream response, once its headers arrived.</summary>
     public int UpstreamStatus { get; set; }
 }

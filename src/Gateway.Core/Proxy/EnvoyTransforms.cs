@@ -86,10 +86,15 @@ internal sealed class EnvoyRequestTransform : RequestTransform
             }
         }
 
-        var stats = route.Cluster!.Stats;
-        stats.UpstreamRqTotal.Increment();
-        stats.UpstreamRqActive.Increment();
+        var cluster = route.Cluster!;
+        cluster.Stats.UpstreamRqTotal.Increment();
+        cluster.Stats.UpstreamRqActive.Increment();
         state.UpstreamStarted = true;
+        if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination is { } destination)
+        {
+            state.Host = cluster.Host(destination);
+            state.Host.RequestStarted();
+        }
         return default;
     }
 }

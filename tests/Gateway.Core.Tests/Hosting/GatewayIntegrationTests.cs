@@ -103,17 +103,17 @@ public partial class GatewayIntegrationTests
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.Equal(2, upstream.Requests);
-        Assert.Equal(2, await gateway.StatAsync("http.ingress_http.downstream_rq_total"));
-        Assert.Equal(1, await gateway.StatAsync("http.ingress_http.downstream_rq_2xx"));
-        Assert.Equal(1, await gateway.StatAsync("http.ingress_http.downstream_rq_5xx"));
-        Assert.Equal(2, await gateway.StatAsync("http.ingress_http.rq_total"));
-        Assert.Equal(2, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_total"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_200"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_503"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.external.upstream_rq_503"));
-        Assert.Equal(2, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_completed"));
-        Assert.Equal(0, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_active"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.membership_total"));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_total", 2);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_2xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.rq_total", 2);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_total", 2);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_200", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_503", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.external.upstream_rq_503", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_completed", 2);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_active", 0);
+        await gateway.AssertStatAsync("cluster.httpbin_service.membership_total", 1);
     }
 
     [Fact]
@@ -131,9 +131,9 @@ public partial class GatewayIntegrationTests
         Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("envoy", Assert.Single(response.Headers.GetValues("server")));
         Assert.InRange(elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(2.5));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_timeout"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_504"));
-        Assert.Equal(1, await gateway.StatAsync("http.ingress_http.downstream_rq_5xx"));
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_timeout", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_504", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
     }
 
     [Fact]
@@ -173,8 +173,8 @@ public partial class GatewayIntegrationTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111", await response.Content.ReadAsStringAsync());
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_cx_connect_fail"));
-        Assert.Equal(1, await gateway.StatAsync("cluster.httpbin_service.upstream_rq_503"));
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_connect_fail", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_503", 1);
     }
 
     [Fact]
@@ -189,8 +189,8 @@ public partial class GatewayIntegrationTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(string.Empty, await response.Content.ReadAsStringAsync());
         Assert.Equal(0, upstream.Requests);
-        Assert.Equal(1, await gateway.StatAsync("http.ingress_http.no_route"));
-        Assert.Equal(1, await gateway.StatAsync("http.ingress_http.downstream_rq_4xx"));
+        await gateway.AssertStatAsync("http.ingress_http.no_route", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
     }
 
     [Fact]
@@ -221,7 +221,7 @@ public partial class GatewayIntegrationTests
         // On the data listener /ready is just a path, proxied to the upstream.
         var echoed = await EchoAsync(viaListener);
         Assert.Equal("/ready", echoed.Path);
-        Assert.Equal(1, await gateway.StatAsync("server.live"));
+        await gateway.AssertStatAsync("server.live", 1);
     }
 
     [Fact]

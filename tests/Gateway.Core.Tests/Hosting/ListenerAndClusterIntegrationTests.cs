@@ -73,9 +73,9 @@ public class ListenerAndClusterIntegrationTests
         Assert.Equal(HttpStatusCode.OK, internalA.StatusCode);
         Assert.Equal(1, b.Requests);
         Assert.Equal(0, a.Requests);
-        Assert.Equal(1, await gateway.StatAsync("http.public_http.no_route"));
-        Assert.Equal(1, await gateway.StatAsync("http.public_http.rq_direct_response"));
-        Assert.Equal(1, await gateway.StatAsync("http.internal_http.downstream_rq_2xx"));
+        await gateway.AssertStatAsync("http.public_http.no_route", 1);
+        await gateway.AssertStatAsync("http.public_http.rq_direct_response", 1);
+        await gateway.AssertStatAsync("http.internal_http.downstream_rq_2xx", 1);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public class ListenerAndClusterIntegrationTests
 
         Assert.Equal(5, first.Requests);
         Assert.Equal(5, second.Requests);
-        Assert.Equal(2, await gateway.StatAsync("cluster.pair.membership_total"));
+        await gateway.AssertStatAsync("cluster.pair.membership_total", 2);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class ListenerAndClusterIntegrationTests
         var echoed = JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
 
         Assert.Equal("localhost", echoed.Headers["host"]);
-        Assert.Equal(1, await gateway.StatAsync("cluster.dns.membership_total"));
+        await gateway.AssertStatAsync("cluster.dns.membership_total", 1);
     }
 
     [Fact]
@@ -144,8 +144,8 @@ public class ListenerAndClusterIntegrationTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: connection timeout", await response.Content.ReadAsStringAsync());
             Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
-            Assert.Equal(1, await gateway.StatAsync("cluster.slow.upstream_cx_connect_timeout"));
-            Assert.Equal(1, await gateway.StatAsync("cluster.slow.upstream_cx_connect_fail"));
+            await gateway.AssertStatAsync("cluster.slow.upstream_cx_connect_timeout", 1);
+            await gateway.AssertStatAsync("cluster.slow.upstream_cx_connect_fail", 1);
         }
         finally
         {

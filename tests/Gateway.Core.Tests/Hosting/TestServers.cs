@@ -121,6 +121,21 @@ internal sealed class InProcessGateway : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Asserts a stat's value, re-reading for up to 2 s: downstream stats are charged when the server
+    /// finishes the exchange, which can be just after the client has the response.
+    /// </summary>
+    public async Task AssertStatAsync(string name, long expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        long? actual;
+        while ((actual = await StatAsync(name)) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(actual == expected, $"{name}: expected {expected}, got {(actual is null ? "no such stat" : actual)}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

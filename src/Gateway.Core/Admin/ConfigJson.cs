@@ -1,0 +1,103 @@
+using System.Collections;
+using System.Reflection;
+using Gateway.Configuration;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// Renders the configuration model back to protobuf JSON (snake_case names, as Envoy's admin API
+/// prints them), driven by the same reflection schema the binder reads with (<see cref="MessageSchema"/>):
+/// durations as <c>"5s"</c>, enums by name, 64-bit integers quoted, <c>Any</c> fields with their
+/// <c>@type</c>, fields in field-number order. Unset fields are left out as protobuf leaves them out:
+/// a scalar at its default value, an empty list, an absent message or wrapper; a one-of member is
+/// printed whenever it was set.
+/// </summary>
+internal static class ConfigJson
+{
+    /// <summary>The message as a protobuf JSON object (an <c>Any</c> with <c>@type</c> when <paramref name="asAny"/>).</summary>
+    public static ProtoObject Message(EnvoyMessage message, bool asAny = false)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var schema = MessageSchema.For(message.GetType());
+        var result = asAny ? ProtoObject.Any(schema.FullName) : new ProtoObject();
+        var fields = new List<(int Number, int Order, string Name, ProtoJson Value)>(schema.Fields.Count);
+        for (var order = 0; order < schema.Fields.Count; order++)
+        {
+            var field = schema.Fields[order];
+            var info = ProtoFieldNumbers.Find(schema.FullName, field.Name);
+            var value = field.Property.GetValue(message);
+            if (!IsPresent(message, field, value, info?.InOneOf ?? false))
+            {
+                continue;
+            }
+            var json = field.IsAny ? Message((EnvoyMessage)value!, asAny: true) : Value(value!, field.Property);
+            fields.Add((info?.Number ?? int.MaxValue, order, field.Name, json));
+        }
+        fields.Sort(static (a, b) => a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order));
+        foreach (var (_, _, name, value) in fields)
+        {
+            result.Add(name, value);
+        }
+        return result;
+    }
+
+    private static bool IsPresent(EnvoyMessage message, SchemaField field, object? value, bool inOneOf)
+    {
+        if (value is null)
+        {
+            return false;
+        }
+        var type = field.Property.PropertyType;
+        if (value is IList list && type.IsGenericType)
+        {
+            return list.Count > 0;
+        }
+        if (value is string text)
+        {
+            // proto3 strings have no presence, except in a one-of.
+            return text.Length > 0 || inOneOf;
+        }
+        if (Nullable.GetUnderlyingType(type) is not null || value is EnvoyMessage)
+        {
+            // Wrappers (BoolValue, UInt32Value), Duration and messages: present when set.
+            return true;
+        }
+        // A plain scalar: present when not the default, or when a one-of member was set explicitly.
+        return !Equals(value, Activator.CreateInstance(type)) || (inOneOf && message.HasField(field.Name));
+    }
+
+    private static ProtoJson Value(object value, PropertyInfo property)
+    {
+        if (value is IList list && property.PropertyType.IsGenericType)
+        {
+            var items = new ProtoList();
+            foreach (var item in list)
+            {
+                items.Add(Scalar(item!));
+            }
+            return items;
+        }
+        return Scalar(value);
+    }
+
+    private static ProtoJson Scalar(object value) => value switch
+    {
+        EnvoyMessage message => Message(message),
+        string text => ProtoJson.String(text),
+        bool flag => ProtoJson.Bool(flag),
+        TimeSpan duration => ProtoJson.Duration(duration),
+        uint number => ProtoJson.Number(number),
+        int number => ProtoJson.Number(number),
+        long number => ProtoJson.Int64(number),
+        ulong number => ProtoJson.UInt64(number),
+        double number => ProtoJson.Double(number),
+        Enum enumValue => EnumValue(enumValue),
+        _ => throw new InvalidOperationException($"The model uses {value.GetType()}, which the config dump cannot print."),
+    };
+
+    /// <summary>An enum by its Envoy name (<c>V4Only</c> → <c>V4_ONLY</c>), or its number when it has no name.</summary>
+    public static ProtoJson EnumValue(Enum value)
+        => Enum.IsDefined(value.GetType(), value)
+            ? ProtoJson.String(EnvoyNames.ToSnakeCase(value.ToString()).ToUpperInvariant())
+            : ProtoJson.Number(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,77 @@
+using System.Collections.Frozen;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// The protobuf field numbers (and one-of membership) of the configuration model's fields, from
+/// Envoy's API protos. Protobuf's JSON printer writes fields in field-number order, and a field in a
+/// one-of is printed whenever it is set, even to its default value; the model has neither, so this
+/// table supplies them to <see cref="ConfigJson"/>. A field missing here is printed after the known
+/// ones, in declaration order (a test checks that every model field is listed).
+/// </summary>
+internal static class ProtoFieldNumbers
+{
+    /// <summary>Where a field sits in its message.</summary>
+    public readonly record struct FieldInfo(int Number, bool InOneOf);
+
+    private static readonly FrozenDictionary<string, FrozenDictionary<string, FieldInfo>> Messages = Build();
+
+    /// <summary>The field's number and one-of membership, or null when it is not in the table.</summary>
+    public static FieldInfo? Find(string messageFullName, string fieldName)
+        => Messages.TryGetValue(messageFullName, out var fields) && fields.TryGetValue(fieldName, out var info) ? info : null;
+
+    private static FrozenDictionary<string, FrozenDictionary<string, FieldInfo>> Build()
+    {
+        var messages = new Dictionary<string, FrozenDictionary<string, FieldInfo>>(StringComparer.Ordinal);
+
+        void Add(string message, params (string Name, int Number, bool OneOf)[] fields)
+            => messages[message] = fields.ToFrozenDictionary(f => f.Name, f => new FieldInfo(f.Number, f.OneOf), StringComparer.Ordinal);
+
+        const bool O = true;
+        const bool N = false;
+
+        Add("envoy.config.bootstrap.v3.Bootstrap", ("node", 1, N), ("static_resources", 2, N), ("dynamic_resources", 3, N), ("admin", 12, N));
+        Add("envoy.config.bootstrap.v3.Bootstrap.StaticResources", ("listeners", 1, N), ("clusters", 2, N), ("secrets", 3, N));
+        Add("envoy.config.bootstrap.v3.Admin", ("access_log_path", 1, N), ("profile_path", 2, N), ("address", 3, N), ("socket_options", 4, N), ("access_log", 5, N));
+        Add("envoy.config.core.v3.Address", ("socket_address", 1, O), ("pipe", 2, O), ("envoy_internal_address", 3, O));
+        Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
+        Add("envoy.config.cluster.v3.Cluster",
+            ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
+            ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+        Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));
+        Add("envoy.config.endpoint.v3.LocalityLbEndpoints", ("locality", 1, N), ("lb_endpoints", 2, N), ("load_balancing_weight", 3, N), ("priority", 5, N));
+        Add("envoy.config.endpoint.v3.LbEndpoint", ("endpoint", 1, O), ("health_status", 2, N), ("metadata", 3, N), ("load_balancing_weight", 4, N), ("endpoint_name", 5, O));
+        Add("envoy.config.endpoint.v3.Endpoint", ("address", 1, N), ("health_check_config", 2, N), ("hostname", 3, N), ("additional_addresses", 4, N));
+        Add("envoy.config.listener.v3.Listener", ("name", 1, N), ("address", 2, N), ("filter_chains", 3, N), ("stat_prefix", 28, N));
+        Add("envoy.config.listener.v3.FilterChain", ("filter_chain_match", 1, N), ("filters", 3, N), ("name", 7, N));
+        Add("envoy.config.listener.v3.Filter", ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O));
+        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            ("codec_type", 1, N), ("stat_prefix", 2, N), ("rds", 3, O), ("route_config", 4, O), ("http_filters", 5, N), ("server_name", 10, N),
+            ("generate_request_id", 15, N), ("scoped_routes", 31, O), ("preserve_external_request_id", 32, N),
+            ("server_header_transformation", 34, N), ("always_set_request_id_in_response", 37, N));
+        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
+            ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
+        Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
+        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N));
+        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N));
+        Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("direct_response", 7, O), ("name", 14, N));
+        Add("envoy.config.route.v3.RouteMatch",
+            ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
+            ("safe_regex", 10, O), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
+        Add("envoy.config.route.v3.RouteAction",
+            ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
+            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
+        Add("envoy.config.route.v3.DirectResponseAction", ("status", 1, N), ("body", 2, N));
+        Add("envoy.config.core.v3.DataSource", ("filename", 1, O), ("inline_bytes", 2, O), ("inline_string", 3, O), ("environment_variable", 4, O));
+        Add("envoy.type.matcher.v3.RegexMatcher", ("google_re2", 1, O), ("regex", 2, N));
+        Add("envoy.type.matcher.v3.RegexMatcher.GoogleRE2", ("max_program_size", 1, N));
+        Add("envoy.type.matcher.v3.StringMatcher",
+            ("exact", 1, O), ("prefix", 2, O), ("suffix", 3, O), ("safe_regex", 5, O), ("ignore_case", 6, N), ("contains", 7, O), ("custom", 8, O));
+        Add("envoy.config.route.v3.HeaderMatcher",
+            ("name", 1, N), ("exact_match", 4, O), ("range_match", 6, O), ("present_match", 7, O), ("invert_match", 8, N), ("prefix_match", 9, O),
+            ("suffix_match", 10, O), ("safe_regex_match", 11, O), ("contains_match", 12, O), ("string_match", 13, O), ("treat_missing_header_as_empty", 14, N));
+        Add("envoy.type.v3.Int64Range", ("start", 1, N), ("end", 2, N));
+        Add("envoy.config.route.v3.QueryParameterMatcher", ("name", 1, N), ("string_match", 5, O), ("present_match", 6, O));
+        return messages.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}
