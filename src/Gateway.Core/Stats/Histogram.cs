@@ -41,6 +41,9 @@ public sealed class Histogram
     /// <summary>Sum of the values recorded since start.</summary>
     public double Sum => Volatile.Read(ref _sumTimesThousand) / 1000.0;
 
+    /// <summary>Receives every recorded value once set (the prometheus-net bridge mirrors histograms this way).</summary>
+    internal Action<double>? Observer { get; set; }
+
     /// <summary>Records one value (milliseconds; negative values count as 0).</summary>
     public void Record(double value)
     {
@@ -48,6 +51,7 @@ public sealed class Histogram
         {
             value = 0;
         }
+        Observer?.Invoke(value);
         _cumulative.Add(value);
         Volatile.Read(ref _interval).Add(value);
         for (var i = 0; i < PrometheusBuckets.Length; i++)

@@ -30,8 +30,26 @@ internal static partial class PrometheusNames
     /// <summary>The metric name and the rendered label list (<c>a="x",b="y"</c>, possibly empty) of one stat.</summary>
     public static (string Metric, string Labels) Extract(string statName)
     {
-        var remove = new List<(int Start, int Length)>();
+        var (metric, tags) = ExtractTags(statName);
         var labels = new StringBuilder();
+        foreach (var (name, value) in tags)
+        {
+            if (labels.Length > 0)
+            {
+                labels.Append(',');
+            }
+            labels.Append(name).Append("=\"");
+            AppendEscaped(labels, value);
+            labels.Append('"');
+        }
+        return (metric, labels.ToString());
+    }
+
+    /// <summary>The metric name and the tags (label name, value) of one stat, in extraction order.</summary>
+    public static (string Metric, List<KeyValuePair<string, string>> Tags) ExtractTags(string statName)
+    {
+        var remove = new List<(int Start, int Length)>();
+        var tags = new List<KeyValuePair<string, string>>();
         foreach (var extractor in Extractors)
         {
             if (extractor.Substring is not null && !statName.Contains(extractor.Substring, StringComparison.Ordinal))
@@ -50,13 +68,7 @@ internal static partial class PrometheusNames
             }
             var value = match.Groups.Count > 2 && match.Groups[2].Success ? match.Groups[2].Value : cut.Value;
             remove.Add((cut.Index, cut.Length));
-            if (labels.Length > 0)
-            {
-                labels.Append(',');
-            }
-            labels.Append(extractor.Tag).Append("=\"");
-            AppendEscaped(labels, value);
-            labels.Append('"');
+            tags.Add(new(extractor.Tag, value));
         }
 
         remove.Sort();
@@ -68,7 +80,7 @@ internal static partial class PrometheusNames
             position = start + length;
         }
         remaining.Append(statName, position, statName.Length - position);
-        return ("envoy_" + Sanitize(remaining.ToString()), labels.ToString());
+        return ("envoy_" + Sanitize(remaining.ToString()), tags);
     }
 
     private static bool Overlaps(List<(int Start, int Length)> ranges, int start, int length)

@@ -236,3 +236,61 @@ public partial class GatewayIntegrationTests
         Assert.StartsWith("invalid path. admin commands are:\n", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Hop-by-hop headers and the connection manager's server header settings.</summary>
+public class ConnectionManagerHeaderTests
+{
+    private static readonly System.Text.Json.JsonSerializerOptions EchoJson = new() { PropertyNameCaseInsensitive = true };
+
+    [Fact]
+    public async Task Proxy_HopByHopHeaders_AreNotForwarded()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
+        request.Headers.TryAddWithoutValidation("Keep-Alive", "timeout=5");
+        request.Headers.TryAddWithoutValidation("Proxy-Connection", "keep-alive");
+        request.Headers.TryAddWithoutValidation("x-envoy-internal", "true");
+        request.Headers.TryAddWithoutValidation("x-kept", "yes");
+
+        using var response = await gateway.Client.SendAsync(request);
+        var echoed = System.Text.Json.JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
+
+        Assert.False(echoed.Headers.ContainsKey("keep-alive"));
+        Assert.False(echoed.Headers.ContainsKey("proxy-connection"));
+        Assert.False(echoed.Headers.ContainsKey("x-envoy-internal"));
+        Assert.False(echoed.Headers.ContainsKey("transfer-encoding"));
+        Assert.Equal("yes", echoed.Headers["x-kept"]);
+    }
+
+    [Theory]
+    [InlineData("server_name: my-gateway", "my-gateway")]
+    [InlineData("server_header_transformation: PASS_THROUGH", "upstream-server")]
+    [InlineData("server_header_transformation: APPEND_IF_ABSENT", "upstream-server")]
+    public async Task Proxy_ServerHeaderSettings_AreApplied(string setting, string expectedServer)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1")
+            .Replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          " + setting, StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        Assert.Equal(expectedServer, Assert.Single(response.Headers.GetValues("server")));
+    }
+
+    [Fact]
+    public async Task Proxy_AlwaysSetRequestIdInResponse_EchoesTheId()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1")
+            .Replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          always_set_request_id_in_response: true", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
+        request.Headers.Add("x-request-id", "abc-123");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal("abc-123", Assert.Single(response.Headers.GetValues("x-request-id")));
+    }
+}

@@ -87,12 +87,13 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<InProcessGateway> StartAsync(string yaml)
+    public static async Task<InProcessGateway> StartAsync(string yaml, Action<IServiceCollection>? configureServices = null)
     {
         var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddEnvoyGateway(bootstrap);
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseEnvoyGateway();
         await app.StartAsync();
