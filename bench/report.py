@@ -5,12 +5,18 @@
       prints one line: "<rps> <p50_ms> <p99_ms> <non2xx> <socket_errors> <requests>"
       from `wrk --latency` output (exit 1 if the output has no Requests/sec line).
 
+  report.py alloc-csv FILE REQUESTS [--counter NAME]
+      prints the bytes allocated per request (an integer) from a `dotnet-counters collect --format csv
+      --refresh-interval 1` file of the runtime's dotnet.gc.heap.total_allocated counter, sampled
+      around a wrk run that completed REQUESTS requests (exit 1 with the reason on stderr if the file
+      does not show the whole run; see alloc_csv).
+
   report.py table --raw RAW.tsv --machine MACHINE.md --skipped SKIPPED.tsv --startup STARTUP.tsv
-                  --params "..." --out OUT.md
+                  --params "..." --out OUT.md [--alloc-note "..."]
       writes the markdown report (medians over rounds) to OUT.md and prints it.
 
-RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms
-  (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
+RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms bg_cpu_pct
+  alloc_bytes_per_request (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
 STARTUP.tsv columns: name round startup_ms status
 SKIPPED.tsv columns: target reason
 """
@@ -53,6 +59,66 @@ def parse_wrk(path: str) -> int:
     return 0
 
 
+# A row is "idle" when it is below this share of the busiest row: the proxy without load allocates
+# tens of kB/s (mostly for the counter session itself), under load tens of MB/s.
+IDLE_SHARE = 0.05
+
+
+def alloc_csv(path: str, requests: int, counter: str) -> int:
+    """Bytes allocated per request over a wrk run, from dotnet-counters' CSV.
+
+    dotnet-counters reports the ObservableCounter dotnet.gc.heap.total_allocated (bytes allocated
+    since the process started) as a rate: each row holds the bytes allocated since the previous row.
+    The session was started with the proxy idle before the run and ends after it, so: the first and
+    the last row must be idle (otherwise the run was not entirely inside the session and the number
+    would be too low), and the rows in between add up to the cumulative value at the end of the
+    window minus the cumulative value at its start.
+    """
+    rows: list[float] = []
+    names: set[str] = set()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                line = line.rstrip("\r\n")
+                if not line or line.startswith("Timestamp,"):
+                    continue
+                # Timestamp,Provider,Counter Name,Counter Type,Mean/Increment (the name has no comma
+                # unless it carries several tags, so split the known columns off both ends)
+                head = line.split(",", 2)
+                if len(head) < 3:
+                    continue
+                parts = head[2].rsplit(",", 2)
+                if len(parts) < 3:
+                    continue
+                name, _kind, value = parts
+                names.add(name)
+                if name.split(" ")[0] == counter:
+                    rows.append(float(value))
+    except FileNotFoundError:
+        print(f"no {path} (dotnet-counters wrote no file)", file=sys.stderr)
+        return 1
+    if not rows:
+        seen = ", ".join(sorted(names)) or "none"
+        print(f"no '{counter}' rows in {path} (counters seen: {seen})", file=sys.stderr)
+        return 1
+    if requests <= 0:
+        print("wrk completed no requests", file=sys.stderr)
+        return 1
+    peak = max(rows)
+    if len(rows) < 3 or peak <= 0:
+        print(f"only {len(rows)} '{counter}' rows in {path}: the session did not cover the run", file=sys.stderr)
+        return 1
+    if rows[0] > IDLE_SHARE * peak or rows[-1] > IDLE_SHARE * peak:
+        print(
+            f"the wrk run is not inside the dotnet-counters session (first row {rows[0]:.0f} B, "
+            f"last row {rows[-1]:.0f} B, busiest {peak:.0f} B)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{sum(rows[1:-1]) / requests:.0f}")
+    return 0
+
+
 def read_tsv(path: str) -> list[list[str]]:
     rows = []
     try:
@@ -80,16 +146,24 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}"
 
 
+def diff(a: float | None, b: float | None) -> str:
+    if a is None or b is None:
+        return "-"
+    return f"{a - b:+.0f}"
+
+
 def table(args: argparse.Namespace) -> int:
     raw = read_tsv(args.raw)
     order: list[str] = []
     per: dict[str, dict[str, list]] = {}
     for r in raw:
-        r = r + ["-"] * (11 - len(r))
-        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg = r[:11]
+        r = r + ["-"] * (12 - len(r))
+        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg, alloc = r[:12]
         if target not in per:
             order.append(target)
-            per[target] = {"rps": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "fail": []}
+            per[target] = {
+                "rps": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "alloc": [], "fail": []
+            }
         d = per[target]
         if status != "ok":
             d["fail"].append(status)
@@ -104,6 +178,8 @@ def table(args: argparse.Namespace) -> int:
             d["startup"].append(float(startup))
         if bg != "-":
             d["bg"].append(float(bg))
+        if alloc != "-":
+            d["alloc"].append(float(alloc))
 
     summary = {}
     for t in order:
@@ -116,6 +192,7 @@ def table(args: argparse.Namespace) -> int:
             "rss": med(d["rss"]),
             "startup": med(d["startup"]),
             "bg": max(d["bg"]) if d["bg"] else None,
+            "alloc": med(d["alloc"]),
             "ok": len(d["rps"]),
             "fail": d["fail"],
         }
@@ -131,15 +208,23 @@ def table(args: argparse.Namespace) -> int:
     lines.append("peak RSS = VmHWM of the proxy process(es) at the end of the round (nginx: master + workers summed).")
     lines.append("start-up = launch to first 200 through the proxy (curl polled every 10 ms).")
     lines.append("other CPU % = share of all CPU time used during the measured run by processes other than the upstream,")
-    lines.append("the proxy and wrk (highest over rounds); above a few % the machine was shared and the row is noisy.\n")
-    lines.append("| target | rounds ok | requests/s | p50 ms | p99 ms | errors | peak RSS MiB | start-up ms | rps / bare-yarp | rps / nginx | other CPU % |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("the proxy and wrk (highest over rounds); above a few % the machine was shared and the row is noisy.")
+    lines.append("alloc B/req = bytes the .NET process allocated during the measured run (runtime counter")
+    lines.append("dotnet.gc.heap.total_allocated, via dotnet-counters) / requests wrk completed in it; .NET targets only.")
+    if args.alloc_note:
+        lines.append(f"alloc B/req: {args.alloc_note}.")
+    lines.append("")
+    lines.append(
+        "| target | rounds ok | requests/s | p50 ms | p99 ms | errors | peak RSS MiB | alloc B/req | start-up ms "
+        "| rps / bare-yarp | rps / nginx | other CPU % |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in order:
         s = summary[t]
         rounds = f"{s['ok']}" + (f" ({len(s['fail'])} failed)" if s["fail"] else "")
         lines.append(
             f"| {t} | {rounds} | {fnum(s['rps'], '.0f')} | {fnum(s['p50'], '.3f')} | {fnum(s['p99'], '.3f')} | "
-            f"{fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['startup'], '.0f')} | "
+            f"{fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['alloc'], '.0f')} | {fnum(s['startup'], '.0f')} | "
             f"{ratio(s['rps'], base_yarp)} | {ratio(s['rps'], base_nginx)} | {fnum(s['bg'], '.0f')} |"
         )
 
@@ -151,12 +236,14 @@ def table(args: argparse.Namespace) -> int:
                 a, b = summary[g], summary[ref]
                 ratio_rows.append(
                     f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['p50'], b['p50'])} | "
-                    f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} |"
+                    f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} | {diff(a['alloc'], b['alloc'])} |"
                 )
     if ratio_rows:
         lines.append("\n## Gateway ratios (median / median; requests/s: higher is better, the rest: lower is better)\n")
-        lines.append("| gateway target | vs | requests/s | p50 | p99 | peak RSS |")
-        lines.append("|---|---|---:|---:|---:|---:|")
+        lines.append("alloc − ref = gateway's alloc B/req minus the reference's, in bytes per request (the target is")
+        lines.append("at most +1024 over bare-yarp); \"-\" when either side was not measured (nginx never is).\n")
+        lines.append("| gateway target | vs | requests/s | p50 | p99 | peak RSS | alloc − ref B/req |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|")
         lines.extend(ratio_rows)
 
     fails = [(t, f) for t in order for f in summary[t]["fail"]]
@@ -219,9 +306,16 @@ def main() -> int:
     pt.add_argument("--params", required=True)
     pt.add_argument("--stamp", required=True)
     pt.add_argument("--out", required=True)
+    pt.add_argument("--alloc-note", default="")
+    pa = sub.add_parser("alloc-csv")
+    pa.add_argument("file")
+    pa.add_argument("requests", type=int)
+    pa.add_argument("--counter", default="dotnet.gc.heap.total_allocated")
     a = p.parse_args()
     if a.cmd == "parse-wrk":
         return parse_wrk(a.file)
+    if a.cmd == "alloc-csv":
+        return alloc_csv(a.file, a.requests, a.counter)
     return table(a)
 
 

@@ -2,7 +2,8 @@
 # bench/run.sh: side-by-side load comparison of the gateway against bare YARP, nginx and haproxy.
 #
 #   bench/run.sh [--rounds N] [--duration S] [--connections C] [--threads T] [--warmup S]
-#                [--targets a,b,c] [--startup-runs N] [--wait-quiet S] [--smoke] [--no-build] [--help]
+#                [--targets a,b,c] [--startup-runs N] [--wait-quiet S] [--smoke] [--no-build] [--no-alloc]
+#                [--help]
 #
 # Everything listens on 127.0.0.1 (free ports picked at start), every load run is bounded in
 # time, and every process this script starts is stopped on exit, failure or Ctrl-C.
@@ -24,12 +25,13 @@ STARTUP_RUNS=3
 WAIT_QUIET=60
 SMOKE=0
 NO_BUILD=0
+NO_ALLOC=0
 TARGETS_ARG=""
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<EOF
 
 options:
@@ -45,7 +47,9 @@ options:
                     (the machine may be shared; 0 = do not wait; default $WAIT_QUIET)
   --smoke           1 round, 2 s per target, no warm-up, 1 start-up run; report goes to bench/.work/
   --no-build        do not build (use the existing Release outputs)
-environment: UPSTREAM_WORKERS (default 1), READY_TIMEOUT_S (default 60), GATEWAY_EXTRA_ARGS
+  --no-alloc        do not measure allocated bytes per request (dotnet-counters) for the .NET targets
+environment: UPSTREAM_WORKERS (default 1), READY_TIMEOUT_S (default 60), GATEWAY_EXTRA_ARGS,
+  DOTNET_COUNTERS (path of dotnet-counters; default: PATH, then ~/.dotnet/tools)
 EOF
 }
 
@@ -59,8 +63,11 @@ EOF
 #        TARGET_URL        the URL wrk and the readiness probe hit
 #        TARGET_RSS_PIDS   pids whose VmHWM (plus their direct children's) is reported as peak RSS
 #        TARGET_HDRS       extra request headers, as curl/wrk arguments: (-H "name: value")
+#        TARGET_ALLOC_PID  (.NET targets only) pid of the .NET process whose allocated bytes per
+#                          request are measured with dotnet-counters; leave empty for the others
 # run_target_round does the rest: readiness (measured as start-up time), a body check, warm-up,
-# the measured wrk run, peak RSS, and stopping what start_NAME started.
+# the measured wrk run (with allocation sampling for .NET targets), peak RSS, and stopping what
+# start_NAME started.
 #
 # Start-up-only configs (no load, launched STARTUP_RUNS times each; launch -> first proxied 200):
 # add NAME to STARTUP_ONLY and define prepare_startup_NAME (optional) and start_startup_NAME
@@ -81,6 +88,7 @@ while [[ $# -gt 0 ]]; do
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
         --smoke) SMOKE=1; shift ;;
         --no-build) NO_BUILD=1; shift ;;
+        --no-alloc) NO_ALLOC=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -110,6 +118,7 @@ fi
 log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
 has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
+has_dotnet_target() { has_target bare-yarp || has_gateway_target; }
 
 # ---- tools -----------------------------------------------------------------------------------
 missing=()
@@ -125,6 +134,32 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     printf '  %s\n' "${missing[@]}" >&2
     echo "  e.g. apt-get install -y wrk nginx-light haproxy curl python3" >&2
     exit 3
+fi
+
+# Optional: dotnet-counters, for "alloc B/req" of the .NET targets. Never installed by this script;
+# without it the column is "-" and the run goes on.
+DOTNET_COUNTERS_INSTALL="dotnet tool install -g dotnet-counters --version 10.0.750501"
+DOTNET_COUNTERS_BIN=""
+ALLOC_NOTE=""
+if has_dotnet_target; then
+    if [[ $NO_ALLOC == 1 ]]; then
+        ALLOC_NOTE="not measured (--no-alloc)"
+    elif [[ -n ${DOTNET_COUNTERS:-} ]]; then
+        if [[ -x $DOTNET_COUNTERS ]] || command -v "$DOTNET_COUNTERS" >/dev/null 2>&1; then
+            DOTNET_COUNTERS_BIN="$DOTNET_COUNTERS"
+        else
+            ALLOC_NOTE="not measured: DOTNET_COUNTERS=$DOTNET_COUNTERS is not an executable"
+        fi
+    elif command -v dotnet-counters >/dev/null 2>&1; then
+        DOTNET_COUNTERS_BIN="$(command -v dotnet-counters)"
+    elif [[ -x ${HOME:-/nonexistent}/.dotnet/tools/dotnet-counters ]]; then
+        DOTNET_COUNTERS_BIN="$HOME/.dotnet/tools/dotnet-counters"
+    else
+        ALLOC_NOTE="not measured: dotnet-counters not found (install it with: $DOTNET_COUNTERS_INSTALL)"
+    fi
+    if [[ -n $ALLOC_NOTE ]]; then
+        printf '[run.sh] note: alloc B/req will be "-": %s\n' "$ALLOC_NOTE" >&2
+    fi
 fi
 
 mkdir -p "$WORK"
@@ -260,7 +295,7 @@ pids_ticks() { # utime+stime of the given pids and their direct children
 }
 # ticks of this shell's reaped children (wrk, via timeout, once waited for)
 reaped_ticks() { sed 's/^.*) //' /proc/$$/stat | awk '{print $14+$15}'; }
-ours_ticks() { echo $(( $(pids_ticks "$UPSTREAM_PID" "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}") + $(reaped_ticks) )); }
+ours_ticks() { echo $(( $(pids_ticks "$UPSTREAM_PID" "${TARGET_STARTED[@]+"${TARGET_STARTED[@]}"}" ${COUNTERS_PID:-}) + $(reaped_ticks) )); }
 # other_pct BUSY0 TOTAL0 OURS0 BUSY1 TOTAL1 OURS1: busy ticks not ours, as % of all CPU ticks
 other_pct() {
     awk -v busy=$(( $4 - $1 )) -v total=$(( $5 - $2 )) -v ours=$(( $6 - $3 )) \
@@ -286,6 +321,65 @@ wait_quiet() {
 }
 
 tail_log() { [[ -f $1 ]] && tail -n "${2:-5}" "$1" | tr '\n\t' '  ' | cut -c1-400; }
+
+# Allocated bytes per request (.NET targets). dotnet-counters samples the runtime's
+# dotnet.gc.heap.total_allocated (System.Runtime meter, .NET 9+: an ObservableCounter of the bytes
+# allocated since the process started). dotnet-counters prints it as a rate: one row per second with
+# the bytes allocated in that second, so the sum of the rows is "cumulative at the end of the
+# session - cumulative at its start". The session starts before the measured wrk run (with the proxy
+# idle) and ends after it; report.py checks that the first and the last rows are idle (so the wrk
+# window is inside the session), sums the rows in between and divides by wrk's request count.
+# dotnet-counters writes its CSV only when it stops by itself (it drops it on SIGINT/SIGTERM), hence
+# --duration. Its own cost in the proxy is one counter read per second.
+ALLOC_COUNTER="dotnet.gc.heap.total_allocated"
+ALLOC_LEAD_S=2.5     # session live -> wrk start: the baseline read and one idle row come first
+COUNTERS_PID=""
+TARGET_ALLOC_PID=""
+ALLOC_RESULT="-"
+ALLOC_ERR=""
+# alloc_start PID CSV LOG: start a session on PID; 0 when it is live (COUNTERS_PID set), else 1 (ALLOC_ERR).
+alloc_start() {
+    local pid="$1" csv="$2" logf="$3" secs i
+    COUNTERS_PID=""; ALLOC_ERR=""
+    rm -f "$csv"
+    secs=$(( DURATION + 8 ))   # lead + wrk + at least 2 idle rows after it
+    timeout -k 5 $(( secs + 60 )) "$DOTNET_COUNTERS_BIN" collect -p "$pid" --counters "System.Runtime[$ALLOC_COUNTER]" \
+        --format csv -o "$csv" --refresh-interval 1 \
+        --duration "$(printf '00:%02d:%02d:%02d' $(( secs / 3600 )) $(( secs / 60 % 60 )) $(( secs % 60 )))" \
+        </dev/null >"$logf" 2>&1 &
+    COUNTERS_PID=$!
+    STARTED_PIDS+=("$COUNTERS_PID")
+    for ((i = 0; i < 600; i++)); do   # up to 30 s for the tool to start and attach
+        if grep -q 'Starting a counter session' "$logf" 2>/dev/null; then sleep "$ALLOC_LEAD_S"; return 0; fi
+        kill -0 "$COUNTERS_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    ALLOC_ERR="dotnet-counters did not start a session: $(tail_log "$logf" 3)"
+    alloc_stop
+    return 1
+}
+alloc_stop() { # kill the session (its CSV is lost)
+    [[ -n $COUNTERS_PID ]] && stop_pid "$COUNTERS_PID"
+    COUNTERS_PID=""
+}
+# alloc_finish CSV REQUESTS: right after the measured wrk run. Sets ALLOC_RESULT to the bytes per
+# request, or to "-" with the reason in ALLOC_ERR. (Not for $(...): it waits for COUNTERS_PID.)
+alloc_finish() {
+    local csv="$1" reqs="$2" rc=0 out
+    ALLOC_RESULT="-"; ALLOC_ERR=""
+    [[ -n $COUNTERS_PID ]] || { ALLOC_ERR="no dotnet-counters session"; return; }
+    if ! kill -0 "$COUNTERS_PID" 2>/dev/null; then
+        wait "$COUNTERS_PID" 2>/dev/null || true; forget_pid "$COUNTERS_PID"; COUNTERS_PID=""
+        ALLOC_ERR="the dotnet-counters session ended before the wrk run did"; return
+    fi
+    wait "$COUNTERS_PID" || rc=$?   # bounded: --duration, and timeout around it
+    forget_pid "$COUNTERS_PID"; COUNTERS_PID=""
+    if [[ $rc != 0 ]]; then ALLOC_ERR="dotnet-counters exited with $rc: $(tail_log "${csv%.csv}.log" 3)"; return; fi
+    if ! out="$(python3 "$BENCH_DIR/report.py" alloc-csv "$csv" "$reqs" --counter "$ALLOC_COUNTER" 2>&1)"; then
+        ALLOC_ERR="$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-300)"; return
+    fi
+    ALLOC_RESULT="$out"
+}
 
 # ---- build -----------------------------------------------------------------------------------
 GATEWAY_DLL="$REPO_DIR/src/Gateway.Host/bin/Release/net10.0/gateway.dll"
@@ -367,6 +461,7 @@ start_bare_yarp() {
     start_bg "$WORK/bare-yarp.r$ROUND.log" dotnet "$BAREYARP_DLL" --upstream "http://127.0.0.1:${UP_PORTS[0]}" --port "$port"
     TARGET_URL="http://127.0.0.1:$port/"
     TARGET_RSS_PIDS=("$LAST_PID")
+    TARGET_ALLOC_PID="$LAST_PID"
 }
 
 # nginx: reverse proxy with an upstream keepalive pool, worker_processes auto.
@@ -539,6 +634,7 @@ start_gateway_config() { # NAME
     start_bg "$WORK/$name.r$ROUND.log" dotnet "$GATEWAY_DLL" -c "${GW_YAML[$name]}" "${GATEWAY_LOG_ARGS[@]+"${GATEWAY_LOG_ARGS[@]}"}"
     TARGET_URL="http://127.0.0.1:${GW_PORT[$name]}/"
     TARGET_RSS_PIDS=("$LAST_PID")
+    TARGET_ALLOC_PID="$LAST_PID"
 }
 
 # gateway-simple: the seed config (ch3/simple.yaml).
@@ -625,13 +721,13 @@ fi
 [[ ${#RUN_TARGETS[@]} -gt 0 ]] || { log "nothing to run"; }
 
 # ---- rounds ----------------------------------------------------------------------------------
-record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" >>"$RAW"
+record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b_per_req
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" "${11:--}" >>"$RAW"
 }
 
 run_target_round() {
-    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs rss body bg
-    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); LAUNCH_NS=""; STARTUP_MS="-"
+    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs rss body bg alloc="-" sampling=0
+    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; LAUNCH_NS=""; STARTUP_MS="-"
     if ! "$fn"; then
         record "$t" "fail:start function failed" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
@@ -654,11 +750,20 @@ run_target_round() {
         run_wrk "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
     fi
     out="$WORK/$t.r$ROUND.wrk.txt"
+    if [[ -n $DOTNET_COUNTERS_BIN && -n $TARGET_ALLOC_PID ]]; then
+        # after the warm-up, so the warm-up's allocations are not in the session
+        if alloc_start "$TARGET_ALLOC_PID" "$WORK/$t.r$ROUND.counters.csv" "$WORK/$t.r$ROUND.counters.log"; then
+            sampling=1
+        else
+            log "warning: $t round $ROUND: no alloc B/req: $ALLOC_ERR"
+        fi
+    fi
     log "round $ROUND/$ROUNDS: $t (${DURATION}s, -t$THREADS -c$CONNECTIONS, start-up ${STARTUP_MS} ms)"
     local t0 t1 o0 o1
     read -r -a t0 <<<"$(cpu_total_ticks)"; o0="$(ours_ticks)"
     if ! run_wrk "$DURATION" "$out" || ! stats="$(python3 "$BENCH_DIR/report.py" parse-wrk "$out")"; then
         log "FAIL $t round $ROUND: wrk failed: $(tail_log "$out" 3)"
+        alloc_stop
         record "$t" "fail:wrk failed $(tail_log "$out" 2)" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
     read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"
@@ -666,6 +771,10 @@ run_target_round() {
     bg="$(other_pct "${t0[0]}" "${t0[1]}" "$o0" "${t1[0]}" "${t1[1]}" "$o1")"
     if (( bg > 10 )); then log "warning: other processes used ${bg}% of the CPU during $t's run; this row is noisy"; fi
     read -r rps p50 p99 non2xx sockerr reqs <<<"$stats"
+    if [[ $sampling == 1 ]]; then
+        alloc_finish "$WORK/$t.r$ROUND.counters.csv" "$reqs"; alloc="$ALLOC_RESULT"
+        [[ $alloc == - ]] && log "warning: $t round $ROUND: no alloc B/req: $ALLOC_ERR"
+    fi
     rss="$(peak_rss_kb)"
     # The proxy must have survived the run.
     local pid
@@ -676,8 +785,8 @@ run_target_round() {
         fi
     done
     stop_target
-    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg"
-    log "  $t: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, peak RSS ${rss} kB"
+    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg" "$alloc"
+    log "  $t: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, peak RSS ${rss} kB$([[ $sampling == 1 ]] && echo ", alloc ${alloc} B/req")"
 }
 
 n=${#RUN_TARGETS[@]}
@@ -690,7 +799,7 @@ done
 # ---- start-up only ---------------------------------------------------------------------------
 for s in "${RUN_STARTUP[@]+"${RUN_STARTUP[@]}"}"; do
     for ((ROUND = 1; ROUND <= STARTUP_RUNS; ROUND++)); do
-        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); LAUNCH_NS=""
+        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; LAUNCH_NS=""
         "start_startup_${s//-/_}"
         if wait_ready "$TARGET_URL"; then
             printf '%s\t%s\t%s\t%s\n' "$s" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
@@ -716,6 +825,7 @@ version_of() { "$@" 2>&1 | head -n 1 || true; }
     echo "- nginx: $(version_of nginx -v)"
     if command -v haproxy >/dev/null; then echo "- haproxy: $(version_of haproxy -v)"; fi
     echo "- wrk: $(version_of wrk -v)"
+    if [[ -n $DOTNET_COUNTERS_BIN ]]; then echo "- dotnet-counters: $(version_of "$DOTNET_COUNTERS_BIN" --version)"; fi
     echo "- gateway commit: $(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO_DIR" && [[ -n $(git status --porcelain -- src 2>/dev/null) ]] && echo ' (src has uncommitted changes)')"
     echo "- upstream: nginx, $UPSTREAM_WORKERS worker(s), 'return 200 hello', keepalive; wrk and every proxy share the same cores"
     if [[ ${#GATEWAY_LOG_ARGS[@]} -gt 0 ]] && has_gateway_target; then echo "- gateway args: ${GATEWAY_LOG_ARGS[*]}"; fi
@@ -730,6 +840,6 @@ fi
 PARAMS="rounds $ROUNDS, ${DURATION}s per target per round (+${WARMUP}s warm-up), wrk -t$THREADS -c$CONNECTIONS, targets: ${RUN_TARGETS[*]:-none}"
 if [[ $SMOKE == 1 ]]; then PARAMS+=" (SMOKE run: the numbers mean nothing, this only checks that the script works)"; fi
 python3 "$BENCH_DIR/report.py" table --raw "$RAW" --machine "$WORK/machine.md" --skipped "$SKIPPED_TSV" \
-    --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT"
+    --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT" --alloc-note "$ALLOC_NOTE"
 log "report: $REPORT (raw data and logs: $WORK)"
 if [[ $RUN_FAILED != 0 ]]; then log "some targets failed (see above)"; exit 1; fi
