@@ -2,8 +2,15 @@
 """Helpers for bench/run.sh.
 
   report.py parse-wrk FILE
-      prints one line: "<rps> <p50_ms> <p99_ms> <non2xx> <socket_errors> <requests>"
+      prints one line: "<rps> <p50_ms> <p99_ms> <non2xx> <socket_errors> <requests> <mean_ms>"
       from `wrk --latency` output (exit 1 if the output has no Requests/sec line).
+
+  report.py parse-h2load FILE
+      the same line from `h2load` output (timing-based run, -D): p50 and p99 are "-" (h2load prints
+      min/max/mean/sd of the request time, no percentiles); non2xx = h2load's "failed" minus its
+      "errored" (responses that were not 2xx/3xx), socket_errors = "errored" (streams or connections
+      that ended without a response, timeouts included), so their sum is h2load's "failed"; requests
+      = "done" (exit 1 if the output has no "finished in" line).
 
   report.py alloc-csv FILE REQUESTS [--counter NAME]
       prints the bytes allocated per request (an integer) from a `dotnet-counters collect --format csv
@@ -16,7 +23,7 @@
       writes the markdown report (medians over rounds) to OUT.md and prints it.
 
 RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms bg_cpu_pct
-  alloc_bytes_per_request (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
+  alloc_bytes_per_request mean_ms (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
 STARTUP.tsv columns: name round startup_ms status
 SKIPPED.tsv columns: target reason
 """
@@ -47,6 +54,8 @@ def parse_wrk(path: str) -> int:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     reqs = re.search(r"^\s*(\d+) requests in", text, re.M)
+    # "    Latency     2.94ms    1.23ms  40.00ms   90.00%" (Avg, Stdev, Max, +/- Stdev)
+    mean = re.search(r"^\s*Latency\s+(\S+)", text, re.M)
     sockerr = sum(int(x) for x in sock.groups()) if sock else 0
     print(
         f"{float(rps.group(1)):.2f} "
@@ -54,7 +63,32 @@ def parse_wrk(path: str) -> int:
         f"{to_ms(p99.group(1)) if p99 else float('nan'):.3f} "
         f"{int(non2xx.group(1)) if non2xx else 0} "
         f"{sockerr} "
-        f"{int(reqs.group(1)) if reqs else 0}"
+        f"{int(reqs.group(1)) if reqs else 0} "
+        f"{to_ms(mean.group(1)) if mean else float('nan'):.3f}"
+    )
+    return 0
+
+
+def parse_h2load(path: str) -> int:
+    """h2load's summary: "finished in 5.00s, 12345.67 req/s, 1.2MB/s", "requests: N total, N started,
+    N done, N succeeded, N failed, N errored, N timeout", "time for request: min max mean sd +/-sd"."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    rps = re.search(r"^finished in [0-9.]+\w*, ([0-9.]+) req/s", text, re.M)
+    if not rps:
+        print(f"report.py: no 'finished in ... req/s' in {path}", file=sys.stderr)
+        return 1
+    req = re.search(
+        r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored",
+        text, re.M)
+    if not req:
+        print(f"report.py: no 'requests: ...' line in {path}", file=sys.stderr)
+        return 1
+    done, failed, errored = int(req.group(3)), int(req.group(5)), int(req.group(6))
+    mean = re.search(r"^time for request:\s+(\S+)\s+(\S+)\s+(\S+)", text, re.M)
+    print(
+        f"{float(rps.group(1)):.2f} - - {max(failed - errored, 0)} {errored} {done} "
+        f"{to_ms(mean.group(3)) if mean else float('nan'):.3f}"
     )
     return 0
 
@@ -157,20 +191,22 @@ def table(args: argparse.Namespace) -> int:
     order: list[str] = []
     per: dict[str, dict[str, list]] = {}
     for r in raw:
-        r = r + ["-"] * (12 - len(r))
-        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg, alloc = r[:12]
+        r = r + ["-"] * (13 - len(r))
+        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg, alloc, mean = r[:13]
         if target not in per:
             order.append(target)
             per[target] = {
-                "rps": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "alloc": [], "fail": []
+                "rps": [], "mean": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "alloc": [],
+                "fail": []
             }
         d = per[target]
         if status != "ok":
             d["fail"].append(status)
             continue
         d["rps"].append(float(rps))
-        d["p50"].append(float(p50))
-        d["p99"].append(float(p99))
+        for key, v in (("mean", mean), ("p50", p50), ("p99", p99)):   # "-": h2load has no percentiles
+            if v not in ("-", "nan"):
+                d[key].append(float(v))
         d["err"].append(int(non2xx) + int(sockerr))
         if rss != "-":
             d["rss"].append(int(rss) / 1024.0)
@@ -186,6 +222,7 @@ def table(args: argparse.Namespace) -> int:
         d = per[t]
         summary[t] = {
             "rps": med(d["rps"]),
+            "mean": med(d["mean"]),
             "p50": med(d["p50"]),
             "p99": med(d["p99"]),
             "err": med(d["err"]),
@@ -197,53 +234,71 @@ def table(args: argparse.Namespace) -> int:
             "fail": d["fail"],
         }
 
-    base_yarp = summary.get("bare-yarp", {}).get("rps")
-    base_nginx = summary.get("nginx", {}).get("rps")
+    # References for the ratios: the same protocol's bare-yarp and nginx (h2-* rows: h2-bare-yarp, h2-nginx).
+    def ref_name(target: str, ref: str) -> str:
+        return f"h2-{ref}" if target.startswith("h2-") else ref
+
+    def ref_rps(target: str, ref: str) -> float | None:
+        return summary.get(ref_name(target, ref), {}).get("rps")
+
+    has_h2 = any(t.startswith("h2-") for t in order)
 
     lines = []
     lines.append(f"# Gateway load comparison ({args.stamp})\n")
     lines.append(f"{args.params}\n")
-    lines.append("Medians over rounds. Latency in ms (wrk `--latency`, wrk's own percentiles).")
+    lines.append("Medians over rounds. Latency in ms (wrk `--latency`: wrk's mean and its own percentiles).")
     lines.append("errors = non-2xx/3xx responses + socket errors (connect/read/write/timeout), per run.")
     lines.append("peak RSS = VmHWM of the proxy process(es) at the end of the round (nginx: master + workers summed).")
     lines.append("start-up = launch to first 200 through the proxy (curl polled every 10 ms).")
     lines.append("other CPU % = share of all CPU time used during the measured run by processes other than the upstream,")
-    lines.append("the proxy and wrk (highest over rounds); above a few % the machine was shared and the row is noisy.")
+    lines.append("the proxy and wrk or h2load (highest over rounds); above a few % the machine was shared and the row is noisy.")
     lines.append("alloc B/req = bytes the .NET process allocated during the measured run (runtime counter")
     lines.append("dotnet.gc.heap.total_allocated, via dotnet-counters) / requests wrk completed in it; .NET targets only.")
+    if has_h2:
+        lines.append("h2-* rows: HTTP/2 cleartext (prior knowledge) driven by h2load, -m streams per connection (so more")
+        lines.append("requests in flight than wrk's one per connection: compare h2 latency only with h2 latency); the proxies")
+        lines.append("talk HTTP/1.1 to the upstream. mean = h2load's mean \"time for request\"; p50/p99 \"-\" (h2load prints")
+        lines.append("no percentiles); errors = h2load's \"failed\" (errored streams + non-2xx/3xx responses); alloc B/req")
+        lines.append("divides by h2load's \"done\" requests; rps / bare-yarp and rps / nginx are against h2-bare-yarp, h2-nginx.")
     if args.alloc_note:
         lines.append(f"alloc B/req: {args.alloc_note}.")
     lines.append("")
     lines.append(
-        "| target | rounds ok | requests/s | p50 ms | p99 ms | errors | peak RSS MiB | alloc B/req | start-up ms "
-        "| rps / bare-yarp | rps / nginx | other CPU % |"
+        "| target | rounds ok | requests/s | mean ms | p50 ms | p99 ms | errors | peak RSS MiB | alloc B/req "
+        "| start-up ms | rps / bare-yarp | rps / nginx | other CPU % |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in order:
         s = summary[t]
         rounds = f"{s['ok']}" + (f" ({len(s['fail'])} failed)" if s["fail"] else "")
         lines.append(
-            f"| {t} | {rounds} | {fnum(s['rps'], '.0f')} | {fnum(s['p50'], '.3f')} | {fnum(s['p99'], '.3f')} | "
-            f"{fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['alloc'], '.0f')} | {fnum(s['startup'], '.0f')} | "
-            f"{ratio(s['rps'], base_yarp)} | {ratio(s['rps'], base_nginx)} | {fnum(s['bg'], '.0f')} |"
+            f"| {t} | {rounds} | {fnum(s['rps'], '.0f')} | {fnum(s['mean'], '.3f')} | {fnum(s['p50'], '.3f')} | "
+            f"{fnum(s['p99'], '.3f')} | {fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['alloc'], '.0f')} | "
+            f"{fnum(s['startup'], '.0f')} | {ratio(s['rps'], ref_rps(t, 'bare-yarp'))} | "
+            f"{ratio(s['rps'], ref_rps(t, 'nginx'))} | {fnum(s['bg'], '.0f')} |"
         )
 
-    gws = [t for t in order if t.startswith("gateway") and summary[t]["rps"] is not None]
+    gws = [t for t in order if t.startswith(("gateway", "h2-gateway")) and summary[t]["rps"] is not None]
     ratio_rows = []
     for g in gws:
-        for ref in ("bare-yarp", "nginx"):
+        for ref in (ref_name(g, "bare-yarp"), ref_name(g, "nginx")):
             if ref in summary and summary[ref]["rps"] is not None:
                 a, b = summary[g], summary[ref]
                 ratio_rows.append(
-                    f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['p50'], b['p50'])} | "
-                    f"{ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} | {diff(a['alloc'], b['alloc'])} |"
+                    f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['mean'], b['mean'])} | "
+                    f"{ratio(a['p50'], b['p50'])} | {ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} | "
+                    f"{diff(a['alloc'], b['alloc'])} |"
                 )
     if ratio_rows:
         lines.append("\n## Gateway ratios (median / median; requests/s: higher is better, the rest: lower is better)\n")
         lines.append("alloc − ref = gateway's alloc B/req minus the reference's, in bytes per request (the target is")
-        lines.append("at most +1024 over bare-yarp); \"-\" when either side was not measured (nginx never is).\n")
-        lines.append("| gateway target | vs | requests/s | p50 | p99 | peak RSS | alloc − ref B/req |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|")
+        if has_h2:
+            lines.append("at most +1024 over bare-yarp; h2-gateway-* rows compare with h2-bare-yarp and h2-nginx); \"-\"")
+            lines.append("when either side was not measured (nginx never is; h2load gives no p50/p99).\n")
+        else:
+            lines.append("at most +1024 over bare-yarp); \"-\" when either side was not measured (nginx never is).\n")
+        lines.append("| gateway target | vs | requests/s | mean | p50 | p99 | peak RSS | alloc − ref B/req |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
         lines.extend(ratio_rows)
 
     fails = [(t, f) for t in order for f in summary[t]["fail"]]
@@ -298,6 +353,8 @@ def main() -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pw = sub.add_parser("parse-wrk")
     pw.add_argument("file")
+    ph = sub.add_parser("parse-h2load")
+    ph.add_argument("file")
     pt = sub.add_parser("table")
     pt.add_argument("--raw", required=True)
     pt.add_argument("--machine", required=True)
@@ -314,6 +371,8 @@ def main() -> int:
     a = p.parse_args()
     if a.cmd == "parse-wrk":
         return parse_wrk(a.file)
+    if a.cmd == "parse-h2load":
+        return parse_h2load(a.file)
     if a.cmd == "alloc-csv":
         return alloc_csv(a.file, a.requests, a.counter)
     return table(a)

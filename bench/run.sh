@@ -2,11 +2,12 @@
 # bench/run.sh: side-by-side load comparison of the gateway against bare YARP, nginx and haproxy.
 #
 #   bench/run.sh [--rounds N] [--duration S] [--connections C] [--threads T] [--warmup S]
-#                [--targets a,b,c] [--startup-runs N] [--wait-quiet S] [--smoke] [--no-build] [--no-alloc]
-#                [--help]
+#                [--targets a,b,c] [--http2] [--h2-streams M] [--startup-runs N] [--wait-quiet S]
+#                [--smoke] [--no-build] [--no-alloc] [--help]
 #
 # Everything listens on 127.0.0.1 (free ports picked at start), every load run is bounded in
 # time, and every process this script starts is stopped on exit, failure or Ctrl-C.
+# HTTP/1.1 targets are driven by wrk, the h2-* (HTTP/2 cleartext) targets by h2load when it is installed.
 # See bench/README.md for what each target is and how to read the table.
 set -euo pipefail
 
@@ -27,21 +28,27 @@ SMOKE=0
 NO_BUILD=0
 NO_ALLOC=0
 TARGETS_ARG=""
+HTTP2=0
+H2_STREAMS=10       # h2load -m: concurrent streams per connection for the h2-* targets
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<EOF
 
 options:
   --rounds N        rounds; every target runs once per round, order rotated each round (default $ROUNDS)
   --duration S      seconds of measured load per target per round (default $DURATION)
-  --connections C   wrk connections (default $CONNECTIONS)
-  --threads T       wrk threads (default $THREADS)
+  --connections C   wrk / h2load connections (default $CONNECTIONS)
+  --threads T       wrk / h2load threads (default $THREADS)
   --warmup S        seconds of unmeasured load before each measurement (default $WARMUP)
-  --targets a,b,c   targets to run (default: every target in DEFAULT_TARGETS that is runnable)
+  --targets a,b,c   targets to run (default: ${DEFAULT_TARGETS[*]})
                     known: ${ALL_TARGETS[*]}
+  --http2           also run the HTTP/2 (h2c, prior knowledge) targets: ${H2_TARGETS[*]}
+                    (driven by h2load; skipped, with a note, when h2load is not installed;
+                    --smoke includes them unless --targets is given)
+  --h2-streams M    h2load -m: concurrent streams per connection for the h2-* targets (default $H2_STREAMS)
   --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
   --wait-quiet S    before each measurement wait up to S s until other processes use <= 10% CPU
                     (the machine may be shared; 0 = do not wait; default $WAIT_QUIET)
@@ -49,7 +56,8 @@ options:
   --no-build        do not build (use the existing Release outputs)
   --no-alloc        do not measure allocated bytes per request (dotnet-counters) for the .NET targets
 environment: UPSTREAM_WORKERS (default 1), READY_TIMEOUT_S (default 60), GATEWAY_EXTRA_ARGS,
-  DOTNET_COUNTERS (path of dotnet-counters; default: PATH, then ~/.dotnet/tools)
+  DOTNET_COUNTERS (path of dotnet-counters; default: PATH, then ~/.dotnet/tools),
+  H2LOAD (path or name of h2load; default: h2load in PATH)
 EOF
 }
 
@@ -65,6 +73,10 @@ EOF
 #        TARGET_HDRS       extra request headers, as curl/wrk arguments: (-H "name: value")
 #        TARGET_ALLOC_PID  (.NET targets only) pid of the .NET process whose allocated bytes per
 #                          request are measured with dotnet-counters; leave empty for the others
+#        TARGET_PROTO      "h2c" for an HTTP/2 cleartext (prior knowledge) listener: curl probes it with
+#                          --http2-prior-knowledge and h2load drives it; default "h1" (wrk)
+#      HTTP/2 targets are named h2-* (listed in H2_TARGETS); their prepare_NAME should call
+#      h2_prepare first, which skips the target when h2load (or HTTP/2 in curl) is missing.
 # run_target_round does the rest: readiness (measured as start-up time), a body check, warm-up,
 # the measured wrk run (with allocation sampling for .NET targets), peak RSS, and stopping what
 # start_NAME started.
@@ -72,8 +84,11 @@ EOF
 # Start-up-only configs (no load, launched STARTUP_RUNS times each; launch -> first proxied 200):
 # add NAME to STARTUP_ONLY and define prepare_startup_NAME (optional) and start_startup_NAME
 # exactly like the load targets.
-ALL_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic)
-DEFAULT_TARGETS=("${ALL_TARGETS[@]}")
+DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic)
+# HTTP/2 cleartext variants: not in the default run (they would add ~70% to it); --http2, --smoke or
+# --targets selects them.
+H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -84,6 +99,8 @@ while [[ $# -gt 0 ]]; do
         --threads) THREADS="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
         --targets) TARGETS_ARG="$2"; shift 2 ;;
+        --http2) HTTP2=1; shift ;;
+        --h2-streams) H2_STREAMS="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
         --smoke) SMOKE=1; shift ;;
@@ -96,11 +113,11 @@ done
 if [[ $SMOKE == 1 ]]; then
     ROUNDS=1; DURATION=2; WARMUP=0; STARTUP_RUNS=1; WAIT_QUIET=0
 fi
-for v in ROUNDS DURATION CONNECTIONS THREADS WARMUP STARTUP_RUNS WAIT_QUIET; do
+for v in ROUNDS DURATION CONNECTIONS THREADS WARMUP STARTUP_RUNS WAIT_QUIET H2_STREAMS; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]]; then echo "run.sh: ${v,,} must be a whole number, got '${!v}'" >&2; exit 2; fi
 done
-if (( ROUNDS < 1 || DURATION < 1 || CONNECTIONS < 1 || THREADS < 1 )); then
-    echo "run.sh: rounds, duration, connections and threads must be at least 1" >&2; exit 2
+if (( ROUNDS < 1 || DURATION < 1 || CONNECTIONS < 1 || THREADS < 1 || H2_STREAMS < 1 )); then
+    echo "run.sh: rounds, duration, connections, threads and h2-streams must be at least 1" >&2; exit 2
 fi
 if (( THREADS > CONNECTIONS )); then echo "run.sh: --threads must not exceed --connections" >&2; exit 2; fi
 
@@ -113,12 +130,21 @@ if [[ -n $TARGETS_ARG ]]; then
     done
 else
     TARGETS=("${DEFAULT_TARGETS[@]}")
+    [[ $SMOKE == 1 ]] && HTTP2=1   # the smoke run checks the h2 code path too (skipped without h2load)
+fi
+if [[ $HTTP2 == 1 ]]; then
+    for t in "${H2_TARGETS[@]}"; do
+        [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
+    done
 fi
 
 log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
-has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
-has_dotnet_target() { has_target bare-yarp || has_gateway_target; }
+has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* || $t == h2-gateway-* ]] && return 0; done; return 1; }
+has_h1_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
+has_h2_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == h2-* ]] && return 0; done; return 1; }
+has_bare_yarp_target() { has_target bare-yarp || has_target h2-bare-yarp; }
+has_dotnet_target() { has_bare_yarp_target || has_gateway_target; }
 
 # ---- tools -----------------------------------------------------------------------------------
 missing=()
@@ -127,7 +153,7 @@ need python3 "apt-get install python3"
 need curl "apt-get install curl"
 need wrk "apt-get install wrk"
 need nginx "apt-get install nginx-light"      # always: it is the upstream
-has_target haproxy && need haproxy "apt-get install haproxy"
+if has_target haproxy || has_target h2-haproxy; then need haproxy "apt-get install haproxy"; fi
 need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
@@ -160,6 +186,30 @@ if has_dotnet_target; then
     if [[ -n $ALLOC_NOTE ]]; then
         printf '[run.sh] note: alloc B/req will be "-": %s\n' "$ALLOC_NOTE" >&2
     fi
+fi
+
+# Optional: h2load (Debian/Ubuntu: nghttp2-client), for the h2-* targets. Never installed by this script;
+# without it (or without HTTP/2 in curl, which probes those targets) they are skipped with the reason.
+H2LOAD_BIN=""
+H2_SKIP=""
+if has_h2_target; then
+    H2LOAD="${H2LOAD:-h2load}"
+    if [[ $H2LOAD == */* && -x $H2LOAD ]] || { [[ $H2LOAD != */* ]] && command -v "$H2LOAD" >/dev/null 2>&1; }; then
+        H2LOAD_BIN="$(command -v "$H2LOAD")"
+    else
+        H2_SKIP="h2load not found (H2LOAD=$H2LOAD); install it with: apt-get install nghttp2-client (run.sh never installs it)"
+    fi
+    if [[ -z $H2_SKIP ]] && ! curl -V 2>/dev/null | grep -qw HTTP2; then
+        H2_SKIP="this curl has no HTTP/2 support (curl -V lists no HTTP2 feature); it is needed to probe the h2c listeners"
+    fi
+    if [[ -n $H2_SKIP ]]; then
+        printf '[run.sh] note: the HTTP/2 targets will be skipped: %s\n' "$H2_SKIP" >&2
+    fi
+fi
+# nginx needs ngx_http_v2_module for h2-direct and h2-nginx (Debian's nginx-light has it).
+NGINX_H2_SKIP=""
+if has_target h2-direct || has_target h2-nginx; then
+    nginx -V 2>&1 | grep -q -- '--with-http_v2_module' || NGINX_H2_SKIP="this nginx is built without ngx_http_v2_module"
 fi
 
 mkdir -p "$WORK"
@@ -237,12 +287,20 @@ free_port() {
     done
 }
 
+# curl_proto_args: sets CURL_PROTO (curl arguments for TARGET_PROTO).
+curl_proto_args() {
+    CURL_PROTO=()
+    [[ ${TARGET_PROTO:-h1} == h2c ]] && CURL_PROTO=(--http2-prior-knowledge)
+    return 0
+}
+
 # wait_ready URL: poll every 10 ms until a 200 arrives; sets STARTUP_MS (launch -> first 200).
 wait_ready() {
     local url="$1" deadline code now pid
     deadline=$(( $(date +%s%N) + READY_TIMEOUT_S * 1000000000 ))
+    curl_proto_args
     while :; do
-        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
         now="$(date +%s%N)"
         if [[ $code == 200 ]]; then
             if [[ -n $LAUNCH_NS ]]; then STARTUP_MS=$(( (now - LAUNCH_NS) / 1000000 )); else STARTUP_MS="-"; fi
@@ -266,6 +324,24 @@ run_wrk() {
     wait "$pid" || rc=$?
     forget_pid "$pid"
     return "$rc"
+}
+
+# run_h2load SECONDS OUTFILE: one bounded h2load run (HTTP/2 prior knowledge, timing-based) against TARGET_URL.
+run_h2load() {
+    local secs="$1" out="$2" pid rc=0
+    # h2load takes TARGET_HDRS' (-H "name: value") form as it is.
+    timeout -k 5 $(( secs + 30 )) "$H2LOAD_BIN" -t"$THREADS" -c"$CONNECTIONS" -m"$H2_STREAMS" -D"$secs" \
+        "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" >"$out" 2>&1 &
+    pid=$!
+    STARTED_PIDS+=("$pid")
+    wait "$pid" || rc=$?
+    forget_pid "$pid"
+    return "$rc"
+}
+
+# run_load SECONDS OUTFILE: wrk, or h2load for an h2c target.
+run_load() {
+    if [[ ${TARGET_PROTO:-h1} == h2c ]]; then run_h2load "$@"; else run_wrk "$@"; fi
 }
 
 # peak_rss_kb: VmHWM of TARGET_RSS_PIDS and their direct children, summed (kB), or "-".
@@ -335,6 +411,7 @@ ALLOC_COUNTER="dotnet.gc.heap.total_allocated"
 ALLOC_LEAD_S=2.5     # session live -> wrk start: the baseline read and one idle row come first
 COUNTERS_PID=""
 TARGET_ALLOC_PID=""
+TARGET_PROTO=h1
 ALLOC_RESULT="-"
 ALLOC_ERR=""
 # alloc_start PID CSV LOG: start a session on PID; 0 when it is live (COUNTERS_PID set), else 1 (ALLOC_ERR).
@@ -394,7 +471,7 @@ build_one() { # NAME PROJECT LOG
 }
 
 if [[ $NO_BUILD == 0 ]]; then
-    if has_target bare-yarp; then
+    if has_bare_yarp_target; then
         build_one bare-yarp "$BENCH_DIR/BareYarp" "$WORK/build-bare-yarp.log" || {
             log "bare-yarp did not build; see $WORK/build-bare-yarp.log"; tail -n 20 "$WORK/build-bare-yarp.log" >&2; exit 1; }
     fi
@@ -408,7 +485,7 @@ fi
 if has_gateway_target && [[ -z $GATEWAY_BUILD_ERR && ! -f $GATEWAY_DLL ]]; then
     GATEWAY_BUILD_ERR="$GATEWAY_DLL does not exist"
 fi
-if has_target bare-yarp && [[ ! -f $BAREYARP_DLL ]]; then
+if has_bare_yarp_target && [[ ! -f $BAREYARP_DLL ]]; then
     echo "run.sh: $BAREYARP_DLL does not exist (run without --no-build)" >&2; exit 1
 fi
 
@@ -416,6 +493,10 @@ fi
 free_port up0; free_port up1; free_port up2
 UP_PORTS=("$up0" "$up1" "$up2")
 UPSTREAM_URL="http://127.0.0.1:${UP_PORTS[0]}/"
+# h2-direct: a fourth server of the same nginx, HTTP/2 cleartext only (nginx 1.22: `listen ... http2`
+# without ssl takes prior-knowledge HTTP/2 only), same body. Only when h2-direct can run.
+UP_H2_PORT=""
+if has_target h2-direct && [[ -z $H2_SKIP && -z $NGINX_H2_SKIP ]]; then free_port UP_H2_PORT; fi
 mkdir -p "$WORK/upstream/tmp"
 {
     echo "worker_processes $UPSTREAM_WORKERS;"
@@ -430,6 +511,9 @@ mkdir -p "$WORK/upstream/tmp"
     for p in "${UP_PORTS[@]}"; do
         echo "  server { listen 127.0.0.1:$p backlog=4096; location / { default_type text/plain; return 200 'hello'; } }"
     done
+    if [[ -n $UP_H2_PORT ]]; then
+        echo "  server { listen 127.0.0.1:$UP_H2_PORT http2 backlog=4096; location / { default_type text/plain; return 200 'hello'; } }"
+    fi
     echo "}"
 } >"$WORK/upstream/nginx.conf"
 
@@ -439,11 +523,14 @@ start_upstream() {
     UPSTREAM_PID=$LAST_PID
     TARGET_HDRS=()
     local p
-    for p in "${UP_PORTS[@]}"; do
+    TARGET_PROTO=h1
+    for p in "${UP_PORTS[@]}" ${UP_H2_PORT:+h2c:$UP_H2_PORT}; do
+        [[ $p == h2c:* ]] && { TARGET_PROTO=h2c; p="${p#h2c:}"; }
         if ! wait_ready "http://127.0.0.1:$p/"; then
             echo "run.sh: upstream nginx did not start: $READY_ERR; $(tail_log "$WORK/upstream/error.log")" >&2; exit 1
         fi
     done
+    TARGET_PROTO=h1
     TARGET_STARTED=()   # the upstream lives for the whole run (stopped by cleanup)
     LAUNCH_NS=""
 }
@@ -455,18 +542,42 @@ start_direct() {
     TARGET_RSS_PIDS=()
 }
 
+# h2_prepare: for the h2-* targets; skips them when h2load (or HTTP/2 in curl) is missing.
+h2_prepare() {
+    if [[ -n $H2_SKIP ]]; then SKIP_REASON="$H2_SKIP"; return 1; fi
+    return 0
+}
+
+# h2-direct: h2load straight at the upstream nginx's HTTP/2 cleartext server (UP_H2_PORT). The h2 ceiling.
+prepare_h2_direct() {
+    h2_prepare || return 1
+    if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
+    return 0
+}
+start_h2_direct() {
+    TARGET_URL="http://127.0.0.1:$UP_H2_PORT/"
+    TARGET_RSS_PIDS=()
+    TARGET_PROTO=h2c
+}
+
 # bare-yarp: bench/BareYarp, one catch-all route, one destination. The floor for the gateway.
-start_bare_yarp() {
-    local port; free_port port
-    start_bg "$WORK/bare-yarp.r$ROUND.log" dotnet "$BAREYARP_DLL" --upstream "http://127.0.0.1:${UP_PORTS[0]}" --port "$port"
+# bare_yarp_start NAME [ARGS...]
+bare_yarp_start() {
+    local name="$1" port; shift; free_port port
+    start_bg "$WORK/$name.r$ROUND.log" dotnet "$BAREYARP_DLL" --upstream "http://127.0.0.1:${UP_PORTS[0]}" --port "$port" "$@"
     TARGET_URL="http://127.0.0.1:$port/"
     TARGET_RSS_PIDS=("$LAST_PID")
     TARGET_ALLOC_PID="$LAST_PID"
 }
+start_bare_yarp() { bare_yarp_start bare-yarp; }
+# h2-bare-yarp: the same with its Kestrel endpoint HTTP/2 only (h2c prior knowledge); HTTP/1.1 upstream.
+prepare_h2_bare_yarp() { h2_prepare; }
+start_h2_bare_yarp() { bare_yarp_start h2-bare-yarp --http2; TARGET_PROTO=h2c; }
 
 # nginx: reverse proxy with an upstream keepalive pool, worker_processes auto.
-start_nginx() {
-    local port dir; free_port port; dir="$WORK/nginx-proxy.r$ROUND"
+# nginx_proxy_start DIRNAME [LISTEN_FLAGS]
+nginx_proxy_start() {
+    local port dir flags="${2:+ $2}"; free_port port; dir="$WORK/$1.r$ROUND"
     mkdir -p "$dir/tmp"
     cat >"$dir/nginx.conf" <<EOF
 worker_processes auto;
@@ -484,7 +595,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:$port backlog=4096;
+    listen 127.0.0.1:$port$flags backlog=4096;
     location / {
       proxy_pass http://bench_upstream;
       proxy_http_version 1.1;
@@ -497,10 +608,19 @@ EOF
     TARGET_URL="http://127.0.0.1:$port/"
     TARGET_RSS_PIDS=("$LAST_PID")
 }
+start_nginx() { nginx_proxy_start nginx-proxy; }
+# h2-nginx: the same listening HTTP/2 cleartext only (prior knowledge); HTTP/1.1 keep-alive upstream.
+prepare_h2_nginx() {
+    h2_prepare || return 1
+    if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
+    return 0
+}
+start_h2_nginx() { nginx_proxy_start h2-nginx-proxy http2; TARGET_PROTO=h2c; }
 
 # haproxy: http mode, keep-alive both sides, connection reuse, one thread per core.
-start_haproxy() {
-    local port cfg; free_port port; cfg="$WORK/haproxy.r$ROUND.cfg"
+# haproxy_start NAME [BIND_OPTIONS]
+haproxy_start() {
+    local name="$1" opts="${2:+ $2}" port cfg; free_port port; cfg="$WORK/$name.r$ROUND.cfg"
     cat >"$cfg" <<EOF
 global
   nbthread $(nproc)
@@ -514,15 +634,19 @@ defaults
   timeout server 30s
   timeout http-keep-alive 75s
 frontend bench_in
-  bind 127.0.0.1:$port
+  bind 127.0.0.1:$port$opts
   default_backend bench_upstream
 backend bench_upstream
   server up0 127.0.0.1:${UP_PORTS[0]}
 EOF
-    start_bg "$WORK/haproxy.r$ROUND.log" haproxy -db -f "$cfg"
+    start_bg "$WORK/$name.r$ROUND.log" haproxy -db -f "$cfg"
     TARGET_URL="http://127.0.0.1:$port/"
     TARGET_RSS_PIDS=("$LAST_PID")
 }
+start_haproxy() { haproxy_start haproxy; }
+# h2-haproxy: the same with `bind ... proto h2` (HTTP/2 cleartext, prior knowledge); HTTP/1.1 upstream.
+prepare_h2_haproxy() { h2_prepare; }
+start_h2_haproxy() { haproxy_start h2-haproxy "proto h2"; TARGET_PROTO=h2c; }
 
 # -- gateway targets: configs are generated once (prepare_*), ports fixed for the run.
 GATEWAY_LOG_ARGS=()
@@ -551,16 +675,20 @@ gateway_common_prepare() {
 
 # seed_yaml SRC_VARIANT OUT LISTEN_PORT ADMIN_PORT: the book's ch3 config (reference/envoy-behaviour.md
 # section 0), with the listener and admin on 127.0.0.1 free ports and the cluster STATIC at the upstream.
+# Variant simple-h2: simple.yaml with the HCM's codec_type HTTP2 (the gateway then serves HTTP/2
+# cleartext, prior knowledge only); the cluster has no http2_protocol_options, so the upstream stays HTTP/1.1.
 seed_yaml() {
-    local variant="$1" out="$2" lport="$3" aport="$4" extra="" src
+    local variant="$1" out="$2" lport="$3" aport="$4" extra="" codec="" src note=""
     case "$variant" in
         simple) src=simple.yaml ;;
+        simple-h2) src=simple.yaml; note=", HCM codec_type HTTP2"
+                   codec=$'\n          codec_type: HTTP2' ;;
         retry) src=simple_retry.yaml
                extra=$'\n                  retry_policy:\n                      retry_on: 5xx\n                      num_retries: 3' ;;
     esac
     cat >"$out" <<EOF
 # Generated by bench/run.sh from istioinaction ch3/$src:
-# addresses moved to 127.0.0.1 free ports, cluster type STATIC at the benchmark's upstream nginx.
+# addresses moved to 127.0.0.1 free ports, cluster type STATIC at the benchmark's upstream nginx$note.
 admin:
   address:
     socket_address: { address: 127.0.0.1, port_value: $aport }
@@ -575,7 +703,7 @@ static_resources:
       - name:  envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
+          stat_prefix: ingress_http$codec
           http_filters:
           - name: envoy.filters.http.router
           route_config:
@@ -646,6 +774,16 @@ prepare_gateway_simple() {
 }
 start_gateway_simple() { start_gateway_config gateway-simple; }
 
+# h2-gateway-simple: the seed config with codec_type HTTP2 (h2c prior knowledge), HTTP/1.1 upstream.
+prepare_h2_gateway_simple() {
+    h2_prepare || return 1
+    gateway_common_prepare || return 1
+    local lp ap; free_port lp; free_port ap
+    seed_yaml simple-h2 "$WORK/h2-gateway-simple.yaml" "$lp" "$ap"
+    prepare_gateway_config h2-gateway-simple "$WORK/h2-gateway-simple.yaml" "$lp"
+}
+start_h2_gateway_simple() { start_gateway_config h2-gateway-simple; TARGET_PROTO=h2c; }
+
 # gateway-retry: ch3/simple_retry.yaml (retry_policy 5xx x3; the upstream never fails, so this
 # measures the cost of having a retry policy on the path, e.g. request buffering).
 prepare_gateway_retry() {
@@ -713,7 +851,7 @@ for t in "${TARGETS[@]}"; do
     if run_prepare "prepare_${t//-/_}" "$t"; then RUN_TARGETS+=("$t"); fi
 done
 RUN_STARTUP=()
-if has_gateway_target; then
+if has_h1_gateway_target; then   # start-up vs config size does not depend on the listener's protocol
     for s in "${STARTUP_ONLY[@]}"; do
         if run_prepare "prepare_startup_${s//-/_}" "$s"; then RUN_STARTUP+=("$s"); fi
     done
@@ -721,13 +859,14 @@ fi
 [[ ${#RUN_TARGETS[@]} -gt 0 ]] || { log "nothing to run"; }
 
 # ---- rounds ----------------------------------------------------------------------------------
-record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b_per_req
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" "${11:--}" >>"$RAW"
+record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b_per_req mean
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" "${11:--}" "${12:--}" >>"$RAW"
 }
 
 run_target_round() {
-    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs rss body bg alloc="-" sampling=0
-    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; LAUNCH_NS=""; STARTUP_MS="-"
+    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs mean rss body bg alloc="-" sampling=0
+    local driver=wrk parser=parse-wrk
+    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""; STARTUP_MS="-"
     if ! "$fn"; then
         record "$t" "fail:start function failed" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
@@ -740,16 +879,24 @@ run_target_round() {
         RUN_FAILED=1; stop_target; return
     fi
     [[ ${#TARGET_STARTED[@]} -gt 0 ]] && printf '%s\t%s\t%s\t%s\n' "$t" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
-    body="$(curl -s --max-time 2 "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" || true)"
+    curl_proto_args
+    [[ $TARGET_PROTO == h2c ]] && { driver=h2load; parser=parse-h2load; }
+    # body, then the HTTP version on the last line (must be 2 for an h2c target)
+    body="$(curl -s --max-time 2 -w '\n%{http_version}' "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" || true)"
+    local httpver="${body##*$'\n'}"; body="${body%$'\n'*}"
     if [[ $body != hello ]]; then
         log "FAIL $t round $ROUND: body is '${body:0:80}', expected 'hello'"
         record "$t" "fail:wrong body '${body:0:80}'" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
+    if [[ $TARGET_PROTO == h2c && $httpver != 2 ]]; then
+        log "FAIL $t round $ROUND: answered over HTTP/$httpver, expected HTTP/2"
+        record "$t" "fail:answered over HTTP/$httpver, expected HTTP/2" - - - - - - -; RUN_FAILED=1; stop_target; return
+    fi
     wait_quiet
     if (( WARMUP > 0 )); then
-        run_wrk "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
+        run_load "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
     fi
-    out="$WORK/$t.r$ROUND.wrk.txt"
+    out="$WORK/$t.r$ROUND.$driver.txt"
     if [[ -n $DOTNET_COUNTERS_BIN && -n $TARGET_ALLOC_PID ]]; then
         # after the warm-up, so the warm-up's allocations are not in the session
         if alloc_start "$TARGET_ALLOC_PID" "$WORK/$t.r$ROUND.counters.csv" "$WORK/$t.r$ROUND.counters.log"; then
@@ -758,19 +905,19 @@ run_target_round() {
             log "warning: $t round $ROUND: no alloc B/req: $ALLOC_ERR"
         fi
     fi
-    log "round $ROUND/$ROUNDS: $t (${DURATION}s, -t$THREADS -c$CONNECTIONS, start-up ${STARTUP_MS} ms)"
+    log "round $ROUND/$ROUNDS: $t (${DURATION}s, $driver -t$THREADS -c$CONNECTIONS$([[ $driver == h2load ]] && echo " -m$H2_STREAMS"), start-up ${STARTUP_MS} ms)"
     local t0 t1 o0 o1
     read -r -a t0 <<<"$(cpu_total_ticks)"; o0="$(ours_ticks)"
-    if ! run_wrk "$DURATION" "$out" || ! stats="$(python3 "$BENCH_DIR/report.py" parse-wrk "$out")"; then
-        log "FAIL $t round $ROUND: wrk failed: $(tail_log "$out" 3)"
+    if ! run_load "$DURATION" "$out" || ! stats="$(python3 "$BENCH_DIR/report.py" "$parser" "$out")"; then
+        log "FAIL $t round $ROUND: $driver failed: $(tail_log "$out" 3)"
         alloc_stop
-        record "$t" "fail:wrk failed $(tail_log "$out" 2)" - - - - - - -; RUN_FAILED=1; stop_target; return
+        record "$t" "fail:$driver failed $(tail_log "$out" 2)" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
     read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"
     # other = busy ticks not spent by the upstream, the proxy or wrk, as % of all CPU ticks
     bg="$(other_pct "${t0[0]}" "${t0[1]}" "$o0" "${t1[0]}" "${t1[1]}" "$o1")"
     if (( bg > 10 )); then log "warning: other processes used ${bg}% of the CPU during $t's run; this row is noisy"; fi
-    read -r rps p50 p99 non2xx sockerr reqs <<<"$stats"
+    read -r rps p50 p99 non2xx sockerr reqs mean <<<"$stats"
     if [[ $sampling == 1 ]]; then
         alloc_finish "$WORK/$t.r$ROUND.counters.csv" "$reqs"; alloc="$ALLOC_RESULT"
         [[ $alloc == - ]] && log "warning: $t round $ROUND: no alloc B/req: $ALLOC_ERR"
@@ -785,8 +932,12 @@ run_target_round() {
         fi
     done
     stop_target
-    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg" "$alloc"
-    log "  $t: $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, peak RSS ${rss} kB$([[ $sampling == 1 ]] && echo ", alloc ${alloc} B/req")"
+    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg" "$alloc" "$mean"
+    if [[ $driver == h2load ]]; then
+        log "  $t: $rps req/s, mean ${mean} ms, failed $(( non2xx + sockerr )) (errored $sockerr), peak RSS ${rss} kB$([[ $sampling == 1 ]] && echo ", alloc ${alloc} B/req")"
+    else
+        log "  $t: $rps req/s, mean ${mean} ms, p50 ${p50} ms, p99 ${p99} ms, non-2xx $non2xx, socket errors $sockerr, peak RSS ${rss} kB$([[ $sampling == 1 ]] && echo ", alloc ${alloc} B/req")"
+    fi
 }
 
 n=${#RUN_TARGETS[@]}
@@ -799,7 +950,7 @@ done
 # ---- start-up only ---------------------------------------------------------------------------
 for s in "${RUN_STARTUP[@]+"${RUN_STARTUP[@]}"}"; do
     for ((ROUND = 1; ROUND <= STARTUP_RUNS; ROUND++)); do
-        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; LAUNCH_NS=""
+        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""
         "start_startup_${s//-/_}"
         if wait_ready "$TARGET_URL"; then
             printf '%s\t%s\t%s\t%s\n' "$s" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
@@ -825,6 +976,7 @@ version_of() { "$@" 2>&1 | head -n 1 || true; }
     echo "- nginx: $(version_of nginx -v)"
     if command -v haproxy >/dev/null; then echo "- haproxy: $(version_of haproxy -v)"; fi
     echo "- wrk: $(version_of wrk -v)"
+    if [[ -n $H2LOAD_BIN ]]; then echo "- h2load: $(version_of "$H2LOAD_BIN" --version)"; fi
     if [[ -n $DOTNET_COUNTERS_BIN ]]; then echo "- dotnet-counters: $(version_of "$DOTNET_COUNTERS_BIN" --version)"; fi
     echo "- gateway commit: $(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO_DIR" && [[ -n $(git status --porcelain -- src 2>/dev/null) ]] && echo ' (src has uncommitted changes)')"
     echo "- upstream: nginx, $UPSTREAM_WORKERS worker(s), 'return 200 hello', keepalive; wrk and every proxy share the same cores"
@@ -837,7 +989,9 @@ else
     mkdir -p "$BENCH_DIR/results"
     REPORT="$BENCH_DIR/results/$STAMP.md"
 fi
-PARAMS="rounds $ROUNDS, ${DURATION}s per target per round (+${WARMUP}s warm-up), wrk -t$THREADS -c$CONNECTIONS, targets: ${RUN_TARGETS[*]:-none}"
+PARAMS="rounds $ROUNDS, ${DURATION}s per target per round (+${WARMUP}s warm-up), wrk -t$THREADS -c$CONNECTIONS"
+if [[ " ${RUN_TARGETS[*]:-} " == *" h2-"* ]]; then PARAMS+=" (h2-*: h2load -t$THREADS -c$CONNECTIONS -m$H2_STREAMS, h2c prior knowledge)"; fi
+PARAMS+=", targets: ${RUN_TARGETS[*]:-none}"
 if [[ $SMOKE == 1 ]]; then PARAMS+=" (SMOKE run: the numbers mean nothing, this only checks that the script works)"; fi
 python3 "$BENCH_DIR/report.py" table --raw "$RAW" --machine "$WORK/machine.md" --skipped "$SKIPPED_TSV" \
     --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT" --alloc-note "$ALLOC_NOTE"
