@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Gateway.Admin;
 using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Host.CommandLine;
@@ -39,6 +40,15 @@ internal static partial class GatewayServer
             ContentRootPath = AppContext.BaseDirectory,
         });
         ConfigureLogging(builder.Logging, options.LogLevel);
+        builder.Services.AddSingleton(new AdminServerOptions
+        {
+            Version = Version,
+            ConfigPath = options.ConfigPath ?? string.Empty,
+            ConfigYaml = options.ConfigYaml ?? string.Empty,
+            LogLevel = options.LogLevelName,
+            Mode = options.Mode.ToString(),
+            AdminAddressPath = options.AdminAddressPath ?? string.Empty,
+        });
         builder.Services.AddEnvoyGateway(bootstrap);
 
         WebApplication app;
@@ -106,13 +116,9 @@ internal static partial class GatewayServer
             console.LogToStandardErrorThreshold = LogLevel.Trace;
         });
         logging.AddConsoleFormatter<EnvoyLogFormatter, ConsoleFormatterOptions>();
-        logging.SetMinimumLevel(level);
-        if (level >= LogLevel.Information)
-        {
-            // ASP.NET Core and YARP log every request at Information; Envoy's info level does not.
-            logging.AddFilter("Microsoft", LogLevel.Warning);
-            logging.AddFilter("Yarp", LogLevel.Warning);
-        }
+        // Levels per Envoy logger, changed at run time by admin /logging (ASP.NET Core's and YARP's own
+        // categories need warning at info: they log every request at Information, Envoy's info does not).
+        logging.AddEnvoyLogLevels(new EnvoyLogLevels(level));
     }
 
     private static string Describe(Exception ex)

@@ -1,92 +1,158 @@
-using System.Globalization;
 using System.Text;
 using Gateway.Stats;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Admin;
 
 /// <summary>
-/// Envoy's admin API on <c>admin.address</c>. Paths must match exactly (the query is separate);
-/// unknown paths get 404 with the help text, as Envoy answers.
+/// Envoy's admin API on <c>admin.address</c> (admin.cc): the path before '?' must equal an endpoint's path;
+/// unknown paths get 404 with the help text, a mutating endpoint asked with another method than POST gets
+/// 405. Every response carries Envoy's fallback headers. The endpoints themselves live in one small class
+/// per family (<see cref="ServerInfoHandler"/>, <see cref="StatsHandler"/>, …). Admin traffic is counted
+/// under <c>http.admin.*</c> and <c>listener.admin.*</c>, never under a data listener.
 /// </summary>
 internal sealed class AdminHandler
 {
     private readonly SortedDictionary<string, AdminEndpoint> _endpoints = new(StringComparer.Ordinal);
-    private readonly StatsStore _stats;
+    private readonly ConnectionManagerStats _stats;
+    private readonly ListenerStats _listenerStats;
+    private readonly TimeProvider _time;
 
-    public AdminHandler(StatsStore stats, ServerState server)
+    public AdminHandler(IServiceProvider services)
     {
-        _stats = stats;
-        Add(new AdminEndpoint("/help", "print out list of admin commands", false, HelpAsync));
-        Add(new AdminEndpoint("/ready", "print server state, return 200 if LIVE, otherwise return 503", false, context => ReadyAsync(context, server)));
-        Add(new AdminEndpoint("/stats", "print server stats", false, StatsAsync));
+        var store = services.GetRequiredService<StatsStore>();
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _stats = new ConnectionManagerStats(store, "admin", "listener.admin");
+        _listenerStats = new ListenerStats(store, "listener.admin");
+
+        var help = new HelpHandler(this);
+        AddAll(help.Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<ServerInfoHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<ServerCommandsHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<StatsHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<ClustersHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<ListenersHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<ConfigDumpHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<LoggingHandler>(services).Endpoints());
+        AddAll(new RuntimeHandler().Endpoints());
     }
 
-    private void Add(AdminEndpoint endpoint) => _endpoints[endpoint.Path] = endpoint;
+    /// <summary>Every endpoint, sorted by path (the order <c>/help</c> lists them in).</summary>
+    public IEnumerable<AdminEndpoint> Endpoints => _endpoints.Values;
 
-    public Task HandleAsync(HttpContext context)
+    private void AddAll(IEnumerable<AdminEndpoint> endpoints)
     {
-        var response = context.Response;
-        response.Headers.Server = "envoy";
-        response.Headers.CacheControl = "no-cache, max-age=0";
-        response.Headers.XContentTypeOptions = "nosniff";
-        if (!_endpoints.TryGetValue(context.Request.Path.Value ?? "/", out var endpoint))
+        foreach (var endpoint in endpoints)
         {
-            return WriteTextAsync(context, StatusCodes.Status404NotFound, "invalid path. " + HelpText());
+            _endpoints.Add(endpoint.Path, endpoint);
         }
-        if (endpoint.Mutates && !HttpMethods.IsPost(context.Request.Method))
-        {
-            return WriteTextAsync(context, StatusCodes.Status405MethodNotAllowed, $"Method {context.Request.Method} not allowed, POST required.");
-        }
-        return endpoint.Handler(context);
     }
 
-    private string HelpText()
+    /// <summary>Answers one admin request without HTTP (what <see cref="HandleAsync"/> writes).</summary>
+    public AdminResponse Dispatch(AdminRequest request)
+    {
+        if (!_endpoints.TryGetValue(request.Path, out var endpoint))
+        {
+            // The space makes "invalid path." a sentence of its own before "admin commands are:".
+            return new AdminResponse(StatusCodes.Status404NotFound, "invalid path. " + HelpText());
+        }
+        if (endpoint.Mutates && !HttpMethods.IsPost(request.Method))
+        {
+            return new AdminResponse(StatusCodes.Status405MethodNotAllowed, $"Method {request.Method} not allowed, POST required.");
+        }
+        return endpoint.Handler(request);
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var start = _time.GetTimestamp();
+        _stats.DownstreamRqTotal.Increment();
+        (HttpProtocol.IsHttp2(context.Request.Protocol) ? _stats.DownstreamRqHttp2Total : _stats.DownstreamRqHttp1Total).Increment();
+        _stats.DownstreamRqActive.Increment();
+        try
+        {
+            var request = new AdminRequest(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value);
+            var reply = Dispatch(request);
+            var response = context.Response;
+            response.StatusCode = reply.StatusCode;
+            response.Headers.Server = "envoy";
+            response.Headers[HeaderNames.ContentType] = reply.ContentType;
+            response.Headers.CacheControl = "no-cache, max-age=0";
+            response.Headers.XContentTypeOptions = "nosniff";
+            if (reply.AfterResponse is { } after)
+            {
+                response.OnCompleted(() =>
+                {
+                    after();
+                    return Task.CompletedTask;
+                });
+            }
+            var body = Encoding.UTF8.GetBytes(reply.Body);
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stats.DownstreamRqActive.Decrement();
+            _stats.DownstreamRqTime.Record(_time.GetElapsedTime(start).TotalMilliseconds);
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                _stats.DownstreamRqRxReset.Increment();
+            }
+            else
+            {
+                _stats.ChargeResponse(context.Response.StatusCode);
+            }
+        }
+    }
+
+    /// <summary>Counts an admin connection under <c>http.admin.*</c> and <c>listener.admin.*</c> for its lifetime.</summary>
+    public async Task OnConnectionAsync(ConnectionDelegate next, ConnectionContext connection)
+    {
+        var opened = _time.GetTimestamp();
+        _listenerStats.DownstreamCxTotal.Increment();
+        _listenerStats.DownstreamCxActive.Increment();
+        _stats.DownstreamCxTotal.Increment();
+        _stats.DownstreamCxActive.Increment();
+        _stats.DownstreamCxHttp1Total.Increment();
+        _stats.DownstreamCxHttp1Active.Increment();
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            var length = _time.GetElapsedTime(opened).TotalMilliseconds;
+            _listenerStats.DownstreamCxActive.Decrement();
+            _listenerStats.DownstreamCxDestroy.Increment();
+            _listenerStats.DownstreamCxLengthMs.Record(length);
+            _stats.DownstreamCxActive.Decrement();
+            _stats.DownstreamCxDestroy.Increment();
+            _stats.DownstreamCxLengthMs.Record(length);
+            _stats.DownstreamCxHttp1Active.Decrement();
+        }
+    }
+
+    /// <summary>Envoy's <c>/help</c> text: every path sorted, mutating ones marked <c>(POST)</c>, parameters indented below.</summary>
+    public string HelpText()
     {
         var builder = new StringBuilder("admin commands are:\n");
         foreach (var endpoint in _endpoints.Values)
         {
             builder.Append("  ").Append(endpoint.Path).Append(endpoint.Mutates ? " (POST)" : string.Empty).Append(": ").Append(endpoint.Help).Append('\n');
+            foreach (var param in endpoint.Params)
+            {
+                builder.Append("      ").Append(param.Name).Append(": ").Append(param.Help);
+                if (param.Choices is { } choices)
+                {
+                    builder.Append("; One of (").Append(string.Join(", ", choices)).Append(')');
+                }
+                builder.Append('\n');
+            }
         }
         return builder.ToString();
     }
-
-    private Task HelpAsync(HttpContext context) => WriteTextAsync(context, StatusCodes.Status200OK, HelpText());
-
-    private static Task ReadyAsync(HttpContext context, ServerState server)
-    {
-        var state = server.State;
-        return WriteTextAsync(context, state == ServerState.Live ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, ServerState.Name(state) + "\n");
-    }
-
-    private Task StatsAsync(HttpContext context)
-    {
-        // Counters and gauges merged in one alphabetical list, "name: value", as Envoy prints them.
-        var lines = new List<KeyValuePair<string, long>>();
-        foreach (var counter in _stats.Counters)
-        {
-            lines.Add(new(counter.Name, counter.Value));
-        }
-        foreach (var gauge in _stats.Gauges)
-        {
-            lines.Add(new(gauge.Name, gauge.Value));
-        }
-        lines.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var builder = new StringBuilder(lines.Count * 48);
-        foreach (var (name, value) in lines)
-        {
-            builder.Append(name).Append(": ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-        return WriteTextAsync(context, StatusCodes.Status200OK, builder.ToString());
-    }
-
-    private static Task WriteTextAsync(HttpContext context, int status, string text)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers[HeaderNames.ContentType] = "text/plain; charset=UTF-8";
-        return context.Response.WriteAsync(text, context.RequestAborted);
-    }
-
-    private sealed record AdminEndpoint(string Path, string Help, bool Mutates, Func<HttpContext, Task> Handler);
 }

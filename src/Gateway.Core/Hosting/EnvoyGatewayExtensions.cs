@@ -7,6 +7,7 @@ using Gateway.Proxy;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,6 +40,7 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
+        services.TryAddSingleton(sp => new ConfigDumpSource(bootstrap, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>()));
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
@@ -50,7 +52,7 @@ public static class EnvoyGatewayExtensions
             .LoadFromMemory(plan.Routes, plan.Clusters)
             .AddTransforms<EnvoyTransformProvider>();
 
-        services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime>((kestrel, runtime) => BindListeners(kestrel, runtime));
+        services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime, AdminHandler>((kestrel, runtime, admin) => BindListeners(kestrel, runtime, admin));
         return services;
     }
 
@@ -104,7 +106,7 @@ public static class EnvoyGatewayExtensions
         return plus >= 0 ? informational![(plus + 1)..] : null;
     }
 
-    private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime)
+    private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime, AdminHandler admin)
     {
         // Envoy sends its own server header (server_name); Kestrel's would be a second one.
         kestrel.AddServerHeader = false;
@@ -117,7 +119,7 @@ public static class EnvoyGatewayExtensions
                 options.Use(next => connection =>
                 {
                     connection.Features.Set(adminSlot);
-                    return next(connection);
+                    return admin.OnConnectionAsync(next, connection);
                 });
             });
         }
@@ -131,6 +133,17 @@ public static class EnvoyGatewayExtensions
                 var http2 = listener.Protocols == HttpProtocols.Http2;
                 options.Use(next => async connection =>
                 {
+                    if (runtime.Server.ListenersStopped)
+                    {
+                        // Stopped by admin /drain_listeners: no new connections.
+                        connection.Abort();
+                        return;
+                    }
+                    // A drain asks open connections to close after their current request (HTTP/1.1 keep-alive off,
+                    // HTTP/2 GOAWAY); connections accepted during a graceful drain get connection: close (GatewayMiddleware).
+                    using var drain = runtime.Server.ListenersDraining ? default : runtime.Server.DrainToken.UnsafeRegister(
+                        static state => ((IConnectionLifetimeNotificationFeature?)state)?.RequestClose(),
+                        connection.Features.Get<IConnectionLifetimeNotificationFeature>());
                     connection.Features.Set(slot);
                     var current = slot.Current;
                     if (current is null)

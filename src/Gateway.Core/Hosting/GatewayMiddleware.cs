@@ -9,7 +9,7 @@ namespace Gateway.Hosting;
 /// end (admin API, or connection manager + router + YARP); anything else (an embedding app's own
 /// endpoints) continues down the pipeline.
 /// </summary>
-internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager connectionManager, AdminHandler admin)
+internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager connectionManager, AdminHandler admin, ServerState server)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -27,6 +27,11 @@ internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager 
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return Task.CompletedTask;
+        }
+        if (server.ListenersDraining)
+        {
+            // Admin /drain_listeners: Envoy's drain close, the connection ends after this response.
+            context.Response.Headers.Connection = "close";
         }
         return connectionManager.HandleAsync(context, listener);
     }

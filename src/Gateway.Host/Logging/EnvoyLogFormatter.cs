@@ -50,16 +50,6 @@ internal sealed class EnvoyLogFormatter : ConsoleFormatter
         _ => "critical",
     };
 
-    /// <summary>Maps .NET logging categories onto Envoy's logger names.</summary>
-    public static string LoggerName(string category) => category switch
-    {
-        _ when category.StartsWith("Gateway.Admin", StringComparison.Ordinal) => "admin",
-        _ when category.StartsWith("Gateway.Clusters", StringComparison.Ordinal) => "upstream",
-        _ when category.StartsWith("Gateway.Listeners", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Gateway.Proxy", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Yarp", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) => "connection",
-        _ when category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) => "http",
-        _ => "main",
-    };
+    /// <summary>Maps .NET logging categories onto Envoy's logger names (the names admin <c>/logging</c> lists).</summary>
+    public static string LoggerName(string category) => Gateway.Admin.EnvoyLogLevels.LoggerFor(category);
 }

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Text;
+using Gateway.Clusters;
+using Gateway.Hosting;
+using Gateway.Translation;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// <c>/clusters</c> (clusters_handler.cc): per cluster its observability name, Envoy's default circuit
+/// breaker thresholds and <c>added_via_api</c>, then per host (YARP's destinations after DNS, as
+/// <c>ip:port</c>) the host stats sorted by name and the host's attributes; or <c>?format=json</c>, the
+/// <c>envoy.admin.v3.Clusters</c> proto. Clusters are listed in configuration order.
+/// </summary>
+internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clusters, IServiceProvider services)
+{
+    /// <summary>Envoy's thresholds when a cluster configures no circuit breakers (max_connections, max_pending_requests, max_requests, max_retries).</summary>
+    private static readonly (string Name, int Value)[] DefaultThresholds =
+        [("max_connections", 1024), ("max_pending_requests", 1024), ("max_requests", 1024), ("max_retries", 3)];
+
+    public IEnumerable<AdminEndpoint> Endpoints() =>
+    [
+        new("/clusters", "upstream cluster status", false, request => request.Value("format") == "json"
+            ? AdminResponse.Json(Json().ToPrettyString())
+            : AdminResponse.Ok(Text())),
+    ];
+
+    private string Text()
+    {
+        var text = new StringBuilder();
+        foreach (var plan in gateway.Plan.ClusterPlans)
+        {
+            var name = plan.Name;
+            text.Append(name).Append("::observability_name::").Append(name).Append('\n');
+            foreach (var priority in new[] { "default", "high" })
+            {
+                foreach (var (threshold, value) in DefaultThresholds)
+                {
+                    text.Append(name).Append("::").Append(priority).Append("_priority::").Append(threshold).Append("::")
+                        .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+            }
+            text.Append(name).Append("::added_via_api::false\n");
+            foreach (var host in Hosts(plan))
+            {
+                var prefix = name + "::" + host.Address + "::";
+                foreach (var (stat, value) in host.SortedStats())
+                {
+                    text.Append(prefix).Append(stat).Append("::").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+                text.Append(prefix).Append("hostname::").Append(host.Hostname).Append('\n')
+                    .Append(prefix).Append("health_flags::").Append(host.HealthFlags).Append('\n')
+                    .Append(prefix).Append("weight::1\n")
+                    .Append(prefix).Append("region::\n")
+                    .Append(prefix).Append("zone::\n")
+                    .Append(prefix).Append("sub_zone::\n")
+                    .Append(prefix).Append("canary::false\n")
+                    .Append(prefix).Append("priority::0\n")
+                    .Append(prefix).Append("success_rate::-1\n")
+                    .Append(prefix).Append("local_origin_success_rate::-1\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    private ProtoObject Json()
+    {
+        var statuses = new ProtoList();
+        foreach (var plan in gateway.Plan.ClusterPlans)
+        {
+            var status = new ProtoObject().Add("name", ProtoJson.String(plan.Name));
+            var hosts = new ProtoList();
+            foreach (var host in Hosts(plan))
+            {
+                hosts.Add(HostJson(host));
+            }
+            if (hosts.Items.Count > 0)
+            {
+                status.Add("host_statuses", hosts);
+            }
+            var thresholds = new ProtoList();
+            foreach (var high in new[] { false, true })
+            {
+                var threshold = new ProtoObject();
+                if (high)
+                {
+                    threshold.Add("priority", ProtoJson.String("HIGH"));
+                }
+                foreach (var (name, value) in DefaultThresholds)
+                {
+                    threshold.Add(name, ProtoJson.Number(value));
+                }
+                thresholds.Add(threshold);
+            }
+            status.Add("circuit_breakers", new ProtoObject().Add("thresholds", thresholds));
+            status.Add("observability_name", ProtoJson.String(plan.Name));
+            statuses.Add(status);
+        }
+        var root = new ProtoObject();
+        if (statuses.Items.Count > 0)
+        {
+            root.Add("cluster_statuses", statuses);
+        }
+        return root;
+    }
+
+    /// <summary><c>envoy.admin.v3.HostStatus</c>: default values left out, as protobuf prints them.</summary>
+    private static ProtoObject HostJson(HostView host)
+    {
+        var stats = new ProtoList();
+        foreach (var (name, value, gauge) in host.ProtoStats())
+        {
+            var metric = new ProtoObject();
+            if (gauge)
+            {
+                metric.Add("type", ProtoJson.String("GAUGE"));
+            }
+            if (value != 0)
+            {
+                metric.Add("value", ProtoJson.Int64(value));
+            }
+            stats.Add(metric.Add("name", ProtoJson.String(name)));
+        }
+        var health = new ProtoObject();
+        if (host.FailedActiveHealthCheck)
+        {
+            health.Add("failed_active_health_check", ProtoJson.Bool(true));
+        }
+        if (host.FailedOutlierCheck)
+        {
+            health.Add("failed_outlier_check", ProtoJson.Bool(true));
+        }
+        health.Add("eds_health_status", ProtoJson.String("HEALTHY"));
+
+        var status = new ProtoObject()
+            .Add("address", ListenersHandler.SocketAddress(host.Ip, host.Port))
+            .Add("stats", stats)
+            .Add("health_status", health)
+            .Add("weight", ProtoJson.Number(1));
+        if (host.Hostname.Length > 0)
+        {
+            status.Add("hostname", ProtoJson.String(host.Hostname));
+        }
+        return status.Add("locality", new ProtoObject());
+    }
+
+    /// <summary>The cluster's hosts as YARP holds them (after DNS), in configuration order.</summary>
+    private List<HostView> Hosts(ClusterPlan plan)
+    {
+        var result = new List<HostView>();
+        var lookup = services.GetService<IProxyStateLookup>();
+        if (lookup is null || !lookup.TryGetCluster(plan.Name, out var cluster) || !clusters.TryGet(plan.Name, out var runtime))
+        {
+            return result;
+        }
+        foreach (var destination in cluster.Destinations.Values)
+        {
+            result.Add(new HostView(destination, runtime.Host(destination), Order(plan, destination)));
+        }
+        result.Sort(static (a, b) => a.Order != b.Order ? a.Order.CompareTo(b.Order) : string.CompareOrdinal(a.Address, b.Address));
+        return result;
+    }
+
+    /// <summary>Where the destination's endpoint is in the configuration (by address, or by DNS name for DNS clusters).</summary>
+    private static int Order(ClusterPlan plan, DestinationState destination)
+    {
+        var hostPort = ClusterRuntime.HostPortOf(destination.Model.Config.Address);
+        for (var i = 0; i < plan.Endpoints.Count; i++)
+        {
+            var endpoint = plan.Endpoints[i];
+            if (string.Equals(EnvoyTranslator.FormatHostPort(endpoint.Address, endpoint.Port), hostPort, StringComparison.OrdinalIgnoreCase)
+                || (endpoint.Hostname is not null && string.Equals(endpoint.Hostname, destination.Model.Config.Host, StringComparison.OrdinalIgnoreCase)))
+            {
+                return i;
+            }
+        }
+        return int.MaxValue;
+    }
+
+    /// <summary>One host as <c>/clusters</c> shows it.</summary>
+    private sealed class HostView(DestinationState destination, HostStats stats, int order)
+    {
+        public int Order { get; } = order;
+
+        public string Address { get; } = ClusterRuntime.HostPortOf(destination.Model.Config.Address);
+
+        public string Ip => Uri.TryCreate(destination.Model.Config.Address, UriKind.Absolute, out var uri) ? uri.Host.Trim('[', ']') : Address;
+
+        public int Port => Uri.TryCreate(destination.Model.Config.Address, UriKind.Absolute, out var uri) ? uri.Port : 0;
+
+        public string Hostname { get; } = destination.Model.Config.Host ?? string.Empty;
+
+        public bool FailedActiveHealthCheck => destination.Health.Active == DestinationHealth.Unhealthy;
+
+        public bool FailedOutlierCheck => destination.Health.Passive == DestinationHealth.Unhealthy;
+
+        /// <summary>Envoy's health flag string: <c>healthy</c>, or the failing checks concatenated.</summary>
+        public string HealthFlags => (FailedActiveHealthCheck, FailedOutlierCheck) switch
+        {
+            (false, false) => "healthy",
+            (true, false) => "/failed_active_hc",
+            (false, true) => "/failed_outlier_check",
+            _ => "/failed_active_hc/failed_outlier_check",
+        };
+
+        /// <summary>Counters and gauges merged and sorted by name, as the text output lists them.</summary>
+        public IEnumerable<(string Name, long Value)> SortedStats() =>
+        [
+            ("cx_active", stats.CxActive), ("cx_connect_fail", stats.CxConnectFail), ("cx_total", stats.CxTotal),
+            ("rq_active", stats.RqActive), ("rq_error", stats.RqError), ("rq_success", stats.RqSuccess),
+            ("rq_timeout", stats.RqTimeout), ("rq_total", stats.RqTotal),
+        ];
+
+        /// <summary>Counters then gauges, in Envoy's ALL_HOST_STATS order, as the JSON output lists them.</summary>
+        public IEnumerable<(string Name, long Value, bool Gauge)> ProtoStats() =>
+        [
+            ("cx_connect_fail", stats.CxConnectFail, false), ("cx_total", stats.CxTotal, false), ("rq_error", stats.RqError, false),
+            ("rq_success", stats.RqSuccess, false), ("rq_timeout", stats.RqTimeout, false), ("rq_total", stats.RqTotal, false),
+            ("cx_active", stats.CxActive, true), ("rq_active", stats.RqActive, true),
+        ];
+    }
+}

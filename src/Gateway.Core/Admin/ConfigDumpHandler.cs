@@ -1,0 +1,349 @@
+using Gateway.Configuration;
+using Gateway.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Admin;
+
+/// <summary>The configuration the gateway runs, for <c>/config_dump</c>: the bootstrap as loaded and when it was applied.</summary>
+internal sealed class ConfigDumpSource(Bootstrap bootstrap, TimeProvider time)
+{
+    public Bootstrap Bootstrap { get; } = bootstrap;
+
+    /// <summary>Every resource's <c>last_updated</c>: the configuration is applied once, at start-up (milliseconds, as Envoy's TimestampUtil keeps).</summary>
+    public DateTimeOffset LastUpdated { get; } = TruncateToMilliseconds(time.GetUtcNow());
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
+        => new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
+}
+
+/// <summary>
+/// <c>/config_dump</c> (config_dump_handler.cc): <c>{"configs":[…]}</c> with Envoy's six dumps of a static
+/// configuration, in its ConfigTracker's (alphabetical) order — Bootstrap, Clusters (<c>static_clusters</c>),
+/// Listeners (<c>static_listeners</c>), ScopedRoutes, Routes (<c>static_route_configs</c>: the HCMs' inline
+/// route tables) and Secrets — rendered from the loaded model by <see cref="ConfigJson"/>.
+/// <c>?resource=</c> returns the elements of one repeated field, <c>?name_regex=</c> keeps the resources
+/// whose name fully matches, <c>?mask=</c> keeps only the listed fields; errors are Envoy's 400/404 texts.
+/// </summary>
+internal sealed class ConfigDumpHandler(IServiceProvider services)
+{
+    // Resolved with the admin handler, at start-up: that is when the configuration was applied.
+    private readonly ConfigDumpSource? _source = services.GetService<ConfigDumpSource>();
+
+    private const string AdminV3 = "envoy.admin.v3.";
+
+    private static readonly Shape Timestamp = new LeafShape();
+
+    private static readonly DumpShape StaticCluster = new(AdminV3 + "ClustersConfigDump.StaticCluster", [new("cluster", false, new AnyShape(typeof(Cluster))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape StaticListener = new(AdminV3 + "ListenersConfigDump.StaticListener", [new("listener", false, new AnyShape(typeof(Listener))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape StaticRouteConfig = new(AdminV3 + "RoutesConfigDump.StaticRouteConfig", [new("route_config", false, new AnyShape(typeof(RouteConfiguration))), new("last_updated", false, Timestamp)]);
+    private static readonly Shape Opaque = new LeafShape();
+
+    /// <summary>The dumps a static configuration has, keyed and ordered as Envoy's ConfigTracker orders them.</summary>
+    private static readonly DumpShape[] Dumps =
+    [
+        new(AdminV3 + "BootstrapConfigDump", [new("bootstrap", false, new ModelShape(typeof(Bootstrap))), new("last_updated", false, Timestamp)]),
+        new(AdminV3 + "ClustersConfigDump",
+        [
+            new("version_info", false, Opaque), new("static_clusters", true, StaticCluster),
+            new("dynamic_active_clusters", true, Opaque), new("dynamic_warming_clusters", true, Opaque),
+        ]),
+        new(AdminV3 + "ListenersConfigDump", [new("version_info", false, Opaque), new("static_listeners", true, StaticListener), new("dynamic_listeners", true, Opaque)]),
+        new(AdminV3 + "ScopedRoutesConfigDump", [new("inline_scoped_route_configs", true, Opaque), new("dynamic_scoped_route_configs", true, Opaque)]),
+        new(AdminV3 + "RoutesConfigDump", [new("static_route_configs", true, StaticRouteConfig), new("dynamic_route_configs", true, Opaque)]),
+        new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, Opaque), new("dynamic_active_secrets", true, Opaque), new("dynamic_warming_secrets", true, Opaque)]),
+    ];
+
+    public IEnumerable<AdminEndpoint> Endpoints() =>
+    [
+        new("/config_dump", "dump current Envoy configs (experimental)", false,
+        [
+            new AdminParam("resource", "The resource to dump"),
+            new AdminParam("mask", "The mask to apply. When both resource and mask are specified, the mask is applied to every element in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a ProtobufWkt::FieldMask"),
+            new AdminParam("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. Can be used with both resource and mask query parameters."),
+        ], ConfigDump),
+    ];
+
+    private AdminResponse ConfigDump(AdminRequest request)
+    {
+        EnvoyRegex? names = null;
+        if (request.Value("name_regex") is { } pattern)
+        {
+            try
+            {
+                names = EnvoyRegex.Compile(pattern, "name_regex");
+            }
+            catch (ArgumentException ex)
+            {
+                return Error(400, $"INVALID_ARGUMENT: Error while parsing name_regex from {pattern}: Invalid regex '{pattern}': {(ex.InnerException ?? ex).Message}");
+            }
+        }
+        var mask = request.Find("mask") is { } maskText ? MaskTree.Parse(maskText) : null;
+        var values = Values(names);
+        var configs = new ProtoList();
+
+        if (request.Find("resource") is { } resource)
+        {
+            for (var i = 0; i < Dumps.Length; i++)
+            {
+                if (Dumps[i].Field(resource) is not { } field)
+                {
+                    continue;
+                }
+                if (!field.Repeated)
+                {
+                    return Error(400, $"{field.Name} is not a repeated field. Use ?mask={field.Name} to get only this field");
+                }
+                if (values[i].TryGetValue(field.Name, out var list) && field.Child is DumpShape element)
+                {
+                    foreach (var item in ((ProtoList)list).Items)
+                    {
+                        var packed = new ProtoObject(Configuration.EnvoyTypeRegistry.TypeUrlPrefix + element.FullName);
+                        packed.Fields.AddRange(((ProtoObject)item).Fields);
+                        if (mask is not null && !mask.TrimResource(packed, element))
+                        {
+                            return Error(400, $"FieldMask {mask.DebugString} could not be successfully used.");
+                        }
+                        configs.Add(packed);
+                    }
+                }
+                return Dump(configs);
+            }
+            return Error(404, $"{resource} not found in config dump");
+        }
+
+        for (var i = 0; i < Dumps.Length; i++)
+        {
+            var dump = ProtoObject.Any(Dumps[i].FullName);
+            foreach (var field in Dumps[i].Fields)
+            {
+                if (values[i].TryGetValue(field.Name, out var value))
+                {
+                    dump.Add(field.Name, value);
+                }
+            }
+            // A mask that does not fit a dump leaves that dump out (Envoy's checkFieldMaskAndTrimMessage).
+            if (mask is not null && !mask.Trim(dump, Dumps[i]))
+            {
+                continue;
+            }
+            configs.Add(dump);
+        }
+        if (mask is not null && configs.Items.Count == 0)
+        {
+            return Error(400, $"FieldMask {request.Find("mask")} could not be successfully applied to any configs.");
+        }
+        return Dump(configs);
+    }
+
+    private static AdminResponse Dump(ProtoList configs)
+    {
+        var root = new ProtoObject();
+        if (configs.Items.Count > 0)
+        {
+            root.Add("configs", configs);
+        }
+        return AdminResponse.Json(root.ToPrettyString());
+    }
+
+    /// <summary>Envoy answers config dump errors as <c>text/plain</c> (without a charset).</summary>
+    private static AdminResponse Error(int status, string text) => new(status, text, "text/plain");
+
+    /// <summary>The present fields of each dump (same order as <see cref="Dumps"/>), resources filtered by name.</summary>
+    private List<Dictionary<string, ProtoJson>> Values(EnvoyRegex? names)
+    {
+        var source = _source;
+        var bootstrap = source?.Bootstrap ?? new Bootstrap();
+        var lastUpdated = ProtoJson.Timestamp(source?.LastUpdated ?? DateTimeOffset.UnixEpoch);
+        var resources = bootstrap.StaticResources ?? new StaticResources();
+        bool Matches(string? name) => names is null || names.IsFullMatch(name ?? string.Empty);
+
+        var clusters = new ProtoList();
+        foreach (var cluster in resources.Clusters)
+        {
+            if (Matches(cluster.Name))
+            {
+                clusters.Add(new ProtoObject().Add("cluster", ConfigJson.Message(cluster, asAny: true)).Add("last_updated", lastUpdated));
+            }
+        }
+        var listeners = new ProtoList();
+        var routes = new ProtoList();
+        foreach (var listener in resources.Listeners)
+        {
+            if (Matches(listener.Name))
+            {
+                listeners.Add(new ProtoObject().Add("listener", ConfigJson.Message(listener, asAny: true)).Add("last_updated", lastUpdated));
+            }
+            foreach (var chain in listener.FilterChains)
+            {
+                foreach (var filter in chain.Filters)
+                {
+                    if (filter.TypedConfig is HttpConnectionManager { RouteConfig: { } routeConfig } && Matches(routeConfig.Name))
+                    {
+                        routes.Add(new ProtoObject().Add("route_config", ConfigJson.Message(routeConfig, asAny: true)).Add("last_updated", lastUpdated));
+                    }
+                }
+            }
+        }
+
+        static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson Value)[] fields)
+        {
+            var present = new Dictionary<string, ProtoJson>(StringComparer.Ordinal);
+            foreach (var (name, value) in fields)
+            {
+                if (value is not ProtoList { Items.Count: 0 })
+                {
+                    present[name] = value;
+                }
+            }
+            return present;
+        }
+
+        return
+        [
+            Present(("bootstrap", ConfigJson.Message(bootstrap)), ("last_updated", lastUpdated)),
+            Present(("static_clusters", clusters)),
+            Present(("static_listeners", listeners)),
+            Present(),
+            Present(("static_route_configs", routes)),
+            Present(),
+        ];
+    }
+
+    /// <summary>What a field mask can be checked against: a message's fields, as far as the admin API knows them.</summary>
+    private abstract record Shape;
+
+    /// <summary>A field of an admin dump message.</summary>
+    private sealed record DumpField(string Name, bool Repeated, Shape Child);
+
+    /// <summary>An <c>envoy.admin.v3</c> dump message.</summary>
+    private sealed record DumpShape(string FullName, DumpField[] Fields) : Shape
+    {
+        public DumpField? Field(string name) => Array.Find(Fields, f => f.Name == name);
+    }
+
+    /// <summary>A configuration model message, checked through its <see cref="MessageSchema"/>.</summary>
+    private sealed record ModelShape(Type Type) : Shape;
+
+    /// <summary>A <c>google.protobuf.Any</c> holding a model message.</summary>
+    private sealed record AnyShape(Type Type) : Shape;
+
+    /// <summary>A message whose fields are not modelled here (timestamps, dynamic resources).</summary>
+    private sealed record LeafShape : Shape;
+
+    /// <summary>A <c>google.protobuf.FieldMask</c> as a tree of paths, applied to rendered dumps (FieldMaskUtil::TrimMessage).</summary>
+    private sealed class MaskTree
+    {
+        private readonly Dictionary<string, MaskTree> _children = new(StringComparer.Ordinal);
+
+        private MaskTree(string debugString) => DebugString = debugString;
+
+        /// <summary>How Envoy prints the mask in its error (<c>FieldMask::DebugString</c>).</summary>
+        public string DebugString { get; }
+
+        private bool IsLeaf => _children.Count == 0;
+
+        public static MaskTree Parse(string text)
+        {
+            var paths = text.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var root = new MaskTree(string.Concat(paths.Select(p => "paths: " + ProtoJson.Quote(p) + "\n")));
+            foreach (var path in paths)
+            {
+                var node = root;
+                foreach (var segment in path.Split('.'))
+                {
+                    if (!node._children.TryGetValue(segment, out var child))
+                    {
+                        child = new MaskTree(string.Empty);
+                        node._children[segment] = child;
+                    }
+                    node = child;
+                }
+            }
+            return root;
+        }
+
+        /// <summary>Keeps only the masked fields of a whole dump; false when the mask does not fit the dump.</summary>
+        public bool Trim(ProtoObject dump, DumpShape shape) => Valid(this, shape) && Apply(this, dump);
+
+        /// <summary>
+        /// Keeps only the masked fields of one resource element; a path through the element's <c>Any</c>
+        /// (<c>cluster.name</c>) is applied inside it, as Envoy's trimResourceMessage does.
+        /// </summary>
+        public bool TrimResource(ProtoObject element, DumpShape shape)
+        {
+            foreach (var (name, child) in _children)
+            {
+                if (shape.Field(name) is not { } field)
+                {
+                    return false;
+                }
+                if (!child.IsLeaf && (field.Child is not AnyShape any || !Valid(child, new ModelShape(any.Type))))
+                {
+                    return false;
+                }
+            }
+            return Apply(this, element);
+        }
+
+        private static bool Valid(MaskTree node, Shape shape)
+        {
+            foreach (var (name, child) in node._children)
+            {
+                var (repeated, next, known) = Lookup(shape, name);
+                if (!known)
+                {
+                    return false;
+                }
+                if (child.IsLeaf)
+                {
+                    continue;
+                }
+                if (repeated || next is null || !Valid(child, next))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Whether the shape has the field, whether it is repeated, and the shape of its message (null for scalars).</summary>
+        private static (bool Repeated, Shape? Next, bool Known) Lookup(Shape shape, string name)
+        {
+            switch (shape)
+            {
+                case DumpShape dump:
+                    return dump.Field(name) is { } field ? (field.Repeated, field.Child is LeafShape ? null : field.Child, true) : (false, null, false);
+                case ModelShape model:
+                    var schema = MessageSchema.For(model.Type);
+                    if (schema.TryGetField(name, out var schemaField) && schemaField.Name == name)
+                    {
+                        var type = schemaField.Property.PropertyType;
+                        var repeated = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>);
+                        var element = repeated ? type.GetGenericArguments()[0] : Nullable.GetUnderlyingType(type) ?? type;
+                        Shape? next = schemaField.IsAny ? new LeafShape() : typeof(EnvoyMessage).IsAssignableFrom(element) ? new ModelShape(element) : null;
+                        return (repeated, next, true);
+                    }
+                    // A field Envoy has but this gateway does not model: never set, so nothing to keep.
+                    return (false, null, schema.NotSupported.Contains(name));
+                case AnyShape:
+                    return (false, null, name is "type_url" or "value");
+                default:
+                    return (false, null, false);
+            }
+        }
+
+        private static bool Apply(MaskTree node, ProtoObject target)
+        {
+            target.Fields.RemoveAll(field => !node._children.ContainsKey(field.Key));
+            foreach (var (name, value) in target.Fields)
+            {
+                var child = node._children[name];
+                if (!child.IsLeaf && value is ProtoObject nested)
+                {
+                    Apply(child, nested);
+                }
+            }
+            return true;
+        }
+    }
+}

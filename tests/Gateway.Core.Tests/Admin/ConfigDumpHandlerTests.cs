@@ -1,0 +1,362 @@
+using System.Net;
+using Gateway.Routing;
+
+namespace Gateway.Tests.Admin;
+
+/// <summary><c>/config_dump</c> (config_dump_handler.cc): the six dumps of the running configuration, <c>?resource=</c>, <c>?name_regex=</c>, <c>?mask=</c>.</summary>
+public class ConfigDumpHandlerTests
+{
+    private const string LastUpdated = "2024-01-02T03:04:05.678Z";
+
+    /// <summary>The seed cluster as protobuf JSON, indented for its place in a dump (<paramref name="indent"/> spaces).</summary>
+    private static string Cluster(int port, int indent) => Indent($$"""
+        {
+         "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+         "name": "httpbin_service",
+         "type": "STATIC",
+         "connect_timeout": "5s",
+         "dns_lookup_family": "V4_ONLY",
+         "load_assignment": {
+          "cluster_name": "httpbin",
+          "endpoints": [
+           {
+            "lb_endpoints": [
+             {
+              "endpoint": {
+               "address": {
+                "socket_address": {
+                 "address": "127.0.0.1",
+                 "port_value": {{port}}
+                }
+               }
+              }
+             }
+            ]
+           }
+          ]
+         }
+        }
+        """, indent);
+
+    private const string RouteConfig = """
+        {
+         "@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+         "name": "httpbin_local_route",
+         "virtual_hosts": [
+          {
+           "name": "httpbin_local_service",
+           "domains": [
+            "*"
+           ],
+           "routes": [
+            {
+             "match": {
+              "prefix": "/"
+             },
+             "route": {
+              "cluster": "httpbin_service",
+              "auto_host_rewrite": true
+             }
+            }
+           ]
+          }
+         ]
+        }
+        """;
+
+    private const string Listener = """
+        {
+         "@type": "type.googleapis.com/envoy.config.listener.v3.Listener",
+         "name": "httpbin-demo",
+         "address": {
+          "socket_address": {
+           "address": "127.0.0.1",
+           "port_value": 0
+          }
+         },
+         "filter_chains": [
+          {
+           "filters": [
+            {
+             "name": "envoy.filters.network.http_connection_manager",
+             "typed_config": {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              "stat_prefix": "ingress_http",
+              "route_config": {
+               "name": "httpbin_local_route",
+               "virtual_hosts": [
+                {
+                 "name": "httpbin_local_service",
+                 "domains": [
+                  "*"
+                 ],
+                 "routes": [
+                  {
+                   "match": {
+                    "prefix": "/"
+                   },
+                   "route": {
+                    "cluster": "httpbin_service",
+                    "auto_host_rewrite": true
+                   }
+                  }
+                 ]
+                }
+               ]
+              },
+              "http_filters": [
+               {
+                "name": "envoy.filters.http.router"
+               }
+              ]
+             }
+            }
+           ]
+          }
+         ]
+        }
+        """;
+
+    /// <summary>The same message as a plain field (not an Any): without its <c>@type</c> line.</summary>
+    private static string WithoutType(string json)
+    {
+        var lines = json.Split('\n').ToList();
+        lines.RemoveAt(1);
+        return string.Join('\n', lines);
+    }
+
+    private static string Indent(string json, int spaces)
+        => string.Join('\n', json.Split('\n').Select((line, i) => i == 0 ? line : new string(' ', spaces) + line));
+
+    private static string FullDump(int port) => $$"""
+        {
+         "configs": [
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+           "bootstrap": {
+            "static_resources": {
+             "listeners": [
+              {{Indent(WithoutType(Listener), 6)}}
+             ],
+             "clusters": [
+              {{Indent(WithoutType(Cluster(port, 0)), 6)}}
+             ]
+            },
+            "admin": {
+             "address": {
+              "socket_address": {
+               "address": "127.0.0.1",
+               "port_value": 0
+              }
+             }
+            }
+           },
+           "last_updated": "{{LastUpdated}}"
+          },
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump",
+           "static_clusters": [
+            {
+             "cluster": {{Cluster(port, 5)}},
+             "last_updated": "{{LastUpdated}}"
+            }
+           ]
+          },
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+           "static_listeners": [
+            {
+             "listener": {{Indent(Listener, 5)}},
+             "last_updated": "{{LastUpdated}}"
+            }
+           ]
+          },
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.ScopedRoutesConfigDump"
+          },
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump",
+           "static_route_configs": [
+            {
+             "route_config": {{Indent(RouteConfig, 5)}},
+             "last_updated": "{{LastUpdated}}"
+            }
+           ]
+          },
+          {
+           "@type": "type.googleapis.com/envoy.admin.v3.SecretsConfigDump"
+          }
+         ]
+        }
+
+        """;
+
+    [Fact]
+    public async Task ConfigDump_SeedConfig_DumpsBootstrapClustersListenersScopedRoutesRoutesSecrets()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        using var response = await server.GetAsync("/config_dump");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(FullDump(server.UpstreamPort), await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ConfigDump_ResourceStaticClusters_PacksEachClusterAsAnAny()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?resource=static_clusters");
+
+        Assert.Equal($$"""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump.StaticCluster",
+               "cluster": {{Cluster(server.UpstreamPort, 3)}},
+               "last_updated": "{{LastUpdated}}"
+              }
+             ]
+            }
+
+            """, dump);
+    }
+
+    [Fact]
+    public async Task ConfigDump_ResourceStaticRouteConfigs_ListsTheInlineRouteTables()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?resource=static_route_configs");
+
+        Assert.Equal($$"""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump.StaticRouteConfig",
+               "route_config": {{Indent(RouteConfig, 3)}},
+               "last_updated": "{{LastUpdated}}"
+              }
+             ]
+            }
+
+            """, dump);
+    }
+
+    [Theory]
+    [InlineData("/config_dump?resource=dynamic_active_clusters")]
+    [InlineData("/config_dump?resource=static_clusters&name_regex=other")]
+    [InlineData("/config_dump?resource=static_listeners&name_regex=httpbin")]
+    public async Task ConfigDump_ResourceWithNothingToShow_IsAnEmptyObject(string path)
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        Assert.Equal("{}\n", await server.GetStringAsync(path));
+    }
+
+    [Fact]
+    public async Task ConfigDump_NameRegex_FullMatchKeepsTheNamedResources()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?resource=static_listeners&name_regex=httpbin-.*");
+
+        Assert.Equal($$"""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump.StaticListener",
+               "listener": {{Indent(Listener, 3)}},
+               "last_updated": "{{LastUpdated}}"
+              }
+             ]
+            }
+
+            """, dump);
+    }
+
+    [Theory]
+    [InlineData("/config_dump?resource=bootstrap", 400, "bootstrap is not a repeated field. Use ?mask=bootstrap to get only this field")]
+    [InlineData("/config_dump?resource=version_info", 400, "version_info is not a repeated field. Use ?mask=version_info to get only this field")]
+    [InlineData("/config_dump?resource=nope", 404, "nope not found in config dump")]
+    [InlineData("/config_dump?mask=nope", 400, "FieldMask nope could not be successfully applied to any configs.")]
+    [InlineData("/config_dump?mask=bootstrap.admin,static_clusters", 400, "FieldMask bootstrap.admin,static_clusters could not be successfully applied to any configs.")]
+    [InlineData("/config_dump?resource=static_clusters&mask=cluster.nope", 400, "FieldMask paths: \"cluster.nope\"\n could not be successfully used.")]
+    public async Task ConfigDump_BadQuery_AnswersEnvoysErrorAsPlainText(string path, int status, string expected)
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        using var response = await server.GetAsync(path);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ConfigDump_BadNameRegex_Answers400()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+        var reason = Assert.Throws<ArgumentException>(() => EnvoyRegex.Compile("(", "name_regex")).InnerException!.Message;
+
+        using var response = await server.GetAsync("/config_dump?name_regex=(");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal($"INVALID_ARGUMENT: Error while parsing name_regex from (: Invalid regex '(': {reason}", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ConfigDump_Mask_KeepsTheDumpsItFitsAndOnlyTheMaskedFields()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?mask=bootstrap.admin");
+
+        Assert.Equal($$"""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump",
+               "bootstrap": {
+                "admin": {
+                 "address": {
+                  "socket_address": {
+                   "address": "127.0.0.1",
+                   "port_value": 0
+                  }
+                 }
+                }
+               }
+              }
+             ]
+            }
+
+            """, dump);
+    }
+
+    [Fact]
+    public async Task ConfigDump_ResourceAndMask_MasksInsideEachResource()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?resource=static_clusters&mask=cluster.name,cluster.connect_timeout");
+
+        Assert.Equal("""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump.StaticCluster",
+               "cluster": {
+                "@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+                "name": "httpbin_service",
+                "connect_timeout": "5s"
+               }
+              }
+             ]
+            }
+
+            """, dump);
+    }
+}
