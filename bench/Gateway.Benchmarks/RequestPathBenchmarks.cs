@@ -50,6 +50,7 @@ public class StatsBenchmarks
 {
     private ClusterStats _cluster = null!;
     private ConnectionManagerStats _http = null!;
+    private RouterStats _router = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -57,6 +58,7 @@ public class StatsBenchmarks
         var store = new StatsStore();
         _cluster = new ClusterStats(store, "bench");
         _http = new ConnectionManagerStats(store, "bench", "listener.127.0.0.1_10000");
+        _router = new RouterStats(store, "bench");
     }
 
     [Benchmark]
@@ -67,7 +69,7 @@ public class StatsBenchmarks
     {
         _http.DownstreamRqTotal.Increment();
         _http.DownstreamRqActive.Increment();
-        _http.RqTotal.Increment();
+        _router.RqTotal.Increment();
         _cluster.UpstreamRqTotal.Increment();
         _cluster.UpstreamRqActive.Increment();
         _cluster.Codes.Charge(200);

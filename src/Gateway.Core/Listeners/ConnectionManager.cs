@@ -70,15 +70,15 @@ internal sealed partial class ConnectionManager
         var route = listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, request.Scheme, PathAndQuery(context), request.Headers);
         if (route is null)
         {
-            listener.Stats.NoRoute.Increment();
+            listener.RouterStats.NoRoute.Increment();
             await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan).ConfigureAwait(false);
             return;
         }
-        listener.Stats.RqTotal.Increment();
+        listener.RouterStats.RqTotal.Increment();
 
         if (route.DirectResponseBody is { } body)
         {
-            listener.Stats.RqDirectResponse.Increment();
+            listener.RouterStats.RqDirectResponse.Increment();
             await LocalReply.SendAsync(context, route.Plan.DirectResponse!.Status, body, plan).ConfigureAwait(false);
             return;
         }
@@ -191,7 +191,7 @@ internal sealed partial class ConnectionManager
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.
                 if (context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
                 {
-                    state.Listener.Stats.RqResetAfterDownstreamResponseStarted.Increment();
+                    state.Listener.RouterStats.RqResetAfterDownstreamResponseStarted.Increment();
                 }
                 break;
         }

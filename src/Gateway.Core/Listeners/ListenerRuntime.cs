@@ -8,11 +8,12 @@ namespace Gateway.Listeners;
 /// <summary>One listener as it runs: its plan, compiled route table and stats.</summary>
 internal sealed class ListenerRuntime
 {
-    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, ListenerStats listenerStats)
+    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats)
     {
         Plan = plan;
         Routes = routes;
         Stats = stats;
+        RouterStats = routerStats;
         ListenerStats = listenerStats;
     }
 
@@ -23,6 +24,8 @@ internal sealed class ListenerRuntime
     public RouteTable<RouteRuntime> Routes { get; }
 
     public ConnectionManagerStats Stats { get; }
+
+    public RouterStats RouterStats { get; }
 
     public ListenerStats ListenerStats { get; }
 
@@ -41,7 +44,8 @@ internal sealed class ListenerRuntime
             return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix);
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);
-        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, plan.ConnectionManager.StatPrefix, plan.StatScope), listenerStats);
+        var statPrefix = plan.ConnectionManager.StatPrefix;
+        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats);
     }
 }
 

@@ -18,7 +18,7 @@ public sealed class ConnectionManagerStats
         "downstream_rq_tx_reset", "downstream_rq_non_relative_path", "downstream_rq_too_large",
         "downstream_rq_failed_path_normalization", "downstream_rq_ws_on_non_ws_route", "downstream_rq_idle_timeout",
         "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
-        "downstream_rq_redirected_with_normalized_path", "rs_too_large", "rq_redirect", "rq_overload_local_reply",
+        "downstream_rq_redirected_with_normalized_path", "rs_too_large",
     ];
 
     private static readonly string[] OtherGauges =
@@ -50,7 +50,6 @@ public sealed class ConnectionManagerStats
         DownstreamCxHttp2Active = store.Gauge(prefix + "downstream_cx_http2_active");
         DownstreamCxLengthMs = store.Histogram(prefix + "downstream_cx_length_ms");
         DownstreamRqTime = store.Histogram(prefix + "downstream_rq_time");
-        RqResetAfterDownstreamResponseStarted = store.Counter(prefix + "rq_reset_after_downstream_response_started");
         DownstreamCxTotal = store.Counter(prefix + "downstream_cx_total");
         DownstreamCxActive = store.Gauge(prefix + "downstream_cx_active");
         DownstreamRqTotal = store.Counter(prefix + "downstream_rq_total");
@@ -59,10 +58,6 @@ public sealed class ConnectionManagerStats
         DownstreamRqActive = store.Gauge(prefix + "downstream_rq_active");
         DownstreamRqCompleted = store.Counter(prefix + "downstream_rq_completed");
         DownstreamRqRxReset = store.Counter(prefix + "downstream_rq_rx_reset");
-        RqTotal = store.Counter(prefix + "rq_total");
-        NoRoute = store.Counter(prefix + "no_route");
-        NoCluster = store.Counter(prefix + "no_cluster");
-        RqDirectResponse = store.Counter(prefix + "rq_direct_response");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
         ListenerRqCompleted = store.Counter(listenerPrefix + "downstream_rq_completed");
         for (var i = 1; i <= 5; i++)
@@ -99,9 +94,6 @@ public sealed class ConnectionManagerStats
     /// <summary>Request time, from arrival to the end of the response.</summary>
     public Histogram DownstreamRqTime { get; }
 
-    /// <summary>Upstream failures after the response to the client had started.</summary>
-    public Counter RqResetAfterDownstreamResponseStarted { get; }
-
     /// <summary>Requests received.</summary>
     public Counter DownstreamRqTotal { get; }
 
@@ -120,18 +112,6 @@ public sealed class ConnectionManagerStats
     /// <summary>Requests the client reset before the response was complete.</summary>
     public Counter DownstreamRqRxReset { get; }
 
-    /// <summary>Router: requests routed.</summary>
-    public Counter RqTotal { get; }
-
-    /// <summary>Router: requests with no matching route.</summary>
-    public Counter NoRoute { get; }
-
-    /// <summary>Router: requests whose cluster does not exist.</summary>
-    public Counter NoCluster { get; }
-
-    /// <summary>Router: direct responses.</summary>
-    public Counter RqDirectResponse { get; }
-
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }
 
@@ -147,6 +127,39 @@ public sealed class ConnectionManagerStats
             _listenerRqClass[codeClass].Increment();
         }
     }
+}
+
+/// <summary>The router's stats, in the connection manager's tree (<c>http.&lt;stat_prefix&gt;.rq_total</c>, …); the admin listener has none.</summary>
+public sealed class RouterStats
+{
+    /// <summary>Resolves the handles for the router of one connection manager.</summary>
+    public RouterStats(StatsStore store, string statPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var prefix = "http." + statPrefix + ".";
+        RqTotal = store.Counter(prefix + "rq_total");
+        NoRoute = store.Counter(prefix + "no_route");
+        NoCluster = store.Counter(prefix + "no_cluster");
+        RqDirectResponse = store.Counter(prefix + "rq_direct_response");
+        RqResetAfterDownstreamResponseStarted = store.Counter(prefix + "rq_reset_after_downstream_response_started");
+        store.Counter(prefix + "rq_redirect");
+        store.Counter(prefix + "rq_overload_local_reply");
+    }
+
+    /// <summary>Requests routed.</summary>
+    public Counter RqTotal { get; }
+
+    /// <summary>Requests with no matching route.</summary>
+    public Counter NoRoute { get; }
+
+    /// <summary>Requests whose cluster does not exist.</summary>
+    public Counter NoCluster { get; }
+
+    /// <summary>Direct responses.</summary>
+    public Counter RqDirectResponse { get; }
+
+    /// <summary>Upstream failures after the response to the client had started.</summary>
+    public Counter RqResetAfterDownstreamResponseStarted { get; }
 }
 
 /// <summary>The <c>listener.&lt;addr&gt;.*</c> stats.</summary>
