@@ -145,6 +145,10 @@ internal sealed partial class ConnectionManager
         var plan = state.Listener.ConnectionManager;
         if (timedOut)
         {
+            if (state.UpstreamStarted && state.UpstreamStatus == 0)
+            {
+                cluster.Stats.UpstreamRqTotal.Increment();
+            }
             cluster.Stats.UpstreamRqTimeout.Increment();
             if (!context.Response.HasStarted)
             {
@@ -175,8 +179,10 @@ internal sealed partial class ConnectionManager
                         return;
                     }
                     var (status, reason) = DescribeReset(error.Exception);
-                    if (reason == "connection termination")
+                    if (reason is "connection termination" or "protocol error")
                     {
+                        // The request was on a connection (Envoy counts the attempt then); connect failures never were.
+                        cluster.Stats.UpstreamRqTotal.Increment();
                         cluster.Stats.UpstreamRqRxReset.Increment();
                     }
                     Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);

@@ -87,7 +87,8 @@ internal sealed class EnvoyRequestTransform : RequestTransform
         }
 
         var cluster = route.Cluster!;
-        cluster.Stats.UpstreamRqTotal.Increment();
+        // upstream_rq_total is charged once the request is on a connection (response or reset), as Envoy
+        // charges it when the stream attaches to a pool connection: see EnvoyResponseTransform and ConnectionManager.
         cluster.Stats.UpstreamRqActive.Increment();
         state.UpstreamStarted = true;
         if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination is { } destination)
@@ -112,6 +113,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var status = (int)upstream.StatusCode;
         state.UpstreamStatus = status;
         var stats = state.Route.Cluster!.Stats;
+        stats.UpstreamRqTotal.Increment();
         stats.Codes.Charge(status);
         stats.ExternalCodes.Charge(status);
 

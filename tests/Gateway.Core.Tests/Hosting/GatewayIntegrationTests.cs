@@ -174,6 +174,8 @@ public partial class GatewayIntegrationTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111", await response.Content.ReadAsStringAsync());
         await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_connect_fail", 1);
+        // Envoy charges upstream_rq_total when the stream attaches to a connection: a failed connect never does.
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_total", 0);
         await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_503", 1);
     }
 
