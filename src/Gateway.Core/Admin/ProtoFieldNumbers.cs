@@ -53,14 +53,17 @@ internal static class ProtoFieldNumbers
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
         Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N));
-        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N));
+        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("retry_policy", 16, N));
         Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("direct_response", 7, O), ("name", 14, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
             ("safe_regex", 10, O), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
         Add("envoy.config.route.v3.RouteAction",
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
-            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
+            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
+        Add("envoy.config.route.v3.RetryPolicy",
+            ("retry_on", 1, N), ("num_retries", 2, N), ("per_try_timeout", 3, N), ("retriable_status_codes", 7, N), ("retry_back_off", 8, N));
+        Add("envoy.config.route.v3.RetryPolicy.RetryBackOff", ("base_interval", 1, N), ("max_interval", 2, N));
         Add("envoy.config.route.v3.DirectResponseAction", ("status", 1, N), ("body", 2, N));
         Add("envoy.config.core.v3.DataSource", ("filename", 1, O), ("inline_bytes", 2, O), ("inline_string", 3, O), ("environment_variable", 4, O));
         Add("envoy.type.matcher.v3.RegexMatcher", ("google_re2", 1, O), ("regex", 2, N));

@@ -16,6 +16,7 @@ internal sealed class ClusterRuntime
     private readonly ConcurrentDictionary<string, HostStats> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<DestinationState, HostStats> _byDestination = new();
     private Endpoint? _proxyEndpoint;
+    private int _activeRetries;
 
     public ClusterRuntime(string name, ClusterStats stats)
     {
@@ -32,6 +33,34 @@ internal sealed class ClusterRuntime
 
     /// <summary>The plan currently applied.</summary>
     public ClusterPlan? Plan { get; set; }
+
+    /// <summary>Envoy's default <c>circuit_breakers</c> <c>max_retries</c>: retries in flight at once per cluster.</summary>
+    public const int MaxRetries = 3;
+
+    /// <summary>Takes a retry slot, or returns false when <see cref="MaxRetries"/> retries are in flight (retry overflow).</summary>
+    public bool TryAcquireRetry()
+    {
+        while (true)
+        {
+            var active = Volatile.Read(ref _activeRetries);
+            if (active >= MaxRetries)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _activeRetries, active + 1, active) == active)
+            {
+                Stats.RetryOpen.Set(active + 1 >= MaxRetries ? 1 : 0);
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives a retry slot back.</summary>
+    public void ReleaseRetry()
+    {
+        var active = Interlocked.Decrement(ref _activeRetries);
+        Stats.RetryOpen.Set(active >= MaxRetries ? 1 : 0);
+    }
 
     /// <summary>Per-host stats by <c>ip:port</c>, for admin <c>/clusters</c>.</summary>
     public IReadOnlyDictionary<string, HostStats> Hosts => _hosts;

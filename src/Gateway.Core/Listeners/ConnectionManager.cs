@@ -25,8 +25,14 @@ internal sealed partial class ConnectionManager
         "x-envoy-force-trace", "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB): larger bodies are not retried.</summary>
+    public const int RetryBufferLimit = 1024 * 1024;
+
     private readonly TimeProvider _time;
     private readonly ILogger<ConnectionManager> _logger;
+
+    /// <summary>The randomness of retry back-off jitter (replaceable in tests).</summary>
+    internal Random Jitter { get; set; } = Random.Shared;
 
     public ConnectionManager(TimeProvider time, ILogger<ConnectionManager> logger)
     {
@@ -97,40 +103,62 @@ internal sealed partial class ConnectionManager
         var state = new ProxyRequestState(listener, route, start);
         context.Features.Set(state);
         context.SetEndpoint(endpoint);
+        if (route.Retry is { } retry)
+        {
+            state.RetriesRemaining = retry.NumRetries;
+            state.CanReplay = PrepareReplay(context);
+        }
 
         var clientAborted = context.RequestAborted;
         CancellationTokenSource? timeout = null;
         CancellationTokenRegistration clientRegistration = default;
         if (route.HasTimeout)
         {
-            // The route timeout covers the whole upstream exchange; YARP observes it through RequestAborted.
+            // The route timeout covers every attempt and back-off; YARP observes it through RequestAborted.
             timeout = new CancellationTokenSource(route.Plan.Timeout, _time);
             clientRegistration = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-            context.RequestAborted = timeout.Token;
         }
+        var overall = timeout?.Token ?? clientAborted;
 
         var timedOut = false;
+        var perTryTimedOut = false;
         try
         {
-            await endpoint.RequestDelegate(context).ConfigureAwait(false);
+            while (true)
+            {
+                state.BeginAttempt();
+                perTryTimedOut = await RunAttemptAsync(context, endpoint, state, overall).ConfigureAwait(false);
+                if (!ShouldRetry(context, state, perTryTimedOut, overall))
+                {
+                    break;
+                }
+                state.Host?.RequestEnded(state.UpstreamStatus, perTryTimedOut);
+                if (!await BackOffAsync(state, overall).ConfigureAwait(false))
+                {
+                    break;
+                }
+                // Nothing of the failed attempt reaches the client: its response was held back or never came.
+                context.Response.Clear();
+                context.Features.Set<IForwarderErrorFeature>(null);
+                if (context.Request.Body.CanSeek)
+                {
+                    context.Request.Body.Position = 0;
+                }
+            }
         }
         finally
         {
-            if (state.UpstreamStarted)
-            {
-                cluster.Stats.UpstreamRqActive.Decrement();
-            }
+            context.RequestAborted = clientAborted;
             if (timeout is not null)
             {
-                context.RequestAborted = clientAborted;
                 clientRegistration.Dispose();
                 timedOut = timeout.IsCancellationRequested && !clientAborted.IsCancellationRequested;
                 timeout.Dispose();
             }
         }
 
-        await CompleteAsync(context, state, timedOut).ConfigureAwait(false);
-        state.Host?.RequestEnded(state.UpstreamStatus, timedOut);
+        await CompleteAsync(context, state, timedOut, perTryTimedOut && !timedOut).ConfigureAwait(false);
+        state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
         if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
         {
             var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
@@ -139,10 +167,174 @@ internal sealed partial class ConnectionManager
         }
     }
 
-    private async Task CompleteAsync(HttpContext context, ProxyRequestState state, bool timedOut)
+    /// <summary>One upstream attempt through YARP, under the per-try timeout if the route has one; true when that timeout fired.</summary>
+    private async Task<bool> RunAttemptAsync(HttpContext context, Endpoint endpoint, ProxyRequestState state, CancellationToken overall)
+    {
+        CancellationTokenSource? perTry = null;
+        CancellationTokenRegistration registration = default;
+        if (state.Route.PerTryTimeout > TimeSpan.Zero)
+        {
+            perTry = new CancellationTokenSource(state.Route.PerTryTimeout, _time);
+            registration = overall.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), perTry);
+            context.RequestAborted = perTry.Token;
+        }
+        else
+        {
+            context.RequestAborted = overall;
+        }
+        try
+        {
+            await endpoint.RequestDelegate!(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (state.UpstreamStarted)
+            {
+                state.Route.Cluster!.Stats.UpstreamRqActive.Decrement();
+            }
+            registration.Dispose();
+        }
+        var fired = perTry is not null && perTry.IsCancellationRequested && !overall.IsCancellationRequested;
+        perTry?.Dispose();
+        return fired;
+    }
+
+    /// <summary>Whether the attempt just made is followed by another, per the retry policy (Envoy's shouldRetry).</summary>
+    private static bool ShouldRetry(HttpContext context, ProxyRequestState state, bool perTryTimedOut, CancellationToken overall)
+    {
+        if (state.RetryScheduled)
+        {
+            // The response transform held back a retriable response and already took the decision.
+            return true;
+        }
+        if (state.Route.Retry is not { } retry || state.UpstreamStatus != 0 || overall.IsCancellationRequested)
+        {
+            return false;
+        }
+        var stats = state.Route.Cluster!.Stats;
+        if (perTryTimedOut)
+        {
+            stats.UpstreamRqPerTryTimeout.Increment();
+            if (state.UpstreamStarted)
+            {
+                stats.UpstreamRqTotal.Increment();
+            }
+            return TryScheduleRetry(state, retry.RetriesPerTryTimeout);
+        }
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error?.Error is not (ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders))
+        {
+            return false;
+        }
+        var (_, reason) = DescribeReset(error.Exception);
+        var connectFailure = reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
+        if (!TryScheduleRetry(state, retry.RetriesReset(connectFailure)))
+        {
+            return false;
+        }
+        if (!connectFailure)
+        {
+            stats.UpstreamRqTotal.Increment();
+            stats.UpstreamRqRxReset.Increment();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Envoy's retry decision for a finished attempt (retry_state_impl.cc shouldRetry): not retriable →
+    /// success if it was a retry; no retries left → limit exceeded; body not replayable → abandoned;
+    /// cluster retry limit reached → overflow; otherwise a retry is scheduled and holds a retry slot
+    /// until its back-off ends.
+    /// </summary>
+    internal static bool TryScheduleRetry(ProxyRequestState state, bool retriable)
+    {
+        var cluster = state.Route.Cluster!;
+        var stats = cluster.Stats;
+        if (!retriable)
+        {
+            if (state.Attempt > 1)
+            {
+                stats.UpstreamRqRetrySuccess.Increment();
+            }
+            return false;
+        }
+        if (state.RetriesRemaining == 0)
+        {
+            stats.UpstreamRqRetryLimitExceeded.Increment();
+            return false;
+        }
+        state.RetriesRemaining--;
+        if (!state.CanReplay)
+        {
+            stats.RetryOrShadowAbandoned.Increment();
+            return false;
+        }
+        if (!cluster.TryAcquireRetry())
+        {
+            stats.UpstreamRqRetryOverflow.Increment();
+            return false;
+        }
+        state.HoldsRetrySlot = true;
+        stats.UpstreamRqRetry.Increment();
+        stats.UpstreamRqRetryBackoffExponential.Increment();
+        return true;
+    }
+
+    /// <summary>
+    /// Envoy's jittered exponential back-off: the n-th retry waits a random time in [0, min(base·2^(n-1), max)).
+    /// False when the route timeout (or the client) ended the request meanwhile.
+    /// </summary>
+    private async Task<bool> BackOffAsync(ProxyRequestState state, CancellationToken overall)
+    {
+        var retry = state.Route.Retry!;
+        try
+        {
+            var interval = retry.BaseInterval.TotalMilliseconds * Math.Pow(2, state.Attempt - 1);
+            var cap = Math.Min(interval, retry.MaxInterval.TotalMilliseconds);
+            var delay = TimeSpan.FromMilliseconds(Jitter.NextDouble() * cap);
+            await Task.Delay(delay, _time, overall).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (state.HoldsRetrySlot)
+            {
+                state.HoldsRetrySlot = false;
+                state.Route.Cluster!.ReleaseRetry();
+            }
+        }
+    }
+
+    /// <summary>Makes the request body replayable for retries: bodiless requests are, bodies up to the buffer limit are buffered.</summary>
+    private static bool PrepareReplay(HttpContext context)
+    {
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        {
+            return true;
+        }
+        if (context.Request.ContentLength is { } length && length <= RetryBufferLimit)
+        {
+            context.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RetryBufferLimit);
+            return true;
+        }
+        return false;
+    }
+
+    private async Task CompleteAsync(HttpContext context, ProxyRequestState state, bool timedOut, bool perTryTimedOut)
     {
         var cluster = state.Route.Cluster!;
         var plan = state.Listener.ConnectionManager;
+        if (perTryTimedOut && state.UpstreamStatus == 0)
+        {
+            // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
+            ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
+            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan).ConfigureAwait(false);
+            return;
+        }
         if (timedOut)
         {
             if (state.UpstreamStarted && state.UpstreamStatus == 0)

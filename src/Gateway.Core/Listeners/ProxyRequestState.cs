@@ -17,8 +17,33 @@ internal sealed class ProxyRequestState
     /// <summary>When the request arrived (TimeProvider timestamp).</summary>
     public long StartTimestamp { get; }
 
-    /// <summary>Set when an upstream attempt was started (upstream_rq_total charged).</summary>
+    /// <summary>Set when the current attempt was handed to the upstream (upstream_rq_active charged).</summary>
     public bool UpstreamStarted { get; set; }
+
+    /// <summary>The current attempt, 1 for the first.</summary>
+    public int Attempt { get; private set; }
+
+    /// <summary>Retries the policy still allows.</summary>
+    public int RetriesRemaining { get; set; }
+
+    /// <summary>True when the request body can be sent again (none, or buffered within the limit).</summary>
+    public bool CanReplay { get; set; }
+
+    /// <summary>Set by the response transform when it held back a retriable response to try again.</summary>
+    public bool RetryScheduled { get; set; }
+
+    /// <summary>True while a retry holds one of the cluster's retry slots (circuit breaker max_retries).</summary>
+    public bool HoldsRetrySlot { get; set; }
+
+    /// <summary>Starts the next attempt.</summary>
+    public void BeginAttempt()
+    {
+        Attempt++;
+        UpstreamStarted = false;
+        UpstreamStatus = 0;
+        RetryScheduled = false;
+        Host = null;
+    }
 
     /// <summary>The host the request went to, once YARP picked it.</summary>
     public Clusters.HostStats? Host { get; set; }

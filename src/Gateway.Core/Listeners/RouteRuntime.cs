@@ -13,8 +13,13 @@ internal sealed class RouteRuntime
         Cluster = cluster;
         MatchedPrefix = matchedPrefix;
         HasTimeout = plan.Timeout > TimeSpan.Zero;
-        ExpectedTimeoutHeader = HasTimeout
-            ? ((long)plan.Timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)
+        Retry = plan.Retry;
+        // Envoy sends the per-try timeout when it is set and shorter than the route timeout.
+        var perTry = plan.Retry?.PerTryTimeout ?? TimeSpan.Zero;
+        PerTryTimeout = perTry > TimeSpan.Zero && (!HasTimeout || perTry < plan.Timeout) ? perTry : TimeSpan.Zero;
+        var expected = PerTryTimeout > TimeSpan.Zero ? PerTryTimeout : plan.Timeout;
+        ExpectedTimeoutHeader = expected > TimeSpan.Zero
+            ? ((long)expected.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)
             : null;
         if (plan.DirectResponse is { } direct)
         {
@@ -31,6 +36,12 @@ internal sealed class RouteRuntime
     public string? MatchedPrefix { get; }
 
     public bool HasTimeout { get; }
+
+    /// <summary>The retry policy, or null.</summary>
+    public RetryPlan? Retry { get; }
+
+    /// <summary>The per-try timeout in force (zero: none, or not shorter than the route timeout).</summary>
+    public TimeSpan PerTryTimeout { get; }
 
     /// <summary><c>x-envoy-expected-rq-timeout-ms</c>, or null when the route has no timeout.</summary>
     public string? ExpectedTimeoutHeader { get; }

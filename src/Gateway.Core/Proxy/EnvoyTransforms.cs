@@ -114,6 +114,14 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         state.UpstreamStatus = status;
         var stats = state.Route.Cluster!.Stats;
         stats.UpstreamRqTotal.Increment();
+        if (state.Route.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, retry.RetriesStatus(status)))
+        {
+            // Held back, never sent to the client: the connection manager tries again after the back-off.
+            stats.RetryCodes.Charge(status);
+            state.RetryScheduled = true;
+            context.SuppressResponseBody = true;
+            return default;
+        }
         stats.Codes.Charge(status);
         stats.ExternalCodes.Charge(status);
 

@@ -14,13 +14,13 @@ public sealed class ClusterStats
         "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
         "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
         "upstream_rq_pending_total", "upstream_rq_pending_overflow", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
-        "upstream_rq_max_duration_reached", "upstream_rq_per_try_timeout", "upstream_rq_tx_reset",
-        "upstream_rq_retry", "upstream_rq_retry_backoff_exponential", "upstream_rq_retry_backoff_ratelimited",
-        "upstream_rq_retry_limit_exceeded", "upstream_rq_retry_success", "upstream_rq_retry_overflow",
+        "upstream_rq_max_duration_reached", "upstream_rq_tx_reset",
+        "upstream_rq_retry_backoff_ratelimited",
+        
         "upstream_flow_control_paused_reading_total", "upstream_flow_control_resumed_reading_total",
         "upstream_flow_control_backed_up_total", "upstream_flow_control_drained_total",
         "upstream_internal_redirect_failed_total", "upstream_internal_redirect_succeeded_total",
-        "retry_or_shadow_abandoned", "config_reload", "update_attempt", "update_success", "update_failure", "update_empty",
+        "config_reload", "update_attempt", "update_success", "update_failure", "update_empty",
         "update_no_rebuild", "bind_errors", "assignment_timeout_received", "assignment_stale",
         "lb_healthy_panic", "lb_local_cluster_not_ok", "lb_recalculate_zone_structures", "lb_zone_cluster_too_small",
         "lb_zone_no_capacity_left", "lb_zone_routing_all_directly", "lb_zone_routing_cross_zone", "lb_zone_routing_sampled",
@@ -32,7 +32,7 @@ public sealed class ClusterStats
         "upstream_cx_rx_bytes_buffered", "upstream_cx_tx_bytes_buffered", "upstream_rq_pending_active",
         "membership_degraded", "membership_excluded", "version", "max_host_weight",
         "circuit_breakers.default.cx_open", "circuit_breakers.default.cx_pool_open", "circuit_breakers.default.rq_pending_open",
-        "circuit_breakers.default.rq_open", "circuit_breakers.default.rq_retry_open",
+        "circuit_breakers.default.rq_open", 
         "circuit_breakers.high.cx_open", "circuit_breakers.high.cx_pool_open", "circuit_breakers.high.rq_pending_open",
         "circuit_breakers.high.rq_open", "circuit_breakers.high.rq_retry_open",
     ];
@@ -52,6 +52,15 @@ public sealed class ClusterStats
             store.Gauge(prefix + name);
         }
         UpstreamRqTotal = store.Counter(prefix + "upstream_rq_total");
+        UpstreamRqPerTryTimeout = store.Counter(prefix + "upstream_rq_per_try_timeout");
+        UpstreamRqRetry = store.Counter(prefix + "upstream_rq_retry");
+        UpstreamRqRetryBackoffExponential = store.Counter(prefix + "upstream_rq_retry_backoff_exponential");
+        UpstreamRqRetryLimitExceeded = store.Counter(prefix + "upstream_rq_retry_limit_exceeded");
+        UpstreamRqRetrySuccess = store.Counter(prefix + "upstream_rq_retry_success");
+        UpstreamRqRetryOverflow = store.Counter(prefix + "upstream_rq_retry_overflow");
+        RetryOrShadowAbandoned = store.Counter(prefix + "retry_or_shadow_abandoned");
+        RetryOpen = store.Gauge(prefix + "circuit_breakers.default.rq_retry_open");
+        RetryCodes = new HttpCodeStats(store, prefix + "retry.");
         UpstreamRqActive = store.Gauge(prefix + "upstream_rq_active");
         UpstreamRqTimeout = store.Counter(prefix + "upstream_rq_timeout");
         UpstreamRqCancelled = store.Counter(prefix + "upstream_rq_cancelled");
@@ -81,6 +90,33 @@ public sealed class ClusterStats
 
     /// <summary>Every upstream attempt.</summary>
     public Counter UpstreamRqTotal { get; }
+
+    /// <summary>Attempts that hit <c>per_try_timeout</c>.</summary>
+    public Counter UpstreamRqPerTryTimeout { get; }
+
+    /// <summary>Retries scheduled.</summary>
+    public Counter UpstreamRqRetry { get; }
+
+    /// <summary>Retries that waited an exponential back-off.</summary>
+    public Counter UpstreamRqRetryBackoffExponential { get; }
+
+    /// <summary>Retriable outcomes with no retries left.</summary>
+    public Counter UpstreamRqRetryLimitExceeded { get; }
+
+    /// <summary>Retried requests that then got a non-retriable answer.</summary>
+    public Counter UpstreamRqRetrySuccess { get; }
+
+    /// <summary>Retries refused because the cluster's retry limit was reached.</summary>
+    public Counter UpstreamRqRetryOverflow { get; }
+
+    /// <summary>Retries given up because the request body could not be replayed.</summary>
+    public Counter RetryOrShadowAbandoned { get; }
+
+    /// <summary><c>circuit_breakers.default.rq_retry_open</c>: 1 while the retry limit is reached.</summary>
+    public Gauge RetryOpen { get; }
+
+    /// <summary>Response codes that triggered a retry, under <c>retry.</c>.</summary>
+    public HttpCodeStats RetryCodes { get; }
 
     /// <summary>Attempts in flight.</summary>
     public Gauge UpstreamRqActive { get; }

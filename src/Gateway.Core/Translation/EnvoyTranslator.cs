@@ -149,10 +149,42 @@ public static class EnvoyTranslator
             HostRewrite: hostRewrite,
             HostRewriteLiteral: action?.HostRewriteLiteral,
             PrefixRewrite: action?.PrefixRewrite,
-            DirectResponse: direct)
+            DirectResponse: direct,
+            Retry: TranslateRetry(action?.RetryPolicy ?? vhost.RetryPolicy))
         {
             Source = route,
         };
+    }
+
+    private static RetryPlan? TranslateRetry(RetryPolicy? policy)
+    {
+        if (policy is null)
+        {
+            return null;
+        }
+        var retryOn = RetryOn.None;
+        foreach (var name in (policy.RetryOn ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            retryOn |= RetryPlan.Conditions[name];
+        }
+        // Envoy rounds sub-millisecond intervals up to 1 ms; the maximum defaults to ten times the base.
+        var baseInterval = policy.RetryBackOff?.BaseInterval ?? RetryPlan.DefaultBaseInterval;
+        if (baseInterval < TimeSpan.FromMilliseconds(1))
+        {
+            baseInterval = TimeSpan.FromMilliseconds(1);
+        }
+        var maxInterval = policy.RetryBackOff?.MaxInterval ?? baseInterval * 10;
+        if (maxInterval < TimeSpan.FromMilliseconds(1))
+        {
+            maxInterval = TimeSpan.FromMilliseconds(1);
+        }
+        return new RetryPlan(
+            retryOn,
+            (int)(policy.NumRetries ?? 1),
+            policy.PerTryTimeout ?? TimeSpan.Zero,
+            baseInterval,
+            maxInterval,
+            policy.RetriableStatusCodes.Select(code => (int)code).ToArray());
     }
 
     private static byte[] ReadDataSource(DataSource? source)

@@ -56,7 +56,8 @@ public sealed record RoutePlan(
     HostRewriteMode HostRewrite,
     string? HostRewriteLiteral,
     string? PrefixRewrite,
-    DirectResponsePlan? DirectResponse)
+    DirectResponsePlan? DirectResponse,
+    RetryPlan? Retry)
 {
     /// <summary>The route as configured (the key the runtime attaches this plan to).</summary>
     [JsonIgnore]

@@ -232,6 +232,10 @@ public static class BootstrapValidator
                     context.Error(vhost.LocationOf("domains"), $"Only unique values for domains are permitted. Duplicate entry of domain {domain} in route {config.Name}");
                 }
             }
+            if (vhost.RetryPolicy is { } retry)
+            {
+                ValidateRetryPolicy(context, retry);
+            }
             foreach (var route in vhost.Routes)
             {
                 ValidateRoute(context, route, clusters);
@@ -275,6 +279,10 @@ public static class BootstrapValidator
             {
                 context.Error(action.LocationOf("host_rewrite_literal"), "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");
             }
+            if (action.RetryPolicy is { } retry)
+            {
+                ValidateRetryPolicy(context, retry);
+            }
             if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
             {
                 context.Error(action.LocationOf("prefix_rewrite"), "Cannot use prefix_rewrite with regex");
@@ -289,6 +297,43 @@ public static class BootstrapValidator
             if (direct.Body is { } body)
             {
                 ValidateDataSource(context, body);
+            }
+        }
+    }
+
+    private static void ValidateRetryPolicy(Context context, RetryPolicy retry)
+    {
+        foreach (var name in (retry.RetryOn ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Translation.RetryPlan.NotSupportedConditions.Contains(name))
+            {
+                context.Error(retry.LocationOf("retry_on"), $"retry_on '{name}' is not supported by this gateway yet; supported: {string.Join(", ", Translation.RetryPlan.Conditions.Keys)}");
+            }
+            else if (!Translation.RetryPlan.Conditions.ContainsKey(name))
+            {
+                context.Error(retry.LocationOf("retry_on"), $"unknown retry_on value '{name}'; supported: {string.Join(", ", Translation.RetryPlan.Conditions.Keys)}");
+            }
+        }
+        if (retry.PerTryTimeout is { } perTry && perTry < TimeSpan.Zero)
+        {
+            context.Error(retry.LocationOf("per_try_timeout"), "'per_try_timeout' may not be negative");
+        }
+        if (retry.RetryBackOff is { } backOff)
+        {
+            if (backOff.BaseInterval is not { } baseInterval || baseInterval <= TimeSpan.Zero)
+            {
+                context.Error(backOff.LocationOf("base_interval"), "'base_interval' is required and must be greater than 0s");
+            }
+            else if (backOff.MaxInterval is { } maxInterval && maxInterval < baseInterval)
+            {
+                context.Error(backOff.LocationOf("max_interval"), "retry_policy.max_interval must greater than or equal to the base_interval");
+            }
+        }
+        foreach (var code in retry.RetriableStatusCodes)
+        {
+            if (code is < 100 or > 599)
+            {
+                context.Error(retry.LocationOf("retriable_status_codes"), $"retriable status code {code} is not an HTTP status (100-599)");
             }
         }
     }

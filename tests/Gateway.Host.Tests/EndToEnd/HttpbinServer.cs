@@ -42,6 +42,10 @@ public sealed class HttpbinServer : IAsyncLifetime
     /// <summary>Everything the server printed (for diagnostics).</summary>
     public string Output => _output.Combined;
 
+    /// <summary>How many requests httpbin has logged for this request line, e.g. <c>GET /status/500</c> (Werkzeug logs each to stderr).</summary>
+    public int RequestsLogged(string methodAndPath)
+        => Output.Split('\n').Count(line => line.Contains($"\"{methodAndPath} HTTP/1.1\"", StringComparison.Ordinal));
+
     public async Task InitializeAsync()
     {
         var python = await FindPythonWithHttpbinAsync();
