@@ -381,3 +381,33 @@ public class EnvoyConfigLoaderOptionalFilterTests
         Assert.StartsWith("@type 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' is not supported by this gateway", Assert.Single(ex.Errors).Message, StringComparison.Ordinal);
     }
 }
+
+public class EnvoyConfigLoaderRetryPolicyTests
+{
+    [Theory]
+    [InlineData("{ retry_on: 'bogus' }", "unknown retry_on value 'bogus'; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes")]
+    [InlineData("{ retry_on: 'unavailable' }", "retry_on 'unavailable' is not supported by this gateway yet; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes")]
+    [InlineData("{ retry_on: 5xx, retry_back_off: { base_interval: 1s, max_interval: 0.5s } }", "retry_policy.max_interval must greater than or equal to the base_interval")]
+    [InlineData("{ retry_on: 5xx, retry_host_predicate: [] }", "field 'retry_host_predicate' of envoy.config.route.v3.RetryPolicy is not supported by this gateway yet")]
+    public void LoadYaml_BadRetryPolicy_IsRejected(string policy, string message)
+    {
+        var yaml = TestConfigs.Seed(routeExtra: "\n                  retry_policy: " + policy);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        Assert.Equal(message, Assert.Single(ex.Errors).Message);
+    }
+
+    [Fact]
+    public void Translate_SeedRetryPolicy_HasEnvoysDefaults()
+    {
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed(routeExtra: "\n                  retry_policy: { retry_on: 5xx, num_retries: 3 }")));
+
+        var retry = plan.Listeners[0].ConnectionManager.Routes[0].Retry!;
+        Assert.Equal(Gateway.Translation.RetryOn.FiveXx, retry.RetryOn);
+        Assert.Equal(3, retry.NumRetries);
+        Assert.Equal(TimeSpan.FromMilliseconds(25), retry.BaseInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), retry.MaxInterval);
+        Assert.Equal(TimeSpan.Zero, retry.PerTryTimeout);
+    }
+}

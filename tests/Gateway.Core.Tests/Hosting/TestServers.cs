@@ -18,9 +18,14 @@ namespace Gateway.Tests.Hosting;
 internal sealed class EchoUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perPath = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _bodies = new();
     private int _requests;
 
     private EchoUpstream(WebApplication app) => _app = app;
+
+    /// <summary>The request bodies received, in order.</summary>
+    public IReadOnlyList<string> Bodies => [.. _bodies];
 
     public int Port { get; private set; }
 
@@ -38,6 +43,28 @@ internal sealed class EchoUpstream : IAsyncDisposable
             Interlocked.Increment(ref upstream._requests);
             var path = context.Request.Path.Value ?? "/";
             context.Response.Headers.Server = "upstream-server";
+            var seen = upstream._perPath.AddOrUpdate(path, 1, static (_, n) => n + 1);
+            string body;
+            using (var reader = new StreamReader(context.Request.Body))
+            {
+                body = await reader.ReadToEndAsync();
+            }
+            upstream._bodies.Enqueue(body);
+            if (path.StartsWith("/flaky/", StringComparison.Ordinal))
+            {
+                // /flaky/{n}/{code}: the first n requests to this path get {code}, later ones are echoed.
+                var parts = path.Split('/');
+                if (seen <= int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    context.Response.StatusCode = int.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture);
+                    return;
+                }
+            }
+            if (path.StartsWith("/slow-once/", StringComparison.Ordinal) && seen == 1)
+            {
+                // /slow-once/{ms}: only the first request to this path is slow.
+                await Task.Delay(int.Parse(path["/slow-once/".Length..], System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+            }
             if (path.StartsWith("/status/", StringComparison.Ordinal))
             {
                 context.Response.StatusCode = int.Parse(path["/status/".Length..], System.Globalization.CultureInfo.InvariantCulture);
