@@ -18,9 +18,12 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clusters, IServiceProvider services)
 {
-    /// <summary>Envoy's thresholds when a cluster configures no circuit breakers (max_connections, max_pending_requests, max_requests, max_retries).</summary>
-    private static readonly (string Name, int Value)[] DefaultThresholds =
-        [("max_connections", 1024), ("max_pending_requests", 1024), ("max_requests", 1024), ("max_retries", 3)];
+    /// <summary>A priority's thresholds in Envoy's order (max_connections, max_pending_requests, max_requests, max_retries).</summary>
+    private static (string Name, int Value)[] Thresholds(Translation.ClusterPlan plan, int priority)
+    {
+        var t = plan.Thresholds[priority];
+        return [("max_connections", t.MaxConnections), ("max_pending_requests", t.MaxPendingRequests), ("max_requests", t.MaxRequests), ("max_retries", t.MaxRetries)];
+    }
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
     [
@@ -36,9 +39,9 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             var name = plan.Name;
             text.Append(name).Append("::observability_name::").Append(name).Append('\n');
-            foreach (var priority in new[] { "default", "high" })
+            foreach (var (priority, index) in new[] { ("default", 0), ("high", 1) })
             {
-                foreach (var (threshold, value) in DefaultThresholds)
+                foreach (var (threshold, value) in Thresholds(plan, index))
                 {
                     text.Append(name).Append("::").Append(priority).Append("_priority::").Append(threshold).Append("::")
                         .Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -90,7 +93,7 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
                 {
                     threshold.Add("priority", ProtoJson.String("HIGH"));
                 }
-                foreach (var (name, value) in DefaultThresholds)
+                foreach (var (name, value) in Thresholds(plan, high ? 1 : 0))
                 {
                     threshold.Add(name, ProtoJson.Number(value));
                 }

@@ -37,7 +37,7 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
         Add("envoy.config.cluster.v3.Cluster",
             ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
-            ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));
         Add("envoy.config.endpoint.v3.LocalityLbEndpoints", ("locality", 1, N), ("lb_endpoints", 2, N), ("load_balancing_weight", 3, N), ("priority", 5, N));
         Add("envoy.config.endpoint.v3.LbEndpoint", ("endpoint", 1, O), ("health_status", 2, N), ("metadata", 3, N), ("load_balancing_weight", 4, N), ("endpoint_name", 5, O));
@@ -60,9 +60,12 @@ internal static class ProtoFieldNumbers
             ("safe_regex", 10, O), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
         Add("envoy.config.route.v3.RouteAction",
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
-            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
+            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
         Add("envoy.config.route.v3.RetryPolicy",
             ("retry_on", 1, N), ("num_retries", 2, N), ("per_try_timeout", 3, N), ("retriable_status_codes", 7, N), ("retry_back_off", 8, N));
+        Add("envoy.config.cluster.v3.CircuitBreakers", ("thresholds", 1, N), ("per_host_thresholds", 2, N));
+        Add("envoy.config.cluster.v3.CircuitBreakers.Thresholds",
+            ("priority", 1, N), ("max_connections", 2, N), ("max_pending_requests", 3, N), ("max_requests", 4, N), ("max_retries", 5, N), ("track_remaining", 6, N));
         Add("envoy.config.route.v3.RetryPolicy.RetryBackOff", ("base_interval", 1, N), ("max_interval", 2, N));
         Add("envoy.config.route.v3.DirectResponseAction", ("status", 1, N), ("body", 2, N));
         Add("envoy.config.core.v3.DataSource", ("filename", 1, O), ("inline_bytes", 2, O), ("inline_string", 3, O), ("environment_variable", 4, O));

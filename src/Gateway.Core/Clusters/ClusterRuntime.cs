@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using RoutingPriority = Gateway.Configuration.RoutingPriority;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,8 @@ internal sealed class ClusterRuntime
     private readonly ConcurrentDictionary<string, HostStats> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConditionalWeakTable<DestinationState, HostStats> _byDestination = new();
     private Endpoint? _proxyEndpoint;
-    private int _activeRetries;
+    private readonly int[] _activeRequests = new int[2];
+    private readonly int[] _activeRetries = new int[2];
 
     public ClusterRuntime(string name, ClusterStats stats)
     {
@@ -34,32 +36,91 @@ internal sealed class ClusterRuntime
     /// <summary>The plan currently applied.</summary>
     public ClusterPlan? Plan { get; set; }
 
-    /// <summary>Envoy's default <c>circuit_breakers</c> <c>max_retries</c>: retries in flight at once per cluster.</summary>
-    public const int MaxRetries = 3;
-
-    /// <summary>Takes a retry slot, or returns false when <see cref="MaxRetries"/> retries are in flight (retry overflow).</summary>
-    public bool TryAcquireRetry()
+    /// <summary>
+    /// Takes a request slot (an upstream attempt) under the priority's <c>max_requests</c> and
+    /// <c>max_pending_requests</c>; false means overflow: Envoy answers 503 with x-envoy-overloaded.
+    /// Requests beyond the open connections wait for one (HTTP/1.1), so that many are "pending".
+    /// </summary>
+    public bool TryAcquireRequest(RoutingPriority priority)
     {
+        var limits = Thresholds(priority);
+        ref var active = ref _activeRequests[(int)priority];
         while (true)
         {
-            var active = Volatile.Read(ref _activeRetries);
-            if (active >= MaxRetries)
+            var current = Volatile.Read(ref active);
+            var connections = Stats.UpstreamCxActive.Value;
+            if (current >= limits.MaxRequests || (connections >= limits.MaxConnections && current - connections >= limits.MaxPendingRequests))
             {
+                Stats.UpstreamRqPendingOverflow.Increment();
+                PublishLimits(priority);
                 return false;
             }
-            if (Interlocked.CompareExchange(ref _activeRetries, active + 1, active) == active)
+            if (Interlocked.CompareExchange(ref active, current + 1, current) == current)
             {
-                Stats.RetryOpen.Set(active + 1 >= MaxRetries ? 1 : 0);
+                PublishLimits(priority);
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Gives a request slot back.</summary>
+    public void ReleaseRequest(RoutingPriority priority)
+    {
+        Interlocked.Decrement(ref _activeRequests[(int)priority]);
+        PublishLimits(priority);
+    }
+
+    /// <summary>Takes a retry slot under the priority's <c>max_retries</c>, or returns false (retry overflow).</summary>
+    public bool TryAcquireRetry(RoutingPriority priority)
+    {
+        var limits = Thresholds(priority);
+        ref var active = ref _activeRetries[(int)priority];
+        while (true)
+        {
+            var current = Volatile.Read(ref active);
+            if (current >= limits.MaxRetries)
+            {
+                PublishLimits(priority);
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref active, current + 1, current) == current)
+            {
+                PublishLimits(priority);
                 return true;
             }
         }
     }
 
     /// <summary>Gives a retry slot back.</summary>
-    public void ReleaseRetry()
+    public void ReleaseRetry(RoutingPriority priority)
     {
-        var active = Interlocked.Decrement(ref _activeRetries);
-        Stats.RetryOpen.Set(active >= MaxRetries ? 1 : 0);
+        Interlocked.Decrement(ref _activeRetries[(int)priority]);
+        PublishLimits(priority);
+    }
+
+    private ThresholdsPlan Thresholds(RoutingPriority priority) => Plan?.Thresholds[(int)priority] ?? ThresholdsPlan.Defaults;
+
+    /// <summary>Sets the <c>circuit_breakers.&lt;priority&gt;.*_open</c> (and <c>remaining_*</c>) gauges.</summary>
+    private void PublishLimits(RoutingPriority priority)
+    {
+        var limits = Thresholds(priority);
+        var gauges = Stats.CircuitBreakers[(int)priority];
+        var requests = Volatile.Read(ref _activeRequests[(int)priority]);
+        var retries = Volatile.Read(ref _activeRetries[(int)priority]);
+        var connections = Stats.UpstreamCxActive.Value;
+        var pending = Math.Max(0, requests - connections);
+        gauges.RqOpen.Set(requests >= limits.MaxRequests ? 1 : 0);
+        gauges.RqRetryOpen.Set(retries >= limits.MaxRetries ? 1 : 0);
+        gauges.CxOpen.Set(connections >= limits.MaxConnections ? 1 : 0);
+        gauges.RqPendingOpen.Set(pending >= limits.MaxPendingRequests ? 1 : 0);
+        if (limits.TrackRemaining)
+        {
+            var remaining = gauges.Remaining();
+            remaining.Cx.Set(Math.Max(0, limits.MaxConnections - connections));
+            remaining.Pending.Set(Math.Max(0, limits.MaxPendingRequests - pending));
+            remaining.Rq.Set(Math.Max(0, limits.MaxRequests - requests));
+            remaining.Retries.Set(Math.Max(0, limits.MaxRetries - retries));
+        }
     }
 
     /// <summary>Per-host stats by <c>ip:port</c>, for admin <c>/clusters</c>.</summary>

@@ -127,7 +127,20 @@ internal sealed partial class ConnectionManager
             while (true)
             {
                 state.BeginAttempt();
-                perTryTimedOut = await RunAttemptAsync(context, endpoint, state, overall).ConfigureAwait(false);
+                if (!cluster.TryAcquireRequest(route.Plan.Priority))
+                {
+                    // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
+                    state.Overflowed = true;
+                    break;
+                }
+                try
+                {
+                    perTryTimedOut = await RunAttemptAsync(context, endpoint, state, overall).ConfigureAwait(false);
+                }
+                finally
+                {
+                    cluster.ReleaseRequest(route.Plan.Priority);
+                }
                 if (!ShouldRetry(context, state, perTryTimedOut, overall))
                 {
                     break;
@@ -269,7 +282,7 @@ internal sealed partial class ConnectionManager
             stats.RetryOrShadowAbandoned.Increment();
             return false;
         }
-        if (!cluster.TryAcquireRetry())
+        if (!cluster.TryAcquireRetry(state.Route.Plan.Priority))
         {
             stats.UpstreamRqRetryOverflow.Increment();
             return false;
@@ -304,7 +317,7 @@ internal sealed partial class ConnectionManager
             if (state.HoldsRetrySlot)
             {
                 state.HoldsRetrySlot = false;
-                state.Route.Cluster!.ReleaseRetry();
+                state.Route.Cluster!.ReleaseRetry(state.Route.Plan.Priority);
             }
         }
     }
@@ -328,6 +341,12 @@ internal sealed partial class ConnectionManager
     {
         var cluster = state.Route.Cluster!;
         var plan = state.Listener.ConnectionManager;
+        if (state.Overflowed)
+        {
+            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true).ConfigureAwait(false);
+            return;
+        }
         if (perTryTimedOut && state.UpstreamStatus == 0)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).

@@ -11,12 +11,13 @@ internal static class LocalReply
 {
     public static readonly byte[] UpstreamTimeout = Encoding.ASCII.GetBytes("upstream request timeout");
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
+    public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
 
     /// <summary>Envoy's body for a failure before response headers arrived.</summary>
     public static byte[] ResetBeforeHeaders(string resetReason)
         => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: " + resetReason);
 
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain")
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -30,6 +31,10 @@ internal static class LocalReply
         if (connectionManager.ServerHeaderTransformation != ServerHeaderTransformation.PassThrough)
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;
+        }
+        if (overloaded)
+        {
+            response.Headers[EnvoyHeaders.Overloaded] = "true";
         }
         if (connectionManager.AlwaysSetRequestIdInResponse)
         {

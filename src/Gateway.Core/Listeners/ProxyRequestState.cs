@@ -32,6 +32,9 @@ internal sealed class ProxyRequestState
     /// <summary>Set by the response transform when it held back a retriable response to try again.</summary>
     public bool RetryScheduled { get; set; }
 
+    /// <summary>Set when a circuit breaker refused the attempt (503 overflow).</summary>
+    public bool Overflowed { get; set; }
+
     /// <summary>True while a retry holds one of the cluster's retry slots (circuit breaker max_retries).</summary>
     public bool HoldsRetrySlot { get; set; }
 

@@ -13,7 +13,7 @@ public sealed class ClusterStats
         "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded", "upstream_cx_overflow",
         "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
         "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
-        "upstream_rq_pending_total", "upstream_rq_pending_overflow", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
+        "upstream_rq_pending_total", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
         "upstream_rq_max_duration_reached", "upstream_rq_tx_reset",
         "upstream_rq_retry_backoff_ratelimited",
         
@@ -31,10 +31,6 @@ public sealed class ClusterStats
     [
         "upstream_cx_rx_bytes_buffered", "upstream_cx_tx_bytes_buffered", "upstream_rq_pending_active",
         "membership_degraded", "membership_excluded", "version", "max_host_weight",
-        "circuit_breakers.default.cx_open", "circuit_breakers.default.cx_pool_open", "circuit_breakers.default.rq_pending_open",
-        "circuit_breakers.default.rq_open", 
-        "circuit_breakers.high.cx_open", "circuit_breakers.high.cx_pool_open", "circuit_breakers.high.rq_pending_open",
-        "circuit_breakers.high.rq_open", "circuit_breakers.high.rq_retry_open",
     ];
 
     /// <summary>Resolves (or creates) the handles for one cluster.</summary>
@@ -59,7 +55,8 @@ public sealed class ClusterStats
         UpstreamRqRetrySuccess = store.Counter(prefix + "upstream_rq_retry_success");
         UpstreamRqRetryOverflow = store.Counter(prefix + "upstream_rq_retry_overflow");
         RetryOrShadowAbandoned = store.Counter(prefix + "retry_or_shadow_abandoned");
-        RetryOpen = store.Gauge(prefix + "circuit_breakers.default.rq_retry_open");
+        CircuitBreakers = [new CircuitBreakerStats(store, prefix + "circuit_breakers.default."), new CircuitBreakerStats(store, prefix + "circuit_breakers.high.")];
+        UpstreamRqPendingOverflow = store.Counter(prefix + "upstream_rq_pending_overflow");
         RetryCodes = new HttpCodeStats(store, prefix + "retry.");
         UpstreamRqActive = store.Gauge(prefix + "upstream_rq_active");
         UpstreamRqTimeout = store.Counter(prefix + "upstream_rq_timeout");
@@ -112,8 +109,11 @@ public sealed class ClusterStats
     /// <summary>Retries given up because the request body could not be replayed.</summary>
     public Counter RetryOrShadowAbandoned { get; }
 
-    /// <summary><c>circuit_breakers.default.rq_retry_open</c>: 1 while the retry limit is reached.</summary>
-    public Gauge RetryOpen { get; }
+    /// <summary><c>circuit_breakers.&lt;default|high&gt;.*</c>, indexed by routing priority.</summary>
+    public IReadOnlyList<CircuitBreakerStats> CircuitBreakers { get; }
+
+    /// <summary>Requests refused by the max_requests or max_pending_requests circuit breaker.</summary>
+    public Counter UpstreamRqPendingOverflow { get; }
 
     /// <summary>Response codes that triggered a retry, under <c>retry.</c>.</summary>
     public HttpCodeStats RetryCodes { get; }
@@ -183,4 +183,40 @@ public sealed class ClusterStats
 
     /// <summary>The same under <c>external.</c> (requests without <c>x-envoy-internal: true</c>).</summary>
     public HttpCodeStats ExternalCodes { get; }
+}
+
+/// <summary>One priority's <c>circuit_breakers.&lt;priority&gt;.*</c> gauges (1 while a limit is reached; remaining_* with track_remaining).</summary>
+public sealed class CircuitBreakerStats
+{
+    private readonly StatsStore _store;
+    private readonly string _prefix;
+
+    /// <summary>Creates the gauges under <paramref name="prefix"/> (ends with a dot).</summary>
+    public CircuitBreakerStats(StatsStore store, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _prefix = prefix;
+        CxOpen = store.Gauge(prefix + "cx_open");
+        store.Gauge(prefix + "cx_pool_open");
+        RqPendingOpen = store.Gauge(prefix + "rq_pending_open");
+        RqOpen = store.Gauge(prefix + "rq_open");
+        RqRetryOpen = store.Gauge(prefix + "rq_retry_open");
+    }
+
+    /// <summary>1 while max_connections is reached.</summary>
+    public Gauge CxOpen { get; }
+
+    /// <summary>1 while max_pending_requests is reached.</summary>
+    public Gauge RqPendingOpen { get; }
+
+    /// <summary>1 while max_requests is reached.</summary>
+    public Gauge RqOpen { get; }
+
+    /// <summary>1 while max_retries is reached.</summary>
+    public Gauge RqRetryOpen { get; }
+
+    /// <summary>The <c>remaining_*</c> gauges, made when a configuration asks to track them.</summary>
+    public (Gauge Cx, Gauge Pending, Gauge Rq, Gauge Retries) Remaining()
+        => (_store.Gauge(_prefix + "remaining_cx"), _store.Gauge(_prefix + "remaining_pending"), _store.Gauge(_prefix + "remaining_rq"), _store.Gauge(_prefix + "remaining_retries"));
 }

@@ -150,7 +150,8 @@ public static class EnvoyTranslator
             HostRewriteLiteral: action?.HostRewriteLiteral,
             PrefixRewrite: action?.PrefixRewrite,
             DirectResponse: direct,
-            Retry: TranslateRetry(action?.RetryPolicy ?? vhost.RetryPolicy))
+            Retry: TranslateRetry(action?.RetryPolicy ?? vhost.RetryPolicy),
+            Priority: action?.Priority ?? RoutingPriority.Default)
         {
             Source = route,
         };
@@ -234,7 +235,27 @@ public static class EnvoyTranslator
             ConnectTimeout: cluster.ConnectTimeout ?? DefaultConnectTimeout,
             DnsLookupFamily: cluster.DnsLookupFamily,
             DnsRefreshRate: cluster.DnsRefreshRate ?? DefaultDnsRefreshRate,
-            Endpoints: endpoints);
+            Endpoints: endpoints)
+        {
+            Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
+        };
+    }
+
+    private static ThresholdsPlan Thresholds(Cluster cluster, RoutingPriority priority)
+    {
+        // The first thresholds entry for a priority wins, as in Envoy; missing values take Envoy's defaults.
+        var configured = cluster.CircuitBreakers?.Thresholds.FirstOrDefault(t => t.Priority == priority);
+        if (configured is null)
+        {
+            return ThresholdsPlan.Defaults;
+        }
+        var defaults = ThresholdsPlan.Defaults;
+        return new ThresholdsPlan(
+            (int)Math.Min(configured.MaxConnections ?? (uint)defaults.MaxConnections, int.MaxValue),
+            (int)Math.Min(configured.MaxPendingRequests ?? (uint)defaults.MaxPendingRequests, int.MaxValue),
+            (int)Math.Min(configured.MaxRequests ?? (uint)defaults.MaxRequests, int.MaxValue),
+            (int)Math.Min(configured.MaxRetries ?? (uint)defaults.MaxRetries, int.MaxValue),
+            configured.TrackRemaining);
     }
 
     private static ClusterConfig ToYarpCluster(ClusterPlan plan)
@@ -273,6 +294,8 @@ public static class EnvoyTranslator
                 _ => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.RoundRobin,
             },
             Destinations = destinations,
+            // max_connections bounds the connection pool (per host in SocketsHttpHandler, per cluster in Envoy).
+            HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnections },
             HttpRequest = new ForwarderRequestConfig
             {
                 // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise.

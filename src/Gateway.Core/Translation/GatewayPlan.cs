@@ -57,7 +57,8 @@ public sealed record RoutePlan(
     string? HostRewriteLiteral,
     string? PrefixRewrite,
     DirectResponsePlan? DirectResponse,
-    RetryPlan? Retry)
+    RetryPlan? Retry,
+    Configuration.RoutingPriority Priority = Configuration.RoutingPriority.Default)
 {
     /// <summary>The route as configured (the key the runtime attaches this plan to).</summary>
     [JsonIgnore]
@@ -88,7 +89,18 @@ public sealed record ClusterPlan(
     TimeSpan ConnectTimeout,
     DnsLookupFamily DnsLookupFamily,
     TimeSpan DnsRefreshRate,
-    IReadOnlyList<EndpointPlan> Endpoints);
+    IReadOnlyList<EndpointPlan> Endpoints)
+{
+    /// <summary>Circuit-breaker thresholds, [0] DEFAULT and [1] HIGH (Envoy's defaults where not configured).</summary>
+    public IReadOnlyList<ThresholdsPlan> Thresholds { get; init; } = [ThresholdsPlan.Defaults, ThresholdsPlan.Defaults];
+}
+
+/// <summary>One priority's circuit-breaker limits.</summary>
+public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, int MaxRequests, int MaxRetries, bool TrackRemaining)
+{
+    /// <summary>Envoy's defaults: 1024 / 1024 / 1024 / 3.</summary>
+    public static ThresholdsPlan Defaults { get; } = new(1024, 1024, 1024, 3, false);
+}
 
 /// <summary>One configured endpoint (before DNS resolution).</summary>
 public sealed record EndpointPlan(string Address, int Port, string? Hostname);

@@ -411,3 +411,19 @@ public class EnvoyConfigLoaderRetryPolicyTests
         Assert.Equal(TimeSpan.Zero, retry.PerTryTimeout);
     }
 }
+
+public class EnvoyConfigLoaderCircuitBreakerTests
+{
+    [Theory]
+    [InlineData("{ thresholds: [ { retry_budget: {} } ] }", "field 'retry_budget' of envoy.config.cluster.v3.CircuitBreakers.Thresholds is not supported by this gateway yet")]
+    [InlineData("{ per_host_thresholds: [] }", "field 'per_host_thresholds' of envoy.config.cluster.v3.CircuitBreakers is not supported by this gateway yet")]
+    [InlineData("{ thresholds: [ { priority: URGENT } ] }", "unknown value 'URGENT' for enum RoutingPriority; valid values are: DEFAULT, HIGH")]
+    public void LoadYaml_BadCircuitBreakers_AreRejected(string circuitBreakers, string message)
+    {
+        var yaml = TestConfigs.Seed().Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      circuit_breakers: " + circuitBreakers, StringComparison.Ordinal);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        Assert.Equal(message, Assert.Single(ex.Errors).Message);
+    }
+}

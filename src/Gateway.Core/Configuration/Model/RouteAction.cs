@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
     "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host", "idle_timeout",
-    "early_data_policy", "retry_policy_typed_config", "request_mirror_policies", "priority",
+    "early_data_policy", "retry_policy_typed_config", "request_mirror_policies",
     "rate_limits", "include_vh_rate_limits", "hash_policy", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
     "hedge_policy", "max_stream_duration",
@@ -27,6 +27,9 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Replace the matched prefix (or path) with this.</summary>
     public string? PrefixRewrite { get; set; }
+
+    /// <summary>Which circuit-breaker thresholds of the cluster apply.</summary>
+    public RoutingPriority Priority { get; set; }
 
     /// <summary>Retries; overrides the virtual host's.</summary>
     public RetryPolicy? RetryPolicy { get; set; }
