@@ -69,9 +69,7 @@ internal sealed class AdminHandler
     public async Task HandleAsync(HttpContext context)
     {
         var start = _time.GetTimestamp();
-        _stats.DownstreamRqTotal.Increment();
-        (HttpProtocol.IsHttp2(context.Request.Protocol) ? _stats.DownstreamRqHttp2Total : _stats.DownstreamRqHttp1Total).Increment();
-        _stats.DownstreamRqActive.Increment();
+        _stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
             var request = new AdminRequest(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value);
@@ -96,43 +94,21 @@ internal sealed class AdminHandler
         }
         finally
         {
-            _stats.DownstreamRqActive.Decrement();
-            _stats.DownstreamRqTime.Record(_time.GetElapsedTime(start).TotalMilliseconds);
-            if (context.RequestAborted.IsCancellationRequested)
-            {
-                _stats.DownstreamRqRxReset.Increment();
-            }
-            else
-            {
-                _stats.ChargeResponse(context.Response.StatusCode);
-            }
+            _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
     /// <summary>Counts an admin connection under <c>http.admin.*</c> and <c>listener.admin.*</c> for its lifetime.</summary>
     public async Task OnConnectionAsync(ConnectionDelegate next, ConnectionContext connection)
     {
-        var opened = _time.GetTimestamp();
-        _listenerStats.DownstreamCxTotal.Increment();
-        _listenerStats.DownstreamCxActive.Increment();
-        _stats.DownstreamCxTotal.Increment();
-        _stats.DownstreamCxActive.Increment();
-        _stats.DownstreamCxHttp1Total.Increment();
-        _stats.DownstreamCxHttp1Active.Increment();
+        var opened = _stats.ConnectionOpened(_listenerStats, http2: false);
         try
         {
             await next(connection).ConfigureAwait(false);
         }
         finally
         {
-            var length = _time.GetElapsedTime(opened).TotalMilliseconds;
-            _listenerStats.DownstreamCxActive.Decrement();
-            _listenerStats.DownstreamCxDestroy.Increment();
-            _listenerStats.DownstreamCxLengthMs.Record(length);
-            _stats.DownstreamCxActive.Decrement();
-            _stats.DownstreamCxDestroy.Increment();
-            _stats.DownstreamCxLengthMs.Record(length);
-            _stats.DownstreamCxHttp1Active.Decrement();
+            _stats.ConnectionClosed(_listenerStats, http2: false, opened);
         }
     }
 

@@ -151,29 +151,14 @@ public static class EnvoyGatewayExtensions
                         await next(connection).ConfigureAwait(false);
                         return;
                     }
-                    var opened = System.Diagnostics.Stopwatch.GetTimestamp();
-                    var listenerStats = current.ListenerStats;
-                    var stats = current.Stats;
-                    listenerStats.DownstreamCxTotal.Increment();
-                    listenerStats.DownstreamCxActive.Increment();
-                    stats.DownstreamCxTotal.Increment();
-                    stats.DownstreamCxActive.Increment();
-                    (http2 ? stats.DownstreamCxHttp2Total : stats.DownstreamCxHttp1Total).Increment();
-                    (http2 ? stats.DownstreamCxHttp2Active : stats.DownstreamCxHttp1Active).Increment();
+                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
                     try
                     {
                         await next(connection).ConfigureAwait(false);
                     }
                     finally
                     {
-                        var length = System.Diagnostics.Stopwatch.GetElapsedTime(opened).TotalMilliseconds;
-                        listenerStats.DownstreamCxActive.Decrement();
-                        listenerStats.DownstreamCxDestroy.Increment();
-                        listenerStats.DownstreamCxLengthMs.Record(length);
-                        stats.DownstreamCxActive.Decrement();
-                        stats.DownstreamCxDestroy.Increment();
-                        stats.DownstreamCxLengthMs.Record(length);
-                        (http2 ? stats.DownstreamCxHttp2Active : stats.DownstreamCxHttp1Active).Decrement();
+                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened);
                     }
                 });
             });

@@ -44,25 +44,14 @@ internal sealed partial class ConnectionManager
     {
         var stats = listener.Stats;
         var start = _time.GetTimestamp();
-        stats.DownstreamRqTotal.Increment();
-        (HttpProtocol.IsHttp2(context.Request.Protocol) ? stats.DownstreamRqHttp2Total : stats.DownstreamRqHttp1Total).Increment();
-        stats.DownstreamRqActive.Increment();
+        stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
             await RouteAsync(context, listener, start).ConfigureAwait(false);
         }
         finally
         {
-            stats.DownstreamRqActive.Decrement();
-            stats.DownstreamRqTime.Record(_time.GetElapsedTime(start).TotalMilliseconds);
-            if (context.RequestAborted.IsCancellationRequested)
-            {
-                stats.DownstreamRqRxReset.Increment();
-            }
-            else
-            {
-                stats.ChargeResponse(context.Response.StatusCode);
-            }
+            stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 

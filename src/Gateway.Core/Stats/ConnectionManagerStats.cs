@@ -115,6 +115,56 @@ public sealed class ConnectionManagerStats
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }
 
+    /// <summary>Counts a connection opening on <paramref name="listener"/>; pass the result to <see cref="ConnectionClosed"/>.</summary>
+    public long ConnectionOpened(ListenerStats listener, bool http2)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        listener.DownstreamCxTotal.Increment();
+        listener.DownstreamCxActive.Increment();
+        DownstreamCxTotal.Increment();
+        DownstreamCxActive.Increment();
+        (http2 ? DownstreamCxHttp2Total : DownstreamCxHttp1Total).Increment();
+        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Increment();
+        return System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Counts a connection closing, with its length.</summary>
+    public void ConnectionClosed(ListenerStats listener, bool http2, long opened)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        var length = System.Diagnostics.Stopwatch.GetElapsedTime(opened).TotalMilliseconds;
+        listener.DownstreamCxActive.Decrement();
+        listener.DownstreamCxDestroy.Increment();
+        listener.DownstreamCxLengthMs.Record(length);
+        DownstreamCxActive.Decrement();
+        DownstreamCxDestroy.Increment();
+        DownstreamCxLengthMs.Record(length);
+        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+    }
+
+    /// <summary>Counts a request arriving.</summary>
+    public void RequestStarted(bool http2)
+    {
+        DownstreamRqTotal.Increment();
+        (http2 ? DownstreamRqHttp2Total : DownstreamRqHttp1Total).Increment();
+        DownstreamRqActive.Increment();
+    }
+
+    /// <summary>Counts a request ending: its time, and its response class, or a reset if the client went away.</summary>
+    public void RequestFinished(int statusCode, bool clientAborted, double milliseconds)
+    {
+        DownstreamRqActive.Decrement();
+        DownstreamRqTime.Record(milliseconds);
+        if (clientAborted)
+        {
+            DownstreamRqRxReset.Increment();
+        }
+        else
+        {
+            ChargeResponse(statusCode);
+        }
+    }
+
     /// <summary>Counts a response sent downstream.</summary>
     public void ChargeResponse(int statusCode)
     {

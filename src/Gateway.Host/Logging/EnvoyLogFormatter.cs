@@ -40,15 +40,8 @@ internal sealed class EnvoyLogFormatter : ConsoleFormatter
         textWriter.Write(Environment.NewLine);
     }
 
-    public static string LevelName(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace",
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warning",
-        LogLevel.Error => "error",
-        _ => "critical",
-    };
+    /// <summary>Envoy's name of a level.</summary>
+    public static string LevelName(LogLevel level) => Gateway.Admin.EnvoyLogLevels.LevelName(level);
 
     /// <summary>Maps .NET logging categories onto Envoy's logger names (the names admin <c>/logging</c> lists).</summary>
     public static string LoggerName(string category) => Gateway.Admin.EnvoyLogLevels.LoggerFor(category);
