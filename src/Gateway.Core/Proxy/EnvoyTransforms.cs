@@ -35,13 +35,13 @@ internal sealed class EnvoyTransformProvider(TimeProvider time) : ITransformProv
         context.CopyResponseHeaders = true;
         context.UseDefaultForwarders = false;
         context.AddOriginalHost(true);
-        context.RequestTransforms.Add(new EnvoyRequestTransform());
+        context.RequestTransforms.Add(new EnvoyRequestTransform(time));
         context.ResponseTransforms.Add(new EnvoyResponseTransform(time));
     }
 }
 
 /// <summary>Router request headers: expected timeout, host rewrite, prefix rewrite; counts the upstream attempt.</summary>
-internal sealed class EnvoyRequestTransform : RequestTransform
+internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransform
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
@@ -56,7 +56,7 @@ internal sealed class EnvoyRequestTransform : RequestTransform
 
         if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && route.ExpectedTimeoutHeader is { } expected)
         {
-            headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, expected);
+            headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && route.HasTimeout ? RetryExpectedTimeout(state, time) : expected);
         }
 
         switch (plan.HostRewrite)
@@ -97,6 +97,16 @@ internal sealed class EnvoyRequestTransform : RequestTransform
             state.Host.RequestStarted();
         }
         return default;
+    }
+
+    /// <summary>On a retry Envoy sends the time the route timeout still leaves, if shorter (FilterUtility::setTimeoutHeaders).</summary>
+    private static string RetryExpectedTimeout(ProxyRequestState state, TimeProvider time)
+    {
+        var route = state.Route;
+        var expected = route.PerTryTimeout > TimeSpan.Zero ? route.PerTryTimeout : route.Plan.Timeout;
+        var left = route.Plan.Timeout - time.GetElapsedTime(state.StartTimestamp);
+        var value = left < expected ? left : expected;
+        return ((long)Math.Max(0, value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
     }
 }
 

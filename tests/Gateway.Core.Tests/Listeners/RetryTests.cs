@@ -174,3 +174,30 @@ public class RetryTests
         public override double NextDouble() => value;
     }
 }
+
+public class RetryTimeoutHeaderTests
+{
+    private static readonly System.Text.Json.JsonSerializerOptions EchoJson = new() { PropertyNameCaseInsensitive = true };
+
+    [Fact]
+    public async Task Retry_ExpectedTimeoutHeader_IsTheTimeLeftOnRetries()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1",
+            routeExtra: "\n                  timeout: 2s\n                  retry_policy: { retry_on: 5xx, num_retries: 1, retry_back_off: { base_interval: 0.4s, max_interval: 0.4s } }");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        gateway.Services.GetRequiredService<ConnectionManager>().Jitter = new OneRandom();
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/flaky/1/503"));
+        var echoed = System.Text.Json.JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
+
+        // The retry waited ~0.4 s of the 2 s route timeout, so it announces what is left, not 2000.
+        var sent = long.Parse(echoed.Headers["x-envoy-expected-rq-timeout-ms"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(sent, 1000, 1650);
+    }
+
+    private sealed class OneRandom : Random
+    {
+        public override double NextDouble() => 0.999;
+    }
+}
