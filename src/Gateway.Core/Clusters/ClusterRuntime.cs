@@ -98,6 +98,14 @@ internal sealed class ClusterRuntime
         PublishLimits(priority);
     }
 
+    private static void SetIfChanged(Gauge gauge, long value)
+    {
+        if (gauge.Value != value || !gauge.Used)
+        {
+            gauge.Set(value);
+        }
+    }
+
     private ThresholdsPlan Thresholds(RoutingPriority priority) => Plan?.Thresholds[(int)priority] ?? ThresholdsPlan.Defaults;
 
     /// <summary>Sets the <c>circuit_breakers.&lt;priority&gt;.*_open</c> (and <c>remaining_*</c>) gauges.</summary>
@@ -109,10 +117,11 @@ internal sealed class ClusterRuntime
         var retries = Volatile.Read(ref _activeRetries[(int)priority]);
         var connections = Stats.UpstreamCxActive.Value;
         var pending = Math.Max(0, requests - connections);
-        gauges.RqOpen.Set(requests >= limits.MaxRequests ? 1 : 0);
-        gauges.RqRetryOpen.Set(retries >= limits.MaxRetries ? 1 : 0);
-        gauges.CxOpen.Set(connections >= limits.MaxConnections ? 1 : 0);
-        gauges.RqPendingOpen.Set(pending >= limits.MaxPendingRequests ? 1 : 0);
+        // Written only when they change: the request path calls this twice per attempt on shared cache lines.
+        SetIfChanged(gauges.RqOpen, requests >= limits.MaxRequests ? 1 : 0);
+        SetIfChanged(gauges.RqRetryOpen, retries >= limits.MaxRetries ? 1 : 0);
+        SetIfChanged(gauges.CxOpen, connections >= limits.MaxConnections ? 1 : 0);
+        SetIfChanged(gauges.RqPendingOpen, pending >= limits.MaxPendingRequests ? 1 : 0);
         if (limits.TrackRemaining)
         {
             var remaining = gauges.Remaining();

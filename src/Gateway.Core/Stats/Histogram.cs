@@ -52,13 +52,13 @@ public sealed class Histogram
             value = 0;
         }
         Observer?.Invoke(value);
-        _cumulative.Add(value);
+        // Only the open interval is written; the cumulative view adds it to the closed ones (fewer
+        // interlocked writes on the request path).
         Volatile.Read(ref _interval).Add(value);
         for (var i = 0; i < PrometheusBuckets.Length; i++)
         {
             if (value <= PrometheusBuckets[i])
             {
-                Interlocked.Increment(ref _bucketCounts[i]);
                 Interlocked.Increment(ref Volatile.Read(ref _intervalBucketCounts)[i]);
                 break;
             }
@@ -77,12 +77,26 @@ public sealed class Histogram
         lock (_flushLock)
         {
             _lastInterval = Interlocked.Exchange(ref _interval, new LogLinearBins());
+            _cumulative.AddAll(_lastInterval);
             _lastIntervalBucketCounts = Interlocked.Exchange(ref _intervalBucketCounts, new long[PrometheusBuckets.Length]);
+            for (var i = 0; i < _bucketCounts.Length; i++)
+            {
+                Interlocked.Add(ref _bucketCounts[i], _lastIntervalBucketCounts[i]);
+            }
         }
     }
 
     /// <summary>The cumulative quantiles (NaN when empty), in the order of <see cref="SupportedQuantiles"/>.</summary>
-    public double[] CumulativeQuantiles() => _cumulative.Quantiles(SupportedQuantiles);
+    public double[] CumulativeQuantiles()
+    {
+        lock (_flushLock)
+        {
+            var merged = new LogLinearBins();
+            merged.AddAll(_cumulative);
+            merged.AddAll(Volatile.Read(ref _interval));
+            return merged.Quantiles(SupportedQuantiles);
+        }
+    }
 
     /// <summary>The last interval's quantiles (NaN when that interval had no values, or none has closed yet).</summary>
     public double[] IntervalQuantiles()
@@ -100,7 +114,7 @@ public sealed class Histogram
         long running = 0;
         for (var i = 0; i < result.Length; i++)
         {
-            running += Volatile.Read(ref _bucketCounts[i]);
+            running += Volatile.Read(ref _bucketCounts[i]) + Volatile.Read(ref Volatile.Read(ref _intervalBucketCounts)[i]);
             result[i] = running;
         }
         return result;
@@ -112,7 +126,7 @@ public sealed class Histogram
         var result = new long[PrometheusBuckets.Length];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = Volatile.Read(ref _bucketCounts[i]);
+            result[i] = Volatile.Read(ref _bucketCounts[i]) + Volatile.Read(ref Volatile.Read(ref _intervalBucketCounts)[i]);
         }
         return result;
     }
@@ -171,6 +185,28 @@ public sealed class Histogram
             mantissa = Math.Clamp(mantissa, 10, 99);
             var row = Volatile.Read(ref _rows[exponent - MinExponent]) ?? CreateRow(exponent - MinExponent);
             Interlocked.Increment(ref row[mantissa - 10]);
+        }
+
+        /// <summary>Adds every count of <paramref name="other"/> to these bins.</summary>
+        public void AddAll(LogLinearBins other)
+        {
+            Interlocked.Add(ref _zero, Volatile.Read(ref other._zero));
+            for (var r = 0; r < other._rows.Length; r++)
+            {
+                if (Volatile.Read(ref other._rows[r]) is not { } source)
+                {
+                    continue;
+                }
+                var row = Volatile.Read(ref _rows[r]) ?? CreateRow(r);
+                for (var m = 0; m < source.Length; m++)
+                {
+                    var count = Volatile.Read(ref source[m]);
+                    if (count != 0)
+                    {
+                        Interlocked.Add(ref row[m], count);
+                    }
+                }
+            }
         }
 
         private long[] CreateRow(int index)
