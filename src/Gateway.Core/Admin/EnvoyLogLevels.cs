@@ -1,6 +1,7 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Admin;
 
@@ -9,7 +10,7 @@ namespace Gateway.Admin;
 /// onto Envoy's logger names (<see cref="LoggerFor"/>); once <see cref="EnvoyLoggingExtensions.AddEnvoyLogLevels"/>
 /// put the switch into the logging pipeline, a change here changes what is logged from the next call on.
 /// </summary>
-public sealed class EnvoyLogLevels
+public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOptionsChangeTokenSource<LoggerFilterOptions>
 {
     /// <summary>The loggers this gateway logs to, in Envoy's registry order (logger.h ALL_LOGGER_IDS).</summary>
     public static IReadOnlyList<string> LoggerNames { get; } = ["admin", "connection", "http", "main", "router", "upstream"];
@@ -17,8 +18,15 @@ public sealed class EnvoyLogLevels
     /// <summary>Envoy's (spdlog's) level names, lowest first.</summary>
     public static IReadOnlyList<string> LevelNames { get; } = ["trace", "debug", "info", "warning", "error", "critical", "off"];
 
+    /// <summary>Category prefixes of each Envoy logger, as <see cref="LoggerFor"/> maps them (anything else is <c>main</c>).</summary>
+    private static readonly (string Prefix, string Logger)[] CategoryPrefixes =
+    [
+        ("Gateway.Admin", "admin"), ("Gateway.Clusters", "upstream"), ("Gateway.Listeners", "router"), ("Gateway.Proxy", "router"),
+        ("Yarp", "router"), ("Microsoft.AspNetCore.Server.Kestrel", "connection"), ("Microsoft.AspNetCore", "http"), ("Microsoft", "main"),
+    ];
+
     private readonly int[] _levels;
-    private readonly ConcurrentDictionary<string, int> _loggerOfCategory = new(StringComparer.Ordinal);
+    private CancellationTokenSource _changed = new();
 
     /// <summary>Every logger at <paramref name="initial"/> (Envoy's <c>-l</c>; default <c>info</c>).</summary>
     public EnvoyLogLevels(LogLevel initial = LogLevel.Information)
@@ -43,6 +51,7 @@ public sealed class EnvoyLogLevels
             return false;
         }
         Volatile.Write(ref _levels[index], (int)level);
+        NotifyChanged();
         return true;
     }
 
@@ -53,6 +62,48 @@ public sealed class EnvoyLogLevels
         {
             Volatile.Write(ref _levels[i], (int)level);
         }
+        NotifyChanged();
+    }
+
+    /// <summary>
+    /// The levels as Microsoft.Extensions.Logging filter rules, one per category prefix. Logging caches
+    /// each logger's minimum level from these rules, so checking a level costs a comparison on the
+    /// request path; a change fires <see cref="GetChangeToken"/> and logging recomputes them.
+    /// </summary>
+    public void Configure(LoggerFilterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.MinLevel = Effective("main", string.Empty);
+        foreach (var (prefix, logger) in CategoryPrefixes)
+        {
+            options.Rules.Add(new LoggerFilterRule(providerName: null, categoryName: prefix, logLevel: Effective(logger, prefix), filter: null));
+        }
+    }
+
+    /// <inheritdoc />
+    public string? Name => Options.DefaultName;
+
+    /// <inheritdoc />
+    public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
+
+    private LogLevel Effective(string logger, string category)
+    {
+        var threshold = (LogLevel)Volatile.Read(ref _levels[IndexOf(logger)]);
+        return Demoted(category, threshold);
+    }
+
+    /// <summary>At info and above, ASP.NET Core's and YARP's own categories need warning: they log every request at information.</summary>
+    private static LogLevel Demoted(string category, LogLevel threshold)
+        => threshold is >= LogLevel.Information and < LogLevel.None
+           && (category.StartsWith("Microsoft", StringComparison.Ordinal) || category.StartsWith("Yarp", StringComparison.Ordinal))
+            ? (threshold < LogLevel.Warning ? LogLevel.Warning : threshold)
+            : threshold;
+
+    private void NotifyChanged()
+    {
+        var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
+        previous.Cancel();
+        previous.Dispose();
     }
 
     /// <summary>
@@ -67,14 +118,8 @@ public sealed class EnvoyLogLevels
             return false;
         }
         category ??= string.Empty;
-        var index = _loggerOfCategory.GetOrAdd(category, static c => IndexOf(LoggerFor(c)));
-        var threshold = (LogLevel)Volatile.Read(ref _levels[index]);
-        if (threshold is >= LogLevel.Information and < LogLevel.None
-            && (category.StartsWith("Microsoft", StringComparison.Ordinal) || category.StartsWith("Yarp", StringComparison.Ordinal)))
-        {
-            threshold = threshold < LogLevel.Warning ? LogLevel.Warning : threshold;
-        }
-        return level >= threshold;
+        var threshold = (LogLevel)Volatile.Read(ref _levels[IndexOf(LoggerFor(category))]);
+        return level >= Demoted(category, threshold);
     }
 
     /// <summary>The Envoy logger a .NET logging category writes to.</summary>
@@ -132,17 +177,16 @@ public sealed class EnvoyLogLevels
 public static class EnvoyLoggingExtensions
 {
     /// <summary>
-    /// Filters every category through <paramref name="levels"/> (so admin <c>/logging</c> really changes what
-    /// is logged) and registers it for the admin API. Replaces <c>SetMinimumLevel</c>: the minimum becomes
-    /// trace and the switch decides.
+    /// Makes <paramref name="levels"/> the source of logging's filter rules (so admin <c>/logging</c> really
+    /// changes what is logged) and registers it for the admin API. Replaces <c>SetMinimumLevel</c>.
     /// </summary>
     public static ILoggingBuilder AddEnvoyLogLevels(this ILoggingBuilder logging, EnvoyLogLevels levels)
     {
         ArgumentNullException.ThrowIfNull(logging);
         ArgumentNullException.ThrowIfNull(levels);
         logging.Services.AddSingleton(levels);
-        logging.SetMinimumLevel(LogLevel.Trace);
-        logging.AddFilter((_, category, level) => levels.IsEnabled(category, level));
+        logging.Services.AddSingleton<IConfigureOptions<LoggerFilterOptions>>(levels);
+        logging.Services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(levels);
         return logging;
     }
 }
