@@ -85,8 +85,14 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
 
         public override int Read(Span<byte> buffer) => Received(base.Read(buffer));
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => Received(await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            // No async state machine when the read completed synchronously (the common case under load).
+            var read = base.ReadAsync(buffer, cancellationToken);
+            return read.IsCompletedSuccessfully ? new ValueTask<int>(Received(read.Result)) : AwaitRead(read);
+        }
+
+        private async ValueTask<int> AwaitRead(ValueTask<int> read) => Received(await read.ConfigureAwait(false));
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             => Received(await base.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
@@ -103,10 +109,11 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
         }
 
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await base.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            // Counted when the write is issued: a failed write closes the connection anyway.
             stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
