@@ -169,6 +169,9 @@ public sealed class Histogram
     {
         private const int MinExponent = -3;
         private const int MaxExponent = 9;
+
+        /// <summary>10^(MinExponent + i), one decade past MaxExponent.</summary>
+        private static readonly double[] Powers = Enumerable.Range(MinExponent, MaxExponent - MinExponent + 2).Select(e => Math.Pow(10, e)).ToArray();
         private readonly long[]?[] _rows = new long[]?[MaxExponent - MinExponent + 1];
         private long _zero;
 
@@ -179,10 +182,13 @@ public sealed class Histogram
                 Interlocked.Increment(ref _zero);
                 return;
             }
-            var exponent = (int)Math.Floor(Math.Log10(value));
-            exponent = Math.Clamp(exponent, MinExponent, MaxExponent);
-            var mantissa = (int)(value / Math.Pow(10, exponent - 1));
-            mantissa = Math.Clamp(mantissa, 10, 99);
+            // The decade by comparison with precomputed powers of ten (Log10/Pow cost more on the request path).
+            var exponent = MinExponent;
+            while (exponent < MaxExponent && value >= Powers[exponent - MinExponent + 1])
+            {
+                exponent++;
+            }
+            var mantissa = Math.Clamp((int)((value / Powers[exponent - MinExponent] * 10) + 1e-9), 10, 99);
             var row = Volatile.Read(ref _rows[exponent - MinExponent]) ?? CreateRow(exponent - MinExponent);
             Interlocked.Increment(ref row[mantissa - 10]);
         }
