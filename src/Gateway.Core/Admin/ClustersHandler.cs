@@ -137,6 +137,14 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             health.Add("failed_outlier_check", ProtoJson.Bool(true));
         }
+        if ((host.Host.HealthFlags & HostHealthFlags.PendingActiveHc) != 0)
+        {
+            health.Add("pending_active_hc", ProtoJson.Bool(true));
+        }
+        if ((host.Host.HealthFlags & HostHealthFlags.ActiveHcTimeout) != 0)
+        {
+            health.Add("active_hc_timeout", ProtoJson.Bool(true));
+        }
         health.Add("eds_health_status", ProtoJson.String("HEALTHY"));
 
         var status = new ProtoObject()
@@ -185,7 +193,7 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
     }
 
     /// <summary>One host as <c>/clusters</c> shows it.</summary>
-    private sealed class HostView(DestinationState destination, HostStats stats, int order)
+    private sealed class HostView(DestinationState destination, UpstreamHost host, int order)
     {
         public int Order { get; } = order;
 
@@ -197,33 +205,29 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
 
         public string Hostname { get; } = destination.Model.Config.Host ?? string.Empty;
 
-        public bool FailedActiveHealthCheck => destination.Health.Active == DestinationHealth.Unhealthy;
+        public UpstreamHost Host => host;
 
-        public bool FailedOutlierCheck => destination.Health.Passive == DestinationHealth.Unhealthy;
+        public bool FailedActiveHealthCheck => (host.HealthFlags & HostHealthFlags.FailedActiveHc) != 0;
 
-        /// <summary>Envoy's health flag string: <c>healthy</c>, or the failing checks concatenated.</summary>
-        public string HealthFlags => (FailedActiveHealthCheck, FailedOutlierCheck) switch
-        {
-            (false, false) => "healthy",
-            (true, false) => "/failed_active_hc",
-            (false, true) => "/failed_outlier_check",
-            _ => "/failed_active_hc/failed_outlier_check",
-        };
+        public bool FailedOutlierCheck => (host.HealthFlags & HostHealthFlags.FailedOutlierCheck) != 0;
+
+        /// <summary>Envoy's health flag string: <c>healthy</c>, or the flags concatenated.</summary>
+        public string HealthFlags => HostHealthText.Format(host.HealthFlags);
 
         /// <summary>Counters and gauges merged and sorted by name, as the text output lists them.</summary>
         public IEnumerable<(string Name, long Value)> SortedStats() =>
         [
-            ("cx_active", stats.CxActive), ("cx_connect_fail", stats.CxConnectFail), ("cx_total", stats.CxTotal),
-            ("rq_active", stats.RqActive), ("rq_error", stats.RqError), ("rq_success", stats.RqSuccess),
-            ("rq_timeout", stats.RqTimeout), ("rq_total", stats.RqTotal),
+            ("cx_active", host.CxActive), ("cx_connect_fail", host.CxConnectFail), ("cx_total", host.CxTotal),
+            ("rq_active", host.RqActive), ("rq_error", host.RqError), ("rq_success", host.RqSuccess),
+            ("rq_timeout", host.RqTimeout), ("rq_total", host.RqTotal),
         ];
 
         /// <summary>Counters then gauges, in Envoy's ALL_HOST_STATS order, as the JSON output lists them.</summary>
         public IEnumerable<(string Name, long Value, bool Gauge)> ProtoStats() =>
         [
-            ("cx_connect_fail", stats.CxConnectFail, false), ("cx_total", stats.CxTotal, false), ("rq_error", stats.RqError, false),
-            ("rq_success", stats.RqSuccess, false), ("rq_timeout", stats.RqTimeout, false), ("rq_total", stats.RqTotal, false),
-            ("cx_active", stats.CxActive, true), ("rq_active", stats.RqActive, true),
+            ("cx_connect_fail", host.CxConnectFail, false), ("cx_total", host.CxTotal, false), ("rq_error", host.RqError, false),
+            ("rq_success", host.RqSuccess, false), ("rq_timeout", host.RqTimeout, false), ("rq_total", host.RqTotal, false),
+            ("cx_active", host.CxActive, true), ("rq_active", host.RqActive, true),
         ];
     }
 }

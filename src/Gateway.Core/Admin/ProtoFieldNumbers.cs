@@ -37,7 +37,9 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
         Add("envoy.config.cluster.v3.Cluster",
             ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
-            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+        Add("envoy.config.cluster.v3.Cluster.CommonLbConfig", ("healthy_panic_threshold", 1, N));
+        Add("envoy.type.v3.Percent", ("value", 1, N));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));
         Add("envoy.config.endpoint.v3.LocalityLbEndpoints", ("locality", 1, N), ("lb_endpoints", 2, N), ("load_balancing_weight", 3, N), ("priority", 5, N));
         Add("envoy.config.endpoint.v3.LbEndpoint", ("endpoint", 1, O), ("health_status", 2, N), ("metadata", 3, N), ("load_balancing_weight", 4, N), ("endpoint_name", 5, O));

@@ -14,17 +14,22 @@ namespace Gateway.Clusters;
 /// </summary>
 internal sealed class ClusterRuntime
 {
-    private readonly ConcurrentDictionary<string, HostStats> _hosts = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConditionalWeakTable<DestinationState, HostStats> _byDestination = new();
+    private readonly ConcurrentDictionary<string, UpstreamHost> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConditionalWeakTable<DestinationState, UpstreamHost> _byDestination = new();
     private Endpoint? _proxyEndpoint;
     private readonly int[] _activeRequests = new int[2];
     private readonly int[] _activeRetries = new int[2];
 
-    public ClusterRuntime(string name, ClusterStats stats)
+    private readonly Action<ClusterRuntime>? _availabilityChanged;
+    private UpstreamHost[] _members = [];
+    private volatile bool _inPanic;
+
+    public ClusterRuntime(string name, ClusterStats stats, Action<ClusterRuntime>? availabilityChanged = null)
     {
         Name = name;
         Stats = stats;
         RouteId = EnvoyTranslator.RouteIdFor(name);
+        _availabilityChanged = availabilityChanged;
     }
 
     public string Name { get; }
@@ -132,14 +137,75 @@ internal sealed class ClusterRuntime
         }
     }
 
-    /// <summary>Per-host stats by <c>ip:port</c>, for admin <c>/clusters</c>.</summary>
-    public IReadOnlyDictionary<string, HostStats> Hosts => _hosts;
+    /// <summary>Every host the cluster has had, by <c>ip:port</c> (stats outlive membership, as admin <c>/clusters</c> shows them).</summary>
+    public IReadOnlyDictionary<string, UpstreamHost> Hosts => _hosts;
 
-    /// <summary>The stats of the host at <paramref name="hostPort"/> (<c>ip:port</c>).</summary>
-    public HostStats Host(string hostPort) => _hosts.GetOrAdd(hostPort, static key => new HostStats(key));
+    /// <summary>The host at <paramref name="hostPort"/> (<c>ip:port</c>).</summary>
+    public UpstreamHost Host(string hostPort) => _hosts.GetOrAdd(hostPort, static (key, cluster) => new UpstreamHost(key, cluster), this);
+
+    /// <summary>The hosts currently in the cluster (YARP's destinations after DNS resolution).</summary>
+    public IReadOnlyList<UpstreamHost> Members => Volatile.Read(ref _members);
+
+    /// <summary>Raised after <see cref="Members"/> changed (active health checking follows it).</summary>
+    public event Action<ClusterRuntime>? MembersChanged;
+
+    /// <summary>Replaces the member list; called when YARP's destinations for the cluster change.</summary>
+    public void SetMembers(IReadOnlyList<DestinationState> destinations)
+    {
+        var members = new UpstreamHost[destinations.Count];
+        for (var i = 0; i < members.Length; i++)
+        {
+            members[i] = Host(destinations[i]);
+        }
+        Volatile.Write(ref _members, members);
+        MembersChanged?.Invoke(this);
+    }
+
+    /// <summary>Observes request outcomes per host (the outlier detector), or null.</summary>
+    public IUpstreamOutcomeObserver? OutcomeObserver { get; set; }
+
+    /// <summary>True while too few hosts are healthy and the load balancer uses all of them (Envoy's panic mode).</summary>
+    public bool InPanic => _inPanic;
+
+    /// <summary>A host's health changed: the available hosts are recomputed.</summary>
+    internal void OnHostHealthChanged() => _availabilityChanged?.Invoke(this);
+
+    /// <summary>
+    /// The hosts the load balancer may pick from (Envoy's LoadBalancerBase::isHostSetInPanic): the healthy
+    /// ones, unless fewer than <c>healthy_panic_threshold</c> percent are healthy, then all of them. Empty
+    /// when there is no host at all, or none is healthy and the threshold is 0 (<c>no healthy upstream</c>).
+    /// </summary>
+    public IReadOnlyList<DestinationState> SelectAvailable(IReadOnlyList<DestinationState> all)
+    {
+        var healthyCount = 0;
+        foreach (var destination in all)
+        {
+            if (Host(destination).IsHealthy)
+            {
+                healthyCount++;
+            }
+        }
+        Stats.MembershipHealthy.Set(healthyCount);
+        var threshold = Plan?.HealthyPanicThreshold ?? ClusterPlan.DefaultHealthyPanicThreshold;
+        var panic = all.Count == 0 || 100.0 * healthyCount / all.Count < threshold;
+        _inPanic = panic && all.Count > 0;
+        if (panic || healthyCount == all.Count)
+        {
+            return all;
+        }
+        var healthy = new List<DestinationState>(healthyCount);
+        foreach (var destination in all)
+        {
+            if (Host(destination).IsHealthy)
+            {
+                healthy.Add(destination);
+            }
+        }
+        return healthy;
+    }
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>
-    public HostStats Host(DestinationState destination)
+    public UpstreamHost Host(DestinationState destination)
         => _byDestination.GetValue(destination, d => Host(HostPortOf(d.Model.Config.Address)));
 
     /// <summary><c>http://10.0.0.1:8000/</c> → <c>10.0.0.1:8000</c>.</summary>
@@ -157,6 +223,9 @@ internal sealed class ClusterRuntime
 /// <summary>Cluster runtimes by name, created on demand when a configuration is applied.</summary>
 internal sealed class ClusterRegistry(StatsStore stats)
 {
+    /// <summary>Called when a host's health changed in a cluster, so its available hosts are recomputed (wired to YARP at start-up).</summary>
+    public Action<ClusterRuntime>? AvailabilityChanged { get; set; }
+
     private readonly Dictionary<string, ClusterRuntime> _clusters = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
@@ -166,7 +235,7 @@ internal sealed class ClusterRegistry(StatsStore stats)
         {
             if (!_clusters.TryGetValue(name, out var cluster))
             {
-                cluster = new ClusterRuntime(name, new ClusterStats(stats, name));
+                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c));
                 _clusters[name] = cluster;
             }
             return cluster;

@@ -76,7 +76,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
     /// Counts bytes each way, and on close the connection's length and who closed it: a read that
     /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
     /// </summary>
-    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, HostStats host, long opened) : NetworkStream(socket, ownsSocket: true)
+    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, UpstreamHost host, long opened) : NetworkStream(socket, ownsSocket: true)
     {
         private int _disposed;
         private volatile bool _remoteClosed;

@@ -3,7 +3,10 @@ using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Hosting;
 
-/// <summary>Keeps <c>membership_total</c> and <c>membership_healthy</c> equal to YARP's view of each cluster's hosts (after DNS).</summary>
+/// <summary>
+/// Keeps each cluster's members and <c>membership_total</c> equal to YARP's destinations (after DNS);
+/// <c>membership_healthy</c> is set where availability is computed (<see cref="EnvoyAvailableDestinationsPolicy"/>).
+/// </summary>
 internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClusterChangeListener
 {
     public void OnClusterAdded(ClusterState cluster) => Update(cluster);
@@ -28,6 +31,6 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
             runtime.Stats.MembershipChange.Increment();
         }
         runtime.Stats.MembershipTotal.Set(destinations.AllDestinations.Count);
-        runtime.Stats.MembershipHealthy.Set(destinations.AvailableDestinations.Count);
+        runtime.SetMembers(destinations.AllDestinations);
     }
 }

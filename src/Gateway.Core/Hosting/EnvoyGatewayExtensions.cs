@@ -14,7 +14,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.ServiceDiscovery;
 
@@ -47,6 +49,7 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        services.AddSingleton<IAvailableDestinationsPolicy, EnvoyAvailableDestinationsPolicy>();
 
         services.AddReverseProxy()
             .LoadFromMemory(plan.Routes, plan.Clusters)
@@ -74,6 +77,15 @@ public static class EnvoyGatewayExtensions
             });
 
         var runtime = app.Services.GetRequiredService<GatewayRuntime>();
+        var proxyState = app.Services.GetRequiredService<IProxyStateLookup>();
+        var destinationsUpdater = app.Services.GetRequiredService<IClusterDestinationsUpdater>();
+        runtime.Clusters.AvailabilityChanged = cluster =>
+        {
+            if (proxyState.TryGetCluster(cluster.Name, out var state))
+            {
+                destinationsUpdater.UpdateAvailableDestinations(state);
+            }
+        };
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>();
         var tracking = runtime.TrackProxyEndpoints(endpoints);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();

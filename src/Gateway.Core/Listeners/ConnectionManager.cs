@@ -116,6 +116,10 @@ internal sealed partial class ConnectionManager
             while (true)
             {
                 state.BeginAttempt();
+                if (cluster.InPanic)
+                {
+                    cluster.Stats.LbHealthyPanic.Increment();
+                }
                 if (!cluster.TryAcquireRequest(route.Plan.Priority))
                 {
                     // Circuit breaker overflow: answered at once, never retried (Envoy's UO).

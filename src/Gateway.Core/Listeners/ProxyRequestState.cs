@@ -49,7 +49,7 @@ internal sealed class ProxyRequestState
     }
 
     /// <summary>The host the request went to, once YARP picked it.</summary>
-    public Clusters.HostStats? Host { get; set; }
+    public Clusters.UpstreamHost? Host { get; set; }
 
     /// <summary>Status of the upstream response, once its headers arrived.</summary>
     public int UpstreamStatus { get; set; }

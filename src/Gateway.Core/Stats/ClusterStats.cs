@@ -22,7 +22,7 @@ public sealed class ClusterStats
         "upstream_internal_redirect_failed_total", "upstream_internal_redirect_succeeded_total",
         "config_reload", "update_attempt", "update_success", "update_failure", "update_empty",
         "update_no_rebuild", "bind_errors", "assignment_timeout_received", "assignment_stale",
-        "lb_healthy_panic", "lb_local_cluster_not_ok", "lb_recalculate_zone_structures", "lb_zone_cluster_too_small",
+        "lb_local_cluster_not_ok", "lb_recalculate_zone_structures", "lb_zone_cluster_too_small",
         "lb_zone_no_capacity_left", "lb_zone_routing_all_directly", "lb_zone_routing_cross_zone", "lb_zone_routing_sampled",
         "original_dst_host_invalid",
     ];
@@ -78,6 +78,7 @@ public sealed class ClusterStats
         MembershipTotal = store.Gauge(prefix + "membership_total");
         MembershipHealthy = store.Gauge(prefix + "membership_healthy");
         MembershipChange = store.Counter(prefix + "membership_change");
+        LbHealthyPanic = store.Counter(prefix + "lb_healthy_panic");
         Codes = new HttpCodeStats(store, prefix);
         ExternalCodes = new HttpCodeStats(store, prefix + "external.");
     }
@@ -174,6 +175,9 @@ public sealed class ClusterStats
 
     /// <summary>Healthy hosts in the cluster.</summary>
     public Gauge MembershipHealthy { get; }
+
+    /// <summary>Host selections made in panic mode (too few healthy hosts, all of them used).</summary>
+    public Counter LbHealthyPanic { get; }
 
     /// <summary>Times the host set changed.</summary>
     public Counter MembershipChange { get; }

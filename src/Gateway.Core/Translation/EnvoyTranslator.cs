@@ -43,6 +43,9 @@ public static class EnvoyTranslator
     /// <summary>Destination metadata: dns_refresh_rate in milliseconds.</summary>
     public const string DnsRefreshRateMetadata = "envoy.dns_refresh_rate_ms";
 
+    /// <summary>The YARP available-destinations policy that applies the gateway's host health and Envoy's panic threshold.</summary>
+    public const string AvailableDestinationsPolicy = "Envoy";
+
     /// <summary>The YARP route id for a cluster.</summary>
     public static string RouteIdFor(string cluster) => "envoy-cluster/" + cluster;
 
@@ -238,6 +241,7 @@ public static class EnvoyTranslator
             Endpoints: endpoints)
         {
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
+            HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
         };
     }
 
@@ -294,6 +298,8 @@ public static class EnvoyTranslator
                 _ => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.RoundRobin,
             },
             Destinations = destinations,
+            // Host health is the gateway's (active checks, outlier detection); its policy applies Envoy's panic threshold.
+            HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = AvailableDestinationsPolicy },
             // max_connections bounds the connection pool (per host in SocketsHttpHandler, per cluster in Envoy).
             HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnections },
             HttpRequest = new ForwarderRequestConfig

@@ -93,6 +93,12 @@ public sealed record ClusterPlan(
 {
     /// <summary>Circuit-breaker thresholds, [0] DEFAULT and [1] HIGH (Envoy's defaults where not configured).</summary>
     public IReadOnlyList<ThresholdsPlan> Thresholds { get; init; } = [ThresholdsPlan.Defaults, ThresholdsPlan.Defaults];
+
+    /// <summary>Envoy's default <c>common_lb_config.healthy_panic_threshold</c>, in percent.</summary>
+    public const double DefaultHealthyPanicThreshold = 50;
+
+    /// <summary>Below this percentage of healthy hosts the load balancer uses all hosts (0 disables panic mode).</summary>
+    public double HealthyPanicThreshold { get; init; } = DefaultHealthyPanicThreshold;
 }
 
 /// <summary>One priority's circuit-breaker limits.</summary>

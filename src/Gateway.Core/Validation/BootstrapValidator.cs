@@ -527,6 +527,10 @@ public static class BootstrapValidator
         {
             context.Error(cluster.LocationOf("load_assignment"), "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
         }
+        if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
+        {
+            context.Error(panic.LocationOf("value"), $"'healthy_panic_threshold' must be a percentage in [0, 100], not {panic.Value}");
+        }
     }
 
     private static string MessageSchemaName(EnvoyMessage message) => MessageSchema.For(message.GetType()).FullName;

@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
     "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config", "least_request_lb_config",
-    "round_robin_lb_config", "common_lb_config", "transport_socket", "metadata", "protocol_selection",
+    "round_robin_lb_config", "transport_socket", "metadata", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
@@ -41,6 +41,29 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>Connection, request and retry limits per routing priority.</summary>
     public CircuitBreakers? CircuitBreakers { get; set; }
+
+    /// <summary>Load-balancing settings common to all policies.</summary>
+    public CommonLbConfig? CommonLbConfig { get; set; }
+}
+
+/// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig", NotSupported =
+[
+    "zone_aware_lb_config", "locality_weighted_lb_config", "update_merge_window", "ignore_new_hosts_until_first_hc",
+    "close_connections_on_host_set_change", "consistent_hashing_lb_config", "override_host_status",
+])]
+public sealed class CommonLbConfig : EnvoyMessage
+{
+    /// <summary>Below this percentage of healthy hosts, all hosts are used (panic mode); default 50, 0 disables.</summary>
+    public Percent? HealthyPanicThreshold { get; set; }
+}
+
+/// <summary><c>envoy.type.v3.Percent</c>: a percentage in [0, 100].</summary>
+[EnvoyType("envoy.type.v3.Percent")]
+public sealed class Percent : EnvoyMessage
+{
+    /// <summary>The percentage.</summary>
+    public double Value { get; set; }
 }
 
 /// <summary><c>Cluster.DiscoveryType</c>.</summary>

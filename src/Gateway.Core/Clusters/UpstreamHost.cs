@@ -1,0 +1,177 @@
+namespace Gateway.Clusters;
+
+/// <summary>
+/// One upstream host of a cluster (Envoy's <c>Host</c>): its per-host stats, shown by admin
+/// <c>/clusters</c> as <c>cluster::host::stat::value</c> (not part of <c>/stats</c>, as in Envoy), and
+/// its health flags, which active health checking and outlier detection set and the load balancer reads.
+/// </summary>
+internal sealed class UpstreamHost
+{
+    private readonly ClusterRuntime _cluster;
+    private long _cxTotal;
+    private long _cxActive;
+    private long _cxConnectFail;
+    private long _rqTotal;
+    private long _rqActive;
+    private long _rqError;
+    private long _rqSuccess;
+    private long _rqTimeout;
+    private int _healthFlags;
+
+    public UpstreamHost(string address, ClusterRuntime cluster)
+    {
+        Address = address;
+        _cluster = cluster;
+    }
+
+    /// <summary>The host as <c>ip:port</c>.</summary>
+    public string Address { get; }
+
+    public long CxTotal => Volatile.Read(ref _cxTotal);
+
+    public long CxActive => Volatile.Read(ref _cxActive);
+
+    public long CxConnectFail => Volatile.Read(ref _cxConnectFail);
+
+    public long RqTotal => Volatile.Read(ref _rqTotal);
+
+    public long RqActive => Volatile.Read(ref _rqActive);
+
+    public long RqError => Volatile.Read(ref _rqError);
+
+    public long RqSuccess => Volatile.Read(ref _rqSuccess);
+
+    public long RqTimeout => Volatile.Read(ref _rqTimeout);
+
+    /// <summary>Why the host is not healthy, if it is not.</summary>
+    public HostHealthFlags HealthFlags => (HostHealthFlags)Volatile.Read(ref _healthFlags);
+
+    /// <summary>True when no check has failed the host, so the load balancer may pick it outside panic.</summary>
+    public bool IsHealthy => (HealthFlags & HostHealthFlags.Unhealthy) == 0;
+
+    /// <summary>Sets <paramref name="flag"/>; when the host's health changes the cluster recomputes its available hosts.</summary>
+    public void SetHealthFlag(HostHealthFlags flag) => UpdateHealthFlags(flag, set: true);
+
+    /// <summary>Clears <paramref name="flag"/>; when the host's health changes the cluster recomputes its available hosts.</summary>
+    public void ClearHealthFlag(HostHealthFlags flag) => UpdateHealthFlags(flag, set: false);
+
+    private void UpdateHealthFlags(HostHealthFlags flag, bool set)
+    {
+        int before, after;
+        do
+        {
+            before = Volatile.Read(ref _healthFlags);
+            after = set ? before | (int)flag : before & ~(int)flag;
+            if (before == after)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _healthFlags, after, before) != before);
+        if (((before ^ after) & (int)HostHealthFlags.Unhealthy) != 0)
+        {
+            _cluster.OnHostHealthChanged();
+        }
+    }
+
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _cxTotal);
+        Interlocked.Increment(ref _cxActive);
+    }
+
+    public void ConnectionFailed()
+    {
+        Interlocked.Increment(ref _cxConnectFail);
+        Interlocked.Decrement(ref _cxActive);
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _cxActive);
+
+    public void RequestStarted()
+    {
+        Interlocked.Increment(ref _rqTotal);
+        Interlocked.Increment(ref _rqActive);
+    }
+
+    /// <summary>
+    /// Ends a request: 5xx responses, resets and timeouts are errors, everything else a success (Envoy's
+    /// host view). <paramref name="status"/> is 0 when no response headers came. The outcome is also
+    /// reported to the cluster's outlier detector, if it has one.
+    /// </summary>
+    public void RequestEnded(int status, bool timedOut)
+    {
+        Interlocked.Decrement(ref _rqActive);
+        if (timedOut)
+        {
+            Interlocked.Increment(ref _rqTimeout);
+        }
+        Interlocked.Increment(ref status is 0 or >= 500 || timedOut ? ref _rqError : ref _rqSuccess);
+        _cluster.OutcomeObserver?.OnRequestEnded(this, status, timedOut);
+    }
+}
+
+/// <summary>Envoy's host health flags (<c>Host::HealthFlag</c>) this gateway sets.</summary>
+[Flags]
+internal enum HostHealthFlags
+{
+    /// <summary>Healthy.</summary>
+    None = 0,
+
+    /// <summary><c>/failed_active_hc</c>: active health checking marked the host unhealthy.</summary>
+    FailedActiveHc = 1,
+
+    /// <summary><c>/failed_outlier_check</c>: outlier detection ejected the host.</summary>
+    FailedOutlierCheck = 2,
+
+    /// <summary><c>/pending_active_hc</c>: the host awaits its first active health check.</summary>
+    PendingActiveHc = 4,
+
+    /// <summary><c>/active_hc_timeout</c>: the last active health check timed out.</summary>
+    ActiveHcTimeout = 8,
+
+    /// <summary>The flags that keep the load balancer off the host.</summary>
+    Unhealthy = FailedActiveHc | FailedOutlierCheck,
+}
+
+/// <summary>Receives the outcome of every upstream request a cluster's hosts served (outlier detection).</summary>
+internal interface IUpstreamOutcomeObserver
+{
+    /// <summary>
+    /// One request to <paramref name="host"/> ended: <paramref name="status"/> is the response status,
+    /// or 0 when no response headers came (reset, connect failure); <paramref name="timedOut"/> when a
+    /// route or per-try timeout ended it.
+    /// </summary>
+    void OnRequestEnded(UpstreamHost host, int status, bool timedOut);
+}
+
+/// <summary>Envoy's <c>/clusters</c> rendering of host health.</summary>
+internal static class HostHealthText
+{
+    /// <summary><c>healthy</c>, or the flags concatenated in Envoy's order (HostUtility::healthFlagsToString).</summary>
+    public static string Format(HostHealthFlags flags)
+    {
+        if (flags == HostHealthFlags.None)
+        {
+            return "healthy";
+        }
+        var text = string.Empty;
+        if ((flags & HostHealthFlags.FailedActiveHc) != 0)
+        {
+            text += "/failed_active_hc";
+        }
+        if ((flags & HostHealthFlags.FailedOutlierCheck) != 0)
+        {
+            text += "/failed_outlier_check";
+        }
+        if ((flags & HostHealthFlags.PendingActiveHc) != 0)
+        {
+            text += "/pending_active_hc";
+        }
+        if ((flags & HostHealthFlags.ActiveHcTimeout) != 0)
+        {
+            text += "/active_hc_timeout";
+        }
+        return text;
+    }
+}
