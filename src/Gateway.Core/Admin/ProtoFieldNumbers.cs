@@ -55,7 +55,7 @@ internal static class ProtoFieldNumbers
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
         Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N));
-        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("retry_policy", 16, N));
+        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("include_request_attempt_count", 14, N), ("retry_policy", 16, N), ("include_attempt_count_in_response", 19, N));
         Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("direct_response", 7, O), ("name", 14, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
@@ -64,7 +64,13 @@ internal static class ProtoFieldNumbers
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
             ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O));
         Add("envoy.config.route.v3.RetryPolicy",
-            ("retry_on", 1, N), ("num_retries", 2, N), ("per_try_timeout", 3, N), ("retriable_status_codes", 7, N), ("retry_back_off", 8, N));
+            ("retry_on", 1, N), ("num_retries", 2, N), ("per_try_timeout", 3, N), ("retry_priority", 4, N), ("retry_host_predicate", 5, N),
+            ("host_selection_retry_max_attempts", 6, N), ("retriable_status_codes", 7, N), ("retry_back_off", 8, N), ("retriable_headers", 9, N),
+            ("retriable_request_headers", 10, N), ("rate_limited_retry_back_off", 11, N), ("retry_options_predicates", 12, N), ("per_try_idle_timeout", 13, N));
+        Add("envoy.config.route.v3.RetryPolicy.RetryHostPredicate", ("name", 1, N), ("typed_config", 3, O));
+        Add("envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate");
+        Add("envoy.config.route.v3.RetryPolicy.RateLimitedRetryBackOff", ("reset_headers", 1, N), ("max_interval", 2, N));
+        Add("envoy.config.route.v3.RetryPolicy.ResetHeader", ("name", 1, N), ("format", 2, N));
         Add("envoy.config.cluster.v3.CircuitBreakers", ("thresholds", 1, N), ("per_host_thresholds", 2, N));
         Add("envoy.config.cluster.v3.CircuitBreakers.Thresholds",
             ("priority", 1, N), ("max_connections", 2, N), ("max_pending_requests", 3, N), ("max_requests", 4, N), ("max_retries", 5, N), ("track_remaining", 6, N));

@@ -66,7 +66,7 @@ public static class EnvoyGatewayExtensions
         app.UseMiddleware<GatewayMiddleware>();
         // Routing after the gateway: requests on listeners never reach the matcher.
         app.UseRouting();
-        app.MapReverseProxy(pipeline => pipeline.UseLoadBalancing())
+        app.MapReverseProxy(pipeline => pipeline.UseMiddleware<HostSelectionMiddleware>())
             .ConfigureEndpoints((endpoint, route) =>
             {
                 if (route.Metadata?.ContainsKey(EnvoyTranslator.RouteKindMetadata) == true)

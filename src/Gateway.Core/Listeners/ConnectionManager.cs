@@ -1,6 +1,9 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Net.Sockets;
 using Gateway.Clusters;
+using Gateway.Routing;
+using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -62,7 +65,9 @@ internal sealed partial class ConnectionManager
         MutateRequestHeaders(request, plan.GenerateRequestId);
 
         var host = request.Headers.Host;
-        var route = listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, request.Scheme, PathAndQuery(context), request.Headers);
+        var authority = host.Count == 0 ? null : host.ToString();
+        var pathAndQuery = PathAndQuery(context);
+        var route = listener.Routes.Match(authority, request.Method, request.Scheme, pathAndQuery, request.Headers);
         if (route is null)
         {
             listener.RouterStats.NoRoute.Increment();
@@ -92,8 +97,9 @@ internal sealed partial class ConnectionManager
         var state = new ProxyRequestState(listener, route, start);
         context.Features.Set(state);
         context.SetEndpoint(endpoint);
-        if (route.Retry is { } retry)
+        if (route.Retry is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
         {
+            state.Retry = retry;
             state.RetriesRemaining = retry.NumRetries;
             state.CanReplay = PrepareReplay(context);
         }
@@ -116,10 +122,6 @@ internal sealed partial class ConnectionManager
             while (true)
             {
                 state.BeginAttempt();
-                if (cluster.InPanic)
-                {
-                    cluster.Stats.LbHealthyPanic.Increment();
-                }
                 if (!cluster.TryAcquireRequest(route.Plan.Priority))
                 {
                     // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
@@ -213,7 +215,7 @@ internal sealed partial class ConnectionManager
             // The response transform held back a retriable response and already took the decision.
             return true;
         }
-        if (state.Route.Retry is not { } retry || state.UpstreamStatus != 0 || overall.IsCancellationRequested)
+        if (state.Retry is not { } retry || state.UpstreamStatus != 0 || overall.IsCancellationRequested)
         {
             return false;
         }
@@ -282,22 +284,119 @@ internal sealed partial class ConnectionManager
         }
         state.HoldsRetrySlot = true;
         stats.UpstreamRqRetry.Increment();
-        stats.UpstreamRqRetryBackoffExponential.Increment();
         return true;
     }
 
     /// <summary>
-    /// Envoy's jittered exponential back-off: the n-th retry waits a random time in [0, min(base·2^(n-1), max)).
+    /// Whether a response is retriable under <paramref name="retry"/> (Envoy's wouldRetryFromHeaders):
+    /// a response from a rate limiter (<c>x-envoy-ratelimited</c>) only with <c>envoy-ratelimited</c>;
+    /// otherwise by status, by <c>retriable_headers</c>, or by <c>grpc-status</c>.
+    /// </summary>
+    internal static bool RetriesResponse(RetryPlan retry, RouteRuntime route, int status, IHeaderDictionary headers)
+    {
+        if (headers.TryGetValue(EnvoyHeaders.RateLimited, out var rateLimited) && rateLimited == "true")
+        {
+            return (retry.RetryOn & RetryOn.EnvoyRateLimited) != 0;
+        }
+        if (retry.RetriesStatus(status))
+        {
+            return true;
+        }
+        if ((retry.RetryOn & RetryOn.RetriableHeaders) != 0 && route.RetriableHeaders.Count > 0)
+        {
+            var view = new RequestView(null, string.Empty, string.Empty, "/", headers);
+            foreach (var predicate in route.RetriableHeaders)
+            {
+                if (predicate.Matches(view))
+                {
+                    return true;
+                }
+            }
+        }
+        return (retry.RetryOn & RetryOn.AnyGrpc) != 0
+            && headers.TryGetValue(EnvoyHeaders.GrpcStatus, out var grpc)
+            && int.TryParse(grpc.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var grpcStatus)
+            && retry.RetriesGrpcStatus(grpcStatus);
+    }
+
+    /// <summary>
+    /// The back-off a rate-limited response asks for through the policy's reset headers (Envoy's
+    /// parseResetInterval): the first header that parses to an interval within <c>max_interval</c>.
+    /// </summary>
+    internal static TimeSpan? RateLimitedInterval(RateLimitedBackOffPlan plan, IHeaderDictionary headers, DateTimeOffset now)
+    {
+        foreach (var reset in plan.ResetHeaders)
+        {
+            if (!headers.TryGetValue(reset.Name, out var values) || values.Count == 0
+                || !ulong.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                continue;
+            }
+            TimeSpan interval;
+            if (reset.Format == Configuration.ResetHeaderFormat.Seconds)
+            {
+                interval = TimeSpan.FromSeconds(Math.Min(number, (ulong)TimeSpan.MaxValue.TotalSeconds - 1));
+            }
+            else
+            {
+                var seconds = (long)Math.Min(number, long.MaxValue) - now.ToUnixTimeSeconds();
+                if (seconds <= 0)
+                {
+                    continue;
+                }
+                interval = TimeSpan.FromSeconds(seconds);
+            }
+            if (interval <= plan.MaxInterval)
+            {
+                return interval;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Envoy's RetryStateImpl::create: with <c>retriable_request_headers</c>, one must match or the request is not retried.</summary>
+    private static bool RequestIsRetriable(RouteRuntime route, in RequestView request)
+    {
+        if (route.RetriableRequestHeaders.Count == 0)
+        {
+            return true;
+        }
+        foreach (var predicate in route.RetriableRequestHeaders)
+        {
+            if (predicate.Matches(request))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Envoy's back-off before a retry: the interval a rate-limited response asked for, jittered to
+    /// [interval, 1.5·interval) (JitteredLowerBoundBackOffStrategy); otherwise the jittered exponential
+    /// back-off, where the n-th retry waits a random time in [0, min(base·2^(n-1), max)).
     /// False when the route timeout (or the client) ended the request meanwhile.
     /// </summary>
     private async Task<bool> BackOffAsync(ProxyRequestState state, CancellationToken overall)
     {
-        var retry = state.Route.Retry!;
+        var retry = state.Retry!;
+        var stats = state.Route.Cluster!.Stats;
         try
         {
-            var interval = retry.BaseInterval.TotalMilliseconds * Math.Pow(2, state.Attempt - 1);
-            var cap = Math.Min(interval, retry.MaxInterval.TotalMilliseconds);
-            var delay = TimeSpan.FromMilliseconds(Jitter.NextDouble() * cap);
+            TimeSpan delay;
+            if (state.RateLimitedBackOff is { } rateLimited && rateLimited > TimeSpan.FromMilliseconds(1))
+            {
+                stats.UpstreamRqRetryBackoffRateLimited.Increment();
+                delay = rateLimited * (1 + (Jitter.NextDouble() / 2));
+            }
+            else
+            {
+                stats.UpstreamRqRetryBackoffExponential.Increment();
+                var interval = retry.BaseInterval.TotalMilliseconds * Math.Pow(2, state.Attempt - 1);
+                var cap = Math.Min(interval, retry.MaxInterval.TotalMilliseconds);
+                delay = TimeSpan.FromMilliseconds(Jitter.NextDouble() * cap);
+            }
+            state.RateLimitedBackOff = null;
             await Task.Delay(delay, _time, overall).ConfigureAwait(false);
             return true;
         }
@@ -334,17 +433,18 @@ internal sealed partial class ConnectionManager
     {
         var cluster = state.Route.Cluster!;
         var plan = state.Listener.ConnectionManager;
+        var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
         if (state.Overflowed)
         {
             ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
-            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true).ConfigureAwait(false);
+            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (perTryTimedOut && state.UpstreamStatus == 0)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
             ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
-            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan).ConfigureAwait(false);
+            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (timedOut)
@@ -358,7 +458,7 @@ internal sealed partial class ConnectionManager
             {
                 ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
             }
-            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan).ConfigureAwait(false);
+            await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
 
@@ -372,7 +472,7 @@ internal sealed partial class ConnectionManager
             case ForwarderError.NoAvailableDestinations:
                 cluster.Stats.UpstreamCxNoneHealthy.Increment();
                 ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
-                await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
+                await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case ForwarderError.Request:
             case ForwarderError.RequestTimedOut:
@@ -391,7 +491,7 @@ internal sealed partial class ConnectionManager
                     }
                     Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);
                     ChargeUpstream(cluster, status);
-                    await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason), plan).ConfigureAwait(false);
+                    await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), plan, attemptCount: attempts).ConfigureAwait(false);
                     break;
                 }
             case ForwarderError.RequestCanceled:

@@ -20,4 +20,13 @@ public static class EnvoyHeaders
 
     /// <summary><c>x-envoy-overloaded</c>.</summary>
     public const string Overloaded = "x-envoy-overloaded";
+
+    /// <summary><c>x-envoy-attempt-count</c>.</summary>
+    public const string AttemptCount = "x-envoy-attempt-count";
+
+    /// <summary><c>x-envoy-ratelimited</c>: the response comes from a rate limit (never retried unless <c>envoy-ratelimited</c>).</summary>
+    public const string RateLimited = "x-envoy-ratelimited";
+
+    /// <summary><c>grpc-status</c>.</summary>
+    public const string GrpcStatus = "grpc-status";
 }

@@ -13,11 +13,11 @@ internal static class LocalReply
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
     public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
 
-    /// <summary>Envoy's body for a failure before response headers arrived.</summary>
-    public static byte[] ResetBeforeHeaders(string resetReason)
-        => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: " + resetReason);
+    /// <summary>Envoy's body for a failure before response headers arrived (router.cc onUpstreamReset), which says so when attempts were retried.</summary>
+    public static byte[] ResetBeforeHeaders(string resetReason, bool retried = false)
+        => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. " + (retried ? "retried and the latest reset reason: " : "reset reason: ") + resetReason);
 
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false)
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -35,6 +35,10 @@ internal static class LocalReply
         if (overloaded)
         {
             response.Headers[EnvoyHeaders.Overloaded] = "true";
+        }
+        if (attemptCount > 0)
+        {
+            response.Headers[EnvoyHeaders.AttemptCount] = attemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         if (connectionManager.AlwaysSetRequestIdInResponse)
         {

@@ -23,6 +23,15 @@ internal sealed class ProxyRequestState
     /// <summary>The current attempt, 1 for the first.</summary>
     public int Attempt { get; private set; }
 
+    /// <summary>The retry policy in force for this request, or null when it is not retried.</summary>
+    public Translation.RetryPlan? Retry { get; set; }
+
+    /// <summary>The hosts already tried, kept when the retry policy avoids previous hosts.</summary>
+    public List<Yarp.ReverseProxy.Model.DestinationState>? PreviousHosts { get; set; }
+
+    /// <summary>The back-off the last response's rate-limit reset header asked for, if any.</summary>
+    public TimeSpan? RateLimitedBackOff { get; set; }
+
     /// <summary>Retries the policy still allows.</summary>
     public int RetriesRemaining { get; set; }
 

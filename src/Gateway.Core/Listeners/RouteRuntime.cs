@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Clusters;
+using Gateway.Routing;
 using Gateway.Translation;
 
 namespace Gateway.Listeners;
@@ -25,7 +26,19 @@ internal sealed class RouteRuntime
         {
             DirectResponseBody = direct.Body;
         }
+        if (plan.Retry is { } retry)
+        {
+            var where = $"route '{plan.RouteName ?? plan.RouteIndex.ToString(CultureInfo.InvariantCulture)}' retry_policy";
+            RetriableHeaders = retry.RetriableHeaders.Select(h => HeaderPredicate.FromConfig(h, where + ".retriable_headers")).ToArray();
+            RetriableRequestHeaders = retry.RetriableRequestHeaders.Select(h => HeaderPredicate.FromConfig(h, where + ".retriable_request_headers")).ToArray();
+        }
     }
+
+    /// <summary>Compiled <c>retriable_headers</c> (matched against upstream response headers).</summary>
+    public IReadOnlyList<HeaderPredicate> RetriableHeaders { get; } = [];
+
+    /// <summary>Compiled <c>retriable_request_headers</c>; when there are any, one must match for the request to be retried.</summary>
+    public IReadOnlyList<HeaderPredicate> RetriableRequestHeaders { get; } = [];
 
     public RoutePlan Plan { get; }
 

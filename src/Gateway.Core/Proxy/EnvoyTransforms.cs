@@ -54,6 +54,12 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         var plan = route.Plan;
         var headers = context.ProxyRequest.Headers;
 
+        if (plan.IncludeRequestAttemptCount)
+        {
+            // Overrides what an earlier proxy sent: the upstream sees this gateway's count.
+            headers.Remove(EnvoyHeaders.AttemptCount);
+            headers.TryAddWithoutValidation(EnvoyHeaders.AttemptCount, state.Attempt.ToString(CultureInfo.InvariantCulture));
+        }
         if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && route.ExpectedTimeoutHeader is { } expected)
         {
             headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && route.HasTimeout ? RetryExpectedTimeout(state, time) : expected);
@@ -124,8 +130,13 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         state.UpstreamStatus = status;
         var stats = state.Route.Cluster!.Stats;
         stats.UpstreamRqTotal.Increment();
-        if (state.Route.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, retry.RetriesStatus(status)))
+        var headers = context.HttpContext.Response.Headers;
+        if (state.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, ConnectionManager.RetriesResponse(retry, state.Route, status, headers)))
         {
+            if (retry.RateLimitedBackOff is { } rateLimited)
+            {
+                state.RateLimitedBackOff = ConnectionManager.RateLimitedInterval(rateLimited, headers, time.GetUtcNow());
+            }
             // Held back, never sent to the client: the connection manager tries again after the back-off.
             stats.RetryCodes.Charge(status);
             state.RetryScheduled = true;
@@ -136,7 +147,10 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         stats.ExternalCodes.Charge(status);
 
         var connectionManager = state.Listener.ConnectionManager;
-        var headers = context.HttpContext.Response.Headers;
+        if (state.Route.Plan.IncludeAttemptCountInResponse)
+        {
+            headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
+        }
         if (!connectionManager.SuppressEnvoyHeaders)
         {
             var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;

@@ -15,7 +15,6 @@ public sealed class ClusterStats
         "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
         "upstream_rq_pending_total", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
         "upstream_rq_max_duration_reached", "upstream_rq_tx_reset",
-        "upstream_rq_retry_backoff_ratelimited",
         
         "upstream_flow_control_paused_reading_total", "upstream_flow_control_resumed_reading_total",
         "upstream_flow_control_backed_up_total", "upstream_flow_control_drained_total",
@@ -51,6 +50,7 @@ public sealed class ClusterStats
         UpstreamRqPerTryTimeout = store.Counter(prefix + "upstream_rq_per_try_timeout");
         UpstreamRqRetry = store.Counter(prefix + "upstream_rq_retry");
         UpstreamRqRetryBackoffExponential = store.Counter(prefix + "upstream_rq_retry_backoff_exponential");
+        UpstreamRqRetryBackoffRateLimited = store.Counter(prefix + "upstream_rq_retry_backoff_ratelimited");
         UpstreamRqRetryLimitExceeded = store.Counter(prefix + "upstream_rq_retry_limit_exceeded");
         UpstreamRqRetrySuccess = store.Counter(prefix + "upstream_rq_retry_success");
         UpstreamRqRetryOverflow = store.Counter(prefix + "upstream_rq_retry_overflow");
@@ -97,6 +97,9 @@ public sealed class ClusterStats
 
     /// <summary>Retries that waited an exponential back-off.</summary>
     public Counter UpstreamRqRetryBackoffExponential { get; }
+
+    /// <summary>Retries that waited the back-off a rate-limited response asked for.</summary>
+    public Counter UpstreamRqRetryBackoffRateLimited { get; }
 
     /// <summary>Retriable outcomes with no retries left.</summary>
     public Counter UpstreamRqRetryLimitExceeded { get; }

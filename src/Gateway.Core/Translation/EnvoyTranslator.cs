@@ -157,6 +157,8 @@ public static class EnvoyTranslator
             Priority: action?.Priority ?? RoutingPriority.Default)
         {
             Source = route,
+            IncludeRequestAttemptCount = vhost.IncludeRequestAttemptCount,
+            IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
         };
     }
 
@@ -188,8 +190,22 @@ public static class EnvoyTranslator
             policy.PerTryTimeout ?? TimeSpan.Zero,
             baseInterval,
             maxInterval,
-            policy.RetriableStatusCodes.Select(code => (int)code).ToArray());
+            policy.RetriableStatusCodes.Select(code => (int)code).ToArray())
+        {
+            AvoidPreviousHosts = policy.RetryHostPredicate.Any(p => p.Name == PreviousHostsPredicateName),
+            HostSelectionRetryMaxAttempts = (int)Math.Clamp(policy.HostSelectionRetryMaxAttempts ?? 0, 0, 100),
+            RetriableHeaders = policy.RetriableHeaders,
+            RetriableRequestHeaders = policy.RetriableRequestHeaders,
+            RateLimitedBackOff = policy.RateLimitedRetryBackOff is { } rateLimited
+                ? new RateLimitedBackOffPlan(
+                    rateLimited.ResetHeaders.Select(h => new ResetHeaderPlan(h.Name!, h.Format)).ToArray(),
+                    rateLimited.MaxInterval ?? RateLimitedBackOffPlan.DefaultMaxInterval)
+                : null,
+        };
     }
+
+    /// <summary>The retry host predicate that makes retries avoid hosts already tried.</summary>
+    public const string PreviousHostsPredicateName = "envoy.retry_host_predicates.previous_hosts";
 
     private static byte[] ReadDataSource(DataSource? source)
     {

@@ -63,6 +63,12 @@ public sealed record RoutePlan(
     /// <summary>The route as configured (the key the runtime attaches this plan to).</summary>
     [JsonIgnore]
     public Route? Source { get; init; }
+
+    /// <summary>The virtual host's <c>include_request_attempt_count</c>: <c>x-envoy-attempt-count</c> towards the upstream.</summary>
+    public bool IncludeRequestAttemptCount { get; init; }
+
+    /// <summary>The virtual host's <c>include_attempt_count_in_response</c>: <c>x-envoy-attempt-count</c> towards the client.</summary>
+    public bool IncludeAttemptCountInResponse { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>

@@ -336,6 +336,47 @@ public static class BootstrapValidator
                 context.Error(retry.LocationOf("retriable_status_codes"), $"retriable status code {code} is not an HTTP status (100-599)");
             }
         }
+        foreach (var predicate in retry.RetryHostPredicate)
+        {
+            if (predicate.Name != Translation.EnvoyTranslator.PreviousHostsPredicateName)
+            {
+                context.Error(predicate.LocationOf("name"), $"retry host predicate '{predicate.Name}' is not supported by this gateway yet; supported: {Translation.EnvoyTranslator.PreviousHostsPredicateName}");
+            }
+            else if (predicate.TypedConfig is { } typed and not PreviousHostsPredicate)
+            {
+                context.Error(predicate.LocationOf("typed_config"), $"{MessageSchemaName(typed)} is not the configuration of {predicate.Name}");
+            }
+        }
+        if (retry.HostSelectionRetryMaxAttempts is < 0)
+        {
+            context.Error(retry.LocationOf("host_selection_retry_max_attempts"), "'host_selection_retry_max_attempts' may not be negative");
+        }
+        foreach (var header in retry.RetriableHeaders)
+        {
+            ValidateHeaderMatcher(context, header);
+        }
+        foreach (var header in retry.RetriableRequestHeaders)
+        {
+            ValidateHeaderMatcher(context, header);
+        }
+        if (retry.RateLimitedRetryBackOff is { } rateLimited)
+        {
+            if (rateLimited.ResetHeaders.Count == 0)
+            {
+                context.Error(rateLimited.LocationOf("reset_headers"), "'reset_headers' needs at least one header");
+            }
+            foreach (var header in rateLimited.ResetHeaders)
+            {
+                if (string.IsNullOrEmpty(header.Name))
+                {
+                    context.Error(header.LocationOf("name"), "'name' is required");
+                }
+            }
+            if (rateLimited.MaxInterval is { } max && max <= TimeSpan.Zero)
+            {
+                context.Error(rateLimited.LocationOf("max_interval"), "'max_interval' must be greater than 0s");
+            }
+        }
     }
 
     private static void ValidateRouteMatch(Context context, RouteMatch match)

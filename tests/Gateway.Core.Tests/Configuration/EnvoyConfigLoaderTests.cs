@@ -385,10 +385,14 @@ public class EnvoyConfigLoaderOptionalFilterTests
 public class EnvoyConfigLoaderRetryPolicyTests
 {
     [Theory]
-    [InlineData("{ retry_on: 'bogus' }", "unknown retry_on value 'bogus'; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes")]
-    [InlineData("{ retry_on: 'unavailable' }", "retry_on 'unavailable' is not supported by this gateway yet; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes")]
+    [InlineData("{ retry_on: 'bogus' }", "unknown retry_on value 'bogus'; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, envoy-ratelimited, cancelled, deadline-exceeded, resource-exhausted, internal, unavailable")]
+    [InlineData("{ retry_on: 'reset-before-request' }", "retry_on 'reset-before-request' is not supported by this gateway yet; supported: 5xx, gateway-error, reset, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, envoy-ratelimited, cancelled, deadline-exceeded, resource-exhausted, internal, unavailable")]
     [InlineData("{ retry_on: 5xx, retry_back_off: { base_interval: 1s, max_interval: 0.5s } }", "retry_policy.max_interval must greater than or equal to the base_interval")]
-    [InlineData("{ retry_on: 5xx, retry_host_predicate: [] }", "field 'retry_host_predicate' of envoy.config.route.v3.RetryPolicy is not supported by this gateway yet")]
+    [InlineData("{ retry_on: 5xx, retry_priority: {} }", "field 'retry_priority' of envoy.config.route.v3.RetryPolicy is not supported by this gateway yet")]
+    [InlineData("{ retry_on: 5xx, retry_host_predicate: [ { name: envoy.retry_host_predicates.omit_canary_hosts } ] }", "retry host predicate 'envoy.retry_host_predicates.omit_canary_hosts' is not supported by this gateway yet; supported: envoy.retry_host_predicates.previous_hosts")]
+    [InlineData("{ retry_on: 5xx, host_selection_retry_max_attempts: -1 }", "'host_selection_retry_max_attempts' may not be negative")]
+    [InlineData("{ retry_on: 5xx, rate_limited_retry_back_off: { reset_headers: [] } }", "'reset_headers' needs at least one header")]
+    [InlineData("{ retry_on: retriable-headers, retriable_headers: [ { name: x-retry, exact_match: a, prefix_match: b } ] }", "a header matcher takes only one of exact_match, safe_regex_match, range_match, present_match, prefix_match, suffix_match, contains_match, string_match")]
     public void LoadYaml_BadRetryPolicy_IsRejected(string policy, string message)
     {
         var yaml = TestConfigs.Seed(routeExtra: "\n                  retry_policy: " + policy);
@@ -409,6 +413,31 @@ public class EnvoyConfigLoaderRetryPolicyTests
         Assert.Equal(TimeSpan.FromMilliseconds(25), retry.BaseInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), retry.MaxInterval);
         Assert.Equal(TimeSpan.Zero, retry.PerTryTimeout);
+    }
+
+    [Fact]
+    public void Translate_IstioStyleRetryPolicy_KeepsEveryField()
+    {
+        const string Policy = """
+            { retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,retriable-headers", num_retries: 2,
+                                    retriable_status_codes: [503], host_selection_retry_max_attempts: 5,
+                                    retry_host_predicate: [ { name: envoy.retry_host_predicates.previous_hosts, typed_config: { "@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate } } ],
+                                    retriable_headers: [ { name: x-upstream-retry } ],
+                                    rate_limited_retry_back_off: { reset_headers: [ { name: Retry-After }, { name: X-RateLimit-Reset, format: UNIX_TIMESTAMP } ], max_interval: 60s } }
+            """;
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed(routeExtra: "\n                  retry_policy: " + Policy)));
+
+        var retry = plan.Listeners[0].ConnectionManager.Routes[0].Retry!;
+        Assert.Equal(
+            Gateway.Translation.RetryOn.ConnectFailure | Gateway.Translation.RetryOn.RefusedStream | Gateway.Translation.RetryOn.GrpcUnavailable
+                | Gateway.Translation.RetryOn.GrpcCancelled | Gateway.Translation.RetryOn.RetriableStatusCodes | Gateway.Translation.RetryOn.RetriableHeaders,
+            retry.RetryOn);
+        Assert.True(retry.AvoidPreviousHosts);
+        Assert.Equal(5, retry.HostSelectionRetryMaxAttempts);
+        Assert.Equal("x-upstream-retry", Assert.Single(retry.RetriableHeaders).Name);
+        Assert.Equal(TimeSpan.FromSeconds(60), retry.RateLimitedBackOff!.MaxInterval);
+        Assert.Equal(["Retry-After", "X-RateLimit-Reset"], retry.RateLimitedBackOff.ResetHeaders.Select(h => h.Name));
+        Assert.Equal(Gateway.Configuration.ResetHeaderFormat.UnixTimestamp, retry.RateLimitedBackOff.ResetHeaders[1].Format);
     }
 }
 

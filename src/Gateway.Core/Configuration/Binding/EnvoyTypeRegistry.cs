@@ -20,6 +20,7 @@ public sealed class EnvoyTypeRegistry
         var registry = new EnvoyTypeRegistry();
         registry.Register<HttpConnectionManager>();
         registry.Register<RouterFilterConfig>();
+        registry.Register<PreviousHostsPredicate>();
         return registry;
     }
 

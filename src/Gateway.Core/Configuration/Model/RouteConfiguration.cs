@@ -23,7 +23,7 @@ public sealed class RouteConfiguration : EnvoyMessage
 [
     "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
-    "typed_per_filter_config", "include_request_attempt_count", "include_attempt_count_in_response",
+    "typed_per_filter_config",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
     "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
 ])]
@@ -40,6 +40,12 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Retries for routes that have none of their own.</summary>
     public RetryPolicy? RetryPolicy { get; set; }
+
+    /// <summary>Send <c>x-envoy-attempt-count</c> to the upstream.</summary>
+    public bool IncludeRequestAttemptCount { get; set; }
+
+    /// <summary>Send <c>x-envoy-attempt-count</c> to the client.</summary>
+    public bool IncludeAttemptCountInResponse { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>

@@ -1,0 +1,83 @@
+using System.Collections.Frozen;
+using Gateway.Listeners;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Clusters;
+
+/// <summary>
+/// Envoy's host selection, in place of YARP's load-balancing step: the cluster's policy picks one of
+/// the available hosts; a retry whose policy has the <c>previous_hosts</c> predicate picks again, up to
+/// <c>host_selection_retry_max_attempts</c> times, while the pick is a host already tried, and then
+/// goes to the last pick (Envoy's LoadBalancerBase::chooseHost); picks made in panic mode count
+/// <c>lb_healthy_panic</c>; no host at all ends in Envoy's 503 <c>no healthy upstream</c>.
+/// </summary>
+internal sealed class HostSelectionMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly FrozenDictionary<string, ILoadBalancingPolicy> _policies;
+
+    public HostSelectionMiddleware(RequestDelegate next, IEnumerable<ILoadBalancingPolicy> policies)
+    {
+        _next = next;
+        // YARP itself requires the names to be unique.
+        _policies = policies.ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var destinations = proxy.AvailableDestinations;
+        var state = context.Features.Get<ProxyRequestState>();
+        DestinationState? picked;
+        if (destinations.Count <= 1)
+        {
+            picked = destinations.Count == 0 ? null : destinations[0];
+        }
+        else
+        {
+            var policy = _policies[proxy.Cluster.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices];
+            var cluster = context.GetRouteModel().Cluster!;
+            picked = policy.PickDestination(context, cluster, destinations);
+            if (state?.PreviousHosts is { Count: > 0 } previous && state.Retry is { } retry)
+            {
+                for (var attempt = 0; attempt < retry.HostSelectionRetryMaxAttempts && picked is not null && previous.Contains(picked); attempt++)
+                {
+                    picked = policy.PickDestination(context, cluster, destinations);
+                }
+            }
+        }
+
+        if (picked is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Features.Set<IForwarderErrorFeature>(NoHealthyUpstreamError.Instance);
+            return Task.CompletedTask;
+        }
+        if (state is not null)
+        {
+            if (state.Route.Cluster!.InPanic)
+            {
+                state.Route.Cluster.Stats.LbHealthyPanic.Increment();
+            }
+            if (state.Retry?.AvoidPreviousHosts == true)
+            {
+                (state.PreviousHosts ??= []).Add(picked);
+            }
+        }
+        proxy.AvailableDestinations = picked;
+        return _next(context);
+    }
+
+    /// <summary>What YARP's own step reports when there is no destination; the connection manager answers it.</summary>
+    private sealed class NoHealthyUpstreamError : IForwarderErrorFeature
+    {
+        public static readonly NoHealthyUpstreamError Instance = new();
+
+        public ForwarderError Error => ForwarderError.NoAvailableDestinations;
+
+        public Exception? Exception => null;
+    }
+}
