@@ -50,7 +50,9 @@ internal static class ProtoFieldNumbers
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             ("codec_type", 1, N), ("stat_prefix", 2, N), ("rds", 3, O), ("route_config", 4, O), ("http_filters", 5, N), ("server_name", 10, N),
             ("generate_request_id", 15, N), ("scoped_routes", 31, O), ("preserve_external_request_id", 32, N),
-            ("server_header_transformation", 34, N), ("always_set_request_id_in_response", 37, N));
+            ("internal_address_config", 25, N), ("server_header_transformation", 34, N), ("always_set_request_id_in_response", 37, N));
+        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig", ("unix_sockets", 1, N), ("cidr_ranges", 2, N));
+        Add("envoy.config.core.v3.CidrRange", ("address_prefix", 1, N), ("prefix_len", 2, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));

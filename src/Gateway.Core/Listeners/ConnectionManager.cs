@@ -62,7 +62,7 @@ internal sealed partial class ConnectionManager
     {
         var request = context.Request;
         var plan = listener.ConnectionManager;
-        MutateRequestHeaders(request, plan.GenerateRequestId);
+        var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
 
         var host = request.Headers.Host;
         var authority = host.Count == 0 ? null : host.ToString();
@@ -97,7 +97,8 @@ internal sealed partial class ConnectionManager
         var state = new ProxyRequestState(listener, route, start);
         context.Features.Set(state);
         context.SetEndpoint(endpoint);
-        if (route.Retry is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
+        var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
+        if (retryPolicy is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
         {
             state.Retry = retry;
             state.RetriesRemaining = retry.NumRetries;
@@ -107,10 +108,10 @@ internal sealed partial class ConnectionManager
         var clientAborted = context.RequestAborted;
         CancellationTokenSource? timeout = null;
         CancellationTokenRegistration clientRegistration = default;
-        if (route.HasTimeout)
+        if (state.Timeout > TimeSpan.Zero)
         {
             // The route timeout covers every attempt and back-off; YARP observes it through RequestAborted.
-            timeout = new CancellationTokenSource(route.Plan.Timeout, _time);
+            timeout = new CancellationTokenSource(state.Timeout, _time);
             clientRegistration = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         }
         var overall = timeout?.Token ?? clientAborted;
@@ -180,9 +181,9 @@ internal sealed partial class ConnectionManager
     {
         CancellationTokenSource? perTry = null;
         CancellationTokenRegistration registration = default;
-        if (state.Route.PerTryTimeout > TimeSpan.Zero)
+        if (state.PerTryTimeout > TimeSpan.Zero)
         {
-            perTry = new CancellationTokenSource(state.Route.PerTryTimeout, _time);
+            perTry = new CancellationTokenSource(state.PerTryTimeout, _time);
             registration = overall.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), perTry);
             context.RequestAborted = perTry.Token;
         }
@@ -292,8 +293,12 @@ internal sealed partial class ConnectionManager
     /// a response from a rate limiter (<c>x-envoy-ratelimited</c>) only with <c>envoy-ratelimited</c>;
     /// otherwise by status, by <c>retriable_headers</c>, or by <c>grpc-status</c>.
     /// </summary>
-    internal static bool RetriesResponse(RetryPlan retry, RouteRuntime route, int status, IHeaderDictionary headers)
+    internal static bool RetriesResponse(RetryPlan retry, ProxyRequestState state, int status, IHeaderDictionary headers)
     {
+        if (headers.ContainsKey(EnvoyHeaders.Overloaded))
+        {
+            return false;
+        }
         if (headers.TryGetValue(EnvoyHeaders.RateLimited, out var rateLimited) && rateLimited == "true")
         {
             return (retry.RetryOn & RetryOn.EnvoyRateLimited) != 0;
@@ -302,12 +307,19 @@ internal sealed partial class ConnectionManager
         {
             return true;
         }
-        if ((retry.RetryOn & RetryOn.RetriableHeaders) != 0 && route.RetriableHeaders.Count > 0)
+        if ((retry.RetryOn & RetryOn.RetriableHeaders) != 0)
         {
             var view = new RequestView(null, string.Empty, string.Empty, "/", headers);
-            foreach (var predicate in route.RetriableHeaders)
+            foreach (var predicate in state.Route.RetriableHeaders)
             {
                 if (predicate.Matches(view))
+                {
+                    return true;
+                }
+            }
+            foreach (var name in state.RetriableHeaderNames ?? [])
+            {
+                if (headers.ContainsKey(name))
                 {
                     return true;
                 }
@@ -547,26 +559,36 @@ internal sealed partial class ConnectionManager
     }
 
     /// <summary>
-    /// Envoy's mutateRequestHeaders for this gateway's supported settings (use_remote_address is false,
-    /// so every request is external): strip internal-only x-envoy-* headers, set x-forwarded-proto when
-    /// absent, and add x-request-id when absent.
+    /// Envoy's mutateRequestHeaders for this gateway's supported settings (use_remote_address is false):
+    /// <c>x-envoy-internal</c> is set for internal requests and removed otherwise, and external requests
+    /// lose the internal-only x-envoy-* headers; x-forwarded-proto is set when absent, and x-request-id
+    /// added when absent. Returns whether the request is internal.
     /// </summary>
-    private static void MutateRequestHeaders(HttpRequest request, bool generateRequestId)
+    private static bool MutateRequestHeaders(HttpRequest request, bool generateRequestId, IReadOnlyList<System.Net.IPNetwork> internalRanges)
     {
         var headers = request.Headers;
-        List<string>? remove = null;
-        foreach (var header in headers)
+        headers.Remove(InternalRequest.InternalHeader);
+        var internalRequest = InternalRequest.IsInternal(headers, internalRanges);
+        if (internalRequest)
         {
-            if (header.Key.Length > 8 && header.Key.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase) && InternalOnlyHeaders.Contains(header.Key))
-            {
-                (remove ??= []).Add(header.Key);
-            }
+            headers[InternalRequest.InternalHeader] = "true";
         }
-        if (remove is not null)
+        else
         {
-            foreach (var name in remove)
+            List<string>? remove = null;
+            foreach (var header in headers)
             {
-                headers.Remove(name);
+                if (header.Key.Length > 8 && header.Key.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase) && InternalOnlyHeaders.Contains(header.Key))
+                {
+                    (remove ??= []).Add(header.Key);
+                }
+            }
+            if (remove is not null)
+            {
+                foreach (var name in remove)
+                {
+                    headers.Remove(name);
+                }
             }
         }
 
@@ -578,6 +600,7 @@ internal sealed partial class ConnectionManager
         {
             headers[EnvoyHeaders.RequestId] = Guid.NewGuid().ToString();
         }
+        return internalRequest;
     }
 
     private static partial class Log

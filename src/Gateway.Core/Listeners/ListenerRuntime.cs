@@ -15,6 +15,23 @@ internal sealed class ListenerRuntime
         Stats = stats;
         RouterStats = routerStats;
         ListenerStats = listenerStats;
+        InternalRanges = plan.ConnectionManager.InternalAddressRanges.Select(ParseRange).ToArray();
+    }
+
+    /// <summary>The connection manager's internal address ranges.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> InternalRanges { get; }
+
+    /// <summary><c>address/length</c> as a network; host bits in the address are ignored, as Envoy's CIDR ranges do.</summary>
+    private static System.Net.IPNetwork ParseRange(string cidr)
+    {
+        var slash = cidr.LastIndexOf('/');
+        var bytes = System.Net.IPAddress.Parse(cidr.AsSpan(0, slash)).GetAddressBytes();
+        var length = Math.Min(int.Parse(cidr.AsSpan(slash + 1), System.Globalization.CultureInfo.InvariantCulture), bytes.Length * 8);
+        for (var bit = length; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+        return new System.Net.IPNetwork(new System.Net.IPAddress(bytes), length);
     }
 
     public ListenerPlan Plan { get; }

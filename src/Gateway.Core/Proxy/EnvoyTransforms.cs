@@ -60,9 +60,9 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             headers.Remove(EnvoyHeaders.AttemptCount);
             headers.TryAddWithoutValidation(EnvoyHeaders.AttemptCount, state.Attempt.ToString(CultureInfo.InvariantCulture));
         }
-        if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && route.ExpectedTimeoutHeader is { } expected)
+        if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && state.ExpectedTimeoutHeader is { } expected)
         {
-            headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && route.HasTimeout ? RetryExpectedTimeout(state, time) : expected);
+            headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && state.Timeout > TimeSpan.Zero ? RetryExpectedTimeout(state, time) : expected);
         }
 
         switch (plan.HostRewrite)
@@ -108,9 +108,8 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
     /// <summary>On a retry Envoy sends the time the route timeout still leaves, if shorter (FilterUtility::setTimeoutHeaders).</summary>
     private static string RetryExpectedTimeout(ProxyRequestState state, TimeProvider time)
     {
-        var route = state.Route;
-        var expected = route.PerTryTimeout > TimeSpan.Zero ? route.PerTryTimeout : route.Plan.Timeout;
-        var left = route.Plan.Timeout - time.GetElapsedTime(state.StartTimestamp);
+        var expected = state.PerTryTimeout > TimeSpan.Zero ? state.PerTryTimeout : state.Timeout;
+        var left = state.Timeout - time.GetElapsedTime(state.StartTimestamp);
         var value = left < expected ? left : expected;
         return ((long)Math.Max(0, value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
     }
@@ -131,7 +130,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var stats = state.Route.Cluster!.Stats;
         stats.UpstreamRqTotal.Increment();
         var headers = context.HttpContext.Response.Headers;
-        if (state.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, ConnectionManager.RetriesResponse(retry, state.Route, status, headers)))
+        if (state.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, ConnectionManager.RetriesResponse(retry, state, status, headers)))
         {
             if (retry.RateLimitedBackOff is { } rateLimited)
             {

@@ -116,6 +116,7 @@ public static class EnvoyTranslator
             Routes: routePlans)
         {
             RouteConfig = routeConfig,
+            InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
         };
 
         return new ListenerPlan(

@@ -41,6 +41,12 @@ public sealed record ConnectionManagerPlan(
     string RouteConfigName,
     IReadOnlyList<RoutePlan> Routes)
 {
+    /// <summary>
+    /// <c>internal_address_config.cidr_ranges</c> as <c>address/length</c>: a request whose
+    /// <c>x-forwarded-for</c> holds one address in these ranges is internal.
+    /// </summary>
+    public IReadOnlyList<string> InternalAddressRanges { get; init; } = [];
+
     /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
     [JsonIgnore]
     public RouteConfiguration RouteConfig { get; init; } = new();

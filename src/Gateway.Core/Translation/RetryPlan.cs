@@ -104,6 +104,26 @@ public sealed record RetryPlan(
         ["unavailable"] = RetryOn.GrpcUnavailable,
     };
 
+    /// <summary>The policy of a request that asks for retries by header on a route without a policy: Envoy's defaults.</summary>
+    public static readonly RetryPlan HeaderOnly = new(RetryOn.None, 1, TimeSpan.Zero, DefaultBaseInterval, DefaultBaseInterval * 10, []);
+
+    /// <summary>
+    /// The conditions named in <c>x-envoy-retry-on</c> (HTTP names) or <c>x-envoy-retry-grpc-on</c>
+    /// (gRPC names); unknown names are ignored, as Envoy does for headers.
+    /// </summary>
+    public static RetryOn ParseRetryOnHeader(string value, bool grpc)
+    {
+        var result = RetryOn.None;
+        foreach (var name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Conditions.TryGetValue(name, out var condition) && ((condition & RetryOn.AnyGrpc) != 0) == grpc)
+            {
+                result |= condition;
+            }
+        }
+        return result;
+    }
+
     /// <summary>Envoy <c>retry_on</c> names that exist but are not implemented here.</summary>
     public static readonly IReadOnlySet<string> NotSupportedConditions = new HashSet<string>(StringComparer.Ordinal)
     {

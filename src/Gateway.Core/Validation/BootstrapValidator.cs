@@ -146,6 +146,17 @@ public static class BootstrapValidator
         {
             context.Error(hcm.LocationOf("stat_prefix"), "'stat_prefix' is required");
         }
+        foreach (var range in hcm.InternalAddressConfig?.CidrRanges ?? [])
+        {
+            if (!IPAddress.TryParse(range.AddressPrefix, out var prefix))
+            {
+                context.Error(range.LocationOf("address_prefix"), $"malformed IP address: '{range.AddressPrefix}'");
+            }
+            else if (range.PrefixLen is { } length && length > (prefix.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32u : 128u))
+            {
+                context.Error(range.LocationOf("prefix_len"), $"'prefix_len' {length} is too long for {range.AddressPrefix}");
+            }
+        }
         if (hcm.CodecType == CodecType.Http3)
         {
             context.Error(hcm.LocationOf("codec_type"), "codec_type HTTP3 is not supported by this gateway yet");

@@ -8,7 +8,7 @@ namespace Gateway.Configuration;
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
     "use_remote_address", "original_ip_detection_extensions", "early_header_mutation_extensions",
-    "internal_address_config", "skip_xff_append", "via", "xff_num_trusted_hops", "forward_client_cert_details",
+    "skip_xff_append", "via", "xff_num_trusted_hops", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs", "normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "request_id_extension",
     "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
@@ -44,6 +44,28 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>Copy <c>x-request-id</c> into the response.</summary>
     public bool AlwaysSetRequestIdInResponse { get; set; }
+
+    /// <summary>Which client addresses make a request internal (none by default, as in Envoy 1.33 and later).</summary>
+    public InternalAddressConfig? InternalAddressConfig { get; set; }
+}
+
+/// <summary><c>HttpConnectionManager.InternalAddressConfig</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig", NotSupported = ["unix_sockets"])]
+public sealed class InternalAddressConfig : EnvoyMessage
+{
+    /// <summary>Address ranges considered internal.</summary>
+    public List<CidrRange> CidrRanges { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.core.v3.CidrRange</c>.</summary>
+[EnvoyType("envoy.config.core.v3.CidrRange")]
+public sealed class CidrRange : EnvoyMessage
+{
+    /// <summary>IPv4 or IPv6 address, e.g. <c>10.0.0.0</c>.</summary>
+    public string? AddressPrefix { get; set; }
+
+    /// <summary>Length of the prefix, e.g. 8.</summary>
+    public uint? PrefixLen { get; set; }
 }
 
 /// <summary><c>HttpConnectionManager.CodecType</c>.</summary>
