@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Gateway.Clusters;
+using Gateway.Clusters.OutlierDetection;
 using Gateway.Hosting;
 using Gateway.Translation;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,18 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             var name = plan.Name;
             text.Append(name).Append("::observability_name::").Append(name).Append('\n');
+            var detector = Detector(plan);
+            if (plan.OutlierDetection is not null)
+            {
+                // Envoy prints these ({:g}) only for clusters with a detector; -1 until an interval computed them.
+                // Local-origin values need split_external_local_origin_errors, so they stay -1.
+                var average = detector?.SuccessRateAverage ?? -1;
+                var threshold = detector?.SuccessRateEjectionThreshold ?? -1;
+                text.Append(name).Append("::outlier::success_rate_average::").Append(FormatG(average)).Append('\n')
+                    .Append(name).Append("::outlier::success_rate_ejection_threshold::").Append(FormatG(threshold)).Append('\n')
+                    .Append(name).Append("::outlier::local_origin_success_rate_average::-1\n")
+                    .Append(name).Append("::outlier::local_origin_success_rate_ejection_threshold::-1\n");
+            }
             foreach (var (priority, index) in new[] { ("default", 0), ("high", 1) })
             {
                 foreach (var (threshold, value) in Thresholds(plan, index))
@@ -63,7 +76,7 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
                     .Append(prefix).Append("sub_zone::\n")
                     .Append(prefix).Append("canary::false\n")
                     .Append(prefix).Append("priority::0\n")
-                    .Append(prefix).Append("success_rate::-1\n")
+                    .Append(prefix).Append("success_rate::").Append(FormatShortest(OutlierDetector.SuccessRateOf(host.Host, detector))).Append('\n')
                     .Append(prefix).Append("local_origin_success_rate::-1\n");
             }
         }
@@ -76,10 +89,16 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         foreach (var plan in gateway.Plan.ClusterPlans)
         {
             var status = new ProtoObject().Add("name", ProtoJson.String(plan.Name));
+            var detector = Detector(plan);
+            // Envoy sets success_rate_ejection_threshold (a Percent) only when it is above 0.
+            if (detector?.SuccessRateEjectionThreshold is > 0 and var ejectionThreshold)
+            {
+                status.Add("success_rate_ejection_threshold", new ProtoObject().Add("value", ProtoJson.Double(ejectionThreshold)));
+            }
             var hosts = new ProtoList();
             foreach (var host in Hosts(plan))
             {
-                hosts.Add(HostJson(host));
+                hosts.Add(HostJson(host, OutlierDetector.SuccessRateOf(host.Host, detector)));
             }
             if (hosts.Items.Count > 0)
             {
@@ -112,7 +131,7 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
     }
 
     /// <summary><c>envoy.admin.v3.HostStatus</c>: default values left out, as protobuf prints them.</summary>
-    private static ProtoObject HostJson(HostView host)
+    private static ProtoObject HostJson(HostView host, double successRate)
     {
         var stats = new ProtoList();
         foreach (var (name, value, gauge) in host.ProtoStats())
@@ -150,14 +169,28 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         var status = new ProtoObject()
             .Add("address", ListenersHandler.SocketAddress(host.Ip, host.Port))
             .Add("stats", stats)
-            .Add("health_status", health)
-            .Add("weight", ProtoJson.Number(1));
+            .Add("health_status", health);
+        if (successRate >= 0)
+        {
+            status.Add("success_rate", new ProtoObject().Add("value", ProtoJson.Double(successRate)));
+        }
+        status.Add("weight", ProtoJson.Number(1));
         if (host.Hostname.Length > 0)
         {
             status.Add("hostname", ProtoJson.String(host.Hostname));
         }
         return status.Add("locality", new ProtoObject());
     }
+
+    /// <summary>The cluster's running outlier detector, if it has one.</summary>
+    private OutlierDetector? Detector(ClusterPlan plan)
+        => plan.OutlierDetection is not null && clusters.TryGet(plan.Name, out var runtime) ? runtime.OutcomeObserver as OutlierDetector : null;
+
+    /// <summary>fmt's <c>{:g}</c>: six significant digits, exponent in C's lower-case form.</summary>
+    internal static string FormatG(double value) => value.ToString("G6", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+
+    /// <summary>fmt's <c>{}</c> for a double: the shortest text that reads back the same.</summary>
+    internal static string FormatShortest(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The cluster's hosts as YARP holds them (after DNS), in configuration order.</summary>
     private List<HostView> Hosts(ClusterPlan plan)

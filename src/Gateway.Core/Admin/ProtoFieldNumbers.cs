@@ -37,7 +37,17 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
         Add("envoy.config.cluster.v3.Cluster",
             ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
-            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("outlier_detection", 19, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+        Add("envoy.config.cluster.v3.OutlierDetection",
+            ("consecutive_5xx", 1, N), ("interval", 2, N), ("base_ejection_time", 3, N), ("max_ejection_percent", 4, N),
+            ("enforcing_consecutive_5xx", 5, N), ("enforcing_success_rate", 6, N), ("success_rate_minimum_hosts", 7, N),
+            ("success_rate_request_volume", 8, N), ("success_rate_stdev_factor", 9, N), ("consecutive_gateway_failure", 10, N),
+            ("enforcing_consecutive_gateway_failure", 11, N), ("split_external_local_origin_errors", 12, N),
+            ("consecutive_local_origin_failure", 13, N), ("enforcing_consecutive_local_origin_failure", 14, N),
+            ("enforcing_local_origin_success_rate", 15, N), ("failure_percentage_threshold", 16, N), ("enforcing_failure_percentage", 17, N),
+            ("enforcing_failure_percentage_local_origin", 18, N), ("failure_percentage_minimum_hosts", 19, N),
+            ("failure_percentage_request_volume", 20, N), ("max_ejection_time", 21, N), ("max_ejection_time_jitter", 22, N),
+            ("successful_active_health_check_uneject_host", 23, N), ("monitors", 24, N), ("always_eject_one_host", 25, N));
         Add("envoy.config.cluster.v3.Cluster.CommonLbConfig", ("healthy_panic_threshold", 1, N));
         Add("envoy.type.v3.Percent", ("value", 1, N));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));

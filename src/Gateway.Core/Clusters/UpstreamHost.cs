@@ -1,3 +1,5 @@
+using Gateway.Clusters.OutlierDetection;
+
 namespace Gateway.Clusters;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal sealed class UpstreamHost
     private long _rqSuccess;
     private long _rqTimeout;
     private int _healthFlags;
+    private OutlierHostMonitor? _outlierMonitor;
 
     public UpstreamHost(string address, ClusterRuntime cluster)
     {
@@ -26,6 +29,13 @@ internal sealed class UpstreamHost
 
     /// <summary>The host as <c>ip:port</c>.</summary>
     public string Address { get; }
+
+    /// <summary>The host's monitor in the cluster's outlier detector, if any (saves a lookup per request).</summary>
+    public OutlierHostMonitor? OutlierMonitor
+    {
+        get => Volatile.Read(ref _outlierMonitor);
+        set => Volatile.Write(ref _outlierMonitor, value);
+    }
 
     public long CxTotal => Volatile.Read(ref _cxTotal);
 

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -44,7 +45,8 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(bootstrap, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ConnectionManager>();
-        services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>()));
+        services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();

@@ -1,11 +1,14 @@
 using System.Net;
 using Gateway.Admin;
 using Gateway.Clusters;
+using Gateway.Clusters.OutlierDetection;
 using Gateway.Listeners;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Model;
 
@@ -16,16 +19,22 @@ namespace Gateway.Hosting;
 /// at start-up) and the cluster runtimes. Applying builds everything new first and then swaps, so a
 /// request sees either the old configuration or the new one, never a mix.
 /// </summary>
-internal sealed class GatewayRuntime : IEnvoyGateway
+internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
 {
     private readonly ClusterRegistry _clusters;
     private readonly StatsStore _stats;
+    private readonly TimeProvider _time;
+    private readonly ILogger _outlierLogger;
     private readonly Dictionary<string, ListenerSlot> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OutlierDetector> _outlierDetectors = new(StringComparer.Ordinal);
+    private readonly Lock _applyLock = new();
 
-    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server)
+    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null)
     {
         _clusters = clusters;
         _stats = stats;
+        _time = time ?? TimeProvider.System;
+        _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.OutlierDetection");
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
@@ -53,6 +62,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway
         {
             _clusters.GetOrCreate(cluster.Name).Plan = cluster;
         }
+        ApplyOutlierDetection(plan);
         var runtimes = new List<(ListenerSlot Slot, ListenerRuntime Runtime)>();
         foreach (var listener in plan.Listeners)
         {
@@ -66,6 +76,65 @@ internal sealed class GatewayRuntime : IEnvoyGateway
             slot.Current = runtime;
         }
         Plan = plan;
+    }
+
+    /// <summary>
+    /// Attaches an outlier detector to each cluster whose plan has outlier detection, keeps the running one
+    /// when its settings did not change, and stops (returning its ejected hosts) the ones no longer configured.
+    /// </summary>
+    private void ApplyOutlierDetection(GatewayPlan plan)
+    {
+        lock (_applyLock)
+        {
+            var configured = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var clusterPlan in plan.ClusterPlans)
+            {
+                var cluster = _clusters.GetOrCreate(clusterPlan.Name);
+                if (clusterPlan.OutlierDetection is not { } outlier)
+                {
+                    continue;
+                }
+                configured.Add(clusterPlan.Name);
+                if (_outlierDetectors.TryGetValue(clusterPlan.Name, out var running))
+                {
+                    if (running.Plan == outlier)
+                    {
+                        continue;
+                    }
+                    running.Stop(returnEjectedHosts: true);
+                }
+                var detector = new OutlierDetector(cluster, outlier, new OutlierDetectionStats(_stats, clusterPlan.Name), _time, _outlierLogger);
+                _outlierDetectors[clusterPlan.Name] = detector;
+                cluster.OutcomeObserver = detector;
+            }
+            foreach (var name in _outlierDetectors.Keys.Where(n => !configured.Contains(n)).ToArray())
+            {
+                _outlierDetectors[name].Stop(returnEjectedHosts: true);
+                _outlierDetectors.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>The outlier detector of <paramref name="clusterName"/>, or null when it has none.</summary>
+    public OutlierDetector? OutlierDetectorFor(string clusterName)
+    {
+        lock (_applyLock)
+        {
+            return _outlierDetectors.GetValueOrDefault(clusterName);
+        }
+    }
+
+    /// <summary>Stops the outlier detectors' timers (the host is shutting down).</summary>
+    public void Dispose()
+    {
+        lock (_applyLock)
+        {
+            foreach (var detector in _outlierDetectors.Values)
+            {
+                detector.Dispose();
+            }
+            _outlierDetectors.Clear();
+        }
     }
 
     /// <summary>Downstream connections open on all data listeners now (<c>server.total_connections</c>).</summary>

@@ -259,6 +259,36 @@ public static class EnvoyTranslator
         {
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
+            OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
+        };
+    }
+
+    private static OutlierDetectionPlan TranslateOutlierDetection(OutlierDetection outlier)
+    {
+        var d = OutlierDetectionPlan.Defaults;
+        var baseEjectionTime = outlier.BaseEjectionTime ?? d.BaseEjectionTime;
+        return new OutlierDetectionPlan
+        {
+            Consecutive5xx = outlier.Consecutive5xx ?? d.Consecutive5xx,
+            Interval = outlier.Interval ?? d.Interval,
+            BaseEjectionTime = baseEjectionTime,
+            MaxEjectionPercent = outlier.MaxEjectionPercent ?? d.MaxEjectionPercent,
+            EnforcingConsecutive5xx = outlier.EnforcingConsecutive5xx ?? d.EnforcingConsecutive5xx,
+            EnforcingSuccessRate = outlier.EnforcingSuccessRate ?? d.EnforcingSuccessRate,
+            SuccessRateMinimumHosts = outlier.SuccessRateMinimumHosts ?? d.SuccessRateMinimumHosts,
+            SuccessRateRequestVolume = outlier.SuccessRateRequestVolume ?? d.SuccessRateRequestVolume,
+            SuccessRateStdevFactor = outlier.SuccessRateStdevFactor ?? d.SuccessRateStdevFactor,
+            ConsecutiveGatewayFailure = outlier.ConsecutiveGatewayFailure ?? d.ConsecutiveGatewayFailure,
+            EnforcingConsecutiveGatewayFailure = outlier.EnforcingConsecutiveGatewayFailure ?? d.EnforcingConsecutiveGatewayFailure,
+            FailurePercentageThreshold = outlier.FailurePercentageThreshold ?? d.FailurePercentageThreshold,
+            EnforcingFailurePercentage = outlier.EnforcingFailurePercentage ?? d.EnforcingFailurePercentage,
+            FailurePercentageMinimumHosts = outlier.FailurePercentageMinimumHosts ?? d.FailurePercentageMinimumHosts,
+            FailurePercentageRequestVolume = outlier.FailurePercentageRequestVolume ?? d.FailurePercentageRequestVolume,
+            // Unset, Envoy takes the larger of 300s and base_ejection_time.
+            MaxEjectionTime = outlier.MaxEjectionTime ?? (baseEjectionTime > d.MaxEjectionTime ? baseEjectionTime : d.MaxEjectionTime),
+            MaxEjectionTimeJitter = outlier.MaxEjectionTimeJitter ?? d.MaxEjectionTimeJitter,
+            SuccessfulActiveHealthCheckUnejectHost = outlier.SuccessfulActiveHealthCheckUnejectHost ?? d.SuccessfulActiveHealthCheckUnejectHost,
+            AlwaysEjectOneHost = outlier.AlwaysEjectOneHost ?? d.AlwaysEjectOneHost,
         };
     }
 

@@ -111,6 +111,9 @@ public sealed record ClusterPlan(
 
     /// <summary>Below this percentage of healthy hosts the load balancer uses all hosts (0 disables panic mode).</summary>
     public double HealthyPanicThreshold { get; init; } = DefaultHealthyPanicThreshold;
+
+    /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
+    public OutlierDetectionPlan? OutlierDetection { get; init; }
 }
 
 /// <summary>One priority's circuit-breaker limits.</summary>

@@ -165,12 +165,12 @@ public class EnvoyConfigLoaderTests
     [Fact]
     public void LoadYaml_KnownButUnsupportedField_SaysNotSupported()
     {
-        var yaml = TestConfigs.Seed().Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      outlier_detection: {}", StringComparison.Ordinal);
+        var yaml = TestConfigs.Seed().Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      cleanup_interval: 5s", StringComparison.Ordinal);
 
         var error = Assert.Single(LoadFails(yaml).Errors);
 
-        Assert.Equal("static_resources.clusters[0].outlier_detection", error.Location.Path);
-        Assert.Equal("field 'outlier_detection' of envoy.config.cluster.v3.Cluster is not supported by this gateway yet", error.Message);
+        Assert.Equal("static_resources.clusters[0].cleanup_interval", error.Location.Path);
+        Assert.Equal("field 'cleanup_interval' of envoy.config.cluster.v3.Cluster is not supported by this gateway yet", error.Message);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Gateway.Configuration;
     "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
     "typed_extension_protocol_options", "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
     "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
-    "outlier_detection", "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
+    "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
     "alt_stat_name", "load_balancing_weight_override", "shared_transport_socket",
 ])]
 public sealed class Cluster : EnvoyMessage
@@ -44,6 +44,9 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>Load-balancing settings common to all policies.</summary>
     public CommonLbConfig? CommonLbConfig { get; set; }
+
+    /// <summary>Passive health checking: ejects hosts that fail (consecutive errors, success rate, failure percentage).</summary>
+    public OutlierDetection? OutlierDetection { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
