@@ -37,7 +37,7 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
         Add("envoy.config.cluster.v3.Cluster",
             ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
-            ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("outlier_detection", 19, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+            ("health_checks", 8, N), ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("outlier_detection", 19, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
         Add("envoy.config.cluster.v3.OutlierDetection",
             ("consecutive_5xx", 1, N), ("interval", 2, N), ("base_ejection_time", 3, N), ("max_ejection_percent", 4, N),
             ("enforcing_consecutive_5xx", 5, N), ("enforcing_success_rate", 6, N), ("success_rate_minimum_hosts", 7, N),
@@ -96,6 +96,17 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.route.v3.HeaderMatcher",
             ("name", 1, N), ("exact_match", 4, O), ("range_match", 6, O), ("present_match", 7, O), ("invert_match", 8, N), ("prefix_match", 9, O),
             ("suffix_match", 10, O), ("safe_regex_match", 11, O), ("contains_match", 12, O), ("string_match", 13, O), ("treat_missing_header_as_empty", 14, N));
+        Add("envoy.config.core.v3.HealthCheck",
+            ("timeout", 1, N), ("interval", 2, N), ("interval_jitter", 3, N), ("unhealthy_threshold", 4, N), ("healthy_threshold", 5, N),
+            ("alt_port", 6, N), ("reuse_connection", 7, N), ("http_health_check", 8, O), ("tcp_health_check", 9, O), ("grpc_health_check", 11, O),
+            ("no_traffic_interval", 12, N), ("custom_health_check", 13, O), ("unhealthy_interval", 14, N), ("unhealthy_edge_interval", 15, N),
+            ("healthy_edge_interval", 16, N), ("event_log_path", 17, N), ("interval_jitter_percent", 18, N), ("always_log_health_check_failures", 19, N),
+            ("initial_jitter", 20, N), ("tls_options", 21, N), ("event_service", 22, N), ("transport_socket_match_criteria", 23, N),
+            ("no_traffic_healthy_interval", 24, N), ("event_logger", 25, N), ("always_log_health_check_success", 26, N));
+        Add("envoy.config.core.v3.HealthCheck.HttpHealthCheck",
+            ("host", 1, N), ("path", 2, N), ("send", 3, N), ("receive", 4, N), ("request_headers_to_add", 6, N), ("request_headers_to_remove", 8, N),
+            ("expected_statuses", 9, N), ("codec_client_type", 10, N), ("service_name_matcher", 11, N), ("retriable_statuses", 12, N),
+            ("method", 13, N), ("response_buffer_size", 14, N));
         Add("envoy.type.v3.Int64Range", ("start", 1, N), ("end", 2, N));
         Add("envoy.config.route.v3.QueryParameterMatcher", ("name", 1, N), ("string_match", 5, O), ("present_match", 6, O));
         return messages.ToFrozenDictionary(StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Admin;
 using Gateway.Clusters;
+using Gateway.Clusters.HealthChecking;
 using Gateway.Configuration;
 using Gateway.Listeners;
 using Gateway.Proxy;
@@ -52,6 +53,8 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
         services.AddSingleton<IAvailableDestinationsPolicy, EnvoyAvailableDestinationsPolicy>();
+        services.TryAddSingleton<HealthCheckService>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
 
         services.AddReverseProxy()
             .LoadFromMemory(plan.Routes, plan.Clusters)

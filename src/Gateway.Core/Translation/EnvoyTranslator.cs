@@ -260,6 +260,7 @@ public static class EnvoyTranslator
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
+            HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
         };
     }
 
@@ -289,6 +290,38 @@ public static class EnvoyTranslator
             MaxEjectionTimeJitter = outlier.MaxEjectionTimeJitter ?? d.MaxEjectionTimeJitter,
             SuccessfulActiveHealthCheckUnejectHost = outlier.SuccessfulActiveHealthCheckUnejectHost ?? d.SuccessfulActiveHealthCheckUnejectHost,
             AlwaysEjectOneHost = outlier.AlwaysEjectOneHost ?? d.AlwaysEjectOneHost,
+        };
+    }
+
+    private static HealthCheckPlan TranslateHealthCheck(string clusterName, HealthCheck check)
+    {
+        var http = check.HttpHealthCheck!;
+        var interval = check.Interval!.Value;
+        var noTraffic = check.NoTrafficInterval ?? HealthCheckPlan.DefaultNoTrafficInterval;
+        var unhealthy = check.UnhealthyInterval ?? interval;
+        static int Clamp(uint value) => (int)Math.Min(value, int.MaxValue);
+        static List<StatusRange> Ranges(List<Int64Range> ranges) => ranges.Select(r => new StatusRange((int)r.Start, (int)r.End)).ToList();
+        return new HealthCheckPlan(
+            Timeout: check.Timeout!.Value,
+            Interval: interval,
+            UnhealthyThreshold: Clamp(check.UnhealthyThreshold!.Value),
+            HealthyThreshold: Clamp(check.HealthyThreshold!.Value),
+            Host: string.IsNullOrEmpty(http.Host) ? clusterName : http.Host,
+            Path: http.Path!,
+            Method: http.Method == RequestMethod.MethodUnspecified ? "GET" : http.Method.ToString().ToUpperInvariant())
+        {
+            InitialJitter = check.InitialJitter ?? TimeSpan.Zero,
+            IntervalJitter = check.IntervalJitter ?? TimeSpan.Zero,
+            IntervalJitterPercent = Clamp(check.IntervalJitterPercent),
+            ReuseConnection = check.ReuseConnection ?? true,
+            NoTrafficInterval = noTraffic,
+            NoTrafficHealthyInterval = check.NoTrafficHealthyInterval ?? noTraffic,
+            UnhealthyInterval = unhealthy,
+            UnhealthyEdgeInterval = check.UnhealthyEdgeInterval ?? unhealthy,
+            HealthyEdgeInterval = check.HealthyEdgeInterval ?? interval,
+            RequestHeadersToRemove = http.RequestHeadersToRemove.Select(h => h.ToLowerInvariant()).ToList(),
+            ExpectedStatuses = http.ExpectedStatuses.Count > 0 ? Ranges(http.ExpectedStatuses) : [new StatusRange(200, 201)],
+            RetriableStatuses = Ranges(http.RetriableStatuses),
         };
     }
 

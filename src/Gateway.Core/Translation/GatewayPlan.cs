@@ -114,6 +114,72 @@ public sealed record ClusterPlan(
 
     /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
     public OutlierDetectionPlan? OutlierDetection { get; init; }
+
+    /// <summary>The cluster's active HTTP health check, or null when it has none.</summary>
+    public HealthCheckPlan? HealthCheck { get; init; }
+}
+
+/// <summary>
+/// One active HTTP health check with Envoy's defaults applied: <c>reuse_connection</c> true,
+/// <c>no_traffic_interval</c> 60 s, <c>no_traffic_healthy_interval</c> = no_traffic_interval,
+/// <c>unhealthy_interval</c> = interval, <c>unhealthy_edge_interval</c> = unhealthy_interval,
+/// <c>healthy_edge_interval</c> = interval, host = the cluster name, method GET, expected statuses [200, 201).
+/// </summary>
+public sealed record HealthCheckPlan(
+    TimeSpan Timeout,
+    TimeSpan Interval,
+    int UnhealthyThreshold,
+    int HealthyThreshold,
+    string Host,
+    string Path,
+    string Method)
+{
+    /// <summary>Envoy's default <c>no_traffic_interval</c>.</summary>
+    public static readonly TimeSpan DefaultNoTrafficInterval = TimeSpan.FromSeconds(60);
+
+    public TimeSpan InitialJitter { get; init; }
+
+    public TimeSpan IntervalJitter { get; init; }
+
+    public int IntervalJitterPercent { get; init; }
+
+    public bool ReuseConnection { get; init; } = true;
+
+    public TimeSpan NoTrafficInterval { get; init; } = DefaultNoTrafficInterval;
+
+    public TimeSpan NoTrafficHealthyInterval { get; init; } = DefaultNoTrafficInterval;
+
+    public TimeSpan UnhealthyInterval { get; init; }
+
+    public TimeSpan UnhealthyEdgeInterval { get; init; }
+
+    public TimeSpan HealthyEdgeInterval { get; init; }
+
+    /// <summary>Request headers removed (lower-case names).</summary>
+    public IReadOnlyList<string> RequestHeadersToRemove { get; init; } = [];
+
+    /// <summary>Half-open [start, end) ranges of passing statuses.</summary>
+    public IReadOnlyList<StatusRange> ExpectedStatuses { get; init; } = [new(200, 201)];
+
+    /// <summary>Half-open ranges of failing statuses that count towards the unhealthy threshold.</summary>
+    public IReadOnlyList<StatusRange> RetriableStatuses { get; init; } = [];
+}
+
+/// <summary>A half-open range of HTTP statuses, [Start, End).</summary>
+public sealed record StatusRange(int Start, int End)
+{
+    /// <summary>True when <paramref name="status"/> is in one of <paramref name="ranges"/>.</summary>
+    public static bool Contains(IReadOnlyList<StatusRange> ranges, int status)
+    {
+        foreach (var range in ranges)
+        {
+            if (status >= range.Start && status < range.End)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>One priority's circuit-breaker limits.</summary>

@@ -587,6 +587,14 @@ public static class BootstrapValidator
         {
             ValidateOutlierDetection(context, outlier);
         }
+        for (var i = 0; i < cluster.HealthChecks.Count; i++)
+        {
+            if (i > 0)
+            {
+                context.Error(cluster.HealthChecks[i].Location, "only one health check per cluster is supported by this gateway yet");
+            }
+            ValidateHealthCheck(context, cluster.HealthChecks[i]);
+        }
     }
 
     private static void ValidateOutlierDetection(Context context, OutlierDetection outlier)
@@ -634,6 +642,90 @@ public static class BootstrapValidator
             && (outlier.BaseEjectionTime ?? Translation.OutlierDetectionPlan.DefaultBaseEjectionTime) is var baseTime && baseTime > TimeSpan.Zero && max < baseTime)
         {
             context.Error(outlier.LocationOf("max_ejection_time"), "outlier detector's max_ejection_time cannot be smaller than base_ejection_time");
+        }
+    }
+
+    private static void ValidateHealthCheck(Context context, HealthCheck check)
+    {
+        RequirePositive(context, check, "timeout", check.Timeout, required: true);
+        RequirePositive(context, check, "interval", check.Interval, required: true);
+        RequirePositive(context, check, "no_traffic_interval", check.NoTrafficInterval, required: false);
+        RequirePositive(context, check, "no_traffic_healthy_interval", check.NoTrafficHealthyInterval, required: false);
+        RequirePositive(context, check, "unhealthy_interval", check.UnhealthyInterval, required: false);
+        RequirePositive(context, check, "unhealthy_edge_interval", check.UnhealthyEdgeInterval, required: false);
+        RequirePositive(context, check, "healthy_edge_interval", check.HealthyEdgeInterval, required: false);
+        if (check.InitialJitter is { } initialJitter && initialJitter < TimeSpan.Zero)
+        {
+            context.Error(check.LocationOf("initial_jitter"), "'initial_jitter' may not be negative");
+        }
+        if (check.IntervalJitter is { } intervalJitter && intervalJitter < TimeSpan.Zero)
+        {
+            context.Error(check.LocationOf("interval_jitter"), "'interval_jitter' may not be negative");
+        }
+        if (check.UnhealthyThreshold is null)
+        {
+            context.Error(check.LocationOf("unhealthy_threshold"), "'unhealthy_threshold' is required");
+        }
+        if (check.HealthyThreshold is null)
+        {
+            context.Error(check.LocationOf("healthy_threshold"), "'healthy_threshold' is required");
+        }
+        if (check.HttpHealthCheck is not { } http)
+        {
+            context.Error(check.Location, "a health check needs one of http_health_check, tcp_health_check, grpc_health_check, custom_health_check (only http_health_check is supported by this gateway yet)");
+            return;
+        }
+        if (string.IsNullOrEmpty(http.Path))
+        {
+            context.Error(http.LocationOf("path"), "'path' is required");
+        }
+        else if (http.Path.Any(c => char.IsControl(c) || c == ' '))
+        {
+            context.Error(http.LocationOf("path"), "'path' must be a valid HTTP header value without spaces");
+        }
+        if (http.Host is { } host && host.Any(char.IsControl))
+        {
+            context.Error(http.LocationOf("host"), "'host' must be a valid HTTP header value");
+        }
+        if (http.Method == RequestMethod.Connect)
+        {
+            context.Error(http.LocationOf("method"), "method CONNECT is not allowed for health checks");
+        }
+        ValidateStatusRanges(context, http.ExpectedStatuses, "expected");
+        ValidateStatusRanges(context, http.RetriableStatuses, "retriable");
+    }
+
+    private static void ValidateStatusRanges(Context context, List<Int64Range> ranges, string kind)
+    {
+        foreach (var range in ranges)
+        {
+            if (range.Start >= range.End)
+            {
+                context.Error(range.Location, $"Invalid http {kind} status range: expecting start < end, but found start={range.Start} and end={range.End}");
+            }
+            else if (range.Start < 100)
+            {
+                context.Error(range.LocationOf("start"), $"Invalid http {kind} status range: expecting start >= 100, but found start={range.Start}");
+            }
+            else if (range.End > 600)
+            {
+                context.Error(range.LocationOf("end"), $"Invalid http {kind} status range: expecting end <= 600, but found end={range.End}");
+            }
+        }
+    }
+
+    private static void RequirePositive(Context context, EnvoyMessage owner, string field, TimeSpan? value, bool required)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                context.Error(owner.LocationOf(field), $"'{field}' is required");
+            }
+        }
+        else if (value <= TimeSpan.Zero)
+        {
+            context.Error(owner.LocationOf(field), $"'{field}' must be greater than 0s");
         }
     }
 

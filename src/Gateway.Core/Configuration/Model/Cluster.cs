@@ -9,7 +9,7 @@ namespace Gateway.Configuration;
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
-    "health_checks", "max_requests_per_connection", "upstream_http_protocol_options",
+    "max_requests_per_connection", "upstream_http_protocol_options",
     "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
     "typed_extension_protocol_options", "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
     "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
@@ -47,6 +47,9 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>Passive health checking: ejects hosts that fail (consecutive errors, success rate, failure percentage).</summary>
     public OutlierDetection? OutlierDetection { get; set; }
+
+    /// <summary>Active health checks (this gateway runs at most one per cluster).</summary>
+    public List<HealthCheck> HealthChecks { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>

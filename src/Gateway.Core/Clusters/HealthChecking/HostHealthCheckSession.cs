@@ -1,0 +1,273 @@
+using System.Net;
+using Gateway.Translation;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Clusters.HealthChecking;
+
+/// <summary>
+/// Envoy's (Http)ActiveHealthCheckSession: checks one host every interval over its own connection
+/// (a <see cref="SocketsHttpHandler"/> of its own, not YARP's), and moves the host's health flags as
+/// Envoy's handleSuccess / handleFailure do.
+/// </summary>
+internal sealed partial class HostHealthCheckSession
+{
+    private const HostHealthFlags ActiveHcFlags = HostHealthFlags.FailedActiveHc | HostHealthFlags.PendingActiveHc | HostHealthFlags.ActiveHcTimeout;
+
+    private readonly ClusterHealthChecker _checker;
+    private readonly CancellationTokenSource _stop;
+    private readonly Uri _uri;
+    private readonly HttpMethod _method;
+    private readonly bool _sendUserAgent;
+    private Task _run = Task.CompletedTask;
+    private int _numHealthy;
+    private int _numUnhealthy;
+    private bool _firstCheck = true;
+    private bool _countedHealthy;
+
+    public HostHealthCheckSession(ClusterHealthChecker checker, UpstreamHost host)
+    {
+        _checker = checker;
+        Host = host;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(checker.Stopping);
+        var plan = checker.Plan;
+        _uri = new Uri("http://" + host.Address + (plan.Path.StartsWith('/') ? plan.Path : "/" + plan.Path));
+        _method = new HttpMethod(plan.Method);
+        _sendUserAgent = !plan.RequestHeadersToRemove.Contains("user-agent");
+    }
+
+    public UpstreamHost Host { get; }
+
+    private HealthCheckPlan Plan => _checker.Plan;
+
+    /// <summary>Marks the host failed and pending its first check, then starts checking it.</summary>
+    public void Start()
+    {
+        Host.ClearHealthFlag(HostHealthFlags.ActiveHcTimeout);
+        Host.SetHealthFlag(HostHealthFlags.FailedActiveHc | HostHealthFlags.PendingActiveHc);
+        _run = Task.Run(RunAsync);
+    }
+
+    /// <summary>Stops checking; completes once the last check has ended.</summary>
+    public async Task StopAsync()
+    {
+        try
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        await _run.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stop.Token;
+        using var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            // The check's timeout covers connecting too, as in Envoy.
+            ConnectTimeout = Timeout.InfiniteTimeSpan,
+            // reuse_connection false: a new connection for every check.
+            PooledConnectionLifetime = Plan.ReuseConnection ? Timeout.InfiniteTimeSpan : TimeSpan.Zero,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            MaxConnectionsPerServer = 1,
+            ActivityHeadersPropagator = null,
+        };
+        using var client = new HttpMessageInvoker(handler, disposeHandler: false);
+        try
+        {
+            if (Plan.InitialJitter > TimeSpan.Zero)
+            {
+                await Task.Delay(_checker.WithJitter(TimeSpan.Zero, Plan.InitialJitter), _checker.TimeProvider, token).ConfigureAwait(false);
+            }
+            while (!token.IsCancellationRequested)
+            {
+                var next = await CheckOnceAsync(client, token).ConfigureAwait(false);
+                await Task.Delay(next, _checker.TimeProvider, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A probe must never take the process down.
+            Log.SessionFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, ex);
+        }
+        finally
+        {
+            if (_countedHealthy)
+            {
+                _checker.Stats.Healthy.Decrement();
+                _countedHealthy = false;
+            }
+            if (!_checker.Owns(this))
+            {
+                // Removed from the cluster or the checker stopped: without active health checking the host is healthy.
+                Host.ClearHealthFlag(ActiveHcFlags);
+            }
+            _stop.Dispose();
+        }
+    }
+
+    /// <summary>One check; returns the wait before the next one.</summary>
+    internal async Task<TimeSpan> CheckOnceAsync(HttpMessageInvoker client, CancellationToken token)
+    {
+        _checker.Stats.Attempt.Increment();
+        using var timeout = new CancellationTokenSource(Plan.Timeout, _checker.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
+        int status;
+        try
+        {
+            using var request = new HttpRequestMessage(_method, _uri)
+            {
+                Version = HttpVersion.Version11,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            request.Headers.Host = Plan.Host;
+            if (_sendUserAgent)
+            {
+                request.Headers.TryAddWithoutValidation("user-agent", "Envoy/HC");
+            }
+            using var response = await client.SendAsync(request, linked.Token).ConfigureAwait(false);
+            // Read the body so the connection can carry the next check.
+            await response.Content.CopyToAsync(Stream.Null, linked.Token).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "timeout");
+            return HandleFailure(FailureType.NetworkTimeout, retriable: false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "network: " + ex.Message);
+            return HandleFailure(FailureType.Network, retriable: false);
+        }
+
+        if (StatusRange.Contains(Plan.ExpectedStatuses, status))
+        {
+            return HandleSuccess();
+        }
+        Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "status " + status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return HandleFailure(FailureType.Active, retriable: StatusRange.Contains(Plan.RetriableStatuses, status));
+    }
+
+    private TimeSpan HandleSuccess()
+    {
+        _numUnhealthy = 0;
+        var transition = HealthTransition.Unchanged;
+        if ((Host.HealthFlags & HostHealthFlags.FailedActiveHc) != 0)
+        {
+            // The first result of a new host makes it healthy at once (faster start-up, as in Envoy).
+            if (_firstCheck || ++_numHealthy >= Plan.HealthyThreshold)
+            {
+                Host.ClearHealthFlag(HostHealthFlags.ActiveHcTimeout | HostHealthFlags.FailedActiveHc);
+                CountHealthy(true);
+                transition = HealthTransition.Changed;
+                Log.HostHealthy(_checker.Logger, _checker.Cluster.Name, Host.Address);
+            }
+            else
+            {
+                transition = HealthTransition.ChangePending;
+            }
+        }
+        transition = ClearPending(transition);
+        _checker.Stats.Success.Increment();
+        _firstCheck = false;
+        return _checker.NextInterval(healthy: true, transition);
+    }
+
+    private TimeSpan HandleFailure(FailureType type, bool retriable)
+    {
+        _numHealthy = 0;
+        var network = type is FailureType.Network or FailureType.NetworkTimeout;
+        var transition = HealthTransition.Unchanged;
+        if ((Host.HealthFlags & HostHealthFlags.FailedActiveHc) == 0)
+        {
+            // A non-expected, non-retriable status fails the host at once; network failures count towards the threshold.
+            if ((!network && !retriable) || ++_numUnhealthy >= Plan.UnhealthyThreshold)
+            {
+                Host.SetHealthFlag(HostHealthFlags.FailedActiveHc);
+                CountHealthy(false);
+                transition = HealthTransition.Changed;
+                Log.HostUnhealthy(_checker.Logger, _checker.Cluster.Name, Host.Address, type.ToString());
+            }
+            else
+            {
+                transition = HealthTransition.ChangePending;
+            }
+        }
+        if (type == FailureType.NetworkTimeout && (Host.HealthFlags & HostHealthFlags.FailedActiveHc) != 0)
+        {
+            Host.SetHealthFlag(HostHealthFlags.ActiveHcTimeout);
+        }
+        else
+        {
+            Host.ClearHealthFlag(HostHealthFlags.ActiveHcTimeout);
+        }
+        transition = ClearPending(transition);
+        _checker.Stats.Failure.Increment();
+        if (network)
+        {
+            _checker.Stats.NetworkFailure.Increment();
+        }
+        _firstCheck = false;
+        return _checker.NextInterval(healthy: false, transition);
+    }
+
+    private HealthTransition ClearPending(HealthTransition transition)
+    {
+        if ((Host.HealthFlags & HostHealthFlags.PendingActiveHc) != 0)
+        {
+            Host.ClearHealthFlag(HostHealthFlags.PendingActiveHc);
+            return HealthTransition.Changed;
+        }
+        return transition;
+    }
+
+    private void CountHealthy(bool healthy)
+    {
+        if (healthy && !_countedHealthy)
+        {
+            _checker.Stats.Healthy.Increment();
+            _countedHealthy = true;
+        }
+        else if (!healthy && _countedHealthy)
+        {
+            _checker.Stats.Healthy.Decrement();
+            _countedHealthy = false;
+        }
+    }
+
+    /// <summary>Envoy's HealthCheckFailureType (the kinds this checker produces).</summary>
+    private enum FailureType
+    {
+        Active,
+        Network,
+        NetworkTimeout,
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "hc failed: cluster={Cluster} host={Host} reason={Reason}")]
+        public static partial void CheckFailed(ILogger logger, string cluster, string host, string reason);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "health check failed: cluster={Cluster} host={Host} failure_type={FailureType}; host is now unhealthy (/failed_active_hc)")]
+        public static partial void HostUnhealthy(ILogger logger, string cluster, string host, string failureType);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "health check passed: cluster={Cluster} host={Host}; host is now healthy")]
+        public static partial void HostHealthy(ILogger logger, string cluster, string host);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "health checking of cluster={Cluster} host={Host} stopped after an unexpected error")]
+        public static partial void SessionFailed(ILogger logger, string cluster, string host, Exception exception);
+    }
+}
