@@ -183,6 +183,8 @@ internal sealed partial class HostHealthCheckSession
         transition = ClearPending(transition);
         _checker.Stats.Success.Increment();
         _firstCheck = false;
+        // successful_active_health_check_uneject_host: a passing check returns a host outlier detection ejected.
+        Host.OutlierMonitor?.Detector.OnActiveHealthCheckSucceeded(Host);
         return _checker.NextInterval(healthy: true, transition);
     }
 

@@ -47,6 +47,9 @@ internal sealed class HealthUpstream : IAsyncDisposable
     /// <summary>Requests other than health checks.</summary>
     public int Traffic => Volatile.Read(ref _traffic);
 
+    /// <summary>The status requests other than health checks answer.</summary>
+    public int TrafficStatus { get; set; } = 200;
+
     /// <summary>The health check requests received.</summary>
     public ConcurrentQueue<EchoedRequest> HealthRequests { get; } = new();
 
@@ -76,6 +79,7 @@ internal sealed class HealthUpstream : IAsyncDisposable
                 return;
             }
             Interlocked.Increment(ref upstream._traffic);
+            context.Response.StatusCode = upstream.TrafficStatus;
             await context.Response.WriteAsync(upstream.Name);
         });
         await app.StartAsync();
