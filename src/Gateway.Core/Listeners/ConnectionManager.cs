@@ -1,13 +1,13 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using System.Net.Sockets;
 using Gateway.Clusters;
+using Gateway.Resilience;
 using Gateway.Routing;
-using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Polly;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Listeners;
@@ -33,14 +33,20 @@ internal sealed partial class ConnectionManager
 
     private readonly TimeProvider _time;
     private readonly ILogger<ConnectionManager> _logger;
-
-    /// <summary>The randomness of retry back-off jitter (replaceable in tests).</summary>
-    internal Random Jitter { get; set; } = Random.Shared;
+    private readonly UpstreamPipeline _pipeline;
 
     public ConnectionManager(TimeProvider time, ILogger<ConnectionManager> logger)
     {
         _time = time;
         _logger = logger;
+        _pipeline = new UpstreamPipeline(time);
+    }
+
+    /// <summary>The randomness of retry back-off jitter (replaceable in tests).</summary>
+    internal Random Jitter
+    {
+        get => _pipeline.Jitter;
+        set => _pipeline.Jitter = value;
     }
 
     public async Task HandleAsync(HttpContext context, ListenerRuntime listener)
@@ -105,68 +111,25 @@ internal sealed partial class ConnectionManager
             state.CanReplay = PrepareReplay(context);
         }
 
+        // Route timeout, retries and per-try timeout are the Polly pipeline's; each attempt is YARP's forwarding.
         var clientAborted = context.RequestAborted;
-        CancellationTokenSource? timeout = null;
-        CancellationTokenRegistration clientRegistration = default;
-        if (state.Timeout > TimeSpan.Zero)
-        {
-            // The route timeout covers every attempt and back-off; YARP observes it through RequestAborted.
-            timeout = new CancellationTokenSource(state.Timeout, _time);
-            clientRegistration = clientAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        }
-        var overall = timeout?.Token ?? clientAborted;
-
-        var timedOut = false;
-        var perTryTimedOut = false;
+        var resilience = ResilienceContextPool.Shared.Get(clientAborted);
+        resilience.Properties.Set(UpstreamPipeline.StateKey, state);
         try
         {
-            while (true)
-            {
-                state.BeginAttempt();
-                if (!cluster.TryAcquireRequest(route.Plan.Priority))
-                {
-                    // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
-                    state.Overflowed = true;
-                    break;
-                }
-                try
-                {
-                    perTryTimedOut = await RunAttemptAsync(context, endpoint, state, overall).ConfigureAwait(false);
-                }
-                finally
-                {
-                    cluster.ReleaseRequest(route.Plan.Priority);
-                }
-                if (!ShouldRetry(context, state, perTryTimedOut, overall))
-                {
-                    break;
-                }
-                state.Host?.RequestEnded(state.UpstreamStatus, perTryTimedOut);
-                if (!await BackOffAsync(state, overall).ConfigureAwait(false))
-                {
-                    break;
-                }
-                // Nothing of the failed attempt reaches the client: its response was held back or never came.
-                context.Response.Clear();
-                context.Features.Set<IForwarderErrorFeature>(null);
-                if (context.Request.Body.CanSeek)
-                {
-                    context.Request.Body.Position = 0;
-                }
-            }
+            await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
         }
         finally
         {
             context.RequestAborted = clientAborted;
-            if (timeout is not null)
-            {
-                clientRegistration.Dispose();
-                timedOut = timeout.IsCancellationRequested && !clientAborted.IsCancellationRequested;
-                timeout.Dispose();
-            }
+            // A retry the route timeout cut short in its back-off still holds its slot.
+            state.ReleaseRetrySlot();
+            ResilienceContextPool.Shared.Return(resilience);
         }
 
-        await CompleteAsync(context, state, timedOut, perTryTimedOut && !timedOut).ConfigureAwait(false);
+        var timedOut = state.RouteTimedOut;
+        var perTryTimedOut = state.PerTryTimedOut && !timedOut;
+        await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
         state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
         if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
         {
@@ -176,21 +139,34 @@ internal sealed partial class ConnectionManager
         }
     }
 
-    /// <summary>One upstream attempt through YARP, under the per-try timeout if the route has one; true when that timeout fired.</summary>
-    private async Task<bool> RunAttemptAsync(HttpContext context, Endpoint endpoint, ProxyRequestState state, CancellationToken overall)
+    /// <summary>The pipeline's callback: one upstream attempt through YARP, under the innermost timeout in force.</summary>
+    private static readonly Func<ResilienceContext, (HttpContext Context, Endpoint Endpoint, ProxyRequestState State), ValueTask<Outcome<AttemptResult>>> AttemptCallback = AttemptAsync;
+
+    private static async ValueTask<Outcome<AttemptResult>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, ProxyRequestState State) args)
     {
-        CancellationTokenSource? perTry = null;
-        CancellationTokenRegistration registration = default;
-        if (state.PerTryTimeout > TimeSpan.Zero)
+        var (context, endpoint, state) = args;
+        var cluster = state.Route.Cluster!;
+        var priority = state.Route.Plan.Priority;
+        if (state.Attempt > 0)
         {
-            perTry = new CancellationTokenSource(state.PerTryTimeout, _time);
-            registration = overall.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), perTry);
-            context.RequestAborted = perTry.Token;
+            // A retry: its back-off is over, and nothing of the failed attempt reached the client (held back or never came).
+            state.ReleaseRetrySlot();
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            if (context.Request.Body.CanSeek)
+            {
+                context.Request.Body.Position = 0;
+            }
         }
-        else
+        state.BeginAttempt();
+        if (!cluster.TryAcquireRequest(priority))
         {
-            context.RequestAborted = overall;
+            // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
+            state.Overflowed = true;
+            return Outcome.FromResult(AttemptResult.Overflowed);
         }
+        var token = resilience.CancellationToken;
+        context.RequestAborted = token;
         try
         {
             await endpoint.RequestDelegate!(context).ConfigureAwait(false);
@@ -199,171 +175,17 @@ internal sealed partial class ConnectionManager
         {
             if (state.UpstreamStarted)
             {
-                state.Route.Cluster!.Stats.UpstreamRqActive.Decrement();
+                cluster.Stats.UpstreamRqActive.Decrement();
             }
-            registration.Dispose();
-        }
-        var fired = perTry is not null && perTry.IsCancellationRequested && !overall.IsCancellationRequested;
-        perTry?.Dispose();
-        return fired;
-    }
-
-    /// <summary>Whether the attempt just made is followed by another, per the retry policy (Envoy's shouldRetry).</summary>
-    private static bool ShouldRetry(HttpContext context, ProxyRequestState state, bool perTryTimedOut, CancellationToken overall)
-    {
-        if (state.RetryScheduled)
-        {
-            // The response transform held back a retriable response and already took the decision.
-            return true;
-        }
-        if (state.Retry is not { } retry || state.UpstreamStatus != 0 || overall.IsCancellationRequested)
-        {
-            return false;
-        }
-        var stats = state.Route.Cluster!.Stats;
-        if (perTryTimedOut)
-        {
-            stats.UpstreamRqPerTryTimeout.Increment();
-            if (state.UpstreamStarted)
-            {
-                stats.UpstreamRqTotal.Increment();
-            }
-            return TryScheduleRetry(state, retry.RetriesPerTryTimeout);
+            cluster.ReleaseRequest(priority);
         }
         var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error?.Error is not (ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders))
-        {
-            return false;
-        }
-        var (_, reason) = DescribeReset(error.Exception);
-        var connectFailure = reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
-        if (!TryScheduleRetry(state, retry.RetriesReset(connectFailure)))
-        {
-            return false;
-        }
-        if (!connectFailure)
-        {
-            stats.UpstreamRqTotal.Increment();
-            stats.UpstreamRqRxReset.Increment();
-        }
-        return true;
-    }
-
-    /// <summary>
-    /// Envoy's retry decision for a finished attempt (retry_state_impl.cc shouldRetry): not retriable →
-    /// success if it was a retry; no retries left → limit exceeded; body not replayable → abandoned;
-    /// cluster retry limit reached → overflow; otherwise a retry is scheduled and holds a retry slot
-    /// until its back-off ends.
-    /// </summary>
-    internal static bool TryScheduleRetry(ProxyRequestState state, bool retriable)
-    {
-        var cluster = state.Route.Cluster!;
-        var stats = cluster.Stats;
-        if (!retriable)
-        {
-            if (state.Attempt > 1)
-            {
-                stats.UpstreamRqRetrySuccess.Increment();
-            }
-            return false;
-        }
-        if (state.RetriesRemaining == 0)
-        {
-            stats.UpstreamRqRetryLimitExceeded.Increment();
-            return false;
-        }
-        state.RetriesRemaining--;
-        if (!state.CanReplay)
-        {
-            stats.RetryOrShadowAbandoned.Increment();
-            return false;
-        }
-        if (!cluster.TryAcquireRetry(state.Route.Plan.Priority))
-        {
-            stats.UpstreamRqRetryOverflow.Increment();
-            return false;
-        }
-        state.HoldsRetrySlot = true;
-        stats.UpstreamRqRetry.Increment();
-        return true;
-    }
-
-    /// <summary>
-    /// Whether a response is retriable under <paramref name="retry"/> (Envoy's wouldRetryFromHeaders):
-    /// a response from a rate limiter (<c>x-envoy-ratelimited</c>) only with <c>envoy-ratelimited</c>;
-    /// otherwise by status, by <c>retriable_headers</c>, or by <c>grpc-status</c>.
-    /// </summary>
-    internal static bool RetriesResponse(RetryPlan retry, ProxyRequestState state, int status, IHeaderDictionary headers)
-    {
-        if (headers.ContainsKey(EnvoyHeaders.Overloaded))
-        {
-            return false;
-        }
-        if (headers.TryGetValue(EnvoyHeaders.RateLimited, out var rateLimited) && rateLimited == "true")
-        {
-            return (retry.RetryOn & RetryOn.EnvoyRateLimited) != 0;
-        }
-        if (retry.RetriesStatus(status))
-        {
-            return true;
-        }
-        if ((retry.RetryOn & RetryOn.RetriableHeaders) != 0)
-        {
-            var view = new RequestView(null, string.Empty, string.Empty, "/", headers);
-            foreach (var predicate in state.Route.RetriableHeaders)
-            {
-                if (predicate.Matches(view))
-                {
-                    return true;
-                }
-            }
-            foreach (var name in state.RetriableHeaderNames ?? [])
-            {
-                if (headers.ContainsKey(name))
-                {
-                    return true;
-                }
-            }
-        }
-        return (retry.RetryOn & RetryOn.AnyGrpc) != 0
-            && headers.TryGetValue(EnvoyHeaders.GrpcStatus, out var grpc)
-            && int.TryParse(grpc.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var grpcStatus)
-            && retry.RetriesGrpcStatus(grpcStatus);
-    }
-
-    /// <summary>
-    /// The back-off a rate-limited response asks for through the policy's reset headers (Envoy's
-    /// parseResetInterval): the first header that parses to an interval within <c>max_interval</c>.
-    /// </summary>
-    internal static TimeSpan? RateLimitedInterval(RateLimitedBackOffPlan plan, IHeaderDictionary headers, DateTimeOffset now)
-    {
-        foreach (var reset in plan.ResetHeaders)
-        {
-            if (!headers.TryGetValue(reset.Name, out var values) || values.Count == 0
-                || !ulong.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            {
-                continue;
-            }
-            TimeSpan interval;
-            if (reset.Format == Configuration.ResetHeaderFormat.Seconds)
-            {
-                interval = TimeSpan.FromSeconds(Math.Min(number, (ulong)TimeSpan.MaxValue.TotalSeconds - 1));
-            }
-            else
-            {
-                var seconds = (long)Math.Min(number, long.MaxValue) - now.ToUnixTimeSeconds();
-                if (seconds <= 0)
-                {
-                    continue;
-                }
-                interval = TimeSpan.FromSeconds(seconds);
-            }
-            if (interval <= plan.MaxInterval)
-            {
-                return interval;
-            }
-        }
-        return null;
+        state.AttemptError = error?.Error ?? ForwarderError.None;
+        state.AttemptException = error?.Exception;
+        // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
+        return token.IsCancellationRequested
+            ? Outcome.FromException<AttemptResult>(new OperationCanceledException(token))
+            : Outcome.FromResult(AttemptResult.Completed);
     }
 
     /// <summary>Envoy's RetryStateImpl::create: with <c>retriable_request_headers</c>, one must match or the request is not retried.</summary>
@@ -381,49 +203,6 @@ internal sealed partial class ConnectionManager
             }
         }
         return false;
-    }
-
-    /// <summary>
-    /// Envoy's back-off before a retry: the interval a rate-limited response asked for, jittered to
-    /// [interval, 1.5·interval) (JitteredLowerBoundBackOffStrategy); otherwise the jittered exponential
-    /// back-off, where the n-th retry waits a random time in [0, min(base·2^(n-1), max)).
-    /// False when the route timeout (or the client) ended the request meanwhile.
-    /// </summary>
-    private async Task<bool> BackOffAsync(ProxyRequestState state, CancellationToken overall)
-    {
-        var retry = state.Retry!;
-        var stats = state.Route.Cluster!.Stats;
-        try
-        {
-            TimeSpan delay;
-            if (state.RateLimitedBackOff is { } rateLimited && rateLimited > TimeSpan.FromMilliseconds(1))
-            {
-                stats.UpstreamRqRetryBackoffRateLimited.Increment();
-                delay = rateLimited * (1 + (Jitter.NextDouble() / 2));
-            }
-            else
-            {
-                stats.UpstreamRqRetryBackoffExponential.Increment();
-                var interval = retry.BaseInterval.TotalMilliseconds * Math.Pow(2, state.Attempt - 1);
-                var cap = Math.Min(interval, retry.MaxInterval.TotalMilliseconds);
-                delay = TimeSpan.FromMilliseconds(Jitter.NextDouble() * cap);
-            }
-            state.RateLimitedBackOff = null;
-            await Task.Delay(delay, _time, overall).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        finally
-        {
-            if (state.HoldsRetrySlot)
-            {
-                state.HoldsRetrySlot = false;
-                state.Route.Cluster!.ReleaseRetry(state.Route.Plan.Priority);
-            }
-        }
     }
 
     /// <summary>Makes the request body replayable for retries: bodiless requests are, bodies up to the buffer limit are buffered.</summary>

@@ -71,6 +71,18 @@ internal sealed class ProxyRequestState
     /// <summary>True while a retry holds one of the cluster's retry slots (circuit breaker max_retries).</summary>
     public bool HoldsRetrySlot { get; set; }
 
+    /// <summary>Set when the route timeout ended the request.</summary>
+    public bool RouteTimedOut { get; set; }
+
+    /// <summary>Set when the current attempt hit the per-try timeout.</summary>
+    public bool PerTryTimedOut { get; set; }
+
+    /// <summary>How YARP reported the current attempt's failure, if it failed.</summary>
+    public Yarp.ReverseProxy.Forwarder.ForwarderError AttemptError { get; set; }
+
+    /// <summary>The exception behind <see cref="AttemptError"/>, if any.</summary>
+    public Exception? AttemptException { get; set; }
+
     /// <summary>Starts the next attempt.</summary>
     public void BeginAttempt()
     {
@@ -78,7 +90,20 @@ internal sealed class ProxyRequestState
         UpstreamStarted = false;
         UpstreamStatus = 0;
         RetryScheduled = false;
+        PerTryTimedOut = false;
+        AttemptError = Yarp.ReverseProxy.Forwarder.ForwarderError.None;
+        AttemptException = null;
         Host = null;
+    }
+
+    /// <summary>Gives back the retry slot a scheduled retry held through its back-off, if it holds one.</summary>
+    public void ReleaseRetrySlot()
+    {
+        if (HoldsRetrySlot)
+        {
+            HoldsRetrySlot = false;
+            Route.Cluster!.ReleaseRetry(Route.Plan.Priority);
+        }
     }
 
     /// <summary>The host the request went to, once YARP picked it.</summary>

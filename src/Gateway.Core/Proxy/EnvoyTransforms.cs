@@ -1,6 +1,7 @@
 using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Listeners;
+using Gateway.Resilience;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -130,11 +131,11 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var stats = state.Route.Cluster!.Stats;
         stats.UpstreamRqTotal.Increment();
         var headers = context.HttpContext.Response.Headers;
-        if (state.Retry is { } retry && ConnectionManager.TryScheduleRetry(state, ConnectionManager.RetriesResponse(retry, state, status, headers)))
+        if (state.Retry is { } retry && RetryDecisions.TryScheduleRetry(state, RetryDecisions.RetriesResponse(retry, state, status, headers)))
         {
             if (retry.RateLimitedBackOff is { } rateLimited)
             {
-                state.RateLimitedBackOff = ConnectionManager.RateLimitedInterval(rateLimited, headers, time.GetUtcNow());
+                state.RateLimitedBackOff = RetryDecisions.RateLimitedInterval(rateLimited, headers, time.GetUtcNow());
             }
             // Held back, never sent to the client: the connection manager tries again after the back-off.
             stats.RetryCodes.Charge(status);

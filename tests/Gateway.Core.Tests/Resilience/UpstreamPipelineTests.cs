@@ -1,0 +1,103 @@
+using System.Net;
+using Gateway.Resilience;
+using Gateway.Tests.Hosting;
+using Polly.Retry;
+using Polly.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Polly.Timeout;
+
+namespace Gateway.Tests.Resilience;
+
+/// <summary>The Polly pipelines behind the router: composition, and timeouts meeting retries over real loopback sockets.</summary>
+public class UpstreamPipelineTests
+{
+    [Fact]
+    public void For_RequestWithRetryPolicy_RouteTimeoutThenRetryThenPerTryTimeout()
+    {
+        var pipelines = new UpstreamPipeline(TimeProvider.System);
+        var state = TestRequests.State(retryPolicy: "{ retry_on: 5xx, per_try_timeout: 1s }");
+
+        var descriptor = pipelines.For(state).GetPipelineDescriptor();
+
+        Assert.Collection(
+            descriptor.Strategies,
+            s => Assert.Equal(("route-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())),
+            s => Assert.Equal(("envoy-retry", typeof(RetryStrategyOptions<AttemptResult>)), (s.Options!.Name, s.Options.GetType())),
+            s => Assert.Equal(("per-try-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())));
+    }
+
+    [Fact]
+    public void For_RequestWithoutRetryPolicy_OnlyTheRouteTimeout()
+    {
+        var pipelines = new UpstreamPipeline(TimeProvider.System);
+
+        var descriptor = pipelines.For(TestRequests.State(retryPolicy: null)).GetPipelineDescriptor();
+
+        Assert.Equal("route-timeout", Assert.Single(descriptor.Strategies).Options!.Name);
+    }
+
+    [Fact]
+    public async Task RouteTimeout_DuringBackOff_Answers504AndGivesTheRetrySlotBack()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1",
+                routeExtra: "\n                  timeout: 0.3s\n                  retry_policy: { retry_on: 5xx, num_retries: 1, retry_back_off: { base_interval: 5s, max_interval: 5s } }")
+            .Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      circuit_breakers: { thresholds: [ { max_retries: 1 } ] }", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        gateway.Services.GetRequiredService<Gateway.Listeners.ConnectionManager>().Jitter = new AlmostOne();
+
+        for (var i = 1; i <= 2; i++)
+        {
+            using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/503"));
+
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.Equal("upstream request timeout", await response.Content.ReadAsStringAsync());
+            // Both requests could schedule their retry: the first gave its slot back when its timeout cut the back-off short.
+            await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_retry", i);
+        }
+        Assert.Equal(2, upstream.Requests);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_retry_overflow", 0);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_timeout", 2);
+        await gateway.AssertStatAsync("cluster.httpbin_service.circuit_breakers.default.rq_retry_open", 0);
+    }
+
+    [Fact]
+    public async Task PerTryTimeout_WithoutRetryPolicy_Answers504AndCountsPerTryTimeout()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1")
+            .Replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          internal_address_config: { cidr_ranges: [ { address_prefix: 127.0.0.1, prefix_len: 32 } ] }", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/delay/2000"));
+        request.Headers.Add("x-forwarded-for", "127.0.0.1");
+        request.Headers.Add("x-envoy-upstream-rq-per-try-timeout-ms", "200");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_per_try_timeout", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_timeout", 0);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_504", 1);
+    }
+
+    private sealed class AlmostOne : Random
+    {
+        public override double NextDouble() => 0.999;
+    }
+}
+
+/// <summary>Request states for the seed route, built through the real loader, translator and route table.</summary>
+internal static class TestRequests
+{
+    public static Gateway.Listeners.ProxyRequestState State(string? retryPolicy)
+    {
+        var yaml = TestConfigs.Seed(routeExtra: retryPolicy is null ? string.Empty : "\n                  retry_policy: " + retryPolicy);
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(Gateway.Configuration.EnvoyConfigLoader.LoadYaml(yaml));
+        var stats = new Gateway.Stats.StatsStore();
+        var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
+        var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
+        var state = new Gateway.Listeners.ProxyRequestState(listener, route, 0) { Retry = route.Retry };
+        state.SetTimeouts(route.Plan.Timeout, route.Plan.Retry?.PerTryTimeout ?? TimeSpan.Zero);
+        return state;
+    }
+}
