@@ -27,21 +27,15 @@ internal sealed class UpstreamPipeline
     /// <summary>Where the pipeline finds the request it is running.</summary>
     public static readonly ResiliencePropertyKey<ProxyRequestState> StateKey = new("gateway.proxy_request_state");
 
-    private readonly ResiliencePipeline<AttemptResult> _withRetries;
+    private readonly ResiliencePipeline<AttemptResult> _retriesWithPerTryTimeout;
+    private readonly ResiliencePipeline<AttemptResult> _retries;
     private readonly ResiliencePipeline<AttemptResult> _timeoutOnly;
 
     public UpstreamPipeline(TimeProvider time)
     {
-        _withRetries = new ResiliencePipelineBuilder<AttemptResult> { Name = "envoy-router", InstanceName = "retry", TimeProvider = time }
+        _retriesWithPerTryTimeout = Builder(time, "retry-per-try")
             .AddTimeout(RouteTimeout())
-            .AddRetry(new RetryStrategyOptions<AttemptResult>
-            {
-                Name = "envoy-retry",
-                // num_retries and the cluster's retry circuit breaker are counted by RetryDecisions, as Envoy counts them.
-                MaxRetryAttempts = int.MaxValue,
-                ShouldHandle = static args => new ValueTask<bool>(ShouldRetry(State(args.Context), args.Outcome)),
-                DelayGenerator = args => new ValueTask<TimeSpan?>(RetryDecisions.BackOff(State(args.Context), Jitter)),
-            })
+            .AddRetry(EnvoyRetry())
             .AddTimeout(new TimeoutStrategyOptions
             {
                 Name = "per-try-timeout",
@@ -53,9 +47,9 @@ internal sealed class UpstreamPipeline
                 },
             })
             .Build();
-        _timeoutOnly = new ResiliencePipelineBuilder<AttemptResult> { Name = "envoy-router", InstanceName = "timeout", TimeProvider = time }
-            .AddTimeout(RouteTimeout())
-            .Build();
+        // Each layer costs an async frame per request, so requests get only the layers they can use.
+        _retries = Builder(time, "retry").AddTimeout(RouteTimeout()).AddRetry(EnvoyRetry()).Build();
+        _timeoutOnly = Builder(time, "timeout").AddTimeout(RouteTimeout()).Build();
     }
 
     /// <summary>The randomness of back-off jitter (replaceable in tests).</summary>
@@ -63,7 +57,21 @@ internal sealed class UpstreamPipeline
 
     /// <summary>The pipeline for a request: with the retry and per-try layers only when it can use them.</summary>
     public ResiliencePipeline<AttemptResult> For(ProxyRequestState state)
-        => state.Retry is null && state.PerTryTimeout <= TimeSpan.Zero ? _timeoutOnly : _withRetries;
+        => state.PerTryTimeout > TimeSpan.Zero ? _retriesWithPerTryTimeout
+            : state.Retry is null ? _timeoutOnly
+            : _retries;
+
+    private static ResiliencePipelineBuilder<AttemptResult> Builder(TimeProvider time, string instance)
+        => new() { Name = "envoy-router", InstanceName = instance, TimeProvider = time };
+
+    private RetryStrategyOptions<AttemptResult> EnvoyRetry() => new()
+    {
+        Name = "envoy-retry",
+        // num_retries and the cluster's retry circuit breaker are counted by RetryDecisions, as Envoy counts them.
+        MaxRetryAttempts = int.MaxValue,
+        ShouldHandle = static args => new ValueTask<bool>(ShouldRetry(State(args.Context), args.Outcome)),
+        DelayGenerator = args => new ValueTask<TimeSpan?>(RetryDecisions.BackOff(State(args.Context), Jitter)),
+    };
 
     private static TimeoutStrategyOptions RouteTimeout() => new()
     {

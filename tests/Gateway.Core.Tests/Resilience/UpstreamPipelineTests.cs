@@ -27,6 +27,16 @@ public class UpstreamPipelineTests
     }
 
     [Fact]
+    public void For_RequestWithRetryPolicyWithoutPerTryTimeout_RouteTimeoutThenRetry()
+    {
+        var pipelines = new UpstreamPipeline(TimeProvider.System);
+
+        var descriptor = pipelines.For(TestRequests.State(retryPolicy: "{ retry_on: 5xx }")).GetPipelineDescriptor();
+
+        Assert.Equal(["route-timeout", "envoy-retry"], descriptor.Strategies.Select(s => s.Options!.Name));
+    }
+
+    [Fact]
     public void For_RequestWithoutRetryPolicy_OnlyTheRouteTimeout()
     {
         var pipelines = new UpstreamPipeline(TimeProvider.System);
