@@ -95,12 +95,12 @@ internal sealed partial class ConnectionManager
         {
             // YARP has not applied this cluster yet: there is no host to send to.
             cluster.Stats.UpstreamCxNoneHealthy.Increment();
-            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, internalRequest);
             await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
             return;
         }
 
-        var state = new ProxyRequestState(listener, route, start);
+        var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest };
         context.Features.Set(state);
         context.SetEndpoint(endpoint);
         var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
@@ -135,7 +135,7 @@ internal sealed partial class ConnectionManager
         {
             var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
             cluster.Stats.Codes.RecordTime(elapsed);
-            cluster.Stats.ExternalCodes.RecordTime(elapsed);
+            cluster.Stats.CodesFor(state.Internal).RecordTime(elapsed);
         }
     }
 
@@ -227,14 +227,14 @@ internal sealed partial class ConnectionManager
         var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
         if (state.Overflowed)
         {
-            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal);
             await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (perTryTimedOut && state.UpstreamStatus == 0)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
-            ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
+            ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal);
             await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
@@ -247,7 +247,7 @@ internal sealed partial class ConnectionManager
             cluster.Stats.UpstreamRqTimeout.Increment();
             if (!context.Response.HasStarted)
             {
-                ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout);
+                ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal);
             }
             await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
@@ -262,7 +262,7 @@ internal sealed partial class ConnectionManager
         {
             case ForwarderError.NoAvailableDestinations:
                 cluster.Stats.UpstreamCxNoneHealthy.Increment();
-                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable);
+                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal);
                 await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case ForwarderError.Request:
@@ -281,7 +281,7 @@ internal sealed partial class ConnectionManager
                         cluster.Stats.UpstreamRqRxReset.Increment();
                     }
                     Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);
-                    ChargeUpstream(cluster, status);
+                    ChargeUpstream(cluster, status, state.Internal);
                     await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), plan, attemptCount: attempts).ConfigureAwait(false);
                     break;
                 }
@@ -319,10 +319,10 @@ internal sealed partial class ConnectionManager
         return (StatusCodes.Status503ServiceUnavailable, "connection termination");
     }
 
-    private static void ChargeUpstream(ClusterRuntime cluster, int status)
+    private static void ChargeUpstream(ClusterRuntime cluster, int status, bool internalRequest)
     {
         cluster.Stats.Codes.Charge(status);
-        cluster.Stats.ExternalCodes.Charge(status);
+        cluster.Stats.CodesFor(internalRequest).Charge(status);
     }
 
     /// <summary>What the router matches on: the raw request target (Envoy does not decode the path).</summary>

@@ -47,6 +47,9 @@ internal sealed class ProxyRequestState
     /// <summary>The current attempt, 1 for the first.</summary>
     public int Attempt { get; private set; }
 
+    /// <summary>True for an internal request (its codes count under <c>internal.</c>, not <c>external.</c>).</summary>
+    public bool Internal { get; init; }
+
     /// <summary>The retry policy in force for this request, or null when it is not retried.</summary>
     public Translation.RetryPlan? Retry { get; set; }
 

@@ -144,7 +144,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             return default;
         }
         stats.Codes.Charge(status);
-        stats.ExternalCodes.Charge(status);
+        stats.CodesFor(state.Internal).Charge(status);
 
         var connectionManager = state.Listener.ConnectionManager;
         if (state.Route.Plan.IncludeAttemptCountInResponse)

@@ -81,6 +81,7 @@ public sealed class ClusterStats
         LbHealthyPanic = store.Counter(prefix + "lb_healthy_panic");
         Codes = new HttpCodeStats(store, prefix);
         ExternalCodes = new HttpCodeStats(store, prefix + "external.");
+        InternalCodes = new HttpCodeStats(store, prefix + "internal.");
     }
 
     /// <summary><c>cluster.&lt;name&gt;.</c></summary>
@@ -190,6 +191,12 @@ public sealed class ClusterStats
 
     /// <summary>The same under <c>external.</c> (requests without <c>x-envoy-internal: true</c>).</summary>
     public HttpCodeStats ExternalCodes { get; }
+
+    /// <summary>The same per-code stats for internal requests, under <c>internal.</c>.</summary>
+    public HttpCodeStats InternalCodes { get; }
+
+    /// <summary>The <c>internal.</c> or <c>external.</c> set, by where the request came from.</summary>
+    public HttpCodeStats CodesFor(bool internalRequest) => internalRequest ? InternalCodes : ExternalCodes;
 }
 
 /// <summary>One priority's <c>circuit_breakers.&lt;priority&gt;.*</c> gauges (1 while a limit is reached; remaining_* with track_remaining).</summary>

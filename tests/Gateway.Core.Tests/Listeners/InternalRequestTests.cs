@@ -44,6 +44,9 @@ public class InternalRequestTests
         Assert.False(echoed.Headers.ContainsKey("x-envoy-retry-on"));
         Assert.False(echoed.Headers.ContainsKey("x-envoy-max-retries"));
         await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_retry", 2);
+        // Envoy counts internal requests' codes under internal., not external.
+        await gateway.AssertStatAsync("cluster.httpbin_service.internal.upstream_rq_200", 1);
+        Assert.Null(await gateway.StatAsync("cluster.httpbin_service.external.upstream_rq_200"));
     }
 
     [Theory]
