@@ -66,6 +66,57 @@ internal static class TestConfigs
         }
     }
 
+    /// <summary>
+    /// A loopback listener routing everything to the STATIC, round-robin cluster <paramref name="cluster"/>
+    /// of the loopback <paramref name="ports"/>; <paramref name="clusterExtra"/> holds more cluster fields,
+    /// indented by four spaces.
+    /// </summary>
+    public static string Backends(string cluster, IEnumerable<int> ports, string clusterExtra = "")
+    {
+        var endpoints = string.Join("\n", ports.Select(p => $$"""
+                - endpoint:
+                    address:
+                      socket_address: { address: 127.0.0.1, port_value: {{p}} }
+        """));
+        return $$"""
+        admin:
+          address:
+            socket_address: { address: 127.0.0.1, port_value: 0 }
+        static_resources:
+          listeners:
+          - name: httpbin-demo
+            address:
+              socket_address: { address: 127.0.0.1, port_value: 0 }
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: ingress_http
+                  http_filters:
+                  - name: envoy.filters.http.router
+                  route_config:
+                    name: local_route
+                    virtual_hosts:
+                    - name: {{cluster}}
+                      domains: ["*"]
+                      routes:
+                      - match: { prefix: "/" }
+                        route: { cluster: {{cluster}} }
+          clusters:
+          - name: {{cluster}}
+            connect_timeout: 1s
+            type: STATIC
+            lb_policy: ROUND_ROBIN
+        {{clusterExtra}}
+            load_assignment:
+              cluster_name: {{cluster}}
+              endpoints:
+              - lb_endpoints:
+        {{endpoints}}
+        """;
+    }
+
     /// <summary>The shared folder of real Envoy configs (next to the repository).</summary>
     public static string SharedEnvoyConfigs => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
 }

@@ -107,52 +107,7 @@ internal static class HealthCheckTestConfig
 {
     /// <summary>A listener routing everything to the STATIC cluster <c>backend</c> of <paramref name="ports"/>, with a health check.</summary>
     public static string Yaml(IEnumerable<int> ports, string healthCheck, string clusterExtra = "")
-    {
-        var endpoints = string.Join("\n", ports.Select(p => $$"""
-                - endpoint:
-                    address:
-                      socket_address: { address: 127.0.0.1, port_value: {{p}} }
-        """));
-        return $$"""
-        admin:
-          address:
-            socket_address: { address: 127.0.0.1, port_value: 0 }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address:
-              socket_address: { address: 127.0.0.1, port_value: 0 }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    name: local_route
-                    virtual_hosts:
-                    - name: backend
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/" }
-                        route: { cluster: backend }
-          clusters:
-          - name: backend
-            connect_timeout: 1s
-            type: STATIC
-            lb_policy: ROUND_ROBIN
-        {{clusterExtra}}
-            health_checks:
-        {{healthCheck}}
-            load_assignment:
-              cluster_name: backend
-              endpoints:
-              - lb_endpoints:
-        {{endpoints}}
-        """;
-    }
+        => TestConfigs.Backends("backend", ports, clusterExtra + "\n    health_checks:\n" + healthCheck);
 
     /// <summary>A health check block (list item under <c>health_checks</c>).</summary>
     public static string Check(

@@ -1,58 +1,19 @@
 using System.Net;
 using Gateway.Tests.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Clusters.OutlierDetection;
 
 /// <summary>Outlier detection end to end: the gateway in-process, real loopback upstreams.</summary>
 public class OutlierDetectionIntegrationTests
 {
-    private static string Config(int[] ports, string outlier) => $$"""
-        admin:
-          address:
-            socket_address: { address: 127.0.0.1, port_value: 0 }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address:
-              socket_address: { address: 127.0.0.1, port_value: 0 }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/" }
-                        route: { cluster: svc }
-          clusters:
-          - name: svc
-            connect_timeout: 1s
-            type: STATIC
-            lb_policy: ROUND_ROBIN
-            outlier_detection: {{outlier}}
-            load_assignment:
-              cluster_name: svc
-              endpoints:
-              - lb_endpoints:
-        {{string.Join("\n", ports.Select(p => $"          - endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {p} }} }} }}"))}}
-        """;
+    private static string Config(int[] ports, string outlier) => TestConfigs.Backends("svc", ports, "    outlier_detection: " + outlier);
 
     [Fact]
     public async Task Consecutive5xx_FailingHost_IsEjectedForBaseEjectionTimeThenGetsTrafficAgain()
     {
         await using var good1 = await EchoUpstream.StartAsync();
         await using var good2 = await EchoUpstream.StartAsync();
-        await using var bad = await FailingUpstream.StartAsync();
+        await using var bad = await ScriptedUpstream.StartAsync(static (context, _) => { context.Response.StatusCode = 500; return Task.CompletedTask; });
         var yaml = Config([good1.Port, bad.Port, good2.Port], "{ consecutive_5xx: 3, interval: 0.1s, base_ejection_time: 1s, max_ejection_percent: 50 }");
         await using var gateway = await InProcessGateway.StartAsync(yaml);
         var badHost = $"127.0.0.1:{bad.Port}";
@@ -111,42 +72,5 @@ public class OutlierDetectionIntegrationTests
 
         Assert.DoesNotContain("::outlier::", clusters, StringComparison.Ordinal);
         Assert.Null(await gateway.StatAsync("cluster.httpbin_service.outlier_detection.ejections_active"));
-    }
-
-    /// <summary>An upstream that answers 500 to everything.</summary>
-    private sealed class FailingUpstream : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private int _requests;
-
-        private FailingUpstream(WebApplication app) => _app = app;
-
-        public int Port { get; private set; }
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        public static async Task<FailingUpstream> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var upstream = new FailingUpstream(app);
-            app.Run(context =>
-            {
-                Interlocked.Increment(ref upstream._requests);
-                context.Response.StatusCode = 500;
-                return Task.CompletedTask;
-            });
-            await app.StartAsync();
-            upstream.Port = new Uri(app.Urls.First()).Port;
-            return upstream;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }
