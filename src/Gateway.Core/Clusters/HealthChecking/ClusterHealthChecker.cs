@@ -55,6 +55,21 @@ internal sealed class ClusterHealthChecker : IAsyncDisposable
         OnMembersChanged(Cluster);
     }
 
+    /// <summary>
+    /// Completes once every host the cluster had when this was asked has its first check result:
+    /// Envoy's cluster warming, which holds the cluster's initialization until then.
+    /// </summary>
+    public Task InitialChecks
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Task.WhenAll(_sessions.Values.Select(s => s.FirstCheck));
+            }
+        }
+    }
+
     /// <summary>True while <paramref name="session"/> is the session of its host (a removed and re-added host gets a new one).</summary>
     internal bool Owns(HostHealthCheckSession session)
     {

@@ -27,7 +27,23 @@ internal sealed class HealthCheckService(GatewayRuntime runtime, StatsStore stat
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => ApplyAsync(runtime.Plan);
+    /// <summary>
+    /// Starts the checkers and, as Envoy's cluster warming does, waits for every host's first check
+    /// (each bounded by the check's timeout) before the server goes on to start its listeners.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ApplyAsync(runtime.Plan).ConfigureAwait(false);
+        List<Task> initial;
+        lock (_checkers)
+        {
+            initial = _checkers.Values.Select(c => c.InitialChecks).ToList();
+        }
+        if (initial.Count > 0)
+        {
+            await Task.WhenAll(initial).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => StopAllAsync();
 

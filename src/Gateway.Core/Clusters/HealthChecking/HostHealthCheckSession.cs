@@ -23,6 +23,7 @@ internal sealed partial class HostHealthCheckSession
     private int _numUnhealthy;
     private bool _firstCheck = true;
     private bool _countedHealthy;
+    private readonly TaskCompletionSource _firstCheckDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public HostHealthCheckSession(ClusterHealthChecker checker, UpstreamHost host)
     {
@@ -36,6 +37,9 @@ internal sealed partial class HostHealthCheckSession
     }
 
     public UpstreamHost Host { get; }
+
+    /// <summary>Completes once the host's first check has a result (or the session stopped).</summary>
+    public Task FirstCheck => _firstCheckDone.Task;
 
     private HealthCheckPlan Plan => _checker.Plan;
 
@@ -87,6 +91,7 @@ internal sealed partial class HostHealthCheckSession
             while (!token.IsCancellationRequested)
             {
                 var next = await CheckOnceAsync(client, token).ConfigureAwait(false);
+                _firstCheckDone.TrySetResult();
                 await Task.Delay(next, _checker.TimeProvider, token).ConfigureAwait(false);
             }
         }
@@ -100,6 +105,7 @@ internal sealed partial class HostHealthCheckSession
         }
         finally
         {
+            _firstCheckDone.TrySetResult();
             if (_countedHealthy)
             {
                 _checker.Stats.Healthy.Decrement();

@@ -251,4 +251,19 @@ public class HealthCheckIntegrationTests
         var health = doc.RootElement.GetProperty("cluster_statuses")[0].GetProperty("host_statuses")[0].GetProperty("health_status");
         Assert.True(health.GetProperty("failed_active_health_check").GetBoolean());
     }
+
+    [Fact]
+    public async Task StartAsync_HealthCheckedCluster_WaitsForTheFirstChecksLikeEnvoysClusterWarming()
+    {
+        await using var upstream = await HealthUpstream.StartAsync("a");
+        upstream.HealthDelayMs = 300;
+        // Panic mode off, a slow first check and checks far apart: the request finds the host healthy only if start-up waited.
+        var yaml = Yaml([upstream.Port], Check(timeout: "5s", interval: "30s"), clusterExtra: "    common_lb_config: { healthy_panic_threshold: { value: 0 } }");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(upstream.HealthRequests);
+        Assert.Equal("healthy", await HealthFlagsAsync(gateway, upstream.Port));
+    }
 }
