@@ -19,11 +19,19 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clusters, IServiceProvider services)
 {
-    /// <summary>A priority's thresholds in Envoy's order (max_connections, max_pending_requests, max_requests, max_retries).</summary>
-    private static (string Name, int Value)[] Thresholds(Translation.ClusterPlan plan, int priority)
+    /// <summary>
+    /// A priority's thresholds in Envoy's order (max_connections, max_pending_requests, max_requests, max_retries).
+    /// With a retry budget, max_retries is the budget's current limit (Envoy prints <c>retries().max()</c>).
+    /// </summary>
+    private (string Name, long Value)[] Thresholds(Translation.ClusterPlan plan, int priority)
     {
         var t = plan.Thresholds[priority];
-        return [("max_connections", t.MaxConnections), ("max_pending_requests", t.MaxPendingRequests), ("max_requests", t.MaxRequests), ("max_retries", t.MaxRetries)];
+        long retries = t.MaxRetries;
+        if (t.RetryBudget is not null)
+        {
+            retries = clusters.TryGet(plan.Name, out var runtime) ? runtime.RetryLimit((Configuration.RoutingPriority)priority) : t.RetryLimit(0);
+        }
+        return [("max_connections", t.MaxConnections), ("max_pending_requests", t.MaxPendingRequests), ("max_requests", t.MaxRequests), ("max_retries", retries)];
     }
 
     public IEnumerable<AdminEndpoint> Endpoints() =>

@@ -85,7 +85,9 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.route.v3.RetryPolicy.ResetHeader", ("name", 1, N), ("format", 2, N));
         Add("envoy.config.cluster.v3.CircuitBreakers", ("thresholds", 1, N), ("per_host_thresholds", 2, N));
         Add("envoy.config.cluster.v3.CircuitBreakers.Thresholds",
-            ("priority", 1, N), ("max_connections", 2, N), ("max_pending_requests", 3, N), ("max_requests", 4, N), ("max_retries", 5, N), ("track_remaining", 6, N));
+            ("priority", 1, N), ("max_connections", 2, N), ("max_pending_requests", 3, N), ("max_requests", 4, N), ("max_retries", 5, N), ("track_remaining", 6, N),
+            ("max_connection_pools", 7, N), ("retry_budget", 8, N));
+        Add("envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget", ("budget_percent", 1, N), ("min_retry_concurrency", 2, N));
         Add("envoy.config.route.v3.RetryPolicy.RetryBackOff", ("base_interval", 1, N), ("max_interval", 2, N));
         Add("envoy.config.route.v3.DirectResponseAction", ("status", 1, N), ("body", 2, N));
         Add("envoy.config.core.v3.DataSource", ("filename", 1, O), ("inline_bytes", 2, O), ("inline_string", 3, O), ("environment_variable", 4, O));

@@ -44,7 +44,9 @@ internal sealed class ClusterRuntime
     /// <summary>
     /// Takes a request slot (an upstream attempt) under the priority's <c>max_requests</c> and
     /// <c>max_pending_requests</c>; false means overflow: Envoy answers 503 with x-envoy-overloaded.
-    /// Requests beyond the open connections wait for one (HTTP/1.1), so that many are "pending".
+    /// Requests beyond the open connections wait for one (HTTP/1.1), so that many are "pending". A request
+    /// that finds no idle connection while <c>max_connections</c> are open counts <c>upstream_cx_overflow</c>
+    /// (Envoy's ConnPoolImplBase::tryCreateNewConnection: a new connection was wanted and refused).
     /// </summary>
     public bool TryAcquireRequest(RoutingPriority priority)
     {
@@ -54,7 +56,8 @@ internal sealed class ClusterRuntime
         {
             var current = Volatile.Read(ref active);
             var connections = Stats.UpstreamCxActive.Value;
-            if (current >= limits.MaxRequests || (connections >= limits.MaxConnections && current - connections >= limits.MaxPendingRequests))
+            var atConnectionLimit = connections >= limits.MaxConnections;
+            if (current >= limits.MaxRequests || (atConnectionLimit && current - connections >= limits.MaxPendingRequests))
             {
                 Stats.UpstreamRqPendingOverflow.Increment();
                 PublishLimits(priority);
@@ -62,6 +65,11 @@ internal sealed class ClusterRuntime
             }
             if (Interlocked.CompareExchange(ref active, current + 1, current) == current)
             {
+                // Connections are shared by both priorities' requests: idle ones exist only if they outnumber all requests.
+                if (atConnectionLimit && TotalActiveRequests() - 1 >= connections)
+                {
+                    Stats.UpstreamCxOverflow.Increment();
+                }
                 PublishLimits(priority);
                 return true;
             }
@@ -75,7 +83,11 @@ internal sealed class ClusterRuntime
         PublishLimits(priority);
     }
 
-    /// <summary>Takes a retry slot under the priority's <c>max_retries</c>, or returns false (retry overflow).</summary>
+    /// <summary>
+    /// Takes a retry slot, or returns false (retry overflow). The limit is the priority's <c>retry_budget</c>
+    /// when one is configured (computed over the priority's active and pending requests, the asking request
+    /// included), else <c>max_retries</c>.
+    /// </summary>
     public bool TryAcquireRetry(RoutingPriority priority)
     {
         var limits = Thresholds(priority);
@@ -83,7 +95,12 @@ internal sealed class ClusterRuntime
         while (true)
         {
             var current = Volatile.Read(ref active);
-            if (current >= limits.MaxRetries)
+            // The caller gave its attempt's request slot back before asking; Envoy decides while that upstream
+            // stream is still counted, so the asking request is added to the budget's base.
+            var limit = limits.RetryBudget is { } budget
+                ? budget.Limit(Volatile.Read(ref _activeRequests[(int)priority]) + 1L)
+                : limits.MaxRetries;
+            if (current >= limit)
             {
                 PublishLimits(priority);
                 return false;
@@ -102,6 +119,34 @@ internal sealed class ClusterRuntime
         Interlocked.Decrement(ref _activeRetries[(int)priority]);
         PublishLimits(priority);
     }
+
+    /// <summary>
+    /// The retry limit <c>/clusters</c> prints for a priority (Envoy's <c>retries().max()</c>): <c>max_retries</c>,
+    /// or with a retry budget the budget over the requests active and pending right now.
+    /// </summary>
+    public long RetryLimit(RoutingPriority priority)
+        => Thresholds(priority).RetryLimit(Volatile.Read(ref _activeRequests[(int)priority]));
+
+    /// <summary>
+    /// An upstream connection was opened or closed: <c>cx_open</c> (and <c>remaining_cx</c>) follow the
+    /// connection count as Envoy's connection resource sets them on every increment and decrement.
+    /// </summary>
+    public void OnConnectionsChanged()
+    {
+        var connections = Stats.UpstreamCxActive.Value;
+        for (var priority = 0; priority < _activeRequests.Length; priority++)
+        {
+            var limits = Thresholds((RoutingPriority)priority);
+            var gauges = Stats.CircuitBreakers[priority];
+            SetIfChanged(gauges.CxOpen, connections >= limits.MaxConnections ? 1 : 0);
+            if (limits.TrackRemaining)
+            {
+                SetIfChanged(gauges.Remaining().Cx, Math.Max(0, limits.MaxConnections - connections));
+            }
+        }
+    }
+
+    private int TotalActiveRequests() => Volatile.Read(ref _activeRequests[0]) + Volatile.Read(ref _activeRequests[1]);
 
     private static void SetIfChanged(Gauge gauge, long value)
     {
@@ -124,16 +169,19 @@ internal sealed class ClusterRuntime
         var pending = Math.Max(0, requests - connections);
         // Written only when they change: the request path calls this twice per attempt on shared cache lines.
         SetIfChanged(gauges.RqOpen, requests >= limits.MaxRequests ? 1 : 0);
+        // Envoy's rq_retry_open belongs to the max_retries resource nested in the retry budget, so it follows
+        // max_retries even when a budget decides (RetryBudgetImpl keeps max_retry_resource_ for inc/dec).
         SetIfChanged(gauges.RqRetryOpen, retries >= limits.MaxRetries ? 1 : 0);
         SetIfChanged(gauges.CxOpen, connections >= limits.MaxConnections ? 1 : 0);
         SetIfChanged(gauges.RqPendingOpen, pending >= limits.MaxPendingRequests ? 1 : 0);
         if (limits.TrackRemaining)
         {
             var remaining = gauges.Remaining();
-            remaining.Cx.Set(Math.Max(0, limits.MaxConnections - connections));
-            remaining.Pending.Set(Math.Max(0, limits.MaxPendingRequests - pending));
-            remaining.Rq.Set(Math.Max(0, limits.MaxRequests - requests));
-            remaining.Retries.Set(Math.Max(0, limits.MaxRetries - retries));
+            SetIfChanged(remaining.Cx, Math.Max(0, limits.MaxConnections - connections));
+            SetIfChanged(remaining.Pending, Math.Max(0, limits.MaxPendingRequests - pending));
+            SetIfChanged(remaining.Rq, Math.Max(0, limits.MaxRequests - requests));
+            // With a budget the remaining retries depend on other resources, so Envoy keeps the gauge at 0.
+            SetIfChanged(remaining.Retries, limits.RetryBudget is null ? Math.Max(0, limits.MaxRetries - retries) : 0);
         }
     }
 

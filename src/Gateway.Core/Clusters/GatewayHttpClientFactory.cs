@@ -45,6 +45,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         // Envoy counts a connection when it is created, whether or not the connect then succeeds.
         stats.UpstreamCxTotal.Increment();
         stats.UpstreamCxActive.Increment();
+        cluster.OnConnectionsChanged();
         host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
         try
@@ -56,6 +57,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             socket.Dispose();
             host.ConnectionFailed();
             stats.UpstreamCxActive.Decrement();
+            cluster.OnConnectionsChanged();
             stats.UpstreamCxConnectFail.Increment();
             stats.UpstreamCxDestroy.Increment();
             stats.UpstreamCxDestroyLocal.Increment();
@@ -69,14 +71,14 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // Upstream connections speak HTTP/1.1 (the forwarder's request version).
         stats.UpstreamCxHttp1Total.Increment();
-        return new CountedNetworkStream(socket, stats, host, Stopwatch.GetTimestamp());
+        return new CountedNetworkStream(socket, cluster, stats, host, Stopwatch.GetTimestamp());
     }
 
     /// <summary>
     /// Counts bytes each way, and on close the connection's length and who closed it: a read that
     /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
     /// </summary>
-    private sealed class CountedNetworkStream(Socket socket, ClusterStats stats, UpstreamHost host, long opened) : NetworkStream(socket, ownsSocket: true)
+    private sealed class CountedNetworkStream(Socket socket, ClusterRuntime cluster, ClusterStats stats, UpstreamHost host, long opened) : NetworkStream(socket, ownsSocket: true)
     {
         private int _disposed;
         private volatile bool _remoteClosed;
@@ -137,6 +139,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 stats.UpstreamCxActive.Decrement();
+                cluster.OnConnectionsChanged();
                 host.ConnectionClosed();
                 stats.UpstreamCxDestroy.Increment();
                 (_remoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();

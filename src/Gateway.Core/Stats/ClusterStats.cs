@@ -10,7 +10,7 @@ public sealed class ClusterStats
     private static readonly string[] OtherCounters =
     [
         "upstream_cx_http2_total", "upstream_cx_http3_total", "upstream_cx_connect_with_0_rtt", "upstream_cx_idle_timeout",
-        "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded", "upstream_cx_overflow",
+        "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded",
         "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
         "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
         "upstream_rq_pending_total", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
@@ -66,6 +66,7 @@ public sealed class ClusterStats
         UpstreamCxHttp1Total = store.Counter(prefix + "upstream_cx_http1_total");
         UpstreamCxActive = store.Gauge(prefix + "upstream_cx_active");
         UpstreamCxConnectFail = store.Counter(prefix + "upstream_cx_connect_fail");
+        UpstreamCxOverflow = store.Counter(prefix + "upstream_cx_overflow");
         UpstreamCxConnectTimeout = store.Counter(prefix + "upstream_cx_connect_timeout");
         UpstreamCxNoneHealthy = store.Counter(prefix + "upstream_cx_none_healthy");
         UpstreamCxDestroy = store.Counter(prefix + "upstream_cx_destroy");
@@ -143,6 +144,9 @@ public sealed class ClusterStats
 
     /// <summary>Connections open now.</summary>
     public Gauge UpstreamCxActive { get; }
+
+    /// <summary>Times a request needed a new connection but <c>max_connections</c> were open.</summary>
+    public Counter UpstreamCxOverflow { get; }
 
     /// <summary>Connection attempts that failed.</summary>
     public Counter UpstreamCxConnectFail { get; }
@@ -230,7 +234,22 @@ public sealed class CircuitBreakerStats
     /// <summary>1 while max_retries is reached.</summary>
     public Gauge RqRetryOpen { get; }
 
-    /// <summary>The <c>remaining_*</c> gauges, made when a configuration asks to track them.</summary>
-    public (Gauge Cx, Gauge Pending, Gauge Rq, Gauge Retries) Remaining()
-        => (_store.Gauge(_prefix + "remaining_cx"), _store.Gauge(_prefix + "remaining_pending"), _store.Gauge(_prefix + "remaining_rq"), _store.Gauge(_prefix + "remaining_retries"));
+    private RemainingGauges? _remaining;
+
+    /// <summary>The <c>remaining_*</c> gauges, made the first time a configuration asks to track them (then reused: no lookups per request).</summary>
+    public RemainingGauges Remaining()
+    {
+        var remaining = Volatile.Read(ref _remaining);
+        if (remaining is null)
+        {
+            remaining = new RemainingGauges(_store.Gauge(_prefix + "remaining_cx"), _store.Gauge(_prefix + "remaining_pending"), _store.Gauge(_prefix + "remaining_rq"), _store.Gauge(_prefix + "remaining_retries"));
+            Volatile.Write(ref _remaining, remaining);
+        }
+        return remaining;
+    }
+}
+
+/// <summary>One priority's <c>remaining_cx</c>, <c>remaining_pending</c>, <c>remaining_rq</c> and <c>remaining_retries</c>.</summary>
+public sealed record RemainingGauges(Gauge Cx, Gauge Pending, Gauge Rq, Gauge Retries)
+{
 }

@@ -339,7 +339,14 @@ public static class EnvoyTranslator
             (int)Math.Min(configured.MaxPendingRequests ?? (uint)defaults.MaxPendingRequests, int.MaxValue),
             (int)Math.Min(configured.MaxRequests ?? (uint)defaults.MaxRequests, int.MaxValue),
             (int)Math.Min(configured.MaxRetries ?? (uint)defaults.MaxRetries, int.MaxValue),
-            configured.TrackRemaining);
+            configured.TrackRemaining,
+            // A retry_budget message, even empty, replaces max_retries (ClusterInfoImpl::getRetryBudgetParams);
+            // a budget_percent message without a value is 0%, as protobuf reads it.
+            configured.RetryBudget is { } budget
+                ? new RetryBudgetPlan(
+                    budget.BudgetPercent?.Value ?? RetryBudgetPlan.DefaultBudgetPercent,
+                    budget.MinRetryConcurrency ?? RetryBudgetPlan.DefaultMinRetryConcurrency)
+                : null);
     }
 
     private static ClusterConfig ToYarpCluster(ClusterPlan plan)

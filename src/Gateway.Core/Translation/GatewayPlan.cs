@@ -182,11 +182,42 @@ public sealed record StatusRange(int Start, int End)
     }
 }
 
-/// <summary>One priority's circuit-breaker limits.</summary>
-public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, int MaxRequests, int MaxRetries, bool TrackRemaining)
+/// <summary>
+/// One priority's circuit-breaker limits. With a <see cref="RetryBudget"/> the retry limit is the budget,
+/// not <see cref="MaxRetries"/> (which then only drives the <c>rq_retry_open</c> gauge, as in Envoy).
+/// </summary>
+public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, int MaxRequests, int MaxRetries, bool TrackRemaining, RetryBudgetPlan? RetryBudget = null)
 {
     /// <summary>Envoy's defaults: 1024 / 1024 / 1024 / 3.</summary>
     public static ThresholdsPlan Defaults { get; } = new(1024, 1024, 1024, 3, false);
+
+    /// <summary>The retry limit while <paramref name="activeRequests"/> requests are active or pending: the budget's, else <see cref="MaxRetries"/>.</summary>
+    public long RetryLimit(long activeRequests) => RetryBudget is { } budget ? budget.Limit(activeRequests) : MaxRetries;
+}
+
+/// <summary>
+/// <c>Thresholds.retry_budget</c> with Envoy's defaults applied (<c>budget_percent</c> 20,
+/// <c>min_retry_concurrency</c> 3): concurrent retries may be <see cref="BudgetPercent"/> percent of the
+/// active plus pending requests, never fewer than <see cref="MinRetryConcurrency"/>.
+/// </summary>
+public sealed record RetryBudgetPlan(double BudgetPercent, long MinRetryConcurrency)
+{
+    /// <summary>Envoy's default <c>budget_percent</c>.</summary>
+    public const double DefaultBudgetPercent = 20;
+
+    /// <summary>Envoy's default <c>min_retry_concurrency</c>.</summary>
+    public const long DefaultMinRetryConcurrency = 3;
+
+    /// <summary>
+    /// The concurrent retries allowed while <paramref name="activeRequests"/> requests are active or pending
+    /// (RetryBudgetImpl::max): <c>max(min_retry_concurrency, ⌊budget_percent / 100 × active⌋)</c>.
+    /// </summary>
+    public long Limit(long activeRequests)
+    {
+        // The same arithmetic as Envoy (percent / 100.0 * count, truncated) so edge values round alike.
+        var budget = (long)(BudgetPercent / 100.0 * Math.Max(0, activeRequests));
+        return Math.Max(budget, MinRetryConcurrency);
+    }
 }
 
 /// <summary>One configured endpoint (before DNS resolution).</summary>

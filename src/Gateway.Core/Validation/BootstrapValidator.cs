@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Gateway.Configuration;
 
@@ -582,6 +583,14 @@ public static class BootstrapValidator
         if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
         {
             context.Error(panic.LocationOf("value"), $"'healthy_panic_threshold' must be a percentage in [0, 100], not {panic.Value}");
+        }
+        foreach (var thresholds in cluster.CircuitBreakers?.Thresholds ?? [])
+        {
+            // Percent's proto constraint (envoy/type/v3/percent.proto): value in [0, 100].
+            if (thresholds.RetryBudget?.BudgetPercent is { } budgetPercent && budgetPercent.Value is < 0 or > 100 or double.NaN)
+            {
+                context.Error(budgetPercent.LocationOf("value"), $"'budget_percent' must be a percentage in [0, 100], not {budgetPercent.Value.ToString(CultureInfo.InvariantCulture)}");
+            }
         }
         if (cluster.OutlierDetection is { } outlier)
         {

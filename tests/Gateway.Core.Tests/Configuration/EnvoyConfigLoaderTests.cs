@@ -444,7 +444,7 @@ public class EnvoyConfigLoaderRetryPolicyTests
 public class EnvoyConfigLoaderCircuitBreakerTests
 {
     [Theory]
-    [InlineData("{ thresholds: [ { retry_budget: {} } ] }", "field 'retry_budget' of envoy.config.cluster.v3.CircuitBreakers.Thresholds is not supported by this gateway yet")]
+    [InlineData("{ thresholds: [ { max_connection_pools: 1 } ] }", "field 'max_connection_pools' of envoy.config.cluster.v3.CircuitBreakers.Thresholds is not supported by this gateway yet")]
     [InlineData("{ per_host_thresholds: [] }", "field 'per_host_thresholds' of envoy.config.cluster.v3.CircuitBreakers is not supported by this gateway yet")]
     [InlineData("{ thresholds: [ { priority: URGENT } ] }", "unknown value 'URGENT' for enum RoutingPriority; valid values are: DEFAULT, HIGH")]
     public void LoadYaml_BadCircuitBreakers_AreRejected(string circuitBreakers, string message)

@@ -9,7 +9,7 @@ public sealed class CircuitBreakers : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.cluster.v3.CircuitBreakers.Thresholds</c>.</summary>
-[EnvoyType("envoy.config.cluster.v3.CircuitBreakers.Thresholds", NotSupported = ["retry_budget", "max_connection_pools"])]
+[EnvoyType("envoy.config.cluster.v3.CircuitBreakers.Thresholds", NotSupported = ["max_connection_pools"])]
 public sealed class CircuitBreakerThresholds : EnvoyMessage
 {
     /// <summary>Which routing priority these limits are for.</summary>
@@ -24,11 +24,25 @@ public sealed class CircuitBreakerThresholds : EnvoyMessage
     /// <summary>Requests in flight; default 1024.</summary>
     public uint? MaxRequests { get; set; }
 
-    /// <summary>Retries in flight; default 3.</summary>
+    /// <summary>Retries in flight; default 3. A <see cref="RetryBudget"/> replaces it.</summary>
     public uint? MaxRetries { get; set; }
+
+    /// <summary>Limits concurrent retries relative to the requests in flight; when set it overrides <see cref="MaxRetries"/>.</summary>
+    public CircuitBreakerRetryBudget? RetryBudget { get; set; }
 
     /// <summary>Publish <c>remaining_*</c> gauges.</summary>
     public bool TrackRemaining { get; set; }
+}
+
+/// <summary><c>envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget")]
+public sealed class CircuitBreakerRetryBudget : EnvoyMessage
+{
+    /// <summary>Concurrent retries as a percentage of the active plus pending requests; default 20%.</summary>
+    public Percent? BudgetPercent { get; set; }
+
+    /// <summary>The retry concurrency the budget never goes below; default 3.</summary>
+    public uint? MinRetryConcurrency { get; set; }
 }
 
 /// <summary><c>envoy.config.core.v3.RoutingPriority</c>.</summary>
