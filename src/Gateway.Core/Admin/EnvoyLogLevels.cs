@@ -78,6 +78,7 @@ public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOp
         {
             options.Rules.Add(new LoggerFilterRule(providerName: null, categoryName: prefix, logLevel: Effective(logger, prefix), filter: null));
         }
+        options.Rules.Add(new LoggerFilterRule(providerName: null, categoryName: HostingDiagnosticsCategory, logLevel: Effective("http", HostingDiagnosticsCategory), filter: null));
     }
 
     /// <inheritdoc />
@@ -92,12 +93,27 @@ public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOp
         return Demoted(category, threshold);
     }
 
-    /// <summary>At info and above, ASP.NET Core's and YARP's own categories need warning: they log every request at information.</summary>
+    /// <summary>
+    /// At info and above, ASP.NET Core's and YARP's own categories need warning: they log every request at
+    /// information. ASP.NET's hosting diagnostics go off entirely: the only thing they would still do is make
+    /// every request create an Activity and a log scope (they check for Critical), which Envoy-style logs never show.
+    /// </summary>
     private static LogLevel Demoted(string category, LogLevel threshold)
-        => threshold is >= LogLevel.Information and < LogLevel.None
-           && (category.StartsWith("Microsoft", StringComparison.Ordinal) || category.StartsWith("Yarp", StringComparison.Ordinal))
-            ? (threshold < LogLevel.Warning ? LogLevel.Warning : threshold)
-            : threshold;
+    {
+        if (threshold is < LogLevel.Information or LogLevel.None
+            || !(category.StartsWith("Microsoft", StringComparison.Ordinal) || category.StartsWith("Yarp", StringComparison.Ordinal)))
+        {
+            return threshold;
+        }
+        if (category == HostingDiagnosticsCategory)
+        {
+            return LogLevel.None;
+        }
+        return threshold < LogLevel.Warning ? LogLevel.Warning : threshold;
+    }
+
+    /// <summary>ASP.NET Core's per-request hosting log category.</summary>
+    private const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
     private void NotifyChanged()
     {

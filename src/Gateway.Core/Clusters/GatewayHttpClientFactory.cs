@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.Extensions.Logging;
@@ -94,6 +95,8 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             return read.IsCompletedSuccessfully ? new ValueTask<int>(Received(read.Result)) : AwaitRead(read);
         }
 
+        // Pooled: most reads wait for the upstream, and a new state machine per read would be garbage per request.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         private async ValueTask<int> AwaitRead(ValueTask<int> read) => Received(await read.ConfigureAwait(false));
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)

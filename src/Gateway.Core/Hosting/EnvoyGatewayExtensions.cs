@@ -7,6 +7,7 @@ using Gateway.Listeners;
 using Gateway.Proxy;
 using Gateway.Stats;
 using Gateway.Translation;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -71,6 +72,12 @@ public static class EnvoyGatewayExtensions
         app.UseMiddleware<GatewayMiddleware>();
         // Routing after the gateway: requests on listeners never reach the matcher.
         app.UseRouting();
+        if (app.Services.GetService<IAuthorizationHandlerProvider>() is not null)
+        {
+            // YARP registers authorization, and WebApplication would otherwise put it in front of every
+            // request, listener requests included; here it serves the embedding app's endpoints only.
+            app.UseAuthorization();
+        }
         app.MapReverseProxy(pipeline => pipeline.UseMiddleware<HostSelectionMiddleware>())
             .ConfigureEndpoints((endpoint, route) =>
             {

@@ -1,5 +1,5 @@
-using System.Collections.Frozen;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Gateway.Clusters;
 using Gateway.Resilience;
 using Gateway.Routing;
@@ -19,14 +19,14 @@ namespace Gateway.Listeners;
 /// </summary>
 internal sealed partial class ConnectionManager
 {
-    /// <summary>Headers Envoy removes from external requests (conn_manager_utility.cc cleanInternalHeaders).</summary>
-    private static readonly FrozenSet<string> InternalOnlyHeaders = new[]
-    {
-        "x-envoy-internal", "x-envoy-retriable-status-codes", "x-envoy-retriable-header-names", "x-envoy-retry-on",
+    /// <summary>Headers Envoy removes from external requests besides x-envoy-internal (conn_manager_utility.cc cleanInternalHeaders).</summary>
+    private static readonly string[] InternalOnlyHeaderNames =
+    [
+        "x-envoy-retriable-status-codes", "x-envoy-retriable-header-names", "x-envoy-retry-on",
         "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-ms",
         "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response", "x-envoy-expected-rq-timeout-ms",
         "x-envoy-force-trace", "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout",
-    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    ];
 
     /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB): larger bodies are not retried.</summary>
     public const int RetryBufferLimit = 1024 * 1024;
@@ -49,99 +49,101 @@ internal sealed partial class ConnectionManager
         set => _pipeline.Jitter = value;
     }
 
-    public async Task HandleAsync(HttpContext context, ListenerRuntime listener)
+    public Task HandleAsync(HttpContext context, ListenerRuntime listener)
     {
-        var stats = listener.Stats;
         var start = _time.GetTimestamp();
-        stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
-        try
-        {
-            await RouteAsync(context, listener, start).ConfigureAwait(false);
-        }
-        finally
-        {
-            stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
-        }
+        listener.Stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
+        return RouteAsync(context, listener, start);
     }
 
+    /// <summary>The request after its downstream stats started; the one async frame of the connection manager, which also finishes them.</summary>
     private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
     {
-        var request = context.Request;
-        var plan = listener.ConnectionManager;
-        var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
-
-        var host = request.Headers.Host;
-        var authority = host.Count == 0 ? null : host.ToString();
-        var pathAndQuery = PathAndQuery(context);
-        var route = listener.Routes.Match(authority, request.Method, request.Scheme, pathAndQuery, request.Headers);
-        if (route is null)
-        {
-            listener.RouterStats.NoRoute.Increment();
-            await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan).ConfigureAwait(false);
-            return;
-        }
-        listener.RouterStats.RqTotal.Increment();
-
-        if (route.DirectResponseBody is { } body)
-        {
-            listener.RouterStats.RqDirectResponse.Increment();
-            await LocalReply.SendAsync(context, route.Plan.DirectResponse!.Status, body, plan).ConfigureAwait(false);
-            return;
-        }
-
-        var cluster = route.Cluster!;
-        var endpoint = cluster.ProxyEndpoint;
-        if (endpoint?.RequestDelegate is null)
-        {
-            // YARP has not applied this cluster yet: there is no host to send to.
-            cluster.Stats.UpstreamCxNoneHealthy.Increment();
-            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, internalRequest);
-            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
-            return;
-        }
-
-        var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest };
-        context.Features.Set(state);
-        context.SetEndpoint(endpoint);
-        var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
-        if (retryPolicy is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
-        {
-            state.Retry = retry;
-            state.RetriesRemaining = retry.NumRetries;
-            state.CanReplay = PrepareReplay(context);
-        }
-
-        // Route timeout, retries and per-try timeout are the Polly pipeline's; each attempt is YARP's forwarding.
-        var clientAborted = context.RequestAborted;
-        var resilience = ResilienceContextPool.Shared.Get(clientAborted);
-        resilience.Properties.Set(UpstreamPipeline.StateKey, state);
         try
         {
-            await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
+            var request = context.Request;
+            var plan = listener.ConnectionManager;
+            var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
+
+            var host = request.Headers.Host;
+            var authority = host.Count == 0 ? null : host.ToString();
+            var pathAndQuery = PathAndQuery(context);
+            var route = listener.Routes.Match(authority, request.Method, request.Scheme, pathAndQuery, request.Headers);
+            if (route is null)
+            {
+                listener.RouterStats.NoRoute.Increment();
+                await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan).ConfigureAwait(false);
+                return;
+            }
+            listener.RouterStats.RqTotal.Increment();
+
+            if (route.DirectResponseBody is { } body)
+            {
+                listener.RouterStats.RqDirectResponse.Increment();
+                await LocalReply.SendAsync(context, route.Plan.DirectResponse!.Status, body, plan).ConfigureAwait(false);
+                return;
+            }
+
+            var cluster = route.Cluster!;
+            var endpoint = cluster.ProxyEndpoint;
+            if (endpoint?.RequestDelegate is null)
+            {
+                // YARP has not applied this cluster yet: there is no host to send to.
+                cluster.Stats.UpstreamCxNoneHealthy.Increment();
+                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, internalRequest);
+                await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
+                return;
+            }
+
+            var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest };
+            context.Features.Set(state);
+            context.SetEndpoint(endpoint);
+            var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
+            if (retryPolicy is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
+            {
+                state.Retry = retry;
+                state.RetriesRemaining = retry.NumRetries;
+                state.CanReplay = PrepareReplay(context);
+            }
+
+            // Route timeout, retries and per-try timeout are the Polly pipeline's; each attempt is YARP's forwarding.
+            var clientAborted = context.RequestAborted;
+            var resilience = ResilienceContextPool.Shared.Get(clientAborted);
+            resilience.Properties.Set(UpstreamPipeline.StateKey, state);
+            try
+            {
+                await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
+            }
+            finally
+            {
+                context.RequestAborted = clientAborted;
+                // A retry the route timeout cut short in its back-off still holds its slot.
+                state.ReleaseRetrySlot();
+                ResilienceContextPool.Shared.Return(resilience);
+            }
+
+            var timedOut = state.RouteTimedOut;
+            var perTryTimedOut = state.PerTryTimedOut && !timedOut;
+            await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
+            state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
+            if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
+            {
+                var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
+                cluster.Stats.Codes.RecordTime(elapsed);
+                cluster.Stats.CodesFor(state.Internal).RecordTime(elapsed);
+            }
         }
         finally
         {
-            context.RequestAborted = clientAborted;
-            // A retry the route timeout cut short in its back-off still holds its slot.
-            state.ReleaseRetrySlot();
-            ResilienceContextPool.Shared.Return(resilience);
-        }
-
-        var timedOut = state.RouteTimedOut;
-        var perTryTimedOut = state.PerTryTimedOut && !timedOut;
-        await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
-        state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
-        if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
-        {
-            var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
-            cluster.Stats.Codes.RecordTime(elapsed);
-            cluster.Stats.CodesFor(state.Internal).RecordTime(elapsed);
+            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
     /// <summary>The pipeline's callback: one upstream attempt through YARP, under the innermost timeout in force.</summary>
     private static readonly Func<ResilienceContext, (HttpContext Context, Endpoint Endpoint, ProxyRequestState State), ValueTask<Outcome<AttemptResult>>> AttemptCallback = AttemptAsync;
 
+    // Pooled state machine: one runs per attempt of every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome<AttemptResult>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, ProxyRequestState State) args)
     {
         var (context, endpoint, state) = args;
@@ -354,20 +356,10 @@ internal sealed partial class ConnectionManager
         }
         else
         {
-            List<string>? remove = null;
-            foreach (var header in headers)
+            // Removing by name: enumerating IHeaderDictionary would box its enumerator on every request.
+            foreach (var name in InternalOnlyHeaderNames)
             {
-                if (header.Key.Length > 8 && header.Key.StartsWith("x-envoy-", StringComparison.OrdinalIgnoreCase) && InternalOnlyHeaders.Contains(header.Key))
-                {
-                    (remove ??= []).Add(header.Key);
-                }
-            }
-            if (remove is not null)
-            {
-                foreach (var name in remove)
-                {
-                    headers.Remove(name);
-                }
+                headers.Remove(name);
             }
         }
 

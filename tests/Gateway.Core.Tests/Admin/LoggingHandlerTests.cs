@@ -118,7 +118,8 @@ public class LoggingHandlerTests
     [InlineData("Gateway.Admin.AdminHandler", LogLevel.Information, true)]
     [InlineData("Gateway.Listeners.ConnectionManager", LogLevel.Debug, false)]
     [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information, false)]
-    [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, true)]
+    [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Critical, false)]
+    [InlineData("Microsoft.AspNetCore.Routing", LogLevel.Warning, true)]
     [InlineData("Yarp.ReverseProxy.Forwarder", LogLevel.Information, false)]
     [InlineData("Some.App", LogLevel.Information, true)]
     public void IsEnabled_InfoLevel_FollowsTheLoggerLevelAndQuietsFrameworkInfo(string category, LogLevel level, bool expected)
