@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using Gateway.Clusters;
 using Gateway.Resilience;
 using Gateway.Routing;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Polly;
+using Polly.Timeout;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Listeners;
@@ -110,9 +112,10 @@ internal sealed partial class ConnectionManager
             var clientAborted = context.RequestAborted;
             var resilience = ResilienceContextPool.Shared.Get(clientAborted);
             resilience.Properties.Set(UpstreamPipeline.StateKey, state);
+            Outcome<AttemptResult> outcome;
             try
             {
-                await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
+                outcome = await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
             }
             finally
             {
@@ -120,6 +123,11 @@ internal sealed partial class ConnectionManager
                 // A retry the route timeout cut short in its back-off still holds its slot.
                 state.ReleaseRetrySlot();
                 ResilienceContextPool.Shared.Return(resilience);
+            }
+            if (outcome.Exception is { } failure and not (OperationCanceledException or TimeoutRejectedException))
+            {
+                // Polly hands back what the attempt threw; a fault of the gateway must still surface as one (500).
+                ExceptionDispatchInfo.Throw(failure);
             }
 
             var timedOut = state.RouteTimedOut;

@@ -90,6 +90,35 @@ public class UpstreamPipelineTests
         await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_504", 1);
     }
 
+    [Fact]
+    public async Task AttemptThrows_GatewayFault_IsA500NotAnEmptySuccess()
+    {
+        await using var first = await EchoUpstream.StartAsync();
+        await using var second = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [first.Port, second.Port]), services =>
+        {
+            // A load-balancing policy that fails stands for any fault inside an attempt (two hosts, so it is asked).
+            foreach (var builtIn in services.Where(d => d.ServiceType == typeof(Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy) && d.ImplementationType?.Name == "RoundRobinLoadBalancingPolicy").ToList())
+            {
+                services.Remove(builtIn);
+            }
+            services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy>(new FailingPolicy());
+        });
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(0, first.Requests + second.Requests);
+    }
+
+    private sealed class FailingPolicy : Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy
+    {
+        public string Name => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.RoundRobin;
+
+        public Yarp.ReverseProxy.Model.DestinationState? PickDestination(Microsoft.AspNetCore.Http.HttpContext context, Yarp.ReverseProxy.Model.ClusterState cluster, IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> availableDestinations)
+            => throw new InvalidOperationException("policy failed");
+    }
+
     private sealed class AlmostOne : Random
     {
         public override double NextDouble() => 0.999;
