@@ -34,7 +34,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         _clusters = clusters;
         _stats = stats;
         _time = time ?? TimeProvider.System;
-        _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.OutlierDetection");
+        _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);

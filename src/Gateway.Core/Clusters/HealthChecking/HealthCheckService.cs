@@ -16,7 +16,7 @@ internal sealed class HealthCheckService(GatewayRuntime runtime, StatsStore stat
 {
     private readonly Dictionary<string, ClusterHealthChecker> _checkers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly ILogger _logger = loggerFactory.CreateLogger("Gateway.HealthCheck");
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Gateway.Clusters.HealthChecking");
 
     /// <summary>The running checker of a cluster, or null.</summary>
     public ClusterHealthChecker? CheckerFor(string clusterName)
