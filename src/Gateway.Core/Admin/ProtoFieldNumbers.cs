@@ -109,6 +109,8 @@ internal static class ProtoFieldNumbers
             ("host", 1, N), ("path", 2, N), ("send", 3, N), ("receive", 4, N), ("request_headers_to_add", 6, N), ("request_headers_to_remove", 8, N),
             ("expected_statuses", 9, N), ("codec_client_type", 10, N), ("service_name_matcher", 11, N), ("retriable_statuses", 12, N),
             ("method", 13, N), ("response_buffer_size", 14, N));
+        Add("envoy.config.core.v3.HealthCheck.TcpHealthCheck", ("send", 1, N), ("receive", 2, N), ("proxy_protocol_config", 3, N));
+        Add("envoy.config.core.v3.HealthCheck.Payload", ("text", 1, O), ("binary", 2, O));
         Add("envoy.type.v3.Int64Range", ("start", 1, N), ("end", 2, N));
         Add("envoy.config.route.v3.QueryParameterMatcher", ("name", 1, N), ("string_match", 5, O), ("present_match", 6, O));
         return messages.ToFrozenDictionary(StringComparer.Ordinal);

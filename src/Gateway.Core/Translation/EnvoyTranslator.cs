@@ -295,7 +295,7 @@ public static class EnvoyTranslator
 
     private static HealthCheckPlan TranslateHealthCheck(string clusterName, HealthCheck check)
     {
-        var http = check.HttpHealthCheck!;
+        var http = check.HttpHealthCheck;
         var interval = check.Interval!.Value;
         var noTraffic = check.NoTrafficInterval ?? HealthCheckPlan.DefaultNoTrafficInterval;
         var unhealthy = check.UnhealthyInterval ?? interval;
@@ -306,9 +306,9 @@ public static class EnvoyTranslator
             Interval: interval,
             UnhealthyThreshold: Clamp(check.UnhealthyThreshold!.Value),
             HealthyThreshold: Clamp(check.HealthyThreshold!.Value),
-            Host: string.IsNullOrEmpty(http.Host) ? clusterName : http.Host,
-            Path: http.Path!,
-            Method: http.Method == RequestMethod.MethodUnspecified ? "GET" : http.Method.ToString().ToUpperInvariant())
+            Host: string.IsNullOrEmpty(http?.Host) ? clusterName : http.Host,
+            Path: http?.Path ?? string.Empty,
+            Method: http is null || http.Method == RequestMethod.MethodUnspecified ? "GET" : http.Method.ToString().ToUpperInvariant())
         {
             InitialJitter = check.InitialJitter ?? TimeSpan.Zero,
             IntervalJitter = check.IntervalJitter ?? TimeSpan.Zero,
@@ -319,10 +319,19 @@ public static class EnvoyTranslator
             UnhealthyInterval = unhealthy,
             UnhealthyEdgeInterval = check.UnhealthyEdgeInterval ?? unhealthy,
             HealthyEdgeInterval = check.HealthyEdgeInterval ?? interval,
-            RequestHeadersToRemove = http.RequestHeadersToRemove.Select(h => h.ToLowerInvariant()).ToList(),
-            ExpectedStatuses = http.ExpectedStatuses.Count > 0 ? Ranges(http.ExpectedStatuses) : [new StatusRange(200, 201)],
-            RetriableStatuses = Ranges(http.RetriableStatuses),
+            RequestHeadersToRemove = http?.RequestHeadersToRemove.Select(h => h.ToLowerInvariant()).ToList() ?? [],
+            ExpectedStatuses = http?.ExpectedStatuses.Count > 0 ? Ranges(http.ExpectedStatuses) : [new StatusRange(200, 201)],
+            RetriableStatuses = http is null ? [] : Ranges(http.RetriableStatuses),
+            Tcp = check.TcpHealthCheck is { } tcp ? TranslateTcpHealthCheck(tcp) : null,
         };
+    }
+
+    private static TcpHealthCheckPlan TranslateTcpHealthCheck(TcpHealthCheck tcp)
+    {
+        // Envoy's PayloadMatcher::loadProtoBytes: empty blocks are dropped.
+        var send = tcp.Send is { } payload ? HealthCheckPayloads.Decode(payload) : [];
+        var receive = tcp.Receive.Select(HealthCheckPayloads.Decode).Where(b => b.Length > 0).ToList();
+        return new TcpHealthCheckPlan(send, receive);
     }
 
     private static ThresholdsPlan Thresholds(Cluster cluster, RoutingPriority priority)

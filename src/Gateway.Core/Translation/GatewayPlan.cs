@@ -115,15 +115,17 @@ public sealed record ClusterPlan(
     /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
     public OutlierDetectionPlan? OutlierDetection { get; init; }
 
-    /// <summary>The cluster's active HTTP health check, or null when it has none.</summary>
+    /// <summary>The cluster's active health check (HTTP or TCP), or null when it has none.</summary>
     public HealthCheckPlan? HealthCheck { get; init; }
 }
 
 /// <summary>
-/// One active HTTP health check with Envoy's defaults applied: <c>reuse_connection</c> true,
+/// One active health check with Envoy's defaults applied: <c>reuse_connection</c> true,
 /// <c>no_traffic_interval</c> 60 s, <c>no_traffic_healthy_interval</c> = no_traffic_interval,
 /// <c>unhealthy_interval</c> = interval, <c>unhealthy_edge_interval</c> = unhealthy_interval,
-/// <c>healthy_edge_interval</c> = interval, host = the cluster name, method GET, expected statuses [200, 201).
+/// <c>healthy_edge_interval</c> = interval. An HTTP check (<see cref="Tcp"/> null) uses <see cref="Host"/>
+/// (default the cluster name), <see cref="Path"/>, <see cref="Method"/> (default GET), the header and status
+/// fields (expected statuses default [200, 201)); a TCP check uses <see cref="Tcp"/> and ignores them.
 /// </summary>
 public sealed record HealthCheckPlan(
     TimeSpan Timeout,
@@ -163,6 +165,39 @@ public sealed record HealthCheckPlan(
 
     /// <summary>Half-open ranges of failing statuses that count towards the unhealthy threshold.</summary>
     public IReadOnlyList<StatusRange> RetriableStatuses { get; init; } = [];
+
+    /// <summary>The TCP check (<c>tcp_health_check</c>); null for an HTTP check.</summary>
+    public TcpHealthCheckPlan? Tcp { get; init; }
+
+    /// <summary>Which kind of check this is.</summary>
+    public HealthCheckKind Kind => Tcp is null ? HealthCheckKind.Http : HealthCheckKind.Tcp;
+}
+
+/// <summary>The kind of an active health check.</summary>
+public enum HealthCheckKind
+{
+    /// <summary><c>http_health_check</c>.</summary>
+    Http,
+
+    /// <summary><c>tcp_health_check</c>.</summary>
+    Tcp,
+}
+
+/// <summary>
+/// A TCP health check: connect, write <see cref="Send"/>, pass once the received bytes contain every
+/// <see cref="Receive"/> block in order. No receive blocks: connect-only (passes once connected; the
+/// connection is closed and nothing is sent, as in Envoy).
+/// </summary>
+public sealed record TcpHealthCheckPlan(byte[] Send, IReadOnlyList<byte[]> Receive)
+{
+    /// <summary>True when the check only connects.</summary>
+    public bool ConnectOnly => Receive.Count == 0;
+
+    /// <summary>Structural equality (the record's arrays compare by reference).</summary>
+    public bool SameAs(TcpHealthCheckPlan other)
+        => Send.AsSpan().SequenceEqual(other.Send)
+            && Receive.Count == other.Receive.Count
+            && Receive.Zip(other.Receive).All(p => p.First.AsSpan().SequenceEqual(p.Second));
 }
 
 /// <summary>A half-open range of HTTP statuses, [Start, End).</summary>

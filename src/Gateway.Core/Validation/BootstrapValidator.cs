@@ -679,9 +679,19 @@ public static class BootstrapValidator
         {
             context.Error(check.LocationOf("healthy_threshold"), "'healthy_threshold' is required");
         }
+        if (check.HttpHealthCheck is not null && check.TcpHealthCheck is not null)
+        {
+            context.Error(check.Location, "a health check takes only one of http_health_check, tcp_health_check, grpc_health_check, custom_health_check");
+            return;
+        }
+        if (check.TcpHealthCheck is { } tcp)
+        {
+            ValidateTcpHealthCheck(context, tcp);
+            return;
+        }
         if (check.HttpHealthCheck is not { } http)
         {
-            context.Error(check.Location, "a health check needs one of http_health_check, tcp_health_check, grpc_health_check, custom_health_check (only http_health_check is supported by this gateway yet)");
+            context.Error(check.Location, "a health check needs one of http_health_check, tcp_health_check, grpc_health_check, custom_health_check (only http_health_check and tcp_health_check are supported by this gateway yet)");
             return;
         }
         if (string.IsNullOrEmpty(http.Path))
@@ -702,6 +712,36 @@ public static class BootstrapValidator
         }
         ValidateStatusRanges(context, http.ExpectedStatuses, "expected");
         ValidateStatusRanges(context, http.RetriableStatuses, "retriable");
+    }
+
+    private static void ValidateTcpHealthCheck(Context context, TcpHealthCheck tcp)
+    {
+        if (tcp.Send is { } send)
+        {
+            ValidatePayload(context, send);
+        }
+        foreach (var payload in tcp.Receive)
+        {
+            ValidatePayload(context, payload);
+        }
+    }
+
+    private static void ValidatePayload(Context context, HealthCheckPayload payload)
+    {
+        if ((payload.Text is null) == (payload.Binary is null))
+        {
+            context.Error(payload.Location, "a health check payload needs exactly one of text, binary");
+            return;
+        }
+        // Envoy: text has min_len 1 and must decode (Hex::decode: even length, hex digits only).
+        if (payload.Text is { } text && HealthCheckPayloads.TryDecodeHex(text) is null)
+        {
+            context.Error(payload.LocationOf("text"), $"invalid hex string '{text}'");
+        }
+        if (payload.Binary is { } binary && !Convert.TryFromBase64String(binary, new byte[binary.Length], out _))
+        {
+            context.Error(payload.LocationOf("binary"), "'binary' must be base64");
+        }
     }
 
     private static void ValidateStatusRanges(Context context, List<Int64Range> ranges, string kind)

@@ -126,8 +126,9 @@ internal static class HealthCheckPlanComparer
         => a.RequestHeadersToRemove.SequenceEqual(b.RequestHeadersToRemove, StringComparer.Ordinal)
             && a.ExpectedStatuses.SequenceEqual(b.ExpectedStatuses)
             && a.RetriableStatuses.SequenceEqual(b.RetriableStatuses)
+            && (a.Tcp is null ? b.Tcp is null : b.Tcp is not null && a.Tcp.SameAs(b.Tcp))
             && Scalars(a) == Scalars(b);
 
     private static HealthCheckPlan Scalars(HealthCheckPlan plan)
-        => plan with { RequestHeadersToRemove = Array.Empty<string>(), ExpectedStatuses = Array.Empty<StatusRange>(), RetriableStatuses = Array.Empty<StatusRange>() };
+        => plan with { RequestHeadersToRemove = Array.Empty<string>(), ExpectedStatuses = Array.Empty<StatusRange>(), RetriableStatuses = Array.Empty<StatusRange>(), Tcp = null };
 }

@@ -1,13 +1,13 @@
-using System.Net;
+using System.Net.Sockets;
 using Gateway.Translation;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Clusters.HealthChecking;
 
 /// <summary>
-/// Envoy's (Http)ActiveHealthCheckSession: checks one host every interval over its own connection
-/// (a <see cref="SocketsHttpHandler"/> of its own, not YARP's), and moves the host's health flags as
-/// Envoy's handleSuccess / handleFailure do.
+/// Envoy's ActiveHealthCheckSession: checks one host every interval over its own connection (an
+/// <see cref="IHealthCheckProbe"/>: <see cref="HttpHealthCheckProbe"/> or <see cref="TcpHealthCheckProbe"/>,
+/// never YARP's), and moves the host's health flags as Envoy's handleSuccess / handleFailure do.
 /// </summary>
 internal sealed partial class HostHealthCheckSession
 {
@@ -15,9 +15,6 @@ internal sealed partial class HostHealthCheckSession
 
     private readonly ClusterHealthChecker _checker;
     private readonly CancellationTokenSource _stop;
-    private readonly Uri _uri;
-    private readonly HttpMethod _method;
-    private readonly bool _sendUserAgent;
     private Task _run = Task.CompletedTask;
     private int _numHealthy;
     private int _numUnhealthy;
@@ -30,10 +27,6 @@ internal sealed partial class HostHealthCheckSession
         _checker = checker;
         Host = host;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(checker.Stopping);
-        var plan = checker.Plan;
-        _uri = new Uri("http://" + host.Address + (plan.Path.StartsWith('/') ? plan.Path : "/" + plan.Path));
-        _method = new HttpMethod(plan.Method);
-        _sendUserAgent = !plan.RequestHeadersToRemove.Contains("user-agent");
     }
 
     public UpstreamHost Host { get; }
@@ -67,21 +60,9 @@ internal sealed partial class HostHealthCheckSession
     private async Task RunAsync()
     {
         var token = _stop.Token;
-        using var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            // The check's timeout covers connecting too, as in Envoy.
-            ConnectTimeout = Timeout.InfiniteTimeSpan,
-            // reuse_connection false: a new connection for every check.
-            PooledConnectionLifetime = Plan.ReuseConnection ? Timeout.InfiniteTimeSpan : TimeSpan.Zero,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            MaxConnectionsPerServer = 1,
-            ActivityHeadersPropagator = null,
-        };
-        using var client = new HttpMessageInvoker(handler, disposeHandler: false);
+        using IHealthCheckProbe probe = Plan.Kind == HealthCheckKind.Tcp
+            ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name)
+            : new HttpHealthCheckProbe(Plan, Host);
         try
         {
             if (Plan.InitialJitter > TimeSpan.Zero)
@@ -90,7 +71,7 @@ internal sealed partial class HostHealthCheckSession
             }
             while (!token.IsCancellationRequested)
             {
-                var next = await CheckOnceAsync(client, token).ConfigureAwait(false);
+                var next = await CheckOnceAsync(probe, token).ConfigureAwait(false);
                 _firstCheckDone.TrySetResult();
                 await Task.Delay(next, _checker.TimeProvider, token).ConfigureAwait(false);
             }
@@ -121,28 +102,15 @@ internal sealed partial class HostHealthCheckSession
     }
 
     /// <summary>One check; returns the wait before the next one.</summary>
-    internal async Task<TimeSpan> CheckOnceAsync(HttpMessageInvoker client, CancellationToken token)
+    internal async Task<TimeSpan> CheckOnceAsync(IHealthCheckProbe probe, CancellationToken token)
     {
         _checker.Stats.Attempt.Increment();
         using var timeout = new CancellationTokenSource(Plan.Timeout, _checker.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
-        int status;
+        ProbeResult result;
         try
         {
-            using var request = new HttpRequestMessage(_method, _uri)
-            {
-                Version = HttpVersion.Version11,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            };
-            request.Headers.Host = Plan.Host;
-            if (_sendUserAgent)
-            {
-                request.Headers.TryAddWithoutValidation("user-agent", "Envoy/HC");
-            }
-            using var response = await client.SendAsync(request, linked.Token).ConfigureAwait(false);
-            // Read the body so the connection can carry the next check.
-            await response.Content.CopyToAsync(Stream.Null, linked.Token).ConfigureAwait(false);
-            status = (int)response.StatusCode;
+            result = await probe.CheckAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -153,18 +121,22 @@ internal sealed partial class HostHealthCheckSession
             Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "timeout");
             return HandleFailure(FailureType.NetworkTimeout, retriable: false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "network: " + ex.Message);
-            return HandleFailure(FailureType.Network, retriable: false);
+            result = ProbeResult.NetworkFailure(ex.Message);
         }
 
-        if (StatusRange.Contains(Plan.ExpectedStatuses, status))
+        switch (result.Outcome)
         {
-            return HandleSuccess();
+            case ProbeOutcome.Success:
+                return HandleSuccess();
+            case ProbeOutcome.NetworkFailure:
+                Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "network: " + result.Reason);
+                return HandleFailure(FailureType.Network, retriable: false);
+            default:
+                Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, result.Reason ?? "failed");
+                return HandleFailure(FailureType.Active, result.Retriable);
         }
-        Log.CheckFailed(_checker.Logger, _checker.Cluster.Name, Host.Address, "status " + status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return HandleFailure(FailureType.Active, retriable: StatusRange.Contains(Plan.RetriableStatuses, status));
     }
 
     private TimeSpan HandleSuccess()

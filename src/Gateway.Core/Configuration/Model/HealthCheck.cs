@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.core.v3.HealthCheck</c>: active health checking of a cluster's hosts.</summary>
 [EnvoyType("envoy.config.core.v3.HealthCheck", NotSupported =
 [
-    "alt_port", "tcp_health_check", "grpc_health_check", "custom_health_check", "event_log_path", "event_service",
+    "alt_port", "grpc_health_check", "custom_health_check", "event_log_path", "event_service",
     "event_logger", "always_log_health_check_failures", "always_log_health_check_success", "tls_options",
     "transport_socket_match_criteria",
 ])]
@@ -35,6 +35,9 @@ public sealed class HealthCheck : EnvoyMessage
 
     /// <summary>HTTP health checking.</summary>
     public HttpHealthCheck? HttpHealthCheck { get; set; }
+
+    /// <summary>TCP health checking (connect, optionally send bytes and expect bytes back).</summary>
+    public TcpHealthCheck? TcpHealthCheck { get; set; }
 
     /// <summary>The interval while the cluster has never had traffic; default 60s.</summary>
     public TimeSpan? NoTrafficInterval { get; set; }
@@ -78,6 +81,28 @@ public sealed class HttpHealthCheck : EnvoyMessage
     public RequestMethod Method { get; set; }
 }
 
+/// <summary><c>envoy.config.core.v3.HealthCheck.TcpHealthCheck</c>.</summary>
+[EnvoyType("envoy.config.core.v3.HealthCheck.TcpHealthCheck", NotSupported = ["proxy_protocol_config"])]
+public sealed class TcpHealthCheck : EnvoyMessage
+{
+    /// <summary>Bytes written after connecting; none makes a connect-only check when <see cref="Receive"/> is empty too.</summary>
+    public HealthCheckPayload? Send { get; set; }
+
+    /// <summary>Blocks that must all be found in the response, in order (not necessarily adjacent); empty: connect-only check.</summary>
+    public List<HealthCheckPayload> Receive { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.core.v3.HealthCheck.Payload</c>: one of <c>text</c> (hex) or <c>binary</c> (base64 in JSON/YAML).</summary>
+[EnvoyType("envoy.config.core.v3.HealthCheck.Payload")]
+public sealed class HealthCheckPayload : EnvoyMessage
+{
+    /// <summary>Hex-encoded payload, e.g. <c>"000000FF"</c>.</summary>
+    public string? Text { get; set; }
+
+    /// <summary>Binary payload (a protobuf <c>bytes</c> field: base64 in JSON/YAML).</summary>
+    public string? Binary { get; set; }
+}
+
 /// <summary><c>envoy.config.core.v3.RequestMethod</c>.</summary>
 public enum RequestMethod
 {
@@ -110,4 +135,23 @@ public enum RequestMethod
 
     /// <summary>PATCH.</summary>
     Patch = 9,
+}
+
+/// <summary>Decodes <see cref="HealthCheckPayload"/>s as Envoy's PayloadMatcher::loadProtoBytes does.</summary>
+internal static class HealthCheckPayloads
+{
+    /// <summary>The bytes of a hex string, or null when it is empty, of odd length or not hex (Envoy's Hex::decode failing).</summary>
+    public static byte[]? TryDecodeHex(string text)
+    {
+        if (text.Length == 0 || text.Length % 2 != 0)
+        {
+            return null;
+        }
+        var bytes = new byte[text.Length / 2];
+        return Convert.FromHexString(text, bytes, out _, out var written) == System.Buffers.OperationStatus.Done && written == bytes.Length ? bytes : null;
+    }
+
+    /// <summary>The bytes of a validated payload (<c>text</c> hex or <c>binary</c> base64).</summary>
+    public static byte[] Decode(HealthCheckPayload payload)
+        => payload.Text is { } text ? TryDecodeHex(text)! : Convert.FromBase64String(payload.Binary ?? string.Empty);
 }

@@ -150,7 +150,7 @@ public class HealthCheckConfigTests
     }
 
     [Theory]
-    [InlineData("tcp_health_check: {}", "static_resources.clusters[0].health_checks[0].tcp_health_check", "envoy.config.core.v3.HealthCheck")]
+    [InlineData("grpc_health_check: {}", "static_resources.clusters[0].health_checks[0].grpc_health_check", "envoy.config.core.v3.HealthCheck")]
     [InlineData("event_log_path: /tmp/hc.log", "static_resources.clusters[0].health_checks[0].event_log_path", "envoy.config.core.v3.HealthCheck")]
     public void Load_NotSupportedHealthCheckField_NamesIt(string line, string path, string type)
     {
