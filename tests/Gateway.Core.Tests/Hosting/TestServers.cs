@@ -150,12 +150,12 @@ internal sealed class InProcessGateway : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asserts a stat's value, re-reading for up to 2 s: downstream stats are charged when the server
+    /// Asserts a stat's value, re-reading for up to 5 s: downstream stats are charged when the server
     /// finishes the exchange, which can be just after the client has the response.
     /// </summary>
     public async Task AssertStatAsync(string name, long expected)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         long? actual;
         while ((actual = await StatAsync(name)) != expected && DateTime.UtcNow < deadline)
         {
