@@ -225,23 +225,8 @@ internal sealed class ClusterRuntime
     /// </summary>
     public IReadOnlyList<DestinationState> SelectAvailable(IReadOnlyList<DestinationState> all)
     {
-        var healthyCount = 0;
-        foreach (var destination in all)
-        {
-            if (Host(destination).IsHealthy)
-            {
-                healthyCount++;
-            }
-        }
-        Stats.MembershipHealthy.Set(healthyCount);
-        var threshold = Plan?.HealthyPanicThreshold ?? ClusterPlan.DefaultHealthyPanicThreshold;
-        var panic = all.Count == 0 || 100.0 * healthyCount / all.Count < threshold;
-        _inPanic = panic && all.Count > 0;
-        if (panic || healthyCount == all.Count)
-        {
-            return all;
-        }
-        var healthy = new List<DestinationState>(healthyCount);
+        // One pass, so the count and the list agree even while health flags change (this runs only on changes).
+        var healthy = new List<DestinationState>(all.Count);
         foreach (var destination in all)
         {
             if (Host(destination).IsHealthy)
@@ -249,7 +234,11 @@ internal sealed class ClusterRuntime
                 healthy.Add(destination);
             }
         }
-        return healthy;
+        Stats.MembershipHealthy.Set(healthy.Count);
+        var threshold = Plan?.HealthyPanicThreshold ?? ClusterPlan.DefaultHealthyPanicThreshold;
+        var panic = all.Count > 0 && 100.0 * healthy.Count / all.Count < threshold;
+        _inPanic = panic;
+        return panic || healthy.Count == all.Count ? all : healthy;
     }
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>

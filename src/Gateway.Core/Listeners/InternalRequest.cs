@@ -55,7 +55,7 @@ internal static class InternalRequest
     {
         var timeout = Milliseconds(headers, TimeoutHeader) ?? state.Route.Plan.Timeout;
         var perTry = Milliseconds(headers, PerTryTimeoutHeader) ?? routeRetry?.PerTryTimeout ?? TimeSpan.Zero;
-        state.SetTimeouts(timeout, perTry);
+        state.Timeouts = new RequestTimeouts(timeout, perTry);
         headers.Remove(TimeoutHeader);
         headers.Remove(PerTryTimeoutHeader);
 

@@ -8,31 +8,20 @@ internal sealed class ProxyRequestState
         Listener = listener;
         Route = route;
         StartTimestamp = startTimestamp;
-        Timeout = route.Plan.Timeout;
-        PerTryTimeout = route.PerTryTimeout;
-        ExpectedTimeoutHeader = route.ExpectedTimeoutHeader;
+        Timeouts = route.Timeouts;
     }
 
-    /// <summary>The route timeout in force (zero: none); an internal request's header may change the route's.</summary>
-    public TimeSpan Timeout { get; private set; }
+    /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
+    public RequestTimeouts Timeouts { get; set; }
 
-    /// <summary>The per-try timeout in force (zero: none, or not shorter than <see cref="Timeout"/>).</summary>
-    public TimeSpan PerTryTimeout { get; private set; }
+    /// <summary>The route timeout in force (zero: none).</summary>
+    public TimeSpan Timeout => Timeouts.Timeout;
 
-    /// <summary><c>x-envoy-expected-rq-timeout-ms</c> for the first attempt, or null without a timeout.</summary>
-    public string? ExpectedTimeoutHeader { get; private set; }
+    /// <summary>The per-try timeout in force (zero: none).</summary>
+    public TimeSpan PerTryTimeout => Timeouts.PerTry;
 
     /// <summary>Response header names that make a response retriable (<c>x-envoy-retriable-header-names</c>), or null.</summary>
     public string[]? RetriableHeaderNames { get; set; }
-
-    /// <summary>Replaces the timeouts (Envoy's FilterUtility::finalTimeout: a per-try timeout not shorter than the route timeout is ignored).</summary>
-    public void SetTimeouts(TimeSpan timeout, TimeSpan perTryTimeout)
-    {
-        Timeout = timeout;
-        PerTryTimeout = perTryTimeout > TimeSpan.Zero && (timeout <= TimeSpan.Zero || perTryTimeout < timeout) ? perTryTimeout : TimeSpan.Zero;
-        var expected = PerTryTimeout > TimeSpan.Zero ? PerTryTimeout : Timeout;
-        ExpectedTimeoutHeader = expected > TimeSpan.Zero ? ((long)expected.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-    }
 
     public ListenerRuntime Listener { get; }
 

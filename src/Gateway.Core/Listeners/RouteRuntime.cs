@@ -13,15 +13,8 @@ internal sealed class RouteRuntime
         Plan = plan;
         Cluster = cluster;
         MatchedPrefix = matchedPrefix;
-        HasTimeout = plan.Timeout > TimeSpan.Zero;
         Retry = plan.Retry;
-        // Envoy sends the per-try timeout when it is set and shorter than the route timeout.
-        var perTry = plan.Retry?.PerTryTimeout ?? TimeSpan.Zero;
-        PerTryTimeout = perTry > TimeSpan.Zero && (!HasTimeout || perTry < plan.Timeout) ? perTry : TimeSpan.Zero;
-        var expected = PerTryTimeout > TimeSpan.Zero ? PerTryTimeout : plan.Timeout;
-        ExpectedTimeoutHeader = expected > TimeSpan.Zero
-            ? ((long)expected.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)
-            : null;
+        Timeouts = new RequestTimeouts(plan.Timeout, plan.Retry?.PerTryTimeout ?? TimeSpan.Zero);
         if (plan.DirectResponse is { } direct)
         {
             DirectResponseBody = direct.Body;
@@ -48,16 +41,11 @@ internal sealed class RouteRuntime
     /// <summary>The <c>prefix</c> (or <c>path</c>) the route matched on, which <c>prefix_rewrite</c> replaces.</summary>
     public string? MatchedPrefix { get; }
 
-    public bool HasTimeout { get; }
-
     /// <summary>The retry policy, or null.</summary>
     public RetryPlan? Retry { get; }
 
-    /// <summary>The per-try timeout in force (zero: none, or not shorter than the route timeout).</summary>
-    public TimeSpan PerTryTimeout { get; }
-
-    /// <summary><c>x-envoy-expected-rq-timeout-ms</c>, or null when the route has no timeout.</summary>
-    public string? ExpectedTimeoutHeader { get; }
+    /// <summary>The route's timeout and per-try timeout, with the header value precomputed.</summary>
+    public RequestTimeouts Timeouts { get; }
 
     public byte[]? DirectResponseBody { get; }
 }

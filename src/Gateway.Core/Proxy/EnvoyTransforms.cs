@@ -61,7 +61,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             headers.Remove(EnvoyHeaders.AttemptCount);
             headers.TryAddWithoutValidation(EnvoyHeaders.AttemptCount, state.Attempt.ToString(CultureInfo.InvariantCulture));
         }
-        if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && state.ExpectedTimeoutHeader is { } expected)
+        if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders && state.Timeouts.ExpectedHeader is { } expected)
         {
             headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && state.Timeout > TimeSpan.Zero ? RetryExpectedTimeout(state, time) : expected);
         }
@@ -109,7 +109,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
     /// <summary>On a retry Envoy sends the time the route timeout still leaves, if shorter (FilterUtility::setTimeoutHeaders).</summary>
     private static string RetryExpectedTimeout(ProxyRequestState state, TimeProvider time)
     {
-        var expected = state.PerTryTimeout > TimeSpan.Zero ? state.PerTryTimeout : state.Timeout;
+        var expected = state.Timeouts.Expected;
         var left = state.Timeout - time.GetElapsedTime(state.StartTimestamp);
         var value = left < expected ? left : expected;
         return ((long)Math.Max(0, value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);

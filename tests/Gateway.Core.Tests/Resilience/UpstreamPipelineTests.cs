@@ -135,8 +135,6 @@ internal static class TestRequests
         var stats = new Gateway.Stats.StatsStore();
         var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
         var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
-        var state = new Gateway.Listeners.ProxyRequestState(listener, route, 0) { Retry = route.Retry };
-        state.SetTimeouts(route.Plan.Timeout, route.Plan.Retry?.PerTryTimeout ?? TimeSpan.Zero);
-        return state;
+        return new Gateway.Listeners.ProxyRequestState(listener, route, 0) { Retry = route.Retry };
     }
 }
