@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Listeners;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
@@ -94,6 +95,11 @@ internal sealed class AdminHandler
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // The connection went under the request (admin is HTTP/1 only).
+                context.Features.Get<DownstreamConnection>()?.RequestAborted();
+            }
             _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
@@ -102,13 +108,16 @@ internal sealed class AdminHandler
     public async Task OnConnectionAsync(ConnectionDelegate next, ConnectionContext connection)
     {
         var opened = _stats.ConnectionOpened(_listenerStats, http2: false);
+        var tracked = new DownstreamConnection();
+        connection.Transport = tracked.Observe(connection.Transport);
+        connection.Features.Set(tracked);
         try
         {
             await next(connection).ConfigureAwait(false);
         }
         finally
         {
-            _stats.ConnectionClosed(_listenerStats, http2: false, opened);
+            _stats.ConnectionClosed(_listenerStats, http2: false, opened, tracked.RemoteClosed, tracked.ActiveRequest);
         }
     }
 

@@ -65,6 +65,13 @@ internal sealed partial class ConnectionManager
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
+            if (!HeaderBytes.AreValid(request.Headers))
+            {
+                // Envoy's codec refuses the request (a protocol error): 400, and the connection is closed.
+                listener.Stats.DownstreamCxProtocolError.Increment();
+                await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan, closeConnection: true).ConfigureAwait(false);
+                return;
+            }
             var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
 
             var host = request.Headers.Host;
@@ -133,8 +140,16 @@ internal sealed partial class ConnectionManager
             var timedOut = state.RouteTimedOut;
             var perTryTimedOut = state.PerTryTimedOut && !timedOut;
             await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
-            state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
-            if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
+            if (state.FailedLocally)
+            {
+                // Never reached the host: no outcome for it, nor upstream timing.
+                state.Host?.RequestAbandoned();
+            }
+            else
+            {
+                state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
+            }
+            if (!state.FailedLocally && (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError))
             {
                 var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
                 cluster.Stats.Codes.RecordTime(elapsed);
@@ -143,6 +158,17 @@ internal sealed partial class ConnectionManager
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
+            {
+                // The HTTP/1 connection went under the request (rare: the lookups are off the common path).
+                // YARP resets the client itself when the upstream fails mid-body.
+                var connection = context.Features.Get<DownstreamConnection>();
+                if (context.Features.Get<IForwarderErrorFeature>()?.Error is ForwarderError.ResponseBodyDestination)
+                {
+                    connection?.AbortingLocally();
+                }
+                connection?.RequestAborted();
+            }
             listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
@@ -192,6 +218,7 @@ internal sealed partial class ConnectionManager
         var error = context.Features.Get<IForwarderErrorFeature>();
         state.AttemptError = error?.Error ?? ForwarderError.None;
         state.AttemptException = error?.Exception;
+        state.FailedLocally = FailedLocally(state.AttemptError, state.AttemptException);
         // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
         return token.IsCancellationRequested
             ? Outcome.FromException<AttemptResult>(new OperationCanceledException(token))
@@ -239,6 +266,13 @@ internal sealed partial class ConnectionManager
         {
             ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal);
             await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
+        if (state.FailedLocally && !timedOut)
+        {
+            // Envoy's router never fails to encode a request it accepted; the nearest answer is an internal error.
+            Log.FailedLocally(_logger, cluster.Name, state.AttemptException);
+            await LocalReply.SendAsync(context, StatusCodes.Status500InternalServerError, null, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (perTryTimedOut && state.UpstreamStatus == 0)
@@ -306,6 +340,31 @@ internal sealed partial class ConnectionManager
                 }
                 break;
         }
+    }
+
+    /// <summary>
+    /// Whether an attempt failed inside the gateway before anything reached an upstream connection: YARP
+    /// could not build the request (a transform threw), or the connection could not encode its headers
+    /// (SocketsHttpHandler serializes them into its buffer before the first write).
+    /// </summary>
+    internal static bool FailedLocally(ForwarderError error, Exception? exception)
+    {
+        if (error == ForwarderError.RequestCreation)
+        {
+            return true;
+        }
+        if (error != ForwarderError.Request)
+        {
+            return false;
+        }
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.EncoderFallbackException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
@@ -386,5 +445,8 @@ internal sealed partial class ConnectionManager
     {
         [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
         public static partial void UpstreamFailed(ILogger logger, string cluster, string reason, Exception? exception);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "request for cluster '{Cluster}' could not be forwarded: it failed in the gateway before reaching an upstream connection")]
+        public static partial void FailedLocally(ILogger logger, string cluster, Exception? exception);
     }
 }

@@ -11,18 +11,21 @@ internal static class LocalReply
 {
     public static readonly byte[] UpstreamTimeout = Encoding.ASCII.GetBytes("upstream request timeout");
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
+    /// <summary>A codec error's body (CodeUtility::toString of the status).</summary>
+    public static readonly byte[] BadRequest = Encoding.ASCII.GetBytes("Bad Request");
     public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
 
     /// <summary>Envoy's body for a failure before response headers arrived (router.cc onUpstreamReset), which says so when attempts were retried.</summary>
     public static byte[] ResetBeforeHeaders(string resetReason, bool retried = false)
         => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. " + (retried ? "retried and the latest reset reason: " : "reset reason: ") + resetReason);
 
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0)
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
     {
         var response = context.Response;
         if (response.HasStarted)
         {
             // Too late for a reply: reset the stream, as Envoy does.
+            context.Features.Get<DownstreamConnection>()?.AbortingLocally();
             context.Abort();
             return Task.CompletedTask;
         }
@@ -31,6 +34,11 @@ internal static class LocalReply
         if (connectionManager.ServerHeaderTransformation != ServerHeaderTransformation.PassThrough)
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;
+        }
+        if (closeConnection)
+        {
+            // Kestrel closes the connection after a response that says so.
+            response.Headers.Connection = "close";
         }
         if (overloaded)
         {

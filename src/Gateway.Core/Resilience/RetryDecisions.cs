@@ -80,7 +80,7 @@ internal static class RetryDecisions
     /// </summary>
     public static bool AfterFailure(ProxyRequestState state)
     {
-        if (state.Retry is not { } retry || state.UpstreamStatus != 0
+        if (state.Retry is not { } retry || state.UpstreamStatus != 0 || state.FailedLocally
             || state.AttemptError is not (ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders))
         {
             return false;

@@ -1,0 +1,204 @@
+using System.Text;
+using Gateway.Listeners;
+using Gateway.Tests.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Tests.Listeners;
+
+/// <summary>Header bytes end to end: raw sockets on both sides of an in-process gateway.</summary>
+public class HeaderBytesTests
+{
+    private const string Outlier = "    outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, consecutive_local_origin_failure: 2, interval: 0.1s, base_ejection_time: 30s, max_ejection_percent: 100 }";
+
+    private static string Config(params int[] ports) => TestConfigs.Backends("svc", ports, Outlier)
+        .Replace("route: { cluster: svc }", "route: { cluster: svc, retry_policy: { retry_on: \"5xx,reset,connect-failure\", num_retries: 2 } }", StringComparison.Ordinal);
+
+    private static int ListenerPort(InProcessGateway gateway) => gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port;
+
+    private static bool Contains(byte[] haystack, string latin1) => haystack.AsSpan().IndexOf(RawHttp.Bytes(latin1)) >= 0;
+
+    private static async Task AssertNothingEjectedAsync(InProcessGateway gateway)
+    {
+        var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
+        Assert.DoesNotContain("failed_outlier_check", clusters, StringComparison.Ordinal);
+        await gateway.AssertStatAsync("cluster.svc.outlier_detection.ejections_enforced_total", 0);
+    }
+
+    [Fact]
+    public async Task ObsTextValue_TenRequests_ForwardedByteForByteAndNothingEjected()
+    {
+        await using var first = RawUpstream.Start();
+        await using var second = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(first.Port, second.Port));
+        // UTF-8 "café", then bytes that are not UTF-8 at all: all obs-text to Envoy.
+        const string value = "caf\u00c3\u00a9 \u0080\u00ff\u00fe\tend";
+
+        for (var i = 0; i < 10; i++)
+        {
+            var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes($"GET /r{i} HTTP/1.1\r\nhost: x\r\nx-name: {value}\r\n\r\n"));
+            Assert.Equal(200, RawHttp.Status(response));
+        }
+
+        var heads = first.Heads.Concat(second.Heads).ToArray();
+        Assert.Equal(10, heads.Length);
+        Assert.All(heads, head => Assert.True(Contains(head, $"\r\nx-name: {value}\r\n"), RawHttp.Text(head)));
+        await AssertNothingEjectedAsync(gateway);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_total", 10);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_2xx", 10);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_5xx") is null or 0);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_rx_reset") is null or 0);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_retry") is null or 0);
+    }
+
+    [Fact]
+    public async Task ObsTextResponseHeader_ReachesTheClientByteForByte()
+    {
+        await using var upstream = RawUpstream.Start(RawHttp.Bytes("HTTP/1.1 200 OK\r\nx-up: caf\u00c3\u00a9 \u0080\u00ff\r\ncontent-length: 2\r\n\r\nok"));
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+
+        Assert.Equal(200, RawHttp.Status(response));
+        Assert.True(Contains(response, "\r\nx-up: caf\u00c3\u00a9 \u0080\u00ff\r\n"), RawHttp.Text(response));
+    }
+
+    [Theory]
+    [InlineData(0x00)]
+    [InlineData(0x01)]
+    [InlineData(0x08)]
+    [InlineData(0x0a)]
+    [InlineData(0x0b)]
+    [InlineData(0x0d)]
+    [InlineData(0x1f)]
+    [InlineData(0x7f)]
+    public async Task ControlCharacterValue_Returns400AndNeverReachesTheUpstream(int character)
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes($"GET / HTTP/1.1\r\nhost: x\r\nx-name: a{(char)character}b\r\n\r\n"));
+
+        Assert.Equal(400, RawHttp.Status(response));
+        Assert.Empty(upstream.Heads);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_total", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_protocol_error", 1);
+    }
+
+    [Fact]
+    public async Task ControlCharacterValue_GatewayAnswer_IsEnvoysCodecErrorAndClosesTheConnection()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
+
+        var response = RawHttp.Text(await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\nx-name: a\u0001b\r\n\r\n")));
+
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", response, StringComparison.Ordinal);
+        Assert.Contains("\r\nConnection: close\r\n", response, StringComparison.OrdinalIgnoreCase);
+        Assert.EndsWith("\r\n\r\nBad Request", response, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData('"')]
+    [InlineData('(')]
+    [InlineData('/')]
+    [InlineData('@')]
+    [InlineData('{')]
+    [InlineData(' ')]
+    [InlineData('\u00e9')]
+    [InlineData('\u007f')]
+    public async Task NonTokenHeaderName_Returns400AndNeverReachesTheUpstream(char character)
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes($"GET / HTTP/1.1\r\nhost: x\r\nx-n{character}me: v\r\n\r\n"));
+
+        Assert.Equal(400, RawHttp.Status(response));
+        Assert.Empty(upstream.Heads);
+    }
+
+    [Fact]
+    public async Task HorizontalTabInValue_IsForwarded()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\nx-name: a\tb\r\n\r\n"));
+
+        Assert.Equal(200, RawHttp.Status(response));
+        Assert.True(Contains(Assert.Single(upstream.Heads), "\r\nx-name: a\tb\r\n"));
+    }
+
+    [Theory]
+    [InlineData("/unencodable")]
+    [InlineData("/transform-throws")]
+    public async Task FailureBeforeTheWire_Returns500AndIsNeverChargedToTheHost(string path)
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port),
+            services => services.AddSingleton<ITransformProvider, FailingTransformProvider>());
+
+        for (var i = 0; i < 5; i++)
+        {
+            var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes($"GET {path} HTTP/1.1\r\nhost: x\r\n\r\n"));
+            Assert.Equal(500, RawHttp.Status(response));
+        }
+        var ok = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET /fine HTTP/1.1\r\nhost: x\r\n\r\n"));
+
+        Assert.Equal(200, RawHttp.Status(ok));
+        Assert.Single(upstream.Heads);
+        await AssertNothingEjectedAsync(gateway);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_total", 1);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_5xx") is null or 0);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_rx_reset") is null or 0);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_retry") is null or 0);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_active", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 5);
+        var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
+        Assert.Contains($"svc::127.0.0.1:{upstream.Port}::rq_error::0\n", clusters, StringComparison.Ordinal);
+        Assert.Contains($"svc::127.0.0.1:{upstream.Port}::rq_active::0\n", clusters, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AreValid_RepeatedCalls_DoNotAllocate()
+    {
+        var headers = new HeaderDictionary { ["host"] = "x", ["x-a"] = "caf\u00e9", ["x-b"] = new(["1", "2"]) };
+        Assert.True(HeaderBytes.AreValid(headers));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            HeaderBytes.AreValid(headers);
+        }
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    /// <summary>Failures a request can still meet in the gateway: a header no connection can encode, a transform that throws.</summary>
+    private sealed class FailingTransformProvider : ITransformProvider
+    {
+        public void ValidateRoute(TransformRouteValidationContext context)
+        {
+        }
+
+        public void ValidateCluster(TransformClusterValidationContext context)
+        {
+        }
+
+        public void Apply(TransformBuilderContext context) => context.AddRequestTransform(static transform =>
+        {
+            var path = transform.HttpContext.Request.Path;
+            if (path == "/unencodable")
+            {
+                transform.ProxyRequest.Headers.TryAddWithoutValidation("x-wide", "\u0100");
+            }
+            else if (path == "/transform-throws")
+            {
+                throw new InvalidOperationException("transform failed");
+            }
+            return default;
+        });
+    }
+}
