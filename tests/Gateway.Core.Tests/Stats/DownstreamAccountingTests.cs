@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Tests.Hosting;
+
+namespace Gateway.Tests.Stats;
+
+/// <summary>Every downstream request and connection is counted once, whoever answered or closed it (real sockets).</summary>
+public class DownstreamAccountingTests
+{
+    private const string Http = "http.ingress_http.";
+
+    private static int ListenerPort(InProcessGateway gateway) => gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port;
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1 junk\r\nhost: x\r\n\r\n", 400)]
+    [InlineData("GET / HTTP/1.1\r\nhost: x\r\nbad header\r\n\r\n", 400)]
+    [InlineData("GET / HTTP/1.1\r\nhost: x\r\nx-null: a\u0000b\r\n\r\n", 400)]
+    public async Task KestrelRefusal_IsCountedAsA4xxAndAProtocolError(string request, int status)
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes(request));
+
+        Assert.Equal(status, RawHttp.Status(response));
+        Assert.Empty(upstream.Heads);
+        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_total", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_http1_total", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_active", 0);
+        await gateway.AssertStatAsync("listener.127.0.0.1_0.http.ingress_http.downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
+    }
+
+    [Fact]
+    public async Task KestrelRefusal_HeadersTooLarge_IsCountedWithItsStatus()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+        // Larger than any header limit Kestrel is given (Envoy's is 60 KiB): Kestrel answers before the gateway sees it.
+        var request = "GET / HTTP/1.1\r\nhost: x\r\nx-big: " + new string('a', 200 * 1024) + "\r\n\r\n";
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes(request));
+
+        var status = RawHttp.Status(response);
+        Assert.True(status is 431 or 400, $"status {status}");
+        Assert.Empty(upstream.Heads);
+        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_total", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
+    }
+
+    [Fact]
+    public async Task KestrelRefusal_AfterAGoodRequestOnTheSameConnection_CountsBothOnce()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
+        await socket.SendAsync(RawHttp.Bytes("GET /ok HTTP/1.1\r\nhost: x\r\n\r\nGET / HTTP/1.1 junk\r\n\r\n"));
+        var received = new MemoryStream();
+        var chunk = new byte[4096];
+        int read;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while ((read = await socket.ReceiveAsync(chunk, timeout.Token)) > 0)
+        {
+            received.Write(chunk, 0, read);
+        }
+
+        var text = RawHttp.Text(received.ToArray());
+        Assert.StartsWith("HTTP/1.1 200 OK", text, StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 400 Bad Request", text, StringComparison.Ordinal);
+        await gateway.AssertStatAsync(Http + "downstream_rq_total", 2);
+        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 2);
+        await gateway.AssertStatAsync(Http + "downstream_rq_2xx", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
+    }
+
+    [Fact]
+    public async Task ClientCloses_KeepAliveConnection_CountsDestroyRemote()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
+            await socket.SendAsync(RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+            var chunk = new byte[4096];
+            var read = await socket.ReceiveAsync(chunk);
+            Assert.StartsWith("HTTP/1.1 200", RawHttp.Text(chunk[..read]), StringComparison.Ordinal);
+            socket.Shutdown(SocketShutdown.Both);
+        }
+
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 0);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_active_rq", 0);
+    }
+
+    [Fact]
+    public async Task GatewayCloses_ConnectionCloseAnswer_CountsDestroyLocal()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        // The gateway's codec error answer closes the connection.
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n"));
+
+        Assert.Equal(400, RawHttp.Status(response));
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 0);
+    }
+
+    [Fact]
+    public async Task ClientClosesMidRequest_CountsDestroyRemoteActiveRq()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
+            await socket.SendAsync(RawHttp.Bytes("GET /delay/5000 HTTP/1.1\r\nhost: x\r\n\r\n"));
+            await gateway.AssertStatAsync("cluster.svc.upstream_rq_active", 1);
+            socket.Close(0);
+        }
+
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_active_rq", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote_active_rq", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local_active_rq", 0);
+        await gateway.AssertStatAsync(Http + "downstream_rq_rx_reset", 1);
+    }
+}
