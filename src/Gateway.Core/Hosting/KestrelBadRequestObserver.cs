@@ -27,9 +27,11 @@ internal sealed class KestrelBadRequestObserver : IObserver<KeyValuePair<string,
         {
             return;
         }
-        // A refusal after the response started (e.g. a bad chunk while draining the body) belongs to a
-        // request the connection manager already counted; so does an admin request.
-        if (features.Get<IHttpResponseFeature>()?.HasStarted == true || features.Get<ListenerSlot>() is not { IsAdmin: false, Current: { } listener })
+        // A refusal of a request the connection manager already counted: one that was routed (its body
+        // failed while being forwarded), one whose response started (a bad chunk while draining the body),
+        // or an admin request.
+        if (features.Get<ProxyRequestState>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true
+            || features.Get<ListenerSlot>() is not { IsAdmin: false, Current: { } listener })
         {
             return;
         }

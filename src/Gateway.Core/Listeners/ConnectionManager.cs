@@ -317,7 +317,11 @@ internal sealed partial class ConnectionManager
                     {
                         return;
                     }
-                    var (status, reason) = DescribeReset(error.Exception);
+                    var (status, reason) = DescribeReset(error.Error, error.Exception);
+                    if (reason is "protocol error")
+                    {
+                        cluster.Stats.UpstreamCxProtocolError.Increment();
+                    }
                     if (reason is "connection termination" or "protocol error")
                     {
                         // The request was on a connection (Envoy counts the attempt then); connect failures never were.
@@ -368,8 +372,14 @@ internal sealed partial class ConnectionManager
     }
 
     /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
-    internal static (int Status, string Reason) DescribeReset(Exception? exception)
+    internal static (int Status, string Reason) DescribeReset(ForwarderError error, Exception? exception)
     {
+        if (error == ForwarderError.ResponseHeaders && exception is InvalidOperationException)
+        {
+            // Kestrel refused an upstream header value (a control character): Envoy's upstream codec
+            // refuses the same response as a protocol error.
+            return (StatusCodes.Status502BadGateway, "protocol error");
+        }
         for (var e = exception; e is not null; e = e.InnerException)
         {
             switch (e)

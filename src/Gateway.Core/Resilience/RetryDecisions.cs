@@ -85,7 +85,7 @@ internal static class RetryDecisions
         {
             return false;
         }
-        var (_, reason) = ConnectionManager.DescribeReset(state.AttemptException);
+        var (_, reason) = ConnectionManager.DescribeReset(state.AttemptError, state.AttemptException);
         var connectFailure = reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
         if (!TryScheduleRetry(state, retry.RetriesReset(connectFailure)))
         {
@@ -94,6 +94,10 @@ internal static class RetryDecisions
         if (!connectFailure)
         {
             var stats = state.Route.Cluster!.Stats;
+            if (reason == "protocol error")
+            {
+                stats.UpstreamCxProtocolError.Increment();
+            }
             stats.UpstreamRqTotal.Increment();
             stats.UpstreamRqRxReset.Increment();
         }

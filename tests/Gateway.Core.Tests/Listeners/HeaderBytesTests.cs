@@ -164,6 +164,22 @@ public class HeaderBytesTests
     }
 
     [Fact]
+    public async Task ControlCharacterInUpstreamResponseHeader_Returns502ProtocolErrorAndIsChargedToTheHost()
+    {
+        await using var upstream = RawUpstream.Start(RawHttp.Bytes("HTTP/1.1 200 OK\r\nx-up: a\u0001b\r\ncontent-length: 2\r\n\r\nok"));
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        var response = RawHttp.Text(await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n\r\n")));
+
+        // The upstream's fault, unlike a client's: Envoy's upstream codec refuses the response.
+        Assert.StartsWith("HTTP/1.1 502 Bad Gateway\r\n", response, StringComparison.Ordinal);
+        Assert.EndsWith("upstream connect error or disconnect/reset before headers. reset reason: protocol error", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("x-up", response, StringComparison.OrdinalIgnoreCase);
+        await gateway.AssertStatAsync("cluster.svc.upstream_cx_protocol_error", 1);
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_502", 1);
+    }
+
+    [Fact]
     public void AreValid_RepeatedCalls_DoNotAllocate()
     {
         var headers = new HeaderDictionary { ["host"] = "x", ["x-a"] = "caf\u00e9", ["x-b"] = new(["1", "2"]) };
