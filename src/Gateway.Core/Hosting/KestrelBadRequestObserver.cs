@@ -27,15 +27,18 @@ internal sealed class KestrelBadRequestObserver : IObserver<KeyValuePair<string,
         {
             return;
         }
-        // A refusal of a request the connection manager already counted: one that was routed (its body
-        // failed while being forwarded), one whose response started (a bad chunk while draining the body),
-        // or an admin request.
-        if (features.Get<ProxyRequestState>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true
-            || features.Get<ListenerSlot>() is not { IsAdmin: false, Current: { } listener })
+        if (features.Get<ListenerSlot>() is not { IsAdmin: false, Current: { } listener })
         {
             return;
         }
         var status = features.Get<IBadRequestExceptionFeature>()?.Error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+        // A refusal of a request the connection manager already counted (routed, its body failed while being
+        // forwarded; or answered, a bad chunk while draining the body) is only the codec error.
+        if (features.Get<ProxyRequestState>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true)
+        {
+            listener.Stats.CodecErrorAfterRequest(status);
+            return;
+        }
         listener.Stats.CodecRejected(status, HttpProtocol.IsHttp2(features.Get<IHttpRequestFeature>()?.Protocol ?? string.Empty));
     }
 

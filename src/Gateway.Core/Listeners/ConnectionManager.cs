@@ -140,9 +140,10 @@ internal sealed partial class ConnectionManager
             var timedOut = state.RouteTimedOut;
             var perTryTimedOut = state.PerTryTimedOut && !timedOut;
             await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
-            if (state.FailedLocally)
+            if (state.FailedLocally || (!timedOut && !perTryTimedOut && state.UpstreamStatus == 0 && state.AttemptError is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled))
             {
-                // Never reached the host: no outcome for it, nor upstream timing.
+                // Never reached the host, or the client broke the request off (a bad body, gone): the host
+                // neither failed nor served it, and outlier detection must not hear of it.
                 state.Host?.RequestAbandoned();
             }
             else
@@ -335,6 +336,11 @@ internal sealed partial class ConnectionManager
                 }
             case ForwarderError.RequestCanceled:
                 cluster.Stats.UpstreamRqCancelled.Increment();
+                break;
+            case ForwarderError.RequestBodyClient when state.UpstreamStarted:
+                // The body was being sent, so the request was on a connection; the gateway reset it there.
+                cluster.Stats.UpstreamRqTotal.Increment();
+                cluster.Stats.UpstreamRqTxReset.Increment();
                 break;
             default:
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.

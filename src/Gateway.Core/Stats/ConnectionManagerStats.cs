@@ -185,6 +185,15 @@ public sealed class ConnectionManagerStats
         ChargeResponse(statusCode);
     }
 
+    /// <summary>Counts a codec refusal of a request already counted (its body): a protocol error unless it was a timeout.</summary>
+    public void CodecErrorAfterRequest(int statusCode)
+    {
+        if (statusCode != 408)
+        {
+            DownstreamCxProtocolError.Increment();
+        }
+    }
+
     /// <summary>Counts a request arriving.</summary>
     public void RequestStarted(bool http2)
     {

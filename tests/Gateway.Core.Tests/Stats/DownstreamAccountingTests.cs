@@ -82,6 +82,32 @@ public class DownstreamAccountingTests
     }
 
     [Fact]
+    public async Task BadChunkedBodyOfARoutedRequest_IsCountedOnceAndNeverChargedToTheHost()
+    {
+        await using var upstream = RawUpstream.Start();
+        var outlier = "    outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, interval: 0.1s, base_ejection_time: 30s, max_ejection_percent: 100 }";
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port], outlier));
+
+        // Kestrel refuses the body while the connection manager forwards it: one request each, the client's fault.
+        for (var i = 0; i < 4; i++)
+        {
+            var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"));
+            Assert.Equal(400, RawHttp.Status(response));
+        }
+
+        await gateway.AssertStatAsync(Http + "downstream_rq_total", 4);
+        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 4);
+        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 4);
+        await gateway.AssertStatAsync(Http + "downstream_rq_active", 0);
+        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 4);
+        await gateway.AssertStatAsync("cluster.svc.outlier_detection.ejections_enforced_total", 0);
+        var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
+        Assert.DoesNotContain("failed_outlier_check", clusters, StringComparison.Ordinal);
+        Assert.Contains($"svc::127.0.0.1:{upstream.Port}::rq_error::0\n", clusters, StringComparison.Ordinal);
+        Assert.True(await gateway.StatAsync("cluster.svc.upstream_rq_5xx") is null or 0);
+    }
+
+    [Fact]
     public async Task ClientCloses_KeepAliveConnection_CountsDestroyRemote()
     {
         await using var upstream = RawUpstream.Start();
@@ -122,7 +148,8 @@ public class DownstreamAccountingTests
     public async Task ClientClosesMidRequest_CountsDestroyRemoteActiveRq()
     {
         await using var upstream = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port],
+            "    outlier_detection: { consecutive_5xx: 1, consecutive_gateway_failure: 1, interval: 0.1s, base_ejection_time: 30s, max_ejection_percent: 100 }"));
 
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
@@ -138,5 +165,10 @@ public class DownstreamAccountingTests
         await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote_active_rq", 1);
         await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local_active_rq", 0);
         await gateway.AssertStatAsync(Http + "downstream_rq_rx_reset", 1);
+        // The client gave up, the host did not fail: outlier detection hears nothing.
+        await gateway.AssertStatAsync("cluster.svc.upstream_rq_active", 0);
+        var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
+        Assert.Contains($"svc::127.0.0.1:{upstream.Port}::rq_error::0\n", clusters, StringComparison.Ordinal);
+        await gateway.AssertStatAsync("cluster.svc.outlier_detection.ejections_enforced_total", 0);
     }
 }
