@@ -30,7 +30,8 @@ internal static class HeaderBytes
     /// <summary>RFC 9110 tchar: what Envoy's HTTP/1 parser accepts in a header name.</summary>
     private static readonly SearchValues<char> TokenChars = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
-    // Enumerating IHeaderDictionary boxes an enumerator per request; copying into a reused buffer does not allocate.
+    // Enumerating IHeaderDictionary boxes an enumerator per request; copying into a reused buffer does not
+    // allocate, except that Kestrel formats a Content-Length value as a string when the request has one.
     [ThreadStatic]
     private static KeyValuePair<string, StringValues>[]? t_buffer;
 
