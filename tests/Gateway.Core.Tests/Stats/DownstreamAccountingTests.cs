@@ -11,6 +11,15 @@ public class DownstreamAccountingTests
 
     private static int ListenerPort(InProcessGateway gateway) => gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port;
 
+    /// <summary>Asserts several <c>http.ingress_http.*</c> stats.</summary>
+    private static async Task AssertStatsAsync(InProcessGateway gateway, params (string Name, long Value)[] expected)
+    {
+        foreach (var (name, value) in expected)
+        {
+            await gateway.AssertStatAsync(Http + name, value);
+        }
+    }
+
     [Theory]
     [InlineData("GET / HTTP/1.1 junk\r\nhost: x\r\n\r\n", 400)]
     [InlineData("GET / HTTP/1.1\r\nhost: x\r\nbad header\r\n\r\n", 400)]
@@ -24,12 +33,7 @@ public class DownstreamAccountingTests
 
         Assert.Equal(status, RawHttp.Status(response));
         Assert.Empty(upstream.Heads);
-        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_total", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_http1_total", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_active", 0);
+        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_rq_http1_total", 1), ("downstream_cx_protocol_error", 1), ("downstream_rq_active", 0));
         await gateway.AssertStatAsync("listener.127.0.0.1_0.http.ingress_http.downstream_rq_4xx", 1);
         await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
     }
@@ -47,10 +51,7 @@ public class DownstreamAccountingTests
         var status = RawHttp.Status(response);
         Assert.True(status is 431 or 400, $"status {status}");
         Assert.Empty(upstream.Heads);
-        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_total", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
+        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 1));
     }
 
     [Fact]
@@ -74,11 +75,7 @@ public class DownstreamAccountingTests
         var text = RawHttp.Text(received.ToArray());
         Assert.StartsWith("HTTP/1.1 200 OK", text, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 400 Bad Request", text, StringComparison.Ordinal);
-        await gateway.AssertStatAsync(Http + "downstream_rq_total", 2);
-        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 2);
-        await gateway.AssertStatAsync(Http + "downstream_rq_2xx", 1);
-        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 1);
+        await AssertStatsAsync(gateway, ("downstream_rq_total", 2), ("downstream_rq_completed", 2), ("downstream_rq_2xx", 1), ("downstream_rq_4xx", 1), ("downstream_cx_protocol_error", 1));
     }
 
     [Fact]
@@ -95,11 +92,7 @@ public class DownstreamAccountingTests
             Assert.Equal(400, RawHttp.Status(response));
         }
 
-        await gateway.AssertStatAsync(Http + "downstream_rq_total", 4);
-        await gateway.AssertStatAsync(Http + "downstream_rq_completed", 4);
-        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 4);
-        await gateway.AssertStatAsync(Http + "downstream_rq_active", 0);
-        await gateway.AssertStatAsync(Http + "downstream_cx_protocol_error", 4);
+        await AssertStatsAsync(gateway, ("downstream_rq_total", 4), ("downstream_rq_completed", 4), ("downstream_rq_4xx", 4), ("downstream_rq_active", 0), ("downstream_cx_protocol_error", 4));
         await gateway.AssertStatAsync("cluster.svc.outlier_detection.ejections_enforced_total", 0);
         var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
         Assert.DoesNotContain("failed_outlier_check", clusters, StringComparison.Ordinal);
@@ -123,10 +116,7 @@ public class DownstreamAccountingTests
             socket.Shutdown(SocketShutdown.Both);
         }
 
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 0);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_active_rq", 0);
+        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_remote", 1), ("downstream_cx_destroy_local", 0), ("downstream_cx_destroy_active_rq", 0));
     }
 
     [Fact]
@@ -139,9 +129,7 @@ public class DownstreamAccountingTests
         var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n"));
 
         Assert.Equal(400, RawHttp.Status(response));
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 0);
+        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_local", 1), ("downstream_cx_destroy_remote", 0));
     }
 
     [Fact]
@@ -159,12 +147,7 @@ public class DownstreamAccountingTests
             socket.Close(0);
         }
 
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_active_rq", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote_active_rq", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local_active_rq", 0);
-        await gateway.AssertStatAsync(Http + "downstream_rq_rx_reset", 1);
+        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_remote", 1), ("downstream_cx_destroy_active_rq", 1), ("downstream_cx_destroy_remote_active_rq", 1), ("downstream_cx_destroy_local_active_rq", 0), ("downstream_rq_rx_reset", 1));
         // The client gave up, the host did not fail: outlier detection hears nothing.
         await gateway.AssertStatAsync("cluster.svc.upstream_rq_active", 0);
         var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
