@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Tests.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Stats;
 
@@ -52,6 +54,34 @@ public class DownstreamAccountingTests
         Assert.True(status is 431 or 400, $"status {status}");
         Assert.Empty(upstream.Heads);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 1));
+    }
+
+    [Fact]
+    public async Task KestrelRefusal_RequestLineTooLong_IsCountedWithItsStatus()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET /" + new string('a', 200 * 1024) + " HTTP/1.1\r\nhost: x\r\n\r\n"));
+
+        var status = RawHttp.Status(response);
+        Assert.True(status is 414 or 431, $"status {status}");
+        Assert.Empty(upstream.Heads);
+        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 1));
+    }
+
+    [Fact]
+    public async Task KestrelRefusal_RequestHeadersTimeout_IsA408NotAProtocolError()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]),
+            services => services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));
+
+        // Headers that never end: Kestrel's header timeout answers 408.
+        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n"));
+
+        Assert.Equal(408, RawHttp.Status(response));
+        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 0), ("downstream_cx_destroy_local", 1));
     }
 
     [Fact]
