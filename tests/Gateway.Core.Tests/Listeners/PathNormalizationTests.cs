@@ -14,48 +14,13 @@ public sealed class PathNormalizationTests
 
     private static readonly string[] BypassAttempts = ["/x/../blocked", "/x/%2e%2e/blocked", "/./blocked", "/%62locked", "/x/..;p/blocked", "/x/%2E%2E/blocked"];
 
-    /// <summary>The listener and its upstream; <paramref name="hcmFields"/> are HCM fields, one per entry.</summary>
-    private static string Config(int upstreamPort, string[] hcmFields) => $$"""
-        admin:
-          address:
-            socket_address: { address: 127.0.0.1, port_value: 0 }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address:
-              socket_address: { address: 127.0.0.1, port_value: 0 }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  {{string.Join("\n          ", hcmFields)}}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    name: local_route
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/blocked" }
-                        direct_response: { status: 403 }
-                      - match: { prefix: "/api/" }
-                        route: { cluster: upstream, prefix_rewrite: "/v2/" }
-                      - match: { prefix: "/" }
-                        route: { cluster: upstream }
-          clusters:
-          - name: upstream
-            connect_timeout: 1s
-            type: STATIC
-            load_assignment:
-              cluster_name: upstream
-              endpoints:
-              - lb_endpoints:
-                - endpoint:
-                    address:
-                      socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} }
+    private const string Routes = """
+        - match: { prefix: "/blocked" }
+          direct_response: { status: 403 }
+        - match: { prefix: "/api/" }
+          route: { cluster: upstream, prefix_rewrite: "/v2/" }
+        - match: { prefix: "/" }
+          route: { cluster: upstream }
         """;
 
     private sealed class Setup : IAsyncDisposable
@@ -75,7 +40,7 @@ public sealed class PathNormalizationTests
         public static async Task<Setup> StartAsync(params string[] hcmFields)
         {
             var upstream = RecordingUpstream.Start();
-            var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, hcmFields));
+            var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("upstream", [upstream.Port], hcmFields: hcmFields, routes: Routes));
             return new Setup(upstream, gateway);
         }
 

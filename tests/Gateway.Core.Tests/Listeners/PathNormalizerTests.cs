@@ -212,16 +212,7 @@ public sealed class PathNormalizerTests
             return changed;
         }
 
-        for (var i = 0; i < 100; i++)
-        {
-            Run();
-        }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-        {
-            Run();
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = Allocations.Measure(() => Run());
 
         Assert.Equal(0, Run());
         Assert.Equal(0, allocated);
