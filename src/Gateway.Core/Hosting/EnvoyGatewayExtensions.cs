@@ -134,6 +134,8 @@ public static class EnvoyGatewayExtensions
     {
         // Envoy sends its own server header (server_name); Kestrel's would be a second one.
         kestrel.AddServerHeader = false;
+        // An absolute-form target's authority replaces the Host header, as in Envoy's codec; Kestrel would answer 400 when they differ.
+        kestrel.AllowHostHeaderOverride = true;
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

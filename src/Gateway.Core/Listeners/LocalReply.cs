@@ -32,6 +32,11 @@ internal static class LocalReply
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;
         }
+        if (statusCode == StatusCodes.Status400BadRequest && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol))
+        {
+            // Envoy's onLocalReply: a 400 means a messaging error, and an HTTP/1 connection is closed after it.
+            response.Headers.Connection = "close";
+        }
         if (overloaded)
         {
             response.Headers[EnvoyHeaders.Overloaded] = "true";

@@ -1,0 +1,295 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gateway.Tests.Hosting;
+
+/// <summary>One request as a raw upstream parsed it: the request line exactly as its bytes arrived, and the headers.</summary>
+internal sealed record RecordedRequest(string RequestLine, IReadOnlyList<KeyValuePair<string, string>> Headers)
+{
+    /// <summary>The request target of the request line (between the method and the version).</summary>
+    public string Target => RequestLine.Split(' ')[1];
+
+    /// <summary>The values of a header, in order (names compared ignoring case).</summary>
+    public IReadOnlyList<string> Header(string name) => [.. Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)];
+}
+
+/// <summary>
+/// A raw HTTP/1.1 upstream on 127.0.0.1 (a socket, not Kestrel, so nothing normalizes what arrives): it records every
+/// request head it parses, byte for byte (Latin-1), and answers 200 with the request line as the body. Keep-alive;
+/// request bodies with a Content-Length are read and dropped.
+/// </summary>
+internal sealed class RecordingUpstream : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly Task _accepting;
+
+    private RecordingUpstream(TcpListener listener)
+    {
+        _listener = listener;
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>The requests received so far, in order.</summary>
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public static RecordingUpstream Start()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return new RecordingUpstream(listener);
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                _ = ServeAsync(client);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var buffer = new List<byte>();
+                var chunk = new byte[4096];
+                while (true)
+                {
+                    int headEnd;
+                    while ((headEnd = IndexOfHeadEnd(buffer)) < 0)
+                    {
+                        var read = await stream.ReadAsync(chunk, _stop.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+                        buffer.AddRange(chunk.AsSpan(0, read));
+                    }
+                    var head = Encoding.Latin1.GetString([.. buffer.GetRange(0, headEnd)]);
+                    buffer.RemoveRange(0, headEnd + 4);
+                    var lines = head.Split("\r\n");
+                    var headers = new List<KeyValuePair<string, string>>();
+                    var contentLength = 0;
+                    foreach (var line in lines.Skip(1))
+                    {
+                        var colon = line.IndexOf(':', StringComparison.Ordinal);
+                        var name = line[..colon];
+                        var value = line[(colon + 1)..].Trim();
+                        headers.Add(new(name, value));
+                        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                        {
+                            contentLength = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                        }
+                    }
+                    while (buffer.Count < contentLength)
+                    {
+                        var read = await stream.ReadAsync(chunk, _stop.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+                        buffer.AddRange(chunk.AsSpan(0, read));
+                    }
+                    buffer.RemoveRange(0, contentLength);
+                    _requests.Enqueue(new RecordedRequest(lines[0], headers));
+                    var body = Encoding.Latin1.GetBytes(lines[0]);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n"), _stop.Token);
+                    await stream.WriteAsync(body, _stop.Token);
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private static int IndexOfHeadEnd(List<byte> buffer)
+    {
+        for (var i = 0; i + 3 < buffer.Count; i++)
+        {
+            if (buffer[i] == '\r' && buffer[i + 1] == '\n' && buffer[i + 2] == '\r' && buffer[i + 3] == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting;
+        _stop.Dispose();
+    }
+}
+
+/// <summary>A response read off a raw socket.</summary>
+internal sealed record RawResponse(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body)
+{
+    /// <summary>The first value of a header, or null.</summary>
+    public string? Header(string name) => Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+}
+
+/// <summary>Sends requests as raw bytes (HttpClient would normalize the target) and reads the responses.</summary>
+internal static class RawHttpClient
+{
+    /// <summary>
+    /// Sends <c>{method} {target} HTTP/1.1</c> with a Host header (unless <paramref name="host"/> is null) and
+    /// <c>Connection: close</c>, plus <paramref name="extraHeaders"/> (each ending with CRLF), and reads the response
+    /// (bounded by 10 s).
+    /// </summary>
+    public static async Task<RawResponse> SendAsync(int port, string target, string method = "GET", string? host = "gateway.test", string extraHeaders = "")
+    {
+        await using var connection = await RawConnection.OpenAsync(port);
+        return await connection.SendAsync(target, method, host, extraHeaders + "Connection: close\r\n");
+    }
+}
+
+/// <summary>A keep-alive HTTP/1.1 client connection speaking raw bytes; every read is bounded by 10 s.</summary>
+internal sealed class RawConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly List<byte> _buffer = [];
+
+    private RawConnection(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+    }
+
+    public static async Task<RawConnection> OpenAsync(int port)
+    {
+        var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        return new RawConnection(client);
+    }
+
+    /// <summary>Sends one request (no body) and reads its response.</summary>
+    public async Task<RawResponse> SendAsync(string target, string method = "GET", string? host = "gateway.test", string extraHeaders = "")
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var request = $"{method} {target} HTTP/1.1\r\n" + (host is null ? string.Empty : $"Host: {host}\r\n") + extraHeaders + "\r\n";
+        await _stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
+
+        var head = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n\r\n"u8.ToArray(), timeout.Token)]);
+        var lines = head[..^4].Split("\r\n");
+        var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var headers = lines.Skip(1).Select(l => new KeyValuePair<string, string>(l[..l.IndexOf(':', StringComparison.Ordinal)], l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim())).ToList();
+        var response = new RawResponse(status, headers, string.Empty);
+        var body = new StringBuilder();
+        if (method == "HEAD" || status is 204 or 304 or < 200)
+        {
+            return response;
+        }
+        if (response.Header("content-length") is { } length)
+        {
+            body.Append(Encoding.Latin1.GetString([.. await ReadExactlyAsync(int.Parse(length, System.Globalization.CultureInfo.InvariantCulture), timeout.Token)]));
+        }
+        else if (response.Header("transfer-encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            while (true)
+            {
+                var sizeLine = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n"u8.ToArray(), timeout.Token)]);
+                var size = Convert.ToInt32(sizeLine[..^2].Split(';')[0], 16);
+                var chunk = await ReadExactlyAsync(size + 2, timeout.Token);
+                if (size == 0)
+                {
+                    break;
+                }
+                body.Append(Encoding.Latin1.GetString([.. chunk.Take(size)]));
+            }
+        }
+        else
+        {
+            while (await FillAsync(timeout.Token))
+            {
+            }
+            body.Append(Encoding.Latin1.GetString([.. _buffer]));
+            _buffer.Clear();
+        }
+        return response with { Body = body.ToString() };
+    }
+
+    /// <summary>True when the server closes the connection (within 10 s) without sending anything more.</summary>
+    public async Task<bool> ClosedByServerAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            return _buffer.Count == 0 && !await FillAsync(timeout.Token);
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private async Task<bool> FillAsync(CancellationToken token)
+    {
+        var chunk = new byte[4096];
+        var read = await _stream.ReadAsync(chunk, token);
+        _buffer.AddRange(chunk.AsSpan(0, read));
+        return read > 0;
+    }
+
+    private async Task<List<byte>> ReadUntilAsync(byte[] terminator, CancellationToken token)
+    {
+        while (true)
+        {
+            var at = _buffer.Count < terminator.Length ? -1 : IndexOfInBuffer(terminator);
+            if (at >= 0)
+            {
+                var taken = _buffer.GetRange(0, at + terminator.Length);
+                _buffer.RemoveRange(0, at + terminator.Length);
+                return taken;
+            }
+            if (!await FillAsync(token))
+            {
+                throw new IOException($"connection closed before '{Encoding.ASCII.GetString(terminator)}'; received '{Encoding.Latin1.GetString([.. _buffer])}'");
+            }
+        }
+    }
+
+    private int IndexOfInBuffer(byte[] terminator)
+        => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_buffer).IndexOf(terminator);
+
+    private async Task<List<byte>> ReadExactlyAsync(int count, CancellationToken token)
+    {
+        while (_buffer.Count < count)
+        {
+            if (!await FillAsync(token))
+            {
+                throw new IOException("connection closed in the middle of a body");
+            }
+        }
+        var taken = _buffer.GetRange(0, count);
+        _buffer.RemoveRange(0, count);
+        return taken;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return default;
+    }
+}
