@@ -69,10 +69,13 @@ internal static class TestConfigs
     /// <summary>
     /// A loopback listener routing everything to the STATIC, round-robin cluster <paramref name="cluster"/>
     /// of the loopback <paramref name="ports"/>; <paramref name="clusterExtra"/> holds more cluster fields,
-    /// indented by four spaces.
+    /// indented by four spaces; <paramref name="hcmFields"/> more HTTP connection manager fields (one per entry) and
+    /// <paramref name="routes"/>, when given, the virtual host's routes (unindented YAML list) instead of the catch-all.
     /// </summary>
-    public static string Backends(string cluster, IEnumerable<int> ports, string clusterExtra = "")
+    public static string Backends(string cluster, IEnumerable<int> ports, string clusterExtra = "", IEnumerable<string>? hcmFields = null, string? routes = null)
     {
+        var hcm = string.Join("\n", (hcmFields ?? []).Select(f => "          " + f));
+        var routeList = string.Join("\n", (routes ?? $"- match: {{ prefix: \"/\" }}\n  route: {{ cluster: {cluster} }}").Split('\n').Select(l => "              " + l));
         var endpoints = string.Join("\n", ports.Select(p => $$"""
                 - endpoint:
                     address:
@@ -93,6 +96,7 @@ internal static class TestConfigs
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                   stat_prefix: ingress_http
+        {{hcm}}
                   http_filters:
                   - name: envoy.filters.http.router
                   route_config:
@@ -101,8 +105,7 @@ internal static class TestConfigs
                     - name: {{cluster}}
                       domains: ["*"]
                       routes:
-                      - match: { prefix: "/" }
-                        route: { cluster: {{cluster}} }
+        {{routeList}}
           clusters:
           - name: {{cluster}}
             connect_timeout: 1s

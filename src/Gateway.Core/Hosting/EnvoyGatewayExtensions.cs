@@ -144,6 +144,8 @@ public static class EnvoyGatewayExtensions
         // request, which turns such bytes into chars the upstream connection cannot encode.
         kestrel.RequestHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
         kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+        // An absolute-form target's authority replaces the Host header, as in Envoy's codec; Kestrel would answer 400 when they differ.
+        kestrel.AllowHostHeaderOverride = true;
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

@@ -69,15 +69,25 @@ internal sealed partial class ConnectionManager
             {
                 // Envoy's codec refuses the request (a protocol error): 400, and the connection is closed.
                 listener.Stats.DownstreamCxProtocolError.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan, closeConnection: true).ConfigureAwait(false);
+                await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan).ConfigureAwait(false);
+                return;
+            }
+            var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
+            if (targetAuthority is not null)
+            {
+                // Absolute-form: the target's authority replaces any Host header (RFC 9112 3.2.2), as Envoy's codec does.
+                request.Headers.Host = targetAuthority;
+            }
+            if (!await CheckPathAsync(context, listener, ref pathAndQuery).ConfigureAwait(false))
+            {
                 return;
             }
             var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
 
             var host = request.Headers.Host;
             var authority = host.Count == 0 ? null : host.ToString();
-            var pathAndQuery = PathAndQuery(context);
-            var route = listener.Routes.Match(authority, request.Method, request.Scheme, pathAndQuery, request.Headers);
+            var scheme = targetScheme ?? request.Scheme;
+            var route = listener.Routes.Match(authority, request.Method, scheme, pathAndQuery, request.Headers);
             if (route is null)
             {
                 listener.RouterStats.NoRoute.Increment();
@@ -104,11 +114,11 @@ internal sealed partial class ConnectionManager
                 return;
             }
 
-            var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest };
+            var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest, PathAndQuery = pathAndQuery };
             context.Features.Set(state);
             context.SetEndpoint(endpoint);
             var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
-            if (retryPolicy is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, request.Scheme, pathAndQuery, request.Headers)))
+            if (retryPolicy is { } retry && RequestIsRetriable(route, new RequestView(authority, request.Method, scheme, pathAndQuery, request.Headers)))
             {
                 state.Retry = retry;
                 state.RetriesRemaining = retry.NumRetries;
@@ -410,16 +420,60 @@ internal sealed partial class ConnectionManager
         cluster.Stats.CodesFor(internalRequest).Charge(status);
     }
 
-    /// <summary>What the router matches on: the raw request target (Envoy does not decode the path).</summary>
-    private static string PathAndQuery(HttpContext context)
+    /// <summary>
+    /// Envoy's checks of <c>:path</c> before routing (ConnectionManagerImpl::ActiveStream::decodeHeaders): empty or not
+    /// starting with '/' → 404 (<c>downstream_rq_non_relative_path</c>); then the listener's path normalization, whose
+    /// result (<paramref name="pathAndQuery"/>) is what is routed and forwarded: a refused path → 400
+    /// (<c>downstream_rq_failed_path_normalization</c>), <c>UNESCAPE_AND_REDIRECT</c> → 307 to the normalized path
+    /// (<c>downstream_rq_redirected_with_normalized_path</c>; 400 for gRPC, which cannot follow redirects).
+    /// Returns false when a reply was sent.
+    /// </summary>
+    private static ValueTask<bool> CheckPathAsync(HttpContext context, ListenerRuntime listener, ref string pathAndQuery)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (!string.IsNullOrEmpty(raw) && raw[0] == '/')
+        var plan = listener.ConnectionManager;
+        if (pathAndQuery.Length == 0 || pathAndQuery[0] != '/')
         {
-            return raw;
+            if (pathAndQuery.Length != 0)
+            {
+                listener.Stats.DownstreamRqNonRelativePath.Increment();
+            }
+            return Replied(LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan));
         }
-        var request = context.Request;
-        return request.QueryString.HasValue ? request.Path.Value + request.QueryString.Value : request.Path.Value ?? "/";
+        var action = listener.Paths.Normalize(pathAndQuery, out var normalized);
+        if (action == PathAction.Redirect && IsGrpc(context.Request))
+        {
+            action = PathAction.Reject;
+        }
+        switch (action)
+        {
+            case PathAction.Reject:
+                listener.Stats.DownstreamRqFailedPathNormalization.Increment();
+                return Replied(LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, null, plan));
+            case PathAction.Redirect:
+                listener.Stats.DownstreamRqRedirectedWithNormalizedPath.Increment();
+                var reply = LocalReply.SendAsync(context, StatusCodes.Status307TemporaryRedirect, null, plan);
+                // A bodiless local reply has not started the response: the header still goes out with it.
+                context.Response.Headers.Location = normalized;
+                return Replied(reply);
+            default:
+                pathAndQuery = normalized;
+                return new ValueTask<bool>(true);
+        }
+
+        static async ValueTask<bool> Replied(Task reply)
+        {
+            await reply.ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    /// <summary>Envoy's Grpc::Common::hasGrpcContentType: <c>application/grpc</c>, alone or followed by '+' or ';'.</summary>
+    private static bool IsGrpc(HttpRequest request)
+    {
+        var contentType = request.ContentType;
+        const string Grpc = "application/grpc";
+        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
+            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
     }
 
     /// <summary>

@@ -16,7 +16,11 @@ internal sealed class ListenerRuntime
         RouterStats = routerStats;
         ListenerStats = listenerStats;
         InternalRanges = plan.ConnectionManager.InternalAddressRanges.Select(ParseRange).ToArray();
+        Paths = PathNormalizer.For(plan.ConnectionManager);
     }
+
+    /// <summary>The connection manager's path normalization (<c>normalize_path</c>, <c>merge_slashes</c>, <c>path_with_escaped_slashes_action</c>).</summary>
+    public PathNormalizer Paths { get; }
 
     /// <summary>The connection manager's internal address ranges.</summary>
     public IReadOnlyList<System.Net.IPNetwork> InternalRanges { get; }

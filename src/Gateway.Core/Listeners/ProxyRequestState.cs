@@ -36,6 +36,9 @@ internal sealed class ProxyRequestState
     /// <summary>The current attempt, 1 for the first.</summary>
     public int Attempt { get; private set; }
 
+    /// <summary>The <c>:path</c> the route was matched on (normalized as the listener asks), which the upstream receives before any route rewrite.</summary>
+    public string PathAndQuery { get; init; } = "/";
+
     /// <summary>True for an internal request (its codes count under <c>internal.</c>, not <c>external.</c>).</summary>
     public bool Internal { get; init; }
 

@@ -79,19 +79,22 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
                 break;
         }
 
+        // The upstream gets the path the route matched, byte for byte (YARP would rebuild it from Kestrel's decoded
+        // Request.Path): only a route rewrite changes it.
+        var pathAndQuery = state.PathAndQuery;
         if (plan.PrefixRewrite is { } rewrite && route.MatchedPrefix is { } matched)
         {
-            var path = context.Path.Value ?? "/";
             var comparison = plan.Source?.Match?.CaseSensitive == false ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            if (path.StartsWith(matched, comparison))
+            if (pathAndQuery.StartsWith(matched, comparison))
             {
                 if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders)
                 {
-                    headers.TryAddWithoutValidation(EnvoyHeaders.OriginalPath, path + context.Query.QueryString.Value);
+                    headers.TryAddWithoutValidation(EnvoyHeaders.OriginalPath, pathAndQuery);
                 }
-                context.Path = new PathString(rewrite + path[matched.Length..]);
+                pathAndQuery = string.Concat(rewrite, pathAndQuery.AsSpan(matched.Length));
             }
         }
+        context.ProxyRequest.RequestUri = UpstreamUri(context.DestinationPrefix, pathAndQuery);
 
         var cluster = route.Cluster!;
         // upstream_rq_total is charged once the request is on a connection (response or reset), as Envoy
@@ -104,6 +107,20 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             state.Host.RequestStarted();
         }
         return default;
+    }
+
+    /// <summary>Without canonicalization, System.Uri (and so SocketsHttpHandler's request line) keeps the path as given: no dot-segment removal, no unescaping, no '\' to '/'.</summary>
+    private static readonly UriCreationOptions VerbatimPath = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    /// <summary>The destination (<c>http://host:port</c>) followed by the path and query exactly as given.</summary>
+    internal static Uri UpstreamUri(string destinationPrefix, string pathAndQuery)
+    {
+        var prefix = destinationPrefix.AsSpan();
+        if (prefix.Length > 0 && prefix[^1] == '/')
+        {
+            prefix = prefix[..^1];
+        }
+        return new Uri(string.Concat(prefix, pathAndQuery), in VerbatimPath);
     }
 
     /// <summary>On a retry Envoy sends the time the route timeout still leaves, if shorter (FilterUtility::setTimeoutHeaders).</summary>

@@ -13,10 +13,10 @@ public sealed class ConnectionManagerStats
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection", "downstream_rq_response_before_rq_complete",
-        "downstream_rq_tx_reset", "downstream_rq_non_relative_path", "downstream_rq_too_large",
-        "downstream_rq_failed_path_normalization", "downstream_rq_ws_on_non_ws_route", "downstream_rq_idle_timeout",
+        "downstream_rq_tx_reset", "downstream_rq_too_large",
+        "downstream_rq_ws_on_non_ws_route", "downstream_rq_idle_timeout",
         "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
-        "downstream_rq_redirected_with_normalized_path", "rs_too_large",
+        "rs_too_large",
     ];
 
     private static readonly string[] OtherGauges =
@@ -62,6 +62,9 @@ public sealed class ConnectionManagerStats
         DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
         DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
         DownstreamCxDestroyRemoteActiveRq = store.Counter(prefix + "downstream_cx_destroy_remote_active_rq");
+        DownstreamRqNonRelativePath = store.Counter(prefix + "downstream_rq_non_relative_path");
+        DownstreamRqFailedPathNormalization = store.Counter(prefix + "downstream_rq_failed_path_normalization");
+        DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
         ListenerRqCompleted = store.Counter(listenerPrefix + "downstream_rq_completed");
         for (var i = 1; i <= 5; i++)
@@ -133,6 +136,15 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Connections the client closed with a request in flight.</summary>
     public Counter DownstreamCxDestroyRemoteActiveRq { get; }
+
+    /// <summary>Requests whose <c>:path</c> does not start with '/' (404).</summary>
+    public Counter DownstreamRqNonRelativePath { get; }
+
+    /// <summary>Requests refused by path normalization, a fragment in the path included (400).</summary>
+    public Counter DownstreamRqFailedPathNormalization { get; }
+
+    /// <summary>Requests redirected to their normalized path (307, <c>UNESCAPE_AND_REDIRECT</c>).</summary>
+    public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
 
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }

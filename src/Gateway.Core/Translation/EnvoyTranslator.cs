@@ -118,6 +118,11 @@ public static class EnvoyTranslator
         {
             RouteConfig = routeConfig,
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
+            NormalizePath = hcm.NormalizePath ?? false,
+            MergeSlashes = hcm.MergeSlashes,
+            PathWithEscapedSlashesAction = hcm.PathWithEscapedSlashesAction == PathWithEscapedSlashesAction.ImplementationSpecificDefault
+                ? PathWithEscapedSlashesAction.KeepUnchanged
+                : hcm.PathWithEscapedSlashesAction,
         };
 
         return new ListenerPlan(

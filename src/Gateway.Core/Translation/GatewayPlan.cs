@@ -47,6 +47,15 @@ public sealed record ConnectionManagerPlan(
     /// </summary>
     public IReadOnlyList<string> InternalAddressRanges { get; init; } = [];
 
+    /// <summary><c>normalize_path</c> (default false): RFC 3986 normalization of the path before routing.</summary>
+    public bool NormalizePath { get; init; }
+
+    /// <summary><c>merge_slashes</c>: adjacent slashes collapsed before routing.</summary>
+    public bool MergeSlashes { get; init; }
+
+    /// <summary><c>path_with_escaped_slashes_action</c>, never <c>IMPLEMENTATION_SPECIFIC_DEFAULT</c> (that is <c>KEEP_UNCHANGED</c>).</summary>
+    public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; init; } = PathWithEscapedSlashesAction.KeepUnchanged;
+
     /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
     [JsonIgnore]
     public RouteConfiguration RouteConfig { get; init; } = new();

@@ -5,18 +5,31 @@ using System.Text;
 
 namespace Gateway.Tests.Hosting;
 
+/// <summary>One request as a raw upstream parsed it: the request line exactly as its bytes arrived, and the headers.</summary>
+internal sealed record RecordedRequest(string RequestLine, IReadOnlyList<KeyValuePair<string, string>> Headers)
+{
+    /// <summary>The request target of the request line (between the method and the version).</summary>
+    public string Target => RequestLine.Split(' ')[1];
+
+    /// <summary>The values of a header, in order (names compared ignoring case).</summary>
+    public IReadOnlyList<string> Header(string name) => [.. Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)];
+}
+
 /// <summary>
-/// An HTTP/1.1 upstream on raw sockets: records the exact bytes of every request head it receives and
-/// answers each with fixed response bytes (which must carry their own Content-Length).
+/// A raw HTTP/1.1 upstream on 127.0.0.1 (a socket, not Kestrel, so nothing normalizes what arrives): it records every
+/// request head it parses, byte for byte (Latin-1), and answers 200 with the request line as the body, or with
+/// the fixed response bytes it was started with (which carry their own Content-Length). Keep-alive;
+/// request bodies with a Content-Length are read and dropped.
 /// </summary>
-internal sealed class RawUpstream : IAsyncDisposable
+internal sealed class RecordingUpstream : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly byte[] _response;
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly Task _accepting;
+    private readonly byte[]? _response;
 
-    private RawUpstream(TcpListener listener, byte[] response)
+    private RecordingUpstream(TcpListener listener, byte[]? response)
     {
         _listener = listener;
         _response = response;
@@ -25,72 +38,105 @@ internal sealed class RawUpstream : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>Every request head received (request line to the blank line), in arrival order.</summary>
-    public ConcurrentQueue<byte[]> Heads { get; } = new();
+    /// <summary>The requests received so far, in order.</summary>
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public static RawUpstream Start(byte[]? response = null)
+    public static RecordingUpstream Start(byte[]? response = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return new RawUpstream(listener, response ?? "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"u8.ToArray());
+        return new RecordingUpstream(listener, response);
     }
 
     private async Task AcceptAsync()
     {
         try
         {
-            while (!_stop.IsCancellationRequested)
+            while (true)
             {
-                var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                _ = ServeAsync(socket);
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                _ = ServeAsync(client);
             }
         }
-        catch (Exception) when (_stop.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
         {
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(TcpClient client)
     {
-        using var _ = socket;
-        var buffer = new List<byte>();
-        var chunk = new byte[8192];
-        try
+        using (client)
         {
-            while (true)
+            try
             {
-                int end;
-                while ((end = RawHttp.HeadEnd(buffer)) < 0)
+                var stream = client.GetStream();
+                var buffer = new List<byte>();
+                var chunk = new byte[4096];
+                while (true)
                 {
-                    var read = await socket.ReceiveAsync(chunk, _stop.Token);
-                    if (read == 0)
+                    int headEnd;
+                    while ((headEnd = IndexOfHeadEnd(buffer)) < 0)
                     {
-                        return;
+                        var read = await stream.ReadAsync(chunk, _stop.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+                        buffer.AddRange(chunk.AsSpan(0, read));
                     }
-                    buffer.AddRange(chunk.AsSpan(0, read));
-                }
-                var head = buffer.GetRange(0, end).ToArray();
-                var total = end + RawHttp.ContentLength(head);
-                while (buffer.Count < total)
-                {
-                    var read = await socket.ReceiveAsync(chunk, _stop.Token);
-                    if (read == 0)
+                    var head = Encoding.Latin1.GetString([.. buffer.GetRange(0, headEnd)]);
+                    buffer.RemoveRange(0, headEnd + 4);
+                    var lines = head.Split("\r\n");
+                    var headers = new List<KeyValuePair<string, string>>();
+                    var contentLength = 0;
+                    foreach (var line in lines.Skip(1))
                     {
-                        return;
+                        var colon = line.IndexOf(':', StringComparison.Ordinal);
+                        var name = line[..colon];
+                        var value = line[(colon + 1)..].Trim();
+                        headers.Add(new(name, value));
+                        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                        {
+                            contentLength = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                        }
                     }
-                    buffer.AddRange(chunk.AsSpan(0, read));
+                    while (buffer.Count < contentLength)
+                    {
+                        var read = await stream.ReadAsync(chunk, _stop.Token);
+                        if (read == 0)
+                        {
+                            return;
+                        }
+                        buffer.AddRange(chunk.AsSpan(0, read));
+                    }
+                    buffer.RemoveRange(0, contentLength);
+                    _requests.Enqueue(new RecordedRequest(lines[0], headers));
+                    if (_response is not null)
+                    {
+                        await stream.WriteAsync(_response, _stop.Token);
+                        continue;
+                    }
+                    var body = Encoding.Latin1.GetBytes(lines[0]);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n"), _stop.Token);
+                    await stream.WriteAsync(body, _stop.Token);
                 }
-                buffer.RemoveRange(0, total);
-                Heads.Enqueue(head);
-                await socket.SendAsync(_response, _stop.Token);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
             }
         }
-        catch (Exception) when (_stop.IsCancellationRequested)
+    }
+
+    private static int IndexOfHeadEnd(List<byte> buffer)
+    {
+        for (var i = 0; i + 3 < buffer.Count; i++)
         {
+            if (buffer[i] == '\r' && buffer[i + 1] == '\n' && buffer[i + 2] == '\r' && buffer[i + 3] == '\n')
+            {
+                return i;
+            }
         }
-        catch (SocketException)
-        {
-        }
+        return -1;
     }
 
     public async ValueTask DisposeAsync()
@@ -102,64 +148,169 @@ internal sealed class RawUpstream : IAsyncDisposable
     }
 }
 
-/// <summary>A raw-socket HTTP/1.1 client: sends bytes as given and returns the bytes the server answered.</summary>
-internal static class RawHttp
+/// <summary>A response read off a raw socket.</summary>
+internal sealed record RawResponse(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body)
 {
-    /// <summary>Sends <paramref name="request"/> on a new connection and reads one response (head and Content-Length body, or until close).</summary>
-    public static async Task<byte[]> SendAsync(int port, byte[] request)
+    /// <summary>The first value of a header, or null.</summary>
+    public string? Header(string name) => Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+}
+
+/// <summary>Sends requests as raw bytes (HttpClient would normalize the target) and reads the responses.</summary>
+internal static class RawHttpClient
+{
+    /// <summary>
+    /// Sends <c>{method} {target} HTTP/1.1</c> with a Host header (unless <paramref name="host"/> is null) and
+    /// <c>Connection: close</c>, plus <paramref name="extraHeaders"/> (each ending with CRLF), and reads the response
+    /// (bounded by 10 s).
+    /// </summary>
+    public static async Task<RawResponse> SendAsync(int port, string target, string method = "GET", string? host = "gateway.test", string extraHeaders = "")
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
-        await socket.SendAsync(request, timeout.Token);
-        var buffer = new List<byte>();
-        var chunk = new byte[8192];
+        await using var connection = await RawConnection.OpenAsync(port);
+        return await connection.SendAsync(target, method, host, extraHeaders + "Connection: close\r\n");
+    }
+
+    /// <summary>Sends <paramref name="request"/> exactly (one Latin-1 byte per char) on a new connection and reads one response.</summary>
+    public static async Task<RawResponse> SendRawAsync(int port, string request)
+    {
+        await using var connection = await RawConnection.OpenAsync(port);
+        return await connection.SendRawAsync(request);
+    }
+}
+
+/// <summary>A keep-alive HTTP/1.1 client connection speaking raw bytes; every read is bounded by 10 s.</summary>
+internal sealed class RawConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly List<byte> _buffer = [];
+
+    private RawConnection(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+    }
+
+    public static async Task<RawConnection> OpenAsync(int port)
+    {
+        var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        return new RawConnection(client);
+    }
+
+    /// <summary>Sends one request (no body) and reads its response.</summary>
+    public async Task<RawResponse> SendAsync(string target, string method = "GET", string? host = "gateway.test", string extraHeaders = "")
+    {
+        var request = $"{method} {target} HTTP/1.1\r\n" + (host is null ? string.Empty : $"Host: {host}\r\n") + extraHeaders + "\r\n";
+        return await SendRawAsync(request, method);
+    }
+
+    /// <summary>Sends <paramref name="request"/> exactly (one Latin-1 byte per char) and reads one response to it.</summary>
+    public async Task<RawResponse> SendRawAsync(string request, string method = "GET")
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
+
+        var head = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n\r\n"u8.ToArray(), timeout.Token)]);
+        var lines = head[..^4].Split("\r\n");
+        var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var headers = lines.Skip(1).Select(l => new KeyValuePair<string, string>(l[..l.IndexOf(':', StringComparison.Ordinal)], l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim())).ToList();
+        var response = new RawResponse(status, headers, string.Empty);
+        var body = new StringBuilder();
+        if (method == "HEAD" || status is 204 or 304 or < 200)
+        {
+            return response;
+        }
+        if (response.Header("content-length") is { } length)
+        {
+            body.Append(Encoding.Latin1.GetString([.. await ReadExactlyAsync(int.Parse(length, System.Globalization.CultureInfo.InvariantCulture), timeout.Token)]));
+        }
+        else if (response.Header("transfer-encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            while (true)
+            {
+                var sizeLine = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n"u8.ToArray(), timeout.Token)]);
+                var size = Convert.ToInt32(sizeLine[..^2].Split(';')[0], 16);
+                var chunk = await ReadExactlyAsync(size + 2, timeout.Token);
+                if (size == 0)
+                {
+                    break;
+                }
+                body.Append(Encoding.Latin1.GetString([.. chunk.Take(size)]));
+            }
+        }
+        else
+        {
+            while (await FillAsync(timeout.Token))
+            {
+            }
+            body.Append(Encoding.Latin1.GetString([.. _buffer]));
+            _buffer.Clear();
+        }
+        return response with { Body = body.ToString() };
+    }
+
+    /// <summary>True when the server closes the connection (within 10 s) without sending anything more.</summary>
+    public async Task<bool> ClosedByServerAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            return _buffer.Count == 0 && !await FillAsync(timeout.Token);
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private async Task<bool> FillAsync(CancellationToken token)
+    {
+        var chunk = new byte[4096];
+        var read = await _stream.ReadAsync(chunk, token);
+        _buffer.AddRange(chunk.AsSpan(0, read));
+        return read > 0;
+    }
+
+    private async Task<List<byte>> ReadUntilAsync(byte[] terminator, CancellationToken token)
+    {
         while (true)
         {
-            var end = HeadEnd(buffer);
-            if (end >= 0 && buffer.Count >= end + ContentLength(buffer.GetRange(0, end).ToArray()))
+            var at = _buffer.Count < terminator.Length ? -1 : IndexOfInBuffer(terminator);
+            if (at >= 0)
             {
-                return buffer.ToArray();
+                var taken = _buffer.GetRange(0, at + terminator.Length);
+                _buffer.RemoveRange(0, at + terminator.Length);
+                return taken;
             }
-            var read = await socket.ReceiveAsync(chunk, timeout.Token);
-            if (read == 0)
+            if (!await FillAsync(token))
             {
-                return buffer.ToArray();
+                throw new IOException($"connection closed before '{Encoding.ASCII.GetString(terminator)}'; received '{Encoding.Latin1.GetString([.. _buffer])}'");
             }
-            buffer.AddRange(chunk.AsSpan(0, read));
         }
     }
 
-    /// <summary>Latin-1: one char per byte, for building and reading raw messages.</summary>
-    public static byte[] Bytes(string text) => Encoding.Latin1.GetBytes(text);
+    private int IndexOfInBuffer(byte[] terminator)
+        => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_buffer).IndexOf(terminator);
 
-    public static string Text(byte[] bytes) => Encoding.Latin1.GetString(bytes);
-
-    /// <summary>The status code of a raw response.</summary>
-    public static int Status(byte[] response) => int.Parse(Text(response).AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>The offset just past the head's blank line, or -1.</summary>
-    internal static int HeadEnd(List<byte> buffer)
+    private async Task<List<byte>> ReadExactlyAsync(int count, CancellationToken token)
     {
-        for (var i = 3; i < buffer.Count; i++)
+        while (_buffer.Count < count)
         {
-            if (buffer[i] == '\n' && buffer[i - 1] == '\r' && buffer[i - 2] == '\n' && buffer[i - 3] == '\r')
+            if (!await FillAsync(token))
             {
-                return i + 1;
+                throw new IOException("connection closed in the middle of a body");
             }
         }
-        return -1;
+        var taken = _buffer.GetRange(0, count);
+        _buffer.RemoveRange(0, count);
+        return taken;
     }
 
-    internal static int ContentLength(byte[] head)
+    public ValueTask DisposeAsync()
     {
-        foreach (var line in Text(head).Split("\r\n"))
-        {
-            if (line.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase))
-            {
-                return int.Parse(line.AsSpan(15).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        return 0;
+        _client.Dispose();
+        return default;
     }
 }

@@ -35,16 +35,7 @@ public class RouteTableAllocationTests
             return last;
         }
 
-        for (var i = 0; i < 100; i++)
-        {
-            Run();
-        }
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-        {
-            Run();
-        }
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = Allocations.Measure(() => Run());
 
         Assert.Equal("fallback", Run());
         Assert.Equal(0, allocated);

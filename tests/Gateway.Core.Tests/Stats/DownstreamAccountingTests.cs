@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Gateway.Tests.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,13 +29,13 @@ public class DownstreamAccountingTests
     [InlineData("GET / HTTP/1.1\r\nhost: x\r\nx-null: a\u0000b\r\n\r\n", 400)]
     public async Task KestrelRefusal_IsCountedAsA4xxAndAProtocolError(string request, int status)
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
 
-        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes(request));
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), request);
 
-        Assert.Equal(status, RawHttp.Status(response));
-        Assert.Empty(upstream.Heads);
+        Assert.Equal(status, response.Status);
+        Assert.Empty(upstream.Requests);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_rq_http1_total", 1), ("downstream_cx_protocol_error", 1), ("downstream_rq_active", 0));
         await gateway.AssertStatAsync("listener.127.0.0.1_0.http.ingress_http.downstream_rq_4xx", 1);
         await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
@@ -43,56 +44,56 @@ public class DownstreamAccountingTests
     [Fact]
     public async Task KestrelRefusal_HeadersTooLarge_IsCountedWithItsStatus()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
         // Larger than any header limit Kestrel is given (Envoy's is 60 KiB): Kestrel answers before the gateway sees it.
         var request = "GET / HTTP/1.1\r\nhost: x\r\nx-big: " + new string('a', 200 * 1024) + "\r\n\r\n";
 
-        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes(request));
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), request);
 
-        var status = RawHttp.Status(response);
+        var status = response.Status;
         Assert.True(status is 431 or 400, $"status {status}");
-        Assert.Empty(upstream.Heads);
+        Assert.Empty(upstream.Requests);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 1));
     }
 
     [Fact]
     public async Task KestrelRefusal_RequestLineTooLong_IsCountedWithItsStatus()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
 
-        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET /" + new string('a', 200 * 1024) + " HTTP/1.1\r\nhost: x\r\n\r\n"));
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "GET /" + new string('a', 200 * 1024) + " HTTP/1.1\r\nhost: x\r\n\r\n");
 
-        var status = RawHttp.Status(response);
+        var status = response.Status;
         Assert.True(status is 414 or 431, $"status {status}");
-        Assert.Empty(upstream.Heads);
+        Assert.Empty(upstream.Requests);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 1));
     }
 
     [Fact]
     public async Task KestrelRefusal_RequestHeadersTimeout_IsA408NotAProtocolError()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]),
             services => services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1)));
 
         // Headers that never end: Kestrel's header timeout answers 408.
-        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n"));
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "GET / HTTP/1.1\r\nhost: x\r\n");
 
-        Assert.Equal(408, RawHttp.Status(response));
+        Assert.Equal(408, response.Status);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 0), ("downstream_cx_destroy_local", 1));
     }
 
     [Fact]
     public async Task KestrelRefusal_AfterAGoodRequestOnTheSameConnection_CountsBothOnce()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
-        await socket.SendAsync(RawHttp.Bytes("GET /ok HTTP/1.1\r\nhost: x\r\n\r\nGET / HTTP/1.1 junk\r\n\r\n"));
+        await socket.SendAsync(Encoding.Latin1.GetBytes("GET /ok HTTP/1.1\r\nhost: x\r\n\r\nGET / HTTP/1.1 junk\r\n\r\n"));
         var received = new MemoryStream();
         var chunk = new byte[4096];
         int read;
@@ -102,7 +103,7 @@ public class DownstreamAccountingTests
             received.Write(chunk, 0, read);
         }
 
-        var text = RawHttp.Text(received.ToArray());
+        var text = Encoding.Latin1.GetString(received.ToArray());
         Assert.StartsWith("HTTP/1.1 200 OK", text, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.1 400 Bad Request", text, StringComparison.Ordinal);
         await AssertStatsAsync(gateway, ("downstream_rq_total", 2), ("downstream_rq_completed", 2), ("downstream_rq_2xx", 1), ("downstream_rq_4xx", 1), ("downstream_cx_protocol_error", 1));
@@ -111,15 +112,15 @@ public class DownstreamAccountingTests
     [Fact]
     public async Task BadChunkedBodyOfARoutedRequest_IsCountedOnceAndNeverChargedToTheHost()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         var outlier = "    outlier_detection: { consecutive_5xx: 2, consecutive_gateway_failure: 2, interval: 0.1s, base_ejection_time: 30s, max_ejection_percent: 100 }";
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port], outlier));
 
         // Kestrel refuses the body while the connection manager forwards it: one request each, the client's fault.
         for (var i = 0; i < 4; i++)
         {
-            var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"));
-            Assert.Equal(400, RawHttp.Status(response));
+            var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+            Assert.Equal(400, response.Status);
         }
 
         await AssertStatsAsync(gateway, ("downstream_rq_total", 4), ("downstream_rq_completed", 4), ("downstream_rq_4xx", 4), ("downstream_rq_active", 0), ("downstream_cx_protocol_error", 4));
@@ -133,16 +134,16 @@ public class DownstreamAccountingTests
     [Fact]
     public async Task ClientCloses_KeepAliveConnection_CountsDestroyRemote()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
 
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
-            await socket.SendAsync(RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+            await socket.SendAsync(Encoding.Latin1.GetBytes("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
             var chunk = new byte[4096];
             var read = await socket.ReceiveAsync(chunk);
-            Assert.StartsWith("HTTP/1.1 200", RawHttp.Text(chunk[..read]), StringComparison.Ordinal);
+            Assert.StartsWith("HTTP/1.1 200", Encoding.Latin1.GetString(chunk[..read]), StringComparison.Ordinal);
             socket.Shutdown(SocketShutdown.Both);
         }
 
@@ -152,13 +153,13 @@ public class DownstreamAccountingTests
     [Fact]
     public async Task GatewayCloses_ConnectionCloseAnswer_CountsDestroyLocal()
     {
-        await using var upstream = RawUpstream.Start();
+        await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
 
         // The gateway's codec error answer closes the connection.
-        var response = await RawHttp.SendAsync(ListenerPort(gateway), RawHttp.Bytes("GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n"));
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n");
 
-        Assert.Equal(400, RawHttp.Status(response));
+        Assert.Equal(400, response.Status);
         await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_local", 1), ("downstream_cx_destroy_remote", 0));
     }
 
@@ -172,7 +173,7 @@ public class DownstreamAccountingTests
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await socket.ConnectAsync(IPAddress.Loopback, ListenerPort(gateway));
-            await socket.SendAsync(RawHttp.Bytes("GET /delay/5000 HTTP/1.1\r\nhost: x\r\n\r\n"));
+            await socket.SendAsync(Encoding.Latin1.GetBytes("GET /delay/5000 HTTP/1.1\r\nhost: x\r\n\r\n"));
             await gateway.AssertStatAsync("cluster.svc.upstream_rq_active", 1);
             socket.Close(0);
         }

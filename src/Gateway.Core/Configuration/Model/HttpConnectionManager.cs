@@ -10,7 +10,7 @@ namespace Gateway.Configuration;
     "use_remote_address", "original_ip_detection_extensions", "early_header_mutation_extensions",
     "skip_xff_append", "via", "xff_num_trusted_hops", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs", "normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "request_id_extension",
+    "upgrade_configs", "request_id_extension",
     "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
     "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
@@ -47,6 +47,34 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>Which client addresses make a request internal (none by default, as in Envoy 1.33 and later).</summary>
     public InternalAddressConfig? InternalAddressConfig { get; set; }
+
+    /// <summary>Normalize the path (RFC 3986: dot segments, unreserved escapes) before routing and forwarding; default false.</summary>
+    public bool? NormalizePath { get; set; }
+
+    /// <summary>Collapse adjacent slashes in the path before routing and forwarding.</summary>
+    public bool MergeSlashes { get; set; }
+
+    /// <summary>What to do with <c>%2F</c>, <c>%2f</c>, <c>%5C</c> and <c>%5c</c> in the path.</summary>
+    public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; set; }
+}
+
+/// <summary><c>HttpConnectionManager.PathWithEscapedSlashesAction</c>.</summary>
+public enum PathWithEscapedSlashesAction
+{
+    /// <summary>Envoy's default: <see cref="KeepUnchanged"/>.</summary>
+    ImplementationSpecificDefault = 0,
+
+    /// <summary>Leave escaped slashes as they are.</summary>
+    KeepUnchanged = 1,
+
+    /// <summary>Answer 400.</summary>
+    RejectRequest = 2,
+
+    /// <summary>Unescape them and redirect (307) to the normalized path.</summary>
+    UnescapeAndRedirect = 3,
+
+    /// <summary>Unescape them and go on with the request.</summary>
+    UnescapeAndForward = 4,
 }
 
 /// <summary><c>HttpConnectionManager.InternalAddressConfig</c>.</summary>
