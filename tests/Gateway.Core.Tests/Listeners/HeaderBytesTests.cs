@@ -64,21 +64,29 @@ public class HeaderBytesTests
         Assert.Equal("caf\u00c3\u00a9 \u0080\u00ff", response.Header("x-up"));
     }
 
+    /// <summary>Header lines Envoy's codec refuses: control characters in a value (NUL, LF and CR Kestrel refuses itself), non-token names.</summary>
+    public static TheoryData<string> InvalidHeaderLines()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in "\u0000\u0001\u0008\u000a\u000b\u000d\u001f\u007f")
+        {
+            data.Add($"x-name: a{c}b");
+        }
+        foreach (var c in "\"(/@{ \u00e9\u007f")
+        {
+            data.Add($"x-n{c}me: v");
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(0x00)]
-    [InlineData(0x01)]
-    [InlineData(0x08)]
-    [InlineData(0x0a)]
-    [InlineData(0x0b)]
-    [InlineData(0x0d)]
-    [InlineData(0x1f)]
-    [InlineData(0x7f)]
-    public async Task ControlCharacterValue_Returns400AndNeverReachesTheUpstream(int character)
+    [MemberData(nameof(InvalidHeaderLines))]
+    public async Task InvalidHeader_Returns400AndNeverReachesTheUpstream(string line)
     {
         await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
 
-        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), $"GET / HTTP/1.1\r\nhost: x\r\nx-name: a{(char)character}b\r\n\r\n");
+        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), $"GET / HTTP/1.1\r\nhost: x\r\n{line}\r\n\r\n");
 
         Assert.Equal(400, response.Status);
         Assert.Empty(upstream.Requests);
@@ -99,26 +107,6 @@ public class HeaderBytesTests
         Assert.Equal("close", response.Header("connection"));
         Assert.Equal("text/plain", response.Header("content-type"));
         Assert.Equal("Bad Request", response.Body);
-    }
-
-    [Theory]
-    [InlineData('"')]
-    [InlineData('(')]
-    [InlineData('/')]
-    [InlineData('@')]
-    [InlineData('{')]
-    [InlineData(' ')]
-    [InlineData('\u00e9')]
-    [InlineData('\u007f')]
-    public async Task NonTokenHeaderName_Returns400AndNeverReachesTheUpstream(char character)
-    {
-        await using var upstream = RecordingUpstream.Start();
-        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port));
-
-        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), $"GET / HTTP/1.1\r\nhost: x\r\nx-n{character}me: v\r\n\r\n");
-
-        Assert.Equal(400, response.Status);
-        Assert.Empty(upstream.Requests);
     }
 
     [Fact]
