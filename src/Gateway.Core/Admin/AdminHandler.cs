@@ -20,6 +20,9 @@ internal sealed class AdminHandler
     private readonly SortedDictionary<string, AdminEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConnectionManagerStats _stats;
     private readonly ListenerStats _listenerStats;
+
+    /// <summary>The admin listener's <c>http.admin.*</c> stats.</summary>
+    internal ConnectionManagerStats Stats => _stats;
     private readonly TimeProvider _time;
 
     public AdminHandler(IServiceProvider services)

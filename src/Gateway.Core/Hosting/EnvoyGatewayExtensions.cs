@@ -117,7 +117,7 @@ public static class EnvoyGatewayExtensions
         });
         lifetime.ApplicationStopping.Register(() => runtime.Server.SetState(ServerState.Draining));
         lifetime.ApplicationStopped.Register(tracking.Dispose);
-        var badRequests = KestrelBadRequestObserver.Subscribe(app.Services.GetService<System.Diagnostics.DiagnosticListener>());
+        var badRequests = KestrelBadRequestObserver.Subscribe(app.Services.GetService<System.Diagnostics.DiagnosticListener>(), app.Services.GetRequiredService<AdminHandler>().Stats);
         if (badRequests is not null)
         {
             lifetime.ApplicationStopped.Register(badRequests.Dispose);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Listeners;
+using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -13,13 +14,13 @@ namespace Gateway.Hosting;
 /// whose payload is the request's feature collection (connection features included), so only refused
 /// requests pay.
 /// </summary>
-internal sealed class KestrelBadRequestObserver : IObserver<KeyValuePair<string, object?>>
+internal sealed class KestrelBadRequestObserver(ConnectionManagerStats admin) : IObserver<KeyValuePair<string, object?>>
 {
     public const string EventName = "Microsoft.AspNetCore.Server.Kestrel.BadRequest";
 
     /// <summary>Subscribes to the host's DiagnosticListener, the one Kestrel writes to; null without one.</summary>
-    public static IDisposable? Subscribe(DiagnosticListener? listener)
-        => listener?.Subscribe(new KestrelBadRequestObserver(), static name => name == EventName);
+    public static IDisposable? Subscribe(DiagnosticListener? listener, ConnectionManagerStats admin)
+        => listener?.Subscribe(new KestrelBadRequestObserver(admin), static name => name == EventName);
 
     public void OnNext(KeyValuePair<string, object?> value)
     {
@@ -27,7 +28,8 @@ internal sealed class KestrelBadRequestObserver : IObserver<KeyValuePair<string,
         {
             return;
         }
-        if (features.Get<ListenerSlot>() is not { IsAdmin: false, Current: { } listener })
+        var slot = features.Get<ListenerSlot>();
+        if ((slot?.IsAdmin == true ? admin : slot?.Current?.Stats) is not { } stats)
         {
             return;
         }
@@ -36,10 +38,10 @@ internal sealed class KestrelBadRequestObserver : IObserver<KeyValuePair<string,
         // forwarded; or answered, a bad chunk while draining the body) is only the codec error.
         if (features.Get<ProxyRequestState>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true)
         {
-            listener.Stats.CodecErrorAfterRequest(status);
+            stats.CodecErrorAfterRequest(status);
             return;
         }
-        listener.Stats.CodecRejected(status, HttpProtocol.IsHttp2(features.Get<IHttpRequestFeature>()?.Protocol ?? string.Empty));
+        stats.CodecRejected(status, HttpProtocol.IsHttp2(features.Get<IHttpRequestFeature>()?.Protocol ?? string.Empty));
     }
 
     public void OnError(Exception error)

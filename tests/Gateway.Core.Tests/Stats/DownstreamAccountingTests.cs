@@ -41,6 +41,20 @@ public class DownstreamAccountingTests
         await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
     }
 
+    [Fact]
+    public async Task KestrelRefusal_OnTheAdminListener_IsCountedUnderHttpAdmin()
+    {
+        await using var upstream = RecordingUpstream.Start();
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+
+        var response = await RawHttpClient.SendRawAsync(gateway.Gateway.AdminBoundEndPoint!.Port, "GET /stats HTTP/1.1 junk\r\nhost: x\r\n\r\n");
+
+        Assert.Equal(400, response.Status);
+        await gateway.AssertStatAsync("http.admin.downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync("http.admin.downstream_cx_protocol_error", 1);
+        await gateway.AssertStatAsync(Http + "downstream_rq_4xx", 0);
+    }
+
     [Theory]
     [InlineData("header", 431)]
     [InlineData("request line", 414)]
