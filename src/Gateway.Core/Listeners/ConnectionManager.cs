@@ -150,6 +150,11 @@ internal sealed partial class ConnectionManager
             var timedOut = state.RouteTimedOut;
             var perTryTimedOut = state.PerTryTimedOut && !timedOut;
             await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
+            if (state.AttemptError == ForwarderError.ResponseBodyDestination && context.Response.HasStarted && !HttpProtocol.IsHttp2(request.Protocol))
+            {
+                // YARP reset the HTTP/1 client connection under the response when the upstream failed mid-body.
+                context.Features.Get<DownstreamConnection>()?.AbortingLocally();
+            }
             if (state.FailedLocally || (!timedOut && !perTryTimedOut && state.UpstreamStatus == 0 && state.AttemptError is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled))
             {
                 // Never reached the host, or the client broke the request off (a bad body, gone): the host
@@ -171,14 +176,8 @@ internal sealed partial class ConnectionManager
         {
             if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
             {
-                // The HTTP/1 connection went under the request (rare: the lookups are off the common path).
-                // YARP resets the client itself when the upstream fails mid-body.
-                var connection = context.Features.Get<DownstreamConnection>();
-                if (context.Features.Get<IForwarderErrorFeature>()?.Error is ForwarderError.ResponseBodyDestination)
-                {
-                    connection?.AbortingLocally();
-                }
-                connection?.RequestAborted();
+                // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
+                context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
             listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }

@@ -24,8 +24,12 @@ internal sealed class DownstreamConnection
     /// <summary>Wraps the transport so the server's reads report the client's FIN or reset.</summary>
     public IDuplexPipe Observe(IDuplexPipe transport) => new ObservedPipe(new ObservedReader(transport.Input, this), transport.Output);
 
-    /// <summary>The gateway is about to abort the connection under a request (a reset after the response started).</summary>
-    public void AbortingLocally() => _localAbort = true;
+    /// <summary>The gateway aborts (or aborted) the connection under a request (a reset after the response started).</summary>
+    public void AbortingLocally()
+    {
+        _localAbort = true;
+        _activeRequest = true;
+    }
 
     /// <summary>A request ended because its connection went away (its RequestAborted fired).</summary>
     public void RequestAborted()

@@ -166,6 +166,37 @@ public class DownstreamAccountingTests
     }
 
     [Fact]
+    public async Task UpstreamDiesMidBody_GatewayResetsTheClient_CountsDestroyLocalActiveRq()
+    {
+        // An upstream that sends headers and part of the body, then closes.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            var buffer = new byte[8192];
+            var head = string.Empty;
+            while (!head.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await socket.ReceiveAsync(buffer);
+                head += Encoding.Latin1.GetString(buffer, 0, read);
+            }
+            await socket.SendAsync(Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial"));
+            await Task.Delay(100);
+        });
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [((IPEndPoint)listener.LocalEndpoint).Port]));
+
+        await using (var connection = await RawConnection.OpenAsync(ListenerPort(gateway)))
+        {
+            // The response started, so the gateway can only reset the connection under it.
+            await Assert.ThrowsAsync<IOException>(() => connection.SendRawAsync("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+        }
+        await serving;
+
+        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_local", 1), ("downstream_cx_destroy_local_active_rq", 1), ("downstream_cx_destroy_remote", 0), ("downstream_cx_destroy_remote_active_rq", 0));
+    }
+
+    [Fact]
     public async Task ClientClosesMidRequest_CountsDestroyRemoteActiveRq()
     {
         await using var upstream = await EchoUpstream.StartAsync();
