@@ -13,6 +13,7 @@ namespace Gateway.Tests.Configuration;
 /// failure. Deterministic: the seed is printed, and <c>LOADER_FUZZ_SEED</c> / <c>LOADER_FUZZ_INPUTS</c>
 /// change the run (e.g. a long local hunt with a new seed).
 /// </summary>
+[Collection(LoaderTimingCollection.Name)]
 public sealed class LoaderFuzzTests(ITestOutputHelper output)
 {
     private const int DefaultSeed = 20_261_201;
@@ -67,6 +68,11 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
             var overBase = i >= hostile.Count && i % 5 == 0;
             File.WriteAllBytes(current, bytes);
             var outcome = Run(bytes, overBase ? corpus[0].Bytes : null);
+            if (outcome.Slow)
+            {
+                // Once more before calling it slow: a busy machine can stall any one load, a super-linear path is slow every time.
+                outcome = Run(bytes, overBase ? corpus[0].Bytes : null);
+            }
             slowest = outcome.Elapsed > slowest.Elapsed ? (outcome.Elapsed, description) : slowest;
             loaded += outcome.Loaded ? 1 : 0;
             if (outcome.Failure is { } failure)
@@ -113,7 +119,7 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
         }
         var outcome = task.Result;
         return outcome.Elapsed > SlowInput && outcome.Failure is null
-            ? outcome with { Failure = $"took {outcome.Elapsed.TotalMilliseconds:F0} ms (limit {SlowInput.TotalMilliseconds} ms)" }
+            ? outcome with { Failure = $"took {outcome.Elapsed.TotalMilliseconds:F0} ms, over the limit of {SlowInput.TotalMilliseconds} ms on two tries", Slow = true }
             : outcome;
     }
 
@@ -411,5 +417,5 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
 
     private sealed record Seed(string Name, byte[] Bytes);
 
-    private sealed record Outcome(TimeSpan Elapsed, bool Loaded, string? Failure);
+    private sealed record Outcome(TimeSpan Elapsed, bool Loaded, string? Failure, bool Slow = false);
 }
