@@ -34,6 +34,13 @@ catch (EnvoyConfigException ex)
     GatewayServer.WriteCritical($"error initializing configuration '{options.ConfigPath}': {ex.Message}");
     return 1;
 }
+catch (Exception ex)
+{
+    // The loader turns every bad input into an EnvoyConfigException; this is the last line should it
+    // have a bug: the operator gets an error and exit code 1, not a crash with a stack trace.
+    GatewayServer.WriteCritical($"error initializing configuration '{options.ConfigPath}': unexpected {ex.GetType().Name}: {ex.Message}");
+    return 1;
+}
 
 if (options.Mode == ServerMode.Validate)
 {

@@ -19,14 +19,16 @@ public sealed record ConfigSource(string Name, string Text)
             throw new EnvoyConfigException([new ConfigError(new SourceLocation(path, string.Empty, 0, 0),
                 $"'{extension}' bootstrap files are not supported; use YAML (.yaml/.yml) or JSON (.json)")]);
         }
+        byte[] bytes;
         try
         {
-            return new ConfigSource(path, File.ReadAllText(path));
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new EnvoyConfigException([new ConfigError(new SourceLocation(path, string.Empty, 0, 0), $"unable to read file: {path} ({ex.Message})")]);
         }
+        return new ConfigSource(path, ConfigText.Decode(path, bytes));
     }
 }
 
@@ -62,7 +64,7 @@ public static class EnvoyConfigLoader
     {
         ArgumentNullException.ThrowIfNull(sources);
         types ??= EnvoyTypeRegistry.CreateDefault();
-        var errors = new List<ConfigError>();
+        var errors = new ConfigErrorList();
         var bootstrap = new Bootstrap();
         foreach (var source in sources)
         {
@@ -74,7 +76,7 @@ public static class EnvoyConfigLoader
         }
         if (errors.Count > 0)
         {
-            throw new EnvoyConfigException(errors);
+            throw errors.ToException();
         }
         return bootstrap;
     }
@@ -83,7 +85,7 @@ public static class EnvoyConfigLoader
     public static Bootstrap LoadYaml(string yaml, string sourceName = ConfigSource.InlineName, EnvoyTypeRegistry? types = null)
         => Load([new ConfigSource(sourceName, yaml)], types);
 
-    private static void Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, List<ConfigError> errors)
+    private static void Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, ConfigErrorList errors)
     {
         var root = ConfigTreeReader.Read(source.Text, source.Name, errors);
         if (root is not null)

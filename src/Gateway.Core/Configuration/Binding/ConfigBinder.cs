@@ -15,9 +15,9 @@ internal sealed partial class ConfigBinder
 {
     private readonly string _source;
     private readonly EnvoyTypeRegistry _types;
-    private readonly List<ConfigError> _errors;
+    private readonly ConfigErrorList _errors;
 
-    public ConfigBinder(string source, EnvoyTypeRegistry types, List<ConfigError> errors)
+    public ConfigBinder(string source, EnvoyTypeRegistry types, ConfigErrorList errors)
     {
         _source = source;
         _types = types;
@@ -50,6 +50,8 @@ internal sealed partial class ConfigBinder
         var optional = node.Get("is_optional") is ConfigScalar { Value: "true" or "True" };
 
         var entries = node.Entries;
+        // Small mappings (nearly all) scan for duplicates; big ones hash, so that a 100,000-key mapping stays linear.
+        var keys = entries.Count > SmallMapping ? new HashSet<string>(entries.Count, StringComparer.Ordinal) : null;
         for (var i = 0; i < entries.Count; i++)
         {
             var (keyNode, valueNode) = entries[i];
@@ -58,10 +60,10 @@ internal sealed partial class ConfigBinder
                 Error(keyNode, path, "field names must be plain strings");
                 continue;
             }
-            var fieldPath = new ConfigPath(path, key);
-            if (IsDuplicateKey(entries, i, key))
+            var fieldPath = new ConfigPath(path, Shorten(key));
+            if (keys is null ? IsDuplicateKey(entries, i, key) : !keys.Add(key))
             {
-                Error(keyNode, fieldPath, $"duplicate field '{key}'");
+                Error(keyNode, fieldPath, $"duplicate field {Quote(key)}");
                 continue;
             }
             if (key == "@type")
@@ -79,10 +81,15 @@ internal sealed partial class ConfigBinder
                 {
                     Error(keyNode, fieldPath, $"field '{snake}' of {schema.FullName} is not supported by this gateway yet");
                 }
+                else if (key == "<<")
+                {
+                    Error(keyNode, fieldPath, $"unknown field '<<' in {schema.FullName}: YAML merge keys are not supported (Envoy's YAML parser reads '<<' as a field name)");
+                }
                 else
                 {
-                    var suggestion = EnvoyNames.Suggest(key, schema.Fields.Select(f => f.Name).Concat(schema.NotSupported));
-                    Error(keyNode, fieldPath, $"unknown field '{key}' in {schema.FullName}" + (suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)"));
+                    // Past the error limit a message is only counted: skip the suggestion (an edit distance per field name).
+                    var suggestion = _errors.IsFull ? null : EnvoyNames.Suggest(key, schema.Fields.Select(f => f.Name).Concat(schema.NotSupported));
+                    Error(keyNode, fieldPath, $"unknown field {Quote(key)} in {schema.FullName}" + (suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)"));
                 }
                 continue;
             }
@@ -188,7 +195,7 @@ internal sealed partial class ConfigBinder
             {
                 return flag;
             }
-            Error(node, path, $"expected a boolean (true or false), got '{text}'");
+            Error(node, path, $"expected a boolean (true or false), got {Quote(text)}");
             return null;
         }
         if (underlying.IsEnum)
@@ -201,7 +208,7 @@ internal sealed partial class ConfigBinder
             {
                 return value;
             }
-            Error(node, path, $"expected an unsigned 32-bit integer, got '{text}'");
+            Error(node, path, $"expected an unsigned 32-bit integer, got {Quote(text)}");
             return null;
         }
         if (underlying == typeof(int))
@@ -210,7 +217,7 @@ internal sealed partial class ConfigBinder
             {
                 return value;
             }
-            Error(node, path, $"expected a 32-bit integer, got '{text}'");
+            Error(node, path, $"expected a 32-bit integer, got {Quote(text)}");
             return null;
         }
         if (underlying == typeof(long))
@@ -219,7 +226,7 @@ internal sealed partial class ConfigBinder
             {
                 return value;
             }
-            Error(node, path, $"expected a 64-bit integer, got '{text}'");
+            Error(node, path, $"expected a 64-bit integer, got {Quote(text)}");
             return null;
         }
         if (underlying == typeof(ulong))
@@ -228,7 +235,7 @@ internal sealed partial class ConfigBinder
             {
                 return value;
             }
-            Error(node, path, $"expected an unsigned 64-bit integer, got '{text}'");
+            Error(node, path, $"expected an unsigned 64-bit integer, got {Quote(text)}");
             return null;
         }
         if (underlying == typeof(double))
@@ -237,7 +244,7 @@ internal sealed partial class ConfigBinder
             {
                 return value;
             }
-            Error(node, path, $"expected a number, got '{text}'");
+            Error(node, path, $"expected a number, got {Quote(text)}");
             return null;
         }
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
@@ -262,7 +269,7 @@ internal sealed partial class ConfigBinder
             {
                 return null;
             }
-            Error(typeNode, new ConfigPath(path, "@type"), $"@type '{typeUrl}' is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
+            Error(typeNode, new ConfigPath(path, "@type"), $"@type {Quote(typeUrl)} is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
             return null;
         }
         var message = existing is not null && existing.GetType() == type ? existing : (EnvoyMessage)Activator.CreateInstance(type)!;
@@ -285,7 +292,7 @@ internal sealed partial class ConfigBinder
             return Enum.ToObject(enumType, number);
         }
         var valid = string.Join(", ", Enum.GetValues(enumType).Cast<object>().Select(v => EnvoyNames.ToSnakeCase(v.ToString()!).ToUpperInvariant()));
-        Error(scalar, path, $"unknown value '{text}' for enum {enumType.Name}; valid values are: {valid}");
+        Error(scalar, path, $"unknown value {Quote(text)} for enum {enumType.Name}; valid values are: {valid}");
         return null;
     }
 
@@ -301,17 +308,17 @@ internal sealed partial class ConfigBinder
             {
                 var name = (key as ConfigScalar)?.Value;
                 var text = (value as ConfigScalar)?.Value;
-                if (name == "seconds" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s))
+                if (name == "seconds" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s) && s is >= -MaxDurationSeconds and <= MaxDurationSeconds)
                 {
                     seconds = s;
                 }
-                else if (name == "nanos" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && Math.Abs(n) < 1_000_000_000)
+                else if (name == "nanos" && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n is > -1_000_000_000 and < 1_000_000_000)
                 {
                     nanos = n;
                 }
                 else
                 {
-                    Error(key, new ConfigPath(path, name ?? "?"), "a duration object takes only integer 'seconds' and 'nanos' (|nanos| < 1e9)");
+                    Error(key, new ConfigPath(path, Shorten(name ?? "?")), "a duration object takes only integer 'seconds' (|seconds| <= 315576000000) and 'nanos' (|nanos| < 1e9)");
                     ok = false;
                 }
             }
@@ -334,7 +341,7 @@ internal sealed partial class ConfigBinder
         {
             return false;
         }
-        if (!long.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 315_576_000_000)
+        if (!long.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > MaxDurationSeconds)
         {
             return false;
         }
@@ -344,10 +351,23 @@ internal sealed partial class ConfigBinder
         return true;
     }
 
+    /// <summary>google.protobuf.Duration's range: 10,000 years.</summary>
+    private const long MaxDurationSeconds = 315_576_000_000;
+
     [GeneratedRegex(@"^(-)?(\d+)(?:\.(\d{1,9}))?s$", RegexOptions.CultureInvariant)]
     private static partial Regex DurationPattern();
 
     private static bool IsNull(ConfigNode node) => node is ConfigScalar { IsNull: true };
+
+    private const int SmallMapping = 16;
+
+    /// <summary>Longest key or value quoted in full in an error message (type URLs run to ~120); a 10 MB scalar is shown by its start and length.</summary>
+    private const int MaxQuoted = 256;
+
+    private static string Shorten(string text) => text.Length <= MaxQuoted ? text : $"{text[..MaxQuoted]}...";
+
+    private static string Quote(string text)
+        => text.Length <= MaxQuoted ? $"'{text}'" : $"'{text[..MaxQuoted]}...' ({text.Length} characters)";
 
     private static bool IsDuplicateKey(List<KeyValuePair<ConfigNode, ConfigNode>> entries, int index, string key)
     {
@@ -365,7 +385,7 @@ internal sealed partial class ConfigBinder
     {
         ConfigMapping => "a mapping",
         ConfigSequence => "a list",
-        ConfigScalar scalar => $"'{scalar.Value}'",
+        ConfigScalar scalar => Quote(scalar.Value),
         _ => node.GetType().Name,
     };
 

@@ -46,13 +46,24 @@ internal static class EnvoyNames
         return builder.ToString();
     }
 
+    private const int MaxSuggestedLength = 128;
+
     /// <summary>The closest candidate by edit distance, if it is close enough to be a likely typo.</summary>
     public static string? Suggest(string input, IEnumerable<string> candidates)
     {
+        // No field name is this long, and the edit distance costs the product of the lengths.
+        if (input.Length > MaxSuggestedLength)
+        {
+            return null;
+        }
         string? best = null;
         var bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
         {
+            if (Math.Abs(candidate.Length - input.Length) >= bestDistance)
+            {
+                continue; // the distance is at least the difference in length: cannot be closer
+            }
             var distance = EditDistance(input, candidate);
             if (distance < bestDistance)
             {
