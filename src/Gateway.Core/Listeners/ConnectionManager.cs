@@ -155,10 +155,10 @@ internal sealed partial class ConnectionManager
                 // YARP reset the HTTP/1 client connection under the response when the upstream failed mid-body.
                 context.Features.Get<DownstreamConnection>()?.AbortingLocally();
             }
-            if (state.FailedLocally || (!timedOut && !perTryTimedOut && state.UpstreamStatus == 0 && state.AttemptError is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled))
+            if (state.FailedLocally || ClientBrokeOff(state, timedOut || perTryTimedOut))
             {
-                // Never reached the host, or the client broke the request off (a bad body, gone): the host
-                // neither failed nor served it, and outlier detection must not hear of it.
+                // Never reached the host, or the client broke the request off: the host neither failed nor
+                // served it, and outlier detection must not hear of it.
                 state.Host?.RequestAbandoned();
             }
             else
@@ -360,6 +360,10 @@ internal sealed partial class ConnectionManager
                 break;
         }
     }
+
+    /// <summary>The client ended the attempt before a response: its body was refused, or it went away (not a timeout of ours).</summary>
+    private static bool ClientBrokeOff(ProxyRequestState state, bool timedOut)
+        => !timedOut && state.UpstreamStatus == 0 && state.AttemptError is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled;
 
     /// <summary>
     /// Whether an attempt failed inside the gateway before anything reached an upstream connection: YARP
