@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Listeners;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,9 @@ internal sealed class AdminHandler
     private readonly SortedDictionary<string, AdminEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConnectionManagerStats _stats;
     private readonly ListenerStats _listenerStats;
+
+    /// <summary>The admin listener's <c>http.admin.*</c> stats.</summary>
+    internal ConnectionManagerStats Stats => _stats;
     private readonly TimeProvider _time;
 
     public AdminHandler(IServiceProvider services)
@@ -94,6 +98,11 @@ internal sealed class AdminHandler
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // The connection went under the request (admin is HTTP/1 only).
+                context.Features.Get<DownstreamConnection>()?.RequestAborted();
+            }
             _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
@@ -102,13 +111,16 @@ internal sealed class AdminHandler
     public async Task OnConnectionAsync(ConnectionDelegate next, ConnectionContext connection)
     {
         var opened = _stats.ConnectionOpened(_listenerStats, http2: false);
+        var tracked = new DownstreamConnection();
+        connection.Transport = tracked.Observe(connection.Transport);
+        connection.Features.Set(tracked);
         try
         {
             await next(connection).ConfigureAwait(false);
         }
         finally
         {
-            _stats.ConnectionClosed(_listenerStats, http2: false, opened);
+            _stats.ConnectionClosed(_listenerStats, http2: false, opened, tracked.RemoteClosed, tracked.ActiveRequest);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Gateway.Listeners;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,9 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         }
         // No trace context is injected: Envoy adds tracing headers only when the HCM configures tracing.
         handler.ActivityHeadersPropagator = null;
+        // Header bytes pass through unchanged both ways (see HeaderBytes); the default, ASCII, fails on obs-text.
+        handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
+        handler.ResponseHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1;
         // Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).
         handler.PooledConnectionIdleTimeout = TimeSpan.FromHours(1);
         var cluster = clusters.GetOrCreate(context.ClusterId);

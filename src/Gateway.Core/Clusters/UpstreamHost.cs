@@ -119,6 +119,9 @@ internal sealed class UpstreamHost
         Interlocked.Increment(ref status is 0 or >= 500 || timedOut ? ref _rqError : ref _rqSuccess);
         _cluster.OutcomeObserver?.OnRequestEnded(this, status, timedOut);
     }
+
+    /// <summary>Ends a request that failed in the gateway before reaching the host: neither a success nor an error of the host.</summary>
+    public void RequestAbandoned() => Interlocked.Decrement(ref _rqActive);
 }
 
 /// <summary>Envoy's host health flags (<c>Host::HealthFlag</c>) this gateway sets.</summary>

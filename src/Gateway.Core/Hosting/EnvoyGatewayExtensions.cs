@@ -117,6 +117,11 @@ public static class EnvoyGatewayExtensions
         });
         lifetime.ApplicationStopping.Register(() => runtime.Server.SetState(ServerState.Draining));
         lifetime.ApplicationStopped.Register(tracking.Dispose);
+        var badRequests = KestrelBadRequestObserver.Subscribe(app.Services.GetService<System.Diagnostics.DiagnosticListener>(), app.Services.GetRequiredService<AdminHandler>().Stats);
+        if (badRequests is not null)
+        {
+            lifetime.ApplicationStopped.Register(badRequests.Dispose);
+        }
         return app;
     }
 
@@ -134,6 +139,11 @@ public static class EnvoyGatewayExtensions
     {
         // Envoy sends its own server header (server_name); Kestrel's would be a second one.
         kestrel.AddServerHeader = false;
+        // Header values are bytes to Envoy: Latin-1 maps each byte to one char and back, so obs-text reaches
+        // the upstream (and upstream bytes the client) unchanged. Kestrel's default is ASCII, or UTF-8 on a
+        // request, which turns such bytes into chars the upstream connection cannot encode.
+        kestrel.RequestHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+        kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
         // An absolute-form target's authority replaces the Host header, as in Envoy's codec; Kestrel would answer 400 when they differ.
         kestrel.AllowHostHeaderOverride = true;
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
@@ -178,13 +188,16 @@ public static class EnvoyGatewayExtensions
                         return;
                     }
                     var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
+                    var tracked = new DownstreamConnection();
+                    connection.Transport = tracked.Observe(connection.Transport);
+                    connection.Features.Set(tracked);
                     try
                     {
                         await next(connection).ConfigureAwait(false);
                     }
                     finally
                     {
-                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened);
+                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
                     }
                 });
             });

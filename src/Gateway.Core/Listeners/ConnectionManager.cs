@@ -65,6 +65,13 @@ internal sealed partial class ConnectionManager
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
+            if (!HeaderBytes.AreValid(request.Headers))
+            {
+                // Envoy's codec refuses the request (a protocol error): 400, and the connection is closed.
+                listener.Stats.DownstreamCxProtocolError.Increment();
+                await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan).ConfigureAwait(false);
+                return;
+            }
             var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
             if (targetAuthority is not null)
             {
@@ -143,8 +150,22 @@ internal sealed partial class ConnectionManager
             var timedOut = state.RouteTimedOut;
             var perTryTimedOut = state.PerTryTimedOut && !timedOut;
             await CompleteAsync(context, state, timedOut, perTryTimedOut).ConfigureAwait(false);
-            state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
-            if (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError)
+            if (state.AttemptError == ForwarderError.ResponseBodyDestination && context.Response.HasStarted && !HttpProtocol.IsHttp2(request.Protocol))
+            {
+                // YARP reset the HTTP/1 client connection under the response when the upstream failed mid-body.
+                context.Features.Get<DownstreamConnection>()?.AbortingLocally();
+            }
+            if (state.FailedLocally || ClientBrokeOff(state, timedOut || perTryTimedOut))
+            {
+                // Never reached the host, or the client broke the request off: the host neither failed nor
+                // served it, and outlier detection must not hear of it.
+                state.Host?.RequestAbandoned();
+            }
+            else
+            {
+                state.Host?.RequestEnded(state.UpstreamStatus, timedOut || perTryTimedOut);
+            }
+            if (!state.FailedLocally && (state.UpstreamStatus != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError))
             {
                 var elapsed = _time.GetElapsedTime(start).TotalMilliseconds;
                 cluster.Stats.Codes.RecordTime(elapsed);
@@ -153,6 +174,11 @@ internal sealed partial class ConnectionManager
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
+            {
+                // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
+                context.Features.Get<DownstreamConnection>()?.RequestAborted();
+            }
             listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
@@ -202,6 +228,7 @@ internal sealed partial class ConnectionManager
         var error = context.Features.Get<IForwarderErrorFeature>();
         state.AttemptError = error?.Error ?? ForwarderError.None;
         state.AttemptException = error?.Exception;
+        state.FailedLocally = FailedLocally(state.AttemptError, state.AttemptException);
         // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
         return token.IsCancellationRequested
             ? Outcome.FromException<AttemptResult>(new OperationCanceledException(token))
@@ -251,6 +278,13 @@ internal sealed partial class ConnectionManager
             await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
+        if (state.FailedLocally && !timedOut)
+        {
+            // Envoy's router never fails to encode a request it accepted; the nearest answer is an internal error.
+            Log.FailedLocally(_logger, cluster.Name, state.AttemptException);
+            await LocalReply.SendAsync(context, StatusCodes.Status500InternalServerError, null, plan, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
         if (perTryTimedOut && state.UpstreamStatus == 0)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
@@ -293,7 +327,11 @@ internal sealed partial class ConnectionManager
                     {
                         return;
                     }
-                    var (status, reason) = DescribeReset(error.Exception);
+                    var (status, reason) = DescribeReset(error.Error, error.Exception);
+                    if (reason is "protocol error")
+                    {
+                        cluster.Stats.UpstreamCxProtocolError.Increment();
+                    }
                     if (reason is "connection termination" or "protocol error")
                     {
                         // The request was on a connection (Envoy counts the attempt then); connect failures never were.
@@ -308,6 +346,11 @@ internal sealed partial class ConnectionManager
             case ForwarderError.RequestCanceled:
                 cluster.Stats.UpstreamRqCancelled.Increment();
                 break;
+            case ForwarderError.RequestBodyClient when state.UpstreamStarted:
+                // The body was being sent, so the request was on a connection; the gateway reset it there.
+                cluster.Stats.UpstreamRqTotal.Increment();
+                cluster.Stats.UpstreamRqTxReset.Increment();
+                break;
             default:
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.
                 if (context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
@@ -318,9 +361,44 @@ internal sealed partial class ConnectionManager
         }
     }
 
-    /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
-    internal static (int Status, string Reason) DescribeReset(Exception? exception)
+    /// <summary>The client ended the attempt before a response: its body was refused, or it went away (not a timeout of ours).</summary>
+    private static bool ClientBrokeOff(ProxyRequestState state, bool timedOut)
+        => !timedOut && state.UpstreamStatus == 0 && state.AttemptError is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled;
+
+    /// <summary>
+    /// Whether an attempt failed inside the gateway before anything reached an upstream connection: YARP
+    /// could not build the request (a transform threw), or the connection could not encode its headers
+    /// (SocketsHttpHandler serializes them into its buffer before the first write).
+    /// </summary>
+    internal static bool FailedLocally(ForwarderError error, Exception? exception)
     {
+        if (error == ForwarderError.RequestCreation)
+        {
+            return true;
+        }
+        if (error != ForwarderError.Request)
+        {
+            return false;
+        }
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.EncoderFallbackException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
+    internal static (int Status, string Reason) DescribeReset(ForwarderError error, Exception? exception)
+    {
+        if (error == ForwarderError.ResponseHeaders && exception is InvalidOperationException)
+        {
+            // Kestrel refused an upstream header value (a control character): Envoy's upstream codec
+            // refuses the same response as a protocol error.
+            return (StatusCodes.Status502BadGateway, "protocol error");
+        }
         for (var e = exception; e is not null; e = e.InnerException)
         {
             switch (e)
@@ -440,5 +518,8 @@ internal sealed partial class ConnectionManager
     {
         [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
         public static partial void UpstreamFailed(ILogger logger, string cluster, string reason, Exception? exception);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "request for cluster '{Cluster}' could not be forwarded: it failed in the gateway before reaching an upstream connection")]
+        public static partial void FailedLocally(ILogger logger, string cluster, Exception? exception);
     }
 }

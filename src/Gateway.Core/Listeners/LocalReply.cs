@@ -11,6 +11,8 @@ internal static class LocalReply
 {
     public static readonly byte[] UpstreamTimeout = Encoding.ASCII.GetBytes("upstream request timeout");
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
+    /// <summary>A codec error's body (CodeUtility::toString of the status).</summary>
+    public static readonly byte[] BadRequest = Encoding.ASCII.GetBytes("Bad Request");
     public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
 
     /// <summary>Envoy's body for a failure before response headers arrived (router.cc onUpstreamReset), which says so when attempts were retried.</summary>
@@ -23,6 +25,7 @@ internal static class LocalReply
         if (response.HasStarted)
         {
             // Too late for a reply: reset the stream, as Envoy does.
+            context.Features.Get<DownstreamConnection>()?.AbortingLocally();
             context.Abort();
             return Task.CompletedTask;
         }

@@ -78,6 +78,9 @@ internal sealed class ProxyRequestState
     /// <summary>The exception behind <see cref="AttemptError"/>, if any.</summary>
     public Exception? AttemptException { get; set; }
 
+    /// <summary>The current attempt failed in the gateway before reaching an upstream connection: nobody upstream is charged.</summary>
+    public bool FailedLocally { get; set; }
+
     /// <summary>Starts the next attempt.</summary>
     public void BeginAttempt()
     {
@@ -88,6 +91,7 @@ internal sealed class ProxyRequestState
         PerTryTimedOut = false;
         AttemptError = Yarp.ReverseProxy.Forwarder.ForwarderError.None;
         AttemptException = null;
+        FailedLocally = false;
         Host = null;
     }
 

@@ -80,12 +80,12 @@ internal static class RetryDecisions
     /// </summary>
     public static bool AfterFailure(ProxyRequestState state)
     {
-        if (state.Retry is not { } retry || state.UpstreamStatus != 0
+        if (state.Retry is not { } retry || state.UpstreamStatus != 0 || state.FailedLocally
             || state.AttemptError is not (ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders))
         {
             return false;
         }
-        var (_, reason) = ConnectionManager.DescribeReset(state.AttemptException);
+        var (_, reason) = ConnectionManager.DescribeReset(state.AttemptError, state.AttemptException);
         var connectFailure = reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
         if (!TryScheduleRetry(state, retry.RetriesReset(connectFailure)))
         {
@@ -94,6 +94,10 @@ internal static class RetryDecisions
         if (!connectFailure)
         {
             var stats = state.Route.Cluster!.Stats;
+            if (reason == "protocol error")
+            {
+                stats.UpstreamCxProtocolError.Increment();
+            }
             stats.UpstreamRqTotal.Increment();
             stats.UpstreamRqRxReset.Increment();
         }

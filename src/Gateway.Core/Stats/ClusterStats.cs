@@ -12,9 +12,9 @@ public sealed class ClusterStats
         "upstream_cx_http2_total", "upstream_cx_http3_total", "upstream_cx_connect_with_0_rtt", "upstream_cx_idle_timeout",
         "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded",
         "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
-        "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_protocol_error", "upstream_cx_max_requests",
+        "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_max_requests",
         "upstream_rq_pending_total", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
-        "upstream_rq_max_duration_reached", "upstream_rq_tx_reset",
+        "upstream_rq_max_duration_reached",
         
         "upstream_flow_control_paused_reading_total", "upstream_flow_control_resumed_reading_total",
         "upstream_flow_control_backed_up_total", "upstream_flow_control_drained_total",
@@ -66,6 +66,8 @@ public sealed class ClusterStats
         UpstreamCxHttp1Total = store.Counter(prefix + "upstream_cx_http1_total");
         UpstreamCxActive = store.Gauge(prefix + "upstream_cx_active");
         UpstreamCxConnectFail = store.Counter(prefix + "upstream_cx_connect_fail");
+        UpstreamCxProtocolError = store.Counter(prefix + "upstream_cx_protocol_error");
+        UpstreamRqTxReset = store.Counter(prefix + "upstream_rq_tx_reset");
         UpstreamCxOverflow = store.Counter(prefix + "upstream_cx_overflow");
         UpstreamCxConnectTimeout = store.Counter(prefix + "upstream_cx_connect_timeout");
         UpstreamCxNoneHealthy = store.Counter(prefix + "upstream_cx_none_healthy");
@@ -150,6 +152,12 @@ public sealed class ClusterStats
 
     /// <summary>Connection attempts that failed.</summary>
     public Counter UpstreamCxConnectFail { get; }
+
+    /// <summary>Responses the upstream codec refused (malformed response, invalid header value).</summary>
+    public Counter UpstreamCxProtocolError { get; }
+
+    /// <summary>Requests the gateway reset on their upstream connection.</summary>
+    public Counter UpstreamRqTxReset { get; }
 
     /// <summary>Connection attempts that timed out (also counted as failures).</summary>
     public Counter UpstreamCxConnectTimeout { get; }

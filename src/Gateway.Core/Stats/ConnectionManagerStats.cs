@@ -9,8 +9,6 @@ public sealed class ConnectionManagerStats
     private static readonly string[] OtherCounters =
     [
         "downstream_cx_ssl_total", "downstream_cx_upgrades_total", "downstream_cx_http3_total",
-        "downstream_cx_destroy_remote", "downstream_cx_destroy_local", "downstream_cx_destroy_active_rq",
-        "downstream_cx_destroy_local_active_rq", "downstream_cx_destroy_remote_active_rq", "downstream_cx_protocol_error",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
@@ -58,6 +56,12 @@ public sealed class ConnectionManagerStats
         DownstreamRqActive = store.Gauge(prefix + "downstream_rq_active");
         DownstreamRqCompleted = store.Counter(prefix + "downstream_rq_completed");
         DownstreamRqRxReset = store.Counter(prefix + "downstream_rq_rx_reset");
+        DownstreamCxProtocolError = store.Counter(prefix + "downstream_cx_protocol_error");
+        DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
+        DownstreamCxDestroyRemote = store.Counter(prefix + "downstream_cx_destroy_remote");
+        DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
+        DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
+        DownstreamCxDestroyRemoteActiveRq = store.Counter(prefix + "downstream_cx_destroy_remote_active_rq");
         DownstreamRqNonRelativePath = store.Counter(prefix + "downstream_rq_non_relative_path");
         DownstreamRqFailedPathNormalization = store.Counter(prefix + "downstream_rq_failed_path_normalization");
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
@@ -115,6 +119,24 @@ public sealed class ConnectionManagerStats
     /// <summary>Requests the client reset before the response was complete.</summary>
     public Counter DownstreamRqRxReset { get; }
 
+    /// <summary>Connections closed for a codec (protocol) error.</summary>
+    public Counter DownstreamCxProtocolError { get; }
+
+    /// <summary>Connections the gateway closed.</summary>
+    public Counter DownstreamCxDestroyLocal { get; }
+
+    /// <summary>Connections the client closed.</summary>
+    public Counter DownstreamCxDestroyRemote { get; }
+
+    /// <summary>Connections closed with a request in flight.</summary>
+    public Counter DownstreamCxDestroyActiveRq { get; }
+
+    /// <summary>Connections the gateway closed with a request in flight.</summary>
+    public Counter DownstreamCxDestroyLocalActiveRq { get; }
+
+    /// <summary>Connections the client closed with a request in flight.</summary>
+    public Counter DownstreamCxDestroyRemoteActiveRq { get; }
+
     /// <summary>Requests whose <c>:path</c> does not start with '/' (404).</summary>
     public Counter DownstreamRqNonRelativePath { get; }
 
@@ -140,9 +162,15 @@ public sealed class ConnectionManagerStats
         return System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Counts a connection closing, with its length.</summary>
-    public void ConnectionClosed(ListenerStats listener, bool http2, long opened)
+    /// <summary>Counts a connection closing, with its length, who closed it and whether a request was in flight.</summary>
+    public void ConnectionClosed(ListenerStats listener, bool http2, long opened, bool remote, bool activeRequest)
     {
+        (remote ? DownstreamCxDestroyRemote : DownstreamCxDestroyLocal).Increment();
+        if (activeRequest)
+        {
+            DownstreamCxDestroyActiveRq.Increment();
+            (remote ? DownstreamCxDestroyRemoteActiveRq : DownstreamCxDestroyLocalActiveRq).Increment();
+        }
         ArgumentNullException.ThrowIfNull(listener);
         var length = System.Diagnostics.Stopwatch.GetElapsedTime(opened).TotalMilliseconds;
         listener.DownstreamCxActive.Decrement();
@@ -152,6 +180,30 @@ public sealed class ConnectionManagerStats
         DownstreamCxDestroy.Increment();
         DownstreamCxLengthMs.Record(length);
         (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+    }
+
+    /// <summary>
+    /// Counts a request the server's codec refused before the connection manager saw it (Kestrel's own
+    /// 400/408/414/431): a request and its response, and a protocol error unless it was a timeout.
+    /// </summary>
+    public void CodecRejected(int statusCode, bool http2)
+    {
+        DownstreamRqTotal.Increment();
+        (http2 ? DownstreamRqHttp2Total : DownstreamRqHttp1Total).Increment();
+        if (statusCode != 408)
+        {
+            DownstreamCxProtocolError.Increment();
+        }
+        ChargeResponse(statusCode);
+    }
+
+    /// <summary>Counts a codec refusal of a request already counted (its body): a protocol error unless it was a timeout.</summary>
+    public void CodecErrorAfterRequest(int statusCode)
+    {
+        if (statusCode != 408)
+        {
+            DownstreamCxProtocolError.Increment();
+        }
     }
 
     /// <summary>Counts a request arriving.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Configuration;
+using Gateway.Listeners;
 using Gateway.Stats;
 using Gateway.Validation;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -106,7 +107,7 @@ public static class EnvoyTranslator
 
         var plan = new ConnectionManagerPlan(
             StatPrefix: hcm.StatPrefix!,
-            ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : hcm.ServerName,
+            ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : HeaderBytes.FromConfig(hcm.ServerName),
             ServerHeaderTransformation: hcm.ServerHeaderTransformation,
             GenerateRequestId: hcm.GenerateRequestId ?? true,
             PreserveExternalRequestId: hcm.PreserveExternalRequestId,
@@ -156,7 +157,7 @@ public static class EnvoyTranslator
             Cluster: action?.Cluster,
             Timeout: action?.Timeout ?? DefaultRouteTimeout,
             HostRewrite: hostRewrite,
-            HostRewriteLiteral: action?.HostRewriteLiteral,
+            HostRewriteLiteral: action?.HostRewriteLiteral is { } literal ? HeaderBytes.FromConfig(literal) : null,
             PrefixRewrite: action?.PrefixRewrite,
             DirectResponse: direct,
             Retry: TranslateRetry(action?.RetryPolicy ?? vhost.RetryPolicy),

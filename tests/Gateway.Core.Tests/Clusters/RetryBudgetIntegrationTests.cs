@@ -113,6 +113,31 @@ public class RetryBudgetIntegrationTests
         await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_overflow", 1);
         // The idle connection is still open, so the limit is still reached, as in Envoy.
         await gateway.AssertStatAsync("cluster.httpbin_service.circuit_breakers.default.cx_open", 1);
+        // The second request waited as a pending one (max_pending_requests 1024): no pending overflow.
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_pending_overflow", 0);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_total", 2);
+    }
+
+    [Fact]
+    public async Task MaxConnectionsOneNoPending_SecondConcurrentRequest_OverflowsAsPendingNotAsConnection()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "[ { max_connections: 1, max_pending_requests: 0 } ]"));
+
+        var first = gateway.Client.GetAsync(gateway.ListenerUri("/delay/1000"));
+        Assert.True(await WaitForStatAsync(gateway, "cluster.httpbin_service.upstream_rq_active", 1), "the first request never started");
+        using var second = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+
+        // Envoy's newStreamImpl: no ready connection and no pending room is a pending overflow, before any new connection is asked for.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal("true", Assert.Single(second.Headers.GetValues("x-envoy-overloaded")));
+        using var firstResponse = await first;
+        Assert.Equal(HttpStatusCode.OK, firstResponse.StatusCode);
+        Assert.Equal(1, upstream.Requests);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_pending_overflow", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_overflow", 0);
+        // The refused request never reached a connection.
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_total", 1);
     }
 
     [Fact]

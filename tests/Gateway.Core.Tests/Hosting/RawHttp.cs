@@ -17,7 +17,8 @@ internal sealed record RecordedRequest(string RequestLine, IReadOnlyList<KeyValu
 
 /// <summary>
 /// A raw HTTP/1.1 upstream on 127.0.0.1 (a socket, not Kestrel, so nothing normalizes what arrives): it records every
-/// request head it parses, byte for byte (Latin-1), and answers 200 with the request line as the body. Keep-alive;
+/// request head it parses, byte for byte (Latin-1), and answers 200 with the request line as the body, or with
+/// the fixed response bytes it was started with (which carry their own Content-Length). Keep-alive;
 /// request bodies with a Content-Length are read and dropped.
 /// </summary>
 internal sealed class RecordingUpstream : IAsyncDisposable
@@ -26,10 +27,12 @@ internal sealed class RecordingUpstream : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly Task _accepting;
+    private readonly byte[]? _response;
 
-    private RecordingUpstream(TcpListener listener)
+    private RecordingUpstream(TcpListener listener, byte[]? response)
     {
         _listener = listener;
+        _response = response;
         _accepting = AcceptAsync();
     }
 
@@ -38,11 +41,11 @@ internal sealed class RecordingUpstream : IAsyncDisposable
     /// <summary>The requests received so far, in order.</summary>
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public static RecordingUpstream Start()
+    public static RecordingUpstream Start(byte[]? response = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return new RecordingUpstream(listener);
+        return new RecordingUpstream(listener, response);
     }
 
     private async Task AcceptAsync()
@@ -108,6 +111,11 @@ internal sealed class RecordingUpstream : IAsyncDisposable
                     }
                     buffer.RemoveRange(0, contentLength);
                     _requests.Enqueue(new RecordedRequest(lines[0], headers));
+                    if (_response is not null)
+                    {
+                        await stream.WriteAsync(_response, _stop.Token);
+                        continue;
+                    }
                     var body = Encoding.Latin1.GetBytes(lines[0]);
                     await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n"), _stop.Token);
                     await stream.WriteAsync(body, _stop.Token);
@@ -160,6 +168,13 @@ internal static class RawHttpClient
         await using var connection = await RawConnection.OpenAsync(port);
         return await connection.SendAsync(target, method, host, extraHeaders + "Connection: close\r\n");
     }
+
+    /// <summary>Sends <paramref name="request"/> exactly (one Latin-1 byte per char) on a new connection and reads one response.</summary>
+    public static async Task<RawResponse> SendRawAsync(int port, string request)
+    {
+        await using var connection = await RawConnection.OpenAsync(port);
+        return await connection.SendRawAsync(request);
+    }
 }
 
 /// <summary>A keep-alive HTTP/1.1 client connection speaking raw bytes; every read is bounded by 10 s.</summary>
@@ -187,8 +202,14 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>Sends one request (no body) and reads its response.</summary>
     public async Task<RawResponse> SendAsync(string target, string method = "GET", string? host = "gateway.test", string extraHeaders = "")
     {
-        using var timeout = new CancellationTokenSource(Timeout);
         var request = $"{method} {target} HTTP/1.1\r\n" + (host is null ? string.Empty : $"Host: {host}\r\n") + extraHeaders + "\r\n";
+        return await SendRawAsync(request, method);
+    }
+
+    /// <summary>Sends <paramref name="request"/> exactly (one Latin-1 byte per char) and reads one response to it.</summary>
+    public async Task<RawResponse> SendRawAsync(string request, string method = "GET")
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
         await _stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
 
         var head = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n\r\n"u8.ToArray(), timeout.Token)]);

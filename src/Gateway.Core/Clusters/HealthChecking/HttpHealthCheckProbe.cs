@@ -36,6 +36,8 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             MaxConnectionsPerServer = 1,
             ActivityHeadersPropagator = null,
+            // Header values here come from the config: Envoy sends their UTF-8 (the default, ASCII, would refuse them).
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
         };
         _client = new HttpMessageInvoker(_handler, disposeHandler: false);
     }
