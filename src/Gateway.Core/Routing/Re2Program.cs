@@ -150,11 +150,20 @@ internal static class Re2Program
             while (_i < _p.Length && _p[_i] != '|' && _p[_i] != ')')
             {
                 var atStart = top && count == 0;
-                var piece = ParseRepeat(ParseAtom(atStart));
-                if (piece.IsEmpty && !piece.CanRepeat)
+                var atom = ParseAtom(atStart);
+                if (atom.IsEmpty && !atom.CanRepeat)
                 {
+                    // A flag group is transparent: a repetition after it repeats what came before it.
+                    if (count > 0 && _i < _p.Length && IsRepetitionStart())
+                    {
+                        size -= last.Size;
+                        last = ParseRepeat(last with { CanRepeat = true });
+                        size += last.Size;
+                        product = Math.Max(product, last.Product);
+                    }
                     continue;
                 }
+                var piece = ParseRepeat(atom);
                 if (inPrefix && AnchoredStart && !piece.IsEmpty)
                 {
                     if (piece.Set is { IsSingleRune: true })
@@ -177,6 +186,31 @@ internal static class Re2Program
                 size -= _trailingAnchorCost;
             }
             return count == 0 ? Piece.Empty : count == 1 ? last with { Size = size } : new Piece(size, null, product, false, true);
+        }
+
+        private static bool IsWord(ReadOnlySpan<char> name)
+        {
+            foreach (var c in name)
+            {
+                if (!char.IsLetterOrDigit(c) && c != '_')
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private bool IsRepetitionStart()
+        {
+            var c = _p[_i];
+            if (c is '*' or '+' or '?')
+            {
+                return true;
+            }
+            var saved = _i;
+            var isCount = c == '{' && TryParseCount(out _, out _);
+            _i = saved;
+            return isCount;
         }
 
         private int _trailingAnchorCost;
@@ -342,8 +376,16 @@ internal static class Re2Program
                 case '\\':
                     return ParseEscape(atStart);
                 case '*' or '+' or '?':
-                    // A repetition with nothing before it.
-                    return new Piece(0, null, 1, true, false);
+                case '{' when IsRepetitionStart():
+                    {
+                        // A repetition with nothing before it.
+                        var start = _i;
+                        if (c != '{' || !TryParseCount(out _, out _))
+                        {
+                            _i++;
+                        }
+                        throw new Re2SyntaxException("no argument for repetition operator: " + _p[start.._i]);
+                    }
                 default:
                     var rune = ReadRune();
                     return Literal(rune);
@@ -411,9 +453,10 @@ internal static class Re2Program
                 {
                     // (?P<name>…), and (?<name>…) which RE2 accepts since 2023.
                     var close = _p.IndexOf('>', _i + named);
-                    if (close < 0 || close == _i + named)
+                    if (close < 0 || close == _i + named || !IsWord(_p.AsSpan((_i + named)..close)))
                     {
-                        throw new Re2SyntaxException("invalid named capture group: " + _p[start..]);
+                        // A name is word characters (so never .NET's balancing group "(?<a-b>").
+                        throw new Re2SyntaxException("invalid named capture group: " + _p[start..(close < 0 ? _p.Length : close + 1)]);
                     }
                     _i = close + 1;
                 }
@@ -455,7 +498,7 @@ internal static class Re2Program
                             _i++;
                             continue;
                         }
-                        if (f == ')' && (sawFlag || !negated) && _i > start + 2)
+                        if (f == ')' && (sawFlag || !negated))
                         {
                             // (?flags): applies to the rest of the enclosing group.
                             _i++;
@@ -666,7 +709,7 @@ internal static class Re2Program
             if (_i < _p.Length && _p[_i] == '{')
             {
                 var close = _p.IndexOf('}', _i);
-                if (close < 0 || close == _i + 1 || !int.TryParse(_p.AsSpan((_i + 1)..close), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code) || code > MaxRune)
+                if (close < 0 || close == _i + 1 || !int.TryParse(_p.AsSpan((_i + 1)..close), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code) || code is < 0 or > MaxRune)
                 {
                     throw new Re2SyntaxException("invalid escape sequence: " + _p[start..Math.Min(_p.Length, close < 0 ? _p.Length : close + 1)]);
                 }

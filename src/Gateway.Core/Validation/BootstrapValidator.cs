@@ -486,7 +486,7 @@ public static class BootstrapValidator
             context.Error(regex.LocationOf("regex"), "'regex' is required");
             return;
         }
-        if (!Routing.EnvoyRegex.TryCompile(regex.Regex, out _, out var error))
+        if (Routing.EnvoyRegex.Validate(regex.Regex) is { } error)
         {
             context.Error(regex.LocationOf("regex"), error);
         }

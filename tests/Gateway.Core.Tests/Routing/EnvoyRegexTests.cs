@@ -100,4 +100,23 @@ public class EnvoyRegexTests
 
         Assert.Equal("routes[3].match.safe_regex: " + error, ex.Message);
     }
+
+    [Fact]
+    public void Validate_RandomPatterns_AgreesWithCompileAndNeverThrows()
+    {
+        // The validator skips building the non-backtracking automaton; it must still give exactly Compile's verdict,
+        // so nothing the validator accepts can fail (or reach another engine) when the route table is built.
+        string[] pieces = ["a", "b", "(", ")", "[", "]", "{", "}", "|", "*", "+", "?", "^", "$", ".", "-", ",", ":", "<", ">", "=", "!",
+            @"\d", @"\w", @"\s", @"\b", @"\A", @"\z", @"\1", @"\k", @"\p", "(?i)", "(?:", "(?P<n>", "(?<n>", "(?=", "(?>", "(?<a-b>",
+            "[[:alpha:]]", "[^", "{2}", "{1,3}", "{2,}", @"\pN", @"\x41", @"\Q", @"\E", "é", "(?s)", "(?m)", "0-9"];
+        var random = new Random(1234);
+        for (var n = 0; n < 1500; n++)
+        {
+            var pattern = string.Concat(Enumerable.Range(0, random.Next(1, 10)).Select(_ => pieces[random.Next(pieces.Length)]));
+
+            var compiled = EnvoyRegex.TryCompile(pattern, out _, out var error);
+
+            Assert.Equal(compiled ? null : error, EnvoyRegex.Validate(pattern));
+        }
+    }
 }

@@ -64,6 +64,10 @@ public class Re2ProgramTests
     [InlineData("((a{1,10}){1,10}){1,11}", "invalid repetition size: {1,11}")]
     [InlineData("((a{2}){2}){251}", "invalid repetition size: {251}")]
     [InlineData("[[:foo:]]", "invalid character class range: [:foo:]")]
+    [InlineData("(?<a-b>x)", "invalid named capture group: (?<a-b>")]
+    [InlineData("(?(a)b|c)", "invalid perl operator: (?(")]
+    [InlineData("(?#note)", "invalid perl operator: (?#")]
+    [InlineData(@"a\G", @"invalid escape sequence: \G")]
     public void Check_InvalidPattern_AnswersRe2Error(string pattern, string error)
     {
         Assert.Equal(error, Re2Program.Check(pattern, out _));
