@@ -34,8 +34,10 @@ public class AdminHandlerTests
           /memory: print current allocation/heap usage
           /quitquitquit (POST): exit the server
           /ready: print server state, return 200 if LIVE, otherwise return 503
+          /reopen_logs (POST): reopen access logs
           /reset_counters (POST): reset all counters to zero
           /runtime: print runtime values
+          /runtime_modify (POST): Adds or modifies runtime values as passed in query parameters. To delete a previously added key, use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded from disk can be modified via override but not deleted. E.g. ?key1=value1&key2=value2...
           /server_info: print server version/status information
           /stats: print server stats
               usedonly: Only include stats that have been written by system since restart
@@ -80,6 +82,8 @@ public class AdminHandlerTests
     [InlineData("/quitquitquit")]
     [InlineData("/reset_counters")]
     [InlineData("/logging")]
+    [InlineData("/runtime_modify?foo=bar")]
+    [InlineData("/reopen_logs")]
     public async Task PostOnlyEndpoint_Get_Answers405AndChangesNothing(string path)
     {
         await using var server = await AdminTestServer.StartAsync();
@@ -162,8 +166,10 @@ public class AdminHandlerTests
                 <tr class='vert-space'><td class='home-data'><a href='memory'>memory</a></td><td class='home-data'>print current allocation/heap usage</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='quitquitquit' method='post'><button class='button-as-link'>quitquitquit</button></form></td><td class='home-data'>exit the server</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='ready'>ready</a></td><td class='home-data'>print server state, return 200 if LIVE, otherwise return 503</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='reopen_logs' method='post'><button class='button-as-link'>reopen_logs</button></form></td><td class='home-data'>reopen access logs</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='reset_counters' method='post'><button class='button-as-link'>reset_counters</button></form></td><td class='home-data'>reset all counters to zero</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='runtime'>runtime</a></td><td class='home-data'>print runtime values</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='runtime_modify' method='post'><button class='button-as-link'>runtime_modify</button></form></td><td class='home-data'>Adds or modifies runtime values as passed in query parameters. To delete a previously added key, use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded from disk can be modified via override but not deleted. E.g. ?key1=value1&amp;key2=value2...</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='server_info'>server_info</a></td><td class='home-data'>print server version/status information</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='stats'>stats</a></td><td class='home-data'>print server stats</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='stats/prometheus'>stats/prometheus</a></td><td class='home-data'>print server stats in prometheus format</td></tr>
@@ -219,5 +225,53 @@ public class AdminHandlerTests
         Assert.Equal(path, echoed.Path);
         Assert.Equal("LIVE\n", await server.GetStringAsync("/ready"));
         Assert.Equal(200, await server.ProxyAsync("/get"));
+    }
+
+    [Theory]
+    [InlineData("GET /stats/../quitquitquit HTTP/1.1", 405, "Method GET not allowed, POST required.")] // dot segments resolve, as in Envoy
+    [InlineData("GET /stats/%2e%2e/quitquitquit HTTP/1.1", 405, "Method GET not allowed, POST required.")]
+    [InlineData("GET //ready HTTP/1.1", 200, "LIVE\n")] // merge_slashes is on for Envoy's admin
+    [InlineData("GET /x\\..\\ready HTTP/1.1", 200, "LIVE\n")] // '\' is a '/' to Envoy's canonicalizer
+    [InlineData("GET /rea%64y HTTP/1.1", 200, "LIVE\n")] // escaped unreserved characters are decoded
+    [InlineData("GET /ready%2F HTTP/1.1", 404, null)] // other escapes stay as sent
+    [InlineData("GET http://admin/ready HTTP/1.1", 200, "LIVE\n")] // absolute form: only the path counts
+    public async Task Dispatch_RawTarget_IsNormalizedAsEnvoysAdminConnectionManagerDoes(string requestLine, int status, string? body)
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var (actualStatus, actualBody) = await RawAdminRequestAsync(server, requestLine);
+
+        Assert.Equal(status, actualStatus);
+        if (body is not null)
+        {
+            Assert.Equal(body, actualBody);
+        }
+        Assert.Equal("LIVE\n", await server.GetStringAsync("/ready"));
+    }
+
+    [Fact]
+    public async Task Dispatch_QueryInTheRawTarget_ReachesTheHandlerAsSent()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var (status, body) = await RawAdminRequestAsync(server, "GET /stats?filter=%5Eserver%5C.live%24 HTTP/1.1");
+
+        Assert.Equal(200, status);
+        Assert.Equal("server.live: 1\n", body);
+    }
+
+    /// <summary>One HTTP/1.1 request written as is (HttpClient would normalize the target first); the status and body of the answer.</summary>
+    private static async Task<(int Status, string Body)> RawAdminRequestAsync(AdminTestServer server, string requestLine)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, server.Gateway.Gateway.AdminBoundEndPoint!.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(requestLine + "\r\nHost: admin\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var response = await reader.ReadToEndAsync(timeout.Token);
+        var status = int.Parse(response.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
+        var bodyStart = response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        return (status, response[bodyStart..]);
     }
 }
