@@ -44,6 +44,7 @@ internal sealed class AdminHandler
         AddAll(ActivatorUtilities.CreateInstance<ConfigDumpHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<LoggingHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<RuntimeHandler>(services).Endpoints());
+        AddAll(new ProfilingHandler().Endpoints());
     }
 
     /// <summary>Every endpoint, sorted by path (the order <c>/help</c> lists them in).</summary>

@@ -18,14 +18,22 @@ public class AdminHandlerTests
               resource: The resource to dump
               mask: The mask to apply. When both resource and mask are specified, the mask is applied to every element in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a ProtobufWkt::FieldMask
               name_regex: Dump only the currently loaded configurations whose names match the specified regex. Can be used with both resource and mask query parameters.
+          /contention: dump current Envoy mutex contention stats (if enabled)
+          /cpuprofiler (POST): enable/disable the CPU profiler
+              enable: enables the CPU profiler; One of (y, n)
           /drain_listeners (POST): drain listeners
               graceful: When draining listeners, enter a graceful drain period prior to closing listeners. This behaviour and duration is configurable via server options or CLI
               skip_exit: When draining listeners, do not exit after the drain period. This must be used with graceful
               inboundonly: Drains all inbound listeners. traffic_direction field in envoy_v3_api_msg_config.listener.v3.Listener is used to determine whether a listener is inbound or outbound.
           /healthcheck/fail (POST): cause the server to fail health checks
           /healthcheck/ok (POST): cause the server to pass health checks
+          /heap_dump: dump current Envoy heap (if supported)
+          /heapprofiler (POST): enable/disable the heap profiler
+              enable: enable/disable the heap profiler; One of (y, n)
           /help: print out list of admin commands
           /hot_restart_version: print the hot restart compatibility version
+          /init_dump: dump current Envoy init manager information (experimental)
+              mask: The desired component to dump unready targets. The mask is parsed as a ProtobufWkt::FieldMask. For example, get the unready targets of all listeners with /init_dump?mask=listener`
           /listeners: print listener info
               format: File format to use; One of (text, json)
           /logging (POST): query/change logging levels
@@ -156,11 +164,16 @@ public class AdminHandlerTests
                 <tr class='vert-space'><td class='home-data'><a href='certs'>certs</a></td><td class='home-data'>print certs on machine</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='clusters'>clusters</a></td><td class='home-data'>upstream cluster status</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='config_dump'>config_dump</a></td><td class='home-data'>dump current Envoy configs (experimental)</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='contention'>contention</a></td><td class='home-data'>dump current Envoy mutex contention stats (if enabled)</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='cpuprofiler' method='post'><button class='button-as-link'>cpuprofiler</button></form></td><td class='home-data'>enable/disable the CPU profiler</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='drain_listeners' method='post'><button class='button-as-link'>drain_listeners</button></form></td><td class='home-data'>drain listeners</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='healthcheck/fail' method='post'><button class='button-as-link'>healthcheck/fail</button></form></td><td class='home-data'>cause the server to fail health checks</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='healthcheck/ok' method='post'><button class='button-as-link'>healthcheck/ok</button></form></td><td class='home-data'>cause the server to pass health checks</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='heap_dump'>heap_dump</a></td><td class='home-data'>dump current Envoy heap (if supported)</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='heapprofiler' method='post'><button class='button-as-link'>heapprofiler</button></form></td><td class='home-data'>enable/disable the heap profiler</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='help'>help</a></td><td class='home-data'>print out list of admin commands</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='hot_restart_version'>hot_restart_version</a></td><td class='home-data'>print the hot restart compatibility version</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='init_dump'>init_dump</a></td><td class='home-data'>dump current Envoy init manager information (experimental)</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='listeners'>listeners</a></td><td class='home-data'>print listener info</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='logging' method='post'><button class='button-as-link'>logging</button></form></td><td class='home-data'>query/change logging levels</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='memory'>memory</a></td><td class='home-data'>print current allocation/heap usage</td></tr>
