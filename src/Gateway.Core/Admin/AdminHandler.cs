@@ -80,10 +80,11 @@ internal sealed class AdminHandler
         try
         {
             // The raw target, never Kestrel's decoded Request.Path (see AdminPath).
-            var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw
-                ? raw
-                : context.Request.Path.Value + context.Request.QueryString.Value;
-            var (path, query) = AdminPath.Split(rawTarget);
+            if (!AdminPath.TrySplit(RequestTarget.PathAndQuery(context, out _, out _), out var path, out var query))
+            {
+                await RefusePathAsync(context).ConfigureAwait(false);
+                return;
+            }
             if (query.Length == 0 && IsForm(context.Request.ContentType))
             {
                 // Envoy's AdminFilter::queryParams: without a query, the parameters may come as a form body.
@@ -117,6 +118,22 @@ internal sealed class AdminHandler
             }
             _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
+    }
+
+    /// <summary>
+    /// What Envoy's connection manager answers before the admin filter sees the request: a target that is not a
+    /// relative path is 404 (<c>downstream_rq_non_relative_path</c>), one normalization refuses 400
+    /// (<c>downstream_rq_failed_path_normalization</c>), both without a body.
+    /// </summary>
+    private Task RefusePathAsync(HttpContext context)
+    {
+        var pathAndQuery = RequestTarget.PathAndQuery(context, out _, out _);
+        var relative = pathAndQuery.Length > 0 && pathAndQuery[0] == '/';
+        (relative ? _stats.DownstreamRqFailedPathNormalization : _stats.DownstreamRqNonRelativePath).Increment();
+        context.Response.StatusCode = relative ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound;
+        context.Response.Headers.Server = "envoy";
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
     }
 
     /// <summary>The largest form body read for parameters; admin forms are a few fields.</summary>

@@ -248,6 +248,7 @@ public class AdminHandlerTests
     [InlineData("GET /rea%64y HTTP/1.1", 200, "LIVE\n")] // escaped unreserved characters are decoded
     [InlineData("GET /ready%2F HTTP/1.1", 404, null)] // other escapes stay as sent
     [InlineData("GET http://admin/ready HTTP/1.1", 200, "LIVE\n")] // absolute form: only the path counts
+    [InlineData("OPTIONS * HTTP/1.1", 404, "")] // not a relative path: refused before the admin filter
     public async Task Dispatch_RawTarget_IsNormalizedAsEnvoysAdminConnectionManagerDoes(string requestLine, int status, string? body)
     {
         await using var server = await AdminTestServer.StartAsync();

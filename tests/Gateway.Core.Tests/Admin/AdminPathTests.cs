@@ -2,7 +2,7 @@ using Gateway.Admin;
 
 namespace Gateway.Tests.Admin;
 
-/// <summary><see cref="AdminPath"/>: Envoy's admin path normalization (RFC 3986 as path_utility.cc does it, then merge_slashes).</summary>
+/// <summary><see cref="AdminPath"/>: Envoy's admin connection manager's path handling (normalize_path and merge_slashes on).</summary>
 public class AdminPathTests
 {
     [Theory]
@@ -18,11 +18,18 @@ public class AdminPathTests
     [InlineData("/%2E%2e/%73tats", "/stats", "")]
     [InlineData("/stats%2Fprometheus", "/stats%2Fprometheus", "")]
     [InlineData(@"/x\..\ready", "/ready", "")]
-    [InlineData("http://host:9901/ready?x=1", "/ready", "x=1")]
-    [InlineData("http://host:9901?x=1", "/", "x=1")]
-    [InlineData("*", "*", "")]
-    public void Split_RawTarget_GivesEnvoysNormalizedPathAndTheRawQuery(string target, string path, string query)
+    public void TrySplit_Path_GivesEnvoysNormalizedPathAndTheRawQuery(string target, string path, string query)
     {
-        Assert.Equal((path, query), AdminPath.Split(target));
+        Assert.True(AdminPath.TrySplit(target, out var actualPath, out var actualQuery));
+        Assert.Equal((path, query), (actualPath, actualQuery));
+    }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("")]
+    [InlineData("/stats#x")]
+    public void TrySplit_PathTheConnectionManagerRefuses_IsFalse(string target)
+    {
+        Assert.False(AdminPath.TrySplit(target, out _, out _));
     }
 }
