@@ -85,6 +85,13 @@ internal static class Re2Program
         private bool _dotAll;
         private bool _multiLine;
 
+        // Where the last '$' or '\z' ended and what it cost (removed when it ends the pattern).
+        private int _trailingAnchorCost;
+        private int _trailingAnchorEnd = -1;
+
+        // Where the previous repetition operator started, for RE2's "bad repetition operator: **".
+        private int _lastOpStart;
+
         public bool AnchoredStart { get; private set; }
 
         /// <summary>The largest product of nested counted repetitions' counts.</summary>
@@ -213,9 +220,6 @@ internal static class Re2Program
             return isCount;
         }
 
-        private int _trailingAnchorCost;
-        private int _trailingAnchorEnd = -1;
-
         private Piece ParseRepeat(Piece atom)
         {
             var repeated = false;
@@ -269,8 +273,6 @@ internal static class Re2Program
             }
             return atom;
         }
-
-        private int _lastOpStart;
 
         private Piece Repeat(Piece x, int min, int max, string op)
         {
