@@ -3,13 +3,15 @@ using Gateway.Listeners;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Admin;
 
 /// <summary>
-/// Envoy's admin API on <c>admin.address</c> (admin.cc): the path before '?' must equal an endpoint's path;
+/// Envoy's admin API on <c>admin.address</c> (admin.cc): the path before '?' (normalized as Envoy's admin connection
+/// manager does, <see cref="AdminPath"/>) must equal an endpoint's path;
 /// unknown paths get 404 with the help text, a mutating endpoint asked with another method than POST gets
 /// 405. Every response carries Envoy's fallback headers. The endpoints themselves live in one small class
 /// per family (<see cref="ServerInfoHandler"/>, <see cref="StatsHandler"/>, …). Admin traffic is counted
@@ -41,7 +43,8 @@ internal sealed class AdminHandler
         AddAll(ActivatorUtilities.CreateInstance<ListenersHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<ConfigDumpHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<LoggingHandler>(services).Endpoints());
-        AddAll(new RuntimeHandler().Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<RuntimeHandler>(services).Endpoints());
+        AddAll(new ProfilingHandler().Endpoints());
     }
 
     /// <summary>Every endpoint, sorted by path (the order <c>/help</c> lists them in).</summary>
@@ -76,8 +79,18 @@ internal sealed class AdminHandler
         _stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
-            var request = new AdminRequest(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value);
-            var reply = Dispatch(request);
+            // The raw target, never Kestrel's decoded Request.Path (see AdminPath).
+            if (!AdminPath.TrySplit(RequestTarget.PathAndQuery(context, out _, out _), out var path, out var query))
+            {
+                await RefusePathAsync(context).ConfigureAwait(false);
+                return;
+            }
+            if (query.Length == 0 && IsForm(context.Request.ContentType))
+            {
+                // Envoy's AdminFilter::queryParams: without a query, the parameters may come as a form body.
+                query = await ReadFormAsync(context).ConfigureAwait(false);
+            }
+            var reply = Dispatch(new AdminRequest(context.Request.Method, path, query));
             var response = context.Response;
             response.StatusCode = reply.StatusCode;
             response.Headers.Server = "envoy";
@@ -105,6 +118,40 @@ internal sealed class AdminHandler
             }
             _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
+    }
+
+    /// <summary>
+    /// What Envoy's connection manager answers before the admin filter sees the request: a target that is not a
+    /// relative path is 404 (<c>downstream_rq_non_relative_path</c>), one normalization refuses 400
+    /// (<c>downstream_rq_failed_path_normalization</c>), both without a body.
+    /// </summary>
+    private Task RefusePathAsync(HttpContext context)
+    {
+        var pathAndQuery = RequestTarget.PathAndQuery(context, out _, out _);
+        var relative = pathAndQuery.Length > 0 && pathAndQuery[0] == '/';
+        (relative ? _stats.DownstreamRqFailedPathNormalization : _stats.DownstreamRqNonRelativePath).Increment();
+        context.Response.StatusCode = relative ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound;
+        context.Response.Headers.Server = "envoy";
+        context.Response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The largest form body read for parameters; admin forms are a few fields.</summary>
+    private const int MaxFormBytes = 64 * 1024;
+
+    private static bool IsForm(string? contentType)
+        => string.Equals(contentType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<string> ReadFormAsync(HttpContext context)
+    {
+        var buffer = new byte[MaxFormBytes];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            length += read;
+        }
+        return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
     /// <summary>Counts an admin connection under <c>http.admin.*</c> and <c>listener.admin.*</c> for its lifetime.</summary>

@@ -68,13 +68,10 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         EnvoyRegex? names = null;
         if (request.Value("name_regex") is { } pattern)
         {
-            try
+            // Envoy compiles it as a RegexMatcher, program-size bound included.
+            if (!EnvoyRegex.TryCompile(pattern, out names, out var error))
             {
-                names = EnvoyRegex.Compile(pattern, "name_regex");
-            }
-            catch (ArgumentException ex)
-            {
-                return Error(400, $"INVALID_ARGUMENT: Error while parsing name_regex from {pattern}: Invalid regex '{pattern}': {(ex.InnerException ?? ex).Message}");
+                return Error(400, $"INVALID_ARGUMENT: Error while parsing name_regex from {pattern}: {error}");
             }
         }
         var mask = request.Find("mask") is { } maskText ? MaskTree.Parse(maskText) : null;

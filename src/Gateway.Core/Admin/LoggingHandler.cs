@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Admin;
 
 /// <summary>
-/// POST <c>/logging</c> (logs_handler.cc): without a query it lists the loggers and their levels;
+/// POST <c>/logging</c> and POST <c>/reopen_logs</c> (logs_handler.cc). <c>/logging</c>: without a query it lists the loggers and their levels;
 /// <c>?level=</c> sets all, <c>?&lt;logger&gt;=&lt;level&gt;</c> one, <c>?paths=a:debug,b:info</c> several.
 /// Exactly one parameter is allowed; errors are a 400 with Envoy's usage text. The levels live in
 /// <see cref="EnvoyLogLevels"/>, which the host puts in the logging pipeline.
@@ -33,6 +33,10 @@ internal sealed partial class LoggingHandler
             new AdminParam("paths", "Change multiple logging levels by setting to <logger_name1>:<desired_level1>,<logger_name2>:<desired_level2>. If fine grain logging is enabled, use __FILE__ or a glob experision as the logger name. For example, source/common*:warning"),
             new AdminParam("level", "desired logging level, this will change all loggers's level", ["", .. EnvoyLogLevels.LevelNames]),
         ], Logging),
+
+        // Envoy reopens its access log files; this gateway writes none (access_log is not supported), so there is
+        // nothing to reopen and the answer is Envoy's.
+        new("/reopen_logs", "reopen access logs", true, _ => AdminResponse.Ok("OK\n")),
     ];
 
     private AdminResponse Logging(AdminRequest request)

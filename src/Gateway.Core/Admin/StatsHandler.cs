@@ -11,6 +11,22 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class StatsHandler(StatsStore store)
 {
+    /// <summary>
+    /// The program-size bound on a <c>filter</c>. Envoy's admin has none of its own (only RE2's memory budget), so it is
+    /// well above the config bound, enough for long alternations of stat names (see docs/compatibility.md).
+    /// </summary>
+    public const int MaxFilterProgramSize = 1000;
+
+    /// <summary>
+    /// The bound on nested counted repetitions in a <c>filter</c>, e.g. 9 for <c>(\d{1,3}\.){3}</c>: nesting is what
+    /// makes .NET's non-backtracking engine slow (<c>((a{1,4}){1,4}){1,4}</c> costs half a second per 200-character
+    /// name), while single counted repetitions are cheap.
+    /// </summary>
+    public const int MaxFilterNestedRepeatProduct = 16;
+
+    /// <summary>Defence in depth behind the program-size bound: .NET checks it between characters, so it is coarse.</summary>
+    private static readonly TimeSpan FilterMatchTimeout = TimeSpan.FromSeconds(1);
+
     public IEnumerable<AdminEndpoint> Endpoints() =>
     [
         new("/stats", "print server stats", false,
@@ -41,12 +57,19 @@ internal sealed class StatsHandler(StatsStore store)
         {
             return AdminResponse.BadRequest(error!);
         }
-        return format switch
+        try
         {
-            "json" => AdminResponse.Json(StatsRenderer.RenderJson(store, query)),
-            "prometheus" => AdminResponse.Ok(StatsRenderer.RenderPrometheus(store, query)),
-            _ => AdminResponse.Ok(StatsRenderer.RenderText(store, query)),
-        };
+            return format switch
+            {
+                "json" => AdminResponse.Json(StatsRenderer.RenderJson(store, query)),
+                "prometheus" => AdminResponse.Ok(StatsRenderer.RenderPrometheus(store, query)),
+                _ => AdminResponse.Ok(StatsRenderer.RenderText(store, query)),
+            };
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return AdminResponse.BadRequest("Invalid re2 regex");
+        }
     }
 
     /// <summary>The parsed query and format, or null with Envoy's error text (StatsParams::parse).</summary>
@@ -126,21 +149,11 @@ internal sealed class StatsHandler(StatsStore store)
         return new StatsQuery(filter, request.Has("usedonly"), type, buckets);
     }
 
-    /// <summary>An RE2 filter as a .NET regex (partial match, as Envoy's <c>?filter=</c>), or null when RE2 would reject it.</summary>
+    /// <summary>
+    /// An RE2 filter as a .NET regex (partial match, as Envoy's <c>?filter=</c>), or null when it is not RE2 or is over
+    /// <see cref="MaxFilterProgramSize"/> or <see cref="MaxFilterNestedRepeatProduct"/>: "Invalid re2 regex", as Envoy
+    /// answers for what RE2 refuses.
+    /// </summary>
     public static Regex? CompileFilter(string pattern)
-    {
-        try
-        {
-            return new Regex(Re2Syntax.ToDotNet(pattern), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-        catch (NotSupportedException)
-        {
-            // Backreferences, lookarounds and the like: not RE2.
-            return null;
-        }
-    }
+        => EnvoyRegex.TryCreate(pattern, fullMatch: false, MaxFilterProgramSize, FilterMatchTimeout, out var regex, out _, out _, MaxFilterNestedRepeatProduct) ? regex : null;
 }

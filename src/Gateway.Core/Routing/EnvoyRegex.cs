@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -6,82 +7,126 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// An Envoy <c>safe_regex</c> compiled for .NET. Envoy runs RE2 with <c>RE2::FullMatch</c>, so the whole input must
-/// match; the pattern is anchored with <c>\A(?:…)\z</c> here. RE2 is linear-time, so the non-backtracking engine is
-/// used whenever it accepts the pattern.
+/// match; the pattern is anchored with <c>\A(?:…)\z</c> here. RE2 is linear-time; so is .NET's non-backtracking
+/// engine, which is the only one used. Before .NET sees a pattern, <see cref="Re2Program"/> applies RE2's own checks
+/// and Envoy's program-size bound (<c>re2.max_program_size.error_level</c>, 100): the non-backtracking engine is
+/// linear in the input but its cost per character grows with the expanded pattern (nested counted repetitions make
+/// it seconds per request), which is what the bound keeps small.
 /// </summary>
 internal sealed class EnvoyRegex
 {
-    // Only reached by patterns NonBacktracking refuses (backreferences, lookarounds, atomic groups, conditionals),
-    // which RE2 itself rejects; a bound keeps a hostile input from pinning a request thread.
-    private static readonly TimeSpan BacktrackingTimeout = TimeSpan.FromMilliseconds(100);
-
     private readonly Regex _regex;
 
-    private EnvoyRegex(string pattern, Regex regex, bool isLinear)
+    private EnvoyRegex(string pattern, Regex regex, int programSize)
     {
         Pattern = pattern;
         _regex = regex;
-        IsLinear = isLinear;
+        ProgramSize = programSize;
     }
 
     /// <summary>The pattern as written in the configuration (RE2 syntax).</summary>
     public string Pattern { get; }
 
-    /// <summary>True when the pattern runs on the non-backtracking engine.</summary>
-    public bool IsLinear { get; }
+    /// <summary>The estimate of RE2's program size (see <see cref="Re2Program"/>).</summary>
+    public int ProgramSize { get; }
 
     /// <summary>Compiles an RE2 pattern.</summary>
     /// <param name="pattern">The RE2 pattern.</param>
     /// <param name="where">Where the pattern is in the configuration, for the error message.</param>
-    /// <exception cref="ArgumentException">The pattern does not compile.</exception>
+    /// <exception cref="ArgumentException">The pattern does not compile, or its program is over the bound.</exception>
     public static EnvoyRegex Compile(string pattern, string where)
+        => TryCompile(pattern, out var regex, out var error) ? regex : throw new ArgumentException($"{where}: {error}");
+
+    /// <summary>Compiles an RE2 pattern, or says why not (without the location), as Envoy does: RE2's error text or Envoy's program-size message.</summary>
+    public static bool TryCompile(string pattern, [NotNullWhen(true)] out EnvoyRegex? regex, [NotNullWhen(false)] out string? error)
     {
-        string anchored;
+        if (TryCreate(pattern, fullMatch: true, Re2Program.DefaultMaxProgramSize, Regex.InfiniteMatchTimeout, out var compiled, out var size, out error))
+        {
+            regex = new EnvoyRegex(pattern, compiled, size);
+            return true;
+        }
+        regex = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Checks an RE2 pattern as <see cref="TryCompile"/> does, without building the non-backtracking automaton (a few
+    /// milliseconds per pattern, which the config validator would otherwise pay a second time): .NET's parser runs on
+    /// the interpreter's options, and what the non-backtracking engine alone refuses (lookarounds, backreferences,
+    /// atomic and balancing groups, conditionals) is already refused by <see cref="Re2Program"/>, as RE2 refuses it.
+    /// </summary>
+    /// <returns>Null when the pattern compiles, else the error <see cref="TryCompile"/> would give.</returns>
+    public static string? Validate(string pattern)
+    {
+        if (Re2Program.Check(pattern, out var size) is { } error)
+        {
+            return error;
+        }
+        if (size > Re2Program.DefaultMaxProgramSize)
+        {
+            return Re2Program.ProgramSizeError(pattern, size, Re2Program.DefaultMaxProgramSize);
+        }
         try
         {
-            anchored = @"\A(?:" + Re2Syntax.ToDotNet(pattern) + @")\z";
+            _ = new Regex(@"\A(?:" + Re2Syntax.ToDotNet(pattern) + @")\z", RegexOptions.CultureInvariant);
+            return null;
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
+            return $"invalid regex '{pattern}': {ex.Message}";
         }
+    }
 
+    /// <summary>
+    /// Builds the .NET regex for an RE2 pattern on the non-backtracking engine: RE2's checks first, then the
+    /// program-size bound, then .NET's parser. <paramref name="error"/> is RE2's error text, Envoy's program-size
+    /// message, or .NET's reason for what only .NET refuses.
+    /// </summary>
+    /// <param name="pattern">The RE2 pattern.</param>
+    /// <param name="fullMatch">Anchor at both ends (RE2::FullMatch) rather than search (RE2::PartialMatch).</param>
+    /// <param name="maxProgramSize">The bound on the estimated program size.</param>
+    /// <param name="matchTimeout">.NET's match timeout (checked between characters, so only a coarse bound).</param>
+    /// <param name="maxNestedRepeatProduct">The bound on nested counted repetitions (see <see cref="Re2Program.Check(string, out int, out long)"/>); RE2's own is 1000.</param>
+    public static bool TryCreate(string pattern, bool fullMatch, int maxProgramSize, TimeSpan matchTimeout,
+        [NotNullWhen(true)] out Regex? regex, out int programSize, [NotNullWhen(false)] out string? error, long maxNestedRepeatProduct = long.MaxValue)
+    {
+        regex = null;
+        error = Re2Program.Check(pattern, out programSize, out var nested);
+        if (error is not null)
+        {
+            return false;
+        }
+        if (programSize > maxProgramSize)
+        {
+            error = Re2Program.ProgramSizeError(pattern, programSize, maxProgramSize);
+            return false;
+        }
+        if (nested > maxNestedRepeatProduct)
+        {
+            error = $"regex '{pattern}' nests counted repetitions {nested} deep, over {maxNestedRepeatProduct}";
+            return false;
+        }
         try
         {
-            return new EnvoyRegex(pattern, new Regex(anchored, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking), isLinear: true);
+            var translated = Re2Syntax.ToDotNet(pattern);
+            regex = new Regex(fullMatch ? @"\A(?:" + translated + @")\z" : translated,
+                RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, matchTimeout);
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            error = $"invalid regex '{pattern}': {ex.Message}";
         }
         catch (NotSupportedException)
         {
-            // Fall through to the backtracking engine (see BacktrackingTimeout).
+            // Unreachable for what Re2Program accepts; kept so no pattern ever reaches a backtracking engine.
+            error = $"invalid regex '{pattern}': it uses a construct RE2 does not support";
         }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
-        }
-
-        try
-        {
-            return new EnvoyRegex(pattern, new Regex(anchored, RegexOptions.CultureInvariant, BacktrackingTimeout), isLinear: false);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"{where}: invalid regex '{pattern}': {ex.Message}", ex);
-        }
+        return false;
     }
 
     /// <summary>True when the whole of <paramref name="input"/> matches.</summary>
-    public bool IsFullMatch(ReadOnlySpan<char> input)
-    {
-        try
-        {
-            return _regex.IsMatch(input);
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            // A runaway match is treated as no match rather than failing the request.
-            return false;
-        }
-    }
+    public bool IsFullMatch(ReadOnlySpan<char> input) => _regex.IsMatch(input);
 }
 
 /// <summary>

@@ -486,16 +486,9 @@ public static class BootstrapValidator
             context.Error(regex.LocationOf("regex"), "'regex' is required");
             return;
         }
-        try
+        if (Routing.EnvoyRegex.Validate(regex.Regex) is { } error)
         {
-            if (!Routing.EnvoyRegex.Compile(regex.Regex, "regex").IsLinear)
-            {
-                context.Error(regex.LocationOf("regex"), $"invalid regex '{regex.Regex}': it uses a construct RE2 does not support (backreferences, lookarounds, atomic groups or conditionals)");
-            }
-        }
-        catch (ArgumentException ex)
-        {
-            context.Error(regex.LocationOf("regex"), ex.Message.Replace("regex: ", string.Empty, StringComparison.Ordinal));
+            context.Error(regex.LocationOf("regex"), error);
         }
     }
 

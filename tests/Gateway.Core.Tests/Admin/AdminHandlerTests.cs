@@ -18,14 +18,22 @@ public class AdminHandlerTests
               resource: The resource to dump
               mask: The mask to apply. When both resource and mask are specified, the mask is applied to every element in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a ProtobufWkt::FieldMask
               name_regex: Dump only the currently loaded configurations whose names match the specified regex. Can be used with both resource and mask query parameters.
+          /contention: dump current Envoy mutex contention stats (if enabled)
+          /cpuprofiler (POST): enable/disable the CPU profiler
+              enable: enables the CPU profiler; One of (y, n)
           /drain_listeners (POST): drain listeners
               graceful: When draining listeners, enter a graceful drain period prior to closing listeners. This behaviour and duration is configurable via server options or CLI
               skip_exit: When draining listeners, do not exit after the drain period. This must be used with graceful
               inboundonly: Drains all inbound listeners. traffic_direction field in envoy_v3_api_msg_config.listener.v3.Listener is used to determine whether a listener is inbound or outbound.
           /healthcheck/fail (POST): cause the server to fail health checks
           /healthcheck/ok (POST): cause the server to pass health checks
+          /heap_dump: dump current Envoy heap (if supported)
+          /heapprofiler (POST): enable/disable the heap profiler
+              enable: enable/disable the heap profiler; One of (y, n)
           /help: print out list of admin commands
           /hot_restart_version: print the hot restart compatibility version
+          /init_dump: dump current Envoy init manager information (experimental)
+              mask: The desired component to dump unready targets. The mask is parsed as a ProtobufWkt::FieldMask. For example, get the unready targets of all listeners with /init_dump?mask=listener`
           /listeners: print listener info
               format: File format to use; One of (text, json)
           /logging (POST): query/change logging levels
@@ -34,8 +42,10 @@ public class AdminHandlerTests
           /memory: print current allocation/heap usage
           /quitquitquit (POST): exit the server
           /ready: print server state, return 200 if LIVE, otherwise return 503
+          /reopen_logs (POST): reopen access logs
           /reset_counters (POST): reset all counters to zero
           /runtime: print runtime values
+          /runtime_modify (POST): Adds or modifies runtime values as passed in query parameters. To delete a previously added key, use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded from disk can be modified via override but not deleted. E.g. ?key1=value1&key2=value2...
           /server_info: print server version/status information
           /stats: print server stats
               usedonly: Only include stats that have been written by system since restart
@@ -80,6 +90,8 @@ public class AdminHandlerTests
     [InlineData("/quitquitquit")]
     [InlineData("/reset_counters")]
     [InlineData("/logging")]
+    [InlineData("/runtime_modify?foo=bar")]
+    [InlineData("/reopen_logs")]
     public async Task PostOnlyEndpoint_Get_Answers405AndChangesNothing(string path)
     {
         await using var server = await AdminTestServer.StartAsync();
@@ -152,18 +164,25 @@ public class AdminHandlerTests
                 <tr class='vert-space'><td class='home-data'><a href='certs'>certs</a></td><td class='home-data'>print certs on machine</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='clusters'>clusters</a></td><td class='home-data'>upstream cluster status</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='config_dump'>config_dump</a></td><td class='home-data'>dump current Envoy configs (experimental)</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='contention'>contention</a></td><td class='home-data'>dump current Envoy mutex contention stats (if enabled)</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='cpuprofiler' method='post'><button class='button-as-link'>cpuprofiler</button></form></td><td class='home-data'>enable/disable the CPU profiler</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='drain_listeners' method='post'><button class='button-as-link'>drain_listeners</button></form></td><td class='home-data'>drain listeners</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='healthcheck/fail' method='post'><button class='button-as-link'>healthcheck/fail</button></form></td><td class='home-data'>cause the server to fail health checks</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='healthcheck/ok' method='post'><button class='button-as-link'>healthcheck/ok</button></form></td><td class='home-data'>cause the server to pass health checks</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='heap_dump'>heap_dump</a></td><td class='home-data'>dump current Envoy heap (if supported)</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='heapprofiler' method='post'><button class='button-as-link'>heapprofiler</button></form></td><td class='home-data'>enable/disable the heap profiler</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='help'>help</a></td><td class='home-data'>print out list of admin commands</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='hot_restart_version'>hot_restart_version</a></td><td class='home-data'>print the hot restart compatibility version</td></tr>
+                <tr class='vert-space'><td class='home-data'><a href='init_dump'>init_dump</a></td><td class='home-data'>dump current Envoy init manager information (experimental)</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='listeners'>listeners</a></td><td class='home-data'>print listener info</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='logging' method='post'><button class='button-as-link'>logging</button></form></td><td class='home-data'>query/change logging levels</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='memory'>memory</a></td><td class='home-data'>print current allocation/heap usage</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='quitquitquit' method='post'><button class='button-as-link'>quitquitquit</button></form></td><td class='home-data'>exit the server</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='ready'>ready</a></td><td class='home-data'>print server state, return 200 if LIVE, otherwise return 503</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='reopen_logs' method='post'><button class='button-as-link'>reopen_logs</button></form></td><td class='home-data'>reopen access logs</td></tr>
                 <tr class='vert-space'><td class='home-data'><form action='reset_counters' method='post'><button class='button-as-link'>reset_counters</button></form></td><td class='home-data'>reset all counters to zero</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='runtime'>runtime</a></td><td class='home-data'>print runtime values</td></tr>
+                <tr class='vert-space'><td class='home-data'><form action='runtime_modify' method='post'><button class='button-as-link'>runtime_modify</button></form></td><td class='home-data'>Adds or modifies runtime values as passed in query parameters. To delete a previously added key, use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded from disk can be modified via override but not deleted. E.g. ?key1=value1&amp;key2=value2...</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='server_info'>server_info</a></td><td class='home-data'>print server version/status information</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='stats'>stats</a></td><td class='home-data'>print server stats</td></tr>
                 <tr class='vert-space'><td class='home-data'><a href='stats/prometheus'>stats/prometheus</a></td><td class='home-data'>print server stats in prometheus format</td></tr>
@@ -219,5 +238,39 @@ public class AdminHandlerTests
         Assert.Equal(path, echoed.Path);
         Assert.Equal("LIVE\n", await server.GetStringAsync("/ready"));
         Assert.Equal(200, await server.ProxyAsync("/get"));
+    }
+
+    [Theory]
+    [InlineData("GET", "/stats/../quitquitquit", 405, "Method GET not allowed, POST required.")] // dot segments resolve, as in Envoy
+    [InlineData("GET", "/stats/%2e%2e/quitquitquit", 405, "Method GET not allowed, POST required.")]
+    [InlineData("GET", "//ready", 200, "LIVE\n")] // merge_slashes is on for Envoy's admin
+    [InlineData("GET", "/x\\..\\ready", 200, "LIVE\n")] // '\' is a '/' to Envoy's canonicalizer
+    [InlineData("GET", "/rea%64y", 200, "LIVE\n")] // escaped unreserved characters are decoded
+    [InlineData("GET", "/ready%2F", 404, null)] // other escapes stay as sent
+    [InlineData("GET", "http://admin/ready", 200, "LIVE\n")] // absolute form: only the path counts
+    [InlineData("OPTIONS", "*", 404, "")] // not a relative path: refused before the admin filter
+    public async Task Dispatch_RawTarget_IsNormalizedAsEnvoysAdminConnectionManagerDoes(string method, string target, int status, string? body)
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var response = await RawHttpClient.SendAsync(server.Gateway.Gateway.AdminBoundEndPoint!.Port, target, method, host: "admin");
+
+        Assert.Equal(status, response.Status);
+        if (body is not null)
+        {
+            Assert.Equal(body, response.Body);
+        }
+        Assert.Equal("LIVE\n", await server.GetStringAsync("/ready"));
+    }
+
+    [Fact]
+    public async Task Dispatch_QueryInTheRawTarget_ReachesTheHandlerAsSent()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var response = await RawHttpClient.SendAsync(server.Gateway.Gateway.AdminBoundEndPoint!.Port, "/stats?filter=%5Eserver%5C.live%24", host: "admin");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("server.live: 1\n", response.Body);
     }
 }

@@ -299,12 +299,25 @@ public class ConfigDumpHandlerTests
     public async Task ConfigDump_BadNameRegex_Answers400()
     {
         await using var server = await AdminTestServer.StartAsync();
-        var reason = Assert.Throws<ArgumentException>(() => EnvoyRegex.Compile("(", "name_regex")).InnerException!.Message;
 
         using var response = await server.GetAsync("/config_dump?name_regex=(");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal($"INVALID_ARGUMENT: Error while parsing name_regex from (: Invalid regex '(': {reason}", await response.Content.ReadAsStringAsync());
+        Assert.Equal("INVALID_ARGUMENT: Error while parsing name_regex from (: missing ): (", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ConfigDump_NameRegexOverProgramSize_Answers400WithEnvoysMessage()
+    {
+        // Envoy parses name_regex as a RegexMatcher, so the error-level program-size bound applies.
+        await using var server = await AdminTestServer.StartAsync();
+
+        using var response = await server.GetAsync("/config_dump?name_regex=" + Uri.EscapeDataString("(a{1,10}){1,10}$"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(
+            "INVALID_ARGUMENT: Error while parsing name_regex from (a{1,10}){1,10}$: regex '(a{1,10}){1,10}$' RE2 program size of 223 > max program size of 100 set for the error level threshold. Increase configured max program size if necessary.",
+            await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

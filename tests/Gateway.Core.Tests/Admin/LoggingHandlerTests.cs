@@ -158,4 +158,15 @@ public class LoggingHandlerTests
                 => entries.Enqueue((category, formatter(state, exception)));
         }
     }
+
+    [Fact]
+    public async Task ReopenLogs_Post_AnswersOk()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        using var response = await server.PostAsync("/reopen_logs");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("OK\n", await response.Content.ReadAsStringAsync());
+    }
 }

@@ -25,6 +25,33 @@ public class StatsHandlerTests
         Assert.Equal("LIVE\n", await server.GetStringAsync("/ready"));
     }
 
+    [Theory]
+    [InlineData("/stats?filter=((a{1,10}){1,10}){1,10}$")]
+    [InlineData("/stats/prometheus?filter=((a{1,10}){1,10}){1,10}$")]
+    [InlineData("/stats?format=json&filter=(a{1,10}){1,10}")]
+    [InlineData("/stats?filter=a{1001}")]
+    [InlineData("/stats?filter=((a{1,4}){1,4}){1,4}$")]
+    public async Task Stats_FilterOverTheProgramSizeBound_Answers400Quickly(string path)
+    {
+        // Before: the non-backtracking engine spent ~20 s on the expanded pattern. Now the program-size bound refuses it.
+        await using var server = await AdminTestServer.StartAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        using var response = await server.GetAsync(path.Replace("{", "%7B", StringComparison.Ordinal).Replace("}", "%7D", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Invalid re2 regex", await response.Content.ReadAsStringAsync());
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Stats_CountedRepetitionFilterUnderTheBound_Filters()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        Assert.Equal("server.live: 1\n", await server.GetStringAsync("/stats?filter=" + Uri.EscapeDataString(@"^server\.l[a-z]{1,3}e$")));
+    }
+
     [Fact]
     public async Task Stats_AnchoredFilter_PrintsOnlyTheMatchingStats()
     {
