@@ -76,9 +76,27 @@ internal sealed class AdminHandler
         _stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
+            var response = context.Response;
+            // The admin listener is an HTTP connection manager too: Envoy's codec makes the same checks there.
+            var verdict = DownstreamRequestValidator.Validate(context);
+            if (verdict != DownstreamVerdict.Accept)
+            {
+                _stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                response.Headers.Connection = "close";
+            }
+            if (DownstreamRequestValidator.IsCodecError(verdict))
+            {
+                _stats.DownstreamCxProtocolError.Increment();
+                var error = DownstreamRequestValidator.Body(verdict);
+                response.StatusCode = DownstreamRequestValidator.Status(verdict);
+                response.Headers.Server = "envoy";
+                response.ContentType = "text/plain";
+                response.ContentLength = error.Length;
+                await response.Body.WriteAsync(error, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
             var request = new AdminRequest(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.QueryString.Value);
             var reply = Dispatch(request);
-            var response = context.Response;
             response.StatusCode = reply.StatusCode;
             response.Headers.Server = "envoy";
             response.Headers[HeaderNames.ContentType] = reply.ContentType;
