@@ -369,10 +369,20 @@ internal sealed partial class ConnectionManager
             case ForwarderError.RequestCanceled:
                 cluster.Stats.UpstreamRqCancelled.Increment();
                 break;
-            case ForwarderError.RequestBodyClient when state.UpstreamStarted:
-                // The body was being sent, so the request was on a connection; the gateway reset it there.
-                cluster.Stats.UpstreamRqTotal.Increment();
-                cluster.Stats.UpstreamRqTxReset.Increment();
+            case ForwarderError.RequestBodyClient when state.UpstreamStarted || (IsMalformedBody(error.Exception) && !context.Response.HasStarted):
+                if (state.UpstreamStarted)
+                {
+                    // The body was being sent, so the request was on a connection; the gateway reset it there.
+                    cluster.Stats.UpstreamRqTotal.Increment();
+                    cluster.Stats.UpstreamRqTxReset.Increment();
+                }
+                if (IsMalformedBody(error.Exception) && !context.Response.HasStarted)
+                {
+                    // Kestrel found the body malformed (chunk framing) after the headers went upstream: Envoy's codec
+                    // error then, a 400 that closes the connection (KestrelBadRequestObserver counts the protocol error).
+                    state.Listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                    await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan, closeConnection: true).ConfigureAwait(false);
+                }
                 break;
             default:
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.
@@ -382,6 +392,19 @@ internal sealed partial class ConnectionManager
                 }
                 break;
         }
+    }
+
+    /// <summary>Whether a request-body failure is Kestrel refusing the body's framing (YARP wraps it in an AggregateException).</summary>
+    private static bool IsMalformedBody(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e.InnerException)
+        {
+            if (e is BadHttpRequestException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The client ended the attempt before a response: its body was refused, or it went away (not a timeout of ours).</summary>

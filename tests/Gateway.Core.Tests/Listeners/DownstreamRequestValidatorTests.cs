@@ -141,6 +141,29 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         await AssertGatewayServesAsync();
     }
 
+    [Theory]
+    [InlineData("invalid chunk size", "zz\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("lone LF in a chunk extension", "5;a\nb\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("no CRLF after chunk data", "5\r\nhelloXX0\r\n\r\n")]
+    public async Task Validate_MalformedChunkedBody_Answers400AndClosesConnection(string name, string body)
+    {
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port]));
+        var before = fixture.Upstream.Requests.Count;
+        await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
+
+        // The headers are forwarded before the body is read (as Envoy streams them); the body then fails.
+        var response = await connection.SendAndReadAsync("POST /chunks HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + body);
+
+        Assert.True(response.Status == 400, name);
+        Assert.Equal("Bad Request", response.Body);
+        Assert.True(response.ClosesConnection);
+        Assert.True(await connection.ClosedByServerAsync());
+        var received = fixture.Upstream.Requests.Skip(before).ToList();
+        Assert.True(received.Count <= 1 && received.All(r => r.BodyLength == -1), name);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_protocol_error", 1);
+        Assert.Null(await gateway.StatAsync("cluster.backend.upstream_rq_5xx"));
+    }
+
     [Fact]
     public async Task Validate_H2cUpgrade_IsStrippedAndProxiedAsAPlainRequest()
     {
