@@ -114,7 +114,7 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
     [Fact]
     public async Task Validate_UpgradeWithoutRoute_Answers404AndClosesConnection()
     {
-        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port]).Replace("prefix: \"/\"", "prefix: \"/only\"", StringComparison.Ordinal));
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], routes: "- match: { prefix: \"/only\" }\n  route: { cluster: backend }"));
         await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
 
         var response = await connection.SendRawAsync("GET /ws HTTP/1.1\r\n" + H + "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
