@@ -17,6 +17,9 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class AdminHandler
 {
+    /// <summary>The admin connection manager's <c>max_request_headers_kb</c>: Envoy's default (admin has no setting for it).</summary>
+    public const int AdminMaxRequestHeadersBytes = (int)Translation.ConnectionManagerPlan.DefaultMaxRequestHeadersKb * 1024;
+
     private readonly SortedDictionary<string, AdminEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConnectionManagerStats _stats;
     private readonly ListenerStats _listenerStats;
@@ -78,7 +81,7 @@ internal sealed class AdminHandler
         {
             var response = context.Response;
             // The admin listener is an HTTP connection manager too: Envoy's codec makes the same checks there.
-            var verdict = DownstreamRequestValidator.Validate(context);
+            var verdict = DownstreamRequestValidator.Validate(context, AdminMaxRequestHeadersBytes);
             if (verdict != DownstreamVerdict.Accept)
             {
                 _stats.DownstreamRqResponseBeforeRqComplete.Increment();

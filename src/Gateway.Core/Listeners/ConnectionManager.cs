@@ -65,7 +65,7 @@ internal sealed partial class ConnectionManager
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
-            var verdict = DownstreamRequestValidator.Validate(context);
+            var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes);
             if (DownstreamRequestValidator.IsCodecError(verdict))
             {
                 // Envoy's codec refuses the request before the connection manager sees it, and closes the connection.

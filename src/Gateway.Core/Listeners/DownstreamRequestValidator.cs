@@ -43,9 +43,6 @@ internal enum DownstreamVerdict : byte
 /// </summary>
 internal static class DownstreamRequestValidator
 {
-    /// <summary>Envoy's default <c>max_request_headers_kb</c> (60), in bytes: request URL plus header names and values.</summary>
-    public const int MaxRequestHeadersBytes = 60 * 1024;
-
     /// <summary>Envoy's default <c>max_headers_count</c>.</summary>
     public const int MaxRequestHeadersCount = 100;
 
@@ -74,8 +71,11 @@ internal static class DownstreamRequestValidator
         _ => LocalReply.BadRequest,
     };
 
-    /// <summary>Checks one request; may remove the h2c upgrade headers, as Envoy's codec does.</summary>
-    public static DownstreamVerdict Validate(HttpContext context)
+    /// <summary>
+    /// Checks one request against a connection manager's <c>max_request_headers_kb</c> (in bytes); may remove the
+    /// h2c upgrade headers, as Envoy's codec does.
+    /// </summary>
+    public static DownstreamVerdict Validate(HttpContext context, int maxRequestHeadersBytes)
     {
         var request = context.Request;
         var headers = request.Headers;
@@ -113,7 +113,7 @@ internal static class DownstreamRequestValidator
         }
 
         // The URL with every header name and value fits max_request_headers_kb (Envoy's getHeadersSize).
-        if (target.Length + headerBytes > MaxRequestHeadersBytes)
+        if (target.Length + headerBytes > maxRequestHeadersBytes)
         {
             return DownstreamVerdict.HeadersTooLarge;
         }

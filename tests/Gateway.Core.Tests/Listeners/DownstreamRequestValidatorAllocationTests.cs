@@ -19,8 +19,8 @@ public class DownstreamRequestValidatorAllocationTests
         app.Run(async context =>
         {
             // Kestrel's own request: its header collection, features and interned method strings.
-            var verdict = DownstreamRequestValidator.Validate(context);
-            var allocated = Allocations.Measure(() => DownstreamRequestValidator.Validate(context));
+            var verdict = DownstreamRequestValidator.Validate(context, 60 * 1024);
+            var allocated = Allocations.Measure(() => DownstreamRequestValidator.Validate(context, 60 * 1024));
             await context.Response.WriteAsync($"{verdict} {allocated}");
         });
         await app.StartAsync();

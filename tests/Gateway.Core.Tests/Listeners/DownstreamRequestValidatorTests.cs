@@ -152,7 +152,7 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
 
         // The headers are forwarded before the body is read (as Envoy streams them); the body then fails.
-        var response = await connection.SendAndReadAsync("POST /chunks HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + body);
+        var response = await connection.SendRawAsync("POST /chunks HTTP/1.1\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + body);
 
         Assert.True(response.Status == 400, name);
         Assert.Equal("Bad Request", response.Body);
@@ -234,6 +234,38 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         var received = await ForwardOneAsync("GET " + url + " HTTP/1.1\r\n" + H + header + "\r\n");
 
         Assert.Equal("GET " + url + " HTTP/1.1", received.RequestLine);
+    }
+
+    [Fact]
+    public async Task Validate_MaxRequestHeadersKb_EachListenerHonoursItsOwn()
+    {
+        // The data listener allows 96 KiB, the admin listener keeps Envoy's 60 KiB; Kestrel's limits are server-wide.
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], hcmFields: ["max_request_headers_kb: 96"]));
+        var header = "X-Big: " + new string('v', 80 * 1024) + "\r\n";
+
+        var proxied = await RawHttpClient.SendRawAsync(gateway.ListenerUri("/").Port, "GET /big-headers HTTP/1.1\r\n" + H + header + "\r\n");
+        // Within Kestrel's limits for the line and the header block apart, over 96 KiB together.
+        var tooLarge = await RawHttpClient.SendRawAsync(gateway.ListenerUri("/").Port, "GET /" + new string('u', 16 * 1024) + " HTTP/1.1\r\n" + H + header + "\r\n");
+        var admin = await RawHttpClient.SendRawAsync(gateway.Gateway.AdminBoundEndPoint!.Port, "GET /ready HTTP/1.1\r\n" + H + header + "\r\n");
+
+        Assert.Equal(200, proxied.Status);
+        Assert.Equal(431, tooLarge.Status);
+        Assert.Equal("Request Header Fields Too Large", tooLarge.Body);
+        Assert.Equal(431, admin.Status);
+        Assert.Equal("Request Header Fields Too Large", admin.Body);
+    }
+
+    [Fact]
+    public async Task Validate_SmallMaxRequestHeadersKb_Answers431()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], hcmFields: ["max_request_headers_kb: 1"]));
+
+        var small = await RawHttpClient.SendRawAsync(gateway.ListenerUri("/").Port, "GET /small HTTP/1.1\r\n" + H + "\r\n");
+        var large = await RawHttpClient.SendRawAsync(gateway.ListenerUri("/").Port, "GET /" + new string('u', 1024) + " HTTP/1.1\r\n" + H + "\r\n");
+
+        Assert.Equal(200, small.Status);
+        Assert.Equal(431, large.Status);
+        Assert.True(large.ClosesConnection);
     }
 
     [Fact]
