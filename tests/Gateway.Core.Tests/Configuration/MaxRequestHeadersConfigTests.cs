@@ -6,9 +6,6 @@ namespace Gateway.Tests.Configuration;
 /// <summary><c>max_request_headers_kb</c> from YAML to the plan, with Envoy's range.</summary>
 public sealed class MaxRequestHeadersConfigTests
 {
-    private static string WithHcmFields(string fields)
-        => TestConfigs.Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);
-
     [Fact]
     public void Translate_NoField_Is60KiB()
     {
@@ -23,7 +20,7 @@ public sealed class MaxRequestHeadersConfigTests
     [InlineData("8192", 8192 * 1024)]
     public void Translate_Field_CarriedIntoThePlanInBytes(string value, int expected)
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(WithHcmFields("          max_request_headers_kb: " + value))).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          max_request_headers_kb: " + value))).Listeners[0].ConnectionManager;
 
         Assert.Equal(expected, plan.MaxRequestHeadersBytes);
     }
@@ -33,7 +30,7 @@ public sealed class MaxRequestHeadersConfigTests
     [InlineData("8193")]
     public void LoadYaml_OutOfEnvoysRange_IsAnError(string value)
     {
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(WithHcmFields("          max_request_headers_kb: " + value)));
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          max_request_headers_kb: " + value)));
 
         var error = Assert.Single(ex.Errors);
         Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.max_request_headers_kb", error.Location.Path);
