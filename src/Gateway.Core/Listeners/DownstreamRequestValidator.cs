@@ -153,6 +153,10 @@ internal static class DownstreamRequestValidator
         {
             return DownstreamVerdict.NotImplemented;
         }
+        if (verdict == DownstreamVerdict.Accept && headers.Connection.Count != 0 && !SanitizeConnection(headers))
+        {
+            return DownstreamVerdict.BadRequest;
+        }
         if (isConnect && (target.Length == 0 || target[0] == '/'))
         {
             // A CONNECT target must be host:port (Utility::Url::initialize for CONNECT).
@@ -164,6 +168,66 @@ internal static class DownstreamRequestValidator
             return DownstreamVerdict.UpgradeRequired;
         }
         return verdict;
+    }
+
+    /// <summary>
+    /// Envoy's Utility::sanitizeConnectionHeader (not for upgrades): refuses 10 or more tokens, a nominated
+    /// <c>x-forwarded-for</c>/<c>-host</c>/<c>-proto</c> or pseudo-header, a nominated <c>te</c> of 256 bytes or
+    /// more; removes the other headers <c>connection</c> nominates. Allocates only when it removes one.
+    /// </summary>
+    private static bool SanitizeConnection(IHeaderDictionary headers)
+    {
+        var connection = headers.Connection;
+        var tokens = 0;
+        List<string>? nominated = null;
+        foreach (var value in connection)
+        {
+            var rest = value.AsSpan();
+            while (!rest.IsEmpty)
+            {
+                var comma = rest.IndexOf(',');
+                var token = (comma < 0 ? rest : rest[..comma]).Trim(" \t");
+                rest = comma < 0 ? default : rest[(comma + 1)..];
+                if (token.IsEmpty)
+                {
+                    continue;
+                }
+                if (++tokens >= 10)
+                {
+                    return false;
+                }
+                if (token.Equals("close", StringComparison.OrdinalIgnoreCase) || token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)
+                    || token.Equals("upgrade", StringComparison.OrdinalIgnoreCase) || token.Equals("http2-settings", StringComparison.OrdinalIgnoreCase)
+                    || token.Equals("connection", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+                if (token[0] == ':' || token.Equals("x-forwarded-for", StringComparison.OrdinalIgnoreCase)
+                    || token.Equals("x-forwarded-host", StringComparison.OrdinalIgnoreCase) || token.Equals("x-forwarded-proto", StringComparison.OrdinalIgnoreCase))
+                {
+                    // Removing these could hide where the request came from.
+                    return false;
+                }
+                if (token.Equals("te", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (headers.TE.ToString().Length >= 256)
+                    {
+                        return false;
+                    }
+                    // The forwarder drops te as hop-by-hop.
+                    continue;
+                }
+                (nominated ??= []).Add(token.ToString());
+            }
+        }
+        if (nominated is not null)
+        {
+            foreach (var name in nominated)
+            {
+                headers.Remove(name);
+            }
+        }
+        return true;
     }
 
     /// <summary>Envoy's Utility::isUpgrade: an <c>upgrade</c> header and the <c>upgrade</c> token in <c>connection</c>.</summary>

@@ -55,6 +55,10 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         { "control character in a header name", "GET /a HTTP/1.1\r\n" + H + "X\u0001A: one\r\n\r\n", 400, "Bad Request" },
         { "URL and headers over 60 KiB", "GET /" + new string('u', 30 * 1024) + " HTTP/1.1\r\n" + H + "X-A: " + new string('v', 31 * 1024) + "\r\n\r\n", 431, "Request Header Fields Too Large" },
         { "URL over 60 KiB", "GET /" + new string('u', 60 * 1024) + " HTTP/1.1\r\n" + H + "\r\n", 431, "Request Header Fields Too Large" },
+        { "ten connection tokens", "GET /a HTTP/1.1\r\n" + H + "Connection: a, b, c, d, e, f, g, h, i, j\r\n\r\n", 400, "Bad Request" },
+        { "connection nominates x-forwarded-for", "GET /a HTTP/1.1\r\n" + H + "Connection: X-Forwarded-For\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n", 400, "Bad Request" },
+        { "connection nominates a pseudo-header", "GET /a HTTP/1.1\r\n" + H + "Connection: :path\r\n\r\n", 400, "Bad Request" },
+        { "connection nominates a long te", "GET /a HTTP/1.1\r\n" + H + "Connection: te\r\nTE: " + new string('t', 256) + "\r\n\r\n", 400, "Bad Request" },
         // Kestrel's own 400s, where Envoy's codec or connection manager also refuses (no body from Kestrel).
         { "HTTP/1.1 without Host", "GET /a HTTP/1.1\r\n\r\n", 400, "" },
         { "invalid Host", "GET /a HTTP/1.1\r\nHost: a{b\r\n\r\n", 400, "" },
@@ -184,6 +188,15 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
 
         Assert.True(received.Header("upgrade").Count == 0, name);
         Assert.Empty(received.Header("connection"));
+    }
+
+    [Fact]
+    public async Task Validate_ConnectionNominatedHeader_IsNotForwarded()
+    {
+        var received = await ForwardOneAsync("GET /nominated HTTP/1.1\r\n" + H + "Connection: X-Secret\r\nX-Secret: s\r\nX-Kept: k\r\n\r\n");
+
+        Assert.Empty(received.Header("x-secret"));
+        Assert.Equal("k", Assert.Single(received.Header("x-kept")));
     }
 
     [Theory]
