@@ -50,6 +50,10 @@ internal static class TestConfigs
                           port_value: {{upstreamPort}}
         """;
 
+    /// <summary>The seed config with more HCM fields (YAML lines indented by ten spaces) after <c>stat_prefix</c>.</summary>
+    public static string SeedWithHcmFields(string fields)
+        => Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);
+
     /// <summary>The repository root (the folder holding Gateway.sln).</summary>
     public static string RepositoryRoot
     {

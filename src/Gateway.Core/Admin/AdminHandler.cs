@@ -19,6 +19,9 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class AdminHandler
 {
+    /// <summary>The admin connection manager's <c>max_request_headers_kb</c>: Envoy's default (admin has no setting for it).</summary>
+    public const int AdminMaxRequestHeadersBytes = (int)Translation.ConnectionManagerPlan.DefaultMaxRequestHeadersKb * 1024;
+
     private readonly SortedDictionary<string, AdminEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConnectionManagerStats _stats;
     private readonly ListenerStats _listenerStats;
@@ -79,6 +82,25 @@ internal sealed class AdminHandler
         _stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
+            var response = context.Response;
+            // The admin listener is an HTTP connection manager too: Envoy's codec makes the same checks there.
+            var verdict = DownstreamRequestValidator.Validate(context, AdminMaxRequestHeadersBytes);
+            if (verdict != DownstreamVerdict.Accept)
+            {
+                _stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                response.Headers.Connection = "close";
+            }
+            if (DownstreamRequestValidator.IsCodecError(verdict))
+            {
+                _stats.DownstreamCxProtocolError.Increment();
+                var error = DownstreamRequestValidator.Body(verdict);
+                response.StatusCode = DownstreamRequestValidator.Status(verdict);
+                response.Headers.Server = "envoy";
+                response.ContentType = "text/plain";
+                response.ContentLength = error.Length;
+                await response.Body.WriteAsync(error, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
             // The raw target, never Kestrel's decoded Request.Path (see AdminPath).
             if (!AdminPath.TrySplit(RequestTarget.PathAndQuery(context, out _, out _), out var path, out var query))
             {
@@ -91,7 +113,6 @@ internal sealed class AdminHandler
                 query = await ReadFormAsync(context).ConfigureAwait(false);
             }
             var reply = Dispatch(new AdminRequest(context.Request.Method, path, query));
-            var response = context.Response;
             response.StatusCode = reply.StatusCode;
             response.Headers.Server = "envoy";
             response.Headers[HeaderNames.ContentType] = reply.ContentType;

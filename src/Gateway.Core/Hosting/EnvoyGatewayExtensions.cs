@@ -135,6 +135,35 @@ public static class EnvoyGatewayExtensions
         return plus >= 0 ? informational![(plus + 1)..] : null;
     }
 
+    /// <summary>
+    /// Kestrel's limits set from Envoy's defaults (they are server-wide; Envoy's are per connection manager, and
+    /// the HCM fields that would change the others are not supported yet). Envoy streams bodies of any size at
+    /// any rate, keeps idle connections an hour (<c>common_http_protocol_options.idle_timeout</c>), and allows
+    /// <paramref name="maxRequestHeadersBytes"/> of URL and headers (<c>max_request_headers_kb</c>) and 100
+    /// headers (<c>max_headers_count</c>).
+    /// </summary>
+    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes)
+    {
+        limits.MaxRequestBodySize = null;
+        limits.MinRequestBodyDataRate = null;
+        limits.MinResponseDataRate = null;
+        limits.KeepAliveTimeout = TimeSpan.FromHours(1);
+        // Kestrel limits the request line and the header lines apart, counting ": " and CRLF; Envoy counts the
+        // URL and every name and value together. Kestrel's limits are set so that whatever Envoy accepts passes
+        // (the longest method and the version on the line; separators on 100 header lines), and
+        // DownstreamRequestValidator applies Envoy's sum.
+        limits.MaxRequestLineSize = maxRequestHeadersBytes + 32;
+        limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * DownstreamRequestValidator.MaxRequestHeadersCount) + 2;
+        limits.MaxRequestHeaderCount = DownstreamRequestValidator.MaxRequestHeadersCount;
+        // Kestrel's RequestHeadersTimeout (30 s) is kept: Envoy has none by default (request_headers_timeout),
+        // which leaves an edge proxy open to slowloris. See docs/compatibility.md.
+        // HTTP/2: Envoy's defaults since 1.36 (max_concurrent_streams 1024, initial windows 16 MiB / 24 MiB).
+        limits.Http2.MaxStreamsPerConnection = 1024;
+        limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
+        limits.Http2.InitialConnectionWindowSize = 24 * 1024 * 1024;
+        limits.Http2.MaxRequestHeaderFieldSize = maxRequestHeadersBytes;
+    }
+
     private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime, AdminHandler admin)
     {
         // Envoy sends its own server header (server_name); Kestrel's would be a second one.
@@ -146,6 +175,14 @@ public static class EnvoyGatewayExtensions
         kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
         // An absolute-form target's authority replaces the Host header, as in Envoy's codec; Kestrel would answer 400 when they differ.
         kestrel.AllowHostHeaderOverride = true;
+        // Kestrel's limits are server-wide: they admit the largest max_request_headers_kb of any connection
+        // manager, and each listener's own is applied by DownstreamRequestValidator.
+        var maxRequestHeadersBytes = AdminHandler.AdminMaxRequestHeadersBytes;
+        foreach (var listener in runtime.Plan.Listeners)
+        {
+            maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, listener.ConnectionManager.MaxRequestHeadersBytes);
+        }
+        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

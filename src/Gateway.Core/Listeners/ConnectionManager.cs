@@ -65,20 +65,25 @@ internal sealed partial class ConnectionManager
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
-            if (!HeaderBytes.AreValid(request.Headers))
+            var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes);
+            if (DownstreamRequestValidator.IsCodecError(verdict))
             {
-                // Envoy's codec refuses the request (a protocol error): 400, and the connection is closed.
+                // Envoy's codec refuses the request before the connection manager sees it, and closes the connection.
                 listener.Stats.DownstreamCxProtocolError.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan).ConfigureAwait(false);
+                listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true).ConfigureAwait(false);
                 return;
             }
+            // The codec treats an upgrade or CONNECT as a stream that never ends: a local reply to it closes the connection.
+            var tunnel = verdict != DownstreamVerdict.Accept;
             var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
             if (targetAuthority is not null)
             {
                 // Absolute-form: the target's authority replaces any Host header (RFC 9112 3.2.2), as Envoy's codec does.
                 request.Headers.Host = targetAuthority;
             }
-            if (!await CheckPathAsync(context, listener, ref pathAndQuery).ConfigureAwait(false))
+            // A CONNECT in authority form has no :path, so the path checks do not apply to it.
+            if (verdict != DownstreamVerdict.Connect && !await CheckPathAsync(context, listener, ref pathAndQuery).ConfigureAwait(false))
             {
                 return;
             }
@@ -87,11 +92,21 @@ internal sealed partial class ConnectionManager
             var host = request.Headers.Host;
             var authority = host.Count == 0 ? null : host.ToString();
             var scheme = targetScheme ?? request.Scheme;
-            var route = listener.Routes.Match(authority, request.Method, scheme, pathAndQuery, request.Headers);
+            // A pathless CONNECT matches only connect_matcher routes, which are not supported.
+            var route = verdict == DownstreamVerdict.Connect ? null : listener.Routes.Match(authority, request.Method, scheme, pathAndQuery, request.Headers);
             if (route is null)
             {
                 listener.RouterStats.NoRoute.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan).ConfigureAwait(false);
+                CountTunnelReply(listener, tunnel);
+                await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan, closeConnection: tunnel).ConfigureAwait(false);
+                return;
+            }
+            if (verdict == DownstreamVerdict.Upgrade)
+            {
+                // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
+                listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
+                CountTunnelReply(listener, tunnel);
+                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true).ConfigureAwait(false);
                 return;
             }
             listener.RouterStats.RqTotal.Increment();
@@ -180,6 +195,14 @@ internal sealed partial class ConnectionManager
                 context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
             listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    private static void CountTunnelReply(ListenerRuntime listener, bool tunnel)
+    {
+        if (tunnel)
+        {
+            listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
         }
     }
 
@@ -346,10 +369,20 @@ internal sealed partial class ConnectionManager
             case ForwarderError.RequestCanceled:
                 cluster.Stats.UpstreamRqCancelled.Increment();
                 break;
-            case ForwarderError.RequestBodyClient when state.UpstreamStarted:
-                // The body was being sent, so the request was on a connection; the gateway reset it there.
-                cluster.Stats.UpstreamRqTotal.Increment();
-                cluster.Stats.UpstreamRqTxReset.Increment();
+            case ForwarderError.RequestBodyClient when state.UpstreamStarted || (IsMalformedBody(error.Exception) && !context.Response.HasStarted):
+                if (state.UpstreamStarted)
+                {
+                    // The body was being sent, so the request was on a connection; the gateway reset it there.
+                    cluster.Stats.UpstreamRqTotal.Increment();
+                    cluster.Stats.UpstreamRqTxReset.Increment();
+                }
+                if (IsMalformedBody(error.Exception) && !context.Response.HasStarted)
+                {
+                    // Kestrel found the body malformed (chunk framing) after the headers went upstream: Envoy's codec
+                    // error then, a 400 that closes the connection (KestrelBadRequestObserver counts the protocol error).
+                    state.Listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                    await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, plan, closeConnection: true).ConfigureAwait(false);
+                }
                 break;
             default:
                 // Failures after the response started (body copy, client gone): nothing more can be said to the client.
@@ -359,6 +392,19 @@ internal sealed partial class ConnectionManager
                 }
                 break;
         }
+    }
+
+    /// <summary>Whether a request-body failure is Kestrel refusing the body's framing (YARP wraps it in an AggregateException).</summary>
+    private static bool IsMalformedBody(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e.InnerException)
+        {
+            if (e is BadHttpRequestException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The client ended the attempt before a response: its body was refused, or it went away (not a timeout of ours).</summary>

@@ -43,8 +43,15 @@ internal static class HeaderBytes
         => System.Text.Ascii.IsValid(value) ? value : Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(value));
 
     /// <summary>Whether every request header has a token name and a value Envoy's codec accepts.</summary>
-    public static bool AreValid(IHeaderDictionary headers)
+    public static bool AreValid(IHeaderDictionary headers) => AreValid(headers, out _);
+
+    /// <summary>
+    /// Whether every request header has a token name and a value Envoy's codec accepts; <paramref name="size"/> is
+    /// every name and value together, as Envoy counts them against <c>max_request_headers_kb</c> (getHeadersSize).
+    /// </summary>
+    public static bool AreValid(IHeaderDictionary headers, out long size)
     {
+        size = 0;
         var count = headers.Count;
         if (count == 0)
         {
@@ -65,12 +72,14 @@ internal static class HeaderBytes
                 {
                     return false;
                 }
+                size += values.Count == 0 ? name.Length : 0;
                 foreach (var value in values)
                 {
                     if (value is not null && value.AsSpan().ContainsAny(InvalidValueChars))
                     {
                         return false;
                     }
+                    size += name.Length + (value?.Length ?? 0);
                 }
             }
             return true;

@@ -19,7 +19,7 @@ internal static class LocalReply
     public static byte[] ResetBeforeHeaders(string resetReason, bool retried = false)
         => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. " + (retried ? "retried and the latest reset reason: " : "reset reason: ") + resetReason);
 
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0)
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -35,9 +35,10 @@ internal static class LocalReply
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;
         }
-        if (statusCode == StatusCodes.Status400BadRequest && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol))
+        if ((statusCode == StatusCodes.Status400BadRequest || closeConnection) && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol))
         {
-            // Envoy's onLocalReply: a 400 means a messaging error, and an HTTP/1 connection is closed after it.
+            // Envoy's onLocalReply: a 400 means a messaging error, and an HTTP/1 connection is closed after it;
+            // so it is after a codec error, or a reply to a request Envoy will not read to the end.
             response.Headers.Connection = "close";
         }
         if (overloaded)

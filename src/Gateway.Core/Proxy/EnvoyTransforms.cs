@@ -78,6 +78,12 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
                 headers.Host = plan.HostRewriteLiteral;
                 break;
         }
+        if (headers.Host is null && headers.Contains(HeaderNames.Host))
+        {
+            // An empty Host (Envoy forwards it as is): SocketsHttpHandler cannot send one, and would add the
+            // destination's beside it. Only the destination's goes.
+            headers.Remove(HeaderNames.Host);
+        }
 
         // The upstream gets the path the route matched, byte for byte (YARP would rebuild it from Kestrel's decoded
         // Request.Path): only a route rewrite changes it.

@@ -12,9 +12,9 @@ public sealed class ConnectionManagerStats
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
-        "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection", "downstream_rq_response_before_rq_complete",
+        "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset", "downstream_rq_too_large",
-        "downstream_rq_ws_on_non_ws_route", "downstream_rq_idle_timeout",
+        "downstream_rq_idle_timeout",
         "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
         "rs_too_large",
     ];
@@ -65,6 +65,8 @@ public sealed class ConnectionManagerStats
         DownstreamRqNonRelativePath = store.Counter(prefix + "downstream_rq_non_relative_path");
         DownstreamRqFailedPathNormalization = store.Counter(prefix + "downstream_rq_failed_path_normalization");
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
+        DownstreamRqResponseBeforeRqComplete = store.Counter(prefix + "downstream_rq_response_before_rq_complete");
+        DownstreamRqWsOnNonWsRoute = store.Counter(prefix + "downstream_rq_ws_on_non_ws_route");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
         ListenerRqCompleted = store.Counter(listenerPrefix + "downstream_rq_completed");
         for (var i = 1; i <= 5; i++)
@@ -145,6 +147,11 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Requests redirected to their normalized path (307, <c>UNESCAPE_AND_REDIRECT</c>).</summary>
     public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
+    /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
+    public Counter DownstreamRqResponseBeforeRqComplete { get; }
+
+    /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
+    public Counter DownstreamRqWsOnNonWsRoute { get; }
 
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }

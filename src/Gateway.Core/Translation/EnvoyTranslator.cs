@@ -120,6 +120,7 @@ public static class EnvoyTranslator
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
+            MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
             PathWithEscapedSlashesAction = hcm.PathWithEscapedSlashesAction == PathWithEscapedSlashesAction.ImplementationSpecificDefault
                 ? PathWithEscapedSlashesAction.KeepUnchanged
                 : hcm.PathWithEscapedSlashesAction,

@@ -56,6 +56,12 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>path_with_escaped_slashes_action</c>, never <c>IMPLEMENTATION_SPECIFIC_DEFAULT</c> (that is <c>KEEP_UNCHANGED</c>).</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; init; } = PathWithEscapedSlashesAction.KeepUnchanged;
 
+    /// <summary>Envoy's default <c>max_request_headers_kb</c>.</summary>
+    public const uint DefaultMaxRequestHeadersKb = 60;
+
+    /// <summary><c>max_request_headers_kb</c> in bytes (default 60 KiB): the request URL plus every header name and value.</summary>
+    public int MaxRequestHeadersBytes { get; init; } = (int)DefaultMaxRequestHeadersKb * 1024;
+
     /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
     [JsonIgnore]
     public RouteConfiguration RouteConfig { get; init; } = new();

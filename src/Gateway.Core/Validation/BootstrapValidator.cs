@@ -158,6 +158,11 @@ public static class BootstrapValidator
                 context.Error(range.LocationOf("prefix_len"), $"'prefix_len' {length} is too long for {range.AddressPrefix}");
             }
         }
+        if (hcm.MaxRequestHeadersKb is { } kb && kb is 0 or > 8192)
+        {
+            // Envoy's proto constraint: uint32 gt 0, lte 8192.
+            context.Error(hcm.LocationOf("max_request_headers_kb"), $"'max_request_headers_kb' must be greater than 0 and at most 8192 (got {kb})");
+        }
         if (hcm.CodecType == CodecType.Http3)
         {
             context.Error(hcm.LocationOf("codec_type"), "codec_type HTTP3 is not supported by this gateway yet");

@@ -6,9 +6,6 @@ namespace Gateway.Tests.Configuration;
 /// <summary><c>normalize_path</c>, <c>merge_slashes</c> and <c>path_with_escaped_slashes_action</c> from YAML to the plan.</summary>
 public sealed class PathNormalizationConfigTests
 {
-    private static string WithHcmFields(string fields)
-        => TestConfigs.Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);
-
     [Fact]
     public void Translate_NoFields_EnvoysDefaults()
     {
@@ -28,7 +25,7 @@ public sealed class PathNormalizationConfigTests
     [InlineData("4", PathWithEscapedSlashesAction.UnescapeAndForward)]
     public void Translate_Fields_CarriedIntoThePlan(string action, PathWithEscapedSlashesAction expected)
     {
-        var yaml = WithHcmFields($"          normalize_path: true\n          merge_slashes: true\n          path_with_escaped_slashes_action: {action}");
+        var yaml = TestConfigs.SeedWithHcmFields($"          normalize_path: true\n          merge_slashes: true\n          path_with_escaped_slashes_action: {action}");
 
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).Listeners[0].ConnectionManager;
 
@@ -40,7 +37,7 @@ public sealed class PathNormalizationConfigTests
     [Fact]
     public void LoadYaml_NormalizePathFalse_StaysOff()
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(WithHcmFields("          normalize_path: false"))).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          normalize_path: false"))).Listeners[0].ConnectionManager;
 
         Assert.False(plan.NormalizePath);
     }
@@ -48,7 +45,7 @@ public sealed class PathNormalizationConfigTests
     [Fact]
     public void LoadYaml_UnknownEscapedSlashesAction_ListsValidValues()
     {
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(WithHcmFields("          path_with_escaped_slashes_action: UNESCAPE")));
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          path_with_escaped_slashes_action: UNESCAPE")));
 
         var error = Assert.Single(ex.Errors);
         Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.path_with_escaped_slashes_action", error.Location.Path);
@@ -60,7 +57,7 @@ public sealed class PathNormalizationConfigTests
     [Fact]
     public void LoadYaml_PathNormalizationOptions_StillNotSupported()
     {
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(WithHcmFields("          path_normalization_options: {}")));
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          path_normalization_options: {}")));
 
         var error = Assert.Single(ex.Errors);
         Assert.Equal("field 'path_normalization_options' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet", error.Message);

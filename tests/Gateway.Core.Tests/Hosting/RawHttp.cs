@@ -13,13 +13,19 @@ internal sealed record RecordedRequest(string RequestLine, IReadOnlyList<KeyValu
 
     /// <summary>The values of a header, in order (names compared ignoring case).</summary>
     public IReadOnlyList<string> Header(string name) => [.. Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value)];
+
+    /// <summary>The body's length (content-length or chunked), or -1 when the connection ended in the middle of it.</summary>
+    public long BodyLength { get; init; }
+
+    /// <summary>The body's first bytes (up to 64).</summary>
+    public string BodyStart { get; init; } = string.Empty;
 }
 
 /// <summary>
 /// A raw HTTP/1.1 upstream on 127.0.0.1 (a socket, not Kestrel, so nothing normalizes what arrives): it records every
 /// request head it parses, byte for byte (Latin-1), and answers 200 with the request line as the body, or with
 /// the fixed response bytes it was started with (which carry their own Content-Length). Keep-alive;
-/// request bodies with a Content-Length are read and dropped.
+/// request bodies (content-length or chunked) are read as they come, their length and first bytes recorded.
 /// </summary>
 internal sealed class RecordingUpstream : IAsyncDisposable
 {
@@ -88,7 +94,8 @@ internal sealed class RecordingUpstream : IAsyncDisposable
                     buffer.RemoveRange(0, headEnd + 4);
                     var lines = head.Split("\r\n");
                     var headers = new List<KeyValuePair<string, string>>();
-                    var contentLength = 0;
+                    long contentLength = 0;
+                    var chunked = false;
                     foreach (var line in lines.Skip(1))
                     {
                         var colon = line.IndexOf(':', StringComparison.Ordinal);
@@ -97,33 +104,108 @@ internal sealed class RecordingUpstream : IAsyncDisposable
                         headers.Add(new(name, value));
                         if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
                         {
-                            contentLength = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                            contentLength = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
                         }
+                        chunked |= name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && value.Contains("chunked", StringComparison.OrdinalIgnoreCase);
                     }
-                    while (buffer.Count < contentLength)
+                    var body = new BodyReader(stream, buffer, chunk, _stop.Token);
+                    var complete = chunked ? await body.ReadChunkedAsync() : await body.ReadAsync(contentLength);
+                    _requests.Enqueue(new RecordedRequest(lines[0], headers) { BodyLength = complete ? body.Length : -1, BodyStart = body.Start });
+                    if (!complete)
                     {
-                        var read = await stream.ReadAsync(chunk, _stop.Token);
-                        if (read == 0)
-                        {
-                            return;
-                        }
-                        buffer.AddRange(chunk.AsSpan(0, read));
+                        return;
                     }
-                    buffer.RemoveRange(0, contentLength);
-                    _requests.Enqueue(new RecordedRequest(lines[0], headers));
                     if (_response is not null)
                     {
                         await stream.WriteAsync(_response, _stop.Token);
                         continue;
                     }
-                    var body = Encoding.Latin1.GetBytes(lines[0]);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n"), _stop.Token);
-                    await stream.WriteAsync(body, _stop.Token);
+                    var answer = Encoding.Latin1.GetBytes(lines[0]);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {answer.Length}\r\nContent-Type: text/plain\r\n\r\n"), _stop.Token);
+                    await stream.WriteAsync(answer, _stop.Token);
                 }
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
             {
             }
+        }
+    }
+
+    /// <summary>Reads one request body off the connection without keeping it: its length and first bytes.</summary>
+    private sealed class BodyReader(NetworkStream stream, List<byte> buffer, byte[] chunk, CancellationToken token)
+    {
+        private readonly StringBuilder _start = new();
+
+        public long Length { get; private set; }
+
+        public string Start => _start.ToString();
+
+        /// <summary>Reads <paramref name="count"/> bytes; false when the connection ends first.</summary>
+        public async Task<bool> ReadAsync(long count)
+        {
+            while (count > 0)
+            {
+                if (buffer.Count == 0 && !await FillAsync())
+                {
+                    return false;
+                }
+                var take = (int)Math.Min(count, buffer.Count);
+                if (_start.Length < 64)
+                {
+                    _start.Append(Encoding.Latin1.GetString([.. buffer.GetRange(0, Math.Min(take, 64 - _start.Length))]));
+                }
+                buffer.RemoveRange(0, take);
+                Length += take;
+                count -= take;
+            }
+            return true;
+        }
+
+        /// <summary>Reads a chunked body up to its last chunk (trailers are not expected); false when it ends first or is malformed.</summary>
+        public async Task<bool> ReadChunkedAsync()
+        {
+            while (true)
+            {
+                var line = await ReadLineAsync();
+                if (line is null || !long.TryParse(line.Split(';')[0].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var size))
+                {
+                    return false;
+                }
+                if (!await ReadAsync(size))
+                {
+                    return false;
+                }
+                if (await ReadLineAsync() is not "")
+                {
+                    return false;
+                }
+                if (size == 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        private async Task<string?> ReadLineAsync()
+        {
+            int end;
+            while ((end = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffer).IndexOf("\r\n"u8)) < 0)
+            {
+                if (!await FillAsync())
+                {
+                    return null;
+                }
+            }
+            var line = Encoding.Latin1.GetString([.. buffer.GetRange(0, end)]);
+            buffer.RemoveRange(0, end + 2);
+            return line;
+        }
+
+        private async Task<bool> FillAsync()
+        {
+            var read = await stream.ReadAsync(chunk, token);
+            buffer.AddRange(chunk.AsSpan(0, read));
+            return read > 0;
         }
     }
 
@@ -153,6 +235,9 @@ internal sealed record RawResponse(int Status, IReadOnlyList<KeyValuePair<string
 {
     /// <summary>The first value of a header, or null.</summary>
     public string? Header(string name) => Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>Whether the response says <c>connection: close</c>.</summary>
+    public bool ClosesConnection => string.Equals(Header("connection"), "close", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Sends requests as raw bytes (HttpClient would normalize the target) and reads the responses.</summary>
@@ -209,16 +294,28 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>Sends <paramref name="request"/> exactly (one Latin-1 byte per char) and reads one response to it.</summary>
     public async Task<RawResponse> SendRawAsync(string request, string method = "GET")
     {
-        using var timeout = new CancellationTokenSource(Timeout);
-        await _stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
+        await WriteAsync(request);
+        return await ReadResponseAsync(head: method == "HEAD");
+    }
 
-        var head = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n\r\n"u8.ToArray(), timeout.Token)]);
-        var lines = head[..^4].Split("\r\n");
+    /// <summary>Writes bytes as they are (Latin-1), without reading.</summary>
+    public async Task WriteAsync(string data)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _stream.WriteAsync(Encoding.Latin1.GetBytes(data), timeout.Token);
+    }
+
+    /// <summary>Reads one response: content-length, chunked, or to the close.</summary>
+    public async Task<RawResponse> ReadResponseAsync(bool head = false)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var headText = Encoding.Latin1.GetString([.. await ReadUntilAsync("\r\n\r\n"u8.ToArray(), timeout.Token)]);
+        var lines = headText[..^4].Split("\r\n");
         var status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         var headers = lines.Skip(1).Select(l => new KeyValuePair<string, string>(l[..l.IndexOf(':', StringComparison.Ordinal)], l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim())).ToList();
         var response = new RawResponse(status, headers, string.Empty);
         var body = new StringBuilder();
-        if (method == "HEAD" || status is 204 or 304 or < 200)
+        if (head || status is 204 or 304 or < 200)
         {
             return response;
         }

@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
     "rds", "scoped_routes", "tracing", "common_http_protocol_options", "http_protocol_options",
-    "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation", "max_request_headers_kb",
+    "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
     "use_remote_address", "original_ip_detection_extensions", "early_header_mutation_extensions",
@@ -44,6 +44,9 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>Copy <c>x-request-id</c> into the response.</summary>
     public bool AlwaysSetRequestIdInResponse { get; set; }
+
+    /// <summary>Limit on the request URL plus header names and values, in KiB (1–8192); default 60.</summary>
+    public uint? MaxRequestHeadersKb { get; set; }
 
     /// <summary>Which client addresses make a request internal (none by default, as in Envoy 1.33 and later).</summary>
     public InternalAddressConfig? InternalAddressConfig { get; set; }
