@@ -185,9 +185,10 @@ public sealed class RawRequestBatteryTests(HardeningGateway fixture) : IClassFix
         // balsa_frame.cc CleanUpKeyValueWhitespace: OWS around the value is not part of it.
         Add("cl-surrounding-ows", BalsaFrame + " CleanUpKeyValueWhitespace",
             [$"POST /cl-ows HTTP/1.1\r\n{H}Content-Length:  \t5 \t\r\n\r\nhello"], [200], [Up("POST", "/cl-ows", Body("hello"))]);
-        // balsa_frame.cc CleanUpKeyValueWhitespace trims whitespace before the colon, so this is a Content-Length.
-        Add("cl-space-before-colon", BalsaFrame + " CleanUpKeyValueWhitespace",
-            [$"POST /cl-sp HTTP/1.1\r\n{H}Content-Length : 5\r\n\r\nhello"], [200], [Up("POST", "/cl-sp", Body("hello"))]);
+        // balsa_frame.cc FindColonsAndParseIntoKeyValue: every byte before the colon is checked against
+        // header_properties kInvalidHeaderKeyCharList (SP included) → INVALID_HEADER_NAME_CHARACTER → 400.
+        Add("cl-space-before-colon", BalsaFrame + " INVALID_HEADER_NAME_CHARACTER",
+            [$"POST /cl-sp HTTP/1.1\r\n{H}Content-Length : 5\r\n\r\nhello"], [400], [], closes: true);
 
         // ---- Chunked bodies. balsa_frame.cc: a chunk size is hex digits; INVALID_CHUNK_LENGTH / CHUNK_LENGTH_OVERFLOW → 400.
         Add("chunk-size-not-hex", Balsa + " HPE_INVALID_CHUNK_SIZE",
@@ -244,15 +245,18 @@ public sealed class RawRequestBatteryTests(HardeningGateway fixture) : IClassFix
             [$"GET /bare-cr HTTP/1.1\r\n{H}X-A: 1\rX-B: 2\r\n\r\n"], [200],
             [Up("GET", "/bare-cr", r => { Header("x-a", "1X-B: 2")(r); Assert.Empty(r.Values("x-b")); })]);
 
-        // ---- Header names. balsa_frame.cc: empty name → INVALID_HEADER_FORMAT; no colon → HEADER_MISSING_COLON
-        // (require_header_colon); balsa_parser.cc isHeaderNameValid: RFC 9110 token characters only.
-        Add("name-space-before-colon", BalsaFrame + " CleanUpKeyValueWhitespace",
-            [$"GET /ws HTTP/1.1\r\n{H}X-Ws : v\r\n\r\n"], [200], [Up("GET", "/ws", Header("x-ws", "v"))]);
-        Add("name-inner-space", Balsa + " isHeaderNameValid",
+        // ---- Header names. balsa_frame.cc: a byte of kInvalidHeaderKeyCharList before the colon (controls, SP, "(),/;<=>?@[\]{}")
+        // → INVALID_HEADER_NAME_CHARACTER; empty name → INVALID_HEADER_FORMAT; no colon → HEADER_MISSING_COLON
+        // (require_header_colon); then balsa_parser.cc isHeaderNameValid: RFC 9110 token characters only ('"' too).
+        Add("name-space-before-colon", BalsaFrame + " INVALID_HEADER_NAME_CHARACTER (kInvalidHeaderKeyCharList)",
+            [$"GET /ws HTTP/1.1\r\n{H}X-Ws : v\r\n\r\n"], [400], [], closes: true);
+        Add("name-tab-before-colon", BalsaFrame + " INVALID_HEADER_NAME_CHARACTER (kInvalidHeaderKeyCharList)",
+            [$"GET /ws HTTP/1.1\r\n{H}X-Ws\t: v\r\n\r\n"], [400], [], closes: true);
+        Add("name-inner-space", BalsaFrame + " INVALID_HEADER_NAME_CHARACTER",
             [$"GET /name HTTP/1.1\r\n{H}X A: v\r\n\r\n"], [400], [], closes: true);
         Add("name-quote", Balsa + " isHeaderNameValid",
             [$"GET /name HTTP/1.1\r\n{H}X\"A: v\r\n\r\n"], [400], [], closes: true);
-        Add("name-parenthesis", Balsa + " isHeaderNameValid",
+        Add("name-parenthesis", BalsaFrame + " INVALID_HEADER_NAME_CHARACTER",
             [$"GET /name HTTP/1.1\r\n{H}X(A): v\r\n\r\n"], [400], [], closes: true);
         Add("name-empty", BalsaFrame + " INVALID_HEADER_FORMAT",
             [$"GET /name HTTP/1.1\r\n{H}: v\r\n\r\n"], [400], [], closes: true);
@@ -356,10 +360,11 @@ public sealed class RawRequestBatteryTests(HardeningGateway fixture) : IClassFix
         Add("method-trace", Balsa + " isMethodValid (TRACE is known)", [$"TRACE /trace HTTP/1.1\r\n{H}\r\n"], [200], [Up("TRACE", "/trace")]);
         Add("method-patch", Balsa + " isMethodValid", [$"PATCH /patch HTTP/1.1\r\n{H}Content-Length: 5\r\n\r\nhello"], [200],
             [Up("PATCH", "/patch", Body("hello"))]);
-        // filter_manager.cc createFilterChain treats CONNECT as an upgrade; without upgrade_configs it is rejected and
-        // conn_manager_impl.cc answers 403 (upgrade_failed).
-        Add("method-connect", Hcm + " upgrade_failed → 403",
-            ["CONNECT battery:443 HTTP/1.1\r\nHost: battery:443\r\nx-case: {tag}\r\n\r\n"], [403], []);
+        // route_components.proto connect_matcher: "the only way to match CONNECT requests for HTTP/1.1"; a prefix route
+        // does not match a path-less CONNECT, so there is no route (conn_manager_impl.cc answers 403 upgrade_failed only
+        // with a cached route) and the router answers 404 (no_route).
+        Add("method-connect", "route_components.proto connect_matcher; router no_route → 404",
+            ["CONNECT battery:443 HTTP/1.1\r\nHost: battery:443\r\nx-case: {tag}\r\n\r\n"], [404], []);
         Add("method-connect-with-body", Codec + " BodyDisallowed (CONNECT with Content-Length)",
             ["CONNECT battery:443 HTTP/1.1\r\nHost: battery:443\r\nx-case: {tag}\r\nContent-Length: 5\r\n\r\nhello"], [400], [], closes: true);
 
@@ -388,11 +393,12 @@ public sealed class RawRequestBatteryTests(HardeningGateway fixture) : IClassFix
             [Get("/p1") + $"POST /p2 HTTP/1.1\r\n{H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{Smuggled}" + Get("/p3")],
             [200, 400], [Up("GET", "/p1")], closes: true);
 
-        // ---- Upgrades. conn_manager_impl.cc: an Upgrade the route has no upgrade_configs for → 403 (upgrade_failed);
+        // ---- Upgrades. conn_manager_impl.cc: an Upgrade the route has no upgrade_configs for → 403 (upgrade_failed), and
+        // the connection is closed after it (saw_connection_close_, against smuggling in the upgrade payload);
         // codec_impl.cc removes an h2c upgrade (Upgrade, HTTP2-Settings, their Connection tokens) and serves HTTP/1.1.
         Add("upgrade-websocket", Hcm + " upgrade_failed → 403",
             [$"GET /ws HTTP/1.1\r\n{H}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"],
-            [403], []);
+            [403], [], closes: true);
         Add("upgrade-h2c-ignored", Codec + " (h2c upgrade removed)",
             [$"GET /h2c HTTP/1.1\r\n{H}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"], [200],
             [Up("GET", "/h2c", r => { Assert.Empty(r.Values("upgrade")); Assert.Empty(r.Values("http2-settings")); })]);
