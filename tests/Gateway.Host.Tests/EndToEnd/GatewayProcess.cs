@@ -49,6 +49,12 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>A client with no proxy, no redirects and no decompression.</summary>
     public HttpClient Client { get; }
 
+    /// <summary>The gateway's process id (for /proc reads in the stress tests).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Everything the gateway printed so far (stderr lines marked).</summary>
     public string Output => _output.Combined;
 
