@@ -17,6 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -152,7 +153,7 @@ public static class EnvoyGatewayExtensions
         // URL and every name and value together. Kestrel's limits are set so that whatever Envoy accepts passes
         // (the longest method and the version on the line; separators on 100 header lines), and
         // DownstreamRequestValidator applies Envoy's sum.
-        limits.MaxRequestLineSize = maxRequestHeadersBytes + 32;
+        limits.MaxRequestLineSize = (2 * maxRequestHeadersBytes) + 32;
         limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * DownstreamRequestValidator.MaxRequestHeadersCount) + 2;
         limits.MaxRequestHeaderCount = DownstreamRequestValidator.MaxRequestHeadersCount;
         // Kestrel's RequestHeadersTimeout (30 s) is kept: Envoy has none by default (request_headers_timeout),
@@ -171,7 +172,10 @@ public static class EnvoyGatewayExtensions
         // Header values are bytes to Envoy: Latin-1 maps each byte to one char and back, so obs-text reaches
         // the upstream (and upstream bytes the client) unchanged. Kestrel's default is ASCII, or UTF-8 on a
         // request, which turns such bytes into chars the upstream connection cannot encode.
-        kestrel.RequestHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+        // Content-Length keeps Kestrel's own decoding: with a custom encoding Kestrel copies the value into a
+        // fixed buffer and an over-long value kills the connection instead of getting its 400 (it is digits anyway).
+        kestrel.RequestHeaderEncodingSelector = static name =>
+            string.Equals(name, HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase) ? null : System.Text.Encoding.Latin1;
         kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
         // An absolute-form target's authority replaces the Host header, as in Envoy's codec; Kestrel would answer 400 when they differ.
         kestrel.AllowHostHeaderOverride = true;

@@ -87,6 +87,7 @@ internal sealed partial class ConnectionManager
             {
                 return;
             }
+            Answer100Continue(request, listener);
             var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
 
             var host = request.Headers.Host;
@@ -523,6 +524,20 @@ internal sealed partial class ConnectionManager
         const string Grpc = "application/grpc";
         return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
             && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
+    }
+
+    /// <summary>
+    /// Without proxy_100_continue Envoy answers <c>Expect: 100-continue</c> itself and charges that 1xx. Kestrel
+    /// sends the 100 when the body is first read (so the header stays here) and the request transform keeps the
+    /// header from the upstream, as Envoy removes it.
+    /// </summary>
+    private static void Answer100Continue(HttpRequest request, ListenerRuntime listener)
+    {
+        var expect = request.Headers.Expect;
+        if (expect.Count == 1 && string.Equals(expect[0], "100-continue", StringComparison.OrdinalIgnoreCase))
+        {
+            listener.Stats.ChargeResponse(StatusCodes.Status100Continue);
+        }
     }
 
     /// <summary>

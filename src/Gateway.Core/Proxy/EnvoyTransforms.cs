@@ -54,6 +54,12 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         var route = state.Route;
         var plan = route.Plan;
         var headers = context.ProxyRequest.Headers;
+        if (headers.ExpectContinue == true)
+        {
+            // Envoy answered the 100 itself (ConnectionManager.Answer100Continue): the upstream must not see it.
+            headers.ExpectContinue = false;
+            headers.Remove(HeaderNames.Expect);
+        }
 
         if (plan.IncludeRequestAttemptCount)
         {
