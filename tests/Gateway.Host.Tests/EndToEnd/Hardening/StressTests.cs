@@ -109,12 +109,16 @@ public sealed class StressTests(ITestOutputHelper log)
         await pair.AssertHealthyAsync("slowloris-health");
     }
 
-    /// <summary>Envoy has no minimum request body data rate: a 2 KB body sent at ~100 B/s reaches the upstream whole.</summary>
+    /// <summary>
+    /// Envoy has no minimum request body data rate: a 1,200-byte body sent at ~100 B/s (Kestrel's default would cut
+    /// it below 240 B/s after its 5 s grace) reaches the upstream whole. It stays inside the route's 15 s timeout,
+    /// which here runs from route selection rather than from the end of the body (docs/compatibility.md).
+    /// </summary>
     [StressFact]
-    public async Task SlowBody_2KbAt100BytesPerSecond_ForwardedWhole()
+    public async Task SlowBody_1200BytesAt100BytesPerSecond_ForwardedWhole()
     {
         await using var pair = await StartAsync();
-        var body = new byte[2048];
+        var body = new byte[1200];
         for (var i = 0; i < body.Length; i++)
         {
             body[i] = (byte)('a' + (i % 26));
@@ -149,8 +153,8 @@ public sealed class StressTests(ITestOutputHelper log)
         }
 
         log.WriteLine($"slow body: {clock.Elapsed.TotalSeconds:F1} s, answer {response?.StatusLine ?? "none"}{sendFailure}");
-        Assert.True(response is { Status: 200 }, $"a 2 KB body at 100 B/s got {response?.StatusLine ?? "no answer"}{sendFailure}");
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(15), "the body was not actually sent slowly");
+        Assert.True(response is { Status: 200 }, $"a 1,200-byte body at 100 B/s got {response?.StatusLine ?? "no answer"}{sendFailure}");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(10), "the body was not actually sent slowly");
         var upstream = Assert.Single(pair.Upstream.RequestsFor("slow-body"));
         Assert.Equal(body.Length, upstream.BodyLength);
         Assert.Equal(body, upstream.BodyPrefix);
