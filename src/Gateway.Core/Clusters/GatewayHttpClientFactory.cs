@@ -33,9 +33,10 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         }
         // No trace context is injected: Envoy adds tracing headers only when the HCM configures tracing.
         handler.ActivityHeadersPropagator = null;
-        // Header bytes pass through unchanged both ways (see HeaderBytes); the default, ASCII, fails on obs-text.
+        // Header bytes pass through unchanged both ways (see HeaderBytes): requests need Latin-1, as the default,
+        // ASCII, fails on obs-text; responses are decoded as Latin-1 by default, where known values are also cached
+        // (a selector would allocate every value of every response).
         handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
-        handler.ResponseHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1;
         // Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).
         handler.PooledConnectionIdleTimeout = TimeSpan.FromHours(1);
         var cluster = clusters.GetOrCreate(context.ClusterId);

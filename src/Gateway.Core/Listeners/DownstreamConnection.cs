@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
 
 namespace Gateway.Listeners;
@@ -56,64 +56,97 @@ internal sealed class DownstreamConnection
         public PipeWriter Output { get; } = output;
     }
 
-    private sealed class ObservedReader(PipeReader inner, DownstreamConnection connection) : PipeReader
+    /// <summary>
+    /// The transport's reader, seeing each read's result on its way to Kestrel. A read that does not complete at
+    /// once is awaited through this reader itself (a reusable <see cref="IValueTaskSource{TResult}"/>: a pipe has
+    /// one read outstanding at a time), so an idle keep-alive connection's reads allocate nothing.
+    /// </summary>
+    private sealed class ObservedReader : PipeReader, IValueTaskSource<ReadResult>
     {
+        private readonly PipeReader _inner;
+        private readonly DownstreamConnection _connection;
+        private readonly Action _onInnerCompleted;
+        private ManualResetValueTaskSourceCore<ReadResult> _core;
+        private ValueTask<ReadResult> _pending;
+
+        public ObservedReader(PipeReader inner, DownstreamConnection connection)
+        {
+            _inner = inner;
+            _connection = connection;
+            _onInnerCompleted = OnInnerCompleted;
+        }
+
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
         {
             ValueTask<ReadResult> read;
             try
             {
-                read = inner.ReadAsync(cancellationToken);
+                read = _inner.ReadAsync(cancellationToken);
             }
             catch (ConnectionResetException)
             {
-                connection._remoteClosed = true;
+                _connection._remoteClosed = true;
                 throw;
             }
             if (read.IsCompletedSuccessfully)
             {
                 var result = read.Result;
-                connection.ReadObserved(result);
+                _connection.ReadObserved(result);
                 return new ValueTask<ReadResult>(result);
             }
-            return AwaitRead(read);
+            _pending = read;
+            _core.Reset();
+            read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onInnerCompleted);
+            return new ValueTask<ReadResult>(this, _core.Version);
         }
 
-        // Pooled: an idle keep-alive connection's reads complete asynchronously.
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        private async ValueTask<ReadResult> AwaitRead(ValueTask<ReadResult> read)
+        private void OnInnerCompleted()
         {
+            var read = _pending;
+            _pending = default;
+            ReadResult result;
             try
             {
-                var result = await read.ConfigureAwait(false);
-                connection.ReadObserved(result);
-                return result;
+                result = read.GetAwaiter().GetResult();
             }
-            catch (ConnectionResetException)
+            catch (Exception ex)
             {
-                connection._remoteClosed = true;
-                throw;
+                if (ex is ConnectionResetException)
+                {
+                    _connection._remoteClosed = true;
+                }
+                _core.SetException(ex);
+                return;
             }
+            _connection.ReadObserved(result);
+            _core.SetResult(result);
         }
+
+        ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _core.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _core.GetStatus(token);
+
+        void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
 
         public override bool TryRead(out ReadResult result)
         {
-            if (!inner.TryRead(out result))
+            if (!_inner.TryRead(out result))
             {
                 return false;
             }
-            connection.ReadObserved(result);
+            _connection.ReadObserved(result);
             return true;
         }
 
-        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+        public override void AdvanceTo(SequencePosition consumed) => _inner.AdvanceTo(consumed);
 
-        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => _inner.AdvanceTo(consumed, examined);
 
-        public override void CancelPendingRead() => inner.CancelPendingRead();
+        public override void CancelPendingRead() => _inner.CancelPendingRead();
 
-        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+        public override void Complete(Exception? exception = null) => _inner.Complete(exception);
 
-        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+        public override ValueTask CompleteAsync(Exception? exception = null) => _inner.CompleteAsync(exception);
     }
 }
