@@ -4,22 +4,23 @@ using System.Globalization;
 namespace Gateway.Tests.EndToEnd.Hardening;
 
 /// <summary>
-/// A fact of the <c>Stress</c> category (put <c>[Trait("Category", "Stress")]</c> next to it): slow, resource-hungry
-/// end-to-end checks that run only when <c>GATEWAY_STRESS=1</c> (<c>.ci/run</c> runs them in their own step), so
-/// <c>dotnet test Gateway.sln</c> reports them as skipped instead of running them next to every other test.
+/// A fact of the <c>Stress</c> category (put <c>[Trait("Category", "Stress")]</c> and <c>[Collection(StressCollection.Name)]</c>
+/// next to it): slow, resource-hungry end-to-end checks, bounded to two minutes each, that run with every
+/// <c>dotnet test Gateway.sln</c> but never beside other tests (<c>--filter Category=Stress</c> runs them alone).
 /// </summary>
 public sealed class StressFactAttribute : FactAttribute
 {
-    public const string Variable = "GATEWAY_STRESS";
-
     public StressFactAttribute()
     {
-        if (Environment.GetEnvironmentVariable(Variable) != "1")
-        {
-            Skip = $"stress test: runs with {Variable}=1 (.ci/run: dotnet test --filter Category=Stress)";
-        }
         Timeout = 120_000;
     }
+}
+
+/// <summary>The stress tests' collection: run on their own, after the parallel ones, so their load does not skew other tests' timing.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StressCollection
+{
+    public const string Name = "Stress";
 }
 
 /// <summary>What the stress tests read about a process: open-file limits and resident memory, from /proc.</summary>

@@ -12,6 +12,7 @@ namespace Gateway.Tests.EndToEnd.Hardening;
 /// another). Every loop is bounded in count and time; everything is on 127.0.0.1.
 /// </summary>
 [Trait("Category", "Stress")]
+[Collection(StressCollection.Name)]
 public sealed class StressTests(ITestOutputHelper log)
 {
     private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
