@@ -93,6 +93,20 @@ public class EnvoyConfigLoaderTests
         Assert.Equal("unknown value 'ROUND_ROBBIN' for enum LbPolicy; valid values are: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV, CLUSTER_PROVIDED, LOAD_BALANCING_POLICY_CONFIG", error.Message);
     }
 
+    [Theory]
+    [InlineData("logical_dns")]
+    [InlineData("Logical_Dns")]
+    public void LoadYaml_EnumValueInAnotherCase_IsAcceptedAsEnvoyDoes(string value)
+    {
+        var yaml = TestConfigs.Seed().Replace("type: LOGICAL_DNS", "type: " + value, StringComparison.Ordinal)
+            .Replace("lb_policy: ROUND_ROBIN", "lb_policy: least_request", StringComparison.Ordinal);
+
+        var cluster = EnvoyConfigLoader.LoadYaml(yaml).StaticResources!.Clusters[0];
+
+        Assert.Equal(DiscoveryType.LogicalDns, cluster.Type);
+        Assert.Equal(LbPolicy.LeastRequest, cluster.LbPolicy);
+    }
+
     [Fact]
     public void LoadYaml_EnumByNumber_IsAccepted()
     {

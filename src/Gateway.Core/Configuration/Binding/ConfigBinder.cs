@@ -282,7 +282,8 @@ internal sealed partial class ConfigBinder
         var text = scalar.Value;
         foreach (var value in Enum.GetValues(enumType))
         {
-            if (string.Equals(EnvoyNames.ToSnakeCase(value.ToString()!).ToUpperInvariant(), text, StringComparison.Ordinal))
+            // Envoy parses with protobuf's case_insensitive_enum_parsing (MessageUtil::loadFromJson): `strict_dns` is STRICT_DNS.
+            if (string.Equals(EnvoyNames.ToSnakeCase(value.ToString()!).ToUpperInvariant(), text, StringComparison.OrdinalIgnoreCase))
             {
                 return value;
             }
