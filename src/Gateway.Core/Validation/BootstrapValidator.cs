@@ -176,10 +176,8 @@ public static class BootstrapValidator
             ValidateRouteConfiguration(context, hcm.RouteConfig, clusters);
         }
 
-        if (hcm.HttpFilters.Count == 0)
-        {
-            context.Error(hcm.LocationOf("http_filters"), "'http_filters' must end with the router filter (envoy.filters.http.router)");
-        }
+        // An empty http_filters is valid in Envoy (requests then wait for the stream idle timeout); a
+        // non-empty one must end with the router.
         for (var i = 0; i < hcm.HttpFilters.Count; i++)
         {
             var filter = hcm.HttpFilters[i];
