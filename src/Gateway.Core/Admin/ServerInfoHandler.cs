@@ -54,6 +54,13 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
         var info = new ProtoObject()
             .Add("id", ProtoJson.String(node?.Id ?? string.Empty))
             .Add("cluster", ProtoJson.String(node?.Cluster ?? string.Empty));
+        if (node?.Metadata is { } metadata)
+        {
+            // Every field printed: the (unsupported, so empty) typed_filter_metadata too.
+            info.Add("metadata", new ProtoObject()
+                .Add("filter_metadata", ConfigJson.Map(metadata.FilterMetadata))
+                .Add("typed_filter_metadata", new ProtoObject()));
+        }
         if (node?.Locality is { } locality)
         {
             info.Add("locality", new ProtoObject()

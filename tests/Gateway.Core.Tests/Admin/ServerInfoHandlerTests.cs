@@ -103,9 +103,9 @@ public partial class ServerInfoHandlerTests
     }
 
     [Fact]
-    public async Task ServerInfo_BootstrapNode_PrintsIdClusterAndLocality()
+    public async Task ServerInfo_BootstrapNode_PrintsIdClusterMetadataAndLocality()
     {
-        var yaml = "node: { id: front-1, cluster: front, locality: { zone: eu-1a } }\n"
+        var yaml = "node: { id: front-1, cluster: front, locality: { zone: eu-1a }, metadata: { filter_metadata: { b: { n: 1 }, a: { s: x, l: [ true ] } } } }\n"
             + TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1");
         await using var server = await AdminTestServer.StartAsync(yaml: yaml);
 
@@ -115,6 +115,20 @@ public partial class ServerInfoHandlerTests
              "node": {
               "id": "front-1",
               "cluster": "front",
+              "metadata": {
+               "filter_metadata": {
+                "a": {
+                 "l": [
+                  true
+                 ],
+                 "s": "x"
+                },
+                "b": {
+                 "n": 1
+                }
+               },
+               "typed_filter_metadata": {}
+              },
               "locality": {
                "region": "",
                "zone": "eu-1a",

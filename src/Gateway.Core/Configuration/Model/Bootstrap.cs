@@ -50,9 +50,8 @@ public sealed class StaticResources : EnvoyMessage
 /// <summary><c>envoy.config.core.v3.Node</c>: the identity of this gateway.</summary>
 [EnvoyType("envoy.config.core.v3.Node", NotSupported =
 [
-    // metadata is a google.protobuf.Struct, which the model cannot hold yet; the user_agent fields and
-    // extensions are Envoy's own to set.
-    "metadata", "dynamic_parameters", "user_agent_name", "user_agent_version", "user_agent_build_version",
+    // The user_agent fields and extensions are Envoy's own to set.
+    "dynamic_parameters", "user_agent_name", "user_agent_version", "user_agent_build_version",
     "extensions", "client_features", "listening_addresses",
 ])]
 public sealed class Node : EnvoyMessage
@@ -63,8 +62,19 @@ public sealed class Node : EnvoyMessage
     /// <summary>The local service cluster name.</summary>
     public string? Cluster { get; set; }
 
+    /// <summary>Opaque metadata about this gateway.</summary>
+    public Metadata? Metadata { get; set; }
+
     /// <summary>Where this gateway runs.</summary>
     public Locality? Locality { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.Metadata</c>: per-filter namespaces of <c>google.protobuf.Struct</c>s.</summary>
+[EnvoyType("envoy.config.core.v3.Metadata", NotSupported = ["typed_filter_metadata"])]
+public sealed class Metadata : EnvoyMessage
+{
+    /// <summary>Namespace (by convention a filter name) → a JSON object.</summary>
+    public Dictionary<string, System.Text.Json.Nodes.JsonObject> FilterMetadata { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>envoy.config.core.v3.Locality</c>.</summary>
