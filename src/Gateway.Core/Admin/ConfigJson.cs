@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using System.Text.Json.Nodes;
 using Gateway.Configuration;
 
 namespace Gateway.Admin;
@@ -48,9 +49,10 @@ internal static class ConfigJson
             return false;
         }
         var type = field.Property.PropertyType;
-        if (value is IList list && type.IsGenericType)
+        if (value is ICollection collection && type.IsGenericType)
         {
-            return list.Count > 0;
+            // Repeated and map fields: present when not empty.
+            return collection.Count > 0;
         }
         if (value is string text)
         {
@@ -68,6 +70,10 @@ internal static class ConfigJson
 
     private static ProtoJson Value(object value, PropertyInfo property)
     {
+        if (value is IDictionary map)
+        {
+            return Map(map);
+        }
         if (value is IList list && property.PropertyType.IsGenericType)
         {
             var items = new ProtoList();
@@ -80,8 +86,66 @@ internal static class ConfigJson
         return Scalar(value);
     }
 
+    /// <summary>A map (or a <c>google.protobuf.Struct</c>'s fields), keys sorted as protobuf's JSON printer sorts them.</summary>
+    public static ProtoObject Map(IDictionary map)
+    {
+        var keys = new List<string>(map.Count);
+        foreach (var key in map.Keys)
+        {
+            keys.Add((string)key);
+        }
+        keys.Sort(StringComparer.Ordinal);
+        var result = new ProtoObject();
+        foreach (var key in keys)
+        {
+            result.Add(key, Scalar(map[key]!));
+        }
+        return result;
+    }
+
+    /// <summary>A <c>google.protobuf.Struct</c>, as a JSON object with sorted keys.</summary>
+    public static ProtoObject Struct(JsonObject value)
+    {
+        var keys = new List<string>(value.Count);
+        foreach (var (key, _) in value)
+        {
+            keys.Add(key);
+        }
+        keys.Sort(StringComparer.Ordinal);
+        var result = new ProtoObject();
+        foreach (var key in keys)
+        {
+            result.Add(key, StructValue(value[key]));
+        }
+        return result;
+    }
+
+    private static ProtoJson StructValue(JsonNode? value)
+    {
+        switch (value)
+        {
+            case null:
+                return ProtoJson.Null;
+            case JsonObject nested:
+                return Struct(nested);
+            case JsonArray array:
+                var list = new ProtoList();
+                foreach (var item in array)
+                {
+                    list.Add(StructValue(item));
+                }
+                return list;
+            default:
+                var scalar = value.AsValue();
+                return scalar.TryGetValue<bool>(out var flag) ? ProtoJson.Bool(flag)
+                    : scalar.TryGetValue<double>(out var number) ? ProtoJson.Double(number)
+                    : ProtoJson.String(scalar.GetValue<string>());
+        }
+    }
+
     private static ProtoJson Scalar(object value) => value switch
     {
+        JsonObject structValue => Struct(structValue),
         EnvoyMessage message => Message(message),
         string text => ProtoJson.String(text),
         bool flag => ProtoJson.Bool(flag),

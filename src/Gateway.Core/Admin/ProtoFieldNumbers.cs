@@ -31,6 +31,11 @@ internal static class ProtoFieldNumbers
         const bool N = false;
 
         Add("envoy.config.bootstrap.v3.Bootstrap", ("node", 1, N), ("static_resources", 2, N), ("dynamic_resources", 3, N), ("admin", 12, N));
+        Add("envoy.config.core.v3.Node",
+            ("id", 1, N), ("cluster", 2, N), ("metadata", 3, N), ("locality", 4, N), ("user_agent_name", 6, N), ("user_agent_version", 7, O),
+            ("user_agent_build_version", 8, O), ("extensions", 9, N), ("client_features", 10, N), ("listening_addresses", 11, N), ("dynamic_parameters", 12, N));
+        Add("envoy.config.core.v3.Metadata", ("filter_metadata", 1, N), ("typed_filter_metadata", 2, N));
+        Add("envoy.config.core.v3.Locality", ("region", 1, N), ("zone", 2, N), ("sub_zone", 3, N));
         Add("envoy.config.bootstrap.v3.Bootstrap.StaticResources", ("listeners", 1, N), ("clusters", 2, N), ("secrets", 3, N));
         Add("envoy.config.bootstrap.v3.Admin", ("access_log_path", 1, N), ("profile_path", 2, N), ("address", 3, N), ("socket_options", 4, N), ("access_log", 5, N));
         Add("envoy.config.core.v3.Address", ("socket_address", 1, O), ("pipe", 2, O), ("envoy_internal_address", 3, O));

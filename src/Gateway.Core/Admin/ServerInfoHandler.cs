@@ -13,6 +13,7 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
     public const string HotRestartVersion = "disabled";
 
     private readonly AdminServerOptions _options = services.GetService<AdminServerOptions>() ?? AdminServerOptions.Default;
+    private readonly Configuration.Bootstrap? _bootstrap = services.GetService<ConfigDumpSource>()?.Bootstrap;
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
     [
@@ -40,14 +41,39 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
             .Add("uptime_all_epochs", ProtoJson.Duration(uptime))
             .Add("hot_restart_version", ProtoJson.String(HotRestartVersion))
             .Add("command_line_options", CommandLineOptions())
-            .Add("node", new ProtoObject()
-                .Add("id", ProtoJson.String(string.Empty))
-                .Add("cluster", ProtoJson.String(string.Empty))
-                .Add("user_agent_name", ProtoJson.String("envoy"))
-                .Add("extensions", new ProtoList())
-                .Add("client_features", new ProtoList())
-                .Add("listening_addresses", new ProtoList())
-                .Add("dynamic_parameters", new ProtoObject()));
+            .Add("node", NodeInfo());
+    }
+
+    /// <summary>
+    /// <c>envoy.config.core.v3.Node</c> as Envoy's local info holds it: the bootstrap's node, every
+    /// primitive printed, the locality only when set (a message field), Envoy's user agent name.
+    /// </summary>
+    private ProtoObject NodeInfo()
+    {
+        var node = _bootstrap?.Node;
+        var info = new ProtoObject()
+            .Add("id", ProtoJson.String(node?.Id ?? string.Empty))
+            .Add("cluster", ProtoJson.String(node?.Cluster ?? string.Empty));
+        if (node?.Metadata is { } metadata)
+        {
+            // Every field printed: the (unsupported, so empty) typed_filter_metadata too.
+            info.Add("metadata", new ProtoObject()
+                .Add("filter_metadata", ConfigJson.Map(metadata.FilterMetadata))
+                .Add("typed_filter_metadata", new ProtoObject()));
+        }
+        if (node?.Locality is { } locality)
+        {
+            info.Add("locality", new ProtoObject()
+                .Add("region", ProtoJson.String(locality.Region ?? string.Empty))
+                .Add("zone", ProtoJson.String(locality.Zone ?? string.Empty))
+                .Add("sub_zone", ProtoJson.String(locality.SubZone ?? string.Empty)));
+        }
+        return info
+            .Add("user_agent_name", ProtoJson.String("envoy"))
+            .Add("extensions", new ProtoList())
+            .Add("client_features", new ProtoList())
+            .Add("listening_addresses", new ProtoList())
+            .Add("dynamic_parameters", new ProtoObject());
     }
 
     /// <summary>

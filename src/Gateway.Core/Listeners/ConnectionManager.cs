@@ -89,6 +89,11 @@ internal sealed partial class ConnectionManager
             }
             Answer100Continue(request, listener);
             var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
+            if (!plan.HasRouter)
+            {
+                await AwaitStreamIdleTimeoutAsync(context, listener).ConfigureAwait(false);
+                return;
+            }
 
             var host = request.Headers.Host;
             var authority = host.Count == 0 ? null : host.ToString();
@@ -289,6 +294,27 @@ internal sealed partial class ConnectionManager
             return true;
         }
         return false;
+    }
+
+    /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>
+    public static readonly TimeSpan DefaultStreamIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// An HCM without HTTP filters: no filter answers, so, as in Envoy, the stream stays idle until the
+    /// stream idle timeout sends 408 <c>stream timeout</c> (or the client goes away).
+    /// </summary>
+    private async Task AwaitStreamIdleTimeoutAsync(HttpContext context, ListenerRuntime listener)
+    {
+        try
+        {
+            await Task.Delay(DefaultStreamIdleTimeout, _time, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        listener.Stats.DownstreamRqIdleTimeout.Increment();
+        await LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager).ConfigureAwait(false);
     }
 
     private async Task CompleteAsync(HttpContext context, ProxyRequestState state, bool timedOut, bool perTryTimedOut)

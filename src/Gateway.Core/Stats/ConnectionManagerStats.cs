@@ -14,7 +14,6 @@ public sealed class ConnectionManagerStats
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset", "downstream_rq_too_large",
-        "downstream_rq_idle_timeout",
         "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
         "rs_too_large",
     ];
@@ -58,6 +57,7 @@ public sealed class ConnectionManagerStats
         DownstreamRqRxReset = store.Counter(prefix + "downstream_rq_rx_reset");
         DownstreamCxProtocolError = store.Counter(prefix + "downstream_cx_protocol_error");
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
+        DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
         DownstreamCxDestroyRemote = store.Counter(prefix + "downstream_cx_destroy_remote");
         DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
         DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
@@ -149,6 +149,9 @@ public sealed class ConnectionManagerStats
     public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
     /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
     public Counter DownstreamRqResponseBeforeRqComplete { get; }
+
+    /// <summary>Streams closed by the stream idle timeout (408 <c>stream timeout</c>).</summary>
+    public Counter DownstreamRqIdleTimeout { get; }
 
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }

@@ -47,6 +47,12 @@ public sealed record ConnectionManagerPlan(
     /// </summary>
     public IReadOnlyList<string> InternalAddressRanges { get; init; } = [];
 
+    /// <summary>
+    /// False when <c>http_filters</c> is empty: no filter (not even the router) answers a request, so it
+    /// waits for the stream idle timeout as in Envoy.
+    /// </summary>
+    public bool HasRouter { get; init; } = true;
+
     /// <summary><c>normalize_path</c> (default false): RFC 3986 normalization of the path before routing.</summary>
     public bool NormalizePath { get; init; }
 

@@ -53,7 +53,9 @@ public static class BootstrapValidator
                 {
                     context.Error(listener.LocationOf("name"), $"duplicate listener name '{listener.Name}': listener names must be unique");
                 }
-                if (ValidateBindAddress(context, listener, listener.Address, "address") is { } port)
+                // TCP and UDP port spaces are separate: a UDP listener (refused for UDP itself) never clashes with a TCP port.
+                if (ValidateBindAddress(context, listener, listener.Address, "address") is { } port
+                    && listener.Address!.SocketAddress!.Protocol == SocketProtocol.Tcp)
                 {
                     if (ports.TryGetValue(port, out var other))
                     {
@@ -176,10 +178,8 @@ public static class BootstrapValidator
             ValidateRouteConfiguration(context, hcm.RouteConfig, clusters);
         }
 
-        if (hcm.HttpFilters.Count == 0)
-        {
-            context.Error(hcm.LocationOf("http_filters"), "'http_filters' must end with the router filter (envoy.filters.http.router)");
-        }
+        // An empty http_filters is valid in Envoy (requests then wait for the stream idle timeout); a
+        // non-empty one must end with the router.
         for (var i = 0; i < hcm.HttpFilters.Count; i++)
         {
             var filter = hcm.HttpFilters[i];
@@ -525,11 +525,21 @@ public static class BootstrapValidator
         {
             context.Error(cluster.LocationOf("name"), "a cluster needs a 'name'");
         }
-        if (cluster.Type is DiscoveryType.Eds or DiscoveryType.OriginalDst)
+        var typeSupported = cluster.Type is not (DiscoveryType.Eds or DiscoveryType.OriginalDst);
+        if (!typeSupported)
         {
             context.Error(cluster.LocationOf("type"), $"cluster type {EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
         }
-        if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random))
+        if (cluster.LbPolicy == LbPolicy.ClusterProvided)
+        {
+            // The policy belongs to the cluster type (ORIGINAL_DST, cluster_type extensions): when the type is
+            // the problem, the type's error says so; changing lb_policy would not make the cluster work.
+            if (typeSupported)
+            {
+                context.Error(cluster.LocationOf("lb_policy"), $"lb_policy CLUSTER_PROVIDED is not valid for cluster type {EnumName(cluster.Type)}: only a cluster type that provides its load balancer (ORIGINAL_DST, a cluster_type extension) allows it, and this gateway supports none yet");
+            }
+        }
+        else if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random))
         {
             context.Error(cluster.LocationOf("lb_policy"), $"lb_policy {EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST or RANDOM");
         }

@@ -204,6 +204,22 @@ public class ConfigDumpHandlerTests
     }
 
     [Fact]
+    public async Task ConfigDump_BootstrapNode_IsTheBootstrapsFirstField()
+    {
+        var yaml = "node: { id: front-1, cluster: front, locality: { region: eu, sub_zone: rack-3 }, metadata: { filter_metadata: { ns: { w: 0.5, k: v } } } }\n"
+            + TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1");
+        await using var server = await AdminTestServer.StartAsync(yaml: yaml);
+
+        using var dump = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump"));
+
+        var bootstrap = dump.RootElement.GetProperty("configs")[0];
+        Assert.Equal("type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", bootstrap.GetProperty("@type").GetString());
+        var first = bootstrap.GetProperty("bootstrap").EnumerateObject().First();
+        Assert.Equal("node", first.Name);
+        Assert.Equal("""{"id":"front-1","cluster":"front","metadata":{"filter_metadata":{"ns":{"k":"v","w":0.5}}},"locality":{"region":"eu","sub_zone":"rack-3"}}""", System.Text.Json.JsonSerializer.Serialize(first.Value));
+    }
+
+    [Fact]
     public async Task ConfigDump_ResourceStaticClusters_PacksEachClusterAsAnAny()
     {
         await using var server = await AdminTestServer.StartAsync();

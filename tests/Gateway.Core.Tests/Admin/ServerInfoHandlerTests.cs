@@ -103,6 +103,45 @@ public partial class ServerInfoHandlerTests
     }
 
     [Fact]
+    public async Task ServerInfo_BootstrapNode_PrintsIdClusterMetadataAndLocality()
+    {
+        var yaml = "node: { id: front-1, cluster: front, locality: { zone: eu-1a }, metadata: { filter_metadata: { b: { n: 1 }, a: { s: x, l: [ true ] } } } }\n"
+            + TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1");
+        await using var server = await AdminTestServer.StartAsync(yaml: yaml);
+
+        var info = await server.GetStringAsync("/server_info");
+
+        Assert.Contains("""
+             "node": {
+              "id": "front-1",
+              "cluster": "front",
+              "metadata": {
+               "filter_metadata": {
+                "a": {
+                 "l": [
+                  true
+                 ],
+                 "s": "x"
+                },
+                "b": {
+                 "n": 1
+                }
+               },
+               "typed_filter_metadata": {}
+              },
+              "locality": {
+               "region": "",
+               "zone": "eu-1a",
+               "sub_zone": ""
+              },
+              "user_agent_name": "envoy",
+              "extensions": [],
+            """, info, StringComparison.Ordinal);
+        // The command line options are the host's, not the bootstrap's, as in Envoy.
+        Assert.Contains("\"service_node\": \"\",", info, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServerInfo_HealthCheckFailed_ReportsDraining()
     {
         await using var server = await AdminTestServer.StartAsync(services => services.AddSingleton(Options));

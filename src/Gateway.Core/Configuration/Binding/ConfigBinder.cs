@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Gateway.Configuration;
@@ -118,6 +119,12 @@ internal sealed partial class ConfigBinder
             return;
         }
 
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            BindMap(node, (IDictionary)property.GetValue(target)!, type.GetGenericArguments()[1], path);
+            return;
+        }
+
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
         {
             if (node is not ConfigSequence sequence)
@@ -158,9 +165,113 @@ internal sealed partial class ConfigBinder
         }
     }
 
+    /// <summary>A protobuf <c>map&lt;string, V&gt;</c>: a mapping whose keys are plain strings.</summary>
+    private void BindMap(ConfigNode node, IDictionary map, Type valueType, ConfigPath path)
+    {
+        if (node is not ConfigMapping mapping)
+        {
+            Error(node, path, $"expected a mapping, got {Describe(node)}");
+            return;
+        }
+        // Duplicates within the document are errors; a key already bound from an earlier document (a
+        // --config-yaml overlay) is replaced, as protobuf's MergeFrom replaces map entries.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in mapping.Entries)
+        {
+            if (keyNode is not ConfigScalar { Value: var key })
+            {
+                Error(keyNode, path, "map keys must be plain strings");
+                continue;
+            }
+            var entryPath = new ConfigPath(path, Shorten(key));
+            if (!seen.Add(key))
+            {
+                Error(keyNode, entryPath, $"duplicate key {Quote(key)}");
+                continue;
+            }
+            if (BindValue(valueNode, valueType, existing: null, entryPath) is { } value)
+            {
+                map[key] = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A <c>google.protobuf.Struct</c> (any JSON object), read as Envoy's YAML-to-JSON step reads it: an
+    /// unquoted scalar is null, a bool (yaml-cpp's spellings) or a number (a double) when it reads as one
+    /// (an integer beyond 32 bits stays its decimal string, as in Envoy's yaml_utility.cc);
+    /// anything quoted or tagged is a string.
+    /// </summary>
+    private JsonObject? BindStruct(ConfigNode node, ConfigPath path)
+    {
+        if (node is not ConfigMapping mapping)
+        {
+            Error(node, path, $"expected a mapping for google.protobuf.Struct, got {Describe(node)}");
+            return null;
+        }
+        var result = new JsonObject();
+        foreach (var (keyNode, valueNode) in mapping.Entries)
+        {
+            if (keyNode is not ConfigScalar { Value: var key })
+            {
+                Error(keyNode, path, "field names must be plain strings");
+                continue;
+            }
+            var entryPath = new ConfigPath(path, Shorten(key));
+            if (result.ContainsKey(key))
+            {
+                Error(keyNode, entryPath, $"duplicate field {Quote(key)}");
+                continue;
+            }
+            result[key] = StructValue(valueNode, entryPath);
+        }
+        return result;
+    }
+
+    private JsonNode? StructValue(ConfigNode node, ConfigPath path)
+    {
+        switch (node)
+        {
+            case ConfigMapping:
+                return BindStruct(node, path);
+            case ConfigSequence sequence:
+                var list = new JsonArray();
+                for (var i = 0; i < sequence.Items.Count; i++)
+                {
+                    list.Add(StructValue(sequence.Items[i], new ConfigPath(path, null, i)));
+                }
+                return list;
+            case ConfigScalar { IsNull: true }:
+                return null;
+            case ConfigScalar { IsPlain: true, Value: var text } when YamlBool(text) is { } flag:
+                return JsonValue.Create(flag);
+            case ConfigScalar { IsPlain: true, Value: var text } when long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer):
+                // As Envoy's reader: a 32-bit integer is a number, a larger one its decimal string (no double rounding).
+                return integer is >= int.MinValue and <= int.MaxValue ? JsonValue.Create((double)integer) : JsonValue.Create(integer.ToString(CultureInfo.InvariantCulture));
+            case ConfigScalar { IsPlain: true, Value: var text } when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number):
+                return JsonValue.Create(number);
+            case ConfigScalar scalar:
+                return JsonValue.Create(scalar.Value);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>yaml-cpp's bool spellings (<c>convert&lt;bool&gt;</c>), which Envoy's YAML reader uses.</summary>
+    private static bool? YamlBool(string text) => text switch
+    {
+        "y" or "Y" or "yes" or "Yes" or "YES" or "true" or "True" or "TRUE" or "on" or "On" or "ON" => true,
+        "n" or "N" or "no" or "No" or "NO" or "false" or "False" or "FALSE" or "off" or "Off" or "OFF" => false,
+        _ => null,
+    };
+
     private object? BindValue(ConfigNode node, Type type, object? existing, ConfigPath path)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying == typeof(JsonObject))
+        {
+            return BindStruct(node, path);
+        }
         if (typeof(EnvoyMessage).IsAssignableFrom(underlying))
         {
             if (node is not ConfigMapping mapping)

@@ -37,6 +37,9 @@ internal sealed class ConfigScalar(Mark start, string value, ScalarStyle style, 
     /// <summary>True for an unquoted, untagged <c>~</c>, <c>null</c> or empty value (Envoy reads <c>! null</c> as the string).</summary>
     public bool IsNull { get; } = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any && value is "" or "~" or "null" or "Null" or "NULL";
 
+    /// <summary>True for an unquoted, untagged scalar: the only kind YAML may read as a bool or a number.</summary>
+    public bool IsPlain { get; } = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any;
+
     /// <summary>True for a key tagged <c>!ignore</c>: Envoy drops that entry (a place to define anchors).</summary>
     public bool IsIgnored { get; } = !tag.IsEmpty && tag.Value == "!ignore";
 }

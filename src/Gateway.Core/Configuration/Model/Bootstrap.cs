@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap</c>: the root of an Envoy configuration.</summary>
 [EnvoyType("envoy.config.bootstrap.v3.Bootstrap", NotSupported =
 [
-    "node", "node_context_params", "dynamic_resources", "cluster_manager", "hds_config", "flags_path",
+    "node_context_params", "dynamic_resources", "cluster_manager", "hds_config", "flags_path",
     "stats_sinks", "deferred_stat_options", "stats_config", "stats_flush_interval", "stats_flush_on_admin",
     "watchdog", "watchdogs", "tracing", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
     "header_prefix", "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
@@ -15,6 +15,9 @@ namespace Gateway.Configuration;
 ])]
 public sealed class Bootstrap : EnvoyMessage
 {
+    /// <summary>Who this gateway is: shown by the admin <c>/server_info</c> and <c>/config_dump</c>.</summary>
+    public Node? Node { get; set; }
+
     /// <summary>The admin listener; absent means no admin API, as in Envoy.</summary>
     public Admin? Admin { get; set; }
 
@@ -42,4 +45,48 @@ public sealed class StaticResources : EnvoyMessage
 
     /// <summary>Static clusters.</summary>
     public List<Cluster> Clusters { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.core.v3.Node</c>: the identity of this gateway.</summary>
+[EnvoyType("envoy.config.core.v3.Node", NotSupported =
+[
+    // The user_agent fields and extensions are Envoy's own to set.
+    "dynamic_parameters", "user_agent_name", "user_agent_version", "user_agent_build_version",
+    "extensions", "client_features", "listening_addresses",
+])]
+public sealed class Node : EnvoyMessage
+{
+    /// <summary>An opaque node identifier.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>The local service cluster name.</summary>
+    public string? Cluster { get; set; }
+
+    /// <summary>Opaque metadata about this gateway.</summary>
+    public Metadata? Metadata { get; set; }
+
+    /// <summary>Where this gateway runs.</summary>
+    public Locality? Locality { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.Metadata</c>: per-filter namespaces of <c>google.protobuf.Struct</c>s.</summary>
+[EnvoyType("envoy.config.core.v3.Metadata", NotSupported = ["typed_filter_metadata"])]
+public sealed class Metadata : EnvoyMessage
+{
+    /// <summary>Namespace (by convention a filter name) → a JSON object.</summary>
+    public Dictionary<string, System.Text.Json.Nodes.JsonObject> FilterMetadata { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary><c>envoy.config.core.v3.Locality</c>.</summary>
+[EnvoyType("envoy.config.core.v3.Locality")]
+public sealed class Locality : EnvoyMessage
+{
+    /// <summary>The region.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>The zone within the region.</summary>
+    public string? Zone { get; set; }
+
+    /// <summary>The sub-zone within the zone.</summary>
+    public string? SubZone { get; set; }
 }

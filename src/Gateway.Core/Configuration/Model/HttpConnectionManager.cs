@@ -27,7 +27,7 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>The inline route table.</summary>
     public RouteConfiguration? RouteConfig { get; set; }
 
-    /// <summary>HTTP filters, decoded in order; the router must be last.</summary>
+    /// <summary>HTTP filters, decoded in order; when not empty, the router must be last.</summary>
     public List<HttpFilter> HttpFilters { get; set; } = [];
 
     /// <summary>Value of the <c>server</c> response header; default <c>envoy</c>.</summary>
