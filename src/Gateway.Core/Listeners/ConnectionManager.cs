@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using Gateway.Clusters;
 using Gateway.Resilience;
 using Gateway.Routing;
+using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -378,16 +379,7 @@ internal sealed partial class ConnectionManager
                         return;
                     }
                     var (status, reason) = DescribeReset(error.Error, error.Exception);
-                    if (reason is "protocol error")
-                    {
-                        cluster.Stats.UpstreamCxProtocolError.Increment();
-                    }
-                    if (reason is "connection termination" or "protocol error")
-                    {
-                        // The request was on a connection (Envoy counts the attempt then); connect failures never were.
-                        cluster.Stats.UpstreamRqTotal.Increment();
-                        cluster.Stats.UpstreamRqRxReset.Increment();
-                    }
+                    ChargeReset(cluster.Stats, reason);
                     Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);
                     ChargeUpstream(cluster, status, state.Internal);
                     await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), plan, attemptCount: attempts).ConfigureAwait(false);
@@ -461,6 +453,29 @@ internal sealed partial class ConnectionManager
             }
         }
         return false;
+    }
+
+    /// <summary>Whether a reset reason is a failure to connect (the request was never on a connection).</summary>
+    internal static bool IsConnectFailure(string reason)
+        => reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
+
+    /// <summary>
+    /// The upstream stats of a reset before response headers: a request that was on a connection counts as an
+    /// attempt that the upstream reset (Envoy charges it when the stream attached to the connection), a protocol
+    /// error also against the connection; a connect failure was never on one.
+    /// </summary>
+    internal static void ChargeReset(ClusterStats stats, string reason)
+    {
+        if (IsConnectFailure(reason))
+        {
+            return;
+        }
+        if (reason == "protocol error")
+        {
+            stats.UpstreamCxProtocolError.Increment();
+        }
+        stats.UpstreamRqTotal.Increment();
+        stats.UpstreamRqRxReset.Increment();
     }
 
     /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>

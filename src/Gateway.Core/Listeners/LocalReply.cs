@@ -11,8 +11,9 @@ internal static class LocalReply
 {
     public static readonly byte[] UpstreamTimeout = Encoding.ASCII.GetBytes("upstream request timeout");
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
-    /// <summary>A codec error's body (CodeUtility::toString of the status).</summary>
     public static readonly byte[] StreamTimeout = Encoding.ASCII.GetBytes("stream timeout");
+
+    /// <summary>A codec error's body (CodeUtility::toString of the status).</summary>
     public static readonly byte[] BadRequest = Encoding.ASCII.GetBytes("Bad Request");
     public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");
 

@@ -86,21 +86,11 @@ internal static class RetryDecisions
             return false;
         }
         var (_, reason) = ConnectionManager.DescribeReset(state.AttemptError, state.AttemptException);
-        var connectFailure = reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
-        if (!TryScheduleRetry(state, retry.RetriesReset(connectFailure)))
+        if (!TryScheduleRetry(state, retry.RetriesReset(ConnectionManager.IsConnectFailure(reason))))
         {
             return false;
         }
-        if (!connectFailure)
-        {
-            var stats = state.Route.Cluster!.Stats;
-            if (reason == "protocol error")
-            {
-                stats.UpstreamCxProtocolError.Increment();
-            }
-            stats.UpstreamRqTotal.Increment();
-            stats.UpstreamRqRxReset.Increment();
-        }
+        ConnectionManager.ChargeReset(state.Route.Cluster!.Stats, reason);
         return true;
     }
 
