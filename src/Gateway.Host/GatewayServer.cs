@@ -32,7 +32,7 @@ internal static partial class GatewayServer
         Console.Error.WriteLine($"[{timestamp}][{Environment.CurrentManagedThreadId}][critical][main] {message}");
     }
 
-    public static async Task<int> RunAsync(Bootstrap bootstrap, CommandLineOptions options)
+    public static async Task<int> RunAsync(Bootstrap bootstrap, EnvoyTypeRegistry types, CommandLineOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -49,7 +49,7 @@ internal static partial class GatewayServer
             Mode = options.Mode.ToString(),
             AdminAddressPath = options.AdminAddressPath ?? string.Empty,
         });
-        builder.Services.AddEnvoyGateway(bootstrap);
+        builder.Services.AddEnvoyGateway(bootstrap, types);
 
         WebApplication app;
         try
@@ -57,7 +57,7 @@ internal static partial class GatewayServer
             app = builder.Build();
             app.UseEnvoyGateway();
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or EnvoyConfigException)
         {
             WriteCritical($"error initializing configuration '{options.ConfigPath}': {Describe(ex)}");
             return 1;

@@ -19,19 +19,27 @@ internal static class ConfigJson
     public static ProtoObject Message(EnvoyMessage message, bool asAny = false)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message is EmptyAny)
+        {
+            // FilterConfig.config: {} (an Any without a type).
+            return new ProtoObject();
+        }
         var schema = MessageSchema.For(message.GetType());
         var result = asAny ? ProtoObject.Any(schema.FullName) : new ProtoObject();
         var fields = new List<(int Number, int Order, string Name, ProtoJson Value)>(schema.Fields.Count);
         for (var order = 0; order < schema.Fields.Count; order++)
         {
             var field = schema.Fields[order];
-            var info = ProtoFieldNumbers.Find(schema.FullName, field.Name);
+            var info = ProtoFieldNumbers.Find(schema.FullName, field.Name)
+                ?? (field.ProtoNumber is { } number ? new ProtoFieldNumbers.FieldInfo(number, field.ProtoInOneOf) : null);
             var value = field.Property.GetValue(message);
             if (!IsPresent(message, field, value, info?.InOneOf ?? false))
             {
                 continue;
             }
-            var json = field.IsAny ? Message((EnvoyMessage)value!, asAny: true) : Value(value!, field.Property);
+            var json = !field.IsAny ? Value(value!, field.Property)
+                : value is IDictionary anyMap ? AnyMap(anyMap)
+                : Message((EnvoyMessage)value!, asAny: true);
             fields.Add((info?.Number ?? int.MaxValue, order, field.Name, json));
         }
         fields.Sort(static (a, b) => a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order));
@@ -99,6 +107,23 @@ internal static class ConfigJson
         foreach (var key in keys)
         {
             result.Add(key, Scalar(map[key]!));
+        }
+        return result;
+    }
+
+    /// <summary>A <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>), keys sorted.</summary>
+    private static ProtoObject AnyMap(IDictionary map)
+    {
+        var keys = new List<string>(map.Count);
+        foreach (var key in map.Keys)
+        {
+            keys.Add((string)key);
+        }
+        keys.Sort(StringComparer.Ordinal);
+        var result = new ProtoObject();
+        foreach (var key in keys)
+        {
+            result.Add(key, Message((EnvoyMessage)map[key]!, asAny: true));
         }
         return result;
     }

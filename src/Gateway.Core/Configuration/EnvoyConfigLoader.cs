@@ -72,7 +72,7 @@ public static class EnvoyConfigLoader
         }
         if (errors.Count == 0)
         {
-            errors.AddRange(BootstrapValidator.Validate(bootstrap));
+            errors.AddRange(BootstrapValidator.Validate(bootstrap, types));
         }
         if (errors.Count > 0)
         {

@@ -19,6 +19,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -31,13 +32,33 @@ public static class EnvoyGatewayExtensions
 {
     /// <summary>
     /// Registers the gateway for <paramref name="bootstrap"/> (already loaded and validated, e.g. by
-    /// <see cref="EnvoyConfigLoader"/>): YARP with the translated routes and clusters, and Kestrel
-    /// endpoints for every listener and for <c>admin.address</c>.
+    /// <see cref="EnvoyConfigLoader"/> with <paramref name="types"/>): YARP with the translated routes and clusters,
+    /// and Kestrel endpoints for every listener and for <c>admin.address</c>. HTTP filters the configuration names
+    /// must be registered on the returned builder (or already be in <paramref name="types"/>) before the application is built.
     /// </summary>
-    public static IServiceCollection AddEnvoyGateway(this IServiceCollection services, Bootstrap bootstrap)
+    public static IEnvoyGatewayBuilder AddEnvoyGateway(this IServiceCollection services, Bootstrap bootstrap, EnvoyTypeRegistry? types = null)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrap);
+        return AddEnvoyGateway(services, types, _ => bootstrap, loadedElsewhere: true);
+    }
+
+    /// <summary>
+    /// Registers the gateway for the configuration documents in <paramref name="sources"/> (Envoy's <c>-c</c> then
+    /// <c>--config-yaml</c>), loaded when the application is built, with the HTTP filters registered on the returned
+    /// builder by then. A bad configuration fails the build with an <see cref="EnvoyConfigException"/>.
+    /// </summary>
+    public static IEnvoyGatewayBuilder AddEnvoyGateway(this IServiceCollection services, IReadOnlyList<ConfigSource> sources, EnvoyTypeRegistry? types = null)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        return AddEnvoyGateway(services, types, registry => EnvoyConfigLoader.Load(sources, registry), loadedElsewhere: false);
+    }
+
+    private static EnvoyGatewayBuilder AddEnvoyGateway(IServiceCollection services, EnvoyTypeRegistry? types, Func<EnvoyTypeRegistry, Bootstrap> load, bool loadedElsewhere)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var plan = EnvoyTranslator.Translate(bootstrap);
+        var builder = new EnvoyGatewayBuilder(services, types ?? EnvoyTypeRegistry.CreateDefault());
+        var setup = new GatewaySetup(builder, load, loadedElsewhere);
+        services.AddSingleton(setup);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StatsStore>();
@@ -46,10 +67,10 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
-        services.TryAddSingleton(sp => new ConfigDumpSource(bootstrap, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ConnectionManager>();
-        services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp)));
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
@@ -58,13 +79,18 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<HealthCheckService>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
 
-        services.AddReverseProxy()
-            .LoadFromMemory(plan.Routes, plan.Clusters)
-            .AddTransforms<EnvoyTransformProvider>();
+        services.AddReverseProxy().AddTransforms<EnvoyTransformProvider>();
+        // YARP's in-memory provider, made when YARP first asks: the configuration is translated by then.
+        services.AddSingleton<IProxyConfigProvider>(_ => new InMemoryConfigProvider(setup.Plan.Routes, setup.Plan.Clusters));
 
         services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime, AdminHandler>((kestrel, runtime, admin) => BindListeners(kestrel, runtime, admin));
-        return services;
+        return builder;
     }
+
+    private static Filters.FilterServices FilterServicesFrom(IServiceProvider services)
+        => new(services.GetRequiredService<StatsStore>(), services.GetRequiredService<TimeProvider>(),
+            services.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, services,
+            services.GetService<Random>() ?? Random.Shared);
 
     /// <summary>Puts the gateway first in the pipeline and maps YARP's endpoints for the clusters.</summary>
     public static WebApplication UseEnvoyGateway(this WebApplication app)

@@ -29,8 +29,11 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly Dictionary<string, OutlierDetector> _outlierDetectors = new(StringComparer.Ordinal);
     private readonly Lock _applyLock = new();
 
-    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    private readonly Filters.FilterServices? _filterServices;
+
+    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null)
     {
+        _filterServices = filterServices;
         _clusters = clusters;
         _stats = stats;
         _time = time ?? TimeProvider.System;
@@ -68,7 +71,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         {
             if (_slots.TryGetValue(listener.Name, out var slot))
             {
-                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats)));
+                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices)));
             }
         }
         foreach (var (slot, runtime) in runtimes)

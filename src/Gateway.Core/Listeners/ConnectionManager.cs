@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Gateway.Clusters;
+using Gateway.Filters;
 using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Stats;
@@ -37,11 +38,13 @@ internal sealed partial class ConnectionManager
     private readonly TimeProvider _time;
     private readonly ILogger<ConnectionManager> _logger;
     private readonly UpstreamPipeline _pipeline;
+    private readonly ILogger _filterLogger;
 
-    public ConnectionManager(TimeProvider time, ILogger<ConnectionManager> logger)
+    public ConnectionManager(TimeProvider time, ILogger<ConnectionManager> logger, ILoggerFactory? loggers = null)
     {
         _time = time;
         _logger = logger;
+        _filterLogger = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Filters");
         _pipeline = new UpstreamPipeline(time);
     }
 
@@ -62,6 +65,7 @@ internal sealed partial class ConnectionManager
     /// <summary>The request after its downstream stats started; the one async frame of the connection manager, which also finishes them.</summary>
     private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
     {
+        FilterChainStream? filters = null;
         try
         {
             var request = context.Request;
@@ -101,19 +105,59 @@ internal sealed partial class ConnectionManager
             var scheme = targetScheme ?? request.Scheme;
             // A pathless CONNECT matches only connect_matcher routes, which are not supported.
             var route = verdict == DownstreamVerdict.Connect ? null : listener.Routes.Match(authority, request.Method, scheme, pathAndQuery, request.Headers);
+            if (route is not null && verdict == DownstreamVerdict.Upgrade)
+            {
+                // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the filters.
+                listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
+                CountTunnelReply(listener, tunnel);
+                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true).ConfigureAwait(false);
+                return;
+            }
+
+            // The decoder filters, in http_filters order; the router is the terminal one.
+            if (!listener.Filters.IsEmpty)
+            {
+                filters = new FilterChainStream(context, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger);
+                context.Features.Set(filters);
+                if (!await filters.DecodeAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+                route = filters.CurrentRoute;
+            }
+            await RouterDecodeAsync(context, listener, route, new RouterInput(pathAndQuery, internalRequest, start, tunnel, authority, scheme)).ConfigureAwait(false);
+            if (filters is not null)
+            {
+                await filters.FinishResponseAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            filters?.Complete();
+            if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
+            {
+                // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
+                context.Features.Get<DownstreamConnection>()?.RequestAborted();
+            }
+            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>What the router needs of the request besides the route.</summary>
+    private readonly record struct RouterInput(string PathAndQuery, bool Internal, long StartTimestamp, bool Tunnel, string? Authority, string Scheme);
+
+    /// <summary>The router filter (the terminal decoder): no route, direct response, or the upstream through the Polly pipeline.</summary>
+    private async Task RouterDecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
+    {
+        {
+            var request = context.Request;
+            var plan = listener.ConnectionManager;
+            var (pathAndQuery, internalRequest, start, tunnel, authority, scheme) = input;
             if (route is null)
             {
                 listener.RouterStats.NoRoute.Increment();
                 CountTunnelReply(listener, tunnel);
                 await LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan, closeConnection: tunnel).ConfigureAwait(false);
-                return;
-            }
-            if (verdict == DownstreamVerdict.Upgrade)
-            {
-                // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
-                listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
-                CountTunnelReply(listener, tunnel);
-                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true).ConfigureAwait(false);
                 return;
             }
             listener.RouterStats.RqTotal.Increment();
@@ -193,15 +237,6 @@ internal sealed partial class ConnectionManager
                 cluster.Stats.Codes.RecordTime(elapsed);
                 cluster.Stats.CodesFor(state.Internal).RecordTime(elapsed);
             }
-        }
-        finally
-        {
-            if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
-            {
-                // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
-                context.Features.Get<DownstreamConnection>()?.RequestAborted();
-            }
-            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 

@@ -8,8 +8,9 @@ namespace Gateway.Listeners;
 /// <summary>One listener as it runs: its plan, compiled route table and stats.</summary>
 internal sealed class ListenerRuntime
 {
-    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats)
+    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats, Filters.HttpFilterChain? filters = null)
     {
+        Filters = filters ?? Gateway.Filters.HttpFilterChain.Empty;
         Plan = plan;
         Routes = routes;
         Stats = stats;
@@ -50,9 +51,15 @@ internal sealed class ListenerRuntime
 
     public ListenerStats ListenerStats { get; }
 
-    /// <summary>Compiles a listener plan against the cluster registry and stats store.</summary>
-    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store)
+    /// <summary>The HTTP filters before the router, compiled for this listener.</summary>
+    public Filters.HttpFilterChain Filters { get; }
+
+    /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
+    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null)
     {
+        var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
+            : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
+        var compiledRouteConfigs = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
         var plans = new Dictionary<Configuration.Route, RoutePlan>(ReferenceEqualityComparer.Instance);
         foreach (var routePlan in plan.ConnectionManager.Routes)
         {
@@ -62,11 +69,14 @@ internal sealed class ListenerRuntime
         {
             var routePlan = plans[route];
             var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
-            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix);
+            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix)
+            {
+                FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
+            };
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;
-        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats);
+        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats, chain);
     }
 }
 

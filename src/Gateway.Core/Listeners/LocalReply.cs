@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Configuration;
+using Gateway.Filters;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -21,7 +22,11 @@ internal static class LocalReply
     public static byte[] ResetBeforeHeaders(string resetReason, bool retried = false)
         => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. " + (retried ? "retried and the latest reset reason: " : "reset reason: ") + resetReason);
 
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
+    /// <summary>
+    /// Sends a local reply. On a request that went through a filter chain, the encoders of the filters it passed
+    /// see the reply (headers, and the body when they asked for it) before it is sent, as in Envoy.
+    /// </summary>
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false, Action<IHeaderDictionary>? modifyHeaders = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -55,12 +60,33 @@ internal static class LocalReply
         {
             response.Headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
+        if (body is { Length: > 0 })
+        {
+            response.ContentType = contentType;
+        }
+        modifyHeaders?.Invoke(response.Headers);
+        if (context.Features.Get<FilterChainStream>() is { HasEncoders: true } stream)
+        {
+            return EncodeAndWriteAsync(context, stream, body);
+        }
+        return WriteBodyAsync(context, body);
+    }
+
+    private static async Task EncodeAndWriteAsync(HttpContext context, FilterChainStream stream, byte[]? body)
+    {
+        await stream.EncodeHeadersAsync().ConfigureAwait(false);
+        body = await stream.EncodeLocalReplyBodyAsync(body).ConfigureAwait(false);
+        await WriteBodyAsync(context, body).ConfigureAwait(false);
+    }
+
+    private static Task WriteBodyAsync(HttpContext context, byte[]? body)
+    {
+        var response = context.Response;
         if (body is null || body.Length == 0)
         {
             response.ContentLength = 0;
             return Task.CompletedTask;
         }
-        response.ContentType = contentType;
         response.ContentLength = body.Length;
         return response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
     }

@@ -6,7 +6,7 @@ using Gateway.Translation;
 namespace Gateway.Listeners;
 
 /// <summary>A matched route, ready for the request path: plan, cluster and precomputed header values.</summary>
-internal sealed class RouteRuntime
+internal sealed class RouteRuntime : Filters.IHttpRoute
 {
     public RouteRuntime(RoutePlan plan, ClusterRuntime? cluster, string? matchedPrefix)
     {
@@ -48,4 +48,15 @@ internal sealed class RouteRuntime
     public RequestTimeouts Timeouts { get; }
 
     public byte[]? DirectResponseBody { get; }
+
+    /// <summary>Per filter of the listener's chain, its state on this route (enabled, per-route configuration); null when no level configures any.</summary>
+    public Filters.RouteFilterState[]? FilterStates { get; init; }
+
+    string? Filters.IHttpRoute.Name => Plan.RouteName;
+
+    string Filters.IHttpRoute.VirtualHostName => Plan.VirtualHost;
+
+    string? Filters.IHttpRoute.ClusterName => Plan.Cluster;
+
+    bool Filters.IHttpRoute.IsDirectResponse => Plan.DirectResponse is not null;
 }

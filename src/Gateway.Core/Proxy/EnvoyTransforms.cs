@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Configuration;
+using Gateway.Filters;
 using Gateway.Listeners;
 using Gateway.Resilience;
 using Gateway.Translation;
@@ -185,6 +186,25 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
             headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
         }
+        // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
+        if (!state.Listener.Filters.IsEmpty && context.HttpContext.Features.Get<FilterChainStream>() is { HasEncoders: true } filters)
+        {
+            return EncodeAsync(filters, context.HttpContext, connectionManager);
+        }
+        ConnectionManagerHeaders(context.HttpContext, connectionManager);
+        return default;
+    }
+
+    private static async ValueTask EncodeAsync(FilterChainStream filters, HttpContext context, ConnectionManagerPlan connectionManager)
+    {
+        await filters.EncodeHeadersAsync(proxied: true).ConfigureAwait(false);
+        ConnectionManagerHeaders(context, connectionManager);
+    }
+
+    /// <summary>The connection manager's response headers (Envoy adds them after the encoder filters).</summary>
+    private static void ConnectionManagerHeaders(HttpContext context, ConnectionManagerPlan connectionManager)
+    {
+        var headers = context.Response.Headers;
         switch (connectionManager.ServerHeaderTransformation)
         {
             case ServerHeaderTransformation.Overwrite:
@@ -196,8 +216,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         }
         if (connectionManager.AlwaysSetRequestIdInResponse)
         {
-            headers[EnvoyHeaders.RequestId] = context.HttpContext.Request.Headers[EnvoyHeaders.RequestId];
+            headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
-        return default;
     }
 }

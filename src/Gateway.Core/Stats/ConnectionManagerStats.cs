@@ -13,9 +13,8 @@ public sealed class ConnectionManagerStats
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
-        "downstream_rq_tx_reset", "downstream_rq_too_large",
+        "downstream_rq_tx_reset",
         "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
-        "rs_too_large",
     ];
 
     private static readonly string[] OtherGauges =
@@ -67,6 +66,8 @@ public sealed class ConnectionManagerStats
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
         DownstreamRqResponseBeforeRqComplete = store.Counter(prefix + "downstream_rq_response_before_rq_complete");
         DownstreamRqWsOnNonWsRoute = store.Counter(prefix + "downstream_rq_ws_on_non_ws_route");
+        DownstreamRqTooLarge = store.Counter(prefix + "downstream_rq_too_large");
+        RsTooLarge = store.Counter(prefix + "rs_too_large");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
         ListenerRqCompleted = store.Counter(listenerPrefix + "downstream_rq_completed");
         for (var i = 1; i <= 5; i++)
@@ -155,6 +156,12 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }
+
+    /// <summary>Requests answered 413 because a filter buffering the body found it over the buffer limit.</summary>
+    public Counter DownstreamRqTooLarge { get; }
+
+    /// <summary>Responses answered 500 because a filter buffering the body found it over the buffer limit.</summary>
+    public Counter RsTooLarge { get; }
 
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }

@@ -50,10 +50,11 @@ public static class EnvoyTranslator
     /// <summary>The YARP route id for a cluster.</summary>
     public static string RouteIdFor(string cluster) => "envoy-cluster/" + cluster;
 
-    /// <summary>Translates; the bootstrap must have passed <see cref="BootstrapValidator"/>.</summary>
-    public static GatewayPlan Translate(Bootstrap bootstrap)
+    /// <summary>Translates; the bootstrap must have passed <see cref="BootstrapValidator"/> with the same <paramref name="types"/>.</summary>
+    public static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types = null)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
+        types ??= EnvoyTypeRegistry.CreateDefault();
         AdminPlan? admin = null;
         if (bootstrap.Admin?.Address?.SocketAddress is { } adminSocket)
         {
@@ -68,7 +69,7 @@ public static class EnvoyTranslator
 
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener));
+            listeners.Add(TranslateListener(listener, types));
         }
 
         foreach (var cluster in resources.Clusters)
@@ -87,13 +88,28 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans);
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
         var port = (int)socket.PortValue!.Value;
         var hcm = (HttpConnectionManager)listener.FilterChains[0].Filters[0].TypedConfig!;
-        var router = hcm.HttpFilters.Select(f => f.TypedConfig).OfType<RouterFilterConfig>().FirstOrDefault();
+        RouterFilterConfig? router = null;
+        var filters = new List<HttpFilterPlan>();
+        foreach (var filter in hcm.HttpFilters)
+        {
+            // Optional filters this gateway does not know are skipped, as Envoy skips them.
+            if (Filters.HttpFilterChainValidator.Resolve(filter, types, out var config) is not { } factory)
+            {
+                continue;
+            }
+            if (config is RouterFilterConfig routerConfig)
+            {
+                router = routerConfig;
+                continue;
+            }
+            filters.Add(new HttpFilterPlan(filter.Name!, factory.Name, filter.Disabled) { Factory = factory, Config = config! });
+        }
 
         var routePlans = new List<RoutePlan>();
         var routeConfig = hcm.RouteConfig!;
@@ -101,7 +117,7 @@ public static class EnvoyTranslator
         {
             for (var i = 0; i < vhost.Routes.Count; i++)
             {
-                routePlans.Add(TranslateRoute(vhost, i, vhost.Routes[i]));
+                routePlans.Add(TranslateRoute(vhost, i, vhost.Routes[i]) with { FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]) });
             }
         }
 
@@ -119,6 +135,7 @@ public static class EnvoyTranslator
             RouteConfig = routeConfig,
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
+            HttpFilters = filters,
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
@@ -169,6 +186,45 @@ public static class EnvoyTranslator
             IncludeRequestAttemptCount = vhost.IncludeRequestAttemptCount,
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
         };
+    }
+
+    /// <summary>
+    /// The per-route state of each filter of the chain on one route (Envoy's mostSpecificPerFilterConfig and
+    /// filterDisabled): the most specific configuration and, separately, the most specific enable/disable, each
+    /// looked up route → virtual host → route configuration. Null when no level names any filter of the chain.
+    /// </summary>
+    private static PerFilterConfigPlan[]? PerFilterConfigs(List<HttpFilterPlan> filters, RouteConfiguration routeConfig, VirtualHost vhost, Route route)
+    {
+        if (filters.Count == 0 || (route.TypedPerFilterConfig.Count == 0 && vhost.TypedPerFilterConfig.Count == 0 && routeConfig.TypedPerFilterConfig.Count == 0))
+        {
+            return null;
+        }
+        var levels = new[] { route.TypedPerFilterConfig, vhost.TypedPerFilterConfig, routeConfig.TypedPerFilterConfig };
+        var result = new PerFilterConfigPlan[filters.Count];
+        var any = false;
+        for (var i = 0; i < filters.Count; i++)
+        {
+            EnvoyMessage? config = null;
+            bool? disabled = null;
+            foreach (var level in levels)
+            {
+                if (!level.TryGetValue(filters[i].Name, out var entry))
+                {
+                    continue;
+                }
+                var (entryConfig, entryDisabled) = entry switch
+                {
+                    FilterConfig { Disabled: true } => ((EnvoyMessage?)null, true),
+                    FilterConfig wrapper => (wrapper.Config is EmptyAny ? null : wrapper.Config, false),
+                    _ => (entry, false),
+                };
+                disabled ??= entryDisabled;
+                config ??= entryConfig;
+            }
+            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config };
+            any |= disabled is not null || config is not null;
+        }
+        return any ? result : null;
     }
 
     private static RetryPlan? TranslateRetry(RetryPolicy? policy)

@@ -71,6 +71,34 @@ public sealed record ConnectionManagerPlan(
     /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
     [JsonIgnore]
     public RouteConfiguration RouteConfig { get; init; } = new();
+
+    /// <summary>The HTTP filters before the router, in <c>http_filters</c> order (the router, always last, is implied by <see cref="HasRouter"/>).</summary>
+    public IReadOnlyList<HttpFilterPlan> HttpFilters { get; init; } = [];
+}
+
+/// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>
+/// <param name="Name">The <c>name</c> in <c>http_filters</c> (the key of <c>typed_per_filter_config</c>).</param>
+/// <param name="Extension">The factory's extension name, e.g. <c>envoy.filters.http.cors</c>.</param>
+/// <param name="Disabled">Off unless a route enables it.</param>
+public sealed record HttpFilterPlan(string Name, string Extension, bool Disabled)
+{
+    /// <summary>The factory that compiles <see cref="Config"/>.</summary>
+    [JsonIgnore]
+    public Filters.IHttpFilterFactory Factory { get; init; } = null!;
+
+    /// <summary>The validated configuration.</summary>
+    [JsonIgnore]
+    public EnvoyMessage Config { get; init; } = null!;
+}
+
+/// <summary>One filter's state on one route: the most specific enable/disable and per-route configuration.</summary>
+/// <param name="Disabled">The most specific <c>FilterConfig.disabled</c> (a plain configuration counts as enabled), or null for the filter's default.</param>
+/// <param name="ConfigType">The per-route configuration's model type (for plans printed in tests).</param>
+public sealed record PerFilterConfigPlan(bool? Disabled, string? ConfigType)
+{
+    /// <summary>The most specific per-route configuration, or null.</summary>
+    [JsonIgnore]
+    public EnvoyMessage? Config { get; init; }
 }
 
 /// <summary>What one Envoy route does once it matched.</summary>
@@ -96,6 +124,9 @@ public sealed record RoutePlan(
 
     /// <summary>The virtual host's <c>include_attempt_count_in_response</c>: <c>x-envoy-attempt-count</c> towards the client.</summary>
     public bool IncludeAttemptCountInResponse { get; init; }
+
+    /// <summary>Per filter of the chain (same positions as <see cref="ConnectionManagerPlan.HttpFilters"/>), its state on this route; null when no per-route configuration applies.</summary>
+    public IReadOnlyList<PerFilterConfigPlan>? FilterConfigs { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>

@@ -14,15 +14,11 @@ public static class BootstrapValidator
     public static readonly IReadOnlySet<string> HttpConnectionManagerNames =
         new HashSet<string>(StringComparer.Ordinal) { "envoy.filters.network.http_connection_manager", "envoy.http_connection_manager" };
 
-    /// <summary>HTTP filter names of the router (current and legacy spellings).</summary>
-    public static readonly IReadOnlySet<string> RouterNames =
-        new HashSet<string>(StringComparer.Ordinal) { "envoy.filters.http.router", "envoy.router" };
-
     /// <summary>Returns every error in the bootstrap; empty when it is usable.</summary>
-    public static IReadOnlyList<ConfigError> Validate(Bootstrap bootstrap)
+    public static IReadOnlyList<ConfigError> Validate(Bootstrap bootstrap, EnvoyTypeRegistry? types = null)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
-        var context = new Context();
+        var context = new Context(types ?? EnvoyTypeRegistry.CreateDefault());
         var ports = new Dictionary<uint, SourceLocation>();
 
         if (bootstrap.Admin is { } admin)
@@ -178,54 +174,17 @@ public static class BootstrapValidator
             ValidateRouteConfiguration(context, hcm.RouteConfig, clusters);
         }
 
-        // An empty http_filters is valid in Envoy (requests then wait for the stream idle timeout); a
-        // non-empty one must end with the router.
-        for (var i = 0; i < hcm.HttpFilters.Count; i++)
-        {
-            var filter = hcm.HttpFilters[i];
-            var isRouter = IsRouter(filter);
-            if (string.IsNullOrEmpty(filter.Name))
-            {
-                context.Error(filter.Location, "an HTTP filter needs a 'name'");
-            }
-            else if (!isRouter && filter.TypedConfig is RouterFilterConfig)
-            {
-                // Envoy looks extensions up by type URL, whatever the name says.
-                isRouter = true;
-            }
-            else if (!isRouter && filter.TypedConfig is not null)
-            {
-                context.Error(filter.LocationOf("typed_config"), $"{MessageSchemaName(filter.TypedConfig)} is not an HTTP filter");
-                continue;
-            }
-            else if (!isRouter && !filter.IsOptional)
-            {
-                context.Error(filter.LocationOf("name"), $"HTTP filter '{filter.Name}' is not supported by this gateway yet (mark it is_optional: true to skip it)");
-                continue;
-            }
-
-            var isLast = i == hcm.HttpFilters.Count - 1;
-            if (isRouter && !isLast)
-            {
-                context.Error(filter.LocationOf("name"), $"terminal filter named {filter.Name} of type envoy.filters.http.router must be the last filter in a http filter chain");
-            }
-            if (!isRouter && isLast)
-            {
-                context.Error(filter.LocationOf("name"), $"non-terminal filter named {filter.Name} is the last filter in a http filter chain; the router (envoy.filters.http.router) must be last");
-            }
-        }
+        Filters.HttpFilterChainValidator.ValidateChain(hcm, context.Types, error => context.Errors.Add(error));
     }
-
-    /// <summary>True when the filter is the router: by type when it has a typed_config, by name (Envoy 1.19 style) when it has none.</summary>
-    public static bool IsRouter(HttpFilter filter)
-        => filter.TypedConfig is RouterFilterConfig || (filter.TypedConfig is null && filter.Name is not null && RouterNames.Contains(filter.Name));
 
     private static void ValidateRouteConfiguration(Context context, RouteConfiguration config, HashSet<string> clusters)
     {
         var domains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var vhostNames = new HashSet<string>(StringComparer.Ordinal);
+        Filters.HttpFilterChainValidator.ValidatePerFilterConfigs(config.TypedPerFilterConfig, config, context.Types, context.Errors.Add);
         foreach (var vhost in config.VirtualHosts)
         {
+            Filters.HttpFilterChainValidator.ValidatePerFilterConfigs(vhost.TypedPerFilterConfig, vhost, context.Types, context.Errors.Add);
             if (string.IsNullOrEmpty(vhost.Name))
             {
                 context.Error(vhost.LocationOf("name"), "a virtual host needs a 'name'");
@@ -255,6 +214,7 @@ public static class BootstrapValidator
             }
             foreach (var route in vhost.Routes)
             {
+                Filters.HttpFilterChainValidator.ValidatePerFilterConfigs(route.TypedPerFilterConfig, route, context.Types, context.Errors.Add);
                 ValidateRoute(context, route, clusters);
             }
         }
@@ -790,8 +750,10 @@ public static class BootstrapValidator
 
     private static string EnumName<T>(T value) where T : struct, Enum => EnvoyNames.ToSnakeCase(value.ToString()).ToUpperInvariant();
 
-    private sealed class Context
+    private sealed class Context(EnvoyTypeRegistry types)
     {
+        public EnvoyTypeRegistry Types { get; } = types;
+
         public List<ConfigError> Errors { get; } = [];
 
         public void Error(SourceLocation location, string message) => Errors.Add(new ConfigError(location, message));

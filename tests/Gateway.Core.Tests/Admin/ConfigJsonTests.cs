@@ -194,7 +194,7 @@ public class ConfigJsonTests
                     continue;
                 }
                 var name = property.GetCustomAttribute<EnvoyFieldAttribute>()?.Name ?? EnvoyNames.ToSnakeCase(property.Name);
-                if (ProtoFieldNumbers.Find(attribute.FullName, name) is null)
+                if (ProtoFieldNumbers.Find(attribute.FullName, name) is null && property.GetCustomAttribute<ProtoFieldAttribute>() is null)
                 {
                     missing.Add(attribute.FullName + "." + name);
                 }

@@ -286,7 +286,7 @@ public class EnvoyConfigLoaderTests
         var yaml = TestConfigs.Seed().Replace("          - name: envoy.filters.http.router", "          - name: envoy.filters.http.cors\n          - name: envoy.filters.http.router", StringComparison.Ordinal);
 
         var error = Assert.Single(LoadFails(yaml).Errors);
-        Assert.Equal("HTTP filter 'envoy.filters.http.cors' is not supported by this gateway yet (mark it is_optional: true to skip it)", error.Message);
+        Assert.Equal("Didn't find a registered implementation for name: 'envoy.filters.http.cors'; the HTTP filters registered are: envoy.filters.http.router (mark it is_optional: true to skip it)", error.Message);
 
         var optional = yaml.Replace("- name: envoy.filters.http.cors", "- { name: envoy.filters.http.cors, is_optional: true }", StringComparison.Ordinal);
         Assert.NotNull(EnvoyConfigLoader.LoadYaml(optional));

@@ -114,12 +114,19 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<InProcessGateway> StartAsync(string yaml, Action<IServiceCollection>? configureServices = null)
+    public static async Task<InProcessGateway> StartAsync(string yaml, Action<IServiceCollection>? configureServices = null, Action<IEnvoyGatewayBuilder>? configureGateway = null)
     {
-        var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddEnvoyGateway(bootstrap);
+        if (configureGateway is null)
+        {
+            // Loaded here, so that a bad configuration fails the test at once with the loader's exception.
+            builder.Services.AddEnvoyGateway(EnvoyConfigLoader.LoadYaml(yaml));
+        }
+        else
+        {
+            configureGateway(builder.Services.AddEnvoyGateway([new ConfigSource(ConfigSource.InlineName, yaml)]));
+        }
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseEnvoyGateway();

@@ -108,10 +108,15 @@ internal sealed partial class ConfigBinder
         var property = field.Property;
         var type = property.PropertyType;
 
+        if (field.IsAny && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            BindAnyMap(node, (IDictionary)property.GetValue(target)!, path, field.AnyCategory);
+            return;
+        }
         if (field.IsAny)
         {
             var existing = (EnvoyMessage?)property.GetValue(target);
-            var value = BindAny(node, existing, path, optional);
+            var value = BindAny(node, existing, path, optional, field.AnyCategory);
             if (value is not null)
             {
                 property.SetValue(target, value);
@@ -361,12 +366,46 @@ internal sealed partial class ConfigBinder
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
     }
 
-    private EnvoyMessage? BindAny(ConfigNode node, EnvoyMessage? existing, ConfigPath path, bool optional)
+    /// <summary>A <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>): each value typed by its own <c>@type</c>.</summary>
+    private void BindAnyMap(ConfigNode node, IDictionary map, ConfigPath path, EnvoyTypeCategory category)
+    {
+        if (node is not ConfigMapping mapping)
+        {
+            Error(node, path, $"expected a mapping, got {Describe(node)}");
+            return;
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in mapping.Entries)
+        {
+            if (keyNode is not ConfigScalar { Value: var key })
+            {
+                Error(keyNode, path, "map keys must be plain strings");
+                continue;
+            }
+            var entryPath = new ConfigPath(path, Shorten(key));
+            if (!seen.Add(key))
+            {
+                Error(keyNode, entryPath, $"duplicate key {Quote(key)}");
+                continue;
+            }
+            if (BindAny(valueNode, map[key] as EnvoyMessage, entryPath, optional: false, category) is { } value)
+            {
+                map[key] = value;
+            }
+        }
+    }
+
+    private EnvoyMessage? BindAny(ConfigNode node, EnvoyMessage? existing, ConfigPath path, bool optional, EnvoyTypeCategory category)
     {
         if (node is not ConfigMapping mapping)
         {
             Error(node, path, $"expected a mapping with an '@type' (google.protobuf.Any), got {Describe(node)}");
             return null;
+        }
+        if (mapping.Entries.Count == 0 && category == EnvoyTypeCategory.HttpFilterRouteConfig)
+        {
+            // FilterConfig.config: {} enables the filter on the route without configuring it.
+            return new EmptyAny { Location = At(node, path) };
         }
         var typeNode = mapping.Get("@type");
         if (typeNode is not ConfigScalar { Value: { Length: > 0 } typeUrl })
@@ -380,13 +419,37 @@ internal sealed partial class ConfigBinder
             {
                 return null;
             }
-            Error(typeNode, new ConfigPath(path, "@type"), $"@type {Quote(typeUrl)} is not supported by this gateway; supported types are: {string.Join(", ", _types.RegisteredNames)}");
+            Error(typeNode, new ConfigPath(path, "@type"), $"@type {Quote(typeUrl)} is not supported by this gateway; {Supported(category)}");
+            return null;
+        }
+        if (!_types.IsOfCategory(type, category))
+        {
+            Error(typeNode, new ConfigPath(path, "@type"), $"@type {Quote(typeUrl)} is not {Describe(category)}; {Supported(category)}");
             return null;
         }
         var message = existing is not null && existing.GetType() == type ? existing : (EnvoyMessage)Activator.CreateInstance(type)!;
         BindMessage(mapping, message, path, allowTypeUrl: true);
         return message;
     }
+
+    /// <summary>What may stand at a position of this category, listed for the error.</summary>
+    private string Supported(EnvoyTypeCategory category)
+    {
+        var names = string.Join(", ", _types.RegisteredNamesOf(category));
+        return category switch
+        {
+            EnvoyTypeCategory.HttpFilter => $"the HTTP filter configurations registered are: {names}",
+            EnvoyTypeCategory.HttpFilterRouteConfig => $"the per-route HTTP filter configurations registered are: {names}",
+            _ => $"supported types are: {names}",
+        };
+    }
+
+    private static string Describe(EnvoyTypeCategory category) => category switch
+    {
+        EnvoyTypeCategory.HttpFilter => "an HTTP filter configuration",
+        EnvoyTypeCategory.HttpFilterRouteConfig => "a per-route HTTP filter configuration",
+        _ => "valid here",
+    };
 
     private object? BindEnum(ConfigScalar scalar, Type enumType, ConfigPath path)
     {

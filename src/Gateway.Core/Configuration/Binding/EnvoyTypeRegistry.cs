@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Gateway.Filters;
 
 namespace Gateway.Configuration;
 
 /// <summary>
 /// Maps <c>@type</c> URLs (<c>type.googleapis.com/&lt;full name&gt;</c>) to model classes, so that
-/// <c>typed_config</c> is read into the right type. Extensions (custom filters) register theirs here.
+/// <c>typed_config</c> is read into the right type, and holds the HTTP filter factories whose configurations
+/// those types are. Extensions (custom filters) register theirs here before a configuration is loaded.
 /// </summary>
 public sealed class EnvoyTypeRegistry
 {
@@ -13,14 +15,20 @@ public sealed class EnvoyTypeRegistry
     public const string TypeUrlPrefix = "type.googleapis.com/";
 
     private readonly ConcurrentDictionary<string, Type> _types = new(StringComparer.Ordinal);
+    // A type may stand in several positions: local_ratelimit's and fault's per-route configuration is their filter configuration.
+    private readonly ConcurrentDictionary<(Type, EnvoyTypeCategory), bool> _categories = new();
+    private readonly List<IHttpFilterFactory> _filters = [];
+    private readonly Dictionary<Type, IHttpFilterFactory> _filtersByConfig = [];
+    private readonly Dictionary<Type, IHttpFilterFactory> _filtersByRouteConfig = [];
 
-    /// <summary>A registry holding the types this gateway implements.</summary>
+    /// <summary>A registry holding the types this gateway implements in Gateway.Core (the router among the HTTP filters).</summary>
     public static EnvoyTypeRegistry CreateDefault()
     {
         var registry = new EnvoyTypeRegistry();
         registry.Register<HttpConnectionManager>();
-        registry.Register<RouterFilterConfig>();
         registry.Register<PreviousHostsPredicate>();
+        registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
+        registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
         return registry;
     }
 
@@ -28,7 +36,9 @@ public sealed class EnvoyTypeRegistry
     public void Register<T>() where T : EnvoyMessage, new() => Register(typeof(T));
 
     /// <summary>Registers a model class under its <see cref="EnvoyTypeAttribute.FullName"/>.</summary>
-    public void Register(Type type)
+    public void Register(Type type) => Register(type, EnvoyTypeCategory.Other);
+
+    private void Register(Type type, EnvoyTypeCategory category)
     {
         ArgumentNullException.ThrowIfNull(type);
         if (!typeof(EnvoyMessage).IsAssignableFrom(type) || type.GetConstructor(Type.EmptyTypes) is null)
@@ -38,6 +48,85 @@ public sealed class EnvoyTypeRegistry
         var attribute = type.GetCustomAttribute<EnvoyTypeAttribute>()
             ?? throw new ArgumentException($"{type} has no [EnvoyType] attribute.", nameof(type));
         _types[attribute.FullName] = type;
+        _categories[(type, category)] = true;
+    }
+
+    /// <summary>
+    /// Registers an HTTP filter: its factory (found by name or by the type of a configuration) and its configuration
+    /// types. A second factory with the same name or the same configuration type is refused.
+    /// </summary>
+    public EnvoyTypeRegistry AddHttpFilter(IHttpFilterFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (_filters)
+        {
+            foreach (var known in _filters)
+            {
+                if (string.Equals(known.Name, factory.Name, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"An HTTP filter named '{factory.Name}' is already registered ({known.GetType()}).", nameof(factory));
+                }
+            }
+            if (_filtersByConfig.ContainsKey(factory.ConfigType) || (factory.RouteConfigType is { } route && _filtersByRouteConfig.ContainsKey(route)))
+            {
+                throw new ArgumentException($"The configuration type of '{factory.Name}' already belongs to another HTTP filter.", nameof(factory));
+            }
+            Register(factory.ConfigType, EnvoyTypeCategory.HttpFilter);
+            _filtersByConfig[factory.ConfigType] = factory;
+            if (factory.RouteConfigType is { } routeConfig)
+            {
+                Register(routeConfig, EnvoyTypeCategory.HttpFilterRouteConfig);
+                _filtersByRouteConfig[routeConfig] = factory;
+            }
+            _filters.Add(factory);
+        }
+        return this;
+    }
+
+    /// <summary>The registered HTTP filter factories, in registration order.</summary>
+    public IReadOnlyList<IHttpFilterFactory> HttpFilters
+    {
+        get
+        {
+            lock (_filters)
+            {
+                return _filters.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The factory whose configuration type is <paramref name="configType"/>, or null.</summary>
+    public IHttpFilterFactory? FindHttpFilter(Type configType)
+    {
+        lock (_filters)
+        {
+            return _filtersByConfig.GetValueOrDefault(configType);
+        }
+    }
+
+    /// <summary>The factory named <paramref name="name"/> (how a filter without <c>typed_config</c> is found), or null.</summary>
+    public IHttpFilterFactory? FindHttpFilterByName(string name)
+    {
+        lock (_filters)
+        {
+            foreach (var factory in _filters)
+            {
+                if (string.Equals(factory.Name, name, StringComparison.Ordinal))
+                {
+                    return factory;
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>The factory whose per-route configuration type is <paramref name="routeConfigType"/>, or null.</summary>
+    public IHttpFilterFactory? FindHttpFilterByRouteConfig(Type routeConfigType)
+    {
+        lock (_filters)
+        {
+            return _filtersByRouteConfig.GetValueOrDefault(routeConfigType);
+        }
     }
 
     /// <summary>Finds the class for a type URL; any host part before the last '/' is accepted, as protobuf does.</summary>
@@ -48,6 +137,13 @@ public sealed class EnvoyTypeRegistry
         return _types.TryGetValue(fullName, out type!);
     }
 
+    /// <summary>Whether a registered type may stand where <paramref name="category"/> is expected.</summary>
+    public bool IsOfCategory(Type type, EnvoyTypeCategory category) => _categories.ContainsKey((type, category));
+
     /// <summary>The registered full names, sorted.</summary>
     public IReadOnlyList<string> RegisteredNames => _types.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The registered full names of one category, sorted.</summary>
+    public IReadOnlyList<string> RegisteredNamesOf(EnvoyTypeCategory category)
+        => _types.Where(t => IsOfCategory(t.Value, category)).Select(t => t.Key).Order(StringComparer.Ordinal).ToArray();
 }

@@ -24,7 +24,13 @@ internal sealed class MessageSchema
                 continue;
             }
             var name = property.GetCustomAttribute<EnvoyFieldAttribute>()?.Name ?? EnvoyNames.ToSnakeCase(property.Name);
-            var field = new SchemaField(name, property, property.GetCustomAttribute<AnyFieldAttribute>() is not null);
+            var any = property.GetCustomAttribute<AnyFieldAttribute>();
+            var number = property.GetCustomAttribute<ProtoFieldAttribute>();
+            var field = new SchemaField(name, property, any is not null, any?.Category ?? EnvoyTypeCategory.Other)
+            {
+                ProtoNumber = number?.Number,
+                ProtoInOneOf = number?.InOneOf ?? false,
+            };
             _fields[name] = field;
             _fields.TryAdd(EnvoyNames.ToLowerCamelCase(name), field);
         }
@@ -46,4 +52,11 @@ internal sealed class MessageSchema
 }
 
 /// <summary>One supported field: its snake_case name and the property behind it.</summary>
-internal sealed record SchemaField(string Name, PropertyInfo Property, bool IsAny);
+internal sealed record SchemaField(string Name, PropertyInfo Property, bool IsAny, EnvoyTypeCategory AnyCategory)
+{
+    /// <summary>The protobuf field number a model outside this assembly declares with <see cref="ProtoFieldAttribute"/>.</summary>
+    public int? ProtoNumber { get; init; }
+
+    /// <summary>The declared one-of membership (<see cref="ProtoFieldAttribute.InOneOf"/>).</summary>
+    public bool ProtoInOneOf { get; init; }
+}

@@ -64,6 +64,20 @@ public sealed class EnvoyTypeAttribute : Attribute
     public string[] NotSupported { get; init; } = [];
 }
 
+/// <summary>
+/// The protobuf field number of a model property (and whether it is in a one-of), so that <c>/config_dump</c> prints
+/// the field where protobuf's JSON printer would. Models of extensions (filters in other assemblies) declare it here.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ProtoFieldAttribute(int number) : Attribute
+{
+    /// <summary>The field number in the message's <c>.proto</c>.</summary>
+    public int Number { get; } = number;
+
+    /// <summary>True for a member of a one-of (printed whenever set, even to its default).</summary>
+    public bool InOneOf { get; init; }
+}
+
 /// <summary>Overrides the snake_case field name derived from a property name.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class EnvoyFieldAttribute(string name) : Attribute
@@ -72,6 +86,41 @@ public sealed class EnvoyFieldAttribute(string name) : Attribute
     public string Name { get; } = name;
 }
 
-/// <summary>Marks a property of type <see cref="EnvoyMessage"/> as a <c>google.protobuf.Any</c>: its concrete type comes from <c>@type</c>.</summary>
+/// <summary>
+/// Marks a property of type <see cref="EnvoyMessage"/> (or a <c>Dictionary&lt;string, EnvoyMessage&gt;</c>, a
+/// <c>map&lt;string, google.protobuf.Any&gt;</c>) as a <c>google.protobuf.Any</c>: its concrete type comes from <c>@type</c>.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-public sealed class AnyFieldAttribute : Attribute;
+public sealed class AnyFieldAttribute : Attribute
+{
+    /// <summary>Any registered type.</summary>
+    public AnyFieldAttribute()
+    {
+    }
+
+    /// <summary>Only types registered for <paramref name="category"/> (an HTTP filter's configuration, or its per-route configuration).</summary>
+    public AnyFieldAttribute(EnvoyTypeCategory category) => Category = category;
+
+    /// <summary>The kind of type the field holds.</summary>
+    public EnvoyTypeCategory Category { get; }
+}
+
+/// <summary>The kinds of extension configuration a <c>google.protobuf.Any</c> field may hold.</summary>
+public enum EnvoyTypeCategory
+{
+    /// <summary>Any other extension (network filters, retry predicates ...).</summary>
+    Other,
+
+    /// <summary>An HTTP filter's configuration (<c>http_filters[].typed_config</c>).</summary>
+    HttpFilter,
+
+    /// <summary>An HTTP filter's per-route configuration (<c>typed_per_filter_config</c>), or <c>envoy.config.route.v3.FilterConfig</c>.</summary>
+    HttpFilterRouteConfig,
+}
+
+/// <summary>
+/// A <c>google.protobuf.Any</c> without a type: <c>FilterConfig.config: {}</c>, which enables a filter on a route
+/// without configuring it (Envoy's PerFilterConfigs).
+/// </summary>
+[EnvoyType("google.protobuf.Any")]
+public sealed class EmptyAny : EnvoyMessage;

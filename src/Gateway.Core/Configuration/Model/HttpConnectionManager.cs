@@ -130,18 +130,21 @@ public enum ServerHeaderTransformation
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter", NotSupported =
-    ["config_discovery", "disabled"])]
+    ["config_discovery"])]
 public sealed class HttpFilter : EnvoyMessage
 {
     /// <summary>Filter name, e.g. <c>envoy.filters.http.router</c>.</summary>
     public string? Name { get; set; }
 
-    /// <summary>The filter's configuration, typed by its <c>@type</c>.</summary>
-    [AnyField]
+    /// <summary>The filter's configuration, typed by its <c>@type</c> (which, not the name, picks the filter).</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilter)]
     public EnvoyMessage? TypedConfig { get; set; }
 
     /// <summary>When true, a filter this gateway does not know is skipped instead of rejected.</summary>
     public bool IsOptional { get; set; }
+
+    /// <summary>When true, the filter runs only on routes that enable it (<c>FilterConfig</c> in <c>typed_per_filter_config</c>).</summary>
+    public bool Disabled { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.http.router.v3.Router</c>.</summary>

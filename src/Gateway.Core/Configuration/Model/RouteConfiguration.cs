@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
     "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
     "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
-    "typed_per_filter_config", "metadata",
+    "metadata",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
@@ -16,6 +16,10 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Virtual hosts, chosen by the request's authority.</summary>
     public List<VirtualHost> VirtualHosts { get; set; } = [];
+
+    /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
+    public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
@@ -23,7 +27,6 @@ public sealed class RouteConfiguration : EnvoyMessage
 [
     "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
-    "typed_per_filter_config",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
     "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
 ])]
@@ -46,12 +49,16 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Send <c>x-envoy-attempt-count</c> to the client.</summary>
     public bool IncludeAttemptCountInResponse { get; set; }
+
+    /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
+    public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action", "metadata", "decorator", "typed_per_filter_config",
+    "redirect", "filter_action", "non_forwarding_action", "metadata", "decorator",
     "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
     "tracing", "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
 ])]
@@ -69,4 +76,26 @@ public sealed class Route : EnvoyMessage
 
     /// <summary>Answer directly, without an upstream.</summary>
     public DirectResponseAction? DirectResponse { get; set; }
+
+    /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
+    public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// <c>envoy.config.route.v3.FilterConfig</c>: a <c>typed_per_filter_config</c> value that can also enable or disable the
+/// filter on the route (or virtual host, or route configuration).
+/// </summary>
+[EnvoyType("envoy.config.route.v3.FilterConfig")]
+public sealed class FilterConfig : EnvoyMessage
+{
+    /// <summary>The filter's per-route configuration; <c>{}</c> enables the filter without one.</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
+    public EnvoyMessage? Config { get; set; }
+
+    /// <summary>When true, a per-route configuration of a filter this gateway does not know is ignored.</summary>
+    public bool IsOptional { get; set; }
+
+    /// <summary>Disables the filter here (the configuration, if any, is ignored).</summary>
+    public bool Disabled { get; set; }
 }

@@ -1,0 +1,588 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Nodes;
+using Gateway.Listeners;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Filters;
+
+/// <summary>
+/// One request going through a listener's filter chain (Envoy's FilterManager for one stream): decoders in order,
+/// then the router, encoders in reverse order on the final response, completion. It is the
+/// <see cref="HttpFilterContext"/> every filter of the request sees (one object per request, whatever the chain's
+/// length), and an <see cref="HttpContext"/> feature so that local replies and the router's response find it.
+/// </summary>
+internal sealed partial class FilterChainStream : HttpFilterContext
+{
+    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB) for a body a filter buffers.</summary>
+    public const int BufferLimit = 1024 * 1024;
+
+    private static readonly byte[] PayloadTooLarge = Encoding.ASCII.GetBytes("Payload Too Large");
+    private static readonly byte[] InternalServerError = Encoding.ASCII.GetBytes("Internal Server Error");
+
+    private readonly HttpContext _context;
+    private readonly ListenerRuntime _listener;
+    private readonly HttpFilterChain _chain;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _scheme;
+    private readonly string _pathAndQuery;
+    private readonly RouteRuntime? _initialRoute;
+    private RouteRuntime? _route;
+    private bool _routeCleared;
+    private int _current;
+    private int _passed;
+    private bool _decoding = true;
+    private bool _encoded;
+    private bool _completed;
+    private PendingReply? _pendingReply;
+    private FilterStreamInfo? _streamInfo;
+    private ReadOnlyMemory<byte> _requestBody;
+    private ReadOnlyMemory<byte> _responseBody;
+    private BufferingResponseBody? _bufferedResponse;
+
+    public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
+    {
+        _context = context;
+        _listener = listener;
+        _chain = listener.Filters;
+        _initialRoute = route;
+        _route = route;
+        _scheme = scheme;
+        _pathAndQuery = pathAndQuery;
+        StartTimestamp = startTimestamp;
+        IsInternal = isInternal;
+        _time = time;
+        _logger = logger;
+    }
+
+    public long StartTimestamp { get; }
+
+    public bool IsInternal { get; }
+
+    public override HttpContext HttpContext => _context;
+
+    public override IHttpRoute? Route => CurrentRoute;
+
+    /// <summary>The route in force: matched again on the current headers after a filter cleared the cache.</summary>
+    public RouteRuntime? CurrentRoute
+    {
+        get
+        {
+            if (_routeCleared)
+            {
+                _routeCleared = false;
+                var request = _context.Request;
+                var host = request.Headers.Host;
+                _route = _listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, _scheme, _pathAndQuery, request.Headers);
+            }
+            return _route;
+        }
+    }
+
+    public override void ClearRouteCache() => _routeCleared = true;
+
+    public override T? RouteConfig<T>() where T : class
+        => CurrentRoute?.FilterStates is { } states ? states[_current].Config as T : null;
+
+    public override HttpStreamInfo StreamInfo => _streamInfo ??= new FilterStreamInfo(this);
+
+    public override TimeProvider TimeProvider => _time;
+
+    public override ReadOnlyMemory<byte> RequestBody
+    {
+        get => _requestBody;
+        set => _requestBody = value;
+    }
+
+    public override ReadOnlyMemory<byte> ResponseBody
+    {
+        get => _responseBody;
+        set => _responseBody = value;
+    }
+
+    /// <summary>True when some filter has an encoder hook (the router and local replies call in only then).</summary>
+    public bool HasEncoders => (_chain.Hooks & (HttpFilterHooks.ResponseHeaders | HttpFilterHooks.ResponseBody)) != 0;
+
+    public override FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null)
+    {
+        if (!_decoding)
+        {
+            throw new InvalidOperationException("A filter can send a local reply only while the request is decoded (request headers or body).");
+        }
+        _pendingReply = new PendingReply(statusCode, body is null ? null : Encoding.UTF8.GetBytes(body), modifyHeaders);
+        ((FilterStreamInfo)StreamInfo).Details = details;
+        return FilterStatus.StopIteration;
+    }
+
+    /// <summary>Whether filter <paramref name="index"/> runs for this request: its default, unless the route (as matched first) says otherwise.</summary>
+    private bool IsActive(int index)
+    {
+        var states = _initialRoute?.FilterStates;
+        return !(states is null ? _chain.Filters[index].DisabledByDefault : states[index].Disabled ?? _chain.Filters[index].DisabledByDefault);
+    }
+
+    /// <summary>
+    /// Runs the decoders: request headers in order, then (when a filter asks for it) the buffered request body.
+    /// True when the request goes on to the router; false when a filter answered it (the reply has been sent).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> DecodeAsync()
+    {
+        var filters = _chain.Filters;
+        var bodyFilters = false;
+        try
+        {
+            for (var i = 0; i < filters.Length; i++)
+            {
+                if (!IsActive(i))
+                {
+                    continue;
+                }
+                _passed = i + 1;
+                var hooks = filters[i].Hooks;
+                bodyFilters |= (hooks & HttpFilterHooks.RequestBody) != 0;
+                if ((hooks & HttpFilterHooks.RequestHeaders) == 0)
+                {
+                    continue;
+                }
+                _current = i;
+                if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+                {
+                    await StoppedAsync().ConfigureAwait(false);
+                    return false;
+                }
+            }
+            if (bodyFilters)
+            {
+                if (!await BufferRequestBodyAsync().ConfigureAwait(false))
+                {
+                    return false;
+                }
+                for (var i = 0; i < filters.Length; i++)
+                {
+                    if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i))
+                    {
+                        continue;
+                    }
+                    _current = i;
+                    if (await filters[i].Filter.OnRequestBodyAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+                    {
+                        await StoppedAsync().ConfigureAwait(false);
+                        return false;
+                    }
+                }
+                SetRequestBody();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_context.RequestAborted.IsCancellationRequested)
+        {
+            Log.FilterFailed(_logger, filters[_current].Name, ex);
+            _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null);
+            await StoppedAsync().ConfigureAwait(false);
+            return false;
+        }
+        finally
+        {
+            _decoding = false;
+        }
+        return true;
+    }
+
+    /// <summary>A decoder stopped the chain: its local reply goes out (through the encoders that ran), or it wrote the response itself.</summary>
+    private Task StoppedAsync()
+    {
+        _decoding = false;
+        if (_pendingReply is { } reply)
+        {
+            _pendingReply = null;
+            return LocalReply.SendAsync(_context, reply.Status, reply.Body, _listener.ConnectionManager, modifyHeaders: reply.ModifyHeaders);
+        }
+        // The filter produced the response itself (e.g. an ASP.NET middleware): encoders see it if it has not started.
+        return _context.Response.HasStarted ? Task.CompletedTask : EncodeHeadersAsync().AsTask();
+    }
+
+    /// <summary>Reads the whole request body into memory, within Envoy's buffer limit (413 <c>Payload Too Large</c> beyond it).</summary>
+    private async ValueTask<bool> BufferRequestBodyAsync()
+    {
+        var request = _context.Request;
+        if (_context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        {
+            _requestBody = ReadOnlyMemory<byte>.Empty;
+            return true;
+        }
+        if (request.ContentLength > BufferLimit)
+        {
+            return await TooLargeAsync().ConfigureAwait(false);
+        }
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is { } length ? (int)Math.Max(1, length) : 4096);
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(_context.RequestAborted).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (buffer.WrittenCount + data.Length > BufferLimit)
+            {
+                reader.AdvanceTo(data.End);
+                return await TooLargeAsync().ConfigureAwait(false);
+            }
+            foreach (var segment in data)
+            {
+                buffer.Write(segment.Span);
+            }
+            reader.AdvanceTo(data.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
+        }
+        _requestBody = buffer.WrittenMemory;
+        return true;
+    }
+
+    private async ValueTask<bool> TooLargeAsync()
+    {
+        _listener.Stats.DownstreamRqTooLarge.Increment();
+        ((FilterStreamInfo)StreamInfo).Details = "request_payload_too_large";
+        _decoding = false;
+        await LocalReply.SendAsync(_context, StatusCodes.Status413PayloadTooLarge, PayloadTooLarge, _listener.ConnectionManager).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>The upstream (and a retry) reads the filtered body, with a content-length to match (as Envoy's buffering sets it).</summary>
+    private void SetRequestBody()
+    {
+        var request = _context.Request;
+        var body = _requestBody;
+        request.Body = body.Length == 0 ? Stream.Null : new MemoryStream(AsArray(body, out var offset), offset, body.Length, writable: false, publiclyVisible: true);
+        if (_context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
+        {
+            request.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
+            request.ContentLength = body.Length;
+        }
+    }
+
+    private static byte[] AsArray(ReadOnlyMemory<byte> memory, out int offset)
+    {
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Array is not null)
+        {
+            offset = segment.Offset;
+            return segment.Array;
+        }
+        offset = 0;
+        return memory.ToArray();
+    }
+
+    /// <summary>
+    /// Runs the encoders' response-headers hooks, once, in reverse order, for the filters the request passed: on the
+    /// final proxied response (after the retry decision, before the headers are sent) or on a local reply.
+    /// When a filter asks for the response body, the proxied body is buffered (see <see cref="FinishResponseAsync"/>).
+    /// </summary>
+    public ValueTask EncodeHeadersAsync(bool proxied = false)
+    {
+        if (_encoded || !HasEncoders)
+        {
+            return default;
+        }
+        _encoded = true;
+        return RunEncodersAsync(proxied);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunEncodersAsync(bool proxied)
+    {
+        var filters = _chain.Filters;
+        var bodyFilters = false;
+        for (var i = _passed - 1; i >= 0; i--)
+        {
+            var hooks = filters[i].Hooks;
+            if ((hooks & (HttpFilterHooks.ResponseHeaders | HttpFilterHooks.ResponseBody)) == 0 || !IsActive(i))
+            {
+                continue;
+            }
+            bodyFilters |= (hooks & HttpFilterHooks.ResponseBody) != 0;
+            if ((hooks & HttpFilterHooks.ResponseHeaders) == 0)
+            {
+                continue;
+            }
+            _current = i;
+            if (await filters[i].Filter.OnResponseHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+            {
+                break;
+            }
+        }
+        if (bodyFilters && proxied)
+        {
+            _bufferedResponse = new BufferingResponseBody(_context);
+        }
+    }
+
+    /// <summary>A local reply's body through the encoders that asked for it; returns the body to send.</summary>
+    public async ValueTask<byte[]?> EncodeLocalReplyBodyAsync(byte[]? body)
+    {
+        if (!HasBodyEncoders())
+        {
+            return body;
+        }
+        _responseBody = body;
+        await RunResponseBodyHooksAsync().ConfigureAwait(false);
+        return _responseBody.Length == 0 ? null : AsExactArray(_responseBody);
+    }
+
+    private bool HasBodyEncoders()
+    {
+        if ((_chain.Hooks & HttpFilterHooks.ResponseBody) == 0)
+        {
+            return false;
+        }
+        for (var i = _passed - 1; i >= 0; i--)
+        {
+            if ((_chain.Filters[i].Hooks & HttpFilterHooks.ResponseBody) != 0 && IsActive(i))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private async ValueTask RunResponseBodyHooksAsync()
+    {
+        var filters = _chain.Filters;
+        for (var i = _passed - 1; i >= 0; i--)
+        {
+            if ((filters[i].Hooks & HttpFilterHooks.ResponseBody) == 0 || !IsActive(i))
+            {
+                continue;
+            }
+            _current = i;
+            if (await filters[i].Filter.OnResponseBodyAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+            {
+                break;
+            }
+        }
+    }
+
+    private static byte[] AsExactArray(ReadOnlyMemory<byte> memory)
+        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+
+    /// <summary>
+    /// After the router: a proxied body that was buffered for the encoders goes through their body hooks and then to
+    /// the client (500 <c>rs_too_large</c> when it was over the buffer limit: nothing had been sent yet).
+    /// </summary>
+    public async Task FinishResponseAsync()
+    {
+        if (_bufferedResponse is not { } buffered)
+        {
+            return;
+        }
+        _bufferedResponse = null;
+        buffered.Detach();
+        if (buffered.Overflowed)
+        {
+            _listener.Stats.RsTooLarge.Increment();
+            ((FilterStreamInfo)StreamInfo).Details = "response_payload_too_large";
+            await LocalReply.SendAsync(_context, StatusCodes.Status500InternalServerError, InternalServerError, _listener.ConnectionManager).ConfigureAwait(false);
+            return;
+        }
+        if (_context.Features.Get<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>() is { Error: not Yarp.ReverseProxy.Forwarder.ForwarderError.None })
+        {
+            // The upstream failed mid-body: nothing went to the client; the router's own reply (if any) follows.
+            return;
+        }
+        _responseBody = buffered.Body;
+        await RunResponseBodyHooksAsync().ConfigureAwait(false);
+        var response = _context.Response;
+        response.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding);
+        response.ContentLength = _responseBody.Length;
+        await response.Body.WriteAsync(_responseBody, _context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The stream is over: each filter the request passed hears of it, in order.</summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        _completed = true;
+        _bufferedResponse?.Detach();
+        var filters = _chain.Filters;
+        for (var i = 0; i < _passed; i++)
+        {
+            if ((filters[i].Hooks & HttpFilterHooks.Complete) == 0 || !IsActive(i))
+            {
+                continue;
+            }
+            _current = i;
+            try
+            {
+                filters[i].Filter.OnComplete(this);
+            }
+            catch (Exception ex)
+            {
+                Log.FilterFailed(_logger, filters[i].Name, ex);
+            }
+        }
+    }
+
+    private sealed record PendingReply(int Status, byte[]? Body, Action<IHeaderDictionary>? ModifyHeaders);
+
+    /// <summary>Holds a proxied response body for the encoders: nothing reaches the client (headers included) until it is complete.</summary>
+    private sealed class BufferingResponseBody : Stream, IHttpResponseBodyFeature
+    {
+        private readonly HttpContext _context;
+        private readonly IHttpResponseBodyFeature _inner;
+        private readonly ArrayBufferWriter<byte> _buffer = new();
+        private PipeWriter? _writer;
+
+        public BufferingResponseBody(HttpContext context)
+        {
+            _context = context;
+            _inner = context.Features.Get<IHttpResponseBodyFeature>()!;
+            context.Features.Set<IHttpResponseBodyFeature>(this);
+        }
+
+        public bool Overflowed { get; private set; }
+
+        public ReadOnlyMemory<byte> Body => _buffer.WrittenMemory;
+
+        public void Detach()
+        {
+            if (ReferenceEquals(_context.Features.Get<IHttpResponseBodyFeature>(), this))
+            {
+                _context.Features.Set(_inner);
+            }
+        }
+
+        Stream IHttpResponseBodyFeature.Stream => this;
+
+        PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
+
+        void IHttpResponseBodyFeature.DisableBuffering()
+        {
+        }
+
+        Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+            => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+
+        async Task IHttpResponseBodyFeature.CompleteAsync()
+        {
+            if (_writer is not null)
+            {
+                await _writer.FlushAsync().ConfigureAwait(false);
+            }
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (Overflowed || _buffer.WrittenCount + buffer.Length > BufferLimit)
+            {
+                // Envoy stops buffering and answers 500; the rest of the upstream body is dropped.
+                Overflowed = true;
+                return;
+            }
+            _buffer.Write(buffer);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return default;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The stream info filters see.</summary>
+    private sealed class FilterStreamInfo(FilterChainStream stream) : HttpStreamInfo
+    {
+        private Dictionary<string, JsonObject>? _metadata;
+        private ResponseFlags _flags;
+
+        public string? Details { get; set; }
+
+        public override string? RequestId
+        {
+            get
+            {
+                var value = stream._context.Request.Headers[EnvoyHeaders.RequestId];
+                return value.Count == 0 ? null : value[0];
+            }
+        }
+
+        public override DateTimeOffset StartTime => stream._time.GetUtcNow() - stream._time.GetElapsedTime(stream.StartTimestamp);
+
+        public override long StartTimestamp => stream.StartTimestamp;
+
+        public override bool IsInternal => stream.IsInternal;
+
+        public override ResponseFlags ResponseFlags => _flags;
+
+        public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
+
+        public override string? ResponseCodeDetails => Details;
+
+        public override JsonObject DynamicMetadata(string filterNamespace)
+        {
+            _metadata ??= new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+            if (!_metadata.TryGetValue(filterNamespace, out var value))
+            {
+                value = [];
+                _metadata[filterNamespace] = value;
+            }
+            return value;
+        }
+
+        public override JsonObject? FindDynamicMetadata(string filterNamespace)
+            => _metadata is not null && _metadata.TryGetValue(filterNamespace, out var value) ? value : null;
+
+        public override IReadOnlyDictionary<string, JsonObject> AllDynamicMetadata
+            => (IReadOnlyDictionary<string, JsonObject>?)_metadata ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonObject>.Empty;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
+        public static partial void FilterFailed(ILogger logger, string filter, Exception exception);
+    }
+}

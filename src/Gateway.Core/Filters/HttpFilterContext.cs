@@ -1,0 +1,156 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Filters;
+
+/// <summary>
+/// One request as the filters of its chain see it (Envoy's filter callbacks and stream info). The gateway makes one
+/// per request and reuses it for every filter; what it returns for <see cref="RouteConfig{T}"/> depends on the
+/// filter being called.
+/// </summary>
+public abstract class HttpFilterContext
+{
+    /// <summary>The request and response. Headers may be read and changed; the body is the chain's to stream or buffer.</summary>
+    public abstract HttpContext HttpContext { get; }
+
+    /// <summary>The route the request matched, or null when none did. After <see cref="ClearRouteCache"/> it is matched again on the current headers.</summary>
+    public abstract IHttpRoute? Route { get; }
+
+    /// <summary>Forgets the selected route, so the next read of <see cref="Route"/> (and the router) match again: call it after changing what routing reads.</summary>
+    public abstract void ClearRouteCache();
+
+    /// <summary>
+    /// The calling filter's most specific per-route configuration (route, then virtual host, then route configuration
+    /// <c>typed_per_filter_config</c>), as its factory compiled it; null when none applies.
+    /// </summary>
+    public abstract T? RouteConfig<T>() where T : class;
+
+    /// <summary>What is known about the stream: request id, timing, flags, dynamic metadata.</summary>
+    public abstract HttpStreamInfo StreamInfo { get; }
+
+    /// <summary>The gateway's clock.</summary>
+    public abstract TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// The request body, in a filter's <see cref="IHttpFilter.OnRequestBodyAsync"/>; setting it replaces what the
+    /// upstream (and the filters after this one) receive, with <c>content-length</c> set to match.
+    /// </summary>
+    public abstract ReadOnlyMemory<byte> RequestBody { get; set; }
+
+    /// <summary>The response body, in a filter's <see cref="IHttpFilter.OnResponseBodyAsync"/>; setting it replaces what the client receives.</summary>
+    public abstract ReadOnlyMemory<byte> ResponseBody { get; set; }
+
+    /// <summary>
+    /// Answers the request from the gateway (Envoy's sendLocalReply), through the same path as the gateway's own
+    /// replies (server header, request id echo, encoders of the filters that already ran). Returns
+    /// <see cref="FilterStatus.StopIteration"/> for the hook to return.
+    /// </summary>
+    /// <param name="statusCode">The HTTP status.</param>
+    /// <param name="body">A <c>text/plain</c> body, or null for none.</param>
+    /// <param name="details">Envoy's response code details (e.g. <c>local_rate_limited</c>), kept in <see cref="HttpStreamInfo.ResponseCodeDetails"/>.</param>
+    /// <param name="modifyHeaders">Adds or changes headers of the reply before it is sent.</param>
+    public abstract FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null);
+}
+
+/// <summary>A matched route, read-only.</summary>
+public interface IHttpRoute
+{
+    /// <summary>The route's <c>name</c>, or null.</summary>
+    string? Name { get; }
+
+    /// <summary>The virtual host's <c>name</c>.</summary>
+    string VirtualHostName { get; }
+
+    /// <summary>The target cluster, or null for a direct response.</summary>
+    string? ClusterName { get; }
+
+    /// <summary>True for a <c>direct_response</c> route.</summary>
+    bool IsDirectResponse { get; }
+}
+
+/// <summary>Envoy's response flags (the <c>%RESPONSE_FLAGS%</c> of access logs), the subset this gateway sets.</summary>
+[Flags]
+public enum ResponseFlags : long
+{
+    /// <summary>None.</summary>
+    None = 0,
+
+    /// <summary>UH: no healthy upstream host.</summary>
+    NoHealthyUpstream = 1 << 0,
+
+    /// <summary>UF: upstream connection failure.</summary>
+    UpstreamConnectionFailure = 1 << 1,
+
+    /// <summary>UO: upstream overflow (circuit breaking).</summary>
+    UpstreamOverflow = 1 << 2,
+
+    /// <summary>NR: no route.</summary>
+    NoRouteFound = 1 << 3,
+
+    /// <summary>UT: upstream request timeout.</summary>
+    UpstreamRequestTimeout = 1 << 4,
+
+    /// <summary>UR: upstream remote reset.</summary>
+    UpstreamRemoteReset = 1 << 5,
+
+    /// <summary>URX: retry or connect attempt limit reached.</summary>
+    UpstreamRetryLimitExceeded = 1 << 6,
+
+    /// <summary>DC: downstream connection termination.</summary>
+    DownstreamConnectionTermination = 1 << 7,
+
+    /// <summary>DI: the request was delayed by the fault filter.</summary>
+    DelayInjected = 1 << 8,
+
+    /// <summary>FI: the request was aborted by the fault filter.</summary>
+    FaultInjected = 1 << 9,
+
+    /// <summary>RL: rate limited locally.</summary>
+    RateLimited = 1 << 10,
+
+    /// <summary>DPE: downstream protocol error.</summary>
+    DownstreamProtocolError = 1 << 11,
+
+    /// <summary>UPE: upstream protocol error.</summary>
+    UpstreamProtocolError = 1 << 12,
+
+    /// <summary>LR: connection local reset.</summary>
+    LocalReset = 1 << 13,
+}
+
+/// <summary>What is known about one stream (Envoy's StreamInfo), as far as filters need it.</summary>
+public abstract class HttpStreamInfo
+{
+    /// <summary>The request's <c>x-request-id</c> (after the connection manager set it), or null.</summary>
+    public abstract string? RequestId { get; }
+
+    /// <summary>When the request arrived, on the gateway's clock.</summary>
+    public abstract DateTimeOffset StartTime { get; }
+
+    /// <summary>When the request arrived, as a <see cref="TimeProvider"/> timestamp.</summary>
+    public abstract long StartTimestamp { get; }
+
+    /// <summary>True when the request is internal (<c>x-envoy-internal: true</c> was set by the connection manager).</summary>
+    public abstract bool IsInternal { get; }
+
+    /// <summary>The response flags set so far.</summary>
+    public abstract ResponseFlags ResponseFlags { get; }
+
+    /// <summary>Adds a response flag.</summary>
+    public abstract void SetResponseFlag(ResponseFlags flag);
+
+    /// <summary>Envoy's response code details of a local reply (e.g. <c>route_not_found</c>), or null.</summary>
+    public abstract string? ResponseCodeDetails { get; }
+
+    /// <summary>
+    /// Dynamic metadata: per namespace (usually a filter name) a <c>google.protobuf.Struct</c>, written by filters
+    /// (<c>set_metadata</c>, <c>header_to_metadata</c>) and read by later filters and access logs. Created on first write.
+    /// </summary>
+    public abstract JsonObject DynamicMetadata(string filterNamespace);
+
+    /// <summary>The dynamic metadata namespace if any filter wrote to it, else null (reading never creates it).</summary>
+    public abstract JsonObject? FindDynamicMetadata(string filterNamespace);
+
+    /// <summary>Every namespace written so far (for access logs and tests).</summary>
+    public abstract IReadOnlyDictionary<string, JsonObject> AllDynamicMetadata { get; }
+}
