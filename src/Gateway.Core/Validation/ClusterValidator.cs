@@ -15,17 +15,16 @@ internal sealed class ClusterValidator(ValidationContext context)
         if (string.IsNullOrEmpty(cluster.Name))
         {
             context.Error(cluster, "name", "a cluster needs a 'name'");
-            if (cluster.HasBindingError("name"))
-            {
-                // Its name is unknown, so a route naming a cluster that is not found may mean this one.
-                context.ClusterNamesComplete = false;
-            }
+            // A route naming a cluster that is not found may mean this one: its error is the one to fix.
+            context.ClusterNamesComplete = false;
         }
         else if (!context.ClusterNames.Add(cluster.Name))
         {
             context.Error(cluster, "name", $"duplicate cluster name '{cluster.Name}': cluster names must be unique");
         }
         var typeSupported = cluster.Type is not (DiscoveryType.Eds or DiscoveryType.OriginalDst);
+        // A type that did not bind leaves the default (STATIC): checks that depend on the type would judge the wrong one.
+        var typeKnown = !cluster.HasBindingError("type");
         if (!typeSupported)
         {
             context.Error(cluster, "type", $"cluster type {BootstrapValidator.EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
@@ -34,7 +33,7 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             // The policy belongs to the cluster type (ORIGINAL_DST, cluster_type extensions): when the type is
             // the problem, the type's error says so; changing lb_policy would not make the cluster work.
-            if (typeSupported)
+            if (typeSupported && typeKnown)
             {
                 context.Error(cluster, "lb_policy", $"lb_policy CLUSTER_PROVIDED is not valid for cluster type {BootstrapValidator.EnumName(cluster.Type)}: only a cluster type that provides its load balancer (ORIGINAL_DST, a cluster_type extension) allows it, and this gateway supports none yet");
             }
@@ -72,7 +71,7 @@ internal sealed class ClusterValidator(ValidationContext context)
                     {
                         context.Error(socket, "address", "'address' is required");
                     }
-                    else if (cluster.Type == DiscoveryType.Static && !IPAddress.TryParse(socket.Address, out _))
+                    else if (cluster.Type == DiscoveryType.Static && typeKnown && !IPAddress.TryParse(socket.Address, out _))
                     {
                         context.Error(socket, "address", $"malformed IP address: {socket.Address} (STATIC clusters take IP addresses; use STRICT_DNS or LOGICAL_DNS for host names)");
                     }
@@ -87,7 +86,7 @@ internal sealed class ClusterValidator(ValidationContext context)
                 }
             }
         }
-        if (cluster.Type == DiscoveryType.LogicalDns && hosts != 1 && !ListsIncomplete(cluster.LoadAssignment))
+        if (cluster.Type == DiscoveryType.LogicalDns && hosts != 1 && !cluster.HasBindingError("load_assignment") && !ListsIncomplete(cluster.LoadAssignment))
         {
             context.Error(cluster, "load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
         }

@@ -46,7 +46,7 @@ internal sealed class OutlierDetectionValidator(ValidationContext context)
                 "'split_external_local_origin_errors: true' is not supported by this gateway yet; local-origin errors count as 5xx (503 for resets and connect failures, 504 for timeouts)");
         }
         // Envoy refuses the cluster (DetectorImpl::create); the default max is max(300s, base_ejection_time).
-        if (outlier.MaxEjectionTime is { } max && max > TimeSpan.Zero
+        if (outlier.MaxEjectionTime is { } max && max > TimeSpan.Zero && !outlier.HasBindingError("base_ejection_time")
             && (outlier.BaseEjectionTime ?? Translation.OutlierDetectionPlan.DefaultBaseEjectionTime) is var baseTime && baseTime > TimeSpan.Zero && max < baseTime)
         {
             context.Error(outlier, "max_ejection_time", "outlier detector's max_ejection_time cannot be smaller than base_ejection_time");

@@ -21,7 +21,7 @@ internal sealed class ValidationContext
     public HashSet<string> ClusterNames { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// False when a cluster or its name did not bind: a reference to a name that is not in <see cref="ClusterNames"/>
+    /// False when a cluster did not bind or has no name: a reference to a name that is not in <see cref="ClusterNames"/>
     /// may then be to that cluster, so it is not reported.
     /// </summary>
     public bool ClusterNamesComplete { get; set; } = true;

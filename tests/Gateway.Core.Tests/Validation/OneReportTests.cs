@@ -89,6 +89,16 @@ public class OneReportTests
     }
 
     [Fact]
+    public void Load_ClusterTypeThatDidNotBind_ChecksThatDependOnTheTypeAreSkipped()
+    {
+        // The type stays STATIC by default, which would refuse the host name 'httpbin' as "malformed IP address".
+        var error = Assert.Single(LoadFails(TestConfigs.Seed(type: "DNS_PLEASE")).Errors);
+
+        Assert.Equal("static_resources.clusters[0].type", error.Location.Path);
+        Assert.StartsWith("unknown value 'DNS_PLEASE' for enum DiscoveryType", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_BindingErrorsInTwoDocuments_AreOrderedByLoadOrderThenLine()
     {
         var file = TestConfigs.Seed().Replace("lb_policy: ROUND_ROBIN", "lb_policy: SPINNING", StringComparison.Ordinal);
