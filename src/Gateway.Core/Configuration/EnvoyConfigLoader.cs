@@ -64,15 +64,24 @@ public static class EnvoyConfigLoader
     {
         ArgumentNullException.ThrowIfNull(sources);
         types ??= EnvoyTypeRegistry.CreateDefault();
-        var errors = new ConfigErrorList();
+        var names = new string[sources.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = sources[i].Name;
+        }
+        var errors = new ConfigErrorList(names);
         var bootstrap = new Bootstrap();
+        var complete = true;
         foreach (var source in sources)
         {
-            Bind(source, bootstrap, types, errors);
+            complete &= Bind(source, bootstrap, types, errors);
         }
-        if (errors.Count == 0)
+        // One report: validation runs over what did bind (fields whose binding failed are skipped, see
+        // EnvoyMessage.HasBindingError). A document that could not be read at all is missing from the model,
+        // and checking the rest would only report its absence (unknown clusters, missing listeners).
+        if (complete)
         {
-            errors.AddRange(BootstrapValidator.Validate(bootstrap, types));
+            BootstrapValidator.Validate(bootstrap, types, errors);
         }
         if (errors.Count > 0)
         {
@@ -85,12 +94,15 @@ public static class EnvoyConfigLoader
     public static Bootstrap LoadYaml(string yaml, string sourceName = ConfigSource.InlineName, EnvoyTypeRegistry? types = null)
         => Load([new ConfigSource(sourceName, yaml)], types);
 
-    private static void Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, ConfigErrorList errors)
+    /// <returns>False when the document could not be read into the model (a YAML error, or not a mapping).</returns>
+    private static bool Bind(ConfigSource source, Bootstrap target, EnvoyTypeRegistry types, ConfigErrorList errors)
     {
+        var before = errors.Count;
         var root = ConfigTreeReader.Read(source.Text, source.Name, errors);
-        if (root is not null)
+        if (root is null)
         {
-            new ConfigBinder(source.Name, types, errors).BindRoot(root, target);
+            return errors.Count == before;
         }
+        return new ConfigBinder(source.Name, types, errors).BindRoot(root, target);
     }
 }

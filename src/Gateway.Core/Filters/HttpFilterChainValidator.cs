@@ -47,12 +47,22 @@ internal static class HttpFilterChainValidator
         {
             var filter = filters[i];
             var isLast = i == filters.Count - 1;
+            if (filter.HasBindingError("name"))
+            {
+                // Reported by the binder; without a name nothing more can be said of the filter.
+                continue;
+            }
             if (string.IsNullOrEmpty(filter.Name))
             {
                 report(new ConfigError(filter.Location, "an HTTP filter needs a 'name'"));
                 continue;
             }
             var factory = Resolve(filter, types, out var config);
+            if (factory is null && filter.HasBindingError("typed_config"))
+            {
+                // The binder named the problem (an unknown @type, a typed_config that is not a mapping).
+                continue;
+            }
             if (factory is null)
             {
                 if (!filter.IsOptional)

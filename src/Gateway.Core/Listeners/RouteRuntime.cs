@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Clusters;
 using Gateway.Routing;
 using Gateway.Translation;
@@ -21,9 +20,8 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
         }
         if (plan.Retry is { } retry)
         {
-            var where = $"route '{plan.RouteName ?? plan.RouteIndex.ToString(CultureInfo.InvariantCulture)}' retry_policy";
-            RetriableHeaders = retry.RetriableHeaders.Select(h => HeaderPredicate.FromConfig(h, where + ".retriable_headers")).ToArray();
-            RetriableRequestHeaders = retry.RetriableRequestHeaders.Select(h => HeaderPredicate.FromConfig(h, where + ".retriable_request_headers")).ToArray();
+            RetriableHeaders = retry.RetriableHeaders.Select(HeaderPredicate.FromConfig).ToArray();
+            RetriableRequestHeaders = retry.RetriableRequestHeaders.Select(HeaderPredicate.FromConfig).ToArray();
         }
     }
 

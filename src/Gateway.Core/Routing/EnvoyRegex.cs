@@ -27,7 +27,7 @@ internal sealed class EnvoyRegex
     /// <summary>The pattern as written in the configuration (RE2 syntax).</summary>
     public string Pattern { get; }
 
-    /// <summary>The estimate of RE2's program size (see <see cref="Re2Program"/>).</summary>
+    /// <summary>The estimate of RE2's program size (see <see cref="Re2Program"/>); -1 when built by <see cref="FromValidated"/>.</summary>
     public int ProgramSize { get; }
 
     /// <summary>Compiles an RE2 pattern.</summary>
@@ -48,6 +48,14 @@ internal sealed class EnvoyRegex
         regex = null;
         return false;
     }
+
+    /// <summary>
+    /// Compiles a pattern that passed <see cref="Validate"/> (the config validator's check): RE2's checks and the
+    /// program-size bound are not repeated, only the translation and the non-backtracking build remain.
+    /// </summary>
+    /// <exception cref="ArgumentException">The pattern was not validated and .NET refuses it.</exception>
+    public static EnvoyRegex FromValidated(string pattern)
+        => new(pattern, new Regex(@"\A(?:" + Re2Syntax.ToDotNet(pattern) + @")\z", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking), programSize: -1);
 
     /// <summary>
     /// Checks an RE2 pattern as <see cref="TryCompile"/> does, without building the non-backtracking automaton (a few

@@ -39,17 +39,11 @@ internal sealed class HeaderPredicate
         _treatMissingAsEmpty = config.TreatMissingHeaderAsEmpty;
     }
 
-    /// <summary>Compiles a header matcher.</summary>
+    /// <summary>Compiles a header matcher that passed validation (<c>MatcherValidator</c>: a name, at most one specifier, valid regexes).</summary>
     /// <param name="config">The matcher.</param>
-    /// <param name="where">Where it is in the configuration, for error messages.</param>
-    /// <exception cref="ArgumentException">The name is missing or a regex does not compile.</exception>
-    public static HeaderPredicate FromConfig(HeaderMatcher config, string where)
+    public static HeaderPredicate FromConfig(HeaderMatcher config)
     {
-        if (string.IsNullOrEmpty(config.Name))
-        {
-            throw new ArgumentException($"{where}: a header matcher needs a 'name'");
-        }
-        var name = config.Name;
+        var name = config.Name!;
         if (config.ExactMatch is { } exact)
         {
             return exact.Length == 0
@@ -58,7 +52,7 @@ internal sealed class HeaderPredicate
         }
         if (config.SafeRegexMatch is { } regex)
         {
-            var compiled = StringPredicate.CompileRegex(regex, where + ".safe_regex_match");
+            var compiled = StringPredicate.CompileRegex(regex);
             return new HeaderPredicate(config, name, HeaderPredicateKind.String, false, StringPredicate.Regex(compiled));
         }
         if (config.RangeMatch is not null)
@@ -83,7 +77,7 @@ internal sealed class HeaderPredicate
         }
         if (config.StringMatch is { } stringMatch)
         {
-            return new HeaderPredicate(config, name, HeaderPredicateKind.String, false, StringPredicate.FromConfig(stringMatch, where + ".string_match"));
+            return new HeaderPredicate(config, name, HeaderPredicateKind.String, false, StringPredicate.FromConfig(stringMatch));
         }
         // No specifier: Envoy treats it as present_match: true.
         return new HeaderPredicate(config, name, HeaderPredicateKind.Present, true, null);

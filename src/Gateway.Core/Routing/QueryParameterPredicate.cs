@@ -27,21 +27,12 @@ internal sealed class QueryParameterPredicate
         _string = stringPredicate;
     }
 
-    /// <summary>Compiles a query parameter matcher.</summary>
+    /// <summary>Compiles a query parameter matcher that passed validation (<c>MatcherValidator</c>: a name, one of string_match and present_match).</summary>
     /// <param name="config">The matcher.</param>
-    /// <param name="where">Where it is in the configuration, for error messages.</param>
-    /// <exception cref="ArgumentException">The name is missing or a regex does not compile.</exception>
-    public static QueryParameterPredicate FromConfig(QueryParameterMatcher config, string where)
+    public static QueryParameterPredicate FromConfig(QueryParameterMatcher config)
     {
-        if (string.IsNullOrEmpty(config.Name))
-        {
-            throw new ArgumentException($"{where}: a query parameter matcher needs a 'name'");
-        }
-        var stringPredicate = config.StringMatch is { } stringMatch
-            ? StringPredicate.FromConfig(stringMatch, where + ".string_match")
-            : null;
-        // present_match and string_match are a oneof; if a config built in code sets both, string_match wins.
-        return new QueryParameterPredicate(config.Name, stringPredicate is null ? config.PresentMatch : null, stringPredicate);
+        var stringPredicate = config.StringMatch is { } stringMatch ? StringPredicate.FromConfig(stringMatch) : null;
+        return new QueryParameterPredicate(config.Name!, stringPredicate is null ? config.PresentMatch : null, stringPredicate);
     }
 
     /// <summary>Tests the query string (the text after '?').</summary>

@@ -37,11 +37,9 @@ internal sealed class RoutePredicate
         _queryParameters = queryParameters;
     }
 
-    /// <summary>Compiles a route match.</summary>
+    /// <summary>Compiles a route match that passed validation (<c>MatcherValidator</c>: one path specifier, valid regexes).</summary>
     /// <param name="match">The match.</param>
-    /// <param name="where">Where it is in the configuration, for error messages.</param>
-    /// <exception cref="ArgumentException">No path specifier is set, or a regex does not compile.</exception>
-    public static RoutePredicate FromConfig(RouteMatch match, string where)
+    public static RoutePredicate FromConfig(RouteMatch match)
     {
         var ignoreCase = match.CaseSensitive == false;
         PathMatchKind kind;
@@ -60,17 +58,13 @@ internal sealed class RoutePredicate
         else if (match.SafeRegex is { } safeRegex)
         {
             kind = PathMatchKind.Regex;
-            regex = StringPredicate.CompileRegex(safeRegex, where + ".safe_regex");
+            regex = StringPredicate.CompileRegex(safeRegex);
             path = regex.Pattern;
-        }
-        else if (match.PathSeparatedPrefix is { } separated)
-        {
-            kind = PathMatchKind.SeparatedPrefix;
-            path = separated;
         }
         else
         {
-            throw new ArgumentException($"{where}: a route match needs one of 'prefix', 'path', 'safe_regex' or 'path_separated_prefix'");
+            kind = PathMatchKind.SeparatedPrefix;
+            path = match.PathSeparatedPrefix!;
         }
 
         var headers = NoHeaders;
@@ -79,7 +73,7 @@ internal sealed class RoutePredicate
             headers = new HeaderPredicate[match.Headers.Count];
             for (var i = 0; i < headers.Length; i++)
             {
-                headers[i] = HeaderPredicate.FromConfig(match.Headers[i], $"{where}.headers[{i}]");
+                headers[i] = HeaderPredicate.FromConfig(match.Headers[i]);
             }
         }
 
@@ -89,7 +83,7 @@ internal sealed class RoutePredicate
             queryParameters = new QueryParameterPredicate[match.QueryParameters.Count];
             for (var i = 0; i < queryParameters.Length; i++)
             {
-                queryParameters[i] = QueryParameterPredicate.FromConfig(match.QueryParameters[i], $"{where}.query_parameters[{i}]");
+                queryParameters[i] = QueryParameterPredicate.FromConfig(match.QueryParameters[i]);
             }
         }
 

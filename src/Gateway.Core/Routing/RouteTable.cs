@@ -30,9 +30,9 @@ internal sealed class RouteTable<TTarget>
     public int VirtualHostCount => _virtualHosts.Length;
 
     /// <summary>Compiles a route configuration.</summary>
-    /// <param name="config">A configuration that passed validation.</param>
+    /// <param name="config">A configuration that passed validation; its checks (a match per route, one path specifier,
+    /// valid regexes, unique domains) are not repeated here.</param>
     /// <param name="createTarget">Called once per route, in file order, to create what <see cref="Match(string?, string, string, string, IHeaderDictionary)"/> returns for it.</param>
-    /// <exception cref="ArgumentException">A regex does not compile, or the configuration is one validation rejects (duplicate domain, route without a path specifier).</exception>
     public static RouteTable<TTarget> Build(RouteConfiguration config, Func<VirtualHost, Route, TTarget> createTarget)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -48,12 +48,7 @@ internal sealed class RouteTable<TTarget>
             for (var j = 0; j < predicates.Length; j++)
             {
                 var route = vhost.Routes[j];
-                var where = Describe(config, i, vhost, j, route);
-                if (route.Match is not { } match)
-                {
-                    throw new ArgumentException($"{where}: 'match' is required");
-                }
-                predicates[j] = RoutePredicate.FromConfig(match, where + ".match");
+                predicates[j] = RoutePredicate.FromConfig(route.Match!);
                 targets[j] = createTarget(vhost, route);
             }
             virtualHosts[i] = new CompiledVirtualHost(vhost, predicates, targets);
@@ -120,13 +115,6 @@ internal sealed class RouteTable<TTarget>
 
     /// <summary>The target created for a route, by virtual host and route index.</summary>
     public TTarget GetTarget(int virtualHostIndex, int routeIndex) => _virtualHosts[virtualHostIndex].Targets[routeIndex];
-
-    private static string Describe(RouteConfiguration config, int vhostIndex, VirtualHost vhost, int routeIndex, Route route)
-    {
-        var path = $"route_config '{config.Name}' virtual_hosts[{vhostIndex}] ('{vhost.Name}') routes[{routeIndex}]";
-        var location = route.Location;
-        return location.Line > 0 ? $"{location.Source}:{location.Line}:{location.Column}: {path}" : path;
-    }
 
     private sealed class CompiledVirtualHost(VirtualHost config, RoutePredicate[] predicates, TTarget[] targets)
     {

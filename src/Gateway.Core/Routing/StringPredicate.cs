@@ -41,13 +41,10 @@ internal sealed class StringPredicate
     /// <summary>A whole-value regex.</summary>
     public static StringPredicate Regex(EnvoyRegex regex) => new(StringPredicateKind.Regex, regex.Pattern, false, regex);
 
-    /// <summary>Compiles a <c>StringMatcher</c> from the model.</summary>
+    /// <summary>Compiles a <c>StringMatcher</c> that passed validation (<c>MatcherValidator</c>: exactly one pattern, a valid regex).</summary>
     /// <param name="matcher">The matcher.</param>
-    /// <param name="where">Where it is in the configuration, for error messages.</param>
-    /// <exception cref="ArgumentException">No pattern is set, or the regex does not compile.</exception>
-    public static StringPredicate FromConfig(StringMatcher matcher, string where)
+    public static StringPredicate FromConfig(StringMatcher matcher)
     {
-        // The validator guarantees exactly one is set; the order only matters for configs built in code.
         if (matcher.Exact is { } exact)
         {
             return Exact(exact, matcher.IgnoreCase);
@@ -62,26 +59,13 @@ internal sealed class StringPredicate
         }
         if (matcher.SafeRegex is { } regex)
         {
-            // Envoy rejects ignore_case with safe_regex at load time; here it simply has no effect.
-            return Regex(CompileRegex(regex, where + ".safe_regex"));
+            return Regex(CompileRegex(regex));
         }
-        if (matcher.Contains is { } contains)
-        {
-            return Contains(contains, matcher.IgnoreCase);
-        }
-        throw new ArgumentException($"{where}: a string matcher needs one of exact, prefix, suffix, safe_regex, contains");
+        return Contains(matcher.Contains!, matcher.IgnoreCase);
     }
 
-    /// <summary>Compiles a <c>RegexMatcher</c> from the model.</summary>
-    /// <exception cref="ArgumentException">The regex is missing or does not compile.</exception>
-    public static EnvoyRegex CompileRegex(RegexMatcher matcher, string where)
-    {
-        if (matcher.Regex is not { } pattern)
-        {
-            throw new ArgumentException($"{where}: 'regex' is required");
-        }
-        return EnvoyRegex.Compile(pattern, where);
-    }
+    /// <summary>Compiles a <c>RegexMatcher</c> that passed validation (the validator ran RE2's checks on it).</summary>
+    public static EnvoyRegex CompileRegex(RegexMatcher matcher) => EnvoyRegex.FromValidated(matcher.Regex!);
 
     /// <summary>Tests a value.</summary>
     public bool Matches(ReadOnlySpan<char> value)

@@ -76,6 +76,22 @@ public class EnvoyRegexTests
             ex.Message);
     }
 
+    [Theory]
+    [InlineData(@"/api/v[0-9]+/(?P<name>\w+)", "/api/v12/user_1", "/api/v12/user-1")]
+    [InlineData(@"[[:alpha:]]\d\Q.*\E", "a1.*", "a1xx")]
+    public void FromValidated_ValidatedPattern_MatchesAsTheCheckedCompile(string pattern, string matching, string other)
+    {
+        Assert.Null(EnvoyRegex.Validate(pattern));
+        var validated = EnvoyRegex.FromValidated(pattern);
+        var checkedRegex = EnvoyRegex.Compile(pattern, "test");
+
+        Assert.True(validated.IsFullMatch(matching));
+        Assert.False(validated.IsFullMatch(other));
+        Assert.Equal(checkedRegex.IsFullMatch(matching), validated.IsFullMatch(matching));
+        Assert.Equal(checkedRegex.IsFullMatch(other), validated.IsFullMatch(other));
+        Assert.Equal(pattern, validated.Pattern);
+    }
+
     [Fact]
     public void Compile_LargeRegexUnderTheBound_MatchesQuickly()
     {

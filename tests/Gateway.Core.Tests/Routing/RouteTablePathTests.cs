@@ -221,25 +221,4 @@ public class RouteTablePathTests
 
         Assert.Equal(["a/a0", "a/a1", "b/b0"], calls);
     }
-
-    [Fact]
-    public void Build_InvalidRegex_ThrowsArgumentExceptionNamingPattern()
-    {
-        var config = new RouteConfiguration
-        {
-            Name = "rc",
-            VirtualHosts = [Host("a", ["*"], Route("r", new RouteMatch { SafeRegex = new RegexMatcher { Regex = "/api/(" } }))],
-        };
-
-        var ex = Assert.Throws<ArgumentException>(() => RouteTable<string>.Build(config, (_, r) => r.Name!));
-
-        Assert.Contains("/api/(", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("routes[0]", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Build_RouteWithoutPathSpecifier_ThrowsArgumentException()
-    {
-        Assert.Throws<ArgumentException>(() => Routes(Route("r", new RouteMatch())));
-    }
 }

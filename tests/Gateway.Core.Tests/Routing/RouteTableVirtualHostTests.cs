@@ -99,20 +99,6 @@ public class RouteTableVirtualHostTests
         Assert.Null(table.Run("/"));
     }
 
-    [Fact]
-    public void Build_DuplicateDomainIgnoringCase_ThrowsArgumentException()
-    {
-        var ex = Assert.Throws<ArgumentException>(() => Table(HostNamed("a", "Example.com"), HostNamed("b", "example.COM")));
-
-        Assert.Contains("Duplicate entry of domain example.com", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Build_TwoDefaultDomains_ThrowsArgumentException()
-    {
-        Assert.Throws<ArgumentException>(() => Table(HostNamed("a", "*"), HostNamed("b", "*")));
-    }
-
     private static VirtualHost HostNamed(string name, params string[] domains)
         => Host(name, domains, Route(name, new RouteMatch { Prefix = "/" }));
 }

@@ -25,18 +25,20 @@ internal sealed partial class ConfigBinder
         _errors = errors;
     }
 
-    public void BindRoot(ConfigNode node, EnvoyMessage target)
+    /// <returns>False when the document is not a mapping, so nothing of it is in the model.</returns>
+    public bool BindRoot(ConfigNode node, EnvoyMessage target)
     {
         if (IsNull(node))
         {
-            return;
+            return true;
         }
         if (node is not ConfigMapping mapping)
         {
             Error(node, null, $"expected a mapping for {MessageSchema.For(target.GetType()).FullName}, got {Describe(node)}");
-            return;
+            return false;
         }
         BindMessage(mapping, target, null, allowTypeUrl: false);
+        return true;
     }
 
     private void BindMessage(ConfigMapping node, EnvoyMessage target, ConfigPath? path, bool allowTypeUrl)
@@ -81,6 +83,8 @@ internal sealed partial class ConfigBinder
                 if (schema.NotSupported.Contains(snake))
                 {
                     Error(keyNode, fieldPath, $"field '{snake}' of {schema.FullName} is not supported by this gateway yet");
+                    // A one-of the validator checks may have this field as its member: the error above is the one to report.
+                    target.SetBindingError(snake);
                 }
                 else if (key == "<<")
                 {
@@ -91,6 +95,11 @@ internal sealed partial class ConfigBinder
                     // Past the error limit a message is only counted: skip the suggestion (an edit distance per field name).
                     var suggestion = _errors.IsFull ? null : EnvoyNames.Suggest(key, schema.Fields.Select(f => f.Name).Concat(schema.NotSupported));
                     Error(keyNode, fieldPath, $"unknown field {Quote(key)} in {schema.FullName}" + (suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)"));
+                    if (suggestion is not null)
+                    {
+                        // The misspelt field is what the user meant to set: no "'<field>' is required" on top of this error.
+                        target.SetBindingError(suggestion);
+                    }
                 }
                 continue;
             }
@@ -108,25 +117,36 @@ internal sealed partial class ConfigBinder
         var property = field.Property;
         var type = property.PropertyType;
 
+        // Every refused value marks the field (EnvoyMessage.HasBindingError), so validation does not report it again.
         if (field.IsAny && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
         {
-            BindAnyMap(node, (IDictionary)property.GetValue(target)!, path, field.AnyCategory);
+            if (!BindAnyMap(node, (IDictionary)property.GetValue(target)!, path, field.AnyCategory))
+            {
+                target.SetBindingError(field.Name);
+            }
             return;
         }
         if (field.IsAny)
         {
             var existing = (EnvoyMessage?)property.GetValue(target);
-            var value = BindAny(node, existing, path, optional, field.AnyCategory);
+            var value = BindAny(node, existing, path, optional, field.AnyCategory, out var failed);
             if (value is not null)
             {
                 property.SetValue(target, value);
+            }
+            else if (failed)
+            {
+                target.SetBindingError(field.Name);
             }
             return;
         }
 
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
         {
-            BindMap(node, (IDictionary)property.GetValue(target)!, type.GetGenericArguments()[1], path);
+            if (!BindMap(node, (IDictionary)property.GetValue(target)!, type.GetGenericArguments()[1], path))
+            {
+                target.SetBindingError(field.Name);
+            }
             return;
         }
 
@@ -135,6 +155,7 @@ internal sealed partial class ConfigBinder
             if (node is not ConfigSequence sequence)
             {
                 Error(node, path, $"expected a list, got {Describe(node)}");
+                target.SetBindingError(field.Name);
                 return;
             }
             var list = (IList?)property.GetValue(target);
@@ -152,12 +173,18 @@ internal sealed partial class ConfigBinder
                 if (IsNull(element))
                 {
                     Error(element, elementPath, "list elements may not be null");
+                    target.SetBindingError(field.Name);
                     continue;
                 }
                 var value = BindValue(element, elementType, existing: null, elementPath);
                 if (value is not null)
                 {
                     list.Add(value);
+                }
+                else
+                {
+                    // The list lacks an element: counts and references over it are not checked.
+                    target.SetBindingError(field.Name);
                 }
             }
             return;
@@ -168,16 +195,22 @@ internal sealed partial class ConfigBinder
         {
             property.SetValue(target, bound);
         }
+        else
+        {
+            target.SetBindingError(field.Name);
+        }
     }
 
     /// <summary>A protobuf <c>map&lt;string, V&gt;</c>: a mapping whose keys are plain strings.</summary>
-    private void BindMap(ConfigNode node, IDictionary map, Type valueType, ConfigPath path)
+    /// <returns>False when the map or one of its entries was refused.</returns>
+    private bool BindMap(ConfigNode node, IDictionary map, Type valueType, ConfigPath path)
     {
         if (node is not ConfigMapping mapping)
         {
             Error(node, path, $"expected a mapping, got {Describe(node)}");
-            return;
+            return false;
         }
+        var complete = true;
         // Duplicates within the document are errors; a key already bound from an earlier document (a
         // --config-yaml overlay) is replaced, as protobuf's MergeFrom replaces map entries.
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -186,6 +219,7 @@ internal sealed partial class ConfigBinder
             if (keyNode is not ConfigScalar { Value: var key })
             {
                 Error(keyNode, path, "map keys must be plain strings");
+                complete = false;
                 continue;
             }
             var entryPath = new ConfigPath(path, Shorten(key));
@@ -198,7 +232,12 @@ internal sealed partial class ConfigBinder
             {
                 map[key] = value;
             }
+            else
+            {
+                complete = false;
+            }
         }
+        return complete;
     }
 
     /// <summary>
@@ -366,37 +405,44 @@ internal sealed partial class ConfigBinder
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
     }
 
-    /// <summary>A <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>): each value typed by its own <c>@type</c>.</summary>
-    private void BindAnyMap(ConfigNode node, IDictionary map, ConfigPath path, EnvoyTypeCategory category)
+    /// <summary>A <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>): each value typed by its own <c>@type</c>. False when an entry was refused.</summary>
+    private bool BindAnyMap(ConfigNode node, IDictionary map, ConfigPath path, EnvoyTypeCategory category)
     {
         if (node is not ConfigMapping mapping)
         {
             Error(node, path, $"expected a mapping, got {Describe(node)}");
-            return;
+            return false;
         }
+        var ok = true;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in mapping.Entries)
         {
             if (keyNode is not ConfigScalar { Value: var key })
             {
                 Error(keyNode, path, "map keys must be plain strings");
+                ok = false;
                 continue;
             }
             var entryPath = new ConfigPath(path, Shorten(key));
             if (!seen.Add(key))
             {
                 Error(keyNode, entryPath, $"duplicate key {Quote(key)}");
+                ok = false;
                 continue;
             }
-            if (BindAny(valueNode, map[key] as EnvoyMessage, entryPath, optional: false, category) is { } value)
+            if (BindAny(valueNode, map[key] as EnvoyMessage, entryPath, optional: false, category, out var failed) is { } value)
             {
                 map[key] = value;
             }
+            ok &= !failed;
         }
+        return ok;
     }
 
-    private EnvoyMessage? BindAny(ConfigNode node, EnvoyMessage? existing, ConfigPath path, bool optional, EnvoyTypeCategory category)
+    /// <param name="failed">True when null is returned because of an error (false for a skipped optional extension).</param>
+    private EnvoyMessage? BindAny(ConfigNode node, EnvoyMessage? existing, ConfigPath path, bool optional, EnvoyTypeCategory category, out bool failed)
     {
+        failed = true;
         if (node is not ConfigMapping mapping)
         {
             Error(node, path, $"expected a mapping with an '@type' (google.protobuf.Any), got {Describe(node)}");
@@ -405,6 +451,7 @@ internal sealed partial class ConfigBinder
         if (mapping.Entries.Count == 0 && category == EnvoyTypeCategory.HttpFilterRouteConfig)
         {
             // FilterConfig.config: {} enables the filter on the route without configuring it.
+            failed = false;
             return new EmptyAny { Location = At(node, path) };
         }
         var typeNode = mapping.Get("@type");
@@ -417,6 +464,7 @@ internal sealed partial class ConfigBinder
         {
             if (optional)
             {
+                failed = false;
                 return null;
             }
             Error(typeNode, new ConfigPath(path, "@type"), $"@type {Quote(typeUrl)} is not supported by this gateway; {Supported(category)}");
@@ -429,6 +477,7 @@ internal sealed partial class ConfigBinder
         }
         var message = existing is not null && existing.GetType() == type ? existing : (EnvoyMessage)Activator.CreateInstance(type)!;
         BindMessage(mapping, message, path, allowTypeUrl: true);
+        failed = false;
         return message;
     }
 

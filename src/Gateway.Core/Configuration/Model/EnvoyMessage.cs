@@ -9,6 +9,9 @@ public abstract class EnvoyMessage
     // A short list, not a dictionary: messages have few fields set, and big configs have many messages.
     private List<KeyValuePair<string, SourceLocation>>? _fieldLocations;
 
+    // Fields the binder reported an error for (rare, so a list allocated on the first one).
+    private List<string>? _bindingErrors;
+
     /// <summary>Where this message was read.</summary>
     public SourceLocation Location { get; internal set; } = SourceLocation.None;
 
@@ -18,6 +21,38 @@ public abstract class EnvoyMessage
 
     /// <summary>True when the field was present in the configuration (as opposed to defaulted).</summary>
     public bool HasField(string field) => FindField(field) is not null;
+
+    /// <summary>
+    /// True when binding reported an error for this field: its value was refused (wrong type, bad duration or
+    /// enum, a list element that did not bind), or its key was refused (not supported, or a misspelling of it).
+    /// Validation runs over the partially bound model and skips such fields, so one mistake gives one error.
+    /// </summary>
+    internal bool HasBindingError(string field)
+    {
+        if (_bindingErrors is null)
+        {
+            return false;
+        }
+        foreach (var failed in _bindingErrors)
+        {
+            if (string.Equals(failed, field, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>True when binding reported an error for any field of this message (not of the messages under it).</summary>
+    internal bool HasBindingErrors => _bindingErrors is not null;
+
+    internal void SetBindingError(string field)
+    {
+        if (!HasBindingError(field))
+        {
+            (_bindingErrors ??= new List<string>(1)).Add(field);
+        }
+    }
 
     internal void SetFieldLocation(string field, SourceLocation location)
     {

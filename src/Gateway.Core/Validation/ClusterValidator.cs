@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net;
+using Gateway.Configuration;
+
+namespace Gateway.Validation;
+
+/// <summary>Checks a cluster: name (unique; collected for route references), type and lb policy, endpoints, and its circuit breakers, outlier detection and health checks.</summary>
+internal sealed class ClusterValidator(ValidationContext context)
+{
+    private readonly OutlierDetectionValidator _outlierDetection = new(context);
+    private readonly HealthCheckValidator _healthChecks = new(context);
+
+    public void Validate(Cluster cluster)
+    {
+        if (string.IsNullOrEmpty(cluster.Name))
+        {
+            context.Error(cluster, "name", "a cluster needs a 'name'");
+            // A route naming a cluster that is not found may mean this one: its error is the one to fix.
+            context.ClusterNamesComplete = false;
+        }
+        else if (!context.ClusterNames.Add(cluster.Name))
+        {
+            context.Error(cluster, "name", $"duplicate cluster name '{cluster.Name}': cluster names must be unique");
+        }
+        var typeSupported = cluster.Type is not (DiscoveryType.Eds or DiscoveryType.OriginalDst);
+        // A type that did not bind leaves the default (STATIC): checks that depend on the type would judge the wrong one.
+        var typeKnown = !cluster.HasBindingError("type");
+        if (!typeSupported)
+        {
+            context.Error(cluster, "type", $"cluster type {BootstrapValidator.EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
+        }
+        if (cluster.LbPolicy == LbPolicy.ClusterProvided)
+        {
+            // The policy belongs to the cluster type (ORIGINAL_DST, cluster_type extensions): when the type is
+            // the problem, the type's error says so; changing lb_policy would not make the cluster work.
+            if (typeSupported && typeKnown)
+            {
+                context.Error(cluster, "lb_policy", $"lb_policy CLUSTER_PROVIDED is not valid for cluster type {BootstrapValidator.EnumName(cluster.Type)}: only a cluster type that provides its load balancer (ORIGINAL_DST, a cluster_type extension) allows it, and this gateway supports none yet");
+            }
+        }
+        else if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random))
+        {
+            context.Error(cluster, "lb_policy", $"lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST or RANDOM");
+        }
+        if (cluster.ConnectTimeout is { } connectTimeout && connectTimeout <= TimeSpan.Zero)
+        {
+            context.Error(cluster, "connect_timeout", "'connect_timeout' must be greater than 0s");
+        }
+        if (cluster.DnsRefreshRate is { } refresh && refresh < TimeSpan.FromMilliseconds(1))
+        {
+            context.Error(cluster, "dns_refresh_rate", "'dns_refresh_rate' must be at least 1ms");
+        }
+
+        var hosts = 0;
+        if (cluster.LoadAssignment is { } assignment)
+        {
+            foreach (var locality in assignment.Endpoints)
+            {
+                foreach (var lbEndpoint in locality.LbEndpoints)
+                {
+                    hosts++;
+                    if (lbEndpoint.Endpoint?.Address?.SocketAddress is not { } socket)
+                    {
+                        if (!ValidationContext.BindingFailed(lbEndpoint.Endpoint, "address") && !ValidationContext.BindingFailed(lbEndpoint.Endpoint?.Address, "socket_address"))
+                        {
+                            context.Error(lbEndpoint, "endpoint", "an endpoint needs 'address.socket_address'");
+                        }
+                        continue;
+                    }
+                    if (string.IsNullOrEmpty(socket.Address))
+                    {
+                        context.Error(socket, "address", "'address' is required");
+                    }
+                    else if (cluster.Type == DiscoveryType.Static && typeKnown && !IPAddress.TryParse(socket.Address, out _))
+                    {
+                        context.Error(socket, "address", $"malformed IP address: {socket.Address} (STATIC clusters take IP addresses; use STRICT_DNS or LOGICAL_DNS for host names)");
+                    }
+                    if (socket.Protocol != SocketProtocol.Tcp)
+                    {
+                        context.Error(socket, "protocol", "only TCP endpoints are supported");
+                    }
+                    if (socket.PortValue is not { } port || port is 0 or > 65535)
+                    {
+                        context.Error(socket, "port_value", "'port_value' must be in 1-65535");
+                    }
+                }
+            }
+        }
+        if (cluster.Type == DiscoveryType.LogicalDns && hosts != 1 && !cluster.HasBindingError("load_assignment") && !ListsIncomplete(cluster.LoadAssignment))
+        {
+            context.Error(cluster, "load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
+        }
+        if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
+        {
+            context.Error(panic, "value", $"'healthy_panic_threshold' must be a percentage in [0, 100], not {panic.Value}");
+        }
+        if (cluster.CircuitBreakers is { } circuitBreakers)
+        {
+            ValidateCircuitBreakers(circuitBreakers);
+        }
+        if (cluster.OutlierDetection is { } outlier)
+        {
+            _outlierDetection.Validate(outlier);
+        }
+        for (var i = 0; i < cluster.HealthChecks.Count; i++)
+        {
+            if (i > 0)
+            {
+                context.Error(cluster.HealthChecks[i].Location, "only one health check per cluster is supported by this gateway yet");
+            }
+            _healthChecks.Validate(cluster.HealthChecks[i]);
+        }
+    }
+
+    private void ValidateCircuitBreakers(CircuitBreakers circuitBreakers)
+    {
+        foreach (var thresholds in circuitBreakers.Thresholds)
+        {
+            // Percent's proto constraint (envoy/type/v3/percent.proto): value in [0, 100].
+            if (thresholds.RetryBudget?.BudgetPercent is { } budgetPercent && budgetPercent.Value is < 0 or > 100 or double.NaN)
+            {
+                context.Error(budgetPercent, "value", $"'budget_percent' must be a percentage in [0, 100], not {budgetPercent.Value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
+    }
+
+    /// <summary>True when an endpoint list lost an element in binding, so counting the hosts would report its absence.</summary>
+    private static bool ListsIncomplete(ClusterLoadAssignment? assignment)
+    {
+        if (assignment is null)
+        {
+            return false;
+        }
+        if (assignment.HasBindingError("endpoints"))
+        {
+            return true;
+        }
+        foreach (var locality in assignment.Endpoints)
+        {
+            if (locality.HasBindingError("lb_endpoints"))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using Gateway.Configuration;
+
+namespace Gateway.Validation;
+
+/// <summary>Checks an <c>HttpConnectionManager</c>: its own settings, its route configuration and its HTTP filters.</summary>
+internal sealed class HttpConnectionManagerValidator(ValidationContext context)
+{
+    private readonly RouteConfigurationValidator _routes = new(context);
+    private readonly HttpFiltersValidator _filters = new(context);
+
+    public void Validate(HttpConnectionManager hcm)
+    {
+        if (string.IsNullOrEmpty(hcm.StatPrefix))
+        {
+            context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
+        }
+        foreach (var range in hcm.InternalAddressConfig?.CidrRanges ?? [])
+        {
+            if (!IPAddress.TryParse(range.AddressPrefix, out var prefix))
+            {
+                context.Error(range, "address_prefix", $"malformed IP address: '{range.AddressPrefix}'");
+            }
+            else if (range.PrefixLen is { } length && length > (prefix.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32u : 128u))
+            {
+                context.Error(range, "prefix_len", $"'prefix_len' {length} is too long for {range.AddressPrefix}");
+            }
+        }
+        if (hcm.MaxRequestHeadersKb is { } kb && kb is 0 or > 8192)
+        {
+            // Envoy's proto constraint: uint32 gt 0, lte 8192.
+            context.Error(hcm, "max_request_headers_kb", $"'max_request_headers_kb' must be greater than 0 and at most 8192 (got {kb})");
+        }
+        if (hcm.CodecType == CodecType.Http3)
+        {
+            context.Error(hcm, "codec_type", "codec_type HTTP3 is not supported by this gateway yet");
+        }
+        if (hcm.RouteConfig is null)
+        {
+            // A one-of (route_config, rds, scoped_routes): nothing to add when binding refused one of them.
+            context.Error(hcm, "'route_config' is required ('rds' and 'scoped_routes' are not supported yet)");
+        }
+        else
+        {
+            _routes.Validate(hcm.RouteConfig);
+        }
+        _filters.Validate(hcm);
+    }
+}

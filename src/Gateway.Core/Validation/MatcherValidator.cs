@@ -1,0 +1,114 @@
+using Gateway.Configuration;
+using Gateway.Routing;
+
+namespace Gateway.Validation;
+
+/// <summary>
+/// Checks the matchers routing compiles (<c>RouteMatch</c>, <c>HeaderMatcher</c>, <c>QueryParameterMatcher</c>,
+/// <c>StringMatcher</c>, <c>RegexMatcher</c>). These are the only checks: <see cref="RoutePredicate"/>,
+/// <see cref="HeaderPredicate"/> and the other compile steps take what passed here as given.
+/// </summary>
+internal sealed class MatcherValidator(ValidationContext context)
+{
+    public void ValidateRouteMatch(RouteMatch match)
+    {
+        var specifiers = (match.Prefix is null ? 0 : 1) + (match.Path is null ? 0 : 1) + (match.SafeRegex is null ? 0 : 1) + (match.PathSeparatedPrefix is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(match, specifiers == 0
+                ? "a route match needs one of 'prefix', 'path', 'safe_regex' or 'path_separated_prefix'"
+                : "'prefix', 'path', 'safe_regex' and 'path_separated_prefix' are alternatives; give only one");
+        }
+        if (match.SafeRegex is { } regex)
+        {
+            ValidateRegex(regex);
+        }
+        if (match.PathSeparatedPrefix is { } separated
+            && (!separated.StartsWith('/') || (separated.Length > 1 && separated.EndsWith('/')) || separated.AsSpan().IndexOfAny('?', '#') >= 0))
+        {
+            context.Error(match, "path_separated_prefix", "'path_separated_prefix' must start with '/', must not end with '/' and must not contain '?' or '#'");
+        }
+        foreach (var header in match.Headers)
+        {
+            ValidateHeaderMatcher(header);
+        }
+        foreach (var parameter in match.QueryParameters)
+        {
+            if (string.IsNullOrEmpty(parameter.Name))
+            {
+                context.Error(parameter, "name", "'name' is required");
+            }
+            if (parameter.StringMatch is not null && parameter.PresentMatch is not null)
+            {
+                context.Error(parameter, "'string_match' and 'present_match' are alternatives; give only one");
+            }
+            if (parameter.StringMatch is { } stringMatch)
+            {
+                ValidateStringMatcher(stringMatch);
+            }
+        }
+    }
+
+    public void ValidateHeaderMatcher(HeaderMatcher header)
+    {
+        if (string.IsNullOrEmpty(header.Name))
+        {
+            context.Error(header, "name", "'name' is required");
+        }
+        var specifiers = (header.ExactMatch is null ? 0 : 1) + (header.SafeRegexMatch is null ? 0 : 1) + (header.RangeMatch is null ? 0 : 1)
+            + (header.PresentMatch is null ? 0 : 1) + (header.PrefixMatch is null ? 0 : 1) + (header.SuffixMatch is null ? 0 : 1)
+            + (header.ContainsMatch is null ? 0 : 1) + (header.StringMatch is null ? 0 : 1);
+        if (specifiers > 1)
+        {
+            context.Error(header, "a header matcher takes only one of exact_match, safe_regex_match, range_match, present_match, prefix_match, suffix_match, contains_match, string_match");
+        }
+        if (header.SafeRegexMatch is { } regex)
+        {
+            ValidateRegex(regex);
+        }
+        if (header.StringMatch is { } stringMatch)
+        {
+            ValidateStringMatcher(stringMatch);
+        }
+        if (header.RangeMatch is { } range && range.Start >= range.End)
+        {
+            context.Error(header, "range_match", "range_match needs start < end");
+        }
+    }
+
+    private void ValidateStringMatcher(StringMatcher matcher)
+    {
+        var specifiers = (matcher.Exact is null ? 0 : 1) + (matcher.Prefix is null ? 0 : 1) + (matcher.Suffix is null ? 0 : 1)
+            + (matcher.SafeRegex is null ? 0 : 1) + (matcher.Contains is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(matcher, "a string matcher needs exactly one of exact, prefix, suffix, safe_regex, contains");
+        }
+        if ((matcher.Prefix?.Length == 0) || (matcher.Suffix?.Length == 0) || (matcher.Contains?.Length == 0))
+        {
+            context.Error(matcher, "prefix, suffix and contains may not be empty");
+        }
+        if (matcher.SafeRegex is { } regex)
+        {
+            ValidateRegex(regex);
+            if (matcher.IgnoreCase)
+            {
+                context.Error(matcher, "ignore_case", "ignore_case has no effect for safe_regex and is rejected, as Envoy does");
+            }
+        }
+    }
+
+    private void ValidateRegex(RegexMatcher regex)
+    {
+        if (regex.Regex is null)
+        {
+            context.Error(regex, "regex", "'regex' is required");
+            return;
+        }
+        // RE2's checks and the program-size bound, once: EnvoyRegex.FromValidated (the compile step) does not repeat them.
+        if (EnvoyRegex.Validate(regex.Regex) is { } error)
+        {
+            context.Error(regex, "regex", error);
+        }
+    }
+}

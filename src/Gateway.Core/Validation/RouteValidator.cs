@@ -1,0 +1,99 @@
+using Gateway.Configuration;
+
+namespace Gateway.Validation;
+
+/// <summary>Checks a route: its match, one action, the route action's cluster reference and options, a direct response.</summary>
+internal sealed class RouteValidator(ValidationContext context)
+{
+    private readonly MatcherValidator _matchers = new(context);
+    private readonly RetryPolicyValidator _retryPolicies = new(context);
+
+    public void Validate(Route route)
+    {
+        if (route.Match is not { } match)
+        {
+            context.Error(route, "match", "'match' is required");
+        }
+        else
+        {
+            _matchers.ValidateRouteMatch(match);
+        }
+
+        var actions = (route.Action is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1);
+        if (actions != 1)
+        {
+            context.Error(route, actions == 0
+                ? "a route needs one action: 'route' or 'direct_response' ('redirect' is not supported yet)"
+                : "'route' and 'direct_response' are alternatives; give only one");
+        }
+        if (route.Action is { } action)
+        {
+            ValidateAction(action, route);
+        }
+        if (route.DirectResponse is { } direct)
+        {
+            if (direct.Status is < 200 or > 599)
+            {
+                context.Error(direct, "status", $"'status' must be in [200, 599], got {direct.Status}");
+            }
+            if (direct.Body is { } body)
+            {
+                ValidateDataSource(body);
+            }
+        }
+    }
+
+    private void ValidateAction(RouteAction action, Route route)
+    {
+        if (string.IsNullOrEmpty(action.Cluster))
+        {
+            // A one-of (cluster, cluster_header, weighted_clusters, ...): a refused member was reported by the binder.
+            if (!action.HasBindingErrors)
+            {
+                context.Error(action, "cluster", "'cluster' is required ('cluster_header' and 'weighted_clusters' are not supported yet)");
+            }
+        }
+        else if (!context.ClusterNames.Contains(action.Cluster) && context.ClusterNamesComplete)
+        {
+            context.Error(action, "cluster", $"route: unknown cluster '{action.Cluster}'");
+        }
+        if (action.Timeout is { } timeout && timeout < TimeSpan.Zero)
+        {
+            context.Error(action, "timeout", "'timeout' may not be negative");
+        }
+        if (action.AutoHostRewrite == true && action.HostRewriteLiteral is not null)
+        {
+            context.Error(action, "host_rewrite_literal", "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");
+        }
+        if (action.RetryPolicy is { } retry)
+        {
+            _retryPolicies.Validate(retry);
+        }
+        if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
+        {
+            context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
+        }
+    }
+
+    private void ValidateDataSource(DataSource source)
+    {
+        var specifiers = (source.Filename is null ? 0 : 1) + (source.InlineBytes is null ? 0 : 1) + (source.InlineString is null ? 0 : 1) + (source.EnvironmentVariable is null ? 0 : 1);
+        if (specifiers != 1)
+        {
+            context.Error(source, "a data source needs exactly one of filename, inline_bytes, inline_string, environment_variable");
+            return;
+        }
+        if (source.Filename is { } file && !File.Exists(file))
+        {
+            context.Error(source, "filename", $"Invalid path: {file}");
+        }
+        if (source.EnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is null)
+        {
+            context.Error(source, "environment_variable", $"Environment variable doesn't exist: {variable}");
+        }
+        if (source.InlineBytes is { } bytes && !Convert.TryFromBase64String(bytes, new byte[bytes.Length], out _))
+        {
+            context.Error(source, "inline_bytes", "'inline_bytes' must be base64");
+        }
+    }
+}
