@@ -3,7 +3,7 @@ using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Filters;
 
-/// <summary>A listener with one built-in filter before the router, two routes (/limited and the rest) to an echo upstream.</summary>
+/// <summary>A listener with the stream info probe, one built-in filter and the router, two routes (/limited and the rest) to an echo upstream.</summary>
 internal static class SingleFilterConfig
 {
     /// <summary>
@@ -11,7 +11,12 @@ internal static class SingleFilterConfig
     /// extra fields of the /limited route, both written from column 0.
     /// </summary>
     public static string Yaml(EchoUpstream upstream, string name, string type, string filter, string limitedRoute = "")
-        => Template(upstream, name, type, Indent(filter, 14), Indent(limitedRoute, 16));
+        => Yaml(upstream.Port, name, type, filter, limitedRoute);
+
+    /// <summary>The YAML with the upstream at <paramref name="port"/> (for loader tests, which start nothing).</summary>
+    public static string Yaml(int port, string name, string type, string filter, string limitedRoute = "")
+        => Template(port, name, type, Indent(filter, 14), Indent(limitedRoute, 16)).Replace(
+            "          http_filters:\n", "          http_filters:\n" + Indent(StreamInfoProbeFactory.Entry, 10) + "\n", StringComparison.Ordinal);
 
     private static string Indent(string yaml, int spaces)
     {
@@ -24,7 +29,7 @@ internal static class SingleFilterConfig
         return string.Join('\n', lines);
     }
 
-    private static string Template(EchoUpstream upstream, string name, string type, string filter, string limitedRoute)
+    private static string Template(int port, string name, string type, string filter, string limitedRoute)
         => $$"""
         admin:
           address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -68,7 +73,7 @@ internal static class SingleFilterConfig
               cluster_name: echo
               endpoints:
               - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
+                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } } }
         """;
 
     /// <summary>Sends a GET with the given headers (name, value pairs).</summary>

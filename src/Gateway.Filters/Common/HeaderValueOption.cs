@@ -69,30 +69,30 @@ internal sealed class HeaderMutations
     {
         if (options.Count > maxItems)
         {
-            context.Error(owner.LocationOf(field), $"{field}: value must contain no more than {maxItems} item(s)");
+            context.FieldError(owner, field, $"{field}: value must contain no more than {maxItems} item(s)");
         }
         foreach (var option in options)
         {
             if (option.Header is not { } header)
             {
-                context.Error(option.LocationOf("header"), "header: value is required");
+                context.FieldError(option, "header", "header: value is required");
                 continue;
             }
             if (string.IsNullOrEmpty(header.Key))
             {
-                context.Error(header.LocationOf("key"), "key: value length must be at least 1 characters");
+                context.FieldError(header, "key", "key: value length must be at least 1 characters");
             }
             else if (header.Key.StartsWith(':') || string.Equals(header.Key, "host", StringComparison.OrdinalIgnoreCase))
             {
-                context.Error(header.LocationOf("key"), $"invalid header name '{header.Key}': pseudo-headers and host may not be modified");
+                context.FieldError(header, "key", $"invalid header name '{header.Key}': pseudo-headers and host may not be modified");
             }
             if (header.Value?.Contains('%', StringComparison.Ordinal) == true)
             {
-                context.Error(header.LocationOf("value"), "header value formatters (%COMMAND%) are not supported");
+                context.FieldError(header, "value", "header value formatters (%COMMAND%) are not supported");
             }
             if (option.HasField("append") && option.HasField("append_action"))
             {
-                context.Error(option.Location, "Both append and append_action are set and it's not allowed");
+                context.MessageError(option, "Both append and append_action are set and it's not allowed");
             }
         }
     }

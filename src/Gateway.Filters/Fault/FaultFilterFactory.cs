@@ -30,32 +30,32 @@ public sealed class FaultFilterFactory : HttpFilterFactory<HttpFaultConfig, Http
     {
         if (config.Delay is { } delay)
         {
-            if (delay.FixedDelay is null && delay.HeaderDelay is null && !delay.HasBindingErrors)
+            if (delay.FixedDelay is null && delay.HeaderDelay is null)
             {
-                context.Error(delay.Location, "fault_delay_secifier: value is required (fixed_delay or header_delay)");
+                context.MessageError(delay, "fault_delay_secifier: value is required (fixed_delay or header_delay)");
             }
             else if (delay.FixedDelay is not null && delay.HeaderDelay is not null)
             {
-                context.Error(delay.Location, "fault_delay_secifier: only one of fixed_delay, header_delay may be set");
+                context.MessageError(delay, "fault_delay_secifier: only one of fixed_delay, header_delay may be set");
             }
             if (delay.FixedDelay is { } fixedDelay && fixedDelay <= TimeSpan.Zero)
             {
-                context.Error(delay.LocationOf("fixed_delay"), "fixed_delay: value must be greater than 0s");
+                context.FieldError(delay, "fixed_delay", "fixed_delay: value must be greater than 0s");
             }
         }
         if (config.Abort is { } abort)
         {
-            if (abort.HttpStatus is null && abort.HeaderAbort is null && !abort.HasBindingErrors)
+            if (abort.HttpStatus is null && abort.HeaderAbort is null)
             {
-                context.Error(abort.Location, "error_type: value is required (http_status or header_abort)");
+                context.MessageError(abort, "error_type: value is required (http_status or header_abort)");
             }
             else if (abort.HttpStatus is not null && abort.HeaderAbort is not null)
             {
-                context.Error(abort.Location, "error_type: only one of http_status, header_abort may be set");
+                context.MessageError(abort, "error_type: only one of http_status, header_abort may be set");
             }
             if (abort.HttpStatus is { } status && (status < 200 || status >= 600))
             {
-                context.Error(abort.LocationOf("http_status"), "http_status: value must be inside range [200, 600)");
+                context.FieldError(abort, "http_status", "http_status: value must be inside range [200, 600)");
             }
         }
         RequestHeaderMatchers.Validate(config.Headers, context);

@@ -35,7 +35,7 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
     {
         if (string.IsNullOrEmpty(config.StatPrefix))
         {
-            context.Error(config.LocationOf("stat_prefix"), "stat_prefix: value length must be at least 1 characters");
+            context.FieldError(config, "stat_prefix", "stat_prefix: value length must be at least 1 characters");
         }
         if (config.TokenBucket is { } bucket)
         {
@@ -43,11 +43,11 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
         }
         else if (perRoute)
         {
-            context.Error(config.Location, "local rate limit token bucket must be set for per filter configs");
+            context.MessageError(config, "local rate limit token bucket must be set for per filter configs");
         }
         if (config.Status is { Code: HttpStatusCode.Empty } status)
         {
-            context.Error(status.LocationOf("code"), "code: value must not be in list [0]");
+            context.FieldError(status, "code", "code: value must not be in list [0]");
         }
         CheckPercent(config.FilterEnabled, context);
         CheckPercent(config.FilterEnforced, context);
@@ -58,22 +58,22 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
         {
             if (descriptor.Entries.Count == 0)
             {
-                context.Error(descriptor.LocationOf("entries"), "entries: value must contain at least 1 item(s)");
+                context.FieldError(descriptor, "entries", "entries: value must contain at least 1 item(s)");
             }
             foreach (var entry in descriptor.Entries)
             {
                 if (string.IsNullOrEmpty(entry.Key))
                 {
-                    context.Error(entry.LocationOf("key"), "key: value length must be at least 1 characters");
+                    context.FieldError(entry, "key", "key: value length must be at least 1 characters");
                 }
                 if (string.IsNullOrEmpty(entry.Value))
                 {
-                    context.Error(entry.LocationOf("value"), "value: value length must be at least 1 characters");
+                    context.FieldError(entry, "value", "value: value length must be at least 1 characters");
                 }
             }
             if (descriptor.TokenBucket is not { } descriptorBucket)
             {
-                context.Error(descriptor.LocationOf("token_bucket"), "token_bucket: value is required");
+                context.FieldError(descriptor, "token_bucket", "token_bucket: value is required");
                 continue;
             }
             CheckBucket(descriptorBucket, context);
@@ -82,13 +82,13 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
                 var global = config.TokenBucket?.FillInterval ?? TimeSpan.Zero;
                 if (global <= TimeSpan.Zero || interval.Ticks % global.Ticks != 0)
                 {
-                    context.Error(descriptorBucket.LocationOf("fill_interval"), "local rate descriptor limit is not a multiple of token bucket fill timer");
+                    context.FieldError(descriptorBucket, "fill_interval", "local rate descriptor limit is not a multiple of token bucket fill timer");
                 }
             }
             var text = Describe(descriptor);
             if (!seen.Add(text))
             {
-                context.Error(descriptor.Location, "duplicate descriptor in the local rate descriptor: " + text);
+                context.MessageError(descriptor, "duplicate descriptor in the local rate descriptor: " + text);
             }
         }
         foreach (var rateLimit in config.RateLimits)
@@ -101,23 +101,23 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
     {
         if (bucket.MaxTokens == 0)
         {
-            context.Error(bucket.LocationOf("max_tokens"), "max_tokens: value must be greater than 0");
+            context.FieldError(bucket, "max_tokens", "max_tokens: value must be greater than 0");
         }
         if (bucket.TokensPerFill == 0)
         {
-            context.Error(bucket.LocationOf("tokens_per_fill"), "tokens_per_fill: value must be greater than 0");
+            context.FieldError(bucket, "tokens_per_fill", "tokens_per_fill: value must be greater than 0");
         }
         if (bucket.FillInterval is not { } interval)
         {
-            context.Error(bucket.LocationOf("fill_interval"), "fill_interval: value is required");
+            context.FieldError(bucket, "fill_interval", "fill_interval: value is required");
         }
         else if (interval <= TimeSpan.Zero)
         {
-            context.Error(bucket.LocationOf("fill_interval"), "fill_interval: value must be greater than 0s");
+            context.FieldError(bucket, "fill_interval", "fill_interval: value must be greater than 0s");
         }
         else if (interval < MinFillInterval)
         {
-            context.Error(bucket.LocationOf("fill_interval"), "local rate limit token bucket fill timer must be >= 50ms");
+            context.FieldError(bucket, "fill_interval", "local rate limit token bucket fill timer must be >= 50ms");
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
     {
         if (percent is not null && percent.DefaultValue is null)
         {
-            context.Error(percent.LocationOf("default_value"), "default_value: value is required");
+            context.FieldError(percent, "default_value", "default_value: value is required");
         }
     }
 
@@ -133,7 +133,7 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
     {
         if (rateLimit.Actions.Count == 0)
         {
-            context.Error(rateLimit.LocationOf("actions"), "actions: value must contain at least 1 item(s)");
+            context.FieldError(rateLimit, "actions", "actions: value must contain at least 1 item(s)");
         }
         foreach (var action in rateLimit.Actions)
         {
@@ -141,38 +141,35 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
                 + (action.GenericKey is null ? 0 : 1) + (action.HeaderValueMatch is null ? 0 : 1);
             if (set != 1)
             {
-                if (!action.HasBindingErrors)
-                {
-                    context.Error(action.Location, set == 0
-                        ? "action_specifier: value is required (one of destination_cluster, request_headers, generic_key, header_value_match)"
-                        : "action_specifier: only one of destination_cluster, request_headers, generic_key, header_value_match may be set");
-                }
+                context.MessageError(action, set == 0
+                    ? "action_specifier: value is required (one of destination_cluster, request_headers, generic_key, header_value_match)"
+                    : "action_specifier: only one of destination_cluster, request_headers, generic_key, header_value_match may be set");
                 continue;
             }
             if (action.RequestHeaders is { } headers)
             {
                 if (string.IsNullOrEmpty(headers.HeaderName))
                 {
-                    context.Error(headers.LocationOf("header_name"), "header_name: value length must be at least 1 characters");
+                    context.FieldError(headers, "header_name", "header_name: value length must be at least 1 characters");
                 }
                 if (string.IsNullOrEmpty(headers.DescriptorKey))
                 {
-                    context.Error(headers.LocationOf("descriptor_key"), "descriptor_key: value length must be at least 1 characters");
+                    context.FieldError(headers, "descriptor_key", "descriptor_key: value length must be at least 1 characters");
                 }
             }
             if (action.GenericKey is { } generic && string.IsNullOrEmpty(generic.DescriptorValue))
             {
-                context.Error(generic.LocationOf("descriptor_value"), "descriptor_value: value length must be at least 1 characters");
+                context.FieldError(generic, "descriptor_value", "descriptor_value: value length must be at least 1 characters");
             }
             if (action.HeaderValueMatch is { } match)
             {
                 if (string.IsNullOrEmpty(match.DescriptorValue))
                 {
-                    context.Error(match.LocationOf("descriptor_value"), "descriptor_value: value length must be at least 1 characters");
+                    context.FieldError(match, "descriptor_value", "descriptor_value: value length must be at least 1 characters");
                 }
                 if (match.Headers.Count == 0)
                 {
-                    context.Error(match.LocationOf("headers"), "headers: value must contain at least 1 item(s)");
+                    context.FieldError(match, "headers", "headers: value must contain at least 1 item(s)");
                 }
                 RequestHeaderMatchers.Validate(match.Headers, context);
             }

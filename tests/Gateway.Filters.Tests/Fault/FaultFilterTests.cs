@@ -13,13 +13,15 @@ public class FaultFilterTests
     private const string Type = "envoy.extensions.filters.http.fault.v3.HTTPFault";
     private const string Stats = "http.ingress_http.fault.";
 
-    private static async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
+    private readonly StreamInfoProbeFactory _probe = new();
+
+    private async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
     {
         var time = new FakeTimeProvider();
         var gateway = await InProcessGateway.StartAsync(
             SingleFilterConfig.Yaml(upstream, "envoy.filters.http.fault", Type, filter, limitedRoute),
             configureServices: s => s.AddSingleton<TimeProvider>(time),
-            configureGateway: g => g.AddBuiltInHttpFilters());
+            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(_probe));
         return (gateway, time);
     }
 
@@ -49,6 +51,7 @@ public class FaultFilterTests
         Assert.Equal(0, upstream.Requests);
         await AssertStatsAsync(gateway, delays: 0, aborts: 1, overflow: 0, active: 0);
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
+        Assert.Equal((ResponseFlags.FaultInjected, "fault_filter_abort"), Assert.Single(await _probe.CompletedAsync(1)));
     }
 
     [Theory]
@@ -86,6 +89,7 @@ public class FaultFilterTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, upstream.Requests);
         await AssertStatsAsync(gateway, delays: 1, aborts: 0, overflow: 0, active: 0);
+        Assert.Equal(ResponseFlags.DelayInjected, Assert.Single(await _probe.CompletedAsync(1)).Flags);
     }
 
     [Fact]
@@ -107,6 +111,7 @@ public class FaultFilterTests
         Assert.Equal((HttpStatusCode)418, response.StatusCode);
         Assert.Equal(0, upstream.Requests);
         await AssertStatsAsync(gateway, delays: 1, aborts: 1, overflow: 0, active: 0);
+        Assert.Equal(ResponseFlags.DelayInjected | ResponseFlags.FaultInjected, Assert.Single(await _probe.CompletedAsync(1)).Flags);
     }
 
     [Theory]

@@ -22,13 +22,15 @@ public class LocalRateLimitFilterTests
         filter_enforced: { default_value: { numerator: 100 } }
         """;
 
-    private static async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
+    private readonly StreamInfoProbeFactory _probe = new();
+
+    private async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
     {
         var time = new FakeTimeProvider();
         var gateway = await InProcessGateway.StartAsync(
             SingleFilterConfig.Yaml(upstream, "envoy.filters.http.local_ratelimit", Type, filter, limitedRoute),
             configureServices: s => s.AddSingleton<TimeProvider>(time),
-            configureGateway: g => g.AddBuiltInHttpFilters());
+            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(_probe));
         return (gateway, time);
     }
 
@@ -68,6 +70,7 @@ public class LocalRateLimitFilterTests
         Assert.Equal(2, upstream.Requests);
         await AssertStatsAsync(gateway, Stats, enabled: 3, ok: 2, rateLimited: 1, enforced: 1);
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
+        Assert.Equal((ResponseFlags.RateLimited, "local_rate_limited"), (await _probe.CompletedAsync(3))[2]);
     }
 
     [Theory]
