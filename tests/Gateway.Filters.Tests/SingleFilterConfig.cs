@@ -1,5 +1,9 @@
+using System.Net;
 using System.Net.Http;
+using Gateway.Filters;
 using Gateway.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Filters;
 
@@ -75,6 +79,33 @@ internal static class SingleFilterConfig
               - lb_endpoints:
                 - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } } }
         """;
+
+    /// <summary>
+    /// Starts the gateway with the built-in filters and <paramref name="probe"/> on a fake clock (the gateway's
+    /// <see cref="TimeProvider"/>), the filter configured by <paramref name="filter"/>.
+    /// </summary>
+    public static async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(
+        EchoUpstream upstream, StreamInfoProbeFactory probe, string name, string type, string filter, string limitedRoute = "")
+    {
+        var time = new FakeTimeProvider();
+        var gateway = await InProcessGateway.StartAsync(
+            Yaml(upstream, name, type, filter, limitedRoute),
+            configureServices: s => s.AddSingleton<TimeProvider>(time),
+            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(probe));
+        return (gateway, time);
+    }
+
+    /// <summary>The statuses of <paramref name="count"/> GETs sent one after the other.</summary>
+    public static async Task<List<HttpStatusCode>> StatusesAsync(InProcessGateway gateway, int count, string path, params string[] headers)
+    {
+        var statuses = new List<HttpStatusCode>(count);
+        for (var i = 0; i < count; i++)
+        {
+            using var response = await GetAsync(gateway, path, headers);
+            statuses.Add(response.StatusCode);
+        }
+        return statuses;
+    }
 
     /// <summary>Sends a GET with the given headers (name, value pairs).</summary>
     public static async Task<HttpResponseMessage> GetAsync(InProcessGateway gateway, string path, params string[] headers)

@@ -175,29 +175,25 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
             return null;
         }
         TimeSpan duration;
-        PercentSampler percent;
+        var percent = configured;
         if (used.FixedDelay is { } fixedDelay)
         {
-            duration = fixedDelay;
-            percent = configured;
+            // Envoy delays whole milliseconds.
+            duration = TimeSpan.FromMilliseconds((long)fixedDelay.TotalMilliseconds);
+        }
+        else if (FirstNumber(headers, DelayHeader) is { } milliseconds)
+        {
+            // header_delay: the milliseconds and, capped by the configuration, the percentage come from the request.
+            // Task.Delay's longest wait is uint.MaxValue - 1 ms (about 49 days).
+            duration = TimeSpan.FromMilliseconds((long)Math.Min(milliseconds, uint.MaxValue - 1UL));
+            percent = HeaderPercent(configured, headers, DelayPercentHeader);
         }
         else
         {
-            percent = HeaderPercent(configured, headers, DelayPercentHeader);
-            if (!percent.Sample(random))
-            {
-                return null;
-            }
-            if (FirstNumber(headers, DelayHeader) is not { } milliseconds)
-            {
-                return null;
-            }
-            duration = TimeSpan.FromMilliseconds(milliseconds);
-            return duration > TimeSpan.Zero ? duration : null;
+            return null;
         }
-        // Envoy delays whole milliseconds, and only a positive delay.
-        duration = TimeSpan.FromMilliseconds((long)duration.TotalMilliseconds);
-        return percent.Sample(random) && duration > TimeSpan.Zero ? duration : null;
+        // Only a positive delay is injected.
+        return duration > TimeSpan.Zero && percent.Sample(random) ? duration : null;
     }
 
     private void RecordDelay(FaultSettings used, IHeaderDictionary headers)

@@ -2,7 +2,6 @@ using System.Net;
 using Gateway.Filters;
 using Gateway.Tests.Filters;
 using Gateway.Tests.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Fault;
@@ -15,15 +14,8 @@ public class FaultFilterTests
 
     private readonly StreamInfoProbeFactory _probe = new();
 
-    private async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
-    {
-        var time = new FakeTimeProvider();
-        var gateway = await InProcessGateway.StartAsync(
-            SingleFilterConfig.Yaml(upstream, "envoy.filters.http.fault", Type, filter, limitedRoute),
-            configureServices: s => s.AddSingleton<TimeProvider>(time),
-            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(_probe));
-        return (gateway, time);
-    }
+    private Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
+        => SingleFilterConfig.StartAsync(upstream, _probe, "envoy.filters.http.fault", Type, filter, limitedRoute);
 
     private static async Task AssertStatsAsync(InProcessGateway gateway, long delays, long aborts, long overflow, long active)
     {

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Gateway.Filters;
 using Gateway.Tests.Filters;
 using Gateway.Tests.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.LocalRateLimit;
@@ -24,15 +23,8 @@ public class LocalRateLimitFilterTests
 
     private readonly StreamInfoProbeFactory _probe = new();
 
-    private async Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
-    {
-        var time = new FakeTimeProvider();
-        var gateway = await InProcessGateway.StartAsync(
-            SingleFilterConfig.Yaml(upstream, "envoy.filters.http.local_ratelimit", Type, filter, limitedRoute),
-            configureServices: s => s.AddSingleton<TimeProvider>(time),
-            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(_probe));
-        return (gateway, time);
-    }
+    private Task<(InProcessGateway Gateway, FakeTimeProvider Time)> StartAsync(EchoUpstream upstream, string filter, string limitedRoute = "")
+        => SingleFilterConfig.StartAsync(upstream, _probe, "envoy.filters.http.local_ratelimit", Type, filter, limitedRoute);
 
     private static async Task AssertStatsAsync(InProcessGateway gateway, string prefix, long enabled, long ok, long rateLimited, long enforced)
     {
@@ -104,23 +96,11 @@ public class LocalRateLimitFilterTests
             """);
         await using var _ = gateway;
 
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 3; i++)
-        {
-            using var response = await SingleFilterConfig.GetAsync(gateway, "/get");
-            statuses.Add(response.StatusCode);
-        }
+        var statuses = await SingleFilterConfig.StatusesAsync(gateway, 3, "/get");
         time.Advance(TimeSpan.FromMilliseconds(999));
-        using (var response = await SingleFilterConfig.GetAsync(gateway, "/get"))
-        {
-            statuses.Add(response.StatusCode);
-        }
+        statuses.AddRange(await SingleFilterConfig.StatusesAsync(gateway, 1, "/get"));
         time.Advance(TimeSpan.FromMilliseconds(1));
-        for (var i = 0; i < 2; i++)
-        {
-            using var response = await SingleFilterConfig.GetAsync(gateway, "/get");
-            statuses.Add(response.StatusCode);
-        }
+        statuses.AddRange(await SingleFilterConfig.StatusesAsync(gateway, 2, "/get"));
 
         Assert.Equal(
             [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.OK, HttpStatusCode.TooManyRequests],
@@ -164,11 +144,7 @@ public class LocalRateLimitFilterTests
             """);
         await using var _ = gateway;
 
-        for (var i = 0; i < 3; i++)
-        {
-            using var response = await SingleFilterConfig.GetAsync(gateway, "/get");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], await SingleFilterConfig.StatusesAsync(gateway, 3, "/get"));
 
         await AssertStatsAsync(gateway, Stats, enabled: 0, ok: 0, rateLimited: 0, enforced: 0);
     }
@@ -308,17 +284,8 @@ public class LocalRateLimitFilterTests
             """);
         await using var _ = gateway;
 
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 3; i++)
-        {
-            using var response = await SingleFilterConfig.GetAsync(gateway, "/get", "x-client", "foo");
-            statuses.Add(response.StatusCode);
-        }
-        for (var i = 0; i < 2; i++)
-        {
-            using var response = await SingleFilterConfig.GetAsync(gateway, "/get", "x-client", "bar");
-            statuses.Add(response.StatusCode);
-        }
+        var statuses = await SingleFilterConfig.StatusesAsync(gateway, 3, "/get", "x-client", "foo");
+        statuses.AddRange(await SingleFilterConfig.StatusesAsync(gateway, 2, "/get", "x-client", "bar"));
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
     }
