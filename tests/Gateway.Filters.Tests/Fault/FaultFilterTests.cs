@@ -243,4 +243,25 @@ public class FaultFilterTests
         Assert.Equal(expected, await gateway.StatAsync(Stats + "frontend.aborts_injected"));
         Assert.Equal(1, await gateway.StatAsync(Stats + "aborts_injected"));
     }
+
+    [Fact]
+    public async Task ConfigDump_FaultFilter_PrintedAsEnvoyDoes()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, _) = await StartAsync(upstream, """
+            delay: { fixed_delay: 1.5s, percentage: { numerator: 5, denominator: TEN_THOUSAND } }
+            abort: { header_abort: {}, percentage: { numerator: 100 } }
+            downstream_nodes: [a]
+            max_active_faults: 3
+            """);
+        await using var _ = gateway;
+
+        var dump = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump"));
+
+        Assert.Contains("\"@type\": \"type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"fixed_delay\": \"1.500s\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"denominator\": \"TEN_THOUSAND\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"header_abort\": {}", dump, StringComparison.Ordinal);
+        Assert.Contains("\"max_active_faults\": 3", dump, StringComparison.Ordinal);
+    }
 }

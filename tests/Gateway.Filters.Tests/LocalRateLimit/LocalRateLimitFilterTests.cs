@@ -313,4 +313,19 @@ public class LocalRateLimitFilterTests
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("direct", await direct.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task ConfigDump_LocalRateLimit_PrintedAsEnvoyDoes()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, _) = await StartAsync(upstream, Enforced + Descriptors);
+        await using var _ = gateway;
+
+        var dump = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump"));
+
+        Assert.Contains("\"@type\": \"type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"enable_x_ratelimit_headers\": \"DRAFT_VERSION_03\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"fill_interval\": \"120s\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"expect_match\": false", dump, StringComparison.Ordinal);
+    }
 }
