@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Filters.Common;
 
@@ -84,7 +85,7 @@ internal sealed class HeaderMutations
             }
             else if (header.Key.StartsWith(':') || string.Equals(header.Key, "host", StringComparison.OrdinalIgnoreCase))
             {
-                context.FieldError(header, "key", $"invalid header name '{header.Key}': pseudo-headers and host may not be modified");
+                context.FieldError(header, "key", ":-prefixed or host headers may not be modified");
             }
             if (header.Value?.Contains('%', StringComparison.Ordinal) == true)
             {
@@ -130,7 +131,8 @@ internal sealed class HeaderMutations
             switch (entry.Action)
             {
                 case HeaderValueOption.HeaderAppendAction.AppendIfExistsOrAdd:
-                    headers.Append(entry.Name, entry.Value);
+                    // Not IHeaderDictionary.Append, which drops an empty value that keep_empty_value asks to add.
+                    headers[entry.Name] = StringValues.Concat(headers[entry.Name], entry.Value);
                     break;
                 case HeaderValueOption.HeaderAppendAction.AddIfAbsent:
                     if (!exists)

@@ -26,6 +26,8 @@ public class LocalRateLimitLoaderTests
     [InlineData("stat_prefix: x\nfilter_enabled: { runtime_key: k }", "default_value: value is required", ".filter_enabled.default_value")]
     [InlineData("stat_prefix: x\nstatus: { code: 0 }", "code: value must not be in list [0]", ".status.code")]
     [InlineData("stat_prefix: x\nresponse_headers_to_add: [{ header: { key: x-ip, value: \"%DOWNSTREAM_REMOTE_ADDRESS%\" } }]", "header value formatters (%COMMAND%) are not supported", ".response_headers_to_add[0].header.value")]
+    [InlineData("stat_prefix: x\nresponse_headers_to_add: [{ header: { key: \":status\", value: \"200\" } }]", ":-prefixed or host headers may not be modified", ".response_headers_to_add[0].header.key")]
+    [InlineData("stat_prefix: x\nresponse_headers_to_add: [{ header: { key: x-a, value: b }, append: true, append_action: ADD_IF_ABSENT }]", "Both append and append_action are set and it's not allowed", ".response_headers_to_add[0]")]
     [InlineData("stat_prefix: x\nlocal_rate_limit_per_downstream_connection: true", "field 'local_rate_limit_per_downstream_connection' of envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit is not supported by this gateway yet", ".local_rate_limit_per_downstream_connection")]
     [InlineData("stat_prefix: x\nrate_limits: [{ actions: [{ remote_address: {} }] }]", "field 'remote_address' of envoy.extensions.common.ratelimit.v3.RateLimitConfig.Action is not supported by this gateway yet", ".rate_limits[0].actions[0].remote_address")]
     [InlineData("stat_prefix: x\nrate_limits: [{ actions: [{ request_headers: { header_name: x-a } }] }]", "descriptor_key: value length must be at least 1 characters", ".rate_limits[0].actions[0].request_headers.descriptor_key")]
