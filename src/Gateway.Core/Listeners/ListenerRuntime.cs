@@ -62,7 +62,7 @@ internal sealed class ListenerRuntime
         {
             var routePlan = plans[route];
             var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
-            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix);
+            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata);
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;

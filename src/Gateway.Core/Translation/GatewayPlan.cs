@@ -71,6 +71,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary>The route table as configured; compiled into a matcher by the runtime.</summary>
     [JsonIgnore]
     public RouteConfiguration RouteConfig { get; init; } = new();
+
+    /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? RouteConfigMetadata { get; init; }
 }
 
 /// <summary>What one Envoy route does once it matched.</summary>
@@ -96,6 +99,12 @@ public sealed record RoutePlan(
 
     /// <summary>The virtual host's <c>include_attempt_count_in_response</c>: <c>x-envoy-attempt-count</c> towards the client.</summary>
     public bool IncludeAttemptCountInResponse { get; init; }
+
+    /// <summary>The route's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
+    public EnvoyMetadata? VirtualHostMetadata { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>
@@ -138,6 +147,9 @@ public sealed record ClusterPlan(
 
     /// <summary>The cluster's active health check (HTTP or TCP), or null when it has none.</summary>
     public HealthCheckPlan? HealthCheck { get; init; }
+
+    /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
 }
 
 /// <summary>
@@ -277,4 +289,8 @@ public sealed record RetryBudgetPlan(double BudgetPercent, long MinRetryConcurre
 }
 
 /// <summary>One configured endpoint (before DNS resolution).</summary>
-public sealed record EndpointPlan(string Address, int Port, string? Hostname);
+public sealed record EndpointPlan(string Address, int Port, string? Hostname)
+{
+    /// <summary>The <c>lb_endpoint</c>'s <c>metadata</c>, frozen (every host resolved from the endpoint carries it); null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
+}

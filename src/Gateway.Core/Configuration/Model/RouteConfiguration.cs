@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
     "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
     "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
-    "typed_per_filter_config", "metadata",
+    "typed_per_filter_config",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
@@ -16,6 +16,9 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Virtual hosts, chosen by the request's authority.</summary>
     public List<VirtualHost> VirtualHosts { get; set; } = [];
+
+    /// <summary>Opaque metadata for filters (on every route of the table).</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
@@ -25,7 +28,7 @@ public sealed class RouteConfiguration : EnvoyMessage
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
     "typed_per_filter_config",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
-    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
+    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies",
 ])]
 public sealed class VirtualHost : EnvoyMessage
 {
@@ -46,12 +49,15 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Send <c>x-envoy-attempt-count</c> to the client.</summary>
     public bool IncludeAttemptCountInResponse { get; set; }
+
+    /// <summary>Opaque metadata for filters (on every route of the virtual host).</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action", "metadata", "decorator", "typed_per_filter_config",
+    "redirect", "filter_action", "non_forwarding_action", "decorator", "typed_per_filter_config",
     "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
     "tracing", "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
 ])]
@@ -69,4 +75,7 @@ public sealed class Route : EnvoyMessage
 
     /// <summary>Answer directly, without an upstream.</summary>
     public DirectResponseAction? DirectResponse { get; set; }
+
+    /// <summary>Opaque metadata for filters.</summary>
+    public Metadata? Metadata { get; set; }
 }
