@@ -54,6 +54,34 @@ internal static class TestConfigs
     public static string SeedWithHcmFields(string fields)
         => Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);
 
+    /// <summary>
+    /// A <see cref="Seed"/> config with a <c>metadata</c> field (its YAML flow value) at each place given: the
+    /// cluster, its endpoint, the route configuration, the virtual host and the route.
+    /// </summary>
+    public static string SeedWithMetadata(string seed, string cluster = "", string endpoint = "", string routeConfig = "", string virtualHost = "", string route = "")
+    {
+        var yaml = After(seed, "            name: httpbin_local_route\n", "            metadata: ", routeConfig);
+        yaml = After(yaml, "              domains: [\"*\"]\n", "              metadata: ", virtualHost);
+        yaml = After(yaml, "                  cluster: httpbin_service\n", "                metadata: ", route);
+        yaml = After(yaml, "      lb_policy: ROUND_ROBIN\n", "      metadata: ", cluster);
+        // The endpoint's port_value is the seed's last line.
+        return endpoint.Length == 0 ? yaml : yaml + "\n            metadata: " + endpoint + "\n";
+
+        static string After(string yaml, string anchor, string key, string value)
+        {
+            if (value.Length == 0)
+            {
+                return yaml;
+            }
+            var at = yaml.IndexOf(anchor, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new ArgumentException($"'{anchor.Trim()}' is not in the seed config", nameof(seed));
+            }
+            return yaml.Insert(at + anchor.Length, key + value + "\n");
+        }
+    }
+
     /// <summary>The repository root (the folder holding Gateway.sln).</summary>
     public static string RepositoryRoot
     {
