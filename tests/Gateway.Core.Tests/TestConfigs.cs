@@ -1,6 +1,6 @@
 namespace Gateway.Tests;
 
-/// <summary>Configs shared by tests, and paths to the repository's examples and the shared Envoy configs.</summary>
+/// <summary>Configs shared by tests, and the repository's root (its examples and fixtures).</summary>
 internal static class TestConfigs
 {
     /// <summary>The seed lab's simple.yaml with the upstream given as parameters.</summary>
@@ -82,6 +82,9 @@ internal static class TestConfigs
         }
     }
 
+    /// <summary>The repository's own Envoy configs (<c>tests/Gateway.Core.Tests/Configuration/EnvoyConfigs</c>), standing in for the shared ones.</summary>
+    public static string EnvoyConfigFixture(string fileName) => Path.Combine(RepositoryRoot, "tests", "Gateway.Core.Tests", "Configuration", "EnvoyConfigs", fileName);
+
     /// <summary>The repository root (the folder holding Gateway.sln).</summary>
     public static string RepositoryRoot
     {
@@ -151,7 +154,4 @@ internal static class TestConfigs
         {{endpoints}}
         """;
     }
-
-    /// <summary>The shared folder of real Envoy configs (next to the repository).</summary>
-    public static string SharedEnvoyConfigs => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
 }
