@@ -18,6 +18,9 @@ namespace Gateway.Configuration;
 [JsonConverter(typeof(EnvoyMetadataJsonConverter))]
 public sealed class EnvoyMetadata : IEquatable<EnvoyMetadata>
 {
+    /// <summary>The deepest JSON accepted: more than a configuration can nest (100 levels, the loader's bound).</summary>
+    private const int MaxDepth = 256;
+
     private readonly string _json;
 
     private EnvoyMetadata(FrozenDictionary<string, JsonElement> filterMetadata, string json)
@@ -81,7 +84,8 @@ public sealed class EnvoyMetadata : IEquatable<EnvoyMetadata>
             writer.WriteEndObject();
         }
         JsonElement root;
-        using (var document = JsonDocument.Parse(buffer.WrittenMemory))
+        // The loader bounds nesting (ConfigTreeReader.MaxDepth); JsonDocument's default of 64 is lower.
+        using (var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = MaxDepth }))
         {
             root = document.RootElement.Clone();
         }

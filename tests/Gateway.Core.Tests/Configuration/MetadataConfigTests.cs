@@ -78,6 +78,23 @@ public class MetadataConfigTests
     }
 
     [Fact]
+    public void Translate_MetadataNestedAsDeepAsTheLoaderAllows_IsFrozen()
+    {
+        const int depth = 90;
+        var nested = string.Concat(Enumerable.Repeat("{ a: ", depth)) + "1" + new string('}', depth);
+        var bootstrap = EnvoyConfigLoader.LoadYaml(WithMetadata(cluster: "{ filter_metadata: { deep: " + nested + " } }"));
+
+        var metadata = Gateway.Translation.EnvoyTranslator.Translate(bootstrap).ClusterPlans[0].Metadata!;
+
+        Assert.True(metadata.TryGetNamespace("deep", out var value));
+        for (var i = 0; i < depth; i++)
+        {
+            value = value.GetProperty("a");
+        }
+        Assert.Equal(1, value.GetDouble());
+    }
+
+    [Fact]
     public void Create_SortsKeysAndCopies_LaterChangesToTheSourceDoNotShow()
     {
         var source = new JsonObject { ["b"] = 1.0, ["a"] = new JsonObject { ["y"] = true, ["x"] = new JsonArray("s", null) } };
