@@ -47,6 +47,7 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(bootstrap, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));

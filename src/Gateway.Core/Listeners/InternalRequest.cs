@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Router;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 
@@ -51,7 +52,7 @@ internal static class InternalRequest
     /// and <c>x-envoy-retriable-header-names</c> add to its lists (RetryStateImpl). The headers the
     /// router consumes are removed from the upstream request. Returns the retry policy in force.
     /// </summary>
-    public static RetryPlan? ApplyRouterHeaders(ProxyRequestState state, IHeaderDictionary headers, RetryPlan? routeRetry)
+    public static RetryPlan? ApplyRouterHeaders(UpstreamRequest state, IHeaderDictionary headers, RetryPlan? routeRetry)
     {
         var timeout = Milliseconds(headers, TimeoutHeader) ?? state.Route.Plan.Timeout;
         var perTry = Milliseconds(headers, PerTryTimeoutHeader) ?? routeRetry?.PerTryTimeout ?? TimeSpan.Zero;
