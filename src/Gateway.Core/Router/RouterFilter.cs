@@ -76,7 +76,7 @@ internal sealed partial class RouterFilter
         context.Features.Set(state);
         context.Features.Set<Clusters.ILoadBalancerContext>(state);
         context.SetEndpoint(endpoint);
-        var retryPolicy = input.Internal ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
+        var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
         if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))
         {
             state.Retry = retry;
