@@ -43,7 +43,9 @@ internal sealed partial class RouterFilter
     }
 
     /// <summary>The router's decodeHeaders for a request the connection manager routed (<paramref name="route"/> null: no route matched).</summary>
-    public async Task DecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
+    // Pooled state machine (a ValueTask, not a Task): one runs per request, and splitting it from the connection manager must not cost an allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask DecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
     {
         if (route is null)
         {
