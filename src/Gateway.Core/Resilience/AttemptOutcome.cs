@@ -44,7 +44,7 @@ internal enum AttemptKind
 /// decides from it and the router's final reply is chosen from the last one.
 /// </summary>
 /// <param name="Kind">What happened.</param>
-/// <param name="Status">The upstream response status, or the status of the router's reply for a reset or connect failure; 0 otherwise.</param>
+/// <param name="Status">The upstream response status; 0 when no response headers came (what the host's outcome observer is told).</param>
 /// <param name="ResetReason">Envoy's reset reason for <see cref="AttemptKind.Reset"/> and <see cref="AttemptKind.ConnectFailure"/>.</param>
 /// <param name="Error">How YARP reported the failure, if it failed.</param>
 /// <param name="Exception">The exception behind <paramref name="Error"/>, if any.</param>

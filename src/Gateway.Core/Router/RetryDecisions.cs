@@ -65,7 +65,7 @@ internal static class RetryDecisions
         {
             return false;
         }
-        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt with { Kind = AttemptKind.PerTryTimeout });
+        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt);
         return state.Retry is { } retry && TryScheduleRetry(state, retry.RetriesPerTryTimeout);
     }
 

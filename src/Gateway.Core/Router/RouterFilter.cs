@@ -72,7 +72,7 @@ internal sealed partial class RouterFilter
         if (endpoint?.RequestDelegate is null)
         {
             // YARP has not applied this cluster yet: there is no host to send to.
-            await CompleteAsync(context, state, new AttemptOutcome(AttemptKind.NoHealthyUpstream, StatusCodes.Status503ServiceUnavailable, null, ForwarderError.NoAvailableDestinations, null, false), routeTimedOut: false).ConfigureAwait(false);
+            await CompleteAsync(context, state, new AttemptOutcome(AttemptKind.NoHealthyUpstream, 0, null, ForwarderError.NoAvailableDestinations, null, false), routeTimedOut: false).ConfigureAwait(false);
             return;
         }
         context.Features.Set(state);
@@ -169,7 +169,7 @@ internal sealed partial class RouterFilter
         if (!cluster.TryAcquireRequest(priority))
         {
             // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
-            state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, StatusCodes.Status503ServiceUnavailable, null, ForwarderError.None, null, false);
+            state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, 0, null, ForwarderError.None, null, false);
             return Outcome.FromResult(state.LastOutcome);
         }
         var token = resilience.CancellationToken;
@@ -217,12 +217,12 @@ internal sealed partial class RouterFilter
             case ForwarderError.None:
                 return new AttemptOutcome(AttemptKind.Response, 0, null, error, exception, onConnection);
             case ForwarderError.NoAvailableDestinations:
-                return new AttemptOutcome(AttemptKind.NoHealthyUpstream, StatusCodes.Status503ServiceUnavailable, null, error, exception, onConnection);
+                return new AttemptOutcome(AttemptKind.NoHealthyUpstream, 0, null, error, exception, onConnection);
             case var _ when cancelled:
                 return new AttemptOutcome(AttemptKind.Cancelled, 0, null, error, exception, onConnection);
             case ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders:
-                var (status, reason) = DescribeReset(error, exception);
-                return new AttemptOutcome(IsConnectFailure(reason) ? AttemptKind.ConnectFailure : AttemptKind.Reset, status, reason, error, exception, onConnection);
+                var reason = DescribeReset(error, exception);
+                return new AttemptOutcome(IsConnectFailure(reason) ? AttemptKind.ConnectFailure : AttemptKind.Reset, 0, reason, error, exception, onConnection);
             case ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient:
                 return new AttemptOutcome(AttemptKind.ClientAborted, 0, null, error, exception, onConnection);
             default:
@@ -271,10 +271,14 @@ internal sealed partial class RouterFilter
                 await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case AttemptKind.Reset or AttemptKind.ConnectFailure:
-                // The reset itself was charged when the attempt ended.
-                Log.UpstreamFailed(_logger, cluster.Name, final.ResetReason!, final.Exception);
-                UpstreamAccounting.LocalReply(stats, final.Status, state.Internal);
-                await SendLocalReplyAsync(context, listener, final.Status, LocalReply.ResetBeforeHeaders(final.ResetReason!, retried: state.Attempt > 1), attemptCount: attempts).ConfigureAwait(false);
+                {
+                    // The reset itself was charged when the attempt ended.
+                    var reason = final.ResetReason!;
+                    var status = reason == ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
+                    Log.UpstreamFailed(_logger, cluster.Name, reason, final.Exception);
+                    UpstreamAccounting.LocalReply(stats, status, state.Internal);
+                    await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), attemptCount: attempts).ConfigureAwait(false);
+                }
                 break;
             case AttemptKind.ClientAborted:
                 UpstreamAccounting.ClientAborted(stats, final);
@@ -388,31 +392,34 @@ internal sealed partial class RouterFilter
     internal static bool IsConnectFailure(string reason)
         => reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
 
-    /// <summary>Envoy's reset reason (and status) for a failure before upstream response headers.</summary>
-    internal static (int Status, string Reason) DescribeReset(ForwarderError error, Exception? exception)
+    /// <summary>Envoy's reset reason for an upstream protocol error, answered 502 (every other reset: 503).</summary>
+    internal const string ProtocolError = "protocol error";
+
+    /// <summary>Envoy's reset reason for a failure before upstream response headers.</summary>
+    internal static string DescribeReset(ForwarderError error, Exception? exception)
     {
         if (error == ForwarderError.ResponseHeaders && exception is InvalidOperationException)
         {
             // Kestrel refused an upstream header value (a control character): Envoy's upstream codec
             // refuses the same response as a protocol error.
-            return (StatusCodes.Status502BadGateway, "protocol error");
+            return ProtocolError;
         }
         for (var e = exception; e is not null; e = e.InnerException)
         {
             switch (e)
             {
                 case SocketException socket when socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown:
-                    return (StatusCodes.Status503ServiceUnavailable, "connection termination");
+                    return "connection termination";
                 case SocketException socket:
-                    return (StatusCodes.Status503ServiceUnavailable, $"remote connection failure, transport failure reason: delayed connect error: {socket.NativeErrorCode}");
+                    return $"remote connection failure, transport failure reason: delayed connect error: {socket.NativeErrorCode}";
                 case TimeoutException:
                     // SocketsHttpHandler's ConnectTimeout (cluster connect_timeout) expired.
-                    return (StatusCodes.Status503ServiceUnavailable, "connection timeout");
+                    return "connection timeout";
                 case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse }:
-                    return (StatusCodes.Status502BadGateway, "protocol error");
+                    return ProtocolError;
             }
         }
-        return (StatusCodes.Status503ServiceUnavailable, "connection termination");
+        return "connection termination";
     }
 
     private static partial class Log

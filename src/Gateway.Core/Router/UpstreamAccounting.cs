@@ -39,7 +39,7 @@ internal static class UpstreamAccounting
     /// </summary>
     public static void Reset(ClusterStats stats, in AttemptOutcome attempt)
     {
-        if (attempt.ResetReason == "protocol error")
+        if (attempt.ResetReason == RouterFilter.ProtocolError)
         {
             stats.UpstreamCxProtocolError.Increment();
         }
@@ -57,10 +57,13 @@ internal static class UpstreamAccounting
         }
     }
 
-    /// <summary>The route timeout ended the request during <paramref name="last"/> (or the back-off after it).</summary>
+    /// <summary>
+    /// The route timeout ended the request: during <paramref name="last"/> (cancelled on a connection before
+    /// headers: that attempt counts now), or in the back-off after it (already counted when it ended).
+    /// </summary>
     public static void RouteTimeout(ClusterStats stats, in AttemptOutcome last, bool internalRequest, bool responseStarted)
     {
-        if (last.OnConnection && last.Status == 0)
+        if (last.Kind == AttemptKind.Cancelled && last.OnConnection && last.Status == 0)
         {
             OnConnection(stats);
         }

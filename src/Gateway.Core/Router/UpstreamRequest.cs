@@ -130,6 +130,12 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         bool retry;
         if (perTryTimedOut)
         {
+            if (attempt.Status == 0)
+            {
+                // The attempt's cancellation was this timeout (a route timeout in the back-off must not count it again).
+                attempt = attempt with { Kind = AttemptKind.PerTryTimeout };
+                LastOutcome = attempt;
+            }
             retry = RetryDecisions.AfterPerTryTimeout(this, attempt);
         }
         else if (outcome.Exception is not null)

@@ -42,7 +42,7 @@ public class UpstreamAccountingTests
     [Fact]
     public void Reset_ProtocolError_ChargesTotalRxResetAndConnectionProtocolError()
     {
-        UpstreamAccounting.Reset(Stats(), new AttemptOutcome(AttemptKind.Reset, 502, "protocol error", ForwarderError.ResponseHeaders, null, true));
+        UpstreamAccounting.Reset(Stats(), new AttemptOutcome(AttemptKind.Reset, 0, "protocol error", ForwarderError.ResponseHeaders, null, true));
 
         Assert.Equal(1, Value("upstream_rq_total"));
         Assert.Equal(1, Value("upstream_rq_rx_reset"));
@@ -88,7 +88,7 @@ public class UpstreamAccountingTests
         request.RetriesRemaining = 1;
         request.CanReplay = true;
         request.BeginAttempt();
-        request.LastOutcome = new AttemptOutcome(AttemptKind.Reset, 503, "connection termination", ForwarderError.Request, null, true);
+        request.LastOutcome = new AttemptOutcome(AttemptKind.Reset, 0, "connection termination", ForwarderError.Request, null, true);
 
         var retry = ((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome));
 
@@ -105,7 +105,7 @@ public class UpstreamAccountingTests
         request.RetriesRemaining = 1;
         request.CanReplay = true;
         request.BeginAttempt();
-        request.LastOutcome = new AttemptOutcome(AttemptKind.ConnectFailure, 503, "connection timeout", ForwarderError.Request, null, false);
+        request.LastOutcome = new AttemptOutcome(AttemptKind.ConnectFailure, 0, "connection timeout", ForwarderError.Request, null, false);
 
         Assert.False(((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome)));
         Assert.Equal(1, request.RetriesRemaining);
