@@ -177,11 +177,10 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
 
     /// <summary>
     /// The final proxied response headers are about to be sent (after the retry decision): the router's own
-    /// headers are added here.
+    /// headers are added, then the encoder filters see them.
     /// </summary>
     private void FinalResponseHeaders(HttpContext context, UpstreamRequest state)
     {
-        // filter chain: encoders run here
         var headers = context.Response.Headers;
         var connectionManager = state.Listener.ConnectionManager;
         if (state.Route.Plan.IncludeAttemptCountInResponse)
@@ -206,5 +205,6 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         {
             headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
+        // filter chain: encoders run here (Envoy's router adds its headers before encodeHeaders)
     }
 }
