@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gateway.Configuration;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -557,6 +558,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         public override bool IsInternal => stream.IsInternal;
 
         public override ResponseFlags ResponseFlags => _flags;
+
+        public override string? UpstreamHost => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Address;
+
+        public override EnvoyMetadata? UpstreamHostMetadata => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Metadata;
 
         public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
 

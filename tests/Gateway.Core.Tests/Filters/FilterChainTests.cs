@@ -194,6 +194,21 @@ public class FilterChainTests
     }
 
     [Fact]
+    public async Task Request_RouteClusterAndHostMetadata_AreVisibleToFilters()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = ThreeFilters(upstream, routeExtra: "                metadata: { filter_metadata: { test: { owner: edge } } }\n")
+            .Replace("  - name: echo\n    type: STATIC\n", "  - name: echo\n    type: STATIC\n    metadata: { filter_metadata: { test: { tier: gold } } }\n", StringComparison.Ordinal);
+        var (gateway, factory) = await StartAsync(yaml);
+        await using var _ = gateway;
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains($"c:metadata:edge:True:127.0.0.1:{upstream.Port}", factory.Calls);
+    }
+
+    [Fact]
     public void Load_UnknownFilterName_ListsTheRegisteredHttpFilters()
     {
         var yaml = TestConfigs.Seed().Replace("          - name: envoy.filters.http.router", "          - name: acme.auth\n          - name: envoy.filters.http.router", StringComparison.Ordinal);

@@ -75,6 +75,10 @@ internal sealed class RecordingFilterFactory : HttpFilterFactory<RecordingFilter
         public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
         {
             calls.Enqueue($"{label}:response:{context.HttpContext.Response.StatusCode}");
+            if (context.Route is { } route && route.Metadata.TryGetValue("test", "owner", out var owner))
+            {
+                calls.Enqueue($"{label}:metadata:{owner.GetString()}:{route.ClusterMetadata.TryGetValue("test", "tier", out var tier) && tier.GetString() == "gold"}:{context.StreamInfo.UpstreamHost}");
+            }
             context.HttpContext.Response.Headers.Append("x-encoded-by", label);
             return new(FilterStatus.Continue);
         }
