@@ -45,6 +45,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
+    private bool _responseBodyEncoded;
 
     public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
@@ -325,7 +326,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// <summary>A local reply's body through the encoders that asked for it; returns the body to send.</summary>
     public async ValueTask<byte[]?> EncodeLocalReplyBodyAsync(byte[]? body)
     {
-        if (!HasBodyEncoders())
+        if (_responseBodyEncoded || !HasBodyEncoders())
         {
             return body;
         }
@@ -386,6 +387,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         buffered.Detach();
         if (buffered.Overflowed)
         {
+            // The encoders already had their turn at this response: the 500 that replaces it goes out as it is.
+            _responseBodyEncoded = true;
             _listener.Stats.RsTooLarge.Increment();
             ((FilterStreamInfo)StreamInfo).Details = "response_payload_too_large";
             await LocalReply.SendAsync(_context, StatusCodes.Status500InternalServerError, InternalServerError, _listener.ConnectionManager).ConfigureAwait(false);
