@@ -181,7 +181,20 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 SetRequestBody();
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (_context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (while its body was read, or in a filter's wait): nobody to answer.
+            return false;
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel refused the body's framing while it was buffered: Envoy's codec error, a 400 that closes the
+            // connection (KestrelBadRequestObserver counts the protocol error).
+            _listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+            await LocalReply.SendAsync(_context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, _listener.ConnectionManager, closeConnection: true).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception ex)
         {
             Log.FilterFailed(_logger, filters[_current].Name, ex);
             _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null);
