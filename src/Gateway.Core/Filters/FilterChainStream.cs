@@ -603,7 +603,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
+        [LoggerMessage(EventId = LogEvents.FilterFailed, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
         public static partial void FilterFailed(ILogger logger, string filter, Exception exception);
     }
 }
