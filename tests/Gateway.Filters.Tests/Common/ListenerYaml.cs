@@ -1,3 +1,7 @@
+using Gateway.Filters;
+using Gateway.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Gateway.Tests.Common;
 
 /// <summary>
@@ -49,6 +53,13 @@ internal static class ListenerYaml
               - lb_endpoints:
                 - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} } } }
         """;
+
+    /// <summary>The in-process gateway with the built-in filters on <see cref="Build"/>'s bootstrap; <paramref name="random"/> replaces the gateway's random source.</summary>
+    public static Task<InProcessGateway> StartAsync(EchoUpstream upstream, string httpFilters, string virtualHost = "", string routes = CatchAll, Random? random = null)
+        => InProcessGateway.StartAsync(
+            Build(upstream.Port, httpFilters, virtualHost, routes),
+            configureServices: random is null ? null : s => s.AddSingleton(random),
+            configureGateway: g => g.AddBuiltInHttpFilters());
 
     /// <summary>Indents every line of a flush-left block.</summary>
     public static string Indent(string block, int spaces)

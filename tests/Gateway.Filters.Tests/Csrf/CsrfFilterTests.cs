@@ -1,8 +1,6 @@
 using System.Net;
-using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Csrf;
 
@@ -18,11 +16,16 @@ public class CsrfFilterTests
         {{ListenerYaml.Indent(policy, 4)}}
         """;
 
-    private static async Task<InProcessGateway> StartAsync(EchoUpstream upstream, string filter, string virtualHost = "", string routes = ListenerYaml.CatchAll, Random? random = null)
-        => await InProcessGateway.StartAsync(
-            ListenerYaml.Build(upstream.Port, filter, virtualHost, routes),
-            configureServices: random is null ? null : s => s.AddSingleton(random),
-            configureGateway: g => g.AddBuiltInHttpFilters());
+    private static Task<InProcessGateway> StartAsync(EchoUpstream upstream, string filter, string virtualHost = "", string routes = ListenerYaml.CatchAll, Random? random = null)
+        => ListenerYaml.StartAsync(upstream, filter, virtualHost, routes, random);
+
+    /// <summary>Sends a request with a body (and the given source headers) and asserts the status it gets.</summary>
+    private static async Task AssertStatusAsync(InProcessGateway gateway, HttpMethod method, string path, HttpStatusCode expected, string? origin = null)
+    {
+        using var request = Request(method, gateway.ListenerUri(path), origin: origin);
+        using var response = await gateway.Client.SendAsync(request);
+        Assert.Equal(expected, response.StatusCode);
+    }
 
     private static HttpRequestMessage Request(HttpMethod method, Uri uri, string? origin = null, string? referer = null)
     {
@@ -114,9 +117,7 @@ public class CsrfFilterTests
 
         foreach (var method in new[] { HttpMethod.Delete, HttpMethod.Patch })
         {
-            using var request = Request(method, gateway.ListenerUri("/x"), origin: "https://evil.example");
-            using var response = await gateway.Client.SendAsync(request);
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            await AssertStatusAsync(gateway, method, "/x", HttpStatusCode.Forbidden, origin: "https://evil.example");
         }
         foreach (var method in new[] { HttpMethod.Get, HttpMethod.Options, HttpMethod.Head })
         {
@@ -143,15 +144,9 @@ public class CsrfFilterTests
 
         foreach (var origin in new[] { "https://app.trusted.example", "https://partner.example:8443", "https://user:pw@partner.example:8443/x" })
         {
-            using var request = Request(HttpMethod.Post, gateway.ListenerUri("/post"), origin: origin);
-            using var response = await gateway.Client.SendAsync(request);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.OK, origin: origin);
         }
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/post"), origin: "https://partner.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        }
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.Forbidden, origin: "https://partner.example");
         await AssertCsrfStatsAsync(gateway, missing: 0, invalid: 1, valid: 3);
     }
 
@@ -165,16 +160,8 @@ public class CsrfFilterTests
             """;
         await using var gateway = await StartAsync(upstream, CsrfFilter(policy));
 
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/post"), origin: "https://evil.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/post")))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.OK, origin: "https://evil.example");
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.OK);
         Assert.Equal(2, upstream.Requests);
         await AssertCsrfStatsAsync(gateway, missing: 1, invalid: 2, valid: 0);
     }
@@ -199,16 +186,8 @@ public class CsrfFilterTests
         // 50 %: a draw of 49 enforces, 50 does not (and with no shadow, is not counted).
         await using var gateway = await StartAsync(upstream, CsrfFilter("filter_enabled: { default_value: { numerator: 50 } }"), random: new ScriptedRandom(49, 50));
 
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/post"), origin: "https://evil.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        }
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/post"), origin: "https://evil.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.Forbidden, origin: "https://evil.example");
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/post", HttpStatusCode.OK, origin: "https://evil.example");
         await AssertCsrfStatsAsync(gateway, missing: 0, invalid: 1, valid: 0);
     }
 
@@ -234,21 +213,9 @@ public class CsrfFilterTests
         // The filter's own policy would refuse everything cross-origin; the virtual host allows vhost.example.
         await using var gateway = await StartAsync(upstream, CsrfFilter(), virtualHost, routes);
 
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/open"), origin: "https://evil.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/other"), origin: "https://vhost.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        using (var request = Request(HttpMethod.Post, gateway.ListenerUri("/other"), origin: "https://evil.example"))
-        using (var response = await gateway.Client.SendAsync(request))
-        {
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        }
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/open", HttpStatusCode.OK, origin: "https://evil.example");
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/other", HttpStatusCode.OK, origin: "https://vhost.example");
+        await AssertStatusAsync(gateway, HttpMethod.Post, "/other", HttpStatusCode.Forbidden, origin: "https://evil.example");
         Assert.Equal(2, upstream.Requests);
         await AssertCsrfStatsAsync(gateway, missing: 0, invalid: 1, valid: 1);
     }
