@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Routing;
-using Gateway.Validation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -8,37 +7,15 @@ namespace Gateway.Filters.Common;
 
 /// <summary>
 /// A list of <c>envoy.config.route.v3.HeaderMatcher</c>s that must all match (Envoy's <c>HeaderUtility::matchHeaders</c>),
-/// checked and compiled with the routing code's own matcher, so filters match headers exactly as routes do.
+/// compiled with the routing code's own matcher (checked by <see cref="FilterConfigChecks.ValidateHeaderMatchers"/>), so filters match headers exactly as routes do.
 /// </summary>
 internal sealed class RequestHeaderMatchers
 {
     private readonly HeaderPredicate[] _predicates;
 
-    private static readonly Lazy<EnvoyTypeRegistry> NoExtensions = new(EnvoyTypeRegistry.CreateDefault);
-
     private RequestHeaderMatchers(HeaderPredicate[] predicates) => _predicates = predicates;
 
     public bool IsEmpty => _predicates.Length == 0;
-
-    /// <summary>Reports each matcher's problems with the routing validator's messages.</summary>
-    public static void Validate(List<HeaderMatcher> matchers, HttpFilterValidationContext context)
-    {
-        if (matchers.Count == 0)
-        {
-            return;
-        }
-        // The matcher checks do not look up extension types; the registry is only the context's required argument.
-        var validation = new ValidationContext(NoExtensions.Value);
-        var validator = new MatcherValidator(validation);
-        foreach (var matcher in matchers)
-        {
-            validator.ValidateHeaderMatcher(matcher);
-        }
-        foreach (var error in validation.Errors)
-        {
-            context.Error(error.Location, error.Message);
-        }
-    }
 
     public static RequestHeaderMatchers Compile(List<HeaderMatcher> matchers)
     {

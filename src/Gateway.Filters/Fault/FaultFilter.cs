@@ -15,13 +15,13 @@ internal sealed class FaultSettings
     }
 
     /// <summary>Null without a delay.</summary>
-    public PercentSampler? DelayPercent { get; private init; }
+    public Percentage? DelayPercent { get; private init; }
 
     /// <summary>The fixed delay, or null when the header gives it (<see cref="DelayPercent"/> set) or there is no delay.</summary>
     public TimeSpan? FixedDelay { get; private init; }
 
     /// <summary>Null without an abort.</summary>
-    public PercentSampler? AbortPercent { get; private init; }
+    public Percentage? AbortPercent { get; private init; }
 
     /// <summary>The fixed status, or null when the header gives it.</summary>
     public int? AbortStatus { get; private init; }
@@ -38,9 +38,9 @@ internal sealed class FaultSettings
 
     public static FaultSettings Compile(HttpFaultConfig config) => new()
     {
-        DelayPercent = config.Delay is { } delay ? PercentSampler.From(delay.Percentage) : null,
+        DelayPercent = config.Delay is { } delay ? PercentOf(delay.Percentage) : null,
         FixedDelay = config.Delay?.FixedDelay,
-        AbortPercent = config.Abort is { } abort ? PercentSampler.From(abort.Percentage) : null,
+        AbortPercent = config.Abort is { } abort ? PercentOf(abort.Percentage) : null,
         AbortStatus = config.Abort?.HttpStatus is { } status ? (int)status : null,
         UpstreamCluster = string.IsNullOrEmpty(config.UpstreamCluster) ? null : config.UpstreamCluster,
         DownstreamNodes = config.DownstreamNodes.Count == 0 ? null : new HashSet<string>(config.DownstreamNodes, StringComparer.Ordinal),
@@ -48,6 +48,9 @@ internal sealed class FaultSettings
         MaxActiveFaults = config.MaxActiveFaults,
         DownstreamClusterStats = !config.DisableDownstreamClusterStats,
     };
+
+    /// <summary>An unset percentage is protobuf's default FractionalPercent, 0/100.</summary>
+    private static Percentage PercentOf(FractionalPercent? percent) => percent is null ? Percentage.Never : Percentage.From(percent);
 }
 
 /// <summary>The filter's stats, <c>http.&lt;stat_prefix&gt;.fault.*</c>, shared by the filter and its per-route settings (as in Envoy).</summary>
@@ -139,7 +142,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
         }
         var headers = context.HttpContext.Request.Headers;
         int status;
-        PercentSampler percent;
+        Percentage percent;
         if (used.AbortStatus is { } fixedStatus)
         {
             status = fixedStatus;
@@ -155,7 +158,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
             status = (int)code;
             percent = HeaderPercent(configured, headers, AbortPercentHeader);
         }
-        if (!percent.Sample(random) || !TryActivate(context, used))
+        if (!percent.Evaluate(random) || !TryActivate(context, used))
         {
             return FilterStatus.Continue;
         }
@@ -193,7 +196,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
             return null;
         }
         // Only a positive delay is injected.
-        return duration > TimeSpan.Zero && percent.Sample(random) ? duration : null;
+        return duration > TimeSpan.Zero && percent.Evaluate(random) ? duration : null;
     }
 
     private void RecordDelay(FaultSettings used, IHeaderDictionary headers)
@@ -246,7 +249,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
     }
 
     /// <summary>Envoy's HeaderPercentageProvider: the header's numerator, capped by the configured one, over the configured denominator.</summary>
-    private static PercentSampler HeaderPercent(PercentSampler configured, IHeaderDictionary headers, string name)
+    private static Percentage HeaderPercent(Percentage configured, IHeaderDictionary headers, string name)
         => FirstNumber(headers, name) is { } numerator && numerator <= uint.MaxValue ? configured.CappedAt((uint)numerator) : configured;
 
     /// <summary>Marks a request that holds one of this filter's active faults.</summary>

@@ -58,6 +58,6 @@ public sealed class FaultFilterFactory : HttpFilterFactory<HttpFaultConfig, Http
                 context.FieldError(abort, "http_status", "http_status: value must be inside range [200, 600)");
             }
         }
-        RequestHeaderMatchers.Validate(config.Headers, context);
+        FilterConfigChecks.ValidateHeaderMatchers(config.Headers, context);
     }
 }

@@ -16,7 +16,7 @@ internal sealed class LocalRateLimitFilter(LocalRateLimitSettings settings) : IH
     public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
     {
         var used = context.RouteConfig<LocalRateLimitSettings>() ?? settings;
-        if (used.FilterEnabled is not { } enabled || !enabled.Sample(used.Random))
+        if (!used.FilterEnabled.Evaluate(used.Random))
         {
             return new(FilterStatus.Continue);
         }
@@ -43,7 +43,7 @@ internal sealed class LocalRateLimitFilter(LocalRateLimitSettings settings) : IH
             return new(FilterStatus.Continue);
         }
         used.RateLimited.Increment();
-        if (used.FilterEnforced is not { } enforced || !enforced.Sample(used.Random))
+        if (!used.FilterEnforced.Evaluate(used.Random))
         {
             used.RequestHeaders.Apply(context.HttpContext.Request.Headers);
             return new(FilterStatus.Continue);

@@ -49,8 +49,8 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
         {
             context.FieldError(status, "code", "code: value must not be in list [0]");
         }
-        CheckPercent(config.FilterEnabled, context);
-        CheckPercent(config.FilterEnforced, context);
+        FilterConfigChecks.ValidateRuntimeFractionalPercent(config, "filter_enabled", config.FilterEnabled, context);
+        FilterConfigChecks.ValidateRuntimeFractionalPercent(config, "filter_enforced", config.FilterEnforced, context);
         HeaderMutations.Validate(config.ResponseHeadersToAdd, config, "response_headers_to_add", 10, context);
         HeaderMutations.Validate(config.RequestHeadersToAddWhenNotEnforced, config, "request_headers_to_add_when_not_enforced", 10, context);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -121,14 +121,6 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
         }
     }
 
-    private static void CheckPercent(RuntimeFractionalPercent? percent, HttpFilterValidationContext context)
-    {
-        if (percent is not null && percent.DefaultValue is null)
-        {
-            context.FieldError(percent, "default_value", "default_value: value is required");
-        }
-    }
-
     private static void CheckRateLimit(RateLimitConfig rateLimit, HttpFilterValidationContext context)
     {
         if (rateLimit.Actions.Count == 0)
@@ -171,7 +163,7 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
                 {
                     context.FieldError(match, "headers", "headers: value must contain at least 1 item(s)");
                 }
-                RequestHeaderMatchers.Validate(match.Headers, context);
+                FilterConfigChecks.ValidateHeaderMatchers(match.Headers, context);
             }
         }
     }
@@ -204,9 +196,9 @@ internal sealed class LocalRateLimitSettings
 
     public required int Status { get; init; }
 
-    public required PercentSampler? FilterEnabled { get; init; }
+    public required Percentage FilterEnabled { get; init; }
 
-    public required PercentSampler? FilterEnforced { get; init; }
+    public required Percentage FilterEnforced { get; init; }
 
     public required Action<Microsoft.AspNetCore.Http.IHeaderDictionary>? ResponseHeaders { get; init; }
 
@@ -274,8 +266,8 @@ internal sealed class LocalRateLimitSettings
             Ok = context.Stats.Counter(prefix + "ok"),
             // Envoy's toErrorCode: a status below 400 is not an error, so 429 is sent instead.
             Status = status < 400 ? 429 : status,
-            FilterEnabled = config.FilterEnabled is { } enabled ? PercentSampler.From(enabled.DefaultValue) : null,
-            FilterEnforced = config.FilterEnforced is { } enforced ? PercentSampler.From(enforced.DefaultValue) : null,
+            FilterEnabled = Percentage.From(config.FilterEnabled, Percentage.Never),
+            FilterEnforced = Percentage.From(config.FilterEnforced, Percentage.Never),
             ResponseHeaders = responseHeaders.IsEmpty ? null : responseHeaders.Apply,
             RequestHeaders = HeaderMutations.Compile(config.RequestHeadersToAddWhenNotEnforced),
             XRateLimitHeaders = config.EnableXRatelimitHeaders == XRateLimitHeadersRfcVersion.DraftVersion_03,

@@ -23,7 +23,7 @@ public class LocalRateLimitLoaderTests
     [InlineData("stat_prefix: x\ntoken_bucket: { max_tokens: 0, fill_interval: 1s }", "max_tokens: value must be greater than 0", ".token_bucket.max_tokens")]
     [InlineData("stat_prefix: x\ntoken_bucket: { max_tokens: 1, tokens_per_fill: 0, fill_interval: 1s }", "tokens_per_fill: value must be greater than 0", ".token_bucket.tokens_per_fill")]
     [InlineData("stat_prefix: x\ntoken_bucket: { max_tokens: 1 }", "fill_interval: value is required", ".token_bucket.fill_interval")]
-    [InlineData("stat_prefix: x\nfilter_enabled: { runtime_key: k }", "default_value: value is required", ".filter_enabled.default_value")]
+    [InlineData("stat_prefix: x\nfilter_enabled: { runtime_key: k }", "'default_value' is required", ".filter_enabled.default_value")]
     [InlineData("stat_prefix: x\nstatus: { code: 0 }", "code: value must not be in list [0]", ".status.code")]
     [InlineData("stat_prefix: x\nresponse_headers_to_add: [{ header: { key: x-ip, value: \"%DOWNSTREAM_REMOTE_ADDRESS%\" } }]", "header value formatters (%COMMAND%) are not supported", ".response_headers_to_add[0].header.value")]
     [InlineData("stat_prefix: x\nresponse_headers_to_add: [{ header: { key: \":status\", value: \"200\" } }]", ":-prefixed or host headers may not be modified", ".response_headers_to_add[0].header.key")]
