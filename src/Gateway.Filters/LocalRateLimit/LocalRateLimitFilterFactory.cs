@@ -51,8 +51,8 @@ public sealed class LocalRateLimitFilterFactory : HttpFilterFactory<LocalRateLim
         }
         FilterConfigChecks.ValidateRuntimeFractionalPercent(config, "filter_enabled", config.FilterEnabled, context);
         FilterConfigChecks.ValidateRuntimeFractionalPercent(config, "filter_enforced", config.FilterEnforced, context);
-        HeaderMutations.Validate(config.ResponseHeadersToAdd, config, "response_headers_to_add", 10, context);
-        HeaderMutations.Validate(config.RequestHeadersToAddWhenNotEnforced, config, "request_headers_to_add_when_not_enforced", 10, context);
+        HeadersToAdd.Validate(config.ResponseHeadersToAdd, config, "response_headers_to_add", 10, context);
+        HeadersToAdd.Validate(config.RequestHeadersToAddWhenNotEnforced, config, "request_headers_to_add_when_not_enforced", 10, context);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var descriptor in config.Descriptors)
         {
@@ -202,7 +202,7 @@ internal sealed class LocalRateLimitSettings
 
     public required Action<Microsoft.AspNetCore.Http.IHeaderDictionary>? ResponseHeaders { get; init; }
 
-    public required HeaderMutations RequestHeaders { get; init; }
+    public required HeadersToAdd RequestHeaders { get; init; }
 
     public required bool XRateLimitHeaders { get; init; }
 
@@ -256,7 +256,7 @@ internal sealed class LocalRateLimitSettings
         {
             producers[i] = DescriptorProducer.Compile(config.RateLimits[i]);
         }
-        var responseHeaders = HeaderMutations.Compile(config.ResponseHeadersToAdd);
+        var responseHeaders = HeadersToAdd.Compile(config.ResponseHeadersToAdd);
         var status = (int)(config.Status?.Code ?? HttpStatusCode.Toomanyrequests);
         return new LocalRateLimitSettings
         {
@@ -269,7 +269,7 @@ internal sealed class LocalRateLimitSettings
             FilterEnabled = Percentage.From(config.FilterEnabled, Percentage.Never),
             FilterEnforced = Percentage.From(config.FilterEnforced, Percentage.Never),
             ResponseHeaders = responseHeaders.IsEmpty ? null : responseHeaders.Apply,
-            RequestHeaders = HeaderMutations.Compile(config.RequestHeadersToAddWhenNotEnforced),
+            RequestHeaders = HeadersToAdd.Compile(config.RequestHeadersToAddWhenNotEnforced),
             XRateLimitHeaders = config.EnableXRatelimitHeaders == XRateLimitHeadersRfcVersion.DraftVersion_03,
             AlwaysConsumeDefaultBucket = config.AlwaysConsumeDefaultTokenBucket ?? true,
             DefaultBucket = defaultBucket,

@@ -4,23 +4,23 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Tests.Common;
 
 /// <summary>HeaderValueOption semantics (Envoy's HeaderParser without formatters).</summary>
-public class HeaderMutationsTests
+public class HeadersToAddTests
 {
-    private static HeaderValueOption Option(string key, string value, HeaderValueOption.HeaderAppendAction action = default, bool? append = null, bool keepEmpty = false)
+    private static HeaderValueOption Option(string key, string value, HeaderAppendAction action = default, bool? append = null, bool keepEmpty = false)
         => new() { Header = new HeaderValue { Key = key, Value = value }, AppendAction = action, Append = append, KeepEmptyValue = keepEmpty };
 
     [Fact]
     public void Apply_EachAppendAction_AsEnvoy()
     {
         var headers = new HeaderDictionary { ["append"] = "a", ["add-if-absent"] = "a", ["overwrite"] = "a", ["overwrite-if-exists"] = "a", ["deprecated-false"] = "a" };
-        var mutations = HeaderMutations.Compile(
+        var mutations = HeadersToAdd.Compile(
         [
             Option("append", "b"),
-            Option("add-if-absent", "b", HeaderValueOption.HeaderAppendAction.AddIfAbsent),
-            Option("new-if-absent", "b", HeaderValueOption.HeaderAppendAction.AddIfAbsent),
-            Option("overwrite", "b", HeaderValueOption.HeaderAppendAction.OverwriteIfExistsOrAdd),
-            Option("overwrite-if-exists", "b", HeaderValueOption.HeaderAppendAction.OverwriteIfExists),
-            Option("missing-if-exists", "b", HeaderValueOption.HeaderAppendAction.OverwriteIfExists),
+            Option("add-if-absent", "b", HeaderAppendAction.AddIfAbsent),
+            Option("new-if-absent", "b", HeaderAppendAction.AddIfAbsent),
+            Option("overwrite", "b", HeaderAppendAction.OverwriteIfExistsOrAdd),
+            Option("overwrite-if-exists", "b", HeaderAppendAction.OverwriteIfExists),
+            Option("missing-if-exists", "b", HeaderAppendAction.OverwriteIfExists),
             Option("deprecated-false", "b", append: false),
             Option("empty", ""),
             Option("kept-empty", "", keepEmpty: true),
