@@ -257,7 +257,7 @@ internal sealed class LocalRateLimitSettings
             producers[i] = DescriptorProducer.Compile(config.RateLimits[i]);
         }
         var responseHeaders = HeadersToAdd.Compile(config.ResponseHeadersToAdd);
-        var status = (int)(config.Status?.Code ?? HttpStatusCode.Toomanyrequests);
+        var status = (int)(config.Status?.Code ?? HttpStatusCode.TooManyRequests);
         return new LocalRateLimitSettings
         {
             Enabled = context.Stats.Counter(prefix + "enabled"),
