@@ -80,4 +80,17 @@ public sealed class HttpFilterValidationContext
 
     /// <summary>Reports a problem; use <see cref="EnvoyMessage.LocationOf"/> for its location, so it carries file:line:column and the field path.</summary>
     public void Error(SourceLocation location, string message) => _report(new ConfigError(location, message));
+
+    /// <summary>
+    /// Reports a problem with one field of <paramref name="owner"/>, at that field; dropped when the binder already
+    /// refused the field (a wrong type, a misspelt key it suggested), so one mistake gives one error.
+    /// </summary>
+    public void Error(EnvoyMessage owner, string field, string message)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (!owner.HasBindingError(field))
+        {
+            _report(new ConfigError(owner.LocationOf(field), message));
+        }
+    }
 }
