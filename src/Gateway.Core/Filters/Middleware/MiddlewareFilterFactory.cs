@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters.Middleware;
 
@@ -51,18 +52,21 @@ internal sealed class MiddlewareFilterFactory : HttpFilterFactory<MiddlewareFilt
     {
         var name = config.Pipeline!;
         var app = new ApplicationBuilder(context.Services);
+        RequestDelegate pipeline;
         try
         {
             _pipelines[name](app);
+            // Reached only when every middleware called next: the request goes on through the chain.
+            app.Run(MiddlewareFilter.ReachedNext);
+            pipeline = app.Build();
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
-            // E.g. UseAuthorization without AddAuthorization: the host reports it as a configuration error.
+            // A middleware whose services are not registered (checked by its Use method, or when Build creates it):
+            // the host reports it as a configuration error.
             throw new InvalidOperationException($"the middleware pipeline '{name}' of HTTP filter '{context.FilterName}' could not be built", ex);
         }
-        // Reached only when every middleware called next: the request goes on through the chain.
-        app.Run(MiddlewareFilter.ReachedNext);
-        return new MiddlewareFilter(app.Build());
+        return new MiddlewareFilter(pipeline);
     }
 
     private string Registered()
