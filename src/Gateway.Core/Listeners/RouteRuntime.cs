@@ -70,4 +70,6 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     string? Filters.IHttpRoute.ClusterName => Plan.Cluster;
 
     bool Filters.IHttpRoute.IsDirectResponse => Plan.DirectResponse is not null;
+
+    EnvoyMetadata Filters.IHttpRoute.ClusterMetadata => Cluster?.Metadata ?? EnvoyMetadata.Empty;
 }

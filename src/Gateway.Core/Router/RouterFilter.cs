@@ -424,10 +424,10 @@ internal sealed partial class RouterFilter
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
+        [LoggerMessage(EventId = LogEvents.RouterUpstreamFailed, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
         public static partial void UpstreamFailed(ILogger logger, string cluster, string reason, Exception? exception);
 
-        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "request for cluster '{Cluster}' could not be forwarded: it failed in the gateway before reaching an upstream connection")]
+        [LoggerMessage(EventId = LogEvents.RouterFailedLocally, Level = LogLevel.Warning, Message = "request for cluster '{Cluster}' could not be forwarded: it failed in the gateway before reaching an upstream connection")]
         public static partial void FailedLocally(ILogger logger, string cluster, Exception? exception);
     }
 }

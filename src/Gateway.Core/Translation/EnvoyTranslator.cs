@@ -212,6 +212,7 @@ public static class EnvoyTranslator
         for (var i = 0; i < filters.Count; i++)
         {
             EnvoyMessage? config = null;
+            List<EnvoyMessage>? all = null;
             bool? disabled = null;
             foreach (var level in levels)
             {
@@ -227,8 +228,12 @@ public static class EnvoyTranslator
                 };
                 disabled ??= entryDisabled;
                 config ??= entryConfig;
+                if (entryConfig is not null)
+                {
+                    (all ??= []).Add(entryConfig);
+                }
             }
-            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config };
+            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config, Configs = (IReadOnlyList<EnvoyMessage>?)all ?? [] };
             any |= disabled is not null || config is not null;
         }
         return any ? result : null;

@@ -102,6 +102,13 @@ public sealed record PerFilterConfigPlan(bool? Disabled, string? ConfigType)
     /// <summary>The most specific per-route configuration, or null.</summary>
     [JsonIgnore]
     public EnvoyMessage? Config { get; init; }
+
+    /// <summary>
+    /// Every level's per-route configuration, most specific first (route, virtual host, route configuration; Envoy's
+    /// getAllPerFilterConfig, reversed as its CORS filter reads it); empty when none. <see cref="Config"/> is the first.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<EnvoyMessage> Configs { get; init; } = [];
 }
 
 /// <summary>What one Envoy route does once it matched.</summary>
