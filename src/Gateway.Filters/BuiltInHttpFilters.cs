@@ -11,6 +11,8 @@ public static class BuiltInHttpFilters
     [
         new Cors.CorsFilterFactory(),
         new Csrf.CsrfFilterFactory(),
+        new Fault.FaultFilterFactory(),
+        new LocalRateLimit.LocalRateLimitFilterFactory(),
     ];
 
     /// <summary>Adds every built-in filter to <paramref name="types"/>.</summary>

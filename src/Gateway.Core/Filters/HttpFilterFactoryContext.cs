@@ -93,4 +93,17 @@ public sealed class HttpFilterValidationContext
             _report(new ConfigError(owner.LocationOf(field), message));
         }
     }
+
+    /// <summary>
+    /// Reports a problem with a message as a whole (a one-of, a required member), at the message; dropped when the
+    /// binder refused any of its fields, since what it was meant to hold is then unknown.
+    /// </summary>
+    public void Error(EnvoyMessage owner, string message)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (!owner.HasBindingErrors)
+        {
+            _report(new ConfigError(owner.Location, message));
+        }
+    }
 }

@@ -12,6 +12,13 @@ internal static class FilterConfigChecks
 
     /// <summary>Each matcher of a list, with routing's checks (one pattern, non-empty prefix/suffix/contains, RE2 regexes).</summary>
     public static void ValidateStringMatchers(List<StringMatcher> matchers, HttpFilterValidationContext context)
+        => Check(matchers, static (checker, matcher) => checker.ValidateStringMatcher(matcher), context);
+
+    /// <summary>Each header matcher of a list, with routing's checks (a name, one specifier, valid regexes and ranges).</summary>
+    public static void ValidateHeaderMatchers(List<HeaderMatcher> matchers, HttpFilterValidationContext context)
+        => Check(matchers, static (checker, matcher) => checker.ValidateHeaderMatcher(matcher), context);
+
+    private static void Check<T>(List<T> matchers, Action<MatcherValidator, T> check, HttpFilterValidationContext context)
     {
         if (matchers.Count == 0)
         {
@@ -21,7 +28,7 @@ internal static class FilterConfigChecks
         var checker = new MatcherValidator(validation);
         foreach (var matcher in matchers)
         {
-            checker.ValidateStringMatcher(matcher);
+            check(checker, matcher);
         }
         foreach (var error in validation.Errors)
         {
