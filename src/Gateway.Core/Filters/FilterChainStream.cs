@@ -44,6 +44,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
+    private long _requestBufferLimit = BufferLimit;
+    private bool[]? _skipsBody;
 
     public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
@@ -99,6 +101,13 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         set => _requestBody = value;
     }
 
+    public override long RequestBufferLimit
+    {
+        get => _requestBufferLimit;
+        // An array holds at most Array.MaxLength bytes; a larger limit (max_request_bytes is a uint32) is that.
+        set => _requestBufferLimit = Math.Clamp(value, 0, Array.MaxLength);
+    }
+
     public override ReadOnlyMemory<byte> ResponseBody
     {
         get => _responseBody;
@@ -118,6 +127,18 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         ((FilterStreamInfo)StreamInfo).Details = details;
         return FilterStatus.StopIteration;
     }
+
+    public override void SkipRequestBody()
+    {
+        if (!_decoding)
+        {
+            throw new InvalidOperationException("A filter can skip the request body only in its request-headers hook.");
+        }
+        // Allocated only when a filter skips (a per-route pass-through), rarely.
+        (_skipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
+    }
+
+    private bool SkipsBody(int index) => _skipsBody is { } skips && skips[index];
 
     /// <summary>Whether filter <paramref name="index"/> runs for this request: its default, unless the route (as matched first) says otherwise.</summary>
     private bool IsActive(int index)
@@ -145,17 +166,16 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 }
                 _passed = i + 1;
                 var hooks = filters[i].Hooks;
-                bodyFilters |= (hooks & HttpFilterHooks.RequestBody) != 0;
-                if ((hooks & HttpFilterHooks.RequestHeaders) == 0)
+                if ((hooks & HttpFilterHooks.RequestHeaders) != 0)
                 {
-                    continue;
+                    _current = i;
+                    if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+                    {
+                        await StoppedAsync().ConfigureAwait(false);
+                        return false;
+                    }
                 }
-                _current = i;
-                if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
-                {
-                    await StoppedAsync().ConfigureAwait(false);
-                    return false;
-                }
+                bodyFilters |= (hooks & HttpFilterHooks.RequestBody) != 0 && !SkipsBody(i);
             }
             if (bodyFilters)
             {
@@ -165,7 +185,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 }
                 for (var i = 0; i < filters.Length; i++)
                 {
-                    if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i))
+                    if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i) || SkipsBody(i))
                     {
                         continue;
                     }
@@ -206,7 +226,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         return _context.Response.HasStarted ? Task.CompletedTask : EncodeHeadersAsync().AsTask();
     }
 
-    /// <summary>Reads the whole request body into memory, within Envoy's buffer limit (413 <c>Payload Too Large</c> beyond it).</summary>
+    /// <summary>Reads the whole request body into memory, within the buffer limit (413 <c>Payload Too Large</c> beyond it; see <see cref="RequestBufferLimit"/>).</summary>
     private async ValueTask<bool> BufferRequestBodyAsync()
     {
         var request = _context.Request;
@@ -215,7 +235,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             _requestBody = ReadOnlyMemory<byte>.Empty;
             return true;
         }
-        if (request.ContentLength > BufferLimit)
+        var limit = _requestBufferLimit;
+        if (request.ContentLength > limit)
         {
             return await TooLargeAsync().ConfigureAwait(false);
         }
@@ -225,7 +246,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         {
             var result = await reader.ReadAsync(_context.RequestAborted).ConfigureAwait(false);
             var data = result.Buffer;
-            if (buffer.WrittenCount + data.Length > BufferLimit)
+            if (buffer.WrittenCount + data.Length > limit)
             {
                 reader.AdvanceTo(data.End);
                 return await TooLargeAsync().ConfigureAwait(false);
