@@ -9,6 +9,18 @@ public static class BuiltInHttpFilters
     /// <summary>The factories, one per filter.</summary>
     public static IReadOnlyList<IHttpFilterFactory> All { get; } =
     [
+        new Buffer.BufferFilterFactory(),
+        new Compression.CompressorFilterFactory(),
+        new Compression.DecompressorFilterFactory(),
+    ];
+
+    /// <summary>Extension configurations the filters read inside their own (compressor libraries), registered with them.</summary>
+    public static IReadOnlyList<Type> ExtensionTypes { get; } =
+    [
+        typeof(Compression.BrotliCompressor),
+        typeof(Compression.BrotliDecompressor),
+        typeof(Compression.GzipCompressor),
+        typeof(Compression.GzipDecompressor),
     ];
 
     /// <summary>Adds every built-in filter to <paramref name="types"/>.</summary>
@@ -18,6 +30,10 @@ public static class BuiltInHttpFilters
         foreach (var factory in All)
         {
             types.AddHttpFilter(factory);
+        }
+        foreach (var type in ExtensionTypes)
+        {
+            types.Register(type);
         }
         return types;
     }
@@ -29,6 +45,10 @@ public static class BuiltInHttpFilters
         foreach (var factory in All)
         {
             gateway.AddHttpFilter(factory);
+        }
+        foreach (var type in ExtensionTypes)
+        {
+            gateway.Types.Register(type);
         }
         return gateway;
     }
