@@ -106,8 +106,8 @@ internal sealed class CompressorDirection
 
     public Counter ContentLengthTooSmall { get; }
 
-    /// <summary>Envoy's isMinimumContentLength: a content-length at least the minimum (else content_length_too_small), or a chunked body.</summary>
-    public bool IsMinimumContentLength(long? contentLength, bool chunked)
+    /// <summary>Envoy's isMinimumContentLength: a content-length at least the minimum (else content_length_too_small), or none (a streamed body).</summary>
+    public bool IsMinimumContentLength(long? contentLength)
     {
         if (contentLength is { } length)
         {
@@ -118,7 +118,7 @@ internal sealed class CompressorDirection
             ContentLengthTooSmall.Increment();
             return false;
         }
-        return chunked;
+        return true;
     }
 
     /// <summary>No content-type is allowed; else its media type must be one of the list (exact, as Envoy compares).</summary>
@@ -149,7 +149,6 @@ internal sealed class CompressorFilter : IHttpFilter
     private readonly CompressorLibrary _library;
     private readonly CompressorDirection _request;
     private readonly CompressorDirection _response;
-    private readonly bool _requestConfigured;
     private readonly bool _disableOnEtag;
     private readonly bool _weakenEtag;
     private readonly bool _removeAcceptEncoding;
@@ -170,8 +169,8 @@ internal sealed class CompressorFilter : IHttpFilter
         var root = "compressor." + library.Name + "." + _library.StatsPrefix + ".";
         var stats = context.Stats;
         var request = config.RequestDirectionConfig?.CommonConfig;
-        _requestConfigured = config.RequestDirectionConfig is not null;
-        _request = new CompressorDirection(_requestConfigured && (request?.Enabled?.DefaultValue ?? true), request?.MinContentLength, request?.ContentType ?? [], stats, root + "request.");
+        // Without request_direction_config no request is compressed (its stats still count).
+        _request = new CompressorDirection(config.RequestDirectionConfig is not null && (request?.Enabled?.DefaultValue ?? true), request?.MinContentLength, request?.ContentType ?? [], stats, root + "request.");
         string responseRoot;
         if (config.ResponseDirectionConfig is { } response)
         {
@@ -230,26 +229,24 @@ internal sealed class CompressorFilter : IHttpFilter
             headers.Remove(HeaderNames.AcceptEncoding);
         }
 
-        if (_requestConfigured)
+        var endStream = http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false;
+        if (!endStream
+            && _request.Enabled
+            && !IsUpgrade(headers)
+            && _request.IsMinimumContentLength(http.Request.ContentLength)
+            && _request.IsContentTypeAllowed(headers.ContentType)
+            && headers.ContentEncoding.Count == 0
+            && IsTransferEncodingAllowed(headers.TransferEncoding))
         {
-            var endStream = http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false;
-            var request = http.Request;
-            if (!endStream
-                && _request.Enabled
-                && _request.IsMinimumContentLength(request.ContentLength, HeaderTokens.Contains(headers.TransferEncoding.ToString(), "chunked"))
-                && _request.IsContentTypeAllowed(headers.ContentType)
-                && headers.ContentEncoding.Count == 0
-                && IsTransferEncodingAllowed(headers.TransferEncoding))
-            {
-                headers.ContentLength = null;
-                headers.ContentEncoding = _library.ContentEncoding;
-                _request.Compressed.Increment();
-                TransformedRequestBody.Install(http, _library.Create(), _library.ChunkSize, _request.TotalUncompressedBytes, _request.TotalCompressedBytes);
-            }
-            else
-            {
-                _request.NotCompressed.Increment();
-            }
+            headers.ContentLength = null;
+            headers.ContentEncoding = _library.ContentEncoding;
+            _request.Compressed.Increment();
+            TransformedRequestBody.Install(http, _library.Create(), _library.ChunkSize, _request.TotalUncompressedBytes, _request.TotalCompressedBytes);
+        }
+        else
+        {
+            // As in Envoy, also when request compression is not configured.
+            _request.NotCompressed.Increment();
         }
         return new(FilterStatus.Continue);
     }
@@ -262,8 +259,7 @@ internal sealed class CompressorFilter : IHttpFilter
         var status = response.StatusCode;
         // A response without a body is Envoy's end_stream on headers.
         var endStream = HttpMethods.IsHead(http.Request.Method) || status is 204 or 304 || status < 200 || response.ContentLength == 0;
-        // Without content-length the body streams (chunked on HTTP/1.1); the proxy does not show transfer-encoding.
-        var lengthOk = ResponseEnabled(context) && _response.IsMinimumContentLength(response.ContentLength, chunked: !endStream);
+        var lengthOk = ResponseEnabled(context) && _response.IsMinimumContentLength(response.ContentLength);
         var compressible = lengthOk
             && !IsUpgrade(headers)
             && IsStatusCompressible(status)
@@ -271,7 +267,7 @@ internal sealed class CompressorFilter : IHttpFilter
             && !HeaderTokens.Contains(headers.CacheControl.ToString(), "no-transform")
             && IsEtagAllowed(headers)
             && headers.ContentEncoding.Count == 0;
-        if (!endStream && lengthOk && IsAcceptEncodingAllowed(http, compressible, headers) && compressible && IsTransferEncodingAllowed(headers.TransferEncoding))
+        if (!endStream && IsAcceptEncodingAllowed(http, lengthOk, headers) && compressible && IsTransferEncodingAllowed(headers.TransferEncoding))
         {
             SanitizeEtag(headers);
             headers.ContentLength = null;
@@ -283,7 +279,25 @@ internal sealed class CompressorFilter : IHttpFilter
         {
             _response.NotCompressed.Increment();
         }
+        if (compressible)
+        {
+            // Also when the client's accept-encoding ruled compression out: a cache in front must know the response varies.
+            InsertVary(headers);
+        }
         return new(FilterStatus.Continue);
+    }
+
+    private static void InsertVary(IHeaderDictionary headers)
+    {
+        var vary = headers.Vary;
+        if (vary.Count == 0)
+        {
+            headers.Vary = "Accept-Encoding";
+        }
+        else if (!HeaderTokens.Contains(vary.ToString(), "Accept-Encoding", StringComparison.Ordinal))
+        {
+            headers.Vary = vary.ToString() + ", Accept-Encoding";
+        }
     }
 
     public void OnComplete(HttpFilterContext context) => TransformedResponseBody.FinishAll(context.HttpContext);
@@ -322,7 +336,7 @@ internal sealed class CompressorFilter : IHttpFilter
             return;
         }
         var value = etag.ToString();
-        if (value.Length >= 2 && (value[0] is 'W' or 'w') && value[1] == '/')
+        if (value.Length < 2 || ((value[0] is 'W' or 'w') && value[1] == '/'))
         {
             return;
         }
@@ -361,22 +375,14 @@ internal sealed class CompressorFilter : IHttpFilter
     }
 
     /// <summary>
-    /// Envoy's isAcceptEncodingAllowed: adds <c>vary: Accept-Encoding</c> to a compressible response, then follows the
-    /// stream's one encoding decision (made by the first compressor filter that gets here) and counts the header case.
+    /// Envoy's isAcceptEncodingAllowed: when the response may be compressed at all, follows the stream's one encoding
+    /// decision (made by the first compressor filter that gets here) and counts the header case.
     /// </summary>
-    private bool IsAcceptEncodingAllowed(HttpContext http, bool compressible, IHeaderDictionary headers)
+    private bool IsAcceptEncodingAllowed(HttpContext http, bool maybeCompress, IHeaderDictionary headers)
     {
-        if (compressible)
+        if (!maybeCompress)
         {
-            var vary = headers.Vary;
-            if (vary.Count == 0)
-            {
-                headers.Vary = "Accept-Encoding";
-            }
-            else if (!HeaderTokens.Contains(vary.ToString(), "accept-encoding"))
-            {
-                headers.Vary = vary.ToString() + ", Accept-Encoding";
-            }
+            return false;
         }
         var state = http.Features.Get<CompressorStreamState>();
         if (state is null || state.AcceptEncodingOf(this) is not { Count: > 0 } acceptEncoding)
@@ -387,7 +393,7 @@ internal sealed class CompressorFilter : IHttpFilter
         var decision = state.Decision ??= state.Choose(headers.ContentType, acceptEncoding);
         switch (decision.Kind)
         {
-            case EncodingChoice.Compressor when string.Equals(decision.Encoding, _library.ContentEncoding, StringComparison.Ordinal):
+            case EncodingChoice.Compressor when string.Equals(decision.Encoding, _library.ContentEncoding, StringComparison.OrdinalIgnoreCase):
                 _headerCompressorUsed.Increment();
                 return true;
             case EncodingChoice.Compressor:
@@ -398,7 +404,7 @@ internal sealed class CompressorFilter : IHttpFilter
                 return false;
             case EncodingChoice.Wildcard:
                 _headerWildcard.Increment();
-                return string.Equals(decision.Encoding, _library.ContentEncoding, StringComparison.Ordinal);
+                return string.Equals(decision.Encoding, _library.ContentEncoding, StringComparison.OrdinalIgnoreCase);
             default:
                 _headerNotValid.Increment();
                 return false;
@@ -553,15 +559,8 @@ internal sealed class CompressorStreamState
         }
         if (choice.SequenceEqual(CompressorFilter.WildcardCoding))
         {
-            // Any coding: the first registered allowed compressor (one with choose_first before it).
-            var pick = -1;
-            for (var i = 0; i < _count; i++)
-            {
-                if (allowed[i] && (pick < 0 || (_filters[i]!.ChooseFirst && !_filters[pick]!.ChooseFirst)))
-                {
-                    pick = i;
-                }
-            }
+            // Any coding: the first registered allowed compressor.
+            var pick = allowed.IndexOf(true);
             return new EncodingDecision(_filters[pick]!.ContentEncoding, EncodingChoice.Wildcard);
         }
         return new EncodingDecision(_filters[choiceIndex]!.ContentEncoding, EncodingChoice.Compressor);

@@ -3,12 +3,12 @@ namespace Gateway.Filters.Compression;
 /// <summary>Comma-separated header values read in place (Envoy's StringUtil token helpers), without allocating.</summary>
 internal static class HeaderTokens
 {
-    /// <summary>True when one of <paramref name="value"/>'s comma-separated tokens is <paramref name="token"/> (case-insensitive, trimmed).</summary>
-    public static bool Contains(ReadOnlySpan<char> value, string token)
+    /// <summary>True when one of <paramref name="value"/>'s comma-separated tokens is <paramref name="token"/> (trimmed; case-insensitive unless told).</summary>
+    public static bool Contains(ReadOnlySpan<char> value, string token, StringComparison comparison = StringComparison.OrdinalIgnoreCase)
     {
         foreach (var range in value.Split(','))
         {
-            if (value[range].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+            if (value[range].Trim().Equals(token, comparison))
             {
                 return true;
             }

@@ -53,6 +53,8 @@ public class CompressorFilterTests
         await gateway.AssertStatAsync(Stat + "header_compressor_used", 1);
         await gateway.AssertStatAsync(Stat + "total_uncompressed_bytes", 1000);
         await gateway.AssertStatAsync(Stat + "total_compressed_bytes", body.Length);
+        // Envoy counts every request the request direction did not compress, configured or not.
+        await gateway.AssertStatAsync(Stat + "request.not_compressed", 1);
     }
 
     [Fact]
@@ -267,6 +269,7 @@ public class CompressorFilterTests
         using var response = await GetAsync(gateway, "/text/100", method: HttpMethod.Head);
 
         Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal("Accept-Encoding", Assert.Single(response.Headers.Vary));
         await gateway.AssertStatAsync(Stat + "not_compressed", 1);
     }
 
