@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.Features;
+using Gateway.Filters.Common;
 
 namespace Gateway.Filters.Buffer;
 
@@ -33,21 +33,7 @@ public sealed class BufferFilterFactory : HttpFilterFactory<BufferConfig, Buffer
     /// <inheritdoc />
     protected override void ValidateRouteConfig(BufferPerRoute config, HttpFilterValidationContext context)
     {
-        var hasDisabled = config.HasField("disabled");
-        var hasBuffer = config.HasField("buffer");
-        if (hasDisabled && hasBuffer)
-        {
-            context.Error(config.LocationOf("buffer"), "only one of disabled and buffer may be set (oneof override)");
-        }
-        else if (!hasDisabled && !hasBuffer)
-        {
-            context.Error(config.Location, "one of disabled or buffer is required (oneof override)");
-        }
-        else if (hasDisabled && config.Disabled != true)
-        {
-            context.Error(config.LocationOf("disabled"), "disabled: value must equal true");
-        }
-        else if (config.Buffer is { } buffer)
+        if (PerRouteOneOf.Validate(config, config.Disabled, "buffer", context) && config.Buffer is { } buffer)
         {
             ValidateBuffer(buffer, context);
         }
@@ -73,7 +59,7 @@ internal sealed class BufferFilter(uint maxRequestBytes) : IHttpFilter
     public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
     {
         var route = context.RouteConfig<BufferRouteConfig>();
-        if (route is { Disabled: true } || context.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        if (route is { Disabled: true } || StreamEnds.RequestHasNoBody(context.HttpContext))
         {
             // Disabled on the route, or a headers-only request: nothing to wait for.
             context.SkipRequestBody();

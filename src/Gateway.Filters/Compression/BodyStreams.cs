@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Gateway.Filters.Common;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -11,7 +12,7 @@ namespace Gateway.Filters.Compression;
 /// feature in a filter's response-headers hook, each write goes through the codec and on to the client at once;
 /// the end of the body (the gzip trailer) is written when the stream completes, and the original feature is restored.
 /// </summary>
-internal sealed class TransformedResponseBody : Stream, IHttpResponseBodyFeature
+internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpResponseBodyFeature
 {
     private readonly HttpContext _context;
     private readonly BodyCodec _codec;
@@ -169,10 +170,6 @@ internal sealed class TransformedResponseBody : Stream, IHttpResponseBodyFeature
         return _inner.Stream.FlushAsync(cancellationToken);
     }
 
-    public override void Flush()
-    {
-    }
-
     Stream IHttpResponseBodyFeature.Stream => this;
 
     PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
@@ -196,26 +193,6 @@ internal sealed class TransformedResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -227,7 +204,7 @@ internal sealed class TransformedResponseBody : Stream, IHttpResponseBodyFeature
 }
 
 /// <summary>A request body transformed as the upstream reads it (Envoy's decodeData on each chunk).</summary>
-internal sealed class TransformedRequestBody : Stream
+internal sealed class TransformedRequestBody : ReadOnlyForwardStream
 {
     private readonly Stream _inner;
     private readonly BodyCodec _codec;
@@ -289,30 +266,6 @@ internal sealed class TransformedRequestBody : Stream
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

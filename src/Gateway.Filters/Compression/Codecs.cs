@@ -314,7 +314,7 @@ internal sealed class GzipDecompressorCodec : BodyCodec
     public override void Dispose() => _gzip.Dispose();
 
     /// <summary>The input of the current chunk, as the stream <see cref="GZipStream"/> reads from.</summary>
-    private sealed class ChunkSource : Stream
+    private sealed class ChunkSource : ReadOnlyForwardStream
     {
         private ReadOnlyMemory<byte> _data;
 
@@ -331,30 +331,6 @@ internal sealed class GzipDecompressorCodec : BodyCodec
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
 
@@ -394,7 +370,7 @@ internal sealed class BrotliDecompressorCodec(int chunkSize, Stats.Counter error
 }
 
 /// <summary>The stream <see cref="GZipStream"/> writes its output into: the caller's buffer of the moment.</summary>
-internal sealed class BufferSink : Stream
+internal sealed class BufferSink : WriteOnlyForwardStream
 {
     public ArrayBufferWriter<byte>? Target { get; set; }
 
@@ -408,28 +384,4 @@ internal sealed class BufferSink : Stream
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

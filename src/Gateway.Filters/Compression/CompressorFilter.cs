@@ -3,7 +3,6 @@ using Gateway.Configuration;
 using Gateway.Filters.Common;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -37,20 +36,7 @@ public sealed class CompressorFilterFactory : HttpFilterFactory<CompressorConfig
     /// <inheritdoc />
     protected override void ValidateRouteConfig(CompressorPerRoute config, HttpFilterValidationContext context)
     {
-        var hasDisabled = config.HasField("disabled");
-        var hasOverrides = config.HasField("overrides");
-        if (hasDisabled && hasOverrides)
-        {
-            context.Error(config.LocationOf("overrides"), "only one of disabled and overrides may be set (oneof override)");
-        }
-        else if (!hasDisabled && !hasOverrides)
-        {
-            context.Error(config.Location, "one of disabled or overrides is required (oneof override)");
-        }
-        else if (hasDisabled && config.Disabled != true)
-        {
-            context.Error(config.LocationOf("disabled"), "disabled: value must equal true");
-        }
+        PerRouteOneOf.Validate(config, config.Disabled, "overrides", context);
     }
 
     /// <inheritdoc />
@@ -229,8 +215,7 @@ internal sealed class CompressorFilter : IHttpFilter
             headers.Remove(HeaderNames.AcceptEncoding);
         }
 
-        var endStream = http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false;
-        if (!endStream
+        if (!StreamEnds.RequestHasNoBody(http)
             && _request.Enabled
             && !IsUpgrade(headers)
             && _request.IsMinimumContentLength(http.Request.ContentLength)
@@ -257,8 +242,7 @@ internal sealed class CompressorFilter : IHttpFilter
         var response = http.Response;
         var headers = response.Headers;
         var status = response.StatusCode;
-        // A response without a body is Envoy's end_stream on headers.
-        var endStream = HttpMethods.IsHead(http.Request.Method) || status is 204 or 304 || status < 200 || response.ContentLength == 0;
+        var endStream = StreamEnds.ResponseHasNoBody(http);
         var lengthOk = ResponseEnabled(context) && _response.IsMinimumContentLength(response.ContentLength);
         var compressible = lengthOk
             && !IsUpgrade(headers)

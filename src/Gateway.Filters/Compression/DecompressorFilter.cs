@@ -1,7 +1,6 @@
 using Gateway.Filters.Common;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -82,20 +81,9 @@ internal sealed class DecompressorFilter : IHttpFilter
             headers.AcceptEncoding = AddEncoding(headers.AcceptEncoding, _library.ContentEncoding);
         }
         // Headers-only requests do not, by definition, get decompressed.
-        if (http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        if (!StreamEnds.RequestHasNoBody(http) && Begin(_request, headers))
         {
-            return new(FilterStatus.Continue);
-        }
-        if (ShouldDecompress(_request, headers))
-        {
-            _request.Decompressed.Increment();
-            headers.ContentLength = null;
-            RemoveFirstCoding(headers);
             TransformedRequestBody.Install(http, _library.Create(_libraryError), _library.ChunkSize, _request.TotalCompressedBytes, _request.TotalUncompressedBytes);
-        }
-        else
-        {
-            _request.NotDecompressed.Increment();
         }
         return new(FilterStatus.Continue);
     }
@@ -103,29 +91,29 @@ internal sealed class DecompressorFilter : IHttpFilter
     public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
     {
         var http = context.HttpContext;
-        var response = http.Response;
-        var status = response.StatusCode;
         // Headers-only responses (Envoy's end_stream on headers) are left alone and not counted.
-        if (HttpMethods.IsHead(http.Request.Method) || status is 204 or 304 || status < 200 || response.ContentLength == 0)
+        if (!StreamEnds.ResponseHasNoBody(http) && Begin(_response, http.Response.Headers))
         {
-            return new(FilterStatus.Continue);
-        }
-        var headers = response.Headers;
-        if (ShouldDecompress(_response, headers))
-        {
-            _response.Decompressed.Increment();
-            headers.ContentLength = null;
-            RemoveFirstCoding(headers);
             TransformedResponseBody.Install(http, _library.Create(_libraryError), _library.ChunkSize, _response.TotalCompressedBytes, _response.TotalUncompressedBytes);
-        }
-        else
-        {
-            _response.NotDecompressed.Increment();
         }
         return new(FilterStatus.Continue);
     }
 
     public void OnComplete(HttpFilterContext context) => TransformedResponseBody.FinishAll(context.HttpContext);
+
+    /// <summary>Envoy's maybeInitDecompress: counts the decision and, when it decompresses, updates the headers.</summary>
+    private bool Begin(DecompressorDirection direction, IHeaderDictionary headers)
+    {
+        if (!ShouldDecompress(direction, headers))
+        {
+            direction.NotDecompressed.Increment();
+            return false;
+        }
+        direction.Decompressed.Increment();
+        headers.ContentLength = null;
+        RemoveFirstCoding(headers);
+        return true;
+    }
 
     private bool ShouldDecompress(DecompressorDirection direction, IHeaderDictionary headers)
     {
