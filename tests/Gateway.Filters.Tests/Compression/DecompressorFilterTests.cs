@@ -161,4 +161,30 @@ public class DecompressorFilterTests
         Assert.False(Assert.Single(upstream.Requests).Headers.ContainsKey("accept-encoding"));
         await gateway.AssertStatAsync(Stat + "response.not_decompressed", 1);
     }
+
+    [Fact]
+    public async Task Response_CompressorBeforeDecompressor_GzipFromUpstreamReachesClientAsBrotli()
+    {
+        await using var upstream = await ContentUpstream.StartAsync();
+        // The decompressor is nearer the upstream, so it sees the response first; the compressor then sees plain text.
+        var compressor = "          - name: envoy.filters.http.compressor\n            typed_config:\n"
+            + "              \"@type\": type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor\n"
+            + "              compressor_library: { name: br, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli } }\n";
+        var yaml = FilterYaml.Config(upstream.Port, "envoy.filters.http.decompressor", Gzip)
+            .Replace("          - name: envoy.filters.http.decompressor", compressor + "          - name: envoy.filters.http.decompressor", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddBuiltInHttpFilters());
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/text/3000?enc=gzip&chunked=1"));
+        request.Headers.TryAddWithoutValidation("accept-encoding", "br");
+
+        using var response = await gateway.Client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("br", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.Equal(ContentUpstream.Text(3000), ContentUpstream.Unbrotli(body));
+        Assert.Equal("br,gzip", Assert.Single(upstream.Requests).Headers.AcceptEncoding.ToString());
+        await gateway.AssertStatAsync(Stat + "response.decompressed", 1);
+        await gateway.AssertStatAsync("http.ingress_http.compressor.br.brotli.compressed", 1);
+        await gateway.AssertStatAsync("http.ingress_http.compressor.br.brotli.total_uncompressed_bytes", 3000);
+        await gateway.AssertStatAsync("http.ingress_http.compressor.br.brotli.total_compressed_bytes", body.Length);
+    }
 }
