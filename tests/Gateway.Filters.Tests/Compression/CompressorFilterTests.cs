@@ -63,12 +63,13 @@ public class CompressorFilterTests
         await using var upstream = await ContentUpstream.StartAsync();
         await using var gateway = await StartAsync(upstream);
 
-        using var response = await GetAsync(gateway, "/text/5000?chunked=1");
+        using var response = await GetAsync(gateway, "/text/300000?chunked=1");
         var body = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
-        Assert.Equal(ContentUpstream.Text(5000), ContentUpstream.Gunzip(body));
-        await gateway.AssertStatAsync(Stat + "total_uncompressed_bytes", 5000);
+        Assert.True(response.Headers.TransferEncodingChunked);
+        Assert.Equal(ContentUpstream.Text(300000), ContentUpstream.Gunzip(body));
+        await gateway.AssertStatAsync(Stat + "total_uncompressed_bytes", 300000);
         await gateway.AssertStatAsync(Stat + "total_compressed_bytes", body.Length);
     }
 
@@ -361,5 +362,28 @@ public class CompressorFilterTests
         Assert.Equal(ContentUpstream.Text(1000), ContentUpstream.Unbrotli(body));
         await gateway.AssertStatAsync(Stat + "header_compressor_overshadowed", 1);
         await gateway.AssertStatAsync("http.ingress_http.compressor.br.brotli.header_compressor_used", 1);
+    }
+
+    [Fact]
+    public async Task Response_Http2Downstream_CompressedAndComplete()
+    {
+        await using var upstream = await ContentUpstream.StartAsync();
+        var yaml = FilterYaml.Config(upstream.Port, "envoy.filters.http.compressor", Gzip)
+            .Replace("          stat_prefix: ingress_http", "          codec_type: HTTP2\n          stat_prefix: ingress_http", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddBuiltInHttpFilters());
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/text/20000?chunked=1"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.TryAddWithoutValidation("accept-encoding", "gzip");
+
+        using var response = await gateway.Client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.Equal(ContentUpstream.Text(20000), ContentUpstream.Gunzip(body));
+        await gateway.AssertStatAsync(Stat + "total_compressed_bytes", body.Length);
     }
 }
