@@ -22,6 +22,11 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
     private IHttpResponseBodyFeature _inner = null!;
     private PipeWriter? _writer;
     private bool _finished;
+    private bool _started;
+    private bool _bypass;
+
+    // A local reply after a proxy failure comes through the encoders afresh: only a failure after install counts.
+    private bool _proxyFailedAtInstall;
 
     private TransformedResponseBody(HttpContext context, BodyCodec codec, int chunkSize, Counter inputBytes, Counter outputBytes)
     {
@@ -38,7 +43,7 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
     /// </summary>
     public static void Install(HttpContext context, BodyCodec codec, int chunkSize, Counter inputBytes, Counter outputBytes)
     {
-        var body = new TransformedResponseBody(context, codec, chunkSize, inputBytes, outputBytes);
+        var body = new TransformedResponseBody(context, codec, chunkSize, inputBytes, outputBytes) { _proxyFailedAtInstall = ProxyFailed(context) };
         var features = context.Features;
         var top = features.Get<IHttpResponseBodyFeature>()!;
         if (top is TransformedResponseBody outer)
@@ -68,12 +73,12 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
             return;
         }
         // No end of body after a failure: the client sees the stream reset, not a well-formed but short body.
-        var failed = context.RequestAborted.IsCancellationRequested
-            || context.Features.Get<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>() is { Error: not Yarp.ReverseProxy.Forwarder.ForwarderError.None };
+        var aborted = context.RequestAborted.IsCancellationRequested;
+        var proxyFailed = ProxyFailed(context);
         IHttpResponseBodyFeature current = top;
         while (current is TransformedResponseBody body)
         {
-            if (!failed)
+            if (!aborted && !(proxyFailed && !body._proxyFailedAtInstall))
             {
                 body.FinishSync();
             }
@@ -83,9 +88,26 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
         features.Set(current);
     }
 
+    private static bool ProxyFailed(HttpContext context)
+        => context.Features.Get<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>() is { Error: not Yarp.ReverseProxy.Forwarder.ForwarderError.None };
+
+    /// <summary>
+    /// Before the first byte: the proxy may have failed between the response headers and the body, cleared the response
+    /// and left the gateway's own reply to be written (the encoders do not run twice); that reply goes through as it is.
+    /// </summary>
+    private bool Bypass()
+    {
+        if (!_started)
+        {
+            _started = true;
+            _bypass = !_proxyFailedAtInstall && ProxyFailed(_context);
+        }
+        return _bypass;
+    }
+
     private void FinishSync()
     {
-        if (_finished)
+        if (_finished || _bypass)
         {
             return;
         }
@@ -113,6 +135,11 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
 
     private void TransformSync(ReadOnlySpan<byte> data)
     {
+        if (Bypass())
+        {
+            WriteInnerSync(data);
+            return;
+        }
         _inputBytes.Add(data.Length);
         _codec.Write(data.ToArray(), _output);
         if (_output.WrittenCount > 0)
@@ -137,6 +164,11 @@ internal sealed class TransformedResponseBody : WriteOnlyForwardStream, IHttpRes
     {
         if (_finished || buffer.IsEmpty)
         {
+            return;
+        }
+        if (Bypass())
+        {
+            await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
             return;
         }
         _inputBytes.Add(buffer.Length);

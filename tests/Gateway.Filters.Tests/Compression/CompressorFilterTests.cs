@@ -386,4 +386,26 @@ public class CompressorFilterTests
         Assert.Equal(ContentUpstream.Text(20000), ContentUpstream.Gunzip(body));
         await gateway.AssertStatAsync(Stat + "total_compressed_bytes", body.Length);
     }
+
+    [Fact]
+    public async Task Response_UpstreamResetBeforeBody_LocalReplyCompressedWhole()
+    {
+        await using var upstream = await ContentUpstream.StartAsync();
+        await using var gateway = await StartAsync(upstream);
+
+        using var response = await GetAsync(gateway, "/text/1000?reset=1");
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        if (response.StatusCode == HttpStatusCode.BadGateway)
+        {
+            // The upstream's headers arrived first: the proxy answers 502 with no body, nothing compressed.
+            Assert.Empty(body);
+            Assert.Empty(response.Content.Headers.ContentEncoding);
+            return;
+        }
+        // The gateway's 503 goes through the encoders, as Envoy's local replies do: compressed, and a whole gzip member.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.StartsWith("upstream connect error or disconnect/reset before headers", System.Text.Encoding.ASCII.GetString(ContentUpstream.Gunzip(body)), StringComparison.Ordinal);
+    }
 }

@@ -12,7 +12,8 @@ namespace Gateway.Tests.Compression;
 /// <summary>
 /// A real Kestrel upstream on 127.0.0.1 whose response the query describes: <c>/text/{n}</c> sends n bytes of text
 /// (<c>type</c>, <c>etag</c>, <c>cc</c> (cache-control), <c>vary</c>, <c>status</c>, <c>chunked=1</c> for no content-length,
-/// <c>enc=gzip|br</c> to send the body compressed with that content-encoding, <c>bad=1</c> for a corrupt one).
+/// <c>enc=gzip|br</c> to send the body compressed with that content-encoding, <c>bad=1</c> for a corrupt one,
+/// <c>reset=1</c> to send the headers and then reset before the body).
 /// It records each request's headers and body bytes.
 /// </summary>
 internal sealed class ContentUpstream : IAsyncDisposable
@@ -133,6 +134,15 @@ internal sealed class ContentUpstream : IAsyncDisposable
                         data[i] = 0xFF;
                     }
                 }
+            }
+            if (query.ContainsKey("reset"))
+            {
+                // Headers out, then the connection goes before any body byte.
+                response.ContentLength = data.Length;
+                await response.StartAsync();
+                await response.Body.FlushAsync();
+                context.Abort();
+                return;
             }
             if (query.ContainsKey("chunked"))
             {
