@@ -408,4 +408,18 @@ public class CompressorFilterTests
         Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
         Assert.StartsWith("upstream connect error or disconnect/reset before headers", System.Text.Encoding.ASCII.GetString(ContentUpstream.Gunzip(body)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ConfigDump_CompressorConfig_PrintedWithItsLibrary()
+    {
+        await using var upstream = await ContentUpstream.StartAsync();
+        await using var gateway = await StartAsync(upstream, Gzip + "\nresponse_direction_config: { common_config: { min_content_length: 100 } }");
+
+        var dump = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump"));
+
+        Assert.Contains("type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor", dump, StringComparison.Ordinal);
+        Assert.Contains("type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip", dump, StringComparison.Ordinal);
+        Assert.Contains("\"text_optimized\"", dump, StringComparison.Ordinal);
+        Assert.Contains("\"min_content_length\": 100", dump, StringComparison.Ordinal);
+    }
 }
