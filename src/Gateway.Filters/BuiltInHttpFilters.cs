@@ -11,7 +11,11 @@ public static class BuiltInHttpFilters
     [
         new Buffer.BufferFilterFactory(),
         new Compression.CompressorFilterFactory(),
+        new Cors.CorsFilterFactory(),
+        new Csrf.CsrfFilterFactory(),
         new Compression.DecompressorFilterFactory(),
+        new Fault.FaultFilterFactory(),
+        new LocalRateLimit.LocalRateLimitFilterFactory(),
     ];
 
     /// <summary>Extension configurations the filters read inside their own (compressor libraries), registered with them.</summary>

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gateway.Configuration;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -44,8 +45,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
-    private long _requestBufferLimit = BufferLimit;
-    private bool[]? _skipsBody;
+    private bool _responseBodyEncoded;
 
     public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
@@ -103,9 +103,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     public override long RequestBufferLimit
     {
-        get => _requestBufferLimit;
+        // Kept on the stream info (created on demand), so that a stream whose filters leave the limit alone is no larger.
+        get => _streamInfo?.RequestBufferLimit ?? BufferLimit;
         // An array holds at most Array.MaxLength bytes; a larger limit (max_request_bytes is a uint32) is that.
-        set => _requestBufferLimit = Math.Clamp(value, 0, Array.MaxLength);
+        set => ((FilterStreamInfo)StreamInfo).RequestBufferLimit = (int)Math.Clamp(value, 0, Array.MaxLength);
     }
 
     public override ReadOnlyMemory<byte> ResponseBody
@@ -134,11 +135,12 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         {
             throw new InvalidOperationException("A filter can skip the request body only in its request-headers hook.");
         }
-        // Allocated only when a filter skips (a per-route pass-through), rarely.
-        (_skipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
+        // Allocated only when a filter skips (a per-route pass-through), rarely; on the stream info, as the limit.
+        var info = (FilterStreamInfo)StreamInfo;
+        (info.SkipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
     }
 
-    private bool SkipsBody(int index) => _skipsBody is { } skips && skips[index];
+    private bool SkipsBody(int index) => _streamInfo?.SkipsBody is { } skips && skips[index];
 
     /// <summary>Whether filter <paramref name="index"/> runs for this request: its default, unless the route (as matched first) says otherwise.</summary>
     private bool IsActive(int index)
@@ -199,7 +201,20 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 SetRequestBody();
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (_context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (while its body was read, or in a filter's wait): nobody to answer.
+            return false;
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel refused the body's framing while it was buffered: Envoy's codec error, a 400 that closes the
+            // connection (KestrelBadRequestObserver counts the protocol error).
+            _listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+            await LocalReply.SendAsync(_context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, _listener.ConnectionManager, closeConnection: true).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception ex)
         {
             Log.FilterFailed(_logger, filters[_current].Name, ex);
             _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null);
@@ -222,9 +237,32 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             _pendingReply = null;
             return LocalReply.SendAsync(_context, reply.Status, reply.Body, _listener.ConnectionManager, modifyHeaders: reply.ModifyHeaders);
         }
-        // The filter produced the response itself (e.g. an ASP.NET middleware): encoders see it if it has not started.
-        return _context.Response.HasStarted ? Task.CompletedTask : EncodeHeadersAsync().AsTask();
+        // The filter produced the response itself (e.g. an ASP.NET middleware): if it has not started, the encoders
+        // see it, then the connection manager's headers (server, request id) go on it, as on a proxied response.
+        if (_context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+        if (!HasEncoders)
+        {
+            ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
+            return Task.CompletedTask;
+        }
+        return EncodeAnsweredAsync();
     }
+
+    private async Task EncodeAnsweredAsync()
+    {
+        await EncodeHeadersAsync().ConfigureAwait(false);
+        ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
+    }
+
+    /// <summary>
+    /// Set by an ASP.NET middleware pipeline's terminal delegate (<see cref="Middleware.MiddlewareFilter"/>): the
+    /// pipeline called its last <c>next</c>, so the request goes on through the chain. A field of the one per-request
+    /// object, so the adapter allocates nothing to find out.
+    /// </summary>
+    internal bool MiddlewareReachedNext { get; set; }
 
     /// <summary>Reads the whole request body into memory, within the buffer limit (413 <c>Payload Too Large</c> beyond it; see <see cref="RequestBufferLimit"/>).</summary>
     private async ValueTask<bool> BufferRequestBodyAsync()
@@ -235,7 +273,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             _requestBody = ReadOnlyMemory<byte>.Empty;
             return true;
         }
-        var limit = _requestBufferLimit;
+        var limit = RequestBufferLimit;
         if (request.ContentLength > limit)
         {
             return await TooLargeAsync().ConfigureAwait(false);
@@ -345,7 +383,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// <summary>A local reply's body through the encoders that asked for it; returns the body to send.</summary>
     public async ValueTask<byte[]?> EncodeLocalReplyBodyAsync(byte[]? body)
     {
-        if (!HasBodyEncoders())
+        if (_responseBodyEncoded || !HasBodyEncoders())
         {
             return body;
         }
@@ -406,6 +444,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         buffered.Detach();
         if (buffered.Overflowed)
         {
+            // The encoders already had their turn at this response: the 500 that replaces it goes out as it is.
+            _responseBodyEncoded = true;
             _listener.Stats.RsTooLarge.Increment();
             ((FilterStreamInfo)StreamInfo).Details = "response_payload_too_large";
             await LocalReply.SendAsync(_context, StatusCodes.Status500InternalServerError, InternalServerError, _listener.ConnectionManager).ConfigureAwait(false);
@@ -562,6 +602,12 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
         public string? Details { get; set; }
 
+        /// <summary>The stream's request buffer limit (see <see cref="HttpFilterContext.RequestBufferLimit"/>).</summary>
+        public int RequestBufferLimit { get; set; } = BufferLimit;
+
+        /// <summary>Per filter position: that filter skipped the request body (see <see cref="HttpFilterContext.SkipRequestBody"/>).</summary>
+        public bool[]? SkipsBody { get; set; }
+
         public override string? RequestId
         {
             get
@@ -578,6 +624,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         public override bool IsInternal => stream.IsInternal;
 
         public override ResponseFlags ResponseFlags => _flags;
+
+        public override string? UpstreamHost => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Address;
+
+        public override EnvoyMetadata? UpstreamHostMetadata => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Metadata;
 
         public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
 
@@ -603,7 +653,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
+        [LoggerMessage(EventId = LogEvents.FilterFailed, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
         public static partial void FilterFailed(ILogger logger, string filter, Exception exception);
     }
 }

@@ -79,15 +79,23 @@ internal sealed class HttpFilterChain
         {
             var config = configs[i];
             object? routeConfig = null;
-            if (config.Config is { } message)
+            if (config.Config is not null)
             {
-                if (!compiled.TryGetValue(message, out routeConfig))
+                var filter = plan.HttpFilters[i];
+                var levels = config.Configs.Count > 0 ? config.Configs : [config.Config];
+                var levelConfigs = new object[levels.Count];
+                for (var level = 0; level < levels.Count; level++)
                 {
-                    var filter = plan.HttpFilters[i];
-                    var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
-                    routeConfig = filter.Factory.CreateRouteConfig(message, context);
-                    compiled[message] = routeConfig;
+                    var message = levels[level];
+                    if (!compiled.TryGetValue(message, out var levelConfig))
+                    {
+                        var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
+                        levelConfig = filter.Factory.CreateRouteConfig(message, context);
+                        compiled[message] = levelConfig;
+                    }
+                    levelConfigs[level] = levelConfig;
                 }
+                routeConfig = levelConfigs.Length == 1 ? levelConfigs[0] : filter.Factory.CombineRouteConfigs(levelConfigs);
             }
             states[i] = new RouteFilterState(config.Disabled, routeConfig);
         }

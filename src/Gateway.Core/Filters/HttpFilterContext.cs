@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Configuration;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters;
@@ -80,6 +81,18 @@ public interface IHttpRoute
 
     /// <summary>True for a <c>direct_response</c> route.</summary>
     bool IsDirectResponse { get; }
+
+    /// <summary>The route's <c>metadata</c> (empty when it has none).</summary>
+    EnvoyMetadata Metadata { get; }
+
+    /// <summary>Its virtual host's <c>metadata</c>.</summary>
+    EnvoyMetadata VirtualHostMetadata { get; }
+
+    /// <summary>Its route configuration's <c>metadata</c>.</summary>
+    EnvoyMetadata RouteConfigurationMetadata { get; }
+
+    /// <summary>The target cluster's <c>metadata</c> (empty for a direct response).</summary>
+    EnvoyMetadata ClusterMetadata { get; }
 }
 
 /// <summary>Envoy's response flags (the <c>%RESPONSE_FLAGS%</c> of access logs), the subset this gateway sets.</summary>
@@ -152,6 +165,12 @@ public abstract class HttpStreamInfo
 
     /// <summary>Adds a response flag.</summary>
     public abstract void SetResponseFlag(ResponseFlags flag);
+
+    /// <summary>The upstream host the router sent the (last) attempt to, as <c>address:port</c>; null before one was chosen.</summary>
+    public abstract string? UpstreamHost { get; }
+
+    /// <summary>That host's endpoint <c>metadata</c> (<c>lb_endpoints[].metadata</c>); null before a host was chosen.</summary>
+    public abstract EnvoyMetadata? UpstreamHostMetadata { get; }
 
     /// <summary>Envoy's response code details of a local reply (e.g. <c>route_not_found</c>), or null.</summary>
     public abstract string? ResponseCodeDetails { get; }

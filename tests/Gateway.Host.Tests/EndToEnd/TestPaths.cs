@@ -1,6 +1,6 @@
 namespace Gateway.Tests.EndToEnd;
 
-/// <summary>Where the repository, the shared folder and the built gateway are, seen from the test assembly.</summary>
+/// <summary>Where the repository, its fixtures and the built gateway are, seen from the test assembly.</summary>
 internal static class TestPaths
 {
     private static readonly Lazy<string> LazyRepositoryRoot = new(FindRepositoryRoot);
@@ -11,9 +11,8 @@ internal static class TestPaths
     /// <summary>The seed configs of the repository (<c>examples/</c>).</summary>
     public static string ExamplesDirectory => Path.Combine(RepositoryRoot, "examples");
 
-    /// <summary>Real Envoy configs, kept next to the repository in <c>../shared/envoy-configs</c>.</summary>
-    public static string SharedEnvoyConfigsDirectory =>
-        Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
+    /// <summary>The repository's own real-world style Envoy configs (standing in for <c>../shared/envoy-configs</c>).</summary>
+    public static string EnvoyConfigFixturesDirectory => Path.Combine(RepositoryRoot, "tests", "Gateway.Core.Tests", "Configuration", "EnvoyConfigs");
 
     /// <summary>The gateway executable's assembly, copied next to the test assembly by the ProjectReference.</summary>
     public static string GatewayDll
@@ -27,6 +26,27 @@ internal static class TestPaths
                 throw new InvalidOperationException(
                     $"gateway.dll or gateway.runtimeconfig.json is missing from '{AppContext.BaseDirectory}'; " +
                     "the Gateway.Host ProjectReference should copy them next to the test assembly.");
+            }
+            return dll;
+        }
+    }
+
+    /// <summary>The sample's API key filter folder (its <c>envoy.yaml</c>).</summary>
+    public static string ApiKeySampleDirectory => Path.Combine(RepositoryRoot, "samples", "ApiKeyFilter");
+
+    /// <summary>
+    /// The sample custom gateway (<c>samples/ApiKeyGateway</c>), built in the test assembly's configuration (its
+    /// ProjectReference, without the assembly, orders the build): <c>samples/ApiKeyGateway/bin/&lt;configuration&gt;/&lt;tfm&gt;/</c>.
+    /// </summary>
+    public static string SampleGatewayDll
+    {
+        get
+        {
+            var output = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+            var dll = Path.Combine(RepositoryRoot, "samples", "ApiKeyGateway", "bin", output.Parent!.Name, output.Name, "ApiKeyGateway.dll");
+            if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
+            {
+                throw new InvalidOperationException($"'{dll}' (or its runtimeconfig.json) is missing; build the solution, or samples/ApiKeyGateway, first.");
             }
             return dll;
         }
