@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Gateway.Tests.Common;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Compression;
@@ -168,57 +169,27 @@ internal sealed class ContentUpstream : IAsyncDisposable
     }
 }
 
-/// <summary>A gateway config with one HTTP filter before the router, routes to the upstream and a direct response.</summary>
+/// <summary>
+/// <see cref="ListenerYaml"/>'s bootstrap with one HTTP filter before the router and two routes: <c>/direct</c>, a direct
+/// response, and everything else to the upstream (<paramref name="routeExtra"/>: lines for that route, as indented
+/// under it in the whole document, 16 spaces).
+/// </summary>
 internal static class FilterYaml
 {
-    /// <param name="filter">The filter entry's lines after <c>- name:</c> (indented for http_filters items).</param>
-    /// <param name="routeExtra">Lines added to the <c>/</c> route (e.g. typed_per_filter_config), indented 16.</param>
     public static string Config(int upstreamPort, string filterName, string typedConfig, string routeExtra = "", string directBody = "")
-        => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: {{filterName}}
-                    typed_config:
-        {{Indent(typedConfig, 14)}}
-                  - name: envoy.filters.http.router
-                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  route_config:
-                    name: local
-                    virtual_hosts:
-                    - name: main
-                      domains: ["*"]
-                      routes:
-                      - name: direct
-                        match: { prefix: "/direct" }
-                        direct_response: { status: 200, body: { inline_string: "{{directBody}}" } }
-                      - name: upstream
-                        match: { prefix: "/" }
-                        route: { cluster: upstream }
-        {{routeExtra}}
-          clusters:
-          - name: upstream
-            type: STATIC
-            load_assignment:
-              cluster_name: upstream
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} } } }
-        """;
-
-    private static string Indent(string text, int spaces)
     {
-        var pad = new string(' ', spaces);
-        return string.Join('\n', text.Split('\n').Select(line => line.Length == 0 ? line : pad + line));
+        var filters = "- name: " + filterName + "\n  typed_config:\n" + ListenerYaml.Indent(typedConfig, 4);
+        var routes = $$"""
+            - name: direct
+              match: { prefix: "/direct" }
+              direct_response: { status: 200, body: { inline_string: "{{directBody}}" } }
+            - name: upstream
+              match: { prefix: "/" }
+              route: { cluster: echo }
+            """ + "\n" + Unindent(routeExtra, 14);
+        return ListenerYaml.Build(upstreamPort, filters, routes: routes.TrimEnd('\n'));
     }
+
+    private static string Unindent(string block, int spaces)
+        => string.Join('\n', block.ReplaceLineEndings("\n").Split('\n').Select(line => line.Length >= spaces && line[..spaces].Trim().Length == 0 ? line[spaces..] : line.TrimStart()));
 }
