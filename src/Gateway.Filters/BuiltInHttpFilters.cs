@@ -9,10 +9,22 @@ public static class BuiltInHttpFilters
     /// <summary>The factories, one per filter.</summary>
     public static IReadOnlyList<IHttpFilterFactory> All { get; } =
     [
+        new Buffer.BufferFilterFactory(),
+        new Compression.CompressorFilterFactory(),
         new Cors.CorsFilterFactory(),
         new Csrf.CsrfFilterFactory(),
+        new Compression.DecompressorFilterFactory(),
         new Fault.FaultFilterFactory(),
         new LocalRateLimit.LocalRateLimitFilterFactory(),
+    ];
+
+    /// <summary>Extension configurations the filters read inside their own (compressor libraries), registered with them.</summary>
+    public static IReadOnlyList<Type> ExtensionTypes { get; } =
+    [
+        typeof(Compression.BrotliCompressor),
+        typeof(Compression.BrotliDecompressor),
+        typeof(Compression.GzipCompressor),
+        typeof(Compression.GzipDecompressor),
     ];
 
     /// <summary>Adds every built-in filter to <paramref name="types"/>.</summary>
@@ -22,6 +34,10 @@ public static class BuiltInHttpFilters
         foreach (var factory in All)
         {
             types.AddHttpFilter(factory);
+        }
+        foreach (var type in ExtensionTypes)
+        {
+            types.Register(type);
         }
         return types;
     }
@@ -33,6 +49,10 @@ public static class BuiltInHttpFilters
         foreach (var factory in All)
         {
             gateway.AddHttpFilter(factory);
+        }
+        foreach (var type in ExtensionTypes)
+        {
+            gateway.Types.Register(type);
         }
         return gateway;
     }

@@ -111,6 +111,14 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         set => _requestBody = value;
     }
 
+    public override long RequestBufferLimit
+    {
+        // Kept on the stream info (created on demand), so that a stream whose filters leave the limit alone is no larger.
+        get => _streamInfo?.RequestBufferLimit ?? BufferLimit;
+        // An array holds at most Array.MaxLength bytes; a larger limit (max_request_bytes is a uint32) is that.
+        set => ((FilterStreamInfo)StreamInfo).RequestBufferLimit = (int)Math.Clamp(value, 0, Array.MaxLength);
+    }
+
     public override ReadOnlyMemory<byte> ResponseBody
     {
         get => _responseBody;
@@ -130,6 +138,19 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         ((FilterStreamInfo)StreamInfo).Details = details;
         return FilterStatus.StopIteration;
     }
+
+    public override void SkipRequestBody()
+    {
+        if (!_decoding)
+        {
+            throw new InvalidOperationException("A filter can skip the request body only in its request-headers hook.");
+        }
+        // Allocated only when a filter skips (a per-route pass-through), rarely; on the stream info, as the limit.
+        var info = (FilterStreamInfo)StreamInfo;
+        (info.SkipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
+    }
+
+    private bool SkipsBody(int index) => _streamInfo?.SkipsBody is { } skips && skips[index];
 
     /// <summary>Whether filter <paramref name="index"/> runs for this request: its default, unless the route (as matched first) says otherwise.</summary>
     private bool IsActive(int index)
@@ -157,15 +178,15 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                     continue;
                 }
                 _passed = i + 1;
-                if ((filters[i].Hooks & HttpFilterHooks.RequestHeaders) == 0)
+                var hooks = filters[i].Hooks;
+                if ((hooks & HttpFilterHooks.RequestHeaders) != 0)
                 {
-                    continue;
-                }
-                _current = i;
-                if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
-                {
-                    await StoppedAsync().ConfigureAwait(false);
-                    return false;
+                    _current = i;
+                    if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+                    {
+                        await StoppedAsync().ConfigureAwait(false);
+                        return false;
+                    }
                 }
             }
             if (HasActiveRequestBodyFilter())
@@ -176,7 +197,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 }
                 for (var i = 0; i < _passed; i++)
                 {
-                    if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i))
+                    if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i) || SkipsBody(i))
                     {
                         continue;
                     }
@@ -226,7 +247,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         }
         for (var i = 0; i < _passed; i++)
         {
-            if ((_chain.Filters[i].Hooks & HttpFilterHooks.RequestBody) != 0 && IsActive(i))
+            if ((_chain.Filters[i].Hooks & HttpFilterHooks.RequestBody) != 0 && IsActive(i) && !SkipsBody(i))
             {
                 _bodyBuffered = true;
                 return true;
@@ -300,7 +321,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
     }
 
-    /// <summary>Reads the whole request body into memory, within Envoy's buffer limit (413 <c>Payload Too Large</c> beyond it).</summary>
+    /// <summary>Reads the whole request body into memory, within the buffer limit (413 <c>Payload Too Large</c> beyond it; see <see cref="RequestBufferLimit"/>).</summary>
     private async ValueTask<bool> BufferRequestBodyAsync()
     {
         var request = _context.Request;
@@ -309,7 +330,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             _requestBody = ReadOnlyMemory<byte>.Empty;
             return true;
         }
-        if (request.ContentLength > BufferLimit)
+        var limit = RequestBufferLimit;
+        if (request.ContentLength > limit)
         {
             return await TooLargeAsync().ConfigureAwait(false);
         }
@@ -319,7 +341,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         {
             var result = await reader.ReadAsync(_context.RequestAborted).ConfigureAwait(false);
             var data = result.Buffer;
-            if (buffer.WrittenCount + data.Length > BufferLimit)
+            if (buffer.WrittenCount + data.Length > limit)
             {
                 reader.AdvanceTo(data.End);
                 return await TooLargeAsync().ConfigureAwait(false);
@@ -642,6 +664,12 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         private ResponseFlags _flags;
 
         public string? Details { get; set; }
+
+        /// <summary>The stream's request buffer limit (see <see cref="HttpFilterContext.RequestBufferLimit"/>).</summary>
+        public int RequestBufferLimit { get; set; } = BufferLimit;
+
+        /// <summary>Per filter position: that filter skipped the request body (see <see cref="HttpFilterContext.SkipRequestBody"/>).</summary>
+        public bool[]? SkipsBody { get; set; }
 
         public override string? RequestId
         {

@@ -38,6 +38,20 @@ public abstract class HttpFilterContext
     /// </summary>
     public abstract ReadOnlyMemory<byte> RequestBody { get; set; }
 
+    /// <summary>
+    /// The most bytes a buffered request body may hold before the request is answered 413 (Envoy's decoder buffer
+    /// limit: 1 MiB, the default <c>per_connection_buffer_limit_bytes</c>). A filter may change it in its request-headers
+    /// hook, as Envoy's buffer filter does with <c>setDecoderBufferLimit</c>; it applies to every filter that buffers the body.
+    /// </summary>
+    public abstract long RequestBufferLimit { get; set; }
+
+    /// <summary>
+    /// Called from a filter's request-headers hook: this filter does not need this request's body, so its
+    /// <see cref="IHttpFilter.OnRequestBodyAsync"/> is not called and, unless another filter asks for the body, the body
+    /// streams to the upstream (Envoy: a filter that lets data through without buffering, such as a buffer filter disabled per route).
+    /// </summary>
+    public abstract void SkipRequestBody();
+
     /// <summary>The response body, in a filter's <see cref="IHttpFilter.OnResponseBodyAsync"/>; setting it replaces what the client receives.</summary>
     public abstract ReadOnlyMemory<byte> ResponseBody { get; set; }
 

@@ -74,6 +74,8 @@ internal static class LocalReply
 
     private static async Task EncodeAndWriteAsync(HttpContext context, FilterChainStream stream, byte[]? body)
     {
+        // Envoy's sendLocalReply sets content-length before the encoders run: a filter (the compressor) reads it.
+        context.Response.ContentLength = body?.Length ?? 0;
         await stream.EncodeHeadersAsync().ConfigureAwait(false);
         body = await stream.EncodeLocalReplyBodyAsync(body).ConfigureAwait(false);
         await WriteBodyAsync(context, body).ConfigureAwait(false);
