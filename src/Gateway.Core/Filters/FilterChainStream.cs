@@ -89,6 +89,18 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     public override T? RouteConfig<T>() where T : class
         => CurrentRoute?.FilterStates is { } states ? states[_current].Config as T : null;
 
+    public override ReadOnlySpan<object> AllRouteConfigs()
+        => CurrentRoute?.FilterStates is { } states && states[_current].AllConfigs is { } all ? all : ReadOnlySpan<object>.Empty;
+
+    /// <summary>True when a filter marked the request as a health check (its stats are then not charged).</summary>
+    public bool IsHealthCheck => _streamInfo?.IsHealthCheck == true;
+
+    /// <summary>The <c>:path</c> as routed (normalized), query included.</summary>
+    internal string PathAndQuery => _pathAndQuery;
+
+    /// <summary>The <c>:scheme</c>.</summary>
+    internal string Scheme => _scheme;
+
     public override HttpStreamInfo StreamInfo => _streamInfo ??= new FilterStreamInfo(this);
 
     public override TimeProvider TimeProvider => _time;
@@ -538,8 +550,13 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     {
         private Dictionary<string, JsonObject>? _metadata;
         private ResponseFlags _flags;
+        private bool _healthCheck;
 
         public string? Details { get; set; }
+
+        public override bool IsHealthCheck => _healthCheck;
+
+        public override void SetHealthCheck() => _healthCheck = true;
 
         public override string? RequestId
         {

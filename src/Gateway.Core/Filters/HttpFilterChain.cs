@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.Extensions.Logging;
@@ -19,8 +20,11 @@ internal sealed class FilterSlot(string name, IHttpFilter filter, bool disabledB
     public bool DisabledByDefault { get; } = disabledByDefault;
 }
 
-/// <summary>One filter's compiled state on one route: enabled or not, and its per-route configuration.</summary>
-internal readonly record struct RouteFilterState(bool? Disabled, object? Config);
+/// <summary>
+/// One filter's compiled state on one route: enabled or not, its most specific per-route configuration, and every
+/// level's (most specific first) for filters that apply them all (header_mutation).
+/// </summary>
+internal readonly record struct RouteFilterState(bool? Disabled, object? Config, object[]? AllConfigs);
 
 /// <summary>
 /// A connection manager's HTTP filters before the router, compiled once per configuration: each filter built by its
@@ -79,18 +83,34 @@ internal sealed class HttpFilterChain
         {
             var config = configs[i];
             object? routeConfig = null;
-            if (config.Config is { } message)
+            object[]? all = null;
+            if (config.AllConfigs is { Count: > 0 } levels)
             {
-                if (!compiled.TryGetValue(message, out routeConfig))
+                all = new object[levels.Count];
+                for (var level = 0; level < all.Length; level++)
                 {
-                    var filter = plan.HttpFilters[i];
-                    var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
-                    routeConfig = filter.Factory.CreateRouteConfig(message, context);
-                    compiled[message] = routeConfig;
+                    all[level] = Compile(levels[level], plan.HttpFilters[i], statPrefix, services, compiled);
                 }
+                // The most specific level is the first: the same compiled object RouteConfig<T>() returns.
+                routeConfig = all[0];
             }
-            states[i] = new RouteFilterState(config.Disabled, routeConfig);
+            else if (config.Config is { } message)
+            {
+                routeConfig = Compile(message, plan.HttpFilters[i], statPrefix, services, compiled);
+            }
+            states[i] = new RouteFilterState(config.Disabled, routeConfig, all);
         }
         return states;
+    }
+
+    private static object Compile(EnvoyMessage message, HttpFilterPlan filter, string statPrefix, FilterServices services, Dictionary<object, object> compiled)
+    {
+        if (!compiled.TryGetValue(message, out var routeConfig))
+        {
+            var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
+            routeConfig = filter.Factory.CreateRouteConfig(message, context);
+            compiled[message] = routeConfig;
+        }
+        return routeConfig;
     }
 }

@@ -25,6 +25,13 @@ public abstract class HttpFilterContext
     /// </summary>
     public abstract T? RouteConfig<T>() where T : class;
 
+    /// <summary>
+    /// Every level's per-route configuration of the calling filter, as its factory compiled them, most specific first
+    /// (route, virtual host, route configuration); empty when none applies. For filters that apply every level, as
+    /// Envoy's <c>traversePerFilterConfig</c> does (header_mutation); most filters want <see cref="RouteConfig{T}"/>.
+    /// </summary>
+    public abstract ReadOnlySpan<object> AllRouteConfigs();
+
     /// <summary>What is known about the stream: request id, timing, flags, dynamic metadata.</summary>
     public abstract HttpStreamInfo StreamInfo { get; }
 
@@ -138,6 +145,16 @@ public abstract class HttpStreamInfo
 
     /// <summary>Adds a response flag.</summary>
     public abstract void SetResponseFlag(ResponseFlags flag);
+
+    /// <summary>
+    /// True once a filter marked the request as a health check (Envoy's <c>StreamInfo::healthCheck()</c>): the
+    /// connection manager then leaves it out of <c>downstream_rq_completed</c> and <c>downstream_rq_&lt;code&gt;</c>,
+    /// and the router out of the cluster's <c>upstream_rq_&lt;code&gt;</c> stats.
+    /// </summary>
+    public abstract bool IsHealthCheck { get; }
+
+    /// <summary>Marks the request as a health check (the health_check filter does, for requests its headers match).</summary>
+    public abstract void SetHealthCheck();
 
     /// <summary>Envoy's response code details of a local reply (e.g. <c>route_not_found</c>), or null.</summary>
     public abstract string? ResponseCodeDetails { get; }

@@ -125,7 +125,7 @@ internal sealed partial class ConnectionManager
                 }
                 route = filters.CurrentRoute;
             }
-            await RouterDecodeAsync(context, listener, route, new RouterInput(pathAndQuery, internalRequest, start, tunnel, authority, scheme)).ConfigureAwait(false);
+            await RouterDecodeAsync(context, listener, route, new RouterInput(pathAndQuery, internalRequest, start, tunnel, authority, scheme, filters?.IsHealthCheck == true)).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -139,12 +139,12 @@ internal sealed partial class ConnectionManager
                 // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
                 context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
-            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
+            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds, filters?.IsHealthCheck == true);
         }
     }
 
     /// <summary>What the router needs of the request besides the route.</summary>
-    private readonly record struct RouterInput(string PathAndQuery, bool Internal, long StartTimestamp, bool Tunnel, string? Authority, string Scheme);
+    private readonly record struct RouterInput(string PathAndQuery, bool Internal, long StartTimestamp, bool Tunnel, string? Authority, string Scheme, bool HealthCheck);
 
     /// <summary>The router filter (the terminal decoder): no route, direct response, or the upstream through the Polly pipeline.</summary>
     private async Task RouterDecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
@@ -152,7 +152,7 @@ internal sealed partial class ConnectionManager
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
-            var (pathAndQuery, internalRequest, start, tunnel, authority, scheme) = input;
+            var (pathAndQuery, internalRequest, start, tunnel, authority, scheme, healthCheck) = input;
             if (route is null)
             {
                 listener.RouterStats.NoRoute.Increment();
@@ -175,12 +175,12 @@ internal sealed partial class ConnectionManager
             {
                 // YARP has not applied this cluster yet: there is no host to send to.
                 cluster.Stats.UpstreamCxNoneHealthy.Increment();
-                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, internalRequest);
+                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, internalRequest, healthCheck);
                 await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan).ConfigureAwait(false);
                 return;
             }
 
-            var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest, PathAndQuery = pathAndQuery };
+            var state = new ProxyRequestState(listener, route, start) { Internal = internalRequest, PathAndQuery = pathAndQuery, HealthCheck = healthCheck };
             context.Features.Set(state);
             context.SetEndpoint(endpoint);
             var retryPolicy = internalRequest ? InternalRequest.ApplyRouterHeaders(state, request.Headers, route.Retry) : route.Retry;
@@ -360,7 +360,7 @@ internal sealed partial class ConnectionManager
         var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
         if (state.Overflowed)
         {
-            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal);
+            ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
             await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, plan, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
@@ -374,7 +374,7 @@ internal sealed partial class ConnectionManager
         if (perTryTimedOut && state.UpstreamStatus == 0)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
-            ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal);
+            ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
             await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
@@ -387,7 +387,7 @@ internal sealed partial class ConnectionManager
             cluster.Stats.UpstreamRqTimeout.Increment();
             if (!context.Response.HasStarted)
             {
-                ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal);
+                ChargeUpstream(cluster, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
             }
             await LocalReply.SendAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, plan, attemptCount: attempts).ConfigureAwait(false);
             return;
@@ -402,7 +402,7 @@ internal sealed partial class ConnectionManager
         {
             case ForwarderError.NoAvailableDestinations:
                 cluster.Stats.UpstreamCxNoneHealthy.Increment();
-                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal);
+                ChargeUpstream(cluster, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
                 await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, plan, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case ForwarderError.Request:
@@ -416,7 +416,7 @@ internal sealed partial class ConnectionManager
                     var (status, reason) = DescribeReset(error.Error, error.Exception);
                     ChargeReset(cluster.Stats, reason);
                     Log.UpstreamFailed(_logger, cluster.Name, reason, error.Exception);
-                    ChargeUpstream(cluster, status, state.Internal);
+                    ChargeUpstream(cluster, status, state.Internal, state.HealthCheck);
                     await LocalReply.SendAsync(context, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), plan, attemptCount: attempts).ConfigureAwait(false);
                     break;
                 }
@@ -540,8 +540,13 @@ internal sealed partial class ConnectionManager
         return (StatusCodes.Status503ServiceUnavailable, "connection termination");
     }
 
-    private static void ChargeUpstream(ClusterRuntime cluster, int status, bool internalRequest)
+    private static void ChargeUpstream(ClusterRuntime cluster, int status, bool internalRequest, bool healthCheck)
     {
+        if (healthCheck)
+        {
+            // Envoy's router charges no response-code stats for a health check (Filter::chargeUpstreamCode).
+            return;
+        }
         cluster.Stats.Codes.Charge(status);
         cluster.Stats.CodesFor(internalRequest).Charge(status);
     }

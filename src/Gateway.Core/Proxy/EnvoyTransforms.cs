@@ -173,8 +173,11 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             context.SuppressResponseBody = true;
             return default;
         }
-        stats.Codes.Charge(status);
-        stats.CodesFor(state.Internal).Charge(status);
+        if (!state.HealthCheck)
+        {
+            stats.Codes.Charge(status);
+            stats.CodesFor(state.Internal).Charge(status);
+        }
 
         var connectionManager = state.Listener.ConnectionManager;
         if (state.Route.Plan.IncludeAttemptCountInResponse)

@@ -206,6 +206,7 @@ public static class EnvoyTranslator
         {
             EnvoyMessage? config = null;
             bool? disabled = null;
+            List<EnvoyMessage>? all = null;
             foreach (var level in levels)
             {
                 if (!level.TryGetValue(filters[i].Name, out var entry))
@@ -220,8 +221,12 @@ public static class EnvoyTranslator
                 };
                 disabled ??= entryDisabled;
                 config ??= entryConfig;
+                if (entryConfig is not null)
+                {
+                    (all ??= []).Add(entryConfig);
+                }
             }
-            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config };
+            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config, AllConfigs = all };
             any |= disabled is not null || config is not null;
         }
         return any ? result : null;

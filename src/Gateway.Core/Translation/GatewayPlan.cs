@@ -99,6 +99,10 @@ public sealed record PerFilterConfigPlan(bool? Disabled, string? ConfigType)
     /// <summary>The most specific per-route configuration, or null.</summary>
     [JsonIgnore]
     public EnvoyMessage? Config { get; init; }
+
+    /// <summary>Every level's per-route configuration, most specific first (route, virtual host, route configuration); null when none.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<EnvoyMessage>? AllConfigs { get; init; }
 }
 
 /// <summary>What one Envoy route does once it matched.</summary>
