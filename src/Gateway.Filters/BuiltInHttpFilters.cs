@@ -9,6 +9,10 @@ public static class BuiltInHttpFilters
     /// <summary>The factories, one per filter.</summary>
     public static IReadOnlyList<IHttpFilterFactory> All { get; } =
     [
+        new HeaderMutation.HeaderMutationFilterFactory(),
+        new HeaderToMetadata.HeaderToMetadataFilterFactory(),
+        new HealthCheck.HealthCheckFilterFactory(),
+        new SetMetadata.SetMetadataFilterFactory(),
     ];
 
     /// <summary>Adds every built-in filter to <paramref name="types"/>.</summary>

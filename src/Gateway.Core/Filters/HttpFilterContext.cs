@@ -123,6 +123,9 @@ public enum ResponseFlags : long
 
     /// <summary>LR: connection local reset.</summary>
     LocalReset = 1 << 13,
+
+    /// <summary>LH: the local health check failed (the health_check filter answered 503).</summary>
+    FailedLocalHealthCheck = 1 << 14,
 }
 
 /// <summary>What is known about one stream (Envoy's StreamInfo), as far as filters need it.</summary>

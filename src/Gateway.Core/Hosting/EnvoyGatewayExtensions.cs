@@ -66,7 +66,7 @@ public static class EnvoyGatewayExtensions
         services.AddHostedService<StatsFlushService>();
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
-        services.TryAddSingleton<IGatewayHealth>(sp => new GatewayHealth(sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ClusterRegistry>()));
+        services.TryAddSingleton<IGatewayHealth>(sp => new GatewayHealth(sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ClusterRegistry>(), setup.Bootstrap.Node?.Cluster ?? string.Empty));
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ConnectionManager>();

@@ -12,6 +12,9 @@ public interface IGatewayHealth
     /// <summary>True after admin <c>/healthcheck/fail</c>, until <c>/healthcheck/ok</c>.</summary>
     bool HealthCheckFailed { get; }
 
+    /// <summary>The bootstrap's <c>node.cluster</c> (Envoy's local cluster name), empty when not set.</summary>
+    string LocalClusterName { get; }
+
     /// <summary>The cluster's membership, or null when no cluster has that name. Resolve it once (when a filter is built), not per request.</summary>
     IClusterHealth? FindCluster(string name);
 }
@@ -32,9 +35,11 @@ public interface IClusterHealth
     long MembershipDegraded { get; }
 }
 
-internal sealed class GatewayHealth(ServerState server, ClusterRegistry clusters) : IGatewayHealth
+internal sealed class GatewayHealth(ServerState server, ClusterRegistry clusters, string localClusterName) : IGatewayHealth
 {
     public bool HealthCheckFailed => server.HealthCheckFailed;
+
+    public string LocalClusterName => localClusterName;
 
     public IClusterHealth? FindCluster(string name)
         => clusters.TryGet(name, out var cluster) && cluster.Plan is not null ? new ClusterHealth(cluster) : null;

@@ -1,0 +1,69 @@
+namespace Gateway.Filters.HeaderMutation;
+
+/// <summary>
+/// <c>envoy.filters.http.header_mutation</c>: request and response header mutations, the filter's own first, then
+/// every level's <c>HeaderMutationPerRoute</c> (most specific first, or last with <c>most_specific_header_mutations_wins</c>).
+/// </summary>
+public sealed class HeaderMutationFilterFactory : HttpFilterFactory<HeaderMutationConfig, HeaderMutationPerRoute>
+{
+    /// <inheritdoc />
+    public override string Name => "envoy.filters.http.header_mutation";
+
+    /// <inheritdoc />
+    protected override void Validate(HeaderMutationConfig config, HttpFilterValidationContext context) => ValidateMutations(config.Mutations, context);
+
+    /// <inheritdoc />
+    protected override void ValidateRouteConfig(HeaderMutationPerRoute config, HttpFilterValidationContext context) => ValidateMutations(config.Mutations, context);
+
+    private static void ValidateMutations(Mutations? mutations, HttpFilterValidationContext context)
+    {
+        if (mutations is null)
+        {
+            return;
+        }
+        HeaderMutations.Validate(mutations.RequestMutations, context);
+        HeaderMutations.Validate(mutations.ResponseMutations, context);
+    }
+
+    /// <inheritdoc />
+    protected override IHttpFilter CreateFilter(HeaderMutationConfig config, HttpFilterFactoryContext context)
+        => new HeaderMutationFilter(Compile(config.Mutations), config.MostSpecificHeaderMutationsWins);
+
+    /// <inheritdoc />
+    protected override object CreateRouteConfig(HeaderMutationPerRoute config, HttpFilterFactoryContext context) => Compile(config.Mutations);
+
+    private static CompiledMutations Compile(Mutations? mutations)
+        => new(HeaderMutations.Compile(mutations?.RequestMutations), HeaderMutations.Compile(mutations?.ResponseMutations));
+}
+
+/// <summary>One level's compiled request and response mutations.</summary>
+internal sealed record CompiledMutations(HeaderMutations Request, HeaderMutations Response);
+
+internal sealed class HeaderMutationFilter(CompiledMutations mutations, bool mostSpecificWins) : IHttpFilter
+{
+    public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders | HttpFilterHooks.ResponseHeaders;
+
+    public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
+    {
+        var headers = context.HttpContext.Request.Headers;
+        mutations.Request.Apply(headers);
+        var levels = context.AllRouteConfigs();
+        for (var i = 0; i < levels.Length; i++)
+        {
+            ((CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i]).Request.Apply(headers);
+        }
+        return new(FilterStatus.Continue);
+    }
+
+    public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
+    {
+        var headers = context.HttpContext.Response.Headers;
+        mutations.Response.Apply(headers);
+        var levels = context.AllRouteConfigs();
+        for (var i = 0; i < levels.Length; i++)
+        {
+            ((CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i]).Response.Apply(headers);
+        }
+        return new(FilterStatus.Continue);
+    }
+}

@@ -1,0 +1,162 @@
+using Gateway.Hosting;
+using Gateway.Stats;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Filters.HealthCheck;
+
+/// <summary>
+/// <c>envoy.filters.http.health_check</c>: requests its <c>headers</c> match are health checks (left out of response-code
+/// stats). Without pass-through they are answered here: 503 while the server fails health checks (admin
+/// <c>/healthcheck/fail</c>) or a listed cluster has too few healthy hosts, else 200. With pass-through they go
+/// upstream unless the server fails health checks. While it does, every other response carries
+/// <c>x-envoy-immediate-health-check-fail: true</c>; a health check's response carries
+/// <c>x-envoy-upstream-healthchecked-cluster</c> (the node's cluster).
+/// </summary>
+public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConfig>
+{
+    /// <inheritdoc />
+    public override string Name => "envoy.filters.http.health_check";
+
+    /// <inheritdoc />
+    protected override void Validate(HealthCheckConfig config, HttpFilterValidationContext context)
+    {
+        if (config.PassThroughMode is null && !config.HasField("pass_through_mode"))
+        {
+            context.Error(config.Location, "'pass_through_mode' is required");
+        }
+        foreach (var (cluster, percent) in config.ClusterMinHealthyPercentages)
+        {
+            if (percent.Value is < 0 or > 100 || double.IsNaN(percent.Value))
+            {
+                context.Error(percent.LocationOf("value"), $"cluster_min_healthy_percentages['{cluster}']: value must be inside range [0, 100]");
+            }
+        }
+        HttpHeaderMatchers.Validate(config.Headers, context);
+    }
+
+    /// <inheritdoc />
+    protected override IHttpFilter CreateFilter(HealthCheckConfig config, HttpFilterFactoryContext context)
+    {
+        var health = context.Services.GetRequiredService<IGatewayHealth>();
+        var passThrough = config.PassThroughMode!.Value;
+        var minimums = new List<ClusterMinimum>();
+        if (!passThrough)
+        {
+            // Envoy keeps them in a std::map: checked in name order, the first failure decides.
+            var names = new List<string>(config.ClusterMinHealthyPercentages.Keys);
+            names.Sort(StringComparer.Ordinal);
+            foreach (var name in names)
+            {
+                // The percentage is truncated to an integer, as Envoy does.
+                minimums.Add(new ClusterMinimum(health.FindCluster(name), (long)config.ClusterMinHealthyPercentages[name].Value));
+            }
+        }
+        return new HealthCheckFilter(passThrough, HttpHeaderMatchers.Compile(config.Headers), [.. minimums], health, new HealthCheckStats(context.Stats));
+    }
+
+    private sealed record ClusterMinimum(IClusterHealth? Cluster, long Percent);
+
+    /// <summary><c>http.&lt;stat_prefix&gt;.health_check.*</c>.</summary>
+    private sealed class HealthCheckStats(HttpFilterStatsScope scope)
+    {
+        public Counter RequestTotal { get; } = scope.Counter("health_check.request_total");
+        public Counter Failed { get; } = scope.Counter("health_check.failed");
+        public Counter Ok { get; } = scope.Counter("health_check.ok");
+        public Counter CachedResponse { get; } = scope.Counter("health_check.cached_response");
+        public Counter FailedClusterNotFound { get; } = scope.Counter("health_check.failed_cluster_not_found");
+        public Counter FailedClusterEmpty { get; } = scope.Counter("health_check.failed_cluster_empty");
+        public Counter FailedClusterUnhealthy { get; } = scope.Counter("health_check.failed_cluster_unhealthy");
+        public Counter Degraded { get; } = scope.Counter("health_check.degraded");
+    }
+
+    private sealed class HealthCheckFilter(bool passThrough, HttpHeaderMatchers headers, ClusterMinimum[] minimums, IGatewayHealth health, HealthCheckStats stats) : IHttpFilter
+    {
+        private const string HealthCheckedCluster = "x-envoy-upstream-healthchecked-cluster";
+        private const string ImmediateHealthCheckFail = "x-envoy-immediate-health-check-fail";
+
+        public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders | HttpFilterHooks.ResponseHeaders;
+
+        public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
+        {
+            if (!headers.Matches(context))
+            {
+                return new(FilterStatus.Continue);
+            }
+            context.StreamInfo.SetHealthCheck();
+            if (passThrough && !health.HealthCheckFailed)
+            {
+                return new(FilterStatus.Continue);
+            }
+            return new(Answer(context));
+        }
+
+        /// <summary>Envoy's HealthCheckFilter::onComplete: the status, its details and the stats.</summary>
+        private FilterStatus Answer(HttpFilterContext context)
+        {
+            stats.RequestTotal.Increment();
+            var status = StatusCodes.Status200OK;
+            var details = "health_check_ok";
+            if (health.HealthCheckFailed)
+            {
+                context.StreamInfo.SetResponseFlag(ResponseFlags.FailedLocalHealthCheck);
+                stats.Failed.Increment();
+                return context.SendLocalReply(StatusCodes.Status503ServiceUnavailable, null, "health_check_failed");
+            }
+            foreach (var minimum in minimums)
+            {
+                details = "health_check_ok_cluster_healthy";
+                if (minimum.Cluster is not { } cluster)
+                {
+                    status = StatusCodes.Status503ServiceUnavailable;
+                    details = "health_check_failed_no_cluster_found";
+                    stats.FailedClusterNotFound.Increment();
+                    break;
+                }
+                var total = cluster.MembershipTotal;
+                if (total == 0)
+                {
+                    if (minimum.Percent == 0)
+                    {
+                        continue;
+                    }
+                    status = StatusCodes.Status503ServiceUnavailable;
+                    details = "health_check_failed_cluster_empty";
+                    stats.FailedClusterEmpty.Increment();
+                    break;
+                }
+                if (100 * (cluster.MembershipHealthy + cluster.MembershipDegraded) < total * minimum.Percent)
+                {
+                    status = StatusCodes.Status503ServiceUnavailable;
+                    details = "health_check_failed_cluster_unhealthy";
+                    stats.FailedClusterUnhealthy.Increment();
+                    break;
+                }
+            }
+            if (status == StatusCodes.Status200OK)
+            {
+                stats.Ok.Increment();
+            }
+            else
+            {
+                context.StreamInfo.SetResponseFlag(ResponseFlags.FailedLocalHealthCheck);
+                stats.Failed.Increment();
+            }
+            return context.SendLocalReply(status, null, details);
+        }
+
+        public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
+        {
+            var responseHeaders = context.HttpContext.Response.Headers;
+            if (context.StreamInfo.IsHealthCheck)
+            {
+                responseHeaders[HealthCheckedCluster] = health.LocalClusterName;
+            }
+            else if (health.HealthCheckFailed)
+            {
+                responseHeaders[ImmediateHealthCheckFail] = "true";
+            }
+            return new(FilterStatus.Continue);
+        }
+    }
+}
