@@ -140,7 +140,9 @@ internal sealed class HeaderMutations
             switch (rule.Action)
             {
                 case Action.Append:
-                    headers.Append(rule.Name, rule.Value);
+                    // Not IHeaderDictionary.Append, which drops an empty value that keep_empty_value asks to send.
+                    var existing = headers[rule.Name];
+                    headers[rule.Name] = existing.Count == 0 ? rule.Value : StringValues.Concat(existing, rule.Value);
                     break;
                 case Action.AddIfAbsent:
                     if (!headers.ContainsKey(rule.Name))

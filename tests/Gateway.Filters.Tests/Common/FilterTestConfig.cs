@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Filters;
+using Gateway.Tests.Hosting;
+
+namespace Gateway.Tests.Common;
+
+/// <summary>A listener with the given filters before the router, one route to an echo upstream, admin on an ephemeral port.</summary>
+internal static class FilterTestConfig
+{
+    public static string Yaml(int port, string filters, string routeExtra = "", string vhostExtra = "", string routeConfigExtra = "", string clusters = "", string node = "")
+        => $$"""
+        {{node}}admin:
+          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+        static_resources:
+          listeners:
+          - name: httpbin-demo
+            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.http_connection_manager
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                  stat_prefix: ingress_http
+                  http_filters:
+        {{filters}}
+                  - name: envoy.filters.http.router
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+                  route_config:
+                    name: local
+        {{routeConfigExtra}}            virtual_hosts:
+                    - name: main
+                      domains: ["*"]
+        {{vhostExtra}}              routes:
+                      - name: upstream
+                        match: { prefix: "/" }
+                        route: { cluster: echo }
+        {{routeExtra}}
+          clusters:
+          - name: echo
+            type: STATIC
+            load_assignment:
+              cluster_name: echo
+              endpoints:
+              - lb_endpoints:
+                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } } }
+        {{clusters}}
+        """;
+
+    /// <summary>The metadata probe, a decoder after the filters under test: it records the dynamic metadata it sees.</summary>
+    public const string Probe = """
+                  - name: probe
+                    typed_config: { "@type": type.googleapis.com/gateway.tests.MetadataProbe }
+        """;
+
+    public static Task<InProcessGateway> StartAsync(string yaml)
+        => InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory()));
+
+    public static List<ConfigError> LoadErrors(string yaml)
+    {
+        var types = EnvoyTypeRegistry.CreateDefault().AddBuiltInHttpFilters();
+        var exception = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, types: types));
+        return [.. exception.Errors];
+    }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    public static async Task<EchoedRequest> EchoAsync(HttpResponseMessage response)
+        => JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), Web)!;
+}
+
+/// <summary>The probe's configuration (none).</summary>
+[EnvoyType("gateway.tests.MetadataProbe")]
+public sealed class MetadataProbeConfig : EnvoyMessage;
+
+/// <summary>Writes what dynamic metadata it saw on the request path into the response header <c>x-metadata</c> (namespaces sorted).</summary>
+internal sealed class MetadataProbeFactory : HttpFilterFactory<MetadataProbeConfig>
+{
+    public override string Name => "gateway.tests.metadata_probe";
+
+    protected override IHttpFilter CreateFilter(MetadataProbeConfig config, HttpFilterFactoryContext context) => new Probe();
+
+    private sealed class Probe : IHttpFilter
+    {
+        public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders | HttpFilterHooks.ResponseHeaders;
+
+        public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
+        {
+            context.HttpContext.Items["metadata"] = Render(context);
+            return new(FilterStatus.Continue);
+        }
+
+        public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
+        {
+            context.HttpContext.Response.Headers["x-metadata"] = (string?)context.HttpContext.Items["metadata"] ?? string.Empty;
+            return new(FilterStatus.Continue);
+        }
+
+        private static string Render(HttpFilterContext context)
+        {
+            var all = context.StreamInfo.AllDynamicMetadata;
+            var names = all.Keys.OrderBy(k => k, StringComparer.Ordinal);
+            return string.Join(";", names.Select(n => n + "=" + all[n].ToJsonString()));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using Gateway.Tests.Common;
+using Gateway.Tests.Hosting;
+
+namespace Gateway.Tests.HealthCheck;
+
+/// <summary>envoy.filters.http.health_check through the in-process gateway, in front of a real upstream.</summary>
+public class HealthCheckFilterTests
+{
+    private const string Type = "type.googleapis.com/envoy.extensions.filters.http.health_check.v3.HealthCheck";
+
+    private static string Filter(bool passThrough, string extra = "") => $$"""
+                  - name: envoy.filters.http.health_check
+                    typed_config:
+                      "@type": {{Type}}
+                      pass_through_mode: {{(passThrough ? "true" : "false")}}
+                      headers: [{ name: ":path", string_match: { exact: /healthz } }]
+        {{extra}}
+        """;
+
+    private const string EmptyCluster = """
+          - name: empty
+            type: STATIC
+            load_assignment: { cluster_name: empty }
+        """;
+
+    [Fact]
+    public async Task Request_NotPassThrough_AnswersLocallyAndLeavesResponseCodeStatsAlone()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, Filter(false), node: "node: { cluster: front }\n"));
+
+        using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+        using var other = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("front", Assert.Single(health.Headers.GetValues("x-envoy-upstream-healthchecked-cluster")));
+        Assert.Equal(string.Empty, await health.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.False(other.Headers.Contains("x-envoy-upstream-healthchecked-cluster"));
+        Assert.Equal(1, upstream.Requests);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.ok", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.failed", 0);
+        // The health check is not a completed response in the connection manager's stats; the other request is.
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_2xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_total", 2);
+    }
+
+    [Fact]
+    public async Task Request_ServerFailingHealthChecks_503AndImmediateFailHeaderOnOtherResponses()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, Filter(true)));
+        using (var fail = await gateway.Client.PostAsync(gateway.AdminUri("/healthcheck/fail"), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, fail.StatusCode);
+        }
+
+        using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+        using var other = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.False(health.Headers.Contains("x-envoy-immediate-health-check-fail"));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal("true", Assert.Single(other.Headers.GetValues("x-envoy-immediate-health-check-fail")));
+        Assert.Equal(1, upstream.Requests);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.failed", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.ok", 0);
+
+        using (var ok = await gateway.Client.PostAsync(gateway.AdminUri("/healthcheck/ok"), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using var passed = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+        Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+        Assert.Equal("/healthz", (await FilterTestConfig.EchoAsync(passed)).Path);
+        Assert.Equal(2, upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Request_PassThrough_ForwardsWithoutChargingResponseCodes()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, Filter(true)));
+
+        using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.True(health.Headers.Contains("x-envoy-upstream-healthchecked-cluster"));
+        Assert.Equal(1, upstream.Requests);
+        // Only answers the filter gives count; a passed-through health check is the upstream's.
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 0);
+        await gateway.AssertStatAsync("cluster.echo.upstream_rq_total", 1);
+        Assert.Null(await gateway.StatAsync("cluster.echo.upstream_rq_200"));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 0);
+    }
+
+    [Theory]
+    [InlineData("echo: { value: 100 }", 200, "ok", null)]
+    [InlineData("missing: { value: 10 }", 503, "failed_cluster_not_found", null)]
+    [InlineData("empty: { value: 10 }", 503, "failed_cluster_empty", null)]
+    [InlineData("empty: { value: 0 }", 200, "ok", null)]
+    public async Task Request_ClusterMinHealthyPercentages_DecideTheAnswer(string minimums, int status, string stat, string? unused)
+    {
+        _ = unused;
+        await using var upstream = await EchoUpstream.StartAsync();
+        var filter = Filter(false, $"              cluster_min_healthy_percentages: {{ {minimums} }}");
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, filter, clusters: EmptyCluster));
+
+        using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+
+        Assert.Equal((HttpStatusCode)status, health.StatusCode);
+        await gateway.AssertStatAsync("http.ingress_http.health_check." + stat, 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.failed", status == 200 ? 0 : 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 1);
+        Assert.Equal(0, upstream.Requests);
+    }
+
+    [Fact]
+    public void Load_WithoutPassThroughMode_IsRefused()
+    {
+        var yaml = FilterTestConfig.Yaml(1, $$"""
+                  - name: envoy.filters.http.health_check
+                    typed_config: { "@type": {{Type}}, headers: [{ name: ":path", string_match: { exact: /healthz } }] }
+        """);
+
+        var error = Assert.Single(FilterTestConfig.LoadErrors(yaml));
+
+        Assert.Contains("'pass_through_mode' is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("http_filters[0].typed_config", error.Location.Path, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_BadMatcherPercentAndCacheTime_EachReported()
+    {
+        var yaml = FilterTestConfig.Yaml(1, $$"""
+                  - name: envoy.filters.http.health_check
+                    typed_config:
+                      "@type": {{Type}}
+                      pass_through_mode: false
+                      cache_time: 1s
+                      cluster_min_healthy_percentages: { echo: { value: 150 } }
+                      headers: [{ name: ":path", safe_regex_match: { regex: "(" } }]
+        """);
+
+        var errors = FilterTestConfig.LoadErrors(yaml);
+
+        Assert.Equal(3, errors.Count);
+        Assert.Contains(errors, e => e.Message.Contains("not supported by this gateway yet", StringComparison.Ordinal) && e.Location.Path.EndsWith("cache_time", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Message.Contains("value must be inside range [0, 100]", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Location.Path.Contains("headers[0]", StringComparison.Ordinal));
+    }
+}
