@@ -58,7 +58,7 @@ internal static class FilterTestConfig
 
     public static List<ConfigError> LoadErrors(string yaml)
     {
-        var types = EnvoyTypeRegistry.CreateDefault().AddBuiltInHttpFilters();
+        var types = EnvoyTypeRegistry.CreateDefault().AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory());
         var exception = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, types: types));
         return [.. exception.Errors];
     }

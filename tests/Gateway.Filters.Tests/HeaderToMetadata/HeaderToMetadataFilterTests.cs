@@ -29,6 +29,9 @@ public class HeaderToMetadataFilterTests
                           regex_value_rewrite: { pattern: { regex: "^/(\\w+)/.*$" }, substitution: "\\1" }
                       - cookie: session
                         on_header_present: { key: session }
+                      response_rules:
+                      - header: content-type
+                        on_header_present: { key: content_type }
         {{FilterTestConfig.Probe}}
         """;
 
@@ -56,6 +59,44 @@ public class HeaderToMetadataFilterTests
         await gateway.AssertStatAsync("http_filter_name.h2m.request_rules_processed", 5);
         await gateway.AssertStatAsync("http_filter_name.h2m.request_metadata_added", 5);
         await gateway.AssertStatAsync("http_filter_name.h2m.request_header_not_found", 0);
+        await gateway.AssertStatAsync("http_filter_name.h2m.response_rules_processed", 1);
+        await gateway.AssertStatAsync("http_filter_name.h2m.response_metadata_added", 1);
+        Assert.Null(await gateway.StatAsync("http.ingress_http.header_to_metadata.request_rules_processed"));
+    }
+
+    [Fact]
+    public async Task Request_PerRouteConfig_ReplacesTheFiltersRules()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var route = $$"""
+                        typed_per_filter_config:
+                          h2m:
+                            "@type": {{Type}}
+                            request_rules: [{ header: x-tenant, on_header_present: { key: tenant } }]
+        """;
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, Filter(), routeExtra: route));
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/get"));
+        request.Headers.Add("x-tenant", "blue");
+        request.Headers.Add("x-count", "1");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal("""envoy.filters.http.header_to_metadata={"tenant":"blue"}""", Assert.Single(response.Headers.GetValues("x-metadata")));
+        // The route's configuration has no stat_prefix: nothing is counted.
+        await gateway.AssertStatAsync("http_filter_name.h2m.request_rules_processed", 0);
+    }
+
+    [Fact]
+    public void Load_PerRouteConfigWithoutRules_Refused()
+    {
+        var route = $$"""
+                        typed_per_filter_config:
+                          h2m: { "@type": {{Type}} }
+        """;
+        var error = Assert.Single(FilterTestConfig.LoadErrors(FilterTestConfig.Yaml(1, Filter(), routeExtra: route)));
+
+        Assert.Equal("header_to_metadata_filter: Per filter configs must at least specify either request or response rules", error.Message);
+        Assert.Contains("typed_per_filter_config", error.Location.Path, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,17 +98,43 @@ public class HealthCheckFilterTests
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 0);
     }
 
-    [Theory]
-    [InlineData("echo: { value: 100 }", 200, "ok", null)]
-    [InlineData("missing: { value: 10 }", 503, "failed_cluster_not_found", null)]
-    [InlineData("empty: { value: 10 }", 503, "failed_cluster_empty", null)]
-    [InlineData("empty: { value: 0 }", 200, "ok", null)]
-    public async Task Request_ClusterMinHealthyPercentages_DecideTheAnswer(string minimums, int status, string stat, string? unused)
+    /// <summary>Two hosts, one of them a closed port that fails its first (TCP) health check: 50% healthy.</summary>
+    private static string HalfHealthyCluster(int healthyPort, int closedPort) => $$"""
+          - name: half
+            type: STATIC
+            health_checks:
+            - { timeout: 1s, interval: 60s, unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {} }
+            load_assignment:
+              cluster_name: half
+              endpoints:
+              - lb_endpoints:
+                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{healthyPort}} } } }
+                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{closedPort}} } } }
+        """;
+
+    private static int ClosedPort()
     {
-        _ = unused;
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [Theory]
+    [InlineData("echo: { value: 100 }", 200, "ok")]
+    [InlineData("missing: { value: 10 }", 503, "failed_cluster_not_found")]
+    [InlineData("empty: { value: 10 }", 503, "failed_cluster_empty")]
+    [InlineData("empty: { value: 0 }", 200, "ok")]
+    [InlineData("half: { value: 50.9 }", 200, "ok")]
+    [InlineData("half: { value: 51 }", 503, "failed_cluster_unhealthy")]
+    [InlineData("echo: { value: 100 }, missing: { value: 1 }, half: { value: 90 }", 503, "failed_cluster_unhealthy")]
+    public async Task Request_ClusterMinHealthyPercentages_DecideTheAnswer(string minimums, int status, string stat)
+    {
         await using var upstream = await EchoUpstream.StartAsync();
         var filter = Filter(false, $"              cluster_min_healthy_percentages: {{ {minimums} }}");
-        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, filter, clusters: EmptyCluster));
+        var clusters = EmptyCluster + "\n" + HalfHealthyCluster(upstream.Port, ClosedPort());
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, filter, clusters: clusters));
 
         using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
 
@@ -116,6 +142,13 @@ public class HealthCheckFilterTests
         await gateway.AssertStatAsync("http.ingress_http.health_check." + stat, 1);
         await gateway.AssertStatAsync("http.ingress_http.health_check.failed", status == 200 ? 0 : 1);
         await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 1);
+        // Clusters are checked in name order and the first failure decides: one failure stat at most.
+        var failures = 0L;
+        foreach (var failure in (string[])["failed_cluster_not_found", "failed_cluster_empty", "failed_cluster_unhealthy"])
+        {
+            failures += await gateway.StatAsync("http.ingress_http.health_check." + failure) ?? 0;
+        }
+        Assert.Equal(status == 200 ? 0 : 1, failures);
         Assert.Equal(0, upstream.Requests);
     }
 
