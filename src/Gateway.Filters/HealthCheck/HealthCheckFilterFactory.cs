@@ -11,7 +11,8 @@ namespace Gateway.Filters.HealthCheck;
 /// <c>/healthcheck/fail</c>) or a listed cluster has too few healthy hosts, else 200. With pass-through they go
 /// upstream unless the server fails health checks. While it does, every other response carries
 /// <c>x-envoy-immediate-health-check-fail: true</c>; a health check's response carries
-/// <c>x-envoy-upstream-healthchecked-cluster</c> (the node's cluster).
+/// <c>x-envoy-upstream-healthchecked-cluster</c> (the node's cluster). With <c>cache_time</c>, a health check's
+/// answer is reused for the rest of the cache period.
 /// </summary>
 public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConfig>
 {
@@ -24,6 +25,11 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
         if (config.PassThroughMode is null && !config.HasField("pass_through_mode"))
         {
             context.Error(config.Location, "'pass_through_mode' is required");
+        }
+        if (config.PassThroughMode == false && config.CacheTime is { } cache && cache.TotalMilliseconds >= 1)
+        {
+            // Envoy's message, typo included.
+            context.Error(config.LocationOf("cache_time"), "cache_time_ms must not be set when path_through_mode is disabled");
         }
         foreach (var (cluster, percent) in config.ClusterMinHealthyPercentages)
         {
@@ -52,10 +58,39 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                 minimums.Add(new ClusterMinimum(health.FindCluster(name), (long)config.ClusterMinHealthyPercentages[name].Value));
             }
         }
-        return new HealthCheckFilter(passThrough, HttpHeaderMatchers.Compile(config.Headers), [.. minimums], health, new HealthCheckStats(context.Stats));
+        // Envoy counts cache_time in whole milliseconds; under 1 ms means no cache.
+        var cacheMs = (long)(config.CacheTime?.TotalMilliseconds ?? 0);
+        var cache = cacheMs > 0 ? new ResponseCache(context.TimeProvider, TimeSpan.FromMilliseconds(cacheMs)) : null;
+        return new HealthCheckFilter(passThrough, HttpHeaderMatchers.Compile(config.Headers), [.. minimums], cache, health, new HealthCheckStats(context.Stats));
     }
 
     private sealed record ClusterMinimum(IClusterHealth? Cluster, long Percent);
+
+    /// <summary>
+    /// Envoy's HealthCheckCacheManager: a timer clears the cached answer every period, and each health check's response
+    /// sets it. Here the periods are counted from the filter's creation on the gateway's clock, so no timer is needed: an
+    /// answer is in use while it was stored in the current period.
+    /// </summary>
+    private sealed class ResponseCache(TimeProvider time, TimeSpan period)
+    {
+        private readonly long _start = time.GetTimestamp();
+        private long _storedPeriod = -1;
+        private int _status;
+        private int _degraded;
+
+        public bool InUse => Volatile.Read(ref _storedPeriod) == CurrentPeriod();
+
+        public (int Status, bool Degraded) Answer => (Volatile.Read(ref _status), Volatile.Read(ref _degraded) != 0);
+
+        public void Store(int status, bool degraded)
+        {
+            Volatile.Write(ref _status, status);
+            Volatile.Write(ref _degraded, degraded ? 1 : 0);
+            Volatile.Write(ref _storedPeriod, CurrentPeriod());
+        }
+
+        private long CurrentPeriod() => time.GetElapsedTime(_start).Ticks / period.Ticks;
+    }
 
     /// <summary><c>http.&lt;stat_prefix&gt;.health_check.*</c>.</summary>
     private sealed class HealthCheckStats(HttpFilterStatsScope scope)
@@ -70,10 +105,11 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
         public Counter Degraded { get; } = scope.Counter("health_check.degraded");
     }
 
-    private sealed class HealthCheckFilter(bool passThrough, HttpHeaderMatchers headers, ClusterMinimum[] minimums, IGatewayHealth health, HealthCheckStats stats) : IHttpFilter
+    private sealed class HealthCheckFilter(bool passThrough, HttpHeaderMatchers headers, ClusterMinimum[] minimums, ResponseCache? cache, IGatewayHealth health, HealthCheckStats stats) : IHttpFilter
     {
         private const string HealthCheckedCluster = "x-envoy-upstream-healthchecked-cluster";
         private const string ImmediateHealthCheckFail = "x-envoy-immediate-health-check-fail";
+        private const string Degraded = "x-envoy-degraded";
 
         public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders | HttpFilterHooks.ResponseHeaders;
 
@@ -84,7 +120,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                 return new(FilterStatus.Continue);
             }
             context.StreamInfo.SetHealthCheck();
-            if (passThrough && !health.HealthCheckFailed)
+            if (passThrough && !health.HealthCheckFailed && cache?.InUse != true)
             {
                 return new(FilterStatus.Continue);
             }
@@ -102,6 +138,25 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                 context.StreamInfo.SetResponseFlag(ResponseFlags.FailedLocalHealthCheck);
                 stats.Failed.Increment();
                 return context.SendLocalReply(StatusCodes.Status503ServiceUnavailable, null, "health_check_failed");
+            }
+            if (cache is not null)
+            {
+                stats.CachedResponse.Increment();
+                var (cached, degraded) = cache.Answer;
+                if (degraded)
+                {
+                    stats.Degraded.Increment();
+                }
+                if (cached is < 200 or >= 300)
+                {
+                    context.StreamInfo.SetResponseFlag(ResponseFlags.FailedLocalHealthCheck);
+                    stats.Failed.Increment();
+                }
+                else
+                {
+                    stats.Ok.Increment();
+                }
+                return context.SendLocalReply(cached, null, "health_check_cached", degraded ? static h => h[Degraded] = string.Empty : null);
             }
             foreach (var minimum in minimums)
             {
@@ -150,6 +205,8 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
             var responseHeaders = context.HttpContext.Response.Headers;
             if (context.StreamInfo.IsHealthCheck)
             {
+                // Every health check's answer (the upstream's, or this filter's own) is what the cache serves next.
+                cache?.Store(context.HttpContext.Response.StatusCode, responseHeaders.ContainsKey(Degraded));
                 responseHeaders[HealthCheckedCluster] = health.LocalClusterName;
             }
             else if (health.HealthCheckFailed)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Common;
 
@@ -53,8 +54,11 @@ internal static class FilterTestConfig
                     typed_config: { "@type": type.googleapis.com/gateway.tests.MetadataProbe }
         """;
 
-    public static Task<InProcessGateway> StartAsync(string yaml)
-        => InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory()));
+    public static Task<InProcessGateway> StartAsync(string yaml, TimeProvider? time = null)
+        => InProcessGateway.StartAsync(
+            yaml,
+            configureServices: time is null ? null : s => s.AddSingleton(time),
+            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory()));
 
     public static List<ConfigError> LoadErrors(string yaml)
     {

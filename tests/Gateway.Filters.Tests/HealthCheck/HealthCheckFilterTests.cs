@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.HealthCheck;
 
@@ -121,6 +122,57 @@ public class HealthCheckFilterTests
         return port;
     }
 
+    [Fact]
+    public async Task Request_PassThroughWithCacheTime_AnswersFromTheCacheUntilThePeriodEnds()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var time = new FakeTimeProvider();
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, Filter(true, "              cache_time: 10s")), time);
+
+        using (var first = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz")))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        using (var cached = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz")))
+        {
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+            Assert.Equal(string.Empty, await cached.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(1, upstream.Requests);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.cached_response", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.ok", 1);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 1);
+
+        // The server fails health checks: 503, and that answer is cached too (as Envoy's cache manager stores it).
+        using (await gateway.Client.PostAsync(gateway.AdminUri("/healthcheck/fail"), null))
+        {
+        }
+        time.Advance(TimeSpan.FromSeconds(10));
+        using (var failing = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failing.StatusCode);
+        }
+        using (await gateway.Client.PostAsync(gateway.AdminUri("/healthcheck/ok"), null))
+        {
+        }
+        using (var stale = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stale.StatusCode);
+        }
+        await gateway.AssertStatAsync("http.ingress_http.health_check.cached_response", 2);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.failed", 2);
+        Assert.Equal(1, upstream.Requests);
+
+        // A new period: the health check goes upstream again.
+        time.Advance(TimeSpan.FromSeconds(10));
+        using (var fresh = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz")))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+        Assert.Equal(2, upstream.Requests);
+        await gateway.AssertStatAsync("http.ingress_http.health_check.request_total", 3);
+    }
+
     [Theory]
     [InlineData("echo: { value: 100 }", 200, "ok")]
     [InlineData("missing: { value: 10 }", 503, "failed_cluster_not_found")]
@@ -175,14 +227,16 @@ public class HealthCheckFilterTests
                       "@type": {{Type}}
                       pass_through_mode: false
                       cache_time: 1s
+                      stats_prefix: x
                       cluster_min_healthy_percentages: { echo: { value: 150 } }
                       headers: [{ name: ":path", safe_regex_match: { regex: "(" } }]
         """);
 
         var errors = FilterTestConfig.LoadErrors(yaml);
 
-        Assert.Equal(3, errors.Count);
-        Assert.Contains(errors, e => e.Message.Contains("not supported by this gateway yet", StringComparison.Ordinal) && e.Location.Path.EndsWith("cache_time", StringComparison.Ordinal));
+        Assert.Equal(4, errors.Count);
+        Assert.Contains(errors, e => e.Message == "cache_time_ms must not be set when path_through_mode is disabled" && e.Location.Path.EndsWith("cache_time", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Message.Contains("unknown field", StringComparison.Ordinal) && e.Location.Path.EndsWith("stats_prefix", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Message.Contains("value must be inside range [0, 100]", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Location.Path.Contains("headers[0]", StringComparison.Ordinal));
     }
