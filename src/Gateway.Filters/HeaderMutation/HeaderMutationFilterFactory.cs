@@ -45,25 +45,25 @@ internal sealed class HeaderMutationFilter(CompiledMutations mutations, bool mos
 
     public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
     {
-        var headers = context.HttpContext.Request.Headers;
-        mutations.Request.Apply(headers);
-        var levels = context.AllRouteConfigs();
-        for (var i = 0; i < levels.Length; i++)
-        {
-            ((CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i]).Request.Apply(headers);
-        }
+        ApplyAll(context, context.HttpContext.Request.Headers, request: true);
         return new(FilterStatus.Continue);
     }
 
     public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
     {
-        var headers = context.HttpContext.Response.Headers;
-        mutations.Response.Apply(headers);
+        ApplyAll(context, context.HttpContext.Response.Headers, request: false);
+        return new(FilterStatus.Continue);
+    }
+
+    /// <summary>The filter's mutations, then each level's (Envoy's HeaderMutation filter: global first, then the route configs).</summary>
+    private void ApplyAll(HttpFilterContext context, Microsoft.AspNetCore.Http.IHeaderDictionary headers, bool request)
+    {
+        (request ? mutations.Request : mutations.Response).Apply(headers);
         var levels = context.AllRouteConfigs();
         for (var i = 0; i < levels.Length; i++)
         {
-            ((CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i]).Response.Apply(headers);
+            var level = (CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i];
+            (request ? level.Request : level.Response).Apply(headers);
         }
-        return new(FilterStatus.Continue);
     }
 }
