@@ -12,7 +12,7 @@ public enum HeaderToMetadataValueType
     /// <summary>A number (parsed as a double; a value that is not one adds nothing).</summary>
     Number = 1,
 
-    /// <summary>A serialized <c>google.protobuf.Value</c> (not supported by this gateway yet).</summary>
+    /// <summary>A serialized <c>google.protobuf.Value</c> (binary wire format; usually base64-encoded).</summary>
     ProtobufValue = 2,
 }
 

@@ -59,10 +59,6 @@ internal sealed class HeaderToMetadataRules(HeaderToMetadataRules.Rule[] request
             {
                 context.Error(pair.HasField("key") ? pair.LocationOf("key") : pair.Location, "'key' must be at least 1 character");
             }
-            if (pair.Type == HeaderToMetadataValueType.ProtobufValue)
-            {
-                context.Error(pair.LocationOf("type"), "type PROTOBUF_VALUE is not supported by this gateway yet");
-            }
             if (pair.RegexValueRewrite is { } rewrite)
             {
                 if (rewrite.Pattern?.Regex is not { } pattern)
@@ -177,8 +173,16 @@ internal sealed class HeaderToMetadataRules(HeaderToMetadataRules.Rule[] request
             }
             value = decoded;
         }
-        JsonNode node;
-        if (pair.Number)
+        JsonNode? node;
+        if (pair.Type == HeaderToMetadataValueType.ProtobufValue)
+        {
+            // The header's characters are its bytes (Latin-1), as the base64 decoding above also keeps them.
+            if (!ProtobufValueReader.TryParse(Encoding.Latin1.GetBytes(value), out node))
+            {
+                return;
+            }
+        }
+        else if (pair.Type == HeaderToMetadataValueType.Number)
         {
             // absl::SimpleAtod on the trimmed value; a value that is not a number adds nothing.
             if (!double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
@@ -263,7 +267,7 @@ internal sealed class HeaderToMetadataRules(HeaderToMetadataRules.Rule[] request
     internal sealed record Rule(string? Header, string? Cookie, bool Remove, Pair? Present, Pair? Missing, RegexSubstitution? Rewrite);
 
     /// <summary>One compiled key/value pair.</summary>
-    internal sealed record Pair(string Namespace, string Key, string? Value, bool Number, bool Base64)
+    internal sealed record Pair(string Namespace, string Key, string? Value, HeaderToMetadataValueType Type, bool Base64)
     {
         public static Pair? From(HeaderToMetadataKeyValuePair? pair) => pair is null
             ? null
@@ -271,7 +275,7 @@ internal sealed class HeaderToMetadataRules(HeaderToMetadataRules.Rule[] request
                 string.IsNullOrEmpty(pair.MetadataNamespace) ? DefaultNamespace : pair.MetadataNamespace,
                 pair.Key!,
                 string.IsNullOrEmpty(pair.Value) ? null : pair.Value,
-                pair.Type == HeaderToMetadataValueType.Number,
+                pair.Type,
                 pair.Encode == HeaderToMetadataValueEncode.Base64);
     }
 }
