@@ -9,6 +9,8 @@ public static class BuiltInHttpFilters
     /// <summary>The factories, one per filter.</summary>
     public static IReadOnlyList<IHttpFilterFactory> All { get; } =
     [
+        new Cors.CorsFilterFactory(),
+        new Csrf.CsrfFilterFactory(),
         new HeaderMutation.HeaderMutationFilterFactory(),
         new HeaderToMetadata.HeaderToMetadataFilterFactory(),
         new HealthCheck.HealthCheckFilterFactory(),

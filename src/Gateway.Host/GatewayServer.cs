@@ -133,22 +133,22 @@ internal static partial class GatewayServer
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "initializing gateway version {Version}: {Listeners} listener(s), {Clusters} cluster(s)")]
+        [LoggerMessage(EventId = LogEvents.MainInitializing, Level = LogLevel.Information, Message = "initializing gateway version {Version}: {Listeners} listener(s), {Clusters} cluster(s)")]
         public static partial void Initializing(ILogger logger, string version, int listeners, int clusters);
 
-        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "admin address: {Address}")]
+        [LoggerMessage(EventId = LogEvents.MainAdminListening, Level = LogLevel.Information, Message = "admin address: {Address}")]
         public static partial void AdminListening(ILogger logger, string address);
 
-        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "listener '{Name}' listening on {Address}")]
+        [LoggerMessage(EventId = LogEvents.MainListenerListening, Level = LogLevel.Information, Message = "listener '{Name}' listening on {Address}")]
         public static partial void ListenerListening(ILogger logger, string name, string address);
 
-        [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "starting main dispatch loop")]
+        [LoggerMessage(EventId = LogEvents.MainStarted, Level = LogLevel.Information, Message = "starting main dispatch loop")]
         public static partial void Started(ILogger logger);
 
-        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "shutting down server instance")]
+        [LoggerMessage(EventId = LogEvents.MainShuttingDown, Level = LogLevel.Information, Message = "shutting down server instance")]
         public static partial void ShuttingDown(ILogger logger);
 
-        [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "exiting")]
+        [LoggerMessage(EventId = LogEvents.MainExiting, Level = LogLevel.Information, Message = "exiting")]
         public static partial void Exiting(ILogger logger);
     }
 }

@@ -1,6 +1,6 @@
 namespace Gateway.Tests;
 
-/// <summary>Configs shared by tests, and paths to the repository's examples and the shared Envoy configs.</summary>
+/// <summary>Configs shared by tests, and the repository's root (its examples and fixtures).</summary>
 internal static class TestConfigs
 {
     /// <summary>The seed lab's simple.yaml with the upstream given as parameters.</summary>
@@ -53,6 +53,37 @@ internal static class TestConfigs
     /// <summary>The seed config with more HCM fields (YAML lines indented by ten spaces) after <c>stat_prefix</c>.</summary>
     public static string SeedWithHcmFields(string fields)
         => Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A <see cref="Seed"/> config with a <c>metadata</c> field (its YAML flow value) at each place given: the
+    /// cluster, its endpoint, the route configuration, the virtual host and the route.
+    /// </summary>
+    public static string SeedWithMetadata(string seed, string cluster = "", string endpoint = "", string routeConfig = "", string virtualHost = "", string route = "")
+    {
+        var yaml = After(seed, "            name: httpbin_local_route\n", "            metadata: ", routeConfig);
+        yaml = After(yaml, "              domains: [\"*\"]\n", "              metadata: ", virtualHost);
+        yaml = After(yaml, "                  cluster: httpbin_service\n", "                metadata: ", route);
+        yaml = After(yaml, "      lb_policy: ROUND_ROBIN\n", "      metadata: ", cluster);
+        // The endpoint's port_value is the seed's last line.
+        return endpoint.Length == 0 ? yaml : yaml + "\n            metadata: " + endpoint + "\n";
+
+        static string After(string yaml, string anchor, string key, string value)
+        {
+            if (value.Length == 0)
+            {
+                return yaml;
+            }
+            var at = yaml.IndexOf(anchor, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new ArgumentException($"'{anchor.Trim()}' is not in the seed config", nameof(seed));
+            }
+            return yaml.Insert(at + anchor.Length, key + value + "\n");
+        }
+    }
+
+    /// <summary>The repository's own Envoy configs (<c>tests/Gateway.Core.Tests/Configuration/EnvoyConfigs</c>), standing in for the shared ones.</summary>
+    public static string EnvoyConfigFixture(string fileName) => Path.Combine(RepositoryRoot, "tests", "Gateway.Core.Tests", "Configuration", "EnvoyConfigs", fileName);
 
     /// <summary>The repository root (the folder holding Gateway.sln).</summary>
     public static string RepositoryRoot
@@ -123,7 +154,4 @@ internal static class TestConfigs
         {{endpoints}}
         """;
     }
-
-    /// <summary>The shared folder of real Envoy configs (next to the repository).</summary>
-    public static string SharedEnvoyConfigs => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
 }

@@ -13,7 +13,7 @@ namespace Gateway.Admin;
 public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOptionsChangeTokenSource<LoggerFilterOptions>
 {
     /// <summary>The loggers this gateway logs to, in Envoy's registry order (logger.h ALL_LOGGER_IDS).</summary>
-    public static IReadOnlyList<string> LoggerNames { get; } = ["admin", "connection", "http", "main", "router", "upstream"];
+    public static IReadOnlyList<string> LoggerNames { get; } = ["admin", "connection", "filter", "http", "main", "router", "upstream"];
 
     /// <summary>Envoy's (spdlog's) level names, lowest first.</summary>
     public static IReadOnlyList<string> LevelNames { get; } = ["trace", "debug", "info", "warning", "error", "critical", "off"];
@@ -22,6 +22,7 @@ public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOp
     private static readonly (string Prefix, string Logger)[] CategoryPrefixes =
     [
         ("Gateway.Admin", "admin"), ("Gateway.Clusters", "upstream"), ("Gateway.Listeners", "router"), ("Gateway.Proxy", "router"),
+        ("Gateway.Router", "router"), ("Gateway.Resilience", "router"), ("Gateway.Filters", "filter"),
         ("Yarp", "router"), ("Microsoft.AspNetCore.Server.Kestrel", "connection"), ("Microsoft.AspNetCore", "http"), ("Microsoft", "main"),
     ];
 
@@ -139,17 +140,17 @@ public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOp
     }
 
     /// <summary>The Envoy logger a .NET logging category writes to.</summary>
-    public static string LoggerFor(string category) => category switch
+    public static string LoggerFor(string category)
     {
-        _ when category.StartsWith("Gateway.Admin", StringComparison.Ordinal) => "admin",
-        _ when category.StartsWith("Gateway.Clusters", StringComparison.Ordinal) => "upstream",
-        _ when category.StartsWith("Gateway.Listeners", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Gateway.Proxy", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Yarp", StringComparison.Ordinal) => "router",
-        _ when category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) => "connection",
-        _ when category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) => "http",
-        _ => "main",
-    };
+        foreach (var (prefix, logger) in CategoryPrefixes)
+        {
+            if (category.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return logger;
+            }
+        }
+        return "main";
+    }
 
     /// <summary>Envoy's name of a level (<c>warning</c>, not <c>warn</c>).</summary>
     public static string LevelName(LogLevel level) => level switch

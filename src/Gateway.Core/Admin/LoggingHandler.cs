@@ -141,10 +141,10 @@ internal sealed partial class LoggingHandler
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "change all log levels: level='{Level}'")]
+        [LoggerMessage(EventId = LogEvents.AdminLogLevelsChanged, Level = LogLevel.Information, Message = "change all log levels: level='{Level}'")]
         public static partial void ChangeAll(ILogger logger, string level);
 
-        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "change log level: name='{Name}' level='{Level}'")]
+        [LoggerMessage(EventId = LogEvents.AdminLogLevelChanged, Level = LogLevel.Information, Message = "change log level: name='{Name}' level='{Level}'")]
         public static partial void Change(ILogger logger, string name, string level);
     }
 }

@@ -42,7 +42,7 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.core.v3.SocketAddress", ("protocol", 1, N), ("address", 2, N), ("port_value", 3, O), ("named_port", 4, O), ("resolver_name", 5, N), ("ipv4_compat", 6, N));
         Add("envoy.config.cluster.v3.Cluster",
             ("name", 1, N), ("type", 2, O), ("eds_cluster_config", 3, N), ("connect_timeout", 4, N), ("lb_policy", 6, N),
-            ("health_checks", 8, N), ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("outlier_detection", 19, N), ("dns_lookup_family", 17, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
+            ("health_checks", 8, N), ("circuit_breakers", 10, N), ("dns_refresh_rate", 16, N), ("outlier_detection", 19, N), ("dns_lookup_family", 17, N), ("metadata", 25, N), ("common_lb_config", 27, N), ("alt_stat_name", 28, N), ("load_assignment", 33, N), ("cluster_type", 38, O));
         Add("envoy.config.cluster.v3.OutlierDetection",
             ("consecutive_5xx", 1, N), ("interval", 2, N), ("base_ejection_time", 3, N), ("max_ejection_percent", 4, N),
             ("enforcing_consecutive_5xx", 5, N), ("enforcing_success_rate", 6, N), ("success_rate_minimum_hosts", 7, N),
@@ -72,10 +72,11 @@ internal static class ProtoFieldNumbers
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
-        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("typed_per_filter_config", 16, N));
+        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));
         Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("include_request_attempt_count", 14, N),
-            ("typed_per_filter_config", 15, N), ("retry_policy", 16, N), ("include_attempt_count_in_response", 19, N));
-        Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("direct_response", 7, O), ("typed_per_filter_config", 13, N), ("name", 14, N));
+            ("typed_per_filter_config", 15, N), ("retry_policy", 16, N), ("include_attempt_count_in_response", 19, N), ("metadata", 24, N));
+        Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("metadata", 4, N), ("direct_response", 7, O),
+            ("typed_per_filter_config", 13, N), ("name", 14, N));
         Add("envoy.config.route.v3.FilterConfig", ("config", 1, N), ("is_optional", 2, N), ("disabled", 3, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),

@@ -40,7 +40,7 @@ internal sealed partial class RuntimeHandler(ILogger<RuntimeHandler> logger)
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "{Reason}")]
+        [LoggerMessage(EventId = LogEvents.AdminRuntimeRefused, Level = LogLevel.Error, Message = "{Reason}")]
         public static partial void ModifyFailed(ILogger logger, string reason);
     }
 }

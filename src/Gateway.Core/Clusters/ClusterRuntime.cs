@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using RoutingPriority = Gateway.Configuration.RoutingPriority;
+using EnvoyMetadata = Gateway.Configuration.EnvoyMetadata;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
@@ -40,6 +41,9 @@ internal sealed class ClusterRuntime
 
     /// <summary>The plan currently applied.</summary>
     public ClusterPlan? Plan { get; set; }
+
+    /// <summary>The cluster's <c>metadata</c> (Envoy's <c>ClusterInfo::metadata()</c>), frozen with the plan; empty when it has none.</summary>
+    public EnvoyMetadata Metadata => Plan?.Metadata ?? EnvoyMetadata.Empty;
 
     /// <summary>
     /// Takes a request slot (an upstream attempt) under the priority's <c>max_requests</c> and
@@ -204,6 +208,8 @@ internal sealed class ClusterRuntime
         for (var i = 0; i < members.Length; i++)
         {
             members[i] = Host(destinations[i]);
+            // A destination's config changes with the plan (a reload), the host object does not: refresh it here.
+            members[i].Metadata = EndpointMetadata(destinations[i]);
         }
         Volatile.Write(ref _members, members);
         MembersChanged?.Invoke(this);
@@ -243,7 +249,30 @@ internal sealed class ClusterRuntime
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>
     public UpstreamHost Host(DestinationState destination)
-        => _byDestination.GetValue(destination, d => Host(HostPortOf(d.Model.Config.Address)));
+        => _byDestination.GetValue(destination, d =>
+        {
+            var host = Host(HostPortOf(d.Model.Config.Address));
+            host.Metadata = EndpointMetadata(d);
+            return host;
+        });
+
+    /// <summary>
+    /// The <c>metadata</c> of the endpoint a destination was made from (the translator records the endpoint's
+    /// index on destinations whose endpoint has metadata; DNS resolution keeps it on every resolved address).
+    /// </summary>
+    private EnvoyMetadata EndpointMetadata(DestinationState destination)
+    {
+        var endpoints = Plan?.Endpoints;
+        if (endpoints is null
+            || destination.Model?.Config.Metadata is not { } metadata
+            || !metadata.TryGetValue(EnvoyTranslator.EndpointIndexMetadata, out var text)
+            || !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            || (uint)index >= (uint)endpoints.Count)
+        {
+            return EnvoyMetadata.Empty;
+        }
+        return endpoints[index].Metadata ?? EnvoyMetadata.Empty;
+    }
 
     /// <summary><c>http://10.0.0.1:8000/</c> → <c>10.0.0.1:8000</c>.</summary>
     public static string HostPortOf(string address)

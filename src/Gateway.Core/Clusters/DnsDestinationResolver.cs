@@ -114,7 +114,7 @@ internal sealed partial class DnsDestinationResolver : IDestinationResolver
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "DNS resolution for {Host} failed: {Reason}; the cluster has no hosts until it resolves")]
+        [LoggerMessage(EventId = LogEvents.UpstreamDnsFailed, Level = LogLevel.Warning, Message = "DNS resolution for {Host} failed: {Reason}; the cluster has no hosts until it resolves")]
         public static partial void ResolveFailed(ILogger logger, string host, string reason);
     }
 }

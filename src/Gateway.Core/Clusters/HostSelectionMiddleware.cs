@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -30,7 +29,7 @@ internal sealed class HostSelectionMiddleware
     {
         var proxy = context.GetReverseProxyFeature();
         var destinations = proxy.AvailableDestinations;
-        var state = context.Features.Get<ProxyRequestState>();
+        var request = context.Features.Get<ILoadBalancerContext>();
         DestinationState? picked;
         if (destinations.Count <= 1)
         {
@@ -41,12 +40,10 @@ internal sealed class HostSelectionMiddleware
             var policy = _policies[proxy.Cluster.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices];
             var cluster = context.GetRouteModel().Cluster!;
             picked = policy.PickDestination(context, cluster, destinations);
-            if (state?.PreviousHosts is { Count: > 0 } previous && state.Retry is { } retry)
+            var reselect = request?.HostSelectionRetryCount ?? 0;
+            for (var attempt = 0; attempt < reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
             {
-                for (var attempt = 0; attempt < retry.HostSelectionRetryMaxAttempts && picked is not null && previous.Contains(picked); attempt++)
-                {
-                    picked = policy.PickDestination(context, cluster, destinations);
-                }
+                picked = policy.PickDestination(context, cluster, destinations);
             }
         }
 
@@ -56,22 +53,19 @@ internal sealed class HostSelectionMiddleware
             context.Features.Set<IForwarderErrorFeature>(NoHealthyUpstreamError.Instance);
             return Task.CompletedTask;
         }
-        if (state is not null)
+        if (request is not null)
         {
-            if (state.Route.Cluster!.InPanic)
+            if (request.Cluster.InPanic)
             {
-                state.Route.Cluster.Stats.LbHealthyPanic.Increment();
+                request.Cluster.Stats.LbHealthyPanic.Increment();
             }
-            if (state.Retry?.AvoidPreviousHosts == true)
-            {
-                (state.PreviousHosts ??= []).Add(picked);
-            }
+            request.OnHostSelected(picked);
         }
         proxy.AvailableDestinations = picked;
         return _next(context);
     }
 
-    /// <summary>What YARP's own step reports when there is no destination; the connection manager answers it.</summary>
+    /// <summary>What YARP's own step reports when there is no destination; the router answers it.</summary>
     private sealed class NoHealthyUpstreamError : IForwarderErrorFeature
     {
         public static readonly NoHealthyUpstreamError Instance = new();

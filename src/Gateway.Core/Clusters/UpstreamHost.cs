@@ -1,4 +1,5 @@
 using Gateway.Clusters.OutlierDetection;
+using Gateway.Configuration;
 
 namespace Gateway.Clusters;
 
@@ -20,6 +21,7 @@ internal sealed class UpstreamHost
     private long _rqTimeout;
     private int _healthFlags;
     private OutlierHostMonitor? _outlierMonitor;
+    private EnvoyMetadata _metadata = EnvoyMetadata.Empty;
 
     public UpstreamHost(string address, ClusterRuntime cluster)
     {
@@ -29,6 +31,17 @@ internal sealed class UpstreamHost
 
     /// <summary>The host as <c>ip:port</c>.</summary>
     public string Address { get; }
+
+    /// <summary>
+    /// The <c>metadata</c> of the <c>lb_endpoint</c> the host was made from (Envoy's <c>HostDescription::metadata()</c>;
+    /// every address a DNS endpoint resolves to carries it); empty when it has none. Set when the cluster's
+    /// membership is applied.
+    /// </summary>
+    public EnvoyMetadata Metadata
+    {
+        get => Volatile.Read(ref _metadata);
+        set => Volatile.Write(ref _metadata, value);
+    }
 
     /// <summary>The host's monitor in the cluster's outlier detector, if any (saves a lookup per request).</summary>
     public OutlierHostMonitor? OutlierMonitor

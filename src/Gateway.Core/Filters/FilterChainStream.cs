@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gateway.Configuration;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -44,6 +45,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
+    private bool _responseBodyEncoded;
 
     public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
@@ -88,9 +90,6 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     public override T? RouteConfig<T>() where T : class
         => CurrentRoute?.FilterStates is { } states ? states[_current].Config as T : null;
-
-    public override ReadOnlySpan<object> AllRouteConfigs()
-        => CurrentRoute?.FilterStates is { } states && states[_current].AllConfigs is { } all ? all : ReadOnlySpan<object>.Empty;
 
     /// <summary>True when a filter marked the request as a health check (its stats are then not charged).</summary>
     public bool IsHealthCheck => _streamInfo?.IsHealthCheck == true;
@@ -191,7 +190,20 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 SetRequestBody();
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !_context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (_context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (while its body was read, or in a filter's wait): nobody to answer.
+            return false;
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel refused the body's framing while it was buffered: Envoy's codec error, a 400 that closes the
+            // connection (KestrelBadRequestObserver counts the protocol error).
+            _listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+            await LocalReply.SendAsync(_context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, _listener.ConnectionManager, closeConnection: true).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception ex)
         {
             Log.FilterFailed(_logger, filters[_current].Name, ex);
             _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null);
@@ -336,7 +348,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// <summary>A local reply's body through the encoders that asked for it; returns the body to send.</summary>
     public async ValueTask<byte[]?> EncodeLocalReplyBodyAsync(byte[]? body)
     {
-        if (!HasBodyEncoders())
+        if (_responseBodyEncoded || !HasBodyEncoders())
         {
             return body;
         }
@@ -397,6 +409,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         buffered.Detach();
         if (buffered.Overflowed)
         {
+            // The encoders already had their turn at this response: the 500 that replaces it goes out as it is.
+            _responseBodyEncoded = true;
             _listener.Stats.RsTooLarge.Increment();
             ((FilterStreamInfo)StreamInfo).Details = "response_payload_too_large";
             await LocalReply.SendAsync(_context, StatusCodes.Status500InternalServerError, InternalServerError, _listener.ConnectionManager).ConfigureAwait(false);
@@ -575,6 +589,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
         public override ResponseFlags ResponseFlags => _flags;
 
+        public override string? UpstreamHost => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Address;
+
+        public override EnvoyMetadata? UpstreamHostMetadata => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Metadata;
+
         public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
 
         public override string? ResponseCodeDetails => Details;
@@ -599,7 +617,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
+        [LoggerMessage(EventId = LogEvents.FilterFailed, Level = LogLevel.Error, Message = "HTTP filter '{Filter}' failed; the request is answered 500")]
         public static partial void FilterFailed(ILogger logger, string filter, Exception exception);
     }
 }

@@ -1,4 +1,3 @@
-using Gateway.Configuration;
 using Gateway.Stats;
 using Gateway.Translation;
 using Microsoft.Extensions.Logging;
@@ -20,11 +19,8 @@ internal sealed class FilterSlot(string name, IHttpFilter filter, bool disabledB
     public bool DisabledByDefault { get; } = disabledByDefault;
 }
 
-/// <summary>
-/// One filter's compiled state on one route: enabled or not, its most specific per-route configuration, and every
-/// level's (most specific first) for filters that apply them all (header_mutation).
-/// </summary>
-internal readonly record struct RouteFilterState(bool? Disabled, object? Config, object[]? AllConfigs);
+/// <summary>One filter's compiled state on one route: enabled or not, and its per-route configuration.</summary>
+internal readonly record struct RouteFilterState(bool? Disabled, object? Config);
 
 /// <summary>
 /// A connection manager's HTTP filters before the router, compiled once per configuration: each filter built by its
@@ -83,34 +79,26 @@ internal sealed class HttpFilterChain
         {
             var config = configs[i];
             object? routeConfig = null;
-            object[]? all = null;
-            if (config.AllConfigs is { Count: > 0 } levels)
+            if (config.Config is not null)
             {
-                all = new object[levels.Count];
-                for (var level = 0; level < all.Length; level++)
+                var filter = plan.HttpFilters[i];
+                var levels = config.Configs.Count > 0 ? config.Configs : [config.Config];
+                var levelConfigs = new object[levels.Count];
+                for (var level = 0; level < levels.Count; level++)
                 {
-                    all[level] = Compile(levels[level], plan.HttpFilters[i], statPrefix, services, compiled);
+                    var message = levels[level];
+                    if (!compiled.TryGetValue(message, out var levelConfig))
+                    {
+                        var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
+                        levelConfig = filter.Factory.CreateRouteConfig(message, context);
+                        compiled[message] = levelConfig;
+                    }
+                    levelConfigs[level] = levelConfig;
                 }
-                // The most specific level is the first: the same compiled object RouteConfig<T>() returns.
-                routeConfig = all[0];
+                routeConfig = levelConfigs.Length == 1 ? levelConfigs[0] : filter.Factory.CombineRouteConfigs(levelConfigs);
             }
-            else if (config.Config is { } message)
-            {
-                routeConfig = Compile(message, plan.HttpFilters[i], statPrefix, services, compiled);
-            }
-            states[i] = new RouteFilterState(config.Disabled, routeConfig, all);
+            states[i] = new RouteFilterState(config.Disabled, routeConfig);
         }
         return states;
-    }
-
-    private static object Compile(EnvoyMessage message, HttpFilterPlan filter, string statPrefix, FilterServices services, Dictionary<object, object> compiled)
-    {
-        if (!compiled.TryGetValue(message, out var routeConfig))
-        {
-            var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
-            routeConfig = filter.Factory.CreateRouteConfig(message, context);
-            compiled[message] = routeConfig;
-        }
-        return routeConfig;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Configuration;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters;
@@ -24,13 +25,6 @@ public abstract class HttpFilterContext
     /// <c>typed_per_filter_config</c>), as its factory compiled it; null when none applies.
     /// </summary>
     public abstract T? RouteConfig<T>() where T : class;
-
-    /// <summary>
-    /// Every level's per-route configuration of the calling filter, as its factory compiled them, most specific first
-    /// (route, virtual host, route configuration); empty when none applies. For filters that apply every level, as
-    /// Envoy's <c>traversePerFilterConfig</c> does (header_mutation); most filters want <see cref="RouteConfig{T}"/>.
-    /// </summary>
-    public abstract ReadOnlySpan<object> AllRouteConfigs();
 
     /// <summary>What is known about the stream: request id, timing, flags, dynamic metadata.</summary>
     public abstract HttpStreamInfo StreamInfo { get; }
@@ -73,6 +67,18 @@ public interface IHttpRoute
 
     /// <summary>True for a <c>direct_response</c> route.</summary>
     bool IsDirectResponse { get; }
+
+    /// <summary>The route's <c>metadata</c> (empty when it has none).</summary>
+    EnvoyMetadata Metadata { get; }
+
+    /// <summary>Its virtual host's <c>metadata</c>.</summary>
+    EnvoyMetadata VirtualHostMetadata { get; }
+
+    /// <summary>Its route configuration's <c>metadata</c>.</summary>
+    EnvoyMetadata RouteConfigurationMetadata { get; }
+
+    /// <summary>The target cluster's <c>metadata</c> (empty for a direct response).</summary>
+    EnvoyMetadata ClusterMetadata { get; }
 }
 
 /// <summary>Envoy's response flags (the <c>%RESPONSE_FLAGS%</c> of access logs), the subset this gateway sets.</summary>
@@ -148,6 +154,12 @@ public abstract class HttpStreamInfo
 
     /// <summary>Adds a response flag.</summary>
     public abstract void SetResponseFlag(ResponseFlags flag);
+
+    /// <summary>The upstream host the router sent the (last) attempt to, as <c>address:port</c>; null before one was chosen.</summary>
+    public abstract string? UpstreamHost { get; }
+
+    /// <summary>That host's endpoint <c>metadata</c> (<c>lb_endpoints[].metadata</c>); null before a host was chosen.</summary>
+    public abstract EnvoyMetadata? UpstreamHostMetadata { get; }
 
     /// <summary>
     /// True once a filter marked the request as a health check (Envoy's <c>StreamInfo::healthCheck()</c>): the

@@ -80,7 +80,4 @@ public sealed class HttpFilterValidationContext
 
     /// <summary>Reports a problem; use <see cref="EnvoyMessage.LocationOf"/> for its location, so it carries file:line:column and the field path.</summary>
     public void Error(SourceLocation location, string message) => _report(new ConfigError(location, message));
-
-    /// <summary>Reports an error a shared validator produced.</summary>
-    internal void Report(ConfigError error) => _report(error);
 }

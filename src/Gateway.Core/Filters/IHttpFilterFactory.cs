@@ -34,6 +34,14 @@ public interface IHttpFilterFactory
 
     /// <summary>Compiles a valid per-route configuration into the immutable object <see cref="HttpFilterContext.RouteConfig{T}"/> returns.</summary>
     object CreateRouteConfig(EnvoyMessage config, HttpFilterFactoryContext context);
+
+    /// <summary>
+    /// What <see cref="HttpFilterContext.RouteConfig{T}"/> returns on a route where several levels configure the filter:
+    /// given their compiled configurations, most specific first (route, virtual host, route configuration). The
+    /// default is the most specific (Envoy's mostSpecificPerFilterConfig); a filter that reads every level, as
+    /// Envoy's CORS filter does through getAllPerFilterConfig, merges them here, once per route at load.
+    /// </summary>
+    object CombineRouteConfigs(IReadOnlyList<object> mostSpecificFirst) => mostSpecificFirst[0];
 }
 
 /// <summary>A factory for a filter with a typed configuration and no per-route configuration.</summary>
@@ -67,6 +75,9 @@ public abstract class HttpFilterFactory<TConfig> : IHttpFilterFactory
     protected virtual object CreateRouteConfig(EnvoyMessage config, HttpFilterFactoryContext context)
         => throw new NotSupportedException($"{Name} has no per-route configuration.");
 
+    /// <summary>Merges the compiled per-route configurations of several levels, most specific first; the default keeps the most specific.</summary>
+    protected virtual object CombineRouteConfigs(IReadOnlyList<object> mostSpecificFirst) => mostSpecificFirst[0];
+
     void IHttpFilterFactory.Validate(EnvoyMessage config, HttpFilterValidationContext context) => Validate((TConfig)config, context);
 
     void IHttpFilterFactory.ValidateRouteConfig(EnvoyMessage config, HttpFilterValidationContext context) => ValidateRouteConfig(config, context);
@@ -74,6 +85,8 @@ public abstract class HttpFilterFactory<TConfig> : IHttpFilterFactory
     IHttpFilter IHttpFilterFactory.CreateFilter(EnvoyMessage config, HttpFilterFactoryContext context) => CreateFilter((TConfig)config, context);
 
     object IHttpFilterFactory.CreateRouteConfig(EnvoyMessage config, HttpFilterFactoryContext context) => CreateRouteConfig(config, context);
+
+    object IHttpFilterFactory.CombineRouteConfigs(IReadOnlyList<object> mostSpecificFirst) => CombineRouteConfigs(mostSpecificFirst);
 }
 
 /// <summary>A factory for a filter with a typed configuration and a typed per-route configuration.</summary>

@@ -66,9 +66,9 @@ public static class EnvoyGatewayExtensions
         services.AddHostedService<StatsFlushService>();
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
-        services.TryAddSingleton<IGatewayHealth>(sp => new GatewayHealth(sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ClusterRegistry>(), setup.Bootstrap.Node?.Cluster ?? string.Empty));
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp)));

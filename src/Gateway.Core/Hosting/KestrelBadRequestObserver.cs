@@ -36,7 +36,7 @@ internal sealed class KestrelBadRequestObserver(ConnectionManagerStats admin) : 
         var status = features.Get<IBadRequestExceptionFeature>()?.Error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
         // A refusal of a request the connection manager already counted (routed, its body failed while being
         // forwarded; or answered, a bad chunk while draining the body) is only the codec error.
-        if (features.Get<ProxyRequestState>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true)
+        if (features.Get<Router.UpstreamRequest>() is not null || features.Get<IHttpResponseFeature>()?.HasStarted == true)
         {
             stats.CodecErrorAfterRequest(status);
             return;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Listeners;
@@ -9,7 +7,7 @@ namespace Gateway.Listeners;
 /// Envoy's internal requests: with <c>use_remote_address: false</c> a request is internal when its
 /// <c>x-forwarded-for</c> holds exactly one address and that address is in
 /// <c>internal_address_config.cidr_ranges</c> (conn_manager_utility.cc). Only internal requests may
-/// steer the router with <c>x-envoy-*</c> headers; external ones have them removed.
+/// steer the router with <c>x-envoy-*</c> headers (<see cref="Router.RouterHeaders"/>); external ones have them removed.
 /// </summary>
 internal static class InternalRequest
 {
@@ -43,64 +41,4 @@ internal static class InternalRequest
         }
         return false;
     }
-
-    /// <summary>
-    /// Applies the router headers of an internal request (router_filter.rst): the timeouts
-    /// replace the route's; <c>x-envoy-retry-on</c> / <c>x-envoy-retry-grpc-on</c> add to the route's
-    /// conditions, <c>x-envoy-max-retries</c> replaces its count, <c>x-envoy-retriable-status-codes</c>
-    /// and <c>x-envoy-retriable-header-names</c> add to its lists (RetryStateImpl). The headers the
-    /// router consumes are removed from the upstream request. Returns the retry policy in force.
-    /// </summary>
-    public static RetryPlan? ApplyRouterHeaders(ProxyRequestState state, IHeaderDictionary headers, RetryPlan? routeRetry)
-    {
-        var timeout = Milliseconds(headers, TimeoutHeader) ?? state.Route.Plan.Timeout;
-        var perTry = Milliseconds(headers, PerTryTimeoutHeader) ?? routeRetry?.PerTryTimeout ?? TimeSpan.Zero;
-        state.Timeouts = new RequestTimeouts(timeout, perTry);
-        headers.Remove(TimeoutHeader);
-        headers.Remove(PerTryTimeoutHeader);
-
-        var retryOn = routeRetry?.RetryOn ?? RetryOn.None;
-        retryOn |= RetryPlan.ParseRetryOnHeader(headers[RetryOnHeader].ToString(), grpc: false);
-        retryOn |= RetryPlan.ParseRetryOnHeader(headers[RetryGrpcOnHeader].ToString(), grpc: true);
-        var maxRetries = headers[MaxRetriesHeader].ToString();
-        headers.Remove(RetryOnHeader);
-        headers.Remove(RetryGrpcOnHeader);
-        headers.Remove(MaxRetriesHeader);
-        if (retryOn == RetryOn.None)
-        {
-            return routeRetry;
-        }
-
-        var retry = routeRetry ?? RetryPlan.HeaderOnly;
-        var numRetries = retry.NumRetries;
-        if (uint.TryParse(maxRetries, NumberStyles.None, CultureInfo.InvariantCulture, out var fromHeader))
-        {
-            numRetries = (int)Math.Min(fromHeader, int.MaxValue);
-        }
-        var codes = retry.RetriableStatusCodes;
-        if (headers.TryGetValue(RetriableStatusCodesHeader, out var codeHeader))
-        {
-            var list = new List<int>(codes);
-            foreach (var code in codeHeader.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-                {
-                    list.Add(parsed);
-                }
-            }
-            codes = list;
-        }
-        if (headers.TryGetValue(RetriableHeaderNamesHeader, out var names))
-        {
-            state.RetriableHeaderNames = names.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        }
-        return retryOn == retry.RetryOn && numRetries == retry.NumRetries && ReferenceEquals(codes, retry.RetriableStatusCodes)
-            ? retry
-            : retry with { RetryOn = retryOn, NumRetries = numRetries, RetriableStatusCodes = codes };
-    }
-
-    private static TimeSpan? Milliseconds(IHeaderDictionary headers, string name)
-        => headers.TryGetValue(name, out var value) && ulong.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            ? TimeSpan.FromMilliseconds(Math.Min(ms, (ulong)TimeSpan.MaxValue.TotalMilliseconds / 2))
-            : null;
 }

@@ -69,7 +69,7 @@ internal sealed class ListenerRuntime
         {
             var routePlan = plans[route];
             var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
-            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix)
+            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
             };

@@ -1,4 +1,5 @@
 using Gateway.Clusters;
+using Gateway.Configuration;
 using Gateway.Routing;
 using Gateway.Translation;
 
@@ -7,11 +8,14 @@ namespace Gateway.Listeners;
 /// <summary>A matched route, ready for the request path: plan, cluster and precomputed header values.</summary>
 internal sealed class RouteRuntime : Filters.IHttpRoute
 {
-    public RouteRuntime(RoutePlan plan, ClusterRuntime? cluster, string? matchedPrefix)
+    public RouteRuntime(RoutePlan plan, ClusterRuntime? cluster, string? matchedPrefix, EnvoyMetadata? routeConfigurationMetadata = null)
     {
         Plan = plan;
         Cluster = cluster;
         MatchedPrefix = matchedPrefix;
+        Metadata = plan.Metadata ?? EnvoyMetadata.Empty;
+        VirtualHostMetadata = plan.VirtualHostMetadata ?? EnvoyMetadata.Empty;
+        RouteConfigurationMetadata = routeConfigurationMetadata ?? EnvoyMetadata.Empty;
         Retry = plan.Retry;
         Timeouts = new RequestTimeouts(plan.Timeout, plan.Retry?.PerTryTimeout ?? TimeSpan.Zero);
         if (plan.DirectResponse is { } direct)
@@ -47,6 +51,15 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
 
     public byte[]? DirectResponseBody { get; }
 
+    /// <summary>The route's <c>metadata</c> (Envoy's <c>Route::metadata()</c>); empty when it has none.</summary>
+    public EnvoyMetadata Metadata { get; }
+
+    /// <summary>Its virtual host's <c>metadata</c> (<c>VirtualHost::metadata()</c>); empty when it has none.</summary>
+    public EnvoyMetadata VirtualHostMetadata { get; }
+
+    /// <summary>Its route configuration's <c>metadata</c> (<c>CommonConfig::metadata()</c>); empty when it has none.</summary>
+    public EnvoyMetadata RouteConfigurationMetadata { get; }
+
     /// <summary>Per filter of the listener's chain, its state on this route (enabled, per-route configuration); null when no level configures any.</summary>
     public Filters.RouteFilterState[]? FilterStates { get; init; }
 
@@ -57,4 +70,6 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     string? Filters.IHttpRoute.ClusterName => Plan.Cluster;
 
     bool Filters.IHttpRoute.IsDirectResponse => Plan.DirectResponse is not null;
+
+    EnvoyMetadata Filters.IHttpRoute.ClusterMetadata => Cluster?.Metadata ?? EnvoyMetadata.Empty;
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Listeners;
-using Gateway.Resilience;
+using Gateway.Router;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -47,7 +47,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
-        var state = context.HttpContext.Features.Get<ProxyRequestState>();
+        var state = context.HttpContext.Features.Get<UpstreamRequest>();
         if (state is null)
         {
             return default;
@@ -110,10 +110,9 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         context.ProxyRequest.RequestUri = UpstreamUri(context.DestinationPrefix, pathAndQuery);
 
         var cluster = route.Cluster!;
-        // upstream_rq_total is charged once the request is on a connection (response or reset), as Envoy
-        // charges it when the stream attaches to a pool connection: see EnvoyResponseTransform and ConnectionManager.
-        cluster.Stats.UpstreamRqActive.Increment();
-        state.UpstreamStarted = true;
+        // From here the attempt is on a connection: its outcome charges upstream_rq_total (UpstreamAccounting).
+        UpstreamAccounting.AttemptStarted(cluster.Stats);
+        state.OnConnection = true;
         if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination is { } destination)
         {
             state.Host = cluster.Host(destination);
@@ -137,7 +136,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
     }
 
     /// <summary>On a retry Envoy sends the time the route timeout still leaves, if shorter (FilterUtility::setTimeoutHeaders).</summary>
-    private static string RetryExpectedTimeout(ProxyRequestState state, TimeProvider time)
+    private static string RetryExpectedTimeout(UpstreamRequest state, TimeProvider time)
     {
         var expected = state.Timeouts.Expected;
         var left = state.Timeout - time.GetElapsedTime(state.StartTimestamp);
@@ -146,20 +145,19 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
     }
 }
 
-/// <summary>Router response headers: upstream service time and the server header; counts the response code.</summary>
+/// <summary>Router response headers: the retry decision on a response, then upstream service time and the server header; counts the response code.</summary>
 internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransform
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
-        var state = context.HttpContext.Features.Get<ProxyRequestState>();
+        var state = context.HttpContext.Features.Get<UpstreamRequest>();
         if (state is null || context.ProxyResponse is not { } upstream)
         {
             return default;
         }
         var status = (int)upstream.StatusCode;
-        state.UpstreamStatus = status;
+        state.ResponseStatus = status;
         var stats = state.Route.Cluster!.Stats;
-        stats.UpstreamRqTotal.Increment();
         var headers = context.HttpContext.Response.Headers;
         if (state.Retry is { } retry && RetryDecisions.TryScheduleRetry(state, RetryDecisions.RetriesResponse(retry, state, status, headers)))
         {
@@ -167,18 +165,23 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             {
                 state.RateLimitedBackOff = RetryDecisions.RateLimitedInterval(rateLimited, headers, time.GetUtcNow());
             }
-            // Held back, never sent to the client: the connection manager tries again after the back-off.
-            stats.RetryCodes.Charge(status);
-            state.RetryScheduled = true;
+            // Held back, never sent to the client: the router tries again after the back-off.
+            UpstreamAccounting.HeldForRetry(stats, status);
+            state.HeldForRetry = true;
             context.SuppressResponseBody = true;
             return default;
         }
-        if (!state.HealthCheck)
-        {
-            stats.Codes.Charge(status);
-            stats.CodesFor(state.Internal).Charge(status);
-        }
+        UpstreamAccounting.Response(stats, status, state.Internal, state.HealthCheck);
+        return FinalResponseHeaders(context.HttpContext, state);
+    }
 
+    /// <summary>
+    /// The final proxied response headers are about to be sent (after the retry decision): the router's own
+    /// headers are added, then the encoder filters see them.
+    /// </summary>
+    private ValueTask FinalResponseHeaders(HttpContext context, UpstreamRequest state)
+    {
+        var headers = context.Response.Headers;
         var connectionManager = state.Listener.ConnectionManager;
         if (state.Route.Plan.IncludeAttemptCountInResponse)
         {
@@ -190,11 +193,11 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
         }
         // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
-        if (!state.Listener.Filters.IsEmpty && context.HttpContext.Features.Get<FilterChainStream>() is { HasEncoders: true } filters)
+        if (!state.Listener.Filters.IsEmpty && context.Features.Get<FilterChainStream>() is { HasEncoders: true } filters)
         {
-            return EncodeAsync(filters, context.HttpContext, connectionManager);
+            return EncodeAsync(filters, context, connectionManager);
         }
-        ConnectionManagerHeaders(context.HttpContext, connectionManager);
+        ConnectionManagerHeaders(context, connectionManager);
         return default;
     }
 

@@ -1,35 +1,46 @@
-using Gateway.Listeners;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
 namespace Gateway.Resilience;
 
-/// <summary>What one upstream attempt came to, as the retry strategy sees it; the details are on the request state.</summary>
-internal enum AttemptResult
+/// <summary>What the pipeline asks of the request it runs (the router's per-request state answers).</summary>
+internal interface IPipelineRequest
 {
-    /// <summary>The attempt went to the upstream (it may still have failed: see the request state).</summary>
-    Completed,
+    /// <summary>The route timeout in force (zero: none).</summary>
+    TimeSpan Timeout { get; }
 
-    /// <summary>A circuit breaker refused the attempt: answered 503 at once and never retried.</summary>
-    Overflowed,
+    /// <summary>The per-try timeout in force (zero: none).</summary>
+    TimeSpan PerTryTimeout { get; }
+
+    /// <summary>Whether a retry policy is in force.</summary>
+    bool Retries { get; }
+
+    /// <summary>The route timeout ended the request.</summary>
+    void OnRouteTimeout();
+
+    /// <summary>Envoy's retry predicate for a finished attempt (a per-try timeout arrives as Polly's <see cref="TimeoutRejectedException"/>).</summary>
+    bool ShouldRetry(in Outcome<AttemptOutcome> outcome);
+
+    /// <summary>The back-off before the scheduled retry.</summary>
+    TimeSpan BackOff(Random jitter);
 }
 
 /// <summary>
 /// The Polly pipelines routed requests run through, outermost first: the route timeout (it covers every
-/// attempt and back-off), Envoy's retry (predicate and back-off from <see cref="RetryDecisions"/>), the
-/// per-try timeout, then one upstream attempt. The per-request values (timeouts, retry policy) come from
-/// the <see cref="ProxyRequestState"/> in the context's properties, so one pipeline serves every route;
-/// requests without a retry policy or per-try timeout take the timeout-only pipeline.
+/// attempt and back-off), Envoy's retry (predicate and back-off from the request), the per-try timeout,
+/// then one upstream attempt. The per-request values come from the <see cref="IPipelineRequest"/> in the
+/// context's properties, so one pipeline serves every route; requests without a retry policy or per-try
+/// timeout take the timeout-only pipeline.
 /// </summary>
 internal sealed class UpstreamPipeline
 {
     /// <summary>Where the pipeline finds the request it is running.</summary>
-    public static readonly ResiliencePropertyKey<ProxyRequestState> StateKey = new("gateway.proxy_request_state");
+    public static readonly ResiliencePropertyKey<IPipelineRequest> StateKey = new("gateway.upstream_request");
 
-    private readonly ResiliencePipeline<AttemptResult> _retriesWithPerTryTimeout;
-    private readonly ResiliencePipeline<AttemptResult> _retries;
-    private readonly ResiliencePipeline<AttemptResult> _timeoutOnly;
+    private readonly ResiliencePipeline<AttemptOutcome> _retriesWithPerTryTimeout;
+    private readonly ResiliencePipeline<AttemptOutcome> _retries;
+    private readonly ResiliencePipeline<AttemptOutcome> _timeoutOnly;
 
     public UpstreamPipeline(TimeProvider time)
     {
@@ -39,12 +50,8 @@ internal sealed class UpstreamPipeline
             .AddTimeout(new TimeoutStrategyOptions
             {
                 Name = "per-try-timeout",
+                // The retry predicate recognises a per-try timeout by the rejection this layer returns.
                 TimeoutGenerator = static args => new ValueTask<TimeSpan>(OrInfinite(State(args.Context).PerTryTimeout)),
-                OnTimeout = static args =>
-                {
-                    State(args.Context).PerTryTimedOut = true;
-                    return default;
-                },
             })
             .Build();
         // Each layer costs an async frame per request, so requests get only the layers they can use.
@@ -56,21 +63,21 @@ internal sealed class UpstreamPipeline
     public Random Jitter { get; set; } = Random.Shared;
 
     /// <summary>The pipeline for a request: with the retry and per-try layers only when it can use them.</summary>
-    public ResiliencePipeline<AttemptResult> For(ProxyRequestState state)
-        => state.PerTryTimeout > TimeSpan.Zero ? _retriesWithPerTryTimeout
-            : state.Retry is null ? _timeoutOnly
+    public ResiliencePipeline<AttemptOutcome> For(IPipelineRequest request)
+        => request.PerTryTimeout > TimeSpan.Zero ? _retriesWithPerTryTimeout
+            : !request.Retries ? _timeoutOnly
             : _retries;
 
-    private static ResiliencePipelineBuilder<AttemptResult> Builder(TimeProvider time, string instance)
+    private static ResiliencePipelineBuilder<AttemptOutcome> Builder(TimeProvider time, string instance)
         => new() { Name = "envoy-router", InstanceName = instance, TimeProvider = time };
 
-    private RetryStrategyOptions<AttemptResult> EnvoyRetry() => new()
+    private RetryStrategyOptions<AttemptOutcome> EnvoyRetry() => new()
     {
         Name = "envoy-retry",
-        // num_retries and the cluster's retry circuit breaker are counted by RetryDecisions, as Envoy counts them.
+        // num_retries and the cluster's retry circuit breaker are counted by the request's retry state, as Envoy counts them.
         MaxRetryAttempts = int.MaxValue,
-        ShouldHandle = static args => new ValueTask<bool>(ShouldRetry(State(args.Context), args.Outcome)),
-        DelayGenerator = args => new ValueTask<TimeSpan?>(RetryDecisions.BackOff(State(args.Context), Jitter)),
+        ShouldHandle = static args => new ValueTask<bool>(State(args.Context).ShouldRetry(args.Outcome)),
+        DelayGenerator = args => new ValueTask<TimeSpan?>(State(args.Context).BackOff(Jitter)),
     };
 
     private static TimeoutStrategyOptions RouteTimeout() => new()
@@ -79,43 +86,13 @@ internal sealed class UpstreamPipeline
         TimeoutGenerator = static args => new ValueTask<TimeSpan>(OrInfinite(State(args.Context).Timeout)),
         OnTimeout = static args =>
         {
-            State(args.Context).RouteTimedOut = true;
+            State(args.Context).OnRouteTimeout();
             return default;
         },
     };
 
-    private static ProxyRequestState State(ResilienceContext context) => context.Properties.GetValue(StateKey, null!);
+    private static IPipelineRequest State(ResilienceContext context) => context.Properties.GetValue(StateKey, null!);
 
     /// <summary>Envoy's 0 means "no timeout", which Polly spells as an infinite one.</summary>
     private static TimeSpan OrInfinite(TimeSpan timeout) => timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan;
-
-    /// <summary>
-    /// The retry predicate: a per-try timeout (the inner timeout strategy's rejection), a response the
-    /// response transform held back for a retry, or a failure before response headers. An attempt
-    /// followed by a retry ends here for its host; the last one ends when the request completes.
-    /// </summary>
-    private static bool ShouldRetry(ProxyRequestState state, Outcome<AttemptResult> outcome)
-    {
-        var perTryTimedOut = outcome.Exception is TimeoutRejectedException;
-        bool retry;
-        if (perTryTimedOut)
-        {
-            retry = RetryDecisions.AfterPerTryTimeout(state);
-        }
-        else if (outcome.Exception is not null || outcome.Result == AttemptResult.Overflowed)
-        {
-            // The route timeout or the client ended the request, or a circuit breaker refused it: never retried.
-            retry = false;
-        }
-        else
-        {
-            retry = state.RetryScheduled || RetryDecisions.AfterFailure(state);
-        }
-        if (retry)
-        {
-            state.Host?.RequestEnded(state.UpstreamStatus, perTryTimedOut);
-            state.Host = null;
-        }
-        return retry;
-    }
 }

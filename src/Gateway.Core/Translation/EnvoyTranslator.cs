@@ -44,6 +44,9 @@ public static class EnvoyTranslator
     /// <summary>Destination metadata: dns_refresh_rate in milliseconds.</summary>
     public const string DnsRefreshRateMetadata = "envoy.dns_refresh_rate_ms";
 
+    /// <summary>Destination metadata: the index in <see cref="ClusterPlan.Endpoints"/> of an endpoint that has <c>metadata</c>.</summary>
+    public const string EndpointIndexMetadata = "gateway.envoy.endpoint_index";
+
     /// <summary>The YARP available-destinations policy that applies the gateway's host health and Envoy's panic threshold.</summary>
     public const string AvailableDestinationsPolicy = "Envoy";
 
@@ -115,9 +118,10 @@ public static class EnvoyTranslator
         var routeConfig = hcm.RouteConfig!;
         foreach (var vhost in routeConfig.VirtualHosts)
         {
+            var vhostMetadata = EnvoyMetadata.From(vhost.Metadata);
             for (var i = 0; i < vhost.Routes.Count; i++)
             {
-                routePlans.Add(TranslateRoute(vhost, i, vhost.Routes[i]) with { FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]) });
+                routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, vhost.Routes[i]) with { FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]) });
             }
         }
 
@@ -133,6 +137,7 @@ public static class EnvoyTranslator
             Routes: routePlans)
         {
             RouteConfig = routeConfig,
+            RouteConfigMetadata = EnvoyMetadata.From(routeConfig.Metadata),
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
             HttpFilters = filters,
@@ -158,7 +163,7 @@ public static class EnvoyTranslator
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
 
-    private static RoutePlan TranslateRoute(VirtualHost vhost, int index, Route route)
+    private static RoutePlan TranslateRoute(VirtualHost vhost, EnvoyMetadata? vhostMetadata, int index, Route route)
     {
         DirectResponsePlan? direct = null;
         if (route.DirectResponse is { } response)
@@ -185,6 +190,8 @@ public static class EnvoyTranslator
             Source = route,
             IncludeRequestAttemptCount = vhost.IncludeRequestAttemptCount,
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
+            Metadata = EnvoyMetadata.From(route.Metadata),
+            VirtualHostMetadata = vhostMetadata,
         };
     }
 
@@ -205,8 +212,8 @@ public static class EnvoyTranslator
         for (var i = 0; i < filters.Count; i++)
         {
             EnvoyMessage? config = null;
-            bool? disabled = null;
             List<EnvoyMessage>? all = null;
+            bool? disabled = null;
             foreach (var level in levels)
             {
                 if (!level.TryGetValue(filters[i].Name, out var entry))
@@ -226,7 +233,7 @@ public static class EnvoyTranslator
                     (all ??= []).Add(entryConfig);
                 }
             }
-            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config, AllConfigs = all };
+            result[i] = new PerFilterConfigPlan(disabled, config?.GetType().Name) { Config = config, Configs = (IReadOnlyList<EnvoyMessage>?)all ?? [] };
             any |= disabled is not null || config is not null;
         }
         return any ? result : null;
@@ -314,7 +321,10 @@ public static class EnvoyTranslator
                     // For DNS clusters the host name is the DNS name (what auto_host_rewrite uses).
                     hostname = socket.Address;
                 }
-                endpoints.Add(new EndpointPlan(socket.Address!, (int)socket.PortValue!.Value, string.IsNullOrEmpty(hostname) ? null : hostname));
+                endpoints.Add(new EndpointPlan(socket.Address!, (int)socket.PortValue!.Value, string.IsNullOrEmpty(hostname) ? null : hostname)
+                {
+                    Metadata = EnvoyMetadata.From(lbEndpoint.Metadata),
+                });
             }
         }
         return new ClusterPlan(
@@ -330,6 +340,7 @@ public static class EnvoyTranslator
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
+            Metadata = EnvoyMetadata.From(cluster.Metadata),
         };
     }
 
@@ -431,25 +442,33 @@ public static class EnvoyTranslator
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
         var isDns = plan.Type is DiscoveryType.StrictDns or DiscoveryType.LogicalDns;
-        foreach (var endpoint in plan.Endpoints)
+        for (var index = 0; index < plan.Endpoints.Count; index++)
         {
+            var endpoint = plan.Endpoints[index];
             var id = FormatHostPort(endpoint.Address, endpoint.Port);
             if (destinations.ContainsKey(id))
             {
                 continue;
             }
+            var metadata = isDns
+                ? new Dictionary<string, string>
+                {
+                    [DiscoveryTypeMetadata] = plan.Type == DiscoveryType.LogicalDns ? "LOGICAL_DNS" : "STRICT_DNS",
+                    [DnsLookupFamilyMetadata] = EnvoyNames.ToSnakeCase(plan.DnsLookupFamily.ToString()).ToUpperInvariant(),
+                    [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                }
+                : null;
+            if (endpoint.Metadata is not null)
+            {
+                // DNS resolution copies a destination's metadata onto every address it resolves to, so each
+                // host finds its endpoint (and that endpoint's metadata) by this index.
+                (metadata ??= new Dictionary<string, string>())[EndpointIndexMetadata] = index.ToString(CultureInfo.InvariantCulture);
+            }
             destinations[id] = new DestinationConfig
             {
                 Address = "http://" + id,
                 Host = endpoint.Hostname,
-                Metadata = isDns
-                    ? new Dictionary<string, string>
-                    {
-                        [DiscoveryTypeMetadata] = plan.Type == DiscoveryType.LogicalDns ? "LOGICAL_DNS" : "STRICT_DNS",
-                        [DnsLookupFamilyMetadata] = EnvoyNames.ToSnakeCase(plan.DnsLookupFamily.ToString()).ToUpperInvariant(),
-                        [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
-                    }
-                    : null,
+                Metadata = metadata,
             };
         }
 

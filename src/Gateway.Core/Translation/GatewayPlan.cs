@@ -74,6 +74,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The HTTP filters before the router, in <c>http_filters</c> order (the router, always last, is implied by <see cref="HasRouter"/>).</summary>
     public IReadOnlyList<HttpFilterPlan> HttpFilters { get; init; } = [];
+
+    /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? RouteConfigMetadata { get; init; }
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>
@@ -100,9 +103,12 @@ public sealed record PerFilterConfigPlan(bool? Disabled, string? ConfigType)
     [JsonIgnore]
     public EnvoyMessage? Config { get; init; }
 
-    /// <summary>Every level's per-route configuration, most specific first (route, virtual host, route configuration); null when none.</summary>
+    /// <summary>
+    /// Every level's per-route configuration, most specific first (route, virtual host, route configuration; Envoy's
+    /// getAllPerFilterConfig, reversed as its CORS filter reads it); empty when none. <see cref="Config"/> is the first.
+    /// </summary>
     [JsonIgnore]
-    public IReadOnlyList<EnvoyMessage>? AllConfigs { get; init; }
+    public IReadOnlyList<EnvoyMessage> Configs { get; init; } = [];
 }
 
 /// <summary>What one Envoy route does once it matched.</summary>
@@ -131,6 +137,12 @@ public sealed record RoutePlan(
 
     /// <summary>Per filter of the chain (same positions as <see cref="ConnectionManagerPlan.HttpFilters"/>), its state on this route; null when no per-route configuration applies.</summary>
     public IReadOnlyList<PerFilterConfigPlan>? FilterConfigs { get; init; }
+
+    /// <summary>The route's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
+    public EnvoyMetadata? VirtualHostMetadata { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>
@@ -173,6 +185,9 @@ public sealed record ClusterPlan(
 
     /// <summary>The cluster's active health check (HTTP or TCP), or null when it has none.</summary>
     public HealthCheckPlan? HealthCheck { get; init; }
+
+    /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
 }
 
 /// <summary>
@@ -312,4 +327,8 @@ public sealed record RetryBudgetPlan(double BudgetPercent, long MinRetryConcurre
 }
 
 /// <summary>One configured endpoint (before DNS resolution).</summary>
-public sealed record EndpointPlan(string Address, int Port, string? Hostname);
+public sealed record EndpointPlan(string Address, int Port, string? Hostname)
+{
+    /// <summary>The <c>lb_endpoint</c>'s <c>metadata</c>, frozen (every host resolved from the endpoint carries it); null when it has none.</summary>
+    public EnvoyMetadata? Metadata { get; init; }
+}

@@ -76,7 +76,8 @@ internal sealed class MatcherValidator(ValidationContext context)
         }
     }
 
-    private void ValidateStringMatcher(StringMatcher matcher)
+    /// <summary>One <c>StringMatcher</c> (also used by the built-in filters for their matchers).</summary>
+    public void ValidateStringMatcher(StringMatcher matcher)
     {
         var specifiers = (matcher.Exact is null ? 0 : 1) + (matcher.Prefix is null ? 0 : 1) + (matcher.Suffix is null ? 0 : 1)
             + (matcher.SafeRegex is null ? 0 : 1) + (matcher.Contains is null ? 0 : 1);

@@ -30,7 +30,19 @@ public sealed class HeaderMutationFilterFactory : HttpFilterFactory<HeaderMutati
         => new HeaderMutationFilter(Compile(config.Mutations), config.MostSpecificHeaderMutationsWins);
 
     /// <inheritdoc />
-    protected override object CreateRouteConfig(HeaderMutationPerRoute config, HttpFilterFactoryContext context) => Compile(config.Mutations);
+    protected override object CreateRouteConfig(HeaderMutationPerRoute config, HttpFilterFactoryContext context) => new RouteMutations([Compile(config.Mutations)]);
+
+    /// <inheritdoc />
+    protected override object CombineRouteConfigs(IReadOnlyList<object> mostSpecificFirst)
+    {
+        // Every level applies (Envoy's traversePerFilterConfig), so the levels are kept, most specific first.
+        var levels = new List<CompiledMutations>();
+        foreach (var level in mostSpecificFirst)
+        {
+            levels.AddRange(((RouteMutations)level).MostSpecificFirst);
+        }
+        return new RouteMutations([.. levels]);
+    }
 
     private static CompiledMutations Compile(Mutations? mutations)
         => new(HeaderMutations.Compile(mutations?.RequestMutations), HeaderMutations.Compile(mutations?.ResponseMutations));
@@ -38,6 +50,9 @@ public sealed class HeaderMutationFilterFactory : HttpFilterFactory<HeaderMutati
 
 /// <summary>One level's compiled request and response mutations.</summary>
 internal sealed record CompiledMutations(HeaderMutations Request, HeaderMutations Response);
+
+/// <summary>A route's per-route mutations of every level that has them, most specific first.</summary>
+internal sealed record RouteMutations(CompiledMutations[] MostSpecificFirst);
 
 internal sealed class HeaderMutationFilter(CompiledMutations mutations, bool mostSpecificWins) : IHttpFilter
 {
@@ -59,10 +74,13 @@ internal sealed class HeaderMutationFilter(CompiledMutations mutations, bool mos
     private void ApplyAll(HttpFilterContext context, Microsoft.AspNetCore.Http.IHeaderDictionary headers, bool request)
     {
         (request ? mutations.Request : mutations.Response).Apply(headers);
-        var levels = context.AllRouteConfigs();
+        if (context.RouteConfig<RouteMutations>()?.MostSpecificFirst is not { } levels)
+        {
+            return;
+        }
         for (var i = 0; i < levels.Length; i++)
         {
-            var level = (CompiledMutations)levels[mostSpecificWins ? levels.Length - 1 - i : i];
+            var level = levels[mostSpecificWins ? levels.Length - 1 - i : i];
             (request ? level.Request : level.Response).Apply(headers);
         }
     }

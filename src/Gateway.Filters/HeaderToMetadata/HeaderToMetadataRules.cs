@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gateway.Filters.Common;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters.HeaderToMetadata;

@@ -1,3 +1,6 @@
+using Gateway.Admin;
+using Gateway.Clusters;
+using Gateway.Filters.Common;
 using Gateway.Hosting;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
@@ -38,13 +41,16 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                 context.Error(percent.LocationOf("value"), $"cluster_min_healthy_percentages['{cluster}']: value must be inside range [0, 100]");
             }
         }
-        HttpHeaderMatchers.Validate(config.Headers, context);
+        FilterConfigChecks.ValidateHeaderMatchers(config.Headers, context);
     }
 
     /// <inheritdoc />
     protected override IHttpFilter CreateFilter(HealthCheckConfig config, HttpFilterFactoryContext context)
     {
-        var health = context.Services.GetRequiredService<IGatewayHealth>();
+        var server = context.Services.GetRequiredService<ServerState>();
+        var clusters = context.Services.GetRequiredService<ClusterRegistry>();
+        // Envoy's local cluster name: the bootstrap's node.cluster (the header is sent empty without one).
+        var localCluster = context.Services.GetService<GatewaySetup>()?.Bootstrap.Node?.Cluster ?? string.Empty;
         var passThrough = config.PassThroughMode!.Value;
         var minimums = new List<ClusterMinimum>();
         if (!passThrough)
@@ -55,16 +61,18 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
             foreach (var name in names)
             {
                 // The percentage is truncated to an integer, as Envoy does.
-                minimums.Add(new ClusterMinimum(health.FindCluster(name), (long)config.ClusterMinHealthyPercentages[name].Value));
+                // Clusters are static: resolved once here (null: no such cluster, always a failed check).
+                var cluster = clusters.TryGet(name, out var found) && found.Plan is not null ? found : null;
+                minimums.Add(new ClusterMinimum(cluster, (long)config.ClusterMinHealthyPercentages[name].Value));
             }
         }
         // Envoy counts cache_time in whole milliseconds; under 1 ms means no cache.
         var cacheMs = (long)(config.CacheTime?.TotalMilliseconds ?? 0);
         var cache = cacheMs > 0 ? new ResponseCache(context.TimeProvider, TimeSpan.FromMilliseconds(cacheMs)) : null;
-        return new HealthCheckFilter(passThrough, HttpHeaderMatchers.Compile(config.Headers), [.. minimums], cache, health, new HealthCheckStats(context.Stats));
+        return new HealthCheckFilter(passThrough, FilterConfigChecks.CompileHeaderMatchers(config.Headers), [.. minimums], cache, server, localCluster, new HealthCheckStats(context.Stats));
     }
 
-    private sealed record ClusterMinimum(IClusterHealth? Cluster, long Percent);
+    private sealed record ClusterMinimum(ClusterRuntime? Cluster, long Percent);
 
     /// <summary>
     /// Envoy's HealthCheckCacheManager: a timer clears the cached answer every period, and each health check's response
@@ -105,7 +113,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
         public Counter Degraded { get; } = scope.Counter("health_check.degraded");
     }
 
-    private sealed class HealthCheckFilter(bool passThrough, HttpHeaderMatchers headers, ClusterMinimum[] minimums, ResponseCache? cache, IGatewayHealth health, HealthCheckStats stats) : IHttpFilter
+    private sealed class HealthCheckFilter(bool passThrough, Routing.HeaderPredicate[] headers, ClusterMinimum[] minimums, ResponseCache? cache, ServerState server, string localCluster, HealthCheckStats stats) : IHttpFilter
     {
         private const string HealthCheckedCluster = "x-envoy-upstream-healthchecked-cluster";
         private const string ImmediateHealthCheckFail = "x-envoy-immediate-health-check-fail";
@@ -115,12 +123,12 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
 
         public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
         {
-            if (!headers.Matches(context))
+            if (!FilterConfigChecks.MatchesAll(headers, context))
             {
                 return new(FilterStatus.Continue);
             }
             context.StreamInfo.SetHealthCheck();
-            if (passThrough && !health.HealthCheckFailed && cache?.InUse != true)
+            if (passThrough && !server.HealthCheckFailed && cache?.InUse != true)
             {
                 return new(FilterStatus.Continue);
             }
@@ -133,7 +141,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
             stats.RequestTotal.Increment();
             var status = StatusCodes.Status200OK;
             var details = "health_check_ok";
-            if (health.HealthCheckFailed)
+            if (server.HealthCheckFailed)
             {
                 context.StreamInfo.SetResponseFlag(ResponseFlags.FailedLocalHealthCheck);
                 stats.Failed.Increment();
@@ -168,7 +176,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                     stats.FailedClusterNotFound.Increment();
                     break;
                 }
-                var total = cluster.MembershipTotal;
+                var total = cluster.Stats.MembershipTotal.Value;
                 if (total == 0)
                 {
                     if (minimum.Percent == 0)
@@ -180,7 +188,8 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
                     stats.FailedClusterEmpty.Increment();
                     break;
                 }
-                if (100 * (cluster.MembershipHealthy + cluster.MembershipDegraded) < total * minimum.Percent)
+                // Envoy counts healthy plus degraded hosts; no host is ever degraded here.
+                if (100 * cluster.Stats.MembershipHealthy.Value < total * minimum.Percent)
                 {
                     status = StatusCodes.Status503ServiceUnavailable;
                     details = "health_check_failed_cluster_unhealthy";
@@ -207,9 +216,9 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
             {
                 // Every health check's answer (the upstream's, or this filter's own) is what the cache serves next.
                 cache?.Store(context.HttpContext.Response.StatusCode, responseHeaders.ContainsKey(Degraded));
-                responseHeaders[HealthCheckedCluster] = health.LocalClusterName;
+                responseHeaders[HealthCheckedCluster] = localCluster;
             }
-            else if (health.HealthCheckFailed)
+            else if (server.HealthCheckFailed)
             {
                 responseHeaders[ImmediateHealthCheckFail] = "true";
             }

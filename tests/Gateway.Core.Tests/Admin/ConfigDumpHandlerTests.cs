@@ -220,6 +220,31 @@ public class ConfigDumpHandlerTests
     }
 
     [Fact]
+    public async Task ConfigDump_Metadata_PrintedAtItsFieldNumberOnClustersEndpointsRouteConfigsVirtualHostsAndRoutes()
+    {
+        var yaml = TestConfigs.SeedWithMetadata(
+            TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1"),
+            cluster: "{ filter_metadata: { b.ns: { z: 1, a: [ x, 2.5 ] }, a.ns: { on: no } } }",
+            endpoint: "{ filter_metadata: { envoy.lb: { canary: true, version: \"2\" } } }",
+            routeConfig: "{ filter_metadata: { acme: { owner: edge } } }",
+            virtualHost: "{ filter_metadata: { acme: { tier: 1 } } }",
+            route: "{ filter_metadata: { envoy.filters.http.router: { big: 4294967296, none: null } } }");
+        await using var server = await AdminTestServer.StartAsync(yaml: yaml);
+
+        using var clusters = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump?resource=static_clusters"));
+        using var routes = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump?resource=static_route_configs"));
+
+        // Cluster.metadata is field 25 (after dns_lookup_family 17, before load_assignment 33); LbEndpoint.metadata 3;
+        // RouteConfiguration.metadata 17, VirtualHost.metadata 24 and Route.metadata 4 (after route 2). Keys sorted.
+        Assert.Equal("""
+            {"@type":"type.googleapis.com/envoy.config.cluster.v3.Cluster","name":"httpbin_service","type":"STATIC","connect_timeout":"5s","dns_lookup_family":"V4_ONLY","metadata":{"filter_metadata":{"a.ns":{"on":false},"b.ns":{"a":["x",2.5],"z":1}}},"load_assignment":{"cluster_name":"httpbin","endpoints":[{"lb_endpoints":[{"endpoint":{"address":{"socket_address":{"address":"127.0.0.1","port_value":1}}},"metadata":{"filter_metadata":{"envoy.lb":{"canary":true,"version":"2"}}}}]}]}}
+            """, System.Text.Json.JsonSerializer.Serialize(clusters.RootElement.GetProperty("configs")[0].GetProperty("cluster")));
+        Assert.Equal("""
+            {"@type":"type.googleapis.com/envoy.config.route.v3.RouteConfiguration","name":"httpbin_local_route","virtual_hosts":[{"name":"httpbin_local_service","domains":["*"],"routes":[{"match":{"prefix":"/"},"route":{"cluster":"httpbin_service","auto_host_rewrite":true},"metadata":{"filter_metadata":{"envoy.filters.http.router":{"big":"4294967296","none":null}}}}],"metadata":{"filter_metadata":{"acme":{"tier":1}}}}],"metadata":{"filter_metadata":{"acme":{"owner":"edge"}}}}
+            """, System.Text.Json.JsonSerializer.Serialize(routes.RootElement.GetProperty("configs")[0].GetProperty("route_config")));
+    }
+
+    [Fact]
     public async Task ConfigDump_ResourceStaticClusters_PacksEachClusterAsAnAny()
     {
         await using var server = await AdminTestServer.StartAsync();

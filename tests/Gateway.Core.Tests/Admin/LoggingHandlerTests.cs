@@ -17,10 +17,11 @@ public class LoggingHandlerTests
 
         """;
 
-    private static string Loggers(string admin = "info", string connection = "info", string http = "info", string main = "info", string router = "info", string upstream = "info") => $"""
+    private static string Loggers(string admin = "info", string connection = "info", string filter = "info", string http = "info", string main = "info", string router = "info", string upstream = "info") => $"""
         active loggers:
           admin: {admin}
           connection: {connection}
+          filter: {filter}
           http: {http}
           main: {main}
           router: {router}
@@ -59,7 +60,7 @@ public class LoggingHandlerTests
 
         using var response = await server.PostAsync("/logging?level=warning");
 
-        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
+        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

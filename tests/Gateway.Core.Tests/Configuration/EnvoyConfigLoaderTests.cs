@@ -123,7 +123,7 @@ public class EnvoyConfigLoaderTests
         var error = Assert.Single(LoadFails(yaml).Errors);
 
         Assert.Equal("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type", error.Location.Path);
-        Assert.StartsWith("@type 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManger' is not supported by this gateway; supported types are: ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("@type 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManger' is not supported by this gateway; the network filters supported are: ", error.Message, StringComparison.Ordinal);
         Assert.Contains("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", error.Message, StringComparison.Ordinal);
     }
 
@@ -302,7 +302,8 @@ public class EnvoyConfigLoaderTests
         Assert.Contains(errors, e => e.Message == "terminal filter named envoy.filters.http.router of type envoy.filters.http.router must be the last filter in a http filter chain");
     }
 
-    [Theory]
+    // The shared configs (../shared/envoy-configs); EnvoyConfigFixtureTests covers the same cases with the repository's own.
+    [SharedEnvoyConfigsTheory]
     [InlineData("envoy-demo.yaml")]
     [InlineData("front-proxy_envoy.yaml")]
     [InlineData("envoyproxy_io_proxy.yaml")]
@@ -310,8 +311,7 @@ public class EnvoyConfigLoaderTests
     [InlineData("google_com_proxy.yaml")]
     public void Load_RealEnvoyConfigs_LoadOrNameWhatIsUnsupported(string file)
     {
-        var path = Path.Combine(TestConfigs.SharedEnvoyConfigs, file);
-        Assert.True(File.Exists(path), $"missing shared config {path}");
+        var path = SharedEnvoyConfigs.PathOf(file);
 
         try
         {
@@ -330,18 +330,19 @@ public class EnvoyConfigLoaderTests
         }
     }
 
-    [Fact]
+    [SharedEnvoyConfigsFact]
     public void Load_FrontProxyConfig_Loads()
     {
-        var bootstrap = EnvoyConfigLoader.Load(Path.Combine(TestConfigs.SharedEnvoyConfigs, "front-proxy_envoy.yaml"), null);
+        var bootstrap = EnvoyConfigLoader.Load(SharedEnvoyConfigs.PathOf("front-proxy_envoy.yaml"), null);
 
         Assert.Equal(2, bootstrap.StaticResources!.Clusters.Count);
     }
 
-    [Fact]
+    [SharedEnvoyConfigsFact]
     public void Load_EnvoyV1Config_NamesUnknownTopLevelFields()
     {
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(Path.Combine(TestConfigs.SharedEnvoyConfigs, "google_com_proxy.yaml"), null));
+        var path = SharedEnvoyConfigs.PathOf("google_com_proxy.yaml");
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(path, null));
 
         Assert.Contains(ex.Errors, e => e.Location.Path == "listeners" && e.Message.StartsWith("unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", StringComparison.Ordinal));
         Assert.Contains(ex.Errors, e => e.Location.Path == "cluster_manager" && e.Message == "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet");

@@ -31,7 +31,7 @@ public class FilterChainTests
                   - name: b
                     typed_config: { "@type": {{RecordingType}}, label: b, stop_on_header: x-stop }
                   - name: c
-        {{extraFilterFields}}            typed_config: { "@type": {{RecordingType}}, label: c }
+        {{extraFilterFields}}            typed_config: { "@type": {{RecordingType}}, label: c, throw_on_header: x-throw }
                   - name: envoy.filters.http.router
                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
                   route_config:
@@ -79,6 +79,8 @@ public class FilterChainTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(["c", "b", "a"], response.Headers.GetValues("x-encoded-by"));
+        // Completion runs when the server finishes the exchange, which can be just after the client has the response.
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 1);
         Assert.Equal(
             ["a:request", "b:request", "c:request", "c:response:200", "b:response:200", "a:response:200", "a:complete", "b:complete", "c:complete"],
             factory.Calls);
@@ -102,10 +104,30 @@ public class FilterChainTests
         Assert.Equal("b", Assert.Single(response.Headers.GetValues("x-stopped-by")));
         Assert.Equal(["b", "a"], response.Headers.GetValues("x-encoded-by"));
         Assert.Equal("envoy", Assert.Single(response.Headers.GetValues("server")));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 1);
         Assert.Equal(["a:request", "b:request", "b:response:418", "a:response:418", "a:complete", "b:complete"], factory.Calls);
         Assert.Equal(0, upstream.Requests);
         Assert.Equal(0, await gateway.StatAsync("http.ingress_http.rq_total") ?? 0);
         Assert.Equal(1, await gateway.StatAsync("http.ingress_http.downstream_rq_4xx"));
+    }
+
+    [Fact]
+    public async Task Request_FilterThrows_Answers500WithoutTheUpstream()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, factory) = await StartAsync(ThreeFilters(upstream));
+        await using var _ = gateway;
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/get"));
+        request.Headers.Add("x-throw", "1");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(["c", "b", "a"], response.Headers.GetValues("x-encoded-by"));
+        Assert.Equal(0, upstream.Requests);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 1);
+        Assert.Contains("c:complete", factory.Calls);
     }
 
     [Fact]
@@ -165,6 +187,7 @@ public class FilterChainTests
             Assert.Equal(["b", "a"], response.Headers.GetValues("x-encoded-by"));
         }
         Assert.DoesNotContain("c:request", factory.Calls);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 1);
 
         factory.Calls.Clear();
         using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
@@ -174,6 +197,7 @@ public class FilterChainTests
             Assert.Equal("other", await response.Content.ReadAsStringAsync());
             Assert.Equal(["c", "b"], response.Headers.GetValues("x-encoded-by"));
         }
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_completed", 2);
         Assert.Equal(["b:request", "c:request", "c:response:200", "b:response:200", "b:complete", "c:complete"], factory.Calls);
     }
 
@@ -191,6 +215,21 @@ public class FilterChainTests
         Assert.Equal("other", await response.Content.ReadAsStringAsync());
         Assert.Contains("a:rerouted:direct", factory.Calls);
         Assert.Equal(0, upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Request_RouteClusterAndHostMetadata_AreVisibleToFilters()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = ThreeFilters(upstream, routeExtra: "                metadata: { filter_metadata: { test: { owner: edge } } }\n")
+            .Replace("  - name: echo\n    type: STATIC\n", "  - name: echo\n    type: STATIC\n    metadata: { filter_metadata: { test: { tier: gold } } }\n", StringComparison.Ordinal);
+        var (gateway, factory) = await StartAsync(yaml);
+        await using var _ = gateway;
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains($"c:metadata:edge:True:127.0.0.1:{upstream.Port}", factory.Calls);
     }
 
     [Fact]

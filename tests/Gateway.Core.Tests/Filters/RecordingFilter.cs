@@ -19,6 +19,10 @@ public sealed class RecordingFilterConfig : EnvoyMessage
     /// <summary>A request header that makes this filter clear the route cache after rewriting Host to its value.</summary>
     [ProtoField(3)]
     public string? RerouteOnHeader { get; set; }
+
+    /// <summary>A request header that makes this filter throw.</summary>
+    [ProtoField(4)]
+    public string? ThrowOnHeader { get; set; }
 }
 
 /// <summary>The test filter's per-route configuration.</summary>
@@ -45,11 +49,11 @@ internal sealed class RecordingFilterFactory : HttpFilterFactory<RecordingFilter
     }
 
     protected override IHttpFilter CreateFilter(RecordingFilterConfig config, HttpFilterFactoryContext context)
-        => new RecordingFilter(config.Label!, config.StopOnHeader, config.RerouteOnHeader, Calls, context.Stats.Counter("recording." + config.Label + ".calls"));
+        => new RecordingFilter(config.Label!, config.StopOnHeader, config.RerouteOnHeader, config.ThrowOnHeader, Calls, context.Stats.Counter("recording." + config.Label + ".calls"));
 
     protected override object CreateRouteConfig(RecordingFilterPerRoute config, HttpFilterFactoryContext context) => config.Tag ?? string.Empty;
 
-    private sealed class RecordingFilter(string label, string? stopOn, string? rerouteOn, ConcurrentQueue<string> calls, Gateway.Stats.Counter counter) : IHttpFilter
+    private sealed class RecordingFilter(string label, string? stopOn, string? rerouteOn, string? throwOn, ConcurrentQueue<string> calls, Gateway.Stats.Counter counter) : IHttpFilter
     {
         public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders | HttpFilterHooks.ResponseHeaders | HttpFilterHooks.Complete;
 
@@ -65,6 +69,10 @@ internal sealed class RecordingFilterFactory : HttpFilterFactory<RecordingFilter
                 context.ClearRouteCache();
                 calls.Enqueue($"{label}:rerouted:{context.Route?.Name}");
             }
+            if (throwOn is not null && headers.ContainsKey(throwOn))
+            {
+                throw new InvalidOperationException("filter " + label + " failed");
+            }
             if (stopOn is not null && headers.ContainsKey(stopOn))
             {
                 return new(context.SendLocalReply(418, "stopped by " + label, "test_stop", h => h["x-stopped-by"] = label));
@@ -75,6 +83,10 @@ internal sealed class RecordingFilterFactory : HttpFilterFactory<RecordingFilter
         public ValueTask<FilterStatus> OnResponseHeadersAsync(HttpFilterContext context)
         {
             calls.Enqueue($"{label}:response:{context.HttpContext.Response.StatusCode}");
+            if (context.Route is { } route && route.Metadata.TryGetValue("test", "owner", out var owner))
+            {
+                calls.Enqueue($"{label}:metadata:{owner.GetString()}:{route.ClusterMetadata.TryGetValue("test", "tier", out var tier) && tier.GetString() == "gold"}:{context.StreamInfo.UpstreamHost}");
+            }
             context.HttpContext.Response.Headers.Append("x-encoded-by", label);
             return new(FilterStatus.Continue);
         }

@@ -70,6 +70,20 @@ internal sealed class EchoUpstream : IAsyncDisposable
                 context.Response.StatusCode = int.Parse(path["/status/".Length..], System.Globalization.CultureInfo.InvariantCulture);
                 return;
             }
+            if (path.StartsWith("/bytes/", StringComparison.Ordinal))
+            {
+                // /bytes/{n}: n bytes of 'x', with a content-length.
+                var size = int.Parse(path["/bytes/".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.ContentType = "application/octet-stream";
+                context.Response.ContentLength = size;
+                var chunk = new byte[Math.Min(size, 64 * 1024)];
+                Array.Fill(chunk, (byte)'x');
+                for (var sent = 0; sent < size; sent += chunk.Length)
+                {
+                    await context.Response.Body.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, size - sent)));
+                }
+                return;
+            }
             if (path.StartsWith("/delay/", StringComparison.Ordinal))
             {
                 await Task.Delay(int.Parse(path["/delay/".Length..], System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);

@@ -152,7 +152,7 @@ public class RetryConditionTests
             TimeSpan.FromSeconds(300));
         var headers = new HeaderDictionary { [header] = value };
 
-        var interval = Gateway.Resilience.RetryDecisions.RateLimitedInterval(plan, headers, now is null ? DateTimeOffset.UnixEpoch : DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        var interval = Gateway.Router.RetryDecisions.RateLimitedInterval(plan, headers, now is null ? DateTimeOffset.UnixEpoch : DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(expectedSeconds is null ? null : TimeSpan.FromSeconds(expectedSeconds.Value), interval);
     }

@@ -91,7 +91,7 @@ public class RetryTests
     {
         await using var upstream = await EchoUpstream.StartAsync();
         await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "{ retry_on: 5xx, num_retries: 2 }"));
-        var payload = new string('y', ConnectionManager.RetryBufferLimit + 1);
+        var payload = new string('y', Gateway.Router.RouterFilter.RetryBufferLimit + 1);
 
         using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/flaky/1/503"), new StringContent(payload));
 
@@ -135,7 +135,7 @@ public class RetryTests
         await using var gateway = await InProcessGateway.StartAsync(
             Config(upstream, "{ retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 1s, max_interval: 10s } }"),
             services => services.AddSingleton<TimeProvider>(time));
-        gateway.Services.GetRequiredService<ConnectionManager>().Jitter = new FixedRandom(0.5);
+        gateway.Services.GetRequiredService<Gateway.Router.RouterFilter>().Jitter = new FixedRandom(0.5);
 
         var pending = gateway.Client.GetAsync(gateway.ListenerUri("/flaky/2/503"));
         await WaitUntilAsync(() => upstream.Requests == 1);
@@ -186,7 +186,7 @@ public class RetryTimeoutHeaderTests
         var yaml = TestConfigs.Seed("127.0.0.1", upstream.Port, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1",
             routeExtra: "\n                  timeout: 2s\n                  retry_policy: { retry_on: 5xx, num_retries: 1, retry_back_off: { base_interval: 0.4s, max_interval: 0.4s } }");
         await using var gateway = await InProcessGateway.StartAsync(yaml);
-        gateway.Services.GetRequiredService<ConnectionManager>().Jitter = new OneRandom();
+        gateway.Services.GetRequiredService<Gateway.Router.RouterFilter>().Jitter = new OneRandom();
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/flaky/1/503"));
         var echoed = System.Text.Json.JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;

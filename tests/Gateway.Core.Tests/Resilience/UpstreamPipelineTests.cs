@@ -22,7 +22,7 @@ public class UpstreamPipelineTests
         Assert.Collection(
             descriptor.Strategies,
             s => Assert.Equal(("route-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())),
-            s => Assert.Equal(("envoy-retry", typeof(RetryStrategyOptions<AttemptResult>)), (s.Options!.Name, s.Options.GetType())),
+            s => Assert.Equal(("envoy-retry", typeof(RetryStrategyOptions<AttemptOutcome>)), (s.Options!.Name, s.Options.GetType())),
             s => Assert.Equal(("per-try-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())));
     }
 
@@ -54,7 +54,7 @@ public class UpstreamPipelineTests
                 routeExtra: "\n                  timeout: 0.3s\n                  retry_policy: { retry_on: 5xx, num_retries: 1, retry_back_off: { base_interval: 5s, max_interval: 5s } }")
             .Replace("      lb_policy: ROUND_ROBIN", "      lb_policy: ROUND_ROBIN\n      circuit_breakers: { thresholds: [ { max_retries: 1 } ] }", StringComparison.Ordinal);
         await using var gateway = await InProcessGateway.StartAsync(yaml);
-        gateway.Services.GetRequiredService<Gateway.Listeners.ConnectionManager>().Jitter = new AlmostOne();
+        gateway.Services.GetRequiredService<Gateway.Router.RouterFilter>().Jitter = new AlmostOne();
 
         for (var i = 1; i <= 2; i++)
         {
@@ -128,13 +128,13 @@ public class UpstreamPipelineTests
 /// <summary>Request states for the seed route, built through the real loader, translator and route table.</summary>
 internal static class TestRequests
 {
-    public static Gateway.Listeners.ProxyRequestState State(string? retryPolicy)
+    public static Gateway.Router.UpstreamRequest State(string? retryPolicy)
     {
         var yaml = TestConfigs.Seed(routeExtra: retryPolicy is null ? string.Empty : "\n                  retry_policy: " + retryPolicy);
         var plan = Gateway.Translation.EnvoyTranslator.Translate(Gateway.Configuration.EnvoyConfigLoader.LoadYaml(yaml));
         var stats = new Gateway.Stats.StatsStore();
         var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
         var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
-        return new Gateway.Listeners.ProxyRequestState(listener, route, 0) { Retry = route.Retry };
+        return new Gateway.Router.UpstreamRequest(listener, route, 0) { Retry = route.Retry };
     }
 }

@@ -86,4 +86,43 @@ public class EnvoyTranslatorTests
 
         Assert.Equal(TimeSpan.Zero, plan.Listeners[0].ConnectionManager.Routes[0].Timeout);
     }
+
+    [Fact]
+    public void Translate_Metadata_IsAFrozenCopyTheModelCannotChange()
+    {
+        var bootstrap = EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithMetadata(TestConfigs.Seed(),
+            cluster: "{ filter_metadata: { c: { k: 1 } } }", endpoint: "{ filter_metadata: { e: { k: 1 } } }",
+            routeConfig: "{ filter_metadata: { t: { k: 1 } } }", virtualHost: "{ filter_metadata: { v: { k: 1 } } }",
+            route: "{ filter_metadata: { r: { k: 1 } } }"));
+        var plan = EnvoyTranslator.Translate(bootstrap);
+
+        var cluster = bootstrap.StaticResources!.Clusters[0];
+        cluster.Metadata!.FilterMetadata["c"]["k"] = 2;
+        cluster.Metadata.FilterMetadata["added"] = [];
+        cluster.LoadAssignment!.Endpoints[0].LbEndpoints[0].Metadata!.FilterMetadata["e"]["k"] = 2;
+        var routeConfig = plan.Listeners[0].ConnectionManager.RouteConfig;
+        routeConfig.Metadata!.FilterMetadata["t"]["k"] = 2;
+        routeConfig.VirtualHosts[0].Metadata!.FilterMetadata["v"]["k"] = 2;
+        routeConfig.VirtualHosts[0].Routes[0].Metadata!.FilterMetadata["r"]["k"] = 2;
+
+        var route = plan.Listeners[0].ConnectionManager.Routes[0];
+        Assert.Equal("""{"c":{"k":1}}""", plan.ClusterPlans[0].Metadata!.ToJsonString());
+        Assert.Equal("""{"e":{"k":1}}""", plan.ClusterPlans[0].Endpoints[0].Metadata!.ToJsonString());
+        Assert.Equal("""{"t":{"k":1}}""", plan.Listeners[0].ConnectionManager.RouteConfigMetadata!.ToJsonString());
+        Assert.Equal("""{"v":{"k":1}}""", route.VirtualHostMetadata!.ToJsonString());
+        Assert.Equal("""{"r":{"k":1}}""", route.Metadata!.ToJsonString());
+    }
+
+    [Fact]
+    public void Translate_NoMetadata_LeavesThePlansAndDestinationsWithout()
+    {
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed("127.0.0.1", 8000, "STATIC")));
+
+        Assert.Null(plan.ClusterPlans[0].Metadata);
+        Assert.Null(plan.ClusterPlans[0].Endpoints[0].Metadata);
+        Assert.Null(plan.Listeners[0].ConnectionManager.RouteConfigMetadata);
+        Assert.Null(plan.Listeners[0].ConnectionManager.Routes[0].Metadata);
+        Assert.Null(plan.Listeners[0].ConnectionManager.Routes[0].VirtualHostMetadata);
+        Assert.Null(Assert.Single(plan.Clusters[0].Destinations!).Value.Metadata);
+    }
 }

@@ -1,6 +1,6 @@
 namespace Gateway.Tests.EndToEnd;
 
-/// <summary>Where the repository, the shared folder and the built gateway are, seen from the test assembly.</summary>
+/// <summary>Where the repository, its fixtures and the built gateway are, seen from the test assembly.</summary>
 internal static class TestPaths
 {
     private static readonly Lazy<string> LazyRepositoryRoot = new(FindRepositoryRoot);
@@ -11,9 +11,8 @@ internal static class TestPaths
     /// <summary>The seed configs of the repository (<c>examples/</c>).</summary>
     public static string ExamplesDirectory => Path.Combine(RepositoryRoot, "examples");
 
-    /// <summary>Real Envoy configs, kept next to the repository in <c>../shared/envoy-configs</c>.</summary>
-    public static string SharedEnvoyConfigsDirectory =>
-        Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "envoy-configs"));
+    /// <summary>The repository's own real-world style Envoy configs (standing in for <c>../shared/envoy-configs</c>).</summary>
+    public static string EnvoyConfigFixturesDirectory => Path.Combine(RepositoryRoot, "tests", "Gateway.Core.Tests", "Configuration", "EnvoyConfigs");
 
     /// <summary>The gateway executable's assembly, copied next to the test assembly by the ProjectReference.</summary>
     public static string GatewayDll

@@ -238,16 +238,16 @@ internal sealed partial class HostHealthCheckSession
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "hc failed: cluster={Cluster} host={Host} reason={Reason}")]
+        [LoggerMessage(EventId = LogEvents.HealthCheckFailedDebug, Level = LogLevel.Debug, Message = "hc failed: cluster={Cluster} host={Host} reason={Reason}")]
         public static partial void CheckFailed(ILogger logger, string cluster, string host, string reason);
 
-        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "health check failed: cluster={Cluster} host={Host} failure_type={FailureType}; host is now unhealthy (/failed_active_hc)")]
+        [LoggerMessage(EventId = LogEvents.HealthCheckFailed, Level = LogLevel.Warning, Message = "health check failed: cluster={Cluster} host={Host} failure_type={FailureType}; host is now unhealthy (/failed_active_hc)")]
         public static partial void HostUnhealthy(ILogger logger, string cluster, string host, string failureType);
 
-        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "health check passed: cluster={Cluster} host={Host}; host is now healthy")]
+        [LoggerMessage(EventId = LogEvents.HealthCheckPassed, Level = LogLevel.Information, Message = "health check passed: cluster={Cluster} host={Host}; host is now healthy")]
         public static partial void HostHealthy(ILogger logger, string cluster, string host);
 
-        [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "health checking of cluster={Cluster} host={Host} stopped after an unexpected error")]
+        [LoggerMessage(EventId = LogEvents.HealthCheckStopped, Level = LogLevel.Error, Message = "health checking of cluster={Cluster} host={Host} stopped after an unexpected error")]
         public static partial void SessionFailed(ILogger logger, string cluster, string host, Exception exception);
     }
 }

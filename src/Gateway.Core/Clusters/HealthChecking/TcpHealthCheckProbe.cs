@@ -184,7 +184,7 @@ internal sealed partial class TcpHealthCheckProbe : IHealthCheckProbe
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "hc tcp: cluster={Cluster} host={Host}: the kept connection was closed by the peer; reconnecting")]
+        [LoggerMessage(EventId = LogEvents.HealthCheckTcp, Level = LogLevel.Debug, Message = "hc tcp: cluster={Cluster} host={Host}: the kept connection was closed by the peer; reconnecting")]
         public static partial void KeptConnectionClosed(ILogger logger, string cluster, string host);
     }
 }

@@ -389,15 +389,15 @@ internal sealed partial class OutlierDetector : IUpstreamOutcomeObserver, IDispo
         _ => "FAILURE_PERCENTAGE",
     };
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "outlier detection: cluster {Cluster} host {Host} ejected ({Type}), ejection {NumEjections}, for {EjectionTime}")]
+    [LoggerMessage(EventId = LogEvents.OutlierEjected, Level = LogLevel.Information, Message = "outlier detection: cluster {Cluster} host {Host} ejected ({Type}), ejection {NumEjections}, for {EjectionTime}")]
     private static partial void LogEjected(ILogger logger, string cluster, string host, string type, int numEjections, TimeSpan ejectionTime);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "outlier detection: cluster {Cluster} host {Host} returned to service after {NumEjections} ejection(s)")]
+    [LoggerMessage(EventId = LogEvents.OutlierUnejected, Level = LogLevel.Information, Message = "outlier detection: cluster {Cluster} host {Host} returned to service after {NumEjections} ejection(s)")]
     private static partial void LogUnejected(ILogger logger, string cluster, string host, int numEjections);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "outlier detection: cluster {Cluster} host {Host} detected as outlier ({Type}), not enforced")]
+    [LoggerMessage(EventId = LogEvents.OutlierDetectedNotEnforced, Level = LogLevel.Debug, Message = "outlier detection: cluster {Cluster} host {Host} detected as outlier ({Type}), not enforced")]
     private static partial void LogDetected(ILogger logger, string cluster, string host, string type);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "outlier detection: cluster {Cluster} host {Host} not ejected ({Type}): max_ejection_percent reached")]
+    [LoggerMessage(EventId = LogEvents.OutlierNotEjected, Level = LogLevel.Debug, Message = "outlier detection: cluster {Cluster} host {Host} not ejected ({Type}): max_ejection_percent reached")]
     private static partial void LogOverflow(ILogger logger, string cluster, string host, string type);
 }

@@ -489,6 +489,7 @@ internal sealed partial class ConfigBinder
         {
             EnvoyTypeCategory.HttpFilter => $"the HTTP filter configurations registered are: {names}",
             EnvoyTypeCategory.HttpFilterRouteConfig => $"the per-route HTTP filter configurations registered are: {names}",
+            EnvoyTypeCategory.NetworkFilter => $"the network filters supported are: {names}",
             _ => $"supported types are: {names}",
         };
     }
@@ -497,6 +498,7 @@ internal sealed partial class ConfigBinder
     {
         EnvoyTypeCategory.HttpFilter => "an HTTP filter configuration",
         EnvoyTypeCategory.HttpFilterRouteConfig => "a per-route HTTP filter configuration",
+        EnvoyTypeCategory.NetworkFilter => "a network filter configuration",
         _ => "valid here",
     };
 

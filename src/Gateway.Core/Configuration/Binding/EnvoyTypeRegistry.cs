@@ -25,7 +25,7 @@ public sealed class EnvoyTypeRegistry
     public static EnvoyTypeRegistry CreateDefault()
     {
         var registry = new EnvoyTypeRegistry();
-        registry.Register<HttpConnectionManager>();
+        registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);

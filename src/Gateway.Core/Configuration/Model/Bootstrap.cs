@@ -69,14 +69,6 @@ public sealed class Node : EnvoyMessage
     public Locality? Locality { get; set; }
 }
 
-/// <summary><c>envoy.config.core.v3.Metadata</c>: per-filter namespaces of <c>google.protobuf.Struct</c>s.</summary>
-[EnvoyType("envoy.config.core.v3.Metadata", NotSupported = ["typed_filter_metadata"])]
-public sealed class Metadata : EnvoyMessage
-{
-    /// <summary>Namespace (by convention a filter name) → a JSON object.</summary>
-    public Dictionary<string, System.Text.Json.Nodes.JsonObject> FilterMetadata { get; set; } = new(StringComparer.Ordinal);
-}
-
 /// <summary><c>envoy.config.core.v3.Locality</c>.</summary>
 [EnvoyType("envoy.config.core.v3.Locality")]
 public sealed class Locality : EnvoyMessage

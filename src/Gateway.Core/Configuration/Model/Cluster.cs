@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
     "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config", "least_request_lb_config",
-    "round_robin_lb_config", "transport_socket", "metadata", "protocol_selection",
+    "round_robin_lb_config", "transport_socket", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
@@ -50,6 +50,9 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>Active health checks (this gateway runs at most one per cluster).</summary>
     public List<HealthCheck> HealthChecks { get; set; } = [];
+
+    /// <summary>Opaque metadata for filters.</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
@@ -157,11 +160,14 @@ public sealed class LocalityLbEndpoints : EnvoyMessage
 
 /// <summary><c>envoy.config.endpoint.v3.LbEndpoint</c>.</summary>
 [EnvoyType("envoy.config.endpoint.v3.LbEndpoint", NotSupported =
-    ["endpoint_name", "health_status", "metadata", "load_balancing_weight"])]
+    ["endpoint_name", "health_status", "load_balancing_weight"])]
 public sealed class LbEndpoint : EnvoyMessage
 {
     /// <summary>The endpoint.</summary>
     public Endpoint? Endpoint { get; set; }
+
+    /// <summary>Opaque metadata for filters and the load balancer, on the hosts made from this endpoint.</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.Endpoint</c>.</summary>

@@ -143,8 +143,11 @@ public sealed class AnyFieldAttribute : Attribute
 /// <summary>The kinds of extension configuration a <c>google.protobuf.Any</c> field may hold.</summary>
 public enum EnvoyTypeCategory
 {
-    /// <summary>Any other extension (network filters, retry predicates ...).</summary>
+    /// <summary>Any other extension (retry host predicates ...).</summary>
     Other,
+
+    /// <summary>A network filter's configuration (<c>filter_chains[].filters[].typed_config</c>).</summary>
+    NetworkFilter,
 
     /// <summary>An HTTP filter's configuration (<c>http_filters[].typed_config</c>).</summary>
     HttpFilter,

@@ -49,6 +49,6 @@ public sealed class NetworkFilter : EnvoyMessage
     public string? Name { get; set; }
 
     /// <summary>The filter's configuration, typed by its <c>@type</c>.</summary>
-    [AnyField]
+    [AnyField(EnvoyTypeCategory.NetworkFilter)]
     public EnvoyMessage? TypedConfig { get; set; }
 }

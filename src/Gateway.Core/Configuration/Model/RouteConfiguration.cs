@@ -7,7 +7,6 @@ namespace Gateway.Configuration;
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
     "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
     "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
-    "metadata",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
@@ -20,6 +19,9 @@ public sealed class RouteConfiguration : EnvoyMessage
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
     public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Opaque metadata for filters (on every route of the table).</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
@@ -28,7 +30,7 @@ public sealed class RouteConfiguration : EnvoyMessage
     "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
-    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
+    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies",
 ])]
 public sealed class VirtualHost : EnvoyMessage
 {
@@ -53,12 +55,15 @@ public sealed class VirtualHost : EnvoyMessage
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
     public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Opaque metadata for filters (on every route of the virtual host).</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action", "metadata", "decorator",
+    "redirect", "filter_action", "non_forwarding_action", "decorator",
     "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
     "tracing", "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
 ])]
@@ -80,6 +85,9 @@ public sealed class Route : EnvoyMessage
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
     public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Opaque metadata for filters.</summary>
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary>

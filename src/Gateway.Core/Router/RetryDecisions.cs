@@ -1,17 +1,19 @@
 using System.Globalization;
 using Gateway.Listeners;
+using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
-namespace Gateway.Resilience;
+namespace Gateway.Router;
 
 /// <summary>
 /// Envoy's retry semantics (source/common/router/retry_state_impl.cc): which outcomes are retriable,
 /// the retry accounting against <c>num_retries</c> and the cluster's retry circuit breaker, and the
-/// back-off. The Polly pipeline (<see cref="UpstreamPipeline"/>) asks these questions; the answers and
-/// the stats they charge are Envoy's.
+/// back-off. The Polly pipeline (<see cref="UpstreamPipeline"/>) asks these questions through the request;
+/// the answers are Envoy's. The <c>upstream_rq_retry*</c> and <c>retry_or_shadow_abandoned</c> counters
+/// are charged here because they count decisions, not attempts: each is the answer the decision gave.
 /// </summary>
 internal static class RetryDecisions
 {
@@ -20,7 +22,7 @@ internal static class RetryDecisions
     /// left → limit exceeded; body not replayable → abandoned; cluster retry limit reached → overflow;
     /// otherwise a retry is scheduled and holds a retry slot until its back-off ends.
     /// </summary>
-    public static bool TryScheduleRetry(ProxyRequestState state, bool retriable)
+    public static bool TryScheduleRetry(UpstreamRequest state, bool retriable)
     {
         var cluster = state.Route.Cluster!;
         var stats = cluster.Stats;
@@ -54,52 +56,33 @@ internal static class RetryDecisions
     }
 
     /// <summary>
-    /// After an attempt hit the per-try timeout: charged as Envoy does (<c>upstream_rq_per_try_timeout</c>,
-    /// and the attempt itself when it was on a connection), and retried with 5xx, gateway-error or reset
-    /// unless response headers had already come.
+    /// After an attempt hit the per-try timeout: charged as Envoy does (<see cref="UpstreamAccounting.PerTryTimeout"/>),
+    /// and retried with 5xx, gateway-error or reset unless response headers had already come.
     /// </summary>
-    public static bool AfterPerTryTimeout(ProxyRequestState state)
+    public static bool AfterPerTryTimeout(UpstreamRequest state, in AttemptOutcome attempt)
     {
-        var stats = state.Route.Cluster!.Stats;
-        if (state.UpstreamStatus != 0)
+        if (attempt.Status != 0)
         {
             return false;
         }
-        stats.UpstreamRqPerTryTimeout.Increment();
-        if (state.UpstreamStarted)
-        {
-            stats.UpstreamRqTotal.Increment();
-        }
+        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt);
         return state.Retry is { } retry && TryScheduleRetry(state, retry.RetriesPerTryTimeout);
     }
 
     /// <summary>
     /// After an attempt failed before response headers (Envoy's wouldRetryFromReset): retried on connect
-    /// failure with connect-failure, on any reset with 5xx, gateway-error or reset. A reset on a connection
-    /// counts as an attempt and an <c>upstream_rq_rx_reset</c>.
+    /// failure with connect-failure, on any reset with 5xx, gateway-error or reset.
     /// </summary>
-    public static bool AfterFailure(ProxyRequestState state)
-    {
-        if (state.Retry is not { } retry || state.UpstreamStatus != 0 || state.FailedLocally
-            || state.AttemptError is not (ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders))
-        {
-            return false;
-        }
-        var (_, reason) = ConnectionManager.DescribeReset(state.AttemptError, state.AttemptException);
-        if (!TryScheduleRetry(state, retry.RetriesReset(ConnectionManager.IsConnectFailure(reason))))
-        {
-            return false;
-        }
-        ConnectionManager.ChargeReset(state.Route.Cluster!.Stats, reason);
-        return true;
-    }
+    public static bool AfterReset(UpstreamRequest state, in AttemptOutcome attempt)
+        => state.Retry is { } retry && attempt.Kind is AttemptKind.Reset or AttemptKind.ConnectFailure
+            && TryScheduleRetry(state, retry.RetriesReset(attempt.Kind == AttemptKind.ConnectFailure));
 
     /// <summary>
     /// Whether a response is retriable (Envoy's wouldRetryFromHeaders): never an overload answer; a
     /// response from a rate limiter (<c>x-envoy-ratelimited</c>) only with <c>envoy-ratelimited</c>;
     /// otherwise by status, by <c>retriable_headers</c> (or <c>x-envoy-retriable-header-names</c>), or by <c>grpc-status</c>.
     /// </summary>
-    public static bool RetriesResponse(RetryPlan retry, ProxyRequestState state, int status, IHeaderDictionary headers)
+    public static bool RetriesResponse(RetryPlan retry, UpstreamRequest state, int status, IHeaderDictionary headers)
     {
         if (headers.ContainsKey(EnvoyHeaders.Overloaded))
         {
@@ -177,7 +160,7 @@ internal static class RetryDecisions
     /// asked for, jittered to [interval, 1.5·interval) (JitteredLowerBoundBackOffStrategy); otherwise the
     /// fully jittered exponential back-off, where the n-th retry waits a random time in [0, min(base·2^(n-1), max)).
     /// </summary>
-    public static TimeSpan BackOff(ProxyRequestState state, Random jitter)
+    public static TimeSpan BackOff(UpstreamRequest state, Random jitter)
     {
         var retry = state.Retry!;
         var stats = state.Route.Cluster!.Stats;

@@ -1,0 +1,22 @@
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Clusters;
+
+/// <summary>
+/// What host selection asks of the request it picks a host for (Envoy's Upstream::LoadBalancerContext,
+/// which the router implements): the retry host predicate and how often to re-pick.
+/// </summary>
+internal interface ILoadBalancerContext
+{
+    /// <summary>The cluster the request goes to.</summary>
+    ClusterRuntime Cluster { get; }
+
+    /// <summary>How many times a pick the predicate rejects is made again (<c>host_selection_retry_max_attempts</c>; 0 when nothing is to be avoided).</summary>
+    int HostSelectionRetryCount { get; }
+
+    /// <summary>Envoy's shouldSelectAnotherHost: the <c>previous_hosts</c> predicate.</summary>
+    bool ShouldSelectAnotherHost(DestinationState host);
+
+    /// <summary>The host the attempt goes to.</summary>
+    void OnHostSelected(DestinationState host);
+}

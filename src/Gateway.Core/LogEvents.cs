@@ -1,0 +1,36 @@
+namespace Gateway;
+
+/// <summary>
+/// Every log event id of the gateway, in one place so that none is used twice (a test checks it). Ranges follow
+/// the Envoy logger the events go to: admin 100, connection 200, filter 300, http 400, main 500, router 600,
+/// upstream 700 (health checking 750, outlier detection 780).
+/// </summary>
+internal static class LogEvents
+{
+    public const int AdminLogLevelsChanged = 100;
+    public const int AdminLogLevelChanged = 101;
+    public const int AdminRuntimeRefused = 110;
+
+    public const int FilterFailed = 300;
+
+    public const int MainInitializing = 500;
+    public const int MainAdminListening = 501;
+    public const int MainListenerListening = 502;
+    public const int MainStarted = 503;
+    public const int MainShuttingDown = 504;
+    public const int MainExiting = 505;
+
+    public const int RouterUpstreamFailed = 600;
+    public const int RouterFailedLocally = 601;
+
+    public const int UpstreamDnsFailed = 700;
+    public const int HealthCheckFailedDebug = 750;
+    public const int HealthCheckFailed = 751;
+    public const int HealthCheckPassed = 752;
+    public const int HealthCheckStopped = 753;
+    public const int HealthCheckTcp = 760;
+    public const int OutlierEjected = 780;
+    public const int OutlierUnejected = 781;
+    public const int OutlierDetectedNotEnforced = 782;
+    public const int OutlierNotEjected = 783;
+}

@@ -1,0 +1,433 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using Gateway.Listeners;
+using Gateway.Resilience;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Timeout;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Router;
+
+/// <summary>
+/// Envoy's router filter, the terminal decoder: no route → 404, direct responses, the cluster and its
+/// endpoint, the router headers of internal requests, the retry policy, and the Polly pipeline whose
+/// attempts are YARP's forwarding. Each attempt returns an <see cref="AttemptOutcome"/>; the final reply
+/// is chosen from the last one, and <see cref="UpstreamAccounting"/> charges the upstream stats from them.
+/// </summary>
+internal sealed partial class RouterFilter
+{
+    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB): larger bodies are not retried.</summary>
+    public const int RetryBufferLimit = 1024 * 1024;
+
+    private readonly TimeProvider _time;
+    private readonly ILogger<RouterFilter> _logger;
+    private readonly UpstreamPipeline _pipeline;
+
+    public RouterFilter(TimeProvider time, ILogger<RouterFilter> logger)
+    {
+        _time = time;
+        _logger = logger;
+        _pipeline = new UpstreamPipeline(time);
+    }
+
+    /// <summary>The randomness of retry back-off jitter (replaceable in tests).</summary>
+    internal Random Jitter
+    {
+        get => _pipeline.Jitter;
+        set => _pipeline.Jitter = value;
+    }
+
+    /// <summary>The router's decodeHeaders for a request the connection manager routed (<paramref name="route"/> null: no route matched).</summary>
+    // Pooled state machine (a ValueTask, not a Task): one runs per request, and splitting it from the connection manager must not cost an allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask DecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
+    {
+        if (route is null)
+        {
+            listener.RouterStats.NoRoute.Increment();
+            if (input.Tunnel)
+            {
+                listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+            }
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status404NotFound, null, closeConnection: input.Tunnel).ConfigureAwait(false);
+            return;
+        }
+        listener.RouterStats.RqTotal.Increment();
+        if (route.DirectResponseBody is { } body)
+        {
+            listener.RouterStats.RqDirectResponse.Increment();
+            await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body).ConfigureAwait(false);
+            return;
+        }
+
+        var request = context.Request;
+        var state = new UpstreamRequest(listener, route, input.StartTimestamp) { Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery };
+        var cluster = route.Cluster!;
+        var endpoint = cluster.ProxyEndpoint;
+        if (endpoint?.RequestDelegate is null)
+        {
+            // YARP has not applied this cluster yet: there is no host to send to.
+            await CompleteAsync(context, state, new AttemptOutcome(AttemptKind.NoHealthyUpstream, 0, null, ForwarderError.NoAvailableDestinations, null, false), routeTimedOut: false).ConfigureAwait(false);
+            return;
+        }
+        context.Features.Set(state);
+        context.Features.Set<Clusters.ILoadBalancerContext>(state);
+        context.SetEndpoint(endpoint);
+        var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
+        if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))
+        {
+            state.Retry = retry;
+            state.RetriesRemaining = retry.NumRetries;
+            state.CanReplay = PrepareReplay(context);
+        }
+
+        // Route timeout, retries and per-try timeout are the Polly pipeline's; each attempt is YARP's forwarding.
+        var clientAborted = context.RequestAborted;
+        var resilience = ResilienceContextPool.Shared.Get(clientAborted);
+        resilience.Properties.Set(UpstreamPipeline.StateKey, state);
+        Outcome<AttemptOutcome> outcome;
+        try
+        {
+            outcome = await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.RequestAborted = clientAborted;
+            // A retry the route timeout cut short in its back-off still holds its slot.
+            state.ReleaseRetrySlot();
+            ResilienceContextPool.Shared.Return(resilience);
+        }
+        if (outcome.Exception is { } failure and not (OperationCanceledException or TimeoutRejectedException))
+        {
+            // Polly hands back what the attempt threw; a fault of the gateway must still surface as one (500).
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        var routeTimedOut = state.RouteTimedOut;
+        var perTryTimedOut = outcome.Exception is TimeoutRejectedException && !routeTimedOut;
+        var final = Resolve(state.LastOutcome, perTryTimedOut, routeTimedOut);
+        await CompleteAsync(context, state, final, routeTimedOut).ConfigureAwait(false);
+        if (final.Error == ForwarderError.ResponseBodyDestination && context.Response.HasStarted && !HttpProtocol.IsHttp2(request.Protocol))
+        {
+            // YARP reset the HTTP/1 client connection under the response when the upstream failed mid-body.
+            context.Features.Get<DownstreamConnection>()?.AbortingLocally();
+        }
+        var timedOut = routeTimedOut || perTryTimedOut;
+        if (final.Kind == AttemptKind.FailedLocally || (!timedOut && final.Status == 0 && final.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled))
+        {
+            // Never reached the host, or the client broke the request off: the host neither failed nor
+            // served it, and outlier detection must not hear of it.
+            state.Host?.RequestAbandoned();
+        }
+        else
+        {
+            state.Host?.RequestEnded(final.Status, timedOut);
+        }
+        if (final.Kind != AttemptKind.FailedLocally && (final.Status != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError))
+        {
+            UpstreamAccounting.Completed(cluster.Stats, _time.GetElapsedTime(input.StartTimestamp).TotalMilliseconds, state.Internal);
+        }
+    }
+
+    /// <summary>The final outcome: an attempt the pipeline's cancellation ended is a per-try timeout or the client's doing.</summary>
+    private static AttemptOutcome Resolve(in AttemptOutcome last, bool perTryTimedOut, bool routeTimedOut)
+    {
+        if (perTryTimedOut && last.Status == 0 && last.Kind is not (AttemptKind.FailedLocally or AttemptKind.Overflow))
+        {
+            return last with { Kind = AttemptKind.PerTryTimeout };
+        }
+        return last.Kind == AttemptKind.Cancelled && !routeTimedOut && !perTryTimedOut ? last with { Kind = AttemptKind.ClientAborted } : last;
+    }
+
+    /// <summary>The pipeline's callback: one upstream attempt through YARP, under the innermost timeout in force.</summary>
+    private static readonly Func<ResilienceContext, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State), ValueTask<Outcome<AttemptOutcome>>> AttemptCallback = AttemptAsync;
+
+    // Pooled state machine: one runs per attempt of every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<Outcome<AttemptOutcome>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State) args)
+    {
+        var (context, endpoint, state) = args;
+        var cluster = state.Route.Cluster!;
+        var priority = state.Route.Plan.Priority;
+        if (state.Attempt > 0)
+        {
+            // A retry: its back-off is over, and nothing of the failed attempt reached the client (held back or never came).
+            state.ReleaseRetrySlot();
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            if (context.Request.Body.CanSeek)
+            {
+                context.Request.Body.Position = 0;
+            }
+        }
+        state.BeginAttempt();
+        if (!cluster.TryAcquireRequest(priority))
+        {
+            // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
+            state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, 0, null, ForwarderError.None, null, false);
+            return Outcome.FromResult(state.LastOutcome);
+        }
+        var token = resilience.CancellationToken;
+        context.RequestAborted = token;
+        try
+        {
+            await endpoint.RequestDelegate!(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (state.OnConnection)
+            {
+                UpstreamAccounting.AttemptFinished(cluster.Stats);
+            }
+            cluster.ReleaseRequest(priority);
+        }
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var outcome = Classify(state, error?.Error ?? ForwarderError.None, error?.Exception, token.IsCancellationRequested);
+        state.LastOutcome = outcome;
+        if (outcome.Kind == AttemptKind.Reset)
+        {
+            // Charged when the attempt ends, whether a retry follows or not.
+            UpstreamAccounting.Reset(cluster.Stats, outcome);
+        }
+        // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
+        return token.IsCancellationRequested
+            ? Outcome.FromException<AttemptOutcome>(new OperationCanceledException(token))
+            : Outcome.FromResult(outcome);
+    }
+
+    /// <summary>What an attempt came to, from what the transforms reported and how YARP ended it.</summary>
+    private static AttemptOutcome Classify(UpstreamRequest state, ForwarderError error, Exception? exception, bool cancelled)
+    {
+        var onConnection = state.OnConnection;
+        if (state.ResponseStatus != 0)
+        {
+            return new AttemptOutcome(state.HeldForRetry ? AttemptKind.HeldForRetry : AttemptKind.Response, state.ResponseStatus, null, error, exception, onConnection);
+        }
+        if (FailedLocally(error, exception))
+        {
+            return new AttemptOutcome(AttemptKind.FailedLocally, 0, null, error, exception, onConnection);
+        }
+        switch (error)
+        {
+            case ForwarderError.None:
+                return new AttemptOutcome(AttemptKind.Response, 0, null, error, exception, onConnection);
+            case ForwarderError.NoAvailableDestinations:
+                return new AttemptOutcome(AttemptKind.NoHealthyUpstream, 0, null, error, exception, onConnection);
+            case var _ when cancelled:
+                return new AttemptOutcome(AttemptKind.Cancelled, 0, null, error, exception, onConnection);
+            case ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders:
+                var reason = DescribeReset(error, exception);
+                return new AttemptOutcome(IsConnectFailure(reason) ? AttemptKind.ConnectFailure : AttemptKind.Reset, 0, reason, error, exception, onConnection);
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyClient:
+                return new AttemptOutcome(AttemptKind.ClientAborted, 0, null, error, exception, onConnection);
+            default:
+                return new AttemptOutcome(AttemptKind.ResetAfterResponseStarted, 0, null, error, exception, onConnection);
+        }
+    }
+
+    /// <summary>The router's reply for the final outcome, and the upstream stats it charges (one spot per kind).</summary>
+    private async Task CompleteAsync(HttpContext context, UpstreamRequest state, AttemptOutcome final, bool routeTimedOut)
+    {
+        var cluster = state.Route.Cluster!;
+        var stats = cluster.Stats;
+        var listener = state.Listener;
+        var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
+        if (final.Kind == AttemptKind.Overflow)
+        {
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
+        if (final.Kind == AttemptKind.FailedLocally && !routeTimedOut)
+        {
+            // Envoy's router never fails to encode a request it accepted; the nearest answer is an internal error.
+            Log.FailedLocally(_logger, cluster.Name, final.Exception);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status500InternalServerError, null, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
+        if (final.Kind == AttemptKind.PerTryTimeout)
+        {
+            // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
+        if (routeTimedOut)
+        {
+            UpstreamAccounting.RouteTimeout(stats, final, state.Internal, state.HealthCheck, context.Response.HasStarted);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
+            return;
+        }
+        switch (final.Kind)
+        {
+            case AttemptKind.NoHealthyUpstream:
+                UpstreamAccounting.NoHealthyUpstream(stats);
+                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
+                await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
+                break;
+            case AttemptKind.Reset or AttemptKind.ConnectFailure:
+                {
+                    // The reset itself was charged when the attempt ended.
+                    var reason = final.ResetReason!;
+                    var status = reason == ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
+                    Log.UpstreamFailed(_logger, cluster.Name, reason, final.Exception);
+                    UpstreamAccounting.LocalReply(stats, status, state.Internal, state.HealthCheck);
+                    await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), attemptCount: attempts).ConfigureAwait(false);
+                }
+                break;
+            case AttemptKind.ClientAborted:
+                UpstreamAccounting.ClientAborted(stats, final);
+                if (final.Error == ForwarderError.RequestBodyClient && IsMalformedBody(final.Exception) && !context.Response.HasStarted)
+                {
+                    // Kestrel found the body malformed (chunk framing) after the headers went upstream: Envoy's codec
+                    // error then, a 400 that closes the connection (KestrelBadRequestObserver counts the protocol error).
+                    listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                    await SendLocalReplyAsync(context, listener, StatusCodes.Status400BadRequest, LocalReply.BadRequest, closeConnection: true).ConfigureAwait(false);
+                }
+                else if (final.Error == ForwarderError.RequestBodyClient && !final.OnConnection)
+                {
+                    ResetAfterResponseStarted(context, listener);
+                }
+                break;
+            case AttemptKind.ResetAfterResponseStarted:
+                ResetAfterResponseStarted(context, listener);
+                break;
+        }
+    }
+
+    /// <summary>Failures after the response started (body copy, client gone): nothing more can be said to the client.</summary>
+    private static void ResetAfterResponseStarted(HttpContext context, ListenerRuntime listener)
+    {
+        if (context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            listener.RouterStats.RqResetAfterDownstreamResponseStarted.Increment();
+        }
+    }
+
+    /// <summary>Every local reply of the router goes out here.</summary>
+    private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
+    {
+        // LocalReply runs the encoder filters of the chain (FilterChainStream) before the reply goes out.
+        return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection);
+    }
+
+    /// <summary>Envoy's RetryStateImpl::create: with <c>retriable_request_headers</c>, one must match or the request is not retried.</summary>
+    private static bool RequestIsRetriable(RouteRuntime route, HttpRequest request, in RouterInput input)
+    {
+        if (route.RetriableRequestHeaders.Count == 0)
+        {
+            return true;
+        }
+        var host = request.Headers.Host;
+        var view = new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, input.Scheme, input.PathAndQuery, request.Headers);
+        foreach (var predicate in route.RetriableRequestHeaders)
+        {
+            if (predicate.Matches(view))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Makes the request body replayable for retries: bodiless requests are, bodies up to the buffer limit are buffered.</summary>
+    private static bool PrepareReplay(HttpContext context)
+    {
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        {
+            return true;
+        }
+        if (context.Request.ContentLength is { } length && length <= RetryBufferLimit)
+        {
+            context.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RetryBufferLimit);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether a request-body failure is Kestrel refusing the body's framing (YARP wraps it in an AggregateException).</summary>
+    private static bool IsMalformedBody(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e.InnerException)
+        {
+            if (e is BadHttpRequestException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether an attempt failed inside the gateway before anything reached an upstream connection: YARP
+    /// could not build the request (a transform threw), or the connection could not encode its headers
+    /// (SocketsHttpHandler serializes them into its buffer before the first write).
+    /// </summary>
+    internal static bool FailedLocally(ForwarderError error, Exception? exception)
+    {
+        if (error == ForwarderError.RequestCreation)
+        {
+            return true;
+        }
+        if (error != ForwarderError.Request)
+        {
+            return false;
+        }
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Text.EncoderFallbackException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether a reset reason is a failure to connect (the request was never on a connection).</summary>
+    internal static bool IsConnectFailure(string reason)
+        => reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
+
+    /// <summary>Envoy's reset reason for an upstream protocol error, answered 502 (every other reset: 503).</summary>
+    internal const string ProtocolError = "protocol error";
+
+    /// <summary>Envoy's reset reason for a failure before upstream response headers.</summary>
+    internal static string DescribeReset(ForwarderError error, Exception? exception)
+    {
+        if (error == ForwarderError.ResponseHeaders && exception is InvalidOperationException)
+        {
+            // Kestrel refused an upstream header value (a control character): Envoy's upstream codec
+            // refuses the same response as a protocol error.
+            return ProtocolError;
+        }
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SocketException socket when socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown:
+                    return "connection termination";
+                case SocketException socket:
+                    return $"remote connection failure, transport failure reason: delayed connect error: {socket.NativeErrorCode}";
+                case TimeoutException:
+                    // SocketsHttpHandler's ConnectTimeout (cluster connect_timeout) expired.
+                    return "connection timeout";
+                case HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse }:
+                    return ProtocolError;
+            }
+        }
+        return "connection termination";
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEvents.RouterUpstreamFailed, Level = LogLevel.Debug, Message = "upstream request to cluster '{Cluster}' failed before response headers: {Reason}")]
+        public static partial void UpstreamFailed(ILogger logger, string cluster, string reason, Exception? exception);
+
+        [LoggerMessage(EventId = LogEvents.RouterFailedLocally, Level = LogLevel.Warning, Message = "request for cluster '{Cluster}' could not be forwarded: it failed in the gateway before reaching an upstream connection")]
+        public static partial void FailedLocally(ILogger logger, string cluster, Exception? exception);
+    }
+}

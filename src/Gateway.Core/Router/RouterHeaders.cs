@@ -1,0 +1,70 @@
+using System.Globalization;
+using Gateway.Listeners;
+using Gateway.Translation;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Router;
+
+/// <summary>The router headers an internal request may steer the router with (router_filter.rst).</summary>
+internal static class RouterHeaders
+{
+    /// <summary>
+    /// Applies the router headers of an internal request (router_filter.rst): the timeouts
+    /// replace the route's; <c>x-envoy-retry-on</c> / <c>x-envoy-retry-grpc-on</c> add to the route's
+    /// conditions, <c>x-envoy-max-retries</c> replaces its count, <c>x-envoy-retriable-status-codes</c>
+    /// and <c>x-envoy-retriable-header-names</c> add to its lists (RetryStateImpl). The headers the
+    /// router consumes are removed from the upstream request. Returns the retry policy in force.
+    /// </summary>
+    public static RetryPlan? ApplyInternal(UpstreamRequest state, IHeaderDictionary headers, RetryPlan? routeRetry)
+    {
+        var timeout = Milliseconds(headers, InternalRequest.TimeoutHeader) ?? state.Route.Plan.Timeout;
+        var perTry = Milliseconds(headers, InternalRequest.PerTryTimeoutHeader) ?? routeRetry?.PerTryTimeout ?? TimeSpan.Zero;
+        state.Timeouts = new RequestTimeouts(timeout, perTry);
+        headers.Remove(InternalRequest.TimeoutHeader);
+        headers.Remove(InternalRequest.PerTryTimeoutHeader);
+
+        var retryOn = routeRetry?.RetryOn ?? RetryOn.None;
+        retryOn |= RetryPlan.ParseRetryOnHeader(headers[InternalRequest.RetryOnHeader].ToString(), grpc: false);
+        retryOn |= RetryPlan.ParseRetryOnHeader(headers[InternalRequest.RetryGrpcOnHeader].ToString(), grpc: true);
+        var maxRetries = headers[InternalRequest.MaxRetriesHeader].ToString();
+        headers.Remove(InternalRequest.RetryOnHeader);
+        headers.Remove(InternalRequest.RetryGrpcOnHeader);
+        headers.Remove(InternalRequest.MaxRetriesHeader);
+        if (retryOn == RetryOn.None)
+        {
+            return routeRetry;
+        }
+
+        var retry = routeRetry ?? RetryPlan.HeaderOnly;
+        var numRetries = retry.NumRetries;
+        if (uint.TryParse(maxRetries, NumberStyles.None, CultureInfo.InvariantCulture, out var fromHeader))
+        {
+            numRetries = (int)Math.Min(fromHeader, int.MaxValue);
+        }
+        var codes = retry.RetriableStatusCodes;
+        if (headers.TryGetValue(InternalRequest.RetriableStatusCodesHeader, out var codeHeader))
+        {
+            var list = new List<int>(codes);
+            foreach (var code in codeHeader.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+                {
+                    list.Add(parsed);
+                }
+            }
+            codes = list;
+        }
+        if (headers.TryGetValue(InternalRequest.RetriableHeaderNamesHeader, out var names))
+        {
+            state.RetriableHeaderNames = names.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        }
+        return retryOn == retry.RetryOn && numRetries == retry.NumRetries && ReferenceEquals(codes, retry.RetriableStatusCodes)
+            ? retry
+            : retry with { RetryOn = retryOn, NumRetries = numRetries, RetriableStatusCodes = codes };
+    }
+
+    private static TimeSpan? Milliseconds(IHeaderDictionary headers, string name)
+        => headers.TryGetValue(name, out var value) && ulong.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? TimeSpan.FromMilliseconds(Math.Min(ms, (ulong)TimeSpan.MaxValue.TotalMilliseconds / 2))
+            : null;
+}

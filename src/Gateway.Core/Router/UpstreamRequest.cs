@@ -1,0 +1,175 @@
+using Gateway.Clusters;
+using Gateway.Listeners;
+using Gateway.Resilience;
+using Polly;
+using Polly.Timeout;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Router;
+
+/// <summary>
+/// The router's per-request state (an HttpContext feature): what spans the attempts (attempt number, retry
+/// policy and retries left, previous hosts, retry slot, timeouts in force) and what YARP's transforms report
+/// during the current attempt, which <see cref="RouterFilter"/> turns into the attempt's <see cref="AttemptOutcome"/>.
+/// </summary>
+internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
+{
+    public UpstreamRequest(ListenerRuntime listener, RouteRuntime route, long startTimestamp)
+    {
+        Listener = listener;
+        Route = route;
+        StartTimestamp = startTimestamp;
+        Timeouts = route.Timeouts;
+    }
+
+    /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
+    public RequestTimeouts Timeouts { get; set; }
+
+    /// <summary>The route timeout in force (zero: none).</summary>
+    public TimeSpan Timeout => Timeouts.Timeout;
+
+    /// <summary>The per-try timeout in force (zero: none).</summary>
+    public TimeSpan PerTryTimeout => Timeouts.PerTry;
+
+    /// <summary>Response header names that make a response retriable (<c>x-envoy-retriable-header-names</c>), or null.</summary>
+    public string[]? RetriableHeaderNames { get; set; }
+
+    public ListenerRuntime Listener { get; }
+
+    public RouteRuntime Route { get; }
+
+    /// <summary>When the request arrived (TimeProvider timestamp).</summary>
+    public long StartTimestamp { get; }
+
+    /// <summary>The current attempt, 1 for the first.</summary>
+    public int Attempt { get; private set; }
+
+    /// <summary>The <c>:path</c> the route was matched on (normalized as the listener asks), which the upstream receives before any route rewrite.</summary>
+    public string PathAndQuery { get; init; } = "/";
+
+    /// <summary>True for an internal request (its codes count under <c>internal.</c>, not <c>external.</c>).</summary>
+    public bool Internal { get; init; }
+
+    /// <summary>A filter marked the request as a health check: no response-code stats (Envoy's router skips them).</summary>
+    public bool HealthCheck { get; init; }
+
+    /// <summary>The retry policy in force for this request, or null when it is not retried.</summary>
+    public Translation.RetryPlan? Retry { get; set; }
+
+    /// <summary>The hosts already tried, kept when the retry policy avoids previous hosts.</summary>
+    public List<DestinationState>? PreviousHosts { get; set; }
+
+    /// <summary>The back-off the last response's rate-limit reset header asked for, if any.</summary>
+    public TimeSpan? RateLimitedBackOff { get; set; }
+
+    /// <summary>Retries the policy still allows.</summary>
+    public int RetriesRemaining { get; set; }
+
+    /// <summary>True when the request body can be sent again (none, or buffered within the limit).</summary>
+    public bool CanReplay { get; set; }
+
+    /// <summary>True while a retry holds one of the cluster's retry slots (circuit breaker max_retries).</summary>
+    public bool HoldsRetrySlot { get; set; }
+
+    /// <summary>Set when the route timeout ended the request.</summary>
+    public bool RouteTimedOut { get; private set; }
+
+    /// <summary>
+    /// The outcome of the latest attempt, as the attempt recorded it: Polly's timeouts hand back their own
+    /// rejection instead of the attempt's result, so the retry predicate and the final reply read it here.
+    /// </summary>
+    public AttemptOutcome LastOutcome { get; set; }
+
+    // What YARP's transforms report during the current attempt (the attempt's outcome is built from them).
+
+    /// <summary>The current attempt was handed to an upstream connection (upstream_rq_active charged).</summary>
+    public bool OnConnection { get; set; }
+
+    /// <summary>Status of the current attempt's upstream response, once its headers arrived.</summary>
+    public int ResponseStatus { get; set; }
+
+    /// <summary>The response transform held the current attempt's response back for a retry.</summary>
+    public bool HeldForRetry { get; set; }
+
+    /// <summary>The host the current attempt went to, once YARP picked it.</summary>
+    public UpstreamHost? Host { get; set; }
+
+    /// <summary>Starts the next attempt.</summary>
+    public void BeginAttempt()
+    {
+        Attempt++;
+        OnConnection = false;
+        ResponseStatus = 0;
+        HeldForRetry = false;
+        LastOutcome = default;
+        Host = null;
+    }
+
+    /// <summary>Gives back the retry slot a scheduled retry held through its back-off, if it holds one.</summary>
+    public void ReleaseRetrySlot()
+    {
+        if (HoldsRetrySlot)
+        {
+            HoldsRetrySlot = false;
+            Route.Cluster!.ReleaseRetry(Route.Plan.Priority);
+        }
+    }
+
+    bool IPipelineRequest.Retries => Retry is not null;
+
+    void IPipelineRequest.OnRouteTimeout() => RouteTimedOut = true;
+
+    TimeSpan IPipelineRequest.BackOff(Random jitter) => RetryDecisions.BackOff(this, jitter);
+
+    /// <summary>
+    /// The retry predicate: a per-try timeout (the inner timeout strategy's rejection), a response the
+    /// response transform held back for a retry, or a reset before response headers. An attempt
+    /// followed by a retry ends here for its host; the last one ends when the request completes.
+    /// </summary>
+    bool IPipelineRequest.ShouldRetry(in Outcome<AttemptOutcome> outcome)
+    {
+        var attempt = LastOutcome;
+        var perTryTimedOut = outcome.Exception is TimeoutRejectedException;
+        bool retry;
+        if (perTryTimedOut)
+        {
+            if (attempt.Status == 0)
+            {
+                // The attempt's cancellation was this timeout (a route timeout in the back-off must not count it again).
+                attempt = attempt with { Kind = AttemptKind.PerTryTimeout };
+                LastOutcome = attempt;
+            }
+            retry = RetryDecisions.AfterPerTryTimeout(this, attempt);
+        }
+        else if (outcome.Exception is not null)
+        {
+            // The route timeout or the client ended the request: never retried.
+            retry = false;
+        }
+        else
+        {
+            retry = attempt.Kind == AttemptKind.HeldForRetry || RetryDecisions.AfterReset(this, attempt);
+        }
+        if (retry)
+        {
+            Host?.RequestEnded(attempt.Status, perTryTimedOut);
+            Host = null;
+        }
+        return retry;
+    }
+
+    ClusterRuntime ILoadBalancerContext.Cluster => Route.Cluster!;
+
+    int ILoadBalancerContext.HostSelectionRetryCount
+        => PreviousHosts is { Count: > 0 } && Retry is { } retry ? retry.HostSelectionRetryMaxAttempts : 0;
+
+    bool ILoadBalancerContext.ShouldSelectAnotherHost(DestinationState host) => PreviousHosts!.Contains(host);
+
+    void ILoadBalancerContext.OnHostSelected(DestinationState host)
+    {
+        if (Retry?.AvoidPreviousHosts == true)
+        {
+            (PreviousHosts ??= []).Add(host);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using Gateway.Configuration;
+using Gateway.Translation;
+
+namespace Gateway.Tests.Configuration;
+
+/// <summary>
+/// The repository's own Envoy configs in <c>Configuration/EnvoyConfigs/</c>, written to exercise what the shared
+/// real-world configs (<c>../shared/envoy-configs</c>) exercise, so a clone without that folder still tests it:
+/// each loads, or fails with exactly the errors (field path, message, line) the matching shared config gets.
+/// </summary>
+public class EnvoyConfigFixtureTests
+{
+    /// <summary>The errors of loading a fixture, each with the line of the first line holding <c>Marker</c>.</summary>
+    private static void AssertErrors(string fileName, params (string Path, string Message, string Marker)[] expected)
+    {
+        var path = TestConfigs.EnvoyConfigFixture(fileName);
+        var lines = File.ReadAllLines(path);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(path, null));
+
+        Assert.Equal(expected.Select(e => e.Path), ex.Errors.Select(e => e.Location.Path));
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var error = ex.Errors[i];
+            Assert.Equal(expected[i].Message, error.Message);
+            Assert.Equal(path, error.Location.Source);
+            Assert.Equal(Array.FindIndex(lines, l => l.Contains(expected[i].Marker, StringComparison.Ordinal)) + 1, error.Location.Line);
+            Assert.True(error.Location.Column > 0);
+        }
+    }
+
+    private static HttpConnectionManager Hcm(Bootstrap bootstrap, int listener)
+        => (HttpConnectionManager)bootstrap.StaticResources!.Listeners[listener].FilterChains[0].Filters[0].TypedConfig!;
+
+    // As envoy-demo.yaml without its local_reply_config.
+    [Fact]
+    public void Load_TwoListenersOneWithoutVirtualHosts_Loads()
+    {
+        var bootstrap = EnvoyConfigLoader.Load(TestConfigs.EnvoyConfigFixture("two-listeners.yaml"), null);
+
+        Assert.Equal(["public", "internal"], bootstrap.StaticResources!.Listeners.Select(l => l.Name));
+        Assert.Equal(CodecType.Auto, Hcm(bootstrap, 0).CodecType);
+        Assert.Null(Hcm(bootstrap, 0).HttpFilters[0].TypedConfig);
+        Assert.Equal("empty", Hcm(bootstrap, 1).RouteConfig!.Name);
+        Assert.Empty(Hcm(bootstrap, 1).RouteConfig!.VirtualHosts);
+        var plan = EnvoyTranslator.Translate(bootstrap);
+        Assert.Equal(EnvoyTranslator.DefaultConnectTimeout, Assert.Single(plan.ClusterPlans).ConnectTimeout);
+        Assert.Empty(plan.Listeners[1].ConnectionManager.Routes);
+    }
+
+    // As envoy-demo.yaml.
+    [Fact]
+    public void Load_LocalReplyConfig_IsTheOnlyErrorNamedByPath()
+    {
+        AssertErrors("two-listeners-local-reply.yaml",
+            ("static_resources.listeners[1].filter_chains[0].filters[0].typed_config.local_reply_config",
+             "field 'local_reply_config' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet",
+             "local_reply_config:"));
+    }
+
+    // As front-proxy_envoy.yaml.
+    [Fact]
+    public void Load_UnnamedListenerStrictDnsClustersAdminLast_Loads()
+    {
+        var bootstrap = EnvoyConfigLoader.Load(TestConfigs.EnvoyConfigFixture("unnamed-listener-dns.yaml"), null);
+
+        Assert.Equal(2, bootstrap.StaticResources!.Clusters.Count);
+        Assert.All(bootstrap.StaticResources.Clusters, c => Assert.Equal(DiscoveryType.StrictDns, c.Type));
+        Assert.IsType<RouterFilterConfig>(Hcm(bootstrap, 0).HttpFilters[0].TypedConfig);
+        Assert.Equal(18001u, bootstrap.Admin!.Address!.SocketAddress!.PortValue);
+        var plan = EnvoyTranslator.Translate(bootstrap);
+        var listener = Assert.Single(plan.Listeners);
+        Assert.Equal("0.0.0.0_18000", listener.Name);
+        Assert.Equal(["users", "orders"], listener.ConnectionManager.Routes.Select(r => r.Cluster));
+    }
+
+    // As envoyproxy_io_proxy.yaml.
+    [Fact]
+    public void Load_SchemeRewriteTypoAndUpstreamTls_NamesEachInDocumentOrder()
+    {
+        const string Hcm = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config";
+        AssertErrors("dns-upstream-tls.yaml",
+            (Hcm + ".scheme_header_transformation",
+             "field 'scheme_header_transformation' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet",
+             "scheme_header_transformation:"),
+            (Hcm + ".generate_request_ids",
+             "unknown field 'generate_request_ids' in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager (did you mean 'generate_request_id'?)",
+             "generate_request_ids:"),
+            ("static_resources.clusters[0].transport_socket",
+             "field 'transport_socket' of envoy.config.cluster.v3.Cluster is not supported by this gateway yet",
+             "transport_socket:"));
+    }
+
+    // As admin-interface.yaml.
+    [Fact]
+    public void Load_AdminAllowPathsProfileAndTcpProxy_NamesEach()
+    {
+        AssertErrors("admin-tcp-proxy.yaml",
+            ("admin.allow_paths", "field 'allow_paths' of envoy.config.bootstrap.v3.Admin is not supported by this gateway yet", "allow_paths:"),
+            ("admin.profile_path", "field 'profile_path' of envoy.config.bootstrap.v3.Admin is not supported by this gateway yet", "profile_path:"),
+            ("static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type",
+             "@type 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy' is not supported by this gateway; the network filters supported are: "
+             + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+             "\"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy"));
+    }
+
+    // As google_com_proxy.yaml.
+    [Fact]
+    public void Load_EnvoyV1Format_NamesTheV1Fields()
+    {
+        AssertErrors("v1-format.yaml",
+            ("listeners", "unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", "listeners:"),
+            ("admin.access_log_path", "field 'access_log_path' of envoy.config.bootstrap.v3.Admin is not supported by this gateway yet", "access_log_path:"),
+            ("admin.address", "expected a mapping for envoy.config.core.v3.Address, got 'tcp://127.0.0.1:19903'", "address: tcp://127.0.0.1"),
+            ("cluster_manager", "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet", "cluster_manager:"));
+    }
+}
