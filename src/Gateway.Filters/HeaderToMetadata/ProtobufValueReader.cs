@@ -91,6 +91,36 @@ internal static class ProtobufValueReader
     private static bool TryReadStruct(ReadOnlySpan<byte> data, int depth, out JsonObject result)
     {
         result = [];
+        return TryReadRepeated(data, depth, result, static (entry, d, fields) =>
+        {
+            if (!TryReadEntry(entry, d, out var key, out var value))
+            {
+                return false;
+            }
+            fields[key] = value;
+            return true;
+        });
+    }
+
+    private static bool TryReadList(ReadOnlySpan<byte> data, int depth, out JsonArray result)
+    {
+        result = [];
+        return TryReadRepeated(data, depth, result, static (item, d, values) =>
+        {
+            if (!TryReadValue(ref item, d + 1, out var value))
+            {
+                return false;
+            }
+            values.Add(value);
+            return true;
+        });
+    }
+
+    private delegate bool ItemReader<in TTarget>(ReadOnlySpan<byte> item, int depth, TTarget target);
+
+    /// <summary>Struct's <c>fields</c> and ListValue's <c>values</c>: field 1, length-delimited, repeated; other fields skipped.</summary>
+    private static bool TryReadRepeated<TTarget>(ReadOnlySpan<byte> data, int depth, TTarget target, ItemReader<TTarget> read)
+    {
         while (!data.IsEmpty)
         {
             if (!TryReadVarint(ref data, out var tag))
@@ -105,11 +135,10 @@ internal static class ProtobufValueReader
                 }
                 continue;
             }
-            if (!TryReadBytes(ref data, out var entry) || !TryReadEntry(entry, depth, out var key, out var value))
+            if (!TryReadBytes(ref data, out var item) || !read(item, depth, target))
             {
                 return false;
             }
-            result[key] = value;
         }
         return true;
     }
@@ -146,32 +175,6 @@ internal static class ProtobufValueReader
                     }
                     break;
             }
-        }
-        return true;
-    }
-
-    private static bool TryReadList(ReadOnlySpan<byte> data, int depth, out JsonArray result)
-    {
-        result = [];
-        while (!data.IsEmpty)
-        {
-            if (!TryReadVarint(ref data, out var tag))
-            {
-                return false;
-            }
-            if (tag != ((1 << 3) | 2))
-            {
-                if (!TrySkip(ref data, (int)(tag & 7)))
-                {
-                    return false;
-                }
-                continue;
-            }
-            if (!TryReadBytes(ref data, out var item) || !TryReadValue(ref item, depth + 1, out var value))
-            {
-                return false;
-            }
-            result.Add(value);
         }
         return true;
     }

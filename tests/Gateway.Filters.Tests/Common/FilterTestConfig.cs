@@ -9,44 +9,26 @@ namespace Gateway.Tests.Common;
 /// <summary>A listener with the given filters before the router, one route to an echo upstream, admin on an ephemeral port.</summary>
 internal static class FilterTestConfig
 {
+    /// <summary>
+    /// <see cref="ListenerYaml.Build"/>'s bootstrap from indented snippets: filters, virtual host fields, fields of the
+    /// catch-all route (<c>upstream</c>), route table fields, more clusters, top-level fields.
+    /// </summary>
     public static string Yaml(int port, string filters, string routeExtra = "", string vhostExtra = "", string routeConfigExtra = "", string clusters = "", string node = "")
-        => $$"""
-        {{node}}admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-        {{filters}}
-                  - name: envoy.filters.http.router
-                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  route_config:
-                    name: local
-        {{routeConfigExtra}}            virtual_hosts:
-                    - name: main
-                      domains: ["*"]
-        {{vhostExtra}}              routes:
-                      - name: upstream
-                        match: { prefix: "/" }
-                        route: { cluster: echo }
-        {{routeExtra}}
-          clusters:
-          - name: echo
-            type: STATIC
-            load_assignment:
-              cluster_name: echo
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{port}} } } }
-        {{clusters}}
-        """;
+    {
+        var route = "- name: upstream\n  match: { prefix: \"/\" }\n  route: { cluster: echo }";
+        if (ListenerYaml.Dedent(routeExtra) is { Length: > 0 } extra)
+        {
+            route += "\n" + ListenerYaml.Indent(extra, 2);
+        }
+        return ListenerYaml.Build(
+            port,
+            ListenerYaml.Dedent(filters),
+            ListenerYaml.Dedent(vhostExtra),
+            route,
+            ListenerYaml.Dedent(routeConfigExtra),
+            ListenerYaml.Dedent(clusters),
+            ListenerYaml.Dedent(node));
+    }
 
     /// <summary>The metadata probe, a decoder after the filters under test: it records the dynamic metadata it sees.</summary>
     public const string Probe = """
