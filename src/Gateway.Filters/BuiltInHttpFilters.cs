@@ -11,9 +11,11 @@ public static class BuiltInHttpFilters
     [
         new Cors.CorsFilterFactory(),
         new Csrf.CsrfFilterFactory(),
+        new Fault.FaultFilterFactory(),
         new HeaderMutation.HeaderMutationFilterFactory(),
         new HeaderToMetadata.HeaderToMetadataFilterFactory(),
         new HealthCheck.HealthCheckFilterFactory(),
+        new LocalRateLimit.LocalRateLimitFilterFactory(),
         new SetMetadata.SetMetadataFilterFactory(),
     ];
 

@@ -12,7 +12,14 @@ public static class GatewayProgram
 {
     /// <summary>Parses the command line, loads the configuration with the built-in filters and <paramref name="addFilters"/>'s, and runs.</summary>
     /// <returns>The process exit code.</returns>
-    public static async Task<int> RunAsync(string[] args, Action<EnvoyTypeRegistry>? addFilters = null)
+    public static Task<int> RunAsync(string[] args, Action<EnvoyTypeRegistry>? addFilters = null) => RunAsync(args, addFilters, configureServices: null);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string[], Action{EnvoyTypeRegistry}?)"/>, and adds services to the host before it is built
+    /// (what the filters need: authentication schemes for a middleware pipeline, options, clients).
+    /// </summary>
+    /// <returns>The process exit code.</returns>
+    public static async Task<int> RunAsync(string[] args, Action<EnvoyTypeRegistry>? addFilters, Action<IServiceCollection>? configureServices)
     {
         var parsed = CommandLineParser.Parse(args);
         if (parsed.Options is not { } options)
@@ -61,6 +68,6 @@ public static class GatewayProgram
             return 0;
         }
 
-        return await GatewayServer.RunAsync(bootstrap, types, options).ConfigureAwait(false);
+        return await GatewayServer.RunAsync(bootstrap, types, options, configureServices).ConfigureAwait(false);
     }
 }

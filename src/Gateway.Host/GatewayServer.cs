@@ -32,7 +32,7 @@ internal static partial class GatewayServer
         Console.Error.WriteLine($"[{timestamp}][{Environment.CurrentManagedThreadId}][critical][main] {message}");
     }
 
-    public static async Task<int> RunAsync(Bootstrap bootstrap, EnvoyTypeRegistry types, CommandLineOptions options)
+    public static async Task<int> RunAsync(Bootstrap bootstrap, EnvoyTypeRegistry types, CommandLineOptions options, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -50,6 +50,7 @@ internal static partial class GatewayServer
             AdminAddressPath = options.AdminAddressPath ?? string.Empty,
         });
         builder.Services.AddEnvoyGateway(bootstrap, types);
+        configureServices?.Invoke(builder.Services);
 
         WebApplication app;
         try

@@ -187,6 +187,6 @@ internal static class ConfigJson
     /// <summary>An enum by its Envoy name (<c>V4Only</c> → <c>V4_ONLY</c>), or its number when it has no name.</summary>
     public static ProtoJson EnumValue(Enum value)
         => Enum.IsDefined(value.GetType(), value)
-            ? ProtoJson.String(EnvoyNames.ToSnakeCase(value.ToString()).ToUpperInvariant())
+            ? ProtoJson.String(EnvoyNames.EnumValueName(value))
             : ProtoJson.Number(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
 }

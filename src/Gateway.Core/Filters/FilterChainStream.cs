@@ -226,9 +226,32 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             _pendingReply = null;
             return LocalReply.SendAsync(_context, reply.Status, reply.Body, _listener.ConnectionManager, modifyHeaders: reply.ModifyHeaders);
         }
-        // The filter produced the response itself (e.g. an ASP.NET middleware): encoders see it if it has not started.
-        return _context.Response.HasStarted ? Task.CompletedTask : EncodeHeadersAsync().AsTask();
+        // The filter produced the response itself (e.g. an ASP.NET middleware): if it has not started, the encoders
+        // see it, then the connection manager's headers (server, request id) go on it, as on a proxied response.
+        if (_context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+        if (!HasEncoders)
+        {
+            ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
+            return Task.CompletedTask;
+        }
+        return EncodeAnsweredAsync();
     }
+
+    private async Task EncodeAnsweredAsync()
+    {
+        await EncodeHeadersAsync().ConfigureAwait(false);
+        ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
+    }
+
+    /// <summary>
+    /// Set by an ASP.NET middleware pipeline's terminal delegate (<see cref="Middleware.MiddlewareFilter"/>): the
+    /// pipeline called its last <c>next</c>, so the request goes on through the chain. A field of the one per-request
+    /// object, so the adapter allocates nothing to find out.
+    /// </summary>
+    internal bool MiddlewareReachedNext { get; set; }
 
     /// <summary>Reads the whole request body into memory, within Envoy's buffer limit (413 <c>Payload Too Large</c> beyond it).</summary>
     private async ValueTask<bool> BufferRequestBodyAsync()

@@ -80,4 +80,30 @@ public sealed class HttpFilterValidationContext
 
     /// <summary>Reports a problem; use <see cref="EnvoyMessage.LocationOf"/> for its location, so it carries file:line:column and the field path.</summary>
     public void Error(SourceLocation location, string message) => _report(new ConfigError(location, message));
+
+    /// <summary>
+    /// Reports a problem with one field of <paramref name="owner"/>, at that field; dropped when the binder already
+    /// refused the field (a wrong type, a misspelt key it suggested), so one mistake gives one error.
+    /// </summary>
+    public void Error(EnvoyMessage owner, string field, string message)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (!owner.HasBindingError(field))
+        {
+            _report(new ConfigError(owner.LocationOf(field), message));
+        }
+    }
+
+    /// <summary>
+    /// Reports a problem with a message as a whole (a one-of, a required member), at the message; dropped when the
+    /// binder refused any of its fields, since what it was meant to hold is then unknown.
+    /// </summary>
+    public void Error(EnvoyMessage owner, string message)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (!owner.HasBindingErrors)
+        {
+            _report(new ConfigError(owner.Location, message));
+        }
+    }
 }

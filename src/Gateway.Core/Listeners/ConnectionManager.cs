@@ -1,5 +1,7 @@
+using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Router;
+using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -114,6 +116,25 @@ internal sealed class ConnectionManager
                 context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
             listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds, filters?.IsHealthCheck == true);
+        }
+    }
+
+    /// <summary>The connection manager's response headers on a response that is not a local reply (Envoy adds them after the encoder filters).</summary>
+    public static void ApplyResponseHeaders(HttpContext context, ConnectionManagerPlan connectionManager)
+    {
+        var headers = context.Response.Headers;
+        switch (connectionManager.ServerHeaderTransformation)
+        {
+            case ServerHeaderTransformation.Overwrite:
+                headers[Microsoft.Net.Http.Headers.HeaderNames.Server] = connectionManager.ServerName;
+                break;
+            case ServerHeaderTransformation.AppendIfAbsent when !headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Server):
+                headers[Microsoft.Net.Http.Headers.HeaderNames.Server] = connectionManager.ServerName;
+                break;
+        }
+        if (connectionManager.AlwaysSetRequestIdInResponse)
+        {
+            headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
     }
 

@@ -197,32 +197,13 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         {
             return EncodeAsync(filters, context, connectionManager);
         }
-        ConnectionManagerHeaders(context, connectionManager);
+        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
         return default;
     }
 
     private static async ValueTask EncodeAsync(FilterChainStream filters, HttpContext context, ConnectionManagerPlan connectionManager)
     {
         await filters.EncodeHeadersAsync(proxied: true).ConfigureAwait(false);
-        ConnectionManagerHeaders(context, connectionManager);
-    }
-
-    /// <summary>The connection manager's response headers (Envoy adds them after the encoder filters).</summary>
-    private static void ConnectionManagerHeaders(HttpContext context, ConnectionManagerPlan connectionManager)
-    {
-        var headers = context.Response.Headers;
-        switch (connectionManager.ServerHeaderTransformation)
-        {
-            case ServerHeaderTransformation.Overwrite:
-                headers[HeaderNames.Server] = connectionManager.ServerName;
-                break;
-            case ServerHeaderTransformation.AppendIfAbsent when !headers.ContainsKey(HeaderNames.Server):
-                headers[HeaderNames.Server] = connectionManager.ServerName;
-                break;
-        }
-        if (connectionManager.AlwaysSetRequestIdInResponse)
-        {
-            headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
-        }
+        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
     }
 }

@@ -12,13 +12,13 @@ internal static class FilterConfigChecks
 
     /// <summary>Each matcher of a list, with routing's checks (one pattern, non-empty prefix/suffix/contains, RE2 regexes).</summary>
     public static void ValidateStringMatchers(List<StringMatcher> matchers, HttpFilterValidationContext context)
-        => Check(matchers, context, static (checker, matcher) => checker.ValidateStringMatcher(matcher));
+        => Check(matchers, static (checker, matcher) => checker.ValidateStringMatcher(matcher), context);
 
-    /// <summary>Each header matcher of a list, with routing's checks (a name, one specifier, RE2 regexes, ranges).</summary>
+    /// <summary>Each header matcher of a list, with routing's checks (a name, one specifier, valid regexes and ranges).</summary>
     public static void ValidateHeaderMatchers(List<HeaderMatcher> matchers, HttpFilterValidationContext context)
-        => Check(matchers, context, static (checker, matcher) => checker.ValidateHeaderMatcher(matcher));
+        => Check(matchers, static (checker, matcher) => checker.ValidateHeaderMatcher(matcher), context);
 
-    private static void Check<T>(List<T> matchers, HttpFilterValidationContext context, Action<MatcherValidator, T> check)
+    private static void Check<T>(List<T> matchers, Action<MatcherValidator, T> check, HttpFilterValidationContext context)
     {
         if (matchers.Count == 0)
         {
@@ -34,41 +34,6 @@ internal static class FilterConfigChecks
         {
             context.Error(error.Location, error.Message);
         }
-    }
-
-    /// <summary>Validated header matchers, compiled.</summary>
-    public static HeaderPredicate[] CompileHeaderMatchers(List<HeaderMatcher> matchers)
-    {
-        var compiled = new HeaderPredicate[matchers.Count];
-        for (var i = 0; i < compiled.Length; i++)
-        {
-            compiled[i] = HeaderPredicate.FromConfig(matchers[i]);
-        }
-        return compiled;
-    }
-
-    /// <summary>
-    /// Envoy's HeaderUtility::matchHeaders: every matcher matches the request's current headers (none: true);
-    /// pseudo-headers read the request as routed (the normalized <c>:path</c>).
-    /// </summary>
-    public static bool MatchesAll(HeaderPredicate[] predicates, HttpFilterContext context)
-    {
-        if (predicates.Length == 0)
-        {
-            return true;
-        }
-        var request = context.HttpContext.Request;
-        var host = request.Headers.Host;
-        var (scheme, path) = context is FilterChainStream stream ? (stream.Scheme, stream.PathAndQuery) : (request.Scheme, request.Path + request.QueryString);
-        var view = new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, scheme, path, request.Headers);
-        foreach (var predicate in predicates)
-        {
-            if (!predicate.Matches(view))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>Validated matchers, compiled.</summary>

@@ -44,6 +44,12 @@ internal readonly struct Percentage
         return new Percentage(percent.Numerator, denominator);
     }
 
+    /// <summary>
+    /// The same denominator with the numerator capped at <paramref name="numerator"/> (Envoy's HeaderPercentageProvider:
+    /// a request header may lower a fault's percentage, never raise it).
+    /// </summary>
+    public Percentage CappedAt(uint numerator) => new(Math.Min(numerator, _numerator), _denominator);
+
     /// <summary>Draws once for this request.</summary>
     public bool Evaluate(Random random)
         => _numerator != 0 && (_numerator >= _denominator || random.NextInt64(_denominator) < _numerator);

@@ -1,14 +1,13 @@
 using Gateway.Configuration;
 using Gateway.Filters.Common;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Filters.HeaderMutation;
 
 /// <summary>
 /// Compiled <c>mutation_rules.v3.HeaderMutation</c> lists (Envoy's <c>Http::HeaderMutations</c>): each rule in order, a
-/// remove or an append with <c>HeaderValueOption</c>'s append action; an empty value is skipped unless
-/// <c>keep_empty_value</c>. Values are plain text: substitution commands are refused when the configuration loads.
+/// remove or an append with <c>HeaderValueOption</c>'s append action (<see cref="HeadersToAdd"/>); an empty value is
+/// skipped unless <c>keep_empty_value</c>. Values are plain text: formatter commands are refused when the configuration loads.
 /// </summary>
 internal sealed class HeaderMutations
 {
@@ -44,13 +43,14 @@ internal sealed class HeaderMutations
                 continue;
             }
             ValidateName(header.Key, header, "key", context);
-            if (header.Value is { } value && SubstitutionError(value) is { } error)
+            if (header.Value?.Contains('%', StringComparison.Ordinal) == true)
             {
-                context.Error(header.LocationOf("value"), error);
+                // As HeadersToAdd (the shared applier) refuses them: values are plain text.
+                context.FieldError(header, "value", "header value formatters (%COMMAND%) are not supported");
             }
-            if (option.Append is not null && option.HasField("append_action"))
+            if (option.HasField("append") && option.HasField("append_action"))
             {
-                context.Error(option.LocationOf("append"), "Both append and append_action are set and it's not allowed");
+                context.MessageError(option, "Both append and append_action are set and it's not allowed");
             }
         }
     }
@@ -71,23 +71,6 @@ internal sealed class HeaderMutations
         }
     }
 
-    /// <summary>Null for plain text (with <c>%%</c> for a '%'); else why the value is refused (a substitution command).</summary>
-    internal static string? SubstitutionError(string value)
-    {
-        for (var i = value.IndexOf('%', StringComparison.Ordinal); i >= 0; i = value.IndexOf('%', i))
-        {
-            if (i + 1 < value.Length && value[i + 1] == '%')
-            {
-                i += 2;
-                continue;
-            }
-            var end = value.IndexOf('%', i + 1);
-            var command = end < 0 ? value[i..] : value[i..(end + 1)];
-            return $"substitution format command '{command}' is not supported by this gateway yet (only plain text, with %% for '%')";
-        }
-        return null;
-    }
-
     public static HeaderMutations Compile(List<HeaderMutationRule>? rules)
     {
         if (rules is null || rules.Count == 0)
@@ -98,26 +81,8 @@ internal sealed class HeaderMutations
         for (var i = 0; i < compiled.Length; i++)
         {
             var rule = rules[i];
-            if (rule.Remove is { } remove)
-            {
-                compiled[i] = new Rule(remove, default, Action.Remove, KeepEmpty: false);
-                continue;
-            }
-            var option = rule.Append!;
-            var action = option.Append switch
-            {
-                true => Action.Append,
-                false => Action.OverwriteOrAdd,
-                null => option.AppendAction switch
-                {
-                    HeaderAppendAction.AddIfAbsent => Action.AddIfAbsent,
-                    HeaderAppendAction.OverwriteIfExistsOrAdd => Action.OverwriteOrAdd,
-                    HeaderAppendAction.OverwriteIfExists => Action.OverwriteIfExists,
-                    _ => Action.Append,
-                },
-            };
-            var value = (option.Header!.Value ?? string.Empty).Replace("%%", "%", StringComparison.Ordinal);
-            compiled[i] = new Rule(option.Header.Key!, new StringValues(value), action, option.KeepEmptyValue);
+            // Removes and appends interleave in order, so each append is its own one-entry HeadersToAdd.
+            compiled[i] = rule.Remove is { } remove ? new Rule(remove, null) : new Rule(null, HeadersToAdd.Compile([rule.Append!]));
         }
         return new HeaderMutations(compiled);
     }
@@ -128,49 +93,16 @@ internal sealed class HeaderMutations
     {
         foreach (var rule in _rules)
         {
-            if (rule.Action == Action.Remove)
+            if (rule.Remove is { } name)
             {
-                headers.Remove(rule.Name);
-                continue;
+                headers.Remove(name);
             }
-            if (!rule.KeepEmpty && rule.Value[0]!.Length == 0)
+            else
             {
-                continue;
-            }
-            switch (rule.Action)
-            {
-                case Action.Append:
-                    // Not IHeaderDictionary.Append, which drops an empty value that keep_empty_value asks to send.
-                    var existing = headers[rule.Name];
-                    headers[rule.Name] = existing.Count == 0 ? rule.Value : StringValues.Concat(existing, rule.Value);
-                    break;
-                case Action.AddIfAbsent:
-                    if (!headers.ContainsKey(rule.Name))
-                    {
-                        headers[rule.Name] = rule.Value;
-                    }
-                    break;
-                case Action.OverwriteIfExists:
-                    if (headers.ContainsKey(rule.Name))
-                    {
-                        headers[rule.Name] = rule.Value;
-                    }
-                    break;
-                default:
-                    headers[rule.Name] = rule.Value;
-                    break;
+                rule.Append!.Apply(headers);
             }
         }
     }
 
-    private enum Action
-    {
-        Remove,
-        Append,
-        AddIfAbsent,
-        OverwriteOrAdd,
-        OverwriteIfExists,
-    }
-
-    private readonly record struct Rule(string Name, StringValues Value, Action Action, bool KeepEmpty);
+    private readonly record struct Rule(string? Remove, HeadersToAdd? Append);
 }

@@ -69,7 +69,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
         // Envoy counts cache_time in whole milliseconds; under 1 ms means no cache.
         var cacheMs = (long)(config.CacheTime?.TotalMilliseconds ?? 0);
         var cache = cacheMs > 0 ? new ResponseCache(context.TimeProvider, TimeSpan.FromMilliseconds(cacheMs)) : null;
-        return new HealthCheckFilter(passThrough, FilterConfigChecks.CompileHeaderMatchers(config.Headers), [.. minimums], cache, server, localCluster, new HealthCheckStats(context.Stats));
+        return new HealthCheckFilter(passThrough, RequestHeaderMatchers.Compile(config.Headers), [.. minimums], cache, server, localCluster, new HealthCheckStats(context.Stats));
     }
 
     private sealed record ClusterMinimum(ClusterRuntime? Cluster, long Percent);
@@ -113,7 +113,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
         public Counter Degraded { get; } = scope.Counter("health_check.degraded");
     }
 
-    private sealed class HealthCheckFilter(bool passThrough, Routing.HeaderPredicate[] headers, ClusterMinimum[] minimums, ResponseCache? cache, ServerState server, string localCluster, HealthCheckStats stats) : IHttpFilter
+    private sealed class HealthCheckFilter(bool passThrough, RequestHeaderMatchers headers, ClusterMinimum[] minimums, ResponseCache? cache, ServerState server, string localCluster, HealthCheckStats stats) : IHttpFilter
     {
         private const string HealthCheckedCluster = "x-envoy-upstream-healthchecked-cluster";
         private const string ImmediateHealthCheckFail = "x-envoy-immediate-health-check-fail";
@@ -123,7 +123,7 @@ public sealed class HealthCheckFilterFactory : HttpFilterFactory<HealthCheckConf
 
         public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
         {
-            if (!FilterConfigChecks.MatchesAll(headers, context))
+            if (!headers.Matches(context.HttpContext))
             {
                 return new(FilterStatus.Continue);
             }

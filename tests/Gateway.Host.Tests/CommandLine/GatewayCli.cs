@@ -18,7 +18,10 @@ internal static class GatewayCli
 
     public static async Task<CliResult> RunAsync(params string[] args) => await RunInAsync(TestPaths.RepositoryRoot, args);
 
-    public static async Task<CliResult> RunInAsync(string workingDirectory, params string[] args)
+    public static Task<CliResult> RunInAsync(string workingDirectory, params string[] args) => RunDllInAsync(TestPaths.GatewayDll, workingDirectory, args);
+
+    /// <summary>Runs another gateway executable (a custom one, e.g. the sample's) the same way.</summary>
+    public static async Task<CliResult> RunDllInAsync(string gatewayDll, string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo(TestPaths.DotnetHost)
         {
@@ -28,7 +31,7 @@ internal static class GatewayCli
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        psi.ArgumentList.Add(TestPaths.GatewayDll);
+        psi.ArgumentList.Add(gatewayDll);
         foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);

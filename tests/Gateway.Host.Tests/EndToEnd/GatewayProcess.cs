@@ -71,7 +71,8 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway on <paramref name="yaml"/>, which must bind its admin to 127.0.0.1:<paramref name="adminPort"/>.</summary>
-    public static async Task<GatewayProcess> StartAsync(string yaml, int listenerPort, int adminPort, ITestOutputHelper? log = null, bool inlineYaml = false, IReadOnlyList<string>? extraArgs = null)
+    /// <param name="gatewayDll">Another gateway executable (a custom one, e.g. the sample's); <see cref="TestPaths.GatewayDll"/> when null.</param>
+    public static async Task<GatewayProcess> StartAsync(string yaml, int listenerPort, int adminPort, ITestOutputHelper? log = null, bool inlineYaml = false, IReadOnlyList<string>? extraArgs = null, string? gatewayDll = null)
     {
         var psi = new ProcessStartInfo(TestPaths.DotnetHost)
         {
@@ -81,7 +82,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = TestPaths.RepositoryRoot,
         };
-        psi.ArgumentList.Add(TestPaths.GatewayDll);
+        psi.ArgumentList.Add(gatewayDll ?? TestPaths.GatewayDll);
 
         string? configFile = null;
         if (inlineYaml)

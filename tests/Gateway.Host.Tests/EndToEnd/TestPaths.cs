@@ -31,6 +31,27 @@ internal static class TestPaths
         }
     }
 
+    /// <summary>The sample's API key filter folder (its <c>envoy.yaml</c>).</summary>
+    public static string ApiKeySampleDirectory => Path.Combine(RepositoryRoot, "samples", "ApiKeyFilter");
+
+    /// <summary>
+    /// The sample custom gateway (<c>samples/ApiKeyGateway</c>), built in the test assembly's configuration (its
+    /// ProjectReference, without the assembly, orders the build): <c>samples/ApiKeyGateway/bin/&lt;configuration&gt;/&lt;tfm&gt;/</c>.
+    /// </summary>
+    public static string SampleGatewayDll
+    {
+        get
+        {
+            var output = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+            var dll = Path.Combine(RepositoryRoot, "samples", "ApiKeyGateway", "bin", output.Parent!.Name, output.Name, "ApiKeyGateway.dll");
+            if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
+            {
+                throw new InvalidOperationException($"'{dll}' (or its runtimeconfig.json) is missing; build the solution, or samples/ApiKeyGateway, first.");
+            }
+            return dll;
+        }
+    }
+
     /// <summary>The dotnet muxer: the one running the tests when it is <c>dotnet</c>, else DOTNET_HOST_PATH, else <c>dotnet</c> on PATH.</summary>
     public static string DotnetHost
     {

@@ -508,7 +508,7 @@ internal sealed partial class ConfigBinder
         foreach (var value in Enum.GetValues(enumType))
         {
             // Envoy parses with protobuf's case_insensitive_enum_parsing (MessageUtil::loadFromJson): `strict_dns` is STRICT_DNS.
-            if (string.Equals(EnvoyNames.ToSnakeCase(value.ToString()!).ToUpperInvariant(), text, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(EnvoyNames.EnumValueName((Enum)value), text, StringComparison.OrdinalIgnoreCase))
             {
                 return value;
             }
@@ -517,7 +517,7 @@ internal sealed partial class ConfigBinder
         {
             return Enum.ToObject(enumType, number);
         }
-        var valid = string.Join(", ", Enum.GetValues(enumType).Cast<object>().Select(v => EnvoyNames.ToSnakeCase(v.ToString()!).ToUpperInvariant()));
+        var valid = string.Join(", ", Enum.GetValues(enumType).Cast<Enum>().Select(EnvoyNames.EnumValueName));
         Error(scalar, path, $"unknown value {Quote(text)} for enum {enumType.Name}; valid values are: {valid}");
         return null;
     }

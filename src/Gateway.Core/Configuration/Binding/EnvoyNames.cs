@@ -94,4 +94,11 @@ internal static class EnvoyNames
         }
         return previous[b.Length];
     }
+
+    /// <summary>The protobuf name of an enum value: UPPER_SNAKE_CASE of the member, or the member as written for a <see cref="ProtoEnumNamesVerbatimAttribute"/> enum.</summary>
+    public static string EnumValueName(Enum value)
+    {
+        var name = value.ToString();
+        return Attribute.IsDefined(value.GetType(), typeof(ProtoEnumNamesVerbatimAttribute)) ? name : ToSnakeCase(name).ToUpperInvariant();
+    }
 }

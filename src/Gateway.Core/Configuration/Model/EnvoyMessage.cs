@@ -113,6 +113,13 @@ public sealed class ProtoFieldAttribute(int number) : Attribute
     public bool InOneOf { get; init; }
 }
 
+/// <summary>
+/// Marks an enum whose protobuf value names are its member names as written (<c>envoy.type.v3.StatusCode</c>'s
+/// <c>TooManyRequests</c>), instead of the UPPER_SNAKE_CASE derived from them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Enum)]
+public sealed class ProtoEnumNamesVerbatimAttribute : Attribute;
+
 /// <summary>Overrides the snake_case field name derived from a property name.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class EnvoyFieldAttribute(string name) : Attribute
