@@ -36,11 +36,18 @@ internal static class FilterTestConfig
                     typed_config: { "@type": type.googleapis.com/gateway.tests.MetadataProbe }
         """;
 
-    public static Task<InProcessGateway> StartAsync(string yaml, TimeProvider? time = null)
+    public static Task<InProcessGateway> StartAsync(string yaml, TimeProvider? time = null, IHttpFilterFactory? extra = null)
         => InProcessGateway.StartAsync(
             yaml,
             configureServices: time is null ? null : s => s.AddSingleton(time),
-            configureGateway: g => g.AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory()));
+            configureGateway: g =>
+            {
+                g.AddBuiltInHttpFilters().AddHttpFilter(new MetadataProbeFactory());
+                if (extra is not null)
+                {
+                    g.AddHttpFilter(extra);
+                }
+            });
 
     public static List<ConfigError> LoadErrors(string yaml)
     {

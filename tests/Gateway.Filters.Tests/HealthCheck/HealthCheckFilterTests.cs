@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -79,6 +80,32 @@ public class HealthCheckFilterTests
         Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
         Assert.Equal("/healthz", (await FilterTestConfig.EchoAsync(passed)).Path);
         Assert.Equal(2, upstream.Requests);
+    }
+
+    [Theory]
+    [InlineData(true, "", 503, "health_check_failed")]
+    [InlineData(false, "              cluster_min_healthy_percentages: { missing: { value: 1 } }", 503, "health_check_failed_no_cluster_found")]
+    [InlineData(false, "", 200, "health_check_ok")]
+    [InlineData(false, "              cluster_min_healthy_percentages: { echo: { value: 100 } }", 200, "health_check_ok_cluster_healthy")]
+    public async Task Request_LocalAnswer_SetsEnvoysDetailsAndFlag(bool failServer, string extra, int status, string details)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var probe = new Gateway.Tests.Filters.StreamInfoProbeFactory();
+        var filters = "          " + Gateway.Tests.Filters.StreamInfoProbeFactory.Entry.Replace("\n", "\n          ", StringComparison.Ordinal) + "\n" + Filter(false, extra);
+        await using var gateway = await FilterTestConfig.StartAsync(FilterTestConfig.Yaml(upstream.Port, filters), extra: probe);
+        if (failServer)
+        {
+            using (await gateway.Client.PostAsync(gateway.AdminUri("/healthcheck/fail"), null))
+            {
+            }
+        }
+
+        using var health = await gateway.Client.GetAsync(gateway.ListenerUri("/healthz"));
+
+        Assert.Equal((HttpStatusCode)status, health.StatusCode);
+        var (flags, recorded) = Assert.Single(await probe.CompletedAsync(1));
+        Assert.Equal(details, recorded);
+        Assert.Equal(status == 200 ? ResponseFlags.None : ResponseFlags.FailedLocalHealthCheck, flags);
     }
 
     [Fact]
