@@ -46,6 +46,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
     private bool _responseBodyEncoded;
+    private bool _bodyBuffered;
 
     public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
@@ -65,6 +66,15 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     public long StartTimestamp { get; }
 
     public bool IsInternal { get; }
+
+    public ListenerRuntime Listener => _listener;
+
+    public string Scheme => _scheme;
+
+    public string PathAndQuery => _pathAndQuery;
+
+    /// <summary>The request was an upgrade or CONNECT (a local reply to it closes the connection).</summary>
+    public bool Tunnel { get; init; }
 
     public override HttpContext HttpContext => _context;
 
@@ -141,23 +151,22 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// Runs the decoders: request headers in order, then (when a filter asks for it) the buffered request body.
     /// True when the request goes on to the router; false when a filter answered it (the reply has been sent).
     /// </summary>
+    public ValueTask<bool> DecodeAsync() => DecodeFromAsync(0);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> DecodeAsync()
+    private async ValueTask<bool> DecodeFromAsync(int start)
     {
         var filters = _chain.Filters;
-        var bodyFilters = false;
         try
         {
-            for (var i = 0; i < filters.Length; i++)
+            for (var i = start; i < filters.Length; i++)
             {
                 if (!IsActive(i))
                 {
                     continue;
                 }
                 _passed = i + 1;
-                var hooks = filters[i].Hooks;
-                bodyFilters |= (hooks & HttpFilterHooks.RequestBody) != 0;
-                if ((hooks & HttpFilterHooks.RequestHeaders) == 0)
+                if ((filters[i].Hooks & HttpFilterHooks.RequestHeaders) == 0)
                 {
                     continue;
                 }
@@ -168,13 +177,13 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                     return false;
                 }
             }
-            if (bodyFilters)
+            if (HasActiveRequestBodyFilter())
             {
                 if (!await BufferRequestBodyAsync().ConfigureAwait(false))
                 {
                     return false;
                 }
-                for (var i = 0; i < filters.Length; i++)
+                for (var i = 0; i < _passed; i++)
                 {
                     if ((filters[i].Hooks & HttpFilterHooks.RequestBody) == 0 || !IsActive(i))
                     {
@@ -217,10 +226,64 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         return true;
     }
 
+    /// <summary>Whether a filter the request passed asks for the request body (so it is buffered once, after every headers hook).</summary>
+    private bool HasActiveRequestBodyFilter()
+    {
+        if ((_chain.Hooks & HttpFilterHooks.RequestBody) == 0 || _bodyBuffered)
+        {
+            return false;
+        }
+        for (var i = 0; i < _passed; i++)
+        {
+            if ((_chain.Filters[i].Hooks & HttpFilterHooks.RequestBody) != 0 && IsActive(i))
+            {
+                _bodyBuffered = true;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Runs the router once the decoders let the request through; the connection manager sets it.</summary>
+    internal IFilterChainTerminal? Terminal { get; set; }
+
+    /// <summary>True once the rest of the chain ran inside a filter's hook (<see cref="RunRestAsync"/>).</summary>
+    private bool _restRan;
+    private int _restFrom;
+
+    /// <summary>
+    /// Runs the filters after the current one, then the router and the response, inside the current filter's hook:
+    /// how an ASP.NET middleware's <c>next</c> (<see cref="Middleware.MiddlewareFilter"/>) wraps the rest of the request,
+    /// so that middleware working on the response (output caching) sees the upstream's. The hook then returns
+    /// <see cref="FilterStatus.StopIteration"/>: everything has been done.
+    /// </summary>
+    internal async Task RunRestAsync()
+    {
+        // Wrapping filters nest (each runs the rest from after itself); a filter running it twice is a bug.
+        var from = _current + 1;
+        if (from <= _restFrom)
+        {
+            throw new InvalidOperationException("The rest of the filter chain has already run for this request.");
+        }
+        _restFrom = from;
+        _restRan = true;
+        _pendingReply = null;
+        if (await DecodeFromAsync(from).ConfigureAwait(false))
+        {
+            await Terminal!.RunAsync(this).ConfigureAwait(false);
+            await FinishResponseAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>A decoder stopped the chain: its local reply goes out (through the encoders that ran), or it wrote the response itself.</summary>
     private Task StoppedAsync()
     {
         _decoding = false;
+        if (_restRan)
+        {
+            // The filter ran the rest of the request inside its hook: the response has been dealt with.
+            return Task.CompletedTask;
+        }
         if (_pendingReply is { } reply)
         {
             _pendingReply = null;
@@ -245,13 +308,6 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         await EncodeHeadersAsync().ConfigureAwait(false);
         ConnectionManager.ApplyResponseHeaders(_context, _listener.ConnectionManager);
     }
-
-    /// <summary>
-    /// Set by an ASP.NET middleware pipeline's terminal delegate (<see cref="Middleware.MiddlewareFilter"/>): the
-    /// pipeline called its last <c>next</c>, so the request goes on through the chain. A field of the one per-request
-    /// object, so the adapter allocates nothing to find out.
-    /// </summary>
-    internal bool MiddlewareReachedNext { get; set; }
 
     /// <summary>Reads the whole request body into memory, within Envoy's buffer limit (413 <c>Payload Too Large</c> beyond it).</summary>
     private async ValueTask<bool> BufferRequestBodyAsync()
@@ -478,6 +534,12 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 Log.FilterFailed(_logger, filters[i].Name, ex);
             }
         }
+    }
+
+    /// <summary>Where the chain goes when the decoders let a request through: the router.</summary>
+    internal interface IFilterChainTerminal
+    {
+        Task RunAsync(FilterChainStream stream);
     }
 
     private sealed record PendingReply(int Status, byte[]? Body, Action<IHeaderDictionary>? ModifyHeaders);

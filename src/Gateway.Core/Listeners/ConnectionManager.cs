@@ -13,7 +13,7 @@ namespace Gateway.Listeners;
 /// checks, request header mutation (request id, x-forwarded-proto, internal headers) and route selection;
 /// the request then goes to the router (<see cref="RouterFilter"/>), the terminal decoder.
 /// </summary>
-internal sealed class ConnectionManager
+internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 {
     /// <summary>Headers Envoy removes from external requests besides x-envoy-internal (conn_manager_utility.cc cleanInternalHeaders).</summary>
     private static readonly string[] InternalOnlyHeaderNames =
@@ -93,7 +93,7 @@ internal sealed class ConnectionManager
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {
-                filters = new FilterChainStream(context, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger);
+                filters = new FilterChainStream(context, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger) { Tunnel = tunnel, Terminal = this };
                 context.Features.Set(filters);
                 if (!await filters.DecodeAsync().ConfigureAwait(false))
                 {
@@ -137,6 +137,11 @@ internal sealed class ConnectionManager
             headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
     }
+
+    /// <summary>The router, for a filter that runs the rest of the request inside its hook (the middleware adapter).</summary>
+    Task FilterChainStream.IFilterChainTerminal.RunAsync(FilterChainStream stream)
+        => _router.DecodeAsync(stream.HttpContext, stream.Listener, stream.CurrentRoute,
+            new RouterInput(stream.PathAndQuery, stream.Scheme, stream.IsInternal, stream.StartTimestamp, stream.Tunnel)).AsTask();
 
     /// <summary>Route selection on the routed <c>:path</c>; a pathless CONNECT matches only connect_matcher routes, which are not supported.</summary>
     private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery)

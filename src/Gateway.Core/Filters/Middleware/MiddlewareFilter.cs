@@ -4,40 +4,35 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Filters.Middleware;
 
 /// <summary>
-/// Runs an ASP.NET middleware pipeline as a decoder: when the pipeline reaches its end (every middleware called
-/// <c>next</c>) the chain continues; when a middleware answered the request itself (a 401 challenge, a cached
-/// response) the chain stops there, and the encoders of the filters before it see the answer if it has not started.
+/// Runs an ASP.NET middleware pipeline as a decoder that wraps the rest of the request: the pipeline's last
+/// <c>next</c> runs the filters after it, the router and the response, so middleware sees the upstream's response
+/// after <c>next</c> (output caching stores it); a middleware that answers itself (a 401 challenge, a cached response)
+/// stops the chain there, and the encoders of the filters before it see the answer if it has not started.
 /// </summary>
 internal sealed class MiddlewareFilter(RequestDelegate pipeline) : IHttpFilter
 {
-    /// <summary>The pipeline's terminal delegate: marks the request's stream, so nothing is allocated to learn it.</summary>
-    public static readonly RequestDelegate ReachedNext = static context =>
-    {
-        if (context.Features.Get<FilterChainStream>() is { } stream)
-        {
-            stream.MiddlewareReachedNext = true;
-        }
-        return Task.CompletedTask;
-    };
+    /// <summary>
+    /// The pipeline's terminal delegate: the last <c>next</c> runs the rest of the request (the filters after this one,
+    /// the router, the response) inside the pipeline, so middleware after <c>next</c> sees the upstream's response.
+    /// </summary>
+    public static readonly RequestDelegate RunRest = static context => context.Features.Get<FilterChainStream>()!.RunRestAsync();
 
     public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders;
 
+    /// <summary>
+    /// Either way the request has been dealt with when the pipeline returns: it ran the rest of the chain, or a
+    /// middleware answered itself (a challenge, a cached response).
+    /// </summary>
     public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
     {
-        var stream = (FilterChainStream)context;
-        // The flag is per request and shared by every middleware filter of the chain: clear what an earlier one left.
-        stream.MiddlewareReachedNext = false;
         var task = pipeline(context.HttpContext);
-        return task.IsCompletedSuccessfully ? new(Status(stream)) : AwaitAsync(task, stream);
+        return task.IsCompletedSuccessfully ? new(FilterStatus.StopIteration) : AwaitAsync(task);
     }
 
-    private static FilterStatus Status(FilterChainStream stream)
-        => stream.MiddlewareReachedNext ? FilterStatus.Continue : FilterStatus.StopIteration;
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<FilterStatus> AwaitAsync(Task task, FilterChainStream stream)
+    private static async ValueTask<FilterStatus> AwaitAsync(Task task)
     {
         await task.ConfigureAwait(false);
-        return Status(stream);
+        return FilterStatus.StopIteration;
     }
 }

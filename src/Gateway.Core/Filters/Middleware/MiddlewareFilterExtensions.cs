@@ -13,7 +13,7 @@ public static class MiddlewareFilterExtensions
     /// <summary>
     /// Registers the pipeline <paramref name="pipeline"/>: <paramref name="configure"/> adds middleware to it
     /// (<c>app => app.UseAuthentication().UseAuthorization()</c>). It is built once per configuration load with the
-    /// application's services; its middleware must run before the request is proxied (they do not see the upstream's response).
+    /// application's services; its last <c>next</c> runs the rest of the request, so middleware see the upstream's response after it.
     /// </summary>
     public static IEnvoyGatewayBuilder AddMiddlewareFilter(this IEnvoyGatewayBuilder gateway, string pipeline, Action<IApplicationBuilder> configure)
     {

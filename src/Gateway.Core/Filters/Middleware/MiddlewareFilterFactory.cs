@@ -57,7 +57,7 @@ internal sealed class MiddlewareFilterFactory : HttpFilterFactory<MiddlewareFilt
         {
             _pipelines[name](app);
             // Reached only when every middleware called next: the request goes on through the chain.
-            app.Run(MiddlewareFilter.ReachedNext);
+            app.Run(MiddlewareFilter.RunRest);
             pipeline = app.Build();
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)

@@ -8,7 +8,7 @@ namespace Gateway.Tests.Filters.Middleware;
 public class MiddlewareFilterAllocationTests
 {
     [Fact]
-    public void Stream_PassThroughPipelines_AllocateNothingPerFilter()
+    public void Stream_PassThroughPipelines_CostABoundedNestingPerAdapter()
     {
         var one = Measure(1);
         var three = Measure(3);
@@ -16,9 +16,10 @@ public class MiddlewareFilterAllocationTests
             "          - name: noop\n            typed_config: { \"@type\": type.googleapis.com/gateway.tests.NoOp }\n",
             EnvoyTypeRegistry.CreateDefault().AddHttpFilter(new NoOpFilterFactory()));
 
-        // Three adapters, each with two middleware calling next, cost what one does: only the stream is allocated.
-        Assert.Equal(one, three);
-        Assert.True(one <= noOp, $"{one} B per request with a middleware filter, {noOp} B with a no-op filter");
+        // An adapter runs the rest of the request inside its pipeline's next (so middleware sees the response): that
+        // nesting costs a bounded amount per adapter (about 230 B), whatever its middleware are.
+        Assert.True(one - noOp <= 256, $"{one} B per request with a middleware filter, {noOp} B with a no-op filter");
+        Assert.True(three - one <= 2 * 256, $"{one} B with one adapter, {three} B with three");
     }
 
     private static long Measure(int filters)
