@@ -104,12 +104,6 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// <summary>True when a filter marked the request as a health check (its stats are then not charged).</summary>
     public bool IsHealthCheck => _streamInfo?.IsHealthCheck == true;
 
-    /// <summary>The <c>:path</c> as routed (normalized), query included.</summary>
-    internal string PathAndQuery => _pathAndQuery;
-
-    /// <summary>The <c>:scheme</c>.</summary>
-    internal string Scheme => _scheme;
-
     public override HttpStreamInfo StreamInfo => _streamInfo ??= new FilterStreamInfo(this);
 
     public override TimeProvider TimeProvider => _time;
