@@ -15,7 +15,11 @@ public static class BuiltInHttpFilters
         new Csrf.CsrfFilterFactory(),
         new Compression.DecompressorFilterFactory(),
         new Fault.FaultFilterFactory(),
+        new HeaderMutation.HeaderMutationFilterFactory(),
+        new HeaderToMetadata.HeaderToMetadataFilterFactory(),
+        new HealthCheck.HealthCheckFilterFactory(),
         new LocalRateLimit.LocalRateLimitFilterFactory(),
+        new SetMetadata.SetMetadataFilterFactory(),
     ];
 
     /// <summary>Extension configurations the filters read inside their own (compressor libraries), registered with them.</summary>

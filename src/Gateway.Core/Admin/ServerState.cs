@@ -19,7 +19,7 @@ internal sealed class ServerState : IDisposable
     private readonly CancellationTokenSource _drain = new();
     private readonly Lock _lock = new();
     private int _lifecycle;
-    private bool _healthCheckFailed;
+    private volatile bool _healthCheckFailed;
     private volatile bool _listenersStopped;
     private ITimer? _stopTimer;
 
@@ -42,16 +42,7 @@ internal sealed class ServerState : IDisposable
     public int State => (int)_state.Value;
 
     /// <summary>True after <c>/healthcheck/fail</c> until <c>/healthcheck/ok</c>.</summary>
-    public bool HealthCheckFailed
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _healthCheckFailed;
-            }
-        }
-    }
+    public bool HealthCheckFailed => _healthCheckFailed;
 
     /// <summary>True once <c>/drain_listeners</c> stopped the data listeners: new connections are closed at once.</summary>
     public bool ListenersStopped => _listenersStopped;

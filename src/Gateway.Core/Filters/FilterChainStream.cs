@@ -101,6 +101,9 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     public override T? RouteConfig<T>() where T : class
         => CurrentRoute?.FilterStates is { } states ? states[_current].Config as T : null;
 
+    /// <summary>True when a filter marked the request as a health check (its stats are then not charged).</summary>
+    public bool IsHealthCheck => _streamInfo?.IsHealthCheck == true;
+
     public override HttpStreamInfo StreamInfo => _streamInfo ??= new FilterStreamInfo(this);
 
     public override TimeProvider TimeProvider => _time;
@@ -662,6 +665,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     {
         private Dictionary<string, JsonObject>? _metadata;
         private ResponseFlags _flags;
+        private bool _healthCheck;
 
         public string? Details { get; set; }
 
@@ -670,6 +674,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
         /// <summary>Per filter position: that filter skipped the request body (see <see cref="HttpFilterContext.SkipRequestBody"/>).</summary>
         public bool[]? SkipsBody { get; set; }
+
+        public override bool IsHealthCheck => _healthCheck;
+
+        public override void SetHealthCheck() => _healthCheck = true;
 
         public override string? RequestId
         {

@@ -143,6 +143,9 @@ public enum ResponseFlags : long
 
     /// <summary>LR: connection local reset.</summary>
     LocalReset = 1 << 13,
+
+    /// <summary>LH: the local health check failed (the health_check filter answered 503).</summary>
+    FailedLocalHealthCheck = 1 << 14,
 }
 
 /// <summary>What is known about one stream (Envoy's StreamInfo), as far as filters need it.</summary>
@@ -171,6 +174,16 @@ public abstract class HttpStreamInfo
 
     /// <summary>That host's endpoint <c>metadata</c> (<c>lb_endpoints[].metadata</c>); null before a host was chosen.</summary>
     public abstract EnvoyMetadata? UpstreamHostMetadata { get; }
+
+    /// <summary>
+    /// True once a filter marked the request as a health check (Envoy's <c>StreamInfo::healthCheck()</c>): the
+    /// connection manager then leaves it out of <c>downstream_rq_completed</c> and <c>downstream_rq_&lt;code&gt;</c>,
+    /// and the router out of the cluster's <c>upstream_rq_&lt;code&gt;</c> stats.
+    /// </summary>
+    public abstract bool IsHealthCheck { get; }
+
+    /// <summary>Marks the request as a health check (the health_check filter does, for requests its headers match).</summary>
+    public abstract void SetHealthCheck();
 
     /// <summary>Envoy's response code details of a local reply (e.g. <c>route_not_found</c>), or null.</summary>
     public abstract string? ResponseCodeDetails { get; }

@@ -101,7 +101,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 }
                 route = filters.CurrentRoute;
             }
-            await _router.DecodeAsync(context, listener, route, new RouterInput(pathAndQuery, scheme, internalRequest, start, tunnel)).ConfigureAwait(false);
+            await _router.DecodeAsync(context, listener, route, new RouterInput(pathAndQuery, scheme, internalRequest, start, tunnel, filters?.IsHealthCheck == true)).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -115,7 +115,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
                 context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
-            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
+            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds, filters?.IsHealthCheck == true);
         }
     }
 

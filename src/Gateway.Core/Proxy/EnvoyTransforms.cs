@@ -171,7 +171,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             context.SuppressResponseBody = true;
             return default;
         }
-        UpstreamAccounting.Response(stats, status, state.Internal);
+        UpstreamAccounting.Response(stats, status, state.Internal, state.HealthCheck);
         return FinalResponseHeaders(context.HttpContext, state);
     }
 

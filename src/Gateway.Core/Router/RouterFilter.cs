@@ -66,7 +66,7 @@ internal sealed partial class RouterFilter
         }
 
         var request = context.Request;
-        var state = new UpstreamRequest(listener, route, input.StartTimestamp) { Internal = input.Internal, PathAndQuery = input.PathAndQuery };
+        var state = new UpstreamRequest(listener, route, input.StartTimestamp) { Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery };
         var cluster = route.Cluster!;
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)
@@ -239,7 +239,7 @@ internal sealed partial class RouterFilter
         var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
         if (final.Kind == AttemptKind.Overflow)
         {
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal);
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
@@ -253,13 +253,13 @@ internal sealed partial class RouterFilter
         if (final.Kind == AttemptKind.PerTryTimeout)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal);
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (routeTimedOut)
         {
-            UpstreamAccounting.RouteTimeout(stats, final, state.Internal, context.Response.HasStarted);
+            UpstreamAccounting.RouteTimeout(stats, final, state.Internal, state.HealthCheck, context.Response.HasStarted);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
@@ -267,7 +267,7 @@ internal sealed partial class RouterFilter
         {
             case AttemptKind.NoHealthyUpstream:
                 UpstreamAccounting.NoHealthyUpstream(stats);
-                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal);
+                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
                 await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case AttemptKind.Reset or AttemptKind.ConnectFailure:
@@ -276,7 +276,7 @@ internal sealed partial class RouterFilter
                     var reason = final.ResetReason!;
                     var status = reason == ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
                     Log.UpstreamFailed(_logger, cluster.Name, reason, final.Exception);
-                    UpstreamAccounting.LocalReply(stats, status, state.Internal);
+                    UpstreamAccounting.LocalReply(stats, status, state.Internal, state.HealthCheck);
                     await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), attemptCount: attempts).ConfigureAwait(false);
                 }
                 break;

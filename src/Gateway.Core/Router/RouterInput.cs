@@ -6,4 +6,4 @@ namespace Gateway.Router;
 /// <param name="Internal">The request is internal (its codes count under <c>internal.</c>; router headers are honoured).</param>
 /// <param name="StartTimestamp">When the request arrived (TimeProvider timestamp).</param>
 /// <param name="Tunnel">The request was an upgrade or CONNECT: a local reply to it closes the connection.</param>
-internal readonly record struct RouterInput(string PathAndQuery, string Scheme, bool Internal, long StartTimestamp, bool Tunnel);
+internal readonly record struct RouterInput(string PathAndQuery, string Scheme, bool Internal, long StartTimestamp, bool Tunnel, bool HealthCheck = false);

@@ -20,10 +20,10 @@ internal static class UpstreamAccounting
     public static void AttemptFinished(ClusterStats stats) => stats.UpstreamRqActive.Decrement();
 
     /// <summary><see cref="AttemptKind.Response"/>: response headers came and go to the client (response transform).</summary>
-    public static void Response(ClusterStats stats, int status, bool internalRequest)
+    public static void Response(ClusterStats stats, int status, bool internalRequest, bool healthCheck)
     {
         OnConnection(stats);
-        ChargeCode(stats, status, internalRequest);
+        ChargeCode(stats, status, internalRequest, healthCheck);
     }
 
     /// <summary><see cref="AttemptKind.HeldForRetry"/>: a response held back for a retry counts under <c>retry.</c> only (response transform).</summary>
@@ -61,7 +61,7 @@ internal static class UpstreamAccounting
     /// The route timeout ended the request: during <paramref name="last"/> (cancelled on a connection before
     /// headers: that attempt counts now), or in the back-off after it (already counted when it ended).
     /// </summary>
-    public static void RouteTimeout(ClusterStats stats, in AttemptOutcome last, bool internalRequest, bool responseStarted)
+    public static void RouteTimeout(ClusterStats stats, in AttemptOutcome last, bool internalRequest, bool healthCheck, bool responseStarted)
     {
         if (last.Kind == AttemptKind.Cancelled && last.OnConnection && last.Status == 0)
         {
@@ -70,7 +70,7 @@ internal static class UpstreamAccounting
         stats.UpstreamRqTimeout.Increment();
         if (!responseStarted)
         {
-            ChargeCode(stats, Microsoft.AspNetCore.Http.StatusCodes.Status504GatewayTimeout, internalRequest);
+            ChargeCode(stats, Microsoft.AspNetCore.Http.StatusCodes.Status504GatewayTimeout, internalRequest, healthCheck);
         }
     }
 
@@ -93,7 +93,7 @@ internal static class UpstreamAccounting
     public static void NoHealthyUpstream(ClusterStats stats) => stats.UpstreamCxNoneHealthy.Increment();
 
     /// <summary>A router local reply in place of an upstream response is charged as the upstream's code, as Envoy's router does.</summary>
-    public static void LocalReply(ClusterStats stats, int status, bool internalRequest) => ChargeCode(stats, status, internalRequest);
+    public static void LocalReply(ClusterStats stats, int status, bool internalRequest, bool healthCheck) => ChargeCode(stats, status, internalRequest, healthCheck);
 
     /// <summary><c>upstream_rq_time</c> of a request that reached an upstream (or ended in a 5xx reply).</summary>
     public static void Completed(ClusterStats stats, double elapsedMs, bool internalRequest)
@@ -105,8 +105,13 @@ internal static class UpstreamAccounting
     /// <summary>The only charge of <c>upstream_rq_total</c>.</summary>
     private static void OnConnection(ClusterStats stats) => stats.UpstreamRqTotal.Increment();
 
-    private static void ChargeCode(ClusterStats stats, int status, bool internalRequest)
+    private static void ChargeCode(ClusterStats stats, int status, bool internalRequest, bool healthCheck)
     {
+        if (healthCheck)
+        {
+            // A health check (marked by a filter) charges no response-code stats: Envoy's Filter::chargeUpstreamCode.
+            return;
+        }
         stats.Codes.Charge(status);
         stats.CodesFor(internalRequest).Charge(status);
     }

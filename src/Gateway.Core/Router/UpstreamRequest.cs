@@ -50,6 +50,9 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>True for an internal request (its codes count under <c>internal.</c>, not <c>external.</c>).</summary>
     public bool Internal { get; init; }
 
+    /// <summary>A filter marked the request as a health check: no response-code stats (Envoy's router skips them).</summary>
+    public bool HealthCheck { get; init; }
+
     /// <summary>The retry policy in force for this request, or null when it is not retried.</summary>
     public Translation.RetryPlan? Retry { get; set; }
 

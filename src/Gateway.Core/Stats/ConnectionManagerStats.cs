@@ -232,7 +232,7 @@ public sealed class ConnectionManagerStats
     }
 
     /// <summary>Counts a request ending: its time, and its response class, or a reset if the client went away.</summary>
-    public void RequestFinished(int statusCode, bool clientAborted, double milliseconds)
+    public void RequestFinished(int statusCode, bool clientAborted, double milliseconds, bool healthCheck = false)
     {
         DownstreamRqActive.Decrement();
         DownstreamRqTime.Record(milliseconds);
@@ -240,8 +240,9 @@ public sealed class ConnectionManagerStats
         {
             DownstreamRqRxReset.Increment();
         }
-        else
+        else if (!healthCheck)
         {
+            // A health check is not a completed response in Envoy's stats (ActiveStream::chargeStats returns early).
             ChargeResponse(statusCode);
         }
     }

@@ -36,9 +36,11 @@ internal sealed class RequestHeaderMatchers
         }
         var request = context.Request;
         var host = request.Headers.Host;
-        // The raw request target is Envoy's :path (as received, query included), without building a string.
-        var path = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
-        var view = new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, request.Scheme, path, request.Headers);
+        // Filters see Envoy's :path after the connection manager's normalization (the path routed and forwarded);
+        // without a chain, the raw request target (as received, query included), without building a string.
+        var stream = context.Features.Get<FilterChainStream>();
+        var path = stream?.PathAndQuery ?? context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
+        var view = new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, stream?.Scheme ?? request.Scheme, path, request.Headers);
         foreach (var predicate in _predicates)
         {
             if (!predicate.Matches(view))

@@ -19,7 +19,7 @@ public class UpstreamAccountingTests
     [Fact]
     public void Response_ExternalRequest_ChargesTotalCodeClassCompletedAndExternal()
     {
-        UpstreamAccounting.Response(Stats(), 201, internalRequest: false);
+        UpstreamAccounting.Response(Stats(), 201, internalRequest: false, healthCheck: false);
 
         Assert.Equal(1, Value("upstream_rq_total"));
         Assert.Equal(1, Value("upstream_rq_201"));
@@ -59,9 +59,20 @@ public class UpstreamAccountingTests
     }
 
     [Fact]
+    public void Response_HealthCheck_ChargesTotalButNoCodes()
+    {
+        UpstreamAccounting.Response(Stats(), 200, internalRequest: false, healthCheck: true);
+
+        Assert.Equal(1, Value("upstream_rq_total"));
+        Assert.Equal(0, Value("upstream_rq_200"));
+        Assert.Equal(0, Value("upstream_rq_2xx"));
+        Assert.Equal(0, Value("upstream_rq_completed"));
+    }
+
+    [Fact]
     public void RouteTimeout_OnConnectionBeforeHeaders_ChargesTotalTimeoutAnd504()
     {
-        UpstreamAccounting.RouteTimeout(Stats(), new AttemptOutcome(AttemptKind.Cancelled, 0, null, ForwarderError.RequestCanceled, null, true), internalRequest: true, responseStarted: false);
+        UpstreamAccounting.RouteTimeout(Stats(), new AttemptOutcome(AttemptKind.Cancelled, 0, null, ForwarderError.RequestCanceled, null, true), internalRequest: true, healthCheck: false, responseStarted: false);
 
         Assert.Equal(1, Value("upstream_rq_total"));
         Assert.Equal(1, Value("upstream_rq_timeout"));

@@ -18,8 +18,10 @@ internal static class ListenerYaml
           route: { cluster: echo }
         """;
 
-    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll)
+    /// <summary>The bootstrap; <paramref name="routeConfiguration"/> adds fields to the route table, <paramref name="clusters"/> clusters after <c>echo</c>, <paramref name="bootstrap"/> top-level fields (<c>node</c>).</summary>
+    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll, string routeConfiguration = "", string clusters = "", string bootstrap = "")
         => $$"""
+        {{bootstrap}}
         admin:
           address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
         static_resources:
@@ -38,6 +40,7 @@ internal static class ListenerYaml
                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
                   route_config:
                     name: local
+        {{Indent(routeConfiguration, 12)}}
                     virtual_hosts:
                     - name: main
                       domains: ["*"]
@@ -52,6 +55,7 @@ internal static class ListenerYaml
               endpoints:
               - lb_endpoints:
                 - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} } } }
+        {{Indent(clusters, 2)}}
         """;
 
     /// <summary>The in-process gateway with the built-in filters on <see cref="Build"/>'s bootstrap; <paramref name="random"/> replaces the gateway's random source.</summary>
@@ -60,6 +64,21 @@ internal static class ListenerYaml
             Build(upstream.Port, httpFilters, virtualHost, routes),
             configureServices: random is null ? null : s => s.AddSingleton(random),
             configureGateway: g => g.AddBuiltInHttpFilters());
+
+    /// <summary>A block with its common leading indentation removed (flush left).</summary>
+    public static string Dedent(string block)
+    {
+        var lines = block.ReplaceLineEndings("\n").Split('\n');
+        var common = int.MaxValue;
+        foreach (var line in lines)
+        {
+            if (line.Trim().Length > 0)
+            {
+                common = Math.Min(common, line.Length - line.TrimStart(' ').Length);
+            }
+        }
+        return common == int.MaxValue ? string.Empty : string.Join('\n', lines.Select(line => line.Length >= common ? line[common..] : line.TrimStart(' '))).Trim('\n');
+    }
 
     /// <summary>Indents every line of a flush-left block.</summary>
     public static string Indent(string block, int spaces)
