@@ -20,7 +20,7 @@ internal interface IPipelineRequest
     void OnRouteTimeout();
 
     /// <summary>Envoy's retry predicate for a finished attempt (a per-try timeout arrives as Polly's <see cref="TimeoutRejectedException"/>).</summary>
-    bool ShouldRetry(in Outcome<AttemptOutcome> outcome);
+    bool ShouldRetry(in Outcome<AttemptKind> outcome);
 
     /// <summary>The back-off before the scheduled retry.</summary>
     TimeSpan BackOff(Random jitter);
@@ -38,9 +38,9 @@ internal sealed class UpstreamPipeline
     /// <summary>Where the pipeline finds the request it is running.</summary>
     public static readonly ResiliencePropertyKey<IPipelineRequest> StateKey = new("gateway.upstream_request");
 
-    private readonly ResiliencePipeline<AttemptOutcome> _retriesWithPerTryTimeout;
-    private readonly ResiliencePipeline<AttemptOutcome> _retries;
-    private readonly ResiliencePipeline<AttemptOutcome> _timeoutOnly;
+    private readonly ResiliencePipeline<AttemptKind> _retriesWithPerTryTimeout;
+    private readonly ResiliencePipeline<AttemptKind> _retries;
+    private readonly ResiliencePipeline<AttemptKind> _timeoutOnly;
 
     public UpstreamPipeline(TimeProvider time)
     {
@@ -63,15 +63,15 @@ internal sealed class UpstreamPipeline
     public Random Jitter { get; set; } = Random.Shared;
 
     /// <summary>The pipeline for a request: with the retry and per-try layers only when it can use them.</summary>
-    public ResiliencePipeline<AttemptOutcome> For(IPipelineRequest request)
+    public ResiliencePipeline<AttemptKind> For(IPipelineRequest request)
         => request.PerTryTimeout > TimeSpan.Zero ? _retriesWithPerTryTimeout
             : !request.Retries ? _timeoutOnly
             : _retries;
 
-    private static ResiliencePipelineBuilder<AttemptOutcome> Builder(TimeProvider time, string instance)
+    private static ResiliencePipelineBuilder<AttemptKind> Builder(TimeProvider time, string instance)
         => new() { Name = "envoy-router", InstanceName = instance, TimeProvider = time };
 
-    private RetryStrategyOptions<AttemptOutcome> EnvoyRetry() => new()
+    private RetryStrategyOptions<AttemptKind> EnvoyRetry() => new()
     {
         Name = "envoy-retry",
         // num_retries and the cluster's retry circuit breaker are counted by the request's retry state, as Envoy counts them.

@@ -90,7 +90,7 @@ internal sealed partial class RouterFilter
         var clientAborted = context.RequestAborted;
         var resilience = ResilienceContextPool.Shared.Get(clientAborted);
         resilience.Properties.Set(UpstreamPipeline.StateKey, state);
-        Outcome<AttemptOutcome> outcome;
+        Outcome<AttemptKind> outcome;
         try
         {
             outcome = await _pipeline.For(state).ExecuteOutcomeAsync(AttemptCallback, resilience, (context, endpoint, state)).ConfigureAwait(false);
@@ -145,11 +145,11 @@ internal sealed partial class RouterFilter
     }
 
     /// <summary>The pipeline's callback: one upstream attempt through YARP, under the innermost timeout in force.</summary>
-    private static readonly Func<ResilienceContext, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State), ValueTask<Outcome<AttemptOutcome>>> AttemptCallback = AttemptAsync;
+    private static readonly Func<ResilienceContext, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State), ValueTask<Outcome<AttemptKind>>> AttemptCallback = AttemptAsync;
 
     // Pooled state machine: one runs per attempt of every request.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<Outcome<AttemptOutcome>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State) args)
+    private static async ValueTask<Outcome<AttemptKind>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State) args)
     {
         var (context, endpoint, state) = args;
         var cluster = state.Route.Cluster!;
@@ -170,7 +170,7 @@ internal sealed partial class RouterFilter
         {
             // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
             state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, 0, null, ForwarderError.None, null, false);
-            return Outcome.FromResult(state.LastOutcome);
+            return Outcome.FromResult(AttemptKind.Overflow);
         }
         var token = resilience.CancellationToken;
         context.RequestAborted = token;
@@ -195,9 +195,10 @@ internal sealed partial class RouterFilter
             UpstreamAccounting.Reset(cluster.Stats, outcome);
         }
         // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
+        // Polly carries only the kind (its async frames hold a copy of the result): the outcome is on the request.
         return token.IsCancellationRequested
-            ? Outcome.FromException<AttemptOutcome>(new OperationCanceledException(token))
-            : Outcome.FromResult(outcome);
+            ? Outcome.FromException<AttemptKind>(new OperationCanceledException(token))
+            : Outcome.FromResult(outcome.Kind);
     }
 
     /// <summary>What an attempt came to, from what the transforms reported and how YARP ended it.</summary>

@@ -126,7 +126,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// response transform held back for a retry, or a reset before response headers. An attempt
     /// followed by a retry ends here for its host; the last one ends when the request completes.
     /// </summary>
-    bool IPipelineRequest.ShouldRetry(in Outcome<AttemptOutcome> outcome)
+    bool IPipelineRequest.ShouldRetry(in Outcome<AttemptKind> outcome)
     {
         var attempt = LastOutcome;
         var perTryTimedOut = outcome.Exception is TimeoutRejectedException;

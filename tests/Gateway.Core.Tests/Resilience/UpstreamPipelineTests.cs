@@ -22,7 +22,7 @@ public class UpstreamPipelineTests
         Assert.Collection(
             descriptor.Strategies,
             s => Assert.Equal(("route-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())),
-            s => Assert.Equal(("envoy-retry", typeof(RetryStrategyOptions<AttemptOutcome>)), (s.Options!.Name, s.Options.GetType())),
+            s => Assert.Equal(("envoy-retry", typeof(RetryStrategyOptions<AttemptKind>)), (s.Options!.Name, s.Options.GetType())),
             s => Assert.Equal(("per-try-timeout", typeof(TimeoutStrategyOptions)), (s.Options!.Name, s.Options.GetType())));
     }
 

@@ -101,7 +101,7 @@ public class UpstreamAccountingTests
         request.BeginAttempt();
         request.LastOutcome = new AttemptOutcome(AttemptKind.Reset, 0, "connection termination", ForwarderError.Request, null, true);
 
-        var retry = ((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome));
+        var retry = ((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome.Kind));
 
         Assert.True(retry);
         Assert.True(request.HoldsRetrySlot);
@@ -118,7 +118,7 @@ public class UpstreamAccountingTests
         request.BeginAttempt();
         request.LastOutcome = new AttemptOutcome(AttemptKind.ConnectFailure, 0, "connection timeout", ForwarderError.Request, null, false);
 
-        Assert.False(((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome)));
+        Assert.False(((IPipelineRequest)request).ShouldRetry(Outcome.FromResult(request.LastOutcome.Kind)));
         Assert.Equal(1, request.RetriesRemaining);
     }
 
@@ -130,7 +130,7 @@ public class UpstreamAccountingTests
         request.BeginAttempt();
         request.LastOutcome = new AttemptOutcome(AttemptKind.Response, 200, null, ForwarderError.None, null, true);
 
-        Assert.False(((IPipelineRequest)request).ShouldRetry(Outcome.FromException<AttemptOutcome>(new TimeoutRejectedException())));
+        Assert.False(((IPipelineRequest)request).ShouldRetry(Outcome.FromException<AttemptKind>(new TimeoutRejectedException())));
         Assert.Equal(0, request.Route.Cluster!.Stats.UpstreamRqPerTryTimeout.Value);
     }
 }
