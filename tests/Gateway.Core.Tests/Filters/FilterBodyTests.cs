@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Filters;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Filters;
@@ -10,39 +11,16 @@ namespace Gateway.Tests.Filters;
 public class FilterBodyTests
 {
     private static string Config(EchoUpstream upstream, string retry = "")
-        => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: upper
-                    typed_config: { "@type": type.googleapis.com/gateway.tests.UpperBody }
-                  - name: envoy.filters.http.router
-                  route_config:
-                    virtual_hosts:
-                    - name: main
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/" }
-                        route: { cluster: echo{{retry}} }
-          clusters:
-          - name: echo
-            type: STATIC
-            load_assignment:
-              cluster_name: echo
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+        => ListenerYaml.Build(
+            upstream.Port,
+            """
+            - name: upper
+              typed_config: { "@type": type.googleapis.com/gateway.tests.UpperBody }
+            """,
+            routes: $$"""
+            - match: { prefix: "/" }
+              route: { cluster: echo{{retry}} }
+            """);
 
     private static Task<InProcessGateway> StartAsync(string yaml)
         => InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddHttpFilter<UpperBodyFilterFactory>());

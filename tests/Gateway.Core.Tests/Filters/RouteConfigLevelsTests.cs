@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Filters;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Filters;
@@ -9,50 +10,31 @@ public class RouteConfigLevelsTests
 {
     private const string PerRouteType = "type.googleapis.com/gateway.tests.LevelsFilterPerRoute";
 
-    private static string Config(EchoUpstream upstream) => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: levels
-                    typed_config: { "@type": type.googleapis.com/gateway.tests.LevelsFilter }
-                  - name: envoy.filters.http.router
-                  route_config:
-                    name: local
-                    typed_per_filter_config:
-                      levels: { "@type": {{PerRouteType}}, tag: config }
-                    virtual_hosts:
-                    - name: main
-                      domains: ["*"]
-                      typed_per_filter_config:
-                        levels: { "@type": {{PerRouteType}}, tag: vhost }
-                      routes:
-                      - name: three
-                        match: { prefix: "/three" }
-                        route: { cluster: echo }
-                        typed_per_filter_config:
-                          levels: { "@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, config: { "@type": {{PerRouteType}}, tag: route } }
-                      - name: two
-                        match: { prefix: "/" }
-                        route: { cluster: echo }
-          clusters:
-          - name: echo
-            type: STATIC
-            load_assignment:
-              cluster_name: echo
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+    private static string Config(EchoUpstream upstream)
+        => ListenerYaml.Build(
+            upstream.Port,
+            """
+            - name: levels
+              typed_config: { "@type": type.googleapis.com/gateway.tests.LevelsFilter }
+            """,
+            virtualHost: $$"""
+            typed_per_filter_config:
+              levels: { "@type": {{PerRouteType}}, tag: vhost }
+            """,
+            routes: $$"""
+            - name: three
+              match: { prefix: "/three" }
+              route: { cluster: echo }
+              typed_per_filter_config:
+                levels: { "@type": type.googleapis.com/envoy.config.route.v3.FilterConfig, config: { "@type": {{PerRouteType}}, tag: route } }
+            - name: two
+              match: { prefix: "/" }
+              route: { cluster: echo }
+            """,
+            routeConfiguration: $$"""
+            typed_per_filter_config:
+              levels: { "@type": {{PerRouteType}}, tag: config }
+            """);
 
     [Theory]
     [InlineData("/three", "route>vhost>config")]
