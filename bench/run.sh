@@ -801,51 +801,37 @@ start_gateway_config() { # NAME
     TARGET_ALLOC_PID="$LAST_PID"
 }
 
-# gateway-simple: the seed config (ch3/simple.yaml).
-prepare_gateway_simple() {
+# prepare_seed_target NAME VARIANT: a gateway target running seed_yaml's VARIANT on free ports.
+prepare_seed_target() {
+    local name="$1" variant="$2"
     gateway_common_prepare || return 1
     local lp ap; free_port lp; free_port ap
-    seed_yaml simple "$WORK/gateway-simple.yaml" "$lp" "$ap"
-    prepare_gateway_config gateway-simple "$WORK/gateway-simple.yaml" "$lp"
+    seed_yaml "$variant" "$WORK/$name.yaml" "$lp" "$ap"
+    prepare_gateway_config "$name" "$WORK/$name.yaml" "$lp"
 }
+
+# gateway-simple: the seed config (ch3/simple.yaml).
+prepare_gateway_simple() { prepare_seed_target gateway-simple simple; }
 start_gateway_simple() { start_gateway_config gateway-simple; }
 
 # h2-gateway-simple: the seed config with codec_type HTTP2 (h2c prior knowledge), HTTP/1.1 upstream.
 prepare_h2_gateway_simple() {
     h2_prepare || return 1
-    gateway_common_prepare || return 1
-    local lp ap; free_port lp; free_port ap
-    seed_yaml simple-h2 "$WORK/h2-gateway-simple.yaml" "$lp" "$ap"
-    prepare_gateway_config h2-gateway-simple "$WORK/h2-gateway-simple.yaml" "$lp"
+    prepare_seed_target h2-gateway-simple simple-h2
 }
 start_h2_gateway_simple() { start_gateway_config h2-gateway-simple; TARGET_PROTO=h2c; }
 
 # gateway-retry: ch3/simple_retry.yaml (retry_policy 5xx x3; the upstream never fails, so this
 # measures the cost of having a retry policy on the path, e.g. request buffering).
-prepare_gateway_retry() {
-    gateway_common_prepare || return 1
-    local lp ap; free_port lp; free_port ap
-    seed_yaml retry "$WORK/gateway-retry.yaml" "$lp" "$ap"
-    prepare_gateway_config gateway-retry "$WORK/gateway-retry.yaml" "$lp"
-}
+prepare_gateway_retry() { prepare_seed_target gateway-retry retry; }
 start_gateway_retry() { start_gateway_config gateway-retry; }
 
 # gateway-filters: the seed config with cors + local_ratelimit + compressor before the router (issue 10's budget).
-prepare_gateway_filters() {
-    gateway_common_prepare || return 1
-    local lp ap; free_port lp; free_port ap
-    seed_yaml filters "$WORK/gateway-filters.yaml" "$lp" "$ap"
-    prepare_gateway_config gateway-filters "$WORK/gateway-filters.yaml" "$lp"
-}
+prepare_gateway_filters() { prepare_seed_target gateway-filters filters; }
 start_gateway_filters() { start_gateway_config gateway-filters; }
 
 # gateway-noop5: the seed config with five filters that do nothing (the chain's own cost).
-prepare_gateway_noop5() {
-    gateway_common_prepare || return 1
-    local lp ap; free_port lp; free_port ap
-    seed_yaml noop5 "$WORK/gateway-noop5.yaml" "$lp" "$ap"
-    prepare_gateway_config gateway-noop5 "$WORK/gateway-noop5.yaml" "$lp"
-}
+prepare_gateway_noop5() { prepare_seed_target gateway-noop5 noop5; }
 start_gateway_noop5() { start_gateway_config gateway-noop5; }
 
 # gateway-realistic: bench/gen-realistic.py, 100 prefix routes with header matches (the request
