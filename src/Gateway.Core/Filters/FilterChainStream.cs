@@ -185,7 +185,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 if ((hooks & HttpFilterHooks.RequestHeaders) != 0)
                 {
                     _current = i;
-                    if (await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false) == FilterStatus.StopIteration)
+                    var status = await filters[i].Filter.OnRequestHeadersAsync(this).ConfigureAwait(false);
+                    // A wrapping filter (the middleware adapter) ran later filters inside its hook: it is current again.
+                    _current = i;
+                    if (status == FilterStatus.StopIteration)
                     {
                         await StoppedAsync().ConfigureAwait(false);
                         return false;
@@ -294,9 +297,10 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private Task StoppedAsync()
     {
         _decoding = false;
-        if (_restRan)
+        if (_restRan && _current < _restFrom)
         {
-            // The filter ran the rest of the request inside its hook: the response has been dealt with.
+            // A wrapping filter that ran the rest of the request inside its hook: the response has been dealt with.
+            // (A filter inside the wrapped part that stops sends its reply as usual.)
             return Task.CompletedTask;
         }
         if (_pendingReply is { } reply)

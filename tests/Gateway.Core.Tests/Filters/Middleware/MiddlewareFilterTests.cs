@@ -47,7 +47,7 @@ public class MiddlewareFilterTests
                   - name: mw
                     typed_config: { "@type": {{MiddlewareType}}, pipeline: {{pipeline}} }
                   - name: c
-                    typed_config: { "@type": {{RecordingType}}, label: c }
+                    typed_config: { "@type": {{RecordingType}}, label: c, stop_on_header: x-stop }
                   - name: envoy.filters.http.router
                   route_config:
                     name: local
@@ -223,6 +223,24 @@ public class MiddlewareFilterTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, upstream.Requests);
         Assert.Contains("c:request", setup.Recording.Calls);
+    }
+
+    [Fact]
+    public async Task Request_FilterAfterThePipelineRepliesLocally_ThatReplyGoesOut()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var setup = new Setup();
+        await using var gateway = await setup.StartAsync(upstream, "answering");
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/get"));
+        request.Headers.Add("x-stop", "1");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        // c runs inside the pipeline's next; its local reply is the response, through c's and a's encoders.
+        Assert.Equal((HttpStatusCode)418, response.StatusCode);
+        Assert.Equal("stopped by c", await response.Content.ReadAsStringAsync());
+        Assert.Equal(["c", "a"], response.Headers.GetValues("x-encoded-by"));
+        Assert.Equal(0, upstream.Requests);
     }
 
     [Fact]
