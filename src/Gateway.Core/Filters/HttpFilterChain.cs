@@ -5,7 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Filters;
 
 /// <summary>What compiling a filter chain needs from the host, beyond the plan.</summary>
-internal sealed record FilterServices(StatsStore Stats, TimeProvider Time, ILoggerFactory Loggers, IServiceProvider Services, Random Random);
+internal sealed record FilterServices(StatsStore Stats, TimeProvider Time, ILoggerFactory Loggers, IServiceProvider Services, Random Random)
+{
+    /// <summary>What one filter of a connection manager is compiled with.</summary>
+    public HttpFilterFactoryContext ContextFor(string filterName, string statPrefix)
+        => new(filterName, statPrefix, Stats, Time, Loggers, Services, Random);
+}
 
 /// <summary>One compiled filter of a chain.</summary>
 internal sealed class FilterSlot(string name, IHttpFilter filter, bool disabledByDefault)
@@ -57,7 +62,7 @@ internal sealed class HttpFilterChain
         for (var i = 0; i < slots.Length; i++)
         {
             var filter = plan.HttpFilters[i];
-            var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
+            var context = services.ContextFor(filter.Name, statPrefix);
             slots[i] = new FilterSlot(filter.Name, filter.Factory.CreateFilter(filter.Config, context), filter.Disabled);
         }
         return new HttpFilterChain(slots);
@@ -89,7 +94,7 @@ internal sealed class HttpFilterChain
                     var message = levels[level];
                     if (!compiled.TryGetValue(message, out var levelConfig))
                     {
-                        var context = new HttpFilterFactoryContext(filter.Name, statPrefix, services.Stats, services.Time, services.Loggers, services.Services, services.Random);
+                        var context = services.ContextFor(filter.Name, statPrefix);
                         levelConfig = filter.Factory.CreateRouteConfig(message, context);
                         compiled[message] = levelConfig;
                     }

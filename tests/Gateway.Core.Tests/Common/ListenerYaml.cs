@@ -14,8 +14,8 @@ internal static partial class ListenerYaml
           route: { cluster: echo }
         """;
 
-    /// <summary>The bootstrap; <paramref name="routeConfiguration"/> adds fields to the route table, <paramref name="clusters"/> clusters after <c>echo</c>, <paramref name="bootstrap"/> top-level fields (<c>node</c>).</summary>
-    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll, string routeConfiguration = "", string clusters = "", string bootstrap = "")
+    /// <summary>The bootstrap; <paramref name="routeConfiguration"/> adds fields to the route table, <paramref name="clusters"/> clusters after <c>echo</c>, <paramref name="bootstrap"/> top-level fields (<c>node</c>), <paramref name="otherVirtualHosts"/> virtual hosts after <c>main</c>.</summary>
+    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll, string routeConfiguration = "", string clusters = "", string bootstrap = "", string otherVirtualHosts = "")
         => $$"""
         {{bootstrap}}
         admin:
@@ -43,6 +43,7 @@ internal static partial class ListenerYaml
         {{Indent(virtualHost, 14)}}
                       routes:
         {{Indent(routes, 14)}}
+        {{Indent(otherVirtualHosts, 12)}}
           clusters:
           - name: echo
             type: STATIC

@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Filters;
@@ -12,54 +13,33 @@ public class FilterChainTests
 
     /// <summary>Three recording filters (b stops on x-stop, a re-routes on x-reroute) before the router.</summary>
     private static string ThreeFilters(EchoUpstream upstream, string extraFilterFields = "", string routeExtra = "", string vhostExtra = "", string otherRouteExtra = "")
-        => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: a
-                    typed_config: { "@type": {{RecordingType}}, label: a, reroute_on_header: x-reroute }
-                  - name: b
-                    typed_config: { "@type": {{RecordingType}}, label: b, stop_on_header: x-stop }
-                  - name: c
-        {{extraFilterFields}}            typed_config: { "@type": {{RecordingType}}, label: c, throw_on_header: x-throw }
-                  - name: envoy.filters.http.router
-                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                  route_config:
-                    name: local
-                    virtual_hosts:
-                    - name: main
-                      domains: ["*"]
-        {{vhostExtra}}              routes:
-                      - name: upstream
-                        match: { prefix: "/" }
-                        route: { cluster: echo }
-        {{routeExtra}}
-                    - name: other
-                      domains: ["other.example"]
-                      routes:
-                      - name: direct
-                        match: { prefix: "/" }
-                        direct_response: { status: 200, body: { inline_string: "other" } }
-        {{otherRouteExtra}}
-          clusters:
-          - name: echo
-            type: STATIC
-            load_assignment:
-              cluster_name: echo
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+        => ListenerYaml.Build(
+            upstream.Port,
+            $$"""
+            - name: a
+              typed_config: { "@type": {{RecordingType}}, label: a, reroute_on_header: x-reroute }
+            - name: b
+              typed_config: { "@type": {{RecordingType}}, label: b, stop_on_header: x-stop }
+            - name: c
+            {{ListenerYaml.Indent(ListenerYaml.Dedent(extraFilterFields), 2)}}
+              typed_config: { "@type": {{RecordingType}}, label: c, throw_on_header: x-throw }
+            """,
+            virtualHost: ListenerYaml.Dedent(vhostExtra),
+            routes: $$"""
+            - name: upstream
+              match: { prefix: "/" }
+              route: { cluster: echo }
+            {{ListenerYaml.Indent(ListenerYaml.Dedent(routeExtra), 2)}}
+            """,
+            otherVirtualHosts: $$"""
+            - name: other
+              domains: ["other.example"]
+              routes:
+              - name: direct
+                match: { prefix: "/" }
+                direct_response: { status: 200, body: { inline_string: "other" } }
+            {{ListenerYaml.Indent(ListenerYaml.Dedent(otherRouteExtra), 4)}}
+            """);
 
     private static async Task<(InProcessGateway Gateway, RecordingFilterFactory Factory)> StartAsync(string yaml)
     {

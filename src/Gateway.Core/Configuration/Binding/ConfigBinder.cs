@@ -120,7 +120,7 @@ internal sealed partial class ConfigBinder
         // Every refused value marks the field (EnvoyMessage.HasBindingError), so validation does not report it again.
         if (field.IsAny && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
         {
-            if (!BindAnyMap(node, (IDictionary)property.GetValue(target)!, path, field.AnyCategory))
+            if (!BindMap(node, (IDictionary)property.GetValue(target)!, typeof(EnvoyMessage), path, field.AnyCategory))
             {
                 target.SetBindingError(field.Name);
             }
@@ -203,7 +203,8 @@ internal sealed partial class ConfigBinder
 
     /// <summary>A protobuf <c>map&lt;string, V&gt;</c>: a mapping whose keys are plain strings.</summary>
     /// <returns>False when the map or one of its entries was refused.</returns>
-    private bool BindMap(ConfigNode node, IDictionary map, Type valueType, ConfigPath path)
+    /// <param name="anyCategory">For a <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>): what each value's <c>@type</c> may name.</param>
+    private bool BindMap(ConfigNode node, IDictionary map, Type valueType, ConfigPath path, EnvoyTypeCategory? anyCategory = null)
     {
         if (node is not ConfigMapping mapping)
         {
@@ -228,11 +229,15 @@ internal sealed partial class ConfigBinder
                 Error(keyNode, entryPath, $"duplicate key {Quote(key)}");
                 continue;
             }
-            if (BindValue(valueNode, valueType, existing: null, entryPath) is { } value)
+            var failed = false;
+            var value = anyCategory is { } category
+                ? BindAny(valueNode, map[key] as EnvoyMessage, entryPath, optional: false, category, out failed)
+                : BindValue(valueNode, valueType, existing: null, entryPath);
+            if (value is not null)
             {
                 map[key] = value;
             }
-            else
+            else if (anyCategory is null || failed)
             {
                 complete = false;
             }
@@ -403,40 +408,6 @@ internal sealed partial class ConfigBinder
             return null;
         }
         throw new InvalidOperationException($"The model uses {type}, which the binder cannot read.");
-    }
-
-    /// <summary>A <c>map&lt;string, google.protobuf.Any&gt;</c> (<c>typed_per_filter_config</c>): each value typed by its own <c>@type</c>. False when an entry was refused.</summary>
-    private bool BindAnyMap(ConfigNode node, IDictionary map, ConfigPath path, EnvoyTypeCategory category)
-    {
-        if (node is not ConfigMapping mapping)
-        {
-            Error(node, path, $"expected a mapping, got {Describe(node)}");
-            return false;
-        }
-        var ok = true;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in mapping.Entries)
-        {
-            if (keyNode is not ConfigScalar { Value: var key })
-            {
-                Error(keyNode, path, "map keys must be plain strings");
-                ok = false;
-                continue;
-            }
-            var entryPath = new ConfigPath(path, Shorten(key));
-            if (!seen.Add(key))
-            {
-                Error(keyNode, entryPath, $"duplicate key {Quote(key)}");
-                ok = false;
-                continue;
-            }
-            if (BindAny(valueNode, map[key] as EnvoyMessage, entryPath, optional: false, category, out var failed) is { } value)
-            {
-                map[key] = value;
-            }
-            ok &= !failed;
-        }
-        return ok;
     }
 
     /// <param name="failed">True when null is returned because of an error (false for a skipped optional extension).</param>
