@@ -38,7 +38,7 @@ public sealed class EnvoyTypeRegistry
     /// <summary>Registers a model class under its <see cref="EnvoyTypeAttribute.FullName"/>.</summary>
     public void Register(Type type) => Register(type, EnvoyTypeCategory.Other);
 
-    private void Register(Type type, EnvoyTypeCategory category)
+    internal void Register(Type type, EnvoyTypeCategory category)
     {
         ArgumentNullException.ThrowIfNull(type);
         if (!typeof(EnvoyMessage).IsAssignableFrom(type) || type.GetConstructor(Type.EmptyTypes) is null)

@@ -161,6 +161,15 @@ public enum EnvoyTypeCategory
 
     /// <summary>An HTTP filter's per-route configuration (<c>typed_per_filter_config</c>), or <c>envoy.config.route.v3.FilterConfig</c>.</summary>
     HttpFilterRouteConfig,
+
+    /// <summary>A tracer provider's configuration (<c>tracing.provider.typed_config</c>).</summary>
+    Tracer,
+
+    /// <summary>An access logger's configuration (<c>access_log[].typed_config</c>).</summary>
+    AccessLogger,
+
+    /// <summary>A substitution formatter extension (<c>log_format.formatters[].typed_config</c>).</summary>
+    Formatter,
 }
 
 /// <summary>
