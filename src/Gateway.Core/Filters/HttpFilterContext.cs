@@ -95,57 +95,99 @@ public interface IHttpRoute
     EnvoyMetadata ClusterMetadata { get; }
 }
 
-/// <summary>Envoy's response flags (the <c>%RESPONSE_FLAGS%</c> of access logs), the subset this gateway sets.</summary>
+/// <summary>
+/// Envoy's response flags (<c>%RESPONSE_FLAGS%</c> of access logs, the <c>response_flags</c> span tag): one bit per
+/// <c>StreamInfo::ResponseFlag</c>, in Envoy's order, which is also the order they are printed in.
+/// </summary>
 [Flags]
 public enum ResponseFlags : long
 {
     /// <summary>None.</summary>
     None = 0,
 
+    /// <summary>LH: the local health check failed (the health_check filter answered 503).</summary>
+    FailedLocalHealthCheck = 1L << 0,
+
     /// <summary>UH: no healthy upstream host.</summary>
-    NoHealthyUpstream = 1 << 0,
-
-    /// <summary>UF: upstream connection failure.</summary>
-    UpstreamConnectionFailure = 1 << 1,
-
-    /// <summary>UO: upstream overflow (circuit breaking).</summary>
-    UpstreamOverflow = 1 << 2,
-
-    /// <summary>NR: no route.</summary>
-    NoRouteFound = 1 << 3,
+    NoHealthyUpstream = 1L << 1,
 
     /// <summary>UT: upstream request timeout.</summary>
-    UpstreamRequestTimeout = 1 << 4,
-
-    /// <summary>UR: upstream remote reset.</summary>
-    UpstreamRemoteReset = 1 << 5,
-
-    /// <summary>URX: retry or connect attempt limit reached.</summary>
-    UpstreamRetryLimitExceeded = 1 << 6,
-
-    /// <summary>DC: downstream connection termination.</summary>
-    DownstreamConnectionTermination = 1 << 7,
-
-    /// <summary>DI: the request was delayed by the fault filter.</summary>
-    DelayInjected = 1 << 8,
-
-    /// <summary>FI: the request was aborted by the fault filter.</summary>
-    FaultInjected = 1 << 9,
-
-    /// <summary>RL: rate limited locally.</summary>
-    RateLimited = 1 << 10,
-
-    /// <summary>DPE: downstream protocol error.</summary>
-    DownstreamProtocolError = 1 << 11,
-
-    /// <summary>UPE: upstream protocol error.</summary>
-    UpstreamProtocolError = 1 << 12,
+    UpstreamRequestTimeout = 1L << 2,
 
     /// <summary>LR: connection local reset.</summary>
-    LocalReset = 1 << 13,
+    LocalReset = 1L << 3,
 
-    /// <summary>LH: the local health check failed (the health_check filter answered 503).</summary>
-    FailedLocalHealthCheck = 1 << 14,
+    /// <summary>UR: upstream remote reset.</summary>
+    UpstreamRemoteReset = 1L << 4,
+
+    /// <summary>UF: upstream connection failure.</summary>
+    UpstreamConnectionFailure = 1L << 5,
+
+    /// <summary>UC: upstream connection termination.</summary>
+    UpstreamConnectionTermination = 1L << 6,
+
+    /// <summary>UO: upstream overflow (circuit breaking).</summary>
+    UpstreamOverflow = 1L << 7,
+
+    /// <summary>NR: no route.</summary>
+    NoRouteFound = 1L << 8,
+
+    /// <summary>DI: the request was delayed by the fault filter.</summary>
+    DelayInjected = 1L << 9,
+
+    /// <summary>FI: the request was aborted by the fault filter.</summary>
+    FaultInjected = 1L << 10,
+
+    /// <summary>RL: rate limited.</summary>
+    RateLimited = 1L << 11,
+
+    /// <summary>UAEX: refused by an external authorization service.</summary>
+    UnauthorizedExternalService = 1L << 12,
+
+    /// <summary>RLSE: the rate limit service failed.</summary>
+    RateLimitServiceError = 1L << 13,
+
+    /// <summary>DC: downstream connection termination.</summary>
+    DownstreamConnectionTermination = 1L << 14,
+
+    /// <summary>URX: the retry or connect attempt limit was reached.</summary>
+    UpstreamRetryLimitExceeded = 1L << 15,
+
+    /// <summary>SI: stream idle timeout.</summary>
+    StreamIdleTimeout = 1L << 16,
+
+    /// <summary>IH: an x-envoy-* request header had an invalid value.</summary>
+    InvalidEnvoyRequestHeaders = 1L << 17,
+
+    /// <summary>DPE: downstream protocol error.</summary>
+    DownstreamProtocolError = 1L << 18,
+
+    /// <summary>UMSDR: the upstream request reached max_stream_duration.</summary>
+    UpstreamMaxStreamDurationReached = 1L << 19,
+
+    /// <summary>RFCF: the response came from the cache filter.</summary>
+    ResponseFromCacheFilter = 1L << 20,
+
+    /// <summary>NFCF: no filter configuration was found (ECDS).</summary>
+    NoFilterConfigFound = 1L << 21,
+
+    /// <summary>DT: max_connection_duration or max_downstream_connection_duration reached.</summary>
+    DurationTimeout = 1L << 22,
+
+    /// <summary>UPE: upstream protocol error.</summary>
+    UpstreamProtocolError = 1L << 23,
+
+    /// <summary>NC: the route's cluster does not exist.</summary>
+    NoClusterFound = 1L << 24,
+
+    /// <summary>OM: the overload manager ended the request.</summary>
+    OverloadManager = 1L << 25,
+
+    /// <summary>DF: DNS resolution failed.</summary>
+    DnsResolutionFailed = 1L << 26,
+
+    /// <summary>DO: dropped by the cluster's drop_overload.</summary>
+    DropOverload = 1L << 27,
 }
 
 /// <summary>What is known about one stream (Envoy's StreamInfo), as far as filters need it.</summary>

@@ -1,0 +1,203 @@
+using System.Text.Json.Nodes;
+using Gateway.Clusters;
+using Gateway.Configuration;
+using Gateway.Filters;
+using Gateway.Tracing;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Listeners;
+
+/// <summary>
+/// Envoy's StreamInfo for one downstream request: made by the connection manager for every request (an HttpContext
+/// feature) and the one source of what is known about it: route, upstream host, attempts, response flags and code
+/// details, timing and byte counts. Filters see it as <see cref="HttpStreamInfo"/>; access logs, the tracer's span tags,
+/// the local reply and the stats read the same values.
+/// </summary>
+internal sealed class RequestStreamInfo : HttpStreamInfo
+{
+    private readonly HttpContext _context;
+    private readonly TimeProvider _time;
+    private Dictionary<string, JsonObject>? _metadata;
+    private ResponseFlags _flags;
+    private bool _healthCheck;
+    private long _lastDownstreamRx;
+    private long _firstUpstreamTx;
+    private long _firstUpstreamRx;
+    private long _lastUpstreamRx;
+    private long _firstDownstreamTx;
+    private long _end;
+
+    public RequestStreamInfo(HttpContext context, TimeProvider time, long startTimestamp)
+    {
+        _context = context;
+        _time = time;
+        StartTimestamp = startTimestamp;
+        StartTime = time.GetUtcNow();
+    }
+
+    /// <summary>The request.</summary>
+    public HttpContext HttpContext => _context;
+
+    /// <inheritdoc/>
+    public override string? RequestId
+    {
+        get
+        {
+            var value = _context.Request.Headers[EnvoyHeaders.RequestId];
+            return value.Count == 0 ? null : value[0];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override DateTimeOffset StartTime { get; }
+
+    /// <inheritdoc/>
+    public override long StartTimestamp { get; }
+
+    /// <inheritdoc/>
+    public override bool IsInternal => Internal;
+
+    /// <summary>Set by the connection manager once it has decided.</summary>
+    public bool Internal { get; set; }
+
+    /// <summary>The filter chain of the request, when its listener has filters.</summary>
+    public FilterChainStream? Filters { get; set; }
+
+    /// <summary>The router's state for the request once it went to a cluster.</summary>
+    public Router.UpstreamRequest? Upstream { get; set; }
+
+    /// <summary>The route selected (last), or null when none matched.</summary>
+    public RouteRuntime? Route { get; set; }
+
+    /// <summary>The route's <c>name</c> (<c>%ROUTE_NAME%</c>), or null.</summary>
+    public string? RouteName => Route?.Plan.RouteName;
+
+    /// <summary>The cluster the router sent the request to (<c>%UPSTREAM_CLUSTER%</c>), or null.</summary>
+    public ClusterRuntime? UpstreamCluster { get; set; }
+
+    /// <summary>The host of the last upstream attempt, or null.</summary>
+    public UpstreamHost? Host { get; set; }
+
+    /// <inheritdoc/>
+    public override string? UpstreamHost => Host?.Address;
+
+    /// <inheritdoc/>
+    public override EnvoyMetadata? UpstreamHostMetadata => Host?.Metadata;
+
+    /// <summary>Upstream attempts made (<c>%UPSTREAM_REQUEST_ATTEMPT_COUNT%</c>); 0 when none.</summary>
+    public int AttemptCount { get; set; }
+
+    /// <summary>Why the last upstream connection failed (<c>%UPSTREAM_TRANSPORT_FAILURE_REASON%</c>), e.g. <c>delayed connect error: 111</c>.</summary>
+    public string? UpstreamTransportFailureReason { get; set; }
+
+    /// <summary>Request body bytes received from the client (<c>%BYTES_RECEIVED%</c>), when the connection manager counts them.</summary>
+    public long BytesReceived { get; set; }
+
+    /// <summary>Response body bytes sent to the client (<c>%BYTES_SENT%</c>), when the connection manager counts them.</summary>
+    public long BytesSent { get; set; }
+
+    /// <summary>The downstream span (Envoy's active span), or <see cref="NullSpan.Instance"/> when the request is not traced.</summary>
+    public ISpan Span { get; set; } = NullSpan.Instance;
+
+    /// <summary>The connection manager's tracing decision (<c>traceable_filter</c> reads it).</summary>
+    public TracingDecision TracingDecision { get; set; }
+
+    /// <inheritdoc/>
+    public override ResponseFlags ResponseFlags => _flags;
+
+    /// <inheritdoc/>
+    public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
+
+    /// <inheritdoc/>
+    public override string? ResponseCodeDetails => Details;
+
+    /// <summary>Envoy's response code details: <c>via_upstream</c> for a proxied response, the local reply's reason otherwise.</summary>
+    public string? Details { get; set; }
+
+    /// <summary>The response status once the response started (0 before; <c>%RESPONSE_CODE%</c> prints 0 then, as Envoy).</summary>
+    public int ResponseCode => _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+
+    /// <inheritdoc/>
+    public override bool IsHealthCheck => _healthCheck;
+
+    /// <inheritdoc/>
+    public override void SetHealthCheck() => _healthCheck = true;
+
+    /// <inheritdoc/>
+    public override JsonObject DynamicMetadata(string filterNamespace)
+    {
+        _metadata ??= new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        if (!_metadata.TryGetValue(filterNamespace, out var value))
+        {
+            value = [];
+            _metadata[filterNamespace] = value;
+        }
+        return value;
+    }
+
+    /// <inheritdoc/>
+    public override JsonObject? FindDynamicMetadata(string filterNamespace)
+        => _metadata is not null && _metadata.TryGetValue(filterNamespace, out var value) ? value : null;
+
+    /// <inheritdoc/>
+    public override IReadOnlyDictionary<string, JsonObject> AllDynamicMetadata
+        => (IReadOnlyDictionary<string, JsonObject>?)_metadata ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonObject>.Empty;
+
+    // Timing (Envoy's TimingUtility): each is the time from the start of the request, or null when it did not happen.
+
+    /// <summary>The whole request had been read (<c>%REQUEST_DURATION%</c>).</summary>
+    public TimeSpan? LastDownstreamRxByteReceived => Since(_lastDownstreamRx);
+
+    /// <summary>The first attempt went to an upstream connection (<c>%REQUEST_TX_DURATION%</c> is measured to the last, here the same).</summary>
+    public TimeSpan? FirstUpstreamTxByteSent => Since(_firstUpstreamTx);
+
+    /// <summary>Upstream response headers arrived (<c>%RESPONSE_DURATION%</c>).</summary>
+    public TimeSpan? FirstUpstreamRxByteReceived => Since(_firstUpstreamRx);
+
+    /// <summary>The upstream response ended.</summary>
+    public TimeSpan? LastUpstreamRxByteReceived => Since(_lastUpstreamRx);
+
+    /// <summary>The response started towards the client.</summary>
+    public TimeSpan? FirstDownstreamTxByteSent => Since(_firstDownstreamTx);
+
+    /// <summary>The request is over (<c>%DURATION%</c>): the response was sent or the stream reset.</summary>
+    public TimeSpan? Duration => Since(_end);
+
+    /// <summary>Marks the end of reading the request.</summary>
+    public void OnLastDownstreamRxByteReceived() => _lastDownstreamRx = _time.GetTimestamp();
+
+    /// <summary>Marks an attempt reaching an upstream connection (the first one counts).</summary>
+    public void OnUpstreamTxStarted()
+    {
+        if (_firstUpstreamTx == 0)
+        {
+            _firstUpstreamTx = _time.GetTimestamp();
+        }
+    }
+
+    /// <summary>Marks upstream response headers (of the attempt whose response is used: a retried one is replaced).</summary>
+    public void OnFirstUpstreamRxByteReceived() => _firstUpstreamRx = _time.GetTimestamp();
+
+    /// <summary>Marks the end of the upstream response.</summary>
+    public void OnLastUpstreamRxByteReceived() => _lastUpstreamRx = _time.GetTimestamp();
+
+    /// <summary>Marks the start of the response to the client.</summary>
+    public void OnFirstDownstreamTxByteSent()
+    {
+        if (_firstDownstreamTx == 0)
+        {
+            _firstDownstreamTx = _time.GetTimestamp();
+        }
+    }
+
+    /// <summary>The request is over: fixes <see cref="Duration"/>. Called once by the connection manager.</summary>
+    public void Complete()
+    {
+        if (_end == 0)
+        {
+            _end = _time.GetTimestamp();
+        }
+    }
+
+    private TimeSpan? Since(long timestamp) => timestamp == 0 ? null : _time.GetElapsedTime(StartTimestamp, timestamp);
+}
