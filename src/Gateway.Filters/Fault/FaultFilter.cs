@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Gateway.Filters.Common;

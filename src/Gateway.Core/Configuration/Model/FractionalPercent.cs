@@ -1,6 +1,5 @@
-using Gateway.Configuration;
 
-namespace Gateway.Filters.Common;
+namespace Gateway.Configuration;
 
 /// <summary><c>envoy.type.v3.FractionalPercent</c>: <see cref="Numerator"/> out of <see cref="Denominator"/>.</summary>
 [EnvoyType("envoy.type.v3.FractionalPercent")]

@@ -1,6 +1,7 @@
-using Gateway.Filters.Common;
+using Gateway.Tests.Common;
+using Gateway.Configuration;
 
-namespace Gateway.Tests.Common;
+namespace Gateway.Tests.Configuration;
 
 /// <summary>FractionalPercent evaluation, with scripted random draws.</summary>
 public class PercentageTests

@@ -1,4 +1,4 @@
-namespace Gateway.Filters.Common;
+namespace Gateway.Configuration;
 
 /// <summary>
 /// A compiled fraction of requests (Envoy's ProtobufPercentHelper::evaluateFractionalPercent:

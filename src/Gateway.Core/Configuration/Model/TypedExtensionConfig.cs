@@ -1,6 +1,5 @@
-using Gateway.Configuration;
 
-namespace Gateway.Filters.Common;
+namespace Gateway.Configuration;
 
 /// <summary><c>envoy.config.core.v3.TypedExtensionConfig</c>: a named extension and its typed configuration.</summary>
 [EnvoyType("envoy.config.core.v3.TypedExtensionConfig")]
