@@ -76,6 +76,8 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        // The gateway's own requests to its clusters (tracers' collectors): ClusterClients.Factory is TracerContext.ClusterClient.
+        services.TryAddSingleton<ClusterClients>();
         services.AddSingleton<IAvailableDestinationsPolicy, EnvoyAvailableDestinationsPolicy>();
         services.TryAddSingleton<HealthCheckService>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
