@@ -97,7 +97,15 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
     {
         _cluster = cluster;
         _owner = owner;
-        var sockets = new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None };
+        var sockets = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            // The circuit breaker's max_connections, as YARP's client for the cluster has it (EnvoyTranslator).
+            MaxConnectionsPerServer = cluster.Plan?.Thresholds[0].MaxConnections ?? int.MaxValue,
+        };
         // connect_timeout as the cluster has it now (clusters are not reloaded yet; a reload would build a new client).
         UpstreamConnections.Configure(sockets, cluster, cluster.Plan?.ConnectTimeout);
         _inner = new HttpMessageInvoker(sockets, disposeHandler: true);
@@ -269,12 +277,13 @@ internal sealed class ClusterExchange
     /// <summary>Response headers came: a timeout from now on cuts the body off (the code is already charged).</summary>
     public void ResponseStarted(HttpResponseMessage response, int status)
     {
+        // Set before registering: a timeout that already expired runs the callback at once.
+        _status = status;
         _response = response;
         if (_timeout is { } timeout)
         {
             _afterHeaders = timeout.Token.UnsafeRegister(static state => ((ClusterExchange)state!).OnTimeoutAfterHeaders(), this);
         }
-        _status = status;
     }
 
     private int _status;

@@ -248,6 +248,50 @@ public class ClusterClientsTests
     }
 
     [Fact]
+    public async Task SendAsync_TimeoutExpiresDuringTheBody_CutsItOffAndCountsTheTimeoutOnly()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync(async (context, _) =>
+        {
+            await context.Response.WriteAsync("partial", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await StartAsync(upstream.Port, Collector(ports: upstream.Port), services => services.AddSingleton<TimeProvider>(time));
+        using var client = ClientFor(gateway);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://collector/");
+        request.Options.Set(ClusterClients.Timeout, TimeSpan.FromSeconds(5));
+
+        using var response = await client.SendAsync(request, CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[64];
+        Assert.Equal("partial", System.Text.Encoding.ASCII.GetString(buffer, 0, await body.ReadAsync(buffer)));
+        await gateway.AssertStatAsync("cluster.collector.upstream_rq_active", 1);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var ended = false;
+        try
+        {
+            while (await body.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)) > 0)
+            {
+            }
+            ended = true;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or HttpRequestException or OperationCanceledException)
+        {
+            ended = true;
+        }
+
+        Assert.True(ended);
+        await gateway.AssertStatAsync("cluster.collector.upstream_rq_timeout", 1);
+        await gateway.AssertStatAsync("cluster.collector.upstream_rq_200", 1);
+        await gateway.AssertStatAsync("cluster.collector.upstream_rq_active", 0);
+        await gateway.AssertStatAsync("cluster.collector.circuit_breakers.default.rq_open", 0);
+        // The response code was charged with the headers; the timeout does not charge a 504 as well.
+        Assert.Null(await gateway.StatAsync("cluster.collector.upstream_rq_504"));
+    }
+
+    [Fact]
     public async Task SendAsync_ClusterRemoved_FailsNamingIt()
     {
         await using var upstream = await EchoUpstream.StartAsync();
