@@ -244,7 +244,6 @@ internal sealed class ClusterExchange
     private CancellationTokenSource? _linked;
     private CancellationTokenRegistration _afterHeaders;
     private HttpResponseMessage? _response;
-    private volatile bool _timedOut;
     private int _finished;
 
     public ClusterExchange(ClusterRuntime cluster, UpstreamHost host, TimeProvider time, long started, bool isInternal)
@@ -256,8 +255,8 @@ internal sealed class ClusterExchange
         _internal = isInternal;
     }
 
-    /// <summary>The request's timeout expired.</summary>
-    public bool TimedOut => _timedOut;
+    /// <summary>The request's timeout expired (set before any callback of the token runs, so a send it cancelled sees it).</summary>
+    public bool TimedOut => _timeout?.IsCancellationRequested == true;
 
     /// <summary>Charges the request's start; returns the token the send runs under (the caller's, and the timeout's if any).</summary>
     public CancellationToken Start(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -269,7 +268,6 @@ internal sealed class ClusterExchange
             return cancellationToken;
         }
         _timeout = new CancellationTokenSource(timeout, _time);
-        _timeout.Token.UnsafeRegister(static state => ((ClusterExchange)state!)._timedOut = true, this);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
         return _linked.Token;
     }
