@@ -30,6 +30,7 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
     private readonly ILogger _logger;
     private readonly List<Activity> _pending;
     private readonly AutoResetEvent _wake = new(false);
+    private readonly Lock _exporting = new();
     private readonly Thread _worker;
     private readonly ITimer _timer;
     private int _timerFired;
@@ -114,9 +115,16 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !_stopping)
+        if (disposing)
         {
-            OnShutdown(0);
+            if (!_stopping)
+            {
+                OnShutdown(0);
+            }
+            if (!_worker.IsAlive)
+            {
+                _wake.Dispose();
+            }
         }
         base.Dispose(disposing);
     }
@@ -141,8 +149,16 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
         Flush();
     }
 
-    // Only the worker thread (and ForceFlush) exports; the lock is held just to take the batch.
+    // The worker thread exports (ForceFlush too, one export at a time); the buffer's lock is held just to take the batch.
     private void Flush()
+    {
+        lock (_exporting)
+        {
+            FlushLocked();
+        }
+    }
+
+    private void FlushLocked()
     {
         Activity[] batch;
         lock (_pending)

@@ -249,6 +249,31 @@ public class OpenTelemetryTracerTests
     }
 
     [Fact]
+    public async Task Export_HungCollector_SpansPileUpToCacheThenDropNothingBlocks()
+    {
+        await using var collector = await HungCollector.StartAsync();
+        var tracer = OpenTelemetryTestConfigs.Create(OpenTelemetryTestConfigs.Http(collector.Port, "max_cache_size: 6"), LoopbackCluster.For(collector.Port));
+        var start = tracer.Time.GetUtcNow();
+        for (var i = 0; i < SpanBuffer.MinFlushSpans; i++)
+        {
+            tracer.Tracer.StartSpan(OpenTelemetryTestConfigs.Start(start)).Finish(start.AddMilliseconds(1));
+        }
+        // The first batch is stuck at the collector; the next spans wait in the cache, and beyond it are dropped.
+        await collector.FirstRequest.WaitAsync(TimeSpan.FromSeconds(15));
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++)
+        {
+            tracer.Tracer.StartSpan(OpenTelemetryTestConfigs.Start(start)).Finish(start.AddMilliseconds(1));
+        }
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"finishing spans took {watch.Elapsed}");
+        Assert.Equal(SpanBuffer.MinFlushSpans, tracer.Counter("spans_sent"));
+        Assert.True(tracer.Counter("spans_dropped") >= 4, $"{tracer.Counter("spans_dropped")} dropped");
+
+        await tracer.DisposeAsync();
+        Assert.True(watch.Elapsed < TimeSpan.FromMilliseconds(OpenTelemetryTracer.ShutdownTimeoutMilliseconds + 3000), $"disposing took {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task DisposeAsync_BufferedSpans_FlushedBeforeShutdown()
     {
         await using var receiver = await OtlpReceiver.StartHttpAsync();

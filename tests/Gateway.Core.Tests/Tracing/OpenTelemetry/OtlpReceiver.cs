@@ -147,3 +147,42 @@ internal static class ProtoExtensions
 {
     public static byte[] ToByteArrayOrEmpty(this Google.Protobuf.IMessage message) => Google.Protobuf.MessageExtensions.ToByteArray(message);
 }
+
+/// <summary>A collector that accepts connections and requests but never answers (until disposed).</summary>
+internal sealed class HungCollector : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private HungCollector(WebApplication app) => _app = app;
+
+    public int Port { get; private set; }
+
+    /// <summary>Completes when the first request arrived.</summary>
+    public Task FirstRequest => _first.Task;
+
+    public static async Task<HungCollector> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var collector = new HungCollector(app);
+        app.Run(async context =>
+        {
+            collector._first.TrySetResult();
+            await Task.WhenAny(collector._release.Task, Task.Delay(Timeout.Infinite, context.RequestAborted));
+        });
+        await app.StartAsync();
+        collector.Port = new Uri(app.Urls.First()).Port;
+        return collector;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _release.TrySetResult();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
