@@ -36,7 +36,7 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
     public static OpenTelemetryTracerFactory Instance { get; } = new(Environment.GetEnvironmentVariable);
 
     /// <summary>The configuration types of the resource detectors and samplers this tracer knows.</summary>
-    public static IReadOnlyList<Type> ExtensionConfigTypes { get; } =
+    public IReadOnlyList<Type> ExtensionConfigTypes { get; } =
         [typeof(EnvironmentResourceDetectorConfig), typeof(StaticConfigResourceDetectorConfig), typeof(AlwaysOnSamplerConfig)];
 
     /// <inheritdoc />

@@ -63,6 +63,9 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
         }
     }
 
+    /// <summary>Whether the export thread still runs (it ends when the provider shuts down).</summary>
+    internal bool IsRunning => _worker.IsAlive;
+
     /// <inheritdoc />
     protected override void OnExport(Activity data)
     {

@@ -18,7 +18,7 @@ internal static class OpenTelemetryTestConfigs
     {
         var registry = EnvoyTypeRegistry.CreateDefault();
         registry.Register<OpenTelemetryConfig>();
-        foreach (var type in OpenTelemetryTracerFactory.ExtensionConfigTypes)
+        foreach (var type in OpenTelemetryTracerFactory.Instance.ExtensionConfigTypes)
         {
             registry.Register(type);
         }

@@ -281,8 +281,12 @@ public class OpenTelemetryTracerTests
         var start = tracer.Time.GetUtcNow();
         var span = tracer.Tracer.StartSpan(OpenTelemetryTestConfigs.Start(start));
         span.Finish(start.AddMilliseconds(1));
+        Assert.True(tracer.Tracer.Buffer!.IsRunning);
         await tracer.DisposeAsync();
         Assert.Equal(span.SpanId, Hex(Assert.Single(Assert.Single(receiver.All).Spans).SpanId));
+        // A replaced configuration's tracer leaves nothing running.
+        Assert.False(tracer.Tracer.Buffer.IsRunning);
+        Assert.False(tracer.Tracer.Source.HasListeners());
         await tracer.DisposeAsync();
     }
 
