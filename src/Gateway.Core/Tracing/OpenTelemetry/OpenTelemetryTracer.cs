@@ -39,6 +39,8 @@ internal sealed partial class OpenTelemetryTracer : ITracer
         _logger = context.Loggers.CreateLogger("Gateway.Tracing.OpenTelemetry");
         // One source per tracer (all named alike): each provider keeps only its own tracer's activities.
         Source = new ActivitySource(SourceName, SourceVersion);
+        // Envoy's driver makes its counters whether or not a collector is configured: /stats lists them from the start.
+        SpanBuffer.CreateStats(context.Stats);
         if (plan.Exporter is not { } exporterPlan)
         {
             // Envoy: no collector configured, spans are made (and propagated) but not sent.

@@ -41,9 +41,7 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
     {
         _source = source;
         _maxCacheSize = maxCacheSize;
-        _spansSent = stats.Counter("tracing.opentelemetry.spans_sent");
-        _timerFlushed = stats.Counter("tracing.opentelemetry.timer_flushed");
-        _spansDropped = stats.Counter("tracing.opentelemetry.spans_dropped");
+        (_spansSent, _timerFlushed, _spansDropped) = CreateStats(stats);
         _logger = logger;
         _pending = new List<Activity>(Math.Min(maxCacheSize, 64));
         _worker = new Thread(Run) { IsBackground = true, Name = "Gateway OpenTelemetry export" };
@@ -62,6 +60,10 @@ internal sealed partial class SpanBuffer : BaseExportProcessor<Activity>
             }
         }
     }
+
+    /// <summary>Envoy's OpenTelemetry tracer counters (tracer.h <c>OPENTELEMETRY_TRACER_STATS</c>).</summary>
+    public static (Counter SpansSent, Counter TimerFlushed, Counter SpansDropped) CreateStats(StatsStore stats)
+        => (stats.Counter("tracing.opentelemetry.spans_sent"), stats.Counter("tracing.opentelemetry.timer_flushed"), stats.Counter("tracing.opentelemetry.spans_dropped"));
 
     /// <summary>Whether the export thread still runs (it ends when the provider shuts down).</summary>
     internal bool IsRunning => _worker.IsAlive;

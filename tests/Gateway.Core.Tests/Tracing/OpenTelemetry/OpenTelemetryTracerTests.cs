@@ -165,6 +165,9 @@ public class OpenTelemetryTracerTests
     public async Task StartSpan_MalformedTraceParent_NullSpan()
     {
         await using var tracer = OpenTelemetryTestConfigs.Create("service_name: x", _ => throw new InvalidOperationException("no collector"));
+        Assert.Equal(
+            ["tracing.opentelemetry.spans_dropped", "tracing.opentelemetry.spans_sent", "tracing.opentelemetry.timer_flushed"],
+            tracer.Stats.Counters.Select(c => c.Name).Order(StringComparer.Ordinal));
         var start = tracer.Time.GetUtcNow();
         Assert.Same(NullSpan.Instance, tracer.Tracer.StartSpan(OpenTelemetryTestConfigs.Start(start, traceParent: "00-" + IncomingTraceId + "-" + IncomingSpanId)));
         Assert.Same(NullSpan.Instance, tracer.Tracer.StartSpan(OpenTelemetryTestConfigs.Start(start, traceParent: "")));
