@@ -29,6 +29,9 @@ public sealed class EnvoyTypeRegistry
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
+        // Substitution formatter extensions (log_format.formatters).
+        registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);
+        registry.Register(typeof(MetadataFormatterConfig), EnvoyTypeCategory.Formatter);
         return registry;
     }
 
