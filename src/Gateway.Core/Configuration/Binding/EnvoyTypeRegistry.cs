@@ -20,6 +20,7 @@ public sealed class EnvoyTypeRegistry
     private readonly List<IHttpFilterFactory> _filters = [];
     private readonly Dictionary<Type, IHttpFilterFactory> _filtersByConfig = [];
     private readonly Dictionary<Type, IHttpFilterFactory> _filtersByRouteConfig = [];
+    private readonly Dictionary<Type, Tracing.ITracerFactory> _tracers = [];
 
     /// <summary>A registry holding the types this gateway implements in Gateway.Core (the router among the HTTP filters).</summary>
     public static EnvoyTypeRegistry CreateDefault()
@@ -29,6 +30,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
+        Tracing.TracerFactories.AddBuiltIns(registry);
         return registry;
     }
 
@@ -81,6 +83,30 @@ public sealed class EnvoyTypeRegistry
             _filters.Add(factory);
         }
         return this;
+    }
+
+    /// <summary>Registers a tracer: its factory (found by the type of a provider's <c>typed_config</c>) and that type.</summary>
+    internal EnvoyTypeRegistry AddTracer(Tracing.ITracerFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (_tracers)
+        {
+            if (!_tracers.TryAdd(factory.ConfigType, factory))
+            {
+                throw new ArgumentException($"The configuration type of tracer '{factory.Name}' already belongs to another tracer.", nameof(factory));
+            }
+            Register(factory.ConfigType, EnvoyTypeCategory.Tracer);
+        }
+        return this;
+    }
+
+    /// <summary>The tracer factory whose configuration type is <paramref name="configType"/>, or null.</summary>
+    internal Tracing.ITracerFactory? FindTracer(Type configType)
+    {
+        lock (_tracers)
+        {
+            return _tracers.GetValueOrDefault(configType);
+        }
     }
 
     /// <summary>The registered HTTP filter factories, in registration order.</summary>
