@@ -33,4 +33,8 @@ internal static class LogEvents
     public const int OutlierUnejected = 781;
     public const int OutlierDetectedNotEnforced = 782;
     public const int OutlierNotEjected = 783;
+
+    // tracing (the HTTP tracing of the connection manager and its tracers' life cycle).
+    public const int TracerCreated = 850;
+    public const int TracerDisposeFailed = 851;
 }

@@ -18,6 +18,9 @@ internal sealed class ConnectionManagerTracing(ConnectionManagerTracingPlan plan
 
     public Random Random { get; } = random;
 
+    /// <summary>The gateway's clock (span start and end times).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// Whether the router makes a span per upstream request: the router's <c>start_child_span</c> or the connection
     /// manager's <c>spawn_upstream_span</c>.

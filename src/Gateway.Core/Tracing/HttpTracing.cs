@@ -182,12 +182,12 @@ internal static class HttpTracing
     /// <c>router &lt;cluster&gt; egress</c>, tagged <c>retry.count</c> on a retry), and the attempt's span (or the
     /// downstream span) writes its context into the upstream request, unless <c>no_context_propagation</c>.
     /// </summary>
-    public static void OnUpstreamRequest(ConnectionManagerTracing tracing, UpstreamRequest state, System.Net.Http.HttpRequestMessage request, TimeProvider time)
+    public static void OnUpstreamRequest(ConnectionManagerTracing tracing, UpstreamRequest state, System.Net.Http.HttpRequestMessage request)
     {
         var span = state.DownstreamSpan;
         if (tracing.UpstreamSpans && state.AttemptSpan is null)
         {
-            var child = span.SpawnChild(string.Concat("router ", state.Route.Cluster!.Name, " egress"), time.GetUtcNow());
+            var child = span.SpawnChild(string.Concat("router ", state.Route.Cluster!.Name, " egress"), tracing.Time.GetUtcNow());
             if (state.Attempt > 1)
             {
                 child.SetTag(TracingTags.RetryCount, (state.Attempt - 1).ToString(CultureInfo.InvariantCulture));
@@ -209,7 +209,7 @@ internal static class HttpTracing
     /// Envoy's finalizeUpstreamSpan for the attempt that just ended: protocol, upstream address (also <c>peer.address</c>),
     /// the common tags with the attempt's status, an <c>error.reason</c> when it was reset; then finished.
     /// </summary>
-    public static void FinishUpstreamAttempt(ConnectionManagerTracing tracing, UpstreamRequest state, HttpContext context, in Resilience.AttemptOutcome outcome, TimeProvider time)
+    public static void FinishUpstreamAttempt(ConnectionManagerTracing tracing, UpstreamRequest state, HttpContext context, in Resilience.AttemptOutcome outcome)
     {
         if (state.AttemptSpan is not { } span)
         {
@@ -240,7 +240,7 @@ internal static class HttpTracing
         {
             ApplyCustomTags(span, tracing, new CustomTagContext(context, info));
         }
-        span.Finish(time.GetUtcNow());
+        span.Finish(tracing.Time.GetUtcNow());
     }
 
     /// <summary>The response flags of one attempt (the upstream request's own stream info in Envoy).</summary>
@@ -258,7 +258,7 @@ internal static class HttpTracing
     /// Envoy's finalizeDownstreamSpan and setCommonTags, then the span is finished. A request a filter marked as a
     /// health check is not traced: its span is dropped and <c>tracing.health_check</c> charged.
     /// </summary>
-    public static void FinishDownstream(ConnectionManagerTracing tracing, HttpContext context, RequestStreamInfo info, string pathAndQuery, TimeProvider time)
+    public static void FinishDownstream(ConnectionManagerTracing tracing, HttpContext context, RequestStreamInfo info, string pathAndQuery)
     {
         var span = info.Span;
         if (ReferenceEquals(span, NullSpan.Instance))
@@ -333,7 +333,7 @@ internal static class HttpTracing
                 span.SetTag(TracingTags.Error, TracingTags.True);
             }
         }
-        span.Finish(time.GetUtcNow());
+        span.Finish(tracing.Time.GetUtcNow());
     }
 
     /// <summary>The route's custom tags, then the connection manager's whose names the route does not use (Envoy's merge).</summary>

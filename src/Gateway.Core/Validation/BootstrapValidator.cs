@@ -47,6 +47,10 @@ public static class BootstrapValidator
         {
             new AdminValidator(context).Validate(admin);
         }
+        if (bootstrap.Tracing is { } tracing)
+        {
+            new TracingValidator(context).Validate(tracing);
+        }
         if (bootstrap.StaticResources is { } resources)
         {
             // Clusters first: routes refer to them by name.
