@@ -61,7 +61,7 @@ internal static class TracingCompiler
         if (provider?.TypedConfig is { } config && types.FindTracer(config.GetType()) is { } factory)
         {
             providerPlan = new TracerProviderPlan(provider.Name ?? string.Empty, config, factory,
-                provider.Name + "\n" + Admin.ConfigJson.Message(config, asAny: true));
+                provider.Name + "\n" + Admin.ConfigJson.Message(config, asAny: true).ToPrettyString());
         }
         // client_sampling is a whole percentage out of 100 in Envoy; random and overall are rounded out of 10,000.
         var sampling = new TracingSampling(
