@@ -95,7 +95,8 @@ public sealed record ConnectionManagerPlan(
     internal Gateway.Tracing.ConnectionManagerTracingPlan? Tracing { get; init; }
 
     /// <summary>The router's <c>start_child_span</c>.</summary>
-    public bool StartChildSpan { get; init; }
+    [JsonIgnore]
+    internal bool StartChildSpan { get; init; }
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>
