@@ -192,6 +192,8 @@ internal static class HttpTracing
             {
                 child.SetTag(TracingTags.RetryCount, (state.Attempt - 1).ToString(CultureInfo.InvariantCulture));
             }
+            // The upstream request's protocol (finalizeUpstreamSpan), as the cluster sends it.
+            child.SetTag(TracingTags.HttpProtocol, Protocol(request.Version));
             state.AttemptSpan = child;
             span = child;
         }
@@ -216,7 +218,6 @@ internal static class HttpTracing
             return;
         }
         state.AttemptSpan = null;
-        span.SetTag(TracingTags.HttpProtocol, context.Request.Protocol);
         if (state.Host is { } host)
         {
             span.SetTag(TracingTags.UpstreamAddress, host.Address);
@@ -242,6 +243,14 @@ internal static class HttpTracing
         }
         span.Finish(tracing.Time.GetUtcNow());
     }
+
+    /// <summary>Envoy's protocol names.</summary>
+    private static string Protocol(Version version) => version.Major switch
+    {
+        2 => "HTTP/2",
+        3 => "HTTP/3",
+        _ => version.Minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
+    };
 
     /// <summary>The response flags of one attempt (the upstream request's own stream info in Envoy).</summary>
     private static ResponseFlags AttemptFlags(in Resilience.AttemptOutcome outcome) => outcome.Kind switch

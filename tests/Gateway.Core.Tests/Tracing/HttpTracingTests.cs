@@ -190,10 +190,12 @@ public class HttpTracingTests
         Assert.Equal("call-payments", span.Operation);
     }
 
-    [Fact]
-    public async Task Request_StartChildSpan_OneChildPerAttemptUnderTheDownstreamSpan()
+    [Theory]
+    [InlineData("start_child_span: true", "")]
+    [InlineData("", "spawn_upstream_span: true")]
+    public async Task Request_UpstreamSpans_OneChildPerAttemptUnderTheDownstreamSpan(string router, string tracing)
     {
-        await using var s = await StartAsync(port => TracingYaml.Build(port, router: "start_child_span: true", routes: """
+        await using var s = await StartAsync(port => TracingYaml.Build(port, router: router, tracing: TracingYaml.RecordingProvider + "\n" + tracing, routes: """
             - match: { prefix: "/" }
               route: { cluster: echo, retry_policy: { retry_on: 5xx, num_retries: 1 } }
             """));
@@ -214,6 +216,9 @@ public class HttpTracingTests
         Assert.Equal("1", second.Tags["retry.count"]);
         Assert.Equal("200", second.Tags["http.status_code"]);
         Assert.Equal($"127.0.0.1:{s.Upstream.Port}", second.Tags["peer.address"]);
+        Assert.Equal("HTTP/1.1", second.Tags["http.protocol"]);
+        Assert.Equal("echo", second.Tags["upstream_cluster"]);
+        Assert.Equal("proxy", second.Tags["component"]);
         // The upstream saw the context of the attempt's own span.
         Assert.Equal($"{second.TraceId}-{second.SpanId}", echoed.Headers[RecordingTracerFactory.Header]);
     }
