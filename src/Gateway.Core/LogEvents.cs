@@ -35,6 +35,6 @@ internal static class LogEvents
     public const int OutlierNotEjected = 783;
 
     // tracing (the HTTP tracing of the connection manager and its tracers' life cycle).
-    public const int TracerCreated = 850;
-    public const int TracerDisposeFailed = 851;
+    public const int TracerCreated = 860;
+    public const int TracerDisposeFailed = 861;
 }
