@@ -47,10 +47,6 @@ public static class BootstrapValidator
         {
             new AdminValidator(context).Validate(admin);
         }
-        if (bootstrap.Tracing is { } tracing)
-        {
-            new TracingValidator(context).Validate(tracing);
-        }
         if (bootstrap.StaticResources is { } resources)
         {
             // Clusters first: routes refer to them by name.
@@ -65,6 +61,11 @@ public static class BootstrapValidator
             {
                 listeners.Validate(listener);
             }
+        }
+        if (bootstrap.Tracing is { } tracing)
+        {
+            // After the clusters: a tracer's collector cluster is checked against their names.
+            new TracingValidator(context).Validate(tracing);
         }
         return context;
     }
