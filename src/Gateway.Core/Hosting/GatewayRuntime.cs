@@ -32,14 +32,14 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly Filters.FilterServices? _filterServices;
     private readonly Tracing.TracerManager _tracers;
 
-    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null)
+    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null, Tracing.TracingClusterClient? tracingClusterClient = null)
     {
         _filterServices = filterServices;
         _clusters = clusters;
         _stats = stats;
         _time = time ?? TimeProvider.System;
         _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
-        _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared);
+        _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared, tracingClusterClient);
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
@@ -89,10 +89,10 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
 
     /// <summary>
     /// The tracer manager and what its tracers are built with. <see cref="Tracing.TracerContext.ClusterClient"/> is the
-    /// seam for the gateway's async cluster client (<see cref="Tracing.TracerManager.UnwiredClusterClient"/> until it is wired).
+    /// seam for the gateway's async cluster client: a registered <see cref="Tracing.TracingClusterClient"/>, else <see cref="Tracing.TracerManager.UnwiredClusterClient"/>.
     /// </summary>
-    private static Tracing.TracerManager CreateTracerManager(GatewayPlan plan, StatsStore stats, TimeProvider time, ILoggerFactory loggers, Random random)
-        => new(new Tracing.TracerContext(stats, time, random, loggers, Tracing.TracerManager.UnwiredClusterClient, plan.Node.ServiceCluster, plan.Node.NodeId),
+    private static Tracing.TracerManager CreateTracerManager(GatewayPlan plan, StatsStore stats, TimeProvider time, ILoggerFactory loggers, Random random, Tracing.TracingClusterClient? clusterClient)
+        => new(new Tracing.TracerContext(stats, time, random, loggers, clusterClient?.ForCluster ?? Tracing.TracerManager.UnwiredClusterClient, plan.Node.ServiceCluster, plan.Node.NodeId),
             loggers.CreateLogger("Gateway.Tracing"));
 
     /// <summary>

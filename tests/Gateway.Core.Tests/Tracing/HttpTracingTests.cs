@@ -327,6 +327,29 @@ public class HttpTracingTests
         Assert.EndsWith("/lon", span.Tags["http.url"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TracerContext_ClusterClient_IsTheRegisteredSeamElseRefuses()
+    {
+        await using (var unwired = await StartAsync(port => TracingYaml.Build(port)))
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => unwired.Factory.Context!.ClusterClient("zipkin"));
+            Assert.Contains("'zipkin'", error.Message, StringComparison.Ordinal);
+        }
+
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        string? asked = null;
+        var upstream = await EchoUpstream.StartAsync();
+        var factory = new RecordingTracerFactory();
+        await using (upstream)
+        await using (var gateway = await InProcessGateway.StartAsync(TracingYaml.Build(upstream.Port),
+            configureServices: services => services.AddSingleton(new TracingClusterClient(cluster => { asked = cluster; return invoker; })),
+            configureGateway: g => g.Types.AddTracer(factory)))
+        {
+            Assert.Same(invoker, factory.Context!.ClusterClient("zipkin"));
+            Assert.Equal("zipkin", asked);
+        }
+    }
+
     private static int ClosedPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
