@@ -96,6 +96,10 @@ public sealed class EnvoyTypeRegistry
                 throw new ArgumentException($"The configuration type of tracer '{factory.Name}' already belongs to another tracer.", nameof(factory));
             }
             Register(factory.ConfigType, EnvoyTypeCategory.Tracer);
+            foreach (var type in factory.ExtensionConfigTypes)
+            {
+                Register(type, EnvoyTypeCategory.Other);
+            }
         }
         return this;
     }
