@@ -34,6 +34,10 @@ internal static class LogEvents
     public const int OutlierDetectedNotEnforced = 782;
     public const int OutlierNotEjected = 783;
 
+    // tracing (the HTTP tracing of the connection manager and its tracers' life cycle).
+    public const int TracerCreated = 860;
+    public const int TracerDisposeFailed = 861;
+
     public const int OpenTelemetryExportFailed = 870;
     public const int OpenTelemetryExportThrew = 871;
     public const int OpenTelemetryResourceDetectorFailed = 872;

@@ -73,7 +73,8 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp)));
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp),
+            sp.GetService<Tracing.TracingClusterClient>() ?? new Tracing.TracingClusterClient(sp.GetRequiredService<ClusterClients>().Factory)));
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();

@@ -30,14 +30,16 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly Lock _applyLock = new();
 
     private readonly Filters.FilterServices? _filterServices;
+    private readonly Tracing.TracerManager _tracers;
 
-    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null)
+    public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null, Tracing.TracingClusterClient? tracingClusterClient = null)
     {
         _filterServices = filterServices;
         _clusters = clusters;
         _stats = stats;
         _time = time ?? TimeProvider.System;
         _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
+        _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared, tracingClusterClient);
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
@@ -71,7 +73,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         {
             if (_slots.TryGetValue(listener.Name, out var slot))
             {
-                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices)));
+                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node)));
             }
         }
         foreach (var (slot, runtime) in runtimes)
@@ -79,7 +81,19 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
             slot.Current = runtime;
         }
         Plan = plan;
+        _tracers.Retain(plan);
     }
+
+    /// <summary>The running tracers (one per distinct provider configuration).</summary>
+    internal Tracing.TracerManager Tracers => _tracers;
+
+    /// <summary>
+    /// The tracer manager and what its tracers are built with. <see cref="Tracing.TracerContext.ClusterClient"/> is the
+    /// seam for the gateway's async cluster client: a registered <see cref="Tracing.TracingClusterClient"/>, else <see cref="Tracing.TracerManager.UnwiredClusterClient"/>.
+    /// </summary>
+    private static Tracing.TracerManager CreateTracerManager(GatewayPlan plan, StatsStore stats, TimeProvider time, ILoggerFactory loggers, Random random, Tracing.TracingClusterClient? clusterClient)
+        => new(new Tracing.TracerContext(stats, time, random, loggers, clusterClient?.ForCluster ?? Tracing.TracerManager.UnwiredClusterClient, plan.Node.ServiceCluster, plan.Node.NodeId),
+            loggers.CreateLogger("Gateway.Tracing"));
 
     /// <summary>
     /// Attaches an outlier detector to each cluster whose plan has outlier detection, keeps the running one
@@ -138,6 +152,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
             }
             _outlierDetectors.Clear();
         }
+        _tracers.Dispose();
     }
 
     /// <summary>Downstream connections open on all data listeners now (<c>server.total_connections</c>).</summary>

@@ -46,6 +46,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
     {
         FilterChainStream? filters = null;
+        string? tracedPath = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         var info = new RequestStreamInfo(context, _time, start);
         context.Features.Set(info);
@@ -105,6 +106,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
                 return;
             }
+            if (listener.Tracing is { } tracing)
+            {
+                tracedPath = pathAndQuery;
+                StartTracing(context, tracing, info, route);
+            }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {
@@ -139,8 +145,22 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 }
             }
             info.Complete();
+            if (tracedPath is not null)
+            {
+                Tracing.HttpTracing.FinishDownstream(listener.Tracing!, context, info, tracedPath);
+            }
             listener.Stats.RequestFinished(context.Response.StatusCode, aborted, info.Duration!.Value.TotalMilliseconds, info.IsHealthCheck);
         }
+    }
+
+    /// <summary>
+    /// Envoy's traceRequest, after route selection: the tracing decision on the sampling in force (the route's
+    /// <c>tracing</c> replaces the connection manager's), then the downstream span.
+    /// </summary>
+    private static void StartTracing(HttpContext context, Tracing.ConnectionManagerTracing tracing, RequestStreamInfo info, RouteRuntime? route)
+    {
+        var decision = Tracing.HttpTracing.Decide(context.Request.Headers, tracing.SamplingFor(route), tracing.Random);
+        Tracing.HttpTracing.StartDownstream(tracing, context, info, route, decision);
     }
 
     /// <summary>The connection manager's response headers on a response that is not a local reply (Envoy adds them after the encoder filters).</summary>
@@ -155,6 +175,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             case ServerHeaderTransformation.AppendIfAbsent when !headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Server):
                 headers[Microsoft.Net.Http.Headers.HeaderNames.Server] = connectionManager.ServerName;
                 break;
+        }
+        if (connectionManager.Tracing is { } tracing)
+        {
+            Tracing.HttpTracing.OnResponseHeaders(context, tracing.Direction);
         }
         if (connectionManager.AlwaysSetRequestIdInResponse)
         {

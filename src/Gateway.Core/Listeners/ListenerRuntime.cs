@@ -51,11 +51,14 @@ internal sealed class ListenerRuntime
 
     public ListenerStats ListenerStats { get; }
 
+    /// <summary>The connection manager's tracing, or null when it does not trace (then nothing of tracing runs).</summary>
+    public Tracing.ConnectionManagerTracing? Tracing { get; init; }
+
     /// <summary>The HTTP filters before the router, compiled for this listener.</summary>
     public Filters.HttpFilterChain Filters { get; }
 
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
-    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null)
+    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
@@ -76,7 +79,18 @@ internal sealed class ListenerRuntime
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;
-        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats, chain);
+        var stats = new ConnectionManagerStats(store, statPrefix, plan.StatScope);
+        Tracing.ConnectionManagerTracing? tracing = null;
+        if (plan.ConnectionManager.Tracing is { } tracingPlan)
+        {
+            var tracer = tracingPlan.Provider is { } provider && tracers is not null ? tracers.For(provider) : Gateway.Tracing.NullTracer.Instance;
+            tracing = new Tracing.ConnectionManagerTracing(tracingPlan, tracer, node ?? Gateway.Tracing.LocalNode.From(null), stats.Tracing, tracers?.Context.Random ?? services?.Random ?? Random.Shared)
+            {
+                UpstreamSpans = plan.ConnectionManager.StartChildSpan || tracingPlan.SpawnUpstreamSpan,
+                Time = tracers?.Context.Time ?? services?.Time ?? TimeProvider.System,
+            };
+        }
+        return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain) { Tracing = tracing };
     }
 }
 

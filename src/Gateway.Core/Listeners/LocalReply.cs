@@ -65,6 +65,10 @@ internal static class LocalReply
         {
             response.Headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
         }
+        if (connectionManager.Tracing is { } tracing)
+        {
+            Gateway.Tracing.HttpTracing.OnResponseHeaders(context, tracing.Direction);
+        }
         if (body is { Length: > 0 })
         {
             response.ContentType = contentType;

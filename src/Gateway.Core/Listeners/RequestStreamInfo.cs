@@ -99,6 +99,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The downstream span (Envoy's active span), or <see cref="NullSpan.Instance"/> when the request is not traced.</summary>
     public ISpan Span { get; set; } = NullSpan.Instance;
 
+    /// <summary>The route decorator's operation the response reports in <c>x-envoy-decorator-operation</c> (ingress), or null.</summary>
+    public string? DecoratedOperation { get; set; }
+
     /// <summary>The connection manager's tracing decision (<c>traceable_filter</c> reads it).</summary>
     public TracingDecision TracingDecision { get; set; }
 

@@ -119,6 +119,11 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             state.Host = cluster.Host(destination);
             state.Host.RequestStarted();
         }
+        if (state.Listener.Tracing is { } tracing)
+        {
+            // YARP's own propagator is off (GatewayHttpClientFactory): the span's headers are the only ones.
+            Gateway.Tracing.HttpTracing.OnUpstreamRequest(tracing, state, context.ProxyRequest);
+        }
         return default;
     }
 

@@ -193,6 +193,11 @@ internal sealed partial class RouterFilter
         var error = context.Features.Get<IForwarderErrorFeature>();
         var outcome = Classify(state, error?.Error ?? ForwarderError.None, error?.Exception, token.IsCancellationRequested);
         state.LastOutcome = outcome;
+        if (state.AttemptSpan is not null)
+        {
+            // The attempt's own span ends with the attempt (Envoy's UpstreamRequest::cleanUp).
+            Tracing.HttpTracing.FinishUpstreamAttempt(state.Listener.Tracing!, state, context, outcome);
+        }
         if (outcome.Kind == AttemptKind.Response && outcome.Status != 0)
         {
             state.StreamInfo.OnLastUpstreamRxByteReceived();

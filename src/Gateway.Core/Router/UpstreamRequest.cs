@@ -38,6 +38,12 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>The request's stream info: the router records the host, attempts, response flags and details there.</summary>
     public RequestStreamInfo StreamInfo { get; }
 
+    /// <summary>The request's downstream span.</summary>
+    public Tracing.ISpan DownstreamSpan => StreamInfo.Span;
+
+    /// <summary>The current attempt's own span (<c>start_child_span</c> / <c>spawn_upstream_span</c>), or null.</summary>
+    public Tracing.ISpan? AttemptSpan { get; set; }
+
     public ListenerRuntime Listener { get; }
 
     public RouteRuntime Route { get; }

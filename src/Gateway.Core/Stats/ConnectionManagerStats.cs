@@ -24,6 +24,9 @@ public sealed class ConnectionManagerStats
     ];
 
     private readonly Counter[] _downstreamRqClass = new Counter[6];
+
+    /// <summary>The <c>tracing.*</c> counters (charged through <see cref="Gateway.Tracing.TracingStats.Charge"/>).</summary>
+    internal Gateway.Tracing.TracingStats Tracing { get; }
     private readonly Counter[] _listenerRqClass = new Counter[6];
 
     /// <summary>Resolves the handles for one connection manager on one listener.</summary>
@@ -39,6 +42,7 @@ public sealed class ConnectionManagerStats
         {
             store.Gauge(prefix + name);
         }
+        Tracing = new Gateway.Tracing.TracingStats(store, prefix);
         DownstreamCxDestroy = store.Counter(prefix + "downstream_cx_destroy");
         DownstreamCxHttp1Total = store.Counter(prefix + "downstream_cx_http1_total");
         DownstreamCxHttp2Total = store.Counter(prefix + "downstream_cx_http2_total");

@@ -72,7 +72,7 @@ public static class EnvoyTranslator
 
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, types));
+            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing));
         }
 
         foreach (var cluster in resources.Clusters)
@@ -88,10 +88,10 @@ public static class EnvoyTranslator
                 Metadata = new Dictionary<string, string> { [RouteKindMetadata] = "true" },
             });
         }
-        return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans);
+        return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -141,6 +141,10 @@ public static class EnvoyTranslator
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
             HttpFilters = filters,
+            Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
+            StartChildSpan = router?.StartChildSpan ?? false,
+            // The span's request_size and response_size.
+            CountsBodyBytes = hcm.Tracing is not null,
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
@@ -192,6 +196,7 @@ public static class EnvoyTranslator
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
+            Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
         };
     }
 

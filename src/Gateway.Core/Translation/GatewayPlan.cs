@@ -15,7 +15,11 @@ public sealed record GatewayPlan(
     IReadOnlyList<ListenerPlan> Listeners,
     IReadOnlyList<RouteConfig> Routes,
     IReadOnlyList<ClusterConfig> Clusters,
-    IReadOnlyList<ClusterPlan> ClusterPlans);
+    IReadOnlyList<ClusterPlan> ClusterPlans)
+{
+    /// <summary>The local node (<c>node.id</c>, <c>node.cluster</c>, zone) for tracers and span tags.</summary>
+    internal Gateway.Tracing.LocalNode Node { get; init; } = new(string.Empty, string.Empty, string.Empty);
+}
 
 /// <summary>Where the admin API listens.</summary>
 public sealed record AdminPlan(string Address, int Port);
@@ -85,6 +89,14 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? RouteConfigMetadata { get; init; }
+
+    /// <summary>The compiled <c>tracing</c>, or null when the connection manager does not trace.</summary>
+    [JsonIgnore]
+    internal Gateway.Tracing.ConnectionManagerTracingPlan? Tracing { get; init; }
+
+    /// <summary>The router's <c>start_child_span</c>.</summary>
+    [JsonIgnore]
+    internal bool StartChildSpan { get; init; }
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>
@@ -151,6 +163,10 @@ public sealed record RoutePlan(
 
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
+
+    /// <summary>The route's decorator and <c>tracing</c>, compiled; null when it has neither.</summary>
+    [JsonIgnore]
+    internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>

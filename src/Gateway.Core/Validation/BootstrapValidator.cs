@@ -62,6 +62,11 @@ public static class BootstrapValidator
                 listeners.Validate(listener);
             }
         }
+        if (bootstrap.Tracing is { } tracing)
+        {
+            // After the clusters: a tracer's collector cluster is checked against their names.
+            new TracingValidator(context).Validate(tracing);
+        }
         return context;
     }
 

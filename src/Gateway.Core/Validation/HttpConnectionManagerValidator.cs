@@ -45,5 +45,9 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             _routes.Validate(hcm.RouteConfig);
         }
         _filters.Validate(hcm);
+        if (hcm.Tracing is { } tracing)
+        {
+            new TracingValidator(context).Validate(tracing);
+        }
     }
 }

@@ -30,6 +30,14 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             ValidateAction(action, route);
         }
+        if (route.Decorator is { } decorator)
+        {
+            new TracingValidator(context).Validate(decorator);
+        }
+        if (route.Tracing is { } tracing)
+        {
+            new TracingValidator(context).Validate(tracing);
+        }
         if (route.DirectResponse is { } direct)
         {
             if (direct.Status is < 200 or > 599)

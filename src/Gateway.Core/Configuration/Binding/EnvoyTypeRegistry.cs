@@ -20,6 +20,7 @@ public sealed class EnvoyTypeRegistry
     private readonly List<IHttpFilterFactory> _filters = [];
     private readonly Dictionary<Type, IHttpFilterFactory> _filtersByConfig = [];
     private readonly Dictionary<Type, IHttpFilterFactory> _filtersByRouteConfig = [];
+    private readonly Dictionary<Type, Tracing.ITracerFactory> _tracers = [];
 
     /// <summary>A registry holding the types this gateway implements in Gateway.Core (the router among the HTTP filters).</summary>
     public static EnvoyTypeRegistry CreateDefault()
@@ -32,6 +33,7 @@ public sealed class EnvoyTypeRegistry
         // Substitution formatter extensions (log_format.formatters).
         registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);
         registry.Register(typeof(MetadataFormatterConfig), EnvoyTypeCategory.Formatter);
+        Tracing.TracerFactories.AddBuiltIns(registry);
         return registry;
     }
 
@@ -84,6 +86,34 @@ public sealed class EnvoyTypeRegistry
             _filters.Add(factory);
         }
         return this;
+    }
+
+    /// <summary>Registers a tracer: its factory (found by the type of a provider's <c>typed_config</c>) and that type.</summary>
+    internal EnvoyTypeRegistry AddTracer(Tracing.ITracerFactory factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (_tracers)
+        {
+            if (!_tracers.TryAdd(factory.ConfigType, factory))
+            {
+                throw new ArgumentException($"The configuration type of tracer '{factory.Name}' already belongs to another tracer.", nameof(factory));
+            }
+            Register(factory.ConfigType, EnvoyTypeCategory.Tracer);
+            foreach (var type in factory.ExtensionConfigTypes)
+            {
+                Register(type, EnvoyTypeCategory.Other);
+            }
+        }
+        return this;
+    }
+
+    /// <summary>The tracer factory whose configuration type is <paramref name="configType"/>, or null.</summary>
+    internal Tracing.ITracerFactory? FindTracer(Type configType)
+    {
+        lock (_tracers)
+        {
+            return _tracers.GetValueOrDefault(configType);
+        }
     }
 
     /// <summary>The registered HTTP filter factories, in registration order.</summary>

@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "node_context_params", "dynamic_resources", "cluster_manager", "hds_config", "flags_path",
     "stats_sinks", "deferred_stat_options", "stats_config", "stats_flush_interval", "stats_flush_on_admin",
-    "watchdog", "watchdogs", "tracing", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
+    "watchdog", "watchdogs", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
     "header_prefix", "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
     "typed_dns_resolver_config", "bootstrap_extensions", "fatal_actions", "config_sources",
     "default_config_source", "default_socket_interface", "certificate_provider_instances", "inline_headers",
@@ -23,6 +23,10 @@ public sealed class Bootstrap : EnvoyMessage
 
     /// <summary>Listeners and clusters given in the file.</summary>
     public StaticResources? StaticResources { get; set; }
+
+    /// <summary>The server-wide tracer (legacy): used by connection managers whose <c>tracing</c> names no provider.</summary>
+    [ProtoField(9)]
+    public BootstrapTracing? Tracing { get; set; }
 }
 
 /// <summary><c>envoy.config.bootstrap.v3.Admin</c>.</summary>

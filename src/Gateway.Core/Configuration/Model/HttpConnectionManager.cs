@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
-    "rds", "scoped_routes", "tracing", "common_http_protocol_options", "http_protocol_options",
+    "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
@@ -35,6 +35,10 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>How the <c>server</c> header of upstream responses is treated.</summary>
     public ServerHeaderTransformation ServerHeaderTransformation { get; set; }
+
+    /// <summary>Tracing of this connection manager's requests; absent: none.</summary>
+    [ProtoField(7)]
+    public HcmTracing? Tracing { get; set; }
 
     /// <summary>Whether to generate <c>x-request-id</c> when absent; default true.</summary>
     public bool? GenerateRequestId { get; set; }
@@ -150,7 +154,7 @@ public sealed class HttpFilter : EnvoyMessage
 /// <summary><c>envoy.extensions.filters.http.router.v3.Router</c>.</summary>
 [EnvoyType("envoy.extensions.filters.http.router.v3.Router", NotSupported =
 [
-    "dynamic_stats", "start_child_span", "upstream_log", "upstream_log_options", "strict_check_headers",
+    "dynamic_stats", "upstream_log", "upstream_log_options", "strict_check_headers",
     "respect_expected_rq_timeout", "suppress_grpc_request_failure_code_stats", "upstream_http_filters",
     "reject_connect_request_early_data",
 ])]
@@ -158,4 +162,8 @@ public sealed class RouterFilterConfig : EnvoyMessage
 {
     /// <summary>When true, the router adds no <c>x-envoy-*</c> headers.</summary>
     public bool SuppressEnvoyHeaders { get; set; }
+
+    /// <summary>A child span of the request's span for each upstream request (<c>router &lt;cluster&gt; egress</c>).</summary>
+    [ProtoField(2)]
+    public bool StartChildSpan { get; set; }
 }

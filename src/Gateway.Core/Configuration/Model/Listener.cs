@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "additional_addresses", "filter_chain_matcher", "use_original_dst", "default_filter_chain",
     "per_connection_buffer_limit_bytes", "metadata", "deprecated_v1", "drain_type", "listener_filters",
     "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent", "freebind",
-    "socket_options", "tcp_fast_open_queue_length", "traffic_direction", "udp_listener_config", "api_listener",
+    "socket_options", "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
     "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",
     "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
     "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
@@ -24,6 +24,23 @@ public sealed class Listener : EnvoyMessage
 
     /// <summary>Filter chains; exactly one is supported.</summary>
     public List<FilterChain> FilterChains { get; set; } = [];
+
+    /// <summary>Inbound or outbound traffic: an OUTBOUND listener's spans are egress spans.</summary>
+    [ProtoField(16)]
+    public TrafficDirection TrafficDirection { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.TrafficDirection</c>.</summary>
+public enum TrafficDirection
+{
+    /// <summary>Not said (treated as inbound).</summary>
+    Unspecified = 0,
+
+    /// <summary>Traffic into the local service.</summary>
+    Inbound = 1,
+
+    /// <summary>Traffic out of the local service.</summary>
+    Outbound = 2,
 }
 
 /// <summary><c>envoy.config.listener.v3.FilterChain</c>.</summary>

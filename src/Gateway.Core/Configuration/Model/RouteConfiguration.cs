@@ -63,9 +63,9 @@ public sealed class VirtualHost : EnvoyMessage
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action", "decorator",
+    "redirect", "filter_action", "non_forwarding_action",
     "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-    "tracing", "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
+    "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
 ])]
 public sealed class Route : EnvoyMessage
 {
@@ -88,6 +88,14 @@ public sealed class Route : EnvoyMessage
 
     /// <summary>Opaque metadata for filters.</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>The span name of requests on this route.</summary>
+    [ProtoField(5)]
+    public Decorator? Decorator { get; set; }
+
+    /// <summary>The route's tracing sampling and tags.</summary>
+    [ProtoField(15)]
+    public RouteTracing? Tracing { get; set; }
 }
 
 /// <summary>
