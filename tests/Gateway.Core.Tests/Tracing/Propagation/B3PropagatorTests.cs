@@ -99,7 +99,6 @@ public class B3PropagatorTests
     }
 
     [Theory]
-    [InlineData("", "Invalid input: empty")]
     [InlineData("x", "Invalid input: invalid sampling flag x")]
     [InlineData("a3ce929d0e0e4736-00f067aa0ba902b", "Invalid input: truncated")]
     [InlineData("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90a", "Invalid input: too long")]

@@ -34,7 +34,7 @@ public class ZipkinReporterTests
         await using var collector = await ZipkinCollector.StartAsync();
         await using var harness = new ZipkinHarness(new ScriptedIds(1, 2, 3, 4, 5), IPAddress.Parse("10.0.0.5"));
         harness.AddCluster("zipkin", collector.Port);
-        var tracer = harness.Create(new ZipkinConfig { CollectorHostname = "collector.example", SharedSpanContext = true });
+        var tracer = harness.Create(new ZipkinConfig { CollectorHostname = "collector.example", SharedSpanContext = true, SplitSpansForRequest = true });
 
         var server = tracer.StartSpan(Spans.Ingress(Spans.Headers(("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"), ("x-b3-spanid", "e457b5a2e4d86bd1"), ("x-b3-parentspanid", "05e3ac9a4f6e3b90"))));
         server.SetOperation("ingress");
@@ -90,7 +90,7 @@ public class ZipkinReporterTests
     public async Task Report_HttpProto_ListOfSpansDecodedByGoogleProtobuf()
     {
         await using var collector = await ZipkinCollector.StartAsync();
-        await using var harness = new ZipkinHarness(new ScriptedIds(0x1111, 0x2222, 3, 4, 5, 6), IPAddress.Parse("10.0.0.5"));
+        await using var harness = new ZipkinHarness(new ScriptedIds(0x1111, 0x2222, 3, 4, 5, 6, 7, 8, 9, 10), IPAddress.Parse("10.0.0.5"));
         harness.AddCluster("zipkin", collector.Port);
         var tracer = harness.Create(new ZipkinConfig { CollectorEndpointVersion = ZipkinCollectorEndpointVersion.HttpProto, TraceId128Bit = true, SplitSpansForRequest = true });
 
