@@ -3,7 +3,7 @@ namespace Gateway;
 /// <summary>
 /// Every log event id of the gateway, in one place so that none is used twice (a test checks it). Ranges follow
 /// the Envoy logger the events go to: admin 100, connection 200, filter 300, http 400, main 500, router 600,
-/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (OpenTelemetry 870).
+/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (Zipkin 850, OpenTelemetry 870).
 /// </summary>
 internal static class LogEvents
 {
@@ -34,6 +34,9 @@ internal static class LogEvents
     public const int OutlierDetectedNotEnforced = 782;
     public const int OutlierNotEjected = 783;
 
+    public const int ZipkinInvalidContext = 850;
+    public const int ZipkinNoCluster = 851;
+    public const int ZipkinReportFailed = 852;
     // tracing (the HTTP tracing of the connection manager and its tracers' life cycle).
     public const int TracerCreated = 860;
     public const int TracerDisposeFailed = 861;

@@ -43,7 +43,14 @@ internal readonly record struct TracingDecision(TraceReason Reason, bool Traced)
 /// <param name="StartTime">When the request arrived, on the gateway's clock.</param>
 /// <param name="Decision">The connection manager's tracing decision.</param>
 /// <param name="Direction">Ingress (server span) or egress (client span).</param>
-internal readonly record struct SpanStart(IHeaderDictionary Headers, string OperationName, DateTimeOffset StartTime, TracingDecision Decision, SpanDirection Direction);
+internal readonly record struct SpanStart(IHeaderDictionary Headers, string OperationName, DateTimeOffset StartTime, TracingDecision Decision, SpanDirection Direction)
+{
+    /// <summary>
+    /// The HCM's <c>tracing.spawn_upstream_span</c> (Envoy's <c>Tracing::Config::spawnUpstreamSpan</c>): the gateway is its
+    /// own hop, so the downstream span is a server span and each upstream (child) span a client span, whatever the direction.
+    /// </summary>
+    public bool SpawnUpstreamSpan { get; init; }
+}
 
 /// <summary>
 /// One span (Envoy's <c>Tracing::Span</c>). Tags and logs are added by the connection manager and the router;
@@ -77,6 +84,12 @@ internal interface ISpan
 
     /// <summary>Whether the span will be exported.</summary>
     bool Sampled { get; }
+
+    /// <summary>
+    /// Envoy's <c>useLocalDecision</c>: true when the sampling decision is the gateway's own (the request carried no
+    /// sampling flag and no context), so the connection manager may still override it; false when propagated.
+    /// </summary>
+    bool UseLocalDecision => false;
 
     /// <summary>The trace id as lowercase hex (16 or 32 characters), or empty for a null span.</summary>
     string TraceId { get; }
@@ -152,7 +165,14 @@ internal sealed record TracerContext(
     ILoggerFactory Loggers,
     Func<string, HttpMessageInvoker> ClusterClient,
     string ServiceCluster,
-    string NodeId);
+    string NodeId)
+{
+    /// <summary>
+    /// The gateway's own address (Envoy's <c>local_info.address()</c>, the first non-loopback interface address), written
+    /// as the Zipkin spans' <c>localEndpoint</c> ip; null leaves the endpoint without an address.
+    /// </summary>
+    public System.Net.IPAddress? LocalAddress { get; init; }
+}
 
 /// <summary>
 /// Builds the tracer of one provider configuration (<c>tracing.provider.typed_config</c>): Zipkin's

@@ -29,6 +29,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
+        registry.Register(typeof(ZipkinConfig), EnvoyTypeCategory.Tracer);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
         // Substitution formatter extensions (log_format.formatters).
         registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);

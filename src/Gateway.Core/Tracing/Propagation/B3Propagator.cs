@@ -1,0 +1,297 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Tracing.Propagation;
+
+/// <summary>An incoming B3 context: the trace, the caller's span and its parent (0 when absent), as 64-bit halves.</summary>
+/// <param name="TraceIdHigh">The high 64 bits of a 128-bit trace id, or 0 for a 64-bit one.</param>
+/// <param name="TraceId">The (low 64 bits of the) trace id.</param>
+/// <param name="SpanId">The caller's span id.</param>
+/// <param name="ParentId">The caller's parent span id, or 0 for none.</param>
+internal readonly record struct B3SpanContext(ulong TraceIdHigh, ulong TraceId, ulong SpanId, ulong ParentId);
+
+/// <summary>What <see cref="B3Propagator.TryExtract"/> found.</summary>
+internal enum B3ExtractResult
+{
+    /// <summary>No ids in the request (possibly only a sampling flag): a new trace starts.</summary>
+    NotFound,
+
+    /// <summary>A context to continue.</summary>
+    Found,
+
+    /// <summary>Ids that cannot be read (Envoy's <c>ExtractorException</c>): the request gets no span.</summary>
+    Malformed,
+}
+
+/// <summary>
+/// B3 propagation (openzipkin/b3-propagation) as Envoy's Zipkin tracer reads and writes it
+/// (<c>span_context_extractor.cc</c>, <c>Span::injectContext</c>): the single <c>b3</c> header wins over the
+/// <c>x-b3-*</c> headers whenever it is present; only the first value of each header counts.
+/// </summary>
+internal static class B3Propagator
+{
+    /// <summary>The single header: <c>{trace}-{span}[-{sampled}[-{parent}]]</c>, or a sampling flag alone.</summary>
+    public const string B3 = "b3";
+
+    public const string TraceIdHeader = "x-b3-traceid";
+    public const string SpanIdHeader = "x-b3-spanid";
+    public const string ParentSpanIdHeader = "x-b3-parentspanid";
+    public const string SampledHeader = "x-b3-sampled";
+    public const string FlagsHeader = "x-b3-flags";
+
+    // traceid128-spanid-1-parentid
+    private const int SingleMaxLength = 32 + 1 + 16 + 3 + 16;
+
+    /// <summary>
+    /// The propagated sampling decision, or null when the request carries none (the local decision applies).
+    /// From <c>b3</c>: the flag at its position for the header's length (<c>0</c> not sampled, <c>1</c> and <c>d</c>
+    /// sampled; any other character or length: none). Else <c>x-b3-sampled</c>: <c>1</c> or <c>true</c> sampled,
+    /// anything else not. Else <c>x-b3-flags: 1</c> (debug) sampled.
+    /// </summary>
+    public static bool? ExtractSampled(IHeaderDictionary headers)
+    {
+        if (TryFirst(headers, B3, out var b3))
+        {
+            var position = b3.Length switch
+            {
+                1 => 0,
+                35 or 52 => 34, // 16 + 1 + 16 + 2 (+ 1 + 16)
+                51 or 68 => 50, // 32 + 1 + 16 + 2 (+ 1 + 16)
+                _ => -1,
+            };
+            if (position < 0 || !IsSamplingFlag(b3[position]))
+            {
+                return null;
+            }
+            return b3[position] != '0';
+        }
+        if (TryFirst(headers, SampledHeader, out var sampled))
+        {
+            // "true" is what some old Zipkin tracers send.
+            return sampled is "1" or "true";
+        }
+        if (TryFirst(headers, FlagsHeader, out var flags) && flags == "1")
+        {
+            return true;
+        }
+        return null;
+    }
+
+    /// <summary>True when the caller asked for debug tracing: <c>b3</c>'s flag <c>d</c>, or <c>x-b3-flags: 1</c>.</summary>
+    public static bool ExtractDebug(IHeaderDictionary headers)
+    {
+        if (TryFirst(headers, B3, out var b3))
+        {
+            return b3.Length switch
+            {
+                1 => b3[0] == 'd',
+                35 or 52 => b3[34] == 'd',
+                51 or 68 => b3[50] == 'd',
+                _ => false,
+            };
+        }
+        return TryFirst(headers, FlagsHeader, out var flags) && flags == "1";
+    }
+
+    /// <summary>
+    /// Reads the caller's context: from <c>b3</c> when present (strictly, as Envoy's single-format parser), else from
+    /// <c>x-b3-traceid</c> (16 or 32 hex digits) and <c>x-b3-spanid</c>, both required, and the optional
+    /// <c>x-b3-parentspanid</c>. <paramref name="error"/> says what was wrong (Envoy's exception text) when malformed.
+    /// </summary>
+    public static B3ExtractResult TryExtract(IHeaderDictionary headers, out B3SpanContext context, out string? error)
+    {
+        context = default;
+        error = null;
+        if (headers.ContainsKey(B3))
+        {
+            TryFirst(headers, B3, out var b3);
+            return ExtractSingle(b3, out context, out error);
+        }
+        if (!TryFirst(headers, TraceIdHeader, out var traceId) || !TryFirst(headers, SpanIdHeader, out var spanId))
+        {
+            return B3ExtractResult.NotFound;
+        }
+        ulong high = 0;
+        ulong low;
+        if (traceId.Length == 32)
+        {
+            if (!HexId.TryParse(traceId.AsSpan(0, 16), out high) || !HexId.TryParse(traceId.AsSpan(16, 16), out low))
+            {
+                error = $"Invalid traceid_high {traceId[..16]} or tracid {traceId[16..]}";
+                return B3ExtractResult.Malformed;
+            }
+        }
+        else if (!HexId.TryParse(traceId, out low))
+        {
+            error = "Invalid trace_id " + traceId;
+            return B3ExtractResult.Malformed;
+        }
+        if (!HexId.TryParse(spanId, out var span))
+        {
+            error = "Invalid span id " + spanId;
+            return B3ExtractResult.Malformed;
+        }
+        ulong parent = 0;
+        if (TryFirst(headers, ParentSpanIdHeader, out var parentId) && parentId.Length > 0 && !HexId.TryParse(parentId, out parent))
+        {
+            error = "Invalid parent span id " + parentId;
+            return B3ExtractResult.Malformed;
+        }
+        context = new B3SpanContext(high, low, span, parent);
+        return B3ExtractResult.Found;
+    }
+
+    /// <summary>
+    /// Writes the context into an upstream request as Envoy does: <c>x-b3-traceid</c> (16 or 32 digits),
+    /// <c>x-b3-spanid</c>, <c>x-b3-parentspanid</c> only with a parent, and <c>x-b3-sampled</c> <c>1</c>/<c>0</c>
+    /// (never <c>x-b3-flags</c> nor <c>b3</c>). Each replaces any copy the request already has.
+    /// </summary>
+    public static void Inject(HttpRequestHeaders headers, ulong traceIdHigh, ulong traceId, ulong spanId, ulong? parentId, bool sampled)
+    {
+        Set(headers, TraceIdHeader, HexId.FormatTraceId(traceIdHigh, traceId));
+        Set(headers, SpanIdHeader, HexId.Format(spanId));
+        if (parentId is { } parent)
+        {
+            Set(headers, ParentSpanIdHeader, HexId.Format(parent));
+        }
+        else
+        {
+            headers.Remove(ParentSpanIdHeader);
+        }
+        Set(headers, SampledHeader, sampled ? "1" : "0");
+    }
+
+    internal static void Set(HttpRequestHeaders headers, string name, string value)
+    {
+        headers.Remove(name);
+        headers.TryAddWithoutValidation(name, value);
+    }
+
+    private static B3ExtractResult ExtractSingle(string b3, out B3SpanContext context, out string? error)
+    {
+        context = default;
+        error = null;
+        if (b3.Length == 0)
+        {
+            error = "Invalid input: empty";
+            return B3ExtractResult.Malformed;
+        }
+        if (b3.Length == 1)
+        {
+            // A sampling decision alone, with no ids to continue.
+            if (IsSamplingFlag(b3[0]))
+            {
+                return B3ExtractResult.NotFound;
+            }
+            error = "Invalid input: invalid sampling flag " + b3[0];
+            return B3ExtractResult.Malformed;
+        }
+        if (b3.Length < 16 + 1 + 16)
+        {
+            error = "Invalid input: truncated";
+            return B3ExtractResult.Malformed;
+        }
+        if (b3.Length > SingleMaxLength)
+        {
+            error = "Invalid input: too long";
+            return B3ExtractResult.Malformed;
+        }
+
+        ulong high = 0;
+        ulong low;
+        var pos = 0;
+        if (b3[32] == '-')
+        {
+            if (!HexId.TryParse(b3.AsSpan(0, 16), out high))
+            {
+                error = string.Concat("Invalid input: invalid trace id high ", b3.AsSpan(0, 16));
+                return B3ExtractResult.Malformed;
+            }
+            pos += 16;
+            if (!HexId.TryParse(b3.AsSpan(pos, 16), out low))
+            {
+                error = string.Concat("Invalid input: invalid trace id ", b3.AsSpan(pos, 16));
+                return B3ExtractResult.Malformed;
+            }
+        }
+        else if (!HexId.TryParse(b3.AsSpan(0, 16), out low))
+        {
+            error = string.Concat("Invalid input: invalid trace id ", b3.AsSpan(0, 16));
+            return B3ExtractResult.Malformed;
+        }
+        pos += 16;
+        if (b3[pos++] != '-')
+        {
+            error = "Invalid input: not exists span id";
+            return B3ExtractResult.Malformed;
+        }
+        var spanText = b3.AsSpan(pos, Math.Min(16, b3.Length - pos));
+        if (!HexId.TryParse(spanText, out var span))
+        {
+            error = string.Concat("Invalid input: invalid span id ", spanText);
+            return B3ExtractResult.Malformed;
+        }
+        pos += 16;
+
+        ulong parent = 0;
+        if (b3.Length > pos)
+        {
+            // More than trace-span: "-{flag}" comes next, or (oddly, without a flag) a parent of 17 characters;
+            // a single character left is a truncation.
+            if (b3.Length == pos + 1)
+            {
+                error = "Invalid input: truncated";
+                return B3ExtractResult.Malformed;
+            }
+            if (b3[pos++] != '-')
+            {
+                error = "Invalid input: not exists sampling field";
+                return B3ExtractResult.Malformed;
+            }
+            if (b3.Length == pos + 1 || (b3.Length >= pos + 2 && b3[pos + 1] == '-'))
+            {
+                if (!IsSamplingFlag(b3[pos]))
+                {
+                    error = "Invalid input: invalid sampling flag " + b3[pos];
+                    return B3ExtractResult.Malformed;
+                }
+                pos++;
+            }
+            else
+            {
+                error = "Invalid input: truncated";
+                return B3ExtractResult.Malformed;
+            }
+            if (b3.Length > pos)
+            {
+                if (b3.Length != pos + 17)
+                {
+                    error = "Invalid input: truncated";
+                    return B3ExtractResult.Malformed;
+                }
+                pos++; // the '-' checked above
+                if (!HexId.TryParse(b3.AsSpan(pos), out parent))
+                {
+                    error = string.Concat("Invalid input: invalid parent id ", b3.AsSpan(pos));
+                    return B3ExtractResult.Malformed;
+                }
+            }
+        }
+        context = new B3SpanContext(high, low, span, parent);
+        return B3ExtractResult.Found;
+    }
+
+    private static bool IsSamplingFlag(char c) => c is '1' or '0' or 'd';
+
+    private static bool TryFirst(IHeaderDictionary headers, string name, out string value)
+    {
+        if (headers.TryGetValue(name, out StringValues values) && values.Count > 0)
+        {
+            value = values[0] ?? string.Empty;
+            return true;
+        }
+        value = string.Empty;
+        return false;
+    }
+}
