@@ -105,7 +105,7 @@ internal static class HttpTracing
         var plan = tracing.Plan;
         var host = headers.Host;
         var name = host.Count == 0 ? string.Empty : host[0] ?? string.Empty;
-        var span = tracing.Tracer.StartSpan(new SpanStart(headers, name, info.StartTime, decision, plan.Direction));
+        var span = tracing.Tracer.StartSpan(new SpanStart(headers, name, info.StartTime, decision, plan.Direction) { SpawnUpstreamSpan = plan.SpawnUpstreamSpan });
         info.Span = span;
         if (ReferenceEquals(span, NullSpan.Instance))
         {

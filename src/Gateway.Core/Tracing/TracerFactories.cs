@@ -9,8 +9,8 @@ namespace Gateway.Tracing;
 /// </summary>
 internal static class TracerFactories
 {
-    /// <summary>The built-in tracer factories (<c>envoy.tracers.opentelemetry</c>; the Zipkin tracer adds its own here).</summary>
-    public static IReadOnlyList<ITracerFactory> BuiltIns { get; } = [OpenTelemetry.OpenTelemetryTracerFactory.Instance];
+    /// <summary>The built-in tracer factories: <c>envoy.tracers.zipkin</c> and <c>envoy.tracers.opentelemetry</c>.</summary>
+    public static IReadOnlyList<ITracerFactory> BuiltIns { get; } = [Zipkin.ZipkinTracerFactory.Instance, OpenTelemetry.OpenTelemetryTracerFactory.Instance];
 
     /// <summary>Registers every built-in tracer with <paramref name="registry"/>.</summary>
     public static void AddBuiltIns(EnvoyTypeRegistry registry)
