@@ -28,6 +28,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
+        registry.Register(typeof(UuidRequestIdConfig), EnvoyTypeCategory.RequestId);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
         return registry;
     }
