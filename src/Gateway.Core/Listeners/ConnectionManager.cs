@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Router;
+using Gateway.Tracing;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,23 +16,16 @@ namespace Gateway.Listeners;
 /// </summary>
 internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 {
-    /// <summary>Headers Envoy removes from external requests besides x-envoy-internal (conn_manager_utility.cc cleanInternalHeaders).</summary>
-    private static readonly string[] InternalOnlyHeaderNames =
-    [
-        "x-envoy-retriable-status-codes", "x-envoy-retriable-header-names", "x-envoy-retry-on",
-        "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-ms",
-        "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response", "x-envoy-expected-rq-timeout-ms",
-        "x-envoy-force-trace", "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout",
-    ];
-
     private readonly TimeProvider _time;
     private readonly RouterFilter _router;
     private readonly ILogger _filterLogger;
+    private readonly Random _random;
 
-    public ConnectionManager(TimeProvider time, RouterFilter router, ILoggerFactory? loggers = null)
+    public ConnectionManager(TimeProvider time, RouterFilter router, ILoggerFactory? loggers = null, Random? random = null)
     {
         _time = time;
         _router = router;
+        _random = random ?? Random.Shared;
         _filterLogger = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Filters");
     }
 
@@ -73,7 +67,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 return;
             }
             Answer100Continue(request, listener);
-            var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
+            var internalRequest = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges).Internal;
             if (!plan.HasRouter)
             {
                 await AwaitStreamIdleTimeoutAsync(context, listener).ConfigureAwait(false);
@@ -82,6 +76,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 
             var scheme = targetScheme ?? request.Scheme;
             var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery);
+            if (plan.TracingSampling is { } sampling)
+            {
+                DecideTracing(request, plan, sampling);
+            }
             if (route is not null && verdict == DownstreamVerdict.Upgrade)
             {
                 // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
@@ -132,10 +130,18 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 headers[Microsoft.Net.Http.Headers.HeaderNames.Server] = connectionManager.ServerName;
                 break;
         }
-        if (connectionManager.AlwaysSetRequestIdInResponse)
-        {
-            headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
-        }
+        RequestHeaderMutation.MutateResponseHeaders(context, connectionManager);
+    }
+
+    /// <summary>
+    /// Envoy's tracing decision after route selection (mutateTracingRequestHeader, then traceRequest's shouldTraceRequest),
+    /// before the filters run: the health check filter has not marked the request yet, and, as in Envoy, it un-samples the
+    /// span itself.
+    /// </summary>
+    private TracingDecision DecideTracing(HttpRequest request, ConnectionManagerPlan plan, in TracingSampling sampling)
+    {
+        var reason = RequestHeaderMutation.MutateTracingRequestHeader(request.Headers, plan, sampling, _random);
+        return RequestHeaderMutation.ShouldTraceRequest(reason, healthCheck: false);
     }
 
     /// <summary>The router, for a filter that runs the rest of the request inside its hook (the middleware adapter).</summary>
@@ -243,40 +249,5 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             listener.Stats.ChargeResponse(StatusCodes.Status100Continue);
         }
-    }
-
-    /// <summary>
-    /// Envoy's mutateRequestHeaders for this gateway's supported settings (use_remote_address is false):
-    /// <c>x-envoy-internal</c> is set for internal requests and removed otherwise, and external requests
-    /// lose the internal-only x-envoy-* headers; x-forwarded-proto is set when absent, and x-request-id
-    /// added when absent. Returns whether the request is internal.
-    /// </summary>
-    private static bool MutateRequestHeaders(HttpRequest request, bool generateRequestId, IReadOnlyList<System.Net.IPNetwork> internalRanges)
-    {
-        var headers = request.Headers;
-        headers.Remove(InternalRequest.InternalHeader);
-        var internalRequest = InternalRequest.IsInternal(headers, internalRanges);
-        if (internalRequest)
-        {
-            headers[InternalRequest.InternalHeader] = "true";
-        }
-        else
-        {
-            // Removing by name: enumerating IHeaderDictionary would box its enumerator on every request.
-            foreach (var name in InternalOnlyHeaderNames)
-            {
-                headers.Remove(name);
-            }
-        }
-
-        if (StringValues.IsNullOrEmpty(headers[EnvoyHeaders.ForwardedProto]))
-        {
-            headers[EnvoyHeaders.ForwardedProto] = request.IsHttps ? "https" : "http";
-        }
-        if (generateRequestId && StringValues.IsNullOrEmpty(headers[EnvoyHeaders.RequestId]))
-        {
-            headers[EnvoyHeaders.RequestId] = Guid.NewGuid().ToString();
-        }
-        return internalRequest;
     }
 }

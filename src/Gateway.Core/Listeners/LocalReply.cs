@@ -56,10 +56,8 @@ internal static class LocalReply
         {
             response.Headers[EnvoyHeaders.AttemptCount] = attemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        if (connectionManager.AlwaysSetRequestIdInResponse)
-        {
-            response.Headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
-        }
+        // A local reply passes through the connection manager's encodeHeaders too (x-request-id, via).
+        RequestHeaderMutation.MutateResponseHeaders(context, connectionManager);
         if (body is { Length: > 0 })
         {
             response.ContentType = contentType;
