@@ -50,6 +50,12 @@ internal readonly struct Percentage
     /// </summary>
     public Percentage CappedAt(uint numerator) => new(Math.Min(numerator, _numerator), _denominator);
 
+    /// <summary>
+    /// Envoy's featureEnabled with a given random value (evaluateFractionalPercent: <c>value % denominator &lt; numerator</c>),
+    /// e.g. a request id's stable value, so every hop that sees the same value decides the same.
+    /// </summary>
+    public bool Evaluate(ulong value) => _numerator >= _denominator || value % _denominator < _numerator;
+
     /// <summary>Draws once for this request.</summary>
     public bool Evaluate(Random random)
         => _numerator != 0 && (_numerator >= _denominator || random.NextInt64(_denominator) < _numerator);

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Router;
+using Gateway.Tracing;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -15,23 +16,16 @@ namespace Gateway.Listeners;
 /// </summary>
 internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 {
-    /// <summary>Headers Envoy removes from external requests besides x-envoy-internal (conn_manager_utility.cc cleanInternalHeaders).</summary>
-    private static readonly string[] InternalOnlyHeaderNames =
-    [
-        "x-envoy-retriable-status-codes", "x-envoy-retriable-header-names", "x-envoy-retry-on",
-        "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-ms",
-        "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response", "x-envoy-expected-rq-timeout-ms",
-        "x-envoy-force-trace", "x-envoy-ip-tags", "x-envoy-original-url", "x-envoy-hedge-on-per-try-timeout",
-    ];
-
     private readonly TimeProvider _time;
     private readonly RouterFilter _router;
     private readonly ILogger _filterLogger;
+    private readonly Random _random;
 
-    public ConnectionManager(TimeProvider time, RouterFilter router, ILoggerFactory? loggers = null)
+    public ConnectionManager(TimeProvider time, RouterFilter router, ILoggerFactory? loggers = null, Random? random = null)
     {
         _time = time;
         _router = router;
+        _random = random ?? Random.Shared;
         _filterLogger = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Filters");
     }
 
@@ -78,7 +72,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 return;
             }
             Answer100Continue(request, listener);
-            var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
+            var internalRequest = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges).Internal;
             info.Internal = internalRequest;
             if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
             {
@@ -109,7 +103,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             if (listener.Tracing is { } tracing)
             {
                 tracedPath = pathAndQuery;
-                StartTracing(context, tracing, info, route);
+                StartTracing(context, plan, tracing, info, route);
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
@@ -157,9 +151,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// Envoy's traceRequest, after route selection: the tracing decision on the sampling in force (the route's
     /// <c>tracing</c> replaces the connection manager's), then the downstream span.
     /// </summary>
-    private static void StartTracing(HttpContext context, Tracing.ConnectionManagerTracing tracing, RequestStreamInfo info, RouteRuntime? route)
+    private void StartTracing(HttpContext context, ConnectionManagerPlan plan, Tracing.ConnectionManagerTracing tracing, RequestStreamInfo info, RouteRuntime? route)
     {
-        var decision = Tracing.HttpTracing.Decide(context.Request.Headers, tracing.SamplingFor(route), tracing.Random);
+        var decision = DecideTracing(context.Request, plan, tracing.SamplingFor(route));
         Tracing.HttpTracing.StartDownstream(tracing, context, info, route, decision);
     }
 
@@ -180,10 +174,18 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             Tracing.HttpTracing.OnResponseHeaders(context, tracing.Direction);
         }
-        if (connectionManager.AlwaysSetRequestIdInResponse)
-        {
-            headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
-        }
+        RequestHeaderMutation.MutateResponseHeaders(context, connectionManager);
+    }
+
+    /// <summary>
+    /// Envoy's tracing decision after route selection (mutateTracingRequestHeader, then traceRequest's shouldTraceRequest),
+    /// before the filters run: the health check filter has not marked the request yet, and, as in Envoy, it un-samples the
+    /// span itself.
+    /// </summary>
+    private TracingDecision DecideTracing(HttpRequest request, ConnectionManagerPlan plan, in TracingSampling sampling)
+    {
+        var reason = RequestHeaderMutation.MutateTracingRequestHeader(request.Headers, plan, sampling, _random);
+        return RequestHeaderMutation.ShouldTraceRequest(reason, healthCheck: false);
     }
 
     /// <summary>The router, for a filter that runs the rest of the request inside its hook (the middleware adapter).</summary>
@@ -297,40 +299,5 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             listener.Stats.ChargeResponse(StatusCodes.Status100Continue);
         }
-    }
-
-    /// <summary>
-    /// Envoy's mutateRequestHeaders for this gateway's supported settings (use_remote_address is false):
-    /// <c>x-envoy-internal</c> is set for internal requests and removed otherwise, and external requests
-    /// lose the internal-only x-envoy-* headers; x-forwarded-proto is set when absent, and x-request-id
-    /// added when absent. Returns whether the request is internal.
-    /// </summary>
-    private static bool MutateRequestHeaders(HttpRequest request, bool generateRequestId, IReadOnlyList<System.Net.IPNetwork> internalRanges)
-    {
-        var headers = request.Headers;
-        headers.Remove(InternalRequest.InternalHeader);
-        var internalRequest = InternalRequest.IsInternal(headers, internalRanges);
-        if (internalRequest)
-        {
-            headers[InternalRequest.InternalHeader] = "true";
-        }
-        else
-        {
-            // Removing by name: enumerating IHeaderDictionary would box its enumerator on every request.
-            foreach (var name in InternalOnlyHeaderNames)
-            {
-                headers.Remove(name);
-            }
-        }
-
-        if (StringValues.IsNullOrEmpty(headers[EnvoyHeaders.ForwardedProto]))
-        {
-            headers[EnvoyHeaders.ForwardedProto] = request.IsHttps ? "https" : "http";
-        }
-        if (generateRequestId && StringValues.IsNullOrEmpty(headers[EnvoyHeaders.RequestId]))
-        {
-            headers[EnvoyHeaders.RequestId] = Guid.NewGuid().ToString();
-        }
-        return internalRequest;
     }
 }

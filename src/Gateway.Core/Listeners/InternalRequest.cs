@@ -1,12 +1,11 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Listeners;
 
 /// <summary>
-/// Envoy's internal requests: with <c>use_remote_address: false</c> a request is internal when its
-/// <c>x-forwarded-for</c> holds exactly one address and that address is in
-/// <c>internal_address_config.cidr_ranges</c> (conn_manager_utility.cc). Only internal requests may
+/// Envoy's internal requests: the trusted client address is the only one (with <c>use_remote_address</c>, a request
+/// without <c>x-forwarded-for</c> from an internal peer; without it, a <c>x-forwarded-for</c> of exactly one address) and
+/// it is in <c>internal_address_config.cidr_ranges</c> (conn_manager_utility.cc, <see cref="RequestHeaderMutation"/>). Only internal requests may
 /// steer the router with <c>x-envoy-*</c> headers (<see cref="Router.RouterHeaders"/>); external ones have them removed.
 /// </summary>
 internal static class InternalRequest
@@ -20,21 +19,15 @@ internal static class InternalRequest
     public const string TimeoutHeader = "x-envoy-upstream-rq-timeout-ms";
     public const string PerTryTimeoutHeader = "x-envoy-upstream-rq-per-try-timeout-ms";
 
-    /// <summary>True when the trusted client address (the single <c>x-forwarded-for</c> entry) is internal.</summary>
-    public static bool IsInternal(IHeaderDictionary headers, IReadOnlyList<IPNetwork> internalRanges)
+    /// <summary>
+    /// Envoy's InternalAddressConfig::isInternalAddress: the trusted client address is in one of the
+    /// <c>internal_address_config.cidr_ranges</c> (none by default, as in Envoy 1.33 and later).
+    /// </summary>
+    public static bool IsInternal(IPAddress address, IReadOnlyList<IPNetwork> internalRanges)
     {
-        if (internalRanges.Count == 0 || !headers.TryGetValue("x-forwarded-for", out var forwardedFor) || forwardedFor.Count != 1)
+        for (var i = 0; i < internalRanges.Count; i++)
         {
-            return false;
-        }
-        var value = forwardedFor[0].AsSpan().Trim();
-        if (value.Contains(',') || !IPAddress.TryParse(value, out var address))
-        {
-            return false;
-        }
-        foreach (var range in internalRanges)
-        {
-            if (range.Contains(address))
+            if (internalRanges[i].Contains(address))
             {
                 return true;
             }

@@ -61,10 +61,8 @@ internal static class LocalReply
         {
             response.Headers[EnvoyHeaders.AttemptCount] = attemptCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        if (connectionManager.AlwaysSetRequestIdInResponse)
-        {
-            response.Headers[EnvoyHeaders.RequestId] = context.Request.Headers[EnvoyHeaders.RequestId];
-        }
+        // A local reply passes through the connection manager's encodeHeaders too (x-request-id, via).
+        RequestHeaderMutation.MutateResponseHeaders(context, connectionManager);
         if (connectionManager.Tracing is { } tracing)
         {
             Gateway.Tracing.HttpTracing.OnResponseHeaders(context, tracing.Direction);

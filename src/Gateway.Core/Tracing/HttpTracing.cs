@@ -65,33 +65,6 @@ internal static class HttpTracing
     private const string DownstreamServiceClusterHeader = "x-envoy-downstream-service-cluster";
 
     /// <summary>
-    /// The tracing decision on the sampling in force (Envoy's mutateTracingRequestHeader): <c>x-client-trace-id</c>
-    /// within client_sampling, else <c>x-envoy-force-trace</c>, else random_sampling; then overall_sampling caps it.
-    /// The draws use the gateway's random source, not the request id.
-    /// </summary>
-    public static TracingDecision Decide(IHeaderDictionary headers, in TracingSampling sampling, Random random)
-    {
-        TraceReason reason;
-        if (headers.ContainsKey(ClientTraceIdHeader) && sampling.Client.Evaluate(random))
-        {
-            reason = TraceReason.ClientForced;
-        }
-        else if (headers.ContainsKey(ForceTraceHeader))
-        {
-            reason = TraceReason.ServiceForced;
-        }
-        else if (sampling.Random.Evaluate(random))
-        {
-            reason = TraceReason.Sampling;
-        }
-        else
-        {
-            return new TracingDecision(TraceReason.NotTraceable, false);
-        }
-        return sampling.Overall.Evaluate(random) ? new TracingDecision(reason, true) : new TracingDecision(TraceReason.NotTraceable, false);
-    }
-
-    /// <summary>
     /// Envoy's traceRequest: charges the decision, starts the downstream span (named after the Host, as Envoy's Zipkin
     /// driver does), tags the local node, applies the route's decorator, and handles <c>x-envoy-decorator-operation</c>:
     /// on an egress listener a propagating decorator sends it upstream; on ingress an incoming one renames the span and

@@ -148,6 +148,12 @@ public static class EnvoyTranslator
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
+            UseRemoteAddress = hcm.UseRemoteAddress ?? false,
+            XffNumTrustedHops = hcm.XffNumTrustedHops,
+            SkipXffAppend = hcm.SkipXffAppend,
+            Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
+            PackTraceReason = (hcm.RequestIdExtension?.TypedConfig as UuidRequestIdConfig)?.PackTraceReason ?? true,
+            UseRequestIdForTraceSampling = (hcm.RequestIdExtension?.TypedConfig as UuidRequestIdConfig)?.UseRequestIdForTraceSampling ?? true,
             PathWithEscapedSlashesAction = hcm.PathWithEscapedSlashesAction == PathWithEscapedSlashesAction.ImplementationSpecificDefault
                 ? PathWithEscapedSlashesAction.KeepUnchanged
                 : hcm.PathWithEscapedSlashesAction,

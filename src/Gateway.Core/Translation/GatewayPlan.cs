@@ -51,6 +51,25 @@ public sealed record ConnectionManagerPlan(
     /// </summary>
     public IReadOnlyList<string> InternalAddressRanges { get; init; } = [];
 
+    /// <summary><c>use_remote_address</c>: the downstream connection's address is the client's (default false: it comes from <c>x-forwarded-for</c>).</summary>
+    public bool UseRemoteAddress { get; init; }
+
+    /// <summary><c>xff_num_trusted_hops</c>: trusted proxies in front of this one that appended to <c>x-forwarded-for</c>.</summary>
+    public uint XffNumTrustedHops { get; init; }
+
+    /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
+    public bool SkipXffAppend { get; init; }
+
+    /// <summary><c>via</c>, appended to the <c>via</c> of requests and responses; empty for none.</summary>
+    public string Via { get; init; } = string.Empty;
+
+    /// <summary>The UUID request id extension's <c>pack_trace_reason</c> (default true).</summary>
+    public bool PackTraceReason { get; init; } = true;
+
+    /// <summary>The UUID request id extension's <c>use_request_id_for_trace_sampling</c> (default true).</summary>
+    public bool UseRequestIdForTraceSampling { get; init; } = true;
+
+
     /// <summary>
     /// False when <c>http_filters</c> is empty: no filter (not even the router) answers a request, so it
     /// waits for the stream idle timeout as in Envoy.

@@ -26,6 +26,15 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
                 context.Error(range, "prefix_len", $"'prefix_len' {length} is too long for {range.AddressPrefix}");
             }
         }
+        if (hcm.Via is { } via && via.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
+        {
+            // Envoy's proto constraint: well_known_regex HTTP_HEADER_VALUE, strict false.
+            context.Error(hcm, "via", "'via' must not contain NUL, CR or LF");
+        }
+        if (hcm.RequestIdExtension is { TypedConfig: null } extension)
+        {
+            context.Error(extension, "typed_config", "'typed_config' is required (envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig)");
+        }
         if (hcm.MaxRequestHeadersKb is { } kb && kb is 0 or > 8192)
         {
             // Envoy's proto constraint: uint32 gt 0, lte 8192.

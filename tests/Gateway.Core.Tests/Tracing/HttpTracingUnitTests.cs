@@ -16,39 +16,6 @@ public class HttpTracingUnitTests
         TracingSampling.FromPercent(new Percent { Value = 50 }, Percentage.Always),
         Percentage.Always);
 
-    [Theory]
-    [InlineData("x-client-trace-id", 4999L, (int)TraceReason.ClientForced)]
-    [InlineData("x-envoy-force-trace", 0L, (int)TraceReason.ServiceForced)]
-    [InlineData("x-other", 4999L, (int)TraceReason.Sampling)]
-    [InlineData("x-other", 5000L, (int)TraceReason.NotTraceable)]
-    public void Decide_Headers_GiveEnvoysReason(string header, long draw, int expected)
-    {
-        var reason = (TraceReason)expected;
-        var headers = new HeaderDictionary { [header] = "1" };
-
-        var decision = HttpTracing.Decide(headers, Half, new ScriptedRandom(draw, draw));
-
-        Assert.Equal(new TracingDecision(reason, reason != TraceReason.NotTraceable), decision);
-    }
-
-    [Fact]
-    public void Decide_ClientOutsideClientSampling_FallsToRandomSampling()
-    {
-        var headers = new HeaderDictionary { ["x-client-trace-id"] = "c" };
-
-        // client draw 6000 misses 50 %, random draw 10 hits it.
-        Assert.Equal(new TracingDecision(TraceReason.Sampling, true), HttpTracing.Decide(headers, Half, new ScriptedRandom(6000, 10)));
-    }
-
-    [Fact]
-    public void Decide_OverallSampling_CapsEveryReason()
-    {
-        var sampling = Half with { Overall = Percentage.Never };
-        var headers = new HeaderDictionary { ["x-envoy-force-trace"] = "1" };
-
-        Assert.Equal(new TracingDecision(TraceReason.NotTraceable, false), HttpTracing.Decide(headers, sampling, new ScriptedRandom()));
-    }
-
     [Fact]
     public void FinishDownstream_HealthCheck_DropsTheSpanAndCountsIt()
     {

@@ -30,6 +30,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.Register(typeof(ZipkinConfig), EnvoyTypeCategory.Tracer);
+        registry.Register(typeof(UuidRequestIdConfig), EnvoyTypeCategory.RequestId);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
         // Substitution formatter extensions (log_format.formatters).
         registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);

@@ -170,6 +170,9 @@ public enum EnvoyTypeCategory
 
     /// <summary>A substitution formatter extension (<c>log_format.formatters[].typed_config</c>).</summary>
     Formatter,
+
+    /// <summary>A request id extension's configuration (<c>request_id_extension.typed_config</c>).</summary>
+    RequestId,
 }
 
 /// <summary>

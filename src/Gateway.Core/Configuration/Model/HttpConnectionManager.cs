@@ -7,10 +7,9 @@ namespace Gateway.Configuration;
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
-    "use_remote_address", "original_ip_detection_extensions", "early_header_mutation_extensions",
-    "skip_xff_append", "via", "xff_num_trusted_hops", "forward_client_cert_details",
+    "original_ip_detection_extensions", "early_header_mutation_extensions", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs", "request_id_extension",
+    "upgrade_configs",
     "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
     "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
@@ -49,6 +48,24 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>Copy <c>x-request-id</c> into the response.</summary>
     public bool AlwaysSetRequestIdInResponse { get; set; }
 
+    /// <summary>The request id extension (only <c>envoy.request_id.uuid</c>); absent means the UUID extension with its defaults.</summary>
+    public RequestIdExtension? RequestIdExtension { get; set; }
+
+    /// <summary>
+    /// Trust the downstream connection's address as the client address (append it to <c>x-forwarded-for</c>) instead of
+    /// reading it from <c>x-forwarded-for</c>; default false.
+    /// </summary>
+    public bool? UseRemoteAddress { get; set; }
+
+    /// <summary>How many proxies in front of this one appended to <c>x-forwarded-for</c> and are trusted; default 0.</summary>
+    public uint XffNumTrustedHops { get; set; }
+
+    /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
+    public bool SkipXffAppend { get; set; }
+
+    /// <summary>The <c>via</c> value appended to requests and responses; empty (the default) adds none.</summary>
+    public string? Via { get; set; }
+
     /// <summary>Limit on the request URL plus header names and values, in KiB (1–8192); default 60.</summary>
     public uint? MaxRequestHeadersKb { get; set; }
 
@@ -63,6 +80,28 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>What to do with <c>%2F</c>, <c>%2f</c>, <c>%5C</c> and <c>%5c</c> in the path.</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension")]
+public sealed class RequestIdExtension : EnvoyMessage
+{
+    /// <summary>The extension's configuration (<c>envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig</c>).</summary>
+    [AnyField(EnvoyTypeCategory.RequestId)]
+    public EnvoyMessage? TypedConfig { get; set; }
+}
+
+/// <summary><c>envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig</c> (<c>envoy.request_id.uuid</c>).</summary>
+[EnvoyType("envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig")]
+public sealed class UuidRequestIdConfig : EnvoyMessage
+{
+    /// <summary>Write the trace decision into the UUID's version nibble; default true.</summary>
+    [ProtoField(1)]
+    public bool? PackTraceReason { get; set; }
+
+    /// <summary>Sample traces on the request id's value (the same decision on every hop); default true.</summary>
+    [ProtoField(2)]
+    public bool? UseRequestIdForTraceSampling { get; set; }
 }
 
 /// <summary><c>HttpConnectionManager.PathWithEscapedSlashesAction</c>.</summary>
