@@ -54,6 +54,9 @@ internal sealed class ListenerRuntime
     /// <summary>The HTTP filters before the router, compiled for this listener.</summary>
     public Filters.HttpFilterChain Filters { get; }
 
+    /// <summary>The connection manager's access loggers, written when each request ends (empty: nothing to do).</summary>
+    public AccessLog.AccessLogger[] AccessLogs { get; init; } = [];
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null)
     {
@@ -76,7 +79,11 @@ internal sealed class ListenerRuntime
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;
-        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats, chain);
+        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager, services?.Random ?? Random.Shared);
+        return new ListenerRuntime(plan, table, new ConnectionManagerStats(store, statPrefix, plan.StatScope), new RouterStats(store, statPrefix), listenerStats, chain)
+        {
+            AccessLogs = accessLogs,
+        };
     }
 }
 

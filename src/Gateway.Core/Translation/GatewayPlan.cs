@@ -77,6 +77,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? RouteConfigMetadata { get; init; }
+
+    /// <summary>The compiled <c>access_log</c> entries (empty when none).</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>

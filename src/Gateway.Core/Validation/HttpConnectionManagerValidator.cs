@@ -45,5 +45,6 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             _routes.Validate(hcm.RouteConfig);
         }
         _filters.Validate(hcm);
+        new AccessLogValidator(context).Validate(hcm.AccessLog);
     }
 }

@@ -29,6 +29,9 @@ public sealed class EnvoyTypeRegistry
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
+        registry.Register(typeof(FileAccessLog), EnvoyTypeCategory.AccessLogger);
+        registry.Register(typeof(StdoutAccessLog), EnvoyTypeCategory.AccessLogger);
+        registry.Register(typeof(StderrAccessLog), EnvoyTypeCategory.AccessLogger);
         return registry;
     }
 
