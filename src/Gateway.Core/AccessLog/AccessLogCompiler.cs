@@ -27,4 +27,17 @@ internal static class AccessLogCompiler
         }
         return plans;
     }
+
+    /// <summary>True when a logger's format reads the body byte counts, which the connection manager then counts.</summary>
+    public static bool NeedsBodyBytes(IReadOnlyList<AccessLogPlan> plans)
+    {
+        foreach (var plan in plans)
+        {
+            if (plan.Formatter.NeedsBodyBytes)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

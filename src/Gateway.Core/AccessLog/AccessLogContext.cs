@@ -50,4 +50,7 @@ internal interface IAccessLogFormatter
 {
     /// <summary>Appends the entry's text (the line, with its newline when the format has one) to <paramref name="output"/>.</summary>
     void Format(in AccessLogContext context, System.Text.StringBuilder output);
+
+    /// <summary>True when the format prints <c>%BYTES_RECEIVED%</c> or <c>%BYTES_SENT%</c>.</summary>
+    bool NeedsBodyBytes { get; }
 }

@@ -36,6 +36,8 @@ internal static class ResponseFlagNames
         ("OM", ResponseFlags.OverloadManager),
         ("DF", ResponseFlags.DnsResolutionFailed),
         ("DO", ResponseFlags.DropOverload),
+        ("DR", ResponseFlags.DownstreamRemoteReset),
+        ("UDO", ResponseFlags.UnconditionalDropOverload),
     ];
 
     /// <summary>The flag of a short name, or null when Envoy has no such flag.</summary>

@@ -125,6 +125,7 @@ public static class EnvoyTranslator
             }
         }
 
+        var accessLogs = AccessLog.AccessLogCompiler.Compile(hcm.AccessLog);
         var plan = new ConnectionManagerPlan(
             StatPrefix: hcm.StatPrefix!,
             ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : HeaderBytes.FromConfig(hcm.ServerName),
@@ -141,7 +142,9 @@ public static class EnvoyTranslator
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
             HttpFilters = filters,
-            AccessLogs = AccessLog.AccessLogCompiler.Compile(hcm.AccessLog),
+            AccessLogs = accessLogs,
+            // The loggers' formats may print %BYTES_RECEIVED% / %BYTES_SENT%.
+            CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
