@@ -49,6 +49,7 @@ internal static partial class GatewayServer
             Mode = options.Mode.ToString(),
             AdminAddressPath = options.AdminAddressPath ?? string.Empty,
         });
+        builder.Services.AddSingleton(new Gateway.AccessLog.AccessLogOptions { FlushInterval = options.FileFlushInterval });
         builder.Services.AddEnvoyGateway(bootstrap, types);
         configureServices?.Invoke(builder.Services);
 

@@ -19,11 +19,13 @@ internal sealed partial class LoggingHandler
 
     private readonly EnvoyLogLevels _levels;
     private readonly ILogger<LoggingHandler> _logger;
+    private readonly AccessLog.AccessLogManager? _accessLogs;
 
     public LoggingHandler(IServiceProvider services, ILogger<LoggingHandler> logger)
     {
         _levels = services.GetService<EnvoyLogLevels>() ?? new EnvoyLogLevels();
         _logger = logger;
+        _accessLogs = services.GetService<AccessLog.AccessLogManager>();
     }
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
@@ -34,9 +36,12 @@ internal sealed partial class LoggingHandler
             new AdminParam("level", "desired logging level, this will change all loggers's level", ["", .. EnvoyLogLevels.LevelNames]),
         ], Logging),
 
-        // Envoy reopens its access log files; this gateway writes none (access_log is not supported), so there is
-        // nothing to reopen and the answer is Envoy's.
-        new("/reopen_logs", "reopen access logs", true, _ => AdminResponse.Ok("OK\n")),
+        // Envoy's AccessLogManager::reopen: every access log file is closed and opened again at its path before its next write.
+        new("/reopen_logs", "reopen access logs", true, _ =>
+        {
+            _accessLogs?.Reopen();
+            return AdminResponse.Ok("OK\n");
+        }),
     ];
 
     private AdminResponse Logging(AdminRequest request)

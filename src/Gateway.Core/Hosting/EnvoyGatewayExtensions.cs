@@ -70,6 +70,7 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new AccessLog.AccessLogManager(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<AccessLog.AccessLogOptions>()?.FlushInterval));
         services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),

@@ -144,6 +144,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 Tracing.HttpTracing.FinishDownstream(listener.Tracing!, context, info, tracedPath);
             }
             listener.Stats.RequestFinished(context.Response.StatusCode, aborted, info.Duration!.Value.TotalMilliseconds, info.IsHealthCheck);
+            if (listener.AccessLogs.Length != 0)
+            {
+                // Envoy's access logs of the stream, once it is over (AccessLogType DownstreamEnd).
+                AccessLog.AccessLogger.LogAll(listener.AccessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamEnd));
+            }
         }
     }
 

@@ -57,6 +57,9 @@ internal sealed class ListenerRuntime
     /// <summary>The HTTP filters before the router, compiled for this listener.</summary>
     public Filters.HttpFilterChain Filters { get; }
 
+    /// <summary>The connection manager's access loggers, written when each request ends (empty: nothing to do).</summary>
+    public AccessLog.AccessLogger[] AccessLogs { get; init; } = [];
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
@@ -90,7 +93,12 @@ internal sealed class ListenerRuntime
                 Time = tracers?.Context.Time ?? services?.Time ?? TimeProvider.System,
             };
         }
-        return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain) { Tracing = tracing };
+        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager, services?.Random ?? Random.Shared);
+        return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
+        {
+            Tracing = tracing,
+            AccessLogs = accessLogs,
+        };
     }
 }
 

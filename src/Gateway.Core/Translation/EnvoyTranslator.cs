@@ -125,6 +125,7 @@ public static class EnvoyTranslator
             }
         }
 
+        var accessLogs = AccessLog.AccessLogCompiler.Compile(hcm.AccessLog);
         var plan = new ConnectionManagerPlan(
             StatPrefix: hcm.StatPrefix!,
             ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : HeaderBytes.FromConfig(hcm.ServerName),
@@ -143,8 +144,9 @@ public static class EnvoyTranslator
             HttpFilters = filters,
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
-            // The span's request_size and response_size.
-            CountsBodyBytes = hcm.Tracing is not null,
+            AccessLogs = accessLogs,
+            // The span's request_size and response_size, and the loggers' %BYTES_RECEIVED% / %BYTES_SENT%.
+            CountsBodyBytes = hcm.Tracing is not null || AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,

@@ -116,6 +116,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary>The router's <c>start_child_span</c>.</summary>
     [JsonIgnore]
     internal bool StartChildSpan { get; init; }
+
+    /// <summary>The compiled <c>access_log</c> entries (empty when none).</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>

@@ -58,5 +58,6 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             new TracingValidator(context).Validate(tracing);
         }
+        new AccessLogValidator(context).Validate(hcm.AccessLog);
     }
 }

@@ -31,6 +31,9 @@ internal sealed record CommandLineOptions
 
     public string? AdminAddressPath { get; init; }
 
+    /// <summary><c>--file-flush-interval-msec</c>: how often access log buffers are written at the latest (Envoy's default 10 s).</summary>
+    public TimeSpan FileFlushInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     public bool ShowHelp { get; init; }
 
     public bool ShowVersion { get; init; }
@@ -46,7 +49,7 @@ internal static class CommandLineParser
     {
         "--component-log-level", "--log-format", "--log-path", "--service-cluster", "--service-node", "--service-zone",
         "--drain-time-s", "--drain-strategy", "--parent-shutdown-time-s", "--concurrency", "--base-id", "--restart-epoch",
-        "--file-flush-interval-msec", "--local-address-ip-version", "--disable-extensions", "--stats-tag",
+        "--local-address-ip-version", "--disable-extensions", "--stats-tag",
         "--socket-path", "--socket-mode",
     };
 
@@ -131,6 +134,16 @@ internal static class CommandLineParser
                             return new ParseResult(null, $"error: invalid log level specified '{name}'");
                         }
                         options = options with { LogLevel = level, LogLevelName = name == "warn" ? "warning" : name };
+                        break;
+                    }
+                case "--file-flush-interval-msec":
+                    {
+                        var text = Value();
+                        if (!uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var msec) || msec == 0)
+                        {
+                            return new ParseResult(null, $"error: invalid value for --file-flush-interval-msec: '{text}'");
+                        }
+                        options = options with { FileFlushInterval = TimeSpan.FromMilliseconds(msec) };
                         break;
                     }
                 case "--admin-address-path":

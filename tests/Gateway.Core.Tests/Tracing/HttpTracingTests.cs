@@ -63,7 +63,7 @@ public class HttpTracingTests
         {
             ["node_id"] = "node-1",
             ["zone"] = "zone-a",
-            ["guid:x-request-id"] = "11111111-2222-4333-8444-555555555555",
+            ["guid:x-request-id"] = "11111111-2222-b333-8444-555555555555", // the trace reason (client) packed into the id,
             ["guid:x-client-trace-id"] = "client-1",
             ["http.url"] = $"http://{host}/anything?q=1",
             ["http.method"] = "POST",

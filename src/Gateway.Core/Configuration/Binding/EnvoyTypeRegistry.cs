@@ -32,6 +32,9 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(ZipkinConfig), EnvoyTypeCategory.Tracer);
         registry.Register(typeof(UuidRequestIdConfig), EnvoyTypeCategory.RequestId);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);
+        registry.Register(typeof(FileAccessLog), EnvoyTypeCategory.AccessLogger);
+        registry.Register(typeof(StdoutAccessLog), EnvoyTypeCategory.AccessLogger);
+        registry.Register(typeof(StderrAccessLog), EnvoyTypeCategory.AccessLogger);
         // Substitution formatter extensions (log_format.formatters).
         registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);
         registry.Register(typeof(MetadataFormatterConfig), EnvoyTypeCategory.Formatter);

@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
-    "access_log", "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
+    "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
     "original_ip_detection_extensions", "early_header_mutation_extensions", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs",
@@ -80,6 +80,10 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>What to do with <c>%2F</c>, <c>%2f</c>, <c>%5C</c> and <c>%5c</c> in the path.</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; set; }
+
+    /// <summary>Access logs written when each request ends.</summary>
+    [ProtoField(13)]
+    public List<AccessLogConfig> AccessLog { get; set; } = [];
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>
