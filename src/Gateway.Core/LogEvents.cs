@@ -3,7 +3,7 @@ namespace Gateway;
 /// <summary>
 /// Every log event id of the gateway, in one place so that none is used twice (a test checks it). Ranges follow
 /// the Envoy logger the events go to: admin 100, connection 200, filter 300, http 400, main 500, router 600,
-/// upstream 700 (health checking 750, outlier detection 780).
+/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (OpenTelemetry 870).
 /// </summary>
 internal static class LogEvents
 {
@@ -33,4 +33,10 @@ internal static class LogEvents
     public const int OutlierUnejected = 781;
     public const int OutlierDetectedNotEnforced = 782;
     public const int OutlierNotEjected = 783;
+
+    public const int OpenTelemetryExportFailed = 870;
+    public const int OpenTelemetryExportThrew = 871;
+    public const int OpenTelemetryResourceDetectorFailed = 872;
+    public const int OpenTelemetryResourceInvalid = 873;
+    public const int OpenTelemetrySpanContextInvalid = 874;
 }

@@ -278,6 +278,18 @@ internal sealed class ClusterRuntime
     public static string HostPortOf(string address)
         => Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri.Authority : address;
 
+    /// <summary>
+    /// YARP's state of this cluster (its destinations and the ones available), set when YARP adds or changes the
+    /// cluster and cleared when it removes it; the gateway's own requests (<see cref="ClusterClients"/>) pick from it.
+    /// </summary>
+    public ClusterState? ProxyCluster
+    {
+        get => Volatile.Read(ref _proxyCluster);
+        set => Volatile.Write(ref _proxyCluster, value);
+    }
+
+    private ClusterState? _proxyCluster;
+
     /// <summary>YARP's endpoint for this cluster's route; null until YARP has applied the configuration.</summary>
     public Endpoint? ProxyEndpoint
     {

@@ -41,16 +41,19 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private bool _encoded;
     private bool _completed;
     private PendingReply? _pendingReply;
-    private FilterStreamInfo? _streamInfo;
+    private readonly RequestStreamInfo _streamInfo;
+    private int _requestBufferLimit = BufferLimit;
+    private bool[]? _skipsBody;
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
     private BufferingResponseBody? _bufferedResponse;
     private bool _responseBodyEncoded;
     private bool _bodyBuffered;
 
-    public FilterChainStream(HttpContext context, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
+    public FilterChainStream(HttpContext context, RequestStreamInfo streamInfo, ListenerRuntime listener, RouteRuntime? route, string scheme, string pathAndQuery, long startTimestamp, bool isInternal, TimeProvider time, ILogger logger)
     {
         _context = context;
+        _streamInfo = streamInfo;
         _listener = listener;
         _chain = listener.Filters;
         _initialRoute = route;
@@ -102,9 +105,9 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         => CurrentRoute?.FilterStates is { } states ? states[_current].Config as T : null;
 
     /// <summary>True when a filter marked the request as a health check (its stats are then not charged).</summary>
-    public bool IsHealthCheck => _streamInfo?.IsHealthCheck == true;
+    public bool IsHealthCheck => _streamInfo.IsHealthCheck;
 
-    public override HttpStreamInfo StreamInfo => _streamInfo ??= new FilterStreamInfo(this);
+    public override HttpStreamInfo StreamInfo => _streamInfo;
 
     public override TimeProvider TimeProvider => _time;
 
@@ -116,10 +119,9 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     public override long RequestBufferLimit
     {
-        // Kept on the stream info (created on demand), so that a stream whose filters leave the limit alone is no larger.
-        get => _streamInfo?.RequestBufferLimit ?? BufferLimit;
+        get => _requestBufferLimit;
         // An array holds at most Array.MaxLength bytes; a larger limit (max_request_bytes is a uint32) is that.
-        set => ((FilterStreamInfo)StreamInfo).RequestBufferLimit = (int)Math.Clamp(value, 0, Array.MaxLength);
+        set => _requestBufferLimit = (int)Math.Clamp(value, 0, Array.MaxLength);
     }
 
     public override ReadOnlyMemory<byte> ResponseBody
@@ -138,7 +140,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             throw new InvalidOperationException("A filter can send a local reply only while the request is decoded (request headers or body).");
         }
         _pendingReply = new PendingReply(statusCode, body is null ? null : Encoding.UTF8.GetBytes(body), modifyHeaders);
-        ((FilterStreamInfo)StreamInfo).Details = details;
+        _streamInfo.Details = details;
         return FilterStatus.StopIteration;
     }
 
@@ -148,12 +150,11 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         {
             throw new InvalidOperationException("A filter can skip the request body only in its request-headers hook.");
         }
-        // Allocated only when a filter skips (a per-route pass-through), rarely; on the stream info, as the limit.
-        var info = (FilterStreamInfo)StreamInfo;
-        (info.SkipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
+        // Allocated only when a filter skips (a per-route pass-through), rarely.
+        (_skipsBody ??= new bool[_chain.Filters.Length])[_current] = true;
     }
 
-    private bool SkipsBody(int index) => _streamInfo?.SkipsBody is { } skips && skips[index];
+    private bool SkipsBody(int index) => _skipsBody is { } skips && skips[index];
 
     /// <summary>Whether filter <paramref name="index"/> runs for this request: its default, unless the route (as matched first) says otherwise.</summary>
     private bool IsActive(int index)
@@ -370,7 +371,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private async ValueTask<bool> TooLargeAsync()
     {
         _listener.Stats.DownstreamRqTooLarge.Increment();
-        ((FilterStreamInfo)StreamInfo).Details = "request_payload_too_large";
+        _streamInfo.Details = "request_payload_too_large";
         _decoding = false;
         await LocalReply.SendAsync(_context, StatusCodes.Status413PayloadTooLarge, PayloadTooLarge, _listener.ConnectionManager).ConfigureAwait(false);
         return false;
@@ -511,7 +512,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             // The encoders already had their turn at this response: the 500 that replaces it goes out as it is.
             _responseBodyEncoded = true;
             _listener.Stats.RsTooLarge.Increment();
-            ((FilterStreamInfo)StreamInfo).Details = "response_payload_too_large";
+            _streamInfo.Details = "response_payload_too_large";
             await LocalReply.SendAsync(_context, StatusCodes.Status500InternalServerError, InternalServerError, _listener.ConnectionManager).ConfigureAwait(false);
             return;
         }
@@ -662,68 +663,6 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             Write(buffer.AsSpan(offset, count));
             return Task.CompletedTask;
         }
-    }
-
-    /// <summary>The stream info filters see.</summary>
-    private sealed class FilterStreamInfo(FilterChainStream stream) : HttpStreamInfo
-    {
-        private Dictionary<string, JsonObject>? _metadata;
-        private ResponseFlags _flags;
-        private bool _healthCheck;
-
-        public string? Details { get; set; }
-
-        /// <summary>The stream's request buffer limit (see <see cref="HttpFilterContext.RequestBufferLimit"/>).</summary>
-        public int RequestBufferLimit { get; set; } = BufferLimit;
-
-        /// <summary>Per filter position: that filter skipped the request body (see <see cref="HttpFilterContext.SkipRequestBody"/>).</summary>
-        public bool[]? SkipsBody { get; set; }
-
-        public override bool IsHealthCheck => _healthCheck;
-
-        public override void SetHealthCheck() => _healthCheck = true;
-
-        public override string? RequestId
-        {
-            get
-            {
-                var value = stream._context.Request.Headers[EnvoyHeaders.RequestId];
-                return value.Count == 0 ? null : value[0];
-            }
-        }
-
-        public override DateTimeOffset StartTime => stream._time.GetUtcNow() - stream._time.GetElapsedTime(stream.StartTimestamp);
-
-        public override long StartTimestamp => stream.StartTimestamp;
-
-        public override bool IsInternal => stream.IsInternal;
-
-        public override ResponseFlags ResponseFlags => _flags;
-
-        public override string? UpstreamHost => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Address;
-
-        public override EnvoyMetadata? UpstreamHostMetadata => stream._context.Features.Get<Router.UpstreamRequest>()?.Host?.Metadata;
-
-        public override void SetResponseFlag(ResponseFlags flag) => _flags |= flag;
-
-        public override string? ResponseCodeDetails => Details;
-
-        public override JsonObject DynamicMetadata(string filterNamespace)
-        {
-            _metadata ??= new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-            if (!_metadata.TryGetValue(filterNamespace, out var value))
-            {
-                value = [];
-                _metadata[filterNamespace] = value;
-            }
-            return value;
-        }
-
-        public override JsonObject? FindDynamicMetadata(string filterNamespace)
-            => _metadata is not null && _metadata.TryGetValue(filterNamespace, out var value) ? value : null;
-
-        public override IReadOnlyDictionary<string, JsonObject> AllDynamicMetadata
-            => (IReadOnlyDictionary<string, JsonObject>?)_metadata ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonObject>.Empty;
     }
 
     private static partial class Log

@@ -188,6 +188,12 @@ public enum ResponseFlags : long
 
     /// <summary>DO: dropped by the cluster's drop_overload.</summary>
     DropOverload = 1L << 27,
+
+    /// <summary>DR: the downstream reset the stream.</summary>
+    DownstreamRemoteReset = 1L << 28,
+
+    /// <summary>UDO: dropped unconditionally by a drop_overload of 100 %.</summary>
+    UnconditionalDropOverload = 1L << 29,
 }
 
 /// <summary>What is known about one stream (Envoy's StreamInfo), as far as filters need it.</summary>

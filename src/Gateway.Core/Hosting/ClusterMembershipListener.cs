@@ -19,6 +19,7 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
         {
             runtime.Stats.MembershipTotal.Set(0);
             runtime.Stats.MembershipHealthy.Set(0);
+            runtime.ProxyCluster = null;
         }
     }
 
@@ -32,5 +33,6 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
         }
         runtime.Stats.MembershipTotal.Set(destinations.AllDestinations.Count);
         runtime.SetMembers(destinations.AllDestinations);
+        runtime.ProxyCluster = cluster;
     }
 }

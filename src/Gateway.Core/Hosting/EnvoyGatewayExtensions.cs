@@ -64,6 +64,8 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<StatsStore>();
         services.TryAddSingleton(sp => new ServerStats(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), BuildRevision()));
         services.AddHostedService<StatsFlushService>();
+        // The stats as OpenTelemetry metrics (meter "Gateway.Envoy"), from the application's meter factory when it has one.
+        services.TryAddSingleton(sp => new StatsMeter(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<ClusterRegistry>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
@@ -76,6 +78,8 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        // The gateway's own requests to its clusters (tracers' collectors): ClusterClients.Factory is TracerContext.ClusterClient.
+        services.TryAddSingleton<ClusterClients>();
         services.AddSingleton<IAvailableDestinationsPolicy, EnvoyAvailableDestinationsPolicy>();
         services.TryAddSingleton<HealthCheckService>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
@@ -117,6 +121,8 @@ public static class EnvoyGatewayExtensions
             });
 
         var runtime = app.Services.GetRequiredService<GatewayRuntime>();
+        // Made now, so the meter is there before anything collects.
+        app.Services.GetRequiredService<StatsMeter>();
         var proxyState = app.Services.GetRequiredService<IProxyStateLookup>();
         var destinationsUpdater = app.Services.GetRequiredService<IClusterDestinationsUpdater>();
         runtime.Clusters.AvailabilityChanged = cluster =>

@@ -46,6 +46,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
     {
         FilterChainStream? filters = null;
+        // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
+        var info = new RequestStreamInfo(context, _time, start);
+        context.Features.Set(info);
         try
         {
             var request = context.Request;
@@ -56,7 +59,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // Envoy's codec refuses the request before the connection manager sees it, and closes the connection.
                 listener.Stats.DownstreamCxProtocolError.Increment();
                 listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
-                await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true).ConfigureAwait(false);
+                info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
+                await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true, details: Router.ResponseDetails.CodecError).ConfigureAwait(false);
                 return;
             }
             // The codec treats an upgrade or CONNECT as a stream that never ends: a local reply to it closes the connection.
@@ -74,6 +78,16 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
             Answer100Continue(request, listener);
             var internalRequest = MutateRequestHeaders(request, plan.GenerateRequestId, listener.InternalRanges);
+            info.Internal = internalRequest;
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+            {
+                // Headers only: the whole request is in (Envoy's end_stream on the headers).
+                info.OnLastDownstreamRxByteReceived();
+            }
+            if (plan.CountsBodyBytes)
+            {
+                BodyByteCounter.Install(context, info);
+            }
             if (!plan.HasRouter)
             {
                 await AwaitStreamIdleTimeoutAsync(context, listener).ConfigureAwait(false);
@@ -82,26 +96,28 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 
             var scheme = targetScheme ?? request.Scheme;
             var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery);
+            info.Route = route;
             if (route is not null && verdict == DownstreamVerdict.Upgrade)
             {
                 // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
                 listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
                 listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true).ConfigureAwait(false);
+                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
                 return;
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {
-                filters = new FilterChainStream(context, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger) { Tunnel = tunnel, Terminal = this };
-                context.Features.Set(filters);
+                filters = new FilterChainStream(context, info, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger) { Tunnel = tunnel, Terminal = this };
+                info.Filters = filters;
                 if (!await filters.DecodeAsync().ConfigureAwait(false))
                 {
                     return;
                 }
                 route = filters.CurrentRoute;
+                info.Route = route;
             }
-            await _router.DecodeAsync(context, listener, route, new RouterInput(pathAndQuery, scheme, internalRequest, start, tunnel, filters?.IsHealthCheck == true)).ConfigureAwait(false);
+            await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -110,12 +126,20 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         finally
         {
             filters?.Complete();
-            if (context.RequestAborted.IsCancellationRequested && !HttpProtocol.IsHttp2(context.Request.Protocol))
+            var aborted = context.RequestAborted.IsCancellationRequested;
+            if (aborted)
             {
-                // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
-                context.Features.Get<DownstreamConnection>()?.RequestAborted();
+                // The client went away before the response was complete (Envoy's DC, downstream_remote_disconnect).
+                info.SetResponseFlag(ResponseFlags.DownstreamConnectionTermination);
+                info.Details ??= "downstream_remote_disconnect";
+                if (!HttpProtocol.IsHttp2(context.Request.Protocol))
+                {
+                    // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
+                    context.Features.Get<DownstreamConnection>()?.RequestAborted();
+                }
             }
-            listener.Stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds, filters?.IsHealthCheck == true);
+            info.Complete();
+            listener.Stats.RequestFinished(context.Response.StatusCode, aborted, info.Duration!.Value.TotalMilliseconds, info.IsHealthCheck);
         }
     }
 
@@ -140,8 +164,13 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
 
     /// <summary>The router, for a filter that runs the rest of the request inside its hook (the middleware adapter).</summary>
     Task FilterChainStream.IFilterChainTerminal.RunAsync(FilterChainStream stream)
-        => _router.DecodeAsync(stream.HttpContext, stream.Listener, stream.CurrentRoute,
-            new RouterInput(stream.PathAndQuery, stream.Scheme, stream.IsInternal, stream.StartTimestamp, stream.Tunnel)).AsTask();
+    {
+        var info = (RequestStreamInfo)stream.StreamInfo;
+        var route = stream.CurrentRoute;
+        info.Route = route;
+        return _router.DecodeAsync(stream.HttpContext, stream.Listener, route,
+            new RouterInput(info, stream.PathAndQuery, stream.Scheme, stream.IsInternal, stream.StartTimestamp, stream.Tunnel, info.IsHealthCheck)).AsTask();
+    }
 
     /// <summary>Route selection on the routed <c>:path</c>; a pathless CONNECT matches only connect_matcher routes, which are not supported.</summary>
     private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery)
@@ -172,7 +201,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             return;
         }
         listener.Stats.DownstreamRqIdleTimeout.Increment();
-        await LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager).ConfigureAwait(false);
+        context.Features.Get<RequestStreamInfo>()?.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+        await LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout").ConfigureAwait(false);
     }
 
     /// <summary>
@@ -192,7 +222,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 listener.Stats.DownstreamRqNonRelativePath.Increment();
             }
-            return Replied(LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan));
+            return Replied(LocalReply.SendAsync(context, StatusCodes.Status404NotFound, null, plan, details: "absolute_path_rejected"));
         }
         var action = listener.Paths.Normalize(pathAndQuery, out var normalized);
         if (action == PathAction.Redirect && IsGrpc(context.Request))
@@ -203,7 +233,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             case PathAction.Reject:
                 listener.Stats.DownstreamRqFailedPathNormalization.Increment();
-                return Replied(LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, null, plan));
+                return Replied(LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, null, plan, details: "path_normalization_failed"));
             case PathAction.Redirect:
                 listener.Stats.DownstreamRqRedirectedWithNormalizedPath.Increment();
                 var reply = LocalReply.SendAsync(context, StatusCodes.Status307TemporaryRedirect, null, plan);

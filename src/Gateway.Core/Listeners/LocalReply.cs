@@ -23,12 +23,17 @@ internal static class LocalReply
         => Encoding.UTF8.GetBytes("upstream connect error or disconnect/reset before headers. " + (retried ? "retried and the latest reset reason: " : "reset reason: ") + resetReason);
 
     /// <summary>
-    /// Sends a local reply. On a request that went through a filter chain, the encoders of the filters it passed
+    /// Sends a local reply (<paramref name="details"/>: Envoy's response code details, kept in the stream info). On a request that went through a filter chain, the encoders of the filters it passed
     /// see the reply (headers, and the body when they asked for it) before it is sent, as in Envoy.
     /// </summary>
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false, Action<IHeaderDictionary>? modifyHeaders = null)
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false, Action<IHeaderDictionary>? modifyHeaders = null, string? details = null)
     {
         var response = context.Response;
+        var info = context.Features.Get<RequestStreamInfo>();
+        if (info is not null && details is not null)
+        {
+            info.Details = details;
+        }
         if (response.HasStarted)
         {
             // Too late for a reply: reset the stream, as Envoy does.
@@ -65,7 +70,8 @@ internal static class LocalReply
             response.ContentType = contentType;
         }
         modifyHeaders?.Invoke(response.Headers);
-        if (context.Features.Get<FilterChainStream>() is { HasEncoders: true } stream)
+        info?.OnFirstDownstreamTxByteSent();
+        if (info?.Filters is { HasEncoders: true } stream)
         {
             return EncodeAndWriteAsync(context, stream, body);
         }

@@ -47,7 +47,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
-        var state = context.HttpContext.Features.Get<UpstreamRequest>();
+        var state = context.HttpContext.Features.Get<RequestStreamInfo>()?.Upstream;
         if (state is null)
         {
             return default;
@@ -113,6 +113,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         // From here the attempt is on a connection: its outcome charges upstream_rq_total (UpstreamAccounting).
         UpstreamAccounting.AttemptStarted(cluster.Stats);
         state.OnConnection = true;
+        state.StreamInfo.OnUpstreamTxStarted();
         if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination is { } destination)
         {
             state.Host = cluster.Host(destination);
@@ -150,13 +151,14 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
-        var state = context.HttpContext.Features.Get<UpstreamRequest>();
+        var state = context.HttpContext.Features.Get<RequestStreamInfo>()?.Upstream;
         if (state is null || context.ProxyResponse is not { } upstream)
         {
             return default;
         }
         var status = (int)upstream.StatusCode;
         state.ResponseStatus = status;
+        state.StreamInfo.OnFirstUpstreamRxByteReceived();
         var stats = state.Route.Cluster!.Stats;
         var headers = context.HttpContext.Response.Headers;
         if (state.Retry is { } retry && RetryDecisions.TryScheduleRetry(state, RetryDecisions.RetriesResponse(retry, state, status, headers)))
@@ -183,6 +185,9 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
     {
         var headers = context.Response.Headers;
         var connectionManager = state.Listener.ConnectionManager;
+        var info = state.StreamInfo;
+        info.Details = ResponseDetails.ViaUpstream;
+        info.OnFirstDownstreamTxByteSent();
         if (state.Route.Plan.IncludeAttemptCountInResponse)
         {
             headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
@@ -193,7 +198,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
         }
         // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
-        if (!state.Listener.Filters.IsEmpty && context.Features.Get<FilterChainStream>() is { HasEncoders: true } filters)
+        if (info.Filters is { HasEncoders: true } filters)
         {
             return EncodeAsync(filters, context, connectionManager);
         }

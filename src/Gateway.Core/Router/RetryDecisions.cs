@@ -37,6 +37,7 @@ internal static class RetryDecisions
         if (state.RetriesRemaining == 0)
         {
             stats.UpstreamRqRetryLimitExceeded.Increment();
+            state.StreamInfo.SetResponseFlag(Filters.ResponseFlags.UpstreamRetryLimitExceeded);
             return false;
         }
         state.RetriesRemaining--;
@@ -48,6 +49,7 @@ internal static class RetryDecisions
         if (!cluster.TryAcquireRetry(state.Route.Plan.Priority))
         {
             stats.UpstreamRqRetryOverflow.Increment();
+            state.StreamInfo.SetResponseFlag(Filters.ResponseFlags.UpstreamOverflow);
             return false;
         }
         state.HoldsRetrySlot = true;

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using Gateway.Filters;
 using Gateway.Listeners;
 using Gateway.Resilience;
 using Gateway.Routing;
@@ -47,6 +48,7 @@ internal sealed partial class RouterFilter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DecodeAsync(HttpContext context, ListenerRuntime listener, RouteRuntime? route, RouterInput input)
     {
+        var info = input.StreamInfo;
         if (route is null)
         {
             listener.RouterStats.NoRoute.Increment();
@@ -54,20 +56,22 @@ internal sealed partial class RouterFilter
             {
                 listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
             }
-            await SendLocalReplyAsync(context, listener, StatusCodes.Status404NotFound, null, closeConnection: input.Tunnel).ConfigureAwait(false);
+            info.SetResponseFlag(ResponseFlags.NoRouteFound);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status404NotFound, null, ResponseDetails.RouteNotFound, closeConnection: input.Tunnel).ConfigureAwait(false);
             return;
         }
         listener.RouterStats.RqTotal.Increment();
         if (route.DirectResponseBody is { } body)
         {
             listener.RouterStats.RqDirectResponse.Increment();
-            await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body).ConfigureAwait(false);
+            await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body, ResponseDetails.DirectResponse).ConfigureAwait(false);
             return;
         }
 
         var request = context.Request;
-        var state = new UpstreamRequest(listener, route, input.StartTimestamp) { Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery };
+        var state = new UpstreamRequest(info, listener, route, input.StartTimestamp) { Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery };
         var cluster = route.Cluster!;
+        info.UpstreamCluster = cluster;
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)
         {
@@ -75,7 +79,7 @@ internal sealed partial class RouterFilter
             await CompleteAsync(context, state, new AttemptOutcome(AttemptKind.NoHealthyUpstream, 0, null, ForwarderError.NoAvailableDestinations, null, false), routeTimedOut: false).ConfigureAwait(false);
             return;
         }
-        context.Features.Set(state);
+        info.Upstream = state;
         context.Features.Set<Clusters.ILoadBalancerContext>(state);
         context.SetEndpoint(endpoint);
         var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
@@ -189,6 +193,10 @@ internal sealed partial class RouterFilter
         var error = context.Features.Get<IForwarderErrorFeature>();
         var outcome = Classify(state, error?.Error ?? ForwarderError.None, error?.Exception, token.IsCancellationRequested);
         state.LastOutcome = outcome;
+        if (outcome.Kind == AttemptKind.Response && outcome.Status != 0)
+        {
+            state.StreamInfo.OnLastUpstreamRxByteReceived();
+        }
         if (outcome.Kind == AttemptKind.Reset)
         {
             // Charged when the attempt ends, whether a retry follows or not.
@@ -234,6 +242,7 @@ internal sealed partial class RouterFilter
     /// <summary>The router's reply for the final outcome, and the upstream stats it charges (one spot per kind).</summary>
     private async Task CompleteAsync(HttpContext context, UpstreamRequest state, AttemptOutcome final, bool routeTimedOut)
     {
+        var info = state.StreamInfo;
         var cluster = state.Route.Cluster!;
         var stats = cluster.Stats;
         var listener = state.Listener;
@@ -241,27 +250,31 @@ internal sealed partial class RouterFilter
         if (final.Kind == AttemptKind.Overflow)
         {
             UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
-            await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
+            info.SetResponseFlag(ResponseFlags.UpstreamOverflow);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, ResponseDetails.Overflow, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (final.Kind == AttemptKind.FailedLocally && !routeTimedOut)
         {
             // Envoy's router never fails to encode a request it accepted; the nearest answer is an internal error.
             Log.FailedLocally(_logger, cluster.Name, final.Exception);
-            await SendLocalReplyAsync(context, listener, StatusCodes.Status500InternalServerError, null, attemptCount: attempts).ConfigureAwait(false);
+            info.SetResponseFlag(ResponseFlags.LocalReset);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status500InternalServerError, null, ResponseDetails.LocalReset, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (final.Kind == AttemptKind.PerTryTimeout)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
             UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
-            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
+            info.SetResponseFlag(ResponseFlags.UpstreamRequestTimeout);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, ResponseDetails.PerTryTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (routeTimedOut)
         {
             UpstreamAccounting.RouteTimeout(stats, final, state.Internal, state.HealthCheck, context.Response.HasStarted);
-            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, attemptCount: attempts).ConfigureAwait(false);
+            info.SetResponseFlag(ResponseFlags.UpstreamRequestTimeout);
+            await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, ResponseDetails.RouteTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         switch (final.Kind)
@@ -269,7 +282,8 @@ internal sealed partial class RouterFilter
             case AttemptKind.NoHealthyUpstream:
                 UpstreamAccounting.NoHealthyUpstream(stats);
                 UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
-                await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
+                info.SetResponseFlag(ResponseFlags.NoHealthyUpstream);
+                await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, ResponseDetails.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
                 break;
             case AttemptKind.Reset or AttemptKind.ConnectFailure:
                 {
@@ -278,7 +292,9 @@ internal sealed partial class RouterFilter
                     var status = reason == ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
                     Log.UpstreamFailed(_logger, cluster.Name, reason, final.Exception);
                     UpstreamAccounting.LocalReply(stats, status, state.Internal, state.HealthCheck);
-                    await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), attemptCount: attempts).ConfigureAwait(false);
+                    info.SetResponseFlag(ResponseDetails.FlagOfReset(reason));
+                    info.UpstreamTransportFailureReason = ResponseDetails.TransportFailureReason(reason);
+                    await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), ResponseDetails.ResetBeforeResponseStarted(reason), attemptCount: attempts).ConfigureAwait(false);
                 }
                 break;
             case AttemptKind.ClientAborted:
@@ -288,7 +304,8 @@ internal sealed partial class RouterFilter
                     // Kestrel found the body malformed (chunk framing) after the headers went upstream: Envoy's codec
                     // error then, a 400 that closes the connection (KestrelBadRequestObserver counts the protocol error).
                     listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
-                    await SendLocalReplyAsync(context, listener, StatusCodes.Status400BadRequest, LocalReply.BadRequest, closeConnection: true).ConfigureAwait(false);
+                    info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
+                    await SendLocalReplyAsync(context, listener, StatusCodes.Status400BadRequest, LocalReply.BadRequest, ResponseDetails.CodecError, closeConnection: true).ConfigureAwait(false);
                 }
                 else if (final.Error == ForwarderError.RequestBodyClient && !final.OnConnection)
                 {
@@ -296,6 +313,12 @@ internal sealed partial class RouterFilter
                 }
                 break;
             case AttemptKind.ResetAfterResponseStarted:
+                if (final.Error == ForwarderError.ResponseBodyDestination)
+                {
+                    // The upstream broke off its body: Envoy's upstream connection termination after the response started.
+                    info.SetResponseFlag(ResponseFlags.UpstreamConnectionTermination);
+                    info.Details = ResponseDetails.ResetAfterResponseStarted;
+                }
                 ResetAfterResponseStarted(context, listener);
                 break;
         }
@@ -311,10 +334,10 @@ internal sealed partial class RouterFilter
     }
 
     /// <summary>Every local reply of the router goes out here.</summary>
-    private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
+    private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, string details, bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
     {
         // LocalReply runs the encoder filters of the chain (FilterChainStream) before the reply goes out.
-        return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection);
+        return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection, details: details);
     }
 
     /// <summary>Envoy's RetryStateImpl::create: with <c>retriable_request_headers</c>, one must match or the request is not retried.</summary>

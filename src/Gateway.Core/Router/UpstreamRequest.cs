@@ -14,8 +14,9 @@ namespace Gateway.Router;
 /// </summary>
 internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 {
-    public UpstreamRequest(ListenerRuntime listener, RouteRuntime route, long startTimestamp)
+    public UpstreamRequest(RequestStreamInfo streamInfo, ListenerRuntime listener, RouteRuntime route, long startTimestamp)
     {
+        StreamInfo = streamInfo;
         Listener = listener;
         Route = route;
         StartTimestamp = startTimestamp;
@@ -33,6 +34,9 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 
     /// <summary>Response header names that make a response retriable (<c>x-envoy-retriable-header-names</c>), or null.</summary>
     public string[]? RetriableHeaderNames { get; set; }
+
+    /// <summary>The request's stream info: the router records the host, attempts, response flags and details there.</summary>
+    public RequestStreamInfo StreamInfo { get; }
 
     public ListenerRuntime Listener { get; }
 
@@ -91,13 +95,27 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>The response transform held the current attempt's response back for a retry.</summary>
     public bool HeldForRetry { get; set; }
 
-    /// <summary>The host the current attempt went to, once YARP picked it.</summary>
-    public UpstreamHost? Host { get; set; }
+    /// <summary>The host the current attempt went to, once YARP picked it (also the stream info's upstream host, which keeps the last one).</summary>
+    public UpstreamHost? Host
+    {
+        get => _host;
+        set
+        {
+            _host = value;
+            if (value is not null)
+            {
+                StreamInfo.Host = value;
+            }
+        }
+    }
+
+    private UpstreamHost? _host;
 
     /// <summary>Starts the next attempt.</summary>
     public void BeginAttempt()
     {
         Attempt++;
+        StreamInfo.AttemptCount = Attempt;
         OnConnection = false;
         ResponseStatus = 0;
         HeldForRetry = false;

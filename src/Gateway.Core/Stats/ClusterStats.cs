@@ -64,6 +64,7 @@ public sealed class ClusterStats
         UpstreamRqRxReset = store.Counter(prefix + "upstream_rq_rx_reset");
         UpstreamCxTotal = store.Counter(prefix + "upstream_cx_total");
         UpstreamCxHttp1Total = store.Counter(prefix + "upstream_cx_http1_total");
+        UpstreamCxHttp2Total = store.Counter(prefix + "upstream_cx_http2_total");
         UpstreamCxActive = store.Gauge(prefix + "upstream_cx_active");
         UpstreamCxConnectFail = store.Counter(prefix + "upstream_cx_connect_fail");
         UpstreamCxProtocolError = store.Counter(prefix + "upstream_cx_protocol_error");
@@ -143,6 +144,9 @@ public sealed class ClusterStats
 
     /// <summary>HTTP/1 connections established.</summary>
     public Counter UpstreamCxHttp1Total { get; }
+
+    /// <summary>HTTP/2 connections established.</summary>
+    public Counter UpstreamCxHttp2Total { get; }
 
     /// <summary>Connections open now.</summary>
     public Gauge UpstreamCxActive { get; }

@@ -48,6 +48,16 @@ internal static partial class PrometheusNames
     /// <summary>The metric name and the tags (label name, value) of one stat, in extraction order.</summary>
     public static (string Metric, List<KeyValuePair<string, string>> Tags) ExtractTags(string statName)
     {
+        var (remaining, tags) = ExtractTagsKeepingDots(statName);
+        return ("envoy_" + Sanitize(remaining), tags);
+    }
+
+    /// <summary>
+    /// The tag-extracted name as Envoy leaves it (dots kept, nothing sanitized: <c>cluster.upstream_rq_total</c>) and the
+    /// tags; <see cref="ExtractTags"/> and the OpenTelemetry names (<see cref="StatsMeter"/>) are both made from it.
+    /// </summary>
+    public static (string Remaining, List<KeyValuePair<string, string>> Tags) ExtractTagsKeepingDots(string statName)
+    {
         var remove = new List<(int Start, int Length)>();
         var tags = new List<KeyValuePair<string, string>>();
         foreach (var extractor in Extractors)
@@ -80,7 +90,7 @@ internal static partial class PrometheusNames
             position = start + length;
         }
         remaining.Append(statName, position, statName.Length - position);
-        return ("envoy_" + Sanitize(remaining.ToString()), tags);
+        return (remaining.ToString(), tags);
     }
 
     private static bool Overlaps(List<(int Start, int Length)> ranges, int start, int length)

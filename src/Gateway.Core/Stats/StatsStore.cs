@@ -14,13 +14,27 @@ public sealed class StatsStore
     private readonly List<Action> _beforeRead = [];
 
     /// <summary>The counter with this name, created on first use.</summary>
-    public Counter Counter(string name) => _counters.GetOrAdd(name, static n => new Counter(n));
+    public Counter Counter(string name) => _counters.TryGetValue(name, out var counter) ? counter : Created(_counters.GetOrAdd(name, static n => new Counter(n)));
 
     /// <summary>The gauge with this name, created on first use.</summary>
-    public Gauge Gauge(string name) => _gauges.GetOrAdd(name, static n => new Gauge(n));
+    public Gauge Gauge(string name) => _gauges.TryGetValue(name, out var gauge) ? gauge : Created(_gauges.GetOrAdd(name, static n => new Gauge(n)));
 
     /// <summary>The histogram with this name, created on first use.</summary>
-    public Histogram Histogram(string name) => _histograms.GetOrAdd(name, static n => new Histogram(n));
+    public Histogram Histogram(string name) => _histograms.TryGetValue(name, out var histogram) ? histogram : Created(_histograms.GetOrAdd(name, static n => new Histogram(n)));
+
+    /// <summary>
+    /// Raised with the <see cref="Stats.Counter"/>, <see cref="Stats.Gauge"/> or <see cref="Stats.Histogram"/> a name was
+    /// first asked for (possibly more than once for one stat when two threads create it at once): the OpenTelemetry
+    /// meter adds stats created after it, as new clusters on a reload.
+    /// </summary>
+    internal event Action<object>? StatCreated;
+
+    private T Created<T>(T stat)
+        where T : class
+    {
+        StatCreated?.Invoke(stat);
+        return stat;
+    }
 
     /// <summary>Every counter, unordered.</summary>
     public IEnumerable<Counter> Counters => _counters.Values;

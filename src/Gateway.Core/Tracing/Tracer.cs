@@ -166,6 +166,12 @@ internal interface ITracerFactory
     /// <summary>The model class of the provider's configuration (registered under <see cref="Configuration.EnvoyTypeCategory.Tracer"/>).</summary>
     Type ConfigType { get; }
 
+    /// <summary>
+    /// Further model classes the configuration's <c>typed_config</c> fields may hold (OpenTelemetry's resource detectors
+    /// and samplers), registered with the tracer (category <see cref="Configuration.EnvoyTypeCategory.Other"/>).
+    /// </summary>
+    IReadOnlyList<Type> ExtensionConfigTypes => [];
+
     /// <summary>Reports every error of a configuration (with paths), e.g. a <c>collector_cluster</c> that is not a static cluster.</summary>
     void Validate(Configuration.EnvoyMessage config, Validation.ValidationContext context);
 

@@ -62,6 +62,14 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>path_with_escaped_slashes_action</c>, never <c>IMPLEMENTATION_SPECIFIC_DEFAULT</c> (that is <c>KEEP_UNCHANGED</c>).</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; init; } = PathWithEscapedSlashesAction.KeepUnchanged;
 
+    /// <summary>
+    /// Whether request and response body bytes are counted into the stream info (<c>%BYTES_RECEIVED%</c>, <c>%BYTES_SENT%</c>,
+    /// the span's <c>request_size</c>/<c>response_size</c>): only when an access log or the tracer reads them, as counting
+    /// wraps both bodies. Derived from the access logs and tracing of the plan, so not part of the golden plan files.
+    /// </summary>
+    [JsonIgnore]
+    public bool CountsBodyBytes { get; init; }
+
     /// <summary>Envoy's default <c>max_request_headers_kb</c>.</summary>
     public const uint DefaultMaxRequestHeadersKb = 60;
 

@@ -38,7 +38,7 @@ internal sealed class RequestHeaderMatchers
         var host = request.Headers.Host;
         // Filters see Envoy's :path after the connection manager's normalization (the path routed and forwarded);
         // without a chain, the raw request target (as received, query included), without building a string.
-        var stream = context.Features.Get<FilterChainStream>();
+        var stream = context.Features.Get<Gateway.Listeners.RequestStreamInfo>()?.Filters;
         var path = stream?.PathAndQuery ?? context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
         var view = new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, stream?.Scheme ?? request.Scheme, path, request.Headers);
         foreach (var predicate in _predicates)

@@ -39,11 +39,14 @@ public class FilterChainAllocationTests
         context.Request.Headers.Host = "example.com";
         var time = TimeProvider.System;
         var router = new CountingTerminal();
+        // The stream info is the connection manager's, made for every request with or without filters: not the chain's cost.
+        var info = new Gateway.Listeners.RequestStreamInfo(context, time, 0);
         void Run()
         {
-            var stream = new FilterChainStream(context, listener, null, "http", "/", 0, false, time, NullLogger.Instance) { Terminal = router };
+            var stream = new FilterChainStream(context, info, listener, null, "http", "/", 0, false, time, NullLogger.Instance) { Terminal = router };
             // As the connection manager does (the middleware adapter finds the stream there); replaces the last one.
-            context.Features.Set(stream);
+            info.Filters = stream;
+            context.Features.Set(info);
             var before = router.Runs;
             if (stream.DecodeAsync().AsTask().GetAwaiter().GetResult())
             {

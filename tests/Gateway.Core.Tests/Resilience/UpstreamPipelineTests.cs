@@ -135,6 +135,7 @@ internal static class TestRequests
         var stats = new Gateway.Stats.StatsStore();
         var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
         var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
-        return new Gateway.Router.UpstreamRequest(listener, route, 0) { Retry = route.Retry };
+        var info = new Gateway.Listeners.RequestStreamInfo(new Microsoft.AspNetCore.Http.DefaultHttpContext(), TimeProvider.System, 0);
+        return new Gateway.Router.UpstreamRequest(info, listener, route, 0) { Retry = route.Retry };
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using Gateway.Filters.Common;
 using Microsoft.AspNetCore.Http;
 

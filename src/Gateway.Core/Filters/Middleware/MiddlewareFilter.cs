@@ -15,7 +15,7 @@ internal sealed class MiddlewareFilter(RequestDelegate pipeline) : IHttpFilter
     /// The pipeline's terminal delegate: the last <c>next</c> runs the rest of the request (the filters after this one,
     /// the router, the response) inside the pipeline, so middleware after <c>next</c> sees the upstream's response.
     /// </summary>
-    public static readonly RequestDelegate RunRest = static context => context.Features.Get<FilterChainStream>()!.RunRestAsync();
+    public static readonly RequestDelegate RunRest = static context => context.Features.Get<Listeners.RequestStreamInfo>()!.Filters!.RunRestAsync();
 
     public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders;
 

@@ -1,6 +1,4 @@
-using Gateway.Configuration;
-
-namespace Gateway.Filters.Common;
+namespace Gateway.Configuration;
 
 /// <summary><c>envoy.config.core.v3.HeaderValue</c>: a header name and value.</summary>
 [EnvoyType("envoy.config.core.v3.HeaderValue", NotSupported = ["raw_value"])]

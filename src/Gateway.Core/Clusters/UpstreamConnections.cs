@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Gateway.Listeners;
+using Gateway.Stats;
+using Gateway.Translation;
+
+namespace Gateway.Clusters;
+
+/// <summary>
+/// What every HTTP client to a cluster shares, YARP's forwarder and the gateway's own requests
+/// (<see cref="ClusterClients"/>) alike: Envoy's connection settings and the connection stats
+/// (<c>upstream_cx_total</c>, <c>_active</c>, <c>_connect_fail</c>, <c>_connect_timeout</c>, bytes, lengths)
+/// taken where the connection is really opened.
+/// </summary>
+internal static class UpstreamConnections
+{
+    /// <summary>Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>) when given.</summary>
+    public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout)
+    {
+        if (connectTimeout is { } timeout)
+        {
+            handler.ConnectTimeout = timeout;
+        }
+        // No trace context is injected: Envoy adds tracing headers only when the HCM configures tracing.
+        handler.ActivityHeadersPropagator = null;
+        // Header bytes pass through unchanged both ways (see HeaderBytes): requests need Latin-1, as the default,
+        // ASCII, fails on obs-text; responses are decoded as Latin-1 by default, where known values are also cached
+        // (a selector would allocate every value of every response).
+        handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
+        // Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).
+        handler.PooledConnectionIdleTimeout = TimeSpan.FromHours(1);
+        handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, cluster, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether the connection made for <paramref name="request"/> speaks HTTP/2: asked for as version 2 with a
+    /// policy that does not fall back (prior knowledge on plain text, required or preferred over TLS).
+    /// </summary>
+    internal static bool SpeaksHttp2(HttpRequestMessage request)
+        => request.Version.Major == 2 && request.VersionPolicy != HttpVersionPolicy.RequestVersionOrLower;
+
+    /// <summary>Opens a connection to the host SocketsHttpHandler asks for, counting it for <paramref name="cluster"/> and its host.</summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterRuntime cluster, CancellationToken cancellationToken)
+    {
+        var stats = cluster.Stats;
+        var host = cluster.Host(EnvoyTranslator.FormatHostPort(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Envoy counts a connection when it is created, whether or not the connect then succeeds.
+        stats.UpstreamCxTotal.Increment();
+        stats.UpstreamCxActive.Increment();
+        cluster.OnConnectionsChanged();
+        host.ConnectionOpened();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            socket.Dispose();
+            host.ConnectionFailed();
+            stats.UpstreamCxActive.Decrement();
+            cluster.OnConnectionsChanged();
+            stats.UpstreamCxConnectFail.Increment();
+            stats.UpstreamCxDestroy.Increment();
+            stats.UpstreamCxDestroyLocal.Increment();
+            if (ex is OperationCanceledException)
+            {
+                // SocketsHttpHandler cancels the callback when connect_timeout expires.
+                stats.UpstreamCxConnectTimeout.Increment();
+            }
+            throw;
+        }
+        stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        // The forwarder's requests are HTTP/1.1; the async client's may ask for HTTP/2 (gRPC to a collector).
+        (SpeaksHttp2(context.InitialRequestMessage) ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
+        return new CountedNetworkStream(socket, cluster, stats, host, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Counts bytes each way, and on close the connection's length and who closed it: a read that
+    /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
+    /// </summary>
+    private sealed class CountedNetworkStream(Socket socket, ClusterRuntime cluster, ClusterStats stats, UpstreamHost host, long opened) : NetworkStream(socket, ownsSocket: true)
+    {
+        private int _disposed;
+        private volatile bool _remoteClosed;
+
+        public override int Read(byte[] buffer, int offset, int count) => Received(base.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Received(base.Read(buffer));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            // No async state machine when the read completed synchronously (the common case under load).
+            var read = base.ReadAsync(buffer, cancellationToken);
+            return read.IsCompletedSuccessfully ? new ValueTask<int>(Received(read.Result)) : AwaitRead(read);
+        }
+
+        // Pooled: most reads wait for the upstream, and a new state machine per read would be garbage per request.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<int> AwaitRead(ValueTask<int> read) => Received(await read.ConfigureAwait(false));
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => Received(await base.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            base.Write(buffer, offset, count);
+            stats.UpstreamCxTxBytesTotal.Add(count);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            base.Write(buffer);
+            stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            // Counted when the write is issued: a failed write closes the connection anyway.
+            stats.UpstreamCxTxBytesTotal.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Received(int read)
+        {
+            if (read > 0)
+            {
+                stats.UpstreamCxRxBytesTotal.Add(read);
+            }
+            else
+            {
+                _remoteClosed = true;
+            }
+            return read;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                stats.UpstreamCxActive.Decrement();
+                cluster.OnConnectionsChanged();
+                host.ConnectionClosed();
+                stats.UpstreamCxDestroy.Increment();
+                (_remoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
+                stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(opened).TotalMilliseconds);
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

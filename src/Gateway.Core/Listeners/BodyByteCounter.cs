@@ -1,0 +1,142 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Listeners;
+
+/// <summary>
+/// Counts the body bytes of one request both ways into its <see cref="RequestStreamInfo"/> (Envoy's bytesReceived and
+/// bytesSent), and marks the end of the request body. Installed by the connection manager only when its plan asks
+/// (<c>CountsBodyBytes</c>): the request body stream and the response body feature are replaced by these wrappers.
+/// </summary>
+internal static class BodyByteCounter
+{
+    public static void Install(HttpContext context, RequestStreamInfo info)
+    {
+        var request = context.Request;
+        request.Body = new CountingRequestBody(request.Body, info);
+        var inner = context.Features.Get<IHttpResponseBodyFeature>();
+        if (inner is not null)
+        {
+            context.Features.Set<IHttpResponseBodyFeature>(new CountingResponseBody(inner, info));
+        }
+    }
+
+    /// <summary>The request body as read by the router or a buffering filter.</summary>
+    private sealed class CountingRequestBody(Stream inner, RequestStreamInfo info) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count), count);
+
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer), buffer.Length);
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => Counted(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false), count);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
+
+        private int Counted(int read, int asked)
+        {
+            if (read > 0)
+            {
+                info.BytesReceived += read;
+            }
+            else if (asked > 0)
+            {
+                info.OnLastDownstreamRxByteReceived();
+            }
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>The response body as the client receives it (after any filter's encoding).</summary>
+    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : Stream, IHttpResponseBodyFeature
+    {
+        private PipeWriter? _writer;
+
+        Stream IHttpResponseBodyFeature.Stream => this;
+
+        PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
+
+        void IHttpResponseBodyFeature.DisableBuffering() => inner.DisableBuffering();
+
+        Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
+
+        Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+            => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+
+        async Task IHttpResponseBodyFeature.CompleteAsync()
+        {
+            if (_writer is not null)
+            {
+                await _writer.FlushAsync().ConfigureAwait(false);
+            }
+            await inner.CompleteAsync().ConfigureAwait(false);
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush() => inner.Stream.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            info.BytesSent += buffer.Length;
+            inner.Stream.Write(buffer);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            info.BytesSent += buffer.Length;
+            return inner.Stream.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}
