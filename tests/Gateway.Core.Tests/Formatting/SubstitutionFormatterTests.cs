@@ -137,8 +137,9 @@ public sealed class SubstitutionFormatterTests
 
         ResponseFlagNames.Append(all, longNames: false, output);
 
-        Assert.Equal("LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,RL,UAEX,RLSE,DC,URX,SI,IH,DPE,UMSDR,RFCF,NFCF,DT,UPE,NC,OM,DF,DO", output.ToString());
+        Assert.Equal("LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,RL,UAEX,RLSE,DC,URX,SI,IH,DPE,UMSDR,RFCF,NFCF,DT,UPE,NC,OM,DF,DO,DR,UDO", output.ToString());
         Assert.Equal(Enum.GetValues<ResponseFlags>().Length - 1, ResponseFlagNames.Long.Length);
+        Assert.Equal(ResponseFlagNames.Short.Length, ResponseFlagNames.Long.Length);
     }
 
     [Fact]
