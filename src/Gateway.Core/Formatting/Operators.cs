@@ -231,7 +231,7 @@ internal static class ResponseFlagNames
     public static readonly string[] Short =
     [
         "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE", "DC", "URX", "SI", "IH", "DPE",
-        "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO",
+        "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR", "UDO",
     ];
 
     /// <summary>Long names, by bit.</summary>
@@ -243,6 +243,7 @@ internal static class ResponseFlagNames
         "UpstreamRetryLimitExceeded", "StreamIdleTimeout", "InvalidEnvoyRequestHeaders", "DownstreamProtocolError",
         "UpstreamMaxStreamDurationReached", "ResponseFromCacheFilter", "NoFilterConfigFound", "DurationTimeout",
         "UpstreamProtocolError", "NoClusterFound", "OverloadManagerTerminated", "DnsResolutionFailed", "DropOverload",
+        "DownstreamRemoteReset", "UnconditionalDropOverload",
     ];
 
     /// <summary>Appends the flags' names, comma-separated, or <c>-</c> when there is none (Envoy's ResponseFlagUtils::NONE).</summary>

@@ -32,11 +32,28 @@ public sealed class SubstitutionFormatString : EnvoyMessage
 
     /// <summary>Formatter extensions adding command operators (<c>envoy.formatter.req_without_query</c>, <c>envoy.formatter.metadata</c>).</summary>
     [ProtoField(6)]
-    public List<TypedExtensionConfig> Formatters { get; set; } = [];
+    public List<FormatterExtensionConfig> Formatters { get; set; } = [];
 
     /// <summary>Options of <c>json_format</c>.</summary>
     [ProtoField(7)]
     public JsonFormatOptions? JsonFormatOptions { get; set; }
+}
+
+/// <summary>
+/// An <c>envoy.config.core.v3.TypedExtensionConfig</c> in <c>formatters</c>: the same message as
+/// <see cref="TypedExtensionConfig"/>, whose <c>typed_config</c> may only hold a formatter extension.
+/// </summary>
+[EnvoyType("envoy.config.core.v3.TypedExtensionConfig")]
+public sealed class FormatterExtensionConfig : EnvoyMessage
+{
+    /// <summary>The extension's name (e.g. <c>envoy.formatter.req_without_query</c>).</summary>
+    [ProtoField(1)]
+    public string? Name { get; set; }
+
+    /// <summary>The formatter's configuration, typed by <c>@type</c>.</summary>
+    [ProtoField(2)]
+    [AnyField(EnvoyTypeCategory.Formatter)]
+    public EnvoyMessage? TypedConfig { get; set; }
 }
 
 /// <summary><c>envoy.config.core.v3.JsonFormatOptions</c>.</summary>
