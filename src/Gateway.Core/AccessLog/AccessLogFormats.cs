@@ -56,7 +56,7 @@ internal static class AccessLogFormats
         {
             var info = context.StreamInfo;
             var http = info?.HttpContext;
-            formatter.Format(new FormatterContext(http, info, context.RequestHeaders, context.ResponseHeaders, context.ResponseTrailers, http?.Connection, (Formatting.AccessLogType)context.Type), output);
+            formatter.Format(new FormatterContext(http, info, context.RequestHeaders, context.ResponseHeaders, context.ResponseTrailers, http?.Connection, context.Type), output);
         }
     }
 }

@@ -1,57 +1,9 @@
+using Gateway.Configuration;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Gateway.Formatting;
-
-/// <summary>
-/// Envoy's <c>AccessLog::AccessLogType</c>: why an entry is written. <c>%ACCESS_LOG_TYPE%</c> prints the member's name,
-/// which is Envoy's enum value name.
-/// </summary>
-internal enum AccessLogType
-{
-    /// <summary>Not set (a formatter used outside an access log, e.g. for a header value).</summary>
-    NotSet,
-
-    /// <summary>A TCP proxy connected upstream.</summary>
-    TcpUpstreamConnected,
-
-    /// <summary>A periodic TCP proxy entry.</summary>
-    TcpPeriodic,
-
-    /// <summary>A TCP connection ended (listener access logs).</summary>
-    TcpConnectionEnd,
-
-    /// <summary>An HTTP request started (<c>flush_access_log_on_new_request</c>).</summary>
-    DownstreamStart,
-
-    /// <summary>A periodic HTTP entry (<c>access_log_flush_interval</c>).</summary>
-    DownstreamPeriodic,
-
-    /// <summary>An HTTP request ended (the connection manager's access logs).</summary>
-    DownstreamEnd,
-
-    /// <summary>An upstream connection pool became ready for the request.</summary>
-    UpstreamPoolReady,
-
-    /// <summary>A periodic upstream entry.</summary>
-    UpstreamPeriodic,
-
-    /// <summary>An upstream attempt ended (the router's <c>upstream_log</c>).</summary>
-    UpstreamEnd,
-
-    /// <summary>A CONNECT tunnel was established.</summary>
-    DownstreamTunnelSuccessfullyEstablished,
-
-    /// <summary>A UDP tunnel connected upstream.</summary>
-    UdpTunnelUpstreamConnected,
-
-    /// <summary>A periodic UDP entry.</summary>
-    UdpPeriodic,
-
-    /// <summary>A UDP session ended.</summary>
-    UdpSessionEnd,
-}
 
 /// <summary>
 /// What a <see cref="SubstitutionFormatter"/> reads for one entry (Envoy's <c>HttpFormatterContext</c> plus the stream

@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using System.Text.Json;
 using Gateway.Formatting;
 
