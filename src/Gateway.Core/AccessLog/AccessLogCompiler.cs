@@ -33,7 +33,7 @@ internal static class AccessLogCompiler
     {
         foreach (var plan in plans)
         {
-            if (plan.Formatter.NeedsBodyBytes)
+            if (plan.Format.NeedsBodyBytes)
             {
                 return true;
             }

@@ -19,20 +19,19 @@ internal static class AccessLogFormats
     public static void Validate(SubstitutionFormatString? format, EnvoyMessage owner, string field, ValidationContext context)
         => SubstitutionFormatter.Compile(format, SubstitutionFormatter.DefaultFormat, context);
 
-    /// <summary>Compiles a validated file logger's format.</summary>
-    public static IAccessLogFormatter Compile(FileAccessLog file)
-        => Compile(file, Scratch()) ?? throw new InvalidOperationException("a validated access log format compiles");
+    /// <summary>A validated file logger's format, compiled when the listener is built (with the gateway's clock and random source).</summary>
+    public static AccessLogFormat Compile(FileAccessLog file)
+        => new((options, context) => Compile(file, context, options));
 
-    /// <summary>Compiles a validated <c>log_format</c> (or the default line).</summary>
-    public static IAccessLogFormatter Compile(SubstitutionFormatString? format)
-        => new Adapter(SubstitutionFormatter.Compile(format, SubstitutionFormatter.DefaultFormat, Scratch())
-            ?? throw new InvalidOperationException("a validated access log format compiles"));
+    /// <summary>A validated <c>log_format</c> (or the default line), compiled when the listener is built.</summary>
+    public static AccessLogFormat Compile(SubstitutionFormatString? format)
+        => new((options, context) => SubstitutionFormatter.Compile(format, SubstitutionFormatter.DefaultFormat, context, options) is { } compiled ? new Adapter(compiled) : null);
 
-    private static Adapter? Compile(FileAccessLog file, ValidationContext context)
+    private static Adapter? Compile(FileAccessLog file, ValidationContext context, FormatterOptions? options = null)
     {
         if (file.Format is { } text)
         {
-            return SubstitutionFormatter.Compile(text, context, file, "format") is { } compiled ? new Adapter(compiled) : null;
+            return SubstitutionFormatter.Compile(text, context, file, "format", options) is { } compiled ? new Adapter(compiled) : null;
         }
         if (file.JsonFormat is not null)
         {
@@ -41,14 +40,14 @@ internal static class AccessLogFormats
             return null;
         }
         var model = file.TypedJsonFormat is { } json ? new SubstitutionFormatString { JsonFormat = json } : file.LogFormat;
-        return SubstitutionFormatter.Compile(model, SubstitutionFormatter.DefaultFormat, context) is { } formatter ? new Adapter(formatter) : null;
+        return SubstitutionFormatter.Compile(model, SubstitutionFormatter.DefaultFormat, context, options) is { } formatter ? new Adapter(formatter) : null;
     }
 
     // Translation compiles what validation accepted; its errors cannot occur, so they go nowhere.
-    private static ValidationContext Scratch() => new(EnvoyTypeRegistry.CreateDefault());
+    internal static ValidationContext Scratch() => new(EnvoyTypeRegistry.CreateDefault());
 
     /// <summary>The substitution formatter as an access log formatter.</summary>
-    private sealed class Adapter(SubstitutionFormatter formatter) : IAccessLogFormatter
+    internal sealed class Adapter(SubstitutionFormatter formatter) : IAccessLogFormatter
     {
         public bool NeedsBodyBytes => formatter.NeedsBodyBytes;
 
@@ -59,4 +58,27 @@ internal static class AccessLogFormats
             formatter.Format(new FormatterContext(http, info, context.RequestHeaders, context.ResponseHeaders, context.ResponseTrailers, http?.Connection, context.Type), output);
         }
     }
+}
+
+/// <summary>
+/// A logger's validated format, compiled per listener build: <c>%EMIT_TIME%</c> and <c>%UNIQUE_ID%</c> read the
+/// gateway's <see cref="TimeProvider"/> and <see cref="Random"/>, which the pure translation does not have.
+/// </summary>
+internal sealed class AccessLogFormat
+{
+    private readonly Func<FormatterOptions, ValidationContext, IAccessLogFormatter?> _compile;
+
+    public AccessLogFormat(Func<FormatterOptions, ValidationContext, IAccessLogFormatter?> compile)
+    {
+        _compile = compile;
+        // Compiled once here to learn what the connection manager must count; the format passed validation, so it compiles.
+        NeedsBodyBytes = Create(FormatterOptions.Default).NeedsBodyBytes;
+    }
+
+    /// <summary>True when the format reads the body byte counts.</summary>
+    public bool NeedsBodyBytes { get; }
+
+    /// <summary>The formatter with <paramref name="options"/>' clock and random source.</summary>
+    public IAccessLogFormatter Create(FormatterOptions options)
+        => _compile(options, AccessLogFormats.Scratch()) ?? throw new InvalidOperationException("a validated access log format compiles");
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Gateway.Configuration;
+using Gateway.Formatting;
 
 namespace Gateway.AccessLog;
 
@@ -9,10 +10,10 @@ namespace Gateway.AccessLog;
 /// Immutable, with no reference back into the configuration model.
 /// </summary>
 /// <param name="Filter">The filter, or null to log every entry.</param>
-/// <param name="Formatter">The compiled format.</param>
+/// <param name="Format">The validated format, compiled when the logger is built.</param>
 /// <param name="Destination">Where the lines go.</param>
 /// <param name="Location">Where the logger's destination was configured (for the error when it cannot be opened).</param>
-internal sealed record AccessLogPlan(LogFilter? Filter, IAccessLogFormatter Formatter, AccessLogDestination Destination, SourceLocation Location);
+internal sealed record AccessLogPlan(LogFilter? Filter, AccessLogFormat Format, AccessLogDestination Destination, SourceLocation Location);
 
 /// <summary>
 /// A running access logger: the plan's filter and formatter over the shared <see cref="AccessLogFile"/>. Logging
@@ -29,16 +30,19 @@ internal sealed class AccessLogger
     private readonly AccessLogFile _file;
     private readonly Random _random;
 
-    public AccessLogger(AccessLogPlan plan, AccessLogFile file, Random random)
+    public AccessLogger(AccessLogPlan plan, AccessLogFile file, Random random, FormatterOptions options)
     {
         _filter = plan.Filter;
-        _formatter = plan.Formatter;
+        _formatter = plan.Format.Create(options);
         _file = file;
         _random = random;
     }
 
-    /// <summary>Opens the plan's loggers on <paramref name="manager"/>; a destination that cannot be opened is a configuration error, as in Envoy.</summary>
-    public static AccessLogger[] Build(IReadOnlyList<AccessLogPlan> plans, AccessLogManager? manager, Random random)
+    /// <summary>
+    /// Opens the plan's loggers on <paramref name="manager"/>, their formats on the gateway's clock and random source;
+    /// a destination that cannot be opened is a configuration error, as in Envoy.
+    /// </summary>
+    public static AccessLogger[] Build(IReadOnlyList<AccessLogPlan> plans, AccessLogManager? manager, TimeProvider time, Random random)
     {
         if (plans.Count == 0)
         {
@@ -49,13 +53,14 @@ internal sealed class AccessLogger
             throw new InvalidOperationException("access logs need the gateway's AccessLogManager");
         }
         var loggers = new AccessLogger[plans.Count];
+        var options = new FormatterOptions { Time = time, Random = random };
         List<ConfigError>? errors = null;
         for (var i = 0; i < loggers.Length; i++)
         {
             var plan = plans[i];
             try
             {
-                loggers[i] = new AccessLogger(plan, manager.GetOrOpen(plan.Destination), random);
+                loggers[i] = new AccessLogger(plan, manager.GetOrOpen(plan.Destination), random, options);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

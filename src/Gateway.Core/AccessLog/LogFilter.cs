@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Filters;
+using Gateway.Formatting;
 using Gateway.Routing;
 using Gateway.Tracing;
 

@@ -224,7 +224,10 @@ internal sealed class ResponseFlagsOperator(bool longNames) : FormatOperator
     }
 }
 
-/// <summary>Envoy's short and long response flag names (ResponseFlagUtils), by bit of <see cref="ResponseFlags"/>.</summary>
+/// <summary>
+/// Envoy's short and long response flag names (ResponseFlagUtils), by bit of <see cref="ResponseFlags"/>: the one table,
+/// for the formatter and for the access log's <c>response_flag_filter</c>.
+/// </summary>
 internal static class ResponseFlagNames
 {
     /// <summary>Short names, by bit.</summary>
@@ -245,6 +248,19 @@ internal static class ResponseFlagNames
         "UpstreamProtocolError", "NoClusterFound", "OverloadManagerTerminated", "DnsResolutionFailed", "DropOverload",
         "DownstreamRemoteReset", "UnconditionalDropOverload",
     ];
+
+    /// <summary>The flag of a short name (<c>response_flag_filter</c>'s <c>flags</c>), or null when Envoy has no such flag.</summary>
+    public static ResponseFlags? Find(string name)
+    {
+        for (var bit = 0; bit < Short.Length; bit++)
+        {
+            if (string.Equals(Short[bit], name, StringComparison.Ordinal))
+            {
+                return (ResponseFlags)(1L << bit);
+            }
+        }
+        return null;
+    }
 
     /// <summary>Appends the flags' names, comma-separated, or <c>-</c> when there is none (Envoy's ResponseFlagUtils::NONE).</summary>
     public static void Append(ResponseFlags flags, bool longNames, StringBuilder output)

@@ -93,7 +93,7 @@ internal sealed class ListenerRuntime
                 Time = tracers?.Context.Time ?? services?.Time ?? TimeProvider.System,
             };
         }
-        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager, services?.Random ?? Random.Shared);
+        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
         return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
         {
             Tracing = tracing,

@@ -1,5 +1,6 @@
 using Gateway.AccessLog;
 using Gateway.Configuration;
+using Gateway.Formatting;
 
 namespace Gateway.Validation;
 
@@ -104,7 +105,7 @@ internal sealed class AccessLogValidator(ValidationContext context)
             {
                 if (ResponseFlagNames.Find(flags.Flags[i]) is null)
                 {
-                    context.Error(flags, "flags", $"'flags[{i}]': '{flags.Flags[i]}' is not a response flag (value must be in list [{string.Join(' ', ResponseFlagNames.All.Select(f => f.Name))}])");
+                    context.Error(flags, "flags", $"'flags[{i}]': '{flags.Flags[i]}' is not a response flag (value must be in list [{string.Join(' ', ResponseFlagNames.Short)}])");
                 }
             }
         }

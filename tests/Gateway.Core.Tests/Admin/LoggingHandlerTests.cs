@@ -17,7 +17,7 @@ public class LoggingHandlerTests
 
         """;
 
-    private static string Loggers(string admin = "info", string connection = "info", string filter = "info", string http = "info", string main = "info", string router = "info", string upstream = "info") => $"""
+    private static string Loggers(string admin = "info", string connection = "info", string filter = "info", string http = "info", string main = "info", string router = "info", string tracing = "info", string upstream = "info") => $"""
         active loggers:
           admin: {admin}
           connection: {connection}
@@ -25,6 +25,7 @@ public class LoggingHandlerTests
           http: {http}
           main: {main}
           router: {router}
+          tracing: {tracing}
           upstream: {upstream}
 
 
@@ -60,7 +61,7 @@ public class LoggingHandlerTests
 
         using var response = await server.PostAsync("/logging?level=warning");
 
-        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
+        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -114,6 +115,40 @@ public class LoggingHandlerTests
         Assert.Empty(sink.Messages("Microsoft.AspNetCore.Server.Kestrel.Test"));
         Assert.Equal(["change log level: name='upstream' level='debug'"], sink.Messages("Gateway.Admin.LoggingHandler"));
     }
+
+    [Fact]
+    public async Task Logging_TracingLogger_ChangesTheTracersCategories()
+    {
+        var levels = new EnvoyLogLevels(LogLevel.Information);
+        var sink = new CapturingLoggerProvider();
+        await using var server = await AdminTestServer.StartAsync(services => services.AddLogging(logging =>
+        {
+            logging.AddProvider(sink);
+            logging.AddEnvoyLogLevels(levels);
+        }));
+        var factory = server.Gateway.Services.GetRequiredService<ILoggerFactory>();
+        var zipkin = factory.CreateLogger("Gateway.Tracing.Zipkin");
+        var otel = factory.CreateLogger("Gateway.Tracing.OpenTelemetry");
+        var router = factory.CreateLogger("Gateway.Router.Test");
+
+        zipkin.LogDebug("before");
+        using var response = await server.PostAsync("/logging?tracing=debug");
+        zipkin.LogDebug("zipkin after");
+        otel.LogDebug("otel after");
+        router.LogDebug("router still at info");
+
+        Assert.Equal(Loggers(tracing: "debug"), await response.Content.ReadAsStringAsync());
+        Assert.Equal(["zipkin after"], sink.Messages("Gateway.Tracing.Zipkin"));
+        Assert.Equal(["otel after"], sink.Messages("Gateway.Tracing.OpenTelemetry"));
+        Assert.Empty(sink.Messages("Gateway.Router.Test"));
+    }
+
+    [Theory]
+    [InlineData("Gateway.Tracing.Zipkin", "tracing")]
+    [InlineData("Gateway.Tracing.OpenTelemetry", "tracing")]
+    [InlineData("Gateway.Clusters.ClusterRegistry", "upstream")]
+    public void LoggerFor_Category_MapsToTheEnvoyLogger(string category, string logger)
+        => Assert.Equal(logger, EnvoyLogLevels.LoggerFor(category));
 
     [Theory]
     [InlineData("Gateway.Admin.AdminHandler", LogLevel.Information, true)]
