@@ -186,6 +186,46 @@ public sealed partial class AccessLogFailureTests : IDisposable
         Assert.Equal("2031-05-06T07:08:09.123Z 2031-05-06", line);
     }
 
+    [Fact]
+    public async Task UniqueId_InjectedRandom_ComesFromTheGatewaysRandom()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var path = Path.Combine(_dir, "id.log");
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, path, """
+                          log_format: { text_format: "%UNIQUE_ID%\n" }
+            """), configureServices: s => s.AddSingleton<Random>(new ConstantBytes()));
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
+        var line = Assert.Single(await LinesAsync(gateway, path));
+
+        // Every byte 0xab, with the version 4 and variant bits set.
+        Assert.Equal("abababab-abab-4bab-abab-abababababab", line);
+    }
+
+    /// <summary>A random source whose bytes are all 0xab (and whose numbers are all 0).</summary>
+    private sealed class ConstantBytes : Random
+    {
+        public override void NextBytes(Span<byte> buffer) => buffer.Fill(0xab);
+
+        public override void NextBytes(byte[] buffer) => NextBytes(buffer.AsSpan());
+
+        public override int Next() => 0;
+
+        public override int Next(int maxValue) => 0;
+
+        public override int Next(int minValue, int maxValue) => minValue;
+
+        public override long NextInt64() => 0;
+
+        public override long NextInt64(long maxValue) => 0;
+
+        public override long NextInt64(long minValue, long maxValue) => minValue;
+
+        public override double NextDouble() => 0;
+
+        protected override double Sample() => 0;
+    }
+
     /// <summary>A loopback port nothing listens on (bound, then released).</summary>
     private static int ClosedPort()
     {
