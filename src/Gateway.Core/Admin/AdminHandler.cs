@@ -34,7 +34,7 @@ internal sealed class AdminHandler
     {
         var store = services.GetRequiredService<StatsStore>();
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        _stats = new ConnectionManagerStats(store, "admin", "listener.admin");
+        _stats = new ConnectionManagerStats(store, "admin", "listener.admin", publishTracing: false);
         _listenerStats = new ListenerStats(store, "listener.admin");
 
         var help = new HelpHandler(this);
