@@ -47,7 +47,7 @@ internal static class AccessLogFormats
     internal static ValidationContext Scratch() => new(EnvoyTypeRegistry.CreateDefault());
 
     /// <summary>The substitution formatter as an access log formatter.</summary>
-    internal sealed class Adapter(SubstitutionFormatter formatter) : IAccessLogFormatter
+    private sealed class Adapter(SubstitutionFormatter formatter) : IAccessLogFormatter
     {
         public bool NeedsBodyBytes => formatter.NeedsBodyBytes;
 
