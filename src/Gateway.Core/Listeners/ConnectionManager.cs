@@ -104,6 +104,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 tracedPath = pathAndQuery;
                 StartTracing(context, plan, tracing, info, route);
+                if (!plan.CountsBodyBytes && info.Span.Sampled)
+                {
+                    // A sampled span's request_size and response_size: counted for the requests that export them.
+                    BodyByteCounter.Install(context, info);
+                }
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)

@@ -252,6 +252,12 @@ internal static class HttpTracing
             tracing.Stats.HealthCheck.Increment();
             return;
         }
+        if (!span.Sampled)
+        {
+            // Nobody sees an unsampled span's tags (it is never exported): Envoy builds them anyway; here they cost nothing.
+            span.Finish(tracing.Time.GetUtcNow());
+            return;
+        }
         var request = context.Request;
         var headers = request.Headers;
         var plan = tracing.Plan;

@@ -145,8 +145,8 @@ public static class EnvoyTranslator
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
-            // The span's request_size and response_size, and the loggers' %BYTES_RECEIVED% / %BYTES_SENT%.
-            CountsBodyBytes = hcm.Tracing is not null || AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
+            // The loggers' %BYTES_RECEIVED% / %BYTES_SENT% (a sampled span's sizes are counted per request: ConnectionManager).
+            CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,

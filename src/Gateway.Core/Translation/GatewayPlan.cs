@@ -87,8 +87,8 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>
     /// Whether request and response body bytes are counted into the stream info (<c>%BYTES_RECEIVED%</c>, <c>%BYTES_SENT%</c>,
-    /// the span's <c>request_size</c>/<c>response_size</c>): only when an access log or the tracer reads them, as counting
-    /// wraps both bodies. Derived from the access logs and tracing of the plan, so not part of the golden plan files.
+    /// the span's <c>request_size</c>/<c>response_size</c>): only when an access log reads them, as counting wraps both
+    /// bodies (the connection manager also counts the requests whose span is sampled). Derived from the access logs, so not part of the golden plan files.
     /// </summary>
     [JsonIgnore]
     public bool CountsBodyBytes { get; init; }
