@@ -26,6 +26,7 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     private long _lastUpstreamRx;
     private long _firstDownstreamTx;
     private long _end;
+    private int _attemptResponseCode = -1;
 
     public RequestStreamInfo(HttpContext context, TimeProvider time, long startTimestamp)
     {
@@ -118,7 +119,17 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     public string? Details { get; set; }
 
     /// <summary>The response status once the response started (0 before; <c>%RESPONSE_CODE%</c> prints 0 then, as Envoy).</summary>
-    public int ResponseCode => _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+    public int ResponseCode => _attemptResponseCode >= 0 ? _attemptResponseCode
+        : _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+
+    /// <summary>
+    /// While the router's upstream loggers run: Envoy formats them with the attempt's own StreamInfo, whose response
+    /// code is the upstream's (0 when none came), not the one the client gets. Ended by <see cref="EndUpstreamLog"/>.
+    /// </summary>
+    public void BeginUpstreamLog(int upstreamResponseCode) => _attemptResponseCode = upstreamResponseCode;
+
+    /// <summary>Ends <see cref="BeginUpstreamLog"/>.</summary>
+    public void EndUpstreamLog() => _attemptResponseCode = -1;
 
     /// <inheritdoc/>
     public override bool IsHealthCheck => _healthCheck;

@@ -145,6 +145,7 @@ public static class EnvoyTranslator
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
+            UpstreamLogs = AccessLog.AccessLogCompiler.Compile(router?.UpstreamLog ?? []),
             // The span's request_size and response_size, and the loggers' %BYTES_RECEIVED% / %BYTES_SENT%.
             CountsBodyBytes = hcm.Tracing is not null || AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,

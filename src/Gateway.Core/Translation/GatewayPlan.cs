@@ -119,6 +119,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The compiled <c>access_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
+
+    /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>
