@@ -61,7 +61,7 @@ public static class EnvoyTranslator
         AdminPlan? admin = null;
         if (bootstrap.Admin?.Address?.SocketAddress is { } adminSocket)
         {
-            admin = new AdminPlan(adminSocket.Address!, (int)adminSocket.PortValue!.Value);
+            admin = new AdminPlan(adminSocket.Address!, (int)adminSocket.PortValue!.Value) { AccessLogs = AccessLog.AccessLogCompiler.CompileAdmin(bootstrap.Admin) };
         }
 
         var listeners = new List<ListenerPlan>();
