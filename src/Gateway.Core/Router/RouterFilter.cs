@@ -170,6 +170,10 @@ internal sealed partial class RouterFilter
             }
         }
         state.BeginAttempt();
+        if (state.Listener.UpstreamLogs.Length != 0)
+        {
+            state.StreamInfo.OnAttemptStarted();
+        }
         if (!cluster.TryAcquireRequest(priority))
         {
             // Circuit breaker overflow: answered at once, never retried (Envoy's UO).

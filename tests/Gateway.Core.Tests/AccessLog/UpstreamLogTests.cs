@@ -64,6 +64,26 @@ public sealed class UpstreamLogTests : IDisposable
     }
 
     [Fact]
+    public async Task UpstreamLog_DelayedAttempt_DurationIsTheAttemptsAndTheDownstreamsIsLonger()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var upstreamPath = Path.Combine(_dir, "upstream.log");
+        var downstreamPath = Path.Combine(_dir, "downstream.log");
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, upstreamPath, downstreamPath, "%DURATION% %RESPONSE_CODE%")
+            .Replace("%RESPONSE_FLAGS%", "%RESPONSE_FLAGS% %DURATION%", StringComparison.Ordinal));
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/200"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var upstreamLine = Assert.Single(await LinesAsync(gateway, upstreamPath)).Split(' ');
+        var downstreamLine = Assert.Single(await LinesAsync(gateway, downstreamPath)).Split(' ');
+        var attempt = int.Parse(upstreamLine[0], System.Globalization.CultureInfo.InvariantCulture);
+        var request = int.Parse(downstreamLine[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("200", upstreamLine[1]);
+        Assert.InRange(attempt, 190, request);
+    }
+
+    [Fact]
     public async Task UpstreamLog_ConnectionRefused_ResponseCodeIsZeroWhileTheClientGets503()
     {
         // Nothing listens on the port: each attempt ends without an upstream response (Envoy's upstream stream info: code 0).
