@@ -77,6 +77,35 @@ public sealed class AdminAccessLogTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfigDump_AdminAccessLogs_AreDumpedAndTheDumpIsLogged()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var path = Path.Combine(_dir, "dump.log");
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, $$"""
+            access_log_path: "{{path}}"
+            """));
+
+        using var dump = await gateway.Client.GetAsync(gateway.AdminUri("/config_dump"));
+        var text = await dump.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, dump.StatusCode);
+        Assert.Contains("\"access_log_path\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"GET /config_dump HTTP/1.1\" 200", Assert.Single(await LinesAsync(gateway, path)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_AdminAccessLogPathInMissingDirectory_FailsWithEnvoysError()
+    {
+        var path = Path.Combine(_dir, "missing", "admin.log");
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => InProcessGateway.StartAsync(Config(9, $$"""
+            access_log_path: "{{path}}"
+            """)));
+
+        Assert.Contains($"unable to open file '{path}'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartAsync_AdminAccessLogWithoutTypedConfig_FailsAtItsPath()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => InProcessGateway.StartAsync(Config(9, """
