@@ -84,7 +84,7 @@ EOF
 # Start-up-only configs (no load, launched STARTUP_RUNS times each; launch -> first proxied 200):
 # add NAME to STARTUP_ONLY and define prepare_startup_NAME (optional) and start_startup_NAME
 # exactly like the load targets.
-DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic gateway-filters gateway-noop5)
+DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic gateway-filters gateway-noop5 gateway-observed gateway-observed100)
 # HTTP/2 cleartext variants: not in the default run (they would add ~70% to it); --http2, --smoke or
 # --targets selects them.
 H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
@@ -678,7 +678,7 @@ gateway_common_prepare() {
 # Variant simple-h2: simple.yaml with the HCM's codec_type HTTP2 (the gateway then serves HTTP/2
 # cleartext, prior knowledge only); the cluster has no http2_protocol_options, so the upstream stays HTTP/1.1.
 seed_yaml() {
-    local variant="$1" out="$2" lport="$3" aport="$4" extra="" codec="" src note="" vhost=""
+    local variant="$1" out="$2" lport="$3" aport="$4" extra="" codec="" src note="" vhost="" clusters=""
     local filters=$'\n          - name: envoy.filters.http.router'
     case "$variant" in
         simple) src=simple.yaml ;;
@@ -715,6 +715,36 @@ F
                   allow_origin_string_match: [{ exact: "https://example.com" }]
                   allow_methods: "GET, POST"
 V
+) ;;
+        observed|observed100)
+               local percent=1; [[ $variant == observed100 ]] && percent=100
+               src=simple.yaml; note=", with Zipkin tracing at ${percent}% random sampling (collector: the upstream nginx) and a stdout access log in Envoy's default format"
+               codec=$(cat <<O
+
+          tracing:
+            random_sampling: { value: $percent }
+            provider:
+              name: envoy.tracers.zipkin
+              typed_config:
+                "@type": type.googleapis.com/envoy.config.trace.v3.ZipkinConfig
+                collector_cluster: zipkin
+                collector_endpoint: /api/v2/spans
+                collector_endpoint_version: HTTP_JSON
+          access_log:
+          - name: envoy.access_loggers.stdout
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog }
+O
+)
+               clusters=$(cat <<C
+
+    - name: zipkin
+      type: STATIC
+      load_assignment:
+        cluster_name: zipkin
+        endpoints:
+        - lb_endpoints:
+          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${UP_PORTS[0]} } } }
+C
 ) ;;
         noop5) src=simple.yaml; note=", with five header_mutation filters with no mutations before the router"
                filters=""
@@ -766,7 +796,7 @@ static_resources:
               address:
                 socket_address:
                   address: 127.0.0.1
-                  port_value: ${UP_PORTS[0]}
+                  port_value: ${UP_PORTS[0]}$clusters
 EOF
 }
 
@@ -833,6 +863,13 @@ start_gateway_filters() { start_gateway_config gateway-filters; }
 # gateway-noop5: the seed config with five filters that do nothing (the chain's own cost).
 prepare_gateway_noop5() { prepare_seed_target gateway-noop5 noop5; }
 start_gateway_noop5() { start_gateway_config gateway-noop5; }
+
+# gateway-observed: the seed config with Zipkin tracing at 1 % and a stdout access log (issue 11's budget: at most 5 %
+# below gateway-simple); gateway-observed100: the same at 100 % sampling (its cost is reported).
+prepare_gateway_observed() { prepare_seed_target gateway-observed observed; }
+start_gateway_observed() { start_gateway_config gateway-observed; }
+prepare_gateway_observed100() { prepare_seed_target gateway-observed100 observed100; }
+start_gateway_observed100() { start_gateway_config gateway-observed100; }
 
 # gateway-realistic: bench/gen-realistic.py, 100 prefix routes with header matches (the request
 # matches only the last), 3 STATIC endpoints (the three upstream ports), LEAST_REQUEST.

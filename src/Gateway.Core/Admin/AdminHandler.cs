@@ -38,7 +38,7 @@ internal sealed class AdminHandler
         // The admin's loggers come from the bootstrap (Envoy's admin is not reloaded with the rest of the configuration).
         var logPlans = services.GetService<Hosting.GatewayRuntime>()?.Plan.Admin?.AccessLogs ?? [];
         _accessLogs = AccessLog.AccessLogger.Build(logPlans, services.GetService<AccessLog.AccessLogManager>(), services.GetService<Random>() ?? Random.Shared);
-        _stats = new ConnectionManagerStats(store, "admin", "listener.admin");
+        _stats = new ConnectionManagerStats(store, "admin", "listener.admin", publishTracing: false);
         _listenerStats = new ListenerStats(store, "listener.admin");
 
         var help = new HelpHandler(this);

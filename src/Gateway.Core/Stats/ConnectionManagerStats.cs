@@ -30,7 +30,11 @@ public sealed class ConnectionManagerStats
     private readonly Counter[] _listenerRqClass = new Counter[6];
 
     /// <summary>Resolves the handles for one connection manager on one listener.</summary>
-    public ConnectionManagerStats(StatsStore store, string statPrefix, string listenerScope)
+    /// <param name="store">Where the stats live.</param>
+    /// <param name="statPrefix">The HCM's <c>stat_prefix</c>.</param>
+    /// <param name="listenerScope">The listener's stat scope.</param>
+    /// <param name="publishTracing">False for the admin: Envoy keeps the admin's tracing counters in a no-op store, so /stats has no <c>http.admin.tracing.*</c>.</param>
+    public ConnectionManagerStats(StatsStore store, string statPrefix, string listenerScope, bool publishTracing = true)
     {
         ArgumentNullException.ThrowIfNull(store);
         var prefix = "http." + statPrefix + ".";
@@ -42,7 +46,7 @@ public sealed class ConnectionManagerStats
         {
             store.Gauge(prefix + name);
         }
-        Tracing = new Gateway.Tracing.TracingStats(store, prefix);
+        Tracing = new Gateway.Tracing.TracingStats(publishTracing ? store : new StatsStore(), prefix);
         DownstreamCxDestroy = store.Counter(prefix + "downstream_cx_destroy");
         DownstreamCxHttp1Total = store.Counter(prefix + "downstream_cx_http1_total");
         DownstreamCxHttp2Total = store.Counter(prefix + "downstream_cx_http2_total");
