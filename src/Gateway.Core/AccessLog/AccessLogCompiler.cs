@@ -28,6 +28,21 @@ internal static class AccessLogCompiler
         return plans;
     }
 
+    /// <summary>
+    /// The admin's loggers (Envoy's InitialImpl::initAdminAccessLog): <c>access_log</c>, then the deprecated
+    /// <c>access_log_path</c> as a file logger in the default format.
+    /// </summary>
+    public static IReadOnlyList<AccessLogPlan> CompileAdmin(Configuration.Admin admin)
+    {
+        var plans = Compile(admin.AccessLog);
+        if (string.IsNullOrEmpty(admin.AccessLogPath))
+        {
+            return plans;
+        }
+        var pathPlan = new AccessLogPlan(null, AccessLogFormats.Compile((SubstitutionFormatString?)null), AccessLogDestination.File(admin.AccessLogPath), admin.LocationOf("access_log_path"));
+        return [.. plans, pathPlan];
+    }
+
     /// <summary>True when a logger's format reads the body byte counts, which the connection manager then counts.</summary>
     public static bool NeedsBodyBytes(IReadOnlyList<AccessLogPlan> plans)
     {

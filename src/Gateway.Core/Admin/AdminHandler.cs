@@ -29,11 +29,15 @@ internal sealed class AdminHandler
     /// <summary>The admin listener's <c>http.admin.*</c> stats.</summary>
     internal ConnectionManagerStats Stats => _stats;
     private readonly TimeProvider _time;
+    private readonly AccessLog.AccessLogger[] _accessLogs;
 
     public AdminHandler(IServiceProvider services)
     {
         var store = services.GetRequiredService<StatsStore>();
         _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        // The admin's loggers come from the bootstrap (Envoy's admin is not reloaded with the rest of the configuration).
+        var logPlans = services.GetService<Hosting.GatewayRuntime>()?.Plan.Admin?.AccessLogs ?? [];
+        _accessLogs = AccessLog.AccessLogger.Build(logPlans, services.GetService<AccessLog.AccessLogManager>(), _time, services.GetService<Random>() ?? Random.Shared);
         _stats = new ConnectionManagerStats(store, "admin", "listener.admin", publishTracing: false);
         _listenerStats = new ListenerStats(store, "listener.admin");
 
@@ -79,6 +83,8 @@ internal sealed class AdminHandler
     public async Task HandleAsync(HttpContext context)
     {
         var start = _time.GetTimestamp();
+        // The admin's connection manager has a stream info too: its access logs read it.
+        var info = _accessLogs.Length == 0 ? null : new RequestStreamInfo(context, _time, start);
         _stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
         try
         {
@@ -111,6 +117,10 @@ internal sealed class AdminHandler
             {
                 // Envoy's AdminFilter::queryParams: without a query, the parameters may come as a form body.
                 query = await ReadFormAsync(context).ConfigureAwait(false);
+                if (info is not null)
+                {
+                    info.BytesReceived = Encoding.UTF8.GetByteCount(query);
+                }
             }
             var reply = Dispatch(new AdminRequest(context.Request.Method, path, query));
             response.StatusCode = reply.StatusCode;
@@ -128,6 +138,10 @@ internal sealed class AdminHandler
             }
             var body = Encoding.UTF8.GetBytes(reply.Body);
             response.ContentLength = body.Length;
+            if (info is not null)
+            {
+                info.BytesSent = body.Length;
+            }
             await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
         }
         finally
@@ -138,6 +152,11 @@ internal sealed class AdminHandler
                 context.Features.Get<DownstreamConnection>()?.RequestAborted();
             }
             _stats.RequestFinished(context.Response.StatusCode, context.RequestAborted.IsCancellationRequested, _time.GetElapsedTime(start).TotalMilliseconds);
+            if (info is not null)
+            {
+                info.Complete();
+                AccessLog.AccessLogger.LogAll(_accessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamEnd));
+            }
         }
     }
 

@@ -60,6 +60,9 @@ internal sealed class ListenerRuntime
     /// <summary>The connection manager's access loggers, written when each request ends (empty: nothing to do).</summary>
     public AccessLog.AccessLogger[] AccessLogs { get; init; } = [];
 
+    /// <summary>The router's upstream loggers (<c>upstream_log</c>), written as each upstream attempt ends.</summary>
+    public AccessLog.AccessLogger[] UpstreamLogs { get; init; } = [];
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
@@ -93,11 +96,14 @@ internal sealed class ListenerRuntime
                 Time = tracers?.Context.Time ?? services?.Time ?? TimeProvider.System,
             };
         }
-        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
+        var logManager = services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager;
+        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
+        var upstreamLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.UpstreamLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
         return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
         {
             Tracing = tracing,
             AccessLogs = accessLogs,
+            UpstreamLogs = upstreamLogs,
         };
     }
 }

@@ -26,6 +26,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     private long _lastUpstreamRx;
     private long _firstDownstreamTx;
     private long _end;
+    private int _attemptResponseCode = -1;
+    private long _attemptStart;
+    private TimeSpan? _attemptDuration;
 
     public RequestStreamInfo(HttpContext context, TimeProvider time, long startTimestamp)
     {
@@ -118,7 +121,29 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     public string? Details { get; set; }
 
     /// <summary>The response status once the response started (0 before; <c>%RESPONSE_CODE%</c> prints 0 then, as Envoy).</summary>
-    public int ResponseCode => _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+    public int ResponseCode => _attemptResponseCode >= 0 ? _attemptResponseCode
+        : _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+
+    /// <summary>
+    /// While the router's upstream loggers run: Envoy formats them with the attempt's own StreamInfo, whose response
+    /// code is the upstream's (0 when none came), not the one the client gets. Ended by <see cref="EndUpstreamLog"/>.
+    /// </summary>
+    /// <remarks><see cref="Duration"/> is the attempt's then (from <see cref="OnAttemptStarted"/>), as the attempt's stream info ends with it.</remarks>
+    public void BeginUpstreamLog(int upstreamResponseCode)
+    {
+        _attemptResponseCode = upstreamResponseCode;
+        _attemptDuration = _attemptStart == 0 ? null : _time.GetElapsedTime(_attemptStart);
+    }
+
+    /// <summary>Ends <see cref="BeginUpstreamLog"/>.</summary>
+    public void EndUpstreamLog()
+    {
+        _attemptResponseCode = -1;
+        _attemptDuration = null;
+    }
+
+    /// <summary>Marks the start of an upstream attempt, for the upstream log's <see cref="Duration"/>.</summary>
+    public void OnAttemptStarted() => _attemptStart = _time.GetTimestamp();
 
     /// <inheritdoc/>
     public override bool IsHealthCheck => _healthCheck;
@@ -164,7 +189,7 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     public TimeSpan? FirstDownstreamTxByteSent => Since(_firstDownstreamTx);
 
     /// <summary>The request is over (<c>%DURATION%</c>): the response was sent or the stream reset.</summary>
-    public TimeSpan? Duration => Since(_end);
+    public TimeSpan? Duration => _attemptDuration ?? Since(_end);
 
     /// <summary>Marks the end of reading the request.</summary>
     public void OnLastDownstreamRxByteReceived() => _lastDownstreamRx = _time.GetTimestamp();

@@ -170,6 +170,10 @@ internal sealed partial class RouterFilter
             }
         }
         state.BeginAttempt();
+        if (state.Listener.UpstreamLogs.Length != 0)
+        {
+            state.StreamInfo.OnAttemptStarted();
+        }
         if (!cluster.TryAcquireRequest(priority))
         {
             // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
@@ -202,6 +206,10 @@ internal sealed partial class RouterFilter
         {
             state.StreamInfo.OnLastUpstreamRxByteReceived();
         }
+        if (state.Listener.UpstreamLogs.Length != 0)
+        {
+            LogUpstream(context, state, outcome);
+        }
         if (outcome.Kind == AttemptKind.Reset)
         {
             // Charged when the attempt ends, whether a retry follows or not.
@@ -212,6 +220,25 @@ internal sealed partial class RouterFilter
         return token.IsCancellationRequested
             ? Outcome.FromException<AttemptKind>(new OperationCanceledException(token))
             : Outcome.FromResult(outcome.Kind);
+    }
+
+    /// <summary>
+    /// Envoy's UpstreamRequest::upstreamLog when the attempt ends (AccessLogType UpstreamEnd): the request's stream info
+    /// as it stands, with the upstream's response code and headers (held back from the client when a retry follows).
+    /// </summary>
+    private static void LogUpstream(HttpContext context, UpstreamRequest state, in AttemptOutcome outcome)
+    {
+        var info = state.StreamInfo;
+        var trailers = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
+        info.BeginUpstreamLog(outcome.Status);
+        try
+        {
+            AccessLog.AccessLogger.LogAll(state.Listener.UpstreamLogs, new AccessLog.AccessLogContext(info, Configuration.AccessLogType.UpstreamEnd, context.Request.Headers, context.Response.Headers, trailers));
+        }
+        finally
+        {
+            info.EndUpstreamLog();
+        }
     }
 
     /// <summary>What an attempt came to, from what the transforms reported and how YARP ended it.</summary>

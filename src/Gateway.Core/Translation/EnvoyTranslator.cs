@@ -61,7 +61,7 @@ public static class EnvoyTranslator
         AdminPlan? admin = null;
         if (bootstrap.Admin?.Address?.SocketAddress is { } adminSocket)
         {
-            admin = new AdminPlan(adminSocket.Address!, (int)adminSocket.PortValue!.Value);
+            admin = new AdminPlan(adminSocket.Address!, (int)adminSocket.PortValue!.Value) { AccessLogs = AccessLog.AccessLogCompiler.CompileAdmin(bootstrap.Admin) };
         }
 
         var listeners = new List<ListenerPlan>();
@@ -145,6 +145,7 @@ public static class EnvoyTranslator
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
+            UpstreamLogs = AccessLog.AccessLogCompiler.Compile(router?.UpstreamLog ?? []),
             // The loggers' %BYTES_RECEIVED% / %BYTES_SENT% (a sampled span's sizes are counted per request: ConnectionManager).
             CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,

@@ -22,7 +22,11 @@ public sealed record GatewayPlan(
 }
 
 /// <summary>Where the admin API listens.</summary>
-public sealed record AdminPlan(string Address, int Port);
+public sealed record AdminPlan(string Address, int Port)
+{
+    /// <summary>The admin's compiled access logs (<c>access_log</c>, then <c>access_log_path</c>); empty when none.</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
+}
 
 /// <summary>One Envoy listener: a Kestrel endpoint with its own connection manager and route table.</summary>
 public sealed record ListenerPlan(
@@ -119,6 +123,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The compiled <c>access_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
+
+    /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>

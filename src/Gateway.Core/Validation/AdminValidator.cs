@@ -2,7 +2,7 @@ using Gateway.Configuration;
 
 namespace Gateway.Validation;
 
-/// <summary>Checks <c>admin</c>: its bind address, whose port listeners may not reuse.</summary>
+/// <summary>Checks <c>admin</c>: its bind address, whose port listeners may not reuse, and its access logs.</summary>
 internal sealed class AdminValidator(ValidationContext context)
 {
     public void Validate(Configuration.Admin admin)
@@ -11,5 +11,6 @@ internal sealed class AdminValidator(ValidationContext context)
         {
             context.Ports[port] = admin.LocationOf("address");
         }
+        new AccessLogValidator(context).Validate(admin.AccessLog);
     }
 }

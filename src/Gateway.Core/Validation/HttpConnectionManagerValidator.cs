@@ -58,6 +58,14 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             new TracingValidator(context).Validate(tracing);
         }
-        new AccessLogValidator(context).Validate(hcm.AccessLog);
+        var accessLogs = new AccessLogValidator(context);
+        accessLogs.Validate(hcm.AccessLog);
+        foreach (var filter in hcm.HttpFilters)
+        {
+            if (filter.TypedConfig is RouterFilterConfig router)
+            {
+                accessLogs.Validate(router.UpstreamLog);
+            }
+        }
     }
 }

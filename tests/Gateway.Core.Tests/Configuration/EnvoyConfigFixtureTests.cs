@@ -110,7 +110,6 @@ public class EnvoyConfigFixtureTests
     {
         AssertErrors("v1-format.yaml",
             ("listeners", "unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", "listeners:"),
-            ("admin.access_log_path", "field 'access_log_path' of envoy.config.bootstrap.v3.Admin is not supported by this gateway yet", "access_log_path:"),
             ("admin.address", "expected a mapping for envoy.config.core.v3.Address, got 'tcp://127.0.0.1:19903'", "address: tcp://127.0.0.1"),
             ("cluster_manager", "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet", "cluster_manager:"));
     }

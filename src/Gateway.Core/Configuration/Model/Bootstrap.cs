@@ -32,12 +32,20 @@ public sealed class Bootstrap : EnvoyMessage
 /// <summary><c>envoy.config.bootstrap.v3.Admin</c>.</summary>
 [EnvoyType("envoy.config.bootstrap.v3.Admin", NotSupported =
 [
-    "access_log", "access_log_path", "profile_path", "socket_options", "ignore_global_conn_limit", "allow_paths",
+    "profile_path", "socket_options", "ignore_global_conn_limit", "allow_paths",
 ])]
 public sealed class Admin : EnvoyMessage
 {
     /// <summary>Where the admin API listens.</summary>
     public Address? Address { get; set; }
+
+    /// <summary>Access logs of the admin requests.</summary>
+    [ProtoField(5)]
+    public List<AccessLogConfig> AccessLog { get; set; } = [];
+
+    /// <summary>Deprecated: a file logger of the admin requests in Envoy's default format, after those of <see cref="AccessLog"/>.</summary>
+    [ProtoField(1)]
+    public string? AccessLogPath { get; set; }
 }
 
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap.StaticResources</c>.</summary>

@@ -197,7 +197,7 @@ public sealed class HttpFilter : EnvoyMessage
 /// <summary><c>envoy.extensions.filters.http.router.v3.Router</c>.</summary>
 [EnvoyType("envoy.extensions.filters.http.router.v3.Router", NotSupported =
 [
-    "dynamic_stats", "upstream_log", "upstream_log_options", "strict_check_headers",
+    "dynamic_stats", "upstream_log_options", "strict_check_headers",
     "respect_expected_rq_timeout", "suppress_grpc_request_failure_code_stats", "upstream_http_filters",
     "reject_connect_request_early_data",
 ])]
@@ -209,4 +209,8 @@ public sealed class RouterFilterConfig : EnvoyMessage
     /// <summary>A child span of the request's span for each upstream request (<c>router &lt;cluster&gt; egress</c>).</summary>
     [ProtoField(2)]
     public bool StartChildSpan { get; set; }
+
+    /// <summary>Access logs written when each upstream attempt ends (AccessLogType <c>UpstreamEnd</c>).</summary>
+    [ProtoField(3)]
+    public List<AccessLogConfig> UpstreamLog { get; set; } = [];
 }
