@@ -88,7 +88,9 @@ DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gat
 # HTTP/2 cleartext variants: not in the default run (they would add ~70% to it); --http2, --smoke or
 # --targets selects them.
 H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
-ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}")
+# gateway-observed's halves, to attribute its cost (only with --targets): tracing alone, the access log alone.
+DIAGNOSTIC_TARGETS=(gateway-observedtrace gateway-observedlog)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -716,7 +718,7 @@ F
                   allow_methods: "GET, POST"
 V
 ) ;;
-        observed|observed100)
+        observed|observed100|observedtrace|observedlog)
                local percent=1; [[ $variant == observed100 ]] && percent=100
                src=simple.yaml; note=", with Zipkin tracing at ${percent}% random sampling (collector: the upstream nginx) and a stdout access log in Envoy's default format"
                codec=$(cat <<O
@@ -735,6 +737,8 @@ V
             typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog }
 O
 )
+               [[ $variant == observedtrace ]] && codec="${codec%%          access_log:*}"
+               [[ $variant == observedlog ]] && codec=$'\n          access_log:'"${codec#*          access_log:}"
                clusters=$(cat <<C
 
     - name: zipkin
@@ -865,9 +869,14 @@ prepare_gateway_noop5() { prepare_seed_target gateway-noop5 noop5; }
 start_gateway_noop5() { start_gateway_config gateway-noop5; }
 
 # gateway-observed: the seed config with Zipkin tracing at 1 % and a stdout access log (issue 11's budget: at most 5 %
-# below gateway-simple); gateway-observed100: the same at 100 % sampling (its cost is reported).
+# below gateway-simple); gateway-observed100: the same at 100 % sampling (its cost is reported); gateway-observedtrace
+# and gateway-observedlog: only its tracing, only its access log.
 prepare_gateway_observed() { prepare_seed_target gateway-observed observed; }
 start_gateway_observed() { start_gateway_config gateway-observed; }
+prepare_gateway_observedtrace() { prepare_seed_target gateway-observedtrace observedtrace; }
+start_gateway_observedtrace() { start_gateway_config gateway-observedtrace; }
+prepare_gateway_observedlog() { prepare_seed_target gateway-observedlog observedlog; }
+start_gateway_observedlog() { start_gateway_config gateway-observedlog; }
 prepare_gateway_observed100() { prepare_seed_target gateway-observed100 observed100; }
 start_gateway_observed100() { start_gateway_config gateway-observed100; }
 
