@@ -8,14 +8,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Tracing;
 
-/// <summary>The tracing decision, the health check rule, the URL tag and the response flags text, without a server.</summary>
+/// <summary>The health check rule, the URL tag and the response flags text, without a server (the decision itself: RequestHeaderMutationTests).</summary>
 public class HttpTracingUnitTests
 {
-    private static readonly TracingSampling Half = new(
-        TracingSampling.FromPercent(new Percent { Value = 50 }, Percentage.Always),
-        TracingSampling.FromPercent(new Percent { Value = 50 }, Percentage.Always),
-        Percentage.Always);
-
     [Fact]
     public void FinishDownstream_HealthCheck_DropsTheSpanAndCountsIt()
     {
