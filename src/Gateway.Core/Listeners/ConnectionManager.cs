@@ -48,6 +48,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             var request = context.Request;
             var plan = listener.ConnectionManager;
+            if (plan.CountsBodyBytes)
+            {
+                // Before any reply, so that the codec's and the path checks' local replies are counted too.
+                BodyByteCounter.Install(context, info);
+            }
             var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes);
             if (DownstreamRequestValidator.IsCodecError(verdict))
             {
@@ -78,10 +83,6 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 // Headers only: the whole request is in (Envoy's end_stream on the headers).
                 info.OnLastDownstreamRxByteReceived();
-            }
-            if (plan.CountsBodyBytes)
-            {
-                BodyByteCounter.Install(context, info);
             }
             if (!plan.HasRouter)
             {
