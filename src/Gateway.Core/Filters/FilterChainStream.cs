@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -566,12 +565,11 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private sealed record PendingReply(int Status, byte[]? Body, Action<IHeaderDictionary>? ModifyHeaders);
 
     /// <summary>Holds a proxied response body for the encoders: nothing reaches the client (headers included) until it is complete.</summary>
-    private sealed class BufferingResponseBody : Stream, IHttpResponseBodyFeature
+    private sealed class BufferingResponseBody : ResponseBodyStream
     {
         private readonly HttpContext _context;
         private readonly IHttpResponseBodyFeature _inner;
         private readonly ArrayBufferWriter<byte> _buffer = new();
-        private PipeWriter? _writer;
 
         public BufferingResponseBody(HttpContext context)
         {
@@ -592,54 +590,11 @@ internal sealed partial class FilterChainStream : HttpFilterContext
             }
         }
 
-        Stream IHttpResponseBodyFeature.Stream => this;
-
-        PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
-
-        void IHttpResponseBodyFeature.DisableBuffering()
-        {
-        }
-
-        Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
-            => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
-
-        async Task IHttpResponseBodyFeature.CompleteAsync()
-        {
-            if (_writer is not null)
-            {
-                await _writer.FlushAsync().ConfigureAwait(false);
-            }
-        }
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override void Flush()
         {
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -656,12 +611,6 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         {
             Write(buffer.Span);
             return default;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            Write(buffer.AsSpan(offset, count));
-            return Task.CompletedTask;
         }
     }
 

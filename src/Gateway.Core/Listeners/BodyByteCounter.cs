@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -74,55 +73,17 @@ internal static class BodyByteCounter
     }
 
     /// <summary>The response body as the client receives it (after any filter's encoding).</summary>
-    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : Stream, IHttpResponseBodyFeature
+    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : ResponseBodyStream
     {
-        private PipeWriter? _writer;
+        protected override void OnDisableBuffering() => inner.DisableBuffering();
 
-        Stream IHttpResponseBodyFeature.Stream => this;
+        protected override Task OnStartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
 
-        PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
-
-        void IHttpResponseBodyFeature.DisableBuffering() => inner.DisableBuffering();
-
-        Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
-
-        Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
-            => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
-
-        async Task IHttpResponseBodyFeature.CompleteAsync()
-        {
-            if (_writer is not null)
-            {
-                await _writer.FlushAsync().ConfigureAwait(false);
-            }
-            await inner.CompleteAsync().ConfigureAwait(false);
-        }
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
+        protected override Task OnCompleteAsync() => inner.CompleteAsync();
 
         public override void Flush() => inner.Stream.Flush();
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
@@ -135,8 +96,5 @@ internal static class BodyByteCounter
             info.BytesSent += buffer.Length;
             return inner.Stream.WriteAsync(buffer, cancellationToken);
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }
