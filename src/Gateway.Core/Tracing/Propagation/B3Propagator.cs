@@ -149,8 +149,10 @@ internal static class B3Propagator
     /// </summary>
     public static void Inject(HttpRequestHeaders headers, ulong traceIdHigh, ulong traceId, ulong spanId, ulong? parentId, bool sampled)
     {
-        Set(headers, TraceIdHeader, HexId.FormatTraceId(traceIdHigh, traceId));
-        Set(headers, SpanIdHeader, HexId.Format(spanId));
+        var traceIdText = HexId.FormatTraceId(traceIdHigh, traceId);
+        Set(headers, TraceIdHeader, traceIdText);
+        // A new 64-bit trace's root span has the trace's id (Envoy's Tracer::startSpan): one string serves both headers.
+        Set(headers, SpanIdHeader, traceIdHigh == 0 && traceId == spanId ? traceIdText : HexId.Format(spanId));
         if (parentId is { } parent)
         {
             Set(headers, ParentSpanIdHeader, HexId.Format(parent));

@@ -106,13 +106,15 @@ internal sealed class ZipkinSpan : ISpan
         {
             return;
         }
+        if (!Sampled)
+        {
+            // Never reported: the closing annotation and the duration would be built for nobody.
+            return;
+        }
         var end = ZipkinTracer.ToMicros(endTime);
         (_annotations ??= new List<ZipkinAnnotation>(1)).Add(new ZipkinAnnotation(end, IsServer ? "ss" : "cr"));
         DurationMicros = end - TimestampMicros;
-        if (Sampled)
-        {
-            _tracer.Report(this);
-        }
+        _tracer.Report(this);
     }
 
     public void InjectContext(HttpRequestHeaders upstreamHeaders)
