@@ -111,6 +111,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                     BodyByteCounter.Install(context, info);
                 }
             }
+            if (plan.FlushAccessLogOnNewRequest)
+            {
+                // Envoy's DownstreamStart entry: the request's headers are evaluated, the filters have not run, no upstream is chosen.
+                AccessLog.AccessLogger.LogAll(listener.AccessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamStart));
+            }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {

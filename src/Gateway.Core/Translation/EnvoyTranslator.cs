@@ -145,6 +145,7 @@ public static class EnvoyTranslator
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
+            FlushAccessLogOnNewRequest = accessLogs.Count > 0 && (hcm.AccessLogOptions?.FlushAccessLogOnNewRequest ?? hcm.FlushAccessLogOnNewRequest),
             UpstreamLogs = AccessLog.AccessLogCompiler.Compile(router?.UpstreamLog ?? []),
             // The loggers' %BYTES_RECEIVED% / %BYTES_SENT% (a sampled span's sizes are counted per request: ConnectionManager).
             CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),

@@ -60,6 +60,11 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         }
         var accessLogs = new AccessLogValidator(context);
         accessLogs.Validate(hcm.AccessLog);
+        if (hcm.AccessLogOptions is { } options && hcm.HasField("flush_access_log_on_new_request"))
+        {
+            // Envoy's HttpConnectionManagerConfig: the deprecated field and the options are alternatives.
+            context.Error(options, "Only one of flush_access_log_on_new_request or access_log_options.flush_access_log_on_new_request can be specified.");
+        }
         foreach (var filter in hcm.HttpFilters)
         {
             if (filter.TypedConfig is RouterFilterConfig router)

@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
-    "access_log_flush_interval", "flush_access_log_on_new_request", "access_log_options",
+    "access_log_flush_interval",
     "original_ip_detection_extensions", "early_header_mutation_extensions", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs",
@@ -84,6 +84,23 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>Access logs written when each request ends.</summary>
     [ProtoField(13)]
     public List<AccessLogConfig> AccessLog { get; set; } = [];
+
+    /// <summary>Deprecated form of <see cref="HcmAccessLogOptions.FlushAccessLogOnNewRequest"/>.</summary>
+    public bool FlushAccessLogOnNewRequest { get; set; }
+
+    /// <summary>When the access logs are written besides the end of the stream.</summary>
+    public HcmAccessLogOptions? AccessLogOptions { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
+// access_log_flush_interval: a periodic entry would be formatted on a timer thread while the request's own thread
+// changes its headers (Envoy formats it on the stream's dispatcher); tunnels come with upgrade_configs.
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
+    NotSupported = ["access_log_flush_interval", "flush_log_on_tunnel_successfully_established"])]
+public sealed class HcmAccessLogOptions : EnvoyMessage
+{
+    /// <summary>Also write an entry (AccessLogType <c>DownstreamStart</c>) when a request's headers have been evaluated, before the filter chain.</summary>
+    public bool FlushAccessLogOnNewRequest { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>

@@ -1,0 +1,81 @@
+using System.Net;
+using Gateway.AccessLog;
+using Gateway.Configuration;
+using Gateway.Tests.Common;
+using Gateway.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.AccessLog;
+
+/// <summary>The connection manager's <c>access_log_options</c> (and its deprecated top-level twin): when entries besides the stream's end are written.</summary>
+public sealed class AccessLogOptionsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("accesslogoptions-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Config(int upstreamPort, string path, string options)
+        => ListenerYaml.Build(upstreamPort, httpFilters: "", routes: """
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+            """)
+            .Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + ListenerYaml.Indent($$"""
+                {{options}}
+                access_log:
+                - name: envoy.access_loggers.file
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                    path: "{{path}}"
+                    log_format: { text_format: "%RESPONSE_CODE% %ACCESS_LOG_TYPE% %REQ(:PATH)% %UPSTREAM_HOST%\n" }
+                """, 10), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("access_log_options: { flush_access_log_on_new_request: true }")]
+    [InlineData("flush_access_log_on_new_request: true")]
+    public async Task FlushOnNewRequest_ProxiedRequest_StartEntryWithoutUpstreamThenEndEntry(string options)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var path = Path.Combine(_dir, "access.log");
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, path, options));
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
+        // Envoy's ProtocolIntegrationTest.AccessLogOnRequestStartTest: "0 DownstreamStart", then "200 DownstreamEnd".
+        Assert.Equal(["0 DownstreamStart /status/200 -", $"200 DownstreamEnd /status/200 127.0.0.1:{upstream.Port}"], await File.ReadAllLinesAsync(path));
+    }
+
+    [Fact]
+    public async Task FlushOnNewRequest_NotSet_OnlyTheEndEntry()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var path = Path.Combine(_dir, "access.log");
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, path, "access_log_options: { flush_access_log_on_new_request: false }"));
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
+
+        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
+        Assert.Equal([$"200 DownstreamEnd /status/200 127.0.0.1:{upstream.Port}"], await File.ReadAllLinesAsync(path));
+    }
+
+    [Fact]
+    public void Load_BothFormsOfFlushOnNewRequest_IsEnvoysError()
+    {
+        var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null",
+            "flush_access_log_on_new_request: true\naccess_log_options: { flush_access_log_on_new_request: true }")));
+
+        Assert.Contains(error.Errors, e => e.Message.Contains("Only one of flush_access_log_on_new_request or access_log_options.flush_access_log_on_new_request can be specified.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("access_log_options: { access_log_flush_interval: 1s }", "access_log_flush_interval")]
+    [InlineData("access_log_options: { flush_log_on_tunnel_successfully_established: true }", "flush_log_on_tunnel_successfully_established")]
+    [InlineData("access_log_flush_interval: 1s", "access_log_flush_interval")]
+    public void Load_RefusedOption_IsAnErrorNamingTheField(string options, string field)
+    {
+        var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null", options)));
+
+        Assert.Contains(error.Errors, e => e.Location.Path.EndsWith(field, StringComparison.Ordinal) && e.Message.Contains("not supported", StringComparison.Ordinal));
+    }
+}
