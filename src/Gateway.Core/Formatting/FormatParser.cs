@@ -215,6 +215,7 @@ internal static partial class FormatParser
         Simple("UPSTREAM_REMOTE_ADDRESS", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.WithPort));
         Simple("UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.WithoutPort));
         Simple("UPSTREAM_REMOTE_PORT", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.Port));
+        Simple("CONNECTION_ID", new StreamInfoNumberOperator(static i => i.ConnectionId));
         Simple("UPSTREAM_REQUEST_ATTEMPT_COUNT", new StreamInfoNumberOperator(static i => i.AttemptCount));
         Simple("UPSTREAM_TRANSPORT_FAILURE_REASON", new StreamInfoStringOperator(static i => i.UpstreamTransportFailureReason?.Replace(' ', '_')));
         // No PROXY protocol or original-destination listener filters: the direct addresses are the addresses.
@@ -255,7 +256,7 @@ internal static partial class FormatParser
             }
         }
 
-        Add("Kestrel's connection ids are strings and the gateway keeps no numeric connection id", "CONNECTION_ID", "UPSTREAM_CONNECTION_ID");
+        Add("the upstream connection's number is not recorded (SocketsHttpHandler does not expose its connections)", "UPSTREAM_CONNECTION_ID");
         Add("the local address of the upstream connection is not recorded (SocketsHttpHandler does not expose it)", "UPSTREAM_LOCAL_ADDRESS", "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "UPSTREAM_LOCAL_PORT");
         Add("the protocol of the upstream attempt is not recorded", "UPSTREAM_PROTOCOL");
         Add("connection termination and close details are not recorded", "CONNECTION_TERMINATION_DETAILS", "UPSTREAM_LOCAL_CLOSE_REASON", "DOWNSTREAM_LOCAL_CLOSE_REASON", "UPSTREAM_DETECTED_CLOSE_TYPE", "DOWNSTREAM_DETECTED_CLOSE_TYPE");

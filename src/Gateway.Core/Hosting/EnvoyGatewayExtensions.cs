@@ -275,8 +275,9 @@ public static class EnvoyGatewayExtensions
                     }
                     var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
                     // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
-                    var connectionInfo = current.ConnectionLogs.Length == 0 ? null : RequestStreamInfo.ForConnection(current.Time);
-                    var tracked = new DownstreamConnection(countBytes: connectionInfo is not null && current.ConnectionLogsNeedBytes);
+                    var logged = current.ConnectionLogs.Length != 0;
+                    var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
+                    var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id) : null;
                     connection.Transport = tracked.Observe(connection.Transport);
                     connection.Features.Set(tracked);
                     try

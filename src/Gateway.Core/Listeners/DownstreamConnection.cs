@@ -17,10 +17,15 @@ internal sealed class DownstreamConnection
     private volatile bool _remoteClosed;
     private volatile bool _localAbort;
     private volatile bool _activeRequest;
+    // Envoy numbers connections from 0 with one process-wide counter (ConnectionImpl::next_global_id_).
+    private static long s_nextId = -1;
     private readonly ByteCounts? _bytes;
 
     /// <summary>Creates the tracker; <paramref name="countBytes"/> adds the byte counts (and a writer wrapper).</summary>
     public DownstreamConnection(bool countBytes = false) => _bytes = countBytes ? new ByteCounts() : null;
+
+    /// <summary>The connection's number (<c>%CONNECTION_ID%</c>).</summary>
+    public long Id { get; } = Interlocked.Increment(ref s_nextId);
 
     /// <summary>True when the connection's bytes are counted.</summary>
     public bool CountsBytes => _bytes is not null;

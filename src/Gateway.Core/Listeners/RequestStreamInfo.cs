@@ -29,6 +29,7 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     private int _attemptResponseCode = -1;
     private long _attemptStart;
     private TimeSpan? _attemptDuration;
+    private readonly long _connectionId;
 
     public RequestStreamInfo(HttpContext context, TimeProvider time, long startTimestamp)
     {
@@ -43,15 +44,22 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// read): no request, so request fields are absent and the response code is 0; it starts when the connection is
     /// accepted and <see cref="Complete"/> ends it when the connection closes.
     /// </summary>
-    private RequestStreamInfo(TimeProvider time, long startTimestamp)
+    private RequestStreamInfo(TimeProvider time, long startTimestamp, long connectionId)
     {
+        _connectionId = connectionId;
         _time = time;
         StartTimestamp = startTimestamp;
         StartTime = time.GetUtcNow();
     }
 
     /// <summary>A connection's stream info, started now.</summary>
-    public static RequestStreamInfo ForConnection(TimeProvider time) => new(time, time.GetTimestamp());
+    public static RequestStreamInfo ForConnection(TimeProvider time, long connectionId) => new(time, time.GetTimestamp(), connectionId);
+
+    /// <summary>
+    /// The downstream connection's number (<c>%CONNECTION_ID%</c>, Envoy's connectionID()); 0 when the request's
+    /// connection is not a listener's (read from the connection only when a format asks).
+    /// </summary>
+    public long ConnectionId => _context is null ? _connectionId : _context.Features.Get<DownstreamConnection>()?.Id ?? 0;
 
     /// <summary>True for a connection's stream info (<see cref="ForConnection"/>), which has no <see cref="HttpContext"/>.</summary>
     public bool IsConnection => _context is null;

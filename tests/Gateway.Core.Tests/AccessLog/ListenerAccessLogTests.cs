@@ -182,7 +182,7 @@ public sealed class ListenerAccessLogTests : IDisposable
         await ConnectionAsync(gateway, TimeSpan.FromMilliseconds(3000), "/last", "/last");
         var lines = await LinesAsync(gateway, path, 2);
 
-        Assert.Equal(["1500", "3000"], lines);
+        Assert.Equal(["1500", "3000"], lines.Order());
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class ListenerAccessLogTests : IDisposable
         await using var upstream = await EchoUpstream.StartAsync();
         var listenerPath = Path.Combine(_dir, "cx.log");
         var requestPath = Path.Combine(_dir, "rq.log");
-        var yaml = Config(upstream.Port, FileLog(listenerPath, format: "log_format: { text_format: \"cx %REQ(:PATH)% %RESPONSE_CODE%\\n\" }"))
+        var yaml = Config(upstream.Port, FileLog(listenerPath, format: "log_format: { text_format: \"cx %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID%\\n\" }"))
             .Replace("          stat_prefix: ingress_http\n", $$"""
                       stat_prefix: ingress_http
                       access_log:
@@ -199,15 +199,24 @@ public sealed class ListenerAccessLogTests : IDisposable
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                           path: {{requestPath}}
-                          log_format: { text_format: "rq %REQ(:PATH)% %RESPONSE_CODE%\n" }
+                          log_format: { text_format: "rq %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID%\n" }
 
             """, StringComparison.Ordinal);
         await using var gateway = await StartAsync(yaml);
 
         await ConnectionAsync(gateway, TimeSpan.Zero, "/x", "/y");
+        await ConnectionAsync(gateway, TimeSpan.Zero, "/z", "/z");
+        var connections = await LinesAsync(gateway, listenerPath, 2);
+        var requests = await LinesAsync(gateway, requestPath, 4);
 
-        Assert.Equal(["cx - 0"], await LinesAsync(gateway, listenerPath, 1));
-        Assert.Equal(["rq /x 200", "rq /y 200"], await LinesAsync(gateway, requestPath, 2));
+        // Both logs name the connection by the same number, and each connection has its own (the connection entries are
+        // written as the server closes, so their order is not asserted).
+        Assert.Equal(4, requests.Length);
+        var first = requests[0].Split(' ')[3];
+        var second = requests[2].Split(' ')[3];
+        Assert.NotEqual(first, second);
+        Assert.Equal([$"rq /x 200 {first}", $"rq /y 200 {first}", $"rq /z 200 {second}", $"rq /z 200 {second}"], requests);
+        Assert.Equal(new[] { "cx - 0 " + first, "cx - 0 " + second }.Order(), connections.Order());
     }
 
     [Fact]
