@@ -277,7 +277,7 @@ public static class EnvoyGatewayExtensions
                     // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
                     var logged = current.ConnectionLogs.Length != 0;
                     var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
-                    var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id) : null;
+                    var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id, current.Plan.FilterChainName) : null;
                     connection.Transport = tracked.Observe(connection.Transport);
                     connection.Features.Set(tracked);
                     try

@@ -53,13 +53,17 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     }
 
     /// <summary>A connection's stream info, started now.</summary>
-    public static RequestStreamInfo ForConnection(TimeProvider time, long connectionId) => new(time, time.GetTimestamp(), connectionId);
+    public static RequestStreamInfo ForConnection(TimeProvider time, long connectionId, string? filterChainName)
+        => new(time, time.GetTimestamp(), connectionId) { FilterChainName = filterChainName };
 
     /// <summary>
     /// The downstream connection's number (<c>%CONNECTION_ID%</c>, Envoy's connectionID()); 0 when the request's
     /// connection is not a listener's (read from the connection only when a format asks).
     /// </summary>
     public long ConnectionId => _context is null ? _connectionId : _context.Features.Get<DownstreamConnection>()?.Id ?? 0;
+
+    /// <summary>The name of the filter chain that took the connection (<c>%FILTER_CHAIN_NAME%</c>), or null when it has none.</summary>
+    public string? FilterChainName { get; init; }
 
     /// <summary>True for a connection's stream info (<see cref="ForConnection"/>), which has no <see cref="HttpContext"/>.</summary>
     public bool IsConnection => _context is null;

@@ -173,6 +173,7 @@ public static class EnvoyTranslator
             ConnectionManager: plan)
         {
             AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
+            FilterChainName = string.IsNullOrEmpty(listener.FilterChains[0].Name) ? null : listener.FilterChains[0].Name,
         };
     }
 

@@ -186,12 +186,13 @@ public sealed class ListenerAccessLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Request_ListenerLogAndHcmLog_EachWritesItsOwnEntry()
+    public async Task Request_ListenerLogAndHcmLog_EachWritesItsOwnEntryWithTheConnectionsIdAndFilterChain()
     {
         await using var upstream = await EchoUpstream.StartAsync();
         var listenerPath = Path.Combine(_dir, "cx.log");
         var requestPath = Path.Combine(_dir, "rq.log");
-        var yaml = Config(upstream.Port, FileLog(listenerPath, format: "log_format: { text_format: \"cx %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID%\\n\" }"))
+        var yaml = Config(upstream.Port, FileLog(listenerPath, format: "log_format: { text_format: \"cx %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID% %FILTER_CHAIN_NAME%\\n\" }"))
+            .Replace("    - filters:\n", "    - name: main-chain\n      filters:\n", StringComparison.Ordinal)
             .Replace("          stat_prefix: ingress_http\n", $$"""
                       stat_prefix: ingress_http
                       access_log:
@@ -199,7 +200,7 @@ public sealed class ListenerAccessLogTests : IDisposable
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                           path: {{requestPath}}
-                          log_format: { text_format: "rq %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID%\n" }
+                          log_format: { text_format: "rq %REQ(:PATH)% %RESPONSE_CODE% %CONNECTION_ID% %FILTER_CHAIN_NAME%\n" }
 
             """, StringComparison.Ordinal);
         await using var gateway = await StartAsync(yaml);
@@ -215,8 +216,8 @@ public sealed class ListenerAccessLogTests : IDisposable
         var first = requests[0].Split(' ')[3];
         var second = requests[2].Split(' ')[3];
         Assert.NotEqual(first, second);
-        Assert.Equal([$"rq /x 200 {first}", $"rq /y 200 {first}", $"rq /z 200 {second}", $"rq /z 200 {second}"], requests);
-        Assert.Equal(new[] { "cx - 0 " + first, "cx - 0 " + second }.Order(), connections.Order());
+        Assert.Equal([$"rq /x 200 {first} main-chain", $"rq /y 200 {first} main-chain", $"rq /z 200 {second} main-chain", $"rq /z 200 {second} main-chain"], requests);
+        Assert.Equal(new[] { $"cx - 0 {first} main-chain", $"cx - 0 {second} main-chain" }.Order(), connections.Order());
     }
 
     [Fact]
