@@ -21,6 +21,16 @@ internal readonly struct AccessLogContext
         ResponseTrailers = responseTrailers;
     }
 
+    /// <summary>
+    /// The context of a closed downstream connection (a listener's access log): the connection's stream info and
+    /// addresses, no headers (Envoy's emitLogs logs with an empty formatter context, type NotSet).
+    /// </summary>
+    public AccessLogContext(RequestStreamInfo connectionInfo, ConnectionInfo connection)
+        : this(connectionInfo, AccessLogType.NotSet, null, null, null)
+    {
+        Connection = connection;
+    }
+
     /// <summary>The context of a finished downstream request (<see cref="AccessLogType.DownstreamEnd"/>).</summary>
     public static AccessLogContext ForRequest(RequestStreamInfo info, AccessLogType type)
     {
@@ -28,6 +38,9 @@ internal readonly struct AccessLogContext
         var trailers = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
         return new AccessLogContext(info, type, http.Request.Headers, http.Response.Headers, trailers);
     }
+
+    /// <summary>The downstream connection's addresses of a connection entry (a request's come from its HttpContext), or null.</summary>
+    public ConnectionInfo? Connection { get; }
 
     /// <summary>The request's stream info, or null.</summary>
     public RequestStreamInfo? StreamInfo { get; }

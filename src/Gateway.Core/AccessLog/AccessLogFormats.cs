@@ -54,8 +54,8 @@ internal static class AccessLogFormats
         public void Format(in AccessLogContext context, StringBuilder output)
         {
             var info = context.StreamInfo;
-            var http = info?.HttpContext;
-            formatter.Format(new FormatterContext(http, info, context.RequestHeaders, context.ResponseHeaders, context.ResponseTrailers, http?.Connection, context.Type), output);
+            var http = info is null || info.IsConnection ? null : info.HttpContext;
+            formatter.Format(new FormatterContext(http, info, context.RequestHeaders, context.ResponseHeaders, context.ResponseTrailers, http?.Connection ?? context.Connection, context.Type), output);
         }
     }
 }
@@ -67,18 +67,29 @@ internal static class AccessLogFormats
 internal sealed class AccessLogFormat
 {
     private readonly Func<FormatterOptions, ValidationContext, IAccessLogFormatter?> _compile;
+    private readonly IAccessLogFormatter _default;
 
     public AccessLogFormat(Func<FormatterOptions, ValidationContext, IAccessLogFormatter?> compile)
     {
         _compile = compile;
         // Compiled once here to learn what the connection manager must count; the format passed validation, so it compiles.
-        NeedsBodyBytes = Create(FormatterOptions.Default).NeedsBodyBytes;
+        _default = Create(FormatterOptions.Default);
+        NeedsBodyBytes = _default.NeedsBodyBytes;
     }
 
     /// <summary>True when the format reads the body byte counts.</summary>
     public bool NeedsBodyBytes { get; }
 
-    /// <summary>The formatter with <paramref name="options"/>' clock and random source.</summary>
-    public IAccessLogFormatter Create(FormatterOptions options)
+    /// <summary>
+    /// The formatter with <paramref name="options"/>' clock and random source. The gateway's usual ones are the system
+    /// clock and the shared random source: then the formatter compiled with the plan serves (formats are compiled once).
+    /// </summary>
+    public IAccessLogFormatter For(FormatterOptions options)
+        => ReferenceEquals(options.Time, FormatterOptions.Default.Time) && ReferenceEquals(options.Random, FormatterOptions.Default.Random)
+            && ReferenceEquals(options.LocalZone, FormatterOptions.Default.LocalZone) && options.HostName is null
+            ? _default
+            : Create(options);
+
+    private IAccessLogFormatter Create(FormatterOptions options)
         => _compile(options, AccessLogFormats.Scratch()) ?? throw new InvalidOperationException("a validated access log format compiles");
 }

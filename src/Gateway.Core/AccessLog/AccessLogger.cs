@@ -33,7 +33,7 @@ internal sealed class AccessLogger
     public AccessLogger(AccessLogPlan plan, AccessLogFile file, Random random, FormatterOptions options)
     {
         _filter = plan.Filter;
-        _formatter = plan.Format.Create(options);
+        _formatter = plan.Format.For(options);
         _file = file;
         _random = random;
     }

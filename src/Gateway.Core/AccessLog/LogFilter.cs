@@ -226,7 +226,7 @@ internal abstract class LogFilter
     {
         public override bool Evaluate(in AccessLogContext context, Random random)
         {
-            if (context.StreamInfo is not { } info)
+            if (context.StreamInfo is not { IsConnection: false } info)
             {
                 // A connection entry has no request headers: Envoy matches against an empty header map.
                 return predicate.Matches(new RequestView(null, string.Empty, string.Empty, string.Empty, EmptyHeaders.Instance));

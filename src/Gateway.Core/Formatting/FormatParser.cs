@@ -215,6 +215,8 @@ internal static partial class FormatParser
         Simple("UPSTREAM_REMOTE_ADDRESS", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.WithPort));
         Simple("UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.WithoutPort));
         Simple("UPSTREAM_REMOTE_PORT", new AddressOperator(AddressSource.UpstreamRemote, AddressPart.Port));
+        Simple("CONNECTION_ID", new StreamInfoNumberOperator(static i => i.ConnectionId));
+        Simple("FILTER_CHAIN_NAME", new StreamInfoStringOperator(static i => i.FilterChainName));
         Simple("UPSTREAM_REQUEST_ATTEMPT_COUNT", new StreamInfoNumberOperator(static i => i.AttemptCount));
         Simple("UPSTREAM_TRANSPORT_FAILURE_REASON", new StreamInfoStringOperator(static i => i.UpstreamTransportFailureReason?.Replace(' ', '_')));
         // No PROXY protocol or original-destination listener filters: the direct addresses are the addresses.
@@ -255,13 +257,12 @@ internal static partial class FormatParser
             }
         }
 
-        Add("Kestrel's connection ids are strings and the gateway keeps no numeric connection id", "CONNECTION_ID", "UPSTREAM_CONNECTION_ID");
+        Add("the upstream connection's number is not recorded (SocketsHttpHandler does not expose its connections)", "UPSTREAM_CONNECTION_ID");
         Add("the local address of the upstream connection is not recorded (SocketsHttpHandler does not expose it)", "UPSTREAM_LOCAL_ADDRESS", "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "UPSTREAM_LOCAL_PORT");
         Add("the protocol of the upstream attempt is not recorded", "UPSTREAM_PROTOCOL");
         Add("connection termination and close details are not recorded", "CONNECTION_TERMINATION_DETAILS", "UPSTREAM_LOCAL_CLOSE_REASON", "DOWNSTREAM_LOCAL_CLOSE_REASON", "UPSTREAM_DETECTED_CLOSE_TYPE", "DOWNSTREAM_DETECTED_CLOSE_TYPE");
         Add("virtual clusters are not supported", "VIRTUAL_CLUSTER_NAME");
         Add("the gateway has no filter state", "FILTER_STATE", "UPSTREAM_FILTER_STATE");
-        Add("the filter chain that took a request is not recorded", "FILTER_CHAIN_NAME");
         Add("custom response flags are not supported", "CUSTOM_FLAGS");
         Add("transport-level statistics are not recorded", "DOWNSTREAM_HANDSHAKE_DURATION", "ROUNDTRIP_DURATION", "BYTES_RETRANSMITTED", "PACKETS_RETRANSMITTED");
         Add("wire and header byte meters are not kept", "UPSTREAM_WIRE_BYTES_SENT", "UPSTREAM_WIRE_BYTES_RECEIVED", "UPSTREAM_HEADER_BYTES_SENT", "UPSTREAM_HEADER_BYTES_RECEIVED", "DOWNSTREAM_WIRE_BYTES_SENT", "DOWNSTREAM_WIRE_BYTES_RECEIVED", "DOWNSTREAM_HEADER_BYTES_SENT", "DOWNSTREAM_HEADER_BYTES_RECEIVED");

@@ -200,6 +200,16 @@ public static class EnvoyGatewayExtensions
         limits.Http2.MaxRequestHeaderFieldSize = maxRequestHeadersBytes;
     }
 
+    /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
+    private static void LogConnection(ListenerRuntime listener, RequestStreamInfo info, DownstreamConnection tracked, Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        info.BytesReceived = tracked.BytesReceived;
+        info.BytesSent = tracked.BytesSent;
+        info.Complete();
+        var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));
+        AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, context);
+    }
+
     private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime, AdminHandler admin)
     {
         // Envoy sends its own server header (server_name); Kestrel's would be a second one.
@@ -264,7 +274,10 @@ public static class EnvoyGatewayExtensions
                         return;
                     }
                     var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
-                    var tracked = new DownstreamConnection();
+                    // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
+                    var logged = current.ConnectionLogs.Length != 0;
+                    var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
+                    var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id, current.Plan.FilterChainName) : null;
                     connection.Transport = tracked.Observe(connection.Transport);
                     connection.Features.Set(tracked);
                     try
@@ -274,6 +287,10 @@ public static class EnvoyGatewayExtensions
                     finally
                     {
                         current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
+                        if (connectionInfo is not null)
+                        {
+                            LogConnection(current, connectionInfo, tracked, connection);
+                        }
                     }
                 });
             });

@@ -42,7 +42,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         FilterChainStream? filters = null;
         string? tracedPath = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
-        var info = new RequestStreamInfo(context, _time, start);
+        var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Plan.FilterChainName };
         context.Features.Set(info);
         try
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
@@ -7,13 +8,33 @@ namespace Gateway.Listeners;
 /// <summary>
 /// Who closed one downstream connection (Envoy's <c>downstream_cx_destroy_local</c> / <c>_remote</c>), and
 /// whether a request was in flight then (<c>_active_rq</c>). The client closed it when the server's reads
-/// saw its FIN or reset, or when a request was aborted that the gateway did not abort itself.
+/// saw its FIN or reset, or when a request was aborted that the gateway did not abort itself. With
+/// <see cref="CountsBytes"/> (only for a listener access log that prints them) it also counts the connection's bytes
+/// as Envoy's connection stream info does: every byte read from and written to the transport.
 /// </summary>
 internal sealed class DownstreamConnection
 {
     private volatile bool _remoteClosed;
     private volatile bool _localAbort;
     private volatile bool _activeRequest;
+    // Envoy numbers connections from 0 with one process-wide counter (ConnectionImpl::next_global_id_).
+    private static long s_nextId = -1;
+    private readonly ByteCounts? _bytes;
+
+    /// <summary>Creates the tracker; <paramref name="countBytes"/> adds the byte counts (and a writer wrapper).</summary>
+    public DownstreamConnection(bool countBytes = false) => _bytes = countBytes ? new ByteCounts() : null;
+
+    /// <summary>The connection's number (<c>%CONNECTION_ID%</c>).</summary>
+    public long Id { get; } = Interlocked.Increment(ref s_nextId);
+
+    /// <summary>True when the connection's bytes are counted.</summary>
+    public bool CountsBytes => _bytes is not null;
+
+    /// <summary>Bytes read from the client so far (0 unless <see cref="CountsBytes"/>).</summary>
+    public long BytesReceived => _bytes is null ? 0 : Interlocked.Read(ref _bytes.Received);
+
+    /// <summary>Bytes written to the client so far (0 unless <see cref="CountsBytes"/>).</summary>
+    public long BytesSent => _bytes is null ? 0 : Interlocked.Read(ref _bytes.Sent);
 
     /// <summary>The client closed the connection first.</summary>
     public bool RemoteClosed => _remoteClosed;
@@ -22,7 +43,8 @@ internal sealed class DownstreamConnection
     public bool ActiveRequest => _activeRequest;
 
     /// <summary>Wraps the transport so the server's reads report the client's FIN or reset.</summary>
-    public IDuplexPipe Observe(IDuplexPipe transport) => new ObservedPipe(new ObservedReader(transport.Input, this), transport.Output);
+    public IDuplexPipe Observe(IDuplexPipe transport)
+        => new ObservedPipe(new ObservedReader(transport.Input, this, _bytes), _bytes is null ? transport.Output : new CountingWriter(transport.Output, _bytes));
 
     /// <summary>The gateway aborts (or aborted) the connection under a request (a reset after the response started).</summary>
     public void AbortingLocally()
@@ -49,6 +71,50 @@ internal sealed class DownstreamConnection
         }
     }
 
+    /// <summary>
+    /// The counts of a connection whose bytes are counted, apart so an uncounted connection carries none of it. A read's
+    /// new bytes are its buffer's length less what Kestrel left unconsumed of the last one (a pipe hands those again).
+    /// </summary>
+    private sealed class ByteCounts
+    {
+        public long Received;
+        public long Sent;
+        public ReadOnlySequence<byte> Last;
+        public long Unconsumed;
+    }
+
+    /// <summary>The transport's writer, counting what Kestrel writes (only with <see cref="CountsBytes"/>).</summary>
+    private sealed class CountingWriter(PipeWriter inner, ByteCounts counts) : PipeWriter
+    {
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override void Advance(int bytes)
+        {
+            Interlocked.Add(ref counts.Sent, bytes);
+            inner.Advance(bytes);
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref counts.Sent, source.Length);
+            return inner.WriteAsync(source, cancellationToken);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+    }
+
     private sealed class ObservedPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
         public PipeReader Input { get; } = input;
@@ -67,12 +133,14 @@ internal sealed class DownstreamConnection
         private readonly DownstreamConnection _connection;
         private readonly Action _onInnerCompleted;
         private ManualResetValueTaskSourceCore<ReadResult> _core;
+        private readonly ByteCounts? _bytes;
         private ValueTask<ReadResult> _pending;
 
-        public ObservedReader(PipeReader inner, DownstreamConnection connection)
+        public ObservedReader(PipeReader inner, DownstreamConnection connection, ByteCounts? bytes)
         {
             _inner = inner;
             _connection = connection;
+            _bytes = bytes;
             _onInnerCompleted = OnInnerCompleted;
         }
 
@@ -91,7 +159,7 @@ internal sealed class DownstreamConnection
             if (read.IsCompletedSuccessfully)
             {
                 var result = read.Result;
-                _connection.ReadObserved(result);
+                Observed(result);
                 return new ValueTask<ReadResult>(result);
             }
             _pending = read;
@@ -118,8 +186,29 @@ internal sealed class DownstreamConnection
                 _core.SetException(ex);
                 return;
             }
-            _connection.ReadObserved(result);
+            Observed(result);
             _core.SetResult(result);
+        }
+
+        private void Observed(in ReadResult result)
+        {
+            _connection.ReadObserved(result);
+            if (_bytes is { } bytes)
+            {
+                var length = result.Buffer.Length;
+                Interlocked.Add(ref bytes.Received, length - bytes.Unconsumed);
+                bytes.Last = result.Buffer;
+                bytes.Unconsumed = length;
+            }
+        }
+
+        private void Consumed(SequencePosition consumed)
+        {
+            if (_bytes is { } bytes)
+            {
+                bytes.Unconsumed = bytes.Last.Slice(consumed).Length;
+                bytes.Last = default;
+            }
         }
 
         ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _core.GetResult(token);
@@ -135,13 +224,21 @@ internal sealed class DownstreamConnection
             {
                 return false;
             }
-            _connection.ReadObserved(result);
+            Observed(result);
             return true;
         }
 
-        public override void AdvanceTo(SequencePosition consumed) => _inner.AdvanceTo(consumed);
+        public override void AdvanceTo(SequencePosition consumed)
+        {
+            Consumed(consumed);
+            _inner.AdvanceTo(consumed);
+        }
 
-        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => _inner.AdvanceTo(consumed, examined);
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+        {
+            Consumed(consumed);
+            _inner.AdvanceTo(consumed, examined);
+        }
 
         public override void CancelPendingRead() => _inner.CancelPendingRead();
 

@@ -63,6 +63,15 @@ internal sealed class ListenerRuntime
     /// <summary>The router's upstream loggers (<c>upstream_log</c>), written as each upstream attempt ends.</summary>
     public AccessLog.AccessLogger[] UpstreamLogs { get; init; } = [];
 
+    /// <summary>The listener's access loggers (<c>Listener.access_log</c>), written when each connection closes (empty: nothing per connection).</summary>
+    public AccessLog.AccessLogger[] ConnectionLogs { get; init; } = [];
+
+    /// <summary>True when a listener logger prints <c>%BYTES_RECEIVED%</c> / <c>%BYTES_SENT%</c>: the connection's bytes are counted.</summary>
+    public bool ConnectionLogsNeedBytes { get; init; }
+
+    /// <summary>The clock of the connection log's start time and duration.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
@@ -99,11 +108,15 @@ internal sealed class ListenerRuntime
         var logManager = services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager;
         var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
         var upstreamLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.UpstreamLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
+        var connectionLogs = AccessLog.AccessLogger.Build(plan.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
         return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
         {
             Tracing = tracing,
             AccessLogs = accessLogs,
             UpstreamLogs = upstreamLogs,
+            ConnectionLogs = connectionLogs,
+            ConnectionLogsNeedBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(plan.AccessLogs),
+            Time = services?.Time ?? TimeProvider.System,
         };
     }
 }

@@ -15,7 +15,7 @@ namespace Gateway.Listeners;
 /// </summary>
 internal sealed class RequestStreamInfo : HttpStreamInfo
 {
-    private readonly HttpContext _context;
+    private readonly HttpContext? _context;
     private readonly TimeProvider _time;
     private Dictionary<string, JsonObject>? _metadata;
     private ResponseFlags _flags;
@@ -29,6 +29,7 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     private int _attemptResponseCode = -1;
     private long _attemptStart;
     private TimeSpan? _attemptDuration;
+    private readonly long _connectionId;
 
     public RequestStreamInfo(HttpContext context, TimeProvider time, long startTimestamp)
     {
@@ -38,14 +39,47 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
         StartTime = time.GetUtcNow();
     }
 
-    /// <summary>The request.</summary>
-    public HttpContext HttpContext => _context;
+    /// <summary>
+    /// The stream info of a downstream connection (Envoy's connection-level StreamInfo, which the listener's access logs
+    /// read): no request, so request fields are absent and the response code is 0; it starts when the connection is
+    /// accepted and <see cref="Complete"/> ends it when the connection closes.
+    /// </summary>
+    private RequestStreamInfo(TimeProvider time, long startTimestamp, long connectionId)
+    {
+        _connectionId = connectionId;
+        _time = time;
+        StartTimestamp = startTimestamp;
+        StartTime = time.GetUtcNow();
+    }
+
+    /// <summary>A connection's stream info, started now.</summary>
+    public static RequestStreamInfo ForConnection(TimeProvider time, long connectionId, string? filterChainName)
+        => new(time, time.GetTimestamp(), connectionId) { FilterChainName = filterChainName };
+
+    /// <summary>
+    /// The downstream connection's number (<c>%CONNECTION_ID%</c>, Envoy's connectionID()); 0 when the request's
+    /// connection is not a listener's (read from the connection only when a format asks).
+    /// </summary>
+    public long ConnectionId => _context is null ? _connectionId : _context.Features.Get<DownstreamConnection>()?.Id ?? 0;
+
+    /// <summary>The name of the filter chain that took the connection (<c>%FILTER_CHAIN_NAME%</c>), or null when it has none.</summary>
+    public string? FilterChainName { get; init; }
+
+    /// <summary>True for a connection's stream info (<see cref="ForConnection"/>), which has no <see cref="HttpContext"/>.</summary>
+    public bool IsConnection => _context is null;
+
+    /// <summary>The request; not to be read on a connection's stream info (<see cref="IsConnection"/>).</summary>
+    public HttpContext HttpContext => _context ?? throw new InvalidOperationException("a connection's stream info has no request");
 
     /// <inheritdoc/>
     public override string? RequestId
     {
         get
         {
+            if (_context is null)
+            {
+                return null;
+            }
             var value = _context.Request.Headers[EnvoyHeaders.RequestId];
             return value.Count == 0 ? null : value[0];
         }
@@ -122,6 +156,7 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
 
     /// <summary>The response status once the response started (0 before; <c>%RESPONSE_CODE%</c> prints 0 then, as Envoy).</summary>
     public int ResponseCode => _attemptResponseCode >= 0 ? _attemptResponseCode
+        : _context is null ? 0
         : _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
 
     /// <summary>

@@ -171,7 +171,11 @@ public static class EnvoyTranslator
             // plain-text endpoint that also speaks HTTP/1.1: AUTO therefore serves HTTP/1.1 (docs/compatibility.md).
             Protocols: hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1,
             StatScope: StatNames.ListenerScope(listener.StatPrefix, address, port),
-            ConnectionManager: plan);
+            ConnectionManager: plan)
+        {
+            AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
+            FilterChainName = string.IsNullOrEmpty(listener.FilterChains[0].Name) ? null : listener.FilterChains[0].Name,
+        };
     }
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>

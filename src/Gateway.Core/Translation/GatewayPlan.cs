@@ -35,7 +35,14 @@ public sealed record ListenerPlan(
     int Port,
     HttpProtocols Protocols,
     string StatScope,
-    ConnectionManagerPlan ConnectionManager);
+    ConnectionManagerPlan ConnectionManager)
+{
+    /// <summary>The listener's <c>access_log</c>: one entry per closed downstream connection.</summary>
+    internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
+
+    /// <summary>The <c>name</c> of the listener's filter chain, or null when it has none.</summary>
+    public string? FilterChainName { get; init; }
+}
 
 /// <summary>The HTTP connection manager settings of a listener.</summary>
 public sealed record ConnectionManagerPlan(

@@ -29,6 +29,7 @@ internal sealed class ListenerValidator(ValidationContext context)
             }
         }
 
+        new AccessLogValidator(context).Validate(listener.AccessLog);
         if (listener.FilterChains.Count != 1)
         {
             context.Error(listener, "filter_chains", listener.FilterChains.Count == 0

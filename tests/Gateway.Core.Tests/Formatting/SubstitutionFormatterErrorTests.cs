@@ -23,7 +23,7 @@ public sealed class SubstitutionFormatterErrorTests
     [InlineData("%COMMON_DURATION(DS_RX_BEG)%", "Invalid common duration configuration: DS_RX_BEG.")]
     [InlineData("%COMMON_DURATION(DS_RX_BEG:DS_TX_END:s)%", "Invalid common duration precision: s.")]
     [InlineData("%GRPC_STATUS(LOUD)%", "GrpcStatusFormatter only supports CAMEL_STRING, SNAKE_STRING or NUMBER.")]
-    [InlineData("%CONNECTION_ID%", "CONNECTION_ID is not supported by this gateway: Kestrel's connection ids are strings and the gateway keeps no numeric connection id")]
+    [InlineData("%UPSTREAM_CONNECTION_ID%", "UPSTREAM_CONNECTION_ID is not supported by this gateway: the upstream connection's number is not recorded (SocketsHttpHandler does not expose its connections)")]
     [InlineData("%FILTER_STATE(key)%", "FILTER_STATE is not supported by this gateway: the gateway has no filter state")]
     [InlineData("%REQ_WITHOUT_QUERY(:PATH)%", "Not supported field in StreamInfo: REQ_WITHOUT_QUERY")]
     [InlineData("%METADATA(ROUTE:ns:k)%", "Not supported field in StreamInfo: METADATA")]

@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
     "per_connection_buffer_limit_bytes", "metadata", "deprecated_v1", "drain_type", "listener_filters",
     "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent", "freebind",
     "socket_options", "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
-    "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",
+    "connection_balance_config", "reuse_port", "enable_reuse_port", "tcp_backlog_size",
     "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
     "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
 ])]
@@ -28,6 +28,10 @@ public sealed class Listener : EnvoyMessage
     /// <summary>Inbound or outbound traffic: an OUTBOUND listener's spans are egress spans.</summary>
     [ProtoField(16)]
     public TrafficDirection TrafficDirection { get; set; }
+
+    /// <summary>Access logs written when each downstream connection closes (a connection-level entry: no request).</summary>
+    [ProtoField(22)]
+    public List<AccessLogConfig> AccessLog { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.core.v3.TrafficDirection</c>.</summary>
