@@ -85,10 +85,10 @@ internal sealed partial class ShadowWriter
     /// The router's decision for a routed request (Envoy's decodeHeaders): the policies whose fraction draws (one random
     /// value per request for all of them, as Envoy uses the stream id), each with its cluster; the request's headers as
     /// the router forwards them. A request without a body is shadowed at once; otherwise the body is captured as the
-    /// upstream attempt reads it and the shadows leave when it ends (Envoy's onRequestComplete). Returns the capture,
-    /// which the router ends when the request is done, or null.
+    /// upstream attempt reads it, passed to the shadows as it comes (Envoy's streaming shadows). Returns that tee, which
+    /// the router ends when the request is done, or null.
     /// </summary>
-    public ShadowCapture? Begin(HttpContext context, UpstreamRequest state, ShadowPolicy[] policies)
+    public ShadowTee? Begin(HttpContext context, UpstreamRequest state, ShadowPolicy[] policies)
     {
         var request = context.Request;
         List<(ShadowPolicy Policy, ClusterRuntime Cluster)>? targets = null;
@@ -141,12 +141,19 @@ internal sealed partial class ShadowWriter
         var shadow = new ShadowHeaders(request.Method, RouterHeaders.RoutedPathAndQuery(state), Snapshot(request, state), request.Headers.Host.ToString(), state, targets);
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
         {
-            Send(shadow, null, 0);
+            Send(shadow, null);
             return null;
         }
-        var capture = new ShadowCapture(request.Body, this, shadow, state.Route.Cluster!.Stats.RetryOrShadowAbandoned);
-        request.Body = capture;
-        return capture;
+        // Envoy's streaming shadows (the default since 1.33): each shadow starts now and gets the body as it arrives.
+        var bodies = new ShadowBody[targets.Count];
+        for (var i = 0; i < bodies.Length; i++)
+        {
+            bodies[i] = new ShadowBody(request.ContentLength);
+        }
+        Send(shadow, bodies);
+        var tee = new ShadowTee(request.Body, bodies, state.Route.Cluster!.Stats.RetryOrShadowAbandoned);
+        request.Body = tee;
+        return tee;
     }
 
     /// <summary>The request's headers as the router forwards them, with the router's own (Envoy copies them after finalizeRequestHeaders).</summary>
@@ -222,22 +229,23 @@ internal sealed partial class ShadowWriter
         return string.Concat(host.AsSpan(0, colon), "-shadow", host.AsSpan(colon));
     }
 
-    /// <summary>Sends one copy per target; <paramref name="body"/> (pooled, or null) is returned to the pool when the last is done.</summary>
-    internal void Send(ShadowHeaders shadow, byte[]? body, int length)
+    /// <summary>Sends one copy per target, each with its body stream (<paramref name="bodies"/>, same order) or none.</summary>
+    private void Send(ShadowHeaders shadow, ShadowBody[]? bodies)
     {
-        var owner = body is null ? null : new PooledBody(body, shadow.Targets.Count);
-        foreach (var (policy, cluster) in shadow.Targets)
+        for (var i = 0; i < shadow.Targets.Count; i++)
         {
+            var (policy, cluster) = shadow.Targets[i];
+            var body = bodies?[i];
             HttpRequestMessage message;
             try
             {
-                message = Build(shadow, policy, body, length);
+                message = Build(shadow, policy, body);
             }
             catch (Exception ex) when (ex is FormatException or InvalidOperationException or UriFormatException)
             {
                 // A header the client sent that .NET's client refuses to carry: no shadow rather than a broken request.
                 Log.Failed(_logger, cluster.Name, ex);
-                owner?.Release();
+                body?.Close();
                 continue;
             }
             ISpan? span = null;
@@ -254,14 +262,14 @@ internal sealed partial class ShadowWriter
                     span.InjectContext(message.Headers);
                 }
             }
-            _ = SendAsync(Invoker(cluster), cluster, message, span, shadow.Tracing, owner);
+            _ = SendAsync(Invoker(cluster), cluster, message, span, shadow.Tracing, body);
         }
     }
 
-    private static HttpRequestMessage Build(ShadowHeaders shadow, ShadowPolicy policy, byte[]? body, int length)
+    private static HttpRequestMessage Build(ShadowHeaders shadow, ShadowPolicy policy, ShadowBody? body)
     {
         var message = new HttpRequestMessage(HttpMethod.Parse(shadow.Method), new Uri(ShadowAuthority + shadow.PathAndQuery, UriKind.Absolute));
-        HttpContent? content = body is null ? null : new ByteArrayContent(body, 0, length);
+        HttpContent? content = body;
         foreach (var (name, values) in shadow.Headers)
         {
             if (!message.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
@@ -288,14 +296,15 @@ internal sealed partial class ShadowWriter
     private HttpMessageInvoker Invoker(ClusterRuntime cluster)
         => _invokers.GetOrAdd(cluster, static (c, clients) => clients.For(c.Name), _clients);
 
-    private async Task SendAsync(HttpMessageInvoker invoker, ClusterRuntime cluster, HttpRequestMessage message, ISpan? span, ConnectionManagerTracing? tracing, PooledBody? body)
+    private async Task SendAsync(HttpMessageInvoker invoker, ClusterRuntime cluster, HttpRequestMessage message, ISpan? span, ConnectionManagerTracing? tracing, ShadowBody? body)
     {
         var status = 0;
         try
         {
             // Off the request's thread from the start: not even the host pick and connection set-up run on it.
             await Task.Yield();
-            using var response = await invoker.SendAsync(message, CancellationToken.None).ConfigureAwait(false);
+            // Cancelled when its body is given up (the request broke off, or the shadow fell a buffer behind): Envoy's cancel.
+            using var response = await invoker.SendAsync(message, body?.Cancelled ?? CancellationToken.None).ConfigureAwait(false);
             status = (int)response.StatusCode;
             // Envoy discards the shadow's body (setDiscardResponseBody); reading it ends the exchange with the stream.
             await response.Content.CopyToAsync(Stream.Null).ConfigureAwait(false);
@@ -306,8 +315,9 @@ internal sealed partial class ShadowWriter
         }
         finally
         {
+            // No more of the body is wanted (the shadow ended, or was answered before reading it all).
+            body?.Close();
             message.Dispose();
-            body?.Release();
             if (span is not null && tracing is not null)
             {
                 span.SetTag(TracingTags.Component, TracingTags.Proxy);
@@ -319,20 +329,6 @@ internal sealed partial class ShadowWriter
                     span.SetTag(TracingTags.Error, TracingTags.True);
                 }
                 span.Finish(tracing.Time.GetUtcNow());
-            }
-        }
-    }
-
-    /// <summary>A captured body shared by the copies of one request; the last to finish returns it to the pool.</summary>
-    private sealed class PooledBody(byte[] buffer, int users)
-    {
-        private int _users = users;
-
-        public void Release()
-        {
-            if (Interlocked.Decrement(ref _users) == 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }
@@ -373,90 +369,62 @@ internal sealed class ShadowHeaders(string method, string pathAndQuery, List<Key
 }
 
 /// <summary>
-/// The request body as the upstream attempt reads it, copied for the shadows up to the router's buffer limit (Envoy's
-/// retry/shadow buffer: beyond it the shadows are given up, <c>retry_or_shadow_abandoned</c>). Its end sends them.
+/// The request body as the upstream attempt reads it, each chunk copied to every shadow still taking it; its end ends
+/// theirs. A shadow more than the router's buffer limit behind (Envoy's retry/shadow buffer limit) is cancelled and
+/// counted in <c>retry_or_shadow_abandoned</c>: Envoy would slow the client down instead, which a shadow must not do here.
 /// </summary>
-internal sealed class ShadowCapture : Stream
+internal sealed class ShadowTee : Stream
 {
     private readonly Stream _inner;
-    private readonly ShadowWriter _writer;
-    private readonly ShadowHeaders _shadow;
+    private readonly ShadowBody[] _bodies;
     private readonly Stats.Counter _abandoned;
-    private readonly Lock _lock = new();
-    private byte[]? _buffer;
-    private int _length;
-    private bool _done;
+    private int _ended;
 
-    public ShadowCapture(Stream inner, ShadowWriter writer, ShadowHeaders shadow, Stats.Counter abandoned)
+    public ShadowTee(Stream inner, ShadowBody[] bodies, Stats.Counter abandoned)
     {
         _inner = inner;
-        _writer = writer;
-        _shadow = shadow;
+        _bodies = bodies;
         _abandoned = abandoned;
     }
 
-    /// <summary>The request is over: a body never read to its end is not shadowed (Envoy shadows only a complete request).</summary>
+    /// <summary>The request is over: a shadow whose body did not arrive in full is cancelled (Envoy cancels its shadow streams).</summary>
     public void End()
     {
-        lock (_lock)
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
         {
-            if (_done)
-            {
-                return;
-            }
-            _done = true;
-            ReturnBuffer();
+            return;
+        }
+        foreach (var body in _bodies)
+        {
+            body.Cancel();
         }
     }
 
-    private void Captured(ReadOnlySpan<byte> data, bool asked)
+    private void Forward(ReadOnlySpan<byte> data, bool asked)
     {
-        lock (_lock)
+        if (Volatile.Read(ref _ended) != 0 || (data.Length == 0 && !asked))
         {
-            if (_done)
-            {
-                return;
-            }
-            if (data.Length == 0)
-            {
-                if (asked)
-                {
-                    // The end of the body: the request is complete, the shadows leave now.
-                    _done = true;
-                    var body = _buffer;
-                    _buffer = null;
-                    _writer.Send(_shadow, body ?? ArrayPool<byte>.Shared.Rent(0), _length);
-                }
-                return;
-            }
-            if ((long)_length + data.Length > RouterFilter.RetryBufferLimit)
-            {
-                _done = true;
-                ReturnBuffer();
-                _abandoned.Increment();
-                return;
-            }
-            if (_buffer is null || _buffer.Length - _length < data.Length)
-            {
-                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_length + data.Length, Math.Min(RouterFilter.RetryBufferLimit, Math.Max(4096, (_buffer?.Length ?? 0) * 2))));
-                if (_buffer is not null)
-                {
-                    _buffer.AsSpan(0, _length).CopyTo(grown);
-                    ArrayPool<byte>.Shared.Return(_buffer);
-                }
-                _buffer = grown;
-            }
-            data.CopyTo(_buffer.AsSpan(_length));
-            _length += data.Length;
+            return;
         }
-    }
-
-    private void ReturnBuffer()
-    {
-        if (_buffer is { } buffer)
+        if (data.Length == 0)
         {
-            _buffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
+            // The end of the body: every shadow still taking it gets its end too.
+            Interlocked.Exchange(ref _ended, 1);
+            foreach (var body in _bodies)
+            {
+                body.Complete();
+            }
+            return;
+        }
+        foreach (var body in _bodies)
+        {
+            if (!body.TryAppend(data, RouterFilter.RetryBufferLimit))
+            {
+                if (body.Cancel())
+                {
+                    _abandoned.Increment();
+                }
+            }
         }
     }
 
@@ -475,7 +443,7 @@ internal sealed class ShadowCapture : Stream
     public override int Read(Span<byte> buffer)
     {
         var read = _inner.Read(buffer);
-        Captured(buffer[..read], buffer.Length > 0);
+        Forward(buffer[..read], buffer.Length > 0);
         return read;
     }
 
@@ -485,7 +453,7 @@ internal sealed class ShadowCapture : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Captured(buffer.Span[..read], buffer.Length > 0);
+        Forward(buffer.Span[..read], buffer.Length > 0);
         return read;
     }
 
@@ -498,4 +466,124 @@ internal sealed class ShadowCapture : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// One shadow's request body: the chunks the tee hands over (pooled copies), written to the shadow's connection as it
+/// takes them. What is queued and not yet written is bounded by the caller; the request's Content-Length, if any, is
+/// the shadow's. Closing it (the shadow ended) drops what is queued and refuses more.
+/// </summary>
+internal sealed class ShadowBody : HttpContent
+{
+    private readonly System.Threading.Channels.Channel<(byte[] Buffer, int Length)> _chunks =
+        System.Threading.Channels.Channel.CreateUnbounded<(byte[] Buffer, int Length)>(new() { SingleReader = true, SingleWriter = true });
+    private readonly long? _length;
+    private readonly CancellationTokenSource _cancel = new();
+    private long _queued;
+    // Open (taking chunks) → Complete (the body ended) or Closed (given up, or the shadow is over).
+    private int _state;
+    private const int Open = 0;
+    private const int Completed = 1;
+    private const int Closed = 2;
+
+    public ShadowBody(long? length) => _length = length;
+
+    /// <summary>Fires when the shadow is given up.</summary>
+    public CancellationToken Cancelled => _cancel.Token;
+
+    /// <summary>Queues a copy of <paramref name="data"/>; false when that would leave more than <paramref name="limit"/> bytes unwritten.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> data, int limit)
+    {
+        if (Volatile.Read(ref _state) != Open)
+        {
+            return true;
+        }
+        if (Interlocked.Add(ref _queued, data.Length) > limit)
+        {
+            return false;
+        }
+        var copy = ArrayPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(copy);
+        if (!_chunks.Writer.TryWrite((copy, data.Length)))
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+        return true;
+    }
+
+    /// <summary>The body is complete: from now on the shadow runs to its end, whatever the request does.</summary>
+    public void Complete()
+    {
+        if (Interlocked.CompareExchange(ref _state, Completed, Open) == Open)
+        {
+            _chunks.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Gives up a shadow whose body is not complete (its request is cancelled); true when this call did it.</summary>
+    public bool Cancel()
+    {
+        if (Interlocked.CompareExchange(ref _state, Closed, Open) != Open)
+        {
+            return false;
+        }
+        _chunks.Writer.TryComplete();
+        _cancel.Cancel();
+        return true;
+    }
+
+    /// <summary>The shadow is over: nothing more is taken, and what is queued goes back to the pool.</summary>
+    public void Close()
+    {
+        Interlocked.Exchange(ref _state, Closed);
+        _chunks.Writer.TryComplete();
+        while (_chunks.Reader.TryRead(out var chunk))
+        {
+            ArrayPool<byte>.Shared.Return(chunk.Buffer);
+        }
+    }
+
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+    {
+        var reader = _chunks.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var chunk))
+            {
+                try
+                {
+                    await stream.WriteAsync(chunk.Buffer.AsMemory(0, chunk.Length), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _queued, -chunk.Length);
+                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                }
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref _state) != Completed)
+        {
+            // Given up: the shadow must not look complete to its upstream.
+            throw new OperationCanceledException(_cancel.Token);
+        }
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = _length ?? 0;
+        return _length is not null;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // The token source is not disposed: the request's thread may still cancel it (it holds no timer).
+            Close();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -238,21 +238,62 @@ public class ShadowWriterTests
     }
 
     [Fact]
-    public async Task Send_BodyOverTheBufferLimit_ShadowAbandonedClientServed()
+    public async Task Send_BodyOverTheBufferLimit_StreamsToTheShadow()
     {
         await using var echo = await EchoUpstream.StartAsync();
         await using var shadow = await RecordingShadow.StartAsync();
-        await using var gateway = await StartAsync(echo.Port, Route("- cluster: shadow", prefix: "/big") + "\n" + Route("- cluster: shadow", prefix: "/small"), ShadowCluster(shadow.Port));
-        var big = new string('b', RouterFilter.RetryBufferLimit + 1);
+        await using var gateway = await StartAsync(echo.Port, Route("- cluster: shadow"), ShadowCluster(shadow.Port));
+        // 3 MiB in 256 KiB pieces with pauses between them: the shadow keeps up, so it is never 1 MiB behind.
+        var big = new string('b', 3 * RouterFilter.RetryBufferLimit);
 
-        using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/big"), new StringContent(big));
-        (await gateway.Client.PostAsync(gateway.ListenerUri("/small"), new StringContent("s"))).Dispose();
+        using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/big"), new PacedContent(System.Text.Encoding.ASCII.GetBytes(big), 256 * 1024, TimeSpan.FromMilliseconds(30)));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(big, echo.Bodies[0]);
-        Assert.Equal("/small", (await shadow.NextAsync()).PathAndQuery);
+        Assert.Equal(big, (await shadow.NextAsync()).Body);
+        await gateway.AssertStatAsync("cluster.echo.retry_or_shadow_abandoned", 0);
+    }
+
+    [Fact]
+    public async Task Send_ShadowNotReadingItsBody_AbandonedWithoutDelayingTheClient()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var shadow = await RecordingShadow.StartAsync(delayBeforeRead: TimeSpan.FromSeconds(4));
+        await using var gateway = await StartAsync(echo.Port, Route("- cluster: shadow"), ShadowCluster(shadow.Port));
+        // More than the shadow's socket and server buffers can hold, and the gateway's 1 MiB for it on top.
+        var big = new byte[24 * 1024 * 1024];
+
+        var watch = Stopwatch.StartNew();
+        using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/stuck"), new ByteArrayContent(big));
+        await response.Content.ReadAsByteArrayAsync();
+        watch.Stop();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The shadow starts reading only after 4 s (its server, its input paused, never sees the cancellation sooner).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"the client waited {watch.ElapsedMilliseconds} ms");
         await gateway.AssertStatAsync("cluster.echo.retry_or_shadow_abandoned", 1);
-        Assert.Equal(1, shadow.Count);
+        await gateway.AssertStatAsync("cluster.shadow.upstream_rq_cancelled", 1);
+        await gateway.AssertStatAsync("cluster.shadow.upstream_rq_active", 0);
+    }
+
+    [Fact]
+    public async Task Send_ClientBreaksTheBodyOff_ShadowCancelled()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var shadow = await RecordingShadow.StartAsync();
+        await using var gateway = await StartAsync(echo.Port, Route("- cluster: shadow"), ShadowCluster(shadow.Port));
+        var port = gateway.ListenerUri("/").Port;
+
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            var head = "POST /partial HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789"u8.ToArray();
+            await client.GetStream().WriteAsync(head);
+            await Task.Delay(200);
+        }
+
+        await gateway.AssertStatAsync("cluster.shadow.upstream_rq_cancelled", 1);
+        Assert.Equal(0, shadow.Count);
     }
 
     [Theory]
@@ -378,6 +419,26 @@ public class ShadowWriterTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A request body written in pieces with a pause after each (chunked: no length).</summary>
+    private sealed class PacedContent(byte[] body, int piece, TimeSpan pause) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var offset = 0; offset < body.Length; offset += piece)
+            {
+                await stream.WriteAsync(body.AsMemory(offset, Math.Min(piece, body.Length - offset)));
+                await stream.FlushAsync();
+                await Task.Delay(pause);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     /// <summary>A Random whose <c>NextInt64(max)</c> returns the scripted values in turn.</summary>
     private sealed class ScriptedRandom(params long[] values) : Random
     {
@@ -403,7 +464,7 @@ public class ShadowWriterTests
 
         public int Count => Volatile.Read(ref _count);
 
-        public static async Task<RecordingShadow> StartAsync(TimeSpan? delay = null, int status = 200)
+        public static async Task<RecordingShadow> StartAsync(TimeSpan? delay = null, int status = 200, TimeSpan? delayBeforeRead = null)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -412,6 +473,10 @@ public class ShadowWriterTests
             var shadow = new RecordingShadow(app);
             app.Run(async context =>
             {
+                if (delayBeforeRead is { } before)
+                {
+                    await Task.Delay(before, context.RequestAborted);
+                }
                 using var reader = new StreamReader(context.Request.Body);
                 var body = await reader.ReadToEndAsync();
                 var headers = new Dictionary<string, string>(StringComparer.Ordinal);
