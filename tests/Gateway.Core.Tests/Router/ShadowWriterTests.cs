@@ -378,6 +378,37 @@ public class ShadowWriterTests
     }
 
     [Fact]
+    public void ConfigDump_MirrorPolicies_PrintedInProtoFieldOrder()
+    {
+        var yaml = ListenerYaml.Build(1, string.Empty,
+            routes: Route("- { disable_shadow_host_suffix_append: true, trace_sampled: false, runtime_fraction: { default_value: { numerator: 5 } }, cluster: shadow }"),
+            clusters: ShadowCluster(2));
+        var bootstrap = EnvoyConfigLoader.LoadYaml(yaml);
+        var hcm = (Gateway.Configuration.HttpConnectionManager)bootstrap.StaticResources!.Listeners[0].FilterChains[0].Filters[0].TypedConfig!;
+        var action = hcm.RouteConfig!.VirtualHosts[0].Routes[0].Action!;
+
+        var json = Gateway.Admin.ConfigJson.Message(action).ToPrettyString();
+
+        Assert.Equal("""
+            {
+             "cluster": "echo",
+             "request_mirror_policies": [
+              {
+               "cluster": "shadow",
+               "runtime_fraction": {
+                "default_value": {
+                 "numerator": 5
+                }
+               },
+               "trace_sampled": false,
+               "disable_shadow_host_suffix_append": true
+              }
+             ]
+            }
+            """.ReplaceLineEndings("\n"), json.ReplaceLineEndings("\n").TrimEnd());
+    }
+
+    [Fact]
     public void Load_BadMirrorPolicies_EveryErrorAtItsField()
     {
         var yaml = ListenerYaml.Build(1, string.Empty,
