@@ -77,6 +77,23 @@ public class ShadowWriterTests
     }
 
     [Fact]
+    public async Task Send_PrimaryRetried_ShadowGetsTheBodyOnce()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var shadow = await RecordingShadow.StartAsync();
+        await using var gateway = await StartAsync(echo.Port, Route("- cluster: shadow", extra: "retry_policy: { retry_on: 5xx, num_retries: 1 }"), ShadowCluster(shadow.Port));
+
+        using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/flaky/1/503"), new StringContent("once"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["once", "once"], echo.Bodies);
+        Assert.Equal("once", (await shadow.NextAsync()).Body);
+        await Task.Delay(200);
+        Assert.Equal(1, shadow.Count);
+        await gateway.AssertStatAsync("cluster.echo.upstream_rq_retry", 1);
+    }
+
+    [Fact]
     public async Task Send_DisableShadowHostSuffixAppend_HostUnchanged()
     {
         await using var echo = await EchoUpstream.StartAsync();
