@@ -22,6 +22,9 @@ internal static class LogEvents
 
     public const int RouterUpstreamFailed = 600;
     public const int RouterFailedLocally = 601;
+    public const int RouterShadowFailed = 610;
+    public const int RouterShadowUnknownCluster = 611;
+    public const int RouterShadowNoClusterHeader = 612;
 
     public const int UpstreamDnsFailed = 700;
     public const int HealthCheckFailedDebug = 750;

@@ -71,6 +71,8 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new AccessLog.AccessLogManager(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<AccessLog.AccessLogOptions>()?.FlushInterval));
+        services.TryAddSingleton(sp => new Router.ShadowWriter(sp.GetRequiredService<ClusterClients>(), sp.GetRequiredService<ClusterRegistry>(),
+            sp.GetService<Random>() ?? Random.Shared, sp.GetService<ILogger<Router.ShadowWriter>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Router.ShadowWriter>.Instance));
         services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),

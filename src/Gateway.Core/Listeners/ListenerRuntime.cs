@@ -90,6 +90,7 @@ internal sealed class ListenerRuntime
             return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
+                Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),
             };
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);

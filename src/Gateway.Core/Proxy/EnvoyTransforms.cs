@@ -94,18 +94,10 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
 
         // The upstream gets the path the route matched, byte for byte (YARP would rebuild it from Kestrel's decoded
         // Request.Path): only a route rewrite changes it.
-        var pathAndQuery = state.PathAndQuery;
-        if (plan.PrefixRewrite is { } rewrite && route.MatchedPrefix is { } matched)
+        var pathAndQuery = RouterHeaders.RoutedPathAndQuery(state);
+        if (!ReferenceEquals(pathAndQuery, state.PathAndQuery) && !state.Listener.ConnectionManager.SuppressEnvoyHeaders)
         {
-            var comparison = plan.Source?.Match?.CaseSensitive == false ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            if (pathAndQuery.StartsWith(matched, comparison))
-            {
-                if (!state.Listener.ConnectionManager.SuppressEnvoyHeaders)
-                {
-                    headers.TryAddWithoutValidation(EnvoyHeaders.OriginalPath, pathAndQuery);
-                }
-                pathAndQuery = string.Concat(rewrite, pathAndQuery.AsSpan(matched.Length));
-            }
+            headers.TryAddWithoutValidation(EnvoyHeaders.OriginalPath, state.PathAndQuery);
         }
         context.ProxyRequest.RequestUri = UpstreamUri(context.DestinationPrefix, pathAndQuery);
 

@@ -28,12 +28,14 @@ internal sealed partial class RouterFilter
     private readonly TimeProvider _time;
     private readonly ILogger<RouterFilter> _logger;
     private readonly UpstreamPipeline _pipeline;
+    private readonly ShadowWriter _shadows;
 
-    public RouterFilter(TimeProvider time, ILogger<RouterFilter> logger)
+    public RouterFilter(TimeProvider time, ILogger<RouterFilter> logger, ShadowWriter shadows)
     {
         _time = time;
         _logger = logger;
         _pipeline = new UpstreamPipeline(time);
+        _shadows = shadows;
     }
 
     /// <summary>The randomness of retry back-off jitter (replaceable in tests).</summary>
@@ -83,6 +85,8 @@ internal sealed partial class RouterFilter
         context.Features.Set<Clusters.ILoadBalancerContext>(state);
         context.SetEndpoint(endpoint);
         var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
+        // Shadows copy the request as the router forwards it (after the internal router headers are consumed); CONNECT is never shadowed.
+        var shadow = route.Mirrors.Length != 0 && !HttpMethods.IsConnect(request.Method) ? _shadows.Begin(context, state, route.Mirrors) : null;
         if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))
         {
             state.Retry = retry;
@@ -101,6 +105,7 @@ internal sealed partial class RouterFilter
         }
         finally
         {
+            shadow?.End();
             context.RequestAborted = clientAborted;
             // A retry the route timeout cut short in its back-off still holds its slot.
             state.ReleaseRetrySlot();

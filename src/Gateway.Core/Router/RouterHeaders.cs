@@ -63,6 +63,25 @@ internal static class RouterHeaders
             : retry with { RetryOn = retryOn, NumRetries = numRetries, RetriableStatusCodes = codes };
     }
 
+    /// <summary>
+    /// The path and query the upstream gets: the routed <c>:path</c>, with the route's <c>prefix_rewrite</c> applied
+    /// (the same instance when nothing is rewritten). The upstream attempt and the shadows both send it.
+    /// </summary>
+    public static string RoutedPathAndQuery(UpstreamRequest state)
+    {
+        var route = state.Route;
+        var pathAndQuery = state.PathAndQuery;
+        if (route.Plan.PrefixRewrite is { } rewrite && route.MatchedPrefix is { } matched)
+        {
+            var comparison = route.Plan.Source?.Match?.CaseSensitive == false ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (pathAndQuery.StartsWith(matched, comparison))
+            {
+                return string.Concat(rewrite, pathAndQuery.AsSpan(matched.Length));
+            }
+        }
+        return pathAndQuery;
+    }
+
     private static TimeSpan? Milliseconds(IHeaderDictionary headers, string name)
         => headers.TryGetValue(name, out var value) && ulong.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
             ? TimeSpan.FromMilliseconds(Math.Min(ms, (ulong)TimeSpan.MaxValue.TotalMilliseconds / 2))

@@ -121,7 +121,11 @@ public static class EnvoyTranslator
             var vhostMetadata = EnvoyMetadata.From(vhost.Metadata);
             for (var i = 0; i < vhost.Routes.Count; i++)
             {
-                routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, vhost.Routes[i]) with { FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]) });
+                routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, vhost.Routes[i]) with
+                {
+                    FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]),
+                    Mirrors = TranslateMirrors(routeConfig, vhost, vhost.Routes[i]),
+                });
             }
         }
 
@@ -256,6 +260,37 @@ public static class EnvoyTranslator
             any |= disabled is not null || config is not null;
         }
         return any ? result : null;
+    }
+
+    /// <summary>The most specific non-empty <c>request_mirror_policies</c> (route action, virtual host, route configuration), as Envoy inherits them.</summary>
+    private static MirrorPolicyPlan[]? TranslateMirrors(RouteConfiguration routeConfig, VirtualHost vhost, Route route)
+    {
+        if (route.Action is null)
+        {
+            return null;
+        }
+        var policies = route.Action.RequestMirrorPolicies.Count != 0 ? route.Action.RequestMirrorPolicies
+            : vhost.RequestMirrorPolicies.Count != 0 ? vhost.RequestMirrorPolicies
+            : routeConfig.RequestMirrorPolicies;
+        if (policies.Count == 0)
+        {
+            return null;
+        }
+        var plans = new MirrorPolicyPlan[policies.Count];
+        for (var i = 0; i < plans.Length; i++)
+        {
+            var policy = policies[i];
+            // Without runtime_fraction every request is shadowed (Envoy's 100/HUNDRED default).
+            var fraction = policy.RuntimeFraction?.DefaultValue;
+            plans[i] = new MirrorPolicyPlan(
+                string.IsNullOrEmpty(policy.Cluster) ? null : policy.Cluster,
+                string.IsNullOrEmpty(policy.ClusterHeader) ? null : policy.ClusterHeader,
+                fraction?.Numerator ?? 100u,
+                fraction?.Denominator ?? DenominatorType.Hundred,
+                policy.TraceSampled,
+                policy.DisableShadowHostSuffixAppend);
+        }
+        return plans;
     }
 
     private static RetryPlan? TranslateRetry(RetryPolicy? policy)

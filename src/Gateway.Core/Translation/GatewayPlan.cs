@@ -206,7 +206,20 @@ public sealed record RoutePlan(
     /// <summary>The route's decorator and <c>tracing</c>, compiled; null when it has neither.</summary>
     [JsonIgnore]
     internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
+
+    /// <summary>
+    /// The mirror policies in force: the route action's, else its virtual host's, else the route configuration's
+    /// (Envoy takes the most specific non-empty list, never merging); null when there are none.
+    /// </summary>
+    public IReadOnlyList<MirrorPolicyPlan>? Mirrors { get; init; }
 }
+
+/// <summary>
+/// One <c>request_mirror_policies</c> entry: the shadow cluster (by name, or the request header naming it), the fraction of
+/// requests shadowed (<c>runtime_fraction.default_value</c>; all when absent), the shadow span's sampling (null: the
+/// request's) and whether Host keeps its value instead of getting <c>-shadow</c>.
+/// </summary>
+public sealed record MirrorPolicyPlan(string? Cluster, string? ClusterHeader, uint Numerator, Configuration.DenominatorType Denominator, bool? TraceSampled, bool DisableShadowHostSuffixAppend);
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>
 public enum HostRewriteMode

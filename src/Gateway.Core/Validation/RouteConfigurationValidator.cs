@@ -16,9 +16,11 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
         var domains = new HashSet<string>(StringComparer.Ordinal);
         var vhostNames = new HashSet<string>(StringComparer.Ordinal);
         _filters.ValidatePerFilterConfigs(config.TypedPerFilterConfig, config);
+        _routes.ValidateMirrorPolicies(config.RequestMirrorPolicies);
         foreach (var vhost in config.VirtualHosts)
         {
             _filters.ValidatePerFilterConfigs(vhost.TypedPerFilterConfig, vhost);
+            _routes.ValidateMirrorPolicies(vhost.RequestMirrorPolicies);
             if (string.IsNullOrEmpty(vhost.Name))
             {
                 context.Error(vhost, "name", "a virtual host needs a 'name'");

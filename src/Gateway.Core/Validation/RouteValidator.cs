@@ -81,6 +81,40 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
         }
+        ValidateMirrorPolicies(action.RequestMirrorPolicies);
+    }
+
+    /// <summary>
+    /// <c>request_mirror_policies</c> at any level: one cluster specifier each (Envoy's validateMirrorClusterSpecifier),
+    /// a known cluster (validate_clusters, on for static route configurations), a header name, a fraction's default.
+    /// </summary>
+    public void ValidateMirrorPolicies(List<RequestMirrorPolicy> policies)
+    {
+        foreach (var policy in policies)
+        {
+            var cluster = string.IsNullOrEmpty(policy.Cluster) ? null : policy.Cluster;
+            var header = string.IsNullOrEmpty(policy.ClusterHeader) ? null : policy.ClusterHeader;
+            if (cluster is not null && header is not null)
+            {
+                context.Error(policy, $"Only one of cluster '{cluster}' or cluster_header '{header}' in request mirror policy can be specified");
+            }
+            else if (cluster is null && header is null)
+            {
+                context.Error(policy, "Exactly one of cluster or cluster_header in request mirror policy need to be specified");
+            }
+            if (cluster is not null && context.ClusterNamesComplete && !context.ClusterNames.Contains(cluster))
+            {
+                context.Error(policy, "cluster", $"route: unknown shadow cluster '{cluster}'");
+            }
+            if (header is not null && !TracingValidator.IsHeaderName(header))
+            {
+                context.Error(policy, "cluster_header", $"'cluster_header' must be a valid HTTP header name (got '{header}')");
+            }
+            if (policy.RuntimeFraction is { } fraction && fraction.DefaultValue is null && !fraction.HasBindingError("default_value") && !policy.HasBindingError("runtime_fraction"))
+            {
+                context.Error(fraction.LocationOf("default_value"), "'default_value' is required");
+            }
+        }
     }
 
     private void ValidateDataSource(DataSource source)

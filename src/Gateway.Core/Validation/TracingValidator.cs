@@ -141,7 +141,7 @@ internal sealed class TracingValidator(ValidationContext context)
     }
 
     /// <summary>An RFC 9110 token (HTTP_HEADER_NAME with strict: false also takes none of NUL, CR, LF; a token is stricter and what Kestrel can carry).</summary>
-    private static bool IsHeaderName(string? name)
+    internal static bool IsHeaderName(string? name)
     {
         if (string.IsNullOrEmpty(name))
         {

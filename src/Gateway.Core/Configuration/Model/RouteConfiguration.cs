@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "vhds", "internal_only_headers", "response_headers_to_add", "response_headers_to_remove",
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
     "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
-    "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
+    "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
@@ -22,6 +22,9 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Opaque metadata for filters (on every route of the table).</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>Shadow copies of requests for routes and virtual hosts that have no mirror policies of their own.</summary>
+    public List<RequestMirrorPolicy> RequestMirrorPolicies { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
@@ -30,7 +33,7 @@ public sealed class RouteConfiguration : EnvoyMessage
     "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
-    "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies",
+    "per_request_buffer_limit_bytes", "request_body_buffer_limit",
 ])]
 public sealed class VirtualHost : EnvoyMessage
 {
@@ -58,6 +61,9 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Opaque metadata for filters (on every route of the virtual host).</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>Shadow copies of requests for routes that have no mirror policies of their own.</summary>
+    public List<RequestMirrorPolicy> RequestMirrorPolicies { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
