@@ -67,7 +67,9 @@ internal static class ProtoFieldNumbers
             ("generate_request_id", 15, N), ("scoped_routes", 31, O), ("preserve_external_request_id", 32, N),
             ("internal_address_config", 25, N), ("server_header_transformation", 34, N), ("always_set_request_id_in_response", 37, N),
             ("normalize_path", 30, N), ("merge_slashes", 33, N), ("path_with_escaped_slashes_action", 45, N), ("max_request_headers_kb", 29, N),
-            ("use_remote_address", 14, N), ("xff_num_trusted_hops", 19, N), ("skip_xff_append", 21, N), ("via", 22, N), ("request_id_extension", 36, N));
+            ("use_remote_address", 14, N), ("xff_num_trusted_hops", 19, N), ("skip_xff_append", 21, N), ("via", 22, N), ("request_id_extension", 36, N),
+            ("flush_access_log_on_new_request", 55, N), ("access_log_options", 56, N));
+        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions", ("flush_access_log_on_new_request", 2, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension", ("typed_config", 1, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig", ("unix_sockets", 1, N), ("cidr_ranges", 2, N));
         Add("envoy.config.core.v3.CidrRange", ("address_prefix", 1, N), ("prefix_len", 2, N));

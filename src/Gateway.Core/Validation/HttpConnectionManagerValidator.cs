@@ -60,10 +60,10 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         }
         var accessLogs = new AccessLogValidator(context);
         accessLogs.Validate(hcm.AccessLog);
-        if (hcm.AccessLogOptions is { } options && hcm.HasField("flush_access_log_on_new_request"))
+        if (hcm.AccessLogOptions is not null && hcm.FlushAccessLogOnNewRequest)
         {
-            // Envoy's HttpConnectionManagerConfig: the deprecated field and the options are alternatives.
-            context.Error(options, "Only one of flush_access_log_on_new_request or access_log_options.flush_access_log_on_new_request can be specified.");
+            // Envoy's HttpConnectionManagerConfig: the deprecated field set to true and the options are alternatives.
+            context.Error(hcm, "flush_access_log_on_new_request", "Only one of flush_access_log_on_new_request or access_log_options can be specified.");
         }
         foreach (var filter in hcm.HttpFilters)
         {

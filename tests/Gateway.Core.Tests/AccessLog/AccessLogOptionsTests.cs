@@ -60,12 +60,22 @@ public sealed class AccessLogOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Translate_DeprecatedFalseBesideTheOptions_TheOptionsDecide()
+    {
+        // Envoy refuses the pair only when the deprecated field is true.
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null",
+            "flush_access_log_on_new_request: false\naccess_log_options: { flush_access_log_on_new_request: true }")));
+
+        Assert.True(plan.Listeners[0].ConnectionManager.FlushAccessLogOnNewRequest);
+    }
+
+    [Fact]
     public void Load_BothFormsOfFlushOnNewRequest_IsEnvoysError()
     {
         var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null",
             "flush_access_log_on_new_request: true\naccess_log_options: { flush_access_log_on_new_request: true }")));
 
-        Assert.Contains(error.Errors, e => e.Message.Contains("Only one of flush_access_log_on_new_request or access_log_options.flush_access_log_on_new_request can be specified.", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.Message.Contains("Only one of flush_access_log_on_new_request or access_log_options can be specified.", StringComparison.Ordinal));
     }
 
     [Theory]
