@@ -196,6 +196,9 @@ public sealed record RoutePlan(
     /// <summary>The route's decorator and <c>tracing</c>, compiled; null when it has neither.</summary>
     [JsonIgnore]
     internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
+
+    /// <summary>The route's <c>hash_policy</c> entries, in order; empty when it has none.</summary>
+    public IReadOnlyList<HashPolicyPlan> HashPolicies { get; init; } = [];
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>
@@ -241,6 +244,9 @@ public sealed record ClusterPlan(
 
     /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>RING_HASH or MAGLEV settings with Envoy's defaults; null for the other policies.</summary>
+    public HashLbPlan? HashLb { get; init; }
 }
 
 /// <summary>

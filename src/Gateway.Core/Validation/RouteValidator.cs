@@ -81,6 +81,7 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
         }
+        HashLbValidation.ValidateHashPolicies(context, action);
     }
 
     private void ValidateDataSource(DataSource source)
