@@ -20,8 +20,8 @@ internal sealed class HashPolicy
     private HashPolicy(HashPolicyPlan[] policies) => _policies = policies;
 
     /// <summary>The compiled policies, or null when the route has none.</summary>
-    public static HashPolicy? Compile(IReadOnlyList<HashPolicyPlan> policies)
-        => policies.Count == 0 ? null : new HashPolicy([.. policies]);
+    public static HashPolicy? Compile(IReadOnlyList<HashPolicyPlan>? policies)
+        => policies is null || policies.Count == 0 ? null : new HashPolicy([.. policies]);
 
     /// <summary>
     /// The request's hash key, or null when no policy yielded one. A cookie policy with a <c>ttl</c> whose cookie is

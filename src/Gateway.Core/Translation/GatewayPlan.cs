@@ -197,8 +197,8 @@ public sealed record RoutePlan(
     [JsonIgnore]
     internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
 
-    /// <summary>The route's <c>hash_policy</c> entries, in order; empty when it has none.</summary>
-    public IReadOnlyList<HashPolicyPlan> HashPolicies { get; init; } = [];
+    /// <summary>The route's <c>hash_policy</c> entries, in order; null when it has none.</summary>
+    public IReadOnlyList<HashPolicyPlan>? HashPolicies { get; init; }
 }
 
 /// <summary>How the Host header is rewritten towards the upstream.</summary>

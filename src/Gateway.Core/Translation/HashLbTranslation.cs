@@ -22,11 +22,11 @@ internal static class HashLbTranslation
     }
 
     /// <summary>The route's hash policies in order; a <c>connection_properties</c> without <c>source_ip</c> hashes nothing (Envoy skips it).</summary>
-    public static IReadOnlyList<HashPolicyPlan> HashPolicies(RouteAction? action)
+    public static IReadOnlyList<HashPolicyPlan>? HashPolicies(RouteAction? action)
     {
         if (action is null || action.HashPolicy.Count == 0)
         {
-            return [];
+            return null;
         }
         var plans = new List<HashPolicyPlan>(action.HashPolicy.Count);
         foreach (var policy in action.HashPolicy)
