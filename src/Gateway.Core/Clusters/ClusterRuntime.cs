@@ -40,7 +40,22 @@ internal sealed class ClusterRuntime
     public ClusterStats Stats { get; }
 
     /// <summary>The plan currently applied.</summary>
-    public ClusterPlan? Plan { get; set; }
+    public ClusterPlan? Plan
+    {
+        get => _plan;
+        set
+        {
+            var hashChanged = !Equals(_plan?.HashLb, value?.HashLb);
+            _plan = value;
+            if (hashChanged)
+            {
+                // A reload may change the policy without changing the hosts (YARP then recomputes nothing).
+                RebuildHashPicker(Volatile.Read(ref _available));
+            }
+        }
+    }
+
+    private ClusterPlan? _plan;
 
     /// <summary>The cluster's <c>metadata</c> (Envoy's <c>ClusterInfo::metadata()</c>), frozen with the plan; empty when it has none.</summary>
     public EnvoyMetadata Metadata => Plan?.Metadata ?? EnvoyMetadata.Empty;
@@ -245,10 +260,12 @@ internal sealed class ClusterRuntime
         var panic = all.Count > 0 && 100.0 * healthy.Count / all.Count < threshold;
         _inPanic = panic;
         var available = panic || healthy.Count == all.Count ? all : healthy;
+        Volatile.Write(ref _available, available);
         RebuildHashPicker(available);
         return available;
     }
 
+    private IReadOnlyList<DestinationState> _available = [];
     private LoadBalancing.HashPickerFactory? _hashFactory;
     private LoadBalancing.HashingPicker? _hashPicker;
 

@@ -226,3 +226,28 @@ public class HashPickerTests
         Assert.Null(new MaglevPicker([], new MaglevPlan(7, false), new Random(1)).Pick(1, 0));
     }
 }
+
+/// <summary>The cluster's hash picker follows its plan and its available hosts.</summary>
+public class ClusterHashPickerTests
+{
+    [Fact]
+    public void Plan_ChangedToRingHashWithTheSameHosts_BuildsThePicker()
+    {
+        var cluster = new ClusterRuntime("c", new ClusterStats(new StatsStore(), "c"));
+        var plan = new ClusterPlan("c", Gateway.Configuration.DiscoveryType.Static, Gateway.Configuration.LbPolicy.RoundRobin, TimeSpan.FromSeconds(1), default, TimeSpan.FromSeconds(5), []);
+        cluster.Plan = plan;
+        var destinations = new List<DestinationState>
+        {
+            new("a", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:90" })),
+            new("b", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:91" })),
+        };
+        cluster.SelectAvailable(destinations);
+        Assert.Null(cluster.HashPicker);
+
+        cluster.Plan = plan with { LbPolicy = Gateway.Configuration.LbPolicy.RingHash, HashLb = new RingHashPlan(16, 64, RingHashFunction.XxHash, false) };
+
+        var picker = Assert.IsType<RingHashPicker>(cluster.HashPicker);
+        Assert.Equal(16UL, picker.Size);
+        Assert.Contains(picker.Pick(12345, 0)!.Value.Destination, destinations);
+    }
+}
