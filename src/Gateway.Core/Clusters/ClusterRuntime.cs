@@ -40,7 +40,22 @@ internal sealed class ClusterRuntime
     public ClusterStats Stats { get; }
 
     /// <summary>The plan currently applied.</summary>
-    public ClusterPlan? Plan { get; set; }
+    public ClusterPlan? Plan
+    {
+        get => _plan;
+        set
+        {
+            var hashChanged = !Equals(_plan?.HashLb, value?.HashLb);
+            _plan = value;
+            if (hashChanged)
+            {
+                // A reload may change the policy without changing the hosts (YARP then recomputes nothing).
+                RebuildHashPicker(Volatile.Read(ref _available));
+            }
+        }
+    }
+
+    private ClusterPlan? _plan;
 
     /// <summary>The cluster's <c>metadata</c> (Envoy's <c>ClusterInfo::metadata()</c>), frozen with the plan; empty when it has none.</summary>
     public EnvoyMetadata Metadata => Plan?.Metadata ?? EnvoyMetadata.Empty;
@@ -244,7 +259,43 @@ internal sealed class ClusterRuntime
         var threshold = Plan?.HealthyPanicThreshold ?? ClusterPlan.DefaultHealthyPanicThreshold;
         var panic = all.Count > 0 && 100.0 * healthy.Count / all.Count < threshold;
         _inPanic = panic;
-        return panic || healthy.Count == all.Count ? all : healthy;
+        var available = panic || healthy.Count == all.Count ? all : healthy;
+        Volatile.Write(ref _available, available);
+        RebuildHashPicker(available);
+        return available;
+    }
+
+    private IReadOnlyList<DestinationState> _available = [];
+    private LoadBalancing.HashPickerFactory? _hashFactory;
+    private LoadBalancing.HashingPicker? _hashPicker;
+
+    /// <summary>
+    /// The RING_HASH or MAGLEV picker over the available hosts (Envoy's thread-aware table, rebuilt whenever they
+    /// change); null for the other policies, which YARP's policy step picks for.
+    /// </summary>
+    public LoadBalancing.HashingPicker? HashPicker => Volatile.Read(ref _hashPicker);
+
+    /// <summary>The Random a hash picker draws from for requests without a hash key (tests make it deterministic).</summary>
+    internal Random HashRandom { get; set; } = Random.Shared;
+
+    private void RebuildHashPicker(IReadOnlyList<DestinationState> available)
+    {
+        if (Plan?.HashLb is not { } plan)
+        {
+            Volatile.Write(ref _hashPicker, null);
+            return;
+        }
+        if (_hashFactory is null || !_hashFactory.Plan.Equals(plan))
+        {
+            _hashFactory = LoadBalancing.HashPickerFactory.Create(plan, HashRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, plan));
+        }
+        var hosts = new LoadBalancing.WeightedHost[available.Count];
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            // Endpoint load_balancing_weight is not supported yet: every host weighs 1.
+            hosts[i] = new LoadBalancing.WeightedHost(available[i], Host(available[i]), 1);
+        }
+        Volatile.Write(ref _hashPicker, _hashFactory.Create(hosts));
     }
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>

@@ -35,6 +35,17 @@ internal sealed class HostSelectionMiddleware
         {
             picked = destinations.Count == 0 ? null : destinations[0];
         }
+        else if (request?.Cluster.HashPicker is { } hashPicker)
+        {
+            // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
+            var hash = request.ComputeHashKey() ?? hashPicker.RandomHash();
+            picked = hashPicker.Pick(hash, 0)?.Destination;
+            var reselect = request.HostSelectionRetryCount;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request.ShouldSelectAnotherHost(picked); attempt++)
+            {
+                picked = hashPicker.Pick(hash, attempt)?.Destination;
+            }
+        }
         else
         {
             var policy = _policies[proxy.Cluster.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices];

@@ -17,6 +17,12 @@ internal interface ILoadBalancerContext
     /// <summary>Envoy's shouldSelectAnotherHost: the <c>previous_hosts</c> predicate.</summary>
     bool ShouldSelectAnotherHost(DestinationState host);
 
+    /// <summary>
+    /// Envoy's computeHashKey: the hash of the route's <c>hash_policy</c> for this request, or null when it has
+    /// none or no policy yielded a hash. Computed once per request.
+    /// </summary>
+    ulong? ComputeHashKey();
+
     /// <summary>The host the attempt goes to.</summary>
     void OnHostSelected(DestinationState host);
 }

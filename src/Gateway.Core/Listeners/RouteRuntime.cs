@@ -18,6 +18,7 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
         RouteConfigurationMetadata = routeConfigurationMetadata ?? EnvoyMetadata.Empty;
         Retry = plan.Retry;
         Timeouts = new RequestTimeouts(plan.Timeout, plan.Retry?.PerTryTimeout ?? TimeSpan.Zero);
+        HashPolicy = Router.HashPolicy.Compile(plan.HashPolicies);
         if (plan.DirectResponse is { } direct)
         {
             DirectResponseBody = direct.Body;
@@ -36,6 +37,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     public IReadOnlyList<HeaderPredicate> RetriableRequestHeaders { get; } = [];
 
     public RoutePlan Plan { get; }
+
+    /// <summary>The route's compiled <c>hash_policy</c>, or null when it has none.</summary>
+    public Router.HashPolicy? HashPolicy { get; }
 
     /// <summary>The target cluster; null for direct responses.</summary>
     public ClusterRuntime? Cluster { get; }

@@ -189,6 +189,10 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         {
             headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
         }
+        if (state.SetCookie is { } cookie)
+        {
+            headers.Append(Microsoft.Net.Http.Headers.HeaderNames.SetCookie, cookie);
+        }
         if (!connectionManager.SuppressEnvoyHeaders)
         {
             var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;

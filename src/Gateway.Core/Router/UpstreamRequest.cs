@@ -189,6 +189,27 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 
     bool ILoadBalancerContext.ShouldSelectAnotherHost(DestinationState host) => PreviousHosts!.Contains(host);
 
+    ulong? ILoadBalancerContext.ComputeHashKey()
+    {
+        if (!_hashComputed)
+        {
+            _hashComputed = true;
+            if (Route.HashPolicy is { } policy)
+            {
+                string? setCookie = null;
+                _hashKey = policy.Generate(StreamInfo.HttpContext, ref setCookie);
+                SetCookie = setCookie;
+            }
+        }
+        return _hashKey;
+    }
+
+    private bool _hashComputed;
+    private ulong? _hashKey;
+
+    /// <summary>The <c>Set-Cookie</c> value a cookie hash policy generated, added to the upstream's response (Envoy's downstream_set_cookies_).</summary>
+    public string? SetCookie { get; private set; }
+
     void ILoadBalancerContext.OnHostSelected(DestinationState host)
     {
         if (Retry?.AvoidPreviousHosts == true)

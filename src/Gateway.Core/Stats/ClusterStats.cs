@@ -38,6 +38,7 @@ public sealed class ClusterStats
         ArgumentNullException.ThrowIfNull(store);
         var prefix = "cluster." + clusterName + ".";
         Prefix = prefix;
+        Store = store;
         foreach (var name in OtherCounters)
         {
             store.Counter(prefix + name);
@@ -90,6 +91,9 @@ public sealed class ClusterStats
 
     /// <summary><c>cluster.&lt;name&gt;.</c></summary>
     public string Prefix { get; }
+
+    /// <summary>The store the cluster's stats live in (the load balancers' own gauges are made on demand).</summary>
+    public StatsStore Store { get; }
 
     /// <summary>Every upstream attempt.</summary>
     public Counter UpstreamRqTotal { get; }

@@ -215,6 +215,7 @@ public static class EnvoyTranslator
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
+            HashPolicies = HashLbTranslation.HashPolicies(action),
         };
     }
 
@@ -395,6 +396,7 @@ public static class EnvoyTranslator
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
+            HashLb = HashLbTranslation.HashLb(cluster),
         };
     }
 

@@ -212,6 +212,9 @@ public sealed record RoutePlan(
     /// (Envoy takes the most specific non-empty list, never merging); null when there are none.
     /// </summary>
     public IReadOnlyList<MirrorPolicyPlan>? Mirrors { get; init; }
+
+    /// <summary>The route's <c>hash_policy</c> entries, in order; null when it has none.</summary>
+    public IReadOnlyList<HashPolicyPlan>? HashPolicies { get; init; }
 }
 
 /// <summary>
@@ -264,6 +267,9 @@ public sealed record ClusterPlan(
 
     /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>RING_HASH or MAGLEV settings with Envoy's defaults; null for the other policies.</summary>
+    public HashLbPlan? HashLb { get; init; }
 }
 
 /// <summary>

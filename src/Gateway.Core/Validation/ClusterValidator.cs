@@ -38,10 +38,11 @@ internal sealed class ClusterValidator(ValidationContext context)
                 context.Error(cluster, "lb_policy", $"lb_policy CLUSTER_PROVIDED is not valid for cluster type {BootstrapValidator.EnumName(cluster.Type)}: only a cluster type that provides its load balancer (ORIGINAL_DST, a cluster_type extension) allows it, and this gateway supports none yet");
             }
         }
-        else if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random))
+        else if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random or LbPolicy.RingHash or LbPolicy.Maglev))
         {
-            context.Error(cluster, "lb_policy", $"lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST or RANDOM");
+            context.Error(cluster, "lb_policy", $"lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV");
         }
+        HashLbValidation.Validate(context, cluster);
         if (cluster.ConnectTimeout is { } connectTimeout && connectTimeout <= TimeSpan.Zero)
         {
             context.Error(cluster, "connect_timeout", "'connect_timeout' must be greater than 0s");

@@ -82,6 +82,7 @@ internal sealed class RouteValidator(ValidationContext context)
             context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
         }
         ValidateMirrorPolicies(action.RequestMirrorPolicies);
+        HashLbValidation.ValidateHashPolicies(context, action);
     }
 
     /// <summary>

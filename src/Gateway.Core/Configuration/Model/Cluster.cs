@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
 [
     "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
-    "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config", "least_request_lb_config",
+    "original_dst_lb_config", "least_request_lb_config",
     "round_robin_lb_config", "transport_socket", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
@@ -53,18 +53,30 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>Opaque metadata for filters.</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>RING_HASH settings.</summary>
+    [ProtoField(23, InOneOf = true)]
+    public RingHashLbConfig? RingHashLbConfig { get; set; }
+
+    /// <summary>MAGLEV settings.</summary>
+    [ProtoField(52, InOneOf = true)]
+    public MaglevLbConfig? MaglevLbConfig { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig", NotSupported =
 [
     "zone_aware_lb_config", "locality_weighted_lb_config", "update_merge_window", "ignore_new_hosts_until_first_hc",
-    "close_connections_on_host_set_change", "consistent_hashing_lb_config", "override_host_status",
+    "close_connections_on_host_set_change", "override_host_status",
 ])]
 public sealed class CommonLbConfig : EnvoyMessage
 {
     /// <summary>Below this percentage of healthy hosts, all hosts are used (panic mode); default 50, 0 disables.</summary>
     public Percent? HealthyPanicThreshold { get; set; }
+
+    /// <summary>Settings of the consistent-hashing policies (RING_HASH, MAGLEV).</summary>
+    [ProtoField(7)]
+    public ConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
 }
 
 /// <summary><c>envoy.type.v3.Percent</c>: a percentage in [0, 100].</summary>
@@ -122,13 +134,13 @@ public enum LbPolicy
     /// <summary>Power of two choices on active requests.</summary>
     LeastRequest = 1,
 
-    /// <summary>Consistent hashing ring (not supported yet).</summary>
+    /// <summary>Consistent hashing ring (ketama).</summary>
     RingHash = 2,
 
     /// <summary>Uniform random.</summary>
     Random = 3,
 
-    /// <summary>Maglev (not supported yet).</summary>
+    /// <summary>Maglev consistent hashing.</summary>
     Maglev = 5,
 
     /// <summary>Cluster-provided (not supported).</summary>

@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
     "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
     "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host", "idle_timeout",
     "early_data_policy", "retry_policy_typed_config",
-    "rate_limits", "include_vh_rate_limits", "hash_policy", "cors", "max_grpc_timeout", "grpc_timeout_offset",
+    "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
     "hedge_policy", "max_stream_duration",
 ])]
@@ -36,6 +36,10 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Shadow copies of the request; when empty the virtual host's (or route configuration's) apply.</summary>
     public List<RequestMirrorPolicy> RequestMirrorPolicies { get; set; } = [];
+
+    /// <summary>How the request's hash key for RING_HASH/MAGLEV clusters is computed.</summary>
+    [ProtoField(15)]
+    public List<HashPolicy> HashPolicy { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.route.v3.DirectResponseAction</c>.</summary>

@@ -1,0 +1,121 @@
+using System.Globalization;
+using Gateway.Configuration;
+using Gateway.Translation;
+
+namespace Gateway.Validation;
+
+/// <summary>
+/// Envoy's checks of the consistent-hashing settings (ring sizes, the Maglev table size) and of route
+/// <c>hash_policy</c> entries, with Envoy's messages (the proto constraints as protoc-gen-validate words them).
+/// </summary>
+internal static class HashLbValidation
+{
+    public static void Validate(ValidationContext context, Cluster cluster)
+    {
+        if (cluster.RingHashLbConfig is { } ring)
+        {
+            var min = ring.MinimumRingSize ?? RingHashPlan.DefaultMinimumRingSize;
+            var max = ring.MaximumRingSize ?? RingHashPlan.DefaultMaximumRingSize;
+            var sizesValid = true;
+            if (min > RingHashPlan.DefaultMaximumRingSize)
+            {
+                context.Error(ring, "minimum_ring_size", $"Proto constraint validation failed (RingHashLbConfigValidationError.MinimumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
+                sizesValid = false;
+            }
+            if (max > RingHashPlan.DefaultMaximumRingSize)
+            {
+                context.Error(ring, "maximum_ring_size", $"Proto constraint validation failed (RingHashLbConfigValidationError.MaximumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
+                sizesValid = false;
+            }
+            if (sizesValid && min > max)
+            {
+                context.Error(ring, "minimum_ring_size", $"ring hash: minimum_ring_size ({min.ToString(CultureInfo.InvariantCulture)}) > maximum_ring_size ({max.ToString(CultureInfo.InvariantCulture)})");
+            }
+        }
+        if (cluster.MaglevLbConfig is { TableSize: { } tableSize } maglev)
+        {
+            if (tableSize > MaglevPlan.MaxTableSize)
+            {
+                context.Error(maglev, "table_size", $"Proto constraint validation failed (MaglevLbConfigValidationError.TableSize: value must be less than or equal to {MaglevPlan.MaxTableSize})");
+            }
+            else if (!IsPrime(tableSize))
+            {
+                context.Error(maglev, "table_size", "The table size of maglev must be prime number");
+            }
+        }
+    }
+
+    public static void ValidateHashPolicies(ValidationContext context, RouteAction action)
+    {
+        foreach (var policy in action.HashPolicy)
+        {
+            var specifiers = (policy.Header is null ? 0 : 1) + (policy.Cookie is null ? 0 : 1) + (policy.ConnectionProperties is null ? 0 : 1) + (policy.QueryParameter is null ? 0 : 1);
+            if (policy.HasBindingErrors)
+            {
+                continue;
+            }
+            if (specifiers == 0)
+            {
+                context.Error(policy, "Proto constraint validation failed (HashPolicyValidationError.PolicySpecifier: value is required)");
+            }
+            else if (specifiers > 1)
+            {
+                context.Error(policy, "a hash_policy takes one of 'header', 'cookie', 'connection_properties', 'query_parameter' and 'filter_state'");
+            }
+            if (policy.Header is { } header && string.IsNullOrEmpty(header.HeaderName))
+            {
+                context.Error(header, "header_name", "Proto constraint validation failed (HeaderValidationError.HeaderName: value length must be at least 1 characters)");
+            }
+            else if (policy.Header is { HeaderName: { } name } && !IsHeaderName(name))
+            {
+                header = policy.Header;
+                context.Error(header, "header_name", "Proto constraint validation failed (HeaderValidationError.HeaderName: value does not match regex pattern \"^[^\\x00\\n\\r]*$\")");
+            }
+            if (policy.Cookie is { } cookie)
+            {
+                if (string.IsNullOrEmpty(cookie.Name))
+                {
+                    context.Error(cookie, "name", "Proto constraint validation failed (CookieValidationError.Name: value length must be at least 1 characters)");
+                }
+                if (cookie.Ttl is { } ttl && ttl < TimeSpan.Zero)
+                {
+                    context.Error(cookie, "ttl", "'ttl' may not be negative");
+                }
+                foreach (var attribute in cookie.Attributes)
+                {
+                    if (string.IsNullOrEmpty(attribute.Name))
+                    {
+                        context.Error(attribute, "name", "Proto constraint validation failed (CookieAttributeValidationError.Name: value length must be at least 1 characters)");
+                    }
+                }
+            }
+            if (policy.QueryParameter is { } query && string.IsNullOrEmpty(query.Name))
+            {
+                context.Error(query, "name", "Proto constraint validation failed (QueryParameterValidationError.Name: value length must be at least 1 characters)");
+            }
+        }
+    }
+
+    private static bool IsHeaderName(string name) => name.AsSpan().IndexOfAny('\0', '\n', '\r') < 0;
+
+    /// <summary>Envoy's Primes::isPrime.</summary>
+    internal static bool IsPrime(ulong n)
+    {
+        if (n < 2)
+        {
+            return false;
+        }
+        if (n % 2 == 0)
+        {
+            return n == 2;
+        }
+        for (ulong d = 3; d * d <= n; d += 2)
+        {
+            if (n % d == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
