@@ -75,6 +75,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The route's <c>name</c> (<c>%ROUTE_NAME%</c>), or null.</summary>
     public string? RouteName => Route?.Plan.RouteName;
 
+    /// <summary>The request's virtual cluster (<c>%VIRTUAL_CLUSTER_NAME%</c>), set by the router; null when its virtual host has none.</summary>
+    public string? VirtualClusterName { get; set; }
+
     /// <summary>The cluster the router sent the request to (<c>%UPSTREAM_CLUSTER%</c>), or null.</summary>
     public ClusterRuntime? UpstreamCluster { get; set; }
 

@@ -13,7 +13,7 @@ namespace Gateway.Routing;
 /// <item><c>path_separated_prefix</c>: a prefix followed by '/' or the end of the path.</item>
 /// </list>
 /// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
-/// matcher must match.
+/// matcher must match, and with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>).
 /// </summary>
 internal sealed class RoutePredicate
 {
@@ -26,9 +26,11 @@ internal sealed class RoutePredicate
     private readonly EnvoyRegex? _regex;
     private readonly HeaderPredicate[] _headers;
     private readonly QueryParameterPredicate[] _queryParameters;
+    private readonly bool _grpc;
 
-    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters)
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc)
     {
+        _grpc = grpc;
         _pathKind = pathKind;
         _path = path;
         _ignoreCase = ignoreCase;
@@ -87,7 +89,7 @@ internal sealed class RoutePredicate
             }
         }
 
-        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters);
+        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null);
     }
 
     /// <summary>Tests the request.</summary>
@@ -95,6 +97,10 @@ internal sealed class RoutePredicate
     {
         // The path is cheapest and most selective, so it goes first; all checks are pure, so order cannot change the result.
         if (!MatchesPath(request.Path))
+        {
+            return false;
+        }
+        if (_grpc && !IsGrpc(request.Headers))
         {
             return false;
         }
@@ -119,6 +125,21 @@ internal sealed class RoutePredicate
             }
         }
         return true;
+    }
+
+    /// <summary>Envoy's Grpc::Common::hasGrpcContentType: <c>content-type</c> is <c>application/grpc</c>, alone or followed by '+' or ';'.</summary>
+    public static bool IsGrpc(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
+    {
+        const string Grpc = "application/grpc";
+        var values = headers.ContentType;
+        if (values.Count == 0)
+        {
+            return false;
+        }
+        // Envoy reads the first content-type header.
+        var contentType = values[0];
+        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
+            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
     }
 
     private bool MatchesPath(ReadOnlySpan<char> path)

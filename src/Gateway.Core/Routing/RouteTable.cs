@@ -33,7 +33,9 @@ internal sealed class RouteTable<TTarget>
     /// <param name="config">A configuration that passed validation; its checks (a match per route, one path specifier,
     /// valid regexes, unique domains) are not repeated here.</param>
     /// <param name="createTarget">Called once per route, in file order, to create what <see cref="Match(string?, string, string, string, IHeaderDictionary)"/> returns for it.</param>
-    public static RouteTable<TTarget> Build(RouteConfiguration config, Func<VirtualHost, Route, TTarget> createTarget)
+    /// <param name="createSslRedirect">Called once per virtual host with <c>require_tls</c>, for the target of Envoy's SSL
+    /// redirect route (a 301 to https); without it, <c>require_tls</c> has no effect.</param>
+    public static RouteTable<TTarget> Build(RouteConfiguration config, Func<VirtualHost, Route, TTarget> createTarget, Func<VirtualHost, TTarget>? createSslRedirect = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(createTarget);
@@ -51,7 +53,8 @@ internal sealed class RouteTable<TTarget>
                 predicates[j] = RoutePredicate.FromConfig(route.Match!);
                 targets[j] = createTarget(vhost, route);
             }
-            virtualHosts[i] = new CompiledVirtualHost(vhost, predicates, targets);
+            var sslRedirect = vhost.RequireTls != TlsRequirementType.None ? createSslRedirect?.Invoke(vhost) : null;
+            virtualHosts[i] = new CompiledVirtualHost(vhost, predicates, targets, sslRedirect is null ? TlsRequirementType.None : vhost.RequireTls, sslRedirect);
         }
         return new RouteTable<TTarget>(config, selector, virtualHosts);
     }
@@ -93,6 +96,10 @@ internal sealed class RouteTable<TTarget>
             return null;
         }
         var vhost = _virtualHosts[virtualHostIndex];
+        if (vhost.TlsRequirement != TlsRequirementType.None && RequiresSslRedirect(vhost.TlsRequirement, headers))
+        {
+            return vhost.SslRedirect;
+        }
         var request = new RequestView(host, method, scheme, pathAndQuery, headers);
         var predicates = vhost.Predicates;
         for (var i = 0; i < predicates.Length; i++)
@@ -106,6 +113,25 @@ internal sealed class RouteTable<TTarget>
         return null;
     }
 
+    /// <summary>
+    /// Envoy's VirtualHostImpl::getRouteFromEntries, before any route: the connection manager has set
+    /// <c>x-forwarded-proto</c>, and a request that is not <c>https</c> there is redirected (<c>EXTERNAL_ONLY</c>: unless it
+    /// is internal, <c>x-envoy-internal: true</c>). Without the header Envoy selects no route; so does this.
+    /// </summary>
+    private static bool RequiresSslRedirect(TlsRequirementType requirement, IHeaderDictionary headers)
+    {
+        var proto = headers["x-forwarded-proto"];
+        if (proto.Count == 0)
+        {
+            return false;
+        }
+        if (string.Equals(proto[0], "https", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        return requirement == TlsRequirementType.All || !string.Equals(headers["x-envoy-internal"].ToString(), "true", StringComparison.Ordinal);
+    }
+
     /// <summary>The virtual host index for an authority alone, or -1.</summary>
     /// <param name="host">The <c>:authority</c>/Host value as received, or null when the request has none.</param>
     public int FindVirtualHost(string? host) => _selector.Find(host);
@@ -116,8 +142,12 @@ internal sealed class RouteTable<TTarget>
     /// <summary>The target created for a route, by virtual host and route index.</summary>
     public TTarget GetTarget(int virtualHostIndex, int routeIndex) => _virtualHosts[virtualHostIndex].Targets[routeIndex];
 
-    private sealed class CompiledVirtualHost(VirtualHost config, RoutePredicate[] predicates, TTarget[] targets)
+    private sealed class CompiledVirtualHost(VirtualHost config, RoutePredicate[] predicates, TTarget[] targets, TlsRequirementType tlsRequirement, TTarget? sslRedirect)
     {
+        public TlsRequirementType TlsRequirement { get; } = tlsRequirement;
+
+        public TTarget? SslRedirect { get; } = sslRedirect;
+
         public VirtualHost Config { get; } = config;
 
         public RoutePredicate[] Predicates { get; } = predicates;

@@ -205,6 +205,7 @@ public static class EnvoyTranslator
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
+            StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
         };
     }

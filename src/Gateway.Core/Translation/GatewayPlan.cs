@@ -193,6 +193,9 @@ public sealed record RoutePlan(
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
 
+    /// <summary>The route's <c>stat_prefix</c>: its stats go under <c>vhost.&lt;vh&gt;.route.&lt;prefix&gt;.</c>; null when empty.</summary>
+    public string? StatPrefix { get; init; }
+
     /// <summary>The route's decorator and <c>tracing</c>, compiled; null when it has neither.</summary>
     [JsonIgnore]
     internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
