@@ -41,6 +41,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     {
         FilterChainStream? filters = null;
         string? tracedPath = null;
+        var clientAborted = context.RequestAborted;
+        CancellationTokenSource? durationLimit = null;
+        CancellationTokenSource? streamToken = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         var info = new RequestStreamInfo(context, _time, start);
         context.Features.Set(info);
@@ -101,6 +104,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
                 return;
             }
+            var bodyCounted = plan.CountsBodyBytes;
             if (listener.Tracing is { } tracing)
             {
                 tracedPath = pathAndQuery;
@@ -109,21 +113,53 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 {
                     // A sampled span's request_size and response_size: counted for the requests that export them.
                     BodyByteCounter.Install(context, info);
+                    bodyCounted = true;
                 }
+            }
+            if (route?.Plan.StreamDuration is { } streamDuration
+                && StreamDuration.Remaining(streamDuration, request.Headers, _time.GetElapsedTime(start)) is { } remaining)
+            {
+                if (!bodyCounted)
+                {
+                    // The reply on the limit tells whether the request had been received in full (408 or 504).
+                    BodyByteCounter.Install(context, info);
+                }
+                // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
+                durationLimit = new CancellationTokenSource(remaining, _time);
+                streamToken = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token);
+                context.RequestAborted = streamToken.Token;
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {
                 filters = new FilterChainStream(context, info, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger) { Tunnel = tunnel, Terminal = this };
                 info.Filters = filters;
-                if (!await filters.DecodeAsync().ConfigureAwait(false))
+                bool decoded;
+                try
                 {
+                    decoded = await filters.DecodeAsync().ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (durationLimit?.IsCancellationRequested == true)
+                {
+                    decoded = false;
+                }
+                if (!decoded)
+                {
+                    await OnStreamMaxDurationAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
                     return;
                 }
                 route = filters.CurrentRoute;
                 info.Route = route;
             }
-            await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
+            try
+            {
+                await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (durationLimit?.IsCancellationRequested == true)
+            {
+                // The limit cut the stream short: the reply is below.
+            }
+            await OnStreamMaxDurationAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -131,6 +167,12 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
         finally
         {
+            if (streamToken is not null)
+            {
+                context.RequestAborted = clientAborted;
+                streamToken.Dispose();
+                durationLimit!.Dispose();
+            }
             filters?.Complete();
             var aborted = context.RequestAborted.IsCancellationRequested;
             if (aborted)
@@ -218,6 +260,27 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
         var host = request.Headers.Host;
         return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers);
+    }
+
+    /// <summary>Envoy's body of the reply when <c>max_stream_duration</c> is reached.</summary>
+    private static readonly byte[] DurationTimeoutBody = System.Text.Encoding.ASCII.GetBytes("downstream duration timeout");
+
+    /// <summary>
+    /// Envoy's onStreamMaxDurationReached, once the router (or a filter) gave up under the cancelled stream: the request's
+    /// own token is back, <c>downstream_rq_max_duration_reached</c>, and a local reply, 504 when the request had been received
+    /// in full and 408 otherwise (Http::Utility::maybeRequestTimeoutCode), details <c>max_duration_timeout</c>; a response
+    /// already started is reset instead. Nothing when the limit was not reached or the client went away first.
+    /// </summary>
+    private static Task OnStreamMaxDurationAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, CancellationTokenSource? durationLimit, CancellationToken clientAborted)
+    {
+        if (durationLimit is null || !durationLimit.IsCancellationRequested || clientAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        context.RequestAborted = clientAborted;
+        listener.Stats.DownstreamRqMaxDurationReached.Increment();
+        var status = info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+        return LocalReply.SendAsync(context, status, DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
     }
 
     /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>

@@ -192,7 +192,8 @@ public static class EnvoyTranslator
             RouteIndex: index,
             RouteName: route.Name,
             Cluster: action?.Cluster,
-            Timeout: action?.Timeout ?? DefaultRouteTimeout,
+            // Envoy's "new timeouts": with max_stream_duration the route timeout is not used.
+            Timeout: action?.MaxStreamDuration is not null ? TimeSpan.Zero : action?.Timeout ?? DefaultRouteTimeout,
             HostRewrite: hostRewrite,
             HostRewriteLiteral: action?.HostRewriteLiteral is { } literal ? HeaderBytes.FromConfig(literal) : null,
             PrefixRewrite: action?.PrefixRewrite,
@@ -206,6 +207,7 @@ public static class EnvoyTranslator
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
             StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
+            StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
         };
     }

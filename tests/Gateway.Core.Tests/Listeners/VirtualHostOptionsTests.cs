@@ -269,4 +269,101 @@ public class VirtualHostOptionsTests
 
         Assert.Equal(expected, await response.Content.ReadAsStringAsync());
     }
+
+    private static string DurationRoutes(string maxStreamDuration) => $$"""
+                    virtual_hosts:
+                    - name: api
+                      domains: ["*"]
+                      routes:
+                      - match: { prefix: "/" }
+                        route: { cluster: backend, timeout: 0.2s, max_stream_duration: {{maxStreamDuration}} }
+        """;
+
+    [Fact]
+    public async Task MaxStreamDuration_SlowUpstream_Answers504DurationTimeout()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, DurationRoutes("{ max_stream_duration: 0.4s }")));
+        var started = DateTime.UtcNow;
+
+        using var slow = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/3000"));
+
+        var elapsed = DateTime.UtcNow - started;
+        Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        Assert.Equal("downstream duration timeout", await slow.Content.ReadAsStringAsync());
+        Assert.InRange(elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(2.5));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 1);
+        await gateway.AssertStatAsync("cluster.backend.upstream_rq_cancelled", 1);
+        await gateway.AssertStatAsync("cluster.backend.upstream_rq_timeout", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
+    }
+
+    [Fact]
+    public async Task MaxStreamDuration_Set_RouteTimeoutNoLongerApplies()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, DurationRoutes("{ max_stream_duration: 0s }")));
+
+        // The route's 0.2 s timeout would cut this; with max_stream_duration (0: none) Envoy uses neither.
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/400"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("x-envoy-expected-rq-timeout-ms", echoed, StringComparison.Ordinal);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 0);
+    }
+
+    [Theory]
+    [InlineData("application/grpc", "10S", "{ grpc_timeout_header_max: 0.3s }", "300m")]
+    [InlineData("application/grpc", "1S", "{ grpc_timeout_header_max: 0s, grpc_timeout_header_offset: 0.2s }", "800m")]
+    [InlineData("application/grpc+proto", "1500001u", "{ grpc_timeout_header_max: 5s }", "1501m")]
+    [InlineData("application/json", "1S", "{ grpc_timeout_header_max: 5s }", "1S")]
+    [InlineData("application/grpc", "1S", "{ max_stream_duration: 5s }", "5000m")]
+    public async Task MaxStreamDuration_GrpcTimeoutHeader_IsTheLimitSentUpstream(string contentType, string grpcTimeout, string config, string upstreamSees)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, DurationRoutes(config)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.ListenerUri("/echo")) { Content = new ByteArrayContent([0]) };
+        request.Content.Headers.TryAddWithoutValidation("content-type", contentType);
+        request.Headers.Add("grpc-timeout", grpcTimeout);
+
+        using var response = await gateway.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var echoed = System.Text.Json.JsonDocument.Parse(text);
+
+        Assert.Equal(upstreamSees, echoed.RootElement.GetProperty("Headers").GetProperty("grpc-timeout").GetString());
+    }
+
+    [Fact]
+    public async Task MaxStreamDuration_GrpcTimeoutUnderTheCap_EndsTheSlowRequest()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, DurationRoutes("{ max_stream_duration: 10s, grpc_timeout_header_max: 10s }")));
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/delay/3000"));
+        request.Headers.Add("grpc-timeout", "300m");
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("downstream duration timeout", await response.Content.ReadAsStringAsync());
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 1);
+    }
+
+    [Fact]
+    public async Task MaxStreamDuration_RequestBodyNeverEnds_Answers408()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, DurationRoutes("{ max_stream_duration: 0.3s }")));
+        await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
+
+        // Ten bytes announced, two sent: the request is never received in full.
+        await connection.WriteAsync("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nab");
+        var response = await connection.ReadResponseAsync();
+
+        Assert.Equal(408, response.Status);
+        Assert.Equal("downstream duration timeout", response.Body);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
+    }
 }

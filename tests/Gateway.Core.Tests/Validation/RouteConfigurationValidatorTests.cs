@@ -129,4 +129,15 @@ public class RouteConfigurationValidatorTests
         Assert.Equal("root", vhost.Routes[0].StatPrefix);
         Assert.NotNull(vhost.Routes[0].Match!.Grpc);
     }
+
+    [Fact]
+    public void Validate_NegativeMaxStreamDurations_ReportEachField()
+    {
+        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "cluster: httpbin_service\n                  max_stream_duration: { max_stream_duration: -1s, grpc_timeout_header_max: -1s, grpc_timeout_header_offset: -1s }", StringComparison.Ordinal);
+
+        var errors = LoadFails(yaml).Errors;
+
+        Assert.Equal(["'max_stream_duration' may not be negative", "'grpc_timeout_header_max' may not be negative", "'grpc_timeout_header_offset' may not be negative"], errors.Select(e => e.Message));
+        Assert.EndsWith("route.max_stream_duration.grpc_timeout_header_offset", errors[2].Location.Path, StringComparison.Ordinal);
+    }
 }

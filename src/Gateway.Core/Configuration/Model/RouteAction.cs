@@ -9,7 +9,7 @@ namespace Gateway.Configuration;
     "early_data_policy", "retry_policy_typed_config", "request_mirror_policies",
     "rate_limits", "include_vh_rate_limits", "hash_policy", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
-    "hedge_policy", "max_stream_duration",
+    "hedge_policy",
 ])]
 public sealed class RouteAction : EnvoyMessage
 {
@@ -33,6 +33,24 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Retries; overrides the virtual host's.</summary>
     public RetryPolicy? RetryPolicy { get; set; }
+
+    /// <summary>The stream's duration limit and the <c>grpc-timeout</c> header; when set, <c>timeout</c> does not apply (Envoy's "new timeouts").</summary>
+    public MaxStreamDuration? MaxStreamDuration { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RouteAction.MaxStreamDuration</c>.</summary>
+[EnvoyType("envoy.config.route.v3.RouteAction.MaxStreamDuration")]
+public sealed class MaxStreamDuration : EnvoyMessage
+{
+    /// <summary>The limit from the stream's start; 0 disables it.</summary>
+    [EnvoyField("max_stream_duration")]
+    public TimeSpan? Limit { get; set; }
+
+    /// <summary>With it, a <c>grpc-timeout</c> header is the limit, capped at this (0: no cap).</summary>
+    public TimeSpan? GrpcTimeoutHeaderMax { get; set; }
+
+    /// <summary>Subtracted from the <c>grpc-timeout</c> header's value.</summary>
+    public TimeSpan? GrpcTimeoutHeaderOffset { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.DirectResponseAction</c>.</summary>
