@@ -119,14 +119,25 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             if (route?.Plan.StreamDuration is { } streamDuration
                 && StreamDuration.Remaining(streamDuration, request.Headers, _time.GetElapsedTime(start)) is { } remaining)
             {
-                if (!bodyCounted)
-                {
-                    // The reply on the limit tells whether the request had been received in full (408 or 504).
-                    BodyByteCounter.Install(context, info);
-                }
                 // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
                 durationLimit = new CancellationTokenSource(remaining, _time);
-                streamToken = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token);
+            }
+            if (route?.Plan.IdleTimeout is { } idleTimeout)
+            {
+                // Envoy's stream_idle_timer_ with the route's idle_timeout; the body counter restarts it on activity.
+                info.IdleTimeout = idleTimeout;
+                info.IdleTimer = new CancellationTokenSource(idleTimeout, _time);
+            }
+            if (durationLimit is not null || info.IdleTimer is not null)
+            {
+                if (!bodyCounted)
+                {
+                    // The body counter marks the request's end (408 or 504 on the limit) and the activity the idle timer sees.
+                    BodyByteCounter.Install(context, info);
+                }
+                streamToken = durationLimit is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, info.IdleTimer!.Token)
+                    : info.IdleTimer is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token)
+                    : CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token, info.IdleTimer.Token);
                 context.RequestAborted = streamToken.Token;
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
@@ -139,13 +150,13 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 {
                     decoded = await filters.DecodeAsync().ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (durationLimit?.IsCancellationRequested == true)
+                catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
                 {
                     decoded = false;
                 }
                 if (!decoded)
                 {
-                    await OnStreamMaxDurationAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
+                    await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
                     return;
                 }
                 route = filters.CurrentRoute;
@@ -155,11 +166,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (durationLimit?.IsCancellationRequested == true)
+            catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
             {
                 // The limit cut the stream short: the reply is below.
             }
-            await OnStreamMaxDurationAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
+            await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -171,7 +182,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 context.RequestAborted = clientAborted;
                 streamToken.Dispose();
-                durationLimit!.Dispose();
+                durationLimit?.Dispose();
+                info.IdleTimer?.Dispose();
             }
             filters?.Complete();
             var aborted = context.RequestAborted.IsCancellationRequested;
@@ -266,14 +278,28 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     private static readonly byte[] DurationTimeoutBody = System.Text.Encoding.ASCII.GetBytes("downstream duration timeout");
 
     /// <summary>
-    /// Envoy's onStreamMaxDurationReached, once the router (or a filter) gave up under the cancelled stream: the request's
-    /// own token is back, <c>downstream_rq_max_duration_reached</c>, and a local reply, 504 when the request had been received
-    /// in full and 408 otherwise (Http::Utility::maybeRequestTimeoutCode), details <c>max_duration_timeout</c>; a response
-    /// already started is reset instead. Nothing when the limit was not reached or the client went away first.
+    /// Once the router (or a filter) gave up under a cancelled stream, the route's timer that fired answers, with the
+    /// request's own token back: the idle timer as Envoy's onIdleTimeout (<c>downstream_rq_idle_timeout</c>, SI, 408
+    /// <c>stream timeout</c>, details <c>stream_idle_timeout</c>); the duration limit as onStreamMaxDurationReached
+    /// (<c>downstream_rq_max_duration_reached</c>, 504 <c>downstream duration timeout</c> when the request had been received
+    /// in full and 408 otherwise, Http::Utility::maybeRequestTimeoutCode; details <c>max_duration_timeout</c>). A response
+    /// already started is reset instead. Nothing when no timer fired or the client went away first.
     /// </summary>
-    private static Task OnStreamMaxDurationAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, CancellationTokenSource? durationLimit, CancellationToken clientAborted)
+    private static Task OnStreamTimerAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, CancellationTokenSource? durationLimit, CancellationToken clientAborted)
     {
-        if (durationLimit is null || !durationLimit.IsCancellationRequested || clientAborted.IsCancellationRequested)
+        if (clientAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        if (info.IdleTimer is { IsCancellationRequested: true } && durationLimit?.IsCancellationRequested != true)
+        {
+            // Envoy's onIdleTimeout: 408 "stream timeout" before the response started, else a reset.
+            context.RequestAborted = clientAborted;
+            listener.Stats.DownstreamRqIdleTimeout.Increment();
+            info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+            return LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
+        }
+        if (durationLimit is null || !durationLimit.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }

@@ -207,6 +207,7 @@ public static class EnvoyTranslator
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
             StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
+            IdleTimeout = action?.IdleTimeout is { } idle && idle > TimeSpan.Zero ? idle : null,
             StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
         };

@@ -193,6 +193,9 @@ public sealed record RoutePlan(
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
 
+    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null or zero: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
     /// <summary>The route's <c>max_stream_duration</c>, or null when it has none (then <see cref="RoutePlan.Timeout"/> applies).</summary>
     public StreamDurationPlan? StreamDuration { get; init; }
 

@@ -69,6 +69,10 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(action, "timeout", "'timeout' may not be negative");
         }
+        if (action.IdleTimeout is { } idle && idle < TimeSpan.Zero)
+        {
+            context.Error(action, "idle_timeout", "'idle_timeout' may not be negative");
+        }
         if (action.MaxStreamDuration is { } duration)
         {
             foreach (var (field, value) in new[] { ("max_stream_duration", duration.Limit), ("grpc_timeout_header_max", duration.GrpcTimeoutHeaderMax), ("grpc_timeout_header_offset", duration.GrpcTimeoutHeaderOffset) })

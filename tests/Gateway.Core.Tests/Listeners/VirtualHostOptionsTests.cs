@@ -366,4 +366,64 @@ public class VirtualHostOptionsTests
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 1);
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
     }
+
+    private static string IdleRoutes(string idleTimeout) => $$"""
+                    virtual_hosts:
+                    - name: api
+                      domains: ["*"]
+                      routes:
+                      - match: { prefix: "/" }
+                        route: { cluster: backend, idle_timeout: {{idleTimeout}} }
+        """;
+
+    [Fact]
+    public async Task IdleTimeout_SlowUpstream_Answers408StreamTimeout()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, IdleRoutes("0.3s")));
+        var started = DateTime.UtcNow;
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/3000"));
+
+        var elapsed = DateTime.UtcNow - started;
+        Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
+        Assert.Equal("stream timeout", await response.Content.ReadAsStringAsync());
+        Assert.InRange(elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2.5));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_idle_timeout", 1);
+        await gateway.AssertStatAsync("cluster.backend.upstream_rq_cancelled", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_RequestBodyKeepsComing_IsNeverIdle()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, IdleRoutes("0.5s")));
+        await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
+
+        // Six bytes, one every 150 ms: 900 ms in all, never 500 ms without one.
+        await connection.WriteAsync("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n");
+        for (var i = 0; i < 6; i++)
+        {
+            await Task.Delay(150);
+            await connection.WriteAsync("x");
+        }
+        var response = await connection.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("xxxxxx", Assert.Single(upstream.Bodies));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_idle_timeout", 0);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_Zero_DisablesIt()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, IdleRoutes("0s")));
+
+        using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/300"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_idle_timeout", 0);
+    }
 }

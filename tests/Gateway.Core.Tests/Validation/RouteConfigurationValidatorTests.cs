@@ -131,13 +131,13 @@ public class RouteConfigurationValidatorTests
     }
 
     [Fact]
-    public void Validate_NegativeMaxStreamDurations_ReportEachField()
+    public void Validate_NegativeIdleTimeoutAndStreamDurations_ReportEachField()
     {
-        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "cluster: httpbin_service\n                  max_stream_duration: { max_stream_duration: -1s, grpc_timeout_header_max: -1s, grpc_timeout_header_offset: -1s }", StringComparison.Ordinal);
+        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "cluster: httpbin_service\n                  idle_timeout: -1s\n                  max_stream_duration: { max_stream_duration: -1s, grpc_timeout_header_max: -1s, grpc_timeout_header_offset: -1s }", StringComparison.Ordinal);
 
         var errors = LoadFails(yaml).Errors;
 
-        Assert.Equal(["'max_stream_duration' may not be negative", "'grpc_timeout_header_max' may not be negative", "'grpc_timeout_header_offset' may not be negative"], errors.Select(e => e.Message));
-        Assert.EndsWith("route.max_stream_duration.grpc_timeout_header_offset", errors[2].Location.Path, StringComparison.Ordinal);
+        Assert.Equal(["'idle_timeout' may not be negative", "'max_stream_duration' may not be negative", "'grpc_timeout_header_max' may not be negative", "'grpc_timeout_header_offset' may not be negative"], errors.Select(e => e.Message));
+        Assert.EndsWith("route.max_stream_duration.grpc_timeout_header_offset", errors[3].Location.Path, StringComparison.Ordinal);
     }
 }

@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
-    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host", "idle_timeout",
+    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host",
     "early_data_policy", "retry_policy_typed_config", "request_mirror_policies",
     "rate_limits", "include_vh_rate_limits", "hash_policy", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -33,6 +33,9 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Retries; overrides the virtual host's.</summary>
     public RetryPolicy? RetryPolicy { get; set; }
+
+    /// <summary>The stream idle timeout on this route (reset by body activity either way); 0 disables it.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
 
     /// <summary>The stream's duration limit and the <c>grpc-timeout</c> header; when set, <c>timeout</c> does not apply (Envoy's "new timeouts").</summary>
     public MaxStreamDuration? MaxStreamDuration { get; set; }
