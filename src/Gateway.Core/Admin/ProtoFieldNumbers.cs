@@ -81,10 +81,19 @@ internal static class ProtoFieldNumbers
             ("typed_per_filter_config", 13, N), ("name", 14, N), ("stat_prefix", 19, N));
         Add("envoy.config.route.v3.VirtualCluster", ("name", 2, N), ("headers", 4, N));
         Add("envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions");
+        Add("envoy.type.matcher.v3.MetadataMatcher", ("filter", 1, N), ("path", 2, N), ("value", 3, N), ("invert", 4, N));
+        Add("envoy.type.matcher.v3.MetadataMatcher.PathSegment", ("key", 1, O));
+        Add("envoy.type.matcher.v3.ValueMatcher", ("null_match", 1, O), ("double_match", 2, O), ("string_match", 3, O), ("bool_match", 4, O),
+            ("present_match", 5, O), ("list_match", 6, O), ("or_match", 7, O));
+        Add("envoy.type.matcher.v3.ValueMatcher.NullMatch");
+        Add("envoy.type.matcher.v3.DoubleMatcher", ("range", 1, O), ("exact", 2, O));
+        Add("envoy.type.v3.DoubleRange", ("start", 1, N), ("end", 2, N));
+        Add("envoy.type.matcher.v3.ListMatcher", ("one_of", 1, O));
+        Add("envoy.type.matcher.v3.OrMatcher", ("value_matchers", 1, N));
         Add("envoy.config.route.v3.FilterConfig", ("config", 1, N), ("is_optional", 2, N), ("disabled", 3, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
-            ("grpc", 8, N), ("safe_regex", 10, O), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
+            ("grpc", 8, N), ("safe_regex", 10, O), ("dynamic_metadata", 13, N), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
         Add("envoy.config.route.v3.RouteAction",
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
             ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("idle_timeout", 24, N), ("host_rewrite_header", 29, O), ("host_rewrite_path_regex", 35, O), ("max_stream_duration", 36, N));

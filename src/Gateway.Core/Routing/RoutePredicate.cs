@@ -13,7 +13,8 @@ namespace Gateway.Routing;
 /// <item><c>path_separated_prefix</c>: a prefix followed by '/' or the end of the path.</item>
 /// </list>
 /// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
-/// matcher must match, and with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>).
+/// matcher must match, with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>), and every <c>dynamic_metadata</c>
+/// matcher must match the stream's dynamic metadata (empty on the first match; filters set it before a re-match).
 /// </summary>
 internal sealed class RoutePredicate
 {
@@ -27,10 +28,12 @@ internal sealed class RoutePredicate
     private readonly HeaderPredicate[] _headers;
     private readonly QueryParameterPredicate[] _queryParameters;
     private readonly bool _grpc;
+    private readonly MetadataPredicate[] _dynamicMetadata;
 
-    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc)
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata)
     {
         _grpc = grpc;
+        _dynamicMetadata = dynamicMetadata;
         _pathKind = pathKind;
         _path = path;
         _ignoreCase = ignoreCase;
@@ -89,7 +92,13 @@ internal sealed class RoutePredicate
             }
         }
 
-        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null);
+        var dynamicMetadata = match.DynamicMetadata.Count == 0 ? [] : new MetadataPredicate[match.DynamicMetadata.Count];
+        for (var i = 0; i < dynamicMetadata.Length; i++)
+        {
+            dynamicMetadata[i] = MetadataPredicate.FromConfig(match.DynamicMetadata[i]);
+        }
+
+        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null, dynamicMetadata);
     }
 
     /// <summary>Tests the request.</summary>
@@ -122,6 +131,14 @@ internal sealed class RoutePredicate
                 {
                     return false;
                 }
+            }
+        }
+        var dynamicMetadata = _dynamicMetadata;
+        for (var i = 0; i < dynamicMetadata.Length; i++)
+        {
+            if (!dynamicMetadata[i].Matches(request.DynamicMetadata))
+            {
+                return false;
             }
         }
         return true;
