@@ -76,18 +76,30 @@ internal static class ProtoFieldNumbers
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
-        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("request_mirror_policies", 13, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));
-        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("include_request_attempt_count", 14, N),
+        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("request_mirror_policies", 13, N), ("ignore_port_in_host_matching", 14, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));
+        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("require_tls", 4, N), ("virtual_clusters", 5, N), ("include_request_attempt_count", 14, N),
             ("typed_per_filter_config", 15, N), ("retry_policy", 16, N), ("include_attempt_count_in_response", 19, N), ("request_mirror_policies", 22, N), ("metadata", 24, N));
         Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("metadata", 4, N), ("direct_response", 7, O),
-            ("typed_per_filter_config", 13, N), ("name", 14, N));
+            ("typed_per_filter_config", 13, N), ("name", 14, N), ("stat_prefix", 19, N));
+        Add("envoy.config.route.v3.VirtualCluster", ("name", 2, N), ("headers", 4, N));
+        Add("envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions");
+        Add("envoy.type.matcher.v3.MetadataMatcher", ("filter", 1, N), ("path", 2, N), ("value", 3, N), ("invert", 4, N));
+        Add("envoy.type.matcher.v3.MetadataMatcher.PathSegment", ("key", 1, O));
+        Add("envoy.type.matcher.v3.ValueMatcher", ("null_match", 1, O), ("double_match", 2, O), ("string_match", 3, O), ("bool_match", 4, O),
+            ("present_match", 5, O), ("list_match", 6, O), ("or_match", 7, O));
+        Add("envoy.type.matcher.v3.ValueMatcher.NullMatch");
+        Add("envoy.type.matcher.v3.DoubleMatcher", ("range", 1, O), ("exact", 2, O));
+        Add("envoy.type.v3.DoubleRange", ("start", 1, N), ("end", 2, N));
+        Add("envoy.type.matcher.v3.ListMatcher", ("one_of", 1, O));
+        Add("envoy.type.matcher.v3.OrMatcher", ("value_matchers", 1, N));
         Add("envoy.config.route.v3.FilterConfig", ("config", 1, N), ("is_optional", 2, N), ("disabled", 3, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
-            ("safe_regex", 10, O), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
+            ("grpc", 8, N), ("safe_regex", 10, O), ("dynamic_metadata", 13, N), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
         Add("envoy.config.route.v3.RouteAction",
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
-            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("host_rewrite_header", 29, O), ("request_mirror_policies", 30, N), ("host_rewrite_path_regex", 35, O));
+            ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("idle_timeout", 24, N), ("host_rewrite_header", 29, O), ("request_mirror_policies", 30, N), ("host_rewrite_path_regex", 35, O), ("max_stream_duration", 36, N));
+        Add("envoy.config.route.v3.RouteAction.MaxStreamDuration", ("max_stream_duration", 1, N), ("grpc_timeout_header_max", 2, N), ("grpc_timeout_header_offset", 3, N));
         Add("envoy.config.route.v3.RetryPolicy",
             ("retry_on", 1, N), ("num_retries", 2, N), ("per_try_timeout", 3, N), ("retry_priority", 4, N), ("retry_host_predicate", 5, N),
             ("host_selection_retry_max_attempts", 6, N), ("retriable_status_codes", 7, N), ("retry_back_off", 8, N), ("retriable_headers", 9, N),

@@ -228,6 +228,7 @@ internal static partial class FormatParser
         }
         Simple("REQUESTED_SERVER_NAME", new RequestedServerNameOperator());
         Simple("ROUTE_NAME", new StreamInfoStringOperator(static i => i.RouteName));
+        Simple("VIRTUAL_CLUSTER_NAME", new StreamInfoStringOperator(static i => i.VirtualClusterName));
         Add("HOSTNAME", Syntax.CommandOnly, static (c, s, o, e) => new ConstantOperator(o.HostName ?? MachineHostName()));
         Add("UNIQUE_ID", Syntax.CommandOnly, static (c, s, o, e) => new UniqueIdOperator(o.Random));
         // Envoy's stream id is the request id (the UUID request id extension's provider).
@@ -261,7 +262,6 @@ internal static partial class FormatParser
         Add("the local address of the upstream connection is not recorded (SocketsHttpHandler does not expose it)", "UPSTREAM_LOCAL_ADDRESS", "UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "UPSTREAM_LOCAL_PORT");
         Add("the protocol of the upstream attempt is not recorded", "UPSTREAM_PROTOCOL");
         Add("connection termination and close details are not recorded", "CONNECTION_TERMINATION_DETAILS", "UPSTREAM_LOCAL_CLOSE_REASON", "DOWNSTREAM_LOCAL_CLOSE_REASON", "UPSTREAM_DETECTED_CLOSE_TYPE", "DOWNSTREAM_DETECTED_CLOSE_TYPE");
-        Add("virtual clusters are not supported", "VIRTUAL_CLUSTER_NAME");
         Add("the gateway has no filter state", "FILTER_STATE", "UPSTREAM_FILTER_STATE");
         Add("custom response flags are not supported", "CUSTOM_FLAGS");
         Add("transport-level statistics are not recorded", "DOWNSTREAM_HANDSHAKE_DURATION", "ROUNDTRIP_DURATION", "BYTES_RETRANSMITTED", "PACKETS_RETRANSMITTED");

@@ -53,6 +53,7 @@ internal static class BodyByteCounter
             if (read > 0)
             {
                 info.BytesReceived += read;
+                info.OnStreamActivity();
             }
             else if (asked > 0)
             {
@@ -77,7 +78,11 @@ internal static class BodyByteCounter
     {
         protected override void OnDisableBuffering() => inner.DisableBuffering();
 
-        protected override Task OnStartAsync(CancellationToken cancellationToken) => inner.StartAsync(cancellationToken);
+        protected override Task OnStartAsync(CancellationToken cancellationToken)
+        {
+            info.OnStreamActivity();
+            return inner.StartAsync(cancellationToken);
+        }
 
         protected override Task OnCompleteAsync() => inner.CompleteAsync();
 
@@ -88,12 +93,14 @@ internal static class BodyByteCounter
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             info.BytesSent += buffer.Length;
+            info.OnStreamActivity();
             inner.Stream.Write(buffer);
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             info.BytesSent += buffer.Length;
+            info.OnStreamActivity();
             return inner.Stream.WriteAsync(buffer, cancellationToken);
         }
     }

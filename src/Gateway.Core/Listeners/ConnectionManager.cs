@@ -41,6 +41,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     {
         FilterChainStream? filters = null;
         string? tracedPath = null;
+        var clientAborted = context.RequestAborted;
+        CancellationTokenSource? durationLimit = null;
+        CancellationTokenSource? streamToken = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Plan.FilterChainName };
         context.Features.Set(info);
@@ -101,6 +104,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
                 return;
             }
+            var bodyCounted = plan.CountsBodyBytes;
             if (listener.Tracing is { } tracing)
             {
                 tracedPath = pathAndQuery;
@@ -109,6 +113,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 {
                     // A sampled span's request_size and response_size: counted for the requests that export them.
                     BodyByteCounter.Install(context, info);
+                    bodyCounted = true;
                 }
             }
             if (plan.FlushAccessLogOnNewRequest)
@@ -116,19 +121,61 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // Envoy's DownstreamStart entry: the request's headers are evaluated, the filters have not run, no upstream is chosen.
                 AccessLog.AccessLogger.LogAll(listener.AccessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamStart));
             }
+            if (route?.Plan.StreamDuration is { } streamDuration
+                && StreamDuration.Remaining(streamDuration, request.Headers, _time.GetElapsedTime(start)) is { } remaining)
+            {
+                // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
+                durationLimit = new CancellationTokenSource(remaining, _time);
+            }
+            if (route?.Plan.IdleTimeout is { } idleTimeout)
+            {
+                // Envoy's stream_idle_timer_ with the route's idle_timeout; the body counter restarts it on activity.
+                info.IdleTimeout = idleTimeout;
+                info.IdleTimer = new CancellationTokenSource(idleTimeout, _time);
+            }
+            if (durationLimit is not null || info.IdleTimer is not null)
+            {
+                if (!bodyCounted)
+                {
+                    // The body counter marks the request's end (408 or 504 on the limit) and the activity the idle timer sees.
+                    BodyByteCounter.Install(context, info);
+                }
+                streamToken = durationLimit is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, info.IdleTimer!.Token)
+                    : info.IdleTimer is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token)
+                    : CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token, info.IdleTimer.Token);
+                context.RequestAborted = streamToken.Token;
+            }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
             {
                 filters = new FilterChainStream(context, info, listener, route, scheme, pathAndQuery, start, internalRequest, _time, _filterLogger) { Tunnel = tunnel, Terminal = this };
                 info.Filters = filters;
-                if (!await filters.DecodeAsync().ConfigureAwait(false))
+                bool decoded;
+                try
                 {
+                    decoded = await filters.DecodeAsync().ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
+                {
+                    decoded = false;
+                }
+                if (!decoded)
+                {
+                    await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
                     return;
                 }
                 route = filters.CurrentRoute;
                 info.Route = route;
             }
-            await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
+            try
+            {
+                await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
+            {
+                // The limit cut the stream short: the reply is below.
+            }
+            await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -136,6 +183,13 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
         finally
         {
+            if (streamToken is not null)
+            {
+                context.RequestAborted = clientAborted;
+                streamToken.Dispose();
+                durationLimit?.Dispose();
+                info.IdleTimer?.Dispose();
+            }
             filters?.Complete();
             var aborted = context.RequestAborted.IsCancellationRequested;
             if (aborted)
@@ -223,6 +277,41 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
         var host = request.Headers.Host;
         return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers);
+    }
+
+    /// <summary>Envoy's body of the reply when <c>max_stream_duration</c> is reached.</summary>
+    private static readonly byte[] DurationTimeoutBody = System.Text.Encoding.ASCII.GetBytes("downstream duration timeout");
+
+    /// <summary>
+    /// Once the router (or a filter) gave up under a cancelled stream, the route's timer that fired answers, with the
+    /// request's own token back: the idle timer as Envoy's onIdleTimeout (<c>downstream_rq_idle_timeout</c>, SI, 408
+    /// <c>stream timeout</c>, details <c>stream_idle_timeout</c>); the duration limit as onStreamMaxDurationReached
+    /// (<c>downstream_rq_max_duration_reached</c>, 504 <c>downstream duration timeout</c> when the request had been received
+    /// in full and 408 otherwise, Http::Utility::maybeRequestTimeoutCode; details <c>max_duration_timeout</c>). A response
+    /// already started is reset instead. Nothing when no timer fired or the client went away first.
+    /// </summary>
+    private static Task OnStreamTimerAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, CancellationTokenSource? durationLimit, CancellationToken clientAborted)
+    {
+        if (clientAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        if (info.IdleTimer is { IsCancellationRequested: true } && durationLimit?.IsCancellationRequested != true)
+        {
+            // Envoy's onIdleTimeout: 408 "stream timeout" before the response started, else a reset.
+            context.RequestAborted = clientAborted;
+            listener.Stats.DownstreamRqIdleTimeout.Increment();
+            info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+            return LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
+        }
+        if (durationLimit is null || !durationLimit.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+        context.RequestAborted = clientAborted;
+        listener.Stats.DownstreamRqMaxDurationReached.Increment();
+        var status = info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+        return LocalReply.SendAsync(context, status, DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
     }
 
     /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>

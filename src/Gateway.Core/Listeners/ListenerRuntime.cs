@@ -2,6 +2,7 @@ using Gateway.Clusters;
 using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Translation;
+using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Listeners;
 
@@ -72,6 +73,10 @@ internal sealed class ListenerRuntime
     /// <summary>The clock of the connection log's start time and duration.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
+    private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
+        => new(vhost.Name!, -1, null, null, TimeSpan.Zero, HostRewriteMode.None, null, null, new DirectResponsePlan(StatusCodes.Status301MovedPermanently, []), null);
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
@@ -83,16 +88,32 @@ internal sealed class ListenerRuntime
         {
             plans[routePlan.Source!] = routePlan;
         }
-        var table = RouteTable<RouteRuntime>.Build(plan.ConnectionManager.RouteConfig, (_, route) =>
+        var virtualClusters = new Dictionary<Configuration.VirtualHost, VirtualClusters?>(ReferenceEqualityComparer.Instance);
+        var table = RouteTable<RouteRuntime>.Build(plan.ConnectionManager.RouteConfig, (vhost, route) =>
         {
             var routePlan = plans[route];
             var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
+            if (!virtualClusters.TryGetValue(vhost, out var vclusters))
+            {
+                vclusters = VirtualClusters.Build(vhost, store);
+                virtualClusters.Add(vhost, vclusters);
+            }
             return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
                 Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),
+                VirtualClusters = vclusters,
+                Stats = routePlan.StatPrefix is { } statPrefix ? new RequestClassStats(store, "vhost." + routePlan.VirtualHost + ".route." + statPrefix + ".") : null,
             };
-        });
+        }, vhost => new RouteRuntime(SslRedirectPlan(vhost), null, null, plan.ConnectionManager.RouteConfigMetadata) { IsSslRedirect = true });
+        foreach (var vhost in plan.ConnectionManager.RouteConfig.VirtualHosts)
+        {
+            // Envoy makes a virtual host's virtual cluster stats with the host, also when it has no routes.
+            if (!virtualClusters.ContainsKey(vhost))
+            {
+                virtualClusters.Add(vhost, VirtualClusters.Build(vhost, store));
+            }
+        }
         var listenerStats = new ListenerStats(store, plan.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;
         var stats = new ConnectionManagerStats(store, statPrefix, plan.StatScope);

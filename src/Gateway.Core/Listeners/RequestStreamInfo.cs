@@ -109,6 +109,31 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The route's <c>name</c> (<c>%ROUTE_NAME%</c>), or null.</summary>
     public string? RouteName => Route?.Plan.RouteName;
 
+    /// <summary>The route's stream idle timer (Envoy's stream_idle_timer_), or null; body activity either way restarts it.</summary>
+    internal CancellationTokenSource? IdleTimer { get; set; }
+
+    /// <summary>The idle timeout <see cref="IdleTimer"/> restarts with.</summary>
+    internal TimeSpan IdleTimeout { get; set; }
+
+    /// <summary>Envoy's resetIdleTimer: request body read, response started or written.</summary>
+    internal void OnStreamActivity()
+    {
+        if (IdleTimer is { } timer)
+        {
+            try
+            {
+                timer.CancelAfter(IdleTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream is over.
+            }
+        }
+    }
+
+    /// <summary>The request's virtual cluster (<c>%VIRTUAL_CLUSTER_NAME%</c>), set by the router; null when its virtual host has none.</summary>
+    public string? VirtualClusterName { get; set; }
+
     /// <summary>The cluster the router sent the request to (<c>%UPSTREAM_CLUSTER%</c>), or null.</summary>
     public ClusterRuntime? UpstreamCluster { get; set; }
 

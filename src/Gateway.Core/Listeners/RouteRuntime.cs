@@ -67,6 +67,15 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>The route's mirror policies in force (route, virtual host or route configuration), compiled; empty when none.</summary>
     public Router.ShadowPolicy[] Mirrors { get; init; } = [];
 
+    /// <summary>Its virtual host's <c>virtual_clusters</c>, or null when it has none.</summary>
+    public VirtualClusters? VirtualClusters { get; init; }
+
+    /// <summary>The route's own stats (<c>stat_prefix</c>, Envoy's RouteStatsContext), or null.</summary>
+    public Stats.RequestClassStats? Stats { get; init; }
+
+    /// <summary>Envoy's SSL redirect route of a virtual host with <c>require_tls</c>: a 301 to the request's https URL.</summary>
+    public bool IsSslRedirect { get; init; }
+
     /// <summary>Per filter of the listener's chain, its state on this route (enabled, per-route configuration); null when no level configures any.</summary>
     public Filters.RouteFilterState[]? FilterStates { get; init; }
 

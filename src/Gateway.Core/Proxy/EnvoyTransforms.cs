@@ -165,12 +165,12 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
                 state.RateLimitedBackOff = RetryDecisions.RateLimitedInterval(rateLimited, headers, time.GetUtcNow());
             }
             // Held back, never sent to the client: the router tries again after the back-off.
-            UpstreamAccounting.HeldForRetry(stats, status);
+            UpstreamAccounting.HeldForRetry(stats, status, state);
             state.HeldForRetry = true;
             context.SuppressResponseBody = true;
             return default;
         }
-        UpstreamAccounting.Response(stats, status, state.Internal, state.HealthCheck);
+        UpstreamAccounting.Response(stats, status, state.Internal, state.HealthCheck, state);
         return FinalResponseHeaders(context.HttpContext, state);
     }
 

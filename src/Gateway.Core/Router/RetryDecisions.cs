@@ -31,12 +31,16 @@ internal static class RetryDecisions
             if (state.Attempt > 1)
             {
                 stats.UpstreamRqRetrySuccess.Increment();
+                state.VirtualCluster?.UpstreamRqRetrySuccess.Increment();
+                state.Route.Stats?.UpstreamRqRetrySuccess.Increment();
             }
             return false;
         }
         if (state.RetriesRemaining == 0)
         {
             stats.UpstreamRqRetryLimitExceeded.Increment();
+            state.VirtualCluster?.UpstreamRqRetryLimitExceeded.Increment();
+            state.Route.Stats?.UpstreamRqRetryLimitExceeded.Increment();
             state.StreamInfo.SetResponseFlag(Filters.ResponseFlags.UpstreamRetryLimitExceeded);
             return false;
         }
@@ -49,11 +53,15 @@ internal static class RetryDecisions
         if (!cluster.TryAcquireRetry(state.Route.Plan.Priority))
         {
             stats.UpstreamRqRetryOverflow.Increment();
+            state.VirtualCluster?.UpstreamRqRetryOverflow.Increment();
+            state.Route.Stats?.UpstreamRqRetryOverflow.Increment();
             state.StreamInfo.SetResponseFlag(Filters.ResponseFlags.UpstreamOverflow);
             return false;
         }
         state.HoldsRetrySlot = true;
         stats.UpstreamRqRetry.Increment();
+        state.VirtualCluster?.UpstreamRqRetry.Increment();
+        state.Route.Stats?.UpstreamRqRetry.Increment();
         return true;
     }
 
@@ -67,7 +75,7 @@ internal static class RetryDecisions
         {
             return false;
         }
-        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt);
+        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt, state);
         return state.Retry is { } retry && TryScheduleRetry(state, retry.RetriesPerTryTimeout);
     }
 

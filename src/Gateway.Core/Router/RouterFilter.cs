@@ -66,12 +66,21 @@ internal sealed partial class RouterFilter
         if (route.DirectResponseBody is { } body)
         {
             listener.RouterStats.RqDirectResponse.Increment();
-            await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body, ResponseDetails.DirectResponse).ConfigureAwait(false);
+            var location = route.IsSslRedirect ? SslRedirectLocation(context.Request, input.PathAndQuery) : null;
+            await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body, ResponseDetails.DirectResponse, location: location).ConfigureAwait(false);
             return;
         }
 
         var request = context.Request;
-        var state = new UpstreamRequest(info, listener, route, input.StartTimestamp) { Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery };
+        var vcluster = route.VirtualClusters is { } vclusters ? MatchVirtualCluster(vclusters, request, input) : null;
+        if (vcluster is not null)
+        {
+            info.VirtualClusterName = vcluster.Name;
+        }
+        var state = new UpstreamRequest(info, listener, route, input.StartTimestamp)
+        {
+            Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats,
+        };
         var cluster = route.Cluster!;
         info.UpstreamCluster = cluster;
         var endpoint = cluster.ProxyEndpoint;
@@ -139,7 +148,7 @@ internal sealed partial class RouterFilter
         }
         if (final.Kind != AttemptKind.FailedLocally && (final.Status != 0 || context.Response.StatusCode >= StatusCodes.Status500InternalServerError))
         {
-            UpstreamAccounting.Completed(cluster.Stats, _time.GetElapsedTime(input.StartTimestamp).TotalMilliseconds, state.Internal);
+            UpstreamAccounting.Completed(cluster.Stats, _time.GetElapsedTime(input.StartTimestamp).TotalMilliseconds, state.Internal, state);
         }
     }
 
@@ -218,7 +227,7 @@ internal sealed partial class RouterFilter
         if (outcome.Kind == AttemptKind.Reset)
         {
             // Charged when the attempt ends, whether a retry follows or not.
-            UpstreamAccounting.Reset(cluster.Stats, outcome);
+            UpstreamAccounting.Reset(cluster.Stats, outcome, state);
         }
         // YARP reports cancellation as an error, not an exception; Polly's timeouts recognise theirs by the exception.
         // Polly carries only the kind (its async frames hold a copy of the result): the outcome is on the request.
@@ -286,7 +295,7 @@ internal sealed partial class RouterFilter
         var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;
         if (final.Kind == AttemptKind.Overflow)
         {
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck, state);
             info.SetResponseFlag(ResponseFlags.UpstreamOverflow);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow, ResponseDetails.Overflow, overloaded: true, attemptCount: attempts).ConfigureAwait(false);
             return;
@@ -302,14 +311,14 @@ internal sealed partial class RouterFilter
         if (final.Kind == AttemptKind.PerTryTimeout)
         {
             // The last attempt hit per_try_timeout and no retry followed (the per-try stats are already charged).
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck);
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status504GatewayTimeout, state.Internal, state.HealthCheck, state);
             info.SetResponseFlag(ResponseFlags.UpstreamRequestTimeout);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, ResponseDetails.PerTryTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
         }
         if (routeTimedOut)
         {
-            UpstreamAccounting.RouteTimeout(stats, final, state.Internal, state.HealthCheck, context.Response.HasStarted);
+            UpstreamAccounting.RouteTimeout(stats, final, state.Internal, state.HealthCheck, context.Response.HasStarted, state);
             info.SetResponseFlag(ResponseFlags.UpstreamRequestTimeout);
             await SendLocalReplyAsync(context, listener, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout, ResponseDetails.RouteTimeout, attemptCount: attempts).ConfigureAwait(false);
             return;
@@ -318,7 +327,7 @@ internal sealed partial class RouterFilter
         {
             case AttemptKind.NoHealthyUpstream:
                 UpstreamAccounting.NoHealthyUpstream(stats);
-                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck);
+                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck, state);
                 info.SetResponseFlag(ResponseFlags.NoHealthyUpstream);
                 await SendLocalReplyAsync(context, listener, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream, ResponseDetails.NoHealthyUpstream, attemptCount: attempts).ConfigureAwait(false);
                 break;
@@ -328,14 +337,14 @@ internal sealed partial class RouterFilter
                     var reason = final.ResetReason!;
                     var status = reason == ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
                     Log.UpstreamFailed(_logger, cluster.Name, reason, final.Exception);
-                    UpstreamAccounting.LocalReply(stats, status, state.Internal, state.HealthCheck);
+                    UpstreamAccounting.LocalReply(stats, status, state.Internal, state.HealthCheck, state);
                     info.SetResponseFlag(ResponseDetails.FlagOfReset(reason));
                     info.UpstreamTransportFailureReason = ResponseDetails.TransportFailureReason(reason);
                     await SendLocalReplyAsync(context, listener, status, LocalReply.ResetBeforeHeaders(reason, retried: state.Attempt > 1), ResponseDetails.ResetBeforeResponseStarted(reason), attemptCount: attempts).ConfigureAwait(false);
                 }
                 break;
             case AttemptKind.ClientAborted:
-                UpstreamAccounting.ClientAborted(stats, final);
+                UpstreamAccounting.ClientAborted(stats, final, state);
                 if (final.Error == ForwarderError.RequestBodyClient && IsMalformedBody(final.Exception) && !context.Response.HasStarted)
                 {
                     // Kestrel found the body malformed (chunk framing) after the headers went upstream: Envoy's codec
@@ -370,11 +379,22 @@ internal sealed partial class RouterFilter
         }
     }
 
-    /// <summary>Every local reply of the router goes out here.</summary>
-    private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, string details, bool overloaded = false, int attemptCount = 0, bool closeConnection = false)
+    /// <summary>Every local reply of the router goes out here (<paramref name="location"/>: a redirect's <c>location</c>).</summary>
+    private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, string details, bool overloaded = false, int attemptCount = 0, bool closeConnection = false, string? location = null)
     {
         // LocalReply runs the encoder filters of the chain (FilterChainStream) before the reply goes out.
-        return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection, details: details);
+        return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection,
+            modifyHeaders: location is null ? null : headers => headers.Location = location, details: details);
+    }
+
+    /// <summary>Envoy's Http::Utility::createSslRedirectPath: <c>https://</c>, the Host as received, the (normalized) <c>:path</c>.</summary>
+    private static string SslRedirectLocation(HttpRequest request, string pathAndQuery) => "https://" + request.Headers.Host.ToString() + pathAndQuery;
+
+    /// <summary>Envoy's route_entry_->virtualCluster(headers): the request's virtual cluster, as the router sees the request.</summary>
+    private static VirtualClusters.Entry MatchVirtualCluster(VirtualClusters vclusters, HttpRequest request, in RouterInput input)
+    {
+        var host = request.Headers.Host;
+        return vclusters.Match(host.Count == 0 ? null : host.ToString(), request.Method, input.Scheme, input.PathAndQuery, request.Headers);
     }
 
     /// <summary>Envoy's RetryStateImpl::create: with <c>retriable_request_headers</c>, one must match or the request is not retried.</summary>

@@ -63,6 +63,9 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>A filter marked the request as a health check: no response-code stats (Envoy's router skips them).</summary>
     public bool HealthCheck { get; init; }
 
+    /// <summary>The request's virtual cluster's stats (Envoy's request_vcluster_), or null when its virtual host has none.</summary>
+    public Stats.RequestClassStats? VirtualCluster { get; init; }
+
     /// <summary>The retry policy in force for this request, or null when it is not retried.</summary>
     public Translation.RetryPlan? Retry { get; set; }
 

@@ -49,6 +49,9 @@ internal readonly struct RequestView
     /// <summary>The request headers.</summary>
     public IHeaderDictionary Headers { get; }
 
+    /// <summary>The stream's dynamic metadata by namespace, or null when there is none (what <c>dynamic_metadata</c> route matches read).</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? DynamicMetadata { get; init; }
+
     /// <summary>The path without query string and fragment.</summary>
     public ReadOnlySpan<char> Path => PathAndQuery.AsSpan(0, _pathLength);
 

@@ -13,7 +13,8 @@ namespace Gateway.Routing;
 /// <item><c>path_separated_prefix</c>: a prefix followed by '/' or the end of the path.</item>
 /// </list>
 /// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
-/// matcher must match.
+/// matcher must match, with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>), and every <c>dynamic_metadata</c>
+/// matcher must match the stream's dynamic metadata (empty on the first match; filters set it before a re-match).
 /// </summary>
 internal sealed class RoutePredicate
 {
@@ -26,9 +27,13 @@ internal sealed class RoutePredicate
     private readonly EnvoyRegex? _regex;
     private readonly HeaderPredicate[] _headers;
     private readonly QueryParameterPredicate[] _queryParameters;
+    private readonly bool _grpc;
+    private readonly MetadataPredicate[] _dynamicMetadata;
 
-    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters)
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata)
     {
+        _grpc = grpc;
+        _dynamicMetadata = dynamicMetadata;
         _pathKind = pathKind;
         _path = path;
         _ignoreCase = ignoreCase;
@@ -87,7 +92,13 @@ internal sealed class RoutePredicate
             }
         }
 
-        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters);
+        var dynamicMetadata = match.DynamicMetadata.Count == 0 ? [] : new MetadataPredicate[match.DynamicMetadata.Count];
+        for (var i = 0; i < dynamicMetadata.Length; i++)
+        {
+            dynamicMetadata[i] = MetadataPredicate.FromConfig(match.DynamicMetadata[i]);
+        }
+
+        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null, dynamicMetadata);
     }
 
     /// <summary>Tests the request.</summary>
@@ -95,6 +106,10 @@ internal sealed class RoutePredicate
     {
         // The path is cheapest and most selective, so it goes first; all checks are pure, so order cannot change the result.
         if (!MatchesPath(request.Path))
+        {
+            return false;
+        }
+        if (_grpc && !IsGrpc(request.Headers))
         {
             return false;
         }
@@ -118,7 +133,30 @@ internal sealed class RoutePredicate
                 }
             }
         }
+        var dynamicMetadata = _dynamicMetadata;
+        for (var i = 0; i < dynamicMetadata.Length; i++)
+        {
+            if (!dynamicMetadata[i].Matches(request.DynamicMetadata))
+            {
+                return false;
+            }
+        }
         return true;
+    }
+
+    /// <summary>Envoy's Grpc::Common::hasGrpcContentType: <c>content-type</c> is <c>application/grpc</c>, alone or followed by '+' or ';'.</summary>
+    public static bool IsGrpc(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
+    {
+        const string Grpc = "application/grpc";
+        var values = headers.ContentType;
+        if (values.Count == 0)
+        {
+            return false;
+        }
+        // Envoy reads the first content-type header.
+        var contentType = values[0];
+        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
+            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
     }
 
     private bool MatchesPath(ReadOnlySpan<char> path)

@@ -33,7 +33,9 @@ internal sealed class RouteTable<TTarget>
     /// <param name="config">A configuration that passed validation; its checks (a match per route, one path specifier,
     /// valid regexes, unique domains) are not repeated here.</param>
     /// <param name="createTarget">Called once per route, in file order, to create what <see cref="Match(string?, string, string, string, IHeaderDictionary)"/> returns for it.</param>
-    public static RouteTable<TTarget> Build(RouteConfiguration config, Func<VirtualHost, Route, TTarget> createTarget)
+    /// <param name="createSslRedirect">Called once per virtual host with <c>require_tls</c>, for the target of Envoy's SSL
+    /// redirect route (a 301 to https); without it, <c>require_tls</c> has no effect.</param>
+    public static RouteTable<TTarget> Build(RouteConfiguration config, Func<VirtualHost, Route, TTarget> createTarget, Func<VirtualHost, TTarget>? createSslRedirect = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(createTarget);
@@ -51,7 +53,8 @@ internal sealed class RouteTable<TTarget>
                 predicates[j] = RoutePredicate.FromConfig(route.Match!);
                 targets[j] = createTarget(vhost, route);
             }
-            virtualHosts[i] = new CompiledVirtualHost(vhost, predicates, targets);
+            var sslRedirect = vhost.RequireTls != TlsRequirementType.None ? createSslRedirect?.Invoke(vhost) : null;
+            virtualHosts[i] = new CompiledVirtualHost(vhost, predicates, targets, sslRedirect is null ? TlsRequirementType.None : vhost.RequireTls, sslRedirect);
         }
         return new RouteTable<TTarget>(config, selector, virtualHosts);
     }
@@ -85,6 +88,18 @@ internal sealed class RouteTable<TTarget>
     /// <param name="virtualHostIndex">Index of the selected virtual host, or -1 when none matched the authority.</param>
     /// <param name="routeIndex">Index of the matched route within that virtual host, or -1.</param>
     public TTarget? Match(string? host, string method, string scheme, string pathAndQuery, IHeaderDictionary headers, out int virtualHostIndex, out int routeIndex)
+        => Match(host, method, scheme, pathAndQuery, headers, null, out virtualHostIndex, out routeIndex);
+
+    /// <summary>Selects a route on the request and the stream's dynamic metadata (for <c>dynamic_metadata</c> matches).</summary>
+    /// <param name="host">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
+    /// <param name="method">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
+    /// <param name="scheme">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
+    /// <param name="pathAndQuery">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
+    /// <param name="headers">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
+    /// <param name="dynamicMetadata">The stream's dynamic metadata by namespace, or null.</param>
+    /// <param name="virtualHostIndex">Index of the selected virtual host, or -1 when none matched the authority.</param>
+    /// <param name="routeIndex">Index of the matched route within that virtual host, or -1.</param>
+    public TTarget? Match(string? host, string method, string scheme, string pathAndQuery, IHeaderDictionary headers, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? dynamicMetadata, out int virtualHostIndex, out int routeIndex)
     {
         routeIndex = -1;
         virtualHostIndex = _selector.Find(host);
@@ -93,7 +108,11 @@ internal sealed class RouteTable<TTarget>
             return null;
         }
         var vhost = _virtualHosts[virtualHostIndex];
-        var request = new RequestView(host, method, scheme, pathAndQuery, headers);
+        if (vhost.TlsRequirement != TlsRequirementType.None && RequiresSslRedirect(vhost.TlsRequirement, headers))
+        {
+            return vhost.SslRedirect;
+        }
+        var request = new RequestView(host, method, scheme, pathAndQuery, headers) { DynamicMetadata = dynamicMetadata };
         var predicates = vhost.Predicates;
         for (var i = 0; i < predicates.Length; i++)
         {
@@ -106,6 +125,25 @@ internal sealed class RouteTable<TTarget>
         return null;
     }
 
+    /// <summary>
+    /// Envoy's VirtualHostImpl::getRouteFromEntries, before any route: the connection manager has set
+    /// <c>x-forwarded-proto</c>, and a request that is not <c>https</c> there is redirected (<c>EXTERNAL_ONLY</c>: unless it
+    /// is internal, <c>x-envoy-internal: true</c>). Without the header Envoy selects no route; so does this.
+    /// </summary>
+    private static bool RequiresSslRedirect(TlsRequirementType requirement, IHeaderDictionary headers)
+    {
+        var proto = headers["x-forwarded-proto"];
+        if (proto.Count == 0)
+        {
+            return false;
+        }
+        if (string.Equals(proto[0], "https", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        return requirement == TlsRequirementType.All || !string.Equals(headers["x-envoy-internal"].ToString(), "true", StringComparison.Ordinal);
+    }
+
     /// <summary>The virtual host index for an authority alone, or -1.</summary>
     /// <param name="host">The <c>:authority</c>/Host value as received, or null when the request has none.</param>
     public int FindVirtualHost(string? host) => _selector.Find(host);
@@ -116,8 +154,12 @@ internal sealed class RouteTable<TTarget>
     /// <summary>The target created for a route, by virtual host and route index.</summary>
     public TTarget GetTarget(int virtualHostIndex, int routeIndex) => _virtualHosts[virtualHostIndex].Targets[routeIndex];
 
-    private sealed class CompiledVirtualHost(VirtualHost config, RoutePredicate[] predicates, TTarget[] targets)
+    private sealed class CompiledVirtualHost(VirtualHost config, RoutePredicate[] predicates, TTarget[] targets, TlsRequirementType tlsRequirement, TTarget? sslRedirect)
     {
+        public TlsRequirementType TlsRequirement { get; } = tlsRequirement;
+
+        public TTarget? SslRedirect { get; } = sslRedirect;
+
         public VirtualHost Config { get; } = config;
 
         public RoutePredicate[] Predicates { get; } = predicates;

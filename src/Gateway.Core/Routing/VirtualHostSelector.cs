@@ -10,8 +10,9 @@ namespace Gateway.Routing;
 /// <list type="number">
 /// <item>When the only domain anywhere is <c>*</c>, that host is chosen, even without an authority.</item>
 /// <item>No authority: no virtual host.</item>
-/// <item>The authority is ASCII-lower-cased and used <em>as received, port included</em>
-/// (<c>ignore_port_in_host_matching</c> is not supported, and Envoy does not retry without the port).</item>
+/// <item>The authority is ASCII-lower-cased and used <em>as received, port included</em> (Envoy does not retry
+/// without the port), unless <c>ignore_port_in_host_matching</c> removes the port first (Envoy's
+/// HeaderUtility::getPortStart: from the last ':' that is not inside an IPv6 literal's brackets).</item>
 /// <item>Exact domain; then suffix wildcards (<c>*.foo.com</c>, <c>*-bar.foo.com</c>) longest first; then prefix
 /// wildcards (<c>foo.*</c>) longest first; then <c>*</c>. A wildcard must cover at least one character, so
 /// <c>*.foo.com</c> does not take <c>.foo.com</c>.</item>
@@ -27,9 +28,11 @@ internal sealed class VirtualHostSelector
     private readonly WildcardGroup[] _prefixes;
     private readonly int _default;
     private readonly bool _defaultOnly;
+    private readonly bool _ignorePort;
 
-    private VirtualHostSelector(FrozenDictionary<string, int> exact, WildcardGroup[] suffixes, WildcardGroup[] prefixes, int defaultIndex)
+    private VirtualHostSelector(FrozenDictionary<string, int> exact, WildcardGroup[] suffixes, WildcardGroup[] prefixes, int defaultIndex, bool ignorePort)
     {
+        _ignorePort = ignorePort;
         _exact = exact.GetAlternateLookup<ReadOnlySpan<char>>();
         _suffixes = suffixes;
         _prefixes = prefixes;
@@ -78,7 +81,7 @@ internal sealed class VirtualHostSelector
             }
         }
 
-        return new VirtualHostSelector(exact.ToFrozenDictionary(StringComparer.Ordinal), ToGroups(suffixes), ToGroups(prefixes), defaultIndex);
+        return new VirtualHostSelector(exact.ToFrozenDictionary(StringComparer.Ordinal), ToGroups(suffixes), ToGroups(prefixes), defaultIndex, config.IgnorePortInHostMatching);
     }
 
     /// <summary>Finds the virtual host index for an authority, or -1 (Envoy answers 404, no route).</summary>
@@ -93,14 +96,31 @@ internal sealed class VirtualHostSelector
         {
             return -1;
         }
-        if (AsciiText.IndexOfUpper(host) < 0)
+        ReadOnlySpan<char> authority = host;
+        if (_ignorePort && PortStart(authority) is var portStart and >= 0)
         {
-            return FindLowered(host);
+            authority = authority[..portStart];
         }
-        var buffer = host.Length <= StackLimit ? stackalloc char[StackLimit] : new char[host.Length];
-        var lowered = buffer[..host.Length];
-        AsciiText.ToLower(host, lowered);
+        if (AsciiText.IndexOfUpper(authority) < 0)
+        {
+            return FindLowered(authority);
+        }
+        var buffer = authority.Length <= StackLimit ? stackalloc char[StackLimit] : new char[authority.Length];
+        var lowered = buffer[..authority.Length];
+        AsciiText.ToLower(authority, lowered);
         return FindLowered(lowered);
+    }
+
+    /// <summary>Envoy's HeaderUtility::getPortStart: the last ':' unless an IPv6 literal's ']' follows it; -1 when there is no port.</summary>
+    private static int PortStart(ReadOnlySpan<char> host)
+    {
+        var colon = host.LastIndexOf(':');
+        if (colon < 0)
+        {
+            return -1;
+        }
+        var bracket = host.LastIndexOf(']');
+        return bracket < 0 || bracket < colon ? colon : -1;
     }
 
     private int FindLowered(ReadOnlySpan<char> host)

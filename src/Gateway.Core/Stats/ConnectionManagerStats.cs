@@ -14,7 +14,7 @@ public sealed class ConnectionManagerStats
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset",
-        "downstream_rq_max_duration_reached", "downstream_rq_timeout", "downstream_rq_overload_close",
+        "downstream_rq_timeout", "downstream_rq_overload_close",
     ];
 
     private static readonly string[] OtherGauges =
@@ -65,6 +65,7 @@ public sealed class ConnectionManagerStats
         DownstreamCxProtocolError = store.Counter(prefix + "downstream_cx_protocol_error");
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
+        DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
         DownstreamCxDestroyRemote = store.Counter(prefix + "downstream_cx_destroy_remote");
         DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
         DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
@@ -161,6 +162,9 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Streams closed by the stream idle timeout (408 <c>stream timeout</c>).</summary>
     public Counter DownstreamRqIdleTimeout { get; }
+
+    /// <summary>Requests a route's <c>max_stream_duration</c> ended.</summary>
+    public Counter DownstreamRqMaxDurationReached { get; }
 
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }

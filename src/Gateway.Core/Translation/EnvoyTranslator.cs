@@ -201,7 +201,8 @@ public static class EnvoyTranslator
             RouteIndex: index,
             RouteName: route.Name,
             Cluster: action?.Cluster,
-            Timeout: action?.Timeout ?? DefaultRouteTimeout,
+            // Envoy's "new timeouts": with max_stream_duration the route timeout is not used.
+            Timeout: action?.MaxStreamDuration is not null ? TimeSpan.Zero : action?.Timeout ?? DefaultRouteTimeout,
             HostRewrite: hostRewrite,
             HostRewriteLiteral: action?.HostRewriteLiteral is { } literal ? HeaderBytes.FromConfig(literal) : null,
             PrefixRewrite: action?.PrefixRewrite,
@@ -214,6 +215,9 @@ public static class EnvoyTranslator
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
+            StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
+            IdleTimeout = action?.IdleTimeout is { } idle && idle > TimeSpan.Zero ? idle : null,
+            StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
             HashPolicies = HashLbTranslation.HashPolicies(action),
         };

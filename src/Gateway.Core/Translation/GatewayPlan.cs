@@ -203,6 +203,15 @@ public sealed record RoutePlan(
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
 
+    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null or zero: none.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>The route's <c>max_stream_duration</c>, or null when it has none (then <see cref="RoutePlan.Timeout"/> applies).</summary>
+    public StreamDurationPlan? StreamDuration { get; init; }
+
+    /// <summary>The route's <c>stat_prefix</c>: its stats go under <c>vhost.&lt;vh&gt;.route.&lt;prefix&gt;.</c>; null when empty.</summary>
+    public string? StatPrefix { get; init; }
+
     /// <summary>The route's decorator and <c>tracing</c>, compiled; null when it has neither.</summary>
     [JsonIgnore]
     internal Gateway.Tracing.RouteTracingPlan? Tracing { get; init; }
@@ -236,6 +245,13 @@ public enum HostRewriteMode
     /// <summary><c>host_rewrite_literal</c>.</summary>
     Literal,
 }
+
+/// <summary>
+/// A route's <c>max_stream_duration</c> (Envoy's ActiveStream::refreshDurationTimeout): the limit (zero: none) and, when
+/// <see cref="GrpcTimeoutHeaderMax"/> is set, the <c>grpc-timeout</c> header as the limit, capped (zero: no cap) and
+/// lessened by the offset.
+/// </summary>
+public sealed record StreamDurationPlan(TimeSpan? MaxStreamDuration, TimeSpan? GrpcTimeoutHeaderMax, TimeSpan? GrpcTimeoutHeaderOffset);
 
 /// <summary>A fixed response; the body is the exact bytes of the data source.</summary>
 public sealed record DirectResponsePlan(int Status, byte[] Body);

@@ -32,6 +32,10 @@ internal sealed class MatcherValidator(ValidationContext context)
         {
             ValidateHeaderMatcher(header);
         }
+        foreach (var metadata in match.DynamicMetadata)
+        {
+            ValidateMetadataMatcher(metadata);
+        }
         foreach (var parameter in match.QueryParameters)
         {
             if (string.IsNullOrEmpty(parameter.Name))
@@ -73,6 +77,74 @@ internal sealed class MatcherValidator(ValidationContext context)
         if (header.RangeMatch is { } range && range.Start >= range.End)
         {
             context.Error(header, "range_match", "range_match needs start < end");
+        }
+    }
+
+    /// <summary>A <c>MetadataMatcher</c> (PGV: <c>filter</c> and every key non-empty, at least one path segment, a value).</summary>
+    public void ValidateMetadataMatcher(MetadataMatcher matcher)
+    {
+        if (string.IsNullOrEmpty(matcher.Filter))
+        {
+            context.Error(matcher, "filter", "'filter' is required");
+        }
+        if (matcher.Path.Count == 0)
+        {
+            context.Error(matcher, "path", "'path' needs at least one segment");
+        }
+        foreach (var segment in matcher.Path)
+        {
+            if (string.IsNullOrEmpty(segment.Key))
+            {
+                context.Error(segment, "key", "'key' is required");
+            }
+        }
+        if (matcher.Value is not { } value)
+        {
+            context.Error(matcher, "value", "'value' is required");
+        }
+        else
+        {
+            ValidateValueMatcher(value);
+        }
+    }
+
+    private void ValidateValueMatcher(ValueMatcher matcher)
+    {
+        var members = (matcher.NullMatch is null ? 0 : 1) + (matcher.DoubleMatch is null ? 0 : 1) + (matcher.StringMatch is null ? 0 : 1)
+            + (matcher.BoolMatch is null ? 0 : 1) + (matcher.PresentMatch is null ? 0 : 1) + (matcher.ListMatch is null ? 0 : 1) + (matcher.OrMatch is null ? 0 : 1);
+        if (members != 1)
+        {
+            context.Error(matcher, "a value matcher needs exactly one of null_match, double_match, string_match, bool_match, present_match, list_match, or_match");
+        }
+        if (matcher.DoubleMatch is { } number && (number.Range is null) == (number.Exact is null))
+        {
+            context.Error(number, "a double matcher needs exactly one of range, exact");
+        }
+        if (matcher.StringMatch is { } text)
+        {
+            ValidateStringMatcher(text);
+        }
+        if (matcher.ListMatch is { } list)
+        {
+            if (list.OneOf is { } element)
+            {
+                ValidateValueMatcher(element);
+            }
+            else
+            {
+                context.Error(list, "one_of", "'one_of' is required");
+            }
+        }
+        if (matcher.OrMatch is { } any)
+        {
+            if (any.ValueMatchers.Count < 2)
+            {
+                context.Error(any, "value_matchers", "'value_matchers' needs at least 2 matchers");
+            }
+            foreach (var element in any.ValueMatchers)
+            {
+                ValidateValueMatcher(element);
+            }
         }
     }
 

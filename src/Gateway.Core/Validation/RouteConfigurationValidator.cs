@@ -9,6 +9,7 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
     private readonly RouteValidator _routes = new(context);
     private readonly RetryPolicyValidator _retryPolicies = new(context);
     private readonly HttpFiltersValidator _filters = new(context);
+    private readonly MatcherValidator _matchers = new(context);
 
     public void Validate(RouteConfiguration config)
     {
@@ -48,11 +49,32 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
             {
                 _retryPolicies.Validate(retry);
             }
+            foreach (var virtualCluster in vhost.VirtualClusters)
+            {
+                ValidateVirtualCluster(virtualCluster);
+            }
             foreach (var route in vhost.Routes)
             {
                 _filters.ValidatePerFilterConfigs(route.TypedPerFilterConfig, route);
                 _routes.Validate(route);
             }
+        }
+    }
+
+    /// <summary>A <c>VirtualCluster</c>: a name (PGV min_len 1) and at least one header matcher (Envoy's VirtualHostImpl).</summary>
+    private void ValidateVirtualCluster(VirtualCluster virtualCluster)
+    {
+        if (string.IsNullOrEmpty(virtualCluster.Name))
+        {
+            context.Error(virtualCluster, "name", "a virtual cluster needs a 'name'");
+        }
+        if (virtualCluster.Headers.Count == 0)
+        {
+            context.Error(virtualCluster, "headers", "virtual clusters must define 'headers'");
+        }
+        foreach (var header in virtualCluster.Headers)
+        {
+            _matchers.ValidateHeaderMatcher(header);
         }
     }
 }

@@ -69,6 +69,20 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(action, "timeout", "'timeout' may not be negative");
         }
+        if (action.IdleTimeout is { } idle && idle < TimeSpan.Zero)
+        {
+            context.Error(action, "idle_timeout", "'idle_timeout' may not be negative");
+        }
+        if (action.MaxStreamDuration is { } duration)
+        {
+            foreach (var (field, value) in new[] { ("max_stream_duration", duration.Limit), ("grpc_timeout_header_max", duration.GrpcTimeoutHeaderMax), ("grpc_timeout_header_offset", duration.GrpcTimeoutHeaderOffset) })
+            {
+                if (value < TimeSpan.Zero)
+                {
+                    context.Error(duration, field, $"'{field}' may not be negative");
+                }
+            }
+        }
         if (action.AutoHostRewrite == true && action.HostRewriteLiteral is not null)
         {
             context.Error(action, "host_rewrite_literal", "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");

@@ -5,11 +5,11 @@ namespace Gateway.Configuration;
 [
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
-    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host", "idle_timeout",
+    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
-    "hedge_policy", "max_stream_duration",
+    "hedge_policy",
 ])]
 public sealed class RouteAction : EnvoyMessage
 {
@@ -40,6 +40,27 @@ public sealed class RouteAction : EnvoyMessage
     /// <summary>How the request's hash key for RING_HASH/MAGLEV clusters is computed.</summary>
     [ProtoField(15)]
     public List<HashPolicy> HashPolicy { get; set; } = [];
+
+    /// <summary>The stream idle timeout on this route (reset by body activity either way); 0 disables it.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>The stream's duration limit and the <c>grpc-timeout</c> header; when set, <c>timeout</c> does not apply (Envoy's "new timeouts").</summary>
+    public MaxStreamDuration? MaxStreamDuration { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RouteAction.MaxStreamDuration</c>.</summary>
+[EnvoyType("envoy.config.route.v3.RouteAction.MaxStreamDuration")]
+public sealed class MaxStreamDuration : EnvoyMessage
+{
+    /// <summary>The limit from the stream's start; 0 disables it.</summary>
+    [EnvoyField("max_stream_duration")]
+    public TimeSpan? Limit { get; set; }
+
+    /// <summary>With it, a <c>grpc-timeout</c> header is the limit, capped at this (0: no cap).</summary>
+    public TimeSpan? GrpcTimeoutHeaderMax { get; set; }
+
+    /// <summary>Subtracted from the <c>grpc-timeout</c> header's value.</summary>
+    public TimeSpan? GrpcTimeoutHeaderOffset { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.DirectResponseAction</c>.</summary>

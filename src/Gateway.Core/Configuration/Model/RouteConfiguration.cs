@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "vhds", "internal_only_headers", "response_headers_to_add", "response_headers_to_remove",
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
     "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
-    "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
+    "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
@@ -25,12 +25,15 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Shadow copies of requests for routes and virtual hosts that have no mirror policies of their own.</summary>
     public List<RequestMirrorPolicy> RequestMirrorPolicies { get; set; } = [];
+
+    /// <summary>Virtual hosts are chosen by the authority without its port (<c>host:port</c> → <c>host</c>).</summary>
+    public bool IgnorePortInHostMatching { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
 [EnvoyType("envoy.config.route.v3.VirtualHost", NotSupported =
 [
-    "matcher", "require_tls", "virtual_clusters", "rate_limits", "request_headers_to_add",
+    "matcher", "rate_limits", "request_headers_to_add",
     "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
     "per_request_buffer_limit_bytes", "request_body_buffer_limit",
@@ -64,6 +67,36 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Shadow copies of requests for routes that have no mirror policies of their own.</summary>
     public List<RequestMirrorPolicy> RequestMirrorPolicies { get; set; } = [];
+
+    /// <summary>Requests that must arrive over TLS (checked on <c>x-forwarded-proto</c>); the others get a 301 to https.</summary>
+    public TlsRequirementType RequireTls { get; set; }
+
+    /// <summary>Request classes with their own <c>vhost.&lt;vh&gt;.vcluster.&lt;name&gt;.*</c> stats; the first match wins.</summary>
+    public List<VirtualCluster> VirtualClusters { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.route.v3.VirtualHost.TlsRequirementType</c>.</summary>
+public enum TlsRequirementType
+{
+    /// <summary>NONE: no requirement.</summary>
+    None = 0,
+
+    /// <summary>EXTERNAL_ONLY: external requests must use TLS; internal ones (<c>x-envoy-internal</c>) need not.</summary>
+    ExternalOnly = 1,
+
+    /// <summary>ALL: every request must use TLS.</summary>
+    All = 2,
+}
+
+/// <summary><c>envoy.config.route.v3.VirtualCluster</c>: a class of requests, by headers, counted on its own.</summary>
+[EnvoyType("envoy.config.route.v3.VirtualCluster")]
+public sealed class VirtualCluster : EnvoyMessage
+{
+    /// <summary>All must match (<c>:method</c> and <c>:path</c> included).</summary>
+    public List<HeaderMatcher> Headers { get; set; } = [];
+
+    /// <summary>The name in stats.</summary>
+    public string? Name { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
@@ -71,7 +104,7 @@ public sealed class VirtualHost : EnvoyMessage
 [
     "redirect", "filter_action", "non_forwarding_action",
     "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-    "per_request_buffer_limit_bytes", "stat_prefix", "request_body_buffer_limit",
+    "per_request_buffer_limit_bytes", "request_body_buffer_limit",
 ])]
 public sealed class Route : EnvoyMessage
 {
@@ -102,6 +135,9 @@ public sealed class Route : EnvoyMessage
     /// <summary>The route's tracing sampling and tags.</summary>
     [ProtoField(15)]
     public RouteTracing? Tracing { get; set; }
+
+    /// <summary>Per-route stats under <c>vhost.&lt;vh&gt;.route.&lt;stat_prefix&gt;.</c>; none when empty.</summary>
+    public string? StatPrefix { get; set; }
 }
 
 /// <summary>

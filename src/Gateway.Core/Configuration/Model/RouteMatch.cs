@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteMatch</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteMatch", NotSupported =
 [
-    "connect_matcher", "path_match_policy", "runtime_fraction", "grpc", "tls_context", "dynamic_metadata",
+    "connect_matcher", "path_match_policy", "runtime_fraction", "tls_context",
     "filter_state", "cookies",
 ])]
 public sealed class RouteMatch : EnvoyMessage
@@ -28,7 +28,17 @@ public sealed class RouteMatch : EnvoyMessage
 
     /// <summary>All must match.</summary>
     public List<QueryParameterMatcher> QueryParameters { get; set; } = [];
+
+    /// <summary>All must match the stream's dynamic metadata (as filters set it before the route is matched again).</summary>
+    public List<MetadataMatcher> DynamicMetadata { get; set; } = [];
+
+    /// <summary>Only gRPC requests (content-type <c>application/grpc</c>, alone or with '+…' or ';…').</summary>
+    public GrpcRouteMatchOptions? Grpc { get; set; }
 }
+
+/// <summary><c>envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions</c> (no fields).</summary>
+[EnvoyType("envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions")]
+public sealed class GrpcRouteMatchOptions : EnvoyMessage;
 
 /// <summary><c>envoy.type.matcher.v3.RegexMatcher</c>.</summary>
 [EnvoyType("envoy.type.matcher.v3.RegexMatcher")]
