@@ -69,6 +69,8 @@ internal sealed class ListenerRuntime
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
         var compiledRouteConfigs = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
+        var headerParsers = new Dictionary<object, (HeaderParser, HeaderParser)>(ReferenceEqualityComparer.Instance);
+        var formatterOptions = new Formatting.FormatterOptions { Time = services?.Time ?? TimeProvider.System, Random = services?.Random ?? Random.Shared };
         var plans = new Dictionary<Configuration.Route, RoutePlan>(ReferenceEqualityComparer.Instance);
         foreach (var routePlan in plan.ConnectionManager.Routes)
         {
@@ -81,6 +83,7 @@ internal sealed class ListenerRuntime
             return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
+                Headers = routePlan.Headers?.Compile(formatterOptions, headerParsers) ?? HeaderMutationSet.Empty,
             };
         });
         var listenerStats = new ListenerStats(store, plan.StatScope);

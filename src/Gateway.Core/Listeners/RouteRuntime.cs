@@ -60,6 +60,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>Its route configuration's <c>metadata</c> (<c>CommonConfig::metadata()</c>); empty when it has none.</summary>
     public EnvoyMetadata RouteConfigurationMetadata { get; }
 
+    /// <summary>The route's request and response header mutations of every level (Envoy's finalizeRequestHeaders / finalizeResponseHeaders).</summary>
+    public HeaderMutationSet Headers { get; init; } = HeaderMutationSet.Empty;
+
     /// <summary>Per filter of the listener's chain, its state on this route (enabled, per-route configuration); null when no level configures any.</summary>
     public Filters.RouteFilterState[]? FilterStates { get; init; }
 

@@ -83,6 +83,9 @@ internal sealed partial class RouterFilter
         context.Features.Set<Clusters.ILoadBalancerContext>(state);
         context.SetEndpoint(endpoint);
         var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
+        // Envoy's finalizeRequestHeaders: once, before the first attempt (retries send the same headers), on the
+        // request's own headers, so the access log's %REQ(...)% sees them too; no upstream host is chosen yet.
+        route.Headers.ApplyRequest(context, info);
         if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))
         {
             state.Retry = retry;
