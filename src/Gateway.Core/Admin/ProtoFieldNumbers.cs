@@ -76,10 +76,14 @@ internal static class ProtoFieldNumbers
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
         Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
-        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("request_mirror_policies", 13, N), ("ignore_port_in_host_matching", 14, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));
-        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("require_tls", 4, N), ("virtual_clusters", 5, N), ("include_request_attempt_count", 14, N),
+        Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("internal_only_headers", 3, N), ("response_headers_to_add", 4, N),
+            ("response_headers_to_remove", 5, N), ("request_headers_to_add", 6, N), ("request_headers_to_remove", 8, N), ("most_specific_header_mutations_wins", 10, N),
+            ("request_mirror_policies", 13, N), ("ignore_port_in_host_matching", 14, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));
+        Add("envoy.config.route.v3.VirtualHost", ("name", 1, N), ("domains", 2, N), ("routes", 3, N), ("require_tls", 4, N), ("virtual_clusters", 5, N), ("request_headers_to_add", 7, N),
+            ("response_headers_to_add", 10, N), ("response_headers_to_remove", 11, N), ("request_headers_to_remove", 13, N), ("include_request_attempt_count", 14, N),
             ("typed_per_filter_config", 15, N), ("retry_policy", 16, N), ("include_attempt_count_in_response", 19, N), ("request_mirror_policies", 22, N), ("metadata", 24, N));
         Add("envoy.config.route.v3.Route", ("match", 1, N), ("route", 2, O), ("redirect", 3, O), ("metadata", 4, N), ("direct_response", 7, O),
+            ("request_headers_to_add", 9, N), ("response_headers_to_add", 10, N), ("response_headers_to_remove", 11, N), ("request_headers_to_remove", 12, N),
             ("typed_per_filter_config", 13, N), ("name", 14, N), ("stat_prefix", 19, N));
         Add("envoy.config.route.v3.VirtualCluster", ("name", 2, N), ("headers", 4, N));
         Add("envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions");

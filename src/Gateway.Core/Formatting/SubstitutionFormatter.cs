@@ -145,7 +145,8 @@ internal sealed class SubstitutionFormatter
     }
 
     /// <summary>Compiles a plain text format held in <paramref name="field"/> of <paramref name="owner"/> (a header value); null when there was an error.</summary>
-    public static SubstitutionFormatter? Compile(string text, ValidationContext context, EnvoyMessage owner, string field, FormatterOptions? options = null)
+    /// <remarks>A header value is formatted with <paramref name="omitEmptyValues"/> (Envoy's header parser): a missing value is empty, not <c>-</c>.</remarks>
+    public static SubstitutionFormatter? Compile(string text, ValidationContext context, EnvoyMessage owner, string field, FormatterOptions? options = null, bool omitEmptyValues = false)
     {
         var errors = new List<string>();
         var parts = FormatParser.Parse(text, options ?? FormatterOptions.Default, errors);
@@ -153,7 +154,7 @@ internal sealed class SubstitutionFormatter
         {
             context.Error(owner, field, error);
         }
-        return errors.Count > 0 ? null : FromText(parts, omitEmptyValues: false, contentType: null);
+        return errors.Count > 0 ? null : FromText(parts, omitEmptyValues, contentType: null);
     }
 
     /// <summary>Compiles a text format built in code (Envoy's default format); throws when it is not valid.</summary>

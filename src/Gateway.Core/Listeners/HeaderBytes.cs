@@ -45,6 +45,12 @@ internal static class HeaderBytes
     /// <summary>Whether every request header has a token name and a value Envoy's codec accepts.</summary>
     public static bool AreValid(IHeaderDictionary headers) => AreValid(headers, out _);
 
+    /// <summary>Whether <paramref name="name"/> is a non-empty RFC 9110 token (a header name the codecs carry).</summary>
+    public static bool IsToken(string name) => name.Length != 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
+
+    /// <summary>Whether <paramref name="value"/> holds a character Envoy's codec refuses in a header value (control characters but HTAB).</summary>
+    public static bool HasInvalidValueChars(ReadOnlySpan<char> value) => value.ContainsAny(InvalidValueChars);
+
     /// <summary>
     /// Whether every request header has a token name and a value Envoy's codec accepts; <paramref name="size"/> is
     /// every name and value together, as Envoy counts them against <c>max_request_headers_kb</c> (getHeadersSize).

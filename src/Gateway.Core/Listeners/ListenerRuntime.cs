@@ -83,6 +83,8 @@ internal sealed class ListenerRuntime
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
         var compiledRouteConfigs = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
+        var headerParsers = new Dictionary<object, (HeaderParser, HeaderParser)>(ReferenceEqualityComparer.Instance);
+        var formatterOptions = new Formatting.FormatterOptions { Time = services?.Time ?? TimeProvider.System, Random = services?.Random ?? Random.Shared };
         var plans = new Dictionary<Configuration.Route, RoutePlan>(ReferenceEqualityComparer.Instance);
         foreach (var routePlan in plan.ConnectionManager.Routes)
         {
@@ -104,6 +106,7 @@ internal sealed class ListenerRuntime
                 Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),
                 VirtualClusters = vclusters,
                 Stats = routePlan.StatPrefix is { } statPrefix ? new RequestClassStats(store, "vhost." + routePlan.VirtualHost + ".route." + statPrefix + ".") : null,
+                Headers = routePlan.Headers?.Compile(formatterOptions, headerParsers) ?? HeaderMutationSet.Empty,
             };
         }, vhost => new RouteRuntime(SslRedirectPlan(vhost), null, null, plan.ConnectionManager.RouteConfigMetadata) { IsSslRedirect = true });
         foreach (var vhost in plan.ConnectionManager.RouteConfig.VirtualHosts)

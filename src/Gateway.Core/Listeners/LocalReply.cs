@@ -43,6 +43,10 @@ internal static class LocalReply
         }
         response.Clear();
         response.StatusCode = statusCode;
+        // Envoy's filter manager finalizes a local reply with the route's response headers once a route is selected
+        // (the router does for a direct response), before the connection manager's own headers (server, x-request-id).
+        var route = info is null ? null : info.Filters is { } filters ? filters.CurrentRoute : info.Route;
+        route?.Headers.ApplyResponse(context, info);
         if (connectionManager.ServerHeaderTransformation != ServerHeaderTransformation.PassThrough)
         {
             response.Headers[HeaderNames.Server] = connectionManager.ServerName;

@@ -136,6 +136,11 @@ internal static class RequestHeaderMutation
             {
                 headers.Remove(name);
             }
+            // The route configuration's internal_only_headers (Envoy's cleanInternalHeaders).
+            foreach (var name in plan.InternalOnlyHeaders)
+            {
+                headers.Remove(name);
+            }
         }
 
         if (plan.Via.Length != 0)

@@ -76,6 +76,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>Envoy's SSL redirect route of a virtual host with <c>require_tls</c>: a 301 to the request's https URL.</summary>
     public bool IsSslRedirect { get; init; }
 
+    /// <summary>The route's request and response header mutations of every level (Envoy's finalizeRequestHeaders / finalizeResponseHeaders).</summary>
+    public HeaderMutationSet Headers { get; init; } = HeaderMutationSet.Empty;
+
     /// <summary>Per filter of the listener's chain, its state on this route (enabled, per-route configuration); null when no level configures any.</summary>
     public Filters.RouteFilterState[]? FilterStates { get; init; }
 

@@ -185,18 +185,21 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var info = state.StreamInfo;
         info.Details = ResponseDetails.ViaUpstream;
         info.OnFirstDownstreamTxByteSent();
+        if (!connectionManager.SuppressEnvoyHeaders)
+        {
+            var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
+            headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
+        }
+        // Envoy's onUpstreamHeaders: the route's response headers after the service time, before the attempt count.
+        state.Route.Headers.ApplyResponse(context, info);
         if (state.Route.Plan.IncludeAttemptCountInResponse)
         {
             headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
         }
         if (state.SetCookie is { } cookie)
         {
+            // The hash policy's generated cookie (Envoy's downstream_set_cookies_).
             headers.Append(Microsoft.Net.Http.Headers.HeaderNames.SetCookie, cookie);
-        }
-        if (!connectionManager.SuppressEnvoyHeaders)
-        {
-            var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
-            headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
         }
         // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
         if (info.Filters is { HasEncoders: true } filters)

@@ -94,6 +94,9 @@ internal sealed partial class RouterFilter
         context.Features.Set<Clusters.ILoadBalancerContext>(state);
         context.SetEndpoint(endpoint);
         var retryPolicy = input.Internal ? RouterHeaders.ApplyInternal(state, request.Headers, route.Retry) : route.Retry;
+        // Envoy's finalizeRequestHeaders: once, before the first attempt (retries send the same headers), on the
+        // request's own headers, so the access log's %REQ(...)% sees them too; no upstream host is chosen yet.
+        route.Headers.ApplyRequest(context, info);
         // Shadows copy the request as the router forwards it (after the internal router headers are consumed); CONNECT is never shadowed.
         var shadow = route.Mirrors.Length != 0 && !HttpMethods.IsConnect(request.Method) ? _shadows.Begin(context, state, route.Mirrors) : null;
         if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))

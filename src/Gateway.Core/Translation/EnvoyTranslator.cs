@@ -121,10 +121,12 @@ public static class EnvoyTranslator
             var vhostMetadata = EnvoyMetadata.From(vhost.Metadata);
             for (var i = 0; i < vhost.Routes.Count; i++)
             {
-                routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, vhost.Routes[i]) with
+                var route = vhost.Routes[i];
+                routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, route) with
                 {
-                    FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, vhost.Routes[i]),
-                    Mirrors = TranslateMirrors(routeConfig, vhost, vhost.Routes[i]),
+                    FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, route),
+                    Headers = Routing.HeaderMutationPlan.Any(route, vhost, routeConfig) ? new Routing.HeaderMutationPlan(route, vhost, routeConfig) : null,
+                    Mirrors = TranslateMirrors(routeConfig, vhost, route),
                 });
             }
         }
@@ -143,6 +145,7 @@ public static class EnvoyTranslator
         {
             RouteConfig = routeConfig,
             RouteConfigMetadata = EnvoyMetadata.From(routeConfig.Metadata),
+            InternalOnlyHeaders = routeConfig.InternalOnlyHeaders.Count == 0 ? [] : routeConfig.InternalOnlyHeaders.Where(h => h.Length != 0).Select(h => h.ToLowerInvariant()).ToArray(),
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
             HttpFilters = filters,

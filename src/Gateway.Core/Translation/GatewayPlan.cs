@@ -120,6 +120,10 @@ public sealed record ConnectionManagerPlan(
     /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? RouteConfigMetadata { get; init; }
 
+    /// <summary>The route configuration's <c>internal_only_headers</c>, lower-cased: removed from requests that are not internal.</summary>
+    [JsonIgnore]
+    internal IReadOnlyList<string> InternalOnlyHeaders { get; init; } = [];
+
     /// <summary>The compiled <c>tracing</c>, or null when the connection manager does not trace.</summary>
     [JsonIgnore]
     internal Gateway.Tracing.ConnectionManagerTracingPlan? Tracing { get; init; }
@@ -224,6 +228,10 @@ public sealed record RoutePlan(
 
     /// <summary>The route's <c>hash_policy</c> entries, in order; null when it has none.</summary>
     public IReadOnlyList<HashPolicyPlan>? HashPolicies { get; init; }
+
+    /// <summary>The header mutations of the route, its virtual host and route configuration; null when no level has any.</summary>
+    [JsonIgnore]
+    internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
 }
 
 /// <summary>

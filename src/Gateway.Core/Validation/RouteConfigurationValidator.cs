@@ -17,11 +17,16 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
         var domains = new HashSet<string>(StringComparer.Ordinal);
         var vhostNames = new HashSet<string>(StringComparer.Ordinal);
         _filters.ValidatePerFilterConfigs(config.TypedPerFilterConfig, config);
+        HeaderParser.ValidateInternalOnly(config, context);
+        HeaderParser.Validate(config, "request_headers_to_add", config.RequestHeadersToAdd, "request_headers_to_remove", config.RequestHeadersToRemove, removeMayBeEmpty: true, context);
+        HeaderParser.Validate(config, "response_headers_to_add", config.ResponseHeadersToAdd, "response_headers_to_remove", config.ResponseHeadersToRemove, removeMayBeEmpty: true, context);
         _routes.ValidateMirrorPolicies(config.RequestMirrorPolicies);
         foreach (var vhost in config.VirtualHosts)
         {
             _filters.ValidatePerFilterConfigs(vhost.TypedPerFilterConfig, vhost);
             _routes.ValidateMirrorPolicies(vhost.RequestMirrorPolicies);
+            HeaderParser.Validate(vhost, "request_headers_to_add", vhost.RequestHeadersToAdd, "request_headers_to_remove", vhost.RequestHeadersToRemove, removeMayBeEmpty: false, context);
+            HeaderParser.Validate(vhost, "response_headers_to_add", vhost.ResponseHeadersToAdd, "response_headers_to_remove", vhost.ResponseHeadersToRemove, removeMayBeEmpty: false, context);
             if (string.IsNullOrEmpty(vhost.Name))
             {
                 context.Error(vhost, "name", "a virtual host needs a 'name'");

@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Routing;
 
 namespace Gateway.Validation;
 
@@ -30,6 +31,8 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             ValidateAction(action, route);
         }
+        HeaderParser.Validate(route, "request_headers_to_add", route.RequestHeadersToAdd, "request_headers_to_remove", route.RequestHeadersToRemove, removeMayBeEmpty: false, context);
+        HeaderParser.Validate(route, "response_headers_to_add", route.ResponseHeadersToAdd, "response_headers_to_remove", route.ResponseHeadersToRemove, removeMayBeEmpty: false, context);
         if (route.Decorator is { } decorator)
         {
             new TracingValidator(context).Validate(decorator);

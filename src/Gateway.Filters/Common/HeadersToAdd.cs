@@ -1,19 +1,19 @@
 using Gateway.Configuration;
+using Gateway.Routing;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Filters.Common;
 
-/// <summary>Compiled <see cref="HeaderValueOption"/>s (Envoy's HeaderParser without formatters), applied in order.</summary>
+/// <summary>Compiled <see cref="HeaderValueOption"/>s: Core's <see cref="HeaderParser"/> (Envoy's) with plain-text values.</summary>
 internal sealed class HeadersToAdd
 {
-    private readonly Entry[] _entries;
+    private readonly HeaderParser _parser;
 
-    private HeadersToAdd(Entry[] entries) => _entries = entries;
+    private HeadersToAdd(HeaderParser parser) => _parser = parser;
 
-    public static HeadersToAdd Empty { get; } = new([]);
+    public static HeadersToAdd Empty { get; } = new(HeaderParser.Empty);
 
-    public bool IsEmpty => _entries.Length == 0;
+    public bool IsEmpty => _parser.IsEmpty;
 
     /// <summary>Checks a list: a key, no formatter commands, not both <c>append</c> and <c>append_action</c>, at most <paramref name="maxItems"/>.</summary>
     public static void Validate(List<HeaderValueOption> options, EnvoyMessage owner, string field, int maxItems, HttpFilterValidationContext context)
@@ -41,67 +41,16 @@ internal sealed class HeadersToAdd
             {
                 context.FieldError(header, "value", "header value formatters (%COMMAND%) are not supported");
             }
-            if (option.HasField("append") && option.HasField("append_action"))
+            if (HeaderParser.HasConflictingAppend(option))
             {
-                context.MessageError(option, "Both append and append_action are set and it's not allowed");
+                context.MessageError(option, HeaderParser.ConflictingAppendMessage);
             }
         }
     }
 
     public static HeadersToAdd Compile(List<HeaderValueOption> options)
-    {
-        if (options.Count == 0)
-        {
-            return Empty;
-        }
-        var entries = new Entry[options.Count];
-        for (var i = 0; i < options.Count; i++)
-        {
-            var option = options[i];
-            var action = option.Append switch
-            {
-                true => HeaderAppendAction.AppendIfExistsOrAdd,
-                false => HeaderAppendAction.OverwriteIfExistsOrAdd,
-                null => option.AppendAction,
-            };
-            entries[i] = new Entry(option.Header!.Key!, option.Header.Value ?? string.Empty, action, option.KeepEmptyValue);
-        }
-        return new HeadersToAdd(entries);
-    }
+        => options.Count == 0 ? Empty : new HeadersToAdd(HeaderParser.CompileLiterals(options));
 
-    public void Apply(IHeaderDictionary headers)
-    {
-        foreach (var entry in _entries)
-        {
-            if (entry.Value.Length == 0 && !entry.KeepEmpty)
-            {
-                continue;
-            }
-            var exists = headers.ContainsKey(entry.Name);
-            switch (entry.Action)
-            {
-                case HeaderAppendAction.AppendIfExistsOrAdd:
-                    // Not IHeaderDictionary.Append, which drops an empty value that keep_empty_value asks to add.
-                    headers[entry.Name] = StringValues.Concat(headers[entry.Name], entry.Value);
-                    break;
-                case HeaderAppendAction.AddIfAbsent:
-                    if (!exists)
-                    {
-                        headers[entry.Name] = entry.Value;
-                    }
-                    break;
-                case HeaderAppendAction.OverwriteIfExistsOrAdd:
-                    headers[entry.Name] = entry.Value;
-                    break;
-                default:
-                    if (exists)
-                    {
-                        headers[entry.Name] = entry.Value;
-                    }
-                    break;
-            }
-        }
-    }
-
-    private readonly record struct Entry(string Name, string Value, HeaderAppendAction Action, bool KeepEmpty);
+    /// <summary>Applies the headers (Core's HeaderParser: every existence checked first, then overwrites, then appends).</summary>
+    public void Apply(IHeaderDictionary headers) => _parser.Evaluate(headers, default);
 }

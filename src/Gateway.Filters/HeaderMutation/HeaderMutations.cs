@@ -48,9 +48,9 @@ internal sealed class HeaderMutations
                 // As HeadersToAdd (the shared applier) refuses them: values are plain text.
                 context.FieldError(header, "value", "header value formatters (%COMMAND%) are not supported");
             }
-            if (option.HasField("append") && option.HasField("append_action"))
+            if (Gateway.Routing.HeaderParser.HasConflictingAppend(option))
             {
-                context.MessageError(option, "Both append and append_action are set and it's not allowed");
+                context.MessageError(option, Gateway.Routing.HeaderParser.ConflictingAppendMessage);
             }
         }
     }

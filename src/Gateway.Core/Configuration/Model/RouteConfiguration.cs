@@ -3,9 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteConfiguration</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteConfiguration", NotSupported =
 [
-    "vhds", "internal_only_headers", "response_headers_to_add", "response_headers_to_remove",
-    "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
-    "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
+    "vhds", "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
     "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
@@ -15,6 +13,24 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Virtual hosts, chosen by the request's authority.</summary>
     public List<VirtualHost> VirtualHosts { get; set; } = [];
+
+    /// <summary>Headers removed from requests that are not internal, before routing (<c>internal_only_headers</c>).</summary>
+    public List<string> InternalOnlyHeaders { get; set; } = [];
+
+    /// <summary>Headers added to every response; applied after the virtual host's and the route's.</summary>
+    public List<HeaderValueOption> ResponseHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from every response.</summary>
+    public List<string> ResponseHeadersToRemove { get; set; } = [];
+
+    /// <summary>Headers added to every routed request; applied after the virtual host's and the route's.</summary>
+    public List<HeaderValueOption> RequestHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from every routed request.</summary>
+    public List<string> RequestHeadersToRemove { get; set; } = [];
+
+    /// <summary>Evaluate the header mutations from the least specific level to the most specific (which then wins).</summary>
+    public bool MostSpecificHeaderMutationsWins { get; set; }
 
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
@@ -33,8 +49,7 @@ public sealed class RouteConfiguration : EnvoyMessage
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
 [EnvoyType("envoy.config.route.v3.VirtualHost", NotSupported =
 [
-    "matcher", "rate_limits", "request_headers_to_add",
-    "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "cors",
+    "matcher", "rate_limits", "cors",
     "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
     "per_request_buffer_limit_bytes", "request_body_buffer_limit",
 ])]
@@ -57,6 +72,18 @@ public sealed class VirtualHost : EnvoyMessage
 
     /// <summary>Send <c>x-envoy-attempt-count</c> to the client.</summary>
     public bool IncludeAttemptCountInResponse { get; set; }
+
+    /// <summary>Headers added to requests of the virtual host (after the route's, before the route configuration's).</summary>
+    public List<HeaderValueOption> RequestHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from requests of the virtual host (after the route's, before the route configuration's).</summary>
+    public List<string> RequestHeadersToRemove { get; set; } = [];
+
+    /// <summary>Headers added to responses of the virtual host (after the route's, before the route configuration's).</summary>
+    public List<HeaderValueOption> ResponseHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from responses of the virtual host (after the route's, before the route configuration's).</summary>
+    public List<string> ResponseHeadersToRemove { get; set; } = [];
 
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
@@ -102,9 +129,7 @@ public sealed class VirtualCluster : EnvoyMessage
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action",
-    "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-    "per_request_buffer_limit_bytes", "request_body_buffer_limit",
+    "redirect", "filter_action", "non_forwarding_action", "per_request_buffer_limit_bytes", "request_body_buffer_limit",
 ])]
 public sealed class Route : EnvoyMessage
 {
@@ -120,6 +145,18 @@ public sealed class Route : EnvoyMessage
 
     /// <summary>Answer directly, without an upstream.</summary>
     public DirectResponseAction? DirectResponse { get; set; }
+
+    /// <summary>Headers added to requests matching this route (before the virtual host's and the route configuration's).</summary>
+    public List<HeaderValueOption> RequestHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from requests matching this route (before the virtual host's and the route configuration's).</summary>
+    public List<string> RequestHeadersToRemove { get; set; } = [];
+
+    /// <summary>Headers added to responses matching this route (before the virtual host's and the route configuration's).</summary>
+    public List<HeaderValueOption> ResponseHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from responses matching this route (before the virtual host's and the route configuration's).</summary>
+    public List<string> ResponseHeadersToRemove { get; set; } = [];
 
     /// <summary>Per-filter configuration by filter name (<c>typed_per_filter_config</c>); values are per-route filter configurations or <see cref="FilterConfig"/>.</summary>
     [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
