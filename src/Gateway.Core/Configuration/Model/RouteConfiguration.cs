@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "vhds", "internal_only_headers", "response_headers_to_add", "response_headers_to_remove",
     "request_headers_to_add", "request_headers_to_remove", "most_specific_header_mutations_wins",
-    "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
+    "validate_clusters", "cluster_specifier_plugins",
     "request_mirror_policies", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
@@ -22,6 +22,10 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Opaque metadata for filters (on every route of the table).</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>The largest <c>direct_response</c> body in bytes; Envoy's default is 4096.</summary>
+    [ProtoField(11)]
+    public uint? MaxDirectResponseBodySizeBytes { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
