@@ -61,7 +61,7 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
             foreach (var route in vhost.Routes)
             {
                 _filters.ValidatePerFilterConfigs(route.TypedPerFilterConfig, route);
-                _routes.Validate(route);
+                _routes.Validate(route, config.MaxDirectResponseBodySizeBytes ?? RouteValidator.DefaultMaxDirectResponseBodySize);
             }
         }
     }

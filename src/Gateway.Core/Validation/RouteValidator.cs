@@ -9,7 +9,10 @@ internal sealed class RouteValidator(ValidationContext context)
     private readonly MatcherValidator _matchers = new(context);
     private readonly RetryPolicyValidator _retryPolicies = new(context);
 
-    public void Validate(Route route)
+    /// <summary>Envoy's DEFAULT_MAX_DIRECT_RESPONSE_BODY_SIZE_BYTES.</summary>
+    public const uint DefaultMaxDirectResponseBodySize = 4096;
+
+    public void Validate(Route route, uint maxDirectResponseBodySize = DefaultMaxDirectResponseBodySize)
     {
         if (route.Match is not { } match)
         {
@@ -47,9 +50,9 @@ internal sealed class RouteValidator(ValidationContext context)
             {
                 context.Error(direct, "status", $"'status' must be in [200, 599], got {direct.Status}");
             }
-            if (direct.Body is { } body)
+            if (direct.Body is { } body && ValidateDataSource(body))
             {
-                ValidateDataSource(body);
+                ValidateBodySize(body, maxDirectResponseBodySize);
             }
         }
     }
@@ -135,14 +138,37 @@ internal sealed class RouteValidator(ValidationContext context)
         }
     }
 
-    private void ValidateDataSource(DataSource source)
+    /// <summary>Envoy's DataSourceProvider::create with a maximum: a file is measured before it is read, other sources after.</summary>
+    private void ValidateBodySize(DataSource source, uint max)
+    {
+        if (source.Filename is { } file)
+        {
+            if (File.Exists(file) && new FileInfo(file).Length is var size && size > max)
+            {
+                context.Error(source, "filename", $"file {file} size is {size} bytes; maximum is {max}");
+            }
+            return;
+        }
+        long length = source.InlineString is { } text ? System.Text.Encoding.UTF8.GetByteCount(text)
+            : source.InlineBytes is { } bytes ? Convert.FromBase64String(bytes).Length
+            : source.EnvironmentVariable is { } variable ? System.Text.Encoding.UTF8.GetByteCount(Environment.GetEnvironmentVariable(variable) ?? string.Empty)
+            : 0;
+        if (length > max)
+        {
+            context.Error(source, $"response body size is {length} bytes; maximum is {max}");
+        }
+    }
+
+    /// <returns>True when the source is readable (its size can be checked).</returns>
+    private bool ValidateDataSource(DataSource source)
     {
         var specifiers = (source.Filename is null ? 0 : 1) + (source.InlineBytes is null ? 0 : 1) + (source.InlineString is null ? 0 : 1) + (source.EnvironmentVariable is null ? 0 : 1);
         if (specifiers != 1)
         {
             context.Error(source, "a data source needs exactly one of filename, inline_bytes, inline_string, environment_variable");
-            return;
+            return false;
         }
+        var errors = context.Errors.Count;
         if (source.Filename is { } file && !File.Exists(file))
         {
             context.Error(source, "filename", $"Invalid path: {file}");
@@ -155,5 +181,6 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(source, "inline_bytes", "'inline_bytes' must be base64");
         }
+        return context.Errors.Count == errors;
     }
 }

@@ -140,4 +140,75 @@ public class RouteConfigurationValidatorTests
         Assert.Equal(["'idle_timeout' may not be negative", "'max_stream_duration' may not be negative", "'grpc_timeout_header_max' may not be negative", "'grpc_timeout_header_offset' may not be negative"], errors.Select(e => e.Message));
         Assert.EndsWith("route.max_stream_duration.grpc_timeout_header_offset", errors[3].Location.Path, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_DirectResponseBodyOverTheDefaultMaximum_IsRejectedWithEnvoysMessage()
+    {
+        var body = new string('x', 4097);
+        var yaml = WithVirtualHosts(
+            $$"""
+                        - name: a
+                          domains: ["*"]
+                          routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "{{body}}" } } }]
+                        - name: b
+                          domains: ["b"]
+            """);
+
+        var error = Assert.Single(LoadFails(yaml).Errors);
+
+        Assert.Equal("response body size is 4097 bytes; maximum is 4096", error.Message);
+    }
+
+    [Fact]
+    public void Validate_DirectResponseFileOverTheConfiguredMaximum_IsRejectedWithEnvoysMessage()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "0123456789");
+            var yaml = WithVirtualHosts(
+                $$"""
+                            - name: a
+                              domains: ["*"]
+                              routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { filename: "{{file}}" } } }]
+                            - name: b
+                              domains: ["b"]
+                """).Replace("name: httpbin_local_route", "name: httpbin_local_route\n            max_direct_response_body_size_bytes: 9", StringComparison.Ordinal);
+
+            var error = Assert.Single(LoadFails(yaml).Errors);
+
+            Assert.Equal($"file {file} size is 10 bytes; maximum is 9", error.Message);
+            Assert.EndsWith("body.filename", error.Location.Path, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Validate_DirectResponseFileWithinTheConfiguredMaximum_Loads()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "0123456789");
+            var yaml = WithVirtualHosts(
+                $$"""
+                            - name: a
+                              domains: ["*"]
+                              routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { filename: "{{file}}" } } }]
+                            - name: b
+                              domains: ["b"]
+                """).Replace("name: httpbin_local_route", "name: httpbin_local_route\n            max_direct_response_body_size_bytes: 10", StringComparison.Ordinal);
+
+            var bootstrap = EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml");
+
+            Assert.NotNull(bootstrap);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

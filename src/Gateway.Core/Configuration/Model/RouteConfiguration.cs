@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteConfiguration</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteConfiguration", NotSupported =
 [
-    "vhds", "validate_clusters", "max_direct_response_body_size_bytes", "cluster_specifier_plugins",
+    "vhds", "validate_clusters", "cluster_specifier_plugins",
     "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
@@ -44,6 +44,10 @@ public sealed class RouteConfiguration : EnvoyMessage
 
     /// <summary>Virtual hosts are chosen by the authority without its port (<c>host:port</c> → <c>host</c>).</summary>
     public bool IgnorePortInHostMatching { get; set; }
+
+    /// <summary>The largest <c>direct_response</c> body in bytes; Envoy's default is 4096.</summary>
+    [ProtoField(11)]
+    public uint? MaxDirectResponseBodySizeBytes { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.VirtualHost</c>.</summary>
