@@ -171,4 +171,24 @@ public sealed class HostPickerTests
         Assert.Equal(0, healthy[0]);
         Assert.Equal(100, degraded[0]);
     }
+
+    [Theory]
+    [InlineData("round_robin_equal")]
+    [InlineData("round_robin_weighted")]
+    [InlineData("least_request_equal")]
+    [InlineData("least_request_weighted")]
+    [InlineData("random")]
+    public void Pick_EveryPolicy_AllocatesNothing(string policy)
+    {
+        var random = new Random(1);
+        var picker = policy switch
+        {
+            "round_robin_equal" => PickerFactory.RoundRobin(random).Create(Hosts(1, 1, 1)),
+            "round_robin_weighted" => PickerFactory.RoundRobin(random).Create(Hosts(3, 1, 2)),
+            "least_request_equal" => PickerFactory.LeastRequest(random).Create(Hosts(1, 1, 1)),
+            "least_request_weighted" => PickerFactory.LeastRequest(random).Create(Hosts(3, 1, 2)),
+            _ => PickerFactory.Random(random).Create(Hosts(1, 1, 1)),
+        };
+        Assert.Equal(0, Allocations.Measure(() => picker.Pick(null, 0)));
+    }
 }
