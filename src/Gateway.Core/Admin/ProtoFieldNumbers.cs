@@ -99,7 +99,7 @@ internal static class ProtoFieldNumbers
         Add("envoy.config.route.v3.FilterConfig", ("config", 1, N), ("is_optional", 2, N), ("disabled", 3, N));
         Add("envoy.config.route.v3.RouteMatch",
             ("prefix", 1, O), ("path", 2, O), ("case_sensitive", 4, N), ("headers", 6, N), ("query_parameters", 7, N),
-            ("grpc", 8, N), ("safe_regex", 10, O), ("dynamic_metadata", 13, N), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
+            ("grpc", 8, N), ("runtime_fraction", 9, N), ("safe_regex", 10, O), ("dynamic_metadata", 13, N), ("connect_matcher", 12, O), ("path_separated_prefix", 14, O), ("path_match_policy", 15, O));
         Add("envoy.config.route.v3.RouteAction",
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
             ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("idle_timeout", 24, N), ("host_rewrite_header", 29, O), ("request_mirror_policies", 30, N), ("host_rewrite_path_regex", 35, O), ("max_stream_duration", 36, N));

@@ -45,7 +45,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         CancellationTokenSource? durationLimit = null;
         CancellationTokenSource? streamToken = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
-        var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Plan.FilterChainName };
+        // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
+        var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Plan.FilterChainName, RandomValue = (ulong)_random.NextInt64() };
         context.Features.Set(info);
         try
         {
@@ -94,7 +95,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
 
             var scheme = targetScheme ?? request.Scheme;
-            var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery);
+            var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue);
             info.Route = route;
             if (route is not null && verdict == DownstreamVerdict.Upgrade)
             {
@@ -269,14 +270,14 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     }
 
     /// <summary>Route selection on the routed <c>:path</c>; a pathless CONNECT matches only connect_matcher routes, which are not supported.</summary>
-    private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery)
+    private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery, ulong randomValue)
     {
         if (verdict == DownstreamVerdict.Connect)
         {
             return null;
         }
         var host = request.Headers.Host;
-        return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers);
+        return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers, null, randomValue, out _, out _);
     }
 
     /// <summary>Envoy's body of the reply when <c>max_stream_duration</c> is reached.</summary>

@@ -65,6 +65,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The name of the filter chain that took the connection (<c>%FILTER_CHAIN_NAME%</c>), or null when it has none.</summary>
     public string? FilterChainName { get; init; }
 
+    /// <summary>The stream's random value (Envoy's stream id, drawn once by the connection manager): <c>runtime_fraction</c> route matches decide on it.</summary>
+    public ulong RandomValue { get; init; }
+
     /// <summary>True for a connection's stream info (<see cref="ForConnection"/>), which has no <see cref="HttpContext"/>.</summary>
     public bool IsConnection => _context is null;
 

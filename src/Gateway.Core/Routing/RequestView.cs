@@ -52,6 +52,9 @@ internal readonly struct RequestView
     /// <summary>The stream's dynamic metadata by namespace, or null when there is none (what <c>dynamic_metadata</c> route matches read).</summary>
     public IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? DynamicMetadata { get; init; }
 
+    /// <summary>The stream's random value (Envoy's stream id), which <c>runtime_fraction</c> matches decide on: every match of one stream decides the same.</summary>
+    public ulong RandomValue { get; init; }
+
     /// <summary>The path without query string and fragment.</summary>
     public ReadOnlySpan<char> Path => PathAndQuery.AsSpan(0, _pathLength);
 

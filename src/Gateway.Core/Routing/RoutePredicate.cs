@@ -15,6 +15,7 @@ namespace Gateway.Routing;
 /// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
 /// matcher must match, with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>), and every <c>dynamic_metadata</c>
 /// matcher must match the stream's dynamic metadata (empty on the first match; filters set it before a re-match).
+/// <c>runtime_fraction</c> takes its <c>default_value</c> (there is no runtime layer) on the stream's random value.
 /// </summary>
 internal sealed class RoutePredicate
 {
@@ -29,9 +30,13 @@ internal sealed class RoutePredicate
     private readonly QueryParameterPredicate[] _queryParameters;
     private readonly bool _grpc;
     private readonly MetadataPredicate[] _dynamicMetadata;
+    private readonly bool _hasFraction;
+    private readonly Percentage _fraction;
 
-    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata)
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata, Percentage? fraction)
     {
+        _hasFraction = fraction.HasValue;
+        _fraction = fraction.GetValueOrDefault();
         _grpc = grpc;
         _dynamicMetadata = dynamicMetadata;
         _pathKind = pathKind;
@@ -98,7 +103,8 @@ internal sealed class RoutePredicate
             dynamicMetadata[i] = MetadataPredicate.FromConfig(match.DynamicMetadata[i]);
         }
 
-        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null, dynamicMetadata);
+        Percentage? fraction = match.RuntimeFraction?.DefaultValue is { } value ? Percentage.From(value) : null;
+        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null, dynamicMetadata, fraction);
     }
 
     /// <summary>Tests the request.</summary>
@@ -110,6 +116,11 @@ internal sealed class RoutePredicate
             return false;
         }
         if (_grpc && !IsGrpc(request.Headers))
+        {
+            return false;
+        }
+        // Envoy's featureEnabled(runtime_key, default_value, stream id): random % denominator < numerator, on the stream's value.
+        if (_hasFraction && !_fraction.Evaluate(request.RandomValue))
         {
             return false;
         }

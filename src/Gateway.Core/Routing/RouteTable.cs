@@ -88,7 +88,7 @@ internal sealed class RouteTable<TTarget>
     /// <param name="virtualHostIndex">Index of the selected virtual host, or -1 when none matched the authority.</param>
     /// <param name="routeIndex">Index of the matched route within that virtual host, or -1.</param>
     public TTarget? Match(string? host, string method, string scheme, string pathAndQuery, IHeaderDictionary headers, out int virtualHostIndex, out int routeIndex)
-        => Match(host, method, scheme, pathAndQuery, headers, null, out virtualHostIndex, out routeIndex);
+        => Match(host, method, scheme, pathAndQuery, headers, null, 0, out virtualHostIndex, out routeIndex);
 
     /// <summary>Selects a route on the request and the stream's dynamic metadata (for <c>dynamic_metadata</c> matches).</summary>
     /// <param name="host">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
@@ -97,9 +97,10 @@ internal sealed class RouteTable<TTarget>
     /// <param name="pathAndQuery">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
     /// <param name="headers">See <see cref="Match(string?, string, string, string, IHeaderDictionary)"/>.</param>
     /// <param name="dynamicMetadata">The stream's dynamic metadata by namespace, or null.</param>
+    /// <param name="randomValue">The stream's random value, for <c>runtime_fraction</c> matches.</param>
     /// <param name="virtualHostIndex">Index of the selected virtual host, or -1 when none matched the authority.</param>
     /// <param name="routeIndex">Index of the matched route within that virtual host, or -1.</param>
-    public TTarget? Match(string? host, string method, string scheme, string pathAndQuery, IHeaderDictionary headers, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? dynamicMetadata, out int virtualHostIndex, out int routeIndex)
+    public TTarget? Match(string? host, string method, string scheme, string pathAndQuery, IHeaderDictionary headers, IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? dynamicMetadata, ulong randomValue, out int virtualHostIndex, out int routeIndex)
     {
         routeIndex = -1;
         virtualHostIndex = _selector.Find(host);
@@ -112,7 +113,7 @@ internal sealed class RouteTable<TTarget>
         {
             return vhost.SslRedirect;
         }
-        var request = new RequestView(host, method, scheme, pathAndQuery, headers) { DynamicMetadata = dynamicMetadata };
+        var request = new RequestView(host, method, scheme, pathAndQuery, headers) { DynamicMetadata = dynamicMetadata, RandomValue = randomValue };
         var predicates = vhost.Predicates;
         for (var i = 0; i < predicates.Length; i++)
         {

@@ -36,6 +36,10 @@ internal sealed class MatcherValidator(ValidationContext context)
         {
             ValidateMetadataMatcher(metadata);
         }
+        if (match.RuntimeFraction is { } fraction && fraction.DefaultValue is null && !fraction.HasBindingError("default_value") && !match.HasBindingError("runtime_fraction"))
+        {
+            context.Error(fraction.LocationOf("default_value"), "'default_value' is required");
+        }
         foreach (var parameter in match.QueryParameters)
         {
             if (string.IsNullOrEmpty(parameter.Name))

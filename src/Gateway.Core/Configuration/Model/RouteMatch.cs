@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteMatch</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteMatch", NotSupported =
 [
-    "connect_matcher", "path_match_policy", "runtime_fraction", "tls_context",
+    "connect_matcher", "path_match_policy", "tls_context",
     "filter_state", "cookies",
 ])]
 public sealed class RouteMatch : EnvoyMessage
@@ -34,6 +34,9 @@ public sealed class RouteMatch : EnvoyMessage
 
     /// <summary>Only gRPC requests (content-type <c>application/grpc</c>, alone or with '+…' or ';…').</summary>
     public GrpcRouteMatchOptions? Grpc { get; set; }
+
+    /// <summary>The fraction of requests this route takes (its <c>default_value</c>: there is no runtime layer), decided on the stream's random value.</summary>
+    public RuntimeFractionalPercent? RuntimeFraction { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions</c> (no fields).</summary>
