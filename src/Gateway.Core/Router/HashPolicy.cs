@@ -77,7 +77,7 @@ internal sealed class HashPolicy
 
     private static ulong? CookieHash(HttpContext context, HashPolicyPlan policy, ref string? setCookie)
     {
-        var value = CookieValue(context.Request.Headers.Cookie, policy.Name);
+        var value = Routing.HttpCookies.Value(context.Request.Headers.Cookie, policy.Name);
         if (value.IsEmpty && policy.CookieTtl is { } ttl)
         {
             if (context.Connection.RemoteIpAddress is not { } remote || context.Connection.LocalIpAddress is not { } local)
@@ -93,33 +93,6 @@ internal sealed class HashPolicy
         return value.IsEmpty ? null : HashFunctions.XxHash64(value);
     }
 
-    /// <summary>Envoy's Utility::parseCookieValue: the first cookie named <paramref name="name"/>, without surrounding quotes.</summary>
-    internal static ReadOnlySpan<char> CookieValue(StringValues headers, string name)
-    {
-        foreach (var header in headers)
-        {
-            var rest = header.AsSpan();
-            while (!rest.IsEmpty)
-            {
-                var end = rest.IndexOf(';');
-                var part = end < 0 ? rest : rest[..end];
-                rest = end < 0 ? [] : rest[(end + 1)..];
-                part = part.TrimStart(' ');
-                var equals = part.IndexOf('=');
-                if (equals < 0 || !part[..equals].SequenceEqual(name))
-                {
-                    continue;
-                }
-                var value = part[(equals + 1)..];
-                if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
-                {
-                    value = value[1..^1];
-                }
-                return value;
-            }
-        }
-        return [];
-    }
 
     /// <summary>Envoy's Utility::makeSetCookieValue with httponly.</summary>
     internal static string SetCookieValue(string name, string value, string path, TimeSpan ttl, IReadOnlyList<KeyValuePair<string, string>> attributes)

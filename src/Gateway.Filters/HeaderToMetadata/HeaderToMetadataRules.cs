@@ -220,31 +220,11 @@ internal sealed class HeaderToMetadataRules(HeaderToMetadataRules.Rule[] request
         return value;
     }
 
-    /// <summary>Envoy's Utility::parseCookieValue: the first <c>name=value</c> of the cookie headers, quotes removed; empty counts as missing.</summary>
+    /// <summary>Envoy's Utility::parseCookieValue; an empty value counts as missing.</summary>
     private static string? CookieValue(IHeaderDictionary headers, string name)
     {
-        foreach (var header in headers.Cookie)
-        {
-            var rest = (header ?? string.Empty).AsSpan();
-            while (!rest.IsEmpty)
-            {
-                var semicolon = rest.IndexOf(';');
-                var part = (semicolon < 0 ? rest : rest[..semicolon]).TrimStart(' ');
-                rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
-                var equals = part.IndexOf('=');
-                if (equals < 0 || !part[..equals].SequenceEqual(name))
-                {
-                    continue;
-                }
-                var value = part[(equals + 1)..];
-                if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
-                {
-                    value = value[1..^1];
-                }
-                return value.IsEmpty ? null : value.ToString();
-            }
-        }
-        return null;
+        var value = Gateway.Routing.HttpCookies.Value(headers.Cookie, name);
+        return value.IsEmpty ? null : value.ToString();
     }
 
     /// <summary>Envoy's Base64::decodeWithoutPadding: standard alphabet, padding optional; null (nothing added) when invalid.</summary>
