@@ -139,8 +139,8 @@ internal abstract class LogFilter
     }
 
     /// <summary>
-    /// <c>runtime_filter</c> with its <c>percent_sampled</c>: the request's <c>x-request-id</c> (its last 8 hex digits,
-    /// Envoy's UUIDRequestIDExtension::toInteger) modulo the denominator, so every host samples the same requests; a
+    /// <c>runtime_filter</c> with its <c>percent_sampled</c>: the request's <c>x-request-id</c> (its first 8 hex digits,
+    /// Envoy's UUIDRequestIDExtension::getInteger, as for trace sampling) modulo the denominator, so every host samples the same requests; a
     /// random value with <c>use_independent_randomness</c> or without a usable request id.
     /// </summary>
     private sealed class Runtime : LogFilter
@@ -176,17 +176,12 @@ internal abstract class LogFilter
             return value % _denominator < _numerator;
         }
 
-        /// <summary>Envoy's UUIDRequestIDExtension::toInteger: the UUID's characters 28–35 as hex, or null.</summary>
+        /// <summary>
+        /// Envoy's stream id provider (HttpStreamIdProviderImpl::toInteger): the request id extension's getInteger, the
+        /// same stable value tracing samples on (<see cref="Listeners.UuidRequestId.TryGetInteger"/>), or null.
+        /// </summary>
         internal static ulong? RequestIdInteger(string? requestId)
-        {
-            if (requestId is null || requestId.Length < 36)
-            {
-                return null;
-            }
-            return ulong.TryParse(requestId.AsSpan(28, 8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                ? value
-                : null;
-        }
+            => requestId is not null && Listeners.UuidRequestId.TryGetInteger(requestId, out var value) ? value : null;
     }
 
     /// <summary><c>and_filter</c>: all, in order, stopping at the first that fails.</summary>

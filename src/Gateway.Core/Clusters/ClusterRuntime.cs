@@ -67,7 +67,14 @@ internal sealed class ClusterRuntime
     /// that finds no idle connection while <c>max_connections</c> are open counts <c>upstream_cx_overflow</c>
     /// (Envoy's ConnPoolImplBase::tryCreateNewConnection: a new connection was wanted and refused).
     /// </summary>
-    public bool TryAcquireRequest(RoutingPriority priority)
+    public bool TryAcquireRequest(RoutingPriority priority) => AdmitRequest(priority) == RequestAdmission.Admitted;
+
+    /// <summary>
+    /// <see cref="TryAcquireRequest"/>, saying which limit refused: with no idle connection the request would wait, so
+    /// <c>max_pending_requests</c> is checked first (Envoy's pool fails it before it has a connection, so without a host);
+    /// otherwise <c>max_requests</c> (Envoy checks it when attaching the stream to a connection of the chosen host).
+    /// </summary>
+    public RequestAdmission AdmitRequest(RoutingPriority priority)
     {
         var limits = Thresholds(priority);
         ref var active = ref _activeRequests[(int)priority];
@@ -76,11 +83,12 @@ internal sealed class ClusterRuntime
             var current = Volatile.Read(ref active);
             var connections = Stats.UpstreamCxActive.Value;
             var atConnectionLimit = connections >= limits.MaxConnections;
-            if (current >= limits.MaxRequests || (atConnectionLimit && current - connections >= limits.MaxPendingRequests))
+            var pendingOverflow = atConnectionLimit && current - connections >= limits.MaxPendingRequests;
+            if (pendingOverflow || current >= limits.MaxRequests)
             {
                 Stats.UpstreamRqPendingOverflow.Increment();
                 PublishLimits(priority);
-                return false;
+                return pendingOverflow ? RequestAdmission.PendingOverflow : RequestAdmission.RequestsOverflow;
             }
             if (Interlocked.CompareExchange(ref active, current + 1, current) == current)
             {
@@ -90,7 +98,7 @@ internal sealed class ClusterRuntime
                     Stats.UpstreamCxOverflow.Increment();
                 }
                 PublishLimits(priority);
-                return true;
+                return RequestAdmission.Admitted;
             }
         }
     }
@@ -389,4 +397,17 @@ internal sealed class ClusterRegistry(StatsStore stats)
             }
         }
     }
+}
+
+/// <summary>What the circuit breakers said to an upstream attempt (<see cref="ClusterRuntime.AdmitRequest"/>).</summary>
+internal enum RequestAdmission
+{
+    /// <summary>A request slot was taken; <see cref="ClusterRuntime.ReleaseRequest"/> gives it back.</summary>
+    Admitted,
+
+    /// <summary><c>max_requests</c> refused it.</summary>
+    RequestsOverflow,
+
+    /// <summary><c>max_pending_requests</c> refused it (no idle connection and the wait list full).</summary>
+    PendingOverflow,
 }

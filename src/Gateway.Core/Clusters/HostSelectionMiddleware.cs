@@ -70,7 +70,10 @@ internal sealed class HostSelectionMiddleware
             {
                 request.Cluster.Stats.LbHealthyPanic.Increment();
             }
-            request.OnHostSelected(picked);
+            if (!request.OnHostSelected(picked))
+            {
+                return Task.CompletedTask;
+            }
         }
         proxy.AvailableDestinations = picked;
         return _next(context);

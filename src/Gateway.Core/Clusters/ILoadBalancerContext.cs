@@ -23,6 +23,9 @@ internal interface ILoadBalancerContext
     /// </summary>
     ulong? ComputeHashKey();
 
-    /// <summary>The host the attempt goes to.</summary>
-    void OnHostSelected(DestinationState host);
+    /// <summary>
+    /// The host the attempt goes to. False when the attempt may not go (the cluster's circuit breakers refused it,
+    /// as Envoy's connection pool does after the host was chosen): the pipeline then ends without forwarding.
+    /// </summary>
+    bool OnHostSelected(DestinationState host);
 }

@@ -219,8 +219,9 @@ internal static partial class FormatParser
         Simple("FILTER_CHAIN_NAME", new StreamInfoStringOperator(static i => i.FilterChainName));
         Simple("UPSTREAM_REQUEST_ATTEMPT_COUNT", new StreamInfoNumberOperator(static i => i.AttemptCount));
         Simple("UPSTREAM_TRANSPORT_FAILURE_REASON", new StreamInfoStringOperator(static i => i.UpstreamTransportFailureReason?.Replace(' ', '_')));
-        // No PROXY protocol or original-destination listener filters: the direct addresses are the addresses.
-        foreach (var (prefix, source) in new[] { ("DOWNSTREAM_LOCAL", AddressSource.DownstreamLocal), ("DOWNSTREAM_DIRECT_LOCAL", AddressSource.DownstreamLocal), ("DOWNSTREAM_REMOTE", AddressSource.DownstreamRemote), ("DOWNSTREAM_DIRECT_REMOTE", AddressSource.DownstreamRemote) })
+        // No PROXY protocol or original-destination listener filters: the direct local address is the local address; the
+        // remote one differs when the connection manager trusted x-forwarded-for.
+        foreach (var (prefix, source) in new[] { ("DOWNSTREAM_LOCAL", AddressSource.DownstreamLocal), ("DOWNSTREAM_DIRECT_LOCAL", AddressSource.DownstreamLocal), ("DOWNSTREAM_REMOTE", AddressSource.DownstreamRemote), ("DOWNSTREAM_DIRECT_REMOTE", AddressSource.DownstreamDirectRemote) })
         {
             Simple(prefix + "_ADDRESS", new AddressOperator(source, AddressPart.WithPort));
             Simple(prefix + "_ADDRESS_WITHOUT_PORT", new AddressOperator(source, AddressPart.WithoutPort));

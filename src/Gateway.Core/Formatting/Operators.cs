@@ -290,7 +290,10 @@ internal static class ResponseFlagNames
 /// <summary>Which address an address operator reads.</summary>
 internal enum AddressSource
 {
+    /// <summary>The stream's downstream remote address: the one <c>x-forwarded-for</c> gave, else the connection's peer.</summary>
     DownstreamRemote,
+    /// <summary>The connection's peer.</summary>
+    DownstreamDirectRemote,
     DownstreamLocal,
     UpstreamRemote,
 }
@@ -315,13 +318,25 @@ internal sealed class AddressOperator(AddressSource source, AddressPart part) : 
         {
             return AppendHostPort(context.StreamInfo?.Host?.Address, output);
         }
-        var connection = context.Connection;
-        var address = connection is null ? null : source == AddressSource.DownstreamRemote ? connection.RemoteIpAddress : connection.LocalIpAddress;
-        if (address is null)
+        IPAddress? address;
+        int port;
+        if (source == AddressSource.DownstreamRemote && context.StreamInfo?.ForwardedRemoteAddress is { } forwarded)
         {
-            return false;
+            // Envoy parses the x-forwarded-for entry into an address without a port: it prints as port 0.
+            address = forwarded;
+            port = 0;
         }
-        var port = source == AddressSource.DownstreamRemote ? connection!.RemotePort : connection!.LocalPort;
+        else
+        {
+            var connection = context.Connection;
+            var local = source == AddressSource.DownstreamLocal;
+            address = connection is null ? null : local ? connection.LocalIpAddress : connection.RemoteIpAddress;
+            if (address is null)
+            {
+                return false;
+            }
+            port = local ? connection!.LocalPort : connection!.RemotePort;
+        }
         if (part == AddressPart.Port)
         {
             output.Append(port);

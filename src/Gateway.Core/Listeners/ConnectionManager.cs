@@ -81,8 +81,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 return;
             }
             Answer100Continue(request, listener);
-            var internalRequest = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges).Internal;
+            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges);
+            var internalRequest = origin.Internal;
             info.Internal = internalRequest;
+            // Envoy's setDownstreamRemoteAddress(final_remote_address): the direct address stays the connection's.
+            info.ForwardedRemoteAddress = origin.ForwardedRemoteAddress;
             if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
             {
                 // Headers only: the whole request is in (Envoy's end_stream on the headers).

@@ -18,7 +18,15 @@ namespace Gateway.Listeners;
 /// The trusted client address (Envoy's final_remote_address: from <c>x-forwarded-for</c> or the connection), which Envoy
 /// makes the stream's downstream remote address; null when the connection has no IP address.
 /// </param>
-internal readonly record struct RequestOrigin(bool Internal, bool Edge, IPAddress? ClientAddress);
+/// <param name="FromForwardedFor">
+/// <see cref="ClientAddress"/> was read from <c>x-forwarded-for</c>: Envoy parses it into an address with port 0, which
+/// <c>%DOWNSTREAM_REMOTE_ADDRESS%</c> then prints; otherwise it is the connection's peer, port included.
+/// </param>
+internal readonly record struct RequestOrigin(bool Internal, bool Edge, IPAddress? ClientAddress, bool FromForwardedFor = false)
+{
+    /// <summary>The stream's downstream remote address when it is not the connection's peer (<see cref="RequestStreamInfo.ForwardedRemoteAddress"/>).</summary>
+    public IPAddress? ForwardedRemoteAddress => FromForwardedFor ? ClientAddress : null;
+}
 
 /// <summary>
 /// Envoy's ConnectionManagerUtility (source/common/http/conn_manager_utility.cc) for the headers this gateway supports:
@@ -80,6 +88,7 @@ internal static class RequestHeaderMutation
 
         var remote = Unmapped(context.Connection.RemoteIpAddress);
         IPAddress? clientAddress = null;
+        var fromForwardedFor = false;
         bool allowTrustedAddressChecks;
         var hops = plan.XffNumTrustedHops;
         if (plan.UseRemoteAddress)
@@ -90,6 +99,7 @@ internal static class RequestHeaderMutation
             {
                 // Trusted proxies in front: the client is the address the last of them saw, read before we append ours.
                 clientAddress = LastAddressFromXff(forwardedFor, hops - 1, out _);
+                fromForwardedFor = clientAddress is not null;
             }
             clientAddress ??= remote;
             if (!plan.SkipXffAppend && remote is not null)
@@ -105,6 +115,7 @@ internal static class RequestHeaderMutation
         else
         {
             clientAddress = LastAddressFromXff(headers[ForwardedFor], hops, out allowTrustedAddressChecks);
+            fromForwardedFor = clientAddress is not null;
         }
 
         if (StringValues.IsNullOrEmpty(headers[EnvoyHeaders.ForwardedProto]))
@@ -156,7 +167,7 @@ internal static class RequestHeaderMutation
         {
             headers[EnvoyHeaders.RequestId] = UuidRequestId.Generate();
         }
-        return new RequestOrigin(internalRequest, edge, clientAddress);
+        return new RequestOrigin(internalRequest, edge, clientAddress, fromForwardedFor);
     }
 
     /// <summary>

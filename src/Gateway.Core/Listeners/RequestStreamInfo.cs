@@ -100,6 +100,13 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>Set by the connection manager once it has decided.</summary>
     public bool Internal { get; set; }
 
+    /// <summary>
+    /// The trusted client address when the connection manager took it from <c>x-forwarded-for</c> (Envoy's stream
+    /// downstream remote address, port 0: <c>%DOWNSTREAM_REMOTE_ADDRESS%</c>); null when it is the connection's peer,
+    /// which <c>%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%</c> always prints.
+    /// </summary>
+    public System.Net.IPAddress? ForwardedRemoteAddress { get; set; }
+
     /// <summary>The filter chain of the request, when its listener has filters.</summary>
     public FilterChainStream? Filters { get; set; }
 

@@ -5,7 +5,8 @@ namespace Gateway.Listeners;
 /// <summary>
 /// Envoy's UUID request id extension (<c>envoy.request_id.uuid</c>, source/extensions/request_id/uuid/config.cc):
 /// generates <c>x-request-id</c> as an RFC 4122 version 4 UUID in lowercase <c>8-4-4-4-12</c> form, reads its stable
-/// integer (the first 8 hex digits) for trace sampling, and packs the trace reason into the version nibble
+/// integer (the first 8 hex digits) for trace sampling and the access log's <c>runtime_filter</c> (Envoy's stream id
+/// provider reads the same getInteger), and packs the trace reason into the version nibble
 /// (character 14: '9' sampled, 'a' forced, 'b' client, '4' not traced).
 /// </summary>
 internal static class UuidRequestId

@@ -26,8 +26,10 @@ internal sealed class HashPolicy
     /// <summary>
     /// The request's hash key, or null when no policy yielded one. A cookie policy with a <c>ttl</c> whose cookie is
     /// absent generates the value and hands the <c>Set-Cookie</c> value to <paramref name="setCookie"/>.
+    /// <paramref name="forwardedRemote"/> is the stream's remote address when <c>x-forwarded-for</c> gave it: Envoy's
+    /// <c>source_ip</c> hashes the stream's address, not the connection's (the generated cookie keeps the connection's).
     /// </summary>
-    public ulong? Generate(HttpContext context, ref string? setCookie)
+    public ulong? Generate(HttpContext context, ref string? setCookie, IPAddress? forwardedRemote = null)
     {
         ulong? hash = null;
         foreach (var policy in _policies)
@@ -36,7 +38,7 @@ internal sealed class HashPolicy
             {
                 HashPolicyKind.Header => HeaderHash(context.Request.Headers, policy.Name),
                 HashPolicyKind.Cookie => CookieHash(context, policy, ref setCookie),
-                HashPolicyKind.SourceIp => SourceIpHash(context.Connection.RemoteIpAddress),
+                HashPolicyKind.SourceIp => SourceIpHash(forwardedRemote ?? context.Connection.RemoteIpAddress),
                 _ => QueryParameterHash(context.Request.QueryString.Value, policy.Name),
             };
             if (value is { } next)

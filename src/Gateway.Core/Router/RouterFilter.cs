@@ -174,7 +174,6 @@ internal sealed partial class RouterFilter
     {
         var (context, endpoint, state) = args;
         var cluster = state.Route.Cluster!;
-        var priority = state.Route.Plan.Priority;
         if (state.Attempt > 0)
         {
             // A retry: its back-off is over, and nothing of the failed attempt reached the client (held back or never came).
@@ -191,16 +190,11 @@ internal sealed partial class RouterFilter
         {
             state.StreamInfo.OnAttemptStarted();
         }
-        if (!cluster.TryAcquireRequest(priority))
-        {
-            // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
-            state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, 0, null, ForwarderError.None, null, false);
-            return Outcome.FromResult(AttemptKind.Overflow);
-        }
         var token = resilience.CancellationToken;
         context.RequestAborted = token;
         try
         {
+            // The circuit breakers are asked once the host is chosen (UpstreamRequest.OnHostSelected), as Envoy's pool is.
             await endpoint.RequestDelegate!(context).ConfigureAwait(false);
         }
         finally
@@ -209,7 +203,13 @@ internal sealed partial class RouterFilter
             {
                 UpstreamAccounting.AttemptFinished(cluster.Stats);
             }
-            cluster.ReleaseRequest(priority);
+            state.ReleaseRequestSlot();
+        }
+        if (state.Overflowed)
+        {
+            // Circuit breaker overflow: answered at once, never retried (Envoy's UO).
+            state.LastOutcome = new AttemptOutcome(AttemptKind.Overflow, 0, null, ForwarderError.None, null, false);
+            return Outcome.FromResult(AttemptKind.Overflow);
         }
         var error = context.Features.Get<IForwarderErrorFeature>();
         var outcome = Classify(state, error?.Error ?? ForwarderError.None, error?.Exception, token.IsCancellationRequested);

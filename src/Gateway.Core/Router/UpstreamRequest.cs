@@ -130,6 +130,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         HeldForRetry = false;
         LastOutcome = default;
         Host = null;
+        Overflowed = false;
     }
 
     /// <summary>Gives back the retry slot a scheduled retry held through its back-off, if it holds one.</summary>
@@ -200,7 +201,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
             if (Route.HashPolicy is { } policy)
             {
                 string? setCookie = null;
-                _hashKey = policy.Generate(StreamInfo.HttpContext, ref setCookie);
+                _hashKey = policy.Generate(StreamInfo.HttpContext, ref setCookie, StreamInfo.ForwardedRemoteAddress);
                 SetCookie = setCookie;
             }
         }
@@ -213,11 +214,42 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>The <c>Set-Cookie</c> value a cookie hash policy generated, added to the upstream's response (Envoy's downstream_set_cookies_).</summary>
     public string? SetCookie { get; private set; }
 
-    void ILoadBalancerContext.OnHostSelected(DestinationState host)
+    /// <summary>The current attempt holds one of the cluster's request slots (circuit breaker <c>max_requests</c>).</summary>
+    public bool HoldsRequestSlot { get; private set; }
+
+    /// <summary>The circuit breakers refused the current attempt once its host was chosen (Envoy's pool overflow, UO).</summary>
+    public bool Overflowed { get; private set; }
+
+    bool ILoadBalancerContext.OnHostSelected(DestinationState host)
     {
         if (Retry?.AvoidPreviousHosts == true)
         {
             (PreviousHosts ??= []).Add(host);
+        }
+        var cluster = Route.Cluster!;
+        var admission = cluster.AdmitRequest(Route.Plan.Priority);
+        if (admission == RequestAdmission.Admitted)
+        {
+            HoldsRequestSlot = true;
+            return true;
+        }
+        Overflowed = true;
+        if (admission == RequestAdmission.RequestsOverflow)
+        {
+            // Envoy's pool refuses max_requests when attaching the stream to a connection of the host, and reports that
+            // host (onPoolFailure): %UPSTREAM_HOST% names it. A max_pending_requests overflow has no connection, no host.
+            StreamInfo.Host = cluster.Host(host);
+        }
+        return false;
+    }
+
+    /// <summary>Gives the current attempt's request slot back, if it holds one.</summary>
+    public void ReleaseRequestSlot()
+    {
+        if (HoldsRequestSlot)
+        {
+            HoldsRequestSlot = false;
+            Route.Cluster!.ReleaseRequest(Route.Plan.Priority);
         }
     }
 }

@@ -28,6 +28,8 @@ public sealed partial class AccessLogFailureTests : IDisposable
     private const string Routes = """
         - match: { prefix: "/limited" }
           route: { cluster: limited }
+        - match: { prefix: "/pending/" }
+          route: { cluster: pending, prefix_rewrite: "/" }
         - match: { prefix: "/dead" }
           route: { cluster: dead }
         - match: { prefix: "/slow/" }
@@ -54,6 +56,14 @@ public sealed partial class AccessLogFailureTests : IDisposable
               circuit_breakers: { thresholds: [ { max_requests: 0 } ] }
               load_assignment:
                 cluster_name: limited
+                endpoints:
+                - lb_endpoints:
+                  - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} } } }
+            - name: pending
+              type: STATIC
+              circuit_breakers: { thresholds: [ { max_connections: 1, max_pending_requests: 0 } ] }
+              load_assignment:
+                cluster_name: pending
                 endpoints:
                 - lb_endpoints:
                   - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstreamPort}} } } }
@@ -115,8 +125,9 @@ public sealed partial class AccessLogFailureTests : IDisposable
         }
         else
         {
-            // max_requests is checked before a host is picked here (Envoy picks the host first: see compatibility.md).
-            Assert.Equal("-", fields.Groups["host"].Value);
+            // max_requests refuses the stream on a connection of the host already picked: Envoy's onPoolFailure names it.
+            Assert.Equal($"127.0.0.1:{upstream.Port}", fields.Groups["host"].Value);
+            Assert.Equal(0, upstream.Requests);
         }
         if (flags == "URX")
         {
@@ -126,6 +137,33 @@ public sealed partial class AccessLogFailureTests : IDisposable
         {
             Assert.InRange(int.Parse(fields.Groups["duration"].Value, System.Globalization.CultureInfo.InvariantCulture), 150, 4900);
         }
+    }
+
+    [Fact]
+    public async Task DefaultFormat_PendingOverflow_HasNoUpstreamHost()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var path = Path.Combine(_dir, "pending.log");
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, path));
+
+        // The one connection max_connections allows is busy, and max_pending_requests: 0 lets nothing wait for it.
+        var busy = gateway.Client.GetAsync(gateway.ListenerUri("/pending/delay/1000"));
+        for (var i = 0; i < 500 && upstream.Requests == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+        using var refused = await gateway.Client.GetAsync(gateway.ListenerUri("/pending/status/200"));
+        using var served = await busy;
+        var lines = await LinesAsync(gateway, path);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        var line = DefaultLine().Match(Assert.Single(lines, l => l.Contains("/pending/status/200", StringComparison.Ordinal)));
+        Assert.True(line.Success);
+        Assert.Equal("UO", line.Groups["flags"].Value);
+        // Envoy's pool fails a stream that may not wait before it has a connection: onPoolFailure without a host.
+        Assert.Equal("-", line.Groups["host"].Value);
+        Assert.Equal(1, upstream.Requests);
     }
 
     [Fact]

@@ -78,13 +78,15 @@ public sealed class LogFilterTests
     }
 
     [Fact]
-    public void RuntimeFilter_WithRequestId_SamplesByItsLastEightHexDigits()
+    public void RuntimeFilter_WithRequestId_SamplesByItsFirstEightHexDigits()
     {
         var filter = new AccessLogFilter { RuntimeFilter = new RuntimeFilter { RuntimeKey = "k", PercentSampled = new FractionalPercent { Numerator = 10 } } };
 
-        // 0x00000009 % 100 = 9 < 10; 0x0000000a = 10 is not.
-        Assert.True(Passes(filter, Finished(200, requestId: "f1b2c3d4-0000-4000-8000-000000000009").Info));
-        Assert.False(Passes(filter, Finished(200, requestId: "f1b2c3d4-0000-4000-8000-00000000000a").Info));
+        // 0x00000009 % 100 = 9 < 10; 0x0000000a = 10 is not; the rest of the id does not count (Envoy's getInteger).
+        Assert.True(Passes(filter, Finished(200, requestId: "00000009-0000-4000-8000-00000000000a").Info));
+        Assert.False(Passes(filter, Finished(200, requestId: "0000000a-0000-4000-8000-000000000009").Info));
+        // Shorter than a UUID still has a stable value: only 8 characters are needed.
+        Assert.True(Passes(filter, Finished(200, requestId: "00000009").Info));
     }
 
     [Fact]

@@ -144,7 +144,7 @@ public class RequestHeaderMutationTests
 
         var origin = RequestHeaderMutation.MutateRequestHeaders(context, Plan(trustedHops: 1), Rfc1918);
 
-        Assert.Equal(new RequestOrigin(false, false, IPAddress.Parse("198.51.100.2")), origin);
+        Assert.Equal(new RequestOrigin(false, false, IPAddress.Parse("198.51.100.2"), FromForwardedFor: true), origin);
         Assert.Null(Header(context, "x-envoy-external-address"));
         Assert.Equal("198.51.100.2, 198.51.100.1", Header(context, "x-forwarded-for"));
     }
@@ -198,7 +198,7 @@ public class RequestHeaderMutationTests
 
         var origin = RequestHeaderMutation.MutateRequestHeaders(context, Plan(), Rfc1918);
 
-        Assert.Equal(new RequestOrigin(false, false, IPAddress.Parse("34.0.0.1")), origin);
+        Assert.Equal(new RequestOrigin(false, false, IPAddress.Parse("34.0.0.1"), FromForwardedFor: true), origin);
         Assert.Equal("foo", Header(context, "x-envoy-downstream-service-cluster"));
         Assert.Equal("id", Header(context, "x-request-id"));
     }

@@ -74,6 +74,17 @@ public class HashPolicyTests
     }
 
     [Fact]
+    public void Generate_SourceIpWithForwardedRemote_HashesTheStreamsAddress()
+    {
+        var policy = HashPolicy.Compile([new HashPolicyPlan(HashPolicyKind.SourceIp, "", false)])!;
+        string? setCookie = null;
+
+        // Envoy's router hashes the stream's downstream remote address, which x-forwarded-for may have set.
+        Assert.Equal(X("192.0.2.7"), policy.Generate(Context(), ref setCookie, System.Net.IPAddress.Parse("192.0.2.7")));
+        Assert.Equal(X("10.0.0.7"), policy.Generate(Context(), ref setCookie, null));
+    }
+
+    [Fact]
     public void Generate_CookiePresent_HashesItsUnquotedValue()
     {
         var plan = new HashPolicyPlan(HashPolicyKind.Cookie, "session", false) { CookieTtl = TimeSpan.FromSeconds(60) };
