@@ -242,11 +242,11 @@ public class ClusterHashPickerTests
             new("b", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:91" })),
         };
         cluster.SelectAvailable(destinations);
-        Assert.Null(cluster.HashPicker);
+        Assert.IsType<RoundRobinPicker>(cluster.Picker);
 
         cluster.Plan = plan with { LbPolicy = Gateway.Configuration.LbPolicy.RingHash, HashLb = new RingHashPlan(16, 64, RingHashFunction.XxHash, false) };
 
-        var picker = Assert.IsType<RingHashPicker>(cluster.HashPicker);
+        var picker = Assert.IsType<RingHashPicker>(cluster.Picker);
         Assert.Equal(16UL, picker.Size);
         Assert.Contains(picker.Pick(12345, 0)!.Value.Destination, destinations);
     }
