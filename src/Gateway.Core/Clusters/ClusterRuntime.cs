@@ -274,8 +274,22 @@ internal sealed class ClusterRuntime
     /// </summary>
     public LoadBalancing.IHostPicker? Picker => Volatile.Read(ref _picker);
 
-    /// <summary>The Random the pickers draw from (tests make it deterministic).</summary>
-    internal Random PickerRandom { get; set; } = Random.Shared;
+    /// <summary>The Random the pickers draw from (tests make it deterministic); setting it rebuilds the picker.</summary>
+    internal Random PickerRandom
+    {
+        get => _pickerRandom;
+        set
+        {
+            lock (_pickerLock)
+            {
+                _pickerRandom = value;
+                _pickerFactory = null;
+            }
+            RebuildPicker(Volatile.Read(ref _available));
+        }
+    }
+
+    private Random _pickerRandom = Random.Shared;
 
     private void RebuildPicker(IReadOnlyList<DestinationState> available)
     {
