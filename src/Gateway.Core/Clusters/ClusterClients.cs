@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using Gateway.Configuration;
 using Gateway.Listeners;
 using Gateway.Resilience;
 using Gateway.Router;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Clusters;
@@ -27,16 +25,13 @@ internal sealed class ClusterClients : IDisposable
     public static readonly HttpRequestOptionsKey<TimeSpan> Timeout = new("envoy.async_client.timeout");
 
     private readonly ClusterRegistry _clusters;
-    private readonly FrozenDictionary<string, ILoadBalancingPolicy> _policies;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ClusterHttpHandler> _handlers = new(StringComparer.Ordinal);
     private int _disposed;
 
-    public ClusterClients(ClusterRegistry clusters, IEnumerable<ILoadBalancingPolicy> policies, TimeProvider time)
+    public ClusterClients(ClusterRegistry clusters, TimeProvider time)
     {
         _clusters = clusters;
-        // YARP itself requires the names to be unique.
-        _policies = policies.ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         _time = time;
     }
 
@@ -62,9 +57,6 @@ internal sealed class ClusterClients : IDisposable
     }
 
     internal TimeProvider Time => _time;
-
-    internal ILoadBalancingPolicy Policy(ClusterState cluster)
-        => _policies[cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices];
 
     public void Dispose()
     {
@@ -135,8 +127,8 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         {
             0 => null,
             1 => available[0],
-            // Tracers' batches are not per downstream request: a throwaway context for policies that read one is affordable.
-            _ => _owner.Policy(proxyCluster).PickDestination(new DefaultHttpContext(), proxyCluster, available),
+            // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
+            _ => _cluster.Picker?.Pick(null, 0)?.Destination ?? available[0],
         };
         if (picked is null)
         {

@@ -45,13 +45,9 @@ internal sealed class ClusterRuntime
         get => _plan;
         set
         {
-            var hashChanged = !Equals(_plan?.HashLb, value?.HashLb);
             _plan = value;
-            if (hashChanged)
-            {
-                // A reload may change the policy without changing the hosts (YARP then recomputes nothing).
-                RebuildHashPicker(Volatile.Read(ref _available));
-            }
+            // A reload may change the policy or the weights without changing the hosts (YARP then recomputes nothing).
+            RebuildPicker(Volatile.Read(ref _available));
         }
     }
 
@@ -269,41 +265,72 @@ internal sealed class ClusterRuntime
         _inPanic = panic;
         var available = panic || healthy.Count == all.Count ? all : healthy;
         Volatile.Write(ref _available, available);
-        RebuildHashPicker(available);
+        RebuildPicker(available);
         return available;
     }
 
     private IReadOnlyList<DestinationState> _available = [];
-    private LoadBalancing.HashPickerFactory? _hashFactory;
-    private LoadBalancing.HashingPicker? _hashPicker;
+    private LoadBalancing.IHostPickerFactory? _pickerFactory;
+    private object? _pickerFactoryKey;
+    private LoadBalancing.IHostPicker? _picker;
+    private readonly Lock _pickerLock = new();
 
     /// <summary>
-    /// The RING_HASH or MAGLEV picker over the available hosts (Envoy's thread-aware table, rebuilt whenever they
-    /// change); null for the other policies, which YARP's policy step picks for.
+    /// The cluster's load balancer over the available hosts (ROUND_ROBIN, LEAST_REQUEST, RANDOM, or the RING_HASH /
+    /// MAGLEV table), rebuilt whenever they or the plan change, as Envoy rebuilds its per-priority load balancer on
+    /// a host set change; null before the first plan.
     /// </summary>
-    public LoadBalancing.HashingPicker? HashPicker => Volatile.Read(ref _hashPicker);
+    public LoadBalancing.IHostPicker? Picker => Volatile.Read(ref _picker);
 
-    /// <summary>The Random a hash picker draws from for requests without a hash key (tests make it deterministic).</summary>
-    internal Random HashRandom { get; set; } = Random.Shared;
-
-    private void RebuildHashPicker(IReadOnlyList<DestinationState> available)
+    /// <summary>The Random the pickers draw from (tests make it deterministic); setting it rebuilds the picker.</summary>
+    internal Random PickerRandom
     {
-        if (Plan?.HashLb is not { } plan)
+        get => _pickerRandom;
+        set
         {
-            Volatile.Write(ref _hashPicker, null);
+            lock (_pickerLock)
+            {
+                _pickerRandom = value;
+                _pickerFactory = null;
+            }
+            RebuildPicker(Volatile.Read(ref _available));
+        }
+    }
+
+    private Random _pickerRandom = Random.Shared;
+
+    private void RebuildPicker(IReadOnlyList<DestinationState> available)
+    {
+        var plan = Plan;
+        if (plan is null)
+        {
+            Volatile.Write(ref _picker, null);
             return;
         }
-        if (_hashFactory is null || !_hashFactory.Plan.Equals(plan))
+        lock (_pickerLock)
         {
-            _hashFactory = LoadBalancing.HashPickerFactory.Create(plan, HashRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, plan));
+            // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
+            object key = plan.HashLb is { } hashKey ? hashKey : (plan.LbPolicy, plan.LeastRequest);
+            if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
+            {
+                _pickerFactory = plan.HashLb is { } hash
+                    ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
+                    : plan.LbPolicy switch
+                    {
+                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias),
+                        Configuration.LbPolicy.Random => LoadBalancing.PickerFactory.Random(PickerRandom),
+                        // Validation admits no other policy.
+                        _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
+                    };
+                _pickerFactoryKey = key;
+            }
+            var hosts = new LoadBalancing.WeightedHost[available.Count];
+            for (var i = 0; i < hosts.Length; i++)
+            {
+                hosts[i] = new LoadBalancing.WeightedHost(available[i], Host(available[i]), EndpointOf(available[i], plan)?.Weight ?? 1);
+            }
+            Volatile.Write(ref _picker, _pickerFactory.Create(hosts));
         }
-        var hosts = new LoadBalancing.WeightedHost[available.Count];
-        for (var i = 0; i < hosts.Length; i++)
-        {
-            // Endpoint load_balancing_weight is not supported yet: every host weighs 1.
-            hosts[i] = new LoadBalancing.WeightedHost(available[i], Host(available[i]), 1);
-        }
-        Volatile.Write(ref _hashPicker, _hashFactory.Create(hosts));
     }
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>
@@ -317,20 +344,24 @@ internal sealed class ClusterRuntime
 
     /// <summary>
     /// The <c>metadata</c> of the endpoint a destination was made from (the translator records the endpoint's
-    /// index on destinations whose endpoint has metadata; DNS resolution keeps it on every resolved address).
+    /// index on destinations whose endpoint has metadata or a weight; DNS resolution keeps it on every resolved address).
     /// </summary>
     private EnvoyMetadata EndpointMetadata(DestinationState destination)
+        => EndpointOf(destination, Plan)?.Metadata ?? EnvoyMetadata.Empty;
+
+    /// <summary>The endpoint a destination was made from, when the translator recorded its index (metadata or a weight); else null.</summary>
+    private static EndpointPlan? EndpointOf(DestinationState destination, ClusterPlan? plan)
     {
-        var endpoints = Plan?.Endpoints;
+        var endpoints = plan?.Endpoints;
         if (endpoints is null
             || destination.Model?.Config.Metadata is not { } metadata
             || !metadata.TryGetValue(EnvoyTranslator.EndpointIndexMetadata, out var text)
             || !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
             || (uint)index >= (uint)endpoints.Count)
         {
-            return EnvoyMetadata.Empty;
+            return null;
         }
-        return endpoints[index].Metadata ?? EnvoyMetadata.Empty;
+        return endpoints[index];
     }
 
     /// <summary><c>http://10.0.0.1:8000/</c> → <c>10.0.0.1:8000</c>.</summary>

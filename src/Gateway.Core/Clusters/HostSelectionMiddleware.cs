@@ -1,30 +1,19 @@
-using System.Collections.Frozen;
+using Gateway.Clusters.LoadBalancing;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Clusters;
 
 /// <summary>
-/// Envoy's host selection, in place of YARP's load-balancing step: the cluster's policy picks one of
-/// the available hosts; a retry whose policy has the <c>previous_hosts</c> predicate picks again, up to
-/// <c>host_selection_retry_max_attempts</c> times, while the pick is a host already tried, and then
-/// goes to the last pick (Envoy's LoadBalancerBase::chooseHost); picks made in panic mode count
-/// <c>lb_healthy_panic</c>; no host at all ends in Envoy's 503 <c>no healthy upstream</c>.
+/// Envoy's host selection, in place of YARP's load-balancing step: the cluster's picker (its <c>lb_policy</c>)
+/// picks one of the available hosts; a retry whose policy has the <c>previous_hosts</c> predicate picks again, up
+/// to <c>host_selection_retry_max_attempts</c> times, while the pick is a host already tried, and then goes to the
+/// last pick (Envoy's LoadBalancerBase::chooseHost); picks made in panic mode count <c>lb_healthy_panic</c>; no
+/// host at all ends in Envoy's 503 <c>no healthy upstream</c>.
 /// </summary>
-internal sealed class HostSelectionMiddleware
+internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegistry clusters)
 {
-    private readonly RequestDelegate _next;
-    private readonly FrozenDictionary<string, ILoadBalancingPolicy> _policies;
-
-    public HostSelectionMiddleware(RequestDelegate next, IEnumerable<ILoadBalancingPolicy> policies)
-    {
-        _next = next;
-        // YARP itself requires the names to be unique.
-        _policies = policies.ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-    }
-
     public Task InvokeAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
@@ -35,27 +24,21 @@ internal sealed class HostSelectionMiddleware
         {
             picked = destinations.Count == 0 ? null : destinations[0];
         }
-        else if (request?.Cluster.HashPicker is { } hashPicker)
+        else if ((request?.Cluster ?? ClusterOf(proxy)) is { Picker: { } picker })
         {
             // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
-            var hash = request.ComputeHashKey() ?? hashPicker.RandomHash();
-            picked = hashPicker.Pick(hash, 0)?.Destination;
-            var reselect = request.HostSelectionRetryCount;
-            for (var attempt = 1; attempt <= reselect && picked is not null && request.ShouldSelectAnotherHost(picked); attempt++)
+            ulong? hash = picker is HashingPicker hashing ? request?.ComputeHashKey() ?? hashing.RandomHash() : null;
+            picked = picker.Pick(hash, 0)?.Destination;
+            var reselect = request?.HostSelectionRetryCount ?? 0;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
             {
-                picked = hashPicker.Pick(hash, attempt)?.Destination;
+                picked = picker.Pick(hash, attempt)?.Destination;
             }
         }
         else
         {
-            var policy = _policies[proxy.Cluster.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices];
-            var cluster = context.GetRouteModel().Cluster!;
-            picked = policy.PickDestination(context, cluster, destinations);
-            var reselect = request?.HostSelectionRetryCount ?? 0;
-            for (var attempt = 0; attempt < reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
-            {
-                picked = policy.PickDestination(context, cluster, destinations);
-            }
+            // No plan applied yet for the cluster (a configuration being swapped in): the first available host.
+            picked = destinations[0];
         }
 
         if (picked is null)
@@ -76,8 +59,12 @@ internal sealed class HostSelectionMiddleware
             }
         }
         proxy.AvailableDestinations = picked;
-        return _next(context);
+        return next(context);
     }
+
+    /// <summary>The cluster of a request the router did not start (none on the gateway's own routes; a lookup only then).</summary>
+    private ClusterRuntime? ClusterOf(IReverseProxyFeature proxy)
+        => clusters.TryGet(proxy.Cluster.Config.ClusterId, out var cluster) ? cluster : null;
 
     /// <summary>What YARP's own step reports when there is no destination; the router answers it.</summary>
     private sealed class NoHealthyUpstreamError : IForwarderErrorFeature

@@ -386,6 +386,7 @@ public static class EnvoyTranslator
                 endpoints.Add(new EndpointPlan(socket.Address!, (int)socket.PortValue!.Value, string.IsNullOrEmpty(hostname) ? null : hostname)
                 {
                     Metadata = EnvoyMetadata.From(lbEndpoint.Metadata),
+                    Weight = lbEndpoint.LoadBalancingWeight ?? 1,
                 });
             }
         }
@@ -404,6 +405,11 @@ public static class EnvoyTranslator
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
             HashLb = HashLbTranslation.HashLb(cluster),
+            LeastRequest = cluster.LeastRequestLbConfig is { } leastRequest
+                ? new LeastRequestPlan(
+                    (int)Math.Min(leastRequest.ChoiceCount ?? 2, int.MaxValue),
+                    leastRequest.ActiveRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias)
+                : LeastRequestPlan.Defaults,
         };
     }
 
@@ -521,10 +527,10 @@ public static class EnvoyTranslator
                     [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 }
                 : null;
-            if (endpoint.Metadata is not null)
+            if (endpoint.Metadata is not null || endpoint.Weight != 1)
             {
                 // DNS resolution copies a destination's metadata onto every address it resolves to, so each
-                // host finds its endpoint (and that endpoint's metadata) by this index.
+                // host finds its endpoint (and that endpoint's metadata and weight) by this index.
                 (metadata ??= new Dictionary<string, string>())[EndpointIndexMetadata] = index.ToString(CultureInfo.InvariantCulture);
             }
             destinations[id] = new DestinationConfig

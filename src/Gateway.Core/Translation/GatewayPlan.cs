@@ -294,6 +294,16 @@ public sealed record ClusterPlan(
 
     /// <summary>RING_HASH or MAGLEV settings with Envoy's defaults; null for the other policies.</summary>
     public HashLbPlan? HashLb { get; init; }
+
+    /// <summary>LEAST_REQUEST settings with Envoy's defaults (used only by that policy).</summary>
+    public LeastRequestPlan LeastRequest { get; init; } = LeastRequestPlan.Defaults;
+}
+
+/// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>
+public sealed record LeastRequestPlan(int ChoiceCount, double ActiveRequestBias)
+{
+    /// <summary>Envoy's defaults.</summary>
+    public static readonly LeastRequestPlan Defaults = new(2, 1.0);
 }
 
 /// <summary>
@@ -437,4 +447,7 @@ public sealed record EndpointPlan(string Address, int Port, string? Hostname)
 {
     /// <summary>The <c>lb_endpoint</c>'s <c>metadata</c>, frozen (every host resolved from the endpoint carries it); null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>The <c>lb_endpoint</c>'s <c>load_balancing_weight</c> (1 when not set); every host resolved from the endpoint has it.</summary>
+    public uint Weight { get; init; } = 1;
 }

@@ -43,6 +43,30 @@ internal sealed class ClusterValidator(ValidationContext context)
             context.Error(cluster, "lb_policy", $"lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV");
         }
         HashLbValidation.Validate(context, cluster);
+        if (cluster.LeastRequestLbConfig is { } leastRequest)
+        {
+            if (cluster.LbPolicy != LbPolicy.LeastRequest)
+            {
+                // Envoy would ignore it; a setting that does nothing is refused here.
+                context.Error(cluster, "least_request_lb_config", "'least_request_lb_config' applies only to lb_policy LEAST_REQUEST");
+            }
+            if (leastRequest.ChoiceCount is { } choices && choices < 2)
+            {
+                context.Error(leastRequest, "choice_count", "Proto constraint validation failed (LeastRequestLbConfigValidationError.ChoiceCount: value must be greater than or equal to 2)");
+            }
+            if (leastRequest.ActiveRequestBias is { } bias)
+            {
+                if (string.IsNullOrEmpty(bias.RuntimeKey))
+                {
+                    context.Error(bias, "runtime_key", "'runtime_key' is required");
+                }
+                if (bias.DefaultValue is < 0 or double.NaN or double.PositiveInfinity)
+                {
+                    // Envoy logs and falls back to 1.0 for a negative bias; a value that is not used is refused here.
+                    context.Error(bias, "default_value", $"'active_request_bias' must be a non-negative number, not {bias.DefaultValue.ToString(CultureInfo.InvariantCulture)}");
+                }
+            }
+        }
         if (cluster.ConnectTimeout is { } connectTimeout && connectTimeout <= TimeSpan.Zero)
         {
             context.Error(cluster, "connect_timeout", "'connect_timeout' must be greater than 0s");
@@ -57,9 +81,20 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             foreach (var locality in assignment.Endpoints)
             {
+                ulong localityWeight = 0;
                 foreach (var lbEndpoint in locality.LbEndpoints)
                 {
                     hosts++;
+                    if (lbEndpoint.LoadBalancingWeight is { } weight && weight < 1)
+                    {
+                        context.Error(lbEndpoint, "load_balancing_weight", "Proto constraint validation failed (LbEndpointValidationError.LoadBalancingWeight: value must be greater than or equal to 1)");
+                    }
+                    localityWeight += lbEndpoint.LoadBalancingWeight ?? 1;
+                    if (localityWeight > uint.MaxValue && localityWeight - (lbEndpoint.LoadBalancingWeight ?? 1) <= uint.MaxValue)
+                    {
+                        // Envoy's upstream_impl check, once per locality at the endpoint that crosses the limit.
+                        context.Error(lbEndpoint, "load_balancing_weight", $"The sum of weights of all upstream hosts in a locality exceeds {uint.MaxValue}");
+                    }
                     if (lbEndpoint.Endpoint?.Address?.SocketAddress is not { } socket)
                     {
                         if (!ValidationContext.BindingFailed(lbEndpoint.Endpoint, "address") && !ValidationContext.BindingFailed(lbEndpoint.Endpoint?.Address, "socket_address"))

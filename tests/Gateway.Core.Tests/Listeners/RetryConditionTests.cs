@@ -4,7 +4,6 @@ using Gateway.Tests.Hosting;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Tests.Listeners;
@@ -229,18 +228,13 @@ public class RetryConditionTests
         var predicate = previousHosts
             ? ", retry_host_predicate: [ { name: envoy.retry_host_predicates.previous_hosts } ], host_selection_retry_max_attempts: 1"
             : string.Empty;
-        // The scripted policy picks a, a, b, ...: only a host re-pick (the predicate rejecting a) reaches b on the retry.
+        // The scripted random picks a, a, b, ...: only a host re-pick (the predicate rejecting a) reaches b on the retry.
         await using var gateway = await InProcessGateway.StartAsync(
-            Config(a.Port, "{ retry_on: 5xx" + predicate + " }", lbPolicy: "RANDOM", extraEndpoint: Endpoint(b.Port)),
-            services =>
-            {
-                // YARP wants policy names unique: the scripted policy takes the place of the built-in RANDOM.
-                foreach (var builtIn in services.Where(d => d.ServiceType == typeof(ILoadBalancingPolicy) && d.ImplementationType?.Name == "RandomLoadBalancingPolicy").ToList())
-                {
-                    services.Remove(builtIn);
-                }
-                services.AddSingleton<ILoadBalancingPolicy>(new ScriptedPolicy(LoadBalancingPolicies.Random, [a.Port, a.Port, b.Port]));
-            });
+            Config(a.Port, "{ retry_on: 5xx" + predicate + " }", lbPolicy: "RANDOM", extraEndpoint: Endpoint(b.Port)));
+        Assert.True(gateway.Services.GetRequiredService<Gateway.Clusters.ClusterRegistry>().TryGet("httpbin_service", out var cluster));
+        var available = cluster.ProxyCluster!.DestinationsState.AvailableDestinations;
+        long IndexOf(int port) => available.Select((d, i) => (d, i)).First(x => x.d.Model.Config.Address.EndsWith(":" + port, StringComparison.Ordinal)).i;
+        cluster.PickerRandom = new ScriptedRandom([IndexOf(a.Port), IndexOf(a.Port), IndexOf(b.Port)]);
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
 
@@ -248,17 +242,11 @@ public class RetryConditionTests
         Assert.Equal(previousHosts ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
 
-    /// <summary>A load-balancing policy that picks hosts by port in a fixed order, replacing a built-in one by name.</summary>
-    private sealed class ScriptedPolicy(string name, int[] ports) : ILoadBalancingPolicy
+    /// <summary>A Random whose draws are a fixed sequence (the RANDOM picker takes a draw modulo the host count), then the last one.</summary>
+    private sealed class ScriptedRandom(long[] values) : Random
     {
         private int _next;
 
-        public string Name => name;
-
-        public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
-        {
-            var port = ports[Math.Min(_next++, ports.Length - 1)];
-            return availableDestinations.First(d => d.Model.Config.Address.EndsWith(":" + port, StringComparison.Ordinal));
-        }
+        public override long NextInt64(long maxValue) => values[Math.Min(_next++, values.Length - 1)];
     }
 }

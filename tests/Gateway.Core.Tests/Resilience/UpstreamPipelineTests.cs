@@ -95,15 +95,11 @@ public class UpstreamPipelineTests
     {
         await using var first = await EchoUpstream.StartAsync();
         await using var second = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [first.Port, second.Port]), services =>
-        {
-            // A load-balancing policy that fails stands for any fault inside an attempt (two hosts, so it is asked).
-            foreach (var builtIn in services.Where(d => d.ServiceType == typeof(Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy) && d.ImplementationType?.Name == "RoundRobinLoadBalancingPolicy").ToList())
-            {
-                services.Remove(builtIn);
-            }
-            services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy>(new FailingPolicy());
-        });
+        var yaml = TestConfigs.Backends("backend", [first.Port, second.Port]).Replace("lb_policy: ROUND_ROBIN", "lb_policy: RANDOM", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        // A load balancer that fails stands for any fault inside an attempt (two hosts, so it is asked).
+        Assert.True(gateway.Services.GetRequiredService<Gateway.Clusters.ClusterRegistry>().TryGet("backend", out var cluster));
+        cluster.PickerRandom = new FailingRandom();
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
 
@@ -111,12 +107,9 @@ public class UpstreamPipelineTests
         Assert.Equal(0, first.Requests + second.Requests);
     }
 
-    private sealed class FailingPolicy : Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy
+    private sealed class FailingRandom : Random
     {
-        public string Name => Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.RoundRobin;
-
-        public Yarp.ReverseProxy.Model.DestinationState? PickDestination(Microsoft.AspNetCore.Http.HttpContext context, Yarp.ReverseProxy.Model.ClusterState cluster, IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> availableDestinations)
-            => throw new InvalidOperationException("policy failed");
+        public override long NextInt64(long maxValue) => throw new InvalidOperationException("load balancer failed");
     }
 
     private sealed class AlmostOne : Random

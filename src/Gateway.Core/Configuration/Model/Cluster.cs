@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
 [
     "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
-    "original_dst_lb_config", "least_request_lb_config",
+    "original_dst_lb_config",
     "round_robin_lb_config", "transport_socket", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
@@ -61,6 +61,39 @@ public sealed class Cluster : EnvoyMessage
     /// <summary>MAGLEV settings.</summary>
     [ProtoField(52, InOneOf = true)]
     public MaglevLbConfig? MaglevLbConfig { get; set; }
+
+    /// <summary>LEAST_REQUEST settings.</summary>
+    [ProtoField(37, InOneOf = true)]
+    public LeastRequestLbConfig? LeastRequestLbConfig { get; set; }
+}
+
+/// <summary><c>envoy.config.cluster.v3.Cluster.LeastRequestLbConfig</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.LeastRequestLbConfig", NotSupported = ["slow_start_config"])]
+public sealed class LeastRequestLbConfig : EnvoyMessage
+{
+    /// <summary>How many random hosts are compared (equal weights); default 2, at least 2.</summary>
+    [ProtoField(1)]
+    public uint? ChoiceCount { get; set; }
+
+    /// <summary>The exponent of the active requests in the weighted pick; default 1.0.</summary>
+    [ProtoField(2)]
+    public RuntimeDouble? ActiveRequestBias { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.config.core.v3.RuntimeDouble</c>. There is no runtime layer: <see cref="RuntimeKey"/> is accepted and the
+/// <see cref="DefaultValue"/> always applies (docs/compatibility.md).
+/// </summary>
+[EnvoyType("envoy.config.core.v3.RuntimeDouble")]
+public sealed class RuntimeDouble : EnvoyMessage
+{
+    /// <summary>The value.</summary>
+    [ProtoField(1)]
+    public double DefaultValue { get; set; }
+
+    /// <summary>The runtime key that would override it in Envoy (required).</summary>
+    [ProtoField(2)]
+    public string? RuntimeKey { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
@@ -172,7 +205,7 @@ public sealed class LocalityLbEndpoints : EnvoyMessage
 
 /// <summary><c>envoy.config.endpoint.v3.LbEndpoint</c>.</summary>
 [EnvoyType("envoy.config.endpoint.v3.LbEndpoint", NotSupported =
-    ["endpoint_name", "health_status", "load_balancing_weight"])]
+    ["endpoint_name", "health_status"])]
 public sealed class LbEndpoint : EnvoyMessage
 {
     /// <summary>The endpoint.</summary>
@@ -180,6 +213,9 @@ public sealed class LbEndpoint : EnvoyMessage
 
     /// <summary>Opaque metadata for filters and the load balancer, on the hosts made from this endpoint.</summary>
     public Metadata? Metadata { get; set; }
+
+    /// <summary>The weight of the hosts made from this endpoint (1 when not set); at least 1.</summary>
+    public uint? LoadBalancingWeight { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.Endpoint</c>.</summary>

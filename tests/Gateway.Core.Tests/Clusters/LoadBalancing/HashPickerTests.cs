@@ -242,12 +242,65 @@ public class ClusterHashPickerTests
             new("b", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:91" })),
         };
         cluster.SelectAvailable(destinations);
-        Assert.Null(cluster.HashPicker);
+        Assert.IsType<RoundRobinPicker>(cluster.Picker);
 
         cluster.Plan = plan with { LbPolicy = Gateway.Configuration.LbPolicy.RingHash, HashLb = new RingHashPlan(16, 64, RingHashFunction.XxHash, false) };
 
-        var picker = Assert.IsType<RingHashPicker>(cluster.HashPicker);
+        var picker = Assert.IsType<RingHashPicker>(cluster.Picker);
         Assert.Equal(16UL, picker.Size);
         Assert.Contains(picker.Pick(12345, 0)!.Value.Destination, destinations);
+    }
+}
+
+/// <summary>The cluster's picker for the other policies, with the endpoints' weights.</summary>
+public class ClusterPickerTests
+{
+    private static DestinationState Destination(string address, int endpointIndex)
+        => new(address, new DestinationModel(new DestinationConfig
+        {
+            Address = "http://" + address,
+            Metadata = new Dictionary<string, string> { [EnvoyTranslator.EndpointIndexMetadata] = endpointIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        }));
+
+    private static ClusterPlan Plan(Gateway.Configuration.LbPolicy policy, params EndpointPlan[] endpoints)
+        => new("c", Gateway.Configuration.DiscoveryType.StrictDns, policy, TimeSpan.FromSeconds(1), default, TimeSpan.FromSeconds(5), endpoints);
+
+    [Fact]
+    public void SelectAvailable_DnsAddressesOfAWeightedEndpoint_EachHasTheEndpointsWeight()
+    {
+        var cluster = new ClusterRuntime("c", new ClusterStats(new StatsStore(), "c"));
+        cluster.Plan = Plan(Gateway.Configuration.LbPolicy.RoundRobin, new EndpointPlan("heavy.example", 80, null) { Weight = 3 }, new EndpointPlan("light.example", 80, null));
+        // Two addresses resolved from endpoint 0 (weight 3) and one from endpoint 1 (weight 1).
+        var a1 = Destination("10.0.0.1:80", 0);
+        var a2 = Destination("10.0.0.2:80", 0);
+        var b = Destination("10.0.0.3:80", 1);
+        cluster.SelectAvailable([a1, a2, b]);
+
+        var counts = new Dictionary<DestinationState, int> { [a1] = 0, [a2] = 0, [b] = 0 };
+        for (var i = 0; i < 70; i++)
+        {
+            counts[cluster.Picker!.Pick(null, 0)!.Value.Destination]++;
+        }
+
+        // EDF over 3, 3 and 1: ten cycles of seven picks.
+        Assert.Equal(30, counts[a1]);
+        Assert.Equal(30, counts[a2]);
+        Assert.Equal(10, counts[b]);
+    }
+
+    [Fact]
+    public void Plan_ReloadedWithOtherPolicyAndSameHosts_RebuildsThePicker()
+    {
+        var cluster = new ClusterRuntime("c", new ClusterStats(new StatsStore(), "c"));
+        var plan = Plan(Gateway.Configuration.LbPolicy.RoundRobin, new EndpointPlan("a.example", 80, null));
+        cluster.Plan = plan;
+        cluster.SelectAvailable([Destination("10.0.0.1:80", 0), Destination("10.0.0.2:80", 0)]);
+        Assert.IsType<RoundRobinPicker>(cluster.Picker);
+
+        cluster.Plan = plan with { LbPolicy = Gateway.Configuration.LbPolicy.LeastRequest };
+        Assert.IsType<LeastRequestPicker>(cluster.Picker);
+
+        cluster.Plan = plan with { LbPolicy = Gateway.Configuration.LbPolicy.Random };
+        Assert.IsType<RandomPicker>(cluster.Picker);
     }
 }
