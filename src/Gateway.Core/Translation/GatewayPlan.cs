@@ -232,7 +232,17 @@ public sealed record RoutePlan(
     /// <summary>The header mutations of the route, its virtual host and route configuration; null when no level has any.</summary>
     [JsonIgnore]
     internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
+
+    /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
+    public RedirectPlan? Redirect { get; init; }
 }
+
+/// <summary>
+/// A route's <c>redirect</c> as Envoy's Utility::RedirectConfig holds it: the scheme (null: the request's), host (null: the
+/// request's), port as <c>:N</c> (null: none), the path (null: the request's, after <see cref="PrefixRewrite"/>) and whether it
+/// carries its own query, and <c>strip_query</c>.
+/// </summary>
+public sealed record RedirectPlan(string? Scheme, string? Host, string? Port, string? Path, bool PathHasQuery, string? PrefixRewrite, bool StripQuery);
 
 /// <summary>
 /// One <c>request_mirror_policies</c> entry: the shadow cluster (by name, or the request header naming it), the fraction of

@@ -90,3 +90,59 @@ public sealed class DataSource : EnvoyMessage
     /// <summary>Read from this environment variable when the config is loaded.</summary>
     public string? EnvironmentVariable { get; set; }
 }
+
+/// <summary><c>envoy.config.route.v3.RedirectAction</c>: answer with a redirect to a URL made from the request's.</summary>
+[EnvoyType("envoy.config.route.v3.RedirectAction", NotSupported = ["regex_rewrite"])]
+public sealed class RedirectAction : EnvoyMessage
+{
+    /// <summary>The scheme of the location (one-of with <c>scheme_redirect</c>): https.</summary>
+    [ProtoField(4, InOneOf = true)]
+    public bool HttpsRedirect { get; set; }
+
+    /// <summary>The scheme of the location (one-of with <c>https_redirect</c>).</summary>
+    [ProtoField(7, InOneOf = true)]
+    public string? SchemeRedirect { get; set; }
+
+    /// <summary>The host of the location; the request's Host when empty.</summary>
+    [ProtoField(1)]
+    public string? HostRedirect { get; set; }
+
+    /// <summary>The port of the location; the request's (unless dropped) when 0.</summary>
+    [ProtoField(8)]
+    public uint PortRedirect { get; set; }
+
+    /// <summary>The path of the location (one-of with <c>prefix_rewrite</c>); a query in it replaces the request's.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public string? PathRedirect { get; set; }
+
+    /// <summary>Replaces the matched prefix (or path) of the request's path (one-of with <c>path_redirect</c>).</summary>
+    [ProtoField(5, InOneOf = true)]
+    public string? PrefixRewrite { get; set; }
+
+    /// <summary>The redirect's status.</summary>
+    [ProtoField(3)]
+    public RedirectResponseCode ResponseCode { get; set; }
+
+    /// <summary>Drop the request's query (not a <c>path_redirect</c>'s own).</summary>
+    [ProtoField(6)]
+    public bool StripQuery { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RedirectAction.RedirectResponseCode</c>.</summary>
+public enum RedirectResponseCode
+{
+    /// <summary>301.</summary>
+    MovedPermanently = 0,
+
+    /// <summary>302.</summary>
+    Found = 1,
+
+    /// <summary>303.</summary>
+    SeeOther = 2,
+
+    /// <summary>307.</summary>
+    TemporaryRedirect = 3,
+
+    /// <summary>308.</summary>
+    PermanentRedirect = 4,
+}
