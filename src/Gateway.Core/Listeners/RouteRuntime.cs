@@ -23,6 +23,8 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
         {
             DirectResponseBody = direct.Body;
         }
+        RegexRewrite = plan.RegexRewrite is { } rewrite ? RegexSubstitution.Compile(rewrite.Pattern, rewrite.Substitution) : null;
+        RedirectRegexRewrite = plan.Redirect?.RegexRewrite is { } redirectRewrite ? RegexSubstitution.Compile(redirectRewrite.Pattern, redirectRewrite.Substitution) : null;
         if (plan.Retry is { } retry)
         {
             RetriableHeaders = retry.RetriableHeaders.Select(HeaderPredicate.FromConfig).ToArray();
@@ -37,6 +39,12 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     public IReadOnlyList<HeaderPredicate> RetriableRequestHeaders { get; } = [];
 
     public RoutePlan Plan { get; }
+
+    /// <summary>The route action's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? RegexRewrite { get; }
+
+    /// <summary>The redirect's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? RedirectRegexRewrite { get; }
 
     /// <summary>The route's compiled <c>hash_policy</c>, or null when it has none.</summary>
     public Router.HashPolicy? HashPolicy { get; }

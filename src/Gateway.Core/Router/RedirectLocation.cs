@@ -25,7 +25,9 @@ internal static class RedirectLocation
         }
         else
         {
-            path = redirect.PrefixRewrite is { } rewrite ? PrefixRewritten(route, rewrite, pathAndQuery) : pathAndQuery;
+            path = redirect.PrefixRewrite is { } rewrite ? PrefixRewritten(route, rewrite, pathAndQuery)
+                : route.RedirectRegexRewrite is { } regexRewrite ? RouterHeaders.RegexRewritten(regexRewrite, pathAndQuery)
+                : pathAndQuery;
         }
         if (!path.StartsWith('/'))
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Listeners;
+using Gateway.Routing;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 
@@ -79,7 +80,27 @@ internal static class RouterHeaders
                 return string.Concat(rewrite, pathAndQuery.AsSpan(matched.Length));
             }
         }
+        else if (route.RegexRewrite is { } regexRewrite)
+        {
+            return RegexRewritten(regexRewrite, pathAndQuery);
+        }
         return pathAndQuery;
+    }
+
+    /// <summary>
+    /// Envoy's regex rewrite: every match in the path (up to <c>?</c> or <c>#</c>) replaced, the rest appended as it was;
+    /// an empty result is a failed rewrite (the path stays as it was).
+    /// </summary>
+    public static string RegexRewritten(RegexSubstitution rewrite, string pathAndQuery)
+    {
+        var end = pathAndQuery.AsSpan().IndexOfAny('?', '#');
+        var path = end < 0 ? pathAndQuery : pathAndQuery[..end];
+        var rewritten = rewrite.Apply(path);
+        if (rewritten.Length == 0)
+        {
+            return pathAndQuery;
+        }
+        return end < 0 ? rewritten : string.Concat(rewritten, pathAndQuery.AsSpan(end));
     }
 
     private static TimeSpan? Milliseconds(IHeaderDictionary headers, string name)

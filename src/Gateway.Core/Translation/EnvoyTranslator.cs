@@ -229,6 +229,7 @@ public static class EnvoyTranslator
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
             HashPolicies = HashLbTranslation.HashPolicies(action),
             Redirect = redirect,
+            RegexRewrite = TranslateRegexRewrite(action?.RegexRewrite),
         };
     }
 
@@ -243,8 +244,14 @@ public static class EnvoyTranslator
             Path: path,
             PathHasQuery: path?.Contains('?', StringComparison.Ordinal) ?? false,
             PrefixRewrite: string.IsNullOrEmpty(redirect.PrefixRewrite) ? null : redirect.PrefixRewrite,
-            StripQuery: redirect.StripQuery);
+            StripQuery: redirect.StripQuery)
+        {
+            RegexRewrite = TranslateRegexRewrite(redirect.RegexRewrite),
+        };
     }
+
+    private static RegexRewritePlan? TranslateRegexRewrite(PathRegexRewrite? rewrite)
+        => rewrite?.Pattern?.Regex is { } pattern ? new RegexRewritePlan(pattern, rewrite.Substitution ?? string.Empty) : null;
 
     private static int RedirectStatus(RedirectResponseCode code) => code switch
     {

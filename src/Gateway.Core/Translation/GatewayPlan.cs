@@ -233,6 +233,9 @@ public sealed record RoutePlan(
     [JsonIgnore]
     internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
 
+    /// <summary>The route action's <c>regex_rewrite</c>; null when it has none.</summary>
+    public RegexRewritePlan? RegexRewrite { get; init; }
+
     /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
     public RedirectPlan? Redirect { get; init; }
 }
@@ -242,7 +245,14 @@ public sealed record RoutePlan(
 /// request's), port as <c>:N</c> (null: none), the path (null: the request's, after <see cref="PrefixRewrite"/>) and whether it
 /// carries its own query, and <c>strip_query</c>.
 /// </summary>
-public sealed record RedirectPlan(string? Scheme, string? Host, string? Port, string? Path, bool PathHasQuery, string? PrefixRewrite, bool StripQuery);
+public sealed record RedirectPlan(string? Scheme, string? Host, string? Port, string? Path, bool PathHasQuery, string? PrefixRewrite, bool StripQuery)
+{
+    /// <summary>The redirect's <c>regex_rewrite</c> of the request's path; null when it has none.</summary>
+    public RegexRewritePlan? RegexRewrite { get; init; }
+}
+
+/// <summary>A <c>regex_rewrite</c>: every match of the RE2 pattern in the path (before <c>?</c>) replaced by the substitution.</summary>
+public sealed record RegexRewritePlan(string Pattern, string Substitution);
 
 /// <summary>
 /// One <c>request_mirror_policies</c> entry: the shadow cluster (by name, or the request header naming it), the fraction of

@@ -68,9 +68,13 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(redirect, "scheme_redirect", "'https_redirect' and 'scheme_redirect' are alternatives (a one-of); give only one");
         }
-        if (redirect.PathRedirect is not null && redirect.PrefixRewrite is not null)
+        if ((redirect.PathRedirect is null ? 0 : 1) + (redirect.PrefixRewrite is null ? 0 : 1) + (redirect.RegexRewrite is null ? 0 : 1) > 1)
         {
-            context.Error(redirect, "prefix_rewrite", "'path_redirect' and 'prefix_rewrite' are alternatives (a one-of); give only one");
+            context.Error(redirect, "'path_redirect', 'prefix_rewrite' and 'regex_rewrite' are alternatives (a one-of); give only one");
+        }
+        if (redirect.RegexRewrite is { } regexRewrite)
+        {
+            ValidateRegexRewrite(regexRewrite);
         }
         HeaderSafe(redirect, "host_redirect", redirect.HostRedirect);
         HeaderSafe(redirect, "path_redirect", redirect.PathRedirect);
@@ -88,6 +92,20 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(redirect, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
         }
+    }
+
+    /// <summary>A <c>regex_rewrite</c>: the pattern is required and valid RE2, the substitution header-safe.</summary>
+    private void ValidateRegexRewrite(PathRegexRewrite rewrite)
+    {
+        if (rewrite.Pattern is not { } pattern)
+        {
+            context.Error(rewrite, "pattern", "'pattern' is required");
+        }
+        else
+        {
+            _matchers.ValidateRegex(pattern);
+        }
+        HeaderSafe(rewrite, "substitution", rewrite.Substitution);
     }
 
     private void HeaderSafe(EnvoyMessage owner, string field, string? value)
@@ -137,6 +155,14 @@ internal sealed class RouteValidator(ValidationContext context)
         if (action.RetryPolicy is { } retry)
         {
             _retryPolicies.Validate(retry);
+        }
+        if (action.RegexRewrite is { } regexRewrite)
+        {
+            if (action.PrefixRewrite is not null)
+            {
+                context.Error(action, "regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+            }
+            ValidateRegexRewrite(regexRewrite);
         }
         if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
         {

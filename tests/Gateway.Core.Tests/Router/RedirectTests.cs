@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Gateway.Configuration;
 using Gateway.Tests.Hosting;
 
@@ -49,6 +50,20 @@ public class RedirectTests
                         redirect: { prefix_rewrite: "/new/" }
                       - match: { path: "/exact" }
                         redirect: { prefix_rewrite: "/replaced" }
+                      - match: { prefix: "/re/" }
+                        redirect: { regex_rewrite: { pattern: { regex: "/(v[0-9])/" }, substitution: "/api/\\1/" } }
+                      - match: { prefix: "/rw/" }
+                        route:
+                          cluster: backend
+                          regex_rewrite: { pattern: { regex: "^/rw/([^/]+)/(.*)$" }, substitution: "/\\2/\\1" }
+                      - match: { prefix: "/all/" }
+                        route:
+                          cluster: backend
+                          regex_rewrite: { pattern: { regex: "o" }, substitution: "0" }
+                      - match: { prefix: "/gone/" }
+                        route:
+                          cluster: backend
+                          regex_rewrite: { pattern: { regex: ".*" }, substitution: "" }
                       - match: { prefix: "/" }
                         route: { cluster: backend }
           clusters:
@@ -77,6 +92,7 @@ public class RedirectTests
     [InlineData("a.example", "/strip/a?x=1", 308, "http://a.example/strip/a")]
     [InlineData("a.example", "/OLD/a/b?x=1", 301, "http://a.example/new/a/b?x=1")]
     [InlineData("a.example", "/exact?k=v", 301, "http://a.example/replaced?k=v")]
+    [InlineData("a.example", "/re/v1/v2/x?q=/v3/", 301, "http://a.example/re/api/v1/v2/x?q=/v3/")]
     public async Task Redirect_Request_AnswersWithEnvoysLocationAndCode(string host, string pathAndQuery, int status, string location)
     {
         await using var upstream = await EchoUpstream.StartAsync();
@@ -111,6 +127,22 @@ public class RedirectTests
         await gateway.AssertStatAsync("http.ingress_http.rq_direct_response", 0);
     }
 
+    [Theory]
+    [InlineData("/rw/users/list?x=/rw/a/b", "/list/users?x=/rw/a/b", "/rw/users/list?x=/rw/a/b")]
+    [InlineData("/all/foo/boo?o=o", "/all/f00/b00?o=o", "/all/foo/boo?o=o")]
+    [InlineData("/gone/x?y", "/gone/x?y", null)]
+    public async Task RegexRewrite_Request_ForwardsEveryMatchReplacedInThePathOnly(string pathAndQuery, string upstreamPath, string? originalPath)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream));
+        using var client = new HttpClient();
+
+        var echoed = await client.GetFromJsonAsync<EchoedRequest>(gateway.ListenerUri(pathAndQuery));
+
+        Assert.Equal(upstreamPath, echoed!.Path);
+        Assert.Equal(originalPath, echoed.Headers.GetValueOrDefault("x-envoy-original-path"));
+    }
+
     private static EnvoyConfigException LoadFails(string match, string action)
     {
         const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
@@ -122,11 +154,14 @@ public class RedirectTests
 
     [Theory]
     [InlineData("{ prefix: \"/\" }", "redirect: { https_redirect: true, scheme_redirect: http }", "'https_redirect' and 'scheme_redirect' are alternatives (a one-of); give only one", "routes[0].redirect.scheme_redirect")]
-    [InlineData("{ prefix: \"/\" }", "redirect: { path_redirect: /a, prefix_rewrite: /b }", "'path_redirect' and 'prefix_rewrite' are alternatives (a one-of); give only one", "routes[0].redirect.prefix_rewrite")]
+    [InlineData("{ prefix: \"/\" }", "redirect: { path_redirect: /a, prefix_rewrite: /b }", "'path_redirect', 'prefix_rewrite' and 'regex_rewrite' are alternatives (a one-of); give only one", "routes[0].redirect")]
     [InlineData("{ safe_regex: { regex: \"/a.*\" } }", "redirect: { prefix_rewrite: /b }", "Cannot use prefix_rewrite with regex", "routes[0].redirect.prefix_rewrite")]
     [InlineData("{ prefix: \"/\" }", "redirect: { port_redirect: 70000 }", "'port_redirect' must be a port (at most 65535), got 70000", "routes[0].redirect.port_redirect")]
     [InlineData("{ prefix: \"/\" }", "redirect: { host_redirect: \"a\\r\\nb\" }", "'host_redirect' may not contain NUL, CR or LF (HTTP_HEADER_VALUE)", "routes[0].redirect.host_redirect")]
-    [InlineData("{ prefix: \"/\" }", "redirect: { regex_rewrite: { pattern: { regex: a }, substitution: b } }", "field 'regex_rewrite' of envoy.config.route.v3.RedirectAction is not supported by this gateway yet", "routes[0].redirect.regex_rewrite")]
+    [InlineData("{ prefix: \"/\" }", "redirect: { regex_rewrite: { pattern: { regex: \"a(\" }, substitution: b } }", "missing ): a(", "routes[0].redirect.regex_rewrite.pattern.regex")]
+    [InlineData("{ prefix: \"/\" }", "redirect: { regex_rewrite: { substitution: b } }", "'pattern' is required", "routes[0].redirect.regex_rewrite.pattern")]
+    [InlineData("{ prefix: \"/\" }", "route: { cluster: httpbin_service, prefix_rewrite: /a, regex_rewrite: { pattern: { regex: a }, substitution: b } }", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy", "routes[0].route.regex_rewrite")]
+    [InlineData("{ prefix: \"/\" }", "route: { cluster: httpbin_service, regex_rewrite: { pattern: { regex: a }, substitution: \"b\\nc\" } }", "'substitution' may not contain NUL, CR or LF (HTTP_HEADER_VALUE)", "routes[0].route.regex_rewrite.substitution")]
     [InlineData("{ prefix: \"/\" }", "redirect: {}\n                direct_response: { status: 200 }", "'route', 'redirect' and 'direct_response' are alternatives; give only one", "routes[0]")]
     public void Validate_BadRedirect_IsRefusedWithItsPath(string match, string action, string message, string path)
     {

@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
 [
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
-    "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
+    "cluster_not_found_response_code", "metadata_match", "path_rewrite_policy",
     "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
@@ -27,6 +27,10 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Replace the matched prefix (or path) with this.</summary>
     public string? PrefixRewrite { get; set; }
+
+    /// <summary>Every match of the pattern in the path (not the query) replaced by the substitution.</summary>
+    [ProtoField(32)]
+    public PathRegexRewrite? RegexRewrite { get; set; }
 
     /// <summary>Which circuit-breaker thresholds of the cluster apply.</summary>
     public RoutingPriority Priority { get; set; }
@@ -92,7 +96,7 @@ public sealed class DataSource : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.route.v3.RedirectAction</c>: answer with a redirect to a URL made from the request's.</summary>
-[EnvoyType("envoy.config.route.v3.RedirectAction", NotSupported = ["regex_rewrite"])]
+[EnvoyType("envoy.config.route.v3.RedirectAction")]
 public sealed class RedirectAction : EnvoyMessage
 {
     /// <summary>The scheme of the location (one-of with <c>scheme_redirect</c>): https.</summary>
@@ -118,6 +122,10 @@ public sealed class RedirectAction : EnvoyMessage
     /// <summary>Replaces the matched prefix (or path) of the request's path (one-of with <c>path_redirect</c>).</summary>
     [ProtoField(5, InOneOf = true)]
     public string? PrefixRewrite { get; set; }
+
+    /// <summary>Every match in the request's path replaced (one-of with <c>path_redirect</c> and <c>prefix_rewrite</c>).</summary>
+    [ProtoField(9, InOneOf = true)]
+    public PathRegexRewrite? RegexRewrite { get; set; }
 
     /// <summary>The redirect's status.</summary>
     [ProtoField(3)]
@@ -145,4 +153,20 @@ public enum RedirectResponseCode
 
     /// <summary>308.</summary>
     PermanentRedirect = 4,
+}
+
+/// <summary>
+/// <c>envoy.type.matcher.v3.RegexMatchAndSubstitute</c> as the routes use it (<c>regex_rewrite</c>): every match of the RE2
+/// pattern in the path replaced by the substitution (<c>\1</c> … for capture groups).
+/// </summary>
+[EnvoyType("envoy.type.matcher.v3.RegexMatchAndSubstitute")]
+public sealed class PathRegexRewrite : EnvoyMessage
+{
+    /// <summary>The pattern (RE2).</summary>
+    [ProtoField(1)]
+    public RegexMatcher? Pattern { get; set; }
+
+    /// <summary>The replacement.</summary>
+    [ProtoField(2)]
+    public string? Substitution { get; set; }
 }
