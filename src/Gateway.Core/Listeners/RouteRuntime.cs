@@ -24,6 +24,7 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
             DirectResponseBody = direct.Body;
         }
         RegexRewrite = plan.RegexRewrite is { } rewrite ? RegexSubstitution.Compile(rewrite.Pattern, rewrite.Substitution) : null;
+        HostRewritePathRegex = plan.HostRewritePathRegex is { } hostRewrite ? RegexSubstitution.Compile(hostRewrite.Pattern, hostRewrite.Substitution) : null;
         RedirectRegexRewrite = plan.Redirect?.RegexRewrite is { } redirectRewrite ? RegexSubstitution.Compile(redirectRewrite.Pattern, redirectRewrite.Substitution) : null;
         if (plan.Retry is { } retry)
         {
@@ -42,6 +43,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
 
     /// <summary>The route action's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
     public RegexSubstitution? RegexRewrite { get; }
+
+    /// <summary>The route action's <c>host_rewrite_path_regex</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? HostRewritePathRegex { get; }
 
     /// <summary>The redirect's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
     public RegexSubstitution? RedirectRegexRewrite { get; }

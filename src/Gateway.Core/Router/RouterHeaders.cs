@@ -88,6 +88,30 @@ internal static class RouterHeaders
     }
 
     /// <summary>
+    /// The Host the route's host rewrite sets before the upstream host is chosen (<c>host_rewrite_literal</c>,
+    /// <c>host_rewrite_header</c>, <c>host_rewrite_path_regex</c>, as Envoy's finalizeRequestHeaders); null: unchanged
+    /// here (no rewrite, an absent header, or <c>auto_host_rewrite</c>, which needs the endpoint).
+    /// </summary>
+    public static string? RewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
+    {
+        var route = state.Route;
+        switch (route.Plan.HostRewrite)
+        {
+            case HostRewriteMode.Literal:
+                return route.Plan.HostRewriteLiteral;
+            case HostRewriteMode.Header:
+                var values = requestHeaders[route.Plan.HostRewriteHeader!];
+                return values.Count > 0 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+            case HostRewriteMode.PathRegex:
+                var pathAndQuery = state.PathAndQuery;
+                var end = pathAndQuery.AsSpan().IndexOfAny('?', '#');
+                return route.HostRewritePathRegex!.Apply(end < 0 ? pathAndQuery : pathAndQuery[..end]);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
     /// Envoy's regex rewrite: every match in the path (up to <c>?</c> or <c>#</c>) replaced, the rest appended as it was;
     /// an empty result is a failed rewrite (the path stays as it was).
     /// </summary>

@@ -203,6 +203,8 @@ public static class EnvoyTranslator
         var action = route.Action;
         var hostRewrite = action?.AutoHostRewrite == true ? HostRewriteMode.Auto
             : action?.HostRewriteLiteral is not null ? HostRewriteMode.Literal
+            : action?.HostRewriteHeader is not null ? HostRewriteMode.Header
+            : action?.HostRewritePathRegex is not null ? HostRewriteMode.PathRegex
             : HostRewriteMode.None;
         return new RoutePlan(
             VirtualHost: vhost.Name!,
@@ -230,6 +232,9 @@ public static class EnvoyTranslator
             HashPolicies = HashLbTranslation.HashPolicies(action),
             Redirect = redirect,
             RegexRewrite = TranslateRegexRewrite(action?.RegexRewrite),
+            HostRewriteHeader = action?.HostRewriteHeader,
+            HostRewritePathRegex = TranslateRegexRewrite(action?.HostRewritePathRegex),
+            AppendXForwardedHost = action?.AppendXForwardedHost ?? false,
         };
     }
 

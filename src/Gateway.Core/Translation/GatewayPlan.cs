@@ -233,6 +233,15 @@ public sealed record RoutePlan(
     [JsonIgnore]
     internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
 
+    /// <summary>The request header whose first value becomes the Host (<see cref="HostRewriteMode.Header"/>).</summary>
+    public string? HostRewriteHeader { get; init; }
+
+    /// <summary>The path rewrite that becomes the Host (<see cref="HostRewriteMode.PathRegex"/>).</summary>
+    public RegexRewritePlan? HostRewritePathRegex { get; init; }
+
+    /// <summary><c>append_x_forwarded_host</c>: a rewritten Host's old value is appended to <c>x-forwarded-host</c>.</summary>
+    public bool AppendXForwardedHost { get; init; }
+
     /// <summary>The route action's <c>regex_rewrite</c>; null when it has none.</summary>
     public RegexRewritePlan? RegexRewrite { get; init; }
 
@@ -272,6 +281,12 @@ public enum HostRewriteMode
 
     /// <summary><c>host_rewrite_literal</c>.</summary>
     Literal,
+
+    /// <summary><c>host_rewrite_header</c>: the first value of a request header, when it has a non-empty one.</summary>
+    Header,
+
+    /// <summary><c>host_rewrite_path_regex</c>: the path (without its query) with the pattern's matches replaced.</summary>
+    PathRegex,
 }
 
 /// <summary>

@@ -148,9 +148,20 @@ internal sealed class RouteValidator(ValidationContext context)
                 }
             }
         }
-        if (action.AutoHostRewrite == true && action.HostRewriteLiteral is not null)
+        var hostRewrites = (action.AutoHostRewrite is null ? 0 : 1) + (action.HostRewriteLiteral is null ? 0 : 1)
+            + (action.HostRewriteHeader is null ? 0 : 1) + (action.HostRewritePathRegex is null ? 0 : 1);
+        if (hostRewrites > 1)
         {
-            context.Error(action, "host_rewrite_literal", "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");
+            context.Error(action, "'host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header' and 'host_rewrite_path_regex' are alternatives (a one-of); give only one");
+        }
+        HeaderSafe(action, "host_rewrite_literal", action.HostRewriteLiteral);
+        if (action.HostRewriteHeader is { } hostHeader && (hostHeader.Length == 0 || hostHeader.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0))
+        {
+            context.Error(action, "host_rewrite_header", "'host_rewrite_header' must be a header name (HTTP_HEADER_NAME)");
+        }
+        if (action.HostRewritePathRegex is { } hostRegex)
+        {
+            ValidateRegexRewrite(hostRegex);
         }
         if (action.RetryPolicy is { } retry)
         {

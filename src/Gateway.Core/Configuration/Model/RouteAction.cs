@@ -5,7 +5,6 @@ namespace Gateway.Configuration;
 [
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "cluster_not_found_response_code", "metadata_match", "path_rewrite_policy",
-    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -24,6 +23,19 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>Set Host to this value.</summary>
     public string? HostRewriteLiteral { get; set; }
+
+    /// <summary>Set Host to the first value of this request header (unchanged when it is absent or empty).</summary>
+    [ProtoField(29, InOneOf = true)]
+    public string? HostRewriteHeader { get; set; }
+
+    /// <summary>Set Host to the path (without its query) with every match of the pattern replaced.</summary>
+    [ProtoField(35, InOneOf = true)]
+    public PathRegexRewrite? HostRewritePathRegex { get; set; }
+
+    /// <summary>When the Host is rewritten, append the old one to <c>x-forwarded-host</c> (unless it is already the last value).</summary>
+    [ProtoField(38)]
+    [EnvoyField("append_x_forwarded_host")]
+    public bool AppendXForwardedHost { get; set; }
 
     /// <summary>Replace the matched prefix (or path) with this.</summary>
     public string? PrefixRewrite { get; set; }
