@@ -67,7 +67,7 @@ internal sealed partial class RouterFilter
         {
             listener.RouterStats.RqDirectResponse.Increment();
             var location = route.IsSslRedirect ? SslRedirectLocation(context.Request, input.PathAndQuery)
-                : route.Plan.Redirect is { } redirect ? RedirectLocation.Build(redirect, route, context.Request.Headers, RequestScheme(context, input), input.PathAndQuery)
+                : route.Location is { } redirect ? RedirectLocation.Build(redirect, route, context.Request.Headers, RequestScheme(context, input), input.PathAndQuery)
                 : null;
             await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body, ResponseDetails.DirectResponse, location: location).ConfigureAwait(false);
             return;

@@ -50,6 +50,12 @@ public class RedirectTests
                         redirect: { prefix_rewrite: "/new/" }
                       - match: { path: "/exact" }
                         redirect: { prefix_rewrite: "/replaced" }
+                      - match: { prefix: "/created" }
+                        direct_response: { status: 201 }
+                      - match: { prefix: "/moved" }
+                        direct_response: { status: 302, body: { inline_string: moved } }
+                      - match: { prefix: "/ok" }
+                        direct_response: { status: 200 }
                       - match: { prefix: "/re/" }
                         redirect: { regex_rewrite: { pattern: { regex: "/(v[0-9])/" }, substitution: "/api/\\1/" } }
                       - match: { prefix: "/rw/" }
@@ -111,6 +117,25 @@ public class RedirectTests
         await gateway.AssertStatAsync("http.ingress_http.rq_direct_response", 1);
         await gateway.AssertStatAsync("http.ingress_http.rq_redirect", 0);
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_3xx", 1);
+    }
+
+    [Theory]
+    [InlineData("/created?a=1", 201, "http://a.example:8080/created?a=1", "")]
+    [InlineData("/moved", 302, "http://a.example:8080/moved", "moved")]
+    [InlineData("/ok", 200, null, "")]
+    public async Task DirectResponse_CreatedOr3xx_HasTheRequestUrlAsLocation(string pathAndQuery, int status, string? location, string body)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream));
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri(pathAndQuery));
+        request.Headers.Host = "a.example:8080";
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+        Assert.Equal(body, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
