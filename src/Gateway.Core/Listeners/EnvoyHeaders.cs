@@ -15,6 +15,9 @@ public static class EnvoyHeaders
     /// <summary><c>x-envoy-upstream-service-time</c>.</summary>
     public const string UpstreamServiceTime = "x-envoy-upstream-service-time";
 
+    /// <summary><c>x-forwarded-host</c>.</summary>
+    public const string ForwardedHost = "x-forwarded-host";
+
     /// <summary><c>x-envoy-original-path</c>.</summary>
     public const string OriginalPath = "x-envoy-original-path";
 

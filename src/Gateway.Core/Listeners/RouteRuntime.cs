@@ -22,7 +22,12 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
         if (plan.DirectResponse is { } direct)
         {
             DirectResponseBody = direct.Body;
+            // Envoy's router adds the request's own URL as location to any direct response that is 201 or 3xx.
+            Location = plan.Redirect ?? (direct.Status is 201 or (>= 300 and < 400) ? PlainLocation : null);
         }
+        RegexRewrite = plan.RegexRewrite is { } rewrite ? RegexSubstitution.Compile(rewrite.Pattern, rewrite.Substitution) : null;
+        HostRewritePathRegex = plan.HostRewritePathRegex is { } hostRewrite ? RegexSubstitution.Compile(hostRewrite.Pattern, hostRewrite.Substitution) : null;
+        RedirectRegexRewrite = plan.Redirect?.RegexRewrite is { } redirectRewrite ? RegexSubstitution.Compile(redirectRewrite.Pattern, redirectRewrite.Substitution) : null;
         if (plan.Retry is { } retry)
         {
             RetriableHeaders = retry.RetriableHeaders.Select(HeaderPredicate.FromConfig).ToArray();
@@ -37,6 +42,20 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     public IReadOnlyList<HeaderPredicate> RetriableRequestHeaders { get; } = [];
 
     public RoutePlan Plan { get; }
+
+    /// <summary>The <c>location</c> of a direct response (a <c>redirect</c>, or a 201 / 3xx <c>direct_response</c>); null: none.</summary>
+    public RedirectPlan? Location { get; }
+
+    private static readonly RedirectPlan PlainLocation = new(null, null, null, null, false, null, false);
+
+    /// <summary>The route action's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? RegexRewrite { get; }
+
+    /// <summary>The route action's <c>host_rewrite_path_regex</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? HostRewritePathRegex { get; }
+
+    /// <summary>The redirect's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
+    public RegexSubstitution? RedirectRegexRewrite { get; }
 
     /// <summary>The route's compiled <c>hash_policy</c>, or null when it has none.</summary>
     public Router.HashPolicy? HashPolicy { get; }

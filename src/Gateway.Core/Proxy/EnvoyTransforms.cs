@@ -73,17 +73,16 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             headers.TryAddWithoutValidation(EnvoyHeaders.ExpectedRequestTimeoutMs, state.Attempt > 1 && state.Timeout > TimeSpan.Zero ? RetryExpectedTimeout(state, time) : expected);
         }
 
-        switch (plan.HostRewrite)
+        var newHost = plan.HostRewrite == HostRewriteMode.Auto
+            ? context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Host is { Length: > 0 } hostname ? hostname : null
+            : RouterHeaders.RewrittenHost(state, context.HttpContext.Request.Headers);
+        if (newHost is not null)
         {
-            case HostRewriteMode.Auto:
-                if (context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Host is { Length: > 0 } hostname)
-                {
-                    headers.Host = hostname;
-                }
-                break;
-            case HostRewriteMode.Literal:
-                headers.Host = plan.HostRewriteLiteral;
-                break;
+            if (plan.AppendXForwardedHost)
+            {
+                AppendForwardedHost(headers, context.HttpContext.Request.Headers.Host.ToString());
+            }
+            headers.Host = newHost;
         }
         if (headers.Host is null && headers.Contains(HeaderNames.Host))
         {
@@ -117,6 +116,31 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             Gateway.Tracing.HttpTracing.OnUpstreamRequest(tracing, state, context.ProxyRequest);
         }
         return default;
+    }
+
+    /// <summary>
+    /// Envoy's updateAuthority with <c>append_x_forwarded_host</c>: the old Host appended (comma-separated) unless it is
+    /// already the last value (<c>append_xfh_idempotent</c>).
+    /// </summary>
+    private static void AppendForwardedHost(System.Net.Http.Headers.HttpRequestHeaders headers, string oldHost)
+    {
+        if (oldHost.Length == 0)
+        {
+            return;
+        }
+        if (!headers.TryGetValues(EnvoyHeaders.ForwardedHost, out var existing))
+        {
+            headers.TryAddWithoutValidation(EnvoyHeaders.ForwardedHost, oldHost);
+            return;
+        }
+        var current = string.Join(',', existing);
+        var last = current.AsSpan(current.LastIndexOf(',') + 1);
+        if (last.SequenceEqual(oldHost))
+        {
+            return;
+        }
+        headers.Remove(EnvoyHeaders.ForwardedHost);
+        headers.TryAddWithoutValidation(EnvoyHeaders.ForwardedHost, current + "," + oldHost);
     }
 
     /// <summary>Without canonicalization, System.Uri (and so SocketsHttpHandler's request line) keeps the path as given: no dot-segment removal, no unescaping, no '\' to '/'.</summary>

@@ -66,7 +66,9 @@ internal sealed partial class RouterFilter
         if (route.DirectResponseBody is { } body)
         {
             listener.RouterStats.RqDirectResponse.Increment();
-            var location = route.IsSslRedirect ? SslRedirectLocation(context.Request, input.PathAndQuery) : null;
+            var location = route.IsSslRedirect ? SslRedirectLocation(context.Request, input.PathAndQuery)
+                : route.Location is { } redirect ? RedirectLocation.Build(redirect, route, context.Request.Headers, RequestScheme(context, input), input.PathAndQuery)
+                : null;
             await SendLocalReplyAsync(context, listener, route.Plan.DirectResponse!.Status, body, ResponseDetails.DirectResponse, location: location).ConfigureAwait(false);
             return;
         }
@@ -388,6 +390,25 @@ internal sealed partial class RouterFilter
         // LocalReply runs the encoder filters of the chain (FilterChainStream) before the reply goes out.
         return LocalReply.SendAsync(context, status, body, listener.ConnectionManager, overloaded: overloaded, attemptCount: attemptCount, closeConnection: closeConnection,
             modifyHeaders: location is null ? null : headers => headers.Location = location, details: details);
+    }
+
+    /// <summary>
+    /// The request's <c>:scheme</c> as Envoy's connection manager sets it: the client's (HTTP/2, an absolute-form target),
+    /// else a valid <c>x-forwarded-proto</c> (as the connection manager left it), else the connection's.
+    /// </summary>
+    private static string RequestScheme(HttpContext context, in RouterInput input)
+    {
+        var request = context.Request;
+        if (!HttpProtocol.IsHttp2(request.Protocol) && context.Features.Get<IHttpRequestFeature>()?.RawTarget is ['/', ..])
+        {
+            var proto = request.Headers[EnvoyHeaders.ForwardedProto];
+            if (proto.Count == 1 && proto[0] is { } value
+                && (value.Equals("http", StringComparison.OrdinalIgnoreCase) || value.Equals("https", StringComparison.OrdinalIgnoreCase)))
+            {
+                return value;
+            }
+        }
+        return input.Scheme;
     }
 
     /// <summary>Envoy's Http::Utility::createSslRedirectPath: <c>https://</c>, the Host as received, the (normalized) <c>:path</c>.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Listeners;
+using Gateway.Routing;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 
@@ -79,7 +80,51 @@ internal static class RouterHeaders
                 return string.Concat(rewrite, pathAndQuery.AsSpan(matched.Length));
             }
         }
+        else if (route.RegexRewrite is { } regexRewrite)
+        {
+            return RegexRewritten(regexRewrite, pathAndQuery);
+        }
         return pathAndQuery;
+    }
+
+    /// <summary>
+    /// The Host the route's host rewrite sets before the upstream host is chosen (<c>host_rewrite_literal</c>,
+    /// <c>host_rewrite_header</c>, <c>host_rewrite_path_regex</c>, as Envoy's finalizeRequestHeaders); null: unchanged
+    /// here (no rewrite, an absent header, or <c>auto_host_rewrite</c>, which needs the endpoint).
+    /// </summary>
+    public static string? RewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
+    {
+        var route = state.Route;
+        switch (route.Plan.HostRewrite)
+        {
+            case HostRewriteMode.Literal:
+                return route.Plan.HostRewriteLiteral;
+            case HostRewriteMode.Header:
+                var values = requestHeaders[route.Plan.HostRewriteHeader!];
+                return values.Count > 0 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+            case HostRewriteMode.PathRegex:
+                var pathAndQuery = state.PathAndQuery;
+                var end = pathAndQuery.AsSpan().IndexOfAny('?', '#');
+                return route.HostRewritePathRegex!.Apply(end < 0 ? pathAndQuery : pathAndQuery[..end]);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Envoy's regex rewrite: every match in the path (up to <c>?</c> or <c>#</c>) replaced, the rest appended as it was;
+    /// an empty result is a failed rewrite (the path stays as it was).
+    /// </summary>
+    public static string RegexRewritten(RegexSubstitution rewrite, string pathAndQuery)
+    {
+        var end = pathAndQuery.AsSpan().IndexOfAny('?', '#');
+        var path = end < 0 ? pathAndQuery : pathAndQuery[..end];
+        var rewritten = rewrite.Apply(path);
+        if (rewritten.Length == 0)
+        {
+            return pathAndQuery;
+        }
+        return end < 0 ? rewritten : string.Concat(rewritten, pathAndQuery.AsSpan(end));
     }
 
     private static TimeSpan? Milliseconds(IHeaderDictionary headers, string name)

@@ -138,7 +138,7 @@ internal sealed partial class ShadowWriter
             return null;
         }
 
-        var shadow = new ShadowHeaders(request.Method, RouterHeaders.RoutedPathAndQuery(state), Snapshot(request, state), request.Headers.Host.ToString(), state, targets);
+        var shadow = new ShadowHeaders(request.Method, RouterHeaders.RoutedPathAndQuery(state), Snapshot(request, state), RouterHeaders.RewrittenHost(state, request.Headers) ?? request.Headers.Host.ToString(), state, targets);
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
         {
             Send(shadow, null);
@@ -179,7 +179,7 @@ internal sealed partial class ShadowWriter
         {
             headers.Add(new(EnvoyHeaders.ExpectedRequestTimeoutMs, expected));
         }
-        if (!suppress && plan.PrefixRewrite is not null && !ReferenceEquals(RouterHeaders.RoutedPathAndQuery(state), state.PathAndQuery))
+        if (!suppress && (plan.PrefixRewrite is not null || plan.RegexRewrite is not null) && !ReferenceEquals(RouterHeaders.RoutedPathAndQuery(state), state.PathAndQuery))
         {
             headers.Add(new(EnvoyHeaders.OriginalPath, state.PathAndQuery));
         }
@@ -355,8 +355,8 @@ internal sealed class ShadowHeaders(string method, string pathAndQuery, List<Key
 
     public List<KeyValuePair<string, StringValues>> Headers { get; } = headers;
 
-    /// <summary>The Host as forwarded (after <c>host_rewrite_literal</c>), before the <c>-shadow</c> suffix.</summary>
-    public string Host { get; } = state.Route.Plan.HostRewrite == HostRewriteMode.Literal ? state.Route.Plan.HostRewriteLiteral! : host;
+    /// <summary>The Host as forwarded (after <c>host_rewrite_literal</c> / <c>_header</c> / <c>_path_regex</c>), before the <c>-shadow</c> suffix.</summary>
+    public string Host { get; } = host;
 
     /// <summary>The route timeout in force (zero: none).</summary>
     public TimeSpan Timeout { get; } = state.Timeout;

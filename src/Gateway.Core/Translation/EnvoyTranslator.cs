@@ -195,9 +195,16 @@ public static class EnvoyTranslator
         {
             direct = new DirectResponsePlan((int)response.Status, ReadDataSource(response.Body));
         }
+        var redirect = route.Redirect is { } redirectAction ? TranslateRedirect(redirectAction) : null;
+        if (redirect is not null)
+        {
+            direct = new DirectResponsePlan(RedirectStatus(route.Redirect!.ResponseCode), []);
+        }
         var action = route.Action;
         var hostRewrite = action?.AutoHostRewrite == true ? HostRewriteMode.Auto
             : action?.HostRewriteLiteral is not null ? HostRewriteMode.Literal
+            : action?.HostRewriteHeader is not null ? HostRewriteMode.Header
+            : action?.HostRewritePathRegex is not null ? HostRewriteMode.PathRegex
             : HostRewriteMode.None;
         return new RoutePlan(
             VirtualHost: vhost.Name!,
@@ -223,8 +230,42 @@ public static class EnvoyTranslator
             StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
             HashPolicies = HashLbTranslation.HashPolicies(action),
+            Redirect = redirect,
+            RegexRewrite = TranslateRegexRewrite(action?.RegexRewrite),
+            HostRewriteHeader = action?.HostRewriteHeader,
+            HostRewritePathRegex = TranslateRegexRewrite(action?.HostRewritePathRegex),
+            AppendXForwardedHost = action?.AppendXForwardedHost ?? false,
         };
     }
+
+    /// <summary>Envoy's RedirectConfig: empty strings are unset, the port becomes <c>:N</c>, a path without its leading <c>/</c> gets one.</summary>
+    private static RedirectPlan TranslateRedirect(RedirectAction redirect)
+    {
+        var path = string.IsNullOrEmpty(redirect.PathRedirect) ? null : redirect.PathRedirect[0] == '/' ? redirect.PathRedirect : "/" + redirect.PathRedirect;
+        return new RedirectPlan(
+            Scheme: !string.IsNullOrEmpty(redirect.SchemeRedirect) ? redirect.SchemeRedirect : redirect.HttpsRedirect ? "https" : null,
+            Host: string.IsNullOrEmpty(redirect.HostRedirect) ? null : redirect.HostRedirect,
+            Port: redirect.PortRedirect == 0 ? null : ":" + redirect.PortRedirect.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Path: path,
+            PathHasQuery: path?.Contains('?', StringComparison.Ordinal) ?? false,
+            PrefixRewrite: string.IsNullOrEmpty(redirect.PrefixRewrite) ? null : redirect.PrefixRewrite,
+            StripQuery: redirect.StripQuery)
+        {
+            RegexRewrite = TranslateRegexRewrite(redirect.RegexRewrite),
+        };
+    }
+
+    private static RegexRewritePlan? TranslateRegexRewrite(PathRegexRewrite? rewrite)
+        => rewrite?.Pattern?.Regex is { } pattern ? new RegexRewritePlan(pattern, rewrite.Substitution ?? string.Empty) : null;
+
+    private static int RedirectStatus(RedirectResponseCode code) => code switch
+    {
+        RedirectResponseCode.Found => 302,
+        RedirectResponseCode.SeeOther => 303,
+        RedirectResponseCode.TemporaryRedirect => 307,
+        RedirectResponseCode.PermanentRedirect => 308,
+        _ => 301,
+    };
 
     /// <summary>
     /// The per-route state of each filter of the chain on one route (Envoy's mostSpecificPerFilterConfig and

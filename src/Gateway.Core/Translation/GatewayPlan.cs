@@ -232,7 +232,36 @@ public sealed record RoutePlan(
     /// <summary>The header mutations of the route, its virtual host and route configuration; null when no level has any.</summary>
     [JsonIgnore]
     internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
+
+    /// <summary>The request header whose first value becomes the Host (<see cref="HostRewriteMode.Header"/>).</summary>
+    public string? HostRewriteHeader { get; init; }
+
+    /// <summary>The path rewrite that becomes the Host (<see cref="HostRewriteMode.PathRegex"/>).</summary>
+    public RegexRewritePlan? HostRewritePathRegex { get; init; }
+
+    /// <summary><c>append_x_forwarded_host</c>: a rewritten Host's old value is appended to <c>x-forwarded-host</c>.</summary>
+    public bool AppendXForwardedHost { get; init; }
+
+    /// <summary>The route action's <c>regex_rewrite</c>; null when it has none.</summary>
+    public RegexRewritePlan? RegexRewrite { get; init; }
+
+    /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
+    public RedirectPlan? Redirect { get; init; }
 }
+
+/// <summary>
+/// A route's <c>redirect</c> as Envoy's Utility::RedirectConfig holds it: the scheme (null: the request's), host (null: the
+/// request's), port as <c>:N</c> (null: none), the path (null: the request's, after <see cref="PrefixRewrite"/>) and whether it
+/// carries its own query, and <c>strip_query</c>.
+/// </summary>
+public sealed record RedirectPlan(string? Scheme, string? Host, string? Port, string? Path, bool PathHasQuery, string? PrefixRewrite, bool StripQuery)
+{
+    /// <summary>The redirect's <c>regex_rewrite</c> of the request's path; null when it has none.</summary>
+    public RegexRewritePlan? RegexRewrite { get; init; }
+}
+
+/// <summary>A <c>regex_rewrite</c>: every match of the RE2 pattern in the path (before <c>?</c>) replaced by the substitution.</summary>
+public sealed record RegexRewritePlan(string Pattern, string Substitution);
 
 /// <summary>
 /// One <c>request_mirror_policies</c> entry: the shadow cluster (by name, or the request header naming it), the fraction of
@@ -252,6 +281,12 @@ public enum HostRewriteMode
 
     /// <summary><c>host_rewrite_literal</c>.</summary>
     Literal,
+
+    /// <summary><c>host_rewrite_header</c>: the first value of a request header, when it has a non-empty one.</summary>
+    Header,
+
+    /// <summary><c>host_rewrite_path_regex</c>: the path (without its query) with the pattern's matches replaced.</summary>
+    PathRegex,
 }
 
 /// <summary>

@@ -175,7 +175,7 @@ internal sealed class MatcherValidator(ValidationContext context)
         }
     }
 
-    private void ValidateRegex(RegexMatcher regex)
+    public void ValidateRegex(RegexMatcher regex)
     {
         if (regex.Regex is null)
         {

@@ -23,12 +23,16 @@ internal sealed class RouteValidator(ValidationContext context)
             _matchers.ValidateRouteMatch(match);
         }
 
-        var actions = (route.Action is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1);
+        var actions = (route.Action is null ? 0 : 1) + (route.DirectResponse is null ? 0 : 1) + (route.Redirect is null ? 0 : 1);
         if (actions != 1)
         {
             context.Error(route, actions == 0
-                ? "a route needs one action: 'route' or 'direct_response' ('redirect' is not supported yet)"
-                : "'route' and 'direct_response' are alternatives; give only one");
+                ? "a route needs one action: 'route', 'redirect' or 'direct_response'"
+                : "'route', 'redirect' and 'direct_response' are alternatives; give only one");
+        }
+        if (route.Redirect is { } redirect)
+        {
+            ValidateRedirect(redirect, route);
         }
         if (route.Action is { } action)
         {
@@ -54,6 +58,61 @@ internal sealed class RouteValidator(ValidationContext context)
             {
                 ValidateBodySize(body, maxDirectResponseBodySize);
             }
+        }
+    }
+
+    /// <summary>The redirect's one-ofs, header-safe values (PGV's HTTP_HEADER_VALUE, not strict) and a prefix rewrite's match.</summary>
+    private void ValidateRedirect(RedirectAction redirect, Route route)
+    {
+        if (redirect.HttpsRedirect && !string.IsNullOrEmpty(redirect.SchemeRedirect))
+        {
+            context.Error(redirect, "scheme_redirect", "'https_redirect' and 'scheme_redirect' are alternatives (a one-of); give only one");
+        }
+        if ((redirect.PathRedirect is null ? 0 : 1) + (redirect.PrefixRewrite is null ? 0 : 1) + (redirect.RegexRewrite is null ? 0 : 1) > 1)
+        {
+            context.Error(redirect, "'path_redirect', 'prefix_rewrite' and 'regex_rewrite' are alternatives (a one-of); give only one");
+        }
+        if (redirect.RegexRewrite is { } regexRewrite)
+        {
+            ValidateRegexRewrite(regexRewrite);
+        }
+        HeaderSafe(redirect, "host_redirect", redirect.HostRedirect);
+        HeaderSafe(redirect, "path_redirect", redirect.PathRedirect);
+        HeaderSafe(redirect, "prefix_rewrite", redirect.PrefixRewrite);
+        HeaderSafe(redirect, "scheme_redirect", redirect.SchemeRedirect);
+        if (redirect.PortRedirect > 65535)
+        {
+            context.Error(redirect, "port_redirect", $"'port_redirect' must be a port (at most 65535), got {redirect.PortRedirect}");
+        }
+        if (!Enum.IsDefined(redirect.ResponseCode))
+        {
+            context.Error(redirect, "response_code", $"'response_code' must be a defined RedirectResponseCode, got {(int)redirect.ResponseCode}");
+        }
+        if (redirect.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
+        {
+            context.Error(redirect, "prefix_rewrite", "Cannot use prefix_rewrite with regex");
+        }
+    }
+
+    /// <summary>A <c>regex_rewrite</c>: the pattern is required and valid RE2, the substitution header-safe.</summary>
+    private void ValidateRegexRewrite(PathRegexRewrite rewrite)
+    {
+        if (rewrite.Pattern is not { } pattern)
+        {
+            context.Error(rewrite, "pattern", "'pattern' is required");
+        }
+        else
+        {
+            _matchers.ValidateRegex(pattern);
+        }
+        HeaderSafe(rewrite, "substitution", rewrite.Substitution);
+    }
+
+    private void HeaderSafe(EnvoyMessage owner, string field, string? value)
+    {
+        if (value is not null && value.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
+        {
+            context.Error(owner, field, $"'{field}' may not contain NUL, CR or LF (HTTP_HEADER_VALUE)");
         }
     }
 
@@ -89,13 +148,32 @@ internal sealed class RouteValidator(ValidationContext context)
                 }
             }
         }
-        if (action.AutoHostRewrite == true && action.HostRewriteLiteral is not null)
+        var hostRewrites = (action.AutoHostRewrite is null ? 0 : 1) + (action.HostRewriteLiteral is null ? 0 : 1)
+            + (action.HostRewriteHeader is null ? 0 : 1) + (action.HostRewritePathRegex is null ? 0 : 1);
+        if (hostRewrites > 1)
         {
-            context.Error(action, "host_rewrite_literal", "'auto_host_rewrite' and 'host_rewrite_literal' are alternatives; give only one");
+            context.Error(action, "'host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header' and 'host_rewrite_path_regex' are alternatives (a one-of); give only one");
+        }
+        HeaderSafe(action, "host_rewrite_literal", action.HostRewriteLiteral);
+        if (action.HostRewriteHeader is { } hostHeader && (hostHeader.Length == 0 || hostHeader.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0))
+        {
+            context.Error(action, "host_rewrite_header", "'host_rewrite_header' must be a header name (HTTP_HEADER_NAME)");
+        }
+        if (action.HostRewritePathRegex is { } hostRegex)
+        {
+            ValidateRegexRewrite(hostRegex);
         }
         if (action.RetryPolicy is { } retry)
         {
             _retryPolicies.Validate(retry);
+        }
+        if (action.RegexRewrite is { } regexRewrite)
+        {
+            if (action.PrefixRewrite is not null)
+            {
+                context.Error(action, "regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+            }
+            ValidateRegexRewrite(regexRewrite);
         }
         if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
         {

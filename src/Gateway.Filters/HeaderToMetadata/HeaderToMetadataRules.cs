@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Filters.Common;
+using Gateway.Routing;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters.HeaderToMetadata;

@@ -4,8 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
 [
     "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
-    "cluster_not_found_response_code", "metadata_match", "regex_rewrite", "path_rewrite_policy",
-    "host_rewrite_header", "host_rewrite_path_regex", "append_x_forwarded_host",
+    "cluster_not_found_response_code", "metadata_match", "path_rewrite_policy",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -25,8 +24,25 @@ public sealed class RouteAction : EnvoyMessage
     /// <summary>Set Host to this value.</summary>
     public string? HostRewriteLiteral { get; set; }
 
+    /// <summary>Set Host to the first value of this request header (unchanged when it is absent or empty).</summary>
+    [ProtoField(29, InOneOf = true)]
+    public string? HostRewriteHeader { get; set; }
+
+    /// <summary>Set Host to the path (without its query) with every match of the pattern replaced.</summary>
+    [ProtoField(35, InOneOf = true)]
+    public PathRegexRewrite? HostRewritePathRegex { get; set; }
+
+    /// <summary>When the Host is rewritten, append the old one to <c>x-forwarded-host</c> (unless it is already the last value).</summary>
+    [ProtoField(38)]
+    [EnvoyField("append_x_forwarded_host")]
+    public bool AppendXForwardedHost { get; set; }
+
     /// <summary>Replace the matched prefix (or path) with this.</summary>
     public string? PrefixRewrite { get; set; }
+
+    /// <summary>Every match of the pattern in the path (not the query) replaced by the substitution.</summary>
+    [ProtoField(32)]
+    public PathRegexRewrite? RegexRewrite { get; set; }
 
     /// <summary>Which circuit-breaker thresholds of the cluster apply.</summary>
     public RoutingPriority Priority { get; set; }
@@ -89,4 +105,80 @@ public sealed class DataSource : EnvoyMessage
 
     /// <summary>Read from this environment variable when the config is loaded.</summary>
     public string? EnvironmentVariable { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RedirectAction</c>: answer with a redirect to a URL made from the request's.</summary>
+[EnvoyType("envoy.config.route.v3.RedirectAction")]
+public sealed class RedirectAction : EnvoyMessage
+{
+    /// <summary>The scheme of the location (one-of with <c>scheme_redirect</c>): https.</summary>
+    [ProtoField(4, InOneOf = true)]
+    public bool HttpsRedirect { get; set; }
+
+    /// <summary>The scheme of the location (one-of with <c>https_redirect</c>).</summary>
+    [ProtoField(7, InOneOf = true)]
+    public string? SchemeRedirect { get; set; }
+
+    /// <summary>The host of the location; the request's Host when empty.</summary>
+    [ProtoField(1)]
+    public string? HostRedirect { get; set; }
+
+    /// <summary>The port of the location; the request's (unless dropped) when 0.</summary>
+    [ProtoField(8)]
+    public uint PortRedirect { get; set; }
+
+    /// <summary>The path of the location (one-of with <c>prefix_rewrite</c>); a query in it replaces the request's.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public string? PathRedirect { get; set; }
+
+    /// <summary>Replaces the matched prefix (or path) of the request's path (one-of with <c>path_redirect</c>).</summary>
+    [ProtoField(5, InOneOf = true)]
+    public string? PrefixRewrite { get; set; }
+
+    /// <summary>Every match in the request's path replaced (one-of with <c>path_redirect</c> and <c>prefix_rewrite</c>).</summary>
+    [ProtoField(9, InOneOf = true)]
+    public PathRegexRewrite? RegexRewrite { get; set; }
+
+    /// <summary>The redirect's status.</summary>
+    [ProtoField(3)]
+    public RedirectResponseCode ResponseCode { get; set; }
+
+    /// <summary>Drop the request's query (not a <c>path_redirect</c>'s own).</summary>
+    [ProtoField(6)]
+    public bool StripQuery { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RedirectAction.RedirectResponseCode</c>.</summary>
+public enum RedirectResponseCode
+{
+    /// <summary>301.</summary>
+    MovedPermanently = 0,
+
+    /// <summary>302.</summary>
+    Found = 1,
+
+    /// <summary>303.</summary>
+    SeeOther = 2,
+
+    /// <summary>307.</summary>
+    TemporaryRedirect = 3,
+
+    /// <summary>308.</summary>
+    PermanentRedirect = 4,
+}
+
+/// <summary>
+/// <c>envoy.type.matcher.v3.RegexMatchAndSubstitute</c> as the routes use it (<c>regex_rewrite</c>): every match of the RE2
+/// pattern in the path replaced by the substitution (<c>\1</c> … for capture groups).
+/// </summary>
+[EnvoyType("envoy.type.matcher.v3.RegexMatchAndSubstitute")]
+public sealed class PathRegexRewrite : EnvoyMessage
+{
+    /// <summary>The pattern (RE2).</summary>
+    [ProtoField(1)]
+    public RegexMatcher? Pattern { get; set; }
+
+    /// <summary>The replacement.</summary>
+    [ProtoField(2)]
+    public string? Substitution { get; set; }
 }

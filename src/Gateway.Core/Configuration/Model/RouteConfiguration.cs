@@ -133,7 +133,7 @@ public sealed class VirtualCluster : EnvoyMessage
 /// <summary><c>envoy.config.route.v3.Route</c>.</summary>
 [EnvoyType("envoy.config.route.v3.Route", NotSupported =
 [
-    "redirect", "filter_action", "non_forwarding_action", "per_request_buffer_limit_bytes", "request_body_buffer_limit",
+    "filter_action", "non_forwarding_action", "per_request_buffer_limit_bytes", "request_body_buffer_limit",
 ])]
 public sealed class Route : EnvoyMessage
 {
@@ -149,6 +149,9 @@ public sealed class Route : EnvoyMessage
 
     /// <summary>Answer directly, without an upstream.</summary>
     public DirectResponseAction? DirectResponse { get; set; }
+
+    /// <summary>Answer with a redirect (a direct response with a <c>location</c>).</summary>
+    public RedirectAction? Redirect { get; set; }
 
     /// <summary>Headers added to requests matching this route (before the virtual host's and the route configuration's).</summary>
     public List<HeaderValueOption> RequestHeadersToAdd { get; set; } = [];

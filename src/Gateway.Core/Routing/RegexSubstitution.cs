@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Gateway.Routing;
 
-namespace Gateway.Filters.Common;
+namespace Gateway.Routing;
 
 /// <summary>
 /// <c>envoy.type.matcher.v3.RegexMatchAndSubstitute</c> compiled: RE2 syntax, every match replaced (RE2's
