@@ -156,7 +156,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var status = (int)upstream.StatusCode;
         state.ResponseStatus = status;
         state.StreamInfo.OnFirstUpstreamRxByteReceived();
-        var stats = state.Route.Cluster!.Stats;
+        var stats = state.Cluster.Stats;
         var headers = context.HttpContext.Response.Headers;
         if (state.Retry is { } retry && RetryDecisions.TryScheduleRetry(state, RetryDecisions.RetriesResponse(retry, state, status, headers)))
         {

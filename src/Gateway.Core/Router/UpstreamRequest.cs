@@ -48,6 +48,9 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 
     public RouteRuntime Route { get; }
 
+    /// <summary>The cluster chosen for this request (the route's, by header or by weight), set before the endpoint is chosen.</summary>
+    public ClusterRuntime Cluster { get; set; } = null!;
+
     /// <summary>When the request arrived (TimeProvider timestamp).</summary>
     public long StartTimestamp { get; }
 
@@ -138,7 +141,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         if (HoldsRetrySlot)
         {
             HoldsRetrySlot = false;
-            Route.Cluster!.ReleaseRetry(Route.Plan.Priority);
+            Cluster.ReleaseRetry(Route.Plan.Priority);
         }
     }
 
@@ -185,7 +188,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         return retry;
     }
 
-    ClusterRuntime ILoadBalancerContext.Cluster => Route.Cluster!;
+    ClusterRuntime ILoadBalancerContext.Cluster => Cluster;
 
     int ILoadBalancerContext.HostSelectionRetryCount
         => PreviousHosts is { Count: > 0 } && Retry is { } retry ? retry.HostSelectionRetryMaxAttempts : 0;
