@@ -101,7 +101,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         }
         context.ProxyRequest.RequestUri = UpstreamUri(context.DestinationPrefix, pathAndQuery);
 
-        var cluster = route.Cluster!;
+        var cluster = state.Cluster;
         // From here the attempt is on a connection: its outcome charges upstream_rq_total (UpstreamAccounting).
         UpstreamAccounting.AttemptStarted(cluster.Stats);
         state.OnConnection = true;
