@@ -87,7 +87,7 @@ internal sealed partial class RouterFilter
             // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters).
             listener.RouterStats.NoCluster.Increment();
             info.SetResponseFlag(ResponseFlags.NoClusterFound);
-            await SendLocalReplyAsync(context, listener, route.Plan.ClusterNotFoundStatus, null, ResponseDetails.ClusterNotFound).ConfigureAwait(false);
+            await SendLocalReplyAsync(context, listener, route.Plan.ClusterNotFoundStatus ?? StatusCodes.Status503ServiceUnavailable, null, ResponseDetails.ClusterNotFound).ConfigureAwait(false);
             return;
         }
         state.Cluster = cluster;

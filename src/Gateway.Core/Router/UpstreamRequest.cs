@@ -21,6 +21,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         Route = route;
         StartTimestamp = startTimestamp;
         Timeouts = route.Timeouts;
+        Cluster = route.Cluster!;
     }
 
     /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
@@ -48,8 +49,8 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 
     public RouteRuntime Route { get; }
 
-    /// <summary>The cluster chosen for this request (the route's, by header or by weight), set before the endpoint is chosen.</summary>
-    public ClusterRuntime Cluster { get; set; } = null!;
+    /// <summary>The cluster chosen for this request: the route's fixed one, or by header or by weight (set by the router before the endpoint is chosen).</summary>
+    public ClusterRuntime Cluster { get; set; }
 
     /// <summary>When the request arrived (TimeProvider timestamp).</summary>
     public long StartTimestamp { get; }

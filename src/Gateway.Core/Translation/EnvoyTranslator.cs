@@ -215,7 +215,7 @@ public static class EnvoyTranslator
         {
             ClusterHeader = string.IsNullOrEmpty(action?.ClusterHeader) ? null : action.ClusterHeader,
             WeightedClusters = action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted) : null,
-            ClusterNotFoundStatus = action?.ClusterNotFoundResponseCode switch
+            ClusterNotFoundStatus = action is null || (action.ClusterHeader is null && action.WeightedClusters is null) ? null : action.ClusterNotFoundResponseCode switch
             {
                 ClusterNotFoundResponseCode.NotFound => 404,
                 ClusterNotFoundResponseCode.InternalServerError => 500,

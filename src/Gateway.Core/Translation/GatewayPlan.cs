@@ -235,8 +235,8 @@ public sealed record RoutePlan(
     /// <summary>The <c>weighted_clusters</c>; null when the route names its cluster otherwise.</summary>
     public WeightedClustersPlan? WeightedClusters { get; init; }
 
-    /// <summary>The status of the reply when the named cluster does not exist (<c>cluster_not_found_response_code</c>).</summary>
-    public int ClusterNotFoundStatus { get; init; } = 503;
+    /// <summary>The status of the reply when the named cluster does not exist (<c>cluster_not_found_response_code</c>); null for a fixed <c>cluster</c>, which always exists.</summary>
+    public int? ClusterNotFoundStatus { get; init; }
 
     /// <summary>The header mutations of the route, its virtual host and route configuration; null when no level has any.</summary>
     [JsonIgnore]
