@@ -84,7 +84,7 @@ EOF
 # Start-up-only configs (no load, launched STARTUP_RUNS times each; launch -> first proxied 200):
 # add NAME to STARTUP_ONLY and define prepare_startup_NAME (optional) and start_startup_NAME
 # exactly like the load targets.
-DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic gateway-filters gateway-noop5 gateway-observed gateway-observed100)
+DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gateway-realistic gateway-filters gateway-noop5 gateway-observed gateway-observed100 gateway-split)
 # HTTP/2 cleartext variants: not in the default run (they would add ~70% to it); --http2, --smoke or
 # --targets selects them.
 H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
@@ -750,6 +750,11 @@ O
           - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${UP_PORTS[0]} } } }
 C
 ) ;;
+        split) src=simple.yaml; note=", the route's cluster replaced by weighted_clusters 50/30/20 over three clusters, one per upstream port"
+               clusters=""
+               for i in 1 2; do
+                   clusters+=$'\n\n    - name: split_'"$i"$'\n      type: STATIC\n      lb_policy: ROUND_ROBIN\n      load_assignment:\n        cluster_name: split_'"$i"$'\n        endpoints:\n        - lb_endpoints:\n          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: '"${UP_PORTS[$i]}"$' } } }'
+               done ;;
         noop5) src=simple.yaml; note=", with five header_mutation filters with no mutations before the router"
                filters=""
                for i in 1 2 3 4 5; do
@@ -802,6 +807,11 @@ static_resources:
                   address: 127.0.0.1
                   port_value: ${UP_PORTS[0]}$clusters
 EOF
+    if [[ $variant == split ]]; then
+        local weighted=$'                  weighted_clusters:\n                    clusters:\n                    - { name: httpbin_service, weight: 50 }\n                    - { name: split_1, weight: 30 }\n                    - { name: split_2, weight: 20 }'
+        local body; body=$(<"$out")
+        printf '%s\n' "${body/"                  cluster: httpbin_service"/$weighted}" >"$out"
+    fi
 }
 
 # prepare_gateway_config NAME YAML: validate; on success remember the listener port.
@@ -863,6 +873,10 @@ start_gateway_retry() { start_gateway_config gateway-retry; }
 # gateway-filters: the seed config with cors + local_ratelimit + compressor before the router (issue 10's budget).
 prepare_gateway_filters() { prepare_seed_target gateway-filters filters; }
 start_gateway_filters() { start_gateway_config gateway-filters; }
+
+# gateway-split: the seed config with weighted_clusters 50/30/20 over three clusters, one per upstream port (issue 12).
+prepare_gateway_split() { prepare_seed_target gateway-split split; }
+start_gateway_split() { start_gateway_config gateway-split; }
 
 # gateway-noop5: the seed config with five filters that do nothing (the chain's own cost).
 prepare_gateway_noop5() { prepare_seed_target gateway-noop5 noop5; }

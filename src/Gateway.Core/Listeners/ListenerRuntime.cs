@@ -104,6 +104,7 @@ internal sealed class ListenerRuntime
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
                 Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),
+                ClusterSpecifier = Router.ClusterSpecifier.For(routePlan, clusters),
                 VirtualClusters = vclusters,
                 Stats = routePlan.StatPrefix is { } statPrefix ? new RequestClassStats(store, "vhost." + routePlan.VirtualHost + ".route." + statPrefix + ".") : null,
                 Headers = routePlan.Headers?.Compile(formatterOptions, headerParsers) ?? HeaderMutationSet.Empty,

@@ -60,8 +60,11 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>The route's compiled <c>hash_policy</c>, or null when it has none.</summary>
     public Router.HashPolicy? HashPolicy { get; }
 
-    /// <summary>The target cluster; null for direct responses.</summary>
+    /// <summary>The target cluster when the route names one (<c>cluster</c>); null for direct responses and per-request clusters.</summary>
     public ClusterRuntime? Cluster { get; }
+
+    /// <summary>Picks the cluster per request (<c>cluster_header</c>, <c>weighted_clusters</c>); null when <see cref="Cluster"/> is fixed.</summary>
+    public Router.ClusterSpecifier? ClusterSpecifier { get; init; }
 
     /// <summary>The <c>prefix</c> (or <c>path</c>) the route matched on, which <c>prefix_rewrite</c> replaces.</summary>
     public string? MatchedPrefix { get; }

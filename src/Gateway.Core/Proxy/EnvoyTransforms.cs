@@ -100,7 +100,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         }
         context.ProxyRequest.RequestUri = UpstreamUri(context.DestinationPrefix, pathAndQuery);
 
-        var cluster = route.Cluster!;
+        var cluster = state.Cluster;
         // From here the attempt is on a connection: its outcome charges upstream_rq_total (UpstreamAccounting).
         UpstreamAccounting.AttemptStarted(cluster.Stats);
         state.OnConnection = true;
@@ -180,7 +180,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
         var status = (int)upstream.StatusCode;
         state.ResponseStatus = status;
         state.StreamInfo.OnFirstUpstreamRxByteReceived();
-        var stats = state.Route.Cluster!.Stats;
+        var stats = state.Cluster.Stats;
         var headers = context.HttpContext.Response.Headers;
         if (state.Retry is { } retry && RetryDecisions.TryScheduleRetry(state, RetryDecisions.RetriesResponse(retry, state, status, headers)))
         {

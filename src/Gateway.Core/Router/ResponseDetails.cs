@@ -11,6 +11,7 @@ internal static class ResponseDetails
     public const string ViaUpstream = "via_upstream";
     public const string RouteNotFound = "route_not_found";
     public const string DirectResponse = "direct_response";
+    public const string ClusterNotFound = "cluster_not_found";
     public const string NoHealthyUpstream = "no_healthy_upstream";
     public const string RouteTimeout = "response_timeout";
     public const string PerTryTimeout = "upstream_per_try_timeout";

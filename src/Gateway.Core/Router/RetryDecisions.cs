@@ -24,7 +24,7 @@ internal static class RetryDecisions
     /// </summary>
     public static bool TryScheduleRetry(UpstreamRequest state, bool retriable)
     {
-        var cluster = state.Route.Cluster!;
+        var cluster = state.Cluster;
         var stats = cluster.Stats;
         if (!retriable)
         {
@@ -75,7 +75,7 @@ internal static class RetryDecisions
         {
             return false;
         }
-        UpstreamAccounting.PerTryTimeout(state.Route.Cluster!.Stats, attempt, state);
+        UpstreamAccounting.PerTryTimeout(state.Cluster.Stats, attempt, state);
         return state.Retry is { } retry && TryScheduleRetry(state, retry.RetriesPerTryTimeout);
     }
 
@@ -173,7 +173,7 @@ internal static class RetryDecisions
     public static TimeSpan BackOff(UpstreamRequest state, Random jitter)
     {
         var retry = state.Retry!;
-        var stats = state.Route.Cluster!.Stats;
+        var stats = state.Cluster.Stats;
         var rateLimited = state.RateLimitedBackOff;
         state.RateLimitedBackOff = null;
         if (rateLimited is { } interval && interval > TimeSpan.FromMilliseconds(1))

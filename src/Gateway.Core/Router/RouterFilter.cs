@@ -83,7 +83,16 @@ internal sealed partial class RouterFilter
         {
             Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats,
         };
-        var cluster = route.Cluster!;
+        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers, info.RandomValue) : route.Cluster!;
+        if (cluster is null)
+        {
+            // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters).
+            listener.RouterStats.NoCluster.Increment();
+            info.SetResponseFlag(ResponseFlags.NoClusterFound);
+            await SendLocalReplyAsync(context, listener, route.Plan.ClusterNotFoundStatus ?? StatusCodes.Status503ServiceUnavailable, null, ResponseDetails.ClusterNotFound).ConfigureAwait(false);
+            return;
+        }
+        state.Cluster = cluster;
         info.UpstreamCluster = cluster;
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)
@@ -175,7 +184,8 @@ internal sealed partial class RouterFilter
     private static async ValueTask<Outcome<AttemptKind>> AttemptAsync(ResilienceContext resilience, (HttpContext Context, Endpoint Endpoint, UpstreamRequest State) args)
     {
         var (context, endpoint, state) = args;
-        var cluster = state.Route.Cluster!;
+        var cluster = state.Cluster;
+        var priority = state.Route.Plan.Priority;
         if (state.Attempt > 0)
         {
             // A retry: its back-off is over, and nothing of the failed attempt reached the client (held back or never came).
@@ -294,7 +304,7 @@ internal sealed partial class RouterFilter
     private async Task CompleteAsync(HttpContext context, UpstreamRequest state, AttemptOutcome final, bool routeTimedOut)
     {
         var info = state.StreamInfo;
-        var cluster = state.Route.Cluster!;
+        var cluster = state.Cluster;
         var stats = cluster.Stats;
         var listener = state.Listener;
         var attempts = state.Route.Plan.IncludeAttemptCountInResponse ? state.Attempt : 0;

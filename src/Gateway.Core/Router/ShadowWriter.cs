@@ -151,7 +151,7 @@ internal sealed partial class ShadowWriter
             bodies[i] = new ShadowBody(request.ContentLength);
         }
         Send(shadow, bodies);
-        var tee = new ShadowTee(request.Body, bodies, state.Route.Cluster!.Stats.RetryOrShadowAbandoned);
+        var tee = new ShadowTee(request.Body, bodies, state.Cluster.Stats.RetryOrShadowAbandoned);
         request.Body = tee;
         return tee;
     }

@@ -21,6 +21,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         Route = route;
         StartTimestamp = startTimestamp;
         Timeouts = route.Timeouts;
+        Cluster = route.Cluster!;
     }
 
     /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
@@ -47,6 +48,9 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     public ListenerRuntime Listener { get; }
 
     public RouteRuntime Route { get; }
+
+    /// <summary>The cluster chosen for this request: the route's fixed one, or by header or by weight (set by the router before the endpoint is chosen).</summary>
+    public ClusterRuntime Cluster { get; set; }
 
     /// <summary>When the request arrived (TimeProvider timestamp).</summary>
     public long StartTimestamp { get; }
@@ -139,7 +143,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         if (HoldsRetrySlot)
         {
             HoldsRetrySlot = false;
-            Route.Cluster!.ReleaseRetry(Route.Plan.Priority);
+            Cluster.ReleaseRetry(Route.Plan.Priority);
         }
     }
 
@@ -186,7 +190,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         return retry;
     }
 
-    ClusterRuntime ILoadBalancerContext.Cluster => Route.Cluster!;
+    ClusterRuntime ILoadBalancerContext.Cluster => Cluster;
 
     int ILoadBalancerContext.HostSelectionRetryCount
         => PreviousHosts is { Count: > 0 } && Retry is { } retry ? retry.HostSelectionRetryMaxAttempts : 0;
@@ -226,7 +230,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         {
             (PreviousHosts ??= []).Add(host);
         }
-        var cluster = Route.Cluster!;
+        var cluster = Cluster;
         var admission = cluster.AdmitRequest(Route.Plan.Priority);
         if (admission == RequestAdmission.Admitted)
         {
@@ -249,7 +253,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         if (HoldsRequestSlot)
         {
             HoldsRequestSlot = false;
-            Route.Cluster!.ReleaseRequest(Route.Plan.Priority);
+            Cluster.ReleaseRequest(Route.Plan.Priority);
         }
     }
 }

@@ -160,7 +160,7 @@ internal static class HttpTracing
         var span = state.DownstreamSpan;
         if (tracing.UpstreamSpans && state.AttemptSpan is null)
         {
-            var child = span.SpawnChild(string.Concat("router ", state.Route.Cluster!.Name, " egress"), tracing.Time.GetUtcNow());
+            var child = span.SpawnChild(string.Concat("router ", state.Cluster.Name, " egress"), tracing.Time.GetUtcNow());
             if (state.Attempt > 1)
             {
                 child.SetTag(TracingTags.RetryCount, (state.Attempt - 1).ToString(CultureInfo.InvariantCulture));
@@ -197,7 +197,7 @@ internal static class HttpTracing
             span.SetTag(TracingTags.PeerAddress, host.Address);
         }
         span.SetTag(TracingTags.Component, TracingTags.Proxy);
-        var cluster = state.Route.Cluster!;
+        var cluster = state.Cluster;
         span.SetTag(TracingTags.UpstreamCluster, cluster.Name);
         span.SetTag(TracingTags.UpstreamClusterName, cluster.Name);
         span.SetTag(TracingTags.HttpStatusCode, outcome.Status.ToString(CultureInfo.InvariantCulture));

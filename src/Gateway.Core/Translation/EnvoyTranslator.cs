@@ -220,6 +220,14 @@ public static class EnvoyTranslator
             Retry: TranslateRetry(action?.RetryPolicy ?? vhost.RetryPolicy),
             Priority: action?.Priority ?? RoutingPriority.Default)
         {
+            ClusterHeader = string.IsNullOrEmpty(action?.ClusterHeader) ? null : action.ClusterHeader,
+            WeightedClusters = action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted) : null,
+            ClusterNotFoundStatus = action is null || (action.ClusterHeader is null && action.WeightedClusters is null) ? null : action.ClusterNotFoundResponseCode switch
+            {
+                ClusterNotFoundResponseCode.NotFound => 404,
+                ClusterNotFoundResponseCode.InternalServerError => 500,
+                _ => 503,
+            },
             Source = route,
             IncludeRequestAttemptCount = vhost.IncludeRequestAttemptCount,
             IncludeAttemptCountInResponse = vhost.IncludeAttemptCountInResponse,
@@ -407,6 +415,17 @@ public static class EnvoyTranslator
         }
         // Read once, when the configuration is loaded, as Envoy does.
         return File.ReadAllBytes(source.Filename!);
+    }
+
+    private static WeightedClustersPlan TranslateWeightedClusters(WeightedClusters weighted)
+    {
+        // total_weight is deprecated and unused by Envoy; runtime_key_prefix has no runtime to read: the weights as configured apply.
+        var entries = new WeightedClusterPlan[weighted.Clusters.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new WeightedClusterPlan(weighted.Clusters[i].Name!, weighted.Clusters[i].Weight ?? 0);
+        }
+        return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);
     }
 
     private static ClusterPlan TranslateCluster(Cluster cluster)

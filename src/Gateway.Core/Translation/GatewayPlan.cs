@@ -229,6 +229,15 @@ public sealed record RoutePlan(
     /// <summary>The route's <c>hash_policy</c> entries, in order; null when it has none.</summary>
     public IReadOnlyList<HashPolicyPlan>? HashPolicies { get; init; }
 
+    /// <summary>The request header naming the cluster (<c>cluster_header</c>); null when the route names it otherwise.</summary>
+    public string? ClusterHeader { get; init; }
+
+    /// <summary>The <c>weighted_clusters</c>; null when the route names its cluster otherwise.</summary>
+    public WeightedClustersPlan? WeightedClusters { get; init; }
+
+    /// <summary>The status of the reply when the named cluster does not exist (<c>cluster_not_found_response_code</c>); null for a fixed <c>cluster</c>, which always exists.</summary>
+    public int? ClusterNotFoundStatus { get; init; }
+
     /// <summary>The header mutations of the route, its virtual host and route configuration; null when no level has any.</summary>
     [JsonIgnore]
     internal Gateway.Routing.HeaderMutationPlan? Headers { get; init; }
@@ -248,6 +257,12 @@ public sealed record RoutePlan(
     /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
     public RedirectPlan? Redirect { get; init; }
 }
+
+/// <summary><c>weighted_clusters</c>: the entries in order, and the header carrying the pick's random value (null: the stream's).</summary>
+public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader);
+
+/// <summary>One <c>weighted_clusters.clusters</c> entry.</summary>
+public sealed record WeightedClusterPlan(string Name, uint Weight);
 
 /// <summary>
 /// A route's <c>redirect</c> as Envoy's Utility::RedirectConfig holds it: the scheme (null: the request's), host (null: the

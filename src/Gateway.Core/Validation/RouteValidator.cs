@@ -116,19 +116,69 @@ internal sealed class RouteValidator(ValidationContext context)
         }
     }
 
+    private void ValidateWeightedClusters(WeightedClusters weighted, Route route)
+    {
+        if (weighted.Clusters.Count == 0)
+        {
+            context.Error(weighted, "clusters", "'clusters' must have at least one entry");
+            return;
+        }
+        ulong total = 0;
+        foreach (var entry in weighted.Clusters)
+        {
+            if (string.IsNullOrEmpty(entry.Name))
+            {
+                if (!entry.HasBindingErrors)
+                {
+                    context.Error(entry, "name", "At least one of name or cluster_header need to be specified");
+                }
+            }
+            else if (context.ClusterNamesComplete && !context.ClusterNames.Contains(entry.Name))
+            {
+                context.Error(entry, "name", $"route: unknown weighted cluster '{entry.Name}'");
+            }
+            total += entry.Weight ?? 0;
+        }
+        if (total > uint.MaxValue)
+        {
+            context.Error(weighted, "clusters", $"The sum of weights of all weighted clusters of route {route.Name} exceeds {uint.MaxValue}");
+        }
+        else if (total == 0)
+        {
+            context.Error(weighted, "clusters", "Sum of weights in the weighted_cluster must be greater than 0.");
+        }
+        if (weighted.HeaderName is { } header && !TracingValidator.IsHeaderName(header))
+        {
+            context.Error(weighted, "header_name", $"'header_name' must be a valid HTTP header name (got '{header}')");
+        }
+    }
+
     private void ValidateAction(RouteAction action, Route route)
     {
-        if (string.IsNullOrEmpty(action.Cluster))
+        var specifiers = (string.IsNullOrEmpty(action.Cluster) ? 0 : 1) + (action.ClusterHeader is null ? 0 : 1) + (action.WeightedClusters is null ? 0 : 1);
+        if (specifiers == 0)
         {
             // A one-of (cluster, cluster_header, weighted_clusters, ...): a refused member was reported by the binder.
             if (!action.HasBindingErrors)
             {
-                context.Error(action, "cluster", "'cluster' is required ('cluster_header' and 'weighted_clusters' are not supported yet)");
+                context.Error(action, "cluster", "one of 'cluster', 'cluster_header' or 'weighted_clusters' is required");
             }
         }
-        else if (!context.ClusterNames.Contains(action.Cluster) && context.ClusterNamesComplete)
+        else if (specifiers > 1)
+        {
+            context.Error(action, "cluster", "'cluster', 'cluster_header' and 'weighted_clusters' are a one-of; give only one");
+        }
+        if (!string.IsNullOrEmpty(action.Cluster) && !context.ClusterNames.Contains(action.Cluster) && context.ClusterNamesComplete)
         {
             context.Error(action, "cluster", $"route: unknown cluster '{action.Cluster}'");
+        }
+        if (action.ClusterHeader is { } clusterHeader && !TracingValidator.IsHeaderName(clusterHeader))
+        {
+            context.Error(action, "cluster_header", $"'cluster_header' must be a valid HTTP header name (got '{clusterHeader}')");
+        }
+        if (action.WeightedClusters is { } weighted)
+        {
+            ValidateWeightedClusters(weighted, route);
         }
         if (action.Timeout is { } timeout && timeout < TimeSpan.Zero)
         {

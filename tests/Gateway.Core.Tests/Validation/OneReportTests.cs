@@ -58,11 +58,11 @@ public class OneReportTests
     [Fact]
     public void Load_UnsupportedMemberOfAOneOf_ReportsOnlyNotSupported()
     {
-        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "weighted_clusters: { clusters: [] }", StringComparison.Ordinal);
+        var yaml = TestConfigs.Seed().Replace("cluster: httpbin_service", "inline_cluster_specifier_plugin: {}", StringComparison.Ordinal);
 
         var error = Assert.Single(LoadFails(yaml).Errors);
 
-        Assert.Equal("field 'weighted_clusters' of envoy.config.route.v3.RouteAction is not supported by this gateway yet", error.Message);
+        Assert.Equal("field 'inline_cluster_specifier_plugin' of envoy.config.route.v3.RouteAction is not supported by this gateway yet", error.Message);
     }
 
     [Fact]

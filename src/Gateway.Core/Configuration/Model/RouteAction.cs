@@ -3,8 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteAction</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
 [
-    "cluster_header", "weighted_clusters", "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
-    "cluster_not_found_response_code", "metadata_match", "path_rewrite_policy",
+    "cluster_specifier_plugin", "inline_cluster_specifier_plugin", "metadata_match", "path_rewrite_policy",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -14,6 +13,15 @@ public sealed class RouteAction : EnvoyMessage
 {
     /// <summary>The upstream cluster.</summary>
     public string? Cluster { get; set; }
+
+    /// <summary>The request header whose first value names the upstream cluster.</summary>
+    public string? ClusterHeader { get; set; }
+
+    /// <summary>The upstream cluster picked per request by weight.</summary>
+    public WeightedClusters? WeightedClusters { get; set; }
+
+    /// <summary>The reply when the cluster the route names (by header, or weighted) does not exist.</summary>
+    public ClusterNotFoundResponseCode ClusterNotFoundResponseCode { get; set; }
 
     /// <summary>Upstream timeout for the whole request; default 15s, 0 disables.</summary>
     public TimeSpan? Timeout { get; set; }
@@ -62,6 +70,51 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>The stream's duration limit and the <c>grpc-timeout</c> header; when set, <c>timeout</c> does not apply (Envoy's "new timeouts").</summary>
     public MaxStreamDuration? MaxStreamDuration { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RouteAction.ClusterNotFoundResponseCode</c>.</summary>
+public enum ClusterNotFoundResponseCode
+{
+    /// <summary>SERVICE_UNAVAILABLE (503).</summary>
+    ServiceUnavailable = 0,
+
+    /// <summary>NOT_FOUND (404).</summary>
+    NotFound = 1,
+
+    /// <summary>INTERNAL_SERVER_ERROR (500).</summary>
+    InternalServerError = 2,
+}
+
+/// <summary><c>envoy.config.route.v3.WeightedCluster</c>.</summary>
+[EnvoyType("envoy.config.route.v3.WeightedCluster", NotSupported = ["use_hash_policy"])]
+public sealed class WeightedClusters : EnvoyMessage
+{
+    /// <summary>The clusters and their weights.</summary>
+    public List<ClusterWeight> Clusters { get; set; } = [];
+
+    /// <summary>Deprecated and ignored by Envoy (the weights' sum is the total).</summary>
+    public uint? TotalWeight { get; set; }
+
+    /// <summary>Runtime keys overriding the weights; there is no runtime layer, so the configured weights apply.</summary>
+    public string? RuntimeKeyPrefix { get; set; }
+
+    /// <summary>A request header holding the random value of the pick (a single unsigned integer; otherwise the stream's).</summary>
+    public string? HeaderName { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.WeightedCluster.ClusterWeight</c>.</summary>
+[EnvoyType("envoy.config.route.v3.WeightedCluster.ClusterWeight", NotSupported =
+[
+    "cluster_header", "metadata_match", "request_headers_to_add", "request_headers_to_remove",
+    "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
+])]
+public sealed class ClusterWeight : EnvoyMessage
+{
+    /// <summary>The cluster.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Its weight (0: never picked).</summary>
+    public uint? Weight { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.MaxStreamDuration</c>.</summary>
