@@ -46,20 +46,20 @@ public class LoadBalancingBenchmarks
     }
 
     [Benchmark]
-    public object? RoundRobin() => _roundRobin.Pick(null, 0);
+    public DestinationState? RoundRobin() => _roundRobin.Pick(null, 0)?.Destination;
 
     [Benchmark]
-    public object? WeightedRoundRobin() => _weightedRoundRobin.Pick(null, 0);
+    public DestinationState? WeightedRoundRobin() => _weightedRoundRobin.Pick(null, 0)?.Destination;
 
     [Benchmark]
-    public object? LeastRequest() => _leastRequest.Pick(null, 0);
+    public DestinationState? LeastRequest() => _leastRequest.Pick(null, 0)?.Destination;
 
     [Benchmark]
-    public object? RandomPick() => _random.Pick(null, 0);
+    public DestinationState? RandomPick() => _random.Pick(null, 0)?.Destination;
 
     [Benchmark]
-    public object? RingHash() => _ringHash.Pick(_key += 0x9E3779B97F4A7C15, 0);
+    public DestinationState? RingHash() => _ringHash.Pick(_key += 0x9E3779B97F4A7C15, 0)?.Destination;
 
     [Benchmark]
-    public object? Maglev() => _maglev.Pick(_key += 0x9E3779B97F4A7C15, 0);
+    public DestinationState? Maglev() => _maglev.Pick(_key += 0x9E3779B97F4A7C15, 0)?.Destination;
 }
