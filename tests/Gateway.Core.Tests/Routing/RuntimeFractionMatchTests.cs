@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Routing;
 using Gateway.Tests.Hosting;
+using Gateway.Tests.Common;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static Gateway.Tests.Routing.RoutingTestConfig;
@@ -49,35 +50,17 @@ public class RuntimeFractionMatchTests
     [Fact]
     public async Task RuntimeFraction_SeededRandom_SplitsRequestsAsTheDraws()
     {
-        const string Yaml = """
-            static_resources:
-              listeners:
-              - name: httpbin-demo
-                address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                filter_chains:
-                - filters:
-                  - name: envoy.filters.network.http_connection_manager
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                      stat_prefix: ingress_http
-                      http_filters:
-                      - name: envoy.filters.http.router
-                        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                      route_config:
-                        virtual_hosts:
-                        - name: all
-                          domains: ["*"]
-                          routes:
-                          - match: { prefix: "/", runtime_fraction: { default_value: { numerator: 25, denominator: HUNDRED }, runtime_key: routing.canary } }
-                            direct_response: { status: 200, body: { inline_string: canary } }
-                          - match: { prefix: "/" }
-                            direct_response: { status: 200, body: { inline_string: stable } }
-            """;
+        var yaml = ListenerYaml.Build(upstreamPort: 1, httpFilters: "", routes: """
+            - match: { prefix: "/", runtime_fraction: { default_value: { numerator: 25, denominator: HUNDRED }, runtime_key: routing.canary } }
+              direct_response: { status: 200, body: { inline_string: canary } }
+            - match: { prefix: "/" }
+              direct_response: { status: 200, body: { inline_string: stable } }
+            """);
         const int Requests = 40;
         // The connection manager draws one value per stream from the injected Random, so the same seed replays the draws.
         var expected = new Random(11);
         var canaries = 0;
-        await using var gateway = await InProcessGateway.StartAsync(Yaml, configureServices: s => s.AddSingleton(new Random(11)));
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureServices: s => s.AddSingleton(new Random(11)));
         for (var i = 0; i < Requests; i++)
         {
             var want = (ulong)expected.NextInt64() % 100 < 25 ? "canary" : "stable";
@@ -90,30 +73,12 @@ public class RuntimeFractionMatchTests
     [Fact]
     public void Load_RuntimeFractionWithoutDefaultValue_Refused()
     {
-        const string Yaml = """
-            static_resources:
-              listeners:
-              - name: httpbin-demo
-                address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                filter_chains:
-                - filters:
-                  - name: envoy.filters.network.http_connection_manager
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                      stat_prefix: ingress_http
-                      http_filters:
-                      - name: envoy.filters.http.router
-                        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                      route_config:
-                        virtual_hosts:
-                        - name: all
-                          domains: ["*"]
-                          routes:
-                          - match: { prefix: "/", runtime_fraction: { runtime_key: k } }
-                            direct_response: { status: 200 }
-            """;
+        var yaml = ListenerYaml.Build(upstreamPort: 1, httpFilters: "", routes: """
+            - match: { prefix: "/", runtime_fraction: { runtime_key: k } }
+              direct_response: { status: 200 }
+            """);
 
-        var errors = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Yaml, "envoy.yaml")).Errors;
+        var errors = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml")).Errors;
 
         var error = Assert.Single(errors);
         Assert.Equal("'default_value' is required", error.Message);
