@@ -398,20 +398,21 @@ public class VirtualHostOptionsTests
     public async Task IdleTimeout_RequestBodyKeepsComing_IsNeverIdle()
     {
         await using var upstream = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, IdleRoutes("0.5s")));
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, IdleRoutes("1.5s")));
         await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
 
-        // Six bytes, one every 150 ms: 900 ms in all, never 500 ms without one.
-        await connection.WriteAsync("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\n");
-        for (var i = 0; i < 6; i++)
+        // Eight bytes, one every 250 ms: 2 s in all, longer than the timeout, but never 1.5 s without
+        // one; the 1.25 s of slack per gap absorbs a loaded CI machine's late timers.
+        await connection.WriteAsync("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n");
+        for (var i = 0; i < 8; i++)
         {
-            await Task.Delay(150);
+            await Task.Delay(250);
             await connection.WriteAsync("x");
         }
         var response = await connection.ReadResponseAsync();
 
         Assert.Equal(200, response.Status);
-        Assert.Equal("xxxxxx", Assert.Single(upstream.Bodies));
+        Assert.Equal("xxxxxxxx", Assert.Single(upstream.Bodies));
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_idle_timeout", 0);
     }
 
