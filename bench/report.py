@@ -18,12 +18,16 @@
       around a wrk run that completed REQUESTS requests (exit 1 with the reason on stderr if the file
       does not show the whole run; see alloc_csv).
 
+  report.py counter-sum FILE --counter NAME [--scale X]
+      prints the sum of one rate counter's rows in such a file, times X (the JIT time in ms:
+      --counter dotnet.jit.compilation.time --scale 1000).
+
   report.py table --raw RAW.tsv --machine MACHINE.md --skipped SKIPPED.tsv --startup STARTUP.tsv
                   --params "..." --out OUT.md [--alloc-note "..."]
       writes the markdown report (medians over rounds) to OUT.md and prints it.
 
 RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms bg_cpu_pct
-  alloc_bytes_per_request mean_ms (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
+  alloc_bytes_per_request mean_ms jit_ms cpu_us_per_request (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
 STARTUP.tsv columns: name round startup_ms status
 SKIPPED.tsv columns: target reason
 """
@@ -98,16 +102,8 @@ def parse_h2load(path: str) -> int:
 IDLE_SHARE = 0.05
 
 
-def alloc_csv(path: str, requests: int, counter: str) -> int:
-    """Bytes allocated per request over a wrk run, from dotnet-counters' CSV.
-
-    dotnet-counters reports the ObservableCounter dotnet.gc.heap.total_allocated (bytes allocated
-    since the process started) as a rate: each row holds the bytes allocated since the previous row.
-    The session was started with the proxy idle before the run and ends after it, so: the first and
-    the last row must be idle (otherwise the run was not entirely inside the session and the number
-    would be too low), and the rows in between add up to the cumulative value at the end of the
-    window minus the cumulative value at its start.
-    """
+def counter_rows(path: str, counter: str) -> tuple[list[float], set[str]] | None:
+    """The rows of one counter in a `dotnet-counters collect --format csv` file, and every counter name seen."""
     rows: list[float] = []
     names: set[str] = set()
     try:
@@ -130,7 +126,24 @@ def alloc_csv(path: str, requests: int, counter: str) -> int:
                     rows.append(float(value))
     except FileNotFoundError:
         print(f"no {path} (dotnet-counters wrote no file)", file=sys.stderr)
+        return None
+    return rows, names
+
+
+def alloc_csv(path: str, requests: int, counter: str) -> int:
+    """Bytes allocated per request over a wrk run, from dotnet-counters' CSV.
+
+    dotnet-counters reports the ObservableCounter dotnet.gc.heap.total_allocated (bytes allocated
+    since the process started) as a rate: each row holds the bytes allocated since the previous row.
+    The session was started with the proxy idle before the run and ends after it, so: the first and
+    the last row must be idle (otherwise the run was not entirely inside the session and the number
+    would be too low), and the rows in between add up to the cumulative value at the end of the
+    window minus the cumulative value at its start.
+    """
+    read = counter_rows(path, counter)
+    if read is None:
         return 1
+    rows, names = read
     if not rows:
         seen = ", ".join(sorted(names)) or "none"
         print(f"no '{counter}' rows in {path} (counters seen: {seen})", file=sys.stderr)
@@ -150,6 +163,19 @@ def alloc_csv(path: str, requests: int, counter: str) -> int:
         )
         return 1
     print(f"{sum(rows[1:-1]) / requests:.0f}")
+    return 0
+
+
+def counter_sum(path: str, counter: str, scale: float) -> int:
+    """The sum of a rate counter's rows times scale (dotnet.jit.compilation.time: seconds per row -> ms)."""
+    read = counter_rows(path, counter)
+    if read is None:
+        return 1
+    rows, names = read
+    if not rows:
+        print(f"no '{counter}' rows in {path} (counters seen: {', '.join(sorted(names)) or 'none'})", file=sys.stderr)
+        return 1
+    print(f"{sum(rows) * scale:.0f}")
     return 0
 
 
@@ -191,13 +217,13 @@ def table(args: argparse.Namespace) -> int:
     order: list[str] = []
     per: dict[str, dict[str, list]] = {}
     for r in raw:
-        r = r + ["-"] * (13 - len(r))
-        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg, alloc, mean = r[:13]
+        r = r + ["-"] * (15 - len(r))
+        _round, target, status, rps, p50, p99, non2xx, sockerr, rss, startup, bg, alloc, mean, jit, cpu = r[:15]
         if target not in per:
             order.append(target)
             per[target] = {
                 "rps": [], "mean": [], "p50": [], "p99": [], "err": [], "rss": [], "startup": [], "bg": [], "alloc": [],
-                "fail": []
+                "jit": [], "cpu": [], "fail": []
             }
         d = per[target]
         if status != "ok":
@@ -216,6 +242,10 @@ def table(args: argparse.Namespace) -> int:
             d["bg"].append(float(bg))
         if alloc != "-":
             d["alloc"].append(float(alloc))
+        if jit != "-":
+            d["jit"].append(float(jit))
+        if cpu != "-":
+            d["cpu"].append(float(cpu))
 
     summary = {}
     for t in order:
@@ -230,6 +260,8 @@ def table(args: argparse.Namespace) -> int:
             "startup": med(d["startup"]),
             "bg": max(d["bg"]) if d["bg"] else None,
             "alloc": med(d["alloc"]),
+            "jit": max(d["jit"]) if d["jit"] else None,
+            "cpu": med(d["cpu"]),
             "ok": len(d["rps"]),
             "fail": d["fail"],
         }
@@ -254,6 +286,11 @@ def table(args: argparse.Namespace) -> int:
     lines.append("the proxy and wrk or h2load (highest over rounds); above a few % the machine was shared and the row is noisy.")
     lines.append("alloc B/req = bytes the .NET process allocated during the measured run (runtime counter")
     lines.append("dotnet.gc.heap.total_allocated, via dotnet-counters) / requests wrk completed in it; .NET targets only.")
+    lines.append("JIT ms = time the .NET process spent compiling methods during the measured run (dotnet.jit.compilation.time;")
+    lines.append("highest over rounds): near 0 when the warm-up reached steady state; hundreds of ms mean the row partly")
+    lines.append("measures tiered compilation, which on 2 cores competes with the requests for CPU.")
+    lines.append("CPU µs/req = user + system CPU time of the proxy process(es) during the measured run / requests: less")
+    lines.append("sensitive than requests/s to other load on the machine.")
     if has_h2:
         lines.append("h2-* rows: HTTP/2 cleartext (prior knowledge) driven by h2load, -m streams per connection (so more")
         lines.append("requests in flight than wrk's one per connection: compare h2 latency only with h2 latency); the proxies")
@@ -265,16 +302,16 @@ def table(args: argparse.Namespace) -> int:
     lines.append("")
     lines.append(
         "| target | rounds ok | requests/s | mean ms | p50 ms | p99 ms | errors | peak RSS MiB | alloc B/req "
-        "| start-up ms | rps / bare-yarp | rps / nginx | other CPU % |"
+        "| JIT ms | CPU µs/req | start-up ms | rps / bare-yarp | rps / nginx | other CPU % |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in order:
         s = summary[t]
         rounds = f"{s['ok']}" + (f" ({len(s['fail'])} failed)" if s["fail"] else "")
         lines.append(
             f"| {t} | {rounds} | {fnum(s['rps'], '.0f')} | {fnum(s['mean'], '.3f')} | {fnum(s['p50'], '.3f')} | "
             f"{fnum(s['p99'], '.3f')} | {fnum(s['err'], '.0f')} | {fnum(s['rss'], '.1f')} | {fnum(s['alloc'], '.0f')} | "
-            f"{fnum(s['startup'], '.0f')} | {ratio(s['rps'], ref_rps(t, 'bare-yarp'))} | "
+            f"{fnum(s['jit'], '.0f')} | {fnum(s['cpu'], '.1f')} | {fnum(s['startup'], '.0f')} | {ratio(s['rps'], ref_rps(t, 'bare-yarp'))} | "
             f"{ratio(s['rps'], ref_rps(t, 'nginx'))} | {fnum(s['bg'], '.0f')} |"
         )
 
@@ -287,7 +324,7 @@ def table(args: argparse.Namespace) -> int:
                 ratio_rows.append(
                     f"| {g} | {ref} | {ratio(a['rps'], b['rps'])} | {ratio(a['mean'], b['mean'])} | "
                     f"{ratio(a['p50'], b['p50'])} | {ratio(a['p99'], b['p99'])} | {ratio(a['rss'], b['rss'])} | "
-                    f"{diff(a['alloc'], b['alloc'])} |"
+                    f"{ratio(a['cpu'], b['cpu'])} | {diff(a['alloc'], b['alloc'])} |"
                 )
     if ratio_rows:
         lines.append("\n## Gateway ratios (median / median; requests/s: higher is better, the rest: lower is better)\n")
@@ -297,8 +334,8 @@ def table(args: argparse.Namespace) -> int:
             lines.append("when either side was not measured (nginx never is; h2load gives no p50/p99).\n")
         else:
             lines.append("at most +1024 over bare-yarp); \"-\" when either side was not measured (nginx never is).\n")
-        lines.append("| gateway target | vs | requests/s | mean | p50 | p99 | peak RSS | alloc − ref B/req |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        lines.append("| gateway target | vs | requests/s | mean | p50 | p99 | peak RSS | CPU/req | alloc − ref B/req |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         lines.extend(ratio_rows)
 
     fails = [(t, f) for t in order for f in summary[t]["fail"]]
@@ -368,6 +405,10 @@ def main() -> int:
     pa.add_argument("file")
     pa.add_argument("requests", type=int)
     pa.add_argument("--counter", default="dotnet.gc.heap.total_allocated")
+    pc = sub.add_parser("counter-sum")
+    pc.add_argument("file")
+    pc.add_argument("--counter", required=True)
+    pc.add_argument("--scale", type=float, default=1.0)
     a = p.parse_args()
     if a.cmd == "parse-wrk":
         return parse_wrk(a.file)
@@ -375,6 +416,8 @@ def main() -> int:
         return parse_h2load(a.file)
     if a.cmd == "alloc-csv":
         return alloc_csv(a.file, a.requests, a.counter)
+    if a.cmd == "counter-sum":
+        return counter_sum(a.file, a.counter, a.scale)
     return table(a)
 
 

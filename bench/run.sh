@@ -21,7 +21,7 @@ ROUNDS=3
 DURATION=10
 CONNECTIONS=64
 THREADS=2
-WARMUP=3
+WARMUP=15
 STARTUP_RUNS=3
 WAIT_QUIET=60
 SMOKE=0
@@ -360,6 +360,7 @@ peak_rss_kb() {
 
 # CPU accounting, to tell how much of the machine something else used during a measured run
 # (the machine may be shared): all in clock ticks, as /proc/stat and /proc/<pid>/stat count them.
+CLK_TCK="$(getconf CLK_TCK)"
 cpu_total_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }  # busy total
 pids_ticks() { # utime+stime of the given pids and their direct children
     local p kid sum=0 v
@@ -410,6 +411,9 @@ tail_log() { [[ -f $1 ]] && tail -n "${2:-5}" "$1" | tr '\n\t' '  ' | cut -c1-40
 # dotnet-counters writes its CSV only when it stops by itself (it drops it on SIGINT/SIGTERM), hence
 # --duration. Its own cost in the proxy is one counter read per second.
 ALLOC_COUNTER="dotnet.gc.heap.total_allocated"
+# The same session reads the JIT's compile time: a warm-up that did not reach steady state shows up as JIT ms.
+JIT_COUNTER="dotnet.jit.compilation.time"
+JIT_RESULT="-"
 ALLOC_LEAD_S=2.5     # session live -> wrk start: the baseline read and one idle row come first
 COUNTERS_PID=""
 TARGET_ALLOC_PID=""
@@ -422,7 +426,7 @@ alloc_start() {
     COUNTERS_PID=""; ALLOC_ERR=""
     rm -f "$csv"
     secs=$(( DURATION + 8 ))   # lead + wrk + at least 2 idle rows after it
-    timeout -k 5 $(( secs + 60 )) "$DOTNET_COUNTERS_BIN" collect -p "$pid" --counters "System.Runtime[$ALLOC_COUNTER]" \
+    timeout -k 5 $(( secs + 60 )) "$DOTNET_COUNTERS_BIN" collect -p "$pid" --counters "System.Runtime[$ALLOC_COUNTER,$JIT_COUNTER]" \
         --format csv -o "$csv" --refresh-interval 1 \
         --duration "$(printf '00:%02d:%02d:%02d' $(( secs / 3600 )) $(( secs / 60 % 60 )) $(( secs % 60 )))" \
         </dev/null >"$logf" 2>&1 &
@@ -445,7 +449,7 @@ alloc_stop() { # kill the session (its CSV is lost)
 # request, or to "-" with the reason in ALLOC_ERR. (Not for $(...): it waits for COUNTERS_PID.)
 alloc_finish() {
     local csv="$1" reqs="$2" rc=0 out
-    ALLOC_RESULT="-"; ALLOC_ERR=""
+    ALLOC_RESULT="-"; ALLOC_ERR=""; JIT_RESULT="-"
     [[ -n $COUNTERS_PID ]] || { ALLOC_ERR="no dotnet-counters session"; return; }
     if ! kill -0 "$COUNTERS_PID" 2>/dev/null; then
         wait "$COUNTERS_PID" 2>/dev/null || true; forget_pid "$COUNTERS_PID"; COUNTERS_PID=""
@@ -458,6 +462,7 @@ alloc_finish() {
         ALLOC_ERR="$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-300)"; return
     fi
     ALLOC_RESULT="$out"
+    JIT_RESULT="$(python3 "$BENCH_DIR/report.py" counter-sum "$csv" --counter "$JIT_COUNTER" --scale 1000 2>/dev/null || echo -)"
 }
 
 # ---- build -----------------------------------------------------------------------------------
@@ -959,12 +964,12 @@ fi
 [[ ${#RUN_TARGETS[@]} -gt 0 ]] || { log "nothing to run"; }
 
 # ---- rounds ----------------------------------------------------------------------------------
-record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b_per_req mean
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" "${11:--}" "${12:--}" >>"$RAW"
+record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b_per_req mean jit_ms cpu_us_per_req
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10:--}" "${11:--}" "${12:--}" "${13:--}" "${14:--}" >>"$RAW"
 }
 
 run_target_round() {
-    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs mean rss body bg alloc="-" sampling=0
+    local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs mean rss body bg alloc="-" jit="-" cpu sampling=0
     local driver=wrk parser=parse-wrk
     TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""; STARTUP_MS="-"
     if ! "$fn"; then
@@ -1006,20 +1011,23 @@ run_target_round() {
         fi
     fi
     log "round $ROUND/$ROUNDS: $t (${DURATION}s, $driver -t$THREADS -c$CONNECTIONS$([[ $driver == h2load ]] && echo " -m$H2_STREAMS"), start-up ${STARTUP_MS} ms)"
-    local t0 t1 o0 o1
-    read -r -a t0 <<<"$(cpu_total_ticks)"; o0="$(ours_ticks)"
+    local t0 t1 o0 o1 p0 p1
+    read -r -a t0 <<<"$(cpu_total_ticks)"; o0="$(ours_ticks)"; p0="$(pids_ticks "${TARGET_RSS_PIDS[@]+"${TARGET_RSS_PIDS[@]}"}")"
     if ! run_load "$DURATION" "$out" || ! stats="$(python3 "$BENCH_DIR/report.py" "$parser" "$out")"; then
         log "FAIL $t round $ROUND: $driver failed: $(tail_log "$out" 3)"
         alloc_stop
         record "$t" "fail:$driver failed $(tail_log "$out" 2)" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
-    read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"
+    read -r -a t1 <<<"$(cpu_total_ticks)"; o1="$(ours_ticks)"; p1="$(pids_ticks "${TARGET_RSS_PIDS[@]+"${TARGET_RSS_PIDS[@]}"}")"
     # other = busy ticks not spent by the upstream, the proxy or wrk, as % of all CPU ticks
     bg="$(other_pct "${t0[0]}" "${t0[1]}" "$o0" "${t1[0]}" "${t1[1]}" "$o1")"
     if (( bg > 10 )); then log "warning: other processes used ${bg}% of the CPU during $t's run; this row is noisy"; fi
     read -r rps p50 p99 non2xx sockerr reqs mean <<<"$stats"
+    # the proxy's own CPU time per request (µs): robust where requests/s is not (a shared machine)
+    cpu="-"
+    (( ${#TARGET_RSS_PIDS[@]} > 0 )) && cpu="$(awk -v t=$(( p1 - p0 )) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')"
     if [[ $sampling == 1 ]]; then
-        alloc_finish "$WORK/$t.r$ROUND.counters.csv" "$reqs"; alloc="$ALLOC_RESULT"
+        alloc_finish "$WORK/$t.r$ROUND.counters.csv" "$reqs"; alloc="$ALLOC_RESULT"; jit="$JIT_RESULT"
         [[ $alloc == - ]] && log "warning: $t round $ROUND: no alloc B/req: $ALLOC_ERR"
     fi
     rss="$(peak_rss_kb)"
@@ -1032,7 +1040,7 @@ run_target_round() {
         fi
     done
     stop_target
-    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg" "$alloc" "$mean"
+    record "$t" ok "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$rss" "$STARTUP_MS" "$bg" "$alloc" "$mean" "$jit" "$cpu"
     if [[ $driver == h2load ]]; then
         log "  $t: $rps req/s, mean ${mean} ms, failed $(( non2xx + sockerr )) (errored $sockerr), peak RSS ${rss} kB$([[ $sampling == 1 ]] && echo ", alloc ${alloc} B/req")"
     else
