@@ -755,10 +755,13 @@ O
           - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${UP_PORTS[0]} } } }
 C
 ) ;;
-        split) src=simple.yaml; note=", the route's cluster replaced by weighted_clusters 50/30/20 over three clusters, one per upstream port"
+        split) src=simple.yaml; note=", the route's cluster replaced by weighted_clusters 50/30/20 over three clusters (the seed's, one per upstream port, and two RING_HASH clusters over all three ports) with a hash_policy on the x-user-id header wrk sends"
                clusters=""
                for i in 1 2; do
-                   clusters+=$'\n\n    - name: split_'"$i"$'\n      type: STATIC\n      lb_policy: ROUND_ROBIN\n      load_assignment:\n        cluster_name: split_'"$i"$'\n        endpoints:\n        - lb_endpoints:\n          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: '"${UP_PORTS[$i]}"$' } } }'
+                   clusters+=$'\n\n    - name: split_'"$i"$'\n      type: STATIC\n      lb_policy: RING_HASH\n      load_assignment:\n        cluster_name: split_'"$i"$'\n        endpoints:\n        - lb_endpoints:'
+                   for port in "${UP_PORTS[@]}"; do
+                       clusters+=$'\n          - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: '"$port"$' } } }'
+                   done
                done ;;
         noop5) src=simple.yaml; note=", with five header_mutation filters with no mutations before the router"
                filters=""
@@ -813,7 +816,7 @@ static_resources:
                   port_value: ${UP_PORTS[0]}$clusters
 EOF
     if [[ $variant == split ]]; then
-        local weighted=$'                  weighted_clusters:\n                    clusters:\n                    - { name: httpbin_service, weight: 50 }\n                    - { name: split_1, weight: 30 }\n                    - { name: split_2, weight: 20 }'
+        local weighted=$'                  hash_policy:\n                  - header: { header_name: x-user-id }\n                  weighted_clusters:\n                    clusters:\n                    - { name: httpbin_service, weight: 50 }\n                    - { name: split_1, weight: 30 }\n                    - { name: split_2, weight: 20 }'
         local body; body=$(<"$out")
         printf '%s\n' "${body/"                  cluster: httpbin_service"/$weighted}" >"$out"
     fi
@@ -879,9 +882,9 @@ start_gateway_retry() { start_gateway_config gateway-retry; }
 prepare_gateway_filters() { prepare_seed_target gateway-filters filters; }
 start_gateway_filters() { start_gateway_config gateway-filters; }
 
-# gateway-split: the seed config with weighted_clusters 50/30/20 over three clusters, one per upstream port (issue 12).
+# gateway-split: the seed config with weighted_clusters 50/30/20 over three clusters and ring hash on a header (issue 12).
 prepare_gateway_split() { prepare_seed_target gateway-split split; }
-start_gateway_split() { start_gateway_config gateway-split; }
+start_gateway_split() { start_gateway_config gateway-split; TARGET_HDRS=(-H "x-user-id: bench-user-42"); }
 
 # gateway-noop5: the seed config with five filters that do nothing (the chain's own cost).
 prepare_gateway_noop5() { prepare_seed_target gateway-noop5 noop5; }

@@ -80,8 +80,10 @@ internal sealed class ZipkinSpan : ISpan
 
     public void SetTag(string name, string value)
     {
-        // As Envoy: an empty name or value adds nothing.
-        if (string.IsNullOrEmpty(name) || string.IsNullOrEmpty(value))
+        // As Envoy: an empty name or value adds nothing. An unsampled span is never reported, so its tags would be built
+        // for nobody (most requests at a low sampling rate); the one caller that samples a span later (a mirror's
+        // trace_sampled) does it right after creating the span, before any tag.
+        if (!Sampled || string.IsNullOrEmpty(name) || string.IsNullOrEmpty(value))
         {
             return;
         }
@@ -98,7 +100,12 @@ internal sealed class ZipkinSpan : ISpan
     }
 
     public void Log(DateTimeOffset timestamp, string eventName)
-        => (_annotations ??= new List<ZipkinAnnotation>(2)).Add(new ZipkinAnnotation(ZipkinTracer.ToMicros(timestamp), eventName));
+    {
+        if (Sampled)
+        {
+            (_annotations ??= new List<ZipkinAnnotation>(2)).Add(new ZipkinAnnotation(ZipkinTracer.ToMicros(timestamp), eventName));
+        }
+    }
 
     public void Finish(DateTimeOffset endTime)
     {
