@@ -581,6 +581,11 @@ public static class EnvoyTranslator
                 : null);
     }
 
+    /// <summary>True when the endpoint carries anything besides its address (its index is then recorded on destinations).</summary>
+    private static bool HasSettings(EndpointPlan endpoint)
+        => endpoint.Metadata is not null || endpoint.Weight != 1 || endpoint.Priority != 0 || !endpoint.Locality.IsEmpty
+            || endpoint.LocalityWeight != 0 || endpoint.Health != EndpointHealth.Healthy;
+
     private static ClusterConfig ToYarpCluster(ClusterPlan plan)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
@@ -601,7 +606,7 @@ public static class EnvoyTranslator
                     [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 }
                 : null;
-            if (endpoint.HasSettings)
+            if (HasSettings(endpoint))
             {
                 // DNS resolution copies a destination's metadata onto every address it resolves to, so each
                 // host finds its endpoint (and that endpoint's metadata and weight) by this index.

@@ -521,9 +521,6 @@ public sealed record EndpointPlan(string Address, int Port, string? Hostname)
 
     /// <summary>The endpoint's <c>health_status</c> as the load balancer reads it.</summary>
     public EndpointHealth Health { get; init; }
-
-    /// <summary>True when the endpoint carries anything besides its address (the translator then records its index on destinations).</summary>
-    public bool HasSettings => Metadata is not null || Weight != 1 || Priority != 0 || !Locality.IsEmpty || LocalityWeight != 0 || Health != EndpointHealth.Healthy;
 }
 
 /// <summary><c>envoy.config.core.v3.Locality</c> of an endpoint (empty strings when not set); compared by value.</summary>
@@ -533,6 +530,7 @@ public sealed record LocalityPlan(string Region, string Zone, string SubZone)
     public static readonly LocalityPlan None = new(string.Empty, string.Empty, string.Empty);
 
     /// <summary>True when region, zone and sub-zone are all empty.</summary>
+    [JsonIgnore]
     public bool IsEmpty => Region.Length == 0 && Zone.Length == 0 && SubZone.Length == 0;
 
     /// <summary>Envoy's LocalityLess: by region, then zone, then sub-zone.</summary>
