@@ -78,12 +78,12 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
                 }
                 text.Append(prefix).Append("hostname::").Append(host.Hostname).Append('\n')
                     .Append(prefix).Append("health_flags::").Append(host.HealthFlags).Append('\n')
-                    .Append(prefix).Append("weight::1\n")
-                    .Append(prefix).Append("region::\n")
-                    .Append(prefix).Append("zone::\n")
-                    .Append(prefix).Append("sub_zone::\n")
+                    .Append(prefix).Append("weight::").Append(host.Weight.ToString(CultureInfo.InvariantCulture)).Append('\n')
+                    .Append(prefix).Append("region::").Append(host.Locality.Region).Append('\n')
+                    .Append(prefix).Append("zone::").Append(host.Locality.Zone).Append('\n')
+                    .Append(prefix).Append("sub_zone::").Append(host.Locality.SubZone).Append('\n')
                     .Append(prefix).Append("canary::false\n")
-                    .Append(prefix).Append("priority::0\n")
+                    .Append(prefix).Append("priority::").Append(host.Priority.ToString(CultureInfo.InvariantCulture)).Append('\n')
                     .Append(prefix).Append("success_rate::").Append(FormatShortest(OutlierDetector.SuccessRateOf(host.Host, detector))).Append('\n')
                     .Append(prefix).Append("local_origin_success_rate::-1\n");
             }
@@ -172,7 +172,10 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             health.Add("active_hc_timeout", ProtoJson.Bool(true));
         }
-        health.Add("eds_health_status", ProtoJson.String("HEALTHY"));
+        // Envoy's setHealthFlag: UNHEALTHY for /failed_eds_health, DEGRADED for /degraded_eds_health, else HEALTHY.
+        var eds = host.Host.HealthFlags;
+        health.Add("eds_health_status", ProtoJson.String(
+            (eds & HostHealthFlags.FailedEdsHealth) != 0 ? "UNHEALTHY" : (eds & HostHealthFlags.DegradedEdsHealth) != 0 ? "DEGRADED" : "HEALTHY"));
 
         var status = new ProtoObject()
             .Add("address", ListenersHandler.SocketAddress(host.Ip, host.Port))
@@ -182,12 +185,30 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             status.Add("success_rate", new ProtoObject().Add("value", ProtoJson.Double(successRate)));
         }
-        status.Add("weight", ProtoJson.Number(1));
+        status.Add("weight", ProtoJson.Number(host.Weight));
         if (host.Hostname.Length > 0)
         {
             status.Add("hostname", ProtoJson.String(host.Hostname));
         }
-        return status.Add("locality", new ProtoObject());
+        if (host.Priority != 0)
+        {
+            status.Add("priority", ProtoJson.Number(host.Priority));
+        }
+        // envoy.config.core.v3.Locality: empty strings left out, as protobuf prints them.
+        var locality = new ProtoObject();
+        if (host.Locality.Region.Length > 0)
+        {
+            locality.Add("region", ProtoJson.String(host.Locality.Region));
+        }
+        if (host.Locality.Zone.Length > 0)
+        {
+            locality.Add("zone", ProtoJson.String(host.Locality.Zone));
+        }
+        if (host.Locality.SubZone.Length > 0)
+        {
+            locality.Add("sub_zone", ProtoJson.String(host.Locality.SubZone));
+        }
+        return status.Add("locality", locality);
     }
 
     /// <summary>The cluster's running outlier detector, if it has one.</summary>
@@ -213,7 +234,10 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         {
             result.Add(new HostView(destination, runtime.Host(destination), Order(plan, destination)));
         }
-        result.Sort(static (a, b) => a.Order != b.Order ? a.Order.CompareTo(b.Order) : string.CompareOrdinal(a.Address, b.Address));
+        // Envoy lists the hosts priority by priority (its host sets in order), each in configuration order.
+        result.Sort(static (a, b) => a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority)
+            : a.Order != b.Order ? a.Order.CompareTo(b.Order)
+            : string.CompareOrdinal(a.Address, b.Address));
         return result;
     }
 
@@ -247,6 +271,15 @@ internal sealed class ClustersHandler(IEnvoyGateway gateway, ClusterRegistry clu
         public string Hostname { get; } = destination.Model.Config.Host ?? string.Empty;
 
         public UpstreamHost Host => host;
+
+        /// <summary>The endpoint's <c>load_balancing_weight</c>.</summary>
+        public uint Weight => host.Endpoint?.Weight ?? 1;
+
+        /// <summary>The endpoint's priority level.</summary>
+        public int Priority => host.Endpoint?.Priority ?? 0;
+
+        /// <summary>The endpoint's locality (empty strings when it has none).</summary>
+        public LocalityPlan Locality => host.Endpoint?.Locality ?? LocalityPlan.None;
 
         public bool FailedActiveHealthCheck => (host.HealthFlags & HostHealthFlags.FailedActiveHc) != 0;
 

@@ -123,12 +123,13 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
 
         // Host selection first, then the connection pool's circuit breaker, as in Envoy's router.
         var available = proxyCluster.DestinationsState.AvailableDestinations;
+        var pick = available.Count > 1 ? _cluster.Picker?.Pick(null, 0) : null;
         var picked = available.Count switch
         {
             0 => null,
             1 => available[0],
             // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
-            _ => _cluster.Picker?.Pick(null, 0)?.Destination ?? available[0],
+            _ => pick?.Destination ?? available[0],
         };
         if (picked is null)
         {
@@ -137,7 +138,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
             UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, Internal);
             return LocalResponse(request, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
         }
-        if (_cluster.InPanic)
+        if (available.Count > 1 ? pick is { Panic: true } : _cluster.InPanic)
         {
             stats.LbHealthyPanic.Increment();
         }

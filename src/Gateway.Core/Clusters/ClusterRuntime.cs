@@ -46,8 +46,19 @@ internal sealed class ClusterRuntime
         set
         {
             _plan = value;
-            // A reload may change the policy or the weights without changing the hosts (YARP then recomputes nothing).
-            RebuildPicker(Volatile.Read(ref _available));
+            // A reload may change the policy, the weights or the configured health without changing the hosts (YARP then
+            // recomputes nothing): a changed health recomputes the available hosts, anything else rebuilds the picker.
+            var healthChanged = false;
+            var all = Volatile.Read(ref _allDestinations);
+            for (var i = 0; i < all.Count; i++)
+            {
+                healthChanged |= RefreshEndpoint(Host(all[i]), all[i], value);
+            }
+            RebuildPicker();
+            if (healthChanged)
+            {
+                OnHostHealthChanged();
+            }
         }
     }
 
@@ -224,53 +235,104 @@ internal sealed class ClusterRuntime
     public void SetMembers(IReadOnlyList<DestinationState> destinations)
     {
         var members = new UpstreamHost[destinations.Count];
+        var healthChanged = false;
         for (var i = 0; i < members.Length; i++)
         {
             members[i] = Host(destinations[i]);
             // A destination's config changes with the plan (a reload), the host object does not: refresh it here.
-            members[i].Metadata = EndpointMetadata(destinations[i]);
+            healthChanged |= RefreshEndpoint(members[i], destinations[i], Plan);
         }
         Volatile.Write(ref _members, members);
         MembersChanged?.Invoke(this);
+        if (healthChanged)
+        {
+            OnHostHealthChanged();
+        }
     }
 
     /// <summary>Observes request outcomes per host (the outlier detector), or null.</summary>
     public IUpstreamOutcomeObserver? OutcomeObserver { get; set; }
 
-    /// <summary>True while too few hosts are healthy and the load balancer uses all of them (Envoy's panic mode).</summary>
+    /// <summary>True while a priority level that takes load is in panic (too few hosts usable, all of them used).</summary>
     public bool InPanic => _inPanic;
 
     /// <summary>A host's health changed: the available hosts are recomputed.</summary>
     internal void OnHostHealthChanged() => _availabilityChanged?.Invoke(this);
 
     /// <summary>
-    /// The hosts the load balancer may pick from (Envoy's LoadBalancerBase::isHostSetInPanic): the healthy
-    /// ones, unless fewer than <c>healthy_panic_threshold</c> percent are healthy, then all of them. Empty
-    /// when there is no host at all, or none is healthy and the threshold is 0 (<c>no healthy upstream</c>).
+    /// The hosts the load balancer may pick from, by Envoy's priority set (LoadBalancerBase): of each priority level
+    /// that takes load, its healthy and degraded hosts, or all of them when the level is in panic (fewer than
+    /// <c>healthy_panic_threshold</c> percent usable). Empty when there is no host at all, or none is usable and the
+    /// threshold is 0 (<c>no healthy upstream</c>). Sets <c>membership_healthy</c> and <c>membership_degraded</c>.
     /// </summary>
     public IReadOnlyList<DestinationState> SelectAvailable(IReadOnlyList<DestinationState> all)
     {
-        // One pass, so the count and the list agree even while health flags change (this runs only on changes).
-        var healthy = new List<DestinationState>(all.Count);
-        foreach (var destination in all)
+        var plan = Plan;
+        // One pass, so the counts and the lists agree even while health flags change (this runs only on changes).
+        var hosts = new LoadBalancing.WeightedHost[all.Count];
+        for (var i = 0; i < hosts.Length; i++)
         {
-            if (Host(destination).IsHealthy)
-            {
-                healthy.Add(destination);
-            }
+            var host = Host(all[i]);
+            RefreshEndpoint(host, all[i], plan);
+            hosts[i] = ToWeightedHost(all[i], host);
         }
-        Stats.MembershipHealthy.Set(healthy.Count);
-        var threshold = Plan?.HealthyPanicThreshold ?? ClusterPlan.DefaultHealthyPanicThreshold;
-        var panic = all.Count > 0 && 100.0 * healthy.Count / all.Count < threshold;
-        _inPanic = panic;
-        var available = panic || healthy.Count == all.Count ? all : healthy;
-        Volatile.Write(ref _available, available);
-        RebuildPicker(available);
+        var state = LoadBalancing.PrioritySetState.Compute(hosts, PrioritySetOptions(plan));
+        Stats.MembershipHealthy.Set(state.HealthyCount);
+        Stats.MembershipDegraded.Set(state.DegradedCount);
+        _inPanic = state.AnyPanic;
+        var reachable = state.Reachable();
+        IReadOnlyList<DestinationState> available;
+        if (reachable.Count == all.Count)
+        {
+            available = all;
+        }
+        else
+        {
+            var list = new DestinationState[reachable.Count];
+            for (var i = 0; i < list.Length; i++)
+            {
+                list[i] = reachable[i].Destination;
+            }
+            available = list;
+        }
+        Volatile.Write(ref _allDestinations, all);
+        RebuildPicker(hosts);
         return available;
     }
 
-    private IReadOnlyList<DestinationState> _available = [];
-    private LoadBalancing.IHostPickerFactory? _pickerFactory;
+    private IReadOnlyList<DestinationState> _allDestinations = [];
+
+    private static LoadBalancing.PrioritySetOptions PrioritySetOptions(ClusterPlan? plan)
+        => plan is null
+            ? LoadBalancing.PrioritySetOptions.Defaults
+            : new LoadBalancing.PrioritySetOptions(plan.OverprovisioningFactor, plan.HealthyPanicThreshold, plan.LocalityWeighted);
+
+    /// <summary>A host as the load balancer sees it: its endpoint's weight, priority and locality, and its health now.</summary>
+    private static LoadBalancing.WeightedHost ToWeightedHost(DestinationState destination, UpstreamHost host)
+    {
+        var endpoint = host.Endpoint;
+        return new LoadBalancing.WeightedHost(destination, host, endpoint?.Weight ?? 1)
+        {
+            Priority = endpoint?.Priority ?? 0,
+            Health = host.Health,
+            Locality = endpoint?.Locality,
+            LocalityWeight = endpoint?.LocalityWeight ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// Points a host at its endpoint in <paramref name="plan"/> (metadata, weight, priority, locality) and sets its EDS
+    /// health flags from the endpoint's <c>health_status</c>; true when those flags changed.
+    /// </summary>
+    private static bool RefreshEndpoint(UpstreamHost host, DestinationState destination, ClusterPlan? plan)
+    {
+        var endpoint = EndpointOf(destination, plan);
+        host.Endpoint = endpoint;
+        host.Metadata = endpoint?.Metadata ?? EnvoyMetadata.Empty;
+        return host.SetEdsHealth(endpoint?.Health ?? EndpointHealth.Healthy);
+    }
+
+    private LoadBalancing.PrioritySetPickerFactory? _pickerFactory;
     private object? _pickerFactoryKey;
     private LoadBalancing.IHostPicker? _picker;
     private readonly Lock _pickerLock = new();
@@ -293,13 +355,13 @@ internal sealed class ClusterRuntime
                 _pickerRandom = value;
                 _pickerFactory = null;
             }
-            RebuildPicker(Volatile.Read(ref _available));
+            RebuildPicker();
         }
     }
 
     private Random _pickerRandom = Random.Shared;
 
-    private void RebuildPicker(IReadOnlyList<DestinationState> available)
+    private void RebuildPicker(LoadBalancing.WeightedHost[] hosts)
     {
         var plan = Plan;
         if (plan is null)
@@ -310,10 +372,11 @@ internal sealed class ClusterRuntime
         lock (_pickerLock)
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
-            object key = plan.HashLb is { } hashKey ? hashKey : (plan.LbPolicy, plan.LeastRequest);
+            var options = PrioritySetOptions(plan);
+            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest), options);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
-                _pickerFactory = plan.HashLb is { } hash
+                LoadBalancing.IHostPickerFactory policy = plan.HashLb is { } hash
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
@@ -322,15 +385,24 @@ internal sealed class ClusterRuntime
                         // Validation admits no other policy.
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
                     };
+                // Priorities, panic, degraded hosts and localities wrap the policy (each subset of a subset balancer alike).
+                _pickerFactory = new LoadBalancing.PrioritySetPickerFactory(policy, options, PickerRandom);
                 _pickerFactoryKey = key;
-            }
-            var hosts = new LoadBalancing.WeightedHost[available.Count];
-            for (var i = 0; i < hosts.Length; i++)
-            {
-                hosts[i] = new LoadBalancing.WeightedHost(available[i], Host(available[i]), EndpointOf(available[i], plan)?.Weight ?? 1);
             }
             Volatile.Write(ref _picker, _pickerFactory.Create(hosts));
         }
+    }
+
+    /// <summary>Rebuilds the picker over every destination last seen, with the hosts' current weights and health.</summary>
+    private void RebuildPicker()
+    {
+        var all = Volatile.Read(ref _allDestinations);
+        var hosts = new LoadBalancing.WeightedHost[all.Count];
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            hosts[i] = ToWeightedHost(all[i], Host(all[i]));
+        }
+        RebuildPicker(hosts);
     }
 
     /// <summary>The stats of a YARP destination, resolved once per destination object.</summary>
@@ -338,18 +410,14 @@ internal sealed class ClusterRuntime
         => _byDestination.GetValue(destination, d =>
         {
             var host = Host(HostPortOf(d.Model.Config.Address));
-            host.Metadata = EndpointMetadata(d);
+            RefreshEndpoint(host, d, Plan);
             return host;
         });
 
     /// <summary>
-    /// The <c>metadata</c> of the endpoint a destination was made from (the translator records the endpoint's
-    /// index on destinations whose endpoint has metadata or a weight; DNS resolution keeps it on every resolved address).
+    /// The endpoint a destination was made from, when the translator recorded its index (an endpoint with metadata, a
+    /// weight, a priority, a locality or a health status; DNS resolution keeps it on every resolved address); else null.
     /// </summary>
-    private EnvoyMetadata EndpointMetadata(DestinationState destination)
-        => EndpointOf(destination, Plan)?.Metadata ?? EnvoyMetadata.Empty;
-
-    /// <summary>The endpoint a destination was made from, when the translator recorded its index (metadata or a weight); else null.</summary>
     private static EndpointPlan? EndpointOf(DestinationState destination, ClusterPlan? plan)
     {
         var endpoints = plan?.Endpoints;

@@ -20,19 +20,26 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
         var destinations = proxy.AvailableDestinations;
         var request = context.Features.Get<ILoadBalancerContext>();
         DestinationState? picked;
+        var panicPicks = 0;
         if (destinations.Count <= 1)
         {
             picked = destinations.Count == 0 ? null : destinations[0];
+            panicPicks = picked is not null && request is { Cluster.InPanic: true } ? 1 : 0;
         }
         else if ((request?.Cluster ?? ClusterOf(proxy)) is { Picker: { } picker })
         {
             // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
             ulong? hash = picker is HashingPicker hashing ? request?.ComputeHashKey() ?? hashing.RandomHash() : null;
-            picked = picker.Pick(hash, 0)?.Destination;
+            var pick = picker.Pick(hash, 0);
+            // Envoy counts lb_healthy_panic on every pick whose priority level is in panic (re-picks included).
+            panicPicks += pick is { Panic: true } ? 1 : 0;
+            picked = pick?.Destination;
             var reselect = request?.HostSelectionRetryCount ?? 0;
             for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
             {
-                picked = picker.Pick(hash, attempt)?.Destination;
+                pick = picker.Pick(hash, attempt);
+                panicPicks += pick is { Panic: true } ? 1 : 0;
+                picked = pick?.Destination;
             }
         }
         else
@@ -49,9 +56,9 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
         }
         if (request is not null)
         {
-            if (request.Cluster.InPanic)
+            if (panicPicks > 0)
             {
-                request.Cluster.Stats.LbHealthyPanic.Increment();
+                request.Cluster.Stats.LbHealthyPanic.Add(panicPicks);
             }
             if (!request.OnHostSelected(picked))
             {

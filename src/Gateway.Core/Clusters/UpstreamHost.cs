@@ -72,6 +72,57 @@ internal sealed class UpstreamHost
     /// <summary>True when no check has failed the host, so the load balancer may pick it outside panic.</summary>
     public bool IsHealthy => (HealthFlags & HostHealthFlags.Unhealthy) == 0;
 
+    /// <summary>Envoy's coarse health: unhealthy when a failure flag is set, else degraded when a degraded flag is set.</summary>
+    public LoadBalancing.HostHealth Health
+    {
+        get
+        {
+            var flags = HealthFlags;
+            return (flags & HostHealthFlags.Unhealthy) != 0 ? LoadBalancing.HostHealth.Unhealthy
+                : (flags & HostHealthFlags.DegradedEdsHealth) != 0 ? LoadBalancing.HostHealth.Degraded
+                : LoadBalancing.HostHealth.Healthy;
+        }
+    }
+
+    /// <summary>
+    /// The endpoint the host was made from (its weight, priority, locality and configured health); null when the
+    /// translator recorded none (an endpoint with only an address). Set when the cluster's membership is applied.
+    /// </summary>
+    public Translation.EndpointPlan? Endpoint
+    {
+        get => Volatile.Read(ref _endpoint);
+        set => Volatile.Write(ref _endpoint, value);
+    }
+
+    private Translation.EndpointPlan? _endpoint;
+
+    /// <summary>
+    /// Sets the <c>/failed_eds_health</c> and <c>/degraded_eds_health</c> flags from the configured <c>health_status</c>,
+    /// without telling the cluster (the caller recomputes availability); true when a flag changed.
+    /// </summary>
+    public bool SetEdsHealth(Translation.EndpointHealth health)
+    {
+        var wanted = health switch
+        {
+            Translation.EndpointHealth.Unhealthy => HostHealthFlags.FailedEdsHealth,
+            Translation.EndpointHealth.Degraded => HostHealthFlags.DegradedEdsHealth,
+            _ => HostHealthFlags.None,
+        };
+        const int Eds = (int)(HostHealthFlags.FailedEdsHealth | HostHealthFlags.DegradedEdsHealth);
+        int before, after;
+        do
+        {
+            before = Volatile.Read(ref _healthFlags);
+            after = (before & ~Eds) | (int)wanted;
+            if (before == after)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _healthFlags, after, before) != before);
+        return true;
+    }
+
     /// <summary>Sets <paramref name="flag"/>; when the host's health changes the cluster recomputes its available hosts.</summary>
     public void SetHealthFlag(HostHealthFlags flag) => UpdateHealthFlags(flag, set: true);
 
@@ -156,8 +207,14 @@ internal enum HostHealthFlags
     /// <summary><c>/active_hc_timeout</c>: the last active health check timed out.</summary>
     ActiveHcTimeout = 8,
 
+    /// <summary><c>/failed_eds_health</c>: the configured <c>health_status</c> is UNHEALTHY, DRAINING or TIMEOUT.</summary>
+    FailedEdsHealth = 16,
+
+    /// <summary><c>/degraded_eds_health</c>: the configured <c>health_status</c> is DEGRADED.</summary>
+    DegradedEdsHealth = 32,
+
     /// <summary>The flags that keep the load balancer off the host.</summary>
-    Unhealthy = FailedActiveHc | FailedOutlierCheck,
+    Unhealthy = FailedActiveHc | FailedOutlierCheck | FailedEdsHealth,
 }
 
 /// <summary>Receives the outcome of every upstream request a cluster's hosts served (outlier detection).</summary>
@@ -174,7 +231,7 @@ internal interface IUpstreamOutcomeObserver
 /// <summary>Envoy's <c>/clusters</c> rendering of host health.</summary>
 internal static class HostHealthText
 {
-    /// <summary><c>healthy</c>, or the flags concatenated in Envoy's order (HostUtility::healthFlagsToString).</summary>
+    /// <summary><c>healthy</c>, or the flags concatenated in Envoy's order (source/common/upstream/host_utility.cc, healthFlagsToString).</summary>
     public static string Format(HostHealthFlags flags)
     {
         if (flags == HostHealthFlags.None)
@@ -189,6 +246,14 @@ internal static class HostHealthText
         if ((flags & HostHealthFlags.FailedOutlierCheck) != 0)
         {
             text += "/failed_outlier_check";
+        }
+        if ((flags & HostHealthFlags.FailedEdsHealth) != 0)
+        {
+            text += "/failed_eds_health";
+        }
+        if ((flags & HostHealthFlags.DegradedEdsHealth) != 0)
+        {
+            text += "/degraded_eds_health";
         }
         if ((flags & HostHealthFlags.PendingActiveHc) != 0)
         {

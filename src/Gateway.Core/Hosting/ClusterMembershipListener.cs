@@ -19,6 +19,7 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
         {
             runtime.Stats.MembershipTotal.Set(0);
             runtime.Stats.MembershipHealthy.Set(0);
+            runtime.Stats.MembershipDegraded.Set(0);
             runtime.ProxyCluster = null;
         }
     }

@@ -82,6 +82,7 @@ public sealed class ClusterStats
         UpstreamCxLengthMs = store.Histogram(prefix + "upstream_cx_length_ms");
         MembershipTotal = store.Gauge(prefix + "membership_total");
         MembershipHealthy = store.Gauge(prefix + "membership_healthy");
+        MembershipDegraded = store.Gauge(prefix + "membership_degraded");
         MembershipChange = store.Counter(prefix + "membership_change");
         LbHealthyPanic = store.Counter(prefix + "lb_healthy_panic");
         Codes = new HttpCodeStats(store, prefix);
@@ -199,6 +200,9 @@ public sealed class ClusterStats
 
     /// <summary>Healthy hosts in the cluster.</summary>
     public Gauge MembershipHealthy { get; }
+
+    /// <summary>Degraded hosts in the cluster (configured <c>health_status: DEGRADED</c>).</summary>
+    public Gauge MembershipDegraded { get; }
 
     /// <summary>Host selections made in panic mode (too few healthy hosts, all of them used).</summary>
     public Counter LbHealthyPanic { get; }

@@ -433,6 +433,9 @@ public static class EnvoyTranslator
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
         {
+            var localityPlan = locality.Locality is { } l
+                ? new LocalityPlan(l.Region ?? string.Empty, l.Zone ?? string.Empty, l.SubZone ?? string.Empty)
+                : LocalityPlan.None;
             foreach (var lbEndpoint in locality.LbEndpoints)
             {
                 var endpoint = lbEndpoint.Endpoint!;
@@ -447,6 +450,15 @@ public static class EnvoyTranslator
                 {
                     Metadata = EnvoyMetadata.From(lbEndpoint.Metadata),
                     Weight = lbEndpoint.LoadBalancingWeight ?? 1,
+                    Priority = (int)locality.Priority,
+                    Locality = localityPlan,
+                    LocalityWeight = locality.LoadBalancingWeight ?? 0,
+                    Health = lbEndpoint.HealthStatus switch
+                    {
+                        HealthStatus.Unhealthy or HealthStatus.Draining or HealthStatus.Timeout => EndpointHealth.Unhealthy,
+                        HealthStatus.Degraded => EndpointHealth.Degraded,
+                        _ => EndpointHealth.Healthy,
+                    },
                 });
             }
         }
@@ -461,6 +473,8 @@ public static class EnvoyTranslator
         {
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
+            OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
+            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
@@ -567,6 +581,11 @@ public static class EnvoyTranslator
                 : null);
     }
 
+    /// <summary>True when the endpoint carries anything besides its address (its index is then recorded on destinations).</summary>
+    private static bool HasSettings(EndpointPlan endpoint)
+        => endpoint.Metadata is not null || endpoint.Weight != 1 || endpoint.Priority != 0 || !endpoint.Locality.IsEmpty
+            || endpoint.LocalityWeight != 0 || endpoint.Health != EndpointHealth.Healthy;
+
     private static ClusterConfig ToYarpCluster(ClusterPlan plan)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
@@ -587,7 +606,7 @@ public static class EnvoyTranslator
                     [DnsRefreshRateMetadata] = ((long)plan.DnsRefreshRate.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 }
                 : null;
-            if (endpoint.Metadata is not null || endpoint.Weight != 1)
+            if (HasSettings(endpoint))
             {
                 // DNS resolution copies a destination's metadata onto every address it resolves to, so each
                 // host finds its endpoint (and that endpoint's metadata and weight) by this index.

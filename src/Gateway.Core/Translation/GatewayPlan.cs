@@ -333,6 +333,15 @@ public sealed record ClusterPlan(
     /// <summary>Below this percentage of healthy hosts the load balancer uses all hosts (0 disables panic mode).</summary>
     public double HealthyPanicThreshold { get; init; } = DefaultHealthyPanicThreshold;
 
+    /// <summary>Envoy's default <c>overprovisioning_factor</c> (percent).</summary>
+    public const uint DefaultOverprovisioningFactor = 140;
+
+    /// <summary><c>load_assignment.policy.overprovisioning_factor</c>: how much a priority's or locality's healthy share is scaled.</summary>
+    public uint OverprovisioningFactor { get; init; } = DefaultOverprovisioningFactor;
+
+    /// <summary><c>common_lb_config.locality_weighted_lb_config</c> is set: a locality is chosen by weight before a host.</summary>
+    public bool LocalityWeighted { get; init; }
+
     /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
     public OutlierDetectionPlan? OutlierDetection { get; init; }
 
@@ -500,4 +509,54 @@ public sealed record EndpointPlan(string Address, int Port, string? Hostname)
 
     /// <summary>The <c>lb_endpoint</c>'s <c>load_balancing_weight</c> (1 when not set); every host resolved from the endpoint has it.</summary>
     public uint Weight { get; init; } = 1;
+
+    /// <summary>The priority level of the endpoint's <c>locality_lb_endpoints</c> (0 the highest).</summary>
+    public int Priority { get; init; }
+
+    /// <summary>The endpoint's <c>locality</c>; <see cref="LocalityPlan.None"/> when it has none.</summary>
+    public LocalityPlan Locality { get; init; } = LocalityPlan.None;
+
+    /// <summary>The locality's <c>load_balancing_weight</c>; 0 when not set (no traffic under locality-weighted balancing, as in Envoy).</summary>
+    public uint LocalityWeight { get; init; }
+
+    /// <summary>The endpoint's <c>health_status</c> as the load balancer reads it.</summary>
+    public EndpointHealth Health { get; init; }
+}
+
+/// <summary><c>envoy.config.core.v3.Locality</c> of an endpoint (empty strings when not set); compared by value.</summary>
+public sealed record LocalityPlan(string Region, string Zone, string SubZone)
+{
+    /// <summary>No locality.</summary>
+    public static readonly LocalityPlan None = new(string.Empty, string.Empty, string.Empty);
+
+    /// <summary>True when region, zone and sub-zone are all empty.</summary>
+    [JsonIgnore]
+    public bool IsEmpty => Region.Length == 0 && Zone.Length == 0 && SubZone.Length == 0;
+
+    /// <summary>Envoy's LocalityLess: by region, then zone, then sub-zone.</summary>
+    public static int Compare(LocalityPlan x, LocalityPlan y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        var byRegion = string.CompareOrdinal(x.Region, y.Region);
+        if (byRegion != 0)
+        {
+            return byRegion;
+        }
+        var byZone = string.CompareOrdinal(x.Zone, y.Zone);
+        return byZone != 0 ? byZone : string.CompareOrdinal(x.SubZone, y.SubZone);
+    }
+}
+
+/// <summary>An endpoint's configured <c>health_status</c>, as Envoy's load balancer sees it.</summary>
+public enum EndpointHealth
+{
+    /// <summary>HEALTHY or UNKNOWN.</summary>
+    Healthy,
+
+    /// <summary>UNHEALTHY, DRAINING or TIMEOUT (Envoy's <c>FAILED_EDS_HEALTH</c>).</summary>
+    Unhealthy,
+
+    /// <summary>DEGRADED (Envoy's <c>DEGRADED_EDS_HEALTH</c>).</summary>
+    Degraded,
 }

@@ -152,6 +152,13 @@ internal static class PriorityLoad
 {
     /// <summary>Fills <paramref name="healthyLoad"/> and <paramref name="degradedLoad"/> (percent, summing to 100 unless nothing is available); false when every priority is unavailable (total panic).</summary>
     public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad)
+        => Compute(priorities, overprovisioningFactor, healthyLoad, degradedLoad, out _);
+
+    /// <summary>
+    /// <see cref="Compute(ReadOnlySpan{ValueTuple{int, int, int}}, int, Span{int}, Span{int})"/>, also giving the normalized
+    /// total availability (the sum of every level's health and degraded health, capped at 100) the panic decision reads.
+    /// </summary>
+    public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad, out int normalizedTotal)
     {
         Span<int> health = stackalloc int[priorities.Length];
         Span<int> degraded = stackalloc int[priorities.Length];
@@ -164,6 +171,7 @@ internal static class PriorityLoad
             total += health[i] + degraded[i];
         }
         total = Math.Min(total, 100);
+        normalizedTotal = total;
         healthyLoad.Clear();
         degradedLoad.Clear();
         if (total == 0)

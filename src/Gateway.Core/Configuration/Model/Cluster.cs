@@ -99,7 +99,7 @@ public sealed class RuntimeDouble : EnvoyMessage
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig", NotSupported =
 [
-    "zone_aware_lb_config", "locality_weighted_lb_config", "update_merge_window", "ignore_new_hosts_until_first_hc",
+    "zone_aware_lb_config", "update_merge_window", "ignore_new_hosts_until_first_hc",
     "close_connections_on_host_set_change", "override_host_status",
 ])]
 public sealed class CommonLbConfig : EnvoyMessage
@@ -110,7 +110,15 @@ public sealed class CommonLbConfig : EnvoyMessage
     /// <summary>Settings of the consistent-hashing policies (RING_HASH, MAGLEV).</summary>
     [ProtoField(7)]
     public ConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
+
+    /// <summary>Set (it has no fields): the load balancer first picks a locality by its <c>load_balancing_weight</c>, then a host in it.</summary>
+    [ProtoField(3, InOneOf = true)]
+    public LocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
 }
+
+/// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig.LocalityWeightedLbConfig")]
+public sealed class LocalityWeightedLbConfig : EnvoyMessage;
 
 /// <summary><c>envoy.type.v3.Percent</c>: a percentage in [0, 100].</summary>
 [EnvoyType("envoy.type.v3.Percent")]
@@ -184,7 +192,7 @@ public enum LbPolicy
 }
 
 /// <summary><c>envoy.config.endpoint.v3.ClusterLoadAssignment</c>.</summary>
-[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment", NotSupported = ["named_endpoints", "policy"])]
+[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment", NotSupported = ["named_endpoints"])]
 public sealed class ClusterLoadAssignment : EnvoyMessage
 {
     /// <summary>Name (informational for static clusters).</summary>
@@ -192,22 +200,49 @@ public sealed class ClusterLoadAssignment : EnvoyMessage
 
     /// <summary>Endpoint groups.</summary>
     public List<LocalityLbEndpoints> Endpoints { get; set; } = [];
+
+    /// <summary>Load balancing policy settings (the overprovisioning factor).</summary>
+    public ClusterLoadAssignmentPolicy? Policy { get; set; }
+}
+
+/// <summary><c>envoy.config.endpoint.v3.ClusterLoadAssignment.Policy</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy", NotSupported =
+    ["drop_overloads", "endpoint_stale_after", "weighted_priority_health"])]
+public sealed class ClusterLoadAssignmentPolicy : EnvoyMessage
+{
+    /// <summary>
+    /// Percent by which a priority's (and a locality's) healthy share is scaled before it counts as full: 140 (the
+    /// default) means a level with 72% healthy hosts still takes all its load; at least 1.
+    /// </summary>
+    public uint? OverprovisioningFactor { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.LocalityLbEndpoints</c>.</summary>
 [EnvoyType("envoy.config.endpoint.v3.LocalityLbEndpoints", NotSupported =
-    ["locality", "metadata", "leds_cluster_locality_config", "load_balancing_weight", "priority", "proximity"])]
+    ["metadata", "leds_cluster_locality_config", "proximity"])]
 public sealed class LocalityLbEndpoints : EnvoyMessage
 {
+    /// <summary>Where the endpoints run (region, zone, sub-zone); shown by <c>/clusters</c>.</summary>
+    public Locality? Locality { get; set; }
+
     /// <summary>The endpoints.</summary>
     public List<LbEndpoint> LbEndpoints { get; set; } = [];
+
+    /// <summary>The locality's weight (used with <c>locality_weighted_lb_config</c>); at least 1; unset, the locality gets no traffic then.</summary>
+    public uint? LoadBalancingWeight { get; set; }
+
+    /// <summary>The priority level (0 the highest); the load balancer fails over to lower levels by their health.</summary>
+    public uint Priority { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.LbEndpoint</c>.</summary>
 [EnvoyType("envoy.config.endpoint.v3.LbEndpoint", NotSupported =
-    ["endpoint_name", "health_status"])]
+    ["endpoint_name"])]
 public sealed class LbEndpoint : EnvoyMessage
 {
+    /// <summary>The endpoint's health as the configuration states it (Envoy's EDS health).</summary>
+    public HealthStatus HealthStatus { get; set; }
+
     /// <summary>The endpoint.</summary>
     public Endpoint? Endpoint { get; set; }
 
@@ -216,6 +251,28 @@ public sealed class LbEndpoint : EnvoyMessage
 
     /// <summary>The weight of the hosts made from this endpoint (1 when not set); at least 1.</summary>
     public uint? LoadBalancingWeight { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.HealthStatus</c>.</summary>
+public enum HealthStatus
+{
+    /// <summary>Not known: treated as healthy.</summary>
+    Unknown = 0,
+
+    /// <summary>Healthy.</summary>
+    Healthy = 1,
+
+    /// <summary>Unhealthy (Envoy's <c>FAILED_EDS_HEALTH</c>).</summary>
+    Unhealthy = 2,
+
+    /// <summary>Draining: unhealthy for the load balancer.</summary>
+    Draining = 3,
+
+    /// <summary>The health check timed out: unhealthy for the load balancer.</summary>
+    Timeout = 4,
+
+    /// <summary>Degraded: used only when too few hosts are healthy (Envoy's <c>DEGRADED_EDS_HEALTH</c>).</summary>
+    Degraded = 5,
 }
 
 /// <summary><c>envoy.config.endpoint.v3.Endpoint</c>.</summary>
