@@ -123,13 +123,16 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
 
         // Host selection first, then the connection pool's circuit breaker, as in Envoy's router.
         var available = proxyCluster.DestinationsState.AvailableDestinations;
-        var picked = available.Count switch
-        {
-            0 => null,
-            1 => available[0],
-            // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
-            _ => _cluster.Picker?.Pick(null, 0)?.Destination ?? available[0],
-        };
+        var picked = _cluster.Picker is LoadBalancing.ISubsetPicker subsets
+            // Subsets decide even over one host; these requests have no criteria: the fallback policy applies.
+            ? subsets.Pick(null, subsets.UsesHash ? subsets.RandomHash() : null, 0)?.Destination
+            : available.Count switch
+            {
+                0 => null,
+                1 => available[0],
+                // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
+                _ => _cluster.Picker?.Pick(null, 0)?.Destination ?? available[0],
+            };
         if (picked is null)
         {
             UpstreamAccounting.NoHealthyUpstream(stats);

@@ -291,6 +291,7 @@ internal sealed class ClusterRuntime
             lock (_pickerLock)
             {
                 _pickerRandom = value;
+                (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
                 _pickerFactory = null;
             }
             RebuildPicker(Volatile.Read(ref _available));
@@ -310,10 +311,11 @@ internal sealed class ClusterRuntime
         lock (_pickerLock)
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
-            object key = plan.HashLb is { } hashKey ? hashKey : (plan.LbPolicy, plan.LeastRequest);
+            object key = (plan.HashLb is { } hashKey ? (object)hashKey : (plan.LbPolicy, plan.LeastRequest), plan.Subset);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
-                _pickerFactory = plan.HashLb is { } hash
+                (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
+                LoadBalancing.IHostPickerFactory policy = plan.HashLb is { } hash
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
@@ -322,6 +324,8 @@ internal sealed class ClusterRuntime
                         // Validation admits no other policy.
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
                     };
+                // Envoy's subset load balancer wraps the policy: one inner picker per subset.
+                _pickerFactory = plan.Subset is { } subset ? new LoadBalancing.SubsetPickerFactory(subset, policy, Stats, PickerRandom) : policy;
                 _pickerFactoryKey = key;
             }
             var hosts = new LoadBalancing.WeightedHost[available.Count];

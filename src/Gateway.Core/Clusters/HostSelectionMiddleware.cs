@@ -20,11 +20,24 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
         var destinations = proxy.AvailableDestinations;
         var request = context.Features.Get<ILoadBalancerContext>();
         DestinationState? picked;
-        if (destinations.Count <= 1)
+        var cluster = request?.Cluster ?? ClusterOf(proxy);
+        if (cluster?.Picker is ISubsetPicker subsets)
+        {
+            // The subset load balancer decides even over one host (it may be outside the request's subset).
+            var criteria = request?.MetadataMatchCriteria;
+            ulong? hash = subsets.UsesHash ? request?.ComputeHashKey() ?? subsets.RandomHash() : null;
+            picked = subsets.Pick(criteria, hash, 0)?.Destination;
+            var reselect = request?.HostSelectionRetryCount ?? 0;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
+            {
+                picked = subsets.Pick(criteria, hash, attempt)?.Destination;
+            }
+        }
+        else if (destinations.Count <= 1)
         {
             picked = destinations.Count == 0 ? null : destinations[0];
         }
-        else if ((request?.Cluster ?? ClusterOf(proxy)) is { Picker: { } picker })
+        else if (cluster is { Picker: { } picker })
         {
             // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
             ulong? hash = picker is HashingPicker hashing ? request?.ComputeHashKey() ?? hashing.RandomHash() : null;
