@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
+using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
@@ -8,7 +9,7 @@ namespace Gateway.Tests.Clusters.LoadBalancing;
 /// <summary>Subset routing by metadata end to end: real Kestrel upstreams with <c>envoy.lb</c> metadata behind the gateway.</summary>
 public class SubsetLoadBalancingIntegrationTests
 {
-    private static string Yaml(int v1a, int v2, int v1b, string fallback = "NO_FALLBACK")
+    private static string Yaml(int v1a, int v2, int v1b, string fallback = "NO_FALLBACK", string httpFilters = "")
     {
         var clusters = $$"""
             - name: versions
@@ -31,7 +32,7 @@ public class SubsetLoadBalancingIntegrationTests
                   - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{v1b}} } } }
                     metadata: { filter_metadata: { envoy.lb: { version: v1, stage: canary } } }
             """;
-        return ListenerYaml.Build(v1a, "", routes: """
+        return ListenerYaml.Build(v1a, httpFilters, routes: """
             - match: { prefix: "/v1" }
               route:
                 cluster: versions
@@ -175,6 +176,60 @@ public class SubsetLoadBalancingIntegrationTests
         Assert.Contains("\"metadata_match\":{\"filter_metadata\":{\"envoy.lb\":{\"version\":\"v1\"}}}", dump);
     }
 
+    [Fact]
+    public async Task Proxy_EnvoyLbDynamicMetadata_MergedOverTheRoutesCriteria()
+    {
+        await using var v1a = await EchoUpstream.StartAsync();
+        await using var v2 = await EchoUpstream.StartAsync();
+        await using var v1b = await EchoUpstream.StartAsync();
+        const string Setter = """
+            - name: lb-version
+              typed_config: { "@type": type.googleapis.com/gateway.tests.LbVersionSetter }
+            """;
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port, httpFilters: Setter),
+            configureGateway: g => g.AddHttpFilter(new LbVersionSetterFactory()));
+
+        // The route asks for v1; the request's envoy.lb metadata (as header_to_metadata would set it) wins.
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/v1"));
+            request.Headers.Add("x-version", "v2");
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        // A route without criteria gets them from the request alone.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/other")))
+        {
+            request.Headers.Add("x-version", "v2");
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.Equal(5, v2.Requests);
+        Assert.Equal(0, v1a.Requests + v1b.Requests);
+    }
+
+    /// <summary>Sets <c>envoy.lb</c> <c>version</c> from the <c>x-version</c> header (what header_to_metadata does).</summary>
+    private sealed class LbVersionSetterFactory : HttpFilterFactory<LbVersionSetterConfig>
+    {
+        public override string Name => "gateway.tests.lb_version_setter";
+
+        protected override IHttpFilter CreateFilter(LbVersionSetterConfig config, HttpFilterFactoryContext context) => new Setter();
+
+        private sealed class Setter : IHttpFilter
+        {
+            public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders;
+
+            public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
+            {
+                if (context.HttpContext.Request.Headers.TryGetValue("x-version", out var version))
+                {
+                    context.StreamInfo.DynamicMetadata("envoy.lb")["version"] = version.ToString();
+                }
+                return new(FilterStatus.Continue);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("{ keys: [ a, b ], fallback_keys_subset: [ a ] }", "fallback_keys_subset can be set only for KEYS_SUBSET fallback_policy")]
     [InlineData("{ keys: [ a, b ], fallback_policy: KEYS_SUBSET }", "fallback_keys_subset cannot be empty")]
@@ -215,3 +270,7 @@ public class SubsetLoadBalancingIntegrationTests
         Assert.Equal("Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions", error.Message);
     }
 }
+
+/// <summary>The lb version setter test filter's (empty) configuration.</summary>
+[EnvoyType("gateway.tests.LbVersionSetter")]
+public sealed class LbVersionSetterConfig : EnvoyMessage;
