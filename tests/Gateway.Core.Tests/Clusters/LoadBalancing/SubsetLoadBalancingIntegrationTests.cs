@@ -9,6 +9,26 @@ namespace Gateway.Tests.Clusters.LoadBalancing;
 /// <summary>Subset routing by metadata end to end: real Kestrel upstreams with <c>envoy.lb</c> metadata behind the gateway.</summary>
 public class SubsetLoadBalancingIntegrationTests
 {
+    /// <summary>The cluster's three hosts: v1/prod, v2/prod, v1/canary.</summary>
+    private sealed class Upstreams : IAsyncDisposable
+    {
+        public required EchoUpstream V1a { get; init; }
+
+        public required EchoUpstream V2 { get; init; }
+
+        public required EchoUpstream V1b { get; init; }
+
+        public static async Task<Upstreams> StartAsync()
+            => new() { V1a = await EchoUpstream.StartAsync(), V2 = await EchoUpstream.StartAsync(), V1b = await EchoUpstream.StartAsync() };
+
+        public async ValueTask DisposeAsync()
+        {
+            await V1a.DisposeAsync();
+            await V2.DisposeAsync();
+            await V1b.DisposeAsync();
+        }
+    }
+
     private static string Yaml(int v1a, int v2, int v1b, string fallback = "NO_FALLBACK", string httpFilters = "")
     {
         var clusters = $$"""
@@ -69,9 +89,8 @@ public class SubsetLoadBalancingIntegrationTests
     [Fact]
     public async Task Proxy_RouteMetadataMatch_ReachesOnlyTheMatchingEndpoints()
     {
-        await using var v1a = await EchoUpstream.StartAsync();
-        await using var v2 = await EchoUpstream.StartAsync();
-        await using var v1b = await EchoUpstream.StartAsync();
+        await using var hosts = await Upstreams.StartAsync();
+        var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
         await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port));
 
         for (var i = 0; i < 20; i++)
@@ -112,9 +131,8 @@ public class SubsetLoadBalancingIntegrationTests
     [Fact]
     public async Task Proxy_NoSubsetMatchesWithNoFallback_503NoHealthyUpstream()
     {
-        await using var v1a = await EchoUpstream.StartAsync();
-        await using var v2 = await EchoUpstream.StartAsync();
-        await using var v1b = await EchoUpstream.StartAsync();
+        await using var hosts = await Upstreams.StartAsync();
+        var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
         await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port));
 
         foreach (var path in new[] { "/v3", "/" })
@@ -131,9 +149,8 @@ public class SubsetLoadBalancingIntegrationTests
     [Fact]
     public async Task Proxy_AnyEndpointFallback_NoCriteriaReachesEveryHost()
     {
-        await using var v1a = await EchoUpstream.StartAsync();
-        await using var v2 = await EchoUpstream.StartAsync();
-        await using var v1b = await EchoUpstream.StartAsync();
+        await using var hosts = await Upstreams.StartAsync();
+        var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
         await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port, "ANY_ENDPOINT"));
 
         for (var i = 0; i < 9; i++)
@@ -150,9 +167,8 @@ public class SubsetLoadBalancingIntegrationTests
     [Fact]
     public async Task Proxy_WeightedEntryMetadataMatch_WinsOverTheRoutes()
     {
-        await using var v1a = await EchoUpstream.StartAsync();
-        await using var v2 = await EchoUpstream.StartAsync();
-        await using var v1b = await EchoUpstream.StartAsync();
+        await using var hosts = await Upstreams.StartAsync();
+        var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
         await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port));
 
         for (var i = 0; i < 6; i++)
@@ -179,9 +195,8 @@ public class SubsetLoadBalancingIntegrationTests
     [Fact]
     public async Task Proxy_EnvoyLbDynamicMetadata_MergedOverTheRoutesCriteria()
     {
-        await using var v1a = await EchoUpstream.StartAsync();
-        await using var v2 = await EchoUpstream.StartAsync();
-        await using var v1b = await EchoUpstream.StartAsync();
+        await using var hosts = await Upstreams.StartAsync();
+        var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
         const string Setter = """
             - name: lb-version
               typed_config: { "@type": type.googleapis.com/gateway.tests.LbVersionSetter }
