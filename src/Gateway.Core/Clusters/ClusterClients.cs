@@ -123,12 +123,16 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
 
         // Host selection first, then the connection pool's circuit breaker, as in Envoy's router.
         var available = proxyCluster.DestinationsState.AvailableDestinations;
-        var pick = available.Count > 1 ? _cluster.Picker?.Pick(null, 0) : null;
-        var picked = available.Count switch
+        var subsets = _cluster.Picker as LoadBalancing.ISubsetPicker;
+        var pick = subsets is not null
+            // Subsets decide even over one host; these requests have no criteria: the fallback policy applies.
+            ? subsets.Pick(null, subsets.UsesHash ? subsets.RandomHash() : null, 0)
+            // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
+            : available.Count > 1 ? _cluster.Picker?.Pick(null, 0) : null;
+        var picked = subsets is not null ? pick?.Destination : available.Count switch
         {
             0 => null,
             1 => available[0],
-            // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
             _ => pick?.Destination ?? available[0],
         };
         if (picked is null)
@@ -138,7 +142,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
             UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, Internal);
             return LocalResponse(request, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
         }
-        if (available.Count > 1 ? pick is { Panic: true } : _cluster.InPanic)
+        if (subsets is not null || available.Count > 1 ? pick is { Panic: true } : _cluster.InPanic)
         {
             stats.LbHealthyPanic.Increment();
         }

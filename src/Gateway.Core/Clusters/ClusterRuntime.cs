@@ -332,7 +332,7 @@ internal sealed class ClusterRuntime
         return host.SetEdsHealth(endpoint?.Health ?? EndpointHealth.Healthy);
     }
 
-    private LoadBalancing.PrioritySetPickerFactory? _pickerFactory;
+    private LoadBalancing.IHostPickerFactory? _pickerFactory;
     private object? _pickerFactoryKey;
     private LoadBalancing.IHostPicker? _picker;
     private readonly Lock _pickerLock = new();
@@ -353,6 +353,7 @@ internal sealed class ClusterRuntime
             lock (_pickerLock)
             {
                 _pickerRandom = value;
+                (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
                 _pickerFactory = null;
             }
             RebuildPicker();
@@ -373,9 +374,10 @@ internal sealed class ClusterRuntime
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
             var options = PrioritySetOptions(plan);
-            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest), options);
+            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest), options, plan.Subset);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
+                (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
                 LoadBalancing.IHostPickerFactory policy = plan.HashLb is { } hash
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
@@ -385,8 +387,15 @@ internal sealed class ClusterRuntime
                         // Validation admits no other policy.
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
                     };
-                // Priorities, panic, degraded hosts and localities wrap the policy (each subset of a subset balancer alike).
-                _pickerFactory = new LoadBalancing.PrioritySetPickerFactory(policy, options, PickerRandom);
+                // Priorities, panic, degraded hosts and localities wrap the policy; Envoy's subset load balancer wraps
+                // that, so each subset is a full priority set.
+                LoadBalancing.IHostPickerFactory prioritySet = new LoadBalancing.PrioritySetPickerFactory(policy, options, PickerRandom);
+                _pickerFactory = plan.Subset is { } subset
+                    // Envoy's subsets ignore locality weights unless locality_weight_aware.
+                    ? new LoadBalancing.SubsetPickerFactory(subset,
+                        subset.LocalityWeightAware ? prioritySet : new LoadBalancing.PrioritySetPickerFactory(policy, options with { LocalityWeighted = false }, PickerRandom),
+                        Stats, PickerRandom)
+                    : prioritySet;
                 _pickerFactoryKey = key;
             }
             Volatile.Write(ref _picker, _pickerFactory.Create(hosts));

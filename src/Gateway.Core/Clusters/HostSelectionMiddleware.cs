@@ -21,12 +21,29 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
         var request = context.Features.Get<ILoadBalancerContext>();
         DestinationState? picked;
         var panicPicks = 0;
-        if (destinations.Count <= 1)
+        var cluster = request?.Cluster ?? ClusterOf(proxy);
+        if (cluster?.Picker is ISubsetPicker subsets)
+        {
+            // The subset load balancer decides even over one host (it may be outside the request's subset).
+            var criteria = request?.MetadataMatchCriteria;
+            ulong? hash = subsets.UsesHash ? request?.ComputeHashKey() ?? subsets.RandomHash() : null;
+            var pick = subsets.Pick(criteria, hash, 0);
+            panicPicks += pick is { Panic: true } ? 1 : 0;
+            picked = pick?.Destination;
+            var reselect = request?.HostSelectionRetryCount ?? 0;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
+            {
+                pick = subsets.Pick(criteria, hash, attempt);
+                panicPicks += pick is { Panic: true } ? 1 : 0;
+                picked = pick?.Destination;
+            }
+        }
+        else if (destinations.Count <= 1)
         {
             picked = destinations.Count == 0 ? null : destinations[0];
             panicPicks = picked is not null && request is { Cluster.InPanic: true } ? 1 : 0;
         }
-        else if ((request?.Cluster ?? ClusterOf(proxy)) is { Picker: { } picker })
+        else if (cluster is { Picker: { } picker })
         {
             // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
             ulong? hash = picker is HashingPicker hashing ? request?.ComputeHashKey() ?? hashing.RandomHash() : null;

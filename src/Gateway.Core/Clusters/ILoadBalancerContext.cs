@@ -24,6 +24,12 @@ internal interface ILoadBalancerContext
     ulong? ComputeHashKey();
 
     /// <summary>
+    /// Envoy's metadataMatchCriteria: the subset criteria of the route (or its weighted cluster entry) with the request's
+    /// <c>envoy.lb</c> dynamic metadata merged over them; null when there are none. Computed once per request.
+    /// </summary>
+    LoadBalancing.SubsetCriteria? MetadataMatchCriteria { get; }
+
+    /// <summary>
     /// The host the attempt goes to. False when the attempt may not go (the cluster's circuit breakers refused it,
     /// as Envoy's connection pool does after the host was chosen): the pipeline then ends without forwarding.
     /// </summary>

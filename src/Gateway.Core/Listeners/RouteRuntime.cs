@@ -60,6 +60,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>The route's compiled <c>hash_policy</c>, or null when it has none.</summary>
     public Router.HashPolicy? HashPolicy { get; }
 
+    /// <summary>The route's subset criteria (<c>metadata_match</c>), compiled when the config was applied; null when it has none.</summary>
+    public Clusters.LoadBalancing.SubsetCriteria? MetadataMatch => Plan.MetadataMatch;
+
     /// <summary>The target cluster when the route names one (<c>cluster</c>); null for direct responses and per-request clusters.</summary>
     public ClusterRuntime? Cluster { get; }
 

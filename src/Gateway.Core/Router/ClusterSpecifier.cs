@@ -15,6 +15,7 @@ internal sealed class ClusterSpecifier
     private readonly string? _header;
     private readonly ClusterRuntime[] _clusters = [];
     private readonly uint[] _weights = [];
+    private readonly Clusters.LoadBalancing.SubsetCriteria?[] _criteria = [];
     private readonly ulong _totalWeight;
     private readonly string? _randomValueHeader;
 
@@ -24,10 +25,11 @@ internal sealed class ClusterSpecifier
         _header = header;
     }
 
-    private ClusterSpecifier(ClusterRuntime[] clusters, uint[] weights, string? randomValueHeader)
+    private ClusterSpecifier(ClusterRuntime[] clusters, uint[] weights, Clusters.LoadBalancing.SubsetCriteria?[] criteria, string? randomValueHeader)
     {
         _clusters = clusters;
         _weights = weights;
+        _criteria = criteria;
         _randomValueHeader = randomValueHeader;
         foreach (var weight in weights)
         {
@@ -48,16 +50,21 @@ internal sealed class ClusterSpecifier
         }
         var clusters = new ClusterRuntime[weighted.Clusters.Count];
         var weights = new uint[clusters.Length];
+        var criteria = new Clusters.LoadBalancing.SubsetCriteria?[clusters.Length];
         for (var i = 0; i < clusters.Length; i++)
         {
             clusters[i] = registry.GetOrCreate(weighted.Clusters[i].Name);
             weights[i] = weighted.Clusters[i].Weight;
+            criteria[i] = weighted.Clusters[i].MetadataMatch;
         }
-        return new ClusterSpecifier(clusters, weights, weighted.RandomValueHeader);
+        return new ClusterSpecifier(clusters, weights, criteria, weighted.RandomValueHeader);
     }
 
-    /// <summary>The cluster of this request, or null when the header names none or a cluster that does not exist.</summary>
-    public ClusterRuntime? Pick(IHeaderDictionary headers, ulong randomValue)
+    /// <summary>
+    /// The cluster of this request, or null when the header names none or a cluster that does not exist; for a weighted
+    /// entry <paramref name="criteria"/> becomes the entry's subset criteria, else it is left as passed (the route's).
+    /// </summary>
+    public ClusterRuntime? Pick(IHeaderDictionary headers, ulong randomValue, ref Clusters.LoadBalancing.SubsetCriteria? criteria)
     {
         if (_header is not null)
         {
@@ -68,7 +75,9 @@ internal sealed class ClusterSpecifier
             }
             return _registry!.TryGet(named[0]!, out var cluster) && cluster.Plan is not null ? cluster : null;
         }
-        var picked = _clusters[PickIndex(_weights, _totalWeight, RandomValue(headers, randomValue))];
+        var index = PickIndex(_weights, _totalWeight, RandomValue(headers, randomValue));
+        var picked = _clusters[index];
+        criteria = _criteria[index];
         // A weighted cluster removed from the config since (or never applied) is not found, as in Envoy.
         return picked.Plan is null ? null : picked;
     }

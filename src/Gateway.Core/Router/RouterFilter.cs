@@ -83,7 +83,8 @@ internal sealed partial class RouterFilter
         {
             Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats,
         };
-        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers, info.RandomValue) : route.Cluster!;
+        var criteria = route.MetadataMatch;
+        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers, info.RandomValue, ref criteria) : route.Cluster!;
         if (cluster is null)
         {
             // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters).
@@ -93,6 +94,7 @@ internal sealed partial class RouterFilter
             return;
         }
         state.Cluster = cluster;
+        state.RouteMetadataMatch = criteria;
         info.UpstreamCluster = cluster;
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)

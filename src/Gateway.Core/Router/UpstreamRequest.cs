@@ -22,6 +22,7 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
         StartTimestamp = startTimestamp;
         Timeouts = route.Timeouts;
         Cluster = route.Cluster!;
+        RouteMetadataMatch = route.MetadataMatch;
     }
 
     /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
@@ -214,6 +215,28 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
 
     private bool _hashComputed;
     private ulong? _hashKey;
+
+    /// <summary>The subset criteria of the route, or of the weighted cluster entry picked (set by the router with the cluster).</summary>
+    public Clusters.LoadBalancing.SubsetCriteria? RouteMetadataMatch { get; set; }
+
+    Clusters.LoadBalancing.SubsetCriteria? ILoadBalancerContext.MetadataMatchCriteria
+    {
+        get
+        {
+            if (!_metadataMatchComputed)
+            {
+                _metadataMatchComputed = true;
+                // Envoy's Router::Filter::metadataMatchCriteria: the request's envoy.lb dynamic metadata takes precedence.
+                _metadataMatch = StreamInfo.FindDynamicMetadata(Clusters.LoadBalancing.SubsetCriteria.EnvoyLbNamespace) is { } dynamic
+                    ? Clusters.LoadBalancing.SubsetCriteria.Merge(RouteMetadataMatch, dynamic)
+                    : RouteMetadataMatch;
+            }
+            return _metadataMatch;
+        }
+    }
+
+    private bool _metadataMatchComputed;
+    private Clusters.LoadBalancing.SubsetCriteria? _metadataMatch;
 
     /// <summary>The <c>Set-Cookie</c> value a cookie hash policy generated, added to the upstream's response (Envoy's downstream_set_cookies_).</summary>
     public string? SetCookie { get; private set; }

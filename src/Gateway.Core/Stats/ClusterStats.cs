@@ -85,10 +85,34 @@ public sealed class ClusterStats
         MembershipDegraded = store.Gauge(prefix + "membership_degraded");
         MembershipChange = store.Counter(prefix + "membership_change");
         LbHealthyPanic = store.Counter(prefix + "lb_healthy_panic");
+        LbSubsetsActive = store.Gauge(prefix + "lb_subsets_active");
+        LbSubsetsCreated = store.Counter(prefix + "lb_subsets_created");
+        LbSubsetsRemoved = store.Counter(prefix + "lb_subsets_removed");
+        LbSubsetsSelected = store.Counter(prefix + "lb_subsets_selected");
+        LbSubsetsFallback = store.Counter(prefix + "lb_subsets_fallback");
+        LbSubsetsFallbackPanic = store.Counter(prefix + "lb_subsets_fallback_panic");
         Codes = new HttpCodeStats(store, prefix);
         ExternalCodes = new HttpCodeStats(store, prefix + "external.");
         InternalCodes = new HttpCodeStats(store, prefix + "internal.");
     }
+
+    /// <summary>Subsets of the subset load balancer now (Envoy's ALL_CLUSTER_LB_STATS, present for every cluster).</summary>
+    public Gauge LbSubsetsActive { get; }
+
+    /// <summary>Subsets created.</summary>
+    public Counter LbSubsetsCreated { get; }
+
+    /// <summary>Subsets removed because no host is left in them.</summary>
+    public Counter LbSubsetsRemoved { get; }
+
+    /// <summary>Picks from the subset the request's criteria matched.</summary>
+    public Counter LbSubsetsSelected { get; }
+
+    /// <summary>Picks by the cluster's <c>fallback_policy</c>.</summary>
+    public Counter LbSubsetsFallback { get; }
+
+    /// <summary>Picks by <c>panic_mode_any</c> after the fallback found no host.</summary>
+    public Counter LbSubsetsFallbackPanic { get; }
 
     /// <summary><c>cluster.&lt;name&gt;.</c></summary>
     public string Prefix { get; }

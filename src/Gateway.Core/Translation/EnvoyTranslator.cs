@@ -221,7 +221,7 @@ public static class EnvoyTranslator
             Priority: action?.Priority ?? RoutingPriority.Default)
         {
             ClusterHeader = string.IsNullOrEmpty(action?.ClusterHeader) ? null : action.ClusterHeader,
-            WeightedClusters = action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted) : null,
+            WeightedClusters = action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted, SubsetLbTranslation.RouteCriteria(action)) : null,
             ClusterNotFoundStatus = action is null || (action.ClusterHeader is null && action.WeightedClusters is null) ? null : action.ClusterNotFoundResponseCode switch
             {
                 ClusterNotFoundResponseCode.NotFound => 404,
@@ -243,6 +243,7 @@ public static class EnvoyTranslator
             HostRewriteHeader = action?.HostRewriteHeader,
             HostRewritePathRegex = TranslateRegexRewrite(action?.HostRewritePathRegex),
             AppendXForwardedHost = action?.AppendXForwardedHost ?? false,
+            MetadataMatch = SubsetLbTranslation.RouteCriteria(action),
         };
     }
 
@@ -417,13 +418,16 @@ public static class EnvoyTranslator
         return File.ReadAllBytes(source.Filename!);
     }
 
-    private static WeightedClustersPlan TranslateWeightedClusters(WeightedClusters weighted)
+    private static WeightedClustersPlan TranslateWeightedClusters(WeightedClusters weighted, Clusters.LoadBalancing.SubsetCriteria? routeCriteria)
     {
         // total_weight is deprecated and unused by Envoy; runtime_key_prefix has no runtime to read: the weights as configured apply.
         var entries = new WeightedClusterPlan[weighted.Clusters.Count];
         for (var i = 0; i < entries.Length; i++)
         {
-            entries[i] = new WeightedClusterPlan(weighted.Clusters[i].Name!, weighted.Clusters[i].Weight ?? 0);
+            entries[i] = new WeightedClusterPlan(weighted.Clusters[i].Name!, weighted.Clusters[i].Weight ?? 0)
+            {
+                MetadataMatch = SubsetLbTranslation.EntryCriteria(routeCriteria, weighted.Clusters[i]),
+            };
         }
         return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);
     }
@@ -484,6 +488,7 @@ public static class EnvoyTranslator
                     (int)Math.Min(leastRequest.ChoiceCount ?? 2, int.MaxValue),
                     leastRequest.ActiveRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias)
                 : LeastRequestPlan.Defaults,
+            Subset = SubsetLbTranslation.Subset(cluster),
         };
     }
 

@@ -256,13 +256,22 @@ public sealed record RoutePlan(
 
     /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
     public RedirectPlan? Redirect { get; init; }
+
+    /// <summary>The route's subset criteria (<c>metadata_match</c>, <c>envoy.lb</c>); null when it has none.</summary>
+    [JsonIgnore]
+    internal Clusters.LoadBalancing.SubsetCriteria? MetadataMatch { get; init; }
 }
 
 /// <summary><c>weighted_clusters</c>: the entries in order, and the header carrying the pick's random value (null: the stream's).</summary>
 public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader);
 
 /// <summary>One <c>weighted_clusters.clusters</c> entry.</summary>
-public sealed record WeightedClusterPlan(string Name, uint Weight);
+public sealed record WeightedClusterPlan(string Name, uint Weight)
+{
+    /// <summary>The entry's subset criteria (its <c>metadata_match</c> over the route's); null when there are none.</summary>
+    [JsonIgnore]
+    internal Clusters.LoadBalancing.SubsetCriteria? MetadataMatch { get; init; }
+}
 
 /// <summary>
 /// A route's <c>redirect</c> as Envoy's Utility::RedirectConfig holds it: the scheme (null: the request's), host (null: the
@@ -356,6 +365,9 @@ public sealed record ClusterPlan(
 
     /// <summary>LEAST_REQUEST settings with Envoy's defaults (used only by that policy).</summary>
     public LeastRequestPlan LeastRequest { get; init; } = LeastRequestPlan.Defaults;
+
+    /// <summary>The subset load balancer (<c>lb_subset_config</c> with selectors); null when it is off.</summary>
+    public SubsetLbPlan? Subset { get; init; }
 }
 
 /// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>

@@ -43,6 +43,7 @@ internal sealed class ClusterValidator(ValidationContext context)
             context.Error(cluster, "lb_policy", $"lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH or MAGLEV");
         }
         HashLbValidation.Validate(context, cluster);
+        SubsetLbValidation.Validate(context, cluster);
         if (cluster.LeastRequestLbConfig is { } leastRequest)
         {
             if (cluster.LbPolicy != LbPolicy.LeastRequest)

@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.cluster.v3.Cluster</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
 [
-    "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes", "lb_subset_config",
+    "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes",
     "original_dst_lb_config",
     "round_robin_lb_config", "transport_socket", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
@@ -65,6 +65,10 @@ public sealed class Cluster : EnvoyMessage
     /// <summary>LEAST_REQUEST settings.</summary>
     [ProtoField(37, InOneOf = true)]
     public LeastRequestLbConfig? LeastRequestLbConfig { get; set; }
+
+    /// <summary>Subsets of the endpoints by their <c>envoy.lb</c> metadata, chosen by the route's <c>metadata_match</c>.</summary>
+    [ProtoField(22)]
+    public LbSubsetConfig? LbSubsetConfig { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.LeastRequestLbConfig</c>.</summary>

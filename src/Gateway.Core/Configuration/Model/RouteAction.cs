@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteAction</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
 [
-    "cluster_specifier_plugin", "inline_cluster_specifier_plugin", "metadata_match", "path_rewrite_policy",
+    "cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -22,6 +22,10 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>The reply when the cluster the route names (by header, or weighted) does not exist.</summary>
     public ClusterNotFoundResponseCode ClusterNotFoundResponseCode { get; set; }
+
+    /// <summary>The subset load balancer's criteria: the <c>envoy.lb</c> namespace must match a subset of the cluster's endpoints.</summary>
+    [ProtoField(4)]
+    public Metadata? MetadataMatch { get; set; }
 
     /// <summary>Upstream timeout for the whole request; default 15s, 0 disables.</summary>
     public TimeSpan? Timeout { get; set; }
@@ -105,7 +109,7 @@ public sealed class WeightedClusters : EnvoyMessage
 /// <summary><c>envoy.config.route.v3.WeightedCluster.ClusterWeight</c>.</summary>
 [EnvoyType("envoy.config.route.v3.WeightedCluster.ClusterWeight", NotSupported =
 [
-    "cluster_header", "metadata_match", "request_headers_to_add", "request_headers_to_remove",
+    "cluster_header", "request_headers_to_add", "request_headers_to_remove",
     "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
 ])]
 public sealed class ClusterWeight : EnvoyMessage
@@ -115,6 +119,10 @@ public sealed class ClusterWeight : EnvoyMessage
 
     /// <summary>Its weight (0: never picked).</summary>
     public uint? Weight { get; set; }
+
+    /// <summary>The subset criteria (<c>envoy.lb</c>) for this entry, merged over the route's (the entry's keys win).</summary>
+    [ProtoField(3)]
+    public Metadata? MetadataMatch { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.MaxStreamDuration</c>.</summary>
