@@ -273,6 +273,27 @@ public sealed class SubsetPickerTests
     }
 
     [Fact]
+    public void Pick_SelectedAndFallback_AllocateNothing()
+    {
+        var plan = Plan(LbSubsetFallbackPolicy.ANY_ENDPOINT,
+            new SubsetSelectorPlan(["stage", "version"], LbSubsetSelectorFallbackPolicy.KEYS_SUBSET, ["version"], false),
+            Selector("version"));
+        var picker = Create(Factory(plan), Hosts("""{"version":"v1","stage":"prod"}""", """{"version":"v2"}"""));
+        var selected = Criteria("""{"version":"v1"}""");
+        var keysSubset = Criteria("""{"version":"v2","stage":"dev"}""");
+        var none = Criteria("""{"zone":"a"}""");
+
+        var bytes = Allocations.Measure(() =>
+        {
+            picker.Pick(selected, null, 0);
+            picker.Pick(keysSubset, null, 0);
+            picker.Pick(none, null, 0);
+        });
+
+        Assert.Equal(0, bytes);
+    }
+
+    [Fact]
     public void EntryCriteria_EntryKeysWinOverTheRoute()
     {
         var route = Criteria("""{"version":"v1","stage":"prod"}""");
