@@ -614,7 +614,7 @@ public static class EnvoyTranslator
             // Host health is the gateway's (active checks, outlier detection); its policy applies Envoy's panic threshold.
             HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = AvailableDestinationsPolicy },
             // max_connections bounds the connection pool (per host in SocketsHttpHandler, per cluster in Envoy).
-            HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnections },
+            HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnectionsPerHost },
             HttpRequest = new ForwarderRequestConfig
             {
                 // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise.

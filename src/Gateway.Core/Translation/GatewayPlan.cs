@@ -463,6 +463,13 @@ public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, 
     /// <summary>Envoy's defaults: 1024 / 1024 / 1024 / 3.</summary>
     public static ThresholdsPlan Defaults { get; } = new(1024, 1024, 1024, 3, false);
 
+    /// <summary>
+    /// The connection pool's limit per host: <see cref="MaxConnections"/>, but at least 1. Envoy's pool opens a
+    /// connection to a host that has none even at the limit (ConnPoolImplBase::tryCreateNewConnection, counting
+    /// <c>upstream_cx_overflow</c>), so <c>max_connections: 0</c> still serves requests over one connection.
+    /// </summary>
+    public int MaxConnectionsPerHost => Math.Max(1, MaxConnections);
+
     /// <summary>The retry limit while <paramref name="activeRequests"/> requests are active or pending: the budget's, else <see cref="MaxRetries"/>.</summary>
     public long RetryLimit(long activeRequests) => RetryBudget is { } budget ? budget.Limit(activeRequests) : MaxRetries;
 }
