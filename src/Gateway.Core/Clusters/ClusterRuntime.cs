@@ -299,6 +299,9 @@ internal sealed class ClusterRuntime
 
     private Random _pickerRandom = Random.Shared;
 
+    /// <summary>The clock of slow start (tests use a fake one); set before the first plan.</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
     private void RebuildPicker(IReadOnlyList<DestinationState> available)
     {
         var plan = Plan;
@@ -310,17 +313,18 @@ internal sealed class ClusterRuntime
         lock (_pickerLock)
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
-            object key = plan.HashLb is { } hashKey ? hashKey : (plan.LbPolicy, plan.LeastRequest);
+            object key = plan.HashLb is { } hashKey ? hashKey : (plan.LbPolicy, plan.LeastRequest, plan.SlowStart);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
+                var slowStart = plan.SlowStart is { } slow ? new LoadBalancing.SlowStart(slow, Time) : null;
                 _pickerFactory = plan.HashLb is { } hash
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
-                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias),
+                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart),
                         Configuration.LbPolicy.Random => LoadBalancing.PickerFactory.Random(PickerRandom),
                         // Validation admits no other policy.
-                        _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
+                        _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom, slowStart),
                     };
                 _pickerFactoryKey = key;
             }
@@ -389,7 +393,7 @@ internal sealed class ClusterRuntime
 }
 
 /// <summary>Cluster runtimes by name, created on demand when a configuration is applied.</summary>
-internal sealed class ClusterRegistry(StatsStore stats)
+internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = null)
 {
     /// <summary>Called when a host's health changed in a cluster, so its available hosts are recomputed (wired to YARP at start-up).</summary>
     public Action<ClusterRuntime>? AvailabilityChanged { get; set; }
@@ -403,7 +407,7 @@ internal sealed class ClusterRegistry(StatsStore stats)
         {
             if (!_clusters.TryGetValue(name, out var cluster))
             {
-                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c));
+                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System };
                 _clusters[name] = cluster;
             }
             return cluster;

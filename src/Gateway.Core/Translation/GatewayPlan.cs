@@ -347,6 +347,9 @@ public sealed record ClusterPlan(
 
     /// <summary>LEAST_REQUEST settings with Envoy's defaults (used only by that policy).</summary>
     public LeastRequestPlan LeastRequest { get; init; } = LeastRequestPlan.Defaults;
+
+    /// <summary>ROUND_ROBIN's or LEAST_REQUEST's slow start; null when not configured or its window is 0 (disabled).</summary>
+    public SlowStartPlan? SlowStart { get; init; }
 }
 
 /// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>
@@ -468,7 +471,7 @@ public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, 
     /// connection to a host that has none even at the limit (ConnPoolImplBase::tryCreateNewConnection, counting
     /// <c>upstream_cx_overflow</c>), so <c>max_connections: 0</c> still serves requests over one connection.
     /// </summary>
-    public int MaxConnectionsPerHost => Math.Max(1, MaxConnections);
+    public int MaxConnectionsPerHost() => Math.Max(1, MaxConnections);
 
     /// <summary>The retry limit while <paramref name="activeRequests"/> requests are active or pending: the budget's, else <see cref="MaxRetries"/>.</summary>
     public long RetryLimit(long activeRequests) => RetryBudget is { } budget ? budget.Limit(activeRequests) : MaxRetries;
