@@ -10,32 +10,10 @@ public class LoadBalancingPolicyTests
 {
     private const string Lb = "type.googleapis.com/envoy.extensions.load_balancing_policies.";
 
-    private static string Yaml(string clusterFields) => ListenerYaml.Build(8080, "", clusters: $$"""
-        - name: httpbin
-          type: STATIC
-        {{clusterFields}}
-          load_assignment:
-            cluster_name: httpbin
-            endpoints:
-            - lb_endpoints:
-              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 8081 } } }
-        """);
-
     private static ClusterPlan Plan(string clusterFields)
-        => EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Yaml(clusterFields))).ClusterPlans.Single(c => c.Name == "httpbin");
+        => EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(LoadBalancingValidationTests.Yaml(clusterFields))).ClusterPlans.Single(c => c.Name == "httpbin");
 
-    private static List<string> Errors(string clusterFields)
-    {
-        try
-        {
-            EnvoyConfigLoader.LoadYaml(Yaml(clusterFields));
-            return [];
-        }
-        catch (EnvoyConfigException e)
-        {
-            return e.Errors.Select(x => x.ToString()).ToList();
-        }
-    }
+    private static List<string> Errors(string clusterFields) => LoadBalancingValidationTests.Errors(clusterFields);
 
     private static string Policies(params string[] entries)
         => "  load_balancing_policy:\n    policies:\n" + string.Concat(entries.Select(e => "    - typed_extension_config: " + e + "\n")).TrimEnd('\n');
