@@ -96,7 +96,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
             AllowAutoRedirect = false,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             // The circuit breaker's max_connections, as YARP's client for the cluster has it (EnvoyTranslator).
-            MaxConnectionsPerServer = cluster.Plan?.Thresholds[0].MaxConnections ?? int.MaxValue,
+            MaxConnectionsPerServer = cluster.Plan?.Thresholds[0].MaxConnectionsPerHost() ?? int.MaxValue,
         };
         // connect_timeout as the cluster has it now (clusters are not reloaded yet; a reload would build a new client).
         UpstreamConnections.Configure(sockets, cluster, cluster.Plan?.ConnectTimeout);

@@ -362,6 +362,9 @@ internal sealed class ClusterRuntime
 
     private Random _pickerRandom = Random.Shared;
 
+    /// <summary>The clock of slow start (tests use a fake one); set before the first plan.</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
     private void RebuildPicker(LoadBalancing.WeightedHost[] hosts)
     {
         var plan = Plan;
@@ -374,18 +377,19 @@ internal sealed class ClusterRuntime
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
             var options = PrioritySetOptions(plan);
-            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest), options, plan.Subset);
+            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest, plan.SlowStart), options, plan.Subset);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
                 (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
+                var slowStart = plan.SlowStart is { } slow ? new LoadBalancing.SlowStart(slow, Time) : null;
                 LoadBalancing.IHostPickerFactory policy = plan.HashLb is { } hash
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
-                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias),
+                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart),
                         Configuration.LbPolicy.Random => LoadBalancing.PickerFactory.Random(PickerRandom),
                         // Validation admits no other policy.
-                        _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom),
+                        _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom, slowStart),
                     };
                 // Priorities, panic, degraded hosts and localities wrap the policy; Envoy's subset load balancer wraps
                 // that, so each subset is a full priority set.
@@ -466,7 +470,7 @@ internal sealed class ClusterRuntime
 }
 
 /// <summary>Cluster runtimes by name, created on demand when a configuration is applied.</summary>
-internal sealed class ClusterRegistry(StatsStore stats)
+internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = null)
 {
     /// <summary>Called when a host's health changed in a cluster, so its available hosts are recomputed (wired to YARP at start-up).</summary>
     public Action<ClusterRuntime>? AvailabilityChanged { get; set; }
@@ -480,7 +484,7 @@ internal sealed class ClusterRegistry(StatsStore stats)
         {
             if (!_clusters.TryGetValue(name, out var cluster))
             {
-                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c));
+                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System };
                 _clusters[name] = cluster;
             }
             return cluster;

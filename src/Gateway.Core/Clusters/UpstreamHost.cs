@@ -66,6 +66,20 @@ internal sealed class UpstreamHost
 
     public long RqTimeout => Volatile.Read(ref _rqTimeout);
 
+    /// <summary>
+    /// When an active health check last passed while the host was failed (Envoy's <c>lastHcPassTime</c>, a
+    /// <see cref="TimeProvider.GetTimestamp"/>), or when slow start first saw it healthy; null until either happens.
+    /// Slow start measures a host's time in the healthy state from it.
+    /// </summary>
+    public long? LastHcPassTime
+    {
+        get { var value = Volatile.Read(ref _lastHcPassTime); return value == NoTime ? null : value; }
+        set => Volatile.Write(ref _lastHcPassTime, value ?? NoTime);
+    }
+
+    private const long NoTime = long.MinValue;
+    private long _lastHcPassTime = NoTime;
+
     /// <summary>Why the host is not healthy, if it is not.</summary>
     public HostHealthFlags HealthFlags => (HostHealthFlags)Volatile.Read(ref _healthFlags);
 

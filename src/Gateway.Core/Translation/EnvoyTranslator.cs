@@ -466,10 +466,11 @@ public static class EnvoyTranslator
                 });
             }
         }
+        var lb = LbPolicyTranslation.Translate(cluster);
         return new ClusterPlan(
             Name: cluster.Name!,
             Type: cluster.Type,
-            LbPolicy: cluster.LbPolicy,
+            LbPolicy: lb.Policy,
             ConnectTimeout: cluster.ConnectTimeout ?? DefaultConnectTimeout,
             DnsLookupFamily: cluster.DnsLookupFamily,
             DnsRefreshRate: cluster.DnsRefreshRate ?? DefaultDnsRefreshRate,
@@ -482,12 +483,9 @@ public static class EnvoyTranslator
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
-            HashLb = HashLbTranslation.HashLb(cluster),
-            LeastRequest = cluster.LeastRequestLbConfig is { } leastRequest
-                ? new LeastRequestPlan(
-                    (int)Math.Min(leastRequest.ChoiceCount ?? 2, int.MaxValue),
-                    leastRequest.ActiveRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias)
-                : LeastRequestPlan.Defaults,
+            HashLb = lb.HashLb,
+            LeastRequest = lb.LeastRequest,
+            SlowStart = lb.SlowStart,
             Subset = SubsetLbTranslation.Subset(cluster),
         };
     }
@@ -638,7 +636,7 @@ public static class EnvoyTranslator
             // Host health is the gateway's (active checks, outlier detection); its policy applies Envoy's panic threshold.
             HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = AvailableDestinationsPolicy },
             // max_connections bounds the connection pool (per host in SocketsHttpHandler, per cluster in Envoy).
-            HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnections },
+            HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnectionsPerHost() },
             HttpRequest = new ForwarderRequestConfig
             {
                 // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise.

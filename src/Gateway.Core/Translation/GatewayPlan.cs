@@ -368,6 +368,9 @@ public sealed record ClusterPlan(
 
     /// <summary>The subset load balancer (<c>lb_subset_config</c> with selectors); null when it is off.</summary>
     public SubsetLbPlan? Subset { get; init; }
+
+    /// <summary>ROUND_ROBIN's or LEAST_REQUEST's slow start; null when not configured or its window is 0 (disabled).</summary>
+    public SlowStartPlan? SlowStart { get; init; }
 }
 
 /// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>
@@ -483,6 +486,13 @@ public sealed record ThresholdsPlan(int MaxConnections, int MaxPendingRequests, 
 {
     /// <summary>Envoy's defaults: 1024 / 1024 / 1024 / 3.</summary>
     public static ThresholdsPlan Defaults { get; } = new(1024, 1024, 1024, 3, false);
+
+    /// <summary>
+    /// The connection pool's limit per host: <see cref="MaxConnections"/>, but at least 1. Envoy's pool opens a
+    /// connection to a host that has none even at the limit (ConnPoolImplBase::tryCreateNewConnection, counting
+    /// <c>upstream_cx_overflow</c>), so <c>max_connections: 0</c> still serves requests over one connection.
+    /// </summary>
+    public int MaxConnectionsPerHost() => Math.Max(1, MaxConnections);
 
     /// <summary>The retry limit while <paramref name="activeRequests"/> requests are active or pending: the budget's, else <see cref="MaxRetries"/>.</summary>
     public long RetryLimit(long activeRequests) => RetryBudget is { } budget ? budget.Limit(activeRequests) : MaxRetries;

@@ -29,7 +29,11 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             context.Error(cluster, "type", $"cluster type {BootstrapValidator.EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
         }
-        if (cluster.LbPolicy == LbPolicy.ClusterProvided)
+        if (cluster.LoadBalancingPolicy is { } typedPolicy)
+        {
+            LbPolicyValidation.ValidateTyped(context, cluster, typedPolicy);
+        }
+        else if (cluster.LbPolicy == LbPolicy.ClusterProvided)
         {
             // The policy belongs to the cluster type (ORIGINAL_DST, cluster_type extensions): when the type is
             // the problem, the type's error says so; changing lb_policy would not make the cluster work.
@@ -37,6 +41,10 @@ internal sealed class ClusterValidator(ValidationContext context)
             {
                 context.Error(cluster, "lb_policy", $"lb_policy CLUSTER_PROVIDED is not valid for cluster type {BootstrapValidator.EnumName(cluster.Type)}: only a cluster type that provides its load balancer (ORIGINAL_DST, a cluster_type extension) allows it, and this gateway supports none yet");
             }
+        }
+        else if (cluster.LbPolicy == LbPolicy.LoadBalancingPolicyConfig)
+        {
+            context.Error(cluster, "lb_policy", "cluster: field load_balancing_policy need to be set");
         }
         else if (cluster.LbPolicy is not (LbPolicy.RoundRobin or LbPolicy.LeastRequest or LbPolicy.Random or LbPolicy.RingHash or LbPolicy.Maglev))
         {
@@ -46,27 +54,21 @@ internal sealed class ClusterValidator(ValidationContext context)
         SubsetLbValidation.Validate(context, cluster);
         if (cluster.LeastRequestLbConfig is { } leastRequest)
         {
-            if (cluster.LbPolicy != LbPolicy.LeastRequest)
+            if (cluster.LbPolicy != LbPolicy.LeastRequest && cluster.LoadBalancingPolicy is null)
             {
                 // Envoy would ignore it; a setting that does nothing is refused here.
                 context.Error(cluster, "least_request_lb_config", "'least_request_lb_config' applies only to lb_policy LEAST_REQUEST");
             }
-            if (leastRequest.ChoiceCount is { } choices && choices < 2)
+            LbPolicyValidation.ValidateLeastRequest(context, leastRequest, leastRequest.ChoiceCount, leastRequest.ActiveRequestBias, "LeastRequestLbConfigValidationError");
+            LbPolicyValidation.ValidateSlowStart(context, leastRequest.SlowStartConfig);
+        }
+        if (cluster.RoundRobinLbConfig is { } roundRobin)
+        {
+            if (cluster.LbPolicy != LbPolicy.RoundRobin && cluster.LoadBalancingPolicy is null)
             {
-                context.Error(leastRequest, "choice_count", "Proto constraint validation failed (LeastRequestLbConfigValidationError.ChoiceCount: value must be greater than or equal to 2)");
+                context.Error(cluster, "round_robin_lb_config", "'round_robin_lb_config' applies only to lb_policy ROUND_ROBIN");
             }
-            if (leastRequest.ActiveRequestBias is { } bias)
-            {
-                if (string.IsNullOrEmpty(bias.RuntimeKey))
-                {
-                    context.Error(bias, "runtime_key", "'runtime_key' is required");
-                }
-                if (bias.DefaultValue is < 0 or double.NaN or double.PositiveInfinity)
-                {
-                    // Envoy logs and falls back to 1.0 for a negative bias; a value that is not used is refused here.
-                    context.Error(bias, "default_value", $"'active_request_bias' must be a non-negative number, not {bias.DefaultValue.ToString(CultureInfo.InvariantCulture)}");
-                }
-            }
+            LbPolicyValidation.ValidateSlowStart(context, roundRobin.SlowStartConfig);
         }
         if (cluster.ConnectTimeout is { } connectTimeout && connectTimeout <= TimeSpan.Zero)
         {

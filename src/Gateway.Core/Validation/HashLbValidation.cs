@@ -14,34 +14,50 @@ internal static class HashLbValidation
     {
         if (cluster.RingHashLbConfig is { } ring)
         {
-            var min = ring.MinimumRingSize ?? RingHashPlan.DefaultMinimumRingSize;
-            var max = ring.MaximumRingSize ?? RingHashPlan.DefaultMaximumRingSize;
-            var sizesValid = true;
-            if (min > RingHashPlan.DefaultMaximumRingSize)
-            {
-                context.Error(ring, "minimum_ring_size", $"Proto constraint validation failed (RingHashLbConfigValidationError.MinimumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
-                sizesValid = false;
-            }
-            if (max > RingHashPlan.DefaultMaximumRingSize)
-            {
-                context.Error(ring, "maximum_ring_size", $"Proto constraint validation failed (RingHashLbConfigValidationError.MaximumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
-                sizesValid = false;
-            }
-            if (sizesValid && min > max)
-            {
-                context.Error(ring, "minimum_ring_size", $"ring hash: minimum_ring_size ({min.ToString(CultureInfo.InvariantCulture)}) > maximum_ring_size ({max.ToString(CultureInfo.InvariantCulture)})");
-            }
+            ValidateRingSizes(context, ring, ring.MinimumRingSize, ring.MaximumRingSize, "RingHashLbConfigValidationError");
         }
-        if (cluster.MaglevLbConfig is { TableSize: { } tableSize } maglev)
+        if (cluster.MaglevLbConfig is { } maglev)
         {
-            if (tableSize > MaglevPlan.MaxTableSize)
-            {
-                context.Error(maglev, "table_size", $"Proto constraint validation failed (MaglevLbConfigValidationError.TableSize: value must be less than or equal to {MaglevPlan.MaxTableSize})");
-            }
-            else if (!IsPrime(tableSize))
-            {
-                context.Error(maglev, "table_size", "The table size of maglev must be prime number");
-            }
+            ValidateTableSize(context, maglev, maglev.TableSize, "MaglevLbConfigValidationError");
+        }
+    }
+
+    /// <summary>The ring sizes of <c>ring_hash_lb_config</c> or the typed RingHash (<paramref name="errorType"/> names the message as protoc-gen-validate does).</summary>
+    public static void ValidateRingSizes(ValidationContext context, EnvoyMessage owner, ulong? minimum, ulong? maximum, string errorType)
+    {
+        var min = minimum ?? RingHashPlan.DefaultMinimumRingSize;
+        var max = maximum ?? RingHashPlan.DefaultMaximumRingSize;
+        var sizesValid = true;
+        if (min > RingHashPlan.DefaultMaximumRingSize)
+        {
+            context.Error(owner, "minimum_ring_size", $"Proto constraint validation failed ({errorType}.MinimumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
+            sizesValid = false;
+        }
+        if (max > RingHashPlan.DefaultMaximumRingSize)
+        {
+            context.Error(owner, "maximum_ring_size", $"Proto constraint validation failed ({errorType}.MaximumRingSize: value must be less than or equal to {RingHashPlan.DefaultMaximumRingSize})");
+            sizesValid = false;
+        }
+        if (sizesValid && min > max)
+        {
+            context.Error(owner, "minimum_ring_size", $"ring hash: minimum_ring_size ({min.ToString(CultureInfo.InvariantCulture)}) > maximum_ring_size ({max.ToString(CultureInfo.InvariantCulture)})");
+        }
+    }
+
+    /// <summary>The table size of <c>maglev_lb_config</c> or the typed Maglev: at most 5000011 and prime.</summary>
+    public static void ValidateTableSize(ValidationContext context, EnvoyMessage owner, ulong? tableSize, string errorType)
+    {
+        if (tableSize is not { } size)
+        {
+            return;
+        }
+        if (size > MaglevPlan.MaxTableSize)
+        {
+            context.Error(owner, "table_size", $"Proto constraint validation failed ({errorType}.TableSize: value must be less than or equal to {MaglevPlan.MaxTableSize})");
+        }
+        else if (!IsPrime(size))
+        {
+            context.Error(owner, "table_size", "The table size of maglev must be prime number");
         }
     }
 

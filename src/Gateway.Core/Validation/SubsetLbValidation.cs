@@ -16,6 +16,11 @@ internal static class SubsetLbValidation
         {
             return;
         }
+        if (cluster.LoadBalancingPolicy is not null)
+        {
+            // Envoy reads lb_subset_config only with the legacy lb_policy; the typed form is the subset extension, not supported here.
+            context.Error(cluster, "lb_subset_config", "lb_subset_config with load_balancing_policy is not supported by this gateway (use lb_policy, or leave out the subsets)");
+        }
         if (config.LocalityWeightAware && cluster.CommonLbConfig?.LocalityWeightedLbConfig is null)
         {
             context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {cluster.Name}");

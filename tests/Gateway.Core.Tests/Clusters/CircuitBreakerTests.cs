@@ -102,4 +102,24 @@ public class CircuitBreakerTests
             text,
             StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MaxConnectionsZero_SequentialRequests_ServedOverOneConnectionAndTheFirstCountsOverflow()
+    {
+        // Envoy's pool opens a connection to a host that has none even at the limit, counting upstream_cx_overflow;
+        // later requests reuse it without asking for another.
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "[ { max_connections: 0 } ]"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(3, upstream.Requests);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_overflow", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_cx_total", 1);
+        await gateway.AssertStatAsync("cluster.httpbin_service.circuit_breakers.default.cx_open", 1);
+    }
 }

@@ -145,6 +145,9 @@ internal sealed partial class HostHealthCheckSession
         var transition = HealthTransition.Unchanged;
         if ((Host.HealthFlags & HostHealthFlags.FailedActiveHc) != 0)
         {
+            // Envoy's handleSuccess stamps every pass of a failed host; slow start counts from the last one. Stamped
+            // before the flag clears, so the load balancer rebuilt on that change sees it.
+            Host.LastHcPassTime = _checker.TimeProvider.GetTimestamp();
             // The first result of a new host makes it healthy at once (faster start-up, as in Envoy).
             if (_firstCheck || ++_numHealthy >= Plan.HealthyThreshold)
             {

@@ -1,27 +1,31 @@
 namespace Gateway.Clusters.LoadBalancing;
 
 /// <summary>
-/// Envoy's EdfLoadBalancerBase over one host list: with equal weights an unweighted pick (the policy's own), else
-/// the EDF scheduler with the policy's dynamic host weight, started after a random number of picks as Envoy seeds it.
+/// Envoy's EdfLoadBalancerBase over one host list: with equal weights and no host in slow start an unweighted pick
+/// (the policy's own), else the EDF scheduler with the policy's dynamic host weight (scaled by slow start), started
+/// after a random number of picks as Envoy seeds it.
 /// </summary>
 internal abstract class EdfHostPicker : IHostPicker
 {
     private readonly EdfScheduler? _edf;
     private readonly Func<int, double> _weight;
     private readonly Lock _lock = new();
+    private readonly SlowStart? _slowStart;
 
-    protected EdfHostPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random)
+    protected EdfHostPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, SlowStart? slowStart)
     {
         Hosts = [.. hosts];
         Random = random;
+        _slowStart = slowStart;
         _weight = i => HostWeight(Hosts[i]);
+        slowStart?.Refresh(Hosts);
         var equal = true;
         for (var i = 1; i < Hosts.Length; i++)
         {
             equal &= Hosts[i].Weight == Hosts[0].Weight;
         }
-        // Envoy skips the scheduler when the weights are equal or there is at most one host.
-        if (!equal && Hosts.Length > 1)
+        // Envoy skips the scheduler when the weights are equal and no host is in slow start, or there is at most one host.
+        if ((!equal || slowStart?.NoHostsInSlowStart() == false) && Hosts.Length > 1)
         {
             _edf = new EdfScheduler(Hosts.Length);
             for (var i = 0; i < Hosts.Length; i++)
@@ -40,8 +44,15 @@ internal abstract class EdfHostPicker : IHostPicker
 
     protected LbRandom Random { get; }
 
-    /// <summary>The weight the scheduler gives a host when it is (re-)added.</summary>
-    protected virtual double HostWeight(WeightedHost host) => host.Weight;
+    /// <summary>The weight the scheduler gives a host when it is (re-)added: the policy's, scaled while hosts are in slow start.</summary>
+    private double HostWeight(WeightedHost host)
+    {
+        var weight = DynamicWeight(host);
+        return _slowStart is null ? weight : _slowStart.Weight(weight, host.Host);
+    }
+
+    /// <summary>The policy's weight of a host before slow start.</summary>
+    protected virtual double DynamicWeight(WeightedHost host) => host.Weight;
 
     /// <summary>The pick when all weights are equal (Envoy's unweightedHostPick).</summary>
     protected abstract WeightedHost UnweightedPick();
@@ -68,8 +79,8 @@ internal sealed class RoundRobinPicker : EdfHostPicker
 {
     private long _index;
 
-    public RoundRobinPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random)
-        : base(hosts, random) => _index = (long)(random.Next() >> 1);
+    public RoundRobinPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, SlowStart? slowStart = null)
+        : base(hosts, random, slowStart) => _index = (long)(random.Next() >> 1);
 
     protected override WeightedHost UnweightedPick()
         => Hosts[(int)((ulong)(Interlocked.Increment(ref _index) - 1) % (ulong)Hosts.Length)];
@@ -80,10 +91,10 @@ internal sealed class RoundRobinPicker : EdfHostPicker
 /// when there are no more hosts than choices); with unequal weights EDF by
 /// <c>weight / (active_requests + 1)^active_request_bias</c> (Envoy's LeastRequestLoadBalancer).
 /// </summary>
-internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias)
-    : EdfHostPicker(hosts, random)
+internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias, SlowStart? slowStart = null)
+    : EdfHostPicker(hosts, random, slowStart)
 {
-    protected override double HostWeight(WeightedHost host)
+    protected override double DynamicWeight(WeightedHost host)
     {
         double active = host.Host.RqActive + 1;
         return activeRequestBias == 1.0 ? host.Weight / active
@@ -132,12 +143,17 @@ internal sealed class PickerFactory(Func<IReadOnlyList<WeightedHost>, IHostPicke
 {
     public IHostPicker Create(IReadOnlyList<WeightedHost> hosts) => create(hosts);
 
-    public static PickerFactory RoundRobin(Random random) { var r = new LbRandom(random); return new(h => new RoundRobinPicker(h, r)); }
-
-    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0)
+    /// <summary>ROUND_ROBIN; <paramref name="slowStart"/> (one per factory, as its state spans host list changes) when configured.</summary>
+    public static PickerFactory RoundRobin(Random random, SlowStart? slowStart = null)
     {
         var r = new LbRandom(random);
-        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias));
+        return new(h => new RoundRobinPicker(h, r, slowStart));
+    }
+
+    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0, SlowStart? slowStart = null)
+    {
+        var r = new LbRandom(random);
+        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias, slowStart));
     }
 
     public static PickerFactory Random(Random random) { var r = new LbRandom(random); return new(h => new RandomPicker(h, r)); }

@@ -433,7 +433,8 @@ internal sealed partial class ConfigBinder
         }
         if (!_types.TryResolve(typeUrl, out var type))
         {
-            if (optional)
+            // Envoy looks load-balancing policies up as optional: a candidate it lacks gives way to the next one.
+            if (optional || category == EnvoyTypeCategory.LoadBalancingPolicy)
             {
                 failed = false;
                 return null;

@@ -39,6 +39,12 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(ReqWithoutQuery), EnvoyTypeCategory.Formatter);
         registry.Register(typeof(MetadataFormatterConfig), EnvoyTypeCategory.Formatter);
         Tracing.TracerFactories.AddBuiltIns(registry);
+        // Typed load-balancing policies (Cluster.load_balancing_policy).
+        registry.Register(typeof(RoundRobinPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
+        registry.Register(typeof(LeastRequestPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
+        registry.Register(typeof(RandomPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
+        registry.Register(typeof(RingHashPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
+        registry.Register(typeof(MaglevPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
         return registry;
     }
 

@@ -5,9 +5,9 @@ namespace Gateway.Configuration;
 [
     "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes",
     "original_dst_lb_config",
-    "round_robin_lb_config", "transport_socket", "protocol_selection",
+    "transport_socket", "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
-    "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
+    "filters", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
     "max_requests_per_connection", "upstream_http_protocol_options",
     "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
@@ -69,10 +69,47 @@ public sealed class Cluster : EnvoyMessage
     /// <summary>Subsets of the endpoints by their <c>envoy.lb</c> metadata, chosen by the route's <c>metadata_match</c>.</summary>
     [ProtoField(22)]
     public LbSubsetConfig? LbSubsetConfig { get; set; }
+
+    /// <summary>ROUND_ROBIN settings.</summary>
+    [ProtoField(56, InOneOf = true)]
+    public RoundRobinLbConfig? RoundRobinLbConfig { get; set; }
+
+    /// <summary>The typed load-balancing policy; when set, Envoy ignores <see cref="LbPolicy"/>.</summary>
+    [ProtoField(41)]
+    public LoadBalancingPolicy? LoadBalancingPolicy { get; set; }
 }
 
+/// <summary><c>envoy.config.cluster.v3.Cluster.RoundRobinLbConfig</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.RoundRobinLbConfig")]
+public sealed class RoundRobinLbConfig : EnvoyMessage
+{
+    /// <summary>Slow start of new (or newly healthy) hosts.</summary>
+    [ProtoField(1)]
+    public SlowStartConfig? SlowStartConfig { get; set; }
+}
+
+/// <summary>The fields of the two slow start messages (the cluster's and the typed policies' common one).</summary>
+public abstract class SlowStartConfigBase : EnvoyMessage
+{
+    /// <summary>How long a host stays in slow start after it became healthy; unset (0) disables slow start.</summary>
+    [ProtoField(1)]
+    public TimeSpan? SlowStartWindow { get; set; }
+
+    /// <summary>The ramp-up's shape: the time factor is raised to 1/aggression; default 1.0 (linear).</summary>
+    [ProtoField(2)]
+    public RuntimeDouble? Aggression { get; set; }
+
+    /// <summary>The smallest share of its weight a host in slow start gets; default 10 %.</summary>
+    [ProtoField(3)]
+    public Percent? MinWeightPercent { get; set; }
+}
+
+/// <summary><c>envoy.config.cluster.v3.Cluster.SlowStartConfig</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.SlowStartConfig")]
+public sealed class SlowStartConfig : SlowStartConfigBase;
+
 /// <summary><c>envoy.config.cluster.v3.Cluster.LeastRequestLbConfig</c>.</summary>
-[EnvoyType("envoy.config.cluster.v3.Cluster.LeastRequestLbConfig", NotSupported = ["slow_start_config"])]
+[EnvoyType("envoy.config.cluster.v3.Cluster.LeastRequestLbConfig")]
 public sealed class LeastRequestLbConfig : EnvoyMessage
 {
     /// <summary>How many random hosts are compared (equal weights); default 2, at least 2.</summary>
@@ -82,6 +119,10 @@ public sealed class LeastRequestLbConfig : EnvoyMessage
     /// <summary>The exponent of the active requests in the weighted pick; default 1.0.</summary>
     [ProtoField(2)]
     public RuntimeDouble? ActiveRequestBias { get; set; }
+
+    /// <summary>Slow start of new (or newly healthy) hosts.</summary>
+    [ProtoField(3)]
+    public SlowStartConfig? SlowStartConfig { get; set; }
 }
 
 /// <summary>

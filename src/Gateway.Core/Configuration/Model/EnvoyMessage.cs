@@ -173,6 +173,9 @@ public enum EnvoyTypeCategory
 
     /// <summary>A request id extension's configuration (<c>request_id_extension.typed_config</c>).</summary>
     RequestId,
+
+    /// <summary>A load-balancing policy (<c>load_balancing_policy.policies[].typed_extension_config.typed_config</c>); an unknown type is skipped.</summary>
+    LoadBalancingPolicy,
 }
 
 /// <summary>

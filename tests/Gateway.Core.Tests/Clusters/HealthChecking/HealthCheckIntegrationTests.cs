@@ -266,4 +266,17 @@ public class HealthCheckIntegrationTests
         Assert.Single(upstream.HealthRequests);
         Assert.Equal("healthy", await HealthFlagsAsync(gateway, upstream.Port));
     }
+
+    [Fact]
+    public async Task Probe_FirstPass_StampsTheHostsLastPassTimeForSlowStart()
+    {
+        await using var upstream = await HealthUpstream.StartAsync("a");
+        await using var gateway = await InProcessGateway.StartAsync(Yaml([upstream.Port], Check(timeout: "5s", interval: "30s")));
+        await WaitForFlagsAsync(gateway, upstream.Port, "healthy");
+
+        var registry = gateway.Services.GetRequiredService<Gateway.Clusters.ClusterRegistry>();
+        var host = Assert.Single(registry.All, c => c.Members.Count > 0).Members[0];
+
+        Assert.NotNull(host.LastHcPassTime);
+    }
 }

@@ -35,6 +35,8 @@ public class HashLoadBalancingIntegrationTests
     [Theory]
     [InlineData("RING_HASH", "  ring_hash_lb_config: { minimum_ring_size: 64 }")]
     [InlineData("MAGLEV", "  maglev_lb_config: { table_size: 131 }")]
+    [InlineData("LOAD_BALANCING_POLICY_CONFIG", "  load_balancing_policy: { policies: [ { typed_extension_config: { name: ring, typed_config: { '@type': type.googleapis.com/envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash, minimum_ring_size: 64 } } } ] }")]
+    [InlineData("LOAD_BALANCING_POLICY_CONFIG", "  load_balancing_policy: { policies: [ { typed_extension_config: { name: maglev, typed_config: { '@type': type.googleapis.com/envoy.extensions.load_balancing_policies.maglev.v3.Maglev, table_size: 131 } } } ] }")]
     public async Task Proxy_SameHeaderValue_AlwaysReachesTheSameUpstream(string policy, string extra)
     {
         await using var a = await EchoUpstream.StartAsync();
