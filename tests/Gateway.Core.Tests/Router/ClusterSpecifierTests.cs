@@ -203,13 +203,13 @@ public sealed class ClusterSpecifierTests : IDisposable
     }
 
     [Fact]
-    public void Load_ClusterWeightHeaders_Refused()
+    public void Load_ClusterWeightMetadataMatch_Refused()
     {
         var error = Assert.Single(LoadFails("""
             - match: { prefix: "/" }
-              route: { weighted_clusters: { clusters: [{ name: echo, weight: 1, host_rewrite_literal: x }] } }
+              route: { weighted_clusters: { clusters: [{ name: echo, weight: 1, metadata_match: {} }] } }
             """).Errors);
 
-        Assert.EndsWith("host_rewrite_literal", error.Location.Path, StringComparison.Ordinal);
+        Assert.EndsWith("metadata_match", error.Location.Path, StringComparison.Ordinal);
     }
 }
