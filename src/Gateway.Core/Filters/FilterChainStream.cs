@@ -93,7 +93,8 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 var request = _context.Request;
                 var host = request.Headers.Host;
                 // Matched again with the dynamic metadata the filters set (Envoy's dynamic_metadata route matches).
-                _route = _listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, _scheme, _pathAndQuery, request.Headers, StreamInfo.AllDynamicMetadata, _streamInfo.RandomValue, out _, out _);
+                _route = _listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, _scheme, _pathAndQuery, request.Headers, StreamInfo.AllDynamicMetadata, _streamInfo.RandomValue, out _, out _)
+                    ?.Resolve(request.Headers, _streamInfo.RandomValue);
             }
             return _route;
         }

@@ -69,12 +69,12 @@ internal sealed class HttpFilterChain
     }
 
     /// <summary>
-    /// Compiles a route's per-filter states; a configuration shared by many routes (a virtual host's) is compiled
+    /// Compiles a route's (or weighted cluster entry's) per-filter states; a configuration shared by many routes (a virtual host's) is compiled
     /// once, through <paramref name="compiled"/>.
     /// </summary>
-    public RouteFilterState[]? CompileRoute(ConnectionManagerPlan plan, RoutePlan route, FilterServices services, Dictionary<object, object> compiled)
+    public RouteFilterState[]? CompileRoute(ConnectionManagerPlan plan, IReadOnlyList<PerFilterConfigPlan>? filterConfigs, FilterServices services, Dictionary<object, object> compiled)
     {
-        if (route.FilterConfigs is not { } configs)
+        if (filterConfigs is not { } configs)
         {
             return null;
         }

@@ -153,6 +153,10 @@ internal static class HttpFilterChainValidator
                             foreach (var route in vhost.Routes)
                             {
                                 ValidatePerFilterConfigs(route.TypedPerFilterConfig, route, types, errors.Add);
+                                foreach (var entry in route.Action?.WeightedClusters?.Clusters ?? [])
+                                {
+                                    ValidatePerFilterConfigs(entry.TypedPerFilterConfig, entry, types, errors.Add);
+                                }
                             }
                         }
                     }

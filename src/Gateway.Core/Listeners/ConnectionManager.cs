@@ -280,7 +280,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             return null;
         }
         var host = request.Headers.Host;
-        return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers, null, randomValue, out _, out _);
+        // Envoy's route() runs the route's cluster specifier too: a weighted_clusters route yields the picked entry's route.
+        return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers, null, randomValue, out _, out _)
+            ?.Resolve(request.Headers, randomValue);
     }
 
     /// <summary>Envoy's body of the reply when <c>max_stream_duration</c> is reached.</summary>

@@ -77,6 +77,31 @@ internal sealed class ListenerRuntime
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
         => new(vhost.Name!, -1, null, null, TimeSpan.Zero, HostRewriteMode.None, null, null, new DirectResponsePlan(StatusCodes.Status301MovedPermanently, []), null);
 
+    /// <summary>
+    /// The routes of a route's weighted cluster entries: the entry's request and response header parsers run before the
+    /// route's levels (Envoy's WeightedClusterEntry::finalizeRequestHeaders / finalizeResponseHeaders), and its per-filter
+    /// configuration is the most specific level.
+    /// </summary>
+    private static Router.WeightedRoutes BuildWeightedRoutes(RouteRuntime route, WeightedClustersPlan weighted, ClusterRegistry clusters, Gateway.Filters.HttpFilterChain chain,
+        ConnectionManagerPlan connectionManager, Filters.FilterServices? services, Dictionary<object, object> compiledRouteConfigs, Formatting.FormatterOptions formatterOptions)
+    {
+        var entries = new RouteRuntime[weighted.Clusters.Count];
+        var weights = new uint[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = weighted.Clusters[i];
+            var headers = entry.HeaderSource is { } source
+                ? route.Headers.WithClusterLevel(
+                    HeaderParser.Compile(source.RequestHeadersToAdd, source.RequestHeadersToRemove, formatterOptions),
+                    HeaderParser.Compile(source.ResponseHeadersToAdd, source.ResponseHeadersToRemove, formatterOptions))
+                : route.Headers;
+            var filterStates = entry.FilterConfigs is { } configs ? chain.CompileRoute(connectionManager, configs, services!, compiledRouteConfigs) : route.FilterStates;
+            entries[i] = route.ForWeightedEntry(entry, clusters, headers, filterStates);
+            weights[i] = entry.Weight;
+        }
+        return new Router.WeightedRoutes(entries, weights, weighted.RandomValueHeader);
+    }
+
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
     {
@@ -100,15 +125,20 @@ internal sealed class ListenerRuntime
                 vclusters = VirtualClusters.Build(vhost, store);
                 virtualClusters.Add(vhost, vclusters);
             }
-            return new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
+            var runtime = new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
             {
-                FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan, services!, compiledRouteConfigs),
+                FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan.FilterConfigs, services!, compiledRouteConfigs),
                 Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),
                 ClusterSpecifier = Router.ClusterSpecifier.For(routePlan, clusters),
                 VirtualClusters = vclusters,
                 Stats = routePlan.StatPrefix is { } statPrefix ? new RequestClassStats(store, "vhost." + routePlan.VirtualHost + ".route." + statPrefix + ".") : null,
                 Headers = routePlan.Headers?.Compile(formatterOptions, headerParsers) ?? HeaderMutationSet.Empty,
             };
+            if (routePlan.WeightedClusters is { } weighted)
+            {
+                runtime.SetWeighted(BuildWeightedRoutes(runtime, weighted, clusters, chain, plan.ConnectionManager, services, compiledRouteConfigs, formatterOptions));
+            }
+            return runtime;
         }, vhost => new RouteRuntime(SslRedirectPlan(vhost), null, null, plan.ConnectionManager.RouteConfigMetadata) { IsSslRedirect = true });
         foreach (var vhost in plan.ConnectionManager.RouteConfig.VirtualHosts)
         {

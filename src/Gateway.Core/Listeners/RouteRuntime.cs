@@ -35,6 +35,68 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
         }
     }
 
+    /// <summary>
+    /// A weighted cluster entry of <paramref name="parent"/> (Envoy's WeightedClusterEntry, a route delegating to its parent):
+    /// everything of the parent, with the entry's cluster and the overrides the caller's initializer sets.
+    /// </summary>
+    private RouteRuntime(RouteRuntime parent, ClusterRuntime? cluster)
+    {
+        Plan = parent.Plan;
+        Cluster = cluster;
+        MatchedPrefix = parent.MatchedPrefix;
+        Metadata = parent.Metadata;
+        VirtualHostMetadata = parent.VirtualHostMetadata;
+        RouteConfigurationMetadata = parent.RouteConfigurationMetadata;
+        Retry = parent.Retry;
+        Timeouts = parent.Timeouts;
+        HashPolicy = parent.HashPolicy;
+        DirectResponseBody = parent.DirectResponseBody;
+        Location = parent.Location;
+        RegexRewrite = parent.RegexRewrite;
+        HostRewritePathRegex = parent.HostRewritePathRegex;
+        RedirectRegexRewrite = parent.RedirectRegexRewrite;
+        RetriableHeaders = parent.RetriableHeaders;
+        RetriableRequestHeaders = parent.RetriableRequestHeaders;
+        ClusterSpecifier = parent.ClusterSpecifier;
+        Mirrors = parent.Mirrors;
+        VirtualClusters = parent.VirtualClusters;
+        Stats = parent.Stats;
+        IsSslRedirect = parent.IsSslRedirect;
+        Headers = parent.Headers;
+        FilterStates = parent.FilterStates;
+    }
+
+    /// <summary>The route of one weighted cluster entry of this route (built when the configuration is applied).</summary>
+    public RouteRuntime ForWeightedEntry(WeightedClusterPlan entry, ClusterRegistry clusters, HeaderMutationSet headers, Filters.RouteFilterState[]? filterStates)
+        => new(this, entry.Name is null ? null : clusters.GetOrCreate(entry.Name))
+        {
+            ClusterSpecifier = Router.ClusterSpecifier.ForEntry(entry, clusters),
+            Headers = headers,
+            FilterStates = filterStates,
+            EntryHostRewrite = entry.HostRewriteLiteral,
+            EntryClusterName = entry.Name,
+            EntryMetadataMatch = entry.MetadataMatch,
+        };
+
+    /// <summary>The route's <c>weighted_clusters</c>, each entry a route; null when the route names its cluster otherwise (and on an entry).</summary>
+    public Router.WeightedRoutes? Weighted { get; private set; }
+
+    /// <summary>Sets the weighted entries, once, when the listener is built (they copy this route, so they come after it).</summary>
+    public void SetWeighted(Router.WeightedRoutes weighted) => Weighted = weighted;
+
+    /// <summary>
+    /// The route of this request once its cluster specifier ran at route selection: a weighted entry's route, or this one.
+    /// Called wherever a route is matched (as Envoy's route() returns the WeightedClusterEntry).
+    /// </summary>
+    public RouteRuntime Resolve(Microsoft.AspNetCore.Http.IHeaderDictionary headers, ulong randomValue)
+        => Weighted is { } weighted ? weighted.Pick(headers, randomValue) : this;
+
+    /// <summary>A weighted entry's <c>host_rewrite_literal</c>: the Host unless the route's own host rewrite replaces it; null: none.</summary>
+    public string? EntryHostRewrite { get; private init; }
+
+    /// <summary>A weighted entry's cluster <c>name</c> (what filters see as the route's cluster); null otherwise.</summary>
+    private string? EntryClusterName { get; init; }
+
     /// <summary>Compiled <c>retriable_headers</c> (matched against upstream response headers).</summary>
     public IReadOnlyList<HeaderPredicate> RetriableHeaders { get; } = [];
 
@@ -61,7 +123,10 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     public Router.HashPolicy? HashPolicy { get; }
 
     /// <summary>The route's subset criteria (<c>metadata_match</c>), compiled when the config was applied; null when it has none.</summary>
-    public Clusters.LoadBalancing.SubsetCriteria? MetadataMatch => Plan.MetadataMatch;
+    public Clusters.LoadBalancing.SubsetCriteria? MetadataMatch => EntryMetadataMatch ?? Plan.MetadataMatch;
+
+    /// <summary>A weighted entry's subset criteria (its <c>metadata_match</c> merged over the route's); null otherwise.</summary>
+    private Clusters.LoadBalancing.SubsetCriteria? EntryMetadataMatch { get; init; }
 
     /// <summary>The target cluster when the route names one (<c>cluster</c>); null for direct responses and per-request clusters.</summary>
     public ClusterRuntime? Cluster { get; }
@@ -111,7 +176,7 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
 
     string Filters.IHttpRoute.VirtualHostName => Plan.VirtualHost;
 
-    string? Filters.IHttpRoute.ClusterName => Plan.Cluster;
+    string? Filters.IHttpRoute.ClusterName => EntryClusterName ?? Plan.Cluster;
 
     bool Filters.IHttpRoute.IsDirectResponse => Plan.DirectResponse is not null;
 

@@ -75,14 +75,20 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
 
         var newHost = plan.HostRewrite == HostRewriteMode.Auto
             ? context.HttpContext.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Host is { Length: > 0 } hostname ? hostname : null
-            : RouterHeaders.RewrittenHost(state, context.HttpContext.Request.Headers);
+            : RouterHeaders.RouteRewrittenHost(state, context.HttpContext.Request.Headers);
+        // A weighted entry's host_rewrite_literal is set first (without x-forwarded-host); the route's rewrite replaces it.
+        var entryHost = route.EntryHostRewrite;
         if (newHost is not null)
         {
             if (plan.AppendXForwardedHost)
             {
-                AppendForwardedHost(headers, context.HttpContext.Request.Headers.Host.ToString());
+                AppendForwardedHost(headers, entryHost ?? context.HttpContext.Request.Headers.Host.ToString());
             }
             headers.Host = newHost;
+        }
+        else if (entryHost is not null)
+        {
+            headers.Host = entryHost;
         }
         if (headers.Host is null && headers.Contains(HeaderNames.Host))
         {

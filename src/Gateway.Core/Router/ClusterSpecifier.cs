@@ -5,19 +5,16 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Router;
 
 /// <summary>
-/// How a route names its upstream cluster per request: Envoy's <c>cluster_header</c> (the header's first value, looked
-/// up in the registry) or <c>weighted_clusters</c> (WeightedClusterSpecifierPlugin's pick over the configured weights).
-/// A fixed <c>cluster</c> needs no specifier. Clusters of the weighted entries are resolved when the config is applied.
+/// How a route (or a weighted cluster entry) names its upstream cluster per request: Envoy's <c>cluster_header</c> (the
+/// header's first value, looked up in the registry), or a weighted entry's named cluster, which may have been removed from
+/// the configuration since. A route's fixed <c>cluster</c> needs no specifier; <c>weighted_clusters</c> are picked when the
+/// route is selected (<see cref="WeightedRoutes"/>), each entry a route of its own.
 /// </summary>
 internal sealed class ClusterSpecifier
 {
     private readonly ClusterRegistry? _registry;
     private readonly string? _header;
-    private readonly ClusterRuntime[] _clusters = [];
-    private readonly uint[] _weights = [];
-    private readonly Clusters.LoadBalancing.SubsetCriteria?[] _criteria = [];
-    private readonly ulong _totalWeight;
-    private readonly string? _randomValueHeader;
+    private readonly ClusterRuntime? _cluster;
 
     private ClusterSpecifier(ClusterRegistry registry, string header)
     {
@@ -25,76 +22,30 @@ internal sealed class ClusterSpecifier
         _header = header;
     }
 
-    private ClusterSpecifier(ClusterRuntime[] clusters, uint[] weights, Clusters.LoadBalancing.SubsetCriteria?[] criteria, string? randomValueHeader)
-    {
-        _clusters = clusters;
-        _weights = weights;
-        _criteria = criteria;
-        _randomValueHeader = randomValueHeader;
-        foreach (var weight in weights)
-        {
-            _totalWeight += weight;
-        }
-    }
+    private ClusterSpecifier(ClusterRuntime cluster) => _cluster = cluster;
 
-    /// <summary>The specifier of a route, or null when it names one fixed cluster (or none).</summary>
+    /// <summary>The specifier of a route, or null when it names one fixed cluster, none, or weighted clusters.</summary>
     public static ClusterSpecifier? For(RoutePlan plan, ClusterRegistry registry)
+        => plan.ClusterHeader is { } header ? new ClusterSpecifier(registry, header) : null;
+
+    /// <summary>A weighted entry's: by its <c>cluster_header</c>, or its named cluster while that exists.</summary>
+    public static ClusterSpecifier ForEntry(WeightedClusterPlan entry, ClusterRegistry registry)
+        => entry.ClusterHeader is { } header ? new ClusterSpecifier(registry, header) : new ClusterSpecifier(registry.GetOrCreate(entry.Name!));
+
+    /// <summary>The cluster of this request, or null when the header names none or a cluster that does not exist.</summary>
+    public ClusterRuntime? Pick(IHeaderDictionary headers)
     {
-        if (plan.ClusterHeader is { } header)
+        if (_header is null)
         {
-            return new ClusterSpecifier(registry, header);
+            // A weighted cluster removed from the config since (or never applied) is not found, as in Envoy.
+            return _cluster!.Plan is null ? null : _cluster;
         }
-        if (plan.WeightedClusters is not { } weighted)
+        var named = headers[_header];
+        if (named.Count == 0 || string.IsNullOrEmpty(named[0]))
         {
             return null;
         }
-        var clusters = new ClusterRuntime[weighted.Clusters.Count];
-        var weights = new uint[clusters.Length];
-        var criteria = new Clusters.LoadBalancing.SubsetCriteria?[clusters.Length];
-        for (var i = 0; i < clusters.Length; i++)
-        {
-            clusters[i] = registry.GetOrCreate(weighted.Clusters[i].Name);
-            weights[i] = weighted.Clusters[i].Weight;
-            criteria[i] = weighted.Clusters[i].MetadataMatch;
-        }
-        return new ClusterSpecifier(clusters, weights, criteria, weighted.RandomValueHeader);
-    }
-
-    /// <summary>
-    /// The cluster of this request, or null when the header names none or a cluster that does not exist; for a weighted
-    /// entry <paramref name="criteria"/> becomes the entry's subset criteria, else it is left as passed (the route's).
-    /// </summary>
-    public ClusterRuntime? Pick(IHeaderDictionary headers, ulong randomValue, ref Clusters.LoadBalancing.SubsetCriteria? criteria)
-    {
-        if (_header is not null)
-        {
-            var named = headers[_header];
-            if (named.Count == 0 || string.IsNullOrEmpty(named[0]))
-            {
-                return null;
-            }
-            return _registry!.TryGet(named[0]!, out var cluster) && cluster.Plan is not null ? cluster : null;
-        }
-        var index = PickIndex(_weights, _totalWeight, RandomValue(headers, randomValue));
-        var picked = _clusters[index];
-        criteria = _criteria[index];
-        // A weighted cluster removed from the config since (or never applied) is not found, as in Envoy.
-        return picked.Plan is null ? null : picked;
-    }
-
-    /// <summary>The random value of the pick: a single-valued unsigned integer header when configured, else the stream's.</summary>
-    private ulong RandomValue(IHeaderDictionary headers, ulong randomValue)
-    {
-        if (_randomValueHeader is not null)
-        {
-            var values = headers[_randomValueHeader];
-            // Several values would make picks inconsistent: Envoy falls back to the stream's value, as for a non-number.
-            if (values.Count == 1 && ulong.TryParse(values[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fromHeader))
-            {
-                return fromHeader;
-            }
-        }
-        return randomValue;
+        return _registry!.TryGet(named[0]!, out var cluster) && cluster.Plan is not null ? cluster : null;
     }
 
     /// <summary>Envoy's pickClusterIndex: the random value modulo the weights' total, walking the entries' ranges in order.</summary>

@@ -17,7 +17,21 @@ internal sealed class HashPolicy
 {
     private readonly HashPolicyPlan[] _policies;
 
-    private HashPolicy(HashPolicyPlan[] policies) => _policies = policies;
+    /// <summary>Per policy, a header policy's compiled <c>regex_rewrite</c> (null: none).</summary>
+    private readonly Routing.RegexSubstitution?[] _rewrites;
+
+    private HashPolicy(HashPolicyPlan[] policies)
+    {
+        _policies = policies;
+        _rewrites = new Routing.RegexSubstitution?[policies.Length];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            if (policies[i].HeaderRewrite is { } rewrite)
+            {
+                _rewrites[i] = Routing.RegexSubstitution.Compile(rewrite.Pattern, rewrite.Substitution);
+            }
+        }
+    }
 
     /// <summary>The compiled policies, or null when the route has none.</summary>
     public static HashPolicy? Compile(IReadOnlyList<HashPolicyPlan>? policies)
@@ -32,11 +46,12 @@ internal sealed class HashPolicy
     public ulong? Generate(HttpContext context, ref string? setCookie, IPAddress? forwardedRemote = null)
     {
         ulong? hash = null;
-        foreach (var policy in _policies)
+        for (var i = 0; i < _policies.Length; i++)
         {
+            var policy = _policies[i];
             var value = policy.Kind switch
             {
-                HashPolicyKind.Header => HeaderHash(context.Request.Headers, policy.Name),
+                HashPolicyKind.Header => HeaderHash(context.Request.Headers, policy.Name, _rewrites[i]),
                 HashPolicyKind.Cookie => CookieHash(context, policy, ref setCookie),
                 HashPolicyKind.SourceIp => SourceIpHash(forwardedRemote ?? context.Connection.RemoteIpAddress),
                 _ => QueryParameterHash(context.Request.QueryString.Value, policy.Name),
@@ -55,8 +70,11 @@ internal sealed class HashPolicy
         return hash;
     }
 
-    /// <summary>Every value of the header, sorted so their order does not matter, hashed one after the other (each hash seeding the next).</summary>
-    internal static ulong? HeaderHash(IHeaderDictionary headers, string name)
+    /// <summary>
+    /// Every value of the header (each first rewritten by <paramref name="rewrite"/>, every match replaced, as Envoy's
+    /// HeaderHashMethod), sorted so their order does not matter, hashed one after the other (each hash seeding the next).
+    /// </summary>
+    internal static ulong? HeaderHash(IHeaderDictionary headers, string name, Routing.RegexSubstitution? rewrite = null)
     {
         var values = headers[name];
         if (values.Count == 0)
@@ -65,9 +83,16 @@ internal sealed class HashPolicy
         }
         if (values.Count == 1)
         {
-            return HashFunctions.XxHash64(values[0].AsSpan());
+            return HashFunctions.XxHash64((rewrite is null ? values[0] : rewrite.Apply(values[0] ?? "")).AsSpan());
         }
         var sorted = values.ToArray();
+        if (rewrite is not null)
+        {
+            for (var i = 0; i < sorted.Length; i++)
+            {
+                sorted[i] = rewrite.Apply(sorted[i] ?? "");
+            }
+        }
         Array.Sort(sorted, StringComparer.Ordinal);
         ulong hash = 0;
         foreach (var value in sorted)

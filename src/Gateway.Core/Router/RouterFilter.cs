@@ -62,6 +62,12 @@ internal sealed partial class RouterFilter
             await SendLocalReplyAsync(context, listener, StatusCodes.Status404NotFound, null, ResponseDetails.RouteNotFound, closeConnection: input.Tunnel).ConfigureAwait(false);
             return;
         }
+        if (route.Weighted is not null)
+        {
+            // Route selection picks the weighted entry; a caller that matched the table itself may not have.
+            route = route.Resolve(context.Request.Headers, info.RandomValue);
+            info.Route = route;
+        }
         listener.RouterStats.RqTotal.Increment();
         if (route.DirectResponseBody is { } body)
         {
@@ -84,7 +90,7 @@ internal sealed partial class RouterFilter
             Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats,
         };
         var criteria = route.MetadataMatch;
-        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers, info.RandomValue, ref criteria) : route.Cluster!;
+        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers) : route.Cluster!;
         if (cluster is null)
         {
             // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters).

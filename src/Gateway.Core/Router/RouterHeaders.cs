@@ -88,11 +88,19 @@ internal static class RouterHeaders
     }
 
     /// <summary>
+    /// The Host set before the upstream host is chosen: the route's own rewrite, else a weighted entry's
+    /// <c>host_rewrite_literal</c> (Envoy's WeightedClusterEntry sets it first and the route's rewrite replaces it); null:
+    /// unchanged here.
+    /// </summary>
+    public static string? RewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
+        => RouteRewrittenHost(state, requestHeaders) ?? state.Route.EntryHostRewrite;
+
+    /// <summary>
     /// The Host the route's host rewrite sets before the upstream host is chosen (<c>host_rewrite_literal</c>,
     /// <c>host_rewrite_header</c>, <c>host_rewrite_path_regex</c>, as Envoy's finalizeRequestHeaders); null: unchanged
     /// here (no rewrite, an absent header, or <c>auto_host_rewrite</c>, which needs the endpoint).
     /// </summary>
-    public static string? RewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
+    public static string? RouteRewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
     {
         var route = state.Route;
         switch (route.Plan.HostRewrite)

@@ -124,7 +124,8 @@ public static class EnvoyTranslator
                 var route = vhost.Routes[i];
                 routePlans.Add(TranslateRoute(vhost, vhostMetadata, i, route) with
                 {
-                    FilterConfigs = PerFilterConfigs(filters, routeConfig, vhost, route),
+                    FilterConfigs = PerFilterConfigs(filters, route.TypedPerFilterConfig, vhost.TypedPerFilterConfig, routeConfig.TypedPerFilterConfig),
+                    WeightedClusters = route.Action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted, filters, routeConfig, vhost, route) : null,
                     Headers = Routing.HeaderMutationPlan.Any(route, vhost, routeConfig) ? new Routing.HeaderMutationPlan(route, vhost, routeConfig) : null,
                     Mirrors = TranslateMirrors(routeConfig, vhost, route),
                 });
@@ -221,7 +222,6 @@ public static class EnvoyTranslator
             Priority: action?.Priority ?? RoutingPriority.Default)
         {
             ClusterHeader = string.IsNullOrEmpty(action?.ClusterHeader) ? null : action.ClusterHeader,
-            WeightedClusters = action?.WeightedClusters is { } weighted ? TranslateWeightedClusters(weighted, SubsetLbTranslation.RouteCriteria(action)) : null,
             ClusterNotFoundStatus = action is null || (action.ClusterHeader is null && action.WeightedClusters is null) ? null : action.ClusterNotFoundResponseCode switch
             {
                 ClusterNotFoundResponseCode.NotFound => 404,
@@ -279,15 +279,20 @@ public static class EnvoyTranslator
     /// <summary>
     /// The per-route state of each filter of the chain on one route (Envoy's mostSpecificPerFilterConfig and
     /// filterDisabled): the most specific configuration and, separately, the most specific enable/disable, each
-    /// looked up route → virtual host → route configuration. Null when no level names any filter of the chain.
+    /// looked up through <paramref name="levels"/>, most specific first (a weighted cluster entry, route, virtual host,
+    /// route configuration). Null when no level names any filter of the chain.
     /// </summary>
-    private static PerFilterConfigPlan[]? PerFilterConfigs(List<HttpFilterPlan> filters, RouteConfiguration routeConfig, VirtualHost vhost, Route route)
+    private static PerFilterConfigPlan[]? PerFilterConfigs(List<HttpFilterPlan> filters, params Dictionary<string, EnvoyMessage>[] levels)
     {
-        if (filters.Count == 0 || (route.TypedPerFilterConfig.Count == 0 && vhost.TypedPerFilterConfig.Count == 0 && routeConfig.TypedPerFilterConfig.Count == 0))
+        var configured = false;
+        foreach (var level in levels)
+        {
+            configured |= level.Count != 0;
+        }
+        if (filters.Count == 0 || !configured)
         {
             return null;
         }
-        var levels = new[] { route.TypedPerFilterConfig, vhost.TypedPerFilterConfig, routeConfig.TypedPerFilterConfig };
         var result = new PerFilterConfigPlan[filters.Count];
         var any = false;
         for (var i = 0; i < filters.Count; i++)
@@ -418,15 +423,27 @@ public static class EnvoyTranslator
         return File.ReadAllBytes(source.Filename!);
     }
 
-    private static WeightedClustersPlan TranslateWeightedClusters(WeightedClusters weighted, Clusters.LoadBalancing.SubsetCriteria? routeCriteria)
+    /// <summary>
+    /// <c>weighted_clusters</c>, each entry with what it adds to the route (Envoy's WeightedClustersConfigEntry): its
+    /// per-filter configuration the most specific level, its header mutations and host rewrite.
+    /// </summary>
+    private static WeightedClustersPlan TranslateWeightedClusters(WeightedClusters weighted, List<HttpFilterPlan> filters, RouteConfiguration routeConfig, VirtualHost vhost, Route route)
     {
         // total_weight is deprecated and unused by Envoy; runtime_key_prefix has no runtime to read: the weights as configured apply.
+        var routeCriteria = SubsetLbTranslation.RouteCriteria(route.Action);
         var entries = new WeightedClusterPlan[weighted.Clusters.Count];
         for (var i = 0; i < entries.Length; i++)
         {
-            entries[i] = new WeightedClusterPlan(weighted.Clusters[i].Name!, weighted.Clusters[i].Weight ?? 0)
+            var entry = weighted.Clusters[i];
+            var hasHeaders = entry.RequestHeadersToAdd.Count != 0 || entry.RequestHeadersToRemove.Count != 0 || entry.ResponseHeadersToAdd.Count != 0 || entry.ResponseHeadersToRemove.Count != 0;
+            entries[i] = new WeightedClusterPlan(string.IsNullOrEmpty(entry.Name) ? null : entry.Name, entry.Weight ?? 0)
             {
-                MetadataMatch = SubsetLbTranslation.EntryCriteria(routeCriteria, weighted.Clusters[i]),
+                MetadataMatch = SubsetLbTranslation.EntryCriteria(routeCriteria, entry),
+                ClusterHeader = string.IsNullOrEmpty(entry.ClusterHeader) ? null : entry.ClusterHeader,
+                HostRewriteLiteral = string.IsNullOrEmpty(entry.HostRewriteLiteral) ? null : HeaderBytes.FromConfig(entry.HostRewriteLiteral),
+                FilterConfigs = entry.TypedPerFilterConfig.Count == 0 ? null
+                    : PerFilterConfigs(filters, entry.TypedPerFilterConfig, route.TypedPerFilterConfig, vhost.TypedPerFilterConfig, routeConfig.TypedPerFilterConfig),
+                HeaderSource = hasHeaders ? entry : null,
             };
         }
         return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);

@@ -265,9 +265,28 @@ public sealed record RoutePlan(
 /// <summary><c>weighted_clusters</c>: the entries in order, and the header carrying the pick's random value (null: the stream's).</summary>
 public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader);
 
-/// <summary>One <c>weighted_clusters.clusters</c> entry.</summary>
-public sealed record WeightedClusterPlan(string Name, uint Weight)
+/// <summary>
+/// One <c>weighted_clusters.clusters</c> entry (Envoy's WeightedClustersConfigEntry): its cluster by <see cref="Name"/>
+/// or, per request, by the first value of <see cref="ClusterHeader"/>, its weight, and what it adds to the route.
+/// </summary>
+public sealed record WeightedClusterPlan(string? Name, uint Weight)
 {
+    /// <summary>The request header naming the entry's cluster (<c>cluster_header</c>); null when it has a <see cref="Name"/>.</summary>
+    public string? ClusterHeader { get; init; }
+
+    /// <summary>The entry's <c>host_rewrite_literal</c>; null when it has none.</summary>
+    public string? HostRewriteLiteral { get; init; }
+
+    /// <summary>
+    /// Per filter of the chain, its state with the entry's <c>typed_per_filter_config</c> as the most specific level (then the
+    /// route's, virtual host's, route configuration's); null when the entry configures no filter (the route's states apply).
+    /// </summary>
+    public IReadOnlyList<PerFilterConfigPlan>? FilterConfigs { get; init; }
+
+    /// <summary>The entry, when it has header mutations (compiled with the listener, as the route's are); null otherwise.</summary>
+    [JsonIgnore]
+    internal Configuration.ClusterWeight? HeaderSource { get; init; }
+
     /// <summary>The entry's subset criteria (its <c>metadata_match</c> over the route's); null when there are none.</summary>
     [JsonIgnore]
     internal Clusters.LoadBalancing.SubsetCriteria? MetadataMatch { get; init; }

@@ -45,6 +45,9 @@ public sealed record HashPolicyPlan(HashPolicyKind Kind, string Name, bool Termi
 
     /// <summary>A cookie policy's <c>attributes</c>, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> CookieAttributes { get; init; } = [];
+
+    /// <summary>A header policy's <c>regex_rewrite</c>, applied to each value before it is hashed; null when it has none.</summary>
+    public RegexRewritePlan? HeaderRewrite { get; init; }
 }
 
 /// <summary>What a hash policy hashes.</summary>

@@ -33,7 +33,10 @@ internal static class HashLbTranslation
         {
             if (policy.Header is { } header)
             {
-                plans.Add(new HashPolicyPlan(HashPolicyKind.Header, header.HeaderName!.ToLowerInvariant(), policy.Terminal));
+                plans.Add(new HashPolicyPlan(HashPolicyKind.Header, header.HeaderName!.ToLowerInvariant(), policy.Terminal)
+                {
+                    HeaderRewrite = header.RegexRewrite?.Pattern?.Regex is { } pattern ? new RegexRewritePlan(pattern, header.RegexRewrite.Substitution ?? "") : null,
+                });
             }
             else if (policy.Cookie is { } cookie)
             {

@@ -65,7 +65,8 @@ internal static class HashLbValidation
     {
         foreach (var policy in action.HashPolicy)
         {
-            var specifiers = (policy.Header is null ? 0 : 1) + (policy.Cookie is null ? 0 : 1) + (policy.ConnectionProperties is null ? 0 : 1) + (policy.QueryParameter is null ? 0 : 1);
+            var specifiers = (policy.Header is null ? 0 : 1) + (policy.Cookie is null ? 0 : 1) + (policy.ConnectionProperties is null ? 0 : 1) + (policy.QueryParameter is null ? 0 : 1)
+                + (policy.FilterState is null ? 0 : 1);
             if (policy.HasBindingErrors)
             {
                 continue;
@@ -104,6 +105,12 @@ internal static class HashLbValidation
                         context.Error(attribute, "name", "Proto constraint validation failed (CookieAttributeValidationError.Name: value length must be at least 1 characters)");
                     }
                 }
+            }
+            if (policy.FilterState is not null)
+            {
+                // Envoy hashes a Hashable object a filter stored under the key; no filter of this gateway stores any,
+                // so the policy could never yield a hash: refused rather than silently ignored.
+                context.Error(policy, "filter_state", "'filter_state' is not supported by this gateway: it has no filter state objects to hash (no filter here sets one)");
             }
             if (policy.QueryParameter is { } query && string.IsNullOrEmpty(query.Name))
             {

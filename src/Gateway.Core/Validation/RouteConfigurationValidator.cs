@@ -61,6 +61,10 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
             foreach (var route in vhost.Routes)
             {
                 _filters.ValidatePerFilterConfigs(route.TypedPerFilterConfig, route);
+                foreach (var entry in route.Action?.WeightedClusters?.Clusters ?? [])
+                {
+                    _filters.ValidatePerFilterConfigs(entry.TypedPerFilterConfig, entry);
+                }
                 _routes.Validate(route, config.MaxDirectResponseBodySizeBytes ?? RouteValidator.DefaultMaxDirectResponseBodySize);
             }
         }

@@ -126,17 +126,26 @@ internal sealed class RouteValidator(ValidationContext context)
         ulong total = 0;
         foreach (var entry in weighted.Clusters)
         {
-            if (string.IsNullOrEmpty(entry.Name))
+            // Envoy's validateWeightedClusterSpecifier: exactly one of name and cluster_header.
+            var hasHeader = !string.IsNullOrEmpty(entry.ClusterHeader);
+            if (string.IsNullOrEmpty(entry.Name) == !hasHeader)
             {
                 if (!entry.HasBindingErrors)
                 {
-                    context.Error(entry, "name", "At least one of name or cluster_header need to be specified");
+                    context.Error(entry, "name", hasHeader ? "Only one of name or cluster_header can be specified" : "At least one of name or cluster_header need to be specified");
                 }
             }
-            else if (context.ClusterNamesComplete && !context.ClusterNames.Contains(entry.Name))
+            else if (!hasHeader && context.ClusterNamesComplete && !context.ClusterNames.Contains(entry.Name!))
             {
                 context.Error(entry, "name", $"route: unknown weighted cluster '{entry.Name}'");
             }
+            if (hasHeader && !TracingValidator.IsHeaderName(entry.ClusterHeader!))
+            {
+                context.Error(entry, "cluster_header", $"'cluster_header' must be a valid HTTP header name (got '{entry.ClusterHeader}')");
+            }
+            HeaderSafe(entry, "host_rewrite_literal", entry.HostRewriteLiteral);
+            HeaderParser.Validate(entry, "request_headers_to_add", entry.RequestHeadersToAdd, "request_headers_to_remove", entry.RequestHeadersToRemove, removeMayBeEmpty: true, context);
+            HeaderParser.Validate(entry, "response_headers_to_add", entry.ResponseHeadersToAdd, "response_headers_to_remove", entry.ResponseHeadersToRemove, removeMayBeEmpty: true, context);
             total += entry.Weight ?? 0;
         }
         if (total > uint.MaxValue)
@@ -231,6 +240,13 @@ internal sealed class RouteValidator(ValidationContext context)
         }
         ValidateMirrorPolicies(action.RequestMirrorPolicies);
         HashLbValidation.ValidateHashPolicies(context, action);
+        foreach (var policy in action.HashPolicy)
+        {
+            if (policy.Header?.RegexRewrite is { } headerRewrite)
+            {
+                ValidateRegexRewrite(headerRewrite);
+            }
+        }
     }
 
     /// <summary>

@@ -201,15 +201,4 @@ public sealed class ClusterSpecifierTests : IDisposable
 
         Assert.Contains("one-of", error.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Load_ClusterWeightHeaders_Refused()
-    {
-        var error = Assert.Single(LoadFails("""
-            - match: { prefix: "/" }
-              route: { weighted_clusters: { clusters: [{ name: echo, weight: 1, host_rewrite_literal: x }] } }
-            """).Errors);
-
-        Assert.EndsWith("host_rewrite_literal", error.Location.Path, StringComparison.Ordinal);
-    }
 }

@@ -43,6 +43,32 @@ public class HashPolicyTests
         Assert.Equal(((first << 1) | (first >> 63)) ^ X("admins"), hash);
     }
 
+    [Theory]
+    [InlineData("user-1-session-a")]
+    [InlineData("user-1-session-b")]
+    [InlineData("user-1")]
+    public void Generate_HeaderRegexRewrite_HashesTheRewrittenValue(string value)
+    {
+        var context = Context();
+        context.Request.Headers["x-session"] = value;
+
+        var hash = Generate(context, new HashPolicyPlan(HashPolicyKind.Header, "x-session", false) { HeaderRewrite = new RegexRewritePlan("^(user-[0-9]+).*$", "\\1") });
+
+        Assert.Equal(X("user-1"), hash);
+    }
+
+    [Fact]
+    public void Generate_HeaderRegexRewriteOfSeveralValues_EachRewrittenThenSorted()
+    {
+        var context = Context();
+        context.Request.Headers["x-session"] = new Microsoft.Extensions.Primitives.StringValues(["b-2", "a-9"]);
+
+        // Every match replaced (RE2's GlobalReplace): "b-2" → "b-x", "a-9" → "a-x"; sorted, then chained.
+        var hash = Generate(context, new HashPolicyPlan(HashPolicyKind.Header, "x-session", false) { HeaderRewrite = new RegexRewritePlan("[0-9]", "x") });
+
+        Assert.Equal(HashFunctions.XxHash64("b-x".AsSpan(), X("a-x")), hash);
+    }
+
     [Fact]
     public void Generate_TerminalPolicyWithAHash_StopsThere()
     {

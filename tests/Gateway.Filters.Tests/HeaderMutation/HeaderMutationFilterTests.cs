@@ -91,6 +91,27 @@ public class HeaderMutationFilterTests
         Assert.Equal(expected, Assert.Single(response.Headers.GetValues("x-level")));
     }
 
+    [Theory]
+    [InlineData("0", "entry")]
+    [InlineData("1", "route")]
+    public async Task Request_WeightedClusterEntryLevel_MostSpecificOfAll(string pick, string expected)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        // The first entry has its own typed_per_filter_config: Envoy's WeightedClusterEntry puts it after the route's.
+        var routes = "- match: { prefix: \"/\" }\n" + Level("route", 2)
+            + "  route:\n    weighted_clusters:\n      header_name: x-pick\n      clusters:\n      - name: echo\n        weight: 1\n" + Level("entry", 8)
+            + "      - { name: echo, weight: 1 }";
+        var yaml = ListenerYaml.Build(upstream.Port, ListenerYaml.Dedent(Filter(mostSpecificWins: true)), ListenerYaml.Dedent(Level("vhost", 14)), routes);
+        await using var gateway = await FilterTestConfig.StartAsync(yaml);
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/get"));
+        request.Headers.Add("x-pick", pick);
+
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(expected, (await FilterTestConfig.EchoAsync(response)).Headers["x-level"]);
+        Assert.Equal(expected, Assert.Single(response.Headers.GetValues("x-level")));
+    }
+
     [Fact]
     public void Load_BadMutations_EachReportedAtItsField()
     {

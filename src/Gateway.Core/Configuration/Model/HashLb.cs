@@ -47,7 +47,7 @@ public sealed class ConsistentHashingLbConfig : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.HashPolicy</c>.</summary>
-[EnvoyType("envoy.config.route.v3.RouteAction.HashPolicy", NotSupported = ["filter_state"])]
+[EnvoyType("envoy.config.route.v3.RouteAction.HashPolicy")]
 public sealed class HashPolicy : EnvoyMessage
 {
     /// <summary>Hash a request header.</summary>
@@ -69,15 +69,23 @@ public sealed class HashPolicy : EnvoyMessage
     /// <summary>Hash a query parameter.</summary>
     [ProtoField(5, InOneOf = true)]
     public HashPolicyQueryParameter? QueryParameter { get; set; }
+
+    /// <summary>Hash a filter state object; bound so that the validator can refuse it with the reason (the gateway has no filter state).</summary>
+    [ProtoField(6, InOneOf = true)]
+    public HashPolicyFilterState? FilterState { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.HashPolicy.Header</c>.</summary>
-[EnvoyType("envoy.config.route.v3.RouteAction.HashPolicy.Header", NotSupported = ["regex_rewrite"])]
+[EnvoyType("envoy.config.route.v3.RouteAction.HashPolicy.Header")]
 public sealed class HashPolicyHeader : EnvoyMessage
 {
     /// <summary>The header whose values are hashed.</summary>
     [ProtoField(1)]
     public string? HeaderName { get; set; }
+
+    /// <summary>Each value rewritten (every match replaced) before it is hashed.</summary>
+    [ProtoField(2)]
+    public PathRegexRewrite? RegexRewrite { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.HashPolicy.Cookie</c>.</summary>
@@ -130,4 +138,13 @@ public sealed class HashPolicyQueryParameter : EnvoyMessage
     /// <summary>The parameter's name (case-sensitive).</summary>
     [ProtoField(1)]
     public string? Name { get; set; }
+}
+
+/// <summary><c>envoy.config.route.v3.RouteAction.HashPolicy.FilterState</c>.</summary>
+[EnvoyType("envoy.config.route.v3.RouteAction.HashPolicy.FilterState")]
+public sealed class HashPolicyFilterState : EnvoyMessage
+{
+    /// <summary>The filter state object's key.</summary>
+    [ProtoField(1)]
+    public string? Key { get; set; }
 }

@@ -107,15 +107,14 @@ public sealed class WeightedClusters : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.route.v3.WeightedCluster.ClusterWeight</c>.</summary>
-[EnvoyType("envoy.config.route.v3.WeightedCluster.ClusterWeight", NotSupported =
-[
-    "cluster_header", "request_headers_to_add", "request_headers_to_remove",
-    "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
-])]
+[EnvoyType("envoy.config.route.v3.WeightedCluster.ClusterWeight")]
 public sealed class ClusterWeight : EnvoyMessage
 {
-    /// <summary>The cluster.</summary>
+    /// <summary>The cluster (one-of with <c>cluster_header</c>).</summary>
     public string? Name { get; set; }
+
+    /// <summary>The request header whose first value names this entry's cluster (one-of with <c>name</c>).</summary>
+    public string? ClusterHeader { get; set; }
 
     /// <summary>Its weight (0: never picked).</summary>
     public uint? Weight { get; set; }
@@ -123,6 +122,25 @@ public sealed class ClusterWeight : EnvoyMessage
     /// <summary>The subset criteria (<c>envoy.lb</c>) for this entry, merged over the route's (the entry's keys win).</summary>
     [ProtoField(3)]
     public Metadata? MetadataMatch { get; set; }
+
+    /// <summary>Headers added to requests sent to this entry's cluster (before the route's, virtual host's and route configuration's).</summary>
+    public List<HeaderValueOption> RequestHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from requests sent to this entry's cluster (before the other levels' mutations).</summary>
+    public List<string> RequestHeadersToRemove { get; set; } = [];
+
+    /// <summary>Headers added to responses from this entry's cluster (before the other levels' mutations).</summary>
+    public List<HeaderValueOption> ResponseHeadersToAdd { get; set; } = [];
+
+    /// <summary>Headers removed from responses from this entry's cluster (before the other levels' mutations).</summary>
+    public List<string> ResponseHeadersToRemove { get; set; } = [];
+
+    /// <summary>Per-filter configuration on this entry, more specific than the route's (<c>typed_per_filter_config</c>).</summary>
+    [AnyField(EnvoyTypeCategory.HttpFilterRouteConfig)]
+    public Dictionary<string, EnvoyMessage> TypedPerFilterConfig { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The Host of requests sent to this entry's cluster (set before the route's own host rewrite, which replaces it).</summary>
+    public string? HostRewriteLiteral { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.MaxStreamDuration</c>.</summary>

@@ -65,6 +65,38 @@ public class HashLoadBalancingIntegrationTests
         Assert.True(reached.Count > 1);
     }
 
+    [Theory]
+    [InlineData("RING_HASH", "  ring_hash_lb_config: { minimum_ring_size: 64 }")]
+    [InlineData("MAGLEV", "  maglev_lb_config: { table_size: 131 }")]
+    public async Task Proxy_HeaderRegexRewrite_ValuesRewritingAlikeReachTheSameUpstream(string policy, string extra)
+    {
+        await using var a = await EchoUpstream.StartAsync();
+        await using var b = await EchoUpstream.StartAsync();
+        await using var c = await EchoUpstream.StartAsync();
+        EchoUpstream[] upstreams = [a, b, c];
+        await using var gateway = await InProcessGateway.StartAsync(Yaml([a.Port, b.Port, c.Port], policy,
+            "- header: { header_name: x-session, regex_rewrite: { pattern: { regex: \"^(user-[0-9]+)-.*$\" }, substitution: \"\\\\1\" } }", extra));
+
+        var reached = new HashSet<int>();
+        for (var user = 0; user < 6; user++)
+        {
+            var before = upstreams.Select(u => u.Requests).ToArray();
+            foreach (var session in new[] { "a", "b", "c", "d" })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/get"));
+                // Only the user part survives the rewrite: every session of a user hashes alike.
+                request.Headers.Add("x-session", $"user-{user}-{session}");
+                using var response = await gateway.Client.SendAsync(request);
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            }
+            var served = Enumerable.Range(0, 3).Where(i => upstreams[i].Requests - before[i] > 0).ToArray();
+            var only = Assert.Single(served);
+            Assert.Equal(4, upstreams[only].Requests - before[only]);
+            reached.Add(only);
+        }
+        Assert.True(reached.Count > 1);
+    }
+
     [Fact]
     public async Task Proxy_CookieWithTtlAbsent_AddsSetCookieAndTheCookieKeepsTheHost()
     {
@@ -161,8 +193,24 @@ public class HashLoadBalancingValidationTests
     public void Load_RefusedHashFields_NamedWithTheirPath()
     {
         Assert.Contains(Errors("  lb_policy: RING_HASH\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 150 } }"), e => e.Contains("hash_balance_factor", StringComparison.Ordinal));
-        Assert.Contains(Errors("  lb_policy: RING_HASH", "- filter_state: { key: k }"), e => e.Contains("filter_state", StringComparison.Ordinal));
-        Assert.Contains(Errors("  lb_policy: RING_HASH", "- header: { header_name: x-user, regex_rewrite: { pattern: { regex: a }, substitution: b } }"), e => e.Contains("regex_rewrite", StringComparison.Ordinal));
+        var filterState = Assert.Single(Errors("  lb_policy: RING_HASH", "- filter_state: { key: k }"));
+        Assert.Contains("hash_policy[0].filter_state: 'filter_state' is not supported by this gateway: it has no filter state objects to hash", filterState, StringComparison.Ordinal);
+        Assert.Contains(Errors("  lb_policy: RING_HASH", "- terminal: true"), e => e.Contains("PolicySpecifier", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_HeaderRegexRewrite_AcceptedAndItsRegexChecked()
+    {
+        Assert.Empty(Errors("  lb_policy: RING_HASH", "- header: { header_name: x-user, regex_rewrite: { pattern: { regex: \"^(u-[0-9]+).*$\" }, substitution: \"\\\\1\" } }"));
+        var error = Assert.Single(Errors("  lb_policy: RING_HASH", "- header: { header_name: x-user, regex_rewrite: { pattern: { regex: \"(a\" }, substitution: b } }"));
+        Assert.Contains("hash_policy[0].header.regex_rewrite.pattern", error, StringComparison.Ordinal);
+        var missing = Assert.Single(Errors("  lb_policy: RING_HASH", "- header: { header_name: x-user, regex_rewrite: { substitution: b } }"));
+        Assert.Contains("regex_rewrite.pattern: 'pattern' is required", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_RefusedHashFieldsTerminalOnly_NamedWithTheirPath()
+    {
         Assert.Contains(Errors("  lb_policy: RING_HASH", "- terminal: true"), e => e.Contains("PolicySpecifier", StringComparison.Ordinal));
     }
 }
