@@ -173,6 +173,12 @@ public enum EnvoyTypeCategory
 
     /// <summary>A request id extension's configuration (<c>request_id_extension.typed_config</c>).</summary>
     RequestId,
+
+    /// <summary>A route's path matcher (<c>match.path_match_policy.typed_config</c>).</summary>
+    PathMatcher,
+
+    /// <summary>A route's path rewriter (<c>route.path_rewrite_policy.typed_config</c>).</summary>
+    PathRewriter,
 }
 
 /// <summary>
