@@ -269,15 +269,17 @@ internal sealed class RouteValidator(ValidationContext context)
             }
             ValidateRegexRewrite(regexRewrite);
         }
+        var rewriteConflict = action.PathRewritePolicy is not null && (!string.IsNullOrEmpty(action.PrefixRewrite) || action.RegexRewrite is not null);
+        if (rewriteConflict)
+        {
+            context.Error(action, "path_rewrite_policy", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+        }
         if (action.PathRewritePolicy is { } rewritePolicy)
         {
-            if (!string.IsNullOrEmpty(action.PrefixRewrite) || action.RegexRewrite is not null)
-            {
-                context.Error(action, "path_rewrite_policy", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
-            }
             ValidatePathRewritePolicy(rewritePolicy, route.Match?.PathMatchPolicy);
         }
-        if (!string.IsNullOrEmpty(action.PrefixRewrite) && route.Match?.PathMatchPolicy is not null)
+        // Envoy checks this after the count above and stops at the first error: one report for one mistake.
+        if (!rewriteConflict && !string.IsNullOrEmpty(action.PrefixRewrite) && route.Match?.PathMatchPolicy is not null)
         {
             context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with matcher extension");
         }
