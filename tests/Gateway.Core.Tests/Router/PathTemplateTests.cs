@@ -110,6 +110,22 @@ public class PathTemplateTests
         Assert.EndsWith("/moved/x?q=1", response.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ConfigDump_TemplatePolicies_PrintedAsTypedExtensionsAtTheirFieldNumbers()
+    {
+        const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
+        var yaml = TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1")
+            .Replace(SeedRoute, $"              - match: {Match("/{a}/{b}")}\n                route: {{ cluster: httpbin_service, timeout: 3s, {Rewrite("/{b}/{a}")} }}\n", StringComparison.Ordinal);
+        await using var server = await Admin.AdminTestServer.StartAsync(yaml: yaml);
+
+        using var routes = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump?resource=static_route_configs"));
+
+        // RouteMatch.path_match_policy is field 15, RouteAction.path_rewrite_policy 41 (after timeout, 8).
+        Assert.Equal("""
+            {"match":{"path_match_policy":{"name":"envoy.path.match.uri_template.uri_template_matcher","typed_config":{"@type":"type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig","path_template":"/{a}/{b}"}}},"route":{"cluster":"httpbin_service","timeout":"3s","path_rewrite_policy":{"name":"envoy.path.rewrite.uri_template.uri_template_rewriter","typed_config":{"@type":"type.googleapis.com/envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig","path_template_rewrite":"/{b}/{a}"}}}}
+            """, System.Text.Json.JsonSerializer.Serialize(routes.RootElement.GetProperty("configs")[0].GetProperty("route_config").GetProperty("virtual_hosts")[0].GetProperty("routes")[0]));
+    }
+
     private static EnvoyConfigException LoadFails(string match, string action)
     {
         const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
