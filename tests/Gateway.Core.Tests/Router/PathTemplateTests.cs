@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Gateway.Configuration;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Router;
@@ -15,50 +16,21 @@ public class PathTemplateTests
 
     private static string Rewrite(string rewrite) => $$"""path_rewrite_policy: { name: envoy.path.rewrite.uri_template.uri_template_rewriter, typed_config: { "@type": type.googleapis.com/envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig, path_template_rewrite: "{{rewrite}}" } }""";
 
-    private static string Config(EchoUpstream upstream) => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    virtual_hosts:
-                    - name: templates
-                      domains: ["*"]
-                      routes:
-                      - match: {{Match("/moved/{x}")}}
-                        redirect: { prefix_rewrite: "/new" }
-                      - match: {{Match("/{one}/{two}")}}
-                        route: { cluster: backend, {{Rewrite("/{two}/{one}")}} }
-                      - match: {{Match("/content/{format}/{lang}/{id}/{file}.vtt")}}
-                        route: { cluster: backend, {{Rewrite("/{lang}/{format}/{file}.vtt")}} }
-                      - match: {{Match("/api/users/{id}/{path=**}")}}
-                        route: { cluster: backend, {{Rewrite("/users/{id}/{path}")}} }
-                      - match: {{Match("/videos/{language=lang/*}/*")}}
-                        route: { cluster: backend, {{Rewrite("/{language}")}} }
-                      - match: {{Match("/plain/*/{x}")}}
-                        route: { cluster: backend }
-                      - match: { prefix: "/" }
-                        route: { cluster: backend }
-          clusters:
-          - name: backend
-            connect_timeout: 5s
-            type: STATIC
-            load_assignment:
-              cluster_name: backend
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+    private static string Config(EchoUpstream upstream) => ListenerYaml.Build(upstream.Port, string.Empty, routes: $$"""
+        - match: {{Match("/moved/{x}")}}
+          redirect: { prefix_rewrite: "/new" }
+        - match: {{Match("/{one}/{two}")}}
+          route: { cluster: echo, {{Rewrite("/{two}/{one}")}} }
+        - match: {{Match("/content/{format}/{lang}/{id}/{file}.vtt")}}
+          route: { cluster: echo, {{Rewrite("/{lang}/{format}/{file}.vtt")}} }
+        - match: {{Match("/api/users/{id}/{path=**}")}}
+          route: { cluster: echo, {{Rewrite("/users/{id}/{path}")}} }
+        - match: {{Match("/videos/{language=lang/*}/*")}}
+          route: { cluster: echo, {{Rewrite("/{language}")}} }
+        - match: {{Match("/plain/*/{x}")}}
+          route: { cluster: echo }
+        {{ListenerYaml.CatchAll}}
+        """);
 
     [Theory]
     [InlineData("/cat/dog", "/dog/cat")]
@@ -113,9 +85,9 @@ public class PathTemplateTests
     [Fact]
     public async Task ConfigDump_TemplatePolicies_PrintedAsTypedExtensionsAtTheirFieldNumbers()
     {
-        const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
-        var yaml = TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1")
-            .Replace(SeedRoute, $"              - match: {Match("/{a}/{b}")}\n                route: {{ cluster: httpbin_service, timeout: 3s, {Rewrite("/{b}/{a}")} }}\n", StringComparison.Ordinal);
+        var yaml = TestConfigs.SeedWithRoute(
+            Match("/{a}/{b}"), $"route: {{ cluster: httpbin_service, timeout: 3s, {Rewrite("/{b}/{a}")} }}",
+            TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1"));
         await using var server = await Admin.AdminTestServer.StartAsync(yaml: yaml);
 
         using var routes = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump?resource=static_route_configs"));
@@ -127,13 +99,7 @@ public class PathTemplateTests
     }
 
     private static EnvoyConfigException LoadFails(string match, string action)
-    {
-        const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
-        var seed = TestConfigs.Seed();
-        Assert.Contains(SeedRoute, seed, StringComparison.Ordinal);
-        var yaml = seed.Replace(SeedRoute, $"              - match: {match}\n                {action}\n", StringComparison.Ordinal);
-        return Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml"));
-    }
+        => Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithRoute(match, action), "envoy.yaml"));
 
     public static TheoryData<string, string, string, string> BadConfigs => new()
     {
