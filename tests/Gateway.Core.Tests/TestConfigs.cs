@@ -50,6 +50,15 @@ internal static class TestConfigs
                           port_value: {{upstreamPort}}
         """;
 
+    /// <summary>The <paramref name="seed"/> (the seed by default) with its one route replaced by <paramref name="match"/> and <paramref name="action"/> (flow YAML).</summary>
+    public static string SeedWithRoute(string match, string action, string? seed = null)
+    {
+        const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
+        seed ??= Seed();
+        Assert.Contains(SeedRoute, seed, StringComparison.Ordinal);
+        return seed.Replace(SeedRoute, $"              - match: {match}\n                {action}\n", StringComparison.Ordinal);
+    }
+
     /// <summary>The seed config with more HCM fields (YAML lines indented by ten spaces) after <c>stat_prefix</c>.</summary>
     public static string SeedWithHcmFields(string fields)
         => Seed().Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + fields, StringComparison.Ordinal);

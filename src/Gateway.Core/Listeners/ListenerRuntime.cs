@@ -125,7 +125,7 @@ internal sealed class ListenerRuntime
                 vclusters = VirtualClusters.Build(vhost, store);
                 virtualClusters.Add(vhost, vclusters);
             }
-            var runtime = new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix, plan.ConnectionManager.RouteConfigMetadata)
+            var runtime = new RouteRuntime(routePlan, cluster, route.Match?.Prefix ?? route.Match?.Path ?? route.Match?.PathSeparatedPrefix ?? (route.Match?.PathMatchPolicy?.TypedConfig as Configuration.UriTemplateMatchConfig)?.PathTemplate, plan.ConnectionManager.RouteConfigMetadata)
             {
                 FilterStates = chain.CompileRoute(plan.ConnectionManager, routePlan.FilterConfigs, services!, compiledRouteConfigs),
                 Mirrors = Router.ShadowPolicy.Compile(routePlan.Mirrors, clusters),

@@ -26,6 +26,8 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
             Location = plan.Redirect ?? (direct.Status is 201 or (>= 300 and < 400) ? PlainLocation : null);
         }
         RegexRewrite = plan.RegexRewrite is { } rewrite ? RegexSubstitution.Compile(rewrite.Pattern, rewrite.Substitution) : null;
+        TemplateRewrite = plan.PathTemplateRewrite is { } templateRewrite
+            ? UriTemplateRewrite.FromValidated(templateRewrite.Rewrite, UriTemplate.FromValidated(templateRewrite.MatchTemplate)) : null;
         HostRewritePathRegex = plan.HostRewritePathRegex is { } hostRewrite ? RegexSubstitution.Compile(hostRewrite.Pattern, hostRewrite.Substitution) : null;
         RedirectRegexRewrite = plan.Redirect?.RegexRewrite is { } redirectRewrite ? RegexSubstitution.Compile(redirectRewrite.Pattern, redirectRewrite.Substitution) : null;
         if (plan.Retry is { } retry)
@@ -113,6 +115,9 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>The route action's <c>regex_rewrite</c>, compiled; null when it has none.</summary>
     public RegexSubstitution? RegexRewrite { get; }
 
+    /// <summary>The route action's <c>path_rewrite_policy</c>, compiled against the match's template; null when it has none.</summary>
+    public UriTemplateRewrite? TemplateRewrite { get; }
+
     /// <summary>The route action's <c>host_rewrite_path_regex</c>, compiled; null when it has none.</summary>
     public RegexSubstitution? HostRewritePathRegex { get; }
 
@@ -134,7 +139,7 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// <summary>Picks the cluster per request (<c>cluster_header</c>, <c>weighted_clusters</c>); null when <see cref="Cluster"/> is fixed.</summary>
     public Router.ClusterSpecifier? ClusterSpecifier { get; init; }
 
-    /// <summary>The <c>prefix</c> (or <c>path</c>) the route matched on, which <c>prefix_rewrite</c> replaces.</summary>
+    /// <summary>The <c>prefix</c> (or <c>path</c>, or URI template, as Envoy's matched path) the route matched on, which <c>prefix_rewrite</c> replaces.</summary>
     public string? MatchedPrefix { get; }
 
     /// <summary>The retry policy, or null.</summary>

@@ -65,7 +65,8 @@ internal static class RouterHeaders
     }
 
     /// <summary>
-    /// The path and query the upstream gets: the routed <c>:path</c>, with the route's <c>prefix_rewrite</c> applied
+    /// The path and query the upstream gets: the routed <c>:path</c>, with the route's <c>prefix_rewrite</c>, <c>regex_rewrite</c>
+    /// or <c>path_rewrite_policy</c> applied
     /// (the same instance when nothing is rewritten). The upstream attempt and the shadows both send it.
     /// </summary>
     public static string RoutedPathAndQuery(UpstreamRequest state)
@@ -84,6 +85,10 @@ internal static class RouterHeaders
         {
             return RegexRewritten(regexRewrite, pathAndQuery);
         }
+        else if (route.TemplateRewrite is { } templateRewrite)
+        {
+            return TemplateRewritten(templateRewrite, pathAndQuery);
+        }
         return pathAndQuery;
     }
 
@@ -94,6 +99,21 @@ internal static class RouterHeaders
     /// </summary>
     public static string? RewrittenHost(UpstreamRequest state, IHeaderDictionary requestHeaders)
         => RouteRewrittenHost(state, requestHeaders) ?? state.Route.EntryHostRewrite;
+
+    /// <summary>
+    /// Envoy's path_rewrite_policy rewrite (currentUrlPathAfterRewriteWithMatchedPath): the path (up to <c>?</c> or <c>#</c>)
+    /// rebuilt from the template's variables, the rest appended as it was; a path the template does not match stays as it was.
+    /// </summary>
+    public static string TemplateRewritten(UriTemplateRewrite rewrite, string pathAndQuery)
+    {
+        var end = pathAndQuery.AsSpan().IndexOfAny('?', '#');
+        var path = end < 0 ? pathAndQuery.AsSpan() : pathAndQuery.AsSpan(0, end);
+        if (rewrite.Apply(path) is not { Length: > 0 } rewritten)
+        {
+            return pathAndQuery;
+        }
+        return end < 0 ? rewritten : string.Concat(rewritten, pathAndQuery.AsSpan(end));
+    }
 
     /// <summary>
     /// The Host the route's host rewrite sets before the upstream host is chosen (<c>host_rewrite_literal</c>,

@@ -179,7 +179,7 @@ internal sealed partial class ShadowWriter
         {
             headers.Add(new(EnvoyHeaders.ExpectedRequestTimeoutMs, expected));
         }
-        if (!suppress && (plan.PrefixRewrite is not null || plan.RegexRewrite is not null) && !ReferenceEquals(RouterHeaders.RoutedPathAndQuery(state), state.PathAndQuery))
+        if (!suppress && (plan.PrefixRewrite is not null || plan.RegexRewrite is not null || plan.PathTemplateRewrite is not null) && !ReferenceEquals(RouterHeaders.RoutedPathAndQuery(state), state.PathAndQuery))
         {
             headers.Add(new(EnvoyHeaders.OriginalPath, state.PathAndQuery));
         }

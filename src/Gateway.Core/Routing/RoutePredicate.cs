@@ -11,6 +11,7 @@ namespace Gateway.Routing;
 /// <item><c>path</c>: the whole path.</item>
 /// <item><c>safe_regex</c>: the regex must match the whole path; <c>case_sensitive</c> does not apply.</item>
 /// <item><c>path_separated_prefix</c>: a prefix followed by '/' or the end of the path.</item>
+/// <item><c>path_match_policy</c>: the whole path matches the URI template (<see cref="UriTemplate"/>); <c>case_sensitive</c> does not apply.</item>
 /// </list>
 /// <c>case_sensitive: false</c> compares ignoring ASCII case. Then every header matcher and every query parameter
 /// matcher must match, with <c>grpc</c> the request must be gRPC (<see cref="IsGrpc"/>), and every <c>dynamic_metadata</c>
@@ -26,6 +27,7 @@ internal sealed class RoutePredicate
     private readonly string _path;
     private readonly bool _ignoreCase;
     private readonly EnvoyRegex? _regex;
+    private readonly UriTemplate? _template;
     private readonly HeaderPredicate[] _headers;
     private readonly QueryParameterPredicate[] _queryParameters;
     private readonly bool _grpc;
@@ -33,8 +35,9 @@ internal sealed class RoutePredicate
     private readonly bool _hasFraction;
     private readonly Percentage _fraction;
 
-    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata, Percentage? fraction)
+    private RoutePredicate(PathMatchKind pathKind, string path, bool ignoreCase, EnvoyRegex? regex, UriTemplate? template, HeaderPredicate[] headers, QueryParameterPredicate[] queryParameters, bool grpc, MetadataPredicate[] dynamicMetadata, Percentage? fraction)
     {
+        _template = template;
         _hasFraction = fraction.HasValue;
         _fraction = fraction.GetValueOrDefault();
         _grpc = grpc;
@@ -55,6 +58,7 @@ internal sealed class RoutePredicate
         PathMatchKind kind;
         string path;
         EnvoyRegex? regex = null;
+        UriTemplate? template = null;
         if (match.Prefix is { } prefix)
         {
             kind = PathMatchKind.Prefix;
@@ -70,6 +74,12 @@ internal sealed class RoutePredicate
             kind = PathMatchKind.Regex;
             regex = StringPredicate.CompileRegex(safeRegex);
             path = regex.Pattern;
+        }
+        else if (match.PathMatchPolicy?.TypedConfig is UriTemplateMatchConfig { PathTemplate: { } pathTemplate })
+        {
+            kind = PathMatchKind.UriTemplate;
+            template = UriTemplate.FromValidated(pathTemplate);
+            path = pathTemplate;
         }
         else
         {
@@ -104,7 +114,7 @@ internal sealed class RoutePredicate
         }
 
         Percentage? fraction = match.RuntimeFraction?.DefaultValue is { } value ? Percentage.From(value) : null;
-        return new RoutePredicate(kind, path, ignoreCase, regex, headers, queryParameters, match.Grpc is not null, dynamicMetadata, fraction);
+        return new RoutePredicate(kind, path, ignoreCase, regex, template, headers, queryParameters, match.Grpc is not null, dynamicMetadata, fraction);
     }
 
     /// <summary>Tests the request.</summary>
@@ -181,6 +191,8 @@ internal sealed class RoutePredicate
             case PathMatchKind.SeparatedPrefix:
                 var prefixMatches = _ignoreCase ? AsciiText.StartsWithIgnoreCase(path, _path) : path.StartsWith(_path, StringComparison.Ordinal);
                 return prefixMatches && (path.Length == _path.Length || path[_path.Length] == '/');
+            case PathMatchKind.UriTemplate:
+                return _template!.IsMatch(path);
             default:
                 return _regex!.IsFullMatch(path);
         }
@@ -192,5 +204,6 @@ internal sealed class RoutePredicate
         Exact,
         Regex,
         SeparatedPrefix,
+        UriTemplate,
     }
 }

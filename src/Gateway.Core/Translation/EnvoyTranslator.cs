@@ -240,6 +240,9 @@ public static class EnvoyTranslator
             HashPolicies = HashLbTranslation.HashPolicies(action),
             Redirect = redirect,
             RegexRewrite = TranslateRegexRewrite(action?.RegexRewrite),
+            PathTemplateRewrite = action?.PathRewritePolicy?.TypedConfig is UriTemplateRewriteConfig { PathTemplateRewrite: { } rewrite }
+                && route.Match?.PathMatchPolicy?.TypedConfig is UriTemplateMatchConfig { PathTemplate: { } template }
+                ? new PathTemplateRewritePlan(template, rewrite) : null,
             HostRewriteHeader = action?.HostRewriteHeader,
             HostRewritePathRegex = TranslateRegexRewrite(action?.HostRewritePathRegex),
             AppendXForwardedHost = action?.AppendXForwardedHost ?? false,

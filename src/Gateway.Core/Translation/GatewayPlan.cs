@@ -254,6 +254,12 @@ public sealed record RoutePlan(
     /// <summary>The route action's <c>regex_rewrite</c>; null when it has none.</summary>
     public RegexRewritePlan? RegexRewrite { get; init; }
 
+    /// <summary>
+    /// The route action's <c>path_rewrite_policy</c> (<c>path_template_rewrite</c>) and the match's <c>path_template</c> whose
+    /// variables it uses; null when it has none.
+    /// </summary>
+    public PathTemplateRewritePlan? PathTemplateRewrite { get; init; }
+
     /// <summary>The route's <c>redirect</c> (then <see cref="DirectResponse"/> is its status with no body); null when it has none.</summary>
     public RedirectPlan? Redirect { get; init; }
 
@@ -302,6 +308,9 @@ public sealed record RedirectPlan(string? Scheme, string? Host, string? Port, st
     /// <summary>The redirect's <c>regex_rewrite</c> of the request's path; null when it has none.</summary>
     public RegexRewritePlan? RegexRewrite { get; init; }
 }
+
+/// <summary>A <c>path_rewrite_policy</c>: the new path made from <paramref name="Rewrite"/> and the variables <paramref name="MatchTemplate"/> captured.</summary>
+public sealed record PathTemplateRewritePlan(string MatchTemplate, string Rewrite);
 
 /// <summary>A <c>regex_rewrite</c>: every match of the RE2 pattern in the path (before <c>?</c>) replaced by the substitution.</summary>
 public sealed record RegexRewritePlan(string Pattern, string Substitution);

@@ -12,12 +12,17 @@ internal sealed class MatcherValidator(ValidationContext context)
 {
     public void ValidateRouteMatch(RouteMatch match)
     {
-        var specifiers = (match.Prefix is null ? 0 : 1) + (match.Path is null ? 0 : 1) + (match.SafeRegex is null ? 0 : 1) + (match.PathSeparatedPrefix is null ? 0 : 1);
+        var specifiers = (match.Prefix is null ? 0 : 1) + (match.Path is null ? 0 : 1) + (match.SafeRegex is null ? 0 : 1) + (match.PathSeparatedPrefix is null ? 0 : 1)
+            + (match.PathMatchPolicy is null ? 0 : 1);
         if (specifiers != 1)
         {
             context.Error(match, specifiers == 0
-                ? "a route match needs one of 'prefix', 'path', 'safe_regex' or 'path_separated_prefix'"
-                : "'prefix', 'path', 'safe_regex' and 'path_separated_prefix' are alternatives; give only one");
+                ? "a route match needs one of 'prefix', 'path', 'safe_regex', 'path_separated_prefix' or 'path_match_policy'"
+                : "'prefix', 'path', 'safe_regex', 'path_separated_prefix' and 'path_match_policy' are alternatives; give only one");
+        }
+        if (match.PathMatchPolicy is { } policy)
+        {
+            ValidatePathMatchPolicy(policy);
         }
         if (match.SafeRegex is { } regex)
         {
@@ -54,6 +59,41 @@ internal sealed class MatcherValidator(ValidationContext context)
             {
                 ValidateStringMatcher(stringMatch);
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>path_match_policy</c>: a name, a <c>UriTemplateMatchConfig</c> (PGV: <c>path_template</c> 1 to 256 characters) whose
+    /// template parses (Envoy's UriTemplateMatcherFactory, with parsePathPatternSyntax's reason added).
+    /// </summary>
+    private void ValidatePathMatchPolicy(PathMatchPolicy policy)
+    {
+        if (string.IsNullOrEmpty(policy.Name) && !policy.HasBindingError("name"))
+        {
+            context.Error(policy, "name", "'name' is required and may not be empty");
+        }
+        if (policy.TypedConfig is not UriTemplateMatchConfig config)
+        {
+            if (policy.TypedConfig is null && !policy.HasBindingError("typed_config"))
+            {
+                context.Error(policy, "typed_config", "'typed_config' is required (envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig)");
+            }
+            return;
+        }
+        ValidatePathTemplateLength(context, config, "path_template", config.PathTemplate);
+        if (config.PathTemplate is { Length: > 0 } template && UriTemplate.Validate(template) is { } error)
+        {
+            context.Error(config, "path_template", $"path_match_policy.uri_template {template} is invalid: {error}");
+        }
+    }
+
+    /// <summary>PGV's <c>string = {min_len: 1, max_len: 256}</c> of the two URI template fields (in code points, as PGV counts).</summary>
+    internal static void ValidatePathTemplateLength(ValidationContext context, EnvoyMessage owner, string field, string? value)
+    {
+        var length = value is null ? 0 : value.EnumerateRunes().Count();
+        if (length is < 1 or > 256 && !owner.HasBindingError(field))
+        {
+            context.Error(owner, field, $"'{field}' must be 1 to 256 characters long, got {length}");
         }
     }
 

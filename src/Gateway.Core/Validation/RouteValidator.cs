@@ -94,6 +94,50 @@ internal sealed class RouteValidator(ValidationContext context)
         }
     }
 
+    /// <summary>
+    /// <c>path_rewrite_policy</c>: a name, a valid <c>UriTemplateRewriteConfig</c> (Envoy's UriTemplateRewriterFactory), and the
+    /// route's match a URI template defining every variable it uses (Envoy's UriTemplateRewriter::isCompatiblePathMatcher).
+    /// </summary>
+    private void ValidatePathRewritePolicy(PathRewritePolicy policy, PathMatchPolicy? matchPolicy)
+    {
+        if (string.IsNullOrEmpty(policy.Name))
+        {
+            context.Error(policy, "name", "'name' is required and may not be empty");
+        }
+        if (policy.TypedConfig is not UriTemplateRewriteConfig config)
+        {
+            if (policy.TypedConfig is null)
+            {
+                context.Error(policy, "typed_config", "'typed_config' is required (envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig)");
+            }
+            return;
+        }
+        MatcherValidator.ValidatePathTemplateLength(context, config, "path_template_rewrite", config.PathTemplateRewrite);
+        if (config.PathTemplateRewrite is not { Length: > 0 } rewrite)
+        {
+            return;
+        }
+        if (UriTemplateRewrite.Validate(rewrite) is { } error)
+        {
+            context.Error(config, "path_template_rewrite", $"path_rewrite_policy.path_template_rewrite {rewrite} is invalid: {error}");
+            return;
+        }
+        if (matchPolicy?.TypedConfig is not UriTemplateMatchConfig match)
+        {
+            // A refused or missing match policy was reported where it stands.
+            if (matchPolicy is null || (matchPolicy.TypedConfig is null && !matchPolicy.HasBindingErrors))
+            {
+                context.Error(policy, "unable to use envoy.path.rewrite.uri_template.uri_template_rewriter extension without envoy.path.match.uri_template.uri_template_matcher extension");
+            }
+            return;
+        }
+        if (match.PathTemplate is { Length: > 0 } template && UriTemplate.Validate(template) is null
+            && !UriTemplateRewrite.UsesOnlyVariablesOf(rewrite, UriTemplate.FromValidated(template)))
+        {
+            context.Error(config, "path_template_rewrite", $"mismatch between variables in path_match_policy {template} and path_rewrite_policy {rewrite}");
+        }
+    }
+
     /// <summary>A <c>regex_rewrite</c>: the pattern is required and valid RE2, the substitution header-safe.</summary>
     private void ValidateRegexRewrite(PathRegexRewrite rewrite)
     {
@@ -233,6 +277,20 @@ internal sealed class RouteValidator(ValidationContext context)
                 context.Error(action, "regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
             }
             ValidateRegexRewrite(regexRewrite);
+        }
+        var rewriteConflict = action.PathRewritePolicy is not null && (!string.IsNullOrEmpty(action.PrefixRewrite) || action.RegexRewrite is not null);
+        if (rewriteConflict)
+        {
+            context.Error(action, "path_rewrite_policy", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy");
+        }
+        if (action.PathRewritePolicy is { } rewritePolicy)
+        {
+            ValidatePathRewritePolicy(rewritePolicy, route.Match?.PathMatchPolicy);
+        }
+        // Envoy checks this after the count above and stops at the first error: one report for one mistake.
+        if (!rewriteConflict && !string.IsNullOrEmpty(action.PrefixRewrite) && route.Match?.PathMatchPolicy is not null)
+        {
+            context.Error(action, "prefix_rewrite", "Cannot use prefix_rewrite with matcher extension");
         }
         if (action.PrefixRewrite is not null && route.Match?.SafeRegex is not null)
         {

@@ -169,13 +169,7 @@ public class RedirectTests
     }
 
     private static EnvoyConfigException LoadFails(string match, string action)
-    {
-        const string SeedRoute = "              - match: { prefix: \"/\" }\n                route:\n                  auto_host_rewrite: true\n                  cluster: httpbin_service\n";
-        var seed = TestConfigs.Seed();
-        Assert.Contains(SeedRoute, seed, StringComparison.Ordinal);
-        var yaml = seed.Replace(SeedRoute, $"              - match: {match}\n                {action}\n", StringComparison.Ordinal);
-        return Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml"));
-    }
+        => Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithRoute(match, action), "envoy.yaml"));
 
     [Theory]
     [InlineData("{ prefix: \"/\" }", "redirect: { https_redirect: true, scheme_redirect: http }", "'https_redirect' and 'scheme_redirect' are alternatives (a one-of); give only one", "routes[0].redirect.scheme_redirect")]

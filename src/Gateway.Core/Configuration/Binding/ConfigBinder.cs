@@ -462,6 +462,8 @@ internal sealed partial class ConfigBinder
             EnvoyTypeCategory.HttpFilter => $"the HTTP filter configurations registered are: {names}",
             EnvoyTypeCategory.HttpFilterRouteConfig => $"the per-route HTTP filter configurations registered are: {names}",
             EnvoyTypeCategory.NetworkFilter => $"the network filters supported are: {names}",
+            EnvoyTypeCategory.PathMatcher => $"the path matchers supported are: {names}",
+            EnvoyTypeCategory.PathRewriter => $"the path rewriters supported are: {names}",
             _ => $"supported types are: {names}",
         };
     }
@@ -471,6 +473,8 @@ internal sealed partial class ConfigBinder
         EnvoyTypeCategory.HttpFilter => "an HTTP filter configuration",
         EnvoyTypeCategory.HttpFilterRouteConfig => "a per-route HTTP filter configuration",
         EnvoyTypeCategory.NetworkFilter => "a network filter configuration",
+        EnvoyTypeCategory.PathMatcher => "a path matcher",
+        EnvoyTypeCategory.PathRewriter => "a path rewriter",
         _ => "valid here",
     };
 

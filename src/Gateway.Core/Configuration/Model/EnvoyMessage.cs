@@ -176,6 +176,12 @@ public enum EnvoyTypeCategory
 
     /// <summary>A load-balancing policy (<c>load_balancing_policy.policies[].typed_extension_config.typed_config</c>); an unknown type is skipped.</summary>
     LoadBalancingPolicy,
+
+    /// <summary>A route's path matcher (<c>match.path_match_policy.typed_config</c>).</summary>
+    PathMatcher,
+
+    /// <summary>A route's path rewriter (<c>route.path_rewrite_policy.typed_config</c>).</summary>
+    PathRewriter,
 }
 
 /// <summary>

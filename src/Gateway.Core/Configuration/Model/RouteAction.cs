@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteAction</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteAction", NotSupported =
 [
-    "cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy",
+    "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
     "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
@@ -55,6 +55,10 @@ public sealed class RouteAction : EnvoyMessage
     /// <summary>Every match of the pattern in the path (not the query) replaced by the substitution.</summary>
     [ProtoField(32)]
     public PathRegexRewrite? RegexRewrite { get; set; }
+
+    /// <summary>The upstream path from the route's URI template's variables (<c>envoy.path.rewrite.uri_template.uri_template_rewriter</c>).</summary>
+    [ProtoField(41)]
+    public PathRewritePolicy? PathRewritePolicy { get; set; }
 
     /// <summary>Which circuit-breaker thresholds of the cluster apply.</summary>
     public RoutingPriority Priority { get; set; }
