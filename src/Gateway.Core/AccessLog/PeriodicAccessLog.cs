@@ -48,6 +48,7 @@ internal sealed class PeriodicAccessLog
     private readonly TimeSpan _downstreamInterval;
     private readonly ITimer? _downstreamTimer;
     private ITimer? _upstreamTimer;
+    private AttemptTick? _upstreamTick;
     private UpstreamRequest? _attempt;
     private Phase _phase;
     private bool _downstreamPending;
@@ -95,7 +96,9 @@ internal sealed class PeriodicAccessLog
             {
                 _upstreamTimer?.Dispose();
                 _upstreamPending = false;
-                _upstreamTimer = _time.CreateTimer(static state => ((PeriodicAccessLog)state!).OnUpstreamTick(), this, _upstreamInterval, Timeout.InfiniteTimeSpan);
+                // The timer's state names its attempt: a late tick of an earlier attempt's timer finds another attempt and does nothing.
+                _upstreamTick = new AttemptTick(this);
+                _upstreamTimer = _time.CreateTimer(static state => ((AttemptTick)state!).Fire(), _upstreamTick, _upstreamInterval, Timeout.InfiniteTimeSpan);
             }
             EnterFrozen(Phase.AwaitingResponse);
         }
@@ -112,6 +115,7 @@ internal sealed class PeriodicAccessLog
             _phase = Phase.Mutating;
             _upstreamTimer?.Dispose();
             _upstreamTimer = null;
+            _upstreamTick = null;
             if (_upstreamPending && _attempt is not null)
             {
                 // A tick the flow held back: written before the attempt's UpstreamEnd entry.
@@ -206,11 +210,11 @@ internal sealed class PeriodicAccessLog
         }
     }
 
-    private void OnUpstreamTick()
+    private void OnUpstreamTick(AttemptTick tick)
     {
         lock (_lock)
         {
-            if (_phase == Phase.Ended || _attempt is null || _upstreamTimer is null)
+            if (_phase == Phase.Ended || !ReferenceEquals(_upstreamTick, tick) || _attempt is null || _upstreamTimer is null)
             {
                 return;
             }
@@ -262,6 +266,12 @@ internal sealed class PeriodicAccessLog
         {
             _info.EndUpstreamLog();
         }
+    }
+
+    /// <summary>An attempt's upstream timer state.</summary>
+    private sealed class AttemptTick(PeriodicAccessLog owner)
+    {
+        public void Fire() => owner.OnUpstreamTick(this);
     }
 
     /// <summary>The response body as the connection manager found it, watched for its first write (the response headers going out).</summary>
