@@ -314,7 +314,8 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         Assert.Equal(Streams, downstream.Count(l => l.StartsWith("DownstreamEnd|200|", StringComparison.Ordinal)));
         Assert.Equal(Streams, upstreamLines.Count(l => l.StartsWith("UpstreamEnd|200|", StringComparison.Ordinal)));
         Assert.Equal(Streams, upstreamLines.Count(l => l.StartsWith("UpstreamPoolReady|0|", StringComparison.Ordinal)));
-        Assert.Contains(downstream, l => l.StartsWith("DownstreamPeriodic|", StringComparison.Ordinal));
+        // Every stream lasts tens of milliseconds at a 1 ms interval: periodic entries on both sides.
+        Assert.True(downstream.Count(l => l.StartsWith("DownstreamPeriodic|", StringComparison.Ordinal)) >= Streams);
         Assert.Contains(upstreamLines, l => l.StartsWith("UpstreamPeriodic|", StringComparison.Ordinal));
         // Each stream's periodic entries come before its end entry, and none after it.
         for (var i = 0; i < Streams; i++)
