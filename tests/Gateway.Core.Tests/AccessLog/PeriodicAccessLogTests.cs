@@ -76,14 +76,20 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
             await context.Response.WriteAsync("done");
         });
 
+    /// <summary>A fake clock for the gateway and an upstream held until the test releases it.</summary>
+    private static async Task<(FakeTimeProvider Time, TaskCompletionSource Release, ScriptedUpstream Upstream)> GatedAsync()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (new FakeTimeProvider(DateTimeOffset.UtcNow), release, await GatedUpstreamAsync(release.Task));
+    }
+
     [Theory]
     [InlineData("access_log_options: { access_log_flush_interval: 1s }")]
     [InlineData("access_log_flush_interval: 1s")]
     public async Task FlushInterval_SlowUpstream_PeriodicEntriesWhileWaitingThenTheEndEntry(string options)
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await GatedUpstreamAsync(release.Task);
+        var (time, release, upstream) = await GatedAsync();
+        await using var _ = upstream;
         var path = LogPath("access.log");
         await using var gateway = await InProcessGateway.StartAsync(Config(upstream.Port, options, FileLogger(path, DownstreamFormat)), services => services.AddSingleton<TimeProvider>(time));
 
@@ -152,9 +158,8 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
     [Fact]
     public async Task FlushInterval_LogTypeFilter_SelectsThePeriodicEntries()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await GatedUpstreamAsync(release.Task);
+        var (time, release, upstream) = await GatedAsync();
+        await using var _ = upstream;
         var periodicPath = LogPath("periodic.log");
         var endPath = LogPath("end.log");
         var logs = FileLogger(periodicPath, "%ACCESS_LOG_TYPE% %DURATION%", "filter: { log_type_filter: { types: [DownstreamPeriodic] } }") + "\n"
@@ -178,10 +183,9 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
     [Fact]
     public async Task FlushInterval_TickWhileAFilterRuns_EntryHeldUntilTheRequestGoesUpstream()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var filter = new MutatingFilterFactory { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await GatedUpstreamAsync(release.Task);
+        var (time, release, upstream) = await GatedAsync();
+        await using var _ = upstream;
         var path = LogPath("access.log");
         await using var gateway = await InProcessGateway.StartAsync(
             Config(upstream.Port, "access_log_options: { access_log_flush_interval: 1s }", FileLogger(path, "%ACCESS_LOG_TYPE% %DURATION% %REQ(x-mutated)%"), httpFilters: MutatingFilterFactory.Yaml),
@@ -208,9 +212,8 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
     [Fact]
     public async Task UpstreamLogOptions_SlowUpstream_PoolReadyThenPeriodicThenEnd()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = await GatedUpstreamAsync(release.Task);
+        var (time, release, upstream) = await GatedAsync();
+        await using var _ = upstream;
         var downstreamPath = LogPath("downstream.log");
         var upstreamPath = LogPath("upstream.log");
         var router = $$"""
