@@ -150,9 +150,13 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         var rest = await new StreamReader(body).ReadToEndAsync();
 
         Assert.Equal("first last", System.Text.Encoding.ASCII.GetString(first) + rest);
-        await WaitUntilAsync(() => LinesAsync(gateway, path).Result.Length == 2);
+        string[] lines = [];
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); lines.Length < 2 && DateTime.UtcNow < deadline; await Task.Delay(10))
+        {
+            lines = await LinesAsync(gateway, path);
+        }
         // Mid-body, Envoy's entry has the response's code and headers; the end entry follows.
-        Assert.Equal(["DownstreamPeriodic 200 - 1000 /stream streaming", "DownstreamEnd 200 - 1000 /stream streaming"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamPeriodic 200 - 1000 /stream streaming", "DownstreamEnd 200 - 1000 /stream streaming"], lines);
     }
 
     [Fact]
