@@ -111,11 +111,11 @@ internal abstract class LogFilter
             => comparison.Compare((ulong)(context.StreamInfo?.ResponseCode ?? 0));
     }
 
-    /// <summary><c>duration_filter</c>: the request's duration in whole milliseconds; never passes without a request.</summary>
+    /// <summary><c>duration_filter</c>: the request's duration so far (Envoy's currentDuration) in whole milliseconds; never passes without a request.</summary>
     private sealed class Duration(Comparison comparison) : LogFilter
     {
         public override bool Evaluate(in AccessLogContext context, Random random)
-            => context.StreamInfo?.Duration is { } duration && comparison.Compare((ulong)(long)duration.TotalMilliseconds);
+            => context.StreamInfo?.CurrentDuration is { } duration && comparison.Compare((ulong)(long)duration.TotalMilliseconds);
     }
 
     /// <summary><c>not_health_check_filter</c>.</summary>

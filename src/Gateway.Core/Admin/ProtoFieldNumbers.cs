@@ -69,14 +69,16 @@ internal static class ProtoFieldNumbers
             ("internal_address_config", 25, N), ("server_header_transformation", 34, N), ("always_set_request_id_in_response", 37, N),
             ("normalize_path", 30, N), ("merge_slashes", 33, N), ("path_with_escaped_slashes_action", 45, N), ("max_request_headers_kb", 29, N),
             ("use_remote_address", 14, N), ("xff_num_trusted_hops", 19, N), ("skip_xff_append", 21, N), ("via", 22, N), ("request_id_extension", 36, N),
-            ("flush_access_log_on_new_request", 55, N), ("access_log_options", 56, N));
-        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions", ("flush_access_log_on_new_request", 2, N));
+            ("access_log_flush_interval", 54, N), ("flush_access_log_on_new_request", 55, N), ("access_log_options", 56, N));
+        Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
+            ("access_log_flush_interval", 1, N), ("flush_access_log_on_new_request", 2, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension", ("typed_config", 1, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig", ("unix_sockets", 1, N), ("cidr_ranges", 2, N));
         Add("envoy.config.core.v3.CidrRange", ("address_prefix", 1, N), ("prefix_len", 2, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
             ("name", 1, N), ("typed_config", 4, O), ("config_discovery", 5, O), ("is_optional", 6, N), ("disabled", 7, N));
-        Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N));
+        Add("envoy.extensions.filters.http.router.v3.Router", ("dynamic_stats", 1, N), ("start_child_span", 2, N), ("upstream_log", 3, N), ("suppress_envoy_headers", 4, N), ("upstream_log_options", 9, N));
+        Add("envoy.extensions.filters.http.router.v3.Router.UpstreamAccessLogOptions", ("flush_upstream_log_on_upstream_stream", 1, N), ("upstream_log_flush_interval", 2, N));
         Add("envoy.config.route.v3.RouteConfiguration", ("name", 1, N), ("virtual_hosts", 2, N), ("internal_only_headers", 3, N), ("response_headers_to_add", 4, N),
             ("response_headers_to_remove", 5, N), ("request_headers_to_add", 6, N), ("request_headers_to_remove", 8, N), ("most_specific_header_mutations_wins", 10, N),
             ("request_mirror_policies", 13, N), ("ignore_port_in_host_matching", 14, N), ("typed_per_filter_config", 16, N), ("metadata", 17, N));

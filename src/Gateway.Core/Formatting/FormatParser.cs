@@ -196,7 +196,8 @@ internal static partial class FormatParser
         Simple("REQUEST_TX_DURATION", new DurationOperator(static i => i.FirstUpstreamTxByteSent));
         Simple("RESPONSE_DURATION", new DurationOperator(static i => i.FirstUpstreamRxByteReceived));
         Simple("RESPONSE_TX_DURATION", new DurationOperator(static i => i.Duration is { } end && i.FirstUpstreamRxByteReceived is { } first ? end - first : null));
-        Simple("DURATION", new DurationOperator(static i => i.Duration));
+        // Envoy's currentDuration: the time so far on an entry written before the end (DownstreamStart, periodic).
+        Simple("DURATION", new DurationOperator(static i => i.CurrentDuration));
         Add("COMMON_DURATION", Syntax.ParamsRequired, static (c, s, o, e) => CommonDuration(s, e));
         Simple("BYTES_RECEIVED", new StreamInfoNumberOperator(static i => i.BytesReceived, bodyBytes: true));
         Simple("BYTES_SENT", new StreamInfoNumberOperator(static i => i.BytesSent, bodyBytes: true));

@@ -57,6 +57,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // Before any reply, so that the codec's and the path checks' local replies are counted too.
                 BodyByteCounter.Install(context, info);
             }
+            if (plan.HasPeriodicLogs)
+            {
+                // Envoy arms access_log_flush_timer_ as the stream is created; streams of other connection managers pay nothing.
+                AccessLog.PeriodicAccessLog.Start(context, info, listener, _time);
+            }
             var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes);
             if (DownstreamRequestValidator.IsCodecError(verdict))
             {
@@ -195,6 +200,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 info.IdleTimer?.Dispose();
             }
             filters?.Complete();
+            info.Periodic?.End();
             var aborted = context.RequestAborted.IsCancellationRequested;
             if (aborted)
             {

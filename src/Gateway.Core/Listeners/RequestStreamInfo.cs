@@ -110,6 +110,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The filter chain of the request, when its listener has filters.</summary>
     public FilterChainStream? Filters { get; set; }
 
+    /// <summary>The stream's periodic access log entries (<c>access_log_flush_interval</c>, <c>upstream_log_flush_interval</c>), or null when its connection manager has none.</summary>
+    internal AccessLog.PeriodicAccessLog? Periodic { get; set; }
+
     /// <summary>The router's state for the request once it went to a cluster.</summary>
     public Router.UpstreamRequest? Upstream { get; set; }
 
@@ -258,8 +261,14 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The response started towards the client.</summary>
     public TimeSpan? FirstDownstreamTxByteSent => Since(_firstDownstreamTx);
 
-    /// <summary>The request is over (<c>%DURATION%</c>): the response was sent or the stream reset.</summary>
+    /// <summary>The request is over: the response was sent or the stream reset (Envoy's requestComplete).</summary>
     public TimeSpan? Duration => _attemptDuration ?? Since(_end);
+
+    /// <summary>
+    /// <c>%DURATION%</c> and <c>duration_filter</c> (Envoy's currentDuration): <see cref="Duration"/> once the request is over,
+    /// the time so far before (a <c>DownstreamStart</c> or periodic entry).
+    /// </summary>
+    public TimeSpan? CurrentDuration => _attemptDuration ?? (_end != 0 ? Since(_end) : _time.GetElapsedTime(StartTimestamp));
 
     /// <summary>Marks the end of reading the request.</summary>
     public void OnLastDownstreamRxByteReceived() => _lastDownstreamRx = _time.GetTimestamp();

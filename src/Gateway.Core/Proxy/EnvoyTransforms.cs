@@ -121,6 +121,13 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             // YARP's own propagator is off (GatewayHttpClientFactory): the span's headers are the only ones.
             Gateway.Tracing.HttpTracing.OnUpstreamRequest(tracing, state, context.ProxyRequest);
         }
+        if (state.Listener.ConnectionManager.FlushUpstreamLogOnUpstreamStream)
+        {
+            // Envoy's onPoolReady with flush_upstream_log_on_upstream_stream: the attempt has its host, no response yet.
+            RouterFilter.LogUpstream(context.HttpContext, state, 0, AccessLogType.UpstreamPoolReady);
+        }
+        // From here to the response, nothing a periodic entry reads changes.
+        state.StreamInfo.Periodic?.AwaitResponse(state);
         return default;
     }
 
@@ -179,7 +186,13 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var state = context.HttpContext.Features.Get<RequestStreamInfo>()?.Upstream;
-        if (state is null || context.ProxyResponse is not { } upstream)
+        if (state is null)
+        {
+            return default;
+        }
+        // The response is being changed from here (status and headers copied, the router's headers, the encoders).
+        state.StreamInfo.Periodic?.ResponseArrived();
+        if (context.ProxyResponse is not { } upstream)
         {
             return default;
         }

@@ -219,6 +219,8 @@ internal sealed partial class RouterFilter
         }
         finally
         {
+            // The attempt's upstream timer stops; the router changes the stream from here.
+            state.StreamInfo.Periodic?.AttemptEnded();
             if (state.OnConnection)
             {
                 UpstreamAccounting.AttemptFinished(cluster.Stats);
@@ -245,7 +247,7 @@ internal sealed partial class RouterFilter
         }
         if (state.Listener.UpstreamLogs.Length != 0)
         {
-            LogUpstream(context, state, outcome);
+            LogUpstream(context, state, outcome.Status, Configuration.AccessLogType.UpstreamEnd);
         }
         if (outcome.Kind == AttemptKind.Reset)
         {
@@ -260,17 +262,18 @@ internal sealed partial class RouterFilter
     }
 
     /// <summary>
-    /// Envoy's UpstreamRequest::upstreamLog when the attempt ends (AccessLogType UpstreamEnd): the request's stream info
-    /// as it stands, with the upstream's response code and headers (held back from the client when a retry follows).
+    /// Envoy's UpstreamRequest::upstreamLog when the attempt ends (AccessLogType UpstreamEnd) or gets its upstream stream
+    /// (UpstreamPoolReady): the request's stream info as it stands, with the upstream's response code (0 before its
+    /// response) and headers (held back from the client when a retry follows).
     /// </summary>
-    private static void LogUpstream(HttpContext context, UpstreamRequest state, in AttemptOutcome outcome)
+    internal static void LogUpstream(HttpContext context, UpstreamRequest state, int upstreamStatus, Configuration.AccessLogType type)
     {
         var info = state.StreamInfo;
         var trailers = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers;
-        info.BeginUpstreamLog(outcome.Status);
+        info.BeginUpstreamLog(upstreamStatus);
         try
         {
-            AccessLog.AccessLogger.LogAll(state.Listener.UpstreamLogs, new AccessLog.AccessLogContext(info, Configuration.AccessLogType.UpstreamEnd, context.Request.Headers, context.Response.Headers, trailers));
+            AccessLog.AccessLogger.LogAll(state.Listener.UpstreamLogs, new AccessLog.AccessLogContext(info, type, context.Request.Headers, context.Response.Headers, trailers));
         }
         finally
         {

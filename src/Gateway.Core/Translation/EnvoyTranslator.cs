@@ -133,6 +133,7 @@ public static class EnvoyTranslator
         }
 
         var accessLogs = AccessLog.AccessLogCompiler.Compile(hcm.AccessLog);
+        var upstreamLogs = AccessLog.AccessLogCompiler.Compile(router?.UpstreamLog ?? []);
         var plan = new ConnectionManagerPlan(
             StatPrefix: hcm.StatPrefix!,
             ServerName: string.IsNullOrEmpty(hcm.ServerName) ? "envoy" : HeaderBytes.FromConfig(hcm.ServerName),
@@ -154,7 +155,11 @@ public static class EnvoyTranslator
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
             FlushAccessLogOnNewRequest = accessLogs.Count > 0 && (hcm.AccessLogOptions?.FlushAccessLogOnNewRequest ?? hcm.FlushAccessLogOnNewRequest),
-            UpstreamLogs = AccessLog.AccessLogCompiler.Compile(router?.UpstreamLog ?? []),
+            UpstreamLogs = upstreamLogs,
+            // Envoy's HttpConnectionManagerConfig: the options' interval, else the deprecated field's (never both).
+            AccessLogFlushInterval = accessLogs.Count > 0 ? WholeMilliseconds(hcm.AccessLogOptions is { } logOptions ? logOptions.AccessLogFlushInterval : hcm.AccessLogFlushInterval) : null,
+            UpstreamLogFlushInterval = upstreamLogs.Count > 0 ? WholeMilliseconds(router?.UpstreamLogOptions?.UpstreamLogFlushInterval) : null,
+            FlushUpstreamLogOnUpstreamStream = upstreamLogs.Count > 0 && router?.UpstreamLogOptions?.FlushUpstreamLogOnUpstreamStream == true,
             // The loggers' %BYTES_RECEIVED% / %BYTES_SENT% (a sampled span's sizes are counted per request: ConnectionManager).
             CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,
@@ -188,6 +193,10 @@ public static class EnvoyTranslator
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
+
+    /// <summary>Envoy's DurationUtil::durationToMilliseconds: a log flush interval is kept in whole milliseconds.</summary>
+    private static TimeSpan? WholeMilliseconds(TimeSpan? interval)
+        => interval is { } value ? TimeSpan.FromMilliseconds(Math.Floor(value.TotalMilliseconds)) : null;
 
     private static RoutePlan TranslateRoute(VirtualHost vhost, EnvoyMetadata? vhostMetadata, int index, Route route)
     {

@@ -140,6 +140,21 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
+
+    /// <summary>
+    /// <c>access_log_options.access_log_flush_interval</c> (or its deprecated twin) in whole milliseconds, as Envoy keeps it,
+    /// with access logs to write; null otherwise (no periodic entries, no timer).
+    /// </summary>
+    internal TimeSpan? AccessLogFlushInterval { get; init; }
+
+    /// <summary>The router's <c>upstream_log_options.upstream_log_flush_interval</c> in whole milliseconds, with upstream logs to write; else null.</summary>
+    internal TimeSpan? UpstreamLogFlushInterval { get; init; }
+
+    /// <summary>The router's <c>upstream_log_options.flush_upstream_log_on_upstream_stream</c>, with upstream logs to write.</summary>
+    internal bool FlushUpstreamLogOnUpstreamStream { get; init; }
+
+    /// <summary>Whether a stream needs the periodic entries' timers (<see cref="AccessLog.PeriodicAccessLog"/>).</summary>
+    internal bool HasPeriodicLogs => AccessLogFlushInterval is not null || UpstreamLogFlushInterval is not null;
 }
 
 /// <summary>One HTTP filter of a connection manager's chain, before it is compiled for the listener.</summary>

@@ -65,12 +65,34 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             // Envoy's HttpConnectionManagerConfig: the deprecated field set to true and the options are alternatives.
             context.Error(hcm, "flush_access_log_on_new_request", "Only one of flush_access_log_on_new_request or access_log_options can be specified.");
         }
+        if (hcm.AccessLogOptions is not null && hcm.AccessLogFlushInterval is not null)
+        {
+            context.Error(hcm, "access_log_flush_interval", "Only one of access_log_flush_interval or access_log_options can be specified.");
+        }
+        CheckFlushInterval(hcm, "access_log_flush_interval", hcm.AccessLogFlushInterval);
+        if (hcm.AccessLogOptions is { } options)
+        {
+            CheckFlushInterval(options, "access_log_flush_interval", options.AccessLogFlushInterval);
+        }
         foreach (var filter in hcm.HttpFilters)
         {
             if (filter.TypedConfig is RouterFilterConfig router)
             {
                 accessLogs.Validate(router.UpstreamLog);
+                if (router.UpstreamLogOptions is { } upstreamOptions)
+                {
+                    CheckFlushInterval(upstreamOptions, "upstream_log_flush_interval", upstreamOptions.UpstreamLogFlushInterval);
+                }
             }
+        }
+    }
+
+    /// <summary>Envoy's proto constraint on the periodic log intervals: <c>gte {nanos: 1000000}</c>.</summary>
+    private void CheckFlushInterval(EnvoyMessage message, string field, TimeSpan? interval)
+    {
+        if (interval is { } value && value < TimeSpan.FromMilliseconds(1))
+        {
+            context.Error(message, field, $"'{field}' must be at least 1ms");
         }
     }
 }

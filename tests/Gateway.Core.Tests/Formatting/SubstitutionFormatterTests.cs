@@ -178,7 +178,16 @@ public sealed class SubstitutionFormatterTests
 
     [Fact]
     public void Format_DurationsThatDidNotHappen_AreDashes()
-        => Assert.Equal("- - - - - -", _f.Format("%DURATION% %REQUEST_DURATION% %REQUEST_TX_DURATION% %RESPONSE_DURATION% %RESPONSE_TX_DURATION% %COMMON_DURATION(DS_RX_BEG:US_RX_END)%"));
+        => Assert.Equal("- - - - -", _f.Format("%REQUEST_DURATION% %REQUEST_TX_DURATION% %RESPONSE_DURATION% %RESPONSE_TX_DURATION% %COMMON_DURATION(DS_RX_BEG:US_RX_END)%"));
+
+    [Fact]
+    public void Format_DurationBeforeTheEnd_IsTheTimeSoFar()
+    {
+        // Envoy's %DURATION% is StreamInfo::currentDuration: a DownstreamStart or periodic entry prints the time so far.
+        _f.Time.Advance(TimeSpan.FromMilliseconds(7));
+
+        Assert.Equal("7 -", _f.Format("%DURATION% %RESPONSE_TX_DURATION%"));
+    }
 
     [Fact]
     public void Format_BytesAndAttempts_AreTheStreamInfosCounts()

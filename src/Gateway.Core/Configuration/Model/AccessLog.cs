@@ -253,7 +253,8 @@ public sealed class LogTypeFilter : EnvoyMessage
     public bool Exclude { get; set; }
 }
 
-/// <summary><c>envoy.data.accesslog.v3.AccessLogType</c>: why an entry was written.</summary>
+/// <summary><c>envoy.data.accesslog.v3.AccessLogType</c>: why an entry was written (Envoy's value names are CamelCase, e.g. <c>DownstreamPeriodic</c>).</summary>
+[ProtoEnumNamesVerbatim]
 public enum AccessLogType
 {
     /// <summary>Not set.</summary>

@@ -6,7 +6,6 @@ namespace Gateway.Configuration;
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
-    "access_log_flush_interval",
     "original_ip_detection_extensions", "early_header_mutation_extensions", "forward_client_cert_details",
     "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs",
@@ -88,17 +87,22 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>Deprecated form of <see cref="HcmAccessLogOptions.FlushAccessLogOnNewRequest"/>.</summary>
     public bool FlushAccessLogOnNewRequest { get; set; }
 
+    /// <summary>Deprecated form of <see cref="HcmAccessLogOptions.AccessLogFlushInterval"/> (at least 1 ms).</summary>
+    public TimeSpan? AccessLogFlushInterval { get; set; }
+
     /// <summary>When the access logs are written besides the end of the stream.</summary>
     public HcmAccessLogOptions? AccessLogOptions { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
-// access_log_flush_interval: a periodic entry would be formatted on a timer thread while the request's own thread
-// changes its headers (Envoy formats it on the stream's dispatcher); tunnels come with upgrade_configs.
+// flush_log_on_tunnel_successfully_established: tunnels come with upgrade_configs.
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
-    NotSupported = ["access_log_flush_interval", "flush_log_on_tunnel_successfully_established"])]
+    NotSupported = ["flush_log_on_tunnel_successfully_established"])]
 public sealed class HcmAccessLogOptions : EnvoyMessage
 {
+    /// <summary>Also write an entry (AccessLogType <c>DownstreamPeriodic</c>) every interval while a request is in flight (at least 1 ms).</summary>
+    public TimeSpan? AccessLogFlushInterval { get; set; }
+
     /// <summary>Also write an entry (AccessLogType <c>DownstreamStart</c>) when a request's headers have been evaluated, before the filter chain.</summary>
     public bool FlushAccessLogOnNewRequest { get; set; }
 }
@@ -214,7 +218,7 @@ public sealed class HttpFilter : EnvoyMessage
 /// <summary><c>envoy.extensions.filters.http.router.v3.Router</c>.</summary>
 [EnvoyType("envoy.extensions.filters.http.router.v3.Router", NotSupported =
 [
-    "dynamic_stats", "upstream_log_options", "strict_check_headers",
+    "dynamic_stats", "strict_check_headers",
     "respect_expected_rq_timeout", "suppress_grpc_request_failure_code_stats", "upstream_http_filters",
     "reject_connect_request_early_data",
 ])]
@@ -230,4 +234,18 @@ public sealed class RouterFilterConfig : EnvoyMessage
     /// <summary>Access logs written when each upstream attempt ends (AccessLogType <c>UpstreamEnd</c>).</summary>
     [ProtoField(3)]
     public List<AccessLogConfig> UpstreamLog { get; set; } = [];
+
+    /// <summary>When the upstream logs are written besides the end of each attempt.</summary>
+    public UpstreamAccessLogOptions? UpstreamLogOptions { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.http.router.v3.Router.UpstreamAccessLogOptions</c>.</summary>
+[EnvoyType("envoy.extensions.filters.http.router.v3.Router.UpstreamAccessLogOptions")]
+public sealed class UpstreamAccessLogOptions : EnvoyMessage
+{
+    /// <summary>Also write an entry (AccessLogType <c>UpstreamPoolReady</c>) when an attempt gets its upstream connection.</summary>
+    public bool FlushUpstreamLogOnUpstreamStream { get; set; }
+
+    /// <summary>Also write an entry (AccessLogType <c>UpstreamPeriodic</c>) every interval while an attempt is in flight (at least 1 ms).</summary>
+    public TimeSpan? UpstreamLogFlushInterval { get; set; }
 }
