@@ -191,9 +191,10 @@ public class RetryTimeoutHeaderTests
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/flaky/1/503"));
         var echoed = System.Text.Json.JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
 
-        // The retry waited ~0.4 s of the 2 s route timeout, so it announces what is left, not 2000.
+        // The retry waited at least the 0.4 s back-off of the 2 s route timeout, so it announces what is left, not 2000
+        // (on a loaded machine the first attempt can take long too: only the upper bound is the behaviour).
         var sent = long.Parse(echoed.Headers["x-envoy-expected-rq-timeout-ms"], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(sent, 1000, 1650);
+        Assert.InRange(sent, 1, 1650);
     }
 
     private sealed class OneRandom : Random
