@@ -78,6 +78,24 @@ public sealed class SubsetPickerTests
     }
 
     [Fact]
+    public void Pick_SubsetOverPrioritySet_EachSubsetHasItsOwnLevelsAndPanic()
+    {
+        // As Envoy's subsets: each is a full priority set. v1 has a healthy P0 host and a P1 host; v2's only host is unhealthy
+        // (its subset panics and still picks it instead of falling back).
+        var hosts = Hosts("""{"version":"v1"}""", """{"version":"v1"}""", """{"version":"v2"}""");
+        hosts[1] = hosts[1] with { Priority = 1 };
+        hosts[2] = hosts[2] with { Health = HostHealth.Unhealthy };
+        var prioritySet = new PrioritySetPickerFactory(PickerFactory.RoundRobin(new Random(7)), PrioritySetOptions.Defaults, new Random(7));
+        var factory = new SubsetPickerFactory(Plan(LbSubsetFallbackPolicy.ANY_ENDPOINT, Selector("version")), prioritySet, _stats, new Random(7));
+        var picker = Create(factory, hosts);
+
+        Assert.Equal(["10.0.0.1:80"], PickAll(picker, Criteria("""{"version":"v1"}""")));
+        Assert.Equal(["10.0.0.3:80"], PickAll(picker, Criteria("""{"version":"v2"}""")));
+        Assert.True(picker.Pick(Criteria("""{"version":"v2"}"""), null, 0)?.Panic);
+        Assert.Equal(0, _stats.LbSubsetsFallback.Value);
+    }
+
+    [Fact]
     public void Pick_NoFallbackAndNoMatch_NoHost()
     {
         var picker = Create(Factory(Plan(LbSubsetFallbackPolicy.NO_FALLBACK, Selector("version"))), Hosts("""{"version":"v1"}"""));
