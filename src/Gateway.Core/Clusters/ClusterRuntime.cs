@@ -392,14 +392,10 @@ internal sealed class ClusterRuntime
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom, slowStart),
                     };
                 // Priorities, panic, degraded hosts and localities wrap the policy; Envoy's subset load balancer wraps
-                // that, so each subset is a full priority set.
-                LoadBalancing.IHostPickerFactory prioritySet = new LoadBalancing.PrioritySetPickerFactory(policy, options, PickerRandom);
-                _pickerFactory = plan.Subset is { } subset
-                    // Envoy's subsets ignore locality weights unless locality_weight_aware.
-                    ? new LoadBalancing.SubsetPickerFactory(subset,
-                        subset.LocalityWeightAware ? prioritySet : new LoadBalancing.PrioritySetPickerFactory(policy, options with { LocalityWeighted = false }, PickerRandom),
-                        Stats, PickerRandom)
-                    : prioritySet;
+                // that, so each subset is a full priority set (ignoring locality weights unless locality_weight_aware).
+                var levels = plan.Subset is { LocalityWeightAware: false } ? options with { LocalityWeighted = false } : options;
+                LoadBalancing.IHostPickerFactory prioritySet = new LoadBalancing.PrioritySetPickerFactory(policy, levels, PickerRandom);
+                _pickerFactory = plan.Subset is { } subset ? new LoadBalancing.SubsetPickerFactory(subset, prioritySet, Stats, PickerRandom) : prioritySet;
                 _pickerFactoryKey = key;
             }
             Volatile.Write(ref _picker, _pickerFactory.Create(hosts));
