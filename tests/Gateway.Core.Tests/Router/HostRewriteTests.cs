@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Gateway.Configuration;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Router;
@@ -7,46 +8,18 @@ namespace Gateway.Tests.Router;
 /// <summary>Route <c>host_rewrite_header</c>, <c>host_rewrite_path_regex</c> and <c>append_x_forwarded_host</c> through a real gateway and upstream.</summary>
 public class HostRewriteTests
 {
-    private static string Config(EchoUpstream upstream) => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    virtual_hosts:
-                    - name: hosts
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/header" }
-                        route: { cluster: backend, host_rewrite_header: x-target-host, append_x_forwarded_host: true }
-                      - match: { prefix: "/hp/" }
-                        route:
-                          cluster: backend
-                          host_rewrite_path_regex: { pattern: { regex: "^/hp/([^/]+)/.*$" }, substitution: "\\1.internal" }
-                      - match: { prefix: "/literal" }
-                        route: { cluster: backend, host_rewrite_literal: upstream.example, append_x_forwarded_host: true }
-                      - match: { prefix: "/plain" }
-                        route: { cluster: backend, host_rewrite_literal: upstream.example }
-          clusters:
-          - name: backend
-            connect_timeout: 5s
-            type: STATIC
-            load_assignment:
-              cluster_name: backend
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+    private static string Config(EchoUpstream upstream) => ListenerYaml.Build(upstream.Port, httpFilters: "", routes: """
+        - match: { prefix: "/header" }
+          route: { cluster: echo, host_rewrite_header: x-target-host, append_x_forwarded_host: true }
+        - match: { prefix: "/hp/" }
+          route:
+            cluster: echo
+            host_rewrite_path_regex: { pattern: { regex: "^/hp/([^/]+)/.*$" }, substitution: "\\1.internal" }
+        - match: { prefix: "/literal" }
+          route: { cluster: echo, host_rewrite_literal: upstream.example, append_x_forwarded_host: true }
+        - match: { prefix: "/plain" }
+          route: { cluster: echo, host_rewrite_literal: upstream.example }
+        """);
 
     [Theory]
     [InlineData("/header", "x-target-host", "from.header", null, "from.header", "a.example")]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Gateway.Configuration;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Router;
@@ -8,80 +9,52 @@ namespace Gateway.Tests.Router;
 /// <summary>Route <c>redirect</c>: the location and status through a real gateway, its stats, and its config errors.</summary>
 public class RedirectTests
 {
-    private static string Config(EchoUpstream upstream) => $$"""
-        admin:
-          address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  http_filters:
-                  - name: envoy.filters.http.router
-                  route_config:
-                    virtual_hosts:
-                    - name: redirects
-                      domains: ["*"]
-                      routes:
-                      - match: { prefix: "/default" }
-                        redirect: {}
-                      - match: { prefix: "/https" }
-                        redirect: { https_redirect: true }
-                      - match: { prefix: "/scheme" }
-                        redirect: { scheme_redirect: https, port_redirect: 8443 }
-                      - match: { prefix: "/port" }
-                        redirect: { port_redirect: 9000 }
-                      - match: { prefix: "/host" }
-                        redirect: { host_redirect: new.example, response_code: FOUND }
-                      - match: { prefix: "/pathq" }
-                        redirect: { path_redirect: "/p?a=b", strip_query: true, response_code: TEMPORARY_REDIRECT }
-                      - match: { prefix: "/path" }
-                        redirect: { path_redirect: "/new/place", response_code: SEE_OTHER }
-                      - match: { prefix: "/nolead" }
-                        redirect: { path_redirect: "elsewhere" }
-                      - match: { prefix: "/strip" }
-                        redirect: { strip_query: true, response_code: PERMANENT_REDIRECT }
-                      - match: { prefix: "/old/", case_sensitive: false }
-                        redirect: { prefix_rewrite: "/new/" }
-                      - match: { path: "/exact" }
-                        redirect: { prefix_rewrite: "/replaced" }
-                      - match: { prefix: "/created" }
-                        direct_response: { status: 201 }
-                      - match: { prefix: "/moved" }
-                        direct_response: { status: 302, body: { inline_string: moved } }
-                      - match: { prefix: "/ok" }
-                        direct_response: { status: 200 }
-                      - match: { prefix: "/re/" }
-                        redirect: { regex_rewrite: { pattern: { regex: "/(v[0-9])/" }, substitution: "/api/\\1/" } }
-                      - match: { prefix: "/rw/" }
-                        route:
-                          cluster: backend
-                          regex_rewrite: { pattern: { regex: "^/rw/([^/]+)/(.*)$" }, substitution: "/\\2/\\1" }
-                      - match: { prefix: "/all/" }
-                        route:
-                          cluster: backend
-                          regex_rewrite: { pattern: { regex: "o" }, substitution: "0" }
-                      - match: { prefix: "/gone/" }
-                        route:
-                          cluster: backend
-                          regex_rewrite: { pattern: { regex: ".*" }, substitution: "" }
-                      - match: { prefix: "/" }
-                        route: { cluster: backend }
-          clusters:
-          - name: backend
-            connect_timeout: 5s
-            type: STATIC
-            load_assignment:
-              cluster_name: backend
-              endpoints:
-              - lb_endpoints:
-                - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{upstream.Port}} } } }
-        """;
+    private static string Config(EchoUpstream upstream) => ListenerYaml.Build(upstream.Port, httpFilters: "", routes: """
+        - match: { prefix: "/default" }
+          redirect: {}
+        - match: { prefix: "/https" }
+          redirect: { https_redirect: true }
+        - match: { prefix: "/scheme" }
+          redirect: { scheme_redirect: https, port_redirect: 8443 }
+        - match: { prefix: "/port" }
+          redirect: { port_redirect: 9000 }
+        - match: { prefix: "/host" }
+          redirect: { host_redirect: new.example, response_code: FOUND }
+        - match: { prefix: "/pathq" }
+          redirect: { path_redirect: "/p?a=b", strip_query: true, response_code: TEMPORARY_REDIRECT }
+        - match: { prefix: "/path" }
+          redirect: { path_redirect: "/new/place", response_code: SEE_OTHER }
+        - match: { prefix: "/nolead" }
+          redirect: { path_redirect: "elsewhere" }
+        - match: { prefix: "/strip" }
+          redirect: { strip_query: true, response_code: PERMANENT_REDIRECT }
+        - match: { prefix: "/old/", case_sensitive: false }
+          redirect: { prefix_rewrite: "/new/" }
+        - match: { path: "/exact" }
+          redirect: { prefix_rewrite: "/replaced" }
+        - match: { prefix: "/created" }
+          direct_response: { status: 201 }
+        - match: { prefix: "/moved" }
+          direct_response: { status: 302, body: { inline_string: moved } }
+        - match: { prefix: "/ok" }
+          direct_response: { status: 200 }
+        - match: { prefix: "/re/" }
+          redirect: { regex_rewrite: { pattern: { regex: "/(v[0-9])/" }, substitution: "/api/\\1/" } }
+        - match: { prefix: "/rw/" }
+          route:
+            cluster: echo
+            regex_rewrite: { pattern: { regex: "^/rw/([^/]+)/(.*)$" }, substitution: "/\\2/\\1" }
+        - match: { prefix: "/all/" }
+          route:
+            cluster: echo
+            regex_rewrite: { pattern: { regex: "o" }, substitution: "0" }
+        - match: { prefix: "/gone/" }
+          route:
+            cluster: echo
+            regex_rewrite: { pattern: { regex: ".*" }, substitution: "" }
+        - match: { prefix: "/" }
+          route: { cluster: echo }
+        """);
 
     [Theory]
     [InlineData("a.example", "/default?q=1", 301, "http://a.example/default?q=1")]
