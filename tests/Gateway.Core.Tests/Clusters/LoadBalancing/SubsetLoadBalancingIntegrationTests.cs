@@ -284,6 +284,49 @@ public class SubsetLoadBalancingIntegrationTests
         Assert.Equal("static_resources.clusters[1].lb_subset_config.locality_weight_aware", error.Location.Path);
         Assert.Equal("Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions", error.Message);
     }
+
+    [Fact]
+    public void Load_LocalityWeightAwareWithLocalityWeightedLbConfig_AcceptedButScaleLocalityWeightRefused()
+    {
+        string Yaml(bool scale) => ListenerYaml.Build(1, "", clusters: $$"""
+            - name: versions
+              type: STATIC
+              common_lb_config: { locality_weighted_lb_config: {} }
+              lb_subset_config:
+                locality_weight_aware: true
+                scale_locality_weight: {{(scale ? "true" : "false")}}
+                subset_selectors: [ { keys: [ a ] } ]
+            """);
+
+        EnvoyConfigLoader.LoadYaml(Yaml(scale: false));
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Yaml(scale: true)));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("static_resources.clusters[1].lb_subset_config.scale_locality_weight", error.Location.Path);
+        Assert.Contains("not supported", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SubsetsWithTypedLoadBalancingPolicy_RefusedByPath()
+    {
+        var yaml = ListenerYaml.Build(1, "", clusters: """
+            - name: versions
+              type: STATIC
+              load_balancing_policy:
+                policies:
+                - typed_extension_config:
+                    name: envoy.load_balancing_policies.round_robin
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin }
+              lb_subset_config:
+                subset_selectors: [ { keys: [ a ] } ]
+            """);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("static_resources.clusters[1].lb_subset_config", error.Location.Path);
+        Assert.Contains("load_balancing_policy", error.Message, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>The lb version setter test filter's (empty) configuration.</summary>
