@@ -57,11 +57,12 @@ internal sealed partial class ZipkinTracer : ITracer
         W3CTraceParent traceParent = default;
         string? traceState = null;
         var w3cFound = _settings.W3CPropagation && W3CTraceContext.TryExtract(headers, out traceParent, out traceState);
-        var sampled = B3Propagator.ExtractSampled(headers) ?? (w3cFound ? traceParent.Sampled : null);
+        var b3 = B3Headers.Read(headers);
+        var sampled = B3Propagator.ExtractSampled(b3) ?? (w3cFound ? traceParent.Sampled : null);
         var isSampled = sampled ?? start.Decision.Traced;
-        var debug = B3Propagator.ExtractDebug(headers);
+        var debug = B3Propagator.ExtractDebug(b3);
 
-        switch (B3Propagator.TryExtract(headers, out var incoming, out var error))
+        switch (B3Propagator.TryExtract(b3, out var incoming, out var error))
         {
             case B3ExtractResult.Malformed:
                 // Envoy's ExtractorException: the request is not traced at all.
