@@ -158,19 +158,35 @@ internal static class B3Propagator
     /// </summary>
     public static void Inject(HttpRequestHeaders headers, ulong traceIdHigh, ulong traceId, ulong spanId, ulong? parentId, bool sampled)
     {
+        // Usually the upstream request has no B3 header yet: one pass over its few headers spares four removals by name.
+        if (HasB3Header(headers))
+        {
+            headers.Remove(TraceIdHeader);
+            headers.Remove(SpanIdHeader);
+            headers.Remove(ParentSpanIdHeader);
+            headers.Remove(SampledHeader);
+        }
         var traceIdText = HexId.FormatTraceId(traceIdHigh, traceId);
-        Set(headers, TraceIdHeader, traceIdText);
+        headers.TryAddWithoutValidation(TraceIdHeader, traceIdText);
         // A new 64-bit trace's root span has the trace's id (Envoy's Tracer::startSpan): one string serves both headers.
-        Set(headers, SpanIdHeader, traceIdHigh == 0 && traceId == spanId ? traceIdText : HexId.Format(spanId));
+        headers.TryAddWithoutValidation(SpanIdHeader, traceIdHigh == 0 && traceId == spanId ? traceIdText : HexId.Format(spanId));
         if (parentId is { } parent)
         {
-            Set(headers, ParentSpanIdHeader, HexId.Format(parent));
+            headers.TryAddWithoutValidation(ParentSpanIdHeader, HexId.Format(parent));
         }
-        else
+        headers.TryAddWithoutValidation(SampledHeader, sampled ? "1" : "0");
+    }
+
+    private static bool HasB3Header(HttpRequestHeaders headers)
+    {
+        foreach (var header in headers.NonValidated)
         {
-            headers.Remove(ParentSpanIdHeader);
+            if (header.Key.StartsWith("x-b3-", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
         }
-        Set(headers, SampledHeader, sampled ? "1" : "0");
+        return false;
     }
 
     internal static void Set(HttpRequestHeaders headers, string name, string value)
