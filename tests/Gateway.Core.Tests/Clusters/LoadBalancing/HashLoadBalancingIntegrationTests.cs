@@ -192,10 +192,18 @@ public class HashLoadBalancingValidationTests
     [Fact]
     public void Load_RefusedHashFields_NamedWithTheirPath()
     {
-        Assert.Contains(Errors("  lb_policy: RING_HASH\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 150 } }"), e => e.Contains("hash_balance_factor", StringComparison.Ordinal));
         var filterState = Assert.Single(Errors("  lb_policy: RING_HASH", "- filter_state: { key: k }"));
         Assert.Contains("hash_policy[0].filter_state: 'filter_state' is not supported by this gateway: it has no filter state objects to hash", filterState, StringComparison.Ordinal);
         Assert.Contains(Errors("  lb_policy: RING_HASH", "- terminal: true"), e => e.Contains("PolicySpecifier", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_HashBalanceFactor_AcceptedFrom100AndBelowWithEnvoysMessage()
+    {
+        Assert.Empty(Errors("  lb_policy: RING_HASH\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 150 } }"));
+        Assert.Empty(Errors("  lb_policy: MAGLEV\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 100 } }"));
+        var error = Assert.Single(Errors("  lb_policy: RING_HASH\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 99 } }"));
+        Assert.Contains("common_lb_config.consistent_hashing_lb_config.hash_balance_factor: Proto constraint validation failed (ConsistentHashingLbConfigValidationError.HashBalanceFactor: value must be greater than or equal to 100)", error, StringComparison.Ordinal);
     }
 
     [Fact]

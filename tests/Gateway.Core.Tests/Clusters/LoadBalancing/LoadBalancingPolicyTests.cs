@@ -115,6 +115,10 @@ public class LoadBalancingPolicyTests
             Assert.Single(Errors(Policies($"{{ name: r, typed_config: {{ '@type': {Lb}ring_hash.v3.RingHash, minimum_ring_size: 128, maximum_ring_size: 64 }} }}"))), StringComparison.Ordinal);
         Assert.Contains("The table size of maglev must be prime number",
             Assert.Single(Errors(Policies($"{{ name: m, typed_config: {{ '@type': {Lb}maglev.v3.Maglev, table_size: 100 }} }}"))), StringComparison.Ordinal);
+        Assert.Contains("typed_extension_config.typed_config.hash_balance_factor: Proto constraint validation failed (RingHashValidationError.HashBalanceFactor: value must be greater than or equal to 100)",
+            Assert.Single(Errors(Policies($"{{ name: r, typed_config: {{ '@type': {Lb}ring_hash.v3.RingHash, hash_balance_factor: 50 }} }}"))), StringComparison.Ordinal);
+        Assert.Contains("ConsistentHashingLbConfigValidationError.HashBalanceFactor: value must be greater than or equal to 100",
+            Assert.Single(Errors(Policies($"{{ name: m, typed_config: {{ '@type': {Lb}maglev.v3.Maglev, consistent_hashing_lb_config: {{ hash_balance_factor: 0 }} }} }}"))), StringComparison.Ordinal);
         Assert.Contains("LeastRequestValidationError.ChoiceCount: value must be greater than or equal to 2",
             Assert.Single(Errors(Policies($"{{ name: l, typed_config: {{ '@type': {Lb}least_request.v3.LeastRequest, choice_count: 1 }} }}"))), StringComparison.Ordinal);
     }
@@ -142,7 +146,6 @@ public class LoadBalancingPolicyTests
     [InlineData("round_robin.v3.RoundRobin, locality_lb_config: { locality_weighted_lb_config: { } }", "locality_lb_config")]
     [InlineData("least_request.v3.LeastRequest, selection_method: FULL_SCAN", "selection_method")]
     [InlineData("ring_hash.v3.RingHash, consistent_hashing_lb_config: { hash_policy: [ { header: { header_name: x } } ] }", "hash_policy")]
-    [InlineData("maglev.v3.Maglev, locality_weighted_lb_config: { }", "locality_weighted_lb_config")]
     public void Load_UnsupportedTypedPolicyField_RefusedByPath(string typedConfig, string field)
     {
         var error = Assert.Single(Errors(Policies($"{{ name: p, typed_config: {{ '@type': {Lb}{typedConfig} }} }}")));
