@@ -94,6 +94,22 @@ public class LoadBalancingPolicyTests
         Assert.Contains("cluster: field load_balancing_policy need to be set", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("  lb_policy: RING_HASH\n  common_lb_config: { locality_weighted_lb_config: {}, consistent_hashing_lb_config: { hash_balance_factor: 150 } }", 150u, true)]
+    [InlineData("  lb_policy: MAGLEV\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 120 } }", 120u, false)]
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: r, typed_config: { '@type': " + Lb + "ring_hash.v3.RingHash, hash_balance_factor: 110, locality_weighted_lb_config: {} } } } ] }", 110u, true)]
+    // The deprecated field is ignored once consistent_hashing_lb_config is there (Envoy's RingHashLoadBalancer).
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: r, typed_config: { '@type': " + Lb + "ring_hash.v3.RingHash, hash_balance_factor: 110, consistent_hashing_lb_config: { use_hostname_for_hashing: false } } } } ] }", 0u, false)]
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: m, typed_config: { '@type': " + Lb + "maglev.v3.Maglev, consistent_hashing_lb_config: { hash_balance_factor: 200 }, locality_weighted_lb_config: {} } } } ] }", 200u, true)]
+    public void Translate_HashBalanceFactorAndLocalityWeighting_ReadAsEnvoy(string clusterFields, uint factor, bool localityWeighted)
+    {
+        var plan = Plan(clusterFields);
+
+        Assert.Equal(factor, plan.HashLb!.HashBalanceFactor);
+        Assert.Equal(localityWeighted, plan.HashLb.LocalityWeighted);
+        Assert.Equal(localityWeighted, plan.LocalityWeighted);
+    }
+
     [Fact]
     public void Load_SettingsTheTypedPolicyReplaces_AllRefused()
     {
