@@ -508,7 +508,8 @@ public static class EnvoyTranslator
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
-            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null,
+            // The hashing policies carry their own switch (the typed RingHash/Maglev have the field themselves).
+            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null || lb.HashLb is { LocalityWeighted: true },
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),

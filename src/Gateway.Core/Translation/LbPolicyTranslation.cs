@@ -31,8 +31,7 @@ internal static class LbPolicyTranslation
                 LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias), null, SlowStart(lr.SlowStartConfig)),
                 RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
                 RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
-                MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, new MaglevPlan(
-                    maglev.TableSize ?? MaglevPlan.DefaultTableSize, maglev.ConsistentHashingLbConfig?.UseHostnameForHashing ?? false), null),
+                MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, Maglev(maglev), null),
                 RoundRobinPolicy rr => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, SlowStart(rr.SlowStartConfig)),
                 // Validation refuses a list without a supported entry.
                 _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
@@ -54,12 +53,26 @@ internal static class LbPolicyTranslation
     private static LeastRequestPlan LeastRequest(uint? choiceCount, RuntimeDouble? activeRequestBias)
         => new((int)Math.Min(choiceCount ?? 2, int.MaxValue), activeRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias);
 
-    /// <summary>The typed RingHash: the deprecated <c>use_hostname_for_hashing</c> applies when <c>consistent_hashing_lb_config</c> is absent.</summary>
+    /// <summary>
+    /// The typed RingHash: the deprecated <c>use_hostname_for_hashing</c> and <c>hash_balance_factor</c> apply when
+    /// <c>consistent_hashing_lb_config</c> is absent (Envoy's RingHashLoadBalancer).
+    /// </summary>
     private static RingHashPlan RingHash(RingHashPolicy ring) => new(
         ring.MinimumRingSize ?? RingHashPlan.DefaultMinimumRingSize,
         ring.MaximumRingSize ?? RingHashPlan.DefaultMaximumRingSize,
         ring.HashFunction == RingHashPolicyHashFunction.MURMUR_HASH_2 ? RingHashFunction.MurmurHash2 : RingHashFunction.XxHash,
-        ring.ConsistentHashingLbConfig is { } common ? common.UseHostnameForHashing : ring.UseHostnameForHashing);
+        ring.ConsistentHashingLbConfig is { } common ? common.UseHostnameForHashing : ring.UseHostnameForHashing)
+    {
+        HashBalanceFactor = (ring.ConsistentHashingLbConfig is { } shared ? shared.HashBalanceFactor : ring.HashBalanceFactor) ?? 0,
+        LocalityWeighted = ring.LocalityWeightedLbConfig is not null,
+    };
+
+    /// <summary>The typed Maglev: <c>hash_balance_factor</c> only in <c>consistent_hashing_lb_config</c>.</summary>
+    private static MaglevPlan Maglev(MaglevPolicy maglev) => new(maglev.TableSize ?? MaglevPlan.DefaultTableSize, maglev.ConsistentHashingLbConfig?.UseHostnameForHashing ?? false)
+    {
+        HashBalanceFactor = maglev.ConsistentHashingLbConfig?.HashBalanceFactor ?? 0,
+        LocalityWeighted = maglev.LocalityWeightedLbConfig is not null,
+    };
 
     /// <summary>Envoy's EdfLoadBalancerBase reads the window in whole milliseconds; 0 (or unset) disables slow start.</summary>
     private static SlowStartPlan? SlowStart(SlowStartConfigBase? config)

@@ -66,10 +66,21 @@ internal static class LbPolicyValidation
                 break;
             case RingHashPolicy ring:
                 HashLbValidation.ValidateRingSizes(context, ring, ring.MinimumRingSize, ring.MaximumRingSize, "RingHashValidationError");
+                HashLbValidation.ValidateHashBalanceFactor(context, ring, ring.HashBalanceFactor, "RingHashValidationError");
+                ValidateConsistentHashing(context, ring.ConsistentHashingLbConfig);
                 break;
             case MaglevPolicy maglev:
                 HashLbValidation.ValidateTableSize(context, maglev, maglev.TableSize, "MaglevValidationError");
+                ValidateConsistentHashing(context, maglev.ConsistentHashingLbConfig);
                 break;
+        }
+    }
+
+    private static void ValidateConsistentHashing(ValidationContext context, CommonConsistentHashingLbConfig? config)
+    {
+        if (config is not null)
+        {
+            HashLbValidation.ValidateHashBalanceFactor(context, config, config.HashBalanceFactor, "ConsistentHashingLbConfigValidationError");
         }
     }
 

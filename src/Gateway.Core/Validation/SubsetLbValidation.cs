@@ -25,11 +25,6 @@ internal static class SubsetLbValidation
         {
             context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {cluster.Name}");
         }
-        else if (config.LocalityWeightAware && config.ScaleLocalityWeight)
-        {
-            // Each subset's locality weights as configured are supported; scaling them by the subset's share is not yet.
-            context.Error(config, "scale_locality_weight", "scale_locality_weight is not supported by this gateway yet (subsets use the localities' configured weights)");
-        }
         foreach (var selector in config.SubsetSelectors)
         {
             // Envoy drops selectors without keys before it checks them.

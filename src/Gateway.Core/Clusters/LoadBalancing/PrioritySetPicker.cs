@@ -276,8 +276,11 @@ internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, Priorit
     public IHostPicker Create(IReadOnlyList<WeightedHost> hosts)
     {
         var state = PrioritySetState.Compute(hosts, options);
-        var hashing = inner is HashPickerFactory;
-        if (state.All.Length == 1 && state.Degraded[0].Length == 0 && (!options.LocalityWeighted || hashing))
+        if (inner is HashPickerFactory hashing)
+        {
+            return CreateHashing(state, hashing);
+        }
+        if (state.All.Length == 1 && state.Degraded[0].Length == 0 && !options.LocalityWeighted)
         {
             return inner.Create(state.Panic[0] ? PrioritySetState.MarkPanic(state.All[0]) : state.Healthy[0]);
         }
@@ -286,17 +289,38 @@ internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, Priorit
         {
             levels[p] = state.Panic[p]
                 ? new Level(inner.Create(PrioritySetState.MarkPanic(state.All[p])), null, null, null, true)
-                : hashing
-                    // Envoy's thread-aware balancers build one table per level over its healthy hosts (degraded ones are not used).
-                    ? new Level(inner.Create(state.Healthy[p]), null, null, null, false)
-                    : new Level(
-                        inner.Create(state.Healthy[p]),
-                        inner.Create(state.Degraded[p]),
-                        options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Healthy[p], options.OverprovisioningFactor, inner, _random) : null,
-                        options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Degraded[p], options.OverprovisioningFactor, inner, _random) : null,
-                        false);
+                : new Level(
+                    inner.Create(state.Healthy[p]),
+                    inner.Create(state.Degraded[p]),
+                    options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Healthy[p], options.OverprovisioningFactor, inner, _random) : null,
+                    options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Degraded[p], options.OverprovisioningFactor, inner, _random) : null,
+                    false);
         }
-        return hashing ? new HashPrioritySetPicker(state, levels, random) : new PrioritySetPicker(state, levels, _random);
+        return new PrioritySetPicker(state, levels, _random);
+    }
+
+    /// <summary>
+    /// Envoy's ThreadAwareLoadBalancerBase::refresh: one table per level over its healthy hosts (degraded ones are not
+    /// used), all its hosts in panic; with locality weighting each host weighs by its locality's share (normalizeWeights).
+    /// </summary>
+    private IHostPicker CreateHashing(PrioritySetState state, HashPickerFactory hashing)
+    {
+        IHostPicker Table(int p)
+        {
+            var eligible = state.Panic[p] ? PrioritySetState.MarkPanic(state.All[p]) : state.Healthy[p];
+            return options.LocalityWeighted ? hashing.Create(NormalizedHostWeights.ByLocality(eligible, state.All[p])) : hashing.Create(eligible);
+        }
+
+        if (state.All.Length == 1 && state.Degraded[0].Length == 0)
+        {
+            return Table(0);
+        }
+        var levels = new Level[state.All.Length];
+        for (var p = 0; p < levels.Length; p++)
+        {
+            levels[p] = new Level(Table(p), null, null, null, state.Panic[p]);
+        }
+        return new HashPrioritySetPicker(state, levels, random);
     }
 
     /// <summary>One level's pickers; in panic <see cref="Healthy"/> is the picker over all its hosts.</summary>

@@ -44,13 +44,21 @@ public sealed class LbPolicyExtensionConfig : EnvoyMessage
 public sealed class CommonSlowStartConfig : SlowStartConfigBase;
 
 /// <summary><c>envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig</c>.</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig", NotSupported = ["hash_balance_factor", "hash_policy"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig", NotSupported = ["hash_policy"])]
 public sealed class CommonConsistentHashingLbConfig : EnvoyMessage
 {
     /// <summary>Hash hosts by host name instead of address.</summary>
     [ProtoField(1)]
     public bool UseHostnameForHashing { get; set; }
+
+    /// <summary>Bounded loads: a host takes at most this percentage of the average load (at least 100); unset: unbounded.</summary>
+    [ProtoField(2)]
+    public uint? HashBalanceFactor { get; set; }
 }
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig")]
+public sealed class CommonLocalityWeightedLbConfig : EnvoyMessage;
 
 /// <summary><c>envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin</c> (<c>envoy.load_balancing_policies.round_robin</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin", NotSupported = ["locality_lb_config"])]
@@ -84,7 +92,7 @@ public sealed class LeastRequestPolicy : EnvoyMessage
 public sealed class RandomPolicy : EnvoyMessage;
 
 /// <summary><c>envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash</c> (<c>envoy.load_balancing_policies.ring_hash</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", NotSupported = ["hash_balance_factor", "locality_weighted_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash")]
 public sealed class RingHashPolicy : EnvoyMessage
 {
     /// <summary>Hash of the ring entries; DEFAULT_HASH is XX_HASH.</summary>
@@ -103,9 +111,17 @@ public sealed class RingHashPolicy : EnvoyMessage
     [ProtoField(4)]
     public bool UseHostnameForHashing { get; set; }
 
+    /// <summary>Deprecated form of <c>consistent_hashing_lb_config.hash_balance_factor</c> (used when that is absent).</summary>
+    [ProtoField(5)]
+    public uint? HashBalanceFactor { get; set; }
+
     /// <summary>Settings common to the consistent-hashing policies.</summary>
     [ProtoField(6)]
     public CommonConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
+
+    /// <summary>Set: hosts weigh in the ring by their locality's <c>load_balancing_weight</c> share.</summary>
+    [ProtoField(7)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
 }
 
 /// <summary><c>RingHash.HashFunction</c> (numbered unlike the cluster's <c>RingHashLbConfig.HashFunction</c>).</summary>
@@ -123,7 +139,7 @@ public enum RingHashPolicyHashFunction
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.maglev.v3.Maglev</c> (<c>envoy.load_balancing_policies.maglev</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.maglev.v3.Maglev", NotSupported = ["locality_weighted_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.maglev.v3.Maglev")]
 public sealed class MaglevPolicy : EnvoyMessage
 {
     /// <summary>Lookup table size, a prime; default 65537, at most 5000011.</summary>
@@ -133,4 +149,8 @@ public sealed class MaglevPolicy : EnvoyMessage
     /// <summary>Settings common to the consistent-hashing policies.</summary>
     [ProtoField(2)]
     public CommonConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
+
+    /// <summary>Set: hosts weigh in the table by their locality's <c>load_balancing_weight</c> share.</summary>
+    [ProtoField(3)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
 }

@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
+using Gateway.Translation;
 
 namespace Gateway.Tests.Clusters.LoadBalancing;
 
@@ -285,10 +286,12 @@ public class SubsetLoadBalancingIntegrationTests
         Assert.Equal("Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions", error.Message);
     }
 
-    [Fact]
-    public void Load_LocalityWeightAwareWithLocalityWeightedLbConfig_AcceptedButScaleLocalityWeightRefused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Load_LocalityWeightAwareWithLocalityWeightedLbConfig_AcceptedWithOrWithoutScaleLocalityWeight(bool scale)
     {
-        string Yaml(bool scale) => ListenerYaml.Build(1, "", clusters: $$"""
+        var yaml = ListenerYaml.Build(1, "", clusters: $$"""
             - name: versions
               type: STATIC
               common_lb_config: { locality_weighted_lb_config: {} }
@@ -298,12 +301,9 @@ public class SubsetLoadBalancingIntegrationTests
                 subset_selectors: [ { keys: [ a ] } ]
             """);
 
-        EnvoyConfigLoader.LoadYaml(Yaml(scale: false));
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Yaml(scale: true)));
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml));
 
-        var error = Assert.Single(ex.Errors);
-        Assert.Equal("static_resources.clusters[1].lb_subset_config.scale_locality_weight", error.Location.Path);
-        Assert.Contains("not supported", error.Message, StringComparison.Ordinal);
+        Assert.Equal(scale, plan.ClusterPlans.Single(c => c.Name == "versions").Subset!.ScaleLocalityWeight);
     }
 
     [Fact]
