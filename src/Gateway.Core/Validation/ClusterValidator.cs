@@ -146,6 +146,10 @@ internal sealed class ClusterValidator(ValidationContext context)
             // Envoy folds locality weights into the ring's or table's host weights; not done here yet.
             context.Error(cluster.CommonLbConfig, "locality_weighted_lb_config", $"'locality_weighted_lb_config' with lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use it with ROUND_ROBIN, LEAST_REQUEST or RANDOM");
         }
+        if (cluster.CommonLbConfig is { } commonLb)
+        {
+            ZoneAwareValidation.ValidateCommon(context, cluster, commonLb);
+        }
         if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
         {
             context.Error(panic, "value", $"'healthy_panic_threshold' must be a percentage in [0, 100], not {panic.Value}");
