@@ -294,17 +294,6 @@ public class PriorityLoadBalancingIntegrationTests
     }
 
     [Fact]
-    public void Load_ZoneAwareLbConfig_StillRefused()
-    {
-        var error = Assert.Single(Errors($$"""
-                - lb_endpoints:
-            {{Endpoint(8081)}}
-            """, extra: "  common_lb_config: { zone_aware_lb_config: { min_cluster_size: 3 } }"));
-
-        Assert.EndsWith("common_lb_config.zone_aware_lb_config", error.Path, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Load_LocalityWeightedWithRingHash_Refused()
     {
         var error = Assert.Single(Errors($$"""
