@@ -66,19 +66,18 @@ internal static class LbPolicyTranslation
         {
             LocalityWeighted = common?.LocalityWeightedLbConfig is not null,
             // Envoy's LoadBalancerConfigHelper::localityLbConfigFromCommonLbConfig: the legacy message has the first three fields.
-            ZoneAware = common?.ZoneAwareLbConfig is { } legacy
-                ? new ZoneAwarePlan(RoutingEnabled(legacy.RoutingEnabled), legacy.MinClusterSize ?? ZoneAwarePlan.DefaultMinClusterSize, legacy.FailTrafficOnPanic, null, false)
-                : null,
+            ZoneAware = common?.ZoneAwareLbConfig is { } legacy ? ZoneAware(legacy, null, false) : null,
         };
     }
 
     /// <summary>The typed <c>zone_aware_lb_config</c>: <c>force_local_zone</c> supersedes the deprecated <c>force_locality_direct_routing</c>.</summary>
-    private static ZoneAwarePlan ZoneAware(CommonZoneAwareLbConfig zone) => new(
-        RoutingEnabled(zone.RoutingEnabled),
-        zone.MinClusterSize ?? ZoneAwarePlan.DefaultMinClusterSize,
-        zone.FailTrafficOnPanic,
+    private static ZoneAwarePlan ZoneAware(CommonZoneAwareLbConfig zone) => ZoneAware(
+        zone,
         zone.ForceLocalZone is { } force ? force.MinSize ?? 1 : zone.ForceLocalityDirectRouting ? 1 : null,
         zone.LocalityBasis == LocalityBasis.HEALTHY_HOSTS_WEIGHT);
+
+    private static ZoneAwarePlan ZoneAware(ZoneAwareLbConfigBase zone, uint? forceLocalZoneMinSize, bool weightBasis)
+        => new(RoutingEnabled(zone.RoutingEnabled), zone.MinClusterSize ?? ZoneAwarePlan.DefaultMinClusterSize, zone.FailTrafficOnPanic, forceLocalZoneMinSize, weightBasis);
 
     /// <summary>Envoy's PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT(…, routing_enabled, 100, 100).</summary>
     private static uint RoutingEnabled(Percent? percent)

@@ -167,7 +167,10 @@ public sealed class CommonLbConfig : EnvoyMessage
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.ZoneAwareLbConfig</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig.ZoneAwareLbConfig")]
-public sealed class ZoneAwareLbConfig : EnvoyMessage
+public sealed class ZoneAwareLbConfig : ZoneAwareLbConfigBase;
+
+/// <summary>The fields both zone-aware messages have (the cluster's and the typed policies' common one).</summary>
+public abstract class ZoneAwareLbConfigBase : EnvoyMessage
 {
     /// <summary>Percent of requests considered for zone-aware routing; default 100.</summary>
     [ProtoField(1)]

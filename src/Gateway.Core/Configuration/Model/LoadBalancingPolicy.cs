@@ -61,20 +61,8 @@ public sealed class CommonLocalityLbConfig : EnvoyMessage
 
 /// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig</c>.</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig")]
-public sealed class CommonZoneAwareLbConfig : EnvoyMessage
+public sealed class CommonZoneAwareLbConfig : ZoneAwareLbConfigBase
 {
-    /// <summary>Percent of requests considered for zone-aware routing; default 100.</summary>
-    [ProtoField(1)]
-    public Percent? RoutingEnabled { get; set; }
-
-    /// <summary>Fewer healthy upstream hosts than this: no zone-aware routing; default 6.</summary>
-    [ProtoField(2)]
-    public ulong? MinClusterSize { get; set; }
-
-    /// <summary>In panic mode fail the requests instead of using every host.</summary>
-    [ProtoField(3)]
-    public bool FailTrafficOnPanic { get; set; }
-
     /// <summary>Deprecated form of <see cref="ForceLocalZone"/> with <c>min_size</c> 1.</summary>
     [ProtoField(4)]
     public bool ForceLocalityDirectRouting { get; set; }

@@ -48,6 +48,16 @@ public sealed class ZoneRoutingTests
         return new PrioritySetPickerFactory(PickerFactory.RoundRobin(new Random(1)), options, random, zone, _cluster.Stats.LbHealthyPanic).Create(upstream);
     }
 
+    private static HashSet<LocalityPlan> ZonesOf(IHostPicker picker, int picks)
+    {
+        var zones = new HashSet<LocalityPlan>();
+        for (var i = 0; i < picks; i++)
+        {
+            zones.Add(picker.Pick(null, 0)!.Value.Locality!);
+        }
+        return zones;
+    }
+
     [Fact]
     public void HostsPerLocality_LocalZonePresent_ComesFirstThenLocalityLess()
     {
@@ -236,12 +246,7 @@ public sealed class ZoneRoutingTests
         var upstream = Hosts(ZoneA, 3).Concat(Hosts(ZoneB, 3)).ToArray();
         var picker = Picker(upstream, [.. Hosts(ZoneA, 1), .. Hosts(ZoneB, 1)], ZoneA, Settings(routingEnabled: 0), new Random(5));
 
-        var zones = new HashSet<LocalityPlan>();
-        for (var i = 0; i < 12; i++)
-        {
-            zones.Add(picker.Pick(null, 0)!.Value.Locality!);
-        }
-        Assert.Equal(2, zones.Count);
+        Assert.Equal(2, ZonesOf(picker, 12).Count);
         Assert.Equal(0, _stats.ZoneRoutingAllDirectly.Value);
     }
 
@@ -252,12 +257,7 @@ public sealed class ZoneRoutingTests
         WeightedHost[] local = [.. Hosts(ZoneA, 1), .. Hosts(ZoneB, 2, HostHealth.Unhealthy)];
         var picker = Picker(upstream, local, ZoneA, Settings(), new Random(5));
 
-        var zones = new HashSet<LocalityPlan>();
-        for (var i = 0; i < 12; i++)
-        {
-            zones.Add(picker.Pick(null, 0)!.Value.Locality!);
-        }
-        Assert.Equal(2, zones.Count);
+        Assert.Equal(2, ZonesOf(picker, 12).Count);
         Assert.Equal(12, _stats.LocalClusterNotOk.Value);
     }
 
