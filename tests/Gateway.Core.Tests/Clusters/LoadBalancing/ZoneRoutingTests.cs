@@ -321,6 +321,80 @@ public sealed class ZoneRoutingTests
         Assert.Equal(0, Allocations.Measure(() => picker.Pick(null, 0)));
     }
 
+    private const string DnsLocalCluster = """
+        node: { id: gw, locality: { zone: A } }
+        cluster_manager: { local_cluster_name: front }
+        static_resources:
+          clusters:
+          - name: front
+            type: STRICT_DNS
+            load_assignment:
+              endpoints:
+              - locality: { zone: A }
+                lb_endpoints: [ { endpoint: { address: { socket_address: { address: a.front, port_value: 80 } } } } ]
+              - locality: { zone: B }
+                lb_endpoints: [ { endpoint: { address: { socket_address: { address: b.front, port_value: 80 } } } } ]
+          - name: service
+            type: STATIC
+            load_assignment:
+              endpoints:
+              - locality: { zone: A }
+                lb_endpoints:
+                - endpoint: { address: { socket_address: { address: 10.2.0.1, port_value: 80 } } }
+                - endpoint: { address: { socket_address: { address: 10.2.0.2, port_value: 80 } } }
+                - endpoint: { address: { socket_address: { address: 10.2.0.3, port_value: 80 } } }
+              - locality: { zone: B }
+                lb_endpoints:
+                - endpoint: { address: { socket_address: { address: 10.2.1.1, port_value: 80 } } }
+                - endpoint: { address: { socket_address: { address: 10.2.1.2, port_value: 80 } } }
+                - endpoint: { address: { socket_address: { address: 10.2.1.3, port_value: 80 } } }
+        """;
+
+    private static List<DestinationState> Destinations(IEnumerable<KeyValuePair<string, Yarp.ReverseProxy.Configuration.DestinationConfig>> configs)
+        => configs.Select(d => new DestinationState(d.Key, new DestinationModel(d.Value))).ToList();
+
+    [Fact]
+    public async Task ClusterRuntime_LocalClusterResolvesToMoreHostsInTheLocalZone_UpstreamSpillsToOtherZones()
+    {
+        // Envoy's member update callback on the local priority set: the local cluster's DNS answer changes the
+        // callers' share per zone, and the upstream's routing follows without a change of its own.
+        var plan = EnvoyTranslator.Translate(Gateway.Configuration.EnvoyConfigLoader.LoadYaml(DnsLocalCluster));
+        var registry = new ClusterRegistry(new StatsStore());
+        var front = registry.GetOrCreate("front");
+        var service = registry.GetOrCreate("service");
+        front.Plan = plan.ClusterPlans[0];
+        service.Plan = plan.ClusterPlans[1];
+        service.PickerRandom = new Random(17);
+        service.SelectAvailable(Destinations(plan.Clusters[1].Destinations!));
+        var zoneA = new[] { "10.0.0.1" };
+        var resolver = new DnsDestinationResolver(Microsoft.Extensions.Logging.Abstractions.NullLogger<DnsDestinationResolver>.Instance, TimeProvider.System,
+            (host, _, _) => Task.FromResult(host == "a.front" ? zoneA.Select(System.Net.IPAddress.Parse).ToArray() : [System.Net.IPAddress.Parse("10.0.1.1")]));
+        async Task ResolveFrontAsync() => front.SelectAvailable(Destinations((await resolver.ResolveDestinationsAsync(plan.Clusters[0].Destinations!, CancellationToken.None)).Destinations));
+
+        // One caller per zone, three upstream hosts per zone: every pick stays in A.
+        await ResolveFrontAsync();
+        var stats = ZoneRoutingStats.For(service.Stats);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(ZoneA, service.Picker!.Pick(null, 0)!.Value.Locality);
+        }
+        Assert.Equal(50, stats.ZoneRoutingAllDirectly.Value);
+
+        // Three callers in A and one in B (75/25) for 50/50 upstream hosts: 5000 × 10000 / 7500 = 6666 of 10000 stay in A.
+        zoneA = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+        await ResolveFrontAsync();
+        var inB = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            inB += service.Picker!.Pick(null, 0)!.Value.Locality == ZoneB ? 1 : 0;
+        }
+        Assert.Equal(50, stats.ZoneRoutingAllDirectly.Value);
+        Assert.Equal(inB, stats.ZoneRoutingCrossZone.Value);
+        Assert.Equal(300 - inB, stats.ZoneRoutingSampled.Value);
+        // Binomial(300, 1/3): a standard deviation of about 8; the bound is 5 of them.
+        Assert.InRange(inB, 100 - 41, 100 + 41);
+    }
+
     /// <summary>Draws the scripted values in order, then 0.</summary>
     private sealed class SequenceRandom(params long[] values) : Random
     {
