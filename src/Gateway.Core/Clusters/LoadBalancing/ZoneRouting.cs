@@ -71,19 +71,8 @@ internal sealed class HostsPerLocality
         return new HostsPerLocality(Localities, groups, HasLocalLocality);
     }
 
-    /// <summary>The number of hosts in every group.</summary>
-    public int Count
-    {
-        get
-        {
-            var count = 0;
-            foreach (var group in Groups)
-            {
-                count += group.Length;
-            }
-            return count;
-        }
-    }
+    /// <summary>The number of hosts in every group (read when the structures are rebuilt, not per pick).</summary>
+    public int Count => Groups.Sum(group => group.Length);
 }
 
 /// <summary>One upstream locality's share of the local cluster's and of the upstream cluster's hosts, in 1/10000.</summary>
