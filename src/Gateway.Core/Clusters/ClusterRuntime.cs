@@ -277,8 +277,6 @@ internal sealed class ClusterRuntime
             hosts[i] = ToWeightedHost(all[i], host);
         }
         var state = LoadBalancing.PrioritySetState.Compute(hosts, PrioritySetOptions(plan));
-        Stats.MembershipHealthy.Set(state.HealthyCount);
-        Stats.MembershipDegraded.Set(state.DegradedCount);
         _inPanic = state.AnyPanic;
         var reachable = state.Reachable(FailsTrafficOnPanic);
         IReadOnlyList<DestinationState> available;
@@ -297,6 +295,9 @@ internal sealed class ClusterRuntime
         }
         Volatile.Write(ref _allDestinations, all);
         RebuildPicker(hosts);
+        // After the rebuild (and the zone routing of the clusters that follow this one), so the gauges show a state in effect.
+        Stats.MembershipHealthy.Set(state.HealthyCount);
+        Stats.MembershipDegraded.Set(state.DegradedCount);
         return available;
     }
 
