@@ -75,9 +75,13 @@ public static class EnvoyTranslator
             listeners.Add(TranslateListener(listener, types, bootstrap.Tracing));
         }
 
+        var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
+        var nodeLocality = bootstrap.Node?.Locality is { } l
+            ? new LocalityPlan(l.Region ?? string.Empty, l.Zone ?? string.Empty, l.SubZone ?? string.Empty)
+            : null;
         foreach (var cluster in resources.Clusters)
         {
-            var plan = TranslateCluster(cluster);
+            var plan = TranslateCluster(cluster, localCluster, nodeLocality);
             clusterPlans.Add(plan);
             clusters.Add(ToYarpCluster(plan));
             routes.Add(new RouteConfig
@@ -461,7 +465,7 @@ public static class EnvoyTranslator
         return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);
     }
 
-    private static ClusterPlan TranslateCluster(Cluster cluster)
+    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality)
     {
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
@@ -496,6 +500,7 @@ public static class EnvoyTranslator
             }
         }
         var lb = LbPolicyTranslation.Translate(cluster);
+        var zoneRouted = localCluster is not null && localCluster != cluster.Name && lb.HashLb is null;
         return new ClusterPlan(
             Name: cluster.Name!,
             Type: cluster.Type,
@@ -509,7 +514,11 @@ public static class EnvoyTranslator
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
             // The hashing policies carry their own switch (the typed RingHash/Maglev have the field themselves).
-            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null || lb.HashLb is { LocalityWeighted: true },
+            LocalityWeighted = lb.LocalityWeighted || lb.HashLb is { LocalityWeighted: true },
+            ZoneAware = lb.ZoneAware,
+            // Envoy's consistent-hashing load balancers do not route by zone.
+            LocalCluster = zoneRouted ? localCluster : null,
+            NodeLocality = zoneRouted ? nodeLocality : null,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),

@@ -26,7 +26,8 @@ internal static class LbPolicyTranslation
     {
         if (cluster.LoadBalancingPolicy is not null)
         {
-            return ChosenTypedPolicy(cluster) switch
+            var chosen = ChosenTypedPolicy(cluster);
+            EffectiveLbPolicy typed = chosen switch
             {
                 LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias), null, SlowStart(lr.SlowStartConfig)),
                 RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
@@ -36,8 +37,21 @@ internal static class LbPolicyTranslation
                 // Validation refuses a list without a supported entry.
                 _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
             };
+            var locality = chosen switch
+            {
+                RoundRobinPolicy rr => rr.LocalityLbConfig,
+                LeastRequestPolicy lr => lr.LocalityLbConfig,
+                RandomPolicy random => random.LocalityLbConfig,
+                _ => null,
+            };
+            return typed with
+            {
+                LocalityWeighted = locality?.LocalityWeightedLbConfig is not null,
+                ZoneAware = locality?.ZoneAwareLbConfig is { } zone ? ZoneAware(zone) : null,
+            };
         }
         var leastRequest = cluster.LeastRequestLbConfig;
+        var common = cluster.CommonLbConfig;
         return new(
             cluster.LbPolicy,
             leastRequest is null ? LeastRequestPlan.Defaults : LeastRequest(leastRequest.ChoiceCount, leastRequest.ActiveRequestBias),
@@ -47,8 +61,26 @@ internal static class LbPolicyTranslation
                 LbPolicy.RoundRobin => SlowStart(cluster.RoundRobinLbConfig?.SlowStartConfig),
                 LbPolicy.LeastRequest => SlowStart(leastRequest?.SlowStartConfig),
                 _ => null,
-            });
+            })
+        {
+            LocalityWeighted = common?.LocalityWeightedLbConfig is not null,
+            // Envoy's LoadBalancerConfigHelper::localityLbConfigFromCommonLbConfig: the legacy message has the first three fields.
+            ZoneAware = common?.ZoneAwareLbConfig is { } legacy ? ZoneAware(legacy, null, false) : null,
+        };
     }
+
+    /// <summary>The typed <c>zone_aware_lb_config</c>: <c>force_local_zone</c> supersedes the deprecated <c>force_locality_direct_routing</c>.</summary>
+    private static ZoneAwarePlan ZoneAware(CommonZoneAwareLbConfig zone) => ZoneAware(
+        zone,
+        zone.ForceLocalZone is { } force ? force.MinSize ?? 1 : zone.ForceLocalityDirectRouting ? 1 : null,
+        zone.LocalityBasis == LocalityBasis.HEALTHY_HOSTS_WEIGHT);
+
+    private static ZoneAwarePlan ZoneAware(ZoneAwareLbConfigBase zone, uint? forceLocalZoneMinSize, bool weightBasis)
+        => new(RoutingEnabled(zone.RoutingEnabled), zone.MinClusterSize ?? ZoneAwarePlan.DefaultMinClusterSize, zone.FailTrafficOnPanic, forceLocalZoneMinSize, weightBasis);
+
+    /// <summary>Envoy's PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT(…, routing_enabled, 100, 100).</summary>
+    private static uint RoutingEnabled(Percent? percent)
+        => percent is { } p ? (uint)Math.Clamp(Math.Round(p.Value, MidpointRounding.AwayFromZero), 0, 100) : 100;
 
     private static LeastRequestPlan LeastRequest(uint? choiceCount, RuntimeDouble? activeRequestBias)
         => new((int)Math.Min(choiceCount ?? 2, int.MaxValue), activeRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias);

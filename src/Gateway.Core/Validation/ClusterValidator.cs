@@ -141,6 +141,10 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             context.Error(cluster, "load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
         }
+        if (cluster.CommonLbConfig is { } commonLb)
+        {
+            ZoneAwareValidation.ValidateCommon(context, cluster, commonLb);
+        }
         if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
         {
             context.Error(panic, "value", $"'healthy_panic_threshold' must be a percentage in [0, 100], not {panic.Value}");

@@ -59,10 +59,15 @@ internal static class LbPolicyValidation
         {
             case RoundRobinPolicy rr:
                 ValidateSlowStart(context, rr.SlowStartConfig);
+                ZoneAwareValidation.ValidateTyped(context, rr.LocalityLbConfig);
                 break;
             case LeastRequestPolicy lr:
                 ValidateLeastRequest(context, lr, lr.ChoiceCount, lr.ActiveRequestBias, "LeastRequestValidationError");
                 ValidateSlowStart(context, lr.SlowStartConfig);
+                ZoneAwareValidation.ValidateTyped(context, lr.LocalityLbConfig);
+                break;
+            case RandomPolicy random:
+                ZoneAwareValidation.ValidateTyped(context, random.LocalityLbConfig);
                 break;
             case RingHashPolicy ring:
                 HashLbValidation.ValidateRingSizes(context, ring, ring.MinimumRingSize, ring.MaximumRingSize, "RingHashValidationError");

@@ -43,6 +43,63 @@ public sealed class LbPolicyExtensionConfig : EnvoyMessage
 [EnvoyType("envoy.extensions.load_balancing_policies.common.v3.SlowStartConfig")]
 public sealed class CommonSlowStartConfig : SlowStartConfigBase;
 
+/// <summary>
+/// <c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig</c>: how ROUND_ROBIN, LEAST_REQUEST and RANDOM
+/// treat localities, zone-aware routing or locality weights (a required one-of).
+/// </summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig")]
+public sealed class CommonLocalityLbConfig : EnvoyMessage
+{
+    /// <summary>Zone-aware routing against <c>cluster_manager.local_cluster_name</c>.</summary>
+    [ProtoField(1, InOneOf = true)]
+    public CommonZoneAwareLbConfig? ZoneAwareLbConfig { get; set; }
+
+    /// <summary>Set (it has no fields): a locality is picked by its <c>load_balancing_weight</c>, then a host in it.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig</c>.</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig")]
+public sealed class CommonZoneAwareLbConfig : ZoneAwareLbConfigBase
+{
+    /// <summary>Deprecated form of <see cref="ForceLocalZone"/> with <c>min_size</c> 1.</summary>
+    [ProtoField(4)]
+    public bool ForceLocalityDirectRouting { get; set; }
+
+    /// <summary>All requests to the local zone while it has at least <c>min_size</c> healthy upstream hosts.</summary>
+    [ProtoField(5)]
+    public ForceLocalZone? ForceLocalZone { get; set; }
+
+    /// <summary>What the per-zone percentages count: healthy hosts (default) or their weights.</summary>
+    [ProtoField(6)]
+    public LocalityBasis LocalityBasis { get; set; }
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig.ForceLocalZone</c>.</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig.ForceLocalZone")]
+public sealed class ForceLocalZone : EnvoyMessage
+{
+    /// <summary>The healthy upstream hosts the local zone needs for forced local routing; default 1.</summary>
+    [ProtoField(1)]
+    public uint? MinSize { get; set; }
+}
+
+/// <summary><c>ZoneAwareLbConfig.LocalityBasis</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum LocalityBasis
+{
+    /// <summary>The number of healthy hosts per locality.</summary>
+    HEALTHY_HOSTS_NUM = 0,
+
+    /// <summary>The sum of the healthy hosts' <c>load_balancing_weight</c> per locality.</summary>
+    HEALTHY_HOSTS_WEIGHT = 1,
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig")]
+public sealed class CommonLocalityWeightedLbConfig : EnvoyMessage;
+
 /// <summary><c>envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig</c>.</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig", NotSupported = ["hash_policy"])]
 public sealed class CommonConsistentHashingLbConfig : EnvoyMessage
@@ -61,17 +118,21 @@ public sealed class CommonConsistentHashingLbConfig : EnvoyMessage
 public sealed class CommonLocalityWeightedLbConfig : EnvoyMessage;
 
 /// <summary><c>envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin</c> (<c>envoy.load_balancing_policies.round_robin</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin", NotSupported = ["locality_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin")]
 public sealed class RoundRobinPolicy : EnvoyMessage
 {
     /// <summary>Slow start of new (or newly healthy) hosts.</summary>
     [ProtoField(1)]
     public CommonSlowStartConfig? SlowStartConfig { get; set; }
+
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(2)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest</c> (<c>envoy.load_balancing_policies.least_request</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest", NotSupported =
-    ["locality_lb_config", "enable_full_scan", "selection_method", "connection_aware_lb_config"])]
+    ["enable_full_scan", "selection_method", "connection_aware_lb_config"])]
 public sealed class LeastRequestPolicy : EnvoyMessage
 {
     /// <summary>How many random hosts are compared (equal weights); default 2, at least 2.</summary>
@@ -85,11 +146,20 @@ public sealed class LeastRequestPolicy : EnvoyMessage
     /// <summary>Slow start of new (or newly healthy) hosts.</summary>
     [ProtoField(3)]
     public CommonSlowStartConfig? SlowStartConfig { get; set; }
+
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(4)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.random.v3.Random</c> (<c>envoy.load_balancing_policies.random</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.random.v3.Random", NotSupported = ["locality_lb_config"])]
-public sealed class RandomPolicy : EnvoyMessage;
+[EnvoyType("envoy.extensions.load_balancing_policies.random.v3.Random")]
+public sealed class RandomPolicy : EnvoyMessage
+{
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(1)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
+}
 
 /// <summary><c>envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash</c> (<c>envoy.load_balancing_policies.ring_hash</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash")]

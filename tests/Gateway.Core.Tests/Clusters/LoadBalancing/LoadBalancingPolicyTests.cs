@@ -159,7 +159,6 @@ public class LoadBalancingPolicyTests
     }
 
     [Theory]
-    [InlineData("round_robin.v3.RoundRobin, locality_lb_config: { locality_weighted_lb_config: { } }", "locality_lb_config")]
     [InlineData("least_request.v3.LeastRequest, selection_method: FULL_SCAN", "selection_method")]
     [InlineData("ring_hash.v3.RingHash, consistent_hashing_lb_config: { hash_policy: [ { header: { header_name: x } } ] }", "hash_policy")]
     public void Load_UnsupportedTypedPolicyField_RefusedByPath(string typedConfig, string field)

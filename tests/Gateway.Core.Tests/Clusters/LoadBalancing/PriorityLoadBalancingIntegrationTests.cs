@@ -326,17 +326,6 @@ public class PriorityLoadBalancingIntegrationTests
         Assert.Contains("is not supported by this gateway yet", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Load_ZoneAwareLbConfig_StillRefused()
-    {
-        var error = Assert.Single(Errors($$"""
-                - lb_endpoints:
-            {{Endpoint(8081)}}
-            """, extra: "  common_lb_config: { zone_aware_lb_config: { min_cluster_size: 3 } }"));
-
-        Assert.EndsWith("common_lb_config.zone_aware_lb_config", error.Path, StringComparison.Ordinal);
-    }
-
     [Theory]
     [InlineData("RING_HASH")]
     [InlineData("MAGLEV")]
