@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Gateway.AccessLog;
 using Gateway.Configuration;
-using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,37 +135,37 @@ public sealed class AccessLogEndToEndTests : IDisposable
         var defaulted = Path.Combine(_dir, "hint.log");
         var strict = Path.Combine(_dir, "strict.log");
         var yaml = ListenerYaml.Build(upstream.Port, httpFilters: """
-            - name: hint
-              typed_config: { "@type": type.googleapis.com/gateway.tests.AccessLogHintSetter }
+            - name: metadata
+              typed_config: { "@type": type.googleapis.com/gateway.tests.MetadataSetter }
             """).Replace("          stat_prefix: ingress_http", $$"""
                       stat_prefix: ingress_http
                       access_log:
                       - name: envoy.access_loggers.file
                         filter:
                           metadata_filter:
-                            matcher: { filter: envoy.common, path: [ { key: access_log_hint } ], value: { bool_match: true } }
+                            matcher: { filter: test.ns, path: [ { key: access_log_hint } ], value: { bool_match: true } }
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                           path: {{defaulted}}
-                          log_format: { text_format: "%REQ(:PATH)% %DYNAMIC_METADATA(envoy.common:access_log_hint)%\n" }
+                          log_format: { text_format: "%REQ(:PATH)% %DYNAMIC_METADATA(test.ns:access_log_hint)%\n" }
                       - name: envoy.access_loggers.file
                         filter:
                           metadata_filter:
-                            matcher: { filter: envoy.common, path: [ { key: access_log_hint } ], value: { bool_match: true } }
+                            matcher: { filter: test.ns, path: [ { key: access_log_hint } ], value: { bool_match: true } }
                             match_if_key_not_found: false
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                           path: {{strict}}
                           log_format: { text_format: "%REQ(:PATH)%\n" }
             """, StringComparison.Ordinal);
-        await using var gateway = await InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddHttpFilter(new HintSetterFactory()));
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddHttpFilter(new MetadataSetterFactory()));
 
-        foreach (var (path, hint) in new[] { ("/yes", "true"), ("/no", "false"), ("/none", null) })
+        foreach (var (path, metadata) in new[] { ("/yes", "{\"access_log_hint\": true}"), ("/no", "{\"access_log_hint\": false}"), ("/none", null) })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri(path));
-            if (hint is not null)
+            if (metadata is not null)
             {
-                request.Headers.Add("x-hint", hint);
+                request.Headers.Add("x-metadata", metadata);
             }
             using var response = await gateway.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -197,30 +196,4 @@ public sealed class AccessLogEndToEndTests : IDisposable
         ], errors.Select(e => e.Message));
         Assert.All(errors, e => Assert.Contains(".filter.metadata_filter.matcher", e.Location.Path, StringComparison.Ordinal));
     }
-
-    /// <summary>Sets <c>envoy.common</c> <c>access_log_hint</c> (a bool) from the <c>x-hint</c> header, as a filter sets dynamic metadata.</summary>
-    private sealed class HintSetterFactory : HttpFilterFactory<AccessLogHintSetterConfig>
-    {
-        public override string Name => "gateway.tests.access_log_hint_setter";
-
-        protected override IHttpFilter CreateFilter(AccessLogHintSetterConfig config, HttpFilterFactoryContext context) => new Setter();
-
-        private sealed class Setter : IHttpFilter
-        {
-            public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders;
-
-            public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
-            {
-                if (context.HttpContext.Request.Headers.TryGetValue("x-hint", out var hint))
-                {
-                    context.StreamInfo.DynamicMetadata("envoy.common")["access_log_hint"] = hint.ToString() == "true";
-                }
-                return new(FilterStatus.Continue);
-            }
-        }
-    }
 }
-
-/// <summary>The hint setter's configuration (none).</summary>
-[EnvoyType("gateway.tests.AccessLogHintSetter")]
-public sealed class AccessLogHintSetterConfig : EnvoyMessage;
