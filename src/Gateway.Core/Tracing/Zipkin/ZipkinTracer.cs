@@ -21,7 +21,11 @@ internal sealed record ZipkinSettings(
     bool TraceId128Bit,
     bool SharedSpanContext,
     bool SplitSpansForRequest,
-    bool W3CPropagation);
+    bool W3CPropagation)
+{
+    /// <summary><c>collector_service.request_headers_to_add</c>: set on every report, replacing a header of the same name (none with the legacy fields).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> RequestHeaders { get; init; } = [];
+}
 
 /// <summary>
 /// Envoy's Zipkin driver and tracer (<c>zipkin_tracer_impl.cc</c>, <c>tracer.cc</c>): reads the caller's context
