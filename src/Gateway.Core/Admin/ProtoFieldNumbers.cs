@@ -55,6 +55,7 @@ internal static class ProtoFieldNumbers
             ("successful_active_health_check_uneject_host", 23, N), ("monitors", 24, N), ("always_eject_one_host", 25, N));
         Add("envoy.config.cluster.v3.Cluster.CommonLbConfig", ("healthy_panic_threshold", 1, N), ("locality_weighted_lb_config", 3, O));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy", ("drop_overloads", 2, N), ("overprovisioning_factor", 3, N), ("endpoint_stale_after", 4, N), ("weighted_priority_health", 6, N));
+        Add("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy.DropOverload", ("category", 1, N), ("drop_percentage", 2, N));
         Add("envoy.type.v3.Percent", ("value", 1, N));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));
         Add("envoy.config.endpoint.v3.LocalityLbEndpoints", ("locality", 1, N), ("lb_endpoints", 2, N), ("load_balancing_weight", 3, N), ("priority", 5, N));

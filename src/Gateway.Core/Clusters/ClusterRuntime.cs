@@ -305,7 +305,7 @@ internal sealed class ClusterRuntime
     private static LoadBalancing.PrioritySetOptions PrioritySetOptions(ClusterPlan? plan)
         => plan is null
             ? LoadBalancing.PrioritySetOptions.Defaults
-            : new LoadBalancing.PrioritySetOptions(plan.OverprovisioningFactor, plan.HealthyPanicThreshold, plan.LocalityWeighted);
+            : new LoadBalancing.PrioritySetOptions(plan.OverprovisioningFactor, plan.HealthyPanicThreshold, plan.LocalityWeighted) { WeightedPriorityHealth = plan.WeightedPriorityHealth };
 
     /// <summary>A host as the load balancer sees it: its endpoint's weight, priority and locality, and its health now.</summary>
     private static LoadBalancing.WeightedHost ToWeightedHost(DestinationState destination, UpstreamHost host)

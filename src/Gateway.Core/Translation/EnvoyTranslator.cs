@@ -509,6 +509,9 @@ public static class EnvoyTranslator
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
             LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null,
+            WeightedPriorityHealth = cluster.LoadAssignment?.Policy?.WeightedPriorityHealth ?? false,
+            DropOverload = DropOverloadRatio(cluster.LoadAssignment?.Policy),
+            DropCategory = cluster.LoadAssignment?.Policy?.DropOverloads is [{ } drop] ? drop.Category : null,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
@@ -517,6 +520,22 @@ public static class EnvoyTranslator
             SlowStart = lb.SlowStart,
             Subset = SubsetLbTranslation.Subset(cluster),
         };
+    }
+
+    /// <summary>Envoy's ClusterImplBase::parseDropOverloadConfig: numerator / denominator of the one category, capped at 1.</summary>
+    private static double DropOverloadRatio(ClusterLoadAssignmentPolicy? policy)
+    {
+        if (policy?.DropOverloads is not [{ DropPercentage: { } percent }])
+        {
+            return 0;
+        }
+        var denominator = percent.Denominator switch
+        {
+            DenominatorType.TenThousand => 10_000.0,
+            DenominatorType.Million => 1_000_000.0,
+            _ => 100.0,
+        };
+        return Math.Min(1.0, percent.Numerator / denominator);
     }
 
     private static OutlierDetectionPlan TranslateOutlierDetection(OutlierDetection outlier)

@@ -394,6 +394,18 @@ public sealed record ClusterPlan(
     /// <summary><c>common_lb_config.locality_weighted_lb_config</c> is set: a locality is chosen by weight before a host.</summary>
     public bool LocalityWeighted { get; init; }
 
+    /// <summary><c>load_assignment.policy.weighted_priority_health</c>: a priority's health is its healthy hosts' share of its weight.</summary>
+    public bool WeightedPriorityHealth { get; init; }
+
+    /// <summary>
+    /// <c>load_assignment.policy.drop_overloads</c> (its one category): the share of requests, in [0, 1], the router drops
+    /// before host selection (0: none).
+    /// </summary>
+    public double DropOverload { get; init; }
+
+    /// <summary>The category of <see cref="DropOverload"/>; null when the cluster drops nothing.</summary>
+    public string? DropCategory { get; init; }
+
     /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
     public OutlierDetectionPlan? OutlierDetection { get; init; }
 

@@ -161,20 +161,21 @@ internal sealed class PickerFactory(Func<IReadOnlyList<WeightedHost>, IHostPicke
 
 /// <summary>
 /// Envoy's LoadBalancerBase::recalculatePerPriorityState: each priority's health is
-/// min(100, overprovisioning_factor × healthy / hosts) (degraded likewise); load goes to priorities in order by
+/// min(100, overprovisioning_factor × healthy / hosts) (degraded likewise; host counts, or weight sums with
+/// <c>weighted_priority_health</c>); load goes to priorities in order by
 /// health, then by degraded health, normalised when the total is under 100, the rest to the first available.
 /// </summary>
 internal static class PriorityLoad
 {
     /// <summary>Fills <paramref name="healthyLoad"/> and <paramref name="degradedLoad"/> (percent, summing to 100 unless nothing is available); false when every priority is unavailable (total panic).</summary>
-    public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad)
+    public static bool Compute(ReadOnlySpan<(long Hosts, long Healthy, long Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad)
         => Compute(priorities, overprovisioningFactor, healthyLoad, degradedLoad, out _);
 
     /// <summary>
-    /// <see cref="Compute(ReadOnlySpan{ValueTuple{int, int, int}}, int, Span{int}, Span{int})"/>, also giving the normalized
+    /// <see cref="Compute(ReadOnlySpan{ValueTuple{long, long, long}}, int, Span{int}, Span{int})"/>, also giving the normalized
     /// total availability (the sum of every level's health and degraded health, capped at 100) the panic decision reads.
     /// </summary>
-    public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad, out int normalizedTotal)
+    public static bool Compute(ReadOnlySpan<(long Hosts, long Healthy, long Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad, out int normalizedTotal)
     {
         Span<int> health = stackalloc int[priorities.Length];
         Span<int> degraded = stackalloc int[priorities.Length];
@@ -182,8 +183,9 @@ internal static class PriorityLoad
         for (var i = 0; i < priorities.Length; i++)
         {
             var p = priorities[i];
-            health[i] = p.Hosts == 0 ? 0 : (int)Math.Min(100L, (long)overprovisioningFactor * p.Healthy / p.Hosts);
-            degraded[i] = p.Hosts == 0 ? 0 : (int)Math.Min(100L, (long)overprovisioningFactor * p.Degraded / p.Hosts);
+            // Int128: with weighted_priority_health these are weight sums, whose product with the factor can pass 2^63.
+            health[i] = p.Hosts == 0 ? 0 : (int)Int128.Min(100, (Int128)overprovisioningFactor * p.Healthy / p.Hosts);
+            degraded[i] = p.Hosts == 0 ? 0 : (int)Int128.Min(100, (Int128)overprovisioningFactor * p.Degraded / p.Hosts);
             total += health[i] + degraded[i];
         }
         total = Math.Min(total, 100);
