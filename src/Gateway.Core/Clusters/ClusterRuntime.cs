@@ -386,7 +386,7 @@ internal sealed class ClusterRuntime
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
-                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart),
+                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart, plan.LeastRequest.FullScan),
                         Configuration.LbPolicy.Random => LoadBalancing.PickerFactory.Random(PickerRandom),
                         // Validation admits no other policy.
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom, slowStart),

@@ -431,6 +431,9 @@ public sealed record ClusterPlan(
 /// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>
 public sealed record LeastRequestPlan(int ChoiceCount, double ActiveRequestBias)
 {
+    /// <summary>The typed policy's <c>selection_method: FULL_SCAN</c>: equal weights compare every host, not <see cref="ChoiceCount"/> random ones.</summary>
+    public bool FullScan { get; init; }
+
     /// <summary>Envoy's defaults.</summary>
     public static readonly LeastRequestPlan Defaults = new(2, 1.0);
 }

@@ -28,7 +28,10 @@ internal static class LbPolicyTranslation
         {
             return ChosenTypedPolicy(cluster) switch
             {
-                LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias), null, SlowStart(lr.SlowStartConfig)),
+                LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias) with
+                {
+                    FullScan = lr.SelectionMethod == LeastRequestSelectionMethod.FULL_SCAN,
+                }, null, SlowStart(lr.SlowStartConfig)),
                 RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
                 RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
                 MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, new MaglevPlan(

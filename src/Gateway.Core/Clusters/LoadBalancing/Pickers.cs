@@ -87,11 +87,11 @@ internal sealed class RoundRobinPicker : EdfHostPicker
 }
 
 /// <summary>
-/// LEAST_REQUEST: with equal weights the fewest active requests of <c>choice_count</c> random samples (a full scan
-/// when there are no more hosts than choices); with unequal weights EDF by
+/// LEAST_REQUEST: with equal weights the fewest active requests of <c>choice_count</c> random samples (N_CHOICES), or
+/// of all hosts with a random one of those tied (FULL_SCAN); with unequal weights EDF by
 /// <c>weight / (active_requests + 1)^active_request_bias</c> (Envoy's LeastRequestLoadBalancer).
 /// </summary>
-internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias, SlowStart? slowStart = null)
+internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias, SlowStart? slowStart = null, bool fullScan = false)
     : EdfHostPicker(hosts, random, slowStart)
 {
     protected override double DynamicWeight(WeightedHost host)
@@ -102,27 +102,42 @@ internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRa
             : host.Weight / Math.Pow(active, activeRequestBias);
     }
 
-    protected override WeightedHost UnweightedPick()
+    protected override WeightedHost UnweightedPick() => fullScan ? FullScan() : NChoices();
+
+    /// <summary>Envoy's unweightedHostPickNChoices: <c>choice_count</c> draws (with repeats, however few hosts there are).</summary>
+    private WeightedHost NChoices()
     {
         var hosts = Hosts;
         var candidate = -1;
-        if (hosts.Length <= choiceCount)
-        {
-            for (var i = 0; i < hosts.Length; i++)
-            {
-                if (candidate < 0 || hosts[i].Host.RqActive < hosts[candidate].Host.RqActive)
-                {
-                    candidate = i;
-                }
-            }
-            return hosts[candidate];
-        }
         for (var choice = 0; choice < choiceCount; choice++)
         {
             var sampled = (int)(Random.Next() % (ulong)hosts.Length);
             if (candidate < 0 || hosts[sampled].Host.RqActive < hosts[candidate].Host.RqActive)
             {
                 candidate = sampled;
+            }
+        }
+        return hosts[candidate];
+    }
+
+    /// <summary>Envoy's unweightedHostPickFullScan: the least loaded, ties broken by reservoir sampling (each tied host equally likely).</summary>
+    private WeightedHost FullScan()
+    {
+        var hosts = Hosts;
+        var candidate = 0;
+        ulong tied = 1;
+        for (var i = 1; i < hosts.Length; i++)
+        {
+            var active = hosts[i].Host.RqActive;
+            var least = hosts[candidate].Host.RqActive;
+            if (active < least)
+            {
+                candidate = i;
+                tied = 1;
+            }
+            else if (active == least && Random.Next() % ++tied == 0)
+            {
+                candidate = i;
             }
         }
         return hosts[candidate];
@@ -150,10 +165,10 @@ internal sealed class PickerFactory(Func<IReadOnlyList<WeightedHost>, IHostPicke
         return new(h => new RoundRobinPicker(h, r, slowStart));
     }
 
-    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0, SlowStart? slowStart = null)
+    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0, SlowStart? slowStart = null, bool fullScan = false)
     {
         var r = new LbRandom(random);
-        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias, slowStart));
+        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias, slowStart, fullScan));
     }
 
     public static PickerFactory Random(Random random) { var r = new LbRandom(random); return new(h => new RandomPicker(h, r)); }
