@@ -68,7 +68,7 @@ internal sealed partial class RouterFilter
         if (route.Weighted is not null)
         {
             // Route selection picks the weighted entry; a caller that matched the table itself may not have.
-            route = route.Resolve(context.Request.Headers, info.RandomValue);
+            route = route.Resolve(context.Request, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
         }
         listener.RouterStats.RqTotal.Increment();

@@ -458,7 +458,10 @@ public static class EnvoyTranslator
                 HeaderSource = hasHeaders ? entry : null,
             };
         }
-        return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);
+        return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName)
+        {
+            UseHashPolicy = weighted.UseHashPolicy ?? false,
+        };
     }
 
     private static ClusterPlan TranslateCluster(Cluster cluster)

@@ -284,7 +284,11 @@ public sealed record RoutePlan(
 }
 
 /// <summary><c>weighted_clusters</c>: the entries in order, and the header carrying the pick's random value (null: the stream's).</summary>
-public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader);
+public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader)
+{
+    /// <summary><c>use_hash_policy</c>: the route's <c>hash_policy</c> hash, when it yields one, picks the entry instead of the random value.</summary>
+    public bool UseHashPolicy { get; init; }
+}
 
 /// <summary>
 /// One <c>weighted_clusters.clusters</c> entry (Envoy's WeightedClustersConfigEntry): its cluster by <see cref="Name"/>
