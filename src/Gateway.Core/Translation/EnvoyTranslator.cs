@@ -521,7 +521,7 @@ public static class EnvoyTranslator
             HashLb = lb.HashLb,
             LeastRequest = lb.LeastRequest,
             SlowStart = lb.SlowStart,
-            Subset = SubsetLbTranslation.Subset(cluster),
+            Subset = lb.Subset ?? SubsetLbTranslation.Subset(cluster),
         };
     }
 

@@ -12,4 +12,8 @@ public sealed record SlowStartPlan(TimeSpan Window, double Aggression, double Mi
 }
 
 /// <summary>The policy a cluster runs, from <c>load_balancing_policy</c> (its first supported entry) or <c>lb_policy</c>.</summary>
-internal sealed record EffectiveLbPolicy(Configuration.LbPolicy Policy, LeastRequestPlan LeastRequest, HashLbPlan? HashLb, SlowStartPlan? SlowStart);
+internal sealed record EffectiveLbPolicy(Configuration.LbPolicy Policy, LeastRequestPlan LeastRequest, HashLbPlan? HashLb, SlowStartPlan? SlowStart)
+{
+    /// <summary>The typed <c>envoy.load_balancing_policies.subset</c> around the policy; null without it.</summary>
+    public SubsetLbPlan? Subset { get; init; }
+}

@@ -10,9 +10,11 @@ namespace Gateway.Translation;
 internal static class LbPolicyTranslation
 {
     /// <summary>The first entry of <c>load_balancing_policy</c> whose type is implemented (bound), or null.</summary>
-    public static EnvoyMessage? ChosenTypedPolicy(Cluster cluster)
+    public static EnvoyMessage? ChosenTypedPolicy(Cluster cluster) => ChosenTypedPolicy(cluster.LoadBalancingPolicy);
+
+    private static EnvoyMessage? ChosenTypedPolicy(LoadBalancingPolicy? policy)
     {
-        foreach (var entry in cluster.LoadBalancingPolicy?.Policies ?? [])
+        foreach (var entry in policy?.Policies ?? [])
         {
             if (entry.TypedExtensionConfig?.TypedConfig is { } config)
             {
@@ -26,20 +28,7 @@ internal static class LbPolicyTranslation
     {
         if (cluster.LoadBalancingPolicy is not null)
         {
-            return ChosenTypedPolicy(cluster) switch
-            {
-                LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias) with
-                {
-                    FullScan = lr.SelectionMethod == LeastRequestSelectionMethod.FULL_SCAN,
-                }, null, SlowStart(lr.SlowStartConfig)),
-                RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
-                RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
-                MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, new MaglevPlan(
-                    maglev.TableSize ?? MaglevPlan.DefaultTableSize, maglev.ConsistentHashingLbConfig?.UseHostnameForHashing ?? false), null),
-                RoundRobinPolicy rr => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, SlowStart(rr.SlowStartConfig)),
-                // Validation refuses a list without a supported entry.
-                _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
-            };
+            return Typed(ChosenTypedPolicy(cluster));
         }
         var leastRequest = cluster.LeastRequestLbConfig;
         return new(
@@ -53,6 +42,25 @@ internal static class LbPolicyTranslation
                 _ => null,
             });
     }
+
+    /// <summary>The policy a typed <c>load_balancing_policy</c> entry runs.</summary>
+    private static EffectiveLbPolicy Typed(EnvoyMessage? config)
+        => config switch
+        {
+            LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias) with
+            {
+                FullScan = lr.SelectionMethod == LeastRequestSelectionMethod.FULL_SCAN,
+            }, null, SlowStart(lr.SlowStartConfig)),
+            RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
+            RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
+            MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, new MaglevPlan(
+                maglev.TableSize ?? MaglevPlan.DefaultTableSize, maglev.ConsistentHashingLbConfig?.UseHostnameForHashing ?? false), null),
+            RoundRobinPolicy rr => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, SlowStart(rr.SlowStartConfig)),
+            // The subset policy wraps its child (validation refuses a subset inside a subset).
+            SubsetPolicy subset => Typed(ChosenTypedPolicy(subset.SubsetLbPolicy)) with { Subset = SubsetLbTranslation.Subset(subset) },
+            // Validation refuses a list without a supported entry.
+            _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
+        };
 
     private static LeastRequestPlan LeastRequest(uint? choiceCount, RuntimeDouble? activeRequestBias)
         => new((int)Math.Min(choiceCount ?? 2, int.MaxValue), activeRequestBias?.DefaultValue ?? LeastRequestPlan.Defaults.ActiveRequestBias);

@@ -18,8 +18,8 @@ internal static class SubsetLbValidation
         }
         if (cluster.LoadBalancingPolicy is not null)
         {
-            // Envoy reads lb_subset_config only with the legacy lb_policy; the typed form is the subset extension, not supported here.
-            context.Error(cluster, "lb_subset_config", "lb_subset_config with load_balancing_policy is not supported by this gateway (use lb_policy, or leave out the subsets)");
+            // Envoy's ClusterInfoImpl::configureLbPolicies; the typed form is the envoy.load_balancing_policies.subset policy.
+            context.Error(cluster, "lb_subset_config", "cluster: load_balancing_policy cannot be combined with lb_subset_config");
         }
         if (config.LocalityWeightAware && cluster.CommonLbConfig?.LocalityWeightedLbConfig is null)
         {
@@ -30,6 +30,34 @@ internal static class SubsetLbValidation
             // Each subset's locality weights as configured are supported; scaling them by the subset's share is not yet.
             context.Error(config, "scale_locality_weight", "scale_locality_weight is not supported by this gateway yet (subsets use the localities' configured weights)");
         }
+        ValidateSelectors(context, config);
+    }
+
+    /// <summary>
+    /// The typed <c>envoy.load_balancing_policies.subset</c>: its selectors as the legacy form's, a required
+    /// <c>subset_lb_policy</c> (checked as a cluster's <c>load_balancing_policy</c> by <paramref name="validateChild"/>).
+    /// </summary>
+    public static void ValidateTyped(ValidationContext context, SubsetPolicy config, Action<LoadBalancingPolicy> validateChild)
+    {
+        if (config.LocalityWeightAware)
+        {
+            // Envoy's subsets read the localities' weights from the child policy's locality_lb_config, which the typed policies here refuse.
+            context.Error(config, "locality_weight_aware", "locality_weight_aware is not supported by this gateway in the typed subset policy (it needs the child policy's locality_weighted_lb_config; use lb_subset_config)");
+        }
+        if (config.SubsetLbPolicy is { } child)
+        {
+            validateChild(child);
+        }
+        else if (!config.HasBindingError("subset_lb_policy"))
+        {
+            context.Error(config, "subset_lb_policy", "Proto constraint validation failed (SubsetValidationError.SubsetLbPolicy: value is required)");
+        }
+        ValidateSelectors(context, config);
+    }
+
+    private static void ValidateSelectors<TSelector>(ValidationContext context, LbSubsetConfigBase<TSelector> config)
+        where TSelector : LbSubsetSelectorBase
+    {
         foreach (var selector in config.SubsetSelectors)
         {
             // Envoy drops selectors without keys before it checks them.
