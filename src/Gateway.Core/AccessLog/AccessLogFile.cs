@@ -39,10 +39,15 @@ internal sealed class AccessLogFile : IAsyncDisposable
     /// Buffers one line, UTF-8 encoded; never waits on the disk (the flush writes outside this lock). A line past the
     /// memory bound (<see cref="AccessLogManager.MaxBufferedBytes"/>) is dropped and counted as <c>write_failed</c>.
     /// </summary>
-    public void Write(ReadOnlySpan<char> line)
+    public void Write(ReadOnlySpan<char> line) => Write(line, null);
+
+    /// <summary>Buffers the builder's text as one line (encoded chunk by chunk: no copy of the formatted entry).</summary>
+    public void Write(StringBuilder line) => Write(default, line);
+
+    private void Write(ReadOnlySpan<char> text, StringBuilder? builder)
     {
         var stats = _manager.Stats;
-        var max = Encoding.UTF8.GetMaxByteCount(line.Length);
+        var max = Encoding.UTF8.GetMaxByteCount(builder?.Length ?? text.Length);
         bool signal;
         lock (_writeLock)
         {
@@ -61,7 +66,32 @@ internal sealed class AccessLogFile : IAsyncDisposable
                 }
                 Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
             }
-            var written = Encoding.UTF8.GetBytes(line, _buffer.AsSpan(_length));
+            int written;
+            if (builder is null)
+            {
+                written = Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
+            }
+            else
+            {
+                // One chunk is the usual case (the per-thread builder keeps its capacity); with several, an encoder
+                // carries a surrogate pair split across two chunks.
+                written = 0;
+                Encoder? encoder = null;
+                foreach (var chunk in builder.GetChunks())
+                {
+                    if (encoder is null && chunk.Length == builder.Length)
+                    {
+                        written = Encoding.UTF8.GetBytes(chunk.Span, _buffer.AsSpan(_length));
+                        break;
+                    }
+                    encoder ??= Encoding.UTF8.GetEncoder();
+                    written += encoder.GetBytes(chunk.Span, _buffer.AsSpan(_length + written), flush: false);
+                }
+                if (encoder is not null)
+                {
+                    written += encoder.GetBytes([], _buffer.AsSpan(_length + written), flush: true);
+                }
+            }
             _length += written;
             stats.WriteBuffered.Increment();
             stats.WriteTotalBuffered.Add(written);

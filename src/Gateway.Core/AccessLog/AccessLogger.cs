@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Formatting;
@@ -84,17 +83,7 @@ internal sealed class AccessLogger
         var builder = t_builder ??= new StringBuilder(512);
         builder.Clear();
         _formatter.Format(context, builder);
-        var length = builder.Length;
-        var chars = ArrayPool<char>.Shared.Rent(length);
-        try
-        {
-            builder.CopyTo(0, chars, 0, length);
-            _file.Write(chars.AsSpan(0, length));
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
+        _file.Write(builder);
         if (builder.Capacity > 64 * 1024)
         {
             // One huge entry should not pin its buffer on the thread.

@@ -69,6 +69,11 @@ internal abstract class LogFilter
             }
             return new Grpc(statuses, grpc.Exclude);
         }
+        if (config.MetadataFilter is { } metadata)
+        {
+            var whenAbsent = metadata.MatchIfKeyNotFound ?? true;
+            return metadata.Matcher is { } matcher ? new Metadata(MetadataPredicate.FromConfig(matcher), whenAbsent) : new Constant(whenAbsent);
+        }
         if (config.LogTypeFilter is { } types)
         {
             var mask = 0;
@@ -233,6 +238,23 @@ internal abstract class LogFilter
             var path = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? string.Empty;
             return predicate.Matches(new RequestView(host.Count == 0 ? null : host.ToString(), request.Method, request.Scheme, path, request.Headers));
         }
+    }
+
+    /// <summary>
+    /// <c>metadata_filter</c> (Envoy's MetadataFilter): the stream's dynamic metadata, as <c>%DYNAMIC_METADATA%</c> reads
+    /// it, has a value at the matcher's namespace and path that the value matcher matches; with no value there (a
+    /// connection entry has no metadata), <c>match_if_key_not_found</c>.
+    /// </summary>
+    private sealed class Metadata(MetadataPredicate predicate, bool whenAbsent) : LogFilter
+    {
+        public override bool Evaluate(in AccessLogContext context, Random random)
+            => predicate.MatchesPresentOr(context.StreamInfo?.AllDynamicMetadata, whenAbsent);
+    }
+
+    /// <summary>A <c>metadata_filter</c> without a matcher: Envoy looks up no key, so <c>match_if_key_not_found</c> always decides.</summary>
+    private sealed class Constant(bool result) : LogFilter
+    {
+        public override bool Evaluate(in AccessLogContext context, Random random) => result;
     }
 
     /// <summary><c>response_flag_filter</c>: any of the flags, or any flag at all when none is listed.</summary>

@@ -133,7 +133,8 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         {
             0 => null,
             1 => available[0],
-            _ => pick?.Destination ?? available[0],
+            // A picker may find no host among several (fail_traffic_on_panic); without one yet, the first host.
+            _ => _cluster.Picker is null ? available[0] : pick?.Destination,
         };
         if (picked is null)
         {

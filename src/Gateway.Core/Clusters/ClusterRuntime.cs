@@ -277,10 +277,8 @@ internal sealed class ClusterRuntime
             hosts[i] = ToWeightedHost(all[i], host);
         }
         var state = LoadBalancing.PrioritySetState.Compute(hosts, PrioritySetOptions(plan));
-        Stats.MembershipHealthy.Set(state.HealthyCount);
-        Stats.MembershipDegraded.Set(state.DegradedCount);
         _inPanic = state.AnyPanic;
-        var reachable = state.Reachable();
+        var reachable = state.Reachable(FailsTrafficOnPanic);
         IReadOnlyList<DestinationState> available;
         if (reachable.Count == all.Count)
         {
@@ -297,6 +295,9 @@ internal sealed class ClusterRuntime
         }
         Volatile.Write(ref _allDestinations, all);
         RebuildPicker(hosts);
+        // After the rebuild (and the zone routing of the clusters that follow this one), so the gauges show a state in effect.
+        Stats.MembershipHealthy.Set(state.HealthyCount);
+        Stats.MembershipDegraded.Set(state.DegradedCount);
         return available;
     }
 
@@ -305,7 +306,16 @@ internal sealed class ClusterRuntime
     private static LoadBalancing.PrioritySetOptions PrioritySetOptions(ClusterPlan? plan)
         => plan is null
             ? LoadBalancing.PrioritySetOptions.Defaults
-            : new LoadBalancing.PrioritySetOptions(plan.OverprovisioningFactor, plan.HealthyPanicThreshold, plan.LocalityWeighted) { WeightedPriorityHealth = plan.WeightedPriorityHealth };
+            : new LoadBalancing.PrioritySetOptions(plan.OverprovisioningFactor, plan.HealthyPanicThreshold, plan.LocalityWeighted)
+            {
+                // Envoy's consistent-hashing balancers ignore zone_aware_lb_config (validation refuses it with them).
+                ZoneAware = plan.HashLb is null ? plan.ZoneAware : null,
+                NodeLocality = plan.NodeLocality,
+                WeightedPriorityHealth = plan.WeightedPriorityHealth,
+            };
+
+    /// <summary><c>fail_traffic_on_panic</c>: requests to a priority level in panic fail instead of using all its hosts.</summary>
+    public bool FailsTrafficOnPanic => Plan is { HashLb: null, ZoneAware.FailTrafficOnPanic: true };
 
     /// <summary>A host as the load balancer sees it: its endpoint's weight, priority and locality, and its health now.</summary>
     private static LoadBalancing.WeightedHost ToWeightedHost(DestinationState destination, UpstreamHost host)
@@ -377,7 +387,8 @@ internal sealed class ClusterRuntime
         {
             // The factory (and the hash stats it publishes) lives as long as the policy's settings stay the same.
             var options = PrioritySetOptions(plan);
-            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest, plan.SlowStart), options, plan.Subset);
+            var local = FollowLocalCluster(plan);
+            object key = (plan.HashLb is { } hashKey ? hashKey : (object)(plan.LbPolicy, plan.LeastRequest, plan.SlowStart), options, plan.Subset, local);
             if (_pickerFactory is null || !key.Equals(_pickerFactoryKey))
             {
                 (_pickerFactory as LoadBalancing.SubsetPickerFactory)?.Retire();
@@ -394,13 +405,53 @@ internal sealed class ClusterRuntime
                 // Priorities, panic, degraded hosts and localities wrap the policy; Envoy's subset load balancer wraps
                 // that, so each subset is a full priority set (ignoring locality weights unless locality_weight_aware).
                 var levels = plan.Subset is { LocalityWeightAware: false } ? options with { LocalityWeighted = false } : options;
-                LoadBalancing.IHostPickerFactory prioritySet = new LoadBalancing.PrioritySetPickerFactory(policy, levels, PickerRandom);
+                var zone = local is null ? null : new LoadBalancing.ZoneRoutingSource(() => local.LoadBalancerHosts, LoadBalancing.ZoneRoutingStats.For(Stats));
+                LoadBalancing.IHostPickerFactory prioritySet = new LoadBalancing.PrioritySetPickerFactory(policy, levels, PickerRandom, zone, Stats.LbHealthyPanic);
                 _pickerFactory = plan.Subset is { } subset ? new LoadBalancing.SubsetPickerFactory(subset, prioritySet, Stats, PickerRandom) : prioritySet;
                 _pickerFactoryKey = key;
             }
             Volatile.Write(ref _picker, _pickerFactory.Create(hosts));
+            Volatile.Write(ref _loadBalancerHosts, hosts);
         }
+        // Outside the lock: the clusters routing by zone against this one rebuild theirs (Envoy's member update callback).
+        LoadBalancerHostsChanged?.Invoke(this);
     }
+
+    private LoadBalancing.WeightedHost[] _loadBalancerHosts = [];
+    private ClusterRuntime? _localCluster;
+
+    /// <summary>Every host as the load balancer last saw it (health included): what zone-aware routing reads of the local cluster.</summary>
+    internal IReadOnlyList<LoadBalancing.WeightedHost> LoadBalancerHosts => Volatile.Read(ref _loadBalancerHosts);
+
+    /// <summary>Raised after the picker was rebuilt over changed hosts, health or plan.</summary>
+    internal event Action<ClusterRuntime>? LoadBalancerHostsChanged;
+
+    /// <summary>Finds the runtime of another cluster by name (the registry's); zone-aware routing needs the local cluster's.</summary>
+    internal Func<string, ClusterRuntime>? ClusterResolver { get; init; }
+
+    /// <summary>
+    /// The local cluster this cluster routes by zone against (<see cref="ClusterPlan.LocalCluster"/>), or null; keeps this
+    /// cluster subscribed to its host changes, so they refresh the routing structures here.
+    /// </summary>
+    private ClusterRuntime? FollowLocalCluster(ClusterPlan plan)
+    {
+        var local = plan.LocalCluster is { } name ? ClusterResolver?.Invoke(name) : null;
+        if (!ReferenceEquals(local, _localCluster))
+        {
+            if (_localCluster is not null)
+            {
+                _localCluster.LoadBalancerHostsChanged -= OnLocalClusterChanged;
+            }
+            if (local is not null)
+            {
+                local.LoadBalancerHostsChanged += OnLocalClusterChanged;
+            }
+            _localCluster = local;
+        }
+        return local;
+    }
+
+    private void OnLocalClusterChanged(ClusterRuntime local) => RebuildPicker();
 
     /// <summary>Rebuilds the picker over every destination last seen, with the hosts' current weights and health.</summary>
     private void RebuildPicker()
@@ -480,7 +531,7 @@ internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = nul
         {
             if (!_clusters.TryGetValue(name, out var cluster))
             {
-                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System };
+                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System, ClusterResolver = GetOrCreate };
                 _clusters[name] = cluster;
             }
             return cluster;

@@ -38,8 +38,9 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
                 picked = pick?.Destination;
             }
         }
-        else if (destinations.Count <= 1)
+        else if (destinations.Count <= 1 && !(cluster is { InPanic: true, FailsTrafficOnPanic: true, Picker: not null }))
         {
+            // One host is the pick, unless a level in panic fails its picks (fail_traffic_on_panic): the picker decides then.
             picked = destinations.Count == 0 ? null : destinations[0];
             panicPicks = picked is not null && request is { Cluster.InPanic: true } ? 1 : 0;
         }

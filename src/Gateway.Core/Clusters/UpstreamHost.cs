@@ -60,6 +60,9 @@ internal sealed class UpstreamHost
 
     public long RqActive => Volatile.Read(ref _rqActive);
 
+    /// <summary>The cluster's <c>upstream_rq_active</c> (bounded-load hashing compares a host's share with it, as Envoy reads it through the host).</summary>
+    public long ClusterRqActive => _cluster.Stats.UpstreamRqActive.Value;
+
     public long RqError => Volatile.Read(ref _rqError);
 
     public long RqSuccess => Volatile.Read(ref _rqSuccess);

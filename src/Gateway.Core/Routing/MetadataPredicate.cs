@@ -42,6 +42,13 @@ internal sealed class MetadataPredicate
         return _value.Matches(present, value) ^ _invert;
     }
 
+    /// <summary>
+    /// Envoy's access log MetadataFilter: when a value (of any kind, <c>null_value</c> included) is at the path, whether
+    /// the value matcher matches it (<c>invert</c> is not applied, as there); otherwise <paramref name="whenAbsent"/>.
+    /// </summary>
+    public bool MatchesPresentOr(IReadOnlyDictionary<string, JsonObject>? metadata, bool whenAbsent)
+        => Find(metadata, out var value) ? _value.Matches(true, value) : whenAbsent;
+
     private bool Find(IReadOnlyDictionary<string, JsonObject>? metadata, out JsonNode? value)
     {
         value = null;

@@ -22,7 +22,7 @@ public sealed class ClusterStats
         "config_reload", "update_attempt", "update_success", "update_failure", "update_empty",
         "update_no_rebuild", "bind_errors", "assignment_timeout_received", "assignment_stale",
         "lb_local_cluster_not_ok", "lb_recalculate_zone_structures", "lb_zone_cluster_too_small",
-        "lb_zone_no_capacity_left", "lb_zone_routing_all_directly", "lb_zone_routing_cross_zone", "lb_zone_routing_sampled",
+        "lb_zone_no_capacity_left", "lb_zone_number_differs", "lb_zone_routing_all_directly", "lb_zone_routing_cross_zone", "lb_zone_routing_sampled",
         "original_dst_host_invalid",
     ];
 

@@ -213,8 +213,25 @@ internal static class HttpTracing
         if (context.Features.Get<RequestStreamInfo>() is { } info)
         {
             ApplyCustomTags(span, tracing, new CustomTagContext(context, info));
+            if (span.Sampled)
+            {
+                ApplyOperation(span, info.Route?.Plan.Tracing?.UpstreamOperation ?? tracing.Plan.UpstreamOperation, context, info);
+            }
         }
         span.Finish(tracing.Time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Envoy's modifySpan: a configured operation format (the route's, else the connection manager's) renames the span
+    /// as it is finished, over the host, decorator and <c>x-envoy-decorator-operation</c> names, with the request,
+    /// response and stream info as they are then. Nothing happens when neither is set.
+    /// </summary>
+    private static void ApplyOperation(ISpan span, Formatting.SubstitutionFormatter? format, HttpContext context, RequestStreamInfo info)
+    {
+        if (format is not null)
+        {
+            span.SetOperation(format.Format(new Formatting.FormatterContext(context, info)));
+        }
     }
 
     /// <summary>Envoy's protocol names.</summary>
@@ -311,6 +328,7 @@ internal static class HttpTracing
             span.SetTag(TracingTags.Error, TracingTags.True);
         }
         ApplyCustomTags(span, tracing, new CustomTagContext(context, info));
+        ApplyOperation(span, info.Route?.Plan.Tracing?.SpanOperation ?? plan.Operation, context, info);
         var grpcStatus = First(context.Response.Headers, "grpc-status");
         if (grpcStatus is not null)
         {

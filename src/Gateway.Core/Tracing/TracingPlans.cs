@@ -1,4 +1,6 @@
 using Gateway.Configuration;
+using Gateway.Formatting;
+using Gateway.Validation;
 
 namespace Gateway.Tracing;
 
@@ -25,6 +27,12 @@ internal sealed record ConnectionManagerTracingPlan(
 {
     /// <summary>Envoy's Tracing::DefaultMaxPathTagLength.</summary>
     public const int DefaultMaxPathTagLength = 256;
+
+    /// <summary><c>operation</c> compiled: the downstream span's name, set as it is finished; null when unset.</summary>
+    public SubstitutionFormatter? Operation { get; init; }
+
+    /// <summary><c>upstream_operation</c> compiled: each upstream span's name, set as it is finished; null when unset.</summary>
+    public SubstitutionFormatter? UpstreamOperation { get; init; }
 }
 
 /// <summary>A route's decorator and <c>tracing</c>, compiled.</summary>
@@ -32,7 +40,14 @@ internal sealed record ConnectionManagerTracingPlan(
 /// <param name="Propagate">The decorator's <c>propagate</c> (default true).</param>
 /// <param name="Sampling">The route's sampling, which replaces the connection manager's (each part defaulting to 100 %), or null.</param>
 /// <param name="CustomTags">The route's custom tags (they win over the connection manager's of the same name, as Envoy merges them).</param>
-internal sealed record RouteTracingPlan(string? Operation, bool Propagate, TracingSampling? Sampling, CustomTagPlan[] CustomTags);
+internal sealed record RouteTracingPlan(string? Operation, bool Propagate, TracingSampling? Sampling, CustomTagPlan[] CustomTags)
+{
+    /// <summary>The route's <c>tracing.operation</c> compiled (it wins over the connection manager's); null when unset.</summary>
+    public SubstitutionFormatter? SpanOperation { get; init; }
+
+    /// <summary>The route's <c>tracing.upstream_operation</c> compiled (it wins over the connection manager's); null when unset.</summary>
+    public SubstitutionFormatter? UpstreamOperation { get; init; }
+}
 
 /// <summary>The local node as tracers and span tags see it (Envoy's LocalInfo).</summary>
 /// <param name="NodeId"><c>node.id</c>.</param>
@@ -76,8 +91,23 @@ internal static class TracingCompiler
             (int)Math.Min(int.MaxValue, tracing.MaxPathTagLength ?? ConnectionManagerTracingPlan.DefaultMaxPathTagLength),
             tracing.SpawnUpstreamSpan ?? false,
             tracing.NoContextPropagation,
-            direction == TrafficDirection.Outbound ? SpanDirection.Egress : SpanDirection.Ingress);
+            direction == TrafficDirection.Outbound ? SpanDirection.Egress : SpanDirection.Ingress)
+        {
+            Operation = CompileValidOperation(tracing.Operation),
+            UpstreamOperation = CompileValidOperation(tracing.UpstreamOperation),
+        };
     }
+
+    /// <summary>
+    /// An <c>operation</c> / <c>upstream_operation</c> format (Envoy's FormatterImpl with omit_empty_values: an
+    /// operator without a value prints nothing, not <c>-</c>); errors are reported at <paramref name="field"/>.
+    /// </summary>
+    public static SubstitutionFormatter? CompileOperation(string text, ValidationContext context, EnvoyMessage owner, string field)
+        => SubstitutionFormatter.Compile(text, context, owner, field, omitEmptyValues: true);
+
+    // Validation reported a format's errors, so it compiles here; an empty one is unset, as in Envoy.
+    private static SubstitutionFormatter? CompileValidOperation(string? text)
+        => string.IsNullOrEmpty(text) ? null : SubstitutionFormatter.CompileOrThrow(text, omitEmptyValues: true);
 
     /// <summary>A route's decorator and tracing, or null when it has neither.</summary>
     public static RouteTracingPlan? CompileRoute(Route route)
@@ -99,6 +129,10 @@ internal static class TracingCompiler
             route.Decorator?.Operation,
             route.Decorator?.Propagate ?? true,
             sampling,
-            route.Tracing is { } t ? CustomTagPlan.CompileAll(t.CustomTags) : []);
+            route.Tracing is { } t ? CustomTagPlan.CompileAll(t.CustomTags) : [])
+        {
+            SpanOperation = CompileValidOperation(route.Tracing?.Operation),
+            UpstreamOperation = CompileValidOperation(route.Tracing?.UpstreamOperation),
+        };
     }
 }

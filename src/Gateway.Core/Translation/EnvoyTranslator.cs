@@ -75,9 +75,13 @@ public static class EnvoyTranslator
             listeners.Add(TranslateListener(listener, types, bootstrap.Tracing));
         }
 
+        var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
+        var nodeLocality = bootstrap.Node?.Locality is { } l
+            ? new LocalityPlan(l.Region ?? string.Empty, l.Zone ?? string.Empty, l.SubZone ?? string.Empty)
+            : null;
         foreach (var cluster in resources.Clusters)
         {
-            var plan = TranslateCluster(cluster);
+            var plan = TranslateCluster(cluster, localCluster, nodeLocality);
             clusterPlans.Add(plan);
             clusters.Add(ToYarpCluster(plan));
             routes.Add(new RouteConfig
@@ -464,7 +468,7 @@ public static class EnvoyTranslator
         };
     }
 
-    private static ClusterPlan TranslateCluster(Cluster cluster)
+    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality)
     {
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
@@ -499,6 +503,7 @@ public static class EnvoyTranslator
             }
         }
         var lb = LbPolicyTranslation.Translate(cluster);
+        var zoneRouted = localCluster is not null && localCluster != cluster.Name && lb.HashLb is null;
         return new ClusterPlan(
             Name: cluster.Name!,
             Type: cluster.Type,
@@ -511,7 +516,12 @@ public static class EnvoyTranslator
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
-            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null,
+            // The hashing policies carry their own switch (the typed RingHash/Maglev have the field themselves).
+            LocalityWeighted = lb.LocalityWeighted || lb.HashLb is { LocalityWeighted: true },
+            ZoneAware = lb.ZoneAware,
+            // Envoy's consistent-hashing load balancers do not route by zone.
+            LocalCluster = zoneRouted ? localCluster : null,
+            NodeLocality = zoneRouted ? nodeLocality : null,
             WeightedPriorityHealth = cluster.LoadAssignment?.Policy?.WeightedPriorityHealth ?? false,
             DropOverload = DropOverloadRatio(cluster.LoadAssignment?.Policy),
             DropCategory = cluster.LoadAssignment?.Policy?.DropOverloads is [{ } drop] ? drop.Category : null,

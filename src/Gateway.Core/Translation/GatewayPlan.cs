@@ -395,7 +395,7 @@ public sealed record ClusterPlan(
     /// <summary><c>load_assignment.policy.overprovisioning_factor</c>: how much a priority's or locality's healthy share is scaled.</summary>
     public uint OverprovisioningFactor { get; init; } = DefaultOverprovisioningFactor;
 
-    /// <summary><c>common_lb_config.locality_weighted_lb_config</c> is set: a locality is chosen by weight before a host.</summary>
+    /// <summary><c>locality_weighted_lb_config</c> (common, or the typed policy's <c>locality_lb_config</c>) is set: a locality is chosen by weight before a host.</summary>
     public bool LocalityWeighted { get; init; }
 
     /// <summary><c>load_assignment.policy.weighted_priority_health</c>: a priority's health is its healthy hosts' share of its weight.</summary>
@@ -409,6 +409,18 @@ public sealed record ClusterPlan(
 
     /// <summary>The category of <see cref="DropOverload"/>; null when the cluster drops nothing.</summary>
     public string? DropCategory { get; init; }
+
+    /// <summary><c>zone_aware_lb_config</c> (common, or the typed policy's <c>locality_lb_config</c>) with defaults applied; null when not set.</summary>
+    public ZoneAwarePlan? ZoneAware { get; init; }
+
+    /// <summary>
+    /// <c>cluster_manager.local_cluster_name</c> when this cluster routes by zone against it (ROUND_ROBIN, LEAST_REQUEST,
+    /// RANDOM; not the local cluster itself, as in Envoy, where its load balancer exists before the local priority set).
+    /// </summary>
+    public string? LocalCluster { get; init; }
+
+    /// <summary><c>node.locality</c> (the local zone) when <see cref="LocalCluster"/> is set and the node has a locality.</summary>
+    public LocalityPlan? NodeLocality { get; init; }
 
     /// <summary>Outlier detection with Envoy's defaults filled in; null when the cluster has none.</summary>
     public OutlierDetectionPlan? OutlierDetection { get; init; }

@@ -11,7 +11,17 @@ public enum RingHashFunction
 }
 
 /// <summary>A hash-based load balancer's settings: <see cref="RingHashPlan"/> or <see cref="MaglevPlan"/>.</summary>
-public abstract record HashLbPlan(bool UseHostnameForHashing);
+public abstract record HashLbPlan(bool UseHostnameForHashing)
+{
+    /// <summary><c>hash_balance_factor</c> (bounded loads, at least 100); 0 when not set (loads not bounded).</summary>
+    public uint HashBalanceFactor { get; init; }
+
+    /// <summary>
+    /// <c>locality_weighted_lb_config</c> is set (the typed policy's own, or <c>common_lb_config</c>'s with <c>lb_policy</c>):
+    /// each host's share of the ring or table is its weight within its locality times the locality's weight share.
+    /// </summary>
+    public bool LocalityWeighted { get; init; }
+}
 
 /// <summary>RING_HASH (<c>ring_hash_lb_config</c>, or the typed <c>ring_hash.v3.RingHash</c>) with Envoy's defaults applied.</summary>
 public sealed record RingHashPlan(ulong MinimumRingSize, ulong MaximumRingSize, RingHashFunction HashFunction, bool UseHostnameForHashing)

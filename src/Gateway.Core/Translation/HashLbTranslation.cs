@@ -5,11 +5,14 @@ namespace Gateway.Translation;
 /// <summary>The consistent-hashing settings of a cluster and the hash policies of a route, into the plan.</summary>
 internal static class HashLbTranslation
 {
-    /// <summary>The cluster's RING_HASH/MAGLEV settings (Envoy reads <c>use_hostname_for_hashing</c> from <c>common_lb_config</c>); null for other policies.</summary>
+    /// <summary>
+    /// The cluster's RING_HASH/MAGLEV settings; null for other policies. Envoy reads <c>use_hostname_for_hashing</c>,
+    /// <c>hash_balance_factor</c> and <c>locality_weighted_lb_config</c> from <c>common_lb_config</c> (LoadBalancerConfigHelper::convertHashLbConfigTo).
+    /// </summary>
     public static HashLbPlan? HashLb(Cluster cluster)
     {
         var useHostname = cluster.CommonLbConfig?.ConsistentHashingLbConfig?.UseHostnameForHashing ?? false;
-        return cluster.LbPolicy switch
+        HashLbPlan? plan = cluster.LbPolicy switch
         {
             LbPolicy.RingHash => new RingHashPlan(
                 cluster.RingHashLbConfig?.MinimumRingSize ?? RingHashPlan.DefaultMinimumRingSize,
@@ -18,6 +21,11 @@ internal static class HashLbTranslation
                 useHostname),
             LbPolicy.Maglev => new MaglevPlan(cluster.MaglevLbConfig?.TableSize ?? MaglevPlan.DefaultTableSize, useHostname),
             _ => null,
+        };
+        return plan is null ? null : plan with
+        {
+            HashBalanceFactor = cluster.CommonLbConfig?.ConsistentHashingLbConfig?.HashBalanceFactor ?? 0,
+            LocalityWeighted = cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null,
         };
     }
 

@@ -58,11 +58,11 @@ internal sealed class AccessLogValidator(ValidationContext context)
         var set = (filter.StatusCodeFilter is null ? 0 : 1) + (filter.DurationFilter is null ? 0 : 1) + (filter.NotHealthCheckFilter is null ? 0 : 1)
             + (filter.TraceableFilter is null ? 0 : 1) + (filter.RuntimeFilter is null ? 0 : 1) + (filter.AndFilter is null ? 0 : 1)
             + (filter.OrFilter is null ? 0 : 1) + (filter.HeaderFilter is null ? 0 : 1) + (filter.ResponseFlagFilter is null ? 0 : 1)
-            + (filter.GrpcStatusFilter is null ? 0 : 1) + (filter.LogTypeFilter is null ? 0 : 1);
+            + (filter.GrpcStatusFilter is null ? 0 : 1) + (filter.LogTypeFilter is null ? 0 : 1) + (filter.MetadataFilter is null ? 0 : 1);
         if (set == 0)
         {
             // Envoy: AccessLogFilterValidationError.FilterSpecifier: value is required.
-            context.Error(filter, "an access log filter needs one of status_code_filter, duration_filter, not_health_check_filter, traceable_filter, runtime_filter, and_filter, or_filter, header_filter, response_flag_filter, grpc_status_filter, log_type_filter");
+            context.Error(filter, "an access log filter needs one of status_code_filter, duration_filter, not_health_check_filter, traceable_filter, runtime_filter, and_filter, or_filter, header_filter, response_flag_filter, grpc_status_filter, metadata_filter, log_type_filter");
         }
         else if (set > 1)
         {
@@ -98,6 +98,10 @@ internal sealed class AccessLogValidator(ValidationContext context)
             {
                 _matchers.ValidateHeaderMatcher(header.Header);
             }
+        }
+        if (filter.MetadataFilter is { Matcher: { } matcher })
+        {
+            _matchers.ValidateMetadataMatcher(matcher);
         }
         if (filter.ResponseFlagFilter is { } flags)
         {

@@ -62,6 +62,7 @@ public static class BootstrapValidator
                 listeners.Validate(listener);
             }
         }
+        ZoneAwareValidation.ValidateLocalCluster(context, bootstrap);
         if (bootstrap.Tracing is { } tracing)
         {
             // After the clusters: a tracer's collector cluster is checked against their names.

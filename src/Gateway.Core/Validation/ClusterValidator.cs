@@ -145,10 +145,9 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             context.Error(cluster, "load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint");
         }
-        if (cluster.CommonLbConfig?.LocalityWeightedLbConfig is not null && cluster.LbPolicy is LbPolicy.RingHash or LbPolicy.Maglev)
+        if (cluster.CommonLbConfig is { } commonLb)
         {
-            // Envoy folds locality weights into the ring's or table's host weights; not done here yet.
-            context.Error(cluster.CommonLbConfig, "locality_weighted_lb_config", $"'locality_weighted_lb_config' with lb_policy {BootstrapValidator.EnumName(cluster.LbPolicy)} is not supported by this gateway yet; use it with ROUND_ROBIN, LEAST_REQUEST or RANDOM");
+            ZoneAwareValidation.ValidateCommon(context, cluster, commonLb);
         }
         if (cluster.CommonLbConfig?.HealthyPanicThreshold is { } panic && panic.Value is < 0 or > 100 or double.NaN)
         {

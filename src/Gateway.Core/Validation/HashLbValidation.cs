@@ -20,6 +20,19 @@ internal static class HashLbValidation
         {
             ValidateTableSize(context, maglev, maglev.TableSize, "MaglevLbConfigValidationError");
         }
+        if (cluster.CommonLbConfig?.ConsistentHashingLbConfig is { } common)
+        {
+            ValidateHashBalanceFactor(context, common, common.HashBalanceFactor, "ConsistentHashingLbConfigValidationError");
+        }
+    }
+
+    /// <summary><c>hash_balance_factor</c> of the cluster's or a typed policy's settings: at least 100 when set (the proto's gte).</summary>
+    public static void ValidateHashBalanceFactor(ValidationContext context, EnvoyMessage owner, uint? factor, string errorType)
+    {
+        if (factor is < 100)
+        {
+            context.Error(owner, "hash_balance_factor", $"Proto constraint validation failed ({errorType}.HashBalanceFactor: value must be greater than or equal to 100)");
+        }
     }
 
     /// <summary>The ring sizes of <c>ring_hash_lb_config</c> or the typed RingHash (<paramref name="errorType"/> names the message as protoc-gen-validate does).</summary>

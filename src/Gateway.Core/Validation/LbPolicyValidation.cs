@@ -65,23 +65,47 @@ internal static class LbPolicyValidation
         {
             case RoundRobinPolicy rr:
                 ValidateSlowStart(context, rr.SlowStartConfig);
+                ZoneAwareValidation.ValidateTyped(context, rr.LocalityLbConfig);
                 break;
             case LeastRequestPolicy lr:
                 ValidateLeastRequest(context, lr, lr.ChoiceCount, lr.ActiveRequestBias, "LeastRequestValidationError");
                 ValidateSlowStart(context, lr.SlowStartConfig);
+                ZoneAwareValidation.ValidateTyped(context, lr.LocalityLbConfig);
+                break;
+            case RandomPolicy random:
+                ZoneAwareValidation.ValidateTyped(context, random.LocalityLbConfig);
                 break;
             case RingHashPolicy ring:
                 HashLbValidation.ValidateRingSizes(context, ring, ring.MinimumRingSize, ring.MaximumRingSize, "RingHashValidationError");
+                HashLbValidation.ValidateHashBalanceFactor(context, ring, ring.HashBalanceFactor, "RingHashValidationError");
+                ValidateConsistentHashing(context, ring.ConsistentHashingLbConfig);
                 break;
             case MaglevPolicy maglev:
                 HashLbValidation.ValidateTableSize(context, maglev, maglev.TableSize, "MaglevValidationError");
+                ValidateConsistentHashing(context, maglev.ConsistentHashingLbConfig);
                 break;
             case SubsetPolicy subset when nested:
                 context.Error(subset, "a subset policy inside a subset policy's subset_lb_policy is not supported by this gateway");
                 break;
             case SubsetPolicy subset:
-                SubsetLbValidation.ValidateTyped(context, subset, child => ValidateCandidates(context, subset, "subset_lb_policy", clusterName, child, nested: true));
+                var chosen = Translation.LbPolicyTranslation.ChosenTypedPolicy(subset.SubsetLbPolicy);
+                var childLocalityWeighted = chosen switch
+                {
+                    RingHashPolicy ring => ring.LocalityWeightedLbConfig is not null,
+                    MaglevPolicy maglev => maglev.LocalityWeightedLbConfig is not null,
+                    _ => Translation.LbPolicyTranslation.LocalityLbConfig(chosen)?.LocalityWeightedLbConfig is not null,
+                };
+                SubsetLbValidation.ValidateTyped(context, clusterName, subset, childLocalityWeighted,
+                    child => ValidateCandidates(context, subset, "subset_lb_policy", clusterName, child, nested: true));
                 break;
+        }
+    }
+
+    private static void ValidateConsistentHashing(ValidationContext context, CommonConsistentHashingLbConfig? config)
+    {
+        if (config is not null)
+        {
+            HashLbValidation.ValidateHashBalanceFactor(context, config, config.HashBalanceFactor, "ConsistentHashingLbConfigValidationError");
         }
     }
 

@@ -25,24 +25,20 @@ internal static class SubsetLbValidation
         {
             context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {cluster.Name}");
         }
-        else if (config.LocalityWeightAware && config.ScaleLocalityWeight)
-        {
-            // Each subset's locality weights as configured are supported; scaling them by the subset's share is not yet.
-            context.Error(config, "scale_locality_weight", "scale_locality_weight is not supported by this gateway yet (subsets use the localities' configured weights)");
-        }
         ValidateSelectors(context, config);
     }
 
     /// <summary>
     /// The typed <c>envoy.load_balancing_policies.subset</c>: its selectors as the legacy form's, a required
-    /// <c>subset_lb_policy</c> (checked as a cluster's <c>load_balancing_policy</c> by <paramref name="validateChild"/>).
+    /// <c>subset_lb_policy</c> (checked as a cluster's <c>load_balancing_policy</c> by <paramref name="validateChild"/>);
+    /// <c>locality_weight_aware</c> needs locality weights, here the child policy's (<paramref name="childLocalityWeighted"/>).
     /// </summary>
-    public static void ValidateTyped(ValidationContext context, SubsetPolicy config, Action<LoadBalancingPolicy> validateChild)
+    public static void ValidateTyped(ValidationContext context, string? clusterName, SubsetPolicy config, bool childLocalityWeighted, Action<LoadBalancingPolicy> validateChild)
     {
-        if (config.LocalityWeightAware)
+        if (config.LocalityWeightAware && !childLocalityWeighted)
         {
-            // Envoy's subsets read the localities' weights from the child policy's locality_lb_config, which the typed policies here refuse.
-            context.Error(config, "locality_weight_aware", "locality_weight_aware is not supported by this gateway in the typed subset policy (it needs the child policy's locality_weighted_lb_config; use lb_subset_config)");
+            // The legacy form's check (the weights come from the child's locality_lb_config instead of common_lb_config).
+            context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {clusterName}");
         }
         if (config.SubsetLbPolicy is { } child)
         {

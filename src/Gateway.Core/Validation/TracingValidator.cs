@@ -15,6 +15,7 @@ internal sealed class TracingValidator(ValidationContext context)
         ValidatePercent(tracing, "random_sampling", tracing.RandomSampling);
         ValidatePercent(tracing, "overall_sampling", tracing.OverallSampling);
         ValidateTags(tracing.CustomTags);
+        ValidateOperations(tracing, tracing.Operation, tracing.UpstreamOperation);
         if (tracing.Provider is { } provider)
         {
             ValidateProvider(provider);
@@ -37,7 +38,24 @@ internal sealed class TracingValidator(ValidationContext context)
         }
     }
 
-    public void Validate(RouteTracing tracing) => ValidateTags(tracing.CustomTags);
+    public void Validate(RouteTracing tracing)
+    {
+        ValidateTags(tracing.CustomTags);
+        ValidateOperations(tracing, tracing.Operation, tracing.UpstreamOperation);
+    }
+
+    /// <summary>The operation formats parse as the access log's (Envoy's FormatterImpl::create, its errors at the field).</summary>
+    private void ValidateOperations(EnvoyMessage owner, string? operation, string? upstreamOperation)
+    {
+        if (!string.IsNullOrEmpty(operation))
+        {
+            Tracing.TracingCompiler.CompileOperation(operation, context, owner, "operation");
+        }
+        if (!string.IsNullOrEmpty(upstreamOperation))
+        {
+            Tracing.TracingCompiler.CompileOperation(upstreamOperation, context, owner, "upstream_operation");
+        }
+    }
 
     private void ValidatePercent(EnvoyMessage owner, string field, Percent? percent)
     {

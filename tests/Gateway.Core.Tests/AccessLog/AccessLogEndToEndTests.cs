@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Gateway.AccessLog;
+using Gateway.Configuration;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,5 +126,74 @@ public sealed class AccessLogEndToEndTests : IDisposable
             """)));
 
         Assert.Contains($"unable to open file '{path}'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetadataFilter_OnTheStreamsDynamicMetadata_LogsAsEnvoysFilter()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var defaulted = Path.Combine(_dir, "hint.log");
+        var strict = Path.Combine(_dir, "strict.log");
+        var yaml = ListenerYaml.Build(upstream.Port, httpFilters: """
+            - name: metadata
+              typed_config: { "@type": type.googleapis.com/gateway.tests.MetadataSetter }
+            """).Replace("          stat_prefix: ingress_http", $$"""
+                      stat_prefix: ingress_http
+                      access_log:
+                      - name: envoy.access_loggers.file
+                        filter:
+                          metadata_filter:
+                            matcher: { filter: test.ns, path: [ { key: access_log_hint } ], value: { bool_match: true } }
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                          path: {{defaulted}}
+                          log_format: { text_format: "%REQ(:PATH)% %DYNAMIC_METADATA(test.ns:access_log_hint)%\n" }
+                      - name: envoy.access_loggers.file
+                        filter:
+                          metadata_filter:
+                            matcher: { filter: test.ns, path: [ { key: access_log_hint } ], value: { bool_match: true } }
+                            match_if_key_not_found: false
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                          path: {{strict}}
+                          log_format: { text_format: "%REQ(:PATH)%\n" }
+            """, StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureGateway: g => g.AddHttpFilter(new MetadataSetterFactory()));
+
+        foreach (var (path, metadata) in new[] { ("/yes", "{\"access_log_hint\": true}"), ("/no", "{\"access_log_hint\": false}"), ("/none", null) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri(path));
+            if (metadata is not null)
+            {
+                request.Headers.Add("x-metadata", metadata);
+            }
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // No hint: the key is not found, and match_if_key_not_found (default true) logs it.
+        Assert.Equal(["/yes true", "/none -"], await LinesAsync(gateway, defaulted));
+        Assert.Equal(["/yes"], await LinesAsync(gateway, strict));
+    }
+
+    [Fact]
+    public void Load_MetadataFilterMatcherProblems_EveryErrorAtItsField()
+    {
+        var yaml = Config(1, """
+                      access_log:
+                      - name: envoy.access_loggers.stdout
+                        filter: { metadata_filter: { matcher: { filter: "", path: [], value: { bool_match: true, present_match: true } } } }
+                        typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog }
+            """);
+
+        var errors = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml)).Errors;
+
+        Assert.Equal(
+        [
+            "'filter' is required",
+            "'path' needs at least one segment",
+            "a value matcher needs exactly one of null_match, double_match, string_match, bool_match, present_match, list_match, or_match",
+        ], errors.Select(e => e.Message));
+        Assert.All(errors, e => Assert.Contains(".filter.metadata_filter.matcher", e.Location.Path, StringComparison.Ordinal));
     }
 }

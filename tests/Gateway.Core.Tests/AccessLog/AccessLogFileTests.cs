@@ -67,6 +67,28 @@ public sealed class AccessLogFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_BuilderWithSurrogatePairAcrossChunks_IsEncodedWhole()
+    {
+        var store = new StatsStore();
+        var path = PathOf("chunks.log");
+        var manager = new AccessLogManager(store, new FakeTimeProvider());
+        // Capacity 3 filled by "ab" and a high surrogate: the low surrogate starts the builder's second chunk.
+        var line = new StringBuilder(3).Append("ab\uD83D").Append("\uDE00c\n");
+        var chunks = 0;
+        foreach (var unused in line.GetChunks())
+        {
+            chunks++;
+        }
+        Assert.True(chunks > 1);
+
+        manager.GetOrOpen(AccessLogDestination.File(path)).Write(line);
+        manager.GetOrOpen(AccessLogDestination.File(path)).Write(new StringBuilder("single chunk\n"));
+        await manager.DisposeAsync();
+
+        Assert.Equal("ab\U0001F600c\nsingle chunk\n", await File.ReadAllTextAsync(path, Encoding.UTF8));
+    }
+
+    [Fact]
     public async Task GetOrOpen_SamePathTwice_SharesOneFile()
     {
         await using var manager = new AccessLogManager(new StatsStore(), new FakeTimeProvider());

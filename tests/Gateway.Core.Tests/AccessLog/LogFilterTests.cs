@@ -184,6 +184,81 @@ public sealed class LogFilterTests
         Assert.True(Passes(filter, info, type: AccessLogType.UpstreamEnd));
     }
 
+    private static AccessLogFilter Metadata(ValueMatcher value, bool? matchIfKeyNotFound = null, bool invert = false)
+        => new()
+        {
+            MetadataFilter = new MetadataFilter
+            {
+                Matcher = new MetadataMatcher { Filter = "envoy.common", Path = [new() { Key = "hint" }, new() { Key = "log" }], Value = value, Invert = invert },
+                MatchIfKeyNotFound = matchIfKeyNotFound,
+            },
+        };
+
+    [Fact]
+    public void MetadataFilter_ValueAtThePath_PassesWhenTheValueMatcherMatches()
+    {
+        var filter = Metadata(new ValueMatcher { BoolMatch = true });
+        var (yes, _) = Finished(200);
+        yes.DynamicMetadata("envoy.common")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = true };
+        var (no, _) = Finished(200);
+        no.DynamicMetadata("envoy.common")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = false };
+        var (text, _) = Finished(200);
+        text.DynamicMetadata("envoy.common")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = "true" };
+
+        Assert.True(Passes(filter, yes));
+        Assert.False(Passes(filter, no));
+        // Present but of another kind: the matcher decides (no match), not match_if_key_not_found.
+        Assert.False(Passes(filter, text));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void MetadataFilter_KeyNotFound_MatchIfKeyNotFoundDecidesDefaultTrue(bool? matchIfKeyNotFound, bool expected)
+    {
+        var filter = Metadata(new ValueMatcher { BoolMatch = true }, matchIfKeyNotFound);
+        var (none, _) = Finished(200);
+        var (otherNamespace, _) = Finished(200);
+        otherNamespace.DynamicMetadata("other")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = true };
+        var (notAStruct, _) = Finished(200);
+        notAStruct.DynamicMetadata("envoy.common")["hint"] = "flat";
+
+        Assert.Equal(expected, Passes(filter, none));
+        Assert.Equal(expected, Passes(filter, otherNamespace));
+        Assert.Equal(expected, Passes(filter, notAStruct));
+    }
+
+    [Fact]
+    public void MetadataFilter_NullValue_IsPresentAndMatchedByTheMatcher()
+    {
+        var (info, _) = Finished(200);
+        info.DynamicMetadata("envoy.common")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = null };
+
+        Assert.True(Passes(Metadata(new ValueMatcher { NullMatch = new NullMatch() }, matchIfKeyNotFound: false), info));
+        Assert.False(Passes(Metadata(new ValueMatcher { BoolMatch = true }, matchIfKeyNotFound: true), info));
+    }
+
+    [Fact]
+    public void MetadataFilter_Invert_IsNotAppliedAsInEnvoy()
+    {
+        var (info, _) = Finished(200);
+        info.DynamicMetadata("envoy.common")["hint"] = new System.Text.Json.Nodes.JsonObject { ["log"] = true };
+
+        Assert.True(Passes(Metadata(new ValueMatcher { BoolMatch = true }, invert: true), info));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(false, false)]
+    public void MetadataFilter_NoMatcher_MatchIfKeyNotFoundAlwaysDecides(bool? matchIfKeyNotFound, bool expected)
+    {
+        var (info, _) = Finished(200);
+        info.DynamicMetadata("envoy.common")["hint"] = true;
+
+        Assert.Equal(expected, Passes(new AccessLogFilter { MetadataFilter = new MetadataFilter { MatchIfKeyNotFound = matchIfKeyNotFound } }, info));
+    }
+
     private sealed class TrailersFeature(IHeaderDictionary trailers) : IHttpResponseTrailersFeature
     {
         public IHeaderDictionary Trailers { get; set; } = trailers;

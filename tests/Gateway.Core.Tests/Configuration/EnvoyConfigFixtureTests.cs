@@ -111,6 +111,6 @@ public class EnvoyConfigFixtureTests
         AssertErrors("v1-format.yaml",
             ("listeners", "unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", "listeners:"),
             ("admin.address", "expected a mapping for envoy.config.core.v3.Address, got 'tcp://127.0.0.1:19903'", "address: tcp://127.0.0.1"),
-            ("cluster_manager", "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet", "cluster_manager:"));
+            ("cluster_manager.clusters", "unknown field 'clusters' in envoy.config.bootstrap.v3.ClusterManager", "clusters:"));
     }
 }

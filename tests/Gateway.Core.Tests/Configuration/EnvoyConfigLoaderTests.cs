@@ -345,7 +345,7 @@ public class EnvoyConfigLoaderTests
         var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.Load(path, null));
 
         Assert.Contains(ex.Errors, e => e.Location.Path == "listeners" && e.Message.StartsWith("unknown field 'listeners' in envoy.config.bootstrap.v3.Bootstrap", StringComparison.Ordinal));
-        Assert.Contains(ex.Errors, e => e.Location.Path == "cluster_manager" && e.Message == "field 'cluster_manager' of envoy.config.bootstrap.v3.Bootstrap is not supported by this gateway yet");
+        Assert.Contains(ex.Errors, e => e.Location.Path == "cluster_manager.clusters" && e.Message.StartsWith("unknown field 'clusters' in envoy.config.bootstrap.v3.ClusterManager", StringComparison.Ordinal));
     }
 }
 

@@ -1,6 +1,5 @@
-using System.Text.Json.Nodes;
 using Gateway.Configuration;
-using Gateway.Filters;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Routing;
@@ -8,7 +7,7 @@ namespace Gateway.Tests.Routing;
 /// <summary>A filter setting dynamic metadata, then the route matched again on it (RouteMatch.dynamic_metadata).</summary>
 public class DynamicMetadataMatchTests
 {
-    private const string ProbeType = "type.googleapis.com/gateway.tests.MetadataSetter";
+    private const string ProbeType = MetadataSetterFactory.TypeUrl;
 
     private static string Config(string routes) => $$"""
         admin:
@@ -115,35 +114,4 @@ public class DynamicMetadataMatchTests
             "'value' is required", "'key' is required", "'value_matchers' needs at least 2 matchers",
         ], errors);
     }
-
-    /// <summary>Sets the <c>x-metadata</c> header's JSON object as dynamic metadata <c>test.ns</c>, then clears the route cache.</summary>
-    private sealed class MetadataSetterFactory : HttpFilterFactory<MetadataSetterConfig>
-    {
-        public override string Name => "gateway.tests.metadata_setter";
-
-        protected override IHttpFilter CreateFilter(MetadataSetterConfig config, HttpFilterFactoryContext context) => new MetadataSetter();
-
-        private sealed class MetadataSetter : IHttpFilter
-        {
-            public HttpFilterHooks Hooks => HttpFilterHooks.RequestHeaders;
-
-            public ValueTask<FilterStatus> OnRequestHeadersAsync(HttpFilterContext context)
-            {
-                if (context.HttpContext.Request.Headers.TryGetValue("x-metadata", out var json))
-                {
-                    var target = context.StreamInfo.DynamicMetadata("test.ns");
-                    foreach (var (key, value) in JsonNode.Parse(json.ToString())!.AsObject())
-                    {
-                        target[key] = value?.DeepClone();
-                    }
-                    context.ClearRouteCache();
-                }
-                return new(FilterStatus.Continue);
-            }
-        }
-    }
 }
-
-/// <summary>The metadata setter test filter's (empty) configuration.</summary>
-[EnvoyType("gateway.tests.MetadataSetter")]
-public sealed class MetadataSetterConfig : EnvoyMessage;

@@ -190,6 +190,58 @@ public class HttpTracingTests
         Assert.Equal("call-payments", span.Operation);
     }
 
+    [Fact]
+    public async Task Request_OperationFormat_WinsOverTheDecoratorAndTheIncomingHeader()
+    {
+        await using var s = await StartAsync(port => TracingYaml.Build(port, tracing: TracingYaml.RecordingProvider + """
+
+            operation: "%REQ(x-op)% %RESPONSE_CODE% %UPSTREAM_CLUSTER%%REQ(x-missing)%"
+            """, routes: """
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+              decorator: { operation: checkout }
+            """));
+        var request = new HttpRequestMessage(HttpMethod.Get, s.Gateway.ListenerUri("/status/201"));
+        request.Headers.Add("x-op", "pay");
+        request.Headers.Add(HttpTracing.DecoratorOperationHeader, "from-client");
+
+        using var response = await s.Gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        // Evaluated as the span is finished: the response code is known; a missing header is empty, not "-".
+        Assert.Equal("pay 201 echo", s.Tracer.NextFinished().Operation);
+    }
+
+    [Fact]
+    public async Task Request_RouteOperations_WinOverTheConnectionManagers()
+    {
+        await using var s = await StartAsync(port => TracingYaml.Build(port, tracing: TracingYaml.RecordingProvider + """
+
+            operation: hcm-op
+            upstream_operation: hcm-upstream
+            spawn_upstream_span: true
+            """, routes: """
+            - match: { prefix: "/route" }
+              route: { cluster: echo, prefix_rewrite: "/" }
+              tracing: { operation: "route-%REQ(:method)%", upstream_operation: "route-up-%UPSTREAM_HOST%" }
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+            """));
+
+        await EchoAsync(s, new HttpRequestMessage(HttpMethod.Get, s.Gateway.ListenerUri("/route")));
+        var upstream = s.Tracer.NextFinished();
+        var downstream = s.Tracer.NextFinished();
+        await EchoAsync(s, new HttpRequestMessage(HttpMethod.Get, s.Gateway.ListenerUri("/other")));
+        var hcmUpstream = s.Tracer.NextFinished();
+        var hcmDownstream = s.Tracer.NextFinished();
+
+        Assert.Equal($"route-up-127.0.0.1:{s.Upstream.Port}", upstream.Operation);
+        Assert.Equal(downstream.SpanId, upstream.ParentId);
+        Assert.Equal("route-GET", downstream.Operation);
+        Assert.Equal("hcm-upstream", hcmUpstream.Operation);
+        Assert.Equal("hcm-op", hcmDownstream.Operation);
+    }
+
     [Theory]
     [InlineData("start_child_span: true", "")]
     [InlineData("", "spawn_upstream_span: true")]

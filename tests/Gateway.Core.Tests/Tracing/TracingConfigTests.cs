@@ -164,10 +164,64 @@ public class TracingConfigTests
     }
 
     [Fact]
-    public void Load_NotSupportedOperation_IsRefused()
+    public void Compile_OperationFormats_CompiledOnTheConnectionManagerAndRoute()
     {
-        var errors = Errors(TracingYaml.Build(1, tracing: "operation: \"%REQ(:path)%\""));
+        var plan = Translate(TracingYaml.Build(1, tracing: TracingYaml.RecordingProvider + """
 
-        Assert.Contains("operation", Assert.Single(errors).Message, StringComparison.Ordinal);
+            operation: "%REQ(x-op)%"
+            upstream_operation: fixed-upstream
+            """, routes: """
+            - match: { prefix: "/r" }
+              route: { cluster: echo }
+              tracing: { operation: "route-%REQ(x-op)%", upstream_operation: "route-up-%REQ(x-missing)%" }
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+            """)).Listeners[0].ConnectionManager;
+
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        request.Request.Headers["x-op"] = "op";
+        var context = new Gateway.Formatting.FormatterContext(request, null);
+        Assert.Equal("op", plan.Tracing!.Operation!.Format(context));
+        Assert.Equal("fixed-upstream", plan.Tracing.UpstreamOperation!.Format(context));
+        var route = plan.Routes[0].Tracing!;
+        Assert.Equal("route-op", route.SpanOperation!.Format(context));
+        // An operator without a value prints nothing (Envoy's omit_empty_values), not "-".
+        Assert.Equal("route-up-", route.UpstreamOperation!.Format(context));
+        Assert.Null(plan.Routes[1].Tracing);
+    }
+
+    [Fact]
+    public void Compile_NoOperation_NothingCompiled()
+    {
+        var plan = Translate(TracingYaml.Build(1, tracing: TracingYaml.RecordingProvider + "\noperation: \"\"", routes: """
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+              tracing: { custom_tags: [ { tag: t, literal: { value: v } } ] }
+            """)).Listeners[0].ConnectionManager;
+
+        Assert.Null(plan.Tracing!.Operation);
+        Assert.Null(plan.Tracing.UpstreamOperation);
+        Assert.Null(plan.Routes[0].Tracing!.SpanOperation);
+        Assert.Null(plan.Routes[0].Tracing!.UpstreamOperation);
+    }
+
+    [Fact]
+    public void Validate_BadOperationFormats_ReportEnvoysParserErrorsAtEachField()
+    {
+        var errors = Errors(TracingYaml.Build(1, tracing: TracingYaml.RecordingProvider + """
+
+            operation: "%NOT_AN_OPERATOR%"
+            upstream_operation: "%REQ(x"
+            """, routes: """
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+              tracing: { operation: "%REQ()%" }
+            """));
+
+        Assert.Equal(3, errors.Count);
+        Assert.EndsWith(".tracing.operation", errors[0].Location.Path, StringComparison.Ordinal);
+        Assert.Contains("NOT_AN_OPERATOR", errors[0].Message, StringComparison.Ordinal);
+        Assert.EndsWith(".tracing.upstream_operation", errors[1].Location.Path, StringComparison.Ordinal);
+        Assert.EndsWith("routes[0].tracing.operation", errors[2].Location.Path, StringComparison.Ordinal);
     }
 }

@@ -25,6 +25,9 @@ public class ZipkinCollectorTests
 
         public BlockingCollection<JsonElement[]> Reports { get; } = [];
 
+        /// <summary>The Host and the other headers of each report, in the order the reports came.</summary>
+        public ConcurrentQueue<IHeaderDictionary> ReportHeaders { get; } = new();
+
         public int Port { get; private set; }
 
         public static async Task<Receiver> StartAsync()
@@ -36,6 +39,7 @@ public class ZipkinCollectorTests
             var receiver = new Receiver(app);
             app.MapPost("/api/v2/spans", async context =>
             {
+                receiver.ReportHeaders.Enqueue(new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase)));
                 using var document = await JsonDocument.ParseAsync(context.Request.Body);
                 receiver.Reports.Add([.. document.RootElement.EnumerateArray().Select(e => e.Clone())]);
                 context.Response.StatusCode = StatusCodes.Status202Accepted;
@@ -105,5 +109,57 @@ public class ZipkinCollectorTests
         Assert.Equal("GET", tags.GetProperty("http.method").GetString());
         Assert.Equal("200", child.GetProperty("tags").GetProperty("http.status_code").GetString());
         await gateway.AssertStatAsync("tracing.zipkin.spans_sent", 5);
+    }
+
+    [Fact]
+    public async Task CollectorService_AndOperationFormats_ReportsGoToItsUriWithItsHeadersAndTheSpansAreNamed()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var upstream = await EchoUpstream.StartAsync();
+        using var invoker = new HttpMessageInvoker(new ToReceiver(receiver.Port));
+        var yaml = TracingYaml.Build(upstream.Port, tracing: """
+            provider:
+              name: envoy.tracers.zipkin
+              typed_config:
+                "@type": type.googleapis.com/envoy.config.trace.v3.ZipkinConfig
+                collector_endpoint_version: HTTP_JSON
+                shared_span_context: false
+                collector_service:
+                  http_uri: { uri: "https://zipkin.example.com/api/v2/spans", cluster: echo, timeout: 5s }
+                  request_headers_to_add:
+                  - header: { key: X-Custom-Token, value: your-custom-token }
+                  - header: { key: Content-Type, value: application/json; charset=utf-8 }
+            spawn_upstream_span: true
+            operation: "%REQ(:METHOD)% %REQ(x-op)% %RESPONSE_CODE%"
+            upstream_operation: "up-%UPSTREAM_CLUSTER%"
+            """);
+        string? usedCluster = null;
+        await using var gateway = await InProcessGateway.StartAsync(yaml, configureServices: s => s.AddSingleton(new TracingClusterClient(name =>
+        {
+            usedCluster = name;
+            return invoker;
+        })));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/status/200"));
+            request.Headers.Add("x-op", "op" + i);
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.True(receiver.Reports.TryTake(out var spans, TimeSpan.FromSeconds(10)), "no report arrived");
+        Assert.Equal(5, spans.Length);
+        Assert.Equal("echo", usedCluster);
+        Assert.True(receiver.ReportHeaders.TryDequeue(out var headers));
+        Assert.Equal("zipkin.example.com", headers["Host"].ToString());
+        Assert.Equal("your-custom-token", headers["x-custom-token"].ToString());
+        Assert.Equal("application/json; charset=utf-8", headers.ContentType.ToString());
+        Assert.Equal("up-echo", spans[0].GetProperty("name").GetString());
+        Assert.Equal("CLIENT", spans[0].GetProperty("kind").GetString());
+        Assert.Equal("GET op0 200", spans[1].GetProperty("name").GetString());
+        Assert.Equal("SERVER", spans[1].GetProperty("kind").GetString());
+        Assert.Equal("GET op1 200", spans[3].GetProperty("name").GetString());
+        await gateway.AssertStatAsync("tracing.zipkin.reports_sent", 1);
     }
 }

@@ -9,34 +9,42 @@ namespace Gateway.Clusters.LoadBalancing;
 /// earned it. A request goes to slot <c>hash % size</c>; a re-pick first flips the hash by
 /// <c>~0 - attempt + 1</c>. Envoy's compact and original tables give the same answers; this is one table of host indices.
 /// </summary>
-internal sealed class MaglevPicker : HashingPicker
+internal sealed class MaglevPicker : HashTablePicker
 {
-    private readonly WeightedHost[] _hosts;
+    /// <summary>By position in key order, the host's index in <see cref="HashTablePicker.Weights"/>.</summary>
+    private readonly int[] _hosts;
     private readonly int[] _table;
     private readonly ulong _tableSize;
 
     public MaglevPicker(IReadOnlyList<WeightedHost> hosts, MaglevPlan plan, Random random)
-        : base(random)
+        : this(NormalizedHostWeights.Flat(hosts), plan, random)
+    {
+    }
+
+    public MaglevPicker(NormalizedHostWeights normalized, MaglevPlan plan, Random random)
+        : base(normalized, random)
     {
         _tableSize = plan.TableSize;
-        if (hosts.Count == 0)
+        var hosts = normalized.Hosts;
+        if (hosts.Length == 0)
         {
             _hosts = [];
             _table = [];
             return;
         }
-        var weights = Normalize(hosts, out _, out var maxWeight);
-        var entries = new Entry[hosts.Count];
+        var weights = normalized.Weights;
+        var maxWeight = normalized.Max;
+        var entries = new Entry[hosts.Length];
         for (var i = 0; i < entries.Length; i++)
         {
             entries[i] = new Entry(HostKey(hosts[i], plan.UseHostnameForHashing), i, weights[i]);
         }
         // A stable build order: the table must not depend on the order the hosts came in.
         Array.Sort(entries, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        _hosts = new WeightedHost[entries.Length];
+        _hosts = new int[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
-            _hosts[i] = hosts[entries[i].Host];
+            _hosts[i] = entries[i].Host;
         }
         var size = plan.TableSize;
         var counts = new ulong[entries.Length];
@@ -97,12 +105,12 @@ internal sealed class MaglevPicker : HashingPicker
     /// <summary><c>maglev_lb.max_entries_per_host</c>.</summary>
     public ulong MaxEntriesPerHost { get; }
 
-    protected override WeightedHost? Choose(ulong hash, int attempt)
+    public override int ChooseIndex(ulong hash, int attempt)
     {
         var hosts = _hosts;
         if (hosts.Length == 0)
         {
-            return null;
+            return -1;
         }
         if (hosts.Length == 1)
         {

@@ -10,6 +10,15 @@ internal sealed record PrioritySetOptions(uint OverprovisioningFactor, double He
 
     /// <summary>Envoy's defaults: factor 140, threshold 50%, no locality weighting.</summary>
     public static readonly PrioritySetOptions Defaults = new(ClusterPlan.DefaultOverprovisioningFactor, ClusterPlan.DefaultHealthyPanicThreshold, false);
+
+    /// <summary>The zone-aware settings (<c>zone_aware_lb_config</c> or Envoy's defaults); null when not configured.</summary>
+    public ZoneAwarePlan? ZoneAware { get; init; }
+
+    /// <summary>The local zone (<c>node.locality</c>) zone-aware routing keeps requests in; null when the node has none.</summary>
+    public LocalityPlan? NodeLocality { get; init; }
+
+    /// <summary><c>fail_traffic_on_panic</c>: a level in panic fails its picks instead of using all its hosts.</summary>
+    public bool FailTrafficOnPanic => ZoneAware?.FailTrafficOnPanic ?? false;
 }
 
 /// <summary>
@@ -226,12 +235,12 @@ internal sealed class PrioritySetState
     /// The hosts a pick can return: of each level with load, all hosts in panic, else its healthy hosts (when its
     /// healthy load is above 0) and its degraded ones (when its degraded load is).
     /// </summary>
-    public List<WeightedHost> Reachable()
+    public List<WeightedHost> Reachable(bool failTrafficOnPanic = false)
     {
         var reachable = new List<WeightedHost>();
         for (var p = 0; p < All.Length; p++)
         {
-            if (HealthyLoad[p] + DegradedLoad[p] == 0)
+            if (HealthyLoad[p] + DegradedLoad[p] == 0 || (Panic[p] && failTrafficOnPanic))
             {
                 continue;
             }
@@ -300,7 +309,7 @@ internal sealed class PrioritySetState
 /// and a pick first chooses the level by its load. A host list with one level, no degraded host and no locality
 /// weighting gets the policy's picker directly (nothing to choose).
 /// </summary>
-internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, PrioritySetOptions options, Random random) : IHostPickerFactory
+internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, PrioritySetOptions options, Random random, ZoneRoutingSource? zone = null, Stats.Counter? healthyPanic = null) : IHostPickerFactory
 {
     private readonly LbRandom _random = new(random);
 
@@ -310,8 +319,15 @@ internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, Priorit
     public IHostPicker Create(IReadOnlyList<WeightedHost> hosts)
     {
         var state = PrioritySetState.Compute(hosts, options);
-        var hashing = inner is HashPickerFactory;
-        if (state.All.Length == 1 && state.Degraded[0].Length == 0 && (!options.LocalityWeighted || hashing))
+        if (inner is HashPickerFactory hashing)
+        {
+            return CreateHashing(state, hashing);
+        }
+        // Envoy routes by zone only at priority 0, against the local cluster (its hash balancers never do).
+        var zoneRouter = zone is null ? null
+            : ZoneRouter.Create(state.All[0], zone.LocalHosts(), options.NodeLocality, options.ZoneAware ?? ZoneAwarePlan.Defaults, options.HealthyPanicThreshold, inner, zone.Stats, _random);
+        var failPanic = options.FailTrafficOnPanic;
+        if (state.All.Length == 1 && state.Degraded[0].Length == 0 && !options.LocalityWeighted && zoneRouter is null && !(state.Panic[0] && failPanic))
         {
             return inner.Create(state.Panic[0] ? PrioritySetState.MarkPanic(state.All[0]) : state.Healthy[0]);
         }
@@ -320,26 +336,62 @@ internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, Priorit
         {
             levels[p] = state.Panic[p]
                 ? new Level(inner.Create(PrioritySetState.MarkPanic(state.All[p])), null, null, null, true)
-                : hashing
-                    // Envoy's thread-aware balancers build one table per level over its healthy hosts (degraded ones are not used).
-                    ? new Level(inner.Create(state.Healthy[p]), null, null, null, false)
-                    : new Level(
-                        inner.Create(state.Healthy[p]),
-                        inner.Create(state.Degraded[p]),
-                        options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Healthy[p], options.OverprovisioningFactor, inner, _random) : null,
-                        options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Degraded[p], options.OverprovisioningFactor, inner, _random) : null,
-                        false);
+                : new Level(
+                    inner.Create(state.Healthy[p]),
+                    inner.Create(state.Degraded[p]),
+                    options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Healthy[p], options.OverprovisioningFactor, inner, _random) : null,
+                    options.LocalityWeighted ? LocalityChooser.Create(state.All[p], state.Degraded[p], options.OverprovisioningFactor, inner, _random) : null,
+                    false);
+            levels[p] = levels[p] with { Zone = p == 0 ? zoneRouter : null, FailsOnPanic = failPanic, HealthyPanic = healthyPanic };
         }
-        return hashing ? new HashPrioritySetPicker(state, levels, random) : new PrioritySetPicker(state, levels, _random);
+        return new PrioritySetPicker(state, levels, _random);
+    }
+
+    /// <summary>
+    /// Envoy's ThreadAwareLoadBalancerBase::refresh: one table per level over its healthy hosts (degraded ones are not
+    /// used), all its hosts in panic; with locality weighting each host weighs by its locality's share (normalizeWeights).
+    /// </summary>
+    private IHostPicker CreateHashing(PrioritySetState state, HashPickerFactory hashing)
+    {
+        IHostPicker Table(int p)
+        {
+            var eligible = state.Panic[p] ? PrioritySetState.MarkPanic(state.All[p]) : state.Healthy[p];
+            return options.LocalityWeighted ? hashing.Create(NormalizedHostWeights.ByLocality(eligible, state.All[p])) : hashing.Create(eligible);
+        }
+
+        if (state.All.Length == 1 && state.Degraded[0].Length == 0)
+        {
+            return Table(0);
+        }
+        var levels = new Level[state.All.Length];
+        for (var p = 0; p < levels.Length; p++)
+        {
+            levels[p] = new Level(Table(p), null, null, null, state.Panic[p]);
+        }
+        return new HashPrioritySetPicker(state, levels, random);
     }
 
     /// <summary>One level's pickers; in panic <see cref="Healthy"/> is the picker over all its hosts.</summary>
     internal sealed record Level(IHostPicker Healthy, IHostPicker? Degraded, LocalityChooser? HealthyLocalities, LocalityChooser? DegradedLocalities, bool Panic)
     {
+        /// <summary>Priority 0's zone-aware routing; null when it does not route by zone.</summary>
+        public ZoneRouter? Zone { get; init; }
+
+        /// <summary><c>fail_traffic_on_panic</c>: a pick of this level in panic fails (counting <see cref="HealthyPanic"/>).</summary>
+        public bool FailsOnPanic { get; init; }
+
+        /// <summary>The cluster's <c>lb_healthy_panic</c>, for the picks a panic level fails (the others count it by <see cref="WeightedHost.Panic"/>).</summary>
+        public Stats.Counter? HealthyPanic { get; init; }
+
         public WeightedHost? Pick(bool degraded, ulong? hash, int attempt)
         {
             if (Panic)
             {
+                if (FailsOnPanic)
+                {
+                    HealthyPanic?.Increment();
+                    return null;
+                }
                 return Healthy.Pick(hash, attempt);
             }
             // Envoy's ZoneAwareLoadBalancerBase::hostSourceToUse: with locality weighting, a locality first (if any has weight).
@@ -347,6 +399,10 @@ internal sealed class PrioritySetPickerFactory(IHostPickerFactory inner, Priorit
             if (localities?.Pick(hash, attempt) is { } host)
             {
                 return host;
+            }
+            if (Zone is { } zone && zone.TryPick(degraded, hash, attempt, out var routed))
+            {
+                return routed;
             }
             return degraded ? Degraded?.Pick(hash, attempt) : Healthy.Pick(hash, attempt);
         }

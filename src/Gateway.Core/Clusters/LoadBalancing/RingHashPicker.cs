@@ -11,21 +11,28 @@ namespace Gateway.Clusters.LoadBalancing;
 /// <c>"&lt;key&gt;_&lt;i&gt;"</c>. A request goes to the first entry at or after its hash (wrapping), the
 /// n-th re-pick to the entry n places further on.
 /// </summary>
-internal sealed class RingHashPicker : HashingPicker
+internal sealed class RingHashPicker : HashTablePicker
 {
     private readonly ulong[] _hashes;
-    private readonly WeightedHost[] _hosts;
+    private readonly int[] _hosts;
 
     public RingHashPicker(IReadOnlyList<WeightedHost> hosts, RingHashPlan plan, Random random)
-        : base(random)
+        : this(NormalizedHostWeights.Flat(hosts), plan, random)
     {
-        if (hosts.Count == 0)
+    }
+
+    public RingHashPicker(NormalizedHostWeights normalized, RingHashPlan plan, Random random)
+        : base(normalized, random)
+    {
+        var hosts = normalized.Hosts;
+        if (hosts.Length == 0)
         {
             _hashes = [];
             _hosts = [];
             return;
         }
-        var weights = Normalize(hosts, out var minWeight, out _);
+        var weights = normalized.Weights;
+        var minWeight = normalized.Min;
         var scale = Math.Min(Math.Ceiling(minWeight * plan.MinimumRingSize) / minWeight, plan.MaximumRingSize);
         var ringSize = (ulong)Math.Ceiling(scale);
         var entries = new List<(ulong Hash, int Host)>((int)Math.Min(ringSize, int.MaxValue));
@@ -34,7 +41,7 @@ internal sealed class RingHashPicker : HashingPicker
         ulong minHashes = ringSize;
         ulong maxHashes = 0;
         var keyBuffer = new StringBuilder();
-        for (var h = 0; h < hosts.Count; h++)
+        for (var h = 0; h < hosts.Length; h++)
         {
             var key = HostKey(hosts[h], plan.UseHostnameForHashing);
             keyBuffer.Clear().Append(key).Append('_');
@@ -56,11 +63,11 @@ internal sealed class RingHashPicker : HashingPicker
         }
         entries.Sort(static (a, b) => a.Hash.CompareTo(b.Hash));
         _hashes = new ulong[entries.Count];
-        _hosts = new WeightedHost[entries.Count];
+        _hosts = new int[entries.Count];
         for (var e = 0; e < entries.Count; e++)
         {
             _hashes[e] = entries[e].Hash;
-            _hosts[e] = hosts[entries[e].Host];
+            _hosts[e] = entries[e].Host;
         }
         Size = ringSize;
         MinHashesPerHost = minHashes;
@@ -79,12 +86,12 @@ internal sealed class RingHashPicker : HashingPicker
     /// <summary>The ring's entry hashes, ascending (tests compare them with Envoy's).</summary>
     internal ReadOnlySpan<ulong> EntryHashes => _hashes;
 
-    protected override WeightedHost? Choose(ulong hash, int attempt)
+    public override int ChooseIndex(ulong hash, int attempt)
     {
         var ring = _hashes;
         if (ring.Length == 0)
         {
-            return null;
+            return -1;
         }
         // Envoy's port of ketama_get_server, signed indices included: the first entry whose hash is >= the
         // request's, or the first entry when the hash is past the last one.

@@ -76,7 +76,8 @@ internal sealed class SubsetPickerFactory : IHostPickerFactory
     public IHostPicker Create(IReadOnlyList<WeightedHost> hosts)
     {
         var ordered = InConfigOrder(hosts);
-        var any = NeedsAny ? _inner.Create(ordered) : null;
+        var totals = _plan is { LocalityWeightAware: true, ScaleLocalityWeight: true } ? LocalityCounts(ordered) : null;
+        var any = NeedsAny ? _inner.Create(Scaled(ordered, totals)) : null;
         IHostPicker? defaultSubset = null;
         if (NeedsDefault)
         {
@@ -88,7 +89,7 @@ internal sealed class SubsetPickerFactory : IHostPickerFactory
                     matching.Add(host);
                 }
             }
-            defaultSubset = _inner.Create(matching);
+            defaultSubset = _inner.Create(Scaled(matching, totals));
         }
 
         // Envoy's processSubsets: for each host, for each selector, each combination of the host's values for the
@@ -132,7 +133,7 @@ internal sealed class SubsetPickerFactory : IHostPickerFactory
         var subsets = new Dictionary<SubsetKey, IHostPicker>(entries.Count);
         foreach (var (key, entry) in entries)
         {
-            subsets[key] = entry.Single ? new SingleHostPicker(entry.Hosts[0]) : _inner.Create(entry.Hosts);
+            subsets[key] = entry.Single ? new SingleHostPicker(entry.Hosts[0]) : _inner.Create(Scaled(entry.Hosts, totals));
         }
         UpdateStats(subsets.Keys);
 
@@ -143,6 +144,41 @@ internal sealed class SubsetPickerFactory : IHostPickerFactory
             _ => null,
         };
         return new SubsetPicker(this, subsets, any, defaultSubset, fallback, _plan.PanicModeAny ? any : null);
+    }
+
+    /// <summary>The number of hosts of each priority level and locality (scale_locality_weight compares a subset's with them).</summary>
+    private static Dictionary<(int Priority, LocalityPlan Locality), int> LocalityCounts(IReadOnlyList<WeightedHost> hosts)
+    {
+        var counts = new Dictionary<(int, LocalityPlan), int>();
+        foreach (var host in hosts)
+        {
+            var key = (host.Priority, host.Locality ?? LocalityPlan.None);
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
+        return counts;
+    }
+
+    /// <summary>
+    /// <c>scale_locality_weight</c> (Envoy's HostSubsetImpl::determineLocalityWeights): in a subset, a locality's weight
+    /// is <c>round(weight × subset hosts / all hosts)</c> of that locality at that priority (in single precision, as
+    /// Envoy); unchanged hosts when not scaling (<paramref name="totals"/> null).
+    /// </summary>
+    internal static IReadOnlyList<WeightedHost> Scaled(IReadOnlyList<WeightedHost> subset, Dictionary<(int Priority, LocalityPlan Locality), int>? totals)
+    {
+        if (totals is null)
+        {
+            return subset;
+        }
+        var members = LocalityCounts(subset);
+        var scaled = new WeightedHost[subset.Count];
+        for (var i = 0; i < scaled.Length; i++)
+        {
+            var host = subset[i];
+            var key = (host.Priority, host.Locality ?? LocalityPlan.None);
+            var weight = MathF.Round((float)((ulong)host.LocalityWeight * (ulong)members[key]) / totals[key], MidpointRounding.AwayFromZero);
+            scaled[i] = host with { LocalityWeight = (uint)weight };
+        }
+        return scaled;
     }
 
     /// <summary>This factory is replaced (the cluster's settings changed): its subsets count as removed, as when Envoy destroys the load balancer.</summary>

@@ -19,7 +19,7 @@ public sealed class AccessLogConfig : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.accesslog.v3.AccessLogFilter</c>: exactly one of its filters.</summary>
-[EnvoyType("envoy.config.accesslog.v3.AccessLogFilter", NotSupported = ["extension_filter", "metadata_filter"])]
+[EnvoyType("envoy.config.accesslog.v3.AccessLogFilter", NotSupported = ["extension_filter"])]
 public sealed class AccessLogFilter : EnvoyMessage
 {
     /// <summary>On the response code.</summary>
@@ -61,6 +61,10 @@ public sealed class AccessLogFilter : EnvoyMessage
     /// <summary>On the gRPC status.</summary>
     [ProtoField(10, InOneOf = true)]
     public GrpcStatusFilter? GrpcStatusFilter { get; set; }
+
+    /// <summary>On a value of the stream's dynamic metadata.</summary>
+    [ProtoField(12, InOneOf = true)]
+    public MetadataFilter? MetadataFilter { get; set; }
 
     /// <summary>On the kind of entry (downstream end, upstream end, ...).</summary>
     [ProtoField(13, InOneOf = true)]
@@ -251,6 +255,22 @@ public sealed class LogTypeFilter : EnvoyMessage
     /// <summary>Log every kind except <see cref="Types"/>.</summary>
     [ProtoField(2)]
     public bool Exclude { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.config.accesslog.v3.MetadataFilter</c>: logs when the stream's dynamic metadata has the matcher's value at
+/// its namespace and path; when there is no value there, <see cref="MatchIfKeyNotFound"/> decides.
+/// </summary>
+[EnvoyType("envoy.config.accesslog.v3.MetadataFilter")]
+public sealed class MetadataFilter : EnvoyMessage
+{
+    /// <summary>The namespace, key path and value. Its <c>invert</c> is not read, as in Envoy's filter.</summary>
+    [ProtoField(1)]
+    public MetadataMatcher? Matcher { get; set; }
+
+    /// <summary>The result when no value is at the path (or there is no matcher); default true (log).</summary>
+    [ProtoField(2)]
+    public bool? MatchIfKeyNotFound { get; set; }
 }
 
 /// <summary><c>envoy.data.accesslog.v3.AccessLogType</c>: why an entry was written (Envoy's value names are CamelCase, e.g. <c>DownstreamPeriodic</c>).</summary>

@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap</c>: the root of an Envoy configuration.</summary>
 [EnvoyType("envoy.config.bootstrap.v3.Bootstrap", NotSupported =
 [
-    "node_context_params", "dynamic_resources", "cluster_manager", "hds_config", "flags_path",
+    "node_context_params", "dynamic_resources", "hds_config", "flags_path",
     "stats_sinks", "deferred_stat_options", "stats_config", "stats_flush_interval", "stats_flush_on_admin",
     "watchdog", "watchdogs", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
     "header_prefix", "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
@@ -27,6 +27,25 @@ public sealed class Bootstrap : EnvoyMessage
     /// <summary>The server-wide tracer (legacy): used by connection managers whose <c>tracing</c> names no provider.</summary>
     [ProtoField(9)]
     public BootstrapTracing? Tracing { get; set; }
+
+    /// <summary>Cluster manager settings: the local cluster zone-aware routing compares against.</summary>
+    [ProtoField(4)]
+    public ClusterManager? ClusterManager { get; set; }
+}
+
+/// <summary><c>envoy.config.bootstrap.v3.ClusterManager</c>.</summary>
+[EnvoyType("envoy.config.bootstrap.v3.ClusterManager", NotSupported =
+[
+    "outlier_detection", "upstream_bind_config", "load_stats_config", "enable_deferred_cluster_creation",
+])]
+public sealed class ClusterManager : EnvoyMessage
+{
+    /// <summary>
+    /// The cluster this gateway belongs to (a static cluster): zone-aware routing spreads requests over the upstream
+    /// zones in proportion to this cluster's hosts per zone.
+    /// </summary>
+    [ProtoField(1)]
+    public string? LocalClusterName { get; set; }
 }
 
 /// <summary><c>envoy.config.bootstrap.v3.Admin</c>.</summary>

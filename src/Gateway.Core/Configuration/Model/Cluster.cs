@@ -144,7 +144,7 @@ public sealed class RuntimeDouble : EnvoyMessage
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig", NotSupported =
 [
-    "zone_aware_lb_config", "update_merge_window", "ignore_new_hosts_until_first_hc",
+    "update_merge_window", "ignore_new_hosts_until_first_hc",
     "close_connections_on_host_set_change", "override_host_status",
 ])]
 public sealed class CommonLbConfig : EnvoyMessage
@@ -159,6 +159,30 @@ public sealed class CommonLbConfig : EnvoyMessage
     /// <summary>Set (it has no fields): the load balancer first picks a locality by its <c>load_balancing_weight</c>, then a host in it.</summary>
     [ProtoField(3, InOneOf = true)]
     public LocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
+
+    /// <summary>Zone-aware routing against <c>cluster_manager.local_cluster_name</c> (one-of with <see cref="LocalityWeightedLbConfig"/>).</summary>
+    [ProtoField(2, InOneOf = true)]
+    public ZoneAwareLbConfig? ZoneAwareLbConfig { get; set; }
+}
+
+/// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.ZoneAwareLbConfig</c>.</summary>
+[EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig.ZoneAwareLbConfig")]
+public sealed class ZoneAwareLbConfig : ZoneAwareLbConfigBase;
+
+/// <summary>The fields both zone-aware messages have (the cluster's and the typed policies' common one).</summary>
+public abstract class ZoneAwareLbConfigBase : EnvoyMessage
+{
+    /// <summary>Percent of requests considered for zone-aware routing; default 100.</summary>
+    [ProtoField(1)]
+    public Percent? RoutingEnabled { get; set; }
+
+    /// <summary>Fewer healthy upstream hosts than this: no zone-aware routing; default 6.</summary>
+    [ProtoField(2)]
+    public ulong? MinClusterSize { get; set; }
+
+    /// <summary>In panic mode fail the requests instead of using every host.</summary>
+    [ProtoField(3)]
+    public bool FailTrafficOnPanic { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>

@@ -38,12 +38,16 @@ public sealed class MaglevLbConfig : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig</c>.</summary>
-[EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig", NotSupported = ["hash_balance_factor"])]
+[EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig")]
 public sealed class ConsistentHashingLbConfig : EnvoyMessage
 {
     /// <summary>Hash hosts by host name instead of address.</summary>
     [ProtoField(1)]
     public bool UseHostnameForHashing { get; set; }
+
+    /// <summary>Bounded loads: a host takes at most this percentage of the average load (at least 100); unset: unbounded.</summary>
+    [ProtoField(2)]
+    public uint? HashBalanceFactor { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.RouteAction.HashPolicy</c>.</summary>

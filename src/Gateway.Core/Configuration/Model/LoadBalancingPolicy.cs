@@ -43,27 +43,92 @@ public sealed class LbPolicyExtensionConfig : EnvoyMessage
 [EnvoyType("envoy.extensions.load_balancing_policies.common.v3.SlowStartConfig")]
 public sealed class CommonSlowStartConfig : SlowStartConfigBase;
 
+/// <summary>
+/// <c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig</c>: how ROUND_ROBIN, LEAST_REQUEST and RANDOM
+/// treat localities, zone-aware routing or locality weights (a required one-of).
+/// </summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig")]
+public sealed class CommonLocalityLbConfig : EnvoyMessage
+{
+    /// <summary>Zone-aware routing against <c>cluster_manager.local_cluster_name</c>.</summary>
+    [ProtoField(1, InOneOf = true)]
+    public CommonZoneAwareLbConfig? ZoneAwareLbConfig { get; set; }
+
+    /// <summary>Set (it has no fields): a locality is picked by its <c>load_balancing_weight</c>, then a host in it.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig</c>.</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig")]
+public sealed class CommonZoneAwareLbConfig : ZoneAwareLbConfigBase
+{
+    /// <summary>Deprecated form of <see cref="ForceLocalZone"/> with <c>min_size</c> 1.</summary>
+    [ProtoField(4)]
+    public bool ForceLocalityDirectRouting { get; set; }
+
+    /// <summary>All requests to the local zone while it has at least <c>min_size</c> healthy upstream hosts.</summary>
+    [ProtoField(5)]
+    public ForceLocalZone? ForceLocalZone { get; set; }
+
+    /// <summary>What the per-zone percentages count: healthy hosts (default) or their weights.</summary>
+    [ProtoField(6)]
+    public LocalityBasis LocalityBasis { get; set; }
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig.ForceLocalZone</c>.</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.ZoneAwareLbConfig.ForceLocalZone")]
+public sealed class ForceLocalZone : EnvoyMessage
+{
+    /// <summary>The healthy upstream hosts the local zone needs for forced local routing; default 1.</summary>
+    [ProtoField(1)]
+    public uint? MinSize { get; set; }
+}
+
+/// <summary><c>ZoneAwareLbConfig.LocalityBasis</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum LocalityBasis
+{
+    /// <summary>The number of healthy hosts per locality.</summary>
+    HEALTHY_HOSTS_NUM = 0,
+
+    /// <summary>The sum of the healthy hosts' <c>load_balancing_weight</c> per locality.</summary>
+    HEALTHY_HOSTS_WEIGHT = 1,
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig")]
+public sealed class CommonLocalityWeightedLbConfig : EnvoyMessage;
+
 /// <summary><c>envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig</c>.</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig", NotSupported = ["hash_balance_factor", "hash_policy"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.ConsistentHashingLbConfig", NotSupported = ["hash_policy"])]
 public sealed class CommonConsistentHashingLbConfig : EnvoyMessage
 {
     /// <summary>Hash hosts by host name instead of address.</summary>
     [ProtoField(1)]
     public bool UseHostnameForHashing { get; set; }
+
+    /// <summary>Bounded loads: a host takes at most this percentage of the average load (at least 100); unset: unbounded.</summary>
+    [ProtoField(2)]
+    public uint? HashBalanceFactor { get; set; }
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin</c> (<c>envoy.load_balancing_policies.round_robin</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin", NotSupported = ["locality_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin")]
 public sealed class RoundRobinPolicy : EnvoyMessage
 {
     /// <summary>Slow start of new (or newly healthy) hosts.</summary>
     [ProtoField(1)]
     public CommonSlowStartConfig? SlowStartConfig { get; set; }
+
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(2)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest</c> (<c>envoy.load_balancing_policies.least_request</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest", NotSupported =
-    ["locality_lb_config", "connection_aware_lb_config"])]
+    ["connection_aware_lb_config"])]
 public sealed class LeastRequestPolicy : EnvoyMessage
 {
     /// <summary>How many random hosts are compared (equal weights); default 2, at least 2.</summary>
@@ -77,6 +142,10 @@ public sealed class LeastRequestPolicy : EnvoyMessage
     /// <summary>Slow start of new (or newly healthy) hosts.</summary>
     [ProtoField(3)]
     public CommonSlowStartConfig? SlowStartConfig { get; set; }
+
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(4)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
 
     /// <summary>Deprecated and unused by Envoy (replaced by <see cref="SelectionMethod"/>): accepted and ignored, as there.</summary>
     [ProtoField(5)]
@@ -99,11 +168,16 @@ public enum LeastRequestSelectionMethod
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.random.v3.Random</c> (<c>envoy.load_balancing_policies.random</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.random.v3.Random", NotSupported = ["locality_lb_config"])]
-public sealed class RandomPolicy : EnvoyMessage;
+[EnvoyType("envoy.extensions.load_balancing_policies.random.v3.Random")]
+public sealed class RandomPolicy : EnvoyMessage
+{
+    /// <summary>Zone-aware routing or locality weights.</summary>
+    [ProtoField(1)]
+    public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
+}
 
 /// <summary><c>envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash</c> (<c>envoy.load_balancing_policies.ring_hash</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", NotSupported = ["hash_balance_factor", "locality_weighted_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash")]
 public sealed class RingHashPolicy : EnvoyMessage
 {
     /// <summary>Hash of the ring entries; DEFAULT_HASH is XX_HASH.</summary>
@@ -122,9 +196,17 @@ public sealed class RingHashPolicy : EnvoyMessage
     [ProtoField(4)]
     public bool UseHostnameForHashing { get; set; }
 
+    /// <summary>Deprecated form of <c>consistent_hashing_lb_config.hash_balance_factor</c> (used when that is absent).</summary>
+    [ProtoField(5)]
+    public uint? HashBalanceFactor { get; set; }
+
     /// <summary>Settings common to the consistent-hashing policies.</summary>
     [ProtoField(6)]
     public CommonConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
+
+    /// <summary>Set: hosts weigh in the ring by their locality's <c>load_balancing_weight</c> share.</summary>
+    [ProtoField(7)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
 }
 
 /// <summary><c>RingHash.HashFunction</c> (numbered unlike the cluster's <c>RingHashLbConfig.HashFunction</c>).</summary>
@@ -142,7 +224,7 @@ public enum RingHashPolicyHashFunction
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.maglev.v3.Maglev</c> (<c>envoy.load_balancing_policies.maglev</c>).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.maglev.v3.Maglev", NotSupported = ["locality_weighted_lb_config"])]
+[EnvoyType("envoy.extensions.load_balancing_policies.maglev.v3.Maglev")]
 public sealed class MaglevPolicy : EnvoyMessage
 {
     /// <summary>Lookup table size, a prime; default 65537, at most 5000011.</summary>
@@ -152,4 +234,8 @@ public sealed class MaglevPolicy : EnvoyMessage
     /// <summary>Settings common to the consistent-hashing policies.</summary>
     [ProtoField(2)]
     public CommonConsistentHashingLbConfig? ConsistentHashingLbConfig { get; set; }
+
+    /// <summary>Set: hosts weigh in the table by their locality's <c>load_balancing_weight</c> share.</summary>
+    [ProtoField(3)]
+    public CommonLocalityWeightedLbConfig? LocalityWeightedLbConfig { get; set; }
 }

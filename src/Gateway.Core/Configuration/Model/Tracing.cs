@@ -4,11 +4,7 @@ namespace Gateway.Configuration;
 /// <c>HttpConnectionManager.Tracing</c>: tracing on one connection manager. Without a <see cref="Provider"/> the
 /// bootstrap's <c>tracing.http</c> applies (Envoy's backwards-compatible fallback); with neither, nothing is traced.
 /// </summary>
-[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing", NotSupported =
-[
-    // Both are substitution format strings (the access log formatter's); not compiled here yet.
-    "operation", "upstream_operation",
-])]
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing")]
 public sealed class HcmTracing : EnvoyMessage
 {
     /// <summary>Share of requests with <c>x-client-trace-id</c> that are force traced; default 100 %.</summary>
@@ -42,6 +38,17 @@ public sealed class HcmTracing : EnvoyMessage
     /// <summary>A separate span for each upstream request (as the router's <c>start_child_span</c>); default false.</summary>
     [ProtoField(10)]
     public bool? SpawnUpstreamSpan { get; set; }
+
+    /// <summary>
+    /// The downstream span's name, a substitution format (unknown values print as empty, not <c>-</c>) evaluated as
+    /// the span is finished; it wins over the route's decorator and <c>x-envoy-decorator-operation</c>.
+    /// </summary>
+    [ProtoField(11)]
+    public string? Operation { get; set; }
+
+    /// <summary>The name of each upstream span (with <c>spawn_upstream_span</c>), a substitution format like <see cref="Operation"/>.</summary>
+    [ProtoField(12)]
+    public string? UpstreamOperation { get; set; }
 
     /// <summary>Spans are reported, but no trace context is written into upstream requests.</summary>
     [ProtoField(13)]
@@ -166,11 +173,7 @@ public sealed class Decorator : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.route.v3.Tracing</c>: the route's sampling (replacing the connection manager's) and tags.</summary>
-[EnvoyType("envoy.config.route.v3.Tracing", NotSupported =
-[
-    // Substitution format strings, as on the connection manager.
-    "operation", "upstream_operation",
-])]
+[EnvoyType("envoy.config.route.v3.Tracing")]
 public sealed class RouteTracing : EnvoyMessage
 {
     /// <summary>Replaces the connection manager's <c>client_sampling</c>; default 100 %.</summary>
@@ -185,7 +188,15 @@ public sealed class RouteTracing : EnvoyMessage
     [ProtoField(3)]
     public FractionalPercent? OverallSampling { get; set; }
 
-    /// <summary>Tags added on this route (a connection manager tag of the same name wins).</summary>
+    /// <summary>Tags added on this route (they win over a connection manager tag of the same name, as Envoy merges them).</summary>
     [ProtoField(4)]
     public List<CustomTag> CustomTags { get; set; } = [];
+
+    /// <summary>The downstream span's name on this route, a substitution format; wins over the connection manager's <c>operation</c> and the decorator.</summary>
+    [ProtoField(5)]
+    public string? Operation { get; set; }
+
+    /// <summary>The upstream spans' name on this route, a substitution format; wins over the connection manager's <c>upstream_operation</c>.</summary>
+    [ProtoField(6)]
+    public string? UpstreamOperation { get; set; }
 }

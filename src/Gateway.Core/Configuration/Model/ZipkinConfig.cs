@@ -2,10 +2,10 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// <c>envoy.config.trace.v3.ZipkinConfig</c>: the Zipkin tracer (<c>envoy.tracers.zipkin</c>). Spans are POSTed to
-/// <see cref="CollectorEndpoint"/> on <see cref="CollectorCluster"/>. <c>collector_service</c> (the newer
-/// <c>HttpService</c> form of the same settings) is not supported yet.
+/// <see cref="CollectorEndpoint"/> on <see cref="CollectorCluster"/>, or, when <see cref="CollectorService"/> is set,
+/// to its <c>http_uri</c> (which then replaces the legacy fields, as in Envoy).
 /// </summary>
-[EnvoyType("envoy.config.trace.v3.ZipkinConfig", NotSupported = ["collector_service"])]
+[EnvoyType("envoy.config.trace.v3.ZipkinConfig")]
 public sealed class ZipkinConfig : EnvoyMessage
 {
     /// <summary>The cluster that hosts the Zipkin collectors (required).</summary>
@@ -40,6 +40,14 @@ public sealed class ZipkinConfig : EnvoyMessage
     /// <summary>Which trace headers are read and written: B3 only (default), or B3 with W3C <c>traceparent</c>.</summary>
     [ProtoField(8)]
     public ZipkinTraceContextOption TraceContextOption { get; set; }
+
+    /// <summary>
+    /// The collector as an <c>HttpService</c>: <c>http_uri.cluster</c>, <c>http_uri.uri</c> (a path, or a full URI
+    /// whose host is the <c>Host</c> and whose path is the request's path), <c>request_headers_to_add</c>. When set,
+    /// <c>collector_cluster</c>, <c>collector_endpoint</c> and <c>collector_hostname</c> are not used.
+    /// </summary>
+    [ProtoField(9)]
+    public HttpService? CollectorService { get; set; }
 }
 
 /// <summary><c>ZipkinConfig.CollectorEndpointVersion</c>.</summary>

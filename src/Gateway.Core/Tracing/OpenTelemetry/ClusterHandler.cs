@@ -27,11 +27,7 @@ internal sealed class ClusterHandler(HttpMessageInvoker cluster, string authorit
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Host = authority;
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.Remove(name);
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
+        CollectorHttpService.Apply(request, headers);
         return cluster.SendAsync(request, cancellationToken);
     }
 

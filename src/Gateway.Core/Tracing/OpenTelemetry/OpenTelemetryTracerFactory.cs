@@ -59,7 +59,7 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
         }
         if (otel.HttpService is { } http)
         {
-            ValidateHttp(http, context);
+            CollectorHttpService.Validate(http, context, "http_service", requireAbsoluteUri: true, unknownClusterPrefix: string.Empty);
         }
         foreach (var detector in otel.ResourceDetectors)
         {
@@ -110,13 +110,8 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
         else if (config.HttpService is { HttpUri: { } httpUri } http)
         {
             var uri = new Uri(httpUri.Uri!, UriKind.Absolute);
-            var headers = new List<HeaderValue?>(http.RequestHeadersToAdd.Count);
-            foreach (var option in http.RequestHeadersToAdd)
-            {
-                headers.Add(option.Header);
-            }
             var timeout = httpUri.Timeout is { } t && t > TimeSpan.Zero ? Clamp(t) : MaxTimeout;
-            exporter = new OtlpPlan(OtlpExportProtocol.HttpProtobuf, httpUri.Cluster!, uri, uri.Authority, timeout, ClusterHandler.HeadersOf(headers));
+            exporter = new OtlpPlan(OtlpExportProtocol.HttpProtobuf, httpUri.Cluster!, uri, uri.Authority, timeout, CollectorHttpService.Headers(http));
         }
 
         var resource = new List<KeyValuePair<string, object>>();
@@ -196,85 +191,7 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
         {
             context.Error(grpc, "timeout", "'timeout' must not be negative");
         }
-        ValidateHeaders(grpc.InitialMetadata, context);
-    }
-
-    private static void ValidateHttp(HttpService http, ValidationContext context)
-    {
-        if (http.HttpUri is not { } httpUri)
-        {
-            context.Error(http, "http_service: 'http_uri' is required");
-        }
-        else
-        {
-            if (string.IsNullOrEmpty(httpUri.Uri))
-            {
-                context.Error(httpUri, "uri", "'uri' is required");
-            }
-            else if (!Uri.TryCreate(httpUri.Uri, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                context.Error(httpUri, "uri", $"'uri' must be an absolute http or https URI, got '{httpUri.Uri}'");
-            }
-            if (string.IsNullOrEmpty(httpUri.Cluster))
-            {
-                context.Error(httpUri, "cluster", "'cluster' is required");
-            }
-            else if (!context.ClusterNames.Contains(httpUri.Cluster) && context.ClusterNamesComplete)
-            {
-                context.Error(httpUri, "cluster", $"unknown cluster '{httpUri.Cluster}'");
-            }
-            if (httpUri.Timeout is null)
-            {
-                context.Error(httpUri, "timeout", "'timeout' is required");
-            }
-            else if (httpUri.Timeout < TimeSpan.Zero)
-            {
-                context.Error(httpUri, "timeout", "'timeout' must not be negative");
-            }
-        }
-        if (http.RequestHeadersToAdd.Count > 1000)
-        {
-            context.Error(http, "request_headers_to_add", "at most 1000 'request_headers_to_add'");
-        }
-        foreach (var option in http.RequestHeadersToAdd)
-        {
-            if (option.Header is null)
-            {
-                context.Error(option, "header", "'header' is required");
-            }
-            else
-            {
-                ValidateHeaders([option.Header], context);
-            }
-        }
-    }
-
-    private static void ValidateHeaders(List<HeaderValue> headers, ValidationContext context)
-    {
-        foreach (var header in headers)
-        {
-            if (string.IsNullOrEmpty(header.Key))
-            {
-                context.Error(header, "key", "'key' is required");
-            }
-            else if (!IsHeaderName(header.Key))
-            {
-                context.Error(header, "key", $"'{header.Key}' is not a valid header name");
-            }
-        }
-    }
-
-    // RFC 9110 token characters.
-    private static bool IsHeaderName(string name)
-    {
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
-            {
-                return false;
-            }
-        }
-        return true;
+        CollectorHttpService.ValidateHeaders(grpc.InitialMetadata, context);
     }
 
     private static partial class Log

@@ -197,6 +197,8 @@ internal sealed partial class ZipkinReporter : IAsyncDisposable
             using var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
             request.Content.Headers.ContentType = _contentType;
             request.Headers.TryAddWithoutValidation("Host", _settings.CollectorHostname);
+            // After the host and content type, as Envoy's reporter: a configured header replaces them.
+            CollectorHttpService.Apply(request, _settings.RequestHeaders);
             using var timeout = new CancellationTokenSource(RequestTimeout, _context.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
             using var response = await client.SendAsync(request, linked.Token).ConfigureAwait(false);

@@ -21,7 +21,11 @@ internal sealed record ZipkinSettings(
     bool TraceId128Bit,
     bool SharedSpanContext,
     bool SplitSpansForRequest,
-    bool W3CPropagation);
+    bool W3CPropagation)
+{
+    /// <summary><c>collector_service.request_headers_to_add</c>: set on every report, replacing a header of the same name (none with the legacy fields).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> RequestHeaders { get; init; } = [];
+}
 
 /// <summary>
 /// Envoy's Zipkin driver and tracer (<c>zipkin_tracer_impl.cc</c>, <c>tracer.cc</c>): reads the caller's context
@@ -57,11 +61,12 @@ internal sealed partial class ZipkinTracer : ITracer
         W3CTraceParent traceParent = default;
         string? traceState = null;
         var w3cFound = _settings.W3CPropagation && W3CTraceContext.TryExtract(headers, out traceParent, out traceState);
-        var sampled = B3Propagator.ExtractSampled(headers) ?? (w3cFound ? traceParent.Sampled : null);
+        var b3 = B3Headers.Read(headers);
+        var sampled = B3Propagator.ExtractSampled(b3) ?? (w3cFound ? traceParent.Sampled : null);
         var isSampled = sampled ?? start.Decision.Traced;
-        var debug = B3Propagator.ExtractDebug(headers);
+        var debug = B3Propagator.ExtractDebug(b3);
 
-        switch (B3Propagator.TryExtract(headers, out var incoming, out var error))
+        switch (B3Propagator.TryExtract(b3, out var incoming, out var error))
         {
             case B3ExtractResult.Malformed:
                 // Envoy's ExtractorException: the request is not traced at all.

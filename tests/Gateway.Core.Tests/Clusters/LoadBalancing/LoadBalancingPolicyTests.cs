@@ -95,6 +95,22 @@ public class LoadBalancingPolicyTests
         Assert.Contains("cluster: field load_balancing_policy need to be set", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("  lb_policy: RING_HASH\n  common_lb_config: { locality_weighted_lb_config: {}, consistent_hashing_lb_config: { hash_balance_factor: 150 } }", 150u, true)]
+    [InlineData("  lb_policy: MAGLEV\n  common_lb_config: { consistent_hashing_lb_config: { hash_balance_factor: 120 } }", 120u, false)]
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: r, typed_config: { '@type': " + Lb + "ring_hash.v3.RingHash, hash_balance_factor: 110, locality_weighted_lb_config: {} } } } ] }", 110u, true)]
+    // The deprecated field is ignored once consistent_hashing_lb_config is there (Envoy's RingHashLoadBalancer).
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: r, typed_config: { '@type': " + Lb + "ring_hash.v3.RingHash, hash_balance_factor: 110, consistent_hashing_lb_config: { use_hostname_for_hashing: false } } } } ] }", 0u, false)]
+    [InlineData("  load_balancing_policy: { policies: [ { typed_extension_config: { name: m, typed_config: { '@type': " + Lb + "maglev.v3.Maglev, consistent_hashing_lb_config: { hash_balance_factor: 200 }, locality_weighted_lb_config: {} } } } ] }", 200u, true)]
+    public void Translate_HashBalanceFactorAndLocalityWeighting_ReadAsEnvoy(string clusterFields, uint factor, bool localityWeighted)
+    {
+        var plan = Plan(clusterFields);
+
+        Assert.Equal(factor, plan.HashLb!.HashBalanceFactor);
+        Assert.Equal(localityWeighted, plan.HashLb.LocalityWeighted);
+        Assert.Equal(localityWeighted, plan.LocalityWeighted);
+    }
+
     [Fact]
     public void Load_SettingsTheTypedPolicyReplaces_AllRefused()
     {
@@ -116,6 +132,10 @@ public class LoadBalancingPolicyTests
             Assert.Single(Errors(Policies($"{{ name: r, typed_config: {{ '@type': {Lb}ring_hash.v3.RingHash, minimum_ring_size: 128, maximum_ring_size: 64 }} }}"))), StringComparison.Ordinal);
         Assert.Contains("The table size of maglev must be prime number",
             Assert.Single(Errors(Policies($"{{ name: m, typed_config: {{ '@type': {Lb}maglev.v3.Maglev, table_size: 100 }} }}"))), StringComparison.Ordinal);
+        Assert.Contains("typed_extension_config.typed_config.hash_balance_factor: Proto constraint validation failed (RingHashValidationError.HashBalanceFactor: value must be greater than or equal to 100)",
+            Assert.Single(Errors(Policies($"{{ name: r, typed_config: {{ '@type': {Lb}ring_hash.v3.RingHash, hash_balance_factor: 50 }} }}"))), StringComparison.Ordinal);
+        Assert.Contains("ConsistentHashingLbConfigValidationError.HashBalanceFactor: value must be greater than or equal to 100",
+            Assert.Single(Errors(Policies($"{{ name: m, typed_config: {{ '@type': {Lb}maglev.v3.Maglev, consistent_hashing_lb_config: {{ hash_balance_factor: 0 }} }} }}"))), StringComparison.Ordinal);
         Assert.Contains("LeastRequestValidationError.ChoiceCount: value must be greater than or equal to 2",
             Assert.Single(Errors(Policies($"{{ name: l, typed_config: {{ '@type': {Lb}least_request.v3.LeastRequest, choice_count: 1 }} }}"))), StringComparison.Ordinal);
     }
@@ -198,10 +218,8 @@ public class LoadBalancingPolicyTests
     }
 
     [Theory]
-    [InlineData("round_robin.v3.RoundRobin, locality_lb_config: { locality_weighted_lb_config: { } }", "locality_lb_config")]
     [InlineData("least_request.v3.LeastRequest, connection_aware_lb_config: { }", "connection_aware_lb_config")]
     [InlineData("ring_hash.v3.RingHash, consistent_hashing_lb_config: { hash_policy: [ { header: { header_name: x } } ] }", "hash_policy")]
-    [InlineData("maglev.v3.Maglev, locality_weighted_lb_config: { }", "locality_weighted_lb_config")]
     public void Load_UnsupportedTypedPolicyField_RefusedByPath(string typedConfig, string field)
     {
         var error = Assert.Single(Errors(Policies($"{{ name: p, typed_config: {{ '@type': {Lb}{typedConfig} }} }}")));

@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
+using Gateway.Translation;
 
 namespace Gateway.Tests.Clusters.LoadBalancing;
 
@@ -30,7 +31,7 @@ public class SubsetLoadBalancingIntegrationTests
     }
 
     /// <summary>The same subsets as the typed <c>envoy.load_balancing_policies.subset</c> around <paramref name="child"/> (a typed policy).</summary>
-    private static string TypedYaml(int v1a, int v2, int v1b, string child = "round_robin.v3.RoundRobin")
+    private static string TypedYaml(int v1a, int v2, int v1b, string child = "round_robin.v3.RoundRobin", bool localityWeightAware = false)
         => Yaml(v1a, v2, v1b, subsets: $$"""
               load_balancing_policy:
                 policies:
@@ -38,6 +39,7 @@ public class SubsetLoadBalancingIntegrationTests
                     name: envoy.load_balancing_policies.subset
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.subset.v3.Subset
+                      locality_weight_aware: {{(localityWeightAware ? "true" : "false")}}
                       subset_selectors:
                       - keys: [ version ]
                       - keys: [ version, stage ]
@@ -167,7 +169,8 @@ public class SubsetLoadBalancingIntegrationTests
 
     [Theory]
     [InlineData("subset_lb_policy", "", "Proto constraint validation failed (SubsetValidationError.SubsetLbPolicy: value is required)")]
-    [InlineData("locality_weight_aware", "locality_weight_aware: true, ", "locality_weight_aware is not supported by this gateway in the typed subset policy")]
+    // The child round robin has no locality_lb_config.locality_weighted_lb_config: the legacy form's check.
+    [InlineData("locality_weight_aware", "locality_weight_aware: true, ", "Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions")]
     [InlineData("subset_selectors[0].fallback_keys_subset", "subset_selectors: [ { keys: [ a ], fallback_keys_subset: [ a ] } ], ", "fallback_keys_subset can be set only for KEYS_SUBSET fallback_policy")]
     public void Load_TypedSubsetPolicyErrors_AtTheField(string field, string fields, string message)
     {
@@ -185,6 +188,17 @@ public class SubsetLoadBalancingIntegrationTests
         var error = Assert.Single(ex.Errors);
         Assert.Equal("static_resources.clusters[1].load_balancing_policy.policies[0].typed_extension_config.typed_config." + field, error.Location.Path);
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Translate_TypedSubsetLocalityWeightAwareWithALocalityWeightedChild_LocalityWeighted()
+    {
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(
+            TypedYaml(1, 2, 3, "round_robin.v3.RoundRobin, locality_lb_config: { locality_weighted_lb_config: {} }", localityWeightAware: true)))
+            .ClusterPlans.Single(c => c.Name == "versions");
+
+        Assert.True(plan.LocalityWeighted);
+        Assert.True(plan.Subset!.LocalityWeightAware);
     }
 
     [Fact]
@@ -354,10 +368,12 @@ public class SubsetLoadBalancingIntegrationTests
         Assert.Equal("Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions", error.Message);
     }
 
-    [Fact]
-    public void Load_LocalityWeightAwareWithLocalityWeightedLbConfig_AcceptedButScaleLocalityWeightRefused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Load_LocalityWeightAwareWithLocalityWeightedLbConfig_AcceptedWithOrWithoutScaleLocalityWeight(bool scale)
     {
-        string Yaml(bool scale) => ListenerYaml.Build(1, "", clusters: $$"""
+        var yaml = ListenerYaml.Build(1, "", clusters: $$"""
             - name: versions
               type: STATIC
               common_lb_config: { locality_weighted_lb_config: {} }
@@ -367,12 +383,9 @@ public class SubsetLoadBalancingIntegrationTests
                 subset_selectors: [ { keys: [ a ] } ]
             """);
 
-        EnvoyConfigLoader.LoadYaml(Yaml(scale: false));
-        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Yaml(scale: true)));
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml));
 
-        var error = Assert.Single(ex.Errors);
-        Assert.Equal("static_resources.clusters[1].lb_subset_config.scale_locality_weight", error.Location.Path);
-        Assert.Contains("not supported", error.Message, StringComparison.Ordinal);
+        Assert.Equal(scale, plan.ClusterPlans.Single(c => c.Name == "versions").Subset!.ScaleLocalityWeight);
     }
 
     [Fact]

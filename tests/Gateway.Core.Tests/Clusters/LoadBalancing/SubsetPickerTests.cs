@@ -324,4 +324,50 @@ public sealed class SubsetPickerTests
         Assert.Equal(Criteria("""{"stage":"prod","version":"v2","zone":"a"}""")!.Key, merged.Key);
         Assert.Same(route, SubsetLbTranslation.EntryCriteria(route, new ClusterWeight { Name = "c" }));
     }
+
+    private static readonly LocalityPlan ZoneA = new("eu", "a", "");
+    private static readonly LocalityPlan ZoneB = new("eu", "b", "");
+
+    /// <summary>Hosts of <see cref="Hosts"/> placed in <paramref name="locality"/> with its weight, at <paramref name="priority"/>.</summary>
+    private static WeightedHost[] In(WeightedHost[] hosts, LocalityPlan locality, uint weight, int priority = 0)
+        => hosts.Select(h => h with { Locality = locality, LocalityWeight = weight, Priority = priority }).ToArray();
+
+    [Fact]
+    public void Scaled_LocalityWeightTimesTheSubsetsShareOfItsHosts_RoundedHalfAwayAsEnvoy()
+    {
+        var all = Hosts(null, null, null, null, null, null, null, null, null);
+        WeightedHost[] hosts = [.. In(all[..4], ZoneA, 10), .. In(all[4..6], ZoneB, 4), .. In(all[6..], ZoneA, 5, priority: 1)];
+        var totals = new Dictionary<(int, LocalityPlan), int> { [(0, ZoneA)] = 4, [(0, ZoneB)] = 2, [(1, ZoneA)] = 3 };
+
+        var scaled = SubsetPickerFactory.Scaled([hosts[0], hosts[4], hosts[5], hosts[6]], totals);
+
+        // Zone a at P0: round(10 × 1 / 4) = round(2.5) = 3; zone b: 4 × 2 / 2 = 4; zone a at P1 (its own count): round(5 / 3) = 2.
+        Assert.Equal([3u, 4u, 4u, 2u], scaled.Select(h => h.LocalityWeight));
+        Assert.Same(hosts, SubsetPickerFactory.Scaled(hosts, null));
+    }
+
+    [Theory]
+    [InlineData(false, 0.75)]
+    [InlineData(true, 0.5)]
+    public void Pick_LocalityWeightAwareSubset_ScaleLocalityWeightEvensTheLocalities(bool scale, double zoneAShare)
+    {
+        // Zone a (weight 3): three hosts, one of them v1; zone b (weight 1): one host, v1. The v1 subset keeps the
+        // configured 3:1, or with scale_locality_weight 3 × 1/3 : 1 × 1/1 = 1:1.
+        var all = Hosts("""{"version":"v1"}""", """{"version":"v2"}""", """{"version":"v2"}""", """{"version":"v1"}""");
+        WeightedHost[] hosts = [.. In(all[..3], ZoneA, 3), .. In(all[3..], ZoneB, 1)];
+        var plan = new SubsetLbPlan(LbSubsetFallbackPolicy.NO_FALLBACK, [Selector("version")], ListAsAny: false, PanicModeAny: false,
+            LocalityWeightAware: true, ScaleLocalityWeight: scale, LbSubsetMetadataFallbackPolicy.METADATA_NO_FALLBACK);
+        var levels = new PrioritySetPickerFactory(PickerFactory.RoundRobin(new Random(7)), new PrioritySetOptions(140, 50, LocalityWeighted: true), new Random(7));
+        var picker = Create(new SubsetPickerFactory(plan, levels, _stats, new Random(7)), hosts);
+        var v1 = Criteria("""{"version":"v1"}""");
+
+        var zoneA = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            zoneA += picker.Pick(v1, null, 0)!.Value.Locality == ZoneA ? 1 : 0;
+        }
+
+        // EDF over the weights is exact up to its starting point.
+        Assert.InRange(zoneA / 400.0, zoneAShare - 0.01, zoneAShare + 0.01);
+    }
 }

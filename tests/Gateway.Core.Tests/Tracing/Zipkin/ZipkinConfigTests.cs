@@ -72,10 +72,79 @@ public class ZipkinConfigTests
         => Assert.Contains(Bind(yaml, "zipkin").Errors, e => e.EndsWith(message, StringComparison.Ordinal));
 
     [Fact]
-    public void Bind_CollectorService_RefusedAsNotSupported()
+    public void Bind_CollectorService_LoadsAndTheLegacyFieldsAreNotNeeded()
     {
-        var (_, errors) = Bind("collector_cluster: zipkin\ncollector_endpoint: /x\ncollector_endpoint_version: HTTP_JSON\ncollector_service: {}\n", "zipkin");
+        var (config, errors) = Bind("""
+            collector_endpoint_version: HTTP_JSON
+            collector_service:
+              http_uri: { uri: "https://zipkin.example.com/api/v2/spans", cluster: zipkin, timeout: 2s }
+              request_headers_to_add:
+              - header: { key: X-Custom-Token, value: secret }
+            """, "zipkin");
 
-        Assert.Contains(errors, e => e.Contains("collector_service", StringComparison.Ordinal));
+        Assert.Empty(errors);
+        var service = config.CollectorService!;
+        Assert.Equal("zipkin", service.HttpUri!.Cluster);
+        Assert.Equal("https://zipkin.example.com/api/v2/spans", service.HttpUri.Uri);
+        Assert.Equal(TimeSpan.FromSeconds(2), service.HttpUri.Timeout);
+        Assert.Equal("X-Custom-Token", Assert.Single(service.RequestHeadersToAdd).Header!.Key);
+    }
+
+    [Fact]
+    public void Validate_CollectorServiceWithLegacyFields_TheServiceWinsAndTheLegacyFieldsAreNotChecked()
+    {
+        // An unknown legacy cluster without an endpoint would be two errors; with the service they are not read.
+        var (_, errors) = Bind("""
+            collector_cluster: nowhere
+            collector_endpoint_version: HTTP_PROTO
+            collector_service: { http_uri: { uri: /api/v2/spans, cluster: zipkin, timeout: 1s } }
+            """, "zipkin");
+
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public void Validate_BadCollectorService_EveryErrorAtItsField()
+    {
+        var (_, errors) = Bind("""
+            collector_endpoint_version: HTTP_JSON
+            collector_service:
+              http_uri: { uri: "", cluster: nowhere }
+              request_headers_to_add:
+              - header: { key: "bad key", value: v }
+            """, "zipkin");
+
+        Assert.Equal(
+        [
+            "collector_service.http_uri.uri: 'uri' is required",
+            "collector_service.http_uri.cluster: envoy.tracers.zipkin: unknown cluster 'nowhere'",
+            "collector_service.http_uri.timeout: 'timeout' is required",
+            "collector_service.request_headers_to_add[0].header.key: 'bad key' is not a valid header name",
+        ], errors);
+    }
+
+    [Theory]
+    [InlineData("https://zipkin.example.com/api/v2/spans", "zipkin.example.com", "/api/v2/spans")]
+    [InlineData("http://zipkin:9411/api/v2/spans?x=1", "zipkin:9411", "/api/v2/spans?x=1")]
+    [InlineData("http://zipkin.example.com", "zipkin.example.com", "/")]
+    [InlineData("/api/v2/spans", "", "/api/v2/spans")]
+    [InlineData("zipkin:9411/api/v2/spans", "", "zipkin:9411/api/v2/spans")]
+    public void SplitUri_FullOrPathOnly_AsEnvoysParseUri(string uri, string host, string path)
+        => Assert.Equal((host, path), ZipkinTracerFactory.SplitUri(uri));
+
+    [Fact]
+    public void Create_CollectorService_PathOnlyUriUsesTheClusterNameAsHost()
+    {
+        var (config, _) = Bind("""
+            collector_endpoint_version: HTTP_JSON
+            collector_service:
+              http_uri: { uri: /api/v2/spans, cluster: zipkin, timeout: 1s }
+              request_headers_to_add: [ { header: { key: X-Token, value: t } } ]
+            """, "zipkin");
+
+        var (cluster, host, endpoint, headers) = ZipkinTracerFactory.Collector(config);
+
+        Assert.Equal(("zipkin", "zipkin", "/api/v2/spans"), (cluster, host, endpoint));
+        Assert.Equal(new KeyValuePair<string, string>("x-token", "t"), Assert.Single(headers));
     }
 }
