@@ -55,6 +55,7 @@ internal static class ProtoFieldNumbers
             ("successful_active_health_check_uneject_host", 23, N), ("monitors", 24, N), ("always_eject_one_host", 25, N));
         Add("envoy.config.cluster.v3.Cluster.CommonLbConfig", ("healthy_panic_threshold", 1, N), ("locality_weighted_lb_config", 3, O));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy", ("drop_overloads", 2, N), ("overprovisioning_factor", 3, N), ("endpoint_stale_after", 4, N), ("weighted_priority_health", 6, N));
+        Add("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy.DropOverload", ("category", 1, N), ("drop_percentage", 2, N));
         Add("envoy.type.v3.Percent", ("value", 1, N));
         Add("envoy.config.endpoint.v3.ClusterLoadAssignment", ("cluster_name", 1, N), ("endpoints", 2, N), ("policy", 4, N), ("named_endpoints", 5, N));
         Add("envoy.config.endpoint.v3.LocalityLbEndpoints", ("locality", 1, N), ("lb_endpoints", 2, N), ("load_balancing_weight", 3, N), ("priority", 5, N));
@@ -107,7 +108,7 @@ internal static class ProtoFieldNumbers
             ("cluster", 1, O), ("cluster_header", 2, O), ("weighted_clusters", 3, O), ("prefix_rewrite", 5, N), ("host_rewrite_literal", 6, O),
             ("auto_host_rewrite", 7, O), ("timeout", 8, N), ("retry_policy", 9, N), ("priority", 11, N), ("idle_timeout", 24, N), ("host_rewrite_header", 29, O), ("request_mirror_policies", 30, N), ("host_rewrite_path_regex", 35, O), ("max_stream_duration", 36, N),
             ("cluster_not_found_response_code", 20, N));
-        Add("envoy.config.route.v3.WeightedCluster", ("clusters", 1, N), ("runtime_key_prefix", 2, N), ("total_weight", 3, N), ("header_name", 4, O));
+        Add("envoy.config.route.v3.WeightedCluster", ("clusters", 1, N), ("runtime_key_prefix", 2, N), ("total_weight", 3, N), ("header_name", 4, O), ("use_hash_policy", 5, O));
         Add("envoy.config.route.v3.WeightedCluster.ClusterWeight", ("name", 1, N), ("weight", 2, N), ("request_headers_to_add", 4, N), ("response_headers_to_add", 5, N),
             ("response_headers_to_remove", 6, N), ("request_headers_to_remove", 9, N), ("typed_per_filter_config", 10, N), ("host_rewrite_literal", 11, O), ("cluster_header", 12, N));
         Add("envoy.config.route.v3.RouteAction.MaxStreamDuration", ("max_stream_duration", 1, N), ("grpc_timeout_header_max", 2, N), ("grpc_timeout_header_offset", 3, N));

@@ -311,6 +311,7 @@ internal sealed class ClusterRuntime
                 // Envoy's consistent-hashing balancers ignore zone_aware_lb_config (validation refuses it with them).
                 ZoneAware = plan.HashLb is null ? plan.ZoneAware : null,
                 NodeLocality = plan.NodeLocality,
+                WeightedPriorityHealth = plan.WeightedPriorityHealth,
             };
 
     /// <summary><c>fail_traffic_on_panic</c>: requests to a priority level in panic fail instead of using all its hosts.</summary>
@@ -396,7 +397,7 @@ internal sealed class ClusterRuntime
                     ? LoadBalancing.HashPickerFactory.Create(hash, PickerRandom, LoadBalancing.HashLbStats.For(Stats.Store, Stats.Prefix, hash))
                     : plan.LbPolicy switch
                     {
-                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart),
+                        Configuration.LbPolicy.LeastRequest => LoadBalancing.PickerFactory.LeastRequest(PickerRandom, plan.LeastRequest.ChoiceCount, plan.LeastRequest.ActiveRequestBias, slowStart, plan.LeastRequest.FullScan),
                         Configuration.LbPolicy.Random => LoadBalancing.PickerFactory.Random(PickerRandom),
                         // Validation admits no other policy.
                         _ => LoadBalancing.PickerFactory.RoundRobin(PickerRandom, slowStart),

@@ -94,7 +94,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
                 var host = request.Headers.Host;
                 // Matched again with the dynamic metadata the filters set (Envoy's dynamic_metadata route matches).
                 _route = _listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, _scheme, _pathAndQuery, request.Headers, StreamInfo.AllDynamicMetadata, _streamInfo.RandomValue, out _, out _)
-                    ?.Resolve(request.Headers, _streamInfo.RandomValue);
+                    ?.Resolve(request, _streamInfo.RandomValue, _streamInfo.ForwardedRemoteAddress);
             }
             return _route;
         }

@@ -103,7 +103,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
 
             var scheme = targetScheme ?? request.Scheme;
-            var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue);
+            var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
             if (route is not null && verdict == DownstreamVerdict.Upgrade)
             {
@@ -279,7 +279,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     }
 
     /// <summary>Route selection on the routed <c>:path</c>; a pathless CONNECT matches only connect_matcher routes, which are not supported.</summary>
-    private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery, ulong randomValue)
+    private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery, ulong randomValue, System.Net.IPAddress? forwardedRemote)
     {
         if (verdict == DownstreamVerdict.Connect)
         {
@@ -288,7 +288,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         var host = request.Headers.Host;
         // Envoy's route() runs the route's cluster specifier too: a weighted_clusters route yields the picked entry's route.
         return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers, null, randomValue, out _, out _)
-            ?.Resolve(request.Headers, randomValue);
+            ?.Resolve(request, randomValue, forwardedRemote);
     }
 
     /// <summary>Envoy's body of the reply when <c>max_stream_duration</c> is reached.</summary>

@@ -24,6 +24,9 @@ public static class EnvoyHeaders
     /// <summary><c>x-envoy-overloaded</c>.</summary>
     public const string Overloaded = "x-envoy-overloaded";
 
+    /// <summary>On the router's reply to a request dropped by the cluster's <c>drop_overloads</c>.</summary>
+    public const string DropOverload = "x-envoy-drop-overload";
+
     /// <summary><c>x-envoy-attempt-count</c>.</summary>
     public const string AttemptCount = "x-envoy-attempt-count";
 

@@ -99,7 +99,7 @@ internal sealed class ListenerRuntime
             entries[i] = route.ForWeightedEntry(entry, clusters, headers, filterStates);
             weights[i] = entry.Weight;
         }
-        return new Router.WeightedRoutes(entries, weights, weighted.RandomValueHeader);
+        return new Router.WeightedRoutes(entries, weights, weighted.RandomValueHeader, weighted.UseHashPolicy ? route.HashPolicy : null);
     }
 
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>

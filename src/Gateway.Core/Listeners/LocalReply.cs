@@ -14,6 +14,9 @@ internal static class LocalReply
     public static readonly byte[] NoHealthyUpstream = Encoding.ASCII.GetBytes("no healthy upstream");
     public static readonly byte[] StreamTimeout = Encoding.ASCII.GetBytes("stream timeout");
 
+    /// <summary>The router's reply to a request the cluster's <c>drop_overloads</c> dropped.</summary>
+    public static readonly byte[] DropOverload = Encoding.ASCII.GetBytes("drop overload");
+
     /// <summary>A codec error's body (CodeUtility::toString of the status).</summary>
     public static readonly byte[] BadRequest = Encoding.ASCII.GetBytes("Bad Request");
     public static readonly byte[] Overflow = Encoding.ASCII.GetBytes("upstream connect error or disconnect/reset before headers. reset reason: overflow");

@@ -90,8 +90,8 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
     /// The route of this request once its cluster specifier ran at route selection: a weighted entry's route, or this one.
     /// Called wherever a route is matched (as Envoy's route() returns the WeightedClusterEntry).
     /// </summary>
-    public RouteRuntime Resolve(Microsoft.AspNetCore.Http.IHeaderDictionary headers, ulong randomValue)
-        => Weighted is { } weighted ? weighted.Pick(headers, randomValue) : this;
+    public RouteRuntime Resolve(Microsoft.AspNetCore.Http.HttpRequest request, ulong randomValue, System.Net.IPAddress? forwardedRemote)
+        => Weighted is { } weighted ? weighted.Pick(request, randomValue, forwardedRemote) : this;
 
     /// <summary>A weighted entry's <c>host_rewrite_literal</c>: the Host unless the route's own host rewrite replaces it; null: none.</summary>
     public string? EntryHostRewrite { get; private init; }

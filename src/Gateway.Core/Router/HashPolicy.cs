@@ -42,8 +42,9 @@ internal sealed class HashPolicy
     /// absent generates the value and hands the <c>Set-Cookie</c> value to <paramref name="setCookie"/>.
     /// <paramref name="forwardedRemote"/> is the stream's remote address when <c>x-forwarded-for</c> gave it: Envoy's
     /// <c>source_ip</c> hashes the stream's address, not the connection's (the generated cookie keeps the connection's).
+    /// Without <paramref name="generateCookies"/> (Envoy's generateHash with no add_cookie callback) an absent cookie yields nothing.
     /// </summary>
-    public ulong? Generate(HttpContext context, ref string? setCookie, IPAddress? forwardedRemote = null)
+    public ulong? Generate(HttpContext context, ref string? setCookie, IPAddress? forwardedRemote = null, bool generateCookies = true)
     {
         ulong? hash = null;
         for (var i = 0; i < _policies.Length; i++)
@@ -52,7 +53,7 @@ internal sealed class HashPolicy
             var value = policy.Kind switch
             {
                 HashPolicyKind.Header => HeaderHash(context.Request.Headers, policy.Name, _rewrites[i]),
-                HashPolicyKind.Cookie => CookieHash(context, policy, ref setCookie),
+                HashPolicyKind.Cookie => CookieHash(context, policy, ref setCookie, generateCookies),
                 HashPolicyKind.SourceIp => SourceIpHash(forwardedRemote ?? context.Connection.RemoteIpAddress),
                 _ => QueryParameterHash(context.Request.QueryString.Value, policy.Name),
             };
@@ -102,10 +103,10 @@ internal sealed class HashPolicy
         return hash;
     }
 
-    private static ulong? CookieHash(HttpContext context, HashPolicyPlan policy, ref string? setCookie)
+    private static ulong? CookieHash(HttpContext context, HashPolicyPlan policy, ref string? setCookie, bool generate)
     {
         var value = Routing.HttpCookies.Value(context.Request.Headers.Cookie, policy.Name);
-        if (value.IsEmpty && policy.CookieTtl is { } ttl)
+        if (value.IsEmpty && generate && policy.CookieTtl is { } ttl)
         {
             if (context.Connection.RemoteIpAddress is not { } remote || context.Connection.LocalIpAddress is not { } local)
             {

@@ -13,6 +13,7 @@ internal static class ResponseDetails
     public const string DirectResponse = "direct_response";
     public const string ClusterNotFound = "cluster_not_found";
     public const string NoHealthyUpstream = "no_healthy_upstream";
+    public const string DropOverload = "drop_overload";
     public const string RouteTimeout = "response_timeout";
     public const string PerTryTimeout = "upstream_per_try_timeout";
     public const string Overflow = "upstream_reset_before_response_started{overflow}";

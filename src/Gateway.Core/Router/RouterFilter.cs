@@ -45,6 +45,9 @@ internal sealed partial class RouterFilter
         set => _pipeline.Jitter = value;
     }
 
+    /// <summary>The randomness of the clusters' <c>drop_overloads</c> (replaceable in tests).</summary>
+    internal Random DropOverloadRandom { get; set; } = Random.Shared;
+
     /// <summary>The router's decodeHeaders for a request the connection manager routed (<paramref name="route"/> null: no route matched).</summary>
     // Pooled state machine (a ValueTask, not a Task): one runs per request, and splitting it from the connection manager must not cost an allocation.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -65,7 +68,7 @@ internal sealed partial class RouterFilter
         if (route.Weighted is not null)
         {
             // Route selection picks the weighted entry; a caller that matched the table itself may not have.
-            route = route.Resolve(context.Request.Headers, info.RandomValue);
+            route = route.Resolve(context.Request, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
         }
         listener.RouterStats.RqTotal.Increment();
@@ -102,6 +105,15 @@ internal sealed partial class RouterFilter
         state.Cluster = cluster;
         state.RouteMetadataMatch = criteria;
         info.UpstreamCluster = cluster;
+        if (cluster.Plan is { DropOverload: > 0 } dropping && DropsRequest(dropping.DropOverload))
+        {
+            // Envoy's Filter::checkDropOverload: after the cluster is known, before a host is chosen or the request headers are finalized.
+            info.SetResponseFlag(ResponseFlags.DropOverload);
+            UpstreamAccounting.LocalReply(cluster.Stats, StatusCodes.Status503ServiceUnavailable, state.Internal, state.HealthCheck, state);
+            await LocalReply.SendAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.DropOverload, listener.ConnectionManager,
+                modifyHeaders: listener.ConnectionManager.SuppressEnvoyHeaders ? null : MarkDropOverload, details: ResponseDetails.DropOverload).ConfigureAwait(false);
+            return;
+        }
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)
         {
@@ -404,6 +416,11 @@ internal sealed partial class RouterFilter
             listener.RouterStats.RqResetAfterDownstreamResponseStarted.Increment();
         }
     }
+
+    /// <summary>Envoy's Random::bernoulli over the cluster's drop ratio.</summary>
+    private bool DropsRequest(double ratio) => ratio >= 1.0 || DropOverloadRandom.NextDouble() < ratio;
+
+    private static readonly Action<IHeaderDictionary> MarkDropOverload = static headers => headers[EnvoyHeaders.DropOverload] = "true";
 
     /// <summary>Every local reply of the router goes out here (<paramref name="location"/>: a redirect's <c>location</c>).</summary>
     private static Task SendLocalReplyAsync(HttpContext context, ListenerRuntime listener, int status, byte[]? body, string details, bool overloaded = false, int attemptCount = 0, bool closeConnection = false, string? location = null)

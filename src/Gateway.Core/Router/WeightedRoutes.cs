@@ -16,12 +16,15 @@ internal sealed class WeightedRoutes
     private readonly uint[] _weights;
     private readonly ulong _totalWeight;
     private readonly string? _randomValueHeader;
+    private readonly HashPolicy? _hashPolicy;
 
-    public WeightedRoutes(RouteRuntime[] entries, uint[] weights, string? randomValueHeader)
+    /// <summary><paramref name="hashPolicy"/>: the route's <c>hash_policy</c> when <c>use_hash_policy</c> is set, else null.</summary>
+    public WeightedRoutes(RouteRuntime[] entries, uint[] weights, string? randomValueHeader, HashPolicy? hashPolicy = null)
     {
         _entries = entries;
         _weights = weights;
         _randomValueHeader = randomValueHeader;
+        _hashPolicy = hashPolicy;
         foreach (var weight in weights)
         {
             _totalWeight += weight;
@@ -31,9 +34,23 @@ internal sealed class WeightedRoutes
     /// <summary>The entries, in configuration order.</summary>
     public ReadOnlySpan<RouteRuntime> Entries => _entries;
 
-    /// <summary>The entry of this request: Envoy's pickWeightedCluster on the request's headers and the stream's random value.</summary>
-    public RouteRuntime Pick(IHeaderDictionary headers, ulong randomValue)
-        => _entries[ClusterSpecifier.PickIndex(_weights, _totalWeight, RandomValue(headers, randomValue))];
+    /// <summary>
+    /// The entry of this request: Envoy's pickWeightedCluster on the request's hash (<c>use_hash_policy</c>) or header
+    /// value, else the stream's random value.
+    /// </summary>
+    public RouteRuntime Pick(HttpRequest request, ulong randomValue, System.Net.IPAddress? forwardedRemote)
+    {
+        if (_hashPolicy is { } policy)
+        {
+            // Envoy generates the hash without a cookie callback: a ttl cookie policy whose cookie is absent yields nothing here.
+            string? noCookie = null;
+            if (policy.Generate(request.HttpContext, ref noCookie, forwardedRemote, generateCookies: false) is { } hash)
+            {
+                randomValue = hash;
+            }
+        }
+        return _entries[ClusterSpecifier.PickIndex(_weights, _totalWeight, RandomValue(request.Headers, randomValue))];
+    }
 
     /// <summary>The random value of the pick: a single-valued unsigned integer header when configured, else the stream's.</summary>
     private ulong RandomValue(IHeaderDictionary headers, ulong randomValue)

@@ -462,7 +462,10 @@ public static class EnvoyTranslator
                 HeaderSource = hasHeaders ? entry : null,
             };
         }
-        return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName);
+        return new WeightedClustersPlan(entries, string.IsNullOrEmpty(weighted.HeaderName) ? null : weighted.HeaderName)
+        {
+            UseHashPolicy = weighted.UseHashPolicy ?? false,
+        };
     }
 
     private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality)
@@ -519,14 +522,33 @@ public static class EnvoyTranslator
             // Envoy's consistent-hashing load balancers do not route by zone.
             LocalCluster = zoneRouted ? localCluster : null,
             NodeLocality = zoneRouted ? nodeLocality : null,
+            WeightedPriorityHealth = cluster.LoadAssignment?.Policy?.WeightedPriorityHealth ?? false,
+            DropOverload = DropOverloadRatio(cluster.LoadAssignment?.Policy),
+            DropCategory = cluster.LoadAssignment?.Policy?.DropOverloads is [{ } drop] ? drop.Category : null,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
             HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
             Metadata = EnvoyMetadata.From(cluster.Metadata),
             HashLb = lb.HashLb,
             LeastRequest = lb.LeastRequest,
             SlowStart = lb.SlowStart,
-            Subset = SubsetLbTranslation.Subset(cluster),
+            Subset = lb.Subset ?? SubsetLbTranslation.Subset(cluster),
         };
+    }
+
+    /// <summary>Envoy's ClusterImplBase::parseDropOverloadConfig: numerator / denominator of the one category, capped at 1.</summary>
+    private static double DropOverloadRatio(ClusterLoadAssignmentPolicy? policy)
+    {
+        if (policy?.DropOverloads is not [{ DropPercentage: { } percent }])
+        {
+            return 0;
+        }
+        var denominator = percent.Denominator switch
+        {
+            DenominatorType.TenThousand => 10_000.0,
+            DenominatorType.Million => 1_000_000.0,
+            _ => 100.0,
+        };
+        return Math.Min(1.0, percent.Numerator / denominator);
     }
 
     private static OutlierDetectionPlan TranslateOutlierDetection(OutlierDetection outlier)

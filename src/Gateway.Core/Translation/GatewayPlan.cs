@@ -284,7 +284,11 @@ public sealed record RoutePlan(
 }
 
 /// <summary><c>weighted_clusters</c>: the entries in order, and the header carrying the pick's random value (null: the stream's).</summary>
-public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader);
+public sealed record WeightedClustersPlan(IReadOnlyList<WeightedClusterPlan> Clusters, string? RandomValueHeader)
+{
+    /// <summary><c>use_hash_policy</c>: the route's <c>hash_policy</c> hash, when it yields one, picks the entry instead of the random value.</summary>
+    public bool UseHashPolicy { get; init; }
+}
 
 /// <summary>
 /// One <c>weighted_clusters.clusters</c> entry (Envoy's WeightedClustersConfigEntry): its cluster by <see cref="Name"/>
@@ -394,6 +398,18 @@ public sealed record ClusterPlan(
     /// <summary><c>locality_weighted_lb_config</c> (common, or the typed policy's <c>locality_lb_config</c>) is set: a locality is chosen by weight before a host.</summary>
     public bool LocalityWeighted { get; init; }
 
+    /// <summary><c>load_assignment.policy.weighted_priority_health</c>: a priority's health is its healthy hosts' share of its weight.</summary>
+    public bool WeightedPriorityHealth { get; init; }
+
+    /// <summary>
+    /// <c>load_assignment.policy.drop_overloads</c> (its one category): the share of requests, in [0, 1], the router drops
+    /// before host selection (0: none).
+    /// </summary>
+    public double DropOverload { get; init; }
+
+    /// <summary>The category of <see cref="DropOverload"/>; null when the cluster drops nothing.</summary>
+    public string? DropCategory { get; init; }
+
     /// <summary><c>zone_aware_lb_config</c> (common, or the typed policy's <c>locality_lb_config</c>) with defaults applied; null when not set.</summary>
     public ZoneAwarePlan? ZoneAware { get; init; }
 
@@ -431,6 +447,9 @@ public sealed record ClusterPlan(
 /// <summary><c>least_request_lb_config</c>: <c>choice_count</c> (default 2) and <c>active_request_bias</c> (default 1.0).</summary>
 public sealed record LeastRequestPlan(int ChoiceCount, double ActiveRequestBias)
 {
+    /// <summary>The typed policy's <c>selection_method: FULL_SCAN</c>: equal weights compare every host, not <see cref="ChoiceCount"/> random ones.</summary>
+    public bool FullScan { get; init; }
+
     /// <summary>Envoy's defaults.</summary>
     public static readonly LeastRequestPlan Defaults = new(2, 1.0);
 }

@@ -19,6 +19,9 @@ internal sealed record EffectiveLbPolicy(Configuration.LbPolicy Policy, LeastReq
 
     /// <summary><c>zone_aware_lb_config</c> (common or the typed policy's <c>locality_lb_config</c>); null when not set.</summary>
     public ZoneAwarePlan? ZoneAware { get; init; }
+
+    /// <summary>The typed <c>envoy.load_balancing_policies.subset</c> around the policy; null without it.</summary>
+    public SubsetLbPlan? Subset { get; init; }
 }
 
 /// <summary>

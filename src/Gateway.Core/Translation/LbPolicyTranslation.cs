@@ -10,9 +10,11 @@ namespace Gateway.Translation;
 internal static class LbPolicyTranslation
 {
     /// <summary>The first entry of <c>load_balancing_policy</c> whose type is implemented (bound), or null.</summary>
-    public static EnvoyMessage? ChosenTypedPolicy(Cluster cluster)
+    public static EnvoyMessage? ChosenTypedPolicy(Cluster cluster) => ChosenTypedPolicy(cluster.LoadBalancingPolicy);
+
+    internal static EnvoyMessage? ChosenTypedPolicy(LoadBalancingPolicy? policy)
     {
-        foreach (var entry in cluster.LoadBalancingPolicy?.Policies ?? [])
+        foreach (var entry in policy?.Policies ?? [])
         {
             if (entry.TypedExtensionConfig?.TypedConfig is { } config)
             {
@@ -26,29 +28,7 @@ internal static class LbPolicyTranslation
     {
         if (cluster.LoadBalancingPolicy is not null)
         {
-            var chosen = ChosenTypedPolicy(cluster);
-            EffectiveLbPolicy typed = chosen switch
-            {
-                LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias), null, SlowStart(lr.SlowStartConfig)),
-                RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
-                RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
-                MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, Maglev(maglev), null),
-                RoundRobinPolicy rr => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, SlowStart(rr.SlowStartConfig)),
-                // Validation refuses a list without a supported entry.
-                _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
-            };
-            var locality = chosen switch
-            {
-                RoundRobinPolicy rr => rr.LocalityLbConfig,
-                LeastRequestPolicy lr => lr.LocalityLbConfig,
-                RandomPolicy random => random.LocalityLbConfig,
-                _ => null,
-            };
-            return typed with
-            {
-                LocalityWeighted = locality?.LocalityWeightedLbConfig is not null,
-                ZoneAware = locality?.ZoneAwareLbConfig is { } zone ? ZoneAware(zone) : null,
-            };
+            return Typed(ChosenTypedPolicy(cluster));
         }
         var leastRequest = cluster.LeastRequestLbConfig;
         var common = cluster.CommonLbConfig;
@@ -68,6 +48,41 @@ internal static class LbPolicyTranslation
             ZoneAware = common?.ZoneAwareLbConfig is { } legacy ? ZoneAware(legacy, null, false) : null,
         };
     }
+
+    /// <summary>The policy a typed <c>load_balancing_policy</c> entry runs, with its <c>locality_lb_config</c>.</summary>
+    private static EffectiveLbPolicy Typed(EnvoyMessage? config)
+    {
+        EffectiveLbPolicy typed = config switch
+        {
+            LeastRequestPolicy lr => new(LbPolicy.LeastRequest, LeastRequest(lr.ChoiceCount, lr.ActiveRequestBias) with
+            {
+                FullScan = lr.SelectionMethod == LeastRequestSelectionMethod.FULL_SCAN,
+            }, null, SlowStart(lr.SlowStartConfig)),
+            RandomPolicy => new(LbPolicy.Random, LeastRequestPlan.Defaults, null, null),
+            RingHashPolicy ring => new(LbPolicy.RingHash, LeastRequestPlan.Defaults, RingHash(ring), null),
+            MaglevPolicy maglev => new(LbPolicy.Maglev, LeastRequestPlan.Defaults, Maglev(maglev), null),
+            RoundRobinPolicy rr => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, SlowStart(rr.SlowStartConfig)),
+            // The subset policy wraps its child, with the child's locality settings (validation refuses a subset inside a subset).
+            SubsetPolicy subset => Typed(ChosenTypedPolicy(subset.SubsetLbPolicy)) with { Subset = SubsetLbTranslation.Subset(subset) },
+            // Validation refuses a list without a supported entry.
+            _ => new(LbPolicy.RoundRobin, LeastRequestPlan.Defaults, null, null),
+        };
+        var locality = LocalityLbConfig(config);
+        return locality is null ? typed : typed with
+        {
+            LocalityWeighted = locality.LocalityWeightedLbConfig is not null,
+            ZoneAware = locality.ZoneAwareLbConfig is { } zone ? ZoneAware(zone) : null,
+        };
+    }
+
+    /// <summary>The typed policy's <c>locality_lb_config</c> (ROUND_ROBIN, LEAST_REQUEST, RANDOM), or null.</summary>
+    internal static CommonLocalityLbConfig? LocalityLbConfig(EnvoyMessage? config) => config switch
+    {
+        RoundRobinPolicy rr => rr.LocalityLbConfig,
+        LeastRequestPolicy lr => lr.LocalityLbConfig,
+        RandomPolicy random => random.LocalityLbConfig,
+        _ => null,
+    };
 
     /// <summary>The typed <c>zone_aware_lb_config</c>: <c>force_local_zone</c> supersedes the deprecated <c>force_locality_direct_routing</c>.</summary>
     private static ZoneAwarePlan ZoneAware(CommonZoneAwareLbConfig zone) => ZoneAware(

@@ -12,11 +12,12 @@ internal static class SubsetLbTranslation
     /// <c>subset_selectors</c> is not empty, and drops selectors without keys (LoadBalancerSubsetInfoImpl).
     /// </summary>
     public static SubsetLbPlan? Subset(Cluster cluster)
+        => cluster.LbSubsetConfig is { SubsetSelectors.Count: > 0 } config ? Subset(config) : null;
+
+    /// <summary>The plan of a subset configuration, the legacy <c>lb_subset_config</c> or the typed subset policy (used whatever its selectors).</summary>
+    public static SubsetLbPlan Subset<TSelector>(LbSubsetConfigBase<TSelector> config)
+        where TSelector : LbSubsetSelectorBase
     {
-        if (cluster.LbSubsetConfig is not { SubsetSelectors.Count: > 0 } config)
-        {
-            return null;
-        }
         var selectors = new List<SubsetSelectorPlan>();
         foreach (var selector in config.SubsetSelectors)
         {

@@ -86,6 +86,10 @@ internal sealed class ClusterValidator(ValidationContext context)
             {
                 context.Error(assignment.Policy, "overprovisioning_factor", "Proto constraint validation failed (ClusterLoadAssignment_PolicyValidationError.OverprovisioningFactor: value must be greater than 0)");
             }
+            if (assignment.Policy is { } policy)
+            {
+                ValidateDropOverloads(context, policy);
+            }
             foreach (var locality in assignment.Endpoints)
             {
                 if (locality.LoadBalancingWeight is 0)
@@ -176,6 +180,25 @@ internal sealed class ClusterValidator(ValidationContext context)
             {
                 context.Error(budgetPercent, "value", $"'budget_percent' must be a percentage in [0, 100], not {budgetPercent.Value.ToString(CultureInfo.InvariantCulture)}");
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>drop_overloads</c>: each category named (PGV), and only one category (Envoy's ClusterImplBase::parseDropOverloadConfig
+    /// rejects more).
+    /// </summary>
+    private static void ValidateDropOverloads(ValidationContext context, ClusterLoadAssignmentPolicy policy)
+    {
+        foreach (var drop in policy.DropOverloads)
+        {
+            if (string.IsNullOrEmpty(drop.Category))
+            {
+                context.Error(drop, "category", "Proto constraint validation failed (ClusterLoadAssignment_Policy_DropOverloadValidationError.Category: value length must be at least 1 characters)");
+            }
+        }
+        if (policy.DropOverloads.Count > 1)
+        {
+            context.Error(policy, "drop_overloads", $"Cluster drop_overloads config has {policy.DropOverloads.Count} categories. Envoy only supports one.");
         }
     }
 

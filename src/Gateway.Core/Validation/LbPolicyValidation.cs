@@ -31,6 +31,12 @@ internal static class LbPolicyValidation
         {
             context.Error(cluster, "common_lb_config", "cluster: load_balancing_policy cannot be combined with partial fields (zone_aware_lb_config, locality_weighted_lb_config, consistent_hashing_lb_config) of common_lb_config");
         }
+        ValidateCandidates(context, cluster, "load_balancing_policy", cluster.Name, policy, nested: false);
+    }
+
+    /// <summary>The first candidate whose type is implemented is checked; Envoy fails the cluster when none is.</summary>
+    private static void ValidateCandidates(ValidationContext context, EnvoyMessage owner, string field, string? clusterName, LoadBalancingPolicy policy, bool nested)
+    {
         if (policy.HasBindingError("policies"))
         {
             return;
@@ -45,15 +51,15 @@ internal static class LbPolicyValidation
             }
             if (entry.TypedExtensionConfig?.TypedConfig is { } config)
             {
-                ValidatePolicy(context, config);
+                ValidatePolicy(context, config, clusterName, nested);
                 return;
             }
             missing.Add(entry.TypedExtensionConfig?.Name ?? "");
         }
-        context.Error(cluster, "load_balancing_policy", $"cluster: didn't find a registered load balancer factory implementation for cluster: '{cluster.Name}' with names from [{string.Join(", ", missing)}]");
+        context.Error(owner, field, $"cluster: didn't find a registered load balancer factory implementation for cluster: '{clusterName}' with names from [{string.Join(", ", missing)}]");
     }
 
-    private static void ValidatePolicy(ValidationContext context, EnvoyMessage config)
+    private static void ValidatePolicy(ValidationContext context, EnvoyMessage config, string? clusterName, bool nested)
     {
         switch (config)
         {
@@ -77,6 +83,20 @@ internal static class LbPolicyValidation
             case MaglevPolicy maglev:
                 HashLbValidation.ValidateTableSize(context, maglev, maglev.TableSize, "MaglevValidationError");
                 ValidateConsistentHashing(context, maglev.ConsistentHashingLbConfig);
+                break;
+            case SubsetPolicy subset when nested:
+                context.Error(subset, "a subset policy inside a subset policy's subset_lb_policy is not supported by this gateway");
+                break;
+            case SubsetPolicy subset:
+                var chosen = Translation.LbPolicyTranslation.ChosenTypedPolicy(subset.SubsetLbPolicy);
+                var childLocalityWeighted = chosen switch
+                {
+                    RingHashPolicy ring => ring.LocalityWeightedLbConfig is not null,
+                    MaglevPolicy maglev => maglev.LocalityWeightedLbConfig is not null,
+                    _ => Translation.LbPolicyTranslation.LocalityLbConfig(chosen)?.LocalityWeightedLbConfig is not null,
+                };
+                SubsetLbValidation.ValidateTyped(context, clusterName, subset, childLocalityWeighted,
+                    child => ValidateCandidates(context, subset, "subset_lb_policy", clusterName, child, nested: true));
                 break;
         }
     }

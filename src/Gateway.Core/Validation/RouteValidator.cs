@@ -167,6 +167,10 @@ internal sealed class RouteValidator(ValidationContext context)
             context.Error(weighted, "clusters", "'clusters' must have at least one entry");
             return;
         }
+        if (weighted.HasField("header_name") && weighted.HasField("use_hash_policy"))
+        {
+            context.Error(weighted, "use_hash_policy", "'header_name' and 'use_hash_policy' are a one-of (random_value_specifier); give only one");
+        }
         ulong total = 0;
         foreach (var entry in weighted.Clusters)
         {

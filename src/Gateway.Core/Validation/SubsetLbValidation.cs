@@ -18,13 +18,42 @@ internal static class SubsetLbValidation
         }
         if (cluster.LoadBalancingPolicy is not null)
         {
-            // Envoy reads lb_subset_config only with the legacy lb_policy; the typed form is the subset extension, not supported here.
-            context.Error(cluster, "lb_subset_config", "lb_subset_config with load_balancing_policy is not supported by this gateway (use lb_policy, or leave out the subsets)");
+            // Envoy's ClusterInfoImpl::configureLbPolicies; the typed form is the envoy.load_balancing_policies.subset policy.
+            context.Error(cluster, "lb_subset_config", "cluster: load_balancing_policy cannot be combined with lb_subset_config");
         }
         if (config.LocalityWeightAware && cluster.CommonLbConfig?.LocalityWeightedLbConfig is null)
         {
             context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {cluster.Name}");
         }
+        ValidateSelectors(context, config);
+    }
+
+    /// <summary>
+    /// The typed <c>envoy.load_balancing_policies.subset</c>: its selectors as the legacy form's, a required
+    /// <c>subset_lb_policy</c> (checked as a cluster's <c>load_balancing_policy</c> by <paramref name="validateChild"/>);
+    /// <c>locality_weight_aware</c> needs locality weights, here the child policy's (<paramref name="childLocalityWeighted"/>).
+    /// </summary>
+    public static void ValidateTyped(ValidationContext context, string? clusterName, SubsetPolicy config, bool childLocalityWeighted, Action<LoadBalancingPolicy> validateChild)
+    {
+        if (config.LocalityWeightAware && !childLocalityWeighted)
+        {
+            // The legacy form's check (the weights come from the child's locality_lb_config instead of common_lb_config).
+            context.Error(config, "locality_weight_aware", $"Locality weight aware subset LB requires that a locality_weighted_lb_config be set in {clusterName}");
+        }
+        if (config.SubsetLbPolicy is { } child)
+        {
+            validateChild(child);
+        }
+        else if (!config.HasBindingError("subset_lb_policy"))
+        {
+            context.Error(config, "subset_lb_policy", "Proto constraint validation failed (SubsetValidationError.SubsetLbPolicy: value is required)");
+        }
+        ValidateSelectors(context, config);
+    }
+
+    private static void ValidateSelectors<TSelector>(ValidationContext context, LbSubsetConfigBase<TSelector> config)
+        where TSelector : LbSubsetSelectorBase
+    {
         foreach (var selector in config.SubsetSelectors)
         {
             // Envoy drops selectors without keys before it checks them.

@@ -249,10 +249,10 @@ public sealed class WeightedClusterEntryTests
         var listener = ListenerRuntime.Build(plan.Listeners[0], new ClusterRegistry(stats), stats);
         var route = listener.Routes.Match("x", "GET", "http", "/", new HeaderDictionary())!;
 
-        var entry = route.Resolve(new HeaderDictionary(), 0);
+        var entry = route.Resolve(new DefaultHttpContext().Request, 0, null);
 
         Assert.NotSame(route, entry);
-        Assert.Same(entry, entry.Resolve(new HeaderDictionary(), 0));
+        Assert.Same(entry, entry.Resolve(new DefaultHttpContext().Request, 0, null));
         Assert.Equal("e.example", entry.EntryHostRewrite);
         Assert.Equal("echo", entry.Cluster?.Name);
         Assert.NotSame(route.Headers, entry.Headers);

@@ -87,11 +87,11 @@ internal sealed class RoundRobinPicker : EdfHostPicker
 }
 
 /// <summary>
-/// LEAST_REQUEST: with equal weights the fewest active requests of <c>choice_count</c> random samples (a full scan
-/// when there are no more hosts than choices); with unequal weights EDF by
+/// LEAST_REQUEST: with equal weights the fewest active requests of <c>choice_count</c> random samples (N_CHOICES), or
+/// of all hosts with a random one of those tied (FULL_SCAN); with unequal weights EDF by
 /// <c>weight / (active_requests + 1)^active_request_bias</c> (Envoy's LeastRequestLoadBalancer).
 /// </summary>
-internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias, SlowStart? slowStart = null)
+internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRandom random, int choiceCount, double activeRequestBias, SlowStart? slowStart = null, bool fullScan = false)
     : EdfHostPicker(hosts, random, slowStart)
 {
     protected override double DynamicWeight(WeightedHost host)
@@ -102,27 +102,42 @@ internal sealed class LeastRequestPicker(IReadOnlyList<WeightedHost> hosts, LbRa
             : host.Weight / Math.Pow(active, activeRequestBias);
     }
 
-    protected override WeightedHost UnweightedPick()
+    protected override WeightedHost UnweightedPick() => fullScan ? FullScan() : NChoices();
+
+    /// <summary>Envoy's unweightedHostPickNChoices: <c>choice_count</c> draws (with repeats, however few hosts there are).</summary>
+    private WeightedHost NChoices()
     {
         var hosts = Hosts;
         var candidate = -1;
-        if (hosts.Length <= choiceCount)
-        {
-            for (var i = 0; i < hosts.Length; i++)
-            {
-                if (candidate < 0 || hosts[i].Host.RqActive < hosts[candidate].Host.RqActive)
-                {
-                    candidate = i;
-                }
-            }
-            return hosts[candidate];
-        }
         for (var choice = 0; choice < choiceCount; choice++)
         {
             var sampled = (int)(Random.Next() % (ulong)hosts.Length);
             if (candidate < 0 || hosts[sampled].Host.RqActive < hosts[candidate].Host.RqActive)
             {
                 candidate = sampled;
+            }
+        }
+        return hosts[candidate];
+    }
+
+    /// <summary>Envoy's unweightedHostPickFullScan: the least loaded, ties broken by reservoir sampling (each tied host equally likely).</summary>
+    private WeightedHost FullScan()
+    {
+        var hosts = Hosts;
+        var candidate = 0;
+        ulong tied = 1;
+        for (var i = 1; i < hosts.Length; i++)
+        {
+            var active = hosts[i].Host.RqActive;
+            var least = hosts[candidate].Host.RqActive;
+            if (active < least)
+            {
+                candidate = i;
+                tied = 1;
+            }
+            else if (active == least && Random.Next() % ++tied == 0)
+            {
+                candidate = i;
             }
         }
         return hosts[candidate];
@@ -150,10 +165,10 @@ internal sealed class PickerFactory(Func<IReadOnlyList<WeightedHost>, IHostPicke
         return new(h => new RoundRobinPicker(h, r, slowStart));
     }
 
-    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0, SlowStart? slowStart = null)
+    public static PickerFactory LeastRequest(Random random, int choiceCount = 2, double activeRequestBias = 1.0, SlowStart? slowStart = null, bool fullScan = false)
     {
         var r = new LbRandom(random);
-        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias, slowStart));
+        return new(h => new LeastRequestPicker(h, r, choiceCount, activeRequestBias, slowStart, fullScan));
     }
 
     public static PickerFactory Random(Random random) { var r = new LbRandom(random); return new(h => new RandomPicker(h, r)); }
@@ -161,20 +176,21 @@ internal sealed class PickerFactory(Func<IReadOnlyList<WeightedHost>, IHostPicke
 
 /// <summary>
 /// Envoy's LoadBalancerBase::recalculatePerPriorityState: each priority's health is
-/// min(100, overprovisioning_factor × healthy / hosts) (degraded likewise); load goes to priorities in order by
+/// min(100, overprovisioning_factor × healthy / hosts) (degraded likewise; host counts, or weight sums with
+/// <c>weighted_priority_health</c>); load goes to priorities in order by
 /// health, then by degraded health, normalised when the total is under 100, the rest to the first available.
 /// </summary>
 internal static class PriorityLoad
 {
     /// <summary>Fills <paramref name="healthyLoad"/> and <paramref name="degradedLoad"/> (percent, summing to 100 unless nothing is available); false when every priority is unavailable (total panic).</summary>
-    public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad)
+    public static bool Compute(ReadOnlySpan<(long Hosts, long Healthy, long Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad)
         => Compute(priorities, overprovisioningFactor, healthyLoad, degradedLoad, out _);
 
     /// <summary>
-    /// <see cref="Compute(ReadOnlySpan{ValueTuple{int, int, int}}, int, Span{int}, Span{int})"/>, also giving the normalized
+    /// <see cref="Compute(ReadOnlySpan{ValueTuple{long, long, long}}, int, Span{int}, Span{int})"/>, also giving the normalized
     /// total availability (the sum of every level's health and degraded health, capped at 100) the panic decision reads.
     /// </summary>
-    public static bool Compute(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad, out int normalizedTotal)
+    public static bool Compute(ReadOnlySpan<(long Hosts, long Healthy, long Degraded)> priorities, int overprovisioningFactor, Span<int> healthyLoad, Span<int> degradedLoad, out int normalizedTotal)
     {
         Span<int> health = stackalloc int[priorities.Length];
         Span<int> degraded = stackalloc int[priorities.Length];
@@ -182,8 +198,9 @@ internal static class PriorityLoad
         for (var i = 0; i < priorities.Length; i++)
         {
             var p = priorities[i];
-            health[i] = p.Hosts == 0 ? 0 : (int)Math.Min(100L, (long)overprovisioningFactor * p.Healthy / p.Hosts);
-            degraded[i] = p.Hosts == 0 ? 0 : (int)Math.Min(100L, (long)overprovisioningFactor * p.Degraded / p.Hosts);
+            // Int128: with weighted_priority_health these are weight sums, whose product with the factor can pass 2^63.
+            health[i] = p.Hosts == 0 ? 0 : (int)Int128.Min(100, (Int128)overprovisioningFactor * p.Healthy / p.Hosts);
+            degraded[i] = p.Hosts == 0 ? 0 : (int)Int128.Min(100, (Int128)overprovisioningFactor * p.Degraded / p.Hosts);
             total += health[i] + degraded[i];
         }
         total = Math.Min(total, 100);

@@ -5,6 +5,9 @@ namespace Gateway.Clusters.LoadBalancing;
 /// <summary>The settings Envoy's LoadBalancerBase reads besides the hosts.</summary>
 internal sealed record PrioritySetOptions(uint OverprovisioningFactor, double HealthyPanicThreshold, bool LocalityWeighted)
 {
+    /// <summary><c>weighted_priority_health</c>: a level's health is its healthy (degraded) hosts' weight over its hosts' weight.</summary>
+    public bool WeightedPriorityHealth { get; init; }
+
     /// <summary>Envoy's defaults: factor 140, threshold 50%, no locality weighting.</summary>
     public static readonly PrioritySetOptions Defaults = new(ClusterPlan.DefaultOverprovisioningFactor, ClusterPlan.DefaultHealthyPanicThreshold, false);
 
@@ -115,7 +118,8 @@ internal sealed class PrioritySetState
         }
         var healthyLoad = new int[levels];
         var degradedLoad = new int[levels];
-        PriorityLoad.Compute(counts, (int)Math.Min(options.OverprovisioningFactor, int.MaxValue), healthyLoad, degradedLoad, out var normalizedTotal);
+        // Only the health (the load split) reads weights; panic and total panic still count hosts, as in Envoy.
+        PriorityLoad.Compute(options.WeightedPriorityHealth ? Weights(all, healthy, degraded) : Counts(counts), (int)Math.Min(options.OverprovisioningFactor, int.MaxValue), healthyLoad, degradedLoad, out var normalizedTotal);
 
         var panic = new bool[levels];
         var threshold = Math.Min(100.0, options.HealthyPanicThreshold);
@@ -139,6 +143,36 @@ internal sealed class PrioritySetState
             LoadInTotalPanic(counts, healthyLoad, degradedLoad);
         }
         return new PrioritySetState(all, healthy, degraded, healthyLoad, degradedLoad, panic);
+    }
+
+    private static (long Hosts, long Healthy, long Degraded)[] Counts(ReadOnlySpan<(int Hosts, int Healthy, int Degraded)> counts)
+    {
+        var levels = new (long, long, long)[counts.Length];
+        for (var p = 0; p < counts.Length; p++)
+        {
+            levels[p] = counts[p];
+        }
+        return levels;
+    }
+
+    /// <summary>Per level the summed weights of all its hosts, its healthy hosts and its degraded hosts (Envoy's weightedPriorityHealth).</summary>
+    private static (long Hosts, long Healthy, long Degraded)[] Weights(WeightedHost[][] all, WeightedHost[][] healthy, WeightedHost[][] degraded)
+    {
+        static long Sum(WeightedHost[] hosts)
+        {
+            long sum = 0;
+            foreach (var host in hosts)
+            {
+                sum += host.Weight;
+            }
+            return sum;
+        }
+        var levels = new (long, long, long)[all.Length];
+        for (var p = 0; p < all.Length; p++)
+        {
+            levels[p] = (Sum(all[p]), Sum(healthy[p]), Sum(degraded[p]));
+        }
+        return levels;
     }
 
     /// <summary>Every level in panic: load by each level's share of all hosts, the rest to the first level with hosts.</summary>

@@ -47,6 +47,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(RandomPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
         registry.Register(typeof(RingHashPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
         registry.Register(typeof(MaglevPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
+        registry.Register(typeof(SubsetPolicy), EnvoyTypeCategory.LoadBalancingPolicy);
         return registry;
     }
 

@@ -275,15 +275,34 @@ public sealed class ClusterLoadAssignment : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.endpoint.v3.ClusterLoadAssignment.Policy</c>.</summary>
-[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy", NotSupported =
-    ["drop_overloads", "endpoint_stale_after", "weighted_priority_health"])]
+[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy", NotSupported = ["endpoint_stale_after"])]
 public sealed class ClusterLoadAssignmentPolicy : EnvoyMessage
 {
+    /// <summary>
+    /// Requests dropped by the router before host selection (503, response flag <c>DO</c>); Envoy takes one
+    /// category only and rejects a longer list.
+    /// </summary>
+    public List<DropOverload> DropOverloads { get; set; } = [];
+
     /// <summary>
     /// Percent by which a priority's (and a locality's) healthy share is scaled before it counts as full: 140 (the
     /// default) means a level with 72% healthy hosts still takes all its load; at least 1.
     /// </summary>
     public uint? OverprovisioningFactor { get; set; }
+
+    /// <summary>A priority level's health counts its hosts' weights (healthy weight / total weight) instead of its hosts.</summary>
+    public bool WeightedPriorityHealth { get; set; }
+}
+
+/// <summary><c>envoy.config.endpoint.v3.ClusterLoadAssignment.Policy.DropOverload</c>.</summary>
+[EnvoyType("envoy.config.endpoint.v3.ClusterLoadAssignment.Policy.DropOverload")]
+public sealed class DropOverload : EnvoyMessage
+{
+    /// <summary>The drop's category (load reports name it); at least one character.</summary>
+    public string? Category { get; set; }
+
+    /// <summary>The share of requests dropped; unset drops none.</summary>
+    public FractionalPercent? DropPercentage { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.LocalityLbEndpoints</c>.</summary>

@@ -4,7 +4,27 @@ namespace Gateway.Configuration;
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.LbSubsetConfig</c>: Envoy's subset load balancer.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.LbSubsetConfig")]
-public sealed class LbSubsetConfig : EnvoyMessage
+public sealed class LbSubsetConfig : LbSubsetConfigBase<LbSubsetSelector>;
+
+/// <summary>
+/// <c>envoy.extensions.load_balancing_policies.subset.v3.Subset</c> (<c>envoy.load_balancing_policies.subset</c>): the
+/// subset load balancer as a typed policy, wrapping <see cref="SubsetLbPolicy"/> as the legacy form wraps <c>lb_policy</c>.
+/// </summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.subset.v3.Subset", NotSupported = ["allow_redundant_keys"])]
+public sealed class SubsetPolicy : LbSubsetConfigBase<SubsetPolicySelector>
+{
+    /// <summary>The policy picking a host within the chosen subset (required).</summary>
+    [ProtoField(9)]
+    public LoadBalancingPolicy? SubsetLbPolicy { get; set; }
+}
+
+/// <summary><c>envoy.extensions.load_balancing_policies.subset.v3.Subset.LbSubsetSelector</c>.</summary>
+[EnvoyType("envoy.extensions.load_balancing_policies.subset.v3.Subset.LbSubsetSelector")]
+public sealed class SubsetPolicySelector : LbSubsetSelectorBase;
+
+/// <summary>The fields the legacy <c>lb_subset_config</c> and the typed subset policy share (same names and numbers).</summary>
+public abstract class LbSubsetConfigBase<TSelector> : EnvoyMessage
+    where TSelector : LbSubsetSelectorBase
 {
     /// <summary>What a request whose criteria match no subset gets; default NO_FALLBACK.</summary>
     [ProtoField(1)]
@@ -16,7 +36,7 @@ public sealed class LbSubsetConfig : EnvoyMessage
 
     /// <summary>The key sets subsets are made of.</summary>
     [ProtoField(3)]
-    public List<LbSubsetSelector> SubsetSelectors { get; set; } = [];
+    public List<TSelector> SubsetSelectors { get; set; } = [];
 
     /// <summary>Subsets keep the localities' weights (requires <c>locality_weighted_lb_config</c>).</summary>
     [ProtoField(4)]
@@ -41,7 +61,10 @@ public sealed class LbSubsetConfig : EnvoyMessage
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.LbSubsetConfig.LbSubsetSelector</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.LbSubsetConfig.LbSubsetSelector")]
-public sealed class LbSubsetSelector : EnvoyMessage
+public sealed class LbSubsetSelector : LbSubsetSelectorBase;
+
+/// <summary>The fields of the two subset selector messages.</summary>
+public abstract class LbSubsetSelectorBase : EnvoyMessage
 {
     /// <summary>The <c>envoy.lb</c> keys; every endpoint with a value for each of them is in the subset of its values.</summary>
     [ProtoField(1)]

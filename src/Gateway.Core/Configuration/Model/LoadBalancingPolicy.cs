@@ -128,7 +128,7 @@ public sealed class RoundRobinPolicy : EnvoyMessage
 
 /// <summary><c>envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest</c> (<c>envoy.load_balancing_policies.least_request</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest", NotSupported =
-    ["enable_full_scan", "selection_method", "connection_aware_lb_config"])]
+    ["connection_aware_lb_config"])]
 public sealed class LeastRequestPolicy : EnvoyMessage
 {
     /// <summary>How many random hosts are compared (equal weights); default 2, at least 2.</summary>
@@ -146,6 +146,25 @@ public sealed class LeastRequestPolicy : EnvoyMessage
     /// <summary>Zone-aware routing or locality weights.</summary>
     [ProtoField(4)]
     public CommonLocalityLbConfig? LocalityLbConfig { get; set; }
+
+    /// <summary>Deprecated and unused by Envoy (replaced by <see cref="SelectionMethod"/>): accepted and ignored, as there.</summary>
+    [ProtoField(5)]
+    public bool? EnableFullScan { get; set; }
+
+    /// <summary>Which hosts the pick compares when the weights are equal: <c>choice_count</c> random ones (default) or all.</summary>
+    [ProtoField(6)]
+    public LeastRequestSelectionMethod SelectionMethod { get; set; }
+}
+
+/// <summary><c>LeastRequest.SelectionMethod</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum LeastRequestSelectionMethod
+{
+    /// <summary>The fewest active requests of <c>choice_count</c> random hosts.</summary>
+    N_CHOICES = 0,
+
+    /// <summary>The fewest active requests of all hosts, a random one of those tied.</summary>
+    FULL_SCAN = 1,
 }
 
 /// <summary><c>envoy.extensions.load_balancing_policies.random.v3.Random</c> (<c>envoy.load_balancing_policies.random</c>).</summary>

@@ -94,7 +94,7 @@ public enum ClusterNotFoundResponseCode
 }
 
 /// <summary><c>envoy.config.route.v3.WeightedCluster</c>.</summary>
-[EnvoyType("envoy.config.route.v3.WeightedCluster", NotSupported = ["use_hash_policy"])]
+[EnvoyType("envoy.config.route.v3.WeightedCluster")]
 public sealed class WeightedClusters : EnvoyMessage
 {
     /// <summary>The clusters and their weights.</summary>
@@ -106,8 +106,14 @@ public sealed class WeightedClusters : EnvoyMessage
     /// <summary>Runtime keys overriding the weights; there is no runtime layer, so the configured weights apply.</summary>
     public string? RuntimeKeyPrefix { get; set; }
 
-    /// <summary>A request header holding the random value of the pick (a single unsigned integer; otherwise the stream's).</summary>
+    /// <summary>A request header holding the random value of the pick (a single unsigned integer; otherwise the stream's); one-of with <see cref="UseHashPolicy"/>.</summary>
     public string? HeaderName { get; set; }
+
+    /// <summary>
+    /// The route's <c>hash_policy</c> picks the entry (the same key, the same entry), the random value when it yields no hash;
+    /// one-of with <see cref="HeaderName"/>.
+    /// </summary>
+    public bool? UseHashPolicy { get; set; }
 }
 
 /// <summary><c>envoy.config.route.v3.WeightedCluster.ClusterWeight</c>.</summary>

@@ -1,6 +1,7 @@
 using Gateway.Clusters;
 using Gateway.Clusters.LoadBalancing;
 using Gateway.Stats;
+using Gateway.Tests.Common;
 using Xunit;
 using Yarp.ReverseProxy.Model;
 
@@ -91,15 +92,57 @@ public sealed class HostPickerTests
     }
 
     [Fact]
-    public void LeastRequest_TwoHosts_PicksTheIdleOne()
+    public void LeastRequest_TwoHosts_PicksTheIdleOneOfTheDraws()
     {
         var hosts = Hosts(1, 1);
         hosts[0].Host.RequestStarted();
-        var picker = PickerFactory.LeastRequest(new Random(5)).Create(hosts);
+        // N_CHOICES draws choice_count hosts even when there are no more hosts than that: both draws on the busy host pick it
+        // (Envoy's proto: 25% of the time with two hosts).
+        var picker = PickerFactory.LeastRequest(new ScriptedRandom(0, 1, 1, 0, 0, 0)).Create(hosts);
+
+        Assert.Same(hosts[1].Host, picker.Pick(null, 0)!.Value.Host);
+        Assert.Same(hosts[1].Host, picker.Pick(null, 0)!.Value.Host);
+        Assert.Same(hosts[0].Host, picker.Pick(null, 0)!.Value.Host);
+    }
+
+    [Fact]
+    public void LeastRequestFullScan_TwoHosts_AlwaysPicksTheIdleOne()
+    {
+        var hosts = Hosts(1, 1);
+        hosts[0].Host.RequestStarted();
+        var picker = PickerFactory.LeastRequest(new Random(5), fullScan: true).Create(hosts);
         for (var i = 0; i < 100; i++)
         {
             Assert.Same(hosts[1].Host, picker.Pick(null, 0)!.Value.Host);
         }
+    }
+
+    [Theory]
+    // Three idle hosts: the second replaces the first when its draw % 2 is 0, the third the candidate when its draw % 3 is 0.
+    [InlineData(1, 2, 0)]
+    [InlineData(0, 1, 1)]
+    [InlineData(1, 0, 2)]
+    public void LeastRequestFullScan_Ties_ReservoirSampling(long second, long third, int picked)
+    {
+        var hosts = Hosts(1, 1, 1, 1);
+        hosts[3].Host.RequestStarted();
+        var picker = PickerFactory.LeastRequest(new ScriptedRandom(second, third), fullScan: true).Create(hosts);
+
+        Assert.Same(hosts[picked].Host, picker.Pick(null, 0)!.Value.Host);
+    }
+
+    [Fact]
+    public void LeastRequestFullScan_ManyPicks_TiedHostsEquallyLikely()
+    {
+        var hosts = Hosts(1, 1, 1);
+        var picker = PickerFactory.LeastRequest(new Random(7), fullScan: true).Create(hosts);
+        var counts = new int[3];
+        for (var i = 0; i < 3000; i++)
+        {
+            var picked = picker.Pick(null, 0)!.Value.Host;
+            counts[Array.FindIndex(hosts, h => h.Host == picked)]++;
+        }
+        Assert.All(counts, c => Assert.InRange(c, 850, 1150));
     }
 
     [Fact]

@@ -77,8 +77,9 @@ public class LoadBalancingIntegrationTests
         await using var gateway = await InProcessGateway.StartAsync(Yaml([(slow.Port, 0), (fast.Port, 0)], "LEAST_REQUEST",
             "  least_request_lb_config: { choice_count: 2, active_request_bias: { default_value: 1.0, runtime_key: lb.bias } }"));
 
-        // Four concurrent senders share 60 requests: a pick goes to the host with fewer requests in flight, so the
-        // senders not waiting on the slow host send most of them, to the fast one.
+        // Four concurrent senders share 60 requests: a pick goes to the one of two random draws with fewer requests in
+        // flight, so while the slow host is busy only a pick drawing it twice (1 in 4) goes there: about 45 to the fast
+        // one (binomial standard deviation about 3.4); the bound is 3.5 of them below.
         var sent = 0;
         var senders = Enumerable.Range(0, 4).Select(async _ =>
         {
@@ -91,7 +92,7 @@ public class LoadBalancingIntegrationTests
         await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(60, slow.Requests + fast.Requests);
-        Assert.True(fast.Requests >= 45, $"fast {fast.Requests}, slow {slow.Requests}");
+        Assert.True(fast.Requests >= 33, $"fast {fast.Requests}, slow {slow.Requests}");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Gateway.Translation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Clusters.LoadBalancing;
 
@@ -151,6 +152,64 @@ public class LoadBalancingPolicyTests
         Assert.Contains(errors, e => e.Contains("'min_weight_percent' must be a percentage in [0, 100], not 150", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData(", selection_method: N_CHOICES", false)]
+    [InlineData(", selection_method: FULL_SCAN", true)]
+    // Envoy's proto: enable_full_scan is unused (replaced by selection_method), so it selects nothing.
+    [InlineData(", enable_full_scan: true", false)]
+    public void Translate_LeastRequestSelectionMethod_FullScanOnlyForFullScan(string fields, bool fullScan)
+    {
+        var plan = Plan(Policies($"{{ name: lr, typed_config: {{ '@type': {Lb}least_request.v3.LeastRequest, choice_count: 3{fields} }} }}"));
+
+        Assert.Equal(LbPolicy.LeastRequest, plan.LbPolicy);
+        Assert.Equal(3, plan.LeastRequest.ChoiceCount);
+        Assert.Equal(fullScan, plan.LeastRequest.FullScan);
+    }
+
+    [Fact]
+    public async Task Proxy_LeastRequestFullScan_SendsToTheIdleHost()
+    {
+        await using var slow = await EchoUpstream.StartAsync();
+        await using var idle = await EchoUpstream.StartAsync();
+        var yaml = ListenerYaml.Build(slow.Port, "", clusters: $$"""
+            - name: lr
+              type: STATIC
+              load_balancing_policy:
+                policies:
+                - typed_extension_config: { name: lr, typed_config: { '@type': {{Lb}}least_request.v3.LeastRequest, selection_method: FULL_SCAN } }
+              load_assignment:
+                cluster_name: lr
+                endpoints:
+                - lb_endpoints:
+                  - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{slow.Port}} } } }
+                  - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{idle.Port}} } } }
+            """, routes: """
+            - match: { prefix: "/" }
+              route: { cluster: lr }
+            """);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        Assert.True(gateway.Services.GetRequiredService<Gateway.Clusters.ClusterRegistry>().TryGet("lr", out var cluster));
+        // One request in flight on the first host: a full scan never picks it while the other is idle.
+        var busy = cluster.Host("127.0.0.1:" + slow.Port);
+        busy.RequestStarted();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+        finally
+        {
+            busy.RequestEnded(200, timedOut: false);
+        }
+
+        Assert.Equal(0, slow.Requests);
+        Assert.Equal(20, idle.Requests);
+    }
+
     [Fact]
     public void Load_RoundRobinConfigOnLeastRequest_Refused()
     {
@@ -159,7 +218,7 @@ public class LoadBalancingPolicyTests
     }
 
     [Theory]
-    [InlineData("least_request.v3.LeastRequest, selection_method: FULL_SCAN", "selection_method")]
+    [InlineData("least_request.v3.LeastRequest, connection_aware_lb_config: { }", "connection_aware_lb_config")]
     [InlineData("ring_hash.v3.RingHash, consistent_hashing_lb_config: { hash_policy: [ { header: { header_name: x } } ] }", "hash_policy")]
     public void Load_UnsupportedTypedPolicyField_RefusedByPath(string typedConfig, string field)
     {

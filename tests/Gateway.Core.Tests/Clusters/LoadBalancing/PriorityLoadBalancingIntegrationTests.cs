@@ -90,6 +90,29 @@ public class PriorityLoadBalancingIntegrationTests
     }
 
     [Fact]
+    public async Task Proxy_WeightedPriorityHealth_P0WithLittleHealthyWeightGivesItsLoadToP1()
+    {
+        await using var a = await EchoUpstream.StartAsync();
+        await using var backup = await EchoUpstream.StartAsync();
+        // By hosts P0 is 140 × 1 / 2 = 70% healthy; by weight 140 × 1 / 201 = 0%: everything goes to P1.
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(a.Port, $$"""
+                - priority: 0
+                  lb_endpoints:
+            {{Endpoint(a.Port, weight: 1)}}
+            {{Endpoint(1, "UNHEALTHY", weight: 200)}}
+                - priority: 1
+                  lb_endpoints:
+            {{Endpoint(backup.Port)}}
+                policy: { weighted_priority_health: true }
+            """));
+
+        await SendAsync(gateway, 30);
+
+        Assert.Equal(0, a.Requests);
+        Assert.Equal(30, backup.Requests);
+    }
+
+    [Fact]
     public async Task Proxy_OverprovisioningFactor200_P0KeepsAllTheTraffic()
     {
         await using var a = await EchoUpstream.StartAsync();
@@ -312,8 +335,7 @@ public class PriorityLoadBalancingIntegrationTests
     }
 
     [Theory]
-    [InlineData("policy: { drop_overloads: [] }", "load_assignment.policy.drop_overloads")]
-    [InlineData("policy: { weighted_priority_health: true }", "load_assignment.policy.weighted_priority_health")]
+    [InlineData("policy: { endpoint_stale_after: 5s }", "load_assignment.policy.endpoint_stale_after")]
     public void Load_UnsupportedPolicyField_RefusedByPath(string policy, string pathEnd)
     {
         var error = Assert.Single(Errors($$"""

@@ -30,11 +30,29 @@ public class SubsetLoadBalancingIntegrationTests
         }
     }
 
-    private static string Yaml(int v1a, int v2, int v1b, string fallback = "NO_FALLBACK", string httpFilters = "")
+    /// <summary>The same subsets as the typed <c>envoy.load_balancing_policies.subset</c> around <paramref name="child"/> (a typed policy).</summary>
+    private static string TypedYaml(int v1a, int v2, int v1b, string child = "round_robin.v3.RoundRobin", bool localityWeightAware = false)
+        => Yaml(v1a, v2, v1b, subsets: $$"""
+              load_balancing_policy:
+                policies:
+                - typed_extension_config:
+                    name: envoy.load_balancing_policies.subset
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.subset.v3.Subset
+                      locality_weight_aware: {{(localityWeightAware ? "true" : "false")}}
+                      subset_selectors:
+                      - keys: [ version ]
+                      - keys: [ version, stage ]
+                        fallback_policy: KEYS_SUBSET
+                        fallback_keys_subset: [ version ]
+                      subset_lb_policy:
+                        policies:
+                        - typed_extension_config: { name: child, typed_config: { "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.{{child}} } }
+            """);
+
+    private static string Yaml(int v1a, int v2, int v1b, string fallback = "NO_FALLBACK", string httpFilters = "", string? subsets = null)
     {
-        var clusters = $$"""
-            - name: versions
-              type: STATIC
+        subsets ??= $$"""
               lb_subset_config:
                 fallback_policy: {{fallback}}
                 subset_selectors:
@@ -42,6 +60,11 @@ public class SubsetLoadBalancingIntegrationTests
                 - keys: [ version, stage ]
                   fallback_policy: KEYS_SUBSET
                   fallback_keys_subset: [ version ]
+            """;
+        var clusters = $$"""
+            - name: versions
+              type: STATIC
+            {{subsets}}
               load_assignment:
                 cluster_name: versions
                 endpoints:
@@ -87,12 +110,15 @@ public class SubsetLoadBalancingIntegrationTests
             """, clusters: clusters);
     }
 
-    [Fact]
-    public async Task Proxy_RouteMetadataMatch_ReachesOnlyTheMatchingEndpoints()
+    [Theory]
+    [InlineData(false)]
+    // The typed envoy.load_balancing_policies.subset around a typed round robin: the same subsets, the same picks.
+    [InlineData(true)]
+    public async Task Proxy_RouteMetadataMatch_ReachesOnlyTheMatchingEndpoints(bool typed)
     {
         await using var hosts = await Upstreams.StartAsync();
         var (v1a, v2, v1b) = (hosts.V1a, hosts.V2, hosts.V1b);
-        await using var gateway = await InProcessGateway.StartAsync(Yaml(v1a.Port, v2.Port, v1b.Port));
+        await using var gateway = await InProcessGateway.StartAsync(typed ? TypedYaml(v1a.Port, v2.Port, v1b.Port) : Yaml(v1a.Port, v2.Port, v1b.Port));
 
         for (var i = 0; i < 20; i++)
         {
@@ -127,6 +153,62 @@ public class SubsetLoadBalancingIntegrationTests
         await gateway.AssertStatAsync("cluster.versions.lb_subsets_selected", 30);
         await gateway.AssertStatAsync("cluster.versions.lb_subsets_active", 5);
         await gateway.AssertStatAsync("cluster.versions.lb_subsets_created", 5);
+    }
+
+    [Fact]
+    public void Translate_TypedSubsetPolicy_ChildPolicyAndSubsetPlan()
+    {
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TypedYaml(1, 2, 3, "least_request.v3.LeastRequest, choice_count: 3")))
+            .ClusterPlans.Single(c => c.Name == "versions");
+
+        Assert.Equal(LbPolicy.LeastRequest, plan.LbPolicy);
+        Assert.Equal(3, plan.LeastRequest.ChoiceCount);
+        Assert.NotNull(plan.Subset);
+        Assert.Equal(2, plan.Subset.Selectors.Count);
+    }
+
+    [Theory]
+    [InlineData("subset_lb_policy", "", "Proto constraint validation failed (SubsetValidationError.SubsetLbPolicy: value is required)")]
+    // The child round robin has no locality_lb_config.locality_weighted_lb_config: the legacy form's check.
+    [InlineData("locality_weight_aware", "locality_weight_aware: true, ", "Locality weight aware subset LB requires that a locality_weighted_lb_config be set in versions")]
+    [InlineData("subset_selectors[0].fallback_keys_subset", "subset_selectors: [ { keys: [ a ], fallback_keys_subset: [ a ] } ], ", "fallback_keys_subset can be set only for KEYS_SUBSET fallback_policy")]
+    public void Load_TypedSubsetPolicyErrors_AtTheField(string field, string fields, string message)
+    {
+        var child = field == "subset_lb_policy" ? "" : "subset_lb_policy: { policies: [ { typed_extension_config: { name: rr, typed_config: { '@type': type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin } } } ] }";
+        var yaml = ListenerYaml.Build(1, "", clusters: $$"""
+            - name: versions
+              type: STATIC
+              load_balancing_policy:
+                policies:
+                - typed_extension_config: { name: subset, typed_config: { '@type': type.googleapis.com/envoy.extensions.load_balancing_policies.subset.v3.Subset, {{fields}}{{child}} } }
+            """);
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("static_resources.clusters[1].load_balancing_policy.policies[0].typed_extension_config.typed_config." + field, error.Location.Path);
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Translate_TypedSubsetLocalityWeightAwareWithALocalityWeightedChild_LocalityWeighted()
+    {
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(
+            TypedYaml(1, 2, 3, "round_robin.v3.RoundRobin, locality_lb_config: { locality_weighted_lb_config: {} }", localityWeightAware: true)))
+            .ClusterPlans.Single(c => c.Name == "versions");
+
+        Assert.True(plan.LocalityWeighted);
+        Assert.True(plan.Subset!.LocalityWeightAware);
+    }
+
+    [Fact]
+    public void Load_TypedSubsetInsideTypedSubset_Refused()
+    {
+        var yaml = TypedYaml(1, 2, 3, child: "subset.v3.Subset, subset_lb_policy: { policies: [ { typed_extension_config: { name: rr, typed_config: { '@type': type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin } } } ] }");
+
+        var ex = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml));
+
+        Assert.Contains("a subset policy inside a subset policy's subset_lb_policy is not supported", Assert.Single(ex.Errors).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -307,7 +389,7 @@ public class SubsetLoadBalancingIntegrationTests
     }
 
     [Fact]
-    public void Load_SubsetsWithTypedLoadBalancingPolicy_RefusedByPath()
+    public void Load_SubsetsWithTypedLoadBalancingPolicy_EnvoysError()
     {
         var yaml = ListenerYaml.Build(1, "", clusters: """
             - name: versions
@@ -325,7 +407,7 @@ public class SubsetLoadBalancingIntegrationTests
 
         var error = Assert.Single(ex.Errors);
         Assert.Equal("static_resources.clusters[1].lb_subset_config", error.Location.Path);
-        Assert.Contains("load_balancing_policy", error.Message, StringComparison.Ordinal);
+        Assert.Equal("cluster: load_balancing_policy cannot be combined with lb_subset_config", error.Message);
     }
 }
 
