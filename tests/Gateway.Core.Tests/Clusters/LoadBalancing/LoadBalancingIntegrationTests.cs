@@ -70,29 +70,45 @@ public class LoadBalancingIntegrationTests
     }
 
     [Fact]
-    public async Task Proxy_LeastRequestWithASlowUpstream_PrefersTheIdleOne()
+    public async Task Proxy_LeastRequestWithABusyUpstream_PrefersTheIdleOne()
     {
-        await using var slow = await DelayedUpstream.StartAsync(TimeSpan.FromMilliseconds(300));
-        await using var fast = await DelayedUpstream.StartAsync(TimeSpan.Zero);
-        await using var gateway = await InProcessGateway.StartAsync(Yaml([(slow.Port, 0), (fast.Port, 0)], "LEAST_REQUEST",
+        await using var busy = await HoldingUpstream.StartAsync();
+        await using var idle = await HoldingUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml([(busy.Port, 0), (idle.Port, 0)], "LEAST_REQUEST",
             "  least_request_lb_config: { choice_count: 2, active_request_bias: { default_value: 1.0, runtime_key: lb.bias } }"));
 
-        // Four concurrent senders share 60 requests: a pick goes to the one of two random draws with fewer requests in
-        // flight, so while the slow host is busy only a pick drawing it twice (1 in 4) goes there: about 45 to the fast
-        // one (binomial standard deviation about 3.4); the bound is 3.5 of them below.
-        var sent = 0;
-        var senders = Enumerable.Range(0, 4).Select(async _ =>
+        // Park one request on `busy` (each upstream holds /hold; `idle` is released at once): with no request in flight
+        // a pick is an even draw, so a few tries suffice.
+        idle.Release();
+        Task<HttpResponseMessage>? parked = null;
+        for (var i = 0; i < 40 && parked is null; i++)
         {
-            while (Interlocked.Increment(ref sent) <= 60)
+            var hold = gateway.Client.GetAsync(gateway.ListenerUri("/hold"));
+            if (await Task.WhenAny(hold, busy.Holding).WaitAsync(TimeSpan.FromSeconds(10)) == busy.Holding)
             {
-                using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                parked = hold;
             }
-        });
-        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(30));
+            else
+            {
+                (await hold).Dispose();
+            }
+        }
+        Assert.True(parked is not null, "no request reached the busy upstream in 40 tries");
 
-        Assert.Equal(60, slow.Requests + fast.Requests);
-        Assert.True(fast.Requests >= 33, $"fast {fast.Requests}, slow {slow.Requests}");
+        // One request in flight on `busy`, none on `idle` (requests are sent one at a time): a pick goes to `busy` only
+        // when both random draws name it (1 in 4), so about 45 of 60 reach `idle` (binomial standard deviation about
+        // 3.4); the bound is 3.5 of them below. Timing does not matter: the in-flight counts are fixed.
+        var idleBefore = idle.Requests;
+        for (var i = 0; i < 60; i++)
+        {
+            using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/get"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        busy.Release();
+        (await parked.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();
+
+        var toIdle = idle.Requests - idleBefore;
+        Assert.True(toIdle >= 33, $"idle {toIdle} of 60");
     }
 
     [Fact]
@@ -125,30 +141,39 @@ public class LoadBalancingIntegrationTests
     }
 
     /// <summary>A Kestrel upstream that answers 200 after a fixed delay and counts its requests.</summary>
-    private sealed class DelayedUpstream : IAsyncDisposable
+    /// <summary>An upstream answering at once, except that <c>/hold</c> waits until <see cref="Release"/>.</summary>
+    private sealed class HoldingUpstream : IAsyncDisposable
     {
         private readonly WebApplication _app;
+        private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _requests;
 
-        private DelayedUpstream(WebApplication app) => _app = app;
+        private HoldingUpstream(WebApplication app) => _app = app;
 
         public int Port { get; private set; }
 
         public int Requests => Volatile.Read(ref _requests);
 
-        public static async Task<DelayedUpstream> StartAsync(TimeSpan delay)
+        /// <summary>Completes when a <c>/hold</c> request first waits here.</summary>
+        public Task Holding => _holding.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        public static async Task<HoldingUpstream> StartAsync()
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
             var app = builder.Build();
-            var upstream = new DelayedUpstream(app);
+            var upstream = new HoldingUpstream(app);
             app.Run(async context =>
             {
                 Interlocked.Increment(ref upstream._requests);
-                if (delay > TimeSpan.Zero)
+                if (context.Request.Path == "/hold")
                 {
-                    await Task.Delay(delay, context.RequestAborted);
+                    upstream._holding.TrySetResult();
+                    await upstream._release.Task.WaitAsync(context.RequestAborted);
                 }
                 await context.Response.WriteAsync("ok");
             });
@@ -159,6 +184,7 @@ public class LoadBalancingIntegrationTests
 
         public async ValueTask DisposeAsync()
         {
+            Release();
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
