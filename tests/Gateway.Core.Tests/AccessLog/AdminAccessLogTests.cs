@@ -18,10 +18,21 @@ public sealed class AdminAccessLogTests : IDisposable
             .Replace("  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\nstatic_resources:",
                 "  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\n" + ListenerYaml.Indent(adminFields, 2) + "\nstatic_resources:", StringComparison.Ordinal);
 
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path)
+    // The entry is written when the admin stream ends, which can be just after the client has read the response:
+    // flush and read until the expected lines are there (bounded), then the assertions see everything written.
+    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path, int expected = 1)
     {
-        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
-        return await File.ReadAllLinesAsync(path);
+        var manager = gateway.Services.GetRequiredService<AccessLogManager>();
+        for (var i = 0; ; i++)
+        {
+            await manager.FlushAsync();
+            var lines = await File.ReadAllLinesAsync(path);
+            if (lines.Length >= expected || i == 500)
+            {
+                return lines;
+            }
+            await Task.Delay(10);
+        }
     }
 
     [Fact]
@@ -41,7 +52,7 @@ public sealed class AdminAccessLogTests : IDisposable
         using var ready = await gateway.Client.GetAsync(gateway.AdminUri("/ready"));
         using var missing = await gateway.Client.GetAsync(gateway.AdminUri("/nowhere"));
         using var data = await gateway.Client.GetAsync(gateway.ListenerUri("/data"));
-        var lines = await LinesAsync(gateway, path);
+        var lines = await LinesAsync(gateway, path, expected: 2);
 
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.OK, data.StatusCode);
