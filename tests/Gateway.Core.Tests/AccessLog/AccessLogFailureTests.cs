@@ -77,11 +77,6 @@ public sealed partial class AccessLogFailureTests : IDisposable
             """).Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + accessLog.TrimEnd(), StringComparison.Ordinal);
     }
 
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path)
-    {
-        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
-        return await File.ReadAllLinesAsync(path);
-    }
 
     [Theory]
     [InlineData("/retried/status/500", 500, "URX", true, true)]
@@ -96,7 +91,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri(requestPath));
         var body = await response.Content.ReadAsByteArrayAsync();
-        var line = Assert.Single(await LinesAsync(gateway, path));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path));
 
         Assert.Equal(status, (int)response.StatusCode);
         var fields = DefaultLine().Match(line);
@@ -154,7 +149,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
         }
         using var refused = await gateway.Client.GetAsync(gateway.ListenerUri("/pending/status/200"));
         using var served = await busy;
-        var lines = await LinesAsync(gateway, path);
+        var lines = await AccessLogLines.ReadAsync(gateway, path);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
@@ -177,7 +172,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
 
         using var dead = await gateway.Client.GetAsync(gateway.ListenerUri("/dead"));
         using var ok = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
-        var lines = await LinesAsync(gateway, path);
+        var lines = await AccessLogLines.ReadAsync(gateway, path, 2);
 
         Assert.Equal(2, lines.Length);
         var failed = lines[0].Split(' ');
@@ -200,7 +195,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
 
         using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/bytes/777"), new StringContent(payload));
         var body = await response.Content.ReadAsByteArrayAsync();
-        var line = Assert.Single(await LinesAsync(gateway, path));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path));
 
         Assert.Equal(777, body.Length);
         Assert.Equal("1234 777 200", line);
@@ -218,7 +213,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
             """), configureServices: s => s.AddSingleton<TimeProvider>(clock));
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
-        var line = Assert.Single(await LinesAsync(gateway, path));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("2031-05-06T07:08:09.123Z 2031-05-06", line);
@@ -234,7 +229,7 @@ public sealed partial class AccessLogFailureTests : IDisposable
             """), configureServices: s => s.AddSingleton<Random>(new ConstantBytes()));
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/status/200"));
-        var line = Assert.Single(await LinesAsync(gateway, path));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path));
 
         // Every byte 0xab, with the version 4 and variant bits set.
         Assert.Equal("abababab-abab-4bab-abab-abababababab", line);

@@ -18,22 +18,6 @@ public sealed class AdminAccessLogTests : IDisposable
             .Replace("  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\nstatic_resources:",
                 "  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\n" + ListenerYaml.Indent(adminFields, 2) + "\nstatic_resources:", StringComparison.Ordinal);
 
-    // The entry is written when the admin stream ends, which can be just after the client has read the response:
-    // flush and read until the expected lines are there (bounded), then the assertions see everything written.
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path, int expected = 1)
-    {
-        var manager = gateway.Services.GetRequiredService<AccessLogManager>();
-        for (var i = 0; ; i++)
-        {
-            await manager.FlushAsync();
-            var lines = await File.ReadAllLinesAsync(path);
-            if (lines.Length >= expected || i == 500)
-            {
-                return lines;
-            }
-            await Task.Delay(10);
-        }
-    }
 
     [Fact]
     public async Task AccessLog_AdminRequests_AreLoggedWithCodeBytesAndType()
@@ -52,7 +36,7 @@ public sealed class AdminAccessLogTests : IDisposable
         using var ready = await gateway.Client.GetAsync(gateway.AdminUri("/ready"));
         using var missing = await gateway.Client.GetAsync(gateway.AdminUri("/nowhere"));
         using var data = await gateway.Client.GetAsync(gateway.ListenerUri("/data"));
-        var lines = await LinesAsync(gateway, path, expected: 2);
+        var lines = await AccessLogLines.ReadAsync(gateway, path, 2);
 
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.OK, data.StatusCode);
@@ -82,8 +66,8 @@ public sealed class AdminAccessLogTests : IDisposable
         using var stats = await gateway.Client.GetAsync(gateway.AdminUri("/stats?filter=nothing"));
 
         Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
-        Assert.Equal(["/stats?filter=nothing"], await LinesAsync(gateway, listPath));
-        var line = Assert.Single(await LinesAsync(gateway, path));
+        Assert.Equal(["/stats?filter=nothing"], await AccessLogLines.ReadAsync(gateway, listPath));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path));
         Assert.Matches("^\\[\\d{4}-\\d\\d-\\d\\dT[^\\]]+Z\\] \"GET /stats\\?filter=nothing HTTP/1.1\" 200 - 0 \\d+ \\d+ - \"-\" \"-\" \"-\" \"127.0.0.1:\\d+\" \"-\"$", line);
     }
 
@@ -101,7 +85,7 @@ public sealed class AdminAccessLogTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, dump.StatusCode);
         Assert.Contains("\"access_log_path\"", text, StringComparison.Ordinal);
-        Assert.Contains("\"GET /config_dump HTTP/1.1\" 200", Assert.Single(await LinesAsync(gateway, path)), StringComparison.Ordinal);
+        Assert.Contains("\"GET /config_dump HTTP/1.1\" 200", Assert.Single(await AccessLogLines.ReadAsync(gateway, path)), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -104,22 +104,6 @@ public sealed class ListenerAccessLogTests : IDisposable
         throw new InvalidOperationException("no complete response");
     }
 
-    /// <summary>The log's lines once <paramref name="count"/> are there (the entry is written as the server closes; bounded wait).</summary>
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path, int count)
-    {
-        var manager = gateway.Services.GetRequiredService<AccessLogManager>();
-        string[] lines = [];
-        for (var i = 0; i < 250 && lines.Length < count; i++)
-        {
-            await manager.FlushAsync();
-            lines = File.Exists(path) ? await File.ReadAllLinesAsync(path) : [];
-            if (lines.Length < count)
-            {
-                await Task.Delay(20);
-            }
-        }
-        return lines;
-    }
 
     [Fact]
     public async Task ConnectionClose_TwoKeepAliveRequests_OneDefaultLineWithTheConnectionsDurationAndBytes()
@@ -129,7 +113,7 @@ public sealed class ListenerAccessLogTests : IDisposable
         await using var gateway = await StartAsync(Config(upstream.Port, FileLog(path)));
 
         var (sent, received, _) = await ConnectionAsync(gateway, TimeSpan.FromMilliseconds(1234), "/one", "/two");
-        var lines = await LinesAsync(gateway, path, 1);
+        var lines = await AccessLogLines.ReadAsync(gateway, path, 1);
 
         Assert.Equal(2, upstream.Requests);
         // Envoy's default line over a connection's stream info: no request ("-"), response code 0, no flags.
@@ -154,7 +138,7 @@ public sealed class ListenerAccessLogTests : IDisposable
             """)));
 
         var (sent, _, clientPort) = await ConnectionAsync(gateway, TimeSpan.FromSeconds(2), "/a", "/b");
-        var line = Assert.Single(await LinesAsync(gateway, path, 1));
+        var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, path, 1));
 
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
@@ -180,7 +164,7 @@ public sealed class ListenerAccessLogTests : IDisposable
         await ConnectionAsync(gateway, TimeSpan.FromMilliseconds(1500), "/long", "/long");
         // A third connection marks that both before it have been logged (or filtered out).
         await ConnectionAsync(gateway, TimeSpan.FromMilliseconds(3000), "/last", "/last");
-        var lines = await LinesAsync(gateway, path, 2);
+        var lines = await AccessLogLines.ReadAsync(gateway, path, 2);
 
         Assert.Equal(["1500", "3000"], lines.Order());
     }
@@ -207,8 +191,8 @@ public sealed class ListenerAccessLogTests : IDisposable
 
         await ConnectionAsync(gateway, TimeSpan.Zero, "/x", "/y");
         await ConnectionAsync(gateway, TimeSpan.Zero, "/z", "/z");
-        var connections = await LinesAsync(gateway, listenerPath, 2);
-        var requests = await LinesAsync(gateway, requestPath, 4);
+        var connections = await AccessLogLines.ReadAsync(gateway, listenerPath, 2);
+        var requests = await AccessLogLines.ReadAsync(gateway, requestPath, 4);
 
         // Both logs name the connection by the same number, and each connection has its own (the connection entries are
         // written as the server closes, so their order is not asserted).

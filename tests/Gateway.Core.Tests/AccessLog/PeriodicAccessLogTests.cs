@@ -51,11 +51,6 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         return yaml;
     }
 
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path)
-    {
-        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
-        return File.Exists(path) ? await File.ReadAllLinesAsync(path) : [];
-    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
@@ -100,12 +95,12 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
 
         // Written at each tick: the request is on its way upstream, so nothing an entry reads is changing.
         // Envoy's entry before the response: code 0, no flags, the duration so far, no response headers.
-        Assert.Equal(["DownstreamPeriodic 0 - 1000 /slow -", "DownstreamPeriodic 0 - 2000 /slow -"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamPeriodic 0 - 1000 /slow -", "DownstreamPeriodic 0 - 2000 /slow -"], await AccessLogLines.ReadAsync(gateway, path, 2));
         release.SetResult();
         using var response = await pending;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["DownstreamPeriodic 0 - 1000 /slow -", "DownstreamPeriodic 0 - 2000 /slow -", "DownstreamEnd 200 - 2000 /slow yes"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamPeriodic 0 - 1000 /slow -", "DownstreamPeriodic 0 - 2000 /slow -", "DownstreamEnd 200 - 2000 /slow yes"], await AccessLogLines.ReadAsync(gateway, path, 3));
     }
 
     [Fact]
@@ -121,7 +116,7 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["DownstreamEnd 200 - 0 /fast yes"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamEnd 200 - 0 /fast yes"], await AccessLogLines.ReadAsync(gateway, path));
     }
 
     [Fact]
@@ -150,11 +145,7 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         var rest = await new StreamReader(body).ReadToEndAsync();
 
         Assert.Equal("first last", System.Text.Encoding.ASCII.GetString(first) + rest);
-        string[] lines = [];
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); lines.Length < 2 && DateTime.UtcNow < deadline; await Task.Delay(10))
-        {
-            lines = await LinesAsync(gateway, path);
-        }
+        var lines = await AccessLogLines.ReadAsync(gateway, path, 2);
         // Mid-body, Envoy's entry has the response's code and headers; the end entry follows.
         Assert.Equal(["DownstreamPeriodic 200 - 1000 /stream streaming", "DownstreamEnd 200 - 1000 /stream streaming"], lines);
     }
@@ -180,8 +171,8 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         release.SetResult();
         using var response = await pending;
 
-        Assert.Equal(["DownstreamPeriodic 500", "DownstreamPeriodic 1000", "DownstreamPeriodic 1500"], await LinesAsync(gateway, periodicPath));
-        Assert.Equal(["DownstreamEnd 1500"], await LinesAsync(gateway, endPath));
+        Assert.Equal(["DownstreamPeriodic 500", "DownstreamPeriodic 1000", "DownstreamPeriodic 1500"], await AccessLogLines.ReadAsync(gateway, periodicPath, 14));
+        Assert.Equal(["DownstreamEnd 1500"], await AccessLogLines.ReadAsync(gateway, endPath));
     }
 
     [Fact]
@@ -200,17 +191,17 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         time.Advance(TimeSpan.FromSeconds(1));
 
         // The filter may be changing the request: the tick is held, not formatted.
-        Assert.Empty(await LinesAsync(gateway, path));
+        Assert.Empty(await AccessLogLines.ReadAsync(gateway, path));
         time.Advance(TimeSpan.FromSeconds(1));
         filter.Gate.SetResult();
         await WaitUntilAsync(() => upstream.Requests == 1);
         // Written as the request went upstream (one entry for the held ticks; the timer is re-armed from there).
-        Assert.Equal(["DownstreamPeriodic 2000 1"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamPeriodic 2000 1"], await AccessLogLines.ReadAsync(gateway, path));
         release.SetResult();
         using var response = await pending;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["DownstreamPeriodic 2000 1", "DownstreamEnd 2000 1"], await LinesAsync(gateway, path));
+        Assert.Equal(["DownstreamPeriodic 2000 1", "DownstreamEnd 2000 1"], await AccessLogLines.ReadAsync(gateway, path, 2));
     }
 
     [Fact]
@@ -235,15 +226,14 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
         var host = "127.0.0.1:" + upstream.Port;
 
         // Envoy's RouterUpstreamLogTest: UpstreamPoolReady (no code yet), UpstreamPeriodic per tick, UpstreamEnd with the code.
-        Assert.Equal([$"UpstreamPoolReady 0 0 {host} 1", $"UpstreamPeriodic 0 1000 {host} 1", $"UpstreamPeriodic 0 2000 {host} 1"], await LinesAsync(gateway, upstreamPath));
+        Assert.Equal([$"UpstreamPoolReady 0 0 {host} 1", $"UpstreamPeriodic 0 1000 {host} 1", $"UpstreamPeriodic 0 2000 {host} 1"], await AccessLogLines.ReadAsync(gateway, upstreamPath, 3));
         release.SetResult();
         using var response = await pending;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal([$"UpstreamPoolReady 0 0 {host} 1", $"UpstreamPeriodic 0 1000 {host} 1", $"UpstreamPeriodic 0 2000 {host} 1", $"UpstreamEnd 200 2000 {host} 1"],
-            await LinesAsync(gateway, upstreamPath));
+        Assert.Equal([$"UpstreamPoolReady 0 0 {host} 1", $"UpstreamPeriodic 0 1000 {host} 1", $"UpstreamPeriodic 0 2000 {host} 1", $"UpstreamEnd 200 2000 {host} 1"], await AccessLogLines.ReadAsync(gateway, upstreamPath, 4));
         // The connection manager has no interval: its log has only the end entry.
-        Assert.Equal(["DownstreamEnd 200"], await LinesAsync(gateway, downstreamPath));
+        Assert.Equal(["DownstreamEnd 200"], await AccessLogLines.ReadAsync(gateway, downstreamPath));
     }
 
     [Fact]
@@ -268,7 +258,7 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Envoy's UpstreamAccessLogOptions integration test: "0 UpstreamPoolReady", "503 UpstreamEnd", then the retry's pair.
-        Assert.Equal(["UpstreamPoolReady 0 1", "UpstreamEnd 503 1", "UpstreamPoolReady 0 2", "UpstreamEnd 200 2"], await LinesAsync(gateway, upstreamPath));
+        Assert.Equal(["UpstreamPoolReady 0 1", "UpstreamEnd 503 1", "UpstreamPoolReady 0 2", "UpstreamEnd 200 2"], await AccessLogLines.ReadAsync(gateway, upstreamPath, 4));
     }
 
     [Fact]
@@ -314,8 +304,8 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
             response.Dispose();
         }
 
-        var downstream = await LinesAsync(gateway, downstreamPath);
-        var upstreamLines = await LinesAsync(gateway, upstreamPath);
+        var downstream = await AccessLogLines.ReadAsync(gateway, downstreamPath, lines => Ends(lines, "DownstreamEnd|") == Streams);
+        var upstreamLines = await AccessLogLines.ReadAsync(gateway, upstreamPath, lines => Ends(lines, "UpstreamEnd|") == Streams);
         var line = LineRegex();
         Assert.All(downstream.Concat(upstreamLines), l => Assert.Matches(line, l));
         Assert.Equal(Streams, downstream.Count(l => l.StartsWith("DownstreamEnd|200|", StringComparison.Ordinal)));
@@ -433,6 +423,19 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
                 return new(FilterStatus.Continue);
             }
         }
+    }
+
+    private static int Ends(string[] lines, string prefix)
+    {
+        var count = 0;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+        return count;
     }
 }
 

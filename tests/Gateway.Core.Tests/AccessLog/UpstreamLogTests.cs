@@ -40,11 +40,6 @@ public sealed class UpstreamLogTests : IDisposable
                     log_format: { text_format: "%ACCESS_LOG_TYPE% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %RESPONSE_CODE% %RESPONSE_FLAGS%\n" }
                 """, 10), StringComparison.Ordinal);
 
-    private static async Task<string[]> LinesAsync(InProcessGateway gateway, string path)
-    {
-        await gateway.Services.GetRequiredService<AccessLogManager>().FlushAsync();
-        return await File.ReadAllLinesAsync(path);
-    }
 
     [Fact]
     public async Task UpstreamLog_RetriedRequest_OneLinePerAttemptWithTheUpstreamsCode()
@@ -59,8 +54,8 @@ public sealed class UpstreamLogTests : IDisposable
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var host = "127.0.0.1:" + upstream.Port;
-        Assert.Equal([$"UpstreamEnd 1 503 /status/503 {host}", $"UpstreamEnd 2 503 /status/503 {host}"], await LinesAsync(gateway, upstreamPath));
-        Assert.Equal(["DownstreamEnd 2 503 URX"], await LinesAsync(gateway, downstreamPath));
+        Assert.Equal([$"UpstreamEnd 1 503 /status/503 {host}", $"UpstreamEnd 2 503 /status/503 {host}"], await AccessLogLines.ReadAsync(gateway, upstreamPath, 2));
+        Assert.Equal(["DownstreamEnd 2 503 URX"], await AccessLogLines.ReadAsync(gateway, downstreamPath));
     }
 
     [Fact]
@@ -75,8 +70,8 @@ public sealed class UpstreamLogTests : IDisposable
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/200"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var upstreamLine = Assert.Single(await LinesAsync(gateway, upstreamPath)).Split(' ');
-        var downstreamLine = Assert.Single(await LinesAsync(gateway, downstreamPath)).Split(' ');
+        var upstreamLine = Assert.Single(await AccessLogLines.ReadAsync(gateway, upstreamPath)).Split(' ');
+        var downstreamLine = Assert.Single(await AccessLogLines.ReadAsync(gateway, downstreamPath)).Split(' ');
         var attempt = int.Parse(upstreamLine[0], System.Globalization.CultureInfo.InvariantCulture);
         var request = int.Parse(downstreamLine[^1], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal("200", upstreamLine[1]);
@@ -100,8 +95,8 @@ public sealed class UpstreamLogTests : IDisposable
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/x"));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal(["UpstreamEnd 1 0", "UpstreamEnd 2 0"], await LinesAsync(gateway, upstreamPath));
-        Assert.Equal(["DownstreamEnd 2 503 UF,URX"], await LinesAsync(gateway, downstreamPath));
+        Assert.Equal(["UpstreamEnd 1 0", "UpstreamEnd 2 0"], await AccessLogLines.ReadAsync(gateway, upstreamPath, 2));
+        Assert.Equal(["DownstreamEnd 2 503 UF,URX"], await AccessLogLines.ReadAsync(gateway, downstreamPath));
     }
 
     [Fact]
