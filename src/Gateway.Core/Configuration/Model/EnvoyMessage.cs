@@ -182,6 +182,9 @@ public enum EnvoyTypeCategory
 
     /// <summary>A route's path rewriter (<c>route.path_rewrite_policy.typed_config</c>).</summary>
     PathRewriter,
+
+    /// <summary>A transport socket's configuration (<c>filter_chains[].transport_socket.typed_config</c>).</summary>
+    TransportSocket,
 }
 
 /// <summary>
