@@ -202,6 +202,62 @@ public static class EnvoyGatewayExtensions
         limits.Http2.MaxRequestHeaderFieldSize = maxRequestHeadersBytes;
     }
 
+    private static bool IsHttp2(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+        => connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span
+            .SequenceEqual(System.Net.Security.SslApplicationProtocol.Http2.Protocol.Span) == true;
+
+    /// <summary>
+    /// TLS termination before the connection manager: Kestrel's HTTPS middleware with the listener's current TLS context,
+    /// an outer step charging <c>ssl.connection_error</c> for a handshake that failed for another reason than peer
+    /// verification, and an inner one charging a completed handshake's stats (Envoy's ContextImpl::logHandshake).
+    /// </summary>
+    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, GatewayRuntime runtime, ListenerSlot slot)
+    {
+        options.Use(next => async connection =>
+        {
+            if (runtime.Server.ListenersStopped || slot.Current?.Tls is not { } tls)
+            {
+                connection.Abort();
+                return;
+            }
+            var state = new Listeners.Tls.TlsHandshakeState(tls);
+            connection.Features.Set(state);
+            await next(connection).ConfigureAwait(false);
+            if (!state.Completed && !state.FailureCounted)
+            {
+                tls.Stats.ConnectionError.Increment();
+            }
+        });
+        Microsoft.AspNetCore.Hosting.ListenOptionsHttpsExtensions.UseHttps(options, new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+        {
+            OnConnection = static context =>
+            {
+                var state = context.Connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+                return ValueTask.FromResult(state.Tls.OptionsFor(state));
+            },
+        });
+        options.Use(next => connection =>
+        {
+            var state = connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+            state.Completed = true;
+            var stats = state.Tls.Stats;
+            stats.Handshake.Increment();
+            if (connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { } handshake)
+            {
+                stats.Version(handshake.Protocol).Increment();
+                if (handshake.NegotiatedCipherSuite is { } suite)
+                {
+                    stats.Cipher(suite).Increment();
+                }
+            }
+            if (connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
+            {
+                stats.NoCertificate.Increment();
+            }
+            return next(connection);
+        });
+    }
+
     /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
     private static void LogConnection(ListenerRuntime listener, RequestStreamInfo info, DownstreamConnection tracked, Microsoft.AspNetCore.Connections.ConnectionContext connection)
     {
@@ -254,9 +310,15 @@ public static class EnvoyGatewayExtensions
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;
-                var http2 = listener.Protocols == HttpProtocols.Http2;
+                if (listener.Tls is not null)
+                {
+                    UseDownstreamTls(options, runtime, slot);
+                }
+                var fixedHttp2 = listener.Protocols == HttpProtocols.Http2;
                 options.Use(next => async connection =>
                 {
+                    // Over TLS with both codecs, ALPN decided.
+                    var http2 = fixedHttp2 || (listener.Tls is not null && IsHttp2(connection));
                     if (runtime.Server.ListenersStopped)
                     {
                         // Stopped by admin /drain_listeners: no new connections.
