@@ -93,15 +93,10 @@ internal static class TlsMaterial
         {
             leaf = X509Certificate2.CreateFromPem(chain[0].ExportCertificatePem(), keyText);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             // A key that parses but belongs to another certificate is OpenSSL's KEY_VALUES_MISMATCH.
             error = $"Failed to load private key from {keyPath}, Cause: {(ParsesAsKey(keyText) ? "KEY_VALUES_MISMATCH" : e.Message)}";
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            error = $"Failed to load private key from {keyPath}, Cause: {e.Message}";
             return null;
         }
         var intermediates = new X509Certificate2Collection();
