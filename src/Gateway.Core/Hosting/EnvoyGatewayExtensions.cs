@@ -338,6 +338,12 @@ public static class EnvoyGatewayExtensions
                         return;
                     }
                     var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
+                    var ssl = current.Tls is not null;
+                    if (ssl)
+                    {
+                        current.Stats.DownstreamCxSslTotal.Increment();
+                        current.Stats.DownstreamCxSslActive.Increment();
+                    }
                     // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
                     var logged = current.ConnectionLogs.Length != 0;
                     var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
@@ -351,6 +357,10 @@ public static class EnvoyGatewayExtensions
                     finally
                     {
                         current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
+                        if (ssl)
+                        {
+                            current.Stats.DownstreamCxSslActive.Decrement();
+                        }
                         if (connectionInfo is not null)
                         {
                             LogConnection(current, connectionInfo, tracked, connection);

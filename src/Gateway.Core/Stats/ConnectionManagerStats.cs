@@ -8,7 +8,7 @@ public sealed class ConnectionManagerStats
 {
     private static readonly string[] OtherCounters =
     [
-        "downstream_cx_ssl_total", "downstream_cx_upgrades_total", "downstream_cx_http3_total",
+        "downstream_cx_upgrades_total", "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
@@ -19,7 +19,7 @@ public sealed class ConnectionManagerStats
 
     private static readonly string[] OtherGauges =
     [
-        "downstream_cx_ssl_active", "downstream_cx_upgrades_active", "downstream_cx_http3_active",
+        "downstream_cx_upgrades_active", "downstream_cx_http3_active",
         "downstream_cx_rx_bytes_buffered", "downstream_cx_tx_bytes_buffered",
     ];
 
@@ -48,6 +48,8 @@ public sealed class ConnectionManagerStats
         }
         Tracing = new Gateway.Tracing.TracingStats(publishTracing ? store : new StatsStore(), prefix);
         DownstreamCxDestroy = store.Counter(prefix + "downstream_cx_destroy");
+        DownstreamCxSslTotal = store.Counter(prefix + "downstream_cx_ssl_total");
+        DownstreamCxSslActive = store.Gauge(prefix + "downstream_cx_ssl_active");
         DownstreamCxHttp1Total = store.Counter(prefix + "downstream_cx_http1_total");
         DownstreamCxHttp2Total = store.Counter(prefix + "downstream_cx_http2_total");
         DownstreamCxHttp1Active = store.Gauge(prefix + "downstream_cx_http1_active");
@@ -177,6 +179,12 @@ public sealed class ConnectionManagerStats
 
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }
+
+    /// <summary>TLS connections accepted (their handshake completed).</summary>
+    public Counter DownstreamCxSslTotal { get; }
+
+    /// <summary>TLS connections open.</summary>
+    public Gauge DownstreamCxSslActive { get; }
 
     /// <summary>Counts a connection opening on <paramref name="listener"/>; pass the result to <see cref="ConnectionClosed"/>.</summary>
     public long ConnectionOpened(ListenerStats listener, bool http2)

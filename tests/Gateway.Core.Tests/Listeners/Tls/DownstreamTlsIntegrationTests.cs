@@ -90,6 +90,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         await gateway.AssertStatAsync(Ssl + "versions." + statName, 1);
         await gateway.AssertStatAsync(Ssl + "no_certificate", 1);
         await gateway.AssertStatAsync(Ssl + "connection_error", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_ssl_total", 1);
     }
 
     [Fact]
