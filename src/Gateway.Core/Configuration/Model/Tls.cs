@@ -113,6 +113,7 @@ public sealed class TlsCertificate : EnvoyMessage
 
     /// <summary>PEM private key of the leaf.</summary>
     [ProtoField(2)]
+    [ProtoSensitive]
     public DataSource? PrivateKey { get; set; }
 }
 

@@ -123,6 +123,62 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Listener_Http1CodecWithH2Offered_OnlyHttp11Negotiated()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, Context("h2, http/1.1"), codec: "HTTP1"));
+        using var client = TlsClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, HttpsUri(gateway)) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(new Version(1, 1), response.Version);
+    }
+
+    [Fact]
+    public async Task Listener_InlineCertificateAndKeyFromEnvironment_Served()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var variable = "GATEWAY_TLS_TEST_KEY_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(variable, File.ReadAllText(Certs.PathOf("server-key.pem")));
+        try
+        {
+            var chain = File.ReadAllText(Certs.PathOf("server.pem")).ReplaceLineEndings("\\n");
+            var tls = $$"""
+                common_tls_context:
+                  tls_certificates:
+                  - certificate_chain: { inline_string: "{{chain}}" }
+                    private_key: { environment_variable: {{variable}} }
+                """;
+            await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, tls));
+            using var client = TlsClient();
+
+            using var response = await client.GetAsync(HttpsUri(gateway));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
+    public async Task ConfigDump_TlsContext_PrivateKeyRedacted()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, Context("h2")));
+
+        var dump = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump"));
+
+        Assert.Contains("\"@type\": \"type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext\"", dump, StringComparison.Ordinal);
+        Assert.Contains(Certs.PathOf("server.pem"), dump, StringComparison.Ordinal);
+        Assert.DoesNotContain(Certs.PathOf("server-key.pem"), dump, StringComparison.Ordinal);
+        Assert.Contains("\"private_key\": {\n", dump, StringComparison.Ordinal);
+        Assert.Contains("\"[redacted]\"", dump, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Listener_RequireClientCertificateWithoutOne_FailsVerifyNoCert()
     {
         await using var upstream = await EchoUpstream.StartAsync();
