@@ -91,6 +91,10 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         await gateway.AssertStatAsync(Ssl + "no_certificate", 1);
         await gateway.AssertStatAsync(Ssl + "connection_error", 0);
         await gateway.AssertStatAsync("http.ingress_http.downstream_cx_ssl_total", 1);
+        // Envoy's tag extractors for the dynamic SSL stats (envoy.ssl_version, envoy.ssl_cipher).
+        var prometheus = await gateway.Client.GetStringAsync(gateway.AdminUri("/stats/prometheus"));
+        Assert.Contains($"envoy_listener_ssl_versions{{envoy_ssl_version=\"{statName}\",envoy_listener_address=\"127.0.0.1_0\"}} 1", prometheus, StringComparison.Ordinal);
+        Assert.Matches("envoy_listener_ssl_ciphers\\{envoy_ssl_cipher=\"[\\w-]+\",envoy_listener_address=\"127.0.0.1_0\"\\} 1", prometheus);
     }
 
     [Fact]
