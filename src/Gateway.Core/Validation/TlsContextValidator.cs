@@ -14,6 +14,10 @@ internal sealed class TlsContextValidator(ValidationContext context)
 
     public void Validate(TransportSocket socket)
     {
+        if (string.IsNullOrEmpty(socket.Name) && !socket.HasBindingError("name"))
+        {
+            context.Error(socket, "name", "Proto constraint validation failed (TransportSocketValidationError.Name: value length must be at least 1 characters)");
+        }
         switch (socket.TypedConfig)
         {
             case DownstreamTlsContext tls:
@@ -23,6 +27,8 @@ internal sealed class TlsContextValidator(ValidationContext context)
                 break;
             case null when string.Equals(socket.Name, TlsTransportSocketName, StringComparison.Ordinal):
                 context.Error(socket, "name", $"'{TlsTransportSocketName}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
+                break;
+            case null when string.IsNullOrEmpty(socket.Name):
                 break;
             case null:
                 context.Error(socket, "name", $"transport socket '{socket.Name}' is not supported by this gateway; only {TlsTransportSocketName} (DownstreamTlsContext) is");

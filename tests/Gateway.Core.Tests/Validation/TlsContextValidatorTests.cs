@@ -119,6 +119,18 @@ public class TlsContextValidatorTests
         => Assert.Contains(message, SingleError(Tls(Certificate() + "\ntls_params: { " + parameter + " }")).Message, StringComparison.Ordinal);
 
     [Theory]
+    [InlineData("name: envoy.transport_sockets.tls", "needs a typed_config")]
+    [InlineData("name: envoy.transport_sockets.raw_buffer", "transport socket 'envoy.transport_sockets.raw_buffer' is not supported")]
+    [InlineData("typed_config: { \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext }", "TransportSocketValidationError.Name: value length must be at least 1 characters")]
+    public void Load_TransportSocketWithoutTlsContext_Refused(string socket, string message)
+    {
+        var yaml = Common.ListenerYaml.Build(1, string.Empty).Replace("    - filters:\n", "    - transport_socket: { " + socket + " }\n      filters:\n", StringComparison.Ordinal);
+        var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml"));
+
+        Assert.Contains(error.Errors, e => e.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("session_ticket_keys: { keys: [{ inline_string: x }] }", "transport_socket.typed_config.session_ticket_keys")]
     [InlineData("common_tls_context: { tls_certificate_sds_secret_configs: [{ name: a }] }", "transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs")]
     [InlineData("common_tls_context: { validation_context_sds_secret_config: { name: a } }", "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config")]
