@@ -207,27 +207,13 @@ public static class EnvoyGatewayExtensions
             .SequenceEqual(System.Net.Security.SslApplicationProtocol.Http2.Protocol.Span) == true;
 
     /// <summary>
-    /// TLS termination before the connection manager: Kestrel's HTTPS middleware with the listener's current TLS context,
-    /// an outer step charging <c>ssl.connection_error</c> for a handshake that failed for another reason than peer
-    /// verification, and an inner one charging a completed handshake's stats (Envoy's ContextImpl::logHandshake).
+    /// TLS termination between the listener's connection step (which charges <c>ssl.connection_error</c> for a handshake
+    /// that failed for another reason than peer verification) and the connection manager: Kestrel's HTTPS middleware with
+    /// the listener's current TLS context, then a step charging a completed handshake's stats (Envoy's
+    /// ContextImpl::logHandshake) and the codec ALPN chose.
     /// </summary>
-    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, GatewayRuntime runtime, ListenerSlot slot)
+    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, bool fixedHttp2)
     {
-        options.Use(next => async connection =>
-        {
-            if (runtime.Server.ListenersStopped || slot.Current?.Tls is not { } tls)
-            {
-                connection.Abort();
-                return;
-            }
-            var state = new Listeners.Tls.TlsHandshakeState(tls);
-            connection.Features.Set(state);
-            await next(connection).ConfigureAwait(false);
-            if (!state.Completed && !state.FailureCounted)
-            {
-                tls.Stats.ConnectionError.Increment();
-            }
-        });
         Microsoft.AspNetCore.Hosting.ListenOptionsHttpsExtensions.UseHttps(options, new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
         {
             OnConnection = static context =>
@@ -253,6 +239,13 @@ public static class EnvoyGatewayExtensions
             if (connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
             {
                 stats.NoCertificate.Increment();
+            }
+            var http2 = fixedHttp2 || IsHttp2(connection);
+            state.Http2 = http2;
+            state.ConnectionManager.CodecCreated(http2);
+            if (connection.Features.Get<DownstreamConnection>() is { } tracked)
+            {
+                connection.Transport = tracked.Observe(connection.Transport);
             }
             return next(connection);
         });
@@ -310,15 +303,10 @@ public static class EnvoyGatewayExtensions
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;
-                if (listener.Tls is not null)
-                {
-                    UseDownstreamTls(options, runtime, slot);
-                }
+                var tls = listener.Tls is not null;
                 var fixedHttp2 = listener.Protocols == HttpProtocols.Http2;
                 options.Use(next => async connection =>
                 {
-                    // Over TLS with both codecs, ALPN decided.
-                    var http2 = fixedHttp2 || (listener.Tls is not null && IsHttp2(connection));
                     if (runtime.Server.ListenersStopped)
                     {
                         // Stopped by admin /drain_listeners: no new connections.
@@ -337,9 +325,20 @@ public static class EnvoyGatewayExtensions
                         await next(connection).ConfigureAwait(false);
                         return;
                     }
-                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
-                    var ssl = current.Tls is not null;
-                    if (ssl)
+                    Listeners.Tls.TlsHandshakeState? handshake = null;
+                    if (tls)
+                    {
+                        if (current.Tls is not { } downstreamTls)
+                        {
+                            connection.Abort();
+                            return;
+                        }
+                        handshake = new Listeners.Tls.TlsHandshakeState(downstreamTls, current.Stats);
+                        connection.Features.Set(handshake);
+                    }
+                    // Counted at accept, as Envoy does; over TLS the codec (HTTP/1 or HTTP/2) is known once ALPN chose it.
+                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, tls ? null : fixedHttp2);
+                    if (tls)
                     {
                         current.Stats.DownstreamCxSslTotal.Increment();
                         current.Stats.DownstreamCxSslActive.Increment();
@@ -348,7 +347,11 @@ public static class EnvoyGatewayExtensions
                     var logged = current.ConnectionLogs.Length != 0;
                     var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
                     var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id, current.Plan.FilterChainName) : null;
-                    connection.Transport = tracked.Observe(connection.Transport);
+                    if (!tls)
+                    {
+                        // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
+                        connection.Transport = tracked.Observe(connection.Transport);
+                    }
                     connection.Features.Set(tracked);
                     try
                     {
@@ -356,17 +359,26 @@ public static class EnvoyGatewayExtensions
                     }
                     finally
                     {
-                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
-                        if (ssl)
+                        bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
+                        if (handshake is not null)
                         {
                             current.Stats.DownstreamCxSslActive.Decrement();
+                            if (!handshake.Completed && !handshake.FailureCounted)
+                            {
+                                handshake.Tls.Stats.ConnectionError.Increment();
+                            }
                         }
+                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
                         if (connectionInfo is not null)
                         {
                             LogConnection(current, connectionInfo, tracked, connection);
                         }
                     }
                 });
+                if (tls)
+                {
+                    UseDownstreamTls(options, fixedHttp2);
+                }
             });
         }
     }

@@ -187,20 +187,31 @@ public sealed class ConnectionManagerStats
     public Gauge DownstreamCxSslActive { get; }
 
     /// <summary>Counts a connection opening on <paramref name="listener"/>; pass the result to <see cref="ConnectionClosed"/>.</summary>
-    public long ConnectionOpened(ListenerStats listener, bool http2)
+    /// <param name="listener">The listener's stats.</param>
+    /// <param name="http2">The codec, or null when it is not known yet (TLS: <see cref="CodecCreated"/> once ALPN chose).</param>
+    public long ConnectionOpened(ListenerStats listener, bool? http2)
     {
         ArgumentNullException.ThrowIfNull(listener);
         listener.DownstreamCxTotal.Increment();
         listener.DownstreamCxActive.Increment();
         DownstreamCxTotal.Increment();
         DownstreamCxActive.Increment();
-        (http2 ? DownstreamCxHttp2Total : DownstreamCxHttp1Total).Increment();
-        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Increment();
+        if (http2 is { } codec)
+        {
+            CodecCreated(codec);
+        }
         return System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
+    /// <summary>Counts the connection's codec (Envoy creates it on the first bytes after the handshake).</summary>
+    public void CodecCreated(bool http2)
+    {
+        (http2 ? DownstreamCxHttp2Total : DownstreamCxHttp1Total).Increment();
+        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Increment();
+    }
+
     /// <summary>Counts a connection closing, with its length, who closed it and whether a request was in flight.</summary>
-    public void ConnectionClosed(ListenerStats listener, bool http2, long opened, bool remote, bool activeRequest)
+    public void ConnectionClosed(ListenerStats listener, bool? http2, long opened, bool remote, bool activeRequest)
     {
         (remote ? DownstreamCxDestroyRemote : DownstreamCxDestroyLocal).Increment();
         if (activeRequest)
@@ -216,7 +227,10 @@ public sealed class ConnectionManagerStats
         DownstreamCxActive.Decrement();
         DownstreamCxDestroy.Increment();
         DownstreamCxLengthMs.Record(length);
-        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+        if (http2 is { } codec)
+        {
+            (codec ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+        }
     }
 
     /// <summary>

@@ -124,9 +124,15 @@ internal sealed class DownstreamTls
 }
 
 /// <summary>One downstream connection's TLS handshake: whether it completed, and whether peer verification already counted its failure.</summary>
-internal sealed class TlsHandshakeState(DownstreamTls tls)
+internal sealed class TlsHandshakeState(DownstreamTls tls, ConnectionManagerStats connectionManager)
 {
     public DownstreamTls Tls { get; } = tls;
+
+    /// <summary>The connection manager whose codec counters the handshake's outcome charges.</summary>
+    public ConnectionManagerStats ConnectionManager { get; } = connectionManager;
+
+    /// <summary>The codec ALPN chose (null until the handshake completed).</summary>
+    public bool? Http2 { get; set; }
 
     /// <summary>The handshake completed (the stats of a completed one are charged).</summary>
     public bool Completed { get; set; }

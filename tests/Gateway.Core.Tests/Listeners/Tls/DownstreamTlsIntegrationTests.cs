@@ -106,6 +106,13 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
 
         await gateway.AssertStatAsync(Ssl + "connection_error", 1);
         await gateway.AssertStatAsync(Ssl + "handshake", 0);
+        // Counted at accept, as Envoy does; no codec was created.
+        await gateway.AssertStatAsync("listener.127.0.0.1_0.downstream_cx_total", 1);
+        await gateway.AssertStatAsync("listener.127.0.0.1_0.downstream_cx_active", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_ssl_total", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_ssl_active", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_http1_total", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_http1_active", 0);
     }
 
     [Theory]
