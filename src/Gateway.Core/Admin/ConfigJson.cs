@@ -16,7 +16,10 @@ namespace Gateway.Admin;
 internal static class ConfigJson
 {
     /// <summary>The message as a protobuf JSON object (an <c>Any</c> with <c>@type</c> when <paramref name="asAny"/>).</summary>
-    public static ProtoObject Message(EnvoyMessage message, bool asAny = false)
+    /// <param name="message">The message.</param>
+    /// <param name="asAny">Print it as an <c>Any</c>.</param>
+    /// <param name="redact">Inside a field Envoy marks sensitive (<c>udpa.annotations.sensitive</c>): every string is <c>[redacted]</c>, as Envoy's MessageUtil::redact prints it.</param>
+    public static ProtoObject Message(EnvoyMessage message, bool asAny = false, bool redact = false)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (message is EmptyAny)
@@ -37,9 +40,10 @@ internal static class ConfigJson
             {
                 continue;
             }
-            var json = !field.IsAny ? Value(value!, field.Property)
+            var sensitive = redact || field.Property.IsDefined(typeof(ProtoSensitiveAttribute));
+            var json = !field.IsAny ? Value(value!, field.Property, sensitive)
                 : value is IDictionary anyMap ? AnyMap(anyMap)
-                : Message((EnvoyMessage)value!, asAny: true);
+                : Message((EnvoyMessage)value!, asAny: true, redact: sensitive);
             fields.Add((info?.Number ?? int.MaxValue, order, field.Name, json));
         }
         fields.Sort(static (a, b) => a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order));
@@ -76,7 +80,7 @@ internal static class ConfigJson
         return !Equals(value, Activator.CreateInstance(type)) || (inOneOf && message.HasField(field.Name));
     }
 
-    private static ProtoJson Value(object value, PropertyInfo property)
+    private static ProtoJson Value(object value, PropertyInfo property, bool redact)
     {
         if (value is IDictionary map)
         {
@@ -87,11 +91,11 @@ internal static class ConfigJson
             var items = new ProtoList();
             foreach (var item in list)
             {
-                items.Add(Scalar(item!));
+                items.Add(Scalar(item!, redact));
             }
             return items;
         }
-        return Scalar(value);
+        return Scalar(value, redact);
     }
 
     /// <summary>A map (or a <c>google.protobuf.Struct</c>'s fields), keys sorted as protobuf's JSON printer sorts them.</summary>
@@ -168,11 +172,11 @@ internal static class ConfigJson
         }
     }
 
-    private static ProtoJson Scalar(object value) => value switch
+    private static ProtoJson Scalar(object value, bool redact = false) => value switch
     {
         JsonObject structValue => Struct(structValue),
-        EnvoyMessage message => Message(message),
-        string text => ProtoJson.String(text),
+        EnvoyMessage message => Message(message, redact: redact),
+        string text => ProtoJson.String(redact ? "[redacted]" : text),
         bool flag => ProtoJson.Bool(flag),
         TimeSpan duration => ProtoJson.Duration(duration),
         uint number => ProtoJson.Number(number),

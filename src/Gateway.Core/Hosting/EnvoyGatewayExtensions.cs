@@ -202,6 +202,55 @@ public static class EnvoyGatewayExtensions
         limits.Http2.MaxRequestHeaderFieldSize = maxRequestHeadersBytes;
     }
 
+    private static bool IsHttp2(Microsoft.AspNetCore.Connections.ConnectionContext connection)
+        => connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span
+            .SequenceEqual(System.Net.Security.SslApplicationProtocol.Http2.Protocol.Span) == true;
+
+    /// <summary>
+    /// TLS termination between the listener's connection step (which charges <c>ssl.connection_error</c> for a handshake
+    /// that failed for another reason than peer verification) and the connection manager: Kestrel's HTTPS middleware with
+    /// the listener's current TLS context, then a step charging a completed handshake's stats (Envoy's
+    /// ContextImpl::logHandshake) and the codec ALPN chose.
+    /// </summary>
+    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, bool fixedHttp2)
+    {
+        Microsoft.AspNetCore.Hosting.ListenOptionsHttpsExtensions.UseHttps(options, new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+        {
+            OnConnection = static context =>
+            {
+                var state = context.Connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+                return ValueTask.FromResult(state.Tls.OptionsFor(state));
+            },
+        });
+        options.Use(next => connection =>
+        {
+            var state = connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+            state.Completed = true;
+            var stats = state.Tls.Stats;
+            stats.Handshake.Increment();
+            if (connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { } handshake)
+            {
+                stats.Version(handshake.Protocol).Increment();
+                if (handshake.NegotiatedCipherSuite is { } suite)
+                {
+                    stats.Cipher(suite).Increment();
+                }
+            }
+            if (connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
+            {
+                stats.NoCertificate.Increment();
+            }
+            var http2 = fixedHttp2 || IsHttp2(connection);
+            state.Http2 = http2;
+            state.ConnectionManager.CodecCreated(http2);
+            if (connection.Features.Get<DownstreamConnection>() is { } tracked)
+            {
+                connection.Transport = tracked.Observe(connection.Transport);
+            }
+            return next(connection);
+        });
+    }
+
     /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
     private static void LogConnection(ListenerRuntime listener, RequestStreamInfo info, DownstreamConnection tracked, Microsoft.AspNetCore.Connections.ConnectionContext connection)
     {
@@ -254,7 +303,8 @@ public static class EnvoyGatewayExtensions
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;
-                var http2 = listener.Protocols == HttpProtocols.Http2;
+                var tls = listener.Tls is not null;
+                var fixedHttp2 = listener.Protocols == HttpProtocols.Http2;
                 options.Use(next => async connection =>
                 {
                     if (runtime.Server.ListenersStopped)
@@ -275,12 +325,33 @@ public static class EnvoyGatewayExtensions
                         await next(connection).ConfigureAwait(false);
                         return;
                     }
-                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, http2);
+                    Listeners.Tls.TlsHandshakeState? handshake = null;
+                    if (tls)
+                    {
+                        if (current.Tls is not { } downstreamTls)
+                        {
+                            connection.Abort();
+                            return;
+                        }
+                        handshake = new Listeners.Tls.TlsHandshakeState(downstreamTls, current.Stats);
+                        connection.Features.Set(handshake);
+                    }
+                    // Counted at accept, as Envoy does; over TLS the codec (HTTP/1 or HTTP/2) is known once ALPN chose it.
+                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, tls ? null : fixedHttp2);
+                    if (tls)
+                    {
+                        current.Stats.DownstreamCxSslTotal.Increment();
+                        current.Stats.DownstreamCxSslActive.Increment();
+                    }
                     // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
                     var logged = current.ConnectionLogs.Length != 0;
                     var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
                     var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id, current.Plan.FilterChainName) : null;
-                    connection.Transport = tracked.Observe(connection.Transport);
+                    if (!tls)
+                    {
+                        // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
+                        connection.Transport = tracked.Observe(connection.Transport);
+                    }
                     connection.Features.Set(tracked);
                     try
                     {
@@ -288,6 +359,15 @@ public static class EnvoyGatewayExtensions
                     }
                     finally
                     {
+                        bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
+                        if (handshake is not null)
+                        {
+                            current.Stats.DownstreamCxSslActive.Decrement();
+                            if (!handshake.Completed && !handshake.FailureCounted)
+                            {
+                                handshake.Tls.Stats.ConnectionError.Increment();
+                            }
+                        }
                         current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
                         if (connectionInfo is not null)
                         {
@@ -295,6 +375,10 @@ public static class EnvoyGatewayExtensions
                         }
                     }
                 });
+                if (tls)
+                {
+                    UseDownstreamTls(options, fixedHttp2);
+                }
             });
         }
     }

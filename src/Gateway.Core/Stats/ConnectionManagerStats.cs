@@ -8,7 +8,7 @@ public sealed class ConnectionManagerStats
 {
     private static readonly string[] OtherCounters =
     [
-        "downstream_cx_ssl_total", "downstream_cx_upgrades_total", "downstream_cx_http3_total",
+        "downstream_cx_upgrades_total", "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
@@ -19,7 +19,7 @@ public sealed class ConnectionManagerStats
 
     private static readonly string[] OtherGauges =
     [
-        "downstream_cx_ssl_active", "downstream_cx_upgrades_active", "downstream_cx_http3_active",
+        "downstream_cx_upgrades_active", "downstream_cx_http3_active",
         "downstream_cx_rx_bytes_buffered", "downstream_cx_tx_bytes_buffered",
     ];
 
@@ -48,6 +48,8 @@ public sealed class ConnectionManagerStats
         }
         Tracing = new Gateway.Tracing.TracingStats(publishTracing ? store : new StatsStore(), prefix);
         DownstreamCxDestroy = store.Counter(prefix + "downstream_cx_destroy");
+        DownstreamCxSslTotal = store.Counter(prefix + "downstream_cx_ssl_total");
+        DownstreamCxSslActive = store.Gauge(prefix + "downstream_cx_ssl_active");
         DownstreamCxHttp1Total = store.Counter(prefix + "downstream_cx_http1_total");
         DownstreamCxHttp2Total = store.Counter(prefix + "downstream_cx_http2_total");
         DownstreamCxHttp1Active = store.Gauge(prefix + "downstream_cx_http1_active");
@@ -178,21 +180,38 @@ public sealed class ConnectionManagerStats
     /// <summary><c>listener.&lt;addr&gt;.http.&lt;prefix&gt;.downstream_rq_completed</c>.</summary>
     public Counter ListenerRqCompleted { get; }
 
+    /// <summary>TLS connections accepted (their handshake completed).</summary>
+    public Counter DownstreamCxSslTotal { get; }
+
+    /// <summary>TLS connections open.</summary>
+    public Gauge DownstreamCxSslActive { get; }
+
     /// <summary>Counts a connection opening on <paramref name="listener"/>; pass the result to <see cref="ConnectionClosed"/>.</summary>
-    public long ConnectionOpened(ListenerStats listener, bool http2)
+    /// <param name="listener">The listener's stats.</param>
+    /// <param name="http2">The codec, or null when it is not known yet (TLS: <see cref="CodecCreated"/> once ALPN chose).</param>
+    public long ConnectionOpened(ListenerStats listener, bool? http2)
     {
         ArgumentNullException.ThrowIfNull(listener);
         listener.DownstreamCxTotal.Increment();
         listener.DownstreamCxActive.Increment();
         DownstreamCxTotal.Increment();
         DownstreamCxActive.Increment();
-        (http2 ? DownstreamCxHttp2Total : DownstreamCxHttp1Total).Increment();
-        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Increment();
+        if (http2 is { } codec)
+        {
+            CodecCreated(codec);
+        }
         return System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
+    /// <summary>Counts the connection's codec (Envoy creates it on the first bytes after the handshake).</summary>
+    public void CodecCreated(bool http2)
+    {
+        (http2 ? DownstreamCxHttp2Total : DownstreamCxHttp1Total).Increment();
+        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Increment();
+    }
+
     /// <summary>Counts a connection closing, with its length, who closed it and whether a request was in flight.</summary>
-    public void ConnectionClosed(ListenerStats listener, bool http2, long opened, bool remote, bool activeRequest)
+    public void ConnectionClosed(ListenerStats listener, bool? http2, long opened, bool remote, bool activeRequest)
     {
         (remote ? DownstreamCxDestroyRemote : DownstreamCxDestroyLocal).Increment();
         if (activeRequest)
@@ -208,7 +227,10 @@ public sealed class ConnectionManagerStats
         DownstreamCxActive.Decrement();
         DownstreamCxDestroy.Increment();
         DownstreamCxLengthMs.Record(length);
-        (http2 ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+        if (http2 is { } codec)
+        {
+            (codec ? DownstreamCxHttp2Active : DownstreamCxHttp1Active).Decrement();
+        }
     }
 
     /// <summary>

@@ -19,6 +19,10 @@ internal static partial class PrometheusNames
         new("envoy_response_code", ResponseCode(), "_rq_"),
         new("envoy_response_code_class", ResponseCodeClass(), "_rq_"),
         new("envoy_virtual_cluster", VirtualCluster(), ".vcluster."),
+        new("envoy_ssl_cipher", SslCipher(), ".ssl.ciphers."),
+        new("envoy_ssl_curve", SslCurve(), ".ssl.curves."),
+        new("envoy_ssl_sigalg", SslSigalg(), ".ssl.sigalgs."),
+        new("envoy_ssl_version", SslVersion(), ".ssl.versions."),
         new("envoy_cluster_name", ClusterName(), null),
         new("envoy_http_conn_manager_prefix", ListenerHttpPrefix(), ".http."),
         new("envoy_http_conn_manager_prefix", HttpPrefix(), null),
@@ -148,6 +152,18 @@ internal static partial class PrometheusNames
 
     [GeneratedRegex(@"^vhost(?=\.).*?\.vcluster\.((.*?)\.)\w+?$", RegexOptions.CultureInvariant)]
     private static partial Regex VirtualCluster();
+
+    [GeneratedRegex(@"^listener\..*?\.ssl\.ciphers(\.([\w-]+))$", RegexOptions.CultureInvariant)]
+    private static partial Regex SslCipher();
+
+    [GeneratedRegex(@"^(?:listener|cluster)\..*?\.ssl\.curves(\.([\w-]+))$", RegexOptions.CultureInvariant)]
+    private static partial Regex SslCurve();
+
+    [GeneratedRegex(@"^(?:listener|cluster)\..*?\.ssl\.sigalgs(\.([\w-]+))$", RegexOptions.CultureInvariant)]
+    private static partial Regex SslSigalg();
+
+    [GeneratedRegex(@"^(?:listener|cluster)\..*?\.ssl\.versions(\.(TLSv\d\.\d))$", RegexOptions.CultureInvariant)]
+    private static partial Regex SslVersion();
 
     [GeneratedRegex(@"^cluster\.(([^\.]+)\.).*", RegexOptions.CultureInvariant)]
     private static partial Regex ClusterName();

@@ -180,18 +180,22 @@ public static class EnvoyTranslator
                 : hcm.PathWithEscapedSlashesAction,
         };
 
+        var transportSocket = listener.FilterChains[0].TransportSocket;
+        var protocols = transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
+            : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
         return new ListenerPlan(
             Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
             Address: address,
             Port: port,
-            // Listeners are plain text (no TLS yet), and Kestrel cannot detect HTTP/2 prior knowledge on a
-            // plain-text endpoint that also speaks HTTP/1.1: AUTO therefore serves HTTP/1.1 (docs/compatibility.md).
-            Protocols: hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1,
+            // Kestrel cannot detect HTTP/2 prior knowledge on a plain-text endpoint that also speaks HTTP/1.1: AUTO
+            // therefore serves HTTP/1.1 in plain text (docs/compatibility.md); over TLS ALPN chooses.
+            Protocols: protocols,
             StatScope: StatNames.ListenerScope(listener.StatPrefix, address, port),
             ConnectionManager: plan)
         {
             AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
             FilterChainName = string.IsNullOrEmpty(listener.FilterChains[0].Name) ? null : listener.FilterChains[0].Name,
+            Tls = DownstreamTlsPlan.Translate(transportSocket, protocols),
         };
     }
 

@@ -42,6 +42,9 @@ public sealed record ListenerPlan(
 
     /// <summary>The <c>name</c> of the listener's filter chain, or null when it has none.</summary>
     public string? FilterChainName { get; init; }
+
+    /// <summary>The filter chain's TLS termination (<c>transport_socket</c>), or null for plain text.</summary>
+    internal DownstreamTlsPlan? Tls { get; init; }
 }
 
 /// <summary>The HTTP connection manager settings of a listener.</summary>

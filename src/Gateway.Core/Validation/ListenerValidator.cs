@@ -8,6 +8,7 @@ internal sealed class ListenerValidator(ValidationContext context)
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly BindAddressValidator _addresses = new(context);
     private readonly HttpConnectionManagerValidator _connectionManagers = new(context);
+    private readonly TlsContextValidator _tls = new(context);
 
     public void Validate(Listener listener)
     {
@@ -44,6 +45,10 @@ internal sealed class ListenerValidator(ValidationContext context)
 
     private void ValidateFilterChain(FilterChain chain)
     {
+        if (chain.TransportSocket is { } socket)
+        {
+            _tls.Validate(socket);
+        }
         if (chain.Filters.Count != 1)
         {
             context.Error(chain, "filters", chain.Filters.Count == 0

@@ -464,6 +464,7 @@ internal sealed partial class ConfigBinder
             EnvoyTypeCategory.NetworkFilter => $"the network filters supported are: {names}",
             EnvoyTypeCategory.PathMatcher => $"the path matchers supported are: {names}",
             EnvoyTypeCategory.PathRewriter => $"the path rewriters supported are: {names}",
+            EnvoyTypeCategory.TransportSocket => $"the transport sockets supported are: {names}",
             _ => $"supported types are: {names}",
         };
     }
@@ -475,6 +476,7 @@ internal sealed partial class ConfigBinder
         EnvoyTypeCategory.NetworkFilter => "a network filter configuration",
         EnvoyTypeCategory.PathMatcher => "a path matcher",
         EnvoyTypeCategory.PathRewriter => "a path rewriter",
+        EnvoyTypeCategory.TransportSocket => "a transport socket configuration",
         _ => "valid here",
     };
 

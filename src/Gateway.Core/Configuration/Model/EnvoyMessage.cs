@@ -114,6 +114,13 @@ public sealed class ProtoFieldAttribute(int number) : Attribute
 }
 
 /// <summary>
+/// A field Envoy annotates <c>udpa.annotations.sensitive</c> (a private key): <c>/config_dump</c> prints every string in
+/// it as <c>[redacted]</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ProtoSensitiveAttribute : Attribute;
+
+/// <summary>
 /// Marks an enum whose protobuf value names are its member names as written (<c>envoy.type.v3.StatusCode</c>'s
 /// <c>TooManyRequests</c>), instead of the UPPER_SNAKE_CASE derived from them.
 /// </summary>
@@ -182,6 +189,9 @@ public enum EnvoyTypeCategory
 
     /// <summary>A route's path rewriter (<c>route.path_rewrite_policy.typed_config</c>).</summary>
     PathRewriter,
+
+    /// <summary>A transport socket's configuration (<c>filter_chains[].transport_socket.typed_config</c>).</summary>
+    TransportSocket,
 }
 
 /// <summary>

@@ -50,7 +50,7 @@ public enum TrafficDirection
 /// <summary><c>envoy.config.listener.v3.FilterChain</c>.</summary>
 [EnvoyType("envoy.config.listener.v3.FilterChain", NotSupported =
 [
-    "filter_chain_match", "use_proxy_proto", "metadata", "transport_socket", "transport_socket_connect_timeout",
+    "filter_chain_match", "use_proxy_proto", "metadata", "transport_socket_connect_timeout",
     "on_demand_configuration",
 ])]
 public sealed class FilterChain : EnvoyMessage
@@ -60,6 +60,10 @@ public sealed class FilterChain : EnvoyMessage
 
     /// <summary>Name of the chain (shown in config dumps).</summary>
     public string? Name { get; set; }
+
+    /// <summary>TLS termination (<c>envoy.transport_sockets.tls</c>); plain text when absent.</summary>
+    [ProtoField(6)]
+    public TransportSocket? TransportSocket { get; set; }
 }
 
 /// <summary><c>envoy.config.listener.v3.Filter</c>: a network filter.</summary>

@@ -1,0 +1,190 @@
+namespace Gateway.Configuration;
+
+/// <summary><c>envoy.config.core.v3.TransportSocket</c>: what runs between the socket and the network filters (TLS).</summary>
+[EnvoyType("envoy.config.core.v3.TransportSocket")]
+public sealed class TransportSocket : EnvoyMessage
+{
+    /// <summary>The transport socket's name, e.g. <c>envoy.transport_sockets.tls</c>.</summary>
+    [ProtoField(1)]
+    public string? Name { get; set; }
+
+    /// <summary>Its configuration, typed by <c>@type</c>.</summary>
+    [ProtoField(3, InOneOf = true)]
+    [AnyField(EnvoyTypeCategory.TransportSocket)]
+    public EnvoyMessage? TypedConfig { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext</c>: TLS termination on a listener's filter chain.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", NotSupported =
+[
+    "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config", "disable_stateless_session_resumption",
+    "session_timeout", "ocsp_staple_policy", "full_scan_certs_on_sni_mismatch", "disable_stateful_session_resumption",
+    "prefer_client_ciphers",
+])]
+public sealed class DownstreamTlsContext : EnvoyMessage
+{
+    /// <summary>Certificates, versions, ALPN and peer validation.</summary>
+    [ProtoField(1)]
+    public CommonTlsContext? CommonTlsContext { get; set; }
+
+    /// <summary>Reject connections without a valid client certificate (default false).</summary>
+    [ProtoField(2)]
+    public bool? RequireClientCertificate { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext</c>.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.CommonTlsContext", NotSupported =
+[
+    "tls_certificate_sds_secret_configs", "tls_certificate_provider_instance", "custom_tls_certificate_selector",
+    "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance", "validation_context_sds_secret_config",
+    "combined_validation_context", "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
+    "custom_handshaker", "key_log",
+])]
+public sealed class CommonTlsContext : EnvoyMessage
+{
+    /// <summary>Protocol versions and cipher suites.</summary>
+    [ProtoField(1)]
+    public TlsParameters? TlsParams { get; set; }
+
+    /// <summary>The certificates served (one is supported: several need selection by SNI and key type).</summary>
+    [ProtoField(2)]
+    public List<TlsCertificate> TlsCertificates { get; set; } = [];
+
+    /// <summary>How a peer certificate is verified.</summary>
+    [ProtoField(3, InOneOf = true)]
+    public CertificateValidationContext? ValidationContext { get; set; }
+
+    /// <summary>The ALPN protocols offered, in preference order; none: no ALPN is negotiated.</summary>
+    [ProtoField(4)]
+    public List<string> AlpnProtocols { get; set; } = [];
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsParameters</c>.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.TlsParameters", NotSupported = ["signature_algorithms", "compliance_policies"])]
+public sealed class TlsParameters : EnvoyMessage
+{
+    /// <summary>Lowest version accepted (TLS_AUTO: TLSv1_2).</summary>
+    [ProtoField(1)]
+    public TlsProtocol TlsMinimumProtocolVersion { get; set; }
+
+    /// <summary>Highest version accepted (TLS_AUTO: TLSv1_3 for a server).</summary>
+    [ProtoField(2)]
+    public TlsProtocol TlsMaximumProtocolVersion { get; set; }
+
+    /// <summary>TLS 1.0-1.2 cipher suites in OpenSSL names, in preference order (no effect on TLS 1.3).</summary>
+    [ProtoField(3)]
+    public List<string> CipherSuites { get; set; } = [];
+
+    /// <summary>ECDH curves; refused when set, as .NET's SslStream cannot restrict them.</summary>
+    [ProtoField(4)]
+    public List<string> EcdhCurves { get; set; } = [];
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum TlsProtocol
+{
+    /// <summary>Envoy's default for the position (min 1.2, max 1.3 on a server).</summary>
+    TLS_AUTO = 0,
+
+    /// <summary>TLS 1.0.</summary>
+    TLSv1_0 = 1,
+
+    /// <summary>TLS 1.1.</summary>
+    TLSv1_1 = 2,
+
+    /// <summary>TLS 1.2.</summary>
+    TLSv1_2 = 3,
+
+    /// <summary>TLS 1.3.</summary>
+    TLSv1_3 = 4,
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsCertificate</c>: a certificate chain and its private key.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.TlsCertificate", NotSupported =
+[
+    "password", "ocsp_staple", "signed_certificate_timestamp", "private_key_provider", "watched_directory", "pkcs12",
+])]
+public sealed class TlsCertificate : EnvoyMessage
+{
+    /// <summary>PEM: the leaf first, then its intermediates.</summary>
+    [ProtoField(1)]
+    public DataSource? CertificateChain { get; set; }
+
+    /// <summary>PEM private key of the leaf.</summary>
+    [ProtoField(2)]
+    [ProtoSensitive]
+    public DataSource? PrivateKey { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext</c>.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext", NotSupported =
+[
+    "ca_certificate_provider_instance", "watched_directory", "verify_certificate_spki", "verify_certificate_hash",
+    "match_subject_alt_names", "require_signed_certificate_timestamp", "crl", "custom_validator_config",
+    "only_verify_leaf_cert_crl", "max_verify_depth", "system_root_certs",
+])]
+public sealed class CertificateValidationContext : EnvoyMessage
+{
+    /// <summary>PEM CA certificates a peer certificate must chain to; when absent a presented certificate is not verified.</summary>
+    [ProtoField(1)]
+    public DataSource? TrustedCa { get; set; }
+
+    /// <summary>Accept expired (or not yet valid) certificates.</summary>
+    [ProtoField(8)]
+    public bool AllowExpiredCertificate { get; set; }
+
+    /// <summary>Verify the chain, or accept an untrusted one.</summary>
+    [ProtoField(10)]
+    public TrustChainVerification TrustChainVerification { get; set; }
+
+    /// <summary>The peer's certificate must have a SAN matching one of these (any).</summary>
+    [ProtoField(15)]
+    public List<SubjectAltNameMatcher> MatchTypedSubjectAltNames { get; set; } = [];
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext.TrustChainVerification</c>.</summary>
+public enum TrustChainVerification
+{
+    /// <summary>Verify against <c>trusted_ca</c>.</summary>
+    VerifyTrustChain = 0,
+
+    /// <summary>Accept a certificate whose chain does not verify.</summary>
+    AcceptUntrusted = 1,
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher</c>.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher", NotSupported = ["oid"])]
+public sealed class SubjectAltNameMatcher : EnvoyMessage
+{
+    /// <summary>Which kind of SAN is compared.</summary>
+    [ProtoField(1)]
+    public SanType SanType { get; set; }
+
+    /// <summary>The comparison.</summary>
+    [ProtoField(2)]
+    public StringMatcher? Matcher { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher.SanType</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum SanType
+{
+    /// <summary>Invalid.</summary>
+    SAN_TYPE_UNSPECIFIED = 0,
+
+    /// <summary>rfc822Name.</summary>
+    EMAIL = 1,
+
+    /// <summary>dNSName.</summary>
+    DNS = 2,
+
+    /// <summary>uniformResourceIdentifier (SPIFFE ids).</summary>
+    URI = 3,
+
+    /// <summary>iPAddress.</summary>
+    IP_ADDRESS = 4,
+
+    /// <summary>otherName (needs <c>oid</c>, not supported).</summary>
+    OTHER_NAME = 5,
+}

@@ -1,0 +1,88 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using Gateway.Configuration;
+using Gateway.Listeners.Tls;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Gateway.Translation;
+
+/// <summary>
+/// A listener's TLS termination (<c>transport_socket</c> with a <c>DownstreamTlsContext</c>): the PEM material as read
+/// when the configuration was applied, and the settings the runtime builds its <see cref="SslServerAuthenticationOptions"/> from.
+/// </summary>
+internal sealed record DownstreamTlsPlan(
+    byte[] CertificateChain,
+    string CertificateChainPath,
+    byte[] PrivateKey,
+    string PrivateKeyPath,
+    byte[]? TrustedCa,
+    string? TrustedCaPath,
+    SslProtocols Protocols,
+    IReadOnlyList<TlsCipherSuite> CipherSuites,
+    IReadOnlyList<SslApplicationProtocol> AlpnProtocols,
+    bool RequireClientCertificate,
+    bool AllowExpiredCertificate,
+    bool AcceptUntrusted,
+    IReadOnlyList<SubjectAltNameMatcher> SubjectAltNameMatchers)
+{
+    /// <summary>Translates a validated transport socket; null for plain text.</summary>
+    public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols)
+    {
+        if (socket?.TypedConfig is not DownstreamTlsContext tls)
+        {
+            return null;
+        }
+        var common = tls.CommonTlsContext!;
+        var certificate = common.TlsCertificates[0];
+        var parameters = common.TlsParams;
+        var min = DownstreamTlsVersions.Minimum(parameters?.TlsMinimumProtocolVersion ?? TlsProtocol.TLS_AUTO);
+        var max = DownstreamTlsVersions.Maximum(parameters?.TlsMaximumProtocolVersion ?? TlsProtocol.TLS_AUTO);
+        var suites = new List<TlsCipherSuite>();
+        foreach (var name in parameters is { CipherSuites.Count: > 0 } ? parameters.CipherSuites : (IEnumerable<string>)TlsCipherNames.EnvoyServerDefault)
+        {
+            suites.Add(TlsCipherNames.Find(name)!.Value);
+        }
+        suites.AddRange(TlsCipherNames.Tls13);
+        // Only what the connection manager's codec speaks is offered: another protocol would be negotiated and then fail.
+        var alpn = new List<SslApplicationProtocol>();
+        foreach (var protocol in common.AlpnProtocols)
+        {
+            if ((protocol == "h2" && protocols.HasFlag(HttpProtocols.Http2)) || (protocol == "http/1.1" && protocols.HasFlag(HttpProtocols.Http1)))
+            {
+                alpn.Add(new SslApplicationProtocol(protocol));
+            }
+        }
+        var validation = common.ValidationContext;
+        return new DownstreamTlsPlan(
+            Read(certificate.CertificateChain!), TlsMaterial.PathOf(certificate.CertificateChain!),
+            Read(certificate.PrivateKey!), TlsMaterial.PathOf(certificate.PrivateKey!),
+            validation?.TrustedCa is { } ca ? Read(ca) : null, validation?.TrustedCa is { } caPath ? TlsMaterial.PathOf(caPath) : null,
+            DownstreamTlsVersions.Range(min, max),
+            suites,
+            alpn,
+            tls.RequireClientCertificate ?? false,
+            validation?.AllowExpiredCertificate ?? false,
+            validation?.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
+            validation?.MatchTypedSubjectAltNames ?? []);
+    }
+
+    /// <summary>
+    /// The Kestrel protocols of a TLS listener: AUTO speaks HTTP/2 only when ALPN can select it (Envoy's HCM with AUTO and
+    /// no ALPN negotiates HTTP/1.1); HTTP1 and HTTP2 are what they say.
+    /// </summary>
+    public static HttpProtocols ProtocolsFor(CodecType codec, TransportSocket socket)
+    {
+        if (codec == CodecType.Http2)
+        {
+            return HttpProtocols.Http2;
+        }
+        if (codec == CodecType.Http1)
+        {
+            return HttpProtocols.Http1;
+        }
+        var alpn = (socket.TypedConfig as DownstreamTlsContext)?.CommonTlsContext?.AlpnProtocols;
+        return alpn is not null && alpn.Contains("h2") ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
+    }
+
+    private static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
+}

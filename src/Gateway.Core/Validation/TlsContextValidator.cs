@@ -1,0 +1,193 @@
+using Gateway.Configuration;
+using Gateway.Listeners.Tls;
+
+namespace Gateway.Validation;
+
+/// <summary>
+/// Checks a filter chain's <c>transport_socket</c>: a <c>DownstreamTlsContext</c> whose certificates, key and CAs are
+/// read and parsed now (as Envoy does when the listener is created), with Envoy's messages naming the source.
+/// </summary>
+internal sealed class TlsContextValidator(ValidationContext context)
+{
+    /// <summary>Envoy's name of the TLS transport socket.</summary>
+    public const string TlsTransportSocketName = "envoy.transport_sockets.tls";
+
+    public void Validate(TransportSocket socket)
+    {
+        if (string.IsNullOrEmpty(socket.Name) && !socket.HasBindingError("name"))
+        {
+            context.Error(socket, "name", "Proto constraint validation failed (TransportSocketValidationError.Name: value length must be at least 1 characters)");
+        }
+        switch (socket.TypedConfig)
+        {
+            case DownstreamTlsContext tls:
+                ValidateDownstream(tls);
+                break;
+            case null when socket.HasBindingError("typed_config"):
+                break;
+            case null when string.Equals(socket.Name, TlsTransportSocketName, StringComparison.Ordinal):
+                context.Error(socket, "name", $"'{TlsTransportSocketName}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext");
+                break;
+            case null when string.IsNullOrEmpty(socket.Name):
+                break;
+            case null:
+                context.Error(socket, "name", $"transport socket '{socket.Name}' is not supported by this gateway; only {TlsTransportSocketName} (DownstreamTlsContext) is");
+                break;
+            default:
+                context.Error(socket, "typed_config", $"{BootstrapValidator.MessageSchemaName(socket.TypedConfig)} is not a downstream transport socket");
+                break;
+        }
+    }
+
+    private void ValidateDownstream(DownstreamTlsContext tls)
+    {
+        var common = tls.CommonTlsContext;
+        if (common is null || common.TlsCertificates.Count == 0)
+        {
+            if (!tls.HasBindingError("common_tls_context") && common?.HasBindingError("tls_certificates") != true)
+            {
+                context.Error(common ?? (EnvoyMessage)tls, common is null ? "common_tls_context" : "tls_certificates", "No TLS certificates found for server context");
+            }
+            return;
+        }
+        if (common.TlsCertificates.Count > 1)
+        {
+            context.Error(common, "tls_certificates", "only one certificate per TLS context is supported (selection by SNI and key type is not supported yet)");
+        }
+        foreach (var certificate in common.TlsCertificates)
+        {
+            ValidateCertificate(certificate);
+        }
+        if (common.TlsParams is { } parameters)
+        {
+            ValidateParameters(parameters);
+        }
+        var validation = common.ValidationContext;
+        var hasCa = validation?.TrustedCa is not null;
+        if (validation is not null)
+        {
+            ValidateValidationContext(validation);
+        }
+        if (tls.RequireClientCertificate == true && !hasCa)
+        {
+            // Envoy only asks for a client certificate when it has CAs to verify it against: requiring one without
+            // them would accept any certificate, so it is refused rather than silently weaker.
+            context.Error(tls, "require_client_certificate", "require_client_certificate needs common_tls_context.validation_context.trusted_ca to verify the client certificate against");
+        }
+        foreach (var protocol in common.AlpnProtocols)
+        {
+            if (protocol.Length is 0 or > 255)
+            {
+                context.Error(common, "alpn_protocols", $"Invalid ALPN protocol string '{protocol}'");
+            }
+        }
+    }
+
+    private void ValidateCertificate(TlsCertificate certificate)
+    {
+        if (certificate.CertificateChain is not { } chainSource)
+        {
+            context.Error(certificate, "certificate_chain", "a TLS certificate needs certificate_chain");
+            return;
+        }
+        if (certificate.PrivateKey is not { } keySource)
+        {
+            context.Error(certificate, "private_key", "a TLS certificate needs private_key");
+            return;
+        }
+        var chain = TlsMaterial.Read(chainSource, out var chainError);
+        if (chainError is not null)
+        {
+            context.Error(certificate, "certificate_chain", chainError);
+        }
+        var key = TlsMaterial.Read(keySource, out var keyError);
+        if (keyError is not null)
+        {
+            context.Error(certificate, "private_key", keyError);
+        }
+        if (chain is null || key is null)
+        {
+            return;
+        }
+        if (TlsMaterial.ParseCertificates(chain).Count == 0)
+        {
+            context.Error(certificate, "certificate_chain", $"Failed to load certificate chain from {TlsMaterial.PathOf(chainSource)}");
+            return;
+        }
+        // A trial load: the runtime loads its own from the plan.
+        TlsMaterial.LoadServerCertificate(chain, TlsMaterial.PathOf(chainSource), key, TlsMaterial.PathOf(keySource), out var error)?.TargetCertificate.Dispose();
+        if (error is not null)
+        {
+            context.Error(certificate, "private_key", error);
+        }
+    }
+
+    private void ValidateParameters(TlsParameters parameters)
+    {
+        var min = DownstreamTlsVersions.Minimum(parameters.TlsMinimumProtocolVersion);
+        var max = DownstreamTlsVersions.Maximum(parameters.TlsMaximumProtocolVersion);
+        if (min > max)
+        {
+            context.Error(parameters, "tls_minimum_protocol_version",
+                $"tls_minimum_protocol_version {DownstreamTlsVersions.Name(min)} is greater than tls_maximum_protocol_version {DownstreamTlsVersions.Name(max)}");
+        }
+        var rejected = new List<string>();
+        foreach (var cipher in parameters.CipherSuites)
+        {
+            if (cipher.StartsWith('[') || cipher.Contains('|', StringComparison.Ordinal))
+            {
+                context.Error(parameters, "cipher_suites", $"cipher suite '{cipher}': equal-preference groups are a BoringSSL feature that .NET's TLS cannot honour; list the suites in order instead");
+            }
+            else if (TlsCipherNames.Find(cipher) is null)
+            {
+                rejected.Add(cipher);
+            }
+        }
+        if (rejected.Count > 0)
+        {
+            context.Error(parameters, "cipher_suites",
+                $"Failed to initialize cipher suites {string.Join(':', parameters.CipherSuites)}. The following ciphers were rejected when tried individually: {string.Join(", ", rejected)}");
+        }
+        if (parameters.EcdhCurves.Count > 0)
+        {
+            context.Error(parameters, "ecdh_curves", "ecdh_curves cannot be honoured: .NET's SslStream has no way to restrict the key exchange groups (the system's OpenSSL defaults apply)");
+        }
+    }
+
+    private void ValidateValidationContext(CertificateValidationContext validation)
+    {
+        if (validation.TrustedCa is { } caSource)
+        {
+            if (TlsMaterial.Read(caSource, out var error) is { } pem)
+            {
+                TlsMaterial.LoadTrustedCa(pem, TlsMaterial.PathOf(caSource), out error);
+            }
+            if (error is not null)
+            {
+                context.Error(validation, "trusted_ca", error);
+            }
+        }
+        else if (validation.MatchTypedSubjectAltNames.Count > 0)
+        {
+            context.Error(validation, "match_typed_subject_alt_names", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
+        }
+        var matchers = new MatcherValidator(context);
+        foreach (var san in validation.MatchTypedSubjectAltNames)
+        {
+            if (san.SanType is SanType.SAN_TYPE_UNSPECIFIED or SanType.OTHER_NAME && !san.HasBindingError("san_type"))
+            {
+                context.Error(san, "san_type", san.SanType == SanType.OTHER_NAME
+                    ? "san_type OTHER_NAME needs oid, which is not supported"
+                    : "san_type must be one of EMAIL, DNS, URI, IP_ADDRESS");
+            }
+            if (san.Matcher is { } matcher)
+            {
+                matchers.ValidateStringMatcher(matcher);
+            }
+            else if (!san.HasBindingError("matcher"))
+            {
+                context.Error(san, "matcher", "a subject alt name matcher needs matcher");
+            }
+        }
+    }
+}
