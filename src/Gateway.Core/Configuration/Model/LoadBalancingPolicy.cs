@@ -113,10 +113,6 @@ public sealed class CommonConsistentHashingLbConfig : EnvoyMessage
     public uint? HashBalanceFactor { get; set; }
 }
 
-/// <summary><c>envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig</c> (no fields).</summary>
-[EnvoyType("envoy.extensions.load_balancing_policies.common.v3.LocalityLbConfig.LocalityWeightedLbConfig")]
-public sealed class CommonLocalityWeightedLbConfig : EnvoyMessage;
-
 /// <summary><c>envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin</c> (<c>envoy.load_balancing_policies.round_robin</c>).</summary>
 [EnvoyType("envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin")]
 public sealed class RoundRobinPolicy : EnvoyMessage
