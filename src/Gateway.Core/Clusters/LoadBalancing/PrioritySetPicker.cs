@@ -113,6 +113,14 @@ internal sealed class PrioritySetState
         {
             counts[p] = (all[p].Length, healthy[p].Length, degraded[p].Length);
         }
+        // Envoy divides by hosts().size() - excludedHosts().size() (recalculatePerPriorityState and the panic check).
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            if (hosts[i].Excluded)
+            {
+                counts[hosts[i].Priority].Hosts--;
+            }
+        }
         var healthyLoad = new int[levels];
         var degradedLoad = new int[levels];
         PriorityLoad.Compute(counts, (int)Math.Min(options.OverprovisioningFactor, int.MaxValue), healthyLoad, degradedLoad, out var normalizedTotal);
