@@ -42,28 +42,18 @@ public sealed class IgnoreNewHostsTests
         return all;
     }
 
-    [Fact]
-    public void SelectAvailable_NewHostsPendingFirstHc_AreExcludedAndDoNotCausePanic()
+    [Theory]
+    // 2 healthy of 5 is 40% (< 50, panic: all 5 used); without the 3 excluded hosts it is 2 of 2.
+    [InlineData(true, 2, false)]
+    [InlineData(false, 5, true)]
+    public void SelectAvailable_NewHostsPendingFirstHc_ExcludedOnlyWithTheOption(bool ignoreNewHosts, int available, bool panic)
     {
-        var cluster = Cluster(ignoreNewHosts: true);
+        var cluster = Cluster(ignoreNewHosts);
 
-        var available = cluster.SelectAvailable(Hosts(cluster, waitForFirstHc: true));
+        var hosts = cluster.SelectAvailable(Hosts(cluster, waitForFirstHc: ignoreNewHosts));
 
-        // 2 healthy of 5 would be 40% (< 50, panic); without the 3 excluded hosts it is 2 of 2.
-        Assert.Equal(2, available.Count);
-        Assert.False(cluster.InPanic);
-        Assert.All(cluster.Members, h => Assert.False(h.IsExcluded));
-    }
-
-    [Fact]
-    public void SelectAvailable_NewHostsNotWaiting_CountAndPushTheClusterIntoPanic()
-    {
-        var cluster = Cluster(ignoreNewHosts: false);
-
-        var available = cluster.SelectAvailable(Hosts(cluster, waitForFirstHc: false));
-
-        Assert.Equal(5, available.Count);
-        Assert.True(cluster.InPanic);
+        Assert.Equal(available, hosts.Count);
+        Assert.Equal(panic, cluster.InPanic);
     }
 
     [Fact]
