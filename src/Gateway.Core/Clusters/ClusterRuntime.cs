@@ -325,6 +325,7 @@ internal sealed class ClusterRuntime
         {
             Priority = endpoint?.Priority ?? 0,
             Health = host.Health,
+            Excluded = host.IsExcluded,
             Locality = endpoint?.Locality,
             LocalityWeight = endpoint?.LocalityWeight ?? 0,
         };

@@ -86,6 +86,24 @@ internal sealed class UpstreamHost
     /// <summary>Why the host is not healthy, if it is not.</summary>
     public HostHealthFlags HealthFlags => (HostHealthFlags)Volatile.Read(ref _healthFlags);
 
+    /// <summary>
+    /// Set by the health checker on a host that joined after the cluster's initial set when the cluster has
+    /// <c>ignore_new_hosts_until_first_hc</c> (Envoy then sets PENDING_ACTIVE_HC only on such hosts).
+    /// </summary>
+    public bool WaitsForFirstHc
+    {
+        get => Volatile.Read(ref _waitsForFirstHc);
+        set => Volatile.Write(ref _waitsForFirstHc, value);
+    }
+
+    private bool _waitsForFirstHc;
+
+    /// <summary>
+    /// Envoy's excluded host (<c>excludeBasedOnHealthFlag</c>, PENDING_ACTIVE_HC): left out of the panic and priority
+    /// denominators, so new unchecked hosts do not push the cluster into panic, while their first check is pending.
+    /// </summary>
+    public bool IsExcluded => WaitsForFirstHc && (HealthFlags & HostHealthFlags.PendingActiveHc) != 0;
+
     /// <summary>True when no check has failed the host, so the load balancer may pick it outside panic.</summary>
     public bool IsHealthy => (HealthFlags & HostHealthFlags.Unhealthy) == 0;
 
@@ -159,7 +177,9 @@ internal sealed class UpstreamHost
             }
         }
         while (Interlocked.CompareExchange(ref _healthFlags, after, before) != before);
-        if (((before ^ after) & (int)HostHealthFlags.Unhealthy) != 0)
+        // A cleared PENDING_ACTIVE_HC ends an exclusion even when the first check failed (the host stays unhealthy).
+        var watched = (int)HostHealthFlags.Unhealthy | (WaitsForFirstHc ? (int)HostHealthFlags.PendingActiveHc : 0);
+        if (((before ^ after) & watched) != 0)
         {
             _cluster.OnHostHealthChanged();
         }

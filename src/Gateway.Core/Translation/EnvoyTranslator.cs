@@ -520,6 +520,7 @@ public static class EnvoyTranslator
             Thresholds = [Thresholds(cluster, RoutingPriority.Default), Thresholds(cluster, RoutingPriority.High)],
             HealthyPanicThreshold = cluster.CommonLbConfig?.HealthyPanicThreshold?.Value ?? ClusterPlan.DefaultHealthyPanicThreshold,
             OverprovisioningFactor = cluster.LoadAssignment?.Policy?.OverprovisioningFactor ?? ClusterPlan.DefaultOverprovisioningFactor,
+            IgnoreNewHostsUntilFirstHc = cluster.CommonLbConfig?.IgnoreNewHostsUntilFirstHc ?? false,
             // The hashing policies carry their own switch (the typed RingHash/Maglev have the field themselves).
             LocalityWeighted = lb.LocalityWeighted || lb.HashLb is { LocalityWeighted: true },
             ZoneAware = lb.ZoneAware,

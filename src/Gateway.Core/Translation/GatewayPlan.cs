@@ -392,6 +392,12 @@ public sealed record ClusterPlan(
     /// <summary>Below this percentage of healthy hosts the load balancer uses all hosts (0 disables panic mode).</summary>
     public double HealthyPanicThreshold { get; init; } = DefaultHealthyPanicThreshold;
 
+    /// <summary>
+    /// <c>common_lb_config.ignore_new_hosts_until_first_hc</c>: a host that joins after the health checker's first membership
+    /// is excluded (Envoy's excluded hosts: out of the panic and priority denominators) while its first check is pending.
+    /// </summary>
+    public bool IgnoreNewHostsUntilFirstHc { get; init; }
+
     /// <summary>Envoy's default <c>overprovisioning_factor</c> (percent).</summary>
     public const uint DefaultOverprovisioningFactor = 140;
 

@@ -18,6 +18,9 @@ internal sealed class ClusterHealthChecker : IAsyncDisposable
     private bool _started;
     private bool _stopped;
 
+    // The first membership is the cluster's initial set; hosts after it are "new" for ignore_new_hosts_until_first_hc.
+    private bool _sawInitialSet;
+
     public ClusterHealthChecker(ClusterRuntime cluster, HealthCheckPlan plan, HealthCheckStats stats, TimeProvider timeProvider, ILogger logger)
     {
         Cluster = cluster;
@@ -98,10 +101,14 @@ internal sealed class ClusterHealthChecker : IAsyncDisposable
                     _stopping.Add(session.StopAsync());
                 }
             }
+            var warm = _sawInitialSet && Cluster.Plan is { IgnoreNewHostsUntilFirstHc: true };
+            _sawInitialSet = true;
             foreach (var host in members)
             {
                 if (!_sessions.ContainsKey(host))
                 {
+                    // Before the session marks it pending, so that flag already excludes it.
+                    host.WaitsForFirstHc = warm;
                     var session = new HostHealthCheckSession(this, host);
                     _sessions[host] = session;
                     started.Add(session);

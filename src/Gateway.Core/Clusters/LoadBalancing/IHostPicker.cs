@@ -28,6 +28,12 @@ internal readonly record struct WeightedHost(DestinationState Destination, Upstr
     /// a pick that returns one counts <c>lb_healthy_panic</c>.
     /// </summary>
     public bool Panic { get; init; }
+
+    /// <summary>
+    /// Envoy's excluded host (awaiting its first health check with <c>ignore_new_hosts_until_first_hc</c>): not counted
+    /// in its level's host total when the priority loads and panic are computed; still picked in panic, like any host.
+    /// </summary>
+    public bool Excluded { get; init; }
 }
 
 /// <summary>Envoy's coarse host health (<c>Host::Health</c>).</summary>

@@ -116,6 +116,14 @@ internal sealed class PrioritySetState
         {
             counts[p] = (all[p].Length, healthy[p].Length, degraded[p].Length);
         }
+        // Envoy divides by hosts().size() - excludedHosts().size() (recalculatePerPriorityState and the panic check).
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            if (hosts[i].Excluded)
+            {
+                counts[hosts[i].Priority].Hosts--;
+            }
+        }
         var healthyLoad = new int[levels];
         var degradedLoad = new int[levels];
         // Only the health (the load split) reads weights; panic and total panic still count hosts, as in Envoy.

@@ -144,8 +144,7 @@ public sealed class RuntimeDouble : EnvoyMessage
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster.CommonLbConfig", NotSupported =
 [
-    "update_merge_window", "ignore_new_hosts_until_first_hc",
-    "close_connections_on_host_set_change", "override_host_status",
+    "update_merge_window", "close_connections_on_host_set_change", "override_host_status",
 ])]
 public sealed class CommonLbConfig : EnvoyMessage
 {
@@ -163,6 +162,10 @@ public sealed class CommonLbConfig : EnvoyMessage
     /// <summary>Zone-aware routing against <c>cluster_manager.local_cluster_name</c> (one-of with <see cref="LocalityWeightedLbConfig"/>).</summary>
     [ProtoField(2, InOneOf = true)]
     public ZoneAwareLbConfig? ZoneAwareLbConfig { get; set; }
+
+    /// <summary>Hosts added after the initial set are excluded from load-balancing calculations until their first active health check.</summary>
+    [ProtoField(5)]
+    public bool IgnoreNewHostsUntilFirstHc { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.CommonLbConfig.ZoneAwareLbConfig</c>.</summary>

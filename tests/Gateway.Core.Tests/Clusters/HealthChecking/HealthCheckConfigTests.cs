@@ -41,6 +41,25 @@ public class HealthCheckConfigTests
     }
 
     [Fact]
+    public void Translate_IgnoreNewHostsUntilFirstHc_LoadsAndIsCarried()
+    {
+        var yaml = WithHealthChecks(Valid) + "\n      common_lb_config:\n        ignore_new_hosts_until_first_hc: true\n";
+
+        Assert.True(Assert.Single(EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).ClusterPlans).IgnoreNewHostsUntilFirstHc);
+    }
+
+    [Theory]
+    [InlineData("update_merge_window: 2s")]
+    [InlineData("close_connections_on_host_set_change: true")]
+    [InlineData("override_host_status: { statuses: [HEALTHY] }")]
+    public void Load_CommonLbConfigFieldsNotImplemented_FailWithTheirPath(string field)
+    {
+        var error = LoadFails(TestConfigs.Seed() + "\n      common_lb_config: { " + field + " }\n");
+
+        Assert.Contains("common_lb_config." + field[..field.IndexOf(':')], error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Translate_NoHealthChecks_PlanHasNone()
         => Assert.Null(Assert.Single(EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).ClusterPlans).HealthCheck);
 
