@@ -218,13 +218,13 @@ public static class EnvoyGatewayExtensions
         {
             OnConnection = static context =>
             {
-                var state = context.Connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+                var state = context.Connection.Features.Get<Gateway.Tls.TlsHandshakeState>()!;
                 return ValueTask.FromResult(state.Tls.OptionsFor(state));
             },
         });
         options.Use(next => connection =>
         {
-            var state = connection.Features.Get<Listeners.Tls.TlsHandshakeState>()!;
+            var state = connection.Features.Get<Gateway.Tls.TlsHandshakeState>()!;
             state.Completed = true;
             var stats = state.Tls.Stats;
             stats.Handshake.Increment();
@@ -325,7 +325,7 @@ public static class EnvoyGatewayExtensions
                         await next(connection).ConfigureAwait(false);
                         return;
                     }
-                    Listeners.Tls.TlsHandshakeState? handshake = null;
+                    Gateway.Tls.TlsHandshakeState? handshake = null;
                     if (tls)
                     {
                         if (current.Tls is not { } downstreamTls)
@@ -333,7 +333,7 @@ public static class EnvoyGatewayExtensions
                             connection.Abort();
                             return;
                         }
-                        handshake = new Listeners.Tls.TlsHandshakeState(downstreamTls, current.Stats);
+                        handshake = new Gateway.Tls.TlsHandshakeState(downstreamTls, current.Stats);
                         connection.Features.Set(handshake);
                     }
                     // Counted at accept, as Envoy does; over TLS the codec (HTTP/1 or HTTP/2) is known once ALPN chose it.

@@ -71,7 +71,7 @@ internal sealed class ListenerRuntime
     public bool ConnectionLogsNeedBytes { get; init; }
 
     /// <summary>The filter chain's TLS termination, or null for plain text.</summary>
-    public Gateway.Listeners.Tls.DownstreamTls? Tls { get; init; }
+    public Gateway.Tls.DownstreamTls? Tls { get; init; }
 
     /// <summary>The clock of the connection log's start time and duration.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
@@ -176,7 +176,7 @@ internal sealed class ListenerRuntime
             ConnectionLogs = connectionLogs,
             ConnectionLogsNeedBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(plan.AccessLogs),
             Time = services?.Time ?? TimeProvider.System,
-            Tls = plan.Tls is { } tls ? Gateway.Listeners.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope)) : null,
+            Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope)) : null,
         };
     }
 }

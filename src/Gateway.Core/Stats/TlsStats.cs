@@ -58,10 +58,10 @@ internal sealed class TlsStats
     /// <summary><c>ciphers.&lt;OpenSSL name&gt;</c>.</summary>
     public Counter Cipher(TlsCipherSuite suite)
         => _ciphers.TryGetValue(suite, out var counter) ? counter
-            : _ciphers.GetOrAdd(suite, static (s, self) => self._store.Counter(self._prefix + "ciphers." + Listeners.Tls.TlsCipherNames.NameOf(s)), this);
+            : _ciphers.GetOrAdd(suite, static (s, self) => self._store.Counter(self._prefix + "ciphers." + Gateway.Tls.TlsCipherNames.NameOf(s)), this);
 
     /// <summary><c>versions.&lt;TLSv1.3&gt;</c>.</summary>
     public Counter Version(SslProtocols protocol)
         => _versions.TryGetValue(protocol, out var counter) ? counter
-            : _versions.GetOrAdd(protocol, static (p, self) => self._store.Counter(self._prefix + "versions." + Listeners.Tls.DownstreamTlsVersions.StatName(p)), this);
+            : _versions.GetOrAdd(protocol, static (p, self) => self._store.Counter(self._prefix + "versions." + Gateway.Tls.DownstreamTlsVersions.StatName(p)), this);
 }

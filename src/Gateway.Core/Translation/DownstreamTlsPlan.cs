@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using Gateway.Configuration;
-using Gateway.Listeners.Tls;
+using Gateway.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gateway.Translation;
@@ -11,19 +11,12 @@ namespace Gateway.Translation;
 /// when the configuration was applied, and the settings the runtime builds its <see cref="SslServerAuthenticationOptions"/> from.
 /// </summary>
 internal sealed record DownstreamTlsPlan(
-    byte[] CertificateChain,
-    string CertificateChainPath,
-    byte[] PrivateKey,
-    string PrivateKeyPath,
-    byte[]? TrustedCa,
-    string? TrustedCaPath,
+    IReadOnlyList<TlsCertificatePlan> Certificates,
+    CertificateValidationPlan Validation,
     SslProtocols Protocols,
     IReadOnlyList<TlsCipherSuite> CipherSuites,
     IReadOnlyList<SslApplicationProtocol> AlpnProtocols,
-    bool RequireClientCertificate,
-    bool AllowExpiredCertificate,
-    bool AcceptUntrusted,
-    IReadOnlyList<SubjectAltNameMatcher> SubjectAltNameMatchers)
+    bool RequireClientCertificate)
 {
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
     public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols)
@@ -33,7 +26,6 @@ internal sealed record DownstreamTlsPlan(
             return null;
         }
         var common = tls.CommonTlsContext!;
-        var certificate = common.TlsCertificates[0];
         var parameters = common.TlsParams;
         var min = DownstreamTlsVersions.Minimum(parameters?.TlsMinimumProtocolVersion ?? TlsProtocol.TLS_AUTO);
         var max = DownstreamTlsVersions.Maximum(parameters?.TlsMaximumProtocolVersion ?? TlsProtocol.TLS_AUTO);
@@ -52,18 +44,18 @@ internal sealed record DownstreamTlsPlan(
                 alpn.Add(new SslApplicationProtocol(protocol));
             }
         }
-        var validation = common.ValidationContext;
+        var certificates = new List<TlsCertificatePlan>(common.TlsCertificates.Count);
+        foreach (var certificate in common.TlsCertificates)
+        {
+            certificates.Add(TlsCertificatePlan.Translate(certificate));
+        }
         return new DownstreamTlsPlan(
-            Read(certificate.CertificateChain!), TlsMaterial.PathOf(certificate.CertificateChain!),
-            Read(certificate.PrivateKey!), TlsMaterial.PathOf(certificate.PrivateKey!),
-            validation?.TrustedCa is { } ca ? Read(ca) : null, validation?.TrustedCa is { } caPath ? TlsMaterial.PathOf(caPath) : null,
+            certificates,
+            CertificateValidationPlan.Translate(common.ValidationContext),
             DownstreamTlsVersions.Range(min, max),
             suites,
             alpn,
-            tls.RequireClientCertificate ?? false,
-            validation?.AllowExpiredCertificate ?? false,
-            validation?.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
-            validation?.MatchTypedSubjectAltNames ?? []);
+            tls.RequireClientCertificate ?? false);
     }
 
     /// <summary>
@@ -83,6 +75,4 @@ internal sealed record DownstreamTlsPlan(
         var alpn = (socket.TypedConfig as DownstreamTlsContext)?.CommonTlsContext?.AlpnProtocols;
         return alpn is not null && alpn.Contains("h2") ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
     }
-
-    private static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
 }

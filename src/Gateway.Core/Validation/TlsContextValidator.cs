@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Listeners.Tls;
+using Gateway.Tls;
 
 namespace Gateway.Validation;
 

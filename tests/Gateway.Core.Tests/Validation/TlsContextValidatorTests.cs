@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Tests.Listeners.Tls;
+using Gateway.Tests.Tls;
 
 namespace Gateway.Tests.Validation;
 

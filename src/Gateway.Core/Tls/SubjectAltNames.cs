@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
 using Gateway.Routing;
 
-namespace Gateway.Listeners.Tls;
+namespace Gateway.Tls;
 
 /// <summary>One compiled <c>match_typed_subject_alt_names</c> entry (Envoy's SanMatcher for EMAIL, DNS, URI, IP_ADDRESS).</summary>
 internal sealed class SanPredicate(SanType type, StringPredicate matcher, string? exactDns)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Gateway.Tests.Listeners.Tls;
+namespace Gateway.Tests.Tls;
 
 /// <summary>
 /// Certificates made for a test and written as PEM to a temporary directory: a CA, a server certificate for

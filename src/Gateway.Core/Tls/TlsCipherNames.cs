@@ -1,6 +1,6 @@
 using System.Net.Security;
 
-namespace Gateway.Listeners.Tls;
+namespace Gateway.Tls;
 
 /// <summary>
 /// OpenSSL/BoringSSL cipher names (what Envoy's <c>cipher_suites</c> and <c>ssl.ciphers.&lt;name&gt;</c> use) for the

@@ -8,7 +8,7 @@ using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Xunit.Abstractions;
 
-namespace Gateway.Tests.Listeners.Tls;
+namespace Gateway.Tests.Tls;
 
 /// <summary>
 /// TLS termination on a listener (<c>transport_socket</c> with a <c>DownstreamTlsContext</c>) through real Kestrel, with

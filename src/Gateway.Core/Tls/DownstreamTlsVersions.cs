@@ -1,7 +1,7 @@
 using System.Security.Authentication;
 using Gateway.Configuration;
 
-namespace Gateway.Listeners.Tls;
+namespace Gateway.Tls;
 
 /// <summary>Envoy's server protocol versions (ServerContextConfigImpl: TLS_AUTO is 1.2 as a minimum, 1.3 as a maximum) as .NET's.</summary>
 internal static class DownstreamTlsVersions

@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
-using Gateway.Listeners.Tls;
+using Gateway.Tls;
 
-namespace Gateway.Tests.Listeners.Tls;
+namespace Gateway.Tests.Tls;
 
 /// <summary>match_typed_subject_alt_names against a certificate's SANs (Envoy's SanMatcher per type, "any" semantics).</summary>
 public class SubjectAltNamesTests

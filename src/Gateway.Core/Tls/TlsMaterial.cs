@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
 
-namespace Gateway.Listeners.Tls;
+namespace Gateway.Tls;
 
 /// <summary>
 /// Reads and parses the PEM material of a TLS context (certificate chain, private key, trusted CAs) the way Envoy's

@@ -1,0 +1,39 @@
+using Gateway.Configuration;
+using Gateway.Tls;
+
+namespace Gateway.Translation;
+
+/// <summary>One served (or, upstream, presented) certificate: its PEM chain and private key as read when the configuration was applied.</summary>
+internal sealed record TlsCertificatePlan(byte[] CertificateChain, string CertificateChainPath, byte[] PrivateKey, string PrivateKeyPath)
+{
+    /// <summary>Translates a validated <c>TlsCertificate</c>.</summary>
+    public static TlsCertificatePlan Translate(TlsCertificate certificate)
+        => new(Read(certificate.CertificateChain!), TlsMaterial.PathOf(certificate.CertificateChain!),
+            Read(certificate.PrivateKey!), TlsMaterial.PathOf(certificate.PrivateKey!));
+
+    internal static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
+}
+
+/// <summary>
+/// How a peer certificate is verified (<c>CertificateValidationContext</c>), shared by downstream and upstream contexts:
+/// the trusted CAs as read when the configuration was applied, the SAN matchers and the relaxations.
+/// </summary>
+internal sealed record CertificateValidationPlan(
+    byte[]? TrustedCa,
+    string? TrustedCaPath,
+    bool AllowExpiredCertificate,
+    bool AcceptUntrusted,
+    IReadOnlyList<SubjectAltNameMatcher> SubjectAltNameMatchers)
+{
+    /// <summary>No validation context: nothing is verified.</summary>
+    public static readonly CertificateValidationPlan None = new(null, null, false, false, []);
+
+    /// <summary>Translates a validated context; <see cref="None"/> when there is none.</summary>
+    public static CertificateValidationPlan Translate(CertificateValidationContext? validation)
+        => validation is null ? None : new(
+            validation.TrustedCa is { } ca ? TlsCertificatePlan.Read(ca) : null,
+            validation.TrustedCa is { } caPath ? TlsMaterial.PathOf(caPath) : null,
+            validation.AllowExpiredCertificate,
+            validation.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
+            validation.MatchTypedSubjectAltNames);
+}
