@@ -22,14 +22,20 @@
       prints the sum of one rate counter's rows in such a file, times X (the JIT time in ms:
       --counter dotnet.jit.compilation.time --scale 1000).
 
+  report.py parse-s-client TARGET FIRST.txt SECOND.txt
+      prints one TLS.tsv row from two `openssl s_client` outputs against TARGET: the first connection's
+      protocol, cipher, key exchange, signature and ALPN, and whether the second one (offering the first
+      one's session) was resumed (exit 1 if FIRST.txt shows no handshake).
+
   report.py table --raw RAW.tsv --machine MACHINE.md --skipped SKIPPED.tsv --startup STARTUP.tsv
-                  --params "..." --out OUT.md [--alloc-note "..."]
+                  --params "..." --out OUT.md [--alloc-note "..."] [--tls TLS.tsv]
       writes the markdown report (medians over rounds) to OUT.md and prints it.
 
 RAW.tsv columns: round target status rps p50_ms p99_ms non2xx sockerr rss_kb startup_ms bg_cpu_pct
   alloc_bytes_per_request mean_ms jit_ms cpu_us_per_request (status is "ok" or "fail:<reason>"; numbers are "-" when unknown).
 STARTUP.tsv columns: name round startup_ms status
 SKIPPED.tsv columns: target reason
+TLS.tsv columns: target protocol cipher key_exchange signature alpn resumes
 """
 import argparse
 import re
@@ -179,6 +185,41 @@ def counter_sum(path: str, counter: str, scale: float) -> int:
     return 0
 
 
+def parse_s_client(target: str, first: str, second: str) -> int:
+    """What a TLS target negotiated, from `openssl s_client` (OpenSSL 3 wording)."""
+    def read(path: str) -> str:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    one, two = read(first), read(second)
+    hs = re.search(r"^(New|Reused), (\S+), Cipher is (\S+)", one, re.M)
+    if not hs:
+        print(f"report.py: no handshake in {first}", file=sys.stderr)
+        return 1
+    kx = re.search(r"^(?:Server|Peer) Temp Key: ([^,\n]+)", one, re.M)
+    sig = re.search(r"^Peer signature type: (\S+)", one, re.M)
+    digest = re.search(r"^Peer signing digest: (\S+)", one, re.M)
+    alpn = re.search(r"^ALPN protocol: (\S+)", one, re.M)
+    again = re.search(r"^(New|Reused), ", two, re.M)
+    resumes = "-" if not again else ("yes" if again.group(1) == "Reused" else "no")
+    signature = (sig.group(1) if sig else "-") + ("+" + digest.group(1) if digest else "")
+    print("\t".join([target, hs.group(2), hs.group(3), kx.group(1).strip() if kx else "-", signature,
+                     alpn.group(1) if alpn else "none", resumes]))
+    return 0
+
+
+# TLS targets: the plaintext target each keep-alive one is compared with (the cost of TLS on that proxy).
+TLS_PLAIN = {"gateway-tls": "gateway-simple", "nginx-tls": "nginx", "haproxy-tls": "haproxy"}
+TLS_TARGET_RATIO = 0.90   # issue 13: TLS keep-alive throughput within 10 % of plaintext gateway-simple
+
+
+def is_tls(target: str) -> bool:
+    return target.endswith(("-tls", "-tls-handshake"))
+
+
 def read_tsv(path: str) -> list[list[str]]:
     rows = []
     try:
@@ -267,7 +308,12 @@ def table(args: argparse.Namespace) -> int:
         }
 
     # References for the ratios: the same protocol's bare-yarp and nginx (h2-* rows: h2-bare-yarp, h2-nginx).
+    # TLS rows: the same kind of TLS run of that reference (nginx-tls, nginx-tls-handshake; there is no bare-yarp-tls).
     def ref_name(target: str, ref: str) -> str:
+        if target.endswith("-tls-handshake"):
+            return f"{ref}-tls-handshake"
+        if target.endswith("-tls"):
+            return f"{ref}-tls"
         return f"h2-{ref}" if target.startswith("h2-") else ref
 
     def ref_rps(target: str, ref: str) -> float | None:
@@ -297,6 +343,10 @@ def table(args: argparse.Namespace) -> int:
         lines.append("talk HTTP/1.1 to the upstream. mean = h2load's mean \"time for request\"; p50/p99 \"-\" (h2load prints")
         lines.append("no percentiles); errors = h2load's \"failed\" (errored streams + non-2xx/3xx responses); alloc B/req")
         lines.append("divides by h2load's \"done\" requests; rps / bare-yarp and rps / nginx are against h2-bare-yarp, h2-nginx.")
+    if any(is_tls(t) for t in order):
+        lines.append("*-tls rows: HTTPS (TLS termination at the proxy, HTTP/1.1 keep-alive, wrk over TLS); *-tls-handshake rows: the")
+        lines.append("same with `Connection: close`, one full TLS handshake per request (requests/s = handshakes/s). rps / nginx")
+        lines.append("compares them with nginx-tls (nginx-tls-handshake), rps / bare-yarp is \"-\" (no TLS bare YARP); see \"TLS\".")
     if args.alloc_note:
         lines.append(f"alloc B/req: {args.alloc_note}.")
     lines.append("")
@@ -337,6 +387,10 @@ def table(args: argparse.Namespace) -> int:
         lines.append("| gateway target | vs | requests/s | mean | p50 | p99 | peak RSS | CPU/req | alloc − ref B/req |")
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         lines.extend(ratio_rows)
+
+    tls_rows = [t for t in order if is_tls(t)]
+    if tls_rows:
+        lines.extend(tls_section(summary, tls_rows, read_tsv(args.tls) if args.tls else []))
 
     fails = [(t, f) for t in order for f in summary[t]["fail"]]
     if fails:
@@ -385,6 +439,67 @@ def table(args: argparse.Namespace) -> int:
     return 0
 
 
+def tls_section(summary: dict, tls_rows: list[str], probes: list[list[str]]) -> list[str]:
+    """The TLS targets against plaintext gateway-simple, their own plaintext run and the C proxies' TLS runs."""
+    def rps(t: str) -> float | None:
+        return summary.get(t, {}).get("rps")
+
+    def cpu(t: str) -> float | None:
+        return summary.get(t, {}).get("cpu")
+
+    lines = ["\n## TLS\n"]
+    keep = [t for t in tls_rows if t.endswith("-tls")]
+    hand = [t for t in tls_rows if t.endswith("-tls-handshake")]
+    if keep:
+        lines.append("Keep-alive (requests/s ratios: higher is better; CPU µs/req: lower is better). \"own plaintext\" is the same")
+        lines.append("proxy without TLS (gateway-simple, nginx, haproxy): the cost of TLS on that proxy; \"-\" when that target")
+        lines.append("was not in the run.\n")
+        lines.append("| target | requests/s | CPU µs/req | rps / gateway-simple | rps / own plaintext | rps / nginx-tls "
+                     "| rps / haproxy-tls | CPU/req / own plaintext |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for t in keep:
+            plain = TLS_PLAIN.get(t, "")
+            lines.append(
+                f"| {t} | {fnum(rps(t), '.0f')} | {fnum(cpu(t), '.1f')} | {ratio(rps(t), rps('gateway-simple'))} | "
+                f"{ratio(rps(t), rps(plain))} | {ratio(rps(t), rps('nginx-tls'))} | {ratio(rps(t), rps('haproxy-tls'))} | "
+                f"{ratio(cpu(t), cpu(plain))} |"
+            )
+        r = rps("gateway-tls"), rps("gateway-simple")
+        if r[0] is not None and r[1] is not None and r[1] > 0:
+            verdict = "met" if r[0] / r[1] >= TLS_TARGET_RATIO else "NOT met"
+            lines.append(f"\nIssue 13's target, gateway-tls requests/s at least {TLS_TARGET_RATIO:.2f} x gateway-simple's: "
+                         f"{r[0] / r[1]:.2f} x, {verdict}.")
+        else:
+            lines.append("\nIssue 13's target (gateway-tls within 10 % of gateway-simple): not evaluated, the run needs both targets.")
+    if hand:
+        lines.append("\nHandshake rate: wrk `-H \"Connection: close\"`, so every request is a new TCP connection and a new TLS")
+        lines.append("handshake (handshakes/s = requests/s; \"resumes\" below says whether the server would resume a session,")
+        lines.append("which wrk does when it can: \"no\" for all means every handshake was a full one). CPU µs/handshake is the")
+        lines.append("proxy's CPU per request (handshake, request, close).\n")
+        lines.append("| target | handshakes/s | CPU µs/handshake | / nginx-tls-handshake | / haproxy-tls-handshake | / own keep-alive rps |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        for t in hand:
+            ka = t[: -len("-handshake")]
+            lines.append(
+                f"| {t} | {fnum(rps(t), '.0f')} | {fnum(cpu(t), '.1f')} | {ratio(rps(t), rps('nginx-tls-handshake'))} | "
+                f"{ratio(rps(t), rps('haproxy-tls-handshake'))} | {ratio(rps(t), rps(ka))} |"
+            )
+    if probes:
+        lines.append("\nNegotiated (`openssl s_client -alpn http/1.1` once per target; \"resumes\": a second connection offering")
+        lines.append("the first one's session was resumed):\n")
+        lines.append("| target | protocol | cipher | key exchange | signature | ALPN | resumes |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for row in probes:
+            row = row + ["-"] * (7 - len(row))
+            lines.append("| " + " | ".join(row[:7]) + " |")
+        ciphers = {row[2] for row in probes if len(row) > 2}
+        if len(ciphers) > 1:
+            lines.append(f"\nWarning: the targets negotiated different ciphers ({', '.join(sorted(ciphers))}); the rows compare less well.")
+        if any(len(row) > 6 and row[6] == "yes" for row in probes):
+            lines.append("\nWarning: a target resumes sessions: its handshake row counts abbreviated handshakes.")
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -401,6 +516,11 @@ def main() -> int:
     pt.add_argument("--stamp", required=True)
     pt.add_argument("--out", required=True)
     pt.add_argument("--alloc-note", default="")
+    pt.add_argument("--tls", default="")
+    ps = sub.add_parser("parse-s-client")
+    ps.add_argument("target")
+    ps.add_argument("first")
+    ps.add_argument("second")
     pa = sub.add_parser("alloc-csv")
     pa.add_argument("file")
     pa.add_argument("requests", type=int)
@@ -416,6 +536,8 @@ def main() -> int:
         return parse_h2load(a.file)
     if a.cmd == "alloc-csv":
         return alloc_csv(a.file, a.requests, a.counter)
+    if a.cmd == "parse-s-client":
+        return parse_s_client(a.target, a.first, a.second)
     if a.cmd == "counter-sum":
         return counter_sum(a.file, a.counter, a.scale)
     return table(a)

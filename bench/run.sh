@@ -2,12 +2,13 @@
 # bench/run.sh: side-by-side load comparison of the gateway against bare YARP, nginx and haproxy.
 #
 #   bench/run.sh [--rounds N] [--duration S] [--connections C] [--threads T] [--warmup S]
-#                [--targets a,b,c] [--http2] [--h2-streams M] [--startup-runs N] [--wait-quiet S]
+#                [--targets a,b,c] [--http2] [--tls] [--h2-streams M] [--startup-runs N] [--wait-quiet S]
 #                [--smoke] [--no-build] [--no-alloc] [--help]
 #
 # Everything listens on 127.0.0.1 (free ports picked at start), every load run is bounded in
 # time, and every process this script starts is stopped on exit, failure or Ctrl-C.
-# HTTP/1.1 targets are driven by wrk, the h2-* (HTTP/2 cleartext) targets by h2load when it is installed.
+# HTTP/1.1 targets are driven by wrk, the h2-* (HTTP/2 cleartext) targets by h2load when it is installed;
+# the *-tls targets are HTTPS (wrk over TLS, a self-signed ECDSA P-256 certificate generated per run with openssl).
 # See bench/README.md for what each target is and how to read the table.
 set -euo pipefail
 
@@ -29,6 +30,7 @@ NO_BUILD=0
 NO_ALLOC=0
 TARGETS_ARG=""
 HTTP2=0
+TLS=0
 H2_STREAMS=10       # h2load -m: concurrent streams per connection for the h2-* targets
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
@@ -48,6 +50,9 @@ options:
   --http2           also run the HTTP/2 (h2c, prior knowledge) targets: ${H2_TARGETS[*]}
                     (driven by h2load; skipped, with a note, when h2load is not installed;
                     --smoke includes them unless --targets is given)
+  --tls             also run the HTTPS targets: ${TLS_TARGETS[*]}
+                    (keep-alive and one-connection-per-request handshake runs; skipped, with a note, when
+                    openssl or TLS support in nginx/haproxy is missing; --smoke includes them unless --targets is given)
   --h2-streams M    h2load -m: concurrent streams per connection for the h2-* targets (default $H2_STREAMS)
   --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
   --wait-quiet S    before each measurement wait up to S s until other processes use <= 10% CPU
@@ -90,7 +95,11 @@ DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gat
 H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
 # gateway-observed's halves, to attribute its cost (only with --targets): tracing alone, the access log alone.
 DIAGNOSTIC_TARGETS=(gateway-observedtrace gateway-observedlog)
-ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}")
+# HTTPS (TLS termination at the proxy, HTTP/1.1 upstream): keep-alive (*-tls) and a new TLS connection per request
+# (*-tls-handshake: wrk -H "Connection: close", requests/s = full handshakes/s). Not in the default run; --tls,
+# --smoke or --targets selects them.
+TLS_TARGETS=(nginx-tls haproxy-tls gateway-tls nginx-tls-handshake haproxy-tls-handshake gateway-tls-handshake)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -102,6 +111,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP="$2"; shift 2 ;;
         --targets) TARGETS_ARG="$2"; shift 2 ;;
         --http2) HTTP2=1; shift ;;
+        --tls) TLS=1; shift ;;
         --h2-streams) H2_STREAMS="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
@@ -133,9 +143,15 @@ if [[ -n $TARGETS_ARG ]]; then
 else
     TARGETS=("${DEFAULT_TARGETS[@]}")
     [[ $SMOKE == 1 ]] && HTTP2=1   # the smoke run checks the h2 code path too (skipped without h2load)
+    [[ $SMOKE == 1 ]] && TLS=1     # and the TLS one (skipped without openssl)
 fi
 if [[ $HTTP2 == 1 ]]; then
     for t in "${H2_TARGETS[@]}"; do
+        [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
+    done
+fi
+if [[ $TLS == 1 ]]; then
+    for t in "${TLS_TARGETS[@]}"; do
         [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
     done
 fi
@@ -145,6 +161,7 @@ has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 
 has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* || $t == h2-gateway-* ]] && return 0; done; return 1; }
 has_h1_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
 has_h2_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == h2-* ]] && return 0; done; return 1; }
+has_tls_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == *-tls || $t == *-tls-handshake ]] && return 0; done; return 1; }
 has_bare_yarp_target() { has_target bare-yarp || has_target h2-bare-yarp; }
 has_dotnet_target() { has_bare_yarp_target || has_gateway_target; }
 
@@ -155,7 +172,7 @@ need python3 "apt-get install python3"
 need curl "apt-get install curl"
 need wrk "apt-get install wrk"
 need nginx "apt-get install nginx-light"      # always: it is the upstream
-if has_target haproxy || has_target h2-haproxy; then need haproxy "apt-get install haproxy"; fi
+if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake; then need haproxy "apt-get install haproxy"; fi
 need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
@@ -213,10 +230,21 @@ NGINX_H2_SKIP=""
 if has_target h2-direct || has_target h2-nginx; then
     nginx -V 2>&1 | grep -q -- '--with-http_v2_module' || NGINX_H2_SKIP="this nginx is built without ngx_http_v2_module"
 fi
+# Optional: openssl (generates the certificate, probes what each TLS target negotiates); nginx needs
+# ngx_http_ssl_module and haproxy OpenSSL for their *-tls targets. Missing: those targets are skipped with the reason.
+TLS_SKIP=""; NGINX_TLS_SKIP=""; HAPROXY_TLS_SKIP=""
+if has_tls_target; then
+    command -v openssl >/dev/null 2>&1 || TLS_SKIP="openssl not found; install it with: apt-get install openssl (run.sh never installs it)"
+    nginx -V 2>&1 | grep -q -- '--with-http_ssl_module' || NGINX_TLS_SKIP="this nginx is built without ngx_http_ssl_module"
+    if command -v haproxy >/dev/null 2>&1 && ! haproxy -vv 2>/dev/null | grep -q 'USE_OPENSSL=1'; then
+        HAPROXY_TLS_SKIP="this haproxy is built without OpenSSL"
+    fi
+    [[ -n $TLS_SKIP ]] && printf '[run.sh] note: the TLS targets will be skipped: %s\n' "$TLS_SKIP" >&2
+fi
 
 mkdir -p "$WORK"
-RAW="$WORK/raw.tsv"; STARTUP_TSV="$WORK/startup.tsv"; SKIPPED_TSV="$WORK/skipped.tsv"
-: >"$RAW"; : >"$STARTUP_TSV"; : >"$SKIPPED_TSV"
+RAW="$WORK/raw.tsv"; STARTUP_TSV="$WORK/startup.tsv"; SKIPPED_TSV="$WORK/skipped.tsv"; TLS_TSV="$WORK/tls.tsv"
+: >"$RAW"; : >"$STARTUP_TSV"; : >"$SKIPPED_TSV"; : >"$TLS_TSV"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # The recommended production setting for the .NET proxies (deploy/Dockerfile sets it too): this VM reports
 # no CPU cache sizes, so the GC picks a tiny gen0 budget and collects constantly; 64 MiB doubled
@@ -289,10 +317,12 @@ free_port() {
     done
 }
 
-# curl_proto_args: sets CURL_PROTO (curl arguments for TARGET_PROTO).
+# curl_proto_args [URL]: sets CURL_PROTO (curl arguments for TARGET_PROTO, and for an https URL, default
+# TARGET_URL: HTTP/1.1, verified against the run's certificate).
 curl_proto_args() {
     CURL_PROTO=()
     [[ ${TARGET_PROTO:-h1} == h2c ]] && CURL_PROTO=(--http2-prior-knowledge)
+    [[ ${1:-${TARGET_URL:-}} == https://* ]] && CURL_PROTO=(--http1.1 --cacert "$TLS_CERT")
     return 0
 }
 
@@ -300,7 +330,7 @@ curl_proto_args() {
 wait_ready() {
     local url="$1" deadline code now pid
     deadline=$(( $(date +%s%N) + READY_TIMEOUT_S * 1000000000 ))
-    curl_proto_args
+    curl_proto_args "$url"
     while :; do
         code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
         now="$(date +%s%N)"
@@ -582,9 +612,9 @@ prepare_h2_bare_yarp() { h2_prepare; }
 start_h2_bare_yarp() { bare_yarp_start h2-bare-yarp --http2; TARGET_PROTO=h2c; }
 
 # nginx: reverse proxy with an upstream keepalive pool, worker_processes auto.
-# nginx_proxy_start DIRNAME [LISTEN_FLAGS]
+# nginx_proxy_start DIRNAME [LISTEN_FLAGS [SERVER_DIRECTIVES]]
 nginx_proxy_start() {
-    local port dir flags="${2:+ $2}"; free_port port; dir="$WORK/$1.r$ROUND"
+    local port dir flags="${2:+ $2}" server_extra="${3:-}"; free_port port; dir="$WORK/$1.r$ROUND"
     mkdir -p "$dir/tmp"
     cat >"$dir/nginx.conf" <<EOF
 worker_processes auto;
@@ -602,7 +632,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:$port$flags backlog=4096;
+    listen 127.0.0.1:$port$flags backlog=4096;$server_extra
     location / {
       proxy_pass http://bench_upstream;
       proxy_http_version 1.1;
@@ -625,13 +655,13 @@ prepare_h2_nginx() {
 start_h2_nginx() { nginx_proxy_start h2-nginx-proxy http2; TARGET_PROTO=h2c; }
 
 # haproxy: http mode, keep-alive both sides, connection reuse, one thread per core.
-# haproxy_start NAME [BIND_OPTIONS]
+# haproxy_start NAME [BIND_OPTIONS [GLOBAL_LINES]]
 haproxy_start() {
-    local name="$1" opts="${2:+ $2}" port cfg; free_port port; cfg="$WORK/$name.r$ROUND.cfg"
+    local name="$1" opts="${2:+ $2}" global_extra="${3:-}" port cfg; free_port port; cfg="$WORK/$name.r$ROUND.cfg"
     cat >"$cfg" <<EOF
 global
   nbthread $(nproc)
-  maxconn 4096
+  maxconn 4096$global_extra
 defaults
   mode http
   option http-keep-alive
@@ -654,6 +684,87 @@ start_haproxy() { haproxy_start haproxy; }
 # h2-haproxy: the same with `bind ... proto h2` (HTTP/2 cleartext, prior knowledge); HTTP/1.1 upstream.
 prepare_h2_haproxy() { h2_prepare; }
 start_h2_haproxy() { haproxy_start h2-haproxy "proto h2"; TARGET_PROTO=h2c; }
+
+# -- TLS targets (--tls): TLS termination at the proxy, HTTP/1.1 keep-alive upstream, wrk over https.
+# One certificate for every TLS target, generated once per run: self-signed ECDSA P-256 (the key type Istio's
+# workload certificates use), SAN DNS:localhost and IP:127.0.0.1, so curl verifies it with --cacert.
+# Protocol: TLS 1.2 to 1.3 on every proxy (the gateway's Envoy default, TLS_AUTO), so TLS 1.3 is negotiated.
+# TLS 1.3 cipher: the gateway cannot choose one (tls_params.cipher_suites is TLS <= 1.2 only; .NET's OpenSSL
+# picks TLS_AES_128_GCM_SHA256), so nginx and haproxy are restricted to that suite. Key exchange: each side's
+# default (X25519 with wrk's OpenSSL client). Session resumption is off on nginx and haproxy (no tickets, no
+# cache): wrk resumes sessions when the server allows it, so with it on the *-tls-handshake runs would measure
+# abbreviated handshakes; the gateway does not resume (.NET). tls_probe checks all of this once per target
+# (openssl s_client, second connection offering the first one's session) and the report lists it.
+TLS_CERT=""; TLS_KEY=""; TLS_HAPROXY_PEM=""
+TLS13_CIPHER=TLS_AES_128_GCM_SHA256
+tls_prepare() {
+    if [[ -n $TLS_SKIP ]]; then SKIP_REASON="$TLS_SKIP"; return 1; fi
+    [[ -n $TLS_CERT ]] && return 0
+    local dir="$WORK/tls"
+    mkdir -p "$dir"
+    if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" >"$dir/openssl.log" 2>&1; then
+        FAIL_REASON="openssl could not generate the certificate: $(tail_log "$dir/openssl.log" 3)"; return 1
+    fi
+    cat "$dir/cert.pem" "$dir/key.pem" >"$dir/haproxy.pem"   # haproxy's crt: chain and key in one file
+    TLS_CERT="$dir/cert.pem"; TLS_KEY="$dir/key.pem"; TLS_HAPROXY_PEM="$dir/haproxy.pem"
+}
+https_url() { TARGET_URL="https://${TARGET_URL#http://}"; }
+# The handshake variants: one request per connection (wrk reconnects after each `Connection: close` answer).
+handshake_hdrs() { TARGET_HDRS=(-H "Connection: close"); }
+
+# tls_probe TARGET: what TARGET_URL negotiates (openssl s_client, offering ALPN http/1.1, no verification) and
+# whether it resumes a session (a second connection offering the first one's); one row in TLS_TSV per target.
+declare -A TLS_PROBED
+tls_probe() {
+    local t="$1" hostport="${TARGET_URL#https://}" f="$WORK/tls/$1.probe" req=$'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+    [[ -n ${TLS_PROBED[$t]:-} ]] && return 0
+    TLS_PROBED[$t]=1
+    hostport="${hostport%%/*}"
+    printf '%s' "$req" | timeout 10 openssl s_client -connect "$hostport" -servername localhost -alpn http/1.1 -ign_eof \
+        -sess_out "$f.sess" >"$f.1.txt" 2>&1 || true
+    if [[ -s $f.sess ]]; then
+        printf '%s' "$req" | timeout 10 openssl s_client -connect "$hostport" -servername localhost -alpn http/1.1 -ign_eof \
+            -sess_in "$f.sess" >"$f.2.txt" 2>&1 || true
+    else
+        : >"$f.2.txt"
+    fi
+    python3 "$BENCH_DIR/report.py" parse-s-client "$t" "$f.1.txt" "$f.2.txt" >>"$TLS_TSV" \
+        || log "warning: $t: could not read what TLS negotiated (see $f.1.txt)"
+}
+
+nginx_tls_directives() {
+    cat <<EOF
+
+    ssl_certificate $TLS_CERT;
+    ssl_certificate_key $TLS_KEY;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_conf_command Ciphersuites $TLS13_CIPHER;
+    ssl_session_cache off;
+    ssl_session_tickets off;
+EOF
+}
+prepare_nginx_tls() {
+    if [[ -n $NGINX_TLS_SKIP ]]; then SKIP_REASON="$NGINX_TLS_SKIP"; return 1; fi
+    tls_prepare
+}
+start_nginx_tls() { nginx_proxy_start nginx-tls-proxy ssl "$(nginx_tls_directives)"; https_url; }
+prepare_nginx_tls_handshake() { prepare_nginx_tls; }
+start_nginx_tls_handshake() { nginx_proxy_start nginx-tls-handshake-proxy ssl "$(nginx_tls_directives)"; https_url; handshake_hdrs; }
+
+prepare_haproxy_tls() {
+    if [[ -n $HAPROXY_TLS_SKIP ]]; then SKIP_REASON="$HAPROXY_TLS_SKIP"; return 1; fi
+    tls_prepare
+}
+# haproxy: no tickets on the bind, session cache size 0 (no stateful resumption).
+haproxy_tls_start() {
+    haproxy_start "$1" "ssl crt $TLS_HAPROXY_PEM alpn http/1.1 ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3 ciphersuites $TLS13_CIPHER no-tls-tickets" \
+        $'\n  tune.ssl.cachesize 0'
+    https_url
+}
+start_haproxy_tls() { haproxy_tls_start haproxy-tls; }
+prepare_haproxy_tls_handshake() { prepare_haproxy_tls; }
+start_haproxy_tls_handshake() { haproxy_tls_start haproxy-tls-handshake; handshake_hdrs; }
 
 # -- gateway targets: configs are generated once (prepare_*), ports fixed for the run.
 GATEWAY_LOG_ARGS=()
@@ -685,10 +796,24 @@ gateway_common_prepare() {
 # Variant simple-h2: simple.yaml with the HCM's codec_type HTTP2 (the gateway then serves HTTP/2
 # cleartext, prior knowledge only); the cluster has no http2_protocol_options, so the upstream stays HTTP/1.1.
 seed_yaml() {
-    local variant="$1" out="$2" lport="$3" aport="$4" extra="" codec="" src note="" vhost="" clusters=""
+    local variant="$1" out="$2" lport="$3" aport="$4" extra="" codec="" src note="" vhost="" clusters="" chain=""
     local filters=$'\n          - name: envoy.filters.http.router'
     case "$variant" in
         simple) src=simple.yaml ;;
+        tls) src=simple.yaml; note=", TLS termination on the listener (DownstreamTlsContext: the run's certificate, ALPN http/1.1, Envoy's default TLS 1.2-1.3)"
+             chain=$(cat <<T
+transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+          common_tls_context:
+            alpn_protocols: [http/1.1]
+            tls_certificates:
+            - certificate_chain: { filename: $TLS_CERT }
+              private_key: { filename: $TLS_KEY }
+T
+)
+             chain+=$'\n      ' ;;
         simple-h2) src=simple.yaml; note=", HCM codec_type HTTP2"
                    codec=$'\n          codec_type: HTTP2' ;;
         retry) src=simple_retry.yaml
@@ -783,7 +908,7 @@ static_resources:
     address:
       socket_address: { address: 127.0.0.1, port_value: $lport }
     filter_chains:
-    - filters:
+    - ${chain}filters:
       - name:  envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
@@ -872,6 +997,13 @@ prepare_h2_gateway_simple() {
     prepare_seed_target h2-gateway-simple simple-h2
 }
 start_h2_gateway_simple() { start_gateway_config h2-gateway-simple; TARGET_PROTO=h2c; }
+
+# gateway-tls: the seed config with TLS termination on the listener (see "TLS targets" above); gateway-tls-handshake:
+# the same, one request per TLS connection.
+prepare_gateway_tls() { tls_prepare || return 1; prepare_seed_target gateway-tls tls; }
+start_gateway_tls() { start_gateway_config gateway-tls; https_url; }
+prepare_gateway_tls_handshake() { tls_prepare || return 1; prepare_seed_target gateway-tls-handshake tls; }
+start_gateway_tls_handshake() { start_gateway_config gateway-tls-handshake; https_url; handshake_hdrs; }
 
 # gateway-retry: ch3/simple_retry.yaml (retry_policy 5xx x3; the upstream never fails, so this
 # measures the cost of having a retry policy on the path, e.g. request buffering).
@@ -1000,6 +1132,7 @@ run_target_round() {
         log "FAIL $t round $ROUND: answered over HTTP/$httpver, expected HTTP/2"
         record "$t" "fail:answered over HTTP/$httpver, expected HTTP/2" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
+    [[ $TARGET_URL == https://* ]] && tls_probe "$t"
     wait_quiet
     if (( WARMUP > 0 )); then
         run_load "$WARMUP" "$WORK/$t.r$ROUND.warmup.txt" || true
@@ -1087,6 +1220,7 @@ version_of() { "$@" 2>&1 | head -n 1 || true; }
     echo "- nginx: $(version_of nginx -v)"
     if command -v haproxy >/dev/null; then echo "- haproxy: $(version_of haproxy -v)"; fi
     echo "- wrk: $(version_of wrk -v)"
+    if has_tls_target && command -v openssl >/dev/null; then echo "- openssl: $(version_of openssl version) (TLS certificate: self-signed ECDSA P-256)"; fi
     if [[ -n $H2LOAD_BIN ]]; then echo "- h2load: $(version_of "$H2LOAD_BIN" --version)"; fi
     if [[ -n $DOTNET_COUNTERS_BIN ]]; then echo "- dotnet-counters: $(version_of "$DOTNET_COUNTERS_BIN" --version)"; fi
     echo "- gateway commit: $(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO_DIR" && [[ -n $(git status --porcelain -- src 2>/dev/null) ]] && echo ' (src has uncommitted changes)')"
@@ -1102,9 +1236,10 @@ else
 fi
 PARAMS="rounds $ROUNDS, ${DURATION}s per target per round (+${WARMUP}s warm-up), wrk -t$THREADS -c$CONNECTIONS"
 if [[ " ${RUN_TARGETS[*]:-} " == *" h2-"* ]]; then PARAMS+=" (h2-*: h2load -t$THREADS -c$CONNECTIONS -m$H2_STREAMS, h2c prior knowledge)"; fi
+if [[ " ${RUN_TARGETS[*]:-} " == *"-tls"* ]]; then PARAMS+=" (*-tls: https, TLS 1.3; *-tls-handshake: Connection: close)"; fi
 PARAMS+=", targets: ${RUN_TARGETS[*]:-none}"
 if [[ $SMOKE == 1 ]]; then PARAMS+=" (SMOKE run: the numbers mean nothing, this only checks that the script works)"; fi
 python3 "$BENCH_DIR/report.py" table --raw "$RAW" --machine "$WORK/machine.md" --skipped "$SKIPPED_TSV" \
-    --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT" --alloc-note "$ALLOC_NOTE"
+    --startup "$STARTUP_TSV" --params "$PARAMS" --stamp "$STAMP" --out "$REPORT" --alloc-note "$ALLOC_NOTE" --tls "$TLS_TSV"
 log "report: $REPORT (raw data and logs: $WORK)"
 if [[ $RUN_FAILED != 0 ]]; then log "some targets failed (see above)"; exit 1; fi
