@@ -235,8 +235,9 @@ fi
 TLS_SKIP=""; NGINX_TLS_SKIP=""; HAPROXY_TLS_SKIP=""
 if has_tls_target; then
     command -v openssl >/dev/null 2>&1 || TLS_SKIP="openssl not found; install it with: apt-get install openssl (run.sh never installs it)"
-    nginx -V 2>&1 | grep -q -- '--with-http_ssl_module' || NGINX_TLS_SKIP="this nginx is built without ngx_http_ssl_module"
-    if command -v haproxy >/dev/null 2>&1 && ! haproxy -vv 2>/dev/null | grep -q 'USE_OPENSSL=1'; then
+    # (the outputs are read whole first: with pipefail, `grep -q` closing the pipe early would fail the check)
+    [[ $(nginx -V 2>&1) == *--with-http_ssl_module* ]] || NGINX_TLS_SKIP="this nginx is built without ngx_http_ssl_module"
+    if command -v haproxy >/dev/null 2>&1 && [[ $(haproxy -vv 2>&1) != *USE_OPENSSL=1* ]]; then
         HAPROXY_TLS_SKIP="this haproxy is built without OpenSSL"
     fi
     [[ -n $TLS_SKIP ]] && printf '[run.sh] note: the TLS targets will be skipped: %s\n' "$TLS_SKIP" >&2
