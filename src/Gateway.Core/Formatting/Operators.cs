@@ -31,19 +31,35 @@ internal sealed class HeaderOperator : FormatOperator
     private readonly string _main;
     private readonly string? _alternative;
     private readonly bool _withoutQuery;
+    private readonly Pseudo _mainPseudo;
+    private readonly Pseudo _alternativePseudo;
+
+    /// <summary>The request pseudo-headers Envoy's formatter reads, resolved when the format is compiled.</summary>
+    private enum Pseudo
+    {
+        None,
+        Method,
+        Path,
+        Authority,
+        Scheme,
+        Status,
+        Unknown,
+    }
 
     public HeaderOperator(HeaderSource source, string main, string? alternative, bool withoutQuery)
     {
+        _mainPseudo = PseudoOf(main);
+        _alternativePseudo = alternative is null ? Pseudo.None : PseudoOf(alternative);
         _source = source;
-        _main = main;
-        _alternative = alternative;
+        _main = KnownHeaderNames.Canonical(main);
+        _alternative = alternative is null ? null : KnownHeaderNames.Canonical(alternative);
         _withoutQuery = withoutQuery;
     }
 
     public override bool Append(in FormatterContext context, StringBuilder output)
     {
         var start = output.Length;
-        if (!AppendHeader(context, _main, output) && (_alternative is null || !AppendHeader(context, _alternative, output)))
+        if (!AppendHeader(context, _main, _mainPseudo, output) && (_alternative is null || !AppendHeader(context, _alternative, _alternativePseudo, output)))
         {
             return false;
         }
@@ -61,11 +77,21 @@ internal sealed class HeaderOperator : FormatOperator
         return true;
     }
 
-    private bool AppendHeader(in FormatterContext context, string name, StringBuilder output)
+    private static Pseudo PseudoOf(string name) => name switch
     {
-        if (name[0] == ':')
+        ":method" => Pseudo.Method,
+        ":path" => Pseudo.Path,
+        ":authority" => Pseudo.Authority,
+        ":scheme" => Pseudo.Scheme,
+        ":status" => Pseudo.Status,
+        _ => name.StartsWith(':') ? Pseudo.Unknown : Pseudo.None,
+    };
+
+    private bool AppendHeader(in FormatterContext context, string name, Pseudo pseudo, StringBuilder output)
+    {
+        if (pseudo != Pseudo.None)
         {
-            return AppendPseudo(context, name, output);
+            return AppendPseudo(context, pseudo, output);
         }
         var headers = _source switch
         {
@@ -82,7 +108,7 @@ internal sealed class HeaderOperator : FormatOperator
         return true;
     }
 
-    private bool AppendPseudo(in FormatterContext context, string name, StringBuilder output)
+    private bool AppendPseudo(in FormatterContext context, Pseudo pseudo, StringBuilder output)
     {
         var http = context.Http;
         if (http is null)
@@ -91,7 +117,7 @@ internal sealed class HeaderOperator : FormatOperator
         }
         if (_source == HeaderSource.Response)
         {
-            if (name == ":status" && context.StreamInfo is { ResponseCode: > 0 } info)
+            if (pseudo == Pseudo.Status && context.StreamInfo is { ResponseCode: > 0 } info)
             {
                 output.Append(info.ResponseCode);
                 return true;
@@ -103,22 +129,24 @@ internal sealed class HeaderOperator : FormatOperator
             return false;
         }
         var request = http.Request;
-        switch (name)
+        switch (pseudo)
         {
-            case ":method":
+            case Pseudo.Method:
                 output.Append(request.Method);
                 return true;
-            case ":path":
+            case Pseudo.Path:
                 output.Append(request.PathBase.ToUriComponent()).Append(request.Path.ToUriComponent()).Append(request.QueryString.Value);
                 return true;
-            case ":authority":
-                if (!request.Host.HasValue)
+            case Pseudo.Authority:
+                // The Host header as received (HttpRequest.Host would parse it into a HostString on every read).
+                var host = request.Headers.Host;
+                if (host.Count == 0 || string.IsNullOrEmpty(host[0]))
                 {
                     return false;
                 }
-                output.Append(request.Host.Value);
+                output.Append(host[0]);
                 return true;
-            case ":scheme":
+            case Pseudo.Scheme:
                 output.Append(request.Scheme);
                 return true;
             default:
