@@ -9,6 +9,7 @@ internal sealed class ClusterValidator(ValidationContext context)
 {
     private readonly OutlierDetectionValidator _outlierDetection = new(context);
     private readonly HealthCheckValidator _healthChecks = new(context);
+    private readonly TlsContextValidator _tls = new(context);
 
     public void Validate(Cluster cluster)
     {
@@ -168,6 +169,21 @@ internal sealed class ClusterValidator(ValidationContext context)
                 context.Error(cluster.HealthChecks[i].Location, "only one health check per cluster is supported by this gateway yet");
             }
             _healthChecks.Validate(cluster.HealthChecks[i]);
+        }
+        if (cluster.TransportSocket is { } transportSocket)
+        {
+            _tls.ValidateUpstream(transportSocket);
+        }
+        foreach (var match in cluster.TransportSocketMatches)
+        {
+            if (match.TransportSocket is { } matchSocket)
+            {
+                _tls.ValidateUpstream(matchSocket);
+            }
+            else if (!match.HasBindingError("transport_socket"))
+            {
+                context.Error(match, "transport_socket", "a transport socket match needs transport_socket");
+            }
         }
     }
 

@@ -62,7 +62,7 @@ internal sealed partial class HostHealthCheckSession
         var token = _stop.Token;
         using IHealthCheckProbe probe = Plan.Kind == HealthCheckKind.Tcp
             ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name)
-            : new HttpHealthCheckProbe(Plan, Host);
+            : new HttpHealthCheckProbe(Plan, Host, Plan.TransportSocket is { } socket ? _checker.Cluster.TransportAt(socket) : _checker.Cluster.TransportOf(Host));
         try
         {
             if (Plan.InitialJitter > TimeSpan.Zero)
