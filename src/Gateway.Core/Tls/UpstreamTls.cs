@@ -142,9 +142,10 @@ internal sealed class UpstreamTls
     }
 
     /// <summary>
-    /// The closest text to Envoy's <c>TLS_error:|&lt;code&gt;:&lt;lib&gt;:&lt;func&gt;:&lt;reason&gt;:TLS_error_end</c>: the
-    /// innermost error .NET reports (OpenSSL's <c>error:0A000412:SSL routines::sslv3 alert bad certificate</c>, or why the
-    /// transport failed) between the same markers.
+    /// The closest text to Envoy's <c>TLS_error:|&lt;code&gt;:&lt;lib&gt;:&lt;func&gt;:&lt;reason&gt;:TLS_error_end</c> from the
+    /// innermost error .NET reports. OpenSSL's SSL errors (<c>error:0A00042E:SSL routines::tlsv1 alert protocol
+    /// version</c>) are rewritten as BoringSSL prints the same reason (<c>268436526:SSL routines:OPENSSL_internal:TLSV1_ALERT_PROTOCOL_VERSION</c>):
+    /// both libraries number SSL reasons alike. Anything else (a closed transport) is .NET's message between the markers.
     /// </summary>
     internal static string FailureReason(Exception exception)
     {
@@ -157,6 +158,15 @@ internal sealed class UpstreamTls
         if (message.StartsWith("error:", StringComparison.Ordinal))
         {
             message = message["error:".Length..];
+        }
+        const string SslLibrary = ":SSL routines::";
+        var library = message.IndexOf(SslLibrary, StringComparison.Ordinal);
+        if (library == 8 && uint.TryParse(message.AsSpan(0, 8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var code))
+        {
+            // OpenSSL 3 packs the library above bit 23; BoringSSL's SSL library is 16, above bit 24.
+            var boringCode = (16u << 24) | (code & 0x7FFFFF);
+            var reason = message[(library + SslLibrary.Length)..].ToUpperInvariant().Replace(' ', '_');
+            message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{boringCode}:SSL routines:OPENSSL_internal:{reason}");
         }
         return "TLS_error:|" + message + ":TLS_error_end";
     }
