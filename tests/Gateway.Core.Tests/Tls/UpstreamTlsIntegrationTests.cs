@@ -296,6 +296,27 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
         await gateway.AssertStatAsync("cluster.backend.health_check.success", upstream.HealthChecks);
     }
 
+    [Theory]
+    [InlineData("ca.pem", "healthy")]
+    [InlineData("other-ca.pem", "/failed_active_hc")]
+    public async Task TcpHealthCheck_ConnectOnlyOverTls_HealthyOnlyWhenTheHandshakeSucceeds(string ca, string flags)
+    {
+        await using var upstream = await TlsUpstream.StartAsync(requireClientCertificate: false);
+        var check = """
+            health_checks:
+            - timeout: 1s
+              interval: 0.1s
+              no_traffic_interval: 0.1s
+              unhealthy_threshold: 1
+              healthy_threshold: 1
+              tcp_health_check: {}
+            """;
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(Endpoint(upstream.Port), TlsCluster(Context(TrustedCa(ca), clientCertificate: false)) + "\n" + check));
+
+        await WaitForFlagsAsync(gateway, upstream.Port, flags);
+        Assert.True(await gateway.StatAsync(Ssl + (flags == "healthy" ? "handshake" : "fail_verify_error")) >= 1);
+    }
+
     [Fact]
     public async Task HealthCheck_ClusterTransportSocket_MarksTlsEndpointHealthy()
     {

@@ -60,9 +60,11 @@ internal sealed partial class HostHealthCheckSession
     private async Task RunAsync()
     {
         var token = _stop.Token;
+        // The cluster's transport socket for the host, or the one transport_socket_match_criteria picked.
+        var tls = Plan.TransportSocket is { } socket ? _checker.Cluster.TransportAt(socket) : _checker.Cluster.TransportOf(Host);
         using IHealthCheckProbe probe = Plan.Kind == HealthCheckKind.Tcp
-            ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name)
-            : new HttpHealthCheckProbe(Plan, Host, Plan.TransportSocket is { } socket ? _checker.Cluster.TransportAt(socket) : _checker.Cluster.TransportOf(Host));
+            ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name, tls)
+            : new HttpHealthCheckProbe(Plan, Host, tls);
         try
         {
             if (Plan.InitialJitter > TimeSpan.Zero)
