@@ -30,21 +30,11 @@ internal sealed record UpstreamTlsPlan(
             return null;
         }
         var common = tls.CommonTlsContext;
-        var parameters = common?.TlsParams;
-        var min = DownstreamTlsVersions.Minimum(parameters?.TlsMinimumProtocolVersion ?? TlsProtocol.TLS_AUTO);
-        var max = DownstreamTlsVersions.Maximum(parameters?.TlsMaximumProtocolVersion ?? TlsProtocol.TLS_AUTO);
-        var suites = new List<TlsCipherSuite>();
-        // Envoy's client default list is the server's (ClientContextConfigImpl::DEFAULT_CIPHER_SUITES).
-        foreach (var name in parameters is { CipherSuites.Count: > 0 } ? parameters.CipherSuites : (IEnumerable<string>)TlsCipherNames.EnvoyServerDefault)
-        {
-            suites.Add(TlsCipherNames.Find(name)!.Value);
-        }
-        suites.AddRange(TlsCipherNames.Tls13);
         return new UpstreamTlsPlan(
             common is { TlsCertificates: [var certificate] } ? TlsCertificatePlan.Translate(certificate) : null,
             CertificateValidationPlan.Translate(common?.ValidationContext),
-            DownstreamTlsVersions.Range(min, max),
-            suites,
+            TlsParametersTranslation.Protocols(common?.TlsParams),
+            TlsParametersTranslation.CipherSuites(common?.TlsParams),
             common?.AlpnProtocols ?? [],
             string.IsNullOrEmpty(tls.Sni) ? null : tls.Sni,
             // max_session_keys 0 disables resumption; any other value lets .NET resume (it caches a session per target host).

@@ -118,6 +118,9 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
         => $"- endpoint: {{ address: {{ socket_address: {{ address: 127.0.0.1, port_value: {port} }} }} }}"
            + (metadata.Length == 0 ? "" : $"\n  metadata: {{ filter_metadata: {{ envoy.transport_socket_match: {metadata} }} }}");
 
+    /// <summary>A <c>transport_socket_matches</c> list whose first entry, <c>mtls</c>, matches <c>mode: mtls</c> with the client certificate (more entries may follow).</summary>
+    private static string MtlsMatch => "transport_socket_matches:\n- name: mtls\n  match: { mode: mtls }\n  transport_socket:\n" + ListenerYaml.Indent(Socket(Context(TrustedCa())), 4);
+
     private static string TlsCluster(string context, string extra = "") => "transport_socket:\n" + ListenerYaml.Indent(Socket(context), 2) + (extra.Length == 0 ? "" : "\n" + ListenerYaml.Dedent(extra));
 
     [Fact]
@@ -251,11 +254,7 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
         await using var plain = await EchoUpstream.StartAsync();
         var endpoints = Endpoint(tls.Port, "{ mode: mtls }") + "\n" + Endpoint(plain.Port);
         var cluster = $"""
-            transport_socket_matches:
-            - name: mtls
-              match: {"{"} mode: mtls {"}"}
-              transport_socket:
-            {ListenerYaml.Indent(Socket(Context(TrustedCa())), 4)}
+            {MtlsMatch}
             - name: plain
               match: {"{"}{"}"}
               transport_socket: {"{"} name: envoy.transport_sockets.raw_buffer {"}"}
@@ -281,11 +280,7 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
         await using var upstream = await TlsUpstream.StartAsync(requireClientCertificate: true);
         // The endpoint has no metadata (plain text for requests); the criteria pick the TLS match for the checks.
         var cluster = $"""
-            transport_socket_matches:
-            - name: mtls
-              match: {"{"} mode: mtls {"}"}
-              transport_socket:
-            {ListenerYaml.Indent(Socket(Context(TrustedCa())), 4)}
+            {MtlsMatch}
             health_checks:
             {ListenerYaml.Indent(ListenerYaml.Dedent(Check(extra: "      transport_socket_match_criteria: { mode: mtls }")), 0)}
             """;
