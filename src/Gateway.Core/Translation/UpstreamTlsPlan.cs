@@ -64,7 +64,9 @@ internal sealed record UpstreamTransportPlan(IReadOnlyList<UpstreamTlsPlan?> Soc
         {
             sockets.Add(UpstreamTlsPlan.Translate(match.TransportSocket));
         }
-        var options = cluster.UpstreamHttpProtocolOptions;
+        // HttpProtocolOptions' upstream_http_protocol_options, else the cluster's deprecated field.
+        var options = (cluster.TypedExtensionProtocolOptions.GetValueOrDefault(HttpProtocolOptions.ExtensionName) as HttpProtocolOptions)?.UpstreamHttpProtocolOptions
+            ?? cluster.UpstreamHttpProtocolOptions;
         return new UpstreamTransportPlan(sockets, options?.AutoSni ?? false, options?.AutoSanValidation ?? false);
     }
 

@@ -174,7 +174,13 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
     public async Task Cluster_AutoSanValidationHostNotInCertificate_FailsVerifySan()
     {
         await using var upstream = await TlsUpstream.StartAsync(requireClientCertificate: false);
-        var options = "upstream_http_protocol_options: { auto_sni: true, auto_san_validation: true }";
+        var options = """
+            typed_extension_protocol_options:
+              envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                explicit_http_config: { http_protocol_options: {} }
+                upstream_http_protocol_options: { auto_sni: true, auto_san_validation: true }
+            """;
         // The configured matcher would pass: auto_san_validation replaces it with the SNI.
         await using var gateway = await InProcessGateway.StartAsync(Yaml(Endpoint(upstream.Port), TlsCluster(Context(TrustedCa(san: "localhost"), clientCertificate: false), options)));
         using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/auto"));

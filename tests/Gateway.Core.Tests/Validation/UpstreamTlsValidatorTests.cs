@@ -160,6 +160,26 @@ public class UpstreamTlsValidatorTests
         Assert.Equal("static_resources.clusters[0].transport_socket_matches[0].transport_socket", error.Location.Path);
     }
 
+    [Theory]
+    [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ upstream_http_protocol_options: { auto_sni: true } }",
+        "static_resources.clusters[0].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config",
+        "Proto constraint validation failed (HttpProtocolOptionsValidationError.UpstreamProtocolOptions: value is required)")]
+    [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ explicit_http_config: { http2_protocol_options: {} } }",
+        "static_resources.clusters[0].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http2_protocol_options",
+        "field 'http2_protocol_options' of envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig is not supported by this gateway yet")]
+    [InlineData("envoy.filters.network.tcp_proxy", "{ explicit_http_config: { http_protocol_options: {} } }",
+        "static_resources.clusters[0].typed_extension_protocol_options",
+        "Didn't find a registered network or http filter or protocol options implementation for name: 'envoy.filters.network.tcp_proxy'")]
+    public void Load_TypedExtensionProtocolOptions_EnvoysChecks(string key, string body, string path, string message)
+    {
+        var cluster = $"typed_extension_protocol_options:\n  {key}: {{ \"@type\": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, {body[2..]}";
+
+        var error = SingleError(cluster);
+
+        Assert.Equal(path, error.Location.Path);
+        Assert.Equal(message, error.Message);
+    }
+
     [Fact]
     public void Resolve_EndpointThenLocalityThenDefault_FirstMatchInOrder()
     {

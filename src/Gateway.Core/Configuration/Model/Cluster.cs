@@ -11,7 +11,7 @@ namespace Gateway.Configuration;
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
     "max_requests_per_connection",
     "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
-    "typed_extension_protocol_options", "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
+    "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
     "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
     "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
     "alt_stat_name", "load_balancing_weight_override", "shared_transport_socket",
@@ -86,9 +86,14 @@ public sealed class Cluster : EnvoyMessage
     [ProtoField(43)]
     public List<TransportSocketMatch> TransportSocketMatches { get; set; } = [];
 
-    /// <summary>The deprecated cluster-level <c>auto_sni</c> / <c>auto_san_validation</c> (typed_extension_protocol_options comes with HTTP/2 upstreams).</summary>
+    /// <summary>The deprecated cluster-level <c>auto_sni</c> / <c>auto_san_validation</c> (<see cref="Configuration.HttpProtocolOptions"/> has them too).</summary>
     [ProtoField(46)]
     public UpstreamHttpProtocolOptions? UpstreamHttpProtocolOptions { get; set; }
+
+    /// <summary>Protocol options by extension name; only <c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions</c>.</summary>
+    [ProtoField(36)]
+    [AnyField(EnvoyTypeCategory.Other)]
+    public Dictionary<string, EnvoyMessage> TypedExtensionProtocolOptions { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.RoundRobinLbConfig</c>.</summary>
