@@ -38,6 +38,7 @@ internal sealed class UpstreamTls
         Stats = stats;
         Sni = plan.Sni;
         ClientCertificate = plan.ClientCertificate is { } certificate ? ServerCertificate.Load(certificate) : null;
+        ClientCertificatePath = plan.ClientCertificate?.CertificateChainPath;
         _validator = new CertificateValidator(plan.Validation, CertificateValidator.ServerAuthentication);
         if (plan.Validation.TrustedCa is { } ca)
         {
@@ -68,6 +69,9 @@ internal sealed class UpstreamTls
 
     /// <summary>The client certificate presented (mTLS), or null (for <c>/certs</c>).</summary>
     public ServerCertificate? ClientCertificate { get; }
+
+    /// <summary>Where <see cref="ClientCertificate"/>'s chain was read from (a path or <c>&lt;inline&gt;</c>).</summary>
+    public string? ClientCertificatePath { get; }
 
     /// <summary>The CAs the server certificate must chain to, or null (for <c>/certs</c>).</summary>
     public X509Certificate2Collection? TrustedCa { get; }
