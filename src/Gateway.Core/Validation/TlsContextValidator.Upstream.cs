@@ -47,6 +47,10 @@ internal sealed partial class TlsContextValidator
         {
             context.Error(tls, "allow_renegotiation", "allow_renegotiation cannot be honoured: .NET's SslStream does not accept a server's renegotiation as a client");
         }
+        if (tls.EnforceRsaKeyUsage == true)
+        {
+            context.Error(tls, "enforce_rsa_key_usage", "enforce_rsa_key_usage cannot be honoured: .NET's TLS (OpenSSL) does not check an RSA server certificate's key usage against the cipher suite");
+        }
         if (tls.Sni is { } sni && System.Text.Encoding.UTF8.GetByteCount(sni) > 255)
         {
             context.Error(tls, "sni", "Proto constraint validation failed (UpstreamTlsContextValidationError.Sni: value length must be at most 255 bytes)");

@@ -25,7 +25,7 @@ public class UpstreamTlsValidatorTests
     {
         var context = UpstreamTlsIntegrationTests.Context(
             $"trusted_ca: {{ filename: {Certs.PathOf("ca.pem")} }}\nmatch_typed_subject_alt_names: [{{ san_type: DNS, matcher: {{ exact: localhost }} }}]",
-            extra: "sni: a.example\nallow_renegotiation: false\nmax_session_keys: 0",
+            extra: "sni: a.example\nallow_renegotiation: false\nmax_session_keys: 0\nenforce_rsa_key_usage: false",
             parameters: "tls_minimum_protocol_version: TLSv1_2\ntls_maximum_protocol_version: TLSv1_3\ncipher_suites: [ECDHE-ECDSA-AES128-GCM-SHA256]");
         var cluster = WithSocket(context) + """
 

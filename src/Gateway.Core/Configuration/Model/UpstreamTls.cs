@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Gateway.Configuration;
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext</c>: TLS (and mTLS) to a cluster's endpoints.</summary>
-[EnvoyType("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", NotSupported = ["enforce_rsa_key_usage"])]
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext")]
 public sealed class UpstreamTlsContext : EnvoyMessage
 {
     /// <summary>The client certificate (at most one), versions, cipher suites, ALPN and the server certificate's validation.</summary>
@@ -21,6 +21,10 @@ public sealed class UpstreamTlsContext : EnvoyMessage
     /// <summary>Session keys kept for resumption (default 1); 0 disables resumption.</summary>
     [ProtoField(4)]
     public uint? MaxSessionKeys { get; set; }
+
+    /// <summary>Refuse an RSA server certificate whose key usage does not fit the cipher suite; false (the default) only, as .NET's OpenSSL does not check it.</summary>
+    [ProtoField(5)]
+    public bool? EnforceRsaKeyUsage { get; set; }
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.TransportSocketMatch</c>: the transport socket of the endpoints whose metadata matches.</summary>
