@@ -254,6 +254,24 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Cluster_TlsVerificationFailures_EjectedByOutlierDetectionAsConnectFailures()
+    {
+        await using var upstream = await TlsUpstream.StartAsync(requireClientCertificate: false);
+        var cluster = TlsCluster(Context(TrustedCa("other-ca.pem"), clientCertificate: false), "outlier_detection: { consecutive_5xx: 2, interval: 60s, base_ejection_time: 60s, max_ejection_percent: 100 }");
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(Endpoint(upstream.Port), cluster));
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/eject"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        await gateway.AssertStatAsync("cluster.backend.outlier_detection.ejections_detected_consecutive_5xx", 1);
+        await gateway.AssertStatAsync("cluster.backend.outlier_detection.ejections_enforced_consecutive_5xx", 1);
+        await WaitForFlagsAsync(gateway, upstream.Port, "/failed_outlier_check");
+    }
+
+    [Fact]
     public async Task TransportSocketMatches_TlsAndPlainTextEndpoints_BothServe()
     {
         await using var tls = await TlsUpstream.StartAsync(requireClientCertificate: true);
