@@ -66,52 +66,32 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
     private static string TrustedCa(string ca = "ca.pem", string san = "")
         => $"trusted_ca: {{ filename: {Certs.PathOf(ca)} }}" + (san.Length == 0 ? "" : $"\nmatch_typed_subject_alt_names:\n- san_type: DNS\n  matcher: {{ exact: {san} }}");
 
-    /// <summary>A bootstrap: the listener routes everything to cluster <c>backend</c>, whose endpoints and extra fields (flush left) are given.</summary>
+    /// <summary>
+    /// A bootstrap whose listener routes everything to cluster <c>backend</c> (the second cluster, after ListenerYaml's
+    /// unused <c>echo</c>), whose endpoints and extra fields (flush left) are given.
+    /// </summary>
     internal static string Yaml(string endpoints, string cluster, string accessLogPath = "")
     {
-        var accessLog = accessLogPath.Length == 0 ? "" : $$"""
+        var backend = $"""
+            - name: backend
+              connect_timeout: 2s
+              type: STATIC
+            {ListenerYaml.Indent(ListenerYaml.Dedent(cluster), 2)}
+              load_assignment:
+                cluster_name: backend
+                endpoints:
+                - lb_endpoints:
+            {ListenerYaml.Indent(ListenerYaml.Dedent(endpoints), 6)}
+            """;
+        var yaml = ListenerYaml.Build(1, httpFilters: string.Empty, routes: "- match: { prefix: \"/\" }\n  route: { cluster: backend }", clusters: backend);
+        return accessLogPath.Length == 0 ? yaml : yaml.Replace("          stat_prefix: ingress_http", "          stat_prefix: ingress_http\n" + ListenerYaml.Indent(ListenerYaml.Dedent($$"""
             access_log:
             - name: envoy.access_loggers.file
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                 path: {{accessLogPath}}
                 log_format: { text_format: "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_TRANSPORT_FAILURE_REASON%\n" }
-            """;
-        return $$"""
-            admin:
-              address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-            static_resources:
-              listeners:
-              - name: httpbin-demo
-                address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-                filter_chains:
-                - filters:
-                  - name: envoy.filters.network.http_connection_manager
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                      stat_prefix: ingress_http
-            {{ListenerYaml.Indent(ListenerYaml.Dedent(accessLog), 10)}}
-                      http_filters:
-                      - name: envoy.filters.http.router
-                        typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-                      route_config:
-                        virtual_hosts:
-                        - name: all
-                          domains: ["*"]
-                          routes:
-                          - match: { prefix: "/" }
-                            route: { cluster: backend }
-              clusters:
-              - name: backend
-                connect_timeout: 2s
-                type: STATIC
-            {{ListenerYaml.Indent(ListenerYaml.Dedent(cluster), 4)}}
-                load_assignment:
-                  cluster_name: backend
-                  endpoints:
-                  - lb_endpoints:
-            {{ListenerYaml.Indent(ListenerYaml.Dedent(endpoints), 8)}}
-            """;
+            """), 10), StringComparison.Ordinal);
     }
 
     internal static string Endpoint(int port, string metadata = "")

@@ -9,7 +9,7 @@ public class UpstreamTlsValidatorTests
 {
     private static TestCertificates Certs => TestCertificates.Shared;
 
-    private const string Socket = "static_resources.clusters[0].transport_socket";
+    private const string Socket = "static_resources.clusters[1].transport_socket";
 
     private static string Yaml(string cluster)
         => UpstreamTlsIntegrationTests.Yaml(UpstreamTlsIntegrationTests.Endpoint(1), cluster);
@@ -47,7 +47,7 @@ public class UpstreamTlsValidatorTests
 
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Yaml(cluster)));
 
-        var transport = plan.ClusterPlans[0].Transport!;
+        var transport = plan.ClusterPlans[1].Transport!;
         Assert.True(transport.AutoSni);
         Assert.True(transport.AutoSanValidation);
         Assert.Equal(2, transport.Sockets.Count);
@@ -56,7 +56,7 @@ public class UpstreamTlsValidatorTests
         Assert.False(tls.AllowTlsResume);
         Assert.NotNull(tls.ClientCertificate);
         Assert.Null(transport.Sockets[1]);
-        Assert.Equal(1, plan.ClusterPlans[0].HealthCheck!.TransportSocket);
+        Assert.Equal(1, plan.ClusterPlans[1].HealthCheck!.TransportSocket);
     }
 
     [Fact]
@@ -157,18 +157,18 @@ public class UpstreamTlsValidatorTests
     {
         var error = SingleError("transport_socket_matches: [{ name: a, match: { x: y } }]");
 
-        Assert.Equal("static_resources.clusters[0].transport_socket_matches[0].transport_socket", error.Location.Path);
+        Assert.Equal("static_resources.clusters[1].transport_socket_matches[0].transport_socket", error.Location.Path);
     }
 
     [Theory]
     [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ upstream_http_protocol_options: { auto_sni: true } }",
-        "static_resources.clusters[0].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config",
+        "static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config",
         "Proto constraint validation failed (HttpProtocolOptionsValidationError.UpstreamProtocolOptions: value is required)")]
     [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ explicit_http_config: { http2_protocol_options: {} } }",
-        "static_resources.clusters[0].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http2_protocol_options",
+        "static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http2_protocol_options",
         "field 'http2_protocol_options' of envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig is not supported by this gateway yet")]
     [InlineData("envoy.filters.network.tcp_proxy", "{ explicit_http_config: { http_protocol_options: {} } }",
-        "static_resources.clusters[0].typed_extension_protocol_options",
+        "static_resources.clusters[1].typed_extension_protocol_options",
         "Didn't find a registered network or http filter or protocol options implementation for name: 'envoy.filters.network.tcp_proxy'")]
     public void Load_TypedExtensionProtocolOptions_EnvoysChecks(string key, string body, string path, string message)
     {
@@ -189,7 +189,7 @@ public class UpstreamTlsValidatorTests
             - { name: b, match: { mode: a }, transport_socket: { name: envoy.transport_sockets.raw_buffer } }
             - { name: c, match: { zone: z }, transport_socket: { name: envoy.transport_sockets.raw_buffer } }
             """));
-        var matches = bootstrap.StaticResources!.Clusters[0].TransportSocketMatches;
+        var matches = bootstrap.StaticResources!.Clusters[1].TransportSocketMatches;
         static EnvoyMetadata Metadata(string json)
             => EnvoyMetadata.Create([new(UpstreamTransportPlan.MatchNamespace, System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject())]);
 
