@@ -20,7 +20,8 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
     private readonly SocketsHttpHandler _handler;
     private readonly HttpMessageInvoker _client;
 
-    public HttpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host, UpstreamTls? tls = null)
+    /// <param name="transport">The host's TLS context at the time of each new connection (null: plain text); read per connection so a reload's new context applies.</param>
+    public HttpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host, Func<UpstreamTls?>? transport = null)
     {
         _plan = plan;
         _uri = new Uri("http://" + host.Address + (plan.Path.StartsWith('/') ? plan.Path : "/" + plan.Path));
@@ -42,9 +43,9 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
             // Header values here come from the config: Envoy sends their UTF-8 (the default, ASCII, would refuse them).
             RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
         };
-        if (tls is not null)
+        if (transport is not null)
         {
-            _handler.ConnectCallback = (context, token) => ConnectTlsAsync(context, tls, token);
+            _handler.ConnectCallback = (context, token) => ConnectAsync(context, transport(), token);
         }
         _client = new HttpMessageInvoker(_handler, disposeHandler: false);
     }
@@ -73,7 +74,7 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
             : ProbeResult.ActiveFailure("status " + status.ToString(CultureInfo.InvariantCulture), StatusRange.Contains(_plan.RetriableStatuses, status));
     }
 
-    private static async ValueTask<Stream> ConnectTlsAsync(SocketsHttpConnectionContext context, UpstreamTls tls, CancellationToken token)
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, UpstreamTls? tls, CancellationToken token)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -85,8 +86,9 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
             socket.Dispose();
             throw;
         }
+        var stream = new NetworkStream(socket, ownsSocket: true);
         // The check's SNI is the configured one (auto_sni follows requests' hosts, and a check has none of its own).
-        return await tls.HandshakeAsync(new NetworkStream(socket, ownsSocket: true), tls.Sni, http2: false, token).ConfigureAwait(false);
+        return tls is null ? stream : await tls.HandshakeAsync(stream, tls.Sni, http2: false, token).ConfigureAwait(false);
     }
 
     public void Dispose()
