@@ -45,6 +45,7 @@ internal sealed class ClusterRuntime
         get => _plan;
         set
         {
+            Volatile.Write(ref _transports, BuildTransports(value?.Transport));
             _plan = value;
             // A reload may change the policy, the weights or the configured health without changing the hosts (YARP then
             // recomputes nothing): a changed health recomputes the available hosts, anything else rebuilds the picker.
@@ -63,6 +64,57 @@ internal sealed class ClusterRuntime
     }
 
     private ClusterPlan? _plan;
+    private Tls.UpstreamTls?[] _transports = [];
+    private TlsStats? _tlsStats;
+
+    /// <summary>
+    /// The transport of new connections to <paramref name="host"/>: the TLS context its endpoint resolved to when the
+    /// configuration was applied (transport_socket_matches, else the cluster's transport_socket), or null for plain text.
+    /// </summary>
+    public Tls.UpstreamTls? TransportOf(UpstreamHost host) => TransportAt(host.Endpoint?.TransportSocket ?? 0);
+
+    /// <summary>The transport at an index of the plan's sockets (null: plain text, or no such socket).</summary>
+    public Tls.UpstreamTls? TransportAt(int index)
+    {
+        var transports = Volatile.Read(ref _transports);
+        return (uint)index < (uint)transports.Length ? transports[index] : null;
+    }
+
+    /// <summary>Every TLS context the plan built (for <c>/certs</c>): the cluster's, then the matches', plain ones skipped.</summary>
+    public IReadOnlyList<Tls.UpstreamTls> TlsContexts
+    {
+        get
+        {
+            var list = new List<Tls.UpstreamTls>();
+            foreach (var transport in Volatile.Read(ref _transports))
+            {
+                if (transport is not null)
+                {
+                    list.Add(transport);
+                }
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Loads the plan's certificates; the <c>ssl.*</c> stats are the cluster's (created with its first TLS context) and survive reloads.</summary>
+    private Tls.UpstreamTls?[] BuildTransports(UpstreamTransportPlan? plan)
+    {
+        if (plan is null)
+        {
+            return [];
+        }
+        var transports = new Tls.UpstreamTls?[plan.Sockets.Count];
+        for (var i = 0; i < transports.Length; i++)
+        {
+            if (plan.Sockets[i] is { } tls)
+            {
+                _tlsStats ??= new TlsStats(Stats.Store, Stats.Prefix.TrimEnd('.'));
+                transports[i] = new Tls.UpstreamTls(tls, _tlsStats, plan.AutoSni, plan.AutoSanValidation);
+            }
+        }
+        return transports;
+    }
 
     /// <summary>The cluster's <c>metadata</c> (Envoy's <c>ClusterInfo::metadata()</c>), frozen with the plan; empty when it has none.</summary>
     public EnvoyMetadata Metadata => Plan?.Metadata ?? EnvoyMetadata.Empty;

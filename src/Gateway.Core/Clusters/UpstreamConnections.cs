@@ -52,13 +52,31 @@ internal static class UpstreamConnections
         cluster.OnConnectionsChanged();
         host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
+        var http2 = SpeaksHttp2(context.InitialRequestMessage);
+        var tls = cluster.TransportOf(host);
+        CountedNetworkStream? counted = null;
+        Stream stream;
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            counted = new CountedNetworkStream(socket, cluster, stats, host, Stopwatch.GetTimestamp());
+            // TLS runs here rather than in SocketsHttpHandler (the destinations stay http://): one handler per cluster then
+            // serves TLS and plain-text endpoints alike, each endpoint's context chosen when the configuration was applied.
+            // As in Envoy, the connection is up (connect_ms, or else connect_fail) only once the handshake completed.
+            stream = tls is null ? counted : await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), http2, cancellationToken).ConfigureAwait(false);
+            counted.Up();
         }
         catch (Exception ex)
         {
-            socket.Dispose();
+            // The connection never came up, so closing it counts nothing: the connect failure is accounted here.
+            if (counted is null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                await counted.DisposeAsync().ConfigureAwait(false);
+            }
             host.ConnectionFailed();
             stats.UpstreamCxActive.Decrement();
             cluster.OnConnectionsChanged();
@@ -74,18 +92,23 @@ internal static class UpstreamConnections
         }
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         // The forwarder's requests are HTTP/1.1; the async client's may ask for HTTP/2 (gRPC to a collector).
-        (SpeaksHttp2(context.InitialRequestMessage) ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
-        return new CountedNetworkStream(socket, cluster, stats, host, Stopwatch.GetTimestamp());
+        (http2 ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
+        return stream;
     }
 
     /// <summary>
     /// Counts bytes each way, and on close the connection's length and who closed it: a read that
-    /// returned 0 means the upstream closed first. The active gauge is decremented exactly once.
+    /// returned 0 means the upstream closed first. The active gauge is decremented exactly once. Under TLS it carries
+    /// the records, so its byte counts include TLS framing (Envoy counts the decrypted bytes).
     /// </summary>
     private sealed class CountedNetworkStream(Socket socket, ClusterRuntime cluster, ClusterStats stats, UpstreamHost host, long opened) : NetworkStream(socket, ownsSocket: true)
     {
         private int _disposed;
         private volatile bool _remoteClosed;
+        private bool _up;
+
+        /// <summary>The connection is up (the TLS handshake, if any, completed): from now on its close is counted here.</summary>
+        public void Up() => _up = true;
 
         public override int Read(byte[] buffer, int offset, int count) => Received(base.Read(buffer, offset, count));
 
@@ -142,7 +165,7 @@ internal static class UpstreamConnections
 
         protected override void Dispose(bool disposing)
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && _up)
             {
                 stats.UpstreamCxActive.Decrement();
                 cluster.OnConnectionsChanged();

@@ -533,7 +533,8 @@ internal sealed partial class RouterFilter
 
     /// <summary>Whether a reset reason is a failure to connect (the request was never on a connection).</summary>
     internal static bool IsConnectFailure(string reason)
-        => reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason == "connection timeout";
+        => reason.StartsWith("remote connection failure", StringComparison.Ordinal) || reason.StartsWith("connection failure", StringComparison.Ordinal)
+           || reason == "connection timeout";
 
     /// <summary>Envoy's reset reason for an upstream protocol error, answered 502 (every other reset: 503).</summary>
     internal const string ProtocolError = "protocol error";
@@ -551,6 +552,9 @@ internal sealed partial class RouterFilter
         {
             switch (e)
             {
+                case Tls.UpstreamTlsException tls:
+                    // A failed upstream handshake: Envoy's pool reports a local connection failure with the TLS reason.
+                    return "connection failure, transport failure reason: " + tls.FailureReason;
                 case SocketException socket when socket.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown:
                     return "connection termination";
                 case SocketException socket:

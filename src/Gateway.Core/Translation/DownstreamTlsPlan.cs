@@ -26,15 +26,6 @@ internal sealed record DownstreamTlsPlan(
             return null;
         }
         var common = tls.CommonTlsContext!;
-        var parameters = common.TlsParams;
-        var min = DownstreamTlsVersions.Minimum(parameters?.TlsMinimumProtocolVersion ?? TlsProtocol.TLS_AUTO);
-        var max = DownstreamTlsVersions.Maximum(parameters?.TlsMaximumProtocolVersion ?? TlsProtocol.TLS_AUTO);
-        var suites = new List<TlsCipherSuite>();
-        foreach (var name in parameters is { CipherSuites.Count: > 0 } ? parameters.CipherSuites : (IEnumerable<string>)TlsCipherNames.EnvoyServerDefault)
-        {
-            suites.Add(TlsCipherNames.Find(name)!.Value);
-        }
-        suites.AddRange(TlsCipherNames.Tls13);
         // Only what the connection manager's codec speaks is offered: another protocol would be negotiated and then fail.
         var alpn = new List<SslApplicationProtocol>();
         foreach (var protocol in common.AlpnProtocols)
@@ -52,8 +43,8 @@ internal sealed record DownstreamTlsPlan(
         return new DownstreamTlsPlan(
             certificates,
             CertificateValidationPlan.Translate(common.ValidationContext),
-            DownstreamTlsVersions.Range(min, max),
-            suites,
+            TlsParametersTranslation.Protocols(common.TlsParams),
+            TlsParametersTranslation.CipherSuites(common.TlsParams),
             alpn,
             tls.RequireClientCertificate ?? false);
     }

@@ -503,6 +503,9 @@ public static class EnvoyTranslator
                         HealthStatus.Degraded => EndpointHealth.Degraded,
                         _ => EndpointHealth.Healthy,
                     },
+                    // Resolved once here, as Envoy resolves a host's transport socket factory when the host is created.
+                    TransportSocket = cluster.TransportSocketMatches.Count == 0 ? 0
+                        : UpstreamTransportPlan.Resolve(cluster.TransportSocketMatches, EnvoyMetadata.From(lbEndpoint.Metadata), EnvoyMetadata.From(locality.Metadata)),
                 });
             }
         }
@@ -531,7 +534,13 @@ public static class EnvoyTranslator
             DropOverload = DropOverloadRatio(cluster.LoadAssignment?.Policy),
             DropCategory = cluster.LoadAssignment?.Policy?.DropOverloads is [{ } drop] ? drop.Category : null,
             OutlierDetection = cluster.OutlierDetection is { } outlier ? TranslateOutlierDetection(outlier) : null,
-            HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) : null,
+            HealthCheck = cluster.HealthChecks.Count > 0 ? TranslateHealthCheck(cluster.Name!, cluster.HealthChecks[0]) with
+            {
+                TransportSocket = cluster.HealthChecks[0].TransportSocketMatchCriteria is { } criteria
+                    ? UpstreamTransportPlan.ResolveCriteria(cluster.TransportSocketMatches, criteria)
+                    : null,
+            } : null,
+            Transport = UpstreamTransportPlan.Translate(cluster),
             Metadata = EnvoyMetadata.From(cluster.Metadata),
             HashLb = lb.HashLb,
             LeastRequest = lb.LeastRequest,
@@ -653,7 +662,7 @@ public static class EnvoyTranslator
     /// <summary>True when the endpoint carries anything besides its address (its index is then recorded on destinations).</summary>
     private static bool HasSettings(EndpointPlan endpoint)
         => endpoint.Metadata is not null || endpoint.Weight != 1 || endpoint.Priority != 0 || !endpoint.Locality.IsEmpty
-            || endpoint.LocalityWeight != 0 || endpoint.Health != EndpointHealth.Healthy;
+            || endpoint.LocalityWeight != 0 || endpoint.Health != EndpointHealth.Healthy || endpoint.TransportSocket != 0;
 
     private static ClusterConfig ToYarpCluster(ClusterPlan plan)
     {

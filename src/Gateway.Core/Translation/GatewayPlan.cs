@@ -437,6 +437,9 @@ public sealed record ClusterPlan(
     /// <summary>The cluster's active health check (HTTP or TCP), or null when it has none.</summary>
     public HealthCheckPlan? HealthCheck { get; init; }
 
+    /// <summary>The cluster's transport sockets (TLS) and what picks them; null when every endpoint is plain text.</summary>
+    internal UpstreamTransportPlan? Transport { get; init; }
+
     /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
 
@@ -512,6 +515,12 @@ public sealed record HealthCheckPlan(
 
     /// <summary>The TCP check (<c>tcp_health_check</c>); null for an HTTP check.</summary>
     public TcpHealthCheckPlan? Tcp { get; init; }
+
+    /// <summary>
+    /// The transport socket <c>transport_socket_match_criteria</c> picked (an index in <see cref="UpstreamTransportPlan.Sockets"/>);
+    /// null: each host's own.
+    /// </summary>
+    internal int? TransportSocket { get; init; }
 
     /// <summary>Which kind of check this is.</summary>
     public HealthCheckKind Kind => Tcp is null ? HealthCheckKind.Http : HealthCheckKind.Tcp;
@@ -626,6 +635,9 @@ public sealed record EndpointPlan(string Address, int Port, string? Hostname)
 
     /// <summary>The endpoint's <c>health_status</c> as the load balancer reads it.</summary>
     public EndpointHealth Health { get; init; }
+
+    /// <summary>The index of the endpoint's transport socket in <see cref="UpstreamTransportPlan.Sockets"/> (0: the cluster's).</summary>
+    internal int TransportSocket { get; init; }
 }
 
 /// <summary><c>envoy.config.core.v3.Locality</c> of an endpoint (empty strings when not set); compared by value.</summary>

@@ -37,3 +37,25 @@ internal sealed record CertificateValidationPlan(
             validation.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
             validation.MatchTypedSubjectAltNames);
 }
+
+/// <summary><c>tls_params</c> as both sides use them: the version range (TLS_AUTO: 1.2 to 1.3) and the pinned cipher suites.</summary>
+internal static class TlsParametersTranslation
+{
+    /// <summary>Every version from the configured minimum to maximum.</summary>
+    public static System.Security.Authentication.SslProtocols Protocols(TlsParameters? parameters)
+        => DownstreamTlsVersions.Range(
+            DownstreamTlsVersions.Minimum(parameters?.TlsMinimumProtocolVersion ?? TlsProtocol.TLS_AUTO),
+            DownstreamTlsVersions.Maximum(parameters?.TlsMaximumProtocolVersion ?? TlsProtocol.TLS_AUTO));
+
+    /// <summary>The configured TLS 1.0-1.2 suites (else Envoy's default list, the same for servers and clients), then TLS 1.3's.</summary>
+    public static List<System.Net.Security.TlsCipherSuite> CipherSuites(TlsParameters? parameters)
+    {
+        var suites = new List<System.Net.Security.TlsCipherSuite>();
+        foreach (var name in parameters is { CipherSuites.Count: > 0 } ? parameters.CipherSuites : (IEnumerable<string>)TlsCipherNames.EnvoyServerDefault)
+        {
+            suites.Add(TlsCipherNames.Find(name)!.Value);
+        }
+        suites.AddRange(TlsCipherNames.Tls13);
+        return suites;
+    }
+}

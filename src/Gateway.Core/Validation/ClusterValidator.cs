@@ -9,6 +9,7 @@ internal sealed class ClusterValidator(ValidationContext context)
 {
     private readonly OutlierDetectionValidator _outlierDetection = new(context);
     private readonly HealthCheckValidator _healthChecks = new(context);
+    private readonly TlsContextValidator _tls = new(context);
 
     public void Validate(Cluster cluster)
     {
@@ -168,6 +169,36 @@ internal sealed class ClusterValidator(ValidationContext context)
                 context.Error(cluster.HealthChecks[i].Location, "only one health check per cluster is supported by this gateway yet");
             }
             _healthChecks.Validate(cluster.HealthChecks[i]);
+        }
+        foreach (var (name, options) in cluster.TypedExtensionProtocolOptions)
+        {
+            if (name != HttpProtocolOptions.ExtensionName || options is not HttpProtocolOptions http)
+            {
+                context.Error(cluster, "typed_extension_protocol_options", $"Didn't find a registered network or http filter or protocol options implementation for name: '{name}'");
+            }
+            else if (http.ExplicitHttpConfig?.HttpProtocolOptions is null && !http.HasBindingError("explicit_http_config")
+                     && http.ExplicitHttpConfig?.HasBindingError("http2_protocol_options") != true && http.ExplicitHttpConfig?.HasBindingError("http3_protocol_options") != true)
+            {
+                // Envoy's one-of upstream_protocol_options is required; of its members only explicit HTTP/1.1 is implemented.
+                context.Error(http, "explicit_http_config", http.ExplicitHttpConfig is null
+                    ? "Proto constraint validation failed (HttpProtocolOptionsValidationError.UpstreamProtocolOptions: value is required)"
+                    : "Proto constraint validation failed (ExplicitHttpConfigValidationError.ProtocolConfig: value is required)");
+            }
+        }
+        if (cluster.TransportSocket is { } transportSocket)
+        {
+            _tls.ValidateUpstream(transportSocket);
+        }
+        foreach (var match in cluster.TransportSocketMatches)
+        {
+            if (match.TransportSocket is { } matchSocket)
+            {
+                _tls.ValidateUpstream(matchSocket);
+            }
+            else if (!match.HasBindingError("transport_socket"))
+            {
+                context.Error(match, "transport_socket", "a transport socket match needs transport_socket");
+            }
         }
     }
 

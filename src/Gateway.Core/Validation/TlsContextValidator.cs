@@ -7,7 +7,7 @@ namespace Gateway.Validation;
 /// Checks a filter chain's <c>transport_socket</c>: a <c>DownstreamTlsContext</c> whose certificates, key and CAs are
 /// read and parsed now (as Envoy does when the listener is created), with Envoy's messages naming the source.
 /// </summary>
-internal sealed class TlsContextValidator(ValidationContext context)
+internal sealed partial class TlsContextValidator(ValidationContext context)
 {
     /// <summary>Envoy's name of the TLS transport socket.</summary>
     public const string TlsTransportSocketName = "envoy.transport_sockets.tls";
@@ -83,7 +83,7 @@ internal sealed class TlsContextValidator(ValidationContext context)
         }
     }
 
-    private void ValidateCertificate(TlsCertificate certificate)
+    internal void ValidateCertificate(TlsCertificate certificate)
     {
         if (certificate.CertificateChain is not { } chainSource)
         {
@@ -122,7 +122,7 @@ internal sealed class TlsContextValidator(ValidationContext context)
         }
     }
 
-    private void ValidateParameters(TlsParameters parameters)
+    internal void ValidateParameters(TlsParameters parameters)
     {
         var min = DownstreamTlsVersions.Minimum(parameters.TlsMinimumProtocolVersion);
         var max = DownstreamTlsVersions.Maximum(parameters.TlsMaximumProtocolVersion);
@@ -154,7 +154,7 @@ internal sealed class TlsContextValidator(ValidationContext context)
         }
     }
 
-    private void ValidateValidationContext(CertificateValidationContext validation)
+    internal void ValidateValidationContext(CertificateValidationContext validation)
     {
         if (validation.TrustedCa is { } caSource)
         {

@@ -60,9 +60,13 @@ internal sealed partial class HostHealthCheckSession
     private async Task RunAsync()
     {
         var token = _stop.Token;
+        // The cluster's transport socket for the host, or the one transport_socket_match_criteria picked.
+        var cluster = _checker.Cluster;
+        var plan = Plan;
+        Func<Gateway.Tls.UpstreamTls?> tls = () => plan.TransportSocket is { } socket ? cluster.TransportAt(socket) : cluster.TransportOf(Host);
         using IHealthCheckProbe probe = Plan.Kind == HealthCheckKind.Tcp
-            ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name)
-            : new HttpHealthCheckProbe(Plan, Host);
+            ? new TcpHealthCheckProbe(Plan, Host, _checker.Logger, _checker.Cluster.Name, tls)
+            : new HttpHealthCheckProbe(Plan, Host, tls);
         try
         {
             if (Plan.InitialJitter > TimeSpan.Zero)

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using Gateway.Tls;
 using Gateway.Translation;
 
 namespace Gateway.Clusters.HealthChecking;
 
 /// <summary>
 /// Envoy's HTTP health check: <c>&lt;method&gt; &lt;path&gt;</c> over HTTP/1.1 on a connection of its own
-/// (a <see cref="SocketsHttpHandler"/> per host, never YARP's), passing on an expected status.
+/// (a <see cref="SocketsHttpHandler"/> per host, never YARP's), passing on an expected status. Over the host's transport
+/// socket (or the one <c>transport_socket_match_criteria</c> picked): TLS runs in the connect callback, as for requests.
 /// </summary>
 internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
 {
@@ -17,7 +20,8 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
     private readonly SocketsHttpHandler _handler;
     private readonly HttpMessageInvoker _client;
 
-    public HttpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host)
+    /// <param name="transport">The host's TLS context at the time of each new connection (null: plain text); read per connection so a reload's new context applies.</param>
+    public HttpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host, Func<UpstreamTls?>? transport = null)
     {
         _plan = plan;
         _uri = new Uri("http://" + host.Address + (plan.Path.StartsWith('/') ? plan.Path : "/" + plan.Path));
@@ -39,6 +43,10 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
             // Header values here come from the config: Envoy sends their UTF-8 (the default, ASCII, would refuse them).
             RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
         };
+        if (transport is not null)
+        {
+            _handler.ConnectCallback = (context, token) => ConnectAsync(context, transport(), token);
+        }
         _client = new HttpMessageInvoker(_handler, disposeHandler: false);
     }
 
@@ -64,6 +72,23 @@ internal sealed class HttpHealthCheckProbe : IHealthCheckProbe
         return StatusRange.Contains(_plan.ExpectedStatuses, status)
             ? ProbeResult.Success
             : ProbeResult.ActiveFailure("status " + status.ToString(CultureInfo.InvariantCulture), StatusRange.Contains(_plan.RetriableStatuses, status));
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, UpstreamTls? tls, CancellationToken token)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        // The check's SNI is the configured one (auto_sni follows requests' hosts, and a check has none of its own).
+        return tls is null ? stream : await tls.HandshakeAsync(stream, tls.Sni, http2: false, token).ConfigureAwait(false);
     }
 
     public void Dispose()

@@ -26,12 +26,15 @@ internal sealed partial class TcpHealthCheckProbe : IHealthCheckProbe
     private readonly string _cluster;
     private readonly string _address;
     private Socket? _socket;
-    private NetworkStream? _stream;
+    private readonly Func<Gateway.Tls.UpstreamTls?>? _transport;
+    private Stream? _stream;
     private byte[] _buffer = [];
     private int _received;
 
-    public TcpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host, ILogger logger, string cluster)
+    public TcpHealthCheckProbe(HealthCheckPlan plan, UpstreamHost host, ILogger logger, string cluster, Func<Gateway.Tls.UpstreamTls?>? transport = null)
     {
+        // Over the host's transport socket (read per connection), as Envoy's TCP checker: a TLS connection is up once its handshake completed.
+        _transport = transport;
         _tcp = plan.Tcp ?? throw new ArgumentException("not a TCP health check", nameof(plan));
         _reuseConnection = plan.ReuseConnection;
         _endPoint = ParseEndPoint(host.Address);
@@ -61,7 +64,9 @@ internal sealed partial class TcpHealthCheckProbe : IHealthCheckProbe
                 };
                 _socket = socket;
                 await socket.ConnectAsync(_endPoint, token).ConfigureAwait(false);
-                _stream = new NetworkStream(socket, ownsSocket: true);
+                var network = new NetworkStream(socket, ownsSocket: true);
+                var tls = _transport?.Invoke();
+                _stream = tls is null ? network : await tls.HandshakeAsync(network, tls.Sni, http2: false, token).ConfigureAwait(false);
                 _received = 0;
                 if (_tcp.ConnectOnly)
                 {

@@ -28,6 +28,9 @@ public sealed class EnvoyTypeRegistry
         var registry = new EnvoyTypeRegistry();
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(DownstreamTlsContext), EnvoyTypeCategory.TransportSocket);
+        registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
+        registry.Register(typeof(RawBuffer), EnvoyTypeCategory.TransportSocket);
+        registry.Register(typeof(HttpProtocolOptions), EnvoyTypeCategory.Other);
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.Register(typeof(ZipkinConfig), EnvoyTypeCategory.Tracer);

@@ -3,15 +3,15 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.cluster.v3.Cluster</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
 [
-    "transport_socket_matches", "eds_cluster_config", "per_connection_buffer_limit_bytes",
+    "eds_cluster_config", "per_connection_buffer_limit_bytes",
     "original_dst_lb_config",
-    "transport_socket", "protocol_selection",
+    "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
-    "max_requests_per_connection", "upstream_http_protocol_options",
+    "max_requests_per_connection",
     "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
-    "typed_extension_protocol_options", "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
+    "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
     "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
     "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
     "alt_stat_name", "load_balancing_weight_override", "shared_transport_socket",
@@ -77,6 +77,23 @@ public sealed class Cluster : EnvoyMessage
     /// <summary>The typed load-balancing policy; when set, Envoy ignores <see cref="LbPolicy"/>.</summary>
     [ProtoField(41)]
     public LoadBalancingPolicy? LoadBalancingPolicy { get; set; }
+
+    /// <summary>The transport socket of endpoints no <see cref="TransportSocketMatches"/> entry matches (none: plain text).</summary>
+    [ProtoField(24)]
+    public TransportSocket? TransportSocket { get; set; }
+
+    /// <summary>Transport sockets chosen by endpoint (then locality) metadata, first match wins.</summary>
+    [ProtoField(43)]
+    public List<TransportSocketMatch> TransportSocketMatches { get; set; } = [];
+
+    /// <summary>The deprecated cluster-level <c>auto_sni</c> / <c>auto_san_validation</c> (<see cref="Configuration.HttpProtocolOptions"/> has them too).</summary>
+    [ProtoField(46)]
+    public UpstreamHttpProtocolOptions? UpstreamHttpProtocolOptions { get; set; }
+
+    /// <summary>Protocol options by extension name; only <c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions</c>.</summary>
+    [ProtoField(36)]
+    [AnyField(EnvoyTypeCategory.Other)]
+    public Dictionary<string, EnvoyMessage> TypedExtensionProtocolOptions { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>envoy.config.cluster.v3.Cluster.RoundRobinLbConfig</c>.</summary>
@@ -310,7 +327,7 @@ public sealed class DropOverload : EnvoyMessage
 
 /// <summary><c>envoy.config.endpoint.v3.LocalityLbEndpoints</c>.</summary>
 [EnvoyType("envoy.config.endpoint.v3.LocalityLbEndpoints", NotSupported =
-    ["metadata", "leds_cluster_locality_config", "proximity"])]
+    ["leds_cluster_locality_config", "proximity"])]
 public sealed class LocalityLbEndpoints : EnvoyMessage
 {
     /// <summary>Where the endpoints run (region, zone, sub-zone); shown by <c>/clusters</c>.</summary>
@@ -324,6 +341,10 @@ public sealed class LocalityLbEndpoints : EnvoyMessage
 
     /// <summary>The priority level (0 the highest); the load balancer fails over to lower levels by their health.</summary>
     public uint Priority { get; set; }
+
+    /// <summary>The locality's metadata: read only by <c>transport_socket_matches</c> (after the endpoint's own), as in Envoy.</summary>
+    [ProtoField(9)]
+    public Metadata? Metadata { get; set; }
 }
 
 /// <summary><c>envoy.config.endpoint.v3.LbEndpoint</c>.</summary>

@@ -5,7 +5,6 @@ namespace Gateway.Configuration;
 [
     "alt_port", "grpc_health_check", "custom_health_check", "event_log_path", "event_service",
     "event_logger", "always_log_health_check_failures", "always_log_health_check_success", "tls_options",
-    "transport_socket_match_criteria",
 ])]
 public sealed class HealthCheck : EnvoyMessage
 {
@@ -53,6 +52,10 @@ public sealed class HealthCheck : EnvoyMessage
 
     /// <summary>The interval after a successful check of a host that is not yet healthy; default interval.</summary>
     public TimeSpan? HealthyEdgeInterval { get; set; }
+
+    /// <summary>Picks the transport socket of the checks from the cluster's <c>transport_socket_matches</c> (instead of each host's).</summary>
+    [ProtoField(23)]
+    public System.Text.Json.Nodes.JsonObject? TransportSocketMatchCriteria { get; set; }
 }
 
 /// <summary><c>envoy.config.core.v3.HealthCheck.HttpHealthCheck</c>.</summary>

@@ -1,0 +1,238 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Gateway.Configuration;
+using Gateway.Stats;
+using Gateway.Translation;
+
+namespace Gateway.Tls;
+
+/// <summary>
+/// One upstream TLS context as it runs (Envoy's ClientContextImpl): the client certificate presented for mTLS, the
+/// server certificate's verification (DefaultCertValidator with the SSL server purpose), the SNI, and the cluster's
+/// <c>ssl.*</c> stats. The connection callback of the cluster's handler runs <see cref="HandshakeAsync"/> over the TCP
+/// stream it opened, so TLS and plain-text endpoints share one handler and the choice is made per endpoint when the
+/// configuration is applied.
+/// </summary>
+internal sealed class UpstreamTls
+{
+    /// <summary>
+    /// BoringSSL's error queue entry for a failed verification as Envoy formats it (SslSocket::drainErrorQueue). Newer
+    /// Envoys append the validator's detail (<c>verify cert failed: ...</c>) before <c>TLS_error_end</c>; this one does not.
+    /// </summary>
+    public const string VerifyFailedReason = "TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end";
+
+    private readonly CertificateValidator _validator;
+    private readonly CertificateValidator? _chainOnly;
+    private readonly bool _verifies;
+    private readonly CipherSuitesPolicy? _cipherSuites;
+    private readonly List<SslApplicationProtocol>? _http1Alpn;
+    private readonly List<SslApplicationProtocol>? _http2Alpn;
+    private readonly SslProtocols _protocols;
+    private readonly bool _allowTlsResume;
+    private readonly bool _autoSni;
+    private readonly bool _autoSanValidation;
+
+    public UpstreamTls(UpstreamTlsPlan plan, TlsStats stats, bool autoSni, bool autoSanValidation)
+    {
+        Stats = stats;
+        Sni = plan.Sni;
+        ClientCertificate = plan.ClientCertificate is { } certificate ? ServerCertificate.Load(certificate) : null;
+        ClientCertificatePath = plan.ClientCertificate?.CertificateChainPath;
+        _validator = new CertificateValidator(plan.Validation, CertificateValidator.ServerAuthentication);
+        if (plan.Validation.TrustedCa is { } ca)
+        {
+            TrustedCa = TlsMaterial.LoadTrustedCa(ca, plan.Validation.TrustedCaPath!, out _);
+            TrustedCaPath = plan.Validation.TrustedCaPath;
+        }
+        _autoSni = autoSni;
+        _autoSanValidation = autoSanValidation;
+        if (autoSanValidation)
+        {
+            // The SNI replaces the configured SAN matchers (Envoy's verifySubjectAltNameListOverride): the chain alone is checked here.
+            _chainOnly = new CertificateValidator(plan.Validation with { SubjectAltNameMatchers = [] }, CertificateValidator.ServerAuthentication);
+        }
+        // Envoy verifies nothing without a validation context (trusted_ca or SAN matchers).
+        _verifies = _validator.HasTrustedCa || _validator.HasSubjectAltNameMatchers || autoSanValidation;
+        _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
+        // ALPN offers only what the connection's codec speaks: a protocol it does not would be selected and then fail.
+        _http1Alpn = Alpn(plan.AlpnProtocols, "http/1.1");
+        _http2Alpn = Alpn(plan.AlpnProtocols, "h2");
+        _protocols = plan.Protocols;
+        _allowTlsResume = plan.AllowTlsResume;
+    }
+
+    public TlsStats Stats { get; }
+
+    /// <summary>The configured <c>sni</c>, or null.</summary>
+    public string? Sni { get; }
+
+    /// <summary>The client certificate presented (mTLS), or null (for <c>/certs</c>).</summary>
+    public ServerCertificate? ClientCertificate { get; }
+
+    /// <summary>Where <see cref="ClientCertificate"/>'s chain was read from (a path or <c>&lt;inline&gt;</c>).</summary>
+    public string? ClientCertificatePath { get; }
+
+    /// <summary>The CAs the server certificate must chain to, or null (for <c>/certs</c>).</summary>
+    public X509Certificate2Collection? TrustedCa { get; }
+
+    /// <summary>Where <see cref="TrustedCa"/> was read from (a path or <c>&lt;inline&gt;</c>).</summary>
+    public string? TrustedCaPath { get; }
+
+    /// <summary>The SNI of a new connection: <c>sni</c>, or with <c>auto_sni</c> the host of the request that opened it.</summary>
+    public string? ServerNameFor(HttpRequestMessage? request)
+    {
+        if (!_autoSni || request is null)
+        {
+            return Sni;
+        }
+        var authority = request.Headers.Host ?? request.RequestUri?.Authority;
+        if (string.IsNullOrEmpty(authority))
+        {
+            return Sni;
+        }
+        // The host of host[:port] (or [v6]:port).
+        var colon = authority.LastIndexOf(':');
+        if (colon > 0 && authority.IndexOf(']', StringComparison.Ordinal) < colon && (authority[0] == '[' || authority.IndexOf(':', StringComparison.Ordinal) == colon))
+        {
+            authority = authority[..colon];
+        }
+        return authority;
+    }
+
+    /// <summary>
+    /// Runs the client handshake over <paramref name="transport"/> (which the returned stream owns). A failure disposes it
+    /// and throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason, after charging
+    /// <c>ssl.connection_error</c> or the <c>ssl.fail_verify_*</c> stat of the verification that refused the peer.
+    /// </summary>
+    public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken)
+    {
+        var verification = new Verification(this, serverName);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName ?? string.Empty,
+            ClientCertificateContext = ClientCertificate?.Context,
+            EnabledSslProtocols = _protocols,
+            CipherSuitesPolicy = _cipherSuites,
+            ApplicationProtocols = http2 ? _http2Alpn : _http1Alpn,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowTlsResume = _allowTlsResume,
+            // Always set: .NET's own checks (name, chain against the system store) are not Envoy's.
+            RemoteCertificateValidationCallback = verification.Validate,
+        };
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            if (!verification.FailureCounted)
+            {
+                Stats.ConnectionError.Increment();
+            }
+            throw new UpstreamTlsException(verification.FailureCounted ? VerifyFailedReason : FailureReason(e), e);
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        Stats.Handshake.Increment();
+        Stats.Version(ssl.SslProtocol).Increment();
+        Stats.Cipher(ssl.NegotiatedCipherSuite).Increment();
+        return ssl;
+    }
+
+    /// <summary>
+    /// The closest text to Envoy's <c>TLS_error:|&lt;code&gt;:&lt;lib&gt;:&lt;func&gt;:&lt;reason&gt;:TLS_error_end</c> from the
+    /// innermost error .NET reports. OpenSSL's SSL errors (<c>error:0A00042E:SSL routines::tlsv1 alert protocol
+    /// version</c>) are rewritten as BoringSSL prints the same reason (<c>268436526:SSL routines:OPENSSL_internal:TLSV1_ALERT_PROTOCOL_VERSION</c>):
+    /// both libraries number SSL reasons alike. Anything else (a closed transport) is .NET's message between the markers.
+    /// </summary>
+    internal static string FailureReason(Exception exception)
+    {
+        var innermost = exception;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+        }
+        var message = innermost.Message;
+        if (message.StartsWith("error:", StringComparison.Ordinal))
+        {
+            message = message["error:".Length..];
+        }
+        const string SslLibrary = ":SSL routines::";
+        var library = message.IndexOf(SslLibrary, StringComparison.Ordinal);
+        if (library == 8 && uint.TryParse(message.AsSpan(0, 8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var code))
+        {
+            // OpenSSL 3 packs the library above bit 23; BoringSSL's SSL library is 16, above bit 24.
+            var boringCode = (16u << 24) | (code & 0x7FFFFF);
+            var reason = message[(library + SslLibrary.Length)..].ToUpperInvariant().Replace(' ', '_');
+            message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{boringCode}:SSL routines:OPENSSL_internal:{reason}");
+        }
+        return "TLS_error:|" + message + ":TLS_error_end";
+    }
+
+    private static List<SslApplicationProtocol>? Alpn(IReadOnlyList<string> configured, string codec)
+    {
+        foreach (var protocol in configured)
+        {
+            if (protocol == codec)
+            {
+                return [new SslApplicationProtocol(codec)];
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Envoy's DefaultCertValidator::doVerifyCertChain for one server certificate; a failure is counted once.</summary>
+    private bool Verify(Verification verification, X509Certificate? certificate, X509Chain? presented)
+    {
+        if (!_verifies)
+        {
+            return true;
+        }
+        if (certificate is null)
+        {
+            Stats.FailVerifyNoCert.Increment();
+            verification.FailureCounted = true;
+            return false;
+        }
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        bool verified;
+        if (_chainOnly is not null && verification.ServerName is { Length: > 0 } name)
+        {
+            verified = _chainOnly.Verify(leaf, presented, Stats);
+            if (verified && !SubjectAltNames.MatchAny(leaf, [new SanPredicate(SanType.DNS, Routing.StringPredicate.FromConfig(new StringMatcher { Exact = name }), name)]))
+            {
+                Stats.FailVerifySan.Increment();
+                verified = false;
+            }
+        }
+        else
+        {
+            verified = _validator.Verify(leaf, presented, Stats);
+        }
+        verification.FailureCounted = !verified;
+        return verified;
+    }
+
+    /// <summary>One handshake's verification: its SNI, and whether a refusal was already counted.</summary>
+    private sealed class Verification(UpstreamTls tls, string? serverName)
+    {
+        public string? ServerName { get; } = serverName;
+
+        public bool FailureCounted { get; set; }
+
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+            => tls.Verify(this, certificate, chain);
+    }
+}
+
+/// <summary>An upstream TLS handshake failed: a connect failure whose <see cref="FailureReason"/> is Envoy's transport failure reason.</summary>
+internal sealed class UpstreamTlsException(string failureReason, Exception inner) : IOException(failureReason, inner)
+{
+    public string FailureReason { get; } = failureReason;
+}
