@@ -44,6 +44,7 @@ internal sealed class AdminHandler
         var help = new HelpHandler(this);
         AddAll(help.Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<ServerInfoHandler>(services).Endpoints());
+        AddAll(ActivatorUtilities.CreateInstance<CertsHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<ServerCommandsHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<StatsHandler>(services).Endpoints());
         AddAll(ActivatorUtilities.CreateInstance<ClustersHandler>(services).Endpoints());

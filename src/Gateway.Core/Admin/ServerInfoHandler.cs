@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Admin;
 
 /// <summary>
-/// <c>/ready</c>, <c>/server_info</c>, <c>/memory</c>, <c>/certs</c> and <c>/hot_restart_version</c>
+/// <c>/ready</c>, <c>/server_info</c>, <c>/memory</c> and <c>/hot_restart_version</c>
 /// (server_info_handler.cc). JSON is printed as Envoy prints these protos: pretty, with default values.
 /// </summary>
 internal sealed class ServerInfoHandler(ServerState server, IServiceProvider services)
@@ -20,7 +20,6 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
         new("/ready", "print server state, return 200 if LIVE, otherwise return 503", false, _ => Ready()),
         new("/server_info", "print server version/status information", false, _ => AdminResponse.Json(ServerInfo().ToPrettyString())),
         new("/memory", "print current allocation/heap usage", false, _ => AdminResponse.Json(Memory().ToPrettyString())),
-        new("/certs", "print certs on machine", false, _ => AdminResponse.Json(new ProtoObject().Add("certificates", new ProtoList()).ToPrettyString())),
         new("/hot_restart_version", "print the hot restart compatibility version", false, _ => AdminResponse.Ok(HotRestartVersion)),
     ];
 

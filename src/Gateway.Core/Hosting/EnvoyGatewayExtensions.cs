@@ -141,6 +141,8 @@ public static class EnvoyGatewayExtensions
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var serverStats = app.Services.GetRequiredService<ServerStats>();
         serverStats.OpenConnections = runtime.OpenDownstreamConnections;
+        var clock = app.Services.GetRequiredService<TimeProvider>();
+        serverStats.DaysUntilFirstCertExpiring = () => Admin.CertsHandler.DaysUntilFirstCertExpiring(Admin.CertsHandler.Contexts(runtime), clock.GetUtcNow());
         lifetime.ApplicationStarted.Register(() =>
         {
             runtime.Server.SetState(ServerState.Live);

@@ -16,6 +16,7 @@ public sealed class ServerStats
     private readonly Gauge _memoryHeapSize;
     private readonly Gauge _memoryPhysicalSize;
     private readonly Gauge _totalConnections;
+    private readonly Gauge _daysUntilFirstCertExpiring;
 
     /// <summary>Creates the server stats; <paramref name="versionSha"/> is the build revision (hex) or null.</summary>
     public ServerStats(StatsStore store, TimeProvider time, string? versionSha)
@@ -33,8 +34,9 @@ public sealed class ServerStats
         store.Gauge("server.parent_connections").Set(0);
         store.Gauge("server.hot_restart_epoch").Set(0);
         store.Gauge("server.hot_restart_generation").Set(1);
-        // Envoy reports the largest value when no certificate is loaded.
-        store.Gauge("server.days_until_first_cert_expiring").Set(int.MaxValue);
+        // Envoy reports the largest uint32 when no certificate is loaded.
+        _daysUntilFirstCertExpiring = store.Gauge("server.days_until_first_cert_expiring");
+        _daysUntilFirstCertExpiring.Set(uint.MaxValue);
         store.Gauge("server.seconds_until_first_ocsp_response_expiring").Set(0);
         store.Gauge("server.compilation_settings.fips_mode").Set(0);
         store.Gauge("server.version").Set(VersionGauge(versionSha));
@@ -91,6 +93,9 @@ public sealed class ServerStats
     /// <summary>A function that returns the downstream connections open now (set by the runtime).</summary>
     public Func<long>? OpenConnections { get; set; }
 
+    /// <summary>A function that returns the days until the first loaded certificate expires (set by the runtime).</summary>
+    public Func<long>? DaysUntilFirstCertExpiring { get; set; }
+
     /// <summary>Envoy's <c>server.version</c>: the first six hex digits of the build revision as a number.</summary>
     public static long VersionGauge(string? sha)
         => sha is { Length: >= 6 } && long.TryParse(sha.AsSpan(0, 6), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value) ? value : 0;
@@ -106,6 +111,10 @@ public sealed class ServerStats
         if (OpenConnections is { } open)
         {
             _totalConnections.Set(open());
+        }
+        if (DaysUntilFirstCertExpiring is { } days)
+        {
+            _daysUntilFirstCertExpiring.Set(days());
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class CertificateValidator
     public CertificateValidator(CertificateValidationPlan plan, Oid purpose)
     {
         _trustedCa = plan.TrustedCa is { } ca ? TlsMaterial.LoadTrustedCa(ca, plan.TrustedCaPath!, out _) : null;
+        TrustedCaPath = plan.TrustedCaPath;
         _purpose = purpose;
         _allowExpired = plan.AllowExpiredCertificate;
         _acceptUntrusted = plan.AcceptUntrusted;
@@ -36,6 +37,12 @@ internal sealed class CertificateValidator
             _subjectAltNames[i] = SanPredicate.FromConfig(plan.SubjectAltNameMatchers[i]);
         }
     }
+
+    /// <summary>The CAs a peer certificate must chain to, or null (for <c>/certs</c>).</summary>
+    public X509Certificate2Collection? TrustedCa => _trustedCa;
+
+    /// <summary>Where <see cref="TrustedCa"/> was read from (a path or <c>&lt;inline&gt;</c>).</summary>
+    public string? TrustedCaPath { get; }
 
     /// <summary>A trust chain is verified.</summary>
     public bool HasTrustedCa => _trustedCa is not null;

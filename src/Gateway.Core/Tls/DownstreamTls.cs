@@ -44,6 +44,9 @@ internal sealed class DownstreamTls
     /// <summary>The certificates served, in configuration order.</summary>
     public IReadOnlyList<ServerCertificate> Certificates => _certificates;
 
+    /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the served certificates.</summary>
+    public TlsContextCertificates LoadedCertificates() => TlsContextCertificates.From(_validator.TrustedCa, _validator.TrustedCaPath, _certificates);
+
     /// <summary>Loads the certificate material of a plan (validated when the configuration was applied).</summary>
     public static DownstreamTls Build(DownstreamTlsPlan plan, TlsStats stats) => new(plan, stats);
 

@@ -11,10 +11,14 @@ namespace Gateway.Tls;
 /// </summary>
 internal sealed class ServerCertificate
 {
-    private ServerCertificate(SslStreamCertificateContext context)
+    private ServerCertificate(SslStreamCertificateContext context, string path)
     {
         Context = context;
+        Path = path;
     }
+
+    /// <summary>Where the chain was read from: a path, or <c>&lt;inline&gt;</c> (as <c>/certs</c> shows it).</summary>
+    public string Path { get; }
 
     /// <summary>What a handshake presents: the leaf with its key and the intermediates.</summary>
     public SslStreamCertificateContext Context { get; }
@@ -25,5 +29,5 @@ internal sealed class ServerCertificate
     /// <summary>Loads a plan's certificate (its material passed validation, so a failure here is a bug).</summary>
     public static ServerCertificate Load(TlsCertificatePlan plan)
         => new(TlsMaterial.LoadServerCertificate(plan.CertificateChain, plan.CertificateChainPath, plan.PrivateKey, plan.PrivateKeyPath, out var error)
-            ?? throw new InvalidOperationException(error));
+            ?? throw new InvalidOperationException(error), plan.CertificateChainPath);
 }

@@ -30,6 +30,23 @@ internal static class SubjectAltNames
     /// <summary>True when one of the certificate's SANs matches one of <paramref name="matchers"/> ("any" semantics).</summary>
     public static bool MatchAny(X509Certificate2 certificate, SanPredicate[] matchers)
     {
+        foreach (var (type, value) in All(certificate))
+        {
+            foreach (var matcher in matchers)
+            {
+                if (matcher.Type == type && matcher.Matches(value))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The certificate's e-mail, DNS, URI and IP SANs in their order (other kinds skipped); none when the extension does not parse.</summary>
+    public static List<(SanType Type, string Value)> All(X509Certificate2 certificate)
+    {
+        var all = new List<(SanType, string)>();
         foreach (var extension in certificate.Extensions)
         {
             if (extension.Oid?.Value != ExtensionOid)
@@ -58,21 +75,15 @@ internal static class SubjectAltNames
                         }
                         continue;
                     }
-                    foreach (var matcher in matchers)
-                    {
-                        if (matcher.Type == type && matcher.Matches(value))
-                        {
-                            return true;
-                        }
-                    }
+                    all.Add((type, value));
                 }
             }
             catch (AsnContentException)
             {
-                return false;
+                all.Clear();
             }
         }
-        return false;
+        return all;
     }
 
     /// <summary>Envoy's Utility::dnsNameMatch: equal ignoring case, or a <c>*.</c> wildcard SAN covering exactly one label.</summary>

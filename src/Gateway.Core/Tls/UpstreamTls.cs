@@ -64,6 +64,10 @@ internal sealed class UpstreamTls
 
     public TlsStats Stats { get; }
 
+    /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the client certificate.</summary>
+    public TlsContextCertificates LoadedCertificates()
+        => TlsContextCertificates.From(TrustedCa, TrustedCaPath, ClientCertificate is { } client ? [client] : []);
+
     /// <summary>The configured <c>sni</c>, or null.</summary>
     public string? Sni { get; }
 
