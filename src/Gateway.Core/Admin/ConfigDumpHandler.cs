@@ -36,6 +36,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     private static readonly DumpShape StaticCluster = new(AdminV3 + "ClustersConfigDump.StaticCluster", [new("cluster", false, new AnyShape(typeof(Cluster))), new("last_updated", false, Timestamp)]);
     private static readonly DumpShape StaticListener = new(AdminV3 + "ListenersConfigDump.StaticListener", [new("listener", false, new AnyShape(typeof(Listener))), new("last_updated", false, Timestamp)]);
     private static readonly DumpShape StaticRouteConfig = new(AdminV3 + "RoutesConfigDump.StaticRouteConfig", [new("route_config", false, new AnyShape(typeof(RouteConfiguration))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape StaticSecret = new(AdminV3 + "SecretsConfigDump.StaticSecret", [new("name", false, new LeafShape()), new("last_updated", false, Timestamp), new("secret", false, new AnyShape(typeof(Secret)))]);
     private static readonly Shape Opaque = new LeafShape();
 
     /// <summary>The dumps a static configuration has, keyed and ordered as Envoy's ConfigTracker orders them.</summary>
@@ -50,7 +51,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         new(AdminV3 + "ListenersConfigDump", [new("version_info", false, Opaque), new("static_listeners", true, StaticListener), new("dynamic_listeners", true, Opaque)]),
         new(AdminV3 + "ScopedRoutesConfigDump", [new("inline_scoped_route_configs", true, Opaque), new("dynamic_scoped_route_configs", true, Opaque)]),
         new(AdminV3 + "RoutesConfigDump", [new("static_route_configs", true, StaticRouteConfig), new("dynamic_route_configs", true, Opaque)]),
-        new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, Opaque), new("dynamic_active_secrets", true, Opaque), new("dynamic_warming_secrets", true, Opaque)]),
+        new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, StaticSecret), new("dynamic_active_secrets", true, Opaque), new("dynamic_warming_secrets", true, Opaque)]),
     ];
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
@@ -181,6 +182,15 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
                 }
             }
         }
+        // Envoy's SecretManagerImpl dump: name, last_updated, the secret (its private key redacted).
+        var secrets = new ProtoList();
+        foreach (var secret in resources.Secrets)
+        {
+            if (Matches(secret.Name))
+            {
+                secrets.Add(new ProtoObject().Add("name", ProtoJson.String(secret.Name ?? string.Empty)).Add("last_updated", lastUpdated).Add("secret", ConfigJson.Message(secret, asAny: true)));
+            }
+        }
 
         static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson Value)[] fields)
         {
@@ -202,7 +212,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             Present(("static_listeners", listeners)),
             Present(),
             Present(("static_route_configs", routes)),
-            Present(),
+            Present(("static_secrets", secrets)),
         ];
     }
 

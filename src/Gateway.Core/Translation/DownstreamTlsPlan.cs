@@ -19,7 +19,7 @@ internal sealed record DownstreamTlsPlan(
     bool RequireClientCertificate)
 {
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
-    public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols)
+    public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, StaticSecrets secrets)
     {
         if (socket?.TypedConfig is not DownstreamTlsContext tls)
         {
@@ -35,14 +35,15 @@ internal sealed record DownstreamTlsPlan(
                 alpn.Add(new SslApplicationProtocol(protocol));
             }
         }
-        var certificates = new List<TlsCertificatePlan>(common.TlsCertificates.Count);
-        foreach (var certificate in common.TlsCertificates)
+        var configured = secrets.CertificatesOf(common);
+        var certificates = new List<TlsCertificatePlan>(configured.Count);
+        foreach (var certificate in configured)
         {
             certificates.Add(TlsCertificatePlan.Translate(certificate));
         }
         return new DownstreamTlsPlan(
             certificates,
-            CertificateValidationPlan.Translate(common.ValidationContext),
+            CertificateValidationPlan.Translate(secrets.ValidationOf(common)),
             TlsParametersTranslation.Protocols(common.TlsParams),
             TlsParametersTranslation.CipherSuites(common.TlsParams),
             alpn,

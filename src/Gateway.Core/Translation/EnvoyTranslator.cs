@@ -69,10 +69,11 @@ public static class EnvoyTranslator
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
         var resources = bootstrap.StaticResources ?? new StaticResources();
+        var secrets = Tls.StaticSecrets.From(resources);
 
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing));
+            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets));
         }
 
         var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
@@ -81,7 +82,7 @@ public static class EnvoyTranslator
             : null;
         foreach (var cluster in resources.Clusters)
         {
-            var plan = TranslateCluster(cluster, localCluster, nodeLocality);
+            var plan = TranslateCluster(cluster, localCluster, nodeLocality, secrets);
             clusterPlans.Add(plan);
             clusters.Add(ToYarpCluster(plan));
             routes.Add(new RouteConfig
@@ -95,7 +96,7 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.StaticSecrets secrets)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -195,7 +196,7 @@ public static class EnvoyTranslator
         {
             AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
             FilterChainName = string.IsNullOrEmpty(listener.FilterChains[0].Name) ? null : listener.FilterChains[0].Name,
-            Tls = DownstreamTlsPlan.Translate(transportSocket, protocols),
+            Tls = DownstreamTlsPlan.Translate(transportSocket, protocols, secrets),
         };
     }
 
@@ -472,7 +473,7 @@ public static class EnvoyTranslator
         };
     }
 
-    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality)
+    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality, Tls.StaticSecrets secrets)
     {
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
@@ -540,7 +541,7 @@ public static class EnvoyTranslator
                     ? UpstreamTransportPlan.ResolveCriteria(cluster.TransportSocketMatches, criteria)
                     : null,
             } : null,
-            Transport = UpstreamTransportPlan.Translate(cluster),
+            Transport = UpstreamTransportPlan.Translate(cluster, secrets),
             Metadata = EnvoyMetadata.From(cluster.Metadata),
             HashLb = lb.HashLb,
             LeastRequest = lb.LeastRequest,

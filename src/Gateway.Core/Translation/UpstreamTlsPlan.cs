@@ -23,7 +23,7 @@ internal sealed record UpstreamTlsPlan(
     bool AllowTlsResume)
 {
     /// <summary>Translates a validated transport socket; null for plain text (no socket, or <c>raw_buffer</c>).</summary>
-    public static UpstreamTlsPlan? Translate(TransportSocket? socket)
+    public static UpstreamTlsPlan? Translate(TransportSocket? socket, Tls.StaticSecrets secrets)
     {
         if (socket?.TypedConfig is not UpstreamTlsContext tls)
         {
@@ -31,8 +31,8 @@ internal sealed record UpstreamTlsPlan(
         }
         var common = tls.CommonTlsContext;
         return new UpstreamTlsPlan(
-            common is { TlsCertificates: [var certificate] } ? TlsCertificatePlan.Translate(certificate) : null,
-            CertificateValidationPlan.Translate(common?.ValidationContext),
+            common is not null && secrets.CertificatesOf(common) is [var certificate] ? TlsCertificatePlan.Translate(certificate) : null,
+            CertificateValidationPlan.Translate(secrets.ValidationOf(common)),
             TlsParametersTranslation.Protocols(common?.TlsParams),
             TlsParametersTranslation.CipherSuites(common?.TlsParams),
             common?.AlpnProtocols ?? [],
@@ -53,16 +53,16 @@ internal sealed record UpstreamTransportPlan(IReadOnlyList<UpstreamTlsPlan?> Soc
     public const string MatchNamespace = "envoy.transport_socket_match";
 
     /// <summary>The transport plan of a cluster; null when every endpoint is plain text (no socket, no match).</summary>
-    public static UpstreamTransportPlan? Translate(Cluster cluster)
+    public static UpstreamTransportPlan? Translate(Cluster cluster, Tls.StaticSecrets secrets)
     {
         if (cluster.TransportSocket is null && cluster.TransportSocketMatches.Count == 0)
         {
             return null;
         }
-        var sockets = new List<UpstreamTlsPlan?> { UpstreamTlsPlan.Translate(cluster.TransportSocket) };
+        var sockets = new List<UpstreamTlsPlan?> { UpstreamTlsPlan.Translate(cluster.TransportSocket, secrets) };
         foreach (var match in cluster.TransportSocketMatches)
         {
-            sockets.Add(UpstreamTlsPlan.Translate(match.TransportSocket));
+            sockets.Add(UpstreamTlsPlan.Translate(match.TransportSocket, secrets));
         }
         // HttpProtocolOptions' upstream_http_protocol_options, else the cluster's deprecated field.
         var options = (cluster.TypedExtensionProtocolOptions.GetValueOrDefault(HttpProtocolOptions.ExtensionName) as HttpProtocolOptions)?.UpstreamHttpProtocolOptions

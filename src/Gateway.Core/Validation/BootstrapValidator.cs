@@ -49,7 +49,9 @@ public static class BootstrapValidator
         }
         if (bootstrap.StaticResources is { } resources)
         {
-            // Clusters first: routes refer to them by name.
+            // Secrets first: TLS contexts refer to them by name; then clusters, which routes refer to.
+            context.Secrets = Tls.StaticSecrets.From(resources);
+            new TlsContextValidator(context).ValidateSecrets(resources.Secrets);
             var clusters = new ClusterValidator(context);
             context.ClusterNamesComplete = !resources.HasBindingError("clusters");
             foreach (var cluster in resources.Clusters)

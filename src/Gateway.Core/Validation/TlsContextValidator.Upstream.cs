@@ -59,15 +59,8 @@ internal sealed partial class TlsContextValidator
         {
             return;
         }
-        // SDS on upstream contexts is wired after the secrets work lands: refused here even once the model binds it.
-        foreach (var sds in (ReadOnlySpan<string>)["tls_certificate_sds_secret_configs", "validation_context_sds_secret_config"])
-        {
-            if (common.HasField(sds) && !common.HasBindingError(sds))
-            {
-                context.Error(common, sds, $"{sds} is not supported on a cluster's UpstreamTlsContext yet (SDS for upstream contexts)");
-            }
-        }
-        if (common.TlsCertificates.Count > 1)
+        ValidateSecretReferences(common);
+        if (context.Secrets.CertificatesOf(common).Count > 1)
         {
             context.Error(common, "tls_certificates", "Multiple TLS certificates are not supported for client contexts");
         }

@@ -42,7 +42,12 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
     private void ValidateDownstream(DownstreamTlsContext tls)
     {
         var common = tls.CommonTlsContext;
-        if (common is null || common.TlsCertificates.Count == 0)
+        if (common is not null)
+        {
+            ValidateSecretReferences(common);
+        }
+        var certificates = common is null ? [] : context.Secrets.CertificatesOf(common);
+        if (common is null || certificates.Count == 0)
         {
             if (!tls.HasBindingError("common_tls_context") && common?.HasBindingError("tls_certificates") != true)
             {
@@ -50,7 +55,7 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             }
             return;
         }
-        if (common.TlsCertificates.Count > 1)
+        if (certificates.Count > 1)
         {
             context.Error(common, "tls_certificates", "only one certificate per TLS context is supported (selection by SNI and key type is not supported yet)");
         }
@@ -62,11 +67,12 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         {
             ValidateParameters(parameters);
         }
-        var validation = common.ValidationContext;
+        // A validation context from a secret was validated with the secrets.
+        var validation = context.Secrets.ValidationOf(common);
         var hasCa = validation?.TrustedCa is not null;
-        if (validation is not null)
+        if (common.ValidationContext is { } inline)
         {
-            ValidateValidationContext(validation);
+            ValidateValidationContext(inline);
         }
         if (tls.RequireClientCertificate == true && !hasCa)
         {
@@ -80,6 +86,80 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             {
                 context.Error(common, "alpn_protocols", $"Invalid ALPN protocol string '{protocol}'");
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>static_resources.secrets</c>: a name each, unique per kind (Envoy's SecretManagerImpl::addStaticSecret), one
+    /// kind each, and their material as a context's own.
+    /// </summary>
+    public void ValidateSecrets(IReadOnlyList<Secret> secrets)
+    {
+        var certificates = new HashSet<string>(StringComparer.Ordinal);
+        var validationContexts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var secret in secrets)
+        {
+            if (string.IsNullOrEmpty(secret.Name))
+            {
+                context.Error(secret, "name", "a static secret needs a name");
+                continue;
+            }
+            if (secret.TlsCertificate is { } certificate)
+            {
+                if (secret.ValidationContext is not null)
+                {
+                    context.Error(secret, "validation_context", "a secret is one of tls_certificate, validation_context (both are set)");
+                }
+                if (!certificates.Add(secret.Name))
+                {
+                    context.Error(secret, "name", $"Duplicate static TlsCertificate secret name {secret.Name}");
+                }
+                ValidateCertificate(certificate);
+            }
+            else if (secret.ValidationContext is { } validation)
+            {
+                if (!validationContexts.Add(secret.Name))
+                {
+                    context.Error(secret, "name", $"Duplicate static CertificateValidationContext secret name {secret.Name}");
+                }
+                ValidateValidationContext(validation);
+            }
+            else if (!secret.HasBindingError("session_ticket_keys") && !secret.HasBindingError("generic_secret"))
+            {
+                context.Error(secret, "name", $"static secret '{secret.Name}' needs tls_certificate or validation_context");
+            }
+        }
+    }
+
+    /// <summary>A context's references to static secrets resolve (Envoy's messages), and the validation context is set once.</summary>
+    internal void ValidateSecretReferences(CommonTlsContext common)
+    {
+        foreach (var reference in common.TlsCertificateSdsSecretConfigs)
+        {
+            if (string.IsNullOrEmpty(reference.Name))
+            {
+                context.Error(reference, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
+            }
+            else if (!reference.HasBindingError("sds_config") && context.Secrets.Certificate(reference.Name) is null)
+            {
+                context.Error(reference, "name", $"Unknown static secret: {reference.Name}");
+            }
+        }
+        if (common.ValidationContextSdsSecretConfig is not { } validation)
+        {
+            return;
+        }
+        if (common.ValidationContext is not null)
+        {
+            context.Error(common, "validation_context_sds_secret_config", "validation_context and validation_context_sds_secret_config are a one-of: set only one");
+        }
+        if (string.IsNullOrEmpty(validation.Name))
+        {
+            context.Error(validation, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
+        }
+        else if (!validation.HasBindingError("sds_config") && context.Secrets.ValidationContext(validation.Name) is null)
+        {
+            context.Error(validation, "name", $"Unknown static certificate validation context: {validation.Name}");
         }
     }
 

@@ -15,6 +15,9 @@ internal sealed class ValidationContext
     /// <summary>The registry the configuration was bound with: extensions (HTTP filters) are found through it.</summary>
     public EnvoyTypeRegistry Types { get; }
 
+    /// <summary>The bootstrap's static secrets, which TLS contexts refer to by name.</summary>
+    public Tls.StaticSecrets Secrets { get; set; } = Tls.StaticSecrets.Empty;
+
     public List<ConfigError> Errors { get; } = [];
 
     /// <summary>Names of the static clusters, for route references.</summary>

@@ -68,7 +68,7 @@ public sealed class Admin : EnvoyMessage
 }
 
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap.StaticResources</c>.</summary>
-[EnvoyType("envoy.config.bootstrap.v3.Bootstrap.StaticResources", NotSupported = ["secrets"])]
+[EnvoyType("envoy.config.bootstrap.v3.Bootstrap.StaticResources")]
 public sealed class StaticResources : EnvoyMessage
 {
     /// <summary>Static listeners.</summary>
@@ -76,6 +76,9 @@ public sealed class StaticResources : EnvoyMessage
 
     /// <summary>Static clusters.</summary>
     public List<Cluster> Clusters { get; set; } = [];
+
+    /// <summary>Static secrets, which TLS contexts refer to by name.</summary>
+    public List<Secret> Secrets { get; set; } = [];
 }
 
 /// <summary><c>envoy.config.core.v3.Node</c>: the identity of this gateway.</summary>

@@ -35,8 +35,8 @@ public sealed class DownstreamTlsContext : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext</c>.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.CommonTlsContext", NotSupported =
 [
-    "tls_certificate_sds_secret_configs", "tls_certificate_provider_instance", "custom_tls_certificate_selector",
-    "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance", "validation_context_sds_secret_config",
+    "tls_certificate_provider_instance", "custom_tls_certificate_selector",
+    "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance",
     "combined_validation_context", "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
     "custom_handshaker", "key_log",
 ])]
@@ -57,6 +57,43 @@ public sealed class CommonTlsContext : EnvoyMessage
     /// <summary>The ALPN protocols offered, in preference order; none: no ALPN is negotiated.</summary>
     [ProtoField(4)]
     public List<string> AlpnProtocols { get; set; } = [];
+
+    /// <summary>Certificates by secret name (static <c>secrets</c>), after those of <see cref="TlsCertificates"/>.</summary>
+    [ProtoField(6)]
+    public List<SdsSecretConfig> TlsCertificateSdsSecretConfigs { get; set; } = [];
+
+    /// <summary>The validation context by secret name (a static <c>secrets</c> entry), instead of <see cref="ValidationContext"/>.</summary>
+    [ProtoField(7, InOneOf = true)]
+    public SdsSecretConfig? ValidationContextSdsSecretConfig { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig</c>: a secret by name. Without <c>sds_config</c> it is a
+/// <c>static_resources.secrets</c> entry; fetching secrets (SDS from files or a server) is not supported yet.
+/// </summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig", NotSupported = ["sds_config"])]
+public sealed class SdsSecretConfig : EnvoyMessage
+{
+    /// <summary>The secret's name.</summary>
+    [ProtoField(1)]
+    public string? Name { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.Secret</c>: a named certificate or validation context.</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.Secret", NotSupported = ["session_ticket_keys", "generic_secret"])]
+public sealed class Secret : EnvoyMessage
+{
+    /// <summary>The name contexts refer to it by.</summary>
+    [ProtoField(1)]
+    public string? Name { get; set; }
+
+    /// <summary>A certificate chain and its key.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public TlsCertificate? TlsCertificate { get; set; }
+
+    /// <summary>How peer certificates are verified.</summary>
+    [ProtoField(4, InOneOf = true)]
+    public CertificateValidationContext? ValidationContext { get; set; }
 }
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsParameters</c>.</summary>
