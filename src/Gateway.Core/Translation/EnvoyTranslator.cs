@@ -69,7 +69,7 @@ public static class EnvoyTranslator
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
         var resources = bootstrap.StaticResources ?? new StaticResources();
-        var secrets = Tls.StaticSecrets.From(resources);
+        var secrets = Tls.TlsSecrets.From(resources, types);
 
         foreach (var listener in resources.Listeners)
         {
@@ -96,7 +96,7 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.StaticSecrets secrets)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -473,7 +473,7 @@ public static class EnvoyTranslator
         };
     }
 
-    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality, Tls.StaticSecrets secrets)
+    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality, Tls.TlsSecrets secrets)
     {
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])

@@ -23,7 +23,7 @@ internal sealed record UpstreamTlsPlan(
     bool AllowTlsResume)
 {
     /// <summary>Translates a validated transport socket; null for plain text (no socket, or <c>raw_buffer</c>).</summary>
-    public static UpstreamTlsPlan? Translate(TransportSocket? socket, Tls.StaticSecrets secrets)
+    public static UpstreamTlsPlan? Translate(TransportSocket? socket, Tls.TlsSecrets secrets)
     {
         if (socket?.TypedConfig is not UpstreamTlsContext tls)
         {
@@ -53,7 +53,7 @@ internal sealed record UpstreamTransportPlan(IReadOnlyList<UpstreamTlsPlan?> Soc
     public const string MatchNamespace = "envoy.transport_socket_match";
 
     /// <summary>The transport plan of a cluster; null when every endpoint is plain text (no socket, no match).</summary>
-    public static UpstreamTransportPlan? Translate(Cluster cluster, Tls.StaticSecrets secrets)
+    public static UpstreamTransportPlan? Translate(Cluster cluster, Tls.TlsSecrets secrets)
     {
         if (cluster.TransportSocket is null && cluster.TransportSocketMatches.Count == 0)
         {
