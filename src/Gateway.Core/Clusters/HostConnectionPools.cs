@@ -21,7 +21,7 @@ internal sealed class HostConnectionPools : HttpMessageHandler
     /// </summary>
     public const int MaxPools = 1024;
 
-    private readonly Func<SocketsHttpHandler> _create;
+    private readonly Func<HttpMessageHandler> _create;
     private readonly TimeProvider _time;
     private readonly long _idleTimestamps;
     private readonly int _maxPools;
@@ -30,7 +30,7 @@ internal sealed class HostConnectionPools : HttpMessageHandler
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    public HostConnectionPools(Func<SocketsHttpHandler> create, TimeSpan idleTimeout, TimeProvider? time = null, int maxPools = MaxPools)
+    public HostConnectionPools(Func<HttpMessageHandler> create, TimeSpan idleTimeout, TimeProvider? time = null, int maxPools = MaxPools)
     {
         _create = create;
         _time = time ?? TimeProvider.System;
