@@ -52,8 +52,6 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
                 AllowAutoRedirect = false,
                 AutomaticDecompression = System.Net.DecompressionMethods.None,
                 UseCookies = false,
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(15),
             };
             ConfigureHandler(context, sockets);
             return sockets;
