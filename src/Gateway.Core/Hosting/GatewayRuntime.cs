@@ -65,9 +65,19 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     /// <summary>Makes <paramref name="plan"/> current for the listeners and clusters (YARP's part is pushed by the caller).</summary>
     public void Apply(GatewayPlan plan)
     {
+        var configured = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cluster in plan.ClusterPlans)
         {
             _clusters.GetOrCreate(cluster.Name).Plan = cluster;
+            configured.Add(cluster.Name);
+        }
+        foreach (var cluster in _clusters.All)
+        {
+            if (!configured.Contains(cluster.Name))
+            {
+                // A removed cluster's client is dropped by YARP, not disposed: its per-host pools are disposed here.
+                cluster.AdoptHostPools(null);
+            }
         }
         ApplyOutlierDetection(plan);
         _secrets.Apply(plan);

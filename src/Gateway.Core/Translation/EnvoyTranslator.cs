@@ -35,6 +35,9 @@ public static class EnvoyTranslator
     /// <summary>Cluster metadata: connect timeout in milliseconds.</summary>
     public const string ConnectTimeoutMetadata = "envoy.connect_timeout_ms";
 
+    /// <summary>Set ("true") on a cluster whose connections are pooled per request host (<see cref="UpstreamTransportPlan.FollowsRequestHost"/>).</summary>
+    public const string HostPoolsMetadata = "envoy.host_connection_pools";
+
     /// <summary>Destination metadata: the cluster's discovery type for DNS clusters.</summary>
     public const string DiscoveryTypeMetadata = "envoy.discovery_type";
 
@@ -720,11 +723,21 @@ public static class EnvoyTranslator
                 VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
                 ActivityTimeout = UpstreamActivityTimeout,
             },
-            Metadata = new Dictionary<string, string>
-            {
-                [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
-            },
+            Metadata = ClusterMetadata(plan),
         };
+    }
+
+    private static Dictionary<string, string> ClusterMetadata(ClusterPlan plan)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        };
+        if (plan.Transport?.FollowsRequestHost == true)
+        {
+            metadata[HostPoolsMetadata] = "true";
+        }
+        return metadata;
     }
 
     /// <summary><c>host:port</c>, with IPv6 literals bracketed.</summary>

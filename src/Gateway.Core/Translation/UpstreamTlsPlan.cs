@@ -49,6 +49,28 @@ internal sealed record UpstreamTlsPlan(
 /// </summary>
 internal sealed record UpstreamTransportPlan(IReadOnlyList<UpstreamTlsPlan?> Sockets, bool AutoSni, bool AutoSanValidation)
 {
+    /// <summary>
+    /// Whether a connection's TLS depends on the request that opens it (<c>auto_sni</c> or <c>auto_san_validation</c> with a
+    /// TLS socket): its connections are then pooled per request host (<c>Clusters.HostConnectionPools</c>).
+    /// </summary>
+    public bool FollowsRequestHost
+    {
+        get
+        {
+            if (AutoSni || AutoSanValidation)
+            {
+                foreach (var socket in Sockets)
+                {
+                    if (socket is not null)
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
     /// <summary>Envoy's metadata namespace of transport socket matching.</summary>
     public const string MatchNamespace = "envoy.transport_socket_match";
 
