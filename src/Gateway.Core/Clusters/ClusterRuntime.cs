@@ -125,7 +125,7 @@ internal sealed class ClusterRuntime
             if (plan.Sockets[i] is { } tls)
             {
                 _tlsStats ??= new TlsStats(Stats.Store, Stats.Prefix.TrimEnd('.'));
-                transports[i] = new Tls.UpstreamTls(tls, _tlsStats, plan.AutoSni, plan.AutoSanValidation);
+                transports[i] = new Tls.UpstreamTls(tls, _tlsStats, plan.AutoSni, plan.AutoSanValidation, SecretsResolver?.Invoke());
             }
         }
         return transports;
@@ -497,6 +497,9 @@ internal sealed class ClusterRuntime
     /// <summary>Finds the runtime of another cluster by name (the registry's); zone-aware routing needs the local cluster's.</summary>
     internal Func<string, ClusterRuntime>? ClusterResolver { get; init; }
 
+    /// <summary>Where a client certificate from file-based SDS is served from (the registry's subscriptions).</summary>
+    internal Func<Tls.SdsSubscriptions?>? SecretsResolver { get; init; }
+
     /// <summary>
     /// The local cluster this cluster routes by zone against (<see cref="ClusterPlan.LocalCluster"/>), or null; keeps this
     /// cluster subscribed to its host changes, so they refresh the routing structures here.
@@ -590,6 +593,9 @@ internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = nul
     /// <summary>Called when a host's health changed in a cluster, so its available hosts are recomputed (wired to YARP at start-up).</summary>
     public Action<ClusterRuntime>? AvailabilityChanged { get; set; }
 
+    /// <summary>The file-based SDS subscriptions client certificates are served from (set by the running gateway).</summary>
+    public Tls.SdsSubscriptions? Secrets { get; set; }
+
     private readonly Dictionary<string, ClusterRuntime> _clusters = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
@@ -599,7 +605,7 @@ internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = nul
         {
             if (!_clusters.TryGetValue(name, out var cluster))
             {
-                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System, ClusterResolver = GetOrCreate };
+                cluster = new ClusterRuntime(name, new ClusterStats(stats, name), c => AvailabilityChanged?.Invoke(c)) { Time = time ?? TimeProvider.System, ClusterResolver = GetOrCreate, SecretsResolver = () => Secrets };
                 _clusters[name] = cluster;
             }
             return cluster;

@@ -42,6 +42,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
         _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared, tracingClusterClient);
         _secrets = new Tls.SdsSubscriptions(stats, _time, (loggers ?? NullLoggerFactory.Instance).CreateLogger(Tls.SdsSubscriptions.LoggerCategory));
+        clusters.Secrets = _secrets;
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
@@ -65,6 +66,8 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     /// <summary>Makes <paramref name="plan"/> current for the listeners and clusters (YARP's part is pushed by the caller).</summary>
     public void Apply(GatewayPlan plan)
     {
+        // First: clusters' and listeners' contexts take their file-based secrets' certificates from the subscriptions.
+        _secrets.Apply(plan);
         var configured = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cluster in plan.ClusterPlans)
         {
@@ -80,7 +83,6 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
             }
         }
         ApplyOutlierDetection(plan);
-        _secrets.Apply(plan);
         var runtimes = new List<(ListenerSlot Slot, ListenerRuntime Runtime)>();
         foreach (var listener in plan.Listeners)
         {

@@ -18,7 +18,7 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
     private readonly Dictionary<(string Path, string Name), SdsCertificateWatcher> _watchers = [];
     private readonly Lock _lock = new();
 
-    /// <summary>Subscribes to every file-based secret the listeners of <paramref name="plan"/> serve.</summary>
+    /// <summary>Subscribes to every file-based secret the listeners (served certificates) and clusters (client certificates) of <paramref name="plan"/> name.</summary>
     public void Apply(GatewayPlan plan)
     {
         lock (_lock)
@@ -35,29 +35,18 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
                 stats.Counter(listener.StatScope + ".server_ssl_socket_factory.downstream_context_secrets_not_ready");
                 foreach (var certificate in tls.Certificates)
                 {
-                    if (certificate.Sds is not { } sds)
+                    Subscribe(certificate, updated, contexts);
+                }
+            }
+            foreach (var cluster in plan.ClusterPlans)
+            {
+                foreach (var socket in cluster.Transport?.Sockets ?? [])
+                {
+                    if (socket?.ClientCertificate is { Sds: not null } certificate)
                     {
-                        continue;
-                    }
-                    var key = (sds.Path, sds.SecretName);
-                    if (_watchers.TryGetValue(key, out var running))
-                    {
-                        if (!contexts.ContainsKey(key))
-                        {
-                            running.Adopt(certificate, sds.VersionInfo);
-                        }
-                    }
-                    else
-                    {
-                        _watchers.Add(key, new SdsCertificateWatcher(sds, certificate, sds.VersionInfo, stats, time, logger));
-                    }
-                    if (!contexts.TryGetValue(key, out var counters))
-                    {
-                        contexts.Add(key, counters = []);
-                    }
-                    if (!counters.Contains(updated))
-                    {
-                        counters.Add(updated);
+                        var updated = stats.Counter("cluster." + cluster.Name + ".client_ssl_socket_factory.ssl_context_update_by_sds");
+                        stats.Counter("cluster." + cluster.Name + ".client_ssl_socket_factory.upstream_context_secrets_not_ready");
+                        Subscribe(certificate, updated, contexts);
                     }
                 }
             }
@@ -73,6 +62,35 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
                     _watchers.Remove(key);
                 }
             }
+        }
+    }
+
+    // Keeps or starts the subscription a certificate names, and adds the context's update counter to it.
+    private void Subscribe(TlsCertificatePlan certificate, Counter updated, Dictionary<(string, string), List<Counter>> contexts)
+    {
+        if (certificate.Sds is not { } sds)
+        {
+            return;
+        }
+        var key = (sds.Path, sds.SecretName);
+        if (_watchers.TryGetValue(key, out var running))
+        {
+            if (!contexts.ContainsKey(key))
+            {
+                running.Adopt(certificate, sds.VersionInfo);
+            }
+        }
+        else
+        {
+            _watchers.Add(key, new SdsCertificateWatcher(sds, certificate, sds.VersionInfo, stats, time, logger));
+        }
+        if (!contexts.TryGetValue(key, out var counters))
+        {
+            contexts.Add(key, counters = []);
+        }
+        if (!counters.Contains(updated))
+        {
+            counters.Add(updated);
         }
     }
 

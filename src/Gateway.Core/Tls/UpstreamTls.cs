@@ -33,12 +33,13 @@ internal sealed class UpstreamTls
     private readonly bool _autoSni;
     private readonly bool _autoSanValidation;
 
-    public UpstreamTls(UpstreamTlsPlan plan, TlsStats stats, bool autoSni, bool autoSanValidation)
+    public UpstreamTls(UpstreamTlsPlan plan, TlsStats stats, bool autoSni, bool autoSanValidation, SdsSubscriptions? secrets = null)
     {
         Stats = stats;
         Sni = plan.Sni;
-        ClientCertificate = plan.ClientCertificate is { } certificate ? ServerCertificate.Load(certificate) : null;
-        ClientCertificatePath = plan.ClientCertificate?.CertificateChainPath;
+        // A file-based secret's certificate is its subscription's, which rotation replaces in place.
+        ClientCertificate = plan.ClientCertificate is not { } certificate ? null
+            : certificate.Sds is { } sds && secrets is not null ? secrets.CertificateFor(sds) : ServerCertificate.Load(certificate);
         _validator = new CertificateValidator(plan.Validation, CertificateValidator.ServerAuthentication);
         if (plan.Validation.TrustedCa is { } ca)
         {
@@ -75,7 +76,7 @@ internal sealed class UpstreamTls
     public ServerCertificate? ClientCertificate { get; }
 
     /// <summary>Where <see cref="ClientCertificate"/>'s chain was read from (a path or <c>&lt;inline&gt;</c>).</summary>
-    public string? ClientCertificatePath { get; }
+    public string? ClientCertificatePath => ClientCertificate?.Path;
 
     /// <summary>The CAs the server certificate must chain to, or null (for <c>/certs</c>).</summary>
     public X509Certificate2Collection? TrustedCa { get; }

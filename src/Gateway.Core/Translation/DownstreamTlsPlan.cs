@@ -39,16 +39,7 @@ internal sealed record DownstreamTlsPlan(
         var certificates = new List<TlsCertificatePlan>(configured.Count);
         foreach (var (certificate, reference) in configured)
         {
-            var plan = TlsCertificatePlan.Translate(certificate);
-            if (reference?.SdsConfig is { } source)
-            {
-                plan = plan with
-                {
-                    Sds = new SdsWatchPlan(Path.GetFullPath(SdsFile.PathOf(source)!), SdsFile.DirectoryOf(source),
-                        source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference)),
-                };
-            }
-            certificates.Add(plan);
+            certificates.Add(TlsCertificatePlan.Translate(certificate, reference, secrets));
         }
         return new DownstreamTlsPlan(
             certificates,

@@ -14,6 +14,21 @@ internal sealed record TlsCertificatePlan(byte[] CertificateChain, string Certif
         => new(Read(certificate.CertificateChain!), TlsMaterial.PathOf(certificate.CertificateChain!),
             Read(certificate.PrivateKey!), TlsMaterial.PathOf(certificate.PrivateKey!));
 
+    /// <summary>Translates a certificate named by <paramref name="reference"/> (null: inline); a file-based SDS one records where it is watched.</summary>
+    public static TlsCertificatePlan Translate(TlsCertificate certificate, SdsSecretConfig? reference, Tls.TlsSecrets secrets)
+    {
+        var plan = Translate(certificate);
+        if (reference?.SdsConfig is not { } source)
+        {
+            return plan;
+        }
+        return plan with
+        {
+            Sds = new SdsWatchPlan(System.IO.Path.GetFullPath(Tls.SdsFile.PathOf(source)!), Tls.SdsFile.DirectoryOf(source),
+                source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference)),
+        };
+    }
+
     internal static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
 }
 

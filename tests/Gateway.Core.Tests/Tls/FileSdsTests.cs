@@ -263,6 +263,34 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Cluster_ClientCertificateFromFileSds_RotatedForNewUpstreamConnections()
+    {
+        var first = Material("client", "a-");
+        File.WriteAllText(SdsPath, Response(first + "cert.pem", first + "key.pem", name: "client_cert"));
+        await using var upstream = await TlsUpstream.StartAsync(requireClientCertificate: true);
+        var context = $$"""
+            common_tls_context:
+              tls_certificate_sds_secret_configs:
+              - name: client_cert
+                sds_config: { path_config_source: { path: {{SdsPath}} }, resource_api_version: V3 }
+              validation_context: { {{UpstreamTlsIntegrationTests.TrustedCa()}} }
+            """;
+        var yaml = UpstreamTlsIntegrationTests.Yaml(UpstreamTlsIntegrationTests.Endpoint(upstream.Port), UpstreamTlsIntegrationTests.TlsCluster(context));
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+        // "/close": the upstream closes the connection after answering, so each request is a new handshake.
+        Assert.Equal("client=CN=client;sni=", await gateway.Client.GetStringAsync(gateway.ListenerUri("/close")));
+        var next = Material("client-next", "b-");
+        MoveIntoPlace(SdsPath, Response(next + "cert.pem", next + "key.pem", name: "client_cert", version: "2"));
+        await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync("cluster.backend.client_ssl_socket_factory.ssl_context_update_by_sds") == 1, "the secret is updated");
+
+        Assert.Equal("client=CN=client-next;sni=", await gateway.Client.GetStringAsync(gateway.ListenerUri("/close")));
+        using var certs = JsonDocument.Parse(await gateway.Client.GetStringAsync(gateway.AdminUri("/certs")));
+        var chain = Assert.Single(Assert.Single(certs.RootElement.GetProperty("certificates").EnumerateArray()).GetProperty("cert_chain").EnumerateArray());
+        Assert.Equal(next + "cert.pem", chain.GetProperty("path").GetString());
+    }
+
+    [Fact]
     public void Load_SdsFileErrors_ReportedWithEnvoysMessages()
     {
         var prefix = Material("server", "");

@@ -30,6 +30,7 @@ internal sealed class TestCertificates : IDisposable
         // The same names under a new serial and key: what a rotation replaces "server" with.
         Issue("server-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
         Issue("client", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
+        Issue("client-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("expired", Ca, caKey, now.AddDays(-30), now.AddDays(-1), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("wrong-ca", otherCa, otherCaKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("other-san", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri("spiffe://cluster.local/ns/other/sa/intruder")));

@@ -389,6 +389,11 @@ internal sealed class TlsUpstream : IAsyncDisposable
             var sni = context.Features.Get<ITlsHandshakeFeature>()?.HostName ?? string.Empty;
             // Which connection carried the request (auto_sni pools connections per host).
             context.Response.Headers["x-connection-id"] = context.Connection.Id;
+            if (context.Request.Path == "/close")
+            {
+                // The next request needs a new connection (and handshake).
+                context.Response.Headers.Connection = "close";
+            }
             await context.Response.WriteAsync($"client={client};sni={sni}");
         });
         await app.StartAsync();
