@@ -3,24 +3,42 @@ using System.Security.Cryptography.X509Certificates;
 namespace Gateway.Tls;
 
 /// <summary>
-/// Chooses among a context's certificates by SNI (Envoy's ServerContextImpl server-names map): an exact DNS name first,
-/// then a certificate wildcard (<c>*.example.com</c> covers one label, as RFC 6125). A certificate without DNS SANs is
-/// known by its subject CN. Names are computed once when the context loads; a pick compares strings only.
+/// Chooses among a context's certificates as Envoy's ServerContextImpl::selectTlsContext does: the SNI's exact DNS name,
+/// then its wildcard (<c>*.example.com</c> covers one label), and within a name an ECDSA certificate before an RSA one;
+/// without a match a full scan (ECDSA first, else the first certificate). A certificate without a SAN extension is known
+/// by its subject CN; of two certificates of one key type naming the same name the earlier wins. .NET does not show the
+/// ClientHello's signature algorithms, so every client is taken as ECDSA capable (TLS 1.3 clients must be, RFC 8446
+/// 9.1). Names are computed once when the context loads; a pick compares strings only and allocates nothing.
 /// </summary>
 internal sealed class CertificateNames
 {
+    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
+
     private readonly string[][] _names;
+    private readonly bool[] _ecdsa;
 
     public CertificateNames(IReadOnlyList<X509Certificate2> leaves)
     {
         _names = new string[leaves.Count][];
+        _ecdsa = new bool[leaves.Count];
+        ScanChoice = 0;
+        var ecdsaSeen = false;
         for (var i = 0; i < leaves.Count; i++)
         {
             _names[i] = NamesOf(leaves[i]);
+            _ecdsa[i] = leaves[i].PublicKey.Oid.Value == EcPublicKeyOid;
+            if (_ecdsa[i] && !ecdsaSeen)
+            {
+                ecdsaSeen = true;
+                ScanChoice = i;
+            }
         }
     }
 
-    /// <summary>The index of the certificate serving <paramref name="serverName"/>, or -1 when none names it (the caller serves the first).</summary>
+    /// <summary>The full scan's choice (no SNI, or full_scan_certs_on_sni_mismatch): the first ECDSA certificate, else the first.</summary>
+    public int ScanChoice { get; }
+
+    /// <summary>The index of the certificate naming <paramref name="serverName"/> (exact, then wildcard), or -1 when none does.</summary>
     public int Select(string? serverName)
     {
         if (string.IsNullOrEmpty(serverName))
@@ -28,45 +46,62 @@ internal sealed class CertificateNames
             return -1;
         }
 
+        var exact = Find(serverName, wildcard: false);
+        if (exact >= 0)
+        {
+            return exact;
+        }
+
+        // Envoy's wildcard key: the SNI from its first dot after the first character, when a label follows it.
+        var dot = serverName.IndexOf('.', 1);
+        return dot < 0 || dot >= serverName.Length - 1 ? -1 : Find(serverName, wildcard: true, dot);
+    }
+
+    private int Find(string serverName, bool wildcard, int dot = 0)
+    {
+        var candidate = -1;
         for (var i = 0; i < _names.Length; i++)
         {
-            foreach (var name in _names[i])
+            if (!Names(i, serverName, wildcard, dot))
             {
-                if (string.Equals(name, serverName, StringComparison.OrdinalIgnoreCase))
-                {
-                    return i;
-                }
+                continue;
+            }
+            if (_ecdsa[i])
+            {
+                return i;
+            }
+            if (candidate < 0)
+            {
+                candidate = i;
             }
         }
+        return candidate;
+    }
 
-        var dot = serverName.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0)
-        {
-            return -1;
-        }
-
+    private bool Names(int certificate, string serverName, bool wildcard, int dot)
+    {
         var parent = serverName.AsSpan(dot);
-        for (var i = 0; i < _names.Length; i++)
+        foreach (var name in _names[certificate])
         {
-            foreach (var name in _names[i])
+            if (wildcard
+                ? name.Length == parent.Length + 1 && name[0] == '*' && name.AsSpan(1).Equals(parent, StringComparison.OrdinalIgnoreCase)
+                : string.Equals(name, serverName, StringComparison.OrdinalIgnoreCase))
             {
-                if (name.Length == parent.Length + 1 && name[0] == '*' && name.AsSpan(1).Equals(parent, StringComparison.OrdinalIgnoreCase))
-                {
-                    return i;
-                }
+                return true;
             }
         }
-
-        return -1;
+        return false;
     }
 
     private static string[] NamesOf(X509Certificate2 leaf)
     {
         var names = new List<string>();
+        var hasSans = false;
         foreach (var extension in leaf.Extensions)
         {
             if (extension is X509SubjectAlternativeNameExtension sans)
             {
+                hasSans = true;
                 foreach (var dns in sans.EnumerateDnsNames())
                 {
                     names.Add(dns);
@@ -74,7 +109,8 @@ internal sealed class CertificateNames
             }
         }
 
-        if (names.Count == 0)
+        // RFC 6125 6.4.4: the CN counts only when the certificate has no SANs at all.
+        if (!hasSans)
         {
             var cn = leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
             if (!string.IsNullOrEmpty(cn))

@@ -4,13 +4,16 @@ using Gateway.Tls;
 
 namespace Gateway.Tests.Tls;
 
-/// <summary>SNI certificate choice among a context's tls_certificates.</summary>
+/// <summary>SNI certificate choice among a context's tls_certificates (Envoy's ServerContextImpl::selectTlsContext).</summary>
 public class CertificateNamesTests
 {
-    private static X509Certificate2 Create(string cn, params string[] dns)
+    private static X509Certificate2 Create(string cn, bool rsa, params string[] dns)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + cn, key, HashAlgorithmName.SHA256);
+        using var ecdsa = rsa ? null : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsaKey = rsa ? RSA.Create(2048) : null;
+        var request = rsa
+            ? new CertificateRequest("CN=" + cn, rsaKey!, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest("CN=" + cn, ecdsa!, HashAlgorithmName.SHA256);
         if (dns.Length > 0)
         {
             var sans = new SubjectAlternativeNameBuilder();
@@ -25,6 +28,8 @@ public class CertificateNamesTests
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 
+    private static X509Certificate2 Create(string cn, params string[] dns) => Create(cn, rsa: false, dns);
+
     [Fact]
     public void Select_ExactBeforeWildcard_CnWithoutSans()
     {
@@ -37,5 +42,35 @@ public class CertificateNamesTests
         Assert.Equal(-1, names.Select("example.com"));
         Assert.Equal(-1, names.Select(null));
         Assert.Equal(-1, names.Select("other.org"));
+        Assert.Equal(-1, names.Select("www."));
+    }
+
+    [Fact]
+    public void Select_CnOfCertificateWithOnlyOtherSans_NotAName()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=ip.test", key, HashAlgorithmName.SHA256);
+        var sans = new SubjectAlternativeNameBuilder();
+        sans.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(sans.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.Equal(-1, new CertificateNames([certificate]).Select("ip.test"));
+    }
+
+    [Fact]
+    public void Select_SameNameRsaAndEcdsa_EcdsaPreferredThenFirstRsa()
+    {
+        var names = new CertificateNames([Create("rsa", rsa: true, "a.test", "b.test"), Create("rsa2", rsa: true, "b.test"), Create("ec", "a.test")]);
+
+        Assert.Equal(2, names.Select("a.test"));
+        Assert.Equal(0, names.Select("b.test"));
+        Assert.Equal(2, names.ScanChoice);
+    }
+
+    [Fact]
+    public void ScanChoice_OnlyRsa_First()
+    {
+        Assert.Equal(0, new CertificateNames([Create("one", rsa: true, "one.test"), Create("two", rsa: true, "two.test")]).ScanChoice);
     }
 }
