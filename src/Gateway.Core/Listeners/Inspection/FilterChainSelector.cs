@@ -45,64 +45,142 @@ internal readonly record struct ConnectionFacts(
 /// Envoy's FilterChainManagerImpl order: destination port, destination IP, server name, transport protocol, application
 /// protocols, direct source IP, source type, source IP, source port. At each level the most specific configured value
 /// that matches wins and Envoy never backtracks to a less specific branch, so narrowing the candidate set level by level
-/// gives the same chain as its tree. Runs once per connection.
+/// gives the same chain as its tree. Runs once per connection and allocates nothing (the candidate set is on the stack).
 /// </summary>
 internal static class FilterChainSelector
 {
     private const int NoMatch = int.MinValue;
 
+    // Chains beyond this count borrow their candidate set from the pool instead of the stack.
+    private const int StackCandidates = 256;
+
+    private enum Level
+    {
+        DestinationPort,
+        DestinationIp,
+        ServerName,
+        TransportProtocol,
+        ApplicationProtocols,
+        DirectSourceIp,
+        SourceType,
+        SourceIp,
+        SourcePort,
+    }
+
     /// <summary>The index of the chosen chain in <paramref name="matches"/>, or -1 (default_filter_chain or close).</summary>
     public static int Select(IReadOnlyList<FilterChainMatchPlan> matches, in ConnectionFacts facts)
     {
-        var candidates = new List<int>(matches.Count);
-        for (var i = 0; i < matches.Count; i++)
+        var count = matches.Count;
+        if (count == 0)
         {
-            candidates.Add(i);
+            return -1;
         }
 
-        var f = facts;
-        Narrow(candidates, m => m.DestinationPort == 0 ? 0 : m.DestinationPort == f.Destination.Port ? 1 : NoMatch, matches);
-        Narrow(candidates, m => Longest(m.PrefixRanges, f.Destination.Address), matches);
-        Narrow(candidates, m => ServerNameSpecificity(m.ServerNames, f.ServerName), matches);
-        Narrow(candidates, m => m.TransportProtocol.Length == 0 ? 0 : m.TransportProtocol == f.TransportProtocol ? 1 : NoMatch, matches);
-        NarrowApplicationProtocols(candidates, matches, f.ApplicationProtocols);
-        Narrow(candidates, m => Longest(m.DirectSourcePrefixRanges, f.DirectSource.Address), matches);
-        var local = IPAddress.IsLoopback(f.Source.Address) || f.Source.Address.Equals(f.Destination.Address);
-        Narrow(candidates, m => m.SourceType switch
+        bool[]? rented = null;
+        var alive = count <= StackCandidates ? stackalloc bool[count] : (rented = System.Buffers.ArrayPool<bool>.Shared.Rent(count)).AsSpan(0, count);
+        try
+        {
+            alive.Fill(true);
+            var local = IPAddress.IsLoopback(facts.Source.Address) || facts.Source.Address.Equals(facts.Destination.Address);
+            for (var level = Level.DestinationPort; level <= Level.SourcePort; level++)
+            {
+                var any = level == Level.ApplicationProtocols
+                    ? NarrowApplicationProtocols(alive, matches, facts.ApplicationProtocols)
+                    : Narrow(alive, matches, level, facts, local);
+                if (!any)
+                {
+                    return -1;
+                }
+            }
+
+            return alive.IndexOf(true);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<bool>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Keeps the candidates of the level's most specific matching value; false when none matches.</summary>
+    private static bool Narrow(Span<bool> alive, IReadOnlyList<FilterChainMatchPlan> matches, Level level, in ConnectionFacts facts, bool local)
+    {
+        var best = NoMatch;
+        for (var i = 0; i < alive.Length; i++)
+        {
+            if (alive[i])
+            {
+                best = Math.Max(best, Specificity(level, matches[i], facts, local));
+            }
+        }
+
+        if (best == NoMatch)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < alive.Length; i++)
+        {
+            if (alive[i] && Specificity(level, matches[i], facts, local) != best)
+            {
+                alive[i] = false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>How specifically a chain's value at <paramref name="level"/> matches (0 = not set, "any"), or <see cref="NoMatch"/>.</summary>
+    private static int Specificity(Level level, FilterChainMatchPlan m, in ConnectionFacts f, bool local) => level switch
+    {
+        Level.DestinationPort => m.DestinationPort == 0 ? 0 : m.DestinationPort == f.Destination.Port ? 1 : NoMatch,
+        Level.DestinationIp => Longest(m.PrefixRanges, f.Destination.Address),
+        Level.ServerName => ServerNameSpecificity(m.ServerNames, f.ServerName),
+        Level.TransportProtocol => m.TransportProtocol.Length == 0 ? 0 : m.TransportProtocol == f.TransportProtocol ? 1 : NoMatch,
+        Level.DirectSourceIp => Longest(m.DirectSourcePrefixRanges, f.DirectSource.Address),
+        Level.SourceType => m.SourceType switch
         {
             ConnectionSourceType.Any => 0,
             ConnectionSourceType.SameIpOrLoopback => local ? 1 : NoMatch,
             _ => local ? NoMatch : 1,
-        }, matches);
-        Narrow(candidates, m => Longest(m.SourcePrefixRanges, f.Source.Address), matches);
-        Narrow(candidates, m => m.SourcePorts.Length == 0 ? 0 : Array.IndexOf(m.SourcePorts, f.Source.Port) >= 0 ? 1 : NoMatch, matches);
-        return candidates.Count == 0 ? -1 : candidates[0];
-    }
+        },
+        Level.SourceIp => Longest(m.SourcePrefixRanges, f.Source.Address),
+        _ => m.SourcePorts.Length == 0 ? 0 : Array.IndexOf(m.SourcePorts, f.Source.Port) >= 0 ? 1 : NoMatch,
+    };
 
-    private static void Narrow(List<int> candidates, Func<FilterChainMatchPlan, int> specificity, IReadOnlyList<FilterChainMatchPlan> matches)
-    {
-        var best = NoMatch;
-        foreach (var index in candidates)
-        {
-            best = Math.Max(best, specificity(matches[index]));
-        }
-
-        candidates.RemoveAll(index => best == NoMatch || specificity(matches[index]) != best);
-    }
-
-    private static void NarrowApplicationProtocols(List<int> candidates, IReadOnlyList<FilterChainMatchPlan> matches, IReadOnlyList<string> offered)
+    private static bool NarrowApplicationProtocols(Span<bool> alive, IReadOnlyList<FilterChainMatchPlan> matches, IReadOnlyList<string> offered)
     {
         // The first protocol the client offers that some chain names wins; otherwise chains without the field.
-        foreach (var protocol in offered)
+        for (var p = 0; p < offered.Count; p++)
         {
-            if (candidates.Exists(index => Array.IndexOf(matches[index].ApplicationProtocols, protocol) >= 0))
+            var protocol = offered[p];
+            var named = false;
+            for (var i = 0; i < alive.Length && !named; i++)
             {
-                candidates.RemoveAll(index => Array.IndexOf(matches[index].ApplicationProtocols, protocol) < 0);
-                return;
+                named = alive[i] && Array.IndexOf(matches[i].ApplicationProtocols, protocol) >= 0;
+            }
+
+            if (named)
+            {
+                for (var i = 0; i < alive.Length; i++)
+                {
+                    alive[i] = alive[i] && Array.IndexOf(matches[i].ApplicationProtocols, protocol) >= 0;
+                }
+
+                return true;
             }
         }
 
-        candidates.RemoveAll(index => matches[index].ApplicationProtocols.Length != 0);
+        var any = false;
+        for (var i = 0; i < alive.Length; i++)
+        {
+            alive[i] = alive[i] && matches[i].ApplicationProtocols.Length == 0;
+            any |= alive[i];
+        }
+
+        return any;
     }
 
     /// <summary>Longest matching prefix length; no ranges is "any" (Envoy stores it as 0.0.0.0/0 and ::/0).</summary>

@@ -87,4 +87,37 @@ public class FilterChainSelectorTests
         Assert.Equal(0, FilterChainSelector.Select(chains, Facts(source: "127.0.0.1:1")));
         Assert.Equal(1, FilterChainSelector.Select(chains, Facts(source: "10.0.0.5:1")));
     }
+
+    [Fact]
+    public void Select_Warm_AllocatesNothing()
+    {
+        FilterChainMatchPlan[] chains =
+        [
+            new() { ServerNames = ["*.example.com"], TransportProtocol = "tls", ApplicationProtocols = ["h2"] },
+            new() { SourcePrefixRanges = [IPNetwork.Parse("10.0.0.0/24")], SourcePorts = [4000] },
+            new(),
+        ];
+        var facts = Facts("www.example.com", "tls", alpn: ["h2", "http/1.1"]);
+        Assert.Equal(0, FilterChainSelector.Select(chains, facts));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var chosen = FilterChainSelector.Select(chains, facts);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, chosen);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Select_ManyChains_PooledCandidatesSameChoice()
+    {
+        var chains = new FilterChainMatchPlan[300];
+        for (var i = 0; i < chains.Length; i++)
+        {
+            chains[i] = new() { DestinationPort = 1000 + i };
+        }
+
+        Assert.Equal(299, FilterChainSelector.Select(chains, Facts(port: 1299)));
+        Assert.Equal(-1, FilterChainSelector.Select(chains, Facts(port: 80)));
+    }
 }
