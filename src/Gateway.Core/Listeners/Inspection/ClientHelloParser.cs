@@ -46,14 +46,33 @@ internal static class ClientHelloParser
     private const ushort ServerNameExtension = 0;
     private const ushort AlpnExtension = 16;
 
-    /// <summary>Parses what has arrived so far. <paramref name="maxSize"/> bounds the ClientHello message (at most 64 KiB).</summary>
+    /// <summary>
+    /// Parses what has arrived so far. <paramref name="maxSize"/> bounds the ClientHello message (at most 64 KiB). The
+    /// caller re-parses from the start after each read; the reassembly buffer is borrowed from the pool for one call.
+    /// </summary>
     public static ClientHelloStatus Parse(ReadOnlySequence<byte> input, int maxSize, ClientHelloInfo info)
     {
         maxSize = Math.Min(maxSize, MaxClientHelloSize);
+        byte[]? message = null;
+        try
+        {
+            return Parse(input, maxSize, info, ref message);
+        }
+        finally
+        {
+            if (message is not null)
+            {
+                ArrayPool<byte>.Shared.Return(message);
+            }
+        }
+    }
+
+    private static ClientHelloStatus Parse(ReadOnlySequence<byte> input, int maxSize, ClientHelloInfo info, ref byte[]? message)
+    {
         var reader = new SequenceReader<byte>(input);
 
         // Reassemble the handshake message from consecutive handshake records.
-        byte[]? message = null;
+        var capacity = maxSize + HandshakeHeaderSize;
         var messageLength = -1;
         var filled = 0;
         while (true)
@@ -102,15 +121,12 @@ internal static class ClientHelloParser
 
             var fragment = input.Slice(reader.Position, recordLength);
             reader.Advance(recordLength);
-            if (message is null)
-            {
-                // The first fragment holds the handshake header (or part of it; then keep it until the length is known).
-                message = new byte[Math.Min(maxSize, MaxClientHelloSize) + HandshakeHeaderSize];
-            }
+            // The first fragment holds the handshake header (or part of it; then keep it until the length is known).
+            message ??= ArrayPool<byte>.Shared.Rent(capacity);
 
             foreach (var segment in fragment)
             {
-                var room = message.Length - filled;
+                var room = capacity - filled;
                 if (segment.Length > room)
                 {
                     return ClientHelloStatus.TooLarge;
