@@ -3,7 +3,7 @@ namespace Gateway;
 /// <summary>
 /// Every log event id of the gateway, in one place so that none is used twice (a test checks it). Ranges follow
 /// the Envoy logger the events go to: admin 100, connection 200, filter 300, http 400, main 500, router 600,
-/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (Zipkin 850, OpenTelemetry 870).
+/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (Zipkin 850, OpenTelemetry 870), secret 900.
 /// </summary>
 internal static class LogEvents
 {
@@ -49,4 +49,8 @@ internal static class LogEvents
     public const int OpenTelemetryResourceDetectorFailed = 872;
     public const int OpenTelemetryResourceInvalid = 873;
     public const int OpenTelemetrySpanContextInvalid = 874;
+
+    // secret (Envoy's "secret" logger): file-based SDS.
+    public const int SecretUpdated = 900;
+    public const int SecretUpdateRejected = 901;
 }

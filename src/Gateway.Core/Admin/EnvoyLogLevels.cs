@@ -13,7 +13,7 @@ namespace Gateway.Admin;
 public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOptionsChangeTokenSource<LoggerFilterOptions>
 {
     /// <summary>The loggers this gateway logs to, in Envoy's registry order (logger.h ALL_LOGGER_IDS).</summary>
-    public static IReadOnlyList<string> LoggerNames { get; } = ["admin", "connection", "filter", "http", "main", "router", "tracing", "upstream"];
+    public static IReadOnlyList<string> LoggerNames { get; } = ["admin", "connection", "filter", "http", "main", "router", "secret", "tracing", "upstream"];
 
     /// <summary>Envoy's (spdlog's) level names, lowest first.</summary>
     public static IReadOnlyList<string> LevelNames { get; } = ["trace", "debug", "info", "warning", "error", "critical", "off"];
@@ -21,7 +21,7 @@ public sealed class EnvoyLogLevels : IConfigureOptions<LoggerFilterOptions>, IOp
     /// <summary>Category prefixes of each Envoy logger, as <see cref="LoggerFor"/> maps them (anything else is <c>main</c>).</summary>
     private static readonly (string Prefix, string Logger)[] CategoryPrefixes =
     [
-        ("Gateway.Admin", "admin"), ("Gateway.Clusters", "upstream"), ("Gateway.Listeners", "router"), ("Gateway.Proxy", "router"),
+        ("Gateway.Admin", "admin"), ("Gateway.Clusters", "upstream"), ("Gateway.Tls.Secrets", "secret"), ("Gateway.Listeners", "router"), ("Gateway.Proxy", "router"),
         ("Gateway.Router", "router"), ("Gateway.Resilience", "router"), ("Gateway.Filters", "filter"), ("Gateway.Tracing", "tracing"),
         ("Yarp", "router"), ("Microsoft.AspNetCore.Server.Kestrel", "connection"), ("Microsoft.AspNetCore", "http"), ("Microsoft", "main"),
     ];

@@ -89,6 +89,15 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
     {
         _cluster = cluster;
         _owner = owner;
+        // With auto_sni / auto_san_validation, a pool per request host as the forwarder's (GatewayHttpClientFactory).
+        HttpMessageHandler handler = cluster.Plan?.Transport?.FollowsRequestHost == true
+            ? new HostConnectionPools(() => CreateSockets(cluster), UpstreamConnections.IdleTimeout, owner.Time)
+            : CreateSockets(cluster);
+        _inner = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    private static SocketsHttpHandler CreateSockets(ClusterRuntime cluster)
+    {
         var sockets = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -100,7 +109,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         };
         // connect_timeout as the cluster has it now (clusters are not reloaded yet; a reload would build a new client).
         UpstreamConnections.Configure(sockets, cluster, cluster.Plan?.ConnectTimeout);
-        _inner = new HttpMessageInvoker(sockets, disposeHandler: true);
+        return sockets;
     }
 
     internal void DisposeInner() => _inner.Dispose();

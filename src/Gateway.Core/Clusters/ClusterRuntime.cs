@@ -80,6 +80,21 @@ internal sealed class ClusterRuntime
         return (uint)index < (uint)transports.Length ? transports[index] : null;
     }
 
+    private HostConnectionPools? _hostPools;
+
+    /// <summary>
+    /// Makes <paramref name="pools"/> the forwarder's host pools of this cluster (null: it has none) and disposes the ones a
+    /// reload replaced or removed (their requests in flight finish on their connections).
+    /// </summary>
+    public void AdoptHostPools(HostConnectionPools? pools)
+    {
+        var old = Interlocked.Exchange(ref _hostPools, pools);
+        if (old is not null && !ReferenceEquals(old, pools))
+        {
+            old.Dispose();
+        }
+    }
+
     /// <summary>Every TLS context the plan built (for <c>/certs</c>): the cluster's, then the matches', plain ones skipped.</summary>
     public IReadOnlyList<Tls.UpstreamTls> TlsContexts
     {

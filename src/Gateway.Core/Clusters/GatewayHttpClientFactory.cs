@@ -7,14 +7,19 @@ namespace Gateway.Clusters;
 
 /// <summary>
 /// YARP's per-cluster HTTP client, with Envoy's cluster settings: <c>connect_timeout</c>, and the connection
-/// stats of <see cref="UpstreamConnections"/>.
+/// stats of <see cref="UpstreamConnections"/>. A cluster whose TLS follows the request host (<c>auto_sni</c>,
+/// <c>auto_san_validation</c>) gets <see cref="HostConnectionPools"/>, one handler configured as this one per host.
 /// </summary>
 internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger, ClusterRegistry clusters)
     : ForwarderHttpClientFactory(logger)
 {
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context)
         => base.CanReuseOldClient(context)
-           && context.OldMetadata?.GetValueOrDefault(EnvoyTranslator.ConnectTimeoutMetadata) == context.NewMetadata?.GetValueOrDefault(EnvoyTranslator.ConnectTimeoutMetadata);
+           && Same(context, EnvoyTranslator.ConnectTimeoutMetadata)
+           && Same(context, EnvoyTranslator.HostPoolsMetadata);
+
+    private static bool Same(ForwarderHttpClientContext context, string key)
+        => context.OldMetadata?.GetValueOrDefault(key) == context.NewMetadata?.GetValueOrDefault(key);
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
@@ -26,5 +31,32 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             connectTimeout = TimeSpan.FromMilliseconds(milliseconds);
         }
         UpstreamConnections.Configure(handler, clusters.GetOrCreate(context.ClusterId), connectTimeout);
+    }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
+    {
+        var cluster = clusters.GetOrCreate(context.ClusterId);
+        if (context.NewMetadata?.ContainsKey(EnvoyTranslator.HostPoolsMetadata) != true)
+        {
+            // The client this one replaces may have had host pools: the reload disposes them.
+            cluster.AdoptHostPools(null);
+            return base.WrapHandler(context, handler);
+        }
+        // The template never sends: each host's handler is made as YARP makes the cluster's (CreateClient) and configured alike.
+        handler.Dispose();
+        var pools = new HostConnectionPools(() =>
+        {
+            var sockets = new SocketsHttpHandler
+            {
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                UseCookies = false,
+            };
+            ConfigureHandler(context, sockets);
+            return sockets;
+        }, UpstreamConnections.IdleTimeout);
+        cluster.AdoptHostPools(pools);
+        return pools;
     }
 }

@@ -15,6 +15,9 @@ namespace Gateway.Clusters;
 /// </summary>
 internal static class UpstreamConnections
 {
+    /// <summary>Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(1);
+
     /// <summary>Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>) when given.</summary>
     public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout)
     {
@@ -28,8 +31,7 @@ internal static class UpstreamConnections
         // ASCII, fails on obs-text; responses are decoded as Latin-1 by default, where known values are also cached
         // (a selector would allocate every value of every response).
         handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
-        // Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).
-        handler.PooledConnectionIdleTimeout = TimeSpan.FromHours(1);
+        handler.PooledConnectionIdleTimeout = IdleTimeout;
         handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, cluster, cancellationToken);
     }
 
@@ -62,8 +64,9 @@ internal static class UpstreamConnections
             counted = new CountedNetworkStream(socket, cluster, stats, host, Stopwatch.GetTimestamp());
             // TLS runs here rather than in SocketsHttpHandler (the destinations stay http://): one handler per cluster then
             // serves TLS and plain-text endpoints alike, each endpoint's context chosen when the configuration was applied.
+            // With auto_sni / auto_san_validation the handler is a HostConnectionPools' pool, whose requests all have the host of this one.
             // As in Envoy, the connection is up (connect_ms, or else connect_fail) only once the handshake completed.
-            stream = tls is null ? counted : await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), http2, cancellationToken).ConfigureAwait(false);
+            stream = tls is null ? counted : await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), http2, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
             counted.Up();
         }
         catch (Exception ex)

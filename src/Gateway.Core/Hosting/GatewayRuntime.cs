@@ -31,6 +31,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
 
     private readonly Filters.FilterServices? _filterServices;
     private readonly Tracing.TracerManager _tracers;
+    private readonly Tls.SdsSubscriptions _secrets;
 
     public GatewayRuntime(GatewayPlan plan, ClusterRegistry clusters, StatsStore stats, ServerState server, TimeProvider? time = null, ILoggerFactory? loggers = null, Filters.FilterServices? filterServices = null, Tracing.TracingClusterClient? tracingClusterClient = null)
     {
@@ -40,6 +41,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         _time = time ?? TimeProvider.System;
         _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
         _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared, tracingClusterClient);
+        _secrets = new Tls.SdsSubscriptions(stats, _time, (loggers ?? NullLoggerFactory.Instance).CreateLogger(Tls.SdsSubscriptions.LoggerCategory));
         Server = server;
         Plan = plan;
         AdminSlot = plan.Admin is null ? null : new ListenerSlot("admin", isAdmin: true);
@@ -63,17 +65,28 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     /// <summary>Makes <paramref name="plan"/> current for the listeners and clusters (YARP's part is pushed by the caller).</summary>
     public void Apply(GatewayPlan plan)
     {
+        var configured = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cluster in plan.ClusterPlans)
         {
             _clusters.GetOrCreate(cluster.Name).Plan = cluster;
+            configured.Add(cluster.Name);
+        }
+        foreach (var cluster in _clusters.All)
+        {
+            if (!configured.Contains(cluster.Name))
+            {
+                // A removed cluster's client is dropped by YARP, not disposed: its per-host pools are disposed here.
+                cluster.AdoptHostPools(null);
+            }
         }
         ApplyOutlierDetection(plan);
+        _secrets.Apply(plan);
         var runtimes = new List<(ListenerSlot Slot, ListenerRuntime Runtime)>();
         foreach (var listener in plan.Listeners)
         {
             if (_slots.TryGetValue(listener.Name, out var slot))
             {
-                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node)));
+                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
             }
         }
         foreach (var (slot, runtime) in runtimes)
@@ -83,6 +96,9 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         Plan = plan;
         _tracers.Retain(plan);
     }
+
+    /// <summary>The file-based SDS subscriptions of the applied configuration.</summary>
+    internal Tls.SdsSubscriptions Secrets => _secrets;
 
     /// <summary>The running tracers (one per distinct provider configuration).</summary>
     internal Tracing.TracerManager Tracers => _tracers;
@@ -141,7 +157,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         }
     }
 
-    /// <summary>Stops the outlier detectors' timers (the host is shutting down).</summary>
+    /// <summary>Stops the outlier detectors' timers and the secret watches (the host is shutting down).</summary>
     public void Dispose()
     {
         lock (_applyLock)
@@ -153,6 +169,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
             _outlierDetectors.Clear();
         }
         _tracers.Dispose();
+        _secrets.Dispose();
     }
 
     /// <summary>Downstream connections open on all data listeners now (<c>server.total_connections</c>).</summary>

@@ -106,7 +106,7 @@ internal sealed class ListenerRuntime
     }
 
     /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
-    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null)
+    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null, Tls.SdsSubscriptions? secrets = null)
     {
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
@@ -176,7 +176,7 @@ internal sealed class ListenerRuntime
             ConnectionLogs = connectionLogs,
             ConnectionLogsNeedBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(plan.AccessLogs),
             Time = services?.Time ?? TimeProvider.System,
-            Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope)) : null,
+            Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
     }
 }

@@ -24,13 +24,15 @@ internal sealed class DownstreamTls
     private readonly bool _requestCertificate;
     private readonly bool _requireCertificate;
 
-    private DownstreamTls(DownstreamTlsPlan plan, TlsStats stats)
+    private DownstreamTls(DownstreamTlsPlan plan, TlsStats stats, SdsSubscriptions? secrets)
     {
         Stats = stats;
         _certificates = new ServerCertificate[plan.Certificates.Count];
         for (var i = 0; i < _certificates.Length; i++)
         {
-            _certificates[i] = ServerCertificate.Load(plan.Certificates[i]);
+            var certificate = plan.Certificates[i];
+            // A file-based secret's certificate is its subscription's, which rotation replaces in place.
+            _certificates[i] = certificate.Sds is { } sds && secrets is not null ? secrets.CertificateFor(sds) : ServerCertificate.Load(certificate);
         }
         var leaves = new X509Certificate2[_certificates.Length];
         for (var i = 0; i < leaves.Length; i++)
@@ -60,8 +62,11 @@ internal sealed class DownstreamTls
     /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the served certificates.</summary>
     public TlsContextCertificates LoadedCertificates() => TlsContextCertificates.From(_validator.TrustedCa, _validator.TrustedCaPath, _certificates);
 
-    /// <summary>Loads the certificate material of a plan (validated when the configuration was applied).</summary>
-    public static DownstreamTls Build(DownstreamTlsPlan plan, TlsStats stats) => new(plan, stats);
+    /// <summary>
+    /// Loads the certificate material of a plan (validated when the configuration was applied); file-based secrets are
+    /// served from <paramref name="secrets"/>' subscriptions (without them, as loaded, never rotated).
+    /// </summary>
+    public static DownstreamTls Build(DownstreamTlsPlan plan, TlsStats stats, SdsSubscriptions? secrets = null) => new(plan, stats, secrets);
 
     /// <summary>
     /// The options of one connection's handshake; its peer verification reports to <paramref name="state"/>. The

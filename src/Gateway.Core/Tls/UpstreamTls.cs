@@ -83,35 +83,55 @@ internal sealed class UpstreamTls
     /// <summary>Where <see cref="TrustedCa"/> was read from (a path or <c>&lt;inline&gt;</c>).</summary>
     public string? TrustedCaPath { get; }
 
-    /// <summary>The SNI of a new connection: <c>sni</c>, or with <c>auto_sni</c> the host of the request that opened it.</summary>
+    /// <summary>
+    /// The SNI of a new connection: <c>sni</c>, or with <c>auto_sni</c> the host of the request that opened it. As Envoy's
+    /// router, an empty or IP literal host sets no SNI of its own (the configured <c>sni</c>, if any, is sent).
+    /// </summary>
     public string? ServerNameFor(HttpRequestMessage? request)
     {
-        if (!_autoSni || request is null)
+        if (!_autoSni)
         {
             return Sni;
         }
-        var authority = request.Headers.Host ?? request.RequestUri?.Authority;
+        var host = RequestHost(request);
+        return host.IsEmpty || IsIpLiteral(host) ? Sni : host.ToString();
+    }
+
+    /// <summary>With <c>auto_san_validation</c>, the request host the server certificate must name (a DNS SAN, or an IP SAN for an IP literal); else null.</summary>
+    public string? SanNameFor(HttpRequestMessage? request)
+        => _autoSanValidation && RequestHost(request) is { IsEmpty: false } host ? host.ToString() : null;
+
+    /// <summary>
+    /// The host of the request's <c>Host</c> (else its URI's authority) without the port, as written (Envoy's
+    /// parseAuthority); empty without one. <c>Clusters.HostConnectionPools</c> pools connections by it.
+    /// </summary>
+    internal static ReadOnlySpan<char> RequestHost(HttpRequestMessage? request)
+    {
+        var authority = request is null ? null : request.Headers.Host ?? request.RequestUri?.Authority;
         if (string.IsNullOrEmpty(authority))
         {
-            return Sni;
+            return default;
         }
         // The host of host[:port] (or [v6]:port).
         var colon = authority.LastIndexOf(':');
         if (colon > 0 && authority.IndexOf(']', StringComparison.Ordinal) < colon && (authority[0] == '[' || authority.IndexOf(':', StringComparison.Ordinal) == colon))
         {
-            authority = authority[..colon];
+            return authority.AsSpan(0, colon);
         }
         return authority;
     }
+
+    private static bool IsIpLiteral(ReadOnlySpan<char> host)
+        => host.Length > 2 && host[0] == '[' && host[^1] == ']' ? System.Net.IPAddress.TryParse(host[1..^1], out _) : System.Net.IPAddress.TryParse(host, out _);
 
     /// <summary>
     /// Runs the client handshake over <paramref name="transport"/> (which the returned stream owns). A failure disposes it
     /// and throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason, after charging
     /// <c>ssl.connection_error</c> or the <c>ssl.fail_verify_*</c> stat of the verification that refused the peer.
     /// </summary>
-    public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken)
+    public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken, string? sanName = null)
     {
-        var verification = new Verification(this, serverName);
+        var verification = new Verification(this, sanName);
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
@@ -206,10 +226,16 @@ internal sealed class UpstreamTls
         }
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         bool verified;
-        if (_chainOnly is not null && verification.ServerName is { Length: > 0 } name)
+        if (_chainOnly is not null && verification.SanName is { Length: > 0 } name)
         {
             verified = _chainOnly.Verify(leaf, presented, Stats);
-            if (verified && !SubjectAltNames.MatchAny(leaf, [new SanPredicate(SanType.DNS, Routing.StringPredicate.FromConfig(new StringMatcher { Exact = name }), name)]))
+            // Envoy's verifySubjectAltNameListOverride: an IP literal host is matched against IP SANs, any other against DNS SANs.
+            var ip = IsIpLiteral(name);
+            if (ip && name[0] == '[')
+            {
+                name = name[1..^1];
+            }
+            if (verified && !SubjectAltNames.MatchAny(leaf, [new SanPredicate(ip ? SanType.IP_ADDRESS : SanType.DNS, Routing.StringPredicate.FromConfig(new StringMatcher { Exact = name }), ip ? null : name)]))
             {
                 Stats.FailVerifySan.Increment();
                 verified = false;
@@ -223,10 +249,10 @@ internal sealed class UpstreamTls
         return verified;
     }
 
-    /// <summary>One handshake's verification: its SNI, and whether a refusal was already counted.</summary>
-    private sealed class Verification(UpstreamTls tls, string? serverName)
+    /// <summary>One handshake's verification: the SAN <c>auto_san_validation</c> requires (null: the configured matchers), and whether a refusal was already counted.</summary>
+    private sealed class Verification(UpstreamTls tls, string? sanName)
     {
-        public string? ServerName { get; } = serverName;
+        public string? SanName { get; } = sanName;
 
         public bool FailureCounted { get; set; }
 

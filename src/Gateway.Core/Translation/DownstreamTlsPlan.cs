@@ -21,7 +21,7 @@ internal sealed record DownstreamTlsPlan(
     bool FullScanCertsOnSniMismatch)
 {
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
-    public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, StaticSecrets secrets)
+    public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, TlsSecrets secrets)
     {
         if (socket?.TypedConfig is not DownstreamTlsContext tls)
         {
@@ -37,11 +37,20 @@ internal sealed record DownstreamTlsPlan(
                 alpn.Add(new SslApplicationProtocol(protocol));
             }
         }
-        var configured = secrets.CertificatesOf(common);
+        var configured = secrets.CertificateSourcesOf(common);
         var certificates = new List<TlsCertificatePlan>(configured.Count);
-        foreach (var certificate in configured)
+        foreach (var (certificate, reference) in configured)
         {
-            certificates.Add(TlsCertificatePlan.Translate(certificate));
+            var plan = TlsCertificatePlan.Translate(certificate);
+            if (reference?.SdsConfig is { } source)
+            {
+                plan = plan with
+                {
+                    Sds = new SdsWatchPlan(Path.GetFullPath(SdsFile.PathOf(source)!), SdsFile.DirectoryOf(source),
+                        source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference)),
+                };
+            }
+            certificates.Add(plan);
         }
         return new DownstreamTlsPlan(
             certificates,

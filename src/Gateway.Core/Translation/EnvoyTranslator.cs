@@ -35,6 +35,9 @@ public static class EnvoyTranslator
     /// <summary>Cluster metadata: connect timeout in milliseconds.</summary>
     public const string ConnectTimeoutMetadata = "envoy.connect_timeout_ms";
 
+    /// <summary>Set ("true") on a cluster whose connections are pooled per request host (<see cref="UpstreamTransportPlan.FollowsRequestHost"/>).</summary>
+    public const string HostPoolsMetadata = "envoy.host_connection_pools";
+
     /// <summary>Destination metadata: the cluster's discovery type for DNS clusters.</summary>
     public const string DiscoveryTypeMetadata = "envoy.discovery_type";
 
@@ -69,7 +72,7 @@ public static class EnvoyTranslator
         var routes = new List<RouteConfig>();
         var clusters = new List<ClusterConfig>();
         var resources = bootstrap.StaticResources ?? new StaticResources();
-        var secrets = Tls.StaticSecrets.From(resources);
+        var secrets = Tls.TlsSecrets.From(resources, types);
 
         foreach (var listener in resources.Listeners)
         {
@@ -96,7 +99,7 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.StaticSecrets secrets)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -473,7 +476,7 @@ public static class EnvoyTranslator
         };
     }
 
-    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality, Tls.StaticSecrets secrets)
+    private static ClusterPlan TranslateCluster(Cluster cluster, string? localCluster, LocalityPlan? nodeLocality, Tls.TlsSecrets secrets)
     {
         var endpoints = new List<EndpointPlan>();
         foreach (var locality in cluster.LoadAssignment?.Endpoints ?? [])
@@ -720,11 +723,21 @@ public static class EnvoyTranslator
                 VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
                 ActivityTimeout = UpstreamActivityTimeout,
             },
-            Metadata = new Dictionary<string, string>
-            {
-                [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
-            },
+            Metadata = ClusterMetadata(plan),
         };
+    }
+
+    private static Dictionary<string, string> ClusterMetadata(ClusterPlan plan)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        };
+        if (plan.Transport?.FollowsRequestHost == true)
+        {
+            metadata[HostPoolsMetadata] = "true";
+        }
+        return metadata;
     }
 
     /// <summary><c>host:port</c>, with IPv6 literals bracketed.</summary>

@@ -6,6 +6,9 @@ namespace Gateway.Translation;
 /// <summary>One served (or, upstream, presented) certificate: its PEM chain and private key as read when the configuration was applied.</summary>
 internal sealed record TlsCertificatePlan(byte[] CertificateChain, string CertificateChainPath, byte[] PrivateKey, string PrivateKeyPath)
 {
+    /// <summary>Where a file-based SDS secret is reloaded from when its file is replaced; null for static material.</summary>
+    public SdsWatchPlan? Sds { get; init; }
+
     /// <summary>Translates a validated <c>TlsCertificate</c>.</summary>
     public static TlsCertificatePlan Translate(TlsCertificate certificate)
         => new(Read(certificate.CertificateChain!), TlsMaterial.PathOf(certificate.CertificateChain!),
@@ -13,6 +16,12 @@ internal sealed record TlsCertificatePlan(byte[] CertificateChain, string Certif
 
     internal static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
 }
+
+/// <summary>
+/// A file-based SDS secret: the DiscoveryResponse file (full path), the directory whose moves reload it (all moves with
+/// <c>watched_directory</c>, else only the file's own), the secret's name, and the response's <c>version_info</c> as read.
+/// </summary>
+internal sealed record SdsWatchPlan(string Path, string Directory, bool WholeDirectory, string SecretName, string? VersionInfo);
 
 /// <summary>
 /// How a peer certificate is verified (<c>CertificateValidationContext</c>), shared by downstream and upstream contexts:

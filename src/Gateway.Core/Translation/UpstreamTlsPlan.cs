@@ -23,7 +23,7 @@ internal sealed record UpstreamTlsPlan(
     bool AllowTlsResume)
 {
     /// <summary>Translates a validated transport socket; null for plain text (no socket, or <c>raw_buffer</c>).</summary>
-    public static UpstreamTlsPlan? Translate(TransportSocket? socket, Tls.StaticSecrets secrets)
+    public static UpstreamTlsPlan? Translate(TransportSocket? socket, Tls.TlsSecrets secrets)
     {
         if (socket?.TypedConfig is not UpstreamTlsContext tls)
         {
@@ -49,11 +49,33 @@ internal sealed record UpstreamTlsPlan(
 /// </summary>
 internal sealed record UpstreamTransportPlan(IReadOnlyList<UpstreamTlsPlan?> Sockets, bool AutoSni, bool AutoSanValidation)
 {
+    /// <summary>
+    /// Whether a connection's TLS depends on the request that opens it (<c>auto_sni</c> or <c>auto_san_validation</c> with a
+    /// TLS socket): its connections are then pooled per request host (<c>Clusters.HostConnectionPools</c>).
+    /// </summary>
+    public bool FollowsRequestHost
+    {
+        get
+        {
+            if (AutoSni || AutoSanValidation)
+            {
+                foreach (var socket in Sockets)
+                {
+                    if (socket is not null)
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
     /// <summary>Envoy's metadata namespace of transport socket matching.</summary>
     public const string MatchNamespace = "envoy.transport_socket_match";
 
     /// <summary>The transport plan of a cluster; null when every endpoint is plain text (no socket, no match).</summary>
-    public static UpstreamTransportPlan? Translate(Cluster cluster, Tls.StaticSecrets secrets)
+    public static UpstreamTransportPlan? Translate(Cluster cluster, Tls.TlsSecrets secrets)
     {
         if (cluster.TransportSocket is null && cluster.TransportSocketMatches.Count == 0)
         {

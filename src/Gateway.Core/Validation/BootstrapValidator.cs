@@ -50,7 +50,7 @@ public static class BootstrapValidator
         if (bootstrap.StaticResources is { } resources)
         {
             // Secrets first: TLS contexts refer to them by name; then clusters, which routes refer to.
-            context.Secrets = Tls.StaticSecrets.From(resources);
+            context.Secrets = Tls.TlsSecrets.From(resources, types);
             new TlsContextValidator(context).ValidateSecrets(resources.Secrets);
             var clusters = new ClusterValidator(context);
             context.ClusterNamesComplete = !resources.HasBindingError("clusters");

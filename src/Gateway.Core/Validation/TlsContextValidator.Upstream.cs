@@ -59,7 +59,7 @@ internal sealed partial class TlsContextValidator
         {
             return;
         }
-        ValidateSecretReferences(common);
+        ValidateSecretReferences(common, fileSds: false);
         if (context.Secrets.CertificatesOf(common).Count > 1)
         {
             context.Error(common, "tls_certificates", "Multiple TLS certificates are not supported for client contexts");

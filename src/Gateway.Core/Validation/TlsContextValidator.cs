@@ -127,8 +127,12 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         }
     }
 
-    /// <summary>A context's references to static secrets resolve (Envoy's messages), and the validation context is set once.</summary>
-    internal void ValidateSecretReferences(CommonTlsContext common)
+    /// <summary>
+    /// A context's references to secrets resolve (Envoy's messages), and the validation context is set once. A file-based
+    /// SDS reference is read now: its file must exist and hold the named secret with usable material (errors at their
+    /// place in that file); <paramref name="fileSds"/> is false where file SDS is not supported yet.
+    /// </summary>
+    internal void ValidateSecretReferences(CommonTlsContext common, bool fileSds = true)
     {
         foreach (var reference in common.TlsCertificateSdsSecretConfigs)
         {
@@ -136,7 +140,18 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             {
                 context.Error(reference, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
             }
-            else if (!reference.HasBindingError("sds_config") && context.Secrets.Certificate(reference.Name) is null)
+            else if (reference.SdsConfig is { } source)
+            {
+                if (!fileSds)
+                {
+                    context.Error(reference, "sds_config", "SDS (sds_config) is not supported on a cluster's UpstreamTlsContext yet: refer to a static secret by name");
+                }
+                else if (ValidateFileSource(reference, source))
+                {
+                    ValidateFileCertificate(reference);
+                }
+            }
+            else if (!reference.HasBindingError("sds_config") && context.Secrets.Certificate(reference) is null)
             {
                 context.Error(reference, "name", $"Unknown static secret: {reference.Name}");
             }
@@ -153,10 +168,59 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         {
             context.Error(validation, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
         }
-        else if (!validation.HasBindingError("sds_config") && context.Secrets.ValidationContext(validation.Name) is null)
+        else if (validation.SdsConfig is not null)
+        {
+            context.Error(validation, "sds_config", "SDS (sds_config) for a validation context is not supported yet: refer to a static secret by name");
+        }
+        else if (!validation.HasBindingError("sds_config") && context.Secrets.ValidationContext(validation) is null)
         {
             context.Error(validation, "name", $"Unknown static certificate validation context: {validation.Name}");
         }
+    }
+
+    /// <summary>A file source: a path, the v3 API, and a watched directory that exists.</summary>
+    private bool ValidateFileSource(SdsSecretConfig reference, EnvoyConfigSource source)
+    {
+        if (reference.HasBindingError("sds_config") || source.HasBindingError("path_config_source"))
+        {
+            return false;
+        }
+        if (source.ResourceApiVersion == ApiVersion.V2)
+        {
+            context.Error(source, "resource_api_version", "V2 (and AUTO) xDS transport protocol versions are deprecated in sds_config.");
+            return false;
+        }
+        if (string.IsNullOrEmpty(SdsFile.PathOf(source)))
+        {
+            context.Error(source, source.PathConfigSource is null ? "path" : "path_config_source", "a file-based sds_config needs path_config_source.path (gRPC SDS is not supported yet)");
+            return false;
+        }
+        if (source.PathConfigSource?.WatchedDirectory is { } watched && !Directory.Exists(watched.Path))
+        {
+            context.Error(watched, "path", $"Invalid path: {watched.Path}");
+            return false;
+        }
+        return true;
+    }
+
+    private void ValidateFileCertificate(SdsSecretConfig reference)
+    {
+        var (secret, errors) = context.Secrets.FileSecret(reference);
+        if (secret is null)
+        {
+            foreach (var error in errors)
+            {
+                // A file that cannot be read is reported where the configuration names it.
+                context.Errors.Add(error.Location == SourceLocation.None ? new ConfigError(reference.SdsConfig!.Location, error.Message) : error);
+            }
+            return;
+        }
+        if (secret.TlsCertificate is not { } certificate)
+        {
+            context.Error(secret, "name", $"SDS secret {reference.Name} is not a tls_certificate");
+            return;
+        }
+        ValidateCertificate(certificate);
     }
 
     internal void ValidateCertificate(TlsCertificate certificate)

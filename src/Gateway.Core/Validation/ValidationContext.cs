@@ -16,7 +16,7 @@ internal sealed class ValidationContext
     public EnvoyTypeRegistry Types { get; }
 
     /// <summary>The bootstrap's static secrets, which TLS contexts refer to by name.</summary>
-    public Tls.StaticSecrets Secrets { get; set; } = Tls.StaticSecrets.Empty;
+    public Tls.TlsSecrets Secrets { get; set; } = Tls.TlsSecrets.Empty;
 
     public List<ConfigError> Errors { get; } = [];
 

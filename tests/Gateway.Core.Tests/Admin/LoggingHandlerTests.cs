@@ -17,7 +17,7 @@ public class LoggingHandlerTests
 
         """;
 
-    private static string Loggers(string admin = "info", string connection = "info", string filter = "info", string http = "info", string main = "info", string router = "info", string tracing = "info", string upstream = "info") => $"""
+    private static string Loggers(string admin = "info", string connection = "info", string filter = "info", string http = "info", string main = "info", string router = "info", string secret = "info", string tracing = "info", string upstream = "info") => $"""
         active loggers:
           admin: {admin}
           connection: {connection}
@@ -25,6 +25,7 @@ public class LoggingHandlerTests
           http: {http}
           main: {main}
           router: {router}
+          secret: {secret}
           tracing: {tracing}
           upstream: {upstream}
 
@@ -61,7 +62,7 @@ public class LoggingHandlerTests
 
         using var response = await server.PostAsync("/logging?level=warning");
 
-        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
+        Assert.Equal(Loggers("warning", "warning", "warning", "warning", "warning", "warning", "warning", "warning", "warning"), await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -144,6 +145,7 @@ public class LoggingHandlerTests
     }
 
     [Theory]
+    [InlineData("Gateway.Tls.Secrets", "secret")]
     [InlineData("Gateway.Tracing.Zipkin", "tracing")]
     [InlineData("Gateway.Tracing.OpenTelemetry", "tracing")]
     [InlineData("Gateway.Clusters.ClusterRegistry", "upstream")]

@@ -110,17 +110,21 @@ public sealed class StaticSecretsTests
     }
 
     [Fact]
-    public void Load_SdsConfig_RefusedNamingThePath()
+    public void Load_SdsConfigOnValidationContext_RefusedNamingThePath()
     {
         const string tls = """
             common_tls_context:
               tls_certificate_sds_secret_configs:
               - name: server_cert
+              validation_context_sds_secret_config:
+                name: client_ca
                 sds_config: { path_config_source: { path: /etc/envoy/sds.yaml } }
             """;
 
         var errors = Errors(Yaml(1, tls));
 
-        Assert.Contains(errors, e => e.Message.Contains("sds_config", StringComparison.Ordinal));
+        var error = Assert.Single(errors);
+        Assert.EndsWith("validation_context_sds_secret_config.sds_config", error.Location.Path, StringComparison.Ordinal);
+        Assert.Equal("SDS (sds_config) for a validation context is not supported yet: refer to a static secret by name", error.Message);
     }
 }

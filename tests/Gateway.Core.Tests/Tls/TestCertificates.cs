@@ -6,7 +6,8 @@ namespace Gateway.Tests.Tls;
 
 /// <summary>
 /// Certificates made for a test and written as PEM to a temporary directory: a CA, a server certificate for
-/// <c>localhost</c>/127.0.0.1, server certificates for <c>api.example.com</c> and <c>*.example.com</c>, a client certificate with a SPIFFE URI SAN, an expired client certificate, and a client
+/// <c>localhost</c>/127.0.0.1 (and its successor <c>server-next</c>), server certificates for <c>api.example.com</c> and
+/// <c>*.example.com</c>, a client certificate with a SPIFFE URI SAN, an expired client certificate, and a client
 /// certificate from another CA.
 /// </summary>
 internal sealed class TestCertificates : IDisposable
@@ -29,6 +30,8 @@ internal sealed class TestCertificates : IDisposable
         Issue("server", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
         Issue("api", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => san.AddDnsName("api.example.com"));
         Issue("wildcard", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => san.AddDnsName("*.example.com"));
+        // The same names under a new serial and key: what a rotation replaces "server" with.
+        Issue("server-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
         Issue("client", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("expired", Ca, caKey, now.AddDays(-30), now.AddDays(-1), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("wrong-ca", otherCa, otherCaKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));

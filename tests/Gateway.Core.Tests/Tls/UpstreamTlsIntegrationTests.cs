@@ -63,7 +63,7 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
         return extra.Length == 0 ? text : text + "\n" + ListenerYaml.Dedent(extra);
     }
 
-    private static string TrustedCa(string ca = "ca.pem", string san = "")
+    internal static string TrustedCa(string ca = "ca.pem", string san = "")
         => $"trusted_ca: {{ filename: {Certs.PathOf(ca)} }}" + (san.Length == 0 ? "" : $"\nmatch_typed_subject_alt_names:\n- san_type: DNS\n  matcher: {{ exact: {san} }}");
 
     /// <summary>
@@ -101,7 +101,7 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
     /// <summary>A <c>transport_socket_matches</c> list whose first entry, <c>mtls</c>, matches <c>mode: mtls</c> with the client certificate (more entries may follow).</summary>
     private static string MtlsMatch => "transport_socket_matches:\n- name: mtls\n  match: { mode: mtls }\n  transport_socket:\n" + ListenerYaml.Indent(Socket(Context(TrustedCa())), 4);
 
-    private static string TlsCluster(string context, string extra = "") => "transport_socket:\n" + ListenerYaml.Indent(Socket(context), 2) + (extra.Length == 0 ? "" : "\n" + ListenerYaml.Dedent(extra));
+    internal static string TlsCluster(string context, string extra = "") => "transport_socket:\n" + ListenerYaml.Indent(Socket(context), 2) + (extra.Length == 0 ? "" : "\n" + ListenerYaml.Dedent(extra));
 
     [Fact]
     public async Task Cluster_MutualTlsWithSni_UpstreamSeesClientCertificateAndServerName()
@@ -332,7 +332,8 @@ public sealed class UpstreamTlsIntegrationTests : IDisposable
 
 /// <summary>
 /// A Kestrel HTTPS upstream on 127.0.0.1 serving <c>server.pem</c> (SANs localhost, 127.0.0.1), optionally requiring a
-/// client certificate; it answers <c>client=&lt;subject&gt;;sni=&lt;server name&gt;</c> and records the SNI of every handshake.
+/// client certificate; it answers <c>client=&lt;subject&gt;;sni=&lt;server name&gt;</c> with the connection's id in
+/// <c>x-connection-id</c>, and records the SNI of every handshake.
 /// <c>/healthz</c> answers <see cref="HealthStatus"/>.
 /// </summary>
 internal sealed class TlsUpstream : IAsyncDisposable
@@ -386,6 +387,8 @@ internal sealed class TlsUpstream : IAsyncDisposable
             Interlocked.Increment(ref upstream._requests);
             var client = context.Connection.ClientCertificate?.Subject ?? "none";
             var sni = context.Features.Get<ITlsHandshakeFeature>()?.HostName ?? string.Empty;
+            // Which connection carried the request (auto_sni pools connections per host).
+            context.Response.Headers["x-connection-id"] = context.Connection.Id;
             await context.Response.WriteAsync($"client={client};sni={sni}");
         });
         await app.StartAsync();

@@ -126,7 +126,7 @@ public class UpstreamTlsValidatorTests
     }
 
     [Theory]
-    [InlineData("common_tls_context: { tls_certificate_sds_secret_configs: [{ name: a, sds_config: { ads: {} } }] }", ".typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config")]
+    [InlineData("common_tls_context: { tls_certificate_sds_secret_configs: [{ name: a, sds_config: { path_config_source: { path: /etc/envoy/sds.yaml } } }] }", ".typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config")]
     [InlineData("enforce_rsa_key_usage: true", ".typed_config.enforce_rsa_key_usage")]
     [InlineData("common_tls_context: { tls_params: { ecdh_curves: [X25519] } }", ".typed_config.common_tls_context.tls_params.ecdh_curves")]
     public void Load_FieldNotHonoured_RefusedByPath(string context, string path)

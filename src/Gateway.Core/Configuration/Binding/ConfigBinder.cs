@@ -126,6 +126,31 @@ internal sealed partial class ConfigBinder
             }
             return;
         }
+        if (field.IsAny && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            // A repeated Any (a DiscoveryResponse's resources): each element typed by its own @type.
+            if (node is not ConfigSequence items)
+            {
+                Error(node, path, $"expected a list, got {Describe(node)}");
+                target.SetBindingError(field.Name);
+                return;
+            }
+            var anyList = (IList)property.GetValue(target)!;
+            var start = anyList.Count;
+            for (var i = 0; i < items.Items.Count; i++)
+            {
+                var element = BindAny(items.Items[i], null, new ConfigPath(path, null, start + i), optional: false, field.AnyCategory, out var elementFailed);
+                if (element is not null)
+                {
+                    anyList.Add(element);
+                }
+                else if (elementFailed)
+                {
+                    target.SetBindingError(field.Name);
+                }
+            }
+            return;
+        }
         if (field.IsAny)
         {
             var existing = (EnvoyMessage?)property.GetValue(target);

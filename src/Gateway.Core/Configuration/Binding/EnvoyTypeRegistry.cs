@@ -29,6 +29,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(DownstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
+        registry.Register(typeof(Secret), EnvoyTypeCategory.DiscoveryResource);
         registry.Register(typeof(RawBuffer), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(HttpProtocolOptions), EnvoyTypeCategory.Other);
         registry.Register<PreviousHostsPredicate>();

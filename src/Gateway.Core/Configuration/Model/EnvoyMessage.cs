@@ -192,6 +192,9 @@ public enum EnvoyTypeCategory
 
     /// <summary>A transport socket's configuration (<c>filter_chains[].transport_socket.typed_config</c>).</summary>
     TransportSocket,
+
+    /// <summary>A resource delivered by discovery (a file-based SDS <c>DiscoveryResponse</c>'s <c>resources</c>).</summary>
+    DiscoveryResource,
 }
 
 /// <summary>

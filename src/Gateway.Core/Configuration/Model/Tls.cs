@@ -76,14 +76,97 @@ public sealed class CommonTlsContext : EnvoyMessage
 
 /// <summary>
 /// <c>envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig</c>: a secret by name. Without <c>sds_config</c> it is a
-/// <c>static_resources.secrets</c> entry; fetching secrets (SDS from files or a server) is not supported yet.
+/// <c>static_resources.secrets</c> entry; with a file <c>sds_config</c> it is read from that file and reloaded when the
+/// file is replaced (gRPC SDS comes with xDS).
 /// </summary>
-[EnvoyType("envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig", NotSupported = ["sds_config"])]
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig")]
 public sealed class SdsSecretConfig : EnvoyMessage
 {
     /// <summary>The secret's name.</summary>
     [ProtoField(1)]
     public string? Name { get; set; }
+
+    /// <summary>Where the secret comes from; absent: the static secret of that name.</summary>
+    [ProtoField(2)]
+    public EnvoyConfigSource? SdsConfig { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.config.core.v3.ConfigSource</c> (named so beside the loader's <see cref="ConfigSource"/>): only the file
+/// sources, <c>path</c> and <c>path_config_source</c>, for now.
+/// </summary>
+[EnvoyType("envoy.config.core.v3.ConfigSource", NotSupported = ["authorities", "api_config_source", "ads", "self", "initial_fetch_timeout"])]
+public sealed class EnvoyConfigSource : EnvoyMessage
+{
+    /// <summary>Deprecated: the file to read and watch (for moves into place).</summary>
+    [ProtoField(1, InOneOf = true)]
+    public string? Path { get; set; }
+
+    /// <summary>The file to read and watch, and optionally the directory whose moves trigger a reload.</summary>
+    [ProtoField(8, InOneOf = true)]
+    public PathConfigSource? PathConfigSource { get; set; }
+
+    /// <summary>The xDS API version (AUTO and V3 are the same here; V2 is refused as Envoy does).</summary>
+    [ProtoField(6)]
+    public ApiVersion ResourceApiVersion { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.ApiVersion</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum ApiVersion
+{
+    /// <summary>V3 since v2 was removed.</summary>
+    AUTO = 0,
+
+    /// <summary>Removed from Envoy: refused.</summary>
+    V2 = 1,
+
+    /// <summary>The xDS v3 API.</summary>
+    V3 = 2,
+}
+
+/// <summary><c>envoy.config.core.v3.PathConfigSource</c>.</summary>
+[EnvoyType("envoy.config.core.v3.PathConfigSource")]
+public sealed class PathConfigSource : EnvoyMessage
+{
+    /// <summary>The file holding a DiscoveryResponse.</summary>
+    [ProtoField(1)]
+    public string? Path { get; set; }
+
+    /// <summary>When set, any move into this directory reloads the file (Kubernetes' atomic symlink swap).</summary>
+    [ProtoField(2)]
+    public WatchedDirectory? WatchedDirectory { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.WatchedDirectory</c>.</summary>
+[EnvoyType("envoy.config.core.v3.WatchedDirectory")]
+public sealed class WatchedDirectory : EnvoyMessage
+{
+    /// <summary>The directory.</summary>
+    [ProtoField(1)]
+    public string? Path { get; set; }
+}
+
+/// <summary><c>envoy.service.discovery.v3.DiscoveryResponse</c>: the content of a file-based subscription.</summary>
+[EnvoyType("envoy.service.discovery.v3.DiscoveryResponse", NotSupported = ["canary", "control_plane", "resource_errors"])]
+public sealed class DiscoveryResponse : EnvoyMessage
+{
+    /// <summary>The version of the resources.</summary>
+    [ProtoField(1)]
+    public string? VersionInfo { get; set; }
+
+    /// <summary>The resources (here: Secrets).</summary>
+    [ProtoField(2)]
+    [AnyField(EnvoyTypeCategory.DiscoveryResource)]
+    public List<EnvoyMessage> Resources { get; set; } = [];
+
+    /// <summary>The resources' type URL.</summary>
+    [ProtoField(4)]
+    public string? TypeUrl { get; set; }
+
+    /// <summary>The response's nonce (meaningless for a file).</summary>
+    [ProtoField(5)]
+    public string? Nonce { get; set; }
 }
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.Secret</c>: a named certificate or validation context.</summary>

@@ -1,0 +1,110 @@
+using Gateway.Stats;
+using Gateway.Translation;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tls;
+
+/// <summary>
+/// The file-based SDS subscriptions of the applied configuration, one per (file, secret name) however many contexts
+/// name it (Envoy's SecretManagerImpl shares a provider the same way). Applying a configuration keeps the subscriptions
+/// still named (their certificate objects, so connections and <c>/certs</c> see one certificate), starts new ones and
+/// stops the rest.
+/// </summary>
+internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILogger logger) : IDisposable
+{
+    /// <summary>The logging category of secret updates (Envoy's <c>secret</c> logger).</summary>
+    public const string LoggerCategory = "Gateway.Tls.Secrets";
+
+    private readonly Dictionary<(string Path, string Name), SdsCertificateWatcher> _watchers = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>Subscribes to every file-based secret the listeners of <paramref name="plan"/> serve.</summary>
+    public void Apply(GatewayPlan plan)
+    {
+        lock (_lock)
+        {
+            var contexts = new Dictionary<(string, string), List<Counter>>();
+            foreach (var listener in plan.Listeners)
+            {
+                if (listener.Tls is not { } tls)
+                {
+                    continue;
+                }
+                var updated = stats.Counter(listener.StatScope + ".server_ssl_socket_factory.ssl_context_update_by_sds");
+                // Registered for Envoy's name: a secret is read before its listener serves, so none is ever not ready.
+                stats.Counter(listener.StatScope + ".server_ssl_socket_factory.downstream_context_secrets_not_ready");
+                foreach (var certificate in tls.Certificates)
+                {
+                    if (certificate.Sds is not { } sds)
+                    {
+                        continue;
+                    }
+                    var key = (sds.Path, sds.SecretName);
+                    if (_watchers.TryGetValue(key, out var running))
+                    {
+                        if (!contexts.ContainsKey(key))
+                        {
+                            running.Adopt(certificate, sds.VersionInfo);
+                        }
+                    }
+                    else
+                    {
+                        _watchers.Add(key, new SdsCertificateWatcher(sds, certificate, sds.VersionInfo, stats, time, logger));
+                    }
+                    if (!contexts.TryGetValue(key, out var counters))
+                    {
+                        contexts.Add(key, counters = []);
+                    }
+                    if (!counters.Contains(updated))
+                    {
+                        counters.Add(updated);
+                    }
+                }
+            }
+            foreach (var (key, watcher) in _watchers)
+            {
+                if (contexts.TryGetValue(key, out var counters))
+                {
+                    watcher.ServeContexts([.. counters]);
+                }
+                else
+                {
+                    watcher.Dispose();
+                    _watchers.Remove(key);
+                }
+            }
+        }
+    }
+
+    /// <summary>The certificate served for a file-based secret of the applied configuration.</summary>
+    public ServerCertificate CertificateFor(SdsWatchPlan sds)
+    {
+        lock (_lock)
+        {
+            return _watchers[(sds.Path, sds.SecretName)].Certificate;
+        }
+    }
+
+    /// <summary>The running subscriptions, by secret name (for <c>/config_dump</c>'s dynamic secrets).</summary>
+    public IReadOnlyList<SdsCertificateWatcher> Active()
+    {
+        lock (_lock)
+        {
+            var active = new List<SdsCertificateWatcher>(_watchers.Values);
+            active.Sort(static (a, b) => string.CompareOrdinal(a.Plan.SecretName, b.Plan.SecretName));
+            return active;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var watcher in _watchers.Values)
+            {
+                watcher.Dispose();
+            }
+            _watchers.Clear();
+        }
+    }
+}
