@@ -8,35 +8,51 @@ namespace Gateway.Tls;
 /// without a match a full scan (ECDSA first, else the first certificate). A certificate without a SAN extension is known
 /// by its subject CN; of two certificates of one key type naming the same name the earlier wins. .NET does not show the
 /// ClientHello's signature algorithms, so every client is taken as ECDSA capable (TLS 1.3 clients must be, RFC 8446
-/// 9.1). Names are computed once when the context loads; a pick compares strings only and allocates nothing.
+/// 9.1). Names are computed when the context loads and when a certificate rotates; a pick compares strings only.
 /// </summary>
 internal sealed class CertificateNames
 {
     private const string EcPublicKeyOid = "1.2.840.10045.2.1";
 
-    private readonly string[][] _names;
-    private readonly bool[] _ecdsa;
+    // One entry per certificate, replaced whole when its certificate rotates (handshakes may read it meanwhile).
+    private readonly Entry[] _entries;
 
     public CertificateNames(IReadOnlyList<X509Certificate2> leaves)
     {
-        _names = new string[leaves.Count][];
-        _ecdsa = new bool[leaves.Count];
-        ScanChoice = 0;
-        var ecdsaSeen = false;
+        _entries = new Entry[leaves.Count];
         for (var i = 0; i < leaves.Count; i++)
         {
-            _names[i] = NamesOf(leaves[i]);
-            _ecdsa[i] = leaves[i].PublicKey.Oid.Value == EcPublicKeyOid;
-            if (_ecdsa[i] && !ecdsaSeen)
-            {
-                ecdsaSeen = true;
-                ScanChoice = i;
-            }
+            _entries[i] = Entry.Of(leaves[i]);
         }
     }
 
     /// <summary>The full scan's choice (no SNI, or full_scan_certs_on_sni_mismatch): the first ECDSA certificate, else the first.</summary>
-    public int ScanChoice { get; }
+    public int ScanChoice
+    {
+        get
+        {
+            for (var i = 0; i < _entries.Length; i++)
+            {
+                if (_entries[i].Ecdsa)
+                {
+                    return i;
+                }
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="leaf"/> as certificate <paramref name="index"/>'s; its names are computed again only when it
+    /// is another certificate than last time (a file-based secret rotated), so Envoy's rebuilt context is matched.
+    /// </summary>
+    public void Refresh(int index, X509Certificate2 leaf)
+    {
+        if (!ReferenceEquals(_entries[index].Leaf, leaf))
+        {
+            _entries[index] = Entry.Of(leaf);
+        }
+    }
 
     /// <summary>The index of the certificate naming <paramref name="serverName"/> (exact, then wildcard), or -1 when none does.</summary>
     public int Select(string? serverName)
@@ -60,13 +76,14 @@ internal sealed class CertificateNames
     private int Find(string serverName, bool wildcard, int dot = 0)
     {
         var candidate = -1;
-        for (var i = 0; i < _names.Length; i++)
+        for (var i = 0; i < _entries.Length; i++)
         {
-            if (!Names(i, serverName, wildcard, dot))
+            var entry = _entries[i];
+            if (!Names(entry.Names, serverName, wildcard, dot))
             {
                 continue;
             }
-            if (_ecdsa[i])
+            if (entry.Ecdsa)
             {
                 return i;
             }
@@ -78,10 +95,10 @@ internal sealed class CertificateNames
         return candidate;
     }
 
-    private bool Names(int certificate, string serverName, bool wildcard, int dot)
+    private static bool Names(string[] names, string serverName, bool wildcard, int dot)
     {
         var parent = serverName.AsSpan(dot);
-        foreach (var name in _names[certificate])
+        foreach (var name in names)
         {
             if (wildcard
                 ? name.Length == parent.Length + 1 && name[0] == '*' && name.AsSpan(1).Equals(parent, StringComparison.OrdinalIgnoreCase)
@@ -120,5 +137,10 @@ internal sealed class CertificateNames
         }
 
         return [.. names];
+    }
+
+    private sealed record Entry(X509Certificate2 Leaf, string[] Names, bool Ecdsa)
+    {
+        public static Entry Of(X509Certificate2 leaf) => new(leaf, NamesOf(leaf), leaf.PublicKey.Oid.Value == EcPublicKeyOid);
     }
 }

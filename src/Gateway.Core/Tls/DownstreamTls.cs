@@ -39,7 +39,6 @@ internal sealed class DownstreamTls
         {
             leaves[i] = _certificates[i].Leaf;
         }
-        // Names are read from the certificates loaded now; a rotated certificate (same entry) is served by its new context.
         _names = new CertificateNames(leaves);
         _requireSni = plan.RequireSni;
         _fullScan = plan.FullScanCertsOnSniMismatch;
@@ -77,7 +76,16 @@ internal sealed class DownstreamTls
     /// <exception cref="AuthenticationException">require_sni and the SNI is absent or names no certificate: the handshake is refused.</exception>
     public SslServerAuthenticationOptions OptionsFor(TlsHandshakeState state, string? serverName)
     {
-        var index = _certificates.Length == 1 && !_requireSni ? 0 : _names.Select(serverName);
+        var index = 0;
+        if (_certificates.Length > 1 || _requireSni)
+        {
+            // A file-based secret may have rotated to a certificate with other names since the last handshake.
+            for (var i = 0; i < _certificates.Length; i++)
+            {
+                _names.Refresh(i, _certificates[i].Leaf);
+            }
+            index = _names.Select(serverName);
+        }
         if (index < 0)
         {
             if (_requireSni)

@@ -73,4 +73,20 @@ public class CertificateNamesTests
     {
         Assert.Equal(0, new CertificateNames([Create("one", rsa: true, "one.test"), Create("two", rsa: true, "two.test")]).ScanChoice);
     }
+
+    [Fact]
+    public void Refresh_RotatedCertificate_ItsNamesServe()
+    {
+        var first = Create("first", "old.test");
+        var names = new CertificateNames([first, Create("second", "other.test")]);
+        Assert.Equal(0, names.Select("old.test"));
+
+        names.Refresh(0, first);
+        Assert.Equal(0, names.Select("old.test"));
+        names.Refresh(0, Create("rotated", rsa: true, "new.test"));
+
+        Assert.Equal(-1, names.Select("old.test"));
+        Assert.Equal(0, names.Select("new.test"));
+        Assert.Equal(1, names.ScanChoice);
+    }
 }
