@@ -221,7 +221,7 @@ public static class EnvoyGatewayExtensions
             OnConnection = static context =>
             {
                 var state = context.Connection.Features.Get<Gateway.Tls.TlsHandshakeState>()!;
-                return ValueTask.FromResult(state.Tls.OptionsFor(state));
+                return ValueTask.FromResult(state.Tls.OptionsFor(state, context.ClientHelloInfo.ServerName));
             },
         });
         options.Use(next => connection =>

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Stats;
 using Gateway.Translation;
@@ -13,6 +14,9 @@ namespace Gateway.Tls;
 internal sealed class DownstreamTls
 {
     private readonly ServerCertificate[] _certificates;
+    private readonly CertificateNames _names;
+    private readonly bool _requireSni;
+    private readonly bool _fullScan;
     private readonly CertificateValidator _validator;
     private readonly CipherSuitesPolicy? _cipherSuites;
     private readonly List<SslApplicationProtocol>? _alpn;
@@ -30,6 +34,14 @@ internal sealed class DownstreamTls
             // A file-based secret's certificate is its subscription's, which rotation replaces in place.
             _certificates[i] = certificate.Sds is { } sds && secrets is not null ? secrets.CertificateFor(sds) : ServerCertificate.Load(certificate);
         }
+        var leaves = new X509Certificate2[_certificates.Length];
+        for (var i = 0; i < leaves.Length; i++)
+        {
+            leaves[i] = _certificates[i].Leaf;
+        }
+        _names = new CertificateNames(leaves);
+        _requireSni = plan.RequireSni;
+        _fullScan = plan.FullScanCertsOnSniMismatch;
         _validator = new CertificateValidator(plan.Validation, CertificateValidator.ClientAuthentication);
         // Pinned where .NET can (Linux, macOS); Windows' SChannel keeps the system's list.
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
@@ -55,18 +67,46 @@ internal sealed class DownstreamTls
     /// </summary>
     public static DownstreamTls Build(DownstreamTlsPlan plan, TlsStats stats, SdsSubscriptions? secrets = null) => new(plan, stats, secrets);
 
-    /// <summary>The options of one connection's handshake; its peer verification reports to <paramref name="state"/>.</summary>
-    public SslServerAuthenticationOptions OptionsFor(TlsHandshakeState state) => new()
+    /// <summary>
+    /// The options of one connection's handshake; its peer verification reports to <paramref name="state"/>. The
+    /// certificate is Envoy's DefaultTlsCertificateSelector's choice by <paramref name="serverName"/> (the ClientHello's
+    /// SNI): an exact DNS name, then a wildcard, else the first certificate. Its context is read here, at handshake time,
+    /// so a rotated certificate is served by the next handshake.
+    /// </summary>
+    /// <exception cref="AuthenticationException">require_sni and the SNI is absent or names no certificate: the handshake is refused.</exception>
+    public SslServerAuthenticationOptions OptionsFor(TlsHandshakeState state, string? serverName)
     {
-        // One certificate is served today (validation refuses several until selection by SNI and key type exists).
-        ServerCertificateContext = _certificates[0].Context,
-        EnabledSslProtocols = _protocols,
-        CipherSuitesPolicy = _cipherSuites,
-        ApplicationProtocols = _alpn,
-        ClientCertificateRequired = _requestCertificate,
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        RemoteCertificateValidationCallback = _requestCertificate ? state.Validate : null,
-    };
+        var index = 0;
+        if (_certificates.Length > 1 || _requireSni)
+        {
+            // A file-based secret may have rotated to a certificate with other names since the last handshake.
+            for (var i = 0; i < _certificates.Length; i++)
+            {
+                _names.Refresh(i, _certificates[i].Leaf);
+            }
+            index = _names.Select(serverName);
+        }
+        if (index < 0)
+        {
+            if (_requireSni)
+            {
+                throw new AuthenticationException(string.IsNullOrEmpty(serverName) ? "require_sni: the ClientHello has no SNI" : "require_sni: no certificate matches the SNI");
+            }
+            // Envoy scans for a certificate the client supports when there is no SNI, or when one matched nothing and
+            // full_scan_certs_on_sni_mismatch is set; otherwise it serves the first certificate.
+            index = string.IsNullOrEmpty(serverName) || _fullScan ? _names.ScanChoice : 0;
+        }
+        return new()
+        {
+            ServerCertificateContext = _certificates[index].Context,
+            EnabledSslProtocols = _protocols,
+            CipherSuitesPolicy = _cipherSuites,
+            ApplicationProtocols = _alpn,
+            ClientCertificateRequired = _requestCertificate,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = _requestCertificate ? state.Validate : null,
+        };
+    }
 
     /// <summary>Envoy's DefaultCertValidator::doVerifyCertChain for a client certificate; a failure is counted once.</summary>
     internal bool Verify(TlsHandshakeState state, X509Certificate? certificate, X509Chain? presented)

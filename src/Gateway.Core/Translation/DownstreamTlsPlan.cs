@@ -16,7 +16,9 @@ internal sealed record DownstreamTlsPlan(
     SslProtocols Protocols,
     IReadOnlyList<TlsCipherSuite> CipherSuites,
     IReadOnlyList<SslApplicationProtocol> AlpnProtocols,
-    bool RequireClientCertificate)
+    bool RequireClientCertificate,
+    bool RequireSni,
+    bool FullScanCertsOnSniMismatch)
 {
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
     public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, TlsSecrets secrets)
@@ -47,7 +49,9 @@ internal sealed record DownstreamTlsPlan(
             TlsParametersTranslation.Protocols(common.TlsParams),
             TlsParametersTranslation.CipherSuites(common.TlsParams),
             alpn,
-            tls.RequireClientCertificate ?? false);
+            tls.RequireClientCertificate ?? false,
+            tls.RequireSni ?? false,
+            tls.FullScanCertsOnSniMismatch ?? false);
     }
 
     /// <summary>

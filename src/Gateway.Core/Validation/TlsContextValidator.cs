@@ -55,10 +55,6 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             }
             return;
         }
-        if (certificates.Count > 1)
-        {
-            context.Error(common, "tls_certificates", "only one certificate per TLS context is supported (selection by SNI and key type is not supported yet)");
-        }
         foreach (var certificate in common.TlsCertificates)
         {
             ValidateCertificate(certificate);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -250,14 +249,14 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     [Fact]
     public async Task Curl_Http2OverTls_ServedWithTheConfiguredCertificate()
     {
-        if (!Tool("/usr/bin/curl"))
+        if (!CommandLineTools.Installed(output, "/usr/bin/curl"))
         {
             return;
         }
         await using var upstream = await EchoUpstream.StartAsync();
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, Context("h2, http/1.1")));
 
-        var (exit, text) = await RunAsync("/usr/bin/curl", "-sS", "--http2", "--cacert", Certs.PathOf("ca.pem"), "-o", "/dev/null", "-w", "%{http_version} %{response_code}", HttpsUri(gateway, "/curl").ToString());
+        var (exit, text) = await CommandLineTools.RunAsync("/usr/bin/curl", "-sS", "--http2", "--cacert", Certs.PathOf("ca.pem"), "-o", "/dev/null", "-w", "%{http_version} %{response_code}", HttpsUri(gateway, "/curl").ToString());
 
         Assert.True(exit == 0, text);
         Assert.Equal("2 200", text.Trim());
@@ -267,7 +266,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     [Fact]
     public async Task OpensslSClient_Tls13WithAlpnAndClientCertificate_Negotiated()
     {
-        if (!Tool("/usr/bin/openssl"))
+        if (!CommandLineTools.Installed(output, "/usr/bin/openssl"))
         {
             return;
         }
@@ -275,7 +274,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, Context("h2, http/1.1", validation: TrustedCa(), extra: "require_client_certificate: true")));
         var port = gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port;
 
-        var (_, text) = await RunAsync("/usr/bin/openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3", "-alpn", "h2",
+        var (_, text) = await CommandLineTools.RunAsync("/usr/bin/openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_3", "-alpn", "h2",
             "-CAfile", Certs.PathOf("ca.pem"), "-cert", Certs.PathOf("client.pem"), "-key", Certs.PathOf("client-key.pem"), "-verify_return_error");
 
         Assert.Contains("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256", text, StringComparison.Ordinal);
@@ -288,7 +287,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     [Fact]
     public async Task OpensslSClient_NoClientCertificate_RefusedWithFailVerifyNoCert()
     {
-        if (!Tool("/usr/bin/openssl"))
+        if (!CommandLineTools.Installed(output, "/usr/bin/openssl"))
         {
             return;
         }
@@ -296,7 +295,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, Context(validation: TrustedCa(), extra: "require_client_certificate: true")));
         var port = gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port;
 
-        await RunAsync("/usr/bin/openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2", "-CAfile", Certs.PathOf("ca.pem"), "-brief");
+        await CommandLineTools.RunAsync("/usr/bin/openssl", "s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2", "-CAfile", Certs.PathOf("ca.pem"), "-brief");
 
         await gateway.AssertStatAsync(Ssl + "fail_verify_no_cert", 1);
         await gateway.AssertStatAsync(Ssl + "handshake", 0);
@@ -326,36 +325,5 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         {
             return false;
         }
-    }
-
-    /// <summary>True when the program is installed; in CI (CI=true) a missing one fails the test, elsewhere it is skipped with a message.</summary>
-    private bool Tool(string path) => Tool(path, output);
-
-    /// <summary>True when the program is installed; in CI (CI=true) a missing one fails the test, elsewhere it is skipped with a message to <paramref name="output"/>.</summary>
-    internal static bool Tool(string path, ITestOutputHelper output)
-    {
-        if (File.Exists(path))
-        {
-            return true;
-        }
-        Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{path} is needed for this test: .ci/run must install it");
-        output.WriteLine($"skipped: {path} is not installed (apt-get install {Path.GetFileName(path)})");
-        return false;
-    }
-
-    internal static async Task<(int Exit, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -6,7 +6,8 @@ namespace Gateway.Tests.Tls;
 
 /// <summary>
 /// Certificates made for a test and written as PEM to a temporary directory: a CA, a server certificate for
-/// <c>localhost</c>/127.0.0.1 (and its successor <c>server-next</c>), a client certificate with a SPIFFE URI SAN, an expired client certificate, and a client
+/// <c>localhost</c>/127.0.0.1 (and its successor <c>server-next</c>), server certificates for <c>api.example.com</c> and
+/// <c>*.example.com</c>, a client certificate with a SPIFFE URI SAN, an expired client certificate, and a client
 /// certificate from another CA.
 /// </summary>
 internal sealed class TestCertificates : IDisposable
@@ -27,6 +28,8 @@ internal sealed class TestCertificates : IDisposable
         Write("ca.pem", Ca.ExportCertificatePem());
         Write("other-ca.pem", otherCa.ExportCertificatePem());
         Issue("server", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
+        Issue("api", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => san.AddDnsName("api.example.com"));
+        Issue("wildcard", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => san.AddDnsName("*.example.com"));
         // The same names under a new serial and key: what a rotation replaces "server" with.
         Issue("server-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
         Issue("client", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));

@@ -17,9 +17,8 @@ public sealed class TransportSocket : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext</c>: TLS termination on a listener's filter chain.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", NotSupported =
 [
-    "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config", "disable_stateless_session_resumption",
-    "session_timeout", "ocsp_staple_policy", "full_scan_certs_on_sni_mismatch", "disable_stateful_session_resumption",
-    "prefer_client_ciphers",
+    "session_ticket_keys", "session_ticket_keys_sds_secret_config", "disable_stateless_session_resumption",
+    "session_timeout", "ocsp_staple_policy", "disable_stateful_session_resumption", "prefer_client_ciphers",
 ])]
 public sealed class DownstreamTlsContext : EnvoyMessage
 {
@@ -30,6 +29,14 @@ public sealed class DownstreamTlsContext : EnvoyMessage
     /// <summary>Reject connections without a valid client certificate (default false).</summary>
     [ProtoField(2)]
     public bool? RequireClientCertificate { get; set; }
+
+    /// <summary>Reject a handshake whose SNI is absent or names none of the certificates (default false; Envoy leaves it unimplemented).</summary>
+    [ProtoField(3)]
+    public bool? RequireSni { get; set; }
+
+    /// <summary>On an SNI that names no certificate, scan them all for one the client supports (default false).</summary>
+    [ProtoField(9)]
+    public bool? FullScanCertsOnSniMismatch { get; set; }
 }
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext</c>.</summary>
