@@ -28,6 +28,11 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
 {
     // Resolved with the admin handler, at start-up: that is when the configuration was applied.
     private readonly ConfigDumpSource? _source = services.GetService<ConfigDumpSource>();
+    // Resolved per dump (the runtime is built after the admin handler).
+    private Hosting.GatewayRuntime? Runtime => services.GetService<Hosting.GatewayRuntime>();
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
+        => new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
 
     private const string AdminV3 = "envoy.admin.v3.";
 
@@ -37,6 +42,8 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     private static readonly DumpShape StaticListener = new(AdminV3 + "ListenersConfigDump.StaticListener", [new("listener", false, new AnyShape(typeof(Listener))), new("last_updated", false, Timestamp)]);
     private static readonly DumpShape StaticRouteConfig = new(AdminV3 + "RoutesConfigDump.StaticRouteConfig", [new("route_config", false, new AnyShape(typeof(RouteConfiguration))), new("last_updated", false, Timestamp)]);
     private static readonly DumpShape StaticSecret = new(AdminV3 + "SecretsConfigDump.StaticSecret", [new("name", false, new LeafShape()), new("last_updated", false, Timestamp), new("secret", false, new AnyShape(typeof(Secret)))]);
+    private static readonly DumpShape DynamicSecret = new(AdminV3 + "SecretsConfigDump.DynamicSecret",
+        [new("name", false, new LeafShape()), new("version_info", false, new LeafShape()), new("last_updated", false, Timestamp), new("secret", false, new AnyShape(typeof(Secret)))]);
     private static readonly Shape Opaque = new LeafShape();
 
     /// <summary>The dumps a static configuration has, keyed and ordered as Envoy's ConfigTracker orders them.</summary>
@@ -51,7 +58,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         new(AdminV3 + "ListenersConfigDump", [new("version_info", false, Opaque), new("static_listeners", true, StaticListener), new("dynamic_listeners", true, Opaque)]),
         new(AdminV3 + "ScopedRoutesConfigDump", [new("inline_scoped_route_configs", true, Opaque), new("dynamic_scoped_route_configs", true, Opaque)]),
         new(AdminV3 + "RoutesConfigDump", [new("static_route_configs", true, StaticRouteConfig), new("dynamic_route_configs", true, Opaque)]),
-        new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, StaticSecret), new("dynamic_active_secrets", true, Opaque), new("dynamic_warming_secrets", true, Opaque)]),
+        new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, StaticSecret), new("dynamic_active_secrets", true, DynamicSecret), new("dynamic_warming_secrets", true, Opaque)]),
     ];
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
@@ -192,6 +199,21 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             }
         }
 
+        // File-based SDS secrets as last accepted (Envoy lists every SDS subscription's secret here).
+        var dynamicSecrets = new ProtoList();
+        foreach (var watcher in Runtime?.Secrets.Active() ?? [])
+        {
+            if (Matches(watcher.Plan.SecretName))
+            {
+                var entry = new ProtoObject().Add("name", ProtoJson.String(watcher.Plan.SecretName));
+                if (!string.IsNullOrEmpty(watcher.VersionInfo))
+                {
+                    entry.Add("version_info", ProtoJson.String(watcher.VersionInfo));
+                }
+                dynamicSecrets.Add(entry.Add("last_updated", ProtoJson.Timestamp(TruncateToMilliseconds(watcher.LastUpdated))).Add("secret", ConfigJson.Message(watcher.Secret(), asAny: true)));
+            }
+        }
+
         static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson Value)[] fields)
         {
             var present = new Dictionary<string, ProtoJson>(StringComparer.Ordinal);
@@ -212,7 +234,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             Present(("static_listeners", listeners)),
             Present(),
             Present(("static_route_configs", routes)),
-            Present(("static_secrets", secrets)),
+            Present(("static_secrets", secrets), ("dynamic_active_secrets", dynamicSecrets)),
         ];
     }
 

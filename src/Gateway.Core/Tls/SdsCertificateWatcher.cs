@@ -84,6 +84,26 @@ internal sealed partial class SdsCertificateWatcher : IDisposable
     /// <summary>When the served certificate was last loaded.</summary>
     public DateTimeOffset LastUpdated { get; private set; }
 
+    /// <summary>
+    /// The secret as served, for <c>/config_dump</c>'s <c>dynamic_active_secrets</c>: its name and files (inline material
+    /// inline; the private key is redacted by the dump).
+    /// </summary>
+    public Configuration.Secret Secret()
+    {
+        lock (_lock)
+        {
+            return new Configuration.Secret
+            {
+                Name = _plan.SecretName,
+                TlsCertificate = new TlsCertificate
+                {
+                    CertificateChain = _chainFile is null ? Inline(_chain) : new DataSource { Filename = _chainFile },
+                    PrivateKey = _keyFile is null ? Inline(_key) : new DataSource { Filename = _keyFile },
+                },
+            };
+        }
+    }
+
     /// <summary>The <c>ssl_context_update_by_sds</c> counters of the contexts serving the secret (set when a configuration is applied).</summary>
     public void ServeContexts(Counter[] contextsUpdated) => Volatile.Write(ref _contextsUpdated, contextsUpdated);
 

@@ -106,6 +106,25 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task ConfigDump_FileSdsSecret_ListedAsDynamicActiveSecretWithTheKeyRedacted()
+    {
+        var prefix = Material("server", "a-");
+        File.WriteAllText(SdsPath, Response(prefix + "cert.pem", prefix + "key.pem", version: "v7"));
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port));
+
+        using var dump = JsonDocument.Parse(await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump?resource=dynamic_active_secrets")));
+
+        var secret = Assert.Single(dump.RootElement.GetProperty("configs").EnumerateArray());
+        Assert.Equal("type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret", secret.GetProperty("@type").GetString());
+        Assert.Equal("server_cert", secret.GetProperty("name").GetString());
+        Assert.Equal("v7", secret.GetProperty("version_info").GetString());
+        var certificate = secret.GetProperty("secret").GetProperty("tls_certificate");
+        Assert.Equal(prefix + "cert.pem", certificate.GetProperty("certificate_chain").GetProperty("filename").GetString());
+        Assert.Equal("[redacted]", certificate.GetProperty("private_key").GetProperty("filename").GetString());
+    }
+
+    [Fact]
     public async Task Rotation_SdsFileMovedIntoPlaceUnderLoad_NewConnectionsSeeTheNewCertificateAndNoRequestFails()
     {
         var first = Material("server", "a-");
