@@ -238,10 +238,15 @@ public static class EnvoyGatewayExtensions
                     stats.Cipher(suite).Increment();
                 }
             }
-            if (connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
+            var clientCertificate = connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate;
+            if (clientCertificate is null)
             {
                 stats.NoCertificate.Increment();
             }
+            // The connection's TLS facts, read by x-forwarded-client-cert and the %DOWNSTREAM_PEER_*% operators.
+            var negotiated = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>();
+            connection.Features.Set(state.Tls.Describe(state, connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ISslStreamFeature>()?.SslStream,
+                negotiated?.Protocol ?? System.Security.Authentication.SslProtocols.None, negotiated?.NegotiatedCipherSuite, clientCertificate));
             var http2 = fixedHttp2 || IsHttp2(connection);
             state.Http2 = http2;
             state.ConnectionManager.CodecCreated(http2);
@@ -259,6 +264,7 @@ public static class EnvoyGatewayExtensions
         info.BytesReceived = tracked.BytesReceived;
         info.BytesSent = tracked.BytesSent;
         info.Complete();
+        info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
         var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));
         AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, context);
     }

@@ -82,7 +82,57 @@ internal sealed class DownstreamTls
             state.FailureCounted = true;
             return false;
         }
+        state.PeerChain = PeerChain(leaf, presented);
         return true;
+    }
+
+    /// <summary>
+    /// The chain as the peer sent it, leaf first (Envoy's peer certificate chain), copied: SslStream disposes the
+    /// validation chain's certificates after the callback.
+    /// </summary>
+    private static X509Certificate2[] PeerChain(X509Certificate2 leaf, X509Chain? presented)
+    {
+        var chain = new List<X509Certificate2> { X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span) };
+        if (presented is not null)
+        {
+            foreach (var sent in presented.ChainPolicy.ExtraStore)
+            {
+                if (!sent.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    chain.Add(X509CertificateLoader.LoadCertificate(sent.RawDataMemory.Span));
+                }
+            }
+        }
+        return [.. chain];
+    }
+
+    /// <summary>The connection's TLS facts once its handshake completed (the served certificate's are shared by its connections).</summary>
+    internal DownstreamTlsInfo Describe(TlsHandshakeState state, SslStream? stream, SslProtocols protocol, TlsCipherSuite? cipher, X509Certificate2? clientCertificate)
+    {
+        CertificateFacts? local = null;
+        var served = stream?.LocalCertificate;
+        foreach (var certificate in _certificates)
+        {
+            if (served is null || ReferenceEquals(certificate.Leaf, served) || certificate.Leaf.RawDataMemory.Span.SequenceEqual(served.GetRawCertData()))
+            {
+                local = certificate.Facts;
+                break;
+            }
+        }
+        if (local is null && served is not null)
+        {
+            local = new CertificateFacts(served as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(served.GetRawCertData()));
+        }
+        CertificateFacts? peer = null;
+        if (state.PeerChain is { Length: > 0 } chain)
+        {
+            peer = new CertificateFacts(chain[0], chain);
+        }
+        else if (clientCertificate is not null)
+        {
+            peer = new CertificateFacts(clientCertificate);
+        }
+        return new DownstreamTlsInfo(protocol, cipher, peer, local);
     }
 }
 
@@ -102,6 +152,9 @@ internal sealed class TlsHandshakeState(DownstreamTls tls, ConnectionManagerStat
 
     /// <summary>Peer verification failed and charged its <c>fail_verify_*</c> stat (so not <c>connection_error</c>).</summary>
     public bool FailureCounted { get; set; }
+
+    /// <summary>The verified client certificate chain, leaf first (null when none was presented or verified).</summary>
+    public X509Certificate2[]? PeerChain { get; set; }
 
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         => Tls.Verify(this, certificate, chain);

@@ -26,6 +26,9 @@ internal sealed class ServerCertificate
     /// <summary>The leaf certificate.</summary>
     public X509Certificate2 Leaf => Context.TargetCertificate;
 
+    /// <summary>The leaf's facts as a connection's local certificate (<c>%DOWNSTREAM_LOCAL_*%</c>, XFCC's <c>By</c>), made on first use.</summary>
+    public CertificateFacts Facts => field ??= new CertificateFacts(Leaf);
+
     /// <summary>Loads a plan's certificate (its material passed validation, so a failure here is a bug).</summary>
     public static ServerCertificate Load(TlsCertificatePlan plan)
         => new(TlsMaterial.LoadServerCertificate(plan.CertificateChain, plan.CertificateChainPath, plan.PrivateKey, plan.PrivateKeyPath, out var error)
