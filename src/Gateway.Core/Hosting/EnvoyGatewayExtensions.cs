@@ -230,7 +230,8 @@ public static class EnvoyGatewayExtensions
             state.Completed = true;
             var stats = state.Tls.Stats;
             stats.Handshake.Increment();
-            if (connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { } handshake)
+            var handshake = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>();
+            if (handshake is not null)
             {
                 stats.Version(handshake.Protocol).Increment();
                 if (handshake.NegotiatedCipherSuite is { } suite)
@@ -244,9 +245,8 @@ public static class EnvoyGatewayExtensions
                 stats.NoCertificate.Increment();
             }
             // The connection's TLS facts, read by x-forwarded-client-cert and the %DOWNSTREAM_PEER_*% operators.
-            var negotiated = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>();
-            connection.Features.Set(state.Tls.Describe(state, connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ISslStreamFeature>()?.SslStream,
-                negotiated?.Protocol ?? System.Security.Authentication.SslProtocols.None, negotiated?.NegotiatedCipherSuite, clientCertificate));
+            connection.Features.Set(state.Tls.Describe(state, connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream,
+                handshake?.Protocol ?? System.Security.Authentication.SslProtocols.None, handshake?.NegotiatedCipherSuite, clientCertificate));
             var http2 = fixedHttp2 || IsHttp2(connection);
             state.Http2 = http2;
             state.ConnectionManager.CodecCreated(http2);

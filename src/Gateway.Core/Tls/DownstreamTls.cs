@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Stats;
 using Gateway.Translation;
@@ -109,19 +110,21 @@ internal sealed class DownstreamTls
     /// <summary>The connection's TLS facts once its handshake completed (the served certificate's are shared by its connections).</summary>
     internal DownstreamTlsInfo Describe(TlsHandshakeState state, SslStream? stream, SslProtocols protocol, TlsCipherSuite? cipher, X509Certificate2? clientCertificate)
     {
+        // The certificate this connection was served (a swapped context may serve another than the configured one):
+        // the configured certificate's facts are reused when it is that one, else the served one's are made.
         CertificateFacts? local = null;
-        var served = stream?.LocalCertificate;
-        foreach (var certificate in _certificates)
+        if (stream?.LocalCertificate is { } served)
         {
-            if (served is null || ReferenceEquals(certificate.Leaf, served) || certificate.Leaf.RawDataMemory.Span.SequenceEqual(served.GetRawCertData()))
+            var leaf = served as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(served.GetRawCertData());
+            foreach (var certificate in _certificates)
             {
-                local = certificate.Facts;
-                break;
+                if (ReferenceEquals(certificate.Leaf, leaf) || certificate.Leaf.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    local = certificate.Facts;
+                    break;
+                }
             }
-        }
-        if (local is null && served is not null)
-        {
-            local = new CertificateFacts(served as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(served.GetRawCertData()));
+            local ??= new CertificateFacts(leaf);
         }
         CertificateFacts? peer = null;
         if (state.PeerChain is { Length: > 0 } chain)
