@@ -119,23 +119,21 @@ internal sealed class CertificateFacts
         return Convert.ToHexStringLower(serial[start..]);
     }
 
-    /// <summary>
-    /// Envoy's PercentEncoding::urlEncode: every byte but ASCII letters, digits and <c>*-._</c> as <c>%XX</c> (upper-case),
-    /// a space as <c>%20</c>.
-    /// </summary>
-    internal static string UrlEncode(string text)
+    /// <summary>Envoy's urlEncodedPemEncodedPeerCertificate: the PEM with newline, space, <c>+</c>, <c>/</c> and <c>=</c> percent-encoded (and nothing else).</summary>
+    internal static string UrlEncode(string pem)
     {
-        var builder = new StringBuilder(text.Length + (text.Length / 8));
-        foreach (var b in Encoding.UTF8.GetBytes(text))
+        var builder = new StringBuilder(pem.Length + (pem.Length / 16));
+        foreach (var c in pem)
         {
-            if (char.IsAsciiLetterOrDigit((char)b) || b is (byte)'*' or (byte)'-' or (byte)'.' or (byte)'_')
+            _ = c switch
             {
-                builder.Append((char)b);
-            }
-            else
-            {
-                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-            }
+                '\n' => builder.Append("%0A"),
+                ' ' => builder.Append("%20"),
+                '+' => builder.Append("%2B"),
+                '/' => builder.Append("%2F"),
+                '=' => builder.Append("%3D"),
+                _ => builder.Append(c),
+            };
         }
         return builder.ToString();
     }

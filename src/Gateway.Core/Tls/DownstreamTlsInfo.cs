@@ -16,6 +16,25 @@ internal enum ClientCertDetails
     Uri = 16,
 }
 
+/// <summary>Translation of <c>set_current_client_cert_details</c>.</summary>
+internal static class ClientCertDetailsPlan
+{
+    public static ClientCertDetails From(Gateway.Configuration.SetCurrentClientCertDetails? details)
+    {
+        if (details is null)
+        {
+            return ClientCertDetails.None;
+        }
+        var flags = ClientCertDetails.None;
+        flags |= details.Subject == true ? ClientCertDetails.Subject : 0;
+        flags |= details.Cert ? ClientCertDetails.Cert : 0;
+        flags |= details.Chain ? ClientCertDetails.Chain : 0;
+        flags |= details.Dns ? ClientCertDetails.Dns : 0;
+        flags |= details.Uri ? ClientCertDetails.Uri : 0;
+        return flags;
+    }
+}
+
 /// <summary>
 /// One TLS downstream connection's facts after its handshake (Envoy's Ssl::ConnectionInfo): version, cipher, the peer's
 /// certificate and chain and the local certificate. A connection feature: the connection manager's

@@ -13,6 +13,9 @@ internal sealed class TestCertificates : IDisposable
 {
     public const string ClientSpiffeId = "spiffe://cluster.local/ns/default/sa/client";
 
+    /// <summary>The URI SAN of <c>server-spiffe</c> (XFCC's <c>By</c>).</summary>
+    public const string GatewaySpiffeId = "spiffe://cluster.local/ns/default/sa/gateway";
+
     private static readonly Lazy<TestCertificates> SharedInstance = new(() => new TestCertificates());
 
     private TestCertificates()
@@ -27,6 +30,7 @@ internal sealed class TestCertificates : IDisposable
         Write("ca.pem", Ca.ExportCertificatePem());
         Write("other-ca.pem", otherCa.ExportCertificatePem());
         Issue("server", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
+        Issue("server-spiffe", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddUri(new Uri(GatewaySpiffeId)); });
         Issue("client", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("expired", Ca, caKey, now.AddDays(-30), now.AddDays(-1), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("wrong-ca", otherCa, otherCaKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
