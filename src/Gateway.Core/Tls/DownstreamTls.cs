@@ -36,7 +36,7 @@ internal sealed class DownstreamTls
         _protocols = plan.Protocols;
         // Envoy asks for a client certificate when it can verify one (trusted_ca) or must see one; SAN matchers make one
         // required (CertificateValidationContext.trusted_ca's documentation).
-        _requireCertificate = plan.RequireClientCertificate || _validator.HasSubjectAltNameMatchers;
+        _requireCertificate = plan.RequireClientCertificate || _validator.RequiresPeerCertificate;
         _requestCertificate = _validator.HasTrustedCa || _requireCertificate;
     }
 

@@ -25,6 +25,12 @@ internal sealed record CertificateValidationPlan(
     bool AcceptUntrusted,
     IReadOnlyList<SubjectAltNameMatcher> SubjectAltNameMatchers)
 {
+    /// <summary><c>verify_certificate_hash</c>: SHA-256 digests of accepted certificates (DER).</summary>
+    public IReadOnlyList<byte[]> CertificateHashes { get; init; } = [];
+
+    /// <summary><c>verify_certificate_spki</c>: SHA-256 digests of accepted SubjectPublicKeyInfos.</summary>
+    public IReadOnlyList<byte[]> SpkiHashes { get; init; } = [];
+
     /// <summary>No validation context: nothing is verified.</summary>
     public static readonly CertificateValidationPlan None = new(null, null, false, false, []);
 
@@ -35,7 +41,11 @@ internal sealed record CertificateValidationPlan(
             validation.TrustedCa is { } caPath ? TlsMaterial.PathOf(caPath) : null,
             validation.AllowExpiredCertificate,
             validation.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
-            validation.MatchTypedSubjectAltNames);
+            validation.MatchTypedSubjectAltNames)
+        {
+            CertificateHashes = validation.VerifyCertificateHash.ConvertAll(static h => CertificatePins.ParseHash(h)!),
+            SpkiHashes = validation.VerifyCertificateSpki.ConvertAll(static h => CertificatePins.ParseSpki(h)!),
+        };
 }
 
 /// <summary><c>tls_params</c> as both sides use them: the version range (TLS_AUTO: 1.2 to 1.3) and the pinned cipher suites.</summary>

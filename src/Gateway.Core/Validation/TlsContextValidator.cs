@@ -251,6 +251,21 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         {
             context.Error(validation, "match_typed_subject_alt_names", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
         }
+        // Envoy's DefaultCertValidator: each pin must decode to a SHA-256 digest.
+        foreach (var hash in validation.VerifyCertificateHash)
+        {
+            if (CertificatePins.ParseHash(hash) is null)
+            {
+                context.Error(validation, "verify_certificate_hash", $"Invalid hex-encoded SHA-256 {hash}");
+            }
+        }
+        foreach (var spki in validation.VerifyCertificateSpki)
+        {
+            if (CertificatePins.ParseSpki(spki) is null)
+            {
+                context.Error(validation, "verify_certificate_spki", $"Invalid base64-encoded SHA-256 {spki}");
+            }
+        }
         var matchers = new MatcherValidator(context);
         foreach (var san in validation.MatchTypedSubjectAltNames)
         {

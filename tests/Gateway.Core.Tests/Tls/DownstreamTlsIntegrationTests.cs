@@ -303,7 +303,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     }
 
     /// <summary>One TLS handshake (HttpClient retries a failed one): true when it completed and the server did not close at once.</summary>
-    private static async Task<bool> HandshakeAsync(InProcessGateway gateway, X509Certificate2? clientCertificate, SslProtocols protocols = SslProtocols.None)
+    internal static async Task<bool> HandshakeAsync(InProcessGateway gateway, X509Certificate2? clientCertificate, SslProtocols protocols = SslProtocols.None)
     {
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port);

@@ -157,7 +157,7 @@ public sealed class TlsCertificate : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext</c>.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext", NotSupported =
 [
-    "ca_certificate_provider_instance", "watched_directory", "verify_certificate_spki", "verify_certificate_hash",
+    "ca_certificate_provider_instance", "watched_directory",
     "match_subject_alt_names", "require_signed_certificate_timestamp", "crl", "custom_validator_config",
     "only_verify_leaf_cert_crl", "max_verify_depth", "system_root_certs",
 ])]
@@ -166,6 +166,14 @@ public sealed class CertificateValidationContext : EnvoyMessage
     /// <summary>PEM CA certificates a peer certificate must chain to; when absent a presented certificate is not verified.</summary>
     [ProtoField(1)]
     public DataSource? TrustedCa { get; set; }
+
+    /// <summary>Hex SHA-256 digests (colons allowed) of accepted peer certificates; this or <see cref="VerifyCertificateSpki"/> must match.</summary>
+    [ProtoField(2)]
+    public List<string> VerifyCertificateHash { get; set; } = [];
+
+    /// <summary>Base64 SHA-256 digests of accepted peer certificates' SubjectPublicKeyInfo.</summary>
+    [ProtoField(3)]
+    public List<string> VerifyCertificateSpki { get; set; } = [];
 
     /// <summary>Accept expired (or not yet valid) certificates.</summary>
     [ProtoField(8)]
