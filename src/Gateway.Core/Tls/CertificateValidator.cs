@@ -25,6 +25,7 @@ internal sealed class CertificateValidator
     private readonly SanPredicate[] _subjectAltNames;
     private readonly IReadOnlyList<byte[]> _certificateHashes;
     private readonly IReadOnlyList<byte[]> _spkiHashes;
+    private readonly RevocationLists? _crls;
 
     public CertificateValidator(CertificateValidationPlan plan, Oid purpose)
     {
@@ -35,6 +36,7 @@ internal sealed class CertificateValidator
         _acceptUntrusted = plan.AcceptUntrusted;
         _certificateHashes = plan.CertificateHashes;
         _spkiHashes = plan.SpkiHashes;
+        _crls = plan.Crl is { } crl ? RevocationLists.Load(crl, plan.CrlPath!, plan.OnlyVerifyLeafCertCrl, out _) : null;
         _subjectAltNames = new SanPredicate[plan.SubjectAltNameMatchers.Count];
         for (var i = 0; i < _subjectAltNames.Length; i++)
         {
@@ -107,6 +109,6 @@ internal sealed class CertificateValidator
             // The intermediates the peer sent with its certificate.
             policy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
         }
-        return chain.Build(leaf);
+        return chain.Build(leaf) && (_crls is null || _crls.Accepts(chain));
     }
 }

@@ -31,6 +31,15 @@ internal sealed record CertificateValidationPlan(
     /// <summary><c>verify_certificate_spki</c>: SHA-256 digests of accepted SubjectPublicKeyInfos.</summary>
     public IReadOnlyList<byte[]> SpkiHashes { get; init; } = [];
 
+    /// <summary><c>crl</c> as read when the configuration was applied, or null.</summary>
+    public byte[]? Crl { get; init; }
+
+    /// <summary>Where <see cref="Crl"/> was read from.</summary>
+    public string? CrlPath { get; init; }
+
+    /// <summary><c>only_verify_leaf_cert_crl</c>.</summary>
+    public bool OnlyVerifyLeafCertCrl { get; init; }
+
     /// <summary>No validation context: nothing is verified.</summary>
     public static readonly CertificateValidationPlan None = new(null, null, false, false, []);
 
@@ -45,6 +54,9 @@ internal sealed record CertificateValidationPlan(
         {
             CertificateHashes = validation.VerifyCertificateHash.ConvertAll(static h => CertificatePins.ParseHash(h)!),
             SpkiHashes = validation.VerifyCertificateSpki.ConvertAll(static h => CertificatePins.ParseSpki(h)!),
+            Crl = validation.Crl is { } crl ? TlsCertificatePlan.Read(crl) : null,
+            CrlPath = validation.Crl is { } crlPath ? TlsMaterial.PathOf(crlPath) : null,
+            OnlyVerifyLeafCertCrl = validation.OnlyVerifyLeafCertCrl,
         };
 }
 

@@ -251,6 +251,22 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         {
             context.Error(validation, "match_typed_subject_alt_names", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
         }
+        if (validation.Crl is { } crlSource)
+        {
+            if (TlsMaterial.Read(crlSource, out var crlError) is { } crlPem)
+            {
+                RevocationLists.Load(crlPem, TlsMaterial.PathOf(crlSource), leafOnly: false, out crlError);
+            }
+            if (crlError is not null)
+            {
+                context.Error(validation, "crl", crlError);
+            }
+            else if (validation.TrustedCa is null)
+            {
+                // Envoy checks CRLs while verifying the chain: without trusted_ca they would be silently unused.
+                context.Error(validation, "crl", "crl needs trusted_ca (CRLs are checked on the verified chain)");
+            }
+        }
         // Envoy's DefaultCertValidator: each pin must decode to a SHA-256 digest.
         foreach (var hash in validation.VerifyCertificateHash)
         {

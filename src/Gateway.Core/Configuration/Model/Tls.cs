@@ -158,8 +158,8 @@ public sealed class TlsCertificate : EnvoyMessage
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext", NotSupported =
 [
     "ca_certificate_provider_instance", "watched_directory",
-    "match_subject_alt_names", "require_signed_certificate_timestamp", "crl", "custom_validator_config",
-    "only_verify_leaf_cert_crl", "max_verify_depth", "system_root_certs",
+    "match_subject_alt_names", "require_signed_certificate_timestamp", "custom_validator_config",
+    "max_verify_depth", "system_root_certs",
 ])]
 public sealed class CertificateValidationContext : EnvoyMessage
 {
@@ -174,6 +174,14 @@ public sealed class CertificateValidationContext : EnvoyMessage
     /// <summary>Base64 SHA-256 digests of accepted peer certificates' SubjectPublicKeyInfo.</summary>
     [ProtoField(3)]
     public List<string> VerifyCertificateSpki { get; set; } = [];
+
+    /// <summary>PEM CRLs: a certificate of the peer's chain they revoke (or whose issuer has none) fails verification.</summary>
+    [ProtoField(7)]
+    public DataSource? Crl { get; set; }
+
+    /// <summary>With <see cref="Crl"/>, check only the leaf (not the intermediates).</summary>
+    [ProtoField(14)]
+    public bool OnlyVerifyLeafCertCrl { get; set; }
 
     /// <summary>Accept expired (or not yet valid) certificates.</summary>
     [ProtoField(8)]
