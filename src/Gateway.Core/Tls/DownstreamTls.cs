@@ -20,6 +20,7 @@ internal sealed class DownstreamTls
     private readonly System.Security.Authentication.SslProtocols _protocols;
     private readonly bool _requestCertificate;
     private readonly bool _requireCertificate;
+    private readonly bool _allowTlsResume;
 
     private DownstreamTls(DownstreamTlsPlan plan, TlsStats stats)
     {
@@ -34,6 +35,7 @@ internal sealed class DownstreamTls
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
         _alpn = plan.AlpnProtocols.Count == 0 ? null : [.. plan.AlpnProtocols];
         _protocols = plan.Protocols;
+        _allowTlsResume = plan.AllowTlsResume;
         // Envoy asks for a client certificate when it can verify one (trusted_ca) or must see one; SAN matchers make one
         // required (CertificateValidationContext.trusted_ca's documentation).
         _requireCertificate = plan.RequireClientCertificate || _validator.RequiresPeerCertificate;
@@ -62,6 +64,7 @@ internal sealed class DownstreamTls
         ClientCertificateRequired = _requestCertificate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         RemoteCertificateValidationCallback = _requestCertificate ? state.Validate : null,
+        AllowTlsResume = _allowTlsResume,
     };
 
     /// <summary>Envoy's DefaultCertValidator::doVerifyCertChain for a client certificate; a failure is counted once.</summary>

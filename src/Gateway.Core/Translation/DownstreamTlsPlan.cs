@@ -18,6 +18,9 @@ internal sealed record DownstreamTlsPlan(
     IReadOnlyList<SslApplicationProtocol> AlpnProtocols,
     bool RequireClientCertificate)
 {
+    /// <summary>TLS resumption (tickets and session ids) offered; false when both kinds are disabled.</summary>
+    public bool AllowTlsResume { get; init; } = true;
+
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
     public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, StaticSecrets secrets)
     {
@@ -47,7 +50,11 @@ internal sealed record DownstreamTlsPlan(
             TlsParametersTranslation.Protocols(common.TlsParams),
             TlsParametersTranslation.CipherSuites(common.TlsParams),
             alpn,
-            tls.RequireClientCertificate ?? false);
+            tls.RequireClientCertificate ?? false)
+        {
+            // Validation accepts only both or neither: SslStream allows or disallows resumption as a whole.
+            AllowTlsResume = !(tls.DisableStatelessSessionResumption && tls.DisableStatefulSessionResumption),
+        };
     }
 
     /// <summary>

@@ -80,6 +80,7 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             // them would accept any certificate, so it is refused rather than silently weaker.
             context.Error(tls, "require_client_certificate", "require_client_certificate needs common_tls_context.validation_context.trusted_ca to verify the client certificate against");
         }
+        ValidateSessionFields(tls);
         foreach (var protocol in common.AlpnProtocols)
         {
             if (protocol.Length is 0 or > 255)
@@ -231,6 +232,32 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         if (parameters.EcdhCurves.Count > 0)
         {
             context.Error(parameters, "ecdh_curves", "ecdh_curves cannot be honoured: .NET's SslStream has no way to restrict the key exchange groups (the system's OpenSSL defaults apply)");
+        }
+    }
+
+    /// <summary>Session resumption, OCSP and cipher preference: honoured where SslStream can, else refused with why.</summary>
+    private void ValidateSessionFields(DownstreamTlsContext tls)
+    {
+        if (tls.SessionTicketKeys is not null)
+        {
+            context.Error(tls, "session_ticket_keys", "session_ticket_keys cannot be honoured: .NET's SslStream makes its own session ticket keys and cannot be given them");
+        }
+        if (tls.SessionTimeout is not null)
+        {
+            context.Error(tls, "session_timeout", "session_timeout cannot be honoured: .NET's SslStream does not let the TLS session lifetime be set");
+        }
+        if (tls.DisableStatelessSessionResumption != tls.DisableStatefulSessionResumption)
+        {
+            context.Error(tls, tls.DisableStatelessSessionResumption ? "disable_stateless_session_resumption" : "disable_stateful_session_resumption",
+                ".NET's SslStream allows or disallows TLS resumption as a whole: set both disable_stateless_session_resumption and disable_stateful_session_resumption, or neither");
+        }
+        if (tls.OcspStaplePolicy != OcspStaplePolicy.LenientStapling)
+        {
+            context.Error(tls, "ocsp_staple_policy", "ocsp_staple_policy STRICT_STAPLING and MUST_STAPLE cannot be honoured: OCSP staples (TlsCertificate.ocsp_staple) are not supported");
+        }
+        if (tls.PreferClientCiphers)
+        {
+            context.Error(tls, "prefer_client_ciphers", "prefer_client_ciphers cannot be honoured: .NET's SslStream does not let the server follow the client's cipher order");
         }
     }
 

@@ -17,9 +17,7 @@ public sealed class TransportSocket : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext</c>: TLS termination on a listener's filter chain.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", NotSupported =
 [
-    "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config", "disable_stateless_session_resumption",
-    "session_timeout", "ocsp_staple_policy", "full_scan_certs_on_sni_mismatch", "disable_stateful_session_resumption",
-    "prefer_client_ciphers",
+    "require_sni", "session_ticket_keys_sds_secret_config", "full_scan_certs_on_sni_mismatch",
 ])]
 public sealed class DownstreamTlsContext : EnvoyMessage
 {
@@ -30,6 +28,52 @@ public sealed class DownstreamTlsContext : EnvoyMessage
     /// <summary>Reject connections without a valid client certificate (default false).</summary>
     [ProtoField(2)]
     public bool? RequireClientCertificate { get; set; }
+
+    /// <summary>Session ticket keys; refused at validation (.NET's SslStream makes its own).</summary>
+    [ProtoField(4)]
+    public TlsSessionTicketKeys? SessionTicketKeys { get; set; }
+
+    /// <summary>Session lifetime; refused at validation (.NET's SslStream cannot be given one).</summary>
+    [ProtoField(6)]
+    public TimeSpan? SessionTimeout { get; set; }
+
+    /// <summary>No session tickets (with <see cref="DisableStatefulSessionResumption"/>: no resumption at all).</summary>
+    [ProtoField(7)]
+    public bool DisableStatelessSessionResumption { get; set; }
+
+    /// <summary>What a missing or invalid OCSP staple does; only the default (<c>LENIENT_STAPLING</c>) is accepted.</summary>
+    [ProtoField(8)]
+    public OcspStaplePolicy OcspStaplePolicy { get; set; }
+
+    /// <summary>No session-id resumption (with <see cref="DisableStatelessSessionResumption"/>: no resumption at all).</summary>
+    [ProtoField(10)]
+    public bool DisableStatefulSessionResumption { get; set; }
+
+    /// <summary>Follow the client's cipher preference; only false (the server's order) is accepted.</summary>
+    [ProtoField(11)]
+    public bool PreferClientCiphers { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys</c> (bound to be refused with a reason).</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys")]
+public sealed class TlsSessionTicketKeys : EnvoyMessage
+{
+    /// <summary>The 80-byte keys.</summary>
+    [ProtoField(1)]
+    public List<DataSource> Keys { get; set; } = [];
+}
+
+/// <summary><c>DownstreamTlsContext.OcspStaplePolicy</c>.</summary>
+public enum OcspStaplePolicy
+{
+    /// <summary>Staple when a valid response is configured, else go on without (the default).</summary>
+    LenientStapling = 0,
+
+    /// <summary>Refuse a connection whose staple expired.</summary>
+    StrictStapling = 1,
+
+    /// <summary>Every certificate must have a valid staple.</summary>
+    MustStaple = 2,
 }
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext</c>.</summary>
