@@ -329,7 +329,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     }
 
     /// <summary>True when the program is installed; in CI (CI=true) a missing one fails the test, elsewhere it is skipped with a message.</summary>
-    private bool Tool(string path)
+    internal bool Tool(string path)
     {
         if (File.Exists(path))
         {
@@ -340,7 +340,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         return false;
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string program, params string[] arguments)
+    internal static async Task<(int Exit, string Output)> RunAsync(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)

@@ -10,7 +10,7 @@ namespace Gateway.Tests.Tls;
 /// <c>forward_client_cert_details</c> and <c>set_current_client_cert_details</c>: the <c>x-forwarded-client-cert</c> the
 /// upstream receives, as Envoy's mutateXfccRequestHeader writes it, through real Kestrel.
 /// </summary>
-public class ForwardClientCertIntegrationTests
+public class ForwardClientCertIntegrationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Incoming = "By=spiffe://previous;Hash=abc";
 
@@ -129,5 +129,25 @@ public class ForwardClientCertIntegrationTests
         using var leaf = ClientLeaf();
 
         Assert.Equal($"By={TestCertificates.GatewaySpiffeId};Hash={Hash(leaf)}", await ForwardedAsync(gateway, "client"));
+    }
+
+    [Fact]
+    public async Task Curl_ClientCertificate_SanitizeSetSubjectAndUri()
+    {
+        if (!new DownstreamTlsIntegrationTests(output).Tool("/usr/bin/curl"))
+        {
+            return;
+        }
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream.Port, "SANITIZE_SET", "subject: true, uri: true"));
+
+        var (exit, text) = await DownstreamTlsIntegrationTests.RunAsync("/usr/bin/curl", "-sS", "--cacert", Certs.PathOf("ca.pem"),
+            "--cert", Certs.PathOf("client.pem"), "--key", Certs.PathOf("client-key.pem"), "-H", "x-forwarded-client-cert: " + Incoming,
+            DownstreamTlsIntegrationTests.HttpsUri(gateway, "/curl").ToString());
+
+        Assert.True(exit == 0, text);
+        var echoed = System.Text.Json.JsonSerializer.Deserialize<EchoedRequest>(text, DownstreamTlsIntegrationTests.EchoJson)!;
+        using var leaf = ClientLeaf();
+        Assert.Equal($"By={TestCertificates.GatewaySpiffeId};Hash={Hash(leaf)};Subject=\"CN=client\";URI={TestCertificates.ClientSpiffeId}", echoed.Headers["x-forwarded-client-cert"]);
     }
 }
