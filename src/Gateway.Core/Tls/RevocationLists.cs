@@ -122,7 +122,7 @@ internal sealed class RevocationLists
                 while (entries.HasData)
                 {
                     var entry = entries.ReadSequence();
-                    revoked.Add(Minimal(entry.ReadIntegerBytes().Span));
+                    revoked.Add(Minimal(entry.ReadIntegerBytes().Span).ToArray());
                 }
             }
             var algorithm = list.ReadSequence().ReadObjectIdentifier();
@@ -142,26 +142,23 @@ internal sealed class RevocationLists
             }
         }
 
-        private static byte[] Minimal(ReadOnlySpan<byte> serial)
+        /// <summary>A serial without leading zero bytes (certificates and CRLs may encode it either way).</summary>
+        private static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> serial)
         {
             var start = 0;
             while (start < serial.Length - 1 && serial[start] == 0)
             {
                 start++;
             }
-            return serial[start..].ToArray();
+            return serial[start..];
         }
 
         public bool Revokes(ReadOnlySpan<byte> serial)
         {
-            var start = 0;
-            while (start < serial.Length - 1 && serial[start] == 0)
-            {
-                start++;
-            }
+            var minimal = Minimal(serial);
             foreach (var revoked in _revoked)
             {
-                if (serial[start..].SequenceEqual(revoked))
+                if (minimal.SequenceEqual(revoked))
                 {
                     return true;
                 }

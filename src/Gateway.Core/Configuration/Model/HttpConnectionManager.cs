@@ -63,9 +63,11 @@ public sealed class HttpConnectionManager : EnvoyMessage
     public bool SkipXffAppend { get; set; }
 
     /// <summary>How <c>x-forwarded-client-cert</c> is treated; default <c>SANITIZE</c> (removed).</summary>
+    [ProtoField(16)]
     public ForwardClientCertDetails ForwardClientCertDetails { get; set; }
 
     /// <summary>What of the client certificate <c>APPEND_FORWARD</c> and <c>SANITIZE_SET</c> put in <c>x-forwarded-client-cert</c>.</summary>
+    [ProtoField(17)]
     public SetCurrentClientCertDetails? SetCurrentClientCertDetails { get; set; }
 
     /// <summary>The <c>via</c> value appended to requests and responses; empty (the default) adds none.</summary>
@@ -197,18 +199,23 @@ public enum ForwardClientCertDetails
 public sealed class SetCurrentClientCertDetails : EnvoyMessage
 {
     /// <summary>Add <c>Subject="…"</c>.</summary>
+    [ProtoField(1)]
     public bool? Subject { get; set; }
 
     /// <summary>Add <c>Cert="…"</c> (the URL-encoded PEM).</summary>
+    [ProtoField(3)]
     public bool Cert { get; set; }
 
     /// <summary>Add <c>Chain="…"</c> (the URL-encoded PEM chain).</summary>
+    [ProtoField(6)]
     public bool Chain { get; set; }
 
     /// <summary>Add <c>DNS=</c> for each DNS SAN.</summary>
+    [ProtoField(4)]
     public bool Dns { get; set; }
 
     /// <summary>Add <c>URI=</c> for each URI SAN (<c>URI=</c> when there is none).</summary>
+    [ProtoField(5)]
     public bool Uri { get; set; }
 }
 
