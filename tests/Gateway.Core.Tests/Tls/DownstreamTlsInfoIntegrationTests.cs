@@ -107,4 +107,31 @@ public class DownstreamTlsInfoIntegrationTests
             Assert.False(echoed.Headers.ContainsKey("x-op-" + i), Operators[i]);
         }
     }
+
+    [Fact]
+    public async Task AccessLog_MutualTls_OperatorsPrinted()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var log = Path.Combine(Path.GetTempPath(), "gateway-tls-log-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var tls = DownstreamTlsIntegrationTests.Context(validation: DownstreamTlsIntegrationTests.TrustedCa(), extra: "require_client_certificate: true");
+            var accessLog = "stat_prefix: ingress_http\n          access_log:\n          - name: envoy.access_loggers.file\n            typed_config:\n"
+                + "              \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n"
+                + $"              path: {log}\n"
+                + "              log_format: { text_format: \"%DOWNSTREAM_TLS_VERSION% %DOWNSTREAM_PEER_URI_SAN% %DOWNSTREAM_PEER_SUBJECT% %DOWNSTREAM_LOCAL_DNS_SAN% %DOWNSTREAM_PEER_EMAIL_SAN%\\n\" }";
+            var yaml = DownstreamTlsIntegrationTests.Yaml(upstream.Port, tls).Replace("stat_prefix: ingress_http", accessLog, StringComparison.Ordinal);
+            await using var gateway = await InProcessGateway.StartAsync(yaml);
+            using var client = DownstreamTlsIntegrationTests.TlsClient(System.Security.Authentication.SslProtocols.Tls13, Certs.Client("client"));
+
+            using var response = await client.GetAsync(DownstreamTlsIntegrationTests.HttpsUri(gateway, "/logged"));
+
+            var line = Assert.Single(await AccessLogLines.ReadAsync(gateway, log));
+            Assert.Equal($"TLSv1.3 {TestCertificates.ClientSpiffeId} CN=client localhost -", line);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
 }
