@@ -242,6 +242,7 @@ internal static partial class FormatParser
         Add("DYNAMIC_METADATA", Syntax.ParamsRequired | Syntax.LengthAllowed, static (c, s, o, e) => Metadata(MetadataSource.Dynamic, s));
         Add("CLUSTER_METADATA", Syntax.ParamsRequired | Syntax.LengthAllowed, static (c, s, o, e) => Metadata(MetadataSource.Cluster, s));
         Add("UPSTREAM_METADATA", Syntax.ParamsRequired | Syntax.LengthAllowed, static (c, s, o, e) => Metadata(MetadataSource.UpstreamHost, s));
+        AddTls(Simple, Add);
         Add("ENVIRONMENT", Syntax.ParamsRequired | Syntax.LengthAllowed, static (c, s, o, e) =>
             // Read once, when the format is compiled, as Envoy; an unset variable prints "-" (a string, also in JSON).
             new ConstantOperator(Environment.GetEnvironmentVariable(s) ?? "-"));
@@ -269,18 +270,53 @@ internal static partial class FormatParser
         Add("transport-level statistics are not recorded", "DOWNSTREAM_HANDSHAKE_DURATION", "ROUNDTRIP_DURATION", "BYTES_RETRANSMITTED", "PACKETS_RETRANSMITTED");
         Add("wire and header byte meters are not kept", "UPSTREAM_WIRE_BYTES_SENT", "UPSTREAM_WIRE_BYTES_RECEIVED", "UPSTREAM_HEADER_BYTES_SENT", "UPSTREAM_HEADER_BYTES_RECEIVED", "DOWNSTREAM_WIRE_BYTES_SENT", "DOWNSTREAM_WIRE_BYTES_RECEIVED", "DOWNSTREAM_HEADER_BYTES_SENT", "DOWNSTREAM_HEADER_BYTES_RECEIVED");
         Add("connection pool timing is not recorded", "UPSTREAM_CONNECTION_POOL_READY_DURATION");
-        Add("the gateway neither terminates nor originates TLS (transport_socket is not supported)",
-            "DOWNSTREAM_TLS_VERSION", "DOWNSTREAM_TLS_CIPHER", "DOWNSTREAM_TLS_SESSION_ID", "DOWNSTREAM_PEER_URI_SAN", "DOWNSTREAM_PEER_DNS_SAN",
-            "DOWNSTREAM_PEER_IP_SAN", "DOWNSTREAM_PEER_EMAIL_SAN", "DOWNSTREAM_PEER_OTHERNAME_SAN", "DOWNSTREAM_LOCAL_URI_SAN", "DOWNSTREAM_LOCAL_DNS_SAN",
-            "DOWNSTREAM_LOCAL_IP_SAN", "DOWNSTREAM_LOCAL_EMAIL_SAN", "DOWNSTREAM_LOCAL_OTHERNAME_SAN", "DOWNSTREAM_PEER_SUBJECT", "DOWNSTREAM_LOCAL_SUBJECT",
-            "DOWNSTREAM_PEER_ISSUER", "DOWNSTREAM_PEER_CERT", "DOWNSTREAM_PEER_SERIAL", "DOWNSTREAM_PEER_FINGERPRINT_256", "DOWNSTREAM_PEER_FINGERPRINT_1",
-            "DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256", "DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1", "DOWNSTREAM_PEER_CHAIN_SERIALS", "DOWNSTREAM_PEER_CERT_V_START",
-            "DOWNSTREAM_PEER_CERT_V_END", "DOWNSTREAM_TRANSPORT_FAILURE_REASON", "UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_SESSION_ID",
+        Add(".NET's SslStream does not expose the TLS session id", "DOWNSTREAM_TLS_SESSION_ID");
+        Add("otherName SANs (match by oid) are not supported", "DOWNSTREAM_PEER_OTHERNAME_SAN", "DOWNSTREAM_LOCAL_OTHERNAME_SAN");
+        Add("the reason of a failed downstream handshake is not recorded", "DOWNSTREAM_TRANSPORT_FAILURE_REASON");
+        Add("the gateway does not record upstream TLS facts", "UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_SESSION_ID",
             "UPSTREAM_PEER_ISSUER", "UPSTREAM_PEER_CERT", "UPSTREAM_PEER_SUBJECT", "UPSTREAM_PEER_URI_SAN", "UPSTREAM_PEER_DNS_SAN", "UPSTREAM_PEER_IP_SAN",
             "UPSTREAM_LOCAL_URI_SAN", "UPSTREAM_LOCAL_DNS_SAN", "UPSTREAM_LOCAL_IP_SAN", "UPSTREAM_PEER_CERT_V_START", "UPSTREAM_PEER_CERT_V_END",
             "TLS_JA3_FINGERPRINT", "TLS_JA4_FINGERPRINT");
         Add("not implemented yet", "QUERY_PARAM", "PATH", "COALESCE");
         return refused;
+    }
+
+    /// <summary>The downstream TLS operators (Envoy's SSL connection info providers).</summary>
+    private static void AddTls(Action<string, FormatOperator> simple, Action<string, Syntax, Factory> add)
+    {
+        simple("DOWNSTREAM_TLS_VERSION", new TlsOperator(static t => t.Version));
+        simple("DOWNSTREAM_TLS_CIPHER", new TlsOperator(static t => t.Cipher));
+        simple("DOWNSTREAM_PEER_URI_SAN", new TlsOperator(static t => t.Peer is { } p ? TlsOperator.Join(p.UriSans) : null));
+        simple("DOWNSTREAM_PEER_DNS_SAN", new TlsOperator(static t => t.Peer is { } p ? TlsOperator.Join(p.DnsSans) : null));
+        simple("DOWNSTREAM_PEER_IP_SAN", new TlsOperator(static t => t.Peer is { } p ? TlsOperator.Join(p.IpSans) : null));
+        simple("DOWNSTREAM_PEER_EMAIL_SAN", new TlsOperator(static t => t.Peer is { } p ? TlsOperator.Join(p.EmailSans) : null));
+        simple("DOWNSTREAM_LOCAL_URI_SAN", new TlsOperator(static t => t.Local is { } l ? TlsOperator.Join(l.UriSans) : null));
+        simple("DOWNSTREAM_LOCAL_DNS_SAN", new TlsOperator(static t => t.Local is { } l ? TlsOperator.Join(l.DnsSans) : null));
+        simple("DOWNSTREAM_LOCAL_IP_SAN", new TlsOperator(static t => t.Local is { } l ? TlsOperator.Join(l.IpSans) : null));
+        simple("DOWNSTREAM_LOCAL_EMAIL_SAN", new TlsOperator(static t => t.Local is { } l ? TlsOperator.Join(l.EmailSans) : null));
+        simple("DOWNSTREAM_PEER_SUBJECT", new TlsOperator(static t => t.Peer?.Subject));
+        simple("DOWNSTREAM_LOCAL_SUBJECT", new TlsOperator(static t => t.Local?.Subject));
+        simple("DOWNSTREAM_PEER_ISSUER", new TlsOperator(static t => t.Peer?.Issuer));
+        simple("DOWNSTREAM_PEER_FINGERPRINT_256", new TlsOperator(static t => t.Peer?.Sha256));
+        simple("DOWNSTREAM_PEER_FINGERPRINT_1", new TlsOperator(static t => t.Peer?.Sha1));
+        simple("DOWNSTREAM_PEER_SERIAL", new TlsOperator(static t => t.Peer?.Serial));
+        simple("DOWNSTREAM_PEER_CERT", new TlsOperator(static t => t.Peer?.UrlEncodedPem));
+        simple("DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256", new TlsOperator(static t => t.Peer?.ChainSha256));
+        simple("DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1", new TlsOperator(static t => t.Peer?.ChainSha1));
+        simple("DOWNSTREAM_PEER_CHAIN_SERIALS", new TlsOperator(static t => t.Peer?.ChainSerials));
+        add("DOWNSTREAM_PEER_CERT_V_START", Syntax.ParamsOptional, static (c, s, o, e) => CertificateTime(start: true, s, e));
+        add("DOWNSTREAM_PEER_CERT_V_END", Syntax.ParamsOptional, static (c, s, o, e) => CertificateTime(start: false, s, e));
+    }
+
+    private static CertificateTimeOperator? CertificateTime(bool start, string format, List<string> errors)
+    {
+        var formatter = DateFormatter.Create(format.Length > 0 ? format : DateFormatter.DefaultUtcFormat, TimeZoneInfo.Utc, out var error);
+        if (formatter is null)
+        {
+            errors.Add(error!);
+            return null;
+        }
+        return new CertificateTimeOperator(start, formatter);
     }
 
     private static string? MachineHostName()

@@ -230,7 +230,8 @@ public static class EnvoyGatewayExtensions
             state.Completed = true;
             var stats = state.Tls.Stats;
             stats.Handshake.Increment();
-            if (connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is { } handshake)
+            var handshake = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>();
+            if (handshake is not null)
             {
                 stats.Version(handshake.Protocol).Increment();
                 if (handshake.NegotiatedCipherSuite is { } suite)
@@ -238,10 +239,14 @@ public static class EnvoyGatewayExtensions
                     stats.Cipher(suite).Increment();
                 }
             }
-            if (connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate is null)
+            var clientCertificate = connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate;
+            if (clientCertificate is null)
             {
                 stats.NoCertificate.Increment();
             }
+            // The connection's TLS facts, read by x-forwarded-client-cert and the %DOWNSTREAM_PEER_*% operators.
+            connection.Features.Set(state.Tls.Describe(state, connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream,
+                handshake?.Protocol ?? System.Security.Authentication.SslProtocols.None, handshake?.NegotiatedCipherSuite, clientCertificate));
             var http2 = fixedHttp2 || IsHttp2(connection);
             state.Http2 = http2;
             state.ConnectionManager.CodecCreated(http2);
@@ -259,6 +264,7 @@ public static class EnvoyGatewayExtensions
         info.BytesReceived = tracked.BytesReceived;
         info.BytesSent = tracked.BytesSent;
         info.Complete();
+        info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
         var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));
         AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, context);
     }

@@ -154,6 +154,7 @@ internal static class RequestHeaderMutation
             }
         }
 
+        ClientCertHeader.Mutate(context, headers, plan);
         if (plan.Via.Length != 0)
         {
             headers[Via] = AppendVia(headers[Via], plan.Via);

@@ -62,6 +62,15 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// </summary>
     public long ConnectionId => _context is null ? _connectionId : _context.Features.Get<DownstreamConnection>()?.Id ?? 0;
 
+    /// <summary>
+    /// The downstream connection's TLS facts (<c>%DOWNSTREAM_PEER_*%</c>, <c>%DOWNSTREAM_TLS_*%</c>); null in plain text.
+    /// A request's come from its connection; a connection entry's are set when it is logged.
+    /// </summary>
+    public Gateway.Tls.DownstreamTlsInfo? DownstreamTls => _context is null ? ConnectionTls : _context.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
+
+    /// <summary>A connection's stream info: its TLS facts (<see cref="DownstreamTls"/>).</summary>
+    internal Gateway.Tls.DownstreamTlsInfo? ConnectionTls { get; set; }
+
     /// <summary>The name of the filter chain that took the connection (<c>%FILTER_CHAIN_NAME%</c>), or null when it has none.</summary>
     public string? FilterChainName { get; init; }
 

@@ -27,16 +27,17 @@ internal sealed class TlsStats
         FailVerifyNoCert = store.Counter(_prefix + "fail_verify_no_cert");
         FailVerifyError = store.Counter(_prefix + "fail_verify_error");
         FailVerifySan = store.Counter(_prefix + "fail_verify_san");
+        FailVerifyCertHash = store.Counter(_prefix + "fail_verify_cert_hash");
         foreach (var name in Uncharged)
         {
             store.Counter(_prefix + name);
         }
     }
 
-    // Envoy's other SSL counters: certificate hashes, OCSP stapling and key usage are not implemented (always 0).
+    // Envoy's other SSL counters: OCSP stapling and key usage are not implemented (always 0).
     private static readonly string[] Uncharged =
     [
-        "fail_verify_cert_hash", "ocsp_staple_failed", "ocsp_staple_omitted", "ocsp_staple_responses", "ocsp_staple_requests",
+        "ocsp_staple_failed", "ocsp_staple_omitted", "ocsp_staple_responses", "ocsp_staple_requests",
         "was_key_usage_invalid",
     ];
 
@@ -54,6 +55,9 @@ internal sealed class TlsStats
     public Counter FailVerifyError { get; }
 
     public Counter FailVerifySan { get; }
+
+    /// <summary>Neither <c>verify_certificate_hash</c> nor <c>verify_certificate_spki</c> matched.</summary>
+    public Counter FailVerifyCertHash { get; }
 
     /// <summary><c>ciphers.&lt;OpenSSL name&gt;</c>.</summary>
     public Counter Cipher(TlsCipherSuite suite)

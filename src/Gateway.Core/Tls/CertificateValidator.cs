@@ -23,6 +23,9 @@ internal sealed class CertificateValidator
     private readonly bool _allowExpired;
     private readonly bool _acceptUntrusted;
     private readonly SanPredicate[] _subjectAltNames;
+    private readonly IReadOnlyList<byte[]> _certificateHashes;
+    private readonly IReadOnlyList<byte[]> _spkiHashes;
+    private readonly RevocationLists? _crls;
 
     public CertificateValidator(CertificateValidationPlan plan, Oid purpose)
     {
@@ -31,6 +34,9 @@ internal sealed class CertificateValidator
         _purpose = purpose;
         _allowExpired = plan.AllowExpiredCertificate;
         _acceptUntrusted = plan.AcceptUntrusted;
+        _certificateHashes = plan.CertificateHashes;
+        _spkiHashes = plan.SpkiHashes;
+        _crls = plan.Crl is { } crl ? RevocationLists.Load(crl, plan.CrlPath!, plan.OnlyVerifyLeafCertCrl, out _) : null;
         _subjectAltNames = new SanPredicate[plan.SubjectAltNameMatchers.Count];
         for (var i = 0; i < _subjectAltNames.Length; i++)
         {
@@ -50,6 +56,12 @@ internal sealed class CertificateValidator
     /// <summary>SANs are matched (which, downstream, makes a client certificate required).</summary>
     public bool HasSubjectAltNameMatchers => _subjectAltNames.Length > 0;
 
+    /// <summary>
+    /// SAN matchers or certificate pins are set: Envoy then fails a handshake without a peer certificate
+    /// (SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+    /// </summary>
+    public bool RequiresPeerCertificate => _subjectAltNames.Length > 0 || _certificateHashes.Count > 0 || _spkiHashes.Count > 0;
+
     /// <summary>Verifies <paramref name="leaf"/>; false when the handshake must fail (the failure is charged to <paramref name="stats"/>).</summary>
     public bool Verify(X509Certificate2 leaf, X509Chain? presented, TlsStats stats)
     {
@@ -64,6 +76,14 @@ internal sealed class CertificateValidator
         if (_subjectAltNames.Length > 0 && !SubjectAltNames.MatchAny(leaf, _subjectAltNames))
         {
             stats.FailVerifySan.Increment();
+            if (!_acceptUntrusted)
+            {
+                return false;
+            }
+        }
+        if ((_certificateHashes.Count > 0 || _spkiHashes.Count > 0) && !CertificatePins.Match(leaf, _certificateHashes, _spkiHashes))
+        {
+            stats.FailVerifyCertHash.Increment();
             if (!_acceptUntrusted)
             {
                 return false;
@@ -89,6 +109,6 @@ internal sealed class CertificateValidator
             // The intermediates the peer sent with its certificate.
             policy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
         }
-        return chain.Build(leaf);
+        return chain.Build(leaf) && (_crls is null || _crls.Accepts(chain));
     }
 }

@@ -23,6 +23,7 @@ internal sealed class DownstreamTls
     private readonly System.Security.Authentication.SslProtocols _protocols;
     private readonly bool _requestCertificate;
     private readonly bool _requireCertificate;
+    private readonly bool _allowTlsResume;
 
     private DownstreamTls(DownstreamTlsPlan plan, TlsStats stats, SdsSubscriptions? secrets)
     {
@@ -47,9 +48,10 @@ internal sealed class DownstreamTls
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
         _alpn = plan.AlpnProtocols.Count == 0 ? null : [.. plan.AlpnProtocols];
         _protocols = plan.Protocols;
+        _allowTlsResume = plan.AllowTlsResume;
         // Envoy asks for a client certificate when it can verify one (trusted_ca) or must see one; SAN matchers make one
         // required (CertificateValidationContext.trusted_ca's documentation).
-        _requireCertificate = plan.RequireClientCertificate || _validator.HasSubjectAltNameMatchers;
+        _requireCertificate = plan.RequireClientCertificate || _validator.RequiresPeerCertificate;
         _requestCertificate = _validator.HasTrustedCa || _requireCertificate;
     }
 
@@ -105,6 +107,7 @@ internal sealed class DownstreamTls
             ClientCertificateRequired = _requestCertificate,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = _requestCertificate ? state.Validate : null,
+            AllowTlsResume = _allowTlsResume,
         };
     }
 
@@ -127,7 +130,59 @@ internal sealed class DownstreamTls
             state.FailureCounted = true;
             return false;
         }
+        state.PeerChain = PeerChain(leaf, presented);
         return true;
+    }
+
+    /// <summary>
+    /// The chain as the peer sent it, leaf first (Envoy's peer certificate chain), copied: SslStream disposes the
+    /// validation chain's certificates after the callback.
+    /// </summary>
+    private static X509Certificate2[] PeerChain(X509Certificate2 leaf, X509Chain? presented)
+    {
+        var chain = new List<X509Certificate2> { X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span) };
+        if (presented is not null)
+        {
+            foreach (var sent in presented.ChainPolicy.ExtraStore)
+            {
+                if (!sent.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    chain.Add(X509CertificateLoader.LoadCertificate(sent.RawDataMemory.Span));
+                }
+            }
+        }
+        return [.. chain];
+    }
+
+    /// <summary>The connection's TLS facts once its handshake completed (the served certificate's are shared by its connections).</summary>
+    internal DownstreamTlsInfo Describe(TlsHandshakeState state, SslStream? stream, SslProtocols protocol, TlsCipherSuite? cipher, X509Certificate2? clientCertificate)
+    {
+        // The certificate this connection was served (a swapped context may serve another than the configured one):
+        // the configured certificate's facts are reused when it is that one, else the served one's are made.
+        CertificateFacts? local = null;
+        if (stream?.LocalCertificate is { } served)
+        {
+            var leaf = served as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(served.GetRawCertData());
+            foreach (var certificate in _certificates)
+            {
+                if (ReferenceEquals(certificate.Leaf, leaf) || certificate.Leaf.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    local = certificate.Facts;
+                    break;
+                }
+            }
+            local ??= new CertificateFacts(leaf);
+        }
+        CertificateFacts? peer = null;
+        if (state.PeerChain is { Length: > 0 } chain)
+        {
+            peer = new CertificateFacts(chain[0], chain);
+        }
+        else if (clientCertificate is not null)
+        {
+            peer = new CertificateFacts(clientCertificate);
+        }
+        return new DownstreamTlsInfo(protocol, cipher, peer, local);
     }
 }
 
@@ -147,6 +202,9 @@ internal sealed class TlsHandshakeState(DownstreamTls tls, ConnectionManagerStat
 
     /// <summary>Peer verification failed and charged its <c>fail_verify_*</c> stat (so not <c>connection_error</c>).</summary>
     public bool FailureCounted { get; set; }
+
+    /// <summary>The verified client certificate chain, leaf first (null when none was presented or verified).</summary>
+    public X509Certificate2[]? PeerChain { get; set; }
 
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         => Tls.Verify(this, certificate, chain);

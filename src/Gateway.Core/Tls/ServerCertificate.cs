@@ -25,6 +25,9 @@ internal sealed class ServerCertificate
     /// <summary>Where the chain was read from: a path, or <c>&lt;inline&gt;</c> (as <c>/certs</c> shows it).</summary>
     public string Path => _current.Path;
 
+    /// <summary>The leaf's facts as a connection's local certificate (<c>%DOWNSTREAM_LOCAL_*%</c>, XFCC's <c>By</c>), made on first use.</summary>
+    public CertificateFacts Facts => field ??= new CertificateFacts(Leaf);
+
     /// <summary>Loads a plan's certificate (its material passed validation, so a failure here is a bug).</summary>
     public static ServerCertificate Load(TlsCertificatePlan plan)
         => new(TlsMaterial.LoadServerCertificate(plan.CertificateChain, plan.CertificateChainPath, plan.PrivateKey, plan.PrivateKeyPath, out var error)

@@ -20,6 +20,9 @@ internal sealed record DownstreamTlsPlan(
     bool RequireSni,
     bool FullScanCertsOnSniMismatch)
 {
+    /// <summary>TLS resumption (tickets and session ids) offered; false when both kinds are disabled.</summary>
+    public bool AllowTlsResume { get; init; } = true;
+
     /// <summary>Translates a validated transport socket; null for plain text.</summary>
     public static DownstreamTlsPlan? Translate(TransportSocket? socket, HttpProtocols protocols, TlsSecrets secrets)
     {
@@ -51,7 +54,11 @@ internal sealed record DownstreamTlsPlan(
             alpn,
             tls.RequireClientCertificate ?? false,
             tls.RequireSni ?? false,
-            tls.FullScanCertsOnSniMismatch ?? false);
+            tls.FullScanCertsOnSniMismatch ?? false)
+        {
+            // Validation accepts only both or neither: SslStream allows or disallows resumption as a whole.
+            AllowTlsResume = !(tls.DisableStatelessSessionResumption && tls.DisableStatefulSessionResumption),
+        };
     }
 
     /// <summary>

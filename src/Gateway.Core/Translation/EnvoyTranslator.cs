@@ -177,6 +177,8 @@ public static class EnvoyTranslator
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
+            ForwardClientCert = hcm.ForwardClientCertDetails,
+            ClientCertDetails = Gateway.Tls.ClientCertDetailsPlan.From(hcm.SetCurrentClientCertDetails),
             PackTraceReason = (hcm.RequestIdExtension?.TypedConfig as UuidRequestIdConfig)?.PackTraceReason ?? true,
             UseRequestIdForTraceSampling = (hcm.RequestIdExtension?.TypedConfig as UuidRequestIdConfig)?.UseRequestIdForTraceSampling ?? true,
             PathWithEscapedSlashesAction = hcm.PathWithEscapedSlashesAction == PathWithEscapedSlashesAction.ImplementationSpecificDefault

@@ -74,6 +74,12 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary><c>forward_client_cert_details</c>: what happens to <c>x-forwarded-client-cert</c>.</summary>
+    internal ForwardClientCertDetails ForwardClientCert { get; init; }
+
+    /// <summary><c>set_current_client_cert_details</c>: what this hop's <c>x-forwarded-client-cert</c> element holds.</summary>
+    internal Gateway.Tls.ClientCertDetails ClientCertDetails { get; init; }
+
     /// <summary><c>via</c>, appended to the <c>via</c> of requests and responses; empty for none.</summary>
     public string Via { get; init; } = string.Empty;
 

@@ -49,6 +49,21 @@ internal sealed record CertificateValidationPlan(
     bool AcceptUntrusted,
     IReadOnlyList<SubjectAltNameMatcher> SubjectAltNameMatchers)
 {
+    /// <summary><c>verify_certificate_hash</c>: SHA-256 digests of accepted certificates (DER).</summary>
+    public IReadOnlyList<byte[]> CertificateHashes { get; init; } = [];
+
+    /// <summary><c>verify_certificate_spki</c>: SHA-256 digests of accepted SubjectPublicKeyInfos.</summary>
+    public IReadOnlyList<byte[]> SpkiHashes { get; init; } = [];
+
+    /// <summary><c>crl</c> as read when the configuration was applied, or null.</summary>
+    public byte[]? Crl { get; init; }
+
+    /// <summary>Where <see cref="Crl"/> was read from.</summary>
+    public string? CrlPath { get; init; }
+
+    /// <summary><c>only_verify_leaf_cert_crl</c>.</summary>
+    public bool OnlyVerifyLeafCertCrl { get; init; }
+
     /// <summary>No validation context: nothing is verified.</summary>
     public static readonly CertificateValidationPlan None = new(null, null, false, false, []);
 
@@ -59,7 +74,14 @@ internal sealed record CertificateValidationPlan(
             validation.TrustedCa is { } caPath ? TlsMaterial.PathOf(caPath) : null,
             validation.AllowExpiredCertificate,
             validation.TrustChainVerification == TrustChainVerification.AcceptUntrusted,
-            validation.MatchTypedSubjectAltNames);
+            validation.MatchTypedSubjectAltNames)
+        {
+            CertificateHashes = validation.VerifyCertificateHash.ConvertAll(static h => CertificatePins.ParseHash(h)!),
+            SpkiHashes = validation.VerifyCertificateSpki.ConvertAll(static h => CertificatePins.ParseSpki(h)!),
+            Crl = validation.Crl is { } crl ? TlsCertificatePlan.Read(crl) : null,
+            CrlPath = validation.Crl is { } crlPath ? TlsMaterial.PathOf(crlPath) : null,
+            OnlyVerifyLeafCertCrl = validation.OnlyVerifyLeafCertCrl,
+        };
 }
 
 /// <summary><c>tls_params</c> as both sides use them: the version range (TLS_AUTO: 1.2 to 1.3) and the pinned cipher suites.</summary>

@@ -76,6 +76,7 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             // them would accept any certificate, so it is refused rather than silently weaker.
             context.Error(tls, "require_client_certificate", "require_client_certificate needs common_tls_context.validation_context.trusted_ca to verify the client certificate against");
         }
+        ValidateSessionFields(tls);
         foreach (var protocol in common.AlpnProtocols)
         {
             if (protocol.Length is 0 or > 255)
@@ -294,6 +295,32 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         }
     }
 
+    /// <summary>Session resumption, OCSP and cipher preference: honoured where SslStream can, else refused with why.</summary>
+    private void ValidateSessionFields(DownstreamTlsContext tls)
+    {
+        if (tls.SessionTicketKeys is not null)
+        {
+            context.Error(tls, "session_ticket_keys", "session_ticket_keys cannot be honoured: .NET's SslStream makes its own session ticket keys and cannot be given them");
+        }
+        if (tls.SessionTimeout is not null)
+        {
+            context.Error(tls, "session_timeout", "session_timeout cannot be honoured: .NET's SslStream does not let the TLS session lifetime be set");
+        }
+        if (tls.DisableStatelessSessionResumption != tls.DisableStatefulSessionResumption)
+        {
+            context.Error(tls, tls.DisableStatelessSessionResumption ? "disable_stateless_session_resumption" : "disable_stateful_session_resumption",
+                ".NET's SslStream allows or disallows TLS resumption as a whole: set both disable_stateless_session_resumption and disable_stateful_session_resumption, or neither");
+        }
+        if (tls.OcspStaplePolicy != OcspStaplePolicy.LenientStapling)
+        {
+            context.Error(tls, "ocsp_staple_policy", "ocsp_staple_policy STRICT_STAPLING and MUST_STAPLE cannot be honoured: OCSP staples (TlsCertificate.ocsp_staple) are not supported");
+        }
+        if (tls.PreferClientCiphers)
+        {
+            context.Error(tls, "prefer_client_ciphers", "prefer_client_ciphers cannot be honoured: .NET's SslStream does not let the server follow the client's cipher order");
+        }
+    }
+
     internal void ValidateValidationContext(CertificateValidationContext validation)
     {
         if (validation.TrustedCa is { } caSource)
@@ -310,6 +337,37 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         else if (validation.MatchTypedSubjectAltNames.Count > 0)
         {
             context.Error(validation, "match_typed_subject_alt_names", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
+        }
+        if (validation.Crl is { } crlSource)
+        {
+            if (TlsMaterial.Read(crlSource, out var crlError) is { } crlPem)
+            {
+                RevocationLists.Load(crlPem, TlsMaterial.PathOf(crlSource), leafOnly: false, out crlError);
+            }
+            if (crlError is not null)
+            {
+                context.Error(validation, "crl", crlError);
+            }
+            else if (validation.TrustedCa is null)
+            {
+                // Envoy checks CRLs while verifying the chain: without trusted_ca they would be silently unused.
+                context.Error(validation, "crl", "crl needs trusted_ca (CRLs are checked on the verified chain)");
+            }
+        }
+        // Envoy's DefaultCertValidator: each pin must decode to a SHA-256 digest.
+        foreach (var hash in validation.VerifyCertificateHash)
+        {
+            if (CertificatePins.ParseHash(hash) is null)
+            {
+                context.Error(validation, "verify_certificate_hash", $"Invalid hex-encoded SHA-256 {hash}");
+            }
+        }
+        foreach (var spki in validation.VerifyCertificateSpki)
+        {
+            if (CertificatePins.ParseSpki(spki) is null)
+            {
+                context.Error(validation, "verify_certificate_spki", $"Invalid base64-encoded SHA-256 {spki}");
+            }
         }
         var matchers = new MatcherValidator(context);
         foreach (var san in validation.MatchTypedSubjectAltNames)

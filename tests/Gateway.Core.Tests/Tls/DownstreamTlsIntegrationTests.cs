@@ -19,12 +19,12 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
 
     private const string Ssl = "listener.127.0.0.1_0.ssl.";
 
-    private static readonly System.Text.Json.JsonSerializerOptions EchoJson = new() { PropertyNameCaseInsensitive = true };
+    internal static readonly System.Text.Json.JsonSerializerOptions EchoJson = new() { PropertyNameCaseInsensitive = true };
 
     /// <summary>The one-listener bootstrap with <paramref name="tls"/> (a flush-left DownstreamTlsContext body) as its chain's transport socket.</summary>
-    internal static string Yaml(int upstreamPort, string tls, string codec = "")
+    internal static string Yaml(int upstreamPort, string tls, string codec = "", string virtualHost = "")
     {
-        var yaml = ListenerYaml.Build(upstreamPort, httpFilters: string.Empty);
+        var yaml = ListenerYaml.Build(upstreamPort, httpFilters: string.Empty, virtualHost: virtualHost);
         var socket = $"""
                 - transport_socket:
                     name: envoy.transport_sockets.tls
@@ -38,7 +38,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         return codec.Length == 0 ? yaml : yaml.Replace("stat_prefix: ingress_http", "stat_prefix: ingress_http\n          codec_type: " + codec, StringComparison.Ordinal);
     }
 
-    private static string Context(string alpn = "", string validation = "", string extra = "", string parameters = "") => $"""
+    internal static string Context(string alpn = "", string validation = "", string extra = "", string parameters = "") => $"""
         common_tls_context:
           tls_certificates:
           - certificate_chain: {"{"} filename: {Certs.PathOf("server.pem")} {"}"}
@@ -49,9 +49,9 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         {extra}
         """;
 
-    private static string TrustedCa(string ca = "ca.pem") => $"trusted_ca: {{ filename: {Certs.PathOf(ca)} }}";
+    internal static string TrustedCa(string ca = "ca.pem") => $"trusted_ca: {{ filename: {Certs.PathOf(ca)} }}";
 
-    private static HttpClient TlsClient(SslProtocols protocols = SslProtocols.None, X509Certificate2? clientCertificate = null)
+    internal static HttpClient TlsClient(SslProtocols protocols = SslProtocols.None, X509Certificate2? clientCertificate = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -67,7 +67,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
         return new HttpClient(handler);
     }
 
-    private static Uri HttpsUri(InProcessGateway gateway, string path = "/")
+    internal static Uri HttpsUri(InProcessGateway gateway, string path = "/")
         => new($"https://localhost:{gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port}{path}");
 
     [Theory]
@@ -302,7 +302,7 @@ public class DownstreamTlsIntegrationTests(ITestOutputHelper output)
     }
 
     /// <summary>One TLS handshake (HttpClient retries a failed one): true when it completed and the server did not close at once.</summary>
-    private static async Task<bool> HandshakeAsync(InProcessGateway gateway, X509Certificate2? clientCertificate, SslProtocols protocols = SslProtocols.None)
+    internal static async Task<bool> HandshakeAsync(InProcessGateway gateway, X509Certificate2? clientCertificate, SslProtocols protocols = SslProtocols.None)
     {
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, gateway.Gateway.ListenerBoundEndPoint("httpbin-demo")!.Port);

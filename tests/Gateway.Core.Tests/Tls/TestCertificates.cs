@@ -14,6 +14,9 @@ internal sealed class TestCertificates : IDisposable
 {
     public const string ClientSpiffeId = "spiffe://cluster.local/ns/default/sa/client";
 
+    /// <summary>The URI SAN of <c>server-spiffe</c> (XFCC's <c>By</c>).</summary>
+    public const string GatewaySpiffeId = "spiffe://cluster.local/ns/default/sa/gateway";
+
     private static readonly Lazy<TestCertificates> SharedInstance = new(() => new TestCertificates());
 
     private TestCertificates()
@@ -32,10 +35,14 @@ internal sealed class TestCertificates : IDisposable
         Issue("wildcard", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => san.AddDnsName("*.example.com"));
         // The same names under a new serial and key: what a rotation replaces "server" with.
         Issue("server-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddIpAddress(IPAddress.Loopback); });
+        Issue("server-spiffe", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: true, san => { san.AddDnsName("localhost"); san.AddUri(new Uri(GatewaySpiffeId)); });
         Issue("client", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("client-next", Ca, caKey, now.AddDays(-1), now.AddDays(60), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("expired", Ca, caKey, now.AddDays(-30), now.AddDays(-1), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
         Issue("wrong-ca", otherCa, otherCaKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
+        Issue("revoked", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri(ClientSpiffeId)));
+        WriteCrl("ca.crl.pem", Ca, now, "revoked");
+        WriteCrl("other-ca.crl.pem", otherCa, now);
         Issue("other-san", Ca, caKey, now.AddDays(-1), now.AddDays(30), serverAuth: false, san => san.AddUri(new Uri("spiffe://cluster.local/ns/other/sa/intruder")));
     }
 
@@ -82,6 +89,19 @@ internal sealed class TestCertificates : IDisposable
         using var certificate = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter, serial);
         Write(name + ".pem", certificate.ExportCertificatePem());
         Write(name + "-key.pem", key.ExportPkcs8PrivateKeyPem());
+    }
+
+    /// <summary>A CRL of <paramref name="issuer"/> revoking the certificates named.</summary>
+    private void WriteCrl(string file, X509Certificate2 issuer, DateTimeOffset now, params string[] revoked)
+    {
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var name in revoked)
+        {
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(PathOf(name + ".pem")));
+            builder.AddEntry(certificate.SerialNumberBytes.Span, now.AddHours(-1));
+        }
+        var crl = builder.Build(issuer, System.Numerics.BigInteger.One, now.AddDays(7), HashAlgorithmName.SHA256);
+        Write(file, PemEncoding.WriteString("X509 CRL", crl) + "\n");
     }
 
     private void Write(string file, string text) => File.WriteAllText(PathOf(file), text);

@@ -6,8 +6,8 @@ namespace Gateway.Configuration;
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
-    "original_ip_detection_extensions", "early_header_mutation_extensions", "forward_client_cert_details",
-    "set_current_client_cert_details", "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
+    "original_ip_detection_extensions", "early_header_mutation_extensions",
+    "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs",
     "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
     "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
@@ -61,6 +61,14 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
     public bool SkipXffAppend { get; set; }
+
+    /// <summary>How <c>x-forwarded-client-cert</c> is treated; default <c>SANITIZE</c> (removed).</summary>
+    [ProtoField(16)]
+    public ForwardClientCertDetails ForwardClientCertDetails { get; set; }
+
+    /// <summary>What of the client certificate <c>APPEND_FORWARD</c> and <c>SANITIZE_SET</c> put in <c>x-forwarded-client-cert</c>.</summary>
+    [ProtoField(17)]
+    public SetCurrentClientCertDetails? SetCurrentClientCertDetails { get; set; }
 
     /// <summary>The <c>via</c> value appended to requests and responses; empty (the default) adds none.</summary>
     public string? Via { get; set; }
@@ -165,6 +173,50 @@ public sealed class CidrRange : EnvoyMessage
 
     /// <summary>Length of the prefix, e.g. 8.</summary>
     public uint? PrefixLen { get; set; }
+}
+
+/// <summary><c>HttpConnectionManager.ForwardClientCertDetails</c>.</summary>
+public enum ForwardClientCertDetails
+{
+    /// <summary>Remove the header (the default).</summary>
+    Sanitize = 0,
+
+    /// <summary>On mutual TLS connections, forward it as it came; else remove it.</summary>
+    ForwardOnly = 1,
+
+    /// <summary>On mutual TLS connections, append this hop's element; else remove it.</summary>
+    AppendForward = 2,
+
+    /// <summary>On mutual TLS connections, replace it with this hop's element; else remove it.</summary>
+    SanitizeSet = 3,
+
+    /// <summary>Always forward it as it came, mutual TLS or not.</summary>
+    AlwaysForwardOnly = 4,
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails")]
+public sealed class SetCurrentClientCertDetails : EnvoyMessage
+{
+    /// <summary>Add <c>Subject="…"</c>.</summary>
+    [ProtoField(1)]
+    public bool? Subject { get; set; }
+
+    /// <summary>Add <c>Cert="…"</c> (the URL-encoded PEM).</summary>
+    [ProtoField(3)]
+    public bool Cert { get; set; }
+
+    /// <summary>Add <c>Chain="…"</c> (the URL-encoded PEM chain).</summary>
+    [ProtoField(6)]
+    public bool Chain { get; set; }
+
+    /// <summary>Add <c>DNS=</c> for each DNS SAN.</summary>
+    [ProtoField(4)]
+    public bool Dns { get; set; }
+
+    /// <summary>Add <c>URI=</c> for each URI SAN (<c>URI=</c> when there is none).</summary>
+    [ProtoField(5)]
+    public bool Uri { get; set; }
 }
 
 /// <summary><c>HttpConnectionManager.CodecType</c>.</summary>

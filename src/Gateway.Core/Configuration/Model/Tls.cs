@@ -17,8 +17,7 @@ public sealed class TransportSocket : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext</c>: TLS termination on a listener's filter chain.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", NotSupported =
 [
-    "session_ticket_keys", "session_ticket_keys_sds_secret_config", "disable_stateless_session_resumption",
-    "session_timeout", "ocsp_staple_policy", "disable_stateful_session_resumption", "prefer_client_ciphers",
+    "session_ticket_keys_sds_secret_config",
 ])]
 public sealed class DownstreamTlsContext : EnvoyMessage
 {
@@ -37,6 +36,52 @@ public sealed class DownstreamTlsContext : EnvoyMessage
     /// <summary>On an SNI that names no certificate, scan them all for one the client supports (default false).</summary>
     [ProtoField(9)]
     public bool? FullScanCertsOnSniMismatch { get; set; }
+
+    /// <summary>Session ticket keys; refused at validation (.NET's SslStream makes its own).</summary>
+    [ProtoField(4)]
+    public TlsSessionTicketKeys? SessionTicketKeys { get; set; }
+
+    /// <summary>Session lifetime; refused at validation (.NET's SslStream cannot be given one).</summary>
+    [ProtoField(6)]
+    public TimeSpan? SessionTimeout { get; set; }
+
+    /// <summary>No session tickets (with <see cref="DisableStatefulSessionResumption"/>: no resumption at all).</summary>
+    [ProtoField(7)]
+    public bool DisableStatelessSessionResumption { get; set; }
+
+    /// <summary>What a missing or invalid OCSP staple does; only the default (<c>LENIENT_STAPLING</c>) is accepted.</summary>
+    [ProtoField(8)]
+    public OcspStaplePolicy OcspStaplePolicy { get; set; }
+
+    /// <summary>No session-id resumption (with <see cref="DisableStatelessSessionResumption"/>: no resumption at all).</summary>
+    [ProtoField(10)]
+    public bool DisableStatefulSessionResumption { get; set; }
+
+    /// <summary>Follow the client's cipher preference; only false (the server's order) is accepted.</summary>
+    [ProtoField(11)]
+    public bool PreferClientCiphers { get; set; }
+}
+
+/// <summary><c>envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys</c> (bound to be refused with a reason).</summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.TlsSessionTicketKeys")]
+public sealed class TlsSessionTicketKeys : EnvoyMessage
+{
+    /// <summary>The 80-byte keys.</summary>
+    [ProtoField(1)]
+    public List<DataSource> Keys { get; set; } = [];
+}
+
+/// <summary><c>DownstreamTlsContext.OcspStaplePolicy</c>.</summary>
+public enum OcspStaplePolicy
+{
+    /// <summary>Staple when a valid response is configured, else go on without (the default).</summary>
+    LenientStapling = 0,
+
+    /// <summary>Refuse a connection whose staple expired.</summary>
+    StrictStapling = 1,
+
+    /// <summary>Every certificate must have a valid staple.</summary>
+    MustStaple = 2,
 }
 
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext</c>.</summary>
@@ -247,15 +292,31 @@ public sealed class TlsCertificate : EnvoyMessage
 /// <summary><c>envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext</c>.</summary>
 [EnvoyType("envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext", NotSupported =
 [
-    "ca_certificate_provider_instance", "watched_directory", "verify_certificate_spki", "verify_certificate_hash",
-    "match_subject_alt_names", "require_signed_certificate_timestamp", "crl", "custom_validator_config",
-    "only_verify_leaf_cert_crl", "max_verify_depth", "system_root_certs",
+    "ca_certificate_provider_instance", "watched_directory",
+    "match_subject_alt_names", "require_signed_certificate_timestamp", "custom_validator_config",
+    "max_verify_depth", "system_root_certs",
 ])]
 public sealed class CertificateValidationContext : EnvoyMessage
 {
     /// <summary>PEM CA certificates a peer certificate must chain to; when absent a presented certificate is not verified.</summary>
     [ProtoField(1)]
     public DataSource? TrustedCa { get; set; }
+
+    /// <summary>Hex SHA-256 digests (colons allowed) of accepted peer certificates; this or <see cref="VerifyCertificateSpki"/> must match.</summary>
+    [ProtoField(2)]
+    public List<string> VerifyCertificateHash { get; set; } = [];
+
+    /// <summary>Base64 SHA-256 digests of accepted peer certificates' SubjectPublicKeyInfo.</summary>
+    [ProtoField(3)]
+    public List<string> VerifyCertificateSpki { get; set; } = [];
+
+    /// <summary>PEM CRLs: a certificate of the peer's chain they revoke (or whose issuer has none) fails verification.</summary>
+    [ProtoField(7)]
+    public DataSource? Crl { get; set; }
+
+    /// <summary>With <see cref="Crl"/>, check only the leaf (not the intermediates).</summary>
+    [ProtoField(14)]
+    public bool OnlyVerifyLeafCertCrl { get; set; }
 
     /// <summary>Accept expired (or not yet valid) certificates.</summary>
     [ProtoField(8)]
