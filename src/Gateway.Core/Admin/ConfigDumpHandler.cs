@@ -12,7 +12,8 @@ internal sealed class ConfigDumpSource(Bootstrap bootstrap, TimeProvider time)
     /// <summary>Every resource's <c>last_updated</c>: the configuration is applied once, at start-up (milliseconds, as Envoy's TimestampUtil keeps).</summary>
     public DateTimeOffset LastUpdated { get; } = TruncateToMilliseconds(time.GetUtcNow());
 
-    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
+    /// <summary>A time as the dumps print it: whole milliseconds.</summary>
+    internal static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
         => new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
 }
 
@@ -30,9 +31,6 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     private readonly ConfigDumpSource? _source = services.GetService<ConfigDumpSource>();
     // Resolved per dump (the runtime is built after the admin handler).
     private Hosting.GatewayRuntime? Runtime => services.GetService<Hosting.GatewayRuntime>();
-
-    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
-        => new(value.Ticks - value.Ticks % TimeSpan.TicksPerMillisecond, value.Offset);
 
     private const string AdminV3 = "envoy.admin.v3.";
 
@@ -210,7 +208,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
                 {
                     entry.Add("version_info", ProtoJson.String(watcher.VersionInfo));
                 }
-                dynamicSecrets.Add(entry.Add("last_updated", ProtoJson.Timestamp(TruncateToMilliseconds(watcher.LastUpdated))).Add("secret", ConfigJson.Message(watcher.Secret(), asAny: true)));
+                dynamicSecrets.Add(entry.Add("last_updated", ProtoJson.Timestamp(ConfigDumpSource.TruncateToMilliseconds(watcher.LastUpdated))).Add("secret", ConfigJson.Message(watcher.Secret(), asAny: true)));
             }
         }
 

@@ -83,6 +83,10 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
         return ((X509Certificate2)ssl.RemoteCertificate!).SerialNumber;
     }
 
+    /// <summary>Waits, bounded, until new connections are served <paramref name="certificate"/>.</summary>
+    private static Task WaitUntilServedAsync(int port, string certificate, string what)
+        => HealthCheckTestConfig.WaitUntilAsync(async () => await ServedSerialAsync(port) == SerialOf(certificate), what);
+
     private static ConfigError[] Errors(string yaml)
         => [.. Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml")).Errors];
 
@@ -181,7 +185,7 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
 
         var next = Material("server-next", "b-");
         MoveIntoPlace(SdsPath, Response(next + "cert.pem", next + "key.pem", version: "2"));
-        await HealthCheckTestConfig.WaitUntilAsync(async () => await ServedSerialAsync(port) == SerialOf("server-next.pem"), "the new certificate is served");
+        await WaitUntilServedAsync(port, "server-next.pem", "the new certificate is served");
         var rotatedAt = Volatile.Read(ref completed);
         await HealthCheckTestConfig.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref completed) >= rotatedAt + 40), "the load runs after the rotation");
         await stop.CancelAsync();
@@ -227,7 +231,7 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
         await mv.WaitForExitAsync();
         Assert.Equal(0, mv.ExitCode);
 
-        await HealthCheckTestConfig.WaitUntilAsync(async () => await ServedSerialAsync(port) == SerialOf("server-next.pem"), "the new certificate is served");
+        await WaitUntilServedAsync(port, "server-next.pem", "the new certificate is served");
         await gateway.AssertStatAsync(Factory + "ssl_context_update_by_sds", 1);
         await gateway.AssertStatAsync("sds.server_cert.update_rejected", 0);
     }
@@ -245,7 +249,7 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
         MoveIntoPlace(prefix + "key.pem", File.ReadAllText(Certs.PathOf("server-next-key.pem")));
         MoveIntoPlace(prefix + "cert.pem", File.ReadAllText(Certs.PathOf("server-next.pem")));
 
-        await HealthCheckTestConfig.WaitUntilAsync(async () => await ServedSerialAsync(port) == SerialOf("server-next.pem"), "the new certificate is served");
+        await WaitUntilServedAsync(port, "server-next.pem", "the new certificate is served");
         await gateway.AssertStatAsync(Factory + "ssl_context_update_by_sds", 1);
         // The subscription itself was not read again.
         await gateway.AssertStatAsync("sds.server_cert.update_attempt", 1);
@@ -277,7 +281,7 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
 
         // A good update after refused ones is taken.
         MoveIntoPlace(SdsPath, Response(next + "cert.pem", next + "key.pem"));
-        await HealthCheckTestConfig.WaitUntilAsync(async () => await ServedSerialAsync(port) == SerialOf("server-next.pem"), "the good update is served");
+        await WaitUntilServedAsync(port, "server-next.pem", "the good update is served");
         output.WriteLine($"update_attempt={await gateway.StatAsync("sds.server_cert.update_attempt")}");
     }
 
