@@ -62,8 +62,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             InspectionOutcome outcome;
             try
             {
-                outcome = await inspector.InspectAsync(connection.Transport.Input, found, listener.Plan.ListenerFiltersTimeout,
-                    listener.Plan.ContinueOnListenerFiltersTimeout, listener.Time, connection.ConnectionClosed).ConfigureAwait(false);
+                outcome = await inspector.InspectAsync(connection.Transport.Input, found, listener.Plan.ListenerFiltersTimeout, listener.Time, connection.ConnectionClosed).ConfigureAwait(false);
             }
             finally
             {
@@ -73,7 +72,11 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             {
                 case InspectionOutcome.TimedOut:
                     stats.DownstreamPreCxTimeout.Increment();
-                    return null;
+                    if (!listener.Plan.ContinueOnListenerFiltersTimeout)
+                    {
+                        return null;
+                    }
+                    break;
                 case InspectionOutcome.RemoteClosed:
                     stats.DownstreamListenerFilterRemoteClose.Increment();
                     return null;

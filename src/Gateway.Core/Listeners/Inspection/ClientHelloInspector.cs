@@ -9,7 +9,7 @@ internal enum InspectionOutcome
     /// <summary>The filters decided: choose the chain.</summary>
     Done,
 
-    /// <summary><c>listener_filters_timeout</c> passed and the connection is closed (without <c>continue_on_listener_filters_timeout</c>).</summary>
+    /// <summary><c>listener_filters_timeout</c> passed: the connection is closed, or with <c>continue_on_listener_filters_timeout</c> given a chain with the defaults.</summary>
     TimedOut,
 
     /// <summary>The client closed the connection first.</summary>
@@ -43,7 +43,7 @@ internal sealed class ClientHelloInspector(TlsInspectorStats stats)
     /// Reads until the first bytes decide, the client closes, or <paramref name="timeout"/> passes (zero: no limit). On
     /// <see cref="InspectionOutcome.Done"/> the input is left as it was received.
     /// </summary>
-    public async ValueTask<InspectionOutcome> InspectAsync(PipeReader input, InspectedConnection found, TimeSpan timeout, bool continueOnTimeout, TimeProvider time, CancellationToken closed)
+    public async ValueTask<InspectionOutcome> InspectAsync(PipeReader input, InspectedConnection found, TimeSpan timeout, TimeProvider time, CancellationToken closed)
     {
         using var deadline = timeout > TimeSpan.Zero ? new CancellationTokenSource(timeout, time) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, closed);
@@ -57,8 +57,8 @@ internal sealed class ClientHelloInspector(TlsInspectorStats stats)
             }
             catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true && !closed.IsCancellationRequested)
             {
-                // What was read so far is not a decision: the connection keeps the defaults (raw_buffer, no SNI).
-                return continueOnTimeout ? InspectionOutcome.Done : InspectionOutcome.TimedOut;
+                // What was read so far decided nothing: the connection keeps the defaults (raw_buffer, no SNI).
+                return InspectionOutcome.TimedOut;
             }
             catch (OperationCanceledException)
             {
