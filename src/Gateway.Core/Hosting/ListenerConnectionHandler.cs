@@ -96,6 +96,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
                 // Envoy's emitLogs for a refused socket: the listener's loggers with NR (no filter chain found).
                 var info = RequestStreamInfo.ForConnection(listener.Time, connectionId: 0, filterChainName: null);
                 info.SetResponseFlag(Filters.ResponseFlags.NoRouteFound);
+                info.Details = "filter_chain_not_found";
                 info.Complete();
                 AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint)));
             }

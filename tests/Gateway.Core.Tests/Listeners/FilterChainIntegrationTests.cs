@@ -242,6 +242,36 @@ public class FilterChainIntegrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task NoChainMatches_ListenerAccessLog_WritesNrAndFilterChainNotFound()
+    {
+        var dir = Directory.CreateTempSubdirectory("chain-log-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "listener.log");
+            var log = $$"""
+                    access_log:
+                    - name: envoy.access_loggers.file
+                      typed_config:
+                        "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                        path: {{path}}
+                        log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %FILTER_CHAIN_NAME%\n" } }
+                """;
+            await using (var gateway = await InProcessGateway.StartAsync(Yaml(Chain("elsewhere", "{ source_prefix_ranges: [{ address_prefix: 10.0.0.0, prefix_len: 8 }] }"), log)))
+            {
+                await Assert.ThrowsAsync<HttpRequestException>(() => gateway.Client.GetStringAsync(gateway.ListenerUri("/")));
+                await gateway.AssertStatAsync(Listener + "no_filter_chain_match", 1);
+            }
+
+            // Written at shutdown at the latest.
+            Assert.Equal("NR filter_chain_not_found -\n", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task NoChainMatches_DefaultFilterChain_TakesTheConnection()
     {
         var chains = Chain("elsewhere", "{ source_prefix_ranges: [{ address_prefix: 10.0.0.0, prefix_len: 8 }] }");
