@@ -9,7 +9,9 @@ namespace Gateway.Tls;
 /// <c>crl</c> (Envoy's DefaultCertValidator with X509_V_FLAG_CRL_CHECK, and CRL_CHECK_ALL unless
 /// <c>only_verify_leaf_cert_crl</c>): every certificate of the verified chain but its root (or only the leaf) needs a CRL
 /// from its issuer, signed by that issuer, that does not list its serial. .NET on Linux has no way to hand X509Chain an
-/// offline CRL (it only fetches distribution points), so the CRLs are parsed here (RFC 5280 CertificateList).
+/// offline CRL (it only fetches distribution points), so the CRLs are parsed here (RFC 5280 CertificateList). As
+/// OpenSSL's check_crl_time, only a CRL current at the verification time counts (thisUpdate passed, nextUpdate not yet):
+/// an outdated CRL is as good as none, which fails the chain.
 /// </summary>
 internal sealed class RevocationLists
 {
@@ -46,15 +48,16 @@ internal sealed class RevocationLists
         return lists.Count == 0 ? null : new RevocationLists([.. lists], leafOnly);
     }
 
-    /// <summary>True when no certificate of the verified <paramref name="chain"/> (leaf first) is revoked or lacks a CRL.</summary>
+    /// <summary>True when no certificate of the verified <paramref name="chain"/> (leaf first) is revoked or lacks a current CRL.</summary>
     public bool Accepts(X509Chain chain)
     {
+        var now = new DateTimeOffset(chain.ChainPolicy.VerificationTime.ToUniversalTime(), TimeSpan.Zero);
         var elements = chain.ChainElements;
         // The root (the last element) is trusted as configured, not checked.
         var checkedCount = _leafOnly ? Math.Min(1, elements.Count - 1) : elements.Count - 1;
         for (var i = 0; i < checkedCount; i++)
         {
-            if (!Accepts(elements[i].Certificate, elements[i + 1].Certificate))
+            if (!Accepts(elements[i].Certificate, elements[i + 1].Certificate, now))
             {
                 return false;
             }
@@ -62,12 +65,12 @@ internal sealed class RevocationLists
         return true;
     }
 
-    private bool Accepts(X509Certificate2 certificate, X509Certificate2 issuer)
+    private bool Accepts(X509Certificate2 certificate, X509Certificate2 issuer, DateTimeOffset now)
     {
         var found = false;
         foreach (var list in _lists)
         {
-            if (!list.IssuedBy(issuer))
+            if (!list.CurrentAt(now) || !list.IssuedBy(issuer))
             {
                 continue;
             }
@@ -77,7 +80,7 @@ internal sealed class RevocationLists
                 return false;
             }
         }
-        // OpenSSL: "unable to get certificate CRL" fails the chain.
+        // OpenSSL: "unable to get certificate CRL" (or "CRL has expired" / "CRL is not yet valid") fails the chain.
         return found;
     }
 
@@ -90,8 +93,13 @@ internal sealed class RevocationLists
         private readonly string _signatureAlgorithm;
         private readonly byte[] _signature;
 
-        private RevocationList(byte[] issuer, byte[][] revoked, byte[] signed, string algorithm, byte[] signature)
+        private readonly DateTimeOffset _thisUpdate;
+        private readonly DateTimeOffset? _nextUpdate;
+
+        private RevocationList(byte[] issuer, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, byte[][] revoked, byte[] signed, string algorithm, byte[] signature)
         {
+            _thisUpdate = thisUpdate;
+            _nextUpdate = nextUpdate;
             _issuer = issuer;
             _revoked = revoked;
             _signed = signed;
@@ -110,10 +118,11 @@ internal sealed class RevocationLists
             }
             tbs.ReadSequence();
             var issuer = tbs.ReadEncodedValue().ToArray();
-            ReadTime(tbs);
+            var thisUpdate = ReadTime(tbs);
+            DateTimeOffset? nextUpdate = null;
             if (tbs.HasData && (tbs.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) || tbs.PeekTag().HasSameClassAndValue(Asn1Tag.GeneralizedTime)))
             {
-                ReadTime(tbs);
+                nextUpdate = ReadTime(tbs);
             }
             var revoked = new List<byte[]>();
             if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Sequence))
@@ -127,20 +136,14 @@ internal sealed class RevocationLists
             }
             var algorithm = list.ReadSequence().ReadObjectIdentifier();
             var signature = list.ReadBitString(out _);
-            return new RevocationList(issuer, [.. revoked], signed, algorithm, signature);
+            return new RevocationList(issuer, thisUpdate, nextUpdate, [.. revoked], signed, algorithm, signature);
         }
 
-        private static void ReadTime(AsnReader reader)
-        {
-            if (reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime))
-            {
-                reader.ReadUtcTime();
-            }
-            else
-            {
-                reader.ReadGeneralizedTime();
-            }
-        }
+        private static DateTimeOffset ReadTime(AsnReader reader)
+            => reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime() : reader.ReadGeneralizedTime();
+
+        /// <summary>OpenSSL's check_crl_time: issued by <paramref name="now"/> and, with a nextUpdate, not past it.</summary>
+        public bool CurrentAt(DateTimeOffset now) => _thisUpdate <= now && (_nextUpdate is not { } next || now <= next);
 
         /// <summary>A serial without leading zero bytes (certificates and CRLs may encode it either way).</summary>
         private static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> serial)

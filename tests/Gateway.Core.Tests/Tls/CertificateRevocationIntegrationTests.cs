@@ -54,6 +54,34 @@ public class CertificateRevocationIntegrationTests
         await gateway.AssertStatAsync(Ssl + "fail_verify_error", 1);
     }
 
+    [Theory]
+    [InlineData(-10, -1)]
+    [InlineData(1, 10)]
+    public async Task Crl_OutdatedOrNotYetValid_RefusedAsOpenSslDoes(int thisUpdateDays, int nextUpdateDays)
+    {
+        var dir = Directory.CreateTempSubdirectory("crl-time-").FullName;
+        try
+        {
+            // A CRL of the right issuer that lists nothing, but is not current: as if there were none.
+            var now = DateTimeOffset.UtcNow;
+            var der = new System.Security.Cryptography.X509Certificates.CertificateRevocationListBuilder()
+                .Build(Certs.Ca, System.Numerics.BigInteger.One, now.AddDays(nextUpdateDays), System.Security.Cryptography.HashAlgorithmName.SHA256, thisUpdate: now.AddDays(thisUpdateDays));
+            var path = Path.Combine(dir, "outdated.crl.pem");
+            await File.WriteAllTextAsync(path, System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", der) + "\n");
+            var yaml = DownstreamTlsIntegrationTests.Yaml(1, DownstreamTlsIntegrationTests.Context(
+                validation: DownstreamTlsIntegrationTests.TrustedCa() + $"\ncrl: {{ filename: {path} }}\n", extra: "require_client_certificate: true"));
+            await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+            Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, Certs.Client("client")));
+
+            await gateway.AssertStatAsync(Ssl + "fail_verify_error", 1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Crl_NotACrlOrWithoutTrustedCa_Refused()
     {
