@@ -59,7 +59,11 @@ internal sealed class DownstreamTls
     public IReadOnlyList<ServerCertificate> Certificates => _certificates;
 
     /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the served certificates.</summary>
-    public TlsContextCertificates LoadedCertificates() => TlsContextCertificates.From(_validation.Current.TrustedCa, _validation.Current.TrustedCaPath, _certificates);
+    public TlsContextCertificates LoadedCertificates()
+    {
+        var validator = _validation.Current;
+        return TlsContextCertificates.From(validator.TrustedCa, validator.TrustedCaPath, _certificates);
+    }
 
     /// <summary>
     /// Loads the certificate material of a plan (validated when the configuration was applied); file-based secrets are

@@ -88,15 +88,18 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
             return;
         }
         var key = (sds.Path, sds.SecretName);
-        if (_watchers.TryGetValue(key, out var running))
+        if (_watchers.TryGetValue(key, out var running) && running is SdsCertificateWatcher watcher)
         {
-            if (!contexts.ContainsKey(key) && running is SdsCertificateWatcher watcher)
+            if (!contexts.ContainsKey(key))
             {
                 watcher.Adopt(certificate, sds.VersionInfo);
             }
         }
         else
         {
+            // A file whose secret changed kind since the last configuration gets a subscription of the new kind.
+            running?.Dispose();
+            _watchers.Remove(key);
             _watchers.Add(key, new SdsCertificateWatcher(sds, certificate, stats, time, logger));
         }
         Count(key, updated, contexts);
@@ -112,9 +115,10 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
             return;
         }
         var key = (sds.Watch.Path, sds.Watch.SecretName);
-        if (!_watchers.ContainsKey(key))
+        if (!_watchers.TryGetValue(key, out var running) || running is not SdsValidationContextWatcher)
         {
-            _watchers.Add(key, new SdsValidationContextWatcher(sds.Watch, sds.Secret, stats, time, logger));
+            running?.Dispose();
+            _watchers[key] = new SdsValidationContextWatcher(sds.Watch, sds.Secret, stats, time, logger);
         }
         var peer = new PeerValidation(new CertificateValidator(validation, purpose), sds.Default, purpose);
         validations[validation] = peer;

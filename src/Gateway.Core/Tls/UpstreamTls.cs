@@ -55,7 +55,10 @@ internal sealed class UpstreamTls
 
     /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the client certificate.</summary>
     public TlsContextCertificates LoadedCertificates()
-        => TlsContextCertificates.From(TrustedCa, TrustedCaPath, ClientCertificate is { } client ? [client] : []);
+    {
+        var validator = _validation.Current;
+        return TlsContextCertificates.From(validator.TrustedCa, validator.TrustedCaPath, ClientCertificate is { } client ? [client] : []);
+    }
 
     /// <summary>The configured <c>sni</c>, or null.</summary>
     public string? Sni { get; }

@@ -255,7 +255,8 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
     /// <summary>A file source: a path, the v3 API, and a watched directory that exists.</summary>
     private bool ValidateFileSource(SdsSecretConfig reference, EnvoyConfigSource source)
     {
-        if (reference.HasBindingError("sds_config") || source.HasBindingError("path_config_source"))
+        // A field the binder refused (gRPC's api_config_source, ads) already said why.
+        if (reference.HasBindingError("sds_config") || source.HasBindingErrors)
         {
             return false;
         }
