@@ -39,6 +39,16 @@ public sealed class FileSdsValidationTests : IDisposable
         {{ListenerYaml.Indent(ListenerYaml.Dedent(body), 4)}}
         """;
 
+    /// <summary>A DiscoveryResponse whose secret <c>client_ca</c> is a tls_certificate (the wrong kind for a validation context).</summary>
+    private static string CertificateSecret => $$"""
+        resources:
+        - "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret
+          name: client_ca
+          tls_certificate:
+            certificate_chain: { filename: {{Certs.PathOf("server.pem")}} }
+            private_key: { filename: {{Certs.PathOf("server-key.pem")}} }
+        """;
+
     /// <summary>Copies a test CA into the SDS directory as <paramref name="file"/> and returns the secret body trusting it.</summary>
     private string Ca(string ca, string file = "ca.pem")
     {
@@ -68,14 +78,6 @@ public sealed class FileSdsValidationTests : IDisposable
         + ListenerYaml.Indent(ListenerYaml.Dedent(defaults), 4) + "\n  validation_context_sds_secret_config:\n" + ListenerYaml.Indent(Reference(), 4);
 
     private const string SpiffeMatcher = $"match_typed_subject_alt_names:\n- san_type: URI\n  matcher: {{ exact: \"{TestCertificates.ClientSpiffeId}\" }}";
-
-    /// <summary>Writes <paramref name="text"/> next to <paramref name="path"/> and moves it into place (one rename).</summary>
-    private static void MoveIntoPlace(string path, string text)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".tmp");
-        File.WriteAllText(temporary, text);
-        File.Move(temporary, path, overwrite: true);
-    }
 
     private static ConfigError[] Errors(string yaml)
         => [.. Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml")).Errors];
@@ -121,7 +123,7 @@ public sealed class FileSdsValidationTests : IDisposable
         Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientB));
         await gateway.AssertStatAsync(Ssl + "fail_verify_error", 1);
 
-        MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), version: "2"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), version: "2"));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync(Factory + "ssl_context_update_by_sds") == 1, "the CA is rotated");
 
         Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientA));
@@ -136,22 +138,38 @@ public sealed class FileSdsValidationTests : IDisposable
 
         // Refused: a CA file that is not PEM, then a secret of another kind; CA B stays.
         File.WriteAllText(Path.Combine(_directory, "bad.pem"), "not a certificate\n");
-        MoveIntoPlace(SdsPath, Response($"trusted_ca: {{ filename: {Path.Combine(_directory, "bad.pem")} }}", version: "3"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response($"trusted_ca: {{ filename: {Path.Combine(_directory, "bad.pem")} }}", version: "3"));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync("sds.client_ca.update_rejected") == 1, "the bad CA is refused");
-        MoveIntoPlace(SdsPath, $$"""
-            resources:
-            - "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret
-              name: client_ca
-              tls_certificate:
-                certificate_chain: { filename: {{Certs.PathOf("server.pem")}} }
-                private_key: { filename: {{Certs.PathOf("server-key.pem")}} }
-            """);
+        FileSdsTests.MoveIntoPlace(SdsPath, CertificateSecret);
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync("sds.client_ca.update_rejected") == 2, "the certificate secret is refused");
 
         Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientB));
         Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientA));
         await gateway.AssertStatAsync(Factory + "ssl_context_update_by_sds", 1);
         await gateway.AssertStatAsync("sds.client_ca.update_success", 2);
+    }
+
+    [Fact]
+    public async Task Listener_SecretGainsCrlAndSanMatcher_AppliedTogetherToNewHandshakes()
+    {
+        File.WriteAllText(SdsPath, Response(Ca("ca.pem")));
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(DownstreamTlsIntegrationTests.Yaml(upstream.Port, Downstream(BySds)));
+        using var client = Certs.Client("client");
+        using var revoked = Certs.Client("revoked");
+        using var otherSan = Certs.Client("other-san");
+        Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, revoked));
+        Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, otherSan));
+
+        File.Copy(Certs.PathOf("ca.crl.pem"), Path.Combine(_directory, "ca.crl.pem"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("ca.pem") + $"\ncrl: {{ filename: {Path.Combine(_directory, "ca.crl.pem")} }}\n" + SpiffeMatcher, version: "2"));
+        await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync(Factory + "ssl_context_update_by_sds") == 1, "the secret is updated");
+
+        Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, revoked));
+        await gateway.AssertStatAsync(Ssl + "fail_verify_error", 1);
+        Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, otherSan));
+        await gateway.AssertStatAsync(Ssl + "fail_verify_san", 1);
+        Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, client));
     }
 
     [Fact]
@@ -163,7 +181,7 @@ public sealed class FileSdsValidationTests : IDisposable
         using var clientB = Certs.Client("wrong-ca");
         Assert.False(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientB));
 
-        MoveIntoPlace(Path.Combine(_directory, "ca.pem"), File.ReadAllText(Certs.PathOf("other-ca.pem")));
+        FileSdsTests.MoveIntoPlace(Path.Combine(_directory, "ca.pem"), File.ReadAllText(Certs.PathOf("other-ca.pem")));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync(Factory + "ssl_context_update_by_sds") == 1, "the CA file is reloaded");
 
         Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, clientB));
@@ -190,7 +208,7 @@ public sealed class FileSdsValidationTests : IDisposable
         await gateway.AssertStatAsync(Ssl + "fail_verify_no_cert", 1);
 
         // Re-merged on update: the default's SAN matcher stays, with the new CA.
-        MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), version: "2"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), version: "2"));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync(Factory + "ssl_context_update_by_sds") == 1, "the CA is rotated");
 
         Assert.True(await DownstreamTlsIntegrationTests.HandshakeAsync(gateway, otherCa));
@@ -253,7 +271,7 @@ public sealed class FileSdsValidationTests : IDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Client.GetAsync(gateway.ListenerUri("/close"))).StatusCode);
         await gateway.AssertStatAsync("cluster.backend.ssl.fail_verify_error", 1);
 
-        MoveIntoPlace(SdsPath, Response(Ca("ca.pem", "a-ca.pem"), name: "upstream_ca", version: "2"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("ca.pem", "a-ca.pem"), name: "upstream_ca", version: "2"));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync("cluster.backend.client_ssl_socket_factory.ssl_context_update_by_sds") == 1, "the CA is rotated");
 
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync(gateway.ListenerUri("/close"))).StatusCode);
@@ -262,7 +280,7 @@ public sealed class FileSdsValidationTests : IDisposable
         Assert.Equal(SerialOf("ca.pem"), ca.GetProperty("serial_number").GetString());
 
         // Rotated back: the next new connection is refused again.
-        MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), name: "upstream_ca", version: "3"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("other-ca.pem", "b-ca.pem"), name: "upstream_ca", version: "3"));
         await HealthCheckTestConfig.WaitUntilAsync(async () => await gateway.StatAsync("cluster.backend.client_ssl_socket_factory.ssl_context_update_by_sds") == 2, "the CA is rotated back");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Client.GetAsync(gateway.ListenerUri("/close"))).StatusCode);
         await gateway.AssertStatAsync("cluster.backend.ssl.fail_verify_error", 2);
@@ -292,20 +310,13 @@ public sealed class FileSdsValidationTests : IDisposable
         var noCa = Errors(Yaml(Combined(SpiffeMatcher)));
         Assert.Contains(noCa, e => e.Message == "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
 
-        MoveIntoPlace(SdsPath, Response(Ca("ca.pem"), name: "other"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response(Ca("ca.pem"), name: "other"));
         Assert.Contains(Errors(Yaml(BySds)), e => e.Message == "Unexpected SDS secret (expecting client_ca): other" && e.Location.Source == SdsPath);
 
-        MoveIntoPlace(SdsPath, $$"""
-            resources:
-            - "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret
-              name: client_ca
-              tls_certificate:
-                certificate_chain: { filename: {{Certs.PathOf("server.pem")}} }
-                private_key: { filename: {{Certs.PathOf("server-key.pem")}} }
-            """);
+        FileSdsTests.MoveIntoPlace(SdsPath, CertificateSecret);
         Assert.Contains(Errors(Yaml(BySds)), e => e.Message == "SDS secret client_ca is not a validation_context" && e.Location.Source == SdsPath);
 
-        MoveIntoPlace(SdsPath, Response($"trusted_ca: {{ filename: {Path.Combine(_directory, "none.pem")} }}"));
+        FileSdsTests.MoveIntoPlace(SdsPath, Response($"trusted_ca: {{ filename: {Path.Combine(_directory, "none.pem")} }}"));
         Assert.Contains(Errors(Yaml(BySds)), e => e.Location.Source == SdsPath && e.Message.Contains("none.pem", StringComparison.Ordinal));
     }
 
