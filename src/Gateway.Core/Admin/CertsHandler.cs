@@ -33,9 +33,16 @@ internal sealed class CertsHandler(IServiceProvider services, TimeProvider time)
         }
         foreach (var listener in runtime.Plan.Listeners)
         {
-            if (runtime.SlotFor(listener.Name).Current?.Tls is { } tls)
+            if (runtime.SlotFor(listener.Name).Current is not { } chains)
             {
-                contexts.Add(tls.LoadedCertificates());
+                continue;
+            }
+            foreach (var chain in chains.All())
+            {
+                if (chain.Tls is { } tls)
+                {
+                    contexts.Add(tls.LoadedCertificates());
+                }
             }
         }
         return contexts;

@@ -214,7 +214,7 @@ public static class EnvoyGatewayExtensions
     /// the listener's current TLS context, then a step charging a completed handshake's stats (Envoy's
     /// ContextImpl::logHandshake) and the codec ALPN chose.
     /// </summary>
-    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, bool fixedHttp2)
+    private static void UseDownstreamTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options)
     {
         Microsoft.AspNetCore.Hosting.ListenOptionsHttpsExtensions.UseHttps(options, new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
         {
@@ -247,7 +247,7 @@ public static class EnvoyGatewayExtensions
             // The connection's TLS facts, read by x-forwarded-client-cert and the %DOWNSTREAM_PEER_*% operators.
             connection.Features.Set(state.Tls.Describe(state, connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream,
                 handshake?.Protocol ?? System.Security.Authentication.SslProtocols.None, handshake?.NegotiatedCipherSuite, clientCertificate));
-            var http2 = fixedHttp2 || IsHttp2(connection);
+            var http2 = IsHttp2(connection);
             state.Http2 = http2;
             state.ConnectionManager.CodecCreated(http2);
             if (connection.Features.Get<DownstreamConnection>() is { } tracked)
@@ -256,17 +256,6 @@ public static class EnvoyGatewayExtensions
             }
             return next(connection);
         });
-    }
-
-    /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
-    private static void LogConnection(ListenerRuntime listener, RequestStreamInfo info, DownstreamConnection tracked, Microsoft.AspNetCore.Connections.ConnectionContext connection)
-    {
-        info.BytesReceived = tracked.BytesReceived;
-        info.BytesSent = tracked.BytesSent;
-        info.Complete();
-        info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
-        var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));
-        AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, context);
     }
 
     private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime, AdminHandler admin)
@@ -288,7 +277,10 @@ public static class EnvoyGatewayExtensions
         var maxRequestHeadersBytes = AdminHandler.AdminMaxRequestHeadersBytes;
         foreach (var listener in runtime.Plan.Listeners)
         {
-            maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, listener.ConnectionManager.MaxRequestHeadersBytes);
+            foreach (var chain in listener.AllChains())
+            {
+                maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, chain.ConnectionManager.MaxRequestHeadersBytes);
+            }
         }
         ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
@@ -311,82 +303,23 @@ public static class EnvoyGatewayExtensions
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;
-                var tls = listener.Tls is not null;
-                var fixedHttp2 = listener.Protocols == HttpProtocols.Http2;
-                options.Use(next => async connection =>
+                var handler = new ListenerConnectionHandler(slot, runtime.Server);
+                options.Use(next =>
                 {
-                    if (runtime.Server.ListenersStopped)
-                    {
-                        // Stopped by admin /drain_listeners: no new connections.
-                        connection.Abort();
-                        return;
-                    }
-                    // A drain asks open connections to close after their current request (HTTP/1.1 keep-alive off,
-                    // HTTP/2 GOAWAY); connections accepted during a graceful drain get connection: close (GatewayMiddleware).
-                    using var drain = runtime.Server.ListenersDraining ? default : runtime.Server.DrainToken.UnsafeRegister(
-                        static state => ((IConnectionLifetimeNotificationFeature?)state)?.RequestClose(),
-                        connection.Features.Get<IConnectionLifetimeNotificationFeature>());
-                    connection.Features.Set(slot);
-                    var current = slot.Current;
-                    if (current is null)
-                    {
-                        await next(connection).ConfigureAwait(false);
-                        return;
-                    }
-                    Gateway.Tls.TlsHandshakeState? handshake = null;
-                    if (tls)
-                    {
-                        if (current.Tls is not { } downstreamTls)
-                        {
-                            connection.Abort();
-                            return;
-                        }
-                        handshake = new Gateway.Tls.TlsHandshakeState(downstreamTls, current.Stats);
-                        connection.Features.Set(handshake);
-                    }
-                    // Counted at accept, as Envoy does; over TLS the codec (HTTP/1 or HTTP/2) is known once ALPN chose it.
-                    var opened = current.Stats.ConnectionOpened(current.ListenerStats, tls ? null : fixedHttp2);
-                    if (tls)
-                    {
-                        current.Stats.DownstreamCxSslTotal.Increment();
-                        current.Stats.DownstreamCxSslActive.Increment();
-                    }
-                    // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
-                    var logged = current.ConnectionLogs.Length != 0;
-                    var tracked = new DownstreamConnection(countBytes: logged && current.ConnectionLogsNeedBytes);
-                    var connectionInfo = logged ? RequestStreamInfo.ForConnection(current.Time, tracked.Id, current.Plan.FilterChainName) : null;
-                    if (!tls)
-                    {
-                        // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
-                        connection.Transport = tracked.Observe(connection.Transport);
-                    }
-                    connection.Features.Set(tracked);
-                    try
-                    {
-                        await next(connection).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
-                        if (handshake is not null)
-                        {
-                            current.Stats.DownstreamCxSslActive.Decrement();
-                            if (!handshake.Completed && !handshake.FailureCounted)
-                            {
-                                handshake.Tls.Stats.ConnectionError.Increment();
-                            }
-                        }
-                        current.Stats.ConnectionClosed(current.ListenerStats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
-                        if (connectionInfo is not null)
-                        {
-                            LogConnection(current, connectionInfo, tracked, connection);
-                        }
-                    }
+                    // With TLS chains, next is the TLS step; the plain-text chains' way round it is captured below.
+                    handler.TlsPipeline = next;
+                    return handler.OnConnectionAsync;
                 });
-                if (tls)
+                if (listener.AnyTls)
                 {
-                    UseDownstreamTls(options, fixedHttp2);
+                    UseDownstreamTls(options);
                 }
+                options.Use(next =>
+                {
+                    // Kestrel's HTTP step (added after the configure callback), where a plain-text chain goes directly.
+                    handler.PlainPipeline = next;
+                    return next;
+                });
             });
         }
     }

@@ -13,18 +13,19 @@ internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager 
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var slot = context.Features.Get<ListenerSlot>();
-        if (slot is null)
+        // A listener's connection carries the filter chain it was given at accept.
+        if (context.Features.Get<DownstreamConnection>()?.Chain is not { } listener)
         {
-            return next(context);
-        }
-        if (slot.IsAdmin)
-        {
-            return admin.HandleAsync(context);
-        }
-        var listener = slot.Current;
-        if (listener is null)
-        {
+            var slot = context.Features.Get<ListenerSlot>();
+            if (slot is null)
+            {
+                return next(context);
+            }
+            if (slot.IsAdmin)
+            {
+                return admin.HandleAsync(context);
+            }
+            // A listener that had no configuration when the connection came.
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return Task.CompletedTask;
         }

@@ -83,12 +83,12 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
             }
         }
         ApplyOutlierDetection(plan);
-        var runtimes = new List<(ListenerSlot Slot, ListenerRuntime Runtime)>();
+        var runtimes = new List<(ListenerSlot Slot, ListenerChains Runtime)>();
         foreach (var listener in plan.Listeners)
         {
             if (_slots.TryGetValue(listener.Name, out var slot))
             {
-                runtimes.Add((slot, ListenerRuntime.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
+                runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
             }
         }
         foreach (var (slot, runtime) in runtimes)
@@ -180,7 +180,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         long total = 0;
         foreach (var slot in _slots.Values)
         {
-            total += slot.Current?.ListenerStats.DownstreamCxActive.Value ?? 0;
+            total += slot.Current?.Stats.DownstreamCxActive.Value ?? 0;
         }
         return total;
     }

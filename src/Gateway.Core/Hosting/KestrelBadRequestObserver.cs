@@ -28,8 +28,8 @@ internal sealed class KestrelBadRequestObserver(ConnectionManagerStats admin) : 
         {
             return;
         }
-        var slot = features.Get<ListenerSlot>();
-        if ((slot?.IsAdmin == true ? admin : slot?.Current?.Stats) is not { } stats)
+        // A listener connection carries its chain; the admin's carries only its slot.
+        if ((features.Get<DownstreamConnection>()?.Chain?.Stats ?? (features.Get<ListenerSlot>()?.IsAdmin == true ? admin : null)) is not { } stats)
         {
             return;
         }

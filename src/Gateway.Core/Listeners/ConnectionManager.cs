@@ -46,7 +46,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         CancellationTokenSource? streamToken = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
-        var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Plan.FilterChainName, RandomValue = (ulong)_random.NextInt64() };
+        var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Chain.Name, RandomValue = (ulong)_random.NextInt64() };
         context.Features.Set(info);
         try
         {

@@ -24,6 +24,9 @@ internal sealed class DownstreamConnection
     /// <summary>Creates the tracker; <paramref name="countBytes"/> adds the byte counts (and a writer wrapper).</summary>
     public DownstreamConnection(bool countBytes = false) => _bytes = countBytes ? new ByteCounts() : null;
 
+    /// <summary>The filter chain chosen for the connection at accept (kept for its life, as Envoy keeps a connection on its chain).</summary>
+    public ListenerRuntime? Chain { get; set; }
+
     /// <summary>The connection's number (<c>%CONNECTION_ID%</c>).</summary>
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
 

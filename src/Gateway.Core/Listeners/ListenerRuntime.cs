@@ -6,19 +6,24 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Listeners;
 
-/// <summary>One listener as it runs: its plan, compiled route table and stats.</summary>
+/// <summary>
+/// One filter chain of a listener as it runs (what a request on a connection given that chain sees): its connection
+/// manager's compiled route table, filters, loggers and stats, and its TLS termination.
+/// </summary>
 internal sealed class ListenerRuntime
 {
-    public ListenerRuntime(ListenerPlan plan, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats, Filters.HttpFilterChain? filters = null)
+    public ListenerRuntime(ListenerPlan listener, FilterChainPlan chain, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats, Filters.HttpFilterChain? filters = null)
     {
         Filters = filters ?? Gateway.Filters.HttpFilterChain.Empty;
-        Plan = plan;
+        Listener = listener;
+        Chain = chain;
         Routes = routes;
         Stats = stats;
         RouterStats = routerStats;
         ListenerStats = listenerStats;
-        InternalRanges = plan.ConnectionManager.InternalAddressRanges.Select(ParseRange).ToArray();
-        Paths = PathNormalizer.For(plan.ConnectionManager);
+        InternalRanges = chain.ConnectionManager.InternalAddressRanges.Select(ParseRange).ToArray();
+        Paths = PathNormalizer.For(chain.ConnectionManager);
+        FixedHttp2 = chain.Tls is null && chain.Protocols == Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
     }
 
     /// <summary>The connection manager's path normalization (<c>normalize_path</c>, <c>merge_slashes</c>, <c>path_with_escaped_slashes_action</c>).</summary>
@@ -40,9 +45,16 @@ internal sealed class ListenerRuntime
         return new System.Net.IPNetwork(new System.Net.IPAddress(bytes), length);
     }
 
-    public ListenerPlan Plan { get; }
+    /// <summary>The listener the chain belongs to.</summary>
+    public ListenerPlan Listener { get; }
 
-    public ConnectionManagerPlan ConnectionManager => Plan.ConnectionManager;
+    /// <summary>The chain's plan.</summary>
+    public FilterChainPlan Chain { get; }
+
+    public ConnectionManagerPlan ConnectionManager => Chain.ConnectionManager;
+
+    /// <summary>A plain-text chain on an HTTP/2-only endpoint: its codec is known at accept (over TLS, ALPN tells).</summary>
+    public bool FixedHttp2 { get; }
 
     public RouteTable<RouteRuntime> Routes { get; }
 
@@ -64,17 +76,8 @@ internal sealed class ListenerRuntime
     /// <summary>The router's upstream loggers (<c>upstream_log</c>), written as each upstream attempt ends.</summary>
     public AccessLog.AccessLogger[] UpstreamLogs { get; init; } = [];
 
-    /// <summary>The listener's access loggers (<c>Listener.access_log</c>), written when each connection closes (empty: nothing per connection).</summary>
-    public AccessLog.AccessLogger[] ConnectionLogs { get; init; } = [];
-
-    /// <summary>True when a listener logger prints <c>%BYTES_RECEIVED%</c> / <c>%BYTES_SENT%</c>: the connection's bytes are counted.</summary>
-    public bool ConnectionLogsNeedBytes { get; init; }
-
     /// <summary>The filter chain's TLS termination, or null for plain text.</summary>
     public Gateway.Tls.DownstreamTls? Tls { get; init; }
-
-    /// <summary>The clock of the connection log's start time and duration.</summary>
-    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
@@ -105,9 +108,10 @@ internal sealed class ListenerRuntime
         return new Router.WeightedRoutes(entries, weights, weighted.RandomValueHeader, weighted.UseHashPolicy ? route.HashPolicy : null);
     }
 
-    /// <summary>Compiles a listener plan against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
-    public static ListenerRuntime Build(ListenerPlan plan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null, Tls.SdsSubscriptions? secrets = null)
+    /// <summary>Compiles one chain of a listener against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
+    public static ListenerRuntime Build(ListenerPlan listener, FilterChainPlan chainPlan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null, Tls.SdsSubscriptions? secrets = null)
     {
+        var plan = chainPlan;
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
         var compiledRouteConfigs = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
@@ -151,9 +155,9 @@ internal sealed class ListenerRuntime
                 virtualClusters.Add(vhost, VirtualClusters.Build(vhost, store));
             }
         }
-        var listenerStats = new ListenerStats(store, plan.StatScope);
+        var listenerStats = new ListenerStats(store, listener.StatScope);
         var statPrefix = plan.ConnectionManager.StatPrefix;
-        var stats = new ConnectionManagerStats(store, statPrefix, plan.StatScope);
+        var stats = new ConnectionManagerStats(store, statPrefix, listener.StatScope);
         Tracing.ConnectionManagerTracing? tracing = null;
         if (plan.ConnectionManager.Tracing is { } tracingPlan)
         {
@@ -167,15 +171,11 @@ internal sealed class ListenerRuntime
         var logManager = services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager;
         var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
         var upstreamLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.UpstreamLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
-        var connectionLogs = AccessLog.AccessLogger.Build(plan.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
-        return new ListenerRuntime(plan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
+        return new ListenerRuntime(listener, chainPlan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
         {
             Tracing = tracing,
             AccessLogs = accessLogs,
             UpstreamLogs = upstreamLogs,
-            ConnectionLogs = connectionLogs,
-            ConnectionLogsNeedBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(plan.AccessLogs),
-            Time = services?.Time ?? TimeProvider.System,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
     }
@@ -187,7 +187,7 @@ internal sealed class ListenerRuntime
 /// </summary>
 internal sealed class ListenerSlot
 {
-    private ListenerRuntime? _current;
+    private ListenerChains? _current;
 
     public ListenerSlot(string name, bool isAdmin)
     {
@@ -199,7 +199,8 @@ internal sealed class ListenerSlot
 
     public bool IsAdmin { get; }
 
-    public ListenerRuntime? Current
+    /// <summary>The listener's chains as configured now (a connection keeps the chain it was given at accept).</summary>
+    public ListenerChains? Current
     {
         get => Volatile.Read(ref _current);
         set => Volatile.Write(ref _current, value);

@@ -340,20 +340,38 @@ public sealed class ListenerStats
         DownstreamCxDestroy = store.Counter(scope + ".downstream_cx_destroy");
         DownstreamCxActive = store.Gauge(scope + ".downstream_cx_active");
         DownstreamCxLengthMs = store.Histogram(scope + ".downstream_cx_length_ms");
+        NoFilterChainMatch = store.Counter(scope + ".no_filter_chain_match");
+        DownstreamPreCxTimeout = store.Counter(scope + ".downstream_pre_cx_timeout");
+        DownstreamPreCxActive = store.Gauge(scope + ".downstream_pre_cx_active");
+        DownstreamListenerFilterRemoteClose = store.Counter(scope + ".downstream_listener_filter_remote_close");
+        DownstreamListenerFilterError = store.Counter(scope + ".downstream_listener_filter_error");
         foreach (var name in OtherCounters)
         {
             store.Counter(scope + "." + name);
         }
-        store.Gauge(scope + ".downstream_pre_cx_active");
     }
 
     private static readonly string[] OtherCounters =
     [
         "downstream_cx_transport_socket_connect_timeout", "downstream_cx_overflow", "downstream_cx_overload_reject",
-        "downstream_global_cx_overflow", "downstream_pre_cx_timeout", "extension_config_missing",
-        "network_extension_config_missing", "global_cx_overflow", "no_filter_chain_match",
-        "downstream_listener_filter_remote_close", "downstream_listener_filter_error",
+        "downstream_global_cx_overflow", "extension_config_missing",
+        "network_extension_config_missing", "global_cx_overflow",
     ];
+
+    /// <summary>Connections closed because no filter chain matched them (and there is no default chain).</summary>
+    public Counter NoFilterChainMatch { get; }
+
+    /// <summary>Connections whose listener filters ran past <c>listener_filters_timeout</c>.</summary>
+    public Counter DownstreamPreCxTimeout { get; }
+
+    /// <summary>Connections in their listener filters now.</summary>
+    public Gauge DownstreamPreCxActive { get; }
+
+    /// <summary>Connections the client closed while a listener filter waited for data.</summary>
+    public Counter DownstreamListenerFilterRemoteClose { get; }
+
+    /// <summary>Connections a listener filter closed (e.g. a ClientHello over 64 KiB).</summary>
+    public Counter DownstreamListenerFilterError { get; }
 
     /// <summary>Connection lifetime.</summary>
     public Histogram DownstreamCxLengthMs { get; }

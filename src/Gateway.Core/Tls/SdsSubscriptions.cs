@@ -30,18 +30,22 @@ internal sealed class SdsSubscriptions(StatsStore stats, TimeProvider time, ILog
             var served = new Dictionary<(string, string), (SdsValidationPlan Plan, List<PeerValidation> Validations)>();
             foreach (var listener in plan.Listeners)
             {
-                if (listener.Tls is not { } tls)
+                foreach (var chain in listener.AllChains())
                 {
-                    continue;
+                    if (chain.Tls is not { } tls)
+                    {
+                        continue;
+                    }
+                    // The listener's chains share its scope's socket factory stats, as in Envoy.
+                    var updated = stats.Counter(listener.StatScope + ".server_ssl_socket_factory.ssl_context_update_by_sds");
+                    // Registered for Envoy's name: a secret is read before its listener serves, so none is ever not ready.
+                    stats.Counter(listener.StatScope + ".server_ssl_socket_factory.downstream_context_secrets_not_ready");
+                    foreach (var certificate in tls.Certificates)
+                    {
+                        Subscribe(certificate, updated, contexts);
+                    }
+                    SubscribeValidation(tls.Validation, CertificateValidator.ClientAuthentication, updated, contexts, validations, served);
                 }
-                var updated = stats.Counter(listener.StatScope + ".server_ssl_socket_factory.ssl_context_update_by_sds");
-                // Registered for Envoy's name: a secret is read before its listener serves, so none is ever not ready.
-                stats.Counter(listener.StatScope + ".server_ssl_socket_factory.downstream_context_secrets_not_ready");
-                foreach (var certificate in tls.Certificates)
-                {
-                    Subscribe(certificate, updated, contexts);
-                }
-                SubscribeValidation(tls.Validation, CertificateValidator.ClientAuthentication, updated, contexts, validations, served);
             }
             foreach (var cluster in plan.ClusterPlans)
             {

@@ -44,9 +44,12 @@ internal sealed partial class TracerManager : IDisposable
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var listener in plan.Listeners)
         {
-            if (listener.ConnectionManager.Tracing?.Provider is { } provider)
+            foreach (var chain in listener.AllChains())
             {
-                used.Add(provider.Key);
+                if (chain.ConnectionManager.Tracing?.Provider is { } provider)
+                {
+                    used.Add(provider.Key);
+                }
             }
         }
         List<ITracer> retired = [];

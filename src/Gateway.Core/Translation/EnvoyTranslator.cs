@@ -104,7 +104,43 @@ public static class EnvoyTranslator
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
         var port = (int)socket.PortValue!.Value;
-        var hcm = (HttpConnectionManager)listener.FilterChains[0].Filters[0].TypedConfig!;
+        var chains = new FilterChainPlan[listener.FilterChains.Count];
+        var protocols = HttpProtocols.None;
+        for (var i = 0; i < chains.Length; i++)
+        {
+            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets);
+            protocols |= chains[i].Protocols;
+        }
+        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets) with { Match = FilterChainMatchPlan.Any } : null;
+        protocols |= defaultChain?.Protocols ?? HttpProtocols.None;
+        // Validation admits only the TLS inspector, once.
+        var inspector = listener.ListenerFilters.Count != 0 ? new TlsInspectorPlan() : null;
+        return new ListenerPlan(
+            Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
+            Address: address,
+            Port: port,
+            // One Kestrel endpoint speaks every chain's protocols; validation made sure Kestrel's choice per connection
+            // (ALPN over TLS, HTTP/1.1 in plain text unless the endpoint is HTTP/2 only) is each chain's codec.
+            Protocols: protocols,
+            StatScope: StatNames.ListenerScope(listener.StatPrefix, address, port),
+            FilterChains: chains)
+        {
+            AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
+            DefaultFilterChain = defaultChain,
+            TlsInspector = inspector,
+            ListenerFiltersTimeout = listener.ListenerFiltersTimeout ?? TimeSpan.FromSeconds(15),
+            ContinueOnListenerFiltersTimeout = listener.ContinueOnListenerFiltersTimeout,
+        };
+    }
+
+    /// <summary>The protocols Kestrel speaks for a chain: ALPN's over TLS, the codec's in plain text (AUTO is HTTP/1.1 there).</summary>
+    internal static HttpProtocols ChainProtocols(HttpConnectionManager hcm, TransportSocket? transportSocket)
+        => transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
+            : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
+
+    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
+    {
+        var hcm = (HttpConnectionManager)chain.Filters[0].TypedConfig!;
         RouterFilterConfig? router = null;
         var filters = new List<HttpFilterPlan>();
         foreach (var filter in hcm.HttpFilters)
@@ -186,22 +222,13 @@ public static class EnvoyTranslator
                 : hcm.PathWithEscapedSlashesAction,
         };
 
-        var transportSocket = listener.FilterChains[0].TransportSocket;
-        var protocols = transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
-            : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
-        return new ListenerPlan(
-            Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
-            Address: address,
-            Port: port,
-            // Kestrel cannot detect HTTP/2 prior knowledge on a plain-text endpoint that also speaks HTTP/1.1: AUTO
-            // therefore serves HTTP/1.1 in plain text (docs/compatibility.md); over TLS ALPN chooses.
-            Protocols: protocols,
-            StatScope: StatNames.ListenerScope(listener.StatPrefix, address, port),
-            ConnectionManager: plan)
+        // Kestrel cannot detect HTTP/2 prior knowledge on a plain-text endpoint that also speaks HTTP/1.1: AUTO
+        // therefore serves HTTP/1.1 in plain text (docs/compatibility.md); over TLS ALPN chooses.
+        var protocols = ChainProtocols(hcm, chain.TransportSocket);
+        return new FilterChainPlan(string.IsNullOrEmpty(chain.Name) ? null : chain.Name, protocols, plan)
         {
-            AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
-            FilterChainName = string.IsNullOrEmpty(listener.FilterChains[0].Name) ? null : listener.FilterChains[0].Name,
-            Tls = DownstreamTlsPlan.Translate(transportSocket, protocols, secrets),
+            Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
+            Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, protocols, secrets),
         };
     }
 

@@ -28,26 +28,64 @@ public sealed record AdminPlan(string Address, int Port)
     internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 }
 
-/// <summary>One Envoy listener: a Kestrel endpoint with its own connection manager and route table.</summary>
+/// <summary>
+/// One Envoy listener: a Kestrel endpoint (speaking <paramref name="Protocols"/>, every chain's) whose connections each
+/// get one of <paramref name="FilterChains"/>, chosen by its <c>filter_chain_match</c>.
+/// </summary>
 public sealed record ListenerPlan(
     string Name,
     string Address,
     int Port,
     HttpProtocols Protocols,
     string StatScope,
-    ConnectionManagerPlan ConnectionManager)
+    IReadOnlyList<FilterChainPlan> FilterChains)
 {
     /// <summary>The listener's <c>access_log</c>: one entry per closed downstream connection.</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 
-    /// <summary>The <c>name</c> of the listener's filter chain, or null when it has none.</summary>
-    public string? FilterChainName { get; init; }
+    /// <summary>The chain of a connection no chain's match takes (<c>default_filter_chain</c>); null: such a connection is closed.</summary>
+    public FilterChainPlan? DefaultFilterChain { get; init; }
 
-    /// <summary>The filter chain's TLS termination (<c>transport_socket</c>), or null for plain text.</summary>
-    internal DownstreamTlsPlan? Tls { get; init; }
+    /// <summary>The TLS inspector listener filter, or null (then a connection's transport protocol is <c>raw_buffer</c>, with no SNI or ALPN).</summary>
+    internal TlsInspectorPlan? TlsInspector { get; init; }
+
+    /// <summary><c>listener_filters_timeout</c> (15 s by default; zero: no limit).</summary>
+    public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary><c>continue_on_listener_filters_timeout</c>: a timed-out inspection chooses a chain with what it has.</summary>
+    public bool ContinueOnListenerFiltersTimeout { get; init; }
+
+    /// <summary>True when any chain (or the default one) terminates TLS.</summary>
+    internal bool AnyTls
+    {
+        get
+        {
+            foreach (var chain in AllChains())
+            {
+                if (chain.Tls is not null)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Every chain, the default one last.</summary>
+    public IEnumerable<FilterChainPlan> AllChains()
+    {
+        foreach (var chain in FilterChains)
+        {
+            yield return chain;
+        }
+        if (DefaultFilterChain is not null)
+        {
+            yield return DefaultFilterChain;
+        }
+    }
 }
 
-/// <summary>The HTTP connection manager settings of a listener.</summary>
+/// <summary>The HTTP connection manager settings of a filter chain.</summary>
 public sealed record ConnectionManagerPlan(
     string StatPrefix,
     string ServerName,

@@ -15,16 +15,9 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
         }
-        foreach (var range in hcm.InternalAddressConfig?.CidrRanges ?? [])
+        if (hcm.InternalAddressConfig is { } internalAddresses)
         {
-            if (!IPAddress.TryParse(range.AddressPrefix, out var prefix))
-            {
-                context.Error(range, "address_prefix", $"malformed IP address: '{range.AddressPrefix}'");
-            }
-            else if (range.PrefixLen is { } length && length > (prefix.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32u : 128u))
-            {
-                context.Error(range, "prefix_len", $"'prefix_len' {length} is too long for {range.AddressPrefix}");
-            }
+            CidrRanges.Validate(context, internalAddresses.CidrRanges);
         }
         if (hcm.Via is { } via && via.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0)
         {

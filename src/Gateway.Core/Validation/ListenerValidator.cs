@@ -2,7 +2,7 @@ using Gateway.Configuration;
 
 namespace Gateway.Validation;
 
-/// <summary>Checks a listener: unique name, bind address and port clash, one filter chain holding the HTTP connection manager.</summary>
+/// <summary>Checks a listener: unique name, bind address and port clash, its filter chains (each holding the HTTP connection manager) and their matches, its listener filters.</summary>
 internal sealed class ListenerValidator(ValidationContext context)
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
@@ -31,15 +31,107 @@ internal sealed class ListenerValidator(ValidationContext context)
         }
 
         new AccessLogValidator(context).Validate(listener.AccessLog);
-        if (listener.FilterChains.Count != 1)
+        var address = EnvoyAddress(listener);
+        if (listener.FilterChains.Count == 0 && listener.DefaultFilterChain is null)
         {
-            context.Error(listener, "filter_chains", listener.FilterChains.Count == 0
-                ? "a listener needs one filter chain"
-                : "only one filter chain per listener is supported (filter_chain_match is not supported yet)");
+            context.Error(listener, "filter_chains", $"error adding listener '{address}': no filter chains specified");
         }
         foreach (var chain in listener.FilterChains)
         {
             ValidateFilterChain(chain);
+        }
+        if (listener.DefaultFilterChain is { } fallback)
+        {
+            // Envoy ignores the default chain's filter_chain_match: it is the chain of connections no match takes.
+            ValidateFilterChain(fallback);
+        }
+        new FilterChainMatchValidator(context).Validate(listener.FilterChains, address);
+        ValidateListenerFilters(listener);
+        ValidateProtocols(listener);
+    }
+
+    /// <summary>The listener's address as Envoy prints it in its errors (<c>0.0.0.0:10000</c>, <c>[::]:10000</c>).</summary>
+    private static string EnvoyAddress(Listener listener)
+    {
+        var socket = listener.Address?.SocketAddress;
+        var host = socket?.Address ?? string.Empty;
+        return (host.Contains(':', StringComparison.Ordinal) ? "[" + host + "]" : host) + ":" + (socket?.PortValue ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Listener filters: only the TLS inspector, once, as this gateway implements it.</summary>
+    private void ValidateListenerFilters(Listener listener)
+    {
+        var inspectors = 0;
+        foreach (var filter in listener.ListenerFilters)
+        {
+            switch (filter.TypedConfig)
+            {
+                case TlsInspector inspector:
+                    if (++inspectors == 2)
+                    {
+                        context.Error(filter, "typed_config", "only one envoy.filters.listener.tls_inspector per listener is supported");
+                    }
+                    if (inspector.EnableJa3Fingerprinting == true)
+                    {
+                        context.Error(inspector, "enable_ja3_fingerprinting", "JA3 fingerprinting is not supported (only false)");
+                    }
+                    break;
+                case null when filter.HasBindingError("typed_config"):
+                    break;
+                case null when filter.Name is "envoy.filters.listener.tls_inspector" or "envoy.listener.tls_inspector" or "tls_inspector":
+                    context.Error(filter, "name", $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector");
+                    break;
+                case null:
+                    context.Error(filter, "name", $"listener filter '{filter.Name}' is not supported by this gateway; only envoy.filters.listener.tls_inspector is");
+                    break;
+                default:
+                    context.Error(filter, "typed_config", $"{BootstrapValidator.MessageSchemaName(filter.TypedConfig)} is not a listener filter");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kestrel picks a connection's protocol per endpoint, not per chain: by ALPN over TLS, and in plain text HTTP/1.1
+    /// unless the whole endpoint is HTTP/2 only. So a plain-text HTTP/2 chain (codec_type HTTP2) needs every chain of its
+    /// listener to be HTTP/2 only.
+    /// </summary>
+    private void ValidateProtocols(Listener listener)
+    {
+        FilterChain? plainHttp2 = null;
+        FilterChain? other = null;
+        foreach (var chain in Chains(listener))
+        {
+            if (chain.Filters is not [{ TypedConfig: HttpConnectionManager hcm }])
+            {
+                continue;
+            }
+            var protocols = Translation.EnvoyTranslator.ChainProtocols(hcm, chain.TransportSocket);
+            if (chain.TransportSocket is null && protocols == Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2)
+            {
+                plainHttp2 ??= chain;
+            }
+            else if (protocols != Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2)
+            {
+                other ??= chain;
+            }
+        }
+        if (plainHttp2 is not null && other is not null)
+        {
+            context.Error(plainHttp2, "filters", $"filter chain '{plainHttp2.Name}' serves HTTP/2 in plain text while filter chain '{other.Name}' of the same listener serves HTTP/1.1: "
+                + "Kestrel chooses a plain-text connection's protocol per port, so plain-text HTTP/2 needs every chain of the listener to be HTTP/2 only");
+        }
+    }
+
+    private static IEnumerable<FilterChain> Chains(Listener listener)
+    {
+        foreach (var chain in listener.FilterChains)
+        {
+            yield return chain;
+        }
+        if (listener.DefaultFilterChain is { } fallback)
+        {
+            yield return fallback;
         }
     }
 

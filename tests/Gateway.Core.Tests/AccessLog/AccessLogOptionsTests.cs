@@ -64,7 +64,7 @@ public sealed class AccessLogOptionsTests : IDisposable
         var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null",
             "flush_access_log_on_new_request: false\naccess_log_options: { flush_access_log_on_new_request: true }")));
 
-        Assert.True(plan.Listeners[0].ConnectionManager.FlushAccessLogOnNewRequest);
+        Assert.True(plan.Listeners[0].FilterChains[0].ConnectionManager.FlushAccessLogOnNewRequest);
     }
 
     [Fact]

@@ -356,7 +356,7 @@ public sealed partial class PeriodicAccessLogTests : IDisposable
     {
         var router = "upstream_log_options: { flush_upstream_log_on_upstream_stream: true, upstream_log_flush_interval: 2.0009s }";
         var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Config(1, "access_log_options: { access_log_flush_interval: 1.5009s }", FileLogger("/dev/null", "%ACCESS_LOG_TYPE%"), router)));
-        var hcm = plan.Listeners[0].ConnectionManager;
+        var hcm = plan.Listeners[0].FilterChains[0].ConnectionManager;
 
         // Envoy keeps the intervals as milliseconds (DurationUtil::durationToMilliseconds).
         Assert.Equal(TimeSpan.FromMilliseconds(1500), hcm.AccessLogFlushInterval);

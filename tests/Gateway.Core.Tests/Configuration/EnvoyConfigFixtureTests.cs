@@ -45,7 +45,7 @@ public class EnvoyConfigFixtureTests
         Assert.Empty(Hcm(bootstrap, 1).RouteConfig!.VirtualHosts);
         var plan = EnvoyTranslator.Translate(bootstrap);
         Assert.Equal(EnvoyTranslator.DefaultConnectTimeout, Assert.Single(plan.ClusterPlans).ConnectTimeout);
-        Assert.Empty(plan.Listeners[1].ConnectionManager.Routes);
+        Assert.Empty(plan.Listeners[1].FilterChains[0].ConnectionManager.Routes);
     }
 
     // As envoy-demo.yaml.
@@ -71,7 +71,7 @@ public class EnvoyConfigFixtureTests
         var plan = EnvoyTranslator.Translate(bootstrap);
         var listener = Assert.Single(plan.Listeners);
         Assert.Equal("0.0.0.0_18000", listener.Name);
-        Assert.Equal(["users", "orders"], listener.ConnectionManager.Routes.Select(r => r.Cluster));
+        Assert.Equal(["users", "orders"], listener.FilterChains[0].ConnectionManager.Routes.Select(r => r.Cluster));
     }
 
     // As envoyproxy_io_proxy.yaml.

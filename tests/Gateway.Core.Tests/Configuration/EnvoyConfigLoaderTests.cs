@@ -465,7 +465,7 @@ public class EnvoyConfigLoaderRetryPolicyTests
     {
         var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed(routeExtra: "\n                  retry_policy: { retry_on: 5xx, num_retries: 3 }")));
 
-        var retry = plan.Listeners[0].ConnectionManager.Routes[0].Retry!;
+        var retry = plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0].Retry!;
         Assert.Equal(Gateway.Translation.RetryOn.FiveXx, retry.RetryOn);
         Assert.Equal(3, retry.NumRetries);
         Assert.Equal(TimeSpan.FromMilliseconds(25), retry.BaseInterval);
@@ -485,7 +485,7 @@ public class EnvoyConfigLoaderRetryPolicyTests
             """;
         var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed(routeExtra: "\n                  retry_policy: " + Policy)));
 
-        var retry = plan.Listeners[0].ConnectionManager.Routes[0].Retry!;
+        var retry = plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0].Retry!;
         Assert.Equal(
             Gateway.Translation.RetryOn.ConnectFailure | Gateway.Translation.RetryOn.RefusedStream | Gateway.Translation.RetryOn.GrpcUnavailable
                 | Gateway.Translation.RetryOn.GrpcCancelled | Gateway.Translation.RetryOn.RetriableStatusCodes | Gateway.Translation.RetryOn.RetriableHeaders,

@@ -9,7 +9,7 @@ public sealed class MaxRequestHeadersConfigTests
     [Fact]
     public void Translate_NoField_Is60KiB()
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.Equal(60 * 1024, plan.MaxRequestHeadersBytes);
     }
@@ -20,7 +20,7 @@ public sealed class MaxRequestHeadersConfigTests
     [InlineData("8192", 8192 * 1024)]
     public void Translate_Field_CarriedIntoThePlanInBytes(string value, int expected)
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          max_request_headers_kb: " + value))).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          max_request_headers_kb: " + value))).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.Equal(expected, plan.MaxRequestHeadersBytes);
     }

@@ -9,7 +9,7 @@ public sealed class PathNormalizationConfigTests
     [Fact]
     public void Translate_NoFields_EnvoysDefaults()
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.False(plan.NormalizePath);
         Assert.False(plan.MergeSlashes);
@@ -27,7 +27,7 @@ public sealed class PathNormalizationConfigTests
     {
         var yaml = TestConfigs.SeedWithHcmFields($"          normalize_path: true\n          merge_slashes: true\n          path_with_escaped_slashes_action: {action}");
 
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.True(plan.NormalizePath);
         Assert.True(plan.MergeSlashes);
@@ -37,7 +37,7 @@ public sealed class PathNormalizationConfigTests
     [Fact]
     public void LoadYaml_NormalizePathFalse_StaysOff()
     {
-        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          normalize_path: false"))).Listeners[0].ConnectionManager;
+        var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.SeedWithHcmFields("          normalize_path: false"))).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.False(plan.NormalizePath);
     }

@@ -27,7 +27,7 @@ public class RuntimeMetadataTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var route = runtime.SlotFor("httpbin-demo").Current!.Routes.GetTarget(0, 0);
+        var route = runtime.SlotFor("httpbin-demo").Current!.Chains[0].Routes.GetTarget(0, 0);
         Assert.Equal("""{"envoy.filters.http.router":{"name":"r1"}}""", route.Metadata.ToJsonString());
         Assert.Equal("""{"acme.vhost":{"tier":1}}""", route.VirtualHostMetadata.ToJsonString());
         Assert.Equal("""{"acme.table":{"owner":"edge"}}""", route.RouteConfigurationMetadata.ToJsonString());
@@ -51,7 +51,7 @@ public class RuntimeMetadataTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var route = runtime.SlotFor("httpbin-demo").Current!.Routes.GetTarget(0, 0);
+        var route = runtime.SlotFor("httpbin-demo").Current!.Chains[0].Routes.GetTarget(0, 0);
         Assert.Same(EnvoyMetadata.Empty, route.Metadata);
         Assert.Same(EnvoyMetadata.Empty, route.VirtualHostMetadata);
         Assert.Same(EnvoyMetadata.Empty, route.RouteConfigurationMetadata);

@@ -269,7 +269,7 @@ public class EdgeRequestTests
                           use_request_id_for_trace_sampling: false
             """));
 
-        var plan = Gateway.Translation.EnvoyTranslator.Translate(bootstrap).Listeners[0].ConnectionManager;
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(bootstrap).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.False(plan.PackTraceReason);
         Assert.False(plan.UseRequestIdForTraceSampling);
@@ -278,7 +278,7 @@ public class EdgeRequestTests
     [Fact]
     public void LoadYaml_NoRequestIdExtension_HasTheUuidDefaults()
     {
-        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].ConnectionManager;
+        var plan = Gateway.Translation.EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed())).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.True(plan.PackTraceReason);
         Assert.True(plan.UseRequestIdForTraceSampling);

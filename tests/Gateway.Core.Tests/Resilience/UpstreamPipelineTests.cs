@@ -126,7 +126,7 @@ internal static class TestRequests
         var yaml = TestConfigs.Seed(routeExtra: retryPolicy is null ? string.Empty : "\n                  retry_policy: " + retryPolicy);
         var plan = Gateway.Translation.EnvoyTranslator.Translate(Gateway.Configuration.EnvoyConfigLoader.LoadYaml(yaml));
         var stats = new Gateway.Stats.StatsStore();
-        var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
+        var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
         var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
         var info = new Gateway.Listeners.RequestStreamInfo(new Microsoft.AspNetCore.Http.DefaultHttpContext(), TimeProvider.System, 0);
         return new Gateway.Router.UpstreamRequest(info, listener, route, 0) { Retry = route.Retry };

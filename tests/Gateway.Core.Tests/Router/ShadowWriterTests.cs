@@ -387,7 +387,7 @@ public class ShadowWriterTests
                 """),
             clusters: ShadowCluster(2, "config_level") + "\n" + ShadowCluster(3, "vhost_level") + "\n" + ShadowCluster(4, "route_level"));
 
-        var routes = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).Listeners[0].ConnectionManager.Routes;
+        var routes = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml)).Listeners[0].FilterChains[0].ConnectionManager.Routes;
 
         Assert.Equal([new MirrorPolicyPlan("route_level", null, 100, DenominatorType.Hundred, null, true)], routes[0].Mirrors);
         Assert.Equal([new MirrorPolicyPlan("vhost_level", null, 5, DenominatorType.TenThousand, false, false)], routes[1].Mirrors);

@@ -136,7 +136,7 @@ public sealed class WeightedClusterHashTests
     public void Translate_UseHashPolicy_InThePlan()
     {
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(Yaml(1, 2)));
-        Assert.True(plan.Listeners[0].ConnectionManager.Routes.Single(r => r.WeightedClusters is not null).WeightedClusters!.UseHashPolicy);
+        Assert.True(plan.Listeners[0].FilterChains[0].ConnectionManager.Routes.Single(r => r.WeightedClusters is not null).WeightedClusters!.UseHashPolicy);
     }
 
     [Fact]

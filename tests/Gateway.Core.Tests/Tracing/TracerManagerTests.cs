@@ -12,7 +12,7 @@ public class TracerManagerTests
     private static GatewayPlan Plan(EnvoyTypeRegistry types, string label)
         => EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TracingYaml.Build(1, tracing: TracingYaml.RecordingProvider.Replace("label: a", "label: " + label, StringComparison.Ordinal)), types: types), types);
 
-    private static TracerProviderPlan Provider(GatewayPlan plan) => plan.Listeners[0].ConnectionManager.Tracing!.Provider!;
+    private static TracerProviderPlan Provider(GatewayPlan plan) => plan.Listeners[0].FilterChains[0].ConnectionManager.Tracing!.Provider!;
 
     [Fact]
     public void For_EqualConfigurations_ShareOneTracer_AndRetainDisposesTheUnused()

@@ -27,7 +27,7 @@ public class TracingConfigTests
     [Fact]
     public void Compile_Defaults_AreEnvoys()
     {
-        var plan = Translate(TracingYaml.Build(1)).Listeners[0].ConnectionManager;
+        var plan = Translate(TracingYaml.Build(1)).Listeners[0].FilterChains[0].ConnectionManager;
 
         var tracing = Assert.IsType<ConnectionManagerTracingPlan>(plan.Tracing);
         Assert.True(tracing.Sampling.Client.IsAlways);
@@ -47,7 +47,7 @@ public class TracingConfigTests
         var yaml = TracingYaml.Build(1).Replace("              tracing:\n", string.Empty, StringComparison.Ordinal)
             .Replace(ListenerYaml.Indent(TracingYaml.RecordingProvider, 12), string.Empty, StringComparison.Ordinal);
 
-        Assert.Null(Translate(yaml).Listeners[0].ConnectionManager.Tracing);
+        Assert.Null(Translate(yaml).Listeners[0].FilterChains[0].ConnectionManager.Tracing);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public class TracingConfigTests
             max_path_tag_length: 12
             verbose: true
             spawn_upstream_span: true
-            """)).Listeners[0].ConnectionManager.Tracing!;
+            """)).Listeners[0].FilterChains[0].ConnectionManager.Tracing!;
 
         Assert.True(plan.Sampling.Overall.IsNever);
         Assert.True(plan.Sampling.Random.Evaluate(new ScriptedRandom(1000)));
@@ -84,7 +84,7 @@ public class TracingConfigTests
               tracing:
                 random_sampling: { numerator: 0 }
                 custom_tags: [ { tag: t, literal: { value: v } } ]
-            """, router: "start_child_span: true", listener: "traffic_direction: OUTBOUND")).Listeners[0].ConnectionManager;
+            """, router: "start_child_span: true", listener: "traffic_direction: OUTBOUND")).Listeners[0].FilterChains[0].ConnectionManager;
 
         var route = plan.Routes[0].Tracing!;
         Assert.Equal("checkout", route.Operation);
@@ -105,7 +105,7 @@ public class TracingConfigTests
               http:
                 name: gateway.tests.recording
                 typed_config: { "@type": type.googleapis.com/gateway.tests.RecordingTracerConfig, label: from-bootstrap }
-            """)).Listeners[0].ConnectionManager.Tracing!;
+            """)).Listeners[0].FilterChains[0].ConnectionManager.Tracing!;
 
         Assert.Equal("from-bootstrap", ((RecordingTracerConfig)plan.Provider!.Config).Label);
     }
@@ -113,7 +113,7 @@ public class TracingConfigTests
     [Fact]
     public void Compile_NoProviderAnywhere_TracesWithTheNullTracer()
     {
-        var plan = Translate(TracingYaml.Build(1, tracing: "verbose: true")).Listeners[0].ConnectionManager.Tracing!;
+        var plan = Translate(TracingYaml.Build(1, tracing: "verbose: true")).Listeners[0].FilterChains[0].ConnectionManager.Tracing!;
 
         Assert.Null(plan.Provider);
     }
@@ -176,7 +176,7 @@ public class TracingConfigTests
               tracing: { operation: "route-%REQ(x-op)%", upstream_operation: "route-up-%REQ(x-missing)%" }
             - match: { prefix: "/" }
               route: { cluster: echo }
-            """)).Listeners[0].ConnectionManager;
+            """)).Listeners[0].FilterChains[0].ConnectionManager;
 
         var request = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         request.Request.Headers["x-op"] = "op";
@@ -197,7 +197,7 @@ public class TracingConfigTests
             - match: { prefix: "/" }
               route: { cluster: echo }
               tracing: { custom_tags: [ { tag: t, literal: { value: v } } ] }
-            """)).Listeners[0].ConnectionManager;
+            """)).Listeners[0].FilterChains[0].ConnectionManager;
 
         Assert.Null(plan.Tracing!.Operation);
         Assert.Null(plan.Tracing.UpstreamOperation);

@@ -49,9 +49,9 @@ public class EnvoyTranslatorTests
 
         var listener = Assert.Single(plan.Listeners);
         Assert.Equal("listener.0.0.0.0_15001", listener.StatScope);
-        Assert.Equal("envoy", listener.ConnectionManager.ServerName);
-        Assert.True(listener.ConnectionManager.GenerateRequestId);
-        var route = Assert.Single(listener.ConnectionManager.Routes);
+        Assert.Equal("envoy", listener.FilterChains[0].ConnectionManager.ServerName);
+        Assert.True(listener.FilterChains[0].ConnectionManager.GenerateRequestId);
+        var route = Assert.Single(listener.FilterChains[0].ConnectionManager.Routes);
         Assert.Equal(TimeSpan.FromSeconds(15), route.Timeout);
         Assert.Equal(HostRewriteMode.Auto, route.HostRewrite);
 
@@ -84,7 +84,7 @@ public class EnvoyTranslatorTests
     {
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(TestConfigs.Seed(routeExtra: "\n                  timeout: 0s")));
 
-        Assert.Equal(TimeSpan.Zero, plan.Listeners[0].ConnectionManager.Routes[0].Timeout);
+        Assert.Equal(TimeSpan.Zero, plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0].Timeout);
     }
 
     [Fact]
@@ -100,15 +100,15 @@ public class EnvoyTranslatorTests
         cluster.Metadata!.FilterMetadata["c"]["k"] = 2;
         cluster.Metadata.FilterMetadata["added"] = [];
         cluster.LoadAssignment!.Endpoints[0].LbEndpoints[0].Metadata!.FilterMetadata["e"]["k"] = 2;
-        var routeConfig = plan.Listeners[0].ConnectionManager.RouteConfig;
+        var routeConfig = plan.Listeners[0].FilterChains[0].ConnectionManager.RouteConfig;
         routeConfig.Metadata!.FilterMetadata["t"]["k"] = 2;
         routeConfig.VirtualHosts[0].Metadata!.FilterMetadata["v"]["k"] = 2;
         routeConfig.VirtualHosts[0].Routes[0].Metadata!.FilterMetadata["r"]["k"] = 2;
 
-        var route = plan.Listeners[0].ConnectionManager.Routes[0];
+        var route = plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0];
         Assert.Equal("""{"c":{"k":1}}""", plan.ClusterPlans[0].Metadata!.ToJsonString());
         Assert.Equal("""{"e":{"k":1}}""", plan.ClusterPlans[0].Endpoints[0].Metadata!.ToJsonString());
-        Assert.Equal("""{"t":{"k":1}}""", plan.Listeners[0].ConnectionManager.RouteConfigMetadata!.ToJsonString());
+        Assert.Equal("""{"t":{"k":1}}""", plan.Listeners[0].FilterChains[0].ConnectionManager.RouteConfigMetadata!.ToJsonString());
         Assert.Equal("""{"v":{"k":1}}""", route.VirtualHostMetadata!.ToJsonString());
         Assert.Equal("""{"r":{"k":1}}""", route.Metadata!.ToJsonString());
     }
@@ -120,9 +120,9 @@ public class EnvoyTranslatorTests
 
         Assert.Null(plan.ClusterPlans[0].Metadata);
         Assert.Null(plan.ClusterPlans[0].Endpoints[0].Metadata);
-        Assert.Null(plan.Listeners[0].ConnectionManager.RouteConfigMetadata);
-        Assert.Null(plan.Listeners[0].ConnectionManager.Routes[0].Metadata);
-        Assert.Null(plan.Listeners[0].ConnectionManager.Routes[0].VirtualHostMetadata);
+        Assert.Null(plan.Listeners[0].FilterChains[0].ConnectionManager.RouteConfigMetadata);
+        Assert.Null(plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0].Metadata);
+        Assert.Null(plan.Listeners[0].FilterChains[0].ConnectionManager.Routes[0].VirtualHostMetadata);
         Assert.Null(Assert.Single(plan.Clusters[0].Destinations!).Value.Metadata);
     }
 }

@@ -490,6 +490,7 @@ internal sealed partial class ConfigBinder
             EnvoyTypeCategory.PathMatcher => $"the path matchers supported are: {names}",
             EnvoyTypeCategory.PathRewriter => $"the path rewriters supported are: {names}",
             EnvoyTypeCategory.TransportSocket => $"the transport sockets supported are: {names}",
+            EnvoyTypeCategory.ListenerFilter => $"the listener filters supported are: {names}",
             _ => $"supported types are: {names}",
         };
     }
@@ -502,6 +503,7 @@ internal sealed partial class ConfigBinder
         EnvoyTypeCategory.PathMatcher => "a path matcher",
         EnvoyTypeCategory.PathRewriter => "a path rewriter",
         EnvoyTypeCategory.TransportSocket => "a transport socket configuration",
+        EnvoyTypeCategory.ListenerFilter => "a listener filter configuration",
         _ => "valid here",
     };
 

@@ -31,6 +31,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(Secret), EnvoyTypeCategory.DiscoveryResource);
         registry.Register(typeof(RawBuffer), EnvoyTypeCategory.TransportSocket);
+        registry.Register(typeof(TlsInspector), EnvoyTypeCategory.ListenerFilter);
         registry.Register(typeof(HttpProtocolOptions), EnvoyTypeCategory.Other);
         registry.Register<PreviousHostsPredicate>();
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);

@@ -193,6 +193,9 @@ public enum EnvoyTypeCategory
     /// <summary>A transport socket's configuration (<c>filter_chains[].transport_socket.typed_config</c>).</summary>
     TransportSocket,
 
+    /// <summary>A listener filter's configuration (<c>listener_filters[].typed_config</c>).</summary>
+    ListenerFilter,
+
     /// <summary>A resource delivered by discovery (a file-based SDS <c>DiscoveryResponse</c>'s <c>resources</c>).</summary>
     DiscoveryResource,
 }

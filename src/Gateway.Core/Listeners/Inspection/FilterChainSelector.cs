@@ -1,36 +1,8 @@
 using System.Net;
+using Gateway.Configuration;
+using Gateway.Translation;
 
 namespace Gateway.Listeners.Inspection;
-
-/// <summary>FilterChainMatch.source_type.</summary>
-internal enum ConnectionSourceType
-{
-    Any,
-    SameIpOrLoopback,
-    External,
-}
-
-/// <summary>One chain's filter_chain_match, compiled (empty lists mean "any").</summary>
-internal sealed record FilterChainMatchPlan
-{
-    public int DestinationPort { get; init; }
-
-    public IPNetwork[] PrefixRanges { get; init; } = [];
-
-    public string[] ServerNames { get; init; } = [];
-
-    public string TransportProtocol { get; init; } = string.Empty;
-
-    public string[] ApplicationProtocols { get; init; } = [];
-
-    public IPNetwork[] DirectSourcePrefixRanges { get; init; } = [];
-
-    public ConnectionSourceType SourceType { get; init; }
-
-    public IPNetwork[] SourcePrefixRanges { get; init; } = [];
-
-    public int[] SourcePorts { get; init; } = [];
-}
 
 /// <summary>What is known of a connection when its chain is chosen (after listener filters).</summary>
 internal readonly record struct ConnectionFacts(

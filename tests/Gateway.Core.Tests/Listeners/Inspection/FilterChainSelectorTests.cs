@@ -1,5 +1,7 @@
 using System.Net;
+using Gateway.Configuration;
 using Gateway.Listeners.Inspection;
+using Gateway.Translation;
 
 namespace Gateway.Tests.Listeners.Inspection;
 

@@ -1,0 +1,166 @@
+using System.Net;
+using Gateway.Admin;
+using Gateway.Listeners;
+using Gateway.Listeners.Inspection;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The first step of a listener's Kestrel endpoint, Envoy's ActiveTcpListener for one accepted connection: the drain
+/// checks, the listener filters (TLS inspector), the filter chain's choice, then the chain's transport — Kestrel's TLS
+/// step (<see cref="TlsPipeline"/>) for a TLS chain, straight to HTTP (<see cref="PlainPipeline"/>) for a plain-text one —
+/// and the connection's stats and access log around the rest of its life.
+/// </summary>
+internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState server)
+{
+    /// <summary>The endpoint's steps after this one: TLS termination, then HTTP (null when no chain has TLS).</summary>
+    public ConnectionDelegate? TlsPipeline { get; set; }
+
+    /// <summary>Kestrel's HTTP step, which plain-text chains go to directly.</summary>
+    public ConnectionDelegate? PlainPipeline { get; set; }
+
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        if (server.ListenersStopped)
+        {
+            // Stopped by admin /drain_listeners: no new connections.
+            connection.Abort();
+            return;
+        }
+        // A drain asks open connections to close after their current request (HTTP/1.1 keep-alive off,
+        // HTTP/2 GOAWAY); connections accepted during a graceful drain get connection: close (GatewayMiddleware).
+        using var drain = server.ListenersDraining ? default : server.DrainToken.UnsafeRegister(
+            static state => ((IConnectionLifetimeNotificationFeature?)state)?.RequestClose(),
+            connection.Features.Get<IConnectionLifetimeNotificationFeature>());
+        connection.Features.Set(slot);
+        var listener = slot.Current;
+        if (listener is null)
+        {
+            await PlainPipeline!(connection).ConfigureAwait(false);
+            return;
+        }
+        var chain = listener.Single ?? await ChooseChainAsync(listener, connection).ConfigureAwait(false);
+        if (chain is null)
+        {
+            connection.Abort();
+            return;
+        }
+        await RunChainAsync(listener, chain, connection).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the listener filters and picks the chain; null when the connection is to be closed (counted here).</summary>
+    private static async ValueTask<ListenerRuntime?> ChooseChainAsync(ListenerChains listener, ConnectionContext connection)
+    {
+        InspectedConnection? found = null;
+        if (listener.Inspector is { } inspector)
+        {
+            found = new InspectedConnection();
+            var stats = listener.Stats;
+            stats.DownstreamPreCxActive.Increment();
+            InspectionOutcome outcome;
+            try
+            {
+                outcome = await inspector.InspectAsync(connection.Transport.Input, found, listener.Plan.ListenerFiltersTimeout, listener.Time, connection.ConnectionClosed).ConfigureAwait(false);
+            }
+            finally
+            {
+                stats.DownstreamPreCxActive.Decrement();
+            }
+            switch (outcome)
+            {
+                case InspectionOutcome.TimedOut:
+                    stats.DownstreamPreCxTimeout.Increment();
+                    if (!listener.Plan.ContinueOnListenerFiltersTimeout)
+                    {
+                        return null;
+                    }
+                    break;
+                case InspectionOutcome.RemoteClosed:
+                    stats.DownstreamListenerFilterRemoteClose.Increment();
+                    return null;
+                case InspectionOutcome.Error:
+                    stats.DownstreamListenerFilterError.Increment();
+                    return null;
+            }
+        }
+        var local = connection.LocalEndPoint as IPEndPoint;
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        var chain = listener.Select(local, remote, found);
+        if (chain is null)
+        {
+            listener.Stats.NoFilterChainMatch.Increment();
+            if (listener.ConnectionLogs.Length != 0)
+            {
+                // Envoy's emitLogs for a refused socket: the listener's loggers with NR (no filter chain found).
+                var info = RequestStreamInfo.ForConnection(listener.Time, connectionId: 0, filterChainName: null);
+                info.SetResponseFlag(Filters.ResponseFlags.NoRouteFound);
+                info.Complete();
+                AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint)));
+            }
+        }
+        return chain;
+    }
+
+    private async Task RunChainAsync(ListenerChains listener, ListenerRuntime current, ConnectionContext connection)
+    {
+        var tls = current.Tls is not null;
+        Gateway.Tls.TlsHandshakeState? handshake = null;
+        if (tls)
+        {
+            handshake = new Gateway.Tls.TlsHandshakeState(current.Tls!, current.Stats);
+            connection.Features.Set(handshake);
+        }
+        var fixedHttp2 = current.FixedHttp2;
+        // Counted once the chain is known, as Envoy does; over TLS the codec (HTTP/1 or HTTP/2) is known once ALPN chose it.
+        var opened = current.Stats.ConnectionOpened(listener.Stats, tls ? null : fixedHttp2);
+        if (tls)
+        {
+            current.Stats.DownstreamCxSslTotal.Increment();
+            current.Stats.DownstreamCxSslActive.Increment();
+        }
+        // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
+        var logged = listener.ConnectionLogs.Length != 0;
+        var tracked = new DownstreamConnection(countBytes: logged && listener.ConnectionLogsNeedBytes) { Chain = current };
+        var connectionInfo = logged ? RequestStreamInfo.ForConnection(listener.Time, tracked.Id, current.Chain.Name) : null;
+        if (!tls)
+        {
+            // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
+            connection.Transport = tracked.Observe(connection.Transport);
+        }
+        connection.Features.Set(tracked);
+        try
+        {
+            await (tls ? TlsPipeline! : PlainPipeline!)(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
+            if (handshake is not null)
+            {
+                current.Stats.DownstreamCxSslActive.Decrement();
+                if (!handshake.Completed && !handshake.FailureCounted)
+                {
+                    handshake.Tls.Stats.ConnectionError.Increment();
+                }
+            }
+            current.Stats.ConnectionClosed(listener.Stats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
+            if (connectionInfo is not null)
+            {
+                LogConnection(listener, connectionInfo, tracked, connection);
+            }
+        }
+    }
+
+    /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
+    private static void LogConnection(ListenerChains listener, RequestStreamInfo info, DownstreamConnection tracked, ConnectionContext connection)
+    {
+        info.BytesReceived = tracked.BytesReceived;
+        info.BytesSent = tracked.BytesSent;
+        info.Complete();
+        info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
+        var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));
+        AccessLog.AccessLogger.LogAll(listener.ConnectionLogs, context);
+    }
+}
