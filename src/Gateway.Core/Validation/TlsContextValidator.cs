@@ -421,7 +421,6 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
                 context.Error(validation, "trusted_ca", error);
             }
         }
-
         if (validation.Crl is { } crlSource)
         {
             if (TlsMaterial.Read(crlSource, out var crlError) is { } crlPem)
