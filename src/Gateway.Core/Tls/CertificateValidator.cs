@@ -44,6 +44,23 @@ internal sealed class CertificateValidator
         }
     }
 
+    // The same validation without SAN matchers (auto_san_validation matches the request host instead).
+    private CertificateValidator(CertificateValidator source)
+    {
+        _trustedCa = source._trustedCa;
+        TrustedCaPath = source.TrustedCaPath;
+        _purpose = source._purpose;
+        _allowExpired = source._allowExpired;
+        _acceptUntrusted = source._acceptUntrusted;
+        _certificateHashes = source._certificateHashes;
+        _spkiHashes = source._spkiHashes;
+        _crls = source._crls;
+        _subjectAltNames = [];
+    }
+
+    /// <summary>This validation with the SAN matchers left out (made on first use; shares the loaded CAs and CRLs).</summary>
+    public CertificateValidator WithoutSubjectAltNames => field ??= _subjectAltNames.Length == 0 ? this : new CertificateValidator(this);
+
     /// <summary>The CAs a peer certificate must chain to, or null (for <c>/certs</c>).</summary>
     public X509Certificate2Collection? TrustedCa => _trustedCa;
 

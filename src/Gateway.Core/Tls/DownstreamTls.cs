@@ -17,12 +17,11 @@ internal sealed class DownstreamTls
     private readonly CertificateNames _names;
     private readonly bool _requireSni;
     private readonly bool _fullScan;
-    private readonly CertificateValidator _validator;
+    private readonly PeerValidation _validation;
     private readonly CipherSuitesPolicy? _cipherSuites;
     private readonly List<SslApplicationProtocol>? _alpn;
     private readonly System.Security.Authentication.SslProtocols _protocols;
-    private readonly bool _requestCertificate;
-    private readonly bool _requireCertificate;
+    private readonly bool _requireClientCertificate;
     private readonly bool _allowTlsResume;
 
     private DownstreamTls(DownstreamTlsPlan plan, TlsStats stats, SdsSubscriptions? secrets)
@@ -43,16 +42,15 @@ internal sealed class DownstreamTls
         _names = new CertificateNames(leaves);
         _requireSni = plan.RequireSni;
         _fullScan = plan.FullScanCertsOnSniMismatch;
-        _validator = new CertificateValidator(plan.Validation, CertificateValidator.ClientAuthentication);
+        // A validation context from file-based SDS is swapped by its subscription: each handshake reads the current one.
+        _validation = secrets?.ValidationFor(plan.Validation, CertificateValidator.ClientAuthentication)
+            ?? PeerValidation.Fixed(plan.Validation, CertificateValidator.ClientAuthentication);
         // Pinned where .NET can (Linux, macOS); Windows' SChannel keeps the system's list.
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
         _alpn = plan.AlpnProtocols.Count == 0 ? null : [.. plan.AlpnProtocols];
         _protocols = plan.Protocols;
         _allowTlsResume = plan.AllowTlsResume;
-        // Envoy asks for a client certificate when it can verify one (trusted_ca) or must see one; SAN matchers make one
-        // required (CertificateValidationContext.trusted_ca's documentation).
-        _requireCertificate = plan.RequireClientCertificate || _validator.RequiresPeerCertificate;
-        _requestCertificate = _validator.HasTrustedCa || _requireCertificate;
+        _requireClientCertificate = plan.RequireClientCertificate;
     }
 
     public TlsStats Stats { get; }
@@ -61,7 +59,11 @@ internal sealed class DownstreamTls
     public IReadOnlyList<ServerCertificate> Certificates => _certificates;
 
     /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the served certificates.</summary>
-    public TlsContextCertificates LoadedCertificates() => TlsContextCertificates.From(_validator.TrustedCa, _validator.TrustedCaPath, _certificates);
+    public TlsContextCertificates LoadedCertificates()
+    {
+        var validator = _validation.Current;
+        return TlsContextCertificates.From(validator.TrustedCa, validator.TrustedCaPath, _certificates);
+    }
 
     /// <summary>
     /// Loads the certificate material of a plan (validated when the configuration was applied); file-based secrets are
@@ -98,15 +100,20 @@ internal sealed class DownstreamTls
             // full_scan_certs_on_sni_mismatch is set; otherwise it serves the first certificate.
             index = string.IsNullOrEmpty(serverName) || _fullScan ? _names.ScanChoice : 0;
         }
+        // Envoy asks for a client certificate when it can verify one (trusted_ca) or must see one; SAN matchers make one
+        // required (CertificateValidationContext.trusted_ca's documentation). Read once: the handshake verifies with it.
+        var validator = state.Validator = _validation.Current;
+        var required = state.CertificateRequired = _requireClientCertificate || validator.RequiresPeerCertificate;
+        var requested = validator.HasTrustedCa || required;
         return new()
         {
             ServerCertificateContext = _certificates[index].Context,
             EnabledSslProtocols = _protocols,
             CipherSuitesPolicy = _cipherSuites,
             ApplicationProtocols = _alpn,
-            ClientCertificateRequired = _requestCertificate,
+            ClientCertificateRequired = requested,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = _requestCertificate ? state.Validate : null,
+            RemoteCertificateValidationCallback = requested ? state.Validate : null,
             AllowTlsResume = _allowTlsResume,
         };
     }
@@ -116,7 +123,7 @@ internal sealed class DownstreamTls
     {
         if (certificate is null)
         {
-            if (!_requireCertificate)
+            if (!state.CertificateRequired)
             {
                 return true;
             }
@@ -125,7 +132,7 @@ internal sealed class DownstreamTls
             return false;
         }
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        if (!_validator.Verify(leaf, presented, Stats))
+        if (!(state.Validator ?? _validation.Current).Verify(leaf, presented, Stats))
         {
             state.FailureCounted = true;
             return false;
@@ -202,6 +209,12 @@ internal sealed class TlsHandshakeState(DownstreamTls tls, ConnectionManagerStat
 
     /// <summary>Peer verification failed and charged its <c>fail_verify_*</c> stat (so not <c>connection_error</c>).</summary>
     public bool FailureCounted { get; set; }
+
+    /// <summary>The validation this handshake verifies with (read once when its options were made).</summary>
+    public CertificateValidator? Validator { get; set; }
+
+    /// <summary>The handshake fails without a client certificate.</summary>
+    public bool CertificateRequired { get; set; }
 
     /// <summary>The verified client certificate chain, leaf first (null when none was presented or verified).</summary>
     public X509Certificate2[]? PeerChain { get; set; }

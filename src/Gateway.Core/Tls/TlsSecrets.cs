@@ -69,9 +69,33 @@ internal sealed class TlsSecrets
         => reference.SdsConfig is not null ? FileSecret(reference).Secret?.TlsCertificate
             : reference.Name is { } name && _certificates.TryGetValue(name, out var certificate) ? certificate : null;
 
-    /// <summary>The validation context a reference names (static secrets only: file SDS validation contexts are refused).</summary>
+    /// <summary>The validation context a reference names: the file's secret with <c>sds_config</c>, else the static one.</summary>
     public CertificateValidationContext? ValidationContext(SdsSecretConfig reference)
-        => reference.SdsConfig is null && reference.Name is { } name && _validationContexts.TryGetValue(name, out var validation) ? validation : null;
+        => reference.SdsConfig is not null ? FileSecret(reference).Secret?.ValidationContext
+            : reference.Name is { } name && _validationContexts.TryGetValue(name, out var validation) ? validation : null;
+
+    /// <summary>The reference the context's validation context comes from (alone or combined), or null when it is inline or absent.</summary>
+    public static SdsSecretConfig? ValidationReferenceOf(CommonTlsContext? common)
+        => common?.ValidationContextSdsSecretConfig ?? common?.CombinedValidationContext?.ValidationContextSdsSecretConfig;
+
+    /// <summary>
+    /// Envoy's combined validation context: a copy of <paramref name="defaults"/> with <paramref name="dynamic"/> merged over
+    /// it by protobuf's MergeFrom (ContextConfigImpl::getCombinedValidationContextConfig): a singular field the secret sets
+    /// replaces the default's, repeated fields are the default's followed by the secret's, booleans are or-ed and an enum
+    /// left at its zero value keeps the default's. The result is located at the default.
+    /// </summary>
+    public static CertificateValidationContext Merge(CertificateValidationContext defaults, CertificateValidationContext dynamic) => new()
+    {
+        Location = defaults.Location,
+        TrustedCa = dynamic.TrustedCa ?? defaults.TrustedCa,
+        VerifyCertificateHash = [.. defaults.VerifyCertificateHash, .. dynamic.VerifyCertificateHash],
+        VerifyCertificateSpki = [.. defaults.VerifyCertificateSpki, .. dynamic.VerifyCertificateSpki],
+        Crl = dynamic.Crl ?? defaults.Crl,
+        OnlyVerifyLeafCertCrl = defaults.OnlyVerifyLeafCertCrl || dynamic.OnlyVerifyLeafCertCrl,
+        AllowExpiredCertificate = defaults.AllowExpiredCertificate || dynamic.AllowExpiredCertificate,
+        TrustChainVerification = dynamic.TrustChainVerification != TrustChainVerification.VerifyTrustChain ? dynamic.TrustChainVerification : defaults.TrustChainVerification,
+        MatchTypedSubjectAltNames = [.. defaults.MatchTypedSubjectAltNames, .. dynamic.MatchTypedSubjectAltNames],
+    };
 
     /// <summary>The context's certificates with the reference each came from (null for <c>tls_certificates</c>); unresolved names are skipped (validation reports them).</summary>
     public IReadOnlyList<(TlsCertificate Certificate, SdsSecretConfig? Reference)> CertificateSourcesOf(CommonTlsContext common)
@@ -107,7 +131,25 @@ internal sealed class TlsSecrets
         return certificates;
     }
 
-    /// <summary>The context's validation context: inline, or the named secret.</summary>
+    /// <summary>
+    /// The context's validation context: inline, the named secret, or the combined default with the named secret merged
+    /// over it (the default alone while the secret does not resolve: validation reports that).
+    /// </summary>
     public CertificateValidationContext? ValidationOf(CommonTlsContext? common)
-        => common?.ValidationContext ?? (common?.ValidationContextSdsSecretConfig is { } reference ? ValidationContext(reference) : null);
+    {
+        if (common?.ValidationContext is { } inline)
+        {
+            return inline;
+        }
+        if (common?.ValidationContextSdsSecretConfig is { } reference)
+        {
+            return ValidationContext(reference);
+        }
+        if (common?.CombinedValidationContext is not { } combined)
+        {
+            return null;
+        }
+        var dynamic = combined.ValidationContextSdsSecretConfig is { } secret ? ValidationContext(secret) : null;
+        return combined.DefaultValidationContext is not { } defaults ? dynamic : dynamic is null ? defaults : Merge(defaults, dynamic);
+    }
 }

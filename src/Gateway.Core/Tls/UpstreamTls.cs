@@ -22,9 +22,7 @@ internal sealed class UpstreamTls
     /// </summary>
     public const string VerifyFailedReason = "TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end";
 
-    private readonly CertificateValidator _validator;
-    private readonly CertificateValidator? _chainOnly;
-    private readonly bool _verifies;
+    private readonly PeerValidation _validation;
     private readonly CipherSuitesPolicy? _cipherSuites;
     private readonly List<SslApplicationProtocol>? _http1Alpn;
     private readonly List<SslApplicationProtocol>? _http2Alpn;
@@ -40,21 +38,11 @@ internal sealed class UpstreamTls
         // A file-based secret's certificate is its subscription's, which rotation replaces in place.
         ClientCertificate = plan.ClientCertificate is not { } certificate ? null
             : certificate.Sds is { } sds && secrets is not null ? secrets.CertificateFor(sds) : ServerCertificate.Load(certificate);
-        _validator = new CertificateValidator(plan.Validation, CertificateValidator.ServerAuthentication);
-        if (plan.Validation.TrustedCa is { } ca)
-        {
-            TrustedCa = TlsMaterial.LoadTrustedCa(ca, plan.Validation.TrustedCaPath!, out _);
-            TrustedCaPath = plan.Validation.TrustedCaPath;
-        }
+        // A validation context from file-based SDS is swapped by its subscription: each handshake reads the current one.
+        _validation = secrets?.ValidationFor(plan.Validation, CertificateValidator.ServerAuthentication)
+            ?? PeerValidation.Fixed(plan.Validation, CertificateValidator.ServerAuthentication);
         _autoSni = autoSni;
         _autoSanValidation = autoSanValidation;
-        if (autoSanValidation)
-        {
-            // The SNI replaces the configured SAN matchers (Envoy's verifySubjectAltNameListOverride): the chain alone is checked here.
-            _chainOnly = new CertificateValidator(plan.Validation with { SubjectAltNameMatchers = [] }, CertificateValidator.ServerAuthentication);
-        }
-        // Envoy verifies nothing without a validation context (trusted_ca or SAN matchers).
-        _verifies = _validator.HasTrustedCa || _validator.HasSubjectAltNameMatchers || autoSanValidation;
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
         // ALPN offers only what the connection's codec speaks: a protocol it does not would be selected and then fail.
         _http1Alpn = Alpn(plan.AlpnProtocols, "http/1.1");
@@ -67,7 +55,10 @@ internal sealed class UpstreamTls
 
     /// <summary>What <c>/certs</c> shows of this context: the first trusted CA and the client certificate.</summary>
     public TlsContextCertificates LoadedCertificates()
-        => TlsContextCertificates.From(TrustedCa, TrustedCaPath, ClientCertificate is { } client ? [client] : []);
+    {
+        var validator = _validation.Current;
+        return TlsContextCertificates.From(validator.TrustedCa, validator.TrustedCaPath, ClientCertificate is { } client ? [client] : []);
+    }
 
     /// <summary>The configured <c>sni</c>, or null.</summary>
     public string? Sni { get; }
@@ -79,10 +70,10 @@ internal sealed class UpstreamTls
     public string? ClientCertificatePath => ClientCertificate?.Path;
 
     /// <summary>The CAs the server certificate must chain to, or null (for <c>/certs</c>).</summary>
-    public X509Certificate2Collection? TrustedCa { get; }
+    public X509Certificate2Collection? TrustedCa => _validation.Current.TrustedCa;
 
     /// <summary>Where <see cref="TrustedCa"/> was read from (a path or <c>&lt;inline&gt;</c>).</summary>
-    public string? TrustedCaPath { get; }
+    public string? TrustedCaPath => _validation.Current.TrustedCaPath;
 
     /// <summary>
     /// The SNI of a new connection: <c>sni</c>, or with <c>auto_sni</c> the host of the request that opened it. As Envoy's
@@ -132,7 +123,7 @@ internal sealed class UpstreamTls
     /// </summary>
     public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken, string? sanName = null)
     {
-        var verification = new Verification(this, sanName);
+        var verification = new Verification(this, sanName, _validation.Current);
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
@@ -215,7 +206,9 @@ internal sealed class UpstreamTls
     /// <summary>Envoy's DefaultCertValidator::doVerifyCertChain for one server certificate; a failure is counted once.</summary>
     private bool Verify(Verification verification, X509Certificate? certificate, X509Chain? presented)
     {
-        if (!_verifies)
+        // Envoy verifies nothing without a validation context (trusted_ca or SAN matchers).
+        var validator = verification.Validator;
+        if (!validator.HasTrustedCa && !validator.HasSubjectAltNameMatchers && !_autoSanValidation)
         {
             return true;
         }
@@ -227,9 +220,10 @@ internal sealed class UpstreamTls
         }
         var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         bool verified;
-        if (_chainOnly is not null && verification.SanName is { Length: > 0 } name)
+        if (_autoSanValidation && verification.SanName is { Length: > 0 } name)
         {
-            verified = _chainOnly.Verify(leaf, presented, Stats);
+            // The SNI replaces the configured SAN matchers (Envoy's verifySubjectAltNameListOverride): the chain alone is checked here.
+            verified = validator.WithoutSubjectAltNames.Verify(leaf, presented, Stats);
             // Envoy's verifySubjectAltNameListOverride: an IP literal host is matched against IP SANs, any other against DNS SANs.
             var ip = IsIpLiteral(name);
             if (ip && name[0] == '[')
@@ -244,16 +238,21 @@ internal sealed class UpstreamTls
         }
         else
         {
-            verified = _validator.Verify(leaf, presented, Stats);
+            verified = validator.Verify(leaf, presented, Stats);
         }
         verification.FailureCounted = !verified;
         return verified;
     }
 
-    /// <summary>One handshake's verification: the SAN <c>auto_san_validation</c> requires (null: the configured matchers), and whether a refusal was already counted.</summary>
-    private sealed class Verification(UpstreamTls tls, string? sanName)
+    /// <summary>
+    /// One handshake's verification: the SAN <c>auto_san_validation</c> requires (null: the configured matchers), the
+    /// validation read when it started, and whether a refusal was already counted.
+    /// </summary>
+    private sealed class Verification(UpstreamTls tls, string? sanName, CertificateValidator validator)
     {
         public string? SanName { get; } = sanName;
+
+        public CertificateValidator Validator { get; } = validator;
 
         public bool FailureCounted { get; set; }
 

@@ -48,7 +48,7 @@ internal sealed record DownstreamTlsPlan(
         }
         return new DownstreamTlsPlan(
             certificates,
-            CertificateValidationPlan.Translate(secrets.ValidationOf(common)),
+            CertificateValidationPlan.Translate(common, secrets),
             TlsParametersTranslation.Protocols(common.TlsParams),
             TlsParametersTranslation.CipherSuites(common.TlsParams),
             alpn,

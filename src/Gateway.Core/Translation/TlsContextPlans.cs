@@ -22,11 +22,7 @@ internal sealed record TlsCertificatePlan(byte[] CertificateChain, string Certif
         {
             return plan;
         }
-        return plan with
-        {
-            Sds = new SdsWatchPlan(System.IO.Path.GetFullPath(Tls.SdsFile.PathOf(source)!), Tls.SdsFile.DirectoryOf(source),
-                source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference)),
-        };
+        return plan with { Sds = SdsWatchPlan.From(reference, source, secrets) };
     }
 
     internal static byte[] Read(DataSource source) => TlsMaterial.Read(source, out _) ?? [];
@@ -36,7 +32,19 @@ internal sealed record TlsCertificatePlan(byte[] CertificateChain, string Certif
 /// A file-based SDS secret: the DiscoveryResponse file (full path), the directory whose moves reload it (all moves with
 /// <c>watched_directory</c>, else only the file's own), the secret's name, and the response's <c>version_info</c> as read.
 /// </summary>
-internal sealed record SdsWatchPlan(string Path, string Directory, bool WholeDirectory, string SecretName, string? VersionInfo);
+internal sealed record SdsWatchPlan(string Path, string Directory, bool WholeDirectory, string SecretName, string? VersionInfo)
+{
+    /// <summary>Where a validated file-based reference is read and watched.</summary>
+    public static SdsWatchPlan From(SdsSecretConfig reference, EnvoyConfigSource source, Tls.TlsSecrets secrets)
+        => new(System.IO.Path.GetFullPath(Tls.SdsFile.PathOf(source)!), Tls.SdsFile.DirectoryOf(source),
+            source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference));
+}
+
+/// <summary>
+/// A validation context from a file-based SDS secret: where it is watched, the secret's validation context as read (the
+/// subscription starts from it), and the <c>combined_validation_context</c> default each update is merged into (or null).
+/// </summary>
+internal sealed record SdsValidationPlan(SdsWatchPlan Watch, CertificateValidationContext Secret, CertificateValidationContext? Default);
 
 /// <summary>
 /// How a peer certificate is verified (<c>CertificateValidationContext</c>), shared by downstream and upstream contexts:
@@ -64,8 +72,22 @@ internal sealed record CertificateValidationPlan(
     /// <summary><c>only_verify_leaf_cert_crl</c>.</summary>
     public bool OnlyVerifyLeafCertCrl { get; init; }
 
+    /// <summary>Set when the context comes from a file-based SDS secret, which replaces it when the secret is updated.</summary>
+    public SdsValidationPlan? Sds { get; init; }
+
     /// <summary>No validation context: nothing is verified.</summary>
     public static readonly CertificateValidationPlan None = new(null, null, false, false, []);
+
+    /// <summary>Translates a validated <c>CommonTlsContext</c>'s validation context (inline, a secret, or combined); a file-based secret records where it is watched.</summary>
+    public static CertificateValidationPlan Translate(CommonTlsContext? common, Tls.TlsSecrets secrets)
+    {
+        var plan = Translate(secrets.ValidationOf(common));
+        if (Tls.TlsSecrets.ValidationReferenceOf(common) is not { SdsConfig: { } source } reference || secrets.ValidationContext(reference) is not { } secret)
+        {
+            return plan;
+        }
+        return plan with { Sds = new SdsValidationPlan(SdsWatchPlan.From(reference, source, secrets), secret, common!.CombinedValidationContext?.DefaultValidationContext) };
+    }
 
     /// <summary>Translates a validated context; <see cref="None"/> when there is none.</summary>
     public static CertificateValidationPlan Translate(CertificateValidationContext? validation)

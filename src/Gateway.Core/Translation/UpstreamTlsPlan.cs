@@ -32,7 +32,7 @@ internal sealed record UpstreamTlsPlan(
         var common = tls.CommonTlsContext;
         return new UpstreamTlsPlan(
             common is not null && secrets.CertificateSourcesOf(common) is [var certificate] ? TlsCertificatePlan.Translate(certificate.Certificate, certificate.Reference, secrets) : null,
-            CertificateValidationPlan.Translate(secrets.ValidationOf(common)),
+            CertificateValidationPlan.Translate(common, secrets),
             TlsParametersTranslation.Protocols(common?.TlsParams),
             TlsParametersTranslation.CipherSuites(common?.TlsParams),
             common?.AlpnProtocols ?? [],

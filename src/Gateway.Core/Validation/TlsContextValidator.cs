@@ -157,32 +157,106 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
                 context.Error(reference, "name", $"Unknown static secret: {reference.Name}");
             }
         }
-        if (common.ValidationContextSdsSecretConfig is not { } validation)
+        ValidateValidationContextType(common);
+    }
+
+    /// <summary>
+    /// The one-of <c>validation_context_type</c> (protobuf's JSON parser refuses a second member), and the secret a
+    /// validation context is read from: a static one by name, or a file-based SDS one (read now: it must hold a
+    /// <c>validation_context</c> that loads). A combined context is checked as Envoy checks it: merged.
+    /// </summary>
+    private void ValidateValidationContextType(CommonTlsContext common)
+    {
+        var set = common.ValidationContext is not null ? "validation_context" : null;
+        foreach (var (member, present) in (ReadOnlySpan<(string, bool)>)[
+            ("validation_context_sds_secret_config", common.ValidationContextSdsSecretConfig is not null),
+            ("combined_validation_context", common.CombinedValidationContext is not null)])
+        {
+            if (!present)
+            {
+                continue;
+            }
+            if (set is not null)
+            {
+                context.Error(common, member, $"oneof field 'validation_context_type' is already set. Cannot set '{member}'");
+                return;
+            }
+            set = member;
+        }
+        if (common.ValidationContextSdsSecretConfig is { } reference)
+        {
+            // A static secret was validated with the secrets.
+            if (ValidationSecret(reference) is { } secret && reference.SdsConfig is not null)
+            {
+                ValidateValidationContext(secret);
+            }
+            return;
+        }
+        if (common.CombinedValidationContext is not { } combined)
         {
             return;
         }
-        if (common.ValidationContext is not null)
+        const string Required = "Proto constraint validation failed (CommonTlsContext_CombinedCertificateValidationContextValidationError.{0}: value is required)";
+        if (combined.DefaultValidationContext is null)
         {
-            context.Error(common, "validation_context_sds_secret_config", "validation_context and validation_context_sds_secret_config are a one-of: set only one");
+            context.Error(combined, "default_validation_context", string.Format(System.Globalization.CultureInfo.InvariantCulture, Required, "DefaultValidationContext"));
         }
-        if (string.IsNullOrEmpty(validation.Name))
+        if (combined.ValidationContextSdsSecretConfig is not { } combinedReference)
         {
-            context.Error(validation, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
+            context.Error(combined, "validation_context_sds_secret_config", string.Format(System.Globalization.CultureInfo.InvariantCulture, Required, "ValidationContextSdsSecretConfig"));
+            return;
         }
-        else if (validation.SdsConfig is not null)
+        var dynamic = ValidationSecret(combinedReference);
+        if (combined.DefaultValidationContext is { } defaults)
         {
-            context.Error(validation, "sds_config", "SDS (sds_config) for a validation context is not supported yet: refer to a static secret by name");
+            ValidateValidationContext(defaults, whole: false);
         }
-        else if (!validation.HasBindingError("sds_config") && context.Secrets.ValidationContext(validation) is null)
+        if (dynamic is null || combined.DefaultValidationContext is null)
         {
-            context.Error(validation, "name", $"Unknown static certificate validation context: {validation.Name}");
+            return;
         }
+        if (combinedReference.SdsConfig is not null)
+        {
+            ValidateValidationContext(dynamic, whole: false);
+        }
+        // Each part alone may be partial (SAN matchers in the default, the CAs from SDS): the merged context must pass.
+        ValidateCombination(Tls.TlsSecrets.Merge(combined.DefaultValidationContext, dynamic), combined, "default_validation_context", "default_validation_context");
+    }
+
+    /// <summary>The validation context a reference names, or null with the error (unknown static secret, unreadable file, not a validation context).</summary>
+    private CertificateValidationContext? ValidationSecret(SdsSecretConfig reference)
+    {
+        if (string.IsNullOrEmpty(reference.Name))
+        {
+            context.Error(reference, "name", "Proto constraint validation failed (SdsSecretConfigValidationError.Name: value length must be at least 1 characters)");
+            return null;
+        }
+        if (reference.SdsConfig is not { } source)
+        {
+            var validation = reference.HasBindingError("sds_config") ? null : context.Secrets.ValidationContext(reference);
+            if (validation is null && !reference.HasBindingError("sds_config"))
+            {
+                context.Error(reference, "name", $"Unknown static certificate validation context: {reference.Name}");
+            }
+            return validation;
+        }
+        if (!ValidateFileSource(reference, source) || FileSecret(reference) is not { } secret)
+        {
+            return null;
+        }
+        if (secret.ValidationContext is not { } fromFile)
+        {
+            context.Error(secret, "name", $"SDS secret {reference.Name} is not a validation_context");
+            return null;
+        }
+        return fromFile;
     }
 
     /// <summary>A file source: a path, the v3 API, and a watched directory that exists.</summary>
     private bool ValidateFileSource(SdsSecretConfig reference, EnvoyConfigSource source)
     {
-        if (reference.HasBindingError("sds_config") || source.HasBindingError("path_config_source"))
+        // A field the binder refused (gRPC's api_config_source, ads) already said why.
+        if (reference.HasBindingError("sds_config") || source.HasBindingErrors)
         {
             return false;
         }
@@ -204,7 +278,8 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         return true;
     }
 
-    private void ValidateFileCertificate(SdsSecretConfig reference)
+    /// <summary>The secret a file-based reference reads, or null after reporting why it cannot be read (at its place in that file).</summary>
+    private Secret? FileSecret(SdsSecretConfig reference)
     {
         var (secret, errors) = context.Secrets.FileSecret(reference);
         if (secret is null)
@@ -214,6 +289,14 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
                 // A file that cannot be read is reported where the configuration names it.
                 context.Errors.Add(error.Location == SourceLocation.None ? new ConfigError(reference.SdsConfig!.Location, error.Message) : error);
             }
+        }
+        return secret;
+    }
+
+    private void ValidateFileCertificate(SdsSecretConfig reference)
+    {
+        if (FileSecret(reference) is not { } secret)
+        {
             return;
         }
         if (secret.TlsCertificate is not { } certificate)
@@ -321,7 +404,11 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         }
     }
 
-    internal void ValidateValidationContext(CertificateValidationContext validation)
+    /// <summary>
+    /// A validation context's fields (their material loads, pins decode, matchers are whole), and with
+    /// <paramref name="whole"/> how they combine; a part of a combined context is checked without (its merge is).
+    /// </summary>
+    internal void ValidateValidationContext(CertificateValidationContext validation, bool whole = true)
     {
         if (validation.TrustedCa is { } caSource)
         {
@@ -334,10 +421,6 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
                 context.Error(validation, "trusted_ca", error);
             }
         }
-        else if (validation.MatchTypedSubjectAltNames.Count > 0)
-        {
-            context.Error(validation, "match_typed_subject_alt_names", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
-        }
         if (validation.Crl is { } crlSource)
         {
             if (TlsMaterial.Read(crlSource, out var crlError) is { } crlPem)
@@ -348,11 +431,10 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             {
                 context.Error(validation, "crl", crlError);
             }
-            else if (validation.TrustedCa is null)
-            {
-                // Envoy checks CRLs while verifying the chain: without trusted_ca they would be silently unused.
-                context.Error(validation, "crl", "crl needs trusted_ca (CRLs are checked on the verified chain)");
-            }
+        }
+        if (whole)
+        {
+            ValidateCombination(validation, validation, "match_typed_subject_alt_names", "crl");
         }
         // Envoy's DefaultCertValidator: each pin must decode to a SHA-256 digest.
         foreach (var hash in validation.VerifyCertificateHash)
@@ -386,6 +468,24 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
             {
                 context.Error(san, "matcher", "a subject alt name matcher needs matcher");
             }
+        }
+    }
+
+    /// <summary>What the fields of a validation context need of each other, reported at <paramref name="owner"/>'s fields.</summary>
+    private void ValidateCombination(CertificateValidationContext validation, EnvoyMessage owner, string sanField, string crlField)
+    {
+        if (validation.TrustedCa is not null)
+        {
+            return;
+        }
+        if (validation.MatchTypedSubjectAltNames.Count > 0)
+        {
+            context.Error(owner, sanField, "SAN-based verification of peer certificates without trusted CA is insecure and not allowed");
+        }
+        if (validation.Crl is not null)
+        {
+            // Envoy checks CRLs while verifying the chain: without trusted_ca they would be silently unused.
+            context.Error(owner, crlField, "crl needs trusted_ca (CRLs are checked on the verified chain)");
         }
     }
 }

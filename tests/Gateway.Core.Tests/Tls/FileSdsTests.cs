@@ -53,7 +53,7 @@ public sealed class FileSdsTests(ITestOutputHelper output) : IDisposable
         """);
 
     /// <summary>Writes <paramref name="text"/> next to <paramref name="path"/> and moves it into place (one rename, as rotation tools do).</summary>
-    private static void MoveIntoPlace(string path, string text)
+    internal static void MoveIntoPlace(string path, string text)
     {
         var temporary = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".tmp");
         File.WriteAllText(temporary, text);

@@ -110,7 +110,7 @@ public sealed class StaticSecretsTests
     }
 
     [Fact]
-    public void Load_SdsConfigOnValidationContext_RefusedNamingThePath()
+    public void Load_SdsConfigOnValidationContextWithoutItsFile_InvalidPathAtTheSource()
     {
         const string tls = """
             common_tls_context:
@@ -118,13 +118,13 @@ public sealed class StaticSecretsTests
               - name: server_cert
               validation_context_sds_secret_config:
                 name: client_ca
-                sds_config: { path_config_source: { path: /etc/envoy/sds.yaml } }
+                sds_config: { path_config_source: { path: /nonexistent/sds.yaml }, resource_api_version: V3 }
             """;
 
         var errors = Errors(Yaml(1, tls));
 
         var error = Assert.Single(errors);
         Assert.EndsWith("validation_context_sds_secret_config.sds_config", error.Location.Path, StringComparison.Ordinal);
-        Assert.Equal("SDS (sds_config) for a validation context is not supported yet: refer to a static secret by name", error.Message);
+        Assert.Equal("Invalid path: /nonexistent/sds.yaml", error.Message);
     }
 }

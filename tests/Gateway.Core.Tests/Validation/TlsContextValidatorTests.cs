@@ -133,7 +133,7 @@ public class TlsContextValidatorTests
     [Theory]
     [InlineData("session_ticket_keys_sds_secret_config: { name: a }", "transport_socket.typed_config.session_ticket_keys_sds_secret_config")]
     [InlineData("common_tls_context: { tls_certificate_sds_secret_configs: [{ name: a, sds_config: { ads: {} } }] }", "transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.ads")]
-    [InlineData("common_tls_context: { validation_context_sds_secret_config: { name: a, sds_config: { ads: {} } } }", "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config.sds_config")]
+    [InlineData("common_tls_context: { validation_context_sds_secret_config: { name: a, sds_config: { ads: {} } } }", "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config.sds_config.ads")]
     public void Load_NotImplementedField_RefusedByPath(string field, string path)
     {
         var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(DownstreamTlsIntegrationTests.Yaml(1, field), "envoy.yaml"));

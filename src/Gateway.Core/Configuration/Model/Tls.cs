@@ -89,7 +89,7 @@ public enum OcspStaplePolicy
 [
     "tls_certificate_provider_instance", "custom_tls_certificate_selector",
     "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance",
-    "combined_validation_context", "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
+    "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
     "custom_handshaker", "key_log",
 ])]
 public sealed class CommonTlsContext : EnvoyMessage
@@ -114,8 +114,31 @@ public sealed class CommonTlsContext : EnvoyMessage
     [ProtoField(6)]
     public List<SdsSecretConfig> TlsCertificateSdsSecretConfigs { get; set; } = [];
 
-    /// <summary>The validation context by secret name (a static <c>secrets</c> entry), instead of <see cref="ValidationContext"/>.</summary>
+    /// <summary>The validation context by secret name (a static <c>secrets</c> entry, or file-based SDS), instead of <see cref="ValidationContext"/>.</summary>
     [ProtoField(7, InOneOf = true)]
+    public SdsSecretConfig? ValidationContextSdsSecretConfig { get; set; }
+
+    /// <summary>A default validation context with the secret's merged over it (Envoy's MergeFrom), re-merged on each SDS update.</summary>
+    [ProtoField(8, InOneOf = true)]
+    public CombinedCertificateValidationContext? CombinedValidationContext { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext</c>: Istio's shape,
+/// SAN matchers in the default and the CAs (<c>ROOTCA</c>) from SDS.
+/// </summary>
+[EnvoyType("envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext", NotSupported =
+[
+    "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
+])]
+public sealed class CombinedCertificateValidationContext : EnvoyMessage
+{
+    /// <summary>The fields the secret's are merged over (required).</summary>
+    [ProtoField(1)]
+    public CertificateValidationContext? DefaultValidationContext { get; set; }
+
+    /// <summary>The secret: static by name, or file-based SDS (required).</summary>
+    [ProtoField(2)]
     public SdsSecretConfig? ValidationContextSdsSecretConfig { get; set; }
 }
 
