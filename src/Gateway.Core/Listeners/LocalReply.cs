@@ -74,17 +74,52 @@ internal static class LocalReply
         {
             Gateway.Tracing.HttpTracing.OnResponseHeaders(context, tracing.Direction);
         }
-        if (body is { Length: > 0 })
+        if (connectionManager.LocalReply is { } rewriter)
         {
-            response.ContentType = contentType;
+            body = Rewrite(context, info, rewriter, body, contentType, modifyHeaders);
         }
-        modifyHeaders?.Invoke(response.Headers);
+        else
+        {
+            if (body is { Length: > 0 })
+            {
+                response.ContentType = contentType;
+            }
+            modifyHeaders?.Invoke(response.Headers);
+        }
         info?.OnFirstDownstreamTxByteSent();
         if (info?.Filters is { HasEncoders: true } stream)
         {
             return EncodeAndWriteAsync(context, stream, body);
         }
         return WriteBodyAsync(context, body);
+    }
+
+    /// <summary>
+    /// Envoy's prepareLocalReply with a <c>local_reply_config</c>: the caller's header changes, then the rewrite (status,
+    /// body, headers), then the content type: the rewrite's unless a header change set one and the body stayed.
+    /// </summary>
+    private static byte[]? Rewrite(HttpContext context, RequestStreamInfo? info, LocalReplyRewriter rewriter, byte[]? body, string contentType, Action<IHeaderDictionary>? modifyHeaders)
+    {
+        var response = context.Response;
+        modifyHeaders?.Invoke(response.Headers);
+        var before = response.ContentType;
+        var original = body;
+        var status = response.StatusCode;
+        rewriter.Rewrite(context, info, ref status, ref body, ref contentType, Random.Shared);
+        var custom = !string.Equals(before, response.ContentType, StringComparison.Ordinal);
+        if (body is { Length: > 0 })
+        {
+            var changed = original is null || !body.AsSpan().SequenceEqual(original);
+            if (string.IsNullOrEmpty(response.ContentType) || (changed && !custom))
+            {
+                response.ContentType = contentType;
+            }
+        }
+        else
+        {
+            response.Headers.ContentType = default;
+        }
+        return body;
     }
 
     private static async Task EncodeAndWriteAsync(HttpContext context, FilterChainStream stream, byte[]? body)

@@ -204,7 +204,12 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The response status once the response started (0 before; <c>%RESPONSE_CODE%</c> prints 0 then, as Envoy).</summary>
     public int ResponseCode => _attemptResponseCode >= 0 ? _attemptResponseCode
         : _context is null ? 0
-        : _context.Response.HasStarted || _end != 0 ? _context.Response.StatusCode : 0;
+        : _context.Response.HasStarted || _end != 0 || _localReplyCode ? _context.Response.StatusCode : 0;
+
+    private bool _localReplyCode;
+
+    /// <summary>A local reply's status is decided (Envoy's rewrite sets the stream info's response code before it runs the mappers).</summary>
+    public void LocalReplyCodeSet() => _localReplyCode = true;
 
     /// <summary>
     /// While the router's upstream loggers run: Envoy formats them with the attempt's own StreamInfo, whose response

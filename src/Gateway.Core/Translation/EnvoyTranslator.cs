@@ -213,6 +213,7 @@ public static class EnvoyTranslator
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
+            LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,
             ForwardClientCert = hcm.ForwardClientCertDetails,
             ClientCertDetails = Gateway.Tls.ClientCertDetailsPlan.From(hcm.SetCurrentClientCertDetails),
             PackTraceReason = (hcm.RequestIdExtension?.TypedConfig as UuidRequestIdConfig)?.PackTraceReason ?? true,
@@ -454,7 +455,7 @@ public static class EnvoyTranslator
     /// <summary>The retry host predicate that makes retries avoid hosts already tried.</summary>
     public const string PreviousHostsPredicateName = "envoy.retry_host_predicates.previous_hosts";
 
-    private static byte[] ReadDataSource(DataSource? source)
+    internal static byte[] ReadDataSource(DataSource? source)
     {
         if (source is null)
         {

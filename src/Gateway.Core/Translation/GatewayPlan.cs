@@ -112,6 +112,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary><c>local_reply_config</c>, compiled; null: local replies are sent as made.</summary>
+    internal Listeners.LocalReplyRewriter? LocalReply { get; init; }
+
     /// <summary><c>forward_client_cert_details</c>: what happens to <c>x-forwarded-client-cert</c>.</summary>
     internal ForwardClientCertDetails ForwardClientCert { get; init; }
 

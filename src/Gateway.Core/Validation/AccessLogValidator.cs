@@ -53,7 +53,7 @@ internal sealed class AccessLogValidator(ValidationContext context)
         }
     }
 
-    private void ValidateFilter(AccessLogFilter filter)
+    internal void ValidateFilter(AccessLogFilter filter)
     {
         var set = (filter.StatusCodeFilter is null ? 0 : 1) + (filter.DurationFilter is null ? 0 : 1) + (filter.NotHealthCheckFilter is null ? 0 : 1)
             + (filter.TraceableFilter is null ? 0 : 1) + (filter.RuntimeFilter is null ? 0 : 1) + (filter.AndFilter is null ? 0 : 1)

@@ -1,5 +1,7 @@
-using System.Net;
 using Gateway.Configuration;
+using Gateway.Formatting;
+using Gateway.Listeners;
+using Gateway.Routing;
 
 namespace Gateway.Validation;
 
@@ -14,6 +16,10 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         if (string.IsNullOrEmpty(hcm.StatPrefix))
         {
             context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
+        }
+        if (hcm.LocalReplyConfig is { } localReply)
+        {
+            ValidateLocalReply(localReply);
         }
         if (hcm.InternalAddressConfig is { } internalAddresses)
         {
@@ -86,6 +92,44 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         if (interval is { } value && value < TimeSpan.FromMilliseconds(1))
         {
             context.Error(message, field, $"'{field}' must be at least 1ms");
+        }
+    }
+
+    /// <summary>Envoy's LocalReplyConfig constraints: each mapper's filter required, its status in [200, 600), at most 1000 headers; formats compile.</summary>
+    private void ValidateLocalReply(LocalReplyConfig config)
+    {
+        var logs = new AccessLogValidator(context);
+        foreach (var mapper in config.Mappers)
+        {
+            if (mapper.Filter is { } filter)
+            {
+                logs.ValidateFilter(filter);
+            }
+            else if (!mapper.HasBindingError("filter"))
+            {
+                context.Error(mapper, "filter", "Proto constraint validation failed (ResponseMapperValidationError.Filter: value is required)");
+            }
+            if (mapper.StatusCode is { } status && status is < 200 or >= 600)
+            {
+                context.Error(mapper, "status_code", "Proto constraint validation failed (ResponseMapperValidationError.StatusCode: value must be inside range [200, 600))");
+            }
+            if (mapper.Body is { } body)
+            {
+                DataSources.Validate(context, body);
+            }
+            if (mapper.HeadersToAdd.Count > 1000)
+            {
+                context.Error(mapper, "headers_to_add", "Proto constraint validation failed (ResponseMapperValidationError.HeadersToAdd: value must contain no more than 1000 item(s))");
+            }
+            HeaderParser.Validate(mapper, "headers_to_add", mapper.HeadersToAdd, "headers_to_remove", [], removeMayBeEmpty: true, context);
+            if (mapper.BodyFormatOverride is { } format)
+            {
+                SubstitutionFormatter.Compile(format, LocalReplyRewriter.DefaultFormat, context);
+            }
+        }
+        if (config.BodyFormat is { } bodyFormat)
+        {
+            SubstitutionFormatter.Compile(bodyFormat, LocalReplyRewriter.DefaultFormat, context);
         }
     }
 }

@@ -54,7 +54,7 @@ internal sealed class RouteValidator(ValidationContext context)
             {
                 context.Error(direct, "status", $"'status' must be in [200, 599], got {direct.Status}");
             }
-            if (direct.Body is { } body && ValidateDataSource(body))
+            if (direct.Body is { } body && DataSources.Validate(context, body))
             {
                 ValidateBodySize(body, maxDirectResponseBodySize);
             }
@@ -363,30 +363,5 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(source, $"response body size is {length} bytes; maximum is {max}");
         }
-    }
-
-    /// <returns>True when the source is readable (its size can be checked).</returns>
-    private bool ValidateDataSource(DataSource source)
-    {
-        var specifiers = (source.Filename is null ? 0 : 1) + (source.InlineBytes is null ? 0 : 1) + (source.InlineString is null ? 0 : 1) + (source.EnvironmentVariable is null ? 0 : 1);
-        if (specifiers != 1)
-        {
-            context.Error(source, "a data source needs exactly one of filename, inline_bytes, inline_string, environment_variable");
-            return false;
-        }
-        var errors = context.Errors.Count;
-        if (source.Filename is { } file && !File.Exists(file))
-        {
-            context.Error(source, "filename", $"Invalid path: {file}");
-        }
-        if (source.EnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is null)
-        {
-            context.Error(source, "environment_variable", $"Environment variable doesn't exist: {variable}");
-        }
-        if (source.InlineBytes is { } bytes && !Convert.TryFromBase64String(bytes, new byte[bytes.Length], out _))
-        {
-            context.Error(source, "inline_bytes", "'inline_bytes' must be base64");
-        }
-        return context.Errors.Count == errors;
     }
 }

@@ -50,12 +50,14 @@ public class EnvoyConfigFixtureTests
 
     // As envoy-demo.yaml.
     [Fact]
-    public void Load_LocalReplyConfig_IsTheOnlyErrorNamedByPath()
+    public void Load_LocalReplyConfig_LoadsWithItsMapper()
     {
-        AssertErrors("two-listeners-local-reply.yaml",
-            ("static_resources.listeners[1].filter_chains[0].filters[0].typed_config.local_reply_config",
-             "field 'local_reply_config' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet",
-             "local_reply_config:"));
+        var bootstrap = EnvoyConfigLoader.Load(TestConfigs.EnvoyConfigFixture("two-listeners-local-reply.yaml"), null);
+
+        var mapper = Assert.Single(Hcm(bootstrap, 1).LocalReplyConfig!.Mappers);
+        Assert.NotNull(mapper.Filter!.HeaderFilter);
+        Assert.NotNull(mapper.BodyFormatOverride);
+        Assert.NotNull(EnvoyTranslator.Translate(bootstrap).Listeners[1].FilterChains[0].ConnectionManager.LocalReply);
     }
 
     // As front-proxy_envoy.yaml.

@@ -9,13 +9,17 @@ namespace Gateway.Configuration;
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs",
-    "local_reply_config", "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
+    "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
     "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
 ])]
 public sealed class HttpConnectionManager : EnvoyMessage
 {
+    /// <summary>How the connection manager's local replies are rewritten (status, body, headers) before they are sent.</summary>
+    [ProtoField(38)]
+    public LocalReplyConfig? LocalReplyConfig { get; set; }
+
     /// <summary>Which HTTP versions the listener accepts.</summary>
     public CodecType CodecType { get; set; }
 
@@ -300,4 +304,42 @@ public sealed class UpstreamAccessLogOptions : EnvoyMessage
 
     /// <summary>Also write an entry (AccessLogType <c>UpstreamPeriodic</c>) every interval while an attempt is in flight (at least 1 ms).</summary>
     public TimeSpan? UpstreamLogFlushInterval { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.LocalReplyConfig</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.LocalReplyConfig")]
+public sealed class LocalReplyConfig : EnvoyMessage
+{
+    /// <summary>Tried in order; the first whose filter matches rewrites the reply.</summary>
+    [ProtoField(1)]
+    public List<ResponseMapper> Mappers { get; set; } = [];
+
+    /// <summary>The body's format when no mapper overrides it (<c>%LOCAL_REPLY_BODY%</c> is the reply's own body).</summary>
+    [ProtoField(2)]
+    public SubstitutionFormatString? BodyFormat { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.ResponseMapper")]
+public sealed class ResponseMapper : EnvoyMessage
+{
+    /// <summary>Which local replies this mapper rewrites (an access log filter over the request, the reply and its stream info).</summary>
+    [ProtoField(1)]
+    public AccessLogFilter? Filter { get; set; }
+
+    /// <summary>The status the reply gets instead.</summary>
+    [ProtoField(2)]
+    public uint? StatusCode { get; set; }
+
+    /// <summary>The body the reply gets instead (then <c>%LOCAL_REPLY_BODY%</c>).</summary>
+    [ProtoField(3)]
+    public DataSource? Body { get; set; }
+
+    /// <summary>The body's format for this mapper, instead of <see cref="LocalReplyConfig.BodyFormat"/>.</summary>
+    [ProtoField(4)]
+    public SubstitutionFormatString? BodyFormatOverride { get; set; }
+
+    /// <summary>Headers added to the reply (values are formats).</summary>
+    [ProtoField(5)]
+    public List<HeaderValueOption> HeadersToAdd { get; set; } = [];
 }
