@@ -85,6 +85,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 return;
             }
+            if (plan.StripTrailingHostDot || plan.StripPort != StripPortMode.None)
+            {
+                HostNormalizer.Normalize(request, plan.StripTrailingHostDot, plan.StripPort, context.Connection.LocalPort);
+            }
             Answer100Continue(request, listener);
             var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges);
             var internalRequest = origin.Internal;

@@ -208,6 +208,8 @@ public static class EnvoyTranslator
             CountsBodyBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(accessLogs),
             NormalizePath = hcm.NormalizePath ?? false,
             MergeSlashes = hcm.MergeSlashes,
+            StripTrailingHostDot = hcm.StripTrailingHostDot,
+            StripPort = hcm.StripAnyHostPort ? StripPortMode.Any : hcm.StripMatchingHostPort ? StripPortMode.MatchingListener : StripPortMode.None,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
             UseRemoteAddress = hcm.UseRemoteAddress ?? false,
             XffNumTrustedHops = hcm.XffNumTrustedHops,

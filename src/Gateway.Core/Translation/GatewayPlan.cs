@@ -143,6 +143,12 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>merge_slashes</c>: adjacent slashes collapsed before routing.</summary>
     public bool MergeSlashes { get; init; }
 
+    /// <summary><c>strip_trailing_host_dot</c>.</summary>
+    internal bool StripTrailingHostDot { get; init; }
+
+    /// <summary><c>strip_matching_host_port</c> / <c>strip_any_host_port</c>.</summary>
+    internal Listeners.StripPortMode StripPort { get; init; }
+
     /// <summary><c>path_with_escaped_slashes_action</c>, never <c>IMPLEMENTATION_SPECIFIC_DEFAULT</c> (that is <c>KEEP_UNCHANGED</c>).</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; init; } = PathWithEscapedSlashesAction.KeepUnchanged;
 

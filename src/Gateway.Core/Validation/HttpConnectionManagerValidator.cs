@@ -17,6 +17,10 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
         }
+        if (hcm.StripMatchingHostPort && hcm.StripAnyHostPort)
+        {
+            context.Error(hcm, "strip_any_host_port", "Error: Only one of `strip_matching_host_port` or `strip_any_host_port` can be set.");
+        }
         if (hcm.LocalReplyConfig is { } localReply)
         {
             ValidateLocalReply(localReply);

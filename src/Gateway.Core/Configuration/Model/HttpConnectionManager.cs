@@ -8,9 +8,8 @@ namespace Gateway.Configuration;
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs",
-    "strip_matching_host_port", "strip_any_host_port", "stream_error_on_invalid_http_message",
-    "path_normalization_options", "strip_trailing_host_dot", "proxy_status_config", "typed_header_validation_config",
+    "upgrade_configs", "stream_error_on_invalid_http_message",
+    "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
 ])]
@@ -88,6 +87,18 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>Collapse adjacent slashes in the path before routing and forwarding.</summary>
     public bool MergeSlashes { get; set; }
+
+    /// <summary>Remove the Host header's port when it is the listener's own, before routing and forwarding.</summary>
+    [ProtoField(39)]
+    public bool StripMatchingHostPort { get; set; }
+
+    /// <summary>Remove any port from the Host header before routing and forwarding.</summary>
+    [ProtoField(42)]
+    public bool StripAnyHostPort { get; set; }
+
+    /// <summary>Remove a trailing dot from the Host header's name (<c>example.com.</c>) before routing and forwarding.</summary>
+    [ProtoField(47)]
+    public bool StripTrailingHostDot { get; set; }
 
     /// <summary>What to do with <c>%2F</c>, <c>%2f</c>, <c>%5C</c> and <c>%5c</c> in the path.</summary>
     public PathWithEscapedSlashesAction PathWithEscapedSlashesAction { get; set; }
