@@ -64,7 +64,8 @@ internal sealed class RecordingUpstream : IAsyncDisposable
                 _ = ServeAsync(client);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        // Stopped while an accept had just completed: the loop's next accept finds the listener stopped.
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
         }
     }
