@@ -94,14 +94,12 @@ internal sealed class ListenerChains
             chains[i] = ListenerRuntime.Build(plan, plan.FilterChains[i], clusters, store, services, tracers, node, secrets);
         }
         var fallback = plan.DefaultFilterChain is { } defaultChain ? ListenerRuntime.Build(plan, defaultChain, clusters, store, services, tracers, node, secrets) : null;
-        var time = services?.Time ?? TimeProvider.System;
-        var logManager = services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager;
         return new ListenerChains(plan, chains, fallback, new ListenerStats(store, plan.StatScope))
         {
-            Inspector = plan.TlsInspector is null ? null : new ClientHelloInspector(new TlsInspectorStats(store)),
-            ConnectionLogs = AccessLog.AccessLogger.Build(plan.AccessLogs, logManager, time, services?.Random ?? Random.Shared),
+            Inspector = plan.TlsInspector ? new ClientHelloInspector(new TlsInspectorStats(store)) : null,
+            ConnectionLogs = ListenerRuntime.BuildLogs(plan.AccessLogs, services),
             ConnectionLogsNeedBytes = AccessLog.AccessLogCompiler.NeedsBodyBytes(plan.AccessLogs),
-            Time = time,
+            Time = services?.Time ?? TimeProvider.System,
         };
     }
 }

@@ -79,6 +79,9 @@ internal sealed class ListenerRuntime
     /// <summary>The filter chain's TLS termination, or null for plain text.</summary>
     public Gateway.Tls.DownstreamTls? Tls { get; init; }
 
+    /// <summary>The gateway's random source (runtime filters of <c>local_reply_config</c> mappers draw from it).</summary>
+    public Random Random { get; init; } = Random.Shared;
+
     /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
         => new(vhost.Name!, -1, null, null, TimeSpan.Zero, HostRewriteMode.None, null, null, new DirectResponsePlan(StatusCodes.Status301MovedPermanently, []), null);
@@ -168,17 +171,25 @@ internal sealed class ListenerRuntime
                 Time = tracers?.Context.Time ?? services?.Time ?? TimeProvider.System,
             };
         }
-        var logManager = services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager;
-        var accessLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.AccessLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
-        var upstreamLogs = AccessLog.AccessLogger.Build(plan.ConnectionManager.UpstreamLogs, logManager, services?.Time ?? TimeProvider.System, services?.Random ?? Random.Shared);
+        var accessLogs = BuildLogs(plan.ConnectionManager.AccessLogs, services);
+        var upstreamLogs = BuildLogs(plan.ConnectionManager.UpstreamLogs, services);
         return new ListenerRuntime(listener, chainPlan, table, stats, new RouterStats(store, statPrefix), listenerStats, chain)
         {
             Tracing = tracing,
             AccessLogs = accessLogs,
             UpstreamLogs = upstreamLogs,
+            Random = services?.Random ?? Random.Shared,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
     }
+
+    /// <summary>Compiles access logs against the gateway's log manager, clock and random source.</summary>
+    internal static AccessLog.AccessLogger[] BuildLogs(IReadOnlyList<AccessLog.AccessLogPlan> plans, Filters.FilterServices? services)
+        => AccessLog.AccessLogger.Build(
+            plans,
+            services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager,
+            services?.Time ?? TimeProvider.System,
+            services?.Random ?? Random.Shared);
 }
 
 /// <summary>

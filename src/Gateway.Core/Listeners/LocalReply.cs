@@ -105,7 +105,8 @@ internal static class LocalReply
         var before = response.ContentType;
         var original = body;
         var status = response.StatusCode;
-        rewriter.Rewrite(context, info, ref status, ref body, ref contentType, Random.Shared);
+        var random = context.Features.Get<DownstreamConnection>()?.Chain?.Random ?? Random.Shared;
+        rewriter.Rewrite(context, info, ref status, ref body, ref contentType, random);
         var custom = !string.Equals(before, response.ContentType, StringComparison.Ordinal);
         if (body is { Length: > 0 })
         {

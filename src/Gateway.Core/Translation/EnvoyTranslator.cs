@@ -114,7 +114,7 @@ public static class EnvoyTranslator
         var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets) with { Match = FilterChainMatchPlan.Any } : null;
         protocols |= defaultChain?.Protocols ?? HttpProtocols.None;
         // Validation admits only the TLS inspector, once.
-        var inspector = listener.ListenerFilters.Count != 0 ? new TlsInspectorPlan() : null;
+        var inspector = listener.ListenerFilters.Count != 0;
         return new ListenerPlan(
             Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
             Address: address,

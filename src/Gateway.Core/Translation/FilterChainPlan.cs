@@ -102,8 +102,3 @@ internal sealed record FilterChainMatchPlan
     }
 }
 
-/// <summary>
-/// The <c>envoy.filters.listener.tls_inspector</c> listener filter of a listener. Its <c>initial_read_buffer_size</c> only
-/// sizes Envoy's first read (the ClientHello may take 64 KiB either way); here Kestrel's pipe sizes reads.
-/// </summary>
-internal sealed record TlsInspectorPlan;

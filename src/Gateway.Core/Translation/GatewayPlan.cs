@@ -46,8 +46,12 @@ public sealed record ListenerPlan(
     /// <summary>The chain of a connection no chain's match takes (<c>default_filter_chain</c>); null: such a connection is closed.</summary>
     public FilterChainPlan? DefaultFilterChain { get; init; }
 
-    /// <summary>The TLS inspector listener filter, or null (then a connection's transport protocol is <c>raw_buffer</c>, with no SNI or ALPN).</summary>
-    internal TlsInspectorPlan? TlsInspector { get; init; }
+    /// <summary>
+    /// Whether the listener runs the <c>envoy.filters.listener.tls_inspector</c> listener filter; without it a connection's
+    /// transport protocol is <c>raw_buffer</c>, with no SNI or ALPN. Its one setting, <c>initial_read_buffer_size</c>, only
+    /// sizes Envoy's first read (the ClientHello may take 64 KiB either way); here Kestrel's pipe sizes reads.
+    /// </summary>
+    internal bool TlsInspector { get; init; }
 
     /// <summary><c>listener_filters_timeout</c> (15 s by default; zero: no limit).</summary>
     public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);

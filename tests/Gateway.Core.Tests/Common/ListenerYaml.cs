@@ -14,8 +14,12 @@ internal static partial class ListenerYaml
           route: { cluster: echo }
         """;
 
-    /// <summary>The bootstrap; <paramref name="routeConfiguration"/> adds fields to the route table, <paramref name="clusters"/> clusters after <c>echo</c>, <paramref name="bootstrap"/> top-level fields (<c>node</c>), <paramref name="otherVirtualHosts"/> virtual hosts after <c>main</c>.</summary>
-    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll, string routeConfiguration = "", string clusters = "", string bootstrap = "", string otherVirtualHosts = "")
+    /// <summary>
+    /// The bootstrap; <paramref name="routeConfiguration"/> adds fields to the route table, <paramref name="clusters"/> clusters
+    /// after <c>echo</c>, <paramref name="bootstrap"/> top-level fields (<c>node</c>), <paramref name="otherVirtualHosts"/>
+    /// virtual hosts after <c>main</c>, <paramref name="connectionManager"/> fields of the HTTP connection manager.
+    /// </summary>
+    public static string Build(int upstreamPort, string httpFilters, string virtualHost = "", string routes = CatchAll, string routeConfiguration = "", string clusters = "", string bootstrap = "", string otherVirtualHosts = "", string connectionManager = "")
         => $$"""
         {{bootstrap}}
         admin:
@@ -30,6 +34,7 @@ internal static partial class ListenerYaml
                 typed_config:
                   "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                   stat_prefix: ingress_http
+        {{Indent(connectionManager, 10)}}
                   http_filters:
         {{Indent(httpFilters, 10)}}
                   - name: envoy.filters.http.router

@@ -8,32 +8,14 @@ namespace Gateway.Tests.Listeners;
 public class LocalReplyConfigTests
 {
     /// <summary>One listener whose HCM has <paramref name="localReply"/> (flush-left, under local_reply_config) and routes /direct to a direct response; other paths match no route.</summary>
-    private static string Yaml(string localReply) => $"""
-        admin:
-          address: {"{"} socket_address: {"{"} address: 127.0.0.1, port_value: 0 {"}"} {"}"}
-        static_resources:
-          listeners:
-          - name: httpbin-demo
-            address: {"{"} socket_address: {"{"} address: 127.0.0.1, port_value: 0 {"}"} {"}"}
-            filter_chains:
-            - filters:
-              - name: envoy.filters.network.http_connection_manager
-                typed_config:
-                  "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                  stat_prefix: ingress_http
-                  local_reply_config:
-        {Common.ListenerYaml.Indent(Common.ListenerYaml.Dedent(localReply), 12)}
-                  http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: {"{"} "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router {"}"}
-                  route_config:
-                    virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                      - match: {"{"} path: "/direct" {"}"}
-                        direct_response: {"{"} status: 503, body: {"{"} inline_string: "down for maintenance" {"}"} {"}"}
-        """;
+    private static string Yaml(string localReply) => Common.ListenerYaml.Build(
+        upstreamPort: 1,
+        httpFilters: "",
+        routes: """
+            - match: { path: "/direct" }
+              direct_response: { status: 503, body: { inline_string: "down for maintenance" } }
+            """,
+        connectionManager: "local_reply_config:\n" + Common.ListenerYaml.Indent(Common.ListenerYaml.Dedent(localReply), 2));
 
     [Fact]
     public async Task Mapper_EnvoyDemosHtmlPage_RewritesTheNoRouteReply()

@@ -39,7 +39,7 @@ public class FilterChainValidatorTests
         var listener = Assert.Single(plan.Listeners);
         Assert.Equal(["a", "b"], listener.FilterChains.Select(c => c.Name));
         Assert.Equal("fallback", listener.DefaultFilterChain!.Name);
-        Assert.NotNull(listener.TlsInspector);
+        Assert.True(listener.TlsInspector);
         Assert.Equal(TimeSpan.FromSeconds(3), listener.ListenerFiltersTimeout);
         Assert.True(listener.ContinueOnListenerFiltersTimeout);
         var match = listener.FilterChains[0].Match;
