@@ -182,7 +182,7 @@ public static class EnvoyGatewayExtensions
     /// <paramref name="maxRequestHeadersBytes"/> of URL and headers (<c>max_request_headers_kb</c>) and 100
     /// headers (<c>max_headers_count</c>).
     /// </summary>
-    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes)
+    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes, TimeSpan requestHeadersTimeout = default)
     {
         limits.MaxRequestBodySize = null;
         limits.MinRequestBodyDataRate = null;
@@ -195,8 +195,12 @@ public static class EnvoyGatewayExtensions
         limits.MaxRequestLineSize = (2 * maxRequestHeadersBytes) + 32;
         limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * DownstreamRequestValidator.MaxRequestHeadersCount) + 2;
         limits.MaxRequestHeaderCount = DownstreamRequestValidator.MaxRequestHeadersCount;
-        // Kestrel's RequestHeadersTimeout (30 s) is kept: Envoy has none by default (request_headers_timeout),
-        // which leaves an edge proxy open to slowloris. See docs/compatibility.md.
+        // request_headers_timeout, from the headers' first byte as in Envoy. Unset, Kestrel's 30 s is kept: Envoy has none
+        // by default, which leaves an edge proxy open to slowloris. See docs/compatibility.md.
+        if (requestHeadersTimeout > TimeSpan.Zero)
+        {
+            limits.RequestHeadersTimeout = requestHeadersTimeout;
+        }
         // HTTP/2: Envoy's defaults since 1.36 (max_concurrent_streams 1024, initial windows 16 MiB / 24 MiB).
         limits.Http2.MaxStreamsPerConnection = 1024;
         limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
@@ -275,14 +279,20 @@ public static class EnvoyGatewayExtensions
         // Kestrel's limits are server-wide: they admit the largest max_request_headers_kb of any connection
         // manager, and each listener's own is applied by DownstreamRequestValidator.
         var maxRequestHeadersBytes = AdminHandler.AdminMaxRequestHeadersBytes;
+        // Validation made the connection managers that set request_headers_timeout agree.
+        var requestHeadersTimeout = TimeSpan.Zero;
         foreach (var listener in runtime.Plan.Listeners)
         {
             foreach (var chain in listener.AllChains())
             {
                 maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, chain.ConnectionManager.MaxRequestHeadersBytes);
+                if (chain.ConnectionManager.RequestHeadersTimeout > TimeSpan.Zero)
+                {
+                    requestHeadersTimeout = chain.ConnectionManager.RequestHeadersTimeout;
+                }
             }
         }
-        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes);
+        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

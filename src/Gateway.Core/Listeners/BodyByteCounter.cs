@@ -80,7 +80,7 @@ internal static class BodyByteCounter
 
         protected override Task OnStartAsync(CancellationToken cancellationToken)
         {
-            info.OnStreamActivity();
+            info.OnResponseActivity();
             return inner.StartAsync(cancellationToken);
         }
 
@@ -93,14 +93,14 @@ internal static class BodyByteCounter
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
+            info.OnResponseActivity();
             inner.Stream.Write(buffer);
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
+            info.OnResponseActivity();
             return inner.Stream.WriteAsync(buffer, cancellationToken);
         }
     }

@@ -14,7 +14,7 @@ public sealed class ConnectionManagerStats
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset",
-        "downstream_rq_timeout", "downstream_rq_overload_close",
+        "downstream_rq_overload_close",
     ];
 
     private static readonly string[] OtherGauges =
@@ -68,6 +68,8 @@ public sealed class ConnectionManagerStats
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
         DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
+        DownstreamRqTimeout = store.Counter(prefix + "downstream_rq_timeout");
+        DownstreamRqHeaderTimeout = store.Counter(prefix + "downstream_rq_header_timeout");
         DownstreamCxDestroyRemote = store.Counter(prefix + "downstream_cx_destroy_remote");
         DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
         DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
@@ -168,6 +170,12 @@ public sealed class ConnectionManagerStats
     /// <summary>Requests a route's <c>max_stream_duration</c> ended.</summary>
     public Counter DownstreamRqMaxDurationReached { get; }
 
+    /// <summary>Requests <c>request_timeout</c> ended before they arrived in full.</summary>
+    public Counter DownstreamRqTimeout { get; }
+
+    /// <summary>Requests whose headers did not arrive within <c>request_headers_timeout</c> (Kestrel's 408).</summary>
+    public Counter DownstreamRqHeaderTimeout { get; }
+
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }
 
@@ -244,6 +252,11 @@ public sealed class ConnectionManagerStats
         if (statusCode != 408)
         {
             DownstreamCxProtocolError.Increment();
+        }
+        else
+        {
+            // Kestrel's only 408 before the connection manager: the request headers did not arrive in time.
+            DownstreamRqHeaderTimeout.Increment();
         }
         ChargeResponse(statusCode);
     }

@@ -24,10 +24,11 @@ public static class EnvoyTranslator
     public static readonly TimeSpan DefaultDnsRefreshRate = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// YARP's idle (activity) timeout for upstream exchanges; Envoy has no such per-request idle limit
-    /// by default besides the HCM's 5 minute stream idle timeout, which this mirrors.
+    /// YARP's idle (activity) timeout for upstream exchanges, as long as a timer allows (about 24 days): the connection
+    /// manager's stream idle timer (<c>stream_idle_timeout</c>, a route's <c>idle_timeout</c>) is Envoy's limit and ends
+    /// the request itself; a shorter YARP limit would cut streams Envoy lets run.
     /// </summary>
-    public static readonly TimeSpan UpstreamActivityTimeout = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan UpstreamActivityTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
 
     /// <summary>YARP route metadata key marking the routes this gateway dispatches to itself.</summary>
     public const string RouteKindMetadata = "gateway.envoy.cluster_route";
@@ -211,6 +212,9 @@ public static class EnvoyTranslator
             StripTrailingHostDot = hcm.StripTrailingHostDot,
             StripPort = hcm.StripAnyHostPort ? StripPortMode.Any : hcm.StripMatchingHostPort ? StripPortMode.MatchingListener : StripPortMode.None,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
+            StreamIdleTimeout = hcm.StreamIdleTimeout ?? ConnectionManagerPlan.DefaultStreamIdleTimeout,
+            RequestTimeout = hcm.RequestTimeout ?? TimeSpan.Zero,
+            RequestHeadersTimeout = hcm.RequestHeadersTimeout ?? TimeSpan.Zero,
             UseRemoteAddress = hcm.UseRemoteAddress ?? false,
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
@@ -287,7 +291,7 @@ public static class EnvoyTranslator
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
             StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
-            IdleTimeout = action?.IdleTimeout is { } idle && idle > TimeSpan.Zero ? idle : null,
+            IdleTimeout = action?.IdleTimeout,
             StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
             HashPolicies = HashLbTranslation.HashPolicies(action),

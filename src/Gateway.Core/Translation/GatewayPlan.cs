@@ -164,6 +164,18 @@ public sealed record ConnectionManagerPlan(
     [JsonIgnore]
     public bool CountsBodyBytes { get; init; }
 
+    /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>
+    public static readonly TimeSpan DefaultStreamIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>stream_idle_timeout</c>: a stream's idle limit unless its route sets <c>idle_timeout</c>; zero: none.</summary>
+    public TimeSpan StreamIdleTimeout { get; init; } = DefaultStreamIdleTimeout;
+
+    /// <summary><c>request_timeout</c>: how long the whole request may take to arrive; zero: no limit.</summary>
+    public TimeSpan RequestTimeout { get; init; }
+
+    /// <summary><c>request_headers_timeout</c>: how long the headers may take from their first byte (Kestrel's, server-wide); zero: no limit.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; }
+
     /// <summary>Envoy's default <c>max_request_headers_kb</c>.</summary>
     public const uint DefaultMaxRequestHeadersKb = 60;
 
@@ -282,7 +294,7 @@ public sealed record RoutePlan(
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
 
-    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null or zero: none.</summary>
+    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null: the connection manager's <c>stream_idle_timeout</c>; zero: none.</summary>
     public TimeSpan? IdleTimeout { get; init; }
 
     /// <summary>The route's <c>max_stream_duration</c>, or null when it has none (then <see cref="RoutePlan.Timeout"/> applies).</summary>

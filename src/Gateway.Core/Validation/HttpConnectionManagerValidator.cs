@@ -43,6 +43,17 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             // Envoy's proto constraint: uint32 gt 0, lte 8192.
             context.Error(hcm, "max_request_headers_kb", $"'max_request_headers_kb' must be greater than 0 and at most 8192 (got {kb})");
         }
+        foreach (var (field, value) in new[] { ("stream_idle_timeout", hcm.StreamIdleTimeout), ("request_timeout", hcm.RequestTimeout), ("request_headers_timeout", hcm.RequestHeadersTimeout) })
+        {
+            if (value is { } duration && duration < TimeSpan.Zero)
+            {
+                context.Error(hcm, field, $"'{field}' may not be negative");
+            }
+        }
+        if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
+        {
+            context.ServerWide(hcm, "request_headers_timeout", headersTimeout.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s");
+        }
         if (hcm.CodecType == CodecType.Http3)
         {
             context.Error(hcm, "codec_type", "codec_type HTTP3 is not supported by this gateway yet");

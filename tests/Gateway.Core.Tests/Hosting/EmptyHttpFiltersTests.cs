@@ -46,7 +46,7 @@ public class EmptyHttpFiltersTests
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_active", 1);
         // Let the request reach its idle wait before moving the clock (the wait starts at the fake "now").
         await Task.Delay(300);
-        time.Advance(ConnectionManager.DefaultStreamIdleTimeout - TimeSpan.FromSeconds(1));
+        time.Advance(Gateway.Translation.ConnectionManagerPlan.DefaultStreamIdleTimeout - TimeSpan.FromSeconds(1));
         await Task.Delay(200);
         Assert.False(pending.IsCompleted);
         var deadline = DateTime.UtcNow.AddSeconds(5);

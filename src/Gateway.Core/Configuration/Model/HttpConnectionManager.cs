@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
-    "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
+    "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "upgrade_configs", "stream_error_on_invalid_http_message",
@@ -75,6 +75,21 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>The <c>via</c> value appended to requests and responses; empty (the default) adds none.</summary>
     public string? Via { get; set; }
+
+    /// <summary>
+    /// How long a stream may see no activity (headers or body either way) before it ends: 408 <c>stream timeout</c>
+    /// before the response started, else a reset. Default 5 minutes; zero disables it (a route's <c>idle_timeout</c> still applies).
+    /// </summary>
+    [ProtoField(24)]
+    public TimeSpan? StreamIdleTimeout { get; set; }
+
+    /// <summary>How long the whole request may take to arrive (408 <c>request timeout</c>); absent or zero: no limit.</summary>
+    [ProtoField(28)]
+    public TimeSpan? RequestTimeout { get; set; }
+
+    /// <summary>How long the request headers may take to arrive from their first byte; absent or zero: no limit.</summary>
+    [ProtoField(41)]
+    public TimeSpan? RequestHeadersTimeout { get; set; }
 
     /// <summary>Limit on the request URL plus header names and values, in KiB (1–8192); default 60.</summary>
     public uint? MaxRequestHeadersKb { get; set; }
