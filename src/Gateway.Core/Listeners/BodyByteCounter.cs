@@ -74,34 +74,18 @@ internal static class BodyByteCounter
     }
 
     /// <summary>The response body as the client receives it (after any filter's encoding).</summary>
-    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : ResponseBodyStream
+    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : ForwardingResponseBody(inner)
     {
-        protected override void OnDisableBuffering() => inner.DisableBuffering();
-
         protected override Task OnStartAsync(CancellationToken cancellationToken)
         {
             info.OnResponseActivity();
-            return inner.StartAsync(cancellationToken);
+            return Inner.StartAsync(cancellationToken);
         }
 
-        protected override Task OnCompleteAsync() => inner.CompleteAsync();
-
-        public override void Flush() => inner.Stream.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
-
-        public override void Write(ReadOnlySpan<byte> buffer)
+        protected override void OnWritten(int bytes)
         {
-            info.BytesSent += buffer.Length;
+            info.BytesSent += bytes;
             info.OnResponseActivity();
-            inner.Stream.Write(buffer);
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            info.BytesSent += buffer.Length;
-            info.OnResponseActivity();
-            return inner.Stream.WriteAsync(buffer, cancellationToken);
         }
     }
 }
