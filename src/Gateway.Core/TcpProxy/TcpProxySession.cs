@@ -4,10 +4,10 @@ using System.Net;
 using System.Net.Sockets;
 using Gateway.Clusters;
 using Gateway.Clusters.LoadBalancing;
+using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Connections;
-using RoutingPriority = Gateway.Configuration.RoutingPriority;
 
 namespace Gateway.TcpProxy;
 
@@ -34,8 +34,17 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         _connection = connection;
         proxy.Stats.DownstreamCxTotal.Increment();
         Upstream? upstream = null;
-        ITimer? idle = null;
-        ITimer? duration = null;
+        var plan = proxy.Plan;
+        // Envoy's onNewConnection arms these before it connects: a connect that outlasts the idle timeout or the
+        // maximum duration is abandoned with the connection.
+        Touch();
+        _idleTimer = plan.IdleTimeout is { } idle ? proxy.Time.CreateTimer(static s => ((TcpProxySession)s!).OnIdleTimer(), this, idle, Timeout.InfiniteTimeSpan) : null;
+        var duration = plan.MaxDownstreamConnectionDuration is { } maxDuration
+            ? proxy.Time.CreateTimer(static s => ((TcpProxySession)s!).OnMaxDuration(), this, maxDuration, Timeout.InfiniteTimeSpan)
+            : null;
+        var periodic = plan.AccessLogFlushInterval is { } interval && info is not null
+            ? proxy.Time.CreateTimer(static s => ((TcpProxySession)s!).Log(AccessLogType.TcpPeriodic), this, interval, interval)
+            : null;
         try
         {
             upstream = await ConnectAsync(connection).ConfigureAwait(false);
@@ -44,36 +53,28 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 return;
             }
             Touch();
-            // Envoy arms both timers once the upstream connection is up.
-            if (proxy.Plan.IdleTimeout is { } idleTimeout)
+            if (plan.FlushAccessLogOnConnected)
             {
-                idle = proxy.Time.CreateTimer(static s => ((TcpProxySession)s!).OnIdleTimer(), this, idleTimeout, Timeout.InfiniteTimeSpan);
-                _idleTimer = idle;
-            }
-            if (proxy.Plan.MaxDownstreamConnectionDuration is { } maxDuration)
-            {
-                duration = proxy.Time.CreateTimer(static s => ((TcpProxySession)s!).OnMaxDuration(), this, maxDuration, Timeout.InfiniteTimeSpan);
+                Log(AccessLogType.TcpUpstreamConnected);
             }
             await ProxyAsync(connection.Transport, upstream).ConfigureAwait(false);
         }
         finally
         {
             Interlocked.Exchange(ref _closed, 1);
-            if (idle is not null)
-            {
-                await idle.DisposeAsync().ConfigureAwait(false);
-            }
-            if (duration is not null)
-            {
-                await duration.DisposeAsync().ConfigureAwait(false);
-            }
+            await DisposeAsync(_idleTimer).ConfigureAwait(false);
+            await DisposeAsync(duration).ConfigureAwait(false);
+            await DisposeAsync(periodic).ConfigureAwait(false);
             upstream?.Close();
             _closing.Dispose();
-            Log(connection);
+            info?.Complete();
+            Log(AccessLogType.TcpConnectionEnd);
         }
     }
 
     private ITimer? _idleTimer;
+
+    private static ValueTask DisposeAsync(ITimer? timer) => timer?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Chooses the cluster and a host and connects; null (the flags and stats set) when the connection is to be closed.</summary>
     private async ValueTask<Upstream?> ConnectAsync(ConnectionContext connection)
@@ -115,12 +116,16 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
             {
                 info.Host = host;
             }
-            if (await TryConnectAsync(cluster, host, connection.ConnectionClosed).ConfigureAwait(false) is { } upstream)
+            if (info is not null)
+            {
+                info.AttemptCount = attempt + 1;
+            }
+            if (await TryConnectAsync(cluster, host).ConfigureAwait(false) is { } upstream)
             {
                 return upstream;
             }
             info?.SetResponseFlag(ResponseFlags.UpstreamConnectionFailure);
-            if (connection.ConnectionClosed.IsCancellationRequested)
+            if (_closing.IsCancellationRequested)
             {
                 return null;
             }
@@ -170,7 +175,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     /// cluster has a transport socket), counted as the HTTP path counts its connections; a failure is Envoy's
     /// LocalOriginConnectFailed (or LocalOriginTimeout) to outlier detection, a success LocalOriginConnectSuccessFinal.
     /// </summary>
-    private async ValueTask<Upstream?> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host, CancellationToken downstreamClosed)
+    private async ValueTask<Upstream?> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host)
     {
         var stats = cluster.Stats;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -180,7 +185,9 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
         using var timeout = new CancellationTokenSource(cluster.Plan?.ConnectTimeout ?? Translation.EnvoyTranslator.DefaultConnectTimeout, proxy.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, downstreamClosed);
+        // Not the connection's ConnectionClosed: Kestrel raises it on the client's FIN too, which is only a half-close
+        // here; a reset shows in the copy once connected. The session's own close (timers) cancels the connect.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _closing.Token);
         Stream? stream = null;
         try
         {
@@ -212,7 +219,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
             {
                 stats.UpstreamCxConnectTimeout.Increment();
             }
-            if (!downstreamClosed.IsCancellationRequested)
+            if (!_closing.IsCancellationRequested)
             {
                 cluster.OutcomeObserver?.OnRequestEnded(host, 0, timedOut);
             }
@@ -271,17 +278,18 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
             {
                 var result = await input.ReadAsync(token).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                foreach (var segment in buffer)
-                {
-                    await upstream.Stream.WriteAsync(segment, token).ConfigureAwait(false);
-                }
                 var length = buffer.Length;
                 if (length > 0)
                 {
-                    _received += length;
+                    // Counted as read (Envoy's connection stats), before the upstream's answer can be.
+                    Interlocked.Add(ref _received, length);
                     proxy.Stats.DownstreamCxRxBytesTotal.Add(length);
                     upstream.Cluster.Stats.UpstreamCxTxBytesTotal.Add(length);
                     Touch();
+                }
+                foreach (var segment in buffer)
+                {
+                    await upstream.Stream.WriteAsync(segment, token).ConfigureAwait(false);
                 }
                 input.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
@@ -326,7 +334,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                     return true;
                 }
                 output.Advance(read);
-                _sent += read;
+                Interlocked.Add(ref _sent, read);
                 proxy.Stats.DownstreamCxTxBytesTotal.Add(read);
                 upstream.Cluster.Stats.UpstreamCxRxBytesTotal.Add(read);
                 Touch();
@@ -391,23 +399,37 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         return true;
     }
 
-    /// <summary>The filter's access logs (Envoy's ~Filter): the connection's stream info with the upstream and the bytes.</summary>
-    private void Log(ConnectionContext connection)
+    /// <summary>
+    /// Envoy's flushAccessLog: every logger of the filter over the connection's stream info, with the upstream and the
+    /// bytes so far (the connection's end, the upstream's connect, or a periodic entry). One entry at a time: a periodic
+    /// one may fire while the connection ends.
+    /// </summary>
+    private void Log(AccessLogType type)
     {
-        if (info is null)
+        if (info is null || _connection is not { } connection)
         {
             return;
         }
-        info.BytesReceived = _received;
-        info.BytesSent = _sent;
-        if (proxy.AccessLogs.Length == 0)
+        lock (_logLock)
         {
-            return;
+            if (type == AccessLogType.TcpPeriodic && Volatile.Read(ref _closed) != 0)
+            {
+                return;
+            }
+            info.BytesReceived = Interlocked.Read(ref _received);
+            info.BytesSent = Interlocked.Read(ref _sent);
+            if (proxy.AccessLogs.Length == 0)
+            {
+                return;
+            }
+            info.ConnectionTls ??= connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
+            _endpoints ??= new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint);
+            AccessLog.AccessLogger.LogAll(proxy.AccessLogs, new AccessLog.AccessLogContext(info, _endpoints, type));
         }
-        info.Complete();
-        info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
-        AccessLog.AccessLogger.LogAll(proxy.AccessLogs, new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint)));
     }
+
+    private readonly Lock _logLock = new();
+    private ConnectionEndpoints? _endpoints;
 
     /// <summary>The upstream connection: its stream (TLS over the socket when the cluster has it) and its close, counted once.</summary>
     private sealed class Upstream(Socket socket, Stream stream, ClusterRuntime cluster, UpstreamHost host)

@@ -28,6 +28,12 @@ internal sealed record TcpProxyPlan(string StatPrefix, IReadOnlyList<TcpProxyClu
     /// <summary>True when <c>hash_policy</c> hashes the source IP.</summary>
     public bool HashSourceIp { get; init; }
 
+    /// <summary><c>access_log_flush_interval</c>: also an entry (TcpPeriodic) every interval; null: none.</summary>
+    public TimeSpan? AccessLogFlushInterval { get; init; }
+
+    /// <summary><c>flush_access_log_on_connected</c>: also an entry (TcpUpstreamConnected) when the upstream is up.</summary>
+    public bool FlushAccessLogOnConnected { get; init; }
+
     /// <summary>The filter's <c>access_log</c>, written when the connection closes.</summary>
     public IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 
@@ -47,6 +53,7 @@ internal sealed record TcpProxyPlan(string StatPrefix, IReadOnlyList<TcpProxyClu
             }
         }
         var idle = config.IdleTimeout ?? DefaultIdleTimeout;
+        var logs = AccessLog.AccessLogCompiler.Compile(config.AccessLog);
         return new TcpProxyPlan(config.StatPrefix!, clusters)
         {
             // Envoy keeps whole milliseconds; under 1 ms is 0, which disables the timeout.
@@ -54,7 +61,10 @@ internal sealed record TcpProxyPlan(string StatPrefix, IReadOnlyList<TcpProxyClu
             MaxConnectAttempts = (int)Math.Min(config.MaxConnectAttempts ?? 1, int.MaxValue),
             MaxDownstreamConnectionDuration = config.MaxDownstreamConnectionDuration,
             HashSourceIp = config.HashPolicy.Count == 1 && config.HashPolicy[0].SourceIp is not null,
-            AccessLogs = AccessLog.AccessLogCompiler.Compile(config.AccessLog),
+            AccessLogs = logs,
+            // The options' fields win over the deprecated ones (Envoy ignores those when both are set).
+            AccessLogFlushInterval = logs.Count == 0 ? null : config.AccessLogOptions is { } options ? options.AccessLogFlushInterval ?? config.AccessLogFlushInterval : config.AccessLogFlushInterval,
+            FlushAccessLogOnConnected = logs.Count != 0 && (config.AccessLogOptions?.FlushAccessLogOnConnected ?? config.FlushAccessLogOnConnected),
         };
     }
 }

@@ -64,6 +64,20 @@ internal sealed class TcpProxyValidator(ValidationContext context)
                 context.Error(policy, "source_ip", "a hash policy needs 'source_ip' (the policy_specifier oneof is required)");
             }
         }
+        CheckFlushInterval(proxy, proxy.AccessLogFlushInterval);
+        if (proxy.AccessLogOptions is { } options)
+        {
+            CheckFlushInterval(options, options.AccessLogFlushInterval);
+        }
         new AccessLogValidator(context).Validate(proxy.AccessLog);
+    }
+
+    /// <summary>Envoy's proto constraint on <c>access_log_flush_interval</c>: <c>gte {nanos: 1000000}</c>.</summary>
+    private void CheckFlushInterval(EnvoyMessage message, TimeSpan? interval)
+    {
+        if (interval is { } value && value < TimeSpan.FromMilliseconds(1))
+        {
+            context.Error(message, "access_log_flush_interval", "'access_log_flush_interval' must be at least 1ms");
+        }
     }
 }

@@ -325,7 +325,7 @@ public class TcpProxyIntegrationTests
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                 path: {{path}}
-                log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %BYTES_RECEIVED% %BYTES_SENT%\n" } }
+                log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %ACCESS_LOG_TYPE%\n" } }
             """;
         try
         {
@@ -342,7 +342,48 @@ public class TcpProxyIntegrationTests
             }
 
             // UF: the first connect failed (Envoy keeps the flag after the retry succeeded).
-            Assert.Equal([$"UF pair 127.0.0.1:{echo.Port} 3 3"], await AccessLogLines.ReadAsync(gateway, path));
+            Assert.Equal([$"UF pair 127.0.0.1:{echo.Port} 3 3 2 TcpConnectionEnd"], await AccessLogLines.ReadAsync(gateway, path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task AccessLogOptions_OnConnectedAndPeriodic_EntriesOfEachTypeWithTheBytesSoFar()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tcp-proxy-{Guid.NewGuid():N}.log");
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var redis = TcpTestServer.RedisLike();
+        var proxy = $$"""
+            stat_prefix: periodic
+            cluster: redis
+            access_log_options: { access_log_flush_interval: 10s, flush_access_log_on_connected: true }
+            access_log:
+            - name: envoy.access_loggers.file
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                path: {{path}}
+                log_format: { text_format_source: { inline_string: "%ACCESS_LOG_TYPE% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n" } }
+            """;
+        try
+        {
+            await using var gateway = await InProcessGateway.StartAsync(Yaml(proxy, Cluster("redis", [redis.Port])), services => services.AddSingleton<TimeProvider>(time));
+            await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
+            {
+                Assert.Equal(["TcpUpstreamConnected 0 0 1"], await AccessLogLines.ReadAsync(gateway, path));
+                await client.WriteAsync("PING\r\n");
+                Assert.Equal("+PONG\r\n", await client.ReadAsync(7));
+
+                time.Advance(TimeSpan.FromSeconds(10));
+                Assert.Equal("TcpPeriodic 6 7 1", (await AccessLogLines.ReadAsync(gateway, path, 2))[^1]);
+
+                await client.WriteAsync("QUIT\r\n");
+                Assert.Equal("+OK\r\n", await client.ReadToEndAsync());
+            }
+
+            Assert.Equal(["TcpUpstreamConnected 0 0 1", "TcpPeriodic 6 7 1", "TcpConnectionEnd 12 12 1"], await AccessLogLines.ReadAsync(gateway, path, 3));
         }
         finally
         {

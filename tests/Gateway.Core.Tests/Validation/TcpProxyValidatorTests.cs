@@ -59,6 +59,18 @@ public class TcpProxyValidatorTests
         Assert.Single(plan.AccessLogs);
     }
 
+    [Theory]
+    [InlineData("access_log_options: { access_log_flush_interval: 2s, flush_access_log_on_connected: true }", 2, true)]
+    [InlineData("access_log_flush_interval: 3s\nflush_access_log_on_connected: true", 3, true)]
+    [InlineData("access_log_flush_interval: 3s\nflush_access_log_on_connected: true\naccess_log_options: { access_log_flush_interval: 2s }", 2, false)]
+    public void Translate_AccessLogOptions_TheOptionsOverTheDeprecatedFields(string fields, int seconds, bool onConnected)
+    {
+        var plan = Plan("stat_prefix: s\ncluster: echo\naccess_log: [ { name: envoy.access_loggers.stdout, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog } } ]\n" + fields);
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), plan.AccessLogFlushInterval);
+        Assert.Equal(onConnected, plan.FlushAccessLogOnConnected);
+    }
+
     [Fact]
     public void Load_NoStatPrefix_Refused()
         => Assert.Equal((FilterPath + ".stat_prefix", "'stat_prefix' is required"), Single("cluster: echo"));
@@ -76,6 +88,8 @@ public class TcpProxyValidatorTests
     [InlineData("weighted_clusters: { clusters: [ { name: echo, weight: 0 } ] }", ".weighted_clusters.clusters[0].weight", "'weight' must be at least 1")]
     [InlineData("cluster: echo\nmax_connect_attempts: 0", ".max_connect_attempts", "'max_connect_attempts' must be at least 1")]
     [InlineData("cluster: echo\nmax_downstream_connection_duration: 0s", ".max_downstream_connection_duration", "'max_downstream_connection_duration' must be at least 1ms")]
+    [InlineData("cluster: echo\naccess_log_options: { access_log_flush_interval: 0.0001s }", ".access_log_options.access_log_flush_interval", "'access_log_flush_interval' must be at least 1ms")]
+    [InlineData("cluster: echo\naccess_log_flush_interval: 0s", ".access_log_flush_interval", "'access_log_flush_interval' must be at least 1ms")]
     [InlineData("cluster: echo\nhash_policy: [ { source_ip: {} }, { source_ip: {} } ]", ".hash_policy", "'hash_policy' takes at most 1 item")]
     [InlineData("cluster: echo\nhash_policy: [ {} ]", ".hash_policy[0].source_ip", "a hash policy needs 'source_ip' (the policy_specifier oneof is required)")]
     public void Load_OutOfRange_EnvoysConstraint(string fields, string path, string message)
@@ -84,7 +98,8 @@ public class TcpProxyValidatorTests
     [Theory]
     [InlineData("tunneling_config: { hostname: example.com }", "tunneling_config")]
     [InlineData("metadata_match: {}", "metadata_match")]
-    [InlineData("access_log_options: { flush_access_log_on_connected: true }", "access_log_options")]
+    [InlineData("proxy_protocol_tlvs: []", "proxy_protocol_tlvs")]
+    [InlineData("max_downstream_connection_duration_jitter_percentage: { value: 10 }", "max_downstream_connection_duration_jitter_percentage")]
     [InlineData("backoff_options: { base_interval: 1s }", "backoff_options")]
     [InlineData("hash_policy: [ { filter_state: { key: k } } ]", "filter_state")]
     public void Load_NotImplementedField_RefusedByItsPath(string fields, string field)

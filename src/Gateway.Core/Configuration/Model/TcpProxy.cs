@@ -7,8 +7,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", NotSupported =
 [
     "on_demand", "metadata_match", "downstream_idle_timeout", "upstream_idle_timeout", "backoff_options",
-    "tunneling_config", "max_downstream_connection_duration_jitter_percentage", "access_log_flush_interval",
-    "flush_access_log_on_connected", "access_log_options", "proxy_protocol_tlvs",
+    "tunneling_config", "max_downstream_connection_duration_jitter_percentage", "proxy_protocol_tlvs",
 ])]
 public sealed class TcpProxyConfig : EnvoyMessage
 {
@@ -43,6 +42,31 @@ public sealed class TcpProxyConfig : EnvoyMessage
     /// <summary>A connection is closed this long after it was set up (at least 1 ms; none when absent).</summary>
     [ProtoField(13)]
     public TimeSpan? MaxDownstreamConnectionDuration { get; set; }
+
+    /// <summary>Deprecated form of <see cref="TcpAccessLogOptions.AccessLogFlushInterval"/> (ignored when the options set it).</summary>
+    [ProtoField(15)]
+    public TimeSpan? AccessLogFlushInterval { get; set; }
+
+    /// <summary>Deprecated form of <see cref="TcpAccessLogOptions.FlushAccessLogOnConnected"/> (ignored when the options set it).</summary>
+    [ProtoField(16)]
+    public bool FlushAccessLogOnConnected { get; set; }
+
+    /// <summary>When the access logs are written besides the connection's end.</summary>
+    [ProtoField(17)]
+    public TcpAccessLogOptions? AccessLogOptions { get; set; }
+}
+
+/// <summary><c>envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TcpAccessLogOptions</c>.</summary>
+[EnvoyType("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TcpAccessLogOptions")]
+public sealed class TcpAccessLogOptions : EnvoyMessage
+{
+    /// <summary>Also write an entry (AccessLogType <c>TcpPeriodic</c>) every interval of the connection's life (at least 1 ms).</summary>
+    [ProtoField(1)]
+    public TimeSpan? AccessLogFlushInterval { get; set; }
+
+    /// <summary>Also write an entry (AccessLogType <c>TcpUpstreamConnected</c>) when the upstream connection is up.</summary>
+    [ProtoField(2)]
+    public bool FlushAccessLogOnConnected { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster</c>.</summary>
