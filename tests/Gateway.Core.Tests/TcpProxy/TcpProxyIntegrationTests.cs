@@ -98,6 +98,22 @@ public class TcpProxyIntegrationTests
     }
 
     [Fact]
+    public async Task Admin_ConfigDumpListenersAndClusters_ShowTheTcpProxy()
+    {
+        await using var echo = TcpTestServer.Echo();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml("stat_prefix: echo\ncluster: echo\nidle_timeout: 30s", Cluster("echo", [echo.Port])));
+
+        var dump = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump"));
+        var listeners = await gateway.Client.GetStringAsync(gateway.AdminUri("/listeners"));
+        var clusters = await gateway.Client.GetStringAsync(gateway.AdminUri("/clusters"));
+
+        Assert.Contains("type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", dump, StringComparison.Ordinal);
+        Assert.Contains("\"idle_timeout\": \"30s\"", dump, StringComparison.Ordinal);
+        Assert.Contains("tcp::", listeners, StringComparison.Ordinal);
+        Assert.Contains("echo::127.0.0.1:" + echo.Port, clusters, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisLikeProtocol_RequestsAndRepliesOnOneConnection_ServerQuitClosesTheClient()
     {
         await using var redis = TcpTestServer.RedisLike();
