@@ -179,10 +179,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     {
         var stats = cluster.Stats;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        stats.UpstreamCxTotal.Increment();
-        stats.UpstreamCxActive.Increment();
-        cluster.OnConnectionsChanged();
-        host.ConnectionOpened();
+        UpstreamConnections.Opening(cluster, host);
         var started = Stopwatch.GetTimestamp();
         using var timeout = new CancellationTokenSource(cluster.Plan?.ConnectTimeout ?? Translation.EnvoyTranslator.DefaultConnectTimeout, proxy.Time);
         // Not the connection's ConnectionClosed: Kestrel raises it on the client's FIN too, which is only a half-close
@@ -208,17 +205,8 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
-            host.ConnectionFailed();
-            stats.UpstreamCxActive.Decrement();
-            cluster.OnConnectionsChanged();
-            stats.UpstreamCxConnectFail.Increment();
-            stats.UpstreamCxDestroy.Increment();
-            stats.UpstreamCxDestroyLocal.Increment();
             var timedOut = timeout.IsCancellationRequested;
-            if (timedOut)
-            {
-                stats.UpstreamCxConnectTimeout.Increment();
-            }
+            UpstreamConnections.ConnectFailed(cluster, host, timedOut);
             if (!_closing.IsCancellationRequested)
             {
                 cluster.OutcomeObserver?.OnRequestEnded(host, 0, timedOut);
@@ -461,13 +449,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 return;
             }
             stream.Dispose();
-            var stats = cluster.Stats;
-            stats.UpstreamCxActive.Decrement();
-            cluster.OnConnectionsChanged();
-            host.ConnectionClosed();
-            stats.UpstreamCxDestroy.Increment();
-            (RemoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
-            stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(_opened).TotalMilliseconds);
+            UpstreamConnections.Closed(cluster, host, RemoteClosed, _opened);
         }
     }
 }

@@ -54,10 +54,17 @@ public class TcpProxyIntegrationTests
 
     private static int Port(InProcessGateway gateway) => gateway.Gateway.ListenerBoundEndPoint("tcp")!.Port;
 
-    private static ClusterRuntime ClusterOf(InProcessGateway gateway, string name)
+    /// <summary>Makes the RANDOM picker of <paramref name="name"/> pick the hosts on <paramref name="ports"/>, in order.</summary>
+    private static void ScriptPicks(InProcessGateway gateway, string name, params int[] ports)
     {
         Assert.True(gateway.Services.GetRequiredService<ClusterRegistry>().TryGet(name, out var cluster));
-        return cluster;
+        var available = cluster.ProxyCluster!.DestinationsState.AvailableDestinations;
+        var indexes = new long[ports.Length];
+        for (var i = 0; i < ports.Length; i++)
+        {
+            indexes[i] = available.Select((d, index) => (d, index)).First(x => ClusterRuntime.HostPortOf(x.d.Model.Config.Address) == "127.0.0.1:" + ports[i]).index;
+        }
+        cluster.PickerRandom = new ScriptedRandom(indexes);
     }
 
     [Fact]
@@ -220,10 +227,7 @@ public class TcpProxyIntegrationTests
         var outlier = "lb_policy: RANDOM\noutlier_detection: { consecutive_5xx: 1, max_ejection_percent: 100, interval: 3600s }";
         await using var gateway = await InProcessGateway.StartAsync(
             Yaml("stat_prefix: retry\ncluster: pair\nmax_connect_attempts: 2", Cluster("pair", [dead, echo.Port], outlier)));
-        var cluster = ClusterOf(gateway, "pair");
-        var available = cluster.ProxyCluster!.DestinationsState.AvailableDestinations;
-        long IndexOf(int port) => available.Select((d, i) => (d, i)).First(x => x.d.Model.Config.Address.EndsWith(":" + port + "/", StringComparison.Ordinal) || x.d.Model.Config.Address.EndsWith(":" + port, StringComparison.Ordinal)).i;
-        cluster.PickerRandom = new ScriptedRandom(IndexOf(dead), IndexOf(echo.Port), IndexOf(echo.Port));
+        ScriptPicks(gateway, "pair", dead, echo.Port, echo.Port);
 
         await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
         {
@@ -346,10 +350,7 @@ public class TcpProxyIntegrationTests
         try
         {
             await using var gateway = await InProcessGateway.StartAsync(Yaml(proxy, Cluster("pair", [dead, echo.Port], "lb_policy: RANDOM")));
-            var cluster = ClusterOf(gateway, "pair");
-            var available = cluster.ProxyCluster!.DestinationsState.AvailableDestinations;
-            long IndexOf(int port) => available.Select((d, i) => (d, i)).First(x => x.d.Model.Config.Address.Contains(":" + port, StringComparison.Ordinal)).i;
-            cluster.PickerRandom = new ScriptedRandom(IndexOf(dead), IndexOf(echo.Port));
+            ScriptPicks(gateway, "pair", dead, echo.Port);
             await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
             {
                 await client.WriteAsync("abc");
