@@ -121,6 +121,28 @@ public class TcpProxyIntegrationTests
     }
 
     [Fact]
+    public async Task UpstreamTls_ClusterTransportSocket_BytesGoOverTlsToTheHost()
+    {
+        using var certificate = TestCertificates.Shared.Client("server");
+        await using var echo = TcpTestServer.TlsEcho(certificate);
+        var tls = "transport_socket:\n  name: envoy.transport_sockets.tls\n  typed_config: { \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, sni: localhost }";
+        await using var gateway = await InProcessGateway.StartAsync(Yaml("stat_prefix: secure\ncluster: secure", Cluster("secure", [echo.Port], tls)));
+
+        await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
+        {
+            await client.WriteAsync("over tls");
+            Assert.Equal("over tls", await client.ReadAsync(8));
+            client.ShutdownSend();
+            Assert.Equal(string.Empty, await client.ReadToEndAsync());
+        }
+
+        await gateway.AssertStatAsync("cluster.secure.ssl.handshake", 1);
+        await gateway.AssertStatAsync("cluster.secure.upstream_cx_connect_fail", 0);
+        await gateway.AssertStatAsync("tcp.secure.downstream_cx_rx_bytes_total", 8);
+        await gateway.AssertStatAsync("cluster.secure.upstream_cx_active", 0);
+    }
+
+    [Fact]
     public async Task RedisLikeProtocol_RequestsAndRepliesOnOneConnection_ServerQuitClosesTheClient()
     {
         await using var redis = TcpTestServer.RedisLike();

@@ -42,6 +42,19 @@ internal sealed class TcpTestServer : IAsyncDisposable
         socket.Shutdown(SocketShutdown.Send);
     });
 
+    /// <summary>TLS with <paramref name="certificate"/>, then an echo until the client's close_notify or FIN.</summary>
+    public static TcpTestServer TlsEcho(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new(async (stream, _, token) =>
+    {
+        await using var ssl = new System.Net.Security.SslStream(stream, leaveInnerStreamOpen: true);
+        await ssl.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = certificate }, token);
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await ssl.ReadAsync(buffer, token)) > 0)
+        {
+            await ssl.WriteAsync(buffer.AsMemory(0, read), token);
+        }
+    });
+
     /// <summary>Writes <paramref name="name"/> and closes: which host a connection reached.</summary>
     public static TcpTestServer Named(string name) => new(async (stream, _, token) => await stream.WriteAsync(Encoding.ASCII.GetBytes(name), token));
 
@@ -114,7 +127,7 @@ internal sealed class TcpTestServer : IAsyncDisposable
             {
                 await _serve(stream, socket, _stop.Token);
             }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
             {
                 // The client (the gateway) went away.
             }
