@@ -115,9 +115,6 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
             if (info is not null)
             {
                 info.Host = host;
-            }
-            if (info is not null)
-            {
                 info.AttemptCount = attempt + 1;
             }
             if (await TryConnectAsync(cluster, host).ConfigureAwait(false) is { } upstream)
