@@ -258,7 +258,8 @@ public static class EnvoyGatewayExtensions
             {
                 connection.Transport = tracked.Observe(connection.Transport);
             }
-            return next(connection);
+            // A TCP proxy chain's decrypted bytes go to its session, never to HTTP.
+            return connection.Features.Get<TcpProxy.TcpProxySession>() is { } session ? session.RunAsync(connection) : next(connection);
         });
     }
 

@@ -75,9 +75,14 @@ public static class EnvoyTranslator
         var resources = bootstrap.StaticResources ?? new StaticResources();
         var secrets = Tls.TlsSecrets.From(resources, types);
 
+        var clusterNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cluster in resources.Clusters)
+        {
+            clusterNames.Add(cluster.Name ?? string.Empty);
+        }
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets));
+            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets, clusterNames));
         }
 
         var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
@@ -100,7 +105,7 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -109,13 +114,18 @@ public static class EnvoyTranslator
         var protocols = HttpProtocols.None;
         for (var i = 0; i < chains.Length; i++)
         {
-            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets);
+            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets, clusterNames);
             protocols |= chains[i].Protocols;
         }
-        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets) with { Match = FilterChainMatchPlan.Any } : null;
+        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets, clusterNames) with { Match = FilterChainMatchPlan.Any } : null;
         protocols |= defaultChain?.Protocols ?? HttpProtocols.None;
         // Validation admits only the TLS inspector, once.
         var inspector = listener.ListenerFilters.Count != 0;
+        if (protocols == HttpProtocols.None)
+        {
+            // Only TCP proxy chains: no connection reaches HTTP, but Kestrel's endpoint needs a protocol.
+            protocols = HttpProtocols.Http1;
+        }
         return new ListenerPlan(
             Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
             Address: address,
@@ -139,8 +149,18 @@ public static class EnvoyTranslator
         => transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
             : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
 
-    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
+    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
+        if (chain.Filters[^1].TypedConfig is TcpProxyConfig tcpProxy)
+        {
+            // Any ALPN protocol of the chain's TLS context that HTTP names is offered; the chain speaks no HTTP itself.
+            return new FilterChainPlan(string.IsNullOrEmpty(chain.Name) ? null : chain.Name, HttpProtocols.None, TcpProxyPlan.NoConnectionManager)
+            {
+                Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
+                Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, HttpProtocols.Http1AndHttp2, secrets),
+                TcpProxy = TcpProxyPlan.Translate(tcpProxy, clusterNames),
+            };
+        }
         var hcm = (HttpConnectionManager)chain.Filters[0].TypedConfig!;
         RouterFilterConfig? router = null;
         var filters = new List<HttpFilterPlan>();
