@@ -8,7 +8,7 @@ namespace Gateway.Configuration;
     "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs", "stream_error_on_invalid_http_message",
+    "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
@@ -115,6 +115,10 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>When the access logs are written besides the end of the stream.</summary>
     public HcmAccessLogOptions? AccessLogOptions { get; set; }
+
+    /// <summary>The upgrade types (<c>websocket</c>, <c>CONNECT</c>) this connection manager proxies; none by default (403).</summary>
+    [ProtoField(23)]
+    public List<HcmUpgradeConfig> UpgradeConfigs { get; set; } = [];
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
