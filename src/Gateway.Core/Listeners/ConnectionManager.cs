@@ -195,6 +195,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 // The limit cut the stream short: the reply is below.
             }
+            if (upgraded)
+            {
+                Upgrades.UpgradeAdmission.OnTunnelEnded(context, listener, info);
+            }
             await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {

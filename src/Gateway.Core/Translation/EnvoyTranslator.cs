@@ -200,6 +200,7 @@ public static class EnvoyTranslator
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
             FlushAccessLogOnNewRequest = accessLogs.Count > 0 && (hcm.AccessLogOptions?.FlushAccessLogOnNewRequest ?? hcm.FlushAccessLogOnNewRequest),
+            FlushLogOnTunnelEstablished = accessLogs.Count > 0 && hcm.AccessLogOptions?.FlushLogOnTunnelSuccessfullyEstablished == true,
             UpstreamLogs = upstreamLogs,
             // Envoy's HttpConnectionManagerConfig: the options' interval, else the deprecated field's (never both).
             AccessLogFlushInterval = accessLogs.Count > 0 ? WholeMilliseconds(hcm.AccessLogOptions is { } logOptions ? logOptions.AccessLogFlushInterval : hcm.AccessLogFlushInterval) : null,

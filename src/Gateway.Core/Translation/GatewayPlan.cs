@@ -197,6 +197,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>access_log_options.flush_access_log_on_new_request</c> (or its deprecated twin), with access logs to write.</summary>
     internal bool FlushAccessLogOnNewRequest { get; init; }
 
+    /// <summary><c>access_log_options.flush_log_on_tunnel_successfully_established</c>, with access logs to write.</summary>
+    internal bool FlushLogOnTunnelEstablished { get; init; }
+
     /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
 

@@ -122,9 +122,7 @@ public sealed class HttpConnectionManager : EnvoyMessage
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
-// flush_log_on_tunnel_successfully_established: tunnels come with upgrade_configs.
-[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
-    NotSupported = ["flush_log_on_tunnel_successfully_established"])]
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions")]
 public sealed class HcmAccessLogOptions : EnvoyMessage
 {
     /// <summary>Also write an entry (AccessLogType <c>DownstreamPeriodic</c>) every interval while a request is in flight (at least 1 ms).</summary>
@@ -132,6 +130,9 @@ public sealed class HcmAccessLogOptions : EnvoyMessage
 
     /// <summary>Also write an entry (AccessLogType <c>DownstreamStart</c>) when a request's headers have been evaluated, before the filter chain.</summary>
     public bool FlushAccessLogOnNewRequest { get; set; }
+
+    /// <summary>Also write an entry (AccessLogType <c>DownstreamTunnelSuccessfullyEstablished</c>) when an upgrade is answered 101 and the tunnel opens.</summary>
+    public bool FlushLogOnTunnelSuccessfullyEstablished { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>

@@ -23,9 +23,23 @@ internal static class UpgradeAdmission
         listener.Stats.DownstreamCxUpgradesActive.Increment();
         if (context.Features.Get<RequestStreamInfo>() is { } info)
         {
-            UpgradeStreams.Install(context, info);
+            UpgradeStreams.Install(context, info, listener);
         }
         return true;
+    }
+
+    /// <summary>
+    /// After the router: a tunnel YARP closed for inactivity (its activity timeout, the cluster's 5 minutes, standing in
+    /// for Envoy's default stream_idle_timeout) is Envoy's onIdleTimeout on an upgraded stream: counted, flagged SI, reset.
+    /// </summary>
+    public static void OnTunnelEnded(HttpContext context, ListenerRuntime listener, RequestStreamInfo info)
+    {
+        if (context.Features.Get<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>()?.Error == Yarp.ReverseProxy.Forwarder.ForwarderError.UpgradeActivityTimeout)
+        {
+            listener.Stats.DownstreamRqIdleTimeout.Increment();
+            info.SetResponseFlag(Filters.ResponseFlags.StreamIdleTimeout);
+            info.Details = "stream_idle_timeout";
+        }
     }
 
     /// <summary>The upgrade's type: HTTP/2 extended CONNECT's <c>:protocol</c> (Envoy's codec turns it into <c>upgrade</c>), else the <c>upgrade</c> header.</summary>

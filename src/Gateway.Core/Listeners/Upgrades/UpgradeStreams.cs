@@ -13,32 +13,42 @@ namespace Gateway.Listeners.Upgrades;
 internal static class UpgradeStreams
 {
     /// <summary>Wraps the server's upgrade feature (HTTP/1.1) or extended CONNECT feature (HTTP/2) of an accepted upgrade.</summary>
-    public static void Install(HttpContext context, RequestStreamInfo info)
+    public static void Install(HttpContext context, RequestStreamInfo info, ListenerRuntime listener)
     {
         if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
-            context.Features.Set<IHttpExtendedConnectFeature>(new CountedExtendedConnect(connect, info));
+            context.Features.Set<IHttpExtendedConnectFeature>(new CountedExtendedConnect(connect, info, listener));
         }
         else if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
         {
-            context.Features.Set<IHttpUpgradeFeature>(new CountedUpgrade(upgrade, info));
+            context.Features.Set<IHttpUpgradeFeature>(new CountedUpgrade(upgrade, info, listener));
         }
     }
 
-    private sealed class CountedUpgrade(IHttpUpgradeFeature inner, RequestStreamInfo info) : IHttpUpgradeFeature
+    /// <summary>The tunnel is open (the 101 went out): Envoy's flush_log_on_tunnel_successfully_established entry, then the counted stream.</summary>
+    private static CountingStream Established(Stream tunnel, RequestStreamInfo info, ListenerRuntime listener)
+    {
+        if (listener.ConnectionManager.FlushLogOnTunnelEstablished)
+        {
+            AccessLog.AccessLogger.LogAll(listener.AccessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamTunnelSuccessfullyEstablished));
+        }
+        return new CountingStream(tunnel, info);
+    }
+
+    private sealed class CountedUpgrade(IHttpUpgradeFeature inner, RequestStreamInfo info, ListenerRuntime listener) : IHttpUpgradeFeature
     {
         public bool IsUpgradableRequest => inner.IsUpgradableRequest;
 
-        public async Task<Stream> UpgradeAsync() => new CountingStream(await inner.UpgradeAsync().ConfigureAwait(false), info);
+        public async Task<Stream> UpgradeAsync() => Established(await inner.UpgradeAsync().ConfigureAwait(false), info, listener);
     }
 
-    private sealed class CountedExtendedConnect(IHttpExtendedConnectFeature inner, RequestStreamInfo info) : IHttpExtendedConnectFeature
+    private sealed class CountedExtendedConnect(IHttpExtendedConnectFeature inner, RequestStreamInfo info, ListenerRuntime listener) : IHttpExtendedConnectFeature
     {
         public bool IsExtendedConnect => inner.IsExtendedConnect;
 
         public string? Protocol => inner.Protocol;
 
-        public async ValueTask<Stream> AcceptAsync() => new CountingStream(await inner.AcceptAsync().ConfigureAwait(false), info);
+        public async ValueTask<Stream> AcceptAsync() => Established(await inner.AcceptAsync().ConfigureAwait(false), info, listener);
     }
 
     /// <summary>The tunnel both ways: reads are the client's bytes, writes the upstream's.</summary>

@@ -181,6 +181,42 @@ public sealed class WebSocketIntegrationTests
     }
 
     [Fact]
+    public async Task WebSocket_FlushLogOnTunnelSuccessfullyEstablished_WritesAnEntryWhenThe101GoesOut()
+    {
+        await using var upstream = await WebSocketEchoUpstream.StartAsync();
+        var log = Path.Combine(Path.GetTempPath(), $"ws-idle-{Guid.NewGuid():N}.log");
+        string[] hcm =
+        [
+            WebSocketUpgrades,
+            "access_log_options: { flush_log_on_tunnel_successfully_established: true }",
+            "access_log:",
+            "- name: envoy.access_loggers.file",
+            "  typed_config:",
+            "    \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+            $"    path: {log}",
+            "    log_format: { text_format_source: { inline_string: \"%ACCESS_LOG_TYPE% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n\" } }",
+        ];
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, hcm));
+        try
+        {
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(WebSocketUri(gateway, "/ws"), CancellationToken.None);
+            Assert.Equal("x", await EchoAsync(socket, "x"));
+            var established = await AccessLogLines.ReadAsync(gateway, log);
+            Assert.Equal("DownstreamTunnelSuccessfullyEstablished 101 - via_upstream", Assert.Single(established));
+
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+            var lines = await AccessLogLines.ReadAsync(gateway, log, 2);
+            Assert.Equal(["DownstreamTunnelSuccessfullyEstablished 101 - via_upstream", "DownstreamEnd 101 - via_upstream"], lines);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
     public async Task WebSocket_Http2ExtendedConnect_EchoesToAnHttp11Upstream()
     {
         // RFC 8441 downstream (h2c, prior knowledge): Kestrel hands the extended CONNECT over, YARP speaks HTTP/1.1 upgrade upstream.
