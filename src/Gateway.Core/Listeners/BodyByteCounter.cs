@@ -48,19 +48,7 @@ internal static class BodyByteCounter
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
 
-        private int Counted(int read, int asked)
-        {
-            if (read > 0)
-            {
-                info.BytesReceived += read;
-                info.OnStreamActivity();
-            }
-            else if (asked > 0)
-            {
-                info.OnLastDownstreamRxByteReceived();
-            }
-            return read;
-        }
+        private int Counted(int read, int asked) => info.OnDownstreamRead(read, asked);
 
         public override void Flush()
         {
@@ -92,15 +80,13 @@ internal static class BodyByteCounter
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
+            info.OnDownstreamWrite(buffer.Length);
             inner.Stream.Write(buffer);
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
+            info.OnDownstreamWrite(buffer.Length);
             return inner.Stream.WriteAsync(buffer, cancellationToken);
         }
     }

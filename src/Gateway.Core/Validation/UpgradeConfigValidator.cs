@@ -20,20 +20,8 @@ internal static class UpgradeConfigValidator
         for (var i = 0; i < hcm.UpgradeConfigs.Count; i++)
         {
             var config = hcm.UpgradeConfigs[i];
-            var type = config.UpgradeType ?? string.Empty;
-            if (!CheckType(context, config, type))
-            {
-                continue;
-            }
-            for (var j = 0; j < i; j++)
-            {
-                if (string.Equals(hcm.UpgradeConfigs[j].UpgradeType, type, StringComparison.OrdinalIgnoreCase))
-                {
-                    // Envoy's HttpConnectionManagerConfig (findUpgradeCaseInsensitive).
-                    context.Error(config, "upgrade_type", $"Error: multiple upgrade configs with the same name: '{type}'");
-                    break;
-                }
-            }
+            // Envoy's HttpConnectionManagerConfig (findUpgradeCaseInsensitive).
+            CheckType(context, config, config.UpgradeType, i, j => hcm.UpgradeConfigs[j].UpgradeType, "Error: multiple upgrade configs with the same name: '{0}'");
         }
     }
 
@@ -42,38 +30,24 @@ internal static class UpgradeConfigValidator
         for (var i = 0; i < action.UpgradeConfigs.Count; i++)
         {
             var config = action.UpgradeConfigs[i];
-            var type = config.UpgradeType ?? string.Empty;
-            if (!CheckType(context, config, type))
+            // Envoy's RouteEntryImplBase (the map is keyed by the lower-cased type).
+            if (!CheckType(context, config, config.UpgradeType, i, j => action.UpgradeConfigs[j].UpgradeType, "Duplicate upgrade {0}") || config.ConnectConfig is null)
             {
                 continue;
             }
-            for (var j = 0; j < i; j++)
-            {
-                if (string.Equals(action.UpgradeConfigs[j].UpgradeType, type, StringComparison.OrdinalIgnoreCase))
-                {
-                    // Envoy's RouteEntryImplBase (the map is keyed by the lower-cased type).
-                    context.Error(config, "upgrade_type", $"Duplicate upgrade {type}");
-                    break;
-                }
-            }
-            if (config.ConnectConfig is not null)
-            {
-                if (!string.Equals(type, Connect, StringComparison.OrdinalIgnoreCase))
-                {
-                    context.Error(config, "connect_config", $"Non-CONNECT upgrade type {type} has ConnectConfig");
-                }
-                else
-                {
-                    context.Error(config, "connect_config", "'connect_config' (terminating CONNECT into a TCP stream) is not supported by this gateway yet");
-                }
-            }
+            context.Error(config, "connect_config", string.Equals(config.UpgradeType, Connect, StringComparison.OrdinalIgnoreCase)
+                ? "'connect_config' (terminating CONNECT into a TCP stream) is not supported by this gateway: Kestrel gives a CONNECT no stream to tunnel"
+                : $"Non-CONNECT upgrade type {config.UpgradeType} has ConnectConfig");
         }
     }
 
-    /// <summary>The type is required (Envoy's proto: min_len 1, well-known HTTP header value) and must be one the gateway carries.</summary>
-    private static bool CheckType(ValidationContext context, EnvoyMessage config, string type)
+    /// <summary>
+    /// The type is required (Envoy's proto: min_len 1), must be one the gateway carries, and must not repeat an earlier
+    /// entry's (<paramref name="earlierType"/> of positions before <paramref name="index"/>, ignoring case). False when it is refused.
+    /// </summary>
+    private static bool CheckType(ValidationContext context, EnvoyMessage config, string? type, int index, Func<int, string?> earlierType, string duplicateFormat)
     {
-        if (type.Length == 0)
+        if (string.IsNullOrEmpty(type))
         {
             context.Error(config, "upgrade_type", "'upgrade_type' is required");
             return false;
@@ -82,6 +56,14 @@ internal static class UpgradeConfigValidator
         {
             context.Error(config, "upgrade_type", $"upgrade_type '{type}' is not supported: only 'websocket' and 'CONNECT' upgrades can be proxied by this gateway");
             return false;
+        }
+        for (var j = 0; j < index; j++)
+        {
+            if (string.Equals(earlierType(j), type, StringComparison.OrdinalIgnoreCase))
+            {
+                context.Error(config, "upgrade_type", string.Format(System.Globalization.CultureInfo.InvariantCulture, duplicateFormat, type));
+                return false;
+            }
         }
         return true;
     }

@@ -112,25 +112,9 @@ internal static class UpgradeStreams
             base.Dispose(disposing);
         }
 
-        private int Received(int read, int asked)
-        {
-            if (read > 0)
-            {
-                info.BytesReceived += read;
-                info.OnStreamActivity();
-            }
-            else if (asked > 0)
-            {
-                // The client half-closed the tunnel: the end of its request stream.
-                info.OnLastDownstreamRxByteReceived();
-            }
-            return read;
-        }
+        // The client half-closing the tunnel (a read of 0) is the end of its request stream.
+        private int Received(int read, int asked) => info.OnDownstreamRead(read, asked);
 
-        private void Sent(int length)
-        {
-            info.BytesSent += length;
-            info.OnStreamActivity();
-        }
+        private void Sent(int length) => info.OnDownstreamWrite(length);
     }
 }

@@ -25,17 +25,7 @@ public sealed class WebSocketIntegrationTests
     {
         await using var upstream = await WebSocketEchoUpstream.StartAsync();
         var log = Path.Combine(Path.GetTempPath(), $"ws-{Guid.NewGuid():N}.log");
-        string[] hcm =
-        [
-            WebSocketUpgrades,
-            "access_log:",
-            "- name: envoy.access_loggers.file",
-            "  typed_config:",
-            "    \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-            $"    path: {log}",
-            "    log_format: { text_format_source: { inline_string: \"%RESPONSE_CODE% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_CLUSTER% %RESPONSE_CODE_DETAILS%\\n\" } }",
-        ];
-        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, hcm));
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, WithFileLog(log, "%RESPONSE_CODE% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_CLUSTER% %RESPONSE_CODE_DETAILS%")));
         try
         {
             using var socket = new ClientWebSocket();
@@ -185,17 +175,7 @@ public sealed class WebSocketIntegrationTests
     {
         await using var upstream = await WebSocketEchoUpstream.StartAsync();
         var log = Path.Combine(Path.GetTempPath(), $"ws-idle-{Guid.NewGuid():N}.log");
-        string[] hcm =
-        [
-            WebSocketUpgrades,
-            "access_log_options: { flush_log_on_tunnel_successfully_established: true }",
-            "access_log:",
-            "- name: envoy.access_loggers.file",
-            "  typed_config:",
-            "    \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-            $"    path: {log}",
-            "    log_format: { text_format_source: { inline_string: \"%ACCESS_LOG_TYPE% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n\" } }",
-        ];
+        var hcm = WithFileLog(log, "%ACCESS_LOG_TYPE% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%", "access_log_options: { flush_log_on_tunnel_successfully_established: true }");
         await using var gateway = await InProcessGateway.StartAsync(Config(upstream, hcm));
         try
         {
@@ -236,6 +216,19 @@ public sealed class WebSocketIntegrationTests
         await gateway.AssertStatAsync(Prefix + "downstream_cx_upgrades_active", 0);
         await gateway.AssertStatAsync(Prefix + "downstream_rq_http2_total", 1);
     }
+
+    /// <summary>The connection manager's fields: WebSocket upgrades, <paramref name="extra"/>, and a file access log with <paramref name="format"/>.</summary>
+    private static string[] WithFileLog(string path, string format, params string[] extra) =>
+    [
+        WebSocketUpgrades,
+        .. extra,
+        "access_log:",
+        "- name: envoy.access_loggers.file",
+        "  typed_config:",
+        "    \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+        $"    path: {path}",
+        $"    log_format: {{ text_format_source: {{ inline_string: \"{format}\\n\" }} }}",
+    ];
 
     private static Uri WebSocketUri(InProcessGateway gateway, string path)
         => new UriBuilder(gateway.ListenerUri(path)) { Scheme = "ws" }.Uri;
