@@ -48,19 +48,7 @@ internal static class BodyByteCounter
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
 
-        private int Counted(int read, int asked)
-        {
-            if (read > 0)
-            {
-                info.BytesReceived += read;
-                info.OnStreamActivity();
-            }
-            else if (asked > 0)
-            {
-                info.OnLastDownstreamRxByteReceived();
-            }
-            return read;
-        }
+        private int Counted(int read, int asked) => info.OnDownstreamRead(read, asked);
 
         public override void Flush()
         {
@@ -84,8 +72,7 @@ internal static class BodyByteCounter
 
         protected override void OnWritten(int bytes)
         {
-            info.BytesSent += bytes;
-            info.OnResponseActivity();
+            info.OnDownstreamWrite(bytes);
         }
     }
 }

@@ -43,6 +43,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         string? tracedPath = null;
         var clientAborted = context.RequestAborted;
         StreamTimers? timers = null;
+        var upgraded = false;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
         var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Chain.Name, RandomValue = (ulong)_random.NextInt64() };
@@ -108,13 +109,19 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             var scheme = targetScheme ?? request.Scheme;
             var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
-            if (route is not null && verdict == DownstreamVerdict.Upgrade)
+            if (tunnel)
             {
-                // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
-                listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
-                listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
-                return;
+                // Envoy's createFilterChain for an upgrade (a CONNECT is one, of type CONNECT): the route's upgrade_configs,
+                // else the connection manager's, must allow the type; refused on a route, the stream gets 403 before any
+                // filter or the router (without a route Envoy goes on, and the router answers 404).
+                upgraded = Upgrades.UpgradeAdmission.Admit(context, listener, route, verdict == DownstreamVerdict.Connect);
+                if (!upgraded && route is not null)
+                {
+                    listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
+                    listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                    await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
+                    return;
+                }
             }
             var bodyCounted = plan.CountsBodyBytes;
             if (listener.Tracing is { } tracing)
@@ -183,6 +190,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 // A timer cut the stream short: the reply is below.
             }
+            if (upgraded)
+            {
+                Upgrades.UpgradeAdmission.OnTunnelEnded(context, listener, info);
+            }
             await OnStreamTimerAsync(context, listener, info, timers, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {
@@ -196,6 +207,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 context.RequestAborted = clientAborted;
                 info.Timers = null;
                 timers.Dispose();
+            }
+            if (upgraded)
+            {
+                listener.Stats.DownstreamCxUpgradesActive.Decrement();
             }
             filters?.Complete();
             info.Periodic?.End();

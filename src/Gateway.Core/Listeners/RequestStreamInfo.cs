@@ -147,6 +147,31 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
         }
     }
 
+    /// <summary>
+    /// A read of the client's bytes (request body or tunnel) returned <paramref name="read"/> of <paramref name="asked"/>:
+    /// counted as received and as activity, or, at the end of the stream, the last downstream byte. Returns <paramref name="read"/>.
+    /// </summary>
+    internal int OnDownstreamRead(int read, int asked)
+    {
+        if (read > 0)
+        {
+            BytesReceived += read;
+            OnStreamActivity();
+        }
+        else if (asked > 0)
+        {
+            OnLastDownstreamRxByteReceived();
+        }
+        return read;
+    }
+
+    /// <summary>A write of <paramref name="length"/> bytes to the client (response body or tunnel): counted as sent and as activity.</summary>
+    internal void OnDownstreamWrite(int length)
+    {
+        BytesSent += length;
+        OnResponseActivity();
+    }
+
     /// <summary>The request's virtual cluster (<c>%VIRTUAL_CLUSTER_NAME%</c>), set by the router; null when its virtual host has none.</summary>
     public string? VirtualClusterName { get; set; }
 

@@ -8,7 +8,7 @@ public sealed class ConnectionManagerStats
 {
     private static readonly string[] OtherCounters =
     [
-        "downstream_cx_upgrades_total", "downstream_cx_http3_total",
+        "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
@@ -19,7 +19,7 @@ public sealed class ConnectionManagerStats
 
     private static readonly string[] OtherGauges =
     [
-        "downstream_cx_upgrades_active", "downstream_cx_http3_active",
+        "downstream_cx_http3_active",
         "downstream_cx_rx_bytes_buffered", "downstream_cx_tx_bytes_buffered",
     ];
 
@@ -79,6 +79,8 @@ public sealed class ConnectionManagerStats
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
         DownstreamRqResponseBeforeRqComplete = store.Counter(prefix + "downstream_rq_response_before_rq_complete");
         DownstreamRqWsOnNonWsRoute = store.Counter(prefix + "downstream_rq_ws_on_non_ws_route");
+        DownstreamCxUpgradesTotal = store.Counter(prefix + "downstream_cx_upgrades_total");
+        DownstreamCxUpgradesActive = store.Gauge(prefix + "downstream_cx_upgrades_active");
         DownstreamRqTooLarge = store.Counter(prefix + "downstream_rq_too_large");
         RsTooLarge = store.Counter(prefix + "rs_too_large");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
@@ -178,6 +180,12 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }
+
+    /// <summary>Upgrades (WebSocket, CONNECT) accepted by the upgrade configuration (Envoy counts them as the upgrade filter chain is made).</summary>
+    public Counter DownstreamCxUpgradesTotal { get; }
+
+    /// <summary>Accepted upgrades whose stream is not over yet.</summary>
+    public Gauge DownstreamCxUpgradesActive { get; }
 
     /// <summary>Requests answered 413 because a filter buffering the body found it over the buffer limit.</summary>
     public Counter DownstreamRqTooLarge { get; }

@@ -189,6 +189,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary>The HTTP filters before the router, in <c>http_filters</c> order (the router, always last, is implied by <see cref="HasRouter"/>).</summary>
     public IReadOnlyList<HttpFilterPlan> HttpFilters { get; init; } = [];
 
+    /// <summary><c>upgrade_configs</c>: the upgrade types proxied by default; null when none (every upgrade is refused with 403 unless a route allows it).</summary>
+    public IReadOnlyList<UpgradePlan>? Upgrades { get; init; }
+
     /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? RouteConfigMetadata { get; init; }
 
@@ -209,6 +212,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary><c>access_log_options.flush_access_log_on_new_request</c> (or its deprecated twin), with access logs to write.</summary>
     internal bool FlushAccessLogOnNewRequest { get; init; }
+
+    /// <summary><c>access_log_options.flush_log_on_tunnel_successfully_established</c>, with access logs to write.</summary>
+    internal bool FlushLogOnTunnelEstablished { get; init; }
 
     /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
@@ -290,6 +296,9 @@ public sealed record RoutePlan(
 
     /// <summary>The route's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
+
+    /// <summary>The route action's <c>upgrade_configs</c>, overriding the connection manager's per type; null when it has none.</summary>
+    public IReadOnlyList<UpgradePlan>? Upgrades { get; init; }
 
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }

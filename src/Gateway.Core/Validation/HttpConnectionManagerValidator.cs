@@ -25,6 +25,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             ValidateLocalReply(localReply);
         }
+        UpgradeConfigValidator.Validate(context, hcm);
         if (hcm.InternalAddressConfig is { } internalAddresses)
         {
             CidrRanges.Validate(context, internalAddresses.CidrRanges);

@@ -8,7 +8,7 @@ namespace Gateway.Configuration;
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs", "stream_error_on_invalid_http_message",
+    "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
     "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
@@ -130,12 +130,14 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>When the access logs are written besides the end of the stream.</summary>
     public HcmAccessLogOptions? AccessLogOptions { get; set; }
+
+    /// <summary>The upgrade types (<c>websocket</c>, <c>CONNECT</c>) this connection manager proxies; none by default (403).</summary>
+    [ProtoField(23)]
+    public List<HcmUpgradeConfig> UpgradeConfigs { get; set; } = [];
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
-// flush_log_on_tunnel_successfully_established: tunnels come with upgrade_configs.
-[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
-    NotSupported = ["flush_log_on_tunnel_successfully_established"])]
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions")]
 public sealed class HcmAccessLogOptions : EnvoyMessage
 {
     /// <summary>Also write an entry (AccessLogType <c>DownstreamPeriodic</c>) every interval while a request is in flight (at least 1 ms).</summary>
@@ -143,6 +145,9 @@ public sealed class HcmAccessLogOptions : EnvoyMessage
 
     /// <summary>Also write an entry (AccessLogType <c>DownstreamStart</c>) when a request's headers have been evaluated, before the filter chain.</summary>
     public bool FlushAccessLogOnNewRequest { get; set; }
+
+    /// <summary>Also write an entry (AccessLogType <c>DownstreamTunnelSuccessfullyEstablished</c>) when an upgrade is answered 101 and the tunnel opens.</summary>
+    public bool FlushLogOnTunnelSuccessfullyEstablished { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>
