@@ -90,7 +90,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 HostNormalizer.Normalize(request, plan.StripTrailingHostDot, plan.StripPort, context.Connection.LocalPort);
             }
             Answer100Continue(request, listener);
-            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges);
+            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges, listener.UserAgentNode);
             var internalRequest = origin.Internal;
             info.Internal = internalRequest;
             // Envoy's setDownstreamRemoteAddress(final_remote_address): the direct address stays the connection's.
@@ -334,23 +334,29 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             case StreamTimer.Idle:
                 listener.Stats.DownstreamRqIdleTimeout.Increment();
                 info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
-                return LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
+                return LocalReply.SendAsync(context, TimeoutStatus(info), LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
             case StreamTimer.Duration:
                 listener.Stats.DownstreamRqMaxDurationReached.Increment();
-                var status = info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
-                return LocalReply.SendAsync(context, status, DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
+                return LocalReply.SendAsync(context, TimeoutStatus(info), DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
             default:
                 listener.Stats.DownstreamRqTimeout.Increment();
-                return LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, RequestTimeoutBody, listener.ConnectionManager, details: "request_overall_timeout");
+                return LocalReply.SendAsync(context, TimeoutStatus(info), RequestTimeoutBody, listener.ConnectionManager, details: "request_overall_timeout");
         }
     }
+
+    /// <summary>
+    /// Envoy's maybeRequestTimeoutCode: a stream timer that fires once the whole request is in blames the upstream side
+    /// (504), before that the client (408).
+    /// </summary>
+    private static int TimeoutStatus(RequestStreamInfo info)
+        => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
 
     /// <summary>Envoy's body of the reply when <c>request_timeout</c> fires.</summary>
     private static readonly byte[] RequestTimeoutBody = System.Text.Encoding.ASCII.GetBytes("request timeout");
 
     /// <summary>
     /// An HCM without HTTP filters: no filter answers, so, as in Envoy, the stream stays idle until the
-    /// stream idle timeout sends 408 <c>stream timeout</c> (or the client goes away).
+    /// stream idle timeout sends 504 (408 while the request is still arriving) <c>stream timeout</c> (or the client goes away).
     /// </summary>
     private async Task AwaitStreamIdleTimeoutAsync(HttpContext context, ListenerRuntime listener)
     {
@@ -364,8 +370,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             return;
         }
         listener.Stats.DownstreamRqIdleTimeout.Increment();
-        context.Features.Get<RequestStreamInfo>()?.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
-        await LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout").ConfigureAwait(false);
+        var info = context.Features.Get<RequestStreamInfo>()!;
+        info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+        await LocalReply.SendAsync(context, TimeoutStatus(info), LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout").ConfigureAwait(false);
     }
 
     /// <summary>

@@ -85,6 +85,9 @@ internal sealed class ListenerRuntime
     /// <summary>The gateway's random source (runtime filters of <c>local_reply_config</c> mappers draw from it).</summary>
     public Random Random { get; init; } = Random.Shared;
 
+    /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
+    public Tracing.LocalNode? UserAgentNode { get; init; }
+
     /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
         => new(vhost.Name!, -1, null, null, TimeSpan.Zero, HostRewriteMode.None, null, null, new DirectResponsePlan(StatusCodes.Status301MovedPermanently, []), null);
@@ -187,6 +190,7 @@ internal sealed class ListenerRuntime
             UpstreamLogs = upstreamLogs,
             Random = services?.Random ?? Random.Shared,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
+            UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
         };
     }
 

@@ -240,6 +240,8 @@ public static class EnvoyTranslator
             UseRemoteAddress = hcm.UseRemoteAddress ?? false,
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
+            AppendXForwardedPort = hcm.AppendXForwardedPort,
+            AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
             LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,
             ForwardClientCert = hcm.ForwardClientCertDetails,

@@ -116,6 +116,12 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary><c>append_x_forwarded_port</c>: <c>x-forwarded-port</c> is the listener's port unless a trusted hop set one.</summary>
+    public bool AppendXForwardedPort { get; init; }
+
+    /// <summary><c>add_user_agent</c>: the downstream service cluster and node headers (the node from the bootstrap, bound at build).</summary>
+    public bool AddUserAgent { get; init; }
+
     /// <summary><c>local_reply_config</c>, compiled; null: local replies are sent as made.</summary>
     internal Listeners.LocalReplyRewriter? LocalReply { get; init; }
 

@@ -20,17 +20,18 @@ public class ConnectionManagerTimeoutTests
         connectionManager: connectionManager);
 
     [Fact]
-    public async Task StreamIdleTimeout_SlowUpstream_Answers408StreamTimeout()
+    public async Task StreamIdleTimeout_SlowUpstreamRequestComplete_Answers504StreamTimeout()
     {
         await using var upstream = await EchoUpstream.StartAsync();
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "stream_idle_timeout: 0.3s", "route: { cluster: echo, timeout: 0s }"));
 
         using var response = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/3000"));
 
-        Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
+        // Envoy's maybeRequestTimeoutCode: the request was all in, so the gateway, not the client, is waiting.
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("stream timeout", await response.Content.ReadAsStringAsync());
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_idle_timeout", 1);
-        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_4xx", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_5xx", 1);
     }
 
     [Fact]

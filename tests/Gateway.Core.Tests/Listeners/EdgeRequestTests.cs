@@ -66,6 +66,39 @@ public class EdgeRequestTests
     }
 
     [Fact]
+    public async Task AppendXForwardedPort_UntrustedHop_PortIsTheListeners()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "use_remote_address: true", "append_x_forwarded_port: true"));
+        var listenerPort = gateway.ListenerUri("/").Port;
+
+        var (response, echoed) = await SendAsync(gateway, "/echo", ("x-forwarded-port", "9999"));
+
+        using (response)
+        {
+            Assert.Equal(listenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(echoed!, "x-forwarded-port"));
+        }
+    }
+
+    [Fact]
+    public async Task AddUserAgent_NoUserAgent_NodeClusterAndIdForwarded()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = ListenerYaml.Build(upstream.Port, string.Empty, routes: Routes, bootstrap: "node: { id: front-1, cluster: front }", connectionManager: "use_remote_address: true\nadd_user_agent: true");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/echo"));
+        request.Headers.TryAddWithoutValidation("x-envoy-downstream-service-cluster", "spoofed");
+        request.Headers.TryAddWithoutValidation("x-envoy-downstream-service-node", "spoofed");
+
+        using var response = await gateway.Client.SendAsync(request);
+        var echoed = JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
+
+        Assert.Equal("front", Header(echoed, "x-envoy-downstream-service-cluster"));
+        Assert.Equal("front-1", Header(echoed, "x-envoy-downstream-service-node"));
+        Assert.Equal("front", Header(echoed, "user-agent"));
+    }
+
+    [Fact]
     public void LocalAddressText_Machine_IsItsFirstNonLoopbackIpv4Address()
     {
         var expected = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()

@@ -10,7 +10,7 @@ namespace Gateway.Configuration;
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
-    "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
+    "append_local_overload", "add_proxy_protocol_connection_state",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
 ])]
 public sealed class HttpConnectionManager : EnvoyMessage
@@ -64,6 +64,18 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
     public bool SkipXffAppend { get; set; }
+
+    /// <summary>Set <c>x-forwarded-port</c> to the listener's port (the previous hop's is kept only when it is trusted).</summary>
+    [ProtoField(51)]
+    [EnvoyField("append_x_forwarded_port")]
+    public bool AppendXForwardedPort { get; set; }
+
+    /// <summary>
+    /// Add <c>x-envoy-downstream-service-cluster</c> (<c>node.cluster</c>), <c>x-envoy-downstream-service-node</c>
+    /// (<c>node.id</c>) and a <c>user-agent</c> (<c>node.cluster</c>) when the request has none; default false.
+    /// </summary>
+    [ProtoField(6)]
+    public bool? AddUserAgent { get; set; }
 
     /// <summary>How <c>x-forwarded-client-cert</c> is treated; default <c>SANITIZE</c> (removed).</summary>
     [ProtoField(16)]
