@@ -106,7 +106,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 return;
             }
 
-            var scheme = targetScheme ?? request.Scheme;
+            // An absolute-form target's scheme, unless scheme_header_transformation overwrote it (then request.Scheme holds it).
+            var scheme = plan.SchemeToOverwrite is null ? targetScheme ?? request.Scheme : request.Scheme;
             var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
             if (tunnel)

@@ -131,6 +131,12 @@ internal static class RequestHeaderMutation
         {
             headers[EnvoyHeaders.ForwardedPort] = PortText(context.Connection.LocalPort);
         }
+        if (plan.SchemeToOverwrite is { } scheme)
+        {
+            // scheme_header_transformation: what routes, logs and x-forwarded-proto see (the connection's TLS is unchanged).
+            request.Scheme = scheme;
+            headers[EnvoyHeaders.ForwardedProto] = scheme;
+        }
 
         // Internal only when the trusted address is the only one (no XFF with use_remote_address, a single XFF entry
         // without) and it is in internal_address_config (Envoy 1.33 and later: no default ranges).

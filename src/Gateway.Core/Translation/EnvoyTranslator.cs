@@ -241,6 +241,7 @@ public static class EnvoyTranslator
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
             AppendXForwardedPort = hcm.AppendXForwardedPort,
+            SchemeToOverwrite = hcm.SchemeHeaderTransformation?.SchemeToOverwrite,
             AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
             LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,

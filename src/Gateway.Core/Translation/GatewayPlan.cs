@@ -116,6 +116,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary><c>scheme_header_transformation.scheme_to_overwrite</c>: the <c>:scheme</c> and <c>x-forwarded-proto</c> of every request; null: as they came.</summary>
+    public string? SchemeToOverwrite { get; init; }
+
     /// <summary><c>append_x_forwarded_port</c>: <c>x-forwarded-port</c> is the listener's port unless a trusted hop set one.</summary>
     public bool AppendXForwardedPort { get; init; }
 

@@ -17,6 +17,11 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
         }
+        if (hcm.SchemeHeaderTransformation is { SchemeToOverwrite: { } scheme } transformation && scheme is not ("http" or "https"))
+        {
+            // The proto's constraint (validate.rules string.in).
+            context.Error(transformation, "scheme_to_overwrite", $"'scheme_to_overwrite': '{scheme}' must be in list [http, https]");
+        }
         if (hcm.StripMatchingHostPort && hcm.StripAnyHostPort)
         {
             context.Error(hcm, "strip_any_host_port", "Error: Only one of `strip_matching_host_port` or `strip_any_host_port` can be set.");

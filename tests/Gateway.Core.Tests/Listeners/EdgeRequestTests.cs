@@ -81,6 +81,28 @@ public class EdgeRequestTests
     }
 
     [Fact]
+    public async Task SchemeHeaderTransformation_PlainConnection_RoutesAndForwardsTheOverwrittenScheme()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        const string schemeRoutes = """
+            - match: { prefix: "/echo", headers: [ { name: ":scheme", string_match: { exact: https } } ] }
+              route: { cluster: echo }
+            - match: { prefix: "/" }
+              direct_response: { status: 418 }
+            """;
+        var yaml = ListenerYaml.Build(upstream.Port, string.Empty, routes: schemeRoutes, connectionManager: "scheme_header_transformation: { scheme_to_overwrite: https }");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+        var (response, echoed) = await SendAsync(gateway, "/echo", ("x-forwarded-proto", "http"));
+
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("https", Header(echoed!, "x-forwarded-proto"));
+        }
+    }
+
+    [Fact]
     public async Task AddUserAgent_NoUserAgent_NodeClusterAndIdForwarded()
     {
         await using var upstream = await EchoUpstream.StartAsync();
@@ -323,6 +345,9 @@ public class EdgeRequestTests
     [InlineData("original_ip_detection_extensions: [ { name: envoy.http.original_ip_detection.xff } ]",
         "field 'original_ip_detection_extensions' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet")]
     [InlineData("via: \"a\\r\\nb: c\"", "'via' must not contain NUL, CR or LF")]
+    [InlineData("scheme_header_transformation: { scheme_to_overwrite: ftp }", "'scheme_to_overwrite': 'ftp' must be in list [http, https]")]
+    [InlineData("scheme_header_transformation: { match_upstream: true }",
+        "field 'match_upstream' of envoy.config.core.v3.SchemeHeaderTransformation is not supported by this gateway yet")]
     [InlineData("request_id_extension: {}", "'typed_config' is required (envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig)")]
     [InlineData("request_id_extension: { typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }",
         "@type 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' is not valid here; supported types are: envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig")]

@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
     "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
-    "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
+    "http2_protocol_options", "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
@@ -64,6 +64,10 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
     public bool SkipXffAppend { get; set; }
+
+    /// <summary>Overwrites the request's <c>:scheme</c> and <c>x-forwarded-proto</c>; absent: they stay as they came.</summary>
+    [ProtoField(48)]
+    public SchemeHeaderTransformation? SchemeHeaderTransformation { get; set; }
 
     /// <summary>Set <c>x-forwarded-port</c> to the listener's port (the previous hop's is kept only when it is trusted).</summary>
     [ProtoField(51)]
@@ -385,4 +389,13 @@ public sealed class ResponseMapper : EnvoyMessage
     /// <summary>Headers added to the reply (values are formats).</summary>
     [ProtoField(5)]
     public List<HeaderValueOption> HeadersToAdd { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.core.v3.SchemeHeaderTransformation</c>.</summary>
+[EnvoyType("envoy.config.core.v3.SchemeHeaderTransformation", NotSupported = ["match_upstream"])]
+public sealed class SchemeHeaderTransformation : EnvoyMessage
+{
+    /// <summary>The scheme every request gets, <c>http</c> or <c>https</c> (the one-of's only member).</summary>
+    [ProtoField(1, InOneOf = true)]
+    public string? SchemeToOverwrite { get; set; }
 }
