@@ -182,19 +182,23 @@ public static class EnvoyGatewayExtensions
     /// <paramref name="maxRequestHeadersBytes"/> of URL and headers (<c>max_request_headers_kb</c>) and 100
     /// headers (<c>max_headers_count</c>).
     /// </summary>
-    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes, TimeSpan requestHeadersTimeout = default)
+    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes, TimeSpan requestHeadersTimeout = default, TimeSpan? idleTimeout = null,
+        int maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount)
     {
         limits.MaxRequestBodySize = null;
         limits.MinRequestBodyDataRate = null;
         limits.MinResponseDataRate = null;
-        limits.KeepAliveTimeout = TimeSpan.FromHours(1);
+        // common_http_protocol_options.idle_timeout: how long a connection with no request may stay (0: for ever).
+        var idle = idleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout;
+        limits.KeepAliveTimeout = idle > TimeSpan.Zero ? idle : Timeout.InfiniteTimeSpan;
         // Kestrel limits the request line and the header lines apart, counting ": " and CRLF; Envoy counts the
         // URL and every name and value together. Kestrel's limits are set so that whatever Envoy accepts passes
         // (the longest method and the version on the line; separators on 100 header lines), and
         // DownstreamRequestValidator applies Envoy's sum.
         limits.MaxRequestLineSize = (2 * maxRequestHeadersBytes) + 32;
-        limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * DownstreamRequestValidator.MaxRequestHeadersCount) + 2;
-        limits.MaxRequestHeaderCount = DownstreamRequestValidator.MaxRequestHeadersCount;
+        limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * maxHeadersCount) + 2;
+        // common_http_protocol_options.max_headers_count: Kestrel answers 431 beyond it, as Envoy's HTTP/1 codec.
+        limits.MaxRequestHeaderCount = maxHeadersCount;
         // request_headers_timeout, from the headers' first byte as in Envoy. Unset, Kestrel's 30 s is kept: Envoy has none
         // by default, which leaves an edge proxy open to slowloris. See docs/compatibility.md.
         if (requestHeadersTimeout > TimeSpan.Zero)
@@ -282,18 +286,26 @@ public static class EnvoyGatewayExtensions
         var maxRequestHeadersBytes = AdminHandler.AdminMaxRequestHeadersBytes;
         // Validation made the connection managers that set request_headers_timeout agree.
         var requestHeadersTimeout = TimeSpan.Zero;
+        TimeSpan? idleTimeout = null;
+        var maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount;
         foreach (var listener in runtime.Plan.Listeners)
         {
             foreach (var chain in listener.AllChains())
             {
                 maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, chain.ConnectionManager.MaxRequestHeadersBytes);
+                if (chain.TcpProxy is null)
+                {
+                    // Validation made every connection manager agree on these (unset ones have Envoy's defaults).
+                    idleTimeout = chain.ConnectionManager.IdleTimeout;
+                    maxHeadersCount = chain.ConnectionManager.MaxHeadersCount;
+                }
                 if (chain.ConnectionManager.RequestHeadersTimeout > TimeSpan.Zero)
                 {
                     requestHeadersTimeout = chain.ConnectionManager.RequestHeadersTimeout;
                 }
             }
         }
-        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout);
+        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout, idleTimeout, maxHeadersCount);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

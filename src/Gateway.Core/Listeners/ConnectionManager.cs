@@ -72,6 +72,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true, details: Router.ResponseDetails.CodecError).ConfigureAwait(false);
                 return;
             }
+            if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
+                && !await OnUnderscoreHeadersAsync(context, listener, codecStats, underscored).ConfigureAwait(false))
+            {
+                return;
+            }
             // The codec treats an upgrade or CONNECT as a stream that never ends: a local reply to it closes the connection.
             var tunnel = verdict != DownstreamVerdict.Accept;
             var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
@@ -351,6 +356,40 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// </summary>
     private static int TimeoutStatus(RequestStreamInfo info)
         => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+
+    /// <summary>
+    /// Envoy's codecs on <c>headers_with_underscores_action</c>: DROP_HEADER removes each such header (counted per
+    /// header); REJECT_REQUEST answers HTTP/1 with the codec's 400 and closes the connection, and resets an HTTP/2
+    /// stream. Returns false when the request is over.
+    /// </summary>
+    private static async ValueTask<bool> OnUnderscoreHeadersAsync(HttpContext context, ListenerRuntime listener, Gateway.Stats.CodecStats stats, List<string> names)
+    {
+        var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
+        if (listener.ConnectionManager.HeadersWithUnderscores == Configuration.HeadersWithUnderscoresAction.DropHeader)
+        {
+            foreach (var name in names)
+            {
+                context.Request.Headers.Remove(name);
+            }
+            (http2 ? stats.Http2DroppedHeadersWithUnderscores : stats.Http1DroppedHeadersWithUnderscores).Add(names.Count);
+            return true;
+        }
+        var info = context.Features.Get<RequestStreamInfo>()!;
+        info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
+        if (http2)
+        {
+            stats.Http2RequestsRejectedWithUnderscoresInHeaders.Increment();
+            info.Details = "http2.unexpected_underscore";
+            // nghttp2 answers the header callback's failure with RST_STREAM INTERNAL_ERROR.
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResetFeature>()?.Reset(2);
+            return false;
+        }
+        stats.Http1RequestsRejectedWithUnderscoresInHeaders.Increment();
+        listener.Stats.DownstreamCxProtocolError.Increment();
+        listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+        await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, listener.ConnectionManager, closeConnection: true, details: "http1.unexpected_underscore").ConfigureAwait(false);
+        return false;
+    }
 
     /// <summary>Envoy's body of the reply when <c>request_timeout</c> fires.</summary>
     private static readonly byte[] RequestTimeoutBody = System.Text.Encoding.ASCII.GetBytes("request timeout");

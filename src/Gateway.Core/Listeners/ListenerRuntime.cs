@@ -85,6 +85,9 @@ internal sealed class ListenerRuntime
     /// <summary>The gateway's random source (runtime filters of <c>local_reply_config</c> mappers draw from it).</summary>
     public Random Random { get; init; } = Random.Shared;
 
+    /// <summary>The root codec stats, when <c>headers_with_underscores_action</c> is not ALLOW; else null.</summary>
+    public CodecStats? CodecStats { get; init; }
+
     /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
     public Tracing.LocalNode? UserAgentNode { get; init; }
 
@@ -191,6 +194,7 @@ internal sealed class ListenerRuntime
             Random = services?.Random ?? Random.Shared,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
             UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
+            CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
         };
     }
 

@@ -116,6 +116,18 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary>Envoy's default <c>common_http_protocol_options.idle_timeout</c>.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromHours(1);
+
+    /// <summary><c>common_http_protocol_options.idle_timeout</c> (default 1 h; zero: none), Kestrel's keep-alive timeout (server-wide, agreed by validation).</summary>
+    public TimeSpan IdleTimeout { get; init; } = DefaultIdleTimeout;
+
+    /// <summary><c>common_http_protocol_options.max_headers_count</c> (default 100), Kestrel's header count limit (server-wide, agreed by validation).</summary>
+    public int MaxHeadersCount { get; init; } = Listeners.DownstreamRequestValidator.MaxRequestHeadersCount;
+
+    /// <summary><c>common_http_protocol_options.headers_with_underscores_action</c>: what a request header name with '_' gets.</summary>
+    public Configuration.HeadersWithUnderscoresAction HeadersWithUnderscores { get; init; }
+
     /// <summary><c>scheme_header_transformation.scheme_to_overwrite</c>: the <c>:scheme</c> and <c>x-forwarded-proto</c> of every request; null: as they came.</summary>
     public string? SchemeToOverwrite { get; init; }
 

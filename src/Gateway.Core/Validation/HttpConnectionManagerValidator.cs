@@ -56,6 +56,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
                 context.Error(hcm, field, $"'{field}' may not be negative");
             }
         }
+        ValidateCommonOptions(context, hcm);
         if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
         {
             context.ServerWide(hcm, "request_headers_timeout", headersTimeout.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s");
@@ -151,6 +152,55 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         if (config.BodyFormat is { } bodyFormat)
         {
             SubstitutionFormatter.Compile(bodyFormat, LocalReplyRewriter.DefaultFormat, context);
+        }
+    }
+
+    /// <summary>
+    /// <c>common_http_protocol_options</c> on a connection manager: <c>idle_timeout</c> and <c>max_headers_count</c> are
+    /// Kestrel's server-wide limits, so every connection manager's value (its default when unset) must agree;
+    /// <c>headers_with_underscores_action</c> is per connection manager; the connection and stream limits are refused.
+    /// </summary>
+    private static void ValidateCommonOptions(ValidationContext context, HttpConnectionManager hcm)
+    {
+        var options = hcm.CommonHttpProtocolOptions;
+        if (options is not null)
+        {
+            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_stream_duration", "max_requests_per_connection", "max_response_headers_kb"])
+            {
+                if (options.HasField(field))
+                {
+                    context.Error(options, field, $"field '{field}' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
+                }
+            }
+            if (options.IdleTimeout is { } negative && negative < TimeSpan.Zero)
+            {
+                context.Error(options, "idle_timeout", "'idle_timeout' may not be negative");
+            }
+            if (options.MaxHeadersCount is 0)
+            {
+                // The proto's constraint (uint32 gte 1).
+                context.Error(options, "max_headers_count", "'max_headers_count' must be greater than or equal to 1");
+            }
+        }
+        // An unset value is Envoy's default, located at the connection manager.
+        var idle = options?.IdleTimeout ?? Translation.ConnectionManagerPlan.DefaultIdleTimeout;
+        var idleText = idle.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
+        if (options?.IdleTimeout is not null)
+        {
+            context.ServerWide(options, "idle_timeout", "idle_timeout", idleText);
+        }
+        else
+        {
+            context.ServerWide(hcm, "common_http_protocol_options", "idle_timeout", idleText);
+        }
+        var countText = (options?.MaxHeadersCount ?? (uint)Listeners.DownstreamRequestValidator.MaxRequestHeadersCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options?.MaxHeadersCount is not null)
+        {
+            context.ServerWide(options, "max_headers_count", "max_headers_count", countText);
+        }
+        else
+        {
+            context.ServerWide(hcm, "common_http_protocol_options", "max_headers_count", countText);
         }
     }
 }

@@ -39,19 +39,25 @@ internal sealed class ValidationContext
     /// Records a connection manager's setting that Kestrel applies to every listener at once (its limits are server-wide):
     /// a second connection manager setting another value is an error, since one of them would not get its own.
     /// </summary>
-    public void ServerWide(EnvoyMessage owner, string field, string value)
+    public void ServerWide(EnvoyMessage owner, string field, string value) => ServerWide(owner, field, field, value);
+
+    /// <summary>
+    /// As <see cref="ServerWide(EnvoyMessage, string, string)"/>, for a setting named <paramref name="setting"/> that
+    /// <paramref name="field"/> of <paramref name="owner"/> holds or, when unset, stands for with its default.
+    /// </summary>
+    public void ServerWide(EnvoyMessage owner, string field, string setting, string value)
     {
         if (owner.HasBindingError(field))
         {
             return;
         }
-        if (!_serverWide.TryGetValue(field, out var first))
+        if (!_serverWide.TryGetValue(setting, out var first))
         {
-            _serverWide[field] = (value, owner.LocationOf(field));
+            _serverWide[setting] = (value, owner.LocationOf(field));
         }
         else if (!string.Equals(first.Value, value, StringComparison.Ordinal))
         {
-            Error(owner, field, $"'{field}' is {value} here but {first.Value} at {first.Location.Path} ({first.Location.Source}:{first.Location.Line}): Kestrel applies one value to every listener, so all connection managers that set it must agree (see docs/compatibility.md)");
+            Error(owner, field, $"'{setting}' is {value} here but {first.Value} at {first.Location.Path} ({first.Location.Source}:{first.Location.Line}): Kestrel applies one value to every listener, so all connection managers must agree (an unset one has Envoy's default; see docs/compatibility.md)");
         }
     }
 

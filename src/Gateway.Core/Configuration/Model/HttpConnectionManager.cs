@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
-    "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
+    "rds", "scoped_routes", "http_protocol_options",
     "http2_protocol_options", "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
@@ -64,6 +64,13 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
     public bool SkipXffAppend { get; set; }
+
+    /// <summary>
+    /// The connection options of HTTP/1 and HTTP/2 (<c>idle_timeout</c>, <c>max_headers_count</c>,
+    /// <c>headers_with_underscores_action</c> here; the validator refuses the others by path).
+    /// </summary>
+    [ProtoField(35)]
+    public CommonHttpProtocolOptions? CommonHttpProtocolOptions { get; set; }
 
     /// <summary>Overwrites the request's <c>:scheme</c> and <c>x-forwarded-proto</c>; absent: they stay as they came.</summary>
     [ProtoField(48)]
