@@ -72,6 +72,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true, details: Router.ResponseDetails.CodecError).ConfigureAwait(false);
                 return;
             }
+            if (plan.MaxRequestsPerConnection != 0)
+            {
+                LimitRequests(context, listener);
+            }
             if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
                 && !await OnUnderscoreHeadersAsync(context, listener, codecStats, underscored).ConfigureAwait(false))
             {
@@ -359,6 +363,21 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// </summary>
     private static int TimeoutStatus(RequestStreamInfo info)
         => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+
+    /// <summary>
+    /// Envoy's newStream with <c>max_requests_per_connection</c>: the stream that reaches the limit, and any after it,
+    /// is counted and drains the connection. Kestrel's RequestClose does both of Envoy's ways: over HTTP/1 this
+    /// response carries <c>connection: close</c> and the connection closes after it; over HTTP/2 a GOAWAY goes out
+    /// and the connection ends once its streams are done.
+    /// </summary>
+    private static void LimitRequests(HttpContext context, ListenerRuntime listener)
+    {
+        if (context.Features.Get<DownstreamConnection>() is { } connection && connection.NextRequest() >= listener.ConnectionManager.MaxRequestsPerConnection)
+        {
+            listener.Stats.DownstreamCxMaxRequestsReached.Increment();
+            context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
+    }
 
     /// <summary>
     /// Envoy's codecs on <c>headers_with_underscores_action</c>: DROP_HEADER removes each such header (counted per

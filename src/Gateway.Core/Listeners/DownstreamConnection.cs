@@ -45,6 +45,11 @@ internal sealed class DownstreamConnection
     /// <summary>A request was in flight when the connection went.</summary>
     public bool ActiveRequest => _activeRequest;
 
+    private int _requests;
+
+    /// <summary>Counts one more request on the connection (HTTP/2 streams may start at once); returns how many so far.</summary>
+    public int NextRequest() => Interlocked.Increment(ref _requests);
+
     /// <summary>Wraps the transport so the server's reads report the client's FIN or reset.</summary>
     public IDuplexPipe Observe(IDuplexPipe transport)
         => new ObservedPipe(new ObservedReader(transport.Input, this, _bytes), _bytes is null ? transport.Output : new CountingWriter(transport.Output, _bytes));

@@ -10,7 +10,7 @@ public sealed class ConnectionManagerStats
     [
         "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
-        "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
+        "downstream_cx_max_duration_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset",
@@ -67,6 +67,7 @@ public sealed class ConnectionManagerStats
         DownstreamCxProtocolError = store.Counter(prefix + "downstream_cx_protocol_error");
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
+        DownstreamCxMaxRequestsReached = store.Counter(prefix + "downstream_cx_max_requests_reached");
         DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
         DownstreamRqTimeout = store.Counter(prefix + "downstream_rq_timeout");
         DownstreamRqHeaderTimeout = store.Counter(prefix + "downstream_rq_header_timeout");
@@ -166,7 +167,10 @@ public sealed class ConnectionManagerStats
     /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
     public Counter DownstreamRqResponseBeforeRqComplete { get; }
 
-    /// <summary>Streams closed by the stream idle timeout (408 <c>stream timeout</c>).</summary>
+    /// <summary>Streams at or past <c>max_requests_per_connection</c> on their connection.</summary>
+    public Counter DownstreamCxMaxRequestsReached { get; }
+
+    /// <summary>Streams closed by the stream idle timeout (<c>stream timeout</c>).</summary>
     public Counter DownstreamRqIdleTimeout { get; }
 
     /// <summary>Requests a route's <c>max_stream_duration</c> ended.</summary>

@@ -245,6 +245,7 @@ public static class EnvoyTranslator
             IdleTimeout = hcm.CommonHttpProtocolOptions?.IdleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout,
             MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
             HeadersWithUnderscores = hcm.CommonHttpProtocolOptions?.HeadersWithUnderscoresAction ?? HeadersWithUnderscoresAction.Allow,
+            MaxRequestsPerConnection = hcm.CommonHttpProtocolOptions?.MaxRequestsPerConnection ?? 0,
             MaxStreamDuration = hcm.CommonHttpProtocolOptions?.MaxStreamDuration is { } hcmDuration && hcmDuration > TimeSpan.Zero ? hcmDuration : null,
             AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),

@@ -165,7 +165,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         var options = hcm.CommonHttpProtocolOptions;
         if (options is not null)
         {
-            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_requests_per_connection", "max_response_headers_kb"])
+            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_response_headers_kb"])
             {
                 if (options.HasField(field))
                 {

@@ -127,9 +127,42 @@ public class CommonHttpProtocolOptionsTests
         Assert.Null(await gateway.StatAsync("http1.dropped_headers_with_underscores"));
     }
 
+    [Fact]
+    public async Task Request_MaxRequestsPerConnectionHttp1_LastResponseClosesTheConnection()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_requests_per_connection: 2 }"));
+
+        using var first = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+        using var second = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+        using var third = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        Assert.False(first.Headers.ConnectionClose ?? false);
+        Assert.True(second.Headers.ConnectionClose);
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_max_requests_reached", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_total", 2);
+    }
+
+    [Fact]
+    public async Task Request_MaxRequestsPerConnectionHttp2_GoawayMovesTheNextRequestToANewConnection()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_requests_per_connection: 2 }", "codec_type: HTTP2\n"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/")) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_max_requests_reached", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_total", 2);
+    }
+
     [Theory]
     [InlineData("max_connection_duration: 10s", "max_connection_duration")]
-    [InlineData("max_requests_per_connection: 5", "max_requests_per_connection")]
     [InlineData("max_response_headers_kb: 80", "max_response_headers_kb")]
     public void Load_ConnectionOrStreamLimit_RefusedByPath(string option, string field)
     {
