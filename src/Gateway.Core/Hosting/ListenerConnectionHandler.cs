@@ -141,6 +141,9 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             connection.Transport = tracked.Observe(connection.Transport);
         }
         connection.Features.Set(tracked);
+        using var durationLimit = proxy is null && current.ConnectionManager.MaxConnectionDuration is { } maxDuration
+            ? listener.Time.CreateTimer(static state => OnMaxConnectionDuration((MaxDurationState)state!), new MaxDurationState(connection, current.Stats), maxDuration, Timeout.InfiniteTimeSpan)
+            : null;
         try
         {
             await (tls ? TlsPipeline!(connection) : session is not null ? session.RunAsync(connection) : PlainPipeline!(connection)).ConfigureAwait(false);
@@ -162,6 +165,23 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
                 LogConnection(listener, connectionInfo, session is null ? tracked : null, connection);
             }
         }
+    }
+
+    private sealed record MaxDurationState(ConnectionContext Connection, Stats.ConnectionManagerStats Stats);
+
+    /// <summary>
+    /// Envoy's onConnectionDurationTimeout: counted, then the connection drains (Kestrel's RequestClose): closed at once
+    /// when no request is in flight, <c>connection: close</c> on the HTTP/1 response in flight, a GOAWAY over HTTP/2.
+    /// </summary>
+    private static void OnMaxConnectionDuration(MaxDurationState state)
+    {
+        state.Stats.DownstreamCxMaxDurationReached.Increment();
+        if (state.Connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>() is { } lifetime)
+        {
+            lifetime.RequestClose();
+            return;
+        }
+        state.Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("max_connection_duration"));
     }
 
     /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>

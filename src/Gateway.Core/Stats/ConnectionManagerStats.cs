@@ -10,7 +10,7 @@ public sealed class ConnectionManagerStats
     [
         "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
-        "downstream_cx_max_duration_reached", "downstream_cx_overload_disable_keepalive",
+        "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset",
@@ -68,6 +68,7 @@ public sealed class ConnectionManagerStats
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
         DownstreamCxMaxRequestsReached = store.Counter(prefix + "downstream_cx_max_requests_reached");
+        DownstreamCxMaxDurationReached = store.Counter(prefix + "downstream_cx_max_duration_reached");
         DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
         DownstreamRqTimeout = store.Counter(prefix + "downstream_rq_timeout");
         DownstreamRqHeaderTimeout = store.Counter(prefix + "downstream_rq_header_timeout");
@@ -166,6 +167,9 @@ public sealed class ConnectionManagerStats
     public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
     /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
     public Counter DownstreamRqResponseBeforeRqComplete { get; }
+
+    /// <summary>Connections that reached <c>max_connection_duration</c>.</summary>
+    public Counter DownstreamCxMaxDurationReached { get; }
 
     /// <summary>Streams at or past <c>max_requests_per_connection</c> on their connection.</summary>
     public Counter DownstreamCxMaxRequestsReached { get; }

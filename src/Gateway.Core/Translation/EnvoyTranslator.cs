@@ -246,6 +246,7 @@ public static class EnvoyTranslator
             MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
             HeadersWithUnderscores = hcm.CommonHttpProtocolOptions?.HeadersWithUnderscoresAction ?? HeadersWithUnderscoresAction.Allow,
             MaxRequestsPerConnection = hcm.CommonHttpProtocolOptions?.MaxRequestsPerConnection ?? 0,
+            MaxConnectionDuration = hcm.CommonHttpProtocolOptions?.MaxConnectionDuration is { } connectionDuration && connectionDuration > TimeSpan.Zero ? connectionDuration : null,
             MaxStreamDuration = hcm.CommonHttpProtocolOptions?.MaxStreamDuration is { } hcmDuration && hcmDuration > TimeSpan.Zero ? hcmDuration : null,
             AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),

@@ -125,6 +125,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>common_http_protocol_options.max_headers_count</c> (default 100), Kestrel's header count limit (server-wide, agreed by validation).</summary>
     public int MaxHeadersCount { get; init; } = Listeners.DownstreamRequestValidator.MaxRequestHeadersCount;
 
+    /// <summary><c>common_http_protocol_options.max_connection_duration</c>: a connection drains this long after it opened; null: never.</summary>
+    public TimeSpan? MaxConnectionDuration { get; init; }
+
     /// <summary><c>common_http_protocol_options.max_requests_per_connection</c>: the connection closes after this many requests; 0: no limit.</summary>
     public uint MaxRequestsPerConnection { get; init; }
 

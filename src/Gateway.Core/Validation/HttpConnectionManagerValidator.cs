@@ -165,14 +165,14 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         var options = hcm.CommonHttpProtocolOptions;
         if (options is not null)
         {
-            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_response_headers_kb"])
+            foreach (var field in (ReadOnlySpan<string>)["max_response_headers_kb"])
             {
                 if (options.HasField(field))
                 {
                     context.Error(options, field, $"field '{field}' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
                 }
             }
-            foreach (var (field, value) in new[] { ("idle_timeout", options.IdleTimeout), ("max_stream_duration", options.MaxStreamDuration) })
+            foreach (var (field, value) in new[] { ("idle_timeout", options.IdleTimeout), ("max_stream_duration", options.MaxStreamDuration), ("max_connection_duration", options.MaxConnectionDuration) })
             {
                 if (value is { } negative && negative < TimeSpan.Zero)
                 {

@@ -161,8 +161,42 @@ public class CommonHttpProtocolOptionsTests
         await gateway.AssertStatAsync("http.ingress_http.downstream_cx_total", 2);
     }
 
+    [Fact]
+    public async Task Connection_MaxConnectionDurationAfterARequest_ClosedAndTheNextRequestOpensAnother()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_connection_duration: 60s }"), services => services.AddSingleton<TimeProvider>(time));
+        using var first = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_max_duration_reached", 1);
+        using var second = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_total", 2);
+    }
+
+    [Fact]
+    public async Task Connection_MaxConnectionDurationWithoutARequest_ClosedAtOnce()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_connection_duration: 60s }"), services => services.AddSingleton<TimeProvider>(time));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, gateway.ListenerUri("/").Port);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_active", 1);
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        var buffer = new byte[16];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var read = await client.GetStream().ReadAsync(buffer, timeout.Token);
+
+        Assert.Equal(0, read);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_max_duration_reached", 1);
+    }
+
     [Theory]
-    [InlineData("max_connection_duration: 10s", "max_connection_duration")]
     [InlineData("max_response_headers_kb: 80", "max_response_headers_kb")]
     public void Load_ConnectionOrStreamLimit_RefusedByPath(string option, string field)
     {
