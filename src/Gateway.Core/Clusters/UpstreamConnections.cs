@@ -15,11 +15,11 @@ namespace Gateway.Clusters;
 /// </summary>
 internal static class UpstreamConnections
 {
-    /// <summary>Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).</summary>
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(1);
-
-    /// <summary>Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>) when given.</summary>
-    public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout)
+    /// <summary>
+    /// Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>)
+    /// when given, and the pool settings of <paramref name="protocol"/> (<c>common_http_protocol_options</c>, HTTP/2's windows and keepalive).
+    /// </summary>
+    public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout, UpstreamProtocolPlan protocol)
     {
         if (connectTimeout is { } timeout)
         {
@@ -31,7 +31,22 @@ internal static class UpstreamConnections
         // ASCII, fails on obs-text; responses are decoded as Latin-1 by default, where known values are also cached
         // (a selector would allocate every value of every response).
         handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
-        handler.PooledConnectionIdleTimeout = IdleTimeout;
+        handler.PooledConnectionIdleTimeout = protocol.IdleTimeout;
+        handler.PooledConnectionLifetime = protocol.MaxConnectionDuration ?? Timeout.InfiniteTimeSpan;
+        handler.MaxResponseHeadersLength = protocol.MaxResponseHeadersKb;
+        // When a connection has as many streams as the upstream allows, Envoy opens another (within max_connections).
+        handler.EnableMultipleHttp2Connections = true;
+        if (protocol.InitialStreamWindowSize is { } window)
+        {
+            handler.InitialHttp2StreamWindowSize = window;
+        }
+        if (protocol.KeepaliveInterval is { } interval)
+        {
+            // Envoy pings on its interval whether or not streams are open.
+            handler.KeepAlivePingDelay = interval;
+            handler.KeepAlivePingTimeout = protocol.KeepaliveTimeout ?? interval;
+            handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always;
+        }
         handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, cluster, cancellationToken);
     }
 
@@ -41,6 +56,10 @@ internal static class UpstreamConnections
     /// </summary>
     internal static bool SpeaksHttp2(HttpRequestMessage request)
         => request.Version.Major == 2 && request.VersionPolicy != HttpVersionPolicy.RequestVersionOrLower;
+
+    /// <summary>Whether the request's cluster lets ALPN choose (auto_config: see <see cref="UpstreamProtocolPlan.RequestVersionPolicy"/>).</summary>
+    internal static bool NegotiatesAlpn(HttpRequestMessage request)
+        => request.Version.Major == 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionOrHigher;
 
     /// <summary>Opens a connection to the host SocketsHttpHandler asks for, counting it for <paramref name="cluster"/> and its host.</summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterRuntime cluster, CancellationToken cancellationToken)
@@ -55,6 +74,7 @@ internal static class UpstreamConnections
         host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
         var http2 = SpeaksHttp2(context.InitialRequestMessage);
+        var alpn = !http2 ? UpstreamAlpn.Http1 : NegotiatesAlpn(context.InitialRequestMessage) ? UpstreamAlpn.Auto : UpstreamAlpn.Http2;
         var tls = cluster.TransportOf(host);
         CountedNetworkStream? counted = null;
         Stream stream;
@@ -66,12 +86,38 @@ internal static class UpstreamConnections
             // serves TLS and plain-text endpoints alike, each endpoint's context chosen when the configuration was applied.
             // With auto_sni / auto_san_validation the handler is a HostConnectionPools' pool, whose requests all have the host of this one.
             // As in Envoy, the connection is up (connect_ms, or else connect_fail) only once the handshake completed.
-            stream = tls is null ? counted : await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), http2, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
+            if (tls is null)
+            {
+                stream = counted;
+            }
+            else
+            {
+                var ssl = await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), alpn, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
+                if (alpn == UpstreamAlpn.Auto && ssl.NegotiatedApplicationProtocol != System.Net.Security.SslApplicationProtocol.Http2)
+                {
+                    // auto_config: the upstream chose HTTP/1.1 (or no ALPN) for a connection SocketsHttpHandler opened for HTTP/2.
+                    // The host is remembered as HTTP/1.1 and the request is sent again as such (AlpnFallbackHandler).
+                    host.NegotiatedHttp1 = true;
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw new AlpnFallbackException();
+                }
+                stream = ssl;
+            }
             counted.Up();
         }
         catch (Exception ex)
         {
             // The connection never came up, so closing it counts nothing: the connect failure is accounted here.
+            if (ex is AlpnFallbackException)
+            {
+                // Not a connect failure: the connection came up and was closed for the HTTP/1.1 retry.
+                stats.UpstreamCxActive.Decrement();
+                cluster.OnConnectionsChanged();
+                host.ConnectionClosed();
+                stats.UpstreamCxDestroy.Increment();
+                stats.UpstreamCxDestroyLocal.Increment();
+                throw;
+            }
             if (counted is null)
             {
                 socket.Dispose();
@@ -94,7 +140,6 @@ internal static class UpstreamConnections
             throw;
         }
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        // The forwarder's requests are HTTP/1.1; the async client's may ask for HTTP/2 (gRPC to a collector).
         (http2 ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
         return stream;
     }

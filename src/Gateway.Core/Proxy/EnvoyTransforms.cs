@@ -45,6 +45,30 @@ internal sealed class EnvoyTransformProvider(TimeProvider time) : ITransformProv
 /// <summary>Router request headers: expected timeout, host rewrite, prefix rewrite; counts the upstream attempt.</summary>
 internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransform
 {
+    /// <summary>
+    /// The version of a cluster whose protocol is not fixed (YARP sets the cluster's): <c>use_downstream_protocol_config</c>
+    /// follows the downstream request (HTTP/2 and HTTP/3 to HTTP/2, as Envoy's upstreamHttpProtocol); <c>auto_config</c>
+    /// sends HTTP/1.1 to a host whose ALPN chose it.
+    /// </summary>
+    private static void ChooseVersion(RequestTransformContext context, UpstreamRequest state)
+    {
+        var mode = state.Cluster.Plan?.Protocol.Mode;
+        if (mode == UpstreamProtocolMode.Downstream)
+        {
+            var protocol = context.HttpContext.Request.Protocol;
+            if (HttpProtocol.IsHttp2(protocol) || HttpProtocol.IsHttp3(protocol))
+            {
+                context.ProxyRequest.Version = System.Net.HttpVersion.Version20;
+                context.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+        }
+        else if (mode == UpstreamProtocolMode.Alpn && state.Host?.NegotiatedHttp1 == true)
+        {
+            context.ProxyRequest.Version = System.Net.HttpVersion.Version11;
+            context.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+        }
+    }
+
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var state = context.HttpContext.Features.Get<RequestStreamInfo>()?.Upstream;
@@ -54,6 +78,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         }
         var route = state.Route;
         var plan = route.Plan;
+        ChooseVersion(context, state);
         var headers = context.ProxyRequest.Headers;
         if (headers.ExpectContinue == true)
         {
