@@ -45,7 +45,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         {
             // The client this one replaces may have had host pools: the reload disposes them.
             cluster.AdoptHostPools(null);
-            return base.WrapHandler(context, protocol.Mode == UpstreamProtocolMode.Alpn ? new AlpnFallbackHandler(handler) : handler);
+            return base.WrapHandler(context, handler);
         }
         // The template never sends: each host's handler is made as YARP makes the cluster's (CreateClient) and configured alike.
         handler.Dispose();
@@ -59,7 +59,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
                 UseCookies = false,
             };
             ConfigureHandler(context, sockets);
-            return protocol.Mode == UpstreamProtocolMode.Alpn ? new AlpnFallbackHandler(sockets) : sockets;
+            return sockets;
         }, protocol.IdleTimeout);
         cluster.AdoptHostPools(pools);
         return pools;

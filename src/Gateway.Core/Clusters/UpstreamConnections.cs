@@ -57,9 +57,12 @@ internal static class UpstreamConnections
     internal static bool SpeaksHttp2(HttpRequestMessage request)
         => request.Version.Major == 2 && request.VersionPolicy != HttpVersionPolicy.RequestVersionOrLower;
 
-    /// <summary>Whether the request's cluster lets ALPN choose (auto_config: see <see cref="UpstreamProtocolPlan.RequestVersionPolicy"/>).</summary>
+    /// <summary>
+    /// Whether the request's cluster lets ALPN choose (auto_config: HTTP/2 or lower, see <see cref="UpstreamProtocolPlan.RequestVersionPolicy"/>).
+    /// Over plain text SocketsHttpHandler then speaks HTTP/1.1 (no h2c negotiation, as Envoy); over TLS it takes what the handshake chose.
+    /// </summary>
     internal static bool NegotiatesAlpn(HttpRequestMessage request)
-        => request.Version.Major == 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionOrHigher;
+        => request.Version.Major == 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionOrLower;
 
     /// <summary>Opens a connection to the host SocketsHttpHandler asks for, counting it for <paramref name="cluster"/> and its host.</summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterRuntime cluster, CancellationToken cancellationToken)
@@ -74,7 +77,7 @@ internal static class UpstreamConnections
         host.ConnectionOpened();
         var started = Stopwatch.GetTimestamp();
         var http2 = SpeaksHttp2(context.InitialRequestMessage);
-        var alpn = !http2 ? UpstreamAlpn.Http1 : NegotiatesAlpn(context.InitialRequestMessage) ? UpstreamAlpn.Auto : UpstreamAlpn.Http2;
+        var alpn = http2 ? UpstreamAlpn.Http2 : NegotiatesAlpn(context.InitialRequestMessage) ? UpstreamAlpn.Auto : UpstreamAlpn.Http1;
         var tls = cluster.TransportOf(host);
         CountedNetworkStream? counted = null;
         Stream stream;
@@ -93,14 +96,9 @@ internal static class UpstreamConnections
             else
             {
                 var ssl = await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), alpn, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
-                if (alpn == UpstreamAlpn.Auto && ssl.NegotiatedApplicationProtocol != System.Net.Security.SslApplicationProtocol.Http2)
-                {
-                    // auto_config: the upstream chose HTTP/1.1 (or no ALPN) for a connection SocketsHttpHandler opened for HTTP/2.
-                    // The host is remembered as HTTP/1.1 and the request is sent again as such (AlpnFallbackHandler).
-                    host.NegotiatedHttp1 = true;
-                    await ssl.DisposeAsync().ConfigureAwait(false);
-                    throw new AlpnFallbackException();
-                }
+                // An HTTP/2 request to a TLS host has an https:// URI (EnvoyRequestTransform), so SocketsHttpHandler takes this
+                // SslStream as is and follows its ALPN: h2, or with auto_config HTTP/1.1 on the same connection.
+                http2 |= alpn == UpstreamAlpn.Auto && ssl.NegotiatedApplicationProtocol == System.Net.Security.SslApplicationProtocol.Http2;
                 stream = ssl;
             }
             counted.Up();
@@ -108,16 +106,6 @@ internal static class UpstreamConnections
         catch (Exception ex)
         {
             // The connection never came up, so closing it counts nothing: the connect failure is accounted here.
-            if (ex is AlpnFallbackException)
-            {
-                // Not a connect failure: the connection came up and was closed for the HTTP/1.1 retry.
-                stats.UpstreamCxActive.Decrement();
-                cluster.OnConnectionsChanged();
-                host.ConnectionClosed();
-                stats.UpstreamCxDestroy.Increment();
-                stats.UpstreamCxDestroyLocal.Increment();
-                throw;
-            }
             if (counted is null)
             {
                 socket.Dispose();

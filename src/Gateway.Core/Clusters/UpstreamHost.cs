@@ -32,18 +32,6 @@ internal sealed class UpstreamHost
     /// <summary>The host as <c>ip:port</c>.</summary>
     public string Address { get; }
 
-    private volatile bool _negotiatedHttp1;
-
-    /// <summary>
-    /// With <c>auto_config</c>, the host's TLS handshake chose HTTP/1.1 over <c>h2</c>: its requests are sent as HTTP/1.1
-    /// from then on (SocketsHttpHandler fixes the version before it connects, so one handshake per host learns it).
-    /// </summary>
-    public bool NegotiatedHttp1
-    {
-        get => _negotiatedHttp1;
-        set => _negotiatedHttp1 = value;
-    }
-
     /// <summary>
     /// The <c>metadata</c> of the <c>lb_endpoint</c> the host was made from (Envoy's <c>HostDescription::metadata()</c>;
     /// every address a DNS endpoint resolves to carries it); empty when it has none. Set when the cluster's

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Clusters;
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Listeners;
@@ -46,14 +47,12 @@ internal sealed class EnvoyTransformProvider(TimeProvider time) : ITransformProv
 internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransform
 {
     /// <summary>
-    /// The version of a cluster whose protocol is not fixed (YARP sets the cluster's): <c>use_downstream_protocol_config</c>
-    /// follows the downstream request (HTTP/2 and HTTP/3 to HTTP/2, as Envoy's upstreamHttpProtocol); <c>auto_config</c>
-    /// sends HTTP/1.1 to a host whose ALPN chose it.
+    /// The version of a <c>use_downstream_protocol_config</c> cluster (YARP sets the cluster's): HTTP/2 for HTTP/2 and HTTP/3
+    /// requests, as Envoy's upstreamHttpProtocol, else the cluster's HTTP/1.1.
     /// </summary>
     private static void ChooseVersion(RequestTransformContext context, UpstreamRequest state)
     {
-        var mode = state.Cluster.Plan?.Protocol.Mode;
-        if (mode == UpstreamProtocolMode.Downstream)
+        if (state.Cluster.Plan?.Protocol.Mode == UpstreamProtocolMode.Downstream)
         {
             var protocol = context.HttpContext.Request.Protocol;
             if (HttpProtocol.IsHttp2(protocol) || HttpProtocol.IsHttp3(protocol))
@@ -62,10 +61,18 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
                 context.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
             }
         }
-        else if (mode == UpstreamProtocolMode.Alpn && state.Host?.NegotiatedHttp1 == true)
+    }
+
+    /// <summary>
+    /// An HTTP/2 request (or auto_config's) to a TLS host goes to an https:// URI: HTTP/2 then sends <c>:scheme https</c>, as
+    /// Envoy does on a TLS upstream (Kestrel refuses a scheme that is not the transport's), and SocketsHttpHandler takes the
+    /// connect callback's SslStream and its ALPN as they are. HTTP/1.1 sends no scheme: its destinations stay http://.
+    /// </summary>
+    private static void UseHttpsForTls(HttpRequestMessage request, ClusterRuntime cluster, UpstreamHost? host)
+    {
+        if (request.Version.Major == 2 && host is not null && cluster.TransportOf(host) is not null && request.RequestUri is { } uri && uri.Scheme == Uri.UriSchemeHttp)
         {
-            context.ProxyRequest.Version = System.Net.HttpVersion.Version11;
-            context.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            request.RequestUri = new UriBuilder(uri) { Scheme = Uri.UriSchemeHttps, Port = uri.Port }.Uri;
         }
     }
 
@@ -141,6 +148,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             state.Host = cluster.Host(destination);
             state.Host.RequestStarted();
         }
+        UseHttpsForTls(context.ProxyRequest, cluster, state.Host);
         if (state.Listener.Tracing is { } tracing)
         {
             // YARP's own propagator is off (GatewayHttpClientFactory): the span's headers are the only ones.

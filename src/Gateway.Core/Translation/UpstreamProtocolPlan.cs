@@ -57,15 +57,12 @@ internal sealed record UpstreamProtocolPlan(UpstreamProtocolMode Mode)
     public Version RequestVersion => Mode is UpstreamProtocolMode.Http2 or UpstreamProtocolMode.Alpn ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
 
     /// <summary>
-    /// The policy YARP sends with. <see cref="HttpVersionPolicy.RequestVersionOrHigher"/> marks ALPN (auto_config): SocketsHttpHandler
-    /// treats it as prior knowledge as it does Exact, and the connect callback then offers both <c>h2</c> and <c>http/1.1</c>.
+    /// The policy YARP sends with: HTTP/2 exactly (prior knowledge over plain text); ALPN (auto_config) is HTTP/2 or lower,
+    /// which SocketsHttpHandler speaks as HTTP/1.1 over plain text and as the handshake chose over TLS, where the connect
+    /// callback offers both <c>h2</c> and <c>http/1.1</c>.
     /// </summary>
-    public HttpVersionPolicy RequestVersionPolicy => Mode switch
-    {
-        UpstreamProtocolMode.Http2 => HttpVersionPolicy.RequestVersionExact,
-        UpstreamProtocolMode.Alpn => HttpVersionPolicy.RequestVersionOrHigher,
-        _ => HttpVersionPolicy.RequestVersionOrLower,
-    };
+    public HttpVersionPolicy RequestVersionPolicy
+        => Mode == UpstreamProtocolMode.Http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
 
     /// <summary>Translates a validated cluster.</summary>
     public static UpstreamProtocolPlan Translate(Cluster cluster)
