@@ -31,6 +31,7 @@ NO_ALLOC=0
 TARGETS_ARG=""
 HTTP2=0
 TLS=0
+TCP=0
 H2_STREAMS=10       # h2load -m: concurrent streams per connection for the h2-* targets
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
@@ -53,6 +54,8 @@ options:
   --tls             also run the HTTPS targets: ${TLS_TARGETS[*]}
                     (keep-alive and one-connection-per-request handshake runs; skipped, with a note, when
                     openssl or TLS support in nginx/haproxy is missing; --smoke includes them unless --targets is given)
+  --tcp             also run the TCP proxy targets: ${TCP_TARGETS[*]} (nginx-tcp skipped, with a note, without
+                    the stream module)
   --h2-streams M    h2load -m: concurrent streams per connection for the h2-* targets (default $H2_STREAMS)
   --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
   --wait-quiet S    before each measurement wait up to S s until other processes use <= 10% CPU
@@ -99,7 +102,10 @@ DIAGNOSTIC_TARGETS=(gateway-observedtrace gateway-observedlog)
 # (*-tls-handshake: wrk -H "Connection: close", requests/s = full handshakes/s). Not in the default run; --tls,
 # --smoke or --targets selects them.
 TLS_TARGETS=(nginx-tls haproxy-tls gateway-tls nginx-tls-handshake haproxy-tls-handshake gateway-tls-handshake)
-ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}")
+# TCP proxies (L4: HTTP/1.1 bytes passed through to the same upstream; wrk's keep-alive connections each become one
+# upstream connection): the gateway's tcp_proxy against haproxy `mode tcp` and nginx `stream`. --tcp or --targets.
+TCP_TARGETS=(gateway-tcp haproxy-tcp nginx-tcp)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}" "${TCP_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -112,6 +118,7 @@ while [[ $# -gt 0 ]]; do
         --targets) TARGETS_ARG="$2"; shift 2 ;;
         --http2) HTTP2=1; shift ;;
         --tls) TLS=1; shift ;;
+        --tcp) TCP=1; shift ;;
         --h2-streams) H2_STREAMS="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
@@ -155,6 +162,11 @@ if [[ $TLS == 1 ]]; then
         [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
     done
 fi
+if [[ $TCP == 1 ]]; then
+    for t in "${TCP_TARGETS[@]}"; do
+        [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
+    done
+fi
 
 log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
@@ -172,7 +184,7 @@ need python3 "apt-get install python3"
 need curl "apt-get install curl"
 need wrk "apt-get install wrk"
 need nginx "apt-get install nginx-light"      # always: it is the upstream
-if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake; then need haproxy "apt-get install haproxy"; fi
+if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake || has_target haproxy-tcp; then need haproxy "apt-get install haproxy"; fi
 need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
@@ -1005,6 +1017,100 @@ prepare_gateway_tls() { tls_prepare || return 1; prepare_seed_target gateway-tls
 start_gateway_tls() { start_gateway_config gateway-tls; https_url; }
 prepare_gateway_tls_handshake() { tls_prepare || return 1; prepare_seed_target gateway-tls-handshake tls; }
 start_gateway_tls_handshake() { start_gateway_config gateway-tls-handshake; https_url; handshake_hdrs; }
+
+# -- TCP proxy targets (--tcp): L4 proxies in front of the same upstream nginx; wrk's HTTP/1.1 keep-alive bytes pass
+# through unchanged, so each wrk connection is one proxied TCP connection for the whole run.
+# gateway-tcp: a listener whose chain is envoy.filters.network.tcp_proxy to a STATIC cluster at the upstream
+# (max_connections raised: Envoy's default 1024 would refuse wrk's connections beyond it).
+prepare_gateway_tcp() {
+    gateway_common_prepare || return 1
+    local lp ap; free_port lp; free_port ap
+    cat >"$WORK/gateway-tcp.yaml" <<EOF
+admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: $ap } }
+static_resources:
+  listeners:
+  - name: tcp_in
+    address: { socket_address: { address: 127.0.0.1, port_value: $lp } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: tcp_in
+          cluster: upstream
+  clusters:
+  - name: upstream
+    type: STATIC
+    connect_timeout: 1s
+    circuit_breakers: { thresholds: [ { max_connections: 100000 } ] }
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${UP_PORTS[0]} } } }
+EOF
+    prepare_gateway_config gateway-tcp "$WORK/gateway-tcp.yaml" "$lp"
+}
+start_gateway_tcp() { start_gateway_config gateway-tcp; }
+
+# haproxy-tcp: haproxy `mode tcp`, one thread per core.
+start_haproxy_tcp() {
+    local port cfg; free_port port; cfg="$WORK/haproxy-tcp.r$ROUND.cfg"
+    cat >"$cfg" <<EOF
+global
+  nbthread $(nproc)
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend bench_in
+  bind 127.0.0.1:$port
+  default_backend bench_upstream
+backend bench_upstream
+  server up0 127.0.0.1:${UP_PORTS[0]}
+EOF
+    start_bg "$WORK/haproxy-tcp.r$ROUND.log" haproxy -db -f "$cfg"
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
+# nginx-tcp: nginx's `stream` module (built in, or Debian's dynamic ngx_stream_module); skipped without it.
+NGINX_STREAM_LOAD=""
+prepare_nginx_tcp() {
+    local v; v="$(nginx -V 2>&1)"
+    if [[ $v == *--with-stream=dynamic* ]]; then
+        local m
+        for m in /usr/lib/nginx/modules/ngx_stream_module.so /usr/share/nginx/modules/ngx_stream_module.so; do
+            [[ -f $m ]] && { NGINX_STREAM_LOAD="load_module $m;"; return 0; }
+        done
+        SKIP_REASON="nginx's stream module is not installed (apt-get install libnginx-mod-stream)"; return 1
+    fi
+    [[ $v == *--with-stream* ]] && return 0
+    SKIP_REASON="this nginx is built without the stream module"; return 1
+}
+start_nginx_tcp() {
+    local port dir; free_port port; dir="$WORK/nginx-tcp.r$ROUND"
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<EOF
+$NGINX_STREAM_LOAD
+worker_processes auto;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+stream {
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    proxy_pass 127.0.0.1:${UP_PORTS[0]};
+  }
+}
+EOF
+    start_bg "$dir/stdout.log" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
+
 
 # gateway-retry: ch3/simple_retry.yaml (retry_policy 5xx x3; the upstream never fails, so this
 # measures the cost of having a retry policy on the path, e.g. request buffering).

@@ -26,7 +26,13 @@ internal readonly struct AccessLogContext
     /// addresses, no headers (Envoy's emitLogs logs with an empty formatter context, type NotSet).
     /// </summary>
     public AccessLogContext(RequestStreamInfo connectionInfo, ConnectionInfo connection)
-        : this(connectionInfo, AccessLogType.NotSet, null, null, null)
+        : this(connectionInfo, connection, AccessLogType.NotSet)
+    {
+    }
+
+    /// <summary>A connection entry of another type (a TCP proxy's: <c>TcpUpstreamConnected</c>, <c>TcpPeriodic</c>, <c>TcpConnectionEnd</c>).</summary>
+    public AccessLogContext(RequestStreamInfo connectionInfo, ConnectionInfo connection, AccessLogType type)
+        : this(connectionInfo, type, null, null, null)
     {
         Connection = connection;
     }

@@ -275,44 +275,27 @@ internal sealed class PeriodicAccessLog
     }
 
     /// <summary>The response body as the connection manager found it, watched for its first write (the response headers going out).</summary>
-    private sealed class WatchedResponseBody(IHttpResponseBodyFeature inner, PeriodicAccessLog periodic) : ResponseBodyStream
+    private sealed class WatchedResponseBody(IHttpResponseBodyFeature inner, PeriodicAccessLog periodic) : ForwardingResponseBody(inner)
     {
-        protected override void OnDisableBuffering() => inner.DisableBuffering();
-
         protected override async Task OnStartAsync(CancellationToken cancellationToken)
         {
-            await inner.StartAsync(cancellationToken).ConfigureAwait(false);
+            await Inner.StartAsync(cancellationToken).ConfigureAwait(false);
             Started();
         }
 
-        protected override Task OnCompleteAsync() => inner.CompleteAsync();
-
         public override void Flush()
         {
-            inner.Stream.Flush();
+            base.Flush();
             Started();
         }
 
         public override async Task FlushAsync(CancellationToken cancellationToken)
         {
-            await inner.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await base.FlushAsync(cancellationToken).ConfigureAwait(false);
             Started();
         }
 
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            inner.Stream.Write(buffer);
-            Started();
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            => periodic._responseStarted ? inner.Stream.WriteAsync(buffer, cancellationToken) : FirstWriteAsync(buffer, cancellationToken);
-
-        private async ValueTask FirstWriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-        {
-            await inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            Started();
-        }
+        protected override void OnWritten(int bytes) => Started();
 
         private void Started()
         {

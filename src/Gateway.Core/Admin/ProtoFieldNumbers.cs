@@ -72,7 +72,7 @@ internal static class ProtoFieldNumbers
             ("use_remote_address", 14, N), ("xff_num_trusted_hops", 19, N), ("skip_xff_append", 21, N), ("via", 22, N), ("request_id_extension", 36, N),
             ("access_log_flush_interval", 54, N), ("flush_access_log_on_new_request", 55, N), ("access_log_options", 56, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
-            ("access_log_flush_interval", 1, N), ("flush_access_log_on_new_request", 2, N));
+            ("access_log_flush_interval", 1, N), ("flush_access_log_on_new_request", 2, N), ("flush_log_on_tunnel_successfully_established", 3, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension", ("typed_config", 1, N));
         Add("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.InternalAddressConfig", ("unix_sockets", 1, N), ("cidr_ranges", 2, N));
         Add("envoy.config.core.v3.CidrRange", ("address_prefix", 1, N), ("prefix_len", 2, N));

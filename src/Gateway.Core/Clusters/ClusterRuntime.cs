@@ -177,6 +177,12 @@ internal sealed class ClusterRuntime
         }
     }
 
+    /// <summary>
+    /// Envoy's <c>connections().canCreate()</c>: whether a new connection stays under the priority's <c>max_connections</c>
+    /// (the TCP proxy asks before it connects; the HTTP path's limit is in <see cref="AdmitRequest"/>).
+    /// </summary>
+    public bool CanCreateConnection(RoutingPriority priority) => Stats.UpstreamCxActive.Value < Thresholds(priority).MaxConnections;
+
     /// <summary>Gives a request slot back.</summary>
     public void ReleaseRequest(RoutingPriority priority)
     {

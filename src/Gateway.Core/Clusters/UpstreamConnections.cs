@@ -70,11 +70,7 @@ internal static class UpstreamConnections
         var stats = cluster.Stats;
         var host = cluster.Host(EnvoyTranslator.FormatHostPort(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        // Envoy counts a connection when it is created, whether or not the connect then succeeds.
-        stats.UpstreamCxTotal.Increment();
-        stats.UpstreamCxActive.Increment();
-        cluster.OnConnectionsChanged();
-        host.ConnectionOpened();
+        Opening(cluster, host);
         var started = Stopwatch.GetTimestamp();
         var http2 = SpeaksHttp2(context.InitialRequestMessage);
         var alpn = http2 ? UpstreamAlpn.Http2 : NegotiatesAlpn(context.InitialRequestMessage) ? UpstreamAlpn.Auto : UpstreamAlpn.Http1;
@@ -114,22 +110,53 @@ internal static class UpstreamConnections
             {
                 await counted.DisposeAsync().ConfigureAwait(false);
             }
-            host.ConnectionFailed();
-            stats.UpstreamCxActive.Decrement();
-            cluster.OnConnectionsChanged();
-            stats.UpstreamCxConnectFail.Increment();
-            stats.UpstreamCxDestroy.Increment();
-            stats.UpstreamCxDestroyLocal.Increment();
-            if (ex is OperationCanceledException)
-            {
-                // SocketsHttpHandler cancels the callback when connect_timeout expires.
-                stats.UpstreamCxConnectTimeout.Increment();
-            }
+            // SocketsHttpHandler cancels the callback when connect_timeout expires.
+            ConnectFailed(cluster, host, timedOut: ex is OperationCanceledException);
             throw;
         }
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         (http2 ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
         return stream;
+    }
+
+    /// <summary>
+    /// A connection to <paramref name="host"/> is being opened: Envoy counts it when it is created, whether or not the
+    /// connect then succeeds (<c>upstream_cx_total</c>, <c>_active</c>, the host's and the circuit breakers' counts).
+    /// </summary>
+    internal static void Opening(ClusterRuntime cluster, UpstreamHost host)
+    {
+        cluster.Stats.UpstreamCxTotal.Increment();
+        cluster.Stats.UpstreamCxActive.Increment();
+        cluster.OnConnectionsChanged();
+        host.ConnectionOpened();
+    }
+
+    /// <summary>A connection <see cref="Opening"/> counted never came up (<c>upstream_cx_connect_fail</c>, a local destroy; <c>_connect_timeout</c>).</summary>
+    internal static void ConnectFailed(ClusterRuntime cluster, UpstreamHost host, bool timedOut)
+    {
+        var stats = cluster.Stats;
+        host.ConnectionFailed();
+        stats.UpstreamCxActive.Decrement();
+        cluster.OnConnectionsChanged();
+        stats.UpstreamCxConnectFail.Increment();
+        stats.UpstreamCxDestroy.Increment();
+        stats.UpstreamCxDestroyLocal.Increment();
+        if (timedOut)
+        {
+            stats.UpstreamCxConnectTimeout.Increment();
+        }
+    }
+
+    /// <summary>A connection that came up closed: who closed it first and its length (from the <see cref="Stopwatch"/> timestamp <paramref name="opened"/>).</summary>
+    internal static void Closed(ClusterRuntime cluster, UpstreamHost host, bool remote, long opened)
+    {
+        var stats = cluster.Stats;
+        stats.UpstreamCxActive.Decrement();
+        cluster.OnConnectionsChanged();
+        host.ConnectionClosed();
+        stats.UpstreamCxDestroy.Increment();
+        (remote ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
+        stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(opened).TotalMilliseconds);
     }
 
     /// <summary>
@@ -203,12 +230,7 @@ internal static class UpstreamConnections
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0 && _up)
             {
-                stats.UpstreamCxActive.Decrement();
-                cluster.OnConnectionsChanged();
-                host.ConnectionClosed();
-                stats.UpstreamCxDestroy.Increment();
-                (_remoteClosed ? stats.UpstreamCxDestroyRemote : stats.UpstreamCxDestroyLocal).Increment();
-                stats.UpstreamCxLengthMs.Record(Stopwatch.GetElapsedTime(opened).TotalMilliseconds);
+                Closed(cluster, host, _remoteClosed, opened);
             }
             base.Dispose(disposing);
         }

@@ -182,21 +182,29 @@ public static class EnvoyGatewayExtensions
     /// <paramref name="maxRequestHeadersBytes"/> of URL and headers (<c>max_request_headers_kb</c>) and 100
     /// headers (<c>max_headers_count</c>).
     /// </summary>
-    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes)
+    internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes, TimeSpan requestHeadersTimeout = default, TimeSpan? idleTimeout = null,
+        int maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount)
     {
         limits.MaxRequestBodySize = null;
         limits.MinRequestBodyDataRate = null;
         limits.MinResponseDataRate = null;
-        limits.KeepAliveTimeout = TimeSpan.FromHours(1);
+        // common_http_protocol_options.idle_timeout: how long a connection with no request may stay (0: for ever).
+        var idle = idleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout;
+        limits.KeepAliveTimeout = idle > TimeSpan.Zero ? idle : Timeout.InfiniteTimeSpan;
         // Kestrel limits the request line and the header lines apart, counting ": " and CRLF; Envoy counts the
         // URL and every name and value together. Kestrel's limits are set so that whatever Envoy accepts passes
         // (the longest method and the version on the line; separators on 100 header lines), and
         // DownstreamRequestValidator applies Envoy's sum.
         limits.MaxRequestLineSize = (2 * maxRequestHeadersBytes) + 32;
-        limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * DownstreamRequestValidator.MaxRequestHeadersCount) + 2;
-        limits.MaxRequestHeaderCount = DownstreamRequestValidator.MaxRequestHeadersCount;
-        // Kestrel's RequestHeadersTimeout (30 s) is kept: Envoy has none by default (request_headers_timeout),
-        // which leaves an edge proxy open to slowloris. See docs/compatibility.md.
+        limits.MaxRequestHeadersTotalSize = maxRequestHeadersBytes + (4 * maxHeadersCount) + 2;
+        // common_http_protocol_options.max_headers_count: Kestrel answers 431 beyond it, as Envoy's HTTP/1 codec.
+        limits.MaxRequestHeaderCount = maxHeadersCount;
+        // request_headers_timeout, from the headers' first byte as in Envoy. Unset, Kestrel's 30 s is kept: Envoy has none
+        // by default, which leaves an edge proxy open to slowloris. See docs/compatibility.md.
+        if (requestHeadersTimeout > TimeSpan.Zero)
+        {
+            limits.RequestHeadersTimeout = requestHeadersTimeout;
+        }
         // HTTP/2: Envoy's defaults since 1.36 (max_concurrent_streams 1024, initial windows 16 MiB / 24 MiB).
         limits.Http2.MaxStreamsPerConnection = 1024;
         limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
@@ -254,7 +262,8 @@ public static class EnvoyGatewayExtensions
             {
                 connection.Transport = tracked.Observe(connection.Transport);
             }
-            return next(connection);
+            // A TCP proxy chain's decrypted bytes go to its session, never to HTTP.
+            return connection.Features.Get<TcpProxy.TcpProxySession>() is { } session ? session.RunAsync(connection) : next(connection);
         });
     }
 
@@ -275,14 +284,28 @@ public static class EnvoyGatewayExtensions
         // Kestrel's limits are server-wide: they admit the largest max_request_headers_kb of any connection
         // manager, and each listener's own is applied by DownstreamRequestValidator.
         var maxRequestHeadersBytes = AdminHandler.AdminMaxRequestHeadersBytes;
+        // Validation made the connection managers that set request_headers_timeout agree.
+        var requestHeadersTimeout = TimeSpan.Zero;
+        TimeSpan? idleTimeout = null;
+        var maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount;
         foreach (var listener in runtime.Plan.Listeners)
         {
             foreach (var chain in listener.AllChains())
             {
                 maxRequestHeadersBytes = Math.Max(maxRequestHeadersBytes, chain.ConnectionManager.MaxRequestHeadersBytes);
+                if (chain.TcpProxy is null)
+                {
+                    // Validation made every connection manager agree on these (unset ones have Envoy's defaults).
+                    idleTimeout = chain.ConnectionManager.IdleTimeout;
+                    maxHeadersCount = chain.ConnectionManager.MaxHeadersCount;
+                }
+                if (chain.ConnectionManager.RequestHeadersTimeout > TimeSpan.Zero)
+                {
+                    requestHeadersTimeout = chain.ConnectionManager.RequestHeadersTimeout;
+                }
             }
         }
-        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes);
+        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout, idleTimeout, maxHeadersCount);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

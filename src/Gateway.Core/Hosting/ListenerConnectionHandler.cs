@@ -10,8 +10,9 @@ namespace Gateway.Hosting;
 /// <summary>
 /// The first step of a listener's Kestrel endpoint, Envoy's ActiveTcpListener for one accepted connection: the drain
 /// checks, the listener filters (TLS inspector), the filter chain's choice, then the chain's transport — Kestrel's TLS
-/// step (<see cref="TlsPipeline"/>) for a TLS chain, straight to HTTP (<see cref="PlainPipeline"/>) for a plain-text one —
-/// and the connection's stats and access log around the rest of its life.
+/// step (<see cref="TlsPipeline"/>) for a TLS chain, straight to HTTP (<see cref="PlainPipeline"/>) for a plain-text one,
+/// or a TCP proxy session (<see cref="TcpProxy.TcpProxySession"/>, after the TLS step when the chain has TLS) that never
+/// reaches HTTP — and the connection's stats and access log around the rest of its life.
 /// </summary>
 internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState server)
 {
@@ -121,10 +122,19 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             current.Stats.DownstreamCxSslTotal.Increment();
             current.Stats.DownstreamCxSslActive.Increment();
         }
-        // Listener access logs: the connection's stream info, started at accept (nothing of it without them).
+        // Listener access logs: the connection's stream info, started at accept (nothing of it without them). A TCP proxy's
+        // loggers read the same stream info, and it counts the bytes itself.
         var logged = listener.ConnectionLogs.Length != 0;
-        var tracked = new DownstreamConnection(countBytes: logged && listener.ConnectionLogsNeedBytes) { Chain = current };
-        var connectionInfo = logged ? RequestStreamInfo.ForConnection(listener.Time, tracked.Id, current.Chain.Name) : null;
+        var proxy = current.TcpProxy;
+        var tracked = new DownstreamConnection(countBytes: logged && listener.ConnectionLogsNeedBytes && proxy is null) { Chain = current };
+        var connectionInfo = logged || proxy?.AccessLogs.Length > 0 ? RequestStreamInfo.ForConnection(listener.Time, tracked.Id, current.Chain.Name) : null;
+        TcpProxy.TcpProxySession? session = null;
+        if (proxy is not null)
+        {
+            // Over TLS the TLS step hands the decrypted connection to the session instead of HTTP (UseDownstreamTls).
+            session = new TcpProxy.TcpProxySession(proxy, connectionInfo);
+            connection.Features.Set(session);
+        }
         if (!tls)
         {
             // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
@@ -133,7 +143,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         connection.Features.Set(tracked);
         try
         {
-            await (tls ? TlsPipeline! : PlainPipeline!)(connection).ConfigureAwait(false);
+            await (tls ? TlsPipeline!(connection) : session is not null ? session.RunAsync(connection) : PlainPipeline!(connection)).ConfigureAwait(false);
         }
         finally
         {
@@ -147,18 +157,22 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
                 }
             }
             current.Stats.ConnectionClosed(listener.Stats, http2, opened, tracked.RemoteClosed, tracked.ActiveRequest);
-            if (connectionInfo is not null)
+            if (connectionInfo is not null && logged)
             {
-                LogConnection(listener, connectionInfo, tracked, connection);
+                LogConnection(listener, connectionInfo, session is null ? tracked : null, connection);
             }
         }
     }
 
     /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>
-    private static void LogConnection(ListenerChains listener, RequestStreamInfo info, DownstreamConnection tracked, ConnectionContext connection)
+    /// <param name="tracked">The connection's byte counts, or null when a TCP proxy set them on <paramref name="info"/>.</param>
+    private static void LogConnection(ListenerChains listener, RequestStreamInfo info, DownstreamConnection? tracked, ConnectionContext connection)
     {
-        info.BytesReceived = tracked.BytesReceived;
-        info.BytesSent = tracked.BytesSent;
+        if (tracked is not null)
+        {
+            info.BytesReceived = tracked.BytesReceived;
+            info.BytesSent = tracked.BytesSent;
+        }
         info.Complete();
         info.ConnectionTls = connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
         var context = new AccessLog.AccessLogContext(info, new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint));

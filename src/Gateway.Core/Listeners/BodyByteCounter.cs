@@ -48,19 +48,7 @@ internal static class BodyByteCounter
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
 
-        private int Counted(int read, int asked)
-        {
-            if (read > 0)
-            {
-                info.BytesReceived += read;
-                info.OnStreamActivity();
-            }
-            else if (asked > 0)
-            {
-                info.OnLastDownstreamRxByteReceived();
-            }
-            return read;
-        }
+        private int Counted(int read, int asked) => info.OnDownstreamRead(read, asked);
 
         public override void Flush()
         {
@@ -74,34 +62,17 @@ internal static class BodyByteCounter
     }
 
     /// <summary>The response body as the client receives it (after any filter's encoding).</summary>
-    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : ResponseBodyStream
+    private sealed class CountingResponseBody(IHttpResponseBodyFeature inner, RequestStreamInfo info) : ForwardingResponseBody(inner)
     {
-        protected override void OnDisableBuffering() => inner.DisableBuffering();
-
         protected override Task OnStartAsync(CancellationToken cancellationToken)
         {
-            info.OnStreamActivity();
-            return inner.StartAsync(cancellationToken);
+            info.OnResponseActivity();
+            return Inner.StartAsync(cancellationToken);
         }
 
-        protected override Task OnCompleteAsync() => inner.CompleteAsync();
-
-        public override void Flush() => inner.Stream.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
-
-        public override void Write(ReadOnlySpan<byte> buffer)
+        protected override void OnWritten(int bytes)
         {
-            info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
-            inner.Stream.Write(buffer);
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            info.BytesSent += buffer.Length;
-            info.OnStreamActivity();
-            return inner.Stream.WriteAsync(buffer, cancellationToken);
+            info.OnDownstreamWrite(bytes);
         }
     }
 }

@@ -42,8 +42,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         FilterChainStream? filters = null;
         string? tracedPath = null;
         var clientAborted = context.RequestAborted;
-        CancellationTokenSource? durationLimit = null;
-        CancellationTokenSource? streamToken = null;
+        StreamTimers? timers = null;
+        var upgraded = false;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
         var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Chain.Name, RandomValue = (ulong)_random.NextInt64() };
@@ -72,6 +72,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true, details: Router.ResponseDetails.CodecError).ConfigureAwait(false);
                 return;
             }
+            if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
+                && !await OnUnderscoreHeadersAsync(context, listener, codecStats, underscored).ConfigureAwait(false))
+            {
+                return;
+            }
             // The codec treats an upgrade or CONNECT as a stream that never ends: a local reply to it closes the connection.
             var tunnel = verdict != DownstreamVerdict.Accept;
             var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
@@ -90,7 +95,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 HostNormalizer.Normalize(request, plan.StripTrailingHostDot, plan.StripPort, context.Connection.LocalPort);
             }
             Answer100Continue(request, listener);
-            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges);
+            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges, listener.UserAgentNode);
             var internalRequest = origin.Internal;
             info.Internal = internalRequest;
             // Envoy's setDownstreamRemoteAddress(final_remote_address): the direct address stays the connection's.
@@ -106,16 +111,23 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 return;
             }
 
-            var scheme = targetScheme ?? request.Scheme;
+            // An absolute-form target's scheme, unless scheme_header_transformation overwrote it (then request.Scheme holds it).
+            var scheme = plan.SchemeToOverwrite is null ? targetScheme ?? request.Scheme : request.Scheme;
             var route = SelectRoute(request, listener, verdict, scheme, pathAndQuery, info.RandomValue, info.ForwardedRemoteAddress);
             info.Route = route;
-            if (route is not null && verdict == DownstreamVerdict.Upgrade)
+            if (tunnel)
             {
-                // No upgrade_configs: Envoy refuses the upgrade on a route that does not allow it, before the router.
-                listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
-                listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
-                await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
-                return;
+                // Envoy's createFilterChain for an upgrade (a CONNECT is one, of type CONNECT): the route's upgrade_configs,
+                // else the connection manager's, must allow the type; refused on a route, the stream gets 403 before any
+                // filter or the router (without a route Envoy goes on, and the router answers 404).
+                upgraded = Upgrades.UpgradeAdmission.Admit(context, listener, route, verdict == DownstreamVerdict.Connect);
+                if (!upgraded && route is not null)
+                {
+                    listener.Stats.DownstreamRqWsOnNonWsRoute.Increment();
+                    listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+                    await LocalReply.SendAsync(context, StatusCodes.Status403Forbidden, null, plan, closeConnection: true, details: "upgrade_failed").ConfigureAwait(false);
+                    return;
+                }
             }
             var bodyCounted = plan.CountsBodyBytes;
             if (listener.Tracing is { } tracing)
@@ -134,29 +146,25 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // Envoy's DownstreamStart entry: the request's headers are evaluated, the filters have not run, no upstream is chosen.
                 AccessLog.AccessLogger.LogAll(listener.AccessLogs, AccessLog.AccessLogContext.ForRequest(info, Configuration.AccessLogType.DownstreamStart));
             }
-            if (route?.Plan.StreamDuration is { } streamDuration
-                && StreamDuration.Remaining(streamDuration, request.Headers, _time.GetElapsedTime(start)) is { } remaining)
-            {
-                // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
-                durationLimit = new CancellationTokenSource(remaining, _time);
-            }
-            if (route?.Plan.IdleTimeout is { } idleTimeout)
-            {
-                // Envoy's stream_idle_timer_ with the route's idle_timeout; the body counter restarts it on activity.
-                info.IdleTimeout = idleTimeout;
-                info.IdleTimer = new CancellationTokenSource(idleTimeout, _time);
-            }
-            if (durationLimit is not null || info.IdleTimer is not null)
+            // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
+            var elapsed = _time.GetElapsedTime(start);
+            var durationLeft = route?.Plan.StreamDuration is { } streamDuration ? StreamDuration.Remaining(streamDuration, request.Headers, elapsed) : null;
+            // Envoy's stream_idle_timer_: the route's idle_timeout replaces the connection manager's once the route is known.
+            var idle = route?.Plan.IdleTimeout ?? plan.StreamIdleTimeout;
+            // Envoy's request_timer_, armed as the stream began: only while the request is still arriving.
+            var requestLeft = plan.RequestTimeout > TimeSpan.Zero && info.LastDownstreamRxByteReceived is null
+                ? (plan.RequestTimeout > elapsed ? plan.RequestTimeout - elapsed : TimeSpan.FromTicks(1))
+                : TimeSpan.Zero;
+            if (idle > TimeSpan.Zero || durationLeft is not null || requestLeft > TimeSpan.Zero)
             {
                 if (!bodyCounted)
                 {
                     // The body counter marks the request's end (408 or 504 on the limit) and the activity the idle timer sees.
                     BodyByteCounter.Install(context, info);
                 }
-                streamToken = durationLimit is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, info.IdleTimer!.Token)
-                    : info.IdleTimer is null ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token)
-                    : CancellationTokenSource.CreateLinkedTokenSource(clientAborted, durationLimit.Token, info.IdleTimer.Token);
-                context.RequestAborted = streamToken.Token;
+                timers = new StreamTimers(_time, idle, durationLeft, requestLeft, clientAborted);
+                info.Timers = timers;
+                context.RequestAborted = timers.Token;
             }
             // The decoder filters, in http_filters order, between route selection and the router (the terminal decoder).
             if (!listener.Filters.IsEmpty)
@@ -168,13 +176,13 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 {
                     decoded = await filters.DecodeAsync().ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
+                catch (OperationCanceledException) when (timers?.Fired is > StreamTimer.None && !clientAborted.IsCancellationRequested)
                 {
                     decoded = false;
                 }
                 if (!decoded)
                 {
-                    await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
+                    await OnStreamTimerAsync(context, listener, info, timers, clientAborted).ConfigureAwait(false);
                     return;
                 }
                 route = filters.CurrentRoute;
@@ -184,11 +192,15 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (streamToken?.IsCancellationRequested == true && !clientAborted.IsCancellationRequested)
+            catch (OperationCanceledException) when (timers?.Fired is > StreamTimer.None && !clientAborted.IsCancellationRequested)
             {
-                // The limit cut the stream short: the reply is below.
+                // A timer cut the stream short: the reply is below.
             }
-            await OnStreamTimerAsync(context, listener, info, durationLimit, clientAborted).ConfigureAwait(false);
+            if (upgraded)
+            {
+                Upgrades.UpgradeAdmission.OnTunnelEnded(context, listener, info);
+            }
+            await OnStreamTimerAsync(context, listener, info, timers, clientAborted).ConfigureAwait(false);
             if (filters is not null)
             {
                 await filters.FinishResponseAsync().ConfigureAwait(false);
@@ -196,12 +208,15 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
         finally
         {
-            if (streamToken is not null)
+            if (timers is not null)
             {
                 context.RequestAborted = clientAborted;
-                streamToken.Dispose();
-                durationLimit?.Dispose();
-                info.IdleTimer?.Dispose();
+                info.Timers = null;
+                timers.Dispose();
+            }
+            if (upgraded)
+            {
+                listener.Stats.DownstreamCxUpgradesActive.Decrement();
             }
             filters?.Complete();
             info.Periodic?.End();
@@ -299,57 +314,105 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     private static readonly byte[] DurationTimeoutBody = System.Text.Encoding.ASCII.GetBytes("downstream duration timeout");
 
     /// <summary>
-    /// Once the router (or a filter) gave up under a cancelled stream, the route's timer that fired answers, with the
-    /// request's own token back: the idle timer as Envoy's onIdleTimeout (<c>downstream_rq_idle_timeout</c>, SI, 408
-    /// <c>stream timeout</c>, details <c>stream_idle_timeout</c>); the duration limit as onStreamMaxDurationReached
+    /// Once the router (or a filter) gave up under a cancelled stream, the timer that fired answers, with the request's own
+    /// token back: the idle timer as Envoy's onIdleTimeout (<c>downstream_rq_idle_timeout</c>, SI, 408 <c>stream timeout</c>,
+    /// details <c>stream_idle_timeout</c>); the duration limit as onStreamMaxDurationReached
     /// (<c>downstream_rq_max_duration_reached</c>, 504 <c>downstream duration timeout</c> when the request had been received
-    /// in full and 408 otherwise, Http::Utility::maybeRequestTimeoutCode; details <c>max_duration_timeout</c>). A response
-    /// already started is reset instead. Nothing when no timer fired or the client went away first.
+    /// in full and 408 otherwise, Http::Utility::maybeRequestTimeoutCode; details <c>max_duration_timeout</c>); the request
+    /// timer as onRequestTimeout (<c>downstream_rq_timeout</c>, 408 <c>request timeout</c>, details
+    /// <c>request_overall_timeout</c>). A response already started is reset instead. Nothing when no timer fired or the
+    /// client went away first.
     /// </summary>
-    private static Task OnStreamTimerAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, CancellationTokenSource? durationLimit, CancellationToken clientAborted)
+    private static Task OnStreamTimerAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, StreamTimers? timers, CancellationToken clientAborted)
     {
-        if (clientAborted.IsCancellationRequested)
+        if (clientAborted.IsCancellationRequested || timers is null)
         {
             return Task.CompletedTask;
         }
-        if (info.IdleTimer is { IsCancellationRequested: true } && durationLimit?.IsCancellationRequested != true)
-        {
-            // Envoy's onIdleTimeout: 408 "stream timeout" before the response started, else a reset.
-            context.RequestAborted = clientAborted;
-            listener.Stats.DownstreamRqIdleTimeout.Increment();
-            info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
-            return LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
-        }
-        if (durationLimit is null || !durationLimit.IsCancellationRequested)
+        var fired = timers.Fired;
+        if (fired == StreamTimer.None)
         {
             return Task.CompletedTask;
         }
         context.RequestAborted = clientAborted;
-        listener.Stats.DownstreamRqMaxDurationReached.Increment();
-        var status = info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
-        return LocalReply.SendAsync(context, status, DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
+        switch (fired)
+        {
+            case StreamTimer.Idle:
+                listener.Stats.DownstreamRqIdleTimeout.Increment();
+                info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+                return LocalReply.SendAsync(context, TimeoutStatus(info), LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout");
+            case StreamTimer.Duration:
+                listener.Stats.DownstreamRqMaxDurationReached.Increment();
+                return LocalReply.SendAsync(context, TimeoutStatus(info), DurationTimeoutBody, listener.ConnectionManager, details: "max_duration_timeout");
+            default:
+                listener.Stats.DownstreamRqTimeout.Increment();
+                return LocalReply.SendAsync(context, TimeoutStatus(info), RequestTimeoutBody, listener.ConnectionManager, details: "request_overall_timeout");
+        }
     }
 
-    /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>
-    public static readonly TimeSpan DefaultStreamIdleTimeout = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// Envoy's maybeRequestTimeoutCode: a stream timer that fires once the whole request is in blames the upstream side
+    /// (504), before that the client (408).
+    /// </summary>
+    private static int TimeoutStatus(RequestStreamInfo info)
+        => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+
+    /// <summary>
+    /// Envoy's codecs on <c>headers_with_underscores_action</c>: DROP_HEADER removes each such header (counted per
+    /// header); REJECT_REQUEST answers HTTP/1 with the codec's 400 and closes the connection, and resets an HTTP/2
+    /// stream. Returns false when the request is over.
+    /// </summary>
+    private static async ValueTask<bool> OnUnderscoreHeadersAsync(HttpContext context, ListenerRuntime listener, Gateway.Stats.CodecStats stats, List<string> names)
+    {
+        var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
+        if (listener.ConnectionManager.HeadersWithUnderscores == Configuration.HeadersWithUnderscoresAction.DropHeader)
+        {
+            foreach (var name in names)
+            {
+                context.Request.Headers.Remove(name);
+            }
+            (http2 ? stats.Http2DroppedHeadersWithUnderscores : stats.Http1DroppedHeadersWithUnderscores).Add(names.Count);
+            return true;
+        }
+        var info = context.Features.Get<RequestStreamInfo>()!;
+        info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
+        if (http2)
+        {
+            stats.Http2RequestsRejectedWithUnderscoresInHeaders.Increment();
+            info.Details = "http2.unexpected_underscore";
+            // nghttp2 answers the header callback's failure with RST_STREAM INTERNAL_ERROR.
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResetFeature>()?.Reset(2);
+            return false;
+        }
+        stats.Http1RequestsRejectedWithUnderscoresInHeaders.Increment();
+        listener.Stats.DownstreamCxProtocolError.Increment();
+        listener.Stats.DownstreamRqResponseBeforeRqComplete.Increment();
+        await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, LocalReply.BadRequest, listener.ConnectionManager, closeConnection: true, details: "http1.unexpected_underscore").ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Envoy's body of the reply when <c>request_timeout</c> fires.</summary>
+    private static readonly byte[] RequestTimeoutBody = System.Text.Encoding.ASCII.GetBytes("request timeout");
 
     /// <summary>
     /// An HCM without HTTP filters: no filter answers, so, as in Envoy, the stream stays idle until the
-    /// stream idle timeout sends 408 <c>stream timeout</c> (or the client goes away).
+    /// stream idle timeout sends 504 (408 while the request is still arriving) <c>stream timeout</c> (or the client goes away).
     /// </summary>
     private async Task AwaitStreamIdleTimeoutAsync(HttpContext context, ListenerRuntime listener)
     {
+        var timeout = listener.ConnectionManager.StreamIdleTimeout;
         try
         {
-            await Task.Delay(DefaultStreamIdleTimeout, _time, context.RequestAborted).ConfigureAwait(false);
+            await Task.Delay(timeout > TimeSpan.Zero ? timeout : Timeout.InfiniteTimeSpan, _time, context.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             return;
         }
         listener.Stats.DownstreamRqIdleTimeout.Increment();
-        context.Features.Get<RequestStreamInfo>()?.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
-        await LocalReply.SendAsync(context, StatusCodes.Status408RequestTimeout, LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout").ConfigureAwait(false);
+        var info = context.Features.Get<RequestStreamInfo>()!;
+        info.SetResponseFlag(ResponseFlags.StreamIdleTimeout);
+        await LocalReply.SendAsync(context, TimeoutStatus(info), LocalReply.StreamTimeout, listener.ConnectionManager, details: "stream_idle_timeout").ConfigureAwait(false);
     }
 
     /// <summary>

@@ -13,11 +13,11 @@ internal enum DownstreamVerdict : byte
 
     /// <summary>
     /// An upgrade (<c>connection: upgrade</c> with an <c>upgrade</c> header, h2c excepted, or HTTP/2 extended
-    /// CONNECT): no upgrade type is configured, so a matching route answers 403 (no route: 404).
+    /// CONNECT): the upgrade configuration decides it (<see cref="Upgrades.UpgradeAdmission"/>); refused on a route, 403.
     /// </summary>
     Upgrade,
 
-    /// <summary>A CONNECT in authority form: it has no path, so only <c>connect_matcher</c> routes could match it.</summary>
+    /// <summary>A CONNECT in authority form (an upgrade of type <c>CONNECT</c>): it has no path, so only <c>connect_matcher</c> routes could match it.</summary>
     Connect,
 
     /// <summary>Envoy's codec error 400 <c>Bad Request</c>.</summary>

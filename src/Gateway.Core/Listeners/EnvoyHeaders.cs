@@ -9,6 +9,12 @@ public static class EnvoyHeaders
     /// <summary><c>x-forwarded-proto</c>.</summary>
     public const string ForwardedProto = "x-forwarded-proto";
 
+    public const string ForwardedPort = "x-forwarded-port";
+
+    public const string DownstreamServiceCluster = "x-envoy-downstream-service-cluster";
+
+    public const string DownstreamServiceNode = "x-envoy-downstream-service-node";
+
     /// <summary><c>x-envoy-expected-rq-timeout-ms</c>.</summary>
     public const string ExpectedRequestTimeoutMs = "x-envoy-expected-rq-timeout-ms";
 

@@ -45,6 +45,36 @@ internal static class HeaderBytes
     /// <summary>Whether every request header has a token name and a value Envoy's codec accepts.</summary>
     public static bool AreValid(IHeaderDictionary headers) => AreValid(headers, out _);
 
+    /// <summary>
+    /// The request header names with an underscore anywhere (Envoy's headerNameContainsUnderscore), or null when none
+    /// has one; allocates only when one does.
+    /// </summary>
+    public static List<string>? NamesWithUnderscore(IHeaderDictionary headers)
+    {
+        var count = headers.Count;
+        if (count == 0)
+        {
+            return null;
+        }
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Length < count)
+        {
+            t_buffer = buffer = new KeyValuePair<string, StringValues>[Math.Max(count, 32)];
+        }
+        headers.CopyTo(buffer, 0);
+        List<string>? names = null;
+        for (var i = 0; i < count; i++)
+        {
+            var name = buffer[i].Key;
+            if (name.Contains('_', StringComparison.Ordinal))
+            {
+                (names ??= []).Add(name);
+            }
+        }
+        Array.Clear(buffer, 0, count);
+        return names;
+    }
+
     /// <summary>Whether <paramref name="name"/> is a non-empty RFC 9110 token (a header name the codecs carry).</summary>
     public static bool IsToken(string name) => name.Length != 0 && !name.AsSpan().ContainsAnyExcept(TokenChars);
 

@@ -79,8 +79,17 @@ internal sealed class ListenerRuntime
     /// <summary>The filter chain's TLS termination, or null for plain text.</summary>
     public Gateway.Tls.DownstreamTls? Tls { get; init; }
 
+    /// <summary>The chain's TCP proxy, or null for an HTTP chain (then its connections go to the connection manager).</summary>
+    public TcpProxy.TcpProxyRuntime? TcpProxy { get; init; }
+
     /// <summary>The gateway's random source (runtime filters of <c>local_reply_config</c> mappers draw from it).</summary>
     public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>The root codec stats, when <c>headers_with_underscores_action</c> is not ALLOW; else null.</summary>
+    public CodecStats? CodecStats { get; init; }
+
+    /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
+    public Tracing.LocalNode? UserAgentNode { get; init; }
 
     /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
@@ -114,6 +123,10 @@ internal sealed class ListenerRuntime
     /// <summary>Compiles one chain of a listener against the cluster registry and stats store (and, with filters, the services they are built with).</summary>
     public static ListenerRuntime Build(ListenerPlan listener, FilterChainPlan chainPlan, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services = null, Tracing.TracerManager? tracers = null, Tracing.LocalNode? node = null, Tls.SdsSubscriptions? secrets = null)
     {
+        if (chainPlan.TcpProxy is { } tcpProxy)
+        {
+            return BuildTcpProxy(listener, chainPlan, tcpProxy, clusters, store, services, secrets);
+        }
         var plan = chainPlan;
         var chain = plan.ConnectionManager.HttpFilters.Count == 0 ? Gateway.Filters.HttpFilterChain.Empty
             : Gateway.Filters.HttpFilterChain.Build(plan.ConnectionManager, services ?? throw new ArgumentNullException(nameof(services), "a listener with HTTP filters needs the services to build them"));
@@ -180,6 +193,26 @@ internal sealed class ListenerRuntime
             UpstreamLogs = upstreamLogs,
             Random = services?.Random ?? Random.Shared,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
+            UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
+            CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
+        };
+    }
+
+    /// <summary>
+    /// A TCP proxy chain: its TCP proxy and TLS termination, and the listener's stats. Its connections never reach HTTP, so
+    /// the connection manager's parts are empty and their stats go to a store nothing reads (Envoy has no <c>http.*</c>
+    /// stats for such a chain).
+    /// </summary>
+    private static ListenerRuntime BuildTcpProxy(ListenerPlan listener, FilterChainPlan chainPlan, TcpProxyPlan tcpProxy, ClusterRegistry clusters, StatsStore store, Filters.FilterServices? services, Tls.SdsSubscriptions? secrets)
+    {
+        var unread = new StatsStore();
+        var listenerStats = new ListenerStats(store, listener.StatScope);
+        var routes = RouteTable<RouteRuntime>.Build(chainPlan.ConnectionManager.RouteConfig, static (_, _) => throw new InvalidOperationException("a TCP proxy chain has no routes"), static _ => throw new InvalidOperationException("a TCP proxy chain has no routes"));
+        return new ListenerRuntime(listener, chainPlan, routes, new ConnectionManagerStats(unread, "tcp_proxy", listener.StatScope), new RouterStats(unread, "tcp_proxy"), listenerStats)
+        {
+            TcpProxy = Gateway.TcpProxy.TcpProxyRuntime.Build(tcpProxy, clusters, store, services),
+            Random = services?.Random ?? Random.Shared,
+            Tls = chainPlan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
     }
 

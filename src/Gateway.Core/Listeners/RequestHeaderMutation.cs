@@ -80,7 +80,7 @@ internal static class RequestHeaderMutation
     /// Envoy's mutateRequestHeaders, the parts of it that concern the client's address and identity. Returns whether the
     /// request is internal or an edge request, and the trusted client address.
     /// </summary>
-    public static RequestOrigin MutateRequestHeaders(HttpContext context, ConnectionManagerPlan plan, IReadOnlyList<IPNetwork> internalRanges)
+    public static RequestOrigin MutateRequestHeaders(HttpContext context, ConnectionManagerPlan plan, IReadOnlyList<IPNetwork> internalRanges, Tracing.LocalNode? userAgentNode = null)
     {
         var request = context.Request;
         var headers = request.Headers;
@@ -111,6 +111,11 @@ internal static class RequestHeaderMutation
             {
                 headers[EnvoyHeaders.ForwardedProto] = request.IsHttps ? "https" : "http";
             }
+            // x-forwarded-port likewise (below, without use_remote_address, only an absent one is set).
+            if (plan.AppendXForwardedPort && hops == 0)
+            {
+                headers[EnvoyHeaders.ForwardedPort] = PortText(context.Connection.LocalPort);
+            }
         }
         else
         {
@@ -121,6 +126,16 @@ internal static class RequestHeaderMutation
         if (StringValues.IsNullOrEmpty(headers[EnvoyHeaders.ForwardedProto]))
         {
             headers[EnvoyHeaders.ForwardedProto] = request.IsHttps ? "https" : "http";
+        }
+        if (plan.AppendXForwardedPort && headers[EnvoyHeaders.ForwardedPort].Count == 0)
+        {
+            headers[EnvoyHeaders.ForwardedPort] = PortText(context.Connection.LocalPort);
+        }
+        if (plan.SchemeToOverwrite is { } scheme)
+        {
+            // scheme_header_transformation: what routes, logs and x-forwarded-proto see (the connection's TLS is unchanged).
+            request.Scheme = scheme;
+            headers[EnvoyHeaders.ForwardedProto] = scheme;
         }
 
         // Internal only when the trusted address is the only one (no XFF with use_remote_address, a single XFF entry
@@ -154,6 +169,19 @@ internal static class RequestHeaderMutation
             }
         }
 
+        if (userAgentNode is not null)
+        {
+            // Envoy's config.userAgent(): the local cluster, after the internal-header cleanup removed a client's copy.
+            headers[EnvoyHeaders.DownstreamServiceCluster] = userAgentNode.ServiceCluster;
+            if (StringValues.IsNullOrEmpty(headers.UserAgent))
+            {
+                headers.UserAgent = userAgentNode.ServiceCluster;
+            }
+            if (userAgentNode.NodeId.Length != 0)
+            {
+                headers[EnvoyHeaders.DownstreamServiceNode] = userAgentNode.NodeId;
+            }
+        }
         ClientCertHeader.Mutate(context, headers, plan);
         if (plan.Via.Length != 0)
         {
@@ -347,6 +375,22 @@ internal static class RequestHeaderMutation
     }
 
     /// <summary>Envoy's appendXff: the address after the existing entries, comma-separated without a space.</summary>
+    private static PortString? s_lastPort;
+
+    /// <summary>The listener port's text, remembered (a listener's port does not change, so the common case allocates nothing).</summary>
+    private static string PortText(int port)
+    {
+        var last = s_lastPort;
+        if (last is null || last.Port != port)
+        {
+            last = new PortString(port, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            s_lastPort = last;
+        }
+        return last.Text;
+    }
+
+    private sealed record PortString(int Port, string Text);
+
     private static string AppendXff(StringValues existing, string address)
         => existing.Count switch
         {

@@ -131,26 +131,45 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The route's <c>name</c> (<c>%ROUTE_NAME%</c>), or null.</summary>
     public string? RouteName => Route?.Plan.RouteName;
 
-    /// <summary>The route's stream idle timer (Envoy's stream_idle_timer_), or null; body activity either way restarts it.</summary>
-    internal CancellationTokenSource? IdleTimer { get; set; }
+    /// <summary>The stream's timers (idle, duration, request), or null when it has none; body activity either way restarts the idle one.</summary>
+    internal StreamTimers? Timers { get; set; }
 
-    /// <summary>The idle timeout <see cref="IdleTimer"/> restarts with.</summary>
-    internal TimeSpan IdleTimeout { get; set; }
+    /// <summary>Envoy's resetIdleTimer: request body read or response body written.</summary>
+    internal void OnStreamActivity() => Timers?.OnActivity();
 
-    /// <summary>Envoy's resetIdleTimer: request body read, response started or written.</summary>
-    internal void OnStreamActivity()
+    /// <summary>The response started or a body chunk went (Envoy's encodeHeaders/encodeData): activity, and <c>request_timeout</c> no longer applies.</summary>
+    internal void OnResponseActivity()
     {
-        if (IdleTimer is { } timer)
+        if (Timers is { } timers)
         {
-            try
-            {
-                timer.CancelAfter(IdleTimeout);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The stream is over.
-            }
+            timers.OnActivity();
+            timers.DisarmRequestTimer();
         }
+    }
+
+    /// <summary>
+    /// A read of the client's bytes (request body or tunnel) returned <paramref name="read"/> of <paramref name="asked"/>:
+    /// counted as received and as activity, or, at the end of the stream, the last downstream byte. Returns <paramref name="read"/>.
+    /// </summary>
+    internal int OnDownstreamRead(int read, int asked)
+    {
+        if (read > 0)
+        {
+            BytesReceived += read;
+            OnStreamActivity();
+        }
+        else if (asked > 0)
+        {
+            OnLastDownstreamRxByteReceived();
+        }
+        return read;
+    }
+
+    /// <summary>A write of <paramref name="length"/> bytes to the client (response body or tunnel): counted as sent and as activity.</summary>
+    internal void OnDownstreamWrite(int length)
+    {
+        BytesSent += length;
+        OnResponseActivity();
     }
 
     /// <summary>The request's virtual cluster (<c>%VIRTUAL_CLUSTER_NAME%</c>), set by the router; null when its virtual host has none.</summary>
@@ -285,7 +304,11 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     public TimeSpan? CurrentDuration => _attemptDuration ?? (_end != 0 ? Since(_end) : _time.GetElapsedTime(StartTimestamp));
 
     /// <summary>Marks the end of reading the request.</summary>
-    public void OnLastDownstreamRxByteReceived() => _lastDownstreamRx = _time.GetTimestamp();
+    public void OnLastDownstreamRxByteReceived()
+    {
+        _lastDownstreamRx = _time.GetTimestamp();
+        Timers?.DisarmRequestTimer();
+    }
 
     /// <summary>Marks an attempt reaching an upstream connection (the first one counts).</summary>
     public void OnUpstreamTxStarted()

@@ -15,7 +15,7 @@ internal abstract class ResponseBodyStream : Stream, IHttpResponseBodyFeature
 
     Stream IHttpResponseBodyFeature.Stream => this;
 
-    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
+    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= CreateWriter();
 
     void IHttpResponseBodyFeature.DisableBuffering() => OnDisableBuffering();
 
@@ -32,6 +32,13 @@ internal abstract class ResponseBodyStream : Stream, IHttpResponseBodyFeature
         }
         await OnCompleteAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The feature's pipe writer: by default one over this stream, which holds what it is given until flushed (the
+    /// feature's CompleteAsync flushes it). A wrapper that only watches writes forwards the server's own writer instead,
+    /// so that nothing waits in a buffer nobody completes.
+    /// </summary>
+    protected virtual PipeWriter CreateWriter() => PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
 
     /// <summary>The feature's DisableBuffering.</summary>
     protected virtual void OnDisableBuffering()

@@ -90,7 +90,7 @@ internal sealed partial class RouterFilter
         }
         var state = new UpstreamRequest(info, listener, route, input.StartTimestamp)
         {
-            Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats,
+            Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats, Tunnel = input.Tunnel,
         };
         var criteria = route.MetadataMatch;
         var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers) : route.Cluster!;
@@ -128,9 +128,10 @@ internal sealed partial class RouterFilter
         // Envoy's finalizeRequestHeaders: once, before the first attempt (retries send the same headers), on the
         // request's own headers, so the access log's %REQ(...)% sees them too; no upstream host is chosen yet.
         route.Headers.ApplyRequest(context, info);
-        // Shadows copy the request as the router forwards it (after the internal router headers are consumed); CONNECT is never shadowed.
-        var shadow = route.Mirrors.Length != 0 && !HttpMethods.IsConnect(request.Method) ? _shadows.Begin(context, state, route.Mirrors) : null;
-        if (retryPolicy is { } retry && RequestIsRetriable(route, request, input))
+        // Shadows copy the request as the router forwards it (after the internal router headers are consumed); upgrades and CONNECT are never shadowed.
+        var shadow = route.Mirrors.Length != 0 && !input.Tunnel ? _shadows.Begin(context, state, route.Mirrors) : null;
+        // A tunnel's payload cannot be replayed: an upgrade is never retried.
+        if (retryPolicy is { } retry && !input.Tunnel && RequestIsRetriable(route, request, input))
         {
             state.Retry = retry;
             state.RetriesRemaining = retry.NumRetries;

@@ -28,11 +28,17 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>The timeouts in force: the route's, unless an internal request set its own by header.</summary>
     public RequestTimeouts Timeouts { get; set; }
 
+    /// <summary>
+    /// An upgrade or CONNECT: Envoy's router starts the route and per-try timers once the downstream request is complete,
+    /// which a tunnel's never is while it is open, so neither applies (the idle timeouts do).
+    /// </summary>
+    public bool Tunnel { get; init; }
+
     /// <summary>The route timeout in force (zero: none).</summary>
-    public TimeSpan Timeout => Timeouts.Timeout;
+    public TimeSpan Timeout => Tunnel ? TimeSpan.Zero : Timeouts.Timeout;
 
     /// <summary>The per-try timeout in force (zero: none).</summary>
-    public TimeSpan PerTryTimeout => Timeouts.PerTry;
+    public TimeSpan PerTryTimeout => Tunnel ? TimeSpan.Zero : Timeouts.PerTry;
 
     /// <summary>Response header names that make a response retriable (<c>x-envoy-retriable-header-names</c>), or null.</summary>
     public string[]? RetriableHeaderNames { get; set; }

@@ -10,7 +10,7 @@ public sealed class ClusterStats
     private static readonly string[] OtherCounters =
     [
         "upstream_cx_http2_total", "upstream_cx_http3_total", "upstream_cx_connect_with_0_rtt", "upstream_cx_idle_timeout",
-        "upstream_cx_max_duration_reached", "upstream_cx_connect_attempts_exceeded",
+        "upstream_cx_max_duration_reached",
         "upstream_cx_destroy_with_active_rq", "upstream_cx_destroy_local_with_active_rq", "upstream_cx_destroy_remote_with_active_rq",
         "upstream_cx_close_notify", "upstream_cx_pool_overflow", "upstream_cx_max_requests",
         "upstream_rq_pending_total", "upstream_rq_pending_failure_eject", "upstream_rq_maintenance_mode",
@@ -73,6 +73,7 @@ public sealed class ClusterStats
         UpstreamCxOverflow = store.Counter(prefix + "upstream_cx_overflow");
         UpstreamCxConnectTimeout = store.Counter(prefix + "upstream_cx_connect_timeout");
         UpstreamCxNoneHealthy = store.Counter(prefix + "upstream_cx_none_healthy");
+        UpstreamCxConnectAttemptsExceeded = store.Counter(prefix + "upstream_cx_connect_attempts_exceeded");
         UpstreamCxDestroy = store.Counter(prefix + "upstream_cx_destroy");
         UpstreamCxDestroyLocal = store.Counter(prefix + "upstream_cx_destroy_local");
         UpstreamCxDestroyRemote = store.Counter(prefix + "upstream_cx_destroy_remote");
@@ -197,6 +198,9 @@ public sealed class ClusterStats
 
     /// <summary>Requests that found no host to send to.</summary>
     public Counter UpstreamCxNoneHealthy { get; }
+
+    /// <summary>TCP proxy connections that gave up after <c>max_connect_attempts</c> failed connects.</summary>
+    public Counter UpstreamCxConnectAttemptsExceeded { get; }
 
     /// <summary>Connections closed.</summary>
     public Counter UpstreamCxDestroy { get; }

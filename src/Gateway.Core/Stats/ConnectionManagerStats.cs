@@ -8,18 +8,18 @@ public sealed class ConnectionManagerStats
 {
     private static readonly string[] OtherCounters =
     [
-        "downstream_cx_upgrades_total", "downstream_cx_http3_total",
+        "downstream_cx_http3_total",
         "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total", "downstream_cx_drain_close", "downstream_cx_idle_timeout",
         "downstream_cx_max_duration_reached", "downstream_cx_max_requests_reached", "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
         "downstream_rq_tx_reset",
-        "downstream_rq_timeout", "downstream_rq_overload_close",
+        "downstream_rq_overload_close",
     ];
 
     private static readonly string[] OtherGauges =
     [
-        "downstream_cx_upgrades_active", "downstream_cx_http3_active",
+        "downstream_cx_http3_active",
         "downstream_cx_rx_bytes_buffered", "downstream_cx_tx_bytes_buffered",
     ];
 
@@ -68,6 +68,8 @@ public sealed class ConnectionManagerStats
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
         DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
+        DownstreamRqTimeout = store.Counter(prefix + "downstream_rq_timeout");
+        DownstreamRqHeaderTimeout = store.Counter(prefix + "downstream_rq_header_timeout");
         DownstreamCxDestroyRemote = store.Counter(prefix + "downstream_cx_destroy_remote");
         DownstreamCxDestroyActiveRq = store.Counter(prefix + "downstream_cx_destroy_active_rq");
         DownstreamCxDestroyLocalActiveRq = store.Counter(prefix + "downstream_cx_destroy_local_active_rq");
@@ -77,6 +79,8 @@ public sealed class ConnectionManagerStats
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
         DownstreamRqResponseBeforeRqComplete = store.Counter(prefix + "downstream_rq_response_before_rq_complete");
         DownstreamRqWsOnNonWsRoute = store.Counter(prefix + "downstream_rq_ws_on_non_ws_route");
+        DownstreamCxUpgradesTotal = store.Counter(prefix + "downstream_cx_upgrades_total");
+        DownstreamCxUpgradesActive = store.Gauge(prefix + "downstream_cx_upgrades_active");
         DownstreamRqTooLarge = store.Counter(prefix + "downstream_rq_too_large");
         RsTooLarge = store.Counter(prefix + "rs_too_large");
         var listenerPrefix = listenerScope + ".http." + statPrefix + ".";
@@ -168,8 +172,20 @@ public sealed class ConnectionManagerStats
     /// <summary>Requests a route's <c>max_stream_duration</c> ended.</summary>
     public Counter DownstreamRqMaxDurationReached { get; }
 
+    /// <summary>Requests <c>request_timeout</c> ended before they arrived in full.</summary>
+    public Counter DownstreamRqTimeout { get; }
+
+    /// <summary>Requests whose headers did not arrive within <c>request_headers_timeout</c> (Kestrel's 408).</summary>
+    public Counter DownstreamRqHeaderTimeout { get; }
+
     /// <summary>Upgrade requests refused because their route allows no upgrade.</summary>
     public Counter DownstreamRqWsOnNonWsRoute { get; }
+
+    /// <summary>Upgrades (WebSocket, CONNECT) accepted by the upgrade configuration (Envoy counts them as the upgrade filter chain is made).</summary>
+    public Counter DownstreamCxUpgradesTotal { get; }
+
+    /// <summary>Accepted upgrades whose stream is not over yet.</summary>
+    public Gauge DownstreamCxUpgradesActive { get; }
 
     /// <summary>Requests answered 413 because a filter buffering the body found it over the buffer limit.</summary>
     public Counter DownstreamRqTooLarge { get; }
@@ -244,6 +260,11 @@ public sealed class ConnectionManagerStats
         if (statusCode != 408)
         {
             DownstreamCxProtocolError.Increment();
+        }
+        else
+        {
+            // Kestrel's only 408 before the connection manager: the request headers did not arrive in time.
+            DownstreamRqHeaderTimeout.Increment();
         }
         ChargeResponse(statusCode);
     }

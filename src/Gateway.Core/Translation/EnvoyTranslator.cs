@@ -24,10 +24,11 @@ public static class EnvoyTranslator
     public static readonly TimeSpan DefaultDnsRefreshRate = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// YARP's idle (activity) timeout for upstream exchanges; Envoy has no such per-request idle limit
-    /// by default besides the HCM's 5 minute stream idle timeout, which this mirrors.
+    /// YARP's idle (activity) timeout for upstream exchanges, as long as a timer allows (about 24 days): the connection
+    /// manager's stream idle timer (<c>stream_idle_timeout</c>, a route's <c>idle_timeout</c>) is Envoy's limit and ends
+    /// the request itself; a shorter YARP limit would cut streams Envoy lets run.
     /// </summary>
-    public static readonly TimeSpan UpstreamActivityTimeout = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan UpstreamActivityTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
 
     /// <summary>YARP route metadata key marking the routes this gateway dispatches to itself.</summary>
     public const string RouteKindMetadata = "gateway.envoy.cluster_route";
@@ -77,9 +78,14 @@ public static class EnvoyTranslator
         var resources = bootstrap.StaticResources ?? new StaticResources();
         var secrets = Tls.TlsSecrets.From(resources, types);
 
+        var clusterNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cluster in resources.Clusters)
+        {
+            clusterNames.Add(cluster.Name ?? string.Empty);
+        }
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets));
+            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets, clusterNames));
         }
 
         var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
@@ -102,7 +108,7 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -111,13 +117,18 @@ public static class EnvoyTranslator
         var protocols = HttpProtocols.None;
         for (var i = 0; i < chains.Length; i++)
         {
-            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets);
+            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets, clusterNames);
             protocols |= chains[i].Protocols;
         }
-        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets) with { Match = FilterChainMatchPlan.Any } : null;
+        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets, clusterNames) with { Match = FilterChainMatchPlan.Any } : null;
         protocols |= defaultChain?.Protocols ?? HttpProtocols.None;
         // Validation admits only the TLS inspector, once.
         var inspector = listener.ListenerFilters.Count != 0;
+        if (protocols == HttpProtocols.None)
+        {
+            // Only TCP proxy chains: no connection reaches HTTP, but Kestrel's endpoint needs a protocol.
+            protocols = HttpProtocols.Http1;
+        }
         return new ListenerPlan(
             Name: string.IsNullOrEmpty(listener.Name) ? DefaultListenerName(address, port) : listener.Name,
             Address: address,
@@ -141,8 +152,18 @@ public static class EnvoyTranslator
         => transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
             : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
 
-    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets)
+    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
+        if (chain.Filters[^1].TypedConfig is TcpProxyConfig tcpProxy)
+        {
+            // Any ALPN protocol of the chain's TLS context that HTTP names is offered; the chain speaks no HTTP itself.
+            return new FilterChainPlan(string.IsNullOrEmpty(chain.Name) ? null : chain.Name, HttpProtocols.None, TcpProxyPlan.NoConnectionManager)
+            {
+                Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
+                Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, HttpProtocols.Http1AndHttp2, secrets),
+                TcpProxy = TcpProxyPlan.Translate(tcpProxy, clusterNames),
+            };
+        }
         var hcm = (HttpConnectionManager)chain.Filters[0].TypedConfig!;
         RouterFilterConfig? router = null;
         var filters = new List<HttpFilterPlan>();
@@ -198,10 +219,12 @@ public static class EnvoyTranslator
             InternalAddressRanges = hcm.InternalAddressConfig?.CidrRanges.Select(r => $"{r.AddressPrefix}/{r.PrefixLen ?? 0}").ToArray() ?? [],
             HasRouter = hcm.HttpFilters.Count > 0,
             HttpFilters = filters,
+            Upgrades = UpgradeTranslation.ForConnectionManager(hcm),
             Tracing = Gateway.Tracing.TracingCompiler.Compile(hcm.Tracing, bootstrapTracing, listener.TrafficDirection, types),
             StartChildSpan = router?.StartChildSpan ?? false,
             AccessLogs = accessLogs,
             FlushAccessLogOnNewRequest = accessLogs.Count > 0 && (hcm.AccessLogOptions?.FlushAccessLogOnNewRequest ?? hcm.FlushAccessLogOnNewRequest),
+            FlushLogOnTunnelEstablished = accessLogs.Count > 0 && hcm.AccessLogOptions?.FlushLogOnTunnelSuccessfullyEstablished == true,
             UpstreamLogs = upstreamLogs,
             // Envoy's HttpConnectionManagerConfig: the options' interval, else the deprecated field's (never both).
             AccessLogFlushInterval = accessLogs.Count > 0 ? WholeMilliseconds(hcm.AccessLogOptions is { } logOptions ? logOptions.AccessLogFlushInterval : hcm.AccessLogFlushInterval) : null,
@@ -214,9 +237,18 @@ public static class EnvoyTranslator
             StripTrailingHostDot = hcm.StripTrailingHostDot,
             StripPort = hcm.StripAnyHostPort ? StripPortMode.Any : hcm.StripMatchingHostPort ? StripPortMode.MatchingListener : StripPortMode.None,
             MaxRequestHeadersBytes = (int)(hcm.MaxRequestHeadersKb ?? ConnectionManagerPlan.DefaultMaxRequestHeadersKb) * 1024,
+            StreamIdleTimeout = hcm.StreamIdleTimeout ?? ConnectionManagerPlan.DefaultStreamIdleTimeout,
+            RequestTimeout = hcm.RequestTimeout ?? TimeSpan.Zero,
+            RequestHeadersTimeout = hcm.RequestHeadersTimeout ?? TimeSpan.Zero,
             UseRemoteAddress = hcm.UseRemoteAddress ?? false,
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,
+            AppendXForwardedPort = hcm.AppendXForwardedPort,
+            SchemeToOverwrite = hcm.SchemeHeaderTransformation?.SchemeToOverwrite,
+            IdleTimeout = hcm.CommonHttpProtocolOptions?.IdleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout,
+            MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
+            HeadersWithUnderscores = hcm.CommonHttpProtocolOptions?.HeadersWithUnderscoresAction ?? HeadersWithUnderscoresAction.Allow,
+            AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
             LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,
             ForwardClientCert = hcm.ForwardClientCertDetails,
@@ -290,7 +322,8 @@ public static class EnvoyTranslator
             Metadata = EnvoyMetadata.From(route.Metadata),
             VirtualHostMetadata = vhostMetadata,
             StatPrefix = string.IsNullOrEmpty(route.StatPrefix) ? null : route.StatPrefix,
-            IdleTimeout = action?.IdleTimeout is { } idle && idle > TimeSpan.Zero ? idle : null,
+            IdleTimeout = action?.IdleTimeout,
+            Upgrades = UpgradeTranslation.ForRoute(action),
             StreamDuration = action?.MaxStreamDuration is { } duration ? new StreamDurationPlan(duration.Limit, duration.GrpcTimeoutHeaderMax, duration.GrpcTimeoutHeaderOffset) : null,
             Tracing = Gateway.Tracing.TracingCompiler.CompileRoute(route),
             HashPolicies = HashLbTranslation.HashPolicies(action),

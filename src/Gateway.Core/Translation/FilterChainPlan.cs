@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gateway.Translation;
 
-/// <summary>One filter chain of a listener: its connection manager, its TLS termination and the connections it takes.</summary>
+/// <summary>One filter chain of a listener: its connection manager (or TCP proxy), its TLS termination and the connections it takes.</summary>
 public sealed record FilterChainPlan(string? Name, HttpProtocols Protocols, ConnectionManagerPlan ConnectionManager)
 {
     /// <summary>The chain's <c>filter_chain_match</c> (the default chain's is empty: it is chosen when none matches).</summary>
@@ -12,6 +12,12 @@ public sealed record FilterChainPlan(string? Name, HttpProtocols Protocols, Conn
 
     /// <summary>The chain's TLS termination (<c>transport_socket</c>), or null for plain text.</summary>
     internal DownstreamTlsPlan? Tls { get; init; }
+
+    /// <summary>
+    /// The chain's <c>envoy.filters.network.tcp_proxy</c>, or null for an HTTP chain; a TCP proxy chain's connections never
+    /// reach HTTP and its <see cref="ConnectionManager"/> is <see cref="TcpProxyPlan.NoConnectionManager"/>.
+    /// </summary>
+    internal TcpProxyPlan? TcpProxy { get; init; }
 }
 
 /// <summary>One chain's filter_chain_match, compiled (empty lists and zero mean "any").</summary>

@@ -116,6 +116,27 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>skip_xff_append</c>: with <see cref="UseRemoteAddress"/>, leave <c>x-forwarded-for</c> as it came.</summary>
     public bool SkipXffAppend { get; init; }
 
+    /// <summary>Envoy's default <c>common_http_protocol_options.idle_timeout</c>.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromHours(1);
+
+    /// <summary><c>common_http_protocol_options.idle_timeout</c> (default 1 h; zero: none), Kestrel's keep-alive timeout (server-wide, agreed by validation).</summary>
+    public TimeSpan IdleTimeout { get; init; } = DefaultIdleTimeout;
+
+    /// <summary><c>common_http_protocol_options.max_headers_count</c> (default 100), Kestrel's header count limit (server-wide, agreed by validation).</summary>
+    public int MaxHeadersCount { get; init; } = Listeners.DownstreamRequestValidator.MaxRequestHeadersCount;
+
+    /// <summary><c>common_http_protocol_options.headers_with_underscores_action</c>: what a request header name with '_' gets.</summary>
+    public Configuration.HeadersWithUnderscoresAction HeadersWithUnderscores { get; init; }
+
+    /// <summary><c>scheme_header_transformation.scheme_to_overwrite</c>: the <c>:scheme</c> and <c>x-forwarded-proto</c> of every request; null: as they came.</summary>
+    public string? SchemeToOverwrite { get; init; }
+
+    /// <summary><c>append_x_forwarded_port</c>: <c>x-forwarded-port</c> is the listener's port unless a trusted hop set one.</summary>
+    public bool AppendXForwardedPort { get; init; }
+
+    /// <summary><c>add_user_agent</c>: the downstream service cluster and node headers (the node from the bootstrap, bound at build).</summary>
+    public bool AddUserAgent { get; init; }
+
     /// <summary><c>local_reply_config</c>, compiled; null: local replies are sent as made.</summary>
     internal Listeners.LocalReplyRewriter? LocalReply { get; init; }
 
@@ -164,6 +185,18 @@ public sealed record ConnectionManagerPlan(
     [JsonIgnore]
     public bool CountsBodyBytes { get; init; }
 
+    /// <summary>Envoy's default <c>stream_idle_timeout</c> (5 minutes).</summary>
+    public static readonly TimeSpan DefaultStreamIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>stream_idle_timeout</c>: a stream's idle limit unless its route sets <c>idle_timeout</c>; zero: none.</summary>
+    public TimeSpan StreamIdleTimeout { get; init; } = DefaultStreamIdleTimeout;
+
+    /// <summary><c>request_timeout</c>: how long the whole request may take to arrive; zero: no limit.</summary>
+    public TimeSpan RequestTimeout { get; init; }
+
+    /// <summary><c>request_headers_timeout</c>: how long the headers may take from their first byte (Kestrel's, server-wide); zero: no limit.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; }
+
     /// <summary>Envoy's default <c>max_request_headers_kb</c>.</summary>
     public const uint DefaultMaxRequestHeadersKb = 60;
 
@@ -176,6 +209,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary>The HTTP filters before the router, in <c>http_filters</c> order (the router, always last, is implied by <see cref="HasRouter"/>).</summary>
     public IReadOnlyList<HttpFilterPlan> HttpFilters { get; init; } = [];
+
+    /// <summary><c>upgrade_configs</c>: the upgrade types proxied by default; null when none (every upgrade is refused with 403 unless a route allows it).</summary>
+    public IReadOnlyList<UpgradePlan>? Upgrades { get; init; }
 
     /// <summary>The route configuration's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? RouteConfigMetadata { get; init; }
@@ -197,6 +233,9 @@ public sealed record ConnectionManagerPlan(
 
     /// <summary><c>access_log_options.flush_access_log_on_new_request</c> (or its deprecated twin), with access logs to write.</summary>
     internal bool FlushAccessLogOnNewRequest { get; init; }
+
+    /// <summary><c>access_log_options.flush_log_on_tunnel_successfully_established</c>, with access logs to write.</summary>
+    internal bool FlushLogOnTunnelEstablished { get; init; }
 
     /// <summary>The router's compiled <c>upstream_log</c> entries (empty when none).</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> UpstreamLogs { get; init; } = [];
@@ -279,10 +318,13 @@ public sealed record RoutePlan(
     /// <summary>The route's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
 
+    /// <summary>The route action's <c>upgrade_configs</c>, overriding the connection manager's per type; null when it has none.</summary>
+    public IReadOnlyList<UpgradePlan>? Upgrades { get; init; }
+
     /// <summary>The virtual host's <c>metadata</c> (one instance shared by its routes); null when it has none.</summary>
     public EnvoyMetadata? VirtualHostMetadata { get; init; }
 
-    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null or zero: none.</summary>
+    /// <summary>The route's <c>idle_timeout</c> (the stream idle timeout on this route); null: the connection manager's <c>stream_idle_timeout</c>; zero: none.</summary>
     public TimeSpan? IdleTimeout { get; init; }
 
     /// <summary>The route's <c>max_stream_duration</c>, or null when it has none (then <see cref="RoutePlan.Timeout"/> applies).</summary>

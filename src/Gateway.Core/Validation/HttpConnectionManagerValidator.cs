@@ -17,6 +17,11 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             context.Error(hcm, "stat_prefix", "'stat_prefix' is required");
         }
+        if (hcm.SchemeHeaderTransformation is { SchemeToOverwrite: { } scheme } transformation && scheme is not ("http" or "https"))
+        {
+            // The proto's constraint (validate.rules string.in).
+            context.Error(transformation, "scheme_to_overwrite", $"'scheme_to_overwrite': '{scheme}' must be in list [http, https]");
+        }
         if (hcm.StripMatchingHostPort && hcm.StripAnyHostPort)
         {
             context.Error(hcm, "strip_any_host_port", "Error: Only one of `strip_matching_host_port` or `strip_any_host_port` can be set.");
@@ -25,6 +30,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             ValidateLocalReply(localReply);
         }
+        UpgradeConfigValidator.Validate(context, hcm);
         if (hcm.InternalAddressConfig is { } internalAddresses)
         {
             CidrRanges.Validate(context, internalAddresses.CidrRanges);
@@ -42,6 +48,18 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             // Envoy's proto constraint: uint32 gt 0, lte 8192.
             context.Error(hcm, "max_request_headers_kb", $"'max_request_headers_kb' must be greater than 0 and at most 8192 (got {kb})");
+        }
+        foreach (var (field, value) in new[] { ("stream_idle_timeout", hcm.StreamIdleTimeout), ("request_timeout", hcm.RequestTimeout), ("request_headers_timeout", hcm.RequestHeadersTimeout) })
+        {
+            if (value is { } duration && duration < TimeSpan.Zero)
+            {
+                context.Error(hcm, field, $"'{field}' may not be negative");
+            }
+        }
+        ValidateCommonOptions(context, hcm);
+        if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
+        {
+            context.ServerWide(hcm, "request_headers_timeout", headersTimeout.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s");
         }
         if (hcm.CodecType == CodecType.Http3)
         {
@@ -134,6 +152,55 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         if (config.BodyFormat is { } bodyFormat)
         {
             SubstitutionFormatter.Compile(bodyFormat, LocalReplyRewriter.DefaultFormat, context);
+        }
+    }
+
+    /// <summary>
+    /// <c>common_http_protocol_options</c> on a connection manager: <c>idle_timeout</c> and <c>max_headers_count</c> are
+    /// Kestrel's server-wide limits, so every connection manager's value (its default when unset) must agree;
+    /// <c>headers_with_underscores_action</c> is per connection manager; the connection and stream limits are refused.
+    /// </summary>
+    private static void ValidateCommonOptions(ValidationContext context, HttpConnectionManager hcm)
+    {
+        var options = hcm.CommonHttpProtocolOptions;
+        if (options is not null)
+        {
+            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_stream_duration", "max_requests_per_connection", "max_response_headers_kb"])
+            {
+                if (options.HasField(field))
+                {
+                    context.Error(options, field, $"field '{field}' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
+                }
+            }
+            if (options.IdleTimeout is { } negative && negative < TimeSpan.Zero)
+            {
+                context.Error(options, "idle_timeout", "'idle_timeout' may not be negative");
+            }
+            if (options.MaxHeadersCount is 0)
+            {
+                // The proto's constraint (uint32 gte 1).
+                context.Error(options, "max_headers_count", "'max_headers_count' must be greater than or equal to 1");
+            }
+        }
+        // An unset value is Envoy's default, located at the connection manager.
+        var idle = options?.IdleTimeout ?? Translation.ConnectionManagerPlan.DefaultIdleTimeout;
+        var idleText = idle.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
+        if (options?.IdleTimeout is not null)
+        {
+            context.ServerWide(options, "idle_timeout", "idle_timeout", idleText);
+        }
+        else
+        {
+            context.ServerWide(hcm, "common_http_protocol_options", "idle_timeout", idleText);
+        }
+        var countText = (options?.MaxHeadersCount ?? (uint)Listeners.DownstreamRequestValidator.MaxRequestHeadersCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options?.MaxHeadersCount is not null)
+        {
+            context.ServerWide(options, "max_headers_count", "max_headers_count", countText);
+        }
+        else
+        {
+            context.ServerWide(hcm, "common_http_protocol_options", "max_headers_count", countText);
         }
     }
 }

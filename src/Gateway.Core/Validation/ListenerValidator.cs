@@ -2,13 +2,14 @@ using Gateway.Configuration;
 
 namespace Gateway.Validation;
 
-/// <summary>Checks a listener: unique name, bind address and port clash, its filter chains (each holding the HTTP connection manager) and their matches, its listener filters.</summary>
+/// <summary>Checks a listener: unique name, bind address and port clash, its filter chains (each ending in the HTTP connection manager or the TCP proxy) and their matches, its listener filters.</summary>
 internal sealed class ListenerValidator(ValidationContext context)
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly BindAddressValidator _addresses = new(context);
     private readonly HttpConnectionManagerValidator _connectionManagers = new(context);
     private readonly TlsContextValidator _tls = new(context);
+    private readonly TcpProxyValidator _tcpProxies = new(context);
 
     public void Validate(Listener listener)
     {
@@ -141,11 +142,17 @@ internal sealed class ListenerValidator(ValidationContext context)
         {
             _tls.Validate(socket);
         }
-        if (chain.Filters.Count != 1)
+        if (chain.Filters.Count == 0)
         {
-            context.Error(chain, "filters", chain.Filters.Count == 0
-                ? "a filter chain needs the envoy.filters.network.http_connection_manager filter"
-                : "only a single network filter, envoy.filters.network.http_connection_manager, is supported");
+            context.Error(chain, "filters", "a filter chain needs the envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy filter");
+        }
+        // Both network filters this gateway has are terminal: Envoy's validateTerminalFilters refuses any but the last.
+        for (var i = 0; i < chain.Filters.Count - 1; i++)
+        {
+            if (TerminalFilterName(chain.Filters[i]) is { } terminal)
+            {
+                context.Error(chain.Filters[i], "name", $"Error: terminal filter named {chain.Filters[i].Name} of type {terminal} must be the last filter in a network filter chain.");
+            }
         }
         foreach (var filter in chain.Filters)
         {
@@ -154,14 +161,20 @@ internal sealed class ListenerValidator(ValidationContext context)
                 case HttpConnectionManager hcm:
                     _connectionManagers.Validate(hcm);
                     break;
+                case TcpProxyConfig proxy:
+                    _tcpProxies.Validate(proxy);
+                    break;
                 case null when filter.HasBindingError("typed_config"):
                     // The binder said what is wrong with it (e.g. an unknown @type).
                     break;
                 case null when filter.Name is not null && BootstrapValidator.HttpConnectionManagerNames.Contains(filter.Name):
                     context.Error(filter, "name", $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager");
                     break;
+                case null when filter.Name is "envoy.filters.network.tcp_proxy" or "envoy.tcp_proxy":
+                    context.Error(filter, "name", $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy");
+                    break;
                 case null:
-                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager is");
+                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager and envoy.filters.network.tcp_proxy are");
                     break;
                 default:
                     context.Error(filter, "typed_config", $"{BootstrapValidator.MessageSchemaName(filter.TypedConfig)} is not a network filter");
@@ -169,4 +182,12 @@ internal sealed class ListenerValidator(ValidationContext context)
             }
         }
     }
+
+    /// <summary>The factory name of a terminal network filter (Envoy's isTerminalFilterByProto), or null.</summary>
+    private static string? TerminalFilterName(NetworkFilter filter) => filter.TypedConfig switch
+    {
+        HttpConnectionManager => "envoy.filters.network.http_connection_manager",
+        TcpProxyConfig => "envoy.filters.network.tcp_proxy",
+        _ => null,
+    };
 }

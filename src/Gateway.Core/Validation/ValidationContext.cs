@@ -32,6 +32,35 @@ internal sealed class ValidationContext
     /// <summary>TCP ports bound so far (admin, then listeners), with where, for port clashes.</summary>
     public Dictionary<uint, SourceLocation> Ports { get; } = [];
 
+    /// <summary>Settings Kestrel applies to the whole server, by field path: the first value set, with where.</summary>
+    private readonly Dictionary<string, (string Value, SourceLocation Location)> _serverWide = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records a connection manager's setting that Kestrel applies to every listener at once (its limits are server-wide):
+    /// a second connection manager setting another value is an error, since one of them would not get its own.
+    /// </summary>
+    public void ServerWide(EnvoyMessage owner, string field, string value) => ServerWide(owner, field, field, value);
+
+    /// <summary>
+    /// As <see cref="ServerWide(EnvoyMessage, string, string)"/>, for a setting named <paramref name="setting"/> that
+    /// <paramref name="field"/> of <paramref name="owner"/> holds or, when unset, stands for with its default.
+    /// </summary>
+    public void ServerWide(EnvoyMessage owner, string field, string setting, string value)
+    {
+        if (owner.HasBindingError(field))
+        {
+            return;
+        }
+        if (!_serverWide.TryGetValue(setting, out var first))
+        {
+            _serverWide[setting] = (value, owner.LocationOf(field));
+        }
+        else if (!string.Equals(first.Value, value, StringComparison.Ordinal))
+        {
+            Error(owner, field, $"'{setting}' is {value} here but {first.Value} at {first.Location.Path} ({first.Location.Source}:{first.Location.Line}): Kestrel applies one value to every listener, so all connection managers must agree (an unset one has Envoy's default; see docs/compatibility.md)");
+        }
+    }
+
     /// <summary>An error at a location that is not a field of a message (cross-resource checks).</summary>
     public void Error(SourceLocation location, string message) => Errors.Add(new ConfigError(location, message));
 

@@ -75,13 +75,4 @@ public sealed class AccessLogOptionsTests : IDisposable
 
         Assert.Contains(error.Errors, e => e.Message.Contains("Only one of flush_access_log_on_new_request or access_log_options can be specified.", StringComparison.Ordinal));
     }
-
-    [Theory]
-    [InlineData("access_log_options: { flush_log_on_tunnel_successfully_established: true }", "flush_log_on_tunnel_successfully_established")]
-    public void Load_RefusedOption_IsAnErrorNamingTheField(string options, string field)
-    {
-        var error = Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(Config(1, "/dev/null", options)));
-
-        Assert.Contains(error.Errors, e => e.Location.Path.EndsWith(field, StringComparison.Ordinal) && e.Message.Contains("not supported", StringComparison.Ordinal));
-    }
 }

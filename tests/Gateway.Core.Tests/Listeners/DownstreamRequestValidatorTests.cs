@@ -115,10 +115,15 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         await gateway.AssertStatAsync("http.ingress_http.rq_total", 0);
     }
 
-    [Fact]
-    public async Task Validate_UpgradeWithoutRoute_Answers404AndClosesConnection()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Validate_UpgradeWithoutRoute_Answers404AndClosesConnection(bool allowed)
     {
-        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], routes: "- match: { prefix: \"/only\" }\n  route: { cluster: backend }"));
+        // Envoy answers 403 only on a route (conn_manager_impl.cc: hasCachedRoute()); without one the router answers 404,
+        // after counting the upgrade when the connection manager allows it.
+        string[] hcm = allowed ? ["upgrade_configs: [{ upgrade_type: websocket }]"] : [];
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], hcmFields: hcm, routes: "- match: { prefix: \"/only\" }\n  route: { cluster: backend }"));
         await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
 
         var response = await connection.SendRawAsync("GET /ws HTTP/1.1\r\n" + H + "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
@@ -127,6 +132,7 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         Assert.True(response.ClosesConnection);
         await gateway.AssertStatAsync("http.ingress_http.no_route", 1);
         await gateway.AssertStatAsync("http.ingress_http.downstream_rq_ws_on_non_ws_route", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_upgrades_total", allowed ? 1 : 0);
     }
 
     [Fact]
@@ -143,6 +149,23 @@ public sealed class DownstreamRequestValidatorTests(RawGatewayFixture fixture) :
         Assert.True(await connection.ClosedByServerAsync());
         Assert.Equal(before, fixture.Upstream.Requests.Count);
         await AssertGatewayServesAsync();
+    }
+
+    [Fact]
+    public async Task Validate_ConnectAllowedWithoutConnectMatcher_Answers404AndClosesConnection()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("backend", [fixture.Upstream.Port], hcmFields: ["upgrade_configs: [{ upgrade_type: CONNECT }]"]));
+        var before = fixture.Upstream.Requests.Count;
+        await using var connection = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
+
+        var response = await connection.SendRawAsync("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n");
+
+        Assert.Equal(404, response.Status);
+        Assert.True(response.ClosesConnection);
+        Assert.True(await connection.ClosedByServerAsync());
+        Assert.Equal(before, fixture.Upstream.Requests.Count);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_upgrades_total", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_cx_upgrades_active", 0);
     }
 
     [Theory]

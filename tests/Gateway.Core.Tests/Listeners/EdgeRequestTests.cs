@@ -66,6 +66,61 @@ public class EdgeRequestTests
     }
 
     [Fact]
+    public async Task AppendXForwardedPort_UntrustedHop_PortIsTheListeners()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "use_remote_address: true", "append_x_forwarded_port: true"));
+        var listenerPort = gateway.ListenerUri("/").Port;
+
+        var (response, echoed) = await SendAsync(gateway, "/echo", ("x-forwarded-port", "9999"));
+
+        using (response)
+        {
+            Assert.Equal(listenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(echoed!, "x-forwarded-port"));
+        }
+    }
+
+    [Fact]
+    public async Task SchemeHeaderTransformation_PlainConnection_RoutesAndForwardsTheOverwrittenScheme()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        const string schemeRoutes = """
+            - match: { prefix: "/echo", headers: [ { name: ":scheme", string_match: { exact: https } } ] }
+              route: { cluster: echo }
+            - match: { prefix: "/" }
+              direct_response: { status: 418 }
+            """;
+        var yaml = ListenerYaml.Build(upstream.Port, string.Empty, routes: schemeRoutes, connectionManager: "scheme_header_transformation: { scheme_to_overwrite: https }");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+        var (response, echoed) = await SendAsync(gateway, "/echo", ("x-forwarded-proto", "http"));
+
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("https", Header(echoed!, "x-forwarded-proto"));
+        }
+    }
+
+    [Fact]
+    public async Task AddUserAgent_NoUserAgent_NodeClusterAndIdForwarded()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = ListenerYaml.Build(upstream.Port, string.Empty, routes: Routes, bootstrap: "node: { id: front-1, cluster: front }", connectionManager: "use_remote_address: true\nadd_user_agent: true");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/echo"));
+        request.Headers.TryAddWithoutValidation("x-envoy-downstream-service-cluster", "spoofed");
+        request.Headers.TryAddWithoutValidation("x-envoy-downstream-service-node", "spoofed");
+
+        using var response = await gateway.Client.SendAsync(request);
+        var echoed = JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync(), EchoJson)!;
+
+        Assert.Equal("front", Header(echoed, "x-envoy-downstream-service-cluster"));
+        Assert.Equal("front-1", Header(echoed, "x-envoy-downstream-service-node"));
+        Assert.Equal("front", Header(echoed, "user-agent"));
+    }
+
+    [Fact]
     public void LocalAddressText_Machine_IsItsFirstNonLoopbackIpv4Address()
     {
         var expected = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
@@ -290,6 +345,9 @@ public class EdgeRequestTests
     [InlineData("original_ip_detection_extensions: [ { name: envoy.http.original_ip_detection.xff } ]",
         "field 'original_ip_detection_extensions' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet")]
     [InlineData("via: \"a\\r\\nb: c\"", "'via' must not contain NUL, CR or LF")]
+    [InlineData("scheme_header_transformation: { scheme_to_overwrite: ftp }", "'scheme_to_overwrite': 'ftp' must be in list [http, https]")]
+    [InlineData("scheme_header_transformation: { match_upstream: true }",
+        "field 'match_upstream' of envoy.config.core.v3.SchemeHeaderTransformation is not supported by this gateway yet")]
     [InlineData("request_id_extension: {}", "'typed_config' is required (envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig)")]
     [InlineData("request_id_extension: { typed_config: { \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }",
         "@type 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' is not valid here; supported types are: envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig")]

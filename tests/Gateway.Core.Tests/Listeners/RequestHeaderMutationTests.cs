@@ -18,7 +18,7 @@ public class RequestHeaderMutationTests
     private static readonly IReadOnlyList<IPNetwork> Rfc1918 = [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
 
     private static ConnectionManagerPlan Plan(bool useRemoteAddress = false, uint trustedHops = 0, bool skipXffAppend = false, bool generateRequestId = true,
-        bool preserveExternalRequestId = false, bool alwaysSetRequestIdInResponse = false, string via = "")
+        bool preserveExternalRequestId = false, bool alwaysSetRequestIdInResponse = false, string via = "", bool appendXForwardedPort = false)
         => new("ingress_http", "envoy", ServerHeaderTransformation.Overwrite, generateRequestId, preserveExternalRequestId, alwaysSetRequestIdInResponse,
             SuppressEnvoyHeaders: false, RouteConfigName: "local", Routes: [])
         {
@@ -26,6 +26,7 @@ public class RequestHeaderMutationTests
             XffNumTrustedHops = trustedHops,
             SkipXffAppend = skipXffAppend,
             Via = via,
+            AppendXForwardedPort = appendXForwardedPort,
         };
 
     private static DefaultHttpContext Request(string remote = "10.0.0.3", params (string Name, string Value)[] headers)
@@ -54,6 +55,57 @@ public class RequestHeaderMutationTests
         Assert.Equal("12.12.12.12", Header(context, "x-forwarded-for"));
         Assert.Equal("12.12.12.12", Header(context, "x-envoy-external-address"));
         Assert.Null(Header(context, "x-envoy-internal"));
+    }
+
+    [Theory]
+    [InlineData(true, 0u, "9999", "10000")]
+    [InlineData(true, 1u, "9999", "9999")]
+    [InlineData(true, 1u, null, "10000")]
+    [InlineData(false, 0u, "9999", "9999")]
+    [InlineData(false, 0u, null, "10000")]
+    public void MutateRequestHeaders_AppendXForwardedPort_ListenerPortUnlessATrustedOrNoRemoteAddressHopSetOne(bool useRemoteAddress, uint hops, string? incoming, string expected)
+    {
+        var context = incoming is null ? Request("12.12.12.12") : Request("12.12.12.12", ("x-forwarded-port", incoming));
+        context.Connection.LocalPort = 10000;
+
+        RequestHeaderMutation.MutateRequestHeaders(context, Plan(useRemoteAddress: useRemoteAddress, trustedHops: hops, appendXForwardedPort: true), Rfc1918);
+
+        Assert.Equal(expected, Header(context, "x-forwarded-port"));
+    }
+
+    [Fact]
+    public void MutateRequestHeaders_NoAppendXForwardedPort_AddsNone()
+    {
+        var context = Request("12.12.12.12");
+        context.Connection.LocalPort = 10000;
+
+        RequestHeaderMutation.MutateRequestHeaders(context, Plan(useRemoteAddress: true), Rfc1918);
+
+        Assert.Null(Header(context, "x-forwarded-port"));
+    }
+
+    [Fact]
+    public void MutateRequestHeaders_AddUserAgentClientUserAgent_KeptAndNoNodeHeaderForAnEmptyId()
+    {
+        var context = Request("10.0.0.3", ("user-agent", "curl/8"), ("x-envoy-downstream-service-node", "client"));
+
+        RequestHeaderMutation.MutateRequestHeaders(context, Plan(), Rfc1918, new LocalNode(string.Empty, "front", string.Empty));
+
+        Assert.Equal("curl/8", Header(context, "user-agent"));
+        Assert.Equal("front", Header(context, "x-envoy-downstream-service-cluster"));
+        // An internal request keeps what its previous hop (a trusted proxy) said.
+        Assert.Equal("client", Header(context, "x-envoy-downstream-service-node"));
+    }
+
+    [Fact]
+    public void MutateRequestHeaders_NoAddUserAgent_NoDownstreamServiceHeaders()
+    {
+        var context = Request("10.0.0.3");
+
+        RequestHeaderMutation.MutateRequestHeaders(context, Plan(), Rfc1918);
+
+        Assert.Null(Header(context, "x-envoy-downstream-service-cluster"));
+        Assert.Null(Header(context, "user-agent"));
     }
 
     [Fact]

@@ -3,14 +3,14 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
-    "rds", "scoped_routes", "common_http_protocol_options", "http_protocol_options",
-    "http2_protocol_options", "http3_protocol_options", "scheme_header_transformation",
-    "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
+    "rds", "scoped_routes", "http_protocol_options",
+    "http2_protocol_options", "http3_protocol_options",
+    "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
-    "upgrade_configs", "stream_error_on_invalid_http_message",
+    "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
-    "append_x_forwarded_port", "append_local_overload", "add_proxy_protocol_connection_state", "add_user_agent",
+    "append_local_overload", "add_proxy_protocol_connection_state",
     "max_requests_per_connection", "http1_safe_max_connection_duration", "server_name_transformation",
 ])]
 public sealed class HttpConnectionManager : EnvoyMessage
@@ -65,6 +65,29 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>With <c>use_remote_address</c>, do not append the downstream address to <c>x-forwarded-for</c>.</summary>
     public bool SkipXffAppend { get; set; }
 
+    /// <summary>
+    /// The connection options of HTTP/1 and HTTP/2 (<c>idle_timeout</c>, <c>max_headers_count</c>,
+    /// <c>headers_with_underscores_action</c> here; the validator refuses the others by path).
+    /// </summary>
+    [ProtoField(35)]
+    public CommonHttpProtocolOptions? CommonHttpProtocolOptions { get; set; }
+
+    /// <summary>Overwrites the request's <c>:scheme</c> and <c>x-forwarded-proto</c>; absent: they stay as they came.</summary>
+    [ProtoField(48)]
+    public SchemeHeaderTransformation? SchemeHeaderTransformation { get; set; }
+
+    /// <summary>Set <c>x-forwarded-port</c> to the listener's port (the previous hop's is kept only when it is trusted).</summary>
+    [ProtoField(51)]
+    [EnvoyField("append_x_forwarded_port")]
+    public bool AppendXForwardedPort { get; set; }
+
+    /// <summary>
+    /// Add <c>x-envoy-downstream-service-cluster</c> (<c>node.cluster</c>), <c>x-envoy-downstream-service-node</c>
+    /// (<c>node.id</c>) and a <c>user-agent</c> (<c>node.cluster</c>) when the request has none; default false.
+    /// </summary>
+    [ProtoField(6)]
+    public bool? AddUserAgent { get; set; }
+
     /// <summary>How <c>x-forwarded-client-cert</c> is treated; default <c>SANITIZE</c> (removed).</summary>
     [ProtoField(16)]
     public ForwardClientCertDetails ForwardClientCertDetails { get; set; }
@@ -75,6 +98,21 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>The <c>via</c> value appended to requests and responses; empty (the default) adds none.</summary>
     public string? Via { get; set; }
+
+    /// <summary>
+    /// How long a stream may see no activity (headers or body either way) before it ends: 408 <c>stream timeout</c>
+    /// before the response started, else a reset. Default 5 minutes; zero disables it (a route's <c>idle_timeout</c> still applies).
+    /// </summary>
+    [ProtoField(24)]
+    public TimeSpan? StreamIdleTimeout { get; set; }
+
+    /// <summary>How long the whole request may take to arrive (408 <c>request timeout</c>); absent or zero: no limit.</summary>
+    [ProtoField(28)]
+    public TimeSpan? RequestTimeout { get; set; }
+
+    /// <summary>How long the request headers may take to arrive from their first byte; absent or zero: no limit.</summary>
+    [ProtoField(41)]
+    public TimeSpan? RequestHeadersTimeout { get; set; }
 
     /// <summary>Limit on the request URL plus header names and values, in KiB (1–8192); default 60.</summary>
     public uint? MaxRequestHeadersKb { get; set; }
@@ -115,12 +153,14 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>When the access logs are written besides the end of the stream.</summary>
     public HcmAccessLogOptions? AccessLogOptions { get; set; }
+
+    /// <summary>The upgrade types (<c>websocket</c>, <c>CONNECT</c>) this connection manager proxies; none by default (403).</summary>
+    [ProtoField(23)]
+    public List<HcmUpgradeConfig> UpgradeConfigs { get; set; } = [];
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions</c>.</summary>
-// flush_log_on_tunnel_successfully_established: tunnels come with upgrade_configs.
-[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions",
-    NotSupported = ["flush_log_on_tunnel_successfully_established"])]
+[EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.HcmAccessLogOptions")]
 public sealed class HcmAccessLogOptions : EnvoyMessage
 {
     /// <summary>Also write an entry (AccessLogType <c>DownstreamPeriodic</c>) every interval while a request is in flight (at least 1 ms).</summary>
@@ -128,6 +168,9 @@ public sealed class HcmAccessLogOptions : EnvoyMessage
 
     /// <summary>Also write an entry (AccessLogType <c>DownstreamStart</c>) when a request's headers have been evaluated, before the filter chain.</summary>
     public bool FlushAccessLogOnNewRequest { get; set; }
+
+    /// <summary>Also write an entry (AccessLogType <c>DownstreamTunnelSuccessfullyEstablished</c>) when an upgrade is answered 101 and the tunnel opens.</summary>
+    public bool FlushLogOnTunnelSuccessfullyEstablished { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.RequestIDExtension</c>.</summary>
@@ -353,4 +396,13 @@ public sealed class ResponseMapper : EnvoyMessage
     /// <summary>Headers added to the reply (values are formats).</summary>
     [ProtoField(5)]
     public List<HeaderValueOption> HeadersToAdd { get; set; } = [];
+}
+
+/// <summary><c>envoy.config.core.v3.SchemeHeaderTransformation</c>.</summary>
+[EnvoyType("envoy.config.core.v3.SchemeHeaderTransformation", NotSupported = ["match_upstream"])]
+public sealed class SchemeHeaderTransformation : EnvoyMessage
+{
+    /// <summary>The scheme every request gets, <c>http</c> or <c>https</c> (the one-of's only member).</summary>
+    [ProtoField(1, InOneOf = true)]
+    public string? SchemeToOverwrite { get; set; }
 }

@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "cluster_specifier_plugin", "inline_cluster_specifier_plugin",
     "early_data_policy", "retry_policy_typed_config",
     "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
-    "upgrade_configs", "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
+    "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects",
     "hedge_policy",
 ])]
 public sealed class RouteAction : EnvoyMessage
@@ -75,6 +75,10 @@ public sealed class RouteAction : EnvoyMessage
 
     /// <summary>The stream idle timeout on this route (reset by body activity either way); 0 disables it.</summary>
     public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>The route's override of the connection manager's upgrade decision, per upgrade type.</summary>
+    [ProtoField(25)]
+    public List<RouteUpgradeConfig> UpgradeConfigs { get; set; } = [];
 
     /// <summary>The stream's duration limit and the <c>grpc-timeout</c> header; when set, <c>timeout</c> does not apply (Envoy's "new timeouts").</summary>
     public MaxStreamDuration? MaxStreamDuration { get; set; }
