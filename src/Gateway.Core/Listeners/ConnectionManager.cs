@@ -148,7 +148,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
             // Envoy's max_stream_duration_timer_: the rest of the stream (filters, router, response) runs under it.
             var elapsed = _time.GetElapsedTime(start);
-            var durationLeft = route?.Plan.StreamDuration is { } streamDuration ? StreamDuration.Remaining(streamDuration, request.Headers, elapsed) : null;
+            var routeDuration = route?.Plan.StreamDuration;
+            var durationLeft = routeDuration is not null || plan.MaxStreamDuration is not null
+                ? StreamDuration.Remaining(routeDuration, plan.MaxStreamDuration, request.Headers, elapsed)
+                : null;
             // Envoy's stream_idle_timer_: the route's idle_timeout replaces the connection manager's once the route is known.
             var idle = route?.Plan.IdleTimeout ?? plan.StreamIdleTimeout;
             // Envoy's request_timer_, armed as the stream began: only while the request is still arriving.

@@ -14,15 +14,21 @@ internal static class StreamDuration
 {
     private const string GrpcTimeoutHeader = "grpc-timeout";
 
-    /// <summary>What is left of the request's limit (zero: already reached), or null when none applies.</summary>
-    public static TimeSpan? Remaining(StreamDurationPlan plan, IHeaderDictionary headers, TimeSpan elapsed)
+    /// <summary>What is left of a route's own limit (zero: already reached), or null when none applies.</summary>
+    public static TimeSpan? Remaining(StreamDurationPlan plan, IHeaderDictionary headers, TimeSpan elapsed) => Remaining(plan, null, headers, elapsed);
+
+    /// <summary>
+    /// Envoy's refreshDurationTimeout: what is left of the request's limit (zero: already reached), or null when none
+    /// applies. Without a usable <c>grpc-timeout</c>, the route's <c>max_stream_duration</c> when it sets one (0: none, even
+    /// under the connection manager's), else the connection manager's <paramref name="connectionManagerLimit"/>.
+    /// </summary>
+    public static TimeSpan? Remaining(StreamDurationPlan? plan, TimeSpan? connectionManagerLimit, IHeaderDictionary headers, TimeSpan elapsed)
     {
-        var grpcTimeout = plan.GrpcTimeoutHeaderMax is null ? null : ParseGrpcTimeout(headers[GrpcTimeoutHeader]);
+        var grpcTimeout = plan?.GrpcTimeoutHeaderMax is null ? null : ParseGrpcTimeout(headers[GrpcTimeoutHeader]);
         TimeSpan timeout;
         if (grpcTimeout is null)
         {
-            // No HCM max_stream_duration here (common_http_protocol_options is not supported): unset or 0 means none.
-            if (plan.MaxStreamDuration is not { } limit || limit == TimeSpan.Zero)
+            if ((plan?.MaxStreamDuration ?? connectionManagerLimit) is not { } limit || limit == TimeSpan.Zero)
             {
                 return null;
             }
@@ -31,7 +37,7 @@ internal static class StreamDuration
         else
         {
             timeout = grpcTimeout.Value;
-            var max = plan.GrpcTimeoutHeaderMax!.Value;
+            var max = plan!.GrpcTimeoutHeaderMax!.Value;
             if (max != TimeSpan.Zero && timeout > max)
             {
                 timeout = max;

@@ -248,6 +248,7 @@ public static class EnvoyTranslator
             IdleTimeout = hcm.CommonHttpProtocolOptions?.IdleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout,
             MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
             HeadersWithUnderscores = hcm.CommonHttpProtocolOptions?.HeadersWithUnderscoresAction ?? HeadersWithUnderscoresAction.Allow,
+            MaxStreamDuration = hcm.CommonHttpProtocolOptions?.MaxStreamDuration is { } hcmDuration && hcmDuration > TimeSpan.Zero ? hcmDuration : null,
             AddUserAgent = hcm.AddUserAgent ?? false,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
             LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,

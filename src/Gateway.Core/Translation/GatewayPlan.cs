@@ -125,6 +125,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>common_http_protocol_options.max_headers_count</c> (default 100), Kestrel's header count limit (server-wide, agreed by validation).</summary>
     public int MaxHeadersCount { get; init; } = Listeners.DownstreamRequestValidator.MaxRequestHeadersCount;
 
+    /// <summary><c>common_http_protocol_options.max_stream_duration</c>: every stream's limit unless its route sets one; null: none.</summary>
+    public TimeSpan? MaxStreamDuration { get; init; }
+
     /// <summary><c>common_http_protocol_options.headers_with_underscores_action</c>: what a request header name with '_' gets.</summary>
     public Configuration.HeadersWithUnderscoresAction HeadersWithUnderscores { get; init; }
 

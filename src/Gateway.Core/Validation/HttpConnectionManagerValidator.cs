@@ -165,16 +165,19 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         var options = hcm.CommonHttpProtocolOptions;
         if (options is not null)
         {
-            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_stream_duration", "max_requests_per_connection", "max_response_headers_kb"])
+            foreach (var field in (ReadOnlySpan<string>)["max_connection_duration", "max_requests_per_connection", "max_response_headers_kb"])
             {
                 if (options.HasField(field))
                 {
                     context.Error(options, field, $"field '{field}' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
                 }
             }
-            if (options.IdleTimeout is { } negative && negative < TimeSpan.Zero)
+            foreach (var (field, value) in new[] { ("idle_timeout", options.IdleTimeout), ("max_stream_duration", options.MaxStreamDuration) })
             {
-                context.Error(options, "idle_timeout", "'idle_timeout' may not be negative");
+                if (value is { } negative && negative < TimeSpan.Zero)
+                {
+                    context.Error(options, field, $"'{field}' may not be negative");
+                }
             }
             if (options.MaxHeadersCount is 0)
             {

@@ -129,7 +129,6 @@ public class CommonHttpProtocolOptionsTests
 
     [Theory]
     [InlineData("max_connection_duration: 10s", "max_connection_duration")]
-    [InlineData("max_stream_duration: 10s", "max_stream_duration")]
     [InlineData("max_requests_per_connection: 5", "max_requests_per_connection")]
     [InlineData("max_response_headers_kb: 80", "max_response_headers_kb")]
     public void Load_ConnectionOrStreamLimit_RefusedByPath(string option, string field)
@@ -140,6 +139,28 @@ public class CommonHttpProtocolOptionsTests
 
         Assert.EndsWith("common_http_protocol_options." + field, error.Location.Path, StringComparison.Ordinal);
         Assert.Contains("is not supported by this gateway yet on a connection manager", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_MaxStreamDurationSlowUpstream_Answers504DownstreamDurationTimeout()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = ListenerYaml.Build(upstream.Port, string.Empty, routes: """
+            - match: { prefix: "/own" }
+              route: { cluster: echo, max_stream_duration: { max_stream_duration: 0s } }
+            - match: { prefix: "/" }
+              route: { cluster: echo }
+            """, connectionManager: "common_http_protocol_options: { max_stream_duration: 0.3s }");
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+
+        using var limited = await gateway.Client.GetAsync(gateway.ListenerUri("/delay/3000"));
+        using var unlimited = await gateway.Client.GetAsync(gateway.ListenerUri("/own/delay/600"));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, limited.StatusCode);
+        Assert.Equal("downstream duration timeout", await limited.Content.ReadAsStringAsync());
+        // The route's max_stream_duration of 0 turns the connection manager's off (Envoy's refreshDurationTimeout).
+        Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_max_duration_reached", 1);
     }
 
     [Fact]

@@ -63,4 +63,15 @@ public class StreamDurationTests
         Assert.Equal(TimeSpan.Zero, remaining);
         Assert.Equal("0m", headers["grpc-timeout"].ToString());
     }
+
+    [Fact]
+    public void Remaining_ConnectionManagerLimit_AppliesUnlessTheRouteSetsOne()
+    {
+        var hcm = TimeSpan.FromSeconds(5);
+
+        Assert.Equal(hcm, StreamDuration.Remaining(null, hcm, new HeaderDictionary(), TimeSpan.Zero));
+        Assert.Equal(hcm, StreamDuration.Remaining(new StreamDurationPlan(null, null, null), hcm, new HeaderDictionary(), TimeSpan.Zero));
+        Assert.Equal(TimeSpan.FromSeconds(1), StreamDuration.Remaining(new StreamDurationPlan(TimeSpan.FromSeconds(1), null, null), hcm, new HeaderDictionary(), TimeSpan.Zero));
+        Assert.Null(StreamDuration.Remaining(new StreamDurationPlan(TimeSpan.Zero, null, null), hcm, new HeaderDictionary(), TimeSpan.Zero));
+    }
 }
