@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Listeners;
 using Gateway.Resilience;
 using Gateway.Router;
+using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -91,7 +92,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         _owner = owner;
         // With auto_sni / auto_san_validation, a pool per request host as the forwarder's (GatewayHttpClientFactory).
         HttpMessageHandler handler = cluster.Plan?.Transport?.FollowsRequestHost == true
-            ? new HostConnectionPools(() => CreateSockets(cluster), UpstreamConnections.IdleTimeout, owner.Time)
+            ? new HostConnectionPools(() => CreateSockets(cluster), (cluster.Plan?.Protocol ?? UpstreamProtocolPlan.Default).IdleTimeout, owner.Time)
             : CreateSockets(cluster);
         _inner = new HttpMessageInvoker(handler, disposeHandler: true);
     }
@@ -108,7 +109,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
             MaxConnectionsPerServer = cluster.Plan?.Thresholds[0].MaxConnectionsPerHost() ?? int.MaxValue,
         };
         // connect_timeout as the cluster has it now (clusters are not reloaded yet; a reload would build a new client).
-        UpstreamConnections.Configure(sockets, cluster, cluster.Plan?.ConnectTimeout);
+        UpstreamConnections.Configure(sockets, cluster, cluster.Plan?.ConnectTimeout, cluster.Plan?.Protocol ?? UpstreamProtocolPlan.Default);
         return sockets;
     }
 

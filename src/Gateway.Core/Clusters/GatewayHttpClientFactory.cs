@@ -16,7 +16,8 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context)
         => base.CanReuseOldClient(context)
            && Same(context, EnvoyTranslator.ConnectTimeoutMetadata)
-           && Same(context, EnvoyTranslator.HostPoolsMetadata);
+           && Same(context, EnvoyTranslator.HostPoolsMetadata)
+           && Same(context, EnvoyTranslator.ProtocolMetadata);
 
     private static bool Same(ForwarderHttpClientContext context, string key)
         => context.OldMetadata?.GetValueOrDefault(key) == context.NewMetadata?.GetValueOrDefault(key);
@@ -30,12 +31,16 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         {
             connectTimeout = TimeSpan.FromMilliseconds(milliseconds);
         }
-        UpstreamConnections.Configure(handler, clusters.GetOrCreate(context.ClusterId), connectTimeout);
+        UpstreamConnections.Configure(handler, clusters.GetOrCreate(context.ClusterId), connectTimeout, Protocol(context));
     }
+
+    private static UpstreamProtocolPlan Protocol(ForwarderHttpClientContext context)
+        => UpstreamProtocolPlan.FromMetadata(context.NewMetadata?.GetValueOrDefault(EnvoyTranslator.ProtocolMetadata));
 
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
     {
         var cluster = clusters.GetOrCreate(context.ClusterId);
+        var protocol = Protocol(context);
         if (context.NewMetadata?.ContainsKey(EnvoyTranslator.HostPoolsMetadata) != true)
         {
             // The client this one replaces may have had host pools: the reload disposes them.
@@ -55,7 +60,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
             };
             ConfigureHandler(context, sockets);
             return sockets;
-        }, UpstreamConnections.IdleTimeout);
+        }, protocol.IdleTimeout);
         cluster.AdoptHostPools(pools);
         return pools;
     }

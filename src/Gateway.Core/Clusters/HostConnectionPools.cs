@@ -34,7 +34,8 @@ internal sealed class HostConnectionPools : HttpMessageHandler
     {
         _create = create;
         _time = time ?? TimeProvider.System;
-        _idleTimestamps = (long)(idleTimeout.TotalSeconds * _time.TimestampFrequency);
+        // idle_timeout 0 (infinite) keeps pools until the bound evicts them.
+        _idleTimestamps = idleTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(idleTimeout.TotalSeconds * _time.TimestampFrequency);
         _maxPools = maxPools;
         _byHost = _pools.GetAlternateLookup<ReadOnlySpan<char>>();
     }

@@ -15,11 +15,11 @@ namespace Gateway.Clusters;
 /// </summary>
 internal static class UpstreamConnections
 {
-    /// <summary>Envoy keeps idle upstream connections for an hour by default (common_http_protocol_options.idle_timeout).</summary>
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromHours(1);
-
-    /// <summary>Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>) when given.</summary>
-    public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout)
+    /// <summary>
+    /// Sets up <paramref name="handler"/> for <paramref name="cluster"/>: <paramref name="connectTimeout"/> (<c>connect_timeout</c>)
+    /// when given, and the pool settings of <paramref name="protocol"/> (<c>common_http_protocol_options</c>, HTTP/2's windows and keepalive).
+    /// </summary>
+    public static void Configure(SocketsHttpHandler handler, ClusterRuntime cluster, TimeSpan? connectTimeout, UpstreamProtocolPlan protocol)
     {
         if (connectTimeout is { } timeout)
         {
@@ -31,7 +31,22 @@ internal static class UpstreamConnections
         // ASCII, fails on obs-text; responses are decoded as Latin-1 by default, where known values are also cached
         // (a selector would allocate every value of every response).
         handler.RequestHeaderEncodingSelector = static (_, _) => HeaderBytes.StrictLatin1;
-        handler.PooledConnectionIdleTimeout = IdleTimeout;
+        handler.PooledConnectionIdleTimeout = protocol.IdleTimeout;
+        handler.PooledConnectionLifetime = protocol.MaxConnectionDuration ?? Timeout.InfiniteTimeSpan;
+        handler.MaxResponseHeadersLength = protocol.MaxResponseHeadersKb;
+        // When a connection has as many streams as the upstream allows, Envoy opens another (within max_connections).
+        handler.EnableMultipleHttp2Connections = true;
+        if (protocol.InitialStreamWindowSize is { } window)
+        {
+            handler.InitialHttp2StreamWindowSize = window;
+        }
+        if (protocol.KeepaliveInterval is { } interval)
+        {
+            // Envoy pings on its interval whether or not streams are open.
+            handler.KeepAlivePingDelay = interval;
+            handler.KeepAlivePingTimeout = protocol.KeepaliveTimeout ?? interval;
+            handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always;
+        }
         handler.ConnectCallback = (connectContext, cancellationToken) => ConnectAsync(connectContext, cluster, cancellationToken);
     }
 
@@ -42,6 +57,13 @@ internal static class UpstreamConnections
     internal static bool SpeaksHttp2(HttpRequestMessage request)
         => request.Version.Major == 2 && request.VersionPolicy != HttpVersionPolicy.RequestVersionOrLower;
 
+    /// <summary>
+    /// Whether the request's cluster lets ALPN choose (auto_config: HTTP/2 or lower, see <see cref="UpstreamProtocolPlan.RequestVersionPolicy"/>).
+    /// Over plain text SocketsHttpHandler then speaks HTTP/1.1 (no h2c negotiation, as Envoy); over TLS it takes what the handshake chose.
+    /// </summary>
+    internal static bool NegotiatesAlpn(HttpRequestMessage request)
+        => request.Version.Major == 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionOrLower;
+
     /// <summary>Opens a connection to the host SocketsHttpHandler asks for, counting it for <paramref name="cluster"/> and its host.</summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, ClusterRuntime cluster, CancellationToken cancellationToken)
     {
@@ -51,6 +73,7 @@ internal static class UpstreamConnections
         Opening(cluster, host);
         var started = Stopwatch.GetTimestamp();
         var http2 = SpeaksHttp2(context.InitialRequestMessage);
+        var alpn = http2 ? UpstreamAlpn.Http2 : NegotiatesAlpn(context.InitialRequestMessage) ? UpstreamAlpn.Auto : UpstreamAlpn.Http1;
         var tls = cluster.TransportOf(host);
         CountedNetworkStream? counted = null;
         Stream stream;
@@ -62,7 +85,18 @@ internal static class UpstreamConnections
             // serves TLS and plain-text endpoints alike, each endpoint's context chosen when the configuration was applied.
             // With auto_sni / auto_san_validation the handler is a HostConnectionPools' pool, whose requests all have the host of this one.
             // As in Envoy, the connection is up (connect_ms, or else connect_fail) only once the handshake completed.
-            stream = tls is null ? counted : await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), http2, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
+            if (tls is null)
+            {
+                stream = counted;
+            }
+            else
+            {
+                var ssl = await tls.HandshakeAsync(counted, tls.ServerNameFor(context.InitialRequestMessage), alpn, cancellationToken, tls.SanNameFor(context.InitialRequestMessage)).ConfigureAwait(false);
+                // An HTTP/2 request to a TLS host has an https:// URI (EnvoyRequestTransform), so SocketsHttpHandler takes this
+                // SslStream as is and follows its ALPN: h2, or with auto_config HTTP/1.1 on the same connection.
+                http2 |= alpn == UpstreamAlpn.Auto && ssl.NegotiatedApplicationProtocol == System.Net.Security.SslApplicationProtocol.Http2;
+                stream = ssl;
+            }
             counted.Up();
         }
         catch (Exception ex)
@@ -81,7 +115,6 @@ internal static class UpstreamConnections
             throw;
         }
         stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        // The forwarder's requests are HTTP/1.1; the async client's may ask for HTTP/2 (gRPC to a collector).
         (http2 ? stats.UpstreamCxHttp2Total : stats.UpstreamCxHttp1Total).Increment();
         return stream;
     }

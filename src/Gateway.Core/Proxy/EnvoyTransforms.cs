@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Clusters;
 using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Listeners;
@@ -45,6 +46,36 @@ internal sealed class EnvoyTransformProvider(TimeProvider time) : ITransformProv
 /// <summary>Router request headers: expected timeout, host rewrite, prefix rewrite; counts the upstream attempt.</summary>
 internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransform
 {
+    /// <summary>
+    /// The version of a <c>use_downstream_protocol_config</c> cluster (YARP sets the cluster's): HTTP/2 for HTTP/2 and HTTP/3
+    /// requests, as Envoy's upstreamHttpProtocol, else the cluster's HTTP/1.1.
+    /// </summary>
+    private static void ChooseVersion(RequestTransformContext context, UpstreamRequest state)
+    {
+        if (state.Cluster.Plan?.Protocol.Mode == UpstreamProtocolMode.Downstream)
+        {
+            var protocol = context.HttpContext.Request.Protocol;
+            if (HttpProtocol.IsHttp2(protocol) || HttpProtocol.IsHttp3(protocol))
+            {
+                context.ProxyRequest.Version = System.Net.HttpVersion.Version20;
+                context.ProxyRequest.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+        }
+    }
+
+    /// <summary>
+    /// An HTTP/2 request (or auto_config's) to a TLS host goes to an https:// URI: HTTP/2 then sends <c>:scheme https</c>, as
+    /// Envoy does on a TLS upstream (Kestrel refuses a scheme that is not the transport's), and SocketsHttpHandler takes the
+    /// connect callback's SslStream and its ALPN as they are. HTTP/1.1 sends no scheme: its destinations stay http://.
+    /// </summary>
+    private static void UseHttpsForTls(HttpRequestMessage request, ClusterRuntime cluster, UpstreamHost? host)
+    {
+        if (request.Version.Major == 2 && host is not null && cluster.TransportOf(host) is not null && request.RequestUri is { } uri && uri.Scheme == Uri.UriSchemeHttp)
+        {
+            request.RequestUri = new UriBuilder(uri) { Scheme = Uri.UriSchemeHttps, Port = uri.Port }.Uri;
+        }
+    }
+
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var state = context.HttpContext.Features.Get<RequestStreamInfo>()?.Upstream;
@@ -54,6 +85,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         }
         var route = state.Route;
         var plan = route.Plan;
+        ChooseVersion(context, state);
         var headers = context.ProxyRequest.Headers;
         if (headers.ExpectContinue == true)
         {
@@ -116,6 +148,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
             state.Host = cluster.Host(destination);
             state.Host.RequestStarted();
         }
+        UseHttpsForTls(context.ProxyRequest, cluster, state.Host);
         if (state.Listener.Tracing is { } tracing)
         {
             // YARP's own propagator is off (GatewayHttpClientFactory): the span's headers are the only ones.

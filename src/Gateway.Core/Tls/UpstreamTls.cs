@@ -26,6 +26,7 @@ internal sealed class UpstreamTls
     private readonly CipherSuitesPolicy? _cipherSuites;
     private readonly List<SslApplicationProtocol>? _http1Alpn;
     private readonly List<SslApplicationProtocol>? _http2Alpn;
+    private readonly List<SslApplicationProtocol>? _autoAlpn;
     private readonly SslProtocols _protocols;
     private readonly bool _allowTlsResume;
     private readonly bool _autoSni;
@@ -46,7 +47,10 @@ internal sealed class UpstreamTls
         _cipherSuites = OperatingSystem.IsWindows() ? null : new CipherSuitesPolicy(plan.CipherSuites);
         // ALPN offers only what the connection's codec speaks: a protocol it does not would be selected and then fail.
         _http1Alpn = Alpn(plan.AlpnProtocols, "http/1.1");
-        _http2Alpn = Alpn(plan.AlpnProtocols, "h2");
+        // An HTTP/2 connection offers h2 when alpn_protocols is empty (Envoy's ALPN fallback for its HTTP/2 pools); auto_config
+        // offers h2 and http/1.1 (or those of alpn_protocols).
+        _http2Alpn = plan.AlpnProtocols.Count == 0 ? [SslApplicationProtocol.Http2] : Alpn(plan.AlpnProtocols, "h2");
+        _autoAlpn = plan.AlpnProtocols.Count == 0 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : AutoAlpn(plan.AlpnProtocols);
         _protocols = plan.Protocols;
         _allowTlsResume = plan.AllowTlsResume;
     }
@@ -121,7 +125,11 @@ internal sealed class UpstreamTls
     /// and throws <see cref="UpstreamTlsException"/> with Envoy's transport failure reason, after charging
     /// <c>ssl.connection_error</c> or the <c>ssl.fail_verify_*</c> stat of the verification that refused the peer.
     /// </summary>
-    public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken, string? sanName = null)
+    public ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, bool http2, CancellationToken cancellationToken, string? sanName = null)
+        => HandshakeAsync(transport, serverName, http2 ? Clusters.UpstreamAlpn.Http2 : Clusters.UpstreamAlpn.Http1, cancellationToken, sanName);
+
+    /// <summary>The handshake offering <paramref name="alpn"/>'s protocols.</summary>
+    public async ValueTask<SslStream> HandshakeAsync(Stream transport, string? serverName, Clusters.UpstreamAlpn alpn, CancellationToken cancellationToken, string? sanName = null)
     {
         var verification = new Verification(this, sanName, _validation.Current);
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
@@ -131,7 +139,12 @@ internal sealed class UpstreamTls
             ClientCertificateContext = ClientCertificate?.Context,
             EnabledSslProtocols = _protocols,
             CipherSuitesPolicy = _cipherSuites,
-            ApplicationProtocols = http2 ? _http2Alpn : _http1Alpn,
+            ApplicationProtocols = alpn switch
+            {
+                Clusters.UpstreamAlpn.Http2 => _http2Alpn,
+                Clusters.UpstreamAlpn.Auto => _autoAlpn,
+                _ => _http1Alpn,
+            },
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowTlsResume = _allowTlsResume,
             // Always set: .NET's own checks (name, chain against the system store) are not Envoy's.
@@ -189,6 +202,19 @@ internal sealed class UpstreamTls
             message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{boringCode}:SSL routines:OPENSSL_internal:{reason}");
         }
         return "TLS_error:|" + message + ":TLS_error_end";
+    }
+
+    private static List<SslApplicationProtocol>? AutoAlpn(IReadOnlyList<string> configured)
+    {
+        List<SslApplicationProtocol>? offered = null;
+        foreach (var protocol in configured)
+        {
+            if (protocol is "h2" or "http/1.1")
+            {
+                (offered ??= []).Add(new SslApplicationProtocol(protocol));
+            }
+        }
+        return offered;
     }
 
     private static List<SslApplicationProtocol>? Alpn(IReadOnlyList<string> configured, string codec)

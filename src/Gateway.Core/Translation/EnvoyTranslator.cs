@@ -39,6 +39,9 @@ public static class EnvoyTranslator
     /// <summary>Set ("true") on a cluster whose connections are pooled per request host (<see cref="UpstreamTransportPlan.FollowsRequestHost"/>).</summary>
     public const string HostPoolsMetadata = "envoy.host_connection_pools";
 
+    /// <summary>The cluster's upstream protocol and pool settings (<see cref="UpstreamProtocolPlan.ToMetadata"/>); absent for Envoy's defaults.</summary>
+    public const string ProtocolMetadata = "envoy.upstream_protocol";
+
     /// <summary>Destination metadata: the cluster's discovery type for DNS clusters.</summary>
     public const string DiscoveryTypeMetadata = "envoy.discovery_type";
 
@@ -613,6 +616,7 @@ public static class EnvoyTranslator
                     : null,
             } : null,
             Transport = UpstreamTransportPlan.Translate(cluster, secrets),
+            Protocol = UpstreamProtocolPlan.Translate(cluster),
             Metadata = EnvoyMetadata.From(cluster.Metadata),
             HashLb = lb.HashLb,
             LeastRequest = lb.LeastRequest,
@@ -786,9 +790,9 @@ public static class EnvoyTranslator
             HttpClient = new HttpClientConfig { MaxConnectionsPerServer = plan.Thresholds[0].MaxConnectionsPerHost() },
             HttpRequest = new ForwarderRequestConfig
             {
-                // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise.
-                Version = HttpVersion.Version11,
-                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+                // Envoy speaks HTTP/1.1 to upstreams unless protocol options say otherwise; HTTP/2 never falls back.
+                Version = plan.Protocol.RequestVersion,
+                VersionPolicy = plan.Protocol.RequestVersionPolicy,
                 ActivityTimeout = UpstreamActivityTimeout,
             },
             Metadata = ClusterMetadata(plan),
@@ -804,6 +808,10 @@ public static class EnvoyTranslator
         if (plan.Transport?.FollowsRequestHost == true)
         {
             metadata[HostPoolsMetadata] = "true";
+        }
+        if (!ReferenceEquals(plan.Protocol, UpstreamProtocolPlan.Default))
+        {
+            metadata[ProtocolMetadata] = plan.Protocol.ToMetadata();
         }
         return metadata;
     }

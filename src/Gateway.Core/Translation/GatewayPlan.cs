@@ -548,6 +548,9 @@ public sealed record ClusterPlan(
     /// <summary>The cluster's transport sockets (TLS) and what picks them; null when every endpoint is plain text.</summary>
     internal UpstreamTransportPlan? Transport { get; init; }
 
+    /// <summary>The upstream HTTP version and connection pool settings (<c>typed_extension_protocol_options</c>).</summary>
+    internal UpstreamProtocolPlan Protocol { get; init; } = UpstreamProtocolPlan.Default;
+
     /// <summary>The cluster's <c>metadata</c>, frozen; null when it has none.</summary>
     public EnvoyMetadata? Metadata { get; init; }
 

@@ -10,6 +10,7 @@ internal sealed class ClusterValidator(ValidationContext context)
     private readonly OutlierDetectionValidator _outlierDetection = new(context);
     private readonly HealthCheckValidator _healthChecks = new(context);
     private readonly TlsContextValidator _tls = new(context);
+    private readonly UpstreamProtocolValidator _protocol = new(context);
 
     public void Validate(Cluster cluster)
     {
@@ -172,19 +173,12 @@ internal sealed class ClusterValidator(ValidationContext context)
         }
         foreach (var (name, options) in cluster.TypedExtensionProtocolOptions)
         {
-            if (name != HttpProtocolOptions.ExtensionName || options is not HttpProtocolOptions http)
+            if (name != HttpProtocolOptions.ExtensionName || options is not HttpProtocolOptions)
             {
                 context.Error(cluster, "typed_extension_protocol_options", $"Didn't find a registered network or http filter or protocol options implementation for name: '{name}'");
             }
-            else if (http.ExplicitHttpConfig?.HttpProtocolOptions is null && !http.HasBindingError("explicit_http_config")
-                     && http.ExplicitHttpConfig?.HasBindingError("http2_protocol_options") != true && http.ExplicitHttpConfig?.HasBindingError("http3_protocol_options") != true)
-            {
-                // Envoy's one-of upstream_protocol_options is required; of its members only explicit HTTP/1.1 is implemented.
-                context.Error(http, "explicit_http_config", http.ExplicitHttpConfig is null
-                    ? "Proto constraint validation failed (HttpProtocolOptionsValidationError.UpstreamProtocolOptions: value is required)"
-                    : "Proto constraint validation failed (ExplicitHttpConfigValidationError.ProtocolConfig: value is required)");
-            }
         }
+        _protocol.Validate(cluster);
         if (cluster.TransportSocket is { } transportSocket)
         {
             _tls.ValidateUpstream(transportSocket);

@@ -164,9 +164,9 @@ public class UpstreamTlsValidatorTests
     [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ upstream_http_protocol_options: { auto_sni: true } }",
         "static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config",
         "Proto constraint validation failed (HttpProtocolOptionsValidationError.UpstreamProtocolOptions: value is required)")]
-    [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ explicit_http_config: { http2_protocol_options: {} } }",
-        "static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http2_protocol_options",
-        "field 'http2_protocol_options' of envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig is not supported by this gateway yet")]
+    [InlineData("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "{ explicit_http_config: { http3_protocol_options: {} } }",
+        "static_resources.clusters[1].typed_extension_protocol_options.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.explicit_http_config.http3_protocol_options",
+        "field 'http3_protocol_options' of envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig is not supported by this gateway yet")]
     [InlineData("envoy.filters.network.tcp_proxy", "{ explicit_http_config: { http_protocol_options: {} } }",
         "static_resources.clusters[1].typed_extension_protocol_options",
         "Didn't find a registered network or http filter or protocol options implementation for name: 'envoy.filters.network.tcp_proxy'")]

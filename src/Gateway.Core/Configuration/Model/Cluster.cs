@@ -5,12 +5,9 @@ namespace Gateway.Configuration;
 [
     "eds_cluster_config", "per_connection_buffer_limit_bytes",
     "original_dst_lb_config",
-    "protocol_selection",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
     "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
-    "max_requests_per_connection",
-    "common_http_protocol_options", "http_protocol_options", "http2_protocol_options",
     "dns_failure_refresh_rate", "respect_dns_ttl", "dns_jitter",
     "use_tcp_for_dns_lookups", "dns_resolution_config", "typed_dns_resolver_config", "wait_for_warm_on_init",
     "cleanup_interval", "upstream_bind_config", "cluster_type", "dns_resolvers",
@@ -89,6 +86,26 @@ public sealed class Cluster : EnvoyMessage
     /// <summary>The deprecated cluster-level <c>auto_sni</c> / <c>auto_san_validation</c> (<see cref="Configuration.HttpProtocolOptions"/> has them too).</summary>
     [ProtoField(46)]
     public UpstreamHttpProtocolOptions? UpstreamHttpProtocolOptions { get; set; }
+
+    /// <summary>The deprecated cluster-level HTTP/1.1 options (ignored when typed_extension_protocol_options has <see cref="Configuration.HttpProtocolOptions"/>).</summary>
+    [ProtoField(13)]
+    public Http1ProtocolOptions? HttpProtocolOptions { get; set; }
+
+    /// <summary>The deprecated cluster-level HTTP/2 options: when set, the cluster speaks HTTP/2.</summary>
+    [ProtoField(14)]
+    public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
+
+    /// <summary>The deprecated cluster-level options common to HTTP/1 and HTTP/2.</summary>
+    [ProtoField(29)]
+    public CommonHttpProtocolOptions? CommonHttpProtocolOptions { get; set; }
+
+    /// <summary>The deprecated cluster-level protocol choice: the configured one, or the downstream request's.</summary>
+    [ProtoField(26)]
+    public ClusterProtocolSelection ProtocolSelection { get; set; }
+
+    /// <summary>The deprecated cluster-level limit of requests per connection (refused: .NET's pool has none).</summary>
+    [ProtoField(9)]
+    public uint? MaxRequestsPerConnection { get; set; }
 
     /// <summary>Protocol options by extension name; only <c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions</c>.</summary>
     [ProtoField(36)]
@@ -215,6 +232,16 @@ public sealed class Percent : EnvoyMessage
 {
     /// <summary>The percentage.</summary>
     public double Value { get; set; }
+}
+
+/// <summary><c>Cluster.ClusterProtocolSelection</c>.</summary>
+public enum ClusterProtocolSelection
+{
+    /// <summary>HTTP/2 when <c>http2_protocol_options</c> is set, else HTTP/1.1.</summary>
+    UseConfiguredProtocol = 0,
+
+    /// <summary>The downstream request's protocol.</summary>
+    UseDownstreamProtocol = 1,
 }
 
 /// <summary><c>Cluster.DiscoveryType</c>.</summary>

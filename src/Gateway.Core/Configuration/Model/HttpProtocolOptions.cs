@@ -2,35 +2,77 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// <c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions</c>, the cluster's
-/// <c>typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]</c>. Only HTTP/1.1
-/// upstreams and <c>upstream_http_protocol_options</c> (auto_sni) are implemented; HTTP/2 upstreams are issue 14.
+/// <c>typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]</c>: the upstream
+/// protocol (HTTP/1.1 or HTTP/2, stated, following the downstream's, or by ALPN), the options common to both, and
+/// <c>upstream_http_protocol_options</c> (auto_sni). <c>Translation.UpstreamProtocolPlan</c> applies them.
 /// </summary>
 [EnvoyType("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NotSupported =
 [
-    "common_http_protocol_options", "use_downstream_protocol_config", "auto_config", "http_filters",
-    "header_validation_config", "outlier_detection",
+    "http_filters", "header_validation_config", "outlier_detection",
 ])]
 public sealed class HttpProtocolOptions : EnvoyMessage
 {
     /// <summary>Envoy's key of these options in <c>typed_extension_protocol_options</c>.</summary>
     public const string ExtensionName = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
+    /// <summary>Idle timeout, connection lifetime and the other options common to HTTP/1 and HTTP/2.</summary>
+    [ProtoField(1)]
+    public CommonHttpProtocolOptions? CommonHttpProtocolOptions { get; set; }
+
     /// <summary><c>auto_sni</c> and <c>auto_san_validation</c>.</summary>
     [ProtoField(2)]
     public UpstreamHttpProtocolOptions? UpstreamHttpProtocolOptions { get; set; }
 
-    /// <summary>The upstream protocol, stated (the one-of Envoy requires; only <c>http_protocol_options</c>, HTTP/1.1).</summary>
+    /// <summary>The upstream protocol, stated (one of the one-of Envoy requires).</summary>
     [ProtoField(3, InOneOf = true)]
     public ExplicitHttpConfig? ExplicitHttpConfig { get; set; }
+
+    /// <summary>The downstream request's protocol: HTTP/2 for an HTTP/2 (or HTTP/3) request, else HTTP/1.1.</summary>
+    [ProtoField(4, InOneOf = true)]
+    public UseDownstreamHttpConfig? UseDownstreamProtocolConfig { get; set; }
+
+    /// <summary>HTTP/2 or HTTP/1.1 as ALPN negotiates it (TLS only, as in Envoy).</summary>
+    [ProtoField(5, InOneOf = true)]
+    public AutoHttpConfig? AutoConfig { get; set; }
+}
+
+/// <summary><c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig</c>.</summary>
+[EnvoyType("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig", NotSupported = ["http3_protocol_options"])]
+public sealed class UseDownstreamHttpConfig : EnvoyMessage
+{
+    /// <summary>The options of HTTP/1.1 requests.</summary>
+    [ProtoField(1)]
+    public Http1ProtocolOptions? HttpProtocolOptions { get; set; }
+
+    /// <summary>The options of HTTP/2 requests.</summary>
+    [ProtoField(2)]
+    public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
+}
+
+/// <summary><c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig</c>.</summary>
+[EnvoyType("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig", NotSupported = ["http3_protocol_options", "alternate_protocols_cache_options"])]
+public sealed class AutoHttpConfig : EnvoyMessage
+{
+    /// <summary>The options of connections that negotiated HTTP/1.1.</summary>
+    [ProtoField(1)]
+    public Http1ProtocolOptions? HttpProtocolOptions { get; set; }
+
+    /// <summary>The options of connections that negotiated HTTP/2.</summary>
+    [ProtoField(2)]
+    public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
 }
 
 /// <summary><c>envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig</c>.</summary>
-[EnvoyType("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig", NotSupported = ["http2_protocol_options", "http3_protocol_options"])]
+[EnvoyType("envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig", NotSupported = ["http3_protocol_options"])]
 public sealed class ExplicitHttpConfig : EnvoyMessage
 {
-    /// <summary>HTTP/1.1 to the upstream (what this gateway speaks).</summary>
+    /// <summary>HTTP/1.1 to the upstream.</summary>
     [ProtoField(1, InOneOf = true)]
     public Http1ProtocolOptions? HttpProtocolOptions { get; set; }
+
+    /// <summary>HTTP/2 to the upstream: prior knowledge over plain text (h2c), ALPN <c>h2</c> over TLS.</summary>
+    [ProtoField(2, InOneOf = true)]
+    public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
 }
 
 /// <summary><c>envoy.config.core.v3.Http1ProtocolOptions</c>; none of its settings is implemented (an empty message only).</summary>
