@@ -2,8 +2,8 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// <c>envoy.config.core.v3.HttpProtocolOptions</c>, the options common to HTTP/1 and HTTP/2 (named so here to keep it apart
-/// from the upstream extension's <see cref="HttpProtocolOptions"/>). A cluster's are validated by the cluster validator:
-/// what .NET's client cannot honour is refused there by its path.
+/// from the upstream extension's <see cref="HttpProtocolOptions"/>). A cluster's are validated by the cluster validator
+/// (what .NET's client cannot honour is refused there by its path), a connection manager's by its validator.
 /// </summary>
 [EnvoyType("envoy.config.core.v3.HttpProtocolOptions")]
 public sealed class CommonHttpProtocolOptions : EnvoyMessage
