@@ -227,8 +227,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
             filters?.Complete();
             info.Periodic?.End();
-            var aborted = context.RequestAborted.IsCancellationRequested;
-            if (aborted)
+            var aborted = context.RequestAborted.IsCancellationRequested || info.ResetBeforeResponse;
+            if (aborted && !info.ResetBeforeResponse)
             {
                 // The client went away before the response was complete (Envoy's DC, downstream_remote_disconnect).
                 info.SetResponseFlag(ResponseFlags.DownstreamConnectionTermination);
@@ -244,7 +244,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 Tracing.HttpTracing.FinishDownstream(listener.Tracing!, context, info, tracedPath);
             }
-            listener.Stats.RequestFinished(context.Response.StatusCode, aborted, info.Duration!.Value.TotalMilliseconds, info.IsHealthCheck);
+            listener.Stats.RequestFinished(context.Response.StatusCode, aborted, info.Duration!.Value.TotalMilliseconds, info.IsHealthCheck, info.ResetBeforeResponse);
             if (listener.AccessLogs.Length != 0)
             {
                 // Envoy's access logs of the stream, once it is over (AccessLogType DownstreamEnd).
@@ -402,8 +402,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         {
             stats.Http2RequestsRejectedWithUnderscoresInHeaders.Increment();
             info.Details = "http2.unexpected_underscore";
-            // nghttp2 answers the header callback's failure with RST_STREAM INTERNAL_ERROR.
-            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResetFeature>()?.Reset(2);
+            // nghttp2 answers the header callback's failure with RST_STREAM INTERNAL_ERROR, as Kestrel's abort of an
+            // HTTP/2 stream does; the stream ends aborted, so no response code is charged.
+            info.ResetBeforeResponse = true;
+            context.Abort();
             return false;
         }
         stats.Http1RequestsRejectedWithUnderscoresInHeaders.Increment();

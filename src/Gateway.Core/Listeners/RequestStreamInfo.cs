@@ -131,6 +131,9 @@ internal sealed class RequestStreamInfo : HttpStreamInfo
     /// <summary>The route's <c>name</c> (<c>%ROUTE_NAME%</c>), or null.</summary>
     public string? RouteName => Route?.Plan.RouteName;
 
+    /// <summary>The gateway reset the stream before any response (Kestrel cancels RequestAborted later, on the thread pool).</summary>
+    internal bool ResetBeforeResponse { get; set; }
+
     /// <summary>The stream's timers (idle, duration, request), or null when it has none; body activity either way restarts the idle one.</summary>
     internal StreamTimers? Timers { get; set; }
 

@@ -13,7 +13,6 @@ public sealed class ConnectionManagerStats
         "downstream_cx_overload_disable_keepalive",
         "downstream_flow_control_paused_reading_total", "downstream_flow_control_resumed_reading_total",
         "downstream_rq_http3_total", "downstream_rq_rejected_via_ip_detection",
-        "downstream_rq_tx_reset",
         "downstream_rq_overload_close",
     ];
 
@@ -64,6 +63,7 @@ public sealed class ConnectionManagerStats
         DownstreamRqActive = store.Gauge(prefix + "downstream_rq_active");
         DownstreamRqCompleted = store.Counter(prefix + "downstream_rq_completed");
         DownstreamRqRxReset = store.Counter(prefix + "downstream_rq_rx_reset");
+        DownstreamRqTxReset = store.Counter(prefix + "downstream_rq_tx_reset");
         DownstreamCxProtocolError = store.Counter(prefix + "downstream_cx_protocol_error");
         DownstreamCxDestroyLocal = store.Counter(prefix + "downstream_cx_destroy_local");
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
@@ -167,6 +167,9 @@ public sealed class ConnectionManagerStats
     public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
     /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
     public Counter DownstreamRqResponseBeforeRqComplete { get; }
+
+    /// <summary>Streams the gateway reset before a response.</summary>
+    public Counter DownstreamRqTxReset { get; }
 
     /// <summary>Connections that reached <c>max_connection_duration</c>.</summary>
     public Counter DownstreamCxMaxDurationReached { get; }
@@ -295,11 +298,16 @@ public sealed class ConnectionManagerStats
     }
 
     /// <summary>Counts a request ending: its time, and its response class, or a reset if the client went away.</summary>
-    public void RequestFinished(int statusCode, bool clientAborted, double milliseconds, bool healthCheck = false)
+    public void RequestFinished(int statusCode, bool clientAborted, double milliseconds, bool healthCheck = false, bool resetLocally = false)
     {
         DownstreamRqActive.Decrement();
         DownstreamRqTime.Record(milliseconds);
-        if (clientAborted)
+        if (resetLocally)
+        {
+            // The gateway reset the stream before any response (a codec refusal over HTTP/2).
+            DownstreamRqTxReset.Increment();
+        }
+        else if (clientAborted)
         {
             DownstreamRqRxReset.Increment();
         }

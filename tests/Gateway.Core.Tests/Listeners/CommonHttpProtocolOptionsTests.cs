@@ -110,6 +110,10 @@ public class CommonHttpProtocolOptionsTests
 
         Assert.Equal(0, upstream.Requests);
         await gateway.AssertStatAsync("http2.requests_rejected_with_underscores_in_headers", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_active", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_2xx", 0);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_tx_reset", 1);
+        await gateway.AssertStatAsync("http.ingress_http.downstream_rq_rx_reset", 0);
     }
 
     [Fact]
