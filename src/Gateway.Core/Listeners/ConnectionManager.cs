@@ -77,7 +77,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 LimitRequests(context, listener);
             }
             if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
-                && !await OnUnderscoreHeadersAsync(context, listener, codecStats, underscored).ConfigureAwait(false))
+                && !await OnUnderscoreHeadersAsync(context, listener, info, codecStats, underscored).ConfigureAwait(false))
             {
                 return;
             }
@@ -384,7 +384,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// header); REJECT_REQUEST answers HTTP/1 with the codec's 400 and closes the connection, and resets an HTTP/2
     /// stream. Returns false when the request is over.
     /// </summary>
-    private static async ValueTask<bool> OnUnderscoreHeadersAsync(HttpContext context, ListenerRuntime listener, Gateway.Stats.CodecStats stats, List<string> names)
+    private static async ValueTask<bool> OnUnderscoreHeadersAsync(HttpContext context, ListenerRuntime listener, RequestStreamInfo info, Gateway.Stats.CodecStats stats, List<string> names)
     {
         var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
         if (listener.ConnectionManager.HeadersWithUnderscores == Configuration.HeadersWithUnderscoresAction.DropHeader)
@@ -396,7 +396,6 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             (http2 ? stats.Http2DroppedHeadersWithUnderscores : stats.Http1DroppedHeadersWithUnderscores).Add(names.Count);
             return true;
         }
-        var info = context.Features.Get<RequestStreamInfo>()!;
         info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
         if (http2)
         {

@@ -56,12 +56,7 @@ internal static class HeaderBytes
         {
             return null;
         }
-        var buffer = t_buffer;
-        if (buffer is null || buffer.Length < count)
-        {
-            t_buffer = buffer = new KeyValuePair<string, StringValues>[Math.Max(count, 32)];
-        }
-        headers.CopyTo(buffer, 0);
+        var buffer = Snapshot(headers, count);
         List<string>? names = null;
         for (var i = 0; i < count; i++)
         {
@@ -73,6 +68,21 @@ internal static class HeaderBytes
         }
         Array.Clear(buffer, 0, count);
         return names;
+    }
+
+    /// <summary>
+    /// The headers copied into the thread's reused buffer (enumerating IHeaderDictionary would box its enumerator); the
+    /// caller clears the first <paramref name="count"/> entries when done, so the buffer keeps no strings alive.
+    /// </summary>
+    private static KeyValuePair<string, StringValues>[] Snapshot(IHeaderDictionary headers, int count)
+    {
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Length < count)
+        {
+            t_buffer = buffer = new KeyValuePair<string, StringValues>[Math.Max(count, 32)];
+        }
+        headers.CopyTo(buffer, 0);
+        return buffer;
     }
 
     /// <summary>Whether <paramref name="name"/> is a non-empty RFC 9110 token (a header name the codecs carry).</summary>
@@ -93,12 +103,7 @@ internal static class HeaderBytes
         {
             return true;
         }
-        var buffer = t_buffer;
-        if (buffer is null || buffer.Length < count)
-        {
-            t_buffer = buffer = new KeyValuePair<string, StringValues>[Math.Max(count, 32)];
-        }
-        headers.CopyTo(buffer, 0);
+        var buffer = Snapshot(headers, count);
         try
         {
             for (var i = 0; i < count; i++)

@@ -59,7 +59,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         ValidateCommonOptions(context, hcm);
         if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
         {
-            context.ServerWide(hcm, "request_headers_timeout", headersTimeout.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s");
+            context.ServerWide(hcm, "request_headers_timeout", DurationText(headersTimeout));
         }
         if (hcm.CodecType == CodecType.Http3)
         {
@@ -158,19 +158,17 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
     /// <summary>
     /// <c>common_http_protocol_options</c> on a connection manager: <c>idle_timeout</c> and <c>max_headers_count</c> are
     /// Kestrel's server-wide limits, so every connection manager's value (its default when unset) must agree;
-    /// <c>headers_with_underscores_action</c> is per connection manager; the connection and stream limits are refused.
+    /// the other limits are per connection manager; <c>max_response_headers_kb</c> is refused.
     /// </summary>
     private static void ValidateCommonOptions(ValidationContext context, HttpConnectionManager hcm)
     {
         var options = hcm.CommonHttpProtocolOptions;
         if (options is not null)
         {
-            foreach (var field in (ReadOnlySpan<string>)["max_response_headers_kb"])
+            if (options.HasField("max_response_headers_kb"))
             {
-                if (options.HasField(field))
-                {
-                    context.Error(options, field, $"field '{field}' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
-                }
+                // An upstream limit: what it would mean for the gateway's own responses is not built.
+                context.Error(options, "max_response_headers_kb", "field 'max_response_headers_kb' of envoy.config.core.v3.HttpProtocolOptions is not supported by this gateway yet on a connection manager");
             }
             foreach (var (field, value) in new[] { ("idle_timeout", options.IdleTimeout), ("max_stream_duration", options.MaxStreamDuration), ("max_connection_duration", options.MaxConnectionDuration) })
             {
@@ -185,25 +183,25 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
                 context.Error(options, "max_headers_count", "'max_headers_count' must be greater than or equal to 1");
             }
         }
-        // An unset value is Envoy's default, located at the connection manager.
-        var idle = options?.IdleTimeout ?? Translation.ConnectionManagerPlan.DefaultIdleTimeout;
-        var idleText = idle.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
-        if (options?.IdleTimeout is not null)
+        ServerWide(options?.IdleTimeout is { } idle ? DurationText(idle) : null, "idle_timeout", DurationText(Translation.ConnectionManagerPlan.DefaultIdleTimeout));
+        ServerWide(options?.MaxHeadersCount?.ToString(System.Globalization.CultureInfo.InvariantCulture), "max_headers_count",
+            Listeners.DownstreamRequestValidator.MaxRequestHeadersCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // An unset value is Envoy's default, located at the connection manager's (absent) options.
+        void ServerWide(string? value, string field, string defaultValue)
         {
-            context.ServerWide(options, "idle_timeout", "idle_timeout", idleText);
-        }
-        else
-        {
-            context.ServerWide(hcm, "common_http_protocol_options", "idle_timeout", idleText);
-        }
-        var countText = (options?.MaxHeadersCount ?? (uint)Listeners.DownstreamRequestValidator.MaxRequestHeadersCount).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (options?.MaxHeadersCount is not null)
-        {
-            context.ServerWide(options, "max_headers_count", "max_headers_count", countText);
-        }
-        else
-        {
-            context.ServerWide(hcm, "common_http_protocol_options", "max_headers_count", countText);
+            if (value is not null)
+            {
+                context.ServerWide(options!, field, field, value);
+            }
+            else
+            {
+                context.ServerWide(hcm, "common_http_protocol_options", field, defaultValue);
+            }
         }
     }
+
+    /// <summary>A duration as the agreement errors print it (seconds, Envoy's JSON form).</summary>
+    private static string DurationText(TimeSpan duration)
+        => duration.TotalSeconds.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture) + "s";
 }
