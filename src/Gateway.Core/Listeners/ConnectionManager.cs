@@ -485,14 +485,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         }
     }
 
-    /// <summary>Envoy's Grpc::Common::hasGrpcContentType: <c>application/grpc</c>, alone or followed by '+' or ';'.</summary>
-    private static bool IsGrpc(HttpRequest request)
-    {
-        var contentType = request.ContentType;
-        const string Grpc = "application/grpc";
-        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
-            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
-    }
+    private static bool IsGrpc(HttpRequest request) => Gateway.Grpc.GrpcProtocol.IsGrpc(request.ContentType);
 
     /// <summary>
     /// Without proxy_100_continue Envoy answers <c>Expect: 100-continue</c> itself and charges that 1xx. Kestrel

@@ -1,8 +1,10 @@
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Filters;
+using Gateway.Grpc;
 using Gateway.Translation;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Listeners;
@@ -27,9 +29,10 @@ internal static class LocalReply
 
     /// <summary>
     /// Sends a local reply (<paramref name="details"/>: Envoy's response code details, kept in the stream info). On a request that went through a filter chain, the encoders of the filters it passed
-    /// see the reply (headers, and the body when they asked for it) before it is sent, as in Envoy.
+    /// see the reply (headers, and the body when they asked for it) before it is sent, as in Envoy. A gRPC request gets
+    /// Envoy's trailers-only form instead (<see cref="ToGrpc"/>), with <paramref name="grpcStatus"/> when the caller chose one.
     /// </summary>
-    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false, Action<IHeaderDictionary>? modifyHeaders = null, string? details = null)
+    public static Task SendAsync(HttpContext context, int statusCode, byte[]? body, ConnectionManagerPlan connectionManager, string contentType = "text/plain", bool overloaded = false, int attemptCount = 0, bool closeConnection = false, Action<IHeaderDictionary>? modifyHeaders = null, string? details = null, int? grpcStatus = null)
     {
         var response = context.Response;
         var info = context.Features.Get<RequestStreamInfo>();
@@ -86,12 +89,46 @@ internal static class LocalReply
             }
             modifyHeaders?.Invoke(response.Headers);
         }
+        var grpc = GrpcProtocol.IsGrpc(context.Request.ContentType);
+        if (grpc)
+        {
+            ToGrpc(context, body, grpcStatus);
+            body = null;
+        }
         info?.OnFirstDownstreamTxByteSent();
         if (info?.Filters is { HasEncoders: true } stream)
         {
-            return EncodeAndWriteAsync(context, stream, body);
+            return EncodeAndWriteAsync(context, stream, body, grpc);
         }
-        return WriteBodyAsync(context, body);
+        return grpc ? Task.CompletedTask : WriteBodyAsync(context, body);
+    }
+
+    /// <summary>
+    /// Envoy's prepareLocalReply for a gRPC request: <c>:status 200</c>, <c>content-type: application/grpc</c>, <c>grpc-status</c>
+    /// (unless a header change set one) from the chosen status or the HTTP status (httpToGrpcStatus), and the body text as
+    /// a percent-encoded <c>grpc-message</c> (not for HEAD; a JSON body loses its final newline). The reply is headers only,
+    /// sent with the end of the stream: gRPC's "trailers-only" response.
+    /// </summary>
+    private static void ToGrpc(HttpContext context, byte[]? body, int? grpcStatus)
+    {
+        var response = context.Response;
+        var headers = response.Headers;
+        if (StringValues.IsNullOrEmpty(headers[GrpcProtocol.StatusHeader]))
+        {
+            headers[GrpcProtocol.StatusHeader] = (grpcStatus ?? GrpcProtocol.HttpToGrpcStatus(response.StatusCode)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (body is { Length: > 0 } && !HttpMethods.IsHead(context.Request.Method))
+        {
+            var text = body.AsSpan();
+            if (text[^1] == (byte)'\n' && response.ContentType is { } type && type.StartsWith("application/json", StringComparison.Ordinal))
+            {
+                text = text[..^1];
+            }
+            headers[GrpcProtocol.MessageHeader] = GrpcProtocol.EncodeMessage(text);
+        }
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GrpcProtocol.ContentType;
+        response.ContentLength = null;
     }
 
     /// <summary>
@@ -123,11 +160,19 @@ internal static class LocalReply
         return body;
     }
 
-    private static async Task EncodeAndWriteAsync(HttpContext context, FilterChainStream stream, byte[]? body)
+    private static async Task EncodeAndWriteAsync(HttpContext context, FilterChainStream stream, byte[]? body, bool grpc)
     {
         // Envoy's sendLocalReply sets content-length before the encoders run: a filter (the compressor) reads it.
-        context.Response.ContentLength = body?.Length ?? 0;
+        // A gRPC reply has none: it ends with its headers.
+        if (!grpc)
+        {
+            context.Response.ContentLength = body?.Length ?? 0;
+        }
         await stream.EncodeHeadersAsync().ConfigureAwait(false);
+        if (grpc)
+        {
+            return;
+        }
         body = await stream.EncodeLocalReplyBodyAsync(body).ConfigureAwait(false);
         await WriteBodyAsync(context, body).ConfigureAwait(false);
     }

@@ -135,7 +135,8 @@ internal sealed partial class RouterFilter
         {
             state.Retry = retry;
             state.RetriesRemaining = retry.NumRetries;
-            state.CanReplay = PrepareReplay(context);
+            state.ReplayBody = PrepareReplay(context, out var canReplay);
+            state.CanReplay = canReplay;
         }
 
         // Route timeout, retries and per-try timeout are the Polly pipeline's; each attempt is YARP's forwarding.
@@ -479,19 +480,29 @@ internal sealed partial class RouterFilter
         return false;
     }
 
-    /// <summary>Makes the request body replayable for retries: bodiless requests are, bodies up to the buffer limit are buffered.</summary>
-    private static bool PrepareReplay(HttpContext context)
+    /// <summary>
+    /// Makes the request body replayable for retries, as Envoy's router buffers it: a bodiless request is; a body is kept
+    /// as it is read, up to the buffer limit (<see cref="ReplayableRequestBody"/>; a longer one turns out not replayable
+    /// then, so a body of unknown length is buffered too); a body declared longer than the limit never is.
+    /// </summary>
+    private static ReplayableRequestBody? PrepareReplay(HttpContext context, out bool canReplay)
     {
+        var request = context.Request;
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
         {
-            return true;
+            canReplay = true;
+            return null;
         }
-        if (context.Request.ContentLength is { } length && length <= RetryBufferLimit)
+        if (request.ContentLength is > RetryBufferLimit)
         {
-            context.Request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: RetryBufferLimit);
-            return true;
+            canReplay = false;
+            return null;
         }
-        return false;
+        var body = new ReplayableRequestBody(request.Body, RetryBufferLimit);
+        request.Body = body;
+        context.Response.RegisterForDispose(body);
+        canReplay = true;
+        return body;
     }
 
     /// <summary>Whether a request-body failure is Kestrel refusing the body's framing (YARP wraps it in an AggregateException).</summary>

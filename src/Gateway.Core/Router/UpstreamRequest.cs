@@ -86,11 +86,20 @@ internal sealed class UpstreamRequest : IPipelineRequest, ILoadBalancerContext
     /// <summary>The back-off the last response's rate-limit reset header asked for, if any.</summary>
     public TimeSpan? RateLimitedBackOff { get; set; }
 
+    private bool _canReplay;
+
     /// <summary>Retries the policy still allows.</summary>
     public int RetriesRemaining { get; set; }
 
-    /// <summary>True when the request body can be sent again (none, or buffered within the limit).</summary>
-    public bool CanReplay { get; set; }
+    /// <summary>True when the request body can be sent again: none, or kept within the limit so far (<see cref="ReplayBody"/>).</summary>
+    public bool CanReplay
+    {
+        get => _canReplay && ReplayBody is not { Overflowed: true };
+        set => _canReplay = value;
+    }
+
+    /// <summary>The request body as the attempts read it, when it is kept for retries.</summary>
+    public ReplayableRequestBody? ReplayBody { get; set; }
 
     /// <summary>True while a retry holds one of the cluster's retry slots (circuit breaker max_retries).</summary>
     public bool HoldsRetrySlot { get; set; }

@@ -165,20 +165,8 @@ internal sealed class RoutePredicate
         return true;
     }
 
-    /// <summary>Envoy's Grpc::Common::hasGrpcContentType: <c>content-type</c> is <c>application/grpc</c>, alone or followed by '+' or ';'.</summary>
-    public static bool IsGrpc(Microsoft.AspNetCore.Http.IHeaderDictionary headers)
-    {
-        const string Grpc = "application/grpc";
-        var values = headers.ContentType;
-        if (values.Count == 0)
-        {
-            return false;
-        }
-        // Envoy reads the first content-type header.
-        var contentType = values[0];
-        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
-            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
-    }
+    /// <summary>Envoy's Grpc::Common::hasGrpcContentType on the first <c>content-type</c>.</summary>
+    public static bool IsGrpc(Microsoft.AspNetCore.Http.IHeaderDictionary headers) => Gateway.Grpc.GrpcProtocol.IsGrpc(headers);
 
     private bool MatchesPath(ReadOnlySpan<char> path)
     {

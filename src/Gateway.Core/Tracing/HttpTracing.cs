@@ -413,12 +413,7 @@ internal static class HttpTracing
         }
     }
 
-    private static bool IsGrpc(string? contentType)
-    {
-        const string Grpc = "application/grpc";
-        return contentType is not null && contentType.StartsWith(Grpc, StringComparison.Ordinal)
-            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
-    }
+    private static bool IsGrpc(string? contentType) => Gateway.Grpc.GrpcProtocol.IsGrpc(contentType);
 
     /// <summary>gRPC statuses Envoy counts as an upstream error (addGrpcResponseTags): 2, 4, 8, 12, 13, 14, 15.</summary>
     private static bool IsUpstreamGrpcError(string status)
