@@ -134,13 +134,13 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     /// <summary>True when some filter has an encoder hook (the router and local replies call in only then).</summary>
     public bool HasEncoders => (_chain.Hooks & (HttpFilterHooks.ResponseHeaders | HttpFilterHooks.ResponseBody)) != 0;
 
-    public override FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null)
+    public override FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null, int? grpcStatus = null)
     {
         if (!_decoding)
         {
             throw new InvalidOperationException("A filter can send a local reply only while the request is decoded (request headers or body).");
         }
-        _pendingReply = new PendingReply(statusCode, body is null ? null : Encoding.UTF8.GetBytes(body), modifyHeaders);
+        _pendingReply = new PendingReply(statusCode, body is null ? null : Encoding.UTF8.GetBytes(body), modifyHeaders, grpcStatus);
         _streamInfo.Details = details;
         return FilterStatus.StopIteration;
     }
@@ -235,7 +235,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         catch (Exception ex)
         {
             Log.FilterFailed(_logger, filters[_current].Name, ex);
-            _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null);
+            _pendingReply = new PendingReply(StatusCodes.Status500InternalServerError, InternalServerError, null, null);
             await StoppedAsync().ConfigureAwait(false);
             return false;
         }
@@ -308,7 +308,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         if (_pendingReply is { } reply)
         {
             _pendingReply = null;
-            return LocalReply.SendAsync(_context, reply.Status, reply.Body, _listener.ConnectionManager, modifyHeaders: reply.ModifyHeaders);
+            return LocalReply.SendAsync(_context, reply.Status, reply.Body, _listener.ConnectionManager, modifyHeaders: reply.ModifyHeaders, grpcStatus: reply.GrpcStatus);
         }
         // The filter produced the response itself (e.g. an ASP.NET middleware): if it has not started, the encoders
         // see it, then the connection manager's headers (server, request id) go on it, as on a proxied response.
@@ -564,7 +564,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         Task RunAsync(FilterChainStream stream);
     }
 
-    private sealed record PendingReply(int Status, byte[]? Body, Action<IHeaderDictionary>? ModifyHeaders);
+    private sealed record PendingReply(int Status, byte[]? Body, Action<IHeaderDictionary>? ModifyHeaders, int? GrpcStatus);
 
     /// <summary>Holds a proxied response body for the encoders: nothing reaches the client (headers included) until it is complete.</summary>
     private sealed class BufferingResponseBody : ResponseBodyStream

@@ -64,7 +64,11 @@ public abstract class HttpFilterContext
     /// <param name="body">A <c>text/plain</c> body, or null for none.</param>
     /// <param name="details">Envoy's response code details (e.g. <c>local_rate_limited</c>), kept in <see cref="HttpStreamInfo.ResponseCodeDetails"/>.</param>
     /// <param name="modifyHeaders">Adds or changes headers of the reply before it is sent.</param>
-    public abstract FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null);
+    /// <param name="grpcStatus">
+    /// For a gRPC request, the <c>grpc-status</c> of the reply (which is then Envoy's trailers-only form, the body as
+    /// <c>grpc-message</c>); null maps <paramref name="statusCode"/> as Envoy's httpToGrpcStatus. Ignored for other requests.
+    /// </param>
+    public abstract FilterStatus SendLocalReply(int statusCode, string? body, string details, Action<IHeaderDictionary>? modifyHeaders = null, int? grpcStatus = null);
 }
 
 /// <summary>A matched route, read-only.</summary>

@@ -78,14 +78,18 @@ public sealed class FaultDelay : EnvoyMessage
 public sealed class HeaderDelay : EnvoyMessage;
 
 /// <summary><c>envoy.extensions.filters.http.fault.v3.FaultAbort</c>.</summary>
-[EnvoyType("envoy.extensions.filters.http.fault.v3.FaultAbort", NotSupported = ["grpc_status"])]
+[EnvoyType("envoy.extensions.filters.http.fault.v3.FaultAbort")]
 public sealed class FaultAbort : EnvoyMessage
 {
     /// <summary>The status of the abort reply, in [200, 600).</summary>
     [ProtoField(2, InOneOf = true)]
     public uint? HttpStatus { get; set; }
 
-    /// <summary>The status comes from the request's <c>x-envoy-fault-abort-request</c> header.</summary>
+    /// <summary>The gRPC status of the abort reply (the HTTP status is then 200; a gRPC request gets it as <c>grpc-status</c>).</summary>
+    [ProtoField(5, InOneOf = true)]
+    public uint? GrpcStatus { get; set; }
+
+    /// <summary>The status comes from the request's <c>x-envoy-fault-abort-request</c> (or <c>x-envoy-fault-abort-grpc-request</c>) header.</summary>
     [ProtoField(4, InOneOf = true)]
     public HeaderAbort? HeaderAbort { get; set; }
 

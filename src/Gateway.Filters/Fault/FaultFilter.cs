@@ -27,6 +27,9 @@ internal sealed class FaultSettings
     /// <summary>The fixed status, or null when the header gives it.</summary>
     public int? AbortStatus { get; private init; }
 
+    /// <summary>The fixed gRPC status (the HTTP status is then 200), or null.</summary>
+    public int? AbortGrpcStatus { get; private init; }
+
     public string? UpstreamCluster { get; private init; }
 
     public HashSet<string>? DownstreamNodes { get; private init; }
@@ -42,7 +45,8 @@ internal sealed class FaultSettings
         DelayPercent = config.Delay is { } delay ? PercentOf(delay.Percentage) : null,
         FixedDelay = config.Delay?.FixedDelay,
         AbortPercent = config.Abort is { } abort ? PercentOf(abort.Percentage) : null,
-        AbortStatus = config.Abort?.HttpStatus is { } status ? (int)status : null,
+        AbortStatus = config.Abort?.HttpStatus is { } status ? (int)status : config.Abort?.GrpcStatus is not null ? 200 : null,
+        AbortGrpcStatus = config.Abort?.GrpcStatus is { } grpc ? (int)Math.Min(grpc, int.MaxValue) : null,
         UpstreamCluster = string.IsNullOrEmpty(config.UpstreamCluster) ? null : config.UpstreamCluster,
         DownstreamNodes = config.DownstreamNodes.Count == 0 ? null : new HashSet<string>(config.DownstreamNodes, StringComparer.Ordinal),
         Headers = RequestHeaderMatchers.Compile(config.Headers),
@@ -79,6 +83,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
     private const string DelayPercentHeader = "x-envoy-fault-delay-request-percentage";
     private const string AbortHeader = "x-envoy-fault-abort-request";
     private const string AbortPercentHeader = "x-envoy-fault-abort-request-percentage";
+    private const string AbortGrpcHeader = "x-envoy-fault-abort-grpc-request";
     private const string DownstreamNodeHeader = "x-envoy-downstream-service-node";
     private const string DownstreamClusterHeader = "x-envoy-downstream-service-cluster";
 
@@ -143,6 +148,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
         }
         var headers = context.HttpContext.Request.Headers;
         int status;
+        int? grpcStatus = used.AbortGrpcStatus;
         Percentage percent;
         if (used.AbortStatus is { } fixedStatus)
         {
@@ -151,12 +157,21 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
         }
         else
         {
-            // header_abort: the status (in [200, 600)) and, capped by the configuration, the percentage come from the request.
-            if (FirstNumber(headers, AbortHeader) is not { } code || code < 200 || code >= 600)
+            // header_abort: the status (an HTTP status in [200, 600), else a gRPC status with HTTP 200, as Envoy's
+            // abortStatus) and, capped by the configuration, the percentage come from the request.
+            if (FirstNumber(headers, AbortHeader) is { } code && code >= 200 && code < 600)
+            {
+                status = (int)code;
+            }
+            else if (FirstNumber(headers, AbortGrpcHeader) is { } grpc)
+            {
+                status = StatusCodes.Status200OK;
+                grpcStatus = (int)Math.Min(grpc, int.MaxValue);
+            }
+            else
             {
                 return FilterStatus.Continue;
             }
-            status = (int)code;
             percent = HeaderPercent(configured, headers, AbortPercentHeader);
         }
         if (!percent.Evaluate(random) || !TryActivate(context, used))
@@ -169,7 +184,7 @@ internal sealed class FaultFilter(FaultSettings settings, FaultStats stats, Rand
         }
         stats.AbortsInjected.Increment();
         context.StreamInfo.SetResponseFlag(ResponseFlags.FaultInjected);
-        return context.SendLocalReply(status, "fault filter abort", "fault_filter_abort");
+        return context.SendLocalReply(status, "fault filter abort", "fault_filter_abort", grpcStatus: grpcStatus);
     }
 
     private TimeSpan? DelayDuration(FaultSettings used, IHeaderDictionary headers)

@@ -45,13 +45,14 @@ public sealed class FaultFilterFactory : HttpFilterFactory<HttpFaultConfig, Http
         }
         if (config.Abort is { } abort)
         {
-            if (abort.HttpStatus is null && abort.HeaderAbort is null)
+            var set = (abort.HttpStatus is null ? 0 : 1) + (abort.GrpcStatus is null ? 0 : 1) + (abort.HeaderAbort is null ? 0 : 1);
+            if (set == 0)
             {
-                context.MessageError(abort, "error_type: value is required (http_status or header_abort)");
+                context.MessageError(abort, "error_type: value is required (http_status, grpc_status or header_abort)");
             }
-            else if (abort.HttpStatus is not null && abort.HeaderAbort is not null)
+            else if (set > 1)
             {
-                context.MessageError(abort, "error_type: only one of http_status, header_abort may be set");
+                context.MessageError(abort, "error_type: only one of http_status, grpc_status, header_abort may be set");
             }
             if (abort.HttpStatus is { } status && (status < 200 || status >= 600))
             {

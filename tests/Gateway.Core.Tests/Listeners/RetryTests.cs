@@ -101,6 +101,42 @@ public class RetryTests
     }
 
     [Fact]
+    public async Task Retry_ChunkedBodyOfUnknownLength_ReplaysTheIdenticalBody()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "{ retry_on: 5xx, num_retries: 2 }"));
+        var payload = new string('c', 70_000) + "end";
+
+        // No content-length: the body is chunked, as Envoy's router still buffers it for a retry.
+        using var content = new StreamContent(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(payload)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.ListenerUri("/flaky/1/503")) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        using var response = await gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([payload, payload], upstream.Bodies);
+        await gateway.AssertStatAsync("cluster.httpbin_service.upstream_rq_retry_success", 1);
+    }
+
+    [Fact]
+    public async Task Retry_ChunkedBodyOverBufferLimit_StreamsOnceAndIsNotRetried()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, "{ retry_on: 5xx, num_retries: 2 }"));
+        var payload = new string('z', Gateway.Router.RouterFilter.RetryBufferLimit + 1);
+
+        using var content = new StreamContent(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(payload)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.ListenerUri("/flaky/1/503")) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        using var response = await gateway.Client.SendAsync(request);
+
+        // The whole body still reached the upstream; only the replay was given up.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(payload, Assert.Single(upstream.Bodies));
+        await gateway.AssertStatAsync("cluster.httpbin_service.retry_or_shadow_abandoned", 1);
+    }
+
+    [Fact]
     public async Task Retry_ConnectFailure_GoesToTheNextHost()
     {
         int closedPort;

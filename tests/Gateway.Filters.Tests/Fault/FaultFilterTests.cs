@@ -135,6 +135,84 @@ public class FaultFilterTests
     }
 
     [Fact]
+    public async Task Abort_GrpcStatusOnGrpcRequest_TrailersOnlyReplyWithThatStatus()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, _) = await StartAsync(upstream, "abort: { grpc_status: 8, percentage: { numerator: 100 } }");
+        await using var _ = gateway;
+
+        using var response = await GrpcPostAsync(gateway);
+
+        // Envoy's abortStatus: HTTP 200 with the gRPC status; the gRPC local reply carries the body as grpc-message.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("8", Assert.Single(response.Headers.GetValues("grpc-status")));
+        Assert.Equal("fault filter abort", Assert.Single(response.Headers.GetValues("grpc-message")));
+        Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(0, upstream.Requests);
+        await AssertStatsAsync(gateway, delays: 0, aborts: 1, overflow: 0, active: 0);
+    }
+
+    /// <summary>A POST with <c>content-type: application/grpc</c> (and an empty message frame) and the given headers.</summary>
+    private static async Task<HttpResponseMessage> GrpcPostAsync(InProcessGateway gateway, params string[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.ListenerUri("/svc/Method")) { Content = new ByteArrayContent(new byte[5]) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        for (var i = 0; i + 1 < headers.Length; i += 2)
+        {
+            request.Headers.TryAddWithoutValidation(headers[i], headers[i + 1]);
+        }
+        return await gateway.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Abort_GrpcStatusOnPlainRequest_Http200WithTheBody()
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, _) = await StartAsync(upstream, "abort: { grpc_status: 8, percentage: { numerator: 100 } }");
+        await using var _ = gateway;
+
+        using var response = await SingleFilterConfig.GetAsync(gateway, "/get");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("grpc-status"));
+        Assert.Equal("fault filter abort", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, upstream.Requests);
+    }
+
+    [Theory]
+    [InlineData(null, "14", "14")]
+    [InlineData("503", "14", null)]
+    [InlineData("600", "4", "4")]
+    [InlineData(null, "x", null)]
+    public async Task Abort_HeaderAbortGrpcHeader_HttpHeaderFirstThenTheGrpcStatus(string? http, string grpc, string? expectedGrpcStatus)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var (gateway, _) = await StartAsync(upstream, "abort: { header_abort: {}, percentage: { numerator: 100 } }");
+        await using var _ = gateway;
+        List<string> headers = ["x-envoy-fault-abort-grpc-request", grpc];
+        if (http is not null)
+        {
+            headers.AddRange(["x-envoy-fault-abort-request", http]);
+        }
+
+        using var response = await GrpcPostAsync(gateway, [.. headers]);
+
+        var aborted = http is "503" || expectedGrpcStatus is not null;
+        Assert.Equal(aborted ? 1 : 0, await gateway.StatAsync(Stats + "aborts_injected"));
+        if (aborted)
+        {
+            // A gRPC request's local reply is always HTTP 200; an HTTP abort status maps through httpToGrpcStatus (503 → 14).
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(expectedGrpcStatus ?? "14", Assert.Single(response.Headers.GetValues("grpc-status")));
+        }
+        else
+        {
+            Assert.Equal(1, upstream.Requests);
+        }
+    }
+
+    [Fact]
     public async Task Delay_HeaderDelay_MillisecondsFromTheRequest()
     {
         await using var upstream = await EchoUpstream.StartAsync();

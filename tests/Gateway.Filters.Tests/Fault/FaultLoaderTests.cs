@@ -11,10 +11,10 @@ public class FaultLoaderTests
     private const string FilterPath = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[1].typed_config";
 
     [Theory]
-    [InlineData("abort: { percentage: { numerator: 1 } }", "error_type: value is required (http_status or header_abort)", ".abort")]
+    [InlineData("abort: { percentage: { numerator: 1 } }", "error_type: value is required (http_status, grpc_status or header_abort)", ".abort")]
     [InlineData("abort: { http_status: 600 }", "http_status: value must be inside range [200, 600)", ".abort.http_status")]
-    [InlineData("abort: { http_status: 503, header_abort: {} }", "error_type: only one of http_status, header_abort may be set", ".abort")]
-    [InlineData("abort: { grpc_status: 14 }", "field 'grpc_status' of envoy.extensions.filters.http.fault.v3.FaultAbort is not supported by this gateway yet", ".abort.grpc_status")]
+    [InlineData("abort: { http_status: 503, header_abort: {} }", "error_type: only one of http_status, grpc_status, header_abort may be set", ".abort")]
+    [InlineData("abort: { http_status: 503, grpc_status: 14 }", "error_type: only one of http_status, grpc_status, header_abort may be set", ".abort")]
     [InlineData("delay: { percentage: { numerator: 1 } }", "fault_delay_secifier: value is required (fixed_delay or header_delay)", ".delay")]
     [InlineData("delay: { fixed_delay: 0s }", "fixed_delay: value must be greater than 0s", ".delay.fixed_delay")]
     [InlineData("response_rate_limit: { fixed_limit: { limit_kbps: 1 } }", "field 'response_rate_limit' of envoy.extensions.filters.http.fault.v3.HTTPFault is not supported by this gateway yet", ".response_rate_limit")]
