@@ -235,7 +235,8 @@ public class VirtualHostOptionsTests
                 content.Headers.TryAddWithoutValidation("content-type", contentType);
             }
             using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/svc/Method"), content);
-            return await response.Content.ReadAsStringAsync();
+            // A direct response is a local reply: a gRPC request gets its body as grpc-message (Envoy's prepareLocalReply).
+            return response.Headers.TryGetValues("grpc-message", out var message) ? string.Join(",", message) : await response.Content.ReadAsStringAsync();
         }
     }
 
