@@ -183,7 +183,7 @@ public static class EnvoyGatewayExtensions
     /// headers (<c>max_headers_count</c>).
     /// </summary>
     internal static void ApplyEnvoyLimits(KestrelServerLimits limits, int maxRequestHeadersBytes, TimeSpan requestHeadersTimeout = default, TimeSpan? idleTimeout = null,
-        int maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount)
+        int maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount, DownstreamHttp2Plan? http2 = null)
     {
         limits.MaxRequestBodySize = null;
         limits.MinRequestBodyDataRate = null;
@@ -205,10 +205,18 @@ public static class EnvoyGatewayExtensions
         {
             limits.RequestHeadersTimeout = requestHeadersTimeout;
         }
-        // HTTP/2: Envoy's defaults since 1.36 (max_concurrent_streams 1024, initial windows 16 MiB / 24 MiB).
-        limits.Http2.MaxStreamsPerConnection = 1024;
-        limits.Http2.InitialStreamWindowSize = 16 * 1024 * 1024;
-        limits.Http2.InitialConnectionWindowSize = 24 * 1024 * 1024;
+        // HTTP/2: the connection managers' http2_protocol_options (agreed by validation), else Envoy's defaults since 1.36
+        // (max_concurrent_streams 1024, initial windows 16 MiB / 24 MiB).
+        http2 ??= DownstreamHttp2Plan.Default;
+        limits.Http2.MaxStreamsPerConnection = http2.MaxConcurrentStreams;
+        limits.Http2.InitialStreamWindowSize = http2.InitialStreamWindowSize;
+        limits.Http2.InitialConnectionWindowSize = http2.InitialConnectionWindowSize;
+        limits.Http2.HeaderTableSize = http2.HpackTableSize;
+        limits.Http2.KeepAlivePingDelay = http2.KeepaliveInterval ?? Timeout.InfiniteTimeSpan;
+        if (http2.KeepaliveTimeout is { } pingTimeout)
+        {
+            limits.Http2.KeepAlivePingTimeout = pingTimeout;
+        }
         limits.Http2.MaxRequestHeaderFieldSize = maxRequestHeadersBytes;
     }
 
@@ -288,6 +296,7 @@ public static class EnvoyGatewayExtensions
         var requestHeadersTimeout = TimeSpan.Zero;
         TimeSpan? idleTimeout = null;
         var maxHeadersCount = DownstreamRequestValidator.MaxRequestHeadersCount;
+        DownstreamHttp2Plan? http2 = null;
         foreach (var listener in runtime.Plan.Listeners)
         {
             foreach (var chain in listener.AllChains())
@@ -298,6 +307,7 @@ public static class EnvoyGatewayExtensions
                     // Validation made every connection manager agree on these (unset ones have Envoy's defaults).
                     idleTimeout = chain.ConnectionManager.IdleTimeout;
                     maxHeadersCount = chain.ConnectionManager.MaxHeadersCount;
+                    http2 = chain.ConnectionManager.Http2;
                 }
                 if (chain.ConnectionManager.RequestHeadersTimeout > TimeSpan.Zero)
                 {
@@ -305,7 +315,7 @@ public static class EnvoyGatewayExtensions
                 }
             }
         }
-        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout, idleTimeout, maxHeadersCount);
+        ApplyEnvoyLimits(kestrel.Limits, maxRequestHeadersBytes, requestHeadersTimeout, idleTimeout, maxHeadersCount, http2);
         if (runtime.AdminSlot is { } adminSlot && runtime.AdminEndPoint is { } adminEndPoint)
         {
             kestrel.Listen(adminEndPoint, options =>

@@ -72,6 +72,16 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 await LocalReply.SendAsync(context, DownstreamRequestValidator.Status(verdict), DownstreamRequestValidator.Body(verdict), plan, closeConnection: true, details: Router.ResponseDetails.CodecError).ConfigureAwait(false);
                 return;
             }
+            if (verdict == DownstreamVerdict.Upgrade && !plan.AllowExtendedConnect && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true)
+            {
+                // Without http2_protocol_options.allow_connect Envoy's HTTP/2 codec does not take RFC 8441's :protocol: the
+                // stream is reset as a messaging error (Kestrel advertises SETTINGS_ENABLE_CONNECT_PROTOCOL regardless).
+                info.SetResponseFlag(ResponseFlags.DownstreamProtocolError);
+                info.Details = "http2.violation.of.messaging.rule";
+                info.ResetBeforeResponse = true;
+                context.Abort();
+                return;
+            }
             if (plan.MaxRequestsPerConnection != 0)
             {
                 LimitRequests(context, listener);

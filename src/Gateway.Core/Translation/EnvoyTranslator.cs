@@ -247,6 +247,8 @@ public static class EnvoyTranslator
             SchemeToOverwrite = hcm.SchemeHeaderTransformation?.SchemeToOverwrite,
             IdleTimeout = hcm.CommonHttpProtocolOptions?.IdleTimeout ?? ConnectionManagerPlan.DefaultIdleTimeout,
             MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
+            Http2 = DownstreamHttp2Plan.From(hcm.Http2ProtocolOptions),
+            AllowExtendedConnect = hcm.Http2ProtocolOptions?.AllowConnect ?? false,
             HeadersWithUnderscores = hcm.CommonHttpProtocolOptions?.HeadersWithUnderscoresAction ?? HeadersWithUnderscoresAction.Allow,
             MaxRequestsPerConnection = hcm.CommonHttpProtocolOptions?.MaxRequestsPerConnection ?? 0,
             MaxConnectionDuration = hcm.CommonHttpProtocolOptions?.MaxConnectionDuration is { } connectionDuration && connectionDuration > TimeSpan.Zero ? connectionDuration : null,

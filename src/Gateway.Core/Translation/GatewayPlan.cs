@@ -125,6 +125,12 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>common_http_protocol_options.max_headers_count</c> (default 100), Kestrel's header count limit (server-wide, agreed by validation).</summary>
     public int MaxHeadersCount { get; init; } = Listeners.DownstreamRequestValidator.MaxRequestHeadersCount;
 
+    /// <summary><c>http2_protocol_options</c>' settings Kestrel applies to every HTTP/2 connection (server-wide, agreed by validation).</summary>
+    public DownstreamHttp2Plan Http2 { get; init; } = DownstreamHttp2Plan.Default;
+
+    /// <summary><c>http2_protocol_options.allow_connect</c>: an RFC 8441 extended CONNECT (WebSocket over HTTP/2) is accepted; otherwise its stream is reset.</summary>
+    public bool AllowExtendedConnect { get; init; }
+
     /// <summary><c>common_http_protocol_options.max_connection_duration</c>: a connection drains this long after it opened; null: never.</summary>
     public TimeSpan? MaxConnectionDuration { get; init; }
 

@@ -57,6 +57,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             }
         }
         ValidateCommonOptions(context, hcm);
+        DownstreamHttp2Validator.Validate(context, hcm);
         if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
         {
             context.ServerWide(hcm, "request_headers_timeout", DurationText(headersTimeout));

@@ -110,6 +110,10 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
 
     private void ValidateHttp2(Http2ProtocolOptions http2)
     {
+        if (http2.AllowConnect == true)
+        {
+            context.Error(http2, "allow_connect", "'allow_connect' is not supported by this gateway upstream yet");
+        }
         if (http2.HpackTableSize is { } table && table != Http2ProtocolOptions.DefaultHpackTableSize)
         {
             context.Error(http2, "hpack_table_size", $"'hpack_table_size' {table} is not supported by this gateway upstream: .NET's HTTP/2 client keeps HPACK's default table ({Http2ProtocolOptions.DefaultHpackTableSize})");
@@ -144,12 +148,13 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
         }
         if (http2.ConnectionKeepalive is { } keepalive)
         {
-            ValidateKeepaliveDuration(keepalive, "interval", "Interval", keepalive.Interval);
-            ValidateKeepaliveDuration(keepalive, "timeout", "Timeout", keepalive.Timeout);
+            ValidateKeepaliveDuration(context, keepalive, "interval", "Interval", keepalive.Interval);
+            ValidateKeepaliveDuration(context, keepalive, "timeout", "Timeout", keepalive.Timeout);
         }
     }
 
-    private void ValidateKeepaliveDuration(KeepaliveSettings keepalive, string field, string protoName, TimeSpan? value)
+    /// <summary>KeepaliveSettings' proto constraints on <c>interval</c> and <c>timeout</c> (required, at least 1 ms).</summary>
+    internal static void ValidateKeepaliveDuration(ValidationContext context, KeepaliveSettings keepalive, string field, string protoName, TimeSpan? value)
     {
         if (value is null)
         {
@@ -187,6 +192,6 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
         }
     }
 
-    private static string RangeError(string field, uint min, uint max, string message = "Http2ProtocolOptionsValidationError")
+    internal static string RangeError(string field, uint min, uint max, string message = "Http2ProtocolOptionsValidationError")
         => string.Create(CultureInfo.InvariantCulture, $"Proto constraint validation failed ({message}.{field}: value must be inside range [{min}, {max}])");
 }

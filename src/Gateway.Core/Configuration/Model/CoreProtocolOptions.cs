@@ -56,7 +56,7 @@ public enum HeadersWithUnderscoresAction
 /// </summary>
 [EnvoyType("envoy.config.core.v3.Http2ProtocolOptions", NotSupported =
 [
-    "allow_connect", "allow_metadata", "max_outbound_frames", "max_outbound_control_frames",
+    "allow_metadata", "max_outbound_frames", "max_outbound_control_frames",
     "max_consecutive_inbound_frames_with_empty_payload", "max_inbound_priority_frames_per_stream",
     "max_inbound_window_update_frames_per_data_frame_sent", "stream_error_on_invalid_http_messaging",
     "override_stream_error_on_invalid_http_message", "custom_settings_parameters", "use_oghttp2_codec",
@@ -88,6 +88,10 @@ public sealed class Http2ProtocolOptions : EnvoyMessage
     /// <summary>The initial connection flow-control window, 65535 to 2^31 - 1.</summary>
     [ProtoField(4)]
     public uint? InitialConnectionWindowSize { get; set; }
+
+    /// <summary>RFC 8441 extended CONNECT (WebSocket over HTTP/2) is allowed (default false).</summary>
+    [ProtoField(5)]
+    public bool? AllowConnect { get; set; }
 
     /// <summary>PING frames that prove the connection alive.</summary>
     [ProtoField(15)]

@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
     "rds", "scoped_routes", "http_protocol_options",
-    "http2_protocol_options", "http3_protocol_options",
+    "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
@@ -71,6 +71,14 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// </summary>
     [ProtoField(35)]
     public CommonHttpProtocolOptions? CommonHttpProtocolOptions { get; set; }
+
+    /// <summary>
+    /// HTTP/2 downstream: <c>max_concurrent_streams</c>, the initial windows, <c>hpack_table_size</c> and
+    /// <c>connection_keepalive</c> (Kestrel's server-wide HTTP/2 limits, so every connection manager must agree), and
+    /// <c>allow_connect</c> (RFC 8441 extended CONNECT, per connection manager).
+    /// </summary>
+    [ProtoField(9)]
+    public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
 
     /// <summary>Overwrites the request's <c>:scheme</c> and <c>x-forwarded-proto</c>; absent: they stay as they came.</summary>
     [ProtoField(48)]

@@ -201,7 +201,7 @@ public sealed class WebSocketIntegrationTests
     {
         // RFC 8441 downstream (h2c, prior knowledge): Kestrel hands the extended CONNECT over, YARP speaks HTTP/1.1 upgrade upstream.
         await using var upstream = await WebSocketEchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, ["codec_type: HTTP2", WebSocketUpgrades]));
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, ["codec_type: HTTP2", "http2_protocol_options: { allow_connect: true }", WebSocketUpgrades]));
 
         using var socket = new ClientWebSocket();
         socket.Options.HttpVersion = HttpVersion.Version20;
@@ -215,6 +215,23 @@ public sealed class WebSocketIntegrationTests
         await gateway.AssertStatAsync(Prefix + "downstream_cx_upgrades_total", 1);
         await gateway.AssertStatAsync(Prefix + "downstream_cx_upgrades_active", 0);
         await gateway.AssertStatAsync(Prefix + "downstream_rq_http2_total", 1);
+    }
+
+    [Fact]
+    public async Task WebSocket_Http2ExtendedConnectWithoutAllowConnect_StreamResetAndNoUpstream()
+    {
+        await using var upstream = await WebSocketEchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(Config(upstream, ["codec_type: HTTP2", WebSocketUpgrades]));
+
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+
+        // Envoy's codec without allow_connect refuses RFC 8441's :protocol with a stream reset.
+        await Assert.ThrowsAnyAsync<Exception>(() => socket.ConnectAsync(WebSocketUri(gateway, "/ws"), invoker, CancellationToken.None));
+        Assert.Equal(0, upstream.Upgrades);
+        await gateway.AssertStatAsync(Prefix + "downstream_cx_upgrades_total", 0);
     }
 
     /// <summary>The connection manager's fields: WebSocket upgrades, <paramref name="extra"/>, and a file access log with <paramref name="format"/>.</summary>
