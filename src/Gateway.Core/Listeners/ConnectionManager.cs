@@ -94,6 +94,11 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             // The codec treats an upgrade or CONNECT as a stream that never ends: a local reply to it closes the connection.
             var tunnel = verdict != DownstreamVerdict.Accept;
             var pathAndQuery = RequestTarget.PathAndQuery(context, out var targetAuthority, out var targetScheme);
+            if (verdict == DownstreamVerdict.Connect)
+            {
+                // Envoy's CONNECT has no :path (HTTP/2's has none, HTTP/1.1's authority form becomes :authority): routes see an empty one.
+                pathAndQuery = string.Empty;
+            }
             if (targetAuthority is not null)
             {
                 // Absolute-form: the target's authority replaces any Host header (RFC 9112 3.2.2), as Envoy's codec does.
@@ -314,13 +319,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             new RouterInput(info, stream.PathAndQuery, stream.Scheme, stream.IsInternal, stream.StartTimestamp, stream.Tunnel, info.IsHealthCheck)).AsTask();
     }
 
-    /// <summary>Route selection on the routed <c>:path</c>; a pathless CONNECT matches only connect_matcher routes, which are not supported.</summary>
+    /// <summary>Route selection on the routed <c>:path</c>; a CONNECT's is empty, so only connect_matcher routes match it.</summary>
     private static RouteRuntime? SelectRoute(HttpRequest request, ListenerRuntime listener, DownstreamVerdict verdict, string scheme, string pathAndQuery, ulong randomValue, System.Net.IPAddress? forwardedRemote)
     {
-        if (verdict == DownstreamVerdict.Connect)
-        {
-            return null;
-        }
         var host = request.Headers.Host;
         // Envoy's route() runs the route's cluster specifier too: a weighted_clusters route yields the picked entry's route.
         return listener.Routes.Match(host.Count == 0 ? null : host.ToString(), request.Method, scheme, pathAndQuery, request.Headers, null, randomValue, out _, out _)

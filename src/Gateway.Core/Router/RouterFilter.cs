@@ -114,6 +114,12 @@ internal sealed partial class RouterFilter
                 modifyHeaders: listener.ConnectionManager.SuppressEnvoyHeaders ? null : MarkDropOverload, details: ResponseDetails.DropOverload).ConfigureAwait(false);
             return;
         }
+        if (TerminatesConnect(context, route, input.Tunnel))
+        {
+            info.Upstream = state;
+            await TerminateConnectAsync(context, state, cluster).ConfigureAwait(false);
+            return;
+        }
         var endpoint = cluster.ProxyEndpoint;
         if (endpoint?.RequestDelegate is null)
         {

@@ -75,6 +75,11 @@ internal sealed class RoutePredicate
             regex = StringPredicate.CompileRegex(safeRegex);
             path = regex.Pattern;
         }
+        else if (match.ConnectMatcher is not null)
+        {
+            kind = PathMatchKind.Connect;
+            path = string.Empty;
+        }
         else if (match.PathMatchPolicy?.TypedConfig is UriTemplateMatchConfig { PathTemplate: { } pathTemplate })
         {
             kind = PathMatchKind.UriTemplate;
@@ -121,7 +126,7 @@ internal sealed class RoutePredicate
     public bool Matches(in RequestView request)
     {
         // The path is cheapest and most selective, so it goes first; all checks are pure, so order cannot change the result.
-        if (!MatchesPath(request.Path))
+        if (_pathKind == PathMatchKind.Connect ? !IsConnect(request) : !MatchesPath(request.Path))
         {
             return false;
         }
@@ -186,6 +191,14 @@ internal sealed class RoutePredicate
         }
     }
 
+    /// <summary>
+    /// Envoy's HeaderUtility::isConnect for connect_matcher: a CONNECT without a path (HTTP/2's, or HTTP/1.1's authority
+    /// form, which the connection manager routes with an empty path); an RFC 8441 extended CONNECT has one, and Envoy's
+    /// codec makes it an upgrade instead.
+    /// </summary>
+    private static bool IsConnect(in RequestView request)
+        => request.PathAndQuery.Length == 0 && Microsoft.AspNetCore.Http.HttpMethods.IsConnect(request.Method);
+
     private enum PathMatchKind : byte
     {
         Prefix,
@@ -193,5 +206,6 @@ internal sealed class RoutePredicate
         Regex,
         SeparatedPrefix,
         UriTemplate,
+        Connect,
     }
 }

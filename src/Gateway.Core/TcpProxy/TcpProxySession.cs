@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -33,7 +32,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     {
         _connection = connection;
         proxy.Stats.DownstreamCxTotal.Increment();
-        Upstream? upstream = null;
+        TcpUpstreamConnection? upstream = null;
         var plan = proxy.Plan;
         // Envoy's onNewConnection arms these before it connects: a connect that outlasts the idle timeout or the
         // maximum duration is abandoned with the connection.
@@ -77,7 +76,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     private static ValueTask DisposeAsync(ITimer? timer) => timer?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Chooses the cluster and a host and connects; null (the flags and stats set) when the connection is to be closed.</summary>
-    private async ValueTask<Upstream?> ConnectAsync(ConnectionContext connection)
+    private async ValueTask<TcpUpstreamConnection?> ConnectAsync(ConnectionContext connection)
     {
         var cluster = proxy.PickCluster();
         if (cluster is null)
@@ -106,7 +105,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 cluster.Stats.UpstreamCxConnectAttemptsExceeded.Increment();
                 return null;
             }
-            if (PickHost(cluster, hash) is not { } host)
+            if (TcpUpstreamConnection.PickHost(cluster, null, hash) is not { } host)
             {
                 info?.SetResponseFlag(ResponseFlags.NoHealthyUpstream);
                 cluster.Stats.UpstreamCxNoneHealthy.Increment();
@@ -129,33 +128,6 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         }
     }
 
-    /// <summary>Envoy's chooseHost for a connection: the cluster's load balancer, with the hash policy's key (random without one).</summary>
-    private static UpstreamHost? PickHost(ClusterRuntime cluster, ulong? hash)
-    {
-        WeightedHost? pick;
-        switch (cluster.Picker)
-        {
-            case ISubsetPicker subsets:
-                pick = subsets.Pick(null, subsets.UsesHash ? hash ?? subsets.RandomHash() : null, 0);
-                break;
-            case HashingPicker hashing:
-                pick = hashing.Pick(hash ?? hashing.RandomHash(), 0);
-                break;
-            case { } picker:
-                pick = picker.Pick(null, 0);
-                break;
-            default:
-                // No plan applied yet for the cluster (a configuration being swapped in): the first available host.
-                var available = cluster.ProxyCluster?.DestinationsState.AvailableDestinations;
-                return available is { Count: > 0 } ? cluster.Host(available[0]) : null;
-        }
-        if (pick is { Panic: true })
-        {
-            cluster.Stats.LbHealthyPanic.Increment();
-        }
-        return pick?.Host;
-    }
-
     /// <summary>Envoy's SourceIpHashMethod: the downstream address without its port (IPv4 for a mapped address).</summary>
     private static ulong? SourceIpHash(EndPoint? remote)
     {
@@ -167,63 +139,13 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         return HashFunctions.XxHash64(ip.ToString().AsSpan());
     }
 
-    /// <summary>
-    /// One connect to <paramref name="host"/> within the cluster's <c>connect_timeout</c> (then the TLS handshake when the
-    /// cluster has a transport socket), counted as the HTTP path counts its connections; a failure is Envoy's
-    /// LocalOriginConnectFailed (or LocalOriginTimeout) to outlier detection, a success LocalOriginConnectSuccessFinal.
-    /// </summary>
-    private async ValueTask<Upstream?> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host)
+    /// <summary>One connect to <paramref name="host"/>; the session's own close (timers) cancels it.</summary>
+    private async ValueTask<TcpUpstreamConnection?> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host)
     {
-        var stats = cluster.Stats;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        UpstreamConnections.Opening(cluster, host);
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = new CancellationTokenSource(cluster.Plan?.ConnectTimeout ?? Translation.EnvoyTranslator.DefaultConnectTimeout, proxy.Time);
         // Not the connection's ConnectionClosed: Kestrel raises it on the client's FIN too, which is only a half-close
-        // here; a reset shows in the copy once connected. The session's own close (timers) cancels the connect.
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _closing.Token);
-        Stream? stream = null;
-        try
-        {
-            await socket.ConnectAsync(EndPointOf(host.Address), linked.Token).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
-            if (cluster.TransportOf(host) is { } tls)
-            {
-                stream = await tls.HandshakeAsync(stream, tls.ServerNameFor(null), http2: false, linked.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException or IOException or System.Security.Authentication.AuthenticationException)
-        {
-            if (stream is null)
-            {
-                socket.Dispose();
-            }
-            else
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-            var timedOut = timeout.IsCancellationRequested;
-            UpstreamConnections.ConnectFailed(cluster, host, timedOut);
-            if (!_closing.IsCancellationRequested)
-            {
-                cluster.OutcomeObserver?.OnRequestEnded(host, 0, timedOut);
-            }
-            return null;
-        }
-        stats.UpstreamCxConnectMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        cluster.OutcomeObserver?.OnRequestEnded(host, StatusOk, timedOut: false);
-        return new Upstream(socket, stream, cluster, host);
-    }
-
-    private const int StatusOk = 200;
-
-    /// <summary><c>ip:port</c>, <c>[v6]:port</c> or <c>name:port</c> as an endpoint to connect to.</summary>
-    private static EndPoint EndPointOf(string hostPort)
-    {
-        var colon = hostPort.LastIndexOf(':');
-        var host = hostPort.AsSpan(0, colon).Trim("[]");
-        var port = int.Parse(hostPort.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
-        return IPAddress.TryParse(host, out var address) ? new IPEndPoint(address, port) : new DnsEndPoint(host.ToString(), port);
+        // here; a reset shows in the copy once connected.
+        var (connection, _, _) = await TcpUpstreamConnection.ConnectAsync(cluster, host, proxy.Time, _closing.Token).ConfigureAwait(false);
+        return connection;
     }
 
     /// <summary>
@@ -232,7 +154,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     /// half-close a downstream connection: see docs/compatibility.md). An error either way, the idle timeout or the maximum
     /// duration close both at once.
     /// </summary>
-    private async Task ProxyAsync(IDuplexPipe downstream, Upstream upstream)
+    private async Task ProxyAsync(IDuplexPipe downstream, TcpUpstreamConnection upstream)
     {
         var token = _closing.Token;
         var toUpstream = DownstreamToUpstreamAsync(downstream.Input, upstream, token);
@@ -255,7 +177,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     }
 
     /// <summary>Downstream to upstream; true when the downstream ended its side (then the upstream's send side is shut).</summary>
-    private async Task<bool> DownstreamToUpstreamAsync(PipeReader input, Upstream upstream, CancellationToken token)
+    private async Task<bool> DownstreamToUpstreamAsync(PipeReader input, TcpUpstreamConnection upstream, CancellationToken token)
     {
         try
         {
@@ -295,7 +217,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     }
 
     /// <summary>Upstream to downstream; true when the upstream ended its side (read 0).</summary>
-    private async Task<bool> UpstreamToDownstreamAsync(Upstream upstream, PipeWriter output, CancellationToken token)
+    private async Task<bool> UpstreamToDownstreamAsync(TcpUpstreamConnection upstream, PipeWriter output, CancellationToken token)
     {
         try
         {
@@ -415,38 +337,4 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
 
     private readonly Lock _logLock = new();
     private ConnectionEndpoints? _endpoints;
-
-    /// <summary>The upstream connection: its stream (TLS over the socket when the cluster has it) and its close, counted once.</summary>
-    private sealed class Upstream(Socket socket, Stream stream, ClusterRuntime cluster, UpstreamHost host)
-    {
-        private readonly long _opened = Stopwatch.GetTimestamp();
-        private int _closed;
-
-        public Stream Stream => stream;
-
-        public ClusterRuntime Cluster => cluster;
-
-        /// <summary>The upstream ended or reset the connection first (<c>upstream_cx_destroy_remote</c>).</summary>
-        public bool RemoteClosed { get; set; }
-
-        /// <summary>The downstream's FIN passed on: TLS close_notify, then the socket's send side shut.</summary>
-        public async ValueTask ShutdownSendAsync()
-        {
-            if (stream is System.Net.Security.SslStream ssl)
-            {
-                await ssl.ShutdownAsync().ConfigureAwait(false);
-            }
-            socket.Shutdown(SocketShutdown.Send);
-        }
-
-        public void Close()
-        {
-            if (Interlocked.Exchange(ref _closed, 1) != 0)
-            {
-                return;
-            }
-            stream.Dispose();
-            UpstreamConnections.Closed(cluster, host, RemoteClosed, _opened);
-        }
-    }
 }

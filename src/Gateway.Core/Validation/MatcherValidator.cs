@@ -13,12 +13,12 @@ internal sealed class MatcherValidator(ValidationContext context)
     public void ValidateRouteMatch(RouteMatch match)
     {
         var specifiers = (match.Prefix is null ? 0 : 1) + (match.Path is null ? 0 : 1) + (match.SafeRegex is null ? 0 : 1) + (match.PathSeparatedPrefix is null ? 0 : 1)
-            + (match.PathMatchPolicy is null ? 0 : 1);
+            + (match.PathMatchPolicy is null ? 0 : 1) + (match.ConnectMatcher is null ? 0 : 1);
         if (specifiers != 1)
         {
             context.Error(match, specifiers == 0
-                ? "a route match needs one of 'prefix', 'path', 'safe_regex', 'path_separated_prefix' or 'path_match_policy'"
-                : "'prefix', 'path', 'safe_regex', 'path_separated_prefix' and 'path_match_policy' are alternatives; give only one");
+                ? "a route match needs one of 'prefix', 'path', 'safe_regex', 'connect_matcher', 'path_separated_prefix' or 'path_match_policy'"
+                : "'prefix', 'path', 'safe_regex', 'connect_matcher', 'path_separated_prefix' and 'path_match_policy' are alternatives; give only one");
         }
         if (match.PathMatchPolicy is { } policy)
         {

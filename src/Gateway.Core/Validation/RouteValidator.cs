@@ -213,6 +213,7 @@ internal sealed class RouteValidator(ValidationContext context)
     private void ValidateAction(RouteAction action, Route route)
     {
         UpgradeConfigValidator.Validate(context, action);
+        UpgradeConfigValidator.ValidateConnectRoute(context, route, action);
         var specifiers = (string.IsNullOrEmpty(action.Cluster) ? 0 : 1) + (action.ClusterHeader is null ? 0 : 1) + (action.WeightedClusters is null ? 0 : 1);
         if (specifiers == 0)
         {

@@ -31,14 +31,32 @@ internal static class UpgradeConfigValidator
         {
             var config = action.UpgradeConfigs[i];
             // Envoy's RouteEntryImplBase (the map is keyed by the lower-cased type).
-            if (!CheckType(context, config, config.UpgradeType, i, j => action.UpgradeConfigs[j].UpgradeType, "Duplicate upgrade {0}") || config.ConnectConfig is null)
+            if (CheckType(context, config, config.UpgradeType, i, j => action.UpgradeConfigs[j].UpgradeType, "Duplicate upgrade {0}") && config.ConnectConfig is not null
+                && !string.Equals(config.UpgradeType, Connect, StringComparison.OrdinalIgnoreCase))
             {
-                continue;
+                context.Error(config, "connect_config", $"Non-CONNECT upgrade type {config.UpgradeType} has ConnectConfig");
             }
-            context.Error(config, "connect_config", string.Equals(config.UpgradeType, Connect, StringComparison.OrdinalIgnoreCase)
-                ? "'connect_config' (terminating CONNECT into a TCP stream) is not supported by this gateway: Kestrel gives a CONNECT no stream to tunnel"
-                : $"Non-CONNECT upgrade type {config.UpgradeType} has ConnectConfig");
         }
+    }
+
+    /// <summary>
+    /// A <c>connect_matcher</c> route that forwards: Envoy would proxy the CONNECT to the upstream as an HTTP CONNECT, which
+    /// YARP cannot; only a route that terminates it (a CONNECT entry with <c>connect_config</c>) is accepted.
+    /// </summary>
+    public static void ValidateConnectRoute(ValidationContext context, Route route, RouteAction action)
+    {
+        if (route.Match?.ConnectMatcher is null || action.HasBindingError("upgrade_configs"))
+        {
+            return;
+        }
+        foreach (var config in action.UpgradeConfigs)
+        {
+            if (string.Equals(config.UpgradeType, Connect, StringComparison.OrdinalIgnoreCase) && config.ConnectConfig is not null && config.Enabled != false)
+            {
+                return;
+            }
+        }
+        context.Error(action, "upgrade_configs", "a connect_matcher route must terminate CONNECT (upgrade_configs: [{ upgrade_type: CONNECT, connect_config: {} }]): forwarding a CONNECT to an HTTP upstream is not supported by this gateway");
     }
 
     /// <summary>

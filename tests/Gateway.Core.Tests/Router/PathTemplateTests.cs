@@ -126,7 +126,7 @@ public class PathTemplateTests
         {
             "{ prefix: \"/\", path_match_policy: { name: m, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig, path_template: \"/a\" } } }",
             "route: { cluster: httpbin_service }",
-            "'prefix', 'path', 'safe_regex', 'path_separated_prefix' and 'path_match_policy' are alternatives; give only one",
+            "'prefix', 'path', 'safe_regex', 'connect_matcher', 'path_separated_prefix' and 'path_match_policy' are alternatives; give only one",
             "routes[0].match"
         },
         {

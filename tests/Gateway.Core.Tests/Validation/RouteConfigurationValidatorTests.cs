@@ -59,7 +59,7 @@ public class RouteConfigurationValidatorTests
 
         var error = Assert.Single(LoadFails(yaml).Errors);
 
-        Assert.Equal("a route match needs one of 'prefix', 'path', 'safe_regex', 'path_separated_prefix' or 'path_match_policy'", error.Message);
+        Assert.Equal("a route match needs one of 'prefix', 'path', 'safe_regex', 'connect_matcher', 'path_separated_prefix' or 'path_match_policy'", error.Message);
         Assert.EndsWith("routes[0].match", error.Location.Path, StringComparison.Ordinal);
     }
 

@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteMatch</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteMatch", NotSupported =
 [
-    "connect_matcher", "tls_context",
+    "tls_context",
     "filter_state", "cookies",
 ])]
 public sealed class RouteMatch : EnvoyMessage
@@ -19,6 +19,10 @@ public sealed class RouteMatch : EnvoyMessage
 
     /// <summary>Prefix that must end at a path segment boundary.</summary>
     public string? PathSeparatedPrefix { get; set; }
+
+    /// <summary>CONNECT requests only (no path is compared); a path specifier of its own.</summary>
+    [ProtoField(12)]
+    public ConnectMatcher? ConnectMatcher { get; set; }
 
     /// <summary>A URI template the whole path (query removed) must match (<c>envoy.path.match.uri_template.uri_template_matcher</c>).</summary>
     public PathMatchPolicy? PathMatchPolicy { get; set; }
