@@ -100,6 +100,27 @@ public sealed class GrpcWebFilterTests
     }
 
     [Fact]
+    public async Task ServerStream_GrpcWebThenGrpcStats_StatsSeeGrpcFramesAndTrailers()
+    {
+        await using var upstream = await GrpcEchoUpstream.StartAsync();
+        await using var gateway = await StartAsync(upstream, GrpcWeb + "\n" + StatsFilter("stats_for_all_methods: true"));
+        using var channel = WebChannel(gateway, GrpcWebMode.GrpcWebText, HttpVersion.Version11);
+
+        using var call = new Echo.EchoClient(channel).ServerStream(new EchoRequest { Message = "both", Count = 4 });
+        var replies = 0;
+        await foreach (var _ in call.ResponseStream.ReadAllAsync())
+        {
+            replies++;
+        }
+
+        // grpc_stats (nearer the router) counts the upstream's gRPC frames before grpc_web re-encodes them.
+        Assert.Equal(4, replies);
+        await gateway.AssertStatAsync(MethodStat("grpc", "ServerStream") + "response_message_count", 4);
+        await gateway.AssertStatAsync(MethodStat("grpc", "ServerStream") + "success", 1);
+        await gateway.AssertStatAsync(MethodStat("grpc-web", "ServerStream") + "success", 1);
+    }
+
+    [Fact]
     public async Task Unary_RawHttp11Binary_BodyEndsWithTrailerFrame()
     {
         await using var upstream = await GrpcEchoUpstream.StartAsync();
