@@ -57,6 +57,26 @@ internal static class GrpcFilterTestConfig
         return new HttpRequestMessage(HttpMethod.Post, gateway.ListenerUri(path)) { Content = content, Version = System.Net.HttpVersion.Version11 };
     }
 
+    /// <summary>Every reply of a server-streaming call, in order.</summary>
+    public static async Task<List<string>> RepliesAsync(global::Grpc.Core.AsyncServerStreamingCall<EchoReply> call)
+    {
+        var replies = new List<string>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            replies.Add(call.ResponseStream.Current.Message);
+        }
+        return replies;
+    }
+
+    /// <summary>Asserts the stats <c>&lt;prefix&gt;&lt;name&gt;</c>, each with its value.</summary>
+    public static async Task AssertStatsAsync(InProcessGateway gateway, string prefix, params (string Name, long Value)[] expected)
+    {
+        foreach (var (name, value) in expected)
+        {
+            await gateway.AssertStatAsync(prefix + name, value);
+        }
+    }
+
     public static string? Header(HttpResponseMessage response, string name)
         => response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values) ? string.Join(",", values) : null;
 }

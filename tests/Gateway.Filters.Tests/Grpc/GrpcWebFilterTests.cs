@@ -15,6 +15,16 @@ namespace Gateway.Tests.Grpc;
 /// <summary>envoy.filters.http.grpc_web: Grpc.Net.Client.Web clients and raw HTTP/1.1 requests through the gateway to a real Grpc.AspNetCore server.</summary>
 public sealed class GrpcWebFilterTests
 {
+    /// <summary>A gRPC-Web POST to <paramref name="path"/> of the plain echo upstream (no gRPC server), read whole.</summary>
+    private static async Task<(HttpResponseMessage Response, byte[] Body)> PostToNonGrpcUpstreamAsync(string path)
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var gateway = await InProcessGateway.StartAsync(ListenerYaml.Build(echo.Port, GrpcWeb), configureGateway: g => g.AddBuiltInHttpFilters());
+        using var request = Post(gateway, path, "application/grpc-web", Frame(new EchoRequest { Message = "x" }));
+        var response = await gateway.Client.SendAsync(request);
+        return (response, await response.Content.ReadAsByteArrayAsync());
+    }
+
     private static GrpcChannel WebChannel(InProcessGateway gateway, GrpcWebMode mode, Version version)
         => GrpcChannel.ForAddress(gateway.ListenerUri("/"), new GrpcChannelOptions
         {
@@ -36,9 +46,7 @@ public sealed class GrpcWebFilterTests
 
         Assert.Equal("hello web", reply.Message);
         await gateway.AssertStatAsync("http.ingress_http.downstream_cx_http1_total", 1);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "0", 1);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "success", 1);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "total", 1);
+        await AssertStatsAsync(gateway, MethodStat("grpc-web", "Unary"), ("0", 1), ("success", 1), ("total", 1));
     }
 
     [Theory]
@@ -51,11 +59,7 @@ public sealed class GrpcWebFilterTests
         using var channel = WebChannel(gateway, mode, HttpVersion.Version11);
 
         using var call = new Echo.EchoClient(channel).ServerStream(new EchoRequest { Message = "s", Count = 20 });
-        var replies = new List<string>();
-        await foreach (var reply in call.ResponseStream.ReadAllAsync())
-        {
-            replies.Add(reply.Message);
-        }
+        var replies = await RepliesAsync(call);
 
         Assert.Equal(20, replies.Count);
         Assert.Equal("s 19", replies[^1]);
@@ -70,11 +74,7 @@ public sealed class GrpcWebFilterTests
         using var channel = WebChannel(gateway, GrpcWebMode.GrpcWebText, HttpVersion.Version20);
 
         using var call = new Echo.EchoClient(channel).ServerStream(new EchoRequest { Message = "h2", Count = 3 });
-        var replies = new List<string>();
-        await foreach (var reply in call.ResponseStream.ReadAllAsync())
-        {
-            replies.Add(reply.Message);
-        }
+        var replies = await RepliesAsync(call);
 
         Assert.Equal(["h2 0", "h2 1", "h2 2"], replies);
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
@@ -94,9 +94,7 @@ public sealed class GrpcWebFilterTests
 
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
         Assert.Equal("failing attempt 1", error.Status.Detail);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "5", 1);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "failure", 1);
-        await gateway.AssertStatAsync(MethodStat("grpc-web", "Unary") + "total", 1);
+        await AssertStatsAsync(gateway, MethodStat("grpc-web", "Unary"), ("5", 1), ("failure", 1), ("total", 1));
     }
 
     [Fact]
@@ -107,16 +105,11 @@ public sealed class GrpcWebFilterTests
         using var channel = WebChannel(gateway, GrpcWebMode.GrpcWebText, HttpVersion.Version11);
 
         using var call = new Echo.EchoClient(channel).ServerStream(new EchoRequest { Message = "both", Count = 4 });
-        var replies = 0;
-        await foreach (var _ in call.ResponseStream.ReadAllAsync())
-        {
-            replies++;
-        }
+        var replies = await RepliesAsync(call);
 
         // grpc_stats (nearer the router) counts the upstream's gRPC frames before grpc_web re-encodes them.
-        Assert.Equal(4, replies);
-        await gateway.AssertStatAsync(MethodStat("grpc", "ServerStream") + "response_message_count", 4);
-        await gateway.AssertStatAsync(MethodStat("grpc", "ServerStream") + "success", 1);
+        Assert.Equal(4, replies.Count);
+        await AssertStatsAsync(gateway, MethodStat("grpc", "ServerStream"), ("response_message_count", 4), ("success", 1));
         await gateway.AssertStatAsync(MethodStat("grpc-web", "ServerStream") + "success", 1);
     }
 
@@ -189,11 +182,7 @@ public sealed class GrpcWebFilterTests
     [Fact]
     public async Task Response_NotGrpcUpstreamWithBody_BodyBecomesGrpcMessage()
     {
-        await using var echo = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(ListenerYaml.Build(echo.Port, GrpcWeb), configureGateway: g => g.AddBuiltInHttpFilters());
-        using var request = Post(gateway, "/not-grpc", "application/grpc-web", Frame(new EchoRequest { Message = "x" }));
-
-        using var response = await gateway.Client.SendAsync(request);
+        var (response, body) = await PostToNonGrpcUpstreamAsync("/not-grpc");
 
         // The echo upstream is no gRPC server (a JSON 200): Envoy keeps the status, moves the body into grpc-message
         // and maps the HTTP status (httpToGrpcStatus(200) is UNKNOWN).
@@ -202,17 +191,13 @@ public sealed class GrpcWebFilterTests
         Assert.Equal("2", Header(response, "grpc-status"));
         Assert.Contains("POST", Header(response, "grpc-message"), StringComparison.Ordinal);
         Assert.Equal("0", Header(response, "content-length"));
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Empty(body);
     }
 
     [Fact]
     public async Task Response_NotGrpcUpstreamHeadersOnly_OnlyContentTypeChanged()
     {
-        await using var echo = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(ListenerYaml.Build(echo.Port, GrpcWeb), configureGateway: g => g.AddBuiltInHttpFilters());
-        using var request = Post(gateway, "/status/503", "application/grpc-web", Frame(new EchoRequest { Message = "x" }));
-
-        using var response = await gateway.Client.SendAsync(request);
+        var (response, _) = await PostToNonGrpcUpstreamAsync("/status/503");
 
         // Envoy transforms only a response with a body: a headers-only 503 keeps its status and gets no grpc-status.
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
