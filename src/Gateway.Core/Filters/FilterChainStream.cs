@@ -30,7 +30,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _scheme;
-    private readonly string _pathAndQuery;
+    private string _pathAndQuery;
     private readonly RouteRuntime? _initialRoute;
     private RouteRuntime? _route;
     private bool _routeCleared;
@@ -73,7 +73,14 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
     public string Scheme => _scheme;
 
+    /// <summary>Envoy's <c>:path</c> as routed and forwarded; a filter may change it (<see cref="SetPathAndQuery"/>).</summary>
     public string PathAndQuery => _pathAndQuery;
+
+    /// <summary>
+    /// A filter replaces the request's <c>:path</c> (Envoy's <c>headers.setPath</c>): the router forwards it; the route
+    /// stays the one matched unless the filter also clears the route cache, as in Envoy.
+    /// </summary>
+    internal void SetPathAndQuery(string pathAndQuery) => _pathAndQuery = pathAndQuery;
 
     /// <summary>The request was an upgrade or CONNECT (a local reply to it closes the connection).</summary>
     public bool Tunnel { get; init; }

@@ -24,6 +24,61 @@ internal static class GrpcProtocol
         return values.Count != 0 && IsGrpc(values[0]);
     }
 
+    /// <summary>Envoy's <c>application/x-protobuf</c> (Grpc::Common::hasProtobufContentType: the whole value, exactly).</summary>
+    public const string ProtobufContentType = "application/x-protobuf";
+
+    /// <summary>The 5-byte gRPC message prefix: a flags byte and the big-endian length.</summary>
+    public const int FrameHeaderSize = 5;
+
+    /// <summary>
+    /// Envoy's Grpc::Common::isGrpcResponseHeaders: a headers-only response is gRPC when it carries <c>grpc-status</c>
+    /// (trailers-only); otherwise it must be a 200 with gRPC's content type.
+    /// </summary>
+    public static bool IsGrpcResponse(HttpResponse response, bool endStream)
+        => endStream ? response.Headers.ContainsKey(StatusHeader) : response.StatusCode == StatusCodes.Status200OK && IsGrpc(response.Headers);
+
+    /// <summary>
+    /// Envoy's Grpc::Common::resolveServiceAndMethod: the <c>:path</c> before any query, split on '/' with empty pieces
+    /// dropped, must be exactly two pieces (<c>/package.Service/Method</c>); their positions in <paramref name="pathAndQuery"/>.
+    /// </summary>
+    public static bool TryResolveServiceAndMethod(string pathAndQuery, out Range service, out Range method)
+    {
+        service = default;
+        method = default;
+        var path = pathAndQuery.AsSpan();
+        var query = path.IndexOf('?');
+        if (query >= 0)
+        {
+            path = path[..query];
+        }
+        var pieces = 0;
+        var i = 0;
+        while (i < path.Length)
+        {
+            if (path[i] == '/')
+            {
+                i++;
+                continue;
+            }
+            var end = path[i..].IndexOf('/');
+            end = end < 0 ? path.Length : i + end;
+            if (++pieces > 2)
+            {
+                return false;
+            }
+            if (pieces == 1)
+            {
+                service = i..end;
+            }
+            else
+            {
+                method = i..end;
+            }
+            i = end;
+        }
+        return pieces == 2;
+    }
+
     /// <summary>Envoy's Grpc::Utility::httpToGrpcStatus (grpc's http-grpc-status-mapping.md).</summary>
     public static int HttpToGrpcStatus(int httpStatus) => httpStatus switch
     {

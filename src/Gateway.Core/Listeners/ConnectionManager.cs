@@ -212,7 +212,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
             try
             {
-                await _router.DecodeAsync(context, listener, route, new RouterInput(info, pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
+                await _router.DecodeAsync(context, listener, route, new RouterInput(info, filters?.PathAndQuery ?? pathAndQuery, scheme, internalRequest, start, tunnel, info.IsHealthCheck)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timers?.Fired is > StreamTimer.None && !clientAborted.IsCancellationRequested)
             {

@@ -249,6 +249,26 @@ public sealed class ClusterStats
 
     /// <summary>The <c>internal.</c> or <c>external.</c> set, by where the request came from.</summary>
     public HttpCodeStats CodesFor(bool internalRequest) => internalRequest ? InternalCodes : ExternalCodes;
+
+    private Gateway.Grpc.GrpcClusterStats? _grpc;
+
+    /// <summary>
+    /// The cluster's gRPC stats (<c>cluster.&lt;name&gt;.grpc.*</c>, <c>grpc-web.*</c>: Envoy's Grpc::Context charges), made
+    /// when a gRPC filter first charges the cluster; the filters reach it through the routed cluster.
+    /// </summary>
+    internal Gateway.Grpc.GrpcClusterStats Grpc
+    {
+        get
+        {
+            var grpc = Volatile.Read(ref _grpc);
+            if (grpc is null)
+            {
+                grpc = new Gateway.Grpc.GrpcClusterStats(Store, Prefix);
+                grpc = Interlocked.CompareExchange(ref _grpc, grpc, null) ?? grpc;
+            }
+            return grpc;
+        }
+    }
 }
 
 /// <summary>One priority's <c>circuit_breakers.&lt;priority&gt;.*</c> gauges (1 while a limit is reached; remaining_* with track_remaining).</summary>

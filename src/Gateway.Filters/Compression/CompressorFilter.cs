@@ -284,7 +284,7 @@ internal sealed class CompressorFilter : IHttpFilter
         }
     }
 
-    public void OnComplete(HttpFilterContext context) => TransformedResponseBody.FinishAll(context.HttpContext);
+    public void OnComplete(HttpFilterContext context) => ResponseBodyLayer.FinishAll(context.HttpContext);
 
     private bool IsStatusCompressible(int status)
     {

@@ -99,7 +99,7 @@ internal sealed class DecompressorFilter : IHttpFilter
         return new(FilterStatus.Continue);
     }
 
-    public void OnComplete(HttpFilterContext context) => TransformedResponseBody.FinishAll(context.HttpContext);
+    public void OnComplete(HttpFilterContext context) => ResponseBodyLayer.FinishAll(context.HttpContext);
 
     /// <summary>Envoy's maybeInitDecompress: counts the decision and, when it decompresses, updates the headers.</summary>
     private bool Begin(DecompressorDirection direction, IHeaderDictionary headers)

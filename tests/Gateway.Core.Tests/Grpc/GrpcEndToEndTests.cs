@@ -14,34 +14,10 @@ namespace Gateway.Tests.Grpc;
 /// </summary>
 public sealed class GrpcEndToEndTests
 {
-    /// <summary>A listener in front of cluster <c>grpc</c> (HTTP/2 to the upstream); <paramref name="route"/> adds fields to the route action.</summary>
     internal static string Yaml(int grpcPort, string route = "", string routeFields = "", string httpFilters = "", string connectionManager = "codec_type: HTTP2")
-        => ListenerYaml.Build(
-            1,
-            httpFilters,
-            routes: $$"""
-                - name: grpc
-                  match: { prefix: "/" }
-                  route: { cluster: grpc{{(route.Length == 0 ? "" : ", " + route)}} }
-                {{routeFields}}
-                """,
-            clusters: $$"""
-                - name: grpc
-                  type: STATIC
-                  typed_extension_protocol_options:
-                    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                      explicit_http_config: { http2_protocol_options: {} }
-                  load_assignment:
-                    cluster_name: grpc
-                    endpoints:
-                    - lb_endpoints:
-                      - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: {{grpcPort}} } } }
-                """,
-            connectionManager: connectionManager);
+        => GrpcGatewayYaml.Build(grpcPort, route, routeFields, httpFilters, connectionManager);
 
-    internal static GrpcChannel Channel(InProcessGateway gateway)
-        => GrpcChannel.ForAddress(gateway.ListenerUri("/"), new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { UseProxy = false } });
+    internal static GrpcChannel Channel(InProcessGateway gateway) => GrpcGatewayYaml.Channel(gateway);
 
     [Fact]
     public async Task Unary_H2cBothSides_RepliesAndCountsUpstream200()
