@@ -32,6 +32,7 @@ TARGETS_ARG=""
 HTTP2=0
 TLS=0
 TCP=0
+H2_UPSTREAM=0
 H2_STREAMS=10       # h2load -m: concurrent streams per connection for the h2-* targets
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
@@ -56,6 +57,8 @@ options:
                     openssl or TLS support in nginx/haproxy is missing; --smoke includes them unless --targets is given)
   --tcp             also run the TCP proxy targets: ${TCP_TARGETS[*]} (nginx-tcp skipped, with a note, without
                     the stream module)
+  --h2-upstream     also run the HTTP/2-upstream targets: ${H2_UPSTREAM_TARGETS[*]} (HTTP/1.1 clients, the upstream's
+                    h2c port; skipped, with a note, when nginx lacks ngx_http_v2_module)
   --h2-streams M    h2load -m: concurrent streams per connection for the h2-* targets (default $H2_STREAMS)
   --startup-runs N  launches per start-up-only config (default $STARTUP_RUNS)
   --wait-quiet S    before each measurement wait up to S s until other processes use <= 10% CPU
@@ -105,7 +108,11 @@ TLS_TARGETS=(nginx-tls haproxy-tls gateway-tls nginx-tls-handshake haproxy-tls-h
 # TCP proxies (L4: HTTP/1.1 bytes passed through to the same upstream; wrk's keep-alive connections each become one
 # upstream connection): the gateway's tcp_proxy against haproxy `mode tcp` and nginx `stream`. --tcp or --targets.
 TCP_TARGETS=(gateway-tcp haproxy-tcp nginx-tcp)
-ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}" "${TCP_TARGETS[@]}")
+# HTTP/2 to the upstream (wrk's HTTP/1.1 in front, the upstream nginx's h2c port behind): the gateway's cluster with
+# explicit_http_config.http2_protocol_options against haproxy `server ... proto h2` (nginx cannot proxy to HTTP/2).
+# --h2-upstream or --targets.
+H2_UPSTREAM_TARGETS=(gateway-h2-upstream haproxy-h2-upstream)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}" "${TCP_TARGETS[@]}" "${H2_UPSTREAM_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -119,6 +126,7 @@ while [[ $# -gt 0 ]]; do
         --http2) HTTP2=1; shift ;;
         --tls) TLS=1; shift ;;
         --tcp) TCP=1; shift ;;
+        --h2-upstream) H2_UPSTREAM=1; shift ;;
         --h2-streams) H2_STREAMS="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
@@ -167,6 +175,11 @@ if [[ $TCP == 1 ]]; then
         [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
     done
 fi
+if [[ $H2_UPSTREAM == 1 ]]; then
+    for t in "${H2_UPSTREAM_TARGETS[@]}"; do
+        [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
+    done
+fi
 
 log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
@@ -184,7 +197,7 @@ need python3 "apt-get install python3"
 need curl "apt-get install curl"
 need wrk "apt-get install wrk"
 need nginx "apt-get install nginx-light"      # always: it is the upstream
-if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake || has_target haproxy-tcp; then need haproxy "apt-get install haproxy"; fi
+if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake || has_target haproxy-tcp || has_target haproxy-h2-upstream; then need haproxy "apt-get install haproxy"; fi
 need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
@@ -546,7 +559,9 @@ UPSTREAM_URL="http://127.0.0.1:${UP_PORTS[0]}/"
 # h2-direct: a fourth server of the same nginx, HTTP/2 cleartext only (nginx 1.22: `listen ... http2`
 # without ssl takes prior-knowledge HTTP/2 only), same body. Only when h2-direct can run.
 UP_H2_PORT=""
-if has_target h2-direct && [[ -z $H2_SKIP && -z $NGINX_H2_SKIP ]]; then free_port UP_H2_PORT; fi
+if [[ -z $NGINX_H2_SKIP ]] && { { has_target h2-direct && [[ -z $H2_SKIP ]]; } || has_target gateway-h2-upstream || has_target haproxy-h2-upstream; }; then
+    free_port UP_H2_PORT
+fi
 mkdir -p "$WORK/upstream/tmp"
 {
     echo "worker_processes $UPSTREAM_WORKERS;"
@@ -827,6 +842,7 @@ transport_socket:
 T
 )
              chain+=$'\n      ' ;;
+        h2-upstream) src=simple.yaml; note=", the cluster speaking HTTP/2 (h2c, prior knowledge) to the upstream nginx's http2 port" ;;
         simple-h2) src=simple.yaml; note=", HCM codec_type HTTP2"
                    codec=$'\n          codec_type: HTTP2' ;;
         retry) src=simple_retry.yaml
@@ -953,6 +969,12 @@ static_resources:
                   address: 127.0.0.1
                   port_value: ${UP_PORTS[0]}$clusters
 EOF
+    if [[ $variant == h2-upstream ]]; then
+        local typed=$'      lb_policy: ROUND_ROBIN\n      typed_extension_protocol_options:\n        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:\n          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions\n          explicit_http_config: { http2_protocol_options: {} }'
+        local body; body=$(<"$out")
+        body="${body/"      lb_policy: ROUND_ROBIN"/$typed}"
+        printf '%s\n' "${body/"port_value: ${UP_PORTS[0]}"/"port_value: $UP_H2_PORT"}" >"$out"
+    fi
     if [[ $variant == split ]]; then
         local weighted=$'                  hash_policy:\n                  - header: { header_name: x-user-id }\n                  weighted_clusters:\n                    clusters:\n                    - { name: httpbin_service, weight: 50 }\n                    - { name: split_1, weight: 30 }\n                    - { name: split_2, weight: 20 }'
         local body; body=$(<"$out")
@@ -1003,6 +1025,43 @@ prepare_seed_target() {
 # gateway-simple: the seed config (ch3/simple.yaml).
 prepare_gateway_simple() { prepare_seed_target gateway-simple simple; }
 start_gateway_simple() { start_gateway_config gateway-simple; }
+
+# gateway-h2-upstream: the seed config with the cluster speaking HTTP/2 to the upstream nginx's h2c port; wrk's HTTP/1.1 in front.
+prepare_gateway_h2_upstream() {
+    if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
+    prepare_seed_target gateway-h2-upstream h2-upstream
+}
+start_gateway_h2_upstream() { start_gateway_config gateway-h2-upstream; }
+
+# haproxy-h2-upstream: haproxy http mode as `haproxy`, its server speaking HTTP/2 (`proto h2`) to the upstream's h2c port.
+prepare_haproxy_h2_upstream() {
+    if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
+    return 0
+}
+start_haproxy_h2_upstream() {
+    local port cfg; free_port port; cfg="$WORK/haproxy-h2-upstream.r$ROUND.cfg"
+    cat >"$cfg" <<EOF
+global
+  nbthread $(nproc)
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 75s
+frontend bench_in
+  bind 127.0.0.1:$port
+  default_backend bench_upstream
+backend bench_upstream
+  server up0 127.0.0.1:$UP_H2_PORT proto h2
+EOF
+    start_bg "$WORK/haproxy-h2-upstream.r$ROUND.log" haproxy -db -f "$cfg"
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+}
 
 # h2-gateway-simple: the seed config with codec_type HTTP2 (h2c prior knowledge), HTTP/1.1 upstream.
 prepare_h2_gateway_simple() {
