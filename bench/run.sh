@@ -33,6 +33,7 @@ HTTP2=0
 TLS=0
 TCP=0
 H2_UPSTREAM=0
+GRPC=0
 H2_STREAMS=10       # h2load -m: concurrent streams per connection for the h2-* targets
 UPSTREAM_WORKERS="${UPSTREAM_WORKERS:-1}"   # nginx workers of the upstream (kept constant for every target)
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-60}"     # launch -> first 200, per start
@@ -57,6 +58,8 @@ options:
                     openssl or TLS support in nginx/haproxy is missing; --smoke includes them unless --targets is given)
   --tcp             also run the TCP proxy targets: ${TCP_TARGETS[*]} (nginx-tcp skipped, with a note, without
                     the stream module)
+  --grpc            also run the gRPC targets: ${GRPC_TARGETS[*]} (h2load; skipped, with a note, without h2load or
+                    ngx_http_v2_module)
   --h2-upstream     also run the HTTP/2-upstream targets: ${H2_UPSTREAM_TARGETS[*]} (HTTP/1.1 clients, the upstream's
                     h2c port; skipped, with a note, when nginx lacks ngx_http_v2_module)
   --h2-streams M    h2load -m: concurrent streams per connection for the h2-* targets (default $H2_STREAMS)
@@ -112,7 +115,11 @@ TCP_TARGETS=(gateway-tcp haproxy-tcp nginx-tcp)
 # explicit_http_config.http2_protocol_options against haproxy `server ... proto h2` (nginx cannot proxy to HTTP/2).
 # --h2-upstream or --targets.
 H2_UPSTREAM_TARGETS=(gateway-h2-upstream haproxy-h2-upstream)
-ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}" "${TCP_TARGETS[@]}" "${H2_UPSTREAM_TARGETS[@]}")
+# gRPC unary calls (h2load: POST of one framed EchoRequest, content-type application/grpc, te: trailers) over h2c both
+# sides, to a fixed gRPC answer the upstream nginx serves (one framed EchoReply, trailer grpc-status 0): the gateway
+# against nginx grpc_pass and haproxy proto h2. A call counts when the first answer carried grpc-status 0. --grpc or --targets.
+GRPC_TARGETS=(grpc-direct gateway-grpc nginx-grpc haproxy-grpc)
+ALL_TARGETS=("${DEFAULT_TARGETS[@]}" "${H2_TARGETS[@]}" "${TLS_TARGETS[@]}" "${DIAGNOSTIC_TARGETS[@]}" "${TCP_TARGETS[@]}" "${H2_UPSTREAM_TARGETS[@]}" "${GRPC_TARGETS[@]}")
 STARTUP_ONLY=(gateway-10k-routes)
 
 while [[ $# -gt 0 ]]; do
@@ -127,6 +134,7 @@ while [[ $# -gt 0 ]]; do
         --tls) TLS=1; shift ;;
         --tcp) TCP=1; shift ;;
         --h2-upstream) H2_UPSTREAM=1; shift ;;
+        --grpc) GRPC=1; shift ;;
         --h2-streams) H2_STREAMS="$2"; shift 2 ;;
         --startup-runs) STARTUP_RUNS="$2"; shift 2 ;;
         --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
@@ -180,12 +188,18 @@ if [[ $H2_UPSTREAM == 1 ]]; then
         [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
     done
 fi
+if [[ $GRPC == 1 ]]; then
+    for t in "${GRPC_TARGETS[@]}"; do
+        [[ " ${TARGETS[*]} " == *" $t "* ]] || TARGETS+=("$t")
+    done
+fi
+has_grpc_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == *grpc* ]] && return 0; done; return 1; }
 
 log() { printf '[run.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 has_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
 has_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* || $t == h2-gateway-* ]] && return 0; done; return 1; }
 has_h1_gateway_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == gateway-* ]] && return 0; done; return 1; }
-has_h2_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == h2-* ]] && return 0; done; return 1; }
+has_h2_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == h2-* || $t == *grpc* ]] && return 0; done; return 1; }
 has_tls_target() { local t; for t in "${TARGETS[@]}"; do [[ $t == *-tls || $t == *-tls-handshake ]] && return 0; done; return 1; }
 has_bare_yarp_target() { has_target bare-yarp || has_target h2-bare-yarp; }
 has_dotnet_target() { has_bare_yarp_target || has_gateway_target; }
@@ -197,7 +211,7 @@ need python3 "apt-get install python3"
 need curl "apt-get install curl"
 need wrk "apt-get install wrk"
 need nginx "apt-get install nginx-light"      # always: it is the upstream
-if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake || has_target haproxy-tcp || has_target haproxy-h2-upstream; then need haproxy "apt-get install haproxy"; fi
+if has_target haproxy || has_target h2-haproxy || has_target haproxy-tls || has_target haproxy-tls-handshake || has_target haproxy-tcp || has_target haproxy-h2-upstream || has_target haproxy-grpc; then need haproxy "apt-get install haproxy"; fi
 need dotnet "install the .NET 10 SDK (https://dot.net/v1/dotnet-install.sh --channel 10.0)"
 if [[ ${#missing[@]} -gt 0 ]]; then
     echo "run.sh: missing tools (nothing was installed; install them and re-run):" >&2
@@ -242,6 +256,9 @@ if has_h2_target; then
         H2LOAD_BIN="$(command -v "$H2LOAD")"
     else
         H2_SKIP="h2load not found (H2LOAD=$H2LOAD); install it with: apt-get install nghttp2-client (run.sh never installs it)"
+    fi
+    if [[ -z $H2_SKIP ]] && has_grpc_target && ! command -v nghttp >/dev/null 2>&1; then
+        H2_SKIP="nghttp not found (it probes the gRPC targets' trailers); install it with: apt-get install nghttp2-client"
     fi
     if [[ -z $H2_SKIP ]] && ! curl -V 2>/dev/null | grep -qw HTTP2; then
         H2_SKIP="this curl has no HTTP/2 support (curl -V lists no HTTP2 feature); it is needed to probe the h2c listeners"
@@ -358,7 +375,13 @@ wait_ready() {
     deadline=$(( $(date +%s%N) + READY_TIMEOUT_S * 1000000000 ))
     curl_proto_args "$url"
     while :; do
-        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
+        if [[ -n ${TARGET_DATA:-} ]]; then
+            # A gRPC call: the answer counts when it is 200 with grpc-status 0 (a gateway's local reply is 200 too).
+            # curl shows no trailers: nghttp (nghttp2-client, with h2load) prints every header frame it receives.
+            code="$(nghttp -nv -t 1 "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" -d "$TARGET_DATA" "$url" 2>/dev/null | awk '/recv \(stream_id=[0-9]+\) :status:/ { code = $NF } /recv \(stream_id=[0-9]+\) grpc-status:/ { grpc = $NF } END { print (code == 200 && grpc == "0") ? 200 : code "/grpc-status " grpc }' || true)"
+        else
+            code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$url" 2>/dev/null || true)"
+        fi
         now="$(date +%s%N)"
         if [[ $code == 200 ]]; then
             if [[ -n $LAUNCH_NS ]]; then STARTUP_MS=$(( (now - LAUNCH_NS) / 1000000 )); else STARTUP_MS="-"; fi
@@ -388,8 +411,10 @@ run_wrk() {
 run_h2load() {
     local secs="$1" out="$2" pid rc=0
     # h2load takes TARGET_HDRS' (-H "name: value") form as it is.
+    local data=()
+    [[ -n ${TARGET_DATA:-} ]] && data=(-d "$TARGET_DATA")
     timeout -k 5 $(( secs + 30 )) "$H2LOAD_BIN" -t"$THREADS" -c"$CONNECTIONS" -m"$H2_STREAMS" -D"$secs" \
-        "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" >"$out" 2>&1 &
+        "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "${data[@]+"${data[@]}"}" "$TARGET_URL" >"$out" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
     wait "$pid" || rc=$?
@@ -559,6 +584,8 @@ UPSTREAM_URL="http://127.0.0.1:${UP_PORTS[0]}/"
 # h2-direct: a fourth server of the same nginx, HTTP/2 cleartext only (nginx 1.22: `listen ... http2`
 # without ssl takes prior-knowledge HTTP/2 only), same body. Only when h2-direct can run.
 UP_H2_PORT=""
+UP_GRPC_PORT=""
+if has_grpc_target && [[ -z $H2_SKIP && -z $NGINX_H2_SKIP ]]; then free_port UP_GRPC_PORT; fi
 if [[ -z $NGINX_H2_SKIP ]] && { { has_target h2-direct && [[ -z $H2_SKIP ]]; } || has_target gateway-h2-upstream || has_target haproxy-h2-upstream; }; then
     free_port UP_H2_PORT
 fi
@@ -579,8 +606,34 @@ mkdir -p "$WORK/upstream/tmp"
     if [[ -n $UP_H2_PORT ]]; then
         echo "  server { listen 127.0.0.1:$UP_H2_PORT http2 backlog=4096; location / { default_type text/plain; return 200 'hello'; } }"
     fi
+    if [[ -n $UP_GRPC_PORT ]]; then
+        # A fixed unary answer: nginx's static module refuses POST (405), which error_page turns into a 200 GET of the
+        # framed reply, with grpc-status as a trailer.
+        echo "  server { listen 127.0.0.1:$UP_GRPC_PORT http2 backlog=4096;"
+        echo "    location / { error_page 405 =200 /grpc-reply; return 405; }"
+        echo "    location = /grpc-reply { internal; default_type application/grpc; add_trailer grpc-status 0 always; alias $WORK/upstream/grpc-reply.bin; } }"
+    fi
     echo "}"
 } >"$WORK/upstream/nginx.conf"
+
+# The gRPC unary call the grpc targets make (gateway.tests.echo.Echo/Unary) and its fixed answer: 5-byte frame headers,
+# then EchoRequest/EchoReply { message: "hello" } (field 1, length-delimited).
+if [[ -n $UP_GRPC_PORT ]]; then
+    printf '\x00\x00\x00\x00\x07\x0a\x05hello' >"$WORK/upstream/grpc-reply.bin"
+    printf '\x00\x00\x00\x00\x07\x0a\x05hello' >"$WORK/upstream/grpc-request.bin"
+fi
+GRPC_PATH=/gateway.tests.echo.Echo/Unary
+grpc_call() { # the gRPC call's headers and body on the current target (TARGET_URL's path replaced)
+    TARGET_URL="${TARGET_URL%/}$GRPC_PATH"
+    TARGET_HDRS=(-H "content-type: application/grpc" -H "te: trailers")
+    TARGET_DATA="$WORK/upstream/grpc-request.bin"
+    TARGET_PROTO=h2c
+}
+grpc_prepare() {
+    h2_prepare || return 1
+    if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
+    return 0
+}
 
 start_upstream() {
     TARGET_STARTED=()
@@ -1026,6 +1079,113 @@ prepare_seed_target() {
 prepare_gateway_simple() { prepare_seed_target gateway-simple simple; }
 start_gateway_simple() { start_gateway_config gateway-simple; }
 
+# grpc-direct: h2load's gRPC calls straight at the upstream's gRPC answer. The ceiling.
+prepare_grpc_direct() { grpc_prepare; }
+start_grpc_direct() { TARGET_URL="http://127.0.0.1:$UP_GRPC_PORT/"; TARGET_RSS_PIDS=(); grpc_call; }
+
+# gateway-grpc: an HTTP/2-only listener (codec_type HTTP2) routing every path to a cluster that speaks HTTP/2 to the upstream.
+prepare_gateway_grpc() {
+    grpc_prepare || return 1
+    gateway_common_prepare || return 1
+    local lp ap; free_port lp; free_port ap
+    cat >"$WORK/gateway-grpc.yaml" <<EOF
+admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: $ap } }
+static_resources:
+  listeners:
+  - name: grpc_in
+    address: { socket_address: { address: 127.0.0.1, port_value: $lp } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: grpc_in
+          codec_type: HTTP2
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+          route_config:
+            virtual_hosts:
+            - name: grpc
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: grpc }
+  clusters:
+  - name: grpc
+    type: STATIC
+    connect_timeout: 1s
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+    load_assignment:
+      cluster_name: grpc
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: $UP_GRPC_PORT } } }
+EOF
+    prepare_gateway_config gateway-grpc "$WORK/gateway-grpc.yaml" "$lp"
+}
+start_gateway_grpc() { start_gateway_config gateway-grpc; grpc_call; }
+
+# nginx-grpc: nginx listening HTTP/2 cleartext, grpc_pass to the upstream with a keepalive pool.
+prepare_nginx_grpc() { grpc_prepare; }
+start_nginx_grpc() {
+    local port dir; free_port port; dir="$WORK/nginx-grpc.r$ROUND"
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes auto;
+pid $dir/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $dir/tmp/body;
+  upstream grpc_upstream {
+    server 127.0.0.1:$UP_GRPC_PORT;
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:$port http2 backlog=4096;
+    location / { grpc_pass grpc://grpc_upstream; }
+  }
+}
+EOF
+    start_bg "$dir/stdout.log" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+    grpc_call
+}
+
+# haproxy-grpc: haproxy http mode, `bind ... proto h2` in front, `server ... proto h2` behind.
+prepare_haproxy_grpc() { grpc_prepare; }
+start_haproxy_grpc() {
+    local port cfg; free_port port; cfg="$WORK/haproxy-grpc.r$ROUND.cfg"
+    cat >"$cfg" <<EOF
+global
+  nbthread $(nproc)
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend bench_in
+  bind 127.0.0.1:$port proto h2
+  default_backend bench_upstream
+backend bench_upstream
+  server up0 127.0.0.1:$UP_GRPC_PORT proto h2
+EOF
+    start_bg "$WORK/haproxy-grpc.r$ROUND.log" haproxy -db -f "$cfg"
+    TARGET_URL="http://127.0.0.1:$port/"
+    TARGET_RSS_PIDS=("$LAST_PID")
+    grpc_call
+}
+
 # gateway-h2-upstream: the seed config with the cluster speaking HTTP/2 to the upstream nginx's h2c port; wrk's HTTP/1.1 in front.
 prepare_gateway_h2_upstream() {
     if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
@@ -1272,7 +1432,7 @@ record() { # target status rps p50 p99 non2xx sockerr rss startup bg_cpu alloc_b
 run_target_round() {
     local t="$1" fn="start_${1//-/_}" out stats rps p50 p99 non2xx sockerr reqs mean rss body bg alloc="-" jit="-" cpu sampling=0
     local driver=wrk parser=parse-wrk
-    TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""; STARTUP_MS="-"
+    TARGET_URL=""; TARGET_HDRS=(); TARGET_DATA=""; TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""; STARTUP_MS="-"
     if ! "$fn"; then
         record "$t" "fail:start function failed" - - - - - - -; RUN_FAILED=1; stop_target; return
     fi
@@ -1288,7 +1448,12 @@ run_target_round() {
     curl_proto_args
     [[ $TARGET_PROTO == h2c ]] && { driver=h2load; parser=parse-h2load; }
     # body, then the HTTP version on the last line (must be 2 for an h2c target)
-    body="$(curl -s --max-time 2 -w '\n%{http_version}' "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" || true)"
+    if [[ -n $TARGET_DATA ]]; then
+        # A gRPC call: the reply's message (after its 5-byte frame header and the field's 2-byte tag and length).
+        body="$(curl -s --max-time 2 -w '\n%{http_version}' "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" --data-binary "@$TARGET_DATA" "$TARGET_URL" | tail -c +8 || true)"
+    else
+        body="$(curl -s --max-time 2 -w '\n%{http_version}' "${CURL_PROTO[@]+"${CURL_PROTO[@]}"}" "${TARGET_HDRS[@]+"${TARGET_HDRS[@]}"}" "$TARGET_URL" || true)"
+    fi
     local httpver="${body##*$'\n'}"; body="${body%$'\n'*}"
     if [[ $body != hello ]]; then
         log "FAIL $t round $ROUND: body is '${body:0:80}', expected 'hello'"
@@ -1360,7 +1525,7 @@ done
 # ---- start-up only ---------------------------------------------------------------------------
 for s in "${RUN_STARTUP[@]+"${RUN_STARTUP[@]}"}"; do
     for ((ROUND = 1; ROUND <= STARTUP_RUNS; ROUND++)); do
-        TARGET_URL=""; TARGET_HDRS=(); TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""
+        TARGET_URL=""; TARGET_HDRS=(); TARGET_DATA=""; TARGET_RSS_PIDS=(); TARGET_STARTED=(); TARGET_ALLOC_PID=""; TARGET_PROTO=h1; LAUNCH_NS=""
         "start_startup_${s//-/_}"
         if wait_ready "$TARGET_URL"; then
             printf '%s\t%s\t%s\t%s\n' "$s" "$ROUND" "$STARTUP_MS" "ok" >>"$STARTUP_TSV"
