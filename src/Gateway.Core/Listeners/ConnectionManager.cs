@@ -62,7 +62,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 // Envoy arms access_log_flush_timer_ as the stream is created; streams of other connection managers pay nothing.
                 AccessLog.PeriodicAccessLog.Start(context, info, listener, _time);
             }
-            var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes);
+            var verdict = DownstreamRequestValidator.Validate(context, plan.MaxRequestHeadersBytes, plan.AcceptHttp10, plan.AllowChunkedLength);
             if (DownstreamRequestValidator.IsCodecError(verdict))
             {
                 // Envoy's codec refuses the request before the connection manager sees it, and closes the connection.
@@ -81,6 +81,20 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 info.ResetBeforeResponse = true;
                 context.Abort();
                 return;
+            }
+            if (plan.AcceptHttp10 && request.Headers.Host.Count == 0 && HttpProtocol.IsHttp10(request.Protocol))
+            {
+                if (plan.DefaultHostForHttp10 is not { } defaultHost)
+                {
+                    // Envoy's connection manager requires a host: HTTP/1.0 without one and without default_host_for_http_10 gets 400.
+                    await LocalReply.SendAsync(context, StatusCodes.Status400BadRequest, null, plan, details: "missing_host_header").ConfigureAwait(false);
+                    return;
+                }
+                request.Headers.Host = defaultHost;
+            }
+            if (plan.ProperCaseHeaders && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+            {
+                ProperCaseHeaderNames.Install(context.Response);
             }
             if (plan.MaxRequestsPerConnection != 0)
             {

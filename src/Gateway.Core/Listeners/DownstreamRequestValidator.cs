@@ -71,11 +71,14 @@ internal static class DownstreamRequestValidator
         _ => LocalReply.BadRequest,
     };
 
+    /// <summary>Where Kestrel moves a <c>content-length</c> that came with <c>transfer-encoding</c>.</summary>
+    private const string KestrelMovedContentLength = "x-content-length";
+
     /// <summary>
     /// Checks one request against a connection manager's <c>max_request_headers_kb</c> (in bytes); may remove the
     /// h2c upgrade headers, as Envoy's codec does.
     /// </summary>
-    public static DownstreamVerdict Validate(HttpContext context, int maxRequestHeadersBytes)
+    public static DownstreamVerdict Validate(HttpContext context, int maxRequestHeadersBytes, bool acceptHttp10 = false, bool allowChunkedLength = false)
     {
         var request = context.Request;
         var headers = request.Headers;
@@ -144,10 +147,16 @@ internal static class DownstreamRequestValidator
         {
             return DownstreamVerdict.BadRequest;
         }
-        if (transferEncoding.Count != 0 && (hasContentLength || headers.ContainsKey("x-content-length")))
+        if (transferEncoding.Count != 0 && (hasContentLength || headers.ContainsKey(KestrelMovedContentLength)))
         {
-            // allow_chunked_length is not supported: both framing headers are a smuggling attempt.
-            return DownstreamVerdict.BadRequest;
+            if (!allowChunkedLength || isConnect)
+            {
+                // Both framing headers: a smuggling attempt, unless allow_chunked_length lets chunked win.
+                return DownstreamVerdict.BadRequest;
+            }
+            // Envoy's codec with allow_chunked_length: the content-length is dropped and the body read chunked.
+            headers.ContentLength = null;
+            headers.Remove(KestrelMovedContentLength);
         }
         if (transferEncoding.Count != 0 && (isConnect || transferEncoding.Count != 1 || !string.Equals(transferEncoding[0], "chunked", StringComparison.OrdinalIgnoreCase)))
         {
@@ -162,9 +171,9 @@ internal static class DownstreamRequestValidator
             // A CONNECT target must be host:port (Utility::Url::initialize for CONNECT).
             return DownstreamVerdict.BadRequest;
         }
-        if (HttpProtocol.IsHttp10(protocol))
+        if (HttpProtocol.IsHttp10(protocol) && !acceptHttp10)
         {
-            // accept_http_10 is not supported (checkProtocolVersion).
+            // Envoy's checkProtocolVersion without accept_http_10.
             return DownstreamVerdict.UpgradeRequired;
         }
         return verdict;

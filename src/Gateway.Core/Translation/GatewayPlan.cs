@@ -128,6 +128,18 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>http2_protocol_options</c>' settings Kestrel applies to every HTTP/2 connection (server-wide, agreed by validation).</summary>
     public DownstreamHttp2Plan Http2 { get; init; } = DownstreamHttp2Plan.Default;
 
+    /// <summary><c>http_protocol_options.accept_http_10</c>: HTTP/1.0 requests are served (else Envoy's 426).</summary>
+    public bool AcceptHttp10 { get; init; }
+
+    /// <summary><c>http_protocol_options.default_host_for_http_10</c>: the Host of an HTTP/1.0 request without one; null: such a request gets 400.</summary>
+    public string? DefaultHostForHttp10 { get; init; }
+
+    /// <summary><c>http_protocol_options.allow_chunked_length</c>: chunked framing wins over a <c>content-length</c> sent with it.</summary>
+    public bool AllowChunkedLength { get; init; }
+
+    /// <summary><c>http_protocol_options.header_key_format.proper_case_words</c>: HTTP/1 response header names in Proper-Case.</summary>
+    public bool ProperCaseHeaders { get; init; }
+
     /// <summary><c>http2_protocol_options.allow_connect</c>: an RFC 8441 extended CONNECT (WebSocket over HTTP/2) is accepted; otherwise its stream is reset.</summary>
     public bool AllowExtendedConnect { get; init; }
 

@@ -58,6 +58,15 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         }
         ValidateCommonOptions(context, hcm);
         DownstreamHttp2Validator.Validate(context, hcm);
+        if (hcm.HttpProtocolOptions?.HeaderKeyFormat is { ProperCaseWords: null } keyFormat && !keyFormat.HasBindingError("stateful_formatter"))
+        {
+            // The proto's one-of is required.
+            context.Error(keyFormat, "proper_case_words", "Proto constraint validation failed (HeaderKeyFormatValidationError.HeaderFormat: value is required)");
+        }
+        if (hcm.HttpProtocolOptions is { DefaultHostForHttp10: { Length: > 0 } defaultHost } http1 && !IsHostValue(defaultHost))
+        {
+            context.Error(http1, "default_host_for_http_10", $"'default_host_for_http_10' must be a valid Host value (got '{defaultHost}')");
+        }
         if (hcm.RequestHeadersTimeout is { } headersTimeout && headersTimeout > TimeSpan.Zero)
         {
             context.ServerWide(hcm, "request_headers_timeout", DurationText(headersTimeout));
@@ -200,6 +209,19 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
                 context.ServerWide(hcm, "common_http_protocol_options", field, defaultValue);
             }
         }
+    }
+
+    /// <summary>A Host header value: visible ASCII, no spaces or separators a request line could not carry.</summary>
+    private static bool IsHostValue(string host)
+    {
+        foreach (var c in host)
+        {
+            if (c <= ' ' || c >= 0x7F || c is '/' or '?' or '#' or '@' or '"' or '\\')
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>A duration as the agreement errors print it (seconds, Envoy's JSON form).</summary>

@@ -30,6 +30,10 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
             {
                 ValidateHttp2(http2);
             }
+            if (cluster.HttpProtocolOptions is { } http1)
+            {
+                ValidateHttp1(http1);
+            }
             if (cluster.CommonHttpProtocolOptions is { } common)
             {
                 ValidateCommon(common);
@@ -64,6 +68,10 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
             {
                 ValidateHttp2(http2);
             }
+            if (explicitConfig.HttpProtocolOptions is { } http1)
+            {
+                ValidateHttp1(http1);
+            }
         }
         else if (http.UseDownstreamProtocolConfig is { } downstream)
         {
@@ -71,12 +79,20 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
             {
                 ValidateHttp2(http2);
             }
+            if (downstream.HttpProtocolOptions is { } http1)
+            {
+                ValidateHttp1(http1);
+            }
         }
         else if (http.AutoConfig is { } auto)
         {
             if (auto.Http2ProtocolOptions is { } http2)
             {
                 ValidateHttp2(http2);
+            }
+            if (auto.HttpProtocolOptions is { } http1)
+            {
+                ValidateHttp1(http1);
             }
             ValidateAlpnSockets(cluster, http);
         }
@@ -105,6 +121,27 @@ internal sealed class UpstreamProtocolValidator(ValidationContext context)
                 context.Error(http, "auto_config", $"ALPN configured for cluster {cluster.Name} which has a non-ALPN transport socket matcher");
                 return;
             }
+        }
+    }
+
+    /// <summary>The HTTP/1 settings the gateway applies downstream only: on a cluster each is refused by its path.</summary>
+    private void ValidateHttp1(Http1ProtocolOptions http1)
+    {
+        if (http1.AcceptHttp10)
+        {
+            context.Error(http1, "accept_http_10", "'accept_http_10' is not supported by this gateway upstream");
+        }
+        if (!string.IsNullOrEmpty(http1.DefaultHostForHttp10))
+        {
+            context.Error(http1, "default_host_for_http_10", "'default_host_for_http_10' is not supported by this gateway upstream");
+        }
+        if (http1.HeaderKeyFormat is not null)
+        {
+            context.Error(http1, "header_key_format", "'header_key_format' is not supported by this gateway upstream yet: .NET's HTTP client sends header names as the request has them");
+        }
+        if (http1.AllowChunkedLength)
+        {
+            context.Error(http1, "allow_chunked_length", "'allow_chunked_length' is not supported by this gateway upstream yet");
         }
     }
 

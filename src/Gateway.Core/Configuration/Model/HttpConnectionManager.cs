@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
-    "rds", "scoped_routes", "http_protocol_options",
+    "rds", "scoped_routes",
     "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "original_ip_detection_extensions", "early_header_mutation_extensions",
@@ -79,6 +79,10 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// </summary>
     [ProtoField(9)]
     public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
+
+    /// <summary>HTTP/1 downstream: <c>accept_http_10</c>, <c>default_host_for_http_10</c>, <c>allow_chunked_length</c>, <c>header_key_format</c>.</summary>
+    [ProtoField(8)]
+    public Http1ProtocolOptions? HttpProtocolOptions { get; set; }
 
     /// <summary>Overwrites the request's <c>:scheme</c> and <c>x-forwarded-proto</c>; absent: they stay as they came.</summary>
     [ProtoField(48)]

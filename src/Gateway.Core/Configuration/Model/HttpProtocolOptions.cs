@@ -75,11 +75,46 @@ public sealed class ExplicitHttpConfig : EnvoyMessage
     public Http2ProtocolOptions? Http2ProtocolOptions { get; set; }
 }
 
-/// <summary><c>envoy.config.core.v3.Http1ProtocolOptions</c>; none of its settings is implemented (an empty message only).</summary>
+/// <summary>
+/// <c>envoy.config.core.v3.Http1ProtocolOptions</c>. On a connection manager: <c>accept_http_10</c>,
+/// <c>default_host_for_http_10</c>, <c>allow_chunked_length</c> and <c>header_key_format.proper_case_words</c>; on a
+/// cluster none of them yet (the upstream validator refuses them by path).
+/// </summary>
 [EnvoyType("envoy.config.core.v3.Http1ProtocolOptions", NotSupported =
 [
-    "allow_absolute_url", "accept_http_10", "default_host_for_http_10", "header_key_format", "enable_trailers",
-    "allow_chunked_length", "override_stream_error_on_invalid_http_message", "send_fully_qualified_url",
+    "allow_absolute_url", "enable_trailers", "override_stream_error_on_invalid_http_message", "send_fully_qualified_url",
     "use_balsa_parser", "allow_custom_methods", "ignore_http_11_upgrade",
 ])]
-public sealed class Http1ProtocolOptions : EnvoyMessage;
+public sealed class Http1ProtocolOptions : EnvoyMessage
+{
+    /// <summary>HTTP/1.0 requests are served (Envoy answers them 426 otherwise).</summary>
+    [ProtoField(2)]
+    [EnvoyField("accept_http_10")]
+    public bool AcceptHttp10 { get; set; }
+
+    /// <summary>The Host given to an HTTP/1.0 request that has none (with <see cref="AcceptHttp10"/>).</summary>
+    [ProtoField(3)]
+    [EnvoyField("default_host_for_http_10")]
+    public string? DefaultHostForHttp10 { get; set; }
+
+    /// <summary>How header names are cased on the wire (Envoy lower-cases them otherwise).</summary>
+    [ProtoField(4)]
+    public HeaderKeyFormat? HeaderKeyFormat { get; set; }
+
+    /// <summary>A request with both <c>content-length</c> and chunked <c>transfer-encoding</c> is taken as chunked (the length dropped) instead of refused.</summary>
+    [ProtoField(6)]
+    public bool AllowChunkedLength { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.Http1ProtocolOptions.HeaderKeyFormat</c>; the one-of is required.</summary>
+[EnvoyType("envoy.config.core.v3.Http1ProtocolOptions.HeaderKeyFormat", NotSupported = ["stateful_formatter"])]
+public sealed class HeaderKeyFormat : EnvoyMessage
+{
+    /// <summary>Each word of a header name starts upper-case (<c>X-Request-Id</c>).</summary>
+    [ProtoField(1, InOneOf = true)]
+    public ProperCaseWords? ProperCaseWords { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.Http1ProtocolOptions.HeaderKeyFormat.ProperCaseWords</c> (no fields).</summary>
+[EnvoyType("envoy.config.core.v3.Http1ProtocolOptions.HeaderKeyFormat.ProperCaseWords")]
+public sealed class ProperCaseWords : EnvoyMessage;
