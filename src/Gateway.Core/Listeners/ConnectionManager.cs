@@ -128,7 +128,13 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 HostNormalizer.Normalize(request, plan.StripTrailingHostDot, plan.StripPort, context.Connection.LocalPort);
             }
             Answer100Continue(request, listener);
-            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges, listener.UserAgentNode);
+            var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges, listener.UserAgentNode, listener.OriginalIpDetectors);
+            if (origin.RejectStatus is { } rejected)
+            {
+                listener.Stats.DownstreamRqRejectedViaIpDetection.Increment();
+                await LocalReply.SendAsync(context, rejected, null, plan, details: "rejecting_because_detection_failed").ConfigureAwait(false);
+                return;
+            }
             var internalRequest = origin.Internal;
             info.Internal = internalRequest;
             // Envoy's setDownstreamRemoteAddress(final_remote_address): the direct address stays the connection's.

@@ -91,6 +91,9 @@ internal sealed class ListenerRuntime
     /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
     public Tracing.LocalNode? UserAgentNode { get; init; }
 
+    /// <summary>The connection manager's <c>original_ip_detection_extensions</c>, in order; null without any.</summary>
+    public OriginalIpDetector[]? OriginalIpDetectors { get; init; }
+
     /// <summary>Envoy's SslRedirectRoute: a direct response 301 with no body; the router adds the https <c>location</c>.</summary>
     private static RoutePlan SslRedirectPlan(Configuration.VirtualHost vhost)
         => new(vhost.Name!, -1, null, null, TimeSpan.Zero, HostRewriteMode.None, null, null, new DirectResponsePlan(StatusCodes.Status301MovedPermanently, []), null);
@@ -194,6 +197,7 @@ internal sealed class ListenerRuntime
             Random = services?.Random ?? Random.Shared,
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
             UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
+            OriginalIpDetectors = OriginalIpDetector.From(plan.ConnectionManager.OriginalIpDetection),
             CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
         };
     }

@@ -24,6 +24,9 @@ namespace Gateway.Listeners;
 /// </param>
 internal readonly record struct RequestOrigin(bool Internal, bool Edge, IPAddress? ClientAddress, bool FromForwardedFor = false)
 {
+    /// <summary>Not null: an original IP detection extension refused the request with this status (nothing else was changed).</summary>
+    public int? RejectStatus { get; init; }
+
     /// <summary>The stream's downstream remote address when it is not the connection's peer (<see cref="RequestStreamInfo.ForwardedRemoteAddress"/>).</summary>
     public IPAddress? ForwardedRemoteAddress => FromForwardedFor ? ClientAddress : null;
 }
@@ -80,7 +83,7 @@ internal static class RequestHeaderMutation
     /// Envoy's mutateRequestHeaders, the parts of it that concern the client's address and identity. Returns whether the
     /// request is internal or an edge request, and the trusted client address.
     /// </summary>
-    public static RequestOrigin MutateRequestHeaders(HttpContext context, ConnectionManagerPlan plan, IReadOnlyList<IPNetwork> internalRanges, Tracing.LocalNode? userAgentNode = null)
+    public static RequestOrigin MutateRequestHeaders(HttpContext context, ConnectionManagerPlan plan, IReadOnlyList<IPNetwork> internalRanges, Tracing.LocalNode? userAgentNode = null, OriginalIpDetector[]? detectors = null)
     {
         var request = context.Request;
         var headers = request.Headers;
@@ -115,6 +118,26 @@ internal static class RequestHeaderMutation
             if (plan.AppendXForwardedPort && hops == 0)
             {
                 headers[EnvoyHeaders.ForwardedPort] = PortText(context.Connection.LocalPort);
+            }
+        }
+        else if (detectors is not null)
+        {
+            // Envoy's original_ip_detection_extensions: the first that finds an address decides; one may refuse the request.
+            allowTrustedAddressChecks = false;
+            foreach (var detector in detectors)
+            {
+                var detection = detector.Detect(headers);
+                if (detection.RejectStatus is { } reject)
+                {
+                    return new RequestOrigin(false, false, null) { RejectStatus = reject };
+                }
+                if (detection.Address is { } detected)
+                {
+                    clientAddress = detected;
+                    allowTrustedAddressChecks = detection.AllowTrustedAddressChecks;
+                    fromForwardedFor = true;
+                    break;
+                }
             }
         }
         else
@@ -335,7 +358,7 @@ internal static class RequestHeaderMutation
     /// Envoy's parseInternetAddressNoThrow (inet_pton): a dotted-quad IPv4 address, or an IPv6 address without brackets
     /// or port; .NET's parser alone would also take <c>10.1</c>, <c>0x0a.0.0.1</c> or <c>[::1]:80</c>.
     /// </summary>
-    private static IPAddress? ParseInternetAddress(ReadOnlySpan<char> text)
+    internal static IPAddress? ParseInternetAddress(ReadOnlySpan<char> text)
     {
         if (text.IsEmpty)
         {

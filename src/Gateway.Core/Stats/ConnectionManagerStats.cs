@@ -79,6 +79,7 @@ public sealed class ConnectionManagerStats
         DownstreamRqNonRelativePath = store.Counter(prefix + "downstream_rq_non_relative_path");
         DownstreamRqFailedPathNormalization = store.Counter(prefix + "downstream_rq_failed_path_normalization");
         DownstreamRqRedirectedWithNormalizedPath = store.Counter(prefix + "downstream_rq_redirected_with_normalized_path");
+        DownstreamRqRejectedViaIpDetection = store.Counter(prefix + "downstream_rq_rejected_via_ip_detection");
         DownstreamRqResponseBeforeRqComplete = store.Counter(prefix + "downstream_rq_response_before_rq_complete");
         DownstreamRqWsOnNonWsRoute = store.Counter(prefix + "downstream_rq_ws_on_non_ws_route");
         DownstreamCxUpgradesTotal = store.Counter(prefix + "downstream_cx_upgrades_total");
@@ -165,6 +166,9 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Requests redirected to their normalized path (307, <c>UNESCAPE_AND_REDIRECT</c>).</summary>
     public Counter DownstreamRqRedirectedWithNormalizedPath { get; }
+
+    /// <summary>Requests an <c>original_ip_detection_extensions</c> entry refused.</summary>
+    public Counter DownstreamRqRejectedViaIpDetection { get; }
     /// <summary>Local replies sent before the request was read to its end (codec errors, replies to upgrades and CONNECT).</summary>
     public Counter DownstreamRqResponseBeforeRqComplete { get; }
 

@@ -249,6 +249,7 @@ public static class EnvoyTranslator
             MaxHeadersCount = (int)(hcm.CommonHttpProtocolOptions?.MaxHeadersCount ?? Listeners.DownstreamRequestValidator.MaxRequestHeadersCount),
             Http2 = DownstreamHttp2Plan.From(hcm.Http2ProtocolOptions),
             AllowExtendedConnect = hcm.Http2ProtocolOptions?.AllowConnect ?? false,
+            OriginalIpDetection = OriginalIpDetection(hcm),
             AcceptHttp10 = hcm.HttpProtocolOptions?.AcceptHttp10 ?? false,
             DefaultHostForHttp10 = hcm.HttpProtocolOptions?.DefaultHostForHttp10 is { Length: > 0 } defaultHost ? defaultHost : null,
             AllowChunkedLength = hcm.HttpProtocolOptions?.AllowChunkedLength ?? false,
@@ -281,6 +282,27 @@ public static class EnvoyTranslator
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
+
+    /// <summary>The connection manager's <c>original_ip_detection_extensions</c> (validated), or null without any.</summary>
+    private static OriginalIpDetectionPlan[]? OriginalIpDetection(HttpConnectionManager hcm)
+    {
+        if (hcm.OriginalIpDetectionExtensions.Count == 0)
+        {
+            return null;
+        }
+        var plans = new OriginalIpDetectionPlan[hcm.OriginalIpDetectionExtensions.Count];
+        for (var i = 0; i < plans.Length; i++)
+        {
+            plans[i] = hcm.OriginalIpDetectionExtensions[i].TypedConfig switch
+            {
+                CustomHeaderConfig custom => new OriginalIpDetectionPlan(custom.HeaderName!.ToLowerInvariant(), custom.AllowExtensionToSetAddressAsTrusted,
+                    custom.RejectWithStatus is { } status ? (int)status.Code : null, 0),
+                XffConfig xff => new OriginalIpDetectionPlan(null, false, null, xff.XffNumTrustedHops),
+                var other => throw new InvalidOperationException($"unvalidated original IP detection extension {other?.GetType().Name}"),
+            };
+        }
+        return plans;
+    }
 
     /// <summary>Envoy's DurationUtil::durationToMilliseconds: a log flush interval is kept in whole milliseconds.</summary>
     private static TimeSpan? WholeMilliseconds(TimeSpan? interval)

@@ -128,6 +128,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>http2_protocol_options</c>' settings Kestrel applies to every HTTP/2 connection (server-wide, agreed by validation).</summary>
     public DownstreamHttp2Plan Http2 { get; init; } = DownstreamHttp2Plan.Default;
 
+    /// <summary><c>original_ip_detection_extensions</c>, in order; null: the client's address comes from <c>x-forwarded-for</c> with <see cref="XffNumTrustedHops"/>.</summary>
+    public IReadOnlyList<OriginalIpDetectionPlan>? OriginalIpDetection { get; init; }
+
     /// <summary><c>http_protocol_options.accept_http_10</c>: HTTP/1.0 requests are served (else Envoy's 426).</summary>
     public bool AcceptHttp10 { get; init; }
 
@@ -806,3 +809,10 @@ public enum EndpointHealth
     /// <summary>DEGRADED (Envoy's <c>DEGRADED_EDS_HEALTH</c>).</summary>
     Degraded,
 }
+
+/// <summary>One of a connection manager's <c>original_ip_detection_extensions</c>.</summary>
+/// <param name="HeaderName">The custom header (<c>envoy.http.original_ip_detection.custom_header</c>, lower-cased); null for <c>.xff</c>.</param>
+/// <param name="AllowExtensionToSetAddressAsTrusted">The custom header's address may make the request internal.</param>
+/// <param name="RejectWithStatus">The custom header's rejection status when it finds no address; null: go on.</param>
+/// <param name="XffNumTrustedHops">The xff extension's trusted hops.</param>
+public sealed record OriginalIpDetectionPlan(string? HeaderName, bool AllowExtensionToSetAddressAsTrusted, int? RejectWithStatus, uint XffNumTrustedHops);

@@ -58,6 +58,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         }
         ValidateCommonOptions(context, hcm);
         DownstreamHttp2Validator.Validate(context, hcm);
+        ValidateOriginalIpDetection(hcm);
         if (hcm.HttpProtocolOptions?.HeaderKeyFormat is { ProperCaseWords: null } keyFormat && !keyFormat.HasBindingError("stateful_formatter"))
         {
             // The proto's one-of is required.
@@ -207,6 +208,51 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             else
             {
                 context.ServerWide(hcm, "common_http_protocol_options", field, defaultValue);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>original_ip_detection_extensions</c>: Envoy's HttpConnectionManagerConfig refuses them with use_remote_address or
+    /// xff_num_trusted_hops; each needs its typed config, whose proto constraints are checked here.
+    /// </summary>
+    private void ValidateOriginalIpDetection(HttpConnectionManager hcm)
+    {
+        if (hcm.OriginalIpDetectionExtensions.Count == 0)
+        {
+            return;
+        }
+        if (hcm.UseRemoteAddress == true)
+        {
+            context.Error(hcm, "original_ip_detection_extensions", "Original IP detection extensions and use_remote_address may not be mixed");
+        }
+        else if (hcm.XffNumTrustedHops > 0)
+        {
+            context.Error(hcm, "original_ip_detection_extensions", "Original IP detection extensions and xff_num_trusted_hops may not be mixed");
+        }
+        foreach (var extension in hcm.OriginalIpDetectionExtensions)
+        {
+            switch (extension.TypedConfig)
+            {
+                case CustomHeaderConfig custom:
+                    if (string.IsNullOrEmpty(custom.HeaderName))
+                    {
+                        context.Error(custom, "header_name", "Proto constraint validation failed (CustomHeaderConfigValidationError.HeaderName: value length must be at least 1 characters)");
+                    }
+                    else if (!TracingValidator.IsHeaderName(custom.HeaderName))
+                    {
+                        context.Error(custom, "header_name", "Proto constraint validation failed (CustomHeaderConfigValidationError.HeaderName: value does not match regex pattern \"^:?[0-9a-zA-Z!#$%&'*+-.^_|~`]+$\")");
+                    }
+                    if (custom.RejectWithStatus is { } status && (int)status.Code is < 100 or > 599)
+                    {
+                        context.Error(status, "code", "Proto constraint validation failed (HttpStatusValidationError.Code: value must be a defined status, not Empty)");
+                    }
+                    break;
+                case XffConfig:
+                    break;
+                case null when !extension.HasBindingError("typed_config"):
+                    context.Error(extension, "typed_config", "'typed_config' is required (envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig or .xff.v3.XffConfig)");
+                    break;
             }
         }
     }

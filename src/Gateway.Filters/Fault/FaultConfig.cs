@@ -1,3 +1,4 @@
+using Gateway.Configuration.Types;
 using Gateway.Configuration;
 using Gateway.Filters.Common;
 

@@ -1,3 +1,4 @@
+using Gateway.Configuration.Types;
 using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Filters.Common;

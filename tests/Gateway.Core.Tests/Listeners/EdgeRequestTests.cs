@@ -343,7 +343,7 @@ public class EdgeRequestTests
 
     [Theory]
     [InlineData("original_ip_detection_extensions: [ { name: envoy.http.original_ip_detection.xff } ]",
-        "field 'original_ip_detection_extensions' of envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager is not supported by this gateway yet")]
+        "'typed_config' is required (envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig or .xff.v3.XffConfig)")]
     [InlineData("via: \"a\\r\\nb: c\"", "'via' must not contain NUL, CR or LF")]
     [InlineData("scheme_header_transformation: { scheme_to_overwrite: ftp }", "'scheme_to_overwrite': 'ftp' must be in list [http, https]")]
     [InlineData("scheme_header_transformation: { match_upstream: true }",

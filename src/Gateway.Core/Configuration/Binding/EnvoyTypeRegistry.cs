@@ -38,6 +38,8 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(FilterConfig), EnvoyTypeCategory.HttpFilterRouteConfig);
         registry.Register(typeof(ZipkinConfig), EnvoyTypeCategory.Tracer);
         registry.Register(typeof(UuidRequestIdConfig), EnvoyTypeCategory.RequestId);
+        registry.Register(typeof(CustomHeaderConfig), EnvoyTypeCategory.OriginalIpDetection);
+        registry.Register(typeof(XffConfig), EnvoyTypeCategory.OriginalIpDetection);
         registry.Register(typeof(UriTemplateMatchConfig), EnvoyTypeCategory.PathMatcher);
         registry.Register(typeof(UriTemplateRewriteConfig), EnvoyTypeCategory.PathRewriter);
         registry.AddHttpFilter(Router.RouterFilterFactory.Instance);

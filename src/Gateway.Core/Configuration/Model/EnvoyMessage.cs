@@ -181,6 +181,9 @@ public enum EnvoyTypeCategory
     /// <summary>A request id extension's configuration (<c>request_id_extension.typed_config</c>).</summary>
     RequestId,
 
+    /// <summary>An original IP detection extension's configuration (<c>original_ip_detection_extensions[].typed_config</c>).</summary>
+    OriginalIpDetection,
+
     /// <summary>A load-balancing policy (<c>load_balancing_policy.policies[].typed_extension_config.typed_config</c>); an unknown type is skipped.</summary>
     LoadBalancingPolicy,
 

@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "rds", "scoped_routes",
     "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
-    "original_ip_detection_extensions", "early_header_mutation_extensions",
+    "early_header_mutation_extensions",
     "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
@@ -52,6 +52,13 @@ public sealed class HttpConnectionManager : EnvoyMessage
 
     /// <summary>The request id extension (only <c>envoy.request_id.uuid</c>); absent means the UUID extension with its defaults.</summary>
     public RequestIdExtension? RequestIdExtension { get; set; }
+
+    /// <summary>
+    /// How the client's address is found without <c>use_remote_address</c> (the first extension that detects one wins;
+    /// one may refuse the request): <c>envoy.http.original_ip_detection.custom_header</c> and <c>.xff</c>.
+    /// </summary>
+    [ProtoField(46)]
+    public List<OriginalIpDetectionExtension> OriginalIpDetectionExtensions { get; set; } = [];
 
     /// <summary>
     /// Trust the downstream connection's address as the client address (append it to <c>x-forwarded-for</c>) instead of
@@ -191,6 +198,20 @@ public sealed class RequestIdExtension : EnvoyMessage
 {
     /// <summary>The extension's configuration (<c>envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig</c>).</summary>
     [AnyField(EnvoyTypeCategory.RequestId)]
+    public EnvoyMessage? TypedConfig { get; set; }
+}
+
+/// <summary>One of <c>original_ip_detection_extensions</c> (<c>envoy.config.core.v3.TypedExtensionConfig</c>).</summary>
+[EnvoyType("envoy.config.core.v3.TypedExtensionConfig")]
+public sealed class OriginalIpDetectionExtension : EnvoyMessage
+{
+    /// <summary>The extension's name (required).</summary>
+    [ProtoField(1)]
+    public string? Name { get; set; }
+
+    /// <summary><see cref="CustomHeaderConfig"/> or <see cref="XffConfig"/>.</summary>
+    [ProtoField(2)]
+    [AnyField(EnvoyTypeCategory.OriginalIpDetection)]
     public EnvoyMessage? TypedConfig { get; set; }
 }
 

@@ -1,6 +1,6 @@
 using Gateway.Configuration;
 
-namespace Gateway.Filters.Common;
+namespace Gateway.Configuration.Types;
 
 /// <summary><c>envoy.type.v3.HttpStatus</c>.</summary>
 [EnvoyType("envoy.type.v3.HttpStatus")]
