@@ -18,8 +18,8 @@ namespace Gateway.Filters;
 /// </summary>
 internal sealed partial class FilterChainStream : HttpFilterContext
 {
-    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB) for a body a filter buffers.</summary>
-    public const int BufferLimit = 1024 * 1024;
+    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB) for a body a filter buffers (a listener may set its own).</summary>
+    public const int BufferLimit = Translation.ConnectionManagerPlan.DefaultBufferLimit;
 
     private static readonly byte[] PayloadTooLarge = Encoding.ASCII.GetBytes("Payload Too Large");
     private static readonly byte[] InternalServerError = Encoding.ASCII.GetBytes("Internal Server Error");
@@ -41,7 +41,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
     private bool _completed;
     private PendingReply? _pendingReply;
     private readonly RequestStreamInfo _streamInfo;
-    private int _requestBufferLimit = BufferLimit;
+    private int _requestBufferLimit;
     private bool[]? _skipsBody;
     private ReadOnlyMemory<byte> _requestBody;
     private ReadOnlyMemory<byte> _responseBody;
@@ -55,6 +55,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         _streamInfo = streamInfo;
         _listener = listener;
         _chain = listener.Filters;
+        _requestBufferLimit = listener.ConnectionManager.BufferLimit;
         _initialRoute = route;
         _route = route;
         _scheme = scheme;
@@ -449,7 +450,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         }
         if (bodyFilters && proxied)
         {
-            _bufferedResponse = new BufferingResponseBody(_context);
+            _bufferedResponse = new BufferingResponseBody(_context, _listener.ConnectionManager.BufferLimit);
         }
     }
 
@@ -579,10 +580,12 @@ internal sealed partial class FilterChainStream : HttpFilterContext
         private readonly HttpContext _context;
         private readonly IHttpResponseBodyFeature _inner;
         private readonly ArrayBufferWriter<byte> _buffer = new();
+        private readonly int _limit;
 
-        public BufferingResponseBody(HttpContext context)
+        public BufferingResponseBody(HttpContext context, int limit)
         {
             _context = context;
+            _limit = limit;
             _inner = context.Features.Get<IHttpResponseBodyFeature>()!;
             context.Features.Set<IHttpResponseBodyFeature>(this);
         }
@@ -607,7 +610,7 @@ internal sealed partial class FilterChainStream : HttpFilterContext
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            if (Overflowed || _buffer.WrittenCount + buffer.Length > BufferLimit)
+            if (Overflowed || _buffer.WrittenCount + buffer.Length > _limit)
             {
                 // Envoy stops buffering and answers 500; the rest of the upstream body is dropped.
                 Overflowed = true;

@@ -22,8 +22,8 @@ namespace Gateway.Router;
 /// </summary>
 internal sealed partial class RouterFilter
 {
-    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB): larger bodies are not retried.</summary>
-    public const int RetryBufferLimit = 1024 * 1024;
+    /// <summary>Envoy's default buffer limit (per_connection_buffer_limit_bytes, 1 MiB): larger bodies are not retried (a listener may set its own).</summary>
+    public const int RetryBufferLimit = Translation.ConnectionManagerPlan.DefaultBufferLimit;
 
     private readonly TimeProvider _time;
     private readonly ILogger<RouterFilter> _logger;
@@ -141,7 +141,7 @@ internal sealed partial class RouterFilter
         {
             state.Retry = retry;
             state.RetriesRemaining = retry.NumRetries;
-            state.ReplayBody = PrepareReplay(context, out var canReplay);
+            state.ReplayBody = PrepareReplay(context, listener.ConnectionManager.BufferLimit, out var canReplay);
             state.CanReplay = canReplay;
         }
 
@@ -491,7 +491,7 @@ internal sealed partial class RouterFilter
     /// as it is read, up to the buffer limit (<see cref="ReplayableRequestBody"/>; a longer one turns out not replayable
     /// then, so a body of unknown length is buffered too); a body declared longer than the limit never is.
     /// </summary>
-    private static ReplayableRequestBody? PrepareReplay(HttpContext context, out bool canReplay)
+    private static ReplayableRequestBody? PrepareReplay(HttpContext context, int limit, out bool canReplay)
     {
         var request = context.Request;
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
@@ -499,12 +499,12 @@ internal sealed partial class RouterFilter
             canReplay = true;
             return null;
         }
-        if (request.ContentLength is > RetryBufferLimit)
+        if (request.ContentLength > limit)
         {
             canReplay = false;
             return null;
         }
-        var body = new ReplayableRequestBody(request.Body, RetryBufferLimit);
+        var body = new ReplayableRequestBody(request.Body, limit);
         request.Body = body;
         context.Response.RegisterForDispose(body);
         canReplay = true;

@@ -151,7 +151,7 @@ internal sealed partial class ShadowWriter
             bodies[i] = new ShadowBody(request.ContentLength);
         }
         Send(shadow, bodies);
-        var tee = new ShadowTee(request.Body, bodies, state.Cluster.Stats.RetryOrShadowAbandoned);
+        var tee = new ShadowTee(request.Body, bodies, state.Cluster.Stats.RetryOrShadowAbandoned, state.Listener.ConnectionManager.BufferLimit);
         request.Body = tee;
         return tee;
     }
@@ -378,13 +378,15 @@ internal sealed class ShadowTee : Stream
     private readonly Stream _inner;
     private readonly ShadowBody[] _bodies;
     private readonly Stats.Counter _abandoned;
+    private readonly int _limit;
     private int _ended;
 
-    public ShadowTee(Stream inner, ShadowBody[] bodies, Stats.Counter abandoned)
+    public ShadowTee(Stream inner, ShadowBody[] bodies, Stats.Counter abandoned, int limit)
     {
         _inner = inner;
         _bodies = bodies;
         _abandoned = abandoned;
+        _limit = limit;
     }
 
     /// <summary>The request is over: a shadow whose body did not arrive in full is cancelled (Envoy cancels its shadow streams).</summary>
@@ -418,7 +420,7 @@ internal sealed class ShadowTee : Stream
         }
         foreach (var body in _bodies)
         {
-            if (!body.TryAppend(data, RouterFilter.RetryBufferLimit))
+            if (!body.TryAppend(data, _limit))
             {
                 if (body.Cancel())
                 {

@@ -250,6 +250,12 @@ public static class EnvoyTranslator
             Http2 = DownstreamHttp2Plan.From(hcm.Http2ProtocolOptions),
             AllowExtendedConnect = hcm.Http2ProtocolOptions?.AllowConnect ?? false,
             OriginalIpDetection = OriginalIpDetection(hcm),
+            BufferLimit = listener.PerConnectionBufferLimitBytes switch
+            {
+                null => ConnectionManagerPlan.DefaultBufferLimit,
+                0 => Array.MaxLength,
+                var limit => (int)Math.Min(limit.Value, (uint)Array.MaxLength),
+            },
             AcceptHttp10 = hcm.HttpProtocolOptions?.AcceptHttp10 ?? false,
             DefaultHostForHttp10 = hcm.HttpProtocolOptions?.DefaultHostForHttp10 is { Length: > 0 } defaultHost ? defaultHost : null,
             AllowChunkedLength = hcm.HttpProtocolOptions?.AllowChunkedLength ?? false,

@@ -128,6 +128,15 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>http2_protocol_options</c>' settings Kestrel applies to every HTTP/2 connection (server-wide, agreed by validation).</summary>
     public DownstreamHttp2Plan Http2 { get; init; } = DownstreamHttp2Plan.Default;
 
+    /// <summary>Envoy's default <c>per_connection_buffer_limit_bytes</c>.</summary>
+    public const int DefaultBufferLimit = 1024 * 1024;
+
+    /// <summary>
+    /// The listener's <c>per_connection_buffer_limit_bytes</c> (default 1 MiB; 0: none): how much of a stream's body the
+    /// filters that buffer it, a retry's replay and a mirror's copy may keep, as Envoy's decoder and encoder buffer limits.
+    /// </summary>
+    public int BufferLimit { get; init; } = DefaultBufferLimit;
+
     /// <summary><c>original_ip_detection_extensions</c>, in order; null: the client's address comes from <c>x-forwarded-for</c> with <see cref="XffNumTrustedHops"/>.</summary>
     public IReadOnlyList<OriginalIpDetectionPlan>? OriginalIpDetection { get; init; }
 

@@ -136,6 +136,27 @@ public class RetryTests
         await gateway.AssertStatAsync("cluster.httpbin_service.retry_or_shadow_abandoned", 1);
     }
 
+    [Theory]
+    [InlineData(4096, 5000, false)]
+    [InlineData(8192, 5000, true)]
+    [InlineData(0, 2_000_000, true)]
+    public async Task Retry_ListenerBufferLimit_DecidesWhatIsReplayed(int limit, int size, bool retried)
+    {
+        await using var upstream = await EchoUpstream.StartAsync();
+        var yaml = Config(upstream, "{ retry_on: 5xx, num_retries: 2 }")
+            .Replace("  - name: httpbin-demo\n", $"  - name: httpbin-demo\n    per_connection_buffer_limit_bytes: {limit}\n", StringComparison.Ordinal);
+        Assert.Contains("per_connection_buffer_limit_bytes", yaml, StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml);
+        var payload = new string('b', size);
+
+        using var response = await gateway.Client.PostAsync(gateway.ListenerUri("/flaky/1/503"), new StringContent(payload));
+
+        // The listener's per_connection_buffer_limit_bytes is the retry buffer (0: none), as Envoy's decoder buffer limit.
+        Assert.Equal(retried ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(retried ? 2 : 1, upstream.Requests);
+        await gateway.AssertStatAsync("cluster.httpbin_service.retry_or_shadow_abandoned", retried ? 0 : 1);
+    }
+
     [Fact]
     public async Task Retry_ConnectFailure_GoesToTheNextHost()
     {

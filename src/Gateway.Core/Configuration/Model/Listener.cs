@@ -4,7 +4,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.config.listener.v3.Listener", NotSupported =
 [
     "additional_addresses", "filter_chain_matcher", "use_original_dst",
-    "per_connection_buffer_limit_bytes", "metadata", "deprecated_v1", "drain_type", "transparent", "freebind",
+    "metadata", "deprecated_v1", "drain_type", "transparent", "freebind",
     "socket_options", "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
     "connection_balance_config", "reuse_port", "enable_reuse_port", "tcp_backlog_size",
     "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
@@ -17,6 +17,10 @@ public sealed class Listener : EnvoyMessage
 
     /// <summary>Where the listener binds.</summary>
     public Address? Address { get; set; }
+
+    /// <summary>The buffer limit of a stream's bodies (filters, retries, mirrors; default 1 MiB; 0: none).</summary>
+    [ProtoField(5)]
+    public uint? PerConnectionBufferLimitBytes { get; set; }
 
     /// <summary>Prefix of the listener's stats; default is the address (<c>0.0.0.0_15001</c>).</summary>
     public string? StatPrefix { get; set; }
