@@ -44,61 +44,55 @@ public sealed class TcpProxyTunnelingTests
                 cluster: echo
                 upgrade_configs: [{ upgrade_type: CONNECT, connect_config: { allow_post: true } }]
             """,
-        connectionManager: $$"""
-            codec_type: HTTP2
-            access_log:
-            - name: envoy.access_loggers.file
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                path: {{logPath}}
-                log_format: { text_format_source: { inline_string: "%REQ(:METHOD)% %REQ(:AUTHORITY)% %REQ(:PATH)% %REQ(X-TUNNEL-PEER)% %REQ(X-ENVOY-INTERNAL)% %RESPONSE_CODE%\n" } }
-            """);
+        connectionManager: "codec_type: HTTP2\n" + AccessLogLines.FileLogger(logPath, "%REQ(:METHOD)% %REQ(:AUTHORITY)% %REQ(:PATH)% %REQ(X-TUNNEL-PEER)% %REQ(X-ENVOY-INTERNAL)% %RESPONSE_CODE%"));
+
+    /// <summary>A POST terminator gateway in front of an echo, and a tunnelling gateway (<c>use_post</c> and <paramref name="tunnelFields"/>) in front of it.</summary>
+    private sealed record PostTunnel(InProcessGateway Terminator, InProcessGateway Gateway) : IAsyncDisposable
+    {
+        public static async Task<PostTunnel> StartAsync(TcpTestServer echo, TempLogFile log, string tunnelFields)
+        {
+            var terminator = await InProcessGateway.StartAsync(PostTerminator(echo.Port, log.Path));
+            var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + Tunnel + "\n  use_post: true" + tunnelFields;
+            return new PostTunnel(terminator, await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, Http2Cluster(terminator.ListenerUri("/").Port))));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await Terminator.DisposeAsync();
+        }
+    }
 
     [Fact]
     public async Task Post_Http2ClusterIntoATerminatingGateway_BytesEchoBothWaysAndStatsExact()
     {
-        var log = Path.Combine(Path.GetTempPath(), $"tunnel-{Guid.NewGuid():N}.log");
-        try
-        {
-            await using var echo = TcpTestServer.Echo();
-            await using var terminator = await InProcessGateway.StartAsync(PostTerminator(echo.Port, log));
-            var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + Tunnel + "\n  use_post: true\n  post_path: /tunnel/path";
-            await using var gateway = await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, Http2Cluster(terminator.ListenerUri("/").Port)));
+        using var log = new TempLogFile();
+        await using var echo = TcpTestServer.Echo();
+        await using var pair = await PostTunnel.StartAsync(echo, log, "\n  post_path: /tunnel/path");
+        var (terminator, gateway) = (pair.Terminator, pair.Gateway);
 
-            await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
-            {
-                await client.WriteAsync("hello ");
-                Assert.Equal("hello ", await client.ReadAsync(6));
-                await client.WriteAsync("world");
-                // Our FIN ends the POST's body; the echo's end ends the response, which ends our connection.
-                client.ShutdownSend();
-                Assert.Equal("world", await client.ReadToEndAsync());
-            }
+        // Our FIN ends the POST's body; the echo's end ends the response, which ends our connection.
+        await TcpTestClient.EchoWithHalfCloseAsync(Port(gateway));
 
-            // The stream reached the terminator as Envoy's HttpUpstream sends it: the formatted hostname as :authority,
-            // post_path, headers_to_add formatted, no x-envoy-internal.
-            Assert.Equal([$"POST echo.internal:{Port(gateway)} /tunnel/path 127.0.0.1 - 200"], await AccessLogLines.ReadAsync(terminator, log));
-            await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_total", 1);
-            await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_rx_bytes_total", 11);
-            await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_tx_bytes_total", 11);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_total", 1);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_200", 1);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
-            // Counted as an external request (no x-envoy-internal), as Envoy's HttpUpstream's stream.
-            await gateway.AssertStatAsync("cluster.terminator.external.upstream_rq_200", 1);
-            Assert.Null(await gateway.StatAsync("cluster.terminator.internal.upstream_rq_200"));
-            // One HTTP/2 connection, kept by the cluster's pool after the stream (as Envoy's HTTP/2 pool keeps it).
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 1);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_http2_total", 1);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_connect_fail", 0);
-            await terminator.AssertStatAsync("cluster.echo.upstream_cx_total", 1);
-            await terminator.AssertStatAsync("cluster.echo.upstream_cx_tx_bytes_total", 11);
-            await terminator.AssertStatAsync("cluster.echo.upstream_cx_rx_bytes_total", 11);
-        }
-        finally
-        {
-            File.Delete(log);
-        }
+        // The stream reached the terminator as Envoy's HttpUpstream sends it: the formatted hostname as :authority,
+        // post_path, headers_to_add formatted, no x-envoy-internal.
+        Assert.Equal([$"POST echo.internal:{Port(gateway)} /tunnel/path 127.0.0.1 - 200"], await AccessLogLines.ReadAsync(terminator, log.Path));
+        await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_total", 1);
+        await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_rx_bytes_total", 11);
+        await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_tx_bytes_total", 11);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_total", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_200", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
+        // Counted as an external request (no x-envoy-internal), as Envoy's HttpUpstream's stream.
+        await gateway.AssertStatAsync("cluster.terminator.external.upstream_rq_200", 1);
+        Assert.Null(await gateway.StatAsync("cluster.terminator.internal.upstream_rq_200"));
+        // One HTTP/2 connection, kept by the cluster's pool after the stream (as Envoy's HTTP/2 pool keeps it).
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_http2_total", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_connect_fail", 0);
+        await terminator.AssertStatAsync("cluster.echo.upstream_cx_total", 1);
+        await terminator.AssertStatAsync("cluster.echo.upstream_cx_tx_bytes_total", 11);
+        await terminator.AssertStatAsync("cluster.echo.upstream_cx_rx_bytes_total", 11);
     }
 
     [Fact]
@@ -138,75 +132,55 @@ public sealed class TcpProxyTunnelingTests
     [Fact]
     public async Task Connect_UpstreamAnswers403_DownstreamClosedEachAttemptUfThenUrx()
     {
-        var log = Path.Combine(Path.GetTempPath(), $"tunnel-{Guid.NewGuid():N}.log");
-        try
-        {
-            var heads = new ConcurrentQueue<string>();
-            await using var terminator = TcpTestServer.Http1ConnectTerminator(heads, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
-            var proxy = $$"""
-                stat_prefix: refused
-                cluster: terminator
-                max_connect_attempts: 2
-                access_log:
-                - name: envoy.access_loggers.file
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                    path: {{log}}
-                    log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %BYTES_SENT%\n" } }
-                {{Tunnel}}
-                """;
-            await using var gateway = await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, TcpProxyIntegrationTests.Cluster("terminator", [terminator.Port])));
+        using var log = new TempLogFile();
+        var heads = new ConcurrentQueue<string>();
+        await using var terminator = TcpTestServer.Http1ConnectTerminator(heads, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+        var proxy = $$"""
+            stat_prefix: refused
+            cluster: terminator
+            max_connect_attempts: 2
+            {{AccessLogLines.FileLogger(log.Path, "%RESPONSE_FLAGS% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %BYTES_SENT%")}}
+            {{Tunnel}}
+            """;
+        await using var gateway = await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, TcpProxyIntegrationTests.Cluster("terminator", [terminator.Port])));
 
-            await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
-            {
-                await client.WriteAsync("never tunnelled");
-                Assert.Equal(string.Empty, await client.ReadToEndAsync());
-            }
-
-            // Only a 2xx opens the tunnel: each 403 fails the attempt as a connect failure (UF), the last the attempts (URX).
-            Assert.Equal(["UF,URX 2 0"], await AccessLogLines.ReadAsync(gateway, log));
-            Assert.Equal(2, heads.Count);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_total", 2);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_403", 2);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 2);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_active", 0);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_cx_connect_attempts_exceeded", 1);
-            await gateway.AssertStatAsync("tcp.refused.downstream_cx_total", 1);
-            await gateway.AssertStatAsync("tcp.refused.downstream_cx_tx_bytes_total", 0);
-        }
-        finally
+        await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
         {
-            File.Delete(log);
+            await client.WriteAsync("never tunnelled");
+            Assert.Equal(string.Empty, await client.ReadToEndAsync());
         }
+
+        // Only a 2xx opens the tunnel: each 403 fails the attempt as a connect failure (UF), the last the attempts (URX).
+        Assert.Equal(["UF,URX 2 0"], await AccessLogLines.ReadAsync(gateway, log.Path));
+        Assert.Equal(2, heads.Count);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_total", 2);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_403", 2);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 2);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_active", 0);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_connect_attempts_exceeded", 1);
+        await gateway.AssertStatAsync("tcp.refused.downstream_cx_total", 1);
+        await gateway.AssertStatAsync("tcp.refused.downstream_cx_tx_bytes_total", 0);
     }
 
     [Fact]
     public async Task Post_TerminatorAnswers404_DownstreamClosedAndTheCodeCounted()
     {
-        var log = Path.Combine(Path.GetTempPath(), $"tunnel-{Guid.NewGuid():N}.log");
-        try
-        {
-            await using var echo = TcpTestServer.Echo();
-            await using var terminator = await InProcessGateway.StartAsync(PostTerminator(echo.Port, log));
-            // Not /tunnel: the terminator's router answers 404.
-            var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + Tunnel + "\n  use_post: true";
-            await using var gateway = await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, Http2Cluster(terminator.ListenerUri("/").Port)));
+        using var log = new TempLogFile();
+        await using var echo = TcpTestServer.Echo();
+        // Not /tunnel (the default post_path, /): the terminator's router answers 404.
+        await using var pair = await PostTunnel.StartAsync(echo, log, string.Empty);
+        var (terminator, gateway) = (pair.Terminator, pair.Gateway);
 
-            await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
-            {
-                Assert.Equal(string.Empty, await client.ReadToEndAsync());
-            }
-
-            Assert.Equal([$"POST echo.internal:{Port(gateway)} / 127.0.0.1 - 404"], await AccessLogLines.ReadAsync(terminator, log));
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_404", 1);
-            await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
-            Assert.Equal(0, echo.Accepted);
-        }
-        finally
+        await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
         {
-            File.Delete(log);
+            Assert.Equal(string.Empty, await client.ReadToEndAsync());
         }
+
+        Assert.Equal([$"POST echo.internal:{Port(gateway)} / 127.0.0.1 - 404"], await AccessLogLines.ReadAsync(terminator, log.Path));
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_404", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
+        Assert.Equal(0, echo.Accepted);
     }
 
     [Theory]

@@ -244,5 +244,19 @@ internal sealed class TcpTestClient : IAsyncDisposable
     /// <summary>Our side is done (FIN); we can still read.</summary>
     public void ShutdownSend() => Socket.Shutdown(SocketShutdown.Send);
 
+    /// <summary>
+    /// Through a proxy to an echo on <paramref name="port"/>: "hello " comes back, then "world" sent and our FIN, which
+    /// reaches the upstream (half-close): what it still sends comes back, then its end ends the connection (11 bytes each way).
+    /// </summary>
+    public static async Task EchoWithHalfCloseAsync(int port)
+    {
+        await using var client = await ConnectAsync(port);
+        await client.WriteAsync("hello ");
+        Assert.Equal("hello ", await client.ReadAsync(6));
+        await client.WriteAsync("world");
+        client.ShutdownSend();
+        Assert.Equal("world", await client.ReadToEndAsync());
+    }
+
     public async ValueTask DisposeAsync() => await Stream.DisposeAsync();
 }
