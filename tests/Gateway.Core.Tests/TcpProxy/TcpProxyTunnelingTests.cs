@@ -3,6 +3,8 @@ using Gateway.Configuration;
 using Gateway.Tests.Clusters;
 using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.TcpProxy;
 
@@ -49,11 +51,11 @@ public sealed class TcpProxyTunnelingTests
     /// <summary>A POST terminator gateway in front of an echo, and a tunnelling gateway (<c>use_post</c> and <paramref name="tunnelFields"/>) in front of it.</summary>
     private sealed record PostTunnel(InProcessGateway Terminator, InProcessGateway Gateway) : IAsyncDisposable
     {
-        public static async Task<PostTunnel> StartAsync(TcpTestServer echo, TempLogFile log, string tunnelFields)
+        public static async Task<PostTunnel> StartAsync(TcpTestServer echo, TempLogFile log, string tunnelFields, string proxyFields = "", Action<IServiceCollection>? services = null)
         {
             var terminator = await InProcessGateway.StartAsync(PostTerminator(echo.Port, log.Path));
-            var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + Tunnel + "\n  use_post: true" + tunnelFields;
-            return new PostTunnel(terminator, await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, Http2Cluster(terminator.ListenerUri("/").Port))));
+            var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + proxyFields + Tunnel + "\n  use_post: true" + tunnelFields;
+            return new PostTunnel(terminator, await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, Http2Cluster(terminator.ListenerUri("/").Port)), services));
         }
 
         public async ValueTask DisposeAsync()
@@ -93,6 +95,28 @@ public sealed class TcpProxyTunnelingTests
         await terminator.AssertStatAsync("cluster.echo.upstream_cx_total", 1);
         await terminator.AssertStatAsync("cluster.echo.upstream_cx_tx_bytes_total", 11);
         await terminator.AssertStatAsync("cluster.echo.upstream_cx_rx_bytes_total", 11);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_Http2PostTunnelWithoutBytes_BothEndsClosedAndTheStreamReset()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var log = new TempLogFile();
+        await using var echo = TcpTestServer.Echo();
+        await using var pair = await PostTunnel.StartAsync(echo, log, "\n  post_path: /tunnel", "idle_timeout: 10s\n", services => services.AddSingleton<TimeProvider>(time));
+        await using var client = await TcpTestClient.ConnectAsync(Port(pair.Gateway));
+        await client.WriteAsync("ping");
+        Assert.Equal("ping", await client.ReadAsync(4));
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        // The idle timer closes the connection and resets the tunnel's stream, which ends the terminator's TCP connection.
+        Assert.Equal(string.Empty, await client.ReadToEndAsync());
+        await pair.Gateway.AssertStatAsync("tcp.tunnel.idle_timeout", 1);
+        await pair.Gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
+        await pair.Gateway.AssertStatAsync("cluster.terminator.upstream_rq_200", 1);
+        await pair.Terminator.AssertStatAsync("cluster.echo.upstream_cx_active", 0);
+        await pair.Terminator.AssertStatAsync("cluster.echo.upstream_cx_destroy_local", 1);
     }
 
     [Fact]
