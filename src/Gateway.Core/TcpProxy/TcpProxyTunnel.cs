@@ -30,10 +30,11 @@ internal enum TunnelFailure
 /// <summary>
 /// A TCP proxy's <c>tunneling_config</c> as it runs (Envoy's TunnelingConfigHelper and HttpUpstream): each connection opens
 /// one HTTP stream to the host the session picked, and its bytes are the stream's body both ways. An HTTP/1.1 cluster
-/// gets a CONNECT written on a TCP connection of the cluster's (<see cref="TcpUpstreamConnection"/>: the response head is
-/// read here, and the socket's send side can be shut, as Envoy's HTTP/1 codec half-closes a CONNECT); an HTTP/2 cluster a
-/// full-duplex POST through the cluster's own HTTP client (<see cref="ClusterClients"/>: its pool, circuit breakers and
-/// stats). Which cluster speaks what was checked at load (TcpProxyValidator): HTTP/2 CONNECT and HTTP/1.1 POST are refused.
+/// gets a CONNECT (or a POST with a chunked body) written on a TCP connection of the cluster's
+/// (<see cref="TcpUpstreamConnection"/>: the response head is read here, and the socket's send side can be shut, as
+/// Envoy's HTTP/1 codec half-closes a CONNECT; SocketsHttpHandler's CONNECT stream could not be half-closed); an HTTP/2
+/// cluster a full-duplex POST through the cluster's own HTTP client (<see cref="ClusterClients"/>: its pool, circuit
+/// breakers and stats). Which cluster speaks what was checked at load (TcpProxyValidator): HTTP/2 CONNECT is refused.
 /// </summary>
 internal sealed class TcpProxyTunnel
 {
@@ -70,11 +71,14 @@ internal sealed class TcpProxyTunnel
         _headers.Evaluate(headers, context);
         return (cluster.Plan?.Protocol ?? UpstreamProtocolPlan.Default).Mode == UpstreamProtocolMode.Http2
             ? PostAsync(cluster, host, hostname, headers, cancel)
-            : ConnectAsync(cluster, host, hostname, headers, cancel);
+            : Http1Async(cluster, host, hostname, headers, cancel);
     }
 
-    /// <summary>An HTTP/1.1 CONNECT on a TCP connection of the cluster's (Envoy's HTTP/1 codec with TCP tunneling enabled).</summary>
-    private async ValueTask<(ITcpUpstream?, TunnelFailure)> ConnectAsync(ClusterRuntime cluster, UpstreamHost host, string hostname, HeaderDictionary headers, CancellationToken cancel)
+    /// <summary>
+    /// An HTTP/1.1 CONNECT, or POST with a chunked body, on a TCP connection of the cluster's (Envoy's HTTP/1 codec with TCP
+    /// tunneling enabled).
+    /// </summary>
+    private async ValueTask<(ITcpUpstream?, TunnelFailure)> Http1Async(ClusterRuntime cluster, UpstreamHost host, string hostname, HeaderDictionary headers, CancellationToken cancel)
     {
         // The pool's request limit, as for any stream of the cluster's HTTP pool.
         if (!cluster.TryAcquireRequest(RoutingPriority.Default))
@@ -92,11 +96,11 @@ internal sealed class TcpProxyTunnel
         exchange.Start();
         try
         {
-            var head = RequestHead(hostname, headers);
+            var head = RequestHead(Plan, hostname, headers);
             await connection.Stream.WriteAsync(head, cancel).ConfigureAwait(false);
             stats.UpstreamCxTxBytesTotal.Add(head.Length);
             var maxHead = (cluster.Plan?.Protocol ?? UpstreamProtocolPlan.Default).MaxResponseHeadersKb * 1024;
-            var (status, headLength, rest) = await ReadResponseHeadAsync(connection.Stream, maxHead, cancel).ConfigureAwait(false);
+            var (status, headLength, rest, framing) = await ReadResponseHeadAsync(connection.Stream, maxHead, cancel).ConfigureAwait(false);
             stats.UpstreamCxRxBytesTotal.Add(headLength);
             if (status == 0)
             {
@@ -113,7 +117,9 @@ internal sealed class TcpProxyTunnel
                 connection.Close();
                 return (null, TunnelFailure.ConnectFailed);
             }
-            return (new Http1ConnectTunnel(connection, exchange, status, rest), TunnelFailure.None);
+            // A CONNECT's 2xx has no body framing (RFC 9110 section 9.3.6): the bytes after the head are the tunnel's. A POST's
+            // response body is framed as any response's, and its request body is chunked.
+            return (new Http1Tunnel(connection, exchange, status, Plan.UsePost ? framing : default, rest), TunnelFailure.None);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
@@ -132,19 +138,24 @@ internal sealed class TcpProxyTunnel
     }
 
     /// <summary>
-    /// <c>CONNECT hostname HTTP/1.1</c>, <c>host: hostname</c>, then the added headers (Envoy's HttpUpstream headers as its
-    /// HTTP/1 codec writes them: the authority as the request target and as <c>host</c>, no body framing).
+    /// <c>CONNECT hostname HTTP/1.1</c> (or <c>POST post_path HTTP/1.1</c>), <c>host: hostname</c>, then the added headers
+    /// (Envoy's HttpUpstream headers as its HTTP/1 codec writes them: a CONNECT's authority as the request target and as
+    /// <c>host</c>, no body framing; a POST's body chunked).
     /// </summary>
-    private static byte[] RequestHead(string hostname, HeaderDictionary headers)
+    private static byte[] RequestHead(TcpProxyTunnelPlan plan, string hostname, HeaderDictionary headers)
     {
         var head = new StringBuilder(64 + hostname.Length * 2);
-        head.Append("CONNECT ").Append(hostname).Append(" HTTP/1.1\r\nhost: ").Append(hostname).Append("\r\n");
+        head.Append(plan.UsePost ? "POST " : "CONNECT ").Append(plan.UsePost ? plan.PostPath : hostname).Append(" HTTP/1.1\r\nhost: ").Append(hostname).Append("\r\n");
         foreach (var (name, values) in headers)
         {
             foreach (var value in values)
             {
                 head.Append(name).Append(": ").Append(value).Append("\r\n");
             }
+        }
+        if (plan.UsePost)
+        {
+            head.Append("transfer-encoding: chunked\r\n");
         }
         head.Append("\r\n");
         // Header values are carried one char per byte (HeaderBytes).
@@ -153,9 +164,9 @@ internal sealed class TcpProxyTunnel
 
     /// <summary>
     /// Reads the response head, at most <paramref name="maxHead"/> bytes: its status (0: none, or not an HTTP/1.x status
-    /// line), its length, and the bytes read past it (the first tunnel bytes).
+    /// line), its length, the bytes read past it (the first tunnel bytes) and how its body is framed.
     /// </summary>
-    private static async ValueTask<(int Status, int HeadLength, ReadOnlyMemory<byte> Remainder)> ReadResponseHeadAsync(Stream stream, int maxHead, CancellationToken cancel)
+    private static async ValueTask<(int Status, int HeadLength, ReadOnlyMemory<byte> Remainder, ResponseFraming Framing)> ReadResponseHeadAsync(Stream stream, int maxHead, CancellationToken cancel)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxHead, 16 * 1024));
         try
@@ -168,7 +179,7 @@ internal sealed class TcpProxyTunnel
                     if (filled >= maxHead)
                     {
                         // Larger than max_response_headers_kb.
-                        return (0, filled, ReadOnlyMemory<byte>.Empty);
+                        return (0, filled, ReadOnlyMemory<byte>.Empty, default);
                     }
                     var larger = ArrayPool<byte>.Shared.Rent(Math.Min(maxHead, buffer.Length * 2));
                     buffer.AsSpan(0, filled).CopyTo(larger);
@@ -178,7 +189,7 @@ internal sealed class TcpProxyTunnel
                 var read = await stream.ReadAsync(buffer.AsMemory(filled, Math.Min(buffer.Length, maxHead) - filled), cancel).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return (0, filled, ReadOnlyMemory<byte>.Empty);
+                    return (0, filled, ReadOnlyMemory<byte>.Empty, default);
                 }
                 var searchFrom = Math.Max(0, filled - 3);
                 filled += read;
@@ -189,13 +200,46 @@ internal sealed class TcpProxyTunnel
                 }
                 var headLength = searchFrom + end + HeadEnd.Length;
                 var status = StatusOf(buffer.AsSpan(0, headLength));
-                return (status, headLength, buffer.AsSpan(headLength, filled - headLength).ToArray());
+                return (status, headLength, buffer.AsSpan(headLength, filled - headLength).ToArray(), FramingOf(buffer.AsSpan(0, headLength)));
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// How a response's body is framed (RFC 9112 section 6.3): chunked when <c>transfer-encoding</c> ends in chunked, else
+    /// by <c>content-length</c>, else until the connection closes.
+    /// </summary>
+    private static ResponseFraming FramingOf(ReadOnlySpan<byte> head)
+    {
+        var framing = new ResponseFraming(ResponseFramingKind.UntilClose, 0);
+        foreach (var range in head.Split("\r\n"u8))
+        {
+            var line = head[range];
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var name = line[..colon];
+            var value = line[(colon + 1)..].Trim((byte)' ');
+            if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                var last = value.LastIndexOf((byte)',');
+                if (Ascii.EqualsIgnoreCase(value[(last + 1)..].Trim((byte)' '), "chunked"u8))
+                {
+                    return new ResponseFraming(ResponseFramingKind.Chunked, 0);
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "content-length"u8) && System.Buffers.Text.Utf8Parser.TryParse(value, out long length, out var consumed) && consumed == value.Length)
+            {
+                framing = new ResponseFraming(ResponseFramingKind.Length, length);
+            }
+        }
+        return framing;
     }
 
     /// <summary>The status of <c>HTTP/1.x NNN reason</c>; 0 when the line is not one.</summary>
@@ -286,28 +330,68 @@ internal sealed class TcpProxyTunnel
         }
     }
 
-    /// <summary>An HTTP/1.1 CONNECT tunnel: the connection's bytes after the response head; ends as a TCP connection does.</summary>
-    private sealed class Http1ConnectTunnel(TcpUpstreamConnection connection, ClusterExchange exchange, int status, ReadOnlyMemory<byte> rest) : ITcpUpstream
+    /// <summary>
+    /// An HTTP/1.1 tunnel. CONNECT: the connection's bytes after the response head, ending as a TCP connection does. POST:
+    /// the payload goes as chunks and comes out of the response body's framing; the framing's bytes are counted here
+    /// (<c>upstream_cx_*_bytes_total</c> count the wire), the payload's by the copy.
+    /// </summary>
+    private sealed class Http1Tunnel : ITcpUpstream
     {
-        public Stream Stream { get; } = rest.IsEmpty ? connection.Stream : new PrefixedStream(rest, connection.Stream);
+        private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
 
-        public ClusterRuntime Cluster => connection.Cluster;
+        private readonly TcpUpstreamConnection _connection;
+        private readonly ClusterExchange _exchange;
+        private readonly int _status;
+        private readonly bool _post;
+
+        public Http1Tunnel(TcpUpstreamConnection connection, ClusterExchange exchange, int status, ResponseFraming framing, ReadOnlyMemory<byte> rest)
+        {
+            _connection = connection;
+            _exchange = exchange;
+            _status = status;
+            _post = framing.Kind != ResponseFramingKind.None;
+            var stats = connection.Cluster.Stats;
+            Stream input = rest.IsEmpty ? connection.Stream : new PrefixedStream(rest, connection.Stream);
+            Stream = framing.Kind switch
+            {
+                ResponseFramingKind.Chunked => new DuplexStream(new ChunkedReadStream(connection.Stream, rest, stats), new ChunkedWriteStream(connection.Stream, stats)),
+                ResponseFramingKind.Length => new DuplexStream(new LengthReadStream(input, framing.Length), new ChunkedWriteStream(connection.Stream, stats)),
+                ResponseFramingKind.UntilClose => new DuplexStream(input, new ChunkedWriteStream(connection.Stream, stats)),
+                _ => input,
+            };
+        }
+
+        public Stream Stream { get; }
+
+        public ClusterRuntime Cluster => _connection.Cluster;
 
         public bool CountsConnectionBytes => false;
 
         public bool RemoteClosed
         {
-            get => connection.RemoteClosed;
-            set => connection.RemoteClosed = value;
+            get => _connection.RemoteClosed;
+            set => _connection.RemoteClosed = value;
         }
 
-        /// <summary>Envoy's HTTP/1 codec ends a CONNECT's request by half-closing the connection.</summary>
-        public ValueTask ShutdownSendAsync() => connection.ShutdownSendAsync();
+        /// <summary>
+        /// A CONNECT's request ends by half-closing the connection (Envoy's HTTP/1 codec); a POST's with the last chunk, the
+        /// connection left open for the response (a FIN would end the request at most HTTP/1.1 servers).
+        /// </summary>
+        public async ValueTask ShutdownSendAsync()
+        {
+            if (!_post)
+            {
+                await _connection.ShutdownSendAsync().ConfigureAwait(false);
+                return;
+            }
+            await _connection.Stream.WriteAsync(LastChunk).ConfigureAwait(false);
+            _connection.Cluster.Stats.UpstreamCxTxBytesTotal.Add(LastChunk.Length);
+        }
 
         public void Close()
         {
-            connection.Close();
-            exchange.Finish(status, timedOut: false, localStatus: 0);
+            _connection.Close();
+            _exchange.Finish(_status, timedOut: false, localStatus: 0);
         }
     }
 
@@ -372,18 +456,45 @@ internal sealed class TcpProxyTunnel
         }
     }
 
-    /// <summary>Reads from one stream and writes (each write flushed: the tunnel's bytes go as they come) to another.</summary>
-    private sealed class DuplexStream(Stream input, Stream output) : Stream
+    /// <summary>
+    /// What the tunnel's streams share: no seeking, length or position; a flush that does nothing; the synchronous calls
+    /// over the asynchronous ones (the copy only calls those), refused in a direction the stream does not have.
+    /// </summary>
+    private abstract class TunnelStream : Stream
     {
-        public override bool CanRead => true;
-
         public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
 
         public override long Length => throw new NotSupportedException();
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+            => CanRead ? ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult() : throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (!CanWrite)
+            {
+                throw new NotSupportedException();
+            }
+            WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>Reads from one stream and writes (each write flushed: the tunnel's bytes go as they come) to another.</summary>
+    private sealed class DuplexStream(Stream input, Stream output) : TunnelStream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanWrite => true;
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => input.ReadAsync(buffer, cancellationToken);
 
@@ -393,41 +504,228 @@ internal sealed class TcpProxyTunnel
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => input.Read(buffer, offset, count);
+        public override void Flush() => output.Flush();
+    }
 
-        public override void Write(byte[] buffer, int offset, int count)
+    private enum ResponseFramingKind
+    {
+        /// <summary>No framing: a CONNECT's tunnel.</summary>
+        None,
+        UntilClose,
+        Length,
+        Chunked,
+    }
+
+    private readonly record struct ResponseFraming(ResponseFramingKind Kind, long Length);
+
+    /// <summary>Writes each buffer as one chunk (<c>size CRLF data CRLF</c>) in one write; the framing's bytes are counted.</summary>
+    private sealed class ChunkedWriteStream(Stream inner, Stats.ClusterStats stats) : TunnelStream
+    {
+        private const int FramingMax = 20;
+
+        public override bool CanRead => false;
+
+        public override bool CanWrite => true;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            output.Write(buffer, offset, count);
-            output.Flush();
+            if (buffer.IsEmpty)
+            {
+                return;
+            }
+            var chunk = ArrayPool<byte>.Shared.Rent(buffer.Length + FramingMax);
+            try
+            {
+                var length = Frame(buffer.Span, chunk);
+                await inner.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                stats.UpstreamCxTxBytesTotal.Add(length - buffer.Length);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
         }
 
-        public override void Flush() => output.Flush();
+        private static int Frame(ReadOnlySpan<byte> data, Span<byte> chunk)
+        {
+            data.Length.TryFormat(chunk, out var written, "x", System.Globalization.CultureInfo.InvariantCulture);
+            "\r\n"u8.CopyTo(chunk[written..]);
+            written += 2;
+            data.CopyTo(chunk[written..]);
+            written += data.Length;
+            "\r\n"u8.CopyTo(chunk[written..]);
+            return written + 2;
+        }
+    }
 
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    /// <summary>
+    /// A chunked body's data (RFC 9112 section 7.1): chunk sizes, extensions and trailers are read and counted here, the
+    /// data is the payload; the last chunk is the end (0). A malformed or cut-off body fails the read.
+    /// </summary>
+    private sealed class ChunkedReadStream : TunnelStream
+    {
+        private const int LineMax = 4096;
 
-        public override void SetLength(long value) => throw new NotSupportedException();
+        private readonly Stream _inner;
+        private readonly Stats.ClusterStats _stats;
+        private readonly byte[] _buffer;
+        private int _start;
+        private int _end;
+        private long _remaining;
+        private bool _afterData;
+        private bool _done;
+
+        public ChunkedReadStream(Stream inner, ReadOnlyMemory<byte> rest, Stats.ClusterStats stats)
+        {
+            _inner = inner;
+            _stats = stats;
+            // What the head reader read past the head is the body's start: it comes first.
+            _buffer = new byte[Math.Max(LineMax, rest.Length)];
+            rest.CopyTo(_buffer);
+            _end = rest.Length;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => false;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty)
+            {
+                return 0;
+            }
+            while (_remaining == 0)
+            {
+                if (_done)
+                {
+                    return 0;
+                }
+                if (_afterData)
+                {
+                    // The CRLF after a chunk's data.
+                    if (await ReadLineAsync(cancellationToken).ConfigureAwait(false) != 0)
+                    {
+                        throw new IOException("malformed chunk: no CRLF after its data");
+                    }
+                    _start += 2;
+                    _afterData = false;
+                }
+                var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                var size = ChunkSize(_buffer.AsSpan(_start, line));
+                _start += line + 2;
+                if (size == 0)
+                {
+                    // Trailers, up to the empty line.
+                    while ((line = await ReadLineAsync(cancellationToken).ConfigureAwait(false)) != 0)
+                    {
+                        _start += line + 2;
+                    }
+                    _start += 2;
+                    _done = true;
+                    return 0;
+                }
+                _remaining = size;
+                _afterData = true;
+            }
+            int read;
+            if (_start < _end)
+            {
+                read = (int)Math.Min(Math.Min(buffer.Length, _end - _start), _remaining);
+                _buffer.AsSpan(_start, read).CopyTo(buffer.Span);
+                _start += read;
+            }
+            else
+            {
+                read = await _inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException("the chunked body was cut off");
+                }
+            }
+            _remaining -= read;
+            return read;
+        }
+
+        /// <summary>Makes a whole line (to CRLF) stand at the buffer's start; returns its length without the CRLF (counted as framing).</summary>
+        private async ValueTask<int> ReadLineAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var end = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8);
+                if (end >= 0)
+                {
+                    _stats.UpstreamCxRxBytesTotal.Add(end + 2);
+                    return end;
+                }
+                if (_start > 0)
+                {
+                    _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+                    _end -= _start;
+                    _start = 0;
+                }
+                if (_end == _buffer.Length)
+                {
+                    throw new IOException("a chunk line is too long");
+                }
+                var read = await _inner.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException("the chunked body was cut off");
+                }
+                _end += read;
+            }
+        }
+
+        /// <summary>The hex size before any <c>;extension</c>.</summary>
+        private static long ChunkSize(ReadOnlySpan<byte> line)
+        {
+            var semicolon = line.IndexOf((byte)';');
+            var digits = (semicolon < 0 ? line : line[..semicolon]).Trim((byte)' ');
+            if (digits.IsEmpty || digits.Length > 15 || !System.Buffers.Text.Utf8Parser.TryParse(digits, out long size, out var consumed, 'x') || consumed != digits.Length)
+            {
+                throw new IOException("malformed chunk size");
+            }
+            return size;
+        }
+    }
+
+    /// <summary>A <c>content-length</c> body: the end after that many bytes.</summary>
+    private sealed class LengthReadStream(Stream inner, long length) : TunnelStream
+    {
+        private long _remaining = length;
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => false;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_remaining == 0 || buffer.IsEmpty)
+            {
+                return 0;
+            }
+            var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("the response body was cut off");
+            }
+            _remaining -= read;
+            return read;
+        }
     }
 
     /// <summary>A connection's stream with bytes already read from it (past the response head) served first.</summary>
-    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : TunnelStream
     {
         private ReadOnlyMemory<byte> _prefix = prefix;
 
         public override bool CanRead => true;
 
-        public override bool CanSeek => false;
-
         public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
             => _prefix.IsEmpty ? inner.ReadAsync(buffer, cancellationToken) : ValueTask.FromResult(TakePrefix(buffer.Span));
-
-        public override int Read(byte[] buffer, int offset, int count)
-            => _prefix.IsEmpty ? inner.Read(buffer, offset, count) : TakePrefix(buffer.AsSpan(offset, count));
 
         private int TakePrefix(Span<byte> buffer)
         {
@@ -439,12 +737,6 @@ internal sealed class TcpProxyTunnel
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
 
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
         public override void Flush() => inner.Flush();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

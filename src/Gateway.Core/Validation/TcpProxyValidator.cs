@@ -121,10 +121,10 @@ internal sealed class TcpProxyValidator(ValidationContext context)
         => $"'{field}' is not supported by this gateway: Envoy saves them in the connection's filter state (envoy.tcp_proxy.{field}) for other network filters, and this gateway has neither filter state nor network filters besides tcp_proxy";
 
     /// <summary>
-    /// The tunnel the gateway can open to <paramref name="clusterName"/>: an HTTP/1.1 CONNECT to an HTTP/1.1 cluster and a
-    /// POST to an HTTP/2 one. Refused: an HTTP/2 CONNECT (.NET's HTTP/2 client writes <c>:scheme</c> and <c>:path</c> on
-    /// every request, and a CONNECT that has them is malformed, RFC 9113 section 8.5: servers reset it), a POST over
-    /// HTTP/1.1 (not done), and a cluster whose protocol is chosen per connection (ALPN or the downstream's).
+    /// The tunnel the gateway can open to <paramref name="clusterName"/>: an HTTP/1.1 CONNECT or POST to an HTTP/1.1 cluster
+    /// and a POST to an HTTP/2 one. Refused: an HTTP/2 CONNECT (.NET's HTTP/2 client writes <c>:scheme</c> and <c>:path</c>
+    /// on every request, and a CONNECT that has them is malformed, RFC 9113 section 8.5: servers reset it), and a cluster
+    /// whose protocol is chosen per connection (ALPN or the downstream's).
     /// </summary>
     private void CheckTunnelProtocol(TcpProxyConfig proxy, TcpProxyTunnelingConfig tunneling, string? clusterName)
     {
@@ -137,8 +137,6 @@ internal sealed class TcpProxyValidator(ValidationContext context)
         {
             Translation.UpstreamProtocolMode.Http2 when !tunneling.UsePost
                 => $"cluster '{clusterName}' speaks HTTP/2, and an HTTP/2 CONNECT tunnel is not supported by this gateway: .NET's HTTP/2 client sends ':scheme' and ':path' on a CONNECT, which makes it malformed (RFC 9113 section 8.5) and servers reset it; set 'use_post: true' (the upstream must terminate POST), or give the cluster HTTP/1.1 for an HTTP/1.1 CONNECT",
-            Translation.UpstreamProtocolMode.Http1 when tunneling.UsePost
-                => $"cluster '{clusterName}' speaks HTTP/1.1, and a POST tunnel over HTTP/1.1 is not supported by this gateway yet; use CONNECT (no 'use_post') over HTTP/1.1, or POST over an HTTP/2 cluster",
             Translation.UpstreamProtocolMode.Alpn or Translation.UpstreamProtocolMode.Downstream
                 => $"cluster '{clusterName}' chooses its protocol per connection (auto_config or use_downstream_protocol_config), which a tunnel is not supported over by this gateway: give it HTTP/1.1 (CONNECT) or explicit HTTP/2 (with 'use_post: true')",
             _ => null,

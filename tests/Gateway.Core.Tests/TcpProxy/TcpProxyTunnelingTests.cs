@@ -48,6 +48,33 @@ public sealed class TcpProxyTunnelingTests
             """,
         connectionManager: "codec_type: HTTP2\n" + AccessLogLines.FileLogger(logPath, "%REQ(:METHOD)% %REQ(:AUTHORITY)% %REQ(:PATH)% %REQ(X-TUNNEL-PEER)% %REQ(X-ENVOY-INTERNAL)% %RESPONSE_CODE%"));
 
+    [Fact]
+    public async Task Post_Http1ClusterIntoATerminatingGateway_ChunkedBothWaysBytesEchoAndStatsExact()
+    {
+        using var log = new TempLogFile();
+        await using var echo = TcpTestServer.Echo();
+        await using var terminator = await InProcessGateway.StartAsync(PostTerminator(echo.Port, log.Path).Replace("codec_type: HTTP2", "codec_type: AUTO", StringComparison.Ordinal));
+        var proxy = "stat_prefix: tunnel\ncluster: terminator\n" + Tunnel + "\n  use_post: true\n  post_path: /tunnel/h1";
+        await using var gateway = await InProcessGateway.StartAsync(TcpProxyIntegrationTests.Yaml(proxy, TcpProxyIntegrationTests.Cluster("terminator", [terminator.ListenerUri("/").Port])));
+
+        // The chunked request body streams to the echo and its answer streams back in the chunked response.
+        await TcpTestClient.EchoWithHalfCloseAsync(Port(gateway));
+
+        Assert.Equal([$"POST echo.internal:{Port(gateway)} /tunnel/h1 127.0.0.1 - 200"], await AccessLogLines.ReadAsync(terminator, log.Path));
+        await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_rx_bytes_total", 11);
+        await gateway.AssertStatAsync("tcp.tunnel.downstream_cx_tx_bytes_total", 11);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_total", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_200", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_active", 0);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 1);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_active", 0);
+        // The wire: the head, each read as one chunk ("6\r\nhello \r\n", "5\r\nworld\r\n"), the last chunk.
+        var head = $"POST /tunnel/h1 HTTP/1.1\r\nhost: echo.internal:{Port(gateway)}\r\nx-tunnel-peer: 127.0.0.1\r\nx-tunnel: yes\r\ntransfer-encoding: chunked\r\n\r\n";
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_tx_bytes_total", head.Length + 11 + 10 + 5);
+        await terminator.AssertStatAsync("cluster.echo.upstream_cx_tx_bytes_total", 11);
+        await terminator.AssertStatAsync("cluster.echo.upstream_cx_rx_bytes_total", 11);
+    }
+
     /// <summary>A POST terminator gateway in front of an echo, and a tunnelling gateway (<c>use_post</c> and <paramref name="tunnelFields"/>) in front of it.</summary>
     private sealed record PostTunnel(InProcessGateway Terminator, InProcessGateway Gateway) : IAsyncDisposable
     {
@@ -209,7 +236,7 @@ public sealed class TcpProxyTunnelingTests
 
     [Theory]
     [InlineData("cluster: h2\ntunneling_config: { hostname: a.example }", ".tunneling_config", "cluster 'h2' speaks HTTP/2, and an HTTP/2 CONNECT tunnel is not supported by this gateway")]
-    [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, use_post: true }", ".tunneling_config", "cluster 'h1' speaks HTTP/1.1, and a POST tunnel over HTTP/1.1 is not supported by this gateway yet")]
+    [InlineData("cluster: downstream\ntunneling_config: { hostname: a.example, use_post: true }", ".tunneling_config", "cluster 'downstream' chooses its protocol per connection")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, post_path: /p }", ".tunneling_config.post_path", "Can't set a post path when POST method isn't used")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: \"\" }", ".tunneling_config.hostname", "'hostname' is required")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: \"%NOT_AN_OPERATOR%\" }", ".tunneling_config.hostname", "")]
@@ -219,7 +246,8 @@ public sealed class TcpProxyTunnelingTests
     [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, request_id_extension: {} }", ".tunneling_config.request_id_extension", "")]
     public void Load_TunnelingConfigTheGatewayCannotRun_RefusedByItsPath(string fields, string path, string message)
     {
-        var clusters = TcpProxyIntegrationTests.Cluster("h1", [10001]) + "\n" + TcpProxyIntegrationTests.Cluster("h2", [10002], UpstreamProtocolIntegrationTests.Typed(UpstreamProtocolIntegrationTests.ExplicitHttp2));
+        var clusters = TcpProxyIntegrationTests.Cluster("h1", [10001]) + "\n" + TcpProxyIntegrationTests.Cluster("h2", [10002], UpstreamProtocolIntegrationTests.Typed(UpstreamProtocolIntegrationTests.ExplicitHttp2))
+            + "\n" + TcpProxyIntegrationTests.Cluster("downstream", [10003], UpstreamProtocolIntegrationTests.Typed("use_downstream_protocol_config: {}"));
 
         var error = Assert.Single(Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(TcpProxyIntegrationTests.Yaml("stat_prefix: s\n" + fields, clusters), "envoy.yaml")).Errors);
 
