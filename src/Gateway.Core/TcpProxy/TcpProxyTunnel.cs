@@ -69,9 +69,35 @@ internal sealed class TcpProxyTunnel
         var hostname = _hostname.Format(context);
         var headers = new HeaderDictionary();
         _headers.Evaluate(headers, context);
+        if (!CanBeSent(hostname, headers))
+        {
+            // A formatted value (the client's SNI, say) that no HTTP message may carry: the attempt fails before anything
+            // is sent, as Envoy's codec refuses invalid request headers.
+            return ValueTask.FromResult<(ITcpUpstream?, TunnelFailure)>((null, TunnelFailure.ConnectFailed));
+        }
         return (cluster.Plan?.Protocol ?? UpstreamProtocolPlan.Default).Mode == UpstreamProtocolMode.Http2
             ? PostAsync(cluster, host, hostname, headers, cancel)
             : Http1Async(cluster, host, hostname, headers, cancel);
+    }
+
+    /// <summary>Whether the host and every value are free of control characters (CR, LF, NUL, ...) and the host is not empty.</summary>
+    private static bool CanBeSent(string hostname, HeaderDictionary headers)
+    {
+        if (hostname.Length == 0 || HeaderBytes.HasInvalidValueChars(hostname))
+        {
+            return false;
+        }
+        foreach (var (_, values) in headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && HeaderBytes.HasInvalidValueChars(value))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /// <summary>

@@ -95,6 +95,10 @@ internal sealed class TcpProxyValidator(ValidationContext context)
             // Envoy's wording (TunnelingConfigHelperImpl).
             context.Error(tunneling, "post_path", "Can't set a post path when POST method isn't used");
         }
+        else if (!string.IsNullOrEmpty(tunneling.PostPath) && (tunneling.PostPath[0] != '/' || tunneling.PostPath.AsSpan().ContainsAny(" \r\n\0\t")))
+        {
+            context.Error(tunneling, "post_path", $"'post_path' must be a path starting with '/' without spaces or control characters (an origin-form request target), got '{tunneling.PostPath}'");
+        }
         Routing.HeaderParser.Validate(tunneling, "headers_to_add", tunneling.HeadersToAdd, "headers_to_add", [], removeMayBeEmpty: false, context);
         if (tunneling.PropagateResponseHeaders)
         {

@@ -238,6 +238,7 @@ public sealed class TcpProxyTunnelingTests
     [InlineData("cluster: h2\ntunneling_config: { hostname: a.example }", ".tunneling_config", "cluster 'h2' speaks HTTP/2, and an HTTP/2 CONNECT tunnel is not supported by this gateway")]
     [InlineData("cluster: downstream\ntunneling_config: { hostname: a.example, use_post: true }", ".tunneling_config", "cluster 'downstream' chooses its protocol per connection")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, post_path: /p }", ".tunneling_config.post_path", "Can't set a post path when POST method isn't used")]
+    [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, use_post: true, post_path: tunnel }", ".tunneling_config.post_path", "'post_path' must be a path starting with '/'")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: \"\" }", ".tunneling_config.hostname", "'hostname' is required")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: \"%NOT_AN_OPERATOR%\" }", ".tunneling_config.hostname", "")]
     [InlineData("cluster: h1\ntunneling_config: { hostname: a.example, propagate_response_headers: true }", ".tunneling_config.propagate_response_headers", "'propagate_response_headers' is not supported by this gateway")]
