@@ -25,6 +25,16 @@ internal sealed class ClusterClients : IDisposable
     /// </summary>
     public static readonly HttpRequestOptionsKey<TimeSpan> Timeout = new("envoy.async_client.timeout");
 
+    /// <summary>
+    /// The host a tcp_proxy tunnel's stream goes to (Envoy's TcpProxy HttpConnPool): its caller picked it (hash policy,
+    /// connect attempts), so the handler picks none, and the request is sent as Envoy's HttpUpstream sends it, without
+    /// <c>x-envoy-internal</c> and counted as an external request.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<UpstreamHost> TunnelHost = new("envoy.tcp_proxy.tunnel_host");
+
+    /// <summary>Set (true) on a request the handler answered itself (no healthy upstream, overflow, connect failure, reset, timeout).</summary>
+    public static readonly HttpRequestOptionsKey<bool> AnsweredLocally = new("envoy.async_client.local_reply");
+
     private readonly ClusterRegistry _clusters;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ClusterHttpHandler> _handlers = new(StringComparer.Ordinal);
@@ -126,54 +136,71 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         var stats = _cluster.Stats;
         var time = _owner.Time;
         var started = time.GetTimestamp();
-        // Envoy's async client sends x-envoy-internal: true (StreamOptions::send_internal), so its codes count as internal.
-        request.Headers.Remove(InternalRequest.InternalHeader);
-        request.Headers.TryAddWithoutValidation(InternalRequest.InternalHeader, "true");
-        const bool Internal = true;
-
-        // Host selection first, then the connection pool's circuit breaker, as in Envoy's router.
-        var available = proxyCluster.DestinationsState.AvailableDestinations;
-        var subsets = _cluster.Picker as LoadBalancing.ISubsetPicker;
-        var pick = subsets is not null
-            // Subsets decide even over one host; these requests have no criteria: the fallback policy applies.
-            ? subsets.Pick(null, subsets.UsesHash ? subsets.RandomHash() : null, 0)
-            // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
-            : available.Count > 1 ? _cluster.Picker?.Pick(null, 0) : null;
-        var picked = subsets is not null ? pick?.Destination : available.Count switch
+        var tunnelHost = request.Options.TryGetValue(ClusterClients.TunnelHost, out var chosen) ? chosen : null;
+        // Envoy's async client sends x-envoy-internal: true (StreamOptions::send_internal), so its codes count as internal;
+        // a tcp_proxy tunnel's HttpUpstream sends no such header.
+        var internalRequest = tunnelHost is null;
+        if (internalRequest)
         {
-            0 => null,
-            1 => available[0],
-            // A picker may find no host among several (fail_traffic_on_panic); without one yet, the first host.
-            _ => _cluster.Picker is null ? available[0] : pick?.Destination,
-        };
-        if (picked is null)
-        {
-            UpstreamAccounting.NoHealthyUpstream(stats);
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, Internal, healthCheck: false);
-            UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, Internal);
-            return LocalResponse(request, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
+            request.Headers.Remove(InternalRequest.InternalHeader);
+            request.Headers.TryAddWithoutValidation(InternalRequest.InternalHeader, "true");
         }
-        if (subsets is not null || available.Count > 1 ? pick is { Panic: true } : _cluster.InPanic)
+
+        UpstreamHost host;
+        string destinationAddress;
+        if (tunnelHost is not null)
         {
-            stats.LbHealthyPanic.Increment();
+            host = tunnelHost;
+            // Every destination is an http:// address (TLS, when the cluster has it, runs under it in the connect callback).
+            destinationAddress = "http://" + tunnelHost.Address;
+        }
+        else
+        {
+            // Host selection first, then the connection pool's circuit breaker, as in Envoy's router.
+            var available = proxyCluster.DestinationsState.AvailableDestinations;
+            var subsets = _cluster.Picker as LoadBalancing.ISubsetPicker;
+            var pick = subsets is not null
+                // Subsets decide even over one host; these requests have no criteria: the fallback policy applies.
+                ? subsets.Pick(null, subsets.UsesHash ? subsets.RandomHash() : null, 0)
+                // The cluster's own load balancer, as for proxied requests (no hash key: a hash policy picks at random).
+                : available.Count > 1 ? _cluster.Picker?.Pick(null, 0) : null;
+            var picked = subsets is not null ? pick?.Destination : available.Count switch
+            {
+                0 => null,
+                1 => available[0],
+                // A picker may find no host among several (fail_traffic_on_panic); without one yet, the first host.
+                _ => _cluster.Picker is null ? available[0] : pick?.Destination,
+            };
+            if (picked is null)
+            {
+                UpstreamAccounting.NoHealthyUpstream(stats);
+                UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, internalRequest, healthCheck: false);
+                UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, internalRequest);
+                return LocalResponse(request, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
+            }
+            if (subsets is not null || available.Count > 1 ? pick is { Panic: true } : _cluster.InPanic)
+            {
+                stats.LbHealthyPanic.Increment();
+            }
+            host = _cluster.Host(picked);
+            destinationAddress = picked.Model.Config.Address;
         }
         if (!_cluster.TryAcquireRequest(RoutingPriority.Default))
         {
-            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, Internal, healthCheck: false);
-            UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, Internal);
+            UpstreamAccounting.LocalReply(stats, StatusCodes.Status503ServiceUnavailable, internalRequest, healthCheck: false);
+            UpstreamAccounting.Completed(stats, time.GetElapsedTime(started).TotalMilliseconds, internalRequest);
             var overflow = LocalResponse(request, StatusCodes.Status503ServiceUnavailable, LocalReply.Overflow);
             overflow.Headers.TryAddWithoutValidation("x-envoy-overloaded", "true");
             return overflow;
         }
 
-        var host = _cluster.Host(picked);
         if (request.Headers.Host is null)
         {
             // The authority the caller named (Envoy's tracers set the collector's host name) goes to the host as Host / :authority.
             request.Headers.Host = uri.Authority;
         }
-        request.RequestUri = Rewrite(uri, picked.Model.Config.Address);
-        var exchange = new ClusterExchange(_cluster, host, time, started, Internal);
+        request.RequestUri = Rewrite(uri, destinationAddress);
+        var exchange = new ClusterExchange(_cluster, host, time, started, internalRequest);
         var token = exchange.Start(request, cancellationToken);
         HttpResponseMessage response;
         try
@@ -182,7 +209,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         }
         catch (OperationCanceledException) when (exchange.TimedOut)
         {
-            UpstreamAccounting.RouteTimeout(stats, new AttemptOutcome(AttemptKind.Cancelled, 0, null, ForwarderError.RequestTimedOut, null, true), Internal, healthCheck: false, responseStarted: false);
+            UpstreamAccounting.RouteTimeout(stats, new AttemptOutcome(AttemptKind.Cancelled, 0, null, ForwarderError.RequestTimedOut, null, true), internalRequest, healthCheck: false, responseStarted: false);
             exchange.Finish(0, timedOut: true, localStatus: StatusCodes.Status504GatewayTimeout);
             return LocalResponse(request, StatusCodes.Status504GatewayTimeout, LocalReply.UpstreamTimeout);
         }
@@ -202,7 +229,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
                 UpstreamAccounting.Reset(stats, new AttemptOutcome(AttemptKind.Reset, 0, reason, ForwarderError.Request, ex, true));
             }
             var status = reason == RouterFilter.ProtocolError ? StatusCodes.Status502BadGateway : StatusCodes.Status503ServiceUnavailable;
-            UpstreamAccounting.LocalReply(stats, status, Internal, healthCheck: false);
+            UpstreamAccounting.LocalReply(stats, status, internalRequest, healthCheck: false);
             exchange.Finish(0, timedOut: false, localStatus: status);
             return LocalResponse(request, status, LocalReply.ResetBeforeHeaders(reason));
         }
@@ -213,7 +240,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
         }
 
         var code = (int)response.StatusCode;
-        UpstreamAccounting.Response(stats, code, Internal, healthCheck: false);
+        UpstreamAccounting.Response(stats, code, internalRequest, healthCheck: false);
         // The request lasts until the response body is read to its end or disposed (Envoy's stream completion).
         response.Content = new ObservedContent(response.Content, exchange);
         exchange.ResponseStarted(response, code);
@@ -230,6 +257,7 @@ internal sealed class ClusterHttpHandler : HttpMessageHandler
     /// <summary>A local reply of the async client's router, as the caller receives it.</summary>
     private static HttpResponseMessage LocalResponse(HttpRequestMessage request, int status, byte[] body)
     {
+        request.Options.Set(ClusterClients.AnsweredLocally, true);
         var content = new ByteArrayContent(body);
         content.Headers.TryAddWithoutValidation("content-type", "text/plain");
         return new HttpResponseMessage((System.Net.HttpStatusCode)status) { RequestMessage = request, Content = content, Version = request.Version };
@@ -269,8 +297,7 @@ internal sealed class ClusterExchange
     /// <summary>Charges the request's start; returns the token the send runs under (the caller's, and the timeout's if any).</summary>
     public CancellationToken Start(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        _host.RequestStarted();
-        UpstreamAccounting.AttemptStarted(_cluster.Stats);
+        Start();
         if (!request.Options.TryGetValue(ClusterClients.Timeout, out var timeout) || timeout <= TimeSpan.Zero)
         {
             return cancellationToken;
@@ -278,6 +305,13 @@ internal sealed class ClusterExchange
         _timeout = new CancellationTokenSource(timeout, _time);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
         return _linked.Token;
+    }
+
+    /// <summary>Charges the start of a request that has no timeout of its own (a tcp_proxy tunnel's HTTP/1.1 CONNECT).</summary>
+    public void Start()
+    {
+        _host.RequestStarted();
+        UpstreamAccounting.AttemptStarted(_cluster.Stats);
     }
 
     /// <summary>Response headers came: a timeout from now on cuts the body off (the code is already charged).</summary>

@@ -12,7 +12,7 @@ namespace Gateway.Clusters;
 /// path counts its connections (<c>upstream_cx_*</c>, outlier detection: a failure is LocalOriginConnectFailed or
 /// LocalOriginTimeout, a success LocalOriginConnectSuccessFinal).
 /// </summary>
-internal sealed class TcpUpstreamConnection
+internal sealed class TcpUpstreamConnection : ITcpUpstream
 {
     private const int StatusOk = 200;
 
@@ -37,6 +37,9 @@ internal sealed class TcpUpstreamConnection
 
     /// <summary>The upstream ended or reset the connection first (<c>upstream_cx_destroy_remote</c>).</summary>
     public bool RemoteClosed { get; set; }
+
+    /// <summary>False: the socket's bytes are counted by whoever copies them.</summary>
+    public bool CountsConnectionBytes => false;
 
     /// <summary>
     /// Envoy's chooseHost for a connection: the cluster's load balancer with the subset <paramref name="criteria"/> and the

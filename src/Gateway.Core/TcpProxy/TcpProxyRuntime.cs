@@ -39,6 +39,9 @@ internal sealed class TcpProxyRuntime
     /// <summary>The gateway's random source: the weighted cluster choice draws from it.</summary>
     public Random Random { get; private init; } = Random.Shared;
 
+    /// <summary><c>tunneling_config</c>, compiled; null: connections go to the host over TCP.</summary>
+    public TcpProxyTunnel? Tunnel { get; private init; }
+
     /// <summary>
     /// The connection's cluster (Envoy's WeightedClusterUtil::pickCluster for weighted clusters: a random value modulo the
     /// total weight); null when the chosen name has no cluster.
@@ -56,11 +59,16 @@ internal sealed class TcpProxyRuntime
             runtimes[i] = entry.Known ? clusters.GetOrCreate(entry.Name) : null;
             weights[i] = entry.Weight;
         }
+        var time = services?.Time ?? TimeProvider.System;
+        var random = services?.Random ?? Random.Shared;
         return new TcpProxyRuntime(plan, runtimes, weights, new TcpProxyStats(store, plan.StatPrefix))
         {
             AccessLogs = Listeners.ListenerRuntime.BuildLogs(plan.AccessLogs, services),
-            Time = services?.Time ?? TimeProvider.System,
-            Random = services?.Random ?? Random.Shared,
+            Time = time,
+            Random = random,
+            Tunnel = plan.Tunnel is { } tunnel
+                ? new TcpProxyTunnel(tunnel, new Formatting.FormatterOptions { Time = time, Random = random }, services?.Services.GetService(typeof(ClusterClients)) as ClusterClients, time)
+                : null,
         };
     }
 }

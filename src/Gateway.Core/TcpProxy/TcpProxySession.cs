@@ -32,7 +32,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     {
         _connection = connection;
         proxy.Stats.DownstreamCxTotal.Increment();
-        TcpUpstreamConnection? upstream = null;
+        ITcpUpstream? upstream = null;
         var plan = proxy.Plan;
         // Envoy's onNewConnection arms these before it connects: a connect that outlasts the idle timeout or the
         // maximum duration is abandoned with the connection.
@@ -76,7 +76,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     private static ValueTask DisposeAsync(ITimer? timer) => timer?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Chooses the cluster and a host and connects; null (the flags and stats set) when the connection is to be closed.</summary>
-    private async ValueTask<TcpUpstreamConnection?> ConnectAsync(ConnectionContext connection)
+    private async ValueTask<ITcpUpstream?> ConnectAsync(ConnectionContext connection)
     {
         var cluster = proxy.PickCluster();
         if (cluster is null)
@@ -116,9 +116,16 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 info.Host = host;
                 info.AttemptCount = attempt + 1;
             }
-            if (await TryConnectAsync(cluster, host).ConfigureAwait(false) is { } upstream)
+            var (upstream, failure) = await TryConnectAsync(cluster, host).ConfigureAwait(false);
+            if (upstream is not null)
             {
                 return upstream;
+            }
+            if (failure == TunnelFailure.Overflow)
+            {
+                // The tunnel's HTTP stream was refused by the cluster's request limit (the pool's overflow).
+                info?.SetResponseFlag(ResponseFlags.UpstreamOverflow);
+                return null;
             }
             info?.SetResponseFlag(ResponseFlags.UpstreamConnectionFailure);
             if (_closing.IsCancellationRequested)
@@ -139,14 +146,26 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
         return HashFunctions.XxHash64(ip.ToString().AsSpan());
     }
 
-    /// <summary>One connect to <paramref name="host"/>; the session's own close (timers) cancels it.</summary>
-    private async ValueTask<TcpUpstreamConnection?> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host)
+    /// <summary>
+    /// One connect to <paramref name="host"/>, or with <c>tunneling_config</c> one tunnel (a failure, a reset or an answer
+    /// that is not a success fails the attempt as a connect failure does, as Envoy's HttpUpstream reports it to the pool);
+    /// the session's own close (timers) cancels it.
+    /// </summary>
+    private async ValueTask<(ITcpUpstream? Upstream, TunnelFailure Failure)> TryConnectAsync(ClusterRuntime cluster, UpstreamHost host)
     {
+        if (proxy.Tunnel is { } tunnel)
+        {
+            return await tunnel.OpenAsync(cluster, host, info, Endpoints(_connection!), _closing.Token).ConfigureAwait(false);
+        }
         // Not the connection's ConnectionClosed: Kestrel raises it on the client's FIN too, which is only a half-close
         // here; a reset shows in the copy once connected.
         var (connection, _, _) = await TcpUpstreamConnection.ConnectAsync(cluster, host, proxy.Time, _closing.Token).ConfigureAwait(false);
-        return connection;
+        return (connection, connection is null ? TunnelFailure.ConnectFailed : TunnelFailure.None);
     }
+
+    /// <summary>The connection's addresses, made once (formatters of the tunnel and of the access logs read them).</summary>
+    private ConnectionEndpoints Endpoints(ConnectionContext connection)
+        => _endpoints ??= new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint);
 
     /// <summary>
     /// Copies both ways. The downstream's end (FIN) half-closes the upstream and the upstream's bytes keep flowing until it
@@ -154,7 +173,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     /// half-close a downstream connection: see docs/compatibility.md). An error either way, the idle timeout or the maximum
     /// duration close both at once.
     /// </summary>
-    private async Task ProxyAsync(IDuplexPipe downstream, TcpUpstreamConnection upstream)
+    private async Task ProxyAsync(IDuplexPipe downstream, ITcpUpstream upstream)
     {
         var token = _closing.Token;
         var toUpstream = DownstreamToUpstreamAsync(downstream.Input, upstream, token);
@@ -177,7 +196,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     }
 
     /// <summary>Downstream to upstream; true when the downstream ended its side (then the upstream's send side is shut).</summary>
-    private async Task<bool> DownstreamToUpstreamAsync(PipeReader input, TcpUpstreamConnection upstream, CancellationToken token)
+    private async Task<bool> DownstreamToUpstreamAsync(PipeReader input, ITcpUpstream upstream, CancellationToken token)
     {
         try
         {
@@ -191,7 +210,10 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                     // Counted as read (Envoy's connection stats), before the upstream's answer can be.
                     Interlocked.Add(ref _received, length);
                     proxy.Stats.DownstreamCxRxBytesTotal.Add(length);
-                    upstream.Cluster.Stats.UpstreamCxTxBytesTotal.Add(length);
+                    if (!upstream.CountsConnectionBytes)
+                    {
+                        upstream.Cluster.Stats.UpstreamCxTxBytesTotal.Add(length);
+                    }
                     Touch();
                 }
                 foreach (var segment in buffer)
@@ -217,7 +239,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
     }
 
     /// <summary>Upstream to downstream; true when the upstream ended its side (read 0).</summary>
-    private async Task<bool> UpstreamToDownstreamAsync(TcpUpstreamConnection upstream, PipeWriter output, CancellationToken token)
+    private async Task<bool> UpstreamToDownstreamAsync(ITcpUpstream upstream, PipeWriter output, CancellationToken token)
     {
         try
         {
@@ -243,7 +265,10 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 output.Advance(read);
                 Interlocked.Add(ref _sent, read);
                 proxy.Stats.DownstreamCxTxBytesTotal.Add(read);
-                upstream.Cluster.Stats.UpstreamCxRxBytesTotal.Add(read);
+                if (!upstream.CountsConnectionBytes)
+                {
+                    upstream.Cluster.Stats.UpstreamCxRxBytesTotal.Add(read);
+                }
                 Touch();
                 var flushed = await output.FlushAsync(token).ConfigureAwait(false);
                 if (flushed.IsCompleted || flushed.IsCanceled)
@@ -330,8 +355,7 @@ internal sealed class TcpProxySession(TcpProxyRuntime proxy, RequestStreamInfo? 
                 return;
             }
             info.ConnectionTls ??= connection.Features.Get<Gateway.Tls.DownstreamTlsInfo>();
-            _endpoints ??= new ConnectionEndpoints(connection.ConnectionId, connection.LocalEndPoint, connection.RemoteEndPoint);
-            AccessLog.AccessLogger.LogAll(proxy.AccessLogs, new AccessLog.AccessLogContext(info, _endpoints, type));
+            AccessLog.AccessLogger.LogAll(proxy.AccessLogs, new AccessLog.AccessLogContext(info, Endpoints(connection), type));
         }
     }
 

@@ -37,6 +37,9 @@ internal sealed record TcpProxyPlan(string StatPrefix, IReadOnlyList<TcpProxyClu
     /// <summary>The filter's <c>access_log</c>, written when the connection closes.</summary>
     public IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 
+    /// <summary><c>tunneling_config</c>: each connection goes inside one HTTP stream to the cluster; null: a TCP connection.</summary>
+    public TcpProxyTunnelPlan? Tunnel { get; init; }
+
     /// <summary>Translates a validated configuration; <paramref name="clusterNames"/> are the bootstrap's clusters.</summary>
     public static TcpProxyPlan Translate(TcpProxyConfig config, IReadOnlySet<string> clusterNames)
     {
@@ -65,9 +68,19 @@ internal sealed record TcpProxyPlan(string StatPrefix, IReadOnlyList<TcpProxyClu
             // The options' fields win over the deprecated ones (Envoy ignores those when both are set).
             AccessLogFlushInterval = logs.Count == 0 ? null : config.AccessLogOptions is { } options ? options.AccessLogFlushInterval ?? config.AccessLogFlushInterval : config.AccessLogFlushInterval,
             FlushAccessLogOnConnected = logs.Count != 0 && (config.AccessLogOptions?.FlushAccessLogOnConnected ?? config.FlushAccessLogOnConnected),
+            Tunnel = config.TunnelingConfig is { } tunneling
+                ? new TcpProxyTunnelPlan(tunneling.Hostname!, tunneling.UsePost, string.IsNullOrEmpty(tunneling.PostPath) ? "/" : tunneling.PostPath, tunneling.HeadersToAdd)
+                : null,
         };
     }
 }
 
 /// <summary>One cluster a TCP proxy may connect to: its weight (1 for a single cluster) and whether the bootstrap has it.</summary>
 internal sealed record TcpProxyClusterPlan(string Name, uint Weight, bool Known);
+
+/// <summary>
+/// A TCP proxy's <c>tunneling_config</c>, translated: the request each connection's tunnel starts with (Envoy's
+/// HttpUpstream). <paramref name="Hostname"/> and the values of <paramref name="HeadersToAdd"/> are validated formats;
+/// <paramref name="PostPath"/> is <c>/</c> when not given (Envoy's default).
+/// </summary>
+internal sealed record TcpProxyTunnelPlan(string Hostname, bool UsePost, string PostPath, List<HeaderValueOption> HeadersToAdd);

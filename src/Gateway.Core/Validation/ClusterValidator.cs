@@ -24,6 +24,10 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             context.Error(cluster, "name", $"duplicate cluster name '{cluster.Name}': cluster names must be unique");
         }
+        else
+        {
+            context.Clusters.Add(cluster.Name, cluster);
+        }
         var typeSupported = cluster.Type is not (DiscoveryType.Eds or DiscoveryType.OriginalDst);
         // A type that did not bind leaves the default (STATIC): checks that depend on the type would judge the wrong one.
         var typeKnown = !cluster.HasBindingError("type");

@@ -70,6 +70,85 @@ internal sealed class TcpProxyValidator(ValidationContext context)
             CheckFlushInterval(options, options.AccessLogFlushInterval);
         }
         new AccessLogValidator(context).Validate(proxy.AccessLog);
+        if (proxy.TunnelingConfig is { } tunneling)
+        {
+            ValidateTunneling(proxy, tunneling);
+        }
+    }
+
+    /// <summary>
+    /// <c>tunneling_config</c>: Envoy's proto constraints and TunnelingConfigHelper's checks, then what this gateway can send
+    /// to each cluster the filter names (Envoy picks the tunnel's protocol from the cluster: HTTP/2 when it speaks HTTP/2).
+    /// </summary>
+    private void ValidateTunneling(TcpProxyConfig proxy, TcpProxyTunnelingConfig tunneling)
+    {
+        if (string.IsNullOrEmpty(tunneling.Hostname))
+        {
+            context.Error(tunneling, "hostname", "'hostname' is required (value length must be at least 1 characters)");
+        }
+        else
+        {
+            Formatting.SubstitutionFormatter.Compile(tunneling.Hostname, context, tunneling, "hostname");
+        }
+        if (!string.IsNullOrEmpty(tunneling.PostPath) && !tunneling.UsePost)
+        {
+            // Envoy's wording (TunnelingConfigHelperImpl).
+            context.Error(tunneling, "post_path", "Can't set a post path when POST method isn't used");
+        }
+        else if (!string.IsNullOrEmpty(tunneling.PostPath) && (tunneling.PostPath[0] != '/' || tunneling.PostPath.AsSpan().ContainsAny(" \r\n\0\t")))
+        {
+            context.Error(tunneling, "post_path", $"'post_path' must be a path starting with '/' without spaces or control characters (an origin-form request target), got '{tunneling.PostPath}'");
+        }
+        Routing.HeaderParser.Validate(tunneling, "headers_to_add", tunneling.HeadersToAdd, "headers_to_add", [], removeMayBeEmpty: false, context);
+        if (tunneling.PropagateResponseHeaders)
+        {
+            context.Error(tunneling, "propagate_response_headers", NoFilterState("propagate_response_headers"));
+        }
+        if (tunneling.PropagateResponseTrailers)
+        {
+            context.Error(tunneling, "propagate_response_trailers", NoFilterState("propagate_response_trailers"));
+        }
+        if (!string.IsNullOrEmpty(proxy.Cluster))
+        {
+            CheckTunnelProtocol(proxy, tunneling, proxy.Cluster);
+        }
+        else if (proxy.WeightedClusters is { } weighted)
+        {
+            foreach (var entry in weighted.Clusters)
+            {
+                CheckTunnelProtocol(proxy, tunneling, entry.Name);
+            }
+        }
+    }
+
+    private static string NoFilterState(string field)
+        => $"'{field}' is not supported by this gateway: Envoy saves them in the connection's filter state (envoy.tcp_proxy.{field}) for other network filters, and this gateway has neither filter state nor network filters besides tcp_proxy";
+
+    /// <summary>
+    /// The tunnel the gateway can open to <paramref name="clusterName"/>: an HTTP/1.1 CONNECT or POST to an HTTP/1.1 cluster
+    /// and a POST to an HTTP/2 one. Refused: an HTTP/2 CONNECT (.NET's HTTP/2 client writes <c>:scheme</c> and <c>:path</c>
+    /// on every request, and a CONNECT that has them is malformed, RFC 9113 section 8.5: servers reset it), and a cluster
+    /// whose protocol is chosen per connection (ALPN or the downstream's).
+    /// </summary>
+    private void CheckTunnelProtocol(TcpProxyConfig proxy, TcpProxyTunnelingConfig tunneling, string? clusterName)
+    {
+        if (clusterName is null || !context.Clusters.TryGetValue(clusterName, out var cluster))
+        {
+            return;
+        }
+        var mode = Translation.UpstreamProtocolPlan.Translate(cluster).Mode;
+        var problem = mode switch
+        {
+            Translation.UpstreamProtocolMode.Http2 when !tunneling.UsePost
+                => $"cluster '{clusterName}' speaks HTTP/2, and an HTTP/2 CONNECT tunnel is not supported by this gateway: .NET's HTTP/2 client sends ':scheme' and ':path' on a CONNECT, which makes it malformed (RFC 9113 section 8.5) and servers reset it; set 'use_post: true' (the upstream must terminate POST), or give the cluster HTTP/1.1 for an HTTP/1.1 CONNECT",
+            Translation.UpstreamProtocolMode.Alpn or Translation.UpstreamProtocolMode.Downstream
+                => $"cluster '{clusterName}' chooses its protocol per connection (auto_config or use_downstream_protocol_config), which a tunnel is not supported over by this gateway: give it HTTP/1.1 (CONNECT) or explicit HTTP/2 (with 'use_post: true')",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            context.Error(proxy, "tunneling_config", problem);
+        }
     }
 
     /// <summary>Envoy's proto constraint on <c>access_log_flush_interval</c>: <c>gte {nanos: 1000000}</c>.</summary>

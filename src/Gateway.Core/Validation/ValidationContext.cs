@@ -23,6 +23,9 @@ internal sealed class ValidationContext
     /// <summary>Names of the static clusters, for route references.</summary>
     public HashSet<string> ClusterNames { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The static clusters by name (the first of a duplicated name), for checks that read a referenced cluster's settings.</summary>
+    public Dictionary<string, Cluster> Clusters { get; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// False when a cluster did not bind or has no name: a reference to a name that is not in <see cref="ClusterNames"/>
     /// may then be to that cluster, so it is not reported.

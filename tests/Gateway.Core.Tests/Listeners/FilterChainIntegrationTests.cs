@@ -248,14 +248,7 @@ public class FilterChainIntegrationTests(ITestOutputHelper output)
         try
         {
             var path = Path.Combine(dir, "listener.log");
-            var log = $$"""
-                    access_log:
-                    - name: envoy.access_loggers.file
-                      typed_config:
-                        "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                        path: {{path}}
-                        log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %FILTER_CHAIN_NAME%\n" } }
-                """;
+            var log = ListenerYaml.Indent(AccessLogLines.FileLogger(path, "%RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %FILTER_CHAIN_NAME%"), 4);
             await using (var gateway = await InProcessGateway.StartAsync(Yaml(Chain("elsewhere", "{ source_prefix_ranges: [{ address_prefix: 10.0.0.0, prefix_len: 8 }] }"), log)))
             {
                 await Assert.ThrowsAsync<HttpRequestException>(() => gateway.Client.GetStringAsync(gateway.ListenerUri("/")));

@@ -73,15 +73,7 @@ public class TcpProxyIntegrationTests
         await using var echo = TcpTestServer.Echo();
         await using var gateway = await InProcessGateway.StartAsync(Yaml("stat_prefix: echo\ncluster: echo", Cluster("echo", [echo.Port])));
 
-        await using (var client = await TcpTestClient.ConnectAsync(Port(gateway)))
-        {
-            await client.WriteAsync("hello ");
-            Assert.Equal("hello ", await client.ReadAsync(6));
-            await client.WriteAsync("world");
-            // Our FIN reaches the upstream (half-close); what it still sends comes back, then its FIN ends the connection.
-            client.ShutdownSend();
-            Assert.Equal("world", await client.ReadToEndAsync());
-        }
+        await TcpTestClient.EchoWithHalfCloseAsync(Port(gateway));
 
         await gateway.AssertStatAsync("cluster.echo.upstream_cx_active", 0);
         await gateway.AssertStatAsync(Listener + "downstream_cx_active", 0);
@@ -329,12 +321,7 @@ public class TcpProxyIntegrationTests
         var proxy = $$"""
             stat_prefix: lost
             cluster: missing
-            access_log:
-            - name: envoy.access_loggers.file
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                path: {{path}}
-                log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST%\n" } }
+            {{AccessLogLines.FileLogger(path, "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST%")}}
             """;
         try
         {
@@ -362,12 +349,7 @@ public class TcpProxyIntegrationTests
             stat_prefix: logged
             cluster: pair
             max_connect_attempts: 2
-            access_log:
-            - name: envoy.access_loggers.file
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                path: {{path}}
-                log_format: { text_format_source: { inline_string: "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %ACCESS_LOG_TYPE%\n" } }
+            {{AccessLogLines.FileLogger(path, "%RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %UPSTREAM_HOST% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT% %ACCESS_LOG_TYPE%")}}
             """;
         try
         {
@@ -399,12 +381,7 @@ public class TcpProxyIntegrationTests
             stat_prefix: periodic
             cluster: redis
             access_log_options: { access_log_flush_interval: 10s, flush_access_log_on_connected: true }
-            access_log:
-            - name: envoy.access_loggers.file
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                path: {{path}}
-                log_format: { text_format_source: { inline_string: "%ACCESS_LOG_TYPE% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT%\n" } }
+            {{AccessLogLines.FileLogger(path, "%ACCESS_LOG_TYPE% %BYTES_RECEIVED% %BYTES_SENT% %UPSTREAM_REQUEST_ATTEMPT_COUNT%")}}
             """;
         try
         {

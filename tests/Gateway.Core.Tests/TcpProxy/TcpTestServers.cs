@@ -55,6 +55,40 @@ internal sealed class TcpTestServer : IAsyncDisposable
         }
     });
 
+    /// <summary>
+    /// An HTTP/1.1 CONNECT terminator (Kestrel cannot terminate one): reads a request head, records it in
+    /// <paramref name="heads"/>, answers <paramref name="response"/> (a whole response head), then, for a 2xx, echoes as
+    /// <see cref="Echo"/> does; otherwise closes.
+    /// </summary>
+    public static TcpTestServer Http1ConnectTerminator(System.Collections.Concurrent.ConcurrentQueue<string> heads, string response = "HTTP/1.1 200 Connection established\r\n\r\n") => new(async (stream, socket, token) =>
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        // Byte by byte, bounded: nothing past the head is consumed.
+        while (head.Count < 16 * 1024 && !(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await stream.ReadAsync(one, token) == 0)
+            {
+                return;
+            }
+            head.Add(one[0]);
+        }
+        heads.Enqueue(Encoding.Latin1.GetString(head.ToArray()));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(response), token);
+        if (!response.StartsWith("HTTP/1.1 2", StringComparison.Ordinal))
+        {
+            socket.Shutdown(SocketShutdown.Both);
+            return;
+        }
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, token)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, read), token);
+        }
+        socket.Shutdown(SocketShutdown.Send);
+    });
+
     /// <summary>Writes <paramref name="name"/> and closes: which host a connection reached.</summary>
     public static TcpTestServer Named(string name) => new(async (stream, _, token) => await stream.WriteAsync(Encoding.ASCII.GetBytes(name), token));
 
@@ -209,6 +243,20 @@ internal sealed class TcpTestClient : IAsyncDisposable
 
     /// <summary>Our side is done (FIN); we can still read.</summary>
     public void ShutdownSend() => Socket.Shutdown(SocketShutdown.Send);
+
+    /// <summary>
+    /// Through a proxy to an echo on <paramref name="port"/>: "hello " comes back, then "world" sent and our FIN, which
+    /// reaches the upstream (half-close): what it still sends comes back, then its end ends the connection (11 bytes each way).
+    /// </summary>
+    public static async Task EchoWithHalfCloseAsync(int port)
+    {
+        await using var client = await ConnectAsync(port);
+        await client.WriteAsync("hello ");
+        Assert.Equal("hello ", await client.ReadAsync(6));
+        await client.WriteAsync("world");
+        client.ShutdownSend();
+        Assert.Equal("world", await client.ReadToEndAsync());
+    }
 
     public async ValueTask DisposeAsync() => await Stream.DisposeAsync();
 }

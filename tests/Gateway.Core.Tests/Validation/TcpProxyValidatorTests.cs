@@ -96,7 +96,6 @@ public class TcpProxyValidatorTests
         => Assert.Equal((FilterPath + path, message), Single("stat_prefix: s\n" + fields));
 
     [Theory]
-    [InlineData("tunneling_config: { hostname: example.com }", "tunneling_config")]
     [InlineData("metadata_match: {}", "metadata_match")]
     [InlineData("proxy_protocol_tlvs: []", "proxy_protocol_tlvs")]
     [InlineData("max_downstream_connection_duration_jitter_percentage: { value: 10 }", "max_downstream_connection_duration_jitter_percentage")]

@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
 [EnvoyType("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", NotSupported =
 [
     "on_demand", "metadata_match", "downstream_idle_timeout", "upstream_idle_timeout", "backoff_options",
-    "tunneling_config", "max_downstream_connection_duration_jitter_percentage", "proxy_protocol_tlvs",
+    "max_downstream_connection_duration_jitter_percentage", "proxy_protocol_tlvs",
 ])]
 public sealed class TcpProxyConfig : EnvoyMessage
 {
@@ -54,6 +54,42 @@ public sealed class TcpProxyConfig : EnvoyMessage
     /// <summary>When the access logs are written besides the connection's end.</summary>
     [ProtoField(17)]
     public TcpAccessLogOptions? AccessLogOptions { get; set; }
+
+    /// <summary>Carry each connection inside one HTTP stream to the cluster (CONNECT or POST) instead of a TCP connection.</summary>
+    [ProtoField(12)]
+    public TcpProxyTunnelingConfig? TunnelingConfig { get; set; }
+}
+
+/// <summary>
+/// <c>envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TunnelingConfig</c>: the HTTP request a tunnelled connection
+/// starts with (Envoy's HttpUpstream). <c>request_id_extension</c> is refused: no request id is generated for a tunnel here.
+/// </summary>
+[EnvoyType("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TunnelingConfig", NotSupported = ["request_id_extension"])]
+public sealed class TcpProxyTunnelingConfig : EnvoyMessage
+{
+    /// <summary>The request's host (<c>:authority</c> / <c>Host</c>, the CONNECT target); a format string; required.</summary>
+    [ProtoField(1)]
+    public string? Hostname { get; set; }
+
+    /// <summary>POST instead of CONNECT.</summary>
+    [ProtoField(2)]
+    public bool UsePost { get; set; }
+
+    /// <summary>Headers added to the request (values are formats); pseudo-headers and <c>host</c> cannot be set.</summary>
+    [ProtoField(3)]
+    public List<HeaderValueOption> HeadersToAdd { get; set; } = [];
+
+    /// <summary>Save the response headers to the connection's filter state (refused when true: the gateway has no filter state).</summary>
+    [ProtoField(4)]
+    public bool PropagateResponseHeaders { get; set; }
+
+    /// <summary>The POST's path (default <c>/</c>); only with <see cref="UsePost"/>.</summary>
+    [ProtoField(5)]
+    public string? PostPath { get; set; }
+
+    /// <summary>Save the response trailers to the connection's filter state (refused when true: the gateway has no filter state).</summary>
+    [ProtoField(6)]
+    public bool PropagateResponseTrailers { get; set; }
 }
 
 /// <summary><c>envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.TcpAccessLogOptions</c>.</summary>
