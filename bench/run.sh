@@ -736,9 +736,9 @@ prepare_h2_nginx() {
 start_h2_nginx() { nginx_proxy_start h2-nginx-proxy http2; TARGET_PROTO=h2c; }
 
 # haproxy: http mode, keep-alive both sides, connection reuse, one thread per core.
-# haproxy_start NAME [BIND_OPTIONS [GLOBAL_LINES]]
+# haproxy_start NAME [BIND_OPTIONS [GLOBAL_LINES [SERVER]]] (SERVER: the backend's address and options; default the upstream's first port)
 haproxy_start() {
-    local name="$1" opts="${2:+ $2}" global_extra="${3:-}" port cfg; free_port port; cfg="$WORK/$name.r$ROUND.cfg"
+    local name="$1" opts="${2:+ $2}" global_extra="${3:-}" server="${4:-127.0.0.1:${UP_PORTS[0]}}" port cfg; free_port port; cfg="$WORK/$name.r$ROUND.cfg"
     cat >"$cfg" <<EOF
 global
   nbthread $(nproc)
@@ -755,7 +755,7 @@ frontend bench_in
   bind 127.0.0.1:$port$opts
   default_backend bench_upstream
 backend bench_upstream
-  server up0 127.0.0.1:${UP_PORTS[0]}
+  server up0 $server
 EOF
     start_bg "$WORK/$name.r$ROUND.log" haproxy -db -f "$cfg"
     TARGET_URL="http://127.0.0.1:$port/"
@@ -1161,30 +1161,7 @@ EOF
 
 # haproxy-grpc: haproxy http mode, `bind ... proto h2` in front, `server ... proto h2` behind.
 prepare_haproxy_grpc() { grpc_prepare; }
-start_haproxy_grpc() {
-    local port cfg; free_port port; cfg="$WORK/haproxy-grpc.r$ROUND.cfg"
-    cat >"$cfg" <<EOF
-global
-  nbthread $(nproc)
-  maxconn 4096
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend bench_in
-  bind 127.0.0.1:$port proto h2
-  default_backend bench_upstream
-backend bench_upstream
-  server up0 127.0.0.1:$UP_GRPC_PORT proto h2
-EOF
-    start_bg "$WORK/haproxy-grpc.r$ROUND.log" haproxy -db -f "$cfg"
-    TARGET_URL="http://127.0.0.1:$port/"
-    TARGET_RSS_PIDS=("$LAST_PID")
-    grpc_call
-}
+start_haproxy_grpc() { haproxy_start haproxy-grpc "proto h2" "" "127.0.0.1:$UP_GRPC_PORT proto h2"; grpc_call; }
 
 # gateway-h2-upstream: the seed config with the cluster speaking HTTP/2 to the upstream nginx's h2c port; wrk's HTTP/1.1 in front.
 prepare_gateway_h2_upstream() {
@@ -1198,30 +1175,7 @@ prepare_haproxy_h2_upstream() {
     if [[ -n $NGINX_H2_SKIP ]]; then SKIP_REASON="$NGINX_H2_SKIP"; return 1; fi
     return 0
 }
-start_haproxy_h2_upstream() {
-    local port cfg; free_port port; cfg="$WORK/haproxy-h2-upstream.r$ROUND.cfg"
-    cat >"$cfg" <<EOF
-global
-  nbthread $(nproc)
-  maxconn 4096
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  timeout http-keep-alive 75s
-frontend bench_in
-  bind 127.0.0.1:$port
-  default_backend bench_upstream
-backend bench_upstream
-  server up0 127.0.0.1:$UP_H2_PORT proto h2
-EOF
-    start_bg "$WORK/haproxy-h2-upstream.r$ROUND.log" haproxy -db -f "$cfg"
-    TARGET_URL="http://127.0.0.1:$port/"
-    TARGET_RSS_PIDS=("$LAST_PID")
-}
+start_haproxy_h2_upstream() { haproxy_start haproxy-h2-upstream "" "" "127.0.0.1:$UP_H2_PORT proto h2"; }
 
 # h2-gateway-simple: the seed config with codec_type HTTP2 (h2c prior knowledge), HTTP/1.1 upstream.
 prepare_h2_gateway_simple() {
