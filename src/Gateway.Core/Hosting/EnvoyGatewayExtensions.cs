@@ -93,6 +93,7 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IProxyConfigProvider>(_ => new InMemoryConfigProvider(setup.Plan.Routes, setup.Plan.Clusters));
 
         services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime, AdminHandler>((kestrel, runtime, admin) => BindListeners(kestrel, runtime, admin));
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>().Configure<GatewayRuntime>(static (sockets, runtime) => sockets.Backlog = Backlog(runtime.Plan));
         return builder;
     }
 
@@ -273,6 +274,22 @@ public static class EnvoyGatewayExtensions
             // A TCP proxy chain's decrypted bytes go to its session, never to HTTP.
             return connection.Features.Get<TcpProxy.TcpProxySession>() is { } session ? session.RunAsync(connection) : next(connection);
         });
+    }
+
+    /// <summary>
+    /// The listeners' <c>tcp_backlog_size</c> (validation made them agree), else Envoy's Linux default: the kernel's
+    /// <c>net.core.somaxconn</c>, which <c>listen()</c> caps any larger backlog at. Kestrel's transport has one for all endpoints.
+    /// </summary>
+    internal static int Backlog(GatewayPlan plan)
+    {
+        foreach (var listener in plan.Listeners)
+        {
+            if (listener.TcpBacklogSize is { } backlog)
+            {
+                return backlog;
+            }
+        }
+        return int.MaxValue;
     }
 
     private static void BindListeners(KestrelServerOptions kestrel, GatewayRuntime runtime, AdminHandler admin)

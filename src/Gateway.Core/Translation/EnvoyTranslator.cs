@@ -143,6 +143,7 @@ public static class EnvoyTranslator
             DefaultFilterChain = defaultChain,
             TlsInspector = inspector,
             ListenerFiltersTimeout = listener.ListenerFiltersTimeout ?? TimeSpan.FromSeconds(15),
+            TcpBacklogSize = listener.TcpBacklogSize is { } backlog ? (int)Math.Min(backlog, int.MaxValue) : null,
             ContinueOnListenerFiltersTimeout = listener.ContinueOnListenerFiltersTimeout,
         };
     }

@@ -53,6 +53,9 @@ public sealed record ListenerPlan(
     /// </summary>
     internal bool TlsInspector { get; init; }
 
+    /// <summary><c>tcp_backlog_size</c>; null: the kernel's limit (<c>net.core.somaxconn</c>), Envoy's default on Linux.</summary>
+    public int? TcpBacklogSize { get; init; }
+
     /// <summary><c>listener_filters_timeout</c> (15 s by default; zero: no limit).</summary>
     public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -13,6 +13,15 @@ internal sealed class ListenerValidator(ValidationContext context)
 
     public void Validate(Listener listener)
     {
+        // Kestrel's socket transport has one backlog for every endpoint: the listeners must agree (unset: Envoy's default).
+        if (listener.TcpBacklogSize is { } backlog)
+        {
+            context.ServerWide(listener, "tcp_backlog_size", backlog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            context.ServerWide(listener, "name", "tcp_backlog_size", "net.core.somaxconn");
+        }
         if (!string.IsNullOrEmpty(listener.Name) && !_names.Add(listener.Name))
         {
             context.Error(listener, "name", $"duplicate listener name '{listener.Name}': listener names must be unique");
