@@ -127,7 +127,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             {
                 HostNormalizer.Normalize(request, plan.StripTrailingHostDot, plan.StripPort, context.Connection.LocalPort);
             }
-            Answer100Continue(request, listener);
+            Answer100Continue(context, listener);
             var origin = RequestHeaderMutation.MutateRequestHeaders(context, plan, listener.InternalRanges, listener.UserAgentNode, listener.OriginalIpDetectors);
             if (origin.RejectStatus is { } rejected)
             {
@@ -521,14 +521,24 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// <summary>
     /// Without proxy_100_continue Envoy answers <c>Expect: 100-continue</c> itself and charges that 1xx. Kestrel
     /// sends the 100 when the body is first read (so the header stays here) and the request transform keeps the
-    /// header from the upstream, as Envoy removes it.
+    /// header from the upstream, as Envoy removes it. With proxy_100_continue the header goes upstream: .NET's client
+    /// sends the body once the upstream's 100 came, so the gateway reads it, and Kestrel sends the client its 100,
+    /// only then; that 1xx is charged at that first read (Proxy100ContinueBody), never when the upstream answered first.
     /// </summary>
-    private static void Answer100Continue(HttpRequest request, ListenerRuntime listener)
+    private static void Answer100Continue(HttpContext context, ListenerRuntime listener)
     {
+        var request = context.Request;
         var expect = request.Headers.Expect;
         if (expect.Count == 1 && string.Equals(expect[0], "100-continue", StringComparison.OrdinalIgnoreCase))
         {
-            listener.Stats.ChargeResponse(StatusCodes.Status100Continue);
+            if (listener.ConnectionManager.Proxy100Continue)
+            {
+                request.Body = new Proxy100ContinueBody(request.Body, listener.Stats);
+            }
+            else
+            {
+                listener.Stats.ChargeResponse(StatusCodes.Status100Continue);
+            }
         }
     }
 }

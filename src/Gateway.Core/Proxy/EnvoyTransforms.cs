@@ -87,7 +87,7 @@ internal sealed class EnvoyRequestTransform(TimeProvider time) : RequestTransfor
         var plan = route.Plan;
         ChooseVersion(context, state);
         var headers = context.ProxyRequest.Headers;
-        if (headers.ExpectContinue == true)
+        if (headers.ExpectContinue == true && !state.Listener.ConnectionManager.Proxy100Continue)
         {
             // Envoy answered the 100 itself (ConnectionManager.Answer100Continue): the upstream must not see it.
             headers.ExpectContinue = false;

@@ -266,6 +266,7 @@ public static class EnvoyTranslator
             MaxConnectionDuration = hcm.CommonHttpProtocolOptions?.MaxConnectionDuration is { } connectionDuration && connectionDuration > TimeSpan.Zero ? connectionDuration : null,
             MaxStreamDuration = hcm.CommonHttpProtocolOptions?.MaxStreamDuration is { } hcmDuration && hcmDuration > TimeSpan.Zero ? hcmDuration : null,
             AddUserAgent = hcm.AddUserAgent ?? false,
+            Proxy100Continue = hcm.Proxy100Continue,
             Via = string.IsNullOrEmpty(hcm.Via) ? string.Empty : HeaderBytes.FromConfig(hcm.Via),
             LocalReply = hcm.LocalReplyConfig is { } localReply ? LocalReplyRewriter.Compile(localReply) : null,
             ForwardClientCert = hcm.ForwardClientCertDetails,

@@ -179,6 +179,9 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>add_user_agent</c>: the downstream service cluster and node headers (the node from the bootstrap, bound at build).</summary>
     public bool AddUserAgent { get; init; }
 
+    /// <summary><c>proxy_100_continue</c>: <c>Expect: 100-continue</c> is forwarded and the upstream's 100 reaches the client.</summary>
+    public bool Proxy100Continue { get; init; }
+
     /// <summary><c>local_reply_config</c>, compiled; null: local replies are sent as made.</summary>
     internal Listeners.LocalReplyRewriter? LocalReply { get; init; }
 

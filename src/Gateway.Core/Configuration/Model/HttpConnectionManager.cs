@@ -7,7 +7,7 @@ namespace Gateway.Configuration;
     "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
     "early_header_mutation_extensions",
-    "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
+    "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "stream_error_on_invalid_http_message",
     "path_normalization_options", "proxy_status_config", "typed_header_validation_config",
     "append_local_overload", "add_proxy_protocol_connection_state",
@@ -106,6 +106,11 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// </summary>
     [ProtoField(6)]
     public bool? AddUserAgent { get; set; }
+
+    /// <summary><c>Expect: 100-continue</c> goes to the upstream and its 100 to the client, instead of the gateway answering it.</summary>
+    [ProtoField(18)]
+    [EnvoyField("proxy_100_continue")]
+    public bool Proxy100Continue { get; set; }
 
     /// <summary>How <c>x-forwarded-client-cert</c> is treated; default <c>SANITIZE</c> (removed).</summary>
     [ProtoField(16)]

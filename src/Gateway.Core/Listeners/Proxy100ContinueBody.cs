@@ -1,0 +1,70 @@
+using Gateway.Stats;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Listeners;
+
+/// <summary>
+/// The request body of an <c>Expect: 100-continue</c> request under <c>proxy_100_continue</c>: Kestrel sends the client
+/// its 100 at the body's first read, which the upstream's own 100 (or .NET's client giving up waiting for it) causes, so
+/// that read is where the proxied 1xx is charged, as Envoy charges the 1xx it encodes.
+/// </summary>
+internal sealed class Proxy100ContinueBody(Stream inner, ConnectionManagerStats stats) : Stream
+{
+    private int _charged;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Charge();
+        return inner.Read(buffer, offset, count);
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        Charge();
+        return inner.Read(buffer);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Charge();
+        return inner.ReadAsync(buffer, offset, count, cancellationToken);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Charge();
+        return inner.ReadAsync(buffer, cancellationToken);
+    }
+
+    private void Charge()
+    {
+        if (Interlocked.Exchange(ref _charged, 1) == 0)
+        {
+            stats.ChargeResponse(StatusCodes.Status100Continue);
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
