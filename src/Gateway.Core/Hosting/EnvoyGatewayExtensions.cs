@@ -93,7 +93,11 @@ public static class EnvoyGatewayExtensions
         services.AddSingleton<IProxyConfigProvider>(_ => new InMemoryConfigProvider(setup.Plan.Routes, setup.Plan.Clusters));
 
         services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime, AdminHandler>((kestrel, runtime, admin) => BindListeners(kestrel, runtime, admin));
-        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>().Configure<GatewayRuntime>(static (sockets, runtime) => sockets.Backlog = Backlog(runtime.Plan));
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>().Configure<GatewayRuntime>(static (sockets, runtime) =>
+        {
+            sockets.Backlog = Backlog(runtime.Plan);
+            sockets.CreateBoundListenSocket = runtime.ListenSockets.Create;
+        });
         return builder;
     }
 
@@ -349,7 +353,12 @@ public static class EnvoyGatewayExtensions
         foreach (var listener in runtime.Plan.Listeners)
         {
             var slot = runtime.SlotFor(listener.Name);
-            kestrel.Listen(new IPEndPoint(IPAddress.Parse(listener.Address), listener.Port), options =>
+            var endPoint = new IPEndPoint(IPAddress.Parse(listener.Address), listener.Port);
+            if (listener.SocketOptions.Count != 0)
+            {
+                runtime.ListenSockets.Register(endPoint, listener.SocketOptions);
+            }
+            kestrel.Listen(endPoint, options =>
             {
                 runtime.RecordBinding(slot, options);
                 options.Protocols = listener.Protocols;

@@ -213,6 +213,9 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     /// <summary>Where a listener is really bound once Kestrel has started (port 0 resolved).</summary>
     public IPEndPoint? ListenerBoundEndPoint(string listenerName) => _bindings.TryGetValue(listenerName, out var options) ? options.IPEndPoint : null;
 
+    /// <summary>The listening sockets Kestrel's transport asks for: the listeners' <c>socket_options</c> are set on them.</summary>
+    internal ListenSockets ListenSockets { get; } = new();
+
     internal void RecordBinding(ListenerSlot slot, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options)
     {
         if (slot.IsAdmin)

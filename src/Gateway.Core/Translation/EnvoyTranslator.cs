@@ -144,6 +144,7 @@ public static class EnvoyTranslator
             TlsInspector = inspector,
             ListenerFiltersTimeout = listener.ListenerFiltersTimeout ?? TimeSpan.FromSeconds(15),
             TcpBacklogSize = listener.TcpBacklogSize is { } backlog ? (int)Math.Min(backlog, int.MaxValue) : null,
+            SocketOptions = SocketOptions(listener.SocketOptions),
             ContinueOnListenerFiltersTimeout = listener.ContinueOnListenerFiltersTimeout,
         };
     }
@@ -290,6 +291,22 @@ public static class EnvoyTranslator
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
+
+    /// <summary>A listener's <c>socket_options</c> (validated: integer values, not <c>STATE_LISTENING</c>).</summary>
+    private static SocketOptionPlan[] SocketOptions(List<SocketOption> options)
+    {
+        if (options.Count == 0)
+        {
+            return [];
+        }
+        var plans = new SocketOptionPlan[options.Count];
+        for (var i = 0; i < plans.Length; i++)
+        {
+            var option = options[i];
+            plans[i] = new SocketOptionPlan((int)option.Level, (int)option.Name, (int)option.IntValue!.Value, option.State == SocketOptionState.StateBound);
+        }
+        return plans;
+    }
 
     /// <summary>The connection manager's <c>original_ip_detection_extensions</c> (validated), or null without any.</summary>
     private static OriginalIpDetectionPlan[]? OriginalIpDetection(HttpConnectionManager hcm)

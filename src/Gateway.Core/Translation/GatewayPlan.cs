@@ -56,6 +56,9 @@ public sealed record ListenerPlan(
     /// <summary><c>tcp_backlog_size</c>; null: the kernel's limit (<c>net.core.somaxconn</c>), Envoy's default on Linux.</summary>
     public int? TcpBacklogSize { get; init; }
 
+    /// <summary><c>socket_options</c> (validated): set on the listening socket before or after it is bound.</summary>
+    public IReadOnlyList<SocketOptionPlan> SocketOptions { get; init; } = [];
+
     /// <summary><c>listener_filters_timeout</c> (15 s by default; zero: no limit).</summary>
     public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -831,3 +834,10 @@ public enum EndpointHealth
 /// <param name="RejectWithStatus">The custom header's rejection status when it finds no address; null: go on.</param>
 /// <param name="XffNumTrustedHops">The xff extension's trusted hops.</param>
 public sealed record OriginalIpDetectionPlan(string? HeaderName, bool AllowExtensionToSetAddressAsTrusted, int? RejectWithStatus, uint XffNumTrustedHops);
+
+/// <summary>One of a listener's <c>socket_options</c>: <c>setsockopt(level, name, &amp;value, sizeof(int))</c>.</summary>
+/// <param name="Level">The option's level.</param>
+/// <param name="Name">The option's name.</param>
+/// <param name="Value">The <c>int</c> value.</param>
+/// <param name="Bound">Set after <c>bind()</c> (<c>STATE_BOUND</c>) rather than before (<c>STATE_PREBIND</c>).</param>
+public sealed record SocketOptionPlan(int Level, int Name, int Value, bool Bound);

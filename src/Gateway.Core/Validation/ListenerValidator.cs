@@ -13,6 +13,10 @@ internal sealed class ListenerValidator(ValidationContext context)
 
     public void Validate(Listener listener)
     {
+        foreach (var option in listener.SocketOptions)
+        {
+            ValidateSocketOption(option);
+        }
         // Kestrel's socket transport has one backlog for every endpoint: the listeners must agree (unset: Envoy's default).
         if (listener.TcpBacklogSize is { } backlog)
         {
@@ -69,6 +73,31 @@ internal sealed class ListenerValidator(ValidationContext context)
     }
 
     /// <summary>Listener filters: only the TLS inspector, once, as this gateway implements it.</summary>
+    /// <summary>A socket option the gateway can set: an <c>int</c> value, before or after <c>bind()</c> (Kestrel listens itself).</summary>
+    private void ValidateSocketOption(SocketOption option)
+    {
+        if (option.IntValue is null && !option.HasBindingError("buf_value"))
+        {
+            context.Error(option, "int_value", "Proto constraint validation failed (SocketOptionValidationError.Value: value is required)");
+        }
+        else if (option.IntValue is < int.MinValue or > int.MaxValue)
+        {
+            context.Error(option, "int_value", $"'int_value' {option.IntValue} does not fit a C int, as setsockopt takes it");
+        }
+        if (option.Level is < int.MinValue or > int.MaxValue)
+        {
+            context.Error(option, "level", $"'level' {option.Level} is not a valid socket option level");
+        }
+        if (option.Name is < int.MinValue or > int.MaxValue)
+        {
+            context.Error(option, "name", $"'name' {option.Name} is not a valid socket option name");
+        }
+        if (option.State == SocketOptionState.StateListening)
+        {
+            context.Error(option, "state", "'state' STATE_LISTENING is not supported by this gateway: Kestrel calls listen() itself; use STATE_PREBIND or STATE_BOUND");
+        }
+    }
+
     private void ValidateListenerFilters(Listener listener)
     {
         var inspectors = 0;

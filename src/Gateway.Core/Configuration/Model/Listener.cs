@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "additional_addresses", "filter_chain_matcher", "use_original_dst",
     "metadata", "deprecated_v1", "drain_type", "transparent", "freebind",
-    "socket_options", "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
+    "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
     "connection_balance_config", "reuse_port", "enable_reuse_port",
     "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
     "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
@@ -25,6 +25,10 @@ public sealed class Listener : EnvoyMessage
     /// <summary>The accept queue's length (<c>listen()</c>'s backlog; default <c>net.core.somaxconn</c> on Linux).</summary>
     [ProtoField(24)]
     public uint? TcpBacklogSize { get; set; }
+
+    /// <summary>Socket options set on the listening socket, before or after it is bound.</summary>
+    [ProtoField(13)]
+    public List<SocketOption> SocketOptions { get; set; } = [];
 
     /// <summary>Prefix of the listener's stats; default is the address (<c>0.0.0.0_15001</c>).</summary>
     public string? StatPrefix { get; set; }
