@@ -144,12 +144,31 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         using var durationLimit = proxy is null && current.ConnectionManager.MaxConnectionDuration is { } maxDuration
             ? listener.Time.CreateTimer(static state => OnMaxConnectionDuration((MaxDurationState)state!), new MaxDurationState(connection, current.Stats), maxDuration, Timeout.InfiniteTimeSpan)
             : null;
+        var admitted = 0;
         try
         {
+            // The chain's connection_limit filters (Envoy's onNewConnection: after the connection is counted, before TLS);
+            // a refused connection is held for the filter's delay, then closed with nothing read.
+            for (; admitted < current.ConnectionLimits.Length; admitted++)
+            {
+                var limit = current.ConnectionLimits[admitted];
+                if (!limit.TryAdmit())
+                {
+                    if (limit.Delay is { } delay)
+                    {
+                        await DelayAsync(delay, listener.Time, connection.ConnectionClosed).ConfigureAwait(false);
+                    }
+                    return;
+                }
+            }
             await (tls ? TlsPipeline!(connection) : session is not null ? session.RunAsync(connection) : PlainPipeline!(connection)).ConfigureAwait(false);
         }
         finally
         {
+            for (var i = 0; i < admitted; i++)
+            {
+                current.ConnectionLimits[i].Release();
+            }
             bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
             if (handshake is not null)
             {
@@ -164,6 +183,19 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             {
                 LogConnection(listener, connectionInfo, session is null ? tracked : null, connection);
             }
+        }
+    }
+
+    /// <summary>Waits a refused connection's <c>delay</c>, or until the client closes it first.</summary>
+    private static async Task DelayAsync(TimeSpan delay, TimeProvider time, CancellationToken closed)
+    {
+        try
+        {
+            await Task.Delay(delay, time, closed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went first.
         }
     }
 

@@ -91,6 +91,9 @@ internal sealed class ListenerRuntime
     /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
     public Tracing.LocalNode? UserAgentNode { get; init; }
 
+    /// <summary>The chain's <c>envoy.filters.network.connection_limit</c> filters, in order (run on each new connection).</summary>
+    public ConnectionLimiter[] ConnectionLimits { get; init; } = [];
+
     /// <summary>The connection manager's <c>original_ip_detection_extensions</c>, in order; null without any.</summary>
     public OriginalIpDetector[]? OriginalIpDetectors { get; init; }
 
@@ -198,6 +201,7 @@ internal sealed class ListenerRuntime
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
             UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
             OriginalIpDetectors = OriginalIpDetector.From(plan.ConnectionManager.OriginalIpDetection),
+            ConnectionLimits = ConnectionLimiters(plan.ConnectionLimits, store),
             CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
         };
     }
@@ -215,6 +219,7 @@ internal sealed class ListenerRuntime
         return new ListenerRuntime(listener, chainPlan, routes, new ConnectionManagerStats(unread, "tcp_proxy", listener.StatScope), new RouterStats(unread, "tcp_proxy"), listenerStats)
         {
             TcpProxy = Gateway.TcpProxy.TcpProxyRuntime.Build(tcpProxy, clusters, store, services),
+            ConnectionLimits = ConnectionLimiters(chainPlan.ConnectionLimits, store),
             Random = services?.Random ?? Random.Shared,
             Tls = chainPlan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
@@ -227,6 +232,20 @@ internal sealed class ListenerRuntime
             services?.Services.GetService(typeof(AccessLog.AccessLogManager)) as AccessLog.AccessLogManager,
             services?.Time ?? TimeProvider.System,
             services?.Random ?? Random.Shared);
+
+    private static ConnectionLimiter[] ConnectionLimiters(IReadOnlyList<ConnectionLimitPlan> plans, StatsStore store)
+    {
+        if (plans.Count == 0)
+        {
+            return [];
+        }
+        var limiters = new ConnectionLimiter[plans.Count];
+        for (var i = 0; i < limiters.Length; i++)
+        {
+            limiters[i] = new ConnectionLimiter(store, plans[i].StatPrefix, plans[i].MaxConnections, plans[i].Delay);
+        }
+        return limiters;
+    }
 }
 
 /// <summary>

@@ -156,6 +156,7 @@ public static class EnvoyTranslator
 
     private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
+        var limits = ConnectionLimits(chain);
         if (chain.Filters[^1].TypedConfig is TcpProxyConfig tcpProxy)
         {
             // Any ALPN protocol of the chain's TLS context that HTTP names is offered; the chain speaks no HTTP itself.
@@ -164,9 +165,11 @@ public static class EnvoyTranslator
                 Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
                 Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, HttpProtocols.Http1AndHttp2, secrets),
                 TcpProxy = TcpProxyPlan.Translate(tcpProxy, clusterNames),
+                ConnectionLimits = limits,
             };
         }
-        var hcm = (HttpConnectionManager)chain.Filters[0].TypedConfig!;
+        // The terminal filter is the last (validation): connection_limit filters may come before it.
+        var hcm = (HttpConnectionManager)chain.Filters[^1].TypedConfig!;
         RouterFilterConfig? router = null;
         var filters = new List<HttpFilterPlan>();
         foreach (var filter in hcm.HttpFilters)
@@ -286,11 +289,26 @@ public static class EnvoyTranslator
         {
             Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
             Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, protocols, secrets),
+            ConnectionLimits = limits,
         };
     }
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
+
+    /// <summary>The chain's connection_limit filters (validated), in order.</summary>
+    private static ConnectionLimitPlan[] ConnectionLimits(FilterChain chain)
+    {
+        List<ConnectionLimitPlan>? limits = null;
+        foreach (var filter in chain.Filters)
+        {
+            if (filter.TypedConfig is ConnectionLimitConfig limit)
+            {
+                (limits ??= []).Add(new ConnectionLimitPlan(limit.StatPrefix!, limit.MaxConnections ?? ulong.MaxValue, limit.Delay is { } delay && delay > TimeSpan.Zero ? delay : null));
+            }
+        }
+        return limits is null ? [] : [.. limits];
+    }
 
     /// <summary>A listener's <c>socket_options</c> (validated: integer values, not <c>STATE_LISTENING</c>).</summary>
     private static SocketOptionPlan[] SocketOptions(List<SocketOption> options)

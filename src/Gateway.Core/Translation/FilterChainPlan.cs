@@ -18,7 +18,16 @@ public sealed record FilterChainPlan(string? Name, HttpProtocols Protocols, Conn
     /// reach HTTP and its <see cref="ConnectionManager"/> is <see cref="TcpProxyPlan.NoConnectionManager"/>.
     /// </summary>
     internal TcpProxyPlan? TcpProxy { get; init; }
+
+    /// <summary>The chain's <c>envoy.filters.network.connection_limit</c> filters before its terminal one, in order.</summary>
+    public IReadOnlyList<ConnectionLimitPlan> ConnectionLimits { get; init; } = [];
 }
+
+/// <summary>One <c>envoy.filters.network.connection_limit</c>.</summary>
+/// <param name="StatPrefix">Its stats' prefix (<c>connection_limit.&lt;stat_prefix&gt;.</c>).</param>
+/// <param name="MaxConnections">Connections open through it at once.</param>
+/// <param name="Delay">How long a refused connection is held before it is closed; null: at once.</param>
+public sealed record ConnectionLimitPlan(string StatPrefix, ulong MaxConnections, TimeSpan? Delay);
 
 /// <summary>One chain's filter_chain_match, compiled (empty lists and zero mean "any").</summary>
 internal sealed record FilterChainMatchPlan

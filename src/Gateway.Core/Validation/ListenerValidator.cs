@@ -141,7 +141,7 @@ internal sealed class ListenerValidator(ValidationContext context)
         FilterChain? other = null;
         foreach (var chain in Chains(listener))
         {
-            if (chain.Filters is not [{ TypedConfig: HttpConnectionManager hcm }])
+            if (chain.Filters is not [.., { TypedConfig: HttpConnectionManager hcm }])
             {
                 continue;
             }
@@ -184,13 +184,17 @@ internal sealed class ListenerValidator(ValidationContext context)
         {
             context.Error(chain, "filters", "a filter chain needs the envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy filter");
         }
-        // Both network filters this gateway has are terminal: Envoy's validateTerminalFilters refuses any but the last.
+        // Envoy's validateTerminalFilters: a terminal filter only last, and the last one terminal.
         for (var i = 0; i < chain.Filters.Count - 1; i++)
         {
             if (TerminalFilterName(chain.Filters[i]) is { } terminal)
             {
                 context.Error(chain.Filters[i], "name", $"Error: terminal filter named {chain.Filters[i].Name} of type {terminal} must be the last filter in a network filter chain.");
             }
+        }
+        if (chain.Filters is [.., { TypedConfig: ConnectionLimitConfig } last])
+        {
+            context.Error(last, "name", $"Error: non-terminal filter named {last.Name} of type envoy.filters.network.connection_limit is the last filter in a network filter chain.");
         }
         foreach (var filter in chain.Filters)
         {
@@ -202,6 +206,20 @@ internal sealed class ListenerValidator(ValidationContext context)
                 case TcpProxyConfig proxy:
                     _tcpProxies.Validate(proxy);
                     break;
+                case ConnectionLimitConfig limit:
+                    if (string.IsNullOrEmpty(limit.StatPrefix))
+                    {
+                        context.Error(limit, "stat_prefix", "Proto constraint validation failed (ConnectionLimitValidationError.StatPrefix: value length must be at least 1 characters)");
+                    }
+                    if (limit.MaxConnections is 0)
+                    {
+                        context.Error(limit, "max_connections", "Proto constraint validation failed (ConnectionLimitValidationError.MaxConnections: value must be greater than or equal to 1)");
+                    }
+                    if (limit.Delay is { } delay && delay < TimeSpan.Zero)
+                    {
+                        context.Error(limit, "delay", "'delay' may not be negative");
+                    }
+                    break;
                 case null when filter.HasBindingError("typed_config"):
                     // The binder said what is wrong with it (e.g. an unknown @type).
                     break;
@@ -212,7 +230,7 @@ internal sealed class ListenerValidator(ValidationContext context)
                     context.Error(filter, "name", $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy");
                     break;
                 case null:
-                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager and envoy.filters.network.tcp_proxy are");
+                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy and envoy.filters.network.connection_limit are");
                     break;
                 default:
                     context.Error(filter, "typed_config", $"{BootstrapValidator.MessageSchemaName(filter.TypedConfig)} is not a network filter");

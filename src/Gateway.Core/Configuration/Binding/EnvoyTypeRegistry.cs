@@ -28,6 +28,7 @@ public sealed class EnvoyTypeRegistry
         var registry = new EnvoyTypeRegistry();
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(TcpProxyConfig), EnvoyTypeCategory.NetworkFilter);
+        registry.Register(typeof(ConnectionLimitConfig), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(DownstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(Secret), EnvoyTypeCategory.DiscoveryResource);
