@@ -247,48 +247,7 @@ internal sealed class EnvoyResponseTransform(TimeProvider time) : ResponseTransf
             return default;
         }
         UpstreamAccounting.Response(stats, status, state.Internal, state.HealthCheck, state);
-        return FinalResponseHeaders(context.HttpContext, state);
+        return RouterHeaders.FinalizeResponseAsync(context.HttpContext, state, time);
     }
 
-    /// <summary>
-    /// The final proxied response headers are about to be sent (after the retry decision): the router's own
-    /// headers are added, then the encoder filters see them.
-    /// </summary>
-    private ValueTask FinalResponseHeaders(HttpContext context, UpstreamRequest state)
-    {
-        var headers = context.Response.Headers;
-        var connectionManager = state.Listener.ConnectionManager;
-        var info = state.StreamInfo;
-        info.Details = ResponseDetails.ViaUpstream;
-        info.OnFirstDownstreamTxByteSent();
-        if (!connectionManager.SuppressEnvoyHeaders)
-        {
-            var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
-            headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
-        }
-        // Envoy's onUpstreamHeaders: the route's response headers after the service time, before the attempt count.
-        state.Route.Headers.ApplyResponse(context, info);
-        if (state.Route.Plan.IncludeAttemptCountInResponse)
-        {
-            headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
-        }
-        if (state.SetCookie is { } cookie)
-        {
-            // The hash policy's generated cookie (Envoy's downstream_set_cookies_).
-            headers.Append(Microsoft.Net.Http.Headers.HeaderNames.SetCookie, cookie);
-        }
-        // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
-        if (info.Filters is { HasEncoders: true } filters)
-        {
-            return EncodeAsync(filters, context, connectionManager);
-        }
-        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
-        return default;
-    }
-
-    private static async ValueTask EncodeAsync(FilterChainStream filters, HttpContext context, ConnectionManagerPlan connectionManager)
-    {
-        await filters.EncodeHeadersAsync(proxied: true).ConfigureAwait(false);
-        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
-    }
 }

@@ -103,14 +103,7 @@ internal sealed partial class RouterFilter
         state.ResponseStatus = StatusCodes.Status200OK;
         response.StatusCode = StatusCodes.Status200OK;
         info.OnFirstUpstreamRxByteReceived();
-        info.Details = ResponseDetails.ViaUpstream;
-        info.OnFirstDownstreamTxByteSent();
-        state.Route.Headers.ApplyResponse(context, info);
-        if (info.Filters is { HasEncoders: true } filters)
-        {
-            await filters.EncodeHeadersAsync(proxied: true).ConfigureAwait(false);
-        }
-        ConnectionManager.ApplyResponseHeaders(context, state.Listener.ConnectionManager);
+        await RouterHeaders.FinalizeResponseAsync(context, state, _time).ConfigureAwait(false);
         // The 200 goes out now (Kestrel's StartAsync only buffers the headers): a CONNECT client sends nothing before it.
         await response.StartAsync(aborted).ConfigureAwait(false);
         await response.Body.FlushAsync(aborted).ConfigureAwait(false);

@@ -159,4 +159,48 @@ internal static class RouterHeaders
         => headers.TryGetValue(name, out var value) && ulong.TryParse(value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
             ? TimeSpan.FromMilliseconds(Math.Min(ms, (ulong)TimeSpan.MaxValue.TotalMilliseconds / 2))
             : null;
+
+    /// <summary>
+    /// The final upstream response headers are about to be sent (a proxied response after the retry decision, or a
+    /// terminated CONNECT's 200): Envoy's onUpstreamHeaders adds the router's own headers (upstream service time, the
+    /// route's response headers, the attempt count, the hash policy's cookie), then the encoder filters see them, then
+    /// the connection manager's headers.
+    /// </summary>
+    public static ValueTask FinalizeResponseAsync(HttpContext context, UpstreamRequest state, TimeProvider time)
+    {
+        var headers = context.Response.Headers;
+        var connectionManager = state.Listener.ConnectionManager;
+        var info = state.StreamInfo;
+        info.Details = ResponseDetails.ViaUpstream;
+        info.OnFirstDownstreamTxByteSent();
+        if (!connectionManager.SuppressEnvoyHeaders)
+        {
+            var elapsed = (long)time.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
+            headers[EnvoyHeaders.UpstreamServiceTime] = elapsed.ToString(CultureInfo.InvariantCulture);
+        }
+        // Envoy's onUpstreamHeaders: the route's response headers after the service time, before the attempt count.
+        state.Route.Headers.ApplyResponse(context, info);
+        if (state.Route.Plan.IncludeAttemptCountInResponse)
+        {
+            headers[EnvoyHeaders.AttemptCount] = state.Attempt.ToString(CultureInfo.InvariantCulture);
+        }
+        if (state.SetCookie is { } cookie)
+        {
+            // The hash policy's generated cookie (Envoy's downstream_set_cookies_).
+            headers.Append(Microsoft.Net.Http.Headers.HeaderNames.SetCookie, cookie);
+        }
+        // filter chain: encoders run here, on the final response (after the router's headers, before the connection manager's).
+        if (info.Filters is { HasEncoders: true } filters)
+        {
+            return EncodeAsync(filters, context, connectionManager);
+        }
+        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
+        return default;
+    }
+
+    private static async ValueTask EncodeAsync(Filters.FilterChainStream filters, HttpContext context, ConnectionManagerPlan connectionManager)
+    {
+        await filters.EncodeHeadersAsync(proxied: true).ConfigureAwait(false);
+        ConnectionManager.ApplyResponseHeaders(context, connectionManager);
+    }
 }

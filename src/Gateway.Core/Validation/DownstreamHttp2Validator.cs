@@ -41,14 +41,15 @@ internal static class DownstreamHttp2Validator
         }
         // Kestrel's HTTP/2 limits are server-wide: an unset field stands for Envoy's default, located at the connection manager.
         var plan = DownstreamHttp2Plan.From(http2);
-        ServerWide(context, hcm, http2, "max_concurrent_streams", http2?.MaxConcurrentStreams is not null, Number(plan.MaxConcurrentStreams));
-        ServerWide(context, hcm, http2, "initial_stream_window_size", http2?.InitialStreamWindowSize is not null, Number(plan.InitialStreamWindowSize));
-        ServerWide(context, hcm, http2, "initial_connection_window_size", http2?.InitialConnectionWindowSize is not null, Number(plan.InitialConnectionWindowSize));
-        ServerWide(context, hcm, http2, "hpack_table_size", http2?.HpackTableSize is not null, Number(plan.HpackTableSize));
+        var defaults = DownstreamHttp2Plan.Default;
+        ServerWide(context, hcm, http2, "max_concurrent_streams", http2?.MaxConcurrentStreams is null ? null : Number(plan.MaxConcurrentStreams), Number(defaults.MaxConcurrentStreams));
+        ServerWide(context, hcm, http2, "initial_stream_window_size", http2?.InitialStreamWindowSize is null ? null : Number(plan.InitialStreamWindowSize), Number(defaults.InitialStreamWindowSize));
+        ServerWide(context, hcm, http2, "initial_connection_window_size", http2?.InitialConnectionWindowSize is null ? null : Number(plan.InitialConnectionWindowSize), Number(defaults.InitialConnectionWindowSize));
+        ServerWide(context, hcm, http2, "hpack_table_size", http2?.HpackTableSize is null ? null : Number(plan.HpackTableSize), Number(defaults.HpackTableSize));
         var keepaliveText = plan.KeepaliveInterval is null && plan.KeepaliveTimeout is null
             ? "none"
             : string.Create(CultureInfo.InvariantCulture, $"interval {plan.KeepaliveInterval?.TotalSeconds}s timeout {plan.KeepaliveTimeout?.TotalSeconds}s");
-        ServerWide(context, hcm, http2, "connection_keepalive", http2?.ConnectionKeepalive is not null, keepaliveText);
+        ServerWide(context, hcm, http2, "connection_keepalive", http2?.ConnectionKeepalive is null ? null : keepaliveText, "none");
     }
 
     private static void ValidateKeepalive(ValidationContext context, KeepaliveSettings keepalive)
@@ -68,18 +69,8 @@ internal static class DownstreamHttp2Validator
         }
     }
 
-    private static void ServerWide(ValidationContext context, HttpConnectionManager hcm, Http2ProtocolOptions? http2, string field, bool set, string value)
-    {
-        var setting = "http2_protocol_options." + field;
-        if (set)
-        {
-            context.ServerWide(http2!, field, setting, value);
-        }
-        else
-        {
-            context.ServerWide(hcm, "http2_protocol_options", setting, value);
-        }
-    }
+    private static void ServerWide(ValidationContext context, HttpConnectionManager hcm, Http2ProtocolOptions? http2, string field, string? value, string defaultValue)
+        => context.ServerWide(http2, field, "http2_protocol_options." + field, value, hcm, "http2_protocol_options", defaultValue);
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -194,22 +194,11 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
                 context.Error(options, "max_headers_count", "'max_headers_count' must be greater than or equal to 1");
             }
         }
-        ServerWide(options?.IdleTimeout is { } idle ? DurationText(idle) : null, "idle_timeout", DurationText(Translation.ConnectionManagerPlan.DefaultIdleTimeout));
-        ServerWide(options?.MaxHeadersCount?.ToString(System.Globalization.CultureInfo.InvariantCulture), "max_headers_count",
-            Listeners.DownstreamRequestValidator.MaxRequestHeadersCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
         // An unset value is Envoy's default, located at the connection manager's (absent) options.
-        void ServerWide(string? value, string field, string defaultValue)
-        {
-            if (value is not null)
-            {
-                context.ServerWide(options!, field, field, value);
-            }
-            else
-            {
-                context.ServerWide(hcm, "common_http_protocol_options", field, defaultValue);
-            }
-        }
+        context.ServerWide(options, "idle_timeout", "idle_timeout", options?.IdleTimeout is { } idle ? DurationText(idle) : null,
+            hcm, "common_http_protocol_options", DurationText(Translation.ConnectionManagerPlan.DefaultIdleTimeout));
+        context.ServerWide(options, "max_headers_count", "max_headers_count", options?.MaxHeadersCount?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            hcm, "common_http_protocol_options", Listeners.DownstreamRequestValidator.MaxRequestHeadersCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>

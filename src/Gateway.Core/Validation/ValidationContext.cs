@@ -64,6 +64,23 @@ internal sealed class ValidationContext
         }
     }
 
+    /// <summary>
+    /// As <see cref="ServerWide(EnvoyMessage, string, string, string)"/> for a setting of an options message that may be
+    /// absent: its <paramref name="field"/> when <paramref name="options"/> sets it (<paramref name="value"/> not null),
+    /// else Envoy's <paramref name="defaultValue"/>, located at <paramref name="parent"/>'s <paramref name="parentField"/>.
+    /// </summary>
+    public void ServerWide(EnvoyMessage? options, string field, string setting, string? value, EnvoyMessage parent, string parentField, string defaultValue)
+    {
+        if (value is not null)
+        {
+            ServerWide(options!, field, setting, value);
+        }
+        else
+        {
+            ServerWide(parent, parentField, setting, defaultValue);
+        }
+    }
+
     /// <summary>An error at a location that is not a field of a message (cross-resource checks).</summary>
     public void Error(SourceLocation location, string message) => Errors.Add(new ConfigError(location, message));
 
