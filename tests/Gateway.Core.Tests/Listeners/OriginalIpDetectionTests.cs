@@ -43,9 +43,7 @@ public sealed class OriginalIpDetectionTests : IDisposable
         await using var upstream = await EchoUpstream.StartAsync();
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, CustomHeader));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
-        request.Headers.Add("x-real-ip", "203.0.113.7");
-        using var response = await gateway.Client.SendAsync(request);
+        using var response = await GetWithAsync(gateway, "x-real-ip", "203.0.113.7");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Envoy parses the header into an address with port 0.
@@ -58,9 +56,7 @@ public sealed class OriginalIpDetectionTests : IDisposable
         await using var upstream = await EchoUpstream.StartAsync();
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, CustomHeader));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
-        request.Headers.Add("x-real-ip", "10.1");
-        using var response = await gateway.Client.SendAsync(request);
+        using var response = await GetWithAsync(gateway, "x-real-ip", "10.1");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("200 127.0.0.1:", Assert.Single(await AccessLogLines.ReadAsync(gateway, _log)), StringComparison.Ordinal);
@@ -89,9 +85,7 @@ public sealed class OriginalIpDetectionTests : IDisposable
         var extension = CustomHeader + (allow ? "\n    allow_extension_to_set_address_as_trusted: true" : "");
         await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, extension, "internal_address_config: { cidr_ranges: [{ address_prefix: 10.0.0.0, prefix_len: 8 }] }"));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
-        request.Headers.Add("x-real-ip", "10.9.8.7");
-        using var response = await gateway.Client.SendAsync(request);
+        using var response = await GetWithAsync(gateway, "x-real-ip", "10.9.8.7");
         var echoed = JsonSerializer.Deserialize<EchoedRequest>(await response.Content.ReadAsStringAsync())!;
 
         Assert.Equal(expected, echoed.Headers.GetValueOrDefault("x-envoy-internal"));
@@ -108,12 +102,18 @@ public sealed class OriginalIpDetectionTests : IDisposable
                 xff_num_trusted_hops: 1
             """));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
-        request.Headers.Add("x-forwarded-for", "198.51.100.1, 10.0.0.5");
-        using var response = await gateway.Client.SendAsync(request);
+        using var response = await GetWithAsync(gateway, "x-forwarded-for", "198.51.100.1, 10.0.0.5");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("200 198.51.100.1:0 via_upstream", Assert.Single(await AccessLogLines.ReadAsync(gateway, _log)));
+    }
+
+    /// <summary>A GET of <c>/</c> carrying one header.</summary>
+    private static async Task<HttpResponseMessage> GetWithAsync(InProcessGateway gateway, string name, string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, gateway.ListenerUri("/"));
+        request.Headers.Add(name, value);
+        return await gateway.Client.SendAsync(request);
     }
 
     [Theory]
