@@ -135,6 +135,12 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             session = new TcpProxy.TcpProxySession(proxy, connectionInfo);
             connection.Features.Set(session);
         }
+        // Envoy's delayed close wraps the socket itself (under TLS too): the socket closes only after the linger below.
+        DelayedCloseTransport? delayedClose = null;
+        if (proxy is null && current.ConnectionManager.DelayedCloseTimeout > TimeSpan.Zero)
+        {
+            connection.Transport = delayedClose = new DelayedCloseTransport(connection.Transport);
+        }
         if (!tls)
         {
             // Over TLS the decrypted stream is observed, after the handshake (UseDownstreamTls).
@@ -142,7 +148,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         }
         connection.Features.Set(tracked);
         using var durationLimit = proxy is null && current.ConnectionManager.MaxConnectionDuration is { } maxDuration
-            ? listener.Time.CreateTimer(static state => OnMaxConnectionDuration((MaxDurationState)state!), new MaxDurationState(connection, current.Stats), maxDuration, Timeout.InfiniteTimeSpan)
+            ? new MaxDurationState(connection, tracked, current, listener.Time, maxDuration)
             : null;
         var admitted = 0;
         try
@@ -162,6 +168,19 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
                 }
             }
             await (tls ? TlsPipeline!(connection) : session is not null ? session.RunAsync(connection) : PlainPipeline!(connection)).ConfigureAwait(false);
+            if (delayedClose is not null && !tracked.RemoteClosed)
+            {
+                switch (await delayedClose.LingerAsync(current.ConnectionManager.DelayedCloseTimeout, listener.Time).ConfigureAwait(false))
+                {
+                    case DelayedCloseOutcome.ClientClosed:
+                        // Envoy's early-close event during the delay: the client closed it.
+                        tracked.ClosedByPeer();
+                        break;
+                    case DelayedCloseOutcome.TimedOut:
+                        current.Stats.DownstreamCxDelayedCloseTimeout.Increment();
+                        break;
+                }
+            }
         }
         finally
         {
@@ -199,21 +218,77 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         }
     }
 
-    private sealed record MaxDurationState(ConnectionContext Connection, Stats.ConnectionManagerStats Stats);
-
     /// <summary>
-    /// Envoy's onConnectionDurationTimeout: counted, then the connection drains (Kestrel's RequestClose): closed at once
-    /// when no request is in flight, <c>connection: close</c> on the HTTP/1 response in flight, a GOAWAY over HTTP/2.
+    /// A connection's <c>max_connection_duration</c> and the drain it starts, Envoy's onConnectionDurationTimeout and
+    /// startDrainSequence: counted, then a connection that never received a byte (no codec yet) closes at once; any
+    /// other drains for <c>drain_timeout</c>. Over HTTP/1 a request in flight, or one that starts during the drain, gets
+    /// <c>connection: close</c> and the connection ends after it (Kestrel's RequestClose, also called from
+    /// <see cref="ConnectionManager"/>); when the drain time runs out the connection is asked to close (an idle one closes,
+    /// over HTTP/2 Kestrel's GOAWAY goes out and the streams in flight finish).
     /// </summary>
-    private static void OnMaxConnectionDuration(MaxDurationState state)
+    private sealed class MaxDurationState : IDisposable
     {
-        state.Stats.DownstreamCxMaxDurationReached.Increment();
-        if (state.Connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>() is { } lifetime)
+        private readonly ConnectionContext _connection;
+        private readonly DownstreamConnection _tracked;
+        private readonly ListenerRuntime _chain;
+        private readonly TimeProvider _time;
+        private readonly ITimer _limit;
+        private readonly Lock _lock = new();
+        private ITimer? _drain;
+        private bool _disposed;
+
+        public MaxDurationState(ConnectionContext connection, DownstreamConnection tracked, ListenerRuntime chain, TimeProvider time, TimeSpan maxDuration)
         {
-            lifetime.RequestClose();
-            return;
+            _connection = connection;
+            _tracked = tracked;
+            _chain = chain;
+            _time = time;
+            _limit = time.CreateTimer(static state => ((MaxDurationState)state!).OnMaxDuration(), this, maxDuration, Timeout.InfiniteTimeSpan);
         }
-        state.Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("max_connection_duration"));
+
+        private void OnMaxDuration()
+        {
+            _chain.Stats.DownstreamCxMaxDurationReached.Increment();
+            var drainTimeout = _chain.ConnectionManager.DrainTimeout;
+            if (!_tracked.ReceivedData || drainTimeout <= TimeSpan.Zero)
+            {
+                RequestClose(_connection);
+                return;
+            }
+            _tracked.StartDraining();
+            if (_tracked.InFlight > 0 && !_tracked.IsHttp2)
+            {
+                // Envoy's encodeHeaders while draining: the HTTP/1 response in flight gets connection: close.
+                RequestClose(_connection);
+            }
+            lock (_lock)
+            {
+                if (!_disposed)
+                {
+                    _drain = _time.CreateTimer(static state => RequestClose((ConnectionContext)state!), _connection, drainTimeout, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        private static void RequestClose(ConnectionContext connection)
+        {
+            if (connection.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
+            {
+                lifetime.RequestClose();
+                return;
+            }
+            connection.Abort(new ConnectionAbortedException("max_connection_duration"));
+        }
+
+        public void Dispose()
+        {
+            _limit.Dispose();
+            lock (_lock)
+            {
+                _disposed = true;
+                _drain?.Dispose();
+            }
+        }
     }
 
     /// <summary>Envoy's emitLogs for a closed connection: the stream info completed, then every listener logger.</summary>

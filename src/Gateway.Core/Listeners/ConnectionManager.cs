@@ -44,6 +44,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         var clientAborted = context.RequestAborted;
         StreamTimers? timers = null;
         var upgraded = false;
+        DownstreamConnection? draining = null;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
         var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Chain.Name, RandomValue = (ulong)_random.NextInt64() };
@@ -99,6 +100,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             if (plan.MaxRequestsPerConnection != 0)
             {
                 LimitRequests(context, listener);
+            }
+            if (plan.MaxConnectionDuration is not null)
+            {
+                draining = TrackForDrain(context);
             }
             if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
                 && !await OnUnderscoreHeadersAsync(context, listener, info, codecStats, underscored).ConfigureAwait(false))
@@ -261,6 +266,7 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 listener.Stats.DownstreamCxUpgradesActive.Decrement();
             }
             filters?.Complete();
+            draining?.RequestEnded();
             info.Periodic?.End();
             var aborted = context.RequestAborted.IsCancellationRequested || info.ResetBeforeResponse;
             if (aborted && !info.ResetBeforeResponse)
@@ -394,6 +400,26 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// </summary>
     private static int TimeoutStatus(RequestStreamInfo info)
         => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+
+    /// <summary>
+    /// Counts the request on its connection for the <c>max_connection_duration</c> drain, and ends a draining HTTP/1
+    /// connection after it; returns the connection to uncount it from, or null.
+    /// </summary>
+    private static DownstreamConnection? TrackForDrain(HttpContext context)
+    {
+        if (context.Features.Get<DownstreamConnection>() is not { } connection)
+        {
+            return null;
+        }
+        var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
+        connection.RequestStarted(http2);
+        if (connection.Draining && !http2)
+        {
+            // Envoy's encodeHeaders while draining: this HTTP/1 response carries connection: close.
+            context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
+        return connection;
+    }
 
     /// <summary>
     /// Envoy's newStream with <c>max_requests_per_connection</c>: the stream that reaches the limit, and any after it,

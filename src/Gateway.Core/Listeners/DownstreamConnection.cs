@@ -61,6 +61,9 @@ internal sealed class DownstreamConnection
         _activeRequest = true;
     }
 
+    /// <summary>The client closed the connection while the gateway waited for it to (<c>delayed_close_timeout</c>).</summary>
+    public void ClosedByPeer() => _remoteClosed = true;
+
     /// <summary>A request ended because its connection went away (its RequestAborted fired).</summary>
     public void RequestAborted()
     {
@@ -71,11 +74,46 @@ internal sealed class DownstreamConnection
         }
     }
 
+    private volatile bool _receivedData;
+    private volatile bool _draining;
+
+    /// <summary>The client sent at least one byte (Envoy's connection manager has a codec then).</summary>
+    public bool ReceivedData => _receivedData;
+
+    /// <summary>The connection is draining (<c>drain_timeout</c> running): every request that starts now ends it.</summary>
+    public bool Draining => _draining;
+
+    /// <summary>Starts the connection's drain.</summary>
+    public void StartDraining() => _draining = true;
+
+    private int _inFlight;
+    private volatile bool _http2;
+
+    /// <summary>Requests in flight (counted only for a connection manager with <c>max_connection_duration</c>).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The connection speaks HTTP/2 (known once a request was counted by <see cref="RequestStarted"/>).</summary>
+    public bool IsHttp2 => _http2;
+
+    /// <summary>A request started on the connection.</summary>
+    public void RequestStarted(bool http2)
+    {
+        _http2 = http2;
+        Interlocked.Increment(ref _inFlight);
+    }
+
+    /// <summary>A request counted by <see cref="RequestStarted"/> ended.</summary>
+    public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
+
     private void ReadObserved(in ReadResult result)
     {
         if (result.IsCompleted && !result.IsCanceled)
         {
             _remoteClosed = true;
+        }
+        if (!_receivedData && !result.Buffer.IsEmpty)
+        {
+            _receivedData = true;
         }
     }
 

@@ -69,6 +69,7 @@ public sealed class ConnectionManagerStats
         DownstreamRqIdleTimeout = store.Counter(prefix + "downstream_rq_idle_timeout");
         DownstreamCxMaxRequestsReached = store.Counter(prefix + "downstream_cx_max_requests_reached");
         DownstreamCxMaxDurationReached = store.Counter(prefix + "downstream_cx_max_duration_reached");
+        DownstreamCxDelayedCloseTimeout = store.Counter(prefix + "downstream_cx_delayed_close_timeout");
         DownstreamRqMaxDurationReached = store.Counter(prefix + "downstream_rq_max_duration_reached");
         DownstreamRqTimeout = store.Counter(prefix + "downstream_rq_timeout");
         DownstreamRqHeaderTimeout = store.Counter(prefix + "downstream_rq_header_timeout");
@@ -177,6 +178,9 @@ public sealed class ConnectionManagerStats
 
     /// <summary>Connections that reached <c>max_connection_duration</c>.</summary>
     public Counter DownstreamCxMaxDurationReached { get; }
+
+    /// <summary><c>downstream_cx_delayed_close_timeout</c>: connections closed because the client did not close within <c>delayed_close_timeout</c>.</summary>
+    public Counter DownstreamCxDelayedCloseTimeout { get; }
 
     /// <summary>Streams at or past <c>max_requests_per_connection</c> on their connection.</summary>
     public Counter DownstreamCxMaxRequestsReached { get; }

@@ -245,6 +245,8 @@ public static class EnvoyTranslator
             StreamIdleTimeout = hcm.StreamIdleTimeout ?? ConnectionManagerPlan.DefaultStreamIdleTimeout,
             RequestTimeout = hcm.RequestTimeout ?? TimeSpan.Zero,
             RequestHeadersTimeout = hcm.RequestHeadersTimeout ?? TimeSpan.Zero,
+            DelayedCloseTimeout = hcm.DelayedCloseTimeout ?? ConnectionManagerPlan.DefaultDelayedCloseTimeout,
+            DrainTimeout = hcm.DrainTimeout ?? ConnectionManagerPlan.DefaultDrainTimeout,
             UseRemoteAddress = hcm.UseRemoteAddress ?? false,
             XffNumTrustedHops = hcm.XffNumTrustedHops,
             SkipXffAppend = hcm.SkipXffAppend,

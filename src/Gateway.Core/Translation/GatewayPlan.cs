@@ -245,6 +245,18 @@ public sealed record ConnectionManagerPlan(
     /// <summary><c>request_headers_timeout</c>: how long the headers may take from their first byte (Kestrel's, server-wide); zero: no limit.</summary>
     public TimeSpan RequestHeadersTimeout { get; init; }
 
+    /// <summary>Envoy's default <c>delayed_close_timeout</c>.</summary>
+    public static readonly TimeSpan DefaultDelayedCloseTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary><c>delayed_close_timeout</c>: how long a connection the gateway closes waits for the client's FIN; zero: closed at once.</summary>
+    public TimeSpan DelayedCloseTimeout { get; init; } = DefaultDelayedCloseTimeout;
+
+    /// <summary>Envoy's default <c>drain_timeout</c>.</summary>
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>drain_timeout</c>: how long a connection that reached <c>max_connection_duration</c> drains before it is closed.</summary>
+    public TimeSpan DrainTimeout { get; init; } = DefaultDrainTimeout;
+
     /// <summary>Envoy's default <c>max_request_headers_kb</c>.</summary>
     public const uint DefaultMaxRequestHeadersKb = 60;
 

@@ -49,7 +49,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             // Envoy's proto constraint: uint32 gt 0, lte 8192.
             context.Error(hcm, "max_request_headers_kb", $"'max_request_headers_kb' must be greater than 0 and at most 8192 (got {kb})");
         }
-        foreach (var (field, value) in new[] { ("stream_idle_timeout", hcm.StreamIdleTimeout), ("request_timeout", hcm.RequestTimeout), ("request_headers_timeout", hcm.RequestHeadersTimeout) })
+        foreach (var (field, value) in new[] { ("stream_idle_timeout", hcm.StreamIdleTimeout), ("request_timeout", hcm.RequestTimeout), ("request_headers_timeout", hcm.RequestHeadersTimeout), ("delayed_close_timeout", hcm.DelayedCloseTimeout), ("drain_timeout", hcm.DrainTimeout) })
         {
             if (value is { } duration && duration < TimeSpan.Zero)
             {

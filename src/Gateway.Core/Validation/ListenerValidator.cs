@@ -26,6 +26,11 @@ internal sealed class ListenerValidator(ValidationContext context)
         {
             context.ServerWide(listener, "name", "tcp_backlog_size", "net.core.somaxconn");
         }
+        if (listener.ConnectionBalanceConfig is { ExactBalance: null } balance && !balance.HasBindingError("extend_balance"))
+        {
+            // The proto's one-of is required.
+            context.Error(balance, "exact_balance", "Proto constraint validation failed (ConnectionBalanceConfigValidationError.BalanceType: value is required)");
+        }
         if (!string.IsNullOrEmpty(listener.Name) && !_names.Add(listener.Name))
         {
             context.Error(listener, "name", $"duplicate listener name '{listener.Name}': listener names must be unique");

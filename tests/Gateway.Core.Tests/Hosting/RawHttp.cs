@@ -363,6 +363,24 @@ internal sealed class RawConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>True when the server closes the connection within <paramref name="wait"/>, false when it is still open then.</summary>
+    public async Task<bool> ClosedByServerWithinAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            return _buffer.Count == 0 && !await FillAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     private async Task<bool> FillAsync(CancellationToken token)
     {
         var chunk = new byte[4096];

@@ -125,9 +125,29 @@ internal sealed class RawHttp2 : IAsyncDisposable
         }
     }
 
-    private async Task<(byte Type, byte Flags, int StreamId, byte[] Payload)> ReadFrameAsync()
+    /// <summary>Reads until a GOAWAY and returns its last stream id; null when none came within <paramref name="wait"/>.</summary>
+    public async Task<int?> ReadGoAwayAsync(TimeSpan wait)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            while (true)
+            {
+                var (type, _, _, payload) = await ReadFrameAsync(wait, goAwayIsAFrame: true);
+                if (type == Goaway)
+                {
+                    return BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(byte Type, byte Flags, int StreamId, byte[] Payload)> ReadFrameAsync(TimeSpan? wait = null, bool goAwayIsAFrame = false)
+    {
+        using var timeout = new CancellationTokenSource(wait ?? Timeout);
         while (true)
         {
             var header = new byte[9];
@@ -148,7 +168,7 @@ internal sealed class RawHttp2 : IAsyncDisposable
                 await WriteFrameAsync(Ping, Ack, 0, payload);
                 continue;
             }
-            if (type == Goaway)
+            if (type == Goaway && !goAwayIsAFrame)
             {
                 throw new IOException("GOAWAY");
             }

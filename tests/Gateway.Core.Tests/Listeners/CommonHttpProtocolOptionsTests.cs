@@ -166,18 +166,23 @@ public class CommonHttpProtocolOptionsTests
     }
 
     [Fact]
-    public async Task Connection_MaxConnectionDurationAfterARequest_ClosedAndTheNextRequestOpensAnother()
+    public async Task Connection_MaxConnectionDurationAfterARequest_NextRequestEndsTheDrainAndTheOneAfterOpensAnother()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var upstream = await EchoUpstream.StartAsync();
-        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_connection_duration: 60s }"), services => services.AddSingleton<TimeProvider>(time));
+        // No delayed close: on the fake clock the drained connection would wait for ever for HttpClient, which keeps it pooled.
+        await using var gateway = await InProcessGateway.StartAsync(Yaml(upstream, "{ max_connection_duration: 60s }", "delayed_close_timeout: 0s\n"), services => services.AddSingleton<TimeProvider>(time));
         using var first = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
 
         time.Advance(TimeSpan.FromSeconds(61));
         await gateway.AssertStatAsync("http.ingress_http.downstream_cx_max_duration_reached", 1);
+        // Draining (drain_timeout, 5 s by default): the next request is served on the connection, which it closes.
         using var second = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
+        using var third = await gateway.Client.GetAsync(gateway.ListenerUri("/"));
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(second.Headers.ConnectionClose);
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
         await gateway.AssertStatAsync("http.ingress_http.downstream_cx_total", 2);
     }
 

@@ -38,7 +38,9 @@ public class DownstreamAccountingTests
         Assert.Empty(upstream.Requests);
         await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_rq_http1_total", 1), ("downstream_cx_protocol_error", 1), ("downstream_rq_active", 0));
         await gateway.AssertStatAsync("listener.127.0.0.1_0.http.ingress_http.downstream_rq_4xx", 1);
-        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_local", 1);
+        // The client closes as soon as it has the answer, within the gateway's delayed close: Envoy's early close, a remote one.
+        await gateway.AssertStatAsync(Http + "downstream_cx_destroy_remote", 1);
+        await gateway.AssertStatAsync(Http + "downstream_cx_delayed_close_timeout", 0);
     }
 
     [Fact]
@@ -84,7 +86,8 @@ public class DownstreamAccountingTests
         var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "GET / HTTP/1.1\r\nhost: x\r\n");
 
         Assert.Equal(408, response.Status);
-        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 0), ("downstream_cx_destroy_local", 1));
+        // Closed by the client during the delayed close (Envoy's early close).
+        await AssertStatsAsync(gateway, ("downstream_rq_4xx", 1), ("downstream_rq_completed", 1), ("downstream_rq_total", 1), ("downstream_cx_protocol_error", 0), ("downstream_cx_destroy_remote", 1));
     }
 
     [Fact]
@@ -153,16 +156,18 @@ public class DownstreamAccountingTests
     }
 
     [Fact]
-    public async Task GatewayCloses_ConnectionCloseAnswer_CountsDestroyLocal()
+    public async Task GatewayCloses_ConnectionCloseAnswerClientStaysOpen_CountsDestroyLocal()
     {
         await using var upstream = RecordingUpstream.Start();
         await using var gateway = await InProcessGateway.StartAsync(TestConfigs.Backends("svc", [upstream.Port]));
+        await using var connection = await RawConnection.OpenAsync(ListenerPort(gateway));
 
-        // The gateway's codec error answer closes the connection.
-        var response = await RawHttpClient.SendRawAsync(ListenerPort(gateway), "GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n");
+        // The gateway's codec error answer closes the connection; the client never does, so the delayed close runs out.
+        var response = await connection.SendRawAsync("GET / HTTP/1.1\r\nhost: x\r\nx-c: a\u0001b\r\n\r\n");
 
         Assert.Equal(400, response.Status);
-        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_local", 1), ("downstream_cx_destroy_remote", 0));
+        Assert.True(await connection.ClosedByServerAsync());
+        await AssertStatsAsync(gateway, ("downstream_cx_destroy", 1), ("downstream_cx_destroy_local", 1), ("downstream_cx_destroy_remote", 0), ("downstream_cx_delayed_close_timeout", 1));
     }
 
     [Fact]

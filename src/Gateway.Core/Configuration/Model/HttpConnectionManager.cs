@@ -5,7 +5,7 @@ namespace Gateway.Configuration;
 [
     "rds", "scoped_routes",
     "http3_protocol_options",
-    "stream_flush_timeout", "drain_timeout", "drain_timeout_jitter", "delayed_close_timeout",
+    "stream_flush_timeout", "drain_timeout_jitter",
     "early_header_mutation_extensions",
     "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
     "stream_error_on_invalid_http_message",
@@ -137,6 +137,17 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>How long the request headers may take to arrive from their first byte; absent or zero: no limit.</summary>
     [ProtoField(41)]
     public TimeSpan? RequestHeadersTimeout { get; set; }
+
+    /// <summary>
+    /// After the gateway decides to close a connection, how long it waits for the client to close first (Envoy's
+    /// FlushWriteAndDelay); default 1 s, zero closes at once.
+    /// </summary>
+    [ProtoField(26)]
+    public TimeSpan? DelayedCloseTimeout { get; set; }
+
+    /// <summary>How long a draining connection (<c>max_connection_duration</c> reached) keeps serving before it closes; default 5 s.</summary>
+    [ProtoField(12)]
+    public TimeSpan? DrainTimeout { get; set; }
 
     /// <summary>Limit on the request URL plus header names and values, in KiB (1–8192); default 60.</summary>
     public uint? MaxRequestHeadersKb { get; set; }

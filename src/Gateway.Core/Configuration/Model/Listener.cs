@@ -6,7 +6,7 @@ namespace Gateway.Configuration;
     "additional_addresses", "filter_chain_matcher", "use_original_dst",
     "metadata", "deprecated_v1", "drain_type", "transparent", "freebind",
     "tcp_fast_open_queue_length", "udp_listener_config", "api_listener",
-    "connection_balance_config", "reuse_port", "enable_reuse_port",
+    "reuse_port", "enable_reuse_port",
     "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
     "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
 ])]
@@ -29,6 +29,13 @@ public sealed class Listener : EnvoyMessage
     /// <summary>Socket options set on the listening socket, before or after it is bound.</summary>
     [ProtoField(13)]
     public List<SocketOption> SocketOptions { get; set; } = [];
+
+    /// <summary>
+    /// How accepted connections are spread over the workers. Only <c>exact_balance</c>, which Kestrel's model already
+    /// is: one accept loop per socket hands every connection to the shared thread pool, with no per-worker queues.
+    /// </summary>
+    [ProtoField(20)]
+    public ConnectionBalanceConfig? ConnectionBalanceConfig { get; set; }
 
     /// <summary>Prefix of the listener's stats; default is the address (<c>0.0.0.0_15001</c>).</summary>
     public string? StatPrefix { get; set; }
@@ -188,3 +195,16 @@ public sealed class TlsInspector : EnvoyMessage
     [ProtoField(2)]
     public uint? InitialReadBufferSize { get; set; }
 }
+
+/// <summary><c>envoy.config.listener.v3.Listener.ConnectionBalanceConfig</c>; one of its balancers is required.</summary>
+[EnvoyType("envoy.config.listener.v3.Listener.ConnectionBalanceConfig", NotSupported = ["extend_balance"])]
+public sealed class ConnectionBalanceConfig : EnvoyMessage
+{
+    /// <summary>Exact balancing of connections between the workers.</summary>
+    [ProtoField(1)]
+    public ExactBalance? ExactBalance { get; set; }
+}
+
+/// <summary><c>envoy.config.listener.v3.Listener.ConnectionBalanceConfig.ExactBalance</c> (no fields).</summary>
+[EnvoyType("envoy.config.listener.v3.Listener.ConnectionBalanceConfig.ExactBalance")]
+public sealed class ExactBalance : EnvoyMessage;
