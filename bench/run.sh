@@ -104,7 +104,8 @@ DEFAULT_TARGETS=(direct bare-yarp nginx haproxy gateway-simple gateway-retry gat
 H2_TARGETS=(h2-direct h2-bare-yarp h2-nginx h2-haproxy h2-gateway-simple)
 # gateway-observed's halves, to attribute its cost (only with --targets): tracing alone, the access log alone.
 # gateway-notimers: gateway-simple with the HCM's per-stream timers off (stream_idle_timeout: 0s), to price them.
-DIAGNOSTIC_TARGETS=(gateway-observedtrace gateway-observedlog gateway-notimers)
+# gateway-nodelayedclose: gateway-simple without the delayed close's transport wrapper (delayed_close_timeout: 0s).
+DIAGNOSTIC_TARGETS=(gateway-observedtrace gateway-observedlog gateway-notimers gateway-nodelayedclose)
 # HTTPS (TLS termination at the proxy, HTTP/1.1 upstream): keep-alive (*-tls) and a new TLS connection per request
 # (*-tls-handshake: wrk -H "Connection: close", requests/s = full handshakes/s). Not in the default run; --tls,
 # --smoke or --targets selects them.
@@ -899,6 +900,8 @@ T
         h2-upstream) src=simple.yaml; note=", the cluster speaking HTTP/2 (h2c, prior knowledge) to the upstream nginx's http2 port" ;;
         notimers) src=simple.yaml; note=", the HCM's stream_idle_timeout off (no per-stream timer)"
                   codec=$'\n          stream_idle_timeout: 0s' ;;
+        nodelayedclose) src=simple.yaml; note=", the HCM's delayed_close_timeout off (no transport wrapper)"
+                        codec=$'\n          delayed_close_timeout: 0s' ;;
         simple-h2) src=simple.yaml; note=", HCM codec_type HTTP2"
                    codec=$'\n          codec_type: HTTP2' ;;
         retry) src=simple_retry.yaml
@@ -1316,6 +1319,8 @@ prepare_gateway_observedlog() { prepare_seed_target gateway-observedlog observed
 start_gateway_observedlog() { start_gateway_config gateway-observedlog; }
 prepare_gateway_notimers() { prepare_seed_target gateway-notimers notimers; }
 start_gateway_notimers() { start_gateway_config gateway-notimers; }
+prepare_gateway_nodelayedclose() { prepare_seed_target gateway-nodelayedclose nodelayedclose; }
+start_gateway_nodelayedclose() { start_gateway_config gateway-nodelayedclose; }
 prepare_gateway_observed100() { prepare_seed_target gateway-observed100 observed100; }
 start_gateway_observed100() { start_gateway_config gateway-observed100; }
 

@@ -153,12 +153,12 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         var admitted = 0;
         try
         {
-            // The chain's connection_limit filters (Envoy's onNewConnection: after the connection is counted, before TLS);
-            // a refused connection is held for the filter's delay, then closed with nothing read.
-            for (; admitted < current.ConnectionLimits.Length; admitted++)
+            // The chain's network filters (Envoy's onNewConnection: after the connection is counted, before TLS); a
+            // refused connection is held for the filter's delay, then closed with nothing read.
+            for (; admitted < current.NetworkFilters.Length; admitted++)
             {
-                var limit = current.ConnectionLimits[admitted];
-                if (!limit.TryAdmit())
+                var limit = current.NetworkFilters[admitted];
+                if (!limit.TryAdmit(connectionInfo))
                 {
                     if (limit.Delay is { } delay)
                     {
@@ -186,7 +186,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         {
             for (var i = 0; i < admitted; i++)
             {
-                current.ConnectionLimits[i].Release();
+                current.NetworkFilters[i].Release();
             }
             bool? http2 = tls ? handshake!.Http2 : fixedHttp2;
             if (handshake is not null)

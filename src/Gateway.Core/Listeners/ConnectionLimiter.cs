@@ -7,7 +7,7 @@ namespace Gateway.Listeners;
 /// connection it admits counts in <c>active_connections</c> until it closes; one beyond <c>max_connections</c> counts in
 /// <c>limited_connections</c> and is closed (after <c>delay</c>) before the chain's terminal filter sees it.
 /// </summary>
-internal sealed class ConnectionLimiter(StatsStore store, string statPrefix, ulong maxConnections, TimeSpan? delay)
+internal sealed class ConnectionLimiter(StatsStore store, string statPrefix, ulong maxConnections, TimeSpan? delay) : ConnectionAdmission
 {
     private long _active;
 
@@ -16,10 +16,10 @@ internal sealed class ConnectionLimiter(StatsStore store, string statPrefix, ulo
     public Gauge ActiveConnections { get; } = store.Gauge("connection_limit." + statPrefix + ".active_connections");
 
     /// <summary>How long a refused connection is held before it is closed; null: closed at once.</summary>
-    public TimeSpan? Delay { get; } = delay;
+    public override TimeSpan? Delay { get; } = delay;
 
     /// <summary>Envoy's incrementConnectionWithinLimit: true (and counted active) when the connection is within the limit.</summary>
-    public bool TryAdmit()
+    public override bool TryAdmit(RequestStreamInfo? connection)
     {
         while (true)
         {
@@ -38,7 +38,7 @@ internal sealed class ConnectionLimiter(StatsStore store, string statPrefix, ulo
     }
 
     /// <summary>An admitted connection closed.</summary>
-    public void Release()
+    public override void Release()
     {
         Interlocked.Decrement(ref _active);
         ActiveConnections.Decrement();

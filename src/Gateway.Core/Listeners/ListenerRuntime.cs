@@ -91,8 +91,8 @@ internal sealed class ListenerRuntime
     /// <summary>With <c>add_user_agent</c>, the bootstrap's node whose cluster and id the request headers carry; else null.</summary>
     public Tracing.LocalNode? UserAgentNode { get; init; }
 
-    /// <summary>The chain's <c>envoy.filters.network.connection_limit</c> filters, in order (run on each new connection).</summary>
-    public ConnectionLimiter[] ConnectionLimits { get; init; } = [];
+    /// <summary>The chain's non-terminal network filters (connection_limit, local_ratelimit), in order (run on each new connection).</summary>
+    public ConnectionAdmission[] NetworkFilters { get; init; } = [];
 
     /// <summary>The connection manager's <c>original_ip_detection_extensions</c>, in order; null without any.</summary>
     public OriginalIpDetector[]? OriginalIpDetectors { get; init; }
@@ -201,7 +201,7 @@ internal sealed class ListenerRuntime
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
             UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
             OriginalIpDetectors = OriginalIpDetector.From(plan.ConnectionManager.OriginalIpDetection),
-            ConnectionLimits = ConnectionLimiters(plan.ConnectionLimits, store),
+            NetworkFilters = BuildNetworkFilters(plan.NetworkFilters, store, services?.Time ?? TimeProvider.System),
             CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
         };
     }
@@ -219,7 +219,7 @@ internal sealed class ListenerRuntime
         return new ListenerRuntime(listener, chainPlan, routes, new ConnectionManagerStats(unread, "tcp_proxy", listener.StatScope), new RouterStats(unread, "tcp_proxy"), listenerStats)
         {
             TcpProxy = Gateway.TcpProxy.TcpProxyRuntime.Build(tcpProxy, clusters, store, services),
-            ConnectionLimits = ConnectionLimiters(chainPlan.ConnectionLimits, store),
+            NetworkFilters = BuildNetworkFilters(chainPlan.NetworkFilters, store, services?.Time ?? TimeProvider.System),
             Random = services?.Random ?? Random.Shared,
             Tls = chainPlan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
@@ -233,18 +233,24 @@ internal sealed class ListenerRuntime
             services?.Time ?? TimeProvider.System,
             services?.Random ?? Random.Shared);
 
-    private static ConnectionLimiter[] ConnectionLimiters(IReadOnlyList<ConnectionLimitPlan> plans, StatsStore store)
+    private static ConnectionAdmission[] BuildNetworkFilters(IReadOnlyList<NetworkFilterPlan> plans, StatsStore store, TimeProvider time)
     {
         if (plans.Count == 0)
         {
             return [];
         }
-        var limiters = new ConnectionLimiter[plans.Count];
-        for (var i = 0; i < limiters.Length; i++)
+        var filters = new ConnectionAdmission[plans.Count];
+        for (var i = 0; i < filters.Length; i++)
         {
-            limiters[i] = new ConnectionLimiter(store, plans[i].StatPrefix, plans[i].MaxConnections, plans[i].Delay);
+            filters[i] = plans[i] switch
+            {
+                ConnectionLimitPlan limit => new ConnectionLimiter(store, limit.StatPrefix, limit.MaxConnections, limit.Delay),
+                LocalRateLimitPlan rateLimit => new ConnectionRateLimiter(store, rateLimit.StatPrefix,
+                    new RateLimit.TokenBucketState(rateLimit.MaxTokens, rateLimit.TokensPerFill, rateLimit.FillInterval, time)),
+                _ => throw new InvalidOperationException("unknown network filter plan " + plans[i].GetType().Name),
+            };
         }
-        return limiters;
+        return filters;
     }
 }
 

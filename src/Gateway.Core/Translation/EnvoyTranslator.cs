@@ -156,7 +156,7 @@ public static class EnvoyTranslator
 
     private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
     {
-        var limits = ConnectionLimits(chain);
+        var networkFilters = NetworkFilters(chain);
         if (chain.Filters[^1].TypedConfig is TcpProxyConfig tcpProxy)
         {
             // Any ALPN protocol of the chain's TLS context that HTTP names is offered; the chain speaks no HTTP itself.
@@ -165,10 +165,10 @@ public static class EnvoyTranslator
                 Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
                 Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, HttpProtocols.Http1AndHttp2, secrets),
                 TcpProxy = TcpProxyPlan.Translate(tcpProxy, clusterNames),
-                ConnectionLimits = limits,
+                NetworkFilters = networkFilters,
             };
         }
-        // The terminal filter is the last (validation): connection_limit filters may come before it.
+        // The terminal filter is the last (validation): connection_limit and local_ratelimit filters may come before it.
         var hcm = (HttpConnectionManager)chain.Filters[^1].TypedConfig!;
         RouterFilterConfig? router = null;
         var filters = new List<HttpFilterPlan>();
@@ -291,25 +291,30 @@ public static class EnvoyTranslator
         {
             Match = FilterChainMatchPlan.From(chain.FilterChainMatch),
             Tls = DownstreamTlsPlan.Translate(chain.TransportSocket, protocols, secrets),
-            ConnectionLimits = limits,
+            NetworkFilters = networkFilters,
         };
     }
 
     /// <summary>The name of a listener that has none (Envoy makes a UUID; an address is stable and readable).</summary>
     public static string DefaultListenerName(string address, int port) => $"{address}_{port}";
 
-    /// <summary>The chain's connection_limit filters (validated), in order.</summary>
-    private static ConnectionLimitPlan[] ConnectionLimits(FilterChain chain)
+    /// <summary>The chain's non-terminal network filters (validated), in order.</summary>
+    private static NetworkFilterPlan[] NetworkFilters(FilterChain chain)
     {
-        List<ConnectionLimitPlan>? limits = null;
+        List<NetworkFilterPlan>? plans = null;
         foreach (var filter in chain.Filters)
         {
-            if (filter.TypedConfig is ConnectionLimitConfig limit)
+            switch (filter.TypedConfig)
             {
-                (limits ??= []).Add(new ConnectionLimitPlan(limit.StatPrefix!, limit.MaxConnections ?? ulong.MaxValue, limit.Delay is { } delay && delay > TimeSpan.Zero ? delay : null));
+                case ConnectionLimitConfig limit:
+                    (plans ??= []).Add(new ConnectionLimitPlan(limit.StatPrefix!, limit.MaxConnections ?? ulong.MaxValue, limit.Delay is { } delay && delay > TimeSpan.Zero ? delay : null));
+                    break;
+                case NetworkLocalRateLimitConfig { TokenBucket: { } bucket } rateLimit:
+                    (plans ??= []).Add(new LocalRateLimitPlan(rateLimit.StatPrefix!, bucket.MaxTokens, bucket.TokensPerFill ?? 1, bucket.FillInterval!.Value));
+                    break;
             }
         }
-        return limits is null ? [] : [.. limits];
+        return plans is null ? [] : [.. plans];
     }
 
     /// <summary>A listener's <c>socket_options</c> (validated: integer values, not <c>STATE_LISTENING</c>).</summary>

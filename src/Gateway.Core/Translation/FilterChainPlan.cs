@@ -19,15 +19,29 @@ public sealed record FilterChainPlan(string? Name, HttpProtocols Protocols, Conn
     /// </summary>
     internal TcpProxyPlan? TcpProxy { get; init; }
 
-    /// <summary>The chain's <c>envoy.filters.network.connection_limit</c> filters before its terminal one, in order.</summary>
-    public IReadOnlyList<ConnectionLimitPlan> ConnectionLimits { get; init; } = [];
+    /// <summary>
+    /// The chain's non-terminal network filters before its terminal one, in order: each new connection passes them
+    /// (Envoy's onNewConnection) before TLS and HTTP or the TCP proxy.
+    /// </summary>
+    public IReadOnlyList<NetworkFilterPlan> NetworkFilters { get; init; } = [];
 }
+
+/// <summary>A non-terminal network filter of a chain.</summary>
+/// <param name="StatPrefix">Its stats' prefix.</param>
+public abstract record NetworkFilterPlan(string StatPrefix);
 
 /// <summary>One <c>envoy.filters.network.connection_limit</c>.</summary>
 /// <param name="StatPrefix">Its stats' prefix (<c>connection_limit.&lt;stat_prefix&gt;.</c>).</param>
 /// <param name="MaxConnections">Connections open through it at once.</param>
 /// <param name="Delay">How long a refused connection is held before it is closed; null: at once.</param>
-public sealed record ConnectionLimitPlan(string StatPrefix, ulong MaxConnections, TimeSpan? Delay);
+public sealed record ConnectionLimitPlan(string StatPrefix, ulong MaxConnections, TimeSpan? Delay) : NetworkFilterPlan(StatPrefix);
+
+/// <summary>One <c>envoy.filters.network.local_ratelimit</c>.</summary>
+/// <param name="StatPrefix">Its stats' prefix (<c>local_rate_limit.&lt;stat_prefix&gt;.</c>).</param>
+/// <param name="MaxTokens">The bucket's size, full at start.</param>
+/// <param name="TokensPerFill">Tokens added at each fill.</param>
+/// <param name="FillInterval">The time between fills.</param>
+public sealed record LocalRateLimitPlan(string StatPrefix, uint MaxTokens, uint TokensPerFill, TimeSpan FillInterval) : NetworkFilterPlan(StatPrefix);
 
 /// <summary>One chain's filter_chain_match, compiled (empty lists and zero mean "any").</summary>
 internal sealed record FilterChainMatchPlan

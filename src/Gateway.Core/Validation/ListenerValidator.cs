@@ -79,6 +79,45 @@ internal sealed class ListenerValidator(ValidationContext context)
 
     /// <summary>Listener filters: only the TLS inspector, once, as this gateway implements it.</summary>
     /// <summary>A socket option the gateway can set: an <c>int</c> value, before or after <c>bind()</c> (Kestrel listens itself).</summary>
+    /// <summary>The network local rate limit's proto rules, and Envoy's LocalRateLimiterImpl's 50 ms floor for the fill timer.</summary>
+    private void ValidateLocalRateLimit(NetworkLocalRateLimitConfig rateLimit)
+    {
+        const string Prefix = "Proto constraint validation failed (LocalRateLimitValidationError.";
+        if (string.IsNullOrEmpty(rateLimit.StatPrefix))
+        {
+            context.Error(rateLimit, "stat_prefix", Prefix + "StatPrefix: value length must be at least 1 characters)");
+        }
+        if (rateLimit.TokenBucket is not { } bucket)
+        {
+            if (!rateLimit.HasBindingError("token_bucket"))
+            {
+                context.Error(rateLimit, "token_bucket", Prefix + "TokenBucket: value is required)");
+            }
+            return;
+        }
+        const string Bucket = Prefix + "TokenBucket: embedded message failed validation | caused by TokenBucketValidationError.";
+        if (bucket.MaxTokens == 0)
+        {
+            context.Error(bucket, "max_tokens", Bucket + "MaxTokens: value must be greater than 0)");
+        }
+        if (bucket.TokensPerFill is 0)
+        {
+            context.Error(bucket, "tokens_per_fill", Bucket + "TokensPerFill: value must be greater than 0)");
+        }
+        if (bucket.FillInterval is not { } fill)
+        {
+            context.Error(bucket, "fill_interval", Bucket + "FillInterval: value is required)");
+        }
+        else if (fill <= TimeSpan.Zero)
+        {
+            context.Error(bucket, "fill_interval", Bucket + "FillInterval: value must be greater than 0s)");
+        }
+        else if (fill < TimeSpan.FromMilliseconds(50))
+        {
+            context.Error(bucket, "fill_interval", "local rate limit token bucket fill timer must be >= 50ms");
+        }
+    }
+
     private void ValidateSocketOption(SocketOption option)
     {
         if (option.IntValue is null && !option.HasBindingError("buf_value"))
@@ -197,9 +236,10 @@ internal sealed class ListenerValidator(ValidationContext context)
                 context.Error(chain.Filters[i], "name", $"Error: terminal filter named {chain.Filters[i].Name} of type {terminal} must be the last filter in a network filter chain.");
             }
         }
-        if (chain.Filters is [.., { TypedConfig: ConnectionLimitConfig } last])
+        if (chain.Filters is [.., { TypedConfig: ConnectionLimitConfig or NetworkLocalRateLimitConfig } last])
         {
-            context.Error(last, "name", $"Error: non-terminal filter named {last.Name} of type envoy.filters.network.connection_limit is the last filter in a network filter chain.");
+            var type = last.TypedConfig is ConnectionLimitConfig ? "envoy.filters.network.connection_limit" : "envoy.filters.network.local_ratelimit";
+            context.Error(last, "name", $"Error: non-terminal filter named {last.Name} of type {type} is the last filter in a network filter chain.");
         }
         foreach (var filter in chain.Filters)
         {
@@ -225,6 +265,9 @@ internal sealed class ListenerValidator(ValidationContext context)
                         context.Error(limit, "delay", "'delay' may not be negative");
                     }
                     break;
+                case NetworkLocalRateLimitConfig rateLimit:
+                    ValidateLocalRateLimit(rateLimit);
+                    break;
                 case null when filter.HasBindingError("typed_config"):
                     // The binder said what is wrong with it (e.g. an unknown @type).
                     break;
@@ -235,7 +278,7 @@ internal sealed class ListenerValidator(ValidationContext context)
                     context.Error(filter, "name", $"'{filter.Name}' needs a typed_config with \"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy");
                     break;
                 case null:
-                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy and envoy.filters.network.connection_limit are");
+                    context.Error(filter, "name", $"network filter '{filter.Name}' is not supported by this gateway; only envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy, envoy.filters.network.connection_limit and envoy.filters.network.local_ratelimit are");
                     break;
                 default:
                     context.Error(filter, "typed_config", $"{BootstrapValidator.MessageSchemaName(filter.TypedConfig)} is not a network filter");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.RateLimit;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters.LocalRateLimit;

@@ -1,7 +1,8 @@
-using Gateway.Configuration.Types;
 using System.Globalization;
 using Gateway.Configuration;
+using Gateway.Configuration.Types;
 using Gateway.Filters.Common;
+using Gateway.RateLimit;
 using Gateway.Stats;
 
 namespace Gateway.Filters.LocalRateLimit;

@@ -1,4 +1,5 @@
 using Gateway.Filters.Common;
+using Gateway.RateLimit;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Filters.LocalRateLimit;

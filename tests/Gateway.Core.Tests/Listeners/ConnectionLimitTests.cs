@@ -22,8 +22,11 @@ public sealed class ConnectionLimitTests
         """;
 
     /// <summary>The listener's chain with the limit before its connection manager.</summary>
-    private static string HttpYaml(EchoUpstream upstream, string limit = Limit)
-        => ListenerYaml.Build(upstream.Port, string.Empty).Replace("    - filters:\n", "    - filters:\n" + ListenerYaml.Indent(ListenerYaml.Dedent(limit), 6) + "\n", StringComparison.Ordinal);
+    private static string HttpYaml(EchoUpstream upstream, string limit = Limit) => ChainWith(upstream.Port, limit);
+
+    /// <summary>The one-listener bootstrap with <paramref name="filters"/> (flush-left YAML) before its connection manager.</summary>
+    internal static string ChainWith(int upstreamPort, string filters)
+        => ListenerYaml.Build(upstreamPort, string.Empty).Replace("    - filters:\n", "    - filters:\n" + ListenerYaml.Indent(ListenerYaml.Dedent(filters), 6) + "\n", StringComparison.Ordinal);
 
     [Fact]
     public async Task Http_SecondConnectionBeyondTheLimit_ClosedAndCounted()
@@ -110,7 +113,7 @@ public sealed class ConnectionLimitTests
     public void Load_InvalidConnectionLimit_ErrorAtTheField(string field, string path, string message)
     {
         var limit = Limit.Replace(field.StartsWith("stat", StringComparison.Ordinal) ? "stat_prefix: limited" : "max_connections: 1", field, StringComparison.Ordinal);
-        var yaml = ListenerYaml.Build(1, string.Empty).Replace("    - filters:\n", "    - filters:\n" + ListenerYaml.Indent(ListenerYaml.Dedent(limit), 6) + "\n", StringComparison.Ordinal);
+        var yaml = ChainWith(1, limit);
 
         var error = Assert.Single(Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml")).Errors);
 
@@ -134,7 +137,7 @@ public sealed class ConnectionLimitTests
     }
 
     /// <summary>Whether the server ends the connection (FIN or reset) within 10 s, without sending anything.</summary>
-    private static async Task<bool> ReadsEndAsync(TcpClient client)
+    internal static async Task<bool> ReadsEndAsync(TcpClient client)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

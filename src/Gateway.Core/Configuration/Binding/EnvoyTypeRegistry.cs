@@ -29,6 +29,7 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(HttpConnectionManager), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(TcpProxyConfig), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(ConnectionLimitConfig), EnvoyTypeCategory.NetworkFilter);
+        registry.Register(typeof(NetworkLocalRateLimitConfig), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(DownstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(Secret), EnvoyTypeCategory.DiscoveryResource);

@@ -1,7 +1,7 @@
-namespace Gateway.Filters.LocalRateLimit;
+namespace Gateway.RateLimit;
 
 /// <summary>
-/// One token bucket, as Envoy's local rate limiter keeps it: full at start, <c>tokens_per_fill</c> added (up to
+/// One token bucket, as Envoy's local rate limiters (the HTTP filter's and the network filter's) keep it: full at start, <c>tokens_per_fill</c> added (up to
 /// <c>max_tokens</c>) at every whole fill interval since the limiter was created. Envoy refills on a timer; here the
 /// fills due are counted from the clock when the bucket is read, which gives the same tokens at the same instants
 /// (and lets tests drive it with a fake <see cref="TimeProvider"/>).
