@@ -170,7 +170,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             await (tls ? TlsPipeline!(connection) : session is not null ? session.RunAsync(connection) : PlainPipeline!(connection)).ConfigureAwait(false);
             if (delayedClose is not null && !tracked.RemoteClosed)
             {
-                switch (await delayedClose.LingerAsync(current.ConnectionManager.DelayedCloseTimeout, listener.Time).ConfigureAwait(false))
+                switch (await delayedClose.LingerAsync(current.ConnectionManager.DelayedCloseTimeout, listener.Time, tracked.ReceivedData).ConfigureAwait(false))
                 {
                     case DelayedCloseOutcome.ClientClosed:
                         // Envoy's early-close event during the delay: the client closed it.

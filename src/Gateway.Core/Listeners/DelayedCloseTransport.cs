@@ -28,22 +28,23 @@ internal sealed class DelayedCloseTransport : IDuplexPipe
     /// <summary>
     /// Waits, after the server is done with the connection, for the client to close it. Not waited for: a connection
     /// the client already closed, one aborted (a side completed with an error), and, as Envoy closes a connection
-    /// without a codec yet, one that never received a byte.
+    /// without a codec yet at once, one whose client never sent a byte (<paramref name="clientSentData"/> false).
     /// </summary>
-    public async Task<DelayedCloseOutcome> LingerAsync(TimeSpan timeout, TimeProvider time)
+    public async Task<DelayedCloseOutcome> LingerAsync(TimeSpan timeout, TimeProvider time, bool clientSentData)
     {
         var inner = _input.Inner;
+        using var timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         try
         {
             if (_input.PeerClosed)
             {
                 return DelayedCloseOutcome.ClientClosed;
             }
-            if (_input.Failed || _output.Failed || !_input.ReceivedData)
+            if (_input.Failed || _output.Failed || !clientSentData)
             {
                 return DelayedCloseOutcome.NotDelayed;
             }
-            using var timer = new CancellationTokenSource(timeout, time);
+            timer.CancelAfter(timeout);
             while (true)
             {
                 var result = await inner.ReadAsync(timer.Token).ConfigureAwait(false);
@@ -55,13 +56,18 @@ internal sealed class DelayedCloseTransport : IDuplexPipe
                 // A cancelled read is Kestrel's CancelPendingRead arriving late: read on.
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
             return DelayedCloseOutcome.TimedOut;
         }
-        catch (Exception ex) when (ex is IOException or Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException or InvalidOperationException)
+        catch (Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
-            // Reset by the client, or the socket already gone: nothing left to wait for.
+            // The server aborted the socket meanwhile (its shutdown): a local close, not the client's.
+            return DelayedCloseOutcome.NotDelayed;
+        }
+        catch (Exception ex) when (ex is IOException or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            // Reset by the client.
             return DelayedCloseOutcome.ClientClosed;
         }
         finally
@@ -78,9 +84,6 @@ internal sealed class DelayedCloseTransport : IDuplexPipe
 
         /// <summary>A read returned the end of the client's stream.</summary>
         public bool PeerClosed { get; private set; }
-
-        /// <summary>A read returned bytes (Envoy's connection manager has a codec then).</summary>
-        public bool ReceivedData { get; private set; }
 
         /// <summary>The server completed the reader with an error.</summary>
         public bool Failed { get; private set; }
@@ -121,10 +124,6 @@ internal sealed class DelayedCloseTransport : IDuplexPipe
             if (result.IsCompleted)
             {
                 PeerClosed = true;
-            }
-            if (!result.Buffer.IsEmpty)
-            {
-                ReceivedData = true;
             }
         }
 
