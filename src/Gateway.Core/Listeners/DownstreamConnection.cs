@@ -10,13 +10,19 @@ namespace Gateway.Listeners;
 /// whether a request was in flight then (<c>_active_rq</c>). The client closed it when the server's reads
 /// saw its FIN or reset, or when a request was aborted that the gateway did not abort itself. With
 /// <see cref="CountsBytes"/> (only for a listener access log that prints them) it also counts the connection's bytes
-/// as Envoy's connection stream info does: every byte read from and written to the transport.
+/// as Envoy's connection stream info does: every byte read from and written to the transport. It also carries the
+/// connection's drain (<c>max_connection_duration</c> and <c>drain_timeout</c>): whether the client sent anything, the
+/// requests in flight and whether the drain has started.
 /// </summary>
 internal sealed class DownstreamConnection
 {
     private volatile bool _remoteClosed;
     private volatile bool _localAbort;
     private volatile bool _activeRequest;
+    private volatile bool _receivedData;
+    private volatile bool _draining;
+    private volatile bool _http2;
+    private int _inFlight;
     // Envoy numbers connections from 0 with one process-wide counter (ConnectionImpl::next_global_id_).
     private static long s_nextId = -1;
     private readonly ByteCounts? _bytes;
@@ -74,9 +80,6 @@ internal sealed class DownstreamConnection
         }
     }
 
-    private volatile bool _receivedData;
-    private volatile bool _draining;
-
     /// <summary>The client sent at least one byte (Envoy's connection manager has a codec then).</summary>
     public bool ReceivedData => _receivedData;
 
@@ -85,9 +88,6 @@ internal sealed class DownstreamConnection
 
     /// <summary>Starts the connection's drain.</summary>
     public void StartDraining() => _draining = true;
-
-    private int _inFlight;
-    private volatile bool _http2;
 
     /// <summary>Requests in flight (counted only for a connection manager with <c>max_connection_duration</c>).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
