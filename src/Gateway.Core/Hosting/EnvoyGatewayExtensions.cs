@@ -67,6 +67,7 @@ public static class EnvoyGatewayExtensions
         // The stats as OpenTelemetry metrics (meter "Gateway.Envoy"), from the application's meter factory when it has one.
         services.TryAddSingleton(sp => new StatsMeter(sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<ClusterRegistry>();
+        services.TryAddSingleton<RateLimit.SharedTokenBuckets>();
         services.TryAddSingleton<ServerState>();
         services.TryAddSingleton<AdminHandler>();
         services.TryAddSingleton(sp => new ConfigDumpSource(setup.Bootstrap, sp.GetRequiredService<TimeProvider>()));

@@ -201,7 +201,7 @@ internal sealed class ListenerRuntime
             Tls = plan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
             UserAgentNode = plan.ConnectionManager.AddUserAgent ? node ?? Gateway.Tracing.LocalNode.From(null) : null,
             OriginalIpDetectors = OriginalIpDetector.From(plan.ConnectionManager.OriginalIpDetection),
-            NetworkFilters = BuildNetworkFilters(plan.NetworkFilters, store, services?.Time ?? TimeProvider.System),
+            NetworkFilters = BuildNetworkFilters(plan.NetworkFilters, store, services),
             CodecStats = plan.ConnectionManager.HeadersWithUnderscores != Configuration.HeadersWithUnderscoresAction.Allow ? new CodecStats(store) : null,
         };
     }
@@ -219,7 +219,7 @@ internal sealed class ListenerRuntime
         return new ListenerRuntime(listener, chainPlan, routes, new ConnectionManagerStats(unread, "tcp_proxy", listener.StatScope), new RouterStats(unread, "tcp_proxy"), listenerStats)
         {
             TcpProxy = Gateway.TcpProxy.TcpProxyRuntime.Build(tcpProxy, clusters, store, services),
-            NetworkFilters = BuildNetworkFilters(chainPlan.NetworkFilters, store, services?.Time ?? TimeProvider.System),
+            NetworkFilters = BuildNetworkFilters(chainPlan.NetworkFilters, store, services),
             Random = services?.Random ?? Random.Shared,
             Tls = chainPlan.Tls is { } tls ? Gateway.Tls.DownstreamTls.Build(tls, new TlsStats(store, listenerStats.Scope), secrets) : null,
         };
@@ -233,25 +233,31 @@ internal sealed class ListenerRuntime
             services?.Time ?? TimeProvider.System,
             services?.Random ?? Random.Shared);
 
-    private static ConnectionAdmission[] BuildNetworkFilters(IReadOnlyList<NetworkFilterPlan> plans, StatsStore store, TimeProvider time)
+    private static ConnectionAdmission[] BuildNetworkFilters(IReadOnlyList<NetworkFilterPlan> plans, StatsStore store, Filters.FilterServices? services)
     {
         if (plans.Count == 0)
         {
             return [];
         }
+        var time = services?.Time ?? TimeProvider.System;
         var filters = new ConnectionAdmission[plans.Count];
         for (var i = 0; i < filters.Length; i++)
         {
             filters[i] = plans[i] switch
             {
                 ConnectionLimitPlan limit => new ConnectionLimiter(store, limit.StatPrefix, limit.MaxConnections, limit.Delay),
-                LocalRateLimitPlan rateLimit => new ConnectionRateLimiter(store, rateLimit.StatPrefix,
-                    new RateLimit.TokenBucketState(rateLimit.MaxTokens, rateLimit.TokensPerFill, rateLimit.FillInterval, time)),
+                LocalRateLimitPlan rateLimit => new ConnectionRateLimiter(store, rateLimit.StatPrefix, Bucket(rateLimit, services, time)),
                 _ => throw new InvalidOperationException("unknown network filter plan " + plans[i].GetType().Name),
             };
         }
         return filters;
     }
+
+    /// <summary>A rate limit's bucket: the shared one of its <c>share_key</c> (the gateway's registry), else its own.</summary>
+    private static RateLimit.TokenBucketState Bucket(LocalRateLimitPlan plan, Filters.FilterServices? services, TimeProvider time)
+        => plan.ShareKey is { } key && services?.Services.GetService(typeof(RateLimit.SharedTokenBuckets)) is RateLimit.SharedTokenBuckets shared
+            ? shared.Get(key, plan.MaxTokens, plan.TokensPerFill, plan.FillInterval, time)
+            : new RateLimit.TokenBucketState(plan.MaxTokens, plan.TokensPerFill, plan.FillInterval, time);
 }
 
 /// <summary>

@@ -310,7 +310,8 @@ public static class EnvoyTranslator
                     (plans ??= []).Add(new ConnectionLimitPlan(limit.StatPrefix!, limit.MaxConnections ?? ulong.MaxValue, limit.Delay is { } delay && delay > TimeSpan.Zero ? delay : null));
                     break;
                 case NetworkLocalRateLimitConfig { TokenBucket: { } bucket } rateLimit:
-                    (plans ??= []).Add(new LocalRateLimitPlan(rateLimit.StatPrefix!, bucket.MaxTokens, bucket.TokensPerFill ?? 1, bucket.FillInterval!.Value));
+                    (plans ??= []).Add(new LocalRateLimitPlan(rateLimit.StatPrefix!, bucket.MaxTokens, bucket.TokensPerFill ?? 1, bucket.FillInterval!.Value,
+                        string.IsNullOrEmpty(rateLimit.ShareKey) ? null : rateLimit.ShareKey));
                     break;
             }
         }

@@ -41,7 +41,8 @@ public sealed record ConnectionLimitPlan(string StatPrefix, ulong MaxConnections
 /// <param name="MaxTokens">The bucket's size, full at start.</param>
 /// <param name="TokensPerFill">Tokens added at each fill.</param>
 /// <param name="FillInterval">The time between fills.</param>
-public sealed record LocalRateLimitPlan(string StatPrefix, uint MaxTokens, uint TokensPerFill, TimeSpan FillInterval) : NetworkFilterPlan(StatPrefix);
+/// <param name="ShareKey">The <c>share_key</c> whose bucket it takes from; null: its own.</param>
+public sealed record LocalRateLimitPlan(string StatPrefix, uint MaxTokens, uint TokensPerFill, TimeSpan FillInterval, string? ShareKey) : NetworkFilterPlan(StatPrefix);
 
 /// <summary>One chain's filter_chain_match, compiled (empty lists and zero mean "any").</summary>
 internal sealed record FilterChainMatchPlan

@@ -98,12 +98,51 @@ public sealed class NetworkLocalRateLimitTests
     }
 
     [Theory]
+    [InlineData("shared", "shared", false)]
+    [InlineData("shared", "other", true)]
+    public async Task ShareKey_TwoListeners_OneBucketForTheSameKey(string firstKey, string secondKey, bool separateBuckets)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var upstream = await EchoUpstream.StartAsync();
+        var limit = RateLimit.Replace("max_tokens: 2", "max_tokens: 1", StringComparison.Ordinal);
+        var yaml = Yaml(upstream.Port, limit.Replace("stat_prefix: per_listener", "stat_prefix: first\n    share_key: " + firstKey, StringComparison.Ordinal));
+        // A second listener, its chain the first one's with its own stat prefix and key.
+        var listener = yaml[yaml.IndexOf("  - name: httpbin-demo", StringComparison.Ordinal)..yaml.IndexOf("  clusters:", StringComparison.Ordinal)]
+            .Replace("name: httpbin-demo", "name: second", StringComparison.Ordinal)
+            .Replace("stat_prefix: first", "stat_prefix: second", StringComparison.Ordinal)
+            .Replace("share_key: " + firstKey, "share_key: " + secondKey, StringComparison.Ordinal)
+            .Replace("stat_prefix: ingress_http", "stat_prefix: second_http", StringComparison.Ordinal);
+        yaml = yaml.Replace("  clusters:", listener + "  clusters:", StringComparison.Ordinal);
+        await using var gateway = await InProcessGateway.StartAsync(yaml, services => services.AddSingleton<TimeProvider>(time));
+
+        await using var first = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
+        Assert.Equal(200, (await first.SendAsync("/")).Status);
+        var secondPort = gateway.ListenerUri("/", "second").Port;
+
+        if (separateBuckets)
+        {
+            await using var served = await RawConnection.OpenAsync(secondPort);
+            Assert.Equal(200, (await served.SendAsync("/")).Status);
+            await gateway.AssertStatAsync("local_rate_limit.second.rate_limited", 0);
+        }
+        else
+        {
+            // The first listener's connection took the one token both listeners share.
+            using var refused = new TcpClient();
+            await refused.ConnectAsync(IPAddress.Loopback, secondPort);
+            Assert.True(await ReadsEndAsync(refused));
+            await gateway.AssertStatAsync("local_rate_limit.second.rate_limited", 1);
+        }
+        await gateway.AssertStatAsync("local_rate_limit.first.rate_limited", 0);
+    }
+
+    [Theory]
     [InlineData("stat_prefix: per_listener", "stat_prefix: \"\"", ".stat_prefix", "LocalRateLimitValidationError.StatPrefix: value length must be at least 1 characters")]
     [InlineData("token_bucket: { max_tokens: 2, tokens_per_fill: 1, fill_interval: 10s }", "", ".token_bucket", "LocalRateLimitValidationError.TokenBucket: value is required")]
     [InlineData("max_tokens: 2", "max_tokens: 0", ".token_bucket.max_tokens", "TokenBucketValidationError.MaxTokens: value must be greater than 0")]
     [InlineData("tokens_per_fill: 1", "tokens_per_fill: 0", ".token_bucket.tokens_per_fill", "TokenBucketValidationError.TokensPerFill: value must be greater than 0")]
     [InlineData("fill_interval: 10s", "fill_interval: 0.049s", ".token_bucket.fill_interval", "local rate limit token bucket fill timer must be >= 50ms")]
-    [InlineData("stat_prefix: per_listener", "stat_prefix: per_listener\n    share_key: shared", ".share_key", "is not supported by this gateway")]
+    [InlineData("stat_prefix: per_listener", "stat_prefix: per_listener\n    runtime_enabled: { default_value: true, runtime_key: rl }", ".runtime_enabled", "is not supported by this gateway")]
     public void Load_InvalidRateLimit_ErrorAtTheField(string field, string replacement, string path, string message)
     {
         var yaml = Yaml(1, RateLimit.Replace(field, replacement, StringComparison.Ordinal));
