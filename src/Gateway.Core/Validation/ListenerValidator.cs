@@ -77,8 +77,6 @@ internal sealed class ListenerValidator(ValidationContext context)
         return (host.Contains(':', StringComparison.Ordinal) ? "[" + host + "]" : host) + ":" + (socket?.PortValue ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Listener filters: only the TLS inspector, once, as this gateway implements it.</summary>
-    /// <summary>A socket option the gateway can set: an <c>int</c> value, before or after <c>bind()</c> (Kestrel listens itself).</summary>
     /// <summary>The network local rate limit's proto rules, and Envoy's LocalRateLimiterImpl's 50 ms floor for the fill timer.</summary>
     private void ValidateLocalRateLimit(NetworkLocalRateLimitConfig rateLimit)
     {
@@ -118,6 +116,7 @@ internal sealed class ListenerValidator(ValidationContext context)
         }
     }
 
+    /// <summary>A socket option the gateway can set: an <c>int</c> value, before or after <c>bind()</c> (Kestrel listens itself).</summary>
     private void ValidateSocketOption(SocketOption option)
     {
         if (option.IntValue is null && !option.HasBindingError("buf_value"))
@@ -142,6 +141,7 @@ internal sealed class ListenerValidator(ValidationContext context)
         }
     }
 
+    /// <summary>Listener filters: only the TLS inspector, once, as this gateway implements it.</summary>
     private void ValidateListenerFilters(Listener listener)
     {
         var inspectors = 0;
