@@ -14,7 +14,8 @@ internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager 
     public Task InvokeAsync(HttpContext context)
     {
         // A listener's connection carries the filter chain it was given at accept.
-        if (context.Features.Get<DownstreamConnection>()?.Chain is not { } listener)
+        var connection = context.Features.Get<DownstreamConnection>();
+        if (connection?.Chain is not { } listener)
         {
             var slot = context.Features.Get<ListenerSlot>();
             if (slot is null)
@@ -34,6 +35,6 @@ internal sealed class GatewayMiddleware(RequestDelegate next, ConnectionManager 
             // Admin /drain_listeners: Envoy's drain close, the connection ends after this response.
             context.Response.Headers.Connection = "close";
         }
-        return connectionManager.HandleAsync(context, listener);
+        return connectionManager.HandleAsync(context, connection, listener);
     }
 }

@@ -148,7 +148,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         }
         connection.Features.Set(tracked);
         using var durationLimit = proxy is null && current.ConnectionManager.MaxConnectionDuration is { } maxDuration
-            ? new MaxDurationState(connection, tracked, current, listener.Time, maxDuration)
+            ? new MaxDurationState(connection, tracked, current, listener.Time, maxDuration, handshake, fixedHttp2)
             : null;
         var admitted = 0;
         try
@@ -233,13 +233,19 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
         private readonly ListenerRuntime _chain;
         private readonly TimeProvider _time;
         private readonly ITimer _limit;
+        private readonly Gateway.Tls.TlsHandshakeState? _handshake;
+        private readonly bool? _fixedHttp2;
         private readonly Lock _lock = new();
         private ITimer? _drain;
         private bool _disposed;
 
-        public MaxDurationState(ConnectionContext connection, DownstreamConnection tracked, ListenerRuntime chain, TimeProvider time, TimeSpan maxDuration)
+        /// <param name="handshake">The TLS handshake of a TLS chain (ALPN tells its protocol), else null.</param>
+        /// <param name="fixedHttp2">A plain-text chain's protocol.</param>
+        public MaxDurationState(ConnectionContext connection, DownstreamConnection tracked, ListenerRuntime chain, TimeProvider time, TimeSpan maxDuration, Gateway.Tls.TlsHandshakeState? handshake, bool? fixedHttp2)
         {
             _connection = connection;
+            _handshake = handshake;
+            _fixedHttp2 = fixedHttp2;
             _tracked = tracked;
             _chain = chain;
             _time = time;
@@ -256,7 +262,7 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
                 return;
             }
             _tracked.StartDraining();
-            if (_tracked.InFlight > 0 && !_tracked.IsHttp2)
+            if (_tracked.InFlight > 0 && (_handshake is null ? _fixedHttp2 : _handshake.Http2) != true)
             {
                 // Envoy's encodeHeaders while draining: the HTTP/1 response in flight gets connection: close.
                 RequestClose(_connection);

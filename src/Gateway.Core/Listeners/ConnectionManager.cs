@@ -29,22 +29,23 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         _filterLogger = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("Gateway.Filters");
     }
 
-    public Task HandleAsync(HttpContext context, ListenerRuntime listener)
+    /// <summary>One request of <paramref name="connection"/>, on the chain the connection was given (<paramref name="listener"/>).</summary>
+    public Task HandleAsync(HttpContext context, DownstreamConnection connection, ListenerRuntime listener)
     {
         var start = _time.GetTimestamp();
         listener.Stats.RequestStarted(HttpProtocol.IsHttp2(context.Request.Protocol));
-        return RouteAsync(context, listener, start);
+        return RouteAsync(context, connection, listener, start);
     }
 
     /// <summary>The request after its downstream stats started; the one async frame of the connection manager, which also finishes them.</summary>
-    private async Task RouteAsync(HttpContext context, ListenerRuntime listener, long start)
+    private async Task RouteAsync(HttpContext context, DownstreamConnection connection, ListenerRuntime listener, long start)
     {
         FilterChainStream? filters = null;
         string? tracedPath = null;
         var clientAborted = context.RequestAborted;
         StreamTimers? timers = null;
         var upgraded = false;
-        DownstreamConnection? draining = null;
+        var draining = false;
         // Envoy's StreamInfo: made for every request, the one record of what happened to it (flags, details, timing).
         // The stream id's random value (Envoy's stream_id_), drawn once: every route match of the stream decides runtime_fraction on it.
         var info = new RequestStreamInfo(context, _time, start) { FilterChainName = listener.Chain.Name, RandomValue = (ulong)_random.NextInt64() };
@@ -99,11 +100,12 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
             }
             if (plan.MaxRequestsPerConnection != 0)
             {
-                LimitRequests(context, listener);
+                LimitRequests(context, connection, listener);
             }
             if (plan.MaxConnectionDuration is not null)
             {
-                draining = TrackForDrain(context);
+                TrackForDrain(context, connection);
+                draining = true;
             }
             if (listener.CodecStats is { } codecStats && HeaderBytes.NamesWithUnderscore(request.Headers) is { } underscored
                 && !await OnUnderscoreHeadersAsync(context, listener, info, codecStats, underscored).ConfigureAwait(false))
@@ -266,7 +268,10 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 listener.Stats.DownstreamCxUpgradesActive.Decrement();
             }
             filters?.Complete();
-            draining?.RequestEnded();
+            if (draining)
+            {
+                connection.RequestEnded();
+            }
             info.Periodic?.End();
             var aborted = context.RequestAborted.IsCancellationRequested || info.ResetBeforeResponse;
             if (aborted && !info.ResetBeforeResponse)
@@ -276,8 +281,8 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
                 info.Details ??= "downstream_remote_disconnect";
                 if (!HttpProtocol.IsHttp2(context.Request.Protocol))
                 {
-                    // The HTTP/1 connection went under the request (rare: the lookup is off the common path).
-                    context.Features.Get<DownstreamConnection>()?.RequestAborted();
+                    // The HTTP/1 connection went under the request.
+                    connection.RequestAborted();
                 }
             }
             info.Complete();
@@ -402,23 +407,17 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
         => info.LastDownstreamRxByteReceived is null ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
 
     /// <summary>
-    /// Counts the request on its connection for the <c>max_connection_duration</c> drain, and ends a draining HTTP/1
-    /// connection after it; returns the connection to uncount it from, or null.
+    /// Counts the request on its connection for the <c>max_connection_duration</c> drain (uncounted when it ends), and
+    /// ends a draining HTTP/1 connection after it.
     /// </summary>
-    private static DownstreamConnection? TrackForDrain(HttpContext context)
+    private static void TrackForDrain(HttpContext context, DownstreamConnection connection)
     {
-        if (context.Features.Get<DownstreamConnection>() is not { } connection)
-        {
-            return null;
-        }
-        var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
-        connection.RequestStarted(http2);
-        if (connection.Draining && !http2)
+        connection.RequestStarted();
+        if (connection.Draining && !HttpProtocol.IsHttp2(context.Request.Protocol))
         {
             // Envoy's encodeHeaders while draining: this HTTP/1 response carries connection: close.
             context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
         }
-        return connection;
     }
 
     /// <summary>
@@ -427,9 +426,9 @@ internal sealed class ConnectionManager : FilterChainStream.IFilterChainTerminal
     /// response carries <c>connection: close</c> and the connection closes after it; over HTTP/2 a GOAWAY goes out
     /// and the connection ends once its streams are done.
     /// </summary>
-    private static void LimitRequests(HttpContext context, ListenerRuntime listener)
+    private static void LimitRequests(HttpContext context, DownstreamConnection connection, ListenerRuntime listener)
     {
-        if (context.Features.Get<DownstreamConnection>() is { } connection && connection.NextRequest() >= listener.ConnectionManager.MaxRequestsPerConnection)
+        if (connection.NextRequest() >= listener.ConnectionManager.MaxRequestsPerConnection)
         {
             listener.Stats.DownstreamCxMaxRequestsReached.Increment();
             context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();

@@ -21,7 +21,6 @@ internal sealed class DownstreamConnection
     private volatile bool _activeRequest;
     private volatile bool _receivedData;
     private volatile bool _draining;
-    private volatile bool _http2;
     private int _inFlight;
     // Envoy numbers connections from 0 with one process-wide counter (ConnectionImpl::next_global_id_).
     private static long s_nextId = -1;
@@ -92,15 +91,8 @@ internal sealed class DownstreamConnection
     /// <summary>Requests in flight (counted only for a connection manager with <c>max_connection_duration</c>).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>The connection speaks HTTP/2 (known once a request was counted by <see cref="RequestStarted"/>).</summary>
-    public bool IsHttp2 => _http2;
-
     /// <summary>A request started on the connection.</summary>
-    public void RequestStarted(bool http2)
-    {
-        _http2 = http2;
-        Interlocked.Increment(ref _inFlight);
-    }
+    public void RequestStarted() => Interlocked.Increment(ref _inFlight);
 
     /// <summary>A request counted by <see cref="RequestStarted"/> ended.</summary>
     public void RequestEnded() => Interlocked.Decrement(ref _inFlight);
