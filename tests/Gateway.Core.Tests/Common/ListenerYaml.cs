@@ -60,6 +60,22 @@ internal static partial class ListenerYaml
         {{Indent(clusters, 2)}}
         """;
 
+    /// <summary>The bootstrap with <paramref name="fields"/> (flush-left YAML) added to the <c>httpbin-demo</c> listener.</summary>
+    public static string WithListenerFields(string yaml, string fields)
+        => yaml.Replace("  - name: httpbin-demo\n", "  - name: httpbin-demo\n" + Indent(Dedent(fields), 4) + "\n", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The bootstrap with a second listener, <c>second</c>: a copy of <c>httpbin-demo</c> (its own port 0) that
+    /// <paramref name="edit"/> may change.
+    /// </summary>
+    public static string WithSecondListener(string yaml, Func<string, string> edit)
+    {
+        var start = yaml.IndexOf("  - name: httpbin-demo\n", StringComparison.Ordinal);
+        var end = yaml.IndexOf("  clusters:", StringComparison.Ordinal);
+        var second = edit(yaml[start..end].Replace("name: httpbin-demo", "name: second", StringComparison.Ordinal));
+        return yaml[..end] + second + yaml[end..];
+    }
+
     /// <summary>A block with its common leading indentation removed (flush left).</summary>
     public static string Dedent(string block)
     {

@@ -15,7 +15,7 @@ public sealed class ListenSocketsTests
     private const int SoRcvBuf = 8;
 
     private static string WithSocketOptions(string yaml, string options)
-        => yaml.Replace("  - name: httpbin-demo\n", "  - name: httpbin-demo\n    socket_options: " + options + "\n", StringComparison.Ordinal);
+        => ListenerYaml.WithListenerFields(yaml, "socket_options: " + options);
 
     [Fact]
     public void CreateWithOptions_PrebindAndBound_SetOnTheSocket()

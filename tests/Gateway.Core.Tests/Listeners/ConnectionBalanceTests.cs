@@ -12,7 +12,7 @@ namespace Gateway.Tests.Listeners;
 public sealed class ConnectionBalanceTests
 {
     private static string WithBalance(string yaml, string balance)
-        => yaml.Replace("  - name: httpbin-demo\n", "  - name: httpbin-demo\n    connection_balance_config: " + balance + "\n", StringComparison.Ordinal);
+        => ListenerYaml.WithListenerFields(yaml, "connection_balance_config: " + balance);
 
     [Fact]
     public async Task Start_ExactBalance_ServesAndIsDumped()

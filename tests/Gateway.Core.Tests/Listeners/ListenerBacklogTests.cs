@@ -12,7 +12,7 @@ namespace Gateway.Tests.Listeners;
 public sealed class ListenerBacklogTests
 {
     private static string WithBacklog(string yaml, string backlog)
-        => yaml.Replace("  - name: httpbin-demo\n", "  - name: httpbin-demo\n    tcp_backlog_size: " + backlog + "\n", StringComparison.Ordinal);
+        => ListenerYaml.WithListenerFields(yaml, "tcp_backlog_size: " + backlog);
 
     [Fact]
     public async Task Start_TcpBacklogSize_IsTheTransportsBacklog()
@@ -42,10 +42,7 @@ public sealed class ListenerBacklogTests
     public void Load_TwoListenersWithDifferentBacklogs_FailsAsKestrelHasOne()
     {
         var yaml = WithBacklog(ListenerYaml.Build(1, string.Empty), "64");
-        var second = yaml[yaml.IndexOf("  - name: httpbin-demo", StringComparison.Ordinal)..yaml.IndexOf("  clusters:", StringComparison.Ordinal)]
-            .Replace("name: httpbin-demo", "name: second", StringComparison.Ordinal)
-            .Replace("tcp_backlog_size: 64", "tcp_backlog_size: 128", StringComparison.Ordinal);
-        yaml = yaml.Replace("  clusters:", second + "  clusters:", StringComparison.Ordinal);
+        yaml = ListenerYaml.WithSecondListener(yaml, second => second.Replace("tcp_backlog_size: 64", "tcp_backlog_size: 128", StringComparison.Ordinal));
 
         var error = Assert.Single(Assert.Throws<EnvoyConfigException>(() => EnvoyConfigLoader.LoadYaml(yaml, "envoy.yaml")).Errors);
 

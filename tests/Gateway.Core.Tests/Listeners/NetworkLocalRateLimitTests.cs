@@ -70,17 +70,14 @@ public sealed class NetworkLocalRateLimitTests
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         await using var upstream = await EchoUpstream.StartAsync();
         using var log = new TempLogFile();
-        var yaml = Yaml(upstream.Port, RateLimit.Replace("max_tokens: 2", "max_tokens: 1", StringComparison.Ordinal))
-            .Replace("  - name: httpbin-demo\n", $$"""
-              - name: httpbin-demo
-                access_log:
-                - name: envoy.access_loggers.file
-                  typed_config:
-                    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
-                    path: {{log.Path}}
-                    log_format: { text_format: "cx %RESPONSE_FLAGS%\n" }
-
-            """, StringComparison.Ordinal);
+        var yaml = ListenerYaml.WithListenerFields(Yaml(upstream.Port, RateLimit.Replace("max_tokens: 2", "max_tokens: 1", StringComparison.Ordinal)), $$"""
+            access_log:
+            - name: envoy.access_loggers.file
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                path: {{log.Path}}
+                log_format: { text_format: "cx %RESPONSE_FLAGS%\n" }
+            """);
         await using var gateway = await InProcessGateway.StartAsync(yaml, services => services.AddSingleton<TimeProvider>(time));
         var port = gateway.ListenerUri("/").Port;
 
@@ -107,12 +104,10 @@ public sealed class NetworkLocalRateLimitTests
         var limit = RateLimit.Replace("max_tokens: 2", "max_tokens: 1", StringComparison.Ordinal);
         var yaml = Yaml(upstream.Port, limit.Replace("stat_prefix: per_listener", "stat_prefix: first\n    share_key: " + firstKey, StringComparison.Ordinal));
         // A second listener, its chain the first one's with its own stat prefix and key.
-        var listener = yaml[yaml.IndexOf("  - name: httpbin-demo", StringComparison.Ordinal)..yaml.IndexOf("  clusters:", StringComparison.Ordinal)]
-            .Replace("name: httpbin-demo", "name: second", StringComparison.Ordinal)
+        yaml = ListenerYaml.WithSecondListener(yaml, second => second
             .Replace("stat_prefix: first", "stat_prefix: second", StringComparison.Ordinal)
             .Replace("share_key: " + firstKey, "share_key: " + secondKey, StringComparison.Ordinal)
-            .Replace("stat_prefix: ingress_http", "stat_prefix: second_http", StringComparison.Ordinal);
-        yaml = yaml.Replace("  clusters:", listener + "  clusters:", StringComparison.Ordinal);
+            .Replace("stat_prefix: ingress_http", "stat_prefix: second_http", StringComparison.Ordinal));
         await using var gateway = await InProcessGateway.StartAsync(yaml, services => services.AddSingleton<TimeProvider>(time));
 
         await using var first = await RawConnection.OpenAsync(gateway.ListenerUri("/").Port);
