@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Listeners;
+using Gateway.Tests.Common;
 using Gateway.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -143,8 +144,7 @@ public class RetryTests
     public async Task Retry_ListenerBufferLimit_DecidesWhatIsReplayed(int limit, int size, bool retried)
     {
         await using var upstream = await EchoUpstream.StartAsync();
-        var yaml = Config(upstream, "{ retry_on: 5xx, num_retries: 2 }")
-            .Replace("  - name: httpbin-demo\n", $"  - name: httpbin-demo\n    per_connection_buffer_limit_bytes: {limit}\n", StringComparison.Ordinal);
+        var yaml = ListenerYaml.WithListenerFields(Config(upstream, "{ retry_on: 5xx, num_retries: 2 }"), $"per_connection_buffer_limit_bytes: {limit}");
         Assert.Contains("per_connection_buffer_limit_bytes", yaml, StringComparison.Ordinal);
         await using var gateway = await InProcessGateway.StartAsync(yaml);
         var payload = new string('b', size);
