@@ -1,3 +1,4 @@
+using Gateway.IO;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -22,22 +23,8 @@ internal static class BodyByteCounter
     }
 
     /// <summary>The request body as read by the router or a buffering filter.</summary>
-    private sealed class CountingRequestBody(Stream inner, RequestStreamInfo info) : Stream
+    private sealed class CountingRequestBody(Stream inner, RequestStreamInfo info) : ReadOnlyForwardStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count), count);
 
         public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer), buffer.Length);
@@ -49,16 +36,6 @@ internal static class BodyByteCounter
             => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
 
         private int Counted(int read, int asked) => info.OnDownstreamRead(read, asked);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The response body as the client receives it (after any filter's encoding).</summary>

@@ -1,3 +1,4 @@
+using Gateway.IO;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
 
@@ -8,23 +9,9 @@ namespace Gateway.Listeners;
 /// its 100 at the body's first read, which the upstream's own 100 (or .NET's client giving up waiting for it) causes, so
 /// that read is where the proxied 1xx is charged, as Envoy charges the 1xx it encodes.
 /// </summary>
-internal sealed class Proxy100ContinueBody(Stream inner, ConnectionManagerStats stats) : Stream
+internal sealed class Proxy100ContinueBody(Stream inner, ConnectionManagerStats stats) : ReadOnlyForwardStream
 {
     private int _charged;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
@@ -57,14 +44,4 @@ internal sealed class Proxy100ContinueBody(Stream inner, ConnectionManagerStats 
             stats.ChargeResponse(StatusCodes.Status100Continue);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

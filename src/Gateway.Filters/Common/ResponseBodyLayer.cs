@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Gateway.IO;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

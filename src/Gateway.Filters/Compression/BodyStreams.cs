@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Gateway.Filters.Common;
+using Gateway.IO;
 using Gateway.Stats;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

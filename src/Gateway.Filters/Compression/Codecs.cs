@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using Gateway.Configuration;
 using Gateway.Filters.Common;
+using Gateway.IO;
 
 namespace Gateway.Filters.Compression;
 

@@ -1,5 +1,6 @@
 using Gateway.Filters.Common;
 using Gateway.Grpc;
+using Gateway.IO;
 using Gateway.Listeners;
 using Microsoft.AspNetCore.Http;
 

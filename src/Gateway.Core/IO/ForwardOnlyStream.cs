@@ -1,6 +1,6 @@
-namespace Gateway.Filters.Common;
+namespace Gateway.IO;
 
-/// <summary>The members every non-seekable, one-direction stream of the filters answers the same way.</summary>
+/// <summary>The members every non-seekable, one-direction stream (a body wrapper of the gateway or of a filter) answers the same way.</summary>
 internal abstract class ForwardOnlyStream : Stream
 {
     public override bool CanSeek => false;
