@@ -3,7 +3,7 @@ namespace Gateway;
 /// <summary>
 /// Every log event id of the gateway, in one place so that none is used twice (a test checks it). Ranges follow
 /// the Envoy logger the events go to: admin 100, connection 200, filter 300, http 400, main 500, router 600,
-/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (Zipkin 850, OpenTelemetry 870), secret 900.
+/// upstream 700 (health checking 750, outlier detection 780), tracing 800 (Zipkin 850, OpenTelemetry 870), secret 900, config 1000.
 /// </summary>
 internal static class LogEvents
 {
@@ -53,4 +53,11 @@ internal static class LogEvents
     // secret (Envoy's "secret" logger): file-based SDS.
     public const int SecretUpdated = 900;
     public const int SecretUpdateRejected = 901;
+
+    // config (Envoy's "config" logger): xDS subscriptions and the config manager applying their updates. 1000.
+    public const int XdsFileRejected = 1000;
+    public const int XdsFileFailed = 1001;
+    public const int ConfigApplied = 1010;
+    public const int ConfigResourceRejected = 1011;
+    public const int ConfigProxyEndpointsLate = 1012;
 }

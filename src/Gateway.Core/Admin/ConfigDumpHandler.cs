@@ -32,6 +32,8 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     // Resolved per dump (the runtime is built after the admin handler).
     private Hosting.GatewayRuntime? Runtime => services.GetService<Hosting.GatewayRuntime>();
 
+    private Hosting.ConfigManager? Manager => services.GetService<Hosting.ConfigManager>();
+
     private const string AdminV3 = "envoy.admin.v3.";
 
     private static readonly Shape Timestamp = new LeafShape();
@@ -43,6 +45,17 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     private static readonly DumpShape DynamicSecret = new(AdminV3 + "SecretsConfigDump.DynamicSecret",
         [new("name", false, new LeafShape()), new("version_info", false, new LeafShape()), new("last_updated", false, Timestamp), new("secret", false, new AnyShape(typeof(Secret)))]);
     private static readonly Shape Opaque = new LeafShape();
+    private static readonly DumpShape DynamicCluster = new(AdminV3 + "ClustersConfigDump.DynamicCluster",
+        [new("version_info", false, new LeafShape()), new("cluster", false, new AnyShape(typeof(Cluster))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape DynamicRouteConfig = new(AdminV3 + "RoutesConfigDump.DynamicRouteConfig",
+        [new("version_info", false, new LeafShape()), new("route_config", false, new AnyShape(typeof(RouteConfiguration))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape DynamicListener = new(AdminV3 + "ListenersConfigDump.DynamicListener",
+    [
+        new("name", false, new LeafShape()),
+        new("active_state", false, new DumpShape(AdminV3 + "ListenersConfigDump.DynamicListenerState",
+            [new("version_info", false, new LeafShape()), new("listener", false, new AnyShape(typeof(Listener))), new("last_updated", false, Timestamp)])),
+        new("warming_state", false, Opaque), new("draining_state", false, Opaque), new("error_state", false, Opaque),
+    ]);
 
     /// <summary>The dumps a static configuration has, keyed and ordered as Envoy's ConfigTracker orders them.</summary>
     private static readonly DumpShape[] Dumps =
@@ -51,11 +64,11 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         new(AdminV3 + "ClustersConfigDump",
         [
             new("version_info", false, Opaque), new("static_clusters", true, StaticCluster),
-            new("dynamic_active_clusters", true, Opaque), new("dynamic_warming_clusters", true, Opaque),
+            new("dynamic_active_clusters", true, DynamicCluster), new("dynamic_warming_clusters", true, DynamicCluster),
         ]),
-        new(AdminV3 + "ListenersConfigDump", [new("version_info", false, Opaque), new("static_listeners", true, StaticListener), new("dynamic_listeners", true, Opaque)]),
+        new(AdminV3 + "ListenersConfigDump", [new("version_info", false, Opaque), new("static_listeners", true, StaticListener), new("dynamic_listeners", true, DynamicListener)]),
         new(AdminV3 + "ScopedRoutesConfigDump", [new("inline_scoped_route_configs", true, Opaque), new("dynamic_scoped_route_configs", true, Opaque)]),
-        new(AdminV3 + "RoutesConfigDump", [new("static_route_configs", true, StaticRouteConfig), new("dynamic_route_configs", true, Opaque)]),
+        new(AdminV3 + "RoutesConfigDump", [new("static_route_configs", true, StaticRouteConfig), new("dynamic_route_configs", true, DynamicRouteConfig)]),
         new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, StaticSecret), new("dynamic_active_secrets", true, DynamicSecret), new("dynamic_warming_secrets", true, Opaque)]),
     ];
 
@@ -212,12 +225,81 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             }
         }
 
-        static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson Value)[] fields)
+        // What xDS gave (Envoy's cluster manager, listener manager and RDS dumps of dynamic resources).
+        var dynamic = Manager?.State ?? Xds.DynamicState.Empty;
+        var dynamicClusters = new ProtoList();
+        foreach (var entry in dynamic.Clusters)
+        {
+            if (Matches(entry.Name))
+            {
+                dynamicClusters.Add(VersionedEntry(entry.Version).Add("cluster", ConfigJson.Message(entry.Resource, asAny: true)).Add("last_updated", Time(entry.LastUpdated)));
+            }
+        }
+        var dynamicListeners = new ProtoList();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in dynamic.Listeners)
+        {
+            // An LDS listener's inline route tables are static route configurations to Envoy's route dump.
+            foreach (var chain in entry.Resource.FilterChains)
+            {
+                foreach (var filter in chain.Filters)
+                {
+                    if (filter.TypedConfig is HttpConnectionManager { RouteConfig: { } routeConfig } && Matches(routeConfig.Name))
+                    {
+                        routes.Add(new ProtoObject().Add("route_config", ConfigJson.Message(routeConfig, asAny: true)).Add("last_updated", Time(entry.LastUpdated)));
+                    }
+                }
+            }
+            if (!Matches(entry.Name))
+            {
+                continue;
+            }
+            listed.Add(entry.Name);
+            var state = VersionedEntry(entry.Version).Add("listener", ConfigJson.Message(entry.Resource, asAny: true)).Add("last_updated", Time(entry.LastUpdated));
+            var item = new ProtoObject().Add("name", ProtoJson.String(entry.Name)).Add("active_state", state);
+            if (dynamic.ListenerErrors.TryGetValue(entry.Name, out var failure))
+            {
+                item.Add("error_state", ErrorState(failure));
+            }
+            dynamicListeners.Add(item);
+        }
+        foreach (var (name, failure) in dynamic.ListenerErrors)
+        {
+            // A listener that never applied: Envoy lists it with its error alone.
+            if (!listed.Contains(name) && Matches(name))
+            {
+                dynamicListeners.Add(new ProtoObject().Add("name", ProtoJson.String(name)).Add("error_state", ErrorState(failure)));
+            }
+        }
+        var dynamicRoutes = new ProtoList();
+        foreach (var entry in dynamic.Routes.Values)
+        {
+            if (Matches(entry.Name))
+            {
+                dynamicRoutes.Add(VersionedEntry(entry.Version).Add("route_config", ConfigJson.Message(entry.Resource, asAny: true)).Add("last_updated", Time(entry.LastUpdated)));
+            }
+        }
+
+        static ProtoObject VersionedEntry(string version) => version.Length == 0 ? new ProtoObject() : new ProtoObject().Add("version_info", ProtoJson.String(version));
+
+        static ProtoJson Time(DateTimeOffset time) => ProtoJson.Timestamp(ConfigDumpSource.TruncateToMilliseconds(time));
+
+        static ProtoObject ErrorState(Xds.XdsUpdateFailure failure)
+        {
+            // envoy.admin.v3.UpdateFailureState: failed_configuration, last_update_attempt, details, version_info.
+            var state = new ProtoObject().Add("failed_configuration", ConfigJson.Message(failure.Resource, asAny: true))
+                .Add("last_update_attempt", Time(failure.LastUpdateAttempt)).Add("details", ProtoJson.String(failure.Details));
+            return failure.Version.Length == 0 ? state : state.Add("version_info", ProtoJson.String(failure.Version));
+        }
+
+        static ProtoJson? Version(string? version) => string.IsNullOrEmpty(version) ? null : ProtoJson.String(version);
+
+        static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson? Value)[] fields)
         {
             var present = new Dictionary<string, ProtoJson>(StringComparer.Ordinal);
             foreach (var (name, value) in fields)
             {
-                if (value is not ProtoList { Items.Count: 0 })
+                if (value is not null and not ProtoList { Items.Count: 0 })
                 {
                     present[name] = value;
                 }
@@ -228,10 +310,10 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         return
         [
             Present(("bootstrap", ConfigJson.Message(bootstrap)), ("last_updated", lastUpdated)),
-            Present(("static_clusters", clusters)),
-            Present(("static_listeners", listeners)),
+            Present(("version_info", Version(dynamic.CdsVersion)), ("static_clusters", clusters), ("dynamic_active_clusters", dynamicClusters)),
+            Present(("version_info", Version(dynamic.LdsVersion)), ("static_listeners", listeners), ("dynamic_listeners", dynamicListeners)),
             Present(),
-            Present(("static_route_configs", routes)),
+            Present(("static_route_configs", routes), ("dynamic_route_configs", dynamicRoutes)),
             Present(("static_secrets", secrets), ("dynamic_active_secrets", dynamicSecrets)),
         ];
     }

@@ -40,6 +40,15 @@ internal sealed class ClusterRuntime
     public ClusterStats Stats { get; }
 
     /// <summary>The plan currently applied.</summary>
+    /// <summary>True once the configuration removed the cluster (<see cref="ClusterRegistry.Remove"/>): no new request picks it.</summary>
+    public bool Retired
+    {
+        get => Volatile.Read(ref _retired);
+        set => Volatile.Write(ref _retired, value);
+    }
+
+    private bool _retired;
+
     public ClusterPlan? Plan
     {
         get => _plan;
@@ -623,6 +632,24 @@ internal sealed class ClusterRegistry(StatsStore stats, TimeProvider? time = nul
         lock (_lock)
         {
             return _clusters.TryGetValue(name, out cluster!);
+        }
+    }
+
+    /// <summary>The cluster named <paramref name="name"/>, or null when the configuration has none.</summary>
+    public ClusterRuntime? Find(string name) => TryGet(name, out var cluster) ? cluster : null;
+
+    /// <summary>
+    /// Takes a cluster the configuration no longer has out of the registry. Requests already holding it finish on it (as
+    /// Envoy's in-flight requests keep a removed cluster alive); a route still naming it picks nothing (503 NC).
+    /// </summary>
+    public void Remove(string name)
+    {
+        lock (_lock)
+        {
+            if (_clusters.Remove(name, out var cluster))
+            {
+                cluster.Retired = true;
+            }
         }
     }
 

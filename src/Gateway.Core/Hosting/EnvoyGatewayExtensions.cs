@@ -76,7 +76,9 @@ public static class EnvoyGatewayExtensions
             sp.GetService<Random>() ?? Random.Shared, sp.GetService<ILogger<Router.ShadowWriter>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<Router.ShadowWriter>.Instance));
         services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
-        services.TryAddSingleton(sp => new GatewayRuntime(setup.Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
+        services.TryAddSingleton(sp => new ConfigManager(setup.Bootstrap, setup.Types, sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerStats>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        services.TryAddSingleton(sp => new GatewayRuntime(sp.GetRequiredService<ConfigManager>().Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp),
             sp.GetService<Tracing.TracingClusterClient>() ?? new Tracing.TracingClusterClient(sp.GetRequiredService<ClusterClients>().Factory)));
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
@@ -90,8 +92,14 @@ public static class EnvoyGatewayExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
 
         services.AddReverseProxy().AddTransforms<EnvoyTransformProvider>();
-        // YARP's in-memory provider, made when YARP first asks: the configuration is translated by then.
-        services.AddSingleton<IProxyConfigProvider>(_ => new InMemoryConfigProvider(setup.Plan.Routes, setup.Plan.Clusters));
+        // The gateway's YARP provider, made when YARP first asks: the configuration is translated by then, and the
+        // configuration manager replaces its snapshot on every change.
+        services.TryAddSingleton(sp =>
+        {
+            var plan = sp.GetRequiredService<GatewayRuntime>().Plan;
+            return new GatewayProxyConfigProvider(plan.Routes, plan.Clusters);
+        });
+        services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
 
         services.AddOptions<KestrelServerOptions>().Configure<GatewayRuntime, AdminHandler>((kestrel, runtime, admin) => BindListeners(kestrel, runtime, admin));
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>().Configure<GatewayRuntime>(static (sockets, runtime) =>
@@ -149,19 +157,21 @@ public static class EnvoyGatewayExtensions
         serverStats.OpenConnections = runtime.OpenDownstreamConnections;
         var clock = app.Services.GetRequiredService<TimeProvider>();
         serverStats.DaysUntilFirstCertExpiring = () => Admin.CertsHandler.DaysUntilFirstCertExpiring(Admin.CertsHandler.Contexts(runtime), clock.GetUtcNow());
+        // Changes from xDS are applied to the running gateway from now on, YARP's part through its provider.
+        var manager = app.Services.GetRequiredService<ConfigManager>();
+        var proxyProvider = app.Services.GetRequiredService<GatewayProxyConfigProvider>();
+        var healthChecks = app.Services.GetRequiredService<HealthCheckService>();
+        manager.Attach(plan => runtime.ApplyAsync(plan, proxyProvider, healthChecks), runtime.Plan);
         lifetime.ApplicationStarted.Register(() =>
         {
             runtime.Server.SetState(ServerState.Live);
             serverStats.WorkersStarted.Set(1);
-            serverStats.ClusterManagerClusterAdded.Add(runtime.Plan.ClusterPlans.Count);
-            serverStats.ActiveClusters.Set(runtime.Plan.ClusterPlans.Count);
-            serverStats.ListenerAdded.Add(runtime.Plan.Listeners.Count);
-            serverStats.ListenerCreateSuccess.Add(runtime.Plan.Listeners.Count);
-            serverStats.TotalListenersActive.Set(runtime.Plan.Listeners.Count);
+            manager.Started();
             using var process = System.Diagnostics.Process.GetCurrentProcess();
             serverStats.InitializationTimeMs.Record((DateTime.Now - process.StartTime).TotalMilliseconds);
         });
         lifetime.ApplicationStopping.Register(() => runtime.Server.SetState(ServerState.Draining));
+        lifetime.ApplicationStopping.Register(manager.Dispose);
         lifetime.ApplicationStopped.Register(tracking.Dispose);
         var badRequests = KestrelBadRequestObserver.Subscribe(app.Services.GetService<System.Diagnostics.DiagnosticListener>(), app.Services.GetRequiredService<AdminHandler>().Stats);
         if (badRequests is not null)

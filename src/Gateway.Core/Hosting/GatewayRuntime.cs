@@ -19,7 +19,7 @@ namespace Gateway.Hosting;
 /// at start-up) and the cluster runtimes. Applying builds everything new first and then swaps, so a
 /// request sees either the old configuration or the new one, never a mix.
 /// </summary>
-internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
+internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
 {
     private readonly ClusterRegistry _clusters;
     private readonly StatsStore _stats;
@@ -28,6 +28,10 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly Dictionary<string, ListenerSlot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OutlierDetector> _outlierDetectors = new(StringComparer.Ordinal);
     private readonly Lock _applyLock = new();
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private readonly ILogger _configLogger;
+    private GatewayPlan? _applied;
+    private TaskCompletionSource _endpointsResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Filters.FilterServices? _filterServices;
     private readonly Tracing.TracerManager _tracers;
@@ -40,6 +44,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         _stats = stats;
         _time = time ?? TimeProvider.System;
         _outlierLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Clusters.OutlierDetection");
+        _configLogger = (loggers ?? NullLoggerFactory.Instance).CreateLogger(ConfigLoggerName);
         _tracers = CreateTracerManager(plan, stats, _time, loggers ?? NullLoggerFactory.Instance, filterServices?.Random ?? Random.Shared, tracingClusterClient);
         _secrets = new Tls.SdsSubscriptions(stats, _time, (loggers ?? NullLoggerFactory.Instance).CreateLogger(Tls.SdsSubscriptions.LoggerCategory));
         clusters.Secrets = _secrets;
@@ -63,41 +68,194 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
 
     public ListenerSlot SlotFor(string listenerName) => _slots[listenerName];
 
-    /// <summary>Makes <paramref name="plan"/> current for the listeners and clusters (YARP's part is pushed by the caller).</summary>
-    public void Apply(GatewayPlan plan)
+    /// <summary>Makes <paramref name="plan"/> current without YARP (at construction, and for tests that drive no proxy).</summary>
+    public void Apply(GatewayPlan plan) => ApplyAsync(plan, null, null).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Makes <paramref name="plan"/> current as one unit. Everything that can fail is built first (the listeners' filter
+    /// chains, route tables and TLS contexts, against the new cluster set), so a failure leaves the running configuration
+    /// untouched. Then: the clusters' settings, YARP with the new clusters added (the removed ones still there) and
+    /// their endpoints resolved, the listeners swapped (a request sees the old configuration or the new one, never a
+    /// mix; connections keep the chain they were given), and last the removed clusters retired: out of YARP and the
+    /// registry, their stats dropped as Envoy drops a removed cluster's scope, their health checks stopped.
+    /// </summary>
+    /// <param name="proxy">YARP's configuration; null before YARP runs (it then reads the plan at start-up).</param>
+    public async Task ApplyAsync(GatewayPlan plan, GatewayProxyConfigProvider? proxy, Clusters.HealthChecking.HealthCheckService? healthChecks)
     {
-        // First: clusters' and listeners' contexts take their file-based secrets' certificates from the subscriptions.
-        _secrets.Apply(plan);
-        var configured = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var cluster in plan.ClusterPlans)
+        await _applyGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            _clusters.GetOrCreate(cluster.Name).Plan = cluster;
-            configured.Add(cluster.Name);
-        }
-        foreach (var cluster in _clusters.All)
-        {
-            if (!configured.Contains(cluster.Name))
+            var previous = _applied;
+            // Contexts (listeners' and clusters') take their file-based secrets' certificates from the subscriptions.
+            _secrets.Apply(plan);
+            var wanted = new HashSet<string>(StringComparer.Ordinal);
+            var created = new List<string>();
+            foreach (var cluster in plan.ClusterPlans)
             {
-                // A removed cluster's client is dropped by YARP, not disposed: its per-host pools are disposed here.
-                cluster.AdoptHostPools(null);
+                wanted.Add(cluster.Name);
+                if (!_clusters.TryGet(cluster.Name, out _))
+                {
+                    // A new cluster's settings go in now: nothing routes to it before the listeners built below, and
+                    // what they build may read them (tracers' collector clusters, the health check filter).
+                    _clusters.GetOrCreate(cluster.Name).Plan = cluster;
+                    created.Add(cluster.Name);
+                }
+            }
+            List<(ListenerSlot Slot, ListenerChains Runtime)> runtimes;
+            try
+            {
+                runtimes = new List<(ListenerSlot, ListenerChains)>();
+                foreach (var listener in plan.Listeners)
+                {
+                    if (_slots.TryGetValue(listener.Name, out var slot))
+                    {
+                        runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
+                    }
+                }
+            }
+            catch
+            {
+                foreach (var name in created)
+                {
+                    _clusters.Remove(name);
+                }
+                throw;
+            }
+
+            foreach (var cluster in plan.ClusterPlans)
+            {
+                var runtime = _clusters.GetOrCreate(cluster.Name);
+                if (!ReferenceEquals(runtime.Plan, cluster))
+                {
+                    runtime.Plan = cluster;
+                }
+            }
+            ApplyOutlierDetection(plan);
+            var retired = new List<ClusterPlan>();
+            if (previous is not null)
+            {
+                foreach (var cluster in previous.ClusterPlans)
+                {
+                    if (!wanted.Contains(cluster.Name))
+                    {
+                        retired.Add(cluster);
+                    }
+                }
+            }
+            if (proxy is not null)
+            {
+                // YARP first gets the new clusters beside the old ones: requests still on the old listeners keep theirs.
+                proxy.Update(WithRetired(plan.Routes, previous?.Routes, r => r.ClusterId, wanted), WithRetired(plan.Clusters, previous?.Clusters, c => c.ClusterId, wanted));
+                await WaitForProxyEndpointsAsync(created).ConfigureAwait(false);
+            }
+            foreach (var (slot, runtime) in runtimes)
+            {
+                var current = slot.Current;
+                slot.Current = runtime;
+                if (current is not null && current.Plan.Definition is { } definition && ReferenceEquals(definition, runtime.Plan.Definition))
+                {
+                    current.HandOver(runtime);
+                }
+            }
+            Plan = plan;
+            _applied = plan;
+            _tracers.Retain(plan);
+            if (proxy is not null && retired.Count > 0)
+            {
+                proxy.Update(plan.Routes, plan.Clusters);
+            }
+            foreach (var cluster in retired)
+            {
+                Retire(cluster.Name, wanted);
+            }
+            if (healthChecks is not null)
+            {
+                await healthChecks.ApplyAsync(plan).ConfigureAwait(false);
             }
         }
-        ApplyOutlierDetection(plan);
-        var runtimes = new List<(ListenerSlot Slot, ListenerChains Runtime)>();
-        foreach (var listener in plan.Listeners)
+        finally
         {
-            if (_slots.TryGetValue(listener.Name, out var slot))
-            {
-                runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
-            }
+            _applyGate.Release();
         }
-        foreach (var (slot, runtime) in runtimes)
-        {
-            slot.Current = runtime;
-        }
-        Plan = plan;
-        _tracers.Retain(plan);
     }
+
+    private static List<T> WithRetired<T>(IReadOnlyList<T> current, IReadOnlyList<T>? previous, Func<T, string?> cluster, HashSet<string> wanted)
+    {
+        var all = new List<T>(current);
+        foreach (var item in previous ?? [])
+        {
+            if (cluster(item) is { } name && !wanted.Contains(name))
+            {
+                all.Add(item);
+            }
+        }
+        return all;
+    }
+
+    /// <summary>
+    /// A removed cluster: its per-host pools disposed (YARP drops its client without disposing it), out of the registry,
+    /// and its <c>cluster.&lt;name&gt;.</c> stats dropped, except those of a remaining cluster whose name extends it with a dot.
+    /// </summary>
+    private void Retire(string name, HashSet<string> remaining)
+    {
+        if (_clusters.TryGet(name, out var runtime))
+        {
+            runtime.AdoptHostPools(null);
+        }
+        _clusters.Remove(name);
+        var scope = "cluster." + name + ".";
+        var keep = new List<string>();
+        foreach (var other in remaining)
+        {
+            if (other.StartsWith(name + ".", StringComparison.Ordinal))
+            {
+                keep.Add("cluster." + other + ".");
+            }
+        }
+        _stats.RemoveScope(scope, keep);
+    }
+
+    /// <summary>Waits (bounded) until YARP has made an endpoint for each new cluster, so the listeners routing to them can be swapped in.</summary>
+    private async Task WaitForProxyEndpointsAsync(List<string> created)
+    {
+        if (created.Count == 0)
+        {
+            return;
+        }
+        // A safety bound on the real clock: YARP applies a configuration in milliseconds.
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(ProxyEndpointsTimeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (true)
+        {
+            var signal = Volatile.Read(ref _endpointsResolved).Task;
+            var missing = 0;
+            foreach (var name in created)
+            {
+                if (_clusters.TryGet(name, out var cluster) && cluster.ProxyEndpoint is null)
+                {
+                    missing++;
+                }
+            }
+            var left = deadline - TimeProvider.System.GetTimestamp();
+            if (missing == 0 || left <= 0)
+            {
+                if (missing > 0)
+                {
+                    LogProxyEndpointsLate(_configLogger, missing);
+                }
+                return;
+            }
+            try
+            {
+                await signal.WaitAsync(TimeSpan.FromSeconds((double)left / TimeProvider.System.TimestampFrequency)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Checked once more above, then logged.
+            }
+        }
+    }
+
+    private static readonly TimeSpan ProxyEndpointsTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The file-based SDS subscriptions of the applied configuration.</summary>
     internal Tls.SdsSubscriptions Secrets => _secrets;
@@ -185,6 +343,12 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
         return total;
     }
 
+    /// <summary>Envoy's "config" logger: the configuration manager and its subscriptions.</summary>
+    internal const string ConfigLoggerName = "Gateway.Config";
+
+    [LoggerMessage(EventId = LogEvents.ConfigProxyEndpointsLate, Level = LogLevel.Warning, Message = "YARP has not made the endpoints of {Count} new cluster(s) in time; routes to them answer 503 until it does")]
+    private static partial void LogProxyEndpointsLate(ILogger logger, int count);
+
     /// <summary>Points each cluster at YARP's endpoint for its route; runs whenever YARP's endpoints change.</summary>
     public void ResolveProxyEndpoints(EndpointDataSource dataSource)
     {
@@ -198,6 +362,7 @@ internal sealed class GatewayRuntime : IEnvoyGateway, IDisposable
                 cluster.ProxyEndpoint = endpoint;
             }
         }
+        Interlocked.Exchange(ref _endpointsResolved, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>Keeps <see cref="ResolveProxyEndpoints"/> current.</summary>

@@ -1,21 +1,21 @@
 using Gateway.Configuration;
 using Gateway.Filters;
-using Gateway.Translation;
 
 namespace Gateway.Hosting;
 
 /// <summary>
-/// The configuration the gateway runs, loaded and translated once, when the application's services first need it
-/// (so every HTTP filter registered on the builder is known). A configuration error surfaces as the
-/// <see cref="EnvoyConfigException"/> of the load, with every error.
+/// The bootstrap the gateway runs, loaded once, when the application's services first need it (so every HTTP filter
+/// registered on the builder is known). A configuration error surfaces as the <see cref="EnvoyConfigException"/> of
+/// the load, with every error. The <see cref="ConfigManager"/> adds what xDS gives and translates.
 /// </summary>
 internal sealed class GatewaySetup
 {
-    private readonly Lazy<(Bootstrap Bootstrap, GatewayPlan Plan)> _loaded;
+    private readonly Lazy<Bootstrap> _loaded;
 
     public GatewaySetup(EnvoyGatewayBuilder builder, Func<EnvoyTypeRegistry, Bootstrap> load, bool loadedElsewhere)
     {
-        _loaded = new Lazy<(Bootstrap, GatewayPlan)>(() =>
+        Types = builder.Types;
+        _loaded = new Lazy<Bootstrap>(() =>
         {
             builder.Freeze();
             var bootstrap = load(builder.Types);
@@ -28,11 +28,12 @@ internal sealed class GatewaySetup
                     throw new EnvoyConfigException([.. errors]);
                 }
             }
-            return (bootstrap, EnvoyTranslator.Translate(bootstrap, builder.Types));
+            return bootstrap;
         }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public Bootstrap Bootstrap => _loaded.Value.Bootstrap;
+    /// <summary>The types and HTTP filters the configuration is read with.</summary>
+    public EnvoyTypeRegistry Types { get; }
 
-    public GatewayPlan Plan => _loaded.Value.Plan;
+    public Bootstrap Bootstrap => _loaded.Value;
 }

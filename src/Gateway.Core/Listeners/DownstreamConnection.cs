@@ -29,8 +29,31 @@ internal sealed class DownstreamConnection
     /// <summary>Creates the tracker; <paramref name="countBytes"/> adds the byte counts (and a writer wrapper).</summary>
     public DownstreamConnection(bool countBytes = false) => _bytes = countBytes ? new ByteCounts() : null;
 
-    /// <summary>The filter chain chosen for the connection at accept (kept for its life, as Envoy keeps a connection on its chain).</summary>
-    public ListenerRuntime? Chain { get; set; }
+    /// <summary>
+    /// The filter chain chosen for the connection at accept, kept for its life as Envoy keeps a connection on its chain;
+    /// when a configuration change kept the chain's definition and only rebuilt its routes or clusters (RDS, CDS), the
+    /// rebuilt one (<see cref="ListenerRuntime.Successor"/>), as Envoy's streams read the current route table.
+    /// </summary>
+    public ListenerRuntime? Chain
+    {
+        get
+        {
+            var chain = _chain;
+            if (chain?.Successor is null)
+            {
+                return chain;
+            }
+            while (chain.Successor is { } next)
+            {
+                chain = next;
+            }
+            _chain = chain;
+            return chain;
+        }
+        set => _chain = value;
+    }
+
+    private ListenerRuntime? _chain;
 
     /// <summary>The connection's number (<c>%CONNECTION_ID%</c>).</summary>
     public long Id { get; } = Interlocked.Increment(ref s_nextId);

@@ -35,6 +35,22 @@ internal sealed class ListenerChains
 
     public ListenerPlan Plan { get; }
 
+    /// <summary>
+    /// This listener's definition did not change and <paramref name="next"/> was built from it with new routes or
+    /// clusters: each chain's connections move to the matching new chain (same definition, so same order).
+    /// </summary>
+    public void HandOver(ListenerChains next)
+    {
+        for (var i = 0; i < Chains.Count && i < next.Chains.Count; i++)
+        {
+            Chains[i].Successor = next.Chains[i];
+        }
+        if (Default is not null)
+        {
+            Default.Successor = next.Default;
+        }
+    }
+
     /// <summary>The chains in configuration order.</summary>
     public IReadOnlyList<ListenerRuntime> Chains { get; }
 

@@ -12,6 +12,19 @@ namespace Gateway.Listeners;
 /// </summary>
 internal sealed class ListenerRuntime
 {
+    /// <summary>
+    /// The chain rebuilt from the same definition by a later configuration (new route table or cluster handles): the
+    /// connections accepted on this one use it from their next request. Null while this one is current, and for a chain
+    /// whose listener was changed (its connections stay on it and drain).
+    /// </summary>
+    public ListenerRuntime? Successor
+    {
+        get => Volatile.Read(ref _successor);
+        set => Volatile.Write(ref _successor, value);
+    }
+
+    private ListenerRuntime? _successor;
+
     public ListenerRuntime(ListenerPlan listener, FilterChainPlan chain, RouteTable<RouteRuntime> routes, ConnectionManagerStats stats, RouterStats routerStats, ListenerStats listenerStats, Filters.HttpFilterChain? filters = null)
     {
         Filters = filters ?? Gateway.Filters.HttpFilterChain.Empty;
@@ -148,7 +161,8 @@ internal sealed class ListenerRuntime
         var table = RouteTable<RouteRuntime>.Build(plan.ConnectionManager.RouteConfig, (vhost, route) =>
         {
             var routePlan = plans[route];
-            var cluster = routePlan.Cluster is null ? null : clusters.GetOrCreate(routePlan.Cluster);
+            // A cluster the configuration does not have (RDS and validate_clusters false, or removed by CDS): Envoy's 503 NC.
+            var cluster = routePlan.Cluster is null ? null : clusters.Find(routePlan.Cluster);
             if (!virtualClusters.TryGetValue(vhost, out var vclusters))
             {
                 vclusters = VirtualClusters.Build(vhost, store);

@@ -70,7 +70,7 @@ internal sealed class RouteRuntime : Filters.IHttpRoute
 
     /// <summary>The route of one weighted cluster entry of this route (built when the configuration is applied).</summary>
     public RouteRuntime ForWeightedEntry(WeightedClusterPlan entry, ClusterRegistry clusters, HeaderMutationSet headers, Filters.RouteFilterState[]? filterStates)
-        => new(this, entry.Name is null ? null : clusters.GetOrCreate(entry.Name))
+        => new(this, entry.Name is null ? null : clusters.Find(entry.Name))
         {
             ClusterSpecifier = Router.ClusterSpecifier.ForEntry(entry, clusters),
             Headers = headers,

@@ -22,7 +22,7 @@ internal sealed class ClusterSpecifier
         _header = header;
     }
 
-    private ClusterSpecifier(ClusterRuntime cluster) => _cluster = cluster;
+    private ClusterSpecifier(ClusterRuntime? cluster) => _cluster = cluster;
 
     /// <summary>The specifier of a route, or null when it names one fixed cluster, none, or weighted clusters.</summary>
     public static ClusterSpecifier? For(RoutePlan plan, ClusterRegistry registry)
@@ -30,7 +30,7 @@ internal sealed class ClusterSpecifier
 
     /// <summary>A weighted entry's: by its <c>cluster_header</c>, or its named cluster while that exists.</summary>
     public static ClusterSpecifier ForEntry(WeightedClusterPlan entry, ClusterRegistry registry)
-        => entry.ClusterHeader is { } header ? new ClusterSpecifier(registry, header) : new ClusterSpecifier(registry.GetOrCreate(entry.Name!));
+        => entry.ClusterHeader is { } header ? new ClusterSpecifier(registry, header) : new ClusterSpecifier(registry.Find(entry.Name!));
 
     /// <summary>The cluster of this request, or null when the header names none or a cluster that does not exist.</summary>
     public ClusterRuntime? Pick(IHeaderDictionary headers)
@@ -38,14 +38,14 @@ internal sealed class ClusterSpecifier
         if (_header is null)
         {
             // A weighted cluster removed from the config since (or never applied) is not found, as in Envoy.
-            return _cluster!.Plan is null ? null : _cluster;
+            return _cluster is { Plan: not null, Retired: false } ? _cluster : null;
         }
         var named = headers[_header];
         if (named.Count == 0 || string.IsNullOrEmpty(named[0]))
         {
             return null;
         }
-        return _registry!.TryGet(named[0]!, out var cluster) && cluster.Plan is not null ? cluster : null;
+        return _registry!.Find(named[0]!) is { Plan: not null } cluster ? cluster : null;
     }
 
     /// <summary>Envoy's pickClusterIndex: the random value modulo the weights' total, walking the entries' ranges in order.</summary>

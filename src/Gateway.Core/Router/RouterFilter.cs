@@ -93,10 +93,11 @@ internal sealed partial class RouterFilter
             Internal = input.Internal, HealthCheck = input.HealthCheck, PathAndQuery = input.PathAndQuery, VirtualCluster = vcluster?.Stats, Tunnel = input.Tunnel,
         };
         var criteria = route.MetadataMatch;
-        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers) : route.Cluster!;
-        if (cluster is null)
+        var cluster = route.ClusterSpecifier is { } specifier ? specifier.Pick(request.Headers) : route.Cluster;
+        if (cluster is null || cluster.Retired)
         {
-            // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters).
+            // Envoy's router: the named cluster does not exist (cluster_header, weighted_clusters, a route to a cluster
+            // the configuration does not have or has just removed).
             listener.RouterStats.NoCluster.Increment();
             info.SetResponseFlag(ResponseFlags.NoClusterFound);
             await SendLocalReplyAsync(context, listener, route.Plan.ClusterNotFoundStatus ?? StatusCodes.Status503ServiceUnavailable, null, ResponseDetails.ClusterNotFound).ConfigureAwait(false);

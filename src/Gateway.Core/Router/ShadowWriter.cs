@@ -49,7 +49,7 @@ internal sealed class ShadowPolicy
         var compiled = new ShadowPolicy[plans.Count];
         for (var i = 0; i < compiled.Length; i++)
         {
-            compiled[i] = new ShadowPolicy(plans[i], plans[i].Cluster is { } name ? clusters.GetOrCreate(name) : null);
+            compiled[i] = new ShadowPolicy(plans[i], plans[i].Cluster is { } name ? clusters.Find(name) : null);
         }
         return compiled;
     }

@@ -79,3 +79,28 @@ public sealed class Gauge
         }
     }
 }
+
+/// <summary>An Envoy text readout: a string value (a subscription's <c>version_text</c>).</summary>
+public sealed class TextReadout
+{
+    private string _value = string.Empty;
+    private int _used;
+
+    internal TextReadout(string name) => Name = name;
+
+    /// <summary>The full Envoy name, e.g. <c>cluster_manager.cds.version_text</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The current value (empty until set).</summary>
+    public string Value => Volatile.Read(ref _value);
+
+    /// <summary>True once the value has been set.</summary>
+    public bool Used => Volatile.Read(ref _used) != 0;
+
+    /// <summary>Sets the value.</summary>
+    public void Set(string value)
+    {
+        Volatile.Write(ref _value, value);
+        Volatile.Write(ref _used, 1);
+    }
+}

@@ -46,24 +46,25 @@ public sealed class ServerStats
         }
         InitializationTimeMs = store.Histogram("server.initialization_time_ms");
         ClusterManagerClusterAdded = store.Counter("cluster_manager.cluster_added");
-        store.Counter("cluster_manager.cluster_modified");
-        store.Counter("cluster_manager.cluster_removed");
+        ClusterModified = store.Counter("cluster_manager.cluster_modified");
+        ClusterRemoved = store.Counter("cluster_manager.cluster_removed");
         store.Counter("cluster_manager.cluster_updated");
         store.Counter("cluster_manager.cluster_updated_via_merge");
         store.Counter("cluster_manager.update_merge_cancelled");
         store.Counter("cluster_manager.update_out_of_merge_window");
         ActiveClusters = store.Gauge("cluster_manager.active_clusters");
-        store.Gauge("cluster_manager.warming_clusters");
+        WarmingClusters = store.Gauge("cluster_manager.warming_clusters");
         ListenerAdded = store.Counter("listener_manager.listener_added");
         ListenerCreateSuccess = store.Counter("listener_manager.listener_create_success");
-        foreach (var name in new[] { "listener_manager.listener_modified", "listener_manager.listener_removed", "listener_manager.listener_stopped", "listener_manager.listener_create_failure", "listener_manager.listener_in_place_updated" })
-        {
-            store.Counter(name);
-        }
+        ListenerModified = store.Counter("listener_manager.listener_modified");
+        ListenerRemoved = store.Counter("listener_manager.listener_removed");
+        ListenerStopped = store.Counter("listener_manager.listener_stopped");
+        ListenerCreateFailure = store.Counter("listener_manager.listener_create_failure");
+        ListenerInPlaceUpdated = store.Counter("listener_manager.listener_in_place_updated");
         TotalListenersActive = store.Gauge("listener_manager.total_listeners_active");
-        store.Gauge("listener_manager.total_listeners_warming");
-        store.Gauge("listener_manager.total_listeners_draining");
-        store.Gauge("listener_manager.total_filter_chains_draining");
+        TotalListenersWarming = store.Gauge("listener_manager.total_listeners_warming");
+        TotalListenersDraining = store.Gauge("listener_manager.total_listeners_draining");
+        TotalFilterChainsDraining = store.Gauge("listener_manager.total_filter_chains_draining");
         WorkersStarted = store.Gauge("listener_manager.workers_started");
         store.OnBeforeRead(Refresh);
         Refresh();
@@ -75,8 +76,41 @@ public sealed class ServerStats
     /// <summary>Clusters added.</summary>
     public Counter ClusterManagerClusterAdded { get; }
 
+    /// <summary>Clusters whose definition changed (CDS).</summary>
+    public Counter ClusterModified { get; }
+
+    /// <summary>Clusters removed (CDS).</summary>
+    public Counter ClusterRemoved { get; }
+
     /// <summary>Clusters active.</summary>
     public Gauge ActiveClusters { get; }
+
+    /// <summary>Clusters waiting for their first endpoints.</summary>
+    public Gauge WarmingClusters { get; }
+
+    /// <summary>Listeners whose definition changed (LDS).</summary>
+    public Counter ListenerModified { get; }
+
+    /// <summary>Listeners removed (LDS).</summary>
+    public Counter ListenerRemoved { get; }
+
+    /// <summary>Listeners stopped.</summary>
+    public Counter ListenerStopped { get; }
+
+    /// <summary>Listeners that could not be started (their address could not be bound).</summary>
+    public Counter ListenerCreateFailure { get; }
+
+    /// <summary>Listeners updated by replacing only their filter chains.</summary>
+    public Counter ListenerInPlaceUpdated { get; }
+
+    /// <summary>Listeners waiting to serve.</summary>
+    public Gauge TotalListenersWarming { get; }
+
+    /// <summary>Listeners draining (removed or replaced, with connections still open).</summary>
+    public Gauge TotalListenersDraining { get; }
+
+    /// <summary>Filter chains draining.</summary>
+    public Gauge TotalFilterChainsDraining { get; }
 
     /// <summary>Listeners added.</summary>
     public Counter ListenerAdded { get; }

@@ -44,6 +44,7 @@ internal sealed class StatsMeter : IDisposable
         Meter = meters?.Create(EnvoyMetrics.MeterName) ?? new Meter(EnvoyMetrics.MeterName);
         // Subscribe first, then take what exists: a stat created in between comes twice and is added once.
         store.StatCreated += Add;
+        store.StatsRemoved += RemoveScope;
         foreach (var counter in store.Counters)
         {
             Add(counter);
@@ -112,6 +113,42 @@ internal sealed class StatsMeter : IDisposable
         }
     }
 
+    /// <summary>A removed cluster's or listener's stats stop being observed (an instrument with no member reports nothing).</summary>
+    private void RemoveScope(Func<string, bool> removed)
+    {
+        lock (_lock)
+        {
+            foreach (var family in _families.Values)
+            {
+                var members = family.Members;
+                var kept = new List<Member>(members.Length);
+                foreach (var member in members)
+                {
+                    if (removed(NameOf(member.Stat)))
+                    {
+                        _known.Remove(member.Stat);
+                    }
+                    else
+                    {
+                        kept.Add(member);
+                    }
+                }
+                if (kept.Count != members.Length)
+                {
+                    family.Members = [.. kept];
+                }
+            }
+        }
+    }
+
+    private static string NameOf(object stat) => stat switch
+    {
+        Counter c => c.Name,
+        Gauge g => g.Name,
+        Histogram h => h.Name,
+        _ => string.Empty,
+    };
+
     private void RefreshIfStale()
     {
         var now = _time.GetTimestamp();
@@ -129,6 +166,7 @@ internal sealed class StatsMeter : IDisposable
     public void Dispose()
     {
         _store.StatCreated -= Add;
+        _store.StatsRemoved -= RemoveScope;
         if (_ownsMeter)
         {
             Meter.Dispose();

@@ -17,6 +17,11 @@ public static class StatsRenderer
         ArgumentNullException.ThrowIfNull(query);
         store.Refresh();
         var builder = new StringBuilder();
+        // Envoy's phases: text readouts, then counters and gauges, then histograms.
+        foreach (var text in TextReadouts(store, query))
+        {
+            builder.Append(text.Name).Append(": \"").Append(SanitizeText(text.Value)).Append("\"\n");
+        }
         foreach (var (name, value) in Scalars(store, query))
         {
             builder.Append(name).Append(": ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -65,6 +70,13 @@ public static class StatsRenderer
         {
             json.WriteStartObject();
             json.WriteStartArray("stats");
+            foreach (var text in TextReadouts(store, query))
+            {
+                json.WriteStartObject();
+                json.WriteString("name", text.Name);
+                json.WriteString("value", text.Value);
+                json.WriteEndObject();
+            }
             foreach (var (name, value) in Scalars(store, query))
             {
                 json.WriteStartObject();
@@ -123,11 +135,11 @@ public static class StatsRenderer
         var builder = new StringBuilder();
         if (query.Type is StatTypeFilter.All or StatTypeFilter.Counters)
         {
-            WriteFamilies(builder, "counter", store.Counters.Where(c => query.Includes(c.Name, c.Used)).Select(c => (c.Name, c.Value)));
+            WriteFamilies(builder, "counter", store.Counters.Where(c => query.Includes(c.Name, c.Used)).Select(c => (c.Name, unchecked((ulong)c.Value))));
         }
         if (query.Type is StatTypeFilter.All or StatTypeFilter.Gauges)
         {
-            WriteFamilies(builder, "gauge", store.Gauges.Where(g => query.Includes(g.Name, g.Used)).Select(g => (g.Name, g.Value)));
+            WriteFamilies(builder, "gauge", store.Gauges.Where(g => query.Includes(g.Name, g.Used)).Select(g => (g.Name, unchecked((ulong)g.Value))));
         }
         if (query.Type is StatTypeFilter.All or StatTypeFilter.Histograms)
         {
@@ -168,9 +180,9 @@ public static class StatsRenderer
         return builder.ToString();
     }
 
-    private static void WriteFamilies(StringBuilder builder, string type, IEnumerable<(string Name, long Value)> stats)
+    private static void WriteFamilies(StringBuilder builder, string type, IEnumerable<(string Name, ulong Value)> stats)
     {
-        var families = new SortedDictionary<string, List<(string Labels, long Value)>>(StringComparer.Ordinal);
+        var families = new SortedDictionary<string, List<(string Labels, ulong Value)>>(StringComparer.Ordinal);
         foreach (var (name, value) in stats)
         {
             var (metric, labels) = PrometheusNames.Extract(name);
@@ -192,16 +204,57 @@ public static class StatsRenderer
         }
     }
 
-    private static List<(string Name, long Value)> Scalars(StatsStore store, StatsQuery query)
+    private static List<TextReadout> TextReadouts(StatsStore store, StatsQuery query)
     {
-        var list = new List<(string Name, long Value)>();
+        var list = new List<TextReadout>();
+        if (query.Type is StatTypeFilter.All or StatTypeFilter.TextReadouts)
+        {
+            foreach (var text in store.TextReadouts)
+            {
+                if (query.Includes(text.Name, text.Used))
+                {
+                    list.Add(text);
+                }
+            }
+        }
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
+    /// <summary>Envoy's Html::Utility::sanitize of a text readout's value: the characters HTML escapes.</summary>
+    private static string SanitizeText(string value)
+    {
+        if (value.AsSpan().IndexOfAny("&<>\"'") < 0)
+        {
+            return value;
+        }
+        var builder = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            builder.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => c.ToString(),
+            });
+        }
+        return builder.ToString();
+    }
+
+    // Envoy's counters and gauges are unsigned 64-bit values (a subscription's version gauge is a hash).
+    private static List<(string Name, ulong Value)> Scalars(StatsStore store, StatsQuery query)
+    {
+        var list = new List<(string Name, ulong Value)>();
         if (query.Type is StatTypeFilter.All or StatTypeFilter.Counters)
         {
             foreach (var counter in store.Counters)
             {
                 if (query.Includes(counter.Name, counter.Used))
                 {
-                    list.Add((counter.Name, counter.Value));
+                    list.Add((counter.Name, unchecked((ulong)counter.Value)));
                 }
             }
         }
@@ -211,7 +264,7 @@ public static class StatsRenderer
             {
                 if (query.Includes(gauge.Name, gauge.Used))
                 {
-                    list.Add((gauge.Name, gauge.Value));
+                    list.Add((gauge.Name, unchecked((ulong)gauge.Value)));
                 }
             }
         }

@@ -11,6 +11,7 @@ public sealed class StatsStore
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Gauge> _gauges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Histogram> _histograms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TextReadout> _textReadouts = new(StringComparer.Ordinal);
     private readonly List<Action> _beforeRead = [];
 
     /// <summary>The counter with this name, created on first use.</summary>
@@ -21,6 +22,56 @@ public sealed class StatsStore
 
     /// <summary>The histogram with this name, created on first use.</summary>
     public Histogram Histogram(string name) => _histograms.TryGetValue(name, out var histogram) ? histogram : Created(_histograms.GetOrAdd(name, static n => new Histogram(n)));
+
+    /// <summary>The text readout with this name, created on first use.</summary>
+    public TextReadout TextReadout(string name) => _textReadouts.TryGetValue(name, out var text) ? text : _textReadouts.GetOrAdd(name, static n => new TextReadout(n));
+
+    /// <summary>
+    /// Drops every stat whose name starts with <paramref name="scope"/> (ending with a dot): Envoy deletes a removed
+    /// cluster's or listener's scope with it. Handles still held (by requests on the old configuration) keep working
+    /// but are no longer listed; a resource added again under the name starts from zero, as in Envoy.
+    /// </summary>
+    /// <param name="scope">The scope, ending with a dot.</param>
+    /// <param name="keep">Scopes inside it that belong to something else (a cluster <c>a.b</c> beside a removed <c>a</c>).</param>
+    public void RemoveScope(string scope, IReadOnlyList<string>? keep = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(scope);
+        keep ??= [];
+        bool Removed(string name)
+        {
+            if (!name.StartsWith(scope, StringComparison.Ordinal))
+            {
+                return false;
+            }
+            foreach (var kept in keep)
+            {
+                if (name.StartsWith(kept, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+        RemoveFrom(_counters, Removed);
+        RemoveFrom(_gauges, Removed);
+        RemoveFrom(_histograms, Removed);
+        RemoveFrom(_textReadouts, Removed);
+        StatsRemoved?.Invoke(Removed);
+    }
+
+    private static void RemoveFrom<T>(ConcurrentDictionary<string, T> stats, Func<string, bool> removed)
+    {
+        foreach (var name in stats.Keys)
+        {
+            if (removed(name))
+            {
+                stats.TryRemove(name, out _);
+            }
+        }
+    }
+
+    /// <summary>Raised with which names <see cref="RemoveScope"/> dropped, so exporters stop reporting them.</summary>
+    internal event Action<Func<string, bool>>? StatsRemoved;
 
     /// <summary>
     /// Raised with the <see cref="Stats.Counter"/>, <see cref="Stats.Gauge"/> or <see cref="Stats.Histogram"/> a name was
@@ -44,6 +95,9 @@ public sealed class StatsStore
 
     /// <summary>Every histogram, unordered.</summary>
     public IEnumerable<Histogram> Histograms => _histograms.Values;
+
+    /// <summary>Every text readout, unordered.</summary>
+    public IEnumerable<TextReadout> TextReadouts => _textReadouts.Values;
 
     /// <summary>Registers work that brings sampled gauges (uptime, memory) up to date before stats are read.</summary>
     public void OnBeforeRead(Action refresh)

@@ -10,12 +10,10 @@ namespace Gateway.Tls;
 internal static class SdsFile
 {
     /// <summary>The file a source reads (<c>path_config_source.path</c> or the deprecated <c>path</c>).</summary>
-    public static string? PathOf(EnvoyConfigSource source) => source.PathConfigSource?.Path ?? source.Path;
+    public static string? PathOf(EnvoyConfigSource source) => Xds.DiscoveryFile.PathOf(source);
 
     /// <summary>The directory whose moves trigger a reload: <c>watched_directory</c>, else the file's own directory.</summary>
-    public static string DirectoryOf(EnvoyConfigSource source)
-        => System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(source.PathConfigSource?.WatchedDirectory?.Path is { Length: > 0 } watched
-            ? watched : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(PathOf(source)!))!));
+    public static string DirectoryOf(EnvoyConfigSource source) => Xds.DiscoveryFile.DirectoryOf(source);
 
     /// <summary>
     /// Reads the secret <paramref name="name"/> from <paramref name="path"/>; its <c>Secret</c> is null, with the errors,
@@ -24,27 +22,11 @@ internal static class SdsFile
     /// </summary>
     public static SdsFileContent Read(string path, string name, EnvoyTypeRegistry types, List<ConfigError> errors)
     {
-        string text;
-        try
+        var file = Xds.DiscoveryFile.Read(path, types);
+        if (file.Response is not { } response)
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            errors.Add(new ConfigError(SourceLocation.None, $"Invalid path: {path}"));
-            return default;
-        }
-        var bindErrors = new ConfigErrorList([path]);
-        var root = ConfigTreeReader.Read(text, path, bindErrors);
-        var response = new DiscoveryResponse();
-        if (root is not null)
-        {
-            new ConfigBinder(path, types, bindErrors).BindRoot(root, response);
-        }
-        if (bindErrors.Count > 0)
-        {
-            errors.AddRange(bindErrors.ToException().Errors);
-            return new SdsFileContent(null, null, root is not null);
+            errors.AddRange(file.Errors);
+            return new SdsFileContent(null, null, file.Parsed);
         }
         var rejected = new SdsFileContent(null, response.VersionInfo, true);
         // Envoy's SdsApi::validateUpdateSize and the name check of onConfigUpdate.

@@ -61,7 +61,14 @@ public static class EnvoyTranslator
     public static string RouteIdFor(string cluster) => "envoy-cluster/" + cluster;
 
     /// <summary>Translates; the bootstrap must have passed <see cref="BootstrapValidator"/> with the same <paramref name="types"/>.</summary>
-    public static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types = null)
+    public static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types = null) => Translate(bootstrap, types, null);
+
+    /// <summary>
+    /// Translates a configuration whose connection managers may take their route tables from RDS:
+    /// <paramref name="rdsRoutes"/> gives the table an <c>rds</c> currently has (null: none yet, every request 404 NR,
+    /// as Envoy serves a route table that never arrived).
+    /// </summary>
+    internal static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types, Func<Rds, RouteConfiguration?>? rdsRoutes)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
         types ??= EnvoyTypeRegistry.CreateDefault();
@@ -85,7 +92,7 @@ public static class EnvoyTranslator
         }
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, types, bootstrap.Tracing, secrets, clusterNames));
+            listeners.Add(TranslateListener(listener, new ChainScope(types, bootstrap.Tracing, secrets, clusterNames, rdsRoutes)));
         }
 
         var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
@@ -108,7 +115,10 @@ public static class EnvoyTranslator
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }
 
-    private static ListenerPlan TranslateListener(Configuration.Listener listener, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
+    /// <summary>What translating a filter chain needs besides the chain.</summary>
+    private sealed record ChainScope(EnvoyTypeRegistry Types, BootstrapTracing? BootstrapTracing, Tls.TlsSecrets Secrets, IReadOnlySet<string> ClusterNames, Func<Rds, RouteConfiguration?>? RdsRoutes);
+
+    private static ListenerPlan TranslateListener(Configuration.Listener listener, ChainScope scope)
     {
         var socket = listener.Address!.SocketAddress!;
         var address = socket.Address!;
@@ -117,10 +127,10 @@ public static class EnvoyTranslator
         var protocols = HttpProtocols.None;
         for (var i = 0; i < chains.Length; i++)
         {
-            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], types, bootstrapTracing, secrets, clusterNames);
+            chains[i] = TranslateFilterChain(listener, listener.FilterChains[i], scope);
             protocols |= chains[i].Protocols;
         }
-        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, types, bootstrapTracing, secrets, clusterNames) with { Match = FilterChainMatchPlan.Any } : null;
+        var defaultChain = listener.DefaultFilterChain is { } fallback ? TranslateFilterChain(listener, fallback, scope) with { Match = FilterChainMatchPlan.Any } : null;
         protocols |= defaultChain?.Protocols ?? HttpProtocols.None;
         // Validation admits only the TLS inspector, once.
         var inspector = listener.ListenerFilters.Count != 0;
@@ -140,6 +150,7 @@ public static class EnvoyTranslator
             FilterChains: chains)
         {
             AccessLogs = AccessLog.AccessLogCompiler.Compile(listener.AccessLog),
+            Definition = listener,
             DefaultFilterChain = defaultChain,
             TlsInspector = inspector,
             ListenerFiltersTimeout = listener.ListenerFiltersTimeout ?? TimeSpan.FromSeconds(15),
@@ -154,8 +165,9 @@ public static class EnvoyTranslator
         => transportSocket is not null ? DownstreamTlsPlan.ProtocolsFor(hcm.CodecType, transportSocket)
             : hcm.CodecType == CodecType.Http2 ? HttpProtocols.Http2 : HttpProtocols.Http1;
 
-    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, EnvoyTypeRegistry types, BootstrapTracing? bootstrapTracing, Tls.TlsSecrets secrets, IReadOnlySet<string> clusterNames)
+    private static FilterChainPlan TranslateFilterChain(Configuration.Listener listener, FilterChain chain, ChainScope scope)
     {
+        var (types, bootstrapTracing, secrets, clusterNames, _) = scope;
         var networkFilters = NetworkFilters(chain);
         if (chain.Filters[^1].TypedConfig is TcpProxyConfig tcpProxy)
         {
@@ -188,7 +200,8 @@ public static class EnvoyTranslator
         }
 
         var routePlans = new List<RoutePlan>();
-        var routeConfig = hcm.RouteConfig!;
+        // Validation made it one or the other; an RDS table that never arrived is an empty one of its name.
+        var routeConfig = hcm.RouteConfig ?? scope.RdsRoutes?.Invoke(hcm.Rds!) ?? new RouteConfiguration { Name = hcm.Rds!.RouteConfigName };
         foreach (var vhost in routeConfig.VirtualHosts)
         {
             var vhostMetadata = EnvoyMetadata.From(vhost.Metadata);

@@ -43,6 +43,12 @@ public sealed record ListenerPlan(
     /// <summary>The listener's <c>access_log</c>: one entry per closed downstream connection.</summary>
     internal IReadOnlyList<AccessLog.AccessLogPlan> AccessLogs { get; init; } = [];
 
+    /// <summary>
+    /// The identity of the listener's definition (compared by reference only): two plans with the same one were made
+    /// from an unchanged listener, so its connections move to the rebuilt chains instead of draining.
+    /// </summary>
+    internal object? Definition { get; init; }
+
     /// <summary>The chain of a connection no chain's match takes (<c>default_filter_chain</c>); null: such a connection is closed.</summary>
     public FilterChainPlan? DefaultFilterChain { get; init; }
 

@@ -37,15 +37,51 @@ public static class BootstrapValidator
     internal static void Validate(Bootstrap bootstrap, EnvoyTypeRegistry types, ConfigErrorList errors)
         => errors.AddRange(Run(bootstrap, types).Errors);
 
-    private static ValidationContext Run(Bootstrap bootstrap, EnvoyTypeRegistry types)
+    /// <summary>
+    /// Checks a configuration the configuration manager composed from the bootstrap and what xDS gave: EDS's assignments
+    /// stand on copies of their clusters (<paramref name="edsAssignments"/> marks them as EDS's), and RDS's route tables
+    /// are checked as RDS tables (<c>validate_clusters</c> false unless they set it), against every cluster.
+    /// </summary>
+    internal static List<ConfigError> ValidateComposed(Bootstrap composed, EnvoyTypeRegistry types, IEnumerable<ClusterLoadAssignment> edsAssignments, IEnumerable<RouteConfiguration> rdsRoutes)
+    {
+        var context = Run(composed, types, context =>
+        {
+            foreach (var assignment in edsAssignments)
+            {
+                context.EdsAssignments.Add(assignment);
+            }
+        }, context =>
+        {
+            var routes = new RouteConfigurationValidator(context);
+            foreach (var routeConfig in rdsRoutes)
+            {
+                routes.Validate(routeConfig, validateClustersDefault: false);
+            }
+        });
+        return context.Errors;
+    }
+
+    private static ValidationContext Run(Bootstrap bootstrap, EnvoyTypeRegistry types, Action<ValidationContext>? before = null, Action<ValidationContext>? after = null)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
         ArgumentNullException.ThrowIfNull(types);
         var context = new ValidationContext(types);
+        before?.Invoke(context);
 
         if (bootstrap.Admin is { } admin)
         {
             new AdminValidator(context).Validate(admin);
+        }
+        if (bootstrap.DynamicResources is { } dynamic)
+        {
+            if (dynamic.LdsConfig is { } lds)
+            {
+                ConfigSourceValidator.ValidateFile(context, lds, "lds_config");
+            }
+            if (dynamic.CdsConfig is { } cds)
+            {
+                ConfigSourceValidator.ValidateFile(context, cds, "cds_config");
+            }
         }
         if (bootstrap.StaticResources is { } resources)
         {
@@ -70,6 +106,7 @@ public static class BootstrapValidator
             // After the clusters: a tracer's collector cluster is checked against their names.
             new TracingValidator(context).Validate(tracing);
         }
+        after?.Invoke(context);
         return context;
     }
 

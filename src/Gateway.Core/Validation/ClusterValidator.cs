@@ -28,13 +28,14 @@ internal sealed class ClusterValidator(ValidationContext context)
         {
             context.Clusters.Add(cluster.Name, cluster);
         }
-        var typeSupported = cluster.Type is not (DiscoveryType.Eds or DiscoveryType.OriginalDst);
+        var typeSupported = cluster.Type is not DiscoveryType.OriginalDst;
         // A type that did not bind leaves the default (STATIC): checks that depend on the type would judge the wrong one.
         var typeKnown = !cluster.HasBindingError("type");
         if (!typeSupported)
         {
-            context.Error(cluster, "type", $"cluster type {BootstrapValidator.EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS");
+            context.Error(cluster, "type", $"cluster type {BootstrapValidator.EnumName(cluster.Type)} is not supported by this gateway yet; use STATIC, STRICT_DNS, LOGICAL_DNS or EDS");
         }
+        ValidateEds(cluster, typeKnown);
         if (cluster.LoadBalancingPolicy is { } typedPolicy)
         {
             LbPolicyValidation.ValidateTyped(context, cluster, typedPolicy);
@@ -132,9 +133,9 @@ internal sealed class ClusterValidator(ValidationContext context)
                     {
                         context.Error(socket, "address", "'address' is required");
                     }
-                    else if (cluster.Type == DiscoveryType.Static && typeKnown && !IPAddress.TryParse(socket.Address, out _))
+                    else if (cluster.Type is DiscoveryType.Static or DiscoveryType.Eds && typeKnown && !IPAddress.TryParse(socket.Address, out _))
                     {
-                        context.Error(socket, "address", $"malformed IP address: {socket.Address} (STATIC clusters take IP addresses; use STRICT_DNS or LOGICAL_DNS for host names)");
+                        context.Error(socket, "address", $"malformed IP address: {socket.Address} ({BootstrapValidator.EnumName(cluster.Type)} clusters take IP addresses; use STRICT_DNS or LOGICAL_DNS for host names)");
                     }
                     if (socket.Protocol != SocketProtocol.Tcp)
                     {
@@ -232,6 +233,47 @@ internal sealed class ClusterValidator(ValidationContext context)
     }
 
     /// <summary>True when an endpoint list lost an element in binding, so counting the hosts would report its absence.</summary>
+    /// <summary>
+    /// An EDS cluster's source (Envoy's EdsClusterFactory: the config is required) and no endpoints of its own: they
+    /// come from EDS (the assignment the configuration manager puts in place is checked like a static cluster's).
+    /// </summary>
+    private void ValidateEds(Cluster cluster, bool typeKnown)
+    {
+        if (!typeKnown)
+        {
+            return;
+        }
+        if (cluster.Type != DiscoveryType.Eds)
+        {
+            if (cluster.EdsClusterConfig is not null)
+            {
+                context.Error(cluster, "eds_cluster_config", $"eds_cluster_config is only used by an EDS cluster, not by a {BootstrapValidator.EnumName(cluster.Type)} one");
+            }
+            return;
+        }
+        if (cluster.LoadAssignment is { } assignment && !context.EdsAssignments.Contains(assignment))
+        {
+            context.Error(cluster, "load_assignment", "an EDS cluster's endpoints come from EDS: remove load_assignment");
+        }
+        if (cluster.EdsClusterConfig is not { } eds)
+        {
+            if (!cluster.HasBindingError("eds_cluster_config"))
+            {
+                context.Error(cluster, "type", "cannot create an EDS cluster without an EDS config");
+            }
+            return;
+        }
+        if (eds.EdsConfig is not { } source)
+        {
+            if (!eds.HasBindingError("eds_config"))
+            {
+                context.Error(eds, "eds_config", "Missing config source specifier in envoy::config::core::v3::ConfigSource");
+            }
+            return;
+        }
+        ConfigSourceValidator.ValidateFile(context, source, "eds_config");
+    }
+
     private static bool ListsIncomplete(ClusterLoadAssignment? assignment)
     {
         if (assignment is null)

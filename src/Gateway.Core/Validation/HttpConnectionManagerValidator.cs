@@ -76,14 +76,32 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
         {
             context.Error(hcm, "codec_type", "codec_type HTTP3 is not supported by this gateway yet");
         }
-        if (hcm.RouteConfig is null)
+        if (hcm.RouteConfig is not null && hcm.Rds is not null)
         {
-            // A one-of (route_config, rds, scoped_routes): nothing to add when binding refused one of them.
-            context.Error(hcm, "'route_config' is required ('rds' and 'scoped_routes' are not supported yet)");
+            context.Error(hcm, "rds", "only one of 'route_config' and 'rds' may be set (the route_specifier one-of)");
         }
-        else
+        else if (hcm.RouteConfig is not null)
         {
             _routes.Validate(hcm.RouteConfig);
+        }
+        else if (hcm.Rds is { } rds)
+        {
+            if (rds.ConfigSource is not { } source)
+            {
+                if (!rds.HasBindingError("config_source"))
+                {
+                    context.Error(rds, "config_source", "Proto constraint validation failed (RdsValidationError.ConfigSource: value is required)");
+                }
+            }
+            else
+            {
+                ConfigSourceValidator.ValidateFile(context, source, "rds");
+            }
+        }
+        else if (!hcm.HasBindingError("rds") && !hcm.HasBindingError("route_config"))
+        {
+            // A one-of (route_config, rds, scoped_routes): nothing to add when binding refused one of them.
+            context.Error(hcm, "one of 'route_config' and 'rds' is required ('scoped_routes' is not supported yet)");
         }
         _filters.Validate(hcm);
         if (hcm.Tracing is { } tracing)

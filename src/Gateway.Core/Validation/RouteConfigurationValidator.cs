@@ -11,7 +11,23 @@ internal sealed class RouteConfigurationValidator(ValidationContext context)
     private readonly HttpFiltersValidator _filters = new(context);
     private readonly MatcherValidator _matchers = new(context);
 
-    public void Validate(RouteConfiguration config)
+    /// <param name="config">The route table.</param>
+    /// <param name="validateClustersDefault"><c>validate_clusters</c> when unset: true in place, false for RDS.</param>
+    public void Validate(RouteConfiguration config, bool validateClustersDefault = true)
+    {
+        var outer = context.ValidateClusters;
+        context.ValidateClusters = config.ValidateClusters ?? validateClustersDefault;
+        try
+        {
+            ValidateTable(config);
+        }
+        finally
+        {
+            context.ValidateClusters = outer;
+        }
+    }
+
+    private void ValidateTable(RouteConfiguration config)
     {
         // Keyed as VirtualHostSelector keys them (ASCII lower case, as Envoy's LowerCaseString), which relies on this check.
         var domains = new HashSet<string>(StringComparer.Ordinal);

@@ -183,7 +183,7 @@ internal sealed class RouteValidator(ValidationContext context)
                     context.Error(entry, "name", hasHeader ? "Only one of name or cluster_header can be specified" : "At least one of name or cluster_header need to be specified");
                 }
             }
-            else if (!hasHeader && context.ClusterNamesComplete && !context.ClusterNames.Contains(entry.Name!))
+            else if (!hasHeader && context.ValidateClusters && context.ClusterNamesComplete && !context.ClusterNames.Contains(entry.Name!))
             {
                 context.Error(entry, "name", $"route: unknown weighted cluster '{entry.Name}'");
             }
@@ -227,7 +227,7 @@ internal sealed class RouteValidator(ValidationContext context)
         {
             context.Error(action, "cluster", "'cluster', 'cluster_header' and 'weighted_clusters' are a one-of; give only one");
         }
-        if (!string.IsNullOrEmpty(action.Cluster) && !context.ClusterNames.Contains(action.Cluster) && context.ClusterNamesComplete)
+        if (!string.IsNullOrEmpty(action.Cluster) && !context.ClusterNames.Contains(action.Cluster) && context.ClusterNamesComplete && context.ValidateClusters)
         {
             context.Error(action, "cluster", $"route: unknown cluster '{action.Cluster}'");
         }
@@ -331,7 +331,7 @@ internal sealed class RouteValidator(ValidationContext context)
             {
                 context.Error(policy, "Exactly one of cluster or cluster_header in request mirror policy need to be specified");
             }
-            if (cluster is not null && context.ClusterNamesComplete && !context.ClusterNames.Contains(cluster))
+            if (cluster is not null && context.ValidateClusters && context.ClusterNamesComplete && !context.ClusterNames.Contains(cluster))
             {
                 context.Error(policy, "cluster", $"route: unknown shadow cluster '{cluster}'");
             }

@@ -255,27 +255,11 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
     /// <summary>A file source: a path, the v3 API, and a watched directory that exists.</summary>
     private bool ValidateFileSource(SdsSecretConfig reference, EnvoyConfigSource source)
     {
-        // A field the binder refused (gRPC's api_config_source, ads) already said why.
-        if (reference.HasBindingError("sds_config") || source.HasBindingErrors)
+        if (reference.HasBindingError("sds_config"))
         {
             return false;
         }
-        if (source.ResourceApiVersion == ApiVersion.V2)
-        {
-            context.Error(source, "resource_api_version", "V2 (and AUTO) xDS transport protocol versions are deprecated in sds_config.");
-            return false;
-        }
-        if (string.IsNullOrEmpty(SdsFile.PathOf(source)))
-        {
-            context.Error(source, source.PathConfigSource is null ? "path" : "path_config_source", "a file-based sds_config needs path_config_source.path (gRPC SDS is not supported yet)");
-            return false;
-        }
-        if (source.PathConfigSource?.WatchedDirectory is { } watched && !Directory.Exists(watched.Path))
-        {
-            context.Error(watched, "path", $"Invalid path: {watched.Path}");
-            return false;
-        }
-        return true;
+        return ConfigSourceValidator.ValidateFile(context, source, "sds_config", mustExist: false);
     }
 
     /// <summary>The secret a file-based reference reads, or null after reporting why it cannot be read (at its place in that file).</summary>

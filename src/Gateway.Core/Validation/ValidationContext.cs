@@ -23,6 +23,15 @@ internal sealed class ValidationContext
     /// <summary>Names of the static clusters, for route references.</summary>
     public HashSet<string> ClusterNames { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The assignments EDS gave (the configuration manager puts them on copies of their clusters to validate them).</summary>
+    public HashSet<ClusterLoadAssignment> EdsAssignments { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Whether a route's cluster must exist (<c>validate_clusters</c>: Envoy's default is true for a route table given
+    /// in place and false for one from RDS).
+    /// </summary>
+    public bool ValidateClusters { get; set; } = true;
+
     /// <summary>The static clusters by name (the first of a duplicated name), for checks that read a referenced cluster's settings.</summary>
     public Dictionary<string, Cluster> Clusters { get; } = new(StringComparer.Ordinal);
 

@@ -51,7 +51,7 @@ public class ErrorTargetingTests
         var error = Assert.Single(LoadFails(yaml).Errors);
 
         Assert.Equal("static_resources.clusters[0].type", error.Location.Path);
-        Assert.Equal("cluster type ORIGINAL_DST is not supported by this gateway yet; use STATIC, STRICT_DNS or LOGICAL_DNS", error.Message);
+        Assert.Equal("cluster type ORIGINAL_DST is not supported by this gateway yet; use STATIC, STRICT_DNS, LOGICAL_DNS or EDS", error.Message);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public class FilterChainAllocationTests
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml, types: types), types);
         var stats = new StatsStore();
         var services = new FilterServices(stats, TimeProvider.System, NullLoggerFactory.Instance, serviceProvider, Random.Shared);
-        return ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], new ClusterRegistry(stats), stats, services);
+        return ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], Gateway.Tests.Resilience.TestRequests.Registry(plan, stats), stats, services);
     }
 }
 

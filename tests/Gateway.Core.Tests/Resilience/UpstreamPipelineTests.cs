@@ -121,12 +121,23 @@ public class UpstreamPipelineTests
 /// <summary>Request states for the seed route, built through the real loader, translator and route table.</summary>
 internal static class TestRequests
 {
+    /// <summary>A registry holding <paramref name="plan"/>'s clusters, as the running gateway has them before it builds listeners.</summary>
+    public static Gateway.Clusters.ClusterRegistry Registry(Gateway.Translation.GatewayPlan plan, Gateway.Stats.StatsStore stats)
+    {
+        var registry = new Gateway.Clusters.ClusterRegistry(stats);
+        foreach (var cluster in plan.ClusterPlans)
+        {
+            registry.GetOrCreate(cluster.Name).Plan = cluster;
+        }
+        return registry;
+    }
+
     public static Gateway.Router.UpstreamRequest State(string? retryPolicy)
     {
         var yaml = TestConfigs.Seed(routeExtra: retryPolicy is null ? string.Empty : "\n                  retry_policy: " + retryPolicy);
         var plan = Gateway.Translation.EnvoyTranslator.Translate(Gateway.Configuration.EnvoyConfigLoader.LoadYaml(yaml));
         var stats = new Gateway.Stats.StatsStore();
-        var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], new Gateway.Clusters.ClusterRegistry(stats), stats);
+        var listener = Gateway.Listeners.ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], Registry(plan, stats), stats);
         var route = listener.Routes.Match("example", "GET", "http", "/", new Microsoft.AspNetCore.Http.HeaderDictionary())!;
         var info = new Gateway.Listeners.RequestStreamInfo(new Microsoft.AspNetCore.Http.DefaultHttpContext(), TimeProvider.System, 0);
         return new Gateway.Router.UpstreamRequest(info, listener, route, 0) { Retry = route.Retry };

@@ -246,7 +246,7 @@ public sealed class WeightedClusterEntryTests
             """);
         var plan = EnvoyTranslator.Translate(EnvoyConfigLoader.LoadYaml(yaml));
         var stats = new StatsStore();
-        var listener = ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], new ClusterRegistry(stats), stats);
+        var listener = ListenerRuntime.Build(plan.Listeners[0], plan.Listeners[0].FilterChains[0], Gateway.Tests.Resilience.TestRequests.Registry(plan, stats), stats);
         var route = listener.Routes.Match("x", "GET", "http", "/", new HeaderDictionary())!;
 
         var entry = route.Resolve(new DefaultHttpContext().Request, 0, null);

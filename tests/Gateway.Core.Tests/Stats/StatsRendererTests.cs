@@ -44,6 +44,43 @@ public class StatsRendererTests
     }
 
     [Fact]
+    public void RenderText_TextReadouts_FirstAndQuotedWithHtmlEscapes()
+    {
+        var store = new StatsStore();
+        store.Counter("cluster_manager.cds.update_success").Add(1);
+        store.TextReadout("cluster_manager.cds.version_text").Set("v<1>&\"2\"");
+        store.Gauge("cluster_manager.cds.version").Set(unchecked((long)0xEF46DB3751D8E999UL));
+
+        var text = StatsRenderer.RenderText(store, StatsQuery.All);
+
+        // Envoy's phases: text readouts, then counters and gauges; gauges are unsigned.
+        Assert.Equal("""
+            cluster_manager.cds.version_text: "v&lt;1&gt;&amp;&quot;2&quot;"
+            cluster_manager.cds.update_success: 1
+            cluster_manager.cds.version: 17241709254077376921
+
+            """.Replace("\r", "", StringComparison.Ordinal), text);
+        using var json = System.Text.Json.JsonDocument.Parse(StatsRenderer.RenderJson(store, StatsQuery.All));
+        var first = json.RootElement.GetProperty("stats")[0];
+        Assert.Equal("cluster_manager.cds.version_text", first.GetProperty("name").GetString());
+        Assert.Equal("v<1>&\"2\"", first.GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public void RemoveScope_RemovedClusterBesideOneWithALongerName_OnlyItsStatsGo()
+    {
+        var store = new StatsStore();
+        store.Counter("cluster.a.upstream_rq_total").Add(1);
+        store.Counter("cluster.a.b.upstream_rq_total").Add(1);
+        store.TextReadout("cluster.a.version_text").Set("1");
+
+        store.RemoveScope("cluster.a.", ["cluster.a.b."]);
+
+        Assert.Equal(["cluster.a.b.upstream_rq_total"], store.Counters.Select(c => c.Name));
+        Assert.Empty(store.TextReadouts);
+    }
+
+    [Fact]
     public void RenderText_FilterAndUsedOnly_SelectStats()
     {
         var text = StatsRenderer.RenderText(SeedRetryStore(), new StatsQuery(new Regex("retry|active"), UsedOnly: true, StatTypeFilter.All, HistogramBucketsMode.None));

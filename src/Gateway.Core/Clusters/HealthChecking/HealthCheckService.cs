@@ -58,7 +58,9 @@ internal sealed class HealthCheckService(GatewayRuntime runtime, StatsStore stat
             List<ClusterHealthChecker> stale;
             lock (_checkers)
             {
-                stale = _checkers.Where(kv => !wanted.TryGetValue(kv.Key, out var c) || !HealthCheckPlanComparer.Same(kv.Value.Plan, c.HealthCheck!))
+                // A cluster removed and added again is a new runtime: its checker starts over.
+                stale = _checkers.Where(kv => !wanted.TryGetValue(kv.Key, out var c) || !HealthCheckPlanComparer.Same(kv.Value.Plan, c.HealthCheck!)
+                        || !ReferenceEquals(runtime.Clusters.Find(kv.Key), kv.Value.Cluster))
                     .Select(kv => kv.Value).ToList();
                 foreach (var checker in stale)
                 {

@@ -32,7 +32,12 @@ public sealed class EnvoyTypeRegistry
         registry.Register(typeof(NetworkLocalRateLimitConfig), EnvoyTypeCategory.NetworkFilter);
         registry.Register(typeof(DownstreamTlsContext), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(UpstreamTlsContext), EnvoyTypeCategory.TransportSocket);
+        // What file-based (and later gRPC) xDS responses carry.
         registry.Register(typeof(Secret), EnvoyTypeCategory.DiscoveryResource);
+        registry.Register(typeof(Cluster), EnvoyTypeCategory.DiscoveryResource);
+        registry.Register(typeof(Listener), EnvoyTypeCategory.DiscoveryResource);
+        registry.Register(typeof(RouteConfiguration), EnvoyTypeCategory.DiscoveryResource);
+        registry.Register(typeof(ClusterLoadAssignment), EnvoyTypeCategory.DiscoveryResource);
         registry.Register(typeof(RawBuffer), EnvoyTypeCategory.TransportSocket);
         registry.Register(typeof(TlsInspector), EnvoyTypeCategory.ListenerFilter);
         registry.Register(typeof(HttpProtocolOptions), EnvoyTypeCategory.Other);

@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap</c>: the root of an Envoy configuration.</summary>
 [EnvoyType("envoy.config.bootstrap.v3.Bootstrap", NotSupported =
 [
-    "node_context_params", "dynamic_resources", "hds_config", "flags_path",
+    "node_context_params", "hds_config", "flags_path",
     "stats_sinks", "deferred_stat_options", "stats_config", "stats_flush_interval", "stats_flush_on_admin",
     "watchdog", "watchdogs", "layered_runtime", "overload_manager", "enable_dispatcher_stats",
     "header_prefix", "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
@@ -23,6 +23,10 @@ public sealed class Bootstrap : EnvoyMessage
 
     /// <summary>Listeners and clusters given in the file.</summary>
     public StaticResources? StaticResources { get; set; }
+
+    /// <summary>Where listeners and clusters beyond the static ones come from (LDS, CDS).</summary>
+    [ProtoField(3)]
+    public DynamicResources? DynamicResources { get; set; }
 
     /// <summary>The server-wide tracer (legacy): used by connection managers whose <c>tracing</c> names no provider.</summary>
     [ProtoField(9)]

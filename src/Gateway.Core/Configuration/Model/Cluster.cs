@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.cluster.v3.Cluster</c>.</summary>
 [EnvoyType("envoy.config.cluster.v3.Cluster", NotSupported =
 [
-    "eds_cluster_config", "per_connection_buffer_limit_bytes",
+    "per_connection_buffer_limit_bytes",
     "original_dst_lb_config",
     "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
     "filters", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
@@ -35,6 +35,10 @@ public sealed class Cluster : EnvoyMessage
 
     /// <summary>The endpoints.</summary>
     public ClusterLoadAssignment? LoadAssignment { get; set; }
+
+    /// <summary>An EDS cluster's endpoint source.</summary>
+    [ProtoField(3)]
+    public EdsClusterConfig? EdsClusterConfig { get; set; }
 
     /// <summary>Connection, request and retry limits per routing priority.</summary>
     public CircuitBreakers? CircuitBreakers { get; set; }

@@ -15,6 +15,9 @@ public abstract class EnvoyMessage
     /// <summary>Where this message was read.</summary>
     public SourceLocation Location { get; internal set; } = SourceLocation.None;
 
+    /// <summary>A copy sharing every field's value (the configuration manager puts EDS's endpoints on copies of clusters).</summary>
+    internal EnvoyMessage ShallowCopy() => (EnvoyMessage)MemberwiseClone();
+
     /// <summary>The location of one of this message's fields (by its snake_case name), or the message's own location with the field appended.</summary>
     public SourceLocation LocationOf(string field)
         => FindField(field) is { } index ? _fieldLocations![index].Value : Location.Child(field);

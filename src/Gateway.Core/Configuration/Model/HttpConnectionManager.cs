@@ -3,7 +3,7 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager</c>.</summary>
 [EnvoyType("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", NotSupported =
 [
-    "rds", "scoped_routes",
+    "scoped_routes",
     "http3_protocol_options",
     "stream_flush_timeout", "drain_timeout_jitter",
     "early_header_mutation_extensions",
@@ -25,8 +25,13 @@ public sealed class HttpConnectionManager : EnvoyMessage
     /// <summary>Prefix of the <c>http.&lt;stat_prefix&gt;.*</c> stats; required.</summary>
     public string? StatPrefix { get; set; }
 
-    /// <summary>The inline route table.</summary>
+    /// <summary>The inline route table (one of <see cref="RouteConfig"/> and <see cref="Rds"/>).</summary>
+    [ProtoField(4, InOneOf = true)]
     public RouteConfiguration? RouteConfig { get; set; }
+
+    /// <summary>The route table from RDS (one of <see cref="RouteConfig"/> and <see cref="Rds"/>).</summary>
+    [ProtoField(3, InOneOf = true)]
+    public Rds? Rds { get; set; }
 
     /// <summary>HTTP filters, decoded in order; when not empty, the router must be last.</summary>
     public List<HttpFilter> HttpFilters { get; set; } = [];

@@ -3,13 +3,20 @@ namespace Gateway.Configuration;
 /// <summary><c>envoy.config.route.v3.RouteConfiguration</c>.</summary>
 [EnvoyType("envoy.config.route.v3.RouteConfiguration", NotSupported =
 [
-    "vhds", "validate_clusters", "cluster_specifier_plugins",
+    "vhds", "cluster_specifier_plugins",
     "ignore_path_parameters_in_path_matching",
 ])]
 public sealed class RouteConfiguration : EnvoyMessage
 {
     /// <summary>Name of the route table.</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// Whether a route's cluster must exist when the table is loaded; unset: true for a table given in place, false for
+    /// one from RDS (a route to a cluster that does not exist then answers 503 with <c>NC</c>).
+    /// </summary>
+    [ProtoField(7)]
+    public bool? ValidateClusters { get; set; }
 
     /// <summary>Virtual hosts, chosen by the request's authority.</summary>
     public List<VirtualHost> VirtualHosts { get; set; } = [];

@@ -1,0 +1,786 @@
+using Gateway.Admin;
+using Gateway.Configuration;
+using Gateway.Stats;
+using Gateway.Translation;
+using Gateway.Validation;
+using Gateway.Xds;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The one place the running configuration changes: the bootstrap's static resources plus what the xDS subscriptions
+/// (CDS, EDS, LDS, RDS) gave. An update is validated with the loader's validators against everything else (every error
+/// at once, reported where the update's file has it), translated into a new plan and applied as one unit by
+/// <see cref="GatewayRuntime.ApplyAsync"/>; a refused update changes nothing and the last good configuration stays.
+/// Updates are processed one at a time, as on Envoy's main thread: every subscription reads under one lock.
+/// </summary>
+/// <remarks>
+/// Envoy's rules: a CDS or LDS response is state of the world (resources it no longer lists are removed, static ones are
+/// never touched), its valid resources are applied even when others fail (unless one breaks a proto constraint, which
+/// rejects the whole response at decoding), and a resource that did not change is not applied again. An RDS or EDS
+/// response holds exactly the one resource its subscription names. EDS clusters are used once their first assignment
+/// arrived (a file is read when the cluster is added, so it is warm at once).
+/// </remarks>
+internal sealed partial class ConfigManager : IDisposable
+{
+    private const string ClusterType = "envoy.config.cluster.v3.Cluster";
+    private const string ListenerType = "envoy.config.listener.v3.Listener";
+    private const string RouteConfigurationType = "envoy.config.route.v3.RouteConfiguration";
+    private const string AssignmentType = "envoy.config.endpoint.v3.ClusterLoadAssignment";
+
+    private readonly Bootstrap _bootstrap;
+    private readonly EnvoyTypeRegistry _types;
+    private readonly StatsStore _stats;
+    private readonly ServerStats _server;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _staticClusters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _staticListeners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EdsSubscription> _eds = new(StringComparer.Ordinal);
+    private readonly Dictionary<RdsKey, RdsSubscription> _rds = [];
+    private readonly FilesystemSubscription? _cds;
+    private readonly FilesystemSubscription? _lds;
+    private Func<GatewayPlan, Task>? _apply;
+    private DynamicState _state = DynamicState.Empty;
+    // While an update is being put together (and while the manager starts): EDS and RDS reads started by it add to this
+    // state instead of applying, so the update is applied once, with its clusters warm.
+    private DynamicState? _pending;
+    private bool _disposed;
+    private bool _started;
+
+    public ConfigManager(Bootstrap bootstrap, EnvoyTypeRegistry types, StatsStore stats, ServerStats server, TimeProvider time, ILoggerFactory loggers)
+    {
+        _bootstrap = bootstrap;
+        _types = types;
+        _stats = stats;
+        _server = server;
+        _time = time;
+        _logger = loggers.CreateLogger(GatewayRuntime.ConfigLoggerName);
+        foreach (var cluster in bootstrap.StaticResources?.Clusters ?? [])
+        {
+            _staticClusters.Add(cluster.Name ?? string.Empty);
+        }
+        foreach (var listener in bootstrap.StaticResources?.Listeners ?? [])
+        {
+            _staticListeners.Add(ListenerName(listener));
+        }
+        lock (_gate)
+        {
+            // Envoy's initialization order: clusters (and their EDS) first, then listeners (and their RDS).
+            _pending = _state;
+            if (bootstrap.DynamicResources?.CdsConfig is { } cds)
+            {
+                var file = Path.GetFullPath(DiscoveryFile.PathOf(cds)!);
+                _cds = new FilesystemSubscription(cds, new SubscriptionStats(stats, "cluster_manager.cds."), types, time, _logger, _gate, response => OnCds(response, file));
+                _cds.Start();
+            }
+            ReconcileEds();
+            if (bootstrap.DynamicResources?.LdsConfig is { } lds)
+            {
+                var file = Path.GetFullPath(DiscoveryFile.PathOf(lds)!);
+                _lds = new FilesystemSubscription(lds, new SubscriptionStats(stats, "listener_manager.lds."), types, time, _logger, _gate, response => OnLds(response, file));
+                _lds.Start();
+            }
+            ReconcileRds();
+            _state = _pending;
+            _pending = null;
+            Plan = Translate(_state);
+        }
+    }
+
+    /// <summary>The plan of the current configuration.</summary>
+    public GatewayPlan Plan { get; private set; }
+
+    /// <summary>The static configuration.</summary>
+    public Bootstrap Bootstrap => _bootstrap;
+
+    /// <summary>What xDS gave and was accepted.</summary>
+    public DynamicState State => Volatile.Read(ref _state);
+
+    /// <summary>The CDS subscription, when <c>cds_config</c> is set.</summary>
+    public FilesystemSubscription? Cds => _cds;
+
+    /// <summary>The LDS subscription, when <c>lds_config</c> is set.</summary>
+    public FilesystemSubscription? Lds => _lds;
+
+    /// <summary>
+    /// From now on updates are applied with <paramref name="apply"/> (the running gateway); one that arrived since the
+    /// plan <paramref name="running"/> was made is applied now.
+    /// </summary>
+    public void Attach(Func<GatewayPlan, Task> apply, GatewayPlan running)
+    {
+        lock (_gate)
+        {
+            _apply = apply;
+            if (!ReferenceEquals(Plan, running))
+            {
+                apply(Plan).GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    /// <summary>The server is serving: the clusters and listeners it starts with are counted as added (Envoy counts the static ones too).</summary>
+    public void Started()
+    {
+        lock (_gate)
+        {
+            // Changes from now on are counted as they are applied.
+            _started = true;
+            _server.ClusterManagerClusterAdded.Add(Plan.ClusterPlans.Count);
+            _server.ActiveClusters.Set(Plan.ClusterPlans.Count);
+            _server.ListenerAdded.Add(Plan.Listeners.Count);
+            _server.ListenerCreateSuccess.Add(Plan.Listeners.Count);
+            _server.TotalListenersActive.Set(Plan.Listeners.Count);
+        }
+    }
+
+    private DynamicState Working => _pending ?? _state;
+
+    // ---- CDS ----------------------------------------------------------------------------------------------------
+
+    private string? OnCds(DiscoveryResponse response, string file)
+    {
+        foreach (var resource in response.Resources)
+        {
+            if (resource is not Cluster)
+            {
+                return WrongType(resource, ClusterType);
+            }
+        }
+        var version = response.VersionInfo ?? string.Empty;
+        var now = _time.GetUtcNow();
+        var working = Working;
+        var previous = ByName(working.Clusters);
+        var errors = new List<string>();
+        var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
+        var entries = new List<XdsResource<Cluster>>(response.Resources.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Cluster cluster in response.Resources)
+        {
+            var name = cluster.Name ?? string.Empty;
+            if (!seen.Add(name))
+            {
+                errors.Add($"{name}: duplicate cluster {name} found");
+                continue;
+            }
+            if (_staticClusters.Contains(name))
+            {
+                // Envoy's addOrUpdateCluster: a static cluster cannot be changed by CDS, and that is no error.
+                continue;
+            }
+            var digest = Digest(cluster);
+            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<Cluster>(name, cluster, version, now, digest));
+        }
+        if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Clusters = list }, errors, failures, version, now) is { } rejected)
+        {
+            return rejected;
+        }
+        var candidate = working with { Clusters = entries, CdsVersion = version, ClusterErrors = failures };
+        var (added, modified, removed) = Changes(previous, entries);
+        var outer = _pending;
+        _pending = candidate;
+        ReconcileEds();
+        candidate = _pending;
+        _pending = outer;
+        if (Commit(candidate) is { } applyError)
+        {
+            return applyError;
+        }
+        if (_started)
+        {
+            _server.ClusterManagerClusterAdded.Add(added);
+            _server.ClusterModified.Add(modified);
+            _server.ClusterRemoved.Add(removed);
+            _server.ActiveClusters.Set(Plan.ClusterPlans.Count);
+        }
+        return errors.Count == 0 ? null : "Error adding/updating cluster(s) " + string.Join(", ", errors);
+    }
+
+    // ---- LDS ----------------------------------------------------------------------------------------------------
+
+    private string? OnLds(DiscoveryResponse response, string file)
+    {
+        foreach (var resource in response.Resources)
+        {
+            if (resource is not Listener)
+            {
+                return WrongType(resource, ListenerType);
+            }
+        }
+        var version = response.VersionInfo ?? string.Empty;
+        var now = _time.GetUtcNow();
+        var working = Working;
+        var previous = ByName(working.Listeners);
+        var errors = new List<string>();
+        var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
+        var entries = new List<XdsResource<Listener>>(response.Resources.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Listener listener in response.Resources)
+        {
+            var name = ListenerName(listener);
+            if (!seen.Add(name))
+            {
+                errors.Add($"{name}: duplicate listener {name} found");
+                continue;
+            }
+            if (_staticListeners.Contains(name))
+            {
+                // Envoy's addOrUpdateListener: a static listener cannot be changed by LDS.
+                continue;
+            }
+            var digest = Digest(listener);
+            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<Listener>(name, listener, version, now, digest));
+        }
+        if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Listeners = list }, errors, failures, version, now) is { } rejected)
+        {
+            return rejected;
+        }
+        var candidate = working with { Listeners = entries, LdsVersion = version, ListenerErrors = failures };
+        var (added, modified, removed) = Changes(previous, entries);
+        var outer = _pending;
+        _pending = candidate;
+        ReconcileRds();
+        candidate = _pending;
+        _pending = outer;
+        if (Commit(candidate) is { } applyError)
+        {
+            return applyError;
+        }
+        if (_started)
+        {
+            _server.ListenerAdded.Add(added);
+            _server.ListenerModified.Add(modified);
+            _server.ListenerRemoved.Add(removed);
+            _server.TotalListenersActive.Set(Plan.Listeners.Count);
+        }
+        // Envoy's LdsApiImpl: one line per listener that failed.
+        return errors.Count == 0 ? null : "Error adding/updating listener(s) " + string.Concat(errors.Select(e => e + "\n"));
+    }
+
+    // ---- EDS ----------------------------------------------------------------------------------------------------
+
+    private void ReconcileEds()
+    {
+        var working = Working;
+        var wanted = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        foreach (var cluster in AllClusters(working))
+        {
+            if (cluster.Type == DiscoveryType.Eds && cluster.EdsClusterConfig?.EdsConfig is not null)
+            {
+                wanted[cluster.Name ?? string.Empty] = cluster;
+            }
+        }
+        var endpoints = new Dictionary<string, XdsResource<ClusterLoadAssignment>>(working.Endpoints, StringComparer.Ordinal);
+        foreach (var (name, subscription) in _eds.ToArray())
+        {
+            if (!wanted.TryGetValue(name, out var cluster) || !subscription.Serves(cluster))
+            {
+                subscription.Dispose();
+                _eds.Remove(name);
+                endpoints.Remove(name);
+            }
+        }
+        _pending = working with { Endpoints = endpoints };
+        foreach (var (name, cluster) in wanted)
+        {
+            if (_eds.ContainsKey(name))
+            {
+                continue;
+            }
+            var subscription = new EdsSubscription(this, name, cluster);
+            _eds.Add(name, subscription);
+            subscription.Start();
+        }
+    }
+
+    /// <summary>One EDS cluster's subscription (Envoy's EdsClusterImpl): its stats are the cluster's (<c>cluster.&lt;name&gt;.update_*</c>).</summary>
+    private sealed class EdsSubscription : IDisposable
+    {
+        private readonly ConfigManager _owner;
+        private readonly string _cluster;
+        private readonly string _serviceName;
+        private readonly string _file;
+        private readonly Counter _updateEmpty;
+        private readonly FilesystemSubscription _subscription;
+
+        public EdsSubscription(ConfigManager owner, string cluster, Cluster config)
+        {
+            _owner = owner;
+            _cluster = cluster;
+            var source = config.EdsClusterConfig!.EdsConfig!;
+            _serviceName = config.EdsClusterConfig.ServiceName is { Length: > 0 } service ? service : cluster;
+            _file = Path.GetFullPath(DiscoveryFile.PathOf(source)!);
+            Source = source;
+            var scope = "cluster." + cluster + ".";
+            _updateEmpty = owner._stats.Counter(scope + "update_empty");
+            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, scope), owner._types, owner._time, owner._logger, owner._gate, OnUpdate);
+        }
+
+        public EnvoyConfigSource Source { get; }
+
+        /// <summary>Whether this subscription still reads what <paramref name="cluster"/> asks for (a changed cluster may name another file or service).</summary>
+        public bool Serves(Cluster cluster)
+            => string.Equals(Path.GetFullPath(DiscoveryFile.PathOf(cluster.EdsClusterConfig!.EdsConfig!)!), _file, StringComparison.Ordinal)
+                && DiscoveryFile.DirectoryOf(cluster.EdsClusterConfig.EdsConfig!) == DiscoveryFile.DirectoryOf(Source)
+                && (cluster.EdsClusterConfig.ServiceName is { Length: > 0 } service ? service : cluster.Name) == _serviceName;
+
+        public void Start() => _subscription.Start();
+
+        public void Dispose() => _subscription.Dispose();
+
+        private string? OnUpdate(DiscoveryResponse response)
+        {
+            if (response.Resources.Count == 0)
+            {
+                // Envoy's EdsClusterImpl: an empty response leaves the hosts as they are.
+                _updateEmpty.Increment();
+                return null;
+            }
+            if (response.Resources.Count != 1)
+            {
+                return $"Unexpected EDS resource length: {response.Resources.Count}";
+            }
+            if (response.Resources[0] is not ClusterLoadAssignment assignment)
+            {
+                return WrongType(response.Resources[0], AssignmentType);
+            }
+            if (!string.Equals(assignment.ClusterName, _serviceName, StringComparison.Ordinal))
+            {
+                return $"Unexpected EDS cluster (expecting {_serviceName}): {assignment.ClusterName}";
+            }
+            return _owner.OnEds(_cluster, assignment, response.VersionInfo ?? string.Empty, _file);
+        }
+    }
+
+    private string? OnEds(string cluster, ClusterLoadAssignment assignment, string version, string file)
+    {
+        var working = Working;
+        var digest = Digest(assignment);
+        if (working.Endpoints.TryGetValue(cluster, out var current) && current.Digest == digest)
+        {
+            return null;
+        }
+        var endpoints = new Dictionary<string, XdsResource<ClusterLoadAssignment>>(working.Endpoints, StringComparer.Ordinal)
+        {
+            [cluster] = new(cluster, assignment, version, _time.GetUtcNow(), digest),
+        };
+        var candidate = working with { Endpoints = endpoints };
+        var errors = ErrorsIn(candidate, file);
+        if (errors.Count > 0)
+        {
+            return FilesystemSubscription.Describe(errors);
+        }
+        return Commit(candidate);
+    }
+
+    // ---- RDS ----------------------------------------------------------------------------------------------------
+
+    private void ReconcileRds()
+    {
+        var working = Working;
+        var wanted = new Dictionary<RdsKey, (Rds Rds, string StatPrefix)>();
+        foreach (var listener in AllListeners(working))
+        {
+            foreach (var hcm in ConnectionManagers(listener))
+            {
+                if (hcm.Rds is { ConfigSource: { } source } rds && DiscoveryFile.PathOf(source) is { Length: > 0 })
+                {
+                    wanted.TryAdd(KeyOf(rds), (rds, hcm.StatPrefix ?? string.Empty));
+                }
+            }
+        }
+        var routes = new Dictionary<RdsKey, XdsResource<RouteConfiguration>>(working.Routes);
+        foreach (var (key, subscription) in _rds.ToArray())
+        {
+            if (!wanted.ContainsKey(key))
+            {
+                subscription.Dispose();
+                _rds.Remove(key);
+                routes.Remove(key);
+            }
+        }
+        _pending = working with { Routes = routes };
+        foreach (var (key, (rds, statPrefix)) in wanted)
+        {
+            if (_rds.ContainsKey(key))
+            {
+                continue;
+            }
+            var subscription = new RdsSubscription(this, key, rds.ConfigSource!, statPrefix);
+            _rds.Add(key, subscription);
+            subscription.Start();
+        }
+    }
+
+    /// <summary>
+    /// One RDS subscription (Envoy's RdsRouteConfigSubscription), shared by the connection managers naming the same file
+    /// and route configuration; its stats are under the first one's prefix: <c>http.&lt;prefix&gt;.rds.&lt;name&gt;.</c>.
+    /// </summary>
+    private sealed class RdsSubscription : IDisposable
+    {
+        private readonly ConfigManager _owner;
+        private readonly RdsKey _key;
+        private readonly Counter _updateEmpty;
+        private readonly Counter _configReload;
+        private readonly Gauge _configReloadTime;
+        private readonly FilesystemSubscription _subscription;
+
+        public RdsSubscription(ConfigManager owner, RdsKey key, EnvoyConfigSource source, string statPrefix)
+        {
+            _owner = owner;
+            _key = key;
+            Scope = "http." + statPrefix + ".rds." + key.RouteConfigName + ".";
+            _updateEmpty = owner._stats.Counter(Scope + "update_empty");
+            _configReload = owner._stats.Counter(Scope + "config_reload");
+            _configReloadTime = owner._stats.Gauge(Scope + "config_reload_time_ms");
+            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, Scope), owner._types, owner._time, owner._logger, owner._gate, OnUpdate);
+        }
+
+        public string Scope { get; }
+
+        public void Start() => _subscription.Start();
+
+        public void Dispose()
+        {
+            _subscription.Dispose();
+            _owner._stats.RemoveScope(Scope);
+        }
+
+        private string? OnUpdate(DiscoveryResponse response)
+        {
+            if (response.Resources.Count == 0)
+            {
+                _updateEmpty.Increment();
+                return null;
+            }
+            if (response.Resources.Count != 1)
+            {
+                return $"Unexpected RDS resource length: {response.Resources.Count}";
+            }
+            if (response.Resources[0] is not RouteConfiguration routeConfig)
+            {
+                return $"Unexpected RDS configuration type (expecting {RouteConfigurationType}): {BootstrapValidator.MessageSchemaName(response.Resources[0])}";
+            }
+            if (!string.Equals(routeConfig.Name, _key.RouteConfigName, StringComparison.Ordinal))
+            {
+                return $"Unexpected RDS configuration (expecting {_key.RouteConfigName}): {routeConfig.Name}";
+            }
+            var result = _owner.OnRds(_key, routeConfig, response.VersionInfo ?? string.Empty);
+            if (result is { Error: null, Changed: true })
+            {
+                _configReload.Increment();
+                _configReloadTime.Set(_owner._time.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            return result.Error;
+        }
+    }
+
+    private (string? Error, bool Changed) OnRds(RdsKey key, RouteConfiguration routeConfig, string version)
+    {
+        var working = Working;
+        var digest = Digest(routeConfig);
+        if (working.Routes.TryGetValue(key, out var current) && current.Digest == digest)
+        {
+            return (null, false);
+        }
+        var routes = new Dictionary<RdsKey, XdsResource<RouteConfiguration>>(working.Routes) { [key] = new(key.RouteConfigName, routeConfig, version, _time.GetUtcNow(), digest) };
+        var candidate = working with { Routes = routes };
+        var errors = ErrorsIn(candidate, key.Path);
+        if (errors.Count > 0)
+        {
+            return (FilesystemSubscription.Describe(errors), false);
+        }
+        return (Commit(candidate), true);
+    }
+
+    private static RdsKey KeyOf(Rds rds) => new(Path.GetFullPath(DiscoveryFile.PathOf(rds.ConfigSource!)!), rds.RouteConfigName ?? string.Empty);
+
+    // ---- composing, validating, applying ------------------------------------------------------------------------
+
+    /// <summary>
+    /// Checks the SotW entries of a CDS or LDS response in the configuration they would make. A resource with errors is
+    /// left out (its last good version, when there is one, stays) and the rest checked again; an error breaking a proto
+    /// constraint, or one that cannot be put on a resource, rejects the whole response (returned).
+    /// </summary>
+    private string? ValidateEach<T>(List<XdsResource<T>> entries, Dictionary<string, XdsResource<T>> previous, DiscoveryResponse response, string file, DynamicState working,
+        Func<DynamicState, IReadOnlyList<XdsResource<T>>, DynamicState> with, List<string> errors, Dictionary<string, XdsUpdateFailure> failures, string version, DateTimeOffset now)
+        where T : EnvoyMessage
+    {
+        for (var round = 0; ; round++)
+        {
+            var fileErrors = ErrorsIn(with(working, entries), file);
+            if (fileErrors.Count == 0)
+            {
+                return null;
+            }
+            var byResource = Attribute(fileErrors, response.Resources);
+            if (round == MaxValidationRounds || byResource is null || fileErrors.Exists(e => e.Message.StartsWith(ProtoConstraint, StringComparison.Ordinal)))
+            {
+                return FilesystemSubscription.Describe(fileErrors);
+            }
+            foreach (var (resource, resourceErrors) in byResource)
+            {
+                var index = entries.FindIndex(e => ReferenceEquals(e.Resource, resource));
+                if (index < 0)
+                {
+                    return FilesystemSubscription.Describe(fileErrors);
+                }
+                var name = entries[index].Name;
+                var details = string.Join("; ", resourceErrors);
+                errors.Add($"{name}: {details}");
+                failures[name] = new XdsUpdateFailure(resource, details, now, version);
+                LogResourceRejected(_logger, name, details);
+                if (previous.TryGetValue(name, out var old))
+                {
+                    entries[index] = old;
+                }
+                else
+                {
+                    entries.RemoveAt(index);
+                }
+            }
+        }
+    }
+
+    private const int MaxValidationRounds = 3;
+    private const string ProtoConstraint = "Proto constraint validation failed";
+
+    /// <summary>The errors of <paramref name="candidate"/> that are in <paramref name="file"/> (static resources were checked when loaded).</summary>
+    private List<ConfigError> ErrorsIn(DynamicState candidate, string file)
+    {
+        var composed = Compose(candidate, out var assignments);
+        var errors = BootstrapValidator.ValidateComposed(composed, _types, assignments, RdsTables(candidate));
+        errors.RemoveAll(e => !string.Equals(e.Location.Source, file, StringComparison.Ordinal));
+        return errors;
+    }
+
+    /// <summary>Which resource of the response each error is in (by position in the file), or null when one is in none.</summary>
+    private static Dictionary<EnvoyMessage, List<ConfigError>>? Attribute(List<ConfigError> errors, List<EnvoyMessage> resources)
+    {
+        var result = new Dictionary<EnvoyMessage, List<ConfigError>>(ReferenceEqualityComparer.Instance);
+        foreach (var error in errors)
+        {
+            EnvoyMessage? owner = null;
+            foreach (var resource in resources)
+            {
+                var at = resource.Location;
+                if (at.Line < error.Location.Line || (at.Line == error.Location.Line && at.Column <= error.Location.Column))
+                {
+                    if (owner is null || owner.Location.Line < at.Line || (owner.Location.Line == at.Line && owner.Location.Column < at.Column))
+                    {
+                        owner = resource;
+                    }
+                }
+            }
+            if (owner is null)
+            {
+                return null;
+            }
+            if (!result.TryGetValue(owner, out var list))
+            {
+                result[owner] = list = [];
+            }
+            list.Add(error);
+        }
+        return result;
+    }
+
+    /// <summary>Applies <paramref name="candidate"/> (or, while an update is being put together, makes it that update); returns why not when it fails.</summary>
+    private string? Commit(DynamicState candidate)
+    {
+        if (_pending is not null)
+        {
+            _pending = candidate;
+            return null;
+        }
+        GatewayPlan plan;
+        try
+        {
+            plan = Translate(candidate);
+            _apply?.Invoke(plan).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The runtime builds everything before it swaps anything in: the running configuration is untouched.
+            return "the update could not be applied: " + e.Message;
+        }
+        Volatile.Write(ref _state, candidate);
+        Plan = plan;
+        LogApplied(_logger, plan.ClusterPlans.Count, plan.Listeners.Count);
+        return null;
+    }
+
+    private GatewayPlan Translate(DynamicState state)
+    {
+        var composed = Compose(state, out _);
+        return EnvoyTranslator.Translate(composed, _types, rds => state.Routes.TryGetValue(KeyOf(rds), out var table) ? table.Resource : null);
+    }
+
+    /// <summary>
+    /// The bootstrap with the dynamic clusters and listeners beside the static ones, each EDS cluster a copy carrying its
+    /// current assignment (none yet: an empty one, no hosts).
+    /// </summary>
+    private Bootstrap Compose(DynamicState state, out List<ClusterLoadAssignment> assignments)
+    {
+        assignments = [];
+        var clusters = new List<Cluster>();
+        foreach (var cluster in AllClusters(state))
+        {
+            if (cluster.Type != DiscoveryType.Eds)
+            {
+                clusters.Add(cluster);
+                continue;
+            }
+            var name = cluster.Name ?? string.Empty;
+            var assignment = state.Endpoints.TryGetValue(name, out var entry) ? entry.Resource
+                : new ClusterLoadAssignment { ClusterName = cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } service ? service : name };
+            var copy = (Cluster)cluster.ShallowCopy();
+            copy.LoadAssignment = assignment;
+            assignments.Add(assignment);
+            clusters.Add(copy);
+        }
+        var statics = _bootstrap.StaticResources;
+        return new Bootstrap
+        {
+            Node = _bootstrap.Node,
+            Admin = _bootstrap.Admin,
+            Tracing = _bootstrap.Tracing,
+            ClusterManager = _bootstrap.ClusterManager,
+            StaticResources = new StaticResources
+            {
+                Listeners = [.. AllListeners(state)],
+                Clusters = clusters,
+                Secrets = statics?.Secrets ?? [],
+            },
+        };
+    }
+
+    private static List<RouteConfiguration> RdsTables(DynamicState state)
+    {
+        var tables = new List<RouteConfiguration>(state.Routes.Count);
+        foreach (var entry in state.Routes.Values)
+        {
+            tables.Add(entry.Resource);
+        }
+        return tables;
+    }
+
+    private IEnumerable<Cluster> AllClusters(DynamicState state)
+    {
+        foreach (var cluster in _bootstrap.StaticResources?.Clusters ?? [])
+        {
+            yield return cluster;
+        }
+        foreach (var entry in state.Clusters)
+        {
+            yield return entry.Resource;
+        }
+    }
+
+    private IEnumerable<Listener> AllListeners(DynamicState state)
+    {
+        foreach (var listener in _bootstrap.StaticResources?.Listeners ?? [])
+        {
+            yield return listener;
+        }
+        foreach (var entry in state.Listeners)
+        {
+            yield return entry.Resource;
+        }
+    }
+
+    private static IEnumerable<HttpConnectionManager> ConnectionManagers(Listener listener)
+    {
+        foreach (var chain in listener.FilterChains)
+        {
+            foreach (var filter in chain.Filters)
+            {
+                if (filter.TypedConfig is HttpConnectionManager hcm)
+                {
+                    yield return hcm;
+                }
+            }
+        }
+        if (listener.DefaultFilterChain is { } fallback)
+        {
+            foreach (var filter in fallback.Filters)
+            {
+                if (filter.TypedConfig is HttpConnectionManager hcm)
+                {
+                    yield return hcm;
+                }
+            }
+        }
+    }
+
+    private static string ListenerName(Listener listener)
+        => listener.Name is { Length: > 0 } name ? name
+            : listener.Address?.SocketAddress is { Address: { } address, PortValue: { } port } ? EnvoyTranslator.DefaultListenerName(address, (int)port) : string.Empty;
+
+    private static Dictionary<string, XdsResource<T>> ByName<T>(IReadOnlyList<XdsResource<T>> entries)
+        where T : EnvoyMessage
+    {
+        var byName = new Dictionary<string, XdsResource<T>>(entries.Count, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            byName[entry.Name] = entry;
+        }
+        return byName;
+    }
+
+    private static (int Added, int Modified, int Removed) Changes<T>(Dictionary<string, XdsResource<T>> previous, List<XdsResource<T>> entries)
+        where T : EnvoyMessage
+    {
+        int added = 0, modified = 0;
+        var kept = 0;
+        foreach (var entry in entries)
+        {
+            if (!previous.TryGetValue(entry.Name, out var old))
+            {
+                added++;
+                continue;
+            }
+            kept++;
+            if (!ReferenceEquals(old, entry))
+            {
+                modified++;
+            }
+        }
+        return (added, modified, previous.Count - kept);
+    }
+
+    /// <summary>A resource's content, for telling an unchanged one (its protobuf JSON, as <c>/config_dump</c> prints it).</summary>
+    private static string Digest(EnvoyMessage resource) => ConfigJson.Message(resource).ToPrettyString();
+
+    private static string WrongType(EnvoyMessage resource, string expected)
+        => $"Unexpected resource type {BootstrapValidator.MessageSchemaName(resource)} (expecting {expected})";
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _cds?.Dispose();
+            _lds?.Dispose();
+            foreach (var subscription in _eds.Values)
+            {
+                subscription.Dispose();
+            }
+            foreach (var subscription in _rds.Values)
+            {
+                subscription.Dispose();
+            }
+        }
+    }
+
+    /// <summary>True once disposed.</summary>
+    internal bool Disposed => _disposed;
+
+    [LoggerMessage(EventId = LogEvents.ConfigApplied, Level = LogLevel.Information, Message = "configuration applied: {Clusters} cluster(s), {Listeners} listener(s)")]
+    private static partial void LogApplied(ILogger logger, int clusters, int listeners);
+
+    [LoggerMessage(EventId = LogEvents.ConfigResourceRejected, Level = LogLevel.Warning, Message = "{Name} rejected: {Details}")]
+    private static partial void LogResourceRejected(ILogger logger, string name, string details);
+}
