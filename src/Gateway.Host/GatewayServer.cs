@@ -50,6 +50,7 @@ internal static partial class GatewayServer
             AdminAddressPath = options.AdminAddressPath ?? string.Empty,
         });
         builder.Services.AddSingleton(new Gateway.AccessLog.AccessLogOptions { FlushInterval = options.FileFlushInterval });
+        builder.Services.AddSingleton(new Gateway.Hosting.DrainOptions { DrainTime = options.DrainTime, Strategy = options.DrainStrategy });
         builder.Services.AddEnvoyGateway(bootstrap, types);
         configureServices?.Invoke(builder.Services);
 

@@ -9,8 +9,6 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class ServerCommandsHandler(ServerState server, IServiceProvider services)
 {
-    /// <summary>Envoy's default <c>--drain-time-s</c>: how long a graceful drain keeps accepting before the listeners stop.</summary>
-    public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(600);
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
     [
@@ -52,7 +50,7 @@ internal sealed class ServerCommandsHandler(ServerState server, IServiceProvider
         }
         var graceful = request.Has("graceful");
         var skipExit = request.Has("skip_exit");
-        server.DrainListeners(skipExit ? null : graceful ? DrainTime : TimeSpan.Zero);
+        server.DrainListeners(skipExit ? null : graceful ? (services.GetService<Hosting.DrainOptions>()?.DrainTime ?? Hosting.DrainOptions.DefaultDrainTime) : TimeSpan.Zero);
         return AdminResponse.Ok("OK\n");
     }
 }

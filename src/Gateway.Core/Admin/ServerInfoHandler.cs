@@ -13,6 +13,8 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
     public const string HotRestartVersion = "disabled";
 
     private readonly AdminServerOptions _options = services.GetService<AdminServerOptions>() ?? AdminServerOptions.Default;
+
+    private Hosting.DrainOptions Drain => services.GetService<Hosting.DrainOptions>() ?? new Hosting.DrainOptions();
     private readonly Configuration.Bootstrap? _bootstrap = services.GetService<ConfigDumpSource>()?.Bootstrap;
 
     public IEnumerable<AdminEndpoint> Endpoints() =>
@@ -94,8 +96,8 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
         .Add("service_cluster", ProtoJson.String(string.Empty))
         .Add("service_node", ProtoJson.String(string.Empty))
         .Add("service_zone", ProtoJson.String(string.Empty))
-        .Add("file_flush_interval", ProtoJson.Duration(TimeSpan.FromSeconds(10)))
-        .Add("drain_time", ProtoJson.Duration(ServerCommandsHandler.DrainTime))
+        .Add("file_flush_interval", ProtoJson.Duration(services.GetService<AccessLog.AccessLogOptions>()?.FlushInterval ?? AccessLog.AccessLogManager.DefaultFlushInterval))
+        .Add("drain_time", ProtoJson.Duration(Drain.DrainTime))
         .Add("parent_shutdown_time", ProtoJson.Duration(TimeSpan.FromSeconds(900)))
         .Add("mode", ProtoJson.String(_options.Mode))
         .Add("disable_hot_restart", ProtoJson.Bool(true))
@@ -109,7 +111,7 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
         .Add("ignore_unknown_dynamic_fields", ProtoJson.Bool(false))
         .Add("use_dynamic_base_id", ProtoJson.Bool(false))
         .Add("base_id_path", ProtoJson.String(string.Empty))
-        .Add("drain_strategy", ProtoJson.String("Gradual"))
+        .Add("drain_strategy", ProtoJson.String(Drain.Strategy == Hosting.DrainStrategy.Gradual ? "Gradual" : "Immediate"))
         .Add("enable_fine_grain_logging", ProtoJson.Bool(false))
         .Add("socket_path", ProtoJson.String("@envoy_domain_socket"))
         .Add("socket_mode", ProtoJson.Number(0))

@@ -615,8 +615,26 @@ internal sealed partial class ConfigManager : IDisposable
     private GatewayPlan Translate(DynamicState state)
     {
         var composed = Compose(state, out _);
-        return EnvoyTranslator.Translate(composed, _types, rds => state.Routes.TryGetValue(KeyOf(rds), out var table) ? table.Resource : null);
+        var plan = EnvoyTranslator.Translate(composed, _types, rds => state.Routes.TryGetValue(KeyOf(rds), out var table) ? table.Resource : null);
+        if (state.Listeners.Count == 0)
+        {
+            return plan;
+        }
+        var dynamic = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in state.Listeners)
+        {
+            dynamic.Add(entry.Name);
+        }
+        var listeners = new List<ListenerPlan>(plan.Listeners.Count);
+        foreach (var listener in plan.Listeners)
+        {
+            listeners.Add(dynamic.Contains(listener.Name) ? listener with { FromLds = true } : listener);
+        }
+        return plan with { Listeners = listeners };
     }
+
+    /// <summary>True when LDS may add and remove listeners (<c>lds_config</c> is set).</summary>
+    public bool DynamicListeners => _lds is not null;
 
     /// <summary>
     /// The bootstrap with the dynamic clusters and listeners beside the static ones, each EDS cluster a copy carrying its

@@ -80,7 +80,11 @@ public static class EnvoyGatewayExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         services.TryAddSingleton(sp => new GatewayRuntime(sp.GetRequiredService<ConfigManager>().Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp),
-            sp.GetService<Tracing.TracingClusterClient>() ?? new Tracing.TracingClusterClient(sp.GetRequiredService<ClusterClients>().Factory)));
+            sp.GetService<Tracing.TracingClusterClient>() ?? new Tracing.TracingClusterClient(sp.GetRequiredService<ClusterClients>().Factory))
+        {
+            DynamicEndpoints = sp.GetRequiredService<ConfigManager>().DynamicListeners ? new ListenerEndpoints() : null,
+            Drain = sp.GetService<DrainOptions>() ?? new DrainOptions(),
+        });
         services.TryAddSingleton<IEnvoyGateway>(sp => sp.GetRequiredService<GatewayRuntime>());
         services.AddSingleton<IClusterChangeListener, ClusterMembershipListener>();
         services.AddSingleton<IDestinationResolver, DnsDestinationResolver>();
@@ -361,36 +365,50 @@ public static class EnvoyGatewayExtensions
                 });
             });
         }
+        runtime.ConfigureListener = ConfigureListener;
         foreach (var listener in runtime.Plan.Listeners)
         {
+            if (listener.FromLds)
+            {
+                continue;
+            }
             var slot = runtime.SlotFor(listener.Name);
             var endPoint = new IPEndPoint(IPAddress.Parse(listener.Address), listener.Port);
             if (listener.SocketOptions.Count != 0)
             {
                 runtime.ListenSockets.Register(endPoint, listener.SocketOptions);
             }
-            kestrel.Listen(endPoint, options =>
-            {
-                runtime.RecordBinding(slot, options);
-                options.Protocols = listener.Protocols;
-                var handler = new ListenerConnectionHandler(slot, runtime.Server);
-                options.Use(next =>
-                {
-                    // With TLS chains, next is the TLS step; the plain-text chains' way round it is captured below.
-                    handler.TlsPipeline = next;
-                    return handler.OnConnectionAsync;
-                });
-                if (listener.AnyTls)
-                {
-                    UseDownstreamTls(options);
-                }
-                options.Use(next =>
-                {
-                    // Kestrel's HTTP step (added after the configure callback), where a plain-text chain goes directly.
-                    handler.PlainPipeline = next;
-                    return next;
-                });
-            });
+            kestrel.Listen(endPoint, options => ConfigureListener(options, slot, listener, runtime));
         }
+        if (runtime.DynamicEndpoints is { } dynamic)
+        {
+            // LDS listeners are Kestrel configuration endpoints, the only ones Kestrel binds and unbinds while it runs.
+            dynamic.Attach(kestrel);
+            runtime.SyncDynamicEndpoints();
+        }
+    }
+
+    /// <summary>One listener's Kestrel endpoint: its connection step, the TLS step when a chain has TLS, then HTTP.</summary>
+    private static void ConfigureListener(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions options, ListenerSlot slot, ListenerPlan listener, GatewayRuntime runtime)
+    {
+        runtime.RecordBinding(slot, options);
+        options.Protocols = listener.Protocols;
+        var handler = new ListenerConnectionHandler(slot, runtime.Server);
+        options.Use(next =>
+        {
+            // With TLS chains, next is the TLS step; the plain-text chains' way round it is captured below.
+            handler.TlsPipeline = next;
+            return handler.OnConnectionAsync;
+        });
+        if (listener.AnyTls)
+        {
+            UseDownstreamTls(options);
+        }
+        options.Use(next =>
+        {
+            // Kestrel's HTTP step (added after the configure callback), where a plain-text chain goes directly.
+            handler.PlainPipeline = next;
+            return next;
+        });
     }
 }

@@ -25,7 +25,7 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly StatsStore _stats;
     private readonly TimeProvider _time;
     private readonly ILogger _outlierLogger;
-    private readonly Dictionary<string, ListenerSlot> _slots = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ListenerSlot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OutlierDetector> _outlierDetectors = new(StringComparer.Ordinal);
     private readonly Lock _applyLock = new();
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -107,10 +107,9 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 runtimes = new List<(ListenerSlot, ListenerChains)>();
                 foreach (var listener in plan.Listeners)
                 {
-                    if (_slots.TryGetValue(listener.Name, out var slot))
-                    {
-                        runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
-                    }
+                    // A listener LDS adds gets its slot now; its Kestrel endpoint is bound once it serves (below).
+                    var slot = _slots.GetOrAdd(listener.Name, static name => new ListenerSlot(name, isAdmin: false));
+                    runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
                 }
             }
             catch
@@ -118,6 +117,13 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 foreach (var name in created)
                 {
                     _clusters.Remove(name);
+                }
+                foreach (var (name, slot) in _slots)
+                {
+                    if (slot.Current is null)
+                    {
+                        _slots.TryRemove(name, out _);
+                    }
                 }
                 throw;
             }
@@ -148,18 +154,38 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 proxy.Update(WithRetired(plan.Routes, previous?.Routes, r => r.ClusterId, wanted), WithRetired(plan.Clusters, previous?.Clusters, c => c.ClusterId, wanted));
                 await WaitForProxyEndpointsAsync(created).ConfigureAwait(false);
             }
+            var listenerNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (slot, runtime) in runtimes)
             {
+                listenerNames.Add(slot.Name);
                 var current = slot.Current;
                 slot.Current = runtime;
-                if (current is not null && current.Plan.Definition is { } definition && ReferenceEquals(definition, runtime.Plan.Definition))
+                if (current is null)
                 {
+                    continue;
+                }
+                if (current.Plan.Definition is { } definition && ReferenceEquals(definition, runtime.Plan.Definition))
+                {
+                    // Same listener, new routes or clusters: its connections use the new chains from their next request.
                     current.HandOver(runtime);
+                }
+                else
+                {
+                    // A changed listener: new connections get the new chains, the old ones drain (Envoy's listener update).
+                    DrainListener(current);
+                }
+            }
+            foreach (var (name, slot) in _slots)
+            {
+                if (!listenerNames.Contains(name) && _slots.TryRemove(name, out _) && slot.Current is { } removed)
+                {
+                    DrainListener(removed);
                 }
             }
             Plan = plan;
             _applied = plan;
             _tracers.Retain(plan);
+            SyncDynamicEndpoints();
             if (proxy is not null && retired.Count > 0)
             {
                 proxy.Update(plan.Routes, plan.Clusters);
@@ -177,6 +203,46 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
         {
             _applyGate.Release();
         }
+    }
+
+    /// <summary>Envoy's <c>--drain-time-s</c> and <c>--drain-strategy</c>: how a changed or removed listener's connections drain.</summary>
+    public DrainOptions Drain { get; init; } = new();
+
+    /// <summary>The Kestrel endpoints of LDS listeners; null when the configuration has no <c>lds_config</c>.</summary>
+    internal ListenerEndpoints? DynamicEndpoints { get; init; }
+
+    /// <summary>Sets a listener's Kestrel endpoint up (given by the hosting code that binds the listeners).</summary>
+    internal Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions, ListenerSlot, ListenerPlan, GatewayRuntime>? ConfigureListener { get; set; }
+
+    /// <summary>Binds the LDS listeners' endpoints that are new or moved and unbinds those removed (once Kestrel follows them).</summary>
+    internal void SyncDynamicEndpoints()
+    {
+        if (DynamicEndpoints is not { Attached: true } endpoints || ConfigureListener is not { } configure)
+        {
+            return;
+        }
+        var wanted = new List<(string, string, string, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>)>();
+        foreach (var listener in Plan.Listeners)
+        {
+            if (!listener.FromLds || !_slots.TryGetValue(listener.Name, out var slot))
+            {
+                continue;
+            }
+            if (listener.SocketOptions.Count != 0)
+            {
+                ListenSockets.Register(new IPEndPoint(IPAddress.Parse(listener.Address), listener.Port), listener.SocketOptions);
+            }
+            var plan = listener;
+            wanted.Add((listener.Name, ListenerEndpoints.UrlOf(listener.Address, listener.Port), listener.Binding, options => configure(options, slot, plan, this)));
+        }
+        endpoints.Set(wanted);
+    }
+
+    private void DrainListener(ListenerChains chains)
+    {
+        var draining = _stats.Gauge("listener_manager.total_listeners_draining");
+        draining.Increment();
+        chains.BeginDrain(Drain.DrainTime, Drain.Strategy == DrainStrategy.Gradual, _filterServices?.Random ?? Random.Shared, draining.Decrement);
     }
 
     private static List<T> WithRetired<T>(IReadOnlyList<T> current, IReadOnlyList<T>? previous, Func<T, string?> cluster, HashSet<string> wanted)

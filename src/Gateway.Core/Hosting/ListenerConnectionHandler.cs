@@ -48,6 +48,10 @@ internal sealed class ListenerConnectionHandler(ListenerSlot slot, ServerState s
             connection.Abort();
             return;
         }
+        // A listener changed or removed by LDS drains its connections, then closes those left (ListenerChains.BeginDrain).
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        using var listenerDrain = listener.DrainToken.UnsafeRegister(state => listener.DrainConnection((IConnectionLifetimeNotificationFeature?)state), lifetime);
+        using var listenerClose = listener.CloseToken.UnsafeRegister(static state => ((ConnectionContext)state!).Abort(new ConnectionAbortedException("listener drained")), connection);
         await RunChainAsync(listener, chain, connection).ConfigureAwait(false);
     }
 

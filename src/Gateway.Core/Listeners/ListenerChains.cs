@@ -75,6 +75,68 @@ internal sealed class ListenerChains
     /// <summary>The clock of the connection log's start time and duration, and of <c>listener_filters_timeout</c>.</summary>
     public TimeProvider Time { get; private init; } = TimeProvider.System;
 
+    private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _close = new();
+    private ITimer? _drainTimer;
+    private TimeSpan _drainTime;
+    private bool _gradual;
+    private Random _random = Random.Shared;
+
+    /// <summary>A connection of this listener is to close (its drain token fired): now, or at its moment of a gradual drain.</summary>
+    public void DrainConnection(Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature? lifetime)
+    {
+        if (lifetime is null)
+        {
+            return;
+        }
+        if (!_gradual)
+        {
+            lifetime.RequestClose();
+            return;
+        }
+        var delay = TimeSpan.FromTicks((long)(_drainTime.Ticks * _random.NextDouble()));
+        ITimer? timer = null;
+        timer = Time.CreateTimer(_ =>
+        {
+            lifetime.RequestClose();
+            timer?.Dispose();
+        }, null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Fires when the listener was changed or removed: its connections are asked to close (Envoy's drain).</summary>
+    public CancellationToken DrainToken => _drain.Token;
+
+    /// <summary>Fires when the drain time is over: the connections still open are closed.</summary>
+    public CancellationToken CloseToken => _close.Token;
+
+    /// <summary>True once the listener drains.</summary>
+    public bool Draining => _drain.IsCancellationRequested;
+
+    /// <summary>
+    /// The listener was replaced by a changed definition or removed (Envoy's drainListener): its connections are asked to
+    /// close (over HTTP/1 after the request in flight, with <c>connection: close</c>, an idle one at once; over HTTP/2 with
+    /// a GOAWAY, the streams in flight finishing), all now or, <paramref name="gradual"/>, each at a moment spread over
+    /// <paramref name="drainTime"/>; those still open when it is over are closed. <paramref name="drained"/> runs then.
+    /// </summary>
+    public void BeginDrain(TimeSpan drainTime, bool gradual, Random random, Action drained)
+    {
+        if (_drain.IsCancellationRequested)
+        {
+            return;
+        }
+        _drainTime = drainTime;
+        _gradual = gradual;
+        _random = random;
+        _drain.Cancel();
+        _drainTimer = Time.CreateTimer(static state =>
+        {
+            var (chains, done) = ((ListenerChains, Action))state!;
+            chains._close.Cancel();
+            chains._drainTimer?.Dispose();
+            done();
+        }, (this, drained), drainTime, Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>Every chain, the default one last.</summary>
     public IEnumerable<ListenerRuntime> All()
     {

@@ -49,6 +49,12 @@ public sealed record ListenerPlan(
     /// </summary>
     internal object? Definition { get; init; }
 
+    /// <summary>True for a listener LDS gave: its Kestrel endpoint is bound and unbound while the server runs.</summary>
+    internal bool FromLds { get; init; }
+
+    /// <summary>What the listener's Kestrel endpoint is bound with (address, protocols, whether it has a TLS step): a change needs a new endpoint.</summary>
+    internal string Binding => $"{Address}|{Port}|{Protocols}|{AnyTls}";
+
     /// <summary>The chain of a connection no chain's match takes (<c>default_filter_chain</c>); null: such a connection is closed.</summary>
     public FilterChainPlan? DefaultFilterChain { get; init; }
 

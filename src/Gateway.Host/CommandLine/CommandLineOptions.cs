@@ -34,6 +34,12 @@ internal sealed record CommandLineOptions
     /// <summary><c>--file-flush-interval-msec</c>: how often access log buffers are written at the latest (Envoy's default 10 s).</summary>
     public TimeSpan FileFlushInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary><c>--drain-time-s</c>: how long draining listeners' connections may stay (Envoy's default 600 s).</summary>
+    public TimeSpan DrainTime { get; init; } = Gateway.Hosting.DrainOptions.DefaultDrainTime;
+
+    /// <summary><c>--drain-strategy</c>: <c>gradual</c> (default) or <c>immediate</c>.</summary>
+    public Gateway.Hosting.DrainStrategy DrainStrategy { get; init; } = Gateway.Hosting.DrainStrategy.Gradual;
+
     public bool ShowHelp { get; init; }
 
     public bool ShowVersion { get; init; }
@@ -48,7 +54,7 @@ internal static class CommandLineParser
     private static readonly HashSet<string> KnownUnsupportedWithValue = new(StringComparer.Ordinal)
     {
         "--component-log-level", "--log-format", "--log-path", "--service-cluster", "--service-node", "--service-zone",
-        "--drain-time-s", "--drain-strategy", "--parent-shutdown-time-s", "--concurrency", "--base-id", "--restart-epoch",
+        "--parent-shutdown-time-s", "--concurrency", "--base-id", "--restart-epoch",
         "--local-address-ip-version", "--disable-extensions", "--stats-tag",
         "--socket-path", "--socket-mode",
     };
@@ -146,6 +152,32 @@ internal static class CommandLineParser
                         options = options with { FileFlushInterval = TimeSpan.FromMilliseconds(msec) };
                         break;
                     }
+                case "--drain-time-s":
+                    {
+                        var text = Value();
+                        if (!uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                        {
+                            return new ParseResult(null, $"error: invalid value for --drain-time-s: '{text}'");
+                        }
+                        options = options with { DrainTime = TimeSpan.FromSeconds(seconds) };
+                        break;
+                    }
+                case "--drain-strategy":
+                    {
+                        var text = Value();
+                        Gateway.Hosting.DrainStrategy? strategy = text switch
+                        {
+                            "gradual" => Gateway.Hosting.DrainStrategy.Gradual,
+                            "immediate" => Gateway.Hosting.DrainStrategy.Immediate,
+                            _ => null,
+                        };
+                        if (strategy is null)
+                        {
+                            return new ParseResult(null, $"error: unknown drain strategy '{text}'");
+                        }
+                        options = options with { DrainStrategy = strategy.Value };
+                        break;
+                    }
                 case "--admin-address-path":
                     if (Value() is not { } adminPath)
                     {
@@ -183,6 +215,8 @@ internal static class CommandLineParser
         USAGE:
            gateway  [--mode <serve|validate|init_only>] [-l <string>]
                     [--admin-address-path <string>] [--config-yaml <string>]
+                    [--drain-time-s <uint32_t>] [--drain-strategy <gradual|immediate>]
+                    [--file-flush-interval-msec <uint32_t>]
                     [-c <string>] [--version] [-h]
 
         An Envoy-compatible gateway on YARP: reads an Envoy v3 bootstrap (YAML or JSON).
@@ -198,6 +232,16 @@ internal static class CommandLineParser
 
            --admin-address-path <string>
              File to write the admin address to once it is bound
+
+           --drain-time-s <uint32_t>
+             Hot restart and LDS removal drain time in seconds (default 600)
+
+           --drain-strategy <gradual|immediate>
+             Hot restart drain sequence behaviour, one of 'gradual' (default)
+             or 'immediate'
+
+           --file-flush-interval-msec <uint32_t>
+             Interval for log flushing in msec (default 10000)
 
            --config-yaml <string>
              Inline YAML bootstrap, merged over --config-path

@@ -151,6 +151,22 @@ public partial class ServerInfoHandlerTests
     }
 
     [Fact]
+    public async Task ServerInfo_HostOptions_ReportTheirDrainAndFlushSettings()
+    {
+        await using var server = await AdminTestServer.StartAsync(services =>
+        {
+            services.AddSingleton(new Gateway.Hosting.DrainOptions { DrainTime = TimeSpan.FromSeconds(30), Strategy = Gateway.Hosting.DrainStrategy.Immediate });
+            services.AddSingleton(new Gateway.AccessLog.AccessLogOptions { FlushInterval = TimeSpan.FromSeconds(2) });
+        });
+
+        var info = await server.GetStringAsync("/server_info");
+
+        Assert.Contains("\"drain_time\": \"30s\",", info, StringComparison.Ordinal);
+        Assert.Contains("\"drain_strategy\": \"Immediate\",", info, StringComparison.Ordinal);
+        Assert.Contains("\"file_flush_interval\": \"2s\",", info, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Memory_Get_PrintsEveryMemoryFieldAsQuotedBytes()
     {
         await using var server = await AdminTestServer.StartAsync();

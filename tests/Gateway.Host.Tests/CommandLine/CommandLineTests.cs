@@ -52,6 +52,27 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task ValidateMode_DrainFlags_Accepted()
+    {
+        var yaml = File.ReadAllText(Path.Combine(EndToEnd.TestPaths.ExamplesDirectory, "simple.yaml"));
+
+        var result = await GatewayCli.RunAsync("--mode", "validate", "--drain-time-s", "30", "--drain-strategy", "immediate", "--config-yaml", yaml);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Theory]
+    [InlineData("--drain-strategy", "sudden", "error: unknown drain strategy 'sudden'")]
+    [InlineData("--drain-time-s", "-1", "error: invalid value for --drain-time-s: '-1'")]
+    public async Task Run_BadDrainFlag_ExitsOneNamingIt(string flag, string value, string message)
+    {
+        var result = await GatewayCli.RunAsync(flag, value, "--config-yaml", "admin: {}");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_NoConfig_ExitsOneWithEnvoyMessage()
     {
         var result = await GatewayCli.RunAsync();
