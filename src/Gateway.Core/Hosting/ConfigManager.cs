@@ -36,6 +36,7 @@ internal sealed partial class ConfigManager : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+    private readonly DirectoryWatchers _watchers = new();
     private readonly HashSet<string> _staticClusters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _staticListeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EdsSubscription> _eds = new(StringComparer.Ordinal);
@@ -73,20 +74,21 @@ internal sealed partial class ConfigManager : IDisposable
             if (bootstrap.DynamicResources?.CdsConfig is { } cds)
             {
                 var file = Path.GetFullPath(DiscoveryFile.PathOf(cds)!);
-                _cds = new FilesystemSubscription(cds, new SubscriptionStats(stats, "cluster_manager.cds."), types, time, _logger, _gate, response => OnCds(response, file));
+                _cds = new FilesystemSubscription(cds, new SubscriptionStats(stats, "cluster_manager.cds."), types, time, _logger, _gate, _watchers, response => OnCds(response, file));
                 _cds.Start();
             }
             ReconcileEds();
             if (bootstrap.DynamicResources?.LdsConfig is { } lds)
             {
                 var file = Path.GetFullPath(DiscoveryFile.PathOf(lds)!);
-                _lds = new FilesystemSubscription(lds, new SubscriptionStats(stats, "listener_manager.lds."), types, time, _logger, _gate, response => OnLds(response, file));
+                _lds = new FilesystemSubscription(lds, new SubscriptionStats(stats, "listener_manager.lds."), types, time, _logger, _gate, _watchers, response => OnLds(response, file));
                 _lds.Start();
             }
             ReconcileRds();
             _state = _pending;
             _pending = null;
             Plan = Translate(_state);
+            _translations = _lastTranslation ?? _translations;
         }
     }
 
@@ -315,7 +317,7 @@ internal sealed partial class ConfigManager : IDisposable
             Source = source;
             var scope = "cluster." + cluster + ".";
             _updateEmpty = owner._stats.Counter(scope + "update_empty");
-            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, scope), owner._types, owner._time, owner._logger, owner._gate, OnUpdate);
+            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, scope), owner._types, owner._time, owner._logger, owner._gate, owner._watchers, OnUpdate, owner.DeferEds);
         }
 
         public EnvoyConfigSource Source { get; }
@@ -367,12 +369,96 @@ internal sealed partial class ConfigManager : IDisposable
             [cluster] = new(cluster, assignment, version, _time.GetUtcNow(), digest),
         };
         var candidate = working with { Endpoints = endpoints };
-        var errors = ErrorsIn(candidate, file);
+        var errors = EdsErrors(candidate, cluster, assignment, file);
         if (errors.Count > 0)
         {
             return FilesystemSubscription.Describe(errors);
         }
         return Commit(candidate);
+    }
+
+    /// <summary>
+    /// An assignment's errors: checked on its cluster alone (nothing else refers to a cluster's endpoints), but for the
+    /// local cluster, whose zones zone-aware routing reads, which is checked with everything.
+    /// </summary>
+    private List<ConfigError> EdsErrors(DynamicState candidate, string clusterName, ClusterLoadAssignment assignment, string file)
+    {
+        if (string.Equals(_bootstrap.ClusterManager?.LocalClusterName, clusterName, StringComparison.Ordinal))
+        {
+            return ErrorsIn(candidate, file);
+        }
+        Cluster? cluster = null;
+        foreach (var candidateCluster in AllClusters(candidate))
+        {
+            if (string.Equals(candidateCluster.Name, clusterName, StringComparison.Ordinal))
+            {
+                cluster = candidateCluster;
+                break;
+            }
+        }
+        if (cluster is null)
+        {
+            return [];
+        }
+        var copy = WithAssignment(cluster, assignment);
+        var context = new ValidationContext(_types) { Secrets = Tls.TlsSecrets.From(new StaticResources { Secrets = _bootstrap.StaticResources?.Secrets ?? [], Clusters = [copy] }, _types) };
+        context.EdsAssignments.Add(assignment);
+        new ClusterValidator(context).Validate(copy);
+        context.Errors.RemoveAll(e => !string.Equals(e.Location.Source, file, StringComparison.Ordinal));
+        return context.Errors;
+    }
+
+    private readonly HashSet<FilesystemSubscription> _edsMoved = [];
+    private bool _edsScheduled;
+
+    /// <summary>
+    /// An EDS file was moved into place: read with the others moved meanwhile and applied as one update (Envoy applies
+    /// each cluster's update on its own, at a cost that does not grow with the number of clusters; here one application
+    /// costs a pass over the configuration, so a burst of files, as a control plane's rollout writes them, is one).
+    /// </summary>
+    private void DeferEds(FilesystemSubscription subscription)
+    {
+        lock (_edsMoved)
+        {
+            _edsMoved.Add(subscription);
+            if (_edsScheduled)
+            {
+                return;
+            }
+            _edsScheduled = true;
+        }
+        _ = Task.Run(ApplyMovedEds);
+    }
+
+    private void ApplyMovedEds()
+    {
+        lock (_gate)
+        {
+            FilesystemSubscription[] moved;
+            lock (_edsMoved)
+            {
+                moved = [.. _edsMoved];
+                _edsMoved.Clear();
+                _edsScheduled = false;
+            }
+            if (_disposed)
+            {
+                return;
+            }
+            var outer = _pending;
+            var start = Working;
+            _pending = start;
+            foreach (var subscription in moved)
+            {
+                subscription.Refresh();
+            }
+            var candidate = _pending;
+            _pending = outer;
+            if (!ReferenceEquals(candidate, start) && Commit(candidate) is { } error)
+            {
+                LogResourceRejected(_logger, "EDS update", error);
+            }
+        }
     }
 
     // ---- RDS ----------------------------------------------------------------------------------------------------
@@ -435,7 +521,7 @@ internal sealed partial class ConfigManager : IDisposable
             _updateEmpty = owner._stats.Counter(Scope + "update_empty");
             _configReload = owner._stats.Counter(Scope + "config_reload");
             _configReloadTime = owner._stats.Gauge(Scope + "config_reload_time_ms");
-            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, Scope), owner._types, owner._time, owner._logger, owner._gate, OnUpdate);
+            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, Scope), owner._types, owner._time, owner._logger, owner._gate, owner._watchers, OnUpdate);
         }
 
         public string Scope { get; }
@@ -608,6 +694,7 @@ internal sealed partial class ConfigManager : IDisposable
         }
         Volatile.Write(ref _state, candidate);
         Plan = plan;
+        _translations = _lastTranslation ?? _translations;
         LogApplied(_logger, plan.ClusterPlans.Count, plan.Listeners.Count);
         return null;
     }
@@ -615,23 +702,21 @@ internal sealed partial class ConfigManager : IDisposable
     private GatewayPlan Translate(DynamicState state)
     {
         var composed = Compose(state, out _);
-        var plan = EnvoyTranslator.Translate(composed, _types, rds => state.Routes.TryGetValue(KeyOf(rds), out var table) ? table.Resource : null);
-        if (state.Listeners.Count == 0)
-        {
-            return plan;
-        }
-        var dynamic = new HashSet<string>(StringComparer.Ordinal);
+        var lds = new HashSet<Listener>(ReferenceEqualityComparer.Instance);
         foreach (var entry in state.Listeners)
         {
-            dynamic.Add(entry.Name);
+            lds.Add(entry.Resource);
         }
-        var listeners = new List<ListenerPlan>(plan.Listeners.Count);
-        foreach (var listener in plan.Listeners)
-        {
-            listeners.Add(dynamic.Contains(listener.Name) ? listener with { FromLds = true } : listener);
-        }
-        return plan with { Listeners = listeners };
+        // The cache is replaced only by a translation that is applied: a refused update leaves it as it was.
+        var cache = new TranslationCache { Clusters = _translations.Clusters, Listeners = _translations.Listeners };
+        var plan = EnvoyTranslator.Translate(composed, _types, new TranslationInputs(rds => state.Routes.TryGetValue(KeyOf(rds), out var table) ? table.Resource : null, cache, lds));
+        _lastTranslation = cache;
+        return plan;
     }
+
+    // What the applied plan was made from (and the translation not yet applied), reused by the next translation.
+    private TranslationCache _translations = new();
+    private TranslationCache? _lastTranslation;
 
     /// <summary>True when LDS may add and remove listeners (<c>lds_config</c> is set).</summary>
     public bool DynamicListeners => _lds is not null;
@@ -652,10 +737,24 @@ internal sealed partial class ConfigManager : IDisposable
                 continue;
             }
             var name = cluster.Name ?? string.Empty;
-            var assignment = state.Endpoints.TryGetValue(name, out var entry) ? entry.Resource
-                : new ClusterLoadAssignment { ClusterName = cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } service ? service : name };
-            var copy = (Cluster)cluster.ShallowCopy();
-            copy.LoadAssignment = assignment;
+            ClusterLoadAssignment assignment;
+            Cluster copy;
+            if (state.Endpoints.TryGetValue(name, out var entry))
+            {
+                assignment = entry.Resource;
+                // One copy per cluster and assignment: an unchanged pair is the same object, which translation reuses.
+                if (!_edsCopies.TryGetValue(cluster, out var known) || !ReferenceEquals(known.Assignment, assignment))
+                {
+                    known = new EdsCopy(assignment, WithAssignment(cluster, assignment));
+                    _edsCopies.AddOrUpdate(cluster, known);
+                }
+                copy = known.Copy;
+            }
+            else
+            {
+                assignment = new ClusterLoadAssignment { ClusterName = cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } service ? service : name };
+                copy = WithAssignment(cluster, assignment);
+            }
             assignments.Add(assignment);
             clusters.Add(copy);
         }
@@ -673,6 +772,17 @@ internal sealed partial class ConfigManager : IDisposable
                 Secrets = statics?.Secrets ?? [],
             },
         };
+    }
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Cluster, EdsCopy> _edsCopies = [];
+
+    private sealed record EdsCopy(ClusterLoadAssignment Assignment, Cluster Copy);
+
+    private static Cluster WithAssignment(Cluster cluster, ClusterLoadAssignment assignment)
+    {
+        var copy = (Cluster)cluster.ShallowCopy();
+        copy.LoadAssignment = assignment;
+        return copy;
     }
 
     private static List<RouteConfiguration> RdsTables(DynamicState state)
@@ -790,6 +900,7 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 subscription.Dispose();
             }
+            _watchers.Dispose();
         }
     }
 

@@ -101,6 +101,19 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                     created.Add(cluster.Name);
                 }
             }
+            var retired = new List<ClusterPlan>();
+            if (previous is not null)
+            {
+                foreach (var cluster in previous.ClusterPlans)
+                {
+                    if (!wanted.Contains(cluster.Name))
+                    {
+                        retired.Add(cluster);
+                    }
+                }
+            }
+            // The listeners' routes hold cluster handles: with the same clusters, an unchanged listener plan keeps its chains.
+            var sameClusters = created.Count == 0 && retired.Count == 0;
             List<(ListenerSlot Slot, ListenerChains Runtime)> runtimes;
             try
             {
@@ -109,7 +122,8 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 {
                     // A listener LDS adds gets its slot now; its Kestrel endpoint is bound once it serves (below).
                     var slot = _slots.GetOrAdd(listener.Name, static name => new ListenerSlot(name, isAdmin: false));
-                    runtimes.Add((slot, ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
+                    var kept = sameClusters && slot.Current is { } current && ReferenceEquals(current.Plan, listener) ? current : null;
+                    runtimes.Add((slot, kept ?? ListenerChains.Build(listener, _clusters, _stats, _filterServices, _tracers, plan.Node, _secrets)));
                 }
             }
             catch
@@ -137,17 +151,6 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 }
             }
             ApplyOutlierDetection(plan);
-            var retired = new List<ClusterPlan>();
-            if (previous is not null)
-            {
-                foreach (var cluster in previous.ClusterPlans)
-                {
-                    if (!wanted.Contains(cluster.Name))
-                    {
-                        retired.Add(cluster);
-                    }
-                }
-            }
             if (proxy is not null)
             {
                 // YARP first gets the new clusters beside the old ones: requests still on the old listeners keep theirs.
@@ -159,6 +162,10 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
             {
                 listenerNames.Add(slot.Name);
                 var current = slot.Current;
+                if (ReferenceEquals(current, runtime))
+                {
+                    continue;
+                }
                 slot.Current = runtime;
                 if (current is null)
                 {

@@ -64,12 +64,15 @@ public static class EnvoyTranslator
     public static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types = null) => Translate(bootstrap, types, null);
 
     /// <summary>
-    /// Translates a configuration whose connection managers may take their route tables from RDS:
-    /// <paramref name="rdsRoutes"/> gives the table an <c>rds</c> currently has (null: none yet, every request 404 NR,
-    /// as Envoy serves a route table that never arrived).
+    /// Translates a configuration the configuration manager composed: connection managers may take their route tables
+    /// from RDS (<see cref="TranslationInputs.RdsRoutes"/>: null, none yet, every request 404 NR, as Envoy serves a
+    /// route table that never arrived), and what an earlier translation made from an unchanged resource is reused
+    /// (<see cref="TranslationCache"/>), so an update costs what it changes.
     /// </summary>
-    internal static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types, Func<Rds, RouteConfiguration?>? rdsRoutes)
+    internal static GatewayPlan Translate(Bootstrap bootstrap, EnvoyTypeRegistry? types, TranslationInputs? inputs)
     {
+        var rdsRoutes = inputs?.RdsRoutes;
+        var cache = inputs?.Cache;
         ArgumentNullException.ThrowIfNull(bootstrap);
         types ??= EnvoyTypeRegistry.CreateDefault();
         AdminPlan? admin = null;
@@ -90,27 +93,59 @@ public static class EnvoyTranslator
         {
             clusterNames.Add(cluster.Name ?? string.Empty);
         }
+        var listenerCache = new Dictionary<Configuration.Listener, TranslationCache.ListenerEntry>(ReferenceEqualityComparer.Instance);
         foreach (var listener in resources.Listeners)
         {
-            listeners.Add(TranslateListener(listener, new ChainScope(types, bootstrap.Tracing, secrets, clusterNames, rdsRoutes)));
+            if (cache?.Listeners.TryGetValue(listener, out var cached) == true && cached.StillValid(clusterNames, rdsRoutes))
+            {
+                listeners.Add(cached.Plan);
+                listenerCache[listener] = cached;
+                continue;
+            }
+            var tables = new List<(Rds, RouteConfiguration?)>();
+            Func<Rds, RouteConfiguration?>? recording = rdsRoutes is null ? null : rds =>
+            {
+                var table = rdsRoutes(rds);
+                tables.Add((rds, table));
+                return table;
+            };
+            var plan = TranslateListener(listener, new ChainScope(types, bootstrap.Tracing, secrets, clusterNames, recording));
+            if (inputs?.LdsListeners?.Contains(listener) == true)
+            {
+                plan = plan with { FromLds = true };
+            }
+            listeners.Add(plan);
+            listenerCache[listener] = new TranslationCache.ListenerEntry(plan, clusterNames, [.. tables]);
         }
 
         var localCluster = bootstrap.ClusterManager?.LocalClusterName is { Length: > 0 } local ? local : null;
         var nodeLocality = bootstrap.Node?.Locality is { } l
             ? new LocalityPlan(l.Region ?? string.Empty, l.Zone ?? string.Empty, l.SubZone ?? string.Empty)
             : null;
+        var clusterCache = new Dictionary<Cluster, TranslationCache.ClusterEntry>(ReferenceEqualityComparer.Instance);
         foreach (var cluster in resources.Clusters)
         {
-            var plan = TranslateCluster(cluster, localCluster, nodeLocality, secrets);
-            clusterPlans.Add(plan);
-            clusters.Add(ToYarpCluster(plan));
-            routes.Add(new RouteConfig
+            if (cache?.Clusters.TryGetValue(cluster, out var entry) != true)
             {
-                RouteId = RouteIdFor(plan.Name),
-                ClusterId = plan.Name,
-                Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = "/{**envoy-catch-all}" },
-                Metadata = new Dictionary<string, string> { [RouteKindMetadata] = "true" },
-            });
+                var plan = TranslateCluster(cluster, localCluster, nodeLocality, secrets);
+                entry = new TranslationCache.ClusterEntry(plan, ToYarpCluster(plan), new RouteConfig
+                {
+                    RouteId = RouteIdFor(plan.Name),
+                    ClusterId = plan.Name,
+                    Match = new Yarp.ReverseProxy.Configuration.RouteMatch { Path = "/{**envoy-catch-all}" },
+                    Metadata = new Dictionary<string, string> { [RouteKindMetadata] = "true" },
+                });
+            }
+            clusterCache[cluster] = entry!;
+            clusterPlans.Add(entry!.Plan);
+            clusters.Add(entry.Yarp);
+            routes.Add(entry.Route);
+        }
+        if (cache is not null)
+        {
+            // Only what this configuration has stays cached.
+            cache.Clusters = clusterCache;
+            cache.Listeners = listenerCache;
         }
         return new GatewayPlan(admin, listeners, routes, clusters, clusterPlans) { Node = Gateway.Tracing.LocalNode.From(bootstrap.Node) };
     }

@@ -22,16 +22,22 @@ internal sealed partial class FilesystemSubscription : IDisposable
     private readonly ILogger _logger;
     private readonly Func<DiscoveryResponse, string?> _onUpdate;
     private readonly Lock _gate;
-    private FileSystemWatcher? _watcher;
+    private readonly DirectoryWatchers _watchers;
+    private readonly Action<FilesystemSubscription>? _defer;
+    private IDisposable? _watch;
     private bool _disposed;
 
     /// <param name="source">A file source (<c>path</c> or <c>path_config_source</c>), validated.</param>
     /// <param name="stats">The subscription's stats.</param>
     /// <param name="gate">Held while the file is read and the update applied: shared by every subscription of a configuration manager, so updates are processed one at a time.</param>
     /// <param name="onUpdate">Takes a parsed response; returns null when it was accepted, else why it was rejected.</param>
-    public FilesystemSubscription(EnvoyConfigSource source, SubscriptionStats stats, EnvoyTypeRegistry types, TimeProvider time, ILogger logger, Lock gate, Func<DiscoveryResponse, string?> onUpdate)
+    /// <param name="watchers">The directory watchers the manager's subscriptions share.</param>
+    /// <param name="defer">When set, a moved file is handed to it instead of being read at once (the manager batches EDS reads).</param>
+    public FilesystemSubscription(EnvoyConfigSource source, SubscriptionStats stats, EnvoyTypeRegistry types, TimeProvider time, ILogger logger, Lock gate, DirectoryWatchers watchers, Func<DiscoveryResponse, string?> onUpdate, Action<FilesystemSubscription>? defer = null)
     {
+        _defer = defer;
         _gate = gate;
+        _watchers = watchers;
         _path = Path.GetFullPath(DiscoveryFile.PathOf(source)!);
         _directory = DiscoveryFile.DirectoryOf(source);
         _wholeDirectory = DiscoveryFile.WatchesWholeDirectory(source);
@@ -59,19 +65,11 @@ internal sealed partial class FilesystemSubscription : IDisposable
     {
         lock (_gate)
         {
-            if (_disposed || _watcher is not null)
+            if (_disposed || _watch is not null)
             {
                 return;
             }
-            if (Directory.Exists(_directory))
-            {
-                // Created covers a file moved in from another directory (inotify's unpaired IN_MOVED_TO), Renamed a move within it.
-                var watcher = new FileSystemWatcher(_directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, IncludeSubdirectories = false };
-                watcher.Created += (_, e) => OnMoved(e.Name);
-                watcher.Renamed += (_, e) => OnMoved(e.Name);
-                watcher.EnableRaisingEvents = true;
-                _watcher = watcher;
-            }
+            _watch = _watchers.Subscribe(_directory, OnMoved);
         }
         Refresh();
     }
@@ -80,7 +78,14 @@ internal sealed partial class FilesystemSubscription : IDisposable
     {
         if (_wholeDirectory || name == _fileName)
         {
-            Refresh();
+            if (_defer is { } defer)
+            {
+                defer(this);
+            }
+            else
+            {
+                Refresh();
+            }
         }
     }
 
@@ -143,8 +148,8 @@ internal sealed partial class FilesystemSubscription : IDisposable
         lock (_gate)
         {
             _disposed = true;
-            _watcher?.Dispose();
-            _watcher = null;
+            _watch?.Dispose();
+            _watch = null;
         }
     }
 

@@ -263,6 +263,45 @@ public sealed class FilesystemXdsTests : IDisposable
         await gateway.AssertStatAsync("cluster.a.update_success", 1);
     }
 
+    [Fact]
+    public async Task Eds_ManyClustersFilesMovedTogether_OneWatcherAndEveryClusterUpdated()
+    {
+        const int Count = 40;
+        await using var first = await EchoUpstream.StartAsync();
+        await using var second = await EchoUpstream.StartAsync();
+        var edsDirectory = Directory.CreateDirectory(Path.Combine(_directory, "eds")).FullName;
+        string EdsFile(int i) => Path.Combine(edsDirectory, $"c{i}.yaml");
+        var clusters = new List<string>();
+        for (var i = 0; i < Count; i++)
+        {
+            File.WriteAllText(EdsFile(i), Response("e1", Assignment($"c{i}", first.Port)));
+            clusters.Add($$"""
+                  - "@type": type.googleapis.com/envoy.config.cluster.v3.Cluster
+                    name: c{{i}}
+                    type: EDS
+                    connect_timeout: 1s
+                    eds_cluster_config: { eds_config: { path_config_source: { path: {{EdsFile(i)}} } } }
+                """);
+        }
+        File.WriteAllText(CdsPath, Response("v1", [.. clusters, Cluster("a", first.Port)]));
+        await using var gateway = await InProcessGateway.StartAsync(CdsBootstrap());
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(gateway, "/a"));
+        var runtime = (Gateway.Hosting.GatewayRuntime)gateway.Gateway;
+        var untouched = runtime.Clusters.Find("a")!.Plan;
+
+        for (var i = 0; i < Count; i++)
+        {
+            FileSdsTests.MoveIntoPlace(EdsFile(i), Response("e2", Assignment($"c{i}", second.Port)));
+        }
+        for (var i = 0; i < Count; i++)
+        {
+            await gateway.AssertStatAsync($"cluster.c{i}.update_success", 2);
+        }
+        await HealthCheckTestConfig.WaitUntilAsync(() => Task.FromResult(runtime.Plan.ClusterPlans.Where(c => c.Name.StartsWith('c')).All(c => c.Endpoints.Single().Port == second.Port)), "every cluster has its new endpoint");
+        // A cluster no update touched keeps its plan (translation reuses it; its load balancer is not rebuilt).
+        Assert.Same(untouched, runtime.Clusters.Find("a")!.Plan);
+    }
+
     /// <summary>A bootstrap whose connection manager takes route configuration <c>local_route</c> from <see cref="RdsPath"/>.</summary>
     private string RdsBootstrap(int port) => Bootstrap(
         $"rds: {{ route_config_name: local_route, config_source: {{ resource_api_version: V3, path_config_source: {{ path: {RdsPath} }} }} }}",
