@@ -22,9 +22,16 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
     private static bool Same(ForwarderHttpClientContext context, string key)
         => context.OldMetadata?.GetValueOrDefault(key) == context.NewMetadata?.GetValueOrDefault(key);
 
+    /// <summary>An application's own YARP cluster (beside the gateway's) gets YARP's client unchanged.</summary>
+    private static bool IsGatewayCluster(ForwarderHttpClientContext context) => context.NewMetadata?.ContainsKey(EnvoyTranslator.ClusterKindMetadata) == true;
+
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
+        if (!IsGatewayCluster(context))
+        {
+            return;
+        }
         TimeSpan? connectTimeout = null;
         if (context.NewMetadata?.GetValueOrDefault(EnvoyTranslator.ConnectTimeoutMetadata) is { } text
             && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds))
@@ -39,6 +46,10 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
 
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
     {
+        if (!IsGatewayCluster(context))
+        {
+            return base.WrapHandler(context, handler);
+        }
         var cluster = clusters.GetOrCreate(context.ClusterId);
         var protocol = Protocol(context);
         if (context.NewMetadata?.ContainsKey(EnvoyTranslator.HostPoolsMetadata) != true)

@@ -12,26 +12,31 @@ namespace Gateway.Clusters;
 /// last pick (Envoy's LoadBalancerBase::chooseHost); picks made in panic mode count <c>lb_healthy_panic</c>; no
 /// host at all ends in Envoy's 503 <c>no healthy upstream</c>.
 /// </summary>
-internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegistry clusters)
+internal sealed class HostSelectionMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
+        var request = context.Features.Get<ILoadBalancerContext>();
+        if (request is null)
+        {
+            // An application's own YARP route: YARP's steps before this one chose the destination.
+            return next(context);
+        }
         var proxy = context.GetReverseProxyFeature();
         var destinations = proxy.AvailableDestinations;
-        var request = context.Features.Get<ILoadBalancerContext>();
         DestinationState? picked;
         var panicPicks = 0;
-        var cluster = request?.Cluster ?? ClusterOf(proxy);
+        var cluster = request.Cluster;
         if (cluster?.Picker is ISubsetPicker subsets)
         {
             // The subset load balancer decides even over one host (it may be outside the request's subset).
-            var criteria = request?.MetadataMatchCriteria;
-            ulong? hash = subsets.UsesHash ? request?.ComputeHashKey() ?? subsets.RandomHash() : null;
+            var criteria = request.MetadataMatchCriteria;
+            ulong? hash = subsets.UsesHash ? request.ComputeHashKey() ?? subsets.RandomHash() : null;
             var pick = subsets.Pick(criteria, hash, 0);
             panicPicks += pick is { Panic: true } ? 1 : 0;
             picked = pick?.Destination;
-            var reselect = request?.HostSelectionRetryCount ?? 0;
-            for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
+            var reselect = request.HostSelectionRetryCount;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request.ShouldSelectAnotherHost(picked); attempt++)
             {
                 pick = subsets.Pick(criteria, hash, attempt);
                 panicPicks += pick is { Panic: true } ? 1 : 0;
@@ -42,18 +47,18 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
         {
             // One host is the pick, unless a level in panic fails its picks (fail_traffic_on_panic): the picker decides then.
             picked = destinations.Count == 0 ? null : destinations[0];
-            panicPicks = picked is not null && request is { Cluster.InPanic: true } ? 1 : 0;
+            panicPicks = picked is not null && request.Cluster.InPanic ? 1 : 0;
         }
         else if (cluster is { Picker: { } picker })
         {
             // Envoy's ThreadAwareLoadBalancerBase::chooseHost: one hash (random without a key) for every re-pick.
-            ulong? hash = picker is HashingPicker hashing ? request?.ComputeHashKey() ?? hashing.RandomHash() : null;
+            ulong? hash = picker is HashingPicker hashing ? request.ComputeHashKey() ?? hashing.RandomHash() : null;
             var pick = picker.Pick(hash, 0);
             // Envoy counts lb_healthy_panic on every pick whose priority level is in panic (re-picks included).
             panicPicks += pick is { Panic: true } ? 1 : 0;
             picked = pick?.Destination;
-            var reselect = request?.HostSelectionRetryCount ?? 0;
-            for (var attempt = 1; attempt <= reselect && picked is not null && request!.ShouldSelectAnotherHost(picked); attempt++)
+            var reselect = request.HostSelectionRetryCount;
+            for (var attempt = 1; attempt <= reselect && picked is not null && request.ShouldSelectAnotherHost(picked); attempt++)
             {
                 pick = picker.Pick(hash, attempt);
                 panicPicks += pick is { Panic: true } ? 1 : 0;
@@ -72,24 +77,17 @@ internal sealed class HostSelectionMiddleware(RequestDelegate next, ClusterRegis
             context.Features.Set<IForwarderErrorFeature>(NoHealthyUpstreamError.Instance);
             return Task.CompletedTask;
         }
-        if (request is not null)
+        if (panicPicks > 0)
         {
-            if (panicPicks > 0)
-            {
-                request.Cluster.Stats.LbHealthyPanic.Add(panicPicks);
-            }
-            if (!request.OnHostSelected(picked))
-            {
-                return Task.CompletedTask;
-            }
+            request.Cluster.Stats.LbHealthyPanic.Add(panicPicks);
+        }
+        if (!request.OnHostSelected(picked))
+        {
+            return Task.CompletedTask;
         }
         proxy.AvailableDestinations = picked;
         return next(context);
     }
-
-    /// <summary>The cluster of a request the router did not start (none on the gateway's own routes; a lookup only then).</summary>
-    private ClusterRuntime? ClusterOf(IReverseProxyFeature proxy)
-        => clusters.TryGet(proxy.Cluster.Config.ClusterId, out var cluster) ? cluster : null;
 
     /// <summary>What YARP's own step reports when there is no destination; the router answers it.</summary>
     private sealed class NoHealthyUpstreamError : IForwarderErrorFeature

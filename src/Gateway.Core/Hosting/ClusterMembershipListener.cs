@@ -26,7 +26,11 @@ internal sealed class ClusterMembershipListener(ClusterRegistry clusters) : IClu
 
     private void Update(ClusterState cluster)
     {
-        var runtime = clusters.GetOrCreate(cluster.ClusterId);
+        // The gateway's clusters are in the registry before YARP has them; an application's own YARP clusters are not.
+        if (!clusters.TryGet(cluster.ClusterId, out var runtime))
+        {
+            return;
+        }
         var destinations = cluster.DestinationsState;
         if (runtime.Stats.MembershipTotal.Used && runtime.Stats.MembershipTotal.Value != destinations.AllDestinations.Count)
         {

@@ -39,7 +39,21 @@ public static class EnvoyGatewayExtensions
     public static IEnvoyGatewayBuilder AddEnvoyGateway(this IServiceCollection services, Bootstrap bootstrap, EnvoyTypeRegistry? types = null)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
-        return AddEnvoyGateway(services, types, _ => bootstrap, loadedElsewhere: true);
+        return AddEnvoyGateway(services, types).LoadFromBootstrap(bootstrap);
+    }
+
+    /// <summary>
+    /// Registers the gateway, YARP-style: the configuration is given on the returned builder (or in
+    /// <paramref name="configure"/>) with <see cref="IEnvoyGatewayBuilder.LoadFromFile"/>,
+    /// <see cref="IEnvoyGatewayBuilder.LoadFromYaml"/> or <see cref="IEnvoyGatewayBuilder.LoadFromBootstrap"/>, with the
+    /// HTTP filters it names (<see cref="IEnvoyGatewayBuilder.AddHttpFilter{TFactory}"/>), and loaded when the
+    /// application is built; then <c>app.MapEnvoyGateway()</c>.
+    /// </summary>
+    public static IEnvoyGatewayBuilder AddEnvoyGateway(this IServiceCollection services, Action<IEnvoyGatewayBuilder>? configure = null)
+    {
+        var builder = AddEnvoyGateway(services, (EnvoyTypeRegistry?)null);
+        configure?.Invoke(builder);
+        return builder;
     }
 
     /// <summary>
@@ -50,14 +64,19 @@ public static class EnvoyGatewayExtensions
     public static IEnvoyGatewayBuilder AddEnvoyGateway(this IServiceCollection services, IReadOnlyList<ConfigSource> sources, EnvoyTypeRegistry? types = null)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        return AddEnvoyGateway(services, types, registry => EnvoyConfigLoader.Load(sources, registry), loadedElsewhere: false);
+        var builder = AddEnvoyGateway(services, types);
+        foreach (var source in sources)
+        {
+            builder.LoadFromYaml(source.Text, source.Name);
+        }
+        return builder;
     }
 
-    private static EnvoyGatewayBuilder AddEnvoyGateway(IServiceCollection services, EnvoyTypeRegistry? types, Func<EnvoyTypeRegistry, Bootstrap> load, bool loadedElsewhere)
+    private static EnvoyGatewayBuilder AddEnvoyGateway(IServiceCollection services, EnvoyTypeRegistry? types)
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = new EnvoyGatewayBuilder(services, types ?? EnvoyTypeRegistry.CreateDefault());
-        var setup = new GatewaySetup(builder, load, loadedElsewhere);
+        var setup = new GatewaySetup(builder);
         services.AddSingleton(setup);
 
         services.TryAddSingleton(TimeProvider.System);
@@ -95,7 +114,13 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<HealthCheckService>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthCheckService>());
 
-        services.AddReverseProxy().AddTransforms<EnvoyTransformProvider>();
+        // YARP once: an application that uses YARP itself has called AddReverseProxy() already (YARP's registrations
+        // are not all idempotent, so it must come first); the gateway's transforms act on its own routes only.
+        if (!services.Any(static d => d.ServiceType == typeof(IProxyStateLookup)))
+        {
+            services.AddReverseProxy();
+        }
+        services.AddSingleton<Yarp.ReverseProxy.Transforms.Builder.ITransformProvider, EnvoyTransformProvider>();
         // The gateway's YARP provider, made when YARP first asks: the configuration is translated by then, and the
         // configuration manager replaces its snapshot on every change.
         services.TryAddSingleton(sp =>
@@ -119,7 +144,13 @@ public static class EnvoyGatewayExtensions
             services.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, services,
             services.GetService<Random>() ?? Random.Shared);
 
-    /// <summary>Puts the gateway first in the pipeline and maps YARP's endpoints for the clusters.</summary>
+    /// <summary>
+    /// Puts the gateway first in the pipeline (requests on its listeners and admin are handled there to the end) and maps
+    /// YARP's endpoints for its clusters; the application's own endpoints and YARP routes keep working beside it.
+    /// </summary>
+    public static WebApplication MapEnvoyGateway(this WebApplication app) => UseEnvoyGateway(app);
+
+    /// <summary>Puts the gateway first in the pipeline and maps YARP's endpoints for the clusters (the same as <see cref="MapEnvoyGateway"/>).</summary>
     public static WebApplication UseEnvoyGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -132,7 +163,19 @@ public static class EnvoyGatewayExtensions
             // request, listener requests included; here it serves the embedding app's endpoints only.
             app.UseAuthorization();
         }
-        app.MapReverseProxy(pipeline => pipeline.UseMiddleware<HostSelectionMiddleware>())
+        app.MapReverseProxy(pipeline =>
+        {
+            // The gateway's requests (the router gave them their load balancer context) pick their host as Envoy does; an
+            // application's own YARP routes keep YARP's steps.
+            pipeline.UseWhen(static context => context.Features.Get<ILoadBalancerContext>() is null, branch =>
+            {
+                var yarp = new ReverseProxyBranch(branch);
+                yarp.UseSessionAffinity();
+                yarp.UseLoadBalancing();
+                yarp.UsePassiveHealthChecks();
+            });
+            pipeline.UseMiddleware<HostSelectionMiddleware>();
+        })
             .ConfigureEndpoints((endpoint, route) =>
             {
                 if (route.Metadata?.ContainsKey(EnvoyTranslator.RouteKindMetadata) == true)
@@ -410,5 +453,25 @@ public static class EnvoyGatewayExtensions
             handler.PlainPipeline = next;
             return next;
         });
+    }
+
+    /// <summary>A branch of YARP's pipeline, so that YARP's own steps (whose extensions want its builder type) can be added to it.</summary>
+    private sealed class ReverseProxyBranch(IApplicationBuilder inner) : IReverseProxyApplicationBuilder
+    {
+        public IServiceProvider ApplicationServices
+        {
+            get => inner.ApplicationServices;
+            set => inner.ApplicationServices = value;
+        }
+
+        public Microsoft.AspNetCore.Http.Features.IFeatureCollection ServerFeatures => inner.ServerFeatures;
+
+        public IDictionary<string, object?> Properties => inner.Properties;
+
+        public RequestDelegate Build() => inner.Build();
+
+        public IApplicationBuilder New() => inner.New();
+
+        public IApplicationBuilder Use(Func<RequestDelegate, RequestDelegate> middleware) => inner.Use(middleware);
     }
 }

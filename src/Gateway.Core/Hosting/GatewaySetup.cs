@@ -12,13 +12,13 @@ internal sealed class GatewaySetup
 {
     private readonly Lazy<Bootstrap> _loaded;
 
-    public GatewaySetup(EnvoyGatewayBuilder builder, Func<EnvoyTypeRegistry, Bootstrap> load, bool loadedElsewhere)
+    public GatewaySetup(EnvoyGatewayBuilder builder)
     {
         Types = builder.Types;
         _loaded = new Lazy<Bootstrap>(() =>
         {
+            var (bootstrap, loadedElsewhere) = builder.Load();
             builder.Freeze();
-            var bootstrap = load(builder.Types);
             if (loadedElsewhere)
             {
                 // Bound by the caller, perhaps with another registry: every filter must be one registered here.

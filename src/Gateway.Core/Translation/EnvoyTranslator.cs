@@ -33,6 +33,9 @@ public static class EnvoyTranslator
     /// <summary>YARP route metadata key marking the routes this gateway dispatches to itself.</summary>
     public const string RouteKindMetadata = "gateway.envoy.cluster_route";
 
+    /// <summary>YARP cluster metadata marking the clusters this gateway owns (its client factory and membership apply to those only).</summary>
+    public const string ClusterKindMetadata = "gateway.envoy.cluster";
+
     /// <summary>Cluster metadata: connect timeout in milliseconds.</summary>
     public const string ConnectTimeoutMetadata = "envoy.connect_timeout_ms";
 
@@ -930,6 +933,7 @@ public static class EnvoyTranslator
     {
         var metadata = new Dictionary<string, string>
         {
+            [ClusterKindMetadata] = "true",
             [ConnectTimeoutMetadata] = ((long)plan.ConnectTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         };
         if (plan.Transport?.FollowsRequestHost == true)
