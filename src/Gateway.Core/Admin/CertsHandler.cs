@@ -33,7 +33,8 @@ internal sealed class CertsHandler(IServiceProvider services, TimeProvider time)
         }
         foreach (var listener in runtime.Plan.Listeners)
         {
-            if (runtime.SlotFor(listener.Name).Current is not { } chains)
+            // A listener LDS is removing may have left its slot already.
+            if (!runtime.TryGetSlot(listener.Name, out var slot) || slot.Current is not { } chains)
             {
                 continue;
             }

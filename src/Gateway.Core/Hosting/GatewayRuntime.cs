@@ -68,6 +68,9 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
 
     public ListenerSlot SlotFor(string listenerName) => _slots[listenerName];
 
+    /// <summary>The slot of a listener, when the gateway has it (LDS adds and removes them).</summary>
+    public bool TryGetSlot(string listenerName, out ListenerSlot slot) => _slots.TryGetValue(listenerName, out slot!);
+
     /// <summary>Makes <paramref name="plan"/> current without YARP (at construction, and for tests that drive no proxy).</summary>
     public void Apply(GatewayPlan plan) => ApplyAsync(plan, null, null).GetAwaiter().GetResult();
 
@@ -182,6 +185,9 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                     DrainListener(current);
                 }
             }
+            // The plan first: what reads it (admin, stats) then finds a slot for each of its listeners.
+            Plan = plan;
+            _applied = plan;
             foreach (var (name, slot) in _slots)
             {
                 if (!listenerNames.Contains(name) && _slots.TryRemove(name, out _) && slot.Current is { } removed)
@@ -189,8 +195,6 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                     DrainListener(removed);
                 }
             }
-            Plan = plan;
-            _applied = plan;
             _tracers.Retain(plan);
             SyncDynamicEndpoints();
             if (proxy is not null && retired.Count > 0)
