@@ -192,7 +192,7 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
             {
                 if (!listenerNames.Contains(name) && _slots.TryRemove(name, out _) && slot.Current is { } removed)
                 {
-                    DrainListener(removed);
+                    DrainListener(removed, dropStats: true);
                 }
             }
             _tracers.Retain(plan);
@@ -249,11 +249,41 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
         endpoints.Set(wanted);
     }
 
-    private void DrainListener(ListenerChains chains)
+    /// <param name="dropStats">The listener was removed: once drained, its <c>listener.&lt;address or stat_prefix&gt;.</c> stats go (Envoy deletes its scope), unless a listener still serving has that scope.</param>
+    private void DrainListener(ListenerChains chains, bool dropStats = false)
     {
         var draining = _stats.Gauge("listener_manager.total_listeners_draining");
         draining.Increment();
-        chains.BeginDrain(Drain.DrainTime, Drain.Strategy == DrainStrategy.Gradual, _filterServices?.Random ?? Random.Shared, draining.Decrement);
+        chains.BeginDrain(Drain.DrainTime, Drain.Strategy == DrainStrategy.Gradual, _filterServices?.Random ?? Random.Shared, () =>
+        {
+            draining.Decrement();
+            if (dropStats)
+            {
+                DropListenerStats(chains.Plan.StatScope);
+            }
+        });
+    }
+
+    private void DropListenerStats(string statScope)
+    {
+        // The scope is listener.<address> or listener.<stat_prefix> (StatNames.ListenerScope).
+        var scope = statScope + ".";
+        var keep = new List<string>();
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.Current?.Plan.StatScope is { } other)
+            {
+                if (other == statScope)
+                {
+                    return;
+                }
+                if ((other + ".").StartsWith(scope, StringComparison.Ordinal))
+                {
+                    keep.Add(other + ".");
+                }
+            }
+        }
+        _stats.RemoveScope(scope, keep);
     }
 
     private static List<T> WithRetired<T>(IReadOnlyList<T> current, IReadOnlyList<T>? previous, Func<T, string?> cluster, HashSet<string> wanted)

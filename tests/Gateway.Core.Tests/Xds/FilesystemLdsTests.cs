@@ -179,6 +179,33 @@ public sealed class FilesystemLdsTests : IDisposable
     }
 
     [Fact]
+    public async Task Lds_ListenerRemovedAndDrained_ItsListenerStatsAreDropped()
+    {
+        // Fixed ports: a listener's stat scope is its configured address (two port-0 listeners would share one).
+        var (firstPort, secondPort) = (FreePort(), FreePort());
+        File.WriteAllText(LdsPath, FilesystemXdsTests.Response("l1", Listener("first", "one", firstPort), Listener("second", "two", secondPort)));
+        await using var gateway = await InProcessGateway.StartAsync(Bootstrap, services => services.AddSingleton(new DrainOptions { DrainTime = TimeSpan.Zero }));
+        await BoundPortAsync(gateway, "second", "two");
+        Assert.Contains($"listener.127.0.0.1_{secondPort}.downstream_cx_total", await gateway.Client.GetStringAsync(gateway.AdminUri("/stats")), StringComparison.Ordinal);
+
+        FileSdsTests.MoveIntoPlace(LdsPath, FilesystemXdsTests.Response("l2", Listener("first", "one", firstPort)));
+        await gateway.AssertStatAsync("listener_manager.listener_removed", 1);
+        await gateway.AssertStatAsync("listener_manager.total_listeners_draining", 0);
+
+        var stats = await gateway.Client.GetStringAsync(gateway.AdminUri("/stats"));
+        Assert.DoesNotContain($"listener.127.0.0.1_{secondPort}.", stats, StringComparison.Ordinal);
+        // The listener that stays keeps its own.
+        Assert.Contains($"listener.127.0.0.1_{firstPort}.downstream_cx_total", stats, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    [Fact]
     public async Task Lds_OneListenerInvalid_TheOthersApplyAndItsErrorIsInTheConfigDump()
     {
         File.WriteAllText(LdsPath, FilesystemXdsTests.Response("l1", Listener("first", "one")));
