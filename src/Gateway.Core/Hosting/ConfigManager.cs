@@ -144,49 +144,24 @@ internal sealed partial class ConfigManager : IDisposable
 
     private string? OnCds(DiscoveryResponse response, string file)
     {
-        foreach (var resource in response.Resources)
+        if (FirstNotOf<Cluster>(response) is { } wrong)
         {
-            if (resource is not Cluster)
-            {
-                return WrongType(resource, ClusterType);
-            }
+            return WrongType(wrong, ClusterType);
         }
         var version = response.VersionInfo ?? string.Empty;
         var now = _time.GetUtcNow();
         var working = Working;
         var previous = ByName(working.Clusters);
         var errors = new List<string>();
+        // Envoy's addOrUpdateCluster: a static cluster cannot be changed by CDS, and that is no error.
+        var entries = Entries(response, "cluster", _staticClusters, static (Cluster c) => c.Name ?? string.Empty, previous, version, now, errors);
         var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
-        var entries = new List<XdsResource<Cluster>>(response.Resources.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Cluster cluster in response.Resources)
-        {
-            var name = cluster.Name ?? string.Empty;
-            if (!seen.Add(name))
-            {
-                errors.Add($"{name}: duplicate cluster {name} found");
-                continue;
-            }
-            if (_staticClusters.Contains(name))
-            {
-                // Envoy's addOrUpdateCluster: a static cluster cannot be changed by CDS, and that is no error.
-                continue;
-            }
-            var digest = Digest(cluster);
-            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<Cluster>(name, cluster, version, now, digest));
-        }
         if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Clusters = list }, errors, failures, version, now) is { } rejected)
         {
             return rejected;
         }
-        var candidate = working with { Clusters = entries, CdsVersion = version, ClusterErrors = failures };
         var (added, modified, removed) = Changes(previous, entries);
-        var outer = _pending;
-        _pending = candidate;
-        ReconcileEds();
-        candidate = _pending;
-        _pending = outer;
-        if (Commit(candidate) is { } applyError)
+        if (CommitReconciled(working with { Clusters = entries, CdsVersion = version, ClusterErrors = failures }, ReconcileEds) is { } applyError)
         {
             return applyError;
         }
@@ -204,49 +179,24 @@ internal sealed partial class ConfigManager : IDisposable
 
     private string? OnLds(DiscoveryResponse response, string file)
     {
-        foreach (var resource in response.Resources)
+        if (FirstNotOf<Listener>(response) is { } wrong)
         {
-            if (resource is not Listener)
-            {
-                return WrongType(resource, ListenerType);
-            }
+            return WrongType(wrong, ListenerType);
         }
         var version = response.VersionInfo ?? string.Empty;
         var now = _time.GetUtcNow();
         var working = Working;
         var previous = ByName(working.Listeners);
         var errors = new List<string>();
+        // Envoy's addOrUpdateListener: a static listener cannot be changed by LDS.
+        var entries = Entries<Listener>(response, "listener", _staticListeners, ListenerName, previous, version, now, errors);
         var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
-        var entries = new List<XdsResource<Listener>>(response.Resources.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Listener listener in response.Resources)
-        {
-            var name = ListenerName(listener);
-            if (!seen.Add(name))
-            {
-                errors.Add($"{name}: duplicate listener {name} found");
-                continue;
-            }
-            if (_staticListeners.Contains(name))
-            {
-                // Envoy's addOrUpdateListener: a static listener cannot be changed by LDS.
-                continue;
-            }
-            var digest = Digest(listener);
-            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<Listener>(name, listener, version, now, digest));
-        }
         if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Listeners = list }, errors, failures, version, now) is { } rejected)
         {
             return rejected;
         }
-        var candidate = working with { Listeners = entries, LdsVersion = version, ListenerErrors = failures };
         var (added, modified, removed) = Changes(previous, entries);
-        var outer = _pending;
-        _pending = candidate;
-        ReconcileRds();
-        candidate = _pending;
-        _pending = outer;
-        if (Commit(candidate) is { } applyError)
+        if (CommitReconciled(working with { Listeners = entries, LdsVersion = version, ListenerErrors = failures }, ReconcileRds) is { } applyError)
         {
             return applyError;
         }
@@ -259,6 +209,54 @@ internal sealed partial class ConfigManager : IDisposable
         }
         // Envoy's LdsApiImpl: one line per listener that failed.
         return errors.Count == 0 ? null : "Error adding/updating listener(s) " + string.Concat(errors.Select(e => e + "\n"));
+    }
+
+    /// <summary>The first resource of the response that is not a <typeparamref name="T"/>, or null.</summary>
+    private static EnvoyMessage? FirstNotOf<T>(DiscoveryResponse response)
+        where T : EnvoyMessage
+        => response.Resources.Find(static r => r is not T);
+
+    /// <summary>
+    /// A state-of-the-world response's entries (every resource a <typeparamref name="T"/>), in its order: a duplicate
+    /// name is an error (the first one kept, as in Envoy), a static resource's name is skipped, and an unchanged resource
+    /// keeps its entry (version and time).
+    /// </summary>
+    private static List<XdsResource<T>> Entries<T>(DiscoveryResponse response, string kind, HashSet<string> statics, Func<T, string> nameOf,
+        Dictionary<string, XdsResource<T>> previous, string version, DateTimeOffset now, List<string> errors)
+        where T : EnvoyMessage
+    {
+        var entries = new List<XdsResource<T>>(response.Resources.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (T typed in response.Resources)
+        {
+            var name = nameOf(typed);
+            if (!seen.Add(name))
+            {
+                errors.Add($"{name}: duplicate {kind} {name} found");
+                continue;
+            }
+            if (statics.Contains(name))
+            {
+                continue;
+            }
+            var digest = Digest(typed);
+            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<T>(name, typed, version, now, digest));
+        }
+        return entries;
+    }
+
+    /// <summary>
+    /// Commits <paramref name="candidate"/> after <paramref name="reconcile"/> started the subscriptions it needs (their
+    /// first reads go into the same update, so it is applied once, its clusters warm).
+    /// </summary>
+    private string? CommitReconciled(DynamicState candidate, Action reconcile)
+    {
+        var outer = _pending;
+        _pending = candidate;
+        reconcile();
+        candidate = _pending;
+        _pending = outer;
+        return Commit(candidate);
     }
 
     // ---- EDS ----------------------------------------------------------------------------------------------------
@@ -903,9 +901,6 @@ internal sealed partial class ConfigManager : IDisposable
             _watchers.Dispose();
         }
     }
-
-    /// <summary>True once disposed.</summary>
-    internal bool Disposed => _disposed;
 
     [LoggerMessage(EventId = LogEvents.ConfigApplied, Level = LogLevel.Information, Message = "configuration applied: {Clusters} cluster(s), {Listeners} listener(s)")]
     private static partial void LogApplied(ILogger logger, int clusters, int listeners);

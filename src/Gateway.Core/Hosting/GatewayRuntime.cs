@@ -30,7 +30,6 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
     private readonly Lock _applyLock = new();
     private readonly SemaphoreSlim _applyGate = new(1, 1);
     private readonly ILogger _configLogger;
-    private GatewayPlan? _applied;
     private TaskCompletionSource _endpointsResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly Filters.FilterServices? _filterServices;
@@ -88,7 +87,8 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
         await _applyGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var previous = _applied;
+            // At construction Plan is already this plan: nothing is retired.
+            var previous = Plan;
             // Contexts (listeners' and clusters') take their file-based secrets' certificates from the subscriptions.
             _secrets.Apply(plan);
             var wanted = new HashSet<string>(StringComparer.Ordinal);
@@ -105,14 +105,11 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
                 }
             }
             var retired = new List<ClusterPlan>();
-            if (previous is not null)
+            foreach (var cluster in previous.ClusterPlans)
             {
-                foreach (var cluster in previous.ClusterPlans)
+                if (!wanted.Contains(cluster.Name))
                 {
-                    if (!wanted.Contains(cluster.Name))
-                    {
-                        retired.Add(cluster);
-                    }
+                    retired.Add(cluster);
                 }
             }
             // The listeners' routes hold cluster handles: with the same clusters, an unchanged listener plan keeps its chains.
@@ -157,7 +154,7 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
             if (proxy is not null)
             {
                 // YARP first gets the new clusters beside the old ones: requests still on the old listeners keep theirs.
-                proxy.Update(WithRetired(plan.Routes, previous?.Routes, r => r.ClusterId, wanted), WithRetired(plan.Clusters, previous?.Clusters, c => c.ClusterId, wanted));
+                proxy.Update(WithRetired(plan.Routes, previous.Routes, r => r.ClusterId, wanted), WithRetired(plan.Clusters, previous.Clusters, c => c.ClusterId, wanted));
                 await WaitForProxyEndpointsAsync(created).ConfigureAwait(false);
             }
             var listenerNames = new HashSet<string>(StringComparer.Ordinal);
@@ -187,7 +184,6 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
             }
             // The plan first: what reads it (admin, stats) then finds a slot for each of its listeners.
             Plan = plan;
-            _applied = plan;
             foreach (var (name, slot) in _slots)
             {
                 if (!listenerNames.Contains(name) && _slots.TryRemove(name, out _) && slot.Current is { } removed)
@@ -286,10 +282,10 @@ internal sealed partial class GatewayRuntime : IEnvoyGateway, IDisposable
         _stats.RemoveScope(scope, keep);
     }
 
-    private static List<T> WithRetired<T>(IReadOnlyList<T> current, IReadOnlyList<T>? previous, Func<T, string?> cluster, HashSet<string> wanted)
+    private static List<T> WithRetired<T>(IReadOnlyList<T> current, IReadOnlyList<T> previous, Func<T, string?> cluster, HashSet<string> wanted)
     {
         var all = new List<T>(current);
-        foreach (var item in previous ?? [])
+        foreach (var item in previous)
         {
             if (cluster(item) is { } name && !wanted.Contains(name))
             {

@@ -9,12 +9,6 @@ namespace Gateway.Tls;
 /// </summary>
 internal static class SdsFile
 {
-    /// <summary>The file a source reads (<c>path_config_source.path</c> or the deprecated <c>path</c>).</summary>
-    public static string? PathOf(EnvoyConfigSource source) => Xds.DiscoveryFile.PathOf(source);
-
-    /// <summary>The directory whose moves trigger a reload: <c>watched_directory</c>, else the file's own directory.</summary>
-    public static string DirectoryOf(EnvoyConfigSource source) => Xds.DiscoveryFile.DirectoryOf(source);
-
     /// <summary>
     /// Reads the secret <paramref name="name"/> from <paramref name="path"/>; its <c>Secret</c> is null, with the errors,
     /// when it cannot be used. <see cref="SdsFileContent.Parsed"/> tells a file that was read as a DiscoveryResponse
