@@ -469,6 +469,9 @@ internal sealed class TcpProxyTunnel
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
+            // SocketsHttpHandler buffers an HTTP/2 request's HEADERS until its body writes or flushes; the tunnel needs
+            // them on the wire now (the upstream may speak first, and the response is awaited before any byte is sent).
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             _stream.TrySetResult(stream);
             await _ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -192,6 +192,9 @@ public sealed class ConnectTerminationTests
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
+            // SocketsHttpHandler holds an HTTP/2 request's HEADERS until the body writes or flushes; the response is
+            // awaited before the first line is written.
+            await stream.FlushAsync();
             await foreach (var chunk in _chunks.Reader.ReadAllAsync())
             {
                 await stream.WriteAsync(chunk);

@@ -125,6 +125,27 @@ public sealed class TcpProxyTunnelingTests
     }
 
     [Fact]
+    public async Task Post_ServerSpeaksFirstOnAKeptHttp2Connection_TheHeadersGoOutBeforeAnyDownstreamByte()
+    {
+        using var log = new TempLogFile();
+        await using var greeter = TcpTestServer.Named("greeting");
+        await using var pair = await PostTunnel.StartAsync(greeter, log, "\n  post_path: /tunnel");
+        var gateway = pair.Gateway;
+
+        // The downstream sends nothing: only the POST's HEADERS frame, flushed at once, opens the tunnel. The second
+        // tunnel rides the connection the first left in the pool, where no SETTINGS exchange flushes it by chance.
+        for (var i = 0; i < 2; i++)
+        {
+            await using var client = await TcpTestClient.ConnectAsync(Port(gateway));
+            Assert.Equal("greeting", await client.ReadToEndAsync());
+        }
+
+        await gateway.AssertStatAsync("cluster.terminator.upstream_rq_200", 2);
+        await gateway.AssertStatAsync("cluster.terminator.upstream_cx_total", 1);
+        Assert.Equal(2, greeter.Accepted);
+    }
+
+    [Fact]
     public async Task IdleTimeout_Http2PostTunnelWithoutBytes_BothEndsClosedAndTheStreamReset()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
