@@ -57,6 +57,12 @@ internal static class LogEvents
     // config (Envoy's "config" logger): xDS subscriptions and the config manager applying their updates. 1000.
     public const int XdsFileRejected = 1000;
     public const int XdsFileFailed = 1001;
+    public const int XdsStreamEstablished = 1020;
+    public const int XdsStreamClosed = 1021;
+    public const int XdsGrpcRejected = 1022;
+    public const int XdsUnwatchedType = 1023;
+    public const int XdsInitialFetchTimeout = 1024;
+    public const int XdsDeltaRemovalIgnored = 1025;
     public const int ConfigApplied = 1010;
     public const int ConfigResourceRejected = 1011;
     public const int ConfigProxyEndpointsLate = 1012;

@@ -228,11 +228,13 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         // What xDS gave (Envoy's cluster manager, listener manager and RDS dumps of dynamic resources).
         var dynamic = Manager?.State ?? Xds.DynamicState.Empty;
         var dynamicClusters = new ProtoList();
+        var warmingClusters = new ProtoList();
         foreach (var entry in dynamic.Clusters)
         {
             if (Matches(entry.Name))
             {
-                dynamicClusters.Add(VersionedEntry(entry.Version).Add("cluster", ConfigJson.Message(entry.Resource, asAny: true)).Add("last_updated", Time(entry.LastUpdated)));
+                (dynamic.WarmingClusters.Contains(entry.Name) ? warmingClusters : dynamicClusters)
+                    .Add(VersionedEntry(entry.Version).Add("cluster", ConfigJson.Message(entry.Resource, asAny: true)).Add("last_updated", Time(entry.LastUpdated)));
             }
         }
         var dynamicListeners = new ProtoList();
@@ -310,7 +312,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         return
         [
             Present(("bootstrap", ConfigJson.Message(bootstrap)), ("last_updated", lastUpdated)),
-            Present(("version_info", Version(dynamic.CdsVersion)), ("static_clusters", clusters), ("dynamic_active_clusters", dynamicClusters)),
+            Present(("version_info", Version(dynamic.CdsVersion)), ("static_clusters", clusters), ("dynamic_active_clusters", dynamicClusters), ("dynamic_warming_clusters", warmingClusters)),
             Present(("version_info", Version(dynamic.LdsVersion)), ("static_listeners", listeners), ("dynamic_listeners", dynamicListeners)),
             Present(),
             Present(("static_route_configs", routes), ("dynamic_route_configs", dynamicRoutes)),

@@ -33,10 +33,8 @@ internal static class ConfigJson
         for (var order = 0; order < schema.Fields.Count; order++)
         {
             var field = schema.Fields[order];
-            var info = ProtoFieldNumbers.Find(schema.FullName, field.Name)
-                ?? (field.ProtoNumber is { } number ? new ProtoFieldNumbers.FieldInfo(number, field.ProtoInOneOf) : null);
             var value = field.Property.GetValue(message);
-            if (!IsPresent(message, field, value, info?.InOneOf ?? false))
+            if (!IsPresent(message, field, value, field.ProtoInOneOf))
             {
                 continue;
             }
@@ -44,7 +42,7 @@ internal static class ConfigJson
             var json = !field.IsAny ? Value(value!, field.Property, sensitive)
                 : value is IDictionary anyMap ? AnyMap(anyMap)
                 : Message((EnvoyMessage)value!, asAny: true, redact: sensitive);
-            fields.Add((info?.Number ?? int.MaxValue, order, field.Name, json));
+            fields.Add((field.ProtoNumber ?? int.MaxValue, order, field.Name, json));
         }
         fields.Sort(static (a, b) => a.Number != b.Number ? a.Number.CompareTo(b.Number) : a.Order.CompareTo(b.Order));
         foreach (var (_, _, name, value) in fields)

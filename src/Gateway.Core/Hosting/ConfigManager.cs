@@ -41,8 +41,10 @@ internal sealed partial class ConfigManager : IDisposable
     private readonly HashSet<string> _staticListeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EdsSubscription> _eds = new(StringComparer.Ordinal);
     private readonly Dictionary<RdsKey, RdsSubscription> _rds = [];
-    private readonly FilesystemSubscription? _cds;
-    private readonly FilesystemSubscription? _lds;
+    private readonly Random _random;
+    private readonly IXdsSubscription? _cds;
+    private readonly IXdsSubscription? _lds;
+    private IGrpcMux? _ads;
     private Func<GatewayPlan, Task>? _apply;
     private DynamicState _state = DynamicState.Empty;
     // While an update is being put together (and while the manager starts): EDS and RDS reads started by it add to this
@@ -51,8 +53,9 @@ internal sealed partial class ConfigManager : IDisposable
     private bool _disposed;
     private bool _started;
 
-    public ConfigManager(Bootstrap bootstrap, EnvoyTypeRegistry types, StatsStore stats, ServerStats server, TimeProvider time, ILoggerFactory loggers)
+    public ConfigManager(Bootstrap bootstrap, EnvoyTypeRegistry types, StatsStore stats, ServerStats server, TimeProvider time, ILoggerFactory loggers, Random? random = null)
     {
+        _random = random ?? Random.Shared;
         _bootstrap = bootstrap;
         _types = types;
         _stats = stats;
@@ -67,21 +70,32 @@ internal sealed partial class ConfigManager : IDisposable
         {
             _staticListeners.Add(ListenerName(listener));
         }
+        // Envoy's initialization order: clusters (and their EDS) first, then listeners (and their RDS); a gRPC phase waits
+        // for its first responses (or initial_fetch_timeout) before the next starts. Files are read at once.
         lock (_gate)
         {
-            // Envoy's initialization order: clusters (and their EDS) first, then listeners (and their RDS).
             _pending = _state;
             if (bootstrap.DynamicResources?.CdsConfig is { } cds)
             {
-                var file = Path.GetFullPath(DiscoveryFile.PathOf(cds)!);
-                _cds = new FilesystemSubscription(cds, new SubscriptionStats(stats, "cluster_manager.cds."), types, time, _logger, _gate, _watchers, response => OnCds(response, file));
+                _cds = Subscribe(cds, GrpcMux.ClusterType, null, new SubscriptionStats(stats, "cluster_manager.cds."), (response, source) => OnCds(response, source),
+                    (changes, removed, source) => OnCds(StateOfTheWorld(Working.Clusters, changes, removed, static (Cluster c) => c.Name ?? string.Empty), source, changes.Resources));
                 _cds.Start();
             }
             ReconcileEds();
+            _state = _pending;
+            _pending = null;
+            Plan = Translate(_state);
+            _translations = _lastTranslation ?? _translations;
+        }
+        WaitFor(_cds);
+        WaitFor(EdsSubscriptions());
+        lock (_gate)
+        {
+            _pending = _state;
             if (bootstrap.DynamicResources?.LdsConfig is { } lds)
             {
-                var file = Path.GetFullPath(DiscoveryFile.PathOf(lds)!);
-                _lds = new FilesystemSubscription(lds, new SubscriptionStats(stats, "listener_manager.lds."), types, time, _logger, _gate, _watchers, response => OnLds(response, file));
+                _lds = Subscribe(lds, GrpcMux.ListenerType, null, new SubscriptionStats(stats, "listener_manager.lds."), (response, source) => OnLds(response, source),
+                    (changes, removed, source) => OnLds(StateOfTheWorld<Listener>(Working.Listeners, changes, removed, ListenerName), source, changes.Resources));
                 _lds.Start();
             }
             ReconcileRds();
@@ -89,6 +103,135 @@ internal sealed partial class ConfigManager : IDisposable
             _pending = null;
             Plan = Translate(_state);
             _translations = _lastTranslation ?? _translations;
+        }
+        WaitFor(_lds);
+        WaitFor(RdsSubscriptions());
+    }
+
+    /// <summary>
+    /// A subscription to <paramref name="source"/>: its file, the ADS stream, or a stream of its own. <paramref name="onUpdate"/>
+    /// gets each response and the name its errors are reported against (the file, or <c>cds</c>, <c>eds</c>, ...);
+    /// <paramref name="onDelta"/>, for a wildcard subscription, an incremental stream's changes.
+    /// </summary>
+    private IXdsSubscription Subscribe(EnvoyConfigSource source, string typeUrl, string? resourceName, SubscriptionStats stats,
+        Func<DiscoveryResponse, string, string?> onUpdate, Func<DiscoveryResponse, IReadOnlyList<string>, string, string?>? onDelta = null,
+        Action<FilesystemSubscription>? defer = null)
+    {
+        var errorSource = ErrorSourceOf(source, typeUrl);
+        Func<DiscoveryResponse, IReadOnlyList<string>, string?>? delta = onDelta is null ? null : (added, removed) => onDelta(added, removed, errorSource);
+        if (source.Ads is not null)
+        {
+            _ads ??= NewMux(_bootstrap.DynamicResources!.AdsConfig!, null);
+            return new GrpcSubscription(_ads, typeUrl, resourceName, source, stats, _time, _logger, response => onUpdate(response, errorSource), delta);
+        }
+        if (source.ApiConfigSource is { } api)
+        {
+            // Envoy opens a stream per subscription of a non-aggregated source.
+            return new GrpcSubscription(NewMux(api, typeUrl), typeUrl, resourceName, source, stats, _time, _logger, response => onUpdate(response, errorSource), delta, ownsMux: true);
+        }
+        return new FilesystemSubscription(source, stats, _types, _time, _logger, _gate, _watchers, response => onUpdate(response, errorSource), defer);
+    }
+
+    private IGrpcMux NewMux(ApiConfigSource api, string? typeUrl)
+        => GrpcMux.Create(api, typeUrl, new GrpcMuxContext(XdsServer.For(api, _bootstrap, _types, _stats), _bootstrap, _types, _stats, _time, _random, _logger, ApplyBatch));
+
+    /// <summary>
+    /// An incremental response's changes as the state of the world they make: what is held (accepted), without the
+    /// names removed or changed, then the resources added or changed.
+    /// </summary>
+    private static DiscoveryResponse StateOfTheWorld<T>(IReadOnlyList<XdsResource<T>> held, DiscoveryResponse changes, IReadOnlyList<string> removed, Func<T, string> nameOf)
+        where T : EnvoyMessage
+    {
+        var replaced = new HashSet<string>(removed, StringComparer.Ordinal);
+        foreach (var resource in changes.Resources)
+        {
+            if (resource is T typed)
+            {
+                replaced.Add(nameOf(typed));
+            }
+        }
+        var all = new DiscoveryResponse { VersionInfo = changes.VersionInfo, TypeUrl = changes.TypeUrl, Nonce = changes.Nonce };
+        foreach (var entry in held)
+        {
+            if (!replaced.Contains(entry.Name))
+            {
+                all.Resources.Add(entry.Resource);
+            }
+        }
+        all.Resources.AddRange(changes.Resources);
+        return all;
+    }
+
+    /// <summary>What errors of a response from <paramref name="source"/> are reported against: the file, or the stream's type (<c>cds</c>, <c>eds</c>, ...).</summary>
+    private static string ErrorSourceOf(EnvoyConfigSource source, string typeUrl)
+        => DiscoveryFile.PathOf(source) is { Length: > 0 } path && source.Ads is null && source.ApiConfigSource is null ? Path.GetFullPath(path) : GrpcMux.SourceName(typeUrl);
+
+    /// <summary>Tells sources apart: a file (and the directory watched), the ADS stream, or one management server's stream.</summary>
+    private static string SourceKey(EnvoyConfigSource source)
+        => source.Ads is not null ? "ads"
+            : source.ApiConfigSource is { } api ? "grpc:" + ConfigJson.Message(api).ToPrettyString()
+            : Path.GetFullPath(DiscoveryFile.PathOf(source)!) + "\n" + DiscoveryFile.DirectoryOf(source);
+
+    /// <summary>Waits (outside the lock) until the subscriptions may let initialization go on.</summary>
+    private static void WaitFor(params IXdsSubscription?[] subscriptions)
+    {
+        var waits = new List<Task>(subscriptions.Length);
+        foreach (var subscription in subscriptions)
+        {
+            if (subscription is { Initialized.IsCompleted: false } pending)
+            {
+                waits.Add(pending.Initialized);
+            }
+        }
+        if (waits.Count > 0)
+        {
+            Task.WhenAll(waits).GetAwaiter().GetResult();
+        }
+    }
+
+    private IXdsSubscription[] EdsSubscriptions() => SubscriptionsOf(_eds.Values, static s => s.Subscription);
+
+    private IXdsSubscription[] RdsSubscriptions() => SubscriptionsOf(_rds.Values, static s => s.Subscription);
+
+    private IXdsSubscription[] SubscriptionsOf<T>(IEnumerable<T> owners, Func<T, IXdsSubscription> subscription)
+    {
+        lock (_gate)
+        {
+            var list = new List<IXdsSubscription>();
+            foreach (var owner in owners)
+            {
+                list.Add(subscription(owner));
+            }
+            return [.. list];
+        }
+    }
+
+    /// <summary>
+    /// Runs the deliveries of one gRPC response (or of the EDS files moved meanwhile) as one update: under the lock, each
+    /// adding to the same pending state, applied once at the end. Returns why it could not be applied, or null.
+    /// </summary>
+    private string? ApplyBatch(Action deliver)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return null;
+            }
+            var outer = _pending;
+            var start = Working;
+            _pending = start;
+            DynamicState candidate;
+            try
+            {
+                deliver();
+            }
+            finally
+            {
+                candidate = _pending;
+                _pending = outer;
+            }
+            return ReferenceEquals(candidate, start) ? null : Commit(candidate);
         }
     }
 
@@ -102,10 +245,10 @@ internal sealed partial class ConfigManager : IDisposable
     public DynamicState State => Volatile.Read(ref _state);
 
     /// <summary>The CDS subscription, when <c>cds_config</c> is set.</summary>
-    public FilesystemSubscription? Cds => _cds;
+    public IXdsSubscription? Cds => _cds;
 
     /// <summary>The LDS subscription, when <c>lds_config</c> is set.</summary>
-    public FilesystemSubscription? Lds => _lds;
+    public IXdsSubscription? Lds => _lds;
 
     /// <summary>
     /// From now on updates are applied with <paramref name="apply"/> (the running gateway); one that arrived since the
@@ -142,7 +285,8 @@ internal sealed partial class ConfigManager : IDisposable
 
     // ---- CDS ----------------------------------------------------------------------------------------------------
 
-    private string? OnCds(DiscoveryResponse response, string file)
+    /// <param name="attributable">The resources an error may be put on (an incremental update's changes); null: all of the response's.</param>
+    private string? OnCds(DiscoveryResponse response, string file, List<EnvoyMessage>? attributable = null)
     {
         if (FirstNotOf<Cluster>(response) is { } wrong)
         {
@@ -156,12 +300,13 @@ internal sealed partial class ConfigManager : IDisposable
         // Envoy's addOrUpdateCluster: a static cluster cannot be changed by CDS, and that is no error.
         var entries = Entries(response, "cluster", _staticClusters, static (Cluster c) => c.Name ?? string.Empty, previous, version, now, errors);
         var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
-        if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Clusters = list }, errors, failures, version, now) is { } rejected)
+        if (ValidateEach(entries, previous, attributable ?? response.Resources, file, working, (state, list) => state with { Clusters = list }, errors, failures, version, now) is { } rejected)
         {
             return rejected;
         }
         var (added, modified, removed) = Changes(previous, entries);
-        if (CommitReconciled(working with { Clusters = entries, CdsVersion = version, ClusterErrors = failures }, ReconcileEds) is { } applyError)
+        var candidate = working with { Clusters = entries, CdsVersion = version, ClusterErrors = failures, WarmingClusters = Warming(entries, previous, working) };
+        if (CommitReconciled(candidate, ReconcileEds) is { } applyError)
         {
             return applyError;
         }
@@ -175,9 +320,52 @@ internal sealed partial class ConfigManager : IDisposable
         return errors.Count == 0 ? null : "Error adding/updating cluster(s) " + string.Join(", ", errors);
     }
 
+    /// <summary>
+    /// The clusters that warm (Envoy's warming clusters): a new EDS cluster fed by gRPC is used once its first assignment
+    /// arrives or its subscription's initial fetch timed out (a file is read when the cluster is added: never warming);
+    /// one still waiting stays so. A changed cluster keeps the assignment it has and stays in use.
+    /// </summary>
+    private static HashSet<string> Warming(List<XdsResource<Cluster>> entries, Dictionary<string, XdsResource<Cluster>> previous, DynamicState working)
+    {
+        var warming = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.Resource is { Type: DiscoveryType.Eds, EdsClusterConfig.EdsConfig: { } source } && (source.Ads is not null || source.ApiConfigSource is not null)
+                && !working.Endpoints.ContainsKey(entry.Name) && (!previous.ContainsKey(entry.Name) || working.WarmingClusters.Contains(entry.Name)))
+            {
+                warming.Add(entry.Name);
+            }
+        }
+        return warming;
+    }
+
+    /// <summary>A warming cluster's subscription got its first response (or timed out, or went): the cluster is used from now on.</summary>
+    private void EndWarming(string cluster, EdsSubscription subscription)
+    {
+        if (ApplyBatch(() =>
+            {
+                var working = Working;
+                if (working.WarmingClusters.Contains(cluster) && _eds.TryGetValue(cluster, out var current) && ReferenceEquals(current, subscription))
+                {
+                    _pending = working with { WarmingClusters = Without(working.WarmingClusters, cluster) };
+                }
+            }) is { } error)
+        {
+            LogResourceRejected(_logger, cluster, error);
+        }
+    }
+
+    private static HashSet<string> Without(IReadOnlySet<string> names, string name)
+    {
+        var rest = new HashSet<string>(names, StringComparer.Ordinal);
+        rest.Remove(name);
+        return rest;
+    }
+
     // ---- LDS ----------------------------------------------------------------------------------------------------
 
-    private string? OnLds(DiscoveryResponse response, string file)
+    /// <param name="attributable">The resources an error may be put on (an incremental update's changes); null: all of the response's.</param>
+    private string? OnLds(DiscoveryResponse response, string file, List<EnvoyMessage>? attributable = null)
     {
         if (FirstNotOf<Listener>(response) is { } wrong)
         {
@@ -191,7 +379,7 @@ internal sealed partial class ConfigManager : IDisposable
         // Envoy's addOrUpdateListener: a static listener cannot be changed by LDS.
         var entries = Entries<Listener>(response, "listener", _staticListeners, ListenerName, previous, version, now, errors);
         var failures = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
-        if (ValidateEach(entries, previous, response, file, working, (state, list) => state with { Listeners = list }, errors, failures, version, now) is { } rejected)
+        if (ValidateEach(entries, previous, attributable ?? response.Resources, file, working, (state, list) => state with { Listeners = list }, errors, failures, version, now) is { } rejected)
         {
             return rejected;
         }
@@ -292,6 +480,10 @@ internal sealed partial class ConfigManager : IDisposable
             var subscription = new EdsSubscription(this, name, cluster);
             _eds.Add(name, subscription);
             subscription.Start();
+            if (!subscription.Subscription.Initialized.IsCompleted)
+            {
+                _ = subscription.Subscription.Initialized.ContinueWith(_ => EndWarming(name, subscription), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
         }
     }
 
@@ -301,36 +493,35 @@ internal sealed partial class ConfigManager : IDisposable
         private readonly ConfigManager _owner;
         private readonly string _cluster;
         private readonly string _serviceName;
-        private readonly string _file;
+        private readonly string _sourceKey;
         private readonly Counter _updateEmpty;
-        private readonly FilesystemSubscription _subscription;
 
         public EdsSubscription(ConfigManager owner, string cluster, Cluster config)
         {
             _owner = owner;
             _cluster = cluster;
             var source = config.EdsClusterConfig!.EdsConfig!;
-            _serviceName = config.EdsClusterConfig.ServiceName is { Length: > 0 } service ? service : cluster;
-            _file = Path.GetFullPath(DiscoveryFile.PathOf(source)!);
-            Source = source;
+            _serviceName = ServiceNameOf(config);
+            _sourceKey = SourceKey(source);
             var scope = "cluster." + cluster + ".";
             _updateEmpty = owner._stats.Counter(scope + "update_empty");
-            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, scope), owner._types, owner._time, owner._logger, owner._gate, owner._watchers, OnUpdate, owner.DeferEds);
+            Subscription = owner.Subscribe(source, GrpcMux.EndpointType, _serviceName, new SubscriptionStats(owner._stats, scope), OnUpdate, defer: owner.DeferEds);
         }
 
-        public EnvoyConfigSource Source { get; }
+        public IXdsSubscription Subscription { get; }
 
-        /// <summary>Whether this subscription still reads what <paramref name="cluster"/> asks for (a changed cluster may name another file or service).</summary>
+        private static string ServiceNameOf(Cluster cluster)
+            => cluster.EdsClusterConfig?.ServiceName is { Length: > 0 } service ? service : cluster.Name ?? string.Empty;
+
+        /// <summary>Whether this subscription still reads what <paramref name="cluster"/> asks for (a changed cluster may name another source or service).</summary>
         public bool Serves(Cluster cluster)
-            => string.Equals(Path.GetFullPath(DiscoveryFile.PathOf(cluster.EdsClusterConfig!.EdsConfig!)!), _file, StringComparison.Ordinal)
-                && DiscoveryFile.DirectoryOf(cluster.EdsClusterConfig.EdsConfig!) == DiscoveryFile.DirectoryOf(Source)
-                && (cluster.EdsClusterConfig.ServiceName is { Length: > 0 } service ? service : cluster.Name) == _serviceName;
+            => string.Equals(SourceKey(cluster.EdsClusterConfig!.EdsConfig!), _sourceKey, StringComparison.Ordinal) && ServiceNameOf(cluster) == _serviceName;
 
-        public void Start() => _subscription.Start();
+        public void Start() => Subscription.Start();
 
-        public void Dispose() => _subscription.Dispose();
+        public void Dispose() => Subscription.Dispose();
 
-        private string? OnUpdate(DiscoveryResponse response)
+        private string? OnUpdate(DiscoveryResponse response, string errorSource)
         {
             if (response.Resources.Count == 0)
             {
@@ -350,7 +541,7 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 return $"Unexpected EDS cluster (expecting {_serviceName}): {assignment.ClusterName}";
             }
-            return _owner.OnEds(_cluster, assignment, response.VersionInfo ?? string.Empty, _file);
+            return _owner.OnEds(_cluster, assignment, response.VersionInfo ?? string.Empty, errorSource);
         }
     }
 
@@ -366,7 +557,11 @@ internal sealed partial class ConfigManager : IDisposable
         {
             [cluster] = new(cluster, assignment, version, _time.GetUtcNow(), digest),
         };
-        var candidate = working with { Endpoints = endpoints };
+        var candidate = working with
+        {
+            Endpoints = endpoints,
+            WarmingClusters = working.WarmingClusters.Contains(cluster) ? Without(working.WarmingClusters, cluster) : working.WarmingClusters,
+        };
         var errors = EdsErrors(candidate, cluster, assignment, file);
         if (errors.Count > 0)
         {
@@ -399,7 +594,12 @@ internal sealed partial class ConfigManager : IDisposable
             return [];
         }
         var copy = WithAssignment(cluster, assignment);
-        var context = new ValidationContext(_types) { Secrets = Tls.TlsSecrets.From(new StaticResources { Secrets = _bootstrap.StaticResources?.Secrets ?? [], Clusters = [copy] }, _types) };
+        var context = new ValidationContext(_types)
+        {
+            Secrets = Tls.TlsSecrets.From(new StaticResources { Secrets = _bootstrap.StaticResources?.Secrets ?? [], Clusters = [copy] }, _types),
+            AdsConfig = _bootstrap.DynamicResources?.AdsConfig,
+            BootstrapClusters = _bootstrap.StaticResources?.Clusters ?? [],
+        };
         context.EdsAssignments.Add(assignment);
         new ClusterValidator(context).Validate(copy);
         context.Errors.RemoveAll(e => !string.Equals(e.Location.Source, file, StringComparison.Ordinal));
@@ -430,32 +630,22 @@ internal sealed partial class ConfigManager : IDisposable
 
     private void ApplyMovedEds()
     {
-        lock (_gate)
+        FilesystemSubscription[] moved;
+        lock (_edsMoved)
         {
-            FilesystemSubscription[] moved;
-            lock (_edsMoved)
+            moved = [.. _edsMoved];
+            _edsMoved.Clear();
+            _edsScheduled = false;
+        }
+        if (ApplyBatch(() =>
             {
-                moved = [.. _edsMoved];
-                _edsMoved.Clear();
-                _edsScheduled = false;
-            }
-            if (_disposed)
-            {
-                return;
-            }
-            var outer = _pending;
-            var start = Working;
-            _pending = start;
-            foreach (var subscription in moved)
-            {
-                subscription.Refresh();
-            }
-            var candidate = _pending;
-            _pending = outer;
-            if (!ReferenceEquals(candidate, start) && Commit(candidate) is { } error)
-            {
-                LogResourceRejected(_logger, "EDS update", error);
-            }
+                foreach (var subscription in moved)
+                {
+                    subscription.Refresh();
+                }
+            }) is { } error)
+        {
+            LogResourceRejected(_logger, "EDS update", error);
         }
     }
 
@@ -469,7 +659,7 @@ internal sealed partial class ConfigManager : IDisposable
         {
             foreach (var hcm in ConnectionManagers(listener))
             {
-                if (hcm.Rds is { ConfigSource: { } source } rds && DiscoveryFile.PathOf(source) is { Length: > 0 })
+                if (hcm.Rds is { ConfigSource: not null } rds)
                 {
                     wanted.TryAdd(KeyOf(rds), (rds, hcm.StatPrefix ?? string.Empty));
                 }
@@ -509,7 +699,6 @@ internal sealed partial class ConfigManager : IDisposable
         private readonly Counter _updateEmpty;
         private readonly Counter _configReload;
         private readonly Gauge _configReloadTime;
-        private readonly FilesystemSubscription _subscription;
 
         public RdsSubscription(ConfigManager owner, RdsKey key, EnvoyConfigSource source, string statPrefix)
         {
@@ -519,20 +708,22 @@ internal sealed partial class ConfigManager : IDisposable
             _updateEmpty = owner._stats.Counter(Scope + "update_empty");
             _configReload = owner._stats.Counter(Scope + "config_reload");
             _configReloadTime = owner._stats.Gauge(Scope + "config_reload_time_ms");
-            _subscription = new FilesystemSubscription(source, new SubscriptionStats(owner._stats, Scope), owner._types, owner._time, owner._logger, owner._gate, owner._watchers, OnUpdate);
+            Subscription = owner.Subscribe(source, GrpcMux.RouteType, key.RouteConfigName, new SubscriptionStats(owner._stats, Scope), OnUpdate);
         }
 
         public string Scope { get; }
 
-        public void Start() => _subscription.Start();
+        public IXdsSubscription Subscription { get; }
+
+        public void Start() => Subscription.Start();
 
         public void Dispose()
         {
-            _subscription.Dispose();
+            Subscription.Dispose();
             _owner._stats.RemoveScope(Scope);
         }
 
-        private string? OnUpdate(DiscoveryResponse response)
+        private string? OnUpdate(DiscoveryResponse response, string errorSource)
         {
             if (response.Resources.Count == 0)
             {
@@ -551,7 +742,7 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 return $"Unexpected RDS configuration (expecting {_key.RouteConfigName}): {routeConfig.Name}";
             }
-            var result = _owner.OnRds(_key, routeConfig, response.VersionInfo ?? string.Empty);
+            var result = _owner.OnRds(_key, routeConfig, response.VersionInfo ?? string.Empty, errorSource);
             if (result is { Error: null, Changed: true })
             {
                 _configReload.Increment();
@@ -561,7 +752,7 @@ internal sealed partial class ConfigManager : IDisposable
         }
     }
 
-    private (string? Error, bool Changed) OnRds(RdsKey key, RouteConfiguration routeConfig, string version)
+    private (string? Error, bool Changed) OnRds(RdsKey key, RouteConfiguration routeConfig, string version, string errorSource)
     {
         var working = Working;
         var digest = Digest(routeConfig);
@@ -571,7 +762,7 @@ internal sealed partial class ConfigManager : IDisposable
         }
         var routes = new Dictionary<RdsKey, XdsResource<RouteConfiguration>>(working.Routes) { [key] = new(key.RouteConfigName, routeConfig, version, _time.GetUtcNow(), digest) };
         var candidate = working with { Routes = routes };
-        var errors = ErrorsIn(candidate, key.Path);
+        var errors = ErrorsIn(candidate, errorSource);
         if (errors.Count > 0)
         {
             return (FilesystemSubscription.Describe(errors), false);
@@ -579,7 +770,7 @@ internal sealed partial class ConfigManager : IDisposable
         return (Commit(candidate), true);
     }
 
-    private static RdsKey KeyOf(Rds rds) => new(Path.GetFullPath(DiscoveryFile.PathOf(rds.ConfigSource!)!), rds.RouteConfigName ?? string.Empty);
+    private static RdsKey KeyOf(Rds rds) => new(SourceKey(rds.ConfigSource!), rds.RouteConfigName ?? string.Empty);
 
     // ---- composing, validating, applying ------------------------------------------------------------------------
 
@@ -588,7 +779,7 @@ internal sealed partial class ConfigManager : IDisposable
     /// left out (its last good version, when there is one, stays) and the rest checked again; an error breaking a proto
     /// constraint, or one that cannot be put on a resource, rejects the whole response (returned).
     /// </summary>
-    private string? ValidateEach<T>(List<XdsResource<T>> entries, Dictionary<string, XdsResource<T>> previous, DiscoveryResponse response, string file, DynamicState working,
+    private string? ValidateEach<T>(List<XdsResource<T>> entries, Dictionary<string, XdsResource<T>> previous, List<EnvoyMessage> attributable, string file, DynamicState working,
         Func<DynamicState, IReadOnlyList<XdsResource<T>>, DynamicState> with, List<string> errors, Dictionary<string, XdsUpdateFailure> failures, string version, DateTimeOffset now)
         where T : EnvoyMessage
     {
@@ -599,7 +790,7 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 return null;
             }
-            var byResource = Attribute(fileErrors, response.Resources);
+            var byResource = Attribute(fileErrors, attributable);
             if (round == MaxValidationRounds || byResource is null || fileErrors.Exists(e => e.Message.StartsWith(ProtoConstraint, StringComparison.Ordinal)))
             {
                 return FilesystemSubscription.Describe(fileErrors);
@@ -635,19 +826,22 @@ internal sealed partial class ConfigManager : IDisposable
     private List<ConfigError> ErrorsIn(DynamicState candidate, string file)
     {
         var composed = Compose(candidate, out var assignments);
-        var errors = BootstrapValidator.ValidateComposed(composed, _types, assignments, RdsTables(candidate));
+        var errors = BootstrapValidator.ValidateComposed(composed, _types, assignments, RdsTables(candidate), _bootstrap.StaticResources?.Clusters ?? [], _bootstrap.DynamicResources?.AdsConfig);
         errors.RemoveAll(e => !string.Equals(e.Location.Source, file, StringComparison.Ordinal));
         return errors;
     }
 
-    /// <summary>Which resource of the response each error is in (by position in the file), or null when one is in none.</summary>
+    /// <summary>
+    /// Which resource of the response each error is in (by position in the file; a response off the wire has none, so by
+    /// field path, <c>resources[i]</c>), or null when one is in none.
+    /// </summary>
     private static Dictionary<EnvoyMessage, List<ConfigError>>? Attribute(List<ConfigError> errors, List<EnvoyMessage> resources)
     {
         var result = new Dictionary<EnvoyMessage, List<ConfigError>>(ReferenceEqualityComparer.Instance);
         foreach (var error in errors)
         {
-            EnvoyMessage? owner = null;
-            foreach (var resource in resources)
+            EnvoyMessage? owner = error.Location.Line == 0 ? ByPath(error.Location.Path, resources) : null;
+            foreach (var resource in error.Location.Line == 0 ? [] : resources)
             {
                 var at = resource.Location;
                 if (at.Line < error.Location.Line || (at.Line == error.Location.Line && at.Column <= error.Location.Column))
@@ -671,6 +865,19 @@ internal sealed partial class ConfigManager : IDisposable
         return result;
     }
 
+    private static EnvoyMessage? ByPath(string path, List<EnvoyMessage> resources)
+    {
+        foreach (var resource in resources)
+        {
+            var prefix = resource.Location.Path;
+            if (prefix.Length > 0 && path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] is '.' or '['))
+            {
+                return resource;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Applies <paramref name="candidate"/> (or, while an update is being put together, makes it that update); returns why not when it fails.</summary>
     private string? Commit(DynamicState candidate)
     {
@@ -692,6 +899,7 @@ internal sealed partial class ConfigManager : IDisposable
         }
         Volatile.Write(ref _state, candidate);
         Plan = plan;
+        _server.WarmingClusters.Set(candidate.WarmingClusters.Count);
         _translations = _lastTranslation ?? _translations;
         LogApplied(_logger, plan.ClusterPlans.Count, plan.Listeners.Count);
         return null;
@@ -699,7 +907,7 @@ internal sealed partial class ConfigManager : IDisposable
 
     private GatewayPlan Translate(DynamicState state)
     {
-        var composed = Compose(state, out _);
+        var composed = Compose(state, out _, includeWarming: false);
         var lds = new HashSet<Listener>(ReferenceEqualityComparer.Instance);
         foreach (var entry in state.Listeners)
         {
@@ -723,12 +931,17 @@ internal sealed partial class ConfigManager : IDisposable
     /// The bootstrap with the dynamic clusters and listeners beside the static ones, each EDS cluster a copy carrying its
     /// current assignment (none yet: an empty one, no hosts).
     /// </summary>
-    private Bootstrap Compose(DynamicState state, out List<ClusterLoadAssignment> assignments)
+    private Bootstrap Compose(DynamicState state, out List<ClusterLoadAssignment> assignments, bool includeWarming = true)
     {
         assignments = [];
         var clusters = new List<Cluster>();
         foreach (var cluster in AllClusters(state))
         {
+            if (!includeWarming && state.WarmingClusters.Contains(cluster.Name ?? string.Empty))
+            {
+                // Validated with the rest, not used yet.
+                continue;
+            }
             if (cluster.Type != DiscoveryType.Eds)
             {
                 clusters.Add(cluster);
@@ -898,6 +1111,7 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 subscription.Dispose();
             }
+            _ads?.Dispose();
             _watchers.Dispose();
         }
     }

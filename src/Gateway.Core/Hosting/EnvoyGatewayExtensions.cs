@@ -96,7 +96,7 @@ public static class EnvoyGatewayExtensions
         services.TryAddSingleton<Router.RouterFilter>();
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton(sp => new ConfigManager(setup.Bootstrap, setup.Types, sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerStats>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, sp.GetService<Random>()));
         services.TryAddSingleton(sp => new GatewayRuntime(sp.GetRequiredService<ConfigManager>().Plan, sp.GetRequiredService<ClusterRegistry>(), sp.GetRequiredService<StatsStore>(), sp.GetRequiredService<ServerState>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>(), FilterServicesFrom(sp),
             sp.GetService<Tracing.TracingClusterClient>() ?? new Tracing.TracingClusterClient(sp.GetRequiredService<ClusterClients>().Factory))

@@ -16,7 +16,7 @@ internal static class SdsFile
     /// </summary>
     public static SdsFileContent Read(string path, string name, EnvoyTypeRegistry types, List<ConfigError> errors)
     {
-        var file = Xds.DiscoveryFile.Read(path, types);
+        var file = DiscoveryFile.Read(path, types);
         if (file.Response is not { } response)
         {
             errors.AddRange(file.Errors);

@@ -53,7 +53,7 @@ internal sealed class TlsSecrets
 
     private (SdsFileContent Content, List<ConfigError> Errors) File(SdsSecretConfig reference)
     {
-        var path = Xds.DiscoveryFile.PathOf(reference.SdsConfig!) ?? string.Empty;
+        var path = DiscoveryFile.PathOf(reference.SdsConfig!) ?? string.Empty;
         var key = (path, reference.Name ?? string.Empty);
         if (!_files.TryGetValue(key, out var entry))
         {

@@ -133,23 +133,7 @@ internal sealed class UpstreamTls
     {
         var verification = new Verification(this, sanName, _validation.Current);
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = serverName ?? string.Empty,
-            ClientCertificateContext = ClientCertificate?.Context,
-            EnabledSslProtocols = _protocols,
-            CipherSuitesPolicy = _cipherSuites,
-            ApplicationProtocols = alpn switch
-            {
-                Clusters.UpstreamAlpn.Http2 => _http2Alpn,
-                Clusters.UpstreamAlpn.Auto => _autoAlpn,
-                _ => _http1Alpn,
-            },
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            AllowTlsResume = _allowTlsResume,
-            // Always set: .NET's own checks (name, chain against the system store) are not Envoy's.
-            RemoteCertificateValidationCallback = verification.Validate,
-        };
+        var options = Options(serverName, alpn, verification);
         try
         {
             await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
@@ -168,11 +152,43 @@ internal sealed class UpstreamTls
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        Handshook(ssl);
+        return ssl;
+    }
+
+    /// <summary>
+    /// The handshake's options for a client that makes it itself (the xDS stream's <c>SocketsHttpHandler.SslOptions</c>:
+    /// its requests must say <c>:scheme https</c>); a refused peer is counted as in <see cref="HandshakeAsync(Stream, string?, Clusters.UpstreamAlpn, CancellationToken, string?)"/>,
+    /// a completed handshake by <see cref="Handshook"/>.
+    /// </summary>
+    public SslClientAuthenticationOptions ClientOptions(string? serverName, Clusters.UpstreamAlpn alpn)
+        => Options(serverName, alpn, new Verification(this, null, _validation.Current));
+
+    /// <summary>Counts a completed handshake: <c>ssl.handshake</c>, its version and cipher.</summary>
+    public void Handshook(SslStream ssl)
+    {
         Stats.Handshake.Increment();
         Stats.Version(ssl.SslProtocol).Increment();
         Stats.Cipher(ssl.NegotiatedCipherSuite).Increment();
-        return ssl;
     }
+
+    private SslClientAuthenticationOptions Options(string? serverName, Clusters.UpstreamAlpn alpn, Verification verification) => new()
+    {
+        TargetHost = serverName ?? string.Empty,
+        ClientCertificateContext = ClientCertificate?.Context,
+        EnabledSslProtocols = _protocols,
+        CipherSuitesPolicy = _cipherSuites,
+        ApplicationProtocols = alpn switch
+        {
+            Clusters.UpstreamAlpn.Http2 => _http2Alpn,
+            Clusters.UpstreamAlpn.Auto => _autoAlpn,
+            _ => _http1Alpn,
+        },
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        AllowTlsResume = _allowTlsResume,
+        // Always set: .NET's own checks (name, chain against the system store) are not Envoy's.
+        RemoteCertificateValidationCallback = verification.Validate,
+    };
 
     /// <summary>
     /// The closest text to Envoy's <c>TLS_error:|&lt;code&gt;:&lt;lib&gt;:&lt;func&gt;:&lt;reason&gt;:TLS_error_end</c> from the

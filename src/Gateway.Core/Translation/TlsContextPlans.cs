@@ -36,7 +36,7 @@ internal sealed record SdsWatchPlan(string Path, string Directory, bool WholeDir
 {
     /// <summary>Where a validated file-based reference is read and watched.</summary>
     public static SdsWatchPlan From(SdsSecretConfig reference, EnvoyConfigSource source, Tls.TlsSecrets secrets)
-        => new(System.IO.Path.GetFullPath(Xds.DiscoveryFile.PathOf(source)!), Xds.DiscoveryFile.DirectoryOf(source),
+        => new(System.IO.Path.GetFullPath(DiscoveryFile.PathOf(source)!), DiscoveryFile.DirectoryOf(source),
             source.PathConfigSource?.WatchedDirectory is not null, reference.Name!, secrets.FileVersion(reference));
 }
 

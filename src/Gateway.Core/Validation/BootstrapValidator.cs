@@ -42,10 +42,13 @@ public static class BootstrapValidator
     /// stand on copies of their clusters (<paramref name="edsAssignments"/> marks them as EDS's), and RDS's route tables
     /// are checked as RDS tables (<c>validate_clusters</c> false unless they set it), against every cluster.
     /// </summary>
-    internal static List<ConfigError> ValidateComposed(Bootstrap composed, EnvoyTypeRegistry types, IEnumerable<ClusterLoadAssignment> edsAssignments, IEnumerable<RouteConfiguration> rdsRoutes)
+    internal static List<ConfigError> ValidateComposed(Bootstrap composed, EnvoyTypeRegistry types, IEnumerable<ClusterLoadAssignment> edsAssignments, IEnumerable<RouteConfiguration> rdsRoutes, IReadOnlyList<Cluster> bootstrapClusters,
+        ApiConfigSource? adsConfig)
     {
         var context = Run(composed, types, context =>
         {
+            context.BootstrapClusters = bootstrapClusters;
+            context.AdsConfig = adsConfig;
             foreach (var assignment in edsAssignments)
             {
                 context.EdsAssignments.Add(assignment);
@@ -72,15 +75,24 @@ public static class BootstrapValidator
         {
             new AdminValidator(context).Validate(admin);
         }
+        context.AdsConfig ??= bootstrap.DynamicResources?.AdsConfig;
+        if (context.BootstrapClusters.Count == 0)
+        {
+            context.BootstrapClusters = bootstrap.StaticResources?.Clusters ?? [];
+        }
         if (bootstrap.DynamicResources is { } dynamic)
         {
+            if (dynamic.AdsConfig is { } ads)
+            {
+                ConfigSourceValidator.ValidateAds(context, ads);
+            }
             if (dynamic.LdsConfig is { } lds)
             {
-                ConfigSourceValidator.ValidateFile(context, lds, "lds_config");
+                ConfigSourceValidator.Validate(context, lds, "lds_config");
             }
             if (dynamic.CdsConfig is { } cds)
             {
-                ConfigSourceValidator.ValidateFile(context, cds, "cds_config");
+                ConfigSourceValidator.Validate(context, cds, "cds_config");
             }
         }
         if (bootstrap.StaticResources is { } resources)

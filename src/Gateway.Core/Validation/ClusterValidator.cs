@@ -271,7 +271,7 @@ internal sealed class ClusterValidator(ValidationContext context)
             }
             return;
         }
-        ConfigSourceValidator.ValidateFile(context, source, "eds_config");
+        ConfigSourceValidator.Validate(context, source, "eds_config");
     }
 
     private static bool ListsIncomplete(ClusterLoadAssignment? assignment)

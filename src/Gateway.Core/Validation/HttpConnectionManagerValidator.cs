@@ -95,7 +95,7 @@ internal sealed class HttpConnectionManagerValidator(ValidationContext context)
             }
             else
             {
-                ConfigSourceValidator.ValidateFile(context, source, "rds");
+                ConfigSourceValidator.Validate(context, source, "rds");
             }
         }
         else if (!hcm.HasBindingError("rds") && !hcm.HasBindingError("route_config"))

@@ -259,7 +259,7 @@ internal sealed partial class TlsContextValidator(ValidationContext context)
         {
             return false;
         }
-        return ConfigSourceValidator.ValidateFile(context, source, "sds_config", mustExist: false);
+        return ConfigSourceValidator.ValidateFileOnly(context, source, "sds_config", mustExist: false);
     }
 
     /// <summary>The secret a file-based reference reads, or null after reporting why it cannot be read (at its place in that file).</summary>

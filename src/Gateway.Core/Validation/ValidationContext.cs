@@ -32,6 +32,12 @@ internal sealed class ValidationContext
     /// </summary>
     public bool ValidateClusters { get; set; } = true;
 
+    /// <summary>The bootstrap's <c>dynamic_resources.ads_config</c>: what a source's <c>ads: {}</c> means (null: no ADS stream).</summary>
+    public ApiConfigSource? AdsConfig { get; set; }
+
+    /// <summary>The bootstrap's own static clusters (not CDS's): the only ones an xDS stream may use (Envoy's rule).</summary>
+    public IReadOnlyList<Cluster> BootstrapClusters { get; set; } = [];
+
     /// <summary>The static clusters by name (the first of a duplicated name), for checks that read a referenced cluster's settings.</summary>
     public Dictionary<string, Cluster> Clusters { get; } = new(StringComparer.Ordinal);
 

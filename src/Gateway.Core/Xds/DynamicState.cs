@@ -6,8 +6,8 @@ namespace Gateway.Xds;
 internal sealed record XdsResource<T>(string Name, T Resource, string Version, DateTimeOffset LastUpdated, string Digest)
     where T : EnvoyMessage;
 
-/// <summary>Identifies an RDS subscription: the file and the route configuration's name (Envoy shares one per source and name).</summary>
-internal readonly record struct RdsKey(string Path, string RouteConfigName);
+/// <summary>Identifies an RDS subscription: its source (a file, the ADS stream, a server) and the route configuration's name (Envoy shares one per source and name).</summary>
+internal readonly record struct RdsKey(string Source, string RouteConfigName);
 
 /// <summary>
 /// What xDS has given and the gateway accepted, beside the bootstrap's static resources: immutable, replaced as a whole
@@ -29,6 +29,12 @@ internal sealed record DynamicState(
 
     /// <summary>The errors of the last rejected LDS update per listener name (<c>/config_dump</c>'s <c>error_state</c>).</summary>
     public IReadOnlyDictionary<string, XdsUpdateFailure> ListenerErrors { get; init; } = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The CDS clusters waiting for their first EDS assignment over gRPC (Envoy's warming clusters): in the state (and
+    /// validated with it) but not used until the assignment arrives or the subscription's initial fetch timed out.
+    /// </summary>
+    public IReadOnlySet<string> WarmingClusters { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>The errors of the last rejected CDS update per cluster name.</summary>
     public IReadOnlyDictionary<string, XdsUpdateFailure> ClusterErrors { get; init; } = new Dictionary<string, XdsUpdateFailure>(StringComparer.Ordinal);

@@ -11,7 +11,7 @@ namespace Gateway.Xds;
 /// update was refused: what the callback returns) or <c>update_failure</c> (not readable, not YAML or JSON).
 /// Reads are serialized by the caller's lock; the callback runs on the thread that read the file.
 /// </summary>
-internal sealed partial class FilesystemSubscription : IDisposable
+internal sealed partial class FilesystemSubscription : IXdsSubscription
 {
     private readonly string _path;
     private readonly string _directory;
@@ -59,6 +59,9 @@ internal sealed partial class FilesystemSubscription : IDisposable
 
     /// <summary>The error of the last rejected or failed read; null when the last read was accepted.</summary>
     public string? LastError { get; private set; }
+
+    /// <summary>A file is read when the subscription starts: nothing to wait for.</summary>
+    public Task Initialized => Task.CompletedTask;
 
     /// <summary>Watches the directory, then reads the file once (Envoy's start: "in case there is a file there already").</summary>
     public void Start()

@@ -10,11 +10,23 @@ namespace Gateway.Configuration;
 /// An alias is the anchored node itself, so the tree is a DAG; <see cref="Size"/> and
 /// <see cref="Height"/> say what it is once aliases are expanded, which is what binding walks.
 /// </summary>
-internal abstract class ConfigNode(Mark start)
+internal abstract class ConfigNode
 {
-    public int Line { get; } = (int)start.Line;
+    protected ConfigNode(Mark start)
+        : this((int)start.Line, (int)start.Column)
+    {
+    }
 
-    public int Column { get; } = (int)start.Column;
+    /// <summary>A node at no position in a text (line 0): one read off the wire, located by its field path only.</summary>
+    protected ConfigNode(int line, int column)
+    {
+        Line = line;
+        Column = column;
+    }
+
+    public int Line { get; }
+
+    public int Column { get; }
 
     /// <summary>Nodes in this subtree with aliases expanded (1 for a scalar).</summary>
     public long Size { get; protected set; } = 1;
@@ -30,18 +42,36 @@ internal abstract class ConfigNode(Mark start)
 }
 
 /// <summary>A scalar: every value is text until the binder reads it as a field's type.</summary>
-internal sealed class ConfigScalar(Mark start, string value, ScalarStyle style, TagName tag) : ConfigNode(start)
+internal sealed class ConfigScalar : ConfigNode
 {
-    public string Value { get; } = value;
+    public ConfigScalar(Mark start, string value, ScalarStyle style, TagName tag)
+        : base(start)
+    {
+        Value = value;
+        IsNull = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any && value is "" or "~" or "null" or "Null" or "NULL";
+        IsPlain = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any;
+        IsIgnored = !tag.IsEmpty && tag.Value == "!ignore";
+    }
+
+    /// <summary>A value read off the wire: a string (<paramref name="plain"/> false, never a bool, number or null) or the text of a number, bool or null.</summary>
+    public ConfigScalar(string value, bool plain)
+        : base(0, 0)
+    {
+        Value = value;
+        IsPlain = plain;
+        IsNull = plain && value == "null";
+    }
+
+    public string Value { get; }
 
     /// <summary>True for an unquoted, untagged <c>~</c>, <c>null</c> or empty value (Envoy reads <c>! null</c> as the string).</summary>
-    public bool IsNull { get; } = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any && value is "" or "~" or "null" or "Null" or "NULL";
+    public bool IsNull { get; }
 
     /// <summary>True for an unquoted, untagged scalar: the only kind YAML may read as a bool or a number.</summary>
-    public bool IsPlain { get; } = tag.IsEmpty && style is ScalarStyle.Plain or ScalarStyle.Any;
+    public bool IsPlain { get; }
 
     /// <summary>True for a key tagged <c>!ignore</c>: Envoy drops that entry (a place to define anchors).</summary>
-    public bool IsIgnored { get; } = !tag.IsEmpty && tag.Value == "!ignore";
+    public bool IsIgnored { get; }
 }
 
 /// <summary>A mapping, in document order.</summary>
@@ -49,6 +79,10 @@ internal sealed class ConfigMapping : ConfigNode
 {
     public ConfigMapping(Mark start)
         : base(start) => Height = 1;
+
+    /// <summary>A mapping read off the wire.</summary>
+    public ConfigMapping()
+        : base(0, 0) => Height = 1;
 
     public List<KeyValuePair<ConfigNode, ConfigNode>> Entries { get; } = [];
 
@@ -78,6 +112,10 @@ internal sealed class ConfigSequence : ConfigNode
 {
     public ConfigSequence(Mark start)
         : base(start) => Height = 1;
+
+    /// <summary>A sequence read off the wire.</summary>
+    public ConfigSequence()
+        : base(0, 0) => Height = 1;
 
     public List<ConfigNode> Items { get; } = [];
 

@@ -9,6 +9,7 @@ internal sealed class MessageSchema
     private static readonly ConcurrentDictionary<Type, MessageSchema> Cache = new();
 
     private readonly Dictionary<string, SchemaField> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, SchemaField> _byNumber = [];
 
     private MessageSchema(Type type)
     {
@@ -25,13 +26,20 @@ internal sealed class MessageSchema
             }
             var name = property.GetCustomAttribute<EnvoyFieldAttribute>()?.Name ?? EnvoyNames.ToSnakeCase(property.Name);
             var any = property.GetCustomAttribute<AnyFieldAttribute>();
-            var number = property.GetCustomAttribute<ProtoFieldAttribute>();
+            var declared = property.GetCustomAttribute<ProtoFieldAttribute>();
+            var info = ProtoFieldNumbers.Find(FullName, name)
+                ?? (declared is not null ? new ProtoFieldNumbers.FieldInfo(declared.Number, declared.InOneOf) : null);
             var field = new SchemaField(name, property, any is not null, any?.Category ?? EnvoyTypeCategory.Other)
             {
-                ProtoNumber = number?.Number,
-                ProtoInOneOf = number?.InOneOf ?? false,
+                ProtoNumber = info?.Number,
+                ProtoInOneOf = info?.InOneOf ?? false,
+                IsBytes = property.IsDefined(typeof(ProtoBytesAttribute)),
             };
             _fields[name] = field;
+            if (info is { Number: var number })
+            {
+                _byNumber.TryAdd(number, field);
+            }
             _fields.TryAdd(EnvoyNames.ToLowerCamelCase(name), field);
         }
         Fields = _fields.Values.Distinct().ToArray();
@@ -49,14 +57,20 @@ internal sealed class MessageSchema
     public static MessageSchema For(Type type) => Cache.GetOrAdd(type, static t => new MessageSchema(t));
 
     public bool TryGetField(string name, out SchemaField field) => _fields.TryGetValue(name, out field!);
+
+    /// <summary>The supported field with protobuf field number <paramref name="number"/>.</summary>
+    public bool TryGetField(int number, out SchemaField field) => _byNumber.TryGetValue(number, out field!);
 }
 
 /// <summary>One supported field: its snake_case name and the property behind it.</summary>
 internal sealed record SchemaField(string Name, PropertyInfo Property, bool IsAny, EnvoyTypeCategory AnyCategory)
 {
-    /// <summary>The protobuf field number a model outside this assembly declares with <see cref="ProtoFieldAttribute"/>.</summary>
+    /// <summary>The protobuf field number (<see cref="ProtoFieldNumbers"/>, or the model's <see cref="ProtoFieldAttribute"/>).</summary>
     public int? ProtoNumber { get; init; }
 
-    /// <summary>The declared one-of membership (<see cref="ProtoFieldAttribute.InOneOf"/>).</summary>
+    /// <summary>True for a member of a one-of.</summary>
     public bool ProtoInOneOf { get; init; }
+
+    /// <summary>True for a protobuf <c>bytes</c> field (base64 text in the model, as in JSON and YAML).</summary>
+    public bool IsBytes { get; init; }
 }

@@ -2,12 +2,16 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// <c>envoy.config.bootstrap.v3.Bootstrap.DynamicResources</c>: where listeners and clusters come from besides the
-/// bootstrap. Only file-based sources are supported for now; the gRPC ones (<c>ads_config</c>, <c>api_config_source</c>)
-/// and the xdstp locators fail the load by path.
+/// bootstrap: files, a gRPC stream per type, or one aggregated stream (<c>ads_config</c>); the xdstp locators fail the
+/// load by path.
 /// </summary>
-[EnvoyType("envoy.config.bootstrap.v3.Bootstrap.DynamicResources", NotSupported = ["ads_config", "lds_resources_locator", "cds_resources_locator"])]
+[EnvoyType("envoy.config.bootstrap.v3.Bootstrap.DynamicResources", NotSupported = ["lds_resources_locator", "cds_resources_locator"])]
 public sealed class DynamicResources : EnvoyMessage
 {
+    /// <summary>The aggregated (ADS) stream the sources with <c>ads: {}</c> use.</summary>
+    [ProtoField(3)]
+    public ApiConfigSource? AdsConfig { get; set; }
+
     /// <summary>Where the listeners come from (LDS).</summary>
     [ProtoField(1)]
     public EnvoyConfigSource? LdsConfig { get; set; }

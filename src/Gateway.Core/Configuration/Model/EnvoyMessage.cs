@@ -116,6 +116,10 @@ public sealed class ProtoFieldAttribute(int number) : Attribute
     public bool InOneOf { get; init; }
 }
 
+/// <summary>A protobuf <c>bytes</c> field: base64 text in the model (as protobuf's JSON and Envoy's YAML write it).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ProtoBytesAttribute : Attribute;
+
 /// <summary>
 /// A field Envoy annotates <c>udpa.annotations.sensitive</c> (a private key): <c>/config_dump</c> prints every string in
 /// it as <c>[redacted]</c>.

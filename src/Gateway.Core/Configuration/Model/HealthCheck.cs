@@ -103,6 +103,7 @@ public sealed class HealthCheckPayload : EnvoyMessage
     public string? Text { get; set; }
 
     /// <summary>Binary payload (a protobuf <c>bytes</c> field: base64 in JSON/YAML).</summary>
+    [ProtoBytes]
     public string? Binary { get; set; }
 }
 

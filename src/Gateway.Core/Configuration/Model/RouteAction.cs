@@ -191,6 +191,7 @@ public sealed class DataSource : EnvoyMessage
     public string? Filename { get; set; }
 
     /// <summary>Base64 bytes.</summary>
+    [ProtoBytes]
     public string? InlineBytes { get; set; }
 
     /// <summary>Literal text.</summary>

@@ -163,9 +163,21 @@ public sealed class SdsSecretConfig : EnvoyMessage
 /// <c>envoy.config.core.v3.ConfigSource</c> (named so beside the loader's <see cref="ConfigSource"/>): only the file
 /// sources, <c>path</c> and <c>path_config_source</c>, for now.
 /// </summary>
-[EnvoyType("envoy.config.core.v3.ConfigSource", NotSupported = ["authorities", "api_config_source", "ads", "self", "initial_fetch_timeout"])]
+[EnvoyType("envoy.config.core.v3.ConfigSource", NotSupported = ["authorities", "self"])]
 public sealed class EnvoyConfigSource : EnvoyMessage
 {
+    /// <summary>A gRPC stream of this resource type alone to a management server (<c>GRPC</c>, <c>DELTA_GRPC</c>).</summary>
+    [ProtoField(2, InOneOf = true)]
+    public ApiConfigSource? ApiConfigSource { get; set; }
+
+    /// <summary>The bootstrap's <c>ads_config</c> stream.</summary>
+    [ProtoField(3, InOneOf = true)]
+    public AggregatedConfigSource? Ads { get; set; }
+
+    /// <summary>How long initialization waits for the first response (default 15s; 0 waits for ever).</summary>
+    [ProtoField(4)]
+    public TimeSpan? InitialFetchTimeout { get; set; }
+
     /// <summary>Deprecated: the file to read and watch (for moves into place).</summary>
     [ProtoField(1, InOneOf = true)]
     public string? Path { get; set; }
@@ -191,6 +203,75 @@ public enum ApiVersion
 
     /// <summary>The xDS v3 API.</summary>
     V3 = 2,
+}
+
+/// <summary><c>envoy.config.core.v3.AggregatedConfigSource</c>: "use the ADS stream" (no fields).</summary>
+[EnvoyType("envoy.config.core.v3.AggregatedConfigSource")]
+public sealed class AggregatedConfigSource : EnvoyMessage;
+
+/// <summary><c>envoy.config.core.v3.ApiConfigSource</c>: a management server reached over gRPC.</summary>
+[EnvoyType("envoy.config.core.v3.ApiConfigSource", NotSupported = ["refresh_delay", "request_timeout", "config_validators"])]
+public sealed class ApiConfigSource : EnvoyMessage
+{
+    /// <summary>The protocol: state of the world or incremental, on a stream of its own or aggregated.</summary>
+    [ProtoField(1)]
+    public ApiType ApiType { get; set; }
+
+    /// <summary>The xDS transport version (V3).</summary>
+    [ProtoField(8)]
+    public ApiVersion TransportApiVersion { get; set; }
+
+    /// <summary>For REST only: must be empty for gRPC.</summary>
+    [ProtoField(2)]
+    public List<string> ClusterNames { get; set; } = [];
+
+    /// <summary>The management server (exactly one).</summary>
+    [ProtoField(4)]
+    public List<GrpcService> GrpcServices { get; set; } = [];
+
+    /// <summary>Limits the requests sent to the management server (a token bucket); unset: no limit.</summary>
+    [ProtoField(6)]
+    public RateLimitSettings? RateLimitSettings { get; set; }
+
+    /// <summary>Send the node only on the first request of a stream.</summary>
+    [ProtoField(7)]
+    public bool SetNodeOnFirstMessageOnly { get; set; }
+}
+
+/// <summary><c>envoy.config.core.v3.ApiConfigSource.ApiType</c>.</summary>
+[ProtoEnumNamesVerbatim]
+public enum ApiType
+{
+    /// <summary>Removed from Envoy: refused.</summary>
+    DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE = 0,
+
+    /// <summary>REST polling: not supported.</summary>
+    REST = 1,
+
+    /// <summary>State-of-the-world gRPC.</summary>
+    GRPC = 2,
+
+    /// <summary>Incremental gRPC.</summary>
+    DELTA_GRPC = 3,
+
+    /// <summary>State-of-the-world ADS.</summary>
+    AGGREGATED_GRPC = 5,
+
+    /// <summary>Incremental ADS.</summary>
+    AGGREGATED_DELTA_GRPC = 6,
+}
+
+/// <summary><c>envoy.config.core.v3.RateLimitSettings</c>: a token bucket on discovery requests.</summary>
+[EnvoyType("envoy.config.core.v3.RateLimitSettings")]
+public sealed class RateLimitSettings : EnvoyMessage
+{
+    /// <summary>The bucket's size (default 100).</summary>
+    [ProtoField(1)]
+    public uint? MaxTokens { get; set; }
+
+    /// <summary>Tokens added per second (default 10).</summary>
+    [ProtoField(2)]
+    public double? FillRate { get; set; }
 }
 
 /// <summary><c>envoy.config.core.v3.PathConfigSource</c>.</summary>

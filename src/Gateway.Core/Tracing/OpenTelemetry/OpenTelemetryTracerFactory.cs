@@ -174,6 +174,12 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
 
     private static void ValidateGrpc(GrpcService grpc, ValidationContext context)
     {
+        if (grpc.GoogleGrpc is not null)
+        {
+            // The gateway's own client reaches a google_grpc target for xDS only.
+            context.Error(grpc, "google_grpc", "'google_grpc' is not supported by this gateway for the OpenTelemetry collector: use envoy_grpc");
+            return;
+        }
         if (grpc.EnvoyGrpc is not { } envoyGrpc)
         {
             context.Error(grpc, "grpc_service: 'envoy_grpc' is required ('google_grpc' is not supported)");

@@ -1,13 +1,14 @@
 using System.Collections.Frozen;
 
-namespace Gateway.Admin;
+namespace Gateway.Configuration;
 
 /// <summary>
 /// The protobuf field numbers (and one-of membership) of the configuration model's fields, from
 /// Envoy's API protos. Protobuf's JSON printer writes fields in field-number order, and a field in a
-/// one-of is printed whenever it is set, even to its default value; the model has neither, so this
-/// table supplies them to <see cref="ConfigJson"/>. A field missing here is printed after the known
-/// ones, in declaration order (a test checks that every model field is listed).
+/// one-of is printed whenever it is set, even to its default value, and the xDS client reads resources
+/// off the wire by number; the model has neither, so this table (with <see cref="ProtoFieldAttribute"/>
+/// on models outside it) supplies them to <see cref="MessageSchema"/> (a test checks that every model
+/// field is numbered).
 /// </summary>
 internal static class ProtoFieldNumbers
 {

@@ -1,6 +1,4 @@
-using Gateway.Configuration;
-
-namespace Gateway.Xds;
+namespace Gateway.Configuration;
 
 /// <summary>
 /// A file-based xDS subscription's file: a YAML or JSON <c>DiscoveryResponse</c>, read with the configuration loader's
