@@ -57,6 +57,15 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         new("warming_state", false, Opaque), new("draining_state", false, Opaque), new("error_state", false, Opaque),
     ]);
 
+    private static readonly DumpShape StaticEndpointConfig = new(AdminV3 + "EndpointsConfigDump.StaticEndpointConfig",
+        [new("endpoint_config", false, new AnyShape(typeof(ClusterLoadAssignment))), new("last_updated", false, Timestamp)]);
+    private static readonly DumpShape DynamicEndpointConfig = new(AdminV3 + "EndpointsConfigDump.DynamicEndpointConfig",
+        [new("version_info", false, new LeafShape()), new("endpoint_config", false, new AnyShape(typeof(ClusterLoadAssignment))), new("last_updated", false, Timestamp)]);
+
+    /// <summary>The endpoints dump, after the clusters' (<c>?include_eds</c>).</summary>
+    private static readonly DumpShape EndpointsDump = new(AdminV3 + "EndpointsConfigDump",
+        [new("static_endpoint_configs", true, StaticEndpointConfig), new("dynamic_endpoint_configs", true, DynamicEndpointConfig)]);
+
     /// <summary>The dumps a static configuration has, keyed and ordered as Envoy's ConfigTracker orders them.</summary>
     private static readonly DumpShape[] Dumps =
     [
@@ -72,6 +81,10 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
         new(AdminV3 + "SecretsConfigDump", [new("static_secrets", true, StaticSecret), new("dynamic_active_secrets", true, DynamicSecret), new("dynamic_warming_secrets", true, Opaque)]),
     ];
 
+    /// <summary>The dumps with the endpoints dump in Envoy's place for it.</summary>
+    // After Dumps: static fields initialize in order.
+    private static readonly DumpShape[] DumpsWithEds = [Dumps[0], Dumps[1], EndpointsDump, .. Dumps[2..]];
+
     public IEnumerable<AdminEndpoint> Endpoints() =>
     [
         new("/config_dump", "dump current Envoy configs (experimental)", false,
@@ -79,6 +92,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             new AdminParam("resource", "The resource to dump"),
             new AdminParam("mask", "The mask to apply. When both resource and mask are specified, the mask is applied to every element in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a ProtobufWkt::FieldMask"),
             new AdminParam("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. Can be used with both resource and mask query parameters."),
+            new AdminParam("include_eds", "Dump currently loaded configuration including EDS. See the response definition for more information"),
         ], ConfigDump),
     ];
 
@@ -94,14 +108,16 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             }
         }
         var mask = request.Find("mask") is { } maskText ? MaskTree.Parse(maskText) : null;
-        var values = Values(names);
+        var includeEds = request.Has("include_eds");
+        var dumps = includeEds ? DumpsWithEds : Dumps;
+        var values = Values(names, includeEds);
         var configs = new ProtoList();
 
         if (request.Find("resource") is { } resource)
         {
-            for (var i = 0; i < Dumps.Length; i++)
+            for (var i = 0; i < dumps.Length; i++)
             {
-                if (Dumps[i].Field(resource) is not { } field)
+                if (dumps[i].Field(resource) is not { } field)
                 {
                     continue;
                 }
@@ -127,10 +143,10 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             return Error(404, $"{resource} not found in config dump");
         }
 
-        for (var i = 0; i < Dumps.Length; i++)
+        for (var i = 0; i < dumps.Length; i++)
         {
-            var dump = ProtoObject.Any(Dumps[i].FullName);
-            foreach (var field in Dumps[i].Fields)
+            var dump = ProtoObject.Any(dumps[i].FullName);
+            foreach (var field in dumps[i].Fields)
             {
                 if (values[i].TryGetValue(field.Name, out var value))
                 {
@@ -138,7 +154,7 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
                 }
             }
             // A mask that does not fit a dump leaves that dump out (Envoy's checkFieldMaskAndTrimMessage).
-            if (mask is not null && !mask.Trim(dump, Dumps[i]))
+            if (mask is not null && !mask.Trim(dump, dumps[i]))
             {
                 continue;
             }
@@ -164,8 +180,8 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
     /// <summary>Envoy answers config dump errors as <c>text/plain</c> (without a charset).</summary>
     private static AdminResponse Error(int status, string text) => new(status, text, "text/plain");
 
-    /// <summary>The present fields of each dump (same order as <see cref="Dumps"/>), resources filtered by name.</summary>
-    private List<Dictionary<string, ProtoJson>> Values(EnvoyRegex? names)
+    /// <summary>The present fields of each dump (same order as <see cref="Dumps"/>, or <see cref="DumpsWithEds"/>), resources filtered by name.</summary>
+    private List<Dictionary<string, ProtoJson>> Values(EnvoyRegex? names, bool includeEds)
     {
         var source = _source;
         var bootstrap = source?.Bootstrap ?? new Bootstrap();
@@ -296,20 +312,8 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
 
         static ProtoJson? Version(string? version) => string.IsNullOrEmpty(version) ? null : ProtoJson.String(version);
 
-        static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson? Value)[] fields)
-        {
-            var present = new Dictionary<string, ProtoJson>(StringComparer.Ordinal);
-            foreach (var (name, value) in fields)
-            {
-                if (value is not null and not ProtoList { Items.Count: 0 })
-                {
-                    present[name] = value;
-                }
-            }
-            return present;
-        }
 
-        return
+        List<Dictionary<string, ProtoJson>> values =
         [
             Present(("bootstrap", ConfigJson.Message(bootstrap)), ("last_updated", lastUpdated)),
             Present(("version_info", Version(dynamic.CdsVersion)), ("static_clusters", clusters), ("dynamic_active_clusters", dynamicClusters), ("dynamic_warming_clusters", warmingClusters)),
@@ -318,6 +322,66 @@ internal sealed class ConfigDumpHandler(IServiceProvider services)
             Present(("static_route_configs", routes), ("dynamic_route_configs", dynamicRoutes)),
             Present(("static_secrets", secrets), ("dynamic_active_secrets", dynamicSecrets)),
         ];
+        if (includeEds)
+        {
+            values.Insert(2, Endpoints(resources, dynamic, lastUpdated, Matches));
+        }
+        return values;
+    }
+
+    /// <summary>The fields given a value (an empty list is absent, as protobuf's JSON printer leaves it out).</summary>
+    private static Dictionary<string, ProtoJson> Present(params (string Name, ProtoJson? Value)[] fields)
+    {
+        var present = new Dictionary<string, ProtoJson>(StringComparer.Ordinal);
+        foreach (var (name, value) in fields)
+        {
+            if (value is not null and not ProtoList { Items.Count: 0 })
+            {
+                present[name] = value;
+            }
+        }
+        return present;
+    }
+
+    /// <summary>
+    /// The endpoints dump: a static cluster's <c>load_assignment</c> (static), and the assignments of EDS clusters and of
+    /// CDS clusters (dynamic; EDS ones with their version and update time), as configured or last accepted.
+    /// </summary>
+    private static Dictionary<string, ProtoJson> Endpoints(StaticResources resources, Xds.DynamicState dynamic, ProtoJson lastUpdated, Func<string?, bool> matches)
+    {
+        var statics = new ProtoList();
+        var dynamics = new ProtoList();
+        void Add(Cluster cluster, bool fromCds)
+        {
+            var name = cluster.Name ?? string.Empty;
+            if (!matches(name))
+            {
+                return;
+            }
+            if (cluster.Type == DiscoveryType.Eds)
+            {
+                if (dynamic.Endpoints.TryGetValue(name, out var eds))
+                {
+                    var entry = eds.Version.Length == 0 ? new ProtoObject() : new ProtoObject().Add("version_info", ProtoJson.String(eds.Version));
+                    dynamics.Add(entry.Add("endpoint_config", ConfigJson.Message(eds.Resource, asAny: true))
+                        .Add("last_updated", ProtoJson.Timestamp(ConfigDumpSource.TruncateToMilliseconds(eds.LastUpdated))));
+                }
+                return;
+            }
+            if (cluster.LoadAssignment is { } assignment)
+            {
+                (fromCds ? dynamics : statics).Add(new ProtoObject().Add("endpoint_config", ConfigJson.Message(assignment, asAny: true)).Add("last_updated", lastUpdated));
+            }
+        }
+        foreach (var cluster in resources.Clusters)
+        {
+            Add(cluster, fromCds: false);
+        }
+        foreach (var entry in dynamic.Clusters)
+        {
+            Add(entry.Resource, fromCds: true);
+        }
+        return Present(("static_endpoint_configs", statics), ("dynamic_endpoint_configs", dynamics));
     }
 
     /// <summary>What a field mask can be checked against: a message's fields, as far as the admin API knows them.</summary>

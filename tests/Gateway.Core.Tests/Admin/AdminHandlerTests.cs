@@ -18,6 +18,7 @@ public class AdminHandlerTests
               resource: The resource to dump
               mask: The mask to apply. When both resource and mask are specified, the mask is applied to every element in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a ProtobufWkt::FieldMask
               name_regex: Dump only the currently loaded configurations whose names match the specified regex. Can be used with both resource and mask query parameters.
+              include_eds: Dump currently loaded configuration including EDS. See the response definition for more information
           /contention: dump current Envoy mutex contention stats (if enabled)
           /cpuprofiler (POST): enable/disable the CPU profiler
               enable: enables the CPU profiler; One of (y, n)

@@ -266,6 +266,62 @@ public class ConfigDumpHandlerTests
     }
 
     [Fact]
+    public async Task ConfigDump_IncludeEdsResourceStaticEndpointConfigs_ListsTheStaticClustersAssignments()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        var dump = await server.GetStringAsync("/config_dump?resource=static_endpoint_configs&include_eds");
+
+        Assert.Equal($$"""
+            {
+             "configs": [
+              {
+               "@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump.StaticEndpointConfig",
+               "endpoint_config": {
+                "@type": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+                "cluster_name": "httpbin",
+                "endpoints": [
+                 {
+                  "lb_endpoints": [
+                   {
+                    "endpoint": {
+                     "address": {
+                      "socket_address": {
+                       "address": "127.0.0.1",
+                       "port_value": {{server.UpstreamPort}}
+                      }
+                     }
+                    }
+                   }
+                  ]
+                 }
+                ]
+               },
+               "last_updated": "{{LastUpdated}}"
+              }
+             ]
+            }
+
+            """, dump);
+    }
+
+    [Fact]
+    public async Task ConfigDump_WithoutIncludeEds_HasNoEndpointsDump()
+    {
+        await using var server = await AdminTestServer.StartAsync();
+
+        using var response = await server.GetAsync("/config_dump?resource=static_endpoint_configs");
+        var withEds = await server.GetStringAsync("/config_dump?include_eds");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("static_endpoint_configs not found in config dump", await response.Content.ReadAsStringAsync());
+        Assert.DoesNotContain("EndpointsConfigDump", await server.GetStringAsync("/config_dump"), StringComparison.Ordinal);
+        // After the clusters' dump, before the listeners'.
+        Assert.True(withEds.IndexOf("ClustersConfigDump", StringComparison.Ordinal) < withEds.IndexOf("EndpointsConfigDump\"", StringComparison.Ordinal)
+            && withEds.IndexOf("EndpointsConfigDump\"", StringComparison.Ordinal) < withEds.IndexOf("ListenersConfigDump", StringComparison.Ordinal), withEds);
+    }
+
+    [Fact]
     public async Task ConfigDump_ResourceStaticRouteConfigs_ListsTheInlineRouteTables()
     {
         await using var server = await AdminTestServer.StartAsync();

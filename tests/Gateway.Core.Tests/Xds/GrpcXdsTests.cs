@@ -132,6 +132,9 @@ public sealed class GrpcXdsTests
         await gateway.AssertStatAsync("listener_manager.lds.update_success", 1);
         await gateway.AssertStatAsync("http.ingress.rds.local.update_success", 1);
         await gateway.AssertStatAsync("cluster_manager.cds.update_rejected", 0);
+        var endpoints = await gateway.Client.GetStringAsync(gateway.AdminUri("/config_dump?resource=dynamic_endpoint_configs&include_eds"));
+        Assert.Contains("\"version_info\": \"e1\"", endpoints, StringComparison.Ordinal);
+        Assert.Contains("\"cluster_name\": \"backend\"", endpoints, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -495,6 +498,94 @@ public sealed class GrpcXdsTests
         await WaitForUpstreamAsync(gateway, second, "/two", "/two served once backend2 warmed");
         await gateway.AssertStatAsync("cluster_manager.warming_clusters", 0);
         Assert.Equal(HttpStatusCode.OK, await GetAsync(gateway, "/one"));
+    }
+
+    [Fact]
+    public async Task Ads_HundredRouteAndClusterUpdatesUnderWrk_NoFailedOrMixedResponse()
+    {
+        const string Wrk = "/usr/bin/wrk";
+        if (!File.Exists(Wrk))
+        {
+            Assert.Fail($"wrk is needed for this test: apt-get install wrk ({Wrk} not found){(Environment.GetEnvironmentVariable("CI") == "true" ? "; .ci/run must install it" : string.Empty)}");
+        }
+        await using var upstream = await EchoUpstream.StartAsync();
+        await using var ads = await TestAdsServer.StartAsync();
+        string StaticCluster(int n) => $$"""
+            { "@type": "{{GrpcMux.ClusterType}}", "name": "c{{n}}", "type": "STATIC", "connect_timeout": "1s",
+              "load_assignment": { "cluster_name": "c{{n}}", "endpoints": [ { "lb_endpoints": [ { "endpoint": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": {{upstream.Port}} } } } } ] } ] } }
+            """;
+        // Route table i: everything to cluster c<i>, saying which table and which cluster served it.
+        string RouteTable(int n) => $$"""
+            { "@type": "{{GrpcMux.RouteType}}", "name": "local", "virtual_hosts": [ { "name": "all", "domains": ["*"], "routes": [
+              { "match": { "prefix": "/" }, "route": { "cluster": "c{{n}}" },
+                "response_headers_to_add": [ { "header": { "key": "x-route", "value": "{{n}}" } }, { "header": { "key": "x-cluster", "value": "%UPSTREAM_CLUSTER%" } } ] } ] } ] }
+            """;
+        ads.Set(GrpcMux.ClusterType, "c0", StaticCluster(0));
+        ads.Set(GrpcMux.ListenerType, "l1", Listener);
+        ads.Set(GrpcMux.RouteType, "r0", RouteTable(0));
+        await using var gateway = await InProcessGateway.StartAsync(Bootstrap(ads.Port));
+        var directory = Directory.CreateTempSubdirectory("gateway-ads-stress-").FullName;
+        try
+        {
+            var script = Path.Combine(directory, "check.lua");
+            File.WriteAllText(script, """
+                local threads = {}
+                function setup(thread) table.insert(threads, thread) end
+                function init(args) checked = 0; mismatched = 0 end
+                function response(status, headers, body)
+                  checked = checked + 1
+                  local route = headers["x-route"]
+                  if status ~= 200 or route == nil or headers["x-cluster"] ~= ("c" .. route) then mismatched = mismatched + 1 end
+                end
+                function done(summary, latency, requests)
+                  local c, m = 0, 0
+                  for _, t in ipairs(threads) do c = c + t:get("checked"); m = m + t:get("mismatched") end
+                  io.write(string.format("checked %d mismatched %d\n", c, m))
+                end
+                """);
+            var psi = new System.Diagnostics.ProcessStartInfo(Wrk) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in new[] { "-t", "2", "-c", "8", "-d", "60s", "-s", script, gateway.ListenerUri("/", "main").ToString() })
+            {
+                psi.ArgumentList.Add(arg);
+            }
+            using var wrk = System.Diagnostics.Process.Start(psi)!;
+            var output = wrk.StandardOutput.ReadToEndAsync();
+            var errors = wrk.StandardError.ReadToEndAsync();
+            try
+            {
+                await Task.Delay(500);
+                for (var i = 1; i <= 100; i++)
+                {
+                    // CDS first (the new cluster beside the one in use), then the route table moving to it; the cluster of
+                    // two versions ago goes with the next CDS update.
+                    var seen = ads.Requests.Count;
+                    ads.Set(GrpcMux.ClusterType, "c" + i, StaticCluster(i - 1), StaticCluster(i));
+                    await ads.WaitForRequestAsync(r => r.TypeUrl == GrpcMux.ClusterType && r.VersionInfo == "c" + i, "the ACK of CDS " + i, seen);
+                    ads.Set(GrpcMux.RouteType, "r" + i, RouteTable(i));
+                    await ads.WaitForRequestAsync(r => r.TypeUrl == GrpcMux.RouteType && r.VersionInfo == "r" + i, "the ACK of RDS " + i, seen);
+                }
+            }
+            finally
+            {
+                // wrk reports what it did when interrupted.
+                System.Diagnostics.Process.Start("kill", ["-INT", wrk.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            }
+            await wrk.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var report = await output + await errors;
+
+            var counts = System.Text.RegularExpressions.Regex.Match(report, @"checked (\d+) mismatched (\d+)");
+            Assert.True(counts.Success, report);
+            Assert.True(long.Parse(counts.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1000, "the load ran: " + report);
+            Assert.Equal("0", counts.Groups[2].Value);
+            Assert.DoesNotContain("Non-2xx", report, StringComparison.Ordinal);
+            Assert.DoesNotContain("Socket errors", report, StringComparison.Ordinal);
+            Assert.DoesNotContain(ads.Requests, r => r.ErrorDetail is not null);
+            await gateway.AssertStatAsync("cluster_manager.active_clusters", 3);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static int FreePort()
