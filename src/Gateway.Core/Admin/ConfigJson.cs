@@ -69,9 +69,9 @@ internal static class ConfigJson
             // proto3 strings have no presence, except in a one-of.
             return text.Length > 0 || inOneOf;
         }
-        if (Nullable.GetUnderlyingType(type) is not null || value is EnvoyMessage)
+        if (Nullable.GetUnderlyingType(type) is not null || value is EnvoyMessage or JsonObject)
         {
-            // Wrappers (BoolValue, UInt32Value), Duration and messages: present when set.
+            // Wrappers (BoolValue, UInt32Value), Duration, messages and Structs: present when set.
             return true;
         }
         // A plain scalar: present when not the default, or when a one-of member was set explicitly.

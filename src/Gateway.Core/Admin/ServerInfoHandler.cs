@@ -57,10 +57,7 @@ internal sealed class ServerInfoHandler(ServerState server, IServiceProvider ser
             .Add("cluster", ProtoJson.String(node?.Cluster ?? string.Empty));
         if (node?.Metadata is { } metadata)
         {
-            // Every field printed: the (unsupported, so empty) typed_filter_metadata too.
-            info.Add("metadata", new ProtoObject()
-                .Add("filter_metadata", ConfigJson.Map(metadata.FilterMetadata))
-                .Add("typed_filter_metadata", new ProtoObject()));
+            info.Add("metadata", ConfigJson.Struct(metadata));
         }
         if (node?.Locality is { } locality)
         {

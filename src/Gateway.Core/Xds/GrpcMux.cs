@@ -537,14 +537,7 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
         }
         if (node?.Metadata is { } metadata)
         {
-            // The metadata as the YAML gave it (this gateway's loader reads it as filter_metadata namespaces).
-            var namespaces = new System.Text.Json.Nodes.JsonObject();
-            foreach (var (name, value) in metadata.FilterMetadata)
-            {
-                namespaces[name] = value.DeepClone();
-            }
-            var json = new System.Text.Json.Nodes.JsonObject { ["filter_metadata"] = namespaces }.ToJsonString();
-            wire.Metadata = Google.Protobuf.WellKnownTypes.Struct.Parser.ParseJson(json);
+            wire.Metadata = Google.Protobuf.WellKnownTypes.Struct.Parser.ParseJson(metadata.ToJsonString());
         }
         return wire;
     }

@@ -210,7 +210,8 @@ public class ConfigDumpHandlerTests
             + TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1");
         await using var server = await AdminTestServer.StartAsync(yaml: yaml);
 
-        using var dump = System.Text.Json.JsonDocument.Parse(await server.GetStringAsync("/config_dump"));
+        var text = await server.GetStringAsync("/config_dump");
+        using var dump = System.Text.Json.JsonDocument.Parse(text);
 
         var bootstrap = dump.RootElement.GetProperty("configs")[0];
         Assert.Equal("type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", bootstrap.GetProperty("@type").GetString());

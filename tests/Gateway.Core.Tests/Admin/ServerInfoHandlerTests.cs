@@ -105,7 +105,7 @@ public partial class ServerInfoHandlerTests
     [Fact]
     public async Task ServerInfo_BootstrapNode_PrintsIdClusterMetadataAndLocality()
     {
-        var yaml = "node: { id: front-1, cluster: front, locality: { zone: eu-1a }, metadata: { filter_metadata: { b: { n: 1 }, a: { s: x, l: [ true ] } } } }\n"
+        var yaml = "node: { id: front-1, cluster: front, locality: { zone: eu-1a }, metadata: { ISTIO_VERSION: \"1.24\", filter_metadata: { b: { n: 1 }, a: { s: x, l: [ true ] } } } }\n"
             + TestConfigs.Seed("127.0.0.1", 1, "STATIC", listenerPort: 0, adminPort: 0, listenerAddress: "127.0.0.1");
         await using var server = await AdminTestServer.StartAsync(yaml: yaml);
 
@@ -116,6 +116,7 @@ public partial class ServerInfoHandlerTests
               "id": "front-1",
               "cluster": "front",
               "metadata": {
+               "ISTIO_VERSION": "1.24",
                "filter_metadata": {
                 "a": {
                  "l": [
@@ -126,8 +127,7 @@ public partial class ServerInfoHandlerTests
                 "b": {
                  "n": 1
                 }
-               },
-               "typed_filter_metadata": {}
+               }
               },
               "locality": {
                "region": "",

@@ -344,7 +344,19 @@ internal sealed partial class ConfigBinder
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         if (underlying == typeof(JsonObject))
         {
-            return BindStruct(node, path);
+            var bound = BindStruct(node, path);
+            if (existing is JsonObject target && bound is not null)
+            {
+                // A Struct's fields are a map: MergeFrom replaces an entry by its key and keeps the others.
+                var entries = new List<KeyValuePair<string, JsonNode?>>(bound);
+                bound.Clear();
+                foreach (var (key, value) in entries)
+                {
+                    target[key] = value;
+                }
+                return target;
+            }
+            return bound;
         }
         if (typeof(EnvoyMessage).IsAssignableFrom(underlying))
         {

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Gateway.Configuration;
 
 /// <summary><c>envoy.config.bootstrap.v3.Bootstrap</c>: the root of an Envoy configuration.</summary>
@@ -100,8 +102,8 @@ public sealed class Node : EnvoyMessage
     /// <summary>The local service cluster name.</summary>
     public string? Cluster { get; set; }
 
-    /// <summary>Opaque metadata about this gateway.</summary>
-    public Metadata? Metadata { get; set; }
+    /// <summary>Opaque metadata about this gateway (a <c>google.protobuf.Struct</c>: any keys, as Istio's bootstraps have them).</summary>
+    public JsonObject? Metadata { get; set; }
 
     /// <summary>Where this gateway runs.</summary>
     public Locality? Locality { get; set; }
