@@ -427,8 +427,14 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 continue;
             }
+            if (previous.TryGetValue(name, out var old) && ReferenceEquals(old.Resource, typed))
+            {
+                // What an incremental update did not touch: the held resource itself, not digested again.
+                entries.Add(old);
+                continue;
+            }
             var digest = Digest(typed);
-            entries.Add(previous.TryGetValue(name, out var old) && old.Digest == digest ? old : new XdsResource<T>(name, typed, version, now, digest));
+            entries.Add(old is not null && old.Digest == digest ? old : new XdsResource<T>(name, typed, version, now, digest));
         }
         return entries;
     }
