@@ -84,6 +84,8 @@ internal sealed partial class ConfigManager : IDisposable
             ReconcileEds();
             _state = _pending;
             _pending = null;
+            _ownedEndpoints = null;
+            _ownedWarming = null;
             Plan = Translate(_state);
             _translations = _lastTranslation ?? _translations;
         }
@@ -101,6 +103,8 @@ internal sealed partial class ConfigManager : IDisposable
             ReconcileRds();
             _state = _pending;
             _pending = null;
+            _ownedEndpoints = null;
+            _ownedWarming = null;
             Plan = Translate(_state);
             _translations = _lastTranslation ?? _translations;
         }
@@ -230,6 +234,12 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 candidate = _pending;
                 _pending = outer;
+                if (outer is null)
+                {
+                    // What the update made becomes the state's: the next update copies it again.
+                    _ownedEndpoints = null;
+                    _ownedWarming = null;
+                }
             }
             return ReferenceEquals(candidate, start) ? null : Commit(candidate);
         }
@@ -559,43 +569,60 @@ internal sealed partial class ConfigManager : IDisposable
         {
             return null;
         }
-        var endpoints = new Dictionary<string, XdsResource<ClusterLoadAssignment>>(working.Endpoints, StringComparer.Ordinal)
+        var entry = new XdsResource<ClusterLoadAssignment>(cluster, assignment, version, _time.GetUtcNow(), digest);
+        List<ConfigError> errors;
+        if (string.Equals(_bootstrap.ClusterManager?.LocalClusterName, cluster, StringComparison.Ordinal))
         {
-            [cluster] = new(cluster, assignment, version, _time.GetUtcNow(), digest),
-        };
-        var candidate = working with
+            // The local cluster's zones are read by zone-aware routing: checked with everything.
+            var endpoints = new Dictionary<string, XdsResource<ClusterLoadAssignment>>(working.Endpoints, StringComparer.Ordinal) { [cluster] = entry };
+            errors = ErrorsIn(working with { Endpoints = endpoints }, file);
+        }
+        else
         {
-            Endpoints = endpoints,
-            WarmingClusters = working.WarmingClusters.Contains(cluster) ? Without(working.WarmingClusters, cluster) : working.WarmingClusters,
-        };
-        var errors = EdsErrors(candidate, cluster, assignment, file);
+            errors = EdsErrors(working, cluster, assignment, file);
+        }
         if (errors.Count > 0)
         {
             return FilesystemSubscription.Describe(errors);
         }
-        return Commit(candidate);
+        var changed = Owned(working.Endpoints, ref _ownedEndpoints, static e => new Dictionary<string, XdsResource<ClusterLoadAssignment>>(e, StringComparer.Ordinal));
+        changed[cluster] = entry;
+        IReadOnlySet<string> warming = working.WarmingClusters;
+        if (warming.Contains(cluster))
+        {
+            var rest = Owned(working.WarmingClusters, ref _ownedWarming, static w => new HashSet<string>(w, StringComparer.Ordinal));
+            rest.Remove(cluster);
+            warming = rest;
+        }
+        return Commit(working with { Endpoints = changed, WarmingClusters = warming });
     }
 
+    // The endpoint table and warming set this update made (while one is put together, the EDS responses it holds write
+    // into them instead of copying per cluster: 10,000 assignments in one response are one copy, not 10,000).
+    private Dictionary<string, XdsResource<ClusterLoadAssignment>>? _ownedEndpoints;
+    private HashSet<string>? _ownedWarming;
+
     /// <summary>
-    /// An assignment's errors: checked on its cluster alone (nothing else refers to a cluster's endpoints), but for the
-    /// local cluster, whose zones zone-aware routing reads, which is checked with everything.
+    /// <paramref name="current"/> itself when the update being put together made it (never one a committed state
+    /// holds), else a copy, which the update then owns.
     /// </summary>
-    private List<ConfigError> EdsErrors(DynamicState candidate, string clusterName, ClusterLoadAssignment assignment, string file)
+    private TOwned Owned<TCurrent, TOwned>(TCurrent current, ref TOwned? owned, Func<TCurrent, TOwned> copy)
+        where TCurrent : class
+        where TOwned : class, TCurrent
     {
-        if (string.Equals(_bootstrap.ClusterManager?.LocalClusterName, clusterName, StringComparison.Ordinal))
+        if (_pending is not null && ReferenceEquals(current, owned))
         {
-            return ErrorsIn(candidate, file);
+            return owned!;
         }
-        Cluster? cluster = null;
-        foreach (var candidateCluster in AllClusters(candidate))
-        {
-            if (string.Equals(candidateCluster.Name, clusterName, StringComparison.Ordinal))
-            {
-                cluster = candidateCluster;
-                break;
-            }
-        }
-        if (cluster is null)
+        var made = copy(current);
+        owned = _pending is null ? null : made;
+        return made;
+    }
+
+    /// <summary>An assignment's errors, checked on its cluster alone (nothing else refers to a cluster's endpoints).</summary>
+    private List<ConfigError> EdsErrors(DynamicState working, string clusterName, ClusterLoadAssignment assignment, string file)
+    {
+        if (ClusterNamed(working, clusterName) is not { } cluster)
         {
             return [];
         }
@@ -611,6 +638,24 @@ internal sealed partial class ConfigManager : IDisposable
         context.Errors.RemoveAll(e => !string.Equals(e.Location.Source, file, StringComparison.Ordinal));
         return context.Errors;
     }
+
+    /// <summary>The static or CDS cluster named so, from an index made once per CDS state (not a scan per assignment).</summary>
+    private Cluster? ClusterNamed(DynamicState state, string name)
+    {
+        if (!ReferenceEquals(_clusterIndexOf, state.Clusters))
+        {
+            _clusterIndex.Clear();
+            foreach (var cluster in AllClusters(state))
+            {
+                _clusterIndex.TryAdd(cluster.Name ?? string.Empty, cluster);
+            }
+            _clusterIndexOf = state.Clusters;
+        }
+        return _clusterIndex.GetValueOrDefault(name);
+    }
+
+    private readonly Dictionary<string, Cluster> _clusterIndex = new(StringComparer.Ordinal);
+    private IReadOnlyList<XdsResource<Cluster>>? _clusterIndexOf;
 
     private readonly HashSet<FilesystemSubscription> _edsMoved = [];
     private bool _edsScheduled;

@@ -33,15 +33,7 @@ internal sealed partial class DeltaGrpcMux(ApiConfigSource source, string servic
         if (state.FirstOnStream)
         {
             state.FirstOnStream = false;
-            var names = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var watch in state.Watches)
-            {
-                if (watch.ResourceName is { } name)
-                {
-                    names.Add(name);
-                }
-            }
-            request.ResourceNamesSubscribe.AddRange(names);
+            request.ResourceNamesSubscribe.AddRange(new SortedSet<string>(state.Names.Keys, StringComparer.Ordinal));
             foreach (var (name, version) in state.ResourceVersions)
             {
                 request.InitialResourceVersions[name] = version;

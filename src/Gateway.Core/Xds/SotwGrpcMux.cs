@@ -11,7 +11,7 @@ namespace Gateway.Xds;
 internal sealed class SotwGrpcMux(Configuration.ApiConfigSource source, string service, string method, GrpcMuxContext context)
     : GrpcMux<Wire.DiscoveryRequest, Wire.DiscoveryResponse>(source, service, method, context, Wire.DiscoveryRequest.Parser, Wire.DiscoveryResponse.Parser)
 {
-    protected override bool ShouldRequestAfterRemove(TypeState state) => state.Watches.Count > 0;
+    protected override bool ShouldRequestAfterRemove(TypeState state) => state.Names.Count > 0;
 
     protected override void OnNewStream(TypeState state) => state.Nonce = string.Empty;
 
@@ -21,17 +21,9 @@ internal sealed class SotwGrpcMux(Configuration.ApiConfigSource source, string s
         state.ToSubscribe.Clear();
         state.ToUnsubscribe.Clear();
         var request = new Wire.DiscoveryRequest { VersionInfo = state.Version, TypeUrl = state.TypeUrl, ResponseNonce = state.Nonce, Node = node, ErrorDetail = errorDetail };
-        if (state.Watches.Exists(static w => w.ResourceName is not null))
+        if (state.Names.Count > 0)
         {
-            var names = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var watch in state.Watches)
-            {
-                if (watch.ResourceName is { } name)
-                {
-                    names.Add(name);
-                }
-            }
-            request.ResourceNames.AddRange(names);
+            request.ResourceNames.AddRange(new SortedSet<string>(state.Names.Keys, StringComparer.Ordinal));
         }
         return request;
     }
@@ -46,7 +38,7 @@ internal sealed class SotwGrpcMux(Configuration.ApiConfigSource source, string s
         // A wildcard watch gets every response, an empty one too (state of the world); EDS and RDS watches only those
         // with their resource.
         var error = DecodeAndDeliver(response.TypeUrl, response.VersionInfo, response.Nonce, response.Resources, watches,
-            static (watch, decoded) => PartFor(watch, decoded) is { } part ? watch.Deliver(part) : null, out _, out var held);
+            (watch, decoded) => PartFor(watch, decoded) is { } part ? watch.Deliver(part) : null, out _, out var held);
         lock (Sync)
         {
             if (error is null)
