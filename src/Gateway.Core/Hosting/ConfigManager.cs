@@ -325,7 +325,6 @@ internal sealed partial class ConfigManager : IDisposable
             _server.ClusterManagerClusterAdded.Add(added);
             _server.ClusterModified.Add(modified);
             _server.ClusterRemoved.Add(removed);
-            _server.ActiveClusters.Set(Plan.ClusterPlans.Count);
         }
         return errors.Count == 0 ? null : "Error adding/updating cluster(s) " + string.Join(", ", errors);
     }
@@ -403,7 +402,6 @@ internal sealed partial class ConfigManager : IDisposable
             _server.ListenerAdded.Add(added);
             _server.ListenerModified.Add(modified);
             _server.ListenerRemoved.Add(removed);
-            _server.TotalListenersActive.Set(Plan.Listeners.Count);
         }
         // Envoy's LdsApiImpl: one line per listener that failed.
         return errors.Count == 0 ? null : "Error adding/updating listener(s) " + string.Concat(errors.Select(e => e + "\n"));
@@ -951,6 +949,12 @@ internal sealed partial class ConfigManager : IDisposable
         Volatile.Write(ref _state, candidate);
         Plan = plan;
         _server.WarmingClusters.Set(candidate.WarmingClusters.Count);
+        if (_started)
+        {
+            // Set from the plan applied (an update put together from several responses is applied once, here).
+            _server.ActiveClusters.Set(plan.ClusterPlans.Count);
+            _server.TotalListenersActive.Set(plan.Listeners.Count);
+        }
         _translations = _lastTranslation ?? _translations;
         LogApplied(_logger, plan.ClusterPlans.Count, plan.Listeners.Count);
         return null;
@@ -1152,6 +1156,8 @@ internal sealed partial class ConfigManager : IDisposable
         lock (_gate)
         {
             _disposed = true;
+            // The ADS stream first: the subscriptions going one by one would otherwise each send a request.
+            _ads?.Dispose();
             _cds?.Dispose();
             _lds?.Dispose();
             foreach (var subscription in _eds.Values)
@@ -1162,7 +1168,6 @@ internal sealed partial class ConfigManager : IDisposable
             {
                 subscription.Dispose();
             }
-            _ads?.Dispose();
             _watchers.Dispose();
         }
     }

@@ -160,6 +160,9 @@ public sealed class GrpcXdsTests
         Assert.Equal(HttpStatusCode.OK, await GetAsync(gateway, "/one"));
         Assert.Equal(before + 1, first.Requests);
         await gateway.AssertStatAsync("cluster_manager.cluster_added", 3);
+        // Set from the plan each update applied (not the one before it).
+        await gateway.AssertStatAsync("cluster_manager.active_clusters", 3);
+        await gateway.AssertStatAsync("listener_manager.total_listeners_active", 1);
         await gateway.AssertStatAsync("http.ingress.rds.local.update_success", 2);
         var edsRequest = await ads.WaitForRequestAsync(r => r.TypeUrl == GrpcMux.EndpointType && r.ResourceNames.Count == 2, "EDS for both clusters");
         Assert.Equal(["backend", "backend2"], edsRequest.ResourceNames);
