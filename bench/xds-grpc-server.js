@@ -33,33 +33,20 @@
 // T is cds, eds, lds or rds. Exits when stdin closes (or on "quit", SIGTERM, SIGINT).
 
 const path = require('path');
-const fs = require('fs');
 const crypto = require('crypto');
 const readline = require('readline');
 
-const modulesRoot = path.join(__dirname, '..', 'tests', 'xds-node');
-const need = (name, from = modulesRoot) => {
-  try {
-    return require(require.resolve(name, { paths: [from] }));
-  } catch (e) {
-    process.stderr.write(`cannot load ${name} (run: cd tests/xds-node && npm ci): ${e.message}\n`);
-    process.exit(3);
-  }
-};
-const grpc = need('@grpc/grpc-js');
-const protoLoader = need('@grpc/proto-loader');
-// The protobufjs that proto-loader itself uses (resolved from proto-loader's folder, as ads-server.js does).
-const loaderDir = path.dirname(require.resolve('@grpc/proto-loader/package.json', { paths: [modulesRoot] }));
-const protobuf = need('protobufjs', loaderDir);
-need('protobufjs/ext/descriptor', loaderDir);
-
-const xdsDeps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json', { paths: [modulesRoot] })), 'deps');
-const includeDirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(xdsDeps, d));
-for (const dir of includeDirs) {
-  if (!fs.existsSync(dir)) {
-    throw new Error(`${dir} is missing: @grpc/grpc-js-xds no longer ships Envoy's protos there`);
-  }
+let envoyProtos;
+try {
+  // Envoy's protos and the packages installed in tests/xds-node (no package.json here).
+  envoyProtos = require(path.join(__dirname, '..', 'tests', 'xds-node', 'envoy-protos'));
+} catch (e) {
+  process.stderr.write(`cannot load tests/xds-node/envoy-protos.js (run: cd tests/xds-node && npm ci): ${e.message}\n`);
+  process.exit(3);
 }
+const { grpc, adsService } = envoyProtos;
+/** Each resource type's first object has its field names checked: the generator makes thousands alike. */
+const pack = (typeName, object) => envoyProtos.pack(typeName, object, true);
 
 function parseArgs(argv) {
   const args = { clusters: 10000, endpoints: 10, upstream: 0, 'listener-port': 0, port: 0 };
@@ -78,54 +65,6 @@ function parseArgs(argv) {
   return args;
 }
 const args = parseArgs(process.argv.slice(2));
-
-const root = new protobuf.Root();
-root.resolvePath = (origin, target) => {
-  for (const dir of includeDirs) {
-    const full = path.join(dir, target);
-    if (fs.existsSync(full)) {
-      return full;
-    }
-  }
-  return target; // google/protobuf/*: protobufjs's bundled copies
-};
-root.loadSync([
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-], { keepCase: true });
-root.resolveAll();
-
-/** Throws on a field name the message does not have: protobufjs's fromObject would drop it without a word. */
-function checkFields(type, object, where) {
-  for (const [key, value] of Object.entries(object)) {
-    const field = type.fields[key];
-    if (!field) {
-      throw new Error(`${where}: ${type.fullName} has no field '${key}'`);
-    }
-    field.resolve();
-    const nested = field.resolvedType;
-    if (nested instanceof protobuf.Type && nested.fullName !== '.google.protobuf.Any' && value !== null && typeof value === 'object') {
-      for (const [i, item] of (field.repeated ? value : [value]).entries()) {
-        checkFields(nested, item, field.repeated ? `${where}.${key}[${i}]` : `${where}.${key}`);
-      }
-    }
-  }
-}
-
-const checked = new Set();
-/** A google.protobuf.Any holding `object` encoded as Envoy's message `typeName` (the first object of a type is checked). */
-function pack(typeName, object) {
-  const type = root.lookupType(typeName);
-  if (!checked.has(typeName)) {
-    checkFields(type, object, typeName);
-    checked.add(typeName);
-  }
-  return { type_url: `type.googleapis.com/${typeName}`, value: Buffer.from(type.encode(type.fromObject(object)).finish()) };
-}
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
@@ -493,10 +432,7 @@ function update(count) {
 }
 
 generate();
-const packageDefinition = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
-  keepCase: true, enums: String, longs: String, defaults: false, oneofs: true, includeDirs,
-});
-const service = grpc.loadPackageDefinition(packageDefinition).envoy.service.discovery.v3.AggregatedDiscoveryService.service;
+const service = adsService();
 const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
 server.addService(service, { streamAggregatedResources: serve(SotwStream), deltaAggregatedResources: serve(DeltaStream) });
 server.bindAsync(`127.0.0.1:${args.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {

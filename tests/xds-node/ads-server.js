@@ -9,76 +9,13 @@
 // "backend" -> 127.0.0.1:<upstream-port>. Prints "listening <port>" once bound, then one JSON line per request
 // received and per response sent. Exits when stdin closes.
 
-const path = require('path');
-const fs = require('fs');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
-
-// The protobufjs that proto-loader itself uses (not a dependency of ours, so resolved from proto-loader's folder).
-const loaderDir = path.dirname(require.resolve('@grpc/proto-loader/package.json'));
-const protobuf = require(require.resolve('protobufjs', { paths: [loaderDir] }));
-require(require.resolve('protobufjs/ext/descriptor', { paths: [loaderDir] })); // google/protobuf/descriptor.proto
-
-const xdsDeps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-const includeDirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(xdsDeps, d));
-for (const dir of includeDirs) {
-  if (!fs.existsSync(dir)) {
-    throw new Error(`${dir} is missing: @grpc/grpc-js-xds no longer ships Envoy's protos there`);
-  }
-}
-
-const resourceProtos = [
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-];
+const { grpc, pack, adsService } = require('./envoy-protos');
 
 const upstreamPort = Number(process.argv[2]);
 const listenPort = Number(process.argv[3] ?? process.env.ADS_PORT ?? 0);
 if (!Number.isInteger(upstreamPort) || upstreamPort <= 0 || upstreamPort > 65535 || !Number.isInteger(listenPort)) {
   process.stderr.write('usage: node ads-server.js <upstream-port> [listen-port]\n');
   process.exit(2);
-}
-
-// The resource types, straight from Envoy's .proto files; snake_case field names as in Envoy's YAML.
-const root = new protobuf.Root();
-root.resolvePath = (origin, target) => {
-  for (const dir of includeDirs) {
-    const full = path.join(dir, target);
-    if (fs.existsSync(full)) {
-      return full;
-    }
-  }
-  return target; // google/protobuf/*: protobufjs's bundled copies
-};
-root.loadSync(resourceProtos, { keepCase: true });
-root.resolveAll();
-
-/** A google.protobuf.Any holding `object` encoded as Envoy's message `typeName`. */
-function pack(typeName, object) {
-  const type = root.lookupType(typeName);
-  checkFields(type, object, typeName);
-  return { type_url: `type.googleapis.com/${typeName}`, value: Buffer.from(type.encode(type.fromObject(object)).finish()) };
-}
-
-/** Throws on a field name the message does not have: protobufjs's fromObject would drop it without a word. */
-function checkFields(type, object, where) {
-  for (const [key, value] of Object.entries(object)) {
-    const field = type.fields[key];
-    if (!field) {
-      throw new Error(`${where}: ${type.fullName} has no field '${key}'`);
-    }
-    field.resolve();
-    const nested = field.resolvedType;
-    if (nested instanceof protobuf.Type && nested.fullName !== '.google.protobuf.Any' && value !== null && typeof value === 'object') {
-      for (const [i, item] of (field.repeated ? value : [value]).entries()) {
-        checkFields(nested, item, field.repeated ? `${where}.${key}[${i}]` : `${where}.${key}`);
-      }
-    }
-  }
 }
 
 const ads = { resource_api_version: 'V3', ads: {} };
@@ -199,15 +136,7 @@ function streamAggregatedResources(call) {
   call.on('end', () => call.end());
 }
 
-const packageDefinition = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
-  keepCase: true,
-  enums: String,
-  longs: String,
-  defaults: false,
-  oneofs: true,
-  includeDirs,
-});
-const service = grpc.loadPackageDefinition(packageDefinition).envoy.service.discovery.v3.AggregatedDiscoveryService.service;
+const service = adsService();
 const server = new grpc.Server();
 server.addService(service, { streamAggregatedResources }); // delta: grpc-js answers UNIMPLEMENTED
 server.bindAsync(`127.0.0.1:${listenPort}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
