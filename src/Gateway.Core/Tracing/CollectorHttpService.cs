@@ -61,38 +61,9 @@ internal static class CollectorHttpService
             }
             else
             {
-                ValidateHeaders([option.Header], context);
+                HeaderNames.Validate([option.Header], context);
             }
         }
-    }
-
-    /// <summary>Each header has a key that is a header name.</summary>
-    public static void ValidateHeaders(List<HeaderValue> headers, ValidationContext context)
-    {
-        foreach (var header in headers)
-        {
-            if (string.IsNullOrEmpty(header.Key))
-            {
-                context.Error(header, "key", "'key' is required");
-            }
-            else if (!IsHeaderName(header.Key))
-            {
-                context.Error(header, "key", $"'{header.Key}' is not a valid header name");
-            }
-        }
-    }
-
-    // RFC 9110 token characters.
-    private static bool IsHeaderName(string name)
-    {
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>The headers of <c>request_headers_to_add</c> (keys lowercased), set on each request replacing any of the same name, as Envoy's tracers do.</summary>

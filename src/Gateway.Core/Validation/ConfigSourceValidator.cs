@@ -99,6 +99,19 @@ internal static class ConfigSourceValidator
             context.Error(service, "timeout", "'timeout' must not be negative");
             return false;
         }
+        var errors = context.Errors.Count;
+        HeaderNames.Validate(service.InitialMetadata, context);
+        foreach (var header in service.InitialMetadata)
+        {
+            if (header.Key?.EndsWith("-bin", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                context.Error(header, "key", $"'{header.Key}': binary metadata is not supported by this gateway's xDS client");
+            }
+        }
+        if (context.Errors.Count > errors)
+        {
+            return false;
+        }
         if (service.EnvoyGrpc is { } envoyGrpc)
         {
             var name = envoyGrpc.ClusterName ?? string.Empty;

@@ -103,6 +103,7 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
     private const int InternalCode = 13;
 
     private readonly Method<TRequest, TResponse> _method;
+    private readonly global::Grpc.Core.Metadata? _metadata;
     private readonly Wire.Node _node;
     private readonly bool _nodeOnFirstMessageOnly;
     private readonly TokenBucket? _limit;
@@ -125,6 +126,11 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
             Marshallers.Create(static r => r.ToByteArray(), requestParser.ParseFrom),
             Marshallers.Create(static r => r.ToByteArray(), responseParser.ParseFrom));
         _node = NodeOf(context.Bootstrap.Node);
+        // The gRPC service's initial_metadata goes with the stream's request headers, as Envoy's AsyncClient sends it.
+        foreach (var header in source.GrpcServices[0].InitialMetadata)
+        {
+            (_metadata ??= []).Add(header.Key!, header.Value ?? string.Empty);
+        }
         _nodeOnFirstMessageOnly = source.SetNodeOnFirstMessageOnly;
         if (source.RateLimitSettings is { } limit)
         {
@@ -246,7 +252,7 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
     private async Task<string> StreamAsync(global::Grpc.Net.Client.GrpcChannel channel)
     {
         using var streamStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(_method, null, new CallOptions(cancellationToken: streamStop.Token));
+        using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(_method, null, new CallOptions(headers: _metadata, cancellationToken: streamStop.Token));
         lock (Sync)
         {
             _connected = true;

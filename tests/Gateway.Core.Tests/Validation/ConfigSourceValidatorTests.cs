@@ -52,6 +52,10 @@ public sealed class ConfigSourceValidatorTests
         "Proto constraint validation failed (ConfigSourceValidationError.InitialFetchTimeout: value must be greater than or equal to 0s)")]
     [InlineData("ads_config: { api_type: GRPC, rate_limit_settings: { fill_rate: 0 }, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster } } ] }", "dynamic_resources.ads_config.rate_limit_settings.fill_rate",
         "Proto constraint validation failed (RateLimitSettingsValidationError.FillRate: value must be greater than 0)")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, initial_metadata: [ { key: \"a b\", value: x } ] } ] } }",
+        "dynamic_resources.cds_config.api_config_source.grpc_services[0].initial_metadata[0].key", "'a b' is not a valid header name")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, initial_metadata: [ { key: token-bin, value: x } ] } ] } }",
+        "dynamic_resources.cds_config.api_config_source.grpc_services[0].initial_metadata[0].key", "'token-bin': binary metadata is not supported by this gateway's xDS client")]
     public void Load_BadGrpcSource_FailsByPath(string dynamicResources, string path, string message)
     {
         var error = Assert.Single(Errors(Yaml(dynamicResources)));

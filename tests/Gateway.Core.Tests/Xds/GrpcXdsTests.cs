@@ -26,7 +26,7 @@ public sealed class GrpcXdsTests
             api_type: GRPC
             transport_api_version: V3
             {{adsOptions}}
-            grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster } } ]
+            grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, initial_metadata: [ { key: x-xds-token, value: t0k3n } ] } ]
           cds_config: { resource_api_version: V3, {{source}} }
           lds_config: { resource_api_version: V3, {{source}} }
         static_resources:
@@ -116,6 +116,8 @@ public sealed class GrpcXdsTests
         Assert.Equal("1.24.0", first.Node.Metadata.Fields["ISTIO_VERSION"].StringValue);
         Assert.Equal("edge", first.Node.Metadata.Fields["LABELS"].StructValue.Fields["app"].StringValue);
         Assert.Equal("envoy", first.Node.UserAgentName);
+        // The gRPC service's initial_metadata went with the stream.
+        Assert.Equal("t0k3n", ads.LastStreamHeaders?.GetValue("x-xds-token"));
         Assert.Empty(first.ResourceNames);
         // set_node_on_first_message_only: the node went once.
         Assert.All(requests.Skip(1), r => Assert.Null(r.Node));

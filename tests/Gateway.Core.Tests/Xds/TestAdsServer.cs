@@ -164,8 +164,12 @@ internal sealed class TestAdsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The request headers of the last stream opened (the client's initial metadata among them).</summary>
+    public Metadata? LastStreamHeaders { get; private set; }
+
     private Task HandleAsync(IAsyncStreamReader<DiscoveryRequest> requests, IServerStreamWriter<DiscoveryResponse> responses, ServerCallContext context)
     {
+        LastStreamHeaders = context.RequestHeaders;
         var stream = new AdsStream(responses);
         return ServeAsync(requests, context, stream, _streams, request =>
         {

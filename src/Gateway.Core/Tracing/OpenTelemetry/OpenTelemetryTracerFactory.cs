@@ -197,7 +197,7 @@ internal sealed partial class OpenTelemetryTracerFactory : ITracerFactory
         {
             context.Error(grpc, "timeout", "'timeout' must not be negative");
         }
-        CollectorHttpService.ValidateHeaders(grpc.InitialMetadata, context);
+        HeaderNames.Validate(grpc.InitialMetadata, context);
     }
 
     private static partial class Log
