@@ -42,8 +42,8 @@ internal sealed partial class ConfigManager : IDisposable
     private readonly Dictionary<string, EdsSubscription> _eds = new(StringComparer.Ordinal);
     private readonly Dictionary<RdsKey, RdsSubscription> _rds = [];
     private readonly Random _random;
-    private readonly IXdsSubscription? _cds;
-    private readonly IXdsSubscription? _lds;
+    private IXdsSubscription? _cds;
+    private IXdsSubscription? _lds;
     private IGrpcMux? _ads;
     private Func<GatewayPlan, Task>? _apply;
     private DynamicState _state = DynamicState.Empty;
@@ -72,9 +72,8 @@ internal sealed partial class ConfigManager : IDisposable
         }
         // Envoy's initialization order: clusters (and their EDS) first, then listeners (and their RDS); a gRPC phase waits
         // for its first responses (or initial_fetch_timeout) before the next starts. Files are read at once.
-        lock (_gate)
+        StartPhase(() =>
         {
-            _pending = _state;
             if (bootstrap.DynamicResources?.CdsConfig is { } cds)
             {
                 _cds = Subscribe(cds, GrpcMux.ClusterType, null, new SubscriptionStats(stats, "cluster_manager.cds."), (response, source) => OnCds(response, source),
@@ -82,18 +81,11 @@ internal sealed partial class ConfigManager : IDisposable
                 _cds.Start();
             }
             ReconcileEds();
-            _state = _pending;
-            _pending = null;
-            _ownedEndpoints = null;
-            _ownedWarming = null;
-            Plan = Translate(_state);
-            _translations = _lastTranslation ?? _translations;
-        }
+        });
         WaitFor(_cds);
         WaitFor(EdsSubscriptions());
-        lock (_gate)
+        StartPhase(() =>
         {
-            _pending = _state;
             if (bootstrap.DynamicResources?.LdsConfig is { } lds)
             {
                 _lds = Subscribe(lds, GrpcMux.ListenerType, null, new SubscriptionStats(stats, "listener_manager.lds."), (response, source) => OnLds(response, source),
@@ -101,15 +93,29 @@ internal sealed partial class ConfigManager : IDisposable
                 _lds.Start();
             }
             ReconcileRds();
-            _state = _pending;
-            _pending = null;
-            _ownedEndpoints = null;
-            _ownedWarming = null;
+        });
+        lock (_gate)
+        {
+            // One translation of what the phases gave; a gRPC response that comes later commits (and translates) itself.
             Plan = Translate(_state);
             _translations = _lastTranslation ?? _translations;
         }
         WaitFor(_lds);
         WaitFor(RdsSubscriptions());
+    }
+
+    /// <summary>One initialization phase: what <paramref name="start"/> reads (files at once) is one pending state, taken as the state.</summary>
+    private void StartPhase(Action start)
+    {
+        lock (_gate)
+        {
+            _pending = _state;
+            start();
+            _state = _pending;
+            _pending = null;
+            _ownedEndpoints = null;
+            _ownedWarming = null;
+        }
     }
 
     /// <summary>

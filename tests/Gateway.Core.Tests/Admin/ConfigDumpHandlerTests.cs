@@ -16,25 +16,32 @@ public class ConfigDumpHandlerTests
          "type": "STATIC",
          "connect_timeout": "5s",
          "dns_lookup_family": "V4_ONLY",
-         "load_assignment": {
-          "cluster_name": "httpbin",
-          "endpoints": [
-           {
-            "lb_endpoints": [
-             {
-              "endpoint": {
-               "address": {
-                "socket_address": {
-                 "address": "127.0.0.1",
-                 "port_value": {{port}}
-                }
+         "load_assignment": {{Assignment(port, 1, withType: false)}}
+        }
+        """, indent);
+
+    private static string TypeLine(bool withType) => withType ? "\n \"@type\": \"type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment\"," : string.Empty;
+
+    /// <summary>The seed cluster's <c>load_assignment</c> (as an <c>Any</c> with <paramref name="withType"/>), indented for its place.</summary>
+    private static string Assignment(int port, int indent, bool withType = true) => Indent($$"""
+        {{{TypeLine(withType)}}
+         "cluster_name": "httpbin",
+         "endpoints": [
+          {
+           "lb_endpoints": [
+            {
+             "endpoint": {
+              "address": {
+               "socket_address": {
+                "address": "127.0.0.1",
+                "port_value": {{port}}
                }
               }
              }
-            ]
-           }
-          ]
-         }
+            }
+           ]
+          }
+         ]
         }
         """, indent);
 
@@ -278,26 +285,7 @@ public class ConfigDumpHandlerTests
              "configs": [
               {
                "@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump.StaticEndpointConfig",
-               "endpoint_config": {
-                "@type": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
-                "cluster_name": "httpbin",
-                "endpoints": [
-                 {
-                  "lb_endpoints": [
-                   {
-                    "endpoint": {
-                     "address": {
-                      "socket_address": {
-                       "address": "127.0.0.1",
-                       "port_value": {{server.UpstreamPort}}
-                      }
-                     }
-                    }
-                   }
-                  ]
-                 }
-                ]
-               },
+               "endpoint_config": {{Assignment(server.UpstreamPort, 3)}},
                "last_updated": "{{LastUpdated}}"
               }
              ]
