@@ -21,6 +21,12 @@ internal static class ConfigSourceValidator
             // A field the binder refused (self, authorities) already said why.
             return false;
         }
+        var specifiers = (source.Path is null ? 0 : 1) + (source.PathConfigSource is null ? 0 : 1) + (source.ApiConfigSource is null ? 0 : 1) + (source.Ads is null ? 0 : 1);
+        if (specifiers > 1)
+        {
+            context.Error(source, $"{what} takes only one of path, path_config_source, api_config_source and ads (the config_source_specifier one-of)");
+            return false;
+        }
         if (source.ResourceApiVersion == ApiVersion.V2)
         {
             context.Error(source, "resource_api_version", $"V2 (and AUTO) xDS transport protocol versions are deprecated in {what}.");
@@ -110,6 +116,11 @@ internal static class ConfigSourceValidator
         }
         if (context.Errors.Count > errors)
         {
+            return false;
+        }
+        if (service.EnvoyGrpc is not null && service.GoogleGrpc is not null)
+        {
+            context.Error(service, "a gRPC service takes only one of envoy_grpc and google_grpc (the target_specifier one-of)");
             return false;
         }
         if (service.EnvoyGrpc is { } envoyGrpc)

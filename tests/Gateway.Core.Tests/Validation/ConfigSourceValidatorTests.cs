@@ -56,12 +56,31 @@ public sealed class ConfigSourceValidatorTests
         "dynamic_resources.cds_config.api_config_source.grpc_services[0].initial_metadata[0].key", "'a b' is not a valid header name")]
     [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, initial_metadata: [ { key: token-bin, value: x } ] } ] } }",
         "dynamic_resources.cds_config.api_config_source.grpc_services[0].initial_metadata[0].key", "'token-bin': binary metadata is not supported by this gateway's xDS client")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, transport_api_version: V2, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster } } ] } }",
+        "dynamic_resources.cds_config.api_config_source.transport_api_version", "V2 (and AUTO) xDS transport protocol versions are deprecated in cds_config.")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, timeout: -1s } ] } }",
+        "dynamic_resources.cds_config.api_config_source.grpc_services[0].timeout", "'timeout' must not be negative")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: \"\" } } ] } }",
+        "dynamic_resources.cds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name", "Proto constraint validation failed (EnvoyGrpcValidationError.ClusterName: value length must be at least 1 characters)")]
+    [InlineData("cds_config: { api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster }, google_grpc: { target_uri: \"127.0.0.1:1\", stat_prefix: x } } ] } }",
+        "dynamic_resources.cds_config.api_config_source.grpc_services[0]", "a gRPC service takes only one of envoy_grpc and google_grpc (the target_specifier one-of)")]
     public void Load_BadGrpcSource_FailsByPath(string dynamicResources, string path, string message)
     {
         var error = Assert.Single(Errors(Yaml(dynamicResources)));
 
         Assert.Equal(path, error.Location.Path);
         Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Load_AdsAndApiConfigSourceBoth_IsRefusedByPath()
+    {
+        var errors = Errors(Yaml("ads_config: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster } } ] }\n"
+            + "cds_config: { ads: {}, api_config_source: { api_type: GRPC, grpc_services: [ { envoy_grpc: { cluster_name: xds_cluster } } ] } }"));
+
+        var error = Assert.Single(errors);
+        Assert.Equal("dynamic_resources.cds_config", error.Location.Path);
+        Assert.Equal("cds_config takes only one of path, path_config_source, api_config_source and ads (the config_source_specifier one-of)", error.Message);
     }
 
     [Fact]
