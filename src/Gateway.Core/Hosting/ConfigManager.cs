@@ -513,6 +513,7 @@ internal sealed partial class ConfigManager : IDisposable
         private readonly ConfigManager _owner;
         private readonly string _cluster;
         private readonly string _serviceName;
+        private readonly EnvoyConfigSource _source;
         private readonly string _sourceKey;
         private readonly Counter _updateEmpty;
 
@@ -522,6 +523,7 @@ internal sealed partial class ConfigManager : IDisposable
             _cluster = cluster;
             var source = config.EdsClusterConfig!.EdsConfig!;
             _serviceName = ServiceNameOf(config);
+            _source = source;
             _sourceKey = SourceKey(source);
             var scope = "cluster." + cluster + ".";
             _updateEmpty = owner._stats.Counter(scope + "update_empty");
@@ -535,7 +537,8 @@ internal sealed partial class ConfigManager : IDisposable
 
         /// <summary>Whether this subscription still reads what <paramref name="cluster"/> asks for (a changed cluster may name another source or service).</summary>
         public bool Serves(Cluster cluster)
-            => string.Equals(SourceKey(cluster.EdsClusterConfig!.EdsConfig!), _sourceKey, StringComparison.Ordinal) && ServiceNameOf(cluster) == _serviceName;
+            => (ReferenceEquals(cluster.EdsClusterConfig!.EdsConfig, _source) || string.Equals(SourceKey(cluster.EdsClusterConfig.EdsConfig!), _sourceKey, StringComparison.Ordinal))
+                && ServiceNameOf(cluster) == _serviceName;
 
         public void Start() => Subscription.Start();
 

@@ -106,7 +106,7 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
     private readonly global::Grpc.Core.Metadata? _metadata;
     private readonly Wire.Node _node;
     private readonly bool _nodeOnFirstMessageOnly;
-    private readonly TokenBucket? _limit;
+    private readonly RateLimit.FillRateTokenBucket? _limit;
     private readonly List<TypeState> _queue = [];
     private readonly SemaphoreSlim _queued = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -135,7 +135,7 @@ internal abstract partial class GrpcMux<TRequest, TResponse> : IGrpcMux
         if (source.RateLimitSettings is { } limit)
         {
             // Envoy's defaults: a bucket of 100 filled at 10 a second.
-            _limit = new TokenBucket(limit.MaxTokens ?? 100, limit.FillRate ?? 10, context.Time);
+            _limit = new RateLimit.FillRateTokenBucket(limit.MaxTokens ?? 100, limit.FillRate ?? 10, context.Time);
         }
         Stats = new ControlPlaneStats(context.Stats);
     }
@@ -675,29 +675,4 @@ internal sealed class ControlPlaneStats(StatsStore stats)
 
     /// <summary>The <c>control_plane.identifier</c> the server last sent.</summary>
     public TextReadout Identifier { get; } = stats.TextReadout("control_plane.identifier");
-}
-
-/// <summary>Envoy's TokenBucketImpl: starts full, refills continuously at the fill rate.</summary>
-internal sealed class TokenBucket(uint maxTokens, double fillRate, TimeProvider time)
-{
-    private readonly Lock _sync = new();
-    private double _tokens = maxTokens;
-    private long _last = time.GetTimestamp();
-
-    /// <summary>Takes a token: null when one was taken, else how long until one is there.</summary>
-    public TimeSpan? TryTake()
-    {
-        lock (_sync)
-        {
-            var now = time.GetTimestamp();
-            _tokens = Math.Min(maxTokens, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * fillRate));
-            _last = now;
-            if (_tokens >= 1)
-            {
-                _tokens--;
-                return null;
-            }
-            return TimeSpan.FromSeconds((1 - _tokens) / fillRate);
-        }
-    }
 }
